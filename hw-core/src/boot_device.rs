@@ -1,0 +1,168 @@
+//! Boot devices, boot modes and the boot-device setting.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A device to boot from next, with Ironic's names (`ironic/common/boot_devices.py`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BootDevice {
+    /// Network boot (PXE).
+    Pxe,
+    /// The default hard disk.
+    Disk,
+    /// CD or DVD.
+    Cdrom,
+    /// Into the BIOS/firmware setup.
+    Bios,
+    /// Safe mode.
+    Safe,
+    /// WAN boot.
+    Wanboot,
+    /// iSCSI boot.
+    Iscsiboot,
+    /// Floppy or other removable media.
+    Floppy,
+    /// UEFI HTTP boot.
+    Uefihttp,
+}
+
+impl BootDevice {
+    /// Every boot device, in a stable order.
+    pub const ALL: [BootDevice; 9] = [
+        BootDevice::Pxe,
+        BootDevice::Disk,
+        BootDevice::Cdrom,
+        BootDevice::Bios,
+        BootDevice::Safe,
+        BootDevice::Wanboot,
+        BootDevice::Iscsiboot,
+        BootDevice::Floppy,
+        BootDevice::Uefihttp,
+    ];
+
+    /// Ironic's name for the device (`pxe`, `disk`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BootDevice::Pxe => "pxe",
+            BootDevice::Disk => "disk",
+            BootDevice::Cdrom => "cdrom",
+            BootDevice::Bios => "bios",
+            BootDevice::Safe => "safe",
+            BootDevice::Wanboot => "wanboot",
+            BootDevice::Iscsiboot => "iscsiboot",
+            BootDevice::Floppy => "floppy",
+            BootDevice::Uefihttp => "uefihttp",
+        }
+    }
+}
+
+impl fmt::Display for BootDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BootDevice {
+    type Err = Error;
+
+    /// Parses Ironic's names, case-insensitively.
+    ///
+    /// ```
+    /// use hw_core::BootDevice;
+    /// assert_eq!("PXE".parse::<BootDevice>().unwrap(), BootDevice::Pxe);
+    /// assert!("usb-stick".parse::<BootDevice>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        let lower = s.trim().to_ascii_lowercase();
+        BootDevice::ALL
+            .into_iter()
+            .find(|d| d.as_str() == lower)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidParameter,
+                    format!(
+                        "unknown boot device {s:?} (expected one of {})",
+                        BootDevice::ALL.map(|d| d.as_str()).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// Firmware boot mode (`ironic/common/boot_modes.py`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BootMode {
+    /// Legacy BIOS.
+    Bios,
+    /// UEFI.
+    Uefi,
+}
+
+impl BootMode {
+    /// Ironic's name (`bios`, `uefi`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BootMode::Bios => "bios",
+            BootMode::Uefi => "uefi",
+        }
+    }
+}
+
+impl fmt::Display for BootMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BootMode {
+    type Err = Error;
+
+    /// Parses `bios` (or `legacy`) and `uefi`, case-insensitively.
+    ///
+    /// ```
+    /// assert_eq!("UEFI".parse::<hw_core::BootMode>().unwrap(), hw_core::BootMode::Uefi);
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bios" | "legacy" => Ok(BootMode::Bios),
+            "uefi" => Ok(BootMode::Uefi),
+            _ => Err(Error::new(
+                ErrorKind::InvalidParameter,
+                format!("unknown boot mode {s:?} (expected bios or uefi)"),
+            )),
+        }
+    }
+}
+
+/// The boot device as read back from a device.
+///
+/// Either field is `None` where the device cannot tell (OCS cannot report
+/// persistence; a device with no override reports no device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub struct BootDeviceSetting {
+    /// The device the node boots from next, if known.
+    pub device: Option<BootDevice>,
+    /// Whether the setting applies to every boot (`true`) or the next one only.
+    pub persistent: Option<bool>,
+}
+
+impl BootDeviceSetting {
+    /// A setting with both fields known.
+    ///
+    /// ```
+    /// let s = hw_core::BootDeviceSetting::new(hw_core::BootDevice::Pxe, true);
+    /// assert_eq!(s.persistent, Some(true));
+    /// ```
+    pub fn new(device: BootDevice, persistent: bool) -> Self {
+        BootDeviceSetting {
+            device: Some(device),
+            persistent: Some(persistent),
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! `driver_info`: the JSON map a node's driver is built from, its property schema,
+//! and validation that reports every problem at once.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, ParameterProblem, Result};
+
+/// One `driver_info` property a driver reads.
+///
+/// Declared as constants so a hardware type can list them before any node exists:
+///
+/// ```
+/// use hw_core::Property;
+/// const PROPS: &[Property] = &[
+///     Property::required("iboot_address", "Address of the iBoot PDU."),
+///     Property::required("iboot_password", "Password.").secret(),
+///     Property::optional("iboot_port", "TCP port of the DxP service.").default_value("9100"),
+/// ];
+/// assert!(PROPS[1].secret);
+/// assert_eq!(PROPS[2].default, Some("9100"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Property {
+    /// The key in `driver_info` (Ironic's name).
+    pub name: Cow<'static, str>,
+    /// A one-line description for users.
+    pub description: Cow<'static, str>,
+    /// Whether validation fails without it.
+    pub required: bool,
+    /// Whether its value is a secret (never logged, echoed or printed).
+    pub secret: bool,
+    /// The value used when it is absent.
+    pub default: Option<&'static str>,
+}
+
+impl Property {
+    /// A required property.
+    pub const fn required(name: &'static str, description: &'static str) -> Self {
+        Property {
+            name: Cow::Borrowed(name),
+            description: Cow::Borrowed(description),
+            required: true,
+            secret: false,
+            default: None,
+        }
+    }
+
+    /// An optional property.
+    pub const fn optional(name: &'static str, description: &'static str) -> Self {
+        Property {
+            name: Cow::Borrowed(name),
+            description: Cow::Borrowed(description),
+            required: false,
+            secret: false,
+            default: None,
+        }
+    }
+
+    /// Marks the property secret.
+    pub const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// Gives the property a default value (the text as it would appear in `driver_info`).
+    pub const fn default_value(mut self, default: &'static str) -> Self {
+        self.default = Some(default);
+        self
+    }
+}
+
+/// A node's `driver_info`: a JSON object of driver parameters.
+///
+/// Values may be JSON strings, numbers or booleans; getters accept `"9100"` and
+/// `9100` alike, as Ironic stores both. `Debug` prints the keys only, never values.
+///
+/// ```
+/// use hw_core::DriverInfo;
+/// let info = DriverInfo::from_json(serde_json::json!({"iboot_port": "9100", "iboot_password": "s3cret"})).unwrap();
+/// assert_eq!(info.get_str("iboot_port").as_deref(), Some("9100"));
+/// assert!(!format!("{info:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, Default, PartialEq)]
+pub struct DriverInfo {
+    map: Map<String, Value>,
+}
+
+impl fmt::Debug for DriverInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DriverInfo")
+            .field("keys", &self.map.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl DriverInfo {
+    /// An empty `driver_info`.
+    pub fn new() -> Self {
+        DriverInfo::default()
+    }
+
+    /// Builds from a JSON value, which must be an object.
+    pub fn from_json(value: Value) -> Result<Self> {
+        match value {
+            Value::Object(map) => Ok(DriverInfo { map }),
+            other => Err(Error::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "driver_info must be a JSON object, not {}",
+                    json_type_name(&other)
+                ),
+            )),
+        }
+    }
+
+    /// Builds from key-value pairs (all values strings).
+    ///
+    /// ```
+    /// let info = hw_core::DriverInfo::from_pairs([("wol_port", "9")]);
+    /// assert!(info.contains("wol_port"));
+    /// ```
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        DriverInfo {
+            map: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), Value::String(v.into())))
+                .collect(),
+        }
+    }
+
+    /// Sets `key` to `value`.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        self.map.insert(key.into(), value.into());
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.map.remove(key)
+    }
+
+    /// Whether `key` is present and not null or empty.
+    pub fn contains(&self, key: &str) -> bool {
+        self.get_str(key).is_some_and(|s| !s.trim().is_empty())
+    }
+
+    /// The raw JSON value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+
+    /// The value of `key` as text: strings as they are, numbers and booleans printed.
+    /// `null`, arrays and objects give `None`.
+    pub fn get_str(&self, key: &str) -> Option<Cow<'_, str>> {
+        match self.map.get(key)? {
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+            _ => None,
+        }
+    }
+
+    /// The keys present.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(String::as_str)
+    }
+
+    /// The underlying JSON map.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.map
+    }
+
+    /// Starts validating against `schema`: every required property that is absent is
+    /// recorded as missing at once.
+    pub fn validator<'a>(&'a self, schema: &'a [Property]) -> Validator<'a> {
+        let problems = schema
+            .iter()
+            .filter(|p| p.required && !self.contains(&p.name))
+            .map(|p| ParameterProblem {
+                name: p.name.to_string(),
+                reason: None,
+            })
+            .collect();
+        Validator {
+            info: self,
+            schema,
+            problems,
+        }
+    }
+}
+
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads typed values out of a [`DriverInfo`] while collecting every problem, then
+/// reports them all in one error from [`Validator::finish`].
+///
+/// Absent optional values fall back to the schema's default. A secret's value never
+/// appears in an error.
+///
+/// ```
+/// use hw_core::{DriverInfo, ErrorKind, Property};
+/// const SCHEMA: &[Property] = &[
+///     Property::required("iboot_address", "Address."),
+///     Property::required("iboot_username", "User."),
+///     Property::optional("iboot_port", "Port.").default_value("9100"),
+///     Property::optional("iboot_relay_id", "Relay.").default_value("1"),
+/// ];
+/// let info = DriverInfo::from_pairs([("iboot_port", "99999"), ("iboot_relay_id", "x")]);
+/// let mut v = info.validator(SCHEMA);
+/// let _port = v.port("iboot_port");
+/// let _relay: Option<u8> = v.parse("iboot_relay_id");
+/// let err = v.finish().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+/// let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+/// assert_eq!(names, ["iboot_address", "iboot_username", "iboot_port", "iboot_relay_id"]);
+/// ```
+#[derive(Debug)]
+pub struct Validator<'a> {
+    info: &'a DriverInfo,
+    schema: &'a [Property],
+    problems: Vec<ParameterProblem>,
+}
+
+impl<'a> Validator<'a> {
+    fn property(&self, name: &str) -> Option<&'a Property> {
+        self.schema.iter().find(|p| p.name == name)
+    }
+
+    fn is_secret(&self, name: &str) -> bool {
+        self.property(name).is_some_and(|p| p.secret)
+    }
+
+    /// The text of `name`, or its schema default; `None` if neither (already recorded
+    /// as missing when required).
+    pub fn str(&mut self, name: &str) -> Option<String> {
+        match self.info.get(name) {
+            Some(Value::Null) | None => {}
+            Some(Value::Array(_) | Value::Object(_)) => {
+                let what = self.info.get(name).map(json_type_name).unwrap_or("null");
+                self.invalid(name, format!("must be a string, not {what}"));
+                return None;
+            }
+            Some(_) => {
+                if let Some(s) = self.info.get_str(name)
+                    && !s.trim().is_empty()
+                {
+                    return Some(s.trim().to_owned());
+                }
+            }
+        }
+        self.property(name)
+            .and_then(|p| p.default)
+            .map(str::to_owned)
+    }
+
+    /// The value of a secret parameter, wrapped so it cannot be printed by accident.
+    pub fn secret(&mut self, name: &str) -> Option<SecretString> {
+        self.str(name).map(SecretString::from)
+    }
+
+    /// Parses `name` with `parse`; on failure records `"<value>" <reason>` (or just the
+    /// reason for a secret).
+    pub fn custom<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+    ) -> Option<T> {
+        let raw = self.str(name)?;
+        match parse(&raw) {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                let reason = if self.is_secret(name) {
+                    reason
+                } else {
+                    format!("{raw:?} {reason}")
+                };
+                self.invalid(name, reason);
+                None
+            }
+        }
+    }
+
+    /// Parses `name` with [`FromStr`]; the error names the expected type.
+    pub fn parse<T: FromStr>(&mut self, name: &str) -> Option<T> {
+        let type_name = std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("value");
+        self.custom(name, |s| {
+            s.parse::<T>()
+                .map_err(|_| format!("is not a valid {type_name}"))
+        })
+    }
+
+    /// An integer in `min..=max`.
+    ///
+    /// ```
+    /// let info = hw_core::DriverInfo::from_pairs([("msftocs_blade_id", "49")]);
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.int_in_range("msftocs_blade_id", 1, 48), None);
+    /// assert_eq!(v.finish().unwrap_err().to_string(),
+    ///   "invalid parameters: msftocs_blade_id: \"49\" is out of range (1 to 48)");
+    /// ```
+    pub fn int_in_range(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
+        self.custom(name, |s| {
+            let n: i64 = s
+                .parse()
+                .map_err(|_| "is not a valid integer".to_owned())?;
+            if (min..=max).contains(&n) {
+                Ok(n)
+            } else {
+                Err(format!("is out of range ({min} to {max})"))
+            }
+        })
+    }
+
+    /// A TCP/UDP port, 1 to 65535.
+    pub fn port(&mut self, name: &str) -> Option<u16> {
+        self.int_in_range(name, 1, 65535)
+            .and_then(|n| u16::try_from(n).ok())
+    }
+
+    /// A boolean: `true/false`, `yes/no`, `on/off`, `1/0`, case-insensitively.
+    pub fn bool(&mut self, name: &str) -> Option<bool> {
+        self.custom(name, |s| match s.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err("is not a boolean (true or false)".to_owned()),
+        })
+    }
+
+    /// A host: an IP address or a syntactically valid DNS name (RFC 1123).
+    /// Whether the name resolves is checked when connecting, not here.
+    pub fn host(&mut self, name: &str) -> Option<String> {
+        self.custom(name, |s| {
+            if is_valid_host(s) {
+                Ok(s.to_owned())
+            } else {
+                Err("is not an IP address or host name".to_owned())
+            }
+        })
+    }
+
+    /// One of `choices` (case-insensitive); returns the choice as listed.
+    pub fn one_of(&mut self, name: &str, choices: &[&'static str]) -> Option<&'static str> {
+        self.custom(name, |s| {
+            choices
+                .iter()
+                .copied()
+                .find(|c| c.eq_ignore_ascii_case(s))
+                .ok_or_else(|| format!("is not one of {}", choices.join(", ")))
+        })
+    }
+
+    /// Records that `name` is invalid for `reason` (which must not contain a secret).
+    pub fn invalid(&mut self, name: &str, reason: impl Into<String>) {
+        self.problems.push(ParameterProblem {
+            name: name.to_owned(),
+            reason: Some(reason.into()),
+        });
+    }
+
+    /// Records that `name` is missing (for requirements the schema cannot express,
+    /// such as "one of these two").
+    pub fn missing(&mut self, name: &str) {
+        if !self.problems.iter().any(|p| p.name == name && p.is_missing()) {
+            self.problems.push(ParameterProblem {
+                name: name.to_owned(),
+                reason: None,
+            });
+        }
+    }
+
+    /// Whether any problem has been found so far.
+    pub fn has_problems(&self) -> bool {
+        !self.problems.is_empty()
+    }
+
+    /// `Ok` if nothing was missing or invalid; otherwise one error listing every problem.
+    pub fn finish(self) -> Result<()> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::from_problems(self.problems))
+        }
+    }
+}
+
+/// Whether `s` is an IP address (v4 or v6, optionally in brackets) or an RFC 1123
+/// host name.
+///
+/// ```
+/// use hw_core::driver_info::is_valid_host;
+/// assert!(is_valid_host("10.0.0.1") && is_valid_host("bmc-1.example.com") && is_valid_host("[::1]"));
+/// assert!(!is_valid_host("bad$host") && !is_valid_host("") && !is_valid_host(".bad"));
+/// ```
+pub fn is_valid_host(s: &str) -> bool {
+    let unbracketed = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    if unbracketed.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    let name = s.strip_suffix('.').unwrap_or(s);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SCHEMA: &[Property] = &[
+        Property::required("a_address", "Address."),
+        Property::required("a_password", "Password.").secret(),
+        Property::optional("a_port", "Port.").default_value("623"),
+    ];
+
+    #[test]
+    fn defaults_apply_when_absent() {
+        let info = DriverInfo::from_json(json!({"a_address": "h", "a_password": "p"})).unwrap();
+        let mut v = info.validator(SCHEMA);
+        assert_eq!(v.port("a_port"), Some(623));
+        assert!(v.finish().is_ok());
+    }
+
+    #[test]
+    fn numbers_and_strings_are_equal() {
+        let info = DriverInfo::from_json(json!({"a_port": 9100})).unwrap();
+        let mut v = info.validator(&[]);
+        assert_eq!(v.port("a_port"), Some(9100));
+    }
+
+    #[test]
+    fn secret_values_are_never_echoed() {
+        let info =
+            DriverInfo::from_json(json!({"a_address": "h", "a_password": "hunter2"})).unwrap();
+        let mut v = info.validator(SCHEMA);
+        let _ = v.custom("a_password", |_| Err::<(), _>("is too long".to_owned()));
+        let err = v.finish().unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+        assert!(!format!("{err:?}").contains("hunter2"));
+        assert!(!format!("{info:?}").contains("hunter2"));
+        assert!(err.to_string().contains("a_password: is too long"));
+    }
+
+    #[test]
+    fn empty_and_null_count_as_missing() {
+        let info = DriverInfo::from_json(json!({"a_address": " ", "a_password": null})).unwrap();
+        let err = info.validator(SCHEMA).finish().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingParameter);
+        assert_eq!(err.problems().len(), 2);
+    }
+
+    #[test]
+    fn non_object_is_rejected() {
+        assert_eq!(
+            DriverInfo::from_json(json!([1])).unwrap_err().kind(),
+            ErrorKind::InvalidParameter
+        );
+    }
+
+    #[test]
+    fn arrays_are_invalid_not_missing() {
+        let info = DriverInfo::from_json(json!({"a_port": [1]})).unwrap();
+        let mut v = info.validator(SCHEMA);
+        assert_eq!(v.port("a_port"), None);
+        let err = v.finish().unwrap_err();
+        assert!(err.to_string().contains("a_port: must be a string, not an array"));
+    }
+}

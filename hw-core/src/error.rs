@@ -1,0 +1,401 @@
+//! The one error type every hw crate returns, and its kinds.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong, in terms a caller can act on.
+///
+/// The table of which protocol condition maps to which kind lives in
+/// `docs/error-kinds.md` at the root of the repository.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A required `driver_info` parameter (or node port) is absent.
+    MissingParameter,
+    /// A parameter is present but its value is malformed or out of range.
+    InvalidParameter,
+    /// The device or driver cannot do this; its capabilities say so too.
+    Unsupported,
+    /// The device rejected the credentials.
+    Unauthenticated,
+    /// The credentials are valid but lack the privilege for this operation.
+    PermissionDenied,
+    /// No such blade, domain, relay, resource or hardware.
+    NotFound,
+    /// The device could not be reached (connection refused, no route, DNS).
+    Unreachable,
+    /// The device did not answer in time.
+    Timeout,
+    /// The device is busy: locked, session limit reached, HTTP 409, serial session active.
+    Busy,
+    /// The device answered with something that is not the protocol (malformed reply).
+    Protocol,
+    /// The device understood and said no (completion code, ReturnValue, IPMI completion code).
+    DeviceFault,
+    /// A power state was requested but not reached within the timeout.
+    PowerStateFailure,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// A stable, kebab-case name for the kind (used by `hwctl` and in logs).
+    ///
+    /// ```
+    /// assert_eq!(hw_core::ErrorKind::PowerStateFailure.as_str(), "power-state-failure");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::MissingParameter => "missing-parameter",
+            ErrorKind::InvalidParameter => "invalid-parameter",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::PermissionDenied => "permission-denied",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::DeviceFault => "device-fault",
+            ErrorKind::PowerStateFailure => "power-state-failure",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    /// Whether an error of this kind is, by default, worth retrying.
+    ///
+    /// Unreachable, timeout and busy are transient; everything else needs a change
+    /// of input or of the device first. A single error can override this with
+    /// [`Error::with_retryable`].
+    pub fn is_retryable_by_default(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Busy
+        )
+    }
+
+    /// Whether the caller's input is at fault (usage errors: `hwctl` exits 2).
+    pub fn is_input_error(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::MissingParameter | ErrorKind::InvalidParameter
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem with one `driver_info` parameter, as found by validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterProblem {
+    /// The parameter's name (`iboot_port`).
+    pub name: String,
+    /// `None` when the parameter is missing; otherwise why its value is invalid.
+    /// The reason never contains the value of a secret parameter.
+    pub reason: Option<String>,
+}
+
+impl ParameterProblem {
+    /// Whether this problem is a missing parameter (as opposed to an invalid one).
+    pub fn is_missing(&self) -> bool {
+        self.reason.is_none()
+    }
+}
+
+/// The error every hw crate returns.
+///
+/// Opaque on purpose: match on [`Error::kind`], read the context with
+/// [`Error::driver`] and [`Error::operation`], walk the cause with
+/// [`std::error::Error::source`]. `Display` prints one level (context and message);
+/// the chain is in `source()`.
+///
+/// ```
+/// use hw_core::{Error, ErrorKind};
+///
+/// let err = Error::new(ErrorKind::Timeout, "no reply from 127.0.0.1:9100 within 10s")
+///     .with_driver("staging-iboot")
+///     .with_operation("power on");
+/// assert_eq!(err.kind(), ErrorKind::Timeout);
+/// assert!(err.is_retryable());
+/// assert_eq!(
+///     err.to_string(),
+///     "staging-iboot: power on: no reply from 127.0.0.1:9100 within 10s"
+/// );
+/// ```
+pub struct Error {
+    kind: ErrorKind,
+    message: Cow<'static, str>,
+    driver: Option<Cow<'static, str>>,
+    operation: Option<Cow<'static, str>>,
+    retryable: Option<bool>,
+    problems: Vec<ParameterProblem>,
+    source: Option<Source>,
+}
+
+impl Error {
+    /// A new error of `kind` with a human message (which must not contain secrets).
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            driver: None,
+            operation: None,
+            retryable: None,
+            problems: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// An [`ErrorKind::Unsupported`] error for an operation the device cannot do.
+    ///
+    /// ```
+    /// let err = hw_core::Error::unsupported("power off");
+    /// assert_eq!(err.kind(), hw_core::ErrorKind::Unsupported);
+    /// ```
+    pub fn unsupported(what: impl fmt::Display) -> Self {
+        Error::new(ErrorKind::Unsupported, format!("{what} is not supported"))
+    }
+
+    /// An [`ErrorKind::Protocol`] error: the peer sent something that is not the protocol.
+    pub fn protocol(message: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::Protocol, message)
+    }
+
+    /// An [`ErrorKind::InvalidParameter`] error naming one parameter and why.
+    ///
+    /// `reason` must not contain the value of a secret.
+    pub fn invalid_parameter(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::from_problems(vec![ParameterProblem {
+            name: name.into(),
+            reason: Some(reason.into()),
+        }])
+    }
+
+    /// An [`ErrorKind::MissingParameter`] error naming the missing parameters.
+    pub fn missing_parameters<I, S>(names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Error::from_problems(
+            names
+                .into_iter()
+                .map(|n| ParameterProblem {
+                    name: n.into(),
+                    reason: None,
+                })
+                .collect(),
+        )
+    }
+
+    /// One error that reports every parameter problem at once.
+    ///
+    /// The kind is [`ErrorKind::MissingParameter`] when any parameter is missing,
+    /// else [`ErrorKind::InvalidParameter`].
+    ///
+    /// ```
+    /// use hw_core::{Error, ErrorKind, ParameterProblem};
+    /// let err = Error::from_problems(vec![
+    ///     ParameterProblem { name: "iboot_address".into(), reason: None },
+    ///     ParameterProblem { name: "iboot_port".into(), reason: Some("\"x\" is not a number".into()) },
+    /// ]);
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// assert_eq!(err.to_string(),
+    ///     "missing parameters: iboot_address; invalid parameters: iboot_port: \"x\" is not a number");
+    /// ```
+    pub fn from_problems(problems: Vec<ParameterProblem>) -> Self {
+        let missing: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.is_missing())
+            .map(|p| p.name.as_str())
+            .collect();
+        let invalid: Vec<String> = problems
+            .iter()
+            .filter_map(|p| p.reason.as_ref().map(|r| format!("{}: {r}", p.name)))
+            .collect();
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("missing parameters: {}", missing.join(", ")));
+        }
+        if !invalid.is_empty() {
+            parts.push(format!("invalid parameters: {}", invalid.join("; ")));
+        }
+        let kind = if missing.is_empty() {
+            ErrorKind::InvalidParameter
+        } else {
+            ErrorKind::MissingParameter
+        };
+        let mut err = Error::new(kind, parts.join("; "));
+        err.problems = problems;
+        err
+    }
+
+    /// Names the driver (hardware type or crate) the error came from.
+    pub fn with_driver(mut self, driver: impl Into<Cow<'static, str>>) -> Self {
+        self.driver = Some(driver.into());
+        self
+    }
+
+    /// Names the operation that failed (`power on`, `GetBladeState`, `set boot device`).
+    pub fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
+        self.operation = Some(operation.into());
+        self
+    }
+
+    /// Attaches the underlying cause (kept in [`std::error::Error::source`]).
+    pub fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// Overrides whether this particular error is worth retrying.
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.retryable = Some(retryable);
+        self
+    }
+
+    /// Sets the driver only if none is set yet (for layers that add context on the way out).
+    pub fn or_driver(mut self, driver: impl Into<Cow<'static, str>>) -> Self {
+        if self.driver.is_none() {
+            self.driver = Some(driver.into());
+        }
+        self
+    }
+
+    /// Sets the operation only if none is set yet.
+    pub fn or_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
+        if self.operation.is_none() {
+            self.operation = Some(operation.into());
+        }
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, without the driver and operation context.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The driver the error came from, if known.
+    pub fn driver(&self) -> Option<&str> {
+        self.driver.as_deref()
+    }
+
+    /// The operation that failed, if known.
+    pub fn operation(&self) -> Option<&str> {
+        self.operation.as_deref()
+    }
+
+    /// Every parameter problem, for validation errors (empty otherwise).
+    pub fn problems(&self) -> &[ParameterProblem] {
+        &self.problems
+    }
+
+    /// Whether retrying the same operation unchanged may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+            .unwrap_or_else(|| self.kind.is_retryable_by_default())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(driver) = &self.driver {
+            d.field("driver", driver);
+        }
+        if let Some(op) = &self.operation {
+            d.field("operation", op);
+        }
+        if !self.problems.is_empty() {
+            d.field("problems", &self.problems);
+        }
+        if let Some(source) = &self.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(driver) = &self.driver {
+            write!(f, "{driver}: ")?;
+        }
+        if let Some(op) = &self.operation {
+            write!(f, "{op}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn display_is_one_level_and_source_is_kept() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = Error::new(ErrorKind::Unreachable, "cannot connect to 127.0.0.1:1")
+            .with_driver("x")
+            .with_source(io);
+        assert_eq!(err.to_string(), "x: cannot connect to 127.0.0.1:1");
+        assert_eq!(err.source().map(|s| s.to_string()), Some("refused".into()));
+    }
+
+    #[test]
+    fn retryable_defaults_and_override() {
+        assert!(Error::new(ErrorKind::Busy, "b").is_retryable());
+        assert!(!Error::new(ErrorKind::DeviceFault, "d").is_retryable());
+        assert!(
+            Error::new(ErrorKind::DeviceFault, "d")
+                .with_retryable(true)
+                .is_retryable()
+        );
+        assert!(
+            !Error::new(ErrorKind::Timeout, "t")
+                .with_retryable(false)
+                .is_retryable()
+        );
+    }
+
+    #[test]
+    fn only_invalid_problems_give_invalid_kind() {
+        let err = Error::invalid_parameter("p", "bad");
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        assert_eq!(err.to_string(), "invalid parameters: p: bad");
+        assert_eq!(err.problems().len(), 1);
+    }
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn assert_bounds<T: Send + Sync + 'static>() {}
+        assert_bounds::<Error>();
+    }
+}

@@ -1,0 +1,381 @@
+//! The `fake-hardware` type: in-memory power, management, console and vendor
+//! interfaces with configurable delays and failures, for orchestrator tests and demos.
+//!
+//! `driver_info` keys (all optional):
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `fake_power_state` | initial power state, `on` or `off` | `off` |
+//! | `fake_delay_ms` | delay of every device operation, in milliseconds (0–600000) | `0` |
+//! | `fake_fail` | comma-separated operations that fail with a device fault: `get_power`, `set_power`, `get_boot`, `set_boot`, `console`, `vendor` | none |
+//!
+//! State lives in memory, per node object: two `Node`s built from the same
+//! `driver_info` do not share it.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::boot_device::{BootDevice, BootDeviceSetting, BootMode};
+use crate::capabilities::{ManagementCapabilities, PowerCapabilities};
+use crate::console::{Console, ConsoleHandle};
+use crate::driver_info::Property;
+use crate::error::{Error, ErrorKind, Result};
+use crate::management::{Management, ensure_boot_device};
+use crate::node::Node;
+use crate::power::{DEFAULT_POWER_TIMEOUT, Power, PowerState, PowerTarget, ensure_supported};
+use crate::registry::{HardwareType, InterfaceKind};
+use crate::sensors::{SensorKind, SensorReading};
+use crate::vendor::{HttpMethod, Vendor, VendorMethod, find_method};
+
+/// The hardware type's name.
+pub const NAME: &str = "fake-hardware";
+
+/// The properties `fake-hardware` reads.
+pub const PROPERTIES: &[Property] = &[
+    Property::optional("fake_power_state", "Initial power state: on or off.").default_value("off"),
+    Property::optional(
+        "fake_delay_ms",
+        "Delay of every device operation, in milliseconds.",
+    )
+    .default_value("0"),
+    Property::optional(
+        "fake_fail",
+        "Comma-separated operations that fail: get_power, set_power, get_boot, set_boot, console, vendor.",
+    ),
+];
+
+const FAILABLE: &[&str] = &[
+    "get_power",
+    "set_power",
+    "get_boot",
+    "set_boot",
+    "console",
+    "vendor",
+];
+
+/// Behaviour shared by the fake interfaces of one node.
+#[derive(Debug, Clone, Default)]
+pub struct FakeConfig {
+    /// Delay of every device operation.
+    pub delay: Duration,
+    /// Operations that fail with [`ErrorKind::DeviceFault`] (see the module docs).
+    pub fail: BTreeSet<String>,
+}
+
+impl FakeConfig {
+    async fn operate(&self, op: &'static str) -> Result<()> {
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        if self.fail.contains(op) {
+            return Err(Error::new(
+                ErrorKind::DeviceFault,
+                format!("injected failure of {op}"),
+            )
+            .with_driver(NAME));
+        }
+        Ok(())
+    }
+}
+
+/// In-memory power: every target, state changes after the configured delay.
+#[derive(Debug)]
+pub struct FakePower {
+    config: FakeConfig,
+    state: Mutex<PowerState>,
+    changes: AtomicU64,
+}
+
+impl FakePower {
+    /// A fake starting in `state`, with no delay and no failures.
+    pub fn new(state: PowerState) -> Self {
+        FakePower::with_config(state, FakeConfig::default())
+    }
+
+    /// A fake starting in `state` with `config`.
+    pub fn with_config(state: PowerState, config: FakeConfig) -> Self {
+        FakePower {
+            config,
+            state: Mutex::new(state),
+            changes: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times the device state was actually changed (idempotent sets that
+    /// were skipped do not count).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use hw_core::{PowerExt, PowerState, fake::FakePower};
+    /// let p = FakePower::new(PowerState::On);
+    /// p.power_on().await.unwrap();
+    /// assert_eq!(p.changes(), 0);
+    /// # }
+    /// ```
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Power for FakePower {
+    fn capabilities(&self) -> PowerCapabilities {
+        PowerCapabilities {
+            can_query: true,
+            targets: PowerTarget::ALL.to_vec(),
+        }
+    }
+
+    async fn get_power_state(&self) -> Result<PowerState> {
+        self.config.operate("get_power").await?;
+        Ok(*self.state.lock().await)
+    }
+
+    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
+        ensure_supported(&self.capabilities(), target)?;
+        let current = self.get_power_state().await?;
+        if !target.is_reboot() && current == target.final_state() {
+            return Ok(());
+        }
+        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
+        let change = async {
+            self.config.operate("set_power").await?;
+            *self.state.lock().await = target.final_state();
+            self.changes.fetch_add(1, Ordering::SeqCst);
+            Ok::<(), Error>(())
+        };
+        match tokio::time::timeout(timeout, change).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "power state {} not reached within {:.1}s",
+                    target.final_state(),
+                    timeout.as_secs_f64()
+                ),
+            )
+            .with_driver(NAME)),
+        }
+    }
+}
+
+/// In-memory management: pxe, disk, cdrom, bios and safe; both boot modes; sensors; NMI.
+#[derive(Debug, Default)]
+pub struct FakeManagement {
+    config: FakeConfig,
+    boot: Mutex<(BootDeviceSetting, Option<BootMode>)>,
+    nmis: AtomicU64,
+}
+
+impl FakeManagement {
+    /// A fake with `config`, booting from disk persistently in BIOS mode.
+    pub fn with_config(config: FakeConfig) -> Self {
+        FakeManagement {
+            config,
+            boot: Mutex::new((
+                BootDeviceSetting::new(BootDevice::Disk, true),
+                Some(BootMode::Bios),
+            )),
+            nmis: AtomicU64::new(0),
+        }
+    }
+
+    /// How many NMIs were injected.
+    pub fn nmis(&self) -> u64 {
+        self.nmis.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Management for FakeManagement {
+    fn capabilities(&self) -> ManagementCapabilities {
+        ManagementCapabilities {
+            boot_devices: vec![
+                BootDevice::Pxe,
+                BootDevice::Disk,
+                BootDevice::Cdrom,
+                BootDevice::Bios,
+                BootDevice::Safe,
+            ],
+            can_get_boot_device: true,
+            persistent_only: false,
+            boot_modes: vec![BootMode::Bios, BootMode::Uefi],
+            can_get_boot_mode: true,
+            sensors: true,
+            nmi: true,
+        }
+    }
+
+    async fn get_boot_device(&self) -> Result<BootDeviceSetting> {
+        self.config.operate("get_boot").await?;
+        Ok(self.boot.lock().await.0)
+    }
+
+    async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
+        ensure_boot_device(&self.capabilities(), device)?;
+        self.config.operate("set_boot").await?;
+        self.boot.lock().await.0 = BootDeviceSetting::new(device, persistent);
+        Ok(())
+    }
+
+    async fn get_boot_mode(&self) -> Result<Option<BootMode>> {
+        self.config.operate("get_boot").await?;
+        Ok(self.boot.lock().await.1)
+    }
+
+    async fn set_boot_mode(&self, mode: BootMode) -> Result<()> {
+        self.config.operate("set_boot").await?;
+        self.boot.lock().await.1 = Some(mode);
+        Ok(())
+    }
+
+    async fn get_sensors(&self) -> Result<Vec<SensorReading>> {
+        self.config.operate("get_boot").await?;
+        Ok(vec![
+            SensorReading {
+                kind: SensorKind::Temperature,
+                name: "Inlet Temp".into(),
+                value: Some(23.0),
+                unit: "degrees C".into(),
+                status: "ok".into(),
+            },
+            SensorReading {
+                kind: SensorKind::Fan,
+                name: "Fan 1".into(),
+                value: Some(5400.0),
+                unit: "RPM".into(),
+                status: "ok".into(),
+            },
+        ])
+    }
+
+    async fn inject_nmi(&self) -> Result<()> {
+        self.config.operate("set_power").await?;
+        self.nmis.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A console that echoes what is written to it.
+#[derive(Debug, Default)]
+pub struct FakeConsole {
+    config: FakeConfig,
+}
+
+#[async_trait]
+impl Console for FakeConsole {
+    async fn open(&self) -> Result<ConsoleHandle> {
+        self.config.operate("console").await?;
+        let (ours, theirs) = tokio::io::duplex(4096);
+        tokio::spawn(async move {
+            let (mut r, mut w) = tokio::io::split(theirs);
+            let _ = tokio::io::copy(&mut r, &mut w).await;
+        });
+        Ok(Box::new(ours))
+    }
+}
+
+/// A vendor interface with one method, `echo`, that returns its arguments.
+#[derive(Debug, Default)]
+pub struct FakeVendor {
+    config: FakeConfig,
+}
+
+#[async_trait]
+impl Vendor for FakeVendor {
+    fn methods(&self) -> Vec<VendorMethod> {
+        vec![VendorMethod {
+            name: "echo".into(),
+            http_methods: vec![HttpMethod::Get, HttpMethod::Post],
+            is_async: false,
+            description: "Returns its arguments.".into(),
+            input_schema: Some(json!({"type": "object"})),
+        }]
+    }
+
+    async fn call(&self, method: &str, http_method: HttpMethod, args: Value) -> Result<Value> {
+        let methods = self.methods();
+        find_method(&methods, method, http_method)?;
+        if !args.is_object() && !args.is_null() {
+            return Err(Error::invalid_parameter(
+                "args",
+                "input data validation error: must be a JSON object",
+            ));
+        }
+        self.config.operate("vendor").await?;
+        Ok(json!({"echo": args}))
+    }
+}
+
+/// The `fake-hardware` hardware type: every interface but boot, in memory.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::{DriverInfo, NodeContext, PowerState, fake};
+/// let info = DriverInfo::from_pairs([("fake_power_state", "on")]);
+/// let node = fake::hardware_type().build(&info, &NodeContext::new("n1"))?;
+/// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+/// # Ok(()) }
+/// ```
+pub fn hardware_type() -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "In-memory fake hardware with configurable delays and failures, for tests and demos.",
+        [
+            InterfaceKind::Power,
+            InterfaceKind::Management,
+            InterfaceKind::Console,
+            InterfaceKind::Vendor,
+        ],
+        PROPERTIES.to_vec(),
+        |info, ctx| {
+            let mut v = info.validator(PROPERTIES);
+            let state = v.one_of("fake_power_state", &["on", "off"]);
+            let delay = v.int_in_range("fake_delay_ms", 0, 600_000);
+            let fail = v.custom("fake_fail", |s| {
+                let ops: BTreeSet<String> = s
+                    .split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                match ops.iter().find(|o| !FAILABLE.contains(&o.as_str())) {
+                    Some(bad) => Err(format!(
+                        "names unknown operation {bad:?} (known: {})",
+                        FAILABLE.join(", ")
+                    )),
+                    None => Ok(ops),
+                }
+            });
+            v.finish()?;
+            let config = FakeConfig {
+                delay: Duration::from_millis(delay.unwrap_or(0).unsigned_abs()),
+                fail: fail.unwrap_or_default(),
+            };
+            let state = if state == Some("on") {
+                PowerState::On
+            } else {
+                PowerState::Off
+            };
+            Ok(Node::new(NAME, ctx.clone())
+                .with_power(Arc::new(FakePower::with_config(state, config.clone())))
+                .with_management(Arc::new(FakeManagement::with_config(config.clone())))
+                .with_console(Arc::new(FakeConsole {
+                    config: config.clone(),
+                }))
+                .with_vendor(Arc::new(FakeVendor { config })))
+        },
+    )
+}
+
+impl fmt::Display for FakeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "delay {:?}, failing {:?}", self.delay, self.fail)
+    }
+}

@@ -1,0 +1,37 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod boot;
+pub mod boot_device;
+pub mod capabilities;
+pub mod console;
+pub mod driver_info;
+pub mod error;
+pub mod fake;
+pub mod mac;
+pub mod management;
+pub mod node;
+pub mod power;
+pub mod registry;
+pub mod sensors;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod vendor;
+
+pub use async_trait::async_trait;
+pub use secrecy::{self, ExposeSecret, SecretString};
+
+pub use boot::Boot;
+pub use boot_device::{BootDevice, BootDeviceSetting, BootMode};
+pub use capabilities::{Capabilities, ManagementCapabilities, PowerCapabilities};
+pub use console::{Console, ConsoleHandle, ConsoleStream};
+pub use driver_info::{DriverInfo, Property, Validator};
+pub use error::{Error, ErrorKind, ParameterProblem, Result};
+pub use mac::MacAddress;
+pub use management::Management;
+pub use node::{Node, NodeContext};
+pub use power::{Power, PowerExt, PowerState, PowerTarget};
+pub use registry::{HardwareType, InterfaceKind, Registry};
+pub use sensors::{SensorKind, SensorReading};
+pub use vendor::{HttpMethod, Vendor, VendorMethod};

@@ -1,0 +1,94 @@
+//! The management interface: boot device, boot mode, sensors, NMI.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::boot_device::{BootDevice, BootDeviceSetting, BootMode};
+use crate::capabilities::ManagementCapabilities;
+use crate::error::{Error, Result};
+use crate::sensors::SensorReading;
+
+/// Boot device, boot mode, sensors and NMI of a node.
+///
+/// # Contract
+///
+/// - `set_boot_device` with a device not in [`ManagementCapabilities::boot_devices`]
+///   fails with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) and does not
+///   touch the device.
+/// - `persistent = false` asks for the next boot only; devices that only know one
+///   behaviour document which and report it in the capabilities
+///   ([`ManagementCapabilities::persistent_only`]).
+/// - `get_boot_device` reports `None` in a field the device cannot tell.
+/// - Optional methods default to `Unsupported`; the capabilities say which are
+///   implemented before anyone calls.
+/// - Cancellation: dropping a future abandons the wait; a request already sent may
+///   take effect.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::{BootDevice, Management, fake::FakeManagement};
+/// let mgmt = FakeManagement::default();
+/// mgmt.set_boot_device(BootDevice::Pxe, true).await?;
+/// assert_eq!(mgmt.get_boot_device().await?.device, Some(BootDevice::Pxe));
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait Management: Send + Sync + fmt::Debug {
+    /// What this management interface can do, known before any call.
+    fn capabilities(&self) -> ManagementCapabilities;
+
+    /// Reads the boot device for the next boot.
+    async fn get_boot_device(&self) -> Result<BootDeviceSetting>;
+
+    /// Sets the boot device for the next boot, or every boot when `persistent`.
+    async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()>;
+
+    /// Reads the boot mode; `None` when the device cannot tell.
+    async fn get_boot_mode(&self) -> Result<Option<BootMode>> {
+        Err(Error::unsupported("reading the boot mode"))
+    }
+
+    /// Sets the boot mode used from the next boot on.
+    async fn set_boot_mode(&self, mode: BootMode) -> Result<()> {
+        let _ = mode;
+        Err(Error::unsupported("setting the boot mode"))
+    }
+
+    /// Reads the sensors.
+    async fn get_sensors(&self) -> Result<Vec<SensorReading>> {
+        Err(Error::unsupported("reading sensors"))
+    }
+
+    /// Injects a non-maskable interrupt (diagnostic interrupt).
+    async fn inject_nmi(&self) -> Result<()> {
+        Err(Error::unsupported("injecting an NMI"))
+    }
+}
+
+/// Fails with `Unsupported` when `device` is not among `caps.boot_devices`.
+///
+/// ```
+/// use hw_core::{BootDevice, ManagementCapabilities, management::ensure_boot_device};
+/// let caps = ManagementCapabilities { boot_devices: vec![BootDevice::Pxe], ..Default::default() };
+/// assert!(ensure_boot_device(&caps, BootDevice::Pxe).is_ok());
+/// assert!(ensure_boot_device(&caps, BootDevice::Cdrom).is_err());
+/// ```
+pub fn ensure_boot_device(caps: &ManagementCapabilities, device: BootDevice) -> Result<()> {
+    if caps.boot_devices.contains(&device) {
+        Ok(())
+    } else {
+        let supported: Vec<&str> = caps.boot_devices.iter().map(|d| d.as_str()).collect();
+        Err(Error::new(
+            crate::ErrorKind::Unsupported,
+            format!(
+                "boot device {device} is not supported (supported: {})",
+                if supported.is_empty() {
+                    "none".to_owned()
+                } else {
+                    supported.join(", ")
+                }
+            ),
+        ))
+    }
+}

@@ -1,0 +1,194 @@
+//! A node: its context (id, ports, boot mode) and its interfaces.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::boot::Boot;
+use crate::boot_device::BootMode;
+use crate::capabilities::Capabilities;
+use crate::console::Console;
+use crate::error::{Error, ErrorKind, Result};
+use crate::mac::MacAddress;
+use crate::management::Management;
+use crate::power::Power;
+use crate::vendor::Vendor;
+
+/// What a driver knows of the node besides `driver_info`: Ironic's node fields.
+///
+/// ```
+/// use hw_core::{BootMode, NodeContext};
+/// let ctx = NodeContext::new("node-1")
+///     .with_port("52:54:00:cf:2d:31".parse().unwrap())
+///     .with_boot_mode(BootMode::Uefi);
+/// assert_eq!(ctx.ports.len(), 1);
+/// assert_eq!(ctx.boot_mode(), Some(BootMode::Uefi));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NodeContext {
+    /// The node's id (name or UUID), for logs and errors.
+    pub id: String,
+    /// The MACs of the node's ports (Ironic port resources).
+    #[serde(default)]
+    pub ports: Vec<MacAddress>,
+    /// Node `properties/capabilities` as key-value pairs (`boot_mode: uefi`).
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, String>,
+    /// The node's `instance_info` (image, kernel, ramdisk, …) for boot interfaces.
+    #[serde(default)]
+    pub instance_info: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NodeContext {
+    /// A context with just an id.
+    pub fn new(id: impl Into<String>) -> Self {
+        NodeContext {
+            id: id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Adds a port MAC.
+    pub fn with_port(mut self, mac: MacAddress) -> Self {
+        self.ports.push(mac);
+        self
+    }
+
+    /// Sets the `boot_mode` capability.
+    pub fn with_boot_mode(mut self, mode: BootMode) -> Self {
+        self.capabilities
+            .insert("boot_mode".to_owned(), mode.as_str().to_owned());
+        self
+    }
+
+    /// The `boot_mode` capability, if set and valid.
+    pub fn boot_mode(&self) -> Option<BootMode> {
+        self.capabilities
+            .get("boot_mode")
+            .and_then(|m| m.parse().ok())
+    }
+
+    /// Fails with a missing-parameter error naming `ports` when the node has no port.
+    ///
+    /// ```
+    /// assert!(hw_core::NodeContext::new("n").require_ports().is_err());
+    /// ```
+    pub fn require_ports(&self) -> Result<&[MacAddress]> {
+        if self.ports.is_empty() {
+            Err(Error::missing_parameters(["ports"]))
+        } else {
+            Ok(&self.ports)
+        }
+    }
+}
+
+/// One node's interfaces, built by a [`HardwareType`](crate::HardwareType) (usually
+/// through a [`Registry`](crate::Registry)).
+///
+/// Each interface is an `Arc<dyn …>` so a node can be shared across tasks; an
+/// interface the hardware type does not have returns `Unsupported`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use std::sync::Arc;
+/// use hw_core::{Node, NodeContext, PowerExt, PowerState, fake::FakePower};
+/// let node = Node::new("fake-hardware", NodeContext::new("n1"))
+///     .with_power(Arc::new(FakePower::new(PowerState::Off)));
+/// node.power()?.power_on().await?;
+/// assert!(node.console().is_err());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Node {
+    hardware_type: String,
+    context: NodeContext,
+    power: Option<Arc<dyn Power>>,
+    management: Option<Arc<dyn Management>>,
+    console: Option<Arc<dyn Console>>,
+    vendor: Option<Arc<dyn Vendor>>,
+    boot: Option<Arc<dyn Boot>>,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("hardware_type", &self.hardware_type)
+            .field("id", &self.context.id)
+            .field("power", &self.power)
+            .field("management", &self.management)
+            .field("console", &self.console)
+            .field("vendor", &self.vendor)
+            .field("boot", &self.boot)
+            .finish()
+    }
+}
+
+macro_rules! interface {
+    ($get:ident, $with:ident, $field:ident, $tr:ident, $name:literal) => {
+        #[doc = concat!("The ", $name, " interface, or `Unsupported` if the hardware type has none.")]
+        pub fn $get(&self) -> Result<&Arc<dyn $tr>> {
+            self.$field.as_ref().ok_or_else(|| self.no_interface($name))
+        }
+
+        #[doc = concat!("Sets the ", $name, " interface.")]
+        pub fn $with(mut self, iface: Arc<dyn $tr>) -> Self {
+            self.$field = Some(iface);
+            self
+        }
+    };
+}
+
+impl Node {
+    /// A node with no interfaces yet.
+    pub fn new(hardware_type: impl Into<String>, context: NodeContext) -> Self {
+        Node {
+            hardware_type: hardware_type.into(),
+            context,
+            power: None,
+            management: None,
+            console: None,
+            vendor: None,
+            boot: None,
+        }
+    }
+
+    interface!(power, with_power, power, Power, "power");
+    interface!(management, with_management, management, Management, "management");
+    interface!(console, with_console, console, Console, "console");
+    interface!(vendor, with_vendor, vendor, Vendor, "vendor");
+    interface!(boot, with_boot, boot, Boot, "boot");
+
+    fn no_interface(&self, name: &str) -> Error {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!("hardware type {} has no {name} interface", self.hardware_type),
+        )
+        .with_driver(self.hardware_type.clone())
+    }
+
+    /// The hardware type's name.
+    pub fn hardware_type(&self) -> &str {
+        &self.hardware_type
+    }
+
+    /// The node's context.
+    pub fn context(&self) -> &NodeContext {
+        &self.context
+    }
+
+    /// The node's id.
+    pub fn id(&self) -> &str {
+        &self.context.id
+    }
+
+    /// What every interface of this node can do.
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            power: self.power.as_ref().map(|p| p.capabilities()),
+            management: self.management.as_ref().map(|m| m.capabilities()),
+            console: self.console.is_some(),
+            vendor: self.vendor.as_ref().map(|v| v.methods()).unwrap_or_default(),
+            boot: self.boot.is_some(),
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The power interface: read a node's power state and drive it to a target.
+
+use std::fmt;
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::capabilities::PowerCapabilities;
+use crate::error::{Error, ErrorKind, Result};
+
+/// How long a power change may take to be confirmed when the caller gives no timeout.
+///
+/// Ironic's `[conductor] power_state_change_timeout` default is 60 seconds.
+pub const DEFAULT_POWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A node's power state, as read from the device.
+///
+/// `Unknown` is honest: a driver never reports `Off` for a state it cannot read.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PowerState {
+    /// Powered on.
+    On,
+    /// Powered off.
+    Off,
+    /// The device reported something that is neither on nor off (transitioning,
+    /// paused, decompressing firmware, …), or cannot be read.
+    Unknown,
+}
+
+impl PowerState {
+    /// A stable lower-case name (`on`, `off`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PowerState::On => "on",
+            PowerState::Off => "off",
+            PowerState::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for PowerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A power state change a caller can ask for.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PowerTarget {
+    /// Power on (hard).
+    On,
+    /// Power off (hard).
+    Off,
+    /// Ask the operating system to shut down (ACPI soft off).
+    SoftOff,
+    /// Hard reboot; a node that is off is powered on.
+    Reboot,
+    /// Soft reboot (OS-level); a node that is off is powered on.
+    SoftReboot,
+}
+
+impl PowerTarget {
+    /// Every target, in a stable order.
+    pub const ALL: [PowerTarget; 5] = [
+        PowerTarget::On,
+        PowerTarget::Off,
+        PowerTarget::SoftOff,
+        PowerTarget::Reboot,
+        PowerTarget::SoftReboot,
+    ];
+
+    /// The state the node is in once this target has been reached.
+    ///
+    /// ```
+    /// use hw_core::{PowerState, PowerTarget};
+    /// assert_eq!(PowerTarget::SoftReboot.final_state(), PowerState::On);
+    /// assert_eq!(PowerTarget::SoftOff.final_state(), PowerState::Off);
+    /// ```
+    pub fn final_state(self) -> PowerState {
+        match self {
+            PowerTarget::On | PowerTarget::Reboot | PowerTarget::SoftReboot => PowerState::On,
+            PowerTarget::Off | PowerTarget::SoftOff => PowerState::Off,
+        }
+    }
+
+    /// Whether this target is a reboot (which is never skipped as "already there").
+    pub fn is_reboot(self) -> bool {
+        matches!(self, PowerTarget::Reboot | PowerTarget::SoftReboot)
+    }
+
+    /// A stable kebab-case name (`on`, `off`, `soft-off`, `reboot`, `soft-reboot`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PowerTarget::On => "on",
+            PowerTarget::Off => "off",
+            PowerTarget::SoftOff => "soft-off",
+            PowerTarget::Reboot => "reboot",
+            PowerTarget::SoftReboot => "soft-reboot",
+        }
+    }
+}
+
+impl fmt::Display for PowerTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PowerTarget {
+    type Err = Error;
+
+    /// Parses `on`, `off`, `soft-off`, `reboot`, `soft-reboot` (and Ironic's
+    /// `power on`, `power off`, `rebooting`, `soft power off`, `soft rebooting`).
+    fn from_str(s: &str) -> Result<Self> {
+        let t = match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "on" | "power on" => PowerTarget::On,
+            "off" | "power off" => PowerTarget::Off,
+            "soft-off" | "soft power off" => PowerTarget::SoftOff,
+            "reboot" | "rebooting" => PowerTarget::Reboot,
+            "soft-reboot" | "soft rebooting" => PowerTarget::SoftReboot,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidParameter,
+                    format!("unknown power target {s:?} (expected on, off, soft-off, reboot or soft-reboot)"),
+                ));
+            }
+        };
+        Ok(t)
+    }
+}
+
+/// Reads and sets a node's power state.
+///
+/// # Contract
+///
+/// - **Idempotent targets.** Setting `On` or `Off` on a node already in that state
+///   succeeds without touching the device (where the device can be queried).
+///   Reboots are never skipped.
+/// - **Reboot from off.** `Reboot` and `SoftReboot` on a node that is off power it on.
+/// - **Honest state.** [`PowerState::Unknown`] is never reported as `Off`.
+/// - **Done means confirmed.** Where the device can be queried
+///   ([`PowerCapabilities::can_query`]), `set_power_state` returns `Ok` only once the
+///   device reports the target's [`PowerTarget::final_state`], polling within
+///   `timeout` (default [`DEFAULT_POWER_TIMEOUT`]); otherwise it fails with
+///   [`ErrorKind::PowerStateFailure`]. Where it cannot be queried, `Ok` means the
+///   command was sent.
+/// - **Unsupported targets.** A target not in [`PowerCapabilities::targets`] fails
+///   with [`ErrorKind::Unsupported`] without touching the device.
+/// - **Cancellation.** Dropping the future stops waiting; a command already on the
+///   wire may still take effect on the device. No driver resends a reboot on retry.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::{Power, PowerExt, PowerState, fake::FakePower};
+/// let power = FakePower::new(PowerState::Off);
+/// power.power_on().await?;
+/// assert_eq!(power.get_power_state().await?, PowerState::On);
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait Power: Send + Sync + fmt::Debug {
+    /// What this power interface can do, known before any call.
+    fn capabilities(&self) -> PowerCapabilities;
+
+    /// Reads the current power state from the device (or from the state store for
+    /// devices that cannot be queried; see the capabilities).
+    async fn get_power_state(&self) -> Result<PowerState>;
+
+    /// Drives the node to `target` and confirms it within `timeout` (see the contract).
+    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()>;
+}
+
+/// Conveniences on every [`Power`] implementation.
+#[async_trait]
+pub trait PowerExt: Power {
+    /// `set_power_state(On, None)`.
+    async fn power_on(&self) -> Result<()> {
+        self.set_power_state(PowerTarget::On, None).await
+    }
+
+    /// `set_power_state(Off, None)`.
+    async fn power_off(&self) -> Result<()> {
+        self.set_power_state(PowerTarget::Off, None).await
+    }
+
+    /// `set_power_state(Reboot, None)`.
+    async fn reboot(&self) -> Result<()> {
+        self.set_power_state(PowerTarget::Reboot, None).await
+    }
+}
+
+impl<P: Power + ?Sized> PowerExt for P {}
+
+/// Fails with [`ErrorKind::Unsupported`] when `target` is not among `caps.targets`.
+///
+/// Drivers call this first in `set_power_state`.
+///
+/// ```
+/// use hw_core::{PowerCapabilities, PowerTarget, power::ensure_supported};
+/// let caps = PowerCapabilities { can_query: true, targets: vec![PowerTarget::On] };
+/// assert!(ensure_supported(&caps, PowerTarget::On).is_ok());
+/// assert_eq!(ensure_supported(&caps, PowerTarget::Off).unwrap_err().kind(),
+///            hw_core::ErrorKind::Unsupported);
+/// ```
+pub fn ensure_supported(caps: &PowerCapabilities, target: PowerTarget) -> Result<()> {
+    if caps.targets.contains(&target) {
+        Ok(())
+    } else {
+        Err(Error::unsupported(format_args!("power target {target}")))
+    }
+}
+
+/// Polls `read` every `interval` until it returns `want`, or fails with
+/// [`ErrorKind::PowerStateFailure`] once `timeout` has passed.
+///
+/// Errors from `read` that are retryable are tolerated while time remains (a BMC may
+/// drop a request while it switches); others end the wait at once.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// use hw_core::{PowerState, power::wait_for_state};
+/// let r = wait_for_state(|| async { Ok(PowerState::Off) }, PowerState::On,
+///                        Duration::from_millis(30), Duration::from_millis(10)).await;
+/// assert_eq!(r.unwrap_err().kind(), hw_core::ErrorKind::PowerStateFailure);
+/// # }
+/// ```
+pub async fn wait_for_state<F, Fut>(
+    mut read: F,
+    want: PowerState,
+    timeout: Duration,
+    interval: Duration,
+) -> Result<()>
+where
+    F: FnMut() -> Fut + Send,
+    Fut: Future<Output = Result<PowerState>> + Send,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let seen = match read().await {
+            Ok(state) if state == want => return Ok(()),
+            Ok(state) => format!("the device reports {state}"),
+            Err(e) if e.is_retryable() => format!("last read failed: {e}"),
+            Err(e) => return Err(e),
+        };
+        if tokio::time::Instant::now() + interval > deadline {
+            return Err(Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "power state {want} not reached within {:.1}s; {seen}",
+                    timeout.as_secs_f64()
+                ),
+            ));
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn parses_ironic_and_kebab_names() {
+        assert_eq!("power on".parse::<PowerTarget>().unwrap(), PowerTarget::On);
+        assert_eq!("soft_off".parse::<PowerTarget>().unwrap(), PowerTarget::SoftOff);
+        assert_eq!(
+            "bogus".parse::<PowerTarget>().unwrap_err().kind(),
+            ErrorKind::InvalidParameter
+        );
+        for t in PowerTarget::ALL {
+            assert_eq!(t.as_str().parse::<PowerTarget>().unwrap(), t);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_succeeds_when_state_arrives() {
+        let n = Arc::new(AtomicU32::new(0));
+        let r = wait_for_state(
+            || {
+                let n = n.clone();
+                async move {
+                    if n.fetch_add(1, Ordering::SeqCst) >= 2 {
+                        Ok(PowerState::On)
+                    } else {
+                        Ok(PowerState::Off)
+                    }
+                }
+            },
+            PowerState::On,
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert!(r.is_ok());
+        assert_eq!(n.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_stops_on_a_permanent_error() {
+        let r = wait_for_state(
+            || async { Err(Error::new(ErrorKind::Unauthenticated, "no")) },
+            PowerState::On,
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Unauthenticated);
+    }
+}

@@ -1,0 +1,42 @@
+//! Sensor readings reported by the management interface.
+
+/// The kind of a sensor.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SensorKind {
+    /// Temperature, in degrees Celsius.
+    Temperature,
+    /// Fan speed, in RPM.
+    Fan,
+    /// Voltage, in volts.
+    Voltage,
+    /// Current, in amperes.
+    Current,
+    /// Power, in watts.
+    Power,
+    /// Anything else.
+    Other,
+}
+
+/// One sensor reading.
+///
+/// ```
+/// use hw_core::{SensorKind, SensorReading};
+/// let r = SensorReading { kind: SensorKind::Temperature, name: "CPU1 Temp".into(),
+///                         value: Some(41.0), unit: "degrees C".into(), status: "ok".into() };
+/// assert_eq!(r.value, Some(41.0));
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SensorReading {
+    /// What the sensor measures.
+    pub kind: SensorKind,
+    /// The device's name for the sensor.
+    pub name: String,
+    /// The reading in `unit`, or `None` when the sensor has no reading now.
+    pub value: Option<f64>,
+    /// The unit of `value`.
+    pub unit: String,
+    /// The device's status for the sensor (`ok`, `critical`, `unavailable`, …).
+    pub status: String,
+}

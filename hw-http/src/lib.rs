@@ -1,0 +1,1 @@
+//! hw-http (being built).

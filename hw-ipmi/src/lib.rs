@@ -1,0 +1,1 @@
+//! hw-ipmi (being built).

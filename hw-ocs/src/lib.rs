@@ -1,0 +1,1 @@
+//! hw-ocs (being built).
