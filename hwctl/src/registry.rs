@@ -1,0 +1,11 @@
+//! Every hardware type this build of `hwctl` knows.
+
+use hw_core::Registry;
+
+/// A registry with every hardware type compiled in.
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    r.register(hw_core::fake::hardware_type());
+    // one line per driver crate, e.g. r.register(hw_iboot::hardware_type());
+    r
+}

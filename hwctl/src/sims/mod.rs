@@ -1,0 +1,34 @@
+//! The built-in simulators, as `hwctl sim TYPE` and `hwctl demo` start them.
+//!
+//! Each driver has one file here with `pub async fn start(listen: Option<SocketAddr>)
+//! -> hw_core::Result<Box<dyn RunningSim>>`; this file lists them.
+
+use std::net::SocketAddr;
+
+use crate::inventory::InventoryNode;
+
+/// A simulator running in this process; it stops when dropped.
+pub trait RunningSim: Send {
+    /// One line for humans: what it simulates and where (`OCS chassis manager, 48 blades, http://127.0.0.1:PORT`).
+    fn describe(&self) -> String;
+    /// The nodes it serves, as inventory entries a client can be built from.
+    fn nodes(&self) -> Vec<InventoryNode>;
+}
+
+/// The simulator names `hwctl sim` accepts, with their hardware types.
+pub const SIMULATORS: &[&str] = &[
+    // one line per simulator, e.g. "staging-iboot",
+];
+
+/// Starts the simulator for hardware type `name` on `listen` (loopback, ephemeral
+/// port when `None`).
+pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
+    let _ = listen;
+    match name {
+        // one arm per simulator, e.g. "staging-iboot" => iboot::start(listen).await,
+        other => Err(hw_core::Error::new(
+            hw_core::ErrorKind::NotFound,
+            format!("no simulator for {other:?} (available: {})", SIMULATORS.join(", ")),
+        )),
+    }
+}
