@@ -1,1 +1,125 @@
-fn main() {}
+//! `hwctl`: drive bare-metal nodes over their vendors' own protocols — one node, a
+//! fleet from an inventory file, or a demo fleet on the built-in simulators.
+//!
+//! Exit codes: 0 on success, 2 on usage errors and invalid or missing parameters,
+//! 1 on any other failure. Errors go to stderr and name their kind.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod demo;
+mod fleet;
+mod inventory;
+mod node_args;
+mod output;
+mod registry;
+mod sim_cmd;
+mod sims;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use hw_core::{Registry, Result};
+
+use crate::cli::{Cli, Command};
+use crate::output::{error_json, exit_code, print_error, say, say_json};
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HWCTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli, registry: &Registry) -> Result<()> {
+    let json = cli.json;
+    let node = || -> Result<hw_core::Node> {
+        let entry = node_args::node_from_args(&cli.node)?;
+        let (info, ctx) = node_args::context_of(&entry)?;
+        registry.build(&entry.driver, &info, &ctx)
+    };
+    match cli.command {
+        Command::Power { action } => commands::power(&node()?, action, json).await,
+        Command::Boot { action } => commands::boot(&node()?, action, json).await,
+        Command::BootMode { action } => commands::boot_mode(&node()?, action, json).await,
+        Command::Sensors => commands::sensors(&node()?, json).await,
+        Command::Nmi => commands::nmi(&node()?, json).await,
+        Command::Console => commands::console(&node()?).await,
+        Command::Vendor { action } => commands::vendor(&node()?, action, json).await,
+        Command::Capabilities => commands::capabilities(&node()?),
+        Command::Validate => {
+            let n = node()?;
+            if json {
+                say_json(&serde_json::json!({"valid": true, "hardware_type": n.hardware_type()}));
+            } else {
+                say(format!("driver_info is valid for {}", n.hardware_type()));
+            }
+            Ok(())
+        }
+        Command::Drivers => commands::drivers(registry, json),
+        Command::Properties { hardware_type } => {
+            commands::properties(registry, &hardware_type, json)
+        }
+        Command::Fleet {
+            inventory,
+            concurrency,
+            timeout,
+            interface: _,
+            action,
+        } => {
+            let nodes = node_args::read_inventory(&inventory)?;
+            let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let outcomes = fleet::run(
+                registry,
+                &nodes,
+                action,
+                usize::from(concurrency),
+                timeout.map(Duration::from_secs),
+                progress,
+            )
+            .await;
+            match fleet::report(&outcomes, action, json) {
+                0 => Ok(()),
+                failed => Err(fleet::failures_error(failed, outcomes.len())),
+            }
+        }
+        Command::Demo => match demo::run(registry, json).await? {
+            0 => Ok(()),
+            failed => Err(hw_core::Error::new(
+                hw_core::ErrorKind::Other,
+                format!("demo: {failed} steps failed"),
+            )),
+        },
+        Command::Sim { name, listen, list } => {
+            sim_cmd::run(name.as_deref(), listen, list, json).await
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error [other]: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let registry = registry::registry();
+    match runtime.block_on(run(cli, &registry)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if json {
+                say_json(&serde_json::json!({"error": error_json(&err)}));
+            }
+            print_error(&err);
+            ExitCode::from(u8::try_from(exit_code(&err)).unwrap_or(1))
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The command line, as clap parses it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Drive bare-metal nodes over their vendors' own protocols.
+#[derive(Debug, Parser)]
+#[command(name = "hwctl", version, about, long_about = None)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The node to act on (for node commands).
+    #[command(flatten)]
+    pub node: NodeArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How a single node is described on the command line.
+#[derive(Debug, Args, Default, Clone)]
+pub struct NodeArgs {
+    /// Hardware type (`hwctl drivers` lists them); overrides the info file's `driver`.
+    #[arg(long, global = true)]
+    pub driver: Option<String>,
+    /// A `driver_info` entry, KEY=VALUE; repeatable; overrides the info file.
+    #[arg(long = "info", value_name = "KEY=VALUE", global = true)]
+    pub info: Vec<String>,
+    /// Ironic-style node JSON: `{"driver": …, "driver_info": {…}, "ports": […]}`.
+    #[arg(long = "info-file", value_name = "FILE.json", global = true)]
+    pub info_file: Option<PathBuf>,
+    /// A port MAC of the node; repeatable.
+    #[arg(long = "port", value_name = "MAC", global = true)]
+    pub ports: Vec<String>,
+    /// A node capability, KEY=VALUE (e.g. boot_mode=uefi); repeatable.
+    #[arg(long = "capability", value_name = "KEY=VALUE", global = true)]
+    pub capabilities: Vec<String>,
+    /// The node's id, for messages.
+    #[arg(long = "node-id", default_value = "cli", global = true)]
+    pub node_id: String,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read or change the node's power state.
+    Power {
+        /// The power action.
+        #[command(subcommand)]
+        action: PowerAction,
+    },
+    /// Read or set the boot device.
+    Boot {
+        /// The boot action.
+        #[command(subcommand)]
+        action: BootAction,
+    },
+    /// Read or set the boot mode.
+    #[command(name = "boot-mode")]
+    BootMode {
+        /// The boot-mode action.
+        #[command(subcommand)]
+        action: BootModeAction,
+    },
+    /// Read the node's sensors.
+    Sensors,
+    /// Inject a non-maskable interrupt.
+    Nmi,
+    /// Attach the terminal to the node's serial console (end with Ctrl-D).
+    Console,
+    /// List or call vendor methods.
+    Vendor {
+        /// The vendor action.
+        #[command(subcommand)]
+        action: VendorAction,
+    },
+    /// Validate the node's driver_info without touching the device.
+    Validate,
+    /// Show what the node's interfaces can do.
+    Capabilities,
+    /// List the hardware types and their interfaces.
+    Drivers,
+    /// List a hardware type's driver_info properties.
+    Properties {
+        /// The hardware type.
+        #[arg(value_name = "TYPE")]
+        hardware_type: String,
+    },
+    /// Act on every node of an inventory file concurrently.
+    Fleet {
+        /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`.
+        #[arg(long, value_name = "FILE")]
+        inventory: PathBuf,
+        /// How many nodes to drive at once.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
+        concurrency: u16,
+        /// Timeout of each power change, in seconds.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+        /// The interface to drive (only `power` for now).
+        #[arg(value_enum)]
+        interface: FleetInterface,
+        /// What to do to every node.
+        #[arg(value_enum)]
+        action: FleetAction,
+    },
+    /// Start every built-in simulator and drive a mixed fleet on them.
+    Demo,
+    /// Run one simulator in the foreground (Ctrl-C stops it).
+    Sim {
+        /// The simulator (`hwctl sim --list` shows them).
+        #[arg(value_name = "TYPE", required_unless_present = "list")]
+        name: Option<String>,
+        /// Address to listen on (loopback only; default: an ephemeral port).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// List the simulators.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+/// `power …`
+#[derive(Debug, Subcommand, Clone, Copy)]
+pub enum PowerAction {
+    /// Print the power state.
+    Status,
+    /// Power on.
+    On(TimeoutArg),
+    /// Power off (hard).
+    Off(TimeoutArg),
+    /// Ask the OS to shut down.
+    SoftOff(TimeoutArg),
+    /// Hard reboot (powers on a node that is off).
+    Reboot(TimeoutArg),
+    /// Soft reboot.
+    SoftReboot(TimeoutArg),
+}
+
+/// `--timeout SECS`
+#[derive(Debug, Args, Clone, Copy)]
+pub struct TimeoutArg {
+    /// Seconds to wait for the state to be confirmed.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+/// `boot …`
+#[derive(Debug, Subcommand)]
+pub enum BootAction {
+    /// Print the boot device.
+    Get,
+    /// Set the boot device (next boot only unless --persistent).
+    Set {
+        /// pxe, disk, cdrom, bios, safe, …
+        device: String,
+        /// Apply to every boot.
+        #[arg(long)]
+        persistent: bool,
+    },
+    /// List the supported boot devices.
+    Devices,
+}
+
+/// `boot-mode …`
+#[derive(Debug, Subcommand)]
+pub enum BootModeAction {
+    /// Print the boot mode.
+    Get,
+    /// Set the boot mode (bios or uefi).
+    Set {
+        /// bios or uefi
+        mode: String,
+    },
+}
+
+/// `vendor …`
+#[derive(Debug, Subcommand)]
+pub enum VendorAction {
+    /// List the vendor methods.
+    List,
+    /// Call a vendor method.
+    Call {
+        /// The method name.
+        method: String,
+        /// The HTTP verb (default: the method's first).
+        #[arg(long = "http-method", value_name = "VERB")]
+        http_method: Option<String>,
+        /// JSON arguments.
+        #[arg(long, value_name = "JSON")]
+        args: Option<String>,
+    },
+}
+
+/// The interface `fleet` drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetInterface {
+    /// The power interface.
+    Power,
+}
+
+/// What `fleet` does to every node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetAction {
+    /// Read every node's power state.
+    Status,
+    /// Power every node on.
+    On,
+    /// Power every node off.
+    Off,
+    /// Reboot every node.
+    Reboot,
+}

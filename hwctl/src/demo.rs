@@ -1,0 +1,206 @@
+//! `hwctl demo`: start every built-in simulator and drive a mixed fleet on them.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use hw_core::{BootDevice, ErrorKind, Node, PowerTarget, Registry, Result};
+use serde_json::{Value, json};
+
+use crate::inventory::InventoryNode;
+use crate::node_args::context_of;
+use crate::output::{error_json, say, say_json, table};
+use crate::sims::{self, RunningSim};
+
+/// The power timeout of each demo step.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The result of one step on one node.
+#[derive(Debug)]
+enum Cell {
+    Done(String),
+    NotApplicable,
+    Failed(hw_core::Error),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Done(s) => s.clone(),
+            Cell::NotApplicable => "n/a".into(),
+            Cell::Failed(e) => format!("ERR {}", e.kind()),
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            Cell::Done(s) => json!(s),
+            Cell::NotApplicable => Value::Null,
+            Cell::Failed(e) => json!({"error": error_json(e)}),
+        }
+    }
+
+    fn of(r: Result<String>) -> Cell {
+        match r {
+            Ok(s) => Cell::Done(s),
+            Err(e) if e.kind() == ErrorKind::Unsupported => Cell::NotApplicable,
+            Err(e) => Cell::Failed(e),
+        }
+    }
+}
+
+const STEPS: [&str; 6] = ["initial", "on", "boot pxe", "reboot", "off", "final"];
+
+async fn set(node: &Node, target: PowerTarget) -> Cell {
+    let Ok(power) = node.power() else {
+        return Cell::NotApplicable;
+    };
+    if !power.capabilities().targets.contains(&target) {
+        return Cell::NotApplicable;
+    }
+    Cell::of(
+        power
+            .set_power_state(target, Some(STEP_TIMEOUT))
+            .await
+            .map(|()| {
+                if power.capabilities().can_query {
+                    target.final_state().to_string()
+                } else {
+                    "sent".to_owned()
+                }
+            }),
+    )
+}
+
+async fn status(node: &Node) -> Cell {
+    match node.power() {
+        Ok(p) => Cell::of(p.get_power_state().await.map(|s| s.to_string())),
+        Err(_) => Cell::NotApplicable,
+    }
+}
+
+async fn drive(registry: &Registry, entry: &InventoryNode) -> (Vec<Cell>, Duration) {
+    let start = Instant::now();
+    let node = match context_of(entry).and_then(|(info, ctx)| registry.build(&entry.driver, &info, &ctx)) {
+        Ok(n) => n,
+        Err(e) => {
+            let mut cells = vec![Cell::Failed(e)];
+            cells.extend((1..STEPS.len()).map(|_| Cell::NotApplicable));
+            return (cells, start.elapsed());
+        }
+    };
+    let mut cells = vec![status(&node).await, set(&node, PowerTarget::On).await];
+    cells.push(match node.management() {
+        Ok(m) if m.capabilities().boot_devices.contains(&BootDevice::Pxe) => Cell::of(
+            m.set_boot_device(BootDevice::Pxe, false)
+                .await
+                .map(|()| "pxe".to_owned()),
+        ),
+        _ => Cell::NotApplicable,
+    });
+    cells.push(set(&node, PowerTarget::Reboot).await);
+    cells.push(set(&node, PowerTarget::Off).await);
+    cells.push(status(&node).await);
+    (cells, start.elapsed())
+}
+
+fn fake_fleet() -> Vec<InventoryNode> {
+    (0..3)
+        .map(|i| {
+            let mut info = serde_json::Map::new();
+            info.insert("fake_delay_ms".into(), json!((i * 40).to_string()));
+            InventoryNode {
+                name: format!("fake-{i}"),
+                driver: hw_core::fake::NAME.into(),
+                driver_info: info,
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// Runs the demo; returns how many steps failed.
+pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
+    let mut running: Vec<Box<dyn RunningSim>> = Vec::new();
+    let mut fleet = fake_fleet();
+    let mut sim_lines = vec!["fake-hardware: 3 in-memory nodes (no simulator needed)".to_owned()];
+    let mut sim_errors = 0;
+    for name in sims::SIMULATORS {
+        match sims::start(name, None).await {
+            Ok(sim) => {
+                sim_lines.push(sim.describe());
+                fleet.extend(sim.nodes());
+                running.push(sim);
+            }
+            Err(e) => {
+                sim_errors += 1;
+                sim_lines.push(format!("{name}: failed to start: {e} [{}]", e.kind()));
+            }
+        }
+    }
+
+    let started = Instant::now();
+    let results: Vec<(usize, (Vec<Cell>, Duration))> = futures::stream::iter(fleet.iter().enumerate())
+        .map(|(i, entry)| async move { (i, drive(registry, entry).await) })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let mut results = results;
+    results.sort_by_key(|(i, _)| *i);
+    let total = started.elapsed();
+    let failed: usize = results
+        .iter()
+        .map(|(_, (cells, _))| cells.iter().filter(|c| matches!(c, Cell::Failed(_))).count())
+        .sum::<usize>()
+        + sim_errors;
+
+    if json_out {
+        let nodes: Vec<Value> = results
+            .iter()
+            .map(|(i, (cells, elapsed))| {
+                let steps: serde_json::Map<String, Value> = STEPS
+                    .iter()
+                    .zip(cells)
+                    .map(|(s, c)| ((*s).to_owned(), c.json()))
+                    .collect();
+                json!({"name": fleet[*i].name, "driver": fleet[*i].driver,
+                       "steps": steps, "elapsed_ms": elapsed.as_millis()})
+            })
+            .collect();
+        say_json(&json!({"simulators": sim_lines, "nodes": nodes, "failed_steps": failed,
+                         "elapsed_ms": total.as_millis()}));
+    } else {
+        say("Simulators:");
+        for line in &sim_lines {
+            say(format!("  {line}"));
+        }
+        say("");
+        let mut headers = vec!["NODE", "DRIVER"];
+        headers.extend(STEPS);
+        headers.push("TIME");
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|(i, (cells, elapsed))| {
+                let mut row = vec![fleet[*i].name.clone(), fleet[*i].driver.clone()];
+                row.extend(cells.iter().map(Cell::text));
+                row.push(format!("{:.2}s", elapsed.as_secs_f64()));
+                row
+            })
+            .collect();
+        say(table(&headers, &rows));
+        for (i, (cells, _)) in &results {
+            for (step, cell) in STEPS.iter().zip(cells) {
+                if let Cell::Failed(e) = cell {
+                    say(format!("  {} {step}: {e} [{}]", fleet[*i].name, e.kind()));
+                }
+            }
+        }
+        say(format!(
+            "{} nodes on {} simulators driven in {:.2}s; {failed} failed steps (n/a = the device cannot do it, by its capabilities)",
+            fleet.len(),
+            running.len(),
+            total.as_secs_f64()
+        ));
+    }
+    drop(running);
+    Ok(failed)
+}

@@ -1,0 +1,121 @@
+//! Printing: text tables, JSON, and errors with their kind and cause chain.
+
+use std::error::Error as _;
+use std::io::Write;
+
+use hw_core::{Error, ErrorKind};
+
+/// The process exit code for an error: 2 for usage and invalid or missing
+/// parameters, 1 for everything else.
+pub fn exit_code(err: &Error) -> i32 {
+    if err.kind().is_input_error() { 2 } else { 1 }
+}
+
+/// Prints `error [kind]: message` and each cause on stderr.
+pub fn print_error(err: &Error) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error [{}]: {err}", err.kind());
+    for p in err.problems() {
+        match &p.reason {
+            None => {
+                let _ = writeln!(stderr, "  missing: {}", p.name);
+            }
+            Some(r) => {
+                let _ = writeln!(stderr, "  invalid: {}: {r}", p.name);
+            }
+        }
+    }
+    let mut source = err.source();
+    while let Some(s) = source {
+        let _ = writeln!(stderr, "  caused by: {s}");
+        source = s.source();
+    }
+}
+
+/// The error as a JSON object (`kind`, `message`, `driver`, `operation`, `problems`).
+pub fn error_json(err: &Error) -> serde_json::Value {
+    serde_json::json!({
+        "kind": err.kind().as_str(),
+        "message": err.to_string(),
+        "driver": err.driver(),
+        "operation": err.operation(),
+        "retryable": err.is_retryable(),
+        "problems": err.problems().iter().map(|p| serde_json::json!({
+            "name": p.name,
+            "missing": p.is_missing(),
+            "reason": p.reason,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Renders rows under headers, columns padded to their widest cell.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let w = widths.get(i).copied().unwrap_or(0);
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    let mut out = String::new();
+    out.push_str(&line(headers.to_vec()));
+    out.push('\n');
+    out.push_str(&line(
+        widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect(),
+    ));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes a line to stdout (a closed pipe is not an error worth a panic).
+pub fn say(text: impl AsRef<str>) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", text.as_ref());
+}
+
+/// Writes pretty JSON to stdout.
+pub fn say_json(value: &serde_json::Value) {
+    say(serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+}
+
+/// A usage error (exit code 2).
+pub fn usage(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidParameter, message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_pads_columns() {
+        let t = table(
+            &["a", "bb"],
+            &[vec!["xxx".into(), "y".into()], vec!["z".into(), "w".into()]],
+        );
+        assert_eq!(t, "a    bb\n---  --\nxxx  y\nz    w\n");
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(&Error::missing_parameters(["x"])), 2);
+        assert_eq!(exit_code(&Error::new(ErrorKind::Timeout, "t")), 1);
+    }
+}

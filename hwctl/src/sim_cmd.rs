@@ -1,0 +1,63 @@
+//! `hwctl sim TYPE`: one simulator in the foreground.
+
+use std::net::SocketAddr;
+
+use hw_core::{Error, ErrorKind, Result};
+
+use crate::inventory::InventoryNode;
+use crate::output::{say, say_json};
+use crate::sims;
+
+/// A command line that drives `node` (its driver_info as `--info` flags).
+pub fn example_command(node: &InventoryNode) -> String {
+    let mut parts = vec!["hwctl".to_owned(), format!("--driver {}", node.driver)];
+    for (k, v) in &node.driver_info {
+        let v = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        parts.push(format!("--info {k}={v}"));
+    }
+    for p in &node.ports {
+        parts.push(format!("--port {p}"));
+    }
+    parts.push("power status".into());
+    parts.join(" ")
+}
+
+/// Runs simulator `name` until Ctrl-C.
+pub async fn run(name: Option<&str>, listen: Option<SocketAddr>, list: bool, json_out: bool) -> Result<()> {
+    if list {
+        for s in sims::SIMULATORS {
+            say(*s);
+        }
+        return Ok(());
+    }
+    let Some(name) = name else {
+        return Err(Error::missing_parameters(["TYPE"]));
+    };
+    if let Some(addr) = listen
+        && !addr.ip().is_loopback()
+    {
+        return Err(Error::invalid_parameter(
+            "--listen",
+            format!("{addr} is not a loopback address; simulators listen on loopback only"),
+        ));
+    }
+    let sim = sims::start(name, listen).await?;
+    if json_out {
+        say_json(&serde_json::json!({"simulator": sim.describe(), "nodes": sim.nodes()}));
+    } else {
+        say(sim.describe());
+        say("Try:");
+        for n in sim.nodes() {
+            say(format!("  {}", example_command(&n)));
+        }
+        say("Ctrl-C stops it.");
+    }
+    tokio::signal::ctrl_c().await.map_err(|e| {
+        Error::new(ErrorKind::Other, format!("cannot wait for Ctrl-C: {e}")).with_source(e)
+    })?;
+    drop(sim);
+    Ok(())
+}
