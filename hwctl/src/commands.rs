@@ -192,9 +192,18 @@ pub async fn console(node: &Node) -> Result<()> {
         stdout.flush().await.map_err(io_err("writing stdout"))?;
         Ok::<(), Error>(())
     };
+    // Either the node ends the session (downstream finishes) or stdin ends; then the
+    // session is closed and what the node still sends is drained for a moment.
+    tokio::pin!(downstream);
     tokio::select! {
-        r = upstream => r,
-        r = downstream => r,
+        r = &mut downstream => r,
+        r = upstream => {
+            r?;
+            match tokio::time::timeout(Duration::from_secs(2), downstream).await {
+                Ok(r) => r,
+                Err(_) => Ok(()),
+            }
+        }
     }
 }
 

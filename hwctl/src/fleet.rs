@@ -130,10 +130,14 @@ pub fn report(outcomes: &[NodeOutcome], action: FleetAction, json_out: bool) -> 
     failed
 }
 
+/// The operation name of errors whose details were already printed as a summary.
+pub const SUMMARY_OPERATION: &str = "summary";
+
 /// The error a fleet run ends with when some nodes failed.
 pub fn failures_error(failed: usize, total: usize) -> Error {
     Error::new(
         hw_core::ErrorKind::Other,
         format!("{failed} of {total} nodes failed"),
     )
+    .with_operation(SUMMARY_OPERATION)
 }

@@ -40,7 +40,10 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
     let node = || -> Result<hw_core::Node> {
         let entry = node_args::node_from_args(&cli.node)?;
         let (info, ctx) = node_args::context_of(&entry)?;
-        registry.build(&entry.driver, &info, &ctx)
+        let hardware_type = registry
+            .get(&entry.driver)
+            .map_err(|e| output::usage(e.message().to_owned()))?;
+        hardware_type.build(&info, &ctx)
     };
     match cli.command {
         Command::Power { action } => commands::power(&node()?, action, json).await,
@@ -92,7 +95,8 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             failed => Err(hw_core::Error::new(
                 hw_core::ErrorKind::Other,
                 format!("demo: {failed} steps failed"),
-            )),
+            )
+            .with_operation(fleet::SUMMARY_OPERATION)),
         },
         Command::Sim { name, listen, list } => {
             sim_cmd::run(name.as_deref(), listen, list, json).await
@@ -115,7 +119,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, &registry)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if json {
+            if json && err.operation() != Some(fleet::SUMMARY_OPERATION) {
                 say_json(&serde_json::json!({"error": error_json(&err)}));
             }
             print_error(&err);

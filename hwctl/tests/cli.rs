@@ -1,0 +1,187 @@
+//! End-to-end tests of the `hwctl` binary on fake hardware.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+fn hwctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(args)
+        .output()
+        .expect("hwctl runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn drivers_lists_fake_hardware_with_interfaces() {
+    let o = hwctl(&["drivers"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("fake-hardware"), "{out}");
+    assert!(out.contains("power,management,console,vendor"), "{out}");
+}
+
+#[test]
+fn properties_marks_required_and_defaults() {
+    let o = hwctl(&["--json", "properties", "fake-hardware"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let props = v["properties"].as_array().unwrap();
+    let state = props.iter().find(|p| p["name"] == "fake_power_state").unwrap();
+    assert_eq!(state["default"], "off");
+    assert_eq!(state["required"], false);
+}
+
+#[test]
+fn power_and_boot_on_fake_hardware() {
+    let o = hwctl(&["--driver", "fake-hardware", "--info", "fake_power_state=on", "power", "status"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "power on");
+
+    let o = hwctl(&["--json", "--driver", "fake-hardware", "power", "reboot", "--timeout", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["power_state"], "on");
+    assert_eq!(v["confirmed"], true);
+
+    let o = hwctl(&["--driver", "fake-hardware", "boot", "set", "pxe", "--persistent"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("pxe (persistent: yes)"));
+
+    let o = hwctl(&["--driver", "fake-hardware", "boot", "set", "wanboot"]);
+    assert_eq!(o.status.code(), Some(1), "unsupported device is a device failure, not usage");
+    assert!(stderr(&o).contains("error [unsupported]"), "{}", stderr(&o));
+
+    let o = hwctl(&["--driver", "fake-hardware", "boot", "set", "usb-stick"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid-parameter"));
+}
+
+#[test]
+fn invalid_and_missing_input_exits_2_naming_every_key() {
+    let o = hwctl(&[
+        "--driver", "fake-hardware", "--info", "fake_delay_ms=-5", "--info", "fake_power_state=maybe",
+        "validate",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("error [invalid-parameter]"), "{err}");
+    assert!(err.contains("fake_delay_ms"), "{err}");
+    assert!(err.contains("fake_power_state"), "{err}");
+
+    let o = hwctl(&["power", "status"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing parameters: driver"), "{}", stderr(&o));
+
+    let o = hwctl(&["--driver", "no-such-type", "power", "status"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no hardware type"), "{}", stderr(&o));
+
+    let o = hwctl(&["--driver", "fake-hardware", "--port", "not-a-mac", "validate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ports"), "{}", stderr(&o));
+
+    let o = hwctl(&["--bogus-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn device_failures_exit_1_and_name_the_kind() {
+    let o = hwctl(&["--driver", "fake-hardware", "--info", "fake_fail=get_power", "power", "status"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error [device-fault]"), "{}", stderr(&o));
+
+    let o = hwctl(&[
+        "--driver", "fake-hardware", "--info", "fake_delay_ms=3000", "power", "on", "--timeout", "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error [power-state-failure]"), "{}", stderr(&o));
+}
+
+#[test]
+fn vendor_list_and_call() {
+    let o = hwctl(&["--driver", "fake-hardware", "vendor", "list"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("echo"));
+    let o = hwctl(&["--driver", "fake-hardware", "vendor", "call", "echo", "--args", r#"{"a":1}"#]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["echo"]["a"], 1);
+    let o = hwctl(&["--driver", "fake-hardware", "vendor", "call", "echo", "--http-method", "DELETE"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not support HTTP DELETE"));
+}
+
+#[test]
+fn info_file_is_ironic_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.json");
+    std::fs::write(
+        &path,
+        r#"{"driver": "fake-hardware", "driver_info": {"fake_power_state": "on"}, "ports": [{"address": "52:54:00:cf:2d:31"}]}"#,
+    )
+    .unwrap();
+    let o = hwctl(&["--info-file", path.to_str().unwrap(), "power", "status"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "power on");
+}
+
+#[test]
+fn fleet_reports_each_node_and_fails_when_one_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inv.json");
+    std::fs::write(
+        &path,
+        r#"{"nodes": [
+            {"name": "a", "driver": "fake-hardware", "driver_info": {"fake_delay_ms": "20"}},
+            {"name": "b", "driver": "fake-hardware"},
+            {"name": "c", "driver": "fake-hardware", "driver_info": {"fake_fail": "set_power"}}
+        ]}"#,
+    )
+    .unwrap();
+    let o = hwctl(&["--json", "fleet", "--inventory", path.to_str().unwrap(), "--concurrency", "2", "power", "on"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 3);
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["nodes"][0]["power_state"], "on");
+    assert_eq!(v["nodes"][2]["error"]["kind"], "device-fault");
+
+    let o = hwctl(&["fleet", "--inventory", path.to_str().unwrap(), "power", "status"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("3 nodes, 3 ok, 0 failed"));
+}
+
+#[test]
+fn demo_drives_the_whole_fleet() {
+    let o = hwctl(&["--json", "demo"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["failed_steps"], 0);
+    let nodes = v["nodes"].as_array().unwrap();
+    assert!(nodes.len() >= 3);
+    for n in nodes {
+        assert_eq!(n["steps"]["final"], "off", "{n}");
+    }
+}
+
+#[test]
+fn console_echoes_on_fake_hardware() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--driver", "fake-hardware", "console"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
+}
