@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building and testing hw needs on a Debian machine. Idempotent.
+#   scripts/deps.sh           everything the tests need (.ci/apt-*.txt, .ci/pip-requirements.txt)
+#   scripts/deps.sh --build   only what building the workspace needs (.ci/apt-build-packages.txt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-all}
+lists=(.ci/apt-build-packages.txt)
+[ "$mode" = "--build" ] || lists+=(.ci/apt-packages.txt)
+
+wanted=$(cat "${lists[@]}" | sed -e 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+missing=()
+for p in $wanted; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -q >&2
+  # Do not let package scripts start services (apache2 and friends): tests start
+  # their own instances on loopback.
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  $sudo rm -f /usr/sbin/policy-rc.d
+fi
+
+if [ "$mode" != "--build" ]; then
+  reqs=$(sed -e 's/#.*//' .ci/pip-requirements.txt | sed '/^\s*$/d' || true)
+  if [ -n "$reqs" ]; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    if ! .venv/bin/python -m pip install -q --disable-pip-version-check -r .ci/pip-requirements.txt >&2; then
+      echo "deps: pip install failed" >&2
+      exit 1
+    fi
+  fi
+fi

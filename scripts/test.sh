@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every check CI runs: formatting, clippy, rustdoc, and all tests (unit,
+# integration, simulator, real third-party peers on loopback, doctests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+# Peers are installed by deps.sh: a test that cannot find its peer fails.
+export HW_REQUIRE_PEERS="${HW_REQUIRE_PEERS:-1}"
+
+echo "== cargo fmt" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy" >&2
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+echo "== cargo doc" >&2
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+echo "== cargo test" >&2
+cargo test --workspace --all-features
