@@ -1,1 +1,60 @@
-//! hw-wol (being built).
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod power;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod state;
+pub mod wire;
+
+use std::sync::Arc;
+
+use hw_core::{HardwareType, InterfaceKind, Node};
+
+pub use config::{PowerOffMode, WolConfig};
+pub use power::WolPower;
+pub use state::{MemoryStateStore, StateStore};
+
+/// The hardware type's name (Ironic's).
+pub const NAME: &str = "staging-wol";
+
+/// The `staging-wol` hardware type: power only, each node with its own in-memory
+/// state store.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext};
+/// let ctx = NodeContext::new("n1").with_port("52:54:00:cf:2d:31".parse().unwrap());
+/// let node = hw_wol::hardware_type().build(&DriverInfo::new(), &ctx).unwrap();
+/// assert!(!node.capabilities().power.unwrap().can_query);
+///
+/// let err = hw_wol::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n2")).unwrap_err();
+/// assert_eq!(err.kind(), hw_core::ErrorKind::MissingParameter);
+/// ```
+pub fn hardware_type() -> HardwareType {
+    build_type(None)
+}
+
+/// The `staging-wol` hardware type keeping every node's power state in `store`
+/// (keyed by node id), so an orchestrator can persist it.
+pub fn hardware_type_with_store(store: Arc<dyn StateStore>) -> HardwareType {
+    build_type(Some(store))
+}
+
+fn build_type(store: Option<Arc<dyn StateStore>>) -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "Wake-on-LAN: power on by UDP magic packet to every port MAC; no query, no power off.",
+        [InterfaceKind::Power],
+        config::PROPERTIES.to_vec(),
+        move |info, ctx| {
+            let config = WolConfig::from_driver_info(info, ctx)?;
+            let store = store
+                .clone()
+                .unwrap_or_else(|| Arc::new(MemoryStateStore::new()));
+            Ok(Node::new(NAME, ctx.clone())
+                .with_power(Arc::new(WolPower::with_store(config, store))))
+        },
+    )
+}

@@ -1,0 +1,249 @@
+//! The power interface: power on sends magic packets; the state is the one recorded.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hw_core::power::ensure_supported;
+use hw_core::{
+    Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
+use tokio::net::UdpSocket;
+use tracing::{Instrument, debug, info_span, warn};
+
+use crate::config::{PowerOffMode, WolConfig};
+use crate::state::{MemoryStateStore, StateStore};
+use crate::{NAME, wire};
+
+/// Wake-on-LAN power: `On` (and `Reboot`, which is the same) sends one magic packet
+/// per port MAC; `Off` is recorded or refused (see [`PowerOffMode`]).
+///
+/// The device cannot be queried: [`Power::get_power_state`] returns the state last
+/// set, from the [`StateStore`], or [`PowerState::Unknown`] if none was ever set
+/// (Ironic reported "off" there; this crate does not guess). Power on always sends
+/// the packets, even when the store already says `On`, because the store may be
+/// stale (the machine may have been switched off by hand).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::{Power, PowerExt, PowerState};
+/// use hw_wol::{WolConfig, WolPower, sim::WolSim};
+///
+/// let sim = WolSim::start().await?;
+/// let mac = "52:54:00:cf:2d:31".parse()?;
+/// let config = WolConfig::new("node-1", vec![mac])
+///     .with_destination("127.0.0.1", sim.addr().port());
+/// let power = WolPower::new(config);
+/// assert_eq!(power.get_power_state().await?, PowerState::Unknown);
+/// power.power_on().await?;
+/// assert_eq!(power.get_power_state().await?, PowerState::On);
+/// let seen = sim.wait_for_packets(1, std::time::Duration::from_secs(5)).await;
+/// assert_eq!(seen[0].mac, Some(mac));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct WolPower {
+    config: Arc<WolConfig>,
+    store: Arc<dyn StateStore>,
+}
+
+impl WolPower {
+    /// Power for `config`, with its own in-memory state store.
+    pub fn new(config: WolConfig) -> Self {
+        WolPower::with_store(config, Arc::new(MemoryStateStore::new()))
+    }
+
+    /// Power for `config`, keeping its state in `store` (shared by many nodes, keyed
+    /// by node id).
+    pub fn with_store(config: WolConfig, store: Arc<dyn StateStore>) -> Self {
+        WolPower {
+            config: Arc::new(config),
+            store,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WolConfig {
+        &self.config
+    }
+
+    fn err(&self, kind: ErrorKind, msg: String, op: &'static str) -> Error {
+        Error::new(kind, msg).with_driver(NAME).with_operation(op)
+    }
+
+    /// Sends one magic packet per port MAC, pausing between them. Returns the number
+    /// of packets sent.
+    ///
+    /// Every MAC is tried even if one fails; the error then names each MAC that
+    /// could not be sent and how many were.
+    pub async fn wake(&self) -> Result<usize> {
+        let c = &self.config;
+        let op = "power on";
+        let dest = self.resolve().await?;
+        let bind: SocketAddr = if dest.is_ipv4() {
+            ([0u8, 0, 0, 0], 0).into()
+        } else {
+            ([0u16; 8], 0).into()
+        };
+        let socket = UdpSocket::bind(bind).await.map_err(|e| {
+            self.err(
+                ErrorKind::Other,
+                format!("cannot open a UDP socket for node {}", c.node_id),
+                op,
+            )
+            .with_source(e)
+        })?;
+        socket.set_broadcast(true).map_err(|e| {
+            self.err(ErrorKind::Other, "cannot set SO_BROADCAST".to_owned(), op)
+                .with_source(e)
+        })?;
+        let mut sent = 0usize;
+        let mut failures: Vec<(String, std::io::Error)> = Vec::new();
+        for (i, mac) in c.macs.iter().enumerate() {
+            if i > 0 && !c.packet_interval.is_zero() {
+                tokio::time::sleep(c.packet_interval).await;
+            }
+            let packet = wire::magic_packet_with_password(*mac, c.secureon())?;
+            match socket.send_to(&packet, dest).await {
+                Ok(n) if n == packet.len() => {
+                    debug!(%mac, %dest, bytes = n, "magic packet sent");
+                    sent += 1;
+                }
+                Ok(n) => failures.push((
+                    mac.to_string(),
+                    std::io::Error::other(format!("only {n} of {} bytes sent", packet.len())),
+                )),
+                Err(e) => {
+                    warn!(%mac, %dest, error = %e, "magic packet not sent");
+                    failures.push((mac.to_string(), e));
+                }
+            }
+        }
+        if !failures.is_empty() {
+            let names: Vec<String> = failures.iter().map(|(m, _)| m.clone()).collect();
+            let mut err = self.err(
+                ErrorKind::Unreachable,
+                format!(
+                    "failed to send Wake-on-LAN magic packets to {dest} for node {} port(s) {} ({sent} of {} sent)",
+                    c.node_id,
+                    names.join(", "),
+                    c.macs.len()
+                ),
+                op,
+            );
+            if let Some((_, source)) = failures.into_iter().next() {
+                err = err.with_source(source);
+            }
+            return Err(err);
+        }
+        Ok(sent)
+    }
+
+    async fn resolve(&self) -> Result<SocketAddr> {
+        let c = &self.config;
+        let host = c
+            .host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(&c.host);
+        let mut addrs = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::net::lookup_host((host, c.port)),
+        )
+        .await
+        .map_err(|_| {
+            self.err(
+                ErrorKind::Timeout,
+                format!("resolving wol_host {:?} took longer than 10s", c.host),
+                "power on",
+            )
+        })?
+        .map_err(|e| {
+            self.err(
+                ErrorKind::Unreachable,
+                format!("wol_host {:?} does not resolve", c.host),
+                "power on",
+            )
+            .with_source(e)
+        })?;
+        addrs.next().ok_or_else(|| {
+            self.err(
+                ErrorKind::Unreachable,
+                format!("wol_host {:?} resolves to no address", c.host),
+                "power on",
+            )
+        })
+    }
+
+    async fn record(&self, state: PowerState) -> Result<()> {
+        self.store
+            .save(&self.config.node_id, state)
+            .await
+            .map_err(|e| e.or_driver(NAME))
+    }
+}
+
+#[async_trait]
+impl Power for WolPower {
+    fn capabilities(&self) -> PowerCapabilities {
+        let targets = match self.config.power_off {
+            PowerOffMode::Record => vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+            PowerOffMode::Unsupported => vec![PowerTarget::On, PowerTarget::Reboot],
+        };
+        PowerCapabilities {
+            can_query: false,
+            targets,
+        }
+    }
+
+    async fn get_power_state(&self) -> Result<PowerState> {
+        Ok(self
+            .store
+            .load(&self.config.node_id)
+            .await
+            .map_err(|e| e.or_driver(NAME).or_operation("get power state"))?
+            .unwrap_or(PowerState::Unknown))
+    }
+
+    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
+        let span = info_span!("wol.set_power_state", node = %self.config.node_id, %target);
+        async {
+            ensure_supported(&self.capabilities(), target).map_err(|e| {
+                e.with_driver(NAME)
+                    .with_operation(format!("power {target}"))
+            })?;
+            match target {
+                PowerTarget::On | PowerTarget::Reboot => {
+                    let send = self.wake();
+                    let sent = match timeout {
+                        Some(t) => tokio::time::timeout(t, send).await.map_err(|_| {
+                            self.err(
+                                ErrorKind::Timeout,
+                                format!(
+                                    "sending the magic packets took longer than {:.1}s",
+                                    t.as_secs_f64()
+                                ),
+                                "power on",
+                            )
+                        })??,
+                        None => send.await?,
+                    };
+                    debug!(sent, "node woken");
+                    self.record(PowerState::On).await
+                }
+                PowerTarget::Off => {
+                    warn!(
+                        node = %self.config.node_id,
+                        "Wake-on-LAN cannot power a node off: manual intervention required; recording the node as off"
+                    );
+                    self.record(PowerState::Off).await
+                }
+                // Not in the capabilities: ensure_supported has already refused it.
+                other => Err(Error::unsupported(format_args!("power target {other}"))
+                    .with_driver(NAME)),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,237 @@
+//! A Wake-on-LAN listener on loopback (feature `sim`): records every datagram,
+//! decodes the MAC of well-formed magic packets and flags malformed ones.
+//!
+//! It decodes packets on its own, from the format description (six `0xFF`, the MAC
+//! sixteen times, an optional 4- or 6-byte SecureOn password), sharing no code with
+//! [`crate::wire`].
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+//! use std::time::Duration;
+//! let sim = hw_wol::sim::WolSim::start().await?;
+//! let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+//! socket.send_to(b"not a magic packet", sim.addr()).await.unwrap();
+//! let seen = sim.wait_for_packets(1, Duration::from_secs(5)).await;
+//! assert!(seen[0].problem.is_some());
+//! assert_eq!(sim.malformed(), 1);
+//! # Ok(()) }
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hw_core::{Error, ErrorKind, MacAddress, Result};
+use tokio::net::UdpSocket;
+use tokio::sync::{Notify, broadcast};
+use tokio::task::JoinHandle;
+
+/// One datagram the simulator received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedPacket {
+    /// Who sent it.
+    pub from: SocketAddr,
+    /// The bytes, as received.
+    pub bytes: Vec<u8>,
+    /// The MAC, when the datagram is a well-formed magic packet.
+    pub mac: Option<MacAddress>,
+    /// The SecureOn password, when one follows the sixteen MACs.
+    pub secureon: Option<Vec<u8>>,
+    /// Why the datagram is not a well-formed magic packet (`None` when it is).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    packets: Mutex<Vec<ReceivedPacket>>,
+    notify: Notify,
+}
+
+/// A running Wake-on-LAN listener; stops when dropped.
+#[derive(Debug)]
+pub struct WolSim {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    events: broadcast::Sender<ReceivedPacket>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for WolSim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Decodes one datagram as a magic packet, independently of the client's encoder.
+///
+/// Returns `(mac, secureon)` or why it is malformed.
+///
+/// ```
+/// let mut p = vec![0xffu8; 6];
+/// for _ in 0..16 { p.extend_from_slice(&[0x52, 0x54, 0, 0xcf, 0x2d, 0x31]); }
+/// let (mac, pw) = hw_wol::sim::decode(&p).unwrap();
+/// assert_eq!(mac.to_string(), "52:54:00:cf:2d:31");
+/// assert!(pw.is_none());
+/// assert!(hw_wol::sim::decode(&p[..101]).is_err());
+/// ```
+pub fn decode(bytes: &[u8]) -> std::result::Result<(MacAddress, Option<Vec<u8>>), String> {
+    let password_len = match bytes.len() {
+        102 => 0,
+        106 => 4,
+        108 => 6,
+        n => {
+            return Err(format!(
+                "{n} bytes: a magic packet is 102 bytes (106 or 108 with a SecureOn password)"
+            ));
+        }
+    };
+    let (sync, rest) = bytes.split_at(6);
+    if sync != [0xff; 6] {
+        return Err(format!(
+            "no synchronisation stream: starts with {sync:02x?}"
+        ));
+    }
+    let (macs, password) = rest.split_at(96);
+    let first: [u8; 6] = match macs.get(0..6).map(<[u8; 6]>::try_from) {
+        Some(Ok(m)) => m,
+        _ => return Err("truncated".to_owned()),
+    };
+    for (i, rep) in macs.chunks(6).enumerate() {
+        if rep != first {
+            return Err(format!(
+                "repetition {} of the MAC is {rep:02x?}, not {first:02x?}",
+                i + 1
+            ));
+        }
+    }
+    let pw = (password_len > 0).then(|| password.to_vec());
+    Ok((MacAddress::new(first), pw))
+}
+
+impl WolSim {
+    /// Starts listening on `127.0.0.1` on an ephemeral port.
+    pub async fn start() -> Result<WolSim> {
+        WolSim::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts listening on `addr`, which must be a loopback address.
+    pub async fn bind(addr: SocketAddr) -> Result<WolSim> {
+        if !addr.ip().is_loopback() {
+            return Err(Error::invalid_parameter(
+                "listen",
+                format!("the simulator binds loopback only, not {}", addr.ip()),
+            ));
+        }
+        let socket = UdpSocket::bind(addr).await.map_err(|e| {
+            Error::new(ErrorKind::Other, format!("cannot bind UDP {addr}")).with_source(e)
+        })?;
+        let addr = socket
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
+        let shared = Arc::new(Shared::default());
+        let (events, _) = broadcast::channel(256);
+        let task = tokio::spawn(serve(socket, shared.clone(), events.clone()));
+        tracing::debug!(%addr, "wake-on-lan simulator listening");
+        Ok(WolSim {
+            addr,
+            shared,
+            events,
+            task,
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every datagram received so far, in order.
+    pub fn packets(&self) -> Vec<ReceivedPacket> {
+        self.shared
+            .packets
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    /// The MACs of the well-formed magic packets received so far, in order.
+    pub fn macs_seen(&self) -> Vec<MacAddress> {
+        self.packets().iter().filter_map(|p| p.mac).collect()
+    }
+
+    /// How many malformed datagrams were received.
+    pub fn malformed(&self) -> usize {
+        self.packets()
+            .iter()
+            .filter(|p| p.problem.is_some())
+            .count()
+    }
+
+    /// Forgets the packets received so far.
+    pub fn clear(&self) {
+        if let Ok(mut p) = self.shared.packets.lock() {
+            p.clear();
+        }
+    }
+
+    /// A stream of packets as they arrive (for `hwctl demo` and the like).
+    pub fn subscribe(&self) -> broadcast::Receiver<ReceivedPacket> {
+        self.events.subscribe()
+    }
+
+    /// Waits until at least `n` datagrams have been received or `timeout` has passed,
+    /// and returns what was received.
+    pub async fn wait_for_packets(&self, n: usize, timeout: Duration) -> Vec<ReceivedPacket> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.notify.notified();
+            let packets = self.packets();
+            let now = Instant::now();
+            if packets.len() >= n || now >= deadline {
+                return packets;
+            }
+            let _ = tokio::time::timeout(deadline - now, notified).await;
+        }
+    }
+}
+
+async fn serve(socket: UdpSocket, shared: Arc<Shared>, events: broadcast::Sender<ReceivedPacket>) {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let (n, from) = match socket.recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "wake-on-lan simulator receive failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let bytes = buf.get(..n).map(<[u8]>::to_vec).unwrap_or_default();
+        let packet = match decode(&bytes) {
+            Ok((mac, secureon)) => ReceivedPacket {
+                from,
+                bytes,
+                mac: Some(mac),
+                secureon,
+                problem: None,
+            },
+            Err(problem) => ReceivedPacket {
+                from,
+                bytes,
+                mac: None,
+                secureon: None,
+                problem: Some(problem),
+            },
+        };
+        match (&packet.mac, &packet.problem) {
+            (Some(mac), _) => tracing::info!(%from, %mac, "magic packet seen"),
+            (None, Some(p)) => tracing::warn!(%from, problem = %p, "malformed packet seen"),
+            _ => {}
+        }
+        if let Ok(mut p) = shared.packets.lock() {
+            p.push(packet.clone());
+        }
+        let _ = events.send(packet);
+        shared.notify.notify_waiters();
+    }
+}
