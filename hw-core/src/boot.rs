@@ -18,7 +18,11 @@ use crate::node::NodeContext;
 #[async_trait]
 pub trait Boot: Send + Sync + fmt::Debug {
     /// Prepares the deploy/rescue ramdisk boot; `params` go to the ramdisk's command line.
-    async fn prepare_ramdisk(&self, node: &NodeContext, params: &BTreeMap<String, String>) -> Result<()>;
+    async fn prepare_ramdisk(
+        &self,
+        node: &NodeContext,
+        params: &BTreeMap<String, String>,
+    ) -> Result<()>;
 
     /// Removes what `prepare_ramdisk` set up.
     async fn clean_up_ramdisk(&self, node: &NodeContext) -> Result<()>;

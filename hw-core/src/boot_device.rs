@@ -7,7 +7,9 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// A device to boot from next, with Ironic's names (`ironic/common/boot_devices.py`).
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BootDevice {
     /// Network boot (PXE).
@@ -144,7 +146,9 @@ impl FromStr for BootMode {
 ///
 /// Either field is `None` where the device cannot tell (OCS cannot report
 /// persistence; a device with no override reports no device).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct BootDeviceSetting {
     /// The device the node boots from next, if known.
     pub device: Option<BootDevice>,

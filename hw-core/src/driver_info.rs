@@ -322,9 +322,7 @@ impl<'a> Validator<'a> {
     /// ```
     pub fn int_in_range(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
         self.custom(name, |s| {
-            let n: i64 = s
-                .parse()
-                .map_err(|_| "is not a valid integer".to_owned())?;
+            let n: i64 = s.parse().map_err(|_| "is not a valid integer".to_owned())?;
             if (min..=max).contains(&n) {
                 Ok(n)
             } else {
@@ -382,7 +380,11 @@ impl<'a> Validator<'a> {
     /// Records that `name` is missing (for requirements the schema cannot express,
     /// such as "one of these two").
     pub fn missing(&mut self, name: &str) {
-        if !self.problems.iter().any(|p| p.name == name && p.is_missing()) {
+        if !self
+            .problems
+            .iter()
+            .any(|p| p.name == name && p.is_missing())
+        {
             self.problems.push(ParameterProblem {
                 name: name.to_owned(),
                 reason: None,
@@ -496,6 +498,9 @@ mod tests {
         let mut v = info.validator(SCHEMA);
         assert_eq!(v.port("a_port"), None);
         let err = v.finish().unwrap_err();
-        assert!(err.to_string().contains("a_port: must be a string, not an array"));
+        assert!(
+            err.to_string()
+                .contains("a_port: must be a string, not an array")
+        );
     }
 }

@@ -252,10 +252,7 @@ impl Error {
     }
 
     /// Attaches the underlying cause (kept in [`std::error::Error::source`]).
-    pub fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
     }

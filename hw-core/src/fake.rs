@@ -75,11 +75,10 @@ impl FakeConfig {
             tokio::time::sleep(self.delay).await;
         }
         if self.fail.contains(op) {
-            return Err(Error::new(
-                ErrorKind::DeviceFault,
-                format!("injected failure of {op}"),
-            )
-            .with_driver(NAME));
+            return Err(
+                Error::new(ErrorKind::DeviceFault, format!("injected failure of {op}"))
+                    .with_driver(NAME),
+            );
         }
         Ok(())
     }

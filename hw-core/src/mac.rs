@@ -87,7 +87,9 @@ impl FromStr for MacAddress {
         }
         let mut out = [0u8; 6];
         for (i, byte) in out.iter_mut().enumerate() {
-            let pair = hex.get(2 * i..2 * i + 2).ok_or_else(|| bad(s, "not ASCII"))?;
+            let pair = hex
+                .get(2 * i..2 * i + 2)
+                .ok_or_else(|| bad(s, "not ASCII"))?;
             *byte = u8::from_str_radix(pair, 16).map_err(|_| bad(s, "not hexadecimal"))?;
         }
         Ok(MacAddress(out))

@@ -153,7 +153,13 @@ impl Node {
     }
 
     interface!(power, with_power, power, Power, "power");
-    interface!(management, with_management, management, Management, "management");
+    interface!(
+        management,
+        with_management,
+        management,
+        Management,
+        "management"
+    );
     interface!(console, with_console, console, Console, "console");
     interface!(vendor, with_vendor, vendor, Vendor, "vendor");
     interface!(boot, with_boot, boot, Boot, "boot");
@@ -161,7 +167,10 @@ impl Node {
     fn no_interface(&self, name: &str) -> Error {
         Error::new(
             ErrorKind::Unsupported,
-            format!("hardware type {} has no {name} interface", self.hardware_type),
+            format!(
+                "hardware type {} has no {name} interface",
+                self.hardware_type
+            ),
         )
         .with_driver(self.hardware_type.clone())
     }
@@ -187,7 +196,11 @@ impl Node {
             power: self.power.as_ref().map(|p| p.capabilities()),
             management: self.management.as_ref().map(|m| m.capabilities()),
             console: self.console.is_some(),
-            vendor: self.vendor.as_ref().map(|v| v.methods()).unwrap_or_default(),
+            vendor: self
+                .vendor
+                .as_ref()
+                .map(|v| v.methods())
+                .unwrap_or_default(),
             boot: self.boot.is_some(),
         }
     }

@@ -127,7 +127,9 @@ impl FromStr for PowerTarget {
             _ => {
                 return Err(Error::new(
                     ErrorKind::InvalidParameter,
-                    format!("unknown power target {s:?} (expected on, off, soft-off, reboot or soft-reboot)"),
+                    format!(
+                        "unknown power target {s:?} (expected on, off, soft-off, reboot or soft-reboot)"
+                    ),
                 ));
             }
         };
@@ -271,7 +273,10 @@ mod tests {
     #[test]
     fn parses_ironic_and_kebab_names() {
         assert_eq!("power on".parse::<PowerTarget>().unwrap(), PowerTarget::On);
-        assert_eq!("soft_off".parse::<PowerTarget>().unwrap(), PowerTarget::SoftOff);
+        assert_eq!(
+            "soft_off".parse::<PowerTarget>().unwrap(),
+            PowerTarget::SoftOff
+        );
         assert_eq!(
             "bogus".parse::<PowerTarget>().unwrap_err().kind(),
             ErrorKind::InvalidParameter

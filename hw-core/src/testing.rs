@@ -142,9 +142,14 @@ fn expect_kind<T: fmt::Debug>(
     kind: ErrorKind,
 ) -> std::result::Result<(), String> {
     match r {
-        Ok(v) => Err(format!("{what} succeeded with {v:?}; expected a {kind} error")),
+        Ok(v) => Err(format!(
+            "{what} succeeded with {v:?}; expected a {kind} error"
+        )),
         Err(e) if e.kind() == kind => Ok(()),
-        Err(e) => Err(format!("{what} failed with {} ({e}); expected {kind}", e.kind())),
+        Err(e) => Err(format!(
+            "{what} failed with {} ({e}); expected {kind}",
+            e.kind()
+        )),
     }
 }
 
@@ -188,32 +193,40 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
     match &caps.power {
         None => report.record(
             "no power interface answers Unsupported",
-            expect_kind("node.power()", node.power().map(drop), ErrorKind::Unsupported),
+            expect_kind(
+                "node.power()",
+                node.power().map(drop),
+                ErrorKind::Unsupported,
+            ),
         ),
         Some(pc) => {
             let q = pc.can_query;
             let has = |t: PowerTarget| pc.targets.contains(&t);
             if let Ok(power) = node.power() {
-                let r = expect_ok("get_power_state", power.get_power_state().await).and_then(
-                    |s| {
-                        if q || s != PowerState::Unknown {
-                            Ok(())
-                        } else {
-                            Err("a device that can be queried reported unknown".into())
-                        }
-                    },
-                );
+                let r = expect_ok("get_power_state", power.get_power_state().await).and_then(|s| {
+                    if q || s != PowerState::Unknown {
+                        Ok(())
+                    } else {
+                        Err("a device that can be queried reported unknown".into())
+                    }
+                });
                 report.record("power state can be read", r);
             }
             if has(PowerTarget::On) {
-                report.record("power on", set_and_check(node, PowerTarget::On, opts, q).await);
+                report.record(
+                    "power on",
+                    set_and_check(node, PowerTarget::On, opts, q).await,
+                );
                 report.record(
                     "power on again is idempotent",
                     set_and_check(node, PowerTarget::On, opts, q).await,
                 );
             }
             if has(PowerTarget::Off) {
-                report.record("power off", set_and_check(node, PowerTarget::Off, opts, q).await);
+                report.record(
+                    "power off",
+                    set_and_check(node, PowerTarget::Off, opts, q).await,
+                );
                 report.record(
                     "power off again is idempotent",
                     set_and_check(node, PowerTarget::Off, opts, q).await,
@@ -347,13 +360,21 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
             } else {
                 report.record(
                     "get_sensors answers Unsupported",
-                    expect_kind("get_sensors", mgmt.get_sensors().await, ErrorKind::Unsupported),
+                    expect_kind(
+                        "get_sensors",
+                        mgmt.get_sensors().await,
+                        ErrorKind::Unsupported,
+                    ),
                 );
             }
             if !mc.nmi {
                 report.record(
                     "inject_nmi answers Unsupported",
-                    expect_kind("inject_nmi", mgmt.inject_nmi().await, ErrorKind::Unsupported),
+                    expect_kind(
+                        "inject_nmi",
+                        mgmt.inject_nmi().await,
+                        ErrorKind::Unsupported,
+                    ),
                 );
             }
         }
@@ -363,20 +384,30 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
         ),
         (Some(_), Err(e)) => report.record(
             "management interface",
-            Err(format!("capabilities list management but node.management() failed: {e}")),
+            Err(format!(
+                "capabilities list management but node.management() failed: {e}"
+            )),
         ),
     }
 
     if !caps.console {
         report.record(
             "no console answers Unsupported",
-            expect_kind("node.console()", node.console().map(drop), ErrorKind::Unsupported),
+            expect_kind(
+                "node.console()",
+                node.console().map(drop),
+                ErrorKind::Unsupported,
+            ),
         );
     }
     if caps.vendor.is_empty() && node.vendor().is_err() {
         report.record(
             "no vendor interface answers Unsupported",
-            expect_kind("node.vendor()", node.vendor().map(drop), ErrorKind::Unsupported),
+            expect_kind(
+                "node.vendor()",
+                node.vendor().map(drop),
+                ErrorKind::Unsupported,
+            ),
         );
     }
     if let Ok(vendor) = node.vendor() {
@@ -418,10 +449,16 @@ pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext
         info.remove(name);
         let r = match hw.build(&info, ctx) {
             Ok(_) => Err(format!("built without required {name}")),
-            Err(e) if e.kind() != ErrorKind::MissingParameter => {
-                Err(format!("expected missing-parameter, got {} ({e})", e.kind()))
-            }
-            Err(e) if !e.problems().iter().any(|p| &p.name == name && p.is_missing()) => {
+            Err(e) if e.kind() != ErrorKind::MissingParameter => Err(format!(
+                "expected missing-parameter, got {} ({e})",
+                e.kind()
+            )),
+            Err(e)
+                if !e
+                    .problems()
+                    .iter()
+                    .any(|p| &p.name == name && p.is_missing()) =>
+            {
                 Err(format!("error does not name {name}: {e}"))
             }
             Err(_) => Ok(()),
@@ -442,12 +479,16 @@ pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext
                     .filter(|p| p.is_missing())
                     .map(|p| p.name.as_str())
                     .collect();
-                let absent: Vec<&String> =
-                    required.iter().filter(|n| !missing.contains(&n.as_str())).collect();
+                let absent: Vec<&String> = required
+                    .iter()
+                    .filter(|n| !missing.contains(&n.as_str()))
+                    .collect();
                 if absent.is_empty() {
                     Ok(())
                 } else {
-                    Err(format!("one error should name every missing parameter; it lacks {absent:?}: {e}"))
+                    Err(format!(
+                        "one error should name every missing parameter; it lacks {absent:?}: {e}"
+                    ))
                 }
             }
         };
@@ -460,8 +501,14 @@ pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext
         let mut info = valid.clone();
         info.insert(secret.name.to_string(), marker.clone());
         let r = match hw.build(&info, ctx) {
-            Err(e) if e.to_string().contains(&marker[..24]) || format!("{e:?}").contains(&marker[..24]) => {
-                Err(format!("the value of secret {} appears in an error", secret.name))
+            Err(e)
+                if e.to_string().contains(&marker[..24])
+                    || format!("{e:?}").contains(&marker[..24]) =>
+            {
+                Err(format!(
+                    "the value of secret {} appears in an error",
+                    secret.name
+                ))
             }
             _ => Ok(()),
         };

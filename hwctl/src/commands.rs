@@ -47,7 +47,10 @@ pub async fn power(node: &Node, action: PowerAction, json_out: bool) -> Result<(
                     "confirmed": confirmed,
                 }));
             } else if confirmed {
-                say(format!("power {target}: done, node is {}", target.final_state()));
+                say(format!(
+                    "power {target}: done, node is {}",
+                    target.final_state()
+                ));
             } else {
                 say(format!(
                     "power {target}: sent (this device cannot be queried, so the state is not confirmed)"
@@ -73,10 +76,18 @@ pub async fn boot(node: &Node, action: BootAction, json_out: bool) -> Result<()>
         BootAction::Get => {
             let s = mgmt.get_boot_device().await?;
             if json_out {
-                say_json(&json!({"node": node.id(), "boot_device": s.device, "persistent": s.persistent}));
+                say_json(
+                    &json!({"node": node.id(), "boot_device": s.device, "persistent": s.persistent}),
+                );
             } else {
-                let dev = s.device.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into());
-                say(format!("boot device {dev} (persistent: {})", yes_no(s.persistent)));
+                let dev = s
+                    .device
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "unknown".into());
+                say(format!(
+                    "boot device {dev} (persistent: {})",
+                    yes_no(s.persistent)
+                ));
             }
         }
         BootAction::Set { device, persistent } => {
@@ -85,9 +96,14 @@ pub async fn boot(node: &Node, action: BootAction, json_out: bool) -> Result<()>
             let caps = mgmt.capabilities();
             let persistent = persistent || caps.persistent_only;
             if json_out {
-                say_json(&json!({"node": node.id(), "boot_device": device, "persistent": persistent}));
+                say_json(
+                    &json!({"node": node.id(), "boot_device": device, "persistent": persistent}),
+                );
             } else {
-                say(format!("boot device set to {device} (persistent: {})", yes_no(Some(persistent))));
+                say(format!(
+                    "boot device set to {device} (persistent: {})",
+                    yes_no(Some(persistent))
+                ));
             }
         }
         BootAction::Devices => {
@@ -95,7 +111,12 @@ pub async fn boot(node: &Node, action: BootAction, json_out: bool) -> Result<()>
             if json_out {
                 say_json(&json!({"node": node.id(), "boot_devices": caps.boot_devices}));
             } else {
-                say(caps.boot_devices.iter().map(|d| d.as_str()).collect::<Vec<_>>().join("\n"));
+                say(caps
+                    .boot_devices
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"));
             }
         }
     }
@@ -111,7 +132,11 @@ pub async fn boot_mode(node: &Node, action: BootModeAction, json_out: bool) -> R
             if json_out {
                 say_json(&json!({"node": node.id(), "boot_mode": mode}));
             } else {
-                say(format!("boot mode {}", mode.map(|m| m.to_string()).unwrap_or_else(|| "unknown".into())));
+                say(format!(
+                    "boot mode {}",
+                    mode.map(|m| m.to_string())
+                        .unwrap_or_else(|| "unknown".into())
+                ));
             }
         }
         BootModeAction::Set { mode } => {
@@ -139,7 +164,9 @@ pub async fn sensors(node: &Node, json_out: bool) -> Result<()> {
                 vec![
                     r.name.clone(),
                     format!("{:?}", r.kind).to_lowercase(),
-                    r.value.map(|v| format!("{v}")).unwrap_or_else(|| "-".into()),
+                    r.value
+                        .map(|v| format!("{v}"))
+                        .unwrap_or_else(|| "-".into()),
                     r.unit.clone(),
                     r.status.clone(),
                 ]
@@ -167,18 +194,28 @@ pub async fn console(node: &Node) -> Result<()> {
     let (mut from_node, mut to_node) = tokio::io::split(stream);
     let io_err = |what: &'static str| {
         move |e: std::io::Error| {
-            Error::new(ErrorKind::Unreachable, format!("console {what} failed: {e}")).with_source(e)
+            Error::new(
+                ErrorKind::Unreachable,
+                format!("console {what} failed: {e}"),
+            )
+            .with_source(e)
         }
     };
     let upstream = async {
         let mut stdin = tokio::io::stdin();
         let mut buf = vec![0u8; 4096];
         loop {
-            let n = stdin.read(&mut buf).await.map_err(io_err("reading stdin"))?;
+            let n = stdin
+                .read(&mut buf)
+                .await
+                .map_err(io_err("reading stdin"))?;
             if n == 0 {
                 break;
             }
-            to_node.write_all(&buf[..n]).await.map_err(io_err("write"))?;
+            to_node
+                .write_all(&buf[..n])
+                .await
+                .map_err(io_err("write"))?;
             to_node.flush().await.map_err(io_err("write"))?;
         }
         to_node.shutdown().await.map_err(io_err("close"))?;
@@ -221,7 +258,11 @@ pub async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result
                     .map(|m| {
                         vec![
                             m.name.clone(),
-                            m.http_methods.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(","),
+                            m.http_methods
+                                .iter()
+                                .map(|v| v.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
                             if m.is_async { "async" } else { "sync" }.into(),
                             m.description.clone(),
                         ]
@@ -230,7 +271,11 @@ pub async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result
                 say(table(&["METHOD", "HTTP", "MODE", "DESCRIPTION"], &rows));
             }
         }
-        VendorAction::Call { method, http_method, args } => {
+        VendorAction::Call {
+            method,
+            http_method,
+            args,
+        } => {
             let verb = match http_method {
                 Some(v) => v.parse::<HttpMethod>()?,
                 None => vendor
@@ -238,10 +283,16 @@ pub async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result
                     .iter()
                     .find(|m| m.name == method)
                     .and_then(|m| m.http_methods.first().copied())
-                    .ok_or_else(|| Error::invalid_parameter("method", format!("no handler for method {method}")))?,
+                    .ok_or_else(|| {
+                        Error::invalid_parameter(
+                            "method",
+                            format!("no handler for method {method}"),
+                        )
+                    })?,
             };
             let args: Value = match args {
-                Some(a) => serde_json::from_str(&a).map_err(|e| usage(format!("--args is not JSON: {e}")))?,
+                Some(a) => serde_json::from_str(&a)
+                    .map_err(|e| usage(format!("--args is not JSON: {e}")))?,
                 None => Value::Object(Default::default()),
             };
             let result = vendor.call(&method, verb, args).await?;
@@ -258,7 +309,9 @@ pub async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result
 /// `capabilities`
 pub fn capabilities(node: &Node) -> Result<()> {
     let caps = node.capabilities();
-    say_json(&json!({"node": node.id(), "hardware_type": node.hardware_type(), "capabilities": caps}));
+    say_json(
+        &json!({"node": node.id(), "hardware_type": node.hardware_type(), "capabilities": caps}),
+    );
     Ok(())
 }
 
@@ -276,19 +329,28 @@ pub fn drivers(registry: &Registry, json_out: bool) -> Result<()> {
             .map(|h| {
                 vec![
                     h.name().to_owned(),
-                    h.interfaces().iter().map(|i| i.as_str()).collect::<Vec<_>>().join(","),
+                    h.interfaces()
+                        .iter()
+                        .map(|i| i.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
                     h.description().to_owned(),
                 ]
             })
             .collect();
-        say(table(&["HARDWARE TYPE", "INTERFACES", "DESCRIPTION"], &rows));
+        say(table(
+            &["HARDWARE TYPE", "INTERFACES", "DESCRIPTION"],
+            &rows,
+        ));
     }
     Ok(())
 }
 
 /// `properties TYPE`
 pub fn properties(registry: &Registry, name: &str, json_out: bool) -> Result<()> {
-    let hw = registry.get(name).map_err(|e| usage(e.message().to_owned()))?;
+    let hw = registry
+        .get(name)
+        .map_err(|e| usage(e.message().to_owned()))?;
     if json_out {
         say_json(&json!({"hardware_type": name, "properties": hw.properties()}));
     } else {
@@ -305,7 +367,10 @@ pub fn properties(registry: &Registry, name: &str, json_out: bool) -> Result<()>
                 ]
             })
             .collect();
-        say(table(&["PROPERTY", "", "SECRET", "DEFAULT", "DESCRIPTION"], &rows));
+        say(table(
+            &["PROPERTY", "", "SECRET", "DEFAULT", "DESCRIPTION"],
+            &rows,
+        ));
     }
     Ok(())
 }

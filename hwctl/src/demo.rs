@@ -80,7 +80,9 @@ async fn status(node: &Node) -> Cell {
 
 async fn drive(registry: &Registry, entry: &InventoryNode) -> (Vec<Cell>, Duration) {
     let start = Instant::now();
-    let node = match context_of(entry).and_then(|(info, ctx)| registry.build(&entry.driver, &info, &ctx)) {
+    let node = match context_of(entry)
+        .and_then(|(info, ctx)| registry.build(&entry.driver, &info, &ctx))
+    {
         Ok(n) => n,
         Err(e) => {
             let mut cells = vec![Cell::Failed(e)];
@@ -139,17 +141,23 @@ pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     }
 
     let started = Instant::now();
-    let results: Vec<(usize, (Vec<Cell>, Duration))> = futures::stream::iter(fleet.iter().enumerate())
-        .map(|(i, entry)| async move { (i, drive(registry, entry).await) })
-        .buffer_unordered(32)
-        .collect()
-        .await;
+    let results: Vec<(usize, (Vec<Cell>, Duration))> =
+        futures::stream::iter(fleet.iter().enumerate())
+            .map(|(i, entry)| async move { (i, drive(registry, entry).await) })
+            .buffer_unordered(32)
+            .collect()
+            .await;
     let mut results = results;
     results.sort_by_key(|(i, _)| *i);
     let total = started.elapsed();
     let failed: usize = results
         .iter()
-        .map(|(_, (cells, _))| cells.iter().filter(|c| matches!(c, Cell::Failed(_))).count())
+        .map(|(_, (cells, _))| {
+            cells
+                .iter()
+                .filter(|c| matches!(c, Cell::Failed(_)))
+                .count()
+        })
         .sum::<usize>()
         + sim_errors;
 
@@ -166,8 +174,10 @@ pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
                        "steps": steps, "elapsed_ms": elapsed.as_millis()})
             })
             .collect();
-        say_json(&json!({"simulators": sim_lines, "nodes": nodes, "failed_steps": failed,
-                         "elapsed_ms": total.as_millis()}));
+        say_json(
+            &json!({"simulators": sim_lines, "nodes": nodes, "failed_steps": failed,
+                         "elapsed_ms": total.as_millis()}),
+        );
     } else {
         say("Simulators:");
         for line in &sim_lines {

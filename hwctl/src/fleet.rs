@@ -125,7 +125,11 @@ pub fn report(outcomes: &[NodeOutcome], action: FleetAction, json_out: bool) -> 
             })
             .collect();
         say(table(&["NODE", "DRIVER", "POWER", "TIME", "DETAIL"], &rows));
-        say(format!("{} nodes, {} ok, {failed} failed", outcomes.len(), outcomes.len() - failed));
+        say(format!(
+            "{} nodes, {} ok, {failed} failed",
+            outcomes.len(),
+            outcomes.len() - failed
+        ));
     }
     failed
 }

@@ -108,7 +108,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let json = cli.json;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error [other]: cannot start the async runtime: {e}");

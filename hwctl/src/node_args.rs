@@ -34,7 +34,10 @@ pub fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
         Value::Object(mut o) => o.remove("nodes").ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidParameter,
-                format!("{}: an inventory object needs a \"nodes\" array", path.display()),
+                format!(
+                    "{}: an inventory object needs a \"nodes\" array",
+                    path.display()
+                ),
             )
         })?,
         _ => {

@@ -74,7 +74,13 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out.push_str(&line(headers.to_vec()));
     out.push('\n');
     out.push_str(&line(
-        widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect(),
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
     ));
     out.push('\n');
     for row in rows {

@@ -26,7 +26,12 @@ pub fn example_command(node: &InventoryNode) -> String {
 }
 
 /// Runs simulator `name` until Ctrl-C.
-pub async fn run(name: Option<&str>, listen: Option<SocketAddr>, list: bool, json_out: bool) -> Result<()> {
+pub async fn run(
+    name: Option<&str>,
+    listen: Option<SocketAddr>,
+    list: bool,
+    json_out: bool,
+) -> Result<()> {
     if list {
         for s in sims::SIMULATORS {
             say(*s);

@@ -33,29 +33,58 @@ fn properties_marks_required_and_defaults() {
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let props = v["properties"].as_array().unwrap();
-    let state = props.iter().find(|p| p["name"] == "fake_power_state").unwrap();
+    let state = props
+        .iter()
+        .find(|p| p["name"] == "fake_power_state")
+        .unwrap();
     assert_eq!(state["default"], "off");
     assert_eq!(state["required"], false);
 }
 
 #[test]
 fn power_and_boot_on_fake_hardware() {
-    let o = hwctl(&["--driver", "fake-hardware", "--info", "fake_power_state=on", "power", "status"]);
+    let o = hwctl(&[
+        "--driver",
+        "fake-hardware",
+        "--info",
+        "fake_power_state=on",
+        "power",
+        "status",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), "power on");
 
-    let o = hwctl(&["--json", "--driver", "fake-hardware", "power", "reboot", "--timeout", "5"]);
+    let o = hwctl(&[
+        "--json",
+        "--driver",
+        "fake-hardware",
+        "power",
+        "reboot",
+        "--timeout",
+        "5",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["power_state"], "on");
     assert_eq!(v["confirmed"], true);
 
-    let o = hwctl(&["--driver", "fake-hardware", "boot", "set", "pxe", "--persistent"]);
+    let o = hwctl(&[
+        "--driver",
+        "fake-hardware",
+        "boot",
+        "set",
+        "pxe",
+        "--persistent",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("pxe (persistent: yes)"));
 
     let o = hwctl(&["--driver", "fake-hardware", "boot", "set", "wanboot"]);
-    assert_eq!(o.status.code(), Some(1), "unsupported device is a device failure, not usage");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "unsupported device is a device failure, not usage"
+    );
     assert!(stderr(&o).contains("error [unsupported]"), "{}", stderr(&o));
 
     let o = hwctl(&["--driver", "fake-hardware", "boot", "set", "usb-stick"]);
@@ -66,7 +95,12 @@ fn power_and_boot_on_fake_hardware() {
 #[test]
 fn invalid_and_missing_input_exits_2_naming_every_key() {
     let o = hwctl(&[
-        "--driver", "fake-hardware", "--info", "fake_delay_ms=-5", "--info", "fake_power_state=maybe",
+        "--driver",
+        "fake-hardware",
+        "--info",
+        "fake_delay_ms=-5",
+        "--info",
+        "fake_power_state=maybe",
         "validate",
     ]);
     assert_eq!(o.status.code(), Some(2));
@@ -77,13 +111,23 @@ fn invalid_and_missing_input_exits_2_naming_every_key() {
 
     let o = hwctl(&["power", "status"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("missing parameters: driver"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("missing parameters: driver"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = hwctl(&["--driver", "no-such-type", "power", "status"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no hardware type"), "{}", stderr(&o));
 
-    let o = hwctl(&["--driver", "fake-hardware", "--port", "not-a-mac", "validate"]);
+    let o = hwctl(&[
+        "--driver",
+        "fake-hardware",
+        "--port",
+        "not-a-mac",
+        "validate",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("ports"), "{}", stderr(&o));
 
@@ -93,15 +137,37 @@ fn invalid_and_missing_input_exits_2_naming_every_key() {
 
 #[test]
 fn device_failures_exit_1_and_name_the_kind() {
-    let o = hwctl(&["--driver", "fake-hardware", "--info", "fake_fail=get_power", "power", "status"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("error [device-fault]"), "{}", stderr(&o));
-
     let o = hwctl(&[
-        "--driver", "fake-hardware", "--info", "fake_delay_ms=3000", "power", "on", "--timeout", "1",
+        "--driver",
+        "fake-hardware",
+        "--info",
+        "fake_fail=get_power",
+        "power",
+        "status",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("error [power-state-failure]"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error [device-fault]"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = hwctl(&[
+        "--driver",
+        "fake-hardware",
+        "--info",
+        "fake_delay_ms=3000",
+        "power",
+        "on",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error [power-state-failure]"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -109,11 +175,27 @@ fn vendor_list_and_call() {
     let o = hwctl(&["--driver", "fake-hardware", "vendor", "list"]);
     assert!(o.status.success());
     assert!(stdout(&o).contains("echo"));
-    let o = hwctl(&["--driver", "fake-hardware", "vendor", "call", "echo", "--args", r#"{"a":1}"#]);
+    let o = hwctl(&[
+        "--driver",
+        "fake-hardware",
+        "vendor",
+        "call",
+        "echo",
+        "--args",
+        r#"{"a":1}"#,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["echo"]["a"], 1);
-    let o = hwctl(&["--driver", "fake-hardware", "vendor", "call", "echo", "--http-method", "DELETE"]);
+    let o = hwctl(&[
+        "--driver",
+        "fake-hardware",
+        "vendor",
+        "call",
+        "echo",
+        "--http-method",
+        "DELETE",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does not support HTTP DELETE"));
 }
@@ -145,7 +227,16 @@ fn fleet_reports_each_node_and_fails_when_one_fails() {
         ]}"#,
     )
     .unwrap();
-    let o = hwctl(&["--json", "fleet", "--inventory", path.to_str().unwrap(), "--concurrency", "2", "power", "on"]);
+    let o = hwctl(&[
+        "--json",
+        "fleet",
+        "--inventory",
+        path.to_str().unwrap(),
+        "--concurrency",
+        "2",
+        "power",
+        "on",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["total"], 3);
@@ -153,7 +244,13 @@ fn fleet_reports_each_node_and_fails_when_one_fails() {
     assert_eq!(v["nodes"][0]["power_state"], "on");
     assert_eq!(v["nodes"][2]["error"]["kind"], "device-fault");
 
-    let o = hwctl(&["fleet", "--inventory", path.to_str().unwrap(), "power", "status"]);
+    let o = hwctl(&[
+        "fleet",
+        "--inventory",
+        path.to_str().unwrap(),
+        "power",
+        "status",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("3 nodes, 3 ok, 0 failed"));
 }

@@ -1,0 +1,172 @@
+//! The conformance suite passes on fake-hardware and fails on broken drivers.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hw_core::testing::{Options, Outcome, check_node, check_validation};
+use hw_core::{
+    BootDevice, BootDeviceSetting, DriverInfo, HardwareType, InterfaceKind, Management,
+    ManagementCapabilities, Node, NodeContext, Power, PowerCapabilities, PowerState, PowerTarget,
+    Property, Result, async_trait, fake,
+};
+
+fn failed_names(report: &hw_core::testing::Report) -> Vec<String> {
+    report.failures().iter().map(|c| c.name.clone()).collect()
+}
+
+#[tokio::test]
+async fn fake_hardware_passes_everything() {
+    let node = fake::hardware_type()
+        .build(&DriverInfo::new(), &NodeContext::new("n"))
+        .unwrap();
+    let report = check_node(&node, &Options::default()).await;
+    report.assert_passed();
+    assert!(report.passed() > 20, "{report}");
+    check_validation(
+        &fake::hardware_type(),
+        &DriverInfo::new(),
+        &NodeContext::new("n"),
+    )
+    .assert_passed();
+}
+
+/// Claims every target but never leaves Off, and powers on again on every call.
+#[derive(Debug, Default)]
+struct StuckOff;
+
+#[async_trait]
+impl Power for StuckOff {
+    fn capabilities(&self) -> PowerCapabilities {
+        PowerCapabilities {
+            can_query: true,
+            targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+        }
+    }
+    async fn get_power_state(&self) -> Result<PowerState> {
+        Ok(PowerState::Off)
+    }
+    async fn set_power_state(&self, _t: PowerTarget, _timeout: Option<Duration>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Accepts every boot device whatever it claims, and reads back the wrong persistence.
+#[derive(Debug, Default)]
+struct Sloppy(Mutex<BootDeviceSetting>);
+
+#[async_trait]
+impl Management for Sloppy {
+    fn capabilities(&self) -> ManagementCapabilities {
+        ManagementCapabilities {
+            boot_devices: vec![BootDevice::Pxe],
+            can_get_boot_device: true,
+            ..Default::default()
+        }
+    }
+    async fn get_boot_device(&self) -> Result<BootDeviceSetting> {
+        let s = *self.0.lock().unwrap();
+        Ok(BootDeviceSetting {
+            device: s.device,
+            persistent: s.persistent.map(|p| !p),
+        })
+    }
+    async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
+        *self.0.lock().unwrap() = BootDeviceSetting::new(device, persistent);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_broken_driver_fails_the_suite() {
+    let node = Node::new("broken", NodeContext::new("n"))
+        .with_power(Arc::new(StuckOff))
+        .with_management(Arc::new(Sloppy::default()));
+    let report = check_node(
+        &node,
+        &Options {
+            power_timeout: Duration::from_millis(50),
+            soft_power: true,
+        },
+    )
+    .await;
+    assert!(!report.is_ok());
+    let failed = failed_names(&report);
+    for expected in [
+        "power on",
+        "reboot from off powers on",
+        "unsupported target soft-off answers Unsupported",
+        "boot device pxe (persistent=false) round trip",
+        "unsupported boot device disk answers Unsupported",
+    ] {
+        assert!(
+            failed.iter().any(|f| f == expected),
+            "{expected} should fail:\n{report}"
+        );
+    }
+    // Checks that hold for this driver still pass: the suite is not failing blindly.
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.name == "power off" && c.outcome == Outcome::Passed),
+        "{report}"
+    );
+}
+
+const PROPS: &[Property] = &[
+    Property::required("x_address", "Address."),
+    Property::required("x_password", "Password.").secret(),
+];
+
+#[test]
+fn validation_that_stops_at_the_first_missing_key_fails() {
+    let lazy = HardwareType::new(
+        "lazy",
+        "Reports one problem at a time.",
+        [InterfaceKind::Power],
+        PROPS.to_vec(),
+        |info, ctx| {
+            for p in PROPS {
+                if !info.contains(&p.name) {
+                    return Err(hw_core::Error::missing_parameters([p.name.to_string()]));
+                }
+            }
+            Ok(Node::new("lazy", ctx.clone()))
+        },
+    );
+    let valid = DriverInfo::from_pairs([("x_address", "h"), ("x_password", "p")]);
+    let report = check_validation(&lazy, &valid, &NodeContext::new("n"));
+    assert_eq!(
+        failed_names(&report),
+        ["every missing parameter is reported at once"],
+        "{report}"
+    );
+}
+
+#[test]
+fn validation_that_echoes_a_secret_fails() {
+    let leaky = HardwareType::new(
+        "leaky",
+        "Echoes secrets.",
+        [InterfaceKind::Power],
+        PROPS.to_vec(),
+        |info, ctx| {
+            let mut v = info.validator(PROPS);
+            let pw = v.str("x_password").unwrap_or_default();
+            if pw.len() > 20 {
+                v.invalid("x_password", format!("{pw} is too long"));
+            }
+            v.finish()?;
+            Ok(Node::new("leaky", ctx.clone()))
+        },
+    );
+    let valid = DriverInfo::from_pairs([("x_address", "h"), ("x_password", "p")]);
+    let report = check_validation(&leaky, &valid, &NodeContext::new("n"));
+    assert_eq!(
+        failed_names(&report),
+        ["secret x_password is not echoed"],
+        "{report}"
+    );
+}
