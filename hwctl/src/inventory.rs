@@ -36,9 +36,13 @@ mod ports {
                 Value::String(s) => Ok(s),
                 Value::Object(mut o) => match o.remove("address") {
                     Some(Value::String(s)) => Ok(s),
-                    _ => Err(serde::de::Error::custom("a port object needs an \"address\" string")),
+                    _ => Err(serde::de::Error::custom(
+                        "a port object needs an \"address\" string",
+                    )),
                 },
-                _ => Err(serde::de::Error::custom("a port is a MAC string or {\"address\": MAC}")),
+                _ => Err(serde::de::Error::custom(
+                    "a port is a MAC string or {\"address\": MAC}",
+                )),
             })
             .collect()
     }

@@ -28,7 +28,10 @@ pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Bo
         // one arm per simulator, e.g. "staging-iboot" => iboot::start(listen).await,
         other => Err(hw_core::Error::new(
             hw_core::ErrorKind::NotFound,
-            format!("no simulator for {other:?} (available: {})", SIMULATORS.join(", ")),
+            format!(
+                "no simulator for {other:?} (available: {})",
+                SIMULATORS.join(", ")
+            ),
         )),
     }
 }
