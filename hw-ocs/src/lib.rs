@@ -1,1 +1,8 @@
-//! hw-ocs (being built).
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod wire;
+
+pub use config::Config;
