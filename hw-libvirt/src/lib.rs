@@ -1,1 +1,67 @@
-//! hw-libvirt (being built).
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+pub mod config;
+pub mod console;
+pub mod management;
+pub mod power;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod xml;
+
+use std::sync::Arc;
+
+use hw_core::{HardwareType, InterfaceKind, Node, NodeContext};
+
+pub use client::{reset_connections, silence_libvirt_stderr};
+pub use config::{Auth, DEFAULT_URI, DomainSelector, LibvirtConfig, PROPERTIES};
+pub use console::{ConsoleStream, LibvirtConsole};
+pub use management::LibvirtManagement;
+pub use power::{LibvirtPower, VmState};
+
+/// The hardware type's name (Ironic's).
+pub const NAME: &str = "staging-libvirt";
+
+/// The `staging-libvirt` hardware type: power, management and console for libvirt
+/// domains, built from Ironic's `driver_info` keys (see [`PROPERTIES`]) and the
+/// node's port MACs.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::{DriverInfo, NodeContext, PowerState, Registry};
+/// let mut registry = Registry::new();
+/// registry.register(hw_libvirt::hardware_type());
+/// // libvirt's built-in test driver: one domain "test", running.
+/// let info = DriverInfo::from_pairs([("libvirt_uri", "test:///default"), ("libvirt_domain", "test")]);
+/// let node = registry.build("staging-libvirt", &info, &NodeContext::new("vm-1"))?;
+/// let state = node.power()?.get_power_state().await?;
+/// assert_ne!(state, PowerState::Unknown);
+/// # Ok(()) }
+/// ```
+pub fn hardware_type() -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "libvirt domains driven as bare-metal nodes (power, boot device, serial console).",
+        [
+            InterfaceKind::Power,
+            InterfaceKind::Management,
+            InterfaceKind::Console,
+        ],
+        PROPERTIES.to_vec(),
+        |info, ctx| {
+            let config = LibvirtConfig::from_driver_info(info, ctx)?;
+            Ok(node(config, ctx.clone()))
+        },
+    )
+}
+
+/// A node whose power, management and console share one domain lookup.
+pub fn node(config: LibvirtConfig, ctx: NodeContext) -> Node {
+    let domain = Arc::new(client::DomainRef::new(config));
+    Node::new(NAME, ctx)
+        .with_power(Arc::new(LibvirtPower::from_ref(Arc::clone(&domain))))
+        .with_management(Arc::new(LibvirtManagement::from_ref(Arc::clone(&domain))))
+        .with_console(Arc::new(LibvirtConsole::from_ref(domain)))
+}

@@ -1,0 +1,388 @@
+//! Typed configuration from a node's `driver_info` (and its ports).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hw_core::{DriverInfo, ExposeSecret, MacAddress, NodeContext, Property, Result, SecretString};
+
+/// The default libvirt URI (Ironic's `staging-libvirt` default).
+pub const DEFAULT_URI: &str = "qemu+unix:///system";
+
+/// How long one libvirt call may take before the operation fails with
+/// [`ErrorKind::Timeout`](hw_core::ErrorKind::Timeout).
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `driver_info` properties `staging-libvirt` reads (Ironic's keys, plus the
+/// optional `libvirt_domain`).
+pub const PROPERTIES: &[Property] = &[
+    Property::optional(
+        "libvirt_uri",
+        "URI of the libvirt hypervisor connection (e.g. qemu+ssh://user@host/system, test:///default).",
+    )
+    .default_value(DEFAULT_URI),
+    Property::optional(
+        "sasl_username",
+        "SASL user name; needs sasl_password. Excludes ssh_key_filename.",
+    ),
+    Property::optional(
+        "sasl_password",
+        "SASL password; needs sasl_username. Excludes ssh_key_filename.",
+    )
+    .secret(),
+    Property::optional(
+        "ssh_key_filename",
+        "Private key file for qemu+ssh:// URIs; appended to the URI as keyfile=…&no_verify=1. Excludes SASL.",
+    ),
+    Property::optional(
+        "libvirt_domain",
+        "Domain name or UUID. When absent, the domain is found by the node's port MACs.",
+    ),
+];
+
+/// How to authenticate to libvirt.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No credentials (local socket, or whatever the URI's transport provides).
+    #[default]
+    None,
+    /// SASL user name and passphrase, answered to libvirt's credential callback.
+    Sasl {
+        /// The user name (`VIR_CRED_AUTHNAME`).
+        username: String,
+        /// The passphrase (`VIR_CRED_PASSPHRASE`).
+        password: SecretString,
+    },
+    /// An SSH private key, passed in the URI (`keyfile=…&no_verify=1`).
+    SshKey(PathBuf),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Sasl { username, .. } => f
+                .debug_struct("Sasl")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+            Auth::SshKey(path) => f.debug_tuple("SshKey").field(path).finish(),
+        }
+    }
+}
+
+/// Which domain a node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DomainSelector {
+    /// The domain whose interfaces carry one of these MACs (Ironic's lookup).
+    Macs(Vec<MacAddress>),
+    /// The domain with this name.
+    Name(String),
+    /// The domain with this UUID (canonical text form).
+    Uuid(String),
+}
+
+impl fmt::Display for DomainSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DomainSelector::Macs(macs) => {
+                let list: Vec<String> = macs.iter().map(ToString::to_string).collect();
+                write!(f, "the domain with MAC {}", list.join(", "))
+            }
+            DomainSelector::Name(n) => write!(f, "domain {n:?}"),
+            DomainSelector::Uuid(u) => write!(f, "domain {u}"),
+        }
+    }
+}
+
+/// Everything needed to reach one node's domain.
+///
+/// `Debug` never shows the SASL password.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext};
+/// use hw_libvirt::{LibvirtConfig, DomainSelector};
+/// let info = DriverInfo::from_pairs([("libvirt_uri", "test:///default")]);
+/// let ctx = NodeContext::new("n1").with_port("52:54:00:AA:BB:01".parse()?);
+/// let config = LibvirtConfig::from_driver_info(&info, &ctx)?;
+/// assert_eq!(config.uri(), "test:///default");
+/// assert!(matches!(config.domain(), DomainSelector::Macs(m) if m.len() == 1));
+/// # Ok::<(), hw_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct LibvirtConfig {
+    uri: String,
+    auth: Auth,
+    domain: DomainSelector,
+    call_timeout: Duration,
+    poll_interval: Duration,
+}
+
+impl fmt::Debug for LibvirtConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LibvirtConfig")
+            .field("uri", &self.uri)
+            .field("auth", &self.auth)
+            .field("domain", &self.domain)
+            .field("call_timeout", &self.call_timeout)
+            .finish()
+    }
+}
+
+/// Whether `s` looks like a libvirt URI: `scheme://…` with a scheme of letters,
+/// digits and `+`, no whitespace.
+fn check_uri(s: &str) -> std::result::Result<(), String> {
+    let Some((scheme, _rest)) = s.split_once("://") else {
+        return Err("is not a libvirt URI (expected driver[+transport]://[host]/path)".into());
+    };
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-')
+    {
+        return Err("has an invalid URI scheme".into());
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains whitespace".into());
+    }
+    Ok(())
+}
+
+/// Percent-encodes what would break a URI query value.
+fn encode_query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn looks_like_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl LibvirtConfig {
+    /// A configuration for `uri` without credentials, selecting the domain by
+    /// `domain`.
+    ///
+    /// ```
+    /// use hw_libvirt::{DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("test:///default", DomainSelector::Name("test".into()))?;
+    /// assert_eq!(c.uri(), "test:///default");
+    /// assert!(LibvirtConfig::new("not a uri", DomainSelector::Name("x".into())).is_err());
+    /// # Ok::<(), hw_core::Error>(())
+    /// ```
+    pub fn new(uri: impl Into<String>, domain: DomainSelector) -> Result<Self> {
+        let uri = uri.into();
+        check_uri(&uri).map_err(|why| {
+            hw_core::Error::invalid_parameter("libvirt_uri", format!("{uri:?} {why}"))
+        })?;
+        Ok(LibvirtConfig {
+            uri,
+            auth: Auth::None,
+            domain,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            poll_interval: Duration::from_millis(200),
+        })
+    }
+
+    /// Builds the configuration from `driver_info` and the node's ports, reporting
+    /// every problem at once.
+    ///
+    /// - `libvirt_uri` defaults to [`DEFAULT_URI`];
+    /// - `sasl_username` and `sasl_password` go together; either one alone reports the
+    ///   other missing;
+    /// - SASL and `ssh_key_filename` exclude each other (invalid parameter);
+    /// - `ssh_key_filename` must name an existing file (invalid parameter naming the
+    ///   path);
+    /// - without `libvirt_domain`, the node needs at least one port (missing `ports`).
+    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
+        let mut v = info.validator(PROPERTIES);
+        let uri = v.custom("libvirt_uri", |s| check_uri(s).map(|()| s.to_owned()));
+        let username = v.str("sasl_username");
+        let password = v.secret("sasl_password");
+        let key = v.str("ssh_key_filename");
+        let domain = v.str("libvirt_domain");
+
+        let sasl = match (username, password) {
+            (Some(u), Some(p)) => Some((u, p)),
+            (Some(_), None) => {
+                v.missing("sasl_password");
+                None
+            }
+            (None, Some(_)) => {
+                v.missing("sasl_username");
+                None
+            }
+            (None, None) => None,
+        };
+        let sasl_given = info.contains("sasl_username") || info.contains("sasl_password");
+        let mut auth = Auth::None;
+        if let Some(key) = &key {
+            if sasl_given {
+                v.invalid(
+                    "ssh_key_filename",
+                    "one and only one of (sasl_username, sasl_password) or ssh_key_filename may be set",
+                );
+            } else if !Path::new(key).is_file() {
+                v.invalid("ssh_key_filename", format!("SSH key file {key} not found"));
+            } else {
+                auth = Auth::SshKey(PathBuf::from(key));
+            }
+        } else if let Some((username, password)) = sasl {
+            auth = Auth::Sasl { username, password };
+        }
+
+        let selector = match domain {
+            Some(d) if looks_like_uuid(&d) => Some(DomainSelector::Uuid(d.to_ascii_lowercase())),
+            Some(d) => Some(DomainSelector::Name(d)),
+            None if ctx.ports.is_empty() => {
+                v.missing("ports");
+                None
+            }
+            None => Some(DomainSelector::Macs(ctx.ports.clone())),
+        };
+        v.finish()?;
+        let (Some(uri), Some(domain)) = (uri, selector) else {
+            // Unreachable in practice: a `None` above always recorded a problem.
+            return Err(hw_core::Error::missing_parameters(["libvirt_uri"]));
+        };
+        Ok(LibvirtConfig {
+            uri,
+            auth,
+            domain,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            poll_interval: Duration::from_millis(200),
+        })
+    }
+
+    /// Authenticates with SASL.
+    pub fn with_sasl(mut self, username: impl Into<String>, password: SecretString) -> Self {
+        self.auth = Auth::Sasl {
+            username: username.into(),
+            password,
+        };
+        self
+    }
+
+    /// Authenticates with an SSH key file (checked when connecting).
+    pub fn with_ssh_key(mut self, path: impl Into<PathBuf>) -> Self {
+        self.auth = Auth::SshKey(path.into());
+        self
+    }
+
+    /// Sets how long one libvirt call may take (default [`DEFAULT_CALL_TIMEOUT`]).
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// Sets how often a power change is polled while waiting for it (default 200 ms).
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// The URI as given (without the key file parameters).
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The URI libvirt is opened with: with an SSH key, `keyfile=…&no_verify=1` is
+    /// appended to the query.
+    ///
+    /// ```
+    /// use hw_libvirt::{DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu+ssh://root@h/system", DomainSelector::Name("vm".into()))?
+    ///     .with_ssh_key("/keys/id rsa");
+    /// assert_eq!(c.effective_uri(), "qemu+ssh://root@h/system?keyfile=/keys/id%20rsa&no_verify=1");
+    /// # Ok::<(), hw_core::Error>(())
+    /// ```
+    pub fn effective_uri(&self) -> String {
+        match &self.auth {
+            Auth::SshKey(path) => {
+                let sep = if self.uri.contains('?') { '&' } else { '?' };
+                format!(
+                    "{}{sep}keyfile={}&no_verify=1",
+                    self.uri,
+                    encode_query_value(&path.to_string_lossy())
+                )
+            }
+            _ => self.uri.clone(),
+        }
+    }
+
+    /// The credentials.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// Which domain this node is.
+    pub fn domain(&self) -> &DomainSelector {
+        &self.domain
+    }
+
+    /// The per-call timeout.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
+    /// The power polling interval.
+    pub fn poll_interval(&self) -> Duration {
+        self.poll_interval
+    }
+
+    /// The key connections are shared under: the effective URI and the SASL user.
+    /// Two nodes with the same key share one libvirt connection (and, for the test
+    /// driver, one state).
+    pub(crate) fn pool_key(&self) -> (String, Option<String>) {
+        let user = match &self.auth {
+            Auth::Sasl { username, .. } => Some(username.clone()),
+            _ => None,
+        };
+        (self.effective_uri(), user)
+    }
+
+    pub(crate) fn sasl(&self) -> Option<(String, String)> {
+        match &self.auth {
+            Auth::Sasl { username, password } => {
+                Some((username.clone(), password.expose_secret().to_owned()))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_shapes() {
+        assert!(looks_like_uuid("1be26c0b-03f2-4d2e-ae87-c02d7f33c123"));
+        assert!(!looks_like_uuid("1be26c0b-03f2-4d2e-ae87-c02d7f33c12"));
+        assert!(!looks_like_uuid("my-vm"));
+    }
+
+    #[test]
+    fn uri_checks() {
+        assert!(check_uri("qemu+unix:///system").is_ok());
+        assert!(check_uri("test:///default").is_ok());
+        assert!(check_uri("qemu+ssh://u@h/system?x=1").is_ok());
+        assert!(check_uri("bad-url").is_err());
+        assert!(check_uri("://x").is_err());
+        assert!(check_uri("qe mu:///x").is_err());
+        assert!(check_uri("qemu:///sys tem").is_err());
+    }
+}

@@ -1,0 +1,276 @@
+//! The console interface: the domain's serial console as a libvirt stream.
+//!
+//! libvirt streams are blocking C calls, so each open console gets one dedicated
+//! thread that owns the (non-blocking) stream and moves bytes between it and the
+//! async handle through channels. Dropping or shutting down the handle aborts the
+//! stream, which ends the console session on the hypervisor.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hw_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{mpsc, oneshot};
+use virt::stream::Stream;
+
+use crate::client::{DomainRef, map_err};
+use crate::config::LibvirtConfig;
+
+/// How long the bridge thread sleeps when the stream had nothing to read.
+const IDLE_POLL: Duration = Duration::from_millis(5);
+/// How long a write may keep finding the stream full before it fails.
+const WRITE_STALL: Duration = Duration::from_secs(10);
+
+enum Cmd {
+    Data(Vec<u8>),
+    Close(oneshot::Sender<()>),
+}
+
+/// The serial console of one libvirt domain (`virDomainOpenConsole`).
+///
+/// Opening fails with `Busy` when another client holds the console, and with
+/// `Unsupported` where the libvirt driver has no consoles (the `test://` driver).
+#[derive(Debug, Clone)]
+pub struct LibvirtConsole {
+    domain: Arc<DomainRef>,
+}
+
+impl LibvirtConsole {
+    /// The console of the domain `config` selects.
+    pub fn new(config: LibvirtConfig) -> Self {
+        LibvirtConsole {
+            domain: Arc::new(DomainRef::new(config)),
+        }
+    }
+
+    pub(crate) fn from_ref(domain: Arc<DomainRef>) -> Self {
+        LibvirtConsole { domain }
+    }
+}
+
+#[async_trait]
+impl Console for LibvirtConsole {
+    async fn open(&self) -> Result<ConsoleHandle> {
+        let stream = self
+            .domain
+            .with_domain("open console", false, |conn, dom| {
+                let stream = Stream::new(conn, virt::sys::VIR_STREAM_NONBLOCK)
+                    .map_err(|e| map_err("open console", e))?;
+                dom.open_console(None, &stream, 0)
+                    .map_err(|e| map_err("open console", e))?;
+                Ok(stream)
+            })
+            .await?;
+        Ok(Box::new(ConsoleStream::spawn(stream)?))
+    }
+}
+
+/// An open libvirt console: `AsyncRead + AsyncWrite`. Dropping it, or
+/// `shutdown()`, aborts the libvirt stream.
+#[derive(Debug)]
+pub struct ConsoleStream {
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    pending: Vec<u8>,
+    pos: usize,
+    tx: std_mpsc::Sender<Cmd>,
+    closing: Option<oneshot::Receiver<()>>,
+    closed: bool,
+}
+
+impl ConsoleStream {
+    fn spawn(stream: Stream) -> Result<Self> {
+        let (data_tx, rx) = mpsc::channel::<io::Result<Vec<u8>>>(64);
+        let (tx, cmd_rx) = std_mpsc::channel::<Cmd>();
+        std::thread::Builder::new()
+            .name("hw-libvirt-console".into())
+            .spawn(move || bridge(stream, cmd_rx, data_tx))
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Other,
+                    format!("cannot start console thread: {e}"),
+                )
+                .with_source(e)
+            })?;
+        Ok(ConsoleStream {
+            rx,
+            pending: Vec::new(),
+            pos: 0,
+            tx,
+            closing: None,
+            closed: false,
+        })
+    }
+}
+
+fn send_all(stream: &Stream, mut data: &[u8]) -> io::Result<()> {
+    let mut stalled_since = None;
+    while !data.is_empty() {
+        match stream.send(data) {
+            Ok(n) if n > 0 => {
+                let n = usize::try_from(n).unwrap_or(0).min(data.len());
+                data = &data[n..];
+                stalled_since = None;
+            }
+            Ok(_) => {
+                // -2: the stream is full for now.
+                let since = *stalled_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > WRITE_STALL {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the libvirt console accepted no data for 10s",
+                    ));
+                }
+                std::thread::sleep(IDLE_POLL);
+            }
+            Err(e) => return Err(io::Error::other(e)),
+        }
+    }
+    Ok(())
+}
+
+/// The thread that owns the stream.
+fn bridge(stream: Stream, cmds: std_mpsc::Receiver<Cmd>, out: mpsc::Sender<io::Result<Vec<u8>>>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let mut busy = false;
+        loop {
+            match cmds.try_recv() {
+                Ok(Cmd::Data(d)) => {
+                    busy = true;
+                    if let Err(e) = send_all(&stream, &d) {
+                        let _ = out.blocking_send(Err(e));
+                    }
+                }
+                Ok(Cmd::Close(ack)) => {
+                    let _ = stream.abort();
+                    let _ = ack.send(());
+                    return;
+                }
+                Err(std_mpsc::TryRecvError::Empty) => break,
+                Err(std_mpsc::TryRecvError::Disconnected) => {
+                    // The handle was dropped.
+                    let _ = stream.abort();
+                    return;
+                }
+            }
+        }
+        {
+            match stream.recv(&mut buf) {
+                Ok(n) if n > 0 => {
+                    busy = true;
+                    let n = usize::try_from(n).unwrap_or(0).min(buf.len());
+                    if out.blocking_send(Ok(buf[..n].to_vec())).is_err() {
+                        let _ = stream.abort();
+                        return;
+                    }
+                }
+                Ok(0) => {
+                    // The hypervisor ended the session: the reader sees EOF once
+                    // `out` is gone; keep serving close requests.
+                    drop(out);
+                    let _ = stream.finish();
+                    // Wait for the handle to close or drop.
+                    while let Ok(cmd) = cmds.recv() {
+                        if let Cmd::Close(ack) = cmd {
+                            let _ = ack.send(());
+                            return;
+                        }
+                    }
+                    return;
+                }
+                Ok(_) => {} // -2: nothing to read yet
+                Err(e) => {
+                    let _ = out.blocking_send(Err(io::Error::other(e)));
+                    let _ = stream.abort();
+                    return;
+                }
+            }
+        }
+        if !busy {
+            std::thread::sleep(IDLE_POLL);
+        }
+    }
+}
+
+impl AsyncRead for ConsoleStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            if self.pos < self.pending.len() {
+                let n = buf.remaining().min(self.pending.len() - self.pos);
+                let start = self.pos;
+                buf.put_slice(&self.pending[start..start + n]);
+                self.pos += n;
+                return Poll::Ready(Ok(()));
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(Ok(data))) => {
+                    self.pending = data;
+                    self.pos = 0;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(None) => return Poll::Ready(Ok(())), // EOF
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl AsyncWrite for ConsoleStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.closed || self.closing.is_some() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "console is closed",
+            )));
+        }
+        match self.tx.send(Cmd::Data(buf.to_vec())) {
+            Ok(()) => Poll::Ready(Ok(buf.len())),
+            Err(_) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "console session ended",
+            ))),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.closed {
+            return Poll::Ready(Ok(()));
+        }
+        if self.closing.is_none() {
+            let (ack_tx, ack_rx) = oneshot::channel();
+            if self.tx.send(Cmd::Close(ack_tx)).is_err() {
+                self.closed = true;
+                return Poll::Ready(Ok(()));
+            }
+            self.closing = Some(ack_rx);
+        }
+        let Some(rx) = self.closing.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        match Pin::new(rx).poll(cx) {
+            Poll::Ready(_) => {
+                self.closing = None;
+                self.closed = true;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! A simulator for tests and demos (feature `sim`): a node file for libvirt's own
+//! `test:///PATH.xml` driver, with domains carrying MACs, running or shut off.
+//!
+//! No daemon: the test driver lives inside the calling process. It keeps its state
+//! per connection, and `hw-libvirt` shares one connection per URI, so every node of
+//! one [`TestNode`] in a process sees the same domains. Another process opening the
+//! same URI starts again from the file.
+//!
+//! The XML written here is formatted by this module alone; it shares no code with
+//! the client's parser.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+//! use hw_core::{PowerExt, PowerState};
+//! use hw_libvirt::sim::TestNode;
+//! let sim = TestNode::fleet(3)?; // vm-000 (running), vm-001 (shut off), vm-002 (running)
+//! let node = hw_libvirt::hardware_type().build(&sim.driver_info(), &sim.node_context(1))?;
+//! assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+//! node.power()?.power_on().await?;
+//! assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+//! # Ok(()) }
+//! ```
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use hw_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
+
+/// The run state a simulated domain starts in (`<test:runstate>`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimState {
+    /// Running (`VIR_DOMAIN_RUNNING` = 1).
+    Running,
+    /// Paused (`VIR_DOMAIN_PAUSED` = 3).
+    Paused,
+    /// Shut off (`VIR_DOMAIN_SHUTOFF` = 5).
+    ShutOff,
+    /// Crashed (`VIR_DOMAIN_CRASHED` = 6).
+    Crashed,
+}
+
+impl SimState {
+    fn runstate(self) -> u8 {
+        match self {
+            SimState::Running => 1,
+            SimState::Paused => 3,
+            SimState::ShutOff => 5,
+            SimState::Crashed => 6,
+        }
+    }
+}
+
+/// One simulated domain.
+#[derive(Debug, Clone)]
+pub struct SimDomain {
+    /// The domain's name.
+    pub name: String,
+    /// Its UUID.
+    pub uuid: String,
+    /// The MACs of its network interfaces.
+    pub macs: Vec<MacAddress>,
+    /// The state it starts in.
+    pub state: SimState,
+    /// The libvirt boot device name it starts with (`hd`, `network`, `cdrom`).
+    pub boot_dev: &'static str,
+    /// Whether it has a UEFI (pflash) loader.
+    pub uefi: bool,
+}
+
+impl SimDomain {
+    /// A running BIOS domain booting from `hd`, with one interface of MAC `mac`.
+    /// Its UUID is derived from `index`.
+    pub fn new(name: impl Into<String>, index: u32, mac: MacAddress) -> Self {
+        SimDomain {
+            name: name.into(),
+            uuid: format!("6d1c0b8e-0000-4000-8000-{index:012x}"),
+            macs: vec![mac],
+            state: SimState::Running,
+            boot_dev: "hd",
+            uefi: false,
+        }
+    }
+
+    /// Sets the starting state.
+    pub fn state(mut self, state: SimState) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// Adds another interface MAC.
+    pub fn with_mac(mut self, mac: MacAddress) -> Self {
+        self.macs.push(mac);
+        self
+    }
+
+    /// Gives it a UEFI loader.
+    pub fn uefi(mut self) -> Self {
+        self.uefi = true;
+        self
+    }
+
+    /// Sets the libvirt boot device name it starts with.
+    pub fn boot_dev(mut self, dev: &'static str) -> Self {
+        self.boot_dev = dev;
+        self
+    }
+
+    fn write_xml(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+        );
+        let _ = writeln!(out, "    <name>{}</name>", self.name);
+        let _ = writeln!(out, "    <uuid>{}</uuid>", self.uuid);
+        let _ = writeln!(out, "    <memory unit='KiB'>262144</memory>");
+        let _ = writeln!(out, "    <vcpu>1</vcpu>");
+        let _ = writeln!(out, "    <os>");
+        let _ = writeln!(out, "      <type arch='x86_64'>hvm</type>");
+        if self.uefi {
+            let _ = writeln!(
+                out,
+                "      <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"
+            );
+        }
+        let _ = writeln!(out, "      <boot dev='{}'/>", self.boot_dev);
+        let _ = writeln!(out, "    </os>");
+        let _ = writeln!(out, "    <devices>");
+        for mac in &self.macs {
+            let _ = writeln!(out, "      <interface type='network'>");
+            let _ = writeln!(out, "        <mac address='{mac}'/>");
+            let _ = writeln!(out, "        <source network='default'/>");
+            let _ = writeln!(out, "      </interface>");
+        }
+        let _ = writeln!(out, "      <serial type='pty'><target port='0'/></serial>");
+        let _ = writeln!(
+            out,
+            "      <console type='pty'><target type='serial' port='0'/></console>"
+        );
+        let _ = writeln!(out, "    </devices>");
+        let _ = writeln!(
+            out,
+            "    <test:runstate>{}</test:runstate>",
+            self.state.runstate()
+        );
+        let _ = writeln!(out, "  </domain>");
+    }
+}
+
+/// The MAC of fleet domain `i`: `52:54:00:ab:HH:LL`.
+pub fn fleet_mac(i: u32) -> MacAddress {
+    let [_, _, hi, lo] = i.to_be_bytes();
+    MacAddress::new([0x52, 0x54, 0x00, 0xab, hi, lo])
+}
+
+/// A node file in a temporary directory (removed on drop) and its `test:///` URI.
+#[derive(Debug)]
+pub struct TestNode {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    uri: String,
+    domains: Vec<SimDomain>,
+}
+
+impl TestNode {
+    /// Writes a node file holding `domains`.
+    pub fn new(domains: Vec<SimDomain>) -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("hw-libvirt-sim-")
+            .tempdir()
+            .map_err(|e| io_error("create a temporary directory", e))?;
+        let path = dir.path().join("node.xml");
+        let mut xml = String::from("<node>\n");
+        xml.push_str("  <cpu><mhz>2000</mhz><model>x86_64</model><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads><active>4</active></cpu>\n");
+        xml.push_str("  <memory>16777216</memory>\n");
+        for d in &domains {
+            d.write_xml(&mut xml);
+        }
+        xml.push_str("</node>\n");
+        std::fs::write(&path, xml).map_err(|e| io_error("write the node file", e))?;
+        let uri = format!("test://{}", path.display());
+        Ok(TestNode {
+            dir,
+            path,
+            uri,
+            domains,
+        })
+    }
+
+    /// `n` domains `vm-000`, `vm-001`, …: even ones running, odd ones shut off, each
+    /// with one MAC from [`fleet_mac`].
+    pub fn fleet(n: u32) -> Result<Self> {
+        let domains = (0..n)
+            .map(|i| {
+                let state = if i % 2 == 0 {
+                    SimState::Running
+                } else {
+                    SimState::ShutOff
+                };
+                SimDomain::new(format!("vm-{i:03}"), i, fleet_mac(i)).state(state)
+            })
+            .collect();
+        TestNode::new(domains)
+    }
+
+    /// The `test:///…/node.xml` URI for `libvirt_uri`.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The node file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory holding the node file.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The domains as written.
+    pub fn domains(&self) -> &[SimDomain] {
+        &self.domains
+    }
+
+    /// `driver_info` with `libvirt_uri` set to this node file.
+    pub fn driver_info(&self) -> DriverInfo {
+        DriverInfo::from_pairs([("libvirt_uri", self.uri.as_str())])
+    }
+
+    /// A node context for domain `i`: its name as id and its MACs as ports.
+    pub fn node_context(&self, i: usize) -> NodeContext {
+        match self.domains.get(i) {
+            Some(d) => d
+                .macs
+                .iter()
+                .fold(NodeContext::new(d.name.clone()), |ctx, m| ctx.with_port(*m)),
+            None => NodeContext::new(format!("no-such-domain-{i}")),
+        }
+    }
+}
+
+fn io_error(what: &str, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Other,
+        format!("libvirt simulator: cannot {what}: {e}"),
+    )
+    .with_source(e)
+}
