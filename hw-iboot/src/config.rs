@@ -1,0 +1,242 @@
+//! Typed configuration from `driver_info`.
+
+use std::fmt;
+use std::time::Duration;
+
+use hw_core::{DriverInfo, ExposeSecret, NodeContext, Property, Result, SecretString};
+
+use crate::wire;
+
+/// The DxP TCP port Ironic used by default.
+pub const DEFAULT_PORT: u16 = 9100;
+/// Ironic's socket timeout (python-iboot), used for connect and every read.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Ironic's `[iboot] max_retry`.
+pub const DEFAULT_MAX_RETRY: u32 = 3;
+/// Ironic's `[iboot] retry_interval`.
+pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// Ironic's `[iboot] reboot_delay`.
+pub const DEFAULT_REBOOT_DELAY: Duration = Duration::from_secs(5);
+/// The highest relay number accepted: CHANGE_RELAYS carries 32 relay states, so no
+/// DxP device has more relays.
+pub const MAX_RELAY: u8 = 32;
+
+/// The `driver_info` properties `staging-iboot` reads (Ironic's, plus optional
+/// timing keys that Ironic kept in its configuration file).
+pub const PROPERTIES: &[Property] = &[
+    Property::required("iboot_address", "IP address or host name of the iBoot PDU."),
+    Property::required("iboot_username", "User name on the iBoot (at most 20 bytes)."),
+    Property::required("iboot_password", "Password on the iBoot (at most 20 bytes).").secret(),
+    Property::optional("iboot_relay_id", "The node's relay on the PDU, 1 to 32.")
+        .default_value("1"),
+    Property::optional("iboot_port", "TCP port of the DxP service.").default_value("9100"),
+    Property::optional(
+        "iboot_timeout",
+        "Connect and read timeout of every DxP exchange, in seconds (0.01 to 300).",
+    )
+    .default_value("10"),
+    Property::optional(
+        "iboot_max_retry",
+        "How many times a failed exchange is retried, and how many extra reads confirm a switch (0 to 20).",
+    )
+    .default_value("3"),
+    Property::optional(
+        "iboot_retry_interval",
+        "Seconds between retries and between confirming reads (0 to 60).",
+    )
+    .default_value("1"),
+    Property::optional(
+        "iboot_reboot_delay",
+        "Seconds the relay stays off during a reboot (0 to 300).",
+    )
+    .default_value("5"),
+];
+
+/// Everything [`IbootPower`](crate::IbootPower) needs. `Debug` never prints the password.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext};
+/// let info = DriverInfo::from_pairs([
+///     ("iboot_address", "10.0.0.5"), ("iboot_username", "admin"),
+///     ("iboot_password", "s3cret"), ("iboot_relay_id", "3"),
+/// ]);
+/// let config = hw_iboot::IbootConfig::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
+/// assert_eq!((config.port, config.relay_id), (9100, 3));
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct IbootConfig {
+    /// The PDU's address.
+    pub address: String,
+    /// The DxP TCP port.
+    pub port: u16,
+    /// The user name.
+    pub username: String,
+    password: SecretString,
+    /// The node's relay (1-based).
+    pub relay_id: u8,
+    /// Connect and read timeout of each exchange.
+    pub timeout: Duration,
+    /// Retries of a failed exchange, and extra reads to confirm a switch.
+    pub max_retry: u32,
+    /// Pause between retries and between confirming reads.
+    pub retry_interval: Duration,
+    /// How long the relay stays off during a reboot.
+    pub reboot_delay: Duration,
+}
+
+impl fmt::Debug for IbootConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IbootConfig")
+            .field("address", &self.address)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &"[REDACTED]")
+            .field("relay_id", &self.relay_id)
+            .field("timeout", &self.timeout)
+            .field("max_retry", &self.max_retry)
+            .field("retry_interval", &self.retry_interval)
+            .field("reboot_delay", &self.reboot_delay)
+            .finish()
+    }
+}
+
+impl IbootConfig {
+    /// A configuration with Ironic's defaults (port 9100, relay 1, 10 s timeout,
+    /// 3 retries 1 s apart, 5 s reboot delay).
+    ///
+    /// Fails when the user name or password is longer than 20 bytes (it would be
+    /// truncated on the wire); the error does not contain the password.
+    pub fn new(
+        address: impl Into<String>,
+        username: impl Into<String>,
+        password: SecretString,
+    ) -> Result<Self> {
+        let username = username.into();
+        wire::check_credential("iboot_username", username.as_bytes(), false)?;
+        wire::check_credential("iboot_password", password.expose_secret().as_bytes(), true)?;
+        Ok(IbootConfig {
+            address: address.into(),
+            port: DEFAULT_PORT,
+            username,
+            password,
+            relay_id: 1,
+            timeout: DEFAULT_TIMEOUT,
+            max_retry: DEFAULT_MAX_RETRY,
+            retry_interval: DEFAULT_RETRY_INTERVAL,
+            reboot_delay: DEFAULT_REBOOT_DELAY,
+        })
+    }
+
+    /// Sets the DxP port.
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Sets the relay (1 to 32; others are refused when the node is used).
+    pub fn with_relay(mut self, relay_id: u8) -> Self {
+        self.relay_id = relay_id;
+        self
+    }
+
+    /// Sets the connect/read timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the retries and the pause between them.
+    pub fn with_retries(mut self, max_retry: u32, interval: Duration) -> Self {
+        self.max_retry = max_retry;
+        self.retry_interval = interval;
+        self
+    }
+
+    /// Sets the reboot delay.
+    pub fn with_reboot_delay(mut self, delay: Duration) -> Self {
+        self.reboot_delay = delay;
+        self
+    }
+
+    pub(crate) fn password(&self) -> &SecretString {
+        &self.password
+    }
+
+    /// Reads `driver_info`, reporting every problem at once; the password is never
+    /// echoed.
+    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
+        let _ = ctx;
+        let mut v = info.validator(PROPERTIES);
+        let address = v.host("iboot_address");
+        // Credentials are taken as given (not trimmed): spaces may be part of them.
+        let username = raw(info, "iboot_username");
+        let password = raw(info, "iboot_password");
+        if let Some(u) = &username
+            && let Err(e) = wire::check_credential("iboot_username", u.as_bytes(), false)
+        {
+            problems_into(&mut v, e);
+        }
+        if let Some(p) = &password
+            && let Err(e) = wire::check_credential("iboot_password", p.as_bytes(), true)
+        {
+            problems_into(&mut v, e);
+        }
+        let relay = v.int_in_range("iboot_relay_id", 1, i64::from(MAX_RELAY));
+        let port = v.port("iboot_port");
+        let timeout = seconds(&mut v, "iboot_timeout", 0.01, 300.0);
+        let max_retry = v.int_in_range("iboot_max_retry", 0, 20);
+        let interval = seconds(&mut v, "iboot_retry_interval", 0.0, 60.0);
+        let delay = seconds(&mut v, "iboot_reboot_delay", 0.0, 300.0);
+        v.finish()?;
+        let (Some(address), Some(username), Some(password)) = (address, username, password) else {
+            // Unreachable in practice: the validator reports absent required keys.
+            return Err(hw_core::Error::missing_parameters([
+                "iboot_address",
+                "iboot_username",
+                "iboot_password",
+            ]));
+        };
+        Ok(IbootConfig {
+            address,
+            port: port.unwrap_or(DEFAULT_PORT),
+            username,
+            password: SecretString::from(password),
+            relay_id: relay.and_then(|r| u8::try_from(r).ok()).unwrap_or(1),
+            timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+            max_retry: max_retry
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(DEFAULT_MAX_RETRY),
+            retry_interval: interval.unwrap_or(DEFAULT_RETRY_INTERVAL),
+            reboot_delay: delay.unwrap_or(DEFAULT_REBOOT_DELAY),
+        })
+    }
+}
+
+fn raw(info: &DriverInfo, name: &str) -> Option<String> {
+    info.get_str(name)
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.into_owned())
+}
+
+fn problems_into(v: &mut hw_core::Validator<'_>, e: hw_core::Error) {
+    for p in e.problems() {
+        if let Some(r) = &p.reason {
+            v.invalid(&p.name, r.clone());
+        }
+    }
+}
+
+fn seconds(v: &mut hw_core::Validator<'_>, name: &str, min: f64, max: f64) -> Option<Duration> {
+    v.custom(name, |s| {
+        let n: f64 = s
+            .parse()
+            .map_err(|_| "is not a number of seconds".to_owned())?;
+        if n.is_finite() && (min..=max).contains(&n) {
+            Ok(Duration::from_secs_f64(n))
+        } else {
+            Err(format!("is out of range ({min} to {max} seconds)"))
+        }
+    })
+}

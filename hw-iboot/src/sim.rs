@@ -1,0 +1,419 @@
+//! A DxP server on loopback (feature `sim`): an iBoot PDU with N relays.
+//!
+//! Written from the protocol facts (`hello-000`, 2-byte little-endian sequence
+//! number, 47-byte header `<B21s21sBBH`, CHANGE_RELAY and GET_RELAYS), with its own
+//! parsing: it shares no code with [`crate::wire`]. It keeps the relays and the
+//! sequence number, checks credentials and the sequence, counts connections and
+//! peak concurrent sessions, and injects [`Fault`]s.
+//!
+//! Answers: CHANGE_RELAY gets one byte, `0x00` done or `0x01` refused (wrong
+//! credentials, relay out of range, wrong sequence number); GET_RELAYS gets one
+//! byte per relay (`0x01` on) — or, with wrong credentials, the connection is closed
+//! without an answer.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+//! use hw_iboot::sim::{Fault, IbootSim};
+//! let sim = IbootSim::start(4, "admin", "secret").await?;
+//! sim.set_relay(2, true);
+//! assert_eq!(sim.relays(), vec![false, true, false, false]);
+//! sim.set_fault(Fault::Silence);
+//! assert_eq!(sim.connections(), 0);
+//! # Ok(()) }
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hw_core::{Error, ErrorKind, Result};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// A misbehaviour the simulated PDU shows on every connection until cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Behave.
+    #[default]
+    None,
+    /// Accept the connection and read the greeting, then never answer.
+    Silence,
+    /// Answer the greeting with 1 byte instead of 2, then close.
+    ShortReply,
+    /// Answer commands with bytes that are not DxP (`ERROR` for CHANGE_RELAY,
+    /// `0x07` per relay for GET_RELAYS).
+    WrongReply,
+    /// Complete the handshake, read the command, then close without answering.
+    RefuseAfterHandshake,
+    /// Refuse every relay change (answer `0x01`).
+    RejectChange,
+    /// Acknowledge relay changes without changing anything (a welded relay).
+    StuckRelays,
+}
+
+#[derive(Debug)]
+struct State {
+    username: Vec<u8>,
+    password: Vec<u8>,
+    relays: Mutex<Vec<bool>>,
+    sequence: Mutex<u16>,
+    fault: Mutex<Fault>,
+    latency: Mutex<Duration>,
+    connections: AtomicUsize,
+    commands: AtomicUsize,
+    changes: AtomicUsize,
+    auth_failures: AtomicUsize,
+    sequence_errors: AtomicUsize,
+    active: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// A running simulated iBoot PDU; stops when dropped.
+#[derive(Debug)]
+pub struct IbootSim {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for IbootSim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl IbootSim {
+    /// Starts a PDU with `relays` relays (all off) accepting `username`/`password`,
+    /// on `127.0.0.1` and an ephemeral port.
+    pub async fn start(relays: u8, username: &str, password: &str) -> Result<IbootSim> {
+        IbootSim::bind(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            relays,
+            username,
+            password,
+        )
+        .await
+    }
+
+    /// Like [`IbootSim::start`] on `addr`, which must be a loopback address.
+    pub async fn bind(
+        addr: SocketAddr,
+        relays: u8,
+        username: &str,
+        password: &str,
+    ) -> Result<IbootSim> {
+        if !addr.ip().is_loopback() {
+            return Err(Error::invalid_parameter(
+                "listen",
+                format!("the simulator binds loopback only, not {}", addr.ip()),
+            ));
+        }
+        let listener = TcpListener::bind(addr).await.map_err(|e| {
+            Error::new(ErrorKind::Other, format!("cannot bind TCP {addr}")).with_source(e)
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
+        let state = Arc::new(State {
+            username: username.as_bytes().to_vec(),
+            password: password.as_bytes().to_vec(),
+            relays: Mutex::new(vec![false; usize::from(relays)]),
+            sequence: Mutex::new(0),
+            fault: Mutex::new(Fault::None),
+            latency: Mutex::new(Duration::ZERO),
+            connections: AtomicUsize::new(0),
+            commands: AtomicUsize::new(0),
+            changes: AtomicUsize::new(0),
+            auth_failures: AtomicUsize::new(0),
+            sequence_errors: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        });
+        let task = tokio::spawn(accept_loop(listener, state.clone()));
+        tracing::debug!(%addr, relays, "iBoot simulator listening");
+        Ok(IbootSim { addr, state, task })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Injects `fault` on every following connection ([`Fault::None`] clears it).
+    pub fn set_fault(&self, fault: Fault) {
+        if let Ok(mut f) = self.state.fault.lock() {
+            *f = fault;
+        }
+    }
+
+    /// Delays the answer to the greeting (widens the window in which two clients
+    /// could overlap).
+    pub fn set_latency(&self, latency: Duration) {
+        if let Ok(mut l) = self.state.latency.lock() {
+            *l = latency;
+        }
+    }
+
+    /// Every relay's state (`true` = on), relay 1 first.
+    pub fn relays(&self) -> Vec<bool> {
+        self.state
+            .relays
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// Relay `n` (1-based), or `None` if it does not exist.
+    pub fn relay(&self, n: u8) -> Option<bool> {
+        let i = usize::from(n).checked_sub(1)?;
+        self.relays().get(i).copied()
+    }
+
+    /// Sets relay `n` (1-based) as if someone pressed its button.
+    pub fn set_relay(&self, n: u8, on: bool) {
+        if let (Some(i), Ok(mut r)) = (usize::from(n).checked_sub(1), self.state.relays.lock())
+            && let Some(slot) = r.get_mut(i)
+        {
+            *slot = on;
+        }
+    }
+
+    /// The device's current sequence number.
+    pub fn sequence(&self) -> u16 {
+        self.state.sequence.lock().map(|s| *s).unwrap_or(0)
+    }
+
+    /// Sets the device's sequence number (e.g. near the wrap-around).
+    pub fn set_sequence(&self, seq: u16) {
+        if let Ok(mut s) = self.state.sequence.lock() {
+            *s = seq;
+        }
+    }
+
+    /// TCP connections accepted.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
+    /// Commands (headers) received with valid framing.
+    pub fn commands(&self) -> usize {
+        self.state.commands.load(Ordering::SeqCst)
+    }
+
+    /// Relay changes applied.
+    pub fn changes(&self) -> usize {
+        self.state.changes.load(Ordering::SeqCst)
+    }
+
+    /// Commands refused for wrong credentials.
+    pub fn auth_failures(&self) -> usize {
+        self.state.auth_failures.load(Ordering::SeqCst)
+    }
+
+    /// Commands refused for a wrong sequence number.
+    pub fn sequence_errors(&self) -> usize {
+        self.state.sequence_errors.load(Ordering::SeqCst)
+    }
+
+    /// The most sessions that were in progress at once (from accepting the
+    /// connection to the moment the final answer is sent). 1 means no two
+    /// handshakes ever overlapped.
+    pub fn peak_concurrent_sessions(&self) -> usize {
+        self.state.peak.load(Ordering::SeqCst)
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                state.connections.fetch_add(1, Ordering::SeqCst);
+                let now = state.active.fetch_add(1, Ordering::SeqCst) + 1;
+                state.peak.fetch_max(now, Ordering::SeqCst);
+                let st = state.clone();
+                tokio::spawn(async move {
+                    let mut session = Session {
+                        state: st,
+                        ended: false,
+                    };
+                    session.run(stream).await;
+                    session.end();
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "iBoot simulator accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+struct Session {
+    state: Arc<State>,
+    ended: bool,
+}
+
+impl Session {
+    /// Marks the session finished (before the final answer goes out, so a client
+    /// that reacts to the answer can never be counted as overlapping).
+    fn end(&mut self) {
+        if !self.ended {
+            self.ended = true;
+            self.state.active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn fault(&self) -> Fault {
+        self.state.fault.lock().map(|f| *f).unwrap_or_default()
+    }
+
+    async fn run(&mut self, mut stream: TcpStream) {
+        let io_limit = Duration::from_secs(30);
+        let mut hello = [0u8; 9];
+        if !matches!(
+            tokio::time::timeout(io_limit, stream.read_exact(&mut hello)).await,
+            Ok(Ok(_))
+        ) || &hello != b"hello-000"
+        {
+            return;
+        }
+        let fault = self.fault();
+        match fault {
+            Fault::Silence => {
+                // Hold the connection open, saying nothing, until the client gives up.
+                let mut sink = [0u8; 64];
+                while let Ok(Ok(n)) = tokio::time::timeout(io_limit, stream.read(&mut sink)).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                return;
+            }
+            Fault::ShortReply => {
+                let seq = self.state.sequence.lock().map(|s| *s).unwrap_or(0);
+                self.end();
+                let _ = stream.write_all(&seq.to_le_bytes()[..1]).await;
+                return;
+            }
+            _ => {}
+        }
+        let latency = self.state.latency.lock().map(|l| *l).unwrap_or_default();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let current = self.state.sequence.lock().map(|s| *s).unwrap_or(0);
+        if stream.write_all(&current.to_le_bytes()).await.is_err() {
+            return;
+        }
+        let mut header = [0u8; 47];
+        if !matches!(
+            tokio::time::timeout(io_limit, stream.read_exact(&mut header)).await,
+            Ok(Ok(_))
+        ) {
+            return;
+        }
+        let command = header[0];
+        let user = nul_trimmed(&header[1..22]);
+        let pass = nul_trimmed(&header[22..43]);
+        let descriptor = header[43];
+        let seq = u16::from_le_bytes([header[45], header[46]]);
+        if command != 3 {
+            return;
+        }
+        self.state.commands.fetch_add(1, Ordering::SeqCst);
+        let payload_len = match descriptor {
+            1 => 2,
+            4 => 0,
+            _ => return,
+        };
+        let mut payload = [0u8; 2];
+        if payload_len > 0
+            && !matches!(
+                tokio::time::timeout(io_limit, stream.read_exact(&mut payload)).await,
+                Ok(Ok(_))
+            )
+        {
+            return;
+        }
+        if fault == Fault::RefuseAfterHandshake {
+            self.end();
+            return;
+        }
+        let authorized =
+            user == self.state.username.as_slice() && pass == self.state.password.as_slice();
+        if !authorized {
+            self.state.auth_failures.fetch_add(1, Ordering::SeqCst);
+        }
+        let seq_ok = seq == current.wrapping_add(1);
+        if seq_ok {
+            if let Ok(mut s) = self.state.sequence.lock() {
+                *s = seq;
+            }
+        } else {
+            self.state.sequence_errors.fetch_add(1, Ordering::SeqCst);
+        }
+        let answer: Vec<u8> = match descriptor {
+            1 => {
+                let (relay, wanted) = (payload[0], payload[1]);
+                if fault == Fault::WrongReply {
+                    b"ERROR".to_vec()
+                } else if fault == Fault::RejectChange || !authorized || !seq_ok {
+                    vec![1]
+                } else {
+                    self.change(relay, wanted)
+                }
+            }
+            _ => {
+                if !authorized || !seq_ok {
+                    self.end();
+                    return;
+                }
+                let relays = self
+                    .state
+                    .relays
+                    .lock()
+                    .map(|r| r.clone())
+                    .unwrap_or_default();
+                if fault == Fault::WrongReply {
+                    vec![7; relays.len()]
+                } else {
+                    relays.iter().map(|on| u8::from(*on)).collect()
+                }
+            }
+        };
+        self.end();
+        let _ = stream.write_all(&answer).await;
+        let _ = stream.shutdown().await;
+    }
+
+    fn change(&self, relay: u8, wanted: u8) -> Vec<u8> {
+        let Ok(mut relays) = self.state.relays.lock() else {
+            return vec![1];
+        };
+        let Some(slot) = usize::from(relay)
+            .checked_sub(1)
+            .and_then(|i| relays.get_mut(i))
+        else {
+            return vec![1];
+        };
+        match wanted {
+            0 | 1 => {
+                if self.fault() != Fault::StuckRelays {
+                    *slot = wanted == 1;
+                    self.state.changes.fetch_add(1, Ordering::SeqCst);
+                }
+                vec![0]
+            }
+            2 => vec![0],
+            _ => vec![1],
+        }
+    }
+}
+
+fn nul_trimmed(field: &[u8]) -> &[u8] {
+    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+    &field[..end]
+}

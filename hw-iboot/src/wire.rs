@@ -1,0 +1,239 @@
+//! DxP frames: the only place that knows iBoot bytes.
+//!
+//! Known from python-iboot (the library Ironic used; Dataprobe published no
+//! specification): the client sends `hello-000`, reads a 2-byte little-endian
+//! sequence number, answers with a 47-byte header (`<B21s21sBBH`: command, user,
+//! password, descriptor, 0, sequence + 1) and a payload, and reads the reply.
+
+use hw_core::{Error, ErrorKind, Result};
+
+/// The greeting the client sends first (9 bytes, no terminator).
+pub const HELLO: &[u8; 9] = b"hello-000";
+/// Length of the device's answer to the greeting: its last sequence number.
+pub const SEQUENCE_LEN: usize = 2;
+/// Length of the request header.
+pub const HEADER_LEN: usize = 47;
+/// Width of the user and password fields (NUL-padded).
+pub const CREDENTIAL_FIELD_LEN: usize = 21;
+/// The longest user name or password that survives the field (python-iboot's
+/// `21s` keeps 21 bytes, but a terminating NUL is needed for a C string device
+/// side; longer values would be truncated on the wire).
+pub const MAX_CREDENTIAL_LEN: usize = 20;
+
+/// DxP command byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum Command {
+    /// No command.
+    Null = 0,
+    /// Set a parameter.
+    Set = 1,
+    /// Get a parameter.
+    Get = 2,
+    /// Input/output: relays and inputs.
+    Io = 3,
+    /// Keep the session alive.
+    KeepAlive = 4,
+    /// RSS.
+    Rss = 5,
+    /// RCU.
+    Rcu = 6,
+}
+
+/// DxP descriptor byte of an [`Command::Io`] request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum Descriptor {
+    /// No descriptor.
+    Null = 0,
+    /// Change one relay: payload relay (1-based), state.
+    ChangeRelay = 1,
+    /// Change all relays (32 states; python-iboot says it does not work).
+    ChangeRelays = 2,
+    /// Read one relay.
+    GetRelay = 3,
+    /// Read every relay: one byte per relay in the reply.
+    GetRelays = 4,
+    /// Read one input.
+    GetInput = 5,
+    /// Read every input.
+    GetInputs = 6,
+    /// Pulse a relay: payload relay, state, width (u16).
+    PulseRelay = 7,
+}
+
+/// The state byte of a relay change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RelayState {
+    /// Open the relay (power off).
+    Off = 0,
+    /// Close the relay (power on).
+    On = 1,
+    /// Leave as it is.
+    NoChange = 2,
+}
+
+/// The sequence number the client must send, from the device's 2-byte greeting
+/// answer (little-endian: python-iboot unpacks it in native order on x86): the
+/// device's value plus one, wrapping.
+///
+/// ```
+/// assert_eq!(hw_iboot::wire::next_sequence([0x33, 0x12]), 0x1234);
+/// assert_eq!(hw_iboot::wire::next_sequence([0xff, 0xff]), 0);
+/// ```
+pub fn next_sequence(reply: [u8; SEQUENCE_LEN]) -> u16 {
+    u16::from_le_bytes(reply).wrapping_add(1)
+}
+
+fn credential_field(
+    name: &'static str,
+    value: &[u8],
+    secret: bool,
+) -> Result<[u8; CREDENTIAL_FIELD_LEN]> {
+    if value.len() > MAX_CREDENTIAL_LEN {
+        return Err(Error::invalid_parameter(
+            name,
+            format!(
+                "is {} bytes; DxP carries at most {MAX_CREDENTIAL_LEN}",
+                value.len()
+            ),
+        ));
+    }
+    if value.contains(&0) {
+        let reason = if secret {
+            "contains a NUL byte".to_owned()
+        } else {
+            format!("{:?} contains a NUL byte", String::from_utf8_lossy(value))
+        };
+        return Err(Error::invalid_parameter(name, reason));
+    }
+    let mut field = [0u8; CREDENTIAL_FIELD_LEN];
+    field[..value.len()].copy_from_slice(value);
+    Ok(field)
+}
+
+/// Checks that a user name or password fits its DxP field (at most 20 bytes, no
+/// NUL). The error names `name` and never contains a secret's value.
+pub fn check_credential(name: &'static str, value: &[u8], secret: bool) -> Result<()> {
+    credential_field(name, value, secret).map(drop)
+}
+
+/// Encodes the 47-byte header of an IO request.
+pub fn encode_header(
+    out: &mut Vec<u8>,
+    command: Command,
+    username: &[u8],
+    password: &[u8],
+    descriptor: Descriptor,
+    sequence: u16,
+) -> Result<()> {
+    let user = credential_field("iboot_username", username, false)?;
+    let pass = credential_field("iboot_password", password, true)?;
+    out.reserve(HEADER_LEN + 4);
+    out.push(command as u8);
+    out.extend_from_slice(&user);
+    out.extend_from_slice(&pass);
+    out.push(descriptor as u8);
+    out.push(0);
+    out.extend_from_slice(&sequence.to_le_bytes());
+    Ok(())
+}
+
+/// Encodes a CHANGE_RELAY request (49 bytes): relay 1-based.
+///
+/// ```
+/// let frame = hw_iboot::wire::encode_change_relay(b"admin", b"fake", 1, 1, true).unwrap();
+/// assert_eq!(frame.len(), 49);
+/// assert_eq!(frame[0], 3);
+/// assert_eq!(&frame[43..], &[1, 0, 1, 0, 1, 1]);
+/// ```
+pub fn encode_change_relay(
+    username: &[u8],
+    password: &[u8],
+    sequence: u16,
+    relay: u8,
+    on: bool,
+) -> Result<Vec<u8>> {
+    if relay == 0 {
+        return Err(Error::invalid_parameter(
+            "iboot_relay_id",
+            "relays are numbered from 1",
+        ));
+    }
+    let mut out = Vec::with_capacity(HEADER_LEN + 2);
+    encode_header(
+        &mut out,
+        Command::Io,
+        username,
+        password,
+        Descriptor::ChangeRelay,
+        sequence,
+    )?;
+    let state = if on { RelayState::On } else { RelayState::Off };
+    out.extend_from_slice(&[relay, state as u8]);
+    Ok(out)
+}
+
+/// Encodes a GET_RELAYS request (47 bytes, no payload).
+pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(HEADER_LEN);
+    encode_header(
+        &mut out,
+        Command::Io,
+        username,
+        password,
+        Descriptor::GetRelays,
+        sequence,
+    )?;
+    Ok(out)
+}
+
+/// Decodes the 1-byte answer to CHANGE_RELAY: `0x00` means done (python-iboot
+/// returns `not bool(byte)`), `0x01` means the device refused; anything else is
+/// not DxP.
+///
+/// ```
+/// use hw_iboot::wire::decode_change_relay_reply;
+/// assert_eq!(decode_change_relay_reply(0).unwrap(), true);
+/// assert_eq!(decode_change_relay_reply(1).unwrap(), false);
+/// assert!(decode_change_relay_reply(0x45).is_err());
+/// ```
+pub fn decode_change_relay_reply(byte: u8) -> Result<bool> {
+    match byte {
+        0 => Ok(true),
+        1 => Ok(false),
+        other => Err(Error::protocol(format!(
+            "the reply to CHANGE_RELAY is 0x{other:02x}, neither 0x00 (done) nor 0x01 (refused)"
+        ))),
+    }
+}
+
+/// Decodes the answer to GET_RELAYS: one byte per relay, `0x01` on, `0x00` off.
+/// Any other value is a protocol error (python-iboot read it as off; this crate
+/// does not guess).
+///
+/// ```
+/// use hw_iboot::wire::decode_relays;
+/// assert_eq!(decode_relays(&[1, 0, 1]).unwrap(), vec![true, false, true]);
+/// assert_eq!(decode_relays(&[7]).unwrap_err().kind(), hw_core::ErrorKind::Protocol);
+/// ```
+pub fn decode_relays(bytes: &[u8]) -> Result<Vec<bool>> {
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| match b {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "relay {} reads 0x{other:02x}, neither 0x00 (off) nor 0x01 (on)",
+                    i + 1
+                ),
+            )),
+        })
+        .collect()
+}
