@@ -141,6 +141,13 @@ fn open(config: &LibvirtConfig) -> Result<Connect> {
     let conn = conn.map_err(|e| {
         let kind = match kind_of(&e) {
             ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => kind_of(&e),
+            // A node file the test driver cannot parse.
+            _ if e
+                .code()
+                .is_any(vec![ErrorNumber::XmlError, ErrorNumber::XmlDetail]) =>
+            {
+                ErrorKind::InvalidParameter
+            }
             // Anything else while opening means we could not reach the hypervisor.
             _ => ErrorKind::Unreachable,
         };
@@ -257,12 +264,42 @@ fn describe_macs(macs: &[MacAddress]) -> String {
         .join(", ")
 }
 
-/// Finds the single domain carrying any of `macs`. Blocking.
-pub(crate) fn find_by_macs(conn: &Connect, macs: &[MacAddress]) -> Result<Domain> {
+/// Which domains carry which MACs, for one connection: built by one full scan and
+/// reused while the number of domains stays the same, so a fleet of N nodes costs
+/// one scan rather than N.
+#[derive(Default)]
+struct MacIndex {
+    /// How many domains (active + inactive) there were when the index was built;
+    /// starting or stopping a domain does not change it, defining or undefining does.
+    counts: Option<u64>,
+    /// MAC → (UUID, name) of every domain carrying it.
+    by_mac: HashMap<MacAddress, Vec<(String, String)>>,
+}
+
+fn index_slot(key: &PoolKey) -> Arc<Mutex<MacIndex>> {
+    static INDEXES: OnceLock<Mutex<HashMap<PoolKey, Arc<Mutex<MacIndex>>>>> = OnceLock::new();
+    let mut map = INDEXES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    map.entry(key.clone()).or_default().clone()
+}
+
+fn domain_counts(conn: &Connect) -> Result<u64> {
+    let active = conn
+        .num_of_domains()
+        .map_err(|e| map_err("count domains", e))?;
+    let inactive = conn
+        .num_of_defined_domains()
+        .map_err(|e| map_err("count domains", e))?;
+    Ok(u64::from(active) + u64::from(inactive))
+}
+
+fn scan(conn: &Connect) -> Result<HashMap<MacAddress, Vec<(String, String)>>> {
     let domains = conn
         .list_all_domains(0)
         .map_err(|e| map_err("list domains", e))?;
-    let mut found: Vec<(Domain, String, Vec<MacAddress>)> = Vec::new();
+    let mut by_mac: HashMap<MacAddress, Vec<(String, String)>> = HashMap::new();
     for dom in domains {
         let xml = match dom.xml_desc(0) {
             Ok(x) => x,
@@ -271,39 +308,102 @@ pub(crate) fn find_by_macs(conn: &Connect, macs: &[MacAddress]) -> Result<Domain
             Err(e) => return Err(map_err("read domain XML", e)),
         };
         let parsed = DomainXml::parse(&xml)?;
-        let hits: Vec<MacAddress> = parsed
-            .macs()
-            .into_iter()
-            .filter(|m| macs.contains(m))
-            .collect();
-        if !hits.is_empty() {
-            let name = parsed.name().unwrap_or("?").to_owned();
-            found.push((dom, name, hits));
+        let uuid = match dom.uuid_string() {
+            Ok(u) => u,
+            Err(_) => parsed.uuid().unwrap_or_default().to_owned(),
+        };
+        let name = parsed.name().unwrap_or("?").to_owned();
+        let mut macs = parsed.macs();
+        macs.sort();
+        macs.dedup();
+        for m in macs {
+            by_mac
+                .entry(m)
+                .or_default()
+                .push((uuid.clone(), name.clone()));
         }
     }
-    match found.len() {
-        0 => Err(Error::new(
-            ErrorKind::NotFound,
-            format!(
-                "can't find a domain with the node's MACs: {}",
-                describe_macs(macs)
-            ),
-        )),
-        1 => Ok(found.remove(0).0),
-        _ => {
-            let list: Vec<String> = found
-                .iter()
-                .map(|(_, name, hits)| format!("{name} ({})", describe_macs(hits)))
-                .collect();
-            Err(Error::invalid_parameter(
-                "ports",
-                format!(
-                    "the node's MACs match {} domains: {}; refusing to pick one",
-                    found.len(),
-                    list.join(", ")
-                ),
-            ))
+    Ok(by_mac)
+}
+
+/// Finds the single domain carrying any of `macs`. Blocking.
+///
+/// No domain: `NotFound` listing the MACs. MACs on more than one domain: an invalid
+/// `ports` error naming them all; never a guess.
+pub(crate) fn find_by_macs(conn: &Connect, key: &PoolKey, macs: &[MacAddress]) -> Result<Domain> {
+    let slot = index_slot(key);
+    let mut index = slot.lock().unwrap_or_else(|p| p.into_inner());
+    let counts = domain_counts(conn)?;
+    let mut rescanned = false;
+    if index.counts != Some(counts) {
+        index.by_mac = scan(conn)?;
+        index.counts = Some(counts);
+        rescanned = true;
+    }
+    loop {
+        let mut found: Vec<(String, String, Vec<MacAddress>)> = Vec::new();
+        for m in macs {
+            for (uuid, name) in index.by_mac.get(m).into_iter().flatten() {
+                match found.iter_mut().find(|(u, _, _)| u == uuid) {
+                    Some(entry) => entry.2.push(*m),
+                    None => found.push((uuid.clone(), name.clone(), vec![*m])),
+                }
+            }
         }
+        let stale = match found.len() {
+            0 => None,
+            1 => {
+                let (uuid, _, hits) = &found[0];
+                match conn.lookup_domain_by_uuid_string(uuid) {
+                    Ok(dom) => {
+                        // Check the domain still carries the MAC (an edit keeps the count).
+                        let xml = dom.xml_desc(0).map_err(|e| map_err("read domain XML", e))?;
+                        let still = DomainXml::parse(&xml)?.macs();
+                        if hits.iter().any(|m| still.contains(m)) {
+                            return Ok(dom);
+                        }
+                        Some(())
+                    }
+                    Err(e) if kind_of(&e) == ErrorKind::NotFound => Some(()),
+                    Err(e) => return Err(map_err("look up domain", e)),
+                }
+            }
+            _ if rescanned => {
+                let list: Vec<String> = found
+                    .iter()
+                    .map(|(_, name, hits)| format!("{name} ({})", describe_macs(hits)))
+                    .collect();
+                return Err(Error::invalid_parameter(
+                    "ports",
+                    format!(
+                        "the node's MACs match {} domains: {}; refusing to pick one",
+                        found.len(),
+                        list.join(", ")
+                    ),
+                ));
+            }
+            _ => Some(()),
+        };
+        if rescanned {
+            if stale.is_none() {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "can't find a domain with the node's MACs: {}",
+                        describe_macs(macs)
+                    ),
+                ));
+            }
+            // Freshly scanned and still inconsistent: the domains are changing under us.
+            return Err(Error::new(
+                ErrorKind::Busy,
+                "the domain carrying the node's MACs changed during the lookup",
+            ));
+        }
+        // Not found or stale in a cached index: scan again once before concluding.
+        index.by_mac = scan(conn)?;
+        index.counts = Some(domain_counts(conn)?);
+        rescanned = true;
     }
 }
 
@@ -334,7 +434,7 @@ impl DomainRef {
             }
         }
         let dom = match &self.config.domain() {
-            DomainSelector::Macs(macs) => find_by_macs(conn, macs)?,
+            DomainSelector::Macs(macs) => find_by_macs(conn, &self.config.pool_key(), macs)?,
             DomainSelector::Name(name) => conn.lookup_domain_by_name(name).map_err(|e| {
                 let kind = kind_of(&e);
                 Error::new(kind, format!("no domain named {name:?}: {}", e.message()))

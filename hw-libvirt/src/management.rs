@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use hw_core::management::ensure_boot_device;
 use hw_core::{
-    BootDevice, BootDeviceSetting, BootMode, Management, ManagementCapabilities, Result,
-    async_trait,
+    BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management, ManagementCapabilities,
+    Result, async_trait,
 };
 use virt::domain::Domain;
 
@@ -28,6 +28,19 @@ fn set_boot(conn: &Connect, dom: &Domain, device: BootDevice) -> Result<bool> {
     }
     conn.define_domain_xml(&new)
         .map_err(|e| map_err("define domain", e))?;
+    // libvirt silently drops <os><boot> in some shapes (a domain with a
+    // <bootloader>): check the definition really says what we asked.
+    let now = DomainXml::parse(&persistent_xml(dom)?)?.boot_device();
+    if now != Some(device) {
+        return Err(Error::new(
+            ErrorKind::DeviceFault,
+            format!(
+                "libvirt accepted the new definition but its boot device reads back as {}; \
+                 the domain's configuration (e.g. a <bootloader>) overrides <os><boot>",
+                now.map_or("none".to_owned(), |d| d.to_string())
+            ),
+        ));
+    }
     Ok(true)
 }
 

@@ -165,6 +165,13 @@ pub struct TestNode {
 impl TestNode {
     /// Writes a node file holding `domains`.
     pub fn new(domains: Vec<SimDomain>) -> Result<Self> {
+        TestNode::with_raw_domains(domains, Vec::new())
+    }
+
+    /// Writes a node file holding `domains` and, verbatim after them, the
+    /// `<domain type='test'>…</domain>` documents in `raw` (for fixtures and odd
+    /// shapes: duplicate MACs, per-device boot orders, …).
+    pub fn with_raw_domains(domains: Vec<SimDomain>, raw: Vec<String>) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("hw-libvirt-sim-")
             .tempdir()
@@ -175,6 +182,10 @@ impl TestNode {
         xml.push_str("  <memory>16777216</memory>\n");
         for d in &domains {
             d.write_xml(&mut xml);
+        }
+        for r in &raw {
+            xml.push_str(r.trim());
+            xml.push('\n');
         }
         xml.push_str("</node>\n");
         std::fs::write(&path, xml).map_err(|e| io_error("write the node file", e))?;
