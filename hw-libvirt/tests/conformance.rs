@@ -1,0 +1,143 @@
+//! The hw-core conformance suite and `driver_info` validation.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write as _;
+
+use hw_core::{DriverInfo, ErrorKind, NodeContext, testing};
+use hw_libvirt::sim::TestNode;
+use hw_libvirt::{Auth, DomainSelector, LibvirtConfig, hardware_type};
+
+#[tokio::test]
+async fn conformance_suite_on_the_test_driver() {
+    let sim = TestNode::fleet(4).unwrap();
+    for i in [0, 1] {
+        let node = hardware_type()
+            .build(&sim.driver_info(), &sim.node_context(i))
+            .unwrap();
+        testing::check_node(&node, &testing::Options::default())
+            .await
+            .assert_passed();
+    }
+}
+
+#[test]
+fn validation_conformance() {
+    let sim = TestNode::fleet(1).unwrap();
+    let mut info = sim.driver_info();
+    info.insert("sasl_username", "admin");
+    info.insert("sasl_password", "pw");
+    testing::check_validation(&hardware_type(), &info, &sim.node_context(0)).assert_passed();
+    testing::check_validation(&hardware_type(), &sim.driver_info(), &sim.node_context(0))
+        .assert_passed();
+}
+
+fn ctx() -> NodeContext {
+    NodeContext::new("n").with_port("52:54:00:00:00:01".parse().unwrap())
+}
+
+fn problems(info: &DriverInfo, ctx: &NodeContext) -> (ErrorKind, Vec<(String, Option<String>)>, String) {
+    let err = LibvirtConfig::from_driver_info(info, ctx).unwrap_err();
+    let list = err
+        .problems()
+        .iter()
+        .map(|p| (p.name.clone(), p.reason.clone()))
+        .collect();
+    (err.kind(), list, err.to_string())
+}
+
+#[test]
+fn defaults() {
+    let c = LibvirtConfig::from_driver_info(&DriverInfo::new(), &ctx()).unwrap();
+    assert_eq!(c.uri(), "qemu+unix:///system");
+    assert!(matches!(c.auth(), Auth::None));
+}
+
+#[test]
+fn both_auth_methods_are_refused() {
+    let mut key = tempfile::NamedTempFile::new().unwrap();
+    writeln!(key, "not really a key").unwrap();
+    let info = DriverInfo::from_pairs([
+        ("sasl_username", "u"),
+        ("sasl_password", "hunter2-secret"),
+        ("ssh_key_filename", key.path().to_str().unwrap()),
+    ]);
+    let (kind, list, msg) = problems(&info, &ctx());
+    assert_eq!(kind, ErrorKind::InvalidParameter);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].0, "ssh_key_filename");
+    assert!(msg.contains("one and only one"), "{msg}");
+    assert!(!msg.contains("hunter2"));
+}
+
+#[test]
+fn missing_key_file_names_the_path() {
+    let info = DriverInfo::from_pairs([("ssh_key_filename", "/nonexistent/id_rsa")]);
+    let (kind, list, msg) = problems(&info, &ctx());
+    assert_eq!(kind, ErrorKind::InvalidParameter);
+    assert_eq!(list[0].0, "ssh_key_filename");
+    assert!(msg.contains("/nonexistent/id_rsa"), "{msg}");
+}
+
+#[test]
+fn existing_key_file_goes_into_the_uri() {
+    let key = tempfile::NamedTempFile::new().unwrap();
+    let path = key.path().to_str().unwrap().to_owned();
+    let info = DriverInfo::from_pairs([
+        ("libvirt_uri", "qemu+ssh://root@hv1/system"),
+        ("ssh_key_filename", path.as_str()),
+    ]);
+    let c = LibvirtConfig::from_driver_info(&info, &ctx()).unwrap();
+    assert_eq!(
+        c.effective_uri(),
+        format!("qemu+ssh://root@hv1/system?keyfile={path}&no_verify=1")
+    );
+}
+
+#[test]
+fn half_sasl_reports_the_other_half_missing() {
+    let (kind, list, _) = problems(&DriverInfo::from_pairs([("sasl_username", "u")]), &ctx());
+    assert_eq!(kind, ErrorKind::MissingParameter);
+    assert_eq!(list, [("sasl_password".to_owned(), None)]);
+    let (kind, list, msg) = problems(
+        &DriverInfo::from_pairs([("sasl_password", "s3cr3t-value")]),
+        &ctx(),
+    );
+    assert_eq!(kind, ErrorKind::MissingParameter);
+    assert_eq!(list, [("sasl_username".to_owned(), None)]);
+    assert!(!msg.contains("s3cr3t-value"));
+}
+
+#[test]
+fn bad_uri_and_no_ports_are_reported_together() {
+    let info = DriverInfo::from_pairs([("libvirt_uri", "bad-url")]);
+    let (kind, list, msg) = problems(&info, &NodeContext::new("portless"));
+    assert_eq!(kind, ErrorKind::MissingParameter);
+    let names: Vec<&str> = list.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["libvirt_uri", "ports"], "{msg}");
+    assert!(msg.contains("bad-url"));
+}
+
+#[test]
+fn non_string_values_are_invalid() {
+    let info = DriverInfo::from_json(serde_json::json!({"libvirt_uri": ["x"], "libvirt_domain": {"a": 1}})).unwrap();
+    let (kind, list, _) = problems(&info, &ctx());
+    assert_eq!(kind, ErrorKind::InvalidParameter);
+    assert_eq!(list.len(), 2);
+}
+
+#[test]
+fn explicit_domain_needs_no_ports() {
+    let info = DriverInfo::from_pairs([("libvirt_domain", "vm-7")]);
+    let c = LibvirtConfig::from_driver_info(&info, &NodeContext::new("x")).unwrap();
+    assert_eq!(c.domain(), &DomainSelector::Name("vm-7".into()));
+}
+
+#[test]
+fn debug_never_shows_the_password() {
+    let info = DriverInfo::from_pairs([("sasl_username", "admin"), ("sasl_password", "pa55-w0rd-xyz")]);
+    let c = LibvirtConfig::from_driver_info(&info, &ctx()).unwrap();
+    let dbg = format!("{c:?}");
+    assert!(dbg.contains("admin") && !dbg.contains("pa55-w0rd-xyz"), "{dbg}");
+    let node = hardware_type().build(&info, &ctx()).unwrap();
+    assert!(!format!("{node:?}").contains("pa55-w0rd-xyz"));
+}
