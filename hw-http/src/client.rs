@@ -1,0 +1,680 @@
+//! The client: one per endpoint, cheap to clone, shared by every node behind it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::{Bytes, BytesMut};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderValue, RETRY_AFTER, USER_AGENT};
+use http::{StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hw_core::{Error, ErrorKind, ExposeSecret};
+use hyper_util::client::legacy::Client as LegacyClient;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use crate::config::{Auth, EndpointConfig, Scheme};
+use crate::digest::{self, ChallengeError, DigestState};
+use crate::request::{Request, Response};
+use crate::session::{Session, SessionAuth, SessionClient};
+use crate::transport::{ConnectError, Connector};
+
+const DRIVER: &str = "hw-http";
+
+/// How long an idle pooled connection is kept.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An HTTP(S) client for one endpoint.
+///
+/// Cloning is cheap (an `Arc`); every clone shares the connection pool, the
+/// concurrency limit, the digest nonce and the session. Share one per endpoint
+/// (see [`crate::HttpClients`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// # let (base_url, _server) = hw_http::testing::hello_server().await;
+/// use hw_http::{EndpointConfig, HttpClient, Request};
+///
+/// let client = HttpClient::new(EndpointConfig::builder(base_url).build()?)?;
+/// let reply = client.send(Request::get("/hello").operation("greet")).await?;
+/// assert_eq!(reply.status(), 200);
+/// assert_eq!(reply.text()?, "hello");
+///
+/// // Non-2xx statuses are typed errors with `send`, plain responses with `send_raw`.
+/// let err = client.get("/missing").await.unwrap_err();
+/// assert_eq!(err.kind(), hw_core::ErrorKind::NotFound);
+/// assert_eq!(client.send_raw(Request::get("/missing")).await?.status(), 404);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HttpClient {
+    pub(crate) handle: Arc<Handle>,
+}
+
+/// The last clone's drop logs out the session.
+pub(crate) struct Handle {
+    pub(crate) core: Arc<Core>,
+}
+
+pub(crate) struct Core {
+    pub(crate) config: EndpointConfig,
+    hyper: LegacyClient<Connector, Full<Bytes>>,
+    permits: Semaphore,
+    digest: std::sync::Mutex<Option<DigestState>>,
+    session: tokio::sync::Mutex<SessionSlot>,
+    stats: Counters,
+}
+
+#[derive(Default)]
+struct SessionSlot {
+    session: Option<Arc<Session>>,
+    generation: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    attempts: AtomicU64,
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+    logins: AtomicU64,
+    logouts: AtomicU64,
+}
+
+/// Counters of one client, for tests and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// HTTP exchanges sent (every attempt, auth round trips and log-ins included).
+    pub attempts: u64,
+    /// Requests holding a concurrency slot right now.
+    pub in_flight: usize,
+    /// The most requests that held a slot at once.
+    pub peak_in_flight: usize,
+    /// Session log-ins performed.
+    pub logins: u64,
+    /// Session log-outs performed.
+    pub logouts: u64,
+}
+
+impl HttpClient {
+    /// Builds a client for `config` (reads the CA file, if one is configured).
+    ///
+    /// Must be called inside a tokio runtime only when used; building needs none.
+    pub fn new(config: EndpointConfig) -> Result<Self, Error> {
+        let tls = match config.scheme {
+            Scheme::Https => Some(Arc::new(
+                crate::transport::client_config(&config.tls).map_err(|e| e.or_driver(DRIVER))?,
+            )),
+            Scheme::Http => None,
+        };
+        let connector = Connector::new(tls, config.connect_timeout);
+        let hyper = LegacyClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_max_idle_per_host(config.max_concurrency)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(connector);
+        let core = Core {
+            permits: Semaphore::new(config.max_concurrency),
+            config,
+            hyper,
+            digest: std::sync::Mutex::new(None),
+            session: tokio::sync::Mutex::new(SessionSlot::default()),
+            stats: Counters::default(),
+        };
+        Ok(HttpClient {
+            handle: Arc::new(Handle {
+                core: Arc::new(core),
+            }),
+        })
+    }
+
+    /// The endpoint's configuration.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.handle.core.config
+    }
+
+    /// Sends `request`; a non-2xx status is an error (see the crate docs for the
+    /// status → [`ErrorKind`] table). Retries idempotent requests per the policy.
+    pub async fn send(&self, request: Request) -> Result<Response, Error> {
+        self.handle
+            .core
+            .execute(request, true)
+            .await?
+            .error_for_status()
+    }
+
+    /// Sends `request` and returns the response whatever its status, for callers
+    /// that interpret statuses themselves. Transport failures are still errors;
+    /// 401 still triggers digest and session re-authentication first.
+    pub async fn send_raw(&self, request: Request) -> Result<Response, Error> {
+        self.handle.core.execute(request, true).await
+    }
+
+    /// `send(Request::get(path))`.
+    pub async fn get(&self, path: impl Into<String>) -> Result<Response, Error> {
+        self.send(Request::get(path)).await
+    }
+
+    /// `send(Request::post(path).body(body))` (not idempotent: never retried).
+    pub async fn post(
+        &self,
+        path: impl Into<String>,
+        body: impl Into<Bytes>,
+    ) -> Result<Response, Error> {
+        self.send(Request::post(path).body(body)).await
+    }
+
+    /// `send(Request::put(path).body(body))`.
+    pub async fn put(
+        &self,
+        path: impl Into<String>,
+        body: impl Into<Bytes>,
+    ) -> Result<Response, Error> {
+        self.send(Request::put(path).body(body)).await
+    }
+
+    /// `send(Request::delete(path))`.
+    pub async fn delete(&self, path: impl Into<String>) -> Result<Response, Error> {
+        self.send(Request::delete(path)).await
+    }
+
+    /// Logs out the session (if any) and waits for it. Later requests log in again.
+    pub async fn close(&self) -> Result<(), Error> {
+        self.handle.core.logout().await
+    }
+
+    /// The client's counters.
+    pub fn stats(&self) -> ClientStats {
+        let s = &self.handle.core.stats;
+        ClientStats {
+            attempts: s.attempts.load(Ordering::Relaxed),
+            in_flight: s.in_flight.load(Ordering::Relaxed),
+            peak_in_flight: s.peak_in_flight.load(Ordering::Relaxed),
+            logins: s.logins.load(Ordering::Relaxed),
+            logouts: s.logouts.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Whether two handles are clones of the same client.
+    pub fn same_client(&self, other: &HttpClient) -> bool {
+        Arc::ptr_eq(&self.handle, &other.handle)
+    }
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("config", &self.handle.core.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let Auth::Session(_) = &self.core.config.auth else {
+            return;
+        };
+        let has_session = match self.core.session.try_lock() {
+            Ok(slot) => slot.session.is_some(),
+            Err(_) => true,
+        };
+        if !has_session {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                let core = self.core.clone();
+                rt.spawn(async move {
+                    if let Err(e) = core.logout().await {
+                        tracing::warn!(error = %e, "session log-out after the last client was dropped failed");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!(
+                origin = %self.core.config.origin(),
+                "HttpClient dropped outside a tokio runtime: session not logged out (call close() first)"
+            ),
+        }
+    }
+}
+
+/// What one attempt produced.
+enum Attempt {
+    Done(Response),
+    /// The attempt failed; `sent` is false when nothing reached the server.
+    Failed {
+        err: Error,
+        sent: bool,
+    },
+}
+
+impl Core {
+    fn context(&self, req: &Request) -> String {
+        format!(
+            "{} {}{}{}",
+            req.method,
+            self.config.origin(),
+            self.config.base_path,
+            req.path_only()
+        )
+    }
+
+    /// Sends with retries; `with_auth` false for log-in/log-out requests.
+    pub(crate) async fn execute(&self, req: Request, with_auth: bool) -> Result<Response, Error> {
+        let op = req.operation.clone();
+        let span = tracing::debug_span!(
+            "http.request",
+            method = %req.method,
+            path = %req.path_only(),
+            operation = %op,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        self.execute_inner(req, with_auth)
+            .instrument(span)
+            .await
+            .map_err(|e| e.or_operation(op.clone()).or_driver(DRIVER))
+    }
+
+    async fn execute_inner(&self, req: Request, with_auth: bool) -> Result<Response, Error> {
+        if let Some(problem) = &req.header_error {
+            return Err(Error::new(ErrorKind::InvalidParameter, problem.clone()));
+        }
+        if !(req.path.starts_with('/') || req.path.is_empty()) {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "request path {:?} must start with '/' (it is relative to the base URL)",
+                    req.path_only()
+                ),
+            ));
+        }
+        let policy = self.config.retry;
+        let mut attempt = 1u32;
+        loop {
+            tracing::Span::current().record("attempt", attempt);
+            let outcome = if with_auth {
+                self.attempt_with_auth(&req).await
+            } else {
+                self.attempt(&req, None).await
+            };
+            let more = attempt < policy.max_attempts;
+            match outcome {
+                Attempt::Done(resp) => {
+                    let code = resp.status.as_u16();
+                    tracing::Span::current().record("status", code);
+                    if more && req.idempotent && matches!(code, 429 | 502 | 503 | 504) {
+                        let delay = retry_after(&resp)
+                            .map(|d| d.min(policy.max_delay))
+                            .unwrap_or_else(|| policy.delay(attempt));
+                        tracing::debug!(status = code, ?delay, "retrying idempotent request");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Ok(resp);
+                }
+                Attempt::Failed { err, sent } => {
+                    let retry = more && err.is_retryable() && (req.idempotent || !sent);
+                    if !retry {
+                        return Err(err);
+                    }
+                    let delay = policy.delay(attempt);
+                    tracing::debug!(error = %err, ?delay, "retrying after failure");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt_with_auth(&self, req: &Request) -> Attempt {
+        match &self.config.auth {
+            Auth::None => self.attempt(req, None).await,
+            Auth::Basic { username, password } => {
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", password.expose_secret()));
+                let mut h = http::HeaderMap::new();
+                if let Ok(v) = HeaderValue::from_str(&format!("Basic {token}")) {
+                    h.insert(AUTHORIZATION, v);
+                }
+                self.attempt(req, Some(h)).await
+            }
+            Auth::Digest { username, password } => {
+                self.attempt_digest(req, username, password.expose_secret())
+                    .await
+            }
+            Auth::Session(hook) => self.attempt_session(req, hook.as_ref()).await,
+        }
+    }
+
+    fn digest_header(
+        &self,
+        username: &str,
+        password: &str,
+        req: &Request,
+    ) -> Option<http::HeaderMap> {
+        let uri = format!("{}{}", self.config.base_path, req.path);
+        let mut guard = self.digest.lock().unwrap_or_else(|p| p.into_inner());
+        let state = guard.as_mut()?;
+        let value = state.authorization(username, password, req.method.as_str(), &uri);
+        let mut h = http::HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_str(&value).ok()?);
+        Some(h)
+    }
+
+    async fn attempt_digest(&self, req: &Request, username: &str, password: &str) -> Attempt {
+        let sent_auth = self.digest_header(username, password, req);
+        let had_auth = sent_auth.is_some();
+        let resp = match self.attempt(req, sent_auth).await {
+            Attempt::Done(r) => r,
+            failed => return failed,
+        };
+        if resp.status != StatusCode::UNAUTHORIZED {
+            return Attempt::Done(resp);
+        }
+        let challenge = match digest::select_challenge(&resp.headers) {
+            Ok(c) => c,
+            Err(ChallengeError::NoDigest) => return Attempt::Done(resp),
+            Err(ChallengeError::Unsupported(why)) => {
+                return Attempt::Failed {
+                    err: Error::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "{}: digest challenge not supported: {why}",
+                            self.context(req)
+                        ),
+                    ),
+                    sent: true,
+                };
+            }
+        };
+        // We answered a challenge and were refused without `stale`: wrong credentials.
+        if had_auth && !challenge.stale && self.same_nonce(&challenge.nonce) {
+            return Attempt::Done(resp);
+        }
+        *self.digest.lock().unwrap_or_else(|p| p.into_inner()) = Some(DigestState::new(challenge));
+        let auth = self.digest_header(username, password, req);
+        // The server did not act on a 401: answering the challenge is not a retry.
+        self.attempt(req, auth).await
+    }
+
+    fn same_nonce(&self, nonce: &str) -> bool {
+        self.digest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|s| s.challenge.nonce == nonce)
+    }
+
+    async fn session(&self, hook: &dyn SessionAuth) -> Result<(Arc<Session>, u64), Error> {
+        let mut slot = self.session.lock().await;
+        if let Some(s) = &slot.session {
+            return Ok((s.clone(), slot.generation));
+        }
+        let session = hook
+            .login(&SessionClient { core: self })
+            .await
+            .map_err(|e| e.or_operation("session log-in"))?;
+        self.stats.logins.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(origin = %self.config.origin(), "session logged in");
+        let session = Arc::new(session);
+        slot.generation += 1;
+        slot.session = Some(session.clone());
+        Ok((session, slot.generation))
+    }
+
+    async fn attempt_session(&self, req: &Request, hook: &dyn SessionAuth) -> Attempt {
+        let (session, generation) = match self.session(hook).await {
+            Ok(s) => s,
+            Err(err) => return Attempt::Failed { err, sent: true },
+        };
+        let mut h = http::HeaderMap::new();
+        session.add_to(&mut h);
+        let resp = match self.attempt(req, Some(h)).await {
+            Attempt::Done(r) => r,
+            failed => return failed,
+        };
+        if resp.status != StatusCode::UNAUTHORIZED {
+            return Attempt::Done(resp);
+        }
+        // The session expired or was revoked: forget it (unless another request
+        // already replaced it), log in again once and resend once.
+        {
+            let mut slot = self.session.lock().await;
+            if slot.generation == generation {
+                slot.session = None;
+            }
+        }
+        tracing::debug!("401 with a session: logging in again");
+        let (session, _) = match self.session(hook).await {
+            Ok(s) => s,
+            Err(err) => return Attempt::Failed { err, sent: true },
+        };
+        let mut h = http::HeaderMap::new();
+        session.add_to(&mut h);
+        self.attempt(req, Some(h)).await
+    }
+
+    pub(crate) async fn logout(&self) -> Result<(), Error> {
+        let Auth::Session(hook) = &self.config.auth else {
+            return Ok(());
+        };
+        let mut slot = self.session.lock().await;
+        let Some(session) = slot.session.take() else {
+            return Ok(());
+        };
+        slot.generation += 1;
+        let result = hook.logout(&SessionClient { core: self }, &session).await;
+        // Counted even when the device refused: the session is forgotten either way.
+        self.stats.logouts.fetch_add(1, Ordering::Relaxed);
+        result.map_err(|e| e.or_operation("session log-out").or_driver(DRIVER))
+    }
+
+    /// One HTTP exchange, holding a concurrency slot, within the request timeout.
+    async fn attempt(&self, req: &Request, auth: Option<http::HeaderMap>) -> Attempt {
+        let context = self.context(req);
+        let uri: Uri = match format!(
+            "{}://{}{}{}",
+            self.config.scheme.as_str(),
+            self.config.authority(),
+            self.config.base_path,
+            if req.path.is_empty() { "/" } else { &req.path }
+        )
+        .parse()
+        {
+            Ok(u) => u,
+            Err(_) => {
+                return Attempt::Failed {
+                    err: Error::new(
+                        ErrorKind::InvalidParameter,
+                        format!("{context}: the request path is not a valid URI"),
+                    ),
+                    sent: false,
+                };
+            }
+        };
+        let mut builder = http::Request::builder().method(req.method.clone()).uri(uri);
+        if let Some(headers) = builder.headers_mut() {
+            headers.extend(req.headers.clone());
+            if let Some(auth) = auth {
+                for (name, mut value) in auth {
+                    value.set_sensitive(true);
+                    if let Some(name) = name {
+                        headers.insert(name, value);
+                    }
+                }
+            }
+            if !headers.contains_key(USER_AGENT)
+                && let Ok(v) = HeaderValue::from_str(&self.config.user_agent)
+            {
+                headers.insert(USER_AGENT, v);
+            }
+        }
+        let http_req = match builder.body(Full::new(req.body.clone())) {
+            Ok(r) => r,
+            Err(e) => {
+                return Attempt::Failed {
+                    err: Error::new(
+                        ErrorKind::InvalidParameter,
+                        format!("{context}: cannot build the request: {e}"),
+                    ),
+                    sent: false,
+                };
+            }
+        };
+
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Attempt::Failed {
+                err: Error::new(ErrorKind::Other, format!("{context}: client closed")),
+                sent: false,
+            };
+        };
+        let now = self.stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.stats.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+        let _guard = InFlight(&self.stats.in_flight);
+
+        let timeout = self.config.request_timeout;
+        match tokio::time::timeout(timeout, self.exchange(http_req, &context)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Attempt::Failed {
+                err: Error::new(
+                    ErrorKind::Timeout,
+                    format!("{context}: no complete response within {timeout:?}"),
+                ),
+                sent: true,
+            },
+        }
+    }
+
+    async fn exchange(&self, http_req: http::Request<Full<Bytes>>, context: &str) -> Attempt {
+        let resp = match self.hyper.request(http_req).await {
+            Ok(r) => r,
+            Err(e) => return map_client_error(e, context),
+        };
+        let (parts, mut body) = resp.into_parts();
+        let cap = self.config.max_body_bytes;
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(len) = declared
+            && len > cap as u64
+        {
+            {
+                return Attempt::Failed {
+                    err: body_cap_error(context, cap, Some(len)),
+                    sent: true,
+                };
+            }
+        }
+        let initial = declared.map_or(0, |l| usize::try_from(l).unwrap_or(cap).min(cap));
+        let mut buf = BytesMut::with_capacity(initial);
+        while let Some(frame) = body.frame().await {
+            let frame = match frame {
+                Ok(f) => f,
+                Err(e) => {
+                    return Attempt::Failed {
+                        err: Error::new(
+                            ErrorKind::Unreachable,
+                            format!("{context}: connection failed while reading the body: {e}"),
+                        )
+                        .with_source(e),
+                        sent: true,
+                    };
+                }
+            };
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > cap {
+                    return Attempt::Failed {
+                        err: body_cap_error(context, cap, None),
+                        sent: true,
+                    };
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Attempt::Done(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body: buf.freeze(),
+            context: context.to_string().into(),
+        })
+    }
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn body_cap_error(context: &str, cap: usize, declared: Option<u64>) -> Error {
+    let msg = match declared {
+        Some(len) => {
+            format!("{context}: response body of {len} bytes exceeds the limit of {cap} bytes")
+        }
+        None => format!("{context}: response body exceeds the limit of {cap} bytes"),
+    };
+    Error::new(ErrorKind::Protocol, msg).with_retryable(false)
+}
+
+fn retry_after(resp: &Response) -> Option<Duration> {
+    let secs: u64 = resp
+        .headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// Maps a hyper-util client error to a kind, and whether the request went out.
+fn map_client_error(e: hyper_util::client::legacy::Error, context: &str) -> Attempt {
+    // Our connector's error says exactly what failed; nothing was sent.
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = cur {
+        if let Some(ce) = err.downcast_ref::<ConnectError>() {
+            let retryable = !matches!(ce.kind, ErrorKind::Other | ErrorKind::InvalidParameter);
+            return Attempt::Failed {
+                err: Error::new(ce.kind, format!("{context}: {}", ce.message))
+                    .with_retryable(retryable),
+                sent: false,
+            };
+        }
+        if let Some(he) = err.downcast_ref::<hyper::Error>()
+            && (he.is_parse() || he.is_parse_status())
+        {
+            {
+                return Attempt::Failed {
+                    err: Error::protocol(format!("{context}: malformed HTTP response: {he}")),
+                    sent: true,
+                };
+            }
+        }
+        cur = err.source();
+    }
+    let sent = !e.is_connect();
+    let detail = std::error::Error::source(&e)
+        .map(|s| format!("{e}: {s}"))
+        .unwrap_or_else(|| e.to_string());
+    Attempt::Failed {
+        err: Error::new(
+            ErrorKind::Unreachable,
+            format!("{context}: connection failed: {detail}"),
+        )
+        .with_source(e),
+        sent,
+    }
+}

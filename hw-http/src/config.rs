@@ -1,0 +1,673 @@
+//! Endpoint configuration: base URL, auth, TLS, timeouts, limits, retries.
+//!
+//! Built with [`EndpointConfig::builder`]; every bad value is reported at
+//! [`EndpointConfigBuilder::build`], all at once.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hw_core::{Error, ExposeSecret, ParameterProblem, SecretString};
+
+use crate::session::SessionAuth;
+
+/// Default connect timeout (TCP connect plus TLS handshake).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default request timeout (from the moment a request has a concurrency slot to the
+/// last byte of the response body).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default cap on a response body: 8 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Default number of requests in flight to one endpoint at once.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+
+/// How requests authenticate to the endpoint.
+///
+/// `Debug` never prints a password or token.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No authentication.
+    #[default]
+    None,
+    /// HTTP basic authentication (RFC 7617), sent with every request.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: SecretString,
+    },
+    /// HTTP digest authentication (RFC 7616 / RFC 2617): MD5, MD5-sess, SHA-256 and
+    /// SHA-256-sess with `qop=auth`. The first request learns the challenge; later
+    /// ones answer it directly with an increasing nonce count.
+    Digest {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: SecretString,
+    },
+    /// A session token obtained by a log-in request (OneView, OpenBMC): see
+    /// [`SessionAuth`].
+    Session(Arc<dyn SessionAuth>),
+}
+
+impl Auth {
+    /// Basic authentication.
+    pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        Auth::Basic {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// Digest authentication.
+    pub fn digest(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        Auth::Digest {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// Session authentication through `hook`.
+    pub fn session(hook: impl SessionAuth + 'static) -> Self {
+        Auth::Session(Arc::new(hook))
+    }
+
+    /// A name for the scheme (`none`, `basic`, `digest`, `session`).
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Auth::None => "none",
+            Auth::Basic { .. } => "basic",
+            Auth::Digest { .. } => "digest",
+            Auth::Session(_) => "session",
+        }
+    }
+
+    /// The identity used in the client cache key: scheme, user and a salted hash of
+    /// the secret (never the secret itself).
+    pub(crate) fn identity(&self) -> String {
+        match self {
+            Auth::None => "none".into(),
+            Auth::Basic { username, password } => format!(
+                "basic:{username}:{}",
+                crate::fingerprint(&[username, password.expose_secret()])
+            ),
+            Auth::Digest { username, password } => format!(
+                "digest:{username}:{}",
+                crate::fingerprint(&[username, password.expose_secret()])
+            ),
+            Auth::Session(hook) => format!("session:{}", hook.cache_key()),
+        }
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+            Auth::Digest { username, .. } => f
+                .debug_struct("Digest")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+            Auth::Session(hook) => f.debug_tuple("Session").field(hook).finish(),
+        }
+    }
+}
+
+/// Where trust in the server's certificate comes from.
+///
+/// Verified against the Mozilla roots (`webpki-roots`) by default.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct TlsConfig {
+    pub(crate) ca: CaSource,
+    pub(crate) accept_invalid_certs: bool,
+}
+
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) enum CaSource {
+    #[default]
+    WebpkiRoots,
+    File(PathBuf),
+    Pem(Vec<u8>),
+}
+
+impl TlsConfig {
+    /// Verify certificates against the Mozilla root store (the default).
+    pub fn verified() -> Self {
+        TlsConfig::default()
+    }
+
+    /// Trust only the CA certificate(s) in this PEM file (read at `build()`).
+    pub fn ca_file(path: impl Into<PathBuf>) -> Self {
+        TlsConfig {
+            ca: CaSource::File(path.into()),
+            accept_invalid_certs: false,
+        }
+    }
+
+    /// Trust only the CA certificate(s) in this PEM text.
+    pub fn ca_pem(pem: impl Into<Vec<u8>>) -> Self {
+        TlsConfig {
+            ca: CaSource::Pem(pem.into()),
+            accept_invalid_certs: false,
+        }
+    }
+
+    /// **Dangerous**: accept any server certificate, expired, self-signed or issued
+    /// for another name. The connection is encrypted but anyone on the path can read
+    /// and change it. Logs a warning when a client is built with it.
+    pub fn danger_accept_invalid_certs() -> Self {
+        TlsConfig {
+            ca: CaSource::WebpkiRoots,
+            accept_invalid_certs: true,
+        }
+    }
+
+    /// Whether certificate verification is switched off.
+    pub fn accepts_invalid_certs(&self) -> bool {
+        self.accept_invalid_certs
+    }
+
+    fn describe(&self) -> String {
+        if self.accept_invalid_certs {
+            return "INSECURE(accept-invalid-certs)".into();
+        }
+        match &self.ca {
+            CaSource::WebpkiRoots => "webpki-roots".into(),
+            CaSource::File(p) => format!("ca-file:{}", p.display()),
+            CaSource::Pem(pem) => format!("ca-pem:{}", crate::fingerprint_bytes(pem)),
+        }
+    }
+}
+
+impl fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TlsConfig({})", self.describe())
+    }
+}
+
+/// Retries for requests marked idempotent: exponential backoff with full jitter.
+///
+/// A request that is not idempotent is never sent twice, except when the connection
+/// could not even be opened (nothing was sent) or the server answered 401 to an
+/// authentication challenge (it did not act on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included (1 = no retry).
+    pub max_attempts: u32,
+    /// The delay before the first retry; doubled for each later one.
+    pub base_delay: Duration,
+    /// The largest delay between two attempts.
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub const NONE: RetryPolicy = RetryPolicy {
+        max_attempts: 1,
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+    };
+
+    /// The delay before retry number `retry` (1-based): a random duration in
+    /// `[0, min(max_delay, base_delay * 2^(retry-1))]`.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let exp = retry.saturating_sub(1).min(20);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay);
+        if ceiling.is_zero() {
+            return ceiling;
+        }
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rand::random_range(0..=nanos))
+    }
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts, 200 ms base delay, 5 s max delay.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything that defines one endpoint and how to talk to it.
+///
+/// ```
+/// use std::time::Duration;
+/// use hw_http::{Auth, EndpointConfig};
+///
+/// let config = EndpointConfig::builder("https://cm.example.net:8000/")
+///     .auth(Auth::basic("admin", "secret"))
+///     .request_timeout(Duration::from_secs(20))
+///     .max_concurrency(4)
+///     .build()?;
+/// assert_eq!(config.host(), "cm.example.net");
+/// assert_eq!(config.port(), 8000);
+/// assert!(!format!("{config:?}").contains("secret"));
+/// # Ok::<(), hw_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct EndpointConfig {
+    pub(crate) scheme: Scheme,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) base_path: String,
+    pub(crate) auth: Auth,
+    pub(crate) tls: TlsConfig,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) max_concurrency: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) user_agent: String,
+}
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+impl Scheme {
+    /// `"http"` or `"https"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+impl EndpointConfig {
+    /// Starts a builder for the endpoint at `base_url` (`http://host:port/prefix` or
+    /// `https://…`). Request paths are relative to it.
+    pub fn builder(base_url: impl Into<String>) -> EndpointConfigBuilder {
+        EndpointConfigBuilder {
+            base_url: base_url.into(),
+            auth: Auth::None,
+            tls: TlsConfig::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            retry: RetryPolicy::default(),
+            user_agent: concat!("hw-http/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+    /// The host name or IP address (without brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+    /// The port (explicit or the scheme's default).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    /// The path prefix every request path is appended to (`""` for none).
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+    /// The authentication.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+    /// The TLS settings.
+    pub fn tls(&self) -> &TlsConfig {
+        &self.tls
+    }
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+    /// The response body cap in bytes.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+    /// The per-endpoint concurrency limit.
+    pub fn max_concurrency(&self) -> usize {
+        self.max_concurrency
+    }
+    /// The retry policy.
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// `scheme://host:port` (IPv6 hosts in brackets), for messages.
+    pub fn origin(&self) -> String {
+        if self.host.contains(':') {
+            format!("{}://[{}]:{}", self.scheme.as_str(), self.host, self.port)
+        } else {
+            format!("{}://{}:{}", self.scheme.as_str(), self.host, self.port)
+        }
+    }
+
+    /// The `host[:port]` authority for URIs and the `Host` header.
+    pub(crate) fn authority(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        let default = match self.scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        if self.port == default {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
+    /// The key under which [`crate::HttpClients`] shares one client: every setting,
+    /// with secrets replaced by a salted hash.
+    pub(crate) fn cache_key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}|{:?}|{:?}|{}|{}|{:?}|{}",
+            self.scheme.as_str(),
+            self.host.to_ascii_lowercase(),
+            self.port,
+            self.base_path,
+            self.auth.identity(),
+            self.tls.describe(),
+            self.connect_timeout,
+            self.request_timeout,
+            self.max_body_bytes,
+            self.max_concurrency,
+            self.retry,
+            self.user_agent,
+        )
+    }
+}
+
+impl fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("origin", &self.origin())
+            .field("base_path", &self.base_path)
+            .field("auth", &self.auth)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// Builder for [`EndpointConfig`]; values are checked by [`build`](Self::build).
+#[derive(Clone)]
+pub struct EndpointConfigBuilder {
+    base_url: String,
+    auth: Auth,
+    tls: TlsConfig,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    max_body_bytes: usize,
+    max_concurrency: usize,
+    retry: RetryPolicy,
+    user_agent: String,
+}
+
+impl fmt::Debug for EndpointConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointConfigBuilder")
+            .field("base_url", &redact_userinfo(&self.base_url))
+            .field("auth", &self.auth)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl EndpointConfigBuilder {
+    /// How to authenticate (default: none).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+    /// TLS settings for `https` (default: verified against the Mozilla roots).
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = tls;
+        self
+    }
+    /// TCP connect plus TLS handshake timeout (default 10 s; must be > 0).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+    /// Timeout of one attempt, from having a concurrency slot to the last body byte
+    /// (default 30 s; must be > 0). Waiting for a slot is not counted.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+    /// The largest response body accepted (default 8 MiB; must be > 0).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+    /// Requests in flight to this endpoint at once (default 8; must be > 0).
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n;
+        self
+    }
+    /// Retry policy for idempotent requests (default: 3 attempts).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// The `User-Agent` header (default `hw-http/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Checks every value and builds the config; every problem is reported in one
+    /// [`hw_core::ErrorKind::InvalidParameter`] error.
+    pub fn build(self) -> Result<EndpointConfig, Error> {
+        let mut problems = Vec::new();
+        let mut bad = |name: &str, reason: String| {
+            problems.push(ParameterProblem {
+                name: name.into(),
+                reason: Some(reason),
+            })
+        };
+        let parsed = parse_base_url(&self.base_url);
+        if let Err(reason) = &parsed {
+            bad("base_url", reason.clone());
+        }
+        if self.connect_timeout.is_zero() {
+            bad("connect_timeout", "must be greater than zero".into());
+        }
+        if self.request_timeout.is_zero() {
+            bad("request_timeout", "must be greater than zero".into());
+        }
+        if self.max_body_bytes == 0 {
+            bad("max_body_bytes", "must be greater than zero".into());
+        }
+        if self.max_concurrency == 0 {
+            bad("max_concurrency", "must be greater than zero".into());
+        }
+        if self.retry.max_attempts == 0 {
+            bad("retry.max_attempts", "must be at least 1".into());
+        }
+        if self.retry.base_delay > self.retry.max_delay {
+            bad(
+                "retry.base_delay",
+                "must not be larger than retry.max_delay".into(),
+            );
+        }
+        if http::HeaderValue::from_str(&self.user_agent).is_err() {
+            bad("user_agent", "is not a valid header value".into());
+        }
+        match &self.auth {
+            Auth::Basic { username, .. } if username.contains(':') => {
+                bad("username", "must not contain ':' for basic auth".into())
+            }
+            Auth::Basic { username, .. } | Auth::Digest { username, .. } if username.is_empty() => {
+                bad("username", "must not be empty".into())
+            }
+            _ => {}
+        }
+        if let CaSource::File(path) = &self.tls.ca
+            && !path.is_file()
+        {
+            {
+                bad(
+                    "ca_file",
+                    format!("{} is not a readable file", path.display()),
+                );
+            }
+        }
+        match parsed {
+            Ok((scheme, host, port, base_path)) if problems.is_empty() => Ok(EndpointConfig {
+                scheme,
+                host,
+                port,
+                base_path,
+                auth: self.auth,
+                tls: self.tls,
+                connect_timeout: self.connect_timeout,
+                request_timeout: self.request_timeout,
+                max_body_bytes: self.max_body_bytes,
+                max_concurrency: self.max_concurrency,
+                retry: self.retry,
+                user_agent: self.user_agent,
+            }),
+            _ => Err(Error::from_problems(problems).with_driver("hw-http")),
+        }
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}<redacted>@{}", &url[..s + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// Splits a base URL into scheme, host, port and path prefix (without trailing '/').
+fn parse_base_url(url: &str) -> Result<(Scheme, String, u16, String), String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| format!("{:?} is not a URL", redact_userinfo(url)))?;
+    let scheme = match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("http") => Scheme::Http,
+        Some(s) if s.eq_ignore_ascii_case("https") => Scheme::Https,
+        Some(s) => return Err(format!("scheme {s:?} is not http or https")),
+        None => return Err("has no scheme (expected http:// or https://)".into()),
+    };
+    let authority = uri.authority().ok_or_else(|| "has no host".to_string())?;
+    if authority.as_str().contains('@') {
+        return Err("must not contain credentials: use the auth setting".into());
+    }
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    let port = authority.port_u16().unwrap_or(match scheme {
+        Scheme::Http => 80,
+        Scheme::Https => 443,
+    });
+    if uri.query().is_some() {
+        return Err("must not have a query".into());
+    }
+    let base_path = uri.path().trim_end_matches('/').to_string();
+    Ok((scheme, host.to_string(), port, base_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_base_urls() {
+        let c = EndpointConfig::builder("http://10.0.0.1:8000/api/")
+            .build()
+            .unwrap();
+        assert_eq!(
+            (c.host(), c.port(), c.base_path()),
+            ("10.0.0.1", 8000, "/api")
+        );
+        let c = EndpointConfig::builder("https://[::1]/").build().unwrap();
+        assert_eq!((c.host(), c.port(), c.base_path()), ("::1", 443, ""));
+        assert_eq!(c.origin(), "https://[::1]:443");
+        assert_eq!(c.authority(), "[::1]");
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let err = EndpointConfig::builder("ftp://x")
+            .connect_timeout(Duration::ZERO)
+            .max_concurrency(0)
+            .max_body_bytes(0)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter);
+        let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "base_url",
+                "connect_timeout",
+                "max_body_bytes",
+                "max_concurrency"
+            ]
+        );
+    }
+
+    #[test]
+    fn userinfo_in_url_is_rejected_and_not_echoed() {
+        let err = EndpointConfig::builder("http://admin:hunter2@host/")
+            .build()
+            .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(!format!("{err:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn retry_delay_is_bounded() {
+        let p = RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(300),
+        };
+        for retry in 1..10 {
+            assert!(p.delay(retry) <= Duration::from_millis(300));
+        }
+        assert!(p.delay(1) <= Duration::from_millis(100));
+    }
+}

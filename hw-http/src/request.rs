@@ -1,0 +1,341 @@
+//! One request and one response, as plain values.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+use hw_core::{Error, ErrorKind};
+
+/// An HTTP request relative to the endpoint's base URL.
+///
+/// `idempotent` decides whether a failed attempt may be retried: it defaults to
+/// `true` for GET, HEAD, PUT, DELETE and OPTIONS and to `false` for POST and PATCH.
+/// Mark a request that changes the device (power cycle, reset, NMI) as not
+/// idempotent, whatever its method: it is then never sent twice.
+///
+/// ```
+/// use hw_http::Request;
+/// let req = Request::post("/SetBladeActivePowerCycle?bladeid=3")
+///     .operation("power cycle")
+///     .header("Accept", "application/xml")
+///     .body("");
+/// assert!(!req.is_idempotent());
+/// assert!(Request::get("/GetBladeState?bladeid=3").is_idempotent());
+/// ```
+#[derive(Clone)]
+pub struct Request {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) idempotent: bool,
+    pub(crate) operation: Cow<'static, str>,
+    pub(crate) header_error: Option<String>,
+}
+
+impl Request {
+    /// A request with `method` for `path` (with its query, relative to the base URL).
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        let operation = Cow::Owned(method.as_str().to_string());
+        Request {
+            method,
+            path: path.into(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            idempotent,
+            operation,
+            header_error: None,
+        }
+    }
+
+    /// A GET request.
+    pub fn get(path: impl Into<String>) -> Self {
+        Request::new(Method::GET, path)
+    }
+    /// A POST request (not idempotent unless marked so).
+    pub fn post(path: impl Into<String>) -> Self {
+        Request::new(Method::POST, path)
+    }
+    /// A PUT request.
+    pub fn put(path: impl Into<String>) -> Self {
+        Request::new(Method::PUT, path)
+    }
+    /// A PATCH request (not idempotent unless marked so).
+    pub fn patch(path: impl Into<String>) -> Self {
+        Request::new(Method::PATCH, path)
+    }
+    /// A DELETE request.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Request::new(Method::DELETE, path)
+    }
+
+    /// Adds a header. An invalid name or value is reported when the request is sent.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_ref().as_bytes()),
+            HeaderValue::from_str(value.as_ref()),
+        ) {
+            (Ok(n), Ok(mut v)) => {
+                if crate::redact::is_sensitive(&n) {
+                    v.set_sensitive(true);
+                }
+                self.headers.append(n, v);
+            }
+            _ => {
+                self.header_error
+                    .get_or_insert_with(|| format!("invalid header {:?}", name.as_ref()));
+            }
+        }
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sets a JSON body and the `Content-Type: application/json` header.
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => self.header("content-type", "application/json").body(body),
+            Err(e) => {
+                let mut req = self;
+                req.header_error = Some(format!("cannot encode JSON body: {e}"));
+                req
+            }
+        }
+    }
+
+    /// Marks whether the request may be sent again after a failure.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Names the operation (for spans and error context), e.g. `"GetBladeState"`.
+    pub fn operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
+        self.operation = operation.into();
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+    /// The path with its query, relative to the base URL.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// The path without its query (what spans and errors show).
+    pub fn path_only(&self) -> &str {
+        self.path.split(['?', '#']).next().unwrap_or("")
+    }
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    /// The body.
+    pub fn body_bytes(&self) -> &Bytes {
+        &self.body
+    }
+    /// Whether the request may be retried.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
+    }
+    /// The operation name.
+    pub fn operation_name(&self) -> &str {
+        &self.operation
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path_only())
+            .field("headers", &crate::redact::Headers(&self.headers))
+            .field("body_len", &self.body.len())
+            .field("idempotent", &self.idempotent)
+            .field("operation", &self.operation)
+            .finish()
+    }
+}
+
+/// A complete response: status, headers and the body (at most the endpoint's cap).
+#[derive(Clone)]
+pub struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) context: Cow<'static, str>,
+}
+
+impl Response {
+    /// Builds a response by hand (for tests of code that consumes responses).
+    pub fn from_parts(status: StatusCode, headers: HeaderMap, body: impl Into<Bytes>) -> Self {
+        Response {
+            status,
+            headers,
+            body: body.into(),
+            context: Cow::Borrowed("response"),
+        }
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    /// A header as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+    /// Takes the body.
+    pub fn into_body(self) -> Bytes {
+        self.body
+    }
+
+    /// The body as UTF-8 text ([`ErrorKind::Protocol`] if it is not).
+    pub fn text(&self) -> Result<&str, Error> {
+        std::str::from_utf8(&self.body).map_err(|e| {
+            Error::protocol(format!("{}: body is not UTF-8 text", self.context))
+                .with_source(e)
+                .with_driver("hw-http")
+        })
+    }
+
+    /// The body decoded as JSON ([`ErrorKind::Protocol`] if it does not decode).
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::protocol(format!(
+                "{}: body is not the expected JSON: {e}",
+                self.context
+            ))
+            .with_driver("hw-http")
+        })
+    }
+
+    /// `Ok(self)` for a 2xx status, else the error [`crate::HttpClient::send`] would
+    /// have returned (see the crate docs for the status → kind table).
+    pub fn error_for_status(self) -> Result<Response, Error> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(status_error(self.status, &self.body, &self.context))
+        }
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &crate::redact::Headers(&self.headers))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// The longest body excerpt an error message carries.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// The kind a non-2xx status maps to.
+pub fn status_kind(status: StatusCode) -> ErrorKind {
+    match status.as_u16() {
+        401 => ErrorKind::Unauthenticated,
+        403 => ErrorKind::PermissionDenied,
+        404 | 410 => ErrorKind::NotFound,
+        409 | 423 | 429 | 503 => ErrorKind::Busy,
+        408 | 504 => ErrorKind::Timeout,
+        405 | 501 => ErrorKind::Unsupported,
+        300..=399 => ErrorKind::Protocol,
+        400..=499 => ErrorKind::InvalidParameter,
+        _ => ErrorKind::DeviceFault,
+    }
+}
+
+/// A printable, length-limited excerpt of a body (control characters replaced).
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(EXCERPT_CHARS)
+        .collect();
+    if text.chars().count() > EXCERPT_CHARS || body.len() > EXCERPT_CHARS * 4 {
+        out.push('…');
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub(crate) fn status_error(status: StatusCode, body: &[u8], context: &str) -> Error {
+    let kind = status_kind(status);
+    let ex = excerpt(body);
+    let reason = status.canonical_reason().unwrap_or("");
+    let message = if ex.is_empty() {
+        format!("{context}: HTTP {} {reason}", status.as_u16())
+    } else {
+        format!("{context}: HTTP {} {reason}: {ex}", status.as_u16())
+    };
+    // 409 (conflict) and 423 (locked) need the device to change first; 429/503 pass.
+    let err = Error::new(kind, message).with_driver("hw-http");
+    if matches!(status.as_u16(), 409 | 423) {
+        err.with_retryable(false)
+    } else {
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_mapping() {
+        let k = |s: u16| status_kind(StatusCode::from_u16(s).unwrap());
+        assert_eq!(k(401), ErrorKind::Unauthenticated);
+        assert_eq!(k(403), ErrorKind::PermissionDenied);
+        assert_eq!(k(404), ErrorKind::NotFound);
+        assert_eq!(k(409), ErrorKind::Busy);
+        assert_eq!(k(429), ErrorKind::Busy);
+        assert_eq!(k(503), ErrorKind::Busy);
+        assert_eq!(k(400), ErrorKind::InvalidParameter);
+        assert_eq!(k(500), ErrorKind::DeviceFault);
+        assert_eq!(k(302), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn excerpt_is_limited_and_printable() {
+        let body = format!("line1\r\nline2\x00{}", "x".repeat(10_000));
+        let ex = excerpt(body.as_bytes());
+        assert!(ex.chars().count() <= EXCERPT_CHARS + 1);
+        assert!(ex.starts_with("line1 line2"));
+        assert!(!ex.contains('\n'));
+    }
+
+    #[test]
+    fn error_for_status_carries_status_and_excerpt() {
+        let r = Response::from_parts(StatusCode::NOT_FOUND, HeaderMap::new(), "no such blade");
+        let err = r.error_for_status().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(
+            err.to_string()
+                .contains("HTTP 404 Not Found: no such blade"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Session-token authentication: log in once, reuse the token, log in again once
+//! on a 401, log out when the client is closed or its last clone is dropped.
+//!
+//! The protocol crate says how (OneView: `POST /rest/login-sessions` → `Auth:`
+//! header; OpenBMC: `X-Auth-Token` or a cookie) by implementing [`SessionAuth`];
+//! hw-http decides when.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use http::header::{HeaderName, HeaderValue};
+use hw_core::{Error, ExposeSecret, SecretString};
+
+use crate::client::Core;
+use crate::request::{Request, Response};
+
+/// A log-in hook for [`crate::Auth::Session`].
+///
+/// Contract:
+/// - `login` runs at most once at a time per client; every request waits for it and
+///   then carries the [`Session`]'s headers.
+/// - On a 401 the session is dropped, `login` runs once more and the request is
+///   sent once more (the server did not act on it); a second 401 is
+///   [`hw_core::ErrorKind::Unauthenticated`].
+/// - `logout` runs from [`crate::HttpClient::close`], or in a spawned task when the
+///   last clone of the client is dropped inside a tokio runtime.
+///
+/// ```
+/// use hw_http::{SessionAuth, Session, SessionClient, Request};
+/// use hw_core::{ExposeSecret, SecretString};
+///
+/// /// OneView-style: POST credentials, get `{"sessionID": …}`, send it as `Auth:`.
+/// #[derive(Debug)]
+/// struct OneViewLogin { user: String, password: SecretString }
+///
+/// #[hw_core::async_trait]
+/// impl SessionAuth for OneViewLogin {
+///     async fn login(&self, client: &SessionClient<'_>) -> hw_core::Result<Session> {
+///         let body = serde_json::json!({
+///             "userName": self.user, "password": self.password.expose_secret()
+///         });
+///         let reply: serde_json::Value = client
+///             .send(Request::post("/rest/login-sessions").json(&body).operation("login"))
+///             .await?
+///             .json()?;
+///         let id = reply["sessionID"].as_str()
+///             .ok_or_else(|| hw_core::Error::protocol("login reply has no sessionID"))?;
+///         Session::new().header("Auth", SecretString::from(id.to_string()))
+///     }
+///     async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> hw_core::Result<()> {
+///         client.send(session.apply(Request::delete("/rest/login-sessions"))).await?;
+///         Ok(())
+///     }
+///     fn cache_key(&self) -> String {
+///         format!("oneview:{}:{}", self.user,
+///             hw_http::fingerprint(&[&self.user, self.password.expose_secret()]))
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait SessionAuth: Send + Sync + fmt::Debug {
+    /// Logs in and returns the session's headers. `client` sends without session
+    /// headers.
+    async fn login(&self, client: &SessionClient<'_>) -> hw_core::Result<Session>;
+
+    /// Ends `session` on the device.
+    async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> hw_core::Result<()>;
+
+    /// What identifies the account for the client cache: the user and a hash of the
+    /// credentials (see [`crate::fingerprint`]), never a secret itself. Two hooks with
+    /// the same key share one client and one session.
+    fn cache_key(&self) -> String;
+}
+
+/// What a successful log-in yields: headers to add to every request (each value a
+/// secret), and an optional non-secret id (e.g. the session's URI for log-out).
+#[derive(Clone, Default)]
+pub struct Session {
+    headers: Vec<(HeaderName, SecretString)>,
+    id: Option<String>,
+}
+
+impl Session {
+    /// An empty session (add headers with [`header`](Self::header) or
+    /// [`cookie`](Self::cookie)).
+    pub fn new() -> Self {
+        Session::default()
+    }
+
+    /// Adds a header sent with every request (`X-Auth-Token`, `Auth`, …).
+    /// Fails with [`hw_core::ErrorKind::Protocol`] when the name or value is not a
+    /// valid header (the value is not echoed).
+    pub fn header(mut self, name: &str, value: SecretString) -> hw_core::Result<Self> {
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            Error::protocol(format!("session header name {name:?} is invalid"))
+                .with_driver("hw-http")
+        })?;
+        if HeaderValue::from_str(value.expose_secret()).is_err() {
+            return Err(Error::protocol(format!(
+                "session header {name} got a value that is not a valid header value"
+            ))
+            .with_driver("hw-http"));
+        }
+        self.headers.push((n, value));
+        Ok(self)
+    }
+
+    /// Adds a `Cookie: name=value` header (OpenBMC's `SESSION` cookie).
+    pub fn cookie(self, name: &str, value: SecretString) -> hw_core::Result<Self> {
+        let pair = SecretString::from(format!("{name}={}", value.expose_secret()));
+        self.header("cookie", pair)
+    }
+
+    /// Sets a non-secret identifier (for example the session resource's path).
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// The non-secret identifier, if set.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// Adds this session's headers to `request` (for log-out requests).
+    pub fn apply(&self, mut request: Request) -> Request {
+        self.add_to(&mut request.headers);
+        request
+    }
+
+    pub(crate) fn add_to(&self, headers: &mut http::HeaderMap) {
+        for (name, value) in &self.headers {
+            if let Ok(mut v) = HeaderValue::from_str(value.expose_secret()) {
+                v.set_sensitive(true);
+                headers.append(name.clone(), v);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Session")
+            .field("headers", &names)
+            .field("values", &"<redacted>")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+/// The client a [`SessionAuth`] hook logs in and out with: the same endpoint,
+/// pool, limits and timeouts, without session headers.
+pub struct SessionClient<'a> {
+    pub(crate) core: &'a Core,
+}
+
+impl SessionClient<'_> {
+    /// Sends `request`; non-2xx statuses are errors (as [`crate::HttpClient::send`]).
+    pub async fn send(&self, request: Request) -> hw_core::Result<Response> {
+        self.core.execute(request, false).await?.error_for_status()
+    }
+
+    /// Sends `request` and returns any status (as [`crate::HttpClient::send_raw`]).
+    pub async fn send_raw(&self, request: Request) -> hw_core::Result<Response> {
+        self.core.execute(request, false).await
+    }
+}
+
+impl fmt::Debug for SessionClient<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionClient")
+            .field("origin", &self.core.config.origin())
+            .finish()
+    }
+}

@@ -1,0 +1,338 @@
+//! The connector under the hyper pool: DNS, TCP connect and the rustls handshake,
+//! all within the connect timeout, with errors that say what failed.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::Uri;
+use hw_core::ErrorKind;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use crate::config::{CaSource, TlsConfig};
+
+/// Why a connection could not be opened (nothing was sent on it).
+#[derive(Debug)]
+pub(crate) struct ConnectError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+    pub(crate) source: Option<io::Error>,
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+/// Builds the rustls client config for `tls` with the ring provider.
+pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hw_core::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| hw_core::Error::new(ErrorKind::Other, format!("TLS setup failed: {e}")))?;
+    if tls.accept_invalid_certs {
+        tracing::warn!(
+            "TLS certificate verification is DISABLED for this endpoint \
+             (danger_accept_invalid_certs): the connection can be read and altered on its path"
+        );
+        return Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
+            .with_no_client_auth());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = match &tls.ca {
+        CaSource::WebpkiRoots => {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            None
+        }
+        CaSource::File(path) => Some((
+            std::fs::read(path).map_err(|e| {
+                hw_core::Error::invalid_parameter(
+                    "ca_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?,
+            path.display().to_string(),
+        )),
+        CaSource::Pem(pem) => Some((pem.clone(), "the CA PEM".to_string())),
+    };
+    if let Some((pem, what)) = pem {
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| {
+                hw_core::Error::invalid_parameter("ca_file", format!("{what}: bad PEM: {e}"))
+            })?;
+            roots.add(cert).map_err(|e| {
+                hw_core::Error::invalid_parameter(
+                    "ca_file",
+                    format!("{what}: not a usable CA certificate: {e}"),
+                )
+            })?;
+        }
+        if roots.is_empty() {
+            return Err(hw_core::Error::invalid_parameter(
+                "ca_file",
+                format!("{what} holds no certificate"),
+            ));
+        }
+    }
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// The verifier behind `danger_accept_invalid_certs`: any certificate, but the
+/// handshake signatures are still checked (so the peer holds the key it shows).
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A hyper-util connector: plain TCP, or TCP + rustls.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    tls: Option<TlsConnector>,
+    connect_timeout: Duration,
+}
+
+impl Connector {
+    pub(crate) fn new(tls: Option<Arc<ClientConfig>>, connect_timeout: Duration) -> Self {
+        Connector {
+            tls: tls.map(TlsConnector::from),
+            connect_timeout,
+        }
+    }
+}
+
+/// A connection: plain or TLS.
+pub(crate) enum Stream {
+    Plain(TokioIo<TcpStream>),
+    Tls(Box<TokioIo<TlsStream<TcpStream>>>),
+}
+
+impl hyper::rt::Read for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl hyper::rt::Write for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+type ConnectFuture = Pin<Box<dyn Future<Output = Result<Stream, ConnectError>> + Send>>;
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = Stream;
+    type Error = ConnectError;
+    type Future = ConnectFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let host = uri
+                .host()
+                .unwrap_or("")
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            let https = uri.scheme_str() == Some("https");
+            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+            let timeout = this.connect_timeout;
+            match tokio::time::timeout(timeout, this.connect(host.clone(), port)).await {
+                Ok(r) => r,
+                Err(_) => Err(ConnectError {
+                    kind: ErrorKind::Timeout,
+                    message: format!("connecting to {host}:{port} timed out after {timeout:?}"),
+                    source: None,
+                }),
+            }
+        })
+    }
+}
+
+impl Connector {
+    async fn connect(self, host: String, port: u16) -> Result<Stream, ConnectError> {
+        let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|e| ConnectError {
+                    kind: ErrorKind::Unreachable,
+                    message: format!("cannot resolve {host}: {e}"),
+                    source: Some(e),
+                })?
+                .collect(),
+        };
+        let mut last = None;
+        let mut tcp = None;
+        for addr in &addrs {
+            match TcpStream::connect(addr).await {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = Some((addr, e)),
+            }
+        }
+        let tcp = match (tcp, last) {
+            (Some(t), _) => t,
+            (None, Some((addr, e))) => {
+                return Err(ConnectError {
+                    kind: ErrorKind::Unreachable,
+                    message: format!("cannot connect to {addr}: {e}"),
+                    source: Some(e),
+                });
+            }
+            (None, None) => {
+                return Err(ConnectError {
+                    kind: ErrorKind::Unreachable,
+                    message: format!("{host} resolved to no address"),
+                    source: None,
+                });
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let Some(tls) = self.tls.clone() else {
+            return Ok(Stream::Plain(TokioIo::new(tcp)));
+        };
+        let name = ServerName::try_from(host.clone()).map_err(|e| ConnectError {
+            kind: ErrorKind::InvalidParameter,
+            message: format!("{host:?} is not a valid TLS server name: {e}"),
+            source: None,
+        })?;
+        match tls.connect(name, tcp).await {
+            Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
+            Err(e) => Err(tls_error(&host, port, e)),
+        }
+    }
+}
+
+fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
+    let rustls_err = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .cloned();
+    match rustls_err {
+        Some(rustls::Error::InvalidCertificate(reason)) => ConnectError {
+            kind: ErrorKind::Other,
+            message: format!(
+                "TLS certificate of {host}:{port} rejected: {reason:?} \
+                 (set a CA file for this endpoint, or fix its certificate)"
+            ),
+            source: Some(e),
+        },
+        Some(other) => ConnectError {
+            kind: ErrorKind::Other,
+            message: format!("TLS handshake with {host}:{port} failed: {other}"),
+            source: Some(e),
+        },
+        None => ConnectError {
+            kind: ErrorKind::Unreachable,
+            message: format!("TLS handshake with {host}:{port} failed: {e}"),
+            source: Some(e),
+        },
+    }
+}
