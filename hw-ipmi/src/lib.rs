@@ -1,1 +1,81 @@
-//! hw-ipmi (being built).
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod config;
+mod crypto;
+pub mod ipmi;
+pub mod management;
+pub mod power;
+pub mod sdr;
+mod session;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod wire;
+
+use std::sync::Arc;
+
+use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+
+pub use client::{Client, ClientPool, ClientStats, RawResponse, cc_error, cc_name};
+pub use config::{Bridge, CipherSuite, Config, PROPERTIES, PrivilegeLevel, SuiteChoice};
+pub use ipmi::{BootFlags, ChassisControl, Ipmi};
+pub use management::IpmiManagement;
+pub use power::IpmiPower;
+pub use sdr::{FullSensor, OemRecord, SdrKind, SdrRecord};
+
+/// The hardware type's name (Ironic's).
+pub const NAME: &str = "ipmi";
+
+/// Builds a node of hardware type `name` with IPMI power and management over
+/// `ipmi`. Vendor crates add their own interfaces to the result:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// let bmc = hw_ipmi::sim::SimBmc::start(Default::default()).await?;
+/// let ipmi = hw_ipmi::Ipmi::new(bmc.config());
+/// let node = hw_ipmi::node("staging-nm", &ipmi, hw_core::NodeContext::new("n1"));
+/// assert!(node.power().is_ok() && node.management().is_ok());
+/// # Ok(()) }
+/// ```
+pub fn node(name: &str, ipmi: &Ipmi, ctx: NodeContext) -> Node {
+    let boot_mode = ctx.boot_mode();
+    Node::new(name, ctx)
+        .with_power(Arc::new(IpmiPower::new(ipmi.clone())))
+        .with_management(Arc::new(IpmiManagement::new(ipmi.clone(), boot_mode)))
+}
+
+/// Validates `info` and builds the node's [`Ipmi`] handle, sharing one client per
+/// BMC endpoint through `pool`.
+pub fn ipmi_from_driver_info(pool: &ClientPool, info: &DriverInfo, ctx: &NodeContext) -> Result<Ipmi> {
+    let cfg = Config::from_driver_info(info, ctx)?;
+    let bridge = cfg.bridge;
+    Ok(Ipmi::with_client(pool.client(&cfg), bridge))
+}
+
+/// The `ipmi` hardware type: power and management over IPMI 2.0 (RMCP+).
+///
+/// Nodes built from one `HardwareType` value share one client (and one session)
+/// per BMC endpoint.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext};
+/// let ht = hw_ipmi::hardware_type();
+/// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9")]);
+/// let node = ht.build(&info, &NodeContext::new("n1")).unwrap();
+/// assert_eq!(node.hardware_type(), "ipmi");
+/// ```
+pub fn hardware_type() -> HardwareType {
+    let pool = ClientPool::new();
+    HardwareType::new(
+        NAME,
+        "IPMI 2.0 over LAN (RMCP+, cipher suites 3 and 17): power, boot device, sensors, NMI.",
+        [InterfaceKind::Power, InterfaceKind::Management],
+        PROPERTIES.to_vec(),
+        move |info, ctx| {
+            let ipmi = ipmi_from_driver_info(&pool, info, ctx)?;
+            Ok(node(NAME, &ipmi, ctx.clone()))
+        },
+    )
+}

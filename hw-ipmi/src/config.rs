@@ -1,0 +1,490 @@
+//! Typed configuration built from Ironic's `ipmi_*` `driver_info` keys.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use hw_core::{DriverInfo, Error, ErrorKind, NodeContext, Property, Result, SecretString};
+
+/// The `driver_info` properties of the `ipmi` hardware type (Ironic's names).
+pub const PROPERTIES: &[Property] = &[
+    Property::required("ipmi_address", "IP address or host name of the BMC. Required."),
+    Property::optional("ipmi_port", "UDP port of the BMC's RMCP+ service. Optional.")
+        .default_value("623"),
+    Property::optional(
+        "ipmi_username",
+        "User name; empty for the anonymous (null) user. Optional.",
+    ),
+    Property::optional("ipmi_password", "Password (at most 20 bytes). Optional.").secret(),
+    Property::optional(
+        "ipmi_priv_level",
+        "Privilege level of the session: CALLBACK, USER, OPERATOR or ADMINISTRATOR. Optional.",
+    )
+    .default_value("ADMINISTRATOR"),
+    Property::optional(
+        "ipmi_cipher_suite",
+        "RMCP+ cipher suite: 3 (HMAC-SHA1, AES-CBC-128) or 17 (HMAC-SHA256, AES-CBC-128); \
+         when absent 17 is tried first, then 3. Optional.",
+    ),
+    Property::optional(
+        "ipmi_bridging",
+        "Bridging: no, single or dual (Send Message to ipmi_target_*, through ipmi_transit_* for dual). Optional.",
+    )
+    .default_value("no"),
+    Property::optional(
+        "ipmi_target_channel",
+        "Destination channel of bridged requests. Required for single and dual bridging.",
+    ),
+    Property::optional(
+        "ipmi_target_address",
+        "Destination slave address of bridged requests. Required for single and dual bridging.",
+    ),
+    Property::optional(
+        "ipmi_transit_channel",
+        "Transit channel of dual-bridged requests. Required for dual bridging.",
+    ),
+    Property::optional(
+        "ipmi_transit_address",
+        "Transit slave address of dual-bridged requests. Required for dual bridging.",
+    ),
+    Property::optional(
+        "ipmi_local_address",
+        "Our slave address on the bridged bus (requester address of bridged requests). Optional.",
+    )
+    .default_value("0x20"),
+];
+
+/// An RMCP+ cipher suite this crate speaks.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CipherSuite {
+    /// Suite 3: RAKP-HMAC-SHA1, HMAC-SHA1-96, AES-CBC-128.
+    Suite3,
+    /// Suite 17: RAKP-HMAC-SHA256, HMAC-SHA256-128, AES-CBC-128.
+    Suite17,
+}
+
+impl CipherSuite {
+    /// The suite's number (3 or 17).
+    pub fn id(self) -> u8 {
+        match self {
+            CipherSuite::Suite3 => 3,
+            CipherSuite::Suite17 => 17,
+        }
+    }
+
+    /// The suite with number `id`, if supported.
+    pub fn from_id(id: u8) -> Option<Self> {
+        match id {
+            3 => Some(CipherSuite::Suite3),
+            17 => Some(CipherSuite::Suite17),
+            _ => None,
+        }
+    }
+
+    /// Authentication algorithm number (RAKP-HMAC-SHA1 = 1, RAKP-HMAC-SHA256 = 3).
+    pub fn auth_algorithm(self) -> u8 {
+        match self {
+            CipherSuite::Suite3 => 0x01,
+            CipherSuite::Suite17 => 0x03,
+        }
+    }
+
+    /// Integrity algorithm number (HMAC-SHA1-96 = 1, HMAC-SHA256-128 = 4).
+    pub fn integrity_algorithm(self) -> u8 {
+        match self {
+            CipherSuite::Suite3 => 0x01,
+            CipherSuite::Suite17 => 0x04,
+        }
+    }
+
+    /// Confidentiality algorithm number (AES-CBC-128 = 1).
+    pub fn confidentiality_algorithm(self) -> u8 {
+        0x01
+    }
+
+    /// Length of the RAKP HMACs (20 or 32).
+    pub fn hmac_len(self) -> usize {
+        match self {
+            CipherSuite::Suite3 => 20,
+            CipherSuite::Suite17 => 32,
+        }
+    }
+
+    /// Length of the truncated per-packet integrity code (12 or 16).
+    pub fn auth_code_len(self) -> usize {
+        match self {
+            CipherSuite::Suite3 => 12,
+            CipherSuite::Suite17 => 16,
+        }
+    }
+}
+
+impl fmt::Display for CipherSuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.id())
+    }
+}
+
+/// An IPMI privilege level.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrivilegeLevel {
+    /// CALLBACK (1).
+    Callback,
+    /// USER (2): reads.
+    User,
+    /// OPERATOR (3): chassis control, boot options.
+    Operator,
+    /// ADMINISTRATOR (4).
+    Administrator,
+}
+
+impl PrivilegeLevel {
+    /// The level's number on the wire.
+    pub fn as_u8(self) -> u8 {
+        match self {
+            PrivilegeLevel::Callback => 1,
+            PrivilegeLevel::User => 2,
+            PrivilegeLevel::Operator => 3,
+            PrivilegeLevel::Administrator => 4,
+        }
+    }
+
+    /// The level with number `n`.
+    pub fn from_u8(n: u8) -> Option<Self> {
+        match n {
+            1 => Some(PrivilegeLevel::Callback),
+            2 => Some(PrivilegeLevel::User),
+            3 => Some(PrivilegeLevel::Operator),
+            4 => Some(PrivilegeLevel::Administrator),
+            _ => None,
+        }
+    }
+
+    /// Ironic's name (`ADMINISTRATOR`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrivilegeLevel::Callback => "CALLBACK",
+            PrivilegeLevel::User => "USER",
+            PrivilegeLevel::Operator => "OPERATOR",
+            PrivilegeLevel::Administrator => "ADMINISTRATOR",
+        }
+    }
+}
+
+impl FromStr for PrivilegeLevel {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "CALLBACK" => Ok(PrivilegeLevel::Callback),
+            "USER" => Ok(PrivilegeLevel::User),
+            "OPERATOR" => Ok(PrivilegeLevel::Operator),
+            "ADMINISTRATOR" | "ADMIN" => Ok(PrivilegeLevel::Administrator),
+            _ => Err(Error::invalid_parameter(
+                "ipmi_priv_level",
+                format!("{s:?} is not one of CALLBACK, USER, OPERATOR, ADMINISTRATOR"),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for PrivilegeLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where bridged requests go: Send Message (App 0x34) to `address` on `channel`,
+/// through the controller `transit = (channel, address)` for dual bridging.
+///
+/// ```
+/// let nm = hw_ipmi::Bridge::single(6, 0x2c);
+/// assert_eq!(nm.transit, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Bridge {
+    /// Destination channel (`ipmi_target_channel`).
+    pub channel: u8,
+    /// Destination slave address (`ipmi_target_address`).
+    pub address: u8,
+    /// Transit `(channel, address)` for dual bridging (`ipmi_transit_*`).
+    pub transit: Option<(u8, u8)>,
+}
+
+impl Bridge {
+    /// Single bridging to `address` on `channel`.
+    pub fn single(channel: u8, address: u8) -> Self {
+        Bridge {
+            channel,
+            address,
+            transit: None,
+        }
+    }
+
+    /// Dual bridging: through `transit = (channel, address)` to `address` on `channel`.
+    pub fn dual(transit: (u8, u8), channel: u8, address: u8) -> Self {
+        Bridge {
+            channel,
+            address,
+            transit: Some(transit),
+        }
+    }
+}
+
+/// Which cipher suite to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SuiteChoice {
+    /// Try suite 17, fall back to 3 when the BMC has no suite 17 (the default).
+    Auto,
+    /// Only this suite.
+    Only(CipherSuite),
+}
+
+/// Everything needed to talk to one BMC, and how the node uses it.
+///
+/// `Debug` never prints the password.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext};
+/// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_username", "admin"),
+///     ("ipmi_password", "pw"), ("ipmi_cipher_suite", "17")]);
+/// let cfg = hw_ipmi::Config::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
+/// assert_eq!(cfg.port, 623);
+/// assert_eq!(cfg.priv_level, hw_ipmi::PrivilegeLevel::Administrator);
+/// assert!(!format!("{cfg:?}").contains("pw\""));
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    /// BMC host (`ipmi_address`).
+    pub host: String,
+    /// BMC UDP port (`ipmi_port`, 623).
+    pub port: u16,
+    /// User name (`ipmi_username`), empty for the null user.
+    pub username: String,
+    /// Password (`ipmi_password`).
+    pub password: SecretString,
+    /// Session privilege (`ipmi_priv_level`, ADMINISTRATOR).
+    pub priv_level: PrivilegeLevel,
+    /// Cipher suite (`ipmi_cipher_suite`).
+    pub cipher_suite: SuiteChoice,
+    /// Where this node's requests are bridged (`ipmi_bridging` and friends).
+    pub bridge: Option<Bridge>,
+    /// Our slave address on a bridged bus (`ipmi_local_address`, 0x20).
+    pub local_address: u8,
+    /// How long to wait for one reply before retransmitting or failing.
+    pub request_timeout: Duration,
+    /// Extra attempts for reads (writes are never resent).
+    pub retries: u32,
+    /// Minimum time between two requests to this BMC.
+    pub min_interval: Duration,
+    /// Idle time after which a keep-alive (Get Device ID) is sent.
+    pub keepalive_interval: Duration,
+    /// How often the power state is polled while a change is confirmed.
+    pub poll_interval: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("priv_level", &self.priv_level)
+            .field("cipher_suite", &self.cipher_suite)
+            .field("bridge", &self.bridge)
+            .field("local_address", &self.local_address)
+            .field("request_timeout", &self.request_timeout)
+            .field("retries", &self.retries)
+            .field("min_interval", &self.min_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_byte(s: &str) -> std::result::Result<u8, String> {
+    let t = s.trim();
+    let parsed = if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u8::from_str_radix(hex, 16)
+    } else {
+        t.parse::<u8>()
+    };
+    parsed.map_err(|_| "is not a byte (0 to 255, decimal or 0x hex)".to_owned())
+}
+
+impl Config {
+    /// A config for `host` with defaults for everything else (port 623, null user,
+    /// ADMINISTRATOR, suite auto, no bridging).
+    pub fn new(host: impl Into<String>) -> Self {
+        Config {
+            host: host.into(),
+            port: 623,
+            username: String::new(),
+            password: SecretString::from(String::new()),
+            priv_level: PrivilegeLevel::Administrator,
+            cipher_suite: SuiteChoice::Auto,
+            bridge: None,
+            local_address: 0x20,
+            request_timeout: Duration::from_secs(2),
+            retries: 3,
+            min_interval: Duration::ZERO,
+            keepalive_interval: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+
+    /// Builds from `driver_info`, reporting every problem at once.
+    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Config> {
+        let _ = ctx;
+        let mut v = info.validator(PROPERTIES);
+        let host = v.host("ipmi_address");
+        let port = v.port("ipmi_port");
+        let username = v.str("ipmi_username").unwrap_or_default();
+        if username.len() > 16 {
+            v.invalid("ipmi_username", "is longer than 16 bytes");
+        }
+        let password = v.custom("ipmi_password", |s| {
+            if s.len() > 20 {
+                Err("is longer than 20 bytes".to_owned())
+            } else {
+                Ok(SecretString::from(s.to_owned()))
+            }
+        });
+        let priv_level = v.custom("ipmi_priv_level", |s| {
+            s.parse::<PrivilegeLevel>()
+                .map_err(|_| "is not one of CALLBACK, USER, OPERATOR, ADMINISTRATOR".to_owned())
+        });
+        let suite = if info.contains("ipmi_cipher_suite") {
+            v.custom("ipmi_cipher_suite", |s| {
+                s.trim()
+                    .parse::<u8>()
+                    .ok()
+                    .and_then(CipherSuite::from_id)
+                    .map(SuiteChoice::Only)
+                    .ok_or_else(|| "is not a supported cipher suite (3 or 17)".to_owned())
+            })
+        } else {
+            Some(SuiteChoice::Auto)
+        };
+        let bridging = v.one_of("ipmi_bridging", &["no", "single", "dual"]);
+        let local_address = v.custom("ipmi_local_address", parse_byte);
+        let byte = |v: &mut hw_core::Validator<'_>, name: &str| {
+            if info.contains(name) {
+                v.custom(name, parse_byte)
+            } else {
+                v.missing(name);
+                None
+            }
+        };
+        let bridge = match bridging {
+            Some("single") => {
+                let ch = byte(&mut v, "ipmi_target_channel");
+                let addr = byte(&mut v, "ipmi_target_address");
+                ch.zip(addr).map(|(c, a)| Bridge::single(c, a))
+            }
+            Some("dual") => {
+                let ch = byte(&mut v, "ipmi_target_channel");
+                let addr = byte(&mut v, "ipmi_target_address");
+                let tch = byte(&mut v, "ipmi_transit_channel");
+                let taddr = byte(&mut v, "ipmi_transit_address");
+                match (ch, addr, tch, taddr) {
+                    (Some(c), Some(a), Some(tc), Some(ta)) => Some(Bridge::dual((tc, ta), c, a)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        v.finish()?;
+        let mut cfg = Config::new(host.unwrap_or_default());
+        cfg.port = port.unwrap_or(623);
+        cfg.username = username;
+        if let Some(p) = password {
+            cfg.password = p;
+        }
+        cfg.priv_level = priv_level.unwrap_or(PrivilegeLevel::Administrator);
+        cfg.cipher_suite = suite.unwrap_or(SuiteChoice::Auto);
+        cfg.bridge = bridge;
+        cfg.local_address = local_address.unwrap_or(0x20);
+        Ok(cfg)
+    }
+
+    /// `host:port` for messages.
+    pub fn endpoint(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.username.len() > 16 {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "ipmi_username is longer than 16 bytes",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> NodeContext {
+        NodeContext::new("n")
+    }
+
+    #[test]
+    fn every_problem_at_once() {
+        let info = DriverInfo::from_pairs([
+            ("ipmi_port", "0"),
+            ("ipmi_priv_level", "ROOT"),
+            ("ipmi_cipher_suite", "2"),
+            ("ipmi_bridging", "single"),
+            ("ipmi_target_address", "0x1ff"),
+        ]);
+        let err = Config::from_driver_info(&info, &ctx()).unwrap_err();
+        let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+        for n in [
+            "ipmi_address",
+            "ipmi_port",
+            "ipmi_priv_level",
+            "ipmi_cipher_suite",
+            "ipmi_target_channel",
+            "ipmi_target_address",
+        ] {
+            assert!(names.contains(&n), "{n} not in {names:?}");
+        }
+    }
+
+    #[test]
+    fn dual_bridging_and_hex_addresses() {
+        let info = DriverInfo::from_pairs([
+            ("ipmi_address", "10.1.1.1"),
+            ("ipmi_bridging", "dual"),
+            ("ipmi_target_channel", "7"),
+            ("ipmi_target_address", "0x72"),
+            ("ipmi_transit_channel", "0"),
+            ("ipmi_transit_address", "130"),
+            ("ipmi_local_address", "0x81"),
+        ]);
+        let cfg = Config::from_driver_info(&info, &ctx()).unwrap();
+        assert_eq!(cfg.bridge, Some(Bridge::dual((0, 130), 7, 0x72)));
+        assert_eq!(cfg.local_address, 0x81);
+        assert_eq!(cfg.cipher_suite, SuiteChoice::Auto);
+    }
+
+    #[test]
+    fn long_password_is_rejected_without_echo() {
+        let info = DriverInfo::from_pairs([
+            ("ipmi_address", "h"),
+            ("ipmi_password", "averyveryverylongsecretpassword"),
+        ]);
+        let err = Config::from_driver_info(&info, &ctx()).unwrap_err();
+        assert!(!err.to_string().contains("averyvery"));
+        assert!(err.to_string().contains("ipmi_password"));
+    }
+}

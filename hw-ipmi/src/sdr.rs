@@ -1,0 +1,316 @@
+//! The Sensor Data Record repository: reading it (Reserve SDR Repository, Get SDR in
+//! chunks), parsing full sensor, compact sensor and OEM records, and converting raw
+//! readings with a full record's linear formula.
+
+use hw_core::{Error, ErrorKind, Result, SensorKind};
+
+/// The manufacturer-specific body of an OEM record (type 0xC0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OemRecord {
+    /// The 3-byte IANA manufacturer ID, LS byte first on the wire (Intel = 0x000157).
+    pub manufacturer_id: u32,
+    /// The bytes after the manufacturer ID.
+    pub data: Vec<u8>,
+}
+
+/// A full sensor record (type 0x01): what is needed to read and convert a sensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FullSensor {
+    /// Sensor owner's slave address (0x20 = the BMC).
+    pub owner: u8,
+    /// Owner LUN.
+    pub lun: u8,
+    /// Sensor number.
+    pub number: u8,
+    /// Sensor type (0x01 temperature, 0x02 voltage, 0x03 current, 0x04 fan, …).
+    pub sensor_type: u8,
+    /// Event/reading type code (0x01 = threshold).
+    pub reading_type: u8,
+    /// Analog data format: 0 unsigned, 1 one's complement, 2 two's complement, 3 none.
+    pub analog_format: u8,
+    /// Base unit code (1 °C, 4 V, 5 A, 6 W, 18 RPM).
+    pub base_unit: u8,
+    /// Linearisation (0 = linear).
+    pub linearization: u8,
+    /// M (10-bit signed).
+    pub m: i16,
+    /// B (10-bit signed).
+    pub b: i16,
+    /// B exponent (4-bit signed).
+    pub b_exp: i8,
+    /// Result exponent (4-bit signed).
+    pub r_exp: i8,
+    /// The sensor's name.
+    pub name: String,
+}
+
+impl FullSensor {
+    /// Converts a raw reading: `y = (M·x + B·10^Bexp)·10^Rexp`.
+    pub fn convert(&self, raw: u8) -> Option<f64> {
+        let x = match self.analog_format {
+            0 => f64::from(raw),
+            1 => {
+                let v = raw as i8;
+                if v < 0 { f64::from(v) + 1.0 } else { f64::from(v) }
+            }
+            2 => f64::from(raw as i8),
+            _ => return None,
+        };
+        if self.linearization & 0x7F != 0 {
+            return None;
+        }
+        let y = (f64::from(self.m) * x + f64::from(self.b) * 10f64.powi(self.b_exp.into()))
+            * 10f64.powi(self.r_exp.into());
+        Some(y)
+    }
+
+    /// The hw-core kind of this sensor, from its type and unit.
+    pub fn kind(&self) -> SensorKind {
+        match (self.sensor_type, self.base_unit) {
+            (0x01, _) | (_, 1) => SensorKind::Temperature,
+            (0x04, _) | (_, 18) => SensorKind::Fan,
+            (0x02, _) | (_, 4) => SensorKind::Voltage,
+            (0x03, _) | (_, 5) => SensorKind::Current,
+            (_, 6) => SensorKind::Power,
+            _ => SensorKind::Other,
+        }
+    }
+
+    /// The unit's name.
+    pub fn unit(&self) -> &'static str {
+        match self.base_unit {
+            1 => "degrees C",
+            2 => "degrees F",
+            4 => "Volts",
+            5 => "Amps",
+            6 => "Watts",
+            18 => "RPM",
+            _ => "unspecified",
+        }
+    }
+}
+
+/// What a record is.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum SdrKind {
+    /// Full sensor record (type 0x01).
+    Full(FullSensor),
+    /// Compact sensor record (type 0x02): sensor number, type and name.
+    Compact {
+        /// Sensor owner.
+        owner: u8,
+        /// Sensor number.
+        number: u8,
+        /// Sensor type.
+        sensor_type: u8,
+        /// Name.
+        name: String,
+    },
+    /// OEM record (type 0xC0).
+    Oem(OemRecord),
+    /// Any other record type, not interpreted.
+    Other,
+}
+
+/// One SDR record: its id, type, the raw bytes (header included) and what it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SdrRecord {
+    /// Record ID.
+    pub id: u16,
+    /// Record type byte.
+    pub record_type: u8,
+    /// The whole record as read, 5-byte header first.
+    pub raw: Vec<u8>,
+    /// The parsed body.
+    pub kind: SdrKind,
+}
+
+fn id_string(code: u8, bytes: &[u8]) -> String {
+    let len = usize::from(code & 0x1F).min(bytes.len());
+    let s = &bytes[..len];
+    match code >> 6 {
+        3 => String::from_utf8_lossy(s).trim_end_matches('\0').to_owned(),
+        _ => s.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+fn sign_extend(v: u16, bits: u32) -> i16 {
+    let shift = 16 - bits;
+    ((v << shift) as i16) >> shift
+}
+
+impl SdrRecord {
+    /// Parses one record (header included). Short or inconsistent records are
+    /// protocol errors.
+    pub fn parse(raw: &[u8]) -> Result<SdrRecord> {
+        if raw.len() < 5 {
+            return Err(Error::protocol(format!("SDR record of {} bytes has no header", raw.len())));
+        }
+        let id = u16::from_le_bytes([raw[0], raw[1]]);
+        let record_type = raw[3];
+        let body_len = usize::from(raw[4]);
+        if raw.len() < 5 + body_len {
+            return Err(Error::protocol(format!(
+                "SDR record 0x{id:04x} truncated: {} of {} body bytes",
+                raw.len() - 5,
+                body_len
+            )));
+        }
+        let r = &raw[..5 + body_len];
+        let short = || Error::protocol(format!("SDR record 0x{id:04x} (type 0x{record_type:02x}) too short"));
+        let kind = match record_type {
+            0x01 => {
+                if r.len() < 48 {
+                    return Err(short());
+                }
+                let m = sign_extend(u16::from(r[24]) | (u16::from(r[25] >> 6) << 8), 10);
+                let b = sign_extend(u16::from(r[26]) | (u16::from(r[27] >> 6) << 8), 10);
+                let r_exp = (r[29] as i8) >> 4;
+                let b_exp = ((r[29] << 4) as i8) >> 4;
+                SdrKind::Full(FullSensor {
+                    owner: r[5],
+                    lun: r[6] & 0x03,
+                    number: r[7],
+                    sensor_type: r[12],
+                    reading_type: r[13],
+                    analog_format: r[20] >> 6,
+                    base_unit: r[21],
+                    linearization: r[23],
+                    m,
+                    b,
+                    b_exp,
+                    r_exp,
+                    name: id_string(r[47], &r[48..]),
+                })
+            }
+            0x02 => {
+                if r.len() < 32 {
+                    return Err(short());
+                }
+                SdrKind::Compact {
+                    owner: r[5],
+                    number: r[7],
+                    sensor_type: r[12],
+                    name: id_string(r[31], &r[32..]),
+                }
+            }
+            0xC0 => {
+                if r.len() < 8 {
+                    return Err(short());
+                }
+                SdrKind::Oem(OemRecord {
+                    manufacturer_id: u32::from(r[5]) | u32::from(r[6]) << 8 | u32::from(r[7]) << 16,
+                    data: r[8..].to_vec(),
+                })
+            }
+            _ => SdrKind::Other,
+        };
+        Ok(SdrRecord {
+            id,
+            record_type,
+            raw: r.to_vec(),
+            kind,
+        })
+    }
+}
+
+/// Reads every record of the repository with `read` (a function sending one
+/// Storage-netfn command and returning the checked reply data).
+pub(crate) async fn read_repository<F, Fut>(mut read: F) -> Result<Vec<SdrRecord>>
+where
+    F: FnMut(u8, Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<u8>>>,
+{
+    let res = read(0x22, Vec::new()).await?; // Reserve SDR Repository
+    if res.len() < 2 {
+        return Err(Error::protocol("Reserve SDR Repository reply too short"));
+    }
+    let reservation = [res[0], res[1]];
+    let mut records = Vec::new();
+    let mut next: u16 = 0x0000;
+    let mut seen = std::collections::HashSet::new();
+    while next != 0xFFFF {
+        if !seen.insert(next) || records.len() > 4096 {
+            return Err(Error::protocol(format!("SDR record chain loops at 0x{next:04x}")));
+        }
+        let id = next.to_le_bytes();
+        // Header first.
+        let head = read(0x23, vec![reservation[0], reservation[1], id[0], id[1], 0, 5]).await?;
+        if head.len() < 7 {
+            return Err(Error::protocol("Get SDR header reply too short"));
+        }
+        let next_id = u16::from_le_bytes([head[0], head[1]]);
+        let mut raw = head[2..7].to_vec();
+        let total = 5 + usize::from(raw[4]);
+        while raw.len() < total {
+            let want = (total - raw.len()).min(16);
+            let off = raw.len() as u8;
+            let chunk = read(
+                0x23,
+                vec![reservation[0], reservation[1], id[0], id[1], off, want as u8],
+            )
+            .await?;
+            if chunk.len() <= 2 {
+                return Err(Error::protocol("Get SDR returned no record bytes"));
+            }
+            raw.extend_from_slice(&chunk[2..chunk.len().min(2 + want)]);
+        }
+        match SdrRecord::parse(&raw) {
+            Ok(r) => records.push(r),
+            Err(e) => {
+                tracing::warn!(record = next, error = %e, "skipping malformed SDR record");
+            }
+        }
+        next = next_id;
+    }
+    Ok(records)
+}
+
+/// Reading status from Get Sensor Reading's second byte.
+pub(crate) fn reading_available(flags: u8) -> bool {
+    flags & 0x20 == 0
+}
+
+/// Error for a bad Get Sensor Reading reply.
+pub(crate) fn short_reading(name: &str) -> Error {
+    Error::new(ErrorKind::Protocol, format!("Get Sensor Reading reply for {name} too short"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn oem_record_parses() {
+        let raw = [0x05, 0x00, 0x51, 0xC0, 0x07, 0x57, 0x01, 0x00, 0x0D, 0x01, 0x2C, 0x60];
+        let r = SdrRecord::parse(&raw).unwrap();
+        assert_eq!(r.id, 5);
+        match r.kind {
+            SdrKind::Oem(o) => {
+                assert_eq!(o.manufacturer_id, 0x000157);
+                assert_eq!(o.data, [0x0D, 0x01, 0x2C, 0x60]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn conversion_formula() {
+        let s = FullSensor {
+            owner: 0x20, lun: 0, number: 1, sensor_type: 2, reading_type: 1,
+            analog_format: 0, base_unit: 4, linearization: 0, m: 2, b: 0, b_exp: 0, r_exp: -2,
+            name: "12V".into(),
+        };
+        assert_eq!(s.convert(100), Some(2.0));
+        assert_eq!(s.kind(), SensorKind::Voltage);
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(data in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let _ = SdrRecord::parse(&data);
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! One RMCP+ session on a tokio UDP socket: establishment (Open Session, RAKP 1–4,
+//! Set Session Privilege Level), request/response exchange, Close Session.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hw_core::{Error, ErrorKind, ExposeSecret, Result};
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+use crate::config::{Bridge, CipherSuite, Config, PrivilegeLevel, SuiteChoice};
+use crate::crypto::{SessionKeys, hmac, mac_eq};
+use crate::wire::{self, Reply, Request, payload};
+
+/// Maximum datagram we accept.
+const MAX_PACKET: usize = 1024;
+
+/// An established session.
+pub(crate) struct Session {
+    socket: UdpSocket,
+    pub(crate) suite: CipherSuite,
+    managed_id: u32,
+    console_id: u32,
+    keys: SessionKeys,
+    out_seq: u32,
+    rq_seq: u8,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("suite", &self.suite)
+            .field("managed_id", &format_args!("0x{:08x}", self.managed_id))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Resolves and connects a UDP socket to the BMC.
+async fn connect(cfg: &Config) -> Result<UdpSocket> {
+    let target = cfg.endpoint();
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        cfg.request_timeout,
+        tokio::net::lookup_host(target.clone()),
+    )
+    .await
+    .map_err(|_| Error::new(ErrorKind::Timeout, format!("resolving {target} timed out")))?
+    .map_err(|e| {
+        Error::new(ErrorKind::Unreachable, format!("cannot resolve {target}")).with_source(e)
+    })?
+    .collect();
+    let addr = addrs.first().copied().ok_or_else(|| {
+        Error::new(ErrorKind::Unreachable, format!("{target} resolves to no address"))
+    })?;
+    let bind: SocketAddr = if addr.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(bind).await.map_err(|e| {
+        Error::new(ErrorKind::Unreachable, "cannot bind a UDP socket").with_source(e)
+    })?;
+    socket.connect(addr).await.map_err(|e| {
+        Error::new(ErrorKind::Unreachable, format!("cannot reach {target}")).with_source(e)
+    })?;
+    Ok(socket)
+}
+
+fn io_err(target: &str, e: std::io::Error) -> Error {
+    let kind = match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => ErrorKind::Unreachable,
+        _ => ErrorKind::Unreachable,
+    };
+    Error::new(kind, format!("UDP to {target} failed")).with_source(e)
+}
+
+/// Sends `packet` and waits for a pre-session reply of `want` type carrying `tag`,
+/// retransmitting on timeout.
+async fn presession(
+    socket: &UdpSocket,
+    cfg: &Config,
+    packet: &[u8],
+    want: u8,
+    tag: u8,
+    step: &str,
+) -> Result<Vec<u8>> {
+    let target = cfg.endpoint();
+    let mut buf = [0u8; MAX_PACKET];
+    let mut last_bad: Option<String> = None;
+    for _attempt in 0..=cfg.retries {
+        socket.send(packet).await.map_err(|e| io_err(&target, e))?;
+        let deadline = Instant::now() + cfg.request_timeout;
+        loop {
+            let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+                Err(_) => break,
+                Ok(Err(e)) => return Err(io_err(&target, e)),
+                Ok(Ok(n)) => n,
+            };
+            match wire::decode_packet(&buf[..n], None) {
+                Ok(p) if p.payload_type == want && p.payload.first() == Some(&tag) => {
+                    return Ok(p.payload);
+                }
+                Ok(_) => last_bad = Some(format!("unexpected packet during {step}")),
+                Err(e) => last_bad = Some(format!("{step}: {e}")),
+            }
+        }
+    }
+    Err(match last_bad {
+        Some(why) => Error::protocol(format!("{target}: {why}")),
+        None => Error::new(
+            ErrorKind::Timeout,
+            format!("{target}: no reply to {step} within {:?}", cfg.request_timeout),
+        ),
+    })
+}
+
+fn status_error(target: &str, step: &str, status: u8) -> Error {
+    let kind = match status {
+        0x01 | 0x0B => ErrorKind::Busy,
+        0x0D | 0x0E | 0x0F => ErrorKind::Unauthenticated,
+        0x09 | 0x0A => ErrorKind::PermissionDenied,
+        0x04 | 0x05 | 0x06 | 0x07 | 0x10 | 0x11 => ErrorKind::Unsupported,
+        _ => ErrorKind::Protocol,
+    };
+    Error::new(
+        kind,
+        format!(
+            "{target}: {step} refused: {} (status 0x{status:02x})",
+            wire::rmcp_status_name(status)
+        ),
+    )
+}
+
+impl Session {
+    /// Opens a session with the suite(s) the config allows, then sets the privilege.
+    pub(crate) async fn open(cfg: &Config) -> Result<Session> {
+        cfg.check()?;
+        let mut session = match cfg.cipher_suite {
+            SuiteChoice::Only(s) => Session::open_with(cfg, s).await?,
+            SuiteChoice::Auto => match Session::open_with(cfg, CipherSuite::Suite17).await {
+                Ok(s) => s,
+                Err(e) if e.kind() == ErrorKind::Unsupported => {
+                    tracing::debug!(endpoint = %cfg.endpoint(), "no cipher suite 17; trying 3");
+                    Session::open_with(cfg, CipherSuite::Suite3).await?
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        if cfg.priv_level != PrivilegeLevel::User {
+            session.set_privilege(cfg).await?;
+        }
+        Ok(session)
+    }
+
+    async fn open_with(cfg: &Config, suite: CipherSuite) -> Result<Session> {
+        let target = cfg.endpoint();
+        let socket = connect(cfg).await?;
+        let console_id: u32 = rand::random::<u32>() | 1;
+        let tag: u8 = rand::random();
+
+        // Open Session.
+        let req = wire::open_session_request(tag, console_id, suite);
+        let pkt = wire::encode_packet(payload::OPEN_SESSION_REQUEST, 0, 0, &req, None);
+        let raw = presession(&socket, cfg, &pkt, payload::OPEN_SESSION_RESPONSE, tag, "Open Session").await?;
+        let osr = wire::decode_open_session_response(&raw)?;
+        if osr.status != 0 {
+            return Err(status_error(&target, "Open Session", osr.status));
+        }
+        if osr.console_id != console_id || osr.managed_id == 0 {
+            return Err(Error::protocol(format!(
+                "{target}: Open Session Response names another session"
+            )));
+        }
+        let want = [
+            suite.auth_algorithm(),
+            suite.integrity_algorithm(),
+            suite.confidentiality_algorithm(),
+        ];
+        if osr.algorithms != want {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{target}: BMC chose algorithms {:?} instead of cipher suite {suite}",
+                    osr.algorithms
+                ),
+            ));
+        }
+        let managed_id = osr.managed_id;
+
+        // RAKP 1 / 2.
+        let rm: [u8; 16] = rand::random();
+        let role = cfg.priv_level.as_u8() | 0x10; // name-only lookup
+        let user = cfg.username.as_bytes();
+        let tag = tag.wrapping_add(1);
+        let r1 = wire::rakp1(tag, managed_id, &rm, role, user);
+        let pkt = wire::encode_packet(payload::RAKP1, 0, 0, &r1, None);
+        let raw = presession(&socket, cfg, &pkt, payload::RAKP2, tag, "RAKP 1").await?;
+        let r2 = wire::decode_rakp2(&raw)?;
+        if r2.status != 0 {
+            return Err(status_error(&target, "RAKP 1", r2.status));
+        }
+        if r2.console_id != console_id {
+            return Err(Error::protocol(format!("{target}: RAKP 2 names another session")));
+        }
+        let password = cfg.password.expose_secret().as_bytes();
+        let ulen = [user.len() as u8];
+        let expect = hmac(
+            suite,
+            password,
+            &[
+                &console_id.to_le_bytes(),
+                &managed_id.to_le_bytes(),
+                &rm,
+                &r2.rc,
+                &r2.guid,
+                &[role],
+                &ulen,
+                user,
+            ],
+        );
+        if !mac_eq(&expect, &r2.auth_code) {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                format!("{target}: RAKP 2 key exchange code does not match: wrong password"),
+            ));
+        }
+
+        // RAKP 3 / 4.
+        let code3 = hmac(
+            suite,
+            password,
+            &[&r2.rc, &console_id.to_le_bytes(), &[role], &ulen, user],
+        );
+        let tag = tag.wrapping_add(1);
+        let r3 = wire::rakp3(tag, 0, managed_id, &code3);
+        let pkt = wire::encode_packet(payload::RAKP3, 0, 0, &r3, None);
+        let raw = presession(&socket, cfg, &pkt, payload::RAKP4, tag, "RAKP 3").await?;
+        let r4 = wire::decode_rakp4(&raw)?;
+        if r4.status != 0 {
+            return Err(status_error(&target, "RAKP 3", r4.status));
+        }
+        let sik = hmac(suite, password, &[&rm, &r2.rc, &[role], &ulen, user]);
+        let mut icv = hmac(suite, &sik, &[&rm, &managed_id.to_le_bytes(), &r2.guid]);
+        icv.truncate(suite.auth_code_len());
+        if r4.console_id != console_id || !mac_eq(&icv, &r4.icv) {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                format!("{target}: RAKP 4 integrity check value does not match"),
+            ));
+        }
+        tracing::debug!(endpoint = %target, suite = suite.id(), "RMCP+ session established");
+        Ok(Session {
+            socket,
+            suite,
+            managed_id,
+            console_id,
+            keys: SessionKeys::derive(suite, &sik),
+            out_seq: 1,
+            rq_seq: rand::random::<u8>() & 0x3F,
+        })
+    }
+
+    async fn set_privilege(&mut self, cfg: &Config) -> Result<()> {
+        let level = cfg.priv_level.as_u8();
+        let req = Request {
+            netfn: 0x06,
+            cmd: 0x3B,
+            data: &[level],
+        };
+        match self.exchange(&req, None, cfg.local_address, cfg.request_timeout).await? {
+            (0x00, _) => Ok(()),
+            (cc @ (0x80 | 0x81), _) => Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "{}: privilege level {} not available to this user (completion code 0x{cc:02x})",
+                    cfg.endpoint(),
+                    cfg.priv_level
+                ),
+            )),
+            (cc, _) => Err(crate::client::cc_error(cc, "Set Session Privilege Level")),
+        }
+    }
+
+    fn next_seq(&mut self) -> (u32, u8) {
+        let seq = self.out_seq;
+        self.out_seq = self.out_seq.wrapping_add(1).max(1);
+        self.rq_seq = (self.rq_seq + 1) & 0x3F;
+        (seq, self.rq_seq)
+    }
+
+    /// Sends one request and waits (until `timeout`) for its reply.
+    ///
+    /// Returns `(completion code, data)` of the final reply. Replies for other
+    /// requests are ignored; malformed ones too, but they are named in the timeout
+    /// error.
+    pub(crate) async fn exchange(
+        &mut self,
+        req: &Request<'_>,
+        bridge: Option<&Bridge>,
+        local_addr: u8,
+        timeout: Duration,
+    ) -> Result<(u8, Vec<u8>)> {
+        let (seq, rq_seq) = self.next_seq();
+        let msg = wire::encode_request(req, rq_seq, bridge, local_addr);
+        let pkt = wire::encode_packet(payload::IPMI, self.managed_id, seq, &msg, Some(&self.keys));
+        let peer = self
+            .socket
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "BMC".to_owned());
+        self.socket.send(&pkt).await.map_err(|e| io_err(&peer, e))?;
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; MAX_PACKET];
+        let mut last_bad: Option<String> = None;
+        loop {
+            let n = match tokio::time::timeout_at(deadline, self.socket.recv(&mut buf)).await {
+                Err(_) => {
+                    return Err(match last_bad {
+                        Some(why) => Error::protocol(format!(
+                            "{peer}: no valid reply to netfn 0x{:02x} cmd 0x{:02x}; discarded: {why}",
+                            req.netfn, req.cmd
+                        ))
+                        .with_retryable(true),
+                        None => Error::new(
+                            ErrorKind::Timeout,
+                            format!(
+                                "{peer}: no reply to netfn 0x{:02x} cmd 0x{:02x} within {timeout:?}",
+                                req.netfn, req.cmd
+                            ),
+                        ),
+                    });
+                }
+                Ok(Err(e)) => return Err(io_err(&peer, e)),
+                Ok(Ok(n)) => n,
+            };
+            let pkt = match wire::decode_packet(&buf[..n], Some(&self.keys)) {
+                Ok(p) => p,
+                Err(e) => {
+                    last_bad = Some(e.to_string());
+                    continue;
+                }
+            };
+            if pkt.payload_type != payload::IPMI
+                || pkt.session_id != self.console_id
+                || !pkt.authenticated
+            {
+                last_bad = Some("a packet outside this session".to_owned());
+                continue;
+            }
+            let resp = match wire::decode_response(&pkt.payload) {
+                Ok(r) => r,
+                Err(e) => {
+                    last_bad = Some(e.to_string());
+                    continue;
+                }
+            };
+            match wire::interpret(&resp, req, rq_seq, bridge) {
+                Ok(None) => {
+                    last_bad = Some(format!(
+                        "a reply with the wrong sequence number or command (seq {}, cmd 0x{:02x})",
+                        resp.rq_seq, resp.cmd
+                    ));
+                }
+                Ok(Some(Reply::Pending)) => {}
+                Ok(Some(Reply::Final { cc, data })) => return Ok((cc, data)),
+                Ok(Some(Reply::BridgeFailed { cc })) => {
+                    let b = bridge.copied().unwrap_or(Bridge::single(0, 0));
+                    return Err(Error::new(
+                        ErrorKind::DeviceFault,
+                        format!(
+                            "{peer}: Send Message to channel {} address 0x{:02x} failed with completion code 0x{cc:02x} ({})",
+                            b.channel,
+                            b.address,
+                            crate::client::cc_name(cc)
+                        ),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The Close Session packet for this session (next sequence number).
+    pub(crate) fn close_packet(&mut self) -> Vec<u8> {
+        let (seq, rq_seq) = self.next_seq();
+        let id = self.managed_id.to_le_bytes();
+        let msg = wire::encode_request(
+            &Request {
+                netfn: 0x06,
+                cmd: 0x3C,
+                data: &id,
+            },
+            rq_seq,
+            None,
+            0x20,
+        );
+        wire::encode_packet(payload::IPMI, self.managed_id, seq, &msg, Some(&self.keys))
+    }
+
+    /// Sends Close Session without waiting (for drop paths). Never blocks.
+    pub(crate) fn close_nowait(mut self) {
+        let pkt = self.close_packet();
+        let _ = self.socket.try_send(&pkt);
+    }
+
+    /// Closes the session and waits for the BMC's answer.
+    pub(crate) async fn close(mut self, timeout: Duration) -> Result<()> {
+        let id = self.managed_id.to_le_bytes();
+        let req = Request {
+            netfn: 0x06,
+            cmd: 0x3C,
+            data: &id,
+        };
+        match self.exchange(&req, None, 0x20, timeout).await {
+            Ok((0, _)) => Ok(()),
+            Ok((cc, _)) => Err(crate::client::cc_error(cc, "Close Session")),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,651 @@
+//! The simulated BMC's state machine: sessions, commands, bridging, faults.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::codec::{self, Msg, Suite};
+use super::{BridgeReplyStyle, Fault, SatelliteHandler, SimConfig, SimStats, SimUser};
+
+/// What chassis control did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimPowerLog {
+    /// Chassis Control request bytes, in order.
+    pub controls: Vec<u8>,
+    /// Diagnostic interrupts (NMI) received.
+    pub nmis: u32,
+}
+
+enum Stage {
+    /// Open Session answered; waiting for RAKP 1.
+    Opened,
+    /// RAKP 2 sent; waiting for RAKP 3.
+    Challenged {
+        rm: [u8; 16],
+        rc: [u8; 16],
+        role: u8,
+        user: SimUser,
+    },
+    Active {
+        k1: Vec<u8>,
+        aes: [u8; 16],
+        priv_now: u8,
+        priv_max: u8,
+        out_seq: u32,
+    },
+}
+
+struct Sess {
+    console_id: u32,
+    suite: Suite,
+    stage: Stage,
+    last: Instant,
+}
+
+pub(crate) struct State {
+    pub(crate) cfg: SimConfig,
+    power: bool,
+    pending_power: Option<(Instant, bool)>,
+    pub(crate) power_log: SimPowerLog,
+    pub(crate) boot_flags: [u8; 5],
+    pub(crate) fault: Fault,
+    sessions: HashMap<u32, Sess>,
+    stats: SimStats,
+    guid: [u8; 16],
+    sdr: Vec<Vec<u8>>,
+    reservation: u16,
+    pub(crate) sensors: HashMap<u8, u8>,
+    pub(crate) satellites: HashMap<(u8, u8), Arc<dyn SatelliteHandler>>,
+    pub(crate) transits: HashSet<(u8, u8)>,
+    pub(crate) bmc_handler: Option<Arc<dyn SatelliteHandler>>,
+}
+
+struct DeviceId;
+
+impl SatelliteHandler for DeviceId {
+    fn handle(&self, netfn: u8, cmd: u8, _data: &[u8]) -> (u8, Vec<u8>) {
+        if (netfn, cmd) == (0x06, 0x01) {
+            (0, vec![0x50, 0x01, 0x04, 0x00, 0x02, 0x21, 0x57, 0x01, 0x00, 0x0B, 0x00])
+        } else {
+            (0xC1, Vec::new())
+        }
+    }
+}
+
+/// A full sensor record body (after the header) for a linear threshold sensor.
+fn full_sensor(number: u8, sensor_type: u8, unit: u8, m: i16, r_exp: i8, name: &str) -> Vec<u8> {
+    let mut b = vec![0u8; 43];
+    b[0] = 0x20; // owner: BMC
+    b[1] = 0x00; // LUN
+    b[2] = number;
+    b[3] = 0x03; // entity: processor
+    b[4] = 0x01;
+    b[5] = 0x7F; // initialization
+    b[6] = 0x68; // capabilities
+    b[7] = sensor_type;
+    b[8] = 0x01; // threshold
+    b[15] = 0x00; // unsigned
+    b[16] = unit;
+    b[18] = 0x00; // linear
+    let m10 = (m as u16) & 0x3FF;
+    b[19] = (m10 & 0xFF) as u8;
+    b[20] = ((m10 >> 8) as u8) << 6;
+    b[21] = 0; // B
+    b[22] = 0;
+    b[23] = 0;
+    b[24] = ((r_exp as u8) & 0x0F) << 4; // R exp, B exp 0
+    let name = &name.as_bytes()[..name.len().min(16)];
+    b[42] = 0xC0 | name.len() as u8;
+    b.extend_from_slice(name);
+    b
+}
+
+impl State {
+    pub(crate) fn new(cfg: SimConfig) -> State {
+        let mut s = State {
+            power: cfg.power_on,
+            pending_power: None,
+            power_log: SimPowerLog::default(),
+            boot_flags: [0; 5],
+            fault: Fault::None,
+            sessions: HashMap::new(),
+            stats: SimStats::default(),
+            guid: rand::random(),
+            sdr: Vec::new(),
+            reservation: 0,
+            sensors: HashMap::new(),
+            satellites: HashMap::new(),
+            transits: HashSet::new(),
+            bmc_handler: None,
+            cfg,
+        };
+        s.add_sdr(0x01, &full_sensor(1, 0x01, 1, 1, 0, "CPU Temp"));
+        s.add_sdr(0x01, &full_sensor(2, 0x04, 18, 50, 0, "FAN1"));
+        s.add_sdr(0x01, &full_sensor(3, 0x02, 4, 6, -2, "12V"));
+        s.add_sdr(0x01, &full_sensor(4, 0x08, 6, 2, 0, "PSU1 Power"));
+        s.sensors.extend([(1, 45), (2, 100), (3, 200), (4, 120)]);
+        if let Some((ch, addr)) = s.cfg.node_manager {
+            // Intel NM OEM record: Intel IANA, 0x0D, 0x01, address, channel << 4.
+            s.add_sdr(0xC0, &[0x57, 0x01, 0x00, 0x0D, 0x01, addr, (ch & 0x0F) << 4, 0x00]);
+            s.satellites.insert((ch & 0x0F, addr), Arc::new(DeviceId));
+        }
+        s
+    }
+
+    pub(crate) fn add_sdr(&mut self, record_type: u8, body: &[u8]) -> u16 {
+        let id = self.sdr.len() as u16 + 1;
+        let mut r = vec![(id & 0xFF) as u8, (id >> 8) as u8, 0x51, record_type, body.len().min(255) as u8];
+        r.extend_from_slice(&body[..body.len().min(255)]);
+        self.sdr.push(r);
+        self.reservation = self.reservation.wrapping_add(1);
+        id
+    }
+
+    pub(crate) fn stats_now(&mut self) -> SimStats {
+        self.expire();
+        let mut s = self.stats;
+        s.open_sessions = self.active_count();
+        s
+    }
+
+    fn active_count(&self) -> usize {
+        self.sessions
+            .values()
+            .filter(|s| matches!(s.stage, Stage::Active { .. }))
+            .count()
+    }
+
+    fn expire(&mut self) {
+        let timeout = self.cfg.session_timeout;
+        let before = self.sessions.len();
+        let mut expired_active = 0;
+        self.sessions.retain(|_, s| {
+            let keep = s.last.elapsed() < timeout;
+            if !keep && matches!(s.stage, Stage::Active { .. }) {
+                expired_active += 1;
+            }
+            keep
+        });
+        let _ = before;
+        self.stats.sessions_timed_out += expired_active;
+    }
+
+    pub(crate) fn power(&mut self) -> bool {
+        if let Some((at, on)) = self.pending_power
+            && Instant::now() >= at
+        {
+            self.set_power_now(on);
+            self.pending_power = None;
+        }
+        self.power
+    }
+
+    fn set_power_now(&mut self, on: bool) {
+        if on && !self.power && self.boot_flags[0] & 0xC0 == 0x80 {
+            // A one-time boot override is consumed by the boot.
+            self.boot_flags = [0; 5];
+        }
+        self.power = on;
+    }
+
+    pub(crate) fn force_power(&mut self, on: bool) {
+        self.pending_power = None;
+        self.power = on;
+    }
+
+    fn schedule_power(&mut self, on: bool) {
+        if self.cfg.power_delay.is_zero() {
+            self.set_power_now(on);
+        } else {
+            self.pending_power = Some((Instant::now() + self.cfg.power_delay, on));
+        }
+    }
+
+    /// Handles one datagram; returns the datagrams to send back.
+    pub(crate) fn handle(&mut self, dgram: &[u8]) -> Vec<Vec<u8>> {
+        self.stats.packets += 1;
+        self.expire();
+        if self.fault == Fault::Silence {
+            return Vec::new();
+        }
+        let Some(pkt) = codec::split(dgram) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        let out = match pkt.ptype {
+            0x10 => self.open_session(pkt.payload),
+            0x12 => self.rakp1(pkt.payload),
+            0x14 => self.rakp3(pkt.payload),
+            0x00 => return self.ipmi(&pkt),
+            _ => None,
+        };
+        match out {
+            Some(p) => vec![p],
+            None => {
+                self.stats.dropped += 1;
+                Vec::new()
+            }
+        }
+    }
+
+    fn open_session(&mut self, p: &[u8]) -> Option<Vec<u8>> {
+        if p.len() < 32 {
+            return None;
+        }
+        let tag = p[0];
+        let console_id = u32::from_le_bytes([p[4], p[5], p[6], p[7]]);
+        let algs = [p[12], p[20], p[28]];
+        let fail = |status: u8| {
+            let mut r = vec![tag, status, 0, 0];
+            r.extend(console_id.to_le_bytes());
+            Some(codec::build(0x11, 0, 0, &r, None))
+        };
+        let suite = self
+            .cfg
+            .suites
+            .iter()
+            .filter_map(|&id| Suite::by_id(id))
+            .find(|s| [s.auth_alg, s.integ_alg, s.conf_alg] == algs);
+        let Some(suite) = suite else {
+            return fail(0x11);
+        };
+        if self.sessions.len() >= self.cfg.max_sessions {
+            return fail(0x01);
+        }
+        let mut managed: u32 = rand::random::<u32>() | 0x100;
+        while self.sessions.contains_key(&managed) {
+            managed = managed.wrapping_add(1) | 0x100;
+        }
+        self.sessions.insert(
+            managed,
+            Sess {
+                console_id,
+                suite,
+                stage: Stage::Opened,
+                last: Instant::now(),
+            },
+        );
+        let mut r = vec![tag, 0, 4, 0];
+        r.extend(console_id.to_le_bytes());
+        r.extend(managed.to_le_bytes());
+        r.extend([0, 0, 0, 8, suite.auth_alg, 0, 0, 0]);
+        r.extend([1, 0, 0, 8, suite.integ_alg, 0, 0, 0]);
+        r.extend([2, 0, 0, 8, suite.conf_alg, 0, 0, 0]);
+        Some(codec::build(0x11, 0, 0, &r, None))
+    }
+
+    fn rakp1(&mut self, p: &[u8]) -> Option<Vec<u8>> {
+        if p.len() < 28 {
+            return None;
+        }
+        let tag = p[0];
+        let managed = u32::from_le_bytes([p[4], p[5], p[6], p[7]]);
+        let rm: [u8; 16] = p[8..24].try_into().ok()?;
+        let role = p[24];
+        let ulen = usize::from(p[27]);
+        let uname = p.get(28..28 + ulen)?.to_vec();
+        let guid = self.guid;
+        let user = self
+            .cfg
+            .users
+            .iter()
+            .find(|u| u.name.as_bytes() == uname.as_slice())
+            .cloned();
+        let sess = self.sessions.get_mut(&managed)?;
+        let console_id = sess.console_id;
+        let fail = |status: u8| {
+            let mut r = vec![tag, status, 0, 0];
+            r.extend(console_id.to_le_bytes());
+            Some(codec::build(0x13, 0, 0, &r, None))
+        };
+        if !matches!(sess.stage, Stage::Opened) {
+            return fail(0x02);
+        }
+        let Some(user) = user else {
+            self.sessions.remove(&managed);
+            self.stats.auth_failures += 1;
+            return fail(0x0D);
+        };
+        if role & 0x0F > user.max_priv || role & 0x0F == 0 || role & 0x0F > 5 {
+            self.sessions.remove(&managed);
+            return fail(0x09);
+        }
+        let rc: [u8; 16] = rand::random();
+        let code = sess.suite.mac(
+            user.password.as_bytes(),
+            &[
+                &console_id.to_le_bytes(),
+                &managed.to_le_bytes(),
+                &rm,
+                &rc,
+                &guid,
+                &[role, uname.len() as u8],
+                &uname,
+            ],
+        );
+        sess.stage = Stage::Challenged { rm, rc, role, user };
+        sess.last = Instant::now();
+        let mut r = vec![tag, 0, 0, 0];
+        r.extend(console_id.to_le_bytes());
+        r.extend(rc);
+        r.extend(guid);
+        r.extend(code);
+        Some(codec::build(0x13, 0, 0, &r, None))
+    }
+
+    fn rakp3(&mut self, p: &[u8]) -> Option<Vec<u8>> {
+        if p.len() < 8 {
+            return None;
+        }
+        let tag = p[0];
+        let managed = u32::from_le_bytes([p[4], p[5], p[6], p[7]]);
+        let guid = self.guid;
+        let sess = self.sessions.get_mut(&managed)?;
+        let console_id = sess.console_id;
+        let suite = sess.suite;
+        let Stage::Challenged { rm, rc, role, user } = &sess.stage else {
+            return None;
+        };
+        let (rm, rc, role, user) = (*rm, *rc, *role, user.clone());
+        let uname = user.name.as_bytes();
+        let pw = user.password.as_bytes();
+        let want = suite.mac(pw, &[&rc, &console_id.to_le_bytes(), &[role, uname.len() as u8], uname]);
+        if p[1] != 0 || want.as_slice() != &p[8..] {
+            self.sessions.remove(&managed);
+            self.stats.auth_failures += 1;
+            let mut r = vec![tag, 0x0F, 0, 0];
+            r.extend(console_id.to_le_bytes());
+            return Some(codec::build(0x15, 0, 0, &r, None));
+        }
+        let sik = suite.mac(pw, &[&rm, &rc, &[role, uname.len() as u8], uname]);
+        let k1 = suite.mac(&sik, &[&[1u8; 20]]);
+        let k2 = suite.mac(&sik, &[&[2u8; 20]]);
+        let mut aes = [0u8; 16];
+        aes.copy_from_slice(&k2[..16]);
+        let mut icv = suite.mac(&sik, &[&rm, &managed.to_le_bytes(), &guid]);
+        icv.truncate(suite.icv_len());
+        let priv_max = role & 0x0F;
+        sess.stage = Stage::Active {
+            k1,
+            aes,
+            priv_now: priv_max.min(2),
+            priv_max,
+            out_seq: 1,
+        };
+        sess.last = Instant::now();
+        self.stats.sessions_opened += 1;
+        let active = self.active_count();
+        self.stats.peak_open_sessions = self.stats.peak_open_sessions.max(active);
+        let mut r = vec![tag, 0, 0, 0];
+        r.extend(console_id.to_le_bytes());
+        r.extend(icv);
+        Some(codec::build(0x15, 0, 0, &r, None))
+    }
+
+    fn ipmi(&mut self, pkt: &codec::Incoming<'_>) -> Vec<Vec<u8>> {
+        let Some(sess) = self.sessions.get_mut(&pkt.sid) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        let suite = sess.suite;
+        let Stage::Active { k1, aes, .. } = &sess.stage else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        let (k1, aes) = (k1.clone(), *aes);
+        if !pkt.authenticated || !pkt.encrypted || !codec::verify(pkt, suite, &k1) {
+            self.stats.dropped += 1;
+            return Vec::new();
+        }
+        let Some(plain) = codec::open_payload(&aes, pkt.payload) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        let Some(req) = codec::parse_msg(&plain) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        sess.last = Instant::now();
+        let console_id = sess.console_id;
+        self.stats.requests += 1;
+        let sid = pkt.sid;
+        let (cc, data, extra) = self.command(sid, &req);
+        let mut msgs = vec![codec::reply_to(&req, cc, &data)];
+        if let Some(second) = extra {
+            msgs.push(second);
+        }
+        // The session may be gone (Close Session): use the keys read above.
+        let mut out = Vec::new();
+        for mut m in msgs {
+            if self.fault == Fault::WrongSequence && m.len() > 4 {
+                m[4] = m[4].wrapping_add(4);
+                let last = m.len() - 1;
+                m[last] = m[last].wrapping_sub(4);
+            }
+            let seq = match self.sessions.get_mut(&sid).map(|s| &mut s.stage) {
+                Some(Stage::Active { out_seq, .. }) => {
+                    *out_seq = out_seq.wrapping_add(1);
+                    *out_seq
+                }
+                _ => 1,
+            };
+            let mut d = codec::build(0x00, console_id, seq, &m, Some((suite, &k1, &aes)));
+            match self.fault {
+                Fault::BadHmac => {
+                    if let Some(b) = d.last_mut() {
+                        *b ^= 0x5A;
+                    }
+                }
+                Fault::Truncated => d.truncate(d.len() / 2),
+                _ => {}
+            }
+            out.push(d);
+        }
+        out
+    }
+
+    fn priv_of(&self, sid: u32) -> (u8, u8) {
+        match self.sessions.get(&sid).map(|s| &s.stage) {
+            Some(Stage::Active { priv_now, priv_max, .. }) => (*priv_now, *priv_max),
+            _ => (0, 0),
+        }
+    }
+
+    /// Runs one command: `(cc, data, optional second message)`.
+    fn command(&mut self, sid: u32, req: &Msg) -> (u8, Vec<u8>, Option<Vec<u8>>) {
+        let (priv_now, priv_max) = self.priv_of(sid);
+        let need = match (req.netfn, req.cmd) {
+            (0x06, 0x3B) | (0x06, 0x3C) | (0x06, 0x01) | (0x06, 0x38) => 1,
+            (0x00, 0x02) | (0x00, 0x08) => 3,
+            (0x00, _) | (0x04, _) | (0x0A, _) | (0x06, 0x34) => 2,
+            _ => 3,
+        };
+        if priv_now < need {
+            self.stats.privilege_denials += 1;
+            return (0xD4, Vec::new(), None);
+        }
+        let none = |cc: u8, d: Vec<u8>| (cc, d, None);
+        match (req.netfn, req.cmd) {
+            (0x06, 0x01) => {
+                let (cc, d) = DeviceId.handle(0x06, 0x01, &[]);
+                none(cc, d)
+            }
+            (0x06, 0x3B) => {
+                let Some(&want) = req.data.first() else {
+                    return none(0xC7, Vec::new());
+                };
+                let want = want & 0x0F;
+                if want == 0 {
+                    return none(0, vec![priv_now]);
+                }
+                if want > 5 || want == 5 {
+                    return none(0xCC, Vec::new());
+                }
+                if want > priv_max {
+                    return none(0x81, Vec::new());
+                }
+                if let Some(Stage::Active { priv_now, .. }) =
+                    self.sessions.get_mut(&sid).map(|s| &mut s.stage)
+                {
+                    *priv_now = want;
+                }
+                none(0, vec![want])
+            }
+            (0x06, 0x3C) => {
+                if req.data.len() < 4 {
+                    return none(0xC7, Vec::new());
+                }
+                let id = u32::from_le_bytes([req.data[0], req.data[1], req.data[2], req.data[3]]);
+                if id != sid && priv_now < 4 {
+                    return none(0xD4, Vec::new());
+                }
+                if self.sessions.remove(&id).is_some() {
+                    self.stats.sessions_closed += 1;
+                    none(0, Vec::new())
+                } else {
+                    none(0x87, Vec::new())
+                }
+            }
+            (0x06, 0x34) => self.send_message(req),
+            (0x00, 0x01) => {
+                let on = self.power();
+                none(0, vec![u8::from(on) | 0x40, 0x00, 0x00, 0x00])
+            }
+            (0x00, 0x02) => {
+                let Some(&action) = req.data.first() else {
+                    return none(0xC7, Vec::new());
+                };
+                let on = self.power();
+                self.power_log.controls.push(action);
+                match action {
+                    0x00 => self.schedule_power(false),
+                    0x01 => self.schedule_power(true),
+                    0x02 | 0x03 if !on => return none(0xD5, Vec::new()),
+                    0x02 | 0x03 => {
+                        self.set_power_now(false);
+                        self.schedule_power(true);
+                    }
+                    0x04 => self.power_log.nmis += 1,
+                    0x05 => self.schedule_power(false),
+                    _ => return none(0xCC, Vec::new()),
+                }
+                none(0, Vec::new())
+            }
+            (0x00, 0x08) => {
+                let Some(&param) = req.data.first() else {
+                    return none(0xC7, Vec::new());
+                };
+                match param & 0x7F {
+                    0x00 | 0x03 | 0x04 => none(0, Vec::new()),
+                    0x05 => {
+                        if req.data.len() < 6 {
+                            return none(0xC7, Vec::new());
+                        }
+                        self.boot_flags.copy_from_slice(&req.data[1..6]);
+                        none(0, Vec::new())
+                    }
+                    _ => none(0x80, Vec::new()),
+                }
+            }
+            (0x00, 0x09) => {
+                let Some(&param) = req.data.first() else {
+                    return none(0xC7, Vec::new());
+                };
+                if param & 0x7F != 0x05 {
+                    return none(0x80, Vec::new());
+                }
+                let mut d = vec![0x01, 0x05];
+                d.extend(self.boot_flags);
+                none(0, d)
+            }
+            (0x0A, 0x22) => {
+                self.reservation = self.reservation.wrapping_add(1).max(1);
+                none(0, self.reservation.to_le_bytes().to_vec())
+            }
+            (0x0A, 0x23) => self.get_sdr(&req.data),
+            (0x04, 0x2D) => {
+                let Some(n) = req.data.first() else {
+                    return none(0xC7, Vec::new());
+                };
+                match self.sensors.get(n) {
+                    Some(&raw) => none(0, vec![raw, 0xC0, 0x00]),
+                    None => none(0xCB, Vec::new()),
+                }
+            }
+            _ => match &self.bmc_handler {
+                Some(h) => {
+                    let (cc, d) = h.handle(req.netfn, req.cmd, &req.data);
+                    none(cc, d)
+                }
+                None => none(0xC1, Vec::new()),
+            },
+        }
+    }
+
+    fn get_sdr(&mut self, d: &[u8]) -> (u8, Vec<u8>, Option<Vec<u8>>) {
+        if d.len() < 6 {
+            return (0xC7, Vec::new(), None);
+        }
+        let res = u16::from_le_bytes([d[0], d[1]]);
+        let id = u16::from_le_bytes([d[2], d[3]]);
+        let (off, count) = (usize::from(d[4]), usize::from(d[5]));
+        if off > 0 && res != self.reservation {
+            return (0xC5, Vec::new(), None);
+        }
+        let idx = if id == 0 { 0 } else { usize::from(id) - 1 };
+        let Some(rec) = self.sdr.get(idx) else {
+            return (0xCB, Vec::new(), None);
+        };
+        let next: u16 = if idx + 1 < self.sdr.len() { idx as u16 + 2 } else { 0xFFFF };
+        if count == 0xFF && rec.len() > 32 {
+            return (0xCA, Vec::new(), None);
+        }
+        if off >= rec.len() {
+            return (0xC9, Vec::new(), None);
+        }
+        let end = (off + count.min(32)).min(rec.len());
+        let mut out = next.to_le_bytes().to_vec();
+        out.extend_from_slice(&rec[off..end]);
+        (0, out, None)
+    }
+
+    /// Send Message: deliver an IPMB request to a satellite (or through a transit).
+    fn send_message(&mut self, req: &Msg) -> (u8, Vec<u8>, Option<Vec<u8>>) {
+        let Some((&chan, ipmb)) = req.data.split_first() else {
+            return (0xC7, Vec::new(), None);
+        };
+        let Some(resp) = self.deliver(chan & 0x0F, ipmb, 0) else {
+            return (0x83, Vec::new(), None);
+        };
+        self.stats.bridged += 1;
+        match self.cfg.bridge_reply {
+            BridgeReplyStyle::Embedded => (0, resp, None),
+            BridgeReplyStyle::Separate => {
+                // First an empty acknowledgement, then the response in its own message.
+                let second = codec::reply_to(req, 0, &resp);
+                (0, Vec::new(), Some(second))
+            }
+        }
+    }
+
+    /// The IPMB response of the controller addressed by `ipmb` on `chan`, or `None`
+    /// when nobody answers (NAK).
+    fn deliver(&mut self, chan: u8, ipmb: &[u8], depth: u8) -> Option<Vec<u8>> {
+        let inner = codec::parse_msg(ipmb)?;
+        let key = (chan, inner.rs_sa);
+        if depth == 0
+            && self.transits.contains(&key)
+            && (inner.netfn, inner.cmd) == (0x06, 0x34)
+        {
+            let (&c2, rest) = inner.data.split_first()?;
+            let resp = self.deliver(c2 & 0x0F, rest, 1);
+            return Some(match resp {
+                Some(r) => codec::reply_to(&inner, 0, &r),
+                None => codec::reply_to(&inner, 0x83, &[]),
+            });
+        }
+        let handler = self.satellites.get(&key)?.clone();
+        let (cc, data) = handler.handle(inner.netfn, inner.cmd, &inner.data);
+        Some(codec::reply_to(&inner, cc, &data))
+    }
+}

@@ -1,0 +1,347 @@
+//! An in-process IPMI 2.0 BMC on loopback (feature `sim`): RMCP+ with cipher suites
+//! 3 and 17, user accounts with privilege limits and enforcement, session
+//! accounting, chassis power and boot options, an SDR with a few sensors and an Intel
+//! Node Manager OEM record, Send Message bridging to satellite controllers (both
+//! reply styles, dual bridging through transit controllers), and injected faults.
+//!
+//! Other crates plug in their own command handlers: [`SatelliteHandler`] per
+//! `(channel, address)` or for the BMC itself, and extra SDR records.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+//! use hw_ipmi::sim::{SimBmc, SimConfig};
+//! let bmc = SimBmc::start(SimConfig::default()).await?;
+//! let client = hw_ipmi::Client::new(bmc.config());
+//! let status = client.raw(0x00, 0x01, &[]).await?; // Get Chassis Status
+//! assert_eq!(status.cc, 0);
+//! assert_eq!(bmc.stats().open_sessions, 1);
+//! drop(client);
+//! # tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+//! assert_eq!(bmc.stats().open_sessions, 0); // closed on drop
+//! # Ok(()) }
+//! ```
+
+mod bmc;
+mod codec;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hw_core::{DriverInfo, Error, ErrorKind, Result};
+use tokio::net::UdpSocket;
+
+pub use bmc::SimPowerLog;
+
+use crate::config::{Config, SuiteChoice};
+
+/// Answers commands for one controller: `(completion code, response data)`.
+///
+/// ```
+/// struct Echo;
+/// impl hw_ipmi::sim::SatelliteHandler for Echo {
+///     fn handle(&self, _netfn: u8, _cmd: u8, data: &[u8]) -> (u8, Vec<u8>) { (0, data.to_vec()) }
+/// }
+/// ```
+pub trait SatelliteHandler: Send + Sync + 'static {
+    /// Handles one request (netfn is the request's, even).
+    fn handle(&self, netfn: u8, cmd: u8, data: &[u8]) -> (u8, Vec<u8>);
+}
+
+impl<F> SatelliteHandler for F
+where
+    F: Fn(u8, u8, &[u8]) -> (u8, Vec<u8>) + Send + Sync + 'static,
+{
+    fn handle(&self, netfn: u8, cmd: u8, data: &[u8]) -> (u8, Vec<u8>) {
+        self(netfn, cmd, data)
+    }
+}
+
+/// How the BMC delivers a bridged reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BridgeReplyStyle {
+    /// The target's response embedded in the Send Message response.
+    #[default]
+    Embedded,
+    /// An empty Send Message response, then the target's response in its own packet.
+    Separate,
+}
+
+/// An injected fault, applied to replies until cleared.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// Normal behaviour.
+    #[default]
+    None,
+    /// Answer nothing at all.
+    Silence,
+    /// In-session replies carry the wrong IPMI sequence number.
+    WrongSequence,
+    /// In-session replies carry a corrupted integrity code.
+    BadHmac,
+    /// In-session replies are cut in half.
+    Truncated,
+}
+
+/// A user account of the simulated BMC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimUser {
+    /// Name (may be empty for the null user).
+    pub name: String,
+    /// Password.
+    pub password: String,
+    /// Highest privilege (1 callback … 4 administrator).
+    pub max_priv: u8,
+}
+
+impl SimUser {
+    /// A user.
+    pub fn new(name: &str, password: &str, max_priv: u8) -> Self {
+        SimUser {
+            name: name.to_owned(),
+            password: password.to_owned(),
+            max_priv,
+        }
+    }
+}
+
+/// How the simulator starts.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Where to listen (127.0.0.1, ephemeral port by default).
+    pub listen: SocketAddr,
+    /// Accounts: the first is what [`SimBmc::config`] uses.
+    pub users: Vec<SimUser>,
+    /// Cipher suites offered (3 and 17).
+    pub suites: Vec<u8>,
+    /// Maximum concurrent sessions.
+    pub max_sessions: usize,
+    /// Idle time after which a session is dropped.
+    pub session_timeout: Duration,
+    /// Initial chassis power.
+    pub power_on: bool,
+    /// Delay before a chassis power change is visible.
+    pub power_delay: Duration,
+    /// Where the Intel Node Manager sits, `(channel, address)`; adds its OEM SDR
+    /// record and a satellite answering Get Device ID. `None` for no NM.
+    pub node_manager: Option<(u8, u8)>,
+    /// How bridged replies are delivered.
+    pub bridge_reply: BridgeReplyStyle,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            users: vec![
+                SimUser::new("admin", "password", 4),
+                SimUser::new("operator", "operator", 3),
+                SimUser::new("viewer", "viewer", 2),
+            ],
+            suites: vec![3, 17],
+            max_sessions: 16,
+            session_timeout: Duration::from_secs(60),
+            power_on: false,
+            power_delay: Duration::ZERO,
+            node_manager: Some((6, 0x2C)),
+            bridge_reply: BridgeReplyStyle::Embedded,
+        }
+    }
+}
+
+/// What the simulator has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Datagrams received.
+    pub packets: u64,
+    /// In-session IPMI requests handled.
+    pub requests: u64,
+    /// Sessions activated (RAKP 4 sent with success).
+    pub sessions_opened: u64,
+    /// Sessions closed by Close Session.
+    pub sessions_closed: u64,
+    /// Sessions dropped after idling.
+    pub sessions_timed_out: u64,
+    /// Sessions active now.
+    pub open_sessions: usize,
+    /// Most sessions active at once.
+    pub peak_open_sessions: usize,
+    /// Failed authentications (unknown user, wrong password).
+    pub auth_failures: u64,
+    /// Requests refused for insufficient privilege (0xD4).
+    pub privilege_denials: u64,
+    /// Datagrams dropped as malformed, unauthenticated or for unknown sessions.
+    pub dropped: u64,
+    /// Requests bridged with Send Message.
+    pub bridged: u64,
+}
+
+/// A running simulated BMC; stops when dropped.
+pub struct SimBmc {
+    addr: SocketAddr,
+    state: Arc<Mutex<bmc::State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for SimBmc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimBmc").field("addr", &self.addr).finish()
+    }
+}
+
+impl Drop for SimBmc {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SimBmc {
+    /// Binds and starts serving.
+    pub async fn start(cfg: SimConfig) -> Result<SimBmc> {
+        if !cfg.listen.ip().is_loopback() {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "the simulator binds loopback addresses only",
+            ));
+        }
+        let socket = UdpSocket::bind(cfg.listen).await.map_err(|e| {
+            Error::new(ErrorKind::Unreachable, format!("cannot bind {}", cfg.listen)).with_source(e)
+        })?;
+        let addr = socket.local_addr().map_err(|e| {
+            Error::new(ErrorKind::Other, "no local address").with_source(e)
+        })?;
+        let state = Arc::new(Mutex::new(bmc::State::new(cfg)));
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 2048];
+            loop {
+                let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+                    continue;
+                };
+                let replies = match st.lock() {
+                    Ok(mut s) => s.handle(&buf[..n]),
+                    Err(_) => return,
+                };
+                for r in replies {
+                    let _ = socket.send_to(&r, peer).await;
+                }
+            }
+        });
+        Ok(SimBmc { addr, state, task })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut bmc::State) -> T) -> T {
+        match self.state.lock() {
+            Ok(mut s) => f(&mut s),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// The UDP address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// A client config for the first user, with short timeouts for tests.
+    pub fn config(&self) -> Config {
+        let user = self.with(|s| s.cfg.users.first().cloned());
+        let mut c = Config::new(self.addr.ip().to_string());
+        c.port = self.addr.port();
+        if let Some(u) = user {
+            c.username = u.name;
+            c.password = u.password.into();
+        }
+        c.cipher_suite = SuiteChoice::Auto;
+        c.request_timeout = Duration::from_millis(300);
+        c.retries = 2;
+        c.poll_interval = Duration::from_millis(20);
+        c
+    }
+
+    /// `driver_info` for the first user.
+    pub fn driver_info(&self) -> DriverInfo {
+        let user = self.with(|s| s.cfg.users.first().cloned());
+        let mut info = DriverInfo::new();
+        info.insert("ipmi_address", self.addr.ip().to_string());
+        info.insert("ipmi_port", self.addr.port().to_string());
+        if let Some(u) = user {
+            info.insert("ipmi_username", u.name);
+            info.insert("ipmi_password", u.password);
+        }
+        info
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> SimStats {
+        self.with(|s| s.stats_now())
+    }
+
+    /// Whether chassis power is on (pending delayed changes applied).
+    pub fn power_on(&self) -> bool {
+        self.with(|s| s.power())
+    }
+
+    /// Sets chassis power directly.
+    pub fn set_power(&self, on: bool) {
+        self.with(|s| s.force_power(on));
+    }
+
+    /// Chassis control requests and NMIs seen.
+    pub fn power_log(&self) -> SimPowerLog {
+        self.with(|s| s.power_log.clone())
+    }
+
+    /// The five bytes of boot-flags parameter 5 as last set.
+    pub fn boot_flags(&self) -> [u8; 5] {
+        self.with(|s| s.boot_flags)
+    }
+
+    /// Injects `fault` until changed.
+    pub fn set_fault(&self, fault: Fault) {
+        self.with(|s| s.fault = fault);
+    }
+
+    /// Changes how bridged replies are delivered.
+    pub fn set_bridge_reply(&self, style: BridgeReplyStyle) {
+        self.with(|s| s.cfg.bridge_reply = style);
+    }
+
+    /// Plugs `handler` in for the controller at `address` on `channel` (replacing any).
+    pub fn add_satellite(&self, channel: u8, address: u8, handler: Arc<dyn SatelliteHandler>) {
+        self.with(|s| {
+            s.satellites.insert((channel & 0x0F, address), handler);
+        });
+    }
+
+    /// Makes `(channel, address)` a transit controller that forwards Send Message
+    /// (for dual bridging).
+    pub fn add_transit(&self, channel: u8, address: u8) {
+        self.with(|s| {
+            s.transits.insert((channel & 0x0F, address));
+        });
+    }
+
+    /// Plugs `handler` in for commands the BMC itself does not implement (OEM).
+    pub fn set_bmc_handler(&self, handler: Arc<dyn SatelliteHandler>) {
+        self.with(|s| s.bmc_handler = Some(handler));
+    }
+
+    /// Appends an SDR record of `record_type` with `body` (after the 5-byte header);
+    /// returns its record ID.
+    pub fn add_sdr_record(&self, record_type: u8, body: &[u8]) -> u16 {
+        self.with(|s| s.add_sdr(record_type, body))
+    }
+
+    /// Sets the raw reading of sensor `number`.
+    pub fn set_sensor(&self, number: u8, raw: u8) {
+        self.with(|s| {
+            s.sensors.insert(number, raw);
+        });
+    }
+}

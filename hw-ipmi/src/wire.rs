@@ -1,0 +1,683 @@
+//! The client's codec: RMCP, the IPMI 2.0 (RMCP+) session wrapper, session setup
+//! payloads (Open Session, RAKP 1–4) and IPMI messages (LAN and IPMB formats,
+//! Send Message bridging). The only place that knows bytes.
+//!
+//! Every decoder returns [`WireError`] for anything short, long or inconsistent; none
+//! panics on any input (property-tested).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::config::{Bridge, CipherSuite};
+use crate::crypto::{SessionKeys, mac_eq};
+
+/// A malformed, truncated or inconsistent packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError(Cow<'static, str>);
+
+impl WireError {
+    pub(crate) fn new(msg: impl Into<Cow<'static, str>>) -> Self {
+        WireError(msg.into())
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+impl From<WireError> for hw_core::Error {
+    fn from(e: WireError) -> Self {
+        hw_core::Error::protocol(format!("malformed reply: {e}"))
+    }
+}
+
+type WResult<T> = Result<T, WireError>;
+
+fn need(data: &[u8], n: usize, what: &str) -> WResult<()> {
+    if data.len() < n {
+        Err(WireError::new(format!(
+            "{what} truncated: {} bytes, need {n}",
+            data.len()
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn u32le(d: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = d.get(at + i).copied().unwrap_or(0);
+    }
+    u32::from_le_bytes(b)
+}
+
+/// The RMCP header of an IPMI packet: version 6, reserved, sequence 0xFF (no ack),
+/// class 7 (IPMI).
+pub(crate) const RMCP_IPMI: [u8; 4] = [0x06, 0x00, 0xFF, 0x07];
+
+/// Auth type / format byte of an IPMI 2.0 (RMCP+) session header.
+const FORMAT_RMCP_PLUS: u8 = 0x06;
+
+/// Payload types.
+pub(crate) mod payload {
+    pub const IPMI: u8 = 0x00;
+    pub const OPEN_SESSION_REQUEST: u8 = 0x10;
+    pub const OPEN_SESSION_RESPONSE: u8 = 0x11;
+    pub const RAKP1: u8 = 0x12;
+    pub const RAKP2: u8 = 0x13;
+    pub const RAKP3: u8 = 0x14;
+    pub const RAKP4: u8 = 0x15;
+}
+
+/// The remote console's software ID (requester address of LAN requests).
+pub(crate) const REMOTE_SWID: u8 = 0x81;
+/// The BMC's slave address.
+pub(crate) const BMC_ADDR: u8 = 0x20;
+
+/// A decoded RMCP+ packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Packet {
+    pub payload_type: u8,
+    pub encrypted: bool,
+    pub authenticated: bool,
+    pub session_id: u32,
+    pub seq: u32,
+    pub payload: Vec<u8>,
+}
+
+/// Encodes an RMCP+ packet. With `keys` the payload is encrypted (AES-CBC-128) and
+/// the packet carries the integrity trailer.
+pub(crate) fn encode_packet(
+    payload_type: u8,
+    session_id: u32,
+    seq: u32,
+    payload: &[u8],
+    keys: Option<&SessionKeys>,
+) -> Vec<u8> {
+    let body: Cow<'_, [u8]> = match keys {
+        Some(k) => Cow::Owned(k.encrypt(payload)),
+        None => Cow::Borrowed(payload),
+    };
+    encode_packet_body(payload_type, session_id, seq, &body, keys)
+}
+
+pub(crate) fn encode_packet_body(
+    payload_type: u8,
+    session_id: u32,
+    seq: u32,
+    body: &[u8],
+    keys: Option<&SessionKeys>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + 12 + body.len() + 24);
+    out.extend_from_slice(&RMCP_IPMI);
+    out.push(FORMAT_RMCP_PLUS);
+    let flags = if keys.is_some() { 0xC0 } else { 0x00 };
+    out.push(flags | (payload_type & 0x3F));
+    out.extend_from_slice(&session_id.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    out.extend_from_slice(body);
+    if let Some(k) = keys {
+        // Pad so that auth type .. next header is a multiple of 4.
+        let covered = 12 + body.len() + 2;
+        let pad = (4 - covered % 4) % 4;
+        out.extend(std::iter::repeat_n(0xFF, pad));
+        out.push(pad as u8);
+        out.push(0x07);
+        let code = k.auth_code(&out[4..]);
+        out.extend_from_slice(&code);
+    }
+    out
+}
+
+/// Decodes an RMCP+ packet, checking its integrity code and decrypting it when the
+/// flags say so (which requires `keys`).
+pub(crate) fn decode_packet(data: &[u8], keys: Option<&SessionKeys>) -> WResult<Packet> {
+    need(data, 4, "RMCP header")?;
+    if data[0] != 0x06 {
+        return Err(WireError::new(format!("RMCP version 0x{:02x}, expected 0x06", data[0])));
+    }
+    if data[3] & 0x1F != 0x07 {
+        return Err(WireError::new(format!(
+            "RMCP class 0x{:02x} is not IPMI",
+            data[3]
+        )));
+    }
+    let s = &data[4..];
+    need(s, 1, "session header")?;
+    if s[0] != FORMAT_RMCP_PLUS {
+        return Err(WireError::new(format!(
+            "session format 0x{:02x} is not RMCP+ (IPMI 1.5 reply?)",
+            s[0]
+        )));
+    }
+    need(s, 12, "RMCP+ session header")?;
+    let pt = s[1];
+    let encrypted = pt & 0x80 != 0;
+    let authenticated = pt & 0x40 != 0;
+    let payload_type = pt & 0x3F;
+    if payload_type == 0x02 {
+        return Err(WireError::new("OEM explicit payloads are not supported"));
+    }
+    let session_id = u32le(s, 2);
+    let seq = u32le(s, 6);
+    let plen = usize::from(u16::from_le_bytes([s[10], s[11]]));
+    need(s, 12 + plen, "payload")?;
+    let body = &s[12..12 + plen];
+    let trailer = &s[12 + plen..];
+    if authenticated {
+        let Some(k) = keys else {
+            return Err(WireError::new("authenticated packet outside a session"));
+        };
+        let alen = k.suite.auth_code_len();
+        if trailer.len() < 2 + alen {
+            return Err(WireError::new("integrity trailer truncated"));
+        }
+        let pad = trailer.len() - 2 - alen;
+        if pad > 3 || usize::from(trailer[pad]) != pad || trailer[pad + 1] != 0x07 {
+            return Err(WireError::new("integrity trailer malformed"));
+        }
+        let covered = &s[..12 + plen + pad + 2];
+        let expect = k.auth_code(covered);
+        if !mac_eq(&expect, &trailer[pad + 2..]) {
+            return Err(WireError::new("integrity check value mismatch (bad HMAC)"));
+        }
+    } else if !trailer.is_empty() {
+        return Err(WireError::new(format!(
+            "{} trailing bytes after an unauthenticated payload",
+            trailer.len()
+        )));
+    }
+    let payload = if encrypted {
+        let Some(k) = keys else {
+            return Err(WireError::new("encrypted packet outside a session"));
+        };
+        k.decrypt(body)?
+    } else {
+        body.to_vec()
+    };
+    Ok(Packet {
+        payload_type,
+        encrypted,
+        authenticated,
+        session_id,
+        seq,
+        payload,
+    })
+}
+
+/// Two's-complement checksum of `bytes` (IPMB).
+pub(crate) fn checksum(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)).wrapping_neg()
+}
+
+/// One IPMI message in LAN/IPMB format: responder, netfn/LUN, checksum, requester,
+/// seq/LUN, command, data, checksum.
+pub(crate) fn encode_message(
+    rs_addr: u8,
+    netfn: u8,
+    rq_addr: u8,
+    rq_seq: u8,
+    cmd: u8,
+    data: &[u8],
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(7 + data.len());
+    m.push(rs_addr);
+    m.push(netfn << 2);
+    m.push(checksum(&m[0..2]));
+    m.push(rq_addr);
+    m.push((rq_seq & 0x3F) << 2);
+    m.push(cmd);
+    m.extend_from_slice(data);
+    m.push(checksum(&m[3..]));
+    m
+}
+
+/// An IPMI request: what to send, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Request<'a> {
+    pub netfn: u8,
+    pub cmd: u8,
+    pub data: &'a [u8],
+}
+
+/// Encodes `req` as the payload of an IPMI packet, wrapped in Send Message for
+/// `bridge` (twice for dual bridging).
+pub(crate) fn encode_request(
+    req: &Request<'_>,
+    rq_seq: u8,
+    bridge: Option<&Bridge>,
+    local_addr: u8,
+) -> Vec<u8> {
+    match bridge {
+        None => encode_message(BMC_ADDR, req.netfn, REMOTE_SWID, rq_seq, req.cmd, req.data),
+        Some(b) => {
+            let inner_rq = match b.transit {
+                Some((_, transit_addr)) => transit_addr,
+                None => local_addr,
+            };
+            let innermost = encode_message(b.address, req.netfn, inner_rq, rq_seq, req.cmd, req.data);
+            let mut sm = Vec::with_capacity(1 + innermost.len());
+            sm.push(0x40 | (b.channel & 0x0F));
+            sm.extend_from_slice(&innermost);
+            let to_bmc_data = match b.transit {
+                None => sm,
+                Some((tch, taddr)) => {
+                    let mid = encode_message(taddr, 0x06, local_addr, rq_seq, 0x34, &sm);
+                    let mut d = Vec::with_capacity(1 + mid.len());
+                    d.push(0x40 | (tch & 0x0F));
+                    d.extend_from_slice(&mid);
+                    d
+                }
+            };
+            encode_message(BMC_ADDR, 0x06, REMOTE_SWID, rq_seq, 0x34, &to_bmc_data)
+        }
+    }
+}
+
+/// A decoded IPMI response message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Response {
+    pub rq_addr: u8,
+    pub netfn: u8,
+    pub rs_addr: u8,
+    pub rq_seq: u8,
+    pub cmd: u8,
+    pub cc: u8,
+    pub data: Vec<u8>,
+}
+
+/// Decodes an IPMI response message (LAN or IPMB format), checking both checksums.
+pub(crate) fn decode_response(m: &[u8]) -> WResult<Response> {
+    need(m, 8, "IPMI response")?;
+    if checksum(&m[0..2]) != m[2] {
+        return Err(WireError::new("IPMI header checksum mismatch"));
+    }
+    let last = m.len() - 1;
+    if checksum(&m[3..last]) != m[last] {
+        return Err(WireError::new("IPMI message checksum mismatch"));
+    }
+    let netfn = m[1] >> 2;
+    if netfn & 1 == 0 {
+        return Err(WireError::new(format!(
+            "netfn 0x{netfn:02x} is a request, not a response"
+        )));
+    }
+    Ok(Response {
+        rq_addr: m[0],
+        netfn,
+        rs_addr: m[3],
+        rq_seq: m[4] >> 2,
+        cmd: m[5],
+        cc: m[6],
+        data: m[7..last].to_vec(),
+    })
+}
+
+/// What a reply to a (possibly bridged) request turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// The final response of the target.
+    Final { cc: u8, data: Vec<u8> },
+    /// An empty Send Message acknowledgement: the bridged reply follows in its own packet.
+    Pending,
+    /// Send Message itself failed (NAK, bus error, …): the target never answered.
+    BridgeFailed { cc: u8 },
+}
+
+/// Interprets response `r` to request `req` sent with `rq_seq` through `bridge`.
+///
+/// Returns `Ok(None)` for a reply that belongs to another request (stale sequence
+/// number or command), which the caller ignores.
+pub(crate) fn interpret(
+    r: &Response,
+    req: &Request<'_>,
+    rq_seq: u8,
+    bridge: Option<&Bridge>,
+) -> WResult<Option<Reply>> {
+    if r.rq_seq != rq_seq & 0x3F {
+        return Ok(None);
+    }
+    let Some(b) = bridge else {
+        if r.cmd != req.cmd || r.netfn != req.netfn | 1 {
+            return Ok(None);
+        }
+        return Ok(Some(Reply::Final {
+            cc: r.cc,
+            data: r.data.clone(),
+        }));
+    };
+    // A bridged reply delivered directly (header of the target's response).
+    if r.cmd == req.cmd && r.netfn == req.netfn | 1 && r.rs_addr == b.address {
+        return Ok(Some(Reply::Final {
+            cc: r.cc,
+            data: r.data.clone(),
+        }));
+    }
+    if r.cmd != 0x34 || r.netfn != 0x07 {
+        return Ok(None);
+    }
+    if r.cc != 0 {
+        return Ok(Some(Reply::BridgeFailed { cc: r.cc }));
+    }
+    if r.data.is_empty() {
+        return Ok(Some(Reply::Pending));
+    }
+    let mut inner = decode_response(&r.data)?;
+    if b.transit.is_some() && inner.cmd == 0x34 && inner.netfn == 0x07 && req.cmd != 0x34 {
+        if inner.cc != 0 {
+            return Ok(Some(Reply::BridgeFailed { cc: inner.cc }));
+        }
+        if inner.data.is_empty() {
+            return Ok(Some(Reply::Pending));
+        }
+        inner = decode_response(&inner.data)?;
+    }
+    if inner.cmd != req.cmd || inner.netfn != req.netfn | 1 {
+        return Err(WireError::new(format!(
+            "bridged reply is for netfn 0x{:02x} cmd 0x{:02x}, not 0x{:02x}/0x{:02x}",
+            inner.netfn,
+            inner.cmd,
+            req.netfn | 1,
+            req.cmd
+        )));
+    }
+    Ok(Some(Reply::Final {
+        cc: inner.cc,
+        data: inner.data,
+    }))
+}
+
+/// Open Session Request payload (32 bytes).
+pub(crate) fn open_session_request(tag: u8, console_id: u32, suite: CipherSuite) -> Vec<u8> {
+    let mut p = vec![tag, 0x00, 0, 0];
+    p.extend_from_slice(&console_id.to_le_bytes());
+    for (ty, alg) in [
+        (0u8, suite.auth_algorithm()),
+        (1, suite.integrity_algorithm()),
+        (2, suite.confidentiality_algorithm()),
+    ] {
+        p.extend_from_slice(&[ty, 0, 0, 8, alg, 0, 0, 0]);
+    }
+    p
+}
+
+/// Open Session Response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OpenSessionResponse {
+    pub tag: u8,
+    pub status: u8,
+    pub console_id: u32,
+    pub managed_id: u32,
+    pub algorithms: [u8; 3],
+}
+
+pub(crate) fn decode_open_session_response(p: &[u8]) -> WResult<OpenSessionResponse> {
+    need(p, 2, "Open Session Response")?;
+    let tag = p[0];
+    let status = p[1];
+    if status != 0 {
+        return Ok(OpenSessionResponse {
+            tag,
+            status,
+            console_id: if p.len() >= 8 { u32le(p, 4) } else { 0 },
+            managed_id: 0,
+            algorithms: [0; 3],
+        });
+    }
+    need(p, 36, "Open Session Response")?;
+    let mut algorithms = [0u8; 3];
+    for (i, a) in algorithms.iter_mut().enumerate() {
+        let rec = &p[12 + 8 * i..20 + 8 * i];
+        if usize::from(rec[0]) != i || rec[3] != 8 {
+            return Err(WireError::new("Open Session Response algorithm record malformed"));
+        }
+        *a = rec[4] & 0x3F;
+    }
+    Ok(OpenSessionResponse {
+        tag,
+        status,
+        console_id: u32le(p, 4),
+        managed_id: u32le(p, 8),
+        algorithms,
+    })
+}
+
+/// RAKP Message 1.
+pub(crate) fn rakp1(tag: u8, managed_id: u32, rm: &[u8; 16], role: u8, user: &[u8]) -> Vec<u8> {
+    let mut p = vec![tag, 0, 0, 0];
+    p.extend_from_slice(&managed_id.to_le_bytes());
+    p.extend_from_slice(rm);
+    p.push(role);
+    p.extend_from_slice(&[0, 0]);
+    p.push(user.len() as u8);
+    p.extend_from_slice(user);
+    p
+}
+
+/// RAKP Message 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rakp2 {
+    pub tag: u8,
+    pub status: u8,
+    pub console_id: u32,
+    pub rc: [u8; 16],
+    pub guid: [u8; 16],
+    pub auth_code: Vec<u8>,
+}
+
+pub(crate) fn decode_rakp2(p: &[u8]) -> WResult<Rakp2> {
+    need(p, 2, "RAKP Message 2")?;
+    if p[1] != 0 {
+        return Ok(Rakp2 {
+            tag: p[0],
+            status: p[1],
+            console_id: 0,
+            rc: [0; 16],
+            guid: [0; 16],
+            auth_code: Vec::new(),
+        });
+    }
+    need(p, 40, "RAKP Message 2")?;
+    let mut rc = [0u8; 16];
+    rc.copy_from_slice(&p[8..24]);
+    let mut guid = [0u8; 16];
+    guid.copy_from_slice(&p[24..40]);
+    Ok(Rakp2 {
+        tag: p[0],
+        status: p[1],
+        console_id: u32le(p, 4),
+        rc,
+        guid,
+        auth_code: p[40..].to_vec(),
+    })
+}
+
+/// RAKP Message 3.
+pub(crate) fn rakp3(tag: u8, status: u8, managed_id: u32, auth_code: &[u8]) -> Vec<u8> {
+    let mut p = vec![tag, status, 0, 0];
+    p.extend_from_slice(&managed_id.to_le_bytes());
+    p.extend_from_slice(auth_code);
+    p
+}
+
+/// RAKP Message 4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rakp4 {
+    pub tag: u8,
+    pub status: u8,
+    pub console_id: u32,
+    pub icv: Vec<u8>,
+}
+
+pub(crate) fn decode_rakp4(p: &[u8]) -> WResult<Rakp4> {
+    need(p, 2, "RAKP Message 4")?;
+    if p[1] != 0 {
+        return Ok(Rakp4 {
+            tag: p[0],
+            status: p[1],
+            console_id: 0,
+            icv: Vec::new(),
+        });
+    }
+    need(p, 8, "RAKP Message 4")?;
+    Ok(Rakp4 {
+        tag: p[0],
+        status: p[1],
+        console_id: u32le(p, 4),
+        icv: p[8..].to_vec(),
+    })
+}
+
+/// A human name for an RMCP+ status code (IPMI 2.0 table 13-15).
+pub(crate) fn rmcp_status_name(code: u8) -> &'static str {
+    match code {
+        0x01 => "insufficient resources to create a session",
+        0x02 => "invalid session ID",
+        0x03 => "invalid payload type",
+        0x04 => "invalid authentication algorithm",
+        0x05 => "invalid integrity algorithm",
+        0x06 => "no matching authentication payload",
+        0x07 => "no matching integrity payload",
+        0x08 => "inactive session ID",
+        0x09 => "invalid role",
+        0x0A => "unauthorized role or privilege level requested",
+        0x0B => "insufficient resources to create a session at the requested role",
+        0x0C => "invalid name length",
+        0x0D => "unauthorized name",
+        0x0E => "unauthorized GUID",
+        0x0F => "invalid integrity check value",
+        0x10 => "invalid confidentiality algorithm",
+        0x11 => "no cipher suite match with proposed security algorithms",
+        0x12 => "illegal or unrecognized parameter",
+        _ => "unknown status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn keys(suite: CipherSuite) -> SessionKeys {
+        SessionKeys::derive(suite, b"session integrity key")
+    }
+
+    #[test]
+    fn message_checksums() {
+        // Get Device ID to the BMC: 20 18 c8 81 04 01 7a
+        let m = encode_message(0x20, 0x06, 0x81, 1, 0x01, &[]);
+        assert_eq!(m, [0x20, 0x18, 0xc8, 0x81, 0x04, 0x01, 0x7a]);
+    }
+
+    #[test]
+    fn packet_round_trip_both_suites() {
+        for suite in [CipherSuite::Suite3, CipherSuite::Suite17] {
+            let k = keys(suite);
+            for len in 0..40usize {
+                let payload: Vec<u8> = (0..len as u8).collect();
+                let p = encode_packet(0, 0x1234, 7, &payload, Some(&k));
+                // auth type .. next header is a multiple of four
+                assert_eq!((p.len() - 4 - suite.auth_code_len()) % 4, 0);
+                let d = decode_packet(&p, Some(&k)).unwrap();
+                assert_eq!(d.payload, payload);
+                assert_eq!((d.session_id, d.seq), (0x1234, 7));
+                assert!(d.encrypted && d.authenticated);
+            }
+        }
+    }
+
+    #[test]
+    fn a_flipped_bit_fails_integrity() {
+        let k = keys(CipherSuite::Suite17);
+        let mut p = encode_packet(0, 1, 1, &[1, 2, 3], Some(&k));
+        let n = p.len();
+        p[n - 20] ^= 1;
+        assert!(decode_packet(&p, Some(&k)).is_err());
+    }
+
+    #[test]
+    fn bridged_request_wraps_send_message() {
+        let req = Request { netfn: 0x2e, cmd: 0xca, data: &[0x57, 0x01, 0x00] };
+        let b = Bridge::single(6, 0x2c);
+        let m = encode_request(&req, 5, Some(&b), 0x20);
+        assert_eq!(&m[..7], &[0x20, 0x18, 0xc8, 0x81, 0x14, 0x34, 0x46]);
+        let inner = &m[7..m.len() - 1];
+        assert_eq!(inner[0], 0x2c);
+        assert_eq!(inner[1], 0x2e << 2);
+        assert_eq!(inner[3], 0x20);
+        assert_eq!(inner[5], 0xca);
+    }
+
+    #[test]
+    fn embedded_bridged_reply_is_unwrapped() {
+        let req = Request { netfn: 0x2e, cmd: 0xca, data: &[] };
+        let b = Bridge::single(6, 0x2c);
+        // inner response from 0x2c to 0x20
+        let mut inner = vec![0x20, 0x2f << 2];
+        inner.push(checksum(&inner));
+        inner.extend_from_slice(&[0x2c, 5 << 2, 0xca, 0x00, 0x57, 0x01, 0x00, 0x05]);
+        let c = checksum(&inner[3..]);
+        inner.push(c);
+        let outer = Response {
+            rq_addr: 0x81,
+            netfn: 0x07,
+            rs_addr: 0x20,
+            rq_seq: 5,
+            cmd: 0x34,
+            cc: 0,
+            data: inner,
+        };
+        assert_eq!(
+            interpret(&outer, &req, 5, Some(&b)).unwrap(),
+            Some(Reply::Final { cc: 0, data: vec![0x57, 0x01, 0x00, 0x05] })
+        );
+        let empty = Response { data: vec![], ..outer.clone() };
+        assert_eq!(interpret(&empty, &req, 5, Some(&b)).unwrap(), Some(Reply::Pending));
+        assert_eq!(interpret(&outer, &req, 6, Some(&b)).unwrap(), None);
+    }
+
+    proptest! {
+        #[test]
+        fn decoders_never_panic(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let k3 = keys(CipherSuite::Suite3);
+            let k17 = keys(CipherSuite::Suite17);
+            let _ = decode_packet(&data, None);
+            let _ = decode_packet(&data, Some(&k3));
+            let _ = decode_packet(&data, Some(&k17));
+            let _ = decode_response(&data);
+            let _ = decode_open_session_response(&data);
+            let _ = decode_rakp2(&data);
+            let _ = decode_rakp4(&data);
+            let _ = k3.decrypt(&data);
+            if let Ok(r) = decode_response(&data) {
+                let req = Request { netfn: 0x2e, cmd: r.cmd, data: &[] };
+                let _ = interpret(&r, &req, r.rq_seq, Some(&Bridge::single(6, 0x2c)));
+                let _ = interpret(&r, &req, r.rq_seq, Some(&Bridge::dual((0, 0x82), 6, 0x2c)));
+            }
+        }
+
+        #[test]
+        fn truncated_packets_are_errors(len in 0usize..60, suite17 in any::<bool>()) {
+            let suite = if suite17 { CipherSuite::Suite17 } else { CipherSuite::Suite3 };
+            let k = keys(suite);
+            let p = encode_packet(0, 9, 9, &[0x81, 0x1c, 0x63, 0x20, 0x04, 0x01, 0x00, 0x01, 0xde], Some(&k));
+            if len < p.len() {
+                prop_assert!(decode_packet(&p[..len], Some(&k)).is_err());
+            }
+        }
+
+        #[test]
+        fn corrupted_valid_packets_never_panic(idx in 0usize..80, val in any::<u8>()) {
+            let k = keys(CipherSuite::Suite3);
+            let mut p = encode_packet(0, 9, 9, &[1, 2, 3, 4, 5, 6, 7, 8], Some(&k));
+            if idx < p.len() { p[idx] = val; }
+            let _ = decode_packet(&p, Some(&k));
+        }
+    }
+}
