@@ -106,6 +106,8 @@ pub struct Config {
     pub boot_mode: hw_core::BootMode,
     /// How often a power change is polled until confirmed.
     pub power_poll_interval: Duration,
+    /// How often an idle serial console asks the blade for output.
+    pub console_poll_interval: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -146,6 +148,7 @@ impl Config {
             tls: TlsVerify::Default,
             boot_mode: hw_core::BootMode::Bios,
             power_poll_interval: Duration::from_secs(1),
+            console_poll_interval: Duration::from_millis(100),
         }
     }
 

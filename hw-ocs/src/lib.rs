@@ -2,7 +2,71 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod config;
+pub mod console;
+pub mod management;
+pub mod power;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod wire;
 
-pub use config::Config;
+use std::sync::Arc;
+
+use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+
+pub use client::OcsClient;
+pub use config::{Config, PROPERTIES, TlsVerify};
+pub use console::{OcsConsole, OcsConsoleStream};
+pub use management::OcsManagement;
+pub use power::OcsPower;
+
+/// Ironic's name of the hardware type.
+pub const NAME: &str = "msftocs";
+
+/// Builds a node for one blade: power, management and console on the client
+/// shared by every blade of the same chassis manager (see [`OcsClient::shared`]).
+pub fn build_node(config: &Config, ctx: &NodeContext) -> Result<Node> {
+    let client = OcsClient::shared(config)?;
+    Ok(Node::new(NAME, ctx.clone())
+        .with_power(Arc::new(OcsPower::with_client(client.clone(), config)))
+        .with_management(Arc::new(OcsManagement::with_client(client.clone(), config)))
+        .with_console(Arc::new(OcsConsole::with_client(client, config))))
+}
+
+/// The `msftocs` hardware type: power, management and console of one blade of an
+/// OCS chassis manager, built from Ironic's `driver_info` keys ([`PROPERTIES`]).
+///
+/// Building validates `driver_info` (every problem at once) and does no I/O. All
+/// nodes of one chassis manager share one HTTP client, so one connection pool and
+/// one concurrency limit (`msftocs_max_connections`).
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// let mut registry = Registry::new();
+/// registry.register(hw_ocs::hardware_type());
+/// let info = DriverInfo::from_pairs([
+///     ("msftocs_base_url", "http://10.0.0.1:8000"),
+///     ("msftocs_blade_id", "49"),
+///     ("msftocs_username", "admin"),
+///     ("msftocs_password", "pw"),
+/// ]);
+/// let err = registry.build("msftocs", &info, &NodeContext::new("n1")).unwrap_err();
+/// assert!(err.to_string().contains("msftocs_blade_id: \"49\" is out of range (1 to 48)"));
+/// ```
+pub fn hardware_type() -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "Microsoft Open CloudServer chassis manager blade (REST/XML): power, boot device, serial console.",
+        [
+            InterfaceKind::Power,
+            InterfaceKind::Management,
+            InterfaceKind::Console,
+        ],
+        PROPERTIES.to_vec(),
+        |info: &DriverInfo, ctx: &NodeContext| {
+            let config = Config::from_driver_info(info, ctx)?;
+            build_node(&config, ctx)
+        },
+    )
+}

@@ -1,0 +1,145 @@
+//! Next boot device: `GetNextBoot`, `SetNextBoot`.
+
+use hw_core::management::ensure_boot_device;
+use hw_core::{
+    BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management, ManagementCapabilities,
+    Result, async_trait,
+};
+
+use crate::client::{DRIVER, OcsClient};
+use crate::config::Config;
+use crate::wire::{BootResponse, BootType, Request};
+
+/// The boot devices a blade accepts, with their `bootType`.
+pub const BOOT_DEVICES: [BootDevice; 4] = [
+    BootDevice::Pxe,
+    BootDevice::Disk,
+    BootDevice::Bios,
+    BootDevice::Floppy,
+];
+
+/// The management interface of one blade: the next boot device.
+///
+/// `pxe` ↔ `ForcePxe`, `disk` ↔ `ForceDefaultHdd`, `bios` ↔ `ForceIntoBiosSetup`,
+/// `floppy` ↔ `ForceFloppyOrRemovable`. Every `SetNextBoot` carries the boot mode
+/// (`uefi=true|false`): from the node's `boot_mode` capability, else BIOS, or
+/// the one given to [`OcsManagement::set_boot_device_with_mode`].
+/// `GetNextBoot` cannot tell persistence, so `persistent` reads back `None`; a
+/// blade with no override reads back no device. The chassis has no separate
+/// boot-mode setting, sensors or NMI: those answer `Unsupported`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::{BootDevice, Management};
+/// use hw_ocs::{Config, OcsManagement};
+/// let sim = hw_ocs::sim::ChassisSim::start(Default::default()).await?;
+/// let mgmt = OcsManagement::new(Config::new(sim.base_url(), 2, "admin", "password"))?;
+/// mgmt.set_boot_device(BootDevice::Pxe, true).await?;
+/// let got = mgmt.get_boot_device().await?;
+/// assert_eq!((got.device, got.persistent), (Some(BootDevice::Pxe), None));
+/// assert_eq!(sim.blade(2).unwrap().next_boot, "ForcePxe");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OcsManagement {
+    client: OcsClient,
+    blade_id: u32,
+    boot_mode: BootMode,
+}
+
+impl OcsManagement {
+    /// The management interface of `config.blade_id`, on the shared client.
+    pub fn new(config: Config) -> Result<Self> {
+        Ok(OcsManagement::with_client(
+            OcsClient::shared(&config)?,
+            &config,
+        ))
+    }
+
+    /// The management interface of `config.blade_id` on `client`.
+    pub fn with_client(client: OcsClient, config: &Config) -> Self {
+        OcsManagement {
+            client,
+            blade_id: config.blade_id,
+            boot_mode: config.boot_mode,
+        }
+    }
+
+    /// Sets the next boot device with an explicit boot mode (sent as `uefi`).
+    pub async fn set_boot_device_with_mode(
+        &self,
+        device: BootDevice,
+        persistent: bool,
+        mode: BootMode,
+    ) -> Result<()> {
+        ensure_boot_device(&self.capabilities(), device).map_err(|e| e.with_driver(DRIVER))?;
+        let boot_type = BootType::for_device(device).ok_or_else(|| {
+            Error::new(ErrorKind::Unsupported, format!("boot device {device}")).with_driver(DRIVER)
+        })?;
+        tracing::info!(blade = self.blade_id, %device, persistent, %mode, "setting next boot");
+        let reply: BootResponse = self
+            .client
+            .call(&Request::SetNextBoot {
+                blade_id: self.blade_id,
+                boot_type,
+                uefi: mode == BootMode::Uefi,
+                persistent,
+                boot_instance: None,
+            })
+            .await?;
+        if reply.next_boot != boot_type {
+            tracing::warn!(
+                blade = self.blade_id,
+                asked = %boot_type,
+                answered = %reply.next_boot,
+                "SetNextBoot answered a different boot type"
+            );
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Management for OcsManagement {
+    fn capabilities(&self) -> ManagementCapabilities {
+        ManagementCapabilities {
+            boot_devices: BOOT_DEVICES.to_vec(),
+            can_get_boot_device: true,
+            persistent_only: false,
+            boot_modes: Vec::new(),
+            can_get_boot_mode: false,
+            sensors: false,
+            nmi: false,
+        }
+    }
+
+    async fn get_boot_device(&self) -> Result<BootDeviceSetting> {
+        let reply: BootResponse = self
+            .client
+            .call(&Request::GetNextBoot {
+                blade_id: self.blade_id,
+            })
+            .await?;
+        Ok(BootDeviceSetting {
+            device: reply.next_boot.device(),
+            persistent: None,
+        })
+    }
+
+    async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
+        self.set_boot_device_with_mode(device, persistent, self.boot_mode)
+            .await
+    }
+
+    async fn set_boot_mode(&self, mode: BootMode) -> Result<()> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "setting the boot mode ({mode}) on its own is not supported: the chassis \
+                 manager takes it with the boot device (node capability boot_mode, or \
+                 OcsManagement::set_boot_device_with_mode)"
+            ),
+        )
+        .with_driver(DRIVER))
+    }
+}

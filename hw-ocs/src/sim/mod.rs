@@ -1,0 +1,467 @@
+//! An in-process OCS chassis manager (feature `sim`): a loopback HTTP server that
+//! speaks the chassis manager's REST/XML protocol for tests, demos and benches.
+//!
+//! Written from the protocol notes and the captured replies, not from the client:
+//! it has its own XML writer and query parser. It keeps per-blade state (power,
+//! next boot, serial session), checks HTTP basic auth, counts what happened
+//! (requests per operation, connections and their peak, sessions) and injects
+//! faults ([`Fault`]). It binds 127.0.0.1 and stops when dropped.
+//!
+//! Behaviour worth knowing:
+//! - Operations and parameter names match case-insensitively (ironic sent `bladeId`,
+//!   MAAS `bladeid`).
+//! - A blade id outside `1..=population` answers `ParameterOutOfRange`; a parameter
+//!   that does not convert answers HTTP 400; an unknown operation HTTP 404.
+//! - While a serial session is active on a blade, its other blade commands answer
+//!   `SerialSessionActive`; starting a session on a blade that is off answers
+//!   `DevicePoweredOff`. The blade's terminal echoes what it receives.
+//! - A non-persistent next-boot override is consumed when the blade powers on.
+//! - Serial data is base64 both ways (see [`crate::wire`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+//! use hw_ocs::sim::{ChassisSim, SimConfig};
+//! let sim = ChassisSim::start(SimConfig::default()).await?;
+//! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+//! sim.set_blade_power(7, true);
+//! assert!(sim.blade(7).unwrap().on);
+//! # Ok(()) }
+//! ```
+
+mod chassis;
+mod reply;
+mod server;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hw_core::{Error, ErrorKind, Result};
+
+use chassis::{BOOT_TYPES, Chassis};
+
+/// How to start a [`ChassisSim`].
+#[derive(Clone)]
+pub struct SimConfig {
+    /// Where to listen; `None` is 127.0.0.1 on an ephemeral port.
+    pub listen: Option<SocketAddr>,
+    /// Number of blades: 24 (the chassis manager's default) or 48.
+    pub population: u32,
+    /// The basic-auth user the chassis accepts.
+    pub username: String,
+    /// The basic-auth password the chassis accepts.
+    pub password: String,
+    /// How long a blade takes to report ON after a power-on command.
+    pub power_delay: Duration,
+    /// Blades that are on at start.
+    pub blades_on: Vec<u32>,
+}
+
+impl fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("listen", &self.listen)
+            .field("population", &self.population)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("power_delay", &self.power_delay)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SimConfig {
+    /// 24 blades, all off, user `admin`, password `password`, instant power.
+    fn default() -> Self {
+        SimConfig {
+            listen: None,
+            population: 24,
+            username: "admin".into(),
+            password: "password".into(),
+            power_delay: Duration::ZERO,
+            blades_on: Vec::new(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// A chassis of `population` blades (24 or 48) with the other defaults.
+    pub fn with_population(population: u32) -> Self {
+        SimConfig {
+            population,
+            ..SimConfig::default()
+        }
+    }
+}
+
+/// A fault the simulator injects in place of (or before) a normal reply.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Reply with this `completionCode` (a contract name, or any text) and
+    /// `statusDescription`, in the operation's own reply shape.
+    CompletionCode {
+        /// The code as it goes on the wire.
+        code: String,
+        /// The `statusDescription`.
+        description: String,
+    },
+    /// Reply with this HTTP status (401 adds `WWW-Authenticate`) and a short text body.
+    HttpStatus(u16),
+    /// Wait this long, then reply normally.
+    Delay(Duration),
+    /// Reply with the first half of the normal XML document.
+    TruncatedXml,
+    /// Reply with a body that is not XML.
+    MalformedXml,
+    /// Reply with a well-formed document padded to this many bytes.
+    Oversized(usize),
+    /// Close the connection without replying.
+    ResetConnection,
+}
+
+impl Fault {
+    /// A completion-code fault.
+    pub fn completion(code: &str, description: &str) -> Self {
+        Fault::CompletionCode {
+            code: code.to_owned(),
+            description: description.to_owned(),
+        }
+    }
+}
+
+/// A fault and the requests it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultRule {
+    /// What to do.
+    pub fault: Fault,
+    /// Only this operation (case-insensitive), or every one.
+    pub operation: Option<String>,
+    /// Only requests for this blade, or every one.
+    pub blade: Option<u32>,
+    /// How many more requests it applies to (`None`: until cleared).
+    pub remaining: Option<u32>,
+}
+
+impl FaultRule {
+    /// `fault` on every request until cleared.
+    pub fn always(fault: Fault) -> Self {
+        FaultRule {
+            fault,
+            operation: None,
+            blade: None,
+            remaining: None,
+        }
+    }
+
+    /// Only for `operation`.
+    pub fn on(mut self, operation: &str) -> Self {
+        self.operation = Some(operation.to_owned());
+        self
+    }
+
+    /// Only for `blade`.
+    pub fn blade(mut self, blade: u32) -> Self {
+        self.blade = Some(blade);
+        self
+    }
+
+    /// Only for the next `n` matching requests.
+    pub fn times(mut self, n: u32) -> Self {
+        self.remaining = Some(n);
+        self
+    }
+}
+
+/// One request the simulator received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The HTTP method.
+    pub method: String,
+    /// The path, as sent (`/GetBladeState`).
+    pub path: String,
+    /// The raw query string, as sent (`bladeId=7`).
+    pub query: String,
+    /// The `Authorization` header, as sent.
+    pub authorization: Option<String>,
+}
+
+impl RecordedRequest {
+    /// `path?query` without the leading `/`, comparable with what a client built.
+    pub fn path_and_query(&self) -> String {
+        let p = self.path.trim_start_matches('/');
+        if self.query.is_empty() {
+            p.to_owned()
+        } else {
+            format!("{p}?{}", self.query)
+        }
+    }
+}
+
+/// What the simulator counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// HTTP requests received (including refused ones).
+    pub requests: u64,
+    /// Requests per canonical operation name.
+    pub by_operation: BTreeMap<String, u64>,
+    /// Requests refused with 401.
+    pub unauthorized: u64,
+    /// TCP connections accepted.
+    pub connections: u64,
+    /// TCP connections open now.
+    pub open_connections: u64,
+    /// Most TCP connections open at once.
+    pub peak_connections: u64,
+    /// Most requests being answered at once.
+    pub peak_in_flight: u64,
+    /// Serial sessions started.
+    pub sessions_started: u64,
+    /// Serial sessions stopped by `StopBladeSerialSession`.
+    pub sessions_stopped: u64,
+    /// Serial sessions active now.
+    pub active_sessions: u64,
+}
+
+/// A snapshot of one simulated blade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BladeSnapshot {
+    /// Powered on.
+    pub on: bool,
+    /// The next-boot override's contract name (`ForcePxe`, `NoOverride`, …).
+    pub next_boot: &'static str,
+    /// Whether the override is persistent.
+    pub persistent: bool,
+    /// Whether the last `SetNextBoot` asked for UEFI.
+    pub uefi: bool,
+    /// The last `bootInstance`, if one was sent.
+    pub boot_instance: Option<u32>,
+    /// Whether a serial session is active.
+    pub session_active: bool,
+    /// Every byte received over serial sessions.
+    pub serial_input: Vec<u8>,
+    /// Active power cycles performed.
+    pub power_cycles: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    unauthorized: AtomicU64,
+    connections: AtomicU64,
+    open_connections: AtomicU64,
+    peak_connections: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+}
+
+impl Counters {
+    fn raise(current: &AtomicU64, peak: &AtomicU64) {
+        let now = current.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(now, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    username: String,
+    password: String,
+    chassis: Mutex<Chassis>,
+    faults: Mutex<Vec<FaultRule>>,
+    log: Mutex<Vec<RecordedRequest>>,
+    by_operation: Mutex<BTreeMap<String, u64>>,
+    counters: Counters,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A running simulated chassis manager. Dropping it stops the server and closes
+/// its connections.
+pub struct ChassisSim {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for ChassisSim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChassisSim")
+            .field("addr", &self.addr)
+            .field("population", &self.population())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for ChassisSim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ChassisSim {
+    /// Starts a simulator. Fails with `InvalidParameter` for a population other
+    /// than 24 or 48, and `Unreachable` when it cannot bind.
+    pub async fn start(config: SimConfig) -> Result<ChassisSim> {
+        if config.population != 24 && config.population != 48 {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "a chassis has 24 or 48 blades, not {}",
+                    config.population
+                ),
+            ));
+        }
+        let mut chassis = Chassis::new(config.population, config.power_delay);
+        for &b in &config.blades_on {
+            if let Some(blade) = chassis.blades.get_mut((b as usize).wrapping_sub(1)) {
+                blade.on = true;
+            }
+        }
+        let shared = Arc::new(Shared {
+            username: config.username,
+            password: config.password,
+            chassis: Mutex::new(chassis),
+            faults: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
+            by_operation: Mutex::new(BTreeMap::new()),
+            counters: Counters::default(),
+        });
+        let listen = config
+            .listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+            Error::new(ErrorKind::Unreachable, format!("cannot listen on {listen}"))
+                .with_source(e)
+        })?;
+        let addr = listener.local_addr().map_err(|e| {
+            Error::new(ErrorKind::Other, "listener has no address").with_source(e)
+        })?;
+        let task = tokio::spawn(server::serve(listener, shared.clone()));
+        tracing::debug!(%addr, "OCS chassis manager simulator started");
+        Ok(ChassisSim { addr, shared, task })
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` — the value for `msftocs_base_url`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The number of blades.
+    pub fn population(&self) -> u32 {
+        lock(&self.shared.chassis).population()
+    }
+
+    /// The accepted user name.
+    pub fn username(&self) -> &str {
+        &self.shared.username
+    }
+
+    /// The accepted password.
+    pub fn password(&self) -> &str {
+        &self.shared.password
+    }
+
+    /// A snapshot of blade `id` (1-based), or `None` if there is no such blade.
+    pub fn blade(&self, id: u32) -> Option<BladeSnapshot> {
+        let mut c = lock(&self.shared.chassis);
+        let b = c.blades.get_mut((id as usize).checked_sub(1)?)?;
+        b.settle(Instant::now());
+        Some(BladeSnapshot {
+            on: b.on,
+            next_boot: BOOT_TYPES[usize::from(b.next_boot)],
+            persistent: b.persistent,
+            uefi: b.uefi,
+            boot_instance: b.boot_instance,
+            session_active: b.session.is_some(),
+            serial_input: b.serial_input.clone(),
+            power_cycles: b.power_cycles,
+        })
+    }
+
+    /// Sets blade `id`'s power directly (no request counted).
+    pub fn set_blade_power(&self, id: u32, on: bool) {
+        let mut c = lock(&self.shared.chassis);
+        if let Some(b) = c.blades.get_mut((id as usize).wrapping_sub(1)) {
+            b.on = on;
+            b.on_at = None;
+        }
+    }
+
+    /// Makes blade `id`'s power commands answer Success without effect (a blade
+    /// that never reaches its target).
+    pub fn set_stuck(&self, id: u32, stuck: bool) {
+        let mut c = lock(&self.shared.chassis);
+        if let Some(b) = c.blades.get_mut((id as usize).wrapping_sub(1)) {
+            b.stuck = stuck;
+        }
+    }
+
+    /// Queues bytes the blade "prints" on its active serial session. Returns
+    /// `false` when no session is active.
+    pub fn push_serial_output(&self, id: u32, bytes: &[u8]) -> bool {
+        let mut c = lock(&self.shared.chassis);
+        match c
+            .blades
+            .get_mut((id as usize).wrapping_sub(1))
+            .and_then(|b| b.session.as_mut())
+        {
+            Some(s) => {
+                s.output.extend(bytes.iter().copied());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a fault rule (rules are tried in the order added; the first that
+    /// matches applies).
+    pub fn inject(&self, rule: FaultRule) {
+        lock(&self.shared.faults).push(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// Forgets the recorded requests (counters are kept).
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        let c = &self.shared.counters;
+        let chassis = lock(&self.shared.chassis);
+        Stats {
+            requests: c.requests.load(Ordering::SeqCst),
+            by_operation: lock(&self.shared.by_operation).clone(),
+            unauthorized: c.unauthorized.load(Ordering::SeqCst),
+            connections: c.connections.load(Ordering::SeqCst),
+            open_connections: c.open_connections.load(Ordering::SeqCst),
+            peak_connections: c.peak_connections.load(Ordering::SeqCst),
+            peak_in_flight: c.peak_in_flight.load(Ordering::SeqCst),
+            sessions_started: chassis.sessions_started,
+            sessions_stopped: chassis.sessions_stopped,
+            active_sessions: chassis
+                .blades
+                .iter()
+                .filter(|b| b.session.is_some())
+                .count() as u64,
+        }
+    }
+}
