@@ -1,0 +1,147 @@
+//! The Node Manager simulator (feature `sim`): [`NmSimulator`], a stateful device
+//! answering Node Manager commands, and [`MemoryTransport`], an in-memory BMC that
+//! bridges to it and holds an SDR with its OEM record.
+//!
+//! To put the simulator behind a real RMCP+ BMC, plug [`NmSimulator::handle`] into the
+//! `hw-ipmi` simulator as a satellite controller (`hwctl sim staging-nm` does).
+
+mod device;
+
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hw_core::{Error, ErrorKind, Result, async_trait};
+
+pub use device::{Fault, NmCounters, NmSimulator, cc};
+
+use crate::transport::{NmTransport, RawReply};
+use crate::types::NmAddress;
+
+/// Builds the SDR record that announces Node Manager at `channel`/`address`: an OEM
+/// record (type 0xC0) whose body is Intel's id, 0x0D, 0x01, the slave address and the
+/// channel in the high nibble.
+///
+/// ```
+/// let r = hw_nodemanager::sim::nm_sdr_record(1, 0x06, 0x2c);
+/// assert_eq!(r[3], 0xC0);
+/// assert_eq!(&r[5..12], &[0x57, 0x01, 0x00, 0x0D, 0x01, 0x2c, 0x60]);
+/// ```
+pub fn nm_sdr_record(record_id: u16, channel: u8, address: u8) -> Vec<u8> {
+    let body = [
+        0x57,
+        0x01,
+        0x00,
+        0x0D,
+        0x01,
+        address,
+        (channel & 0x0F) << 4,
+        0x00,
+    ];
+    let mut r = Vec::with_capacity(5 + body.len());
+    r.extend_from_slice(&record_id.to_le_bytes());
+    r.push(0x51); // SDR version 1.5
+    r.push(0xC0); // OEM record
+    r.push(u8::try_from(body.len()).unwrap_or(0));
+    r.extend_from_slice(&body);
+    r
+}
+
+/// An in-memory BMC: Node Manager at one (channel, address), an SDR, and counters.
+///
+/// A request to any other target fails as a BMC would report an unanswered bridged
+/// request (completion code 0xC3, timeout).
+pub struct MemoryTransport {
+    nm: NmSimulator,
+    at: NmAddress,
+    sdr: Mutex<Vec<Vec<u8>>>,
+    sdr_reads: AtomicU64,
+    misrouted: AtomicU64,
+}
+
+impl fmt::Debug for MemoryTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryTransport")
+            .field("at", &self.at)
+            .field("sdr_reads", &self.sdr_reads.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl MemoryTransport {
+    /// `nm` at `channel`/`address`, with an empty SDR.
+    pub fn new(nm: NmSimulator, channel: u8, address: u8) -> Self {
+        MemoryTransport {
+            nm,
+            at: NmAddress::new(channel, address),
+            sdr: Mutex::new(Vec::new()),
+            sdr_reads: AtomicU64::new(0),
+            misrouted: AtomicU64::new(0),
+        }
+    }
+
+    /// `nm` at `channel`/`address`, announced by an OEM record in the SDR (after a
+    /// sensor record, as on a real board).
+    pub fn with_sdr_record(nm: NmSimulator, channel: u8, address: u8) -> Self {
+        let t = MemoryTransport::new(nm, channel, address);
+        t.push_sdr_record(vec![0x01, 0x00, 0x51, 0x02, 0x03, 0x20, 0x00, 0x30]);
+        t.push_sdr_record(nm_sdr_record(2, channel, address));
+        t
+    }
+
+    /// Appends a raw SDR record.
+    pub fn push_sdr_record(&self, record: Vec<u8>) {
+        self.sdr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
+    }
+
+    /// The device.
+    pub fn device(&self) -> &NmSimulator {
+        &self.nm
+    }
+
+    /// How often the SDR was read.
+    pub fn sdr_reads(&self) -> u64 {
+        self.sdr_reads.load(Ordering::Relaxed)
+    }
+
+    /// Requests sent to a target where no device is.
+    pub fn misrouted(&self) -> u64 {
+        self.misrouted.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+impl NmTransport for MemoryTransport {
+    async fn bridged_request(
+        &self,
+        target: NmAddress,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+    ) -> Result<RawReply> {
+        if target != self.at {
+            self.misrouted.fetch_add(1, Ordering::Relaxed);
+            return Ok(RawReply {
+                completion_code: 0xC3,
+                data: Vec::new(),
+            });
+        }
+        let (code, data) = self.nm.handle(netfn, cmd, data);
+        Ok(RawReply {
+            completion_code: code,
+            data,
+        })
+    }
+
+    async fn sdr_records(&self) -> Result<Vec<Vec<u8>>> {
+        self.sdr_reads.fetch_add(1, Ordering::Relaxed);
+        let sdr = self
+            .sdr
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Other, "simulated SDR lock poisoned"))?;
+        Ok(sdr.clone())
+    }
+}

@@ -1,0 +1,89 @@
+//! What Node Manager needs from an IPMI connection: bridged raw requests and the raw
+//! SDR records. `hw-ipmi` provides it for a real BMC ([`crate::ipmi`]); the simulator
+//! provides an in-memory one ([`crate::sim::MemoryTransport`], feature `sim`).
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use hw_core::Result;
+
+use crate::types::NmAddress;
+
+/// A reply to a raw IPMI request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawReply {
+    /// The completion code (0x00 = success).
+    pub completion_code: u8,
+    /// The response data after the completion code.
+    pub data: Vec<u8>,
+}
+
+impl RawReply {
+    /// A successful reply carrying `data`.
+    pub fn ok(data: Vec<u8>) -> Self {
+        RawReply {
+            completion_code: 0,
+            data,
+        }
+    }
+}
+
+/// An IPMI connection to one BMC, able to reach the Node Manager device behind it.
+///
+/// # Contract
+///
+/// - `bridged_request` sends `netfn`/`cmd`/`data` to the controller at `target`
+///   (bridged with Send Message, `ipmi_bridging=single`) and returns its completion
+///   code and data; a non-zero completion code is a reply, not an error.
+/// - Transport failures are `hw_core::Error`s (timeout, unreachable, protocol, …).
+/// - `sdr_records` returns every SDR record, raw (header included), in repository order.
+#[async_trait]
+pub trait NmTransport: Send + Sync + fmt::Debug {
+    /// Sends a request to the controller at `target`, bridged through the BMC.
+    async fn bridged_request(
+        &self,
+        target: NmAddress,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+    ) -> Result<RawReply>;
+
+    /// Reads the BMC's SDR repository, one raw record per element.
+    async fn sdr_records(&self) -> Result<Vec<Vec<u8>>>;
+}
+
+/// The name of an IPMI completion code (generic codes from the IPMI 2.0 spec, and the
+/// two Node Manager codes for a bad policy or domain id).
+pub fn completion_code_name(cc: u8) -> &'static str {
+    match cc {
+        0x00 => "success",
+        0x80 => "invalid policy id",
+        0x81 => "invalid domain id",
+        0xC0 => "node busy",
+        0xC1 => "invalid command",
+        0xC2 => "command invalid for given LUN",
+        0xC3 => "timeout while processing command",
+        0xC4 => "out of space",
+        0xC5 => "reservation canceled or invalid",
+        0xC6 => "request data truncated",
+        0xC7 => "request data length invalid",
+        0xC8 => "request data field length limit exceeded",
+        0xC9 => "parameter out of range",
+        0xCA => "cannot return number of requested data bytes",
+        0xCB => "requested sensor, data or record not present",
+        0xCC => "invalid data field in request",
+        0xCD => "command illegal for specified sensor or record type",
+        0xCE => "command response could not be provided",
+        0xCF => "cannot execute duplicated request",
+        0xD0 => "SDR repository in update mode",
+        0xD1 => "device in firmware update mode",
+        0xD2 => "BMC initialization in progress",
+        0xD3 => "destination unavailable",
+        0xD4 => "insufficient privilege level",
+        0xD5 => "command not supported in present state",
+        0xD6 => "command sub-function disabled or unavailable",
+        0xFF => "unspecified error",
+        _ => "unknown completion code",
+    }
+}
