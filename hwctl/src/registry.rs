@@ -6,6 +6,8 @@ use hw_core::Registry;
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     r.register(hw_core::fake::hardware_type());
+    r.register(hw_wol::hardware_type());
+    r.register(hw_iboot::hardware_type());
     // one line per driver crate, e.g. r.register(hw_iboot::hardware_type());
     r
 }

@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 
 use crate::inventory::InventoryNode;
 
+mod iboot;
+mod wol;
+
 /// A simulator running in this process; it stops when dropped.
 pub trait RunningSim: Send {
     /// One line for humans: what it simulates and where (`OCS chassis manager, 48 blades, http://127.0.0.1:PORT`).
@@ -17,14 +20,17 @@ pub trait RunningSim: Send {
 
 /// The simulator names `hwctl sim` accepts, with their hardware types.
 pub const SIMULATORS: &[&str] = &[
+    "staging-wol",
+    "staging-iboot",
     // one line per simulator, e.g. "staging-iboot",
 ];
 
 /// Starts the simulator for hardware type `name` on `listen` (loopback, ephemeral
 /// port when `None`).
 pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
-    let _ = listen;
     match name {
+        "staging-wol" => wol::start(listen).await,
+        "staging-iboot" => iboot::start(listen).await,
         // one arm per simulator, e.g. "staging-iboot" => iboot::start(listen).await,
         other => Err(hw_core::Error::new(
             hw_core::ErrorKind::NotFound,
