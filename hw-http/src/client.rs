@@ -140,11 +140,13 @@ impl HttpClient {
     /// Sends `request`; a non-2xx status is an error (see the crate docs for the
     /// status → [`ErrorKind`] table). Retries idempotent requests per the policy.
     pub async fn send(&self, request: Request) -> Result<Response, Error> {
+        let op = request.operation.clone();
         self.handle
             .core
             .execute(request, true)
             .await?
             .error_for_status()
+            .map_err(|e| e.or_operation(op))
     }
 
     /// Sends `request` and returns the response whatever its status, for callers

@@ -158,7 +158,12 @@ pub struct SessionClient<'a> {
 impl SessionClient<'_> {
     /// Sends `request`; non-2xx statuses are errors (as [`crate::HttpClient::send`]).
     pub async fn send(&self, request: Request) -> hw_core::Result<Response> {
-        self.core.execute(request, false).await?.error_for_status()
+        let op = request.operation.clone();
+        self.core
+            .execute(request, false)
+            .await?
+            .error_for_status()
+            .map_err(|e| e.or_operation(op))
     }
 
     /// Sends `request` and returns any status (as [`crate::HttpClient::send_raw`]).

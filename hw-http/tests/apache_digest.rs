@@ -53,7 +53,9 @@ fn md5_hex(s: &str) -> String {
 fn start_apache() -> Option<Apache> {
     let Some(bin) = find_apache() else {
         if std::env::var("HW_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("apache2 with mod_auth_digest is required (HW_REQUIRE_PEERS=1) but not installed");
+            panic!(
+                "apache2 with mod_auth_digest is required (HW_REQUIRE_PEERS=1) but not installed"
+            );
         }
         eprintln!("SKIPPED: apache2 (Debian apache2, apache2-utils) not installed");
         return None;

@@ -1,0 +1,152 @@
+//! TLS with a throwaway CA made by rcgen: verified with the CA file, rejected
+//! without it (and with another CA), accepted with the explicit insecure option.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use hw_core::ErrorKind;
+use hw_http::testing::{Reply, TestServer};
+use hw_http::{EndpointConfig, HttpClient, RetryPolicy, TlsConfig};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+struct Pki {
+    ca_pem: String,
+    server_config: Arc<rustls::ServerConfig>,
+}
+
+fn make_ca() -> (rcgen::Certificate, KeyPair) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "hw-http test CA");
+    let key = KeyPair::generate().unwrap();
+    (params.self_signed(&key).unwrap(), key)
+}
+
+fn make_pki() -> Pki {
+    let (ca, ca_key) = make_ca();
+    let params =
+        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(cert.der().to_vec())],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+    .unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        server_config: Arc::new(server_config),
+    }
+}
+
+async fn server(pki: &Pki) -> TestServer {
+    TestServer::start_tls(pki.server_config.clone(), |_| Reply::ok("over tls"))
+        .await
+        .unwrap()
+}
+
+fn client(base_url: String, tls: TlsConfig) -> hw_core::Result<HttpClient> {
+    HttpClient::new(
+        EndpointConfig::builder(base_url)
+            .tls(tls)
+            .retry(RetryPolicy::NONE)
+            .build()?,
+    )
+}
+
+#[tokio::test]
+async fn verified_with_the_ca_file() {
+    let pki = make_pki();
+    let server = server(&pki).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+
+    let c = client(server.base_url(), TlsConfig::ca_file(&ca_file)).unwrap();
+    let reply = c.get("/x").await.unwrap();
+    assert_eq!(reply.text().unwrap(), "over tls");
+    // The name form works too (the certificate covers "localhost").
+    let url = format!("https://localhost:{}/", server.addr().port());
+    let c = client(url, TlsConfig::ca_pem(pki.ca_pem.clone())).unwrap();
+    assert_eq!(c.get("/x").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn rejected_without_the_ca() {
+    let pki = make_pki();
+    let server = server(&pki).await;
+
+    // Default: Mozilla roots, which do not include our throwaway CA.
+    let c = client(server.base_url(), TlsConfig::verified()).unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Other, "{err}");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    assert!(!err.is_retryable());
+    assert_eq!(server.requests(), 0);
+
+    // Another CA: rejected as well.
+    let (other_ca, _) = make_ca();
+    let c = client(server.base_url(), TlsConfig::ca_pem(other_ca.pem())).unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert!(err.to_string().contains("certificate"), "{err}");
+}
+
+#[tokio::test]
+async fn accepted_with_the_explicit_insecure_option() {
+    let pki = make_pki();
+    let server = server(&pki).await;
+    let tls = TlsConfig::danger_accept_invalid_certs();
+    assert!(tls.accepts_invalid_certs());
+    assert!(format!("{tls:?}").contains("INSECURE"));
+    let c = client(server.base_url(), tls).unwrap();
+    assert_eq!(c.get("/x").await.unwrap().text().unwrap(), "over tls");
+}
+
+#[tokio::test]
+async fn bad_ca_files_are_reported_at_build_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.pem");
+    let err = EndpointConfig::builder("https://127.0.0.1:1/")
+        .tls(TlsConfig::ca_file(&missing))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    assert!(err.to_string().contains("ca_file"), "{err}");
+
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let err = client("https://127.0.0.1:1/".into(), TlsConfig::ca_file(&garbage)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{err}");
+}
+
+#[tokio::test]
+async fn plain_http_to_a_tls_port_is_a_typed_error() {
+    let pki = make_pki();
+    let server = server(&pki).await;
+    let url = format!("http://{}/", server.addr());
+    let c = HttpClient::new(
+        EndpointConfig::builder(url)
+            .retry(RetryPolicy::NONE)
+            .request_timeout(std::time::Duration::from_secs(3))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Protocol | ErrorKind::Unreachable | ErrorKind::Timeout
+        ),
+        "{err}"
+    );
+}

@@ -1,0 +1,427 @@
+//! Timeouts, body cap, concurrency limit, retries, status mapping, basic auth and
+//! the client cache, against loopback servers.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hw_core::ErrorKind;
+use hw_http::testing::{Reply, TestServer};
+use hw_http::{
+    Auth, EndpointConfig, EndpointConfigBuilder, HttpClient, HttpClients, Request, RetryPolicy,
+};
+
+fn builder(server: &TestServer) -> EndpointConfigBuilder {
+    EndpointConfig::builder(server.base_url()).retry(RetryPolicy::NONE)
+}
+
+fn client(b: EndpointConfigBuilder) -> HttpClient {
+    HttpClient::new(b.build().unwrap()).unwrap()
+}
+
+fn fast_retries(n: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: n,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+    }
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_within_the_request_timeout() {
+    let server = TestServer::start(|_| Reply::silence()).await.unwrap();
+    let c = client(builder(&server).request_timeout(Duration::from_millis(300)));
+    let start = Instant::now();
+    let err = c.get("/never").await.unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.is_retryable());
+    assert!(took >= Duration::from_millis(290), "{took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(err.to_string().contains("/never"), "{err}");
+}
+
+#[tokio::test]
+async fn a_slow_body_counts_against_the_request_timeout() {
+    let server = TestServer::start(|_| Reply::ok("late").delay(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    let c = client(builder(&server).request_timeout(Duration::from_millis(200)));
+    let start = Instant::now();
+    assert_eq!(c.get("/").await.unwrap_err().kind(), ErrorKind::Timeout);
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_stalled_tls_handshake_hits_the_connect_timeout() {
+    // Accepts TCP, never speaks TLS: the handshake is part of connecting.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("https://{addr}/"))
+            .connect_timeout(Duration::from_millis(300))
+            .request_timeout(Duration::from_secs(20))
+            .retry(RetryPolicy::NONE)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let err = c.get("/").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.to_string().contains("connect"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn connection_refused_is_unreachable() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("http://127.0.0.1:{port}/"))
+            .retry(fast_retries(3))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let err = c.post("/power", "x").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert!(err.to_string().contains(&port.to_string()), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_host_is_unreachable() {
+    let c = HttpClient::new(
+        EndpointConfig::builder("http://no-such-host.invalid/")
+            .retry(RetryPolicy::NONE)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let err = c.get("/").await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Unreachable | ErrorKind::Timeout),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn body_over_the_cap_is_a_protocol_error() {
+    let server = TestServer::start(|req| match req.target.as_str() {
+        "/declared" => Reply::ok(vec![b'a'; 5000]),
+        "/chunked" => Reply::ok(vec![b'b'; 100_000]).chunked(),
+        _ => Reply::ok(vec![b'c'; 1000]).chunked(),
+    })
+    .await
+    .unwrap();
+    let c = client(builder(&server).max_body_bytes(1000));
+    let err = c.get("/declared").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(err.to_string().contains("1000"), "{err}");
+    let err = c.get("/chunked").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(!err.is_retryable());
+    // Exactly at the cap is fine.
+    assert_eq!(c.get("/exact").await.unwrap().body().len(), 1000);
+}
+
+#[tokio::test]
+async fn a_huge_chunked_body_stops_at_the_cap() {
+    // 64 MiB announced by chunks; the client must stop early, not buffer it all.
+    let server = TestServer::start(|_| Reply::ok(vec![b'z'; 64 * 1024 * 1024]).chunked())
+        .await
+        .unwrap();
+    let c = client(builder(&server).max_body_bytes(64 * 1024));
+    let start = Instant::now();
+    let err = c.get("/").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_concurrency_limit_is_respected() {
+    let server = TestServer::start(|_| Reply::ok("x").delay(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    let c = client(builder(&server).max_concurrency(3));
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            c.get(format!("/r{i}")).await.map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(server.requests(), 24);
+    assert_eq!(server.peak_concurrent(), 3, "server saw a different peak");
+    assert_eq!(c.stats().peak_in_flight, 3);
+    assert_eq!(c.stats().in_flight, 0);
+    // Keep-alive: connections are reused. (A connection goes back to the pool a
+    // moment after its body is read, so a new one is sometimes opened meanwhile.)
+    assert!(
+        server.connections() < 12,
+        "{} connections",
+        server.connections()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_from_the_cache_share_one_limit() {
+    let server = TestServer::start(|_| Reply::ok("x").delay(Duration::from_millis(40)))
+        .await
+        .unwrap();
+    let clients = HttpClients::new();
+    let config = builder(&server)
+        .auth(Auth::basic("admin", "pw"))
+        .max_concurrency(2)
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    // 48 "blades", each asking the cache for its client.
+    for i in 0..48 {
+        let c = clients.get(&config).unwrap();
+        tasks.push(tokio::spawn(async move {
+            c.get(format!("/blade/{i}")).await.map(|_| ())
+        }));
+    }
+    assert_eq!(clients.len(), 1);
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(server.peak_concurrent(), 2);
+}
+
+/// A server that answers 503 to the first `fail` requests, then 200.
+async fn flaky(fail: usize) -> (TestServer, Arc<AtomicUsize>) {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let server = TestServer::start(move |_| {
+        if s.fetch_add(1, Ordering::SeqCst) < fail {
+            Reply::status(503).body("busy, try later")
+        } else {
+            Reply::ok("done")
+        }
+    })
+    .await
+    .unwrap();
+    (server, seen)
+}
+
+#[tokio::test]
+async fn idempotent_requests_are_retried() {
+    let (server, seen) = flaky(2).await;
+    let c = client(builder(&server).retry(fast_retries(3)));
+    let reply = c.get("/state").await.unwrap();
+    assert_eq!(reply.text().unwrap(), "done");
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+
+    // Out of attempts: the last status is the error.
+    let (server, seen) = flaky(10).await;
+    let c = client(builder(&server).retry(fast_retries(3)));
+    let err = c.get("/state").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert!(err.to_string().contains("503"), "{err}");
+    assert!(err.to_string().contains("busy, try later"), "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn non_idempotent_requests_are_sent_once() {
+    let (server, seen) = flaky(2).await;
+    let c = client(builder(&server).retry(fast_retries(5)));
+    let err = c
+        .send(Request::post("/SetBladeActivePowerCycle?bladeid=1").operation("power cycle"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy);
+    assert_eq!(err.operation(), Some("power cycle"));
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "a power cycle was sent twice"
+    );
+
+    // A GET marked not idempotent is not retried either.
+    let (server, seen) = flaky(2).await;
+    let c = client(builder(&server).retry(fast_retries(5)));
+    let _ = c.send(Request::get("/reset").idempotent(false)).await;
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_connection_cut_mid_request_is_not_resent_unless_idempotent() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let server = TestServer::start(move |_| {
+        s.fetch_add(1, Ordering::SeqCst);
+        Reply::close()
+    })
+    .await
+    .unwrap();
+    let c = client(builder(&server).retry(fast_retries(3)));
+    let err = c.post("/power/off", "").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "POST resent after a cut");
+
+    seen.store(0, Ordering::SeqCst);
+    let err = c.get("/state").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn statuses_map_to_kinds_and_send_raw_returns_them() {
+    let server = TestServer::start(|req| {
+        let code: u16 = req.target.trim_start_matches('/').parse().unwrap_or(500);
+        Reply::status(code).body(format!("status {code}\n{}", "y".repeat(1000)))
+    })
+    .await
+    .unwrap();
+    let c = client(builder(&server));
+    for (code, kind) in [
+        (400, ErrorKind::InvalidParameter),
+        (401, ErrorKind::Unauthenticated),
+        (403, ErrorKind::PermissionDenied),
+        (404, ErrorKind::NotFound),
+        (409, ErrorKind::Busy),
+        (423, ErrorKind::Busy),
+        (429, ErrorKind::Busy),
+        (500, ErrorKind::DeviceFault),
+        (503, ErrorKind::Busy),
+    ] {
+        let err = c.get(format!("/{code}")).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{code}: {err}");
+        let text = err.to_string();
+        assert!(text.contains(&format!("HTTP {code}")), "{text}");
+        assert!(text.contains(&format!("status {code}")), "{text}");
+        assert!(
+            text.len() < 400,
+            "excerpt not limited: {} chars",
+            text.len()
+        );
+        let raw = c.send_raw(Request::get(format!("/{code}"))).await.unwrap();
+        assert_eq!(raw.status().as_u16(), code);
+        assert_eq!(raw.error_for_status().unwrap_err().kind(), kind);
+    }
+    assert_eq!(c.send(Request::get("/204")).await.unwrap().status(), 204);
+}
+
+#[tokio::test]
+async fn basic_auth_and_user_agent_are_sent() {
+    let server = TestServer::start(|req| {
+        // base64("admin:s3cr:et") = YWRtaW46czNjcjpldA==
+        if req.header("authorization") == Some("Basic YWRtaW46czNjcjpldA==") {
+            Reply::ok(req.header("user-agent").unwrap_or("").to_string())
+        } else {
+            Reply::status(401).header("www-authenticate", "Basic realm=\"x\"")
+        }
+    })
+    .await
+    .unwrap();
+    let c = client(builder(&server).auth(Auth::basic("admin", "s3cr:et")));
+    assert!(
+        c.get("/")
+            .await
+            .unwrap()
+            .text()
+            .unwrap()
+            .starts_with("hw-http/")
+    );
+    let c = client(builder(&server).auth(Auth::basic("admin", "wrong")));
+    assert_eq!(
+        c.get("/").await.unwrap_err().kind(),
+        ErrorKind::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn base_path_query_and_body_reach_the_server() {
+    let server = TestServer::start(|req| {
+        Reply::ok(format!(
+            "{} {} {}",
+            req.method,
+            req.target,
+            String::from_utf8_lossy(&req.body)
+        ))
+    })
+    .await
+    .unwrap();
+    let c = client(
+        EndpointConfig::builder(format!("{}/api/v1/", server.base_url())).retry(RetryPolicy::NONE),
+    );
+    let reply = c
+        .send(Request::put("/blade?id=3").json(&serde_json::json!({"on": true})))
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.text().unwrap(),
+        r#"PUT /api/v1/blade?id=3 {"on":true}"#
+    );
+    let err = c.get("relative").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    let err = c
+        .send(Request::get("/").header("bad header", "x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+}
+
+#[tokio::test]
+async fn malformed_responses_are_protocol_errors() {
+    // A raw listener that answers garbage.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"NOT HTTP AT ALL\r\n\r\n").await;
+        }
+    });
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("http://{addr}/"))
+            .retry(RetryPolicy::NONE)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let err = c.get("/").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    task.abort();
+}
+
+#[test]
+fn cache_keys_separate_endpoints_and_credentials() {
+    let clients = HttpClients::new();
+    let cfg = |url: &str, pw: &str| {
+        EndpointConfig::builder(url)
+            .auth(Auth::digest("admin", pw.to_string()))
+            .build()
+            .unwrap()
+    };
+    let a = clients.get(&cfg("http://h:80/", "p")).unwrap();
+    assert!(a.same_client(&clients.get(&cfg("http://H/", "p")).unwrap()));
+    assert!(!a.same_client(&clients.get(&cfg("http://h:81/", "p")).unwrap()));
+    assert!(!a.same_client(&clients.get(&cfg("https://h:80/", "p")).unwrap()));
+    assert!(!a.same_client(&clients.get(&cfg("http://h:80/", "q")).unwrap()));
+    drop(a);
+    assert!(clients.is_empty());
+}
