@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use crate::inventory::InventoryNode;
 
 mod iboot;
+#[cfg(feature = "libvirt")]
+mod libvirt;
 mod wol;
 
 /// A simulator running in this process; it stops when dropped.
@@ -22,6 +24,8 @@ pub trait RunningSim: Send {
 pub const SIMULATORS: &[&str] = &[
     "staging-wol",
     "staging-iboot",
+    #[cfg(feature = "libvirt")]
+    "staging-libvirt",
     // one line per simulator, e.g. "staging-iboot",
 ];
 
@@ -31,6 +35,8 @@ pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Bo
     match name {
         "staging-wol" => wol::start(listen).await,
         "staging-iboot" => iboot::start(listen).await,
+        #[cfg(feature = "libvirt")]
+        "staging-libvirt" => libvirt::start(listen).await,
         // one arm per simulator, e.g. "staging-iboot" => iboot::start(listen).await,
         other => Err(hw_core::Error::new(
             hw_core::ErrorKind::NotFound,
