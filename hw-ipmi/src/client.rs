@@ -212,7 +212,13 @@ impl Client {
 
     /// The cipher suite of the current session, if one is open.
     pub async fn cipher_suite(&self) -> Option<CipherSuite> {
-        self.inner.slot.lock().await.session.as_ref().map(|s| s.suite)
+        self.inner
+            .slot
+            .lock()
+            .await
+            .session
+            .as_ref()
+            .map(|s| s.suite)
     }
 
     /// Sends a raw command to the BMC and returns its completion code and data.
@@ -361,14 +367,22 @@ impl Client {
                     data: &[],
                 };
                 let r = session
-                    .exchange(&req, None, inner.cfg.local_address, inner.cfg.request_timeout)
+                    .exchange(
+                        &req,
+                        None,
+                        inner.cfg.local_address,
+                        inner.cfg.request_timeout,
+                    )
                     .await;
                 slot.last_sent = Some(Instant::now());
                 if r.is_err()
                     && let Some(old) = slot.session.take()
                 {
                     old.close_nowait();
-                    inner.counters.sessions_closed.fetch_add(1, Ordering::Relaxed);
+                    inner
+                        .counters
+                        .sessions_closed
+                        .fetch_add(1, Ordering::Relaxed);
                     return;
                 }
             }

@@ -112,7 +112,7 @@ impl SessionKeys {
 
     /// Decrypts an AES-CBC-128 payload (IV first) and strips the confidentiality pad.
     pub(crate) fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>, WireError> {
-        if data.len() < 32 || data.len() % 16 != 0 {
+        if data.len() < 32 || !data.len().is_multiple_of(16) {
             return Err(WireError::new(format!(
                 "encrypted payload of {} bytes is not an IV plus whole AES blocks",
                 data.len()
@@ -136,8 +136,14 @@ impl SessionKeys {
             )));
         }
         let (body, pad) = rest.split_at(rest.len() - pad_len);
-        if pad.iter().enumerate().any(|(i, &b)| usize::from(b) != i + 1) {
-            return Err(WireError::new("confidentiality pad bytes are not 1, 2, 3, …"));
+        if pad
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| usize::from(b) != i + 1)
+        {
+            return Err(WireError::new(
+                "confidentiality pad bytes are not 1, 2, 3, …",
+            ));
         }
         Ok(body.to_vec())
     }
@@ -149,19 +155,27 @@ mod tests {
 
     #[test]
     fn hmac_sha1_matches_rfc2202_case_2() {
-        let mac = hmac(CipherSuite::Suite3, b"Jefe", &[b"what do ya want ", b"for nothing?"]);
+        let mac = hmac(
+            CipherSuite::Suite3,
+            b"Jefe",
+            &[b"what do ya want ", b"for nothing?"],
+        );
         assert_eq!(
             mac,
             [
-                0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1,
-                0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79
+                0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1, 0x84,
+                0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79
             ]
         );
     }
 
     #[test]
     fn hmac_sha256_matches_rfc4231_case_2() {
-        let mac = hmac(CipherSuite::Suite17, b"Jefe", &[b"what do ya want for nothing?"]);
+        let mac = hmac(
+            CipherSuite::Suite17,
+            b"Jefe",
+            &[b"what do ya want for nothing?"],
+        );
         assert_eq!(mac[..4], [0x5b, 0xdc, 0xc1, 0x46]);
         assert_eq!(mac.len(), 32);
     }

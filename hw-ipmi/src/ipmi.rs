@@ -170,7 +170,9 @@ impl Ipmi {
 
     /// A raw command to the node's target (bridged if configured); not resent.
     pub async fn raw(&self, netfn: u8, cmd: u8, data: &[u8]) -> Result<RawResponse> {
-        self.client.write(self.bridge.as_ref(), netfn, cmd, data).await
+        self.client
+            .write(self.bridge.as_ref(), netfn, cmd, data)
+            .await
     }
 
     async fn read_ok(&self, netfn: u8, cmd: u8, data: &[u8], op: &str) -> Result<Vec<u8>> {
@@ -221,7 +223,12 @@ impl Ipmi {
     /// Get System Boot Options, parameter 5.
     pub async fn boot_flags(&self) -> Result<BootFlags> {
         let d = self
-            .read_ok(NETFN_CHASSIS, 0x09, &[0x05, 0x00, 0x00], "get system boot options")
+            .read_ok(
+                NETFN_CHASSIS,
+                0x09,
+                &[0x05, 0x00, 0x00],
+                "get system boot options",
+            )
             .await?;
         decode_boot_flags(&d).map_err(|e| e.with_driver("ipmi"))
     }
@@ -282,7 +289,11 @@ impl Ipmi {
                     }
                 }
                 0xCB => (None, "not present"),
-                cc => return Err(crate::client::cc_error(cc, "get sensor reading").with_driver("ipmi")),
+                cc => {
+                    return Err(
+                        crate::client::cc_error(cc, "get sensor reading").with_driver("ipmi")
+                    );
+                }
             };
             out.push(SensorReading {
                 kind: s.kind(),

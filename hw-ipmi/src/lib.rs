@@ -48,7 +48,11 @@ pub fn node(name: &str, ipmi: &Ipmi, ctx: NodeContext) -> Node {
 
 /// Validates `info` and builds the node's [`Ipmi`] handle, sharing one client per
 /// BMC endpoint through `pool`.
-pub fn ipmi_from_driver_info(pool: &ClientPool, info: &DriverInfo, ctx: &NodeContext) -> Result<Ipmi> {
+pub fn ipmi_from_driver_info(
+    pool: &ClientPool,
+    info: &DriverInfo,
+    ctx: &NodeContext,
+) -> Result<Ipmi> {
     let cfg = Config::from_driver_info(info, ctx)?;
     let bridge = cfg.bridge;
     Ok(Ipmi::with_client(pool.client(&cfg), bridge))

@@ -90,7 +90,13 @@ impl Management for IpmiManagement {
             .boot_flags()
             .await
             .map_err(|e| e.or_operation("get boot mode"))?;
-        Ok(f.device.map(|_| if f.efi { BootMode::Uefi } else { BootMode::Bios }))
+        Ok(f.device.map(|_| {
+            if f.efi {
+                BootMode::Uefi
+            } else {
+                BootMode::Bios
+            }
+        }))
     }
 
     async fn get_sensors(&self) -> Result<Vec<SensorReading>> {

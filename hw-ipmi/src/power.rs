@@ -80,18 +80,30 @@ impl Power for IpmiPower {
                 PowerTarget::On => self.ipmi.chassis_control(ChassisControl::PowerUp).await?,
                 PowerTarget::Off => self.ipmi.chassis_control(ChassisControl::PowerDown).await?,
                 PowerTarget::SoftOff => {
-                    self.ipmi.chassis_control(ChassisControl::SoftShutdown).await?
+                    self.ipmi
+                        .chassis_control(ChassisControl::SoftShutdown)
+                        .await?
                 }
                 PowerTarget::Reboot | PowerTarget::SoftReboot if current == PowerState::Off => {
                     self.ipmi.chassis_control(ChassisControl::PowerUp).await?
                 }
-                PowerTarget::Reboot => self.ipmi.chassis_control(ChassisControl::PowerCycle).await?,
+                PowerTarget::Reboot => {
+                    self.ipmi
+                        .chassis_control(ChassisControl::PowerCycle)
+                        .await?
+                }
                 PowerTarget::SoftReboot => {
-                    self.ipmi.chassis_control(ChassisControl::SoftShutdown).await?;
+                    self.ipmi
+                        .chassis_control(ChassisControl::SoftShutdown)
+                        .await?;
                     self.wait(PowerState::Off, deadline).await?;
                     self.ipmi.chassis_control(ChassisControl::PowerUp).await?;
                 }
-                _ => return Err(hw_core::Error::unsupported(format_args!("power target {target}"))),
+                _ => {
+                    return Err(hw_core::Error::unsupported(format_args!(
+                        "power target {target}"
+                    )));
+                }
             }
             self.wait(target.final_state(), deadline).await
         }

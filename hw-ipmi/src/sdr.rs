@@ -51,7 +51,11 @@ impl FullSensor {
             0 => f64::from(raw),
             1 => {
                 let v = raw as i8;
-                if v < 0 { f64::from(v) + 1.0 } else { f64::from(v) }
+                if v < 0 {
+                    f64::from(v) + 1.0
+                } else {
+                    f64::from(v)
+                }
             }
             2 => f64::from(raw as i8),
             _ => return None,
@@ -145,7 +149,10 @@ impl SdrRecord {
     /// protocol errors.
     pub fn parse(raw: &[u8]) -> Result<SdrRecord> {
         if raw.len() < 5 {
-            return Err(Error::protocol(format!("SDR record of {} bytes has no header", raw.len())));
+            return Err(Error::protocol(format!(
+                "SDR record of {} bytes has no header",
+                raw.len()
+            )));
         }
         let id = u16::from_le_bytes([raw[0], raw[1]]);
         let record_type = raw[3];
@@ -158,7 +165,11 @@ impl SdrRecord {
             )));
         }
         let r = &raw[..5 + body_len];
-        let short = || Error::protocol(format!("SDR record 0x{id:04x} (type 0x{record_type:02x}) too short"));
+        let short = || {
+            Error::protocol(format!(
+                "SDR record 0x{id:04x} (type 0x{record_type:02x}) too short"
+            ))
+        };
         let kind = match record_type {
             0x01 => {
                 if r.len() < 48 {
@@ -232,11 +243,17 @@ where
     let mut seen = std::collections::HashSet::new();
     while next != 0xFFFF {
         if !seen.insert(next) || records.len() > 4096 {
-            return Err(Error::protocol(format!("SDR record chain loops at 0x{next:04x}")));
+            return Err(Error::protocol(format!(
+                "SDR record chain loops at 0x{next:04x}"
+            )));
         }
         let id = next.to_le_bytes();
         // Header first.
-        let head = read(0x23, vec![reservation[0], reservation[1], id[0], id[1], 0, 5]).await?;
+        let head = read(
+            0x23,
+            vec![reservation[0], reservation[1], id[0], id[1], 0, 5],
+        )
+        .await?;
         if head.len() < 7 {
             return Err(Error::protocol("Get SDR header reply too short"));
         }
@@ -248,7 +265,14 @@ where
             let off = raw.len() as u8;
             let chunk = read(
                 0x23,
-                vec![reservation[0], reservation[1], id[0], id[1], off, want as u8],
+                vec![
+                    reservation[0],
+                    reservation[1],
+                    id[0],
+                    id[1],
+                    off,
+                    want as u8,
+                ],
             )
             .await?;
             if chunk.len() <= 2 {
@@ -274,7 +298,10 @@ pub(crate) fn reading_available(flags: u8) -> bool {
 
 /// Error for a bad Get Sensor Reading reply.
 pub(crate) fn short_reading(name: &str) -> Error {
-    Error::new(ErrorKind::Protocol, format!("Get Sensor Reading reply for {name} too short"))
+    Error::new(
+        ErrorKind::Protocol,
+        format!("Get Sensor Reading reply for {name} too short"),
+    )
 }
 
 #[cfg(test)]
@@ -284,7 +311,9 @@ mod tests {
 
     #[test]
     fn oem_record_parses() {
-        let raw = [0x05, 0x00, 0x51, 0xC0, 0x07, 0x57, 0x01, 0x00, 0x0D, 0x01, 0x2C, 0x60];
+        let raw = [
+            0x05, 0x00, 0x51, 0xC0, 0x07, 0x57, 0x01, 0x00, 0x0D, 0x01, 0x2C, 0x60,
+        ];
         let r = SdrRecord::parse(&raw).unwrap();
         assert_eq!(r.id, 5);
         match r.kind {
@@ -299,8 +328,18 @@ mod tests {
     #[test]
     fn conversion_formula() {
         let s = FullSensor {
-            owner: 0x20, lun: 0, number: 1, sensor_type: 2, reading_type: 1,
-            analog_format: 0, base_unit: 4, linearization: 0, m: 2, b: 0, b_exp: 0, r_exp: -2,
+            owner: 0x20,
+            lun: 0,
+            number: 1,
+            sensor_type: 2,
+            reading_type: 1,
+            analog_format: 0,
+            base_unit: 4,
+            linearization: 0,
+            m: 2,
+            b: 0,
+            b_exp: 0,
+            r_exp: -2,
             name: "12V".into(),
         };
         assert_eq!(s.convert(100), Some(2.0));

@@ -38,18 +38,20 @@ impl std::fmt::Debug for Session {
 /// Resolves and connects a UDP socket to the BMC.
 async fn connect(cfg: &Config) -> Result<UdpSocket> {
     let target = cfg.endpoint();
-    let addrs: Vec<SocketAddr> = tokio::time::timeout(
-        cfg.request_timeout,
-        tokio::net::lookup_host(target.clone()),
-    )
-    .await
-    .map_err(|_| Error::new(ErrorKind::Timeout, format!("resolving {target} timed out")))?
-    .map_err(|e| {
-        Error::new(ErrorKind::Unreachable, format!("cannot resolve {target}")).with_source(e)
-    })?
-    .collect();
+    let addrs: Vec<SocketAddr> =
+        tokio::time::timeout(cfg.request_timeout, tokio::net::lookup_host(target.clone()))
+            .await
+            .map_err(|_| Error::new(ErrorKind::Timeout, format!("resolving {target} timed out")))?
+            .map_err(|e| {
+                Error::new(ErrorKind::Unreachable, format!("cannot resolve {target}"))
+                    .with_source(e)
+            })?
+            .collect();
     let addr = addrs.first().copied().ok_or_else(|| {
-        Error::new(ErrorKind::Unreachable, format!("{target} resolves to no address"))
+        Error::new(
+            ErrorKind::Unreachable,
+            format!("{target} resolves to no address"),
+        )
     })?;
     let bind: SocketAddr = if addr.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
@@ -108,7 +110,10 @@ async fn presession(
         Some(why) => Error::protocol(format!("{target}: {why}")),
         None => Error::new(
             ErrorKind::Timeout,
-            format!("{target}: no reply to {step} within {:?}", cfg.request_timeout),
+            format!(
+                "{target}: no reply to {step} within {:?}",
+                cfg.request_timeout
+            ),
         ),
     })
 }
@@ -116,7 +121,7 @@ async fn presession(
 fn status_error(target: &str, step: &str, status: u8) -> Error {
     let kind = match status {
         0x01 | 0x0B => ErrorKind::Busy,
-        0x0D | 0x0E | 0x0F => ErrorKind::Unauthenticated,
+        0x0D..=0x0F => ErrorKind::Unauthenticated,
         0x09 | 0x0A => ErrorKind::PermissionDenied,
         0x04 | 0x05 | 0x06 | 0x07 | 0x10 | 0x11 => ErrorKind::Unsupported,
         _ => ErrorKind::Protocol,
@@ -160,7 +165,15 @@ impl Session {
         // Open Session.
         let req = wire::open_session_request(tag, console_id, suite);
         let pkt = wire::encode_packet(payload::OPEN_SESSION_REQUEST, 0, 0, &req, None);
-        let raw = presession(&socket, cfg, &pkt, payload::OPEN_SESSION_RESPONSE, tag, "Open Session").await?;
+        let raw = presession(
+            &socket,
+            cfg,
+            &pkt,
+            payload::OPEN_SESSION_RESPONSE,
+            tag,
+            "Open Session",
+        )
+        .await?;
         let osr = wire::decode_open_session_response(&raw)?;
         if osr.status != 0 {
             return Err(status_error(&target, "Open Session", osr.status));
@@ -199,7 +212,9 @@ impl Session {
             return Err(status_error(&target, "RAKP 1", r2.status));
         }
         if r2.console_id != console_id {
-            return Err(Error::protocol(format!("{target}: RAKP 2 names another session")));
+            return Err(Error::protocol(format!(
+                "{target}: RAKP 2 names another session"
+            )));
         }
         let password = cfg.password.expose_secret().as_bytes();
         let ulen = [user.len() as u8];
@@ -266,7 +281,10 @@ impl Session {
             cmd: 0x3B,
             data: &[level],
         };
-        match self.exchange(&req, None, cfg.local_address, cfg.request_timeout).await? {
+        match self
+            .exchange(&req, None, cfg.local_address, cfg.request_timeout)
+            .await?
+        {
             (0x00, _) => Ok(()),
             (cc @ (0x80 | 0x81), _) => Err(Error::new(
                 ErrorKind::PermissionDenied,

@@ -140,7 +140,10 @@ pub(crate) fn encode_packet_body(
 pub(crate) fn decode_packet(data: &[u8], keys: Option<&SessionKeys>) -> WResult<Packet> {
     need(data, 4, "RMCP header")?;
     if data[0] != 0x06 {
-        return Err(WireError::new(format!("RMCP version 0x{:02x}, expected 0x06", data[0])));
+        return Err(WireError::new(format!(
+            "RMCP version 0x{:02x}, expected 0x06",
+            data[0]
+        )));
     }
     if data[3] & 0x1F != 0x07 {
         return Err(WireError::new(format!(
@@ -213,7 +216,10 @@ pub(crate) fn decode_packet(data: &[u8], keys: Option<&SessionKeys>) -> WResult<
 
 /// Two's-complement checksum of `bytes` (IPMB).
 pub(crate) fn checksum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)).wrapping_neg()
+    bytes
+        .iter()
+        .fold(0u8, |a, b| a.wrapping_add(*b))
+        .wrapping_neg()
 }
 
 /// One IPMI message in LAN/IPMB format: responder, netfn/LUN, checksum, requester,
@@ -261,7 +267,8 @@ pub(crate) fn encode_request(
                 Some((_, transit_addr)) => transit_addr,
                 None => local_addr,
             };
-            let innermost = encode_message(b.address, req.netfn, inner_rq, rq_seq, req.cmd, req.data);
+            let innermost =
+                encode_message(b.address, req.netfn, inner_rq, rq_seq, req.cmd, req.data);
             let mut sm = Vec::with_capacity(1 + innermost.len());
             sm.push(0x40 | (b.channel & 0x0F));
             sm.extend_from_slice(&innermost);
@@ -435,7 +442,9 @@ pub(crate) fn decode_open_session_response(p: &[u8]) -> WResult<OpenSessionRespo
     for (i, a) in algorithms.iter_mut().enumerate() {
         let rec = &p[12 + 8 * i..20 + 8 * i];
         if usize::from(rec[0]) != i || rec[3] != 8 {
-            return Err(WireError::new("Open Session Response algorithm record malformed"));
+            return Err(WireError::new(
+                "Open Session Response algorithm record malformed",
+            ));
         }
         *a = rec[4] & 0x3F;
     }
@@ -603,7 +612,11 @@ mod tests {
 
     #[test]
     fn bridged_request_wraps_send_message() {
-        let req = Request { netfn: 0x2e, cmd: 0xca, data: &[0x57, 0x01, 0x00] };
+        let req = Request {
+            netfn: 0x2e,
+            cmd: 0xca,
+            data: &[0x57, 0x01, 0x00],
+        };
         let b = Bridge::single(6, 0x2c);
         let m = encode_request(&req, 5, Some(&b), 0x20);
         assert_eq!(&m[..7], &[0x20, 0x18, 0xc8, 0x81, 0x14, 0x34, 0x46]);
@@ -616,7 +629,11 @@ mod tests {
 
     #[test]
     fn embedded_bridged_reply_is_unwrapped() {
-        let req = Request { netfn: 0x2e, cmd: 0xca, data: &[] };
+        let req = Request {
+            netfn: 0x2e,
+            cmd: 0xca,
+            data: &[],
+        };
         let b = Bridge::single(6, 0x2c);
         // inner response from 0x2c to 0x20
         let mut inner = vec![0x20, 0x2f << 2];
@@ -635,10 +652,19 @@ mod tests {
         };
         assert_eq!(
             interpret(&outer, &req, 5, Some(&b)).unwrap(),
-            Some(Reply::Final { cc: 0, data: vec![0x57, 0x01, 0x00, 0x05] })
+            Some(Reply::Final {
+                cc: 0,
+                data: vec![0x57, 0x01, 0x00, 0x05]
+            })
         );
-        let empty = Response { data: vec![], ..outer.clone() };
-        assert_eq!(interpret(&empty, &req, 5, Some(&b)).unwrap(), Some(Reply::Pending));
+        let empty = Response {
+            data: vec![],
+            ..outer.clone()
+        };
+        assert_eq!(
+            interpret(&empty, &req, 5, Some(&b)).unwrap(),
+            Some(Reply::Pending)
+        );
         assert_eq!(interpret(&outer, &req, 6, Some(&b)).unwrap(), None);
     }
 

@@ -27,7 +27,10 @@ async fn power_round_trip_on_both_suites() {
         assert_eq!(power.get_power_state().await.unwrap(), PowerState::Off);
         power.set_power_state(PowerTarget::On, None).await.unwrap();
         assert!(bmc.power_on());
-        power.set_power_state(PowerTarget::Reboot, None).await.unwrap();
+        power
+            .set_power_state(PowerTarget::Reboot, None)
+            .await
+            .unwrap();
         assert_eq!(bmc.power_log().controls, vec![1, 2]);
         power.set_power_state(PowerTarget::Off, None).await.unwrap();
         assert!(!bmc.power_on());
@@ -42,7 +45,12 @@ async fn auto_suite_prefers_17_and_falls_back_to_3() {
     let c = Client::new(bmc.config());
     c.raw(0x06, 0x01, &[]).await.unwrap();
     assert_eq!(c.cipher_suite().await, Some(CipherSuite::Suite17));
-    let only3 = SimBmc::start(SimConfig { suites: vec![3], ..Default::default() }).await.unwrap();
+    let only3 = SimBmc::start(SimConfig {
+        suites: vec![3],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let c = Client::new(only3.config());
     c.raw(0x06, 0x01, &[]).await.unwrap();
     assert_eq!(c.cipher_suite().await, Some(CipherSuite::Suite3));
@@ -52,11 +60,14 @@ async fn auto_suite_prefers_17_and_falls_back_to_3() {
 async fn conformance() {
     let bmc = bmc().await;
     let ht = hw_ipmi::hardware_type();
-    let node = ht.build(&bmc.driver_info(), &NodeContext::new("n")).unwrap();
+    let node = ht
+        .build(&bmc.driver_info(), &NodeContext::new("n"))
+        .unwrap();
     hw_core::testing::check_node(&node, &hw_core::testing::Options::default())
         .await
         .assert_passed();
-    hw_core::testing::check_validation(&ht, &bmc.driver_info(), &NodeContext::new("n")).assert_passed();
+    hw_core::testing::check_validation(&ht, &bmc.driver_info(), &NodeContext::new("n"))
+        .assert_passed();
 }
 
 #[tokio::test]
@@ -66,7 +77,10 @@ async fn user_privilege_cannot_control_the_chassis() {
     cfg.priv_level = PrivilegeLevel::User;
     let ipmi = Ipmi::new(cfg);
     assert!(!ipmi.chassis_power_on().await.unwrap());
-    let err = ipmi.chassis_control(hw_ipmi::ChassisControl::PowerUp).await.unwrap_err();
+    let err = ipmi
+        .chassis_control(hw_ipmi::ChassisControl::PowerUp)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
     assert_eq!(bmc.stats().privilege_denials, 1);
 
@@ -96,15 +110,22 @@ async fn wrong_password_is_unauthenticated_and_not_echoed() {
 async fn thousand_operations_one_session_and_drop_closes() {
     let bmc = bmc().await;
     let ht = hw_ipmi::hardware_type();
-    let a = ht.build(&bmc.driver_info(), &NodeContext::new("a")).unwrap();
-    let b = ht.build(&bmc.driver_info(), &NodeContext::new("b")).unwrap();
+    let a = ht
+        .build(&bmc.driver_info(), &NodeContext::new("a"))
+        .unwrap();
+    let b = ht
+        .build(&bmc.driver_info(), &NodeContext::new("b"))
+        .unwrap();
     for i in 0..1000 {
         let node = if i % 2 == 0 { &a } else { &b };
         node.power().unwrap().get_power_state().await.unwrap();
         assert!(bmc.stats().open_sessions <= 1);
     }
     let s = bmc.stats();
-    assert_eq!((s.sessions_opened, s.open_sessions, s.peak_open_sessions), (1, 1, 1));
+    assert_eq!(
+        (s.sessions_opened, s.open_sessions, s.peak_open_sessions),
+        (1, 1, 1)
+    );
     assert!(s.requests >= 1000);
     drop(a);
     drop(b);
@@ -118,21 +139,41 @@ async fn thousand_operations_one_session_and_drop_closes() {
 async fn boot_device_flags() {
     let bmc = bmc().await;
     let ipmi = Ipmi::new(bmc.config());
-    let node = hw_ipmi::node("ipmi", &ipmi, NodeContext::new("n").with_boot_mode(hw_core::BootMode::Uefi));
+    let node = hw_ipmi::node(
+        "ipmi",
+        &ipmi,
+        NodeContext::new("n").with_boot_mode(hw_core::BootMode::Uefi),
+    );
     let m = node.management().unwrap();
     m.set_boot_device(BootDevice::Pxe, true).await.unwrap();
     assert_eq!(bmc.boot_flags(), [0xE0, 0x04, 0, 0, 0]);
     m.set_boot_device(BootDevice::Cdrom, false).await.unwrap();
     assert_eq!(bmc.boot_flags(), [0xA0, 0x14, 0, 0, 0]);
     let got = m.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Cdrom), Some(false)));
-    assert_eq!(m.get_boot_mode().await.unwrap(), Some(hw_core::BootMode::Uefi));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Cdrom), Some(false))
+    );
+    assert_eq!(
+        m.get_boot_mode().await.unwrap(),
+        Some(hw_core::BootMode::Uefi)
+    );
     // one-time override consumed by the next boot
-    node.power().unwrap().set_power_state(PowerTarget::On, None).await.unwrap();
+    node.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, None)
+        .await
+        .unwrap();
     assert_eq!(m.get_boot_device().await.unwrap().device, None);
     m.inject_nmi().await.unwrap();
     assert_eq!(bmc.power_log().nmis, 1);
-    assert_eq!(m.set_boot_device(BootDevice::Uefihttp, false).await.unwrap_err().kind(), ErrorKind::Unsupported);
+    assert_eq!(
+        m.set_boot_device(BootDevice::Uefihttp, false)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Unsupported
+    );
 }
 
 #[tokio::test]
@@ -148,8 +189,19 @@ async fn sensors_and_nm_record() {
     assert_eq!(find("PSU1 Power").kind, hw_core::SensorKind::Power);
     assert_eq!(find("PSU1 Power").value, Some(240.0));
     let oem = ipmi.oem_records().await.unwrap();
-    let nm = oem.iter().find(|r| r.raw.windows(5).any(|w| w == [0x57, 0x01, 0x00, 0x0D, 0x01])).unwrap();
-    let pos = nm.raw.windows(5).position(|w| w == [0x57, 0x01, 0x00, 0x0D, 0x01]).unwrap();
+    let nm = oem
+        .iter()
+        .find(|r| {
+            r.raw
+                .windows(5)
+                .any(|w| w == [0x57, 0x01, 0x00, 0x0D, 0x01])
+        })
+        .unwrap();
+    let pos = nm
+        .raw
+        .windows(5)
+        .position(|w| w == [0x57, 0x01, 0x00, 0x0D, 0x01])
+        .unwrap();
     assert_eq!(nm.raw[pos + 5], 0x2C);
     assert_eq!(nm.raw[pos + 6] >> 4, 6);
 }
@@ -158,7 +210,9 @@ struct Nm;
 impl hw_ipmi::sim::SatelliteHandler for Nm {
     fn handle(&self, netfn: u8, cmd: u8, data: &[u8]) -> (u8, Vec<u8>) {
         match (netfn, cmd) {
-            (0x2E, 0xCA) if data.starts_with(&[0x57, 0x01, 0x00]) => (0, vec![0x57, 0x01, 0x00, 0x05, 0x03, 0x07, 0x02, 0x01]),
+            (0x2E, 0xCA) if data.starts_with(&[0x57, 0x01, 0x00]) => {
+                (0, vec![0x57, 0x01, 0x00, 0x05, 0x03, 0x07, 0x02, 0x01])
+            }
             _ => (0xC1, vec![]),
         }
     }
@@ -172,19 +226,33 @@ async fn bridged_raw_both_reply_styles_and_dual() {
     let bridge = Bridge::single(6, 0x2C);
     for style in [BridgeReplyStyle::Embedded, BridgeReplyStyle::Separate] {
         bmc.set_bridge_reply(style);
-        let r = c.raw_bridged(&bridge, 0x2E, 0xCA, &[0x57, 0x01, 0x00]).await.unwrap();
+        let r = c
+            .raw_bridged(&bridge, 0x2E, 0xCA, &[0x57, 0x01, 0x00])
+            .await
+            .unwrap();
         assert_eq!(r.cc, 0, "{style:?}");
         assert_eq!(r.data[3], 0x05);
         let r = c.raw_bridged(&bridge, 0x2E, 0xFF, &[]).await.unwrap();
         assert_eq!(r.cc, 0xC1);
     }
     // nobody at that address: Send Message NAK
-    let err = c.raw_bridged(&Bridge::single(6, 0x40), 0x06, 0x01, &[]).await.unwrap_err();
+    let err = c
+        .raw_bridged(&Bridge::single(6, 0x40), 0x06, 0x01, &[])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DeviceFault, "{err}");
     // dual bridging through a transit controller
     bmc.set_bridge_reply(BridgeReplyStyle::Embedded);
     bmc.add_transit(0, 0x82);
-    let r = c.raw_bridged(&Bridge::dual((0, 0x82), 6, 0x2C), 0x2E, 0xCA, &[0x57, 0x01, 0x00]).await.unwrap();
+    let r = c
+        .raw_bridged(
+            &Bridge::dual((0, 0x82), 6, 0x2C),
+            0x2E,
+            0xCA,
+            &[0x57, 0x01, 0x00],
+        )
+        .await
+        .unwrap();
     assert_eq!((r.cc, r.data[3]), (0, 0x05));
     assert_eq!(bmc.stats().bridged, 5);
     // a bridged node: driver_info bridging applies to the node's raw commands
@@ -192,8 +260,13 @@ async fn bridged_raw_both_reply_styles_and_dual() {
     info.insert("ipmi_bridging", "single");
     info.insert("ipmi_target_channel", "6");
     info.insert("ipmi_target_address", "0x2c");
-    let ipmi = hw_ipmi::ipmi_from_driver_info(&hw_ipmi::ClientPool::new(), &info, &NodeContext::new("n")).unwrap();
-    assert_eq!(ipmi.raw(0x2E, 0xCA, &[0x57, 0x01, 0x00]).await.unwrap().cc, 0);
+    let ipmi =
+        hw_ipmi::ipmi_from_driver_info(&hw_ipmi::ClientPool::new(), &info, &NodeContext::new("n"))
+            .unwrap();
+    assert_eq!(
+        ipmi.raw(0x2E, 0xCA, &[0x57, 0x01, 0x00]).await.unwrap().cc,
+        0
+    );
 }
 
 #[tokio::test]
@@ -213,10 +286,17 @@ async fn faults_are_typed_errors() {
             assert_eq!(err.kind(), kind, "{fault:?}: {err}");
         } else {
             // the session is re-established on retry, which itself sees the fault
-            assert!(matches!(err.kind(), ErrorKind::Protocol | ErrorKind::Timeout), "{fault:?}: {err}");
+            assert!(
+                matches!(err.kind(), ErrorKind::Protocol | ErrorKind::Timeout),
+                "{fault:?}: {err}"
+            );
         }
         bmc.set_fault(Fault::None);
-        assert_eq!(c.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0, "recovers after {fault:?}");
+        assert_eq!(
+            c.read(None, 0x00, 0x01, &[]).await.unwrap().cc,
+            0,
+            "recovers after {fault:?}"
+        );
     }
     // a write is never resent
     bmc.set_fault(Fault::Silence);
@@ -228,14 +308,33 @@ async fn faults_are_typed_errors() {
 
 #[tokio::test]
 async fn power_change_confirmed_within_timeout() {
-    let bmc = SimBmc::start(SimConfig { power_delay: Duration::from_millis(200), ..Default::default() }).await.unwrap();
+    let bmc = SimBmc::start(SimConfig {
+        power_delay: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let ipmi = Ipmi::new(bmc.config());
     let power = hw_ipmi::IpmiPower::new(ipmi);
     use hw_core::Power;
-    power.set_power_state(PowerTarget::On, Some(Duration::from_secs(5))).await.unwrap();
-    power.set_power_state(PowerTarget::Off, Some(Duration::from_secs(5))).await.unwrap();
-    let slow = SimBmc::start(SimConfig { power_delay: Duration::from_secs(30), ..Default::default() }).await.unwrap();
+    power
+        .set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    power
+        .set_power_state(PowerTarget::Off, Some(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    let slow = SimBmc::start(SimConfig {
+        power_delay: Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let power = hw_ipmi::IpmiPower::new(Ipmi::new(slow.config()));
-    let err = power.set_power_state(PowerTarget::On, Some(Duration::from_millis(300))).await.unwrap_err();
+    let err = power
+        .set_power_state(PowerTarget::On, Some(Duration::from_millis(300)))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PowerStateFailure);
 }

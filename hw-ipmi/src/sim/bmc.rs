@@ -65,7 +65,12 @@ struct DeviceId;
 impl SatelliteHandler for DeviceId {
     fn handle(&self, netfn: u8, cmd: u8, _data: &[u8]) -> (u8, Vec<u8>) {
         if (netfn, cmd) == (0x06, 0x01) {
-            (0, vec![0x50, 0x01, 0x04, 0x00, 0x02, 0x21, 0x57, 0x01, 0x00, 0x0B, 0x00])
+            (
+                0,
+                vec![
+                    0x50, 0x01, 0x04, 0x00, 0x02, 0x21, 0x57, 0x01, 0x00, 0x0B, 0x00,
+                ],
+            )
         } else {
             (0xC1, Vec::new())
         }
@@ -126,7 +131,10 @@ impl State {
         s.sensors.extend([(1, 45), (2, 100), (3, 200), (4, 120)]);
         if let Some((ch, addr)) = s.cfg.node_manager {
             // Intel NM OEM record: Intel IANA, 0x0D, 0x01, address, channel << 4.
-            s.add_sdr(0xC0, &[0x57, 0x01, 0x00, 0x0D, 0x01, addr, (ch & 0x0F) << 4, 0x00]);
+            s.add_sdr(
+                0xC0,
+                &[0x57, 0x01, 0x00, 0x0D, 0x01, addr, (ch & 0x0F) << 4, 0x00],
+            );
             s.satellites.insert((ch & 0x0F, addr), Arc::new(DeviceId));
         }
         s
@@ -134,7 +142,13 @@ impl State {
 
     pub(crate) fn add_sdr(&mut self, record_type: u8, body: &[u8]) -> u16 {
         let id = self.sdr.len() as u16 + 1;
-        let mut r = vec![(id & 0xFF) as u8, (id >> 8) as u8, 0x51, record_type, body.len().min(255) as u8];
+        let mut r = vec![
+            (id & 0xFF) as u8,
+            (id >> 8) as u8,
+            0x51,
+            record_type,
+            body.len().min(255) as u8,
+        ];
         r.extend_from_slice(&body[..body.len().min(255)]);
         self.sdr.push(r);
         self.reservation = self.reservation.wrapping_add(1);
@@ -349,7 +363,15 @@ impl State {
         let (rm, rc, role, user) = (*rm, *rc, *role, user.clone());
         let uname = user.name.as_bytes();
         let pw = user.password.as_bytes();
-        let want = suite.mac(pw, &[&rc, &console_id.to_le_bytes(), &[role, uname.len() as u8], uname]);
+        let want = suite.mac(
+            pw,
+            &[
+                &rc,
+                &console_id.to_le_bytes(),
+                &[role, uname.len() as u8],
+                uname,
+            ],
+        );
         if p[1] != 0 || want.as_slice() != &p[8..] {
             self.sessions.remove(&managed);
             self.stats.auth_failures += 1;
@@ -446,7 +468,9 @@ impl State {
 
     fn priv_of(&self, sid: u32) -> (u8, u8) {
         match self.sessions.get(&sid).map(|s| &s.stage) {
-            Some(Stage::Active { priv_now, priv_max, .. }) => (*priv_now, *priv_max),
+            Some(Stage::Active {
+                priv_now, priv_max, ..
+            }) => (*priv_now, *priv_max),
             _ => (0, 0),
         }
     }
@@ -478,7 +502,7 @@ impl State {
                 if want == 0 {
                     return none(0, vec![priv_now]);
                 }
-                if want > 5 || want == 5 {
+                if want >= 5 {
                     return none(0xCC, Vec::new());
                 }
                 if want > priv_max {
@@ -596,7 +620,11 @@ impl State {
         let Some(rec) = self.sdr.get(idx) else {
             return (0xCB, Vec::new(), None);
         };
-        let next: u16 = if idx + 1 < self.sdr.len() { idx as u16 + 2 } else { 0xFFFF };
+        let next: u16 = if idx + 1 < self.sdr.len() {
+            idx as u16 + 2
+        } else {
+            0xFFFF
+        };
         if count == 0xFF && rec.len() > 32 {
             return (0xCA, Vec::new(), None);
         }
@@ -633,10 +661,7 @@ impl State {
     fn deliver(&mut self, chan: u8, ipmb: &[u8], depth: u8) -> Option<Vec<u8>> {
         let inner = codec::parse_msg(ipmb)?;
         let key = (chan, inner.rs_sa);
-        if depth == 0
-            && self.transits.contains(&key)
-            && (inner.netfn, inner.cmd) == (0x06, 0x34)
-        {
+        if depth == 0 && self.transits.contains(&key) && (inner.netfn, inner.cmd) == (0x06, 0x34) {
             let (&c2, rest) = inner.data.split_first()?;
             let resp = self.deliver(c2 & 0x0F, rest, 1);
             return Some(match resp {

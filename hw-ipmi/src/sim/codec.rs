@@ -14,8 +14,18 @@ pub(crate) struct Suite {
     pub conf_alg: u8,
 }
 
-pub(crate) const SUITE_3: Suite = Suite { id: 3, auth_alg: 1, integ_alg: 1, conf_alg: 1 };
-pub(crate) const SUITE_17: Suite = Suite { id: 17, auth_alg: 3, integ_alg: 4, conf_alg: 1 };
+pub(crate) const SUITE_3: Suite = Suite {
+    id: 3,
+    auth_alg: 1,
+    integ_alg: 1,
+    conf_alg: 1,
+};
+pub(crate) const SUITE_17: Suite = Suite {
+    id: 17,
+    auth_alg: 3,
+    integ_alg: 4,
+    conf_alg: 1,
+};
 
 impl Suite {
     pub(crate) fn by_id(id: u8) -> Option<Suite> {
@@ -28,13 +38,15 @@ impl Suite {
             if let Some(m) = m.as_mut() {
                 chunks.iter().for_each(|c| m.update(c));
             }
-            m.map(|m| m.finalize().into_bytes().to_vec()).unwrap_or_default()
+            m.map(|m| m.finalize().into_bytes().to_vec())
+                .unwrap_or_default()
         } else {
             let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).ok();
             if let Some(m) = m.as_mut() {
                 chunks.iter().for_each(|c| m.update(c));
             }
-            m.map(|m| m.finalize().into_bytes().to_vec()).unwrap_or_default()
+            m.map(|m| m.finalize().into_bytes().to_vec())
+                .unwrap_or_default()
         }
     }
 
@@ -103,7 +115,7 @@ pub(crate) fn verify(pkt: &Incoming<'_>, suite: Suite, k1: &[u8]) -> bool {
 
 /// AES-CBC-128 decryption with the IPMI confidentiality trailer removed.
 pub(crate) fn open_payload(key: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
-    if data.len() < 32 || data.len() % 16 != 0 {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return None;
     }
     let iv: [u8; 16] = data[..16].try_into().ok()?;
@@ -122,7 +134,7 @@ pub(crate) fn seal_payload(key: &[u8; 16], plain: &[u8]) -> Vec<u8> {
     let iv: [u8; 16] = rand::random();
     let mut body = plain.to_vec();
     let mut n = 1u8;
-    while (body.len() + 1) % 16 != 0 {
+    while !(body.len() + 1).is_multiple_of(16) {
         body.push(n);
         n += 1;
     }
@@ -158,7 +170,7 @@ pub(crate) fn build(
     p.extend(&body);
     if let Some((suite, k1, _)) = keys {
         let mut pad = 0usize;
-        while (p.len() - 4 + pad + 2) % 4 != 0 {
+        while !(p.len() - 4 + pad + 2).is_multiple_of(4) {
             pad += 1;
         }
         p.extend(std::iter::repeat_n(0xFFu8, pad));

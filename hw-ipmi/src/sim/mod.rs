@@ -206,11 +206,15 @@ impl SimBmc {
             ));
         }
         let socket = UdpSocket::bind(cfg.listen).await.map_err(|e| {
-            Error::new(ErrorKind::Unreachable, format!("cannot bind {}", cfg.listen)).with_source(e)
+            Error::new(
+                ErrorKind::Unreachable,
+                format!("cannot bind {}", cfg.listen),
+            )
+            .with_source(e)
         })?;
-        let addr = socket.local_addr().map_err(|e| {
-            Error::new(ErrorKind::Other, "no local address").with_source(e)
-        })?;
+        let addr = socket
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
         let state = Arc::new(Mutex::new(bmc::State::new(cfg)));
         let st = state.clone();
         let task = tokio::spawn(async move {
