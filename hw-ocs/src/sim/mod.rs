@@ -120,6 +120,8 @@ pub enum Fault {
     Oversized(usize),
     /// Close the connection without replying.
     ResetConnection,
+    /// Reply 200 with this body verbatim (any reply shape a test needs).
+    Body(String),
 }
 
 impl Fault {

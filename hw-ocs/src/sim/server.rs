@@ -196,6 +196,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Re
         Some(Fault::MalformedXml) => {
             return Ok(xml("<<this is not a chassis manager reply>> &&".into()));
         }
+        Some(Fault::Body(body)) => return Ok(xml(body.clone())),
         Some(Fault::CompletionCode { code, description }) => {
             return Ok(xml(failure(op, code, description, blade)));
         }
