@@ -4,6 +4,7 @@
 
 mod client;
 pub mod discovery;
+pub mod ipmi;
 pub mod schema;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -13,6 +14,7 @@ pub mod vendor;
 pub mod wire;
 
 pub use client::{DEFAULT_TIMEOUT, DRIVER, NodeManager};
+pub use ipmi::{IpmiTransport, hardware_type};
 pub use discovery::{Discovery, NmLocation};
 pub use transport::{NmTransport, RawReply};
 pub use types::{

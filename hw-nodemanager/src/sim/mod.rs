@@ -145,3 +145,44 @@ impl NmTransport for MemoryTransport {
         Ok(sdr.clone())
     }
 }
+
+/// An RMCP+ BMC (the `hw-ipmi` simulator) with [`NmSimulator`] plugged in as the
+/// satellite controller its SDR announces: what `hwctl sim staging-nm` runs.
+#[derive(Debug)]
+pub struct NmBmc {
+    /// The BMC (stops when dropped).
+    pub bmc: hw_ipmi::sim::SimBmc,
+    /// The Node Manager device behind it.
+    pub nm: NmSimulator,
+    /// Where the device sits.
+    pub at: NmAddress,
+}
+
+/// Starts an `hw-ipmi` simulator BMC from `cfg` with a Node Manager at
+/// `cfg.node_manager` (channel 6, address 0x2C by default; the BMC's SDR announces it).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::{HttpMethod, NodeContext};
+/// let sim = hw_nodemanager::sim::start_bmc(Default::default()).await?;
+/// let node = hw_nodemanager::hardware_type().build(&sim.bmc.driver_info(), &NodeContext::new("n1"))?;
+/// let v = node.vendor()?.call("get_nm_version", HttpMethod::Get, serde_json::Value::Null).await?;
+/// assert_eq!(v["nm"], "3.0");
+/// # Ok(()) }
+/// ```
+pub async fn start_bmc(mut cfg: hw_ipmi::sim::SimConfig) -> Result<NmBmc> {
+    let (channel, address) = *cfg.node_manager.get_or_insert((6, 0x2C));
+    let bmc = hw_ipmi::sim::SimBmc::start(cfg).await?;
+    let nm = NmSimulator::new();
+    let device = nm.clone();
+    bmc.add_satellite(
+        channel,
+        address,
+        std::sync::Arc::new(move |netfn: u8, cmd: u8, data: &[u8]| device.handle(netfn, cmd, data)),
+    );
+    Ok(NmBmc {
+        bmc,
+        nm,
+        at: NmAddress::new(channel, address),
+    })
+}
