@@ -14,8 +14,8 @@ pub mod vendor;
 pub mod wire;
 
 pub use client::{DEFAULT_TIMEOUT, DRIVER, NodeManager};
-pub use ipmi::{IpmiTransport, hardware_type};
 pub use discovery::{Discovery, NmLocation};
+pub use ipmi::{IpmiTransport, hardware_type};
 pub use transport::{NmTransport, RawReply};
 pub use types::{
     Action, BootMode, CapabilitiesQuery, ControlScope, CpuPowerCorrection, Day, Domain,
