@@ -570,12 +570,10 @@ impl Core {
         if let Some(len) = declared
             && len > cap as u64
         {
-            {
-                return Attempt::Failed {
-                    err: body_cap_error(context, cap, Some(len)),
-                    sent: true,
-                };
-            }
+            return Attempt::Failed {
+                err: body_cap_error(context, cap, Some(len)),
+                sent: true,
+            };
         }
         let initial = declared.map_or(0, |l| usize::try_from(l).unwrap_or(cap).min(cap));
         let mut buf = BytesMut::with_capacity(initial);
@@ -658,12 +656,10 @@ fn map_client_error(e: hyper_util::client::legacy::Error, context: &str) -> Atte
         if let Some(he) = err.downcast_ref::<hyper::Error>()
             && (he.is_parse() || he.is_parse_status())
         {
-            {
-                return Attempt::Failed {
-                    err: Error::protocol(format!("{context}: malformed HTTP response: {he}")),
-                    sent: true,
-                };
-            }
+            return Attempt::Failed {
+                err: Error::protocol(format!("{context}: malformed HTTP response: {he}")),
+                sent: true,
+            };
         }
         cur = err.source();
     }

@@ -542,12 +542,10 @@ impl EndpointConfigBuilder {
         if let CaSource::File(path) = &self.tls.ca
             && !path.is_file()
         {
-            {
-                bad(
-                    "ca_file",
-                    format!("{} is not a readable file", path.display()),
-                );
-            }
+            bad(
+                "ca_file",
+                format!("{} is not a readable file", path.display()),
+            );
         }
         match parsed {
             Ok((scheme, host, port, base_path)) if problems.is_empty() => Ok(EndpointConfig {

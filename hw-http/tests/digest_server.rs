@@ -132,7 +132,7 @@ impl DigestServer {
             .unwrap()
             .push(u32::from_str_radix(&get("nc"), 16).unwrap());
         let n = self.ok.fetch_add(1, Ordering::SeqCst) + 1;
-        if n % self.rotate_every == 0 {
+        if n.is_multiple_of(self.rotate_every) {
             *self.nonce.lock().unwrap() = format!("nonce-{n}");
         }
         Reply::ok(format!("hello {}", req.method))
