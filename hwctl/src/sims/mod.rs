@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use crate::inventory::InventoryNode;
 
 mod iboot;
+mod ipmi;
 #[cfg(feature = "libvirt")]
 mod libvirt;
 mod wol;
@@ -24,6 +25,7 @@ pub trait RunningSim: Send {
 pub const SIMULATORS: &[&str] = &[
     "staging-wol",
     "staging-iboot",
+    "ipmi",
     #[cfg(feature = "libvirt")]
     "staging-libvirt",
     // one line per simulator, e.g. "staging-iboot",
@@ -35,6 +37,7 @@ pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Bo
     match name {
         "staging-wol" => wol::start(listen).await,
         "staging-iboot" => iboot::start(listen).await,
+        "ipmi" => ipmi::start(listen).await,
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
         // one arm per simulator, e.g. "staging-iboot" => iboot::start(listen).await,

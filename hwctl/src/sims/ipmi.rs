@@ -1,0 +1,65 @@
+//! `ipmi`: simulated RMCP+ BMCs (cipher suites 3 and 17, user `admin` / `password`),
+//! one per node; the first listens on the requested address. Each BMC's SDR holds
+//! a few sensors and an Intel Node Manager record (channel 6, address 0x2c).
+
+use std::net::SocketAddr;
+
+use hw_ipmi::sim::{SimBmc, SimConfig};
+use serde_json::json;
+
+use super::RunningSim;
+use crate::inventory::InventoryNode;
+
+const NODES: usize = 3;
+
+struct Running {
+    bmcs: Vec<SimBmc>,
+}
+
+/// Starts the BMCs: the first on `listen` (127.0.0.1 and an ephemeral port by
+/// default), the others on ephemeral loopback ports.
+pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
+    let mut bmcs = Vec::with_capacity(NODES);
+    for i in 0..NODES {
+        let mut cfg = SimConfig::default();
+        if i == 0
+            && let Some(addr) = listen
+        {
+            cfg.listen = addr;
+        }
+        bmcs.push(SimBmc::start(cfg).await?);
+    }
+    Ok(Box::new(Running { bmcs }))
+}
+
+impl RunningSim for Running {
+    fn describe(&self) -> String {
+        let addrs: Vec<String> = self.bmcs.iter().map(|b| format!("udp://{}", b.addr())).collect();
+        let sessions: usize = self.bmcs.iter().map(|b| b.stats().open_sessions).sum();
+        format!(
+            "ipmi: {} RMCP+ BMCs (suites 3, 17; user admin, password password) at {}; {sessions} open sessions",
+            self.bmcs.len(),
+            addrs.join(", ")
+        )
+    }
+
+    fn nodes(&self) -> Vec<InventoryNode> {
+        self.bmcs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let mut info = serde_json::Map::new();
+                info.insert("ipmi_address".into(), json!(b.addr().ip().to_string()));
+                info.insert("ipmi_port".into(), json!(b.port().to_string()));
+                info.insert("ipmi_username".into(), json!("admin"));
+                info.insert("ipmi_password".into(), json!("password"));
+                InventoryNode {
+                    name: format!("ipmi-{}", i + 1),
+                    driver: hw_ipmi::NAME.into(),
+                    driver_info: info,
+                    ..Default::default()
+                }
+            })
+            .collect()
+    }
+}
