@@ -8,6 +8,7 @@ pub fn registry() -> Registry {
     r.register(hw_core::fake::hardware_type());
     r.register(hw_wol::hardware_type());
     r.register(hw_iboot::hardware_type());
+    r.register(hw_ocs::hardware_type());
     r.register(hw_ipmi::hardware_type());
     #[cfg(feature = "libvirt")]
     r.register(hw_libvirt::hardware_type());

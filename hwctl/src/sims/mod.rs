@@ -9,6 +9,7 @@ use crate::inventory::InventoryNode;
 
 mod iboot;
 mod ipmi;
+mod ocs;
 #[cfg(feature = "libvirt")]
 mod libvirt;
 mod wol;
@@ -25,6 +26,7 @@ pub trait RunningSim: Send {
 pub const SIMULATORS: &[&str] = &[
     "staging-wol",
     "staging-iboot",
+    "msftocs",
     "ipmi",
     #[cfg(feature = "libvirt")]
     "staging-libvirt",
@@ -37,6 +39,7 @@ pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Bo
     match name {
         "staging-wol" => wol::start(listen).await,
         "staging-iboot" => iboot::start(listen).await,
+        "msftocs" => ocs::start(listen).await,
         "ipmi" => ipmi::start(listen).await,
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
