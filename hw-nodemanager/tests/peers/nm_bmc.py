@@ -148,8 +148,9 @@ class NmBmc(bmc.Bmc):
         self.nm = NodeManager()
         self.nm_channel = nm_channel
         self.nm_address = nm_address
-        sensor = [0x01, 0x00, 0x51, 0x02, 0x03, 0x20, 0x00, 0x30]
-        self.sdr = [sensor]
+        # Another vendor's OEM record first: discovery must skip it.
+        other = [0x01, 0x00, 0x51, 0xC0, 0x05, 0x5A, 0x01, 0x00, 0x0D, 0x01]
+        self.sdr = [other]
         if sdr_record:
             body = MFG + [0x0D, 0x01, nm_address, nm_channel << 4, 0x00]
             self.sdr.append([0x02, 0x00, 0x51, 0xC0, len(body)] + body)

@@ -12,6 +12,7 @@ mod ipmi;
 mod ocs;
 #[cfg(feature = "libvirt")]
 mod libvirt;
+mod nodemanager;
 mod wol;
 
 /// A simulator running in this process; it stops when dropped.
@@ -28,6 +29,7 @@ pub const SIMULATORS: &[&str] = &[
     "staging-iboot",
     "msftocs",
     "ipmi",
+    "staging-nm",
     #[cfg(feature = "libvirt")]
     "staging-libvirt",
     // one line per simulator, e.g. "staging-iboot",
@@ -41,6 +43,7 @@ pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Bo
         "staging-iboot" => iboot::start(listen).await,
         "msftocs" => ocs::start(listen).await,
         "ipmi" => ipmi::start(listen).await,
+        "staging-nm" => nodemanager::start(listen).await,
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
         // one arm per simulator, e.g. "staging-iboot" => iboot::start(listen).await,
