@@ -105,6 +105,8 @@ thread_local! {
     static SASL: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
+// The signature is the `virt` crate's `ConnectAuthCallback`.
+#[allow(clippy::ptr_arg)]
 fn auth_callback(creds: &mut Vec<ConnectCredential>) {
     SASL.with(|s| {
         let s = s.borrow();
@@ -181,7 +183,8 @@ fn connection(config: &LibvirtConfig, fresh: bool) -> Result<Connect> {
     Ok(conn)
 }
 
-/// Forgets every shared connection (each is closed once no operation holds it).
+/// Forgets every shared connection of the process (each is closed once no operation
+/// holds it). Every node of every URI reconnects on its next call.
 ///
 /// The test driver keeps its state per connection: after this, a `test:///PATH.xml`
 /// node file is read afresh.

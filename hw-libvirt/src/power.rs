@@ -158,7 +158,7 @@ fn plan(target: PowerTarget, state: VmState) -> Result<Action> {
 }
 
 fn act(dom: &Domain, action: Action) -> Result<()> {
-    let r = match action {
+    match action {
         Action::Nothing => Ok(()),
         Action::Create => dom.create().map_err(|e| map_err("create domain", e)),
         Action::Destroy => dom.destroy().map_err(|e| map_err("destroy domain", e)),
@@ -175,8 +175,7 @@ fn act(dom: &Domain, action: Action) -> Result<()> {
         Action::Reboot => dom.reboot(0).map_err(|e| map_err("reboot domain", e)),
         Action::Resume => dom.resume().map_err(|e| map_err("resume domain", e)),
         Action::Wakeup => dom.pm_wakeup(0).map_err(|e| map_err("wake up domain", e)),
-    };
-    r
+    }
 }
 
 /// Power for one libvirt domain.

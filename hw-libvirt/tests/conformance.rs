@@ -35,7 +35,10 @@ fn ctx() -> NodeContext {
     NodeContext::new("n").with_port("52:54:00:00:00:01".parse().unwrap())
 }
 
-fn problems(info: &DriverInfo, ctx: &NodeContext) -> (ErrorKind, Vec<(String, Option<String>)>, String) {
+fn problems(
+    info: &DriverInfo,
+    ctx: &NodeContext,
+) -> (ErrorKind, Vec<(String, Option<String>)>, String) {
     let err = LibvirtConfig::from_driver_info(info, ctx).unwrap_err();
     let list = err
         .problems()
@@ -119,7 +122,10 @@ fn bad_uri_and_no_ports_are_reported_together() {
 
 #[test]
 fn non_string_values_are_invalid() {
-    let info = DriverInfo::from_json(serde_json::json!({"libvirt_uri": ["x"], "libvirt_domain": {"a": 1}})).unwrap();
+    let info = DriverInfo::from_json(
+        serde_json::json!({"libvirt_uri": ["x"], "libvirt_domain": {"a": 1}}),
+    )
+    .unwrap();
     let (kind, list, _) = problems(&info, &ctx());
     assert_eq!(kind, ErrorKind::InvalidParameter);
     assert_eq!(list.len(), 2);
@@ -134,10 +140,16 @@ fn explicit_domain_needs_no_ports() {
 
 #[test]
 fn debug_never_shows_the_password() {
-    let info = DriverInfo::from_pairs([("sasl_username", "admin"), ("sasl_password", "pa55-w0rd-xyz")]);
+    let info = DriverInfo::from_pairs([
+        ("sasl_username", "admin"),
+        ("sasl_password", "pa55-w0rd-xyz"),
+    ]);
     let c = LibvirtConfig::from_driver_info(&info, &ctx()).unwrap();
     let dbg = format!("{c:?}");
-    assert!(dbg.contains("admin") && !dbg.contains("pa55-w0rd-xyz"), "{dbg}");
+    assert!(
+        dbg.contains("admin") && !dbg.contains("pa55-w0rd-xyz"),
+        "{dbg}"
+    );
     let node = hardware_type().build(&info, &ctx()).unwrap();
     assert!(!format!("{node:?}").contains("pa55-w0rd-xyz"));
 }

@@ -399,23 +399,6 @@ async fn unreachable_hypervisors_are_typed_errors() {
 }
 
 #[tokio::test]
-async fn reset_connections_reopens_and_rereads_the_node_file() {
-    let sim = TestNode::fleet(2).unwrap();
-    build(&sim, 1).power().unwrap().power_on().await.unwrap();
-    hw_libvirt::reset_connections();
-    // A new connection to a node file starts from the file again.
-    assert_eq!(
-        build(&sim, 1)
-            .power()
-            .unwrap()
-            .get_power_state()
-            .await
-            .unwrap(),
-        PowerState::Off
-    );
-}
-
-#[tokio::test]
 async fn console_on_the_test_driver_is_unsupported() {
     // libvirt's test driver has no virDomainOpenConsole: the error must say so as
     // Unsupported (the bridge itself is unit-tested in src/console.rs).
