@@ -124,21 +124,17 @@ fn fake_fleet() -> Vec<InventoryNode> {
 pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     let mut running: Vec<Box<dyn RunningSim>> = Vec::new();
     let mut fleet = fake_fleet();
-    let mut sim_lines = vec!["fake-hardware: 3 in-memory nodes (no simulator needed)".to_owned()];
-    let mut sim_errors = 0;
+    let mut start_errors = Vec::new();
     for name in sims::SIMULATORS {
         match sims::start(name, None).await {
             Ok(sim) => {
-                sim_lines.push(sim.describe());
                 fleet.extend(sim.nodes());
                 running.push(sim);
             }
-            Err(e) => {
-                sim_errors += 1;
-                sim_lines.push(format!("{name}: failed to start: {e} [{}]", e.kind()));
-            }
+            Err(e) => start_errors.push(format!("{name}: failed to start: {e} [{}]", e.kind())),
         }
     }
+    let sim_errors = start_errors.len();
 
     let started = Instant::now();
     let results: Vec<(usize, (Vec<Cell>, Duration))> =
@@ -150,6 +146,10 @@ pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     let mut results = results;
     results.sort_by_key(|(i, _)| *i);
     let total = started.elapsed();
+    // Described after the run, so their counters show what the fleet did to them.
+    let mut sim_lines = vec!["fake-hardware: 3 in-memory nodes (no simulator needed)".to_owned()];
+    sim_lines.extend(running.iter().map(|s| s.describe()));
+    sim_lines.extend(start_errors);
     let failed: usize = results
         .iter()
         .map(|(_, (cells, _))| {
@@ -179,7 +179,7 @@ pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
                          "elapsed_ms": total.as_millis()}),
         );
     } else {
-        say("Simulators:");
+        say("Simulators (counters after the run):");
         for line in &sim_lines {
             say(format!("  {line}"));
         }
