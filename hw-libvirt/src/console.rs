@@ -26,6 +26,33 @@ const IDLE_POLL: Duration = Duration::from_millis(5);
 /// How long a write may keep finding the stream full before it fails.
 const WRITE_STALL: Duration = Duration::from_secs(10);
 
+/// What the bridge needs of a libvirt stream (a seam for unit tests).
+trait RawStream: Send + 'static {
+    /// `virStreamSend`: bytes taken, or -2 when the stream is full.
+    fn send(&self, data: &[u8]) -> std::result::Result<isize, String>;
+    /// `virStreamRecv`: bytes read, 0 at the end, -2 when nothing is there yet.
+    fn recv(&self, buf: &mut [u8]) -> std::result::Result<isize, String>;
+    /// `virStreamAbort`.
+    fn abort(self);
+    /// `virStreamFinish`.
+    fn finish(self);
+}
+
+impl RawStream for Stream {
+    fn send(&self, data: &[u8]) -> std::result::Result<isize, String> {
+        Stream::send(self, data).map_err(|e| e.message().to_owned())
+    }
+    fn recv(&self, buf: &mut [u8]) -> std::result::Result<isize, String> {
+        Stream::recv(self, buf).map_err(|e| e.message().to_owned())
+    }
+    fn abort(self) {
+        let _ = Stream::abort(self);
+    }
+    fn finish(self) {
+        let _ = Stream::finish(self);
+    }
+}
+
 enum Cmd {
     Data(Vec<u8>),
     Close(oneshot::Sender<()>),
@@ -83,7 +110,7 @@ pub struct ConsoleStream {
 }
 
 impl ConsoleStream {
-    fn spawn(stream: Stream) -> Result<Self> {
+    fn spawn<S: RawStream>(stream: S) -> Result<Self> {
         let (data_tx, rx) = mpsc::channel::<io::Result<Vec<u8>>>(64);
         let (tx, cmd_rx) = std_mpsc::channel::<Cmd>();
         std::thread::Builder::new()
@@ -107,7 +134,7 @@ impl ConsoleStream {
     }
 }
 
-fn send_all(stream: &Stream, mut data: &[u8]) -> io::Result<()> {
+fn send_all<S: RawStream>(stream: &S, mut data: &[u8]) -> io::Result<()> {
     let mut stalled_since = None;
     while !data.is_empty() {
         match stream.send(data) {
@@ -134,7 +161,11 @@ fn send_all(stream: &Stream, mut data: &[u8]) -> io::Result<()> {
 }
 
 /// The thread that owns the stream.
-fn bridge(stream: Stream, cmds: std_mpsc::Receiver<Cmd>, out: mpsc::Sender<io::Result<Vec<u8>>>) {
+fn bridge<S: RawStream>(
+    stream: S,
+    cmds: std_mpsc::Receiver<Cmd>,
+    out: mpsc::Sender<io::Result<Vec<u8>>>,
+) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let mut busy = false;
@@ -147,14 +178,14 @@ fn bridge(stream: Stream, cmds: std_mpsc::Receiver<Cmd>, out: mpsc::Sender<io::R
                     }
                 }
                 Ok(Cmd::Close(ack)) => {
-                    let _ = stream.abort();
+                    stream.abort();
                     let _ = ack.send(());
                     return;
                 }
                 Err(std_mpsc::TryRecvError::Empty) => break,
                 Err(std_mpsc::TryRecvError::Disconnected) => {
                     // The handle was dropped.
-                    let _ = stream.abort();
+                    stream.abort();
                     return;
                 }
             }
@@ -165,7 +196,7 @@ fn bridge(stream: Stream, cmds: std_mpsc::Receiver<Cmd>, out: mpsc::Sender<io::R
                     busy = true;
                     let n = usize::try_from(n).unwrap_or(0).min(buf.len());
                     if out.blocking_send(Ok(buf[..n].to_vec())).is_err() {
-                        let _ = stream.abort();
+                        stream.abort();
                         return;
                     }
                 }
@@ -173,7 +204,7 @@ fn bridge(stream: Stream, cmds: std_mpsc::Receiver<Cmd>, out: mpsc::Sender<io::R
                     // The hypervisor ended the session: the reader sees EOF once
                     // `out` is gone; keep serving close requests.
                     drop(out);
-                    let _ = stream.finish();
+                    stream.finish();
                     // Wait for the handle to close or drop.
                     while let Ok(cmd) = cmds.recv() {
                         if let Cmd::Close(ack) = cmd {
@@ -186,7 +217,7 @@ fn bridge(stream: Stream, cmds: std_mpsc::Receiver<Cmd>, out: mpsc::Sender<io::R
                 Ok(_) => {} // -2: nothing to read yet
                 Err(e) => {
                     let _ = out.blocking_send(Err(io::Error::other(e)));
-                    let _ = stream.abort();
+                    stream.abort();
                     return;
                 }
             }
@@ -272,5 +303,99 @@ impl AsyncWrite for ConsoleStream {
             }
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[derive(Default)]
+    struct State {
+        reads: VecDeque<Vec<u8>>,
+        eof: bool,
+        written: Vec<u8>,
+        aborted: bool,
+        finished: bool,
+    }
+
+    #[derive(Clone, Default)]
+    struct Fake(Arc<Mutex<State>>);
+
+    impl RawStream for Fake {
+        fn send(&self, data: &[u8]) -> std::result::Result<isize, String> {
+            self.0.lock().unwrap().written.extend_from_slice(data);
+            Ok(isize::try_from(data.len()).unwrap())
+        }
+        fn recv(&self, buf: &mut [u8]) -> std::result::Result<isize, String> {
+            let mut s = self.0.lock().unwrap();
+            match s.reads.pop_front() {
+                Some(d) => {
+                    buf[..d.len()].copy_from_slice(&d);
+                    Ok(isize::try_from(d.len()).unwrap())
+                }
+                None if s.eof => Ok(0),
+                None => Ok(-2),
+            }
+        }
+        fn abort(self) {
+            self.0.lock().unwrap().aborted = true;
+        }
+        fn finish(self) {
+            self.0.lock().unwrap().finished = true;
+        }
+    }
+
+    async fn wait_for(f: impl Fn() -> bool) {
+        for _ in 0..200 {
+            if f() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("condition not reached");
+    }
+
+    #[tokio::test]
+    async fn bytes_flow_both_ways_and_shutdown_aborts() {
+        let fake = Fake::default();
+        fake.0.lock().unwrap().reads.push_back(b"login: ".to_vec());
+        let mut s = ConsoleStream::spawn(fake.clone()).unwrap();
+        let mut buf = [0u8; 7];
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"login: ");
+        s.write_all(b"root\n").await.unwrap();
+        wait_for(|| fake.0.lock().unwrap().written == b"root\n").await;
+        s.shutdown().await.unwrap();
+        assert!(fake.0.lock().unwrap().aborted);
+        assert!(s.write_all(b"x").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn drop_aborts_the_stream() {
+        let fake = Fake::default();
+        let s = ConsoleStream::spawn(fake.clone()).unwrap();
+        drop(s);
+        wait_for(|| fake.0.lock().unwrap().aborted).await;
+    }
+
+    #[tokio::test]
+    async fn end_of_stream_reads_as_eof() {
+        let fake = Fake::default();
+        {
+            let mut st = fake.0.lock().unwrap();
+            st.reads.push_back(b"bye".to_vec());
+            st.eof = true;
+        }
+        let mut s = ConsoleStream::spawn(fake.clone()).unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).await.unwrap();
+        assert_eq!(all, b"bye");
+        wait_for(|| fake.0.lock().unwrap().finished).await;
+        s.shutdown().await.unwrap();
     }
 }
