@@ -1,0 +1,28 @@
+#![allow(clippy::unwrap_used)]
+//! Wake-on-LAN: building a magic packet (with and without a SecureOn password), and
+//! the simulator's independent decoder.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hw_core::MacAddress;
+
+fn bench(c: &mut Criterion) {
+    let mac: MacAddress = "52:54:00:cf:2d:31".parse().unwrap();
+    c.bench_function("wol/magic_packet", |b| {
+        b.iter(|| hw_wol::wire::magic_packet(black_box(mac)))
+    });
+    c.bench_function("wol/magic_packet_with_secureon", |b| {
+        b.iter(|| {
+            hw_wol::wire::magic_packet_with_password(black_box(mac), Some(&[1, 2, 3, 4, 5, 6]))
+                .unwrap()
+        })
+    });
+    let packet = hw_wol::wire::magic_packet(mac);
+    c.bench_function("wol/sim_decode", |b| {
+        b.iter(|| hw_wol::sim::decode(black_box(&packet)).unwrap())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
