@@ -363,4 +363,7 @@ fn validation_reports_every_problem_and_never_the_password() {
     let dbg = format!("{c:?}");
     assert!(!dbg.contains("spaced") && dbg.contains("REDACTED"), "{dbg}");
     assert!(IbootConfig::new("h", "u", SecretString::from("x".repeat(21))).is_err());
+    let power = IbootPower::new(c);
+    let dbg = format!("{power:?}");
+    assert!(!dbg.contains("spaced") && dbg.contains("admin"), "{dbg}");
 }

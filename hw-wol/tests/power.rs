@@ -213,7 +213,13 @@ async fn secureon_password_is_appended_and_never_printed() {
         "{dbg}"
     );
     assert!(dbg.contains("REDACTED"));
-    WolPower::new(config).power_on().await.unwrap();
+    let power = WolPower::new(config);
+    let dbg = format!("{power:?}");
+    assert!(
+        !dbg.to_lowercase().contains("de:ad") && !dbg.contains("222"),
+        "{dbg}"
+    );
+    power.power_on().await.unwrap();
     let seen = sim.wait_for_packets(1, WAIT).await;
     assert_eq!(seen[0].bytes.len(), 108);
     assert_eq!(
