@@ -338,3 +338,42 @@ async fn power_change_confirmed_within_timeout() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PowerStateFailure);
 }
+
+#[tokio::test]
+async fn min_interval_spaces_requests_and_keepalive_keeps_the_session() {
+    let bmc = bmc().await;
+    let mut cfg = bmc.config();
+    cfg.min_interval = Duration::from_millis(50);
+    cfg.keepalive_interval = Duration::from_millis(100);
+    let c = Client::new(cfg);
+    c.raw(0x06, 0x01, &[]).await.unwrap();
+    let t = std::time::Instant::now();
+    for _ in 0..5 {
+        c.raw(0x00, 0x01, &[]).await.unwrap();
+    }
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(c.stats().keepalives >= 1, "{:?}", c.stats());
+    c.raw(0x00, 0x01, &[]).await.unwrap();
+    assert_eq!(c.stats().sessions_opened, 1);
+    assert_eq!(bmc.stats().sessions_opened, 1);
+}
+
+#[test]
+fn secrets_never_in_debug() {
+    let mut cfg = Config::new("10.0.0.1");
+    cfg.password = "s3cr3t-pw".to_owned().into();
+    assert!(!format!("{cfg:?}").contains("s3cr3t"));
+    let c = Client::new(cfg);
+    assert!(!format!("{c:?}").contains("s3cr3t"));
+    let info =
+        hw_core::DriverInfo::from_pairs([("ipmi_address", "h"), ("ipmi_password", "s3cr3t-pw")]);
+    let node = hw_ipmi::hardware_type()
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
+    assert!(!format!("{node:?}").contains("s3cr3t"));
+}
