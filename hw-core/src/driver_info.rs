@@ -249,8 +249,8 @@ impl<'a> Validator<'a> {
         self.property(name).is_some_and(|p| p.secret)
     }
 
-    /// The text of `name`, or its schema default; `None` if neither (already recorded
-    /// as missing when required).
+    /// The text of `name` (trimmed, unless the property is secret), or its schema
+    /// default; `None` if neither (already recorded as missing when required).
     pub fn str(&mut self, name: &str) -> Option<String> {
         match self.info.get(name) {
             Some(Value::Null) | None => {}
@@ -263,7 +263,12 @@ impl<'a> Validator<'a> {
                 if let Some(s) = self.info.get_str(name)
                     && !s.trim().is_empty()
                 {
-                    return Some(s.trim().to_owned());
+                    // Secrets are taken as they are: a password may begin or end with a space.
+                    return Some(if self.is_secret(name) {
+                        s.into_owned()
+                    } else {
+                        s.trim().to_owned()
+                    });
                 }
             }
         }
@@ -474,6 +479,16 @@ mod tests {
         assert!(!format!("{err:?}").contains("hunter2"));
         assert!(!format!("{info:?}").contains("hunter2"));
         assert!(err.to_string().contains("a_password: is too long"));
+    }
+
+    #[test]
+    fn secrets_are_not_trimmed_but_other_values_are() {
+        let info =
+            DriverInfo::from_json(json!({"a_address": " h ", "a_password": " p w "})).unwrap();
+        let mut v = info.validator(SCHEMA);
+        assert_eq!(v.str("a_address").as_deref(), Some("h"));
+        use secrecy::ExposeSecret;
+        assert_eq!(v.secret("a_password").unwrap().expose_secret(), " p w ");
     }
 
     #[test]

@@ -203,13 +203,8 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
             let q = pc.can_query;
             let has = |t: PowerTarget| pc.targets.contains(&t);
             if let Ok(power) = node.power() {
-                let r = expect_ok("get_power_state", power.get_power_state().await).and_then(|s| {
-                    if q || s != PowerState::Unknown {
-                        Ok(())
-                    } else {
-                        Err("a device that can be queried reported unknown".into())
-                    }
-                });
+                // Any state may be honest here (a paused VM is Unknown); reading must work.
+                let r = expect_ok("get_power_state", power.get_power_state().await).map(drop);
                 report.record("power state can be read", r);
             }
             if has(PowerTarget::On) {

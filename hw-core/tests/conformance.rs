@@ -170,3 +170,30 @@ fn validation_that_echoes_a_secret_fails() {
         "{report}"
     );
 }
+
+/// A device that cannot be queried and honestly reports Unknown passes the read check.
+#[derive(Debug, Default)]
+struct Blind;
+
+#[async_trait]
+impl Power for Blind {
+    fn capabilities(&self) -> PowerCapabilities {
+        PowerCapabilities {
+            can_query: false,
+            targets: vec![PowerTarget::On],
+        }
+    }
+    async fn get_power_state(&self) -> Result<PowerState> {
+        Ok(PowerState::Unknown)
+    }
+    async fn set_power_state(&self, t: PowerTarget, _timeout: Option<Duration>) -> Result<()> {
+        hw_core::power::ensure_supported(&self.capabilities(), t)
+    }
+}
+
+#[tokio::test]
+async fn an_unqueryable_device_may_report_unknown() {
+    let node = Node::new("blind", NodeContext::new("n")).with_power(Arc::new(Blind));
+    let report = check_node(&node, &Options::default()).await;
+    report.assert_passed();
+}
