@@ -49,6 +49,7 @@ pub async fn run(
             format!("{addr} is not a loopback address; simulators listen on loopback only"),
         ));
     }
+    sims::ANNOUNCE.store(true, std::sync::atomic::Ordering::Relaxed);
     let sim = sims::start(name, listen).await?;
     if json_out {
         say_json(&serde_json::json!({"simulator": sim.describe(), "nodes": sim.nodes()}));

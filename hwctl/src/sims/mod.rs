@@ -15,6 +15,15 @@ mod libvirt;
 mod nodemanager;
 mod wol;
 
+/// Whether simulators announce what they see on stderr: on for `hwctl sim` (a person
+/// is watching the simulator), off for `hwctl demo` (the table tells the story).
+pub static ANNOUNCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether simulators should announce events (see [`ANNOUNCE`]).
+pub fn announce() -> bool {
+    ANNOUNCE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A simulator running in this process; it stops when dropped.
 pub trait RunningSim: Send {
     /// One line for humans: what it simulates and where (`OCS chassis manager, 48 blades, http://127.0.0.1:PORT`).
@@ -32,7 +41,6 @@ pub const SIMULATORS: &[&str] = &[
     "staging-nm",
     #[cfg(feature = "libvirt")]
     "staging-libvirt",
-    // one line per simulator, e.g. "staging-iboot",
 ];
 
 /// Starts the simulator for hardware type `name` on `listen` (loopback, ephemeral
@@ -46,7 +54,6 @@ pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Bo
         "staging-nm" => nodemanager::start(listen).await,
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
-        // one arm per simulator, e.g. "staging-iboot" => iboot::start(listen).await,
         other => Err(hw_core::Error::new(
             hw_core::ErrorKind::NotFound,
             format!(

@@ -1,5 +1,5 @@
 //! `staging-wol`: a Wake-on-LAN listener on loopback; the demo nodes send their magic
-//! packets to it, and every packet seen is reported on stderr.
+//! packets to it, and under `hwctl sim` every packet seen is reported on stderr.
 
 use std::net::SocketAddr;
 
@@ -30,6 +30,7 @@ pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Runnin
     let reporter = tokio::spawn(async move {
         loop {
             match rx.recv().await {
+                Ok(_) if !super::announce() => continue,
                 Ok(p) => match (p.mac, p.problem) {
                     (Some(mac), _) => eprintln!(
                         "staging-wol simulator: magic packet seen for {mac} ({} bytes from {})",
