@@ -194,7 +194,10 @@ impl Config {
         else {
             // Unreachable in practice: every absent value was recorded as a problem.
             return Err(hw_core::Error::missing_parameters(
-                PROPERTIES.iter().filter(|p| p.required).map(|p| p.name.to_string()),
+                PROPERTIES
+                    .iter()
+                    .filter(|p| p.required)
+                    .map(|p| p.name.to_string()),
             ));
         };
         let mut config = Config::new(base_url, blade_id as u32, username, password);
@@ -305,7 +308,9 @@ mod tests {
         assert_eq!(c.boot_mode, BootMode::Bios);
         let uefi = NodeContext::new("n").with_boot_mode(BootMode::Uefi);
         assert_eq!(
-            Config::from_driver_info(&info(&valid()), &uefi).unwrap().boot_mode,
+            Config::from_driver_info(&info(&valid()), &uefi)
+                .unwrap()
+                .boot_mode,
             BootMode::Uefi
         );
     }

@@ -71,7 +71,10 @@ pub struct OcsConsole {
 impl OcsConsole {
     /// The console of `config.blade_id`, on the shared client.
     pub fn new(config: Config) -> Result<Self> {
-        Ok(OcsConsole::with_client(OcsClient::shared(&config)?, &config))
+        Ok(OcsConsole::with_client(
+            OcsClient::shared(&config)?,
+            &config,
+        ))
     }
 
     /// The console of `config.blade_id` on `client`.
@@ -176,12 +179,13 @@ fn io_error((kind, message): &(ErrorKind, String)) -> io::Error {
     let io_kind = match kind {
         ErrorKind::Timeout => io::ErrorKind::TimedOut,
         ErrorKind::Unreachable => io::ErrorKind::ConnectionReset,
-        ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => {
-            io::ErrorKind::PermissionDenied
-        }
+        ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(io_kind, format!("{DRIVER} serial console: {message} [{kind}]"))
+    io::Error::new(
+        io_kind,
+        format!("{DRIVER} serial console: {message} [{kind}]"),
+    )
 }
 
 /// An open blade serial console (see [`OcsConsole`]).
@@ -240,7 +244,11 @@ impl AsyncRead for OcsConsoleStream {
 }
 
 impl AsyncWrite for OcsConsoleStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let mut st = self.shared.lock();
         if let Some(e) = &st.error {
             return Poll::Ready(Err(io_error(e)));
@@ -317,7 +325,10 @@ impl Pump {
         let stop = match ended {
             Ended::Closed => true,
             Ended::Lost => {
-                tracing::info!(blade = self.blade_id, "the chassis ended the serial session");
+                tracing::info!(
+                    blade = self.blade_id,
+                    "the chassis ended the serial session"
+                );
                 false
             }
             Ended::Failed(e) => {

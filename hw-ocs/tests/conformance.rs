@@ -16,7 +16,9 @@ fn info(sim: &ChassisSim, blade: &str) -> DriverInfo {
 
 #[tokio::test]
 async fn node_passes_the_suite() {
-    let sim = ChassisSim::start(SimConfig::with_population(48)).await.unwrap();
+    let sim = ChassisSim::start(SimConfig::with_population(48))
+        .await
+        .unwrap();
     let node = hw_ocs::hardware_type()
         .build(&info(&sim, "48"), &NodeContext::new("blade-48"))
         .unwrap();
@@ -27,13 +29,20 @@ async fn node_passes_the_suite() {
     let stats = sim.stats();
     assert!(stats.by_operation["SetBladeOn"] >= 1, "{stats:?}");
     assert!(stats.by_operation["SetBladeOff"] >= 1, "{stats:?}");
-    assert!(stats.by_operation["SetBladeActivePowerCycle"] >= 1, "{stats:?}");
+    assert!(
+        stats.by_operation["SetBladeActivePowerCycle"] >= 1,
+        "{stats:?}"
+    );
     assert!(stats.by_operation["SetNextBoot"] >= 8, "{stats:?}");
 }
 
 #[tokio::test]
 async fn validation_passes_the_suite() {
     let sim = ChassisSim::start(SimConfig::default()).await.unwrap();
-    check_validation(&hw_ocs::hardware_type(), &info(&sim, "7"), &NodeContext::new("n"))
-        .assert_passed();
+    check_validation(
+        &hw_ocs::hardware_type(),
+        &info(&sim, "7"),
+        &NodeContext::new("n"),
+    )
+    .assert_passed();
 }

@@ -80,7 +80,10 @@ fn power_state_response() {
 fn bad_completion_code() {
     let body = fixture("ironic_bad_completion_code.xml");
     let s = parse_status(&body).unwrap();
-    assert_eq!(s.completion_code, CompletionCode::Unrecognized("Fail".into()));
+    assert_eq!(
+        s.completion_code,
+        CompletionCode::Unrecognized("Fail".into())
+    );
     assert_eq!(s.api_version, None);
     let e = s.check().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DeviceFault);
@@ -112,7 +115,10 @@ fn chassis_info_response() {
     );
     assert_eq!(b.nics[1].device_id, Some(2));
     assert_eq!(b.nics[1].mac_address, None);
-    assert_eq!(b.macs(), vec!["F4:52:14:D6:70:98".parse::<MacAddress>().unwrap()]);
+    assert_eq!(
+        b.macs(),
+        vec!["F4:52:14:D6:70:98".parse::<MacAddress>().unwrap()]
+    );
 }
 
 const NS: &str = "http://schemas.datacontract.org/2004/07/Microsoft.GFS.WCS.Contracts";
@@ -138,7 +144,10 @@ fn failure_codes_keep_the_description() {
     let e = BladeStateResponse::decode(body.as_bytes()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy);
     assert!(e.is_retryable());
-    assert!(e.to_string().contains("Serial session active on blade 7"), "{e}");
+    assert!(
+        e.to_string().contains("Serial session active on blade 7"),
+        "{e}"
+    );
     let src = std::error::Error::source(&e)
         .unwrap()
         .downcast_ref::<CompletionError>()
@@ -211,19 +220,28 @@ fn serial_replies() {
     let empty = format!(
         r#"<SerialDataResponse xmlns="{NS}"><completionCode>Success</completionCode><data/></SerialDataResponse>"#
     );
-    assert!(SerialDataResponse::decode(empty.as_bytes()).unwrap().data.is_empty());
+    assert!(
+        SerialDataResponse::decode(empty.as_bytes())
+            .unwrap()
+            .data
+            .is_empty()
+    );
     let bad = format!(
         r#"<SerialDataResponse xmlns="{NS}"><completionCode>Success</completionCode><data>@@@</data></SerialDataResponse>"#
     );
     assert_eq!(
-        SerialDataResponse::decode(bad.as_bytes()).unwrap_err().kind(),
+        SerialDataResponse::decode(bad.as_bytes())
+            .unwrap_err()
+            .kind(),
         ErrorKind::Protocol
     );
     let nosession = format!(
         r#"<ChassisResponse xmlns="{NS}"><completionCode>NoActiveSerialSession</completionCode><statusDescription>no session</statusDescription></ChassisResponse>"#
     );
     assert_eq!(
-        ChassisResponse::decode(nosession.as_bytes()).unwrap_err().kind(),
+        ChassisResponse::decode(nosession.as_bytes())
+            .unwrap_err()
+            .kind(),
         ErrorKind::NotFound
     );
 }

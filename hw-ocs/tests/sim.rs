@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hw_core::{
-    BootDevice, BootMode, Console, DriverInfo, ErrorKind, Management, NodeContext, Power,
-    PowerExt, PowerState, PowerTarget,
+    BootDevice, BootMode, Console, DriverInfo, ErrorKind, Management, NodeContext, Power, PowerExt,
+    PowerState, PowerTarget,
 };
 use hw_ocs::sim::{ChassisSim, Fault, FaultRule, SimConfig};
 use hw_ocs::wire::CompletionCode;
@@ -46,10 +46,14 @@ fn fixture(name: &str) -> String {
 /// A raw HTTP/1.1 exchange, independent of the client under test.
 async fn raw_get(sim: &ChassisSim, path: &str, auth: Option<&str>) -> (u16, String) {
     let mut s = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
-    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: cm\r\n{auth}Connection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: cm\r\n{auth}Connection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -81,7 +85,10 @@ async fn simulator_replies_have_the_exact_shape_of_the_fixtures() {
     // The chassis info has the MAAS capture's element structure (whitespace aside).
     let (_, body) = raw_get(&sim, "/GetChassisInfo", Some(&auth)).await;
     let squash = |s: &str| -> String {
-        s.split('\n').map(str::trim).collect::<String>().replace('\'', "\"")
+        s.split('\n')
+            .map(str::trim)
+            .collect::<String>()
+            .replace('\'', "\"")
     };
     let maas = squash(&fixture("maas_GetChassisInfo_ChassisInfoResponse.xml"));
     let blade1 = body.split("</BladeInfo>").next().unwrap().to_owned() + "</BladeInfo>";
@@ -95,20 +102,43 @@ async fn simulator_replies_have_the_exact_shape_of_the_fixtures() {
         .replace("<bladeNumber>11", "<bladeNumber>1")
         .replace("BLADE11", "BLADE1")
         .replace("F4:52:14:D6:70:98", "F4:52:14:00:01:01")
-        .replace("<statusDescription></statusDescription>", "<statusDescription/>")
+        .replace(
+            "<statusDescription></statusDescription>",
+            "<statusDescription/>",
+        )
         .replace("<bladeGuid></bladeGuid>", "<bladeGuid/>");
-    assert!(blade1.ends_with(&format!("{want_blade}</BladeInfo>")), "{blade1}\n{want_blade}");
-    assert!(body.starts_with(maas.split("<BladeInfo>").next().unwrap()), "{body}");
+    assert!(
+        blade1.ends_with(&format!("{want_blade}</BladeInfo>")),
+        "{blade1}\n{want_blade}"
+    );
+    assert!(
+        body.starts_with(maas.split("<BladeInfo>").next().unwrap()),
+        "{body}"
+    );
     // Auth, unknown operations, bad parameters.
     assert_eq!(raw_get(&sim, "/GetBladeState?bladeId=1", None).await.0, 401);
     assert_eq!(
-        raw_get(&sim, "/GetBladeState?bladeId=1", Some("Basic YWRtaW46bm9wZQ==")).await.0,
+        raw_get(
+            &sim,
+            "/GetBladeState?bladeId=1",
+            Some("Basic YWRtaW46bm9wZQ==")
+        )
+        .await
+        .0,
         401
     );
     assert_eq!(raw_get(&sim, "/NoSuchThing", Some(&auth)).await.0, 404);
-    assert_eq!(raw_get(&sim, "/GetBladeState?bladeId=x", Some(&auth)).await.0, 400);
+    assert_eq!(
+        raw_get(&sim, "/GetBladeState?bladeId=x", Some(&auth))
+            .await
+            .0,
+        400
+    );
     let (_, body) = raw_get(&sim, "/GetBladeState?bladeId=25", Some(&auth)).await;
-    assert!(body.contains("<completionCode>ParameterOutOfRange</completionCode>"), "{body}");
+    assert!(
+        body.contains("<completionCode>ParameterOutOfRange</completionCode>"),
+        "{body}"
+    );
     assert_eq!(sim.stats().unauthorized, 2);
 }
 
@@ -140,16 +170,27 @@ async fn every_operation_sends_the_exact_url_and_basic_auth() {
 
     let log = sim.requests();
     assert!(log.iter().all(|r| r.method == "GET"));
-    assert!(log.iter().all(|r| r.authorization.as_deref() == Some(basic().as_str())));
+    assert!(
+        log.iter()
+            .all(|r| r.authorization.as_deref() == Some(basic().as_str()))
+    );
     let urls: Vec<String> = log.iter().map(|r| r.path_and_query()).collect();
     let token = urls[0].clone();
-    assert_eq!(token, "StartBladeSerialSession?bladeId=7&sessionTimeoutInSecs=300&powerOnWait=false");
+    assert_eq!(
+        token,
+        "StartBladeSerialSession?bladeId=7&sessionTimeoutInSecs=300&powerOnWait=false"
+    );
     let tok = urls
         .iter()
         .find_map(|u| u.strip_prefix("ReceiveBladeSerialData?bladeId=7&sessionToken="))
         .unwrap()
         .to_owned();
-    assert!(urls.contains(&format!("SendBladeSerialData?bladeId=7&sessionToken={tok}&data=%2B%2F8%2B")), "{urls:?}");
+    assert!(
+        urls.contains(&format!(
+            "SendBladeSerialData?bladeId=7&sessionToken={tok}&data=%2B%2F8%2B"
+        )),
+        "{urls:?}"
+    );
     assert_eq!(
         urls.last().unwrap(),
         &format!("StopBladeSerialSession?bladeId=7&sessionToken={tok}&forceKill=false")
@@ -171,10 +212,18 @@ async fn power_and_boot_request_sequences_are_exact() {
     power.power_on().await.unwrap();
     assert_eq!(
         urls(&sim),
-        ["GetBladeState?bladeId=7", "SetBladeOn?bladeId=7", "GetBladeState?bladeId=7"]
+        [
+            "GetBladeState?bladeId=7",
+            "SetBladeOn?bladeId=7",
+            "GetBladeState?bladeId=7"
+        ]
     );
     power.power_on().await.unwrap();
-    assert_eq!(urls(&sim), ["GetBladeState?bladeId=7"], "already on: no command");
+    assert_eq!(
+        urls(&sim),
+        ["GetBladeState?bladeId=7"],
+        "already on: no command"
+    );
     power.reboot().await.unwrap();
     assert_eq!(
         urls(&sim),
@@ -187,17 +236,27 @@ async fn power_and_boot_request_sequences_are_exact() {
     power.power_off().await.unwrap();
     assert_eq!(
         urls(&sim),
-        ["GetBladeState?bladeId=7", "SetBladeOff?bladeId=7", "GetBladeState?bladeId=7"]
+        [
+            "GetBladeState?bladeId=7",
+            "SetBladeOff?bladeId=7",
+            "GetBladeState?bladeId=7"
+        ]
     );
     power.reboot().await.unwrap();
     assert_eq!(
         urls(&sim),
-        ["GetBladeState?bladeId=7", "SetBladeOn?bladeId=7", "GetBladeState?bladeId=7"],
+        [
+            "GetBladeState?bladeId=7",
+            "SetBladeOn?bladeId=7",
+            "GetBladeState?bladeId=7"
+        ],
         "reboot from off powers on"
     );
     mgmt.set_boot_device(BootDevice::Pxe, true).await.unwrap();
     mgmt.set_boot_device(BootDevice::Disk, false).await.unwrap();
-    mgmt.set_boot_device(BootDevice::Floppy, true).await.unwrap();
+    mgmt.set_boot_device(BootDevice::Floppy, true)
+        .await
+        .unwrap();
     mgmt.set_boot_device_with_mode(BootDevice::Bios, true, BootMode::Uefi)
         .await
         .unwrap();
@@ -215,7 +274,9 @@ async fn power_and_boot_request_sequences_are_exact() {
     OcsClient::shared(&c).unwrap().chassis_info().await.unwrap();
     assert_eq!(
         urls(&sim),
-        ["GetChassisInfo?bladeinfo=true&psuInfo=false&chassisControllerInfo=false&batteryInfo=false"]
+        [
+            "GetChassisInfo?bladeinfo=true&psuInfo=false&chassisControllerInfo=false&batteryInfo=false"
+        ]
     );
 }
 
@@ -261,8 +322,14 @@ async fn unsupported_things_touch_nothing() {
             ErrorKind::Unsupported
         );
     }
-    assert_eq!(mgmt.set_boot_mode(BootMode::Uefi).await.unwrap_err().kind(), ErrorKind::Unsupported);
-    assert_eq!(mgmt.get_sensors().await.unwrap_err().kind(), ErrorKind::Unsupported);
+    assert_eq!(
+        mgmt.set_boot_mode(BootMode::Uefi).await.unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+    assert_eq!(
+        mgmt.get_sensors().await.unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
     assert_eq!(sim.stats().requests, 0);
 }
 
@@ -277,7 +344,11 @@ async fn every_completion_code_maps_to_its_kind_with_the_description() {
             continue;
         }
         let desc = format!("injected {}", code.as_str());
-        sim.inject(FaultRule::always(Fault::completion(code.as_str(), &desc)).on("GetBladeState").times(1));
+        sim.inject(
+            FaultRule::always(Fault::completion(code.as_str(), &desc))
+                .on("GetBladeState")
+                .times(1),
+        );
         let e = power.get_power_state().await.unwrap_err();
         assert_eq!(Some(e.kind()), code.error_kind(), "{code}: {e}");
         assert_eq!(e.is_retryable(), code.is_retryable(), "{code}");
@@ -330,7 +401,11 @@ async fn wrong_password_is_unauthenticated_and_never_echoed() {
     let sim = sim().await;
     let mut c = config(&sim, 1);
     c.password = "not-the-password".into();
-    let e = OcsPower::new(c).unwrap().get_power_state().await.unwrap_err();
+    let e = OcsPower::new(c)
+        .unwrap()
+        .get_power_state()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated);
     assert!(!format!("{e} {e:?}").contains("not-the-password"));
 }
@@ -345,7 +420,11 @@ async fn unreachable_chassis_fails_fast() {
     c.connect_timeout = Duration::from_millis(500);
     c.request_timeout = Duration::from_millis(500);
     let t = Instant::now();
-    let e = OcsPower::new(c).unwrap().get_power_state().await.unwrap_err();
+    let e = OcsPower::new(c)
+        .unwrap()
+        .get_power_state()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unreachable, "{e}");
     assert!(t.elapsed() < Duration::from_secs(10));
 }
@@ -363,7 +442,10 @@ async fn power_is_confirmed_or_fails_with_power_state_failure() {
         .set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
         .await
         .unwrap();
-    assert!(sim.stats().by_operation["GetBladeState"] >= 3, "polled until ON");
+    assert!(
+        sim.stats().by_operation["GetBladeState"] >= 3,
+        "polled until ON"
+    );
     sim.set_stuck(9, true);
     let t = Instant::now();
     let e = power
@@ -413,7 +495,12 @@ async fn read_until(stream: &mut (impl AsyncReadExt + Unpin), want: &[u8]) -> Ve
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("no {want:?} within 5s: {:?}", String::from_utf8_lossy(&seen)));
+    .unwrap_or_else(|_| {
+        panic!(
+            "no {want:?} within 5s: {:?}",
+            String::from_utf8_lossy(&seen)
+        )
+    });
     seen
 }
 
@@ -435,13 +522,19 @@ async fn console_streams_both_ways_and_stops_the_session() {
     read_until(&mut stream, b"login: ").await;
     // The blade is busy for other commands while the session is open.
     let power = OcsPower::new(config(&sim, 5)).unwrap();
-    assert_eq!(power.get_power_state().await.unwrap_err().kind(), ErrorKind::Busy);
+    assert_eq!(
+        power.get_power_state().await.unwrap_err().kind(),
+        ErrorKind::Busy
+    );
     // A second console on the same blade is busy.
     let e = console.open_stream().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
     stream.shutdown().await.unwrap();
     let s = sim.stats();
-    assert_eq!((s.sessions_started, s.sessions_stopped, s.active_sessions), (1, 1, 0));
+    assert_eq!(
+        (s.sessions_started, s.sessions_stopped, s.active_sessions),
+        (1, 1, 0)
+    );
     assert!(stream.write_all(b"x").await.is_err());
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::On);
 }
@@ -456,7 +549,10 @@ async fn dropping_the_console_stops_the_session() {
     drop(stream);
     let t = Instant::now();
     while sim.blade(8).unwrap().session_active {
-        assert!(t.elapsed() < Duration::from_secs(5), "session not stopped after drop");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "session not stopped after drop"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(sim.stats().sessions_stopped, 1);
@@ -501,20 +597,30 @@ async fn console_ends_cleanly_when_the_chassis_ends_the_session() {
         .await
         .unwrap()
         .unwrap();
-    assert!(!sim.stats().by_operation.contains_key("StopBladeSerialSession"));
+    assert!(
+        !sim.stats()
+            .by_operation
+            .contains_key("StopBladeSerialSession")
+    );
 }
 
 #[tokio::test]
 async fn console_on_a_powered_off_blade_is_a_device_fault() {
     let sim = sim().await;
-    let e = OcsConsole::new(config(&sim, 3)).unwrap().open_stream().await.unwrap_err();
+    let e = OcsConsole::new(config(&sim, 3))
+        .unwrap()
+        .open_stream()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DeviceFault);
     assert!(e.to_string().contains("DevicePoweredOff"), "{e}");
 }
 
 #[tokio::test]
 async fn a_48_blade_chassis_shares_one_client_and_limit() {
-    let sim = ChassisSim::start(SimConfig::with_population(48)).await.unwrap();
+    let sim = ChassisSim::start(SimConfig::with_population(48))
+        .await
+        .unwrap();
     // Each reply takes a while, so 48 concurrent callers really overlap.
     sim.inject(FaultRule::always(Fault::Delay(Duration::from_millis(40))));
     let limit = 4;
@@ -535,8 +641,16 @@ async fn a_48_blade_chassis_shares_one_client_and_limit() {
     let c = config(&sim, 1);
     let mut c4 = c.clone();
     c4.max_connections = limit;
-    assert!(OcsClient::shared(&c4).unwrap().same_client(&OcsClient::shared(&c4).unwrap()));
-    assert!(!OcsClient::shared(&c4).unwrap().same_client(&OcsClient::shared(&c).unwrap()));
+    assert!(
+        OcsClient::shared(&c4)
+            .unwrap()
+            .same_client(&OcsClient::shared(&c4).unwrap())
+    );
+    assert!(
+        !OcsClient::shared(&c4)
+            .unwrap()
+            .same_client(&OcsClient::shared(&c).unwrap())
+    );
     let tasks: Vec<_> = nodes
         .iter()
         .map(|n| {
@@ -550,5 +664,8 @@ async fn a_48_blade_chassis_shares_one_client_and_limit() {
     let s = sim.stats();
     assert_eq!(s.by_operation["GetBladeState"], 48);
     assert!(s.peak_connections <= limit as u64, "{s:?}");
-    assert_eq!(s.peak_in_flight, limit as u64, "the limit was reached, not exceeded: {s:?}");
+    assert_eq!(
+        s.peak_in_flight, limit as u64,
+        "the limit was reached, not exceeded: {s:?}"
+    );
 }

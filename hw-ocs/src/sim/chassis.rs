@@ -123,7 +123,10 @@ pub(crate) fn root_of(op: &str) -> &'static str {
 pub(crate) fn failure(op: &str, code: &str, description: &str, blade: Option<u32>) -> String {
     let root = root_of(op);
     let blade = match root {
-        "ChassisResponse" | "StartSerialResponse" | "SerialDataResponse" | "ChassisInfoResponse" => None,
+        "ChassisResponse"
+        | "StartSerialResponse"
+        | "SerialDataResponse"
+        | "ChassisInfoResponse" => None,
         _ => blade,
     };
     let r = Reply::new(root, code, description, blade);
@@ -223,7 +226,10 @@ impl Chassis {
             return Err(Answer::Xml(failure(
                 op,
                 "ParameterOutOfRange",
-                &format!("Invalid blade ID {id}: the chassis has blades 1 to {}", self.population()),
+                &format!(
+                    "Invalid blade ID {id}: the chassis has blades 1 to {}",
+                    self.population()
+                ),
                 Some(id),
             )));
         }
@@ -420,7 +426,8 @@ impl Chassis {
                 };
                 let b = self.blade(id, now);
                 let matches = b.session.as_ref().is_some_and(|s| s.token == token);
-                if !matches && !(op == "StopBladeSerialSession" && force && b.session.is_some()) {
+                let forced = op == "StopBladeSerialSession" && force && b.session.is_some();
+                if !(matches || forced) {
                     return Err(Answer::Xml(failure(
                         op,
                         "NoActiveSerialSession",
@@ -460,10 +467,7 @@ impl Chassis {
                     }
                 }
             }
-            other => Err(Answer::Http(
-                404,
-                format!("Endpoint not found: {other}"),
-            )),
+            other => Err(Answer::Http(404, format!("Endpoint not found: {other}"))),
         }
     }
 }
@@ -495,5 +499,7 @@ pub(crate) fn canonical_op(segment: &str) -> Option<&'static str> {
         "ReceiveBladeSerialData",
         "StopBladeSerialSession",
     ];
-    OPS.iter().copied().find(|o| o.eq_ignore_ascii_case(segment))
+    OPS.iter()
+        .copied()
+        .find(|o| o.eq_ignore_ascii_case(segment))
 }

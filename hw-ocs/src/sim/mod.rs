@@ -311,10 +311,7 @@ impl ChassisSim {
         if config.population != 24 && config.population != 48 {
             return Err(Error::new(
                 ErrorKind::InvalidParameter,
-                format!(
-                    "a chassis has 24 or 48 blades, not {}",
-                    config.population
-                ),
+                format!("a chassis has 24 or 48 blades, not {}", config.population),
             ));
         }
         let mut chassis = Chassis::new(config.population, config.power_delay);
@@ -336,12 +333,11 @@ impl ChassisSim {
             .listen
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-            Error::new(ErrorKind::Unreachable, format!("cannot listen on {listen}"))
-                .with_source(e)
+            Error::new(ErrorKind::Unreachable, format!("cannot listen on {listen}")).with_source(e)
         })?;
-        let addr = listener.local_addr().map_err(|e| {
-            Error::new(ErrorKind::Other, "listener has no address").with_source(e)
-        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Other, "listener has no address").with_source(e))?;
         let task = tokio::spawn(server::serve(listener, shared.clone()));
         tracing::debug!(%addr, "OCS chassis manager simulator started");
         Ok(ChassisSim { addr, shared, task })

@@ -86,8 +86,10 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
 fn text(status: u16, body: String) -> Reply {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     if status == 401 {
         r.headers_mut().insert(
             WWW_AUTHENTICATE,
@@ -99,8 +101,10 @@ fn text(status: u16, body: String) -> Reply {
 
 fn xml(body: String) -> Reply {
     let mut r = Response::new(Full::new(Bytes::from(body)));
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
     r
 }
 
@@ -171,10 +175,16 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Re
     }
     if !authorized(shared, auth.as_deref()) {
         c.unauthorized.fetch_add(1, Ordering::SeqCst);
-        return Ok(text(401, "401 Unauthorized: basic credentials required".into()));
+        return Ok(text(
+            401,
+            "401 Unauthorized: basic credentials required".into(),
+        ));
     }
     if req.method() != hyper::Method::GET {
-        return Ok(text(405, "405 Method Not Allowed: every operation is a GET".into()));
+        return Ok(text(
+            405,
+            "405 Method Not Allowed: every operation is a GET".into(),
+        ));
     }
     let Some(op) = op else {
         return Ok(text(404, format!("Endpoint not found: {}", esc(segment))));

@@ -331,7 +331,11 @@ impl Request {
     /// assert_eq!(r.url("http://h/cm/"), "http://h/cm/GetBladeState?bladeId=1");
     /// ```
     pub fn url(&self, base_url: &str) -> String {
-        format!("{}/{}", base_url.trim_end_matches('/'), self.path_and_query())
+        format!(
+            "{}/{}",
+            base_url.trim_end_matches('/'),
+            self.path_and_query()
+        )
     }
 }
 
@@ -344,14 +348,29 @@ mod tests {
     fn every_operation_renders_exactly() {
         let t = "tok+/=".to_owned();
         let cases = [
-            (Request::GetBladeState { blade_id: 1 }, "GetBladeState?bladeId=1"),
-            (Request::SetBladeOn { blade_id: 48 }, "SetBladeOn?bladeId=48"),
-            (Request::SetBladeOff { blade_id: 2 }, "SetBladeOff?bladeId=2"),
             (
-                Request::SetBladeActivePowerCycle { blade_id: 3, off_time: 0 },
+                Request::GetBladeState { blade_id: 1 },
+                "GetBladeState?bladeId=1",
+            ),
+            (
+                Request::SetBladeOn { blade_id: 48 },
+                "SetBladeOn?bladeId=48",
+            ),
+            (
+                Request::SetBladeOff { blade_id: 2 },
+                "SetBladeOff?bladeId=2",
+            ),
+            (
+                Request::SetBladeActivePowerCycle {
+                    blade_id: 3,
+                    off_time: 0,
+                },
                 "SetBladeActivePowerCycle?bladeId=3&offTime=0",
             ),
-            (Request::GetNextBoot { blade_id: 4 }, "GetNextBoot?bladeId=4"),
+            (
+                Request::GetNextBoot { blade_id: 4 },
+                "GetNextBoot?bladeId=4",
+            ),
             (
                 Request::SetNextBoot {
                     blade_id: 5,
@@ -371,7 +390,10 @@ mod tests {
                 },
                 "GetChassisInfo?bladeinfo=true&psuInfo=false&chassisControllerInfo=false&batteryInfo=false",
             ),
-            (Request::GetPowerState { blade_id: 6 }, "GetPowerState?bladeId=6"),
+            (
+                Request::GetPowerState { blade_id: 6 },
+                "GetPowerState?bladeId=6",
+            ),
             (
                 Request::StartBladeSerialSession {
                     blade_id: 7,
@@ -389,11 +411,18 @@ mod tests {
                 "SendBladeSerialData?bladeId=7&sessionToken=tok%2B%2F%3D&data=%2B%2F8%2B",
             ),
             (
-                Request::ReceiveBladeSerialData { blade_id: 7, session_token: t.clone() },
+                Request::ReceiveBladeSerialData {
+                    blade_id: 7,
+                    session_token: t.clone(),
+                },
                 "ReceiveBladeSerialData?bladeId=7&sessionToken=tok%2B%2F%3D",
             ),
             (
-                Request::StopBladeSerialSession { blade_id: 7, session_token: t, force_kill: false },
+                Request::StopBladeSerialSession {
+                    blade_id: 7,
+                    session_token: t,
+                    force_kill: false,
+                },
                 "StopBladeSerialSession?bladeId=7&sessionToken=tok%2B%2F%3D&forceKill=false",
             ),
         ];
@@ -417,10 +446,20 @@ mod tests {
     #[test]
     fn power_cycle_and_serial_calls_are_not_idempotent() {
         assert!(Request::GetBladeState { blade_id: 1 }.is_idempotent());
-        assert!(!Request::SetBladeActivePowerCycle { blade_id: 1, off_time: 0 }.is_idempotent());
         assert!(
-            !Request::StartBladeSerialSession { blade_id: 1, session_timeout_secs: 1, power_on_wait: false }
-                .is_idempotent()
+            !Request::SetBladeActivePowerCycle {
+                blade_id: 1,
+                off_time: 0
+            }
+            .is_idempotent()
+        );
+        assert!(
+            !Request::StartBladeSerialSession {
+                blade_id: 1,
+                session_timeout_secs: 1,
+                power_on_wait: false
+            }
+            .is_idempotent()
         );
     }
 

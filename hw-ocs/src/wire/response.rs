@@ -327,9 +327,8 @@ impl Response for BootResponse {
     fn from_root(root: &Element) -> Result<Self> {
         let status = checked_status(root)?;
         let text = required(root, "nextBoot")?;
-        let next_boot = BootType::from_name(text).ok_or_else(|| {
-            Error::protocol(format!("unknown nextBoot {:?}", truncate(text)))
-        })?;
+        let next_boot = BootType::from_name(text)
+            .ok_or_else(|| Error::protocol(format!("unknown nextBoot {:?}", truncate(text))))?;
         Ok(BootResponse {
             status,
             blade_number: optional_num(root, "bladeNumber")?,

@@ -219,15 +219,30 @@ mod tests {
             b"<!DOCTYPE R [<!ENTITY x \"y\">]><R>&x;</R>",
         ] {
             let e = parse(doc).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::Protocol, "{:?}", String::from_utf8_lossy(doc));
+            assert_eq!(
+                e.kind(),
+                ErrorKind::Protocol,
+                "{:?}",
+                String::from_utf8_lossy(doc)
+            );
         }
     }
 
     #[test]
     fn depth_and_count_are_capped() {
         let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
-        assert!(parse(deep.as_bytes()).unwrap_err().message().contains("deeper"));
+        assert!(
+            parse(deep.as_bytes())
+                .unwrap_err()
+                .message()
+                .contains("deeper")
+        );
         let wide = format!("<a>{}</a>", "<b/>".repeat(MAX_ELEMENTS + 1));
-        assert!(parse(wide.as_bytes()).unwrap_err().message().contains("more than"));
+        assert!(
+            parse(wide.as_bytes())
+                .unwrap_err()
+                .message()
+                .contains("more than")
+        );
     }
 }
