@@ -46,3 +46,33 @@ async fn validation_passes_the_suite() {
     )
     .assert_passed();
 }
+
+#[tokio::test]
+async fn nothing_prints_the_password() {
+    let sim = ChassisSim::start(SimConfig::default()).await.unwrap();
+    let mut info = info(&sim, "7");
+    info.insert("msftocs_password", "very-secret-pw");
+    let node = hw_ocs::hardware_type()
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
+    let config = hw_ocs::Config::from_driver_info(&info, &NodeContext::new("n")).unwrap();
+    let client = hw_ocs::OcsClient::shared(&config).unwrap();
+    let sim_config = SimConfig {
+        password: "very-secret-pw".into(),
+        ..SimConfig::default()
+    };
+    for text in [
+        format!("{node:?}"),
+        format!("{config:?}"),
+        format!("{client:?}"),
+        format!("{sim_config:?}"),
+        format!("{:?}", node.power().unwrap()),
+        format!("{:?}", node.console().unwrap()),
+    ] {
+        assert!(!text.contains("very-secret-pw"), "{text}");
+    }
+    // A wrong password: the error names the kind, never the value.
+    let e = node.power().unwrap().get_power_state().await.unwrap_err();
+    assert_eq!(e.kind(), hw_core::ErrorKind::Unauthenticated);
+    assert!(!format!("{e} {e:?}").contains("very-secret-pw"));
+}
