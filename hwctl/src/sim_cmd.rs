@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use hw_core::{Error, ErrorKind, Result};
 
 use crate::inventory::InventoryNode;
-use crate::output::{say, say_json};
+use crate::output::say;
 use crate::sims;
 
 /// A command line that drives `node` (its driver_info as `--info` flags).
@@ -52,7 +52,8 @@ pub async fn run(
     sims::ANNOUNCE.store(true, std::sync::atomic::Ordering::Relaxed);
     let sim = sims::start(name, listen).await?;
     if json_out {
-        say_json(&serde_json::json!({"simulator": sim.describe(), "nodes": sim.nodes()}));
+        // One line per event, so a program can read them as they come.
+        say(serde_json::json!({"simulator": sim.describe(), "nodes": sim.nodes()}).to_string());
     } else {
         say(sim.describe());
         say("Try:");
@@ -64,6 +65,11 @@ pub async fn run(
     tokio::signal::ctrl_c().await.map_err(|e| {
         Error::new(ErrorKind::Other, format!("cannot wait for Ctrl-C: {e}")).with_source(e)
     })?;
+    if json_out {
+        say(serde_json::json!({"stopped": sim.describe()}).to_string());
+    } else {
+        say(format!("stopped: {}", sim.describe()));
+    }
     drop(sim);
     Ok(())
 }
