@@ -177,6 +177,7 @@ impl TestServer {
         let c = counters.clone();
         let task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
                 c.connections.fetch_add(1, Ordering::SeqCst);
                 let handler = handler.clone();
                 let c = c.clone();
@@ -360,10 +361,14 @@ async fn write_reply<S: AsyncWrite + Unpin>(stream: &mut S, reply: &Reply) -> io
     }
     if reply.chunked {
         out.push_str("transfer-encoding: chunked\r\n\r\n");
+        stream.write_all(out.as_bytes()).await?;
     } else {
         out.push_str(&format!("content-length: {}\r\n\r\n", reply.body.len()));
+        // One write for head and body: no small-segment delays.
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&reply.body);
+        stream.write_all(&bytes).await?;
     }
-    stream.write_all(out.as_bytes()).await?;
     if reply.chunked {
         for chunk in reply.body.chunks(16 * 1024) {
             stream
@@ -373,8 +378,6 @@ async fn write_reply<S: AsyncWrite + Unpin>(stream: &mut S, reply: &Reply) -> io
             stream.write_all(b"\r\n").await?;
         }
         stream.write_all(b"0\r\n\r\n").await?;
-    } else {
-        stream.write_all(&reply.body).await?;
     }
     stream.flush().await
 }
