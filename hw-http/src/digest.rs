@@ -217,9 +217,8 @@ pub(crate) fn select_challenge(headers: &HeaderMap) -> Result<Challenge, Challen
                 }
             }
         };
-        if get("userhash").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-            // We send the plain user name; servers accept it unless they insist.
-        }
+        // `userhash=true` is allowed by RFC 7616 to be ignored: we send the plain
+        // user name.
         let stale = get("stale").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let c = Challenge {
             realm,
@@ -432,6 +431,44 @@ mod tests {
             "Digest realm=, nonce=",
         ] {
             let _ = select_challenge(&headers(&[v]));
+        }
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any header bytes (obs-text included): no panic.
+            #[test]
+            fn arbitrary_headers_never_panic(
+                bytes in proptest::collection::vec(any::<u8>(), 0..200)
+            ) {
+                if let Ok(v) = HeaderValue::from_bytes(&bytes) {
+                    let mut h = HeaderMap::new();
+                    h.insert(WWW_AUTHENTICATE, v);
+                    let _ = select_challenge(&h);
+                }
+            }
+
+            /// Realms and nonces with quotes, backslashes, commas and colons
+            /// survive quoting by the server and parsing by the client.
+            #[test]
+            fn quoted_values_round_trip(
+                realm in "[ -~]{1,40}",
+                nonce in "[A-Za-z0-9+/=:,]{1,40}",
+            ) {
+                let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+                let value = format!(
+                    r#"Digest realm="{}", nonce="{}", qop="auth", algorithm=SHA-256"#,
+                    q(&realm), q(&nonce)
+                );
+                let h = headers(&[&value]);
+                let c = select_challenge(&h).unwrap();
+                prop_assert_eq!(c.realm, realm);
+                prop_assert_eq!(c.nonce, nonce);
+                prop_assert_eq!(c.algorithm, Algorithm::Sha256);
+            }
         }
     }
 }
