@@ -1,6 +1,6 @@
 //! hw-nodemanager codecs: for each command, encode the request and decode a reply
 //! (the reply bytes are Ironic's fixture vectors where they exist).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use hw_nodemanager::vendor::parse_call;
