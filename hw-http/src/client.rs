@@ -110,7 +110,7 @@ impl HttpClient {
             )),
             Scheme::Http => None,
         };
-        let connector = Connector::new(tls, config.connect_timeout);
+        let connector = Connector::new(tls, config.connect_timeout, config.max_concurrency);
         let hyper = LegacyClient::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_max_idle_per_host(config.max_concurrency)

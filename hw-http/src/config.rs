@@ -476,7 +476,8 @@ impl EndpointConfigBuilder {
         self.max_body_bytes = bytes;
         self
     }
-    /// Requests in flight to this endpoint at once (default 8; must be > 0).
+    /// Requests in flight to this endpoint at once, and connections open to it
+    /// (default 8; must be > 0).
     pub fn max_concurrency(mut self, n: usize) -> Self {
         self.max_concurrency = n;
         self

@@ -136,9 +136,20 @@ type Handler = dyn Fn(&ServerRequest) -> Reply + Send + Sync;
 #[derive(Default)]
 struct Counters {
     connections: AtomicUsize,
+    open: AtomicUsize,
+    peak_open: AtomicUsize,
     requests: AtomicUsize,
     active: AtomicUsize,
     peak_active: AtomicUsize,
+}
+
+/// Counts a connection as open until its task ends.
+struct OpenConnection(Arc<Counters>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running loopback server; stops when dropped.
@@ -179,10 +190,13 @@ impl TestServer {
             while let Ok((tcp, _)) = listener.accept().await {
                 let _ = tcp.set_nodelay(true);
                 c.connections.fetch_add(1, Ordering::SeqCst);
+                let now = c.open.fetch_add(1, Ordering::SeqCst) + 1;
+                c.peak_open.fetch_max(now, Ordering::SeqCst);
                 let handler = handler.clone();
                 let c = c.clone();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
+                    let _open = OpenConnection(c.clone());
                     match acceptor {
                         None => serve(tcp, handler, c).await,
                         Some(acc) => {
@@ -216,6 +230,11 @@ impl TestServer {
     /// Connections accepted.
     pub fn connections(&self) -> usize {
         self.counters.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most connections open at once.
+    pub fn peak_connections(&self) -> usize {
+        self.counters.peak_open.load(Ordering::SeqCst)
     }
 
     /// Requests received.

@@ -20,6 +20,7 @@ use rustls::crypto::CryptoProvider;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
@@ -151,18 +152,76 @@ impl ServerCertVerifier for AcceptAnyCert {
 }
 
 /// A hyper-util connector: plain TCP, or TCP + rustls.
+///
+/// Every open connection holds one of the endpoint's `max_connections` slots until it
+/// closes, so the pool can never have more connections open to the endpoint than
+/// that — not even for the moment between a response being read and its connection
+/// going back to the pool, when hyper would otherwise open a new one.
 #[derive(Clone)]
 pub(crate) struct Connector {
     tls: Option<TlsConnector>,
     connect_timeout: Duration,
+    slots: Arc<Semaphore>,
+    max_connections: usize,
 }
 
 impl Connector {
-    pub(crate) fn new(tls: Option<Arc<ClientConfig>>, connect_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        tls: Option<Arc<ClientConfig>>,
+        connect_timeout: Duration,
+        max_connections: usize,
+    ) -> Self {
         Connector {
             tls: tls.map(TlsConnector::from),
             connect_timeout,
+            slots: Arc::new(Semaphore::new(max_connections)),
+            max_connections,
         }
+    }
+
+    /// Connections open right now (for tests and stats).
+    pub(crate) fn open_connections(&self) -> usize {
+        self.max_connections - self.slots.available_permits()
+    }
+}
+
+/// A connection holding its endpoint slot; the slot is freed when hyper drops it.
+pub(crate) struct Limited {
+    inner: Stream,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl hyper::rt::Read for Limited {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Limited {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+impl Connection for Limited {
+    fn connected(&self) -> Connected {
+        Connected::new()
     }
 }
 
@@ -218,10 +277,10 @@ impl Connection for Stream {
     }
 }
 
-type ConnectFuture = Pin<Box<dyn Future<Output = Result<Stream, ConnectError>> + Send>>;
+type ConnectFuture = Pin<Box<dyn Future<Output = Result<Limited, ConnectError>> + Send>>;
 
 impl tower_service::Service<Uri> for Connector {
-    type Response = Stream;
+    type Response = Limited;
     type Error = ConnectError;
     type Future = ConnectFuture;
 
@@ -241,8 +300,32 @@ impl tower_service::Service<Uri> for Connector {
             let https = uri.scheme_str() == Some("https");
             let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
             let timeout = this.connect_timeout;
-            match tokio::time::timeout(timeout, this.connect(host.clone(), port)).await {
-                Ok(r) => r,
+            // A request holding one of the endpoint's request slots finds an idle
+            // connection or a free connection slot almost at once (both limits are the
+            // same number); the wait is bounded all the same.
+            let slot = match tokio::time::timeout(timeout, this.slots.clone().acquire_owned()).await
+            {
+                Ok(Ok(slot)) => slot,
+                Ok(Err(_)) => {
+                    return Err(ConnectError {
+                        kind: ErrorKind::Other,
+                        message: "the client is closed".into(),
+                        source: None,
+                    });
+                }
+                Err(_) => {
+                    return Err(ConnectError {
+                        kind: ErrorKind::Busy,
+                        message: format!(
+                            "all {} connections to {host}:{port} stayed busy for {timeout:?}",
+                            this.max_connections
+                        ),
+                        source: None,
+                    });
+                }
+            };
+            match tokio::time::timeout(timeout, this.clone().connect(host.clone(), port)).await {
+                Ok(r) => r.map(|inner| Limited { inner, _slot: slot }),
                 Err(_) => Err(ConnectError {
                     kind: ErrorKind::Timeout,
                     message: format!("connecting to {host}:{port} timed out after {timeout:?}"),
