@@ -39,7 +39,11 @@ fn validation(c: &mut Criterion) {
 
 fn mac(c: &mut Criterion) {
     c.bench_function("MacAddress parse (dashes)", |b| {
-        b.iter(|| black_box("52-54-00-CF-2D-31").parse::<MacAddress>().unwrap())
+        b.iter(|| {
+            black_box("52-54-00-CF-2D-31")
+                .parse::<MacAddress>()
+                .unwrap()
+        })
     });
 }
 

@@ -18,7 +18,12 @@ fn chassis_48() -> String {
     let end = CHASSIS.rfind("</BladeInfo>").unwrap() + "</BladeInfo>".len();
     let blade = &CHASSIS[start..end];
     let blades: String = (1..=48)
-        .map(|n| blade.replace("<bladeNumber>11</bladeNumber>", &format!("<bladeNumber>{n}</bladeNumber>")))
+        .map(|n| {
+            blade.replace(
+                "<bladeNumber>11</bladeNumber>",
+                &format!("<bladeNumber>{n}</bladeNumber>"),
+            )
+        })
         .collect();
     format!("{}{blades}{}", &CHASSIS[..start], &CHASSIS[end..])
 }
@@ -31,7 +36,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| ChassisInfoResponse::decode(black_box(CHASSIS.as_bytes())).unwrap())
     });
     let big = chassis_48();
-    assert_eq!(ChassisInfoResponse::decode(big.as_bytes()).unwrap().blades.len(), 48);
+    assert_eq!(
+        ChassisInfoResponse::decode(big.as_bytes())
+            .unwrap()
+            .blades
+            .len(),
+        48
+    );
     c.bench_function("ocs/decode_chassis_info_48_blades", |b| {
         b.iter(|| ChassisInfoResponse::decode(black_box(big.as_bytes())).unwrap())
     });
@@ -54,7 +65,9 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let (sim, client) = rt.block_on(async {
-        let sim = hw_ocs::sim::ChassisSim::start(Default::default()).await.unwrap();
+        let sim = hw_ocs::sim::ChassisSim::start(Default::default())
+            .await
+            .unwrap();
         let config = hw_ocs::Config::new(sim.base_url(), 1, "admin", "password");
         let client = hw_ocs::OcsClient::new(&config).unwrap();
         (sim, client)

@@ -180,7 +180,11 @@ async fn the_concurrency_limit_is_respected() {
         "{} connections open at once",
         server.peak_connections()
     );
-    assert!(server.connections() < 24, "{} connections", server.connections());
+    assert!(
+        server.connections() < 24,
+        "{} connections",
+        server.connections()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,14 +27,29 @@ fn a_48_blade_sweep_stays_within_the_connection_limit() {
     std::fs::write(&inventory, serde_json::to_string(&nodes).unwrap()).unwrap();
 
     let out = Command::new(hwctl)
-        .args(["--json", "fleet", "--inventory", inventory.to_str().unwrap(), "--concurrency", "48", "power", "status"])
+        .args([
+            "--json",
+            "fleet",
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--concurrency",
+            "48",
+            "power",
+            "status",
+        ])
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
     // Stop the simulator with Ctrl-C; it reports its counters on the way out.
     let pid = sim.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let last: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert!(sim.wait().unwrap().success());
 
@@ -48,6 +63,9 @@ fn a_48_blade_sweep_stays_within_the_connection_limit() {
         .and_then(|s| s.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no peak in {stopped:?}"));
-    assert!(peak >= 1 && peak <= LIMIT, "peak {peak} connections, limit {LIMIT}: {stopped}");
+    assert!(
+        peak >= 1 && peak <= LIMIT,
+        "peak {peak} connections, limit {LIMIT}: {stopped}"
+    );
     assert!(stopped.contains("48 requests"), "{stopped}");
 }

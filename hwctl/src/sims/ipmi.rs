@@ -34,7 +34,11 @@ pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Runnin
 
 impl RunningSim for Running {
     fn describe(&self) -> String {
-        let addrs: Vec<String> = self.bmcs.iter().map(|b| format!("udp://{}", b.addr())).collect();
+        let addrs: Vec<String> = self
+            .bmcs
+            .iter()
+            .map(|b| format!("udp://{}", b.addr()))
+            .collect();
         let sessions: usize = self.bmcs.iter().map(|b| b.stats().open_sessions).sum();
         format!(
             "ipmi: {} RMCP+ BMCs (suites 3, 17; user admin, password password) at {}; {sessions} open sessions",

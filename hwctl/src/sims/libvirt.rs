@@ -29,7 +29,10 @@ pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Runnin
     let node = tokio::task::spawn_blocking(|| TestNode::fleet(VMS))
         .await
         .map_err(|e| {
-            hw_core::Error::new(hw_core::ErrorKind::Other, format!("simulator task failed: {e}"))
+            hw_core::Error::new(
+                hw_core::ErrorKind::Other,
+                format!("simulator task failed: {e}"),
+            )
         })??;
     Ok(Box::new(Running { node }))
 }
@@ -40,7 +43,13 @@ impl RunningSim for Running {
             .node
             .domains()
             .iter()
-            .map(|d| format!("{} ({})", d.name, d.macs.first().map(ToString::to_string).unwrap_or_default()))
+            .map(|d| {
+                format!(
+                    "{} ({})",
+                    d.name,
+                    d.macs.first().map(ToString::to_string).unwrap_or_default()
+                )
+            })
             .collect();
         format!(
             "staging-libvirt: libvirt test driver, {VMS} VMs (even running, odd shut off), libvirt_uri={} — VMs: {}",

@@ -9,10 +9,10 @@ use crate::inventory::InventoryNode;
 
 mod iboot;
 mod ipmi;
-mod ocs;
 #[cfg(feature = "libvirt")]
 mod libvirt;
 mod nodemanager;
+mod ocs;
 mod wol;
 
 /// Whether simulators announce what they see on stderr: on for `hwctl sim` (a person

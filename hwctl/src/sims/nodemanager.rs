@@ -44,7 +44,10 @@ impl RunningSim for Running {
         format!(
             "staging-nm: {} RMCP+ BMCs with Intel Node Manager at {} (user admin, password password) at {}; {nm_requests} NM requests",
             self.bmcs.len(),
-            self.bmcs.first().map(|b| b.at.to_string()).unwrap_or_default(),
+            self.bmcs
+                .first()
+                .map(|b| b.at.to_string())
+                .unwrap_or_default(),
             addrs.join(", ")
         )
     }
