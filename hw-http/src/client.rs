@@ -62,6 +62,7 @@ pub(crate) struct Handle {
 pub(crate) struct Core {
     pub(crate) config: EndpointConfig,
     hyper: LegacyClient<Connector, Full<Bytes>>,
+    connector: Connector,
     permits: Semaphore,
     digest: std::sync::Mutex<Option<DigestState>>,
     session: tokio::sync::Mutex<SessionSlot>,
@@ -97,6 +98,8 @@ pub struct ClientStats {
     pub logins: u64,
     /// Session log-outs performed.
     pub logouts: u64,
+    /// Connections open to the endpoint right now (never more than `max_concurrency`).
+    pub open_connections: usize,
 }
 
 impl HttpClient {
@@ -116,8 +119,9 @@ impl HttpClient {
             .pool_max_idle_per_host(config.max_concurrency)
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
-            .build(connector);
+            .build(connector.clone());
         let core = Core {
+            connector,
             permits: Semaphore::new(config.max_concurrency),
             config,
             hyper,
@@ -198,6 +202,7 @@ impl HttpClient {
             peak_in_flight: s.peak_in_flight.load(Ordering::Relaxed),
             logins: s.logins.load(Ordering::Relaxed),
             logouts: s.logouts.load(Ordering::Relaxed),
+            open_connections: self.handle.core.connector.open_connections(),
         }
     }
 
