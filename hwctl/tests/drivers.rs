@@ -1,0 +1,243 @@
+//! Every built-in driver through the real command line: `hwctl sim NAME` in one
+//! process, `hwctl --info-file NODE power …` in others; and dead endpoints that must
+//! fail with a typed error and exit 1 within a bound.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn hwctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+struct Sim {
+    child: Child,
+    _lines: Lines<BufReader<ChildStdout>>,
+    nodes: Vec<serde_json::Value>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim(name: &str) -> Sim {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--json", "sim", name])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let nodes = first["nodes"].as_array().unwrap().clone();
+    assert!(!nodes.is_empty(), "{name} serves no node");
+    Sim {
+        child,
+        _lines: lines,
+        nodes,
+    }
+}
+
+fn simulators() -> Vec<String> {
+    let o = hwctl(&["sim", "--list"]);
+    assert!(o.status.success());
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_simulator_is_driven_through_the_cli() {
+    let names = simulators();
+    for expected in [
+        "staging-wol",
+        "staging-iboot",
+        "msftocs",
+        "ipmi",
+        "staging-nm",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for name in &names {
+        let sim = start_sim(name);
+        let node = &sim.nodes[0];
+        let file = dir.path().join(format!("{name}.json"));
+        std::fs::write(&file, node.to_string()).unwrap();
+        let f = file.to_str().unwrap();
+
+        let o = hwctl(&["--json", "--info-file", f, "power", "on", "--timeout", "20"]);
+        assert!(
+            o.status.success(),
+            "{name} power on: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["power_state"], "on", "{name}: {v}");
+
+        let o = hwctl(&["--json", "--info-file", f, "power", "status"]);
+        assert!(
+            o.status.success(),
+            "{name} power status: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+
+        let caps = hwctl(&["--info-file", f, "capabilities"]);
+        let caps: serde_json::Value = serde_json::from_slice(&caps.stdout).unwrap();
+        let pxe = caps["capabilities"]["management"]["boot_devices"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|x| x == "pxe"));
+        let o = hwctl(&["--info-file", f, "boot", "set", "pxe"]);
+        if pxe {
+            assert!(
+                o.status.success(),
+                "{name} boot set pxe: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        } else {
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{name}: boot set without management"
+            );
+            assert!(String::from_utf8_lossy(&o.stderr).contains("[unsupported]"));
+        }
+    }
+}
+
+/// A port on loopback that nothing listens on (bound, then released).
+fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn assert_fails_fast(args: &[&str], kinds: &[&str], bound: Duration) {
+    let start = Instant::now();
+    let o = hwctl(args);
+    let took = start.elapsed();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+    assert!(
+        kinds.iter().any(|k| err.contains(&format!("[{k}]"))),
+        "{args:?}: expected one of {kinds:?}: {err}"
+    );
+    assert!(took < bound, "{args:?} took {took:?}");
+}
+
+#[test]
+fn dead_endpoints_fail_with_a_typed_error_within_a_bound() {
+    let port = dead_port().to_string();
+    let bound = Duration::from_secs(40);
+    assert_fails_fast(
+        &[
+            "--driver",
+            "staging-iboot",
+            "--info",
+            "iboot_address=127.0.0.1",
+            "--info",
+            &format!("iboot_port={port}"),
+            "--info",
+            "iboot_username=admin",
+            "--info",
+            "iboot_password=pw",
+            "--info",
+            "iboot_retry_interval=0",
+            "power",
+            "status",
+        ],
+        &["unreachable"],
+        bound,
+    );
+    assert_fails_fast(
+        &[
+            "--driver",
+            "msftocs",
+            "--info",
+            &format!("msftocs_base_url=http://127.0.0.1:{port}"),
+            "--info",
+            "msftocs_blade_id=7",
+            "--info",
+            "msftocs_username=admin",
+            "--info",
+            "msftocs_password=pw",
+            "power",
+            "status",
+        ],
+        &["unreachable"],
+        bound,
+    );
+    assert_fails_fast(
+        &[
+            "--driver",
+            "ipmi",
+            "--info",
+            "ipmi_address=127.0.0.1",
+            "--info",
+            &format!("ipmi_port={port}"),
+            "--info",
+            "ipmi_username=admin",
+            "--info",
+            "ipmi_password=pw",
+            "power",
+            "status",
+        ],
+        &["unreachable", "timeout"],
+        bound,
+    );
+}
+
+#[test]
+fn bad_driver_info_exits_2_and_never_echoes_the_password() {
+    let secret = "p".repeat(25);
+    let o = hwctl(&[
+        "--driver",
+        "staging-iboot",
+        "--info",
+        "iboot_address=bad$host",
+        "--info",
+        "iboot_port=0",
+        "--info",
+        &format!("iboot_password={secret}"),
+        "validate",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for key in [
+        "iboot_address",
+        "iboot_port",
+        "iboot_username",
+        "iboot_password",
+    ] {
+        assert!(err.contains(key), "{key} not named: {err}");
+    }
+    assert!(!err.contains(&secret), "password echoed: {err}");
+
+    let o = hwctl(&[
+        "--driver",
+        "msftocs",
+        "--info",
+        "msftocs_blade_id=49",
+        "validate",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for key in [
+        "msftocs_base_url",
+        "msftocs_username",
+        "msftocs_password",
+        "msftocs_blade_id",
+    ] {
+        assert!(err.contains(key), "{key} not named: {err}");
+    }
+}
