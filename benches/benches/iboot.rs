@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, missing_docs)]
 //! iBoot DxP: encoding a CHANGE_RELAY and a GET_RELAYS frame, decoding replies.
 
 use std::hint::black_box;

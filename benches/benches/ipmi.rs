@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, missing_docs)]
 //! hw-ipmi: encode + decode of RMCP+ packets (suites 3 and 17) for the chassis
 //! commands, a bridged Node Manager request, and a full round trip against the
 //! in-process simulator.

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, missing_docs)]
 //! staging-libvirt: a 200-domain fleet swept concurrently on libvirt's test driver
 //! (every call on a blocking thread, one shared connection), plus the cached
 //! single-node state read.
@@ -23,7 +23,8 @@ fn nodes(sim: &TestNode) -> Vec<Node> {
 
 async fn sweep(nodes: &[Node]) -> usize {
     let mut set = tokio::task::JoinSet::new();
-    for n in nodes.iter().cloned() {
+    for node in nodes {
+        let n = node.clone();
         set.spawn(async move { n.power()?.get_power_state().await });
     }
     let mut on = 0;

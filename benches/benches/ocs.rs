@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, missing_docs)]
 //! OCS chassis manager: decoding `BladeStateResponse` and `ChassisInfoResponse`
 //! (the captured one-blade reply and a 48-blade chassis), building a request URL,
 //! and one `GetBladeState` round trip against the simulator.

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, missing_docs)]
 //! Wake-on-LAN: building a magic packet (with and without a SecureOn password), and
 //! the simulator's independent decoder.
 

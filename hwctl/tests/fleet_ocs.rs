@@ -64,7 +64,7 @@ fn a_48_blade_sweep_stays_within_the_connection_limit() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no peak in {stopped:?}"));
     assert!(
-        peak >= 1 && peak <= LIMIT,
+        (1..=LIMIT).contains(&peak),
         "peak {peak} connections, limit {LIMIT}: {stopped}"
     );
     assert!(stopped.contains("48 requests"), "{stopped}");
