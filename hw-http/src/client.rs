@@ -536,11 +536,29 @@ impl Core {
             }
         };
 
-        let Ok(_permit) = self.permits.acquire().await else {
-            return Attempt::Failed {
-                err: Error::new(ErrorKind::Other, format!("{context}: client closed")),
-                sent: false,
-            };
+        let queue = self.config.queue_timeout;
+        let _permit = match tokio::time::timeout(queue, self.permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => {
+                return Attempt::Failed {
+                    err: Error::new(ErrorKind::Other, format!("{context}: client closed")),
+                    sent: false,
+                };
+            }
+            Err(_) => {
+                return Attempt::Failed {
+                    err: Error::new(
+                        ErrorKind::Busy,
+                        format!(
+                            "{context}: waited {queue:?} for one of the endpoint's {} request slots",
+                            self.config.max_concurrency
+                        ),
+                    )
+                    // The wait already was the patience: do not queue again here.
+                    .with_retryable(false),
+                    sent: false,
+                };
+            }
         };
         let now = self.stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.stats.peak_in_flight.fetch_max(now, Ordering::SeqCst);

@@ -17,6 +17,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default request timeout (from the moment a request has a concurrency slot to the
 /// last byte of the response body).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default bound on waiting for one of the endpoint's concurrency slots.
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Default cap on a response body: 8 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Default number of requests in flight to one endpoint at once.
@@ -269,6 +271,7 @@ pub struct EndpointConfig {
     pub(crate) tls: TlsConfig,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
+    pub(crate) queue_timeout: Duration,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_concurrency: usize,
     pub(crate) retry: RetryPolicy,
@@ -304,6 +307,7 @@ impl EndpointConfig {
             tls: TlsConfig::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             retry: RetryPolicy::default(),
@@ -342,6 +346,11 @@ impl EndpointConfig {
     /// The request timeout.
     pub fn request_timeout(&self) -> Duration {
         self.request_timeout
+    }
+
+    /// The longest a request waits for one of the endpoint's concurrency slots.
+    pub fn queue_timeout(&self) -> Duration {
+        self.queue_timeout
     }
     /// The response body cap in bytes.
     pub fn max_body_bytes(&self) -> usize {
@@ -387,7 +396,7 @@ impl EndpointConfig {
     /// with secrets replaced by a salted hash.
     pub(crate) fn cache_key(&self) -> String {
         format!(
-            "{}|{}|{}|{}|{}|{}|{:?}|{:?}|{}|{}|{:?}|{}",
+            "{}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}",
             self.scheme.as_str(),
             self.host.to_ascii_lowercase(),
             self.port,
@@ -396,6 +405,7 @@ impl EndpointConfig {
             self.tls.describe(),
             self.connect_timeout,
             self.request_timeout,
+            self.queue_timeout,
             self.max_body_bytes,
             self.max_concurrency,
             self.retry,
@@ -413,6 +423,7 @@ impl fmt::Debug for EndpointConfig {
             .field("tls", &self.tls)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("queue_timeout", &self.queue_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_concurrency", &self.max_concurrency)
             .field("retry", &self.retry)
@@ -428,6 +439,7 @@ pub struct EndpointConfigBuilder {
     tls: TlsConfig,
     connect_timeout: Duration,
     request_timeout: Duration,
+    queue_timeout: Duration,
     max_body_bytes: usize,
     max_concurrency: usize,
     retry: RetryPolicy,
@@ -442,6 +454,7 @@ impl fmt::Debug for EndpointConfigBuilder {
             .field("tls", &self.tls)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("queue_timeout", &self.queue_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_concurrency", &self.max_concurrency)
             .field("retry", &self.retry)
@@ -465,8 +478,14 @@ impl EndpointConfigBuilder {
         self.connect_timeout = timeout;
         self
     }
+    /// The longest a request waits for one of the endpoint's concurrency slots before
+    /// failing with `Busy` (default 120 s; must be > 0).
+    pub fn queue_timeout(mut self, timeout: Duration) -> Self {
+        self.queue_timeout = timeout;
+        self
+    }
     /// Timeout of one attempt, from having a concurrency slot to the last body byte
-    /// (default 30 s; must be > 0). Waiting for a slot is not counted.
+    /// (default 30 s; must be > 0). Waiting for a slot is bounded by `queue_timeout`.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -509,6 +528,9 @@ impl EndpointConfigBuilder {
         }
         if self.connect_timeout.is_zero() {
             bad("connect_timeout", "must be greater than zero".into());
+        }
+        if self.queue_timeout.is_zero() {
+            bad("queue_timeout", "must be greater than zero".into());
         }
         if self.request_timeout.is_zero() {
             bad("request_timeout", "must be greater than zero".into());
@@ -558,6 +580,7 @@ impl EndpointConfigBuilder {
                 tls: self.tls,
                 connect_timeout: self.connect_timeout,
                 request_timeout: self.request_timeout,
+                queue_timeout: self.queue_timeout,
                 max_body_bytes: self.max_body_bytes,
                 max_concurrency: self.max_concurrency,
                 retry: self.retry,

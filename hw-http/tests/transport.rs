@@ -430,3 +430,35 @@ fn cache_keys_separate_endpoints_and_credentials() {
     drop(a);
     assert!(clients.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_slot_is_bounded_by_the_queue_timeout() {
+    let server = TestServer::start(|_| Reply::ok("x").delay(Duration::from_secs(3)))
+        .await
+        .unwrap();
+    let c = client(
+        builder(&server)
+            .max_concurrency(1)
+            .queue_timeout(Duration::from_millis(200)),
+    );
+    let first = {
+        let c = c.clone();
+        tokio::spawn(async move { c.get("/slow").await.map(|_| ()) })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let start = Instant::now();
+    let err = c.get("/queued").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert!(err.to_string().contains("request slots"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    first.await.unwrap().unwrap();
+    assert_eq!(
+        server.requests(),
+        1,
+        "the queued request never reached the server"
+    );
+}
