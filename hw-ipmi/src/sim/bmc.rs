@@ -60,6 +60,9 @@ pub(crate) struct State {
     pub(crate) bmc_handler: Option<Arc<dyn SatelliteHandler>>,
 }
 
+/// The channel number of the simulated LAN interface.
+const LAN_CHANNEL: u8 = 1;
+
 struct DeviceId;
 
 impl SatelliteHandler for DeviceId {
@@ -222,6 +225,15 @@ impl State {
         if self.fault == Fault::Silence {
             return Vec::new();
         }
+        if let Some(msg) = codec::split_v15(dgram) {
+            return match self.presession_v15(msg) {
+                Some(p) => vec![p],
+                None => {
+                    self.stats.dropped += 1;
+                    Vec::new()
+                }
+            };
+        }
         let Some(pkt) = codec::split(dgram) else {
             self.stats.dropped += 1;
             return Vec::new();
@@ -240,6 +252,63 @@ impl State {
                 Vec::new()
             }
         }
+    }
+
+    /// A session-less IPMI v1.5 request: only Get Channel Authentication
+    /// Capabilities is answered (IPMI 2.0 §13.14: consoles send it before Open
+    /// Session); anything else gets "insufficient privilege", as outside a session.
+    fn presession_v15(&mut self, msg: &[u8]) -> Option<Vec<u8>> {
+        let req = codec::parse_msg(msg)?;
+        self.stats.presession += 1;
+        let (cc, data) = match (req.netfn, req.cmd) {
+            (0x06, 0x38) => self.channel_auth_caps(&req.data),
+            _ => (0xD4, Vec::new()),
+        };
+        Some(codec::build_v15(&codec::reply_to(&req, cc, &data)))
+    }
+
+    /// Get Channel Authentication Capabilities (App 0x38): this LAN channel speaks
+    /// IPMI 2.0 (RMCP+) only, no IPMI v1.5 authentication types.
+    pub(crate) fn channel_auth_caps(&self, d: &[u8]) -> (u8, Vec<u8>) {
+        let (Some(&chan), Some(&privilege)) = (d.first(), d.get(1)) else {
+            return (0xC7, Vec::new());
+        };
+        if d.len() != 2 {
+            return (0xC7, Vec::new());
+        }
+        let channel = chan & 0x0F;
+        if channel != LAN_CHANNEL && channel != 0x0E {
+            return (0xCC, Vec::new());
+        }
+        if !(1..=5).contains(&(privilege & 0x0F)) {
+            return (0xCC, Vec::new());
+        }
+        let users = &self.cfg.users;
+        let mut login = 0u8;
+        if users.iter().any(|u| !u.name.is_empty()) {
+            login |= 0x04; // non-null user names
+        }
+        if users
+            .iter()
+            .any(|u| u.name.is_empty() && !u.password.is_empty())
+        {
+            login |= 0x02; // null user name, non-null password
+        }
+        if users
+            .iter()
+            .any(|u| u.name.is_empty() && u.password.is_empty())
+        {
+            login |= 0x01; // anonymous
+        }
+        let mut out = vec![LAN_CHANNEL];
+        if chan & 0x80 != 0 {
+            // v2.0 extended data: byte 3 bit 7, byte 5 = IPMI 2.0 connections only.
+            out.extend([0x80, login, 0x02]);
+        } else {
+            out.extend([0x00, login, 0x00]);
+        }
+        out.extend([0, 0, 0, 0]); // OEM ID, OEM auxiliary data
+        (0, out)
     }
 
     fn open_session(&mut self, p: &[u8]) -> Option<Vec<u8>> {
@@ -484,6 +553,18 @@ impl State {
             (0x00, _) | (0x04, _) | (0x0A, _) | (0x06, 0x34) => 2,
             _ => 3,
         };
+        let implemented = self.bmc_handler.is_some()
+            || matches!(
+                (req.netfn, req.cmd),
+                (0x06, 0x01 | 0x34 | 0x38 | 0x3B | 0x3C)
+                    | (0x00, 0x01 | 0x02 | 0x08 | 0x09)
+                    | (0x0A, 0x20 | 0x22 | 0x23)
+                    | (0x04, 0x2D)
+            );
+        if !implemented {
+            // A command the BMC does not have is "invalid" whatever the privilege.
+            return (0xC1, Vec::new(), None);
+        }
         if priv_now < need {
             self.stats.privilege_denials += 1;
             return (0xD4, Vec::new(), None);
@@ -531,6 +612,10 @@ impl State {
                 }
             }
             (0x06, 0x34) => self.send_message(req),
+            (0x06, 0x38) => {
+                let (cc, d) = self.channel_auth_caps(&req.data);
+                none(cc, d)
+            }
             (0x00, 0x01) => {
                 let on = self.power();
                 none(0, vec![u8::from(on) | 0x40, 0x00, 0x00, 0x00])
@@ -580,6 +665,17 @@ impl State {
                 }
                 let mut d = vec![0x01, 0x05];
                 d.extend(self.boot_flags);
+                none(0, d)
+            }
+            (0x0A, 0x20) => {
+                // Get SDR Repository Info: version 0x51, record count, free space,
+                // two timestamps, operation support (non-modal update, Reserve SDR
+                // Repository supported).
+                let mut d = vec![0x51];
+                d.extend((self.sdr.len() as u16).to_le_bytes());
+                d.extend(0xFFFEu16.to_le_bytes());
+                d.extend([0u8; 8]);
+                d.push(0x22);
                 none(0, d)
             }
             (0x0A, 0x22) => {
@@ -649,9 +745,14 @@ impl State {
         match self.cfg.bridge_reply {
             BridgeReplyStyle::Embedded => (0, resp, None),
             BridgeReplyStyle::Separate => {
-                // First an empty acknowledgement, then the response in its own message.
-                let second = codec::reply_to(req, 0, &resp);
-                (0, Vec::new(), Some(second))
+                // First an empty acknowledgement, then the target's own response,
+                // re-addressed to the LAN requester with the Send Message request's
+                // sequence number (IPMI 2.0 §6.12 response tracking). ipmitool
+                // matches that second message by the bridged command.
+                match codec::readdress_response(&resp, req) {
+                    Some(second) => (0, Vec::new(), Some(second)),
+                    None => (0, resp, None),
+                }
             }
         }
     }

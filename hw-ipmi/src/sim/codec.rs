@@ -95,6 +95,31 @@ pub(crate) fn split(dgram: &[u8]) -> Option<Incoming<'_>> {
     })
 }
 
+/// An IPMI v1.5 session-less packet (authentication type "none", session ID 0),
+/// the format of the commands a BMC answers before any session exists (Get Channel
+/// Authentication Capabilities): returns the IPMI message inside.
+pub(crate) fn split_v15(dgram: &[u8]) -> Option<&[u8]> {
+    let rmcp = dgram.get(..4)?;
+    if rmcp[0] != 6 || rmcp[3] != 7 {
+        return None;
+    }
+    // auth type (1), session sequence (4), session ID (4), message length (1).
+    let hdr = dgram.get(4..14)?;
+    if hdr[0] != 0 || hdr[5..9] != [0, 0, 0, 0] {
+        return None;
+    }
+    let len = usize::from(hdr[9]);
+    dgram.get(14..14 + len)
+}
+
+/// Builds an IPMI v1.5 session-less datagram carrying `msg`.
+pub(crate) fn build_v15(msg: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+    p.push(msg.len().min(255) as u8);
+    p.extend_from_slice(&msg[..msg.len().min(255)]);
+    p
+}
+
 /// Verifies the integrity trailer of `pkt` with key `k1`.
 pub(crate) fn verify(pkt: &Incoming<'_>, suite: Suite, k1: &[u8]) -> bool {
     let sp = pkt.session_part;
@@ -232,4 +257,22 @@ pub(crate) fn reply_to(req: &Msg, cc: u8, data: &[u8]) -> Vec<u8> {
     let c = zero_sum(&out[3..]);
     out.push(c);
     out
+}
+
+/// The IPMB response `ipmb` (from a bridged target) turned into a LAN response to
+/// the Send Message request `req`: the requester's address, LUN and sequence number
+/// come from `req`; netfn, responder address, command, completion code and data
+/// stay the target's. `None` when `ipmb` is not a response message.
+pub(crate) fn readdress_response(ipmb: &[u8], req: &Msg) -> Option<Vec<u8>> {
+    if ipmb.len() < 8 || (ipmb[1] >> 2) & 1 == 0 {
+        return None;
+    }
+    let mut out = vec![req.rq_sa, (ipmb[1] & 0xFC) | req.rq_lun];
+    out.push(zero_sum(&out));
+    out.push(ipmb[3]);
+    out.push((req.seq << 2) | (ipmb[4] & 3));
+    out.extend_from_slice(&ipmb[5..ipmb.len() - 1]);
+    let c = zero_sum(&out[3..]);
+    out.push(c);
+    Some(out)
 }

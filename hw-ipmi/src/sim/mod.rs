@@ -175,6 +175,9 @@ pub struct SimStats {
     pub dropped: u64,
     /// Requests bridged with Send Message.
     pub bridged: u64,
+    /// Session-less IPMI v1.5 requests answered (Get Channel Authentication
+    /// Capabilities before Open Session).
+    pub presession: u64,
 }
 
 /// A running simulated BMC; stops when dropped.
