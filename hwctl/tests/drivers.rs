@@ -241,3 +241,65 @@ fn bad_driver_info_exits_2_and_never_echoes_the_password() {
         assert!(err.contains(key), "{key} not named: {err}");
     }
 }
+
+#[test]
+fn console_on_an_ocs_blade_through_the_cli() {
+    use std::io::Write;
+    let sim = start_sim("msftocs");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blade.json");
+    std::fs::write(&file, sim.nodes[6].to_string()).unwrap();
+    let f = file.to_str().unwrap();
+
+    // A blade that is off has no serial session.
+    let o = hwctl(&["--info-file", f, "power", "off"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--info-file", f, "console"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+
+    let o = hwctl(&["--info-file", f, "power", "on"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--info-file", f, "console"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello blade 7\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("hello blade 7"),
+        "the blade's terminal echoes: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // The session was stopped on the way out: a new one opens at once.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--info-file", f, "console"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait_with_output().unwrap().status.success());
+}
