@@ -5,35 +5,16 @@
 //! Needs the Debian packages `openipmi` and `ipmitool`. Without them the test prints
 //! "SKIPPED" — or fails when `HW_REQUIRE_PEERS=1` (CI).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::{free_udp_port, hex_bytes, require};
+
 use hw_core::{BootDevice, NodeContext, PowerState, PowerTarget};
 use tokio::process::{Child, Command};
-
-fn installed(prog: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
-        .unwrap_or(false)
-}
-
-fn require(progs: &[&str]) -> bool {
-    let missing: Vec<&&str> = progs.iter().filter(|p| !installed(p)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("HW_REQUIRE_PEERS").as_deref() == Ok("1") {
-        panic!("peer programs not installed: {missing:?} (Debian packages openipmi, ipmitool)");
-    }
-    eprintln!("SKIPPED: {missing:?} not installed (apt-get install openipmi ipmitool)");
-    false
-}
-
-fn free_udp_port() -> u16 {
-    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.local_addr().unwrap().port()
-}
 
 struct IpmiSim {
     _child: Child,
@@ -104,7 +85,14 @@ set_working_mc 0x20
         .unwrap();
         std::fs::write(
             d.join("sim.emu"),
-            "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n",
+            // The BMC at 0x20 and a satellite controller at 0x72 on the IPMB
+            // (channel 0): device ID 0x42, revision 2, firmware 1.02, no SDRs,
+            // manufacturer 0x001234, product 0x5678.
+            "mc_setbmc 0x20\n\
+             mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\n\
+             mc_enable 0x20\n\
+             mc_add 0x72 0x42 no-device-sdrs 0x02 1 2 0x00 0x1234 0x5678\n\
+             mc_enable 0x72\n",
         )
         .unwrap();
         std::fs::create_dir_all(d.join("state")).unwrap();
@@ -181,7 +169,7 @@ fn read(p: PathBuf) -> String {
 
 #[tokio::test]
 async fn power_and_boot_against_ipmi_sim() {
-    if !require(&["ipmi_sim", "ipmitool"]) {
+    if !require("power_and_boot_against_ipmi_sim", &["ipmi_sim", "ipmitool"]) {
         return;
     }
     let sim = IpmiSim::start().await;
@@ -266,4 +254,68 @@ async fn power_and_boot_against_ipmi_sim() {
     let bad = ht.build(&info, &NodeContext::new("b")).unwrap();
     let err = bad.power().unwrap().get_power_state().await.unwrap_err();
     assert_eq!(err.kind(), hw_core::ErrorKind::Unauthenticated, "{err}");
+}
+
+#[tokio::test]
+async fn bridged_get_device_id_against_ipmi_sim() {
+    if !require(
+        "bridged_get_device_id_against_ipmi_sim",
+        &["ipmi_sim", "ipmitool"],
+    ) {
+        return;
+    }
+    let sim = IpmiSim::start().await;
+    let want: Vec<u8> = vec![
+        0x42, 0x02, 0x01, 0x02, 0x02, 0x00, 0x34, 0x12, 0x00, 0x78, 0x56, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    // ipmitool, bridged by ipmi_sim's Send Message to the MC at 0x72 on IPMB 0.
+    let theirs = hex_bytes(
+        &sim.ipmitool(&["-b", "0", "-t", "0x72", "raw", "0x06", "0x01"])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(theirs, want, "ipmitool through ipmi_sim");
+
+    // Our client through Bridge::single.
+    let pool = hw_ipmi::ClientPool::new();
+    let ipmi =
+        hw_ipmi::ipmi_from_driver_info(&pool, &sim.driver_info(), &NodeContext::new("x")).unwrap();
+    let client = ipmi.client();
+    let ours = client
+        .raw_bridged(&hw_ipmi::Bridge::single(0, 0x72), 0x06, 0x01, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (ours.cc, &ours.data),
+        (0, &want),
+        "our client through ipmi_sim"
+    );
+    // The BMC itself is another device: bridging really went to 0x72.
+    let bmc_id = client.raw(0x06, 0x01, &[]).await.unwrap();
+    assert_eq!(bmc_id.data.first(), Some(&0x00));
+    // Reads retry but give the same answer.
+    let read = client
+        .read(Some(&hw_ipmi::Bridge::single(0, 0x72)), 0x06, 0x01, &[])
+        .await
+        .unwrap();
+    assert_eq!(read.data, want);
+
+    // Nobody at 0x74: ipmi_sim NAKs the Send Message (0x83), a device fault.
+    let err = client
+        .raw_bridged(&hw_ipmi::Bridge::single(0, 0x74), 0x06, 0x01, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), hw_core::ErrorKind::DeviceFault, "{err}");
+    assert!(err.to_string().contains("0x83"), "{err}");
+
+    // A node whose driver_info asks for bridging sends everything through it.
+    let mut info = sim.driver_info();
+    info.insert("ipmi_bridging", "single");
+    info.insert("ipmi_target_channel", "0");
+    info.insert("ipmi_target_address", "0x72");
+    let bridged = hw_ipmi::ipmi_from_driver_info(&pool, &info, &NodeContext::new("b")).unwrap();
+    let r = bridged.raw(0x06, 0x01, &[]).await.unwrap();
+    assert_eq!((r.cc, r.data), (0, want));
+    client.close().await.unwrap();
 }
