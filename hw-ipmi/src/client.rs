@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::config::{Bridge, CipherSuite, Config};
 use crate::session::Session;
-use crate::wire::Request;
+use crate::wire::{ChannelAuthCapabilities, Request};
 
 /// A reply: the completion code and the data after it.
 ///
@@ -219,6 +219,29 @@ impl Client {
             .session
             .as_ref()
             .map(|s| s.suite)
+    }
+
+    /// What the BMC's channel said about authentication (Get Channel Authentication
+    /// Capabilities, sent before every Open Session) for the current session; `None`
+    /// when no session is open or the BMC answered that command with an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+    /// let bmc = hw_ipmi::sim::SimBmc::start(Default::default()).await?;
+    /// let client = hw_ipmi::Client::new(bmc.config());
+    /// client.raw(0x06, 0x01, &[]).await?;
+    /// let caps = client.channel_auth_capabilities().await.expect("session open");
+    /// assert!(caps.ipmi20 && caps.non_null_users);
+    /// # Ok(()) }
+    /// ```
+    pub async fn channel_auth_capabilities(&self) -> Option<ChannelAuthCapabilities> {
+        self.inner
+            .slot
+            .lock()
+            .await
+            .session
+            .as_ref()
+            .and_then(|s| s.auth_caps)
     }
 
     /// Sends a raw command to the BMC and returns its completion code and data.

@@ -25,6 +25,7 @@ pub use ipmi::{BootFlags, ChassisControl, Ipmi};
 pub use management::IpmiManagement;
 pub use power::IpmiPower;
 pub use sdr::{FullSensor, OemRecord, SdrKind, SdrRecord};
+pub use wire::ChannelAuthCapabilities;
 
 /// The hardware type's name (Ironic's).
 pub const NAME: &str = "ipmi";

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::config::{Bridge, CipherSuite, Config, PrivilegeLevel, SuiteChoice};
 use crate::crypto::{SessionKeys, hmac, mac_eq};
-use crate::wire::{self, Reply, Request, payload};
+use crate::wire::{self, ChannelAuthCapabilities, Reply, Request, payload};
 
 /// Maximum datagram we accept.
 const MAX_PACKET: usize = 1024;
@@ -19,6 +19,9 @@ const MAX_PACKET: usize = 1024;
 pub(crate) struct Session {
     socket: UdpSocket,
     pub(crate) suite: CipherSuite,
+    /// What Get Channel Authentication Capabilities said before Open Session
+    /// (`None` when the BMC answered it with an error completion code).
+    pub(crate) auth_caps: Option<ChannelAuthCapabilities>,
     managed_id: u32,
     console_id: u32,
     keys: SessionKeys,
@@ -118,6 +121,62 @@ async fn presession(
     })
 }
 
+/// Get Channel Authentication Capabilities (App 0x38) in a session-less IPMI v1.5
+/// packet, asking for the IPMI v2.0 extended data, as consoles do before Open
+/// Session (retransmitted like the session setup messages).
+///
+/// `Ok(None)` when the BMC answers with a non-zero completion code: it is alive and
+/// Open Session will tell whether it speaks RMCP+.
+async fn channel_auth_caps(cfg: &Config) -> Result<Option<ChannelAuthCapabilities>> {
+    let target = cfg.endpoint();
+    let socket = connect(cfg).await?;
+    let rq_seq = rand::random::<u8>() & 0x3F;
+    let packet = wire::encode_v15_request(rq_seq, 0x06, 0x38, &[0x8E, cfg.priv_level.as_u8()]);
+    let mut buf = [0u8; MAX_PACKET];
+    let mut last_bad: Option<String> = None;
+    for _attempt in 0..=cfg.retries {
+        socket.send(&packet).await.map_err(|e| io_err(&target, e))?;
+        let deadline = Instant::now() + cfg.request_timeout;
+        loop {
+            let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+                Err(_) => break,
+                Ok(Err(e)) => return Err(io_err(&target, e)),
+                Ok(Ok(n)) => n,
+            };
+            let resp =
+                match wire::decode_v15_packet(&buf[..n]).and_then(|m| wire::decode_response(&m)) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        last_bad = Some(format!("Get Channel Authentication Capabilities: {e}"));
+                        continue;
+                    }
+                };
+            if resp.netfn != 0x07 || resp.cmd != 0x38 || resp.rq_seq != rq_seq {
+                last_bad = Some("a reply to another request".to_owned());
+                continue;
+            }
+            if resp.cc != 0 {
+                tracing::debug!(endpoint = %target, cc = resp.cc,
+                    "Get Channel Authentication Capabilities refused; trying Open Session anyway");
+                return Ok(None);
+            }
+            let caps = wire::decode_auth_caps(&resp.data)
+                .map_err(|e| Error::protocol(format!("{target}: {e}")))?;
+            return Ok(Some(caps));
+        }
+    }
+    Err(match last_bad {
+        Some(why) => Error::protocol(format!("{target}: {why}")),
+        None => Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "{target}: no reply to Get Channel Authentication Capabilities within {:?}",
+                cfg.request_timeout
+            ),
+        ),
+    })
+}
+
 fn status_error(target: &str, step: &str, status: u8) -> Error {
     let kind = match status {
         0x01 | 0x0B => ErrorKind::Busy,
@@ -139,6 +198,17 @@ impl Session {
     /// Opens a session with the suite(s) the config allows, then sets the privilege.
     pub(crate) async fn open(cfg: &Config) -> Result<Session> {
         cfg.check()?;
+        let auth_caps = channel_auth_caps(cfg).await?;
+        if let Some(caps) = auth_caps.filter(|c| !c.ipmi20) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{}: channel {} does not support IPMI 2.0 (RMCP+) sessions, only IPMI v1.5",
+                    cfg.endpoint(),
+                    caps.channel
+                ),
+            ));
+        }
         let mut session = match cfg.cipher_suite {
             SuiteChoice::Only(s) => Session::open_with(cfg, s).await?,
             SuiteChoice::Auto => match Session::open_with(cfg, CipherSuite::Suite17).await {
@@ -150,6 +220,7 @@ impl Session {
                 Err(e) => return Err(e),
             },
         };
+        session.auth_caps = auth_caps;
         if cfg.priv_level != PrivilegeLevel::User {
             session.set_privilege(cfg).await?;
         }
@@ -266,6 +337,7 @@ impl Session {
         Ok(Session {
             socket,
             suite,
+            auth_caps: None,
             managed_id,
             console_id,
             keys: SessionKeys::derive(suite, &sik),

@@ -400,6 +400,90 @@ pub(crate) fn interpret(
     }))
 }
 
+/// A session-less IPMI v1.5 request (authentication type none, session sequence and
+/// ID 0): how Get Channel Authentication Capabilities is sent before any session.
+pub(crate) fn encode_v15_request(rq_seq: u8, netfn: u8, cmd: u8, data: &[u8]) -> Vec<u8> {
+    let msg = encode_message(BMC_ADDR, netfn, REMOTE_SWID, rq_seq, cmd, data);
+    let mut out = Vec::with_capacity(14 + msg.len());
+    out.extend_from_slice(&RMCP_IPMI);
+    out.push(0x00); // authentication type: none
+    out.extend_from_slice(&[0; 8]); // session sequence number, session ID
+    out.push(msg.len() as u8);
+    out.extend_from_slice(&msg);
+    out
+}
+
+/// The IPMI message of a session-less IPMI v1.5 packet.
+pub(crate) fn decode_v15_packet(data: &[u8]) -> WResult<Vec<u8>> {
+    need(data, 14, "IPMI v1.5 packet")?;
+    if data[0] != RMCP_IPMI[0] || data[3] & 0x1F != RMCP_IPMI[3] {
+        return Err(WireError::new("not an RMCP IPMI packet"));
+    }
+    if data[4] != 0x00 {
+        return Err(WireError::new(format!(
+            "IPMI v1.5 packet with authentication type 0x{:02x}, expected none",
+            data[4]
+        )));
+    }
+    if u32le(data, 9) != 0 {
+        return Err(WireError::new("session-less reply carries a session ID"));
+    }
+    let len = usize::from(data[13]);
+    need(data, 14 + len, "IPMI v1.5 message")?;
+    Ok(data[14..14 + len].to_vec())
+}
+
+/// What a BMC's channel says about authentication (Get Channel Authentication
+/// Capabilities, App 0x38, asked for "IPMI v2.0 extended data"), sent before Open
+/// Session. See [`Client::channel_auth_capabilities`](crate::Client::channel_auth_capabilities).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelAuthCapabilities {
+    /// The channel the reply is for (the LAN channel the request arrived on).
+    pub channel: u8,
+    /// The channel accepts IPMI 2.0 (RMCP+) sessions.
+    pub ipmi20: bool,
+    /// The channel accepts IPMI v1.5 sessions.
+    pub ipmi15: bool,
+    /// IPMI v1.5 authentication types enabled at the requested privilege (bit 0 none,
+    /// 1 MD2, 2 MD5, 4 straight password, 5 OEM).
+    pub v15_auth_types: u8,
+    /// A non-zero K_G (BMC key) is set: two-key login.
+    pub kg_set: bool,
+    /// Per-message authentication is disabled (IPMI v1.5).
+    pub per_message_auth_disabled: bool,
+    /// User-level authentication is disabled (IPMI v1.5).
+    pub user_level_auth_disabled: bool,
+    /// Users with non-null names are enabled.
+    pub non_null_users: bool,
+    /// Null user names with non-null passwords are enabled.
+    pub null_users: bool,
+    /// Anonymous login (null name, null password) is enabled.
+    pub anonymous_login: bool,
+    /// OEM IANA number (for OEM authentication), 0 when none.
+    pub oem_id: u32,
+}
+
+/// Decodes the data (after the completion code) of Get Channel Authentication
+/// Capabilities.
+pub(crate) fn decode_auth_caps(d: &[u8]) -> WResult<ChannelAuthCapabilities> {
+    need(d, 8, "Get Channel Authentication Capabilities reply")?;
+    let extended = d[1] & 0x80 != 0;
+    Ok(ChannelAuthCapabilities {
+        channel: d[0] & 0x0F,
+        ipmi20: extended && d[3] & 0x02 != 0,
+        ipmi15: !extended || d[3] & 0x01 != 0,
+        v15_auth_types: d[1] & 0x3F,
+        kg_set: d[2] & 0x20 != 0,
+        per_message_auth_disabled: d[2] & 0x10 != 0,
+        user_level_auth_disabled: d[2] & 0x08 != 0,
+        non_null_users: d[2] & 0x04 != 0,
+        null_users: d[2] & 0x02 != 0,
+        anonymous_login: d[2] & 0x01 != 0,
+        oem_id: u32::from(d[4]) | u32::from(d[5]) << 8 | u32::from(d[6]) << 16,
+    })
+}
+
 /// Open Session Request payload (32 bytes).
 pub(crate) fn open_session_request(tag: u8, console_id: u32, suite: CipherSuite) -> Vec<u8> {
     let mut p = vec![tag, 0x00, 0, 0];
@@ -578,6 +662,43 @@ mod tests {
     }
 
     #[test]
+    fn v15_auth_caps_request_layout() {
+        // RMCP, auth type none, sequence 0, session 0, length 9, then
+        // rsSA 0x20, netfn App << 2, checksum 0xC8, rqSA 0x81, seq << 2, cmd 0x38,
+        // channel 0x8E (this channel, v2.0 data), privilege OPERATOR, checksum 0x5A:
+        // the request FreeIPMI's debug output shows it sending for rq_seq 0x17.
+        let p = encode_v15_request(0x17, 0x06, 0x38, &[0x8E, 0x03]);
+        assert_eq!(
+            p,
+            [
+                0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x20, 0x18, 0xC8, 0x81,
+                0x5C, 0x38, 0x8E, 0x03, 0x5A
+            ]
+        );
+        assert_eq!(decode_v15_packet(&p).unwrap(), &p[14..]);
+        let mut bad = p.clone();
+        bad[4] = 0x02; // MD5
+        assert!(decode_v15_packet(&bad).is_err());
+        assert!(decode_v15_packet(&p[..20]).is_err());
+    }
+
+    #[test]
+    fn auth_caps_decode() {
+        // v2.0 extended data: MD5 for v1.5, non-null users, IPMI 2.0 only.
+        let c = decode_auth_caps(&[0x01, 0x84, 0x04, 0x02, 0, 0, 0, 0]).unwrap();
+        assert!(c.ipmi20 && !c.ipmi15 && c.non_null_users && !c.anonymous_login);
+        assert_eq!((c.channel, c.v15_auth_types), (1, 0x04));
+        // An IPMI v1.5 BMC: no extended data.
+        let c = decode_auth_caps(&[0x01, 0x15, 0x07, 0x00, 0, 0, 0, 0]).unwrap();
+        assert!(!c.ipmi20 && c.ipmi15 && c.anonymous_login && c.null_users);
+        // Extended data saying "v1.5 only".
+        let c = decode_auth_caps(&[0x02, 0x80, 0x24, 0x01, 0x57, 0x01, 0x00, 0]).unwrap();
+        assert!(!c.ipmi20 && c.ipmi15 && c.kg_set);
+        assert_eq!(c.oem_id, 0x000157);
+        assert!(decode_auth_caps(&[0x01, 0x80, 0x04]).is_err());
+    }
+
+    #[test]
     fn message_checksums() {
         // Get Device ID to the BMC: 20 18 c8 81 04 01 7a
         let m = encode_message(0x20, 0x06, 0x81, 1, 0x01, &[]);
@@ -671,6 +792,8 @@ mod tests {
     proptest! {
         #[test]
         fn decoders_never_panic(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode_v15_packet(&data);
+            let _ = decode_auth_caps(&data);
             let k3 = keys(CipherSuite::Suite3);
             let k17 = keys(CipherSuite::Suite17);
             let _ = decode_packet(&data, None);

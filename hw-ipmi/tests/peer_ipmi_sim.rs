@@ -232,6 +232,14 @@ async fn power_and_boot_against_ipmi_sim() {
         ipmi.client().cipher_suite().await,
         Some(hw_ipmi::CipherSuite::Suite3)
     );
+    // Get Channel Authentication Capabilities, asked before Open Session, as
+    // ipmi_sim answers it: LAN channel 1, IPMI 2.0 and 1.5, v1.5 auth types none, MD5
+    // and straight password (lan.conf), named users.
+    let caps = ipmi.client().channel_auth_capabilities().await.unwrap();
+    assert!(caps.ipmi20 && caps.ipmi15, "{caps:?}");
+    assert_eq!(caps.channel, 1, "{caps:?}");
+    assert_eq!(caps.v15_auth_types, 0x15, "{caps:?}");
+    assert!(caps.non_null_users, "{caps:?}");
     ipmi.client().close().await.unwrap();
 
     // A USER-level account cannot control the chassis.

@@ -377,3 +377,38 @@ fn secrets_never_in_debug() {
         .unwrap();
     assert!(!format!("{node:?}").contains("s3cr3t"));
 }
+
+#[tokio::test]
+async fn channel_auth_capabilities_precede_open_session() {
+    let bmc = bmc().await;
+    let c = Client::new(bmc.config());
+    assert_eq!(c.channel_auth_capabilities().await, None, "no session yet");
+    c.raw(0x06, 0x01, &[]).await.unwrap();
+    let caps = c.channel_auth_capabilities().await.unwrap();
+    assert!(caps.ipmi20 && !caps.ipmi15, "{caps:?}");
+    assert_eq!(caps.channel, 1);
+    assert!(caps.non_null_users && !caps.anonymous_login && !caps.kg_set);
+    assert_eq!(bmc.stats().presession, 1);
+    // Asked again for every new session.
+    c.close().await.unwrap();
+    c.raw(0x06, 0x01, &[]).await.unwrap();
+    assert_eq!(bmc.stats().presession, 2);
+    c.close().await.unwrap();
+
+    // A channel without RMCP+ is refused up front (no Open Session sent), as
+    // unsupported, not after timing out.
+    bmc.set_fault(Fault::Ipmi15Only);
+    let before = bmc.stats();
+    let started = std::time::Instant::now();
+    let err = c.raw(0x06, 0x01, &[]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("IPMI 2.0"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(250));
+    let after = bmc.stats();
+    assert_eq!(
+        after.packets - before.packets,
+        1,
+        "only the capabilities request"
+    );
+    assert_eq!(after.sessions_opened, before.sessions_opened);
+}

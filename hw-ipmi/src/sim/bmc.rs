@@ -303,7 +303,12 @@ impl State {
         let mut out = vec![LAN_CHANNEL];
         if chan & 0x80 != 0 {
             // v2.0 extended data: byte 3 bit 7, byte 5 = IPMI 2.0 connections only.
-            out.extend([0x80, login, 0x02]);
+            let ext = if self.fault == Fault::Ipmi15Only {
+                0x01
+            } else {
+                0x02
+            };
+            out.extend([0x80, login, ext]);
         } else {
             out.extend([0x00, login, 0x00]);
         }

@@ -82,6 +82,9 @@ pub enum Fault {
     BadHmac,
     /// In-session replies are cut in half.
     Truncated,
+    /// Get Channel Authentication Capabilities says the channel speaks IPMI v1.5
+    /// only (no RMCP+).
+    Ipmi15Only,
 }
 
 /// A user account of the simulated BMC.
