@@ -264,31 +264,60 @@ impl Ipmi {
             .collect())
     }
 
-    /// Reads every threshold sensor of a full SDR record owned by the BMC.
+    /// Reads every sensor of a full or compact SDR record owned by the BMC (one
+    /// Get Sensor Reading each). Full records give converted values and a threshold
+    /// status; compact records (no conversion factors) give `value: None` and their
+    /// state: the threshold status, or for a discrete sensor its asserted state
+    /// offsets (`state 0x0001`, see [`sdr::reading_status`]). A sensor without a
+    /// reading now is `unavailable`; one the BMC does not know, `not present`.
     pub async fn sensors(&self) -> Result<Vec<SensorReading>> {
         let records = self.sdr_records().await?;
         let mut out = Vec::new();
         for r in records.iter() {
-            let SdrKind::Full(s) = &r.kind else { continue };
-            if s.owner != 0x20 {
+            let (owner, number, name, reading_type, kind, unit) = match &r.kind {
+                SdrKind::Full(s) => (
+                    s.owner,
+                    s.number,
+                    &s.name,
+                    s.reading_type,
+                    s.kind(),
+                    s.unit(),
+                ),
+                SdrKind::Compact(s) => (
+                    s.owner,
+                    s.number,
+                    &s.name,
+                    s.reading_type,
+                    s.kind(),
+                    s.unit(),
+                ),
+                _ => continue,
+            };
+            if owner != 0x20 {
                 continue;
             }
             let reply = self
                 .client
-                .read(self.bridge.as_ref(), NETFN_SENSOR, 0x2D, &[s.number])
+                .read(self.bridge.as_ref(), NETFN_SENSOR, 0x2D, &[number])
                 .await?;
             let (value, status) = match reply.cc {
                 0 => {
                     if reply.data.len() < 2 {
-                        return Err(sdr::short_reading(&s.name).with_driver("ipmi"));
+                        return Err(sdr::short_reading(name).with_driver("ipmi"));
                     }
                     if sdr::reading_available(reply.data[1]) {
-                        (s.convert(reply.data[0]), "ok")
+                        let states = u16::from(reply.data.get(2).copied().unwrap_or(0))
+                            | u16::from(reply.data.get(3).copied().unwrap_or(0)) << 8;
+                        let value = match &r.kind {
+                            SdrKind::Full(s) => s.convert(reply.data[0]),
+                            _ => None,
+                        };
+                        (value, sdr::reading_status(reading_type, states))
                     } else {
-                        (None, "unavailable")
+                        (None, "unavailable".to_owned())
                     }
                 }
-                0xCB => (None, "not present"),
+                0xCB => (None, "not present".to_owned()),
                 cc => {
                     return Err(
                         crate::client::cc_error(cc, "get sensor reading").with_driver("ipmi")
@@ -296,11 +325,11 @@ impl Ipmi {
                 }
             };
             out.push(SensorReading {
-                kind: s.kind(),
-                name: s.name.clone(),
+                kind,
+                name: name.clone(),
                 value,
-                unit: s.unit().to_owned(),
-                status: status.to_owned(),
+                unit: unit.to_owned(),
+                status,
             });
         }
         Ok(out)

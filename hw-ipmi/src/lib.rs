@@ -24,7 +24,7 @@ pub use config::{Bridge, CipherSuite, Config, PROPERTIES, PrivilegeLevel, SuiteC
 pub use ipmi::{BootFlags, ChassisControl, Ipmi};
 pub use management::IpmiManagement;
 pub use power::IpmiPower;
-pub use sdr::{FullSensor, OemRecord, SdrKind, SdrRecord};
+pub use sdr::{CompactSensor, FullSensor, OemRecord, SdrKind, SdrRecord};
 pub use wire::ChannelAuthCapabilities;
 
 /// The hardware type's name (Ironic's).

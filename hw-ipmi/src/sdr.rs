@@ -70,27 +70,98 @@ impl FullSensor {
 
     /// The hw-core kind of this sensor, from its type and unit.
     pub fn kind(&self) -> SensorKind {
-        match (self.sensor_type, self.base_unit) {
-            (0x01, _) | (_, 1) => SensorKind::Temperature,
-            (0x04, _) | (_, 18) => SensorKind::Fan,
-            (0x02, _) | (_, 4) => SensorKind::Voltage,
-            (0x03, _) | (_, 5) => SensorKind::Current,
-            (_, 6) => SensorKind::Power,
-            _ => SensorKind::Other,
-        }
+        sensor_kind(self.sensor_type, self.base_unit)
     }
 
     /// The unit's name.
     pub fn unit(&self) -> &'static str {
-        match self.base_unit {
-            1 => "degrees C",
-            2 => "degrees F",
-            4 => "Volts",
-            5 => "Amps",
-            6 => "Watts",
-            18 => "RPM",
-            _ => "unspecified",
+        unit_name(self.base_unit)
+    }
+}
+
+/// A compact sensor record (type 0x02): a sensor without conversion factors, most
+/// often a discrete one (presence, state) — its reading is a set of asserted
+/// states, not a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactSensor {
+    /// Sensor owner's slave address (0x20 = the BMC).
+    pub owner: u8,
+    /// Owner LUN.
+    pub lun: u8,
+    /// Sensor number (the first one when the record is shared).
+    pub number: u8,
+    /// Entity ID (e.g. 0x0A power supply).
+    pub entity_id: u8,
+    /// Sensor type (0x08 power supply, 0x07 processor, …).
+    pub sensor_type: u8,
+    /// Event/reading type code (0x01 threshold, 0x02–0x0C generic, 0x6F
+    /// sensor-specific).
+    pub reading_type: u8,
+    /// Base unit code (often 0, unspecified).
+    pub base_unit: u8,
+    /// How many sensors share this record (1 when not shared).
+    pub share_count: u8,
+    /// The sensor's name.
+    pub name: String,
+}
+
+impl CompactSensor {
+    /// The hw-core kind of this sensor, from its type and unit.
+    pub fn kind(&self) -> SensorKind {
+        sensor_kind(self.sensor_type, self.base_unit)
+    }
+
+    /// The unit's name (`discrete` for a sensor whose reading is a state set).
+    pub fn unit(&self) -> &'static str {
+        if self.reading_type == 0x01 {
+            unit_name(self.base_unit)
+        } else {
+            "discrete"
         }
+    }
+}
+
+fn sensor_kind(sensor_type: u8, base_unit: u8) -> SensorKind {
+    match (sensor_type, base_unit) {
+        (0x01, _) | (_, 1) => SensorKind::Temperature,
+        (0x04, _) | (_, 18) => SensorKind::Fan,
+        (0x02, _) | (_, 4) => SensorKind::Voltage,
+        (0x03, _) | (_, 5) => SensorKind::Current,
+        (_, 6) => SensorKind::Power,
+        _ => SensorKind::Other,
+    }
+}
+
+fn unit_name(base_unit: u8) -> &'static str {
+    match base_unit {
+        1 => "degrees C",
+        2 => "degrees F",
+        4 => "Volts",
+        5 => "Amps",
+        6 => "Watts",
+        18 => "RPM",
+        _ => "unspecified",
+    }
+}
+
+/// The status of a sensor from Get Sensor Reading's state bytes (3 and 4): for a
+/// threshold sensor the worst threshold crossed (`ok`, `non-critical`, `critical`,
+/// `non-recoverable`); for a discrete sensor the asserted state offsets as
+/// `state 0xHHHH` (bit n = offset n, e.g. `state 0x0001` = offset 0 asserted).
+pub fn reading_status(reading_type: u8, states: u16) -> String {
+    if reading_type == 0x01 {
+        let t = states & 0x3F;
+        if t & 0x24 != 0 {
+            "non-recoverable".to_owned()
+        } else if t & 0x12 != 0 {
+            "critical".to_owned()
+        } else if t & 0x09 != 0 {
+            "non-critical".to_owned()
+        } else {
+            "ok".to_owned()
+        }
+    } else {
+        format!("state 0x{:04x}", states & 0x7FFF)
     }
 }
 
@@ -100,17 +171,8 @@ impl FullSensor {
 pub enum SdrKind {
     /// Full sensor record (type 0x01).
     Full(FullSensor),
-    /// Compact sensor record (type 0x02): sensor number, type and name.
-    Compact {
-        /// Sensor owner.
-        owner: u8,
-        /// Sensor number.
-        number: u8,
-        /// Sensor type.
-        sensor_type: u8,
-        /// Name.
-        name: String,
-    },
+    /// Compact sensor record (type 0x02).
+    Compact(CompactSensor),
     /// OEM record (type 0xC0).
     Oem(OemRecord),
     /// Any other record type, not interpreted.
@@ -199,12 +261,17 @@ impl SdrRecord {
                 if r.len() < 32 {
                     return Err(short());
                 }
-                SdrKind::Compact {
+                SdrKind::Compact(CompactSensor {
                     owner: r[5],
+                    lun: r[6] & 0x03,
                     number: r[7],
+                    entity_id: r[8],
                     sensor_type: r[12],
+                    reading_type: r[13],
+                    base_unit: r[21],
+                    share_count: (r[23] & 0x0F).max(1),
                     name: id_string(r[31], &r[32..]),
-                }
+                })
             }
             0xC0 => {
                 if r.len() < 8 {
@@ -344,6 +411,44 @@ mod tests {
         };
         assert_eq!(s.convert(100), Some(2.0));
         assert_eq!(s.kind(), SensorKind::Voltage);
+    }
+
+    #[test]
+    fn compact_record_parses() {
+        // Header, then owner 0x20, LUN 0, sensor 5, entity 0x0A.1, init, caps,
+        // type 0x08 (power supply), reading type 0x6F, masks, units 0/0/0, sharing
+        // 0/0, hysteresis, reserved, OEM, name "PSU1 Status".
+        let mut raw = vec![0x06, 0x00, 0x51, 0x02, 0x00];
+        raw.extend([0x20, 0x00, 0x05, 0x0A, 0x01, 0x7F, 0x40, 0x08, 0x6F]);
+        raw.extend([0x01, 0x00, 0x00, 0x00, 0x01, 0x00]);
+        raw.extend([
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ]);
+        raw.push(0xC0 | 11);
+        raw.extend(b"PSU1 Status");
+        raw[4] = (raw.len() - 5) as u8;
+        let r = SdrRecord::parse(&raw).unwrap();
+        let SdrKind::Compact(c) = r.kind else {
+            panic!("{:?}", r.kind)
+        };
+        assert_eq!((c.owner, c.number, c.entity_id), (0x20, 5, 0x0A));
+        assert_eq!(
+            (c.sensor_type, c.reading_type, c.share_count),
+            (0x08, 0x6F, 1)
+        );
+        assert_eq!(c.name, "PSU1 Status");
+        assert_eq!(c.unit(), "discrete");
+        assert!(SdrRecord::parse(&raw[..30]).is_err());
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(reading_status(0x01, 0x0000), "ok");
+        assert_eq!(reading_status(0x01, 0x0008), "non-critical");
+        assert_eq!(reading_status(0x01, 0x0018), "critical");
+        assert_eq!(reading_status(0x01, 0x0004), "non-recoverable");
+        assert_eq!(reading_status(0x6F, 0x0001), "state 0x0001");
+        assert_eq!(reading_status(0x6F, 0x8102), "state 0x0102");
     }
 
     proptest! {

@@ -194,6 +194,15 @@ async fn ipmitool_reads_the_simulators_sensors() {
             .unwrap_or_else(|| panic!("{name} missing from ipmitool sdr list:\n{list}"));
         assert!(line.contains(value) && line.contains("ok"), "{line}");
     }
+    // The compact record of a discrete sensor: ipmitool decodes its entity, type,
+    // sensor-specific offset 0 of a power supply ("Presence detected").
+    let elist = admin(&bmc, 3, &["sdr", "elist", "compact"]).await;
+    let psu = elist
+        .lines()
+        .find(|l| l.starts_with("PSU1 Status"))
+        .unwrap_or_else(|| panic!("PSU1 Status missing from ipmitool sdr elist compact:\n{elist}"));
+    assert!(psu.contains("05h") && psu.contains("10.1"), "{psu}");
+    assert!(psu.contains("Presence detected"), "{psu}");
     // Our client reads the same values from the same records.
     let ipmi = hw_ipmi::Ipmi::new(bmc.config());
     let ours = ipmi.sensors().await.unwrap();
@@ -202,6 +211,8 @@ async fn ipmitool_reads_the_simulators_sensors() {
     assert_eq!(by_name("FAN1"), Some(5000.0));
     assert_eq!(by_name("12V"), Some(12.0));
     assert_eq!(by_name("PSU1 Power"), Some(240.0));
+    let psu = ours.iter().find(|s| s.name == "PSU1 Status").unwrap();
+    assert_eq!(psu.status, "state 0x0001");
 }
 
 #[tokio::test]

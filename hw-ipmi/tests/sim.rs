@@ -188,6 +188,18 @@ async fn sensors_and_nm_record() {
     assert!((find("12V").value.unwrap() - 12.0).abs() < 1e-9);
     assert_eq!(find("PSU1 Power").kind, hw_core::SensorKind::Power);
     assert_eq!(find("PSU1 Power").value, Some(240.0));
+    assert_eq!(find("CPU Temp").status, "ok");
+    // The compact record: a discrete sensor, its asserted offsets as the status.
+    let psu = find("PSU1 Status");
+    assert_eq!((psu.value, psu.unit.as_str()), (None, "discrete"));
+    assert_eq!(psu.status, "state 0x0001");
+    // Threshold flags and discrete states move with the BMC.
+    bmc.set_sensor_states(1, 0x0010); // upper critical
+    bmc.set_sensor_states(5, 0x0000);
+    let sensors = ipmi.sensors().await.unwrap();
+    let find = |n: &str| sensors.iter().find(|s| s.name == n).unwrap().clone();
+    assert_eq!(find("CPU Temp").status, "critical");
+    assert_eq!(find("PSU1 Status").status, "state 0x0000");
     let oem = ipmi.oem_records().await.unwrap();
     let nm = oem
         .iter()

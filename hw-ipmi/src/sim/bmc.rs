@@ -55,6 +55,7 @@ pub(crate) struct State {
     sdr: Vec<Vec<u8>>,
     reservation: u16,
     pub(crate) sensors: HashMap<u8, u8>,
+    pub(crate) sensor_states: HashMap<u8, u16>,
     pub(crate) satellites: HashMap<(u8, u8), Arc<dyn SatelliteHandler>>,
     pub(crate) transits: HashSet<(u8, u8)>,
     pub(crate) bmc_handler: Option<Arc<dyn SatelliteHandler>>,
@@ -108,6 +109,32 @@ fn full_sensor(number: u8, sensor_type: u8, unit: u8, m: i16, r_exp: i8, name: &
     b
 }
 
+/// A compact sensor record body (after the header) for a discrete sensor.
+fn compact_discrete(
+    number: u8,
+    entity: u8,
+    sensor_type: u8,
+    reading_type: u8,
+    name: &str,
+) -> Vec<u8> {
+    let mut b = vec![0u8; 27];
+    b[0] = 0x20; // owner: BMC
+    b[1] = 0x00; // LUN
+    b[2] = number;
+    b[3] = entity;
+    b[4] = 0x01; // instance
+    b[5] = 0x7F; // initialization
+    b[6] = 0x40; // capabilities: auto re-arm
+    b[7] = sensor_type;
+    b[8] = reading_type;
+    b[9] = 0x01; // assertion mask: offset 0
+    b[13] = 0x01; // reading mask: offset 0
+    let name = &name.as_bytes()[..name.len().min(16)];
+    b[26] = 0xC0 | name.len() as u8;
+    b.extend_from_slice(name);
+    b
+}
+
 impl State {
     pub(crate) fn new(cfg: SimConfig) -> State {
         let mut s = State {
@@ -122,6 +149,7 @@ impl State {
             sdr: Vec::new(),
             reservation: 0,
             sensors: HashMap::new(),
+            sensor_states: HashMap::new(),
             satellites: HashMap::new(),
             transits: HashSet::new(),
             bmc_handler: None,
@@ -140,6 +168,11 @@ impl State {
             );
             s.satellites.insert((ch & 0x0F, addr), Arc::new(DeviceId));
         }
+        // A discrete power-supply status sensor (sensor-specific, offset 0 =
+        // presence detected) in a compact record, after the NM record.
+        s.add_sdr(0x02, &compact_discrete(5, 0x0A, 0x08, 0x6F, "PSU1 Status"));
+        s.sensors.insert(5, 0);
+        s.sensor_states.insert(5, 0x0001);
         s
     }
 
@@ -693,7 +726,12 @@ impl State {
                     return none(0xC7, Vec::new());
                 };
                 match self.sensors.get(n) {
-                    Some(&raw) => none(0, vec![raw, 0xC0, 0x00]),
+                    Some(&raw) => {
+                        // Reading, flags (events and scanning enabled), state bits
+                        // 0–7, 8–14.
+                        let st = self.sensor_states.get(n).copied().unwrap_or(0);
+                        none(0, vec![raw, 0xC0, st as u8, ((st >> 8) as u8) & 0x7F])
+                    }
                     None => none(0xCB, Vec::new()),
                 }
             }

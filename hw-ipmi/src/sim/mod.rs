@@ -1,6 +1,7 @@
 //! An in-process IPMI 2.0 BMC on loopback (feature `sim`): RMCP+ with cipher suites
 //! 3 and 17, user accounts with privilege limits and enforcement, session
-//! accounting, chassis power and boot options, an SDR with a few sensors and an Intel
+//! accounting, chassis power and boot options, an SDR with a few sensors (full and
+//! compact records) and an Intel
 //! Node Manager OEM record, Send Message bridging to satellite controllers (both
 //! reply styles, dual bridging through transit controllers), and injected faults.
 //!
@@ -346,6 +347,14 @@ impl SimBmc {
     /// returns its record ID.
     pub fn add_sdr_record(&self, record_type: u8, body: &[u8]) -> u16 {
         self.with(|s| s.add_sdr(record_type, body))
+    }
+
+    /// Sets the state bits of sensor `number` (Get Sensor Reading bytes 3–4:
+    /// threshold flags, or the asserted offsets of a discrete sensor).
+    pub fn set_sensor_states(&self, number: u8, states: u16) {
+        self.with(|s| {
+            s.sensor_states.insert(number, states);
+        });
     }
 
     /// Sets the raw reading of sensor `number`.
