@@ -177,6 +177,14 @@ async fn channel_auth_caps(cfg: &Config) -> Result<Option<ChannelAuthCapabilitie
     })
 }
 
+/// How long to keep waiting for a valid reply after a corrupt one (bad integrity
+/// code, truncated, malformed): a fifth of the request timeout, at least 20 ms.
+/// Replies of the wrong sequence number (late answers to an earlier request) do not
+/// shorten the wait: the right one may still come.
+pub(crate) fn bad_reply_grace(timeout: Duration) -> Duration {
+    (timeout / 5).max(Duration::from_millis(20)).min(timeout)
+}
+
 fn status_error(target: &str, step: &str, status: u8) -> Error {
     let kind = match status {
         0x01 | 0x0B => ErrorKind::Busy,
@@ -398,9 +406,16 @@ impl Session {
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "BMC".to_owned());
         self.socket.send(&pkt).await.map_err(|e| io_err(&peer, e))?;
-        let deadline = Instant::now() + timeout;
+        let mut deadline = Instant::now() + timeout;
+        let grace = bad_reply_grace(timeout);
         let mut buf = [0u8; MAX_PACKET];
         let mut last_bad: Option<String> = None;
+        // A reply that fails its integrity check or does not parse is not resent
+        // by the BMC: once one arrives, wait only `grace` more for a valid one (a
+        // stray packet may precede the real reply), not the whole timeout.
+        let corrupt = |deadline: &mut Instant| {
+            *deadline = (*deadline).min(Instant::now() + grace);
+        };
         loop {
             let n = match tokio::time::timeout_at(deadline, self.socket.recv(&mut buf)).await {
                 Err(_) => {
@@ -426,6 +441,7 @@ impl Session {
                 Ok(p) => p,
                 Err(e) => {
                     last_bad = Some(e.to_string());
+                    corrupt(&mut deadline);
                     continue;
                 }
             };
@@ -440,6 +456,7 @@ impl Session {
                 Ok(r) => r,
                 Err(e) => {
                     last_bad = Some(e.to_string());
+                    corrupt(&mut deadline);
                     continue;
                 }
             };

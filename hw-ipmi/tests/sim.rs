@@ -424,3 +424,39 @@ async fn channel_auth_capabilities_precede_open_session() {
     );
     assert_eq!(after.sessions_opened, before.sessions_opened);
 }
+
+#[tokio::test]
+async fn a_corrupt_reply_fails_before_the_full_timeout() {
+    let bmc = bmc().await;
+    let mut cfg = bmc.config();
+    cfg.request_timeout = std::time::Duration::from_millis(1000);
+    cfg.retries = 0;
+    let c = Client::new(cfg);
+    c.raw(0x06, 0x01, &[]).await.unwrap();
+    for fault in [Fault::BadHmac, Fault::Truncated] {
+        bmc.set_fault(fault);
+        let started = std::time::Instant::now();
+        let err = c.read(None, 0x00, 0x01, &[]).await.unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::Protocol, "{fault:?}: {err}");
+        assert!(err.is_retryable(), "{fault:?}: {err}");
+        // A fifth of the timeout after the corrupt reply, not the whole second.
+        assert!(
+            took < std::time::Duration::from_millis(600),
+            "{fault:?} took {took:?}"
+        );
+        assert!(
+            took >= std::time::Duration::from_millis(200),
+            "{fault:?} took {took:?}"
+        );
+        bmc.set_fault(Fault::None);
+        assert_eq!(c.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0);
+    }
+    // A reply with the wrong sequence number may be a late answer to an earlier
+    // request: the right one could still come, so the whole timeout is waited.
+    bmc.set_fault(Fault::WrongSequence);
+    let started = std::time::Instant::now();
+    let err = c.read(None, 0x00, 0x01, &[]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1000));
+}
