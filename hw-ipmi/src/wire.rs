@@ -696,6 +696,15 @@ mod tests {
         assert!(!c.ipmi20 && c.ipmi15 && c.kg_set);
         assert_eq!(c.oem_id, 0x000157);
         assert!(decode_auth_caps(&[0x01, 0x80, 0x04]).is_err());
+        // pyghmi's Bmc answering the request of `v15_auth_caps_request_layout`.
+        let pyghmi = [
+            0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x81, 0x1C, 0x63, 0x20,
+            0x5C, 0x38, 0x00, 0x01, 0x80, 0x04, 0x02, 0x00, 0x00, 0x00, 0x00, 0xC5,
+        ];
+        let r = decode_response(&decode_v15_packet(&pyghmi).unwrap()).unwrap();
+        assert_eq!((r.netfn, r.cmd, r.cc, r.rq_seq), (0x07, 0x38, 0, 0x17));
+        let c = decode_auth_caps(&r.data).unwrap();
+        assert!(c.ipmi20 && !c.ipmi15 && c.non_null_users && c.channel == 1);
     }
 
     #[test]
