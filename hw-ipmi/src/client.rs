@@ -443,10 +443,13 @@ struct PoolKey {
     password: String,
     priv_level: u8,
     suite: String,
+    /// Our address on a bridged bus is encoded by the client into every bridged
+    /// request: nodes that differ in it cannot share one.
+    local_address: u8,
 }
 
 /// Shares one [`Client`] per BMC endpoint (host, port, credentials, privilege,
-/// suite) among every node built through it. Clients are held weakly: when the last
+/// suite, local bridging address) among every node built through it. Clients are held weakly: when the last
 /// node of an endpoint is dropped its session is closed.
 ///
 /// ```
@@ -482,6 +485,7 @@ impl ClientPool {
             password: cfg.password.expose_secret().to_owned(),
             priv_level: cfg.priv_level.as_u8(),
             suite: format!("{:?}", cfg.cipher_suite),
+            local_address: cfg.local_address,
         };
         let Ok(mut map) = self.clients.lock() else {
             return Client::new(cfg.clone());

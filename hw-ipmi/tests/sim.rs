@@ -376,6 +376,29 @@ async fn min_interval_spaces_requests_and_keepalive_keeps_the_session() {
 }
 
 #[test]
+fn each_node_keeps_its_own_local_bridging_address() {
+    // Two nodes behind one BMC whose bridged requests need different requester
+    // addresses (ipmi_local_address) must not share a client: the client encodes
+    // its config's address into every bridged request.
+    let pool = hw_ipmi::ClientPool::new();
+    let ctx = NodeContext::new("n");
+    let mut info = hw_core::DriverInfo::from_pairs([
+        ("ipmi_address", "10.0.0.1"),
+        ("ipmi_bridging", "single"),
+        ("ipmi_target_channel", "6"),
+        ("ipmi_target_address", "0x2c"),
+    ]);
+    let a = hw_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
+    info.insert("ipmi_local_address", "0x81");
+    let b = hw_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
+    assert_eq!(a.client().config().local_address, 0x20);
+    assert_eq!(b.client().config().local_address, 0x81);
+    // Same everything: still one shared client.
+    let c = hw_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
+    assert!(b.client().same_endpoint(c.client()));
+}
+
+#[test]
 fn secrets_never_in_debug() {
     let mut cfg = Config::new("10.0.0.1");
     cfg.password = "s3cr3t-pw".to_owned().into();
