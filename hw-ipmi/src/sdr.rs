@@ -293,6 +293,9 @@ impl SdrRecord {
     }
 }
 
+/// Most SDR records read from one repository (real BMCs hold a few hundred).
+const MAX_RECORDS: usize = 4096;
+
 /// Reads every record of the repository with `read` (a function sending one
 /// Storage-netfn command and returning the checked reply data).
 pub(crate) async fn read_repository<F, Fut>(mut read: F) -> Result<Vec<SdrRecord>>
@@ -309,9 +312,15 @@ where
     let mut next: u16 = 0x0000;
     let mut seen = std::collections::HashSet::new();
     while next != 0xFFFF {
-        if !seen.insert(next) || records.len() > 4096 {
+        if !seen.insert(next) {
             return Err(Error::protocol(format!(
                 "SDR record chain loops at 0x{next:04x}"
+            )));
+        }
+        // Bounded by records visited, not kept: malformed ones are skipped below.
+        if seen.len() > MAX_RECORDS {
+            return Err(Error::protocol(format!(
+                "SDR repository has more than {MAX_RECORDS} records"
             )));
         }
         let id = next.to_le_bytes();
@@ -449,6 +458,36 @@ mod tests {
         assert_eq!(reading_status(0x01, 0x0004), "non-recoverable");
         assert_eq!(reading_status(0x6F, 0x0001), "state 0x0001");
         assert_eq!(reading_status(0x6F, 0x8102), "state 0x0102");
+    }
+
+    #[tokio::test]
+    async fn an_endless_chain_of_malformed_records_is_bounded() {
+        // A BMC whose every record is too short to parse (and so is skipped), each
+        // naming a new next record: the walk must stop at the record cap, not read
+        // the whole 16-bit ID space.
+        let mut calls = 0u32;
+        let err = read_repository(|cmd, data| {
+            calls += 1;
+            let reply = match cmd {
+                0x22 => vec![0x01, 0x00],
+                _ => {
+                    let id = u16::from_le_bytes([data[2], data[3]]);
+                    let next = (id + 1).to_le_bytes();
+                    if data[4] == 0 {
+                        // header: a full sensor record of 3 body bytes
+                        vec![next[0], next[1], data[2], data[3], 0x51, 0x01, 3]
+                    } else {
+                        vec![next[0], next[1], 0, 0, 0]
+                    }
+                }
+            };
+            async move { Ok(reply) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+        assert!(err.to_string().contains("more than 4096 records"), "{err}");
+        assert!(calls <= 2 * 4097 + 1, "{calls} requests");
     }
 
     proptest! {
