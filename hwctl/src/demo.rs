@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hw_core::{BootDevice, ErrorKind, Node, PowerTarget, Registry, Result};
+use hw_core::{BootDevice, ErrorKind, HttpMethod, Node, PowerTarget, Registry, Result};
 use serde_json::{Value, json};
 
 use crate::inventory::InventoryNode;
@@ -48,7 +48,30 @@ impl Cell {
     }
 }
 
-const STEPS: [&str; 6] = ["initial", "on", "boot pxe", "reboot", "off", "final"];
+const STEPS: [&str; 7] = [
+    "initial", "on", "boot pxe", "vendor", "reboot", "off", "final",
+];
+
+/// Calls the node's first synchronous GET vendor method that takes no arguments
+/// (Node Manager's `get_nm_version`, fake-hardware's `echo`) and shows its name.
+async fn vendor_read(node: &Node) -> Cell {
+    let Ok(vendor) = node.vendor() else {
+        return Cell::NotApplicable;
+    };
+    let Some(method) = vendor
+        .methods()
+        .into_iter()
+        .find(|m| !m.is_async && m.http_methods.contains(&HttpMethod::Get))
+    else {
+        return Cell::NotApplicable;
+    };
+    Cell::of(
+        vendor
+            .call(&method.name, HttpMethod::Get, json!({}))
+            .await
+            .map(|_| method.name.clone()),
+    )
+}
 
 async fn set(node: &Node, target: PowerTarget) -> Cell {
     let Ok(power) = node.power() else {
@@ -99,6 +122,7 @@ async fn drive(registry: &Registry, entry: &InventoryNode) -> (Vec<Cell>, Durati
         ),
         _ => Cell::NotApplicable,
     });
+    cells.push(vendor_read(&node).await);
     cells.push(set(&node, PowerTarget::Reboot).await);
     cells.push(set(&node, PowerTarget::Off).await);
     cells.push(status(&node).await);
