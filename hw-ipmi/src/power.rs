@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use hw_core::power::{DEFAULT_POWER_TIMEOUT, ensure_supported, wait_for_state};
-use hw_core::{Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hw_core::{
+    Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
 use tokio::time::Instant;
 
 use crate::ipmi::{ChassisControl, Ipmi};
@@ -33,8 +35,20 @@ impl IpmiPower {
 
     async fn wait(&self, want: PowerState, deadline: Instant) -> Result<()> {
         let left = deadline.saturating_duration_since(Instant::now());
+        // One read may take several request timeouts (retries, a session re-opened):
+        // cut it at the deadline so the change is confirmed or refused in time.
+        let read = || async move {
+            tokio::time::timeout_at(deadline, self.get_power_state())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::Timeout,
+                        "the BMC did not answer Get Chassis Status before the deadline",
+                    ))
+                })
+        };
         wait_for_state(
-            || self.get_power_state(),
+            read,
             want,
             left,
             self.ipmi.client().config().poll_interval,

@@ -352,6 +352,41 @@ async fn power_change_confirmed_within_timeout() {
 }
 
 #[tokio::test]
+async fn a_bmc_silent_during_the_wait_fails_within_the_power_timeout() {
+    use hw_core::Power;
+    // The BMC takes the power-on command, then stops answering while the change is
+    // being confirmed. One status read alone would take several request timeouts
+    // (retries, session re-open: about 14 s here); the set must still end at its
+    // own timeout.
+    let bmc = SimBmc::start(SimConfig {
+        power_delay: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_secs(2);
+    cfg.retries = 2;
+    let power = hw_ipmi::IpmiPower::new(Ipmi::new(cfg));
+    let silence_after_the_command = async {
+        while bmc.power_log().controls.is_empty() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        bmc.set_fault(Fault::Silence);
+    };
+    let started = std::time::Instant::now();
+    let (r, ()) = tokio::join!(
+        power.set_power_state(PowerTarget::On, Some(Duration::from_secs(1))),
+        silence_after_the_command
+    );
+    let took = started.elapsed();
+    let err = r.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PowerStateFailure, "{err}");
+    assert_eq!(bmc.power_log().controls, vec![1], "the command is not resent");
+    assert!(took < Duration::from_secs(4), "took {took:?}: {err}");
+}
+
+#[tokio::test]
 async fn min_interval_spaces_requests_and_keepalive_keeps_the_session() {
     let bmc = bmc().await;
     let mut cfg = bmc.config();
