@@ -38,7 +38,9 @@ const TRANSIENT_RETRIES: u32 = 3;
 /// `shutdown()` stops the session and waits for it; dropping the stream, or a
 /// failure of the session, stops it in the background. Opening a blade whose
 /// session is taken fails with [`ErrorKind::Busy`]; when the chassis ends the
-/// session (`NoActiveSerialSession`), reads return end of stream.
+/// session (`NoActiveSerialSession`), reads return end of stream. Written data the
+/// chassis refused as busy is sent again; data it may have received (no reply in
+/// time, a cut connection) never is: the stream fails instead.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
@@ -389,24 +391,47 @@ impl Pump {
                         data: chunk.clone(),
                     })
                     .await;
-                {
-                    let mut st = self.shared.lock();
-                    st.sending = false;
-                    if let Some(w) = st.writer.take() {
-                        w.wake();
+                // `sending` stays set until the outcome is known, so a flush waiting
+                // on this chunk sees its failure rather than an empty queue.
+                let put_back = match r {
+                    Ok(_) => {
+                        transient = 0;
+                        false
                     }
-                }
-                match r {
-                    Ok(_) => transient = 0,
+                    // Serial data is not idempotent (typed twice, a command runs
+                    // twice). Only a chassis that said it is busy surely did not take
+                    // it; after a timeout or a cut connection it may have, so the
+                    // stream fails instead of sending the data again.
+                    Err(e) if !matches!(e.kind(), ErrorKind::Busy | ErrorKind::NotFound) => {
+                        return Ended::Failed(
+                            Error::new(
+                                e.kind(),
+                                format!(
+                                    "{} byte(s) of serial data may or may not have reached \
+                                     blade {}; not resent: {}",
+                                    chunk.len(),
+                                    self.blade_id,
+                                    e.message()
+                                ),
+                            )
+                            .with_retryable(false)
+                            .with_source(e),
+                        );
+                    }
                     Err(e) => match self.on_error(e, &mut transient).await {
                         Some(end) => return end,
-                        None => {
-                            // Not delivered: put it back in front of what came later.
-                            let mut st = self.shared.lock();
-                            let later = std::mem::replace(&mut st.out, chunk);
-                            st.out.extend(later);
-                        }
+                        None => true,
                     },
+                };
+                let mut st = self.shared.lock();
+                if put_back {
+                    // Refused, not delivered: put it back in front of what came later.
+                    let later = std::mem::replace(&mut st.out, chunk);
+                    st.out.extend(later);
+                }
+                st.sending = false;
+                if let Some(w) = st.writer.take() {
+                    w.wake();
                 }
                 continue;
             }

@@ -669,3 +669,35 @@ async fn a_48_blade_chassis_shares_one_client_and_limit() {
         "the limit was reached, not exceeded: {s:?}"
     );
 }
+
+#[tokio::test]
+async fn serial_data_that_may_have_arrived_is_never_resent() {
+    let sim = sim().await;
+    sim.set_blade_power(4, true);
+    let mut c = config(&sim, 4);
+    c.request_timeout = Duration::from_secs(1);
+    let console = OcsConsole::new(c).unwrap();
+    let mut stream = console.open().await.unwrap();
+    read_until(&mut stream, b"blade 4 serial console").await;
+    // The chassis takes the keystrokes but its reply comes too late: the client
+    // cannot know they arrived, so sending them again could type them twice.
+    sim.inject(
+        FaultRule::always(Fault::SlowReply(Duration::from_secs(3)))
+            .on("SendBladeSerialData")
+            .times(1),
+    );
+    stream.write_all(b"reboot\r").await.unwrap();
+    let err = tokio::time::timeout(Duration::from_secs(20), stream.flush())
+        .await
+        .expect("flush never finished")
+        .expect_err("the lost reply was papered over by sending the data again");
+    assert!(err.to_string().contains("not resent"), "{err}");
+    assert_eq!(sim.blade(4).unwrap().serial_input, b"reboot\r");
+    assert_eq!(sim.stats().by_operation["SendBladeSerialData"], 1);
+    // The failed stream still ends the session.
+    let t = Instant::now();
+    while sim.blade(4).unwrap().session_active {
+        assert!(t.elapsed() < Duration::from_secs(10), "session left open");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

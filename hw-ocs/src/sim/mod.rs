@@ -112,6 +112,10 @@ pub enum Fault {
     HttpStatus(u16),
     /// Wait this long, then reply normally.
     Delay(Duration),
+    /// Carry the request out at once, then wait this long before replying: the
+    /// effect happens even when the client gives up first (a reply lost after the
+    /// fact).
+    SlowReply(Duration),
     /// Reply with the first half of the normal XML document.
     TruncatedXml,
     /// Reply with a body that is not XML.

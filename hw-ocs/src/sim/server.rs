@@ -214,6 +214,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Re
     }
 
     let answer = lock(&shared.chassis).answer(op, &params, Instant::now());
+    if let Some(Fault::SlowReply(d)) = &fault {
+        tokio::time::sleep(*d).await;
+    }
     let body = match answer {
         Answer::Http(code, msg) => return Ok(text(code, msg)),
         Answer::Xml(body) => body,
