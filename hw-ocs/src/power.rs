@@ -61,41 +61,15 @@ impl OcsPower {
     async fn command(&self, request: Request) -> Result<()> {
         self.client.call::<BladeResponse>(&request).await.map(drop)
     }
-}
 
-#[async_trait]
-impl Power for OcsPower {
-    fn capabilities(&self) -> PowerCapabilities {
-        PowerCapabilities {
-            can_query: true,
-            targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
-        }
-    }
-
-    async fn get_power_state(&self) -> Result<PowerState> {
-        let reply: BladeStateResponse = self
-            .client
-            .call(&Request::GetBladeState {
-                blade_id: self.blade_id,
-            })
-            .await?;
-        let state = reply.blade_state.power_state();
-        if state == PowerState::Unknown {
-            tracing::info!(blade = self.blade_id, state = %reply.blade_state, "blade state is neither ON nor OFF");
-        }
-        Ok(state)
-    }
-
-    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
-        ensure_supported(&self.capabilities(), target).map_err(|e| e.with_driver(DRIVER))?;
-        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
+    /// Reads, commands and confirms; bounded by the caller (`set_power_state`).
+    async fn drive(
+        &self,
+        target: PowerTarget,
+        deadline: tokio::time::Instant,
+        op: &'static str,
+    ) -> Result<()> {
         let blade_id = self.blade_id;
-        let op = match target {
-            PowerTarget::On => "power on",
-            PowerTarget::Off => "power off",
-            _ => "reboot",
-        };
-        tracing::info!(blade = blade_id, %target, "setting blade power");
         let current = self.get_power_state().await?;
         let want = target.final_state();
         match target {
@@ -124,8 +98,60 @@ impl Power for OcsPower {
                 }
             },
         }
-        wait_for_state(|| self.get_power_state(), want, timeout, self.poll)
-            .await
-            .map_err(|e| e.or_driver(DRIVER).or_operation(op))
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        wait_for_state(|| self.get_power_state(), want, remaining, self.poll).await
+    }
+}
+
+#[async_trait]
+impl Power for OcsPower {
+    fn capabilities(&self) -> PowerCapabilities {
+        PowerCapabilities {
+            can_query: true,
+            targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+        }
+    }
+
+    async fn get_power_state(&self) -> Result<PowerState> {
+        let reply: BladeStateResponse = self
+            .client
+            .call(&Request::GetBladeState {
+                blade_id: self.blade_id,
+            })
+            .await?;
+        let state = reply.blade_state.power_state();
+        if state == PowerState::Unknown {
+            tracing::info!(blade = self.blade_id, state = %reply.blade_state, "blade state is neither ON nor OFF");
+        }
+        Ok(state)
+    }
+
+    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
+        ensure_supported(&self.capabilities(), target).map_err(|e| e.with_driver(DRIVER))?;
+        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
+        let op = match target {
+            PowerTarget::On => "power on",
+            PowerTarget::Off => "power off",
+            _ => "reboot",
+        };
+        tracing::info!(blade = self.blade_id, %target, "setting blade power");
+        // `wait_for_state` checks its deadline between reads only, and one read may
+        // take the request timeout times hw-http's attempts: the whole set is bounded
+        // here so the caller's timeout holds even when the chassis stops answering.
+        let deadline = tokio::time::Instant::now() + timeout;
+        match tokio::time::timeout_at(deadline, self.drive(target, deadline, op)).await {
+            Ok(r) => r.map_err(|e| e.or_driver(DRIVER).or_operation(op)),
+            Err(_) => Err(Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "power state {} of blade {} not confirmed within {:.1}s (the chassis did not answer in time)",
+                    target.final_state(),
+                    self.blade_id,
+                    timeout.as_secs_f64()
+                ),
+            )
+            .with_driver(DRIVER)
+            .with_operation(op)),
+        }
     }
 }

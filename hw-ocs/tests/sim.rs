@@ -701,3 +701,33 @@ async fn serial_data_that_may_have_arrived_is_never_resent() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test]
+async fn a_set_is_bounded_by_its_timeout_when_the_chassis_stops_answering() {
+    let sim = sim().await;
+    let mut c = config(&sim, 3);
+    c.request_timeout = Duration::from_secs(30);
+    let power = OcsPower::new(c).unwrap();
+    // The first read answers OFF; every later read hangs far past the power timeout
+    // (each would be retried by hw-http: minutes in all).
+    let off = format!(
+        "<BladeStateResponse xmlns=\"{NS}\"><completionCode>Success</completionCode><bladeState>OFF</bladeState></BladeStateResponse>"
+    );
+    sim.inject(
+        FaultRule::always(Fault::Body(off))
+            .on("GetBladeState")
+            .times(1),
+    );
+    sim.inject(FaultRule::always(Fault::Delay(Duration::from_secs(120))).on("GetBladeState"));
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        power.set_power_state(PowerTarget::On, Some(Duration::from_millis(500))),
+    )
+    .await
+    .expect("set_power_state overran its 0.5 s timeout by far");
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PowerStateFailure, "{e}");
+    assert_eq!(e.driver(), Some("msftocs"));
+    // The command itself went out once.
+    assert_eq!(sim.stats().by_operation["SetBladeOn"], 1);
+}
