@@ -77,20 +77,29 @@ pub fn cc_name(cc: u8) -> &'static str {
     }
 }
 
-/// Maps a non-zero completion code to an error: 0xC1/0xC2 unsupported, 0xD4
-/// permission denied, 0xC0/0xD2 busy, 0xC3 timeout, 0xCB/0xD3 not found, anything else
-/// a device fault.
-pub fn cc_error(cc: u8, operation: &str) -> Error {
-    let kind = match cc {
+/// The error kind of a non-zero completion code: 0xC1/0xC2 unsupported, 0xD4
+/// permission denied, 0xC0/0xD0–0xD2 busy, 0xC3 timeout, 0xCB/0xD3 not found,
+/// anything else (command-specific codes included) a device fault.
+///
+/// ```
+/// assert_eq!(hw_ipmi::cc_kind(0xD4), hw_core::ErrorKind::PermissionDenied);
+/// assert_eq!(hw_ipmi::cc_kind(0x80), hw_core::ErrorKind::DeviceFault);
+/// ```
+pub fn cc_kind(cc: u8) -> ErrorKind {
+    match cc {
         0xC1 | 0xC2 => ErrorKind::Unsupported,
         0xD4 => ErrorKind::PermissionDenied,
         0xC0 | 0xD2 | 0xD0 | 0xD1 => ErrorKind::Busy,
         0xC3 => ErrorKind::Timeout,
         0xCB | 0xD3 => ErrorKind::NotFound,
         _ => ErrorKind::DeviceFault,
-    };
+    }
+}
+
+/// Maps a non-zero completion code to an error of kind [`cc_kind`].
+pub fn cc_error(cc: u8, operation: &str) -> Error {
     Error::new(
-        kind,
+        cc_kind(cc),
         format!("completion code 0x{cc:02x} ({})", cc_name(cc)),
     )
     .with_operation(operation.to_owned())

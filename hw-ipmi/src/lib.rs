@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
-pub use client::{Client, ClientPool, ClientStats, RawResponse, cc_error, cc_name};
+pub use client::{Client, ClientPool, ClientStats, RawResponse, cc_error, cc_kind, cc_name};
 pub use config::{Bridge, CipherSuite, Config, PROPERTIES, PrivilegeLevel, SuiteChoice};
 pub use ipmi::{BootFlags, ChassisControl, Ipmi};
 pub use management::IpmiManagement;

@@ -185,13 +185,8 @@ impl NodeManager {
         .map_err(|_| self.timed_out(&format!("from Node Manager at {target}")))??;
         if reply.completion_code != 0 {
             let cc = reply.completion_code;
-            let kind = match cc {
-                0xC0 => ErrorKind::Busy,
-                0xC3 => ErrorKind::Timeout,
-                _ => ErrorKind::DeviceFault,
-            };
             return Err(Error::new(
-                kind,
+                hw_ipmi::cc_kind(cc),
                 format!(
                     "IPMI call failed: Node Manager command 0x{:02X} completed with 0x{cc:02X} ({})",
                     req.cmd,

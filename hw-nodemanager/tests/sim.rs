@@ -305,9 +305,20 @@ async fn broken_replies_are_protocol_errors() {
     dev.set_fault(Some(Fault::WrongManufacturer));
     let err = nm.version().await.unwrap_err();
     assert!(err.to_string().contains("manufacturer_id"), "{err}");
-    dev.set_fault(Some(Fault::CompletionCode(0xC0)));
-    let err = nm.version().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Busy);
+    // Completion codes mean what they mean for every other IPMI command.
+    for (cc, kind) in [
+        (0xC0, ErrorKind::Busy),
+        (0xC1, ErrorKind::Unsupported),
+        (0xC3, ErrorKind::Timeout),
+        (0xD4, ErrorKind::PermissionDenied),
+        (0xCB, ErrorKind::NotFound),
+        (0x80, ErrorKind::DeviceFault),
+    ] {
+        dev.set_fault(Some(Fault::CompletionCode(cc)));
+        let err = nm.version().await.unwrap_err();
+        assert_eq!(err.kind(), kind, "0x{cc:02x}: {err}");
+        assert_eq!(kind, hw_ipmi::cc_error(cc, "x").kind());
+    }
     dev.set_fault(None);
     dev.set_clock(Some(0xFFFF_FFFF));
     let s = nm
