@@ -285,6 +285,10 @@ impl AsyncWrite for ConsoleStream {
             return Poll::Ready(Ok(()));
         }
         if self.closing.is_none() {
+            // The bridge thread may be blocked handing output to a reader that no
+            // longer reads (its channel full): closing our end releases it, so it
+            // sees the close request (or ends and drops it, which acks too).
+            self.rx.close();
             let (ack_tx, ack_rx) = oneshot::channel();
             if self.tx.send(Cmd::Close(ack_tx)).is_err() {
                 self.closed = true;
@@ -373,6 +377,25 @@ mod tests {
         s.shutdown().await.unwrap();
         assert!(fake.0.lock().unwrap().aborted);
         assert!(s.write_all(b"x").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_the_session_while_output_is_unread() {
+        // The guest prints far more than the handle buffers and nobody reads it:
+        // the bridge thread fills its channel and waits; shutdown must still end
+        // the session instead of waiting for a reader forever.
+        let fake = Fake::default();
+        for _ in 0..200 {
+            fake.0.lock().unwrap().reads.push_back(b"boot log line\n".to_vec());
+        }
+        let mut s = ConsoleStream::spawn(fake.clone()).unwrap();
+        // The channel holds 64 chunks; wait until the bridge has read more.
+        wait_for(|| fake.0.lock().unwrap().reads.len() < 200 - 64).await;
+        tokio::time::timeout(Duration::from_secs(10), s.shutdown())
+            .await
+            .expect("shutdown returned")
+            .unwrap();
+        assert!(fake.0.lock().unwrap().aborted);
     }
 
     #[tokio::test]
