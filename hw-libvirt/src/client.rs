@@ -474,3 +474,25 @@ impl DomainRef {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// libvirt calls block: they must never run on the runtime's thread.
+    #[tokio::test(flavor = "current_thread")]
+    async fn libvirt_calls_run_off_the_runtime_thread() {
+        let config =
+            LibvirtConfig::new("test:///default", DomainSelector::Name("test".into())).unwrap();
+        let runtime_thread = std::thread::current().id();
+        let (ran_on, domains) = with_conn(&config, "count domains", true, |conn| {
+            let n = conn.num_of_domains().map_err(|e| map_err("count", e))?;
+            Ok((std::thread::current().id(), n))
+        })
+        .await
+        .unwrap();
+        assert!(domains >= 1);
+        assert_ne!(ran_on, runtime_thread);
+    }
+}

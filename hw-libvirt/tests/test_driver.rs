@@ -458,7 +458,9 @@ async fn two_hundred_domains_swept_without_blocking_the_runtime() {
         ticks.load(Ordering::Relaxed)
     );
     assert!(ticks.load(Ordering::Relaxed) > 0);
-    // A blocked runtime would stall for the whole sweep; allow generous scheduling noise.
+    // Test-driver calls take well under a millisecond, so this only catches gross
+    // stalls; that every call leaves the runtime thread is asserted by the unit test
+    // `client::tests::libvirt_calls_run_off_the_runtime_thread`.
     assert!(
         gap < Duration::from_millis(250) || gap < elapsed / 4,
         "runtime stalled {gap:?} during a {elapsed:?} sweep"
