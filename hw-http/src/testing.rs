@@ -152,7 +152,7 @@ impl Drop for OpenConnection {
     }
 }
 
-/// A running loopback server; stops when dropped.
+/// A running loopback server; stops when dropped, closing its open connections.
 pub struct TestServer {
     addr: std::net::SocketAddr,
     tls: bool,
@@ -187,6 +187,8 @@ impl TestServer {
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let c = counters.clone();
         let task = tokio::spawn(async move {
+            // Owned by the accept task: aborting it on drop ends every connection.
+            let mut connections = tokio::task::JoinSet::new();
             while let Ok((tcp, _)) = listener.accept().await {
                 let _ = tcp.set_nodelay(true);
                 c.connections.fetch_add(1, Ordering::SeqCst);
@@ -195,7 +197,7 @@ impl TestServer {
                 let handler = handler.clone();
                 let c = c.clone();
                 let acceptor = acceptor.clone();
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     let _open = OpenConnection(c.clone());
                     match acceptor {
                         None => serve(tcp, handler, c).await,
@@ -206,6 +208,7 @@ impl TestServer {
                         }
                     }
                 });
+                while connections.try_join_next().is_some() {}
             }
         });
         Ok(TestServer {

@@ -462,3 +462,31 @@ async fn waiting_for_a_slot_is_bounded_by_the_queue_timeout() {
         "the queued request never reached the server"
     );
 }
+
+#[tokio::test]
+async fn a_dropped_test_server_closes_its_open_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start(|_| Reply::ok("x")).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let request = b"GET / HTTP/1.1\r\nhost: t\r\n\r\n";
+    s.write_all(request).await.unwrap();
+    let mut got = Vec::new();
+    while !got.ends_with(b"\r\n\r\nx") {
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the first reply");
+        got.extend_from_slice(&buf[..n]);
+    }
+    // A keep-alive connection of a pooled client must not outlive the server.
+    drop(server);
+    let _ = s.write_all(request).await;
+    let mut after = Vec::new();
+    let r = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut after))
+        .await
+        .expect("the connection stayed open after the server was dropped");
+    assert!(
+        r.is_err() || after.is_empty(),
+        "a dropped server still answered: {:?}",
+        String::from_utf8_lossy(&after)
+    );
+}
