@@ -71,7 +71,7 @@ struct State {
     peak: AtomicUsize,
 }
 
-/// A running simulated iBoot PDU; stops when dropped.
+/// A running simulated iBoot PDU; stops when dropped, ending its sessions.
 #[derive(Debug)]
 pub struct IbootSim {
     addr: SocketAddr,
@@ -227,6 +227,8 @@ impl IbootSim {
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    // Owned by the accept task: aborting it on drop ends every session too.
+    let mut sessions = tokio::task::JoinSet::new();
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
@@ -234,7 +236,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
                 let now = state.active.fetch_add(1, Ordering::SeqCst) + 1;
                 state.peak.fetch_max(now, Ordering::SeqCst);
                 let st = state.clone();
-                tokio::spawn(async move {
+                sessions.spawn(async move {
                     let mut session = Session {
                         state: st,
                         ended: false,
@@ -242,6 +244,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
                     session.run(stream).await;
                     session.end();
                 });
+                while sessions.try_join_next().is_some() {}
             }
             Err(e) => {
                 tracing::warn!(error = %e, "iBoot simulator accept failed");

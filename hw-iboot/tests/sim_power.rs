@@ -367,3 +367,26 @@ fn validation_reports_every_problem_and_never_the_password() {
     let dbg = format!("{power:?}");
     assert!(!dbg.contains("spaced") && dbg.contains("admin"), "{dbg}");
 }
+
+#[tokio::test]
+async fn dropping_the_simulator_ends_sessions_in_progress() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = IbootSim::start(2, USER, PASS).await.unwrap();
+    sim.set_latency(Duration::from_millis(300));
+    let mut s = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
+    s.write_all(b"hello-000").await.unwrap();
+    let t = Instant::now();
+    while sim.connections() == 0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "never accepted");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(sim);
+    let mut after = Vec::new();
+    let r = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut after))
+        .await
+        .expect("the session outlived the simulator");
+    assert!(
+        r.is_err() || after.is_empty(),
+        "a dropped simulator answered: {after:?}"
+    );
+}
