@@ -16,8 +16,9 @@
 //! let status = client.raw(0x00, 0x01, &[]).await?; // Get Chassis Status
 //! assert_eq!(status.cc, 0);
 //! assert_eq!(bmc.stats().open_sessions, 1);
-//! drop(client);
-//! # tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+//! drop(client); // sends Close Session
+//! # for _ in 0..1000 { if bmc.stats().open_sessions == 0 { break; }
+//! #     tokio::time::sleep(std::time::Duration::from_millis(10)).await; }
 //! assert_eq!(bmc.stats().open_sessions, 0); // closed on drop
 //! # Ok(()) }
 //! ```
