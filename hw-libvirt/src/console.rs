@@ -111,11 +111,15 @@ pub struct ConsoleStream {
 
 impl ConsoleStream {
     fn spawn<S: RawStream>(stream: S) -> Result<Self> {
+        Self::spawn_with(stream, WRITE_STALL)
+    }
+
+    fn spawn_with<S: RawStream>(stream: S, write_stall: Duration) -> Result<Self> {
         let (data_tx, rx) = mpsc::channel::<io::Result<Vec<u8>>>(64);
         let (tx, cmd_rx) = std_mpsc::channel::<Cmd>();
         std::thread::Builder::new()
             .name("hw-libvirt-console".into())
-            .spawn(move || bridge(stream, cmd_rx, data_tx))
+            .spawn(move || bridge(stream, cmd_rx, data_tx, write_stall))
             .map_err(|e| {
                 Error::new(
                     ErrorKind::Other,
@@ -134,7 +138,7 @@ impl ConsoleStream {
     }
 }
 
-fn send_all<S: RawStream>(stream: &S, mut data: &[u8]) -> io::Result<()> {
+fn send_all<S: RawStream>(stream: &S, mut data: &[u8], stall: Duration) -> io::Result<()> {
     let mut stalled_since = None;
     while !data.is_empty() {
         match stream.send(data) {
@@ -146,10 +150,13 @@ fn send_all<S: RawStream>(stream: &S, mut data: &[u8]) -> io::Result<()> {
             Ok(_) => {
                 // -2: the stream is full for now.
                 let since = *stalled_since.get_or_insert_with(std::time::Instant::now);
-                if since.elapsed() > WRITE_STALL {
+                if since.elapsed() > stall {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
-                        "the libvirt console accepted no data for 10s",
+                        format!(
+                            "the libvirt console accepted no data for {:.0}s",
+                            stall.as_secs_f64()
+                        ),
                     ));
                 }
                 std::thread::sleep(IDLE_POLL);
@@ -165,6 +172,7 @@ fn bridge<S: RawStream>(
     stream: S,
     cmds: std_mpsc::Receiver<Cmd>,
     out: mpsc::Sender<io::Result<Vec<u8>>>,
+    write_stall: Duration,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -173,8 +181,13 @@ fn bridge<S: RawStream>(
             match cmds.try_recv() {
                 Ok(Cmd::Data(d)) => {
                     busy = true;
-                    if let Err(e) = send_all(&stream, &d) {
+                    if let Err(e) = send_all(&stream, &d, write_stall) {
+                        // The session is broken: later writes could not arrive in
+                        // order, and each would stall again. End it; the reader
+                        // gets the error, writes fail, shutdown returns.
                         let _ = out.blocking_send(Err(e));
+                        stream.abort();
+                        return;
                     }
                 }
                 Ok(Cmd::Close(ack)) => {
@@ -320,6 +333,8 @@ mod tests {
 
     #[derive(Default)]
     struct State {
+        /// The stream accepts nothing (`virStreamSend` keeps answering -2).
+        full: bool,
         reads: VecDeque<Vec<u8>>,
         eof: bool,
         written: Vec<u8>,
@@ -332,6 +347,9 @@ mod tests {
 
     impl RawStream for Fake {
         fn send(&self, data: &[u8]) -> std::result::Result<isize, String> {
+            if self.0.lock().unwrap().full {
+                return Ok(-2);
+            }
             self.0.lock().unwrap().written.extend_from_slice(data);
             Ok(isize::try_from(data.len()).unwrap())
         }
@@ -355,7 +373,8 @@ mod tests {
     }
 
     async fn wait_for(f: impl Fn() -> bool) {
-        for _ in 0..200 {
+        // Up to 10 s: the bridge is a thread, and CI machines are loaded.
+        for _ in 0..2000 {
             if f() {
                 return;
             }
@@ -396,6 +415,31 @@ mod tests {
             .expect("shutdown returned")
             .unwrap();
         assert!(fake.0.lock().unwrap().aborted);
+    }
+
+    #[tokio::test]
+    async fn a_stalled_write_ends_the_session_instead_of_stalling_every_write() {
+        // The hypervisor stops taking input. The first write stalls out; the
+        // ones queued behind it must not each stall again (100 × the stall before
+        // shutdown could even be seen).
+        let fake = Fake::default();
+        fake.0.lock().unwrap().full = true;
+        let mut s = ConsoleStream::spawn_with(fake.clone(), Duration::from_millis(50)).unwrap();
+        for _ in 0..100 {
+            s.write_all(b"typed line\n").await.unwrap();
+        }
+        let mut buf = [0u8; 16];
+        let err = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf))
+            .await
+            .expect("the stall is reported")
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        tokio::time::timeout(Duration::from_secs(2), s.shutdown())
+            .await
+            .expect("shutdown returned")
+            .unwrap();
+        assert!(fake.0.lock().unwrap().aborted);
+        assert!(s.write_all(b"x").await.is_err());
     }
 
     #[tokio::test]
