@@ -445,7 +445,16 @@ async fn waiting_for_a_slot_is_bounded_by_the_queue_timeout() {
         let c = c.clone();
         tokio::spawn(async move { c.get("/slow").await.map(|_| ()) })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Wait until the first request holds the only slot (a fixed sleep races with a
+    // loaded scheduler: the second request could take the slot first).
+    let t = Instant::now();
+    while c.stats().in_flight == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "first request never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let start = Instant::now();
     let err = c.get("/queued").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
