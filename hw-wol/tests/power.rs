@@ -132,6 +132,9 @@ async fn power_off_record_mode_logs_records_and_sends_nothing() {
     );
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::Unknown);
     power.power_on().await.unwrap();
+    // The power-on packet must have arrived before "nothing more arrives" means
+    // anything (and a slow delivery must not fail the count below).
+    assert_eq!(sim.wait_for_packets(1, WAIT).await.len(), 1);
     power.power_off().await.unwrap();
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::Off);
     tokio::time::sleep(Duration::from_millis(100)).await;
