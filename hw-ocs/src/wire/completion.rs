@@ -128,6 +128,13 @@ codes! {
     FirmwareDecompressing = 0xEE => Busy, true;
 }
 
+/// The longest `statusDescription` an error message carries (the reply is the
+/// peer's: its text is cut and its control characters blanked).
+const MAX_DESCRIPTION_CHARS: usize = 200;
+
+/// The longest unrecognized completion code an error message carries.
+const MAX_CODE_CHARS: usize = 64;
+
 impl CompletionCode {
     /// Whether this is `Success`.
     pub fn is_success(&self) -> bool {
@@ -139,7 +146,11 @@ impl fmt::Display for CompletionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.value() {
             Some(v) => write!(f, "{} (0x{v:02X})", self.as_str()),
-            None => write!(f, "{:?} (not a contract code)", self.as_str()),
+            None => write!(
+                f,
+                "{:?} (not a contract code)",
+                super::excerpt(self.as_str(), MAX_CODE_CHARS)
+            ),
         }
     }
 }
@@ -177,7 +188,10 @@ impl Status {
         let mut message = format!("chassis manager answered {}", self.completion_code);
         if !self.status_description.is_empty() {
             message.push_str(": ");
-            message.push_str(&self.status_description);
+            message.push_str(&super::excerpt(
+                &self.status_description,
+                MAX_DESCRIPTION_CHARS,
+            ));
         }
         Err(Error::new(kind, message)
             .with_retryable(self.completion_code.is_retryable())
@@ -211,7 +225,11 @@ impl fmt::Display for CompletionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "completion code {}", self.code)?;
         if !self.description.is_empty() {
-            write!(f, ": {}", self.description)?;
+            write!(
+                f,
+                ": {}",
+                super::excerpt(&self.description, MAX_DESCRIPTION_CHARS)
+            )?;
         }
         Ok(())
     }
@@ -223,6 +241,28 @@ impl std::error::Error for CompletionError {}
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_hostile_description_or_code_cannot_flood_the_message() {
+        let status = Status {
+            completion_code: format!("Bad{}", "c".repeat(50_000)).parse().unwrap(),
+            api_version: None,
+            status_description: format!("line1\r\nforged log line\x1b[31m{}", "d".repeat(100_000)),
+        };
+        let e = status.check().unwrap_err();
+        let source = std::error::Error::source(&e).unwrap().to_string();
+        for text in [e.to_string(), source] {
+            assert!(text.chars().count() < 700, "{} chars", text.chars().count());
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert!(text.contains("forged log line"), "{text:?}");
+        }
+        // The exact text stays available to callers.
+        let src = std::error::Error::source(&e)
+            .unwrap()
+            .downcast_ref::<CompletionError>()
+            .unwrap();
+        assert_eq!(src.description.len(), status.status_description.len());
+    }
 
     #[test]
     fn names_round_trip_and_values_are_the_contract_ones() {

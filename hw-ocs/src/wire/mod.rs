@@ -59,6 +59,20 @@ pub fn decode_data(text: &str) -> Result<Vec<u8>> {
     response::decode_base64(text)
 }
 
+/// Peer text made fit for a message or a log line: control characters become
+/// spaces and anything past `max` characters becomes `…`.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// One chassis manager operation with its parameters.
 ///
 /// [`Request::path_and_query`] renders it relative to the base URL; the blade id is

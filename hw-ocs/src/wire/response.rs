@@ -118,7 +118,7 @@ fn optional_num<T: FromStr>(e: &Element, name: &str) -> Result<Option<T>> {
 }
 
 fn truncate(s: &str) -> String {
-    s.chars().take(64).collect()
+    super::excerpt(s, 64)
 }
 
 /// A blade's power state as the chassis manager names it (`PowerState` enum).
