@@ -47,13 +47,7 @@ impl IpmiPower {
                     ))
                 })
         };
-        wait_for_state(
-            read,
-            want,
-            left,
-            self.ipmi.client().config().poll_interval,
-        )
-        .await
+        wait_for_state(read, want, left, self.ipmi.client().config().poll_interval).await
     }
 }
 

@@ -13,7 +13,10 @@ use hw_ipmi::{Bridge, CipherSuite, Client, Config, Ipmi, PrivilegeLevel, SuiteCh
 async fn eventually(what: &str, cond: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !cond() {
-        assert!(std::time::Instant::now() < deadline, "never happened: {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -392,7 +395,11 @@ async fn a_bmc_silent_during_the_wait_fails_within_the_power_timeout() {
     let took = started.elapsed();
     let err = r.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PowerStateFailure, "{err}");
-    assert_eq!(bmc.power_log().controls, vec![1], "the command is not resent");
+    assert_eq!(
+        bmc.power_log().controls,
+        vec![1],
+        "the command is not resent"
+    );
     assert!(took < Duration::from_secs(4), "took {took:?}: {err}");
 }
 
@@ -513,8 +520,14 @@ async fn a_corrupt_reply_fails_before_the_full_timeout() {
         assert_eq!(err.kind(), ErrorKind::Protocol, "{fault:?}: {err}");
         assert!(err.is_retryable(), "{fault:?}: {err}");
         // A fifth of the timeout after the corrupt reply, not the whole of it.
-        assert!(took < Duration::from_millis(1500), "{fault:?} took {took:?}");
-        assert!(took >= Duration::from_millis(600), "{fault:?} took {took:?}");
+        assert!(
+            took < Duration::from_millis(1500),
+            "{fault:?} took {took:?}"
+        );
+        assert!(
+            took >= Duration::from_millis(600),
+            "{fault:?} took {took:?}"
+        );
         bmc.set_fault(Fault::None);
         assert_eq!(c.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0);
     }

@@ -405,7 +405,11 @@ mod tests {
         // the session instead of waiting for a reader forever.
         let fake = Fake::default();
         for _ in 0..200 {
-            fake.0.lock().unwrap().reads.push_back(b"boot log line\n".to_vec());
+            fake.0
+                .lock()
+                .unwrap()
+                .reads
+                .push_back(b"boot log line\n".to_vec());
         }
         let mut s = ConsoleStream::spawn(fake.clone()).unwrap();
         // The channel holds 64 chunks; wait until the bridge has read more.
