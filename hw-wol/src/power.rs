@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::power::ensure_supported;
+use hw_core::power::{DEFAULT_POWER_TIMEOUT, ensure_supported};
 use hw_core::{
     Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
 };
@@ -214,20 +214,18 @@ impl Power for WolPower {
             })?;
             match target {
                 PowerTarget::On | PowerTarget::Reboot => {
-                    let send = self.wake();
-                    let sent = match timeout {
-                        Some(t) => tokio::time::timeout(t, send).await.map_err(|_| {
-                            self.err(
-                                ErrorKind::Timeout,
-                                format!(
-                                    "sending the magic packets took longer than {:.1}s",
-                                    t.as_secs_f64()
-                                ),
-                                "power on",
-                            )
-                        })??,
-                        None => send.await?,
-                    };
+                    // No timeout means the contract's default, not no bound.
+                    let t = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
+                    let sent = tokio::time::timeout(t, self.wake()).await.map_err(|_| {
+                        self.err(
+                            ErrorKind::Timeout,
+                            format!(
+                                "sending the magic packets took longer than {:.1}s",
+                                t.as_secs_f64()
+                            ),
+                            "power on",
+                        )
+                    })??;
                     debug!(sent, "node woken");
                     self.record(PowerState::On).await
                 }

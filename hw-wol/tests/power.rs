@@ -381,3 +381,27 @@ async fn the_simulator_binds_loopback_only_and_stops_on_drop() {
     let again = tokio::net::UdpSocket::bind(addr).await;
     assert!(again.is_ok(), "port still bound after drop: {again:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn without_a_timeout_sending_is_bounded_by_the_default_power_timeout() {
+    let sim = WolSim::start().await.unwrap();
+    let macs = vec![
+        "02:00:00:00:00:01".parse().unwrap(),
+        "02:00:00:00:00:02".parse().unwrap(),
+    ];
+    let power = WolPower::new(
+        WolConfig::new("slow", macs)
+            .with_destination("127.0.0.1", sim.addr().port())
+            .with_packet_interval(Duration::from_secs(3600)),
+    );
+    let r = tokio::time::timeout(
+        Duration::from_secs(600),
+        power.set_power_state(PowerTarget::On, None),
+    )
+    .await
+    .expect("set_power_state(On, None) was not bounded by the default power timeout");
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.to_string().contains("60.0s"), "{e}");
+    assert_eq!(power.get_power_state().await.unwrap(), PowerState::Unknown);
+}
