@@ -177,6 +177,15 @@ impl Config {
                 "msftocs_verify_ca",
                 format!("{path:?} is a CA file, but msftocs_base_url is not https"),
             );
+        } else if let Some(TlsVerify::CaFile(path)) = &tls
+            && !std::path::Path::new(path).is_file()
+        {
+            // Checked here, with the other problems and under this key; hw-http
+            // would refuse it later as "ca_file", a name the user never wrote.
+            v.invalid(
+                "msftocs_verify_ca",
+                format!("{path:?} is not a readable file (true, false, or a CA bundle path)"),
+            );
         }
         v.finish()?;
         let (
@@ -367,13 +376,31 @@ mod tests {
 
     #[test]
     fn ca_file_needs_https() {
+        let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         let mut pairs = valid();
-        pairs.push(("msftocs_verify_ca", "/etc/ca.pem"));
+        pairs.push(("msftocs_verify_ca", ca));
         let e = Config::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap_err();
         assert!(e.to_string().contains("not https"), "{e}");
         pairs[0] = ("msftocs_base_url", "https://cm:8000");
         let c = Config::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
-        assert_eq!(c.tls, TlsVerify::CaFile("/etc/ca.pem".into()));
+        assert_eq!(c.tls, TlsVerify::CaFile(ca.into()));
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_reported_under_its_own_key_with_the_rest() {
+        let e = Config::from_driver_info(
+            &info(&[
+                ("msftocs_base_url", "https://cm:8000"),
+                ("msftocs_blade_id", "1"),
+                ("msftocs_password", "fake"),
+                ("msftocs_verify_ca", "/nonexistent/ca.pem"),
+            ]),
+            &NodeContext::new("n"),
+        )
+        .unwrap_err();
+        let names: Vec<_> = e.problems().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["msftocs_username", "msftocs_verify_ca"], "{e}");
+        assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub fn build_node(config: &Config, ctx: &NodeContext) -> Result<Node> {
 /// The `msftocs` hardware type: power, management and console of one blade of an
 /// OCS chassis manager, built from Ironic's `driver_info` keys ([`PROPERTIES`]).
 ///
-/// Building validates `driver_info` (every problem at once) and does no I/O. All
+/// Building validates `driver_info` (every problem at once) and does no network
+/// I/O (a CA bundle named by `msftocs_verify_ca` is checked and read). All
 /// nodes of one chassis manager share one HTTP client, so one connection pool and
 /// one concurrency limit (`msftocs_max_connections`).
 ///
