@@ -219,7 +219,8 @@ pub fn ensure_supported(caps: &PowerCapabilities, target: PowerTarget) -> Result
 }
 
 /// Polls `read` every `interval` until it returns `want`, or fails with
-/// [`ErrorKind::PowerStateFailure`] once `timeout` has passed.
+/// [`ErrorKind::PowerStateFailure`] once `timeout` has passed. Each read is bounded by
+/// the time left, so the whole wait never overruns `timeout`.
 ///
 /// Errors from `read` that are retryable are tolerated while time remains (a BMC may
 /// drop a request while it switches); others end the wait at once.
@@ -244,21 +245,28 @@ where
     Fut: Future<Output = Result<PowerState>> + Send,
 {
     let deadline = tokio::time::Instant::now() + timeout;
+    let failure = |seen: &str| {
+        Error::new(
+            ErrorKind::PowerStateFailure,
+            format!(
+                "power state {want} not reached within {:.1}s; {seen}",
+                timeout.as_secs_f64()
+            ),
+        )
+    };
     loop {
-        let seen = match read().await {
-            Ok(state) if state == want => return Ok(()),
-            Ok(state) => format!("the device reports {state}"),
-            Err(e) if e.is_retryable() => format!("last read failed: {e}"),
-            Err(e) => return Err(e),
+        // Each read is bounded by the time left: one slow read cannot overrun the
+        // caller's timeout.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let seen = match tokio::time::timeout(left, read()).await {
+            Err(_) => return Err(failure("the last read did not answer in time")),
+            Ok(Ok(state)) if state == want => return Ok(()),
+            Ok(Ok(state)) => format!("the device reports {state}"),
+            Ok(Err(e)) if e.is_retryable() => format!("last read failed: {e}"),
+            Ok(Err(e)) => return Err(e),
         };
         if tokio::time::Instant::now() + interval > deadline {
-            return Err(Error::new(
-                ErrorKind::PowerStateFailure,
-                format!(
-                    "power state {want} not reached within {:.1}s; {seen}",
-                    timeout.as_secs_f64()
-                ),
-            ));
+            return Err(failure(&seen));
         }
         tokio::time::sleep(interval).await;
     }
@@ -307,6 +315,23 @@ mod tests {
         .await;
         assert!(r.is_ok());
         assert_eq!(n.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_read_cannot_overrun_the_timeout() {
+        let start = tokio::time::Instant::now();
+        let r = wait_for_state(
+            || async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok(PowerState::On)
+            },
+            PowerState::On,
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::PowerStateFailure);
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
     }
 
     #[tokio::test(start_paused = true)]
