@@ -343,12 +343,16 @@ impl LibvirtConfig {
         self.poll_interval
     }
 
-    /// The key connections are shared under: the effective URI and the SASL user.
-    /// Two nodes with the same key share one libvirt connection (and, for the test
-    /// driver, one state).
+    /// The key connections are shared under: the effective URI, the SASL user and a
+    /// keyed hash of the SASL password. Two nodes with the same key share one libvirt
+    /// connection (and, for the test driver, one state); a node with another password
+    /// never rides on a connection opened with the right one.
     pub(crate) fn pool_key(&self) -> (String, Option<String>) {
         let user = match &self.auth {
-            Auth::Sasl { username, .. } => Some(username.clone()),
+            Auth::Sasl { username, password } => Some(format!(
+                "{username}#{:016x}",
+                password_fingerprint(password.expose_secret())
+            )),
             _ => None,
         };
         (self.effective_uri(), user)
@@ -384,5 +388,41 @@ mod tests {
         assert!(check_uri("://x").is_err());
         assert!(check_uri("qe mu:///x").is_err());
         assert!(check_uri("qemu:///sys tem").is_err());
+    }
+}
+
+/// A fingerprint of a password for map keys: SipHash with a random key chosen once per
+/// process, so it cannot be precomputed and never leaves the process.
+fn password_fingerprint(password: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEY.get_or_init(std::collections::hash_map::RandomState::new)
+        .hash_one(password)
+}
+
+#[cfg(test)]
+mod pool_key_tests {
+    use super::*;
+    use hw_core::{DriverInfo, NodeContext};
+
+    fn key(password: &str) -> (String, Option<String>) {
+        let info = DriverInfo::from_pairs([
+            ("libvirt_uri", "test:///default"),
+            ("libvirt_domain", "test"),
+            ("sasl_username", "admin"),
+            ("sasl_password", password),
+        ]);
+        LibvirtConfig::from_driver_info(&info, &NodeContext::new("n"))
+            .unwrap()
+            .pool_key()
+    }
+
+    #[test]
+    fn another_password_never_shares_a_connection() {
+        assert_eq!(key("right"), key("right"));
+        assert_ne!(key("right"), key("wrong"));
+        let (_, user) = key("hunter2-secret");
+        assert!(!user.unwrap().contains("hunter2"));
     }
 }
