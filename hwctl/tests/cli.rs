@@ -266,7 +266,10 @@ fn demo_drives_the_whole_fleet() {
     for n in nodes {
         assert_eq!(n["steps"]["final"], "off", "{n}");
     }
-    let nm: Vec<_> = nodes.iter().filter(|n| n["driver"] == "staging-nm").collect();
+    let nm: Vec<_> = nodes
+        .iter()
+        .filter(|n| n["driver"] == "staging-nm")
+        .collect();
     assert!(!nm.is_empty());
     for n in nm {
         assert_eq!(n["steps"]["vendor"], "get_nm_version", "{n}");
