@@ -21,10 +21,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q >&2
   # Do not let package scripts start services (apache2 and friends): tests start
   # their own instances on loopback.
-  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-  $sudo chmod +x /usr/sbin/policy-rc.d
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
-  $sudo rm -f /usr/sbin/policy-rc.d
+  own_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || status=$?
+  [ -z "$own_policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
+  if [ "$status" -ne 0 ]; then
+    echo "deps: apt-get install failed ($status)" >&2
+    exit "$status"
+  fi
 fi
 
 if [ "$mode" != "--build" ]; then
