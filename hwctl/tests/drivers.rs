@@ -242,9 +242,22 @@ fn bad_driver_info_exits_2_and_never_echoes_the_password() {
     }
 }
 
+/// Runs `hwctl --info-file FILE console` with `input` on stdin.
+fn console(file: &str, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--info-file", file, "console"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn console_on_an_ocs_blade_through_the_cli() {
-    use std::io::Write;
     let sim = start_sim("msftocs");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("blade.json");
@@ -254,34 +267,13 @@ fn console_on_an_ocs_blade_through_the_cli() {
     // A blade that is off has no serial session.
     let o = hwctl(&["--info-file", f, "power", "off"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["--info-file", f, "console"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
+    let out = console(f, b"");
     assert_eq!(out.status.code(), Some(1));
-    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    assert!(!out.stderr.is_empty());
 
     let o = hwctl(&["--info-file", f, "power", "on"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["--info-file", f, "console"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"hello blade 7\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = console(f, b"hello blade 7\n");
     assert!(
         out.status.success(),
         "{}",
@@ -294,12 +286,10 @@ fn console_on_an_ocs_blade_through_the_cli() {
     );
 
     // The session was stopped on the way out: a new one opens at once.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["--info-file", f, "console"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdin.take());
-    assert!(child.wait_with_output().unwrap().status.success());
+    let out = console(f, b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
