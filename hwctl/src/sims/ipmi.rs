@@ -20,16 +20,26 @@ struct Running {
 /// default), the others on ephemeral loopback ports.
 pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
     let mut bmcs = Vec::with_capacity(NODES);
-    for i in 0..NODES {
-        let mut cfg = SimConfig::default();
-        if i == 0
-            && let Some(addr) = listen
-        {
-            cfg.listen = addr;
-        }
+    for cfg in bmc_configs(NODES, listen) {
         bmcs.push(SimBmc::start(cfg).await?);
     }
     Ok(Box::new(Running { bmcs }))
+}
+
+/// `n` BMC configurations: the first listens on `listen` when given, the others on
+/// ephemeral loopback ports (shared with the `staging-nm` simulator).
+pub(super) fn bmc_configs(n: usize, listen: Option<SocketAddr>) -> Vec<SimConfig> {
+    (0..n)
+        .map(|i| {
+            let mut cfg = SimConfig::default();
+            if i == 0
+                && let Some(addr) = listen
+            {
+                cfg.listen = addr;
+            }
+            cfg
+        })
+        .collect()
 }
 
 impl RunningSim for Running {

@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 
-use hw_ipmi::sim::SimConfig;
 use hw_nodemanager::sim::{NmBmc, start_bmc};
 use serde_json::json;
 
@@ -21,13 +20,7 @@ struct Running {
 /// default), the others on ephemeral loopback ports.
 pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
     let mut bmcs = Vec::with_capacity(NODES);
-    for i in 0..NODES {
-        let mut cfg = SimConfig::default();
-        if i == 0
-            && let Some(addr) = listen
-        {
-            cfg.listen = addr;
-        }
+    for cfg in super::ipmi::bmc_configs(NODES, listen) {
         bmcs.push(start_bmc(cfg).await?);
     }
     Ok(Box::new(Running { bmcs }))
