@@ -4,10 +4,13 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 use std::str::FromStr;
 
 use secrecy::SecretString;
 use serde_json::{Map, Value};
+pub use url::Url;
 
 use crate::error::{Error, ErrorKind, ParameterProblem, Result};
 
@@ -372,6 +375,103 @@ impl<'a> Validator<'a> {
                 .find(|c| c.eq_ignore_ascii_case(s))
                 .ok_or_else(|| format!("is not one of {}", choices.join(", ")))
         })
+    }
+
+    /// A duration in seconds (an integer or a decimal, `2` or `0.5`) within
+    /// `min..=max` seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let info = hw_core::DriverInfo::from_pairs([("t", "1.5"), ("u", "-1")]);
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.seconds("t", 0.0, 60.0), Some(Duration::from_millis(1500)));
+    /// assert_eq!(v.seconds("u", 0.0, 60.0), None);
+    /// assert!(v.finish().unwrap_err().to_string().contains("u: \"-1\" is out of range (0 to 60 seconds)"));
+    /// ```
+    pub fn seconds(&mut self, name: &str, min: f64, max: f64) -> Option<Duration> {
+        self.custom(name, |s| {
+            let n: f64 = s
+                .parse()
+                .ok()
+                .filter(|n: &f64| n.is_finite())
+                .ok_or_else(|| "is not a number of seconds".to_owned())?;
+            if (min..=max).contains(&n) {
+                Duration::try_from_secs_f64(n).map_err(|e| e.to_string())
+            } else {
+                Err(format!("is out of range ({min} to {max} seconds)"))
+            }
+        })
+    }
+
+    /// A URL with one of `schemes` (`["http", "https"]`); a value without a scheme
+    /// gets `default_scheme` (`10.0.0.5:8000` → `https://10.0.0.5:8000/`). The
+    /// reason for a bad URL never echoes a user name or password written in it.
+    ///
+    /// ```
+    /// let info = hw_core::DriverInfo::from_pairs([("a", "10.0.0.5:8000"), ("b", "ftp://x")]);
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.url("a", "https", &["http", "https"]).unwrap().as_str(), "https://10.0.0.5:8000/");
+    /// assert!(v.url("b", "https", &["http", "https"]).is_none());
+    /// assert!(v.has_problems());
+    /// ```
+    pub fn url(&mut self, name: &str, default_scheme: &str, schemes: &[&str]) -> Option<Url> {
+        let raw = self.str(name)?;
+        let with_scheme = if raw.contains("://") {
+            raw.clone()
+        } else {
+            format!("{default_scheme}://{raw}")
+        };
+        let shown = || {
+            // Never echo credentials written into a URL.
+            match raw.split_once('@') {
+                Some((_, rest)) if raw.contains("://") || !rest.contains('/') => {
+                    format!("\"…@{rest}\"")
+                }
+                _ => format!("{raw:?}"),
+            }
+        };
+        let reason = match Url::parse(&with_scheme) {
+            Ok(u) if !schemes.contains(&u.scheme()) => format!(
+                "has scheme {:?}; expected {}",
+                u.scheme(),
+                schemes.join(" or ")
+            ),
+            Ok(u) if u.host_str().is_none_or(str::is_empty) => "has no host".to_owned(),
+            Ok(u) => return Some(u),
+            Err(e) => format!("is not a valid URL ({e})"),
+        };
+        let secret = self.is_secret(name);
+        let reason = if secret {
+            reason
+        } else {
+            format!("{} {reason}", shown())
+        };
+        self.invalid(name, reason);
+        None
+    }
+
+    /// A path to an existing regular file (a CA bundle, a key file).
+    pub fn file(&mut self, name: &str) -> Option<PathBuf> {
+        self.custom(name, |s| {
+            let p = PathBuf::from(s);
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_file() => Ok(p),
+                Ok(_) => Err("is not a file".to_owned()),
+                Err(e) => Err(format!("cannot be read ({e})")),
+            }
+        })
+    }
+
+    /// The `driver_info` being read (for sub-configs that read several keys).
+    pub fn info(&self) -> &'a DriverInfo {
+        self.info
+    }
+
+    /// Whether `name` is present (not null, not empty).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.info
+            .get_str(name)
+            .is_some_and(|s| !s.trim().is_empty())
     }
 
     /// Records that `name` is invalid for `reason` (which must not contain a secret).

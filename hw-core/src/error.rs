@@ -139,6 +139,7 @@ pub struct Error {
     retryable: Option<bool>,
     problems: Vec<ParameterProblem>,
     source: Option<Source>,
+    not_delivered: bool,
 }
 
 impl Error {
@@ -152,6 +153,7 @@ impl Error {
             retryable: None,
             problems: Vec::new(),
             source: None,
+            not_delivered: false,
         }
     }
 
@@ -276,6 +278,61 @@ impl Error {
         if self.operation.is_none() {
             self.operation = Some(operation.into());
         }
+        self
+    }
+
+    /// Marks that the request certainly never reached the device (the connection
+    /// was refused or never opened, the request was never written, or the device
+    /// answered an authentication challenge before acting). Only such errors let
+    /// [`crate::retry`] resend a request that is not idempotent.
+    pub fn not_delivered(mut self) -> Self {
+        self.not_delivered = true;
+        self
+    }
+
+    /// Whether the failed request certainly never reached the device (see
+    /// [`not_delivered`](Self::not_delivered)).
+    pub fn was_not_delivered(&self) -> bool {
+        self.not_delivered
+    }
+
+    /// Appends a note to the message: `message (note)`.
+    ///
+    /// ```
+    /// let e = hw_core::Error::protocol("bad reply").with_note("after 3 attempts over 2.0s");
+    /// assert_eq!(e.message(), "bad reply (after 3 attempts over 2.0s)");
+    /// ```
+    pub fn with_note(mut self, note: impl fmt::Display) -> Self {
+        self.message = format!("{} ({note})", self.message).into();
+        self
+    }
+
+    /// Puts the error in an interface's context: `driver` becomes the driver (the
+    /// hardware type the caller chose), `operation` the operation (the interface
+    /// method, such as `power on`). A different operation set before (the wire
+    /// operation, such as `Get Chassis Status`) moves to the front of the message,
+    /// so nothing is lost.
+    ///
+    /// ```
+    /// use hw_core::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Timeout, "no reply").with_driver("ipmi")
+    ///     .with_operation("Get Chassis Status")
+    ///     .in_context("staging-nm", "get power state");
+    /// assert_eq!(e.to_string(), "staging-nm: get power state: Get Chassis Status: no reply");
+    /// ```
+    pub fn in_context(
+        mut self,
+        driver: impl Into<Cow<'static, str>>,
+        operation: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        let operation = operation.into();
+        if let Some(old) = self.operation.take()
+            && old != operation
+        {
+            self.message = format!("{old}: {}", self.message).into();
+        }
+        self.operation = Some(operation);
+        self.driver = Some(driver.into());
         self
     }
 

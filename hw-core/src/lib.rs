@@ -9,12 +9,17 @@ pub mod console;
 pub mod driver_info;
 pub mod error;
 pub mod fake;
+pub mod json_schema;
+mod layers;
 pub mod mac;
 pub mod management;
 pub mod node;
+pub mod poll;
 pub mod power;
 pub mod registry;
+pub mod retry;
 pub mod sensors;
+pub mod shared;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod vendor;

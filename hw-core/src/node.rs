@@ -88,6 +88,12 @@ impl NodeContext {
 /// Each interface is an `Arc<dyn …>` so a node can be shared across tasks; an
 /// interface the hardware type does not have returns `Unsupported`.
 ///
+/// Every interface given to a node is wrapped in the same layers: what its
+/// capabilities do not list fails with `Unsupported` before the driver is called;
+/// errors name the node's hardware type as driver and the interface operation
+/// (`power on`, `set boot device`) as operation, keeping a wire operation in the
+/// message; vendor arguments are checked against the method's input schema.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
 /// use std::sync::Arc;
@@ -107,6 +113,19 @@ pub struct Node {
     console: Option<Arc<dyn Console>>,
     vendor: Option<Arc<dyn Vendor>>,
     boot: Option<Arc<dyn Boot>>,
+    /// The interfaces as the driver gave them, without the layers: the conformance
+    /// suite checks these, so a driver that would misbehave without the layers (as
+    /// a static user, who calls it directly, would see it) still fails.
+    raw: RawInterfaces,
+}
+
+#[derive(Clone, Default)]
+pub(crate) struct RawInterfaces {
+    pub(crate) power: Option<Arc<dyn Power>>,
+    pub(crate) management: Option<Arc<dyn Management>>,
+    pub(crate) console: Option<Arc<dyn Console>>,
+    pub(crate) vendor: Option<Arc<dyn Vendor>>,
+    pub(crate) boot: Option<Arc<dyn Boot>>,
 }
 
 impl fmt::Debug for Node {
@@ -124,15 +143,19 @@ impl fmt::Debug for Node {
 }
 
 macro_rules! interface {
-    ($get:ident, $with:ident, $field:ident, $tr:ident, $name:literal) => {
+    ($get:ident, $with:ident, $field:ident, $tr:ident, $layer:ident, $name:literal) => {
         #[doc = concat!("The ", $name, " interface, or `Unsupported` if the hardware type has none.")]
         pub fn $get(&self) -> Result<&Arc<dyn $tr>> {
             self.$field.as_ref().ok_or_else(|| self.no_interface($name))
         }
 
-        #[doc = concat!("Sets the ", $name, " interface.")]
+        #[doc = concat!("Sets the ", $name, " interface, wrapped in the layers every interface of a node gets (see [`Node`]).")]
         pub fn $with(mut self, iface: Arc<dyn $tr>) -> Self {
-            self.$field = Some(iface);
+            self.raw.$field = Some(iface.clone());
+            self.$field = Some(Arc::new(crate::layers::$layer {
+                inner: iface,
+                driver: self.hardware_type.clone().into(),
+            }));
             self
         }
     };
@@ -149,20 +172,22 @@ impl Node {
             console: None,
             vendor: None,
             boot: None,
+            raw: RawInterfaces::default(),
         }
     }
 
-    interface!(power, with_power, power, Power, "power");
+    interface!(power, with_power, power, Power, LayeredPower, "power");
     interface!(
         management,
         with_management,
         management,
         Management,
+        LayeredManagement,
         "management"
     );
-    interface!(console, with_console, console, Console, "console");
-    interface!(vendor, with_vendor, vendor, Vendor, "vendor");
-    interface!(boot, with_boot, boot, Boot, "boot");
+    interface!(console, with_console, console, Console, LayeredConsole, "console");
+    interface!(vendor, with_vendor, vendor, Vendor, LayeredVendor, "vendor");
+    interface!(boot, with_boot, boot, Boot, LayeredBoot, "boot");
 
     fn no_interface(&self, name: &str) -> Error {
         Error::new(
@@ -173,6 +198,12 @@ impl Node {
             ),
         )
         .with_driver(self.hardware_type.clone())
+    }
+
+    /// The interfaces without the layers (for the conformance suite).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn raw(&self) -> &RawInterfaces {
+        &self.raw
     }
 
     /// The hardware type's name.

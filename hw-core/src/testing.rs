@@ -13,11 +13,16 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::boot_device::{BootDevice, BootMode};
 use crate::driver_info::DriverInfo;
-use crate::error::{ErrorKind, Result};
+use crate::console::Console;
+use crate::error::{Error, ErrorKind, Result};
+use crate::management::Management;
+use crate::power::Power;
+use crate::vendor::Vendor;
 use crate::node::{Node, NodeContext};
 use crate::power::{PowerState, PowerTarget};
 use crate::registry::HardwareType;
@@ -154,7 +159,7 @@ fn expect_kind<T: fmt::Debug>(
 }
 
 async fn expect_state(node: &Node, want: PowerState) -> std::result::Result<(), String> {
-    let power = expect_ok("power interface", node.power())?;
+    let power = expect_ok("power interface", raw_power(node))?;
     let got = expect_ok("get_power_state", power.get_power_state().await)?;
     if got == want {
         Ok(())
@@ -169,7 +174,7 @@ async fn set_and_check(
     opts: &Options,
     query: bool,
 ) -> std::result::Result<(), String> {
-    let power = expect_ok("power interface", node.power())?;
+    let power = expect_ok("power interface", raw_power(node))?;
     expect_ok(
         &format!("set_power_state({target})"),
         power
@@ -194,15 +199,15 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
         None => report.record(
             "no power interface answers Unsupported",
             expect_kind(
-                "node.power()",
-                node.power().map(drop),
+                "raw_power(node)",
+                raw_power(node).map(drop),
                 ErrorKind::Unsupported,
             ),
         ),
         Some(pc) => {
             let q = pc.can_query;
             let has = |t: PowerTarget| pc.targets.contains(&t);
-            if let Ok(power) = node.power() {
+            if let Ok(power) = raw_power(node) {
                 // Any state may be honest here (a paused VM is Unknown); reading must work.
                 let r = expect_ok("get_power_state", power.get_power_state().await).map(drop);
                 report.record("power state can be read", r);
@@ -255,7 +260,7 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
                 }
             }
             for t in PowerTarget::ALL.into_iter().filter(|t| !has(*t)) {
-                if let Ok(power) = node.power() {
+                if let Ok(power) = raw_power(node) {
                     report.record(
                         format!("unsupported target {t} answers Unsupported"),
                         expect_kind(
@@ -269,7 +274,7 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
         }
     }
 
-    match (&caps.management, node.management()) {
+    match (&caps.management, raw_management(node)) {
         (Some(mc), Ok(mgmt)) => {
             for &dev in &mc.boot_devices {
                 for persistent in [false, true] {
@@ -375,12 +380,12 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
         }
         (None, r) => report.record(
             "no management interface answers Unsupported",
-            expect_kind("node.management()", r.map(drop), ErrorKind::Unsupported),
+            expect_kind("raw_management(node)", r.map(drop), ErrorKind::Unsupported),
         ),
         (Some(_), Err(e)) => report.record(
             "management interface",
             Err(format!(
-                "capabilities list management but node.management() failed: {e}"
+                "capabilities list management but raw_management(node) failed: {e}"
             )),
         ),
     }
@@ -389,23 +394,23 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
         report.record(
             "no console answers Unsupported",
             expect_kind(
-                "node.console()",
-                node.console().map(drop),
+                "raw_console(node)",
+                raw_console(node).map(drop),
                 ErrorKind::Unsupported,
             ),
         );
     }
-    if caps.vendor.is_empty() && node.vendor().is_err() {
+    if caps.vendor.is_empty() && raw_vendor(node).is_err() {
         report.record(
             "no vendor interface answers Unsupported",
             expect_kind(
-                "node.vendor()",
-                node.vendor().map(drop),
+                "raw_vendor(node)",
+                raw_vendor(node).map(drop),
                 ErrorKind::Unsupported,
             ),
         );
     }
-    if let Ok(vendor) = node.vendor() {
+    if let Ok(vendor) = raw_vendor(node) {
         report.record(
             "unknown vendor method is an invalid parameter",
             expect_kind(
@@ -511,3 +516,24 @@ pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext
     }
     report
 }
+
+fn missing(node: &Node, name: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("hardware type {} has no {name} interface", node.hardware_type()),
+    )
+}
+
+macro_rules! raw_getter {
+    ($fn:ident, $field:ident, $tr:ident, $name:literal) => {
+        /// The interface as the driver gave it (without the node's layers).
+        fn $fn(node: &Node) -> Result<&Arc<dyn $tr>> {
+            node.raw().$field.as_ref().ok_or_else(|| missing(node, $name))
+        }
+    };
+}
+
+raw_getter!(raw_power, power, Power, "power");
+raw_getter!(raw_management, management, Management, "management");
+raw_getter!(raw_console, console, Console, "console");
+raw_getter!(raw_vendor, vendor, Vendor, "vendor");

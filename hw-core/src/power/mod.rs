@@ -9,6 +9,11 @@ use async_trait::async_trait;
 
 use crate::capabilities::PowerCapabilities;
 use crate::error::{Error, ErrorKind, Result};
+use crate::poll::Check;
+
+mod engine;
+
+pub use engine::{PowerAction, PowerPlan, PowerSwitch, SoftReboot, plan};
 
 /// How long a power change may take to be confirmed when the caller gives no timeout.
 ///
@@ -92,6 +97,18 @@ impl PowerTarget {
     /// Whether this target is a reboot (which is never skipped as "already there").
     pub fn is_reboot(self) -> bool {
         matches!(self, PowerTarget::Reboot | PowerTarget::SoftReboot)
+    }
+
+    /// The operation's name in errors and logs, as Ironic words it: `power on`,
+    /// `power off`, `soft power off`, `reboot`, `soft reboot`.
+    pub fn operation(self) -> &'static str {
+        match self {
+            PowerTarget::On => "power on",
+            PowerTarget::Off => "power off",
+            PowerTarget::SoftOff => "soft power off",
+            PowerTarget::Reboot => "reboot",
+            PowerTarget::SoftReboot => "soft reboot",
+        }
     }
 
     /// A stable kebab-case name (`on`, `off`, `soft-off`, `reboot`, `soft-reboot`).
@@ -220,10 +237,16 @@ pub fn ensure_supported(caps: &PowerCapabilities, target: PowerTarget) -> Result
 
 /// Polls `read` every `interval` until it returns `want`, or fails with
 /// [`ErrorKind::PowerStateFailure`] once `timeout` has passed. Each read is bounded by
-/// the time left, so the whole wait never overruns `timeout`.
+/// the time left, so the whole wait never overruns `timeout` (see
+/// [`crate::poll::poll_until`], which this is).
 ///
 /// Errors from `read` that are retryable are tolerated while time remains (a BMC may
 /// drop a request while it switches); others end the wait at once.
+///
+/// # Errors
+///
+/// [`ErrorKind::PowerStateFailure`] when `want` is not seen in time; the first
+/// non-retryable error of `read` otherwise.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -245,31 +268,29 @@ where
     Fut: Future<Output = Result<PowerState>> + Send,
 {
     let deadline = tokio::time::Instant::now() + timeout;
-    let failure = |seen: &str| {
-        Error::new(
-            ErrorKind::PowerStateFailure,
-            format!(
-                "power state {want} not reached within {:.1}s; {seen}",
-                timeout.as_secs_f64()
-            ),
-        )
-    };
-    loop {
-        // Each read is bounded by the time left: one slow read cannot overrun the
-        // caller's timeout.
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let seen = match tokio::time::timeout(left, read()).await {
-            Err(_) => return Err(failure("the last read did not answer in time")),
-            Ok(Ok(state)) if state == want => return Ok(()),
-            Ok(Ok(state)) => format!("the device reports {state}"),
-            Ok(Err(e)) if e.is_retryable() => format!("last read failed: {e}"),
-            Ok(Err(e)) => return Err(e),
-        };
-        if tokio::time::Instant::now() + interval > deadline {
-            return Err(failure(&seen));
-        }
-        tokio::time::sleep(interval).await;
-    }
+    crate::poll::poll_until_or(
+        deadline,
+        crate::poll::Backoff::fixed(interval),
+        || {
+            let f = read();
+            async move {
+                Ok(match f.await? {
+                    s if s == want => Check::Done(()),
+                    s => Check::Pending(format!("the device reports {s}")),
+                })
+            }
+        },
+        |seen| {
+            Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "power state {want} not reached within {:.1}s; {seen}",
+                    timeout.as_secs_f64()
+                ),
+            )
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

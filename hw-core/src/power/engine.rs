@@ -1,0 +1,451 @@
+//! The power engine: one set-and-confirm loop for every driver.
+//!
+//! A driver describes its device as a [`PowerSwitch`] — read the state, apply one
+//! [`PowerAction`] — and gets [`Power`](super::Power) from the blanket
+//! implementation here, which does the rest the same way for every driver:
+//!
+//! 1. the capability check (an unsupported target never reaches the device);
+//! 2. the decision [`plan`]: nothing when already there, power on for a reboot of a
+//!    node that is off, no guessing on [`PowerState::Unknown`];
+//! 3. **one deadline** (the caller's timeout, default
+//!    [`DEFAULT_POWER_TIMEOUT`](super::DEFAULT_POWER_TIMEOUT)) around the first read,
+//!    the command and the confirmation, so a device that goes silent costs the
+//!    caller's timeout and no more: an overrun is
+//!    [`ErrorKind::PowerStateFailure`];
+//! 4. errors named with the driver and the operation (`power on`, …).
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use super::{DEFAULT_POWER_TIMEOUT, Power, PowerState, PowerTarget, ensure_supported};
+use crate::capabilities::PowerCapabilities;
+use crate::error::{Error, ErrorKind, Result};
+use crate::poll::{Backoff, Check, poll_until_or};
+
+/// One command a [`PowerSwitch`] sends to its device.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PowerAction {
+    /// Power on.
+    On,
+    /// Power off, hard.
+    Off,
+    /// Ask the operating system to shut down (ACPI).
+    SoftOff,
+    /// Hard reset or power cycle of a node that is on.
+    Reboot,
+    /// OS-level restart of a node that is on (only asked of switches whose
+    /// [`PowerSwitch::soft_reboot`] is [`SoftReboot::Native`]).
+    SoftReboot,
+}
+
+impl PowerAction {
+    /// The state the node ends in once the action has taken effect.
+    pub fn final_state(self) -> PowerState {
+        match self {
+            PowerAction::On | PowerAction::Reboot | PowerAction::SoftReboot => PowerState::On,
+            PowerAction::Off | PowerAction::SoftOff => PowerState::Off,
+        }
+    }
+
+    /// Whether sending it twice is the same as once (on, off and soft off are; a
+    /// reboot is not): retries follow this.
+    pub fn is_idempotent(self) -> bool {
+        matches!(
+            self,
+            PowerAction::On | PowerAction::Off | PowerAction::SoftOff
+        )
+    }
+}
+
+impl fmt::Display for PowerAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PowerAction::On => "on",
+            PowerAction::Off => "off",
+            PowerAction::SoftOff => "soft-off",
+            PowerAction::Reboot => "reboot",
+            PowerAction::SoftReboot => "soft-reboot",
+        })
+    }
+}
+
+/// How a switch does a soft reboot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftReboot {
+    /// The device has its own soft reboot ([`PowerAction::SoftReboot`]).
+    Native,
+    /// Soft off, confirmed off, then on (IPMI has no soft reboot command).
+    OffThenOn,
+}
+
+/// What the engine decided for a target, given the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerPlan {
+    /// The node is already in the target state: touch nothing.
+    AlreadyThere,
+    /// Send this action, then confirm its final state.
+    Apply(PowerAction),
+    /// The state is unknown and the target depends on it (a reboot: power on or
+    /// cycle?): the engine asks [`PowerSwitch::resolve_unknown`].
+    Ambiguous,
+}
+
+/// The pure decision from (target, current state) to the step to take.
+///
+/// ```
+/// use hw_core::{PowerState as S, PowerTarget as T};
+/// use hw_core::power::{PowerAction as A, PowerPlan as P, plan};
+/// assert_eq!(plan(T::On, S::On), P::AlreadyThere);
+/// assert_eq!(plan(T::On, S::Unknown), P::Apply(A::On));
+/// assert_eq!(plan(T::SoftOff, S::On), P::Apply(A::SoftOff));
+/// assert_eq!(plan(T::Reboot, S::Off), P::Apply(A::On)); // reboot from off = on
+/// assert_eq!(plan(T::Reboot, S::On), P::Apply(A::Reboot)); // never skipped
+/// assert_eq!(plan(T::Reboot, S::Unknown), P::Ambiguous);
+/// ```
+pub fn plan(target: PowerTarget, current: PowerState) -> PowerPlan {
+    match (target, current) {
+        (PowerTarget::On, PowerState::On) => PowerPlan::AlreadyThere,
+        (PowerTarget::Off | PowerTarget::SoftOff, PowerState::Off) => PowerPlan::AlreadyThere,
+        (PowerTarget::On, _) => PowerPlan::Apply(PowerAction::On),
+        (PowerTarget::Off, _) => PowerPlan::Apply(PowerAction::Off),
+        (PowerTarget::SoftOff, _) => PowerPlan::Apply(PowerAction::SoftOff),
+        (PowerTarget::Reboot | PowerTarget::SoftReboot, PowerState::Off) => {
+            PowerPlan::Apply(PowerAction::On)
+        }
+        (PowerTarget::Reboot, PowerState::On) => PowerPlan::Apply(PowerAction::Reboot),
+        (PowerTarget::SoftReboot, PowerState::On) => PowerPlan::Apply(PowerAction::SoftReboot),
+        (PowerTarget::Reboot | PowerTarget::SoftReboot, _) => PowerPlan::Ambiguous,
+    }
+}
+
+/// A device's power, as little as a driver has to say about it: read the state and
+/// apply one action. Every `PowerSwitch` is a [`Power`] (see the module docs for
+/// what the engine adds).
+///
+/// `read` and `apply` need not bound themselves by the caller's timeout: the engine
+/// cuts them at its deadline. They should still time out on their own (a read
+/// called through [`Power::get_power_state`] has no deadline around it).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use std::sync::Mutex;
+/// use hw_core::{PowerCapabilities, PowerExt, PowerState, PowerTarget, Power, Result, async_trait};
+/// use hw_core::power::{PowerAction, PowerSwitch};
+///
+/// #[derive(Debug)]
+/// struct Relay(Mutex<bool>);
+///
+/// #[async_trait]
+/// impl PowerSwitch for Relay {
+///     fn driver(&self) -> &str { "my-relay" }
+///     fn capabilities(&self) -> PowerCapabilities {
+///         PowerCapabilities { can_query: true, targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot] }
+///     }
+///     async fn read(&self) -> Result<PowerState> {
+///         Ok(if *self.0.lock().unwrap() { PowerState::On } else { PowerState::Off })
+///     }
+///     async fn apply(&self, action: PowerAction) -> Result<()> {
+///         *self.0.lock().unwrap() = action.final_state() == PowerState::On;
+///         Ok(())
+///     }
+/// }
+///
+/// let relay = Relay(Mutex::new(false));
+/// relay.power_on().await?;
+/// assert_eq!(relay.get_power_state().await?, PowerState::On);
+/// assert!(relay.set_power_state(PowerTarget::SoftOff, None).await.is_err()); // not in its capabilities
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait PowerSwitch: Send + Sync + fmt::Debug {
+    /// The driver name errors carry (the hardware type, such as `ipmi`).
+    fn driver(&self) -> &str;
+
+    /// What the device can do; [`Power::capabilities`] returns this.
+    fn capabilities(&self) -> PowerCapabilities;
+
+    /// Reads the power state (for a device that cannot be queried, the recorded
+    /// one; see [`PowerCapabilities::can_query`]).
+    ///
+    /// # Errors
+    ///
+    /// The driver's errors for a failed read (timeout, unreachable, protocol, …).
+    async fn read(&self) -> Result<PowerState>;
+
+    /// Sends `action` to the device (a multi-step device sequence, such as a relay's
+    /// off–wait–on, is one action).
+    ///
+    /// # Errors
+    ///
+    /// The driver's errors for a failed command (device fault, timeout, …).
+    async fn apply(&self, action: PowerAction) -> Result<()>;
+
+    /// How often the state is read while confirming a change (default 1 s).
+    fn poll_interval(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    /// How this device does a soft reboot (default [`SoftReboot::Native`]).
+    fn soft_reboot(&self) -> SoftReboot {
+        SoftReboot::Native
+    }
+
+    /// What to do for `target` when the state reads [`PowerState::Unknown`] and the
+    /// target depends on it (a reboot). The default refuses to guess:
+    /// [`ErrorKind::PowerStateFailure`]. A device whose hard reset works from any
+    /// state may return `Ok(PowerAction::Reboot)`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::PowerStateFailure`] by default.
+    fn resolve_unknown(&self, target: PowerTarget) -> Result<PowerAction> {
+        Err(Error::new(
+            ErrorKind::PowerStateFailure,
+            format!(
+                "the power state is unknown (neither on nor off); not choosing between \
+                 power on and {target}"
+            ),
+        ))
+    }
+}
+
+#[async_trait]
+impl<S: PowerSwitch> Power for S {
+    fn capabilities(&self) -> PowerCapabilities {
+        PowerSwitch::capabilities(self)
+    }
+
+    async fn get_power_state(&self) -> Result<PowerState> {
+        self.read().await.map_err(|e| {
+            let driver = self.driver().to_owned();
+            e.or_driver(driver).or_operation("get power state")
+        })
+    }
+
+    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
+        let op = target.operation();
+        let driver = self.driver().to_owned();
+        let caps = PowerSwitch::capabilities(self);
+        ensure_supported(&caps, target).map_err(|e| e.in_context(driver.clone(), op))?;
+        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
+        let deadline = Instant::now() + timeout;
+        let phase = Mutex::new("reading the power state");
+        tracing::info!(driver = %driver, %target, "setting power state");
+        let run = drive(self, &caps, target, deadline, &phase);
+        let result = match tokio::time::timeout_at(deadline, run).await {
+            Ok(r) => r,
+            Err(_) => {
+                let phase = *phase.lock().unwrap_or_else(|p| p.into_inner());
+                Err(Error::new(
+                    ErrorKind::PowerStateFailure,
+                    format!(
+                        "power state {} not confirmed within {:.1}s: the device did not answer in time ({phase})",
+                        target.final_state(),
+                        timeout.as_secs_f64()
+                    ),
+                ))
+            }
+        };
+        result.map_err(|e| e.or_driver(driver).with_operation(op))
+    }
+}
+
+/// Read, decide, apply, confirm: bounded by the caller (`set_power_state`).
+async fn drive<S: PowerSwitch + ?Sized>(
+    switch: &S,
+    caps: &PowerCapabilities,
+    target: PowerTarget,
+    deadline: Instant,
+    phase: &Mutex<&'static str>,
+) -> Result<()> {
+    let set_phase = |p: &'static str| *phase.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    if !caps.can_query {
+        // Nothing to read or confirm: send the target as it is (Wake-on-LAN's power
+        // on always sends, since a recorded state may be stale).
+        set_phase("sending the command");
+        let action = match target {
+            PowerTarget::On => PowerAction::On,
+            PowerTarget::Off => PowerAction::Off,
+            PowerTarget::SoftOff => PowerAction::SoftOff,
+            PowerTarget::Reboot => PowerAction::Reboot,
+            PowerTarget::SoftReboot => PowerAction::SoftReboot,
+        };
+        return switch.apply(action).await;
+    }
+    let current = switch.read().await?;
+    let action = match plan(target, current) {
+        PowerPlan::AlreadyThere => {
+            tracing::debug!(%target, "already in the target state; nothing sent");
+            return Ok(());
+        }
+        PowerPlan::Apply(a) => a,
+        PowerPlan::Ambiguous => switch.resolve_unknown(target)?,
+    };
+    let confirm = |want: PowerState| async move {
+        set_phase("confirming the new state");
+        confirm_state(switch, want, deadline).await
+    };
+    if action == PowerAction::SoftReboot && switch.soft_reboot() == SoftReboot::OffThenOn {
+        set_phase("sending soft off");
+        switch.apply(PowerAction::SoftOff).await?;
+        confirm(PowerState::Off).await?;
+        set_phase("sending power on");
+        switch.apply(PowerAction::On).await?;
+        return confirm(PowerState::On).await;
+    }
+    set_phase("sending the command");
+    switch.apply(action).await?;
+    confirm(action.final_state()).await
+}
+
+async fn confirm_state<S: PowerSwitch + ?Sized>(
+    switch: &S,
+    want: PowerState,
+    deadline: Instant,
+) -> Result<()> {
+    let total = deadline.saturating_duration_since(Instant::now());
+    poll_until_or(
+        deadline,
+        Backoff::fixed(switch.poll_interval()),
+        || async move {
+            Ok(match switch.read().await? {
+                s if s == want => Check::Done(()),
+                s => Check::Pending(format!("the device reports {s}")),
+            })
+        },
+        |seen| {
+            Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "power state {want} not reached within {:.1}s; {seen}",
+                    total.as_secs_f64()
+                ),
+            )
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Debug)]
+    struct Scripted {
+        state: Mutex<PowerState>,
+        reads: AtomicU32,
+        applied: Mutex<Vec<PowerAction>>,
+        silent_after_reads: Option<u32>,
+        silent_apply: bool,
+        soft: SoftReboot,
+    }
+
+    impl Scripted {
+        fn new(state: PowerState) -> Self {
+            Scripted {
+                state: Mutex::new(state),
+                reads: AtomicU32::new(0),
+                applied: Mutex::new(Vec::new()),
+                silent_after_reads: None,
+                silent_apply: false,
+                soft: SoftReboot::Native,
+            }
+        }
+        fn applied(&self) -> Vec<PowerAction> {
+            self.applied.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl PowerSwitch for Scripted {
+        fn driver(&self) -> &str {
+            "scripted"
+        }
+        fn capabilities(&self) -> PowerCapabilities {
+            PowerCapabilities {
+                can_query: true,
+                targets: PowerTarget::ALL.to_vec(),
+            }
+        }
+        async fn read(&self) -> Result<PowerState> {
+            let n = self.reads.fetch_add(1, Ordering::SeqCst);
+            if self.silent_after_reads.is_some_and(|m| n >= m) {
+                std::future::pending::<()>().await;
+            }
+            Ok(*self.state.lock().unwrap())
+        }
+        async fn apply(&self, action: PowerAction) -> Result<()> {
+            if self.silent_apply {
+                std::future::pending::<()>().await;
+            }
+            self.applied.lock().unwrap().push(action);
+            *self.state.lock().unwrap() = action.final_state();
+            Ok(())
+        }
+        fn soft_reboot(&self) -> SoftReboot {
+            self.soft
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn already_there_sends_nothing() {
+        let s = Scripted::new(PowerState::On);
+        s.set_power_state(PowerTarget::On, None).await.unwrap();
+        assert!(s.applied().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn soft_reboot_off_then_on() {
+        let mut s = Scripted::new(PowerState::On);
+        s.soft = SoftReboot::OffThenOn;
+        s.set_power_state(PowerTarget::SoftReboot, None).await.unwrap();
+        assert_eq!(s.applied(), [PowerAction::SoftOff, PowerAction::On]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_first_read_costs_the_timeout_only() {
+        let mut s = Scripted::new(PowerState::Off);
+        s.silent_after_reads = Some(0);
+        let start = Instant::now();
+        let e = s
+            .set_power_state(PowerTarget::On, Some(Duration::from_secs(1)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        assert_eq!(e.operation(), Some("power on"));
+        assert_eq!(e.driver(), Some("scripted"));
+        assert!(e.message().contains("reading the power state"), "{e}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_command_costs_the_timeout_only() {
+        let mut s = Scripted::new(PowerState::Off);
+        s.silent_apply = true;
+        let start = Instant::now();
+        let e = s
+            .set_power_state(PowerTarget::On, Some(Duration::from_secs(2)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        assert!(e.message().contains("sending the command"), "{e}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reboot_of_an_unknown_state_is_refused_before_sending() {
+        let s = Scripted::new(PowerState::Unknown);
+        let e = s
+            .set_power_state(PowerTarget::Reboot, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
+        assert!(s.applied().is_empty());
+    }
+}

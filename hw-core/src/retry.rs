@@ -1,0 +1,277 @@
+//! Retry with backoff, jitter and a total time, knowing which requests may be resent.
+//!
+//! The one rule every driver follows lives here: an **idempotent** request (a read,
+//! a set of a value) is retried after any retryable failure; a request that is **not
+//! idempotent** (a power cycle, a reset, an NMI, a relay pulse) is resent only when
+//! the failure proves it never reached the device ([`Error::was_not_delivered`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::poll::Backoff;
+
+/// Whether sending a request twice has the same effect as sending it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Idempotency {
+    /// Safe to resend (reads; setting a value; power on/off to a fixed state).
+    Idempotent,
+    /// Resent only when it certainly never reached the device (reset, cycle, NMI).
+    NotIdempotent,
+}
+
+impl Idempotency {
+    /// `Idempotent` when `idempotent` is true.
+    pub fn from_bool(idempotent: bool) -> Self {
+        if idempotent {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::NotIdempotent
+        }
+    }
+}
+
+/// How often and for how long a failed request is retried.
+///
+/// `max_attempts` counts the first try (1 = no retry). `max_elapsed` bounds the
+/// whole operation, retries and waits included: no retry starts, and no wait is
+/// begun, that would end after it. The caller's own deadline, given to [`retry`],
+/// bounds it as well.
+///
+/// ```
+/// use std::time::Duration;
+/// use hw_core::retry::RetryPolicy;
+/// let p = RetryPolicy::default();
+/// assert_eq!(p.max_attempts, 3);
+/// assert!(RetryPolicy::none().max_attempts == 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (at least 1).
+    pub max_attempts: u32,
+    /// The wait between attempts.
+    pub backoff: Backoff,
+    /// The longest the whole operation may take, retries included (`None`: only
+    /// the caller's deadline bounds it).
+    pub max_elapsed: Option<Duration>,
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts, 200 ms doubling to 2 s with jitter, no total bound of its own.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            backoff: Backoff::exponential(Duration::from_millis(200), Duration::from_secs(2))
+                .with_jitter(),
+            max_elapsed: None,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retry.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The same policy with `max_attempts` attempts in all.
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The same policy with `backoff` between attempts.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The same policy bounded to `total` for the whole operation.
+    pub fn with_max_elapsed(mut self, total: Duration) -> Self {
+        self.max_elapsed = Some(total);
+        self
+    }
+
+    /// Whether a failed attempt with `error` may be tried again, by kind and by
+    /// idempotency (the time and attempt limits aside).
+    ///
+    /// ```
+    /// use hw_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy}};
+    /// let p = RetryPolicy::default();
+    /// let timeout = Error::new(ErrorKind::Timeout, "no reply");
+    /// assert!(p.may_retry(&timeout, Idempotency::Idempotent));
+    /// // A reset that timed out may have been done: never resent.
+    /// assert!(!p.may_retry(&timeout, Idempotency::NotIdempotent));
+    /// let refused = Error::new(ErrorKind::Unreachable, "connection refused").not_delivered();
+    /// assert!(p.may_retry(&refused, Idempotency::NotIdempotent));
+    /// ```
+    pub fn may_retry(&self, error: &Error, idempotency: Idempotency) -> bool {
+        error.is_retryable()
+            && (idempotency == Idempotency::Idempotent || error.was_not_delivered())
+    }
+}
+
+/// Runs `attempt` (given the 0-based attempt number) until it succeeds, fails in a
+/// way that must not be retried, or the policy or `deadline` runs out.
+///
+/// A failure after more than one attempt has `(after N attempts over X.Xs)`
+/// appended to its message, so the caller reads what was tried for how long.
+/// Each attempt is cut at the deadline (the earlier of `deadline` and the policy's
+/// `max_elapsed`); one that is cut fails with [`crate::ErrorKind::Timeout`].
+///
+/// # Errors
+///
+/// The last attempt's error, of whatever kind it was; [`crate::ErrorKind::Timeout`]
+/// when the deadline cut an attempt.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use hw_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy, retry}};
+/// let mut calls = 0;
+/// let r = retry(&RetryPolicy::default(), Idempotency::Idempotent, None, |n| {
+///     calls += 1;
+///     async move {
+///         if n < 2 { Err(Error::new(ErrorKind::Timeout, "dropped")) } else { Ok(n) }
+///     }
+/// }).await;
+/// assert_eq!(r.unwrap(), 2);
+/// assert_eq!(calls, 3);
+/// # }
+/// ```
+pub async fn retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    idempotency: Idempotency,
+    deadline: Option<Instant>,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let started = Instant::now();
+    let deadline = match (deadline, policy.max_elapsed.map(|d| started + d)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let max = policy.max_attempts.max(1);
+    let mut n = 0u32;
+    loop {
+        let result = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, attempt(n)).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::new(
+                    crate::ErrorKind::Timeout,
+                    "no answer before the deadline",
+                )),
+            },
+            None => attempt(n).await,
+        };
+        let err = match result {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        n += 1;
+        let tried = |e: Error| {
+            if n > 1 {
+                e.with_note(format_args!(
+                    "after {n} attempts over {:.1}s",
+                    started.elapsed().as_secs_f64()
+                ))
+            } else {
+                e
+            }
+        };
+        if n >= max || !policy.may_retry(&err, idempotency) {
+            return Err(tried(err));
+        }
+        let wait = policy.backoff.sleep_for(n - 1);
+        if let Some(d) = deadline
+            && Instant::now() + wait >= d
+        {
+            return Err(tried(err));
+        }
+        tracing::debug!(attempt = n, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
+        tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reset_that_may_have_arrived_is_sent_once() {
+        let mut calls = 0;
+        let r: Result<()> = retry(&RetryPolicy::default(), Idempotency::NotIdempotent, None, |_| {
+            calls += 1;
+            async { Err(Error::new(ErrorKind::Timeout, "no reply")) }
+        })
+        .await;
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_never_left_is_resent_even_if_not_idempotent() {
+        let mut calls = 0;
+        let r: Result<()> = retry(&RetryPolicy::default(), Idempotency::NotIdempotent, None, |_| {
+            calls += 1;
+            async { Err(Error::new(ErrorKind::Unreachable, "refused").not_delivered()) }
+        })
+        .await;
+        let e = r.unwrap_err();
+        assert_eq!(calls, 3);
+        assert!(e.message().contains("after 3 attempts"), "{e}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn permanent_errors_are_not_retried() {
+        let mut calls = 0;
+        let r: Result<()> = retry(&RetryPolicy::default(), Idempotency::Idempotent, None, |_| {
+            calls += 1;
+            async { Err(Error::new(ErrorKind::Unauthenticated, "wrong password")) }
+        })
+        .await;
+        assert_eq!(r.unwrap_err().message(), "wrong password");
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_total_time_bounds_attempts_and_waits() {
+        let policy = RetryPolicy::default()
+            .with_max_attempts(100)
+            .with_backoff(Backoff::fixed(Duration::from_secs(1)))
+            .with_max_elapsed(Duration::from_secs(5));
+        let start = Instant::now();
+        let r: Result<()> = retry(&policy, Idempotency::Idempotent, None, |_| async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Err(Error::new(ErrorKind::Timeout, "silent"))
+        })
+        .await;
+        assert!(r.is_err());
+        assert!(start.elapsed() <= Duration::from_secs(5), "{:?}", start.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_attempt_is_cut_at_the_callers_deadline() {
+        let start = Instant::now();
+        let r: Result<()> = retry(
+            &RetryPolicy::default(),
+            Idempotency::Idempotent,
+            Some(start + Duration::from_secs(3)),
+            |_| async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok(())
+            },
+        )
+        .await;
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+    }
+}
