@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 use std::str::FromStr;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -109,6 +109,10 @@ impl DriverInfo {
     }
 
     /// Builds from a JSON value, which must be an object.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] naming `driver_info` when `value` is not an object.
     pub fn from_json(value: Value) -> Result<Self> {
         match value {
             Value::Object(map) => Ok(DriverInfo { map }),
@@ -503,6 +507,11 @@ impl<'a> Validator<'a> {
     }
 
     /// `Ok` if nothing was missing or invalid; otherwise one error listing every problem.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MissingParameter`] when anything is missing, else
+    /// [`ErrorKind::InvalidParameter`]; [`Error::problems`] lists each.
     pub fn finish(self) -> Result<()> {
         if self.problems.is_empty() {
             Ok(())

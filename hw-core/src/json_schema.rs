@@ -110,6 +110,10 @@ impl std::error::Error for SchemaError {}
 
 /// Validates `instance` against `schema`; on failure returns the error
 /// `jsonschema.validate` would raise.
+///
+/// # Errors
+///
+/// The [`SchemaError`] `jsonschema` would report first (see the module docs).
 pub fn validate(schema: &Value, instance: &Value) -> Result<(), SchemaError> {
     let mut errors = Vec::new();
     iter_errors(schema, instance, &mut Vec::new(), &mut errors);
@@ -540,7 +544,10 @@ mod tests {
         let mut v = json!({"scope": "global", "enable": true});
         v["limit"] = json!("abc");
         let e = validate(&control(), &v).unwrap_err();
-        assert_eq!(e.message, "'abc' is not valid under any of the given schemas");
+        assert_eq!(
+            e.message,
+            "'abc' is not valid under any of the given schemas"
+        );
         v["limit"] = json!({"mode": "turbo"});
         let e = validate(&control(), &v).unwrap_err();
         assert_eq!(e.message, "'turbo' is not one of ['power', 'performance']");

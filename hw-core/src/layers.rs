@@ -138,7 +138,10 @@ impl Management for LayeredManagement {
     async fn get_sensors(&self) -> Result<Vec<SensorReading>> {
         const OP: &str = "get sensors";
         self.require(|c| c.sensors, "reading sensors", OP)?;
-        self.inner.get_sensors().await.map_err(ctx(&self.driver, OP))
+        self.inner
+            .get_sensors()
+            .await
+            .map_err(ctx(&self.driver, OP))
     }
 
     async fn inject_nmi(&self) -> Result<()> {

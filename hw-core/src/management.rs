@@ -74,6 +74,10 @@ pub trait Management: Send + Sync + fmt::Debug {
 /// assert!(ensure_boot_device(&caps, BootDevice::Pxe).is_ok());
 /// assert!(ensure_boot_device(&caps, BootDevice::Cdrom).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) naming the device.
 pub fn ensure_boot_device(caps: &ManagementCapabilities, device: BootDevice) -> Result<()> {
     if caps.boot_devices.contains(&device) {
         Ok(())

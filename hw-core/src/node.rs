@@ -73,6 +73,10 @@ impl NodeContext {
     /// ```
     /// assert!(hw_core::NodeContext::new("n").require_ports().is_err());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MissingParameter`] naming `ports`.
     pub fn require_ports(&self) -> Result<&[MacAddress]> {
         if self.ports.is_empty() {
             Err(Error::missing_parameters(["ports"]))
@@ -145,6 +149,10 @@ impl fmt::Debug for Node {
 macro_rules! interface {
     ($get:ident, $with:ident, $field:ident, $tr:ident, $layer:ident, $name:literal) => {
         #[doc = concat!("The ", $name, " interface, or `Unsupported` if the hardware type has none.")]
+        ///
+        /// # Errors
+        ///
+        /// [`ErrorKind::Unsupported`] when the hardware type has no such interface.
         pub fn $get(&self) -> Result<&Arc<dyn $tr>> {
             self.$field.as_ref().ok_or_else(|| self.no_interface($name))
         }
@@ -185,7 +193,14 @@ impl Node {
         LayeredManagement,
         "management"
     );
-    interface!(console, with_console, console, Console, LayeredConsole, "console");
+    interface!(
+        console,
+        with_console,
+        console,
+        Console,
+        LayeredConsole,
+        "console"
+    );
     interface!(vendor, with_vendor, vendor, Vendor, LayeredVendor, "vendor");
     interface!(boot, with_boot, boot, Boot, LayeredBoot, "boot");
 

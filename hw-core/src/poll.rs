@@ -192,7 +192,10 @@ mod tests {
         let b = Backoff::fixed(Duration::from_secs(2)).with_jitter();
         for i in 0..200 {
             let d = b.sleep_for(i);
-            assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(2), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(1) && d <= Duration::from_secs(2),
+                "{d:?}"
+            );
         }
     }
 

@@ -129,6 +129,11 @@ impl HardwareType {
     }
 
     /// Validates `info` and builds a node. Errors carry this type's name as driver.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MissingParameter`] / [`ErrorKind::InvalidParameter`] listing
+    /// every problem of `info`; other kinds only as the driver's build documents.
     pub fn build(&self, info: &DriverInfo, ctx: &NodeContext) -> Result<Node> {
         (self.build)(info, ctx).map_err(|e| e.or_driver(self.name.clone()))
     }
@@ -164,6 +169,10 @@ impl Registry {
     }
 
     /// The hardware type called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotFound`] listing the enabled types.
     pub fn get(&self, name: &str) -> Result<&HardwareType> {
         self.types.get(name).ok_or_else(|| {
             Error::new(
@@ -182,11 +191,20 @@ impl Registry {
     }
 
     /// Validates `info` for hardware type `name` and builds the node.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotFound`] for an unknown type; the build's errors (see
+    /// [`HardwareType::build`]).
     pub fn build(&self, name: &str, info: &DriverInfo, ctx: &NodeContext) -> Result<Node> {
         self.get(name)?.build(info, ctx)
     }
 
     /// Validates `info` for hardware type `name` without keeping the node.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::build`].
     pub fn validate(&self, name: &str, info: &DriverInfo, ctx: &NodeContext) -> Result<()> {
         self.build(name, info, ctx).map(drop)
     }

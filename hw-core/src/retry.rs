@@ -208,10 +208,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_reset_that_may_have_arrived_is_sent_once() {
         let mut calls = 0;
-        let r: Result<()> = retry(&RetryPolicy::default(), Idempotency::NotIdempotent, None, |_| {
-            calls += 1;
-            async { Err(Error::new(ErrorKind::Timeout, "no reply")) }
-        })
+        let r: Result<()> = retry(
+            &RetryPolicy::default(),
+            Idempotency::NotIdempotent,
+            None,
+            |_| {
+                calls += 1;
+                async { Err(Error::new(ErrorKind::Timeout, "no reply")) }
+            },
+        )
         .await;
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);
         assert_eq!(calls, 1);
@@ -220,10 +225,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_request_that_never_left_is_resent_even_if_not_idempotent() {
         let mut calls = 0;
-        let r: Result<()> = retry(&RetryPolicy::default(), Idempotency::NotIdempotent, None, |_| {
-            calls += 1;
-            async { Err(Error::new(ErrorKind::Unreachable, "refused").not_delivered()) }
-        })
+        let r: Result<()> = retry(
+            &RetryPolicy::default(),
+            Idempotency::NotIdempotent,
+            None,
+            |_| {
+                calls += 1;
+                async { Err(Error::new(ErrorKind::Unreachable, "refused").not_delivered()) }
+            },
+        )
         .await;
         let e = r.unwrap_err();
         assert_eq!(calls, 3);
@@ -233,10 +243,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn permanent_errors_are_not_retried() {
         let mut calls = 0;
-        let r: Result<()> = retry(&RetryPolicy::default(), Idempotency::Idempotent, None, |_| {
-            calls += 1;
-            async { Err(Error::new(ErrorKind::Unauthenticated, "wrong password")) }
-        })
+        let r: Result<()> = retry(
+            &RetryPolicy::default(),
+            Idempotency::Idempotent,
+            None,
+            |_| {
+                calls += 1;
+                async { Err(Error::new(ErrorKind::Unauthenticated, "wrong password")) }
+            },
+        )
         .await;
         assert_eq!(r.unwrap_err().message(), "wrong password");
         assert_eq!(calls, 1);
@@ -255,7 +270,11 @@ mod tests {
         })
         .await;
         assert!(r.is_err());
-        assert!(start.elapsed() <= Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() <= Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]

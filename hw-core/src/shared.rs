@@ -312,7 +312,10 @@ impl<T> Shared<T> {
 
     /// How many endpoints have a live value.
     pub fn len(&self) -> usize {
-        self.lock().values().filter(|w| w.strong_count() > 0).count()
+        self.lock()
+            .values()
+            .filter(|w| w.strong_count() > 0)
+            .count()
     }
 
     /// Whether no endpoint has a live value.
@@ -362,7 +365,10 @@ mod tests {
     fn extras_and_users_separate_endpoints() {
         let base = EndpointKey::new("ipmi", "h", 623).user("a").secret("p");
         assert_ne!(base.clone().extra("priv", 4), base.clone().extra("priv", 3));
-        assert_ne!(base.clone(), EndpointKey::new("ipmi", "h", 623).user("b").secret("p"));
+        assert_ne!(
+            base.clone(),
+            EndpointKey::new("ipmi", "h", 623).user("b").secret("p")
+        );
         assert_eq!(
             EndpointKey::new("ipmi", "[::1]", 623),
             EndpointKey::new("ipmi", "::1", 623)

@@ -17,15 +17,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::boot_device::{BootDevice, BootMode};
-use crate::driver_info::DriverInfo;
 use crate::console::Console;
+use crate::driver_info::DriverInfo;
 use crate::error::{Error, ErrorKind, Result};
 use crate::management::Management;
-use crate::power::Power;
-use crate::vendor::Vendor;
 use crate::node::{Node, NodeContext};
+use crate::power::Power;
 use crate::power::{PowerState, PowerTarget};
 use crate::registry::HardwareType;
+use crate::vendor::Vendor;
 
 /// How the suite drives the node.
 #[derive(Debug, Clone)]
@@ -520,7 +520,10 @@ pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext
 fn missing(node: &Node, name: &str) -> Error {
     Error::new(
         ErrorKind::Unsupported,
-        format!("hardware type {} has no {name} interface", node.hardware_type()),
+        format!(
+            "hardware type {} has no {name} interface",
+            node.hardware_type()
+        ),
     )
 }
 
@@ -528,7 +531,10 @@ macro_rules! raw_getter {
     ($fn:ident, $field:ident, $tr:ident, $name:literal) => {
         /// The interface as the driver gave it (without the node's layers).
         fn $fn(node: &Node) -> Result<&Arc<dyn $tr>> {
-            node.raw().$field.as_ref().ok_or_else(|| missing(node, $name))
+            node.raw()
+                .$field
+                .as_ref()
+                .ok_or_else(|| missing(node, $name))
         }
     };
 }

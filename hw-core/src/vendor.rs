@@ -112,6 +112,10 @@ pub trait Vendor: Send + Sync + fmt::Debug {
 ///     "invalid parameters: method: the method echo does not support HTTP GET");
 /// assert!(find_method(&methods, "nope", HttpMethod::Post).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] naming `method` for an unknown method or verb.
 pub fn find_method<'a>(
     methods: &'a [VendorMethod],
     name: &str,

@@ -404,7 +404,9 @@ mod tests {
     async fn soft_reboot_off_then_on() {
         let mut s = Scripted::new(PowerState::On);
         s.soft = SoftReboot::OffThenOn;
-        s.set_power_state(PowerTarget::SoftReboot, None).await.unwrap();
+        s.set_power_state(PowerTarget::SoftReboot, None)
+            .await
+            .unwrap();
         assert_eq!(s.applied(), [PowerAction::SoftOff, PowerAction::On]);
     }
 

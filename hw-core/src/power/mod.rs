@@ -227,6 +227,10 @@ impl<P: Power + ?Sized> PowerExt for P {}
 /// assert_eq!(ensure_supported(&caps, PowerTarget::Off).unwrap_err().kind(),
 ///            hw_core::ErrorKind::Unsupported);
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::Unsupported`] naming the target.
 pub fn ensure_supported(caps: &PowerCapabilities, target: PowerTarget) -> Result<()> {
     if caps.targets.contains(&target) {
         Ok(())
