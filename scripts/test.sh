@@ -14,5 +14,12 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo doc" >&2
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+echo "== cargo check --no-default-features, per crate" >&2
+# Each library crate builds on its own with no features (feature unification in a
+# workspace build can hide a missing feature gate).
+for krate in $(cargo metadata --no-deps --format-version 1 \
+    | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["packages"] if any("lib" in t["kind"] for t in p["targets"])))'); do
+  cargo check -q -p "$krate" --no-default-features
+done
 echo "== cargo test" >&2
 cargo test --workspace --all-features
