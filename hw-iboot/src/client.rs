@@ -2,15 +2,18 @@
 //!
 //! Every operation opens a fresh connection (as python-iboot did), with a connect
 //! timeout and a timeout on every read and write. Operations on the same PDU
-//! address (host and port as written in `driver_info`) hold a per-endpoint lock
-//! for the whole exchange, process-wide, so the operations of many nodes behind one
-//! PDU never interleave a handshake.
+//! address (host and port as written in `driver_info`) hold a per-PDU lock
+//! ([`PduLock`], shared through [`hw_core::shared::Shared`]) for the whole exchange,
+//! process-wide, so the operations of many nodes behind one PDU never interleave a
+//! handshake. Retries are the caller's ([`crate::IbootPower`] uses
+//! [`hw_core::retry`]); this module marks the failures that happened before the
+//! command was sent as [not delivered](hw_core::Error::was_not_delivered).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::Arc;
 
+use hw_core::shared::{EndpointKey, Shared};
 use hw_core::{Error, ErrorKind, ExposeSecret, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -19,42 +22,36 @@ use tracing::{debug, trace};
 use crate::config::IbootConfig;
 use crate::{NAME, wire};
 
-type EndpointLock = tokio::sync::Mutex<()>;
+/// The lock that serializes DxP exchanges with one PDU: every client of the same
+/// address and port holds it for a whole exchange (greeting, sequence number,
+/// command, answer), so two exchanges never interleave on the device.
+///
+/// One per PDU per process, through [`Shared::global`] (scope: the process); a test
+/// or an embedder that wants isolation passes its own [`Shared<PduLock>`] to
+/// [`IbootClient::with_locks`].
+#[derive(Debug, Default)]
+pub struct PduLock(tokio::sync::Mutex<()>);
 
-type LockMap = HashMap<(String, u16), Weak<EndpointLock>>;
-
-static ENDPOINT_LOCKS: LazyLock<Mutex<LockMap>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The lock shared by every client of `host:port` alive in this process.
-fn endpoint_lock(host: &str, port: u16) -> Arc<EndpointLock> {
-    let key = (host.to_ascii_lowercase(), port);
-    let Ok(mut map) = ENDPOINT_LOCKS.lock() else {
-        // A poisoned map only means another thread panicked while inserting; a
-        // private lock still serializes this client's own operations.
-        return Arc::new(EndpointLock::new(()));
-    };
-    if let Some(lock) = map.get(&key).and_then(Weak::upgrade) {
-        return lock;
-    }
-    map.retain(|_, w| w.strong_count() > 0);
-    let lock = Arc::new(EndpointLock::new(()));
-    map.insert(key, Arc::downgrade(&lock));
-    lock
+/// The key of a PDU's lock: protocol `dxp`, host (as written, case-insensitive) and
+/// port. No user: the PDU serializes exchanges whoever sends them.
+fn lock_key(config: &IbootConfig) -> EndpointKey {
+    EndpointKey::new("dxp", &config.address, config.port)
 }
 
 /// A DxP client for one PDU and one set of credentials.
 ///
-/// Cheap to clone; every clone, and every client of the same address and port in
-/// the process, shares the per-PDU lock.
+/// Cheap to clone; every clone, and every client of the same address and port that
+/// uses the same lock map (by default the process-wide one), shares the per-PDU
+/// lock.
 #[derive(Clone)]
-pub struct DxpClient {
+pub struct IbootClient {
     config: Arc<IbootConfig>,
-    lock: Arc<EndpointLock>,
+    lock: Arc<PduLock>,
 }
 
-impl fmt::Debug for DxpClient {
+impl fmt::Debug for IbootClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DxpClient")
+        f.debug_struct("IbootClient")
             .field("address", &self.config.address)
             .field("port", &self.config.port)
             .field("username", &self.config.username)
@@ -62,11 +59,21 @@ impl fmt::Debug for DxpClient {
     }
 }
 
-impl DxpClient {
-    /// A client for the PDU of `config`.
+impl IbootClient {
+    /// A client for the PDU of `config`, serialized with every other client of the
+    /// same PDU in this process ([`Shared::global`]).
     pub fn new(config: IbootConfig) -> Self {
-        let lock = endpoint_lock(&config.address, config.port);
-        DxpClient {
+        IbootClient::with_locks(config, &Shared::global())
+    }
+
+    /// A client for the PDU of `config` whose per-PDU lock comes from `locks` (a
+    /// map of one's own isolates a test from the rest of the process).
+    pub fn with_locks(config: IbootConfig, locks: &Shared<PduLock>) -> Self {
+        let lock = locks
+            .get_or_try_insert(&lock_key(&config), || Ok(PduLock::default()))
+            // `make` cannot fail; a private lock would still serialize this client.
+            .unwrap_or_else(|_| Arc::new(PduLock::default()));
+        IbootClient {
             config: Arc::new(config),
             lock,
         }
@@ -89,8 +96,17 @@ impl DxpClient {
         Error::new(kind, format!("{}: {}", self.endpoint(), msg.into())).with_driver(NAME)
     }
 
-    /// Switches `relay` on or off (CHANGE_RELAY). A refusal by the device (wrong
-    /// credentials, no such relay) is a [`ErrorKind::DeviceFault`].
+    /// Switches `relay` (1-based) on or off (CHANGE_RELAY), in one exchange, without
+    /// retrying.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::DeviceFault`]: the PDU refused (wrong credentials, no such relay);
+    /// - [`ErrorKind::Unreachable`]: connection refused or reset (marked
+    ///   [not delivered](Error::was_not_delivered) when the command was never sent);
+    /// - [`ErrorKind::Timeout`]: no connection or no answer within the config's timeout;
+    /// - [`ErrorKind::Protocol`]: an answer that is not DxP, or a connection closed early;
+    /// - [`ErrorKind::InvalidParameter`]: relay 0, or credentials that do not fit DxP.
     pub async fn change_relay(&self, relay: u8, on: bool) -> Result<()> {
         let c = &self.config;
         let reply = self
@@ -118,10 +134,17 @@ impl DxpClient {
         }
     }
 
-    /// Reads the states of relays `1..=count` (GET_RELAYS; `true` = on).
+    /// Reads the states of relays `1..=count` (GET_RELAYS; `true` = on), in one
+    /// exchange, without retrying.
     ///
-    /// A device that closes the connection after fewer than `count` bytes has fewer
-    /// relays: [`ErrorKind::NotFound`].
+    /// # Errors
+    ///
+    /// - [`ErrorKind::NotFound`]: the PDU closed the connection after fewer than
+    ///   `count` (but at least one) bytes: it has fewer relays;
+    /// - [`ErrorKind::Protocol`]: a relay byte other than 0 or 1, or the connection
+    ///   closed without an answer (which is also what wrong credentials look like);
+    /// - [`ErrorKind::Unreachable`], [`ErrorKind::Timeout`], as for
+    ///   [`change_relay`](Self::change_relay).
     pub async fn get_relays(&self, count: u8) -> Result<Vec<bool>> {
         let c = &self.config;
         let reply = self
@@ -142,7 +165,7 @@ impl DxpClient {
         reply_len: usize,
         request: impl FnOnce(u16) -> Result<Vec<u8>>,
     ) -> Result<Vec<u8>> {
-        let _guard = self.lock.lock().await;
+        let _guard = self.lock.0.lock().await;
         let t = self.config.timeout;
         let endpoint = self.endpoint();
         trace!(%endpoint, what, "dxp exchange");
@@ -153,28 +176,35 @@ impl DxpClient {
         .await
         {
             Err(_) => {
-                return Err(self.err(
-                    ErrorKind::Timeout,
-                    format!("no connection within {:.2}s", t.as_secs_f64()),
-                ));
+                return Err(self
+                    .err(
+                        ErrorKind::Timeout,
+                        format!("no connection within {:.2}s", t.as_secs_f64()),
+                    )
+                    .not_delivered());
             }
             Ok(Err(e)) => {
                 return Err(self
                     .err(ErrorKind::Unreachable, format!("cannot connect: {e}"))
-                    .with_source(e));
+                    .with_source(e)
+                    .not_delivered());
             }
             Ok(Ok(s)) => s,
         };
         let _ = stream.set_nodelay(true);
-        self.write(&mut stream, wire::HELLO, "the greeting").await?;
+        // Until the command is written, nothing has reached the device: a failure
+        // here may be retried even for a command that is not idempotent.
+        self.write(&mut stream, wire::HELLO, "the greeting")
+            .await
+            .map_err(Error::not_delivered)?;
         let seq_bytes = self
             .read(&mut stream, wire::SEQUENCE_LEN, "the sequence number")
             .await
-            .map_err(|f| self.read_error(f))?;
+            .map_err(|f| self.read_error(f).not_delivered())?;
         let mut seq = [0u8; wire::SEQUENCE_LEN];
         seq.copy_from_slice(&seq_bytes);
         let seq = wire::next_sequence(seq);
-        let frame = request(seq)?;
+        let frame = request(seq).map_err(Error::not_delivered)?;
         self.write(&mut stream, &frame, what).await?;
         let reply = match self.read(&mut stream, reply_len, "the reply").await {
             Ok(r) => r,

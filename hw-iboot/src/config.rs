@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use hw_core::poll::Backoff;
+use hw_core::retry::RetryPolicy;
 use hw_core::{DriverInfo, ExposeSecret, NodeContext, Property, Result, SecretString};
 
 use crate::wire;
@@ -76,13 +78,13 @@ pub struct IbootConfig {
     password: SecretString,
     /// The node's relay (1-based).
     pub relay_id: u8,
-    /// Connect and read timeout of each exchange.
+    /// Connect and read timeout of each exchange (`iboot_timeout`, seconds).
     pub timeout: Duration,
-    /// Retries of a failed exchange, and extra reads to confirm a switch.
+    /// Retries of a failed exchange, and extra reads to confirm a switch (a count).
     pub max_retry: u32,
-    /// Pause between retries and between confirming reads.
+    /// Pause between retries and between confirming reads (`iboot_retry_interval`).
     pub retry_interval: Duration,
-    /// How long the relay stays off during a reboot.
+    /// How long the relay stays off during a reboot (`iboot_reboot_delay`).
     pub reboot_delay: Duration,
 }
 
@@ -106,8 +108,11 @@ impl IbootConfig {
     /// A configuration with Ironic's defaults (port 9100, relay 1, 10 s timeout,
     /// 3 retries 1 s apart, 5 s reboot delay).
     ///
-    /// Fails when the user name or password is longer than 20 bytes (it would be
-    /// truncated on the wire); the error does not contain the password.
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) when the
+    /// user name or password is longer than 20 bytes (it would be truncated on the
+    /// wire) or holds a NUL byte; the error does not contain the password.
     pub fn new(
         address: impl Into<String>,
         username: impl Into<String>,
@@ -141,13 +146,13 @@ impl IbootConfig {
         self
     }
 
-    /// Sets the connect/read timeout.
+    /// Sets the connect/read timeout of each exchange.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// Sets the retries and the pause between them.
+    /// Sets the retries (a count, 0 = none) and the pause between them.
     pub fn with_retries(mut self, max_retry: u32, interval: Duration) -> Self {
         self.max_retry = max_retry;
         self.retry_interval = interval;
@@ -164,11 +169,59 @@ impl IbootConfig {
         &self.password
     }
 
+    /// The retry policy of one DxP exchange: `1 + max_retry` attempts,
+    /// `retry_interval` apart (fixed, as Ironic's `[iboot] retry_interval`).
+    /// Whether an attempt may be resent at all is decided by
+    /// [`hw_core::retry::retry`] from the exchange's idempotency.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hw_core::SecretString;
+    /// let c = hw_iboot::IbootConfig::new("pdu", "admin", SecretString::from("pw"))?
+    ///     .with_retries(2, Duration::from_millis(10));
+    /// assert_eq!(c.retry_policy().max_attempts, 3);
+    /// # Ok::<(), hw_core::Error>(())
+    /// ```
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::none()
+            .with_max_attempts(self.max_retry.saturating_add(1))
+            .with_backoff(Backoff::fixed(self.retry_interval))
+    }
+
+    /// How many reads confirm a switch before it is a power-state failure:
+    /// `1 + max_retry` (Ironic's `_check_power_state`).
+    pub fn confirm_reads(&self) -> u32 {
+        self.max_retry.saturating_add(1)
+    }
+
     /// Reads `driver_info`, reporting every problem at once; the password is never
     /// echoed.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) when
+    /// `iboot_address`, `iboot_username` or `iboot_password` is absent;
+    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for a bad
+    /// value (every problem named at once, under the key the user wrote).
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
         let _ = ctx;
         let mut v = info.validator(PROPERTIES);
+        let config = IbootConfig::read(&mut v);
+        v.finish()?;
+        config.ok_or_else(|| {
+            // Unreachable in practice: the validator reports absent required keys.
+            hw_core::Error::missing_parameters([
+                "iboot_address",
+                "iboot_username",
+                "iboot_password",
+            ])
+        })
+    }
+
+    /// Reads this crate's keys into `v` (a validator over [`PROPERTIES`]), adding
+    /// its problems there; `None` when a value is missing or bad.
+    fn read(v: &mut hw_core::Validator<'_>) -> Option<Self> {
+        let info = v.info();
         let address = v.host("iboot_address");
         // Credentials are taken as given (not trimmed): spaces may be part of them.
         let username = raw(info, "iboot_username");
@@ -176,33 +229,27 @@ impl IbootConfig {
         if let Some(u) = &username
             && let Err(e) = wire::check_credential("iboot_username", u.as_bytes(), false)
         {
-            problems_into(&mut v, e);
+            problems_into(v, e);
         }
         if let Some(p) = &password
             && let Err(e) = wire::check_credential("iboot_password", p.as_bytes(), true)
         {
-            problems_into(&mut v, e);
+            problems_into(v, e);
         }
         let relay = v.int_in_range("iboot_relay_id", 1, i64::from(MAX_RELAY));
         let port = v.port("iboot_port");
-        let timeout = seconds(&mut v, "iboot_timeout", 0.01, 300.0);
+        let timeout = v.seconds("iboot_timeout", 0.01, 300.0);
         let max_retry = v.int_in_range("iboot_max_retry", 0, 20);
-        let interval = seconds(&mut v, "iboot_retry_interval", 0.0, 60.0);
-        let delay = seconds(&mut v, "iboot_reboot_delay", 0.0, 300.0);
-        v.finish()?;
-        let (Some(address), Some(username), Some(password)) = (address, username, password) else {
-            // Unreachable in practice: the validator reports absent required keys.
-            return Err(hw_core::Error::missing_parameters([
-                "iboot_address",
-                "iboot_username",
-                "iboot_password",
-            ]));
-        };
-        Ok(IbootConfig {
-            address,
+        let interval = v.seconds("iboot_retry_interval", 0.0, 60.0);
+        let delay = v.seconds("iboot_reboot_delay", 0.0, 300.0);
+        if v.has_problems() {
+            return None;
+        }
+        Some(IbootConfig {
+            address: address?,
             port: port.unwrap_or(DEFAULT_PORT),
-            username,
-            password: SecretString::from(password),
+            username: username?,
+            password: SecretString::from(password?),
             relay_id: relay.and_then(|r| u8::try_from(r).ok()).unwrap_or(1),
             timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
             max_retry: max_retry
@@ -226,17 +273,4 @@ fn problems_into(v: &mut hw_core::Validator<'_>, e: hw_core::Error) {
             v.invalid(&p.name, r.clone());
         }
     }
-}
-
-fn seconds(v: &mut hw_core::Validator<'_>, name: &str, min: f64, max: f64) -> Option<Duration> {
-    v.custom(name, |s| {
-        let n: f64 = s
-            .parse()
-            .map_err(|_| "is not a number of seconds".to_owned())?;
-        if n.is_finite() && (min..=max).contains(&n) {
-            Ok(Duration::from_secs_f64(n))
-        } else {
-            Err(format!("is out of range ({min} to {max} seconds)"))
-        }
-    })
 }

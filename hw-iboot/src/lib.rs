@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use hw_core::{HardwareType, InterfaceKind, Node};
 
-pub use client::DxpClient;
+pub use client::{IbootClient, PduLock};
 pub use config::IbootConfig;
 pub use power::IbootPower;
 

@@ -1,26 +1,37 @@
-//! The power interface: one relay of an iBoot PDU.
+//! The power interface: one relay of an iBoot PDU, as a [`PowerSwitch`].
 
-use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::power::{DEFAULT_POWER_TIMEOUT, ensure_supported};
-use hw_core::{
-    Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
-};
-use tracing::{Instrument, debug, info_span, warn};
+use hw_core::power::{PowerAction, PowerSwitch};
+use hw_core::retry::{Idempotency, retry};
+use hw_core::shared::Shared;
+use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use tokio::time::Instant;
+use tracing::{Instrument, debug, info_span};
 
 use crate::NAME;
-use crate::client::DxpClient;
+use crate::client::{IbootClient, PduLock};
 use crate::config::{IbootConfig, MAX_RELAY};
 
 /// Power through one relay of a Dataprobe iBoot PDU.
 ///
-/// `On` and `Off` switch the relay, then read it back up to `1 + max_retry` times,
-/// `retry_interval` apart, and fail with [`ErrorKind::PowerStateFailure`] if the
-/// relay never reports the state. `Reboot` switches off (if on), waits
-/// `reboot_delay`, switches on and confirms. A failed exchange that is retryable
-/// (unreachable, timeout) is retried up to `max_retry` times. The whole operation
-/// is bounded by the caller's timeout (default 60 s).
+/// It is a [`PowerSwitch`]: GET_RELAYS reads, CHANGE_RELAY applies, and hw-core's
+/// engine does the rest (capability check, nothing sent when already there, reboot
+/// from off = on, one deadline around read, command and confirmation: the caller's
+/// timeout, default 60 s, past which the result is
+/// [`ErrorKind::PowerStateFailure`]).
+///
+/// - A reboot is one [`PowerAction::Reboot`]: relay off, `reboot_delay`, relay on
+///   (Ironic's sequence); the engine then confirms on.
+/// - After a switch the relay is read back at most `1 + max_retry` times,
+///   `retry_interval` apart (Ironic's `_check_power_state`); a relay that never
+///   reports the state is a [`ErrorKind::PowerStateFailure`] then, before the
+///   caller's timeout.
+/// - A failed exchange is retried through [`hw_core::retry`] with the config's
+///   [`retry_policy`](IbootConfig::retry_policy) (`1 + max_retry` attempts,
+///   `retry_interval` apart). Reads and setting a relay on or off are idempotent; a
+///   reboot as a whole is never resent, only its steps.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
@@ -39,19 +50,45 @@ use crate::config::{IbootConfig, MAX_RELAY};
 /// ```
 #[derive(Debug, Clone)]
 pub struct IbootPower {
-    client: DxpClient,
+    client: IbootClient,
+    confirming: Arc<Mutex<Option<Confirming>>>,
+}
+
+/// The bounded confirmation that follows a switch: the next reads are counted, and
+/// the last one allowed fails with power-state-failure if the relay is still not
+/// there.
+#[derive(Debug, Clone, Copy)]
+struct Confirming {
+    want: PowerState,
+    reads_left: u32,
+    reads: u32,
+    /// Past this, the reads are a caller's own again (the engine gave up: its
+    /// deadline passed between two confirming reads).
+    until: Instant,
 }
 
 impl IbootPower {
-    /// Power for the relay of `config`.
+    /// Power for the relay of `config`; its per-PDU lock is the process-wide one.
     pub fn new(config: IbootConfig) -> Self {
+        IbootPower::with_client(IbootClient::new(config))
+    }
+
+    /// Power for the relay of `config`, with its per-PDU lock from `locks` (tests
+    /// and embedders that want isolation from the rest of the process).
+    pub fn with_locks(config: IbootConfig, locks: &Shared<PduLock>) -> Self {
+        IbootPower::with_client(IbootClient::with_locks(config, locks))
+    }
+
+    /// Power through `client`.
+    pub fn with_client(client: IbootClient) -> Self {
         IbootPower {
-            client: DxpClient::new(config),
+            client,
+            confirming: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// The DxP client (shares its per-PDU lock with every client of the same PDU).
-    pub fn client(&self) -> &DxpClient {
+    /// The DxP client (it shares its per-PDU lock with every client of the same PDU).
+    pub fn client(&self) -> &IbootClient {
         &self.client
     }
 
@@ -72,32 +109,9 @@ impl IbootPower {
         }
     }
 
-    async fn retrying<T, F, Fut>(&self, op: &str, mut f: F) -> Result<T>
-    where
-        F: FnMut() -> Fut + Send,
-        Fut: Future<Output = Result<T>> + Send,
-        T: Send,
-    {
-        let c = self.config();
-        let mut attempt = 0u32;
-        loop {
-            match f().await {
-                Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() && attempt < c.max_retry => {
-                    attempt += 1;
-                    warn!(error = %e, attempt, max_retry = c.max_retry, "{op} failed; retrying");
-                    tokio::time::sleep(c.retry_interval).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    async fn read_state(&self) -> Result<PowerState> {
-        let relay = self.relay()?;
-        let states = self
-            .retrying("GET_RELAYS", || self.client.get_relays(relay))
-            .await?;
+    /// One GET_RELAYS exchange, the node's relay picked out.
+    async fn read_once(&self, relay: u8) -> Result<PowerState> {
+        let states = self.client.get_relays(relay).await?;
         match states.get(usize::from(relay) - 1) {
             Some(true) => Ok(PowerState::On),
             Some(false) => Ok(PowerState::Off),
@@ -109,73 +123,59 @@ impl IbootPower {
         }
     }
 
-    async fn switch(&self, on: bool) -> Result<()> {
-        let relay = self.relay()?;
-        // Setting a relay to a state is idempotent, so a retry is safe.
-        self.retrying("CHANGE_RELAY", || self.client.change_relay(relay, on))
-            .await
-    }
-
-    async fn confirm(&self, want: PowerState) -> Result<()> {
-        let c = self.config();
-        let relay = self.relay()?;
-        let mut last = String::new();
-        for attempt in 0..=c.max_retry {
+    /// CHANGE_RELAY, retried by the policy (setting a relay to a state is idempotent).
+    async fn switch(&self, relay: u8, on: bool) -> Result<()> {
+        let policy = self.config().retry_policy();
+        retry(&policy, Idempotency::Idempotent, None, |attempt| {
             if attempt > 0 {
-                tokio::time::sleep(c.retry_interval).await;
+                debug!(attempt, relay, on, "CHANGE_RELAY retried");
             }
-            match self.client.get_relays(relay).await.and_then(|s| {
-                s.get(usize::from(relay) - 1)
-                    .copied()
-                    .ok_or_else(|| Error::new(ErrorKind::NotFound, "relay missing from reply"))
-            }) {
-                Ok(on) if (on && want == PowerState::On) || (!on && want == PowerState::Off) => {
-                    return Ok(());
-                }
-                Ok(on) => last = format!("relay reads {}", if on { "on" } else { "off" }),
-                Err(e) if e.is_retryable() => last = format!("last read failed: {e}"),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::new(
-            ErrorKind::PowerStateFailure,
-            format!(
-                "relay {} did not reach {want} after {} read(s); {last}",
-                c.relay_id,
-                c.max_retry + 1
-            ),
-        )
-        .with_driver(NAME))
+            self.client.change_relay(relay, on)
+        })
+        .await
     }
 
-    async fn drive(&self, target: PowerTarget) -> Result<()> {
-        let current = self.read_state().await?;
-        match target {
-            PowerTarget::On | PowerTarget::Off => {
-                let want = target.final_state();
-                if current == want {
-                    debug!(%want, "already there; relay untouched");
-                    return Ok(());
-                }
-                self.switch(want == PowerState::On).await?;
-                self.confirm(want).await
-            }
-            PowerTarget::Reboot => {
-                if current != PowerState::Off {
-                    self.switch(false).await?;
-                    self.confirm(PowerState::Off).await?;
-                    tokio::time::sleep(self.config().reboot_delay).await;
-                }
-                self.switch(true).await?;
-                self.confirm(PowerState::On).await
-            }
-            other => Err(Error::unsupported(format_args!("power target {other}"))),
+    fn lock_confirming(&self) -> std::sync::MutexGuard<'_, Option<Confirming>> {
+        self.confirming.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long after a confirming read the next one is expected at the latest.
+    fn confirm_window(&self) -> Duration {
+        self.config().retry_interval + self.config().timeout + Duration::from_secs(1)
+    }
+
+    /// A read that is part of the confirmation after a switch: one exchange, counted.
+    async fn confirming_read(&self, relay: u8, mut c: Confirming) -> Result<PowerState> {
+        let result = self.read_once(relay).await;
+        c.reads_left = c.reads_left.saturating_sub(1);
+        let last = match &result {
+            Ok(s) if *s == c.want => return result,
+            Ok(s) => format!("relay reads {s}"),
+            Err(e) if e.is_retryable() => format!("last read failed: {e}"),
+            Err(_) => return result,
+        };
+        if c.reads_left == 0 {
+            return Err(Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "relay {relay} did not reach {} after {} read(s); {last}",
+                    c.want, c.reads
+                ),
+            )
+            .with_driver(NAME));
         }
+        c.until = Instant::now() + self.confirm_window();
+        *self.lock_confirming() = Some(c);
+        result
     }
 }
 
 #[async_trait]
-impl Power for IbootPower {
+impl PowerSwitch for IbootPower {
+    fn driver(&self) -> &str {
+        NAME
+    }
+
     fn capabilities(&self) -> PowerCapabilities {
         PowerCapabilities {
             can_query: true,
@@ -183,32 +183,59 @@ impl Power for IbootPower {
         }
     }
 
-    async fn get_power_state(&self) -> Result<PowerState> {
-        let span = info_span!("iboot.get_power_state", relay = self.config().relay_id);
-        self.read_state()
-            .instrument(span)
-            .await
-            .map_err(|e| e.or_driver(NAME).or_operation("get power state"))
+    /// GET_RELAYS. Right after a switch, the engine's confirming reads are single
+    /// exchanges counted against `1 + max_retry`; any other read is retried by the
+    /// policy.
+    async fn read(&self) -> Result<PowerState> {
+        let relay = self.relay()?;
+        let span = info_span!("iboot.read", relay);
+        // Taken out, so a read that is cancelled leaves no confirmation behind.
+        let confirming = self.lock_confirming().take();
+        if let Some(c) = confirming.filter(|c| Instant::now() <= c.until) {
+            return self.confirming_read(relay, c).instrument(span).await;
+        }
+        let policy = self.config().retry_policy();
+        retry(&policy, Idempotency::Idempotent, None, |_| {
+            self.read_once(relay)
+        })
+        .instrument(span)
+        .await
     }
 
-    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
-        let op = format!("power {target}");
-        ensure_supported(&self.capabilities(), target)
-            .map_err(|e| e.with_driver(NAME).with_operation(op.clone()))?;
-        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
-        let span = info_span!("iboot.set_power_state", relay = self.config().relay_id, %target);
-        match tokio::time::timeout(timeout, self.drive(target).instrument(span)).await {
-            Ok(r) => r.map_err(|e| e.or_driver(NAME).or_operation(op)),
-            Err(_) => Err(Error::new(
-                ErrorKind::PowerStateFailure,
-                format!(
-                    "power state {} not confirmed within {:.1}s",
-                    target.final_state(),
-                    timeout.as_secs_f64()
-                ),
-            )
-            .with_driver(NAME)
-            .with_operation(op)),
+    /// CHANGE_RELAY on or off; a reboot is off, `reboot_delay`, on.
+    async fn apply(&self, action: PowerAction) -> Result<()> {
+        let relay = self.relay()?;
+        let span = info_span!("iboot.apply", relay, %action);
+        async {
+            match action {
+                PowerAction::On => self.switch(relay, true).await?,
+                PowerAction::Off => self.switch(relay, false).await?,
+                PowerAction::Reboot => {
+                    self.switch(relay, false).await?;
+                    tokio::time::sleep(self.config().reboot_delay).await;
+                    self.switch(relay, true).await?;
+                }
+                other => {
+                    return Err(
+                        Error::unsupported(format_args!("power action {other}")).with_driver(NAME)
+                    );
+                }
+            }
+            let reads = self.config().confirm_reads();
+            *self.lock_confirming() = Some(Confirming {
+                want: action.final_state(),
+                reads_left: reads,
+                reads,
+                until: Instant::now() + self.confirm_window(),
+            });
+            Ok(())
         }
+        .instrument(span)
+        .await
+    }
+
+    /// `retry_interval`, the pause between confirming reads.
+    fn poll_interval(&self) -> Duration {
+        self.config().retry_interval
     }
 }

@@ -117,11 +117,21 @@ fn credential_field(
 
 /// Checks that a user name or password fits its DxP field (at most 20 bytes, no
 /// NUL). The error names `name` and never contains a secret's value.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] naming `name` when the value is over
+/// [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
 pub fn check_credential(name: &'static str, value: &[u8], secret: bool) -> Result<()> {
     credential_field(name, value, secret).map(drop)
 }
 
 /// Encodes the 47-byte header of an IO request.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`) when
+/// a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
 pub fn encode_header(
     out: &mut Vec<u8>,
     command: Command,
@@ -150,6 +160,12 @@ pub fn encode_header(
 /// assert_eq!(frame[0], 3);
 /// assert_eq!(&frame[43..], &[1, 0, 1, 0, 1, 1]);
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] (naming `iboot_relay_id`, `iboot_username`
+/// or `iboot_password`) when
+/// relay is 0, or a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
 pub fn encode_change_relay(
     username: &[u8],
     password: &[u8],
@@ -178,6 +194,11 @@ pub fn encode_change_relay(
 }
 
 /// Encodes a GET_RELAYS request (47 bytes, no payload).
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`) when
+/// a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
 pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(HEADER_LEN);
     encode_header(
@@ -201,6 +222,10 @@ pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Res
 /// assert_eq!(decode_change_relay_reply(1).unwrap(), false);
 /// assert!(decode_change_relay_reply(0x45).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`] for a byte other than `0x00` or `0x01`.
 pub fn decode_change_relay_reply(byte: u8) -> Result<bool> {
     match byte {
         0 => Ok(true),
@@ -220,6 +245,11 @@ pub fn decode_change_relay_reply(byte: u8) -> Result<bool> {
 /// assert_eq!(decode_relays(&[1, 0, 1]).unwrap(), vec![true, false, true]);
 /// assert_eq!(decode_relays(&[7]).unwrap_err().kind(), hw_core::ErrorKind::Protocol);
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`] naming the first relay whose byte is neither `0x00` nor
+/// `0x01`.
 pub fn decode_relays(bytes: &[u8]) -> Result<Vec<bool>> {
     bytes
         .iter()
