@@ -144,6 +144,11 @@ impl WolConfig {
     }
 
     /// Sets a SecureOn password (4 or 6 bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+    /// `wol_secureon_password` for any other length (the value is not echoed).
     pub fn with_secureon_password(mut self, password: &[u8]) -> Result<Self> {
         // Validate the length once, here, with a dummy MAC.
         wire::magic_packet_with_password(MacAddress::new([0; 6]), Some(password))?;
@@ -161,6 +166,13 @@ impl WolConfig {
     /// At least one port MAC is required (a missing-parameter error naming `ports`);
     /// `wol_host` must be an IP address or a valid host name (whether the name
     /// resolves is checked when sending, as no I/O happens here); `wol_port` 1–65535.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming
+    /// `ports` when the node has no port MAC (with any bad value listed too), else
+    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+    /// every bad key at once.
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
         let mut v = info.validator(PROPERTIES);
         if ctx.ports.is_empty() {

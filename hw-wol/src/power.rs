@@ -1,13 +1,15 @@
 //! The power interface: power on sends magic packets; the state is the one recorded.
+//!
+//! [`WolPower`] is a [`PowerSwitch`] whose capabilities say `can_query: false`, so
+//! hw-core's engine applies every target directly (no read before, no confirmation
+//! after) under the caller's timeout.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::power::{DEFAULT_POWER_TIMEOUT, ensure_supported};
-use hw_core::{
-    Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
-};
+use hw_core::power::{PowerAction, PowerSwitch};
+use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 use tokio::net::UdpSocket;
 use tracing::{Instrument, debug, info_span, warn};
 
@@ -18,11 +20,14 @@ use crate::{NAME, wire};
 /// Wake-on-LAN power: `On` (and `Reboot`, which is the same) sends one magic packet
 /// per port MAC; `Off` is recorded or refused (see [`PowerOffMode`]).
 ///
-/// The device cannot be queried: [`Power::get_power_state`] returns the state last
-/// set, from the [`StateStore`], or [`PowerState::Unknown`] if none was ever set
-/// (Ironic reported "off" there; this crate does not guess). Power on always sends
-/// the packets, even when the store already says `On`, because the store may be
-/// stale (the machine may have been switched off by hand).
+/// The device cannot be queried: [`Power::get_power_state`](hw_core::Power::get_power_state)
+/// returns the state last set, from the [`StateStore`], or [`PowerState::Unknown`]
+/// if none was ever set (Ironic reported "off" there; this crate does not guess).
+/// Power on always sends the packets, even when the store already says `On`,
+/// because the store may be stale (the machine may have been switched off by hand):
+/// the engine applies targets directly for a device with `can_query: false`. The
+/// caller's timeout (default 60 s) bounds the sending; past it the engine reports
+/// [`ErrorKind::PowerStateFailure`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
@@ -71,11 +76,20 @@ impl WolPower {
         Error::new(kind, msg).with_driver(NAME).with_operation(op)
     }
 
-    /// Sends one magic packet per port MAC, pausing between them. Returns the number
-    /// of packets sent.
+    /// Sends one magic packet per port MAC, pausing `packet_interval` between them
+    /// (no pause before the first). Returns the number of packets sent. Records
+    /// nothing (power on through the [`PowerSwitch`] records `On` afterwards).
     ///
     /// Every MAC is tried even if one fails; the error then names each MAC that
     /// could not be sent and how many were.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::Unreachable`]: `wol_host` does not resolve, or a packet could
+    ///   not be sent (the OS error of the first failure in `source()`);
+    /// - [`ErrorKind::Timeout`]: resolving `wol_host` took longer than 10 s;
+    /// - [`ErrorKind::Other`]: the UDP socket could not be opened or set to broadcast;
+    /// - [`ErrorKind::InvalidParameter`]: a SecureOn password that is not 4 or 6 bytes.
     pub async fn wake(&self) -> Result<usize> {
         let c = &self.config;
         let op = "power on";
@@ -184,7 +198,11 @@ impl WolPower {
 }
 
 #[async_trait]
-impl Power for WolPower {
+impl PowerSwitch for WolPower {
+    fn driver(&self) -> &str {
+        NAME
+    }
+
     fn capabilities(&self) -> PowerCapabilities {
         let targets = match self.config.power_off {
             PowerOffMode::Record => vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
@@ -196,48 +214,36 @@ impl Power for WolPower {
         }
     }
 
-    async fn get_power_state(&self) -> Result<PowerState> {
+    /// The recorded state ([`PowerState::Unknown`] if none was ever recorded).
+    async fn read(&self) -> Result<PowerState> {
         Ok(self
             .store
             .load(&self.config.node_id)
             .await
-            .map_err(|e| e.or_driver(NAME).or_operation("get power state"))?
+            .map_err(|e| e.or_driver(NAME))?
             .unwrap_or(PowerState::Unknown))
     }
 
-    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
-        let span = info_span!("wol.set_power_state", node = %self.config.node_id, %target);
+    /// On and reboot send the magic packets, then record `On`; off (only in the
+    /// capabilities with `wol_power_off=record`) records `Off` and sends nothing.
+    async fn apply(&self, action: PowerAction) -> Result<()> {
+        let span = info_span!("wol.apply", node = %self.config.node_id, %action);
         async {
-            ensure_supported(&self.capabilities(), target).map_err(|e| {
-                e.with_driver(NAME)
-                    .with_operation(format!("power {target}"))
-            })?;
-            match target {
-                PowerTarget::On | PowerTarget::Reboot => {
-                    // No timeout means the contract's default, not no bound.
-                    let t = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
-                    let sent = tokio::time::timeout(t, self.wake()).await.map_err(|_| {
-                        self.err(
-                            ErrorKind::Timeout,
-                            format!(
-                                "sending the magic packets took longer than {:.1}s",
-                                t.as_secs_f64()
-                            ),
-                            "power on",
-                        )
-                    })??;
+            match action {
+                PowerAction::On | PowerAction::Reboot => {
+                    let sent = self.wake().await?;
                     debug!(sent, "node woken");
                     self.record(PowerState::On).await
                 }
-                PowerTarget::Off => {
+                PowerAction::Off => {
                     warn!(
                         node = %self.config.node_id,
                         "Wake-on-LAN cannot power a node off: manual intervention required; recording the node as off"
                     );
                     self.record(PowerState::Off).await
                 }
-                // Not in the capabilities: ensure_supported has already refused it.
-                other => Err(Error::unsupported(format_args!("power target {other}"))
+                // Not in the capabilities: the engine has already refused it.
+                other => Err(Error::unsupported(format_args!("power action {other}"))
                     .with_driver(NAME)),
             }
         }

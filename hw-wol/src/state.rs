@@ -26,9 +26,19 @@ use hw_core::{PowerState, Result, async_trait};
 #[async_trait]
 pub trait StateStore: Send + Sync + fmt::Debug {
     /// The state last saved for `node_id`, or `None` if never saved.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the store fails with ([`hw_core::ErrorKind::Other`] for a poisoned
+    /// [`MemoryStateStore`]).
     async fn load(&self, node_id: &str) -> Result<Option<PowerState>>;
 
     /// Saves `state` for `node_id`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the store fails with ([`hw_core::ErrorKind::Other`] for a poisoned
+    /// [`MemoryStateStore`]).
     async fn save(&self, node_id: &str, state: PowerState) -> Result<()>;
 }
 

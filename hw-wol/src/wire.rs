@@ -43,6 +43,12 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
 /// assert_eq!(&packet[102..], &[1, 2, 3, 4]);
 /// assert!(hw_wol::wire::magic_packet_with_password(mac, Some(&[1, 2, 3])).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+/// `wol_secureon_password` when the password is not 4 or 6 bytes (its value is not
+/// echoed).
 pub fn magic_packet_with_password(mac: MacAddress, password: Option<&[u8]>) -> Result<Vec<u8>> {
     let mut packet = Vec::with_capacity(PACKET_LEN + 6);
     packet.extend_from_slice(&magic_packet(mac));
@@ -77,6 +83,11 @@ fn check_secureon_len(len: usize) -> Result<()> {
 /// assert_eq!(parse_secureon("0a0b0c0d").unwrap(), vec![10, 11, 12, 13]);
 /// assert!(parse_secureon("nope").is_err());
 /// ```
+///
+/// # Errors
+///
+/// The reason, as text for [`hw_core::Validator::custom`], when `s` is none of the
+/// three notations (the text parsed is not in it).
 pub fn parse_secureon(s: &str) -> std::result::Result<Vec<u8>, String> {
     let t = s.trim();
     if let Ok(ip) = t.parse::<std::net::Ipv4Addr>() {
