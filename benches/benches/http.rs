@@ -12,7 +12,7 @@ fn client(server: &TestServer, auth: Auth, limit: usize) -> HttpClient {
         EndpointConfig::builder(server.base_url())
             .auth(auth)
             .max_concurrency(limit)
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .build()
             .unwrap(),
     )

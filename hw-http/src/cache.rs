@@ -1,12 +1,12 @@
-//! One client per endpoint, shared: a cache keyed by everything that defines an
-//! endpoint (scheme, host, port, base path, auth identity with a hash of the
-//! credentials, TLS settings, timeouts and limits).
+//! One client per endpoint, shared: a [`hw_core::shared::Shared`] map keyed by an
+//! [`hw_core::shared::EndpointKey`] holding everything that defines an endpoint
+//! (scheme, host, port, user and hw-core's keyed fingerprint of the secret, base
+//! path, TLS settings, timeouts and limits).
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, Weak};
 
 use hw_core::Error;
+use hw_core::shared::Shared;
 
 use crate::client::{Handle, HttpClient};
 use crate::config::EndpointConfig;
@@ -17,6 +17,9 @@ use crate::config::EndpointConfig;
 /// concurrency limit and one session. The cache holds its clients weakly: when the
 /// last node using an endpoint drops its client, the client closes (and logs its
 /// session out); the next [`get`](Self::get) builds a fresh one.
+///
+/// [`HttpClients::global`] is the process-wide cache (hw-core's documented scope:
+/// one map per value type per process); [`HttpClients::new`] an isolated one.
 ///
 /// ```
 /// use hw_http::{Auth, EndpointConfig, HttpClients};
@@ -37,36 +40,42 @@ use crate::config::EndpointConfig;
 /// ```
 #[derive(Clone, Default)]
 pub struct HttpClients {
-    inner: Arc<Mutex<HashMap<String, Weak<Handle>>>>,
+    inner: Shared<Handle>,
 }
 
 impl HttpClients {
-    /// An empty cache.
+    /// An empty cache of its own (for tests and embedders that want isolation).
     pub fn new() -> Self {
         HttpClients::default()
     }
 
-    /// The client for `config`'s endpoint, built on first use.
-    pub fn get(&self, config: &EndpointConfig) -> Result<HttpClient, Error> {
-        let key = config.cache_key();
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(handle) = map.get(&key).and_then(Weak::upgrade) {
-            return Ok(HttpClient { handle });
+    /// The process-wide cache ([`Shared::global`]): what drivers use unless given
+    /// another.
+    pub fn global() -> Self {
+        HttpClients {
+            inner: Shared::global(),
         }
-        let client = HttpClient::new(config.clone())?;
-        map.retain(|_, weak| weak.strong_count() > 0);
-        map.insert(key, Arc::downgrade(&client.handle));
-        Ok(client)
+    }
+
+    /// The client for `config`'s endpoint, built on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::InvalidParameter`] when the CA file of `config`'s TLS
+    /// settings cannot be read or holds no usable CA certificate; `Other` when TLS
+    /// cannot be set up.
+    pub fn get(&self, config: &EndpointConfig) -> Result<HttpClient, Error> {
+        let handle = self
+            .inner
+            .get_or_try_insert_arc(&config.endpoint_key(), || {
+                HttpClient::new(config.clone()).map(|c| c.handle)
+            })?;
+        Ok(HttpClient { handle })
     }
 
     /// Clients alive in the cache.
     pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .filter(|w| w.strong_count() > 0)
-            .count()
+        self.inner.len()
     }
 
     /// Whether no client is alive.
@@ -79,6 +88,7 @@ impl fmt::Debug for HttpClients {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClients")
             .field("clients", &self.len())
+            .field("endpoints", &self.inner.keys())
             .finish()
     }
 }

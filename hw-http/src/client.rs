@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderValue, RETRY_AFTER, USER_AGENT};
 use http::{StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
+use hw_core::retry::{Idempotency, retry};
 use hw_core::{Error, ErrorKind, ExposeSecret};
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -106,6 +107,11 @@ impl HttpClient {
     /// Builds a client for `config` (reads the CA file, if one is configured).
     ///
     /// Must be called inside a tokio runtime only when used; building needs none.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameter` when the CA file cannot be read or holds no usable CA
+    /// certificate; `Other` when TLS cannot be set up.
     pub fn new(config: EndpointConfig) -> Result<Self, Error> {
         let tls = match config.scheme {
             Scheme::Https => Some(Arc::new(
@@ -143,6 +149,14 @@ impl HttpClient {
 
     /// Sends `request`; a non-2xx status is an error (see the crate docs for the
     /// status → [`ErrorKind`] table). Retries idempotent requests per the policy.
+    ///
+    /// # Errors
+    ///
+    /// The kind of the status (see the status → kind table in the crate docs:
+    /// `Unauthenticated`, `PermissionDenied`, `NotFound`, `Busy`, `Timeout`,
+    /// `Unsupported`, `InvalidParameter`, `DeviceFault`, `Protocol`) or of the
+    /// transport failure (`Unreachable`, `Timeout`, `Busy`, `Protocol`, `Other` for a
+    /// rejected certificate); `InvalidParameter` for a bad path or header.
     pub async fn send(&self, request: Request) -> Result<Response, Error> {
         let op = request.operation.clone();
         self.handle
@@ -156,16 +170,32 @@ impl HttpClient {
     /// Sends `request` and returns the response whatever its status, for callers
     /// that interpret statuses themselves. Transport failures are still errors;
     /// 401 still triggers digest and session re-authentication first.
+    ///
+    /// # Errors
+    ///
+    /// Transport failures only: `Unreachable`, `Timeout`, `Busy` (no slot within
+    /// the queue timeout), `Protocol` (malformed response, body over the cap),
+    /// `Other` (certificate rejected), `InvalidParameter` (bad path or header);
+    /// `Unauthenticated`/`Unsupported` when a session log-in or digest challenge
+    /// fails.
     pub async fn send_raw(&self, request: Request) -> Result<Response, Error> {
         self.handle.core.execute(request, true).await
     }
 
     /// `send(Request::get(path))`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
     pub async fn get(&self, path: impl Into<String>) -> Result<Response, Error> {
         self.send(Request::get(path)).await
     }
 
     /// `send(Request::post(path).body(body))` (not idempotent: never retried).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
     pub async fn post(
         &self,
         path: impl Into<String>,
@@ -175,6 +205,10 @@ impl HttpClient {
     }
 
     /// `send(Request::put(path).body(body))`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
     pub async fn put(
         &self,
         path: impl Into<String>,
@@ -184,11 +218,20 @@ impl HttpClient {
     }
 
     /// `send(Request::delete(path))`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
     pub async fn delete(&self, path: impl Into<String>) -> Result<Response, Error> {
         self.send(Request::delete(path)).await
     }
 
     /// Logs out the session (if any) and waits for it. Later requests log in again.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the session hook's log-out returns (the session is forgotten
+    /// either way).
     pub async fn close(&self) -> Result<(), Error> {
         self.handle.core.logout().await
     }
@@ -302,41 +345,60 @@ impl Core {
             ));
         }
         let policy = self.config.retry;
-        let mut attempt = 1u32;
-        loop {
-            tracing::Span::current().record("attempt", attempt);
-            let outcome = if with_auth {
-                self.attempt_with_auth(&req).await
-            } else {
-                self.attempt(&req, None).await
-            };
-            let more = attempt < policy.max_attempts;
-            match outcome {
-                Attempt::Done(resp) => {
-                    let code = resp.status.as_u16();
-                    tracing::Span::current().record("status", code);
-                    if more && req.idempotent && matches!(code, 429 | 502 | 503 | 504) {
-                        let delay = retry_after(&resp)
-                            .map(|d| d.min(policy.max_delay))
-                            .unwrap_or_else(|| policy.delay(attempt));
-                        tracing::debug!(status = code, ?delay, "retrying idempotent request");
-                        tokio::time::sleep(delay).await;
-                        attempt += 1;
-                        continue;
-                    }
-                    return Ok(resp);
+        // A retryable status (429, 502, 503, 504) of an idempotent request is a
+        // failure to `retry`; the response is held so that, when no attempt is left,
+        // the last one is returned as it came (`send` turns it into its error).
+        let held: std::sync::Mutex<Option<(Response, Option<Duration>)>> =
+            std::sync::Mutex::new(None);
+        let (req, held) = (&req, &held);
+        let take_held = || held.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let result = retry(
+            &policy,
+            Idempotency::from_bool(req.idempotent),
+            None,
+            |n| async move {
+                if let Some((_, Some(after))) = take_held() {
+                    // Retry-After, up to the backoff's longest wait, counting the
+                    // backoff `retry` already slept.
+                    let wait = after
+                        .min(policy.backoff.max)
+                        .saturating_sub(policy.backoff.delay(n.saturating_sub(1)));
+                    tokio::time::sleep(wait).await;
                 }
-                Attempt::Failed { err, sent } => {
-                    let retry = more && err.is_retryable() && (req.idempotent || !sent);
-                    if !retry {
-                        return Err(err);
+                tracing::Span::current().record("attempt", n + 1);
+                let outcome = if with_auth {
+                    self.attempt_with_auth(req).await
+                } else {
+                    self.attempt(req, None).await
+                };
+                match outcome {
+                    Attempt::Done(resp) => {
+                        let code = resp.status.as_u16();
+                        tracing::Span::current().record("status", code);
+                        if req.idempotent && matches!(code, 429 | 502 | 503 | 504) {
+                            let err = Error::new(
+                                crate::request::status_kind(resp.status),
+                                format!("{}: HTTP {code}", self.context(req)),
+                            )
+                            .with_retryable(true);
+                            let after = retry_after(&resp);
+                            *held.lock().unwrap_or_else(|p| p.into_inner()) = Some((resp, after));
+                            return Err(err);
+                        }
+                        Ok(resp)
                     }
-                    let delay = policy.delay(attempt);
-                    tracing::debug!(error = %err, ?delay, "retrying after failure");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
+                    // Nothing reached the server: hw-core's retry may resend even a
+                    // request that is not idempotent.
+                    Attempt::Failed { err, sent: false } => Err(err.not_delivered()),
+                    Attempt::Failed { err, sent: true } => Err(err),
                 }
-            }
+            },
+        )
+        .await;
+        match (result, take_held()) {
+            (Ok(resp), _) => Ok(resp),
+            (Err(_), Some((resp, _))) => Ok(resp),
+            (Err(e), None) => Err(e),
         }
     }
 

@@ -8,9 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::{Error, ExposeSecret, ParameterProblem, SecretString};
+use hw_core::shared::{EndpointKey, Fingerprint};
+use hw_core::{Error, ParameterProblem, SecretString};
 
 use crate::session::SessionAuth;
+
+pub use hw_core::retry::RetryPolicy;
 
 /// Default connect timeout (TCP connect plus TLS handshake).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,20 +89,17 @@ impl Auth {
         }
     }
 
-    /// The identity used in the client cache key: scheme, user and a salted hash of
-    /// the secret (never the secret itself).
-    pub(crate) fn identity(&self) -> String {
+    /// Adds the auth identity to an endpoint key: scheme, user and a keyed
+    /// fingerprint of the secret (by [`EndpointKey::secret_string`]; never the secret
+    /// itself), or the session hook's own key.
+    fn add_to_key(&self, key: EndpointKey) -> EndpointKey {
+        let key = key.extra("auth", self.scheme());
         match self {
-            Auth::None => "none".into(),
-            Auth::Basic { username, password } => format!(
-                "basic:{username}:{}",
-                crate::fingerprint(&[username, password.expose_secret()])
-            ),
-            Auth::Digest { username, password } => format!(
-                "digest:{username}:{}",
-                crate::fingerprint(&[username, password.expose_secret()])
-            ),
-            Auth::Session(hook) => format!("session:{}", hook.cache_key()),
+            Auth::None => key,
+            Auth::Basic { username, password } | Auth::Digest { username, password } => {
+                key.user(username.clone()).secret_string(password)
+            }
+            Auth::Session(hook) => key.extra("session", hook.cache_key()),
         }
     }
 }
@@ -184,7 +184,7 @@ impl TlsConfig {
         match &self.ca {
             CaSource::WebpkiRoots => "webpki-roots".into(),
             CaSource::File(p) => format!("ca-file:{}", p.display()),
-            CaSource::Pem(pem) => format!("ca-pem:{}", crate::fingerprint_bytes(pem)),
+            CaSource::Pem(pem) => format!("ca-pem:{}", Fingerprint::of_parts(&[pem])),
         }
     }
 }
@@ -192,56 +192,6 @@ impl TlsConfig {
 impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TlsConfig({})", self.describe())
-    }
-}
-
-/// Retries for requests marked idempotent: exponential backoff with full jitter.
-///
-/// A request that is not idempotent is never sent twice, except when the connection
-/// could not even be opened (nothing was sent) or the server answered 401 to an
-/// authentication challenge (it did not act on it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RetryPolicy {
-    /// Total attempts, the first included (1 = no retry).
-    pub max_attempts: u32,
-    /// The delay before the first retry; doubled for each later one.
-    pub base_delay: Duration,
-    /// The largest delay between two attempts.
-    pub max_delay: Duration,
-}
-
-impl RetryPolicy {
-    /// No retries at all.
-    pub const NONE: RetryPolicy = RetryPolicy {
-        max_attempts: 1,
-        base_delay: Duration::ZERO,
-        max_delay: Duration::ZERO,
-    };
-
-    /// The delay before retry number `retry` (1-based): a random duration in
-    /// `[0, min(max_delay, base_delay * 2^(retry-1))]`.
-    pub fn delay(&self, retry: u32) -> Duration {
-        let exp = retry.saturating_sub(1).min(20);
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1u32 << exp)
-            .min(self.max_delay);
-        if ceiling.is_zero() {
-            return ceiling;
-        }
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(rand::random_range(0..=nanos))
-    }
-}
-
-impl Default for RetryPolicy {
-    /// Three attempts, 200 ms base delay, 5 s max delay.
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-        }
     }
 }
 
@@ -393,24 +343,44 @@ impl EndpointConfig {
     }
 
     /// The key under which [`crate::HttpClients`] shares one client: every setting,
-    /// with secrets replaced by a salted hash.
-    pub(crate) fn cache_key(&self) -> String {
-        format!(
-            "{}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}",
-            self.scheme.as_str(),
-            self.host.to_ascii_lowercase(),
-            self.port,
-            self.base_path,
-            self.auth.identity(),
-            self.tls.describe(),
-            self.connect_timeout,
-            self.request_timeout,
-            self.queue_timeout,
-            self.max_body_bytes,
-            self.max_concurrency,
-            self.retry,
-            self.user_agent,
-        )
+    /// with the secret kept only as hw-core's keyed fingerprint.
+    pub(crate) fn endpoint_key(&self) -> EndpointKey {
+        let key = EndpointKey::new(self.scheme.as_str(), &self.host, self.port);
+        self.auth
+            .add_to_key(key)
+            .extra("base_path", &self.base_path)
+            .extra("tls", self.tls.describe())
+            .extra(
+                "connect_timeout",
+                format_args!("{:?}", self.connect_timeout),
+            )
+            .extra(
+                "request_timeout",
+                format_args!("{:?}", self.request_timeout),
+            )
+            .extra("queue_timeout", format_args!("{:?}", self.queue_timeout))
+            .extra("max_body_bytes", self.max_body_bytes)
+            .extra("max_concurrency", self.max_concurrency)
+            .extra("retry", format_args!("{:?}", self.retry))
+            .extra("user_agent", &self.user_agent)
+    }
+
+    /// A builder holding every setting of this config, to change some and build
+    /// again.
+    pub fn to_builder(&self) -> EndpointConfigBuilder {
+        let authority = self.authority();
+        EndpointConfigBuilder {
+            base_url: format!("{}://{authority}{}/", self.scheme.as_str(), self.base_path),
+            auth: self.auth.clone(),
+            tls: self.tls.clone(),
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            queue_timeout: self.queue_timeout,
+            max_body_bytes: self.max_body_bytes,
+            max_concurrency: self.max_concurrency,
+            retry: self.retry,
+            user_agent: self.user_agent.clone(),
+        }
     }
 }
 
@@ -513,8 +483,39 @@ impl EndpointConfigBuilder {
     }
 
     /// Checks every value and builds the config; every problem is reported in one
-    /// [`hw_core::ErrorKind::InvalidParameter`] error.
+    /// error.
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::InvalidParameter`] listing every bad value under
+    /// hw-http's own names (`base_url`, `connect_timeout`, `username`, `ca_file`, …).
+    /// Drivers reading `driver_info` use [`EndpointConfig::read`], which reports
+    /// under the driver's keys instead.
     pub fn build(self) -> Result<EndpointConfig, Error> {
+        let problems = self.problems();
+        let parsed = parse_base_url(&self.base_url);
+        match parsed {
+            Ok((scheme, host, port, base_path)) if problems.is_empty() => Ok(EndpointConfig {
+                scheme,
+                host,
+                port,
+                base_path,
+                auth: self.auth,
+                tls: self.tls,
+                connect_timeout: self.connect_timeout,
+                request_timeout: self.request_timeout,
+                queue_timeout: self.queue_timeout,
+                max_body_bytes: self.max_body_bytes,
+                max_concurrency: self.max_concurrency,
+                retry: self.retry,
+                user_agent: self.user_agent,
+            }),
+            _ => Err(Error::from_problems(problems).with_driver("hw-http")),
+        }
+    }
+
+    /// Every problem [`build`](Self::build) would report, under hw-http's names.
+    fn problems(&self) -> Vec<ParameterProblem> {
         let mut problems = Vec::new();
         let mut bad = |name: &str, reason: String| {
             problems.push(ParameterProblem {
@@ -544,10 +545,10 @@ impl EndpointConfigBuilder {
         if self.retry.max_attempts == 0 {
             bad("retry.max_attempts", "must be at least 1".into());
         }
-        if self.retry.base_delay > self.retry.max_delay {
+        if self.retry.backoff.initial > self.retry.backoff.max {
             bad(
-                "retry.base_delay",
-                "must not be larger than retry.max_delay".into(),
+                "retry.backoff",
+                "initial wait must not be larger than the longest wait".into(),
             );
         }
         if http::HeaderValue::from_str(&self.user_agent).is_err() {
@@ -570,24 +571,7 @@ impl EndpointConfigBuilder {
                 format!("{} is not a readable file", path.display()),
             );
         }
-        match parsed {
-            Ok((scheme, host, port, base_path)) if problems.is_empty() => Ok(EndpointConfig {
-                scheme,
-                host,
-                port,
-                base_path,
-                auth: self.auth,
-                tls: self.tls,
-                connect_timeout: self.connect_timeout,
-                request_timeout: self.request_timeout,
-                queue_timeout: self.queue_timeout,
-                max_body_bytes: self.max_body_bytes,
-                max_concurrency: self.max_concurrency,
-                retry: self.retry,
-                user_agent: self.user_agent,
-            }),
-            _ => Err(Error::from_problems(problems).with_driver("hw-http")),
-        }
+        problems
     }
 }
 
@@ -678,18 +662,5 @@ mod tests {
             .unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(!format!("{err:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn retry_delay_is_bounded() {
-        let p = RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(300),
-        };
-        for retry in 1..10 {
-            assert!(p.delay(retry) <= Duration::from_millis(300));
-        }
-        assert!(p.delay(1) <= Duration::from_millis(100));
     }
 }

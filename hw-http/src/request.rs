@@ -210,6 +210,10 @@ impl Response {
     }
 
     /// The body as UTF-8 text ([`ErrorKind::Protocol`] if it is not).
+    ///
+    /// # Errors
+    ///
+    /// `Protocol` when the body is not UTF-8.
     pub fn text(&self) -> Result<&str, Error> {
         std::str::from_utf8(&self.body).map_err(|e| {
             Error::protocol(format!("{}: body is not UTF-8 text", self.context))
@@ -219,6 +223,10 @@ impl Response {
     }
 
     /// The body decoded as JSON ([`ErrorKind::Protocol`] if it does not decode).
+    ///
+    /// # Errors
+    ///
+    /// `Protocol` when the body is not JSON of type `T`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| {
             Error::protocol(format!(
@@ -231,6 +239,10 @@ impl Response {
 
     /// `Ok(self)` for a 2xx status, else the error [`crate::HttpClient::send`] would
     /// have returned (see the crate docs for the status → kind table).
+    ///
+    /// # Errors
+    ///
+    /// The status's kind ([`status_kind`]) for a non-2xx status.
     pub fn error_for_status(self) -> Result<Response, Error> {
         if self.status.is_success() {
             Ok(self)

@@ -53,7 +53,7 @@ use crate::request::{Request, Response};
 ///     }
 ///     fn cache_key(&self) -> String {
 ///         format!("oneview:{}:{}", self.user,
-///             hw_http::fingerprint(&[&self.user, self.password.expose_secret()]))
+///             hw_core::shared::Fingerprint::of_parts(&[self.user.as_bytes(), self.password.expose_secret().as_bytes()]))
 ///     }
 /// }
 /// ```
@@ -67,7 +67,7 @@ pub trait SessionAuth: Send + Sync + fmt::Debug {
     async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> hw_core::Result<()>;
 
     /// What identifies the account for the client cache: the user and a hash of the
-    /// credentials (see [`crate::fingerprint`]), never a secret itself. Two hooks with
+    /// credentials (see [`hw_core::shared::Fingerprint`]), never a secret itself. Two hooks with
     /// the same key share one client and one session.
     fn cache_key(&self) -> String;
 }
@@ -90,6 +90,10 @@ impl Session {
     /// Adds a header sent with every request (`X-Auth-Token`, `Auth`, …).
     /// Fails with [`hw_core::ErrorKind::Protocol`] when the name or value is not a
     /// valid header (the value is not echoed).
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::Protocol`] for an invalid header name or value.
     pub fn header(mut self, name: &str, value: SecretString) -> hw_core::Result<Self> {
         let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             Error::protocol(format!("session header name {name:?} is invalid"))
@@ -106,6 +110,10 @@ impl Session {
     }
 
     /// Adds a `Cookie: name=value` header (OpenBMC's `SESSION` cookie).
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::Protocol`] for an invalid cookie.
     pub fn cookie(self, name: &str, value: SecretString) -> hw_core::Result<Self> {
         let pair = SecretString::from(format!("{name}={}", value.expose_secret()));
         self.header("cookie", pair)
@@ -157,6 +165,10 @@ pub struct SessionClient<'a> {
 
 impl SessionClient<'_> {
     /// Sends `request`; non-2xx statuses are errors (as [`crate::HttpClient::send`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::HttpClient::send`].
     pub async fn send(&self, request: Request) -> hw_core::Result<Response> {
         let op = request.operation.clone();
         self.core
@@ -167,6 +179,10 @@ impl SessionClient<'_> {
     }
 
     /// Sends `request` and returns any status (as [`crate::HttpClient::send_raw`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::HttpClient::send_raw`].
     pub async fn send_raw(&self, request: Request) -> hw_core::Result<Response> {
         self.core.execute(request, false).await
     }

@@ -162,6 +162,10 @@ pub struct TestServer {
 
 impl TestServer {
     /// Starts a plain HTTP server on 127.0.0.1 (free port) answering with `handler`.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of binding 127.0.0.1.
     pub async fn start(
         handler: impl Fn(&ServerRequest) -> Reply + Send + Sync + 'static,
     ) -> io::Result<TestServer> {
@@ -169,6 +173,10 @@ impl TestServer {
     }
 
     /// Starts an HTTPS server with the given rustls server config.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of binding 127.0.0.1.
     pub async fn start_tls(
         config: Arc<rustls::ServerConfig>,
         handler: impl Fn(&ServerRequest) -> Reply + Send + Sync + 'static,

@@ -80,25 +80,27 @@ pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hw_core::Er
         CaSource::Pem(pem) => Some((pem.clone(), "the CA PEM".to_string())),
     };
     if let Some((pem, what)) = pem {
-        for cert in CertificateDer::pem_slice_iter(&pem) {
-            let cert = cert.map_err(|e| {
-                hw_core::Error::invalid_parameter("ca_file", format!("{what}: bad PEM: {e}"))
-            })?;
-            roots.add(cert).map_err(|e| {
-                hw_core::Error::invalid_parameter(
-                    "ca_file",
-                    format!("{what}: not a usable CA certificate: {e}"),
-                )
-            })?;
-        }
-        if roots.is_empty() {
-            return Err(hw_core::Error::invalid_parameter(
-                "ca_file",
-                format!("{what} holds no certificate"),
-            ));
-        }
+        add_ca_pem(&mut roots, &pem)
+            .map_err(|why| hw_core::Error::invalid_parameter("ca_file", format!("{what} {why}")))?;
     }
     Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// Adds the CA certificates of `pem` to `roots`; `Err(why)` (to follow the file's
+/// name in a message) when it is not PEM, holds no certificate, or holds one that
+/// is not a usable CA certificate.
+pub(crate) fn add_ca_pem(roots: &mut rustls::RootCertStore, pem: &[u8]) -> Result<(), String> {
+    let before = roots.len();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("is not valid PEM: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("holds a certificate that is not a usable CA certificate: {e}"))?;
+    }
+    if roots.len() == before {
+        return Err("holds no PEM certificate (expected a CA bundle)".into());
+    }
+    Ok(())
 }
 
 /// The verifier behind `danger_accept_invalid_certs`: any certificate, but the

@@ -146,7 +146,7 @@ fn client(port: u16, password: &str) -> HttpClient {
     HttpClient::new(
         EndpointConfig::builder(format!("http://127.0.0.1:{port}/"))
             .auth(Auth::digest(USER, password.to_string()))
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .build()
             .unwrap(),
     )

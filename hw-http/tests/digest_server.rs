@@ -157,7 +157,7 @@ fn client(server: &TestServer, password: &str) -> HttpClient {
     HttpClient::new(
         EndpointConfig::builder(server.base_url())
             .auth(Auth::digest(USER, password.to_string()))
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .build()
             .unwrap(),
     )

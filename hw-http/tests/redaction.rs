@@ -46,7 +46,7 @@ impl SessionAuth for Hook {
         Ok(())
     }
     fn cache_key(&self) -> String {
-        hw_http::fingerprint(&[self.password.expose_secret()])
+        hw_core::shared::Fingerprint::of(self.password.expose_secret()).to_string()
     }
 }
 
@@ -103,7 +103,7 @@ async fn secrets_never_appear_in_debug_display_errors_or_logs() {
         let builder = EndpointConfig::builder(server.base_url())
             .auth(auth)
             .tls(TlsConfig::danger_accept_invalid_certs())
-            .retry(RetryPolicy::NONE);
+            .retry(RetryPolicy::none());
         assert_clean("builder Debug", &format!("{builder:?}"));
         let config = builder.build().unwrap();
         assert_clean("config Debug", &format!("{config:?}"));
@@ -161,7 +161,7 @@ async fn secrets_never_appear_in_debug_display_errors_or_logs() {
     let c = HttpClient::new(
         EndpointConfig::builder(format!("http://127.0.0.1:{port}/"))
             .auth(Auth::basic("u", "pw-SECRET-1"))
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .build()
             .unwrap(),
     )

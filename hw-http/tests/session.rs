@@ -114,7 +114,10 @@ impl SessionAuth for TokenLogin {
         format!(
             "{}:{}",
             self.user,
-            hw_http::fingerprint(&[&self.user, self.password.expose_secret()])
+            hw_core::shared::Fingerprint::of_parts(&[
+                self.user.as_bytes(),
+                self.password.expose_secret().as_bytes()
+            ])
         )
     }
 }
@@ -126,7 +129,7 @@ fn config(server: &TestServer, password: &str, style: Style) -> EndpointConfig {
             password: password.to_string().into(),
             style,
         }))
-        .retry(RetryPolicy::NONE)
+        .retry(RetryPolicy::none())
         .build()
         .unwrap()
 }

@@ -58,7 +58,7 @@ fn client(base_url: String, tls: TlsConfig) -> hw_core::Result<HttpClient> {
     HttpClient::new(
         EndpointConfig::builder(base_url)
             .tls(tls)
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .build()?,
     )
 }
@@ -135,7 +135,7 @@ async fn plain_http_to_a_tls_port_is_a_typed_error() {
     let url = format!("http://{}/", server.addr());
     let c = HttpClient::new(
         EndpointConfig::builder(url)
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .request_timeout(std::time::Duration::from_secs(3))
             .build()
             .unwrap(),

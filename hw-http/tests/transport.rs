@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hw_core::ErrorKind;
+use hw_core::poll::Backoff;
 use hw_http::testing::{Reply, TestServer};
 use hw_http::{
     Auth, EndpointConfig, EndpointConfigBuilder, HttpClient, HttpClients, Request, RetryPolicy,
 };
 
 fn builder(server: &TestServer) -> EndpointConfigBuilder {
-    EndpointConfig::builder(server.base_url()).retry(RetryPolicy::NONE)
+    EndpointConfig::builder(server.base_url()).retry(RetryPolicy::none())
 }
 
 fn client(b: EndpointConfigBuilder) -> HttpClient {
@@ -21,11 +22,9 @@ fn client(b: EndpointConfigBuilder) -> HttpClient {
 }
 
 fn fast_retries(n: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: n,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-    }
+    RetryPolicy::default().with_max_attempts(n).with_backoff(
+        Backoff::exponential(Duration::from_millis(5), Duration::from_millis(20)).with_jitter(),
+    )
 }
 
 #[tokio::test]
@@ -68,7 +67,7 @@ async fn a_stalled_tls_handshake_hits_the_connect_timeout() {
         EndpointConfig::builder(format!("https://{addr}/"))
             .connect_timeout(Duration::from_millis(300))
             .request_timeout(Duration::from_secs(20))
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .build()
             .unwrap(),
     )
@@ -107,7 +106,7 @@ async fn connection_refused_is_unreachable() {
 async fn unknown_host_is_unreachable() {
     let c = HttpClient::new(
         EndpointConfig::builder("http://no-such-host.invalid/")
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .connect_timeout(Duration::from_secs(5))
             .build()
             .unwrap(),
@@ -369,7 +368,8 @@ async fn base_path_query_and_body_reach_the_server() {
     .await
     .unwrap();
     let c = client(
-        EndpointConfig::builder(format!("{}/api/v1/", server.base_url())).retry(RetryPolicy::NONE),
+        EndpointConfig::builder(format!("{}/api/v1/", server.base_url()))
+            .retry(RetryPolicy::none()),
     );
     let reply = c
         .send(Request::put("/blade?id=3").json(&serde_json::json!({"on": true})))
@@ -403,7 +403,7 @@ async fn malformed_responses_are_protocol_errors() {
     });
     let c = HttpClient::new(
         EndpointConfig::builder(format!("http://{addr}/"))
-            .retry(RetryPolicy::NONE)
+            .retry(RetryPolicy::none())
             .build()
             .unwrap(),
     )
