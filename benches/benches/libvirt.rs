@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hw_core::{Node, PowerState};
-use hw_libvirt::sim::TestNode;
+use hw_libvirt::sim::LibvirtSim;
 
 const FLEET: u32 = 200;
 
-fn nodes(sim: &TestNode) -> Vec<Node> {
+fn nodes(sim: &LibvirtSim) -> Vec<Node> {
     (0..FLEET as usize)
         .map(|i| {
             hw_libvirt::hardware_type()
@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let sim = TestNode::fleet(FLEET).unwrap();
+    let sim = LibvirtSim::fleet(FLEET).unwrap();
 
     // Cold: fresh node objects each time (each resolves its domain by MAC through
     // the shared per-connection MAC index).

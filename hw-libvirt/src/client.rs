@@ -1,23 +1,27 @@
-//! The libvirt side: connections shared per URI, blocking calls kept off the tokio
-//! workers, libvirt errors mapped to ours, and the node's domain found.
+//! [`LibvirtClient`]: one libvirt connection per endpoint (URI, SASL user, SASL
+//! password fingerprint) per process, shared through [`hw_core::shared::Shared`] and
+//! released with its last node; blocking calls kept off the tokio workers, retried
+//! through [`hw_core::retry`]; and the node's domain found.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
 
+use hw_core::poll::Backoff;
+use hw_core::retry::{Idempotency, RetryPolicy, retry};
+use hw_core::shared::{EndpointKey, Shared};
 use hw_core::{Error, ErrorKind, MacAddress, Result};
 use virt::connect::{ConnectAuth, ConnectCredential, ConnectCredentialType};
 use virt::domain::Domain;
-use virt::error::{ErrorDomain, ErrorNumber};
 
+use crate::NAME;
 use crate::config::{DomainSelector, LibvirtConfig};
+use crate::errors::{kind_of, map_err, open_kind};
 use crate::xml::DomainXml;
 
 pub(crate) use virt::connect::Connect;
-
-/// The hardware type's name, used as the driver in errors.
-pub(crate) const DRIVER: &str = "staging-libvirt";
 
 static SILENCE: Once = Once::new();
 
@@ -28,76 +32,7 @@ pub fn silence_libvirt_stderr() {
 }
 
 // ---------------------------------------------------------------------------
-// Error mapping
-
-/// Maps a libvirt error to our kind.
-pub(crate) fn kind_of(e: &virt::error::Error) -> ErrorKind {
-    use ErrorNumber as N;
-    let Some(code) = e.code().known() else {
-        return ErrorKind::Other;
-    };
-    match code {
-        N::NoDomain => ErrorKind::NotFound,
-        N::AuthFailed | N::AuthCancelled | N::AuthUnavailable => ErrorKind::Unauthenticated,
-        N::AccessDenied | N::OperationDenied => ErrorKind::PermissionDenied,
-        N::NoConnect | N::InvalidConn | N::NoServer | N::Rpc | N::Ssh | N::Libssh => {
-            ErrorKind::Unreachable
-        }
-        N::SystemError
-            if e.domain().known().is_some_and(|d| {
-                matches!(d, ErrorDomain::Rpc | ErrorDomain::Remote | ErrorDomain::Ssh)
-            }) =>
-        {
-            ErrorKind::Unreachable
-        }
-        N::OperationTimeout | N::AgentUnresponsive | N::AgentCommandTimeout => ErrorKind::Timeout,
-        N::ResourceBusy => ErrorKind::Busy,
-        N::OperationFailed
-            if e.message().contains("Active console session")
-                || e.message().contains("console session exists") =>
-        {
-            ErrorKind::Busy
-        }
-        N::NoSupport | N::OperationUnsupported | N::ArgumentUnsupported | N::ConfigUnsupported => {
-            ErrorKind::Unsupported
-        }
-        N::InvalidArg => ErrorKind::InvalidParameter,
-        N::XmlError
-        | N::XmlDetail
-        | N::XmlInvalidSchema
-        | N::OperationInvalid
-        | N::OperationFailed
-        | N::InternalError
-        | N::DomExist
-        | N::CallFailed => ErrorKind::DeviceFault,
-        _ => ErrorKind::Other,
-    }
-}
-
-/// A libvirt error as ours, with the message and the source kept.
-pub(crate) fn map_err(op: &'static str, e: virt::error::Error) -> Error {
-    let kind = kind_of(&e);
-    Error::new(kind, format!("libvirt call failed: {}", e.message()))
-        .with_driver(DRIVER)
-        .with_operation(op)
-        .with_source(e)
-}
-
-// ---------------------------------------------------------------------------
 // Connections
-
-type PoolKey = (String, Option<String>);
-type Slot = Arc<Mutex<Option<Connect>>>;
-
-fn pool() -> &'static Mutex<HashMap<PoolKey, Slot>> {
-    static POOL: OnceLock<Mutex<HashMap<PoolKey, Slot>>> = OnceLock::new();
-    POOL.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn slot(key: &PoolKey) -> Slot {
-    let mut map = pool().lock().unwrap_or_else(|p| p.into_inner());
-    map.entry(key.clone()).or_default().clone()
-}
 
 thread_local! {
     /// The SASL credentials for the `open_auth` call running on this thread. The
@@ -120,6 +55,8 @@ fn auth_callback(creds: &mut Vec<ConnectCredential>) {
     });
 }
 
+/// Opens a connection. Blocking. A failure is marked
+/// [`not_delivered`](Error::not_delivered): no call was sent on it.
 fn open(config: &LibvirtConfig) -> Result<Connect> {
     silence_libvirt_stderr();
     let uri = config.effective_uri();
@@ -141,25 +78,14 @@ fn open(config: &LibvirtConfig) -> Result<Connect> {
         None => Connect::open(Some(&uri)),
     };
     let conn = conn.map_err(|e| {
-        let kind = match kind_of(&e) {
-            ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => kind_of(&e),
-            // A node file the test driver cannot parse.
-            _ if e
-                .code()
-                .is_any(vec![ErrorNumber::XmlError, ErrorNumber::XmlDetail]) =>
-            {
-                ErrorKind::InvalidParameter
-            }
-            // Anything else while opening means we could not reach the hypervisor.
-            _ => ErrorKind::Unreachable,
-        };
         Error::new(
-            kind,
+            open_kind(config.uri(), &e),
             format!("cannot connect to {}: {}", config.uri(), e.message()),
         )
-        .with_driver(DRIVER)
+        .with_driver(NAME)
         .with_operation("connect")
         .with_source(e)
+        .not_delivered()
     })?;
     // Remote connections: have libvirt notice a dead peer. Local drivers (test://)
     // do not support keepalive; that is fine.
@@ -167,80 +93,225 @@ fn open(config: &LibvirtConfig) -> Result<Connect> {
     Ok(conn)
 }
 
-/// The shared connection for `config`, opened (or reopened when it died) as needed.
-/// Blocking: call from a blocking thread.
-fn connection(config: &LibvirtConfig, fresh: bool) -> Result<Connect> {
-    let slot = slot(&config.pool_key());
-    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
-    if !fresh
-        && let Some(conn) = guard.as_ref()
-        && conn.is_alive().unwrap_or(false)
-    {
-        return Ok(conn.clone());
+/// The open connection and its generation (bumped on every open, so a failure on an
+/// old connection never closes a newer one).
+#[derive(Default)]
+struct ConnSlot {
+    conn: Option<Connect>,
+    generation: u64,
+}
+
+/// One libvirt connection, shared by every node of one endpoint in the process: the
+/// effective URI (with an SSH key file), the SASL user and a keyed fingerprint of
+/// the SASL password (see [`LibvirtConfig::endpoint_key`]). A node with another
+/// password never rides on a connection opened with the right one.
+///
+/// **Lifetime.** The process-wide pool ([`Shared::global`]) holds clients weakly:
+/// every node holds its endpoint's client, and when the last one is dropped the
+/// client is dropped and its connection closed (once no call in flight still uses
+/// it). The next node opens a fresh one. For libvirt's `test://` driver, whose state
+/// lives in the connection, that means the domains start again from the node file
+/// (a [`LibvirtSim`](crate::sim::LibvirtSim) holds its client for as long as it lives).
+///
+/// The connection is opened on first use (not when the client is made), checked with
+/// `virConnectIsAlive` before each use and reopened when dead or after a
+/// connection-level error. The client also holds the index of which domains carry
+/// which MACs for its connection.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// use hw_core::Power;
+/// use hw_libvirt::{DomainSelector, LibvirtClient, LibvirtConfig, LibvirtPower};
+/// let config = LibvirtConfig::new("test:///default", DomainSelector::Name("test".into()))?;
+/// let power = LibvirtPower::new(config.clone());
+/// power.get_power_state().await?;
+/// let client = LibvirtClient::shared(&config); // the one `power` uses
+/// assert!(client.is_connected());
+/// # Ok(()) }
+/// ```
+pub struct LibvirtClient {
+    key: EndpointKey,
+    /// The configuration the client opens connections with (its domain is not used).
+    config: LibvirtConfig,
+    slot: Mutex<ConnSlot>,
+    index: Mutex<MacIndex>,
+}
+
+impl fmt::Debug for LibvirtClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LibvirtClient")
+            .field("key", &self.key)
+            .field("connected", &self.is_connected())
+            .finish_non_exhaustive()
     }
-    let conn = open(config)?;
-    *guard = Some(conn.clone());
-    Ok(conn)
+}
+
+impl LibvirtClient {
+    fn new(config: &LibvirtConfig) -> Self {
+        LibvirtClient {
+            key: config.endpoint_key(),
+            config: config.clone(),
+            slot: Mutex::new(ConnSlot::default()),
+            index: Mutex::new(MacIndex::default()),
+        }
+    }
+
+    /// The client for `config`'s endpoint from the process-wide pool: the live one
+    /// when some node holds it, else a new one (not yet connected).
+    pub fn shared(config: &LibvirtConfig) -> Arc<LibvirtClient> {
+        let key = config.endpoint_key();
+        // `make` cannot fail; were it to, an unshared client still works.
+        Shared::<LibvirtClient>::global()
+            .get_or_try_insert(&key, || Ok(LibvirtClient::new(config)))
+            .unwrap_or_else(|_| Arc::new(LibvirtClient::new(config)))
+    }
+
+    /// The live client for `config`'s endpoint, if some node (or simulator) holds
+    /// one: `None` once the last holder is gone.
+    pub fn live(config: &LibvirtConfig) -> Option<Arc<LibvirtClient>> {
+        Shared::<LibvirtClient>::global().get(&config.endpoint_key())
+    }
+
+    /// How many endpoints have a live client in the process-wide pool.
+    pub fn live_count() -> usize {
+        Shared::<LibvirtClient>::global().len()
+    }
+
+    /// The key it is shared under (no secret in it).
+    pub fn key(&self) -> &EndpointKey {
+        &self.key
+    }
+
+    /// The URI as configured (without key file parameters).
+    pub fn uri(&self) -> &str {
+        self.config.uri()
+    }
+
+    /// Whether it holds an open connection now (not checked with the hypervisor).
+    pub fn is_connected(&self) -> bool {
+        self.lock_slot().conn.is_some()
+    }
+
+    /// How many times a connection was opened (the first open and every reopen).
+    pub fn connections_opened(&self) -> u64 {
+        self.lock_slot().generation
+    }
+
+    /// Forgets the connection and the MAC index: the connection is closed once no
+    /// call in flight holds it, and the next call opens a fresh one.
+    pub fn reset(&self) {
+        self.lock_slot().conn = None;
+        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = MacIndex::default();
+    }
+
+    fn lock_slot(&self) -> std::sync::MutexGuard<'_, ConnSlot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The open connection, opened (or reopened when it died) as needed. Blocking.
+    fn connection(&self) -> Result<(Connect, u64)> {
+        let mut slot = self.lock_slot();
+        if let Some(conn) = slot.conn.as_ref()
+            && conn.is_alive().unwrap_or(false)
+        {
+            return Ok((conn.clone(), slot.generation));
+        }
+        slot.conn = None;
+        let conn = open(&self.config)?;
+        slot.generation += 1;
+        slot.conn = Some(conn.clone());
+        Ok((conn, slot.generation))
+    }
+
+    /// Drops the connection of `generation` (after a connection-level error on it),
+    /// so the next call reopens.
+    fn invalidate(&self, generation: u64) {
+        let mut slot = self.lock_slot();
+        if slot.generation == generation {
+            slot.conn = None;
+        }
+    }
 }
 
 /// Forgets every shared connection of the process (each is closed once no operation
-/// holds it). Every node of every URI reconnects on its next call.
+/// holds it) and every MAC index. Every node of every URI reconnects on its next call.
 ///
 /// The test driver keeps its state per connection: after this, a `test:///PATH.xml`
 /// node file is read afresh.
 pub fn reset_connections() {
-    pool().lock().unwrap_or_else(|p| p.into_inner()).clear();
+    let pool = Shared::<LibvirtClient>::global();
+    for key in pool.keys() {
+        if let Some(client) = pool.get(&key) {
+            client.reset();
+        }
+    }
 }
 
-/// Runs `f` on a blocking thread with the shared connection, within the configured
-/// call timeout. A connection-level failure reopens the connection and, when
-/// `retry` (the call is idempotent), tries once more.
+/// How a call is retried: once more on a fresh connection after a connection-level
+/// failure (a non-idempotent call only when nothing was sent: the connection could
+/// not be opened).
+fn retry_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(2)
+        .with_backoff(Backoff::fixed(Duration::from_millis(50)))
+}
+
+/// Runs `f` on a blocking thread with `client`'s connection, within the configured
+/// call timeout (for every attempt together). A connection-level failure drops the
+/// connection; the call is tried once more on a fresh one when it is `idempotent`
+/// or was never sent ([`hw_core::retry`] decides).
 pub(crate) async fn with_conn<T, F>(
-    config: &LibvirtConfig,
+    client: &Arc<LibvirtClient>,
     op: &'static str,
-    retry: bool,
+    idempotent: bool,
     f: F,
 ) -> Result<T>
 where
     T: Send + 'static,
     F: Fn(&Connect) -> Result<T> + Send + Sync + 'static,
 {
-    let cfg = config.clone();
-    let timeout = config.call_timeout();
-    let task = tokio::task::spawn_blocking(move || {
-        let conn = connection(&cfg, false)?;
-        match f(&conn) {
-            Err(e) if retry && e.kind() == ErrorKind::Unreachable => {
-                tracing::debug!(error = %e, "libvirt connection lost; reopening");
-                let conn = connection(&cfg, true)?;
-                f(&conn)
+    let timeout = client.config.call_timeout();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let f = Arc::new(f);
+    let attempt = |_n: u32| {
+        let client = Arc::clone(client);
+        let f = Arc::clone(&f);
+        async move {
+            let task = tokio::task::spawn_blocking(move || {
+                let (conn, generation) = client.connection()?;
+                let r = f(&conn);
+                if let Err(e) = &r
+                    && e.kind() == ErrorKind::Unreachable
+                {
+                    tracing::debug!(error = %e, "libvirt connection lost; reopening on next use");
+                    client.invalidate(generation);
+                }
+                r
+            });
+            match tokio::time::timeout_at(deadline, task).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(join)) => Err(Error::new(
+                    ErrorKind::Other,
+                    format!("libvirt worker thread failed: {join}"),
+                )),
+                Err(_) => Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "libvirt did not answer within {:.1}s",
+                        timeout.as_secs_f64()
+                    ),
+                )),
             }
-            Err(e) if e.kind() == ErrorKind::Unreachable => {
-                // Reopen next time, but do not repeat a non-idempotent call.
-                let _ = connection(&cfg, true);
-                Err(e)
-            }
-            other => other,
         }
-    });
-    match tokio::time::timeout(timeout, task).await {
-        Ok(Ok(r)) => r.map_err(|e| e.or_driver(DRIVER).or_operation(op)),
-        Ok(Err(join)) => Err(Error::new(
-            ErrorKind::Other,
-            format!("libvirt worker thread failed: {join}"),
-        )
-        .with_driver(DRIVER)
-        .with_operation(op)),
-        Err(_) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!(
-                "libvirt did not answer within {:.1}s",
-                timeout.as_secs_f64()
-            ),
-        )
-        .with_driver(DRIVER)
-        .with_operation(op)),
-    }
+    };
+    retry(
+        &retry_policy(),
+        Idempotency::from_bool(idempotent),
+        Some(deadline),
+        attempt,
+    )
+    .await
+    .map_err(|e| e.or_driver(NAME).or_operation(op))
 }
 
 // ---------------------------------------------------------------------------
@@ -249,6 +320,7 @@ where
 /// One node's domain: how to find it, and the UUID once found.
 pub(crate) struct DomainRef {
     config: LibvirtConfig,
+    client: Arc<LibvirtClient>,
     cached_uuid: Mutex<Option<String>>,
 }
 
@@ -277,15 +349,6 @@ struct MacIndex {
     counts: Option<u64>,
     /// MAC → (UUID, name) of every domain carrying it.
     by_mac: HashMap<MacAddress, Vec<(String, String)>>,
-}
-
-fn index_slot(key: &PoolKey) -> Arc<Mutex<MacIndex>> {
-    static INDEXES: OnceLock<Mutex<HashMap<PoolKey, Arc<Mutex<MacIndex>>>>> = OnceLock::new();
-    let mut map = INDEXES
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    map.entry(key.clone()).or_default().clone()
 }
 
 fn domain_counts(conn: &Connect) -> Result<u64> {
@@ -333,9 +396,8 @@ fn scan(conn: &Connect) -> Result<HashMap<MacAddress, Vec<(String, String)>>> {
 ///
 /// No domain: `NotFound` listing the MACs. MACs on more than one domain: an invalid
 /// `ports` error naming them all; never a guess.
-pub(crate) fn find_by_macs(conn: &Connect, key: &PoolKey, macs: &[MacAddress]) -> Result<Domain> {
-    let slot = index_slot(key);
-    let mut index = slot.lock().unwrap_or_else(|p| p.into_inner());
+fn find_by_macs(conn: &Connect, index: &Mutex<MacIndex>, macs: &[MacAddress]) -> Result<Domain> {
+    let mut index = index.lock().unwrap_or_else(|p| p.into_inner());
     let counts = domain_counts(conn)?;
     let mut rescanned = false;
     if index.counts != Some(counts) {
@@ -411,8 +473,10 @@ pub(crate) fn find_by_macs(conn: &Connect, key: &PoolKey, macs: &[MacAddress]) -
 }
 
 impl DomainRef {
+    /// The domain `config` selects, reached through its endpoint's shared client.
     pub(crate) fn new(config: LibvirtConfig) -> Self {
         DomainRef {
+            client: LibvirtClient::shared(&config),
             config,
             cached_uuid: Mutex::new(None),
         }
@@ -437,7 +501,7 @@ impl DomainRef {
             }
         }
         let dom = match &self.config.domain() {
-            DomainSelector::Macs(macs) => find_by_macs(conn, &self.config.pool_key(), macs)?,
+            DomainSelector::Macs(macs) => find_by_macs(conn, &self.client.index, macs)?,
             DomainSelector::Name(name) => conn.lookup_domain_by_name(name).map_err(|e| {
                 let kind = kind_of(&e);
                 Error::new(kind, format!("no domain named {name:?}: {}", e.message()))
@@ -459,7 +523,7 @@ impl DomainRef {
     pub(crate) async fn with_domain<T, F>(
         self: &Arc<Self>,
         op: &'static str,
-        retry: bool,
+        idempotent: bool,
         f: F,
     ) -> Result<T>
     where
@@ -467,7 +531,7 @@ impl DomainRef {
         F: Fn(&Connect, &Domain) -> Result<T> + Send + Sync + 'static,
     {
         let me = Arc::clone(self);
-        with_conn(&self.config, op, retry, move |conn| {
+        with_conn(&self.client, op, idempotent, move |conn| {
             let dom = me.resolve(conn)?;
             f(conn, &dom)
         })
@@ -486,7 +550,8 @@ mod tests {
         let config =
             LibvirtConfig::new("test:///default", DomainSelector::Name("test".into())).unwrap();
         let runtime_thread = std::thread::current().id();
-        let (ran_on, domains) = with_conn(&config, "count domains", true, |conn| {
+        let client = LibvirtClient::shared(&config);
+        let (ran_on, domains) = with_conn(&client, "count domains", true, |conn| {
             let n = conn.num_of_domains().map_err(|e| map_err("count", e))?;
             Ok((std::thread::current().id(), n))
         })

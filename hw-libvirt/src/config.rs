@@ -1,9 +1,10 @@
 //! Typed configuration from a node's `driver_info` (and its ports).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use hw_core::shared::EndpointKey;
 use hw_core::{DriverInfo, ExposeSecret, MacAddress, NodeContext, Property, Result, SecretString};
 
 /// The default libvirt URI (Ironic's `staging-libvirt` default).
@@ -183,6 +184,11 @@ impl LibvirtConfig {
     /// assert!(LibvirtConfig::new("not a uri", DomainSelector::Name("x".into())).is_err());
     /// # Ok::<(), hw_core::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameter` (`libvirt_uri`) when `uri` is not `scheme://…` or holds
+    /// whitespace.
     pub fn new(uri: impl Into<String>, domain: DomainSelector) -> Result<Self> {
         let uri = uri.into();
         check_uri(&uri).map_err(|why| {
@@ -207,12 +213,16 @@ impl LibvirtConfig {
     /// - `ssh_key_filename` must name an existing file (invalid parameter naming the
     ///   path);
     /// - without `libvirt_domain`, the node needs at least one port (missing `ports`).
+    ///
+    /// # Errors
+    ///
+    /// `MissingParameter` when a parameter is missing (and possibly others invalid),
+    /// else `InvalidParameter`; either lists every problem, never a secret.
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
         let mut v = info.validator(PROPERTIES);
         let uri = v.custom("libvirt_uri", |s| check_uri(s).map(|()| s.to_owned()));
         let username = v.str("sasl_username");
         let password = v.secret("sasl_password");
-        let key = v.str("ssh_key_filename");
         let domain = v.str("libvirt_domain");
 
         let sasl = match (username, password) {
@@ -228,21 +238,20 @@ impl LibvirtConfig {
             (None, None) => None,
         };
         let sasl_given = info.contains("sasl_username") || info.contains("sasl_password");
-        let mut auth = Auth::None;
-        if let Some(key) = &key {
-            if sasl_given {
-                v.invalid(
-                    "ssh_key_filename",
-                    "one and only one of (sasl_username, sasl_password) or ssh_key_filename may be set",
-                );
-            } else if !Path::new(key).is_file() {
-                v.invalid("ssh_key_filename", format!("SSH key file {key} not found"));
-            } else {
-                auth = Auth::SshKey(PathBuf::from(key));
-            }
-        } else if let Some((username, password)) = sasl {
-            auth = Auth::Sasl { username, password };
-        }
+        let key = if sasl_given && v.is_set("ssh_key_filename") {
+            v.invalid(
+                "ssh_key_filename",
+                "one and only one of (sasl_username, sasl_password) or ssh_key_filename may be set",
+            );
+            None
+        } else {
+            v.file("ssh_key_filename")
+        };
+        let auth = match (key, sasl) {
+            (Some(key), _) => Auth::SshKey(key),
+            (None, Some((username, password))) => Auth::Sasl { username, password },
+            (None, None) => Auth::None,
+        };
 
         let selector = match domain {
             Some(d) if looks_like_uuid(&d) => Some(DomainSelector::Uuid(d.to_ascii_lowercase())),
@@ -343,19 +352,49 @@ impl LibvirtConfig {
         self.poll_interval
     }
 
-    /// The key connections are shared under: the effective URI, the SASL user and a
-    /// keyed hash of the SASL password. Two nodes with the same key share one libvirt
-    /// connection (and, for the test driver, one state); a node with another password
-    /// never rides on a connection opened with the right one.
-    pub(crate) fn pool_key(&self) -> (String, Option<String>) {
-        let user = match &self.auth {
-            Auth::Sasl { username, password } => Some(format!(
-                "{username}#{:016x}",
-                password_fingerprint(password.expose_secret())
-            )),
-            _ => None,
+    /// The key connections are shared under (see
+    /// [`LibvirtClient`](crate::LibvirtClient)): protocol `libvirt`, the URI's host,
+    /// the SASL user, a keyed [`Fingerprint`](hw_core::shared::Fingerprint) of the
+    /// SASL password, and the exact effective URI (with an SSH key file). Two nodes
+    /// with the same key share one libvirt connection (and, for the test driver, one
+    /// state); a node with another password never rides on a connection opened with
+    /// the right one. The key holds no secret.
+    ///
+    /// ```
+    /// use hw_core::SecretString;
+    /// use hw_libvirt::{DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu+tcp://hv1/system", DomainSelector::Name("vm".into()))?;
+    /// let right = c.clone().with_sasl("admin", SecretString::from("right")).endpoint_key();
+    /// let wrong = c.clone().with_sasl("admin", SecretString::from("wrong")).endpoint_key();
+    /// assert_ne!(right, wrong);
+    /// assert!(!format!("{right:?}").contains("right\""));
+    /// # Ok::<(), hw_core::Error>(())
+    /// ```
+    pub fn endpoint_key(&self) -> EndpointKey {
+        let uri = self.effective_uri();
+        let authority = uri
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split(['/', '?']).next())
+            .unwrap_or("");
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p))
+                if !p.is_empty()
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && (h.starts_with('[') || !h.contains(':')) =>
+            {
+                (h, p.parse().unwrap_or(0))
+            }
+            _ => (authority, 0),
         };
-        (self.effective_uri(), user)
+        let key = EndpointKey::new("libvirt", host, port);
+        let key = match &self.auth {
+            Auth::Sasl { username, password } => {
+                key.user(username.as_str()).secret_string(password)
+            }
+            _ => key,
+        };
+        key.extra("uri", uri)
     }
 
     pub(crate) fn sasl(&self) -> Option<(String, String)> {
@@ -391,22 +430,12 @@ mod tests {
     }
 }
 
-/// A fingerprint of a password for map keys: SipHash with a random key chosen once per
-/// process, so it cannot be precomputed and never leaves the process.
-fn password_fingerprint(password: &str) -> u64 {
-    use std::hash::BuildHasher;
-    static KEY: std::sync::OnceLock<std::collections::hash_map::RandomState> =
-        std::sync::OnceLock::new();
-    KEY.get_or_init(std::collections::hash_map::RandomState::new)
-        .hash_one(password)
-}
-
 #[cfg(test)]
-mod pool_key_tests {
+mod endpoint_key_tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::{DriverInfo, NodeContext};
 
-    fn key(password: &str) -> (String, Option<String>) {
+    fn key(password: &str) -> EndpointKey {
         let info = DriverInfo::from_pairs([
             ("libvirt_uri", "test:///default"),
             ("libvirt_domain", "test"),
@@ -415,14 +444,28 @@ mod pool_key_tests {
         ]);
         LibvirtConfig::from_driver_info(&info, &NodeContext::new("n"))
             .unwrap()
-            .pool_key()
+            .endpoint_key()
     }
 
     #[test]
     fn another_password_never_shares_a_connection() {
         assert_eq!(key("right"), key("right"));
         assert_ne!(key("right"), key("wrong"));
-        let (_, user) = key("hunter2-secret");
-        assert!(!user.unwrap().contains("hunter2"));
+        let k = key("hunter2-secret");
+        assert!(!format!("{k:?} {k}").contains("hunter2"));
+    }
+
+    #[test]
+    fn uris_differing_only_in_case_are_different_endpoints() {
+        let a = LibvirtConfig::new("test:///tmp/A.xml", DomainSelector::Name("x".into())).unwrap();
+        let b = LibvirtConfig::new("test:///tmp/a.xml", DomainSelector::Name("x".into())).unwrap();
+        assert_ne!(a.endpoint_key(), b.endpoint_key());
+        let ssh = LibvirtConfig::new(
+            "qemu+ssh://root@HV1:2222/system",
+            DomainSelector::Name("x".into()),
+        )
+        .unwrap();
+        let k = ssh.endpoint_key();
+        assert_eq!((k.host(), k.port()), ("hv1", 2222));
     }
 }

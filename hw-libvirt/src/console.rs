@@ -18,8 +18,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
 use virt::stream::Stream;
 
-use crate::client::{DomainRef, map_err};
+use crate::client::DomainRef;
 use crate::config::LibvirtConfig;
+use crate::errors::map_err;
 
 /// How long the bridge thread sleeps when the stream had nothing to read.
 const IDLE_POLL: Duration = Duration::from_millis(5);

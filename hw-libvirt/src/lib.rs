@@ -5,6 +5,7 @@
 mod client;
 pub mod config;
 pub mod console;
+mod errors;
 pub mod management;
 pub mod power;
 #[cfg(feature = "sim")]
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use hw_core::{HardwareType, InterfaceKind, Node, NodeContext};
 
-pub use client::{reset_connections, silence_libvirt_stderr};
+pub use client::{LibvirtClient, reset_connections, silence_libvirt_stderr};
 pub use config::{Auth, DEFAULT_URI, DomainSelector, LibvirtConfig, PROPERTIES};
 pub use console::{ConsoleStream, LibvirtConsole};
 pub use management::LibvirtManagement;
@@ -57,7 +58,8 @@ pub fn hardware_type() -> HardwareType {
     )
 }
 
-/// A node whose power, management and console share one domain lookup.
+/// A node whose power, management and console share one domain lookup (and, with
+/// every other node of the endpoint, one [`LibvirtClient`]).
 pub fn node(config: LibvirtConfig, ctx: NodeContext) -> Node {
     let domain = Arc::new(client::DomainRef::new(config));
     Node::new(NAME, ctx)

@@ -10,8 +10,9 @@ use hw_core::{
 };
 use virt::domain::Domain;
 
-use crate::client::{Connect, DomainRef, map_err};
+use crate::client::{Connect, DomainRef};
 use crate::config::LibvirtConfig;
+use crate::errors::map_err;
 use crate::xml::DomainXml;
 
 /// The persistent (inactive) definition, with secrets (so redefining keeps them).
@@ -86,6 +87,12 @@ impl LibvirtManagement {
     }
 
     /// The domain's persistent XML definition, as libvirt returns it.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` (no such domain), `Unreachable`, `Unauthenticated`,
+    /// `PermissionDenied`, `InvalidParameter` (a node file that does not load, MACs on
+    /// two domains), `Timeout` (the per-call timeout), `DeviceFault`, `Other`.
     pub async fn domain_xml(&self) -> Result<String> {
         self.domain
             .with_domain("read domain XML", true, |_, dom| persistent_xml(dom))

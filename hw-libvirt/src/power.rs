@@ -1,18 +1,19 @@
-//! The power interface: domain states mapped honestly, create / destroy / shutdown /
-//! reboot.
+//! The power interface: [`LibvirtPower`] reads the domain state (mapped honestly)
+//! and applies create / destroy / shutdown / reboot; hw-core's power engine does the
+//! rest.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::power::{DEFAULT_POWER_TIMEOUT, ensure_supported, wait_for_state};
-use hw_core::{
-    Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
-};
+use hw_core::power::{PowerAction, PowerSwitch};
+use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 use virt::domain::{Domain, DomainState};
 
-use crate::client::{DomainRef, map_err};
+use crate::NAME;
+use crate::client::DomainRef;
 use crate::config::LibvirtConfig;
+use crate::errors::map_err;
 
 /// A domain's state as libvirt reports it (`virDomainState`).
 #[non_exhaustive]
@@ -98,9 +99,10 @@ pub(crate) fn read_state(dom: &Domain) -> Result<VmState> {
     Ok(VmState::from_virt(info.state))
 }
 
-/// What one power change does to the domain, decided from its current state.
+/// The libvirt call that carries out one engine action, decided from the domain's
+/// state at the time of the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
+enum Step {
     Nothing,
     Create,
     Destroy,
@@ -111,58 +113,55 @@ enum Action {
     Wakeup,
 }
 
-fn plan(target: PowerTarget, state: VmState) -> Result<Action> {
+fn needs_running_guest(what: &str, state: VmState) -> Error {
+    Error::new(
+        ErrorKind::PowerStateFailure,
+        format!("a {what} needs a running guest; the domain is {state}"),
+    )
+}
+
+/// The libvirt step for `action` from `state` (read in the same blocking call, so the
+/// step fits the domain as it is, not as it was when the engine read it).
+fn step(action: PowerAction, state: VmState) -> Result<Step> {
     use VmState as S;
     let on = matches!(state, S::Running | S::Blocked | S::ShuttingDown);
-    Ok(match target {
-        PowerTarget::On => match state {
-            _ if on => Action::Nothing,
-            S::ShutOff => Action::Create,
-            S::Paused => Action::Resume,
-            S::PmSuspended => Action::Wakeup,
-            S::Crashed => Action::DestroyThenCreate,
-            S::NoState | S::Other(_) => Action::Create,
-            _ => Action::Create,
+    Ok(match action {
+        PowerAction::On => match state {
+            _ if on => Step::Nothing,
+            S::Paused => Step::Resume,
+            S::PmSuspended => Step::Wakeup,
+            S::Crashed => Step::DestroyThenCreate,
+            _ => Step::Create,
         },
-        PowerTarget::Off => match state {
-            S::ShutOff => Action::Nothing,
-            _ => Action::Destroy,
+        PowerAction::Off => match state {
+            S::ShutOff => Step::Nothing,
+            _ => Step::Destroy,
         },
-        PowerTarget::SoftOff => match state {
-            S::ShutOff => Action::Nothing,
-            _ if on => Action::Shutdown,
-            S::PmSuspended => Action::Shutdown,
-            other => {
-                return Err(Error::new(
-                    ErrorKind::PowerStateFailure,
-                    format!("a soft power off needs a running guest; the domain is {other}"),
-                ));
-            }
+        PowerAction::SoftOff => match state {
+            S::ShutOff => Step::Nothing,
+            _ if on => Step::Shutdown,
+            S::PmSuspended => Step::Shutdown,
+            other => return Err(needs_running_guest("soft power off", other)),
         },
-        PowerTarget::Reboot => match state {
-            S::ShutOff => Action::Create,
-            _ => Action::DestroyThenCreate,
+        PowerAction::Reboot => match state {
+            S::ShutOff => Step::Create,
+            _ => Step::DestroyThenCreate,
         },
-        PowerTarget::SoftReboot => match state {
-            S::ShutOff => Action::Create,
-            _ if on => Action::Reboot,
-            other => {
-                return Err(Error::new(
-                    ErrorKind::PowerStateFailure,
-                    format!("a soft reboot needs a running guest; the domain is {other}"),
-                ));
-            }
+        PowerAction::SoftReboot => match state {
+            S::ShutOff => Step::Create,
+            _ if on => Step::Reboot,
+            other => return Err(needs_running_guest("soft reboot", other)),
         },
-        _ => return Err(Error::unsupported(format_args!("power target {target}"))),
+        other => return Err(Error::unsupported(format_args!("power action {other}"))),
     })
 }
 
-fn act(dom: &Domain, action: Action) -> Result<()> {
-    match action {
-        Action::Nothing => Ok(()),
-        Action::Create => dom.create().map_err(|e| map_err("create domain", e)),
-        Action::Destroy => dom.destroy().map_err(|e| map_err("destroy domain", e)),
-        Action::DestroyThenCreate => {
+fn act(dom: &Domain, step: Step) -> Result<()> {
+    match step {
+        Step::Nothing => Ok(()),
+        Step::Create => dom.create().map_err(|e| map_err("create domain", e)),
+        Step::Destroy => dom.destroy().map_err(|e| map_err("destroy domain", e)),
+        Step::DestroyThenCreate => {
             match dom.destroy() {
                 Ok(()) => {}
                 // Already not running (raced with a guest shutdown): fine.
@@ -171,20 +170,32 @@ fn act(dom: &Domain, action: Action) -> Result<()> {
             }
             dom.create().map_err(|e| map_err("create domain", e))
         }
-        Action::Shutdown => dom.shutdown().map_err(|e| map_err("shut down domain", e)),
-        Action::Reboot => dom.reboot(0).map_err(|e| map_err("reboot domain", e)),
-        Action::Resume => dom.resume().map_err(|e| map_err("resume domain", e)),
-        Action::Wakeup => dom.pm_wakeup(0).map_err(|e| map_err("wake up domain", e)),
+        Step::Shutdown => dom.shutdown().map_err(|e| map_err("shut down domain", e)),
+        Step::Reboot => dom.reboot(0).map_err(|e| map_err("reboot domain", e)),
+        Step::Resume => dom.resume().map_err(|e| map_err("resume domain", e)),
+        Step::Wakeup => dom.pm_wakeup(0).map_err(|e| map_err("wake up domain", e)),
     }
 }
 
-/// Power for one libvirt domain.
+/// Power for one libvirt domain, a [`PowerSwitch`]: hw-core's engine does the
+/// capability check, the decision, and the confirmation within one deadline.
 ///
-/// Targets: on (`virDomainCreate`; a paused domain is resumed, a PM-suspended one
-/// woken), off (`virDomainDestroy`, hard), soft off (`virDomainShutdown`, confirmed
-/// within the timeout — never escalated to a hard off), reboot (destroy then create),
-/// soft reboot (`virDomainReboot`). A domain that is off is powered on by either
-/// reboot. Every set is confirmed by reading the state back.
+/// - **Read**: `virDomainGetInfo`, mapped by [`VmState::power_state`] (paused,
+///   crashed, PM-suspended → [`PowerState::Unknown`]).
+/// - **Apply**, decided from the domain's state in the same blocking call: on =
+///   `virDomainCreate` (a paused domain is resumed, a PM-suspended one woken, a
+///   crashed one destroyed and created); off = `virDomainDestroy` (hard); soft off =
+///   `virDomainShutdown` (never escalated to a hard off; a paused or crashed guest
+///   cannot take it: [`ErrorKind::PowerStateFailure`]); reboot = destroy then create;
+///   soft reboot = `virDomainReboot` (a running guest only). A domain that is off is
+///   powered on by either reboot (the engine's rule).
+/// - **Unknown state** ([`PowerSwitch::resolve_unknown`]): a *reboot* of a paused,
+///   crashed or PM-suspended domain is done as before the engine, destroy then
+///   create, since that works from any state; a *soft reboot* needs a running guest
+///   and fails with [`ErrorKind::PowerStateFailure`] without touching the domain.
+/// - Idempotent actions (on, off, soft off) are retried once on a fresh connection
+///   after a connection-level failure; a reboot is resent only when the connection
+///   could not even be opened.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
@@ -202,35 +213,48 @@ fn act(dom: &Domain, action: Action) -> Result<()> {
 #[derive(Debug, Clone)]
 pub struct LibvirtPower {
     domain: Arc<DomainRef>,
+    /// The state of the last read, for the engine's questions about an unknown state.
+    last: Arc<Mutex<Option<VmState>>>,
 }
 
 impl LibvirtPower {
-    /// Power for the domain `config` selects.
+    /// Power for the domain `config` selects, through its endpoint's shared
+    /// [`LibvirtClient`](crate::LibvirtClient).
     pub fn new(config: LibvirtConfig) -> Self {
-        LibvirtPower {
-            domain: Arc::new(DomainRef::new(config)),
-        }
+        LibvirtPower::from_ref(Arc::new(DomainRef::new(config)))
     }
 
     pub(crate) fn from_ref(domain: Arc<DomainRef>) -> Self {
-        LibvirtPower { domain }
+        LibvirtPower {
+            domain,
+            last: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// The domain's state as libvirt reports it, with more detail than
-    /// [`Power::get_power_state`].
+    /// [`Power::get_power_state`](hw_core::Power::get_power_state).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` (no such domain), `Unreachable`, `Unauthenticated`,
+    /// `InvalidParameter` (a node file that does not load, MACs on two domains),
+    /// `Timeout` (the per-call timeout), `Other`.
     pub async fn domain_state(&self) -> Result<VmState> {
-        self.domain
+        let state = self
+            .domain
             .with_domain("get power state", true, |_, dom| read_state(dom))
-            .await
-    }
-
-    fn poll_interval(&self) -> Duration {
-        self.domain.config().poll_interval()
+            .await?;
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(state);
+        Ok(state)
     }
 }
 
 #[async_trait]
-impl Power for LibvirtPower {
+impl PowerSwitch for LibvirtPower {
+    fn driver(&self) -> &str {
+        NAME
+    }
+
     fn capabilities(&self) -> PowerCapabilities {
         PowerCapabilities {
             can_query: true,
@@ -238,47 +262,46 @@ impl Power for LibvirtPower {
         }
     }
 
-    async fn get_power_state(&self) -> Result<PowerState> {
+    async fn read(&self) -> Result<PowerState> {
         Ok(self.domain_state().await?.power_state())
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(domain = %self.domain.config().domain()))]
-    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
-        ensure_supported(&self.capabilities(), target)?;
-        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
-        let op: &'static str = match target {
-            PowerTarget::On => "power on",
-            PowerTarget::Off => "power off",
-            PowerTarget::SoftOff => "soft power off",
-            PowerTarget::Reboot => "reboot",
-            PowerTarget::SoftReboot => "soft reboot",
+    async fn apply(&self, action: PowerAction) -> Result<()> {
+        let op = match action {
+            PowerAction::On => "power on",
+            PowerAction::Off => "power off",
+            PowerAction::SoftOff => "soft power off",
+            PowerAction::Reboot => "reboot",
+            PowerAction::SoftReboot => "soft reboot",
             _ => "set power state",
         };
-        // Read, decide and act in one blocking call, so no other call of ours sees a
-        // half-done change.
-        let action = self
-            .domain
-            .with_domain(op, false, move |_, dom| {
+        self.domain
+            .with_domain(op, action.is_idempotent(), move |_, dom| {
                 let state = read_state(dom)?;
-                let action = plan(target, state)?;
-                tracing::debug!(%state, ?action, "power change");
-                act(dom, action)?;
-                Ok(action)
+                let step = step(action, state)?;
+                tracing::debug!(%state, ?step, "power change");
+                act(dom, step)
             })
             .await
-            .map_err(|e| e.or_operation(op))?;
-        if action == Action::Nothing && !target.is_reboot() {
-            return Ok(());
+    }
+
+    fn poll_interval(&self) -> Duration {
+        self.domain.config().poll_interval()
+    }
+
+    /// A reboot of a domain that is paused, crashed or PM-suspended is a hard reset
+    /// (destroy then create), as it always was here; a soft reboot of one is refused.
+    fn resolve_unknown(&self, target: PowerTarget) -> Result<PowerAction> {
+        let state = *self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let state = state.map_or("in an unknown state".to_owned(), |s| s.to_string());
+        match target {
+            PowerTarget::Reboot => Ok(PowerAction::Reboot),
+            _ => Err(Error::new(
+                ErrorKind::PowerStateFailure,
+                format!("a {target} needs a running guest; the domain is {state}"),
+            )),
         }
-        let want = target.final_state();
-        wait_for_state(
-            || self.get_power_state(),
-            want,
-            timeout,
-            self.poll_interval(),
-        )
-        .await
-        .map_err(|e| e.or_driver(crate::client::DRIVER).or_operation(op))
     }
 }
 
@@ -288,43 +311,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plans() {
+    fn steps() {
+        use PowerAction as A;
+        assert_eq!(step(A::On, VmState::Running).unwrap(), Step::Nothing);
+        assert_eq!(step(A::On, VmState::ShutOff).unwrap(), Step::Create);
+        assert_eq!(step(A::On, VmState::Paused).unwrap(), Step::Resume);
+        assert_eq!(step(A::On, VmState::PmSuspended).unwrap(), Step::Wakeup);
         assert_eq!(
-            plan(PowerTarget::On, VmState::Running).unwrap(),
-            Action::Nothing
+            step(A::On, VmState::Crashed).unwrap(),
+            Step::DestroyThenCreate
+        );
+        assert_eq!(step(A::Off, VmState::ShutOff).unwrap(), Step::Nothing);
+        assert_eq!(step(A::Off, VmState::Paused).unwrap(), Step::Destroy);
+        assert_eq!(step(A::Reboot, VmState::ShutOff).unwrap(), Step::Create);
+        assert_eq!(
+            step(A::Reboot, VmState::Running).unwrap(),
+            Step::DestroyThenCreate
         );
         assert_eq!(
-            plan(PowerTarget::On, VmState::ShutOff).unwrap(),
-            Action::Create
+            step(A::Reboot, VmState::Crashed).unwrap(),
+            Step::DestroyThenCreate
+        );
+        assert_eq!(step(A::SoftReboot, VmState::Running).unwrap(), Step::Reboot);
+        assert_eq!(
+            step(A::SoftOff, VmState::Paused).unwrap_err().kind(),
+            ErrorKind::PowerStateFailure
         );
         assert_eq!(
-            plan(PowerTarget::On, VmState::Paused).unwrap(),
-            Action::Resume
-        );
-        assert_eq!(
-            plan(PowerTarget::Off, VmState::ShutOff).unwrap(),
-            Action::Nothing
-        );
-        assert_eq!(
-            plan(PowerTarget::Off, VmState::Paused).unwrap(),
-            Action::Destroy
-        );
-        assert_eq!(
-            plan(PowerTarget::Reboot, VmState::ShutOff).unwrap(),
-            Action::Create
-        );
-        assert_eq!(
-            plan(PowerTarget::Reboot, VmState::Running).unwrap(),
-            Action::DestroyThenCreate
-        );
-        assert_eq!(
-            plan(PowerTarget::SoftReboot, VmState::Running).unwrap(),
-            Action::Reboot
-        );
-        assert_eq!(
-            plan(PowerTarget::SoftOff, VmState::Paused)
-                .unwrap_err()
-                .kind(),
+            step(A::SoftReboot, VmState::Crashed).unwrap_err().kind(),
             ErrorKind::PowerStateFailure
         );
     }

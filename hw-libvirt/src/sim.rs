@@ -2,9 +2,15 @@
 //! `test:///PATH.xml` driver, with domains carrying MACs, running or shut off.
 //!
 //! No daemon: the test driver lives inside the calling process. It keeps its state
-//! per connection, and `hw-libvirt` shares one connection per URI, so every node of
-//! one [`TestNode`] in a process sees the same domains. Another process opening the
-//! same URI starts again from the file.
+//! per connection, and `hw-libvirt` shares one connection per URI
+//! ([`LibvirtClient`]); a [`LibvirtSim`] holds that client for as long as it lives,
+//! so every node of one simulator in a process sees the same domains, even nodes
+//! built after others were dropped. Another process opening the same URI starts
+//! again from the file.
+//!
+//! With hw-sim, [`LibvirtSim`] is a [`hw_sim::Simulator`]. The test driver cannot be
+//! made to hang, refuse credentials or answer with garbage, so every
+//! [`CommonFault`] is `Unsupported` (the conformance fault check skips them).
 //!
 //! The XML written here is formatted by this module alone; it shares no code with
 //! the client's parser.
@@ -12,8 +18,8 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
 //! use hw_core::{PowerExt, PowerState};
-//! use hw_libvirt::sim::TestNode;
-//! let sim = TestNode::fleet(3)?; // vm-000 (running), vm-001 (shut off), vm-002 (running)
+//! use hw_libvirt::sim::LibvirtSim;
+//! let sim = LibvirtSim::fleet(3)?; // vm-000 (running), vm-001 (shut off), vm-002 (running)
 //! let node = hw_libvirt::hardware_type().build(&sim.driver_info(), &sim.node_context(1))?;
 //! assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
 //! node.power()?.power_on().await?;
@@ -23,8 +29,14 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hw_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
+use hw_sim::fault::CommonFault;
+use hw_sim::simulator::unsupported_fault;
+use hw_sim::stats::SimStats;
+
+use crate::{DomainSelector, LibvirtClient, LibvirtConfig, NAME};
 
 /// The run state a simulated domain starts in (`<test:runstate>`).
 #[non_exhaustive]
@@ -153,24 +165,40 @@ pub fn fleet_mac(i: u32) -> MacAddress {
     MacAddress::new([0x52, 0x54, 0x00, 0xab, hi, lo])
 }
 
-/// A node file in a temporary directory (removed on drop) and its `test:///` URI.
+/// A simulated hypervisor: a node file in a temporary directory (removed on drop),
+/// its `test:///` URI, and the shared [`LibvirtClient`] of that URI, held so the
+/// domains keep their state while the simulator lives.
 #[derive(Debug)]
-pub struct TestNode {
+pub struct LibvirtSim {
     dir: tempfile::TempDir,
     path: PathBuf,
     uri: String,
     domains: Vec<SimDomain>,
+    client: Arc<LibvirtClient>,
 }
 
-impl TestNode {
+/// The name this type had before the protocol-crate template.
+#[deprecated(note = "renamed to LibvirtSim")]
+pub type TestNode = LibvirtSim;
+
+impl LibvirtSim {
     /// Writes a node file holding `domains`.
+    ///
+    /// # Errors
+    ///
+    /// `Other` when the temporary directory or the file cannot be written;
+    /// `InvalidParameter` when its path does not make a libvirt URI (whitespace).
     pub fn new(domains: Vec<SimDomain>) -> Result<Self> {
-        TestNode::with_raw_domains(domains, Vec::new())
+        LibvirtSim::with_raw_domains(domains, Vec::new())
     }
 
     /// Writes a node file holding `domains` and, verbatim after them, the
     /// `<domain type='test'>…</domain>` documents in `raw` (for fixtures and odd
     /// shapes: duplicate MACs, per-device boot orders, …).
+    ///
+    /// # Errors
+    ///
+    /// As [`LibvirtSim::new`].
     pub fn with_raw_domains(domains: Vec<SimDomain>, raw: Vec<String>) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("hw-libvirt-sim-")
@@ -190,16 +218,25 @@ impl TestNode {
         xml.push_str("</node>\n");
         std::fs::write(&path, xml).map_err(|e| io_error("write the node file", e))?;
         let uri = format!("test://{}", path.display());
-        Ok(TestNode {
+        let client = LibvirtClient::shared(&LibvirtConfig::new(
+            uri.as_str(),
+            DomainSelector::Name(String::new()),
+        )?);
+        Ok(LibvirtSim {
             dir,
             path,
             uri,
             domains,
+            client,
         })
     }
 
     /// `n` domains `vm-000`, `vm-001`, …: even ones running, odd ones shut off, each
     /// with one MAC from [`fleet_mac`].
+    ///
+    /// # Errors
+    ///
+    /// As [`LibvirtSim::new`].
     pub fn fleet(n: u32) -> Result<Self> {
         let domains = (0..n)
             .map(|i| {
@@ -211,7 +248,7 @@ impl TestNode {
                 SimDomain::new(format!("vm-{i:03}"), i, fleet_mac(i)).state(state)
             })
             .collect();
-        TestNode::new(domains)
+        LibvirtSim::new(domains)
     }
 
     /// The `test:///…/node.xml` URI for `libvirt_uri`.
@@ -247,6 +284,72 @@ impl TestNode {
                 .iter()
                 .fold(NodeContext::new(d.name.clone()), |ctx, m| ctx.with_port(*m)),
             None => NodeContext::new(format!("no-such-domain-{i}")),
+        }
+    }
+}
+
+impl hw_sim::Simulator for LibvirtSim {
+    fn hardware_type(&self) -> &str {
+        NAME
+    }
+
+    fn describe(&self) -> String {
+        let vms: Vec<String> = self
+            .domains
+            .iter()
+            .map(|d| {
+                let mac = d.macs.first().map(ToString::to_string).unwrap_or_default();
+                format!("{} ({mac})", d.name)
+            })
+            .collect();
+        format!(
+            "libvirt test driver, {} VMs, libvirt_uri={} — VMs: {}",
+            self.domains.len(),
+            self.uri,
+            vms.join(", ")
+        )
+    }
+
+    fn node_count(&self) -> usize {
+        self.domains.len()
+    }
+
+    fn driver_info(&self, _i: usize) -> DriverInfo {
+        LibvirtSim::driver_info(self)
+    }
+
+    fn node_name(&self, i: usize) -> String {
+        match self.domains.get(i) {
+            Some(d) => d.name.clone(),
+            None => format!("{NAME}-{}", i + 1),
+        }
+    }
+
+    fn node_context(&self, i: usize) -> NodeContext {
+        LibvirtSim::node_context(self, i)
+    }
+
+    /// The test driver runs inside libvirt and counts nothing; what is known is the
+    /// shared connection to this node file: `connections` = times it was opened,
+    /// `open_connections` = whether it is open now (so the peak is 1 once opened).
+    fn stats(&self) -> SimStats {
+        let opened = self.client.connections_opened();
+        SimStats {
+            connections: opened,
+            open_connections: u64::from(self.client.is_connected()),
+            // One connection at a time per client.
+            peak_connections: u64::from(opened > 0),
+            ..SimStats::default()
+        }
+    }
+
+    /// Clearing (`None`) always works; every fault is `Unsupported`: the in-process
+    /// test driver cannot be silenced, has no credentials to refuse and never
+    /// answers with bytes of its own.
+    fn inject(&self, fault: Option<CommonFault>) -> Result<()> {
+        match fault {
+            None => Ok(()),
+            Some(f) => Err(unsupported_fault(self, f)),
         }
     }
 }

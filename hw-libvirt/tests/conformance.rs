@@ -2,14 +2,15 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write as _;
+use std::time::Duration;
 
 use hw_core::{DriverInfo, ErrorKind, NodeContext, testing};
-use hw_libvirt::sim::TestNode;
+use hw_libvirt::sim::LibvirtSim;
 use hw_libvirt::{Auth, DomainSelector, LibvirtConfig, hardware_type};
 
 #[tokio::test]
 async fn conformance_suite_on_the_test_driver() {
-    let sim = TestNode::fleet(4).unwrap();
+    let sim = LibvirtSim::fleet(4).unwrap();
     for i in [0, 1] {
         let node = hardware_type()
             .build(&sim.driver_info(), &sim.node_context(i))
@@ -20,9 +21,45 @@ async fn conformance_suite_on_the_test_driver() {
     }
 }
 
+/// hw-sim's fault check over the simulator. The in-process test driver can simulate
+/// none of the common faults, so each must be skipped because `inject` said
+/// `Unsupported` (not passed by accident), and clearing must work.
+#[tokio::test]
+async fn fault_conformance_over_the_simulator() {
+    use hw_core::testing::Outcome;
+    use hw_sim::Simulator as _;
+    let sim = LibvirtSim::fleet(2).unwrap();
+    assert_eq!(sim.hardware_type(), hw_libvirt::NAME);
+    assert_eq!(sim.node_count(), 2);
+    assert_eq!(sim.node_name(1), "vm-001");
+    let report =
+        hw_sim::conformance::check_faults(&sim, &hardware_type(), Duration::from_secs(1)).await;
+    // Every check is skipped (so `assert_passed`, which wants one pass, does not apply).
+    assert!(report.failures().is_empty(), "{report}");
+    assert_eq!(report.checks.len(), 3, "{report}");
+    for check in &report.checks {
+        assert!(
+            matches!(&check.outcome, Outcome::Skipped(why) if why.contains("cannot inject")),
+            "{}: {:?}",
+            check.name,
+            check.outcome
+        );
+    }
+    // The node it built works, and the simulator's counters saw the connection.
+    let node = hardware_type()
+        .build(
+            &hw_sim::Simulator::driver_info(&sim, 0),
+            &sim.node_context(0),
+        )
+        .unwrap();
+    node.power().unwrap().get_power_state().await.unwrap();
+    let stats = sim.stats();
+    assert_eq!(stats.open_connections, 1, "{stats:?}");
+}
+
 #[test]
 fn validation_conformance() {
-    let sim = TestNode::fleet(1).unwrap();
+    let sim = LibvirtSim::fleet(1).unwrap();
     let mut info = sim.driver_info();
     info.insert("sasl_username", "admin");
     info.insert("sasl_password", "pw");

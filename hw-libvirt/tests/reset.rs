@@ -4,11 +4,11 @@
 
 use hw_core::{PowerExt, PowerState};
 use hw_libvirt::hardware_type;
-use hw_libvirt::sim::TestNode;
+use hw_libvirt::sim::LibvirtSim;
 
 #[tokio::test]
 async fn reset_connections_reopens_and_rereads_the_node_file() {
-    let sim = TestNode::fleet(2).unwrap();
+    let sim = LibvirtSim::fleet(2).unwrap();
     hardware_type()
         .build(&sim.driver_info(), &sim.node_context(1))
         .unwrap()

@@ -10,10 +10,10 @@ use hw_core::{
     BootDevice, BootMode, DriverInfo, ErrorKind, MacAddress, Node, NodeContext, PowerExt,
     PowerState, PowerTarget,
 };
-use hw_libvirt::sim::{SimDomain, SimState, TestNode, fleet_mac};
-use hw_libvirt::{LibvirtManagement, VmState, hardware_type};
+use hw_libvirt::sim::{LibvirtSim, SimDomain, SimState, fleet_mac};
+use hw_libvirt::{LibvirtClient, LibvirtConfig, LibvirtManagement, VmState, hardware_type};
 
-fn build(sim: &TestNode, i: usize) -> Node {
+fn build(sim: &LibvirtSim, i: usize) -> Node {
     hardware_type()
         .build(&sim.driver_info(), &sim.node_context(i))
         .unwrap()
@@ -25,7 +25,7 @@ fn mac(s: &str) -> MacAddress {
 
 #[tokio::test]
 async fn power_round_trip_and_idempotency() {
-    let sim = TestNode::fleet(2).unwrap();
+    let sim = LibvirtSim::fleet(2).unwrap();
     let node = build(&sim, 1);
     let power = node.power().unwrap();
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::Off);
@@ -58,7 +58,7 @@ async fn power_round_trip_and_idempotency() {
 
 #[tokio::test]
 async fn paused_and_crashed_are_not_off() {
-    let sim = TestNode::new(vec![
+    let sim = LibvirtSim::new(vec![
         SimDomain::new("paused", 1, fleet_mac(1)).state(SimState::Paused),
         SimDomain::new("crashed", 2, fleet_mac(2)).state(SimState::Crashed),
     ])
@@ -92,7 +92,7 @@ async fn paused_and_crashed_are_not_off() {
 
 #[tokio::test]
 async fn boot_device_round_trip_and_boot_mode() {
-    let sim = TestNode::new(vec![
+    let sim = LibvirtSim::new(vec![
         SimDomain::new("bios", 1, fleet_mac(1)),
         SimDomain::new("uefi", 2, fleet_mac(2))
             .uefi()
@@ -155,7 +155,7 @@ fn line_diff(a: &str, b: &str) -> (Vec<String>, Vec<String>) {
 
 #[tokio::test]
 async fn redefining_keeps_the_rest_of_the_domain_xml() {
-    let sim = TestNode::new(vec![
+    let sim = LibvirtSim::new(vec![
         SimDomain::new("two-nics", 1, fleet_mac(1))
             .with_mac(mac("52:54:00:ab:99:99"))
             .uefi(),
@@ -199,7 +199,7 @@ async fn the_fixture_domain_is_found_by_mac_and_rewritten_in_place() {
         );
     // As is, with its para-virtual <bootloader>, libvirt drops <os><boot>: a boot
     // device cannot be set, and that is an error, not a silent no-op.
-    let pv = TestNode::with_raw_domains(vec![], vec![raw.clone()]).unwrap();
+    let pv = LibvirtSim::with_raw_domains(vec![], vec![raw.clone()]).unwrap();
     let ctx = NodeContext::new("pv").with_port(mac("00:16:3e:49:1d:11"));
     let node = hardware_type().build(&pv.driver_info(), &ctx).unwrap();
     let mgmt = node.management().unwrap();
@@ -211,7 +211,7 @@ async fn the_fixture_domain_is_found_by_mac_and_rewritten_in_place() {
     assert_eq!(err.kind(), ErrorKind::DeviceFault, "{err}");
     // Without the bootloader it is an HVM guest booting from the network.
     let raw = raw.replace("<bootloader>/usr/bin/pygrub</bootloader>", "");
-    let sim = TestNode::with_raw_domains(vec![], vec![raw]).unwrap();
+    let sim = LibvirtSim::with_raw_domains(vec![], vec![raw]).unwrap();
     // Found through its second NIC, written in another notation.
     let ctx = NodeContext::new("fixture").with_port(mac("5254.005C.B7DF"));
     let config = hw_libvirt::LibvirtConfig::from_driver_info(&sim.driver_info(), &ctx).unwrap();
@@ -236,7 +236,7 @@ async fn the_fixture_domain_is_found_by_mac_and_rewritten_in_place() {
 
 #[tokio::test]
 async fn mac_lookup_none_one_two() {
-    let sim = TestNode::new(vec![
+    let sim = LibvirtSim::new(vec![
         SimDomain::new("a", 1, mac("52:54:00:aa:00:01")),
         SimDomain::new("b", 2, mac("52:54:00:aa:00:02")).with_mac(mac("52:54:00:aa:00:03")),
         SimDomain::new("c", 3, mac("52:54:00:aa:00:03")),
@@ -298,7 +298,7 @@ async fn mac_lookup_none_one_two() {
 
 #[tokio::test]
 async fn explicit_domain_by_name_and_uuid() {
-    let sim = TestNode::fleet(3).unwrap();
+    let sim = LibvirtSim::fleet(3).unwrap();
     let d = &sim.domains()[2];
     for key in [d.name.clone(), d.uuid.to_uppercase()] {
         let mut info = sim.driver_info();
@@ -328,7 +328,7 @@ async fn explicit_domain_by_name_and_uuid() {
 
 #[tokio::test]
 async fn nodes_built_separately_share_the_connection_and_its_state() {
-    let sim = TestNode::fleet(2).unwrap();
+    let sim = LibvirtSim::fleet(2).unwrap();
     build(&sim, 1).power().unwrap().power_on().await.unwrap();
     // A second node object for the same domain sees the change: one connection per URI.
     assert_eq!(
@@ -340,6 +340,122 @@ async fn nodes_built_separately_share_the_connection_and_its_state() {
             .unwrap(),
         PowerState::On
     );
+}
+
+/// Issue 9: the pool never released a connection. Now the last node of a URI takes
+/// its connection with it, and a new node opens a fresh one (for the test driver:
+/// the domains start again from the node file).
+#[tokio::test]
+async fn a_connection_is_released_with_the_last_node_of_its_uri() {
+    let sim = LibvirtSim::fleet(2).unwrap();
+    // A copy of the node file, whose connection no simulator holds.
+    let path = sim.dir().join("copy.xml");
+    std::fs::copy(sim.path(), &path).unwrap();
+    let uri = format!("test://{}", path.display());
+    let info = DriverInfo::from_pairs([("libvirt_uri", uri.as_str())]);
+    let config = LibvirtConfig::from_driver_info(&info, &sim.node_context(1)).unwrap();
+    let node = |i| hardware_type().build(&info, &sim.node_context(i)).unwrap();
+
+    assert!(LibvirtClient::live(&config).is_none());
+    let a = node(1);
+    let b = node(0);
+    a.power().unwrap().power_on().await.unwrap(); // this state lives in the connection
+    b.power().unwrap().get_power_state().await.unwrap();
+    assert_eq!(
+        LibvirtClient::live(&config).unwrap().connections_opened(),
+        1
+    );
+    drop(a);
+    // b still holds the connection: a new node shares it and its state.
+    assert_eq!(
+        node(1).power().unwrap().get_power_state().await.unwrap(),
+        PowerState::On
+    );
+    drop(b);
+    assert!(
+        LibvirtClient::live(&config).is_none(),
+        "the pool still holds a connection after the last node of {uri} was dropped"
+    );
+    // A new node opens a fresh connection: the node file is read again.
+    let c = node(1);
+    assert_eq!(
+        c.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::Off
+    );
+    let client = LibvirtClient::live(&config).unwrap();
+    assert_eq!(client.connections_opened(), 1);
+    assert!(client.is_connected());
+}
+
+/// Issue 9: a node file libvirt's test driver refuses for its content (not only for
+/// its XML syntax) is the user's input error, not an unreachable hypervisor.
+#[tokio::test]
+async fn a_node_file_with_a_configuration_error_is_an_input_error() {
+    let domain = |ty: &str, name: Option<&str>| {
+        format!(
+            "<domain type='{ty}'>{}<memory>1024</memory><os><type>hvm</type></os></domain>",
+            name.map(|n| format!("<name>{n}</name>"))
+                .unwrap_or_default()
+        )
+    };
+    for (what, raw) in [
+        ("a domain without a name", vec![domain("test", None)]),
+        ("an unknown domain type", vec![domain("qwerty", Some("a"))]),
+        (
+            "two domains of one name",
+            vec![domain("test", Some("a")), domain("test", Some("a"))],
+        ),
+        ("a runstate out of range", vec![domain("test", Some("a")).replace(
+            "<domain type='test'>",
+            "<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'><test:runstate>99</test:runstate>",
+        )]),
+    ] {
+        let sim = LibvirtSim::with_raw_domains(vec![], raw).unwrap();
+        let info = DriverInfo::from_pairs([("libvirt_uri", sim.uri()), ("libvirt_domain", "a")]);
+        let node = hardware_type()
+            .build(&info, &NodeContext::new("bad-file"))
+            .unwrap();
+        let err = node.power().unwrap().get_power_state().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{what}: {err}");
+        assert!(!err.is_retryable(), "{what}: {err}");
+        assert!(err.to_string().contains(sim.uri()), "{what}: {err}");
+    }
+}
+
+/// What a reboot does to a domain whose state reads Unknown is the driver's choice
+/// (`resolve_unknown`): a reboot of a paused or crashed domain is a hard reset
+/// (destroy + create), as before the engine; a soft reboot needs a running guest
+/// and leaves the domain alone.
+#[tokio::test]
+async fn reboot_of_an_unknown_state_resets_and_soft_reboot_refuses() {
+    let sim = LibvirtSim::new(vec![
+        SimDomain::new("paused", 1, fleet_mac(1)).state(SimState::Paused),
+        SimDomain::new("crashed", 2, fleet_mac(2)).state(SimState::Crashed),
+    ])
+    .unwrap();
+    let crashed = build(&sim, 1);
+    let err = crashed
+        .power()
+        .unwrap()
+        .set_power_state(PowerTarget::SoftReboot, Some(Duration::from_secs(5)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PowerStateFailure, "{err}");
+    assert!(err.to_string().contains("crashed"), "{err}");
+    assert_eq!(err.operation(), Some("soft reboot"));
+    assert_eq!(
+        crashed.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::Unknown
+    );
+    for i in 0..2 {
+        let node = build(&sim, i);
+        let power = node.power().unwrap();
+        power
+            .set_power_state(PowerTarget::Reboot, Some(Duration::from_secs(5)))
+            .await
+            .unwrap();
+        assert_eq!(power.get_power_state().await.unwrap(), PowerState::On);
+    }
 }
 
 #[tokio::test]
@@ -402,7 +518,7 @@ async fn unreachable_hypervisors_are_typed_errors() {
 async fn console_on_the_test_driver_is_unsupported() {
     // libvirt's test driver has no virDomainOpenConsole: the error must say so as
     // Unsupported (the bridge itself is unit-tested in src/console.rs).
-    let sim = TestNode::fleet(1).unwrap();
+    let sim = LibvirtSim::fleet(1).unwrap();
     let node = build(&sim, 0);
     assert!(node.capabilities().console);
     let err = node.console().unwrap().open().await.err().unwrap();
@@ -414,7 +530,7 @@ async fn console_on_the_test_driver_is_unsupported() {
 /// call runs off the runtime thread, so a ticker task keeps ticking throughout.
 #[tokio::test(flavor = "current_thread")]
 async fn two_hundred_domains_swept_without_blocking_the_runtime() {
-    let sim = TestNode::fleet(200).unwrap();
+    let sim = LibvirtSim::fleet(200).unwrap();
     let nodes: Vec<Node> = (0..200).map(|i| build(&sim, i)).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let ticks = Arc::new(AtomicU64::new(0));

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use hw_libvirt::sim::TestNode;
+use hw_libvirt::sim::LibvirtSim;
 use serde_json::json;
 
 use super::RunningSim;
@@ -17,7 +17,7 @@ const VMS: u32 = 6;
 const DEMO_NODES: usize = 4;
 
 struct Running {
-    node: TestNode,
+    node: LibvirtSim,
 }
 
 /// Writes the node file to a temporary directory (removed when the simulator is
@@ -26,7 +26,7 @@ pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Runnin
     if let Some(addr) = listen {
         tracing::warn!(%addr, "staging-libvirt simulator has no listening socket; ignoring --listen");
     }
-    let node = tokio::task::spawn_blocking(|| TestNode::fleet(VMS))
+    let node = tokio::task::spawn_blocking(|| LibvirtSim::fleet(VMS))
         .await
         .map_err(|e| {
             hw_core::Error::new(
