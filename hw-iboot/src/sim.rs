@@ -3,8 +3,19 @@
 //! Written from the protocol facts (`hello-000`, 2-byte little-endian sequence
 //! number, 47-byte header `<B21s21sBBH`, CHANGE_RELAY and GET_RELAYS), with its own
 //! parsing: it shares no code with [`crate::wire`]. It keeps the relays and the
-//! sequence number, checks credentials and the sequence, counts connections and
-//! peak concurrent sessions, and injects [`Fault`]s.
+//! sequence number, checks credentials and the sequence, counts through
+//! [`hw_sim::Counters`] (connections, commands as requests, refused credentials,
+//! peak concurrent sessions) and injects its own [`Fault`]s and hw-sim's common
+//! ones through [`hw_sim::Simulator::inject`]. It binds through [`hw_sim::bind`]
+//! (loopback only) and its tasks live in a [`hw_sim::TaskSet`], so dropping it ends
+//! every session.
+//!
+//! Common faults: `Silence` (greeting read, never answered), `Garbage` (as
+//! [`Fault::WrongReply`]), `Delay(d)` (the greeting answered `d` late).
+//! `BadCredentials` is refused as unsupported: DxP has no answer that tells wrong
+//! credentials apart (a refused CHANGE_RELAY means wrong credentials *or* no such
+//! relay, and an unanswered GET_RELAYS is what any broken exchange looks like), so
+//! a driver cannot report `Unauthenticated` for it.
 //!
 //! Answers: CHANGE_RELAY gets one byte, `0x00` done or `0x01` refused (wrong
 //! credentials, relay out of range, wrong sequence number); GET_RELAYS gets one
@@ -27,10 +38,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::{Error, ErrorKind, Result};
+use hw_core::{DriverInfo, Result};
+use hw_sim::{CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, TaskSet};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 /// A misbehaviour the simulated PDU shows on every connection until cleared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,80 +72,75 @@ struct State {
     relays: Mutex<Vec<bool>>,
     sequence: Mutex<u16>,
     fault: Mutex<Fault>,
+    faults: FaultPlan,
     latency: Mutex<Duration>,
-    connections: AtomicUsize,
-    commands: AtomicUsize,
+    counters: Counters,
     changes: AtomicUsize,
-    auth_failures: AtomicUsize,
     sequence_errors: AtomicUsize,
-    active: AtomicUsize,
-    peak: AtomicUsize,
 }
 
 /// A running simulated iBoot PDU; stops when dropped, ending its sessions.
+///
+/// As a [`Simulator`] it serves one node per relay: node `i` is relay `i + 1`.
 #[derive(Debug)]
 pub struct IbootSim {
     addr: SocketAddr,
     state: Arc<State>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for IbootSim {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    username: String,
+    password: String,
+    _tasks: TaskSet,
 }
 
 impl IbootSim {
     /// Starts a PDU with `relays` relays (all off) accepting `username`/`password`,
     /// on `127.0.0.1` and an ephemeral port.
+    ///
+    /// # Errors
+    ///
+    /// As [`IbootSim::bind`].
     pub async fn start(relays: u8, username: &str, password: &str) -> Result<IbootSim> {
-        IbootSim::bind(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            relays,
-            username,
-            password,
-        )
-        .await
+        IbootSim::bind(hw_sim::bind::DEFAULT_LISTEN, relays, username, password).await
     }
 
     /// Like [`IbootSim::start`] on `addr`, which must be a loopback address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for an
+    /// address that is not loopback; [`ErrorKind::Busy`](hw_core::ErrorKind::Busy)
+    /// when it is in use; other binding failures as [`hw_sim::bind_tcp`] reports them.
     pub async fn bind(
         addr: SocketAddr,
         relays: u8,
         username: &str,
         password: &str,
     ) -> Result<IbootSim> {
-        if !addr.ip().is_loopback() {
-            return Err(Error::invalid_parameter(
-                "listen",
-                format!("the simulator binds loopback only, not {}", addr.ip()),
-            ));
-        }
-        let listener = TcpListener::bind(addr).await.map_err(|e| {
-            Error::new(ErrorKind::Other, format!("cannot bind TCP {addr}")).with_source(e)
+        let listener = hw_sim::bind_tcp(Some(addr)).await?;
+        let addr = listener.local_addr().map_err(|e| {
+            hw_core::Error::new(hw_core::ErrorKind::Other, "no local address").with_source(e)
         })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
         let state = Arc::new(State {
             username: username.as_bytes().to_vec(),
             password: password.as_bytes().to_vec(),
             relays: Mutex::new(vec![false; usize::from(relays)]),
             sequence: Mutex::new(0),
             fault: Mutex::new(Fault::None),
+            faults: FaultPlan::new(),
             latency: Mutex::new(Duration::ZERO),
-            connections: AtomicUsize::new(0),
-            commands: AtomicUsize::new(0),
+            counters: Counters::new(),
             changes: AtomicUsize::new(0),
-            auth_failures: AtomicUsize::new(0),
             sequence_errors: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
         });
-        let task = tokio::spawn(accept_loop(listener, state.clone()));
+        let tasks = TaskSet::new();
+        tasks.spawn(accept_loop(listener, state.clone(), tasks.spawner()));
         tracing::debug!(%addr, relays, "iBoot simulator listening");
-        Ok(IbootSim { addr, state, task })
+        Ok(IbootSim {
+            addr,
+            state,
+            username: username.to_owned(),
+            password: password.to_owned(),
+            _tasks: tasks,
+        })
     }
 
     /// Where it listens.
@@ -147,6 +153,11 @@ impl IbootSim {
         if let Ok(mut f) = self.state.fault.lock() {
             *f = fault;
         }
+    }
+
+    /// The common-fault plan (shared with [`Simulator::inject`]).
+    pub fn faults(&self) -> &FaultPlan {
+        &self.state.faults
     }
 
     /// Delays the answer to the greeting (widens the window in which two clients
@@ -193,14 +204,18 @@ impl IbootSim {
         }
     }
 
+    fn stat(&self, f: impl FnOnce(&SimStats) -> u64) -> usize {
+        usize::try_from(f(&self.state.counters.snapshot())).unwrap_or(usize::MAX)
+    }
+
     /// TCP connections accepted.
     pub fn connections(&self) -> usize {
-        self.state.connections.load(Ordering::SeqCst)
+        self.stat(|s| s.connections)
     }
 
     /// Commands (headers) received with valid framing.
     pub fn commands(&self) -> usize {
-        self.state.commands.load(Ordering::SeqCst)
+        self.stat(|s| s.requests)
     }
 
     /// Relay changes applied.
@@ -210,7 +225,7 @@ impl IbootSim {
 
     /// Commands refused for wrong credentials.
     pub fn auth_failures(&self) -> usize {
-        self.state.auth_failures.load(Ordering::SeqCst)
+        self.stat(|s| s.failed_logins)
     }
 
     /// Commands refused for a wrong sequence number.
@@ -222,29 +237,73 @@ impl IbootSim {
     /// connection to the moment the final answer is sent). 1 means no two
     /// handshakes ever overlapped.
     pub fn peak_concurrent_sessions(&self) -> usize {
-        self.state.peak.load(Ordering::SeqCst)
+        self.stat(|s| s.peak_sessions)
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    // Owned by the accept task: aborting it on drop ends every session too.
-    let mut sessions = tokio::task::JoinSet::new();
+impl Simulator for IbootSim {
+    fn hardware_type(&self) -> &str {
+        crate::NAME
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "iBoot PDU simulator (DxP) on tcp://{}, {} relays, one node per relay",
+            self.addr,
+            self.node_count()
+        )
+    }
+
+    fn node_count(&self) -> usize {
+        self.relays().len()
+    }
+
+    /// Relay `i + 1`, with the simulator's credentials and short retry pauses
+    /// (`iboot_retry_interval` 0.2 s, `iboot_reboot_delay` 1 s).
+    fn driver_info(&self, i: usize) -> DriverInfo {
+        DriverInfo::from_pairs([
+            ("iboot_address", self.addr.ip().to_string()),
+            ("iboot_port", self.addr.port().to_string()),
+            ("iboot_username", self.username.clone()),
+            ("iboot_password", self.password.clone()),
+            ("iboot_relay_id", (i + 1).to_string()),
+            ("iboot_retry_interval", "0.2".to_owned()),
+            ("iboot_reboot_delay", "1".to_owned()),
+        ])
+    }
+
+    fn stats(&self) -> SimStats {
+        self.state.counters.snapshot()
+    }
+
+    /// `Silence`, `Garbage` and `Delay` are simulated; `BadCredentials` is
+    /// unsupported (see the module docs).
+    fn inject(&self, fault: Option<CommonFault>) -> Result<()> {
+        if let Some(f @ CommonFault::BadCredentials) = fault {
+            return Err(hw_sim::simulator::unsupported_fault(self, f));
+        }
+        self.state.faults.replace(fault);
+        Ok(())
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, spawner: hw_sim::Spawner) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                state.connections.fetch_add(1, Ordering::SeqCst);
-                let now = state.active.fetch_add(1, Ordering::SeqCst) + 1;
-                state.peak.fetch_max(now, Ordering::SeqCst);
-                let st = state.clone();
-                sessions.spawn(async move {
-                    let mut session = Session {
-                        state: st,
-                        ended: false,
-                    };
+                // Counted at once (a session is a whole exchange, from accept to
+                // the final answer), so overlapping clients are always seen.
+                let connection = state.counters.connection();
+                let session = Session {
+                    state: state.clone(),
+                    open: Some(state.counters.session()),
+                };
+                spawner.spawn(async move {
+                    let _connection = connection;
+                    let mut session = session;
                     session.run(stream).await;
                     session.end();
                 });
-                while sessions.try_join_next().is_some() {}
             }
             Err(e) => {
                 tracing::warn!(error = %e, "iBoot simulator accept failed");
@@ -256,17 +315,14 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
 
 struct Session {
     state: Arc<State>,
-    ended: bool,
+    open: Option<SessionGuard>,
 }
 
 impl Session {
     /// Marks the session finished (before the final answer goes out, so a client
     /// that reacts to the answer can never be counted as overlapping).
     fn end(&mut self) {
-        if !self.ended {
-            self.ended = true;
-            self.state.active.fetch_sub(1, Ordering::SeqCst);
-        }
+        self.open = None;
     }
 
     fn fault(&self) -> Fault {
@@ -283,7 +339,17 @@ impl Session {
         {
             return;
         }
-        let fault = self.fault();
+        let mut fault = self.fault();
+        let mut latency = self.state.latency.lock().map(|l| *l).unwrap_or_default();
+        match self.state.faults.take() {
+            Some(CommonFault::Silence) => fault = Fault::Silence,
+            Some(CommonFault::Garbage) => fault = Fault::WrongReply,
+            Some(CommonFault::Delay(d)) => latency += d,
+            _ => {}
+        }
+        if fault != Fault::None {
+            self.state.counters.fault_injected();
+        }
         match fault {
             Fault::Silence => {
                 // Hold the connection open, saying nothing, until the client gives up.
@@ -303,7 +369,6 @@ impl Session {
             }
             _ => {}
         }
-        let latency = self.state.latency.lock().map(|l| *l).unwrap_or_default();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
@@ -326,7 +391,7 @@ impl Session {
         if command != 3 {
             return;
         }
-        self.state.commands.fetch_add(1, Ordering::SeqCst);
+        self.state.counters.request();
         let payload_len = match descriptor {
             1 => 2,
             4 => 0,
@@ -348,7 +413,7 @@ impl Session {
         let authorized =
             user == self.state.username.as_slice() && pass == self.state.password.as_slice();
         if !authorized {
-            self.state.auth_failures.fetch_add(1, Ordering::SeqCst);
+            self.state.counters.failed_login();
         }
         let seq_ok = seq == current.wrapping_add(1);
         if seq_ok {
