@@ -60,10 +60,10 @@ fn codec(c: &mut Criterion) {
 fn round_trip(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (bmc, client) = rt.block_on(async {
-        let bmc = hw_ipmi::sim::SimBmc::start(Default::default())
+        let bmc = hw_ipmi::sim::IpmiSim::start(Default::default())
             .await
             .unwrap();
-        let client = hw_ipmi::Client::new(bmc.config());
+        let client = hw_ipmi::IpmiClient::new(bmc.config());
         client.raw(0x00, 0x01, &[]).await.unwrap();
         (bmc, client)
     });

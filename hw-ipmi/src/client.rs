@@ -1,37 +1,50 @@
-//! The per-BMC client: one session reused across calls, one request in flight,
-//! a minimum interval between requests, retries with backoff for reads only,
-//! a keep-alive, and Close Session when done or dropped.
+//! The per-BMC client: one session per endpoint per process (shared through
+//! [`hw_core::shared::Shared`]), one request in flight, a minimum interval between
+//! requests, retries through [`hw_core::retry`] (a request that is not idempotent is
+//! resent only when it never left), a keep-alive, and Close Session when done or
+//! dropped.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, Weak};
-use std::time::Duration;
 
-use hw_core::{Error, ErrorKind, ExposeSecret, Result};
+use hw_core::retry::{Idempotency, retry};
+use hw_core::shared::Shared;
+use hw_core::{Error, ErrorKind, Result};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::config::{Bridge, CipherSuite, Config};
+use crate::config::{Bridge, CipherSuite, IpmiConfig};
 use crate::session::Session;
 use crate::wire::{ChannelAuthCapabilities, Request};
 
-/// A reply: the completion code and the data after it.
+/// A raw IPMI reply: the completion code and the data after it (a non-zero
+/// completion code is a reply, not an error: [`RawIpmiReply::check`] maps it).
 ///
 /// ```
-/// let r = hw_ipmi::RawResponse { cc: 0xc1, data: vec![] };
+/// let r = hw_ipmi::RawIpmiReply { cc: 0xc1, data: vec![] };
 /// assert_eq!(r.check("raw").unwrap_err().kind(), hw_core::ErrorKind::Unsupported);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawResponse {
+pub struct RawIpmiReply {
     /// Completion code (0 = success).
     pub cc: u8,
     /// Response data after the completion code.
     pub data: Vec<u8>,
 }
 
-impl RawResponse {
+impl RawIpmiReply {
+    /// A successful reply (completion code 0) carrying `data`.
+    pub fn ok(data: Vec<u8>) -> Self {
+        RawIpmiReply { cc: 0, data }
+    }
+
     /// The data if the completion code is 0, else the mapped error (see [`cc_error`]).
+    ///
+    /// # Errors
+    ///
+    /// The kind [`cc_kind`] gives the non-zero completion code (unsupported,
+    /// permission denied, busy, timeout, not found, device fault), with `operation`.
     pub fn check(self, operation: &str) -> Result<Vec<u8>> {
         if self.cc == 0 {
             Ok(self.data)
@@ -114,7 +127,7 @@ pub struct ClientStats {
     pub sessions_closed: u64,
     /// Requests sent (each retry counts).
     pub requests: u64,
-    /// Retries of reads.
+    /// Retries (of reads, and of requests that never left).
     pub retries: u64,
     /// Keep-alives sent.
     pub keepalives: u64,
@@ -134,14 +147,26 @@ struct Slot {
     last_sent: Option<Instant>,
 }
 
-struct Inner {
-    cfg: Config,
+/// One BMC endpoint's shared state: its config, the session, the counters and the
+/// keep-alive. Opaque: reach it through an [`IpmiClient`]; it is what a
+/// [`Shared`] map of IPMI endpoints holds (see [`IpmiClient::shared_in`]).
+pub struct IpmiEndpoint {
+    cfg: IpmiConfig,
     slot: Mutex<Slot>,
     counters: Counters,
     keepalive: StdMutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
-impl Drop for Inner {
+impl fmt::Debug for IpmiEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IpmiEndpoint")
+            .field("endpoint", &self.cfg.endpoint())
+            .field("username", &self.cfg.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for IpmiEndpoint {
     fn drop(&mut self) {
         if let Ok(mut k) = self.keepalive.lock()
             && let Some(h) = k.take()
@@ -157,14 +182,19 @@ impl Drop for Inner {
 
 /// A handle to one BMC endpoint: cheap to clone, shared by every user of the
 /// endpoint. The session is opened on first use, reused, kept alive while idle,
-/// re-opened after it is lost, and closed by [`Client::close`] or when the last
+/// re-opened after it is lost, and closed by [`IpmiClient::close`] or when the last
 /// handle is dropped.
+///
+/// [`IpmiClient::shared`] gives every caller in the process asking for the same
+/// endpoint (host, port, user, password, privilege, cipher suite, local bridging
+/// address) the same client, so one BMC has one session whatever the hardware
+/// type (`ipmi`, `staging-nm`); [`IpmiClient::new`] makes a private one.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_ipmi::{Client, sim::SimBmc};
-/// let bmc = SimBmc::start(Default::default()).await?;
-/// let client = Client::new(bmc.config());
+/// use hw_ipmi::{IpmiClient, sim::IpmiSim};
+/// let bmc = IpmiSim::start(Default::default()).await?;
+/// let client = IpmiClient::new(bmc.config());
 /// let id = client.raw(0x06, 0x01, &[]).await?; // Get Device ID
 /// assert_eq!(id.cc, 0);
 /// client.close().await?;
@@ -172,38 +202,74 @@ impl Drop for Inner {
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct Client {
-    inner: Arc<Inner>,
+pub struct IpmiClient {
+    inner: Arc<IpmiEndpoint>,
 }
 
-impl fmt::Debug for Client {
+impl fmt::Debug for IpmiClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
+        f.debug_struct("IpmiClient")
             .field("endpoint", &self.inner.cfg.endpoint())
             .field("username", &self.inner.cfg.username)
             .finish_non_exhaustive()
     }
 }
 
-impl Client {
-    /// A client for the BMC of `cfg` (no I/O until the first request). The
-    /// config's `bridge` is not used here: pass a bridge per call.
-    pub fn new(cfg: Config) -> Client {
-        Client {
-            inner: Arc::new(Inner {
-                cfg,
-                slot: Mutex::new(Slot {
-                    session: None,
-                    last_sent: None,
-                }),
-                counters: Counters::default(),
-                keepalive: StdMutex::new(None),
-            }),
+fn endpoint(cfg: IpmiConfig) -> IpmiEndpoint {
+    IpmiEndpoint {
+        cfg,
+        slot: Mutex::new(Slot {
+            session: None,
+            last_sent: None,
+        }),
+        counters: Counters::default(),
+        keepalive: StdMutex::new(None),
+    }
+}
+
+impl IpmiClient {
+    /// A client of its own for the BMC of `cfg` (no I/O until the first request),
+    /// sharing nothing: use [`IpmiClient::shared`] to share the endpoint's session.
+    /// The config's `bridge` is not used here: pass a bridge per call.
+    pub fn new(cfg: IpmiConfig) -> IpmiClient {
+        IpmiClient {
+            inner: Arc::new(endpoint(cfg)),
         }
     }
 
+    /// The process-wide client for `cfg`'s endpoint ([`Shared::global`]): every
+    /// node of every hardware type on one BMC, with the same credentials, privilege,
+    /// cipher suite and local bridging address, shares it and its one session.
+    ///
+    /// ```
+    /// let a = hw_ipmi::IpmiClient::shared(&hw_ipmi::IpmiConfig::new("10.0.0.1"));
+    /// let b = hw_ipmi::IpmiClient::shared(&hw_ipmi::IpmiConfig::new("10.0.0.1"));
+    /// assert!(a.same_endpoint(&b));
+    /// ```
+    pub fn shared(cfg: &IpmiConfig) -> IpmiClient {
+        IpmiClient::shared_in(&Shared::global(), cfg)
+    }
+
+    /// The client for `cfg`'s endpoint in `shared` (tests and embedders that want
+    /// their own scope; [`IpmiClient::shared`] uses the global one). Held weakly:
+    /// when the last handle is dropped the session is closed.
+    pub fn shared_in(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> IpmiClient {
+        let key = cfg.endpoint_key();
+        let made = shared.get_or_try_insert(&key, || Ok(endpoint(cfg.clone())));
+        match made {
+            Ok(inner) => IpmiClient { inner },
+            // Unreachable: the constructor cannot fail.
+            Err(_) => IpmiClient::new(cfg.clone()),
+        }
+    }
+
+    /// Whether two handles share one endpoint client (and so one session).
+    pub fn same_endpoint(&self, other: &IpmiClient) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The config the client was built from.
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &IpmiConfig {
         &self.inner.cfg
     }
 
@@ -236,8 +302,8 @@ impl Client {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-    /// let bmc = hw_ipmi::sim::SimBmc::start(Default::default()).await?;
-    /// let client = hw_ipmi::Client::new(bmc.config());
+    /// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let client = hw_ipmi::IpmiClient::new(bmc.config());
     /// client.raw(0x06, 0x01, &[]).await?;
     /// let caps = client.channel_auth_capabilities().await.expect("session open");
     /// assert!(caps.ipmi20 && caps.non_null_users);
@@ -254,100 +320,158 @@ impl Client {
     }
 
     /// Sends a raw command to the BMC and returns its completion code and data.
-    /// Never resent (it may not be idempotent): a lost reply is a timeout.
-    pub async fn raw(&self, netfn: u8, cmd: u8, data: &[u8]) -> Result<RawResponse> {
-        self.request(None, netfn, cmd, data, false).await
+    /// Never resent once it may have left (it may not be idempotent): a lost reply
+    /// is a timeout.
+    ///
+    /// # Errors
+    ///
+    /// See [`IpmiClient::send`].
+    pub async fn raw(&self, netfn: u8, cmd: u8, data: &[u8]) -> Result<RawIpmiReply> {
+        self.send(None, netfn, cmd, data, Idempotency::NotIdempotent)
+            .await
     }
 
-    /// Like [`Client::raw`], bridged to `bridge` with Send Message.
+    /// Like [`IpmiClient::raw`], bridged to `bridge` with Send Message.
+    ///
+    /// # Errors
+    ///
+    /// See [`IpmiClient::send`].
     pub async fn raw_bridged(
         &self,
         bridge: &Bridge,
         netfn: u8,
         cmd: u8,
         data: &[u8],
-    ) -> Result<RawResponse> {
-        self.request(Some(bridge), netfn, cmd, data, false).await
+    ) -> Result<RawIpmiReply> {
+        self.send(Some(bridge), netfn, cmd, data, Idempotency::NotIdempotent)
+            .await
     }
 
     /// Sends a command the caller knows to be a read (safe to resend): retried with
     /// backoff on timeouts and malformed replies.
+    ///
+    /// # Errors
+    ///
+    /// See [`IpmiClient::send`].
     pub async fn read(
         &self,
         bridge: Option<&Bridge>,
         netfn: u8,
         cmd: u8,
         data: &[u8],
-    ) -> Result<RawResponse> {
-        self.request(bridge, netfn, cmd, data, true).await
+    ) -> Result<RawIpmiReply> {
+        self.send(bridge, netfn, cmd, data, Idempotency::Idempotent)
+            .await
     }
 
     /// Sends a command that must not be repeated (chassis control, settings).
+    ///
+    /// # Errors
+    ///
+    /// See [`IpmiClient::send`].
     pub async fn write(
         &self,
         bridge: Option<&Bridge>,
         netfn: u8,
         cmd: u8,
         data: &[u8],
-    ) -> Result<RawResponse> {
-        self.request(bridge, netfn, cmd, data, false).await
+    ) -> Result<RawIpmiReply> {
+        self.send(bridge, netfn, cmd, data, Idempotency::NotIdempotent)
+            .await
     }
 
-    #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.cfg.endpoint(), netfn, cmd))]
-    async fn request(
+    /// Sends a command (bridged when `bridge` is given), opening the session first if
+    /// needed, retried by the config's [`RetryPolicy`](hw_core::retry::RetryPolicy)
+    /// under `hw_core::retry`'s rule: an idempotent command after any retryable
+    /// failure, another only when it never left (the session could not be opened,
+    /// the datagram could not be sent). Errors name the driver `ipmi`.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::Timeout`]: no reply within `request_timeout` (after retries);
+    /// - [`ErrorKind::Unreachable`]: the host does not resolve, the socket fails;
+    /// - [`ErrorKind::Protocol`]: only malformed, corrupt or mismatched replies;
+    /// - [`ErrorKind::Unauthenticated`], [`ErrorKind::PermissionDenied`],
+    ///   [`ErrorKind::Unsupported`], [`ErrorKind::Busy`]: the session could not be
+    ///   opened (wrong password, privilege refused, no RMCP+ or common cipher suite,
+    ///   no session slot);
+    /// - [`ErrorKind::DeviceFault`]: a bridged Send Message failed;
+    /// - [`ErrorKind::InvalidParameter`]: a user name over 16 bytes.
+    pub async fn send(
         &self,
         bridge: Option<&Bridge>,
         netfn: u8,
         cmd: u8,
         data: &[u8],
-        idempotent: bool,
-    ) -> Result<RawResponse> {
-        let cfg = &self.inner.cfg;
-        let req = Request { netfn, cmd, data };
-        let attempts = if idempotent { cfg.retries + 1 } else { 1 };
-        let mut slot = self.inner.slot.lock().await;
-        let mut last_err = None;
-        for attempt in 0..attempts {
+        idempotency: Idempotency,
+    ) -> Result<RawIpmiReply> {
+        self.request(bridge, netfn, cmd, data, idempotency)
+            .await
+            .map_err(|e| e.or_driver(crate::NAME))
+    }
+
+    /// [`IpmiClient::send`] without naming the driver (the node's handle names it
+    /// with its hardware type).
+    #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.cfg.endpoint(), netfn, cmd))]
+    pub(crate) async fn request(
+        &self,
+        bridge: Option<&Bridge>,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+        idempotency: Idempotency,
+    ) -> Result<RawIpmiReply> {
+        let policy = self.inner.cfg.retry_policy();
+        retry(&policy, idempotency, None, |attempt| {
             if attempt > 0 {
                 self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                let base = 50u64.saturating_mul(1 << attempt.min(6));
-                let jitter = rand::random::<u64>() % (base / 2 + 1);
-                tokio::time::sleep(Duration::from_millis(base + jitter)).await;
             }
-            if slot.session.is_none() {
-                match Session::open(cfg).await {
-                    Ok(s) => {
-                        self.inner
-                            .counters
-                            .sessions_opened
-                            .fetch_add(1, Ordering::Relaxed);
-                        slot.session = Some(s);
-                        self.start_keepalive();
-                    }
-                    Err(e) if e.is_retryable() && attempt + 1 < attempts => {
-                        last_err = Some(e);
-                        continue;
-                    }
-                    Err(e) => return Err(e.or_driver("ipmi")),
-                }
+            self.attempt(bridge, netfn, cmd, data)
+        })
+        .await
+    }
+
+    /// One attempt: open the session if there is none, wait out the minimum
+    /// interval, send, wait for the reply.
+    async fn attempt(
+        &self,
+        bridge: Option<&Bridge>,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+    ) -> Result<RawIpmiReply> {
+        let cfg = &self.inner.cfg;
+        let req = Request { netfn, cmd, data };
+        let mut slot = self.inner.slot.lock().await;
+        if slot.session.is_none() {
+            // The command has not left: whatever stops the session, it may be tried
+            // again (hw_core::retry still checks the error's kind).
+            let s = Session::open(cfg).await.map_err(Error::not_delivered)?;
+            self.inner
+                .counters
+                .sessions_opened
+                .fetch_add(1, Ordering::Relaxed);
+            slot.session = Some(s);
+            self.start_keepalive();
+        }
+        if let Some(last) = slot.last_sent {
+            let next = last + cfg.min_interval;
+            if next > Instant::now() {
+                tokio::time::sleep_until(next).await;
             }
-            if let Some(last) = slot.last_sent {
-                let next = last + cfg.min_interval;
-                if next > Instant::now() {
-                    tokio::time::sleep_until(next).await;
-                }
-            }
-            let Some(session) = slot.session.as_mut() else {
-                continue;
-            };
-            self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let r = session
-                .exchange(&req, bridge, cfg.local_address, cfg.request_timeout)
-                .await;
-            slot.last_sent = Some(Instant::now());
-            match r {
-                Ok((cc, data)) => return Ok(RawResponse { cc, data }),
-                Err(e) if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Protocol) => {
+        }
+        let Some(session) = slot.session.as_mut() else {
+            return Err(Error::new(ErrorKind::Other, "the session was lost").not_delivered());
+        };
+        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let r = session
+            .exchange(&req, bridge, cfg.local_address, cfg.request_timeout)
+            .await;
+        slot.last_sent = Some(Instant::now());
+        match r {
+            Ok((cc, data)) => Ok(RawIpmiReply { cc, data }),
+            Err(e) => {
+                if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Protocol) {
                     // The BMC may have dropped the session: open a new one next time.
                     if let Some(old) = slot.session.take() {
                         old.close_nowait();
@@ -356,14 +480,10 @@ impl Client {
                             .sessions_closed
                             .fetch_add(1, Ordering::Relaxed);
                     }
-                    last_err = Some(e);
                 }
-                Err(e) => return Err(e.or_driver("ipmi")),
+                Err(e)
             }
         }
-        Err(last_err
-            .unwrap_or_else(|| Error::new(ErrorKind::Other, "request not attempted"))
-            .or_driver("ipmi"))
     }
 
     fn start_keepalive(&self) {
@@ -377,7 +497,7 @@ impl Client {
         if guard.as_ref().is_some_and(|h| !h.is_finished()) {
             return;
         }
-        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let weak: Weak<IpmiEndpoint> = Arc::downgrade(&self.inner);
         *guard = Some(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(interval / 2).await;
@@ -423,6 +543,13 @@ impl Client {
 
     /// Closes the session (Close Session) if one is open. The next request opens a
     /// new one.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Timeout`] when the BMC does not answer Close Session within
+    /// `request_timeout`; a completion code's kind ([`cc_kind`]) when it refuses;
+    /// [`ErrorKind::Unreachable`] when the datagram cannot be sent. The session is
+    /// forgotten either way.
     pub async fn close(&self) -> Result<()> {
         let session = self.inner.slot.lock().await.session.take();
         if let Ok(mut k) = self.inner.keepalive.lock()
@@ -437,81 +564,8 @@ impl Client {
                 .fetch_add(1, Ordering::Relaxed);
             s.close(self.inner.cfg.request_timeout)
                 .await
-                .map_err(|e| e.or_driver("ipmi").or_operation("close session"))?;
+                .map_err(|e| e.or_driver(crate::NAME).or_operation("close session"))?;
         }
         Ok(())
-    }
-}
-
-/// What identifies a BMC session: clients are shared per key.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct PoolKey {
-    host: String,
-    port: u16,
-    username: String,
-    password: String,
-    priv_level: u8,
-    suite: String,
-    /// Our address on a bridged bus is encoded by the client into every bridged
-    /// request: nodes that differ in it cannot share one.
-    local_address: u8,
-}
-
-/// Shares one [`Client`] per BMC endpoint (host, port, credentials, privilege,
-/// suite, local bridging address) among every node built through it. Clients are held weakly: when the last
-/// node of an endpoint is dropped its session is closed.
-///
-/// ```
-/// let pool = hw_ipmi::ClientPool::new();
-/// let a = pool.client(&hw_ipmi::Config::new("10.0.0.1"));
-/// let b = pool.client(&hw_ipmi::Config::new("10.0.0.1"));
-/// assert!(a.same_endpoint(&b));
-/// ```
-#[derive(Clone, Default)]
-pub struct ClientPool {
-    clients: Arc<StdMutex<HashMap<PoolKey, Weak<Inner>>>>,
-}
-
-impl fmt::Debug for ClientPool {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.clients.lock().map(|m| m.len()).unwrap_or(0);
-        f.debug_struct("ClientPool").field("endpoints", &n).finish()
-    }
-}
-
-impl ClientPool {
-    /// An empty pool.
-    pub fn new() -> Self {
-        ClientPool::default()
-    }
-
-    /// The shared client for `cfg`'s endpoint (created if absent).
-    pub fn client(&self, cfg: &Config) -> Client {
-        let key = PoolKey {
-            host: cfg.host.to_ascii_lowercase(),
-            port: cfg.port,
-            username: cfg.username.clone(),
-            password: cfg.password.expose_secret().to_owned(),
-            priv_level: cfg.priv_level.as_u8(),
-            suite: format!("{:?}", cfg.cipher_suite),
-            local_address: cfg.local_address,
-        };
-        let Ok(mut map) = self.clients.lock() else {
-            return Client::new(cfg.clone());
-        };
-        map.retain(|_, w| w.strong_count() > 0);
-        if let Some(inner) = map.get(&key).and_then(Weak::upgrade) {
-            return Client { inner };
-        }
-        let client = Client::new(cfg.clone());
-        map.insert(key, Arc::downgrade(&client.inner));
-        client
-    }
-}
-
-impl Client {
-    /// Whether two handles share one endpoint client (and so one session).
-    pub fn same_endpoint(&self, other: &Client) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
     }
 }

@@ -73,6 +73,11 @@ impl PacketCodec {
     }
 
     /// Verifies, decrypts and parses a response datagram: `(completion code, data)`.
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::Protocol`] for a datagram that is malformed, truncated,
+    /// fails its integrity check or is not a response.
     pub fn decode_response(&self, datagram: &[u8]) -> Result<(u8, Vec<u8>)> {
         let p = wire::decode_packet(datagram, Some(&self.keys))?;
         let r = wire::decode_response(&p.payload)?;

@@ -4,7 +4,12 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, Error, ErrorKind, NodeContext, Property, Result, SecretString};
+use hw_core::poll::Backoff;
+use hw_core::retry::RetryPolicy;
+use hw_core::shared::EndpointKey;
+use hw_core::{
+    DriverInfo, Error, ErrorKind, NodeContext, Property, Result, SecretString, Validator,
+};
 
 /// The `driver_info` properties of the `ipmi` hardware type (Ironic's names).
 pub const PROPERTIES: &[Property] = &[
@@ -250,13 +255,13 @@ pub enum SuiteChoice {
 /// use hw_core::{DriverInfo, NodeContext};
 /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_username", "admin"),
 ///     ("ipmi_password", "pw"), ("ipmi_cipher_suite", "17")]);
-/// let cfg = hw_ipmi::Config::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
+/// let cfg = hw_ipmi::IpmiConfig::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
 /// assert_eq!(cfg.port, 623);
 /// assert_eq!(cfg.priv_level, hw_ipmi::PrivilegeLevel::Administrator);
 /// assert!(!format!("{cfg:?}").contains("pw\""));
 /// ```
 #[derive(Clone)]
-pub struct Config {
+pub struct IpmiConfig {
     /// BMC host (`ipmi_address`).
     pub host: String,
     /// BMC UDP port (`ipmi_port`, 623).
@@ -285,9 +290,9 @@ pub struct Config {
     pub poll_interval: Duration,
 }
 
-impl fmt::Debug for Config {
+impl fmt::Debug for IpmiConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
+        f.debug_struct("IpmiConfig")
             .field("host", &self.host)
             .field("port", &self.port)
             .field("username", &self.username)
@@ -313,11 +318,11 @@ fn parse_byte(s: &str) -> std::result::Result<u8, String> {
     parsed.map_err(|_| "is not a byte (0 to 255, decimal or 0x hex)".to_owned())
 }
 
-impl Config {
+impl IpmiConfig {
     /// A config for `host` with defaults for everything else (port 623, null user,
     /// ADMINISTRATOR, suite auto, no bridging).
     pub fn new(host: impl Into<String>) -> Self {
-        Config {
+        IpmiConfig {
             host: host.into(),
             port: 623,
             username: String::new(),
@@ -335,9 +340,32 @@ impl Config {
     }
 
     /// Builds from `driver_info`, reporting every problem at once.
-    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Config> {
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MissingParameter`] / [`ErrorKind::InvalidParameter`] listing
+    /// every problem (a secret's value is never echoed).
+    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<IpmiConfig> {
         let _ = ctx;
         let mut v = info.validator(PROPERTIES);
+        let cfg = IpmiConfig::read(&mut v);
+        v.finish()?;
+        cfg.ok_or_else(|| Error::new(ErrorKind::Other, "IPMI configuration not read"))
+    }
+
+    /// Reads the `ipmi_*` keys into `v`, recording every problem there (so a crate
+    /// that adds its own keys, such as `hw-nodemanager`, reports all problems at
+    /// once, each under the key the user wrote). `None` when `v` holds a problem
+    /// (of these keys or recorded before).
+    ///
+    /// ```
+    /// use hw_core::DriverInfo;
+    /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_port", "0")]);
+    /// let mut v = info.validator(hw_ipmi::PROPERTIES);
+    /// assert!(hw_ipmi::IpmiConfig::read(&mut v).is_none());
+    /// assert!(v.finish().unwrap_err().to_string().contains("ipmi_port"));
+    /// ```
+    pub fn read(v: &mut Validator<'_>) -> Option<IpmiConfig> {
         let host = v.host("ipmi_address");
         let port = v.port("ipmi_port");
         let username = v.str("ipmi_username").unwrap_or_default();
@@ -355,7 +383,7 @@ impl Config {
             s.parse::<PrivilegeLevel>()
                 .map_err(|_| "is not one of CALLBACK, USER, OPERATOR, ADMINISTRATOR".to_owned())
         });
-        let suite = if info.contains("ipmi_cipher_suite") {
+        let suite = if v.is_set("ipmi_cipher_suite") {
             v.custom("ipmi_cipher_suite", |s| {
                 s.trim()
                     .parse::<u8>()
@@ -369,8 +397,8 @@ impl Config {
         };
         let bridging = v.one_of("ipmi_bridging", &["no", "single", "dual"]);
         let local_address = v.custom("ipmi_local_address", parse_byte);
-        let byte = |v: &mut hw_core::Validator<'_>, name: &str| {
-            if info.contains(name) {
+        let byte = |v: &mut Validator<'_>, name: &str| {
+            if v.is_set(name) {
                 v.custom(name, parse_byte)
             } else {
                 v.missing(name);
@@ -379,15 +407,15 @@ impl Config {
         };
         let bridge = match bridging {
             Some("single") => {
-                let ch = byte(&mut v, "ipmi_target_channel");
-                let addr = byte(&mut v, "ipmi_target_address");
+                let ch = byte(v, "ipmi_target_channel");
+                let addr = byte(v, "ipmi_target_address");
                 ch.zip(addr).map(|(c, a)| Bridge::single(c, a))
             }
             Some("dual") => {
-                let ch = byte(&mut v, "ipmi_target_channel");
-                let addr = byte(&mut v, "ipmi_target_address");
-                let tch = byte(&mut v, "ipmi_transit_channel");
-                let taddr = byte(&mut v, "ipmi_transit_address");
+                let ch = byte(v, "ipmi_target_channel");
+                let addr = byte(v, "ipmi_target_address");
+                let tch = byte(v, "ipmi_transit_channel");
+                let taddr = byte(v, "ipmi_transit_address");
                 match (ch, addr, tch, taddr) {
                     (Some(c), Some(a), Some(tc), Some(ta)) => Some(Bridge::dual((tc, ta), c, a)),
                     _ => None,
@@ -395,8 +423,10 @@ impl Config {
             }
             _ => None,
         };
-        v.finish()?;
-        let mut cfg = Config::new(host.unwrap_or_default());
+        if v.has_problems() || host.is_none() {
+            return None;
+        }
+        let mut cfg = IpmiConfig::new(host.unwrap_or_default());
         cfg.port = port.unwrap_or(623);
         cfg.username = username;
         if let Some(p) = password {
@@ -406,7 +436,45 @@ impl Config {
         cfg.cipher_suite = suite.unwrap_or(SuiteChoice::Auto);
         cfg.bridge = bridge;
         cfg.local_address = local_address.unwrap_or(0x20);
-        Ok(cfg)
+        Some(cfg)
+    }
+
+    /// What identifies this BMC session for sharing: host, port, user, a keyed
+    /// fingerprint of the password (never the password), and the privilege level,
+    /// cipher suite choice and local bridging address (our address is encoded into
+    /// every bridged request, so nodes that differ in it cannot share a client).
+    ///
+    /// ```
+    /// let mut cfg = hw_ipmi::IpmiConfig::new("10.0.0.1");
+    /// cfg.password = "s3cr3t".to_owned().into();
+    /// assert!(!format!("{:?}", cfg.endpoint_key()).contains("s3cr3t"));
+    /// ```
+    pub fn endpoint_key(&self) -> EndpointKey {
+        let suite = match self.cipher_suite {
+            SuiteChoice::Auto => "auto".to_owned(),
+            SuiteChoice::Only(s) => s.id().to_string(),
+        };
+        EndpointKey::new("ipmi", &self.host, self.port)
+            .user(self.username.clone())
+            .secret_string(&self.password)
+            .extra("privilege", self.priv_level.as_u8())
+            .extra("cipher_suite", suite)
+            .extra(
+                "local_address",
+                format_args!("0x{:02x}", self.local_address),
+            )
+    }
+
+    /// How a request is retried: `retries + 1` attempts in all, waits doubling from
+    /// 100 ms to 2 s with jitter (used with `hw_core::retry`, which resends a request
+    /// that is not idempotent only when it never left).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::default()
+            .with_max_attempts(self.retries.saturating_add(1))
+            .with_backoff(
+                Backoff::exponential(Duration::from_millis(100), Duration::from_secs(2))
+                    .with_jitter(),
+            )
     }
 
     /// `host:port` for messages.
@@ -446,7 +514,7 @@ mod tests {
             ("ipmi_bridging", "single"),
             ("ipmi_target_address", "0x1ff"),
         ]);
-        let err = Config::from_driver_info(&info, &ctx()).unwrap_err();
+        let err = IpmiConfig::from_driver_info(&info, &ctx()).unwrap_err();
         let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
         for n in [
             "ipmi_address",
@@ -471,7 +539,7 @@ mod tests {
             ("ipmi_transit_address", "130"),
             ("ipmi_local_address", "0x81"),
         ]);
-        let cfg = Config::from_driver_info(&info, &ctx()).unwrap();
+        let cfg = IpmiConfig::from_driver_info(&info, &ctx()).unwrap();
         assert_eq!(cfg.bridge, Some(Bridge::dual((0, 130), 7, 0x72)));
         assert_eq!(cfg.local_address, 0x81);
         assert_eq!(cfg.cipher_suite, SuiteChoice::Auto);
@@ -483,7 +551,7 @@ mod tests {
             ("ipmi_address", "h"),
             ("ipmi_password", "averyveryverylongsecretpassword"),
         ]);
-        let err = Config::from_driver_info(&info, &ctx()).unwrap_err();
+        let err = IpmiConfig::from_driver_info(&info, &ctx()).unwrap_err();
         assert!(!err.to_string().contains("averyvery"));
         assert!(err.to_string().contains("ipmi_password"));
     }

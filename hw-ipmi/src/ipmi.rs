@@ -1,13 +1,14 @@
-//! [`Ipmi`]: one node's view of its BMC (the shared [`Client`] plus the node's
+//! [`Ipmi`]: one node's view of its BMC (the shared [`IpmiClient`] plus the node's
 //! bridging), and the typed chassis, boot-option and sensor commands.
 
 use std::sync::Arc;
 
+use hw_core::retry::Idempotency;
 use hw_core::{BootDevice, Error, ErrorKind, Result, SensorReading};
 use tokio::sync::Mutex;
 
-use crate::client::{Client, RawResponse};
-use crate::config::{Bridge, Config};
+use crate::client::{IpmiClient, RawIpmiReply};
+use crate::config::{Bridge, IpmiConfig};
 use crate::sdr::{self, SdrKind, SdrRecord};
 
 /// NetFn Chassis.
@@ -38,6 +39,28 @@ pub enum ChassisControl {
 }
 
 impl ChassisControl {
+    /// Its name, for messages (`power up`, `power cycle`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChassisControl::PowerDown => "power down",
+            ChassisControl::PowerUp => "power up",
+            ChassisControl::PowerCycle => "power cycle",
+            ChassisControl::HardReset => "hard reset",
+            ChassisControl::DiagnosticInterrupt => "diagnostic interrupt",
+            ChassisControl::SoftShutdown => "soft shutdown",
+        }
+    }
+
+    /// Whether sending it twice is the same as once: power up, power down and soft
+    /// shutdown are; a power cycle, a reset or an NMI is not, and is resent only
+    /// when it never left (`hw_core::retry`).
+    pub fn idempotency(self) -> Idempotency {
+        Idempotency::from_bool(matches!(
+            self,
+            ChassisControl::PowerUp | ChassisControl::PowerDown | ChassisControl::SoftShutdown
+        ))
+    }
+
     /// The request byte.
     pub fn as_u8(self) -> u8 {
         match self {
@@ -89,6 +112,10 @@ pub fn encode_boot_flags(f: &BootFlags) -> [u8; 5] {
 }
 
 /// Decodes a Get System Boot Options reply for parameter 5 (version, selector, 5 bytes).
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`] for a short reply or one about another parameter.
 pub fn decode_boot_flags(data: &[u8]) -> Result<BootFlags> {
     if data.len() < 7 {
         return Err(Error::protocol(format!(
@@ -124,42 +151,61 @@ pub fn decode_boot_flags(data: &[u8]) -> Result<BootFlags> {
     })
 }
 
-/// One node's handle on its BMC: the shared per-endpoint [`Client`] and the
+/// One node's handle on its BMC: the shared per-endpoint [`IpmiClient`] and the
 /// node's bridge (from `ipmi_bridging`), used by [`IpmiPower`](crate::IpmiPower)
 /// and [`IpmiManagement`](crate::IpmiManagement), and by vendor crates.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// let bmc = hw_ipmi::sim::SimBmc::start(Default::default()).await?;
+/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
 /// let ipmi = hw_ipmi::Ipmi::new(bmc.config());
 /// assert!(!ipmi.chassis_power_on().await?);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Ipmi {
-    client: Client,
+    client: IpmiClient,
     bridge: Option<Bridge>,
+    driver: Arc<str>,
     sdr_cache: Arc<Mutex<Option<Arc<Vec<SdrRecord>>>>>,
 }
 
 impl Ipmi {
     /// A handle with its own client for `cfg` (use [`Ipmi::with_client`] to share).
-    pub fn new(cfg: Config) -> Ipmi {
+    pub fn new(cfg: IpmiConfig) -> Ipmi {
         let bridge = cfg.bridge;
-        Ipmi::with_client(Client::new(cfg), bridge)
+        Ipmi::with_client(IpmiClient::new(cfg), bridge)
     }
 
-    /// A handle on `client`, bridging every request to `bridge` when given.
-    pub fn with_client(client: Client, bridge: Option<Bridge>) -> Ipmi {
+    /// A handle on `client`, bridging every request to `bridge` when given; errors
+    /// name the driver [`crate::NAME`] (see [`Ipmi::with_driver`]).
+    pub fn with_client(client: IpmiClient, bridge: Option<Bridge>) -> Ipmi {
         Ipmi {
             client,
             bridge,
+            driver: Arc::from(crate::NAME),
             sdr_cache: Arc::new(Mutex::new(None)),
         }
     }
 
+    /// The same handle with errors naming `driver` (the hardware type the node was
+    /// built as, such as `staging-nm`) instead of `ipmi`.
+    pub fn with_driver(mut self, driver: &str) -> Ipmi {
+        self.driver = Arc::from(driver);
+        self
+    }
+
+    /// The driver errors name.
+    pub fn driver(&self) -> &str {
+        &self.driver
+    }
+
+    fn named(&self, e: Error) -> Error {
+        e.or_driver(self.driver.to_string())
+    }
+
     /// The shared client.
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &IpmiClient {
         &self.client
     }
 
@@ -168,59 +214,129 @@ impl Ipmi {
         self.bridge.as_ref()
     }
 
-    /// A raw command to the node's target (bridged if configured); not resent.
-    pub async fn raw(&self, netfn: u8, cmd: u8, data: &[u8]) -> Result<RawResponse> {
+    /// A raw command to the node's target (bridged if configured); not resent once
+    /// it may have left.
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`], naming this handle's driver.
+    pub async fn raw(&self, netfn: u8, cmd: u8, data: &[u8]) -> Result<RawIpmiReply> {
         self.client
-            .write(self.bridge.as_ref(), netfn, cmd, data)
+            .request(
+                self.bridge.as_ref(),
+                netfn,
+                cmd,
+                data,
+                Idempotency::NotIdempotent,
+            )
             .await
+            .map_err(|e| self.named(e))
+    }
+
+    /// Sends a command to `bridge`'s target (or the BMC itself for `None`) instead of
+    /// the node's own, retried as `idempotency` allows; errors name this handle's
+    /// driver. For vendor crates that talk to a satellite controller (Node Manager).
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`], naming this handle's driver.
+    pub async fn send_to(
+        &self,
+        bridge: Option<&Bridge>,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+        idempotency: Idempotency,
+    ) -> Result<RawIpmiReply> {
+        self.client
+            .request(bridge, netfn, cmd, data, idempotency)
+            .await
+            .map_err(|e| self.named(e))
+    }
+
+    async fn send_ok(
+        &self,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+        op: &str,
+        idempotency: Idempotency,
+    ) -> Result<Vec<u8>> {
+        self.client
+            .request(self.bridge.as_ref(), netfn, cmd, data, idempotency)
+            .await
+            .map_err(|e| self.named(e.or_operation(op.to_owned())))?
+            .check(op)
+            .map_err(|e| self.named(e))
     }
 
     async fn read_ok(&self, netfn: u8, cmd: u8, data: &[u8], op: &str) -> Result<Vec<u8>> {
-        self.client
-            .read(self.bridge.as_ref(), netfn, cmd, data)
+        self.send_ok(netfn, cmd, data, op, Idempotency::Idempotent)
             .await
-            .map_err(|e| e.or_operation(op.to_owned()))?
-            .check(op)
-            .map_err(|e| e.with_driver("ipmi"))
-    }
-
-    async fn write_ok(&self, netfn: u8, cmd: u8, data: &[u8], op: &str) -> Result<Vec<u8>> {
-        self.client
-            .write(self.bridge.as_ref(), netfn, cmd, data)
-            .await
-            .map_err(|e| e.or_operation(op.to_owned()))?
-            .check(op)
-            .map_err(|e| e.with_driver("ipmi"))
     }
 
     /// Get Chassis Status: whether the chassis power is on.
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]);
+    /// [`ErrorKind::Protocol`] for a reply without data.
     pub async fn chassis_power_on(&self) -> Result<bool> {
         let d = self
             .read_ok(NETFN_CHASSIS, 0x01, &[], "get chassis status")
             .await?;
-        let first = d.first().ok_or_else(|| {
-            Error::protocol("Get Chassis Status reply has no data").with_driver("ipmi")
-        })?;
+        let first = d
+            .first()
+            .ok_or_else(|| self.named(Error::protocol("Get Chassis Status reply has no data")))?;
         Ok(first & 0x01 != 0)
     }
 
-    /// Chassis Control.
+    /// Chassis Control: resent after a lost reply only when `action` is idempotent
+    /// ([`ChassisControl::idempotency`]); a power cycle, reset or NMI only when it
+    /// never left.
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]), such as
+    /// [`ErrorKind::PermissionDenied`] for a USER session.
     pub async fn chassis_control(&self, action: ChassisControl) -> Result<()> {
-        self.write_ok(NETFN_CHASSIS, 0x02, &[action.as_u8()], "chassis control")
-            .await
-            .map(drop)
+        self.send_ok(
+            NETFN_CHASSIS,
+            0x02,
+            &[action.as_u8()],
+            "chassis control",
+            action.idempotency(),
+        )
+        .await
+        .map(drop)
     }
 
-    /// Set System Boot Options, parameter 5 (boot flags).
+    /// Set System Boot Options, parameter 5 (boot flags): setting a value, so
+    /// resent after a lost reply.
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]).
     pub async fn set_boot_flags(&self, flags: &BootFlags) -> Result<()> {
         let mut data = vec![0x05];
         data.extend_from_slice(&encode_boot_flags(flags));
-        self.write_ok(NETFN_CHASSIS, 0x08, &data, "set system boot options")
-            .await
-            .map(drop)
+        self.send_ok(
+            NETFN_CHASSIS,
+            0x08,
+            &data,
+            "set system boot options",
+            Idempotency::Idempotent,
+        )
+        .await
+        .map(drop)
     }
 
     /// Get System Boot Options, parameter 5.
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]);
+    /// [`ErrorKind::Protocol`] for a malformed reply.
     pub async fn boot_flags(&self) -> Result<BootFlags> {
         let d = self
             .read_ok(
@@ -230,10 +346,15 @@ impl Ipmi {
                 "get system boot options",
             )
             .await?;
-        decode_boot_flags(&d).map_err(|e| e.with_driver("ipmi"))
+        decode_boot_flags(&d).map_err(|e| self.named(e))
     }
 
     /// Every SDR record (read once, then cached for this handle).
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]);
+    /// [`ErrorKind::Protocol`] for a malformed record or repository reply.
     pub async fn sdr_records(&self) -> Result<Arc<Vec<SdrRecord>>> {
         let mut cache = self.sdr_cache.lock().await;
         if let Some(c) = cache.as_ref() {
@@ -254,6 +375,10 @@ impl Ipmi {
     }
 
     /// The OEM records (type 0xC0) of the SDR.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ipmi::sdr_records`].
     pub async fn oem_records(&self) -> Result<Vec<SdrRecord>> {
         Ok(self
             .sdr_records()
@@ -270,6 +395,11 @@ impl Ipmi {
     /// state: the threshold status, or for a discrete sensor its asserted state
     /// offsets (`state 0x0001`, see [`sdr::reading_status`]). A sensor without a
     /// reading now is `unavailable`; one the BMC does not know, `not present`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ipmi::sdr_records`]; a completion code other than 0xCB's kind
+    /// ([`crate::cc_kind`]); [`ErrorKind::Protocol`] for a short reading.
     pub async fn sensors(&self) -> Result<Vec<SensorReading>> {
         let records = self.sdr_records().await?;
         let mut out = Vec::new();
@@ -298,12 +428,19 @@ impl Ipmi {
             }
             let reply = self
                 .client
-                .read(self.bridge.as_ref(), NETFN_SENSOR, 0x2D, &[number])
-                .await?;
+                .request(
+                    self.bridge.as_ref(),
+                    NETFN_SENSOR,
+                    0x2D,
+                    &[number],
+                    Idempotency::Idempotent,
+                )
+                .await
+                .map_err(|e| self.named(e.or_operation("get sensor reading")))?;
             let (value, status) = match reply.cc {
                 0 => {
                     if reply.data.len() < 2 {
-                        return Err(sdr::short_reading(name).with_driver("ipmi"));
+                        return Err(self.named(sdr::short_reading(name)));
                     }
                     if sdr::reading_available(reply.data[1]) {
                         let states = u16::from(reply.data.get(2).copied().unwrap_or(0))
@@ -319,9 +456,7 @@ impl Ipmi {
                 }
                 0xCB => (None, "not present".to_owned()),
                 cc => {
-                    return Err(
-                        crate::client::cc_error(cc, "get sensor reading").with_driver("ipmi")
-                    );
+                    return Err(self.named(crate::client::cc_error(cc, "get sensor reading")));
                 }
             };
             out.push(SensorReading {

@@ -17,10 +17,11 @@ mod wire;
 
 use std::sync::Arc;
 
+use hw_core::shared::Shared;
 use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
-pub use client::{Client, ClientPool, ClientStats, RawResponse, cc_error, cc_kind, cc_name};
-pub use config::{Bridge, CipherSuite, Config, PROPERTIES, PrivilegeLevel, SuiteChoice};
+pub use client::{ClientStats, IpmiClient, IpmiEndpoint, RawIpmiReply, cc_error, cc_kind, cc_name};
+pub use config::{Bridge, CipherSuite, IpmiConfig, PROPERTIES, PrivilegeLevel, SuiteChoice};
 pub use ipmi::{BootFlags, ChassisControl, Ipmi};
 pub use management::IpmiManagement;
 pub use power::IpmiPower;
@@ -31,11 +32,12 @@ pub use wire::ChannelAuthCapabilities;
 pub const NAME: &str = "ipmi";
 
 /// Builds a node of hardware type `name` with IPMI power and management over
-/// `ipmi`. Vendor crates add their own interfaces to the result:
+/// `ipmi`; their errors name `name` as the driver. Vendor crates add their own
+/// interfaces to the result:
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// let bmc = hw_ipmi::sim::SimBmc::start(Default::default()).await?;
+/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
 /// let ipmi = hw_ipmi::Ipmi::new(bmc.config());
 /// let node = hw_ipmi::node("staging-nm", &ipmi, hw_core::NodeContext::new("n1"));
 /// assert!(node.power().is_ok() && node.management().is_ok());
@@ -43,27 +45,41 @@ pub const NAME: &str = "ipmi";
 /// ```
 pub fn node(name: &str, ipmi: &Ipmi, ctx: NodeContext) -> Node {
     let boot_mode = ctx.boot_mode();
+    let ipmi = ipmi.clone().with_driver(name);
     Node::new(name, ctx)
         .with_power(Arc::new(IpmiPower::new(ipmi.clone())))
-        .with_management(Arc::new(IpmiManagement::new(ipmi.clone(), boot_mode)))
+        .with_management(Arc::new(IpmiManagement::new(ipmi, boot_mode)))
 }
 
-/// Validates `info` and builds the node's [`Ipmi`] handle, sharing one client per
-/// BMC endpoint through `pool`.
+/// Validates `info` and builds the node's [`Ipmi`] handle on the client for its BMC
+/// endpoint in `shared` (one session per endpoint among every node built through
+/// it; pass `&Shared::global()` for the process-wide scope).
+///
+/// # Errors
+///
+/// [`hw_core::ErrorKind::MissingParameter`] / [`hw_core::ErrorKind::InvalidParameter`]
+/// listing every problem of `info` (see [`IpmiConfig::from_driver_info`]).
 pub fn ipmi_from_driver_info(
-    pool: &ClientPool,
+    shared: &Shared<IpmiEndpoint>,
     info: &DriverInfo,
     ctx: &NodeContext,
 ) -> Result<Ipmi> {
-    let cfg = Config::from_driver_info(info, ctx)?;
-    let bridge = cfg.bridge;
-    Ok(Ipmi::with_client(pool.client(&cfg), bridge))
+    let cfg = IpmiConfig::from_driver_info(info, ctx)?;
+    Ok(ipmi_from_config(shared, &cfg))
+}
+
+/// The node's [`Ipmi`] handle for an already validated `cfg`, on the client for its
+/// endpoint in `shared`.
+pub fn ipmi_from_config(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> Ipmi {
+    Ipmi::with_client(IpmiClient::shared_in(shared, cfg), cfg.bridge)
 }
 
 /// The `ipmi` hardware type: power and management over IPMI 2.0 (RMCP+).
 ///
-/// Nodes built from one `HardwareType` value share one client (and one session)
-/// per BMC endpoint.
+/// Nodes share one client (and one session) per BMC endpoint with every other node
+/// of the process ([`Shared::global`]), whatever their hardware type: building
+/// this twice, or registering `ipmi` and `staging-nm` for one BMC, opens one session.
+/// [`hardware_type_with`] takes a scope of its own.
 ///
 /// ```
 /// use hw_core::{DriverInfo, NodeContext};
@@ -73,14 +89,19 @@ pub fn ipmi_from_driver_info(
 /// assert_eq!(node.hardware_type(), "ipmi");
 /// ```
 pub fn hardware_type() -> HardwareType {
-    let pool = ClientPool::new();
+    hardware_type_with(Shared::global())
+}
+
+/// The `ipmi` hardware type sharing clients through `shared` instead of the
+/// process-wide scope (tests, embedders that want isolation).
+pub fn hardware_type_with(shared: Shared<IpmiEndpoint>) -> HardwareType {
     HardwareType::new(
         NAME,
         "IPMI 2.0 over LAN (RMCP+, cipher suites 3 and 17): power, boot device, sensors, NMI.",
         [InterfaceKind::Power, InterfaceKind::Management],
         PROPERTIES.to_vec(),
         move |info, ctx| {
-            let ipmi = ipmi_from_driver_info(&pool, info, ctx)?;
+            let ipmi = ipmi_from_driver_info(&shared, info, ctx)?;
             Ok(node(NAME, &ipmi, ctx.clone()))
         },
     )

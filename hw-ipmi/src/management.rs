@@ -24,7 +24,7 @@ pub const BOOT_DEVICES: &[BootDevice] = &[
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
 /// use hw_core::{BootDevice, Management};
-/// let bmc = hw_ipmi::sim::SimBmc::start(Default::default()).await?;
+/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
 /// let mgmt = hw_ipmi::IpmiManagement::new(hw_ipmi::Ipmi::new(bmc.config()), None);
 /// mgmt.set_boot_device(BootDevice::Pxe, true).await?;
 /// assert_eq!(mgmt.get_boot_device().await?.device, Some(BootDevice::Pxe));

@@ -1,22 +1,24 @@
-//! The power interface over IPMI chassis commands.
+//! The power interface over IPMI chassis commands: [`IpmiPower`] reads Get Chassis
+//! Status and applies Chassis Control; `hw_core`'s power engine does the rest
+//! (capability check, one deadline around read, command and confirmation).
 
 use std::time::Duration;
 
-use hw_core::power::{DEFAULT_POWER_TIMEOUT, ensure_supported, wait_for_state};
-use hw_core::{
-    Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
-};
-use tokio::time::Instant;
+use hw_core::power::{PowerAction, PowerSwitch, SoftReboot};
+use hw_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 
 use crate::ipmi::{ChassisControl, Ipmi};
 
-/// Power through Get Chassis Status and Chassis Control, each change confirmed by
-/// polling the chassis status within the timeout.
+/// Power through Get Chassis Status and Chassis Control. As a
+/// [`PowerSwitch`], it is a [`hw_core::Power`]: each change is confirmed by polling
+/// the chassis status, and the first read, the command and the confirmation all
+/// end within the caller's timeout (a silent BMC costs the timeout, then
+/// `power-state-failure`). IPMI has no soft reboot: soft off, confirmed off, then on.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
 /// use hw_core::{Power, PowerExt, PowerState};
-/// let bmc = hw_ipmi::sim::SimBmc::start(Default::default()).await?;
+/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
 /// let power = hw_ipmi::IpmiPower::new(hw_ipmi::Ipmi::new(bmc.config()));
 /// power.power_on().await?;
 /// assert_eq!(power.get_power_state().await?, PowerState::On);
@@ -28,31 +30,18 @@ pub struct IpmiPower {
 }
 
 impl IpmiPower {
-    /// Power over `ipmi`.
+    /// Power over `ipmi` (errors name the handle's driver, [`Ipmi::driver`]).
     pub fn new(ipmi: Ipmi) -> Self {
         IpmiPower { ipmi }
-    }
-
-    async fn wait(&self, want: PowerState, deadline: Instant) -> Result<()> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        // One read may take several request timeouts (retries, a session re-opened):
-        // cut it at the deadline so the change is confirmed or refused in time.
-        let read = || async move {
-            tokio::time::timeout_at(deadline, self.get_power_state())
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Error::new(
-                        ErrorKind::Timeout,
-                        "the BMC did not answer Get Chassis Status before the deadline",
-                    ))
-                })
-        };
-        wait_for_state(read, want, left, self.ipmi.client().config().poll_interval).await
     }
 }
 
 #[async_trait]
-impl Power for IpmiPower {
+impl PowerSwitch for IpmiPower {
+    fn driver(&self) -> &str {
+        self.ipmi.driver()
+    }
+
     fn capabilities(&self) -> PowerCapabilities {
         PowerCapabilities {
             can_query: true,
@@ -60,62 +49,28 @@ impl Power for IpmiPower {
         }
     }
 
-    async fn get_power_state(&self) -> Result<PowerState> {
-        let on = self
-            .ipmi
-            .chassis_power_on()
-            .await
-            .map_err(|e| e.or_operation("get power state"))?;
+    async fn read(&self) -> Result<PowerState> {
+        let on = self.ipmi.chassis_power_on().await?;
         Ok(if on { PowerState::On } else { PowerState::Off })
     }
 
-    #[tracing::instrument(level = "debug", skip(self), fields(endpoint = %self.ipmi.client().config().endpoint()))]
-    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
-        ensure_supported(&self.capabilities(), target)?;
-        let op = format!("power {target}");
-        let deadline = Instant::now() + timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
-        let current = self
-            .get_power_state()
-            .await
-            .map_err(|e| e.with_operation(op.clone()))?;
-        let r = async {
-            match target {
-                PowerTarget::On | PowerTarget::Off | PowerTarget::SoftOff
-                    if current == target.final_state() =>
-                {
-                    return Ok(());
-                }
-                PowerTarget::On => self.ipmi.chassis_control(ChassisControl::PowerUp).await?,
-                PowerTarget::Off => self.ipmi.chassis_control(ChassisControl::PowerDown).await?,
-                PowerTarget::SoftOff => {
-                    self.ipmi
-                        .chassis_control(ChassisControl::SoftShutdown)
-                        .await?
-                }
-                PowerTarget::Reboot | PowerTarget::SoftReboot if current == PowerState::Off => {
-                    self.ipmi.chassis_control(ChassisControl::PowerUp).await?
-                }
-                PowerTarget::Reboot => {
-                    self.ipmi
-                        .chassis_control(ChassisControl::PowerCycle)
-                        .await?
-                }
-                PowerTarget::SoftReboot => {
-                    self.ipmi
-                        .chassis_control(ChassisControl::SoftShutdown)
-                        .await?;
-                    self.wait(PowerState::Off, deadline).await?;
-                    self.ipmi.chassis_control(ChassisControl::PowerUp).await?;
-                }
-                _ => {
-                    return Err(hw_core::Error::unsupported(format_args!(
-                        "power target {target}"
-                    )));
-                }
-            }
-            self.wait(target.final_state(), deadline).await
-        }
-        .await;
-        r.map_err(|e| e.or_driver("ipmi").or_operation(op))
+    async fn apply(&self, action: PowerAction) -> Result<()> {
+        let control = match action {
+            PowerAction::On => ChassisControl::PowerUp,
+            PowerAction::Off => ChassisControl::PowerDown,
+            PowerAction::SoftOff => ChassisControl::SoftShutdown,
+            // Never asked for SoftReboot (soft_reboot() is OffThenOn); a cycle is the
+            // closest IPMI has.
+            _ => ChassisControl::PowerCycle,
+        };
+        self.ipmi.chassis_control(control).await
+    }
+
+    fn poll_interval(&self) -> Duration {
+        self.ipmi.client().config().poll_interval
+    }
+
+    fn soft_reboot(&self) -> SoftReboot {
+        SoftReboot::OffThenOn
     }
 }

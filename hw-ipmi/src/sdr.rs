@@ -209,6 +209,10 @@ fn sign_extend(v: u16, bits: u32) -> i16 {
 impl SdrRecord {
     /// Parses one record (header included). Short or inconsistent records are
     /// protocol errors.
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::Protocol`] for a short or inconsistent record.
     pub fn parse(raw: &[u8]) -> Result<SdrRecord> {
         if raw.len() < 5 {
             return Err(Error::protocol(format!(

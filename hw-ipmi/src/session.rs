@@ -4,11 +4,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use hw_core::poll::Backoff;
+use hw_core::retry::{Idempotency, RetryPolicy, retry};
 use hw_core::{Error, ErrorKind, ExposeSecret, Result};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
-use crate::config::{Bridge, CipherSuite, Config, PrivilegeLevel, SuiteChoice};
+use crate::config::{Bridge, CipherSuite, IpmiConfig, PrivilegeLevel, SuiteChoice};
 use crate::crypto::{SessionKeys, hmac, mac_eq};
 use crate::wire::{self, ChannelAuthCapabilities, Reply, Request, payload};
 
@@ -39,7 +41,7 @@ impl std::fmt::Debug for Session {
 }
 
 /// Resolves and connects a UDP socket to the BMC.
-async fn connect(cfg: &Config) -> Result<UdpSocket> {
+async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
     let target = cfg.endpoint();
     let addrs: Vec<SocketAddr> =
         tokio::time::timeout(cfg.request_timeout, tokio::net::lookup_host(target.clone()))
@@ -71,54 +73,97 @@ async fn connect(cfg: &Config) -> Result<UdpSocket> {
 }
 
 fn io_err(target: &str, e: std::io::Error) -> Error {
-    let kind = match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => ErrorKind::Unreachable,
-        _ => ErrorKind::Unreachable,
-    };
-    Error::new(kind, format!("UDP to {target} failed")).with_source(e)
+    Error::new(ErrorKind::Unreachable, format!("UDP to {target} failed")).with_source(e)
+}
+
+/// A datagram that could not be sent never reached the BMC: safe to resend
+/// whatever it was.
+fn send_err(target: &str, e: std::io::Error) -> Error {
+    io_err(target, e).not_delivered()
+}
+
+/// How session-less and session-setup messages are retransmitted: `retries + 1`
+/// sends, each waiting `request_timeout` for its answer, no pause between them
+/// (the wait is the pause). Replies to any transmission are accepted.
+fn retransmit_policy(cfg: &IpmiConfig) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(cfg.retries.saturating_add(1))
+        .with_backoff(Backoff::fixed(Duration::ZERO))
+}
+
+/// Waits until `deadline` for a datagram `accept` takes (`Ok(Some(v))`), ignoring
+/// the rest but remembering why (`Ok(None)` with a reason in `last_bad`). After a
+/// corrupt datagram (`Err(why)`) it waits only [`bad_reply_grace`] more: a BMC never
+/// resends a reply, so a corrupt one will not be followed by a good one.
+async fn receive<T>(
+    socket: &UdpSocket,
+    target: &str,
+    timeout: Duration,
+    step: &str,
+    mut accept: impl FnMut(&[u8], &mut Option<String>) -> std::result::Result<Option<T>, String>,
+) -> Result<T> {
+    let mut buf = [0u8; MAX_PACKET];
+    let mut last_bad: Option<String> = None;
+    let mut deadline = Instant::now() + timeout;
+    loop {
+        let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+            Err(_) => {
+                return Err(match last_bad {
+                    Some(why) => Error::protocol(format!("{target}: {why}")).with_retryable(true),
+                    None => Error::new(
+                        ErrorKind::Timeout,
+                        format!("{target}: no reply to {step} within {timeout:?}"),
+                    ),
+                });
+            }
+            Ok(Err(e)) => return Err(io_err(target, e)),
+            Ok(Ok(n)) => n,
+        };
+        match accept(&buf[..n], &mut last_bad) {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            Err(why) => {
+                last_bad = Some(why);
+                deadline = deadline.min(Instant::now() + bad_reply_grace(timeout));
+            }
+        }
+    }
 }
 
 /// Sends `packet` and waits for a pre-session reply of `want` type carrying `tag`,
-/// retransmitting on timeout.
+/// retransmitting on timeout (through `hw_core::retry`: session setup changes
+/// nothing on the BMC until RAKP 4, so it is safe to resend).
 async fn presession(
     socket: &UdpSocket,
-    cfg: &Config,
+    cfg: &IpmiConfig,
     packet: &[u8],
     want: u8,
     tag: u8,
     step: &str,
 ) -> Result<Vec<u8>> {
-    let target = cfg.endpoint();
-    let mut buf = [0u8; MAX_PACKET];
-    let mut last_bad: Option<String> = None;
-    for _attempt in 0..=cfg.retries {
-        socket.send(packet).await.map_err(|e| io_err(&target, e))?;
-        let deadline = Instant::now() + cfg.request_timeout;
-        loop {
-            let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
-                Err(_) => break,
-                Ok(Err(e)) => return Err(io_err(&target, e)),
-                Ok(Ok(n)) => n,
-            };
-            match wire::decode_packet(&buf[..n], None) {
-                Ok(p) if p.payload_type == want && p.payload.first() == Some(&tag) => {
-                    return Ok(p.payload);
+    let target = &cfg.endpoint();
+    retry(
+        &retransmit_policy(cfg),
+        Idempotency::Idempotent,
+        None,
+        |_| async move {
+            socket.send(packet).await.map_err(|e| send_err(target, e))?;
+            receive(socket, target, cfg.request_timeout, step, |d, last_bad| {
+                match wire::decode_packet(d, None) {
+                    Ok(p) if p.payload_type == want && p.payload.first() == Some(&tag) => {
+                        Ok(Some(p.payload))
+                    }
+                    Ok(_) => {
+                        *last_bad = Some(format!("unexpected packet during {step}"));
+                        Ok(None)
+                    }
+                    Err(e) => Err(format!("{step}: {e}")),
                 }
-                Ok(_) => last_bad = Some(format!("unexpected packet during {step}")),
-                Err(e) => last_bad = Some(format!("{step}: {e}")),
-            }
-        }
-    }
-    Err(match last_bad {
-        Some(why) => Error::protocol(format!("{target}: {why}")),
-        None => Error::new(
-            ErrorKind::Timeout,
-            format!(
-                "{target}: no reply to {step} within {:?}",
-                cfg.request_timeout
-            ),
-        ),
-    })
+            })
+            .await
+        },
+    )
+    .await
 }
 
 /// Get Channel Authentication Capabilities (App 0x38) in a session-less IPMI v1.5
@@ -127,54 +172,50 @@ async fn presession(
 ///
 /// `Ok(None)` when the BMC answers with a non-zero completion code: it is alive and
 /// Open Session will tell whether it speaks RMCP+.
-async fn channel_auth_caps(cfg: &Config) -> Result<Option<ChannelAuthCapabilities>> {
+async fn channel_auth_caps(cfg: &IpmiConfig) -> Result<Option<ChannelAuthCapabilities>> {
     let target = cfg.endpoint();
     let socket = connect(cfg).await?;
     let rq_seq = rand::random::<u8>() & 0x3F;
     let packet = wire::encode_v15_request(rq_seq, 0x06, 0x38, &[0x8E, cfg.priv_level.as_u8()]);
-    let mut buf = [0u8; MAX_PACKET];
-    let mut last_bad: Option<String> = None;
-    for _attempt in 0..=cfg.retries {
-        socket.send(&packet).await.map_err(|e| io_err(&target, e))?;
-        let deadline = Instant::now() + cfg.request_timeout;
-        loop {
-            let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
-                Err(_) => break,
-                Ok(Err(e)) => return Err(io_err(&target, e)),
-                Ok(Ok(n)) => n,
-            };
-            let resp =
-                match wire::decode_v15_packet(&buf[..n]).and_then(|m| wire::decode_response(&m)) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        last_bad = Some(format!("Get Channel Authentication Capabilities: {e}"));
-                        continue;
+    let step = "Get Channel Authentication Capabilities";
+    let (socket, packet, target_ref) = (&socket, &packet[..], &target);
+    let caps = retry(
+        &retransmit_policy(cfg),
+        Idempotency::Idempotent,
+        None,
+        |_| async move {
+            socket
+                .send(packet)
+                .await
+                .map_err(|e| send_err(target_ref, e))?;
+            receive(
+                socket,
+                target_ref,
+                cfg.request_timeout,
+                step,
+                |d, last_bad| {
+                    let resp = wire::decode_v15_packet(d)
+                        .and_then(|m| wire::decode_response(&m))
+                        .map_err(|e| format!("{step}: {e}"))?;
+                    if resp.netfn != 0x07 || resp.cmd != 0x38 || resp.rq_seq != rq_seq {
+                        *last_bad = Some("a reply to another request".to_owned());
+                        return Ok(None);
                     }
-                };
-            if resp.netfn != 0x07 || resp.cmd != 0x38 || resp.rq_seq != rq_seq {
-                last_bad = Some("a reply to another request".to_owned());
-                continue;
-            }
-            if resp.cc != 0 {
-                tracing::debug!(endpoint = %target, cc = resp.cc,
-                    "Get Channel Authentication Capabilities refused; trying Open Session anyway");
-                return Ok(None);
-            }
-            let caps = wire::decode_auth_caps(&resp.data)
-                .map_err(|e| Error::protocol(format!("{target}: {e}")))?;
-            return Ok(Some(caps));
-        }
+                    Ok(Some(resp))
+                },
+            )
+            .await
+        },
+    )
+    .await?;
+    if caps.cc != 0 {
+        tracing::debug!(endpoint = %target, cc = caps.cc,
+            "Get Channel Authentication Capabilities refused; trying Open Session anyway");
+        return Ok(None);
     }
-    Err(match last_bad {
-        Some(why) => Error::protocol(format!("{target}: {why}")),
-        None => Error::new(
-            ErrorKind::Timeout,
-            format!(
-                "{target}: no reply to Get Channel Authentication Capabilities within {:?}",
-                cfg.request_timeout
-            ),
-        ),
-    })
+    let caps = wire::decode_auth_caps(&caps.data)
+        .map_err(|e| Error::protocol(format!("{target}: {e}")))?;
+    Ok(Some(caps))
 }
 
 /// How long to keep waiting for a valid reply after a corrupt one (bad integrity
@@ -204,7 +245,7 @@ fn status_error(target: &str, step: &str, status: u8) -> Error {
 
 impl Session {
     /// Opens a session with the suite(s) the config allows, then sets the privilege.
-    pub(crate) async fn open(cfg: &Config) -> Result<Session> {
+    pub(crate) async fn open(cfg: &IpmiConfig) -> Result<Session> {
         cfg.check()?;
         let auth_caps = channel_auth_caps(cfg).await?;
         if let Some(caps) = auth_caps.filter(|c| !c.ipmi20) {
@@ -235,7 +276,7 @@ impl Session {
         Ok(session)
     }
 
-    async fn open_with(cfg: &Config, suite: CipherSuite) -> Result<Session> {
+    async fn open_with(cfg: &IpmiConfig, suite: CipherSuite) -> Result<Session> {
         let target = cfg.endpoint();
         let socket = connect(cfg).await?;
         let console_id: u32 = rand::random::<u32>() | 1;
@@ -354,7 +395,7 @@ impl Session {
         })
     }
 
-    async fn set_privilege(&mut self, cfg: &Config) -> Result<()> {
+    async fn set_privilege(&mut self, cfg: &IpmiConfig) -> Result<()> {
         let level = cfg.priv_level.as_u8();
         let req = Request {
             netfn: 0x06,
@@ -405,7 +446,10 @@ impl Session {
             .peer_addr()
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "BMC".to_owned());
-        self.socket.send(&pkt).await.map_err(|e| io_err(&peer, e))?;
+        self.socket
+            .send(&pkt)
+            .await
+            .map_err(|e| send_err(&peer, e))?;
         let mut deadline = Instant::now() + timeout;
         let grace = bad_reply_grace(timeout);
         let mut buf = [0u8; MAX_PACKET];

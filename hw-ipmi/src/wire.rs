@@ -13,7 +13,7 @@ use crate::crypto::{SessionKeys, mac_eq};
 
 /// A malformed, truncated or inconsistent packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WireError(Cow<'static, str>);
+pub(crate) struct WireError(Cow<'static, str>);
 
 impl WireError {
     pub(crate) fn new(msg: impl Into<Cow<'static, str>>) -> Self {
@@ -65,13 +65,13 @@ const FORMAT_RMCP_PLUS: u8 = 0x06;
 
 /// Payload types.
 pub(crate) mod payload {
-    pub const IPMI: u8 = 0x00;
-    pub const OPEN_SESSION_REQUEST: u8 = 0x10;
-    pub const OPEN_SESSION_RESPONSE: u8 = 0x11;
-    pub const RAKP1: u8 = 0x12;
-    pub const RAKP2: u8 = 0x13;
-    pub const RAKP3: u8 = 0x14;
-    pub const RAKP4: u8 = 0x15;
+    pub(crate) const IPMI: u8 = 0x00;
+    pub(crate) const OPEN_SESSION_REQUEST: u8 = 0x10;
+    pub(crate) const OPEN_SESSION_RESPONSE: u8 = 0x11;
+    pub(crate) const RAKP1: u8 = 0x12;
+    pub(crate) const RAKP2: u8 = 0x13;
+    pub(crate) const RAKP3: u8 = 0x14;
+    pub(crate) const RAKP4: u8 = 0x15;
 }
 
 /// The remote console's software ID (requester address of LAN requests).
@@ -435,7 +435,7 @@ pub(crate) fn decode_v15_packet(data: &[u8]) -> WResult<Vec<u8>> {
 
 /// What a BMC's channel says about authentication (Get Channel Authentication
 /// Capabilities, App 0x38, asked for "IPMI v2.0 extended data"), sent before Open
-/// Session. See [`Client::channel_auth_capabilities`](crate::Client::channel_auth_capabilities).
+/// Session. See [`IpmiClient::channel_auth_capabilities`](crate::IpmiClient::channel_auth_capabilities).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelAuthCapabilities {

@@ -221,7 +221,7 @@ async fn power_and_boot_against_ipmi_sim() {
 
     // ipmi_sim has no cipher suite 17: the automatic choice fell back to 3.
     let ipmi = hw_ipmi::ipmi_from_driver_info(
-        &hw_ipmi::ClientPool::new(),
+        &hw_core::shared::Shared::new(),
         &sim.driver_info(),
         &NodeContext::new("x"),
     )
@@ -286,7 +286,7 @@ async fn bridged_get_device_id_against_ipmi_sim() {
     assert_eq!(theirs, want, "ipmitool through ipmi_sim");
 
     // Our client through Bridge::single.
-    let pool = hw_ipmi::ClientPool::new();
+    let pool = hw_core::shared::Shared::new();
     let ipmi =
         hw_ipmi::ipmi_from_driver_info(&pool, &sim.driver_info(), &NodeContext::new("x")).unwrap();
     let client = ipmi.client();

@@ -14,8 +14,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{hex_bytes, ipmitool, require};
-use hw_ipmi::sim::{BridgeReplyStyle, SimBmc, SimConfig};
-use hw_ipmi::{Bridge, CipherSuite, Client, SuiteChoice};
+use hw_ipmi::sim::{BridgeReplyStyle, IpmiSim, IpmiSimConfig};
+use hw_ipmi::{Bridge, CipherSuite, IpmiClient, SuiteChoice};
 
 /// What the satellite controller at (0, 0x72) saw: (netfn, cmd, data).
 type Seen = Arc<Mutex<Vec<(u8, u8, Vec<u8>)>>>;
@@ -24,8 +24,8 @@ const SAT_DEVICE_ID: [u8; 11] = [
     0x72, 0x81, 0x02, 0x10, 0x02, 0x00, 0x57, 0x01, 0x00, 0x34, 0x12,
 ];
 
-async fn bmc_with_satellite() -> (SimBmc, Seen) {
-    let bmc = SimBmc::start(SimConfig::default()).await.unwrap();
+async fn bmc_with_satellite() -> (IpmiSim, Seen) {
+    let bmc = IpmiSim::start(IpmiSimConfig::default()).await.unwrap();
     let seen: Seen = Arc::default();
     let log = seen.clone();
     bmc.add_satellite(
@@ -44,7 +44,7 @@ async fn bmc_with_satellite() -> (SimBmc, Seen) {
     (bmc, seen)
 }
 
-async fn admin(bmc: &SimBmc, suite: u8, args: &[&str]) -> String {
+async fn admin(bmc: &IpmiSim, suite: u8, args: &[&str]) -> String {
     ipmitool(bmc.port(), "admin", "password", suite, args)
         .await
         .out(&format!("-C {suite} {args:?}"))
@@ -132,7 +132,7 @@ async fn ipmitool_drives_the_simulator_on_suites_17_and_3() {
         } else {
             CipherSuite::Suite3
         });
-        let client = Client::new(cfg);
+        let client = IpmiClient::new(cfg);
         let ours = client
             .raw_bridged(&Bridge::single(0, 0x72), 0x06, 0x01, &[])
             .await
@@ -179,7 +179,7 @@ async fn ipmitool_reads_the_simulators_sensors() {
     if !require("ipmitool_reads_the_simulators_sensors", &["ipmitool"]) {
         return;
     }
-    let bmc = SimBmc::start(SimConfig::default()).await.unwrap();
+    let bmc = IpmiSim::start(IpmiSimConfig::default()).await.unwrap();
     let list = admin(&bmc, 17, &["sdr", "list"]).await;
     // The default SDR (full sensor records with M, B, R-exp) converted by ipmitool.
     for (name, value) in [
@@ -220,7 +220,7 @@ async fn ipmitool_meets_the_simulators_privileges_and_passwords() {
     if !require("ipmitool_meets_the_simulators_privileges", &["ipmitool"]) {
         return;
     }
-    let bmc = SimBmc::start(SimConfig::default()).await.unwrap();
+    let bmc = IpmiSim::start(IpmiSimConfig::default()).await.unwrap();
     // A USER session may read but not control the chassis (0xD4).
     let status = ipmitool(
         bmc.port(),

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hw_core::{BootDevice, ErrorKind, NodeContext, PowerState, PowerTarget};
-use hw_ipmi::sim::{BridgeReplyStyle, Fault, SimBmc, SimConfig};
-use hw_ipmi::{Bridge, CipherSuite, Client, Config, Ipmi, PrivilegeLevel, SuiteChoice};
+use hw_ipmi::sim::{BridgeReplyStyle, Fault, IpmiSim, IpmiSimConfig};
+use hw_ipmi::{Bridge, CipherSuite, Ipmi, IpmiClient, IpmiConfig, PrivilegeLevel, SuiteChoice};
 
 /// Polls `cond` until it holds, for at most 10 s (the sim runs on the test's
 /// runtime, and CI machines are slow: no fixed sleeps).
@@ -21,11 +21,11 @@ async fn eventually(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
-async fn bmc() -> SimBmc {
-    SimBmc::start(SimConfig::default()).await.unwrap()
+async fn bmc() -> IpmiSim {
+    IpmiSim::start(IpmiSimConfig::default()).await.unwrap()
 }
 
-fn with_suite(mut c: Config, s: CipherSuite) -> Config {
+fn with_suite(mut c: IpmiConfig, s: CipherSuite) -> IpmiConfig {
     c.cipher_suite = SuiteChoice::Only(s);
     c
 }
@@ -55,16 +55,16 @@ async fn power_round_trip_on_both_suites() {
 #[tokio::test]
 async fn auto_suite_prefers_17_and_falls_back_to_3() {
     let bmc = bmc().await;
-    let c = Client::new(bmc.config());
+    let c = IpmiClient::new(bmc.config());
     c.raw(0x06, 0x01, &[]).await.unwrap();
     assert_eq!(c.cipher_suite().await, Some(CipherSuite::Suite17));
-    let only3 = SimBmc::start(SimConfig {
+    let only3 = IpmiSim::start(IpmiSimConfig {
         suites: vec![3],
         ..Default::default()
     })
     .await
     .unwrap();
-    let c = Client::new(only3.config());
+    let c = IpmiClient::new(only3.config());
     c.raw(0x06, 0x01, &[]).await.unwrap();
     assert_eq!(c.cipher_suite().await, Some(CipherSuite::Suite3));
 }
@@ -101,7 +101,7 @@ async fn user_privilege_cannot_control_the_chassis() {
     let mut cfg = bmc.config();
     cfg.username = "viewer".into();
     cfg.password = "viewer".to_owned().into();
-    let err = Client::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
+    let err = IpmiClient::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
 }
 
@@ -110,12 +110,12 @@ async fn wrong_password_is_unauthenticated_and_not_echoed() {
     let bmc = bmc().await;
     let mut cfg = bmc.config();
     cfg.password = "hunter2-wrong".to_owned().into();
-    let err = Client::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
+    let err = IpmiClient::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
     assert!(!format!("{err:?}").contains("hunter2"));
     let mut cfg = bmc.config();
     cfg.username = "nobody".into();
-    let err = Client::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
+    let err = IpmiClient::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
 }
 
@@ -247,7 +247,7 @@ impl hw_ipmi::sim::SatelliteHandler for Nm {
 async fn bridged_raw_both_reply_styles_and_dual() {
     let bmc = bmc().await;
     bmc.add_satellite(6, 0x2C, Arc::new(Nm));
-    let c = Client::new(bmc.config());
+    let c = IpmiClient::new(bmc.config());
     let bridge = Bridge::single(6, 0x2C);
     for style in [BridgeReplyStyle::Embedded, BridgeReplyStyle::Separate] {
         bmc.set_bridge_reply(style);
@@ -285,9 +285,12 @@ async fn bridged_raw_both_reply_styles_and_dual() {
     info.insert("ipmi_bridging", "single");
     info.insert("ipmi_target_channel", "6");
     info.insert("ipmi_target_address", "0x2c");
-    let ipmi =
-        hw_ipmi::ipmi_from_driver_info(&hw_ipmi::ClientPool::new(), &info, &NodeContext::new("n"))
-            .unwrap();
+    let ipmi = hw_ipmi::ipmi_from_driver_info(
+        &hw_core::shared::Shared::new(),
+        &info,
+        &NodeContext::new("n"),
+    )
+    .unwrap();
     assert_eq!(
         ipmi.raw(0x2E, 0xCA, &[0x57, 0x01, 0x00]).await.unwrap().cc,
         0
@@ -297,7 +300,7 @@ async fn bridged_raw_both_reply_styles_and_dual() {
 #[tokio::test]
 async fn faults_are_typed_errors() {
     let bmc = bmc().await;
-    let c = Client::new(bmc.config());
+    let c = IpmiClient::new(bmc.config());
     c.raw(0x06, 0x01, &[]).await.unwrap();
     for (fault, kind) in [
         (Fault::Silence, ErrorKind::Timeout),
@@ -333,7 +336,7 @@ async fn faults_are_typed_errors() {
 
 #[tokio::test]
 async fn power_change_confirmed_within_timeout() {
-    let bmc = SimBmc::start(SimConfig {
+    let bmc = IpmiSim::start(IpmiSimConfig {
         power_delay: Duration::from_millis(200),
         ..Default::default()
     })
@@ -350,7 +353,7 @@ async fn power_change_confirmed_within_timeout() {
         .set_power_state(PowerTarget::Off, Some(Duration::from_secs(5)))
         .await
         .unwrap();
-    let slow = SimBmc::start(SimConfig {
+    let slow = IpmiSim::start(IpmiSimConfig {
         power_delay: Duration::from_secs(30),
         ..Default::default()
     })
@@ -371,7 +374,7 @@ async fn a_bmc_silent_during_the_wait_fails_within_the_power_timeout() {
     // being confirmed. One status read alone would take several request timeouts
     // (retries, session re-open: about 14 s here); the set must still end at its
     // own timeout.
-    let bmc = SimBmc::start(SimConfig {
+    let bmc = IpmiSim::start(IpmiSimConfig {
         power_delay: Duration::from_secs(60),
         ..Default::default()
     })
@@ -409,7 +412,7 @@ async fn min_interval_spaces_requests_and_keepalive_keeps_the_session() {
     let mut cfg = bmc.config();
     cfg.min_interval = Duration::from_millis(50);
     cfg.keepalive_interval = Duration::from_millis(100);
-    let c = Client::new(cfg);
+    let c = IpmiClient::new(cfg);
     c.raw(0x06, 0x01, &[]).await.unwrap();
     let t = std::time::Instant::now();
     for _ in 0..5 {
@@ -431,7 +434,7 @@ fn each_node_keeps_its_own_local_bridging_address() {
     // Two nodes behind one BMC whose bridged requests need different requester
     // addresses (ipmi_local_address) must not share a client: the client encodes
     // its config's address into every bridged request.
-    let pool = hw_ipmi::ClientPool::new();
+    let pool = hw_core::shared::Shared::new();
     let ctx = NodeContext::new("n");
     let mut info = hw_core::DriverInfo::from_pairs([
         ("ipmi_address", "10.0.0.1"),
@@ -451,10 +454,10 @@ fn each_node_keeps_its_own_local_bridging_address() {
 
 #[test]
 fn secrets_never_in_debug() {
-    let mut cfg = Config::new("10.0.0.1");
+    let mut cfg = IpmiConfig::new("10.0.0.1");
     cfg.password = "s3cr3t-pw".to_owned().into();
     assert!(!format!("{cfg:?}").contains("s3cr3t"));
-    let c = Client::new(cfg);
+    let c = IpmiClient::new(cfg);
     assert!(!format!("{c:?}").contains("s3cr3t"));
     let info =
         hw_core::DriverInfo::from_pairs([("ipmi_address", "h"), ("ipmi_password", "s3cr3t-pw")]);
@@ -467,7 +470,7 @@ fn secrets_never_in_debug() {
 #[tokio::test]
 async fn channel_auth_capabilities_precede_open_session() {
     let bmc = bmc().await;
-    let c = Client::new(bmc.config());
+    let c = IpmiClient::new(bmc.config());
     assert_eq!(c.channel_auth_capabilities().await, None, "no session yet");
     c.raw(0x06, 0x01, &[]).await.unwrap();
     let caps = c.channel_auth_capabilities().await.unwrap();
@@ -486,7 +489,7 @@ async fn channel_auth_capabilities_precede_open_session() {
     bmc.set_fault(Fault::Ipmi15Only);
     let mut cfg = bmc.config();
     cfg.request_timeout = Duration::from_secs(5);
-    let c = Client::new(cfg);
+    let c = IpmiClient::new(cfg);
     let before = bmc.stats();
     let started = std::time::Instant::now();
     let err = c.raw(0x06, 0x01, &[]).await.unwrap_err();
@@ -510,7 +513,7 @@ async fn a_corrupt_reply_fails_before_the_full_timeout() {
     // it (600 ms) into the whole of it.
     cfg.request_timeout = Duration::from_secs(3);
     cfg.retries = 0;
-    let c = Client::new(cfg);
+    let c = IpmiClient::new(cfg);
     c.raw(0x06, 0x01, &[]).await.unwrap();
     for fault in [Fault::BadHmac, Fault::Truncated] {
         bmc.set_fault(fault);

@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use hw_core::{Error, ErrorKind, Result};
 
+use crate::NAME;
 use crate::discovery::{Discovery, NmLocation, find_in_sdr};
 use crate::transport::{NmTransport, completion_code_name};
 use crate::types::{
@@ -17,9 +18,6 @@ use crate::types::{
     PolicyRef, Statistics, StatisticsQuery, StatisticsReset, SuspendPeriod,
 };
 use crate::wire::{self, NmRequest};
-
-/// The driver name used in errors.
-pub const DRIVER: &str = "staging-nm";
 
 /// How long one Node Manager request may take, end to end, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,7 +62,7 @@ impl fmt::Debug for NodeManager {
 }
 
 fn context(e: Error, op: &'static str) -> Error {
-    e.or_driver(DRIVER).or_operation(op)
+    e.or_driver(NAME).or_operation(op)
 }
 
 impl NodeManager {
@@ -101,6 +99,11 @@ impl NodeManager {
     /// A device that answers with an error or with something that is not Node
     /// Manager counts as not present, as in Ironic; a timeout or an unreachable BMC
     /// is returned as an error and remembers nothing, since it may pass.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, …) or [`ErrorKind::Timeout`] past
+    /// the request timeout; nothing is remembered then.
     pub async fn discover(&self) -> Result<Discovery> {
         let mut loc = self.location.lock().await;
         let d = self.discover_locked().await?;
@@ -143,6 +146,13 @@ impl NodeManager {
     }
 
     /// The Node Manager address, discovering it if unknown.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn address(&self) -> Result<NmAddress> {
         let mut loc = self.location.lock().await;
         match *loc {
@@ -169,7 +179,7 @@ impl NodeManager {
             ErrorKind::Timeout,
             format!("no answer {what} within {:?}", self.timeout),
         )
-        .with_driver(DRIVER)
+        .with_driver(NAME)
     }
 
     /// Sends `req` to `target`; returns the reply data (manufacturer id included)
@@ -183,8 +193,8 @@ impl NodeManager {
         )
         .await
         .map_err(|_| self.timed_out(&format!("from Node Manager at {target}")))??;
-        if reply.completion_code != 0 {
-            let cc = reply.completion_code;
+        if reply.cc != 0 {
+            let cc = reply.cc;
             return Err(Error::new(
                 hw_ipmi::cc_kind(cc),
                 format!(
@@ -210,6 +220,13 @@ impl NodeManager {
     }
 
     /// Get Node Manager Version.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn version(&self) -> Result<NmVersion> {
         let raw = self
             .send(wire::encode_get_version(), "get_nm_version")
@@ -218,6 +235,13 @@ impl NodeManager {
     }
 
     /// Get Node Manager Capabilities for a domain, trigger and power domain.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn capabilities(&self, q: &CapabilitiesQuery) -> Result<NmCapabilities> {
         let raw = self
             .send(wire::encode_get_capabilities(q), "get_nm_capabilities")
@@ -226,6 +250,13 @@ impl NodeManager {
     }
 
     /// Enables or disables policies: all, a domain's, or one.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn control_policy(&self, enable: bool, scope: ControlScope) -> Result<()> {
         self.send(
             wire::encode_control_policy(enable, scope),
@@ -236,6 +267,14 @@ impl NodeManager {
     }
 
     /// Creates or replaces a policy.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
+    /// [`ErrorKind::InvalidParameter`] for values the command cannot carry.
     pub async fn set_policy(&self, policy: &Policy) -> Result<()> {
         wire::check_policy(policy).map_err(|e| context(e, "set_nm_policy"))?;
         self.send(wire::encode_set_policy(policy), "set_nm_policy")
@@ -244,6 +283,13 @@ impl NodeManager {
     }
 
     /// Reads a policy.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn get_policy(&self, policy: PolicyRef) -> Result<PolicyInfo> {
         let raw = self
             .send(wire::encode_get_policy(policy), "get_nm_policy")
@@ -252,6 +298,13 @@ impl NodeManager {
     }
 
     /// Removes a policy.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn remove_policy(&self, policy: PolicyRef) -> Result<()> {
         self.send(wire::encode_remove_policy(policy), "remove_nm_policy")
             .await
@@ -259,6 +312,14 @@ impl NodeManager {
     }
 
     /// Sets a policy's suspend periods (1 to 5), replacing any it had.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
+    /// [`ErrorKind::InvalidParameter`] for values the command cannot carry.
     pub async fn set_policy_suspend(
         &self,
         policy: PolicyRef,
@@ -274,6 +335,13 @@ impl NodeManager {
     }
 
     /// Reads a policy's suspend periods.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn get_policy_suspend(&self, policy: PolicyRef) -> Result<Vec<SuspendPeriod>> {
         let raw = self
             .send(
@@ -285,6 +353,13 @@ impl NodeManager {
     }
 
     /// Removes a policy's suspend periods.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn remove_policy_suspend(&self, policy: PolicyRef) -> Result<()> {
         self.send(
             wire::encode_remove_policy_suspend(policy),
@@ -295,6 +370,13 @@ impl NodeManager {
     }
 
     /// Reads statistics.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn statistics(&self, q: &StatisticsQuery) -> Result<Statistics> {
         let raw = self
             .send(wire::encode_get_statistics(q), "get_nm_statistics")
@@ -303,6 +385,14 @@ impl NodeManager {
     }
 
     /// Resets statistics.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
+    /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
+    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
+    /// [`ErrorKind::InvalidParameter`] for values the command cannot carry.
     pub async fn reset_statistics(&self, reset: &StatisticsReset) -> Result<()> {
         let req =
             wire::encode_reset_statistics(reset).map_err(|e| context(e, "reset_nm_statistics"))?;

@@ -4,24 +4,27 @@
 use std::fmt;
 use std::sync::Arc;
 
+use hw_core::retry::Idempotency;
+use hw_core::shared::Shared;
 use hw_core::{
-    DriverInfo, Error, HardwareType, InterfaceKind, NodeContext, Property, Result, Validator,
-    async_trait,
+    DriverInfo, HardwareType, InterfaceKind, NodeContext, Result, Validator, async_trait,
 };
-use hw_ipmi::{Bridge, ClientPool, Ipmi};
+use hw_ipmi::{Bridge, Ipmi, IpmiEndpoint};
 
+pub use crate::NAME;
 use crate::client::NodeManager;
+use crate::config::NmConfig;
 use crate::discovery::NmLocation;
-use crate::transport::{NmTransport, RawReply};
+use crate::transport::{NmTransport, RawIpmiReply};
 use crate::types::NmAddress;
 use crate::vendor::NmVendor;
 
-/// The hardware type's name (Ironic's).
-pub const NAME: &str = "staging-nm";
-
-/// Node Manager commands that only read, and so may be resent on a lost reply.
-fn is_read(netfn: u8, cmd: u8) -> bool {
-    netfn == crate::wire::NETFN_OEM_GROUP && matches!(cmd, 0xC2 | 0xC6 | 0xC8 | 0xC9 | 0xCA)
+/// Whether a Node Manager command only reads, and so may be resent on a lost reply
+/// (`hw_core::retry` resends the others only when they never left).
+pub fn idempotency(netfn: u8, cmd: u8) -> Idempotency {
+    Idempotency::from_bool(
+        netfn == crate::wire::NETFN_OEM_GROUP && matches!(cmd, 0xC2 | 0xC6 | 0xC8 | 0xC9 | 0xCA),
+    )
 }
 
 /// [`NmTransport`] over an IPMI session: requests go to the Node Manager address with
@@ -41,8 +44,14 @@ impl fmt::Debug for IpmiTransport {
 }
 
 impl IpmiTransport {
-    /// Node Manager behind the BMC `ipmi` talks to.
+    /// Node Manager behind the BMC `ipmi` talks to; errors name the handle's driver
+    /// (set to `staging-nm` here unless it already names another than `ipmi`).
     pub fn new(ipmi: Ipmi) -> Self {
+        let ipmi = if ipmi.driver() == hw_ipmi::NAME {
+            ipmi.with_driver(NAME)
+        } else {
+            ipmi
+        };
         IpmiTransport { ipmi }
     }
 
@@ -60,21 +69,14 @@ impl NmTransport for IpmiTransport {
         netfn: u8,
         cmd: u8,
         data: &[u8],
-    ) -> Result<RawReply> {
+    ) -> Result<RawIpmiReply> {
         let bridge = match self.ipmi.bridge().and_then(|b| b.transit) {
             Some(transit) => Bridge::dual(transit, target.channel, target.address),
             None => Bridge::single(target.channel, target.address),
         };
-        let client = self.ipmi.client();
-        let r = if is_read(netfn, cmd) {
-            client.read(Some(&bridge), netfn, cmd, data).await?
-        } else {
-            client.write(Some(&bridge), netfn, cmd, data).await?
-        };
-        Ok(RawReply {
-            completion_code: r.cc,
-            data: r.data,
-        })
+        self.ipmi
+            .send_to(Some(&bridge), netfn, cmd, data, idempotency(netfn, cmd))
+            .await
     }
 
     async fn sdr_records(&self) -> Result<Vec<Vec<u8>>> {
@@ -88,28 +90,53 @@ impl NmTransport for IpmiTransport {
     }
 }
 
-/// `driver_info` keys this crate reads besides `hw-ipmi`'s.
-pub const NM_PROPERTIES: &[Property] = &[
-    Property::optional(
-        "intel_nm_channel",
-        "Node Manager's IPMB channel as stored from an earlier discovery (Ironic's driver_internal_info key), or false if it was not found. Optional.",
-    ),
-    Property::optional(
-        "intel_nm_address",
-        "Node Manager's slave address as stored from an earlier discovery, or false. Optional.",
-    ),
-];
-
-/// Every property of `staging-nm`: `hw-ipmi`'s, then [`NM_PROPERTIES`].
-pub fn properties() -> Vec<Property> {
-    hw_ipmi::PROPERTIES
-        .iter()
-        .chain(NM_PROPERTIES)
-        .cloned()
-        .collect()
+/// The `staging-nm` hardware type: `ipmi` power and management plus the Node Manager
+/// vendor methods. Nodes share one IPMI session per BMC with every other node of the
+/// process ([`Shared::global`]), `ipmi` nodes on the same BMC included;
+/// [`hardware_type_with`] takes a scope of its own. Power and management errors name
+/// the driver `staging-nm`.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext};
+/// let ht = hw_nodemanager::hardware_type();
+/// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_username", "admin")]);
+/// let node = ht.build(&info, &NodeContext::new("n1")).unwrap();
+/// assert_eq!(node.capabilities().vendor.len(), 11);
+/// assert!(node.power().is_ok());
+/// ```
+pub fn hardware_type() -> HardwareType {
+    hardware_type_with(Shared::global())
 }
 
-fn byte(v: &mut Validator<'_>, name: &str, max: u8) -> Option<u8> {
+/// The `staging-nm` hardware type sharing IPMI clients through `shared` instead of
+/// the process-wide scope (tests, embedders that want isolation).
+pub fn hardware_type_with(shared: Shared<IpmiEndpoint>) -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "IPMI power and management plus Intel Node Manager policies and statistics as vendor methods.",
+        [
+            InterfaceKind::Power,
+            InterfaceKind::Management,
+            InterfaceKind::Vendor,
+        ],
+        crate::config::properties(),
+        move |info, ctx| build(&shared, info, ctx),
+    )
+}
+
+fn build(
+    shared: &Shared<IpmiEndpoint>,
+    info: &DriverInfo,
+    ctx: &NodeContext,
+) -> Result<hw_core::Node> {
+    let cfg = NmConfig::from_driver_info(info, ctx)?;
+    let ipmi = hw_ipmi::ipmi_from_config(shared, &cfg.ipmi).with_driver(NAME);
+    let nm = NodeManager::with_location(Arc::new(IpmiTransport::new(ipmi.clone())), cfg.location);
+    Ok(hw_ipmi::node(NAME, &ipmi, ctx.clone()).with_vendor(Arc::new(NmVendor::new(Arc::new(nm)))))
+}
+
+/// Reads a byte (decimal or `0x` hex) no greater than `max` from `name` into `v`.
+pub(crate) fn byte(v: &mut Validator<'_>, name: &str, max: u8) -> Option<u8> {
     v.custom(name, |s| {
         let n = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
             Some(hex) => u8::from_str_radix(hex, 16),
@@ -124,9 +151,9 @@ fn byte(v: &mut Validator<'_>, name: &str, max: u8) -> Option<u8> {
     })
 }
 
-/// Where Node Manager is, from `driver_info`: `intel_nm_channel`/`intel_nm_address`
-/// (a stored discovery; both `false` = not present), else `ipmi_target_channel`/
-/// `ipmi_target_address`, else unknown (discover from the SDR on first use).
+pub use crate::config::{NM_PROPERTIES, properties};
+
+/// Where Node Manager is, from `driver_info` (see [`NmConfig::read_location`]).
 ///
 /// ```
 /// use hw_core::DriverInfo;
@@ -135,81 +162,14 @@ fn byte(v: &mut Validator<'_>, name: &str, max: u8) -> Option<u8> {
 /// assert_eq!(location_from_driver_info(&info).unwrap(), NmLocation::Found(NmAddress::new(6, 0x2c)));
 /// assert_eq!(location_from_driver_info(&DriverInfo::new()).unwrap(), NmLocation::Unknown);
 /// ```
+///
+/// # Errors
+///
+/// [`hw_core::ErrorKind::MissingParameter`] / [`hw_core::ErrorKind::InvalidParameter`]
+/// for a half-stored or malformed location.
 pub fn location_from_driver_info(info: &DriverInfo) -> Result<NmLocation> {
     let mut v = info.validator(NM_PROPERTIES);
-    let stored = |k: &str| info.get_str(k).map(|s| s.trim().to_ascii_lowercase());
-    let location = match (stored("intel_nm_channel"), stored("intel_nm_address")) {
-        (Some(c), Some(a)) if c == "false" && a == "false" => NmLocation::NotPresent,
-        (Some(_), Some(_)) => {
-            let c = byte(&mut v, "intel_nm_channel", 0x0F);
-            let a = byte(&mut v, "intel_nm_address", 0xFF);
-            c.zip(a)
-                .map(|(c, a)| NmLocation::Found(NmAddress::new(c, a)))
-                .unwrap_or_default()
-        }
-        (Some(_), None) => {
-            v.missing("intel_nm_address");
-            NmLocation::Unknown
-        }
-        (None, Some(_)) => {
-            v.missing("intel_nm_channel");
-            NmLocation::Unknown
-        }
-        (None, None) => {
-            if info.contains("ipmi_target_channel") && info.contains("ipmi_target_address") {
-                let c = byte(&mut v, "ipmi_target_channel", 0x0F);
-                let a = byte(&mut v, "ipmi_target_address", 0xFF);
-                c.zip(a)
-                    .map(|(c, a)| NmLocation::Found(NmAddress::new(c, a)))
-                    .unwrap_or_default()
-            } else {
-                NmLocation::Unknown
-            }
-        }
-    };
+    let location = NmConfig::read_location(&mut v);
     v.finish()?;
     Ok(location)
-}
-
-/// The `staging-nm` hardware type: `ipmi` power and management plus the Node Manager
-/// vendor methods. Nodes built from one value share one IPMI session per BMC.
-///
-/// ```
-/// use hw_core::{DriverInfo, NodeContext};
-/// let ht = hw_nodemanager::hardware_type();
-/// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_username", "admin")]);
-/// let node = ht.build(&info, &NodeContext::new("n1")).unwrap();
-/// assert_eq!(node.capabilities().vendor.len(), 11);
-/// assert!(node.power().is_ok());
-/// ```
-pub fn hardware_type() -> HardwareType {
-    let pool = ClientPool::new();
-    HardwareType::new(
-        NAME,
-        "IPMI power and management plus Intel Node Manager policies and statistics as vendor methods.",
-        [
-            InterfaceKind::Power,
-            InterfaceKind::Management,
-            InterfaceKind::Vendor,
-        ],
-        properties(),
-        move |info, ctx| build(&pool, info, ctx),
-    )
-}
-
-fn build(pool: &ClientPool, info: &DriverInfo, ctx: &NodeContext) -> Result<hw_core::Node> {
-    // Validate both halves so every problem is reported at once.
-    let ipmi = hw_ipmi::ipmi_from_driver_info(pool, info, ctx);
-    let location = location_from_driver_info(info);
-    let (ipmi, location) = match (ipmi, location) {
-        (Ok(i), Ok(l)) => (i, l),
-        (Err(a), Err(b)) if !a.problems().is_empty() && !b.problems().is_empty() => {
-            let mut problems = a.problems().to_vec();
-            problems.extend(b.problems().iter().cloned());
-            return Err(Error::from_problems(problems));
-        }
-        (Err(e), _) | (_, Err(e)) => return Err(e),
-    };
-    let nm = NodeManager::with_location(Arc::new(IpmiTransport::new(ipmi.clone())), location);
-    Ok(hw_ipmi::node(NAME, &ipmi, ctx.clone()).with_vendor(Arc::new(NmVendor::new(Arc::new(nm)))))
 }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod config;
 pub mod discovery;
 pub mod ipmi;
 pub mod schema;
@@ -13,10 +14,11 @@ mod types;
 pub mod vendor;
 pub mod wire;
 
-pub use client::{DEFAULT_TIMEOUT, DRIVER, NodeManager};
+pub use client::{DEFAULT_TIMEOUT, NodeManager};
+pub use config::NmConfig;
 pub use discovery::{Discovery, NmLocation};
-pub use ipmi::{IpmiTransport, hardware_type};
-pub use transport::{NmTransport, RawReply};
+pub use ipmi::{IpmiTransport, hardware_type, hardware_type_with};
+pub use transport::{NmTransport, RawIpmiReply};
 pub use types::{
     Action, BootMode, CapabilitiesQuery, ControlScope, CpuPowerCorrection, Day, Domain,
     GlobalStatistic, NmAddress, NmCapabilities, NmTimestamp, NmVersion, Policy, PolicyInfo,
@@ -24,3 +26,7 @@ pub use types::{
     StatisticsReset, Storage, SuspendPeriod, TargetLimit, Trigger,
 };
 pub use vendor::{NmCall, NmVendor};
+
+/// The hardware type's name (Ironic's); errors of `staging-nm` nodes name it as the
+/// driver.
+pub const NAME: &str = "staging-nm";

@@ -10,24 +10,9 @@ use hw_core::Result;
 
 use crate::types::NmAddress;
 
-/// A reply to a raw IPMI request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawReply {
-    /// The completion code (0x00 = success).
-    pub completion_code: u8,
-    /// The response data after the completion code.
-    pub data: Vec<u8>,
-}
-
-impl RawReply {
-    /// A successful reply carrying `data`.
-    pub fn ok(data: Vec<u8>) -> Self {
-        RawReply {
-            completion_code: 0,
-            data,
-        }
-    }
-}
+/// A reply to a raw IPMI request: `hw-ipmi`'s [`RawIpmiReply`] (completion code
+/// `cc` and the data after it), so both crates name it once.
+pub use hw_ipmi::RawIpmiReply;
 
 /// An IPMI connection to one BMC, able to reach the Node Manager device behind it.
 ///
@@ -47,7 +32,7 @@ pub trait NmTransport: Send + Sync + fmt::Debug {
         netfn: u8,
         cmd: u8,
         data: &[u8],
-    ) -> Result<RawReply>;
+    ) -> Result<RawIpmiReply>;
 
     /// Reads the BMC's SDR repository, one raw record per element.
     async fn sdr_records(&self) -> Result<Vec<Vec<u8>>>;

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use hw_core::vendor::find_method;
-use hw_core::{Error, HttpMethod, ParameterProblem, Result, Vendor, VendorMethod, async_trait};
+use hw_core::{Error, HttpMethod, Result, Vendor, VendorMethod, async_trait};
 
-use crate::client::{DRIVER, NodeManager};
+use crate::NAME;
+use crate::client::NodeManager;
 use crate::schema;
 use crate::types::{
     BootMode, CapabilitiesQuery, ControlScope, CpuPowerCorrection, Day, Domain, GlobalStatistic,
@@ -170,17 +171,6 @@ pub enum NmCall {
     ResetStatistics(StatisticsReset),
 }
 
-fn schema_error(e: &schema::SchemaError) -> Error {
-    let mut name = e.path_string();
-    if name.is_empty() {
-        name = "args".to_owned();
-    }
-    Error::from_problems(vec![ParameterProblem {
-        name,
-        reason: Some(format!("Input data validation error: {}", e.message)),
-    }])
-}
-
 fn missing(name: &str) -> Error {
     Error::missing_parameters([name])
 }
@@ -261,6 +251,11 @@ impl Args<'_> {
 /// assert_eq!(err.kind(), hw_core::ErrorKind::MissingParameter);
 /// assert_eq!(err.to_string(), "missing parameters: domain_id");
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for an unknown method or args its schema or
+/// Ironic's rules refuse; [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming a missing field.
 pub fn parse_call(method: &str, args: &Value) -> Result<NmCall> {
     let spec = METHODS.iter().find(|m| m.name == method).ok_or_else(|| {
         Error::invalid_parameter("method", format!("no handler for method {method}"))
@@ -269,7 +264,7 @@ pub fn parse_call(method: &str, args: &Value) -> Result<NmCall> {
     let empty = Value::Object(Map::new());
     let args = if args.is_null() { &empty } else { args };
     if let Some(s) = spec.schema {
-        schema::validate(s(), args).map_err(|e| schema_error(&e))?;
+        schema::validate(s(), args).map_err(|e| e.to_error())?;
     }
     let normalized = normalize(args);
     let map = match &normalized {
@@ -447,6 +442,10 @@ fn statistics_from(method: &str, a: &Args<'_>) -> Result<NmCall> {
 impl NodeManager {
     /// Runs a typed call; returns Ironic's JSON result (`null` for methods that
     /// return nothing).
+    ///
+    /// # Errors
+    ///
+    /// As the [`NodeManager`] method the call maps to.
     pub async fn execute(&self, call: &NmCall) -> Result<Value> {
         fn json<T: serde::Serialize>(v: T) -> Result<Value> {
             serde_json::to_value(v)
@@ -525,11 +524,9 @@ impl Vendor for NmVendor {
 
     async fn call(&self, method: &str, http_method: HttpMethod, args: Value) -> Result<Value> {
         let table = methods();
-        find_method(&table, method, http_method).map_err(|e| e.or_driver(DRIVER))?;
-        let call = parse_call(method, &args).map_err(|e| {
-            e.or_driver(DRIVER)
-                .or_operation(format!("validate {method}"))
-        })?;
+        find_method(&table, method, http_method).map_err(|e| e.or_driver(NAME))?;
+        let call = parse_call(method, &args)
+            .map_err(|e| e.or_driver(NAME).or_operation(format!("validate {method}")))?;
         tracing::debug!(method, ?call, "vendor call");
         self.nm.execute(&call).await
     }

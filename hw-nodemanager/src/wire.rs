@@ -125,6 +125,10 @@ pub fn encode_control_policy(enable: bool, scope: ControlScope) -> NmRequest {
 
 /// Checks what the encoders cannot express: a boot policy needs a boot limit, the
 /// core count fits in 7 bits.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming the offending field.
 pub fn check_policy(p: &Policy) -> Result<()> {
     match (p.policy_trigger, p.target_limit) {
         (Trigger::Boot, TargetLimit::Watts(_)) => Err(Error::invalid_parameter(
@@ -197,6 +201,10 @@ pub fn encode_remove_policy(p: PolicyRef) -> NmRequest {
 }
 
 /// Checks suspend periods: 1 to 5 of them, times up to 240, at least one day each.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming the offending field.
 pub fn check_suspend_periods(periods: &[SuspendPeriod]) -> Result<()> {
     if periods.is_empty() || periods.len() > MAX_SUSPEND_PERIODS {
         return Err(Error::invalid_parameter(
@@ -272,6 +280,10 @@ pub fn encode_get_statistics(q: &StatisticsQuery) -> NmRequest {
 /// parameter's code), domain (platform for a parameter), policy id (0 unless policy).
 ///
 /// Fails with `InvalidParameter` for a parameter that cannot be reset on its own.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for a parameter that cannot be reset on its own.
 pub fn encode_reset_statistics(reset: &StatisticsReset) -> Result<NmRequest> {
     let (mode, domain, policy) = match *reset {
         StatisticsReset::Global { domain_id } => (0x00, domain_id.code(), 0),
@@ -366,6 +378,10 @@ impl<'a> Reader<'a> {
 }
 
 /// Checks that a reply starts with Intel's manufacturer id (`57 01 00`).
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or not from Intel.
 pub fn check_intel_id(raw: &[u8]) -> Result<()> {
     match raw.get(..3) {
         Some(id) if id == INTEL_ID => Ok(()),
@@ -391,6 +407,10 @@ fn version_name(table: &[(u8, &str)], code: u8) -> String {
 /// Decodes a Get Node Manager Version reply: `[3]` NM version, `[4]` IPMI interface
 /// version, `[5]` patch, `[6].[7]` firmware. Unknown version codes read `"unknown"`,
 /// as in Ironic.
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a short reply.
 pub fn decode_version(raw: &[u8]) -> Result<NmVersion> {
     const NM: [(u8, &str); 5] = [(1, "1.0"), (2, "1.5"), (3, "2.0"), (4, "2.5"), (5, "3.0")];
     const IPMI: [(u8, &str); 3] = [(1, "1.0"), (2, "2.0"), (3, "3.0")];
@@ -410,6 +430,10 @@ pub fn decode_version(raw: &[u8]) -> Result<NmVersion> {
 
 /// Decodes a Get Node Manager Capabilities reply: `[3]` max policies, `[4..20]`
 /// `<HHIIHH` limits, `[20]` domain (low nibble) and power domain (bit 7).
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a short reply.
 pub fn decode_capabilities(raw: &[u8]) -> Result<NmCapabilities> {
     let r = Reader::new("get_nm_capabilities", raw);
     let flags = r.u8("domain_id", 20)?;
@@ -431,6 +455,10 @@ pub const POLICY_REPLY_LEN: usize = 16;
 
 /// Decodes a Get Node Manager Policy reply (exactly 16 bytes, as Ironic's
 /// `struct.unpack` requires).
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or inconsistent.
 pub fn decode_policy(raw: &[u8]) -> Result<PolicyInfo> {
     let r = Reader::new("get_nm_policy", raw);
     let b3 = r.u8("domain_id", 3)?;
@@ -466,6 +494,10 @@ pub fn decode_policy(raw: &[u8]) -> Result<PolicyInfo> {
 
 /// Decodes a Get Node Manager Policy Suspend Periods reply: `[3]` N, then N ×
 /// (start, stop, days) from byte 4.
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or inconsistent.
 pub fn decode_policy_suspend(raw: &[u8]) -> Result<Vec<SuspendPeriod>> {
     let r = Reader::new("get_nm_policy_suspend", raw);
     let n = usize::from(r.u8("periods", 3)?);
@@ -495,6 +527,10 @@ pub fn decode_policy_suspend(raw: &[u8]) -> Result<Vec<SuspendPeriod>> {
 
 /// Decodes a Get Node Manager Statistics reply: `[3..19]` `<HHHHII` current, min,
 /// max, average, timestamp, reporting period; `[19]` domain and state bits.
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or inconsistent.
 pub fn decode_statistics(raw: &[u8]) -> Result<Statistics> {
     let r = Reader::new("get_nm_statistics", raw);
     let flags = r.u8("domain_id", 19)?;
@@ -522,6 +558,10 @@ pub fn decode_statistics(raw: &[u8]) -> Result<Statistics> {
 /// assert_eq!(b, [0x57, 0x01, 0x00, 0x05]);
 /// assert!(hw_nodemanager::wire::parse_ipmitool_output("57 boo").is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for text that is not hex bytes.
 pub fn parse_ipmitool_output(text: &str) -> Result<Vec<u8>> {
     text.split_whitespace()
         .enumerate()

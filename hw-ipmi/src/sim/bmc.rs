@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::codec::{self, Msg, Suite};
-use super::{BridgeReplyStyle, Fault, SatelliteHandler, SimConfig, SimStats, SimUser};
+use super::{BridgeReplyStyle, Fault, IpmiSimConfig, IpmiSimStats, SatelliteHandler, SimUser};
 
 /// What chassis control did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,14 +43,14 @@ struct Sess {
 }
 
 pub(crate) struct State {
-    pub(crate) cfg: SimConfig,
+    pub(crate) cfg: IpmiSimConfig,
     power: bool,
     pending_power: Option<(Instant, bool)>,
     pub(crate) power_log: SimPowerLog,
     pub(crate) boot_flags: [u8; 5],
     pub(crate) fault: Fault,
     sessions: HashMap<u32, Sess>,
-    stats: SimStats,
+    stats: IpmiSimStats,
     guid: [u8; 16],
     sdr: Vec<Vec<u8>>,
     reservation: u16,
@@ -136,7 +136,7 @@ fn compact_discrete(
 }
 
 impl State {
-    pub(crate) fn new(cfg: SimConfig) -> State {
+    pub(crate) fn new(cfg: IpmiSimConfig) -> State {
         let mut s = State {
             power: cfg.power_on,
             pending_power: None,
@@ -144,7 +144,7 @@ impl State {
             boot_flags: [0; 5],
             fault: Fault::None,
             sessions: HashMap::new(),
-            stats: SimStats::default(),
+            stats: IpmiSimStats::default(),
             guid: rand::random(),
             sdr: Vec::new(),
             reservation: 0,
@@ -191,7 +191,7 @@ impl State {
         id
     }
 
-    pub(crate) fn stats_now(&mut self) -> SimStats {
+    pub(crate) fn stats_now(&mut self) -> IpmiSimStats {
         self.expire();
         let mut s = self.stats;
         s.open_sessions = self.active_count();

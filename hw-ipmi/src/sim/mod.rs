@@ -10,9 +10,9 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_ipmi::sim::{SimBmc, SimConfig};
-//! let bmc = SimBmc::start(SimConfig::default()).await?;
-//! let client = hw_ipmi::Client::new(bmc.config());
+//! use hw_ipmi::sim::{IpmiSim, IpmiSimConfig};
+//! let bmc = IpmiSim::start(IpmiSimConfig::default()).await?;
+//! let client = hw_ipmi::IpmiClient::new(bmc.config());
 //! let status = client.raw(0x00, 0x01, &[]).await?; // Get Chassis Status
 //! assert_eq!(status.cc, 0);
 //! assert_eq!(bmc.stats().open_sessions, 1);
@@ -35,7 +35,7 @@ use tokio::net::UdpSocket;
 
 pub use bmc::SimPowerLog;
 
-use crate::config::{Config, SuiteChoice};
+use crate::config::{IpmiConfig, SuiteChoice};
 
 /// Answers commands for one controller: `(completion code, response data)`.
 ///
@@ -113,10 +113,10 @@ impl SimUser {
 
 /// How the simulator starts.
 #[derive(Debug, Clone)]
-pub struct SimConfig {
+pub struct IpmiSimConfig {
     /// Where to listen (127.0.0.1, ephemeral port by default).
     pub listen: SocketAddr,
-    /// Accounts: the first is what [`SimBmc::config`] uses.
+    /// Accounts: the first is what [`IpmiSim::config`] uses.
     pub users: Vec<SimUser>,
     /// Cipher suites offered (3 and 17).
     pub suites: Vec<u8>,
@@ -135,9 +135,9 @@ pub struct SimConfig {
     pub bridge_reply: BridgeReplyStyle,
 }
 
-impl Default for SimConfig {
+impl Default for IpmiSimConfig {
     fn default() -> Self {
-        SimConfig {
+        IpmiSimConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             users: vec![
                 SimUser::new("admin", "password", 4),
@@ -157,7 +157,7 @@ impl Default for SimConfig {
 
 /// What the simulator has seen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SimStats {
+pub struct IpmiSimStats {
     /// Datagrams received.
     pub packets: u64,
     /// In-session IPMI requests handled.
@@ -186,27 +186,32 @@ pub struct SimStats {
 }
 
 /// A running simulated BMC; stops when dropped.
-pub struct SimBmc {
+pub struct IpmiSim {
     addr: SocketAddr,
     state: Arc<Mutex<bmc::State>>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl std::fmt::Debug for SimBmc {
+impl std::fmt::Debug for IpmiSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimBmc").field("addr", &self.addr).finish()
+        f.debug_struct("IpmiSim").field("addr", &self.addr).finish()
     }
 }
 
-impl Drop for SimBmc {
+impl Drop for IpmiSim {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-impl SimBmc {
+impl IpmiSim {
     /// Binds and starts serving.
-    pub async fn start(cfg: SimConfig) -> Result<SimBmc> {
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when `cfg.listen` is not loopback; the bind
+    /// error's kind otherwise.
+    pub async fn start(cfg: IpmiSimConfig) -> Result<IpmiSim> {
         if !cfg.listen.ip().is_loopback() {
             return Err(Error::new(
                 ErrorKind::InvalidParameter,
@@ -240,7 +245,7 @@ impl SimBmc {
                 }
             }
         });
-        Ok(SimBmc { addr, state, task })
+        Ok(IpmiSim { addr, state, task })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut bmc::State) -> T) -> T {
@@ -261,9 +266,9 @@ impl SimBmc {
     }
 
     /// A client config for the first user, with short timeouts for tests.
-    pub fn config(&self) -> Config {
+    pub fn config(&self) -> IpmiConfig {
         let user = self.with(|s| s.cfg.users.first().cloned());
-        let mut c = Config::new(self.addr.ip().to_string());
+        let mut c = IpmiConfig::new(self.addr.ip().to_string());
         c.port = self.addr.port();
         if let Some(u) = user {
             c.username = u.name;
@@ -290,7 +295,7 @@ impl SimBmc {
     }
 
     /// The counters.
-    pub fn stats(&self) -> SimStats {
+    pub fn stats(&self) -> IpmiSimStats {
         self.with(|s| s.stats_now())
     }
 

@@ -5,7 +5,7 @@
 use tokio::process::Command;
 
 /// Whether `prog` is on `PATH`.
-pub fn installed(prog: &str) -> bool {
+pub(crate) fn installed(prog: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
         .unwrap_or(false)
@@ -13,7 +13,7 @@ pub fn installed(prog: &str) -> bool {
 
 /// `true` when every program is installed. Otherwise panics under
 /// `HW_REQUIRE_PEERS=1` (CI) and prints a loud SKIPPED line and returns `false`.
-pub fn require(test: &str, progs: &[&str]) -> bool {
+pub(crate) fn require(test: &str, progs: &[&str]) -> bool {
     let missing: Vec<&&str> = progs.iter().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return true;
@@ -28,14 +28,14 @@ pub fn require(test: &str, progs: &[&str]) -> bool {
 }
 
 /// A free UDP port on 127.0.0.1.
-pub fn free_udp_port() -> u16 {
+pub(crate) fn free_udp_port() -> u16 {
     let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     s.local_addr().expect("local address").port()
 }
 
 /// What one `ipmitool` run printed.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub ok: bool,
     pub stdout: String,
     pub stderr: String,
@@ -43,7 +43,7 @@ pub struct Run {
 
 impl Run {
     /// stdout, panicking with both streams when ipmitool failed.
-    pub fn out(self, what: &str) -> String {
+    pub(crate) fn out(self, what: &str) -> String {
         assert!(
             self.ok,
             "ipmitool {what} failed:\n{}\n{}",
@@ -55,7 +55,7 @@ impl Run {
 
 /// Runs `ipmitool -I lanplus -H 127.0.0.1 -p PORT -U user -P password -C suite
 /// ARGS…` (1 s timeout, 2 retries).
-pub async fn ipmitool(port: u16, user: &str, password: &str, suite: u8, args: &[&str]) -> Run {
+pub(crate) async fn ipmitool(port: u16, user: &str, password: &str, suite: u8, args: &[&str]) -> Run {
     let out = Command::new("ipmitool")
         .args(["-I", "lanplus", "-H", "127.0.0.1", "-p", &port.to_string()])
         .args(["-U", user, "-P", password, "-C", &suite.to_string()])
@@ -74,7 +74,7 @@ pub async fn ipmitool(port: u16, user: &str, password: &str, suite: u8, args: &[
 }
 
 /// Parses ipmitool's `raw` output (hex bytes separated by blanks and newlines).
-pub fn hex_bytes(s: &str) -> Vec<u8> {
+pub(crate) fn hex_bytes(s: &str) -> Vec<u8> {
     s.split_whitespace()
         .map(|t| u8::from_str_radix(t, 16).unwrap_or_else(|_| panic!("not hex: {t:?} in {s:?}")))
         .collect()

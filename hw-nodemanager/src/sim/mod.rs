@@ -15,7 +15,7 @@ use hw_core::{Error, ErrorKind, Result, async_trait};
 
 pub use device::{Fault, NmCounters, NmSimulator, cc};
 
-use crate::transport::{NmTransport, RawReply};
+use crate::transport::{NmTransport, RawIpmiReply};
 use crate::types::NmAddress;
 
 /// Builds the SDR record that announces Node Manager at `channel`/`address`: an OEM
@@ -121,19 +121,16 @@ impl NmTransport for MemoryTransport {
         netfn: u8,
         cmd: u8,
         data: &[u8],
-    ) -> Result<RawReply> {
+    ) -> Result<RawIpmiReply> {
         if target != self.at {
             self.misrouted.fetch_add(1, Ordering::Relaxed);
-            return Ok(RawReply {
-                completion_code: 0xC3,
+            return Ok(RawIpmiReply {
+                cc: 0xC3,
                 data: Vec::new(),
             });
         }
         let (code, data) = self.nm.handle(netfn, cmd, data);
-        Ok(RawReply {
-            completion_code: code,
-            data,
-        })
+        Ok(RawIpmiReply { cc: code, data })
     }
 
     async fn sdr_records(&self) -> Result<Vec<Vec<u8>>> {
@@ -151,7 +148,7 @@ impl NmTransport for MemoryTransport {
 #[derive(Debug)]
 pub struct NmBmc {
     /// The BMC (stops when dropped).
-    pub bmc: hw_ipmi::sim::SimBmc,
+    pub bmc: hw_ipmi::sim::IpmiSim,
     /// The Node Manager device behind it.
     pub nm: NmSimulator,
     /// Where the device sits.
@@ -170,9 +167,13 @@ pub struct NmBmc {
 /// assert_eq!(v["nm"], "3.0");
 /// # Ok(()) }
 /// ```
-pub async fn start_bmc(mut cfg: hw_ipmi::sim::SimConfig) -> Result<NmBmc> {
+///
+/// # Errors
+///
+/// As `hw_ipmi::sim::IpmiSim::start` (a non-loopback address is `InvalidParameter`).
+pub async fn start_bmc(mut cfg: hw_ipmi::sim::IpmiSimConfig) -> Result<NmBmc> {
     let (channel, address) = *cfg.node_manager.get_or_insert((6, 0x2C));
-    let bmc = hw_ipmi::sim::SimBmc::start(cfg).await?;
+    let bmc = hw_ipmi::sim::IpmiSim::start(cfg).await?;
     let nm = NmSimulator::new();
     let device = nm.clone();
     bmc.add_satellite(

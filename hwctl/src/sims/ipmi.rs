@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use hw_ipmi::sim::{SimBmc, SimConfig};
+use hw_ipmi::sim::{IpmiSim, IpmiSimConfig};
 use serde_json::json;
 
 use super::RunningSim;
@@ -13,7 +13,7 @@ use crate::inventory::InventoryNode;
 const NODES: usize = 3;
 
 struct Running {
-    bmcs: Vec<SimBmc>,
+    bmcs: Vec<IpmiSim>,
 }
 
 /// Starts the BMCs: the first on `listen` (127.0.0.1 and an ephemeral port by
@@ -21,17 +21,17 @@ struct Running {
 pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
     let mut bmcs = Vec::with_capacity(NODES);
     for cfg in bmc_configs(NODES, listen) {
-        bmcs.push(SimBmc::start(cfg).await?);
+        bmcs.push(IpmiSim::start(cfg).await?);
     }
     Ok(Box::new(Running { bmcs }))
 }
 
 /// `n` BMC configurations: the first listens on `listen` when given, the others on
 /// ephemeral loopback ports (shared with the `staging-nm` simulator).
-pub(super) fn bmc_configs(n: usize, listen: Option<SocketAddr>) -> Vec<SimConfig> {
+pub(super) fn bmc_configs(n: usize, listen: Option<SocketAddr>) -> Vec<IpmiSimConfig> {
     (0..n)
         .map(|i| {
-            let mut cfg = SimConfig::default();
+            let mut cfg = IpmiSimConfig::default();
             if i == 0
                 && let Some(addr) = listen
             {

@@ -1,0 +1,156 @@
+//! The shared engine under the `ipmi` driver: the power deadline (hw_core's
+//! PowerSwitch engine), one session per BMC endpoint per process (hw_core's Shared),
+//! and no secret in the sharing key.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use hw_core::shared::Shared;
+use hw_core::{ErrorKind, NodeContext, PowerTarget};
+use hw_ipmi::sim::{Fault, IpmiSim};
+
+async fn bmc() -> IpmiSim {
+    IpmiSim::start(Default::default()).await.unwrap()
+}
+
+/// `set_power_state(On, 1 s)` against a BMC that stops answering after the first
+/// exchange must fail with power-state-failure within about 1 s. With the default
+/// configuration (2 s request timeout, 3 retries, a session re-opened after each
+/// timeout) one status read alone takes about half a minute; before the power engine
+/// the first read and the command were outside the deadline (about 33 s, `timeout`).
+#[tokio::test]
+async fn a_bmc_silent_after_the_first_exchange_fails_within_the_power_timeout() {
+    let bmc = bmc().await;
+    let node = hw_ipmi::hardware_type_with(Shared::new())
+        .build(&bmc.driver_info(), &NodeContext::new("n1"))
+        .unwrap();
+    let power = node.power().unwrap();
+    power.get_power_state().await.unwrap(); // the session is open
+    bmc.set_fault(Fault::Silence);
+    let started = Instant::now();
+    let err = power
+        .set_power_state(PowerTarget::On, Some(Duration::from_secs(1)))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::PowerStateFailure, "{err}");
+    assert!(took < Duration::from_millis(2500), "took {took:?}: {err}");
+    assert!(took >= Duration::from_millis(900), "took {took:?}: {err}");
+    assert!(bmc.power_log().controls.is_empty(), "nothing was sent");
+}
+
+/// The same for a BMC silent from the start (no session can be opened).
+#[tokio::test]
+async fn a_bmc_silent_from_the_start_fails_within_the_power_timeout() {
+    let bmc = bmc().await;
+    bmc.set_fault(Fault::Silence);
+    let power = hw_ipmi::IpmiPower::new(
+        hw_ipmi::ipmi_from_driver_info(&Shared::new(), &bmc.driver_info(), &NodeContext::new("n1"))
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let err =
+        hw_core::Power::set_power_state(&power, PowerTarget::On, Some(Duration::from_secs(1)))
+            .await
+            .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::PowerStateFailure, "{err}");
+    assert_eq!(err.driver(), Some("ipmi"), "{err:?}");
+    assert!(took < Duration::from_millis(2500), "took {took:?}: {err}");
+}
+
+/// Building the hardware type twice (two registries, two callers) must not open a
+/// second RMCP+ session to one BMC: the default scope is the process.
+#[tokio::test]
+async fn hardware_type_built_twice_opens_one_session() {
+    let bmc = bmc().await;
+    let info = bmc.driver_info();
+    let a = hw_ipmi::hardware_type()
+        .build(&info, &NodeContext::new("a"))
+        .unwrap();
+    let b = hw_ipmi::hardware_type()
+        .build(&info, &NodeContext::new("b"))
+        .unwrap();
+    a.power().unwrap().get_power_state().await.unwrap();
+    b.power().unwrap().get_power_state().await.unwrap();
+    a.management().unwrap().get_boot_device().await.unwrap();
+    let s = bmc.stats();
+    assert_eq!(s.sessions_opened, 1, "{s:?}");
+    assert_eq!(s.open_sessions, 1, "{s:?}");
+}
+
+/// An injected scope is separate from the global one (tests can count on it).
+#[tokio::test]
+async fn an_injected_scope_is_its_own() {
+    let bmc = bmc().await;
+    let info = bmc.driver_info();
+    let shared = Shared::new();
+    let a = hw_ipmi::hardware_type_with(shared.clone())
+        .build(&info, &NodeContext::new("a"))
+        .unwrap();
+    let b = hw_ipmi::hardware_type()
+        .build(&info, &NodeContext::new("b"))
+        .unwrap();
+    a.power().unwrap().get_power_state().await.unwrap();
+    b.power().unwrap().get_power_state().await.unwrap();
+    assert_eq!(shared.len(), 1);
+    assert_eq!(bmc.stats().sessions_opened, 2);
+}
+
+/// The sharing key holds a keyed fingerprint of the password, never the password
+/// (the old pool kept it in plain text in its key).
+#[test]
+fn the_pool_key_holds_no_password() {
+    let password = "pl41n-t3xt-pw";
+    let info = hw_core::DriverInfo::from_pairs([
+        ("ipmi_address", "10.9.8.7"),
+        ("ipmi_username", "admin"),
+        ("ipmi_password", password),
+    ]);
+    let shared = Shared::new();
+    let ipmi = hw_ipmi::ipmi_from_driver_info(&shared, &info, &NodeContext::new("n")).unwrap();
+    let keys = shared.keys();
+    assert_eq!(keys.len(), 1);
+    for text in [
+        format!("{:?}", keys[0]),
+        keys[0].to_string(),
+        format!("{shared:?}"),
+        format!("{ipmi:?}"),
+        format!("{:?}", ipmi.client().config().endpoint_key()),
+    ] {
+        assert!(!text.contains(password), "{text}");
+    }
+    // A different password is a different endpoint (and session).
+    let mut other = info.clone();
+    other.insert("ipmi_password", "another");
+    let ipmi2 = hw_ipmi::ipmi_from_driver_info(&shared, &other, &NodeContext::new("n")).unwrap();
+    assert!(!ipmi.client().same_endpoint(ipmi2.client()));
+    assert_eq!(shared.len(), 2);
+    drop((ipmi, ipmi2));
+    assert_eq!(shared.len(), 0, "released with the last node");
+}
+
+/// A power cycle whose reply is lost is not resent (it may have been done); a power
+/// on is (it is idempotent).
+#[tokio::test]
+async fn a_lost_power_cycle_is_not_resent_but_a_power_on_is() {
+    use hw_ipmi::ChassisControl;
+    let bmc = bmc().await;
+    let ipmi = hw_ipmi::Ipmi::new(bmc.config());
+    ipmi.chassis_power_on().await.unwrap();
+    bmc.set_fault(Fault::Silence);
+    let before = bmc.stats().packets;
+    let err = ipmi
+        .chassis_control(ChassisControl::PowerCycle)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_eq!(bmc.stats().packets - before, 1, "sent once: {err}");
+    let before = bmc.stats().packets;
+    let err = ipmi
+        .chassis_control(ChassisControl::PowerUp)
+        .await
+        .unwrap_err();
+    assert!(bmc.stats().packets - before > 1, "resent: {err}");
+    assert!(err.to_string().contains("attempts"), "{err}");
+}
