@@ -3,7 +3,16 @@
 //!
 //! It decodes packets on its own, from the format description (six `0xFF`, the MAC
 //! sixteen times, an optional 4- or 6-byte SecureOn password), sharing no code with
-//! [`crate::wire`].
+//! [`crate::wire`]. It binds through [`hw_sim::bind`] (loopback only), counts every
+//! datagram as a request in [`hw_sim::Counters`], and its task lives in a
+//! [`hw_sim::TaskSet`], so dropping it stops it.
+//!
+//! As a [`hw_sim::Simulator`] it serves [`NODES`] nodes with made-up port MACs. Of
+//! the common faults only `Delay(d)` means something for a one-way UDP protocol
+//! (each datagram is recorded `d` late); `Silence` (Wake-on-LAN never answers
+//! anyway), `BadCredentials` (there are none; SecureOn is not checked by a
+//! listener) and `Garbage` (there is no answer to garble) are refused as
+//! unsupported.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
@@ -21,10 +30,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_core::{Error, ErrorKind, MacAddress, Result};
+use hw_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
+use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, broadcast};
-use tokio::task::JoinHandle;
+
+/// How many nodes the simulator serves as a [`Simulator`].
+pub const NODES: usize = 2;
 
 /// One datagram the simulator received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +57,8 @@ pub struct ReceivedPacket {
 struct Shared {
     packets: Mutex<Vec<ReceivedPacket>>,
     notify: Notify,
+    counters: Counters,
+    faults: FaultPlan,
 }
 
 /// A running Wake-on-LAN listener; stops when dropped.
@@ -53,18 +67,17 @@ pub struct WolSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
     events: broadcast::Sender<ReceivedPacket>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for WolSim {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _tasks: TaskSet,
 }
 
 /// Decodes one datagram as a magic packet, independently of the client's encoder.
 ///
 /// Returns `(mac, secureon)` or why it is malformed.
+///
+/// # Errors
+///
+/// Why the datagram is not a magic packet (its length, the synchronisation stream,
+/// the first repetition of the MAC that differs), as text.
 ///
 /// ```
 /// let mut p = vec![0xffu8; 6];
@@ -110,34 +123,53 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<(MacAddress, Option<Vec<u8>>)
 
 impl WolSim {
     /// Starts listening on `127.0.0.1` on an ephemeral port.
+    ///
+    /// # Errors
+    ///
+    /// As [`WolSim::bind`].
     pub async fn start() -> Result<WolSim> {
-        WolSim::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await
+        WolSim::bind(hw_sim::bind::DEFAULT_LISTEN).await
     }
 
     /// Starts listening on `addr`, which must be a loopback address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for an address that is not loopback;
+    /// [`ErrorKind::Busy`] when it is in use; other binding failures as
+    /// [`hw_sim::bind_udp`] reports them.
     pub async fn bind(addr: SocketAddr) -> Result<WolSim> {
-        if !addr.ip().is_loopback() {
-            return Err(Error::invalid_parameter(
-                "listen",
-                format!("the simulator binds loopback only, not {}", addr.ip()),
-            ));
-        }
-        let socket = UdpSocket::bind(addr).await.map_err(|e| {
-            Error::new(ErrorKind::Other, format!("cannot bind UDP {addr}")).with_source(e)
-        })?;
+        let socket = hw_sim::bind_udp(Some(addr)).await?;
         let addr = socket
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
         let shared = Arc::new(Shared::default());
         let (events, _) = broadcast::channel(256);
-        let task = tokio::spawn(serve(socket, shared.clone(), events.clone()));
+        let tasks = TaskSet::new();
+        tasks.spawn(serve(
+            socket,
+            shared.clone(),
+            events.clone(),
+            tasks.spawner(),
+        ));
         tracing::debug!(%addr, "wake-on-lan simulator listening");
         Ok(WolSim {
             addr,
             shared,
             events,
-            task,
+            _tasks: tasks,
         })
+    }
+
+    /// The port MACs of node `i` as a [`Simulator`] (locally administered,
+    /// `02:00:5e:57:00:<i+1>`; node 1 has two ports).
+    pub fn node_macs(&self, i: usize) -> Vec<MacAddress> {
+        let n = u8::try_from(i + 1).unwrap_or(u8::MAX);
+        let mut macs = vec![MacAddress::new([0x02, 0x00, 0x5e, 0x57, 0x00, n])];
+        if i % 2 == 1 {
+            macs.push(MacAddress::new([0x02, 0x00, 0x5e, 0x57, 0x01, n]));
+        }
+        macs
     }
 
     /// Where it listens.
@@ -195,7 +227,12 @@ impl WolSim {
     }
 }
 
-async fn serve(socket: UdpSocket, shared: Arc<Shared>, events: broadcast::Sender<ReceivedPacket>) {
+async fn serve(
+    socket: UdpSocket,
+    shared: Arc<Shared>,
+    events: broadcast::Sender<ReceivedPacket>,
+    spawner: hw_sim::Spawner,
+) {
     let mut buf = vec![0u8; 65_536];
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
@@ -206,32 +243,106 @@ async fn serve(socket: UdpSocket, shared: Arc<Shared>, events: broadcast::Sender
                 continue;
             }
         };
+        shared.counters.request();
         let bytes = buf.get(..n).map(<[u8]>::to_vec).unwrap_or_default();
-        let packet = match decode(&bytes) {
-            Ok((mac, secureon)) => ReceivedPacket {
-                from,
-                bytes,
-                mac: Some(mac),
-                secureon,
-                problem: None,
-            },
-            Err(problem) => ReceivedPacket {
-                from,
-                bytes,
-                mac: None,
-                secureon: None,
-                problem: Some(problem),
-            },
-        };
-        match (&packet.mac, &packet.problem) {
-            (Some(mac), _) => tracing::info!(%from, %mac, "magic packet seen"),
-            (None, Some(p)) => tracing::warn!(%from, problem = %p, "malformed packet seen"),
-            _ => {}
+        match shared.faults.take() {
+            Some(CommonFault::Delay(d)) => {
+                shared.counters.fault_injected();
+                let (shared, events) = (shared.clone(), events.clone());
+                spawner.spawn(async move {
+                    tokio::time::sleep(d).await;
+                    record(&shared, &events, from, bytes);
+                });
+            }
+            _ => record(&shared, &events, from, bytes),
         }
-        if let Ok(mut p) = shared.packets.lock() {
-            p.push(packet.clone());
+    }
+}
+
+fn record(
+    shared: &Shared,
+    events: &broadcast::Sender<ReceivedPacket>,
+    from: SocketAddr,
+    bytes: Vec<u8>,
+) {
+    let packet = match decode(&bytes) {
+        Ok((mac, secureon)) => ReceivedPacket {
+            from,
+            bytes,
+            mac: Some(mac),
+            secureon,
+            problem: None,
+        },
+        Err(problem) => ReceivedPacket {
+            from,
+            bytes,
+            mac: None,
+            secureon: None,
+            problem: Some(problem),
+        },
+    };
+    match (&packet.mac, &packet.problem) {
+        (Some(mac), _) => tracing::info!(%from, %mac, "magic packet seen"),
+        (None, Some(p)) => tracing::warn!(%from, problem = %p, "malformed packet seen"),
+        _ => {}
+    }
+    if let Ok(mut p) = shared.packets.lock() {
+        p.push(packet.clone());
+    }
+    let _ = events.send(packet);
+    shared.notify.notify_waiters();
+}
+
+impl Simulator for WolSim {
+    fn hardware_type(&self) -> &str {
+        crate::NAME
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "Wake-on-LAN listener on udp://{}, {NODES} nodes ({} datagrams seen, {} malformed)",
+            self.addr,
+            self.packets().len(),
+            self.malformed()
+        )
+    }
+
+    fn node_count(&self) -> usize {
+        NODES
+    }
+
+    /// The listener as destination, 50 ms between a node's packets.
+    fn driver_info(&self, _i: usize) -> DriverInfo {
+        DriverInfo::from_pairs([
+            ("wol_host", self.addr.ip().to_string()),
+            ("wol_port", self.addr.port().to_string()),
+            ("wol_packet_interval_ms", "50".to_owned()),
+        ])
+    }
+
+    /// The node name with the port MACs of [`WolSim::node_macs`].
+    fn node_context(&self, i: usize) -> NodeContext {
+        self.node_macs(i)
+            .into_iter()
+            .fold(NodeContext::new(self.node_name(i)), NodeContext::with_port)
+    }
+
+    /// Datagrams count as requests; faults injected = datagrams delayed.
+    fn stats(&self) -> SimStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Only `Delay(d)` (each datagram recorded `d` late); the others are
+    /// unsupported (see the module docs).
+    fn inject(&self, fault: Option<CommonFault>) -> Result<()> {
+        match fault {
+            Some(
+                f @ (CommonFault::Silence | CommonFault::BadCredentials | CommonFault::Garbage),
+            ) => Err(hw_sim::simulator::unsupported_fault(self, f)),
+            other => {
+                self.shared.faults.replace(other);
+                Ok(())
+            }
         }
-        let _ = events.send(packet);
-        shared.notify.notify_waiters();
     }
 }
