@@ -18,7 +18,7 @@ struct Running {
 }
 
 /// Starts the PDU on `listen` (127.0.0.1 and an ephemeral port by default).
-pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
+pub(crate) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
     let addr = listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
     let sim = IbootSim::bind(addr, RELAYS, USER, PASSWORD).await?;
     Ok(Box::new(Running { sim }))

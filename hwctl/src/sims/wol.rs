@@ -21,7 +21,7 @@ impl Drop for Running {
 }
 
 /// Starts the listener on `listen` (127.0.0.1 and an ephemeral port by default).
-pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
+pub(crate) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
     let sim = match listen {
         Some(addr) => WolSim::bind(addr).await?,
         None => WolSim::start().await?,
