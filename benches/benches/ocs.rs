@@ -65,10 +65,10 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let (sim, client) = rt.block_on(async {
-        let sim = hw_ocs::sim::ChassisSim::start(Default::default())
+        let sim = hw_ocs::sim::OcsSim::start(Default::default())
             .await
             .unwrap();
-        let config = hw_ocs::Config::new(sim.base_url(), 1, "admin", "password");
+        let config = hw_ocs::OcsConfig::new(sim.base_url(), 1, "admin", "password").unwrap();
         let client = hw_ocs::OcsClient::new(&config).unwrap();
         (sim, client)
     });

@@ -17,7 +17,7 @@ use serde_json::json;
 #[tokio::main]
 async fn main() -> hw_core::Result<()> {
     // The simulators stand in for a chassis manager and a PDU on the network.
-    let chassis = hw_ocs::sim::ChassisSim::start(hw_ocs::sim::SimConfig {
+    let chassis = hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
         population: 24,
         username: "admin".into(),
         password: "cm-secret".into(),

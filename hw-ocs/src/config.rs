@@ -1,10 +1,15 @@
-//! Typed configuration, built from a node's `driver_info` with Ironic's keys.
+//! Typed configuration, built from a node's `driver_info` with Ironic's keys. The
+//! chassis manager's endpoint (URL, credentials, TLS, timeout, limit) is read by
+//! hw-http's [`EndpointConfig::read`] under the `msftocs_*` keys; this crate parses
+//! no URL and no TLS setting itself.
 
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::driver_info::is_valid_host;
 use hw_core::{DriverInfo, NodeContext, Property, Result, SecretString};
+use hw_http::{Auth, EndpointConfig, EndpointKeys};
+
+use crate::NAME;
 
 /// The highest blade id a chassis manager accepts (a 48-blade chassis).
 pub const MAX_BLADE_ID: u32 = 48;
@@ -13,14 +18,24 @@ pub const MAX_BLADE_ID: u32 = 48;
 /// manager's own `bladeSerialTimeout` default).
 pub const DEFAULT_CONSOLE_TIMEOUT_SECS: u32 = 300;
 
-/// Default timeout of one HTTP request.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default timeout of one HTTP request (hw-http's).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = hw_http::config::DEFAULT_REQUEST_TIMEOUT;
 
-/// Default connect timeout.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default connect timeout (hw-http's).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = hw_http::config::DEFAULT_CONNECT_TIMEOUT;
 
-/// Default number of requests in flight to one chassis manager at once.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 8;
+/// Default number of requests in flight to one chassis manager at once (hw-http's).
+pub const DEFAULT_MAX_CONNECTIONS: usize = hw_http::config::DEFAULT_MAX_CONCURRENCY;
+
+/// The largest reply accepted (a 48-blade `ChassisInfoResponse` is about 40 KiB).
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
+
+/// The endpoint keys of `msftocs`, read by hw-http.
+pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys::new("msftocs_base_url")
+    .credentials("msftocs_username", "msftocs_password")
+    .verify_ca("msftocs_verify_ca")
+    .request_timeout("msftocs_request_timeout")
+    .max_concurrency("msftocs_max_connections");
 
 /// The `driver_info` properties of the `msftocs` hardware type.
 pub const PROPERTIES: &[Property] = &[
@@ -48,21 +63,10 @@ pub const PROPERTIES: &[Property] = &[
     .default_value("8"),
     Property::optional(
         "msftocs_verify_ca",
-        "https only: true (verify against the system roots), false (INSECURE: no verification), or a path to a CA bundle.",
+        "https only: true (verify against the system roots), false (INSECURE: no verification), or a path to a CA bundle (PEM).",
     )
     .default_value("true"),
 ];
-
-/// How TLS server certificates are checked (https base URLs only).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsVerify {
-    /// Verify against the built-in roots.
-    Default,
-    /// Verify against the CA certificates in this PEM file.
-    CaFile(String),
-    /// Do not verify (insecure; logged loudly).
-    Insecure,
-}
 
 /// Everything needed to drive one blade of one chassis manager.
 ///
@@ -76,31 +80,22 @@ pub enum TlsVerify {
 ///     ("msftocs_username", "admin"),
 ///     ("msftocs_password", "s3cret"),
 /// ]);
-/// let config = hw_ocs::Config::from_driver_info(&info, &NodeContext::new("n1"))?;
+/// let config = hw_ocs::OcsConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
 /// assert_eq!(config.blade_id, 7);
+/// assert_eq!(config.endpoint.origin(), "http://10.0.0.1:8000");
 /// assert!(!format!("{config:?}").contains("s3cret"));
 /// # Ok::<(), hw_core::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct Config {
-    /// The chassis manager's base URL, without a trailing `/`.
-    pub base_url: String,
+pub struct OcsConfig {
+    /// The chassis manager's endpoint: base URL, basic auth, TLS, request timeout
+    /// (default 30 s), concurrency limit shared by its blades (default 8), reply cap
+    /// [`MAX_REPLY_BYTES`].
+    pub endpoint: EndpointConfig,
     /// The blade, 1 to [`MAX_BLADE_ID`].
     pub blade_id: u32,
-    /// Basic-auth user.
-    pub username: String,
-    /// Basic-auth password.
-    pub password: SecretString,
-    /// Serial session inactivity timeout sent to `StartBladeSerialSession`.
+    /// Serial session inactivity timeout sent to `StartBladeSerialSession`, seconds.
     pub console_timeout_secs: u32,
-    /// Timeout of one request.
-    pub request_timeout: Duration,
-    /// Connect timeout.
-    pub connect_timeout: Duration,
-    /// Requests in flight to this chassis manager at once (shared by its blades).
-    pub max_connections: usize,
-    /// TLS verification for https.
-    pub tls: TlsVerify,
     /// The boot mode sent with every `SetNextBoot` unless a call names one
     /// (`uefi=true` for UEFI); from the node's `boot_mode` capability, else BIOS.
     pub boot_mode: hw_core::BootMode,
@@ -110,42 +105,46 @@ pub struct Config {
     pub console_poll_interval: Duration,
 }
 
-impl fmt::Debug for Config {
+impl fmt::Debug for OcsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("base_url", &self.base_url)
+        f.debug_struct("OcsConfig")
+            .field("endpoint", &self.endpoint)
             .field("blade_id", &self.blade_id)
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
             .field("console_timeout_secs", &self.console_timeout_secs)
-            .field("request_timeout", &self.request_timeout)
-            .field("max_connections", &self.max_connections)
-            .field("tls", &self.tls)
             .field("boot_mode", &self.boot_mode)
             .finish_non_exhaustive()
     }
 }
 
-impl Config {
-    /// A configuration with the defaults for everything but the four required values.
+impl OcsConfig {
+    /// A configuration with the defaults for everything but the four required
+    /// values. Adjust the endpoint with
+    /// `config.endpoint = config.endpoint.to_builder().request_timeout(…).build()?`.
     ///
-    /// The values are not validated here; [`Config::from_driver_info`] validates.
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::InvalidParameter`] when hw-http refuses `base_url` or
+    /// the user name (named with hw-http's parameter names; `driver_info` users get
+    /// theirs from [`OcsConfig::from_driver_info`]).
     pub fn new(
         base_url: impl Into<String>,
         blade_id: u32,
         username: impl Into<String>,
         password: impl Into<SecretString>,
-    ) -> Self {
-        Config {
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
+    ) -> Result<Self> {
+        let endpoint = EndpointConfig::builder(base_url)
+            .auth(Auth::basic(username, password))
+            .max_body_bytes(MAX_REPLY_BYTES)
+            .build()
+            .map_err(|e| e.with_driver(NAME))?;
+        Ok(OcsConfig::with_endpoint(endpoint, blade_id))
+    }
+
+    fn with_endpoint(endpoint: EndpointConfig, blade_id: u32) -> Self {
+        OcsConfig {
+            endpoint,
             blade_id,
-            username: username.into(),
-            password: password.into(),
             console_timeout_secs: DEFAULT_CONSOLE_TIMEOUT_SECS,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            tls: TlsVerify::Default,
             boot_mode: hw_core::BootMode::Bios,
             power_poll_interval: Duration::from_secs(1),
             console_poll_interval: Duration::from_millis(100),
@@ -153,107 +152,42 @@ impl Config {
     }
 
     /// Validates `driver_info` (Ironic's keys, see [`PROPERTIES`]) and builds the
-    /// configuration, reporting every missing or invalid parameter in one error.
-    /// The node's `boot_mode` capability chooses the default boot mode.
-    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Config> {
+    /// configuration, reporting every missing or invalid parameter in one error,
+    /// each under the key the user wrote. The node's `boot_mode` capability chooses
+    /// the default boot mode.
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::MissingParameter`] when a required key is absent (the
+    /// invalid ones listed too), else [`hw_core::ErrorKind::InvalidParameter`]: a
+    /// bad URL, blade id, timeout or limit, or a `msftocs_verify_ca` that is not
+    /// `true`, `false` or a readable PEM CA bundle (or a bundle for an `http` URL).
+    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<OcsConfig> {
         let mut v = info.validator(PROPERTIES);
-        let base_url = v.custom("msftocs_base_url", check_base_url);
+        let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, None);
         let blade_id = v.int_in_range("msftocs_blade_id", 1, i64::from(MAX_BLADE_ID));
-        let username = v.str("msftocs_username");
-        let password = v.secret("msftocs_password");
         let console = v.int_in_range("msftocs_console_timeout", 1, 86_400);
-        let request = v.int_in_range("msftocs_request_timeout", 1, 3_600);
-        let max_conn = v.int_in_range("msftocs_max_connections", 1, 256);
-        let verify = v.str("msftocs_verify_ca");
-        let tls = match verify.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("true" | "yes" | "1") => Some(TlsVerify::Default),
-            Some("false" | "no" | "0") => Some(TlsVerify::Insecure),
-            Some(_) => verify.clone().map(TlsVerify::CaFile),
-        };
-        if let (Some(TlsVerify::CaFile(path)), Some(url)) = (&tls, &base_url)
-            && !url.to_ascii_lowercase().starts_with("https://")
-        {
-            v.invalid(
-                "msftocs_verify_ca",
-                format!("{path:?} is a CA file, but msftocs_base_url is not https"),
-            );
-        } else if let Some(TlsVerify::CaFile(path)) = &tls
-            && !std::path::Path::new(path).is_file()
-        {
-            // Checked here, with the other problems and under this key; hw-http
-            // would refuse it later as "ca_file", a name the user never wrote.
-            v.invalid(
-                "msftocs_verify_ca",
-                format!("{path:?} is not a readable file (true, false, or a CA bundle path)"),
-            );
-        }
         v.finish()?;
-        let (
-            Some(base_url),
-            Some(blade_id),
-            Some(username),
-            Some(password),
-            Some(console),
-            Some(request),
-            Some(max_conn),
-            Some(tls),
-        ) = (
-            base_url, blade_id, username, password, console, request, max_conn, tls,
-        )
-        else {
+        let (Some(endpoint), Some(blade_id), Some(console)) = (endpoint, blade_id, console) else {
             // Unreachable in practice: every absent value was recorded as a problem.
             return Err(hw_core::Error::missing_parameters(
                 PROPERTIES
                     .iter()
                     .filter(|p| p.required)
                     .map(|p| p.name.to_string()),
-            ));
+            )
+            .with_driver(NAME));
         };
-        let mut config = Config::new(base_url, blade_id as u32, username, password);
-        config.console_timeout_secs = console as u32;
-        config.request_timeout = Duration::from_secs(request as u64);
-        config.max_connections = max_conn as usize;
-        config.tls = tls;
+        let endpoint = endpoint
+            .max_body_bytes(MAX_REPLY_BYTES)
+            .build()
+            .map_err(|e| e.with_driver(NAME))?;
+        let mut config = OcsConfig::with_endpoint(endpoint, u32::try_from(blade_id).unwrap_or(0));
+        config.console_timeout_secs =
+            u32::try_from(console).unwrap_or(DEFAULT_CONSOLE_TIMEOUT_SECS);
         config.boot_mode = ctx.boot_mode().unwrap_or(hw_core::BootMode::Bios);
         Ok(config)
     }
-}
-
-/// Ironic's rule: `http(s)://` + host name, `localhost` or IP address + optional
-/// `:port` + optional path. Credentials, queries and fragments are refused (the
-/// operation name and query are appended to the path).
-fn check_base_url(s: &str) -> std::result::Result<String, String> {
-    const WHY: &str = "is not a valid msftocs_base_url (expected http(s)://host[:port][/path])";
-    let lower = s.to_ascii_lowercase();
-    let rest = if lower.starts_with("http://") {
-        &s[7..]
-    } else if lower.starts_with("https://") {
-        &s[8..]
-    } else {
-        return Err(WHY.to_owned());
-    };
-    if rest.contains(['?', '#']) || rest.chars().any(char::is_whitespace) {
-        return Err(format!("{WHY}: no query, fragment or spaces allowed"));
-    }
-    let (authority, _path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if authority.contains('@') {
-        return Err(format!(
-            "{WHY}: put credentials in msftocs_username/msftocs_password"
-        ));
-    }
-    let (host, port) = match authority.rfind(':') {
-        Some(i) if !authority.ends_with(']') => (&authority[..i], Some(&authority[i + 1..])),
-        _ => (authority, None),
-    };
-    if !is_valid_host(host) {
-        return Err(format!("{WHY}: bad host"));
-    }
-    if let Some(p) = port
-        && !matches!(p.parse::<u32>(), Ok(1..=65535))
-    {
-        return Err(format!("{WHY}: bad port"));
-    }
-    Ok(s.trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]
@@ -275,6 +209,16 @@ mod tests {
         ]
     }
 
+    /// A throwaway CA certificate (its key was discarded), for a valid CA bundle.
+    const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ca/test-ca.pem");
+
+    fn problem_names(pairs: &[(&str, &str)]) -> Vec<String> {
+        match OcsConfig::from_driver_info(&info(pairs), &NodeContext::new("n")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems().iter().map(|p| p.name.clone()).collect(),
+        }
+    }
+
     #[test]
     fn ironic_url_cases() {
         for good in [
@@ -287,7 +231,9 @@ mod tests {
             "HTTP://fakehost:8000/",
             "https://[::1]:8443",
         ] {
-            assert!(check_base_url(good).is_ok(), "{good}");
+            let mut pairs = valid();
+            pairs[0] = ("msftocs_base_url", good);
+            assert_eq!(problem_names(&pairs), Vec::<String>::new(), "{good}");
         }
         for bad in [
             "bad-url",
@@ -302,22 +248,26 @@ mod tests {
             "http://host/?x=1",
             "http://",
         ] {
-            assert!(check_base_url(bad).is_err(), "{bad}");
+            let mut pairs = valid();
+            pairs[0] = ("msftocs_base_url", bad);
+            assert_eq!(problem_names(&pairs), ["msftocs_base_url"], "{bad}");
         }
     }
 
     #[test]
     fn builds_with_ironic_test_values() {
-        let c = Config::from_driver_info(&info(&valid()), &NodeContext::new("n")).unwrap();
-        assert_eq!(c.base_url, "http://fakehost:8000");
+        let c = OcsConfig::from_driver_info(&info(&valid()), &NodeContext::new("n")).unwrap();
+        assert_eq!(c.endpoint.origin(), "http://fakehost:8000");
         assert_eq!(c.blade_id, 1);
-        assert_eq!(c.username, "admin");
+        assert_eq!(c.endpoint.auth().scheme(), "basic");
         assert_eq!(c.console_timeout_secs, 300);
-        assert_eq!(c.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(c.endpoint.max_concurrency(), DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(c.endpoint.request_timeout(), DEFAULT_REQUEST_TIMEOUT);
+        assert_eq!(c.endpoint.max_body_bytes(), MAX_REPLY_BYTES);
         assert_eq!(c.boot_mode, BootMode::Bios);
         let uefi = NodeContext::new("n").with_boot_mode(BootMode::Uefi);
         assert_eq!(
-            Config::from_driver_info(&info(&valid()), &uefi)
+            OcsConfig::from_driver_info(&info(&valid()), &uefi)
                 .unwrap()
                 .boot_mode,
             BootMode::Uefi
@@ -334,7 +284,7 @@ mod tests {
         ] {
             let mut pairs = valid();
             pairs[1] = ("msftocs_blade_id", id);
-            let e = Config::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap_err();
+            let e = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidParameter);
             assert!(e.to_string().contains("msftocs_blade_id"), "{e}");
             assert!(e.to_string().contains(why), "{e}");
@@ -342,7 +292,7 @@ mod tests {
         let mut pairs = valid();
         pairs[1] = ("msftocs_blade_id", "48");
         assert_eq!(
-            Config::from_driver_info(&info(&pairs), &NodeContext::new("n"))
+            OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n"))
                 .unwrap()
                 .blade_id,
             48
@@ -351,7 +301,7 @@ mod tests {
 
     #[test]
     fn every_problem_at_once_and_no_secret_echoed() {
-        let e = Config::from_driver_info(
+        let e = OcsConfig::from_driver_info(
             &info(&[
                 ("msftocs_base_url", "bad-url"),
                 ("msftocs_password", "hunter2"),
@@ -376,19 +326,60 @@ mod tests {
 
     #[test]
     fn ca_file_needs_https() {
-        let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         let mut pairs = valid();
-        pairs.push(("msftocs_verify_ca", ca));
-        let e = Config::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap_err();
+        pairs.push(("msftocs_verify_ca", TEST_CA));
+        let e = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap_err();
         assert!(e.to_string().contains("not https"), "{e}");
+        assert_eq!(e.problems()[0].name, "msftocs_verify_ca");
         pairs[0] = ("msftocs_base_url", "https://cm:8000");
-        let c = Config::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
-        assert_eq!(c.tls, TlsVerify::CaFile(ca.into()));
+        let c = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
+        assert_eq!(c.endpoint.tls(), &hw_http::TlsConfig::ca_file(TEST_CA));
+        pairs[4] = ("msftocs_verify_ca", "false");
+        let c = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
+        assert!(c.endpoint.tls().accepts_invalid_certs());
+    }
+
+    /// Issue 9: a CA bundle that exists but is not PEM was accepted at validation
+    /// and refused later by hw-http as `ca_file`, a key the user never wrote.
+    #[test]
+    fn a_verify_ca_file_that_is_not_pem_is_reported_under_its_own_key_with_the_rest() {
+        let not_pem = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let pairs = [
+            ("msftocs_base_url", "https://cm:8000"),
+            ("msftocs_blade_id", "1"),
+            ("msftocs_password", "fake"),
+            ("msftocs_verify_ca", not_pem),
+            ("msftocs_request_timeout", "0"),
+        ];
+        let e = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap_err();
+        let names: Vec<_> = e.problems().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "msftocs_username",
+                "msftocs_verify_ca",
+                "msftocs_request_timeout"
+            ],
+            "{e}"
+        );
+        assert!(e.to_string().contains("Cargo.toml"), "{e}");
+        assert!(e.to_string().contains("PEM"), "{e}");
+        assert!(!e.to_string().contains("ca_file"), "{e}");
+        // Through the hardware type, as a user builds a node: the same, at validation.
+        let mut pairs = pairs.to_vec();
+        pairs.push(("msftocs_username", "admin"));
+        pairs[4] = ("msftocs_request_timeout", "30");
+        let e = crate::hardware_type()
+            .build(&info(&pairs), &NodeContext::new("n"))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e}");
+        let names: Vec<_> = e.problems().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["msftocs_verify_ca"], "{e}");
     }
 
     #[test]
     fn a_missing_ca_file_is_reported_under_its_own_key_with_the_rest() {
-        let e = Config::from_driver_info(
+        let e = OcsConfig::from_driver_info(
             &info(&[
                 ("msftocs_base_url", "https://cm:8000"),
                 ("msftocs_blade_id", "1"),
@@ -405,7 +396,7 @@ mod tests {
 
     #[test]
     fn debug_redacts_the_password() {
-        let c = Config::new("http://h", 1, "admin", "topsecret");
+        let c = OcsConfig::new("http://h", 1, "admin", "topsecret").unwrap();
         let d = format!("{c:?}");
         assert!(d.contains("admin") && !d.contains("topsecret"), "{d}");
     }

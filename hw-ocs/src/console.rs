@@ -12,8 +12,9 @@ use hw_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Notify, mpsc};
 
-use crate::client::{DRIVER, OcsClient};
-use crate::config::Config;
+use crate::NAME;
+use crate::client::OcsClient;
+use crate::config::OcsConfig;
 use crate::wire::{ChassisResponse, Request, SerialDataResponse, StartSerialResponse};
 
 /// Bytes sent per `SendBladeSerialData` (the data travels in the URL).
@@ -31,9 +32,9 @@ const TRANSIENT_RETRIES: u32 = 3;
 /// The console interface of one blade.
 ///
 /// [`Console::open`] starts a serial session (`sessionTimeoutInSecs` from
-/// [`Config::console_timeout_secs`]) and returns a stream; a background task sends
+/// [`OcsConfig::console_timeout_secs`]) and returns a stream; a background task sends
 /// what is written (in chunks of [`SEND_CHUNK`] bytes) and polls for what the
-/// blade prints (every [`Config::console_poll_interval`] while idle, at once while
+/// blade prints (every [`OcsConfig::console_poll_interval`] while idle, at once while
 /// data flows). Serial data is base64-encoded both ways (see [`crate::wire`]).
 /// `shutdown()` stops the session and waits for it; dropping the stream, or a
 /// failure of the session, stops it in the background. Opening a blade whose
@@ -45,11 +46,11 @@ const TRANSIENT_RETRIES: u32 = 3;
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
 /// use hw_core::Console;
-/// use hw_ocs::{Config, OcsConsole};
+/// use hw_ocs::{OcsConfig, OcsConsole};
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
-/// let sim = hw_ocs::sim::ChassisSim::start(Default::default()).await?;
+/// let sim = hw_ocs::sim::OcsSim::start(Default::default()).await?;
 /// sim.set_blade_power(5, true);
-/// let console = OcsConsole::new(Config::new(sim.base_url(), 5, "admin", "password"))?;
+/// let console = OcsConsole::new(OcsConfig::new(sim.base_url(), 5, "admin", "password")?)?;
 /// let mut stream = console.open().await?;
 /// stream.write_all(b"help\r").await.unwrap();
 /// let mut seen = Vec::new();
@@ -72,7 +73,11 @@ pub struct OcsConsole {
 
 impl OcsConsole {
     /// The console of `config.blade_id`, on the shared client.
-    pub fn new(config: Config) -> Result<Self> {
+    ///
+    /// # Errors
+    ///
+    /// As [`OcsClient::new`].
+    pub fn new(config: OcsConfig) -> Result<Self> {
         Ok(OcsConsole::with_client(
             OcsClient::shared(&config)?,
             &config,
@@ -80,7 +85,7 @@ impl OcsConsole {
     }
 
     /// The console of `config.blade_id` on `client`.
-    pub fn with_client(client: OcsClient, config: &Config) -> Self {
+    pub fn with_client(client: OcsClient, config: &OcsConfig) -> Self {
         OcsConsole {
             client,
             blade_id: config.blade_id,
@@ -90,6 +95,11 @@ impl OcsConsole {
     }
 
     /// Starts the session and returns the concrete stream type.
+    ///
+    /// # Errors
+    ///
+    /// `Busy` when the blade already has a session open; `DeviceFault` when it is
+    /// off; otherwise as [`OcsClient::call`].
     pub async fn open_stream(&self) -> Result<OcsConsoleStream> {
         let reply: StartSerialResponse = self
             .client
@@ -109,7 +119,7 @@ impl OcsConsole {
                             e.message()
                         ),
                     )
-                    .with_driver(DRIVER)
+                    .with_driver(NAME)
                     .with_operation("StartBladeSerialSession")
                     .with_source(e)
                 } else {
@@ -186,7 +196,7 @@ fn io_error((kind, message): &(ErrorKind, String)) -> io::Error {
     };
     io::Error::new(
         io_kind,
-        format!("{DRIVER} serial console: {message} [{kind}]"),
+        format!("{NAME} serial console: {message} [{kind}]"),
     )
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::OcsClient;
-pub use config::{Config, PROPERTIES, TlsVerify};
+pub use config::{OcsConfig, PROPERTIES};
 pub use console::{OcsConsole, OcsConsoleStream};
 pub use management::OcsManagement;
 pub use power::OcsPower;
@@ -26,7 +26,11 @@ pub const NAME: &str = "msftocs";
 
 /// Builds a node for one blade: power, management and console on the client
 /// shared by every blade of the same chassis manager (see [`OcsClient::shared`]).
-pub fn build_node(config: &Config, ctx: &NodeContext) -> Result<Node> {
+///
+/// # Errors
+///
+/// As [`OcsClient::new`] (`InvalidParameter` for a CA bundle that cannot be read).
+pub fn build_node(config: &OcsConfig, ctx: &NodeContext) -> Result<Node> {
     let client = OcsClient::shared(config)?;
     Ok(Node::new(NAME, ctx.clone())
         .with_power(Arc::new(OcsPower::with_client(client.clone(), config)))
@@ -38,7 +42,8 @@ pub fn build_node(config: &Config, ctx: &NodeContext) -> Result<Node> {
 /// OCS chassis manager, built from Ironic's `driver_info` keys ([`PROPERTIES`]).
 ///
 /// Building validates `driver_info` (every problem at once) and does no network
-/// I/O (a CA bundle named by `msftocs_verify_ca` is checked and read). All
+/// I/O (a CA bundle named by `msftocs_verify_ca` is read and checked to hold PEM
+/// CA certificates, at validation, with the other problems). All
 /// nodes of one chassis manager share one HTTP client, so one connection pool and
 /// one concurrency limit (`msftocs_max_connections`).
 ///
@@ -66,7 +71,7 @@ pub fn hardware_type() -> HardwareType {
         ],
         PROPERTIES.to_vec(),
         |info: &DriverInfo, ctx: &NodeContext| {
-            let config = Config::from_driver_info(info, ctx)?;
+            let config = OcsConfig::from_driver_info(info, ctx)?;
             build_node(&config, ctx)
         },
     )

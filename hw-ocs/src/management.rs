@@ -6,8 +6,9 @@ use hw_core::{
     Result, async_trait,
 };
 
-use crate::client::{DRIVER, OcsClient};
-use crate::config::Config;
+use crate::NAME;
+use crate::client::OcsClient;
+use crate::config::OcsConfig;
 use crate::wire::{BootResponse, BootType, Request};
 
 /// The boot devices a blade accepts, with their `bootType`.
@@ -31,9 +32,9 @@ pub const BOOT_DEVICES: [BootDevice; 4] = [
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
 /// use hw_core::{BootDevice, Management};
-/// use hw_ocs::{Config, OcsManagement};
-/// let sim = hw_ocs::sim::ChassisSim::start(Default::default()).await?;
-/// let mgmt = OcsManagement::new(Config::new(sim.base_url(), 2, "admin", "password"))?;
+/// use hw_ocs::{OcsConfig, OcsManagement};
+/// let sim = hw_ocs::sim::OcsSim::start(Default::default()).await?;
+/// let mgmt = OcsManagement::new(OcsConfig::new(sim.base_url(), 2, "admin", "password")?)?;
 /// mgmt.set_boot_device(BootDevice::Pxe, true).await?;
 /// let got = mgmt.get_boot_device().await?;
 /// assert_eq!((got.device, got.persistent), (Some(BootDevice::Pxe), None));
@@ -49,7 +50,11 @@ pub struct OcsManagement {
 
 impl OcsManagement {
     /// The management interface of `config.blade_id`, on the shared client.
-    pub fn new(config: Config) -> Result<Self> {
+    ///
+    /// # Errors
+    ///
+    /// As [`OcsClient::new`].
+    pub fn new(config: OcsConfig) -> Result<Self> {
         Ok(OcsManagement::with_client(
             OcsClient::shared(&config)?,
             &config,
@@ -57,7 +62,7 @@ impl OcsManagement {
     }
 
     /// The management interface of `config.blade_id` on `client`.
-    pub fn with_client(client: OcsClient, config: &Config) -> Self {
+    pub fn with_client(client: OcsClient, config: &OcsConfig) -> Self {
         OcsManagement {
             client,
             blade_id: config.blade_id,
@@ -66,15 +71,20 @@ impl OcsManagement {
     }
 
     /// Sets the next boot device with an explicit boot mode (sent as `uefi`).
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` for a device the blade has no boot type for; otherwise as
+    /// [`OcsClient::call`].
     pub async fn set_boot_device_with_mode(
         &self,
         device: BootDevice,
         persistent: bool,
         mode: BootMode,
     ) -> Result<()> {
-        ensure_boot_device(&self.capabilities(), device).map_err(|e| e.with_driver(DRIVER))?;
+        ensure_boot_device(&self.capabilities(), device).map_err(|e| e.with_driver(NAME))?;
         let boot_type = BootType::for_device(device).ok_or_else(|| {
-            Error::new(ErrorKind::Unsupported, format!("boot device {device}")).with_driver(DRIVER)
+            Error::new(ErrorKind::Unsupported, format!("boot device {device}")).with_driver(NAME)
         })?;
         tracing::info!(blade = self.blade_id, %device, persistent, %mode, "setting next boot");
         let reply: BootResponse = self
@@ -140,6 +150,6 @@ impl Management for OcsManagement {
                  OcsManagement::set_boot_device_with_mode)"
             ),
         )
-        .with_driver(DRIVER))
+        .with_driver(NAME))
     }
 }

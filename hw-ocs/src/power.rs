@@ -1,30 +1,31 @@
-//! Blade power: `GetBladeState`, `SetBladeOn`, `SetBladeOff`, `SetBladeActivePowerCycle`.
+//! Blade power: `GetBladeState`, `SetBladeOn`, `SetBladeOff`, `SetBladeActivePowerCycle`,
+//! as a [`PowerSwitch`]; hw-core's engine does the set-and-confirm under one deadline.
 
 use std::time::Duration;
 
-use hw_core::power::{DEFAULT_POWER_TIMEOUT, ensure_supported, wait_for_state};
-use hw_core::{
-    Error, ErrorKind, Power, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
-};
+use hw_core::power::{PowerAction, PowerSwitch};
+use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 
-use crate::client::{DRIVER, OcsClient};
-use crate::config::Config;
+use crate::NAME;
+use crate::client::OcsClient;
+use crate::config::OcsConfig;
 use crate::wire::{BladeResponse, BladeStateResponse, Request};
 
 /// The power interface of one blade.
 ///
 /// Targets: on, off and reboot (an active power cycle with `offTime=0`; a blade
 /// that is off is powered on instead). Every set is confirmed by polling
-/// `GetBladeState` until the target state shows, within the timeout. A state other
-/// than `ON`/`OFF` reads as [`PowerState::Unknown`]; a reboot refuses to guess on
-/// such a blade.
+/// `GetBladeState` until the target state shows, and the whole set (first read,
+/// command, confirmation) is bounded by the caller's timeout (hw-core's power
+/// engine). A state other than `ON`/`OFF` reads as [`PowerState::Unknown`]; a
+/// reboot refuses to guess on such a blade.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
 /// use hw_core::{Power, PowerExt, PowerState};
-/// use hw_ocs::{Config, OcsPower};
-/// let sim = hw_ocs::sim::ChassisSim::start(Default::default()).await?;
-/// let power = OcsPower::new(Config::new(sim.base_url(), 7, "admin", "password"))?;
+/// use hw_ocs::{OcsConfig, OcsPower};
+/// let sim = hw_ocs::sim::OcsSim::start(Default::default()).await?;
+/// let power = OcsPower::new(OcsConfig::new(sim.base_url(), 7, "admin", "password")?)?;
 /// power.power_on().await?;
 /// assert_eq!(power.get_power_state().await?, PowerState::On);
 /// assert!(sim.blade(7).unwrap().on);
@@ -40,12 +41,16 @@ pub struct OcsPower {
 impl OcsPower {
     /// The power interface of `config.blade_id`, on the shared client of its chassis
     /// manager.
-    pub fn new(config: Config) -> Result<Self> {
+    ///
+    /// # Errors
+    ///
+    /// As [`OcsClient::new`].
+    pub fn new(config: OcsConfig) -> Result<Self> {
         Ok(OcsPower::with_client(OcsClient::shared(&config)?, &config))
     }
 
     /// The power interface of `config.blade_id` on `client`.
-    pub fn with_client(client: OcsClient, config: &Config) -> Self {
+    pub fn with_client(client: OcsClient, config: &OcsConfig) -> Self {
         OcsPower {
             client,
             blade_id: config.blade_id,
@@ -57,54 +62,14 @@ impl OcsPower {
     pub fn client(&self) -> &OcsClient {
         &self.client
     }
-
-    async fn command(&self, request: Request) -> Result<()> {
-        self.client.call::<BladeResponse>(&request).await.map(drop)
-    }
-
-    /// Reads, commands and confirms; bounded by the caller (`set_power_state`).
-    async fn drive(
-        &self,
-        target: PowerTarget,
-        deadline: tokio::time::Instant,
-        op: &'static str,
-    ) -> Result<()> {
-        let blade_id = self.blade_id;
-        let current = self.get_power_state().await?;
-        let want = target.final_state();
-        match target {
-            PowerTarget::On | PowerTarget::Off if current == want => return Ok(()),
-            PowerTarget::On => self.command(Request::SetBladeOn { blade_id }).await?,
-            PowerTarget::Off => self.command(Request::SetBladeOff { blade_id }).await?,
-            _ => match current {
-                PowerState::Off => self.command(Request::SetBladeOn { blade_id }).await?,
-                PowerState::On => {
-                    self.command(Request::SetBladeActivePowerCycle {
-                        blade_id,
-                        off_time: 0,
-                    })
-                    .await?
-                }
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::PowerStateFailure,
-                        format!(
-                            "blade {blade_id} reports a state that is neither ON nor OFF; \
-                             not choosing between power on and power cycle"
-                        ),
-                    )
-                    .with_driver(DRIVER)
-                    .with_operation(op));
-                }
-            },
-        }
-        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-        wait_for_state(|| self.get_power_state(), want, remaining, self.poll).await
-    }
 }
 
 #[async_trait]
-impl Power for OcsPower {
+impl PowerSwitch for OcsPower {
+    fn driver(&self) -> &str {
+        NAME
+    }
+
     fn capabilities(&self) -> PowerCapabilities {
         PowerCapabilities {
             can_query: true,
@@ -112,7 +77,12 @@ impl Power for OcsPower {
         }
     }
 
-    async fn get_power_state(&self) -> Result<PowerState> {
+    fn poll_interval(&self) -> Duration {
+        self.poll
+    }
+
+    /// `GetBladeState`: `ON` / `OFF`, anything else [`PowerState::Unknown`].
+    async fn read(&self) -> Result<PowerState> {
         let reply: BladeStateResponse = self
             .client
             .call(&Request::GetBladeState {
@@ -126,32 +96,37 @@ impl Power for OcsPower {
         Ok(state)
     }
 
-    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
-        ensure_supported(&self.capabilities(), target).map_err(|e| e.with_driver(DRIVER))?;
-        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
-        let op = match target {
-            PowerTarget::On => "power on",
-            PowerTarget::Off => "power off",
-            _ => "reboot",
+    /// `SetBladeOn`, `SetBladeOff`, or `SetBladeActivePowerCycle` with `offTime=0`
+    /// (never resent: the request is marked not idempotent).
+    async fn apply(&self, action: PowerAction) -> Result<()> {
+        let blade_id = self.blade_id;
+        let request = match action {
+            PowerAction::On => Request::SetBladeOn { blade_id },
+            PowerAction::Off => Request::SetBladeOff { blade_id },
+            PowerAction::Reboot => Request::SetBladeActivePowerCycle {
+                blade_id,
+                off_time: 0,
+            },
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("a blade has no {other} command"),
+                )
+                .with_driver(NAME));
+            }
         };
-        tracing::info!(blade = self.blade_id, %target, "setting blade power");
-        // `wait_for_state` checks its deadline between reads only, and one read may
-        // take the request timeout times hw-http's attempts: the whole set is bounded
-        // here so the caller's timeout holds even when the chassis stops answering.
-        let deadline = tokio::time::Instant::now() + timeout;
-        match tokio::time::timeout_at(deadline, self.drive(target, deadline, op)).await {
-            Ok(r) => r.map_err(|e| e.or_driver(DRIVER).or_operation(op)),
-            Err(_) => Err(Error::new(
-                ErrorKind::PowerStateFailure,
-                format!(
-                    "power state {} of blade {} not confirmed within {:.1}s (the chassis did not answer in time)",
-                    target.final_state(),
-                    self.blade_id,
-                    timeout.as_secs_f64()
-                ),
-            )
-            .with_driver(DRIVER)
-            .with_operation(op)),
-        }
+        tracing::info!(blade = blade_id, %action, "setting blade power");
+        self.client.call::<BladeResponse>(&request).await.map(drop)
+    }
+
+    fn resolve_unknown(&self, target: PowerTarget) -> Result<PowerAction> {
+        Err(Error::new(
+            ErrorKind::PowerStateFailure,
+            format!(
+                "blade {} reports a state that is neither ON nor OFF; not choosing between \
+                 power on and power cycle for {target}",
+                self.blade_id
+            ),
+        ))
     }
 }

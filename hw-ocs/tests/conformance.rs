@@ -3,9 +3,9 @@
 
 use hw_core::testing::{Options, check_node, check_validation};
 use hw_core::{DriverInfo, NodeContext};
-use hw_ocs::sim::{ChassisSim, SimConfig};
+use hw_ocs::sim::{OcsSim, OcsSimConfig};
 
-fn info(sim: &ChassisSim, blade: &str) -> DriverInfo {
+fn info(sim: &OcsSim, blade: &str) -> DriverInfo {
     DriverInfo::from_pairs([
         ("msftocs_base_url", sim.base_url().as_str()),
         ("msftocs_blade_id", blade),
@@ -16,7 +16,7 @@ fn info(sim: &ChassisSim, blade: &str) -> DriverInfo {
 
 #[tokio::test]
 async fn node_passes_the_suite() {
-    let sim = ChassisSim::start(SimConfig::with_population(48))
+    let sim = OcsSim::start(OcsSimConfig::with_population(48))
         .await
         .unwrap();
     let node = hw_ocs::hardware_type()
@@ -38,7 +38,7 @@ async fn node_passes_the_suite() {
 
 #[tokio::test]
 async fn validation_passes_the_suite() {
-    let sim = ChassisSim::start(SimConfig::default()).await.unwrap();
+    let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
     check_validation(
         &hw_ocs::hardware_type(),
         &info(&sim, "7"),
@@ -49,17 +49,17 @@ async fn validation_passes_the_suite() {
 
 #[tokio::test]
 async fn nothing_prints_the_password() {
-    let sim = ChassisSim::start(SimConfig::default()).await.unwrap();
+    let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
     let mut info = info(&sim, "7");
     info.insert("msftocs_password", "very-secret-pw");
     let node = hw_ocs::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap();
-    let config = hw_ocs::Config::from_driver_info(&info, &NodeContext::new("n")).unwrap();
+    let config = hw_ocs::OcsConfig::from_driver_info(&info, &NodeContext::new("n")).unwrap();
     let client = hw_ocs::OcsClient::shared(&config).unwrap();
-    let sim_config = SimConfig {
+    let sim_config = OcsSimConfig {
         password: "very-secret-pw".into(),
-        ..SimConfig::default()
+        ..OcsSimConfig::default()
     };
     for text in [
         format!("{node:?}"),
@@ -75,4 +75,51 @@ async fn nothing_prints_the_password() {
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), hw_core::ErrorKind::Unauthenticated);
     assert!(!format!("{e} {e:?}").contains("very-secret-pw"));
+}
+
+/// hw-sim's fault check: silence → power-state-failure or timeout within the
+/// timeout; bad credentials → unauthenticated; garbage → protocol.
+#[tokio::test]
+async fn the_simulator_passes_the_common_fault_check() {
+    use hw_sim::Simulator as _;
+    let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
+    let report = hw_sim::conformance::check_faults(
+        &sim,
+        &hw_ocs::hardware_type(),
+        std::time::Duration::from_secs(1),
+    )
+    .await;
+    println!("{report}");
+    report.assert_passed();
+    let stats = hw_sim::Simulator::stats(&sim);
+    assert!(stats.faults_injected >= 3, "{stats:?}");
+    // Cleared afterwards: the blade answers again.
+    let node = hw_ocs::hardware_type()
+        .build(&sim.driver_info(0), &sim.node_context(0))
+        .unwrap();
+    node.power().unwrap().get_power_state().await.unwrap();
+}
+
+/// Issue 9: the OCS simulator bound any address it was given; the others refuse
+/// anything but loopback.
+#[tokio::test]
+async fn the_simulator_refuses_a_non_loopback_address() {
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let err = OcsSim::start(OcsSimConfig {
+            listen: Some(listen.parse().unwrap()),
+            ..OcsSimConfig::default()
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+        assert!(err.to_string().contains("loopback"), "{err}");
+        assert!(err.to_string().contains(listen), "{err}");
+    }
+    let sim = OcsSim::start(OcsSimConfig {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..OcsSimConfig::default()
+    })
+    .await
+    .unwrap();
+    assert!(sim.addr().ip().is_loopback());
 }

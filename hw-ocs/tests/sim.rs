@@ -10,21 +10,30 @@ use hw_core::{
     BootDevice, BootMode, Console, DriverInfo, ErrorKind, Management, NodeContext, Power, PowerExt,
     PowerState, PowerTarget,
 };
-use hw_ocs::sim::{ChassisSim, Fault, FaultRule, SimConfig};
+use hw_http::{Auth, EndpointConfigBuilder};
+use hw_ocs::sim::{Fault, FaultRule, OcsSim, OcsSimConfig};
 use hw_ocs::wire::CompletionCode;
-use hw_ocs::{Config, OcsClient, OcsConsole, OcsManagement, OcsPower};
+use hw_ocs::{OcsClient, OcsConfig, OcsConsole, OcsManagement, OcsPower};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn sim() -> ChassisSim {
-    ChassisSim::start(SimConfig::default()).await.unwrap()
+async fn sim() -> OcsSim {
+    OcsSim::start(OcsSimConfig::default()).await.unwrap()
 }
 
-fn config(sim: &ChassisSim, blade: u32) -> Config {
-    let mut c = Config::new(sim.base_url(), blade, "admin", "password");
+fn config(sim: &OcsSim, blade: u32) -> OcsConfig {
+    let mut c = OcsConfig::new(sim.base_url(), blade, "admin", "password").unwrap();
     c.power_poll_interval = Duration::from_millis(20);
     c.console_poll_interval = Duration::from_millis(10);
-    c.request_timeout = Duration::from_secs(5);
+    endpoint(&mut c, |b| b.request_timeout(Duration::from_secs(5)));
     c
+}
+
+/// Changes the endpoint settings of `c` (hw-http's builder).
+fn endpoint(
+    c: &mut OcsConfig,
+    change: impl FnOnce(EndpointConfigBuilder) -> EndpointConfigBuilder,
+) {
+    c.endpoint = change(c.endpoint.to_builder()).build().unwrap();
 }
 
 fn basic() -> String {
@@ -44,7 +53,7 @@ fn fixture(name: &str) -> String {
 }
 
 /// A raw HTTP/1.1 exchange, independent of the client under test.
-async fn raw_get(sim: &ChassisSim, path: &str, auth: Option<&str>) -> (u16, String) {
+async fn raw_get(sim: &OcsSim, path: &str, auth: Option<&str>) -> (u16, String) {
     let mut s = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
     let auth = auth
         .map(|a| format!("Authorization: {a}\r\n"))
@@ -204,7 +213,7 @@ async fn power_and_boot_request_sequences_are_exact() {
     let c = config(&sim, 7);
     let power = OcsPower::new(c.clone()).unwrap();
     let mgmt = OcsManagement::new(c.clone()).unwrap();
-    let urls = |sim: &ChassisSim| -> Vec<String> {
+    let urls = |sim: &OcsSim| -> Vec<String> {
         let v = sim.requests().iter().map(|r| r.path_and_query()).collect();
         sim.clear_requests();
         v
@@ -344,7 +353,7 @@ async fn every_completion_code_maps_to_its_kind_with_the_description() {
             continue;
         }
         let desc = format!("injected {}", code.as_str());
-        sim.inject(
+        sim.inject_rule(
             FaultRule::always(Fault::completion(code.as_str(), &desc))
                 .on("GetBladeState")
                 .times(1),
@@ -366,9 +375,9 @@ async fn every_completion_code_maps_to_its_kind_with_the_description() {
 async fn fault_kind(fault: Fault, timeout: Duration) -> (ErrorKind, Duration, hw_core::Error) {
     let sim = sim().await;
     let mut c = config(&sim, 4);
-    c.request_timeout = timeout;
+    endpoint(&mut c, |b| b.request_timeout(timeout));
     let power = OcsPower::new(c).unwrap();
-    sim.inject(FaultRule::always(fault));
+    sim.inject_rule(FaultRule::always(fault));
     let t = Instant::now();
     let e = power.get_power_state().await.unwrap_err();
     (e.kind(), t.elapsed(), e)
@@ -400,7 +409,7 @@ async fn every_fault_maps_to_its_kind_within_the_timeout() {
 async fn wrong_password_is_unauthenticated_and_never_echoed() {
     let sim = sim().await;
     let mut c = config(&sim, 1);
-    c.password = "not-the-password".into();
+    endpoint(&mut c, |b| b.auth(Auth::basic("admin", "not-the-password")));
     let e = OcsPower::new(c)
         .unwrap()
         .get_power_state()
@@ -416,9 +425,9 @@ async fn unreachable_chassis_fails_fast() {
     let url = sim.base_url();
     drop(sim);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut c = Config::new(url, 1, "admin", "password");
-    c.connect_timeout = Duration::from_millis(500);
-    c.request_timeout = Duration::from_millis(500);
+    let mut c = OcsConfig::new(url, 1, "admin", "password").unwrap();
+    endpoint(&mut c, |b| b.connect_timeout(Duration::from_millis(500)));
+    endpoint(&mut c, |b| b.request_timeout(Duration::from_millis(500)));
     let t = Instant::now();
     let e = OcsPower::new(c)
         .unwrap()
@@ -431,9 +440,9 @@ async fn unreachable_chassis_fails_fast() {
 
 #[tokio::test]
 async fn power_is_confirmed_or_fails_with_power_state_failure() {
-    let sim = ChassisSim::start(SimConfig {
+    let sim = OcsSim::start(OcsSimConfig {
         power_delay: Duration::from_millis(150),
-        ..SimConfig::default()
+        ..OcsSimConfig::default()
     })
     .await
     .unwrap();
@@ -465,7 +474,7 @@ async fn other_states_are_unknown_and_reboot_refuses_to_guess() {
     let body = format!(
         "<BladeStateResponse xmlns=\"{NS}\"><completionCode>Success</completionCode><bladeState>OnFwDecompress</bladeState></BladeStateResponse>"
     );
-    sim.inject(FaultRule::always(Fault::Body(body)).on("GetBladeState"));
+    sim.inject_rule(FaultRule::always(Fault::Body(body)).on("GetBladeState"));
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::Unknown);
     let e = power.reboot().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
@@ -478,7 +487,7 @@ async fn a_power_cycle_is_never_resent() {
     let sim = sim().await;
     sim.set_blade_power(6, true);
     let power = OcsPower::new(config(&sim, 6)).unwrap();
-    sim.inject(FaultRule::always(Fault::ResetConnection).on("SetBladeActivePowerCycle"));
+    sim.inject_rule(FaultRule::always(Fault::ResetConnection).on("SetBladeActivePowerCycle"));
     let e = power.reboot().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unreachable, "{e}");
     assert_eq!(sim.stats().by_operation["SetBladeActivePowerCycle"], 1);
@@ -564,7 +573,7 @@ async fn console_errors_end_the_stream_and_still_stop_the_session() {
     sim.set_blade_power(2, true);
     let console = OcsConsole::new(config(&sim, 2)).unwrap();
     let mut stream = console.open().await.unwrap();
-    sim.inject(FaultRule::always(Fault::HttpStatus(500)).on("ReceiveBladeSerialData"));
+    sim.inject_rule(FaultRule::always(Fault::HttpStatus(500)).on("ReceiveBladeSerialData"));
     let err = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let mut buf = [0u8; 64];
@@ -588,7 +597,7 @@ async fn console_ends_cleanly_when_the_chassis_ends_the_session() {
     sim.set_blade_power(2, true);
     let console = OcsConsole::new(config(&sim, 2)).unwrap();
     let mut stream = console.open().await.unwrap();
-    sim.inject(
+    sim.inject_rule(
         FaultRule::always(Fault::completion("NoActiveSerialSession", "timed out"))
             .on("ReceiveBladeSerialData"),
     );
@@ -618,11 +627,11 @@ async fn console_on_a_powered_off_blade_is_a_device_fault() {
 
 #[tokio::test]
 async fn a_48_blade_chassis_shares_one_client_and_limit() {
-    let sim = ChassisSim::start(SimConfig::with_population(48))
+    let sim = OcsSim::start(OcsSimConfig::with_population(48))
         .await
         .unwrap();
     // Each reply takes a while, so 48 concurrent callers really overlap.
-    sim.inject(FaultRule::always(Fault::Delay(Duration::from_millis(40))));
+    sim.inject_rule(FaultRule::always(Fault::Delay(Duration::from_millis(40))));
     let limit = 4;
     let nodes: Vec<_> = (1..=48)
         .map(|b| {
@@ -640,7 +649,7 @@ async fn a_48_blade_chassis_shares_one_client_and_limit() {
         .collect();
     let c = config(&sim, 1);
     let mut c4 = c.clone();
-    c4.max_connections = limit;
+    endpoint(&mut c4, |b| b.max_concurrency(limit));
     assert!(
         OcsClient::shared(&c4)
             .unwrap()
@@ -675,13 +684,13 @@ async fn serial_data_that_may_have_arrived_is_never_resent() {
     let sim = sim().await;
     sim.set_blade_power(4, true);
     let mut c = config(&sim, 4);
-    c.request_timeout = Duration::from_secs(1);
+    endpoint(&mut c, |b| b.request_timeout(Duration::from_secs(1)));
     let console = OcsConsole::new(c).unwrap();
     let mut stream = console.open().await.unwrap();
     read_until(&mut stream, b"blade 4 serial console").await;
     // The chassis takes the keystrokes but its reply comes too late: the client
     // cannot know they arrived, so sending them again could type them twice.
-    sim.inject(
+    sim.inject_rule(
         FaultRule::always(Fault::SlowReply(Duration::from_secs(3)))
             .on("SendBladeSerialData")
             .times(1),
@@ -706,19 +715,19 @@ async fn serial_data_that_may_have_arrived_is_never_resent() {
 async fn a_set_is_bounded_by_its_timeout_when_the_chassis_stops_answering() {
     let sim = sim().await;
     let mut c = config(&sim, 3);
-    c.request_timeout = Duration::from_secs(30);
+    endpoint(&mut c, |b| b.request_timeout(Duration::from_secs(30)));
     let power = OcsPower::new(c).unwrap();
     // The first read answers OFF; every later read hangs far past the power timeout
     // (each would be retried by hw-http: minutes in all).
     let off = format!(
         "<BladeStateResponse xmlns=\"{NS}\"><completionCode>Success</completionCode><bladeState>OFF</bladeState></BladeStateResponse>"
     );
-    sim.inject(
+    sim.inject_rule(
         FaultRule::always(Fault::Body(off))
             .on("GetBladeState")
             .times(1),
     );
-    sim.inject(FaultRule::always(Fault::Delay(Duration::from_secs(120))).on("GetBladeState"));
+    sim.inject_rule(FaultRule::always(Fault::Delay(Duration::from_secs(120))).on("GetBladeState"));
     let r = tokio::time::timeout(
         Duration::from_secs(20),
         power.set_power_state(PowerTarget::On, Some(Duration::from_millis(500))),

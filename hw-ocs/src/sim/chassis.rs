@@ -64,7 +64,7 @@ impl Blade {
 
     /// Applies a pending power-on whose time has come; a non-persistent boot
     /// override is consumed by the boot.
-    pub fn settle(&mut self, now: Instant) {
+    pub(super) fn settle(&mut self, now: Instant) {
         if let Some(at) = self.on_at
             && now >= at
         {
@@ -145,7 +145,7 @@ pub(crate) fn failure(op: &str, code: &str, description: &str, blade: Option<u32
 pub(crate) struct Params(HashMap<String, String>);
 
 impl Params {
-    pub fn parse(query: &str) -> Self {
+    pub(super) fn parse(query: &str) -> Self {
         Params(
             url::form_urlencoded::parse(query.as_bytes())
                 .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
@@ -194,7 +194,7 @@ fn ok(root: &'static str, description: &str, blade: Option<u32>) -> Reply {
 }
 
 impl Chassis {
-    pub fn new(population: u32, power_delay: Duration) -> Self {
+    pub(super) fn new(population: u32, power_delay: Duration) -> Self {
         Chassis {
             blades: (0..population).map(|_| Blade::new()).collect(),
             power_delay,
@@ -204,16 +204,16 @@ impl Chassis {
         }
     }
 
-    pub fn population(&self) -> u32 {
+    pub(super) fn population(&self) -> u32 {
         self.blades.len() as u32
     }
 
-    pub fn mac(blade: u32) -> String {
+    pub(super) fn mac(blade: u32) -> String {
         format!("F4:52:14:00:{blade:02X}:01")
     }
 
     /// Answers one operation.
-    pub fn answer(&mut self, op: &str, params: &Params, now: Instant) -> Answer {
+    pub(super) fn answer(&mut self, op: &str, params: &Params, now: Instant) -> Answer {
         match self.answer_inner(op, params, now) {
             Ok(xml) => Answer::Xml(xml),
             Err(a) => a,

@@ -5,7 +5,9 @@
 //! it has its own XML writer and query parser. It keeps per-blade state (power,
 //! next boot, serial session), checks HTTP basic auth, counts what happened
 //! (requests per operation, connections and their peak, sessions) and injects
-//! faults ([`Fault`]). It binds 127.0.0.1 and stops when dropped.
+//! faults ([`Fault`], and hw-sim's common faults through [`hw_sim::Simulator`]).
+//! It binds loopback only (through [`hw_sim::bind`]: a non-loopback `listen` is
+//! refused) and stops, with every connection, when dropped.
 //!
 //! Behaviour worth knowing:
 //! - Operations and parameter names match case-insensitively (ironic sent `bladeId`,
@@ -20,8 +22,8 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_ocs::sim::{ChassisSim, SimConfig};
-//! let sim = ChassisSim::start(SimConfig::default()).await?;
+//! use hw_ocs::sim::{OcsSim, OcsSimConfig};
+//! let sim = OcsSim::start(OcsSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! sim.set_blade_power(7, true);
 //! assert!(sim.blade(7).unwrap().on);
@@ -39,13 +41,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_core::{Error, ErrorKind, Result};
+use hw_core::{DriverInfo, Error, ErrorKind, Result};
+use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 
 use chassis::{BOOT_TYPES, Chassis};
 
-/// How to start a [`ChassisSim`].
+/// How to start a [`OcsSim`].
 #[derive(Clone)]
-pub struct SimConfig {
+pub struct OcsSimConfig {
     /// Where to listen; `None` is 127.0.0.1 on an ephemeral port.
     pub listen: Option<SocketAddr>,
     /// Number of blades: 24 (the chassis manager's default) or 48.
@@ -60,9 +63,9 @@ pub struct SimConfig {
     pub blades_on: Vec<u32>,
 }
 
-impl fmt::Debug for SimConfig {
+impl fmt::Debug for OcsSimConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SimConfig")
+        f.debug_struct("OcsSimConfig")
             .field("listen", &self.listen)
             .field("population", &self.population)
             .field("username", &self.username)
@@ -72,10 +75,10 @@ impl fmt::Debug for SimConfig {
     }
 }
 
-impl Default for SimConfig {
+impl Default for OcsSimConfig {
     /// 24 blades, all off, user `admin`, password `password`, instant power.
     fn default() -> Self {
-        SimConfig {
+        OcsSimConfig {
             listen: None,
             population: 24,
             username: "admin".into(),
@@ -86,12 +89,12 @@ impl Default for SimConfig {
     }
 }
 
-impl SimConfig {
+impl OcsSimConfig {
     /// A chassis of `population` blades (24 or 48) with the other defaults.
     pub fn with_population(population: u32) -> Self {
-        SimConfig {
+        OcsSimConfig {
             population,
-            ..SimConfig::default()
+            ..OcsSimConfig::default()
         }
     }
 }
@@ -252,24 +255,6 @@ pub struct BladeSnapshot {
     pub power_cycles: u64,
 }
 
-#[derive(Debug, Default)]
-struct Counters {
-    requests: AtomicU64,
-    unauthorized: AtomicU64,
-    connections: AtomicU64,
-    open_connections: AtomicU64,
-    peak_connections: AtomicU64,
-    in_flight: AtomicU64,
-    peak_in_flight: AtomicU64,
-}
-
-impl Counters {
-    fn raise(current: &AtomicU64, peak: &AtomicU64) {
-        let now = current.fetch_add(1, Ordering::SeqCst) + 1;
-        peak.fetch_max(now, Ordering::SeqCst);
-    }
-}
-
 #[derive(Debug)]
 struct Shared {
     username: String,
@@ -279,6 +264,12 @@ struct Shared {
     log: Mutex<Vec<RecordedRequest>>,
     by_operation: Mutex<BTreeMap<String, u64>>,
     counters: Counters,
+    /// Requests being answered now, and the most at once.
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    /// hw-sim's common faults (silence, bad credentials, garbage, delay), consulted
+    /// before the rules of [`OcsSim::inject_rule`].
+    common: FaultPlan,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -287,31 +278,33 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A running simulated chassis manager. Dropping it stops the server and closes
 /// its connections.
-pub struct ChassisSim {
+pub struct OcsSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
+    /// The accept loop and every connection: aborted when the simulator is dropped.
+    _tasks: TaskSet,
 }
 
-impl fmt::Debug for ChassisSim {
+impl fmt::Debug for OcsSim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChassisSim")
+        f.debug_struct("OcsSim")
             .field("addr", &self.addr)
             .field("population", &self.population())
             .finish_non_exhaustive()
     }
 }
 
-impl Drop for ChassisSim {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl ChassisSim {
-    /// Starts a simulator. Fails with `InvalidParameter` for a population other
-    /// than 24 or 48, and `Unreachable` when it cannot bind.
-    pub async fn start(config: SimConfig) -> Result<ChassisSim> {
+impl OcsSim {
+    /// Starts a simulator on `config.listen` (loopback only; default 127.0.0.1 and
+    /// a free port).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameter` for a population other than 24 or 48, or a `listen`
+    /// address that is not loopback (such as `0.0.0.0:0`: simulators never listen
+    /// on a real network); `Busy` when the address is in use; `PermissionDenied` or
+    /// `Other` when it cannot bind otherwise (see [`hw_sim::bind::bind_tcp`]).
+    pub async fn start(config: OcsSimConfig) -> Result<OcsSim> {
         if config.population != 24 && config.population != 48 {
             return Err(Error::new(
                 ErrorKind::InvalidParameter,
@@ -331,20 +324,27 @@ impl ChassisSim {
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
             by_operation: Mutex::new(BTreeMap::new()),
-            counters: Counters::default(),
+            counters: Counters::new(),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+            common: FaultPlan::new(),
         });
-        let listen = config
-            .listen
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-            Error::new(ErrorKind::Unreachable, format!("cannot listen on {listen}")).with_source(e)
+        let listener = hw_sim::bind_tcp(config.listen)
+            .await
+            .map_err(|e| e.with_driver(crate::NAME))?;
+        let addr = listener.local_addr().map_err(|e| {
+            Error::new(ErrorKind::Other, "listener has no address")
+                .with_driver(crate::NAME)
+                .with_source(e)
         })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::new(ErrorKind::Other, "listener has no address").with_source(e))?;
-        let task = tokio::spawn(server::serve(listener, shared.clone()));
+        let tasks = TaskSet::new();
+        tasks.spawn(server::serve(listener, shared.clone(), tasks.spawner()));
         tracing::debug!(%addr, "OCS chassis manager simulator started");
-        Ok(ChassisSim { addr, shared, task })
+        Ok(OcsSim {
+            addr,
+            shared,
+            _tasks: tasks,
+        })
     }
 
     /// The listening address.
@@ -425,8 +425,8 @@ impl ChassisSim {
     }
 
     /// Adds a fault rule (rules are tried in the order added; the first that
-    /// matches applies).
-    pub fn inject(&self, rule: FaultRule) {
+    /// matches applies). hw-sim's common faults ([`Simulator::inject`]) come first.
+    pub fn inject_rule(&self, rule: FaultRule) {
         lock(&self.shared.faults).push(rule);
     }
 
@@ -447,16 +447,16 @@ impl ChassisSim {
 
     /// The counters.
     pub fn stats(&self) -> Stats {
-        let c = &self.shared.counters;
+        let c = self.shared.counters.snapshot();
         let chassis = lock(&self.shared.chassis);
         Stats {
-            requests: c.requests.load(Ordering::SeqCst),
+            requests: c.requests,
             by_operation: lock(&self.shared.by_operation).clone(),
-            unauthorized: c.unauthorized.load(Ordering::SeqCst),
-            connections: c.connections.load(Ordering::SeqCst),
-            open_connections: c.open_connections.load(Ordering::SeqCst),
-            peak_connections: c.peak_connections.load(Ordering::SeqCst),
-            peak_in_flight: c.peak_in_flight.load(Ordering::SeqCst),
+            unauthorized: c.failed_logins,
+            connections: c.connections,
+            open_connections: c.open_connections,
+            peak_connections: c.peak_connections,
+            peak_in_flight: self.shared.peak_in_flight.load(Ordering::SeqCst),
             sessions_started: chassis.sessions_started,
             sessions_stopped: chassis.sessions_stopped,
             active_sessions: chassis
@@ -465,5 +465,56 @@ impl ChassisSim {
                 .filter(|b| b.session.is_some())
                 .count() as u64,
         }
+    }
+}
+
+impl Simulator for OcsSim {
+    fn hardware_type(&self) -> &str {
+        crate::NAME
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "OCS chassis manager simulator on {}, {} blades (user {})",
+            self.base_url(),
+            self.population(),
+            self.username()
+        )
+    }
+
+    /// One node per blade: node `i` is blade `i + 1`.
+    fn node_count(&self) -> usize {
+        self.population() as usize
+    }
+
+    fn driver_info(&self, i: usize) -> DriverInfo {
+        DriverInfo::from_pairs([
+            ("msftocs_base_url", self.base_url()),
+            ("msftocs_blade_id", (i + 1).to_string()),
+            ("msftocs_username", self.username().to_owned()),
+            ("msftocs_password", self.password().to_owned()),
+        ])
+    }
+
+    fn node_name(&self, i: usize) -> String {
+        format!("ocs-blade-{}", i + 1)
+    }
+
+    /// hw-sim's counters; sessions are serial sessions.
+    fn stats(&self) -> SimStats {
+        let mut s = self.shared.counters.snapshot();
+        let ours = OcsSim::stats(self);
+        s.sessions_opened = ours.sessions_started;
+        s.sessions_closed = ours.sessions_started - ours.active_sessions;
+        s.open_sessions = ours.active_sessions;
+        s
+    }
+
+    /// Silence: requests are read and never answered; bad credentials: every
+    /// request is refused with 401; garbage: every reply is a body that is not XML;
+    /// delay: replies come after the delay.
+    fn inject(&self, fault: Option<CommonFault>) -> Result<()> {
+        self.shared.common.replace(fault);
+        Ok(())
     }
 }

@@ -41,7 +41,12 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub fn new(root: &'static str, code: &str, description: &str, blade: Option<u32>) -> Self {
+    pub(super) fn new(
+        root: &'static str,
+        code: &str,
+        description: &str,
+        blade: Option<u32>,
+    ) -> Self {
         Reply {
             root,
             code: code.to_owned(),
@@ -51,14 +56,14 @@ impl Reply {
         }
     }
 
-    pub fn field(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(super) fn field(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.fields.push((name, value.into()));
         self
     }
 
     /// The document, in the byte layout of the captured replies: no declaration, no
     /// whitespace, `<x/>` for empty elements.
-    pub fn render(&self) -> String {
+    pub(super) fn render(&self) -> String {
         let mut out = String::with_capacity(256);
         let _ = write!(out, "<{}{XMLNS}>", self.root);
         leaf(&mut out, "completionCode", &self.code);

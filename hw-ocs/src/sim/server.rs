@@ -2,23 +2,23 @@
 //! counting.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::Full;
+use hw_sim::{CommonFault, Spawner};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 
 use super::chassis::{Answer, Params, canonical_op, failure};
 use super::reply::esc;
-use super::{Counters, Fault, RecordedRequest, Shared, lock};
+use super::{Fault, RecordedRequest, Shared, lock};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -33,27 +33,15 @@ impl std::fmt::Display for Reset {
 
 impl std::error::Error for Reset {}
 
-struct ConnectionGuard(Arc<Shared>);
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        self.0
-            .counters
-            .open_connections
-            .fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-struct InFlightGuard<'a>(&'a Counters);
+struct InFlightGuard<'a>(&'a AtomicU64);
 
 impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
+pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, spawner: Spawner) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -63,12 +51,9 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let c = &shared.counters;
-        c.connections.fetch_add(1, Ordering::SeqCst);
-        Counters::raise(&c.open_connections, &c.peak_connections);
-        let guard = ConnectionGuard(shared.clone());
+        let guard = shared.counters.connection();
         let shared = shared.clone();
-        connections.spawn(async move {
+        spawner.spawn(async move {
             let _guard = guard;
             let service = service_fn(move |req| {
                 let shared = shared.clone();
@@ -79,7 +64,6 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
-        while connections.try_join_next().is_some() {}
     }
 }
 
@@ -149,10 +133,10 @@ fn take_fault(shared: &Shared, op: &str, blade: Option<u32>) -> Option<Fault> {
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Reset> {
     let shared = &*shared;
-    let c = &shared.counters;
-    c.requests.fetch_add(1, Ordering::SeqCst);
-    Counters::raise(&c.in_flight, &c.peak_in_flight);
-    let _in_flight = InFlightGuard(c);
+    shared.counters.request();
+    let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+    let _in_flight = InFlightGuard(&shared.in_flight);
 
     let auth = req
         .headers()
@@ -173,8 +157,29 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Re
     if let Some(op) = op {
         *lock(&shared.by_operation).entry(op.to_owned()).or_default() += 1;
     }
+    match shared.common.take() {
+        None => {}
+        Some(fault) => {
+            shared.counters.fault_injected();
+            match fault {
+                CommonFault::Silence => std::future::pending::<()>().await,
+                CommonFault::BadCredentials => {
+                    shared.counters.failed_login();
+                    return Ok(text(
+                        401,
+                        "401 Unauthorized: basic credentials required".into(),
+                    ));
+                }
+                CommonFault::Garbage => {
+                    return Ok(xml("\u{1}garbage, not a chassis manager reply <<&&".into()));
+                }
+                CommonFault::Delay(d) => tokio::time::sleep(d).await,
+                _ => {}
+            }
+        }
+    }
     if !authorized(shared, auth.as_deref()) {
-        c.unauthorized.fetch_add(1, Ordering::SeqCst);
+        shared.counters.failed_login();
         return Ok(text(
             401,
             "401 Unauthorized: basic credentials required".into(),

@@ -181,6 +181,11 @@ impl Status {
     /// assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
     /// assert!(e.to_string().contains("Blade ID out of range"));
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The completion code's kind (see [`CompletionCode::error_kind`]) for any code
+    /// but `Success`, with the status description.
     pub fn check(&self) -> Result<()> {
         let Some(kind) = self.completion_code.error_kind() else {
             return Ok(());

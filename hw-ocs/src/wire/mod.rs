@@ -36,6 +36,8 @@ pub use response::{
     ChassisInfoResponse, ChassisResponse, NicInfo, PowerStateResponse, Response,
     SerialDataResponse, StartSerialResponse, parse_status,
 };
+#[doc(hidden)]
+pub use xml::Element;
 pub use xml::{MAX_DEPTH, MAX_ELEMENTS, NAMESPACE, XSI_NAMESPACE};
 
 /// Encodes serial bytes for `SendBladeSerialData`'s `data` parameter (standard
@@ -55,6 +57,10 @@ pub fn encode_data(bytes: &[u8]) -> String {
 /// assert_eq!(hw_ocs::wire::decode_data("aGk=").unwrap(), b"hi");
 /// assert!(hw_ocs::wire::decode_data("not base64!").is_err());
 /// ```
+///
+/// # Errors
+///
+/// `Protocol` when the text is not base64.
 pub fn decode_data(text: &str) -> Result<Vec<u8>> {
     response::decode_base64(text)
 }

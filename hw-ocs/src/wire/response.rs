@@ -23,6 +23,11 @@ pub trait Response: Sized {
     const ROOT: &'static str;
 
     /// Decodes a reply body: root checked, completion code checked, fields read.
+    ///
+    /// # Errors
+    ///
+    /// `Protocol` for a body that is not the expected XML reply; the completion
+    /// code's kind for a failure reply (see [`Status::check`]).
     fn decode(body: &[u8]) -> Result<Self> {
         let root = xml::parse(body)?;
         check_root(&root, Self::ROOT)?;
@@ -58,6 +63,10 @@ fn check_root(root: &Element, want: &str) -> Result<()> {
 /// assert_eq!(status.completion_code.as_str(), "Fail");
 /// assert_eq!(status.check().unwrap_err().kind(), hw_core::ErrorKind::DeviceFault);
 /// ```
+///
+/// # Errors
+///
+/// `Protocol` when the body is not a chassis manager reply with a completion code.
 pub fn parse_status(body: &[u8]) -> Result<Status> {
     let root = xml::parse(body)?;
     status(&root)

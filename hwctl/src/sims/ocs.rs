@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use hw_ocs::sim::{ChassisSim, SimConfig};
+use hw_ocs::sim::{OcsSim, OcsSimConfig};
 use serde_json::json;
 
 use super::RunningSim;
@@ -14,17 +14,17 @@ const USER: &str = "admin";
 const PASSWORD: &str = "password";
 
 struct Running {
-    sim: ChassisSim,
+    sim: OcsSim,
 }
 
 /// Starts the chassis manager on `listen` (127.0.0.1 and an ephemeral port by default).
 pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
-    let sim = ChassisSim::start(SimConfig {
+    let sim = OcsSim::start(OcsSimConfig {
         listen,
         population: BLADES,
         username: USER.into(),
         password: PASSWORD.into(),
-        ..SimConfig::default()
+        ..OcsSimConfig::default()
     })
     .await?;
     Ok(Box::new(Running { sim }))
