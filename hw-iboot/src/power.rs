@@ -1,13 +1,11 @@
 //! The power interface: one relay of an iBoot PDU, as a [`PowerSwitch`].
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hw_core::power::{PowerAction, PowerSwitch};
 use hw_core::retry::{Idempotency, retry};
 use hw_core::shared::Shared;
 use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
-use tokio::time::Instant;
 use tracing::{Instrument, debug, info_span};
 
 use crate::NAME;
@@ -51,20 +49,6 @@ use crate::config::{IbootConfig, MAX_RELAY};
 #[derive(Debug, Clone)]
 pub struct IbootPower {
     client: IbootClient,
-    confirming: Arc<Mutex<Option<Confirming>>>,
-}
-
-/// The bounded confirmation that follows a switch: the next reads are counted, and
-/// the last one allowed fails with power-state-failure if the relay is still not
-/// there.
-#[derive(Debug, Clone, Copy)]
-struct Confirming {
-    want: PowerState,
-    reads_left: u32,
-    reads: u32,
-    /// Past this, the reads are a caller's own again (the engine gave up: its
-    /// deadline passed between two confirming reads).
-    until: Instant,
 }
 
 impl IbootPower {
@@ -81,10 +65,7 @@ impl IbootPower {
 
     /// Power through `client`.
     pub fn with_client(client: IbootClient) -> Self {
-        IbootPower {
-            client,
-            confirming: Arc::new(Mutex::new(None)),
-        }
+        IbootPower { client }
     }
 
     /// The DxP client (it shares its per-PDU lock with every client of the same PDU).
@@ -134,40 +115,6 @@ impl IbootPower {
         })
         .await
     }
-
-    fn lock_confirming(&self) -> std::sync::MutexGuard<'_, Option<Confirming>> {
-        self.confirming.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How long after a confirming read the next one is expected at the latest.
-    fn confirm_window(&self) -> Duration {
-        self.config().retry_interval + self.config().timeout + Duration::from_secs(1)
-    }
-
-    /// A read that is part of the confirmation after a switch: one exchange, counted.
-    async fn confirming_read(&self, relay: u8, mut c: Confirming) -> Result<PowerState> {
-        let result = self.read_once(relay).await;
-        c.reads_left = c.reads_left.saturating_sub(1);
-        let last = match &result {
-            Ok(s) if *s == c.want => return result,
-            Ok(s) => format!("relay reads {s}"),
-            Err(e) if e.is_retryable() => format!("last read failed: {e}"),
-            Err(_) => return result,
-        };
-        if c.reads_left == 0 {
-            return Err(Error::new(
-                ErrorKind::PowerStateFailure,
-                format!(
-                    "relay {relay} did not reach {} after {} read(s); {last}",
-                    c.want, c.reads
-                ),
-            )
-            .with_driver(NAME));
-        }
-        c.until = Instant::now() + self.confirm_window();
-        *self.lock_confirming() = Some(c);
-        result
-    }
 }
 
 #[async_trait]
@@ -183,17 +130,10 @@ impl PowerSwitch for IbootPower {
         }
     }
 
-    /// GET_RELAYS. Right after a switch, the engine's confirming reads are single
-    /// exchanges counted against `1 + max_retry`; any other read is retried by the
-    /// policy.
+    /// GET_RELAYS, retried by the policy.
     async fn read(&self) -> Result<PowerState> {
         let relay = self.relay()?;
         let span = info_span!("iboot.read", relay);
-        // Taken out, so a read that is cancelled leaves no confirmation behind.
-        let confirming = self.lock_confirming().take();
-        if let Some(c) = confirming.filter(|c| Instant::now() <= c.until) {
-            return self.confirming_read(relay, c).instrument(span).await;
-        }
         let policy = self.config().retry_policy();
         retry(&policy, Idempotency::Idempotent, None, |_| {
             self.read_once(relay)
@@ -221,17 +161,23 @@ impl PowerSwitch for IbootPower {
                     );
                 }
             }
-            let reads = self.config().confirm_reads();
-            *self.lock_confirming() = Some(Confirming {
-                want: action.final_state(),
-                reads_left: reads,
-                reads,
-                until: Instant::now() + self.confirm_window(),
-            });
             Ok(())
         }
         .instrument(span)
         .await
+    }
+
+    /// One GET_RELAYS exchange: confirming reads are counted one by one.
+    async fn confirm_read(&self) -> Result<PowerState> {
+        let relay = self.relay()?;
+        self.read_once(relay)
+            .instrument(info_span!("iboot.confirm", relay))
+            .await
+    }
+
+    /// `1 + max_retry` reads (Ironic's `_check_power_state`).
+    fn confirm_reads(&self) -> Option<u32> {
+        Some(self.config().confirm_reads())
     }
 
     /// `retry_interval`, the pause between confirming reads.

@@ -190,6 +190,24 @@ pub trait PowerSwitch: Send + Sync + fmt::Debug {
         Duration::from_secs(1)
     }
 
+    /// The read the engine uses while confirming a change (default: [`read`](Self::read)).
+    /// A device whose confirmation is counted in single exchanges (iBoot: Ironic's
+    /// `_check_power_state`) answers here with one exchange and no retry.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    async fn confirm_read(&self) -> Result<PowerState> {
+        self.read().await
+    }
+
+    /// The most reads a confirmation may take before it fails with
+    /// [`ErrorKind::PowerStateFailure`], even with time left (default `None`: only
+    /// the deadline bounds it).
+    fn confirm_reads(&self) -> Option<u32> {
+        None
+    }
+
     /// How this device does a soft reboot (default [`SoftReboot::Native`]).
     fn soft_reboot(&self) -> SoftReboot {
         SoftReboot::Native
@@ -309,14 +327,29 @@ async fn confirm_state<S: PowerSwitch + ?Sized>(
     deadline: Instant,
 ) -> Result<()> {
     let total = deadline.saturating_duration_since(Instant::now());
+    let max_reads = switch.confirm_reads();
+    let reads = std::sync::atomic::AtomicU32::new(0);
+    let reads = &reads;
     poll_until_or(
         deadline,
         Backoff::fixed(switch.poll_interval()),
         || async move {
-            Ok(match switch.read().await? {
-                s if s == want => Check::Done(()),
-                s => Check::Pending(format!("the device reports {s}")),
-            })
+            let n = reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let last = max_reads.is_some_and(|max| n >= max);
+            let seen = match switch.confirm_read().await {
+                Ok(s) if s == want => return Ok(Check::Done(())),
+                Ok(s) => format!("the device reports {s}"),
+                Err(e) if e.is_retryable() && last => format!("the last read failed: {e}"),
+                Err(e) => return Err(e),
+            };
+            if last {
+                return Err(Error::new(
+                    ErrorKind::PowerStateFailure,
+                    format!("power state {want} not reached after {n} read(s); {seen}"),
+                )
+                .with_retryable(false));
+            }
+            Ok(Check::Pending(seen))
         },
         |seen| {
             Error::new(
@@ -438,6 +471,48 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
         assert_eq!(start.elapsed(), Duration::from_secs(2));
         assert!(e.message().contains("sending the command"), "{e}");
+    }
+
+    #[derive(Debug)]
+    struct Stuck {
+        reads: AtomicU32,
+    }
+
+    #[async_trait]
+    impl PowerSwitch for Stuck {
+        fn driver(&self) -> &str {
+            "stuck"
+        }
+        fn capabilities(&self) -> PowerCapabilities {
+            PowerCapabilities {
+                can_query: true,
+                targets: vec![PowerTarget::On],
+            }
+        }
+        async fn read(&self) -> Result<PowerState> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            Ok(PowerState::Off)
+        }
+        async fn apply(&self, _: PowerAction) -> Result<()> {
+            Ok(())
+        }
+        fn confirm_reads(&self) -> Option<u32> {
+            Some(3)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bounded_confirmation_fails_after_its_reads() {
+        let s = Stuck {
+            reads: AtomicU32::new(0),
+        };
+        let start = Instant::now();
+        let e = s.set_power_state(PowerTarget::On, None).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
+        assert!(e.message().contains("after 3 read(s)"), "{e}");
+        // One read before the command, three to confirm, 1 s apart.
+        assert_eq!(s.reads.load(Ordering::SeqCst), 4);
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]
