@@ -445,8 +445,17 @@ impl IpmiClient {
         let mut slot = self.inner.slot.lock().await;
         if slot.session.is_none() {
             // The command has not left: whatever stops the session, it may be tried
-            // again (hw_core::retry still checks the error's kind).
-            let s = Session::open(cfg).await.map_err(Error::not_delivered)?;
+            // again (hw_core::retry still checks the error's kind). A setup that timed
+            // out or met only garbage was already retransmitted `retries` times:
+            // trying it all again would multiply the wait, so it is final.
+            let s = Session::open(cfg).await.map_err(|e| {
+                let e = e.not_delivered();
+                if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Protocol) {
+                    e.with_retryable(false)
+                } else {
+                    e
+                }
+            })?;
             self.inner
                 .counters
                 .sessions_opened

@@ -40,6 +40,8 @@ struct Sess {
     suite: Suite,
     stage: Stage,
     last: Instant,
+    /// Counts the session as open in `hw_sim`'s counters while it is active.
+    open: Option<hw_sim::SessionGuard>,
 }
 
 pub(crate) struct State {
@@ -49,6 +51,9 @@ pub(crate) struct State {
     pub(crate) power_log: SimPowerLog,
     pub(crate) boot_flags: [u8; 5],
     pub(crate) fault: Fault,
+    /// `hw_sim`'s counters: datagrams as requests, active sessions, failed logins,
+    /// faults injected.
+    pub(crate) counters: hw_sim::Counters,
     sessions: HashMap<u32, Sess>,
     stats: IpmiSimStats,
     guid: [u8; 16],
@@ -143,6 +148,7 @@ impl State {
             power_log: SimPowerLog::default(),
             boot_flags: [0; 5],
             fault: Fault::None,
+            counters: hw_sim::Counters::new(),
             sessions: HashMap::new(),
             stats: IpmiSimStats::default(),
             guid: rand::random(),
@@ -254,9 +260,21 @@ impl State {
     /// Handles one datagram; returns the datagrams to send back.
     pub(crate) fn handle(&mut self, dgram: &[u8]) -> Vec<Vec<u8>> {
         self.stats.packets += 1;
+        self.counters.request();
         self.expire();
-        if self.fault == Fault::Silence {
-            return Vec::new();
+        match self.fault {
+            Fault::Silence => {
+                self.counters.fault_injected();
+                return Vec::new();
+            }
+            Fault::Garbage => {
+                // Not RMCP at all: a client must call it a protocol error.
+                self.counters.fault_injected();
+                let mut junk = b"not an RMCP packet ".to_vec();
+                junk.extend(rand::random::<[u8; 13]>());
+                return vec![junk];
+            }
+            _ => {}
         }
         if let Some(msg) = codec::split_v15(dgram) {
             return match self.presession_v15(msg) {
@@ -384,6 +402,7 @@ impl State {
                 suite,
                 stage: Stage::Opened,
                 last: Instant::now(),
+                open: None,
             },
         );
         let mut r = vec![tag, 0, 4, 0];
@@ -422,9 +441,14 @@ impl State {
         if !matches!(sess.stage, Stage::Opened) {
             return fail(0x02);
         }
-        let Some(user) = user else {
+        let bad_credentials = self.fault == Fault::BadCredentials;
+        if bad_credentials {
+            self.counters.fault_injected();
+        }
+        let Some(user) = user.filter(|_| !bad_credentials) else {
             self.sessions.remove(&managed);
             self.stats.auth_failures += 1;
+            self.counters.failed_login();
             return fail(0x0D);
         };
         if role & 0x0F > user.max_priv || role & 0x0F == 0 || role & 0x0F > 5 {
@@ -482,6 +506,7 @@ impl State {
         if p[1] != 0 || want.as_slice() != &p[8..] {
             self.sessions.remove(&managed);
             self.stats.auth_failures += 1;
+            self.counters.failed_login();
             let mut r = vec![tag, 0x0F, 0, 0];
             r.extend(console_id.to_le_bytes());
             return Some(codec::build(0x15, 0, 0, &r, None));
@@ -502,6 +527,7 @@ impl State {
             out_seq: 1,
         };
         sess.last = Instant::now();
+        sess.open = Some(self.counters.session());
         self.stats.sessions_opened += 1;
         let active = self.active_count();
         self.stats.peak_open_sessions = self.stats.peak_open_sessions.max(active);

@@ -31,7 +31,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hw_core::{DriverInfo, Error, ErrorKind, Result};
-use tokio::net::UdpSocket;
 
 pub use bmc::SimPowerLog;
 
@@ -87,6 +86,10 @@ pub enum Fault {
     /// Get Channel Authentication Capabilities says the channel speaks IPMI v1.5
     /// only (no RMCP+).
     Ipmi15Only,
+    /// RAKP 1 is refused as an unauthorized name (status 0x0D) whoever logs in.
+    BadCredentials,
+    /// Every datagram is answered with bytes that are not RMCP.
+    Garbage,
 }
 
 /// A user account of the simulated BMC.
@@ -185,22 +188,19 @@ pub struct IpmiSimStats {
     pub presession: u64,
 }
 
-/// A running simulated BMC; stops when dropped.
+/// A running simulated BMC on loopback (bound through `hw_sim::bind`); its task is
+/// in a `hw_sim::TaskSet`, so it stops answering when dropped. It is a
+/// [`hw_sim::Simulator`] of the `ipmi` hardware type with one node.
 pub struct IpmiSim {
     addr: SocketAddr,
     state: Arc<Mutex<bmc::State>>,
-    task: tokio::task::JoinHandle<()>,
+    delay: Arc<Mutex<Option<Duration>>>,
+    _tasks: hw_sim::TaskSet,
 }
 
 impl std::fmt::Debug for IpmiSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IpmiSim").field("addr", &self.addr).finish()
-    }
-}
-
-impl Drop for IpmiSim {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -212,25 +212,15 @@ impl IpmiSim {
     /// [`ErrorKind::InvalidParameter`] when `cfg.listen` is not loopback; the bind
     /// error's kind otherwise.
     pub async fn start(cfg: IpmiSimConfig) -> Result<IpmiSim> {
-        if !cfg.listen.ip().is_loopback() {
-            return Err(Error::new(
-                ErrorKind::InvalidParameter,
-                "the simulator binds loopback addresses only",
-            ));
-        }
-        let socket = UdpSocket::bind(cfg.listen).await.map_err(|e| {
-            Error::new(
-                ErrorKind::Unreachable,
-                format!("cannot bind {}", cfg.listen),
-            )
-            .with_source(e)
-        })?;
+        let socket = hw_sim::bind_udp(Some(cfg.listen)).await?;
         let addr = socket
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
         let state = Arc::new(Mutex::new(bmc::State::new(cfg)));
-        let st = state.clone();
-        let task = tokio::spawn(async move {
+        let delay: Arc<Mutex<Option<Duration>>> = Arc::default();
+        let (st, dl) = (state.clone(), delay.clone());
+        let tasks = hw_sim::TaskSet::new();
+        tasks.spawn(async move {
             let mut buf = vec![0u8; 2048];
             loop {
                 let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
@@ -240,12 +230,21 @@ impl IpmiSim {
                     Ok(mut s) => s.handle(&buf[..n]),
                     Err(_) => return,
                 };
+                let wait = dl.lock().ok().and_then(|d| *d);
+                if let Some(d) = wait.filter(|_| !replies.is_empty()) {
+                    tokio::time::sleep(d).await;
+                }
                 for r in replies {
                     let _ = socket.send_to(&r, peer).await;
                 }
             }
         });
-        Ok(IpmiSim { addr, state, task })
+        Ok(IpmiSim {
+            addr,
+            state,
+            delay,
+            _tasks: tasks,
+        })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut bmc::State) -> T) -> T {
@@ -324,6 +323,13 @@ impl IpmiSim {
         self.with(|s| s.fault = fault);
     }
 
+    /// Delays every reply by `delay` (`None`: answer at once).
+    pub fn set_delay(&self, delay: Option<Duration>) {
+        if let Ok(mut d) = self.delay.lock() {
+            *d = delay;
+        }
+    }
+
     /// Changes how bridged replies are delivered.
     pub fn set_bridge_reply(&self, style: BridgeReplyStyle) {
         self.with(|s| s.cfg.bridge_reply = style);
@@ -368,5 +374,49 @@ impl IpmiSim {
         self.with(|s| {
             s.sensors.insert(number, raw);
         });
+    }
+}
+
+impl hw_sim::Simulator for IpmiSim {
+    fn hardware_type(&self) -> &str {
+        crate::NAME
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "IPMI BMC simulator (RMCP+, suites 3 and 17) on udp://{}, 1 node",
+            self.addr
+        )
+    }
+
+    fn node_count(&self) -> usize {
+        1
+    }
+
+    fn driver_info(&self, _i: usize) -> DriverInfo {
+        IpmiSim::driver_info(self)
+    }
+
+    fn stats(&self) -> hw_sim::SimStats {
+        self.with(|s| {
+            s.stats_now(); // expires idle sessions, closing their guards
+            s.counters.snapshot()
+        })
+    }
+
+    fn inject(&self, fault: Option<hw_sim::CommonFault>) -> Result<()> {
+        use hw_sim::CommonFault;
+        match fault {
+            None => {
+                self.set_fault(Fault::None);
+                self.set_delay(None);
+            }
+            Some(CommonFault::Silence) => self.set_fault(Fault::Silence),
+            Some(CommonFault::BadCredentials) => self.set_fault(Fault::BadCredentials),
+            Some(CommonFault::Garbage) => self.set_fault(Fault::Garbage),
+            Some(CommonFault::Delay(d)) => self.set_delay(Some(d)),
+            Some(other) => return Err(hw_sim::simulator::unsupported_fault(self, other)),
+        }
+        Ok(())
     }
 }

@@ -55,7 +55,13 @@ impl Run {
 
 /// Runs `ipmitool -I lanplus -H 127.0.0.1 -p PORT -U user -P password -C suite
 /// ARGS…` (1 s timeout, 2 retries).
-pub(crate) async fn ipmitool(port: u16, user: &str, password: &str, suite: u8, args: &[&str]) -> Run {
+pub(crate) async fn ipmitool(
+    port: u16,
+    user: &str,
+    password: &str,
+    suite: u8,
+    args: &[&str],
+) -> Run {
     let out = Command::new("ipmitool")
         .args(["-I", "lanplus", "-H", "127.0.0.1", "-p", &port.to_string()])
         .args(["-U", user, "-P", password, "-C", &suite.to_string()])

@@ -144,7 +144,9 @@ impl NmTransport for MemoryTransport {
 }
 
 /// An RMCP+ BMC (the `hw-ipmi` simulator) with [`NmSimulator`] plugged in as the
-/// satellite controller its SDR announces: what `hwctl sim staging-nm` runs.
+/// satellite controller its SDR announces: what `hwctl sim staging-nm` runs. A
+/// [`hw_sim::Simulator`] of the `staging-nm` hardware type with one node; common
+/// faults are injected into the BMC.
 #[derive(Debug)]
 pub struct NmBmc {
     /// The BMC (stops when dropped).
@@ -186,4 +188,35 @@ pub async fn start_bmc(mut cfg: hw_ipmi::sim::IpmiSimConfig) -> Result<NmBmc> {
         nm,
         at: NmAddress::new(channel, address),
     })
+}
+
+impl hw_sim::Simulator for NmBmc {
+    fn hardware_type(&self) -> &str {
+        crate::NAME
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "IPMI BMC simulator with Intel Node Manager at {} on udp://{}, 1 node",
+            self.at,
+            self.bmc.addr()
+        )
+    }
+
+    fn node_count(&self) -> usize {
+        1
+    }
+
+    fn driver_info(&self, _i: usize) -> hw_core::DriverInfo {
+        self.bmc.driver_info()
+    }
+
+    fn stats(&self) -> hw_sim::SimStats {
+        hw_sim::Simulator::stats(&self.bmc)
+    }
+
+    fn inject(&self, fault: Option<hw_sim::CommonFault>) -> Result<()> {
+        hw_sim::Simulator::inject(&self.bmc, fault)
+            .map_err(|e| e.with_driver(crate::NAME.to_owned()))
+    }
 }
