@@ -18,7 +18,7 @@ struct Running {
 
 /// Starts the BMCs: the first on `listen` (127.0.0.1 and an ephemeral port by
 /// default), the others on ephemeral loopback ports.
-pub async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
+pub(crate) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
     let mut bmcs = Vec::with_capacity(NODES);
     for cfg in super::ipmi::bmc_configs(NODES, listen) {
         bmcs.push(start_bmc(cfg).await?);
