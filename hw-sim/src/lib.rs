@@ -6,6 +6,7 @@ pub mod bind;
 #[cfg(feature = "testing")]
 pub mod conformance;
 pub mod fault;
+pub mod fleet;
 pub mod simulator;
 pub mod stats;
 pub mod tasks;

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Drive bare-metal nodes over their vendors' own protocols.
 #[derive(Debug, Parser)]
 #[command(name = "hwctl", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -24,7 +24,7 @@ pub struct Cli {
 
 /// How a single node is described on the command line.
 #[derive(Debug, Args, Default, Clone)]
-pub struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// Hardware type (`hwctl drivers` lists them); overrides the info file's `driver`.
     #[arg(long, global = true)]
     pub driver: Option<String>,
@@ -47,7 +47,7 @@ pub struct NodeArgs {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Read or change the node's power state.
     Power {
         /// The power action.
@@ -127,7 +127,7 @@ pub enum Command {
 
 /// `power …`
 #[derive(Debug, Subcommand, Clone, Copy)]
-pub enum PowerAction {
+pub(crate) enum PowerAction {
     /// Print the power state.
     Status,
     /// Power on.
@@ -144,7 +144,7 @@ pub enum PowerAction {
 
 /// `--timeout SECS`
 #[derive(Debug, Args, Clone, Copy)]
-pub struct TimeoutArg {
+pub(crate) struct TimeoutArg {
     /// Seconds to wait for the state to be confirmed.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -152,7 +152,7 @@ pub struct TimeoutArg {
 
 /// `boot …`
 #[derive(Debug, Subcommand)]
-pub enum BootAction {
+pub(crate) enum BootAction {
     /// Print the boot device.
     Get,
     /// Set the boot device (next boot only unless --persistent).
@@ -169,7 +169,7 @@ pub enum BootAction {
 
 /// `boot-mode …`
 #[derive(Debug, Subcommand)]
-pub enum BootModeAction {
+pub(crate) enum BootModeAction {
     /// Print the boot mode.
     Get,
     /// Set the boot mode (bios or uefi).
@@ -181,7 +181,7 @@ pub enum BootModeAction {
 
 /// `vendor …`
 #[derive(Debug, Subcommand)]
-pub enum VendorAction {
+pub(crate) enum VendorAction {
     /// List the vendor methods.
     List,
     /// Call a vendor method.
@@ -199,14 +199,14 @@ pub enum VendorAction {
 
 /// The interface `fleet` drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FleetInterface {
+pub(crate) enum FleetInterface {
     /// The power interface.
     Power,
 }
 
 /// What `fleet` does to every node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FleetAction {
+pub(crate) enum FleetAction {
     /// Read every node's power state.
     Status,
     /// Power every node on.

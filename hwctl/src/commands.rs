@@ -23,7 +23,7 @@ fn target_of(action: PowerAction) -> Option<(PowerTarget, Option<u64>)> {
 }
 
 /// `power …`
-pub async fn power(node: &Node, action: PowerAction, json_out: bool) -> Result<()> {
+pub(crate) async fn power(node: &Node, action: PowerAction, json_out: bool) -> Result<()> {
     let power = node.power()?;
     match target_of(action) {
         None => {
@@ -70,7 +70,7 @@ fn yes_no(b: Option<bool>) -> &'static str {
 }
 
 /// `boot …`
-pub async fn boot(node: &Node, action: BootAction, json_out: bool) -> Result<()> {
+pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Result<()> {
     let mgmt = node.management()?;
     match action {
         BootAction::Get => {
@@ -124,7 +124,7 @@ pub async fn boot(node: &Node, action: BootAction, json_out: bool) -> Result<()>
 }
 
 /// `boot-mode …`
-pub async fn boot_mode(node: &Node, action: BootModeAction, json_out: bool) -> Result<()> {
+pub(crate) async fn boot_mode(node: &Node, action: BootModeAction, json_out: bool) -> Result<()> {
     let mgmt = node.management()?;
     match action {
         BootModeAction::Get => {
@@ -153,7 +153,7 @@ pub async fn boot_mode(node: &Node, action: BootModeAction, json_out: bool) -> R
 }
 
 /// `sensors`
-pub async fn sensors(node: &Node, json_out: bool) -> Result<()> {
+pub(crate) async fn sensors(node: &Node, json_out: bool) -> Result<()> {
     let readings = node.management()?.get_sensors().await?;
     if json_out {
         say_json(&json!({"node": node.id(), "sensors": readings}));
@@ -178,7 +178,7 @@ pub async fn sensors(node: &Node, json_out: bool) -> Result<()> {
 }
 
 /// `nmi`
-pub async fn nmi(node: &Node, json_out: bool) -> Result<()> {
+pub(crate) async fn nmi(node: &Node, json_out: bool) -> Result<()> {
     node.management()?.inject_nmi().await?;
     if json_out {
         say_json(&json!({"node": node.id(), "nmi": "injected"}));
@@ -189,7 +189,7 @@ pub async fn nmi(node: &Node, json_out: bool) -> Result<()> {
 }
 
 /// `console`: stdin to the console, the console to stdout, until either side ends.
-pub async fn console(node: &Node) -> Result<()> {
+pub(crate) async fn console(node: &Node) -> Result<()> {
     let stream = node.console()?.open().await?;
     let (mut from_node, mut to_node) = tokio::io::split(stream);
     let io_err = |what: &'static str| {
@@ -245,7 +245,7 @@ pub async fn console(node: &Node) -> Result<()> {
 }
 
 /// `vendor …`
-pub async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result<()> {
+pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result<()> {
     let vendor = node.vendor()?;
     match action {
         VendorAction::List => {
@@ -307,7 +307,7 @@ pub async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result
 }
 
 /// `capabilities`
-pub fn capabilities(node: &Node) -> Result<()> {
+pub(crate) fn capabilities(node: &Node) -> Result<()> {
     let caps = node.capabilities();
     say_json(
         &json!({"node": node.id(), "hardware_type": node.hardware_type(), "capabilities": caps}),
@@ -316,7 +316,7 @@ pub fn capabilities(node: &Node) -> Result<()> {
 }
 
 /// `drivers`
-pub fn drivers(registry: &Registry, json_out: bool) -> Result<()> {
+pub(crate) fn drivers(registry: &Registry, json_out: bool) -> Result<()> {
     if json_out {
         let list: Vec<Value> = registry
             .hardware_types()
@@ -347,7 +347,7 @@ pub fn drivers(registry: &Registry, json_out: bool) -> Result<()> {
 }
 
 /// `properties TYPE`
-pub fn properties(registry: &Registry, name: &str, json_out: bool) -> Result<()> {
+pub(crate) fn properties(registry: &Registry, name: &str, json_out: bool) -> Result<()> {
     let hw = registry
         .get(name)
         .map_err(|e| usage(e.message().to_owned()))?;

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::inventory::InventoryNode;
 use crate::node_args::context_of;
 use crate::output::{error_json, say, say_json, table};
-use crate::sims::{self, RunningSim};
+use crate::sims;
+use hw_sim::Simulator;
 
 /// The power timeout of each demo step.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -145,14 +146,14 @@ fn fake_fleet() -> Vec<InventoryNode> {
 }
 
 /// Runs the demo; returns how many steps failed.
-pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
-    let mut running: Vec<Box<dyn RunningSim>> = Vec::new();
+pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
+    let mut running: Vec<Box<dyn Simulator>> = Vec::new();
     let mut fleet = fake_fleet();
     let mut start_errors = Vec::new();
     for name in sims::SIMULATORS {
         match sims::start(name, None).await {
             Ok(sim) => {
-                fleet.extend(sim.nodes());
+                fleet.extend(sims::nodes(sim.as_ref()));
                 running.push(sim);
             }
             Err(e) => start_errors.push(format!("{name}: failed to start: {e} [{}]", e.kind())),
@@ -174,6 +175,11 @@ pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     let mut sim_lines = vec!["fake-hardware: 3 in-memory nodes (no simulator needed)".to_owned()];
     sim_lines.extend(running.iter().map(|s| s.describe()));
     sim_lines.extend(start_errors);
+    let counters_json: Value = running
+        .iter()
+        .map(|s| (s.hardware_type().to_owned(), sims::stats_json(s.as_ref())))
+        .collect::<serde_json::Map<String, Value>>()
+        .into();
     let failed: usize = results
         .iter()
         .map(|(_, (cells, _))| {
@@ -199,14 +205,42 @@ pub async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
             })
             .collect();
         say_json(
-            &json!({"simulators": sim_lines, "nodes": nodes, "failed_steps": failed,
-                         "elapsed_ms": total.as_millis()}),
+            &json!({"simulators": sim_lines, "counters": counters_json, "nodes": nodes,
+                    "failed_steps": failed, "elapsed_ms": total.as_millis()}),
         );
     } else {
         say("Simulators (counters after the run):");
         for line in &sim_lines {
             say(format!("  {line}"));
         }
+        say("");
+        let counter_rows: Vec<Vec<String>> = running
+            .iter()
+            .map(|s| {
+                let c = s.stats();
+                vec![
+                    s.hardware_type().to_owned(),
+                    c.requests.to_string(),
+                    c.connections.to_string(),
+                    c.peak_connections.to_string(),
+                    c.sessions_opened.to_string(),
+                    c.peak_sessions.to_string(),
+                    c.faults_injected.to_string(),
+                ]
+            })
+            .collect();
+        say(table(
+            &[
+                "SIMULATOR",
+                "REQUESTS",
+                "CONNECTIONS",
+                "PEAK CONN",
+                "SESSIONS",
+                "PEAK SESS",
+                "FAULTS",
+            ],
+            &counter_rows,
+        ));
         say("");
         let mut headers = vec!["NODE", "DRIVER"];
         headers.extend(STEPS);

@@ -14,7 +14,7 @@ use crate::output::{error_json, say, say_json, table};
 
 /// What happened to one node.
 #[derive(Debug)]
-pub struct NodeOutcome {
+pub(crate) struct NodeOutcome {
     /// The node's name.
     pub name: String,
     /// Its hardware type.
@@ -46,7 +46,7 @@ async fn act(
 
 /// Runs `action` on every node, at most `concurrency` at once, with a progress bar on
 /// stderr when `progress` is set. Outcomes come back in inventory order.
-pub async fn run(
+pub(crate) async fn run(
     registry: &Registry,
     nodes: &[InventoryNode],
     action: FleetAction,
@@ -89,7 +89,7 @@ pub async fn run(
 }
 
 /// Prints the outcomes as a table (or JSON) and returns how many failed.
-pub fn report(outcomes: &[NodeOutcome], action: FleetAction, json_out: bool) -> usize {
+pub(crate) fn report(outcomes: &[NodeOutcome], action: FleetAction, json_out: bool) -> usize {
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     if json_out {
         let nodes: Vec<_> = outcomes
@@ -135,10 +135,10 @@ pub fn report(outcomes: &[NodeOutcome], action: FleetAction, json_out: bool) -> 
 }
 
 /// The operation name of errors whose details were already printed as a summary.
-pub const SUMMARY_OPERATION: &str = "summary";
+pub(crate) const SUMMARY_OPERATION: &str = "summary";
 
 /// The error a fleet run ends with when some nodes failed.
-pub fn failures_error(failed: usize, total: usize) -> Error {
+pub(crate) fn failures_error(failed: usize, total: usize) -> Error {
     Error::new(
         hw_core::ErrorKind::Other,
         format!("{failed} of {total} nodes failed"),

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 /// One node as Ironic describes it, used by `--info-file`, `--inventory` and the
 /// simulators' demo fleets.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct InventoryNode {
+pub(crate) struct InventoryNode {
     /// A name for tables and errors (defaults to the position in the inventory).
     #[serde(default)]
     pub name: String,
@@ -28,7 +28,7 @@ mod ports {
     use serde::{Deserialize, Deserializer};
     use serde_json::Value;
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         let values = Vec::<Value>::deserialize(d)?;
         values
             .into_iter()

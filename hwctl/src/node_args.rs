@@ -10,7 +10,7 @@ use crate::cli::NodeArgs;
 use crate::inventory::InventoryNode;
 
 /// Reads an Ironic-style node JSON file.
-pub fn read_node_file(path: &Path) -> Result<InventoryNode> {
+pub(crate) fn read_node_file(path: &Path) -> Result<InventoryNode> {
     let text = read_file(path)?;
     serde_json::from_str(&text).map_err(|e| {
         Error::new(
@@ -21,7 +21,7 @@ pub fn read_node_file(path: &Path) -> Result<InventoryNode> {
 }
 
 /// Reads an inventory: a JSON array of nodes, or an object with a `nodes` array.
-pub fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
+pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     let text = read_file(path)?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         Error::new(
@@ -93,7 +93,7 @@ fn redact_pair(pair: &str) -> String {
 
 /// Builds the inventory entry a node command acts on: the info file first, then the
 /// flags on top.
-pub fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
+pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
     let mut node = match &args.info_file {
         Some(path) => read_node_file(path)?,
         None => InventoryNode::default(),
@@ -122,7 +122,7 @@ pub fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
 
 /// The `DriverInfo` and `NodeContext` of an inventory entry. Bad port MACs are
 /// reported together, as invalid `ports`.
-pub fn context_of(node: &InventoryNode) -> Result<(DriverInfo, NodeContext)> {
+pub(crate) fn context_of(node: &InventoryNode) -> Result<(DriverInfo, NodeContext)> {
     let info = DriverInfo::from_json(Value::Object(node.driver_info.clone()))?;
     let mut ctx = NodeContext::new(node.name.clone());
     let mut bad = Vec::new();

@@ -7,12 +7,12 @@ use hw_core::{Error, ErrorKind};
 
 /// The process exit code for an error: 2 for usage and invalid or missing
 /// parameters, 1 for everything else.
-pub fn exit_code(err: &Error) -> i32 {
+pub(crate) fn exit_code(err: &Error) -> i32 {
     if err.kind().is_input_error() { 2 } else { 1 }
 }
 
 /// Prints `error [kind]: message` and each cause on stderr.
-pub fn print_error(err: &Error) {
+pub(crate) fn print_error(err: &Error) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "error [{}]: {err}", err.kind());
     for p in err.problems() {
@@ -33,7 +33,7 @@ pub fn print_error(err: &Error) {
 }
 
 /// The error as a JSON object (`kind`, `message`, `driver`, `operation`, `problems`).
-pub fn error_json(err: &Error) -> serde_json::Value {
+pub(crate) fn error_json(err: &Error) -> serde_json::Value {
     serde_json::json!({
         "kind": err.kind().as_str(),
         "message": err.to_string(),
@@ -49,7 +49,7 @@ pub fn error_json(err: &Error) -> serde_json::Value {
 }
 
 /// Renders rows under headers, columns padded to their widest cell.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -91,18 +91,18 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// Writes a line to stdout (a closed pipe is not an error worth a panic).
-pub fn say(text: impl AsRef<str>) {
+pub(crate) fn say(text: impl AsRef<str>) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{}", text.as_ref());
 }
 
 /// Writes pretty JSON to stdout.
-pub fn say_json(value: &serde_json::Value) {
+pub(crate) fn say_json(value: &serde_json::Value) {
     say(serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
 }
 
 /// A usage error (exit code 2).
-pub fn usage(message: impl Into<String>) -> Error {
+pub(crate) fn usage(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidParameter, message.into())
 }
 

@@ -3,7 +3,7 @@
 use hw_core::Registry;
 
 /// A registry with every hardware type compiled in.
-pub fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let mut r = Registry::new();
     r.register(hw_core::fake::hardware_type());
     r.register(hw_wol::hardware_type());

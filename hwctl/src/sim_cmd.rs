@@ -9,7 +9,7 @@ use crate::output::say;
 use crate::sims;
 
 /// A command line that drives `node` (its driver_info as `--info` flags).
-pub fn example_command(node: &InventoryNode) -> String {
+pub(crate) fn example_command(node: &InventoryNode) -> String {
     let mut parts = vec!["hwctl".to_owned(), format!("--driver {}", node.driver)];
     for (k, v) in &node.driver_info {
         let v = match v {
@@ -26,7 +26,7 @@ pub fn example_command(node: &InventoryNode) -> String {
 }
 
 /// Runs simulator `name` until Ctrl-C.
-pub async fn run(
+pub(crate) async fn run(
     name: Option<&str>,
     listen: Option<SocketAddr>,
     list: bool,
@@ -53,11 +53,14 @@ pub async fn run(
     let sim = sims::start(name, listen).await?;
     if json_out {
         // One line per event, so a program can read them as they come.
-        say(serde_json::json!({"simulator": sim.describe(), "nodes": sim.nodes()}).to_string());
+        say(
+            serde_json::json!({"simulator": sim.describe(), "nodes": sims::nodes(sim.as_ref())})
+                .to_string(),
+        );
     } else {
         say(sim.describe());
         say("Try:");
-        for n in sim.nodes() {
+        for n in sims::nodes(sim.as_ref()) {
             say(format!("  {}", example_command(&n)));
         }
         say("Ctrl-C stops it.");
@@ -66,7 +69,8 @@ pub async fn run(
         Error::new(ErrorKind::Other, format!("cannot wait for Ctrl-C: {e}")).with_source(e)
     })?;
     if json_out {
-        say(serde_json::json!({"stopped": sim.describe()}).to_string());
+        say(serde_json::json!({"stopped": sim.describe(), "counters": sims::stats_json(sim.as_ref())})
+            .to_string());
     } else {
         say(format!("stopped: {}", sim.describe()));
     }

@@ -5,25 +5,23 @@
 use std::net::SocketAddr;
 
 use hw_ipmi::sim::{IpmiSim, IpmiSimConfig};
-use serde_json::json;
-
-use super::RunningSim;
-use crate::inventory::InventoryNode;
+use hw_sim::Simulator;
+use hw_sim::fleet::SimFleet;
 
 const NODES: usize = 3;
 
-struct Running {
-    bmcs: Vec<IpmiSim>,
-}
-
 /// Starts the BMCs: the first on `listen` (127.0.0.1 and an ephemeral port by
 /// default), the others on ephemeral loopback ports.
-pub(crate) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
-    let mut bmcs = Vec::with_capacity(NODES);
+pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+    let mut bmcs: Vec<Box<dyn Simulator>> = Vec::with_capacity(NODES);
     for cfg in bmc_configs(NODES, listen) {
-        bmcs.push(IpmiSim::start(cfg).await?);
+        bmcs.push(Box::new(IpmiSim::start(cfg).await?));
     }
-    Ok(Box::new(Running { bmcs }))
+    Ok(Box::new(SimFleet::new(
+        hw_ipmi::NAME,
+        format!("ipmi: {NODES} RMCP+ BMCs (suites 3, 17; user admin, password password)"),
+        bmcs,
+    )))
 }
 
 /// `n` BMC configurations: the first listens on `listen` when given, the others on
@@ -40,40 +38,4 @@ pub(super) fn bmc_configs(n: usize, listen: Option<SocketAddr>) -> Vec<IpmiSimCo
             cfg
         })
         .collect()
-}
-
-impl RunningSim for Running {
-    fn describe(&self) -> String {
-        let addrs: Vec<String> = self
-            .bmcs
-            .iter()
-            .map(|b| format!("udp://{}", b.addr()))
-            .collect();
-        let sessions: usize = self.bmcs.iter().map(|b| b.stats().open_sessions).sum();
-        format!(
-            "ipmi: {} RMCP+ BMCs (suites 3, 17; user admin, password password) at {}; {sessions} open sessions",
-            self.bmcs.len(),
-            addrs.join(", ")
-        )
-    }
-
-    fn nodes(&self) -> Vec<InventoryNode> {
-        self.bmcs
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let mut info = serde_json::Map::new();
-                info.insert("ipmi_address".into(), json!(b.addr().ip().to_string()));
-                info.insert("ipmi_port".into(), json!(b.port().to_string()));
-                info.insert("ipmi_username".into(), json!("admin"));
-                info.insert("ipmi_password".into(), json!("password"));
-                InventoryNode {
-                    name: format!("ipmi-{}", i + 1),
-                    driver: hw_ipmi::NAME.into(),
-                    driver_info: info,
-                    ..Default::default()
-                }
-            })
-            .collect()
-    }
 }

@@ -1,9 +1,14 @@
 //! The built-in simulators, as `hwctl sim TYPE` and `hwctl demo` start them.
 //!
-//! Each driver has one file here with `pub async fn start(listen: Option<SocketAddr>)
-//! -> hw_core::Result<Box<dyn RunningSim>>`; this file lists them.
+//! Each driver has one file here with `start(listen: Option<SocketAddr>) ->
+//! hw_core::Result<Box<dyn Simulator>>`; this file lists them. Every simulator is a
+//! [`hw_sim::Simulator`]: its nodes' `driver_info`, its counters and its faults are
+//! read the same way whatever the protocol.
 
 use std::net::SocketAddr;
+
+use hw_sim::Simulator;
+use serde_json::Value;
 
 use crate::inventory::InventoryNode;
 
@@ -17,23 +22,16 @@ mod wol;
 
 /// Whether simulators announce what they see on stderr: on for `hwctl sim` (a person
 /// is watching the simulator), off for `hwctl demo` (the table tells the story).
-pub static ANNOUNCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+pub(crate) static ANNOUNCE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Whether simulators should announce events (see [`ANNOUNCE`]).
-pub fn announce() -> bool {
+pub(crate) fn announce() -> bool {
     ANNOUNCE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A simulator running in this process; it stops when dropped.
-pub trait RunningSim: Send {
-    /// One line for humans: what it simulates and where (`OCS chassis manager, 48 blades, http://127.0.0.1:PORT`).
-    fn describe(&self) -> String;
-    /// The nodes it serves, as inventory entries a client can be built from.
-    fn nodes(&self) -> Vec<InventoryNode>;
-}
-
 /// The simulator names `hwctl sim` accepts, with their hardware types.
-pub const SIMULATORS: &[&str] = &[
+pub(crate) const SIMULATORS: &[&str] = &[
     "staging-wol",
     "staging-iboot",
     "msftocs",
@@ -45,7 +43,10 @@ pub const SIMULATORS: &[&str] = &[
 
 /// Starts the simulator for hardware type `name` on `listen` (loopback, ephemeral
 /// port when `None`).
-pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
+pub(crate) async fn start(
+    name: &str,
+    listen: Option<SocketAddr>,
+) -> hw_core::Result<Box<dyn Simulator>> {
     match name {
         "staging-wol" => wol::start(listen).await,
         "staging-iboot" => iboot::start(listen).await,
@@ -62,4 +63,25 @@ pub async fn start(name: &str, listen: Option<SocketAddr>) -> hw_core::Result<Bo
             ),
         )),
     }
+}
+
+/// The simulator's nodes as inventory entries (what `--inventory` files hold).
+pub(crate) fn nodes(sim: &dyn Simulator) -> Vec<InventoryNode> {
+    (0..sim.node_count())
+        .map(|i| {
+            let ctx = sim.node_context(i);
+            InventoryNode {
+                name: sim.node_name(i),
+                driver: sim.hardware_type().to_owned(),
+                driver_info: sim.driver_info(i).as_map().clone(),
+                ports: ctx.ports.iter().map(ToString::to_string).collect(),
+                capabilities: ctx.capabilities.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The simulator's counters as JSON, for `--json` output and the demo's table.
+pub(crate) fn stats_json(sim: &dyn Simulator) -> Value {
+    serde_json::to_value(sim.stats()).unwrap_or(Value::Null)
 }

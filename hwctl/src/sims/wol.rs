@@ -3,25 +3,25 @@
 
 use std::net::SocketAddr;
 
+use hw_core::{DriverInfo, NodeContext};
+use hw_sim::{CommonFault, SimStats, Simulator};
 use hw_wol::sim::WolSim;
-use serde_json::json;
 
-use super::RunningSim;
-use crate::inventory::InventoryNode;
-
-struct Running {
+/// The listener, and the task that reports its packets (ended with it).
+#[derive(Debug)]
+struct Reported {
     sim: WolSim,
     reporter: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Running {
+impl Drop for Reported {
     fn drop(&mut self) {
         self.reporter.abort();
     }
 }
 
 /// Starts the listener on `listen` (127.0.0.1 and an ephemeral port by default).
-pub(crate) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn RunningSim>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
     let sim = match listen {
         Some(addr) => WolSim::bind(addr).await?,
         None => WolSim::start().await?,
@@ -48,39 +48,37 @@ pub(crate) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn
             }
         }
     });
-    Ok(Box::new(Running { sim, reporter }))
+    Ok(Box::new(Reported { sim, reporter }))
 }
 
-impl RunningSim for Running {
-    fn describe(&self) -> String {
-        format!(
-            "staging-wol: Wake-on-LAN listener, udp://{} ({} packets seen so far, {} malformed)",
-            self.sim.addr(),
-            self.sim.packets().len(),
-            self.sim.malformed()
-        )
+impl Simulator for Reported {
+    fn hardware_type(&self) -> &str {
+        self.sim.hardware_type()
     }
-
-    fn nodes(&self) -> Vec<InventoryNode> {
-        let port = self.sim.addr().port();
-        [
-            ("wol-0", vec!["52:54:00:cf:2d:31"]),
-            ("wol-1", vec!["52:54:00:cf:2d:41", "52:54:00:cf:2d:42"]),
-        ]
-        .into_iter()
-        .map(|(name, macs)| {
-            let mut info = serde_json::Map::new();
-            info.insert("wol_host".into(), json!("127.0.0.1"));
-            info.insert("wol_port".into(), json!(port.to_string()));
-            info.insert("wol_packet_interval_ms".into(), json!("50"));
-            InventoryNode {
-                name: name.into(),
-                driver: hw_wol::NAME.into(),
-                driver_info: info,
-                ports: macs.into_iter().map(str::to_owned).collect(),
-                ..Default::default()
-            }
-        })
-        .collect()
+    fn describe(&self) -> String {
+        self.sim.describe()
+    }
+    fn node_count(&self) -> usize {
+        self.sim.node_count()
+    }
+    fn driver_info(&self, i: usize) -> DriverInfo {
+        let mut info = self.sim.driver_info(i);
+        // A short pause between a node's ports keeps the demo quick.
+        info.insert("wol_packet_interval_ms", "50");
+        info
+    }
+    fn node_name(&self, i: usize) -> String {
+        format!("wol-{i}")
+    }
+    fn node_context(&self, i: usize) -> NodeContext {
+        let mut ctx = self.sim.node_context(i);
+        ctx.id = self.node_name(i);
+        ctx
+    }
+    fn stats(&self) -> SimStats {
+        self.sim.stats()
+    }
+    fn inject(&self, fault: Option<CommonFault>) -> hw_core::Result<()> {
+        self.sim.inject(fault)
     }
 }
