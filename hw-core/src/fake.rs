@@ -371,6 +371,84 @@ pub fn hardware_type() -> HardwareType {
                 .with_vendor(Arc::new(FakeVendor { config })))
         },
     )
+    .with_boot_interfaces(["pxe", "ipxe", FAKE_BOOT])
+}
+
+/// The name of the fake boot interface.
+pub const FAKE_BOOT: &str = "fake";
+
+/// The `fake` boot interface: records calls and sets the boot device through the
+/// node's management as a network boot interface would (PXE for the next boot on
+/// `prepare_ramdisk`; disk, persistent, on `prepare_instance`), writing nothing.
+pub fn boot_interface() -> crate::boot::BootInterface {
+    crate::boot::BootInterface::new(
+        FAKE_BOOT,
+        "Records boot calls and sets the boot device; writes nothing.",
+        Vec::new(),
+        |b| Ok(Arc::new(FakeBoot::new(b.management.clone()))),
+    )
+}
+
+/// A boot interface that records its calls (see [`boot_interface`]).
+#[derive(Debug, Default)]
+pub struct FakeBoot {
+    management: Option<Arc<dyn Management>>,
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+impl FakeBoot {
+    /// A fake boot interface setting boot devices through `management`, if any.
+    pub fn new(management: Option<Arc<dyn Management>>) -> Self {
+        FakeBoot {
+            management,
+            calls: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The calls so far (`prepare_ramdisk`, …).
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, call: &str) {
+        if let Ok(mut c) = self.calls.lock() {
+            c.push(call.to_owned());
+        }
+    }
+
+    async fn set(&self, device: BootDevice, persistent: bool) -> Result<()> {
+        match &self.management {
+            Some(m) => m.set_boot_device(device, persistent).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl crate::boot::Boot for FakeBoot {
+    async fn prepare_ramdisk(
+        &self,
+        _node: &crate::node::NodeContext,
+        _params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.record("prepare_ramdisk");
+        self.set(BootDevice::Pxe, false).await
+    }
+
+    async fn clean_up_ramdisk(&self, _node: &crate::node::NodeContext) -> Result<()> {
+        self.record("clean_up_ramdisk");
+        Ok(())
+    }
+
+    async fn prepare_instance(&self, _node: &crate::node::NodeContext) -> Result<()> {
+        self.record("prepare_instance");
+        self.set(BootDevice::Disk, true).await
+    }
+
+    async fn clean_up_instance(&self, _node: &crate::node::NodeContext) -> Result<()> {
+        self.record("clean_up_instance");
+        Ok(())
+    }
 }
 
 impl fmt::Display for FakeConfig {

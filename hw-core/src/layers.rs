@@ -239,4 +239,11 @@ impl Boot for LayeredBoot {
             .await
             .map_err(ctx(&self.driver, "clean up instance"))
     }
+
+    async fn validate(&self, node: &NodeContext) -> Result<()> {
+        self.inner
+            .validate(node)
+            .await
+            .map_err(ctx(&self.driver, "validate boot"))
+    }
 }

@@ -27,7 +27,7 @@ pub mod vendor;
 pub use async_trait::async_trait;
 pub use secrecy::{self, ExposeSecret, SecretString};
 
-pub use boot::Boot;
+pub use boot::{Boot, BootBuild, BootInterface};
 pub use boot_device::{BootDevice, BootDeviceSetting, BootMode};
 pub use capabilities::{Capabilities, ManagementCapabilities, PowerCapabilities};
 pub use console::{Console, ConsoleHandle, ConsoleStream};

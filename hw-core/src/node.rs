@@ -117,6 +117,7 @@ pub struct Node {
     console: Option<Arc<dyn Console>>,
     vendor: Option<Arc<dyn Vendor>>,
     boot: Option<Arc<dyn Boot>>,
+    boot_name: Option<String>,
     /// The interfaces as the driver gave them, without the layers: the conformance
     /// suite checks these, so a driver that would misbehave without the layers (as
     /// a static user, who calls it directly, would see it) still fails.
@@ -142,6 +143,7 @@ impl fmt::Debug for Node {
             .field("console", &self.console)
             .field("vendor", &self.vendor)
             .field("boot", &self.boot)
+            .field("boot_interface", &self.boot_name)
             .finish()
     }
 }
@@ -180,6 +182,7 @@ impl Node {
             console: None,
             vendor: None,
             boot: None,
+            boot_name: None,
             raw: RawInterfaces::default(),
         }
     }
@@ -203,6 +206,19 @@ impl Node {
     );
     interface!(vendor, with_vendor, vendor, Vendor, LayeredVendor, "vendor");
     interface!(boot, with_boot, boot, Boot, LayeredBoot, "boot");
+
+    /// Sets the boot interface and records its name (Ironic's `boot_interface`),
+    /// as [`Registry::build_node`](crate::Registry::build_node) does.
+    pub fn with_boot_named(mut self, name: impl Into<String>, iface: Arc<dyn Boot>) -> Self {
+        self = self.with_boot(iface);
+        self.boot_name = Some(name.into());
+        self
+    }
+
+    /// The name of the node's boot interface (`pxe`), when it was set by name.
+    pub fn boot_interface(&self) -> Option<&str> {
+        self.boot_name.as_deref()
+    }
 
     fn no_interface(&self, name: &str) -> Error {
         Error::new(

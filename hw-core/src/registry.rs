@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::boot::{BootBuild, BootInterface};
 use crate::driver_info::{DriverInfo, Property};
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::{Node, NodeContext};
@@ -71,6 +72,7 @@ pub struct HardwareType {
     description: String,
     interfaces: Vec<InterfaceKind>,
     properties: Vec<Property>,
+    boot_interfaces: Vec<String>,
     build: Arc<BuildFn>,
 }
 
@@ -79,6 +81,7 @@ impl fmt::Debug for HardwareType {
         f.debug_struct("HardwareType")
             .field("name", &self.name)
             .field("interfaces", &self.interfaces)
+            .field("boot_interfaces", &self.boot_interfaces)
             .field(
                 "properties",
                 &self.properties.iter().map(|p| &p.name).collect::<Vec<_>>(),
@@ -104,8 +107,36 @@ impl HardwareType {
             description: description.into(),
             interfaces,
             properties,
+            boot_interfaces: Vec::new(),
             build: Arc::new(build),
         }
+    }
+
+    /// Lists the boot interfaces (by [`BootInterface`] name) this type's nodes can
+    /// use, most preferred first (Ironic's `supported_boot_interfaces`). The first
+    /// one registered is a node's default.
+    ///
+    /// ```
+    /// let ht = hw_core::fake::hardware_type();
+    /// assert_eq!(ht.boot_interfaces(), ["pxe", "ipxe", "fake"]);
+    /// ```
+    pub fn with_boot_interfaces<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for name in names {
+            let name = name.into();
+            if !self.boot_interfaces.contains(&name) {
+                self.boot_interfaces.push(name);
+            }
+        }
+        self
+    }
+
+    /// The boot interfaces this type supports, most preferred first.
+    pub fn boot_interfaces(&self) -> &[String] {
+        &self.boot_interfaces
     }
 
     /// The name (`staging-iboot`).
@@ -153,6 +184,7 @@ impl HardwareType {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     types: BTreeMap<String, HardwareType>,
+    boot: BTreeMap<String, BootInterface>,
 }
 
 impl Registry {
@@ -190,14 +222,112 @@ impl Registry {
         self.types.values()
     }
 
-    /// Validates `info` for hardware type `name` and builds the node.
+    /// Validates `info` for hardware type `name` and builds the node, with the
+    /// type's default boot interface (see [`Registry::build_node`]).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::NotFound`] for an unknown type; the build's errors (see
     /// [`HardwareType::build`]).
     pub fn build(&self, name: &str, info: &DriverInfo, ctx: &NodeContext) -> Result<Node> {
-        self.get(name)?.build(info, ctx)
+        self.build_node(name, info, ctx, None)
+    }
+
+    /// Adds (or replaces) a boot interface under its name.
+    pub fn register_boot_interface(&mut self, boot: BootInterface) -> &mut Self {
+        self.boot.insert(boot.name().to_owned(), boot);
+        self
+    }
+
+    /// Every registered boot interface, by name.
+    pub fn boot_interfaces(&self) -> impl Iterator<Item = &BootInterface> {
+        self.boot.values()
+    }
+
+    /// The boot interface a node of hardware type `hardware_type` gets when none is
+    /// asked for: the first the type supports that is registered, or none.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotFound`] for an unknown hardware type.
+    pub fn default_boot_interface(&self, hardware_type: &str) -> Result<Option<&str>> {
+        Ok(self
+            .get(hardware_type)?
+            .boot_interfaces()
+            .iter()
+            .find(|b| self.boot.contains_key(b.as_str()))
+            .map(String::as_str))
+    }
+
+    /// Validates `info` for hardware type `name`, builds the node, and gives it the
+    /// boot interface `boot` (Ironic's per-node `boot_interface`), or the type's
+    /// default ([`Registry::default_boot_interface`]) when `None`. The boot interface
+    /// is handed the node's (layered) management interface.
+    ///
+    /// ```
+    /// use hw_core::{DriverInfo, NodeContext, Registry, BootInterface, fake::FakeBoot};
+    /// use std::sync::Arc;
+    /// let mut r = Registry::new();
+    /// r.register(hw_core::fake::hardware_type());
+    /// r.register_boot_interface(hw_core::fake::boot_interface());
+    /// let node = r.build_node("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1"), None).unwrap();
+    /// assert_eq!(node.boot_interface(), Some("fake"));
+    /// let err = r.build_node("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1"), Some("pxe")).unwrap_err();
+    /// assert_eq!(err.problems()[0].name, "boot_interface");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotFound`] for an unknown type; [`ErrorKind::InvalidParameter`]
+    /// naming `boot_interface` when `boot` is not registered or not supported by the
+    /// type; the builds' errors (see [`HardwareType::build`], [`BootInterface::build`]).
+    pub fn build_node(
+        &self,
+        name: &str,
+        info: &DriverInfo,
+        ctx: &NodeContext,
+        boot: Option<&str>,
+    ) -> Result<Node> {
+        let ht = self.get(name)?;
+        let boot_name = match boot {
+            Some(b) => {
+                if !self.boot.contains_key(b) {
+                    return Err(Error::invalid_parameter(
+                        "boot_interface",
+                        format!(
+                            "no boot interface {b:?} is enabled (enabled: {})",
+                            join_or_none(self.boot.keys())
+                        ),
+                    )
+                    .with_driver(name.to_owned()));
+                }
+                if !ht.boot_interfaces().iter().any(|s| s == b) {
+                    return Err(Error::invalid_parameter(
+                        "boot_interface",
+                        format!(
+                            "hardware type {name} does not support boot interface {b:?} (supported: {})",
+                            join_or_none(ht.boot_interfaces().iter())
+                        ),
+                    )
+                    .with_driver(name.to_owned()));
+                }
+                Some(b)
+            }
+            None => self.default_boot_interface(name)?,
+        };
+        let node = ht.build(info, ctx)?;
+        let Some(boot_name) = boot_name else {
+            return Ok(node);
+        };
+        let Some(iface) = self.boot.get(boot_name) else {
+            return Ok(node);
+        };
+        let boot = iface.build(BootBuild {
+            driver_info: info,
+            context: ctx,
+            management: node.management().ok().cloned(),
+        })?;
+        Ok(node.with_boot_named(boot_name, boot))
     }
 
     /// Validates `info` for hardware type `name` without keeping the node.
@@ -207,5 +337,111 @@ impl Registry {
     /// As [`Registry::build`].
     pub fn validate(&self, name: &str, info: &DriverInfo, ctx: &NodeContext) -> Result<()> {
         self.build(name, info, ctx).map(drop)
+    }
+}
+
+fn join_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<&str> = names.map(String::as_str).collect();
+    if v.is_empty() {
+        "none".to_owned()
+    } else {
+        v.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BootDevice;
+    use crate::fake;
+
+    fn registry() -> Registry {
+        let mut r = Registry::new();
+        r.register(fake::hardware_type());
+        r.register_boot_interface(fake::boot_interface());
+        r
+    }
+
+    #[tokio::test]
+    async fn boot_interface_is_composed_with_the_nodes_management() {
+        let r = registry();
+        let ctx = NodeContext::new("n1");
+        let node = r.build("fake-hardware", &DriverInfo::new(), &ctx).unwrap();
+        assert_eq!(node.boot_interface(), Some("fake"));
+        assert!(node.capabilities().boot);
+        node.boot()
+            .unwrap()
+            .prepare_ramdisk(&ctx, &BTreeMap::new())
+            .await
+            .unwrap();
+        let setting = node.management().unwrap().get_boot_device().await.unwrap();
+        assert_eq!(setting.device, Some(BootDevice::Pxe));
+        assert_eq!(setting.persistent, Some(false));
+        node.boot().unwrap().prepare_instance(&ctx).await.unwrap();
+        let setting = node.management().unwrap().get_boot_device().await.unwrap();
+        assert_eq!(setting.device, Some(BootDevice::Disk));
+        assert_eq!(setting.persistent, Some(true));
+    }
+
+    #[test]
+    fn default_is_the_first_supported_registered_or_none() {
+        let mut r = Registry::new();
+        r.register(fake::hardware_type());
+        assert_eq!(r.default_boot_interface("fake-hardware").unwrap(), None);
+        let node = r
+            .build("fake-hardware", &DriverInfo::new(), &NodeContext::new("n"))
+            .unwrap();
+        assert!(node.boot().is_err());
+        assert_eq!(node.boot_interface(), None);
+        r.register_boot_interface(fake::boot_interface());
+        assert_eq!(
+            r.default_boot_interface("fake-hardware").unwrap(),
+            Some("fake")
+        );
+        // A registered interface earlier in the type's list wins.
+        r.register_boot_interface(BootInterface::new("ipxe", "x", vec![], |b| {
+            Ok(Arc::new(fake::FakeBoot::new(b.management.clone())))
+        }));
+        assert_eq!(
+            r.default_boot_interface("fake-hardware").unwrap(),
+            Some("ipxe")
+        );
+        let node = r
+            .build_node(
+                "fake-hardware",
+                &DriverInfo::new(),
+                &NodeContext::new("n"),
+                Some("fake"),
+            )
+            .unwrap();
+        assert_eq!(node.boot_interface(), Some("fake"));
+    }
+
+    #[test]
+    fn unknown_or_unsupported_boot_interface_names_the_key() {
+        let mut r = registry();
+        let e = r
+            .build_node(
+                "fake-hardware",
+                &DriverInfo::new(),
+                &NodeContext::new("n"),
+                Some("nope"),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+        assert_eq!(e.problems()[0].name, "boot_interface");
+        r.register_boot_interface(BootInterface::new("http", "x", vec![], |_| {
+            Err(Error::protocol("unreachable"))
+        }));
+        let e = r
+            .build_node(
+                "fake-hardware",
+                &DriverInfo::new(),
+                &NodeContext::new("n"),
+                Some("http"),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+        assert!(e.to_string().contains("does not support"), "{e}");
     }
 }
