@@ -20,6 +20,7 @@ pub mod registry;
 pub mod retry;
 pub mod sensors;
 pub mod shared;
+pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod vendor;

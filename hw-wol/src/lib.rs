@@ -15,13 +15,15 @@ use hw_core::{HardwareType, InterfaceKind, Node};
 
 pub use config::{PowerOffMode, WolConfig};
 pub use power::WolPower;
-pub use state::{MemoryStateStore, StateStore};
+pub use state::{CoreStateStore, MemoryStateStore, StateStore};
 
 /// The hardware type's name (Ironic's).
 pub const NAME: &str = "staging-wol";
 
-/// The `staging-wol` hardware type: power only, each node with its own in-memory
-/// state store.
+/// The `staging-wol` hardware type: power only. The recorded power state goes to
+/// hw-core's process-wide store when one is installed
+/// ([`hw_core::state::set_global`]; `hwctl` installs its `--state-dir`), else each
+/// node has its own in-memory store.
 ///
 /// ```
 /// use hw_core::{DriverInfo, NodeContext};
@@ -50,9 +52,13 @@ fn build_type(store: Option<Arc<dyn StateStore>>) -> HardwareType {
         config::PROPERTIES.to_vec(),
         move |info, ctx| {
             let config = WolConfig::from_driver_info(info, ctx)?;
-            let store = store
-                .clone()
-                .unwrap_or_else(|| Arc::new(MemoryStateStore::new()));
+            let store =
+                store
+                    .clone()
+                    .unwrap_or_else(|| match hw_core::state::configured_global() {
+                        Some(core) => Arc::new(CoreStateStore::new(core)),
+                        None => Arc::new(MemoryStateStore::new()),
+                    });
             Ok(Node::new(NAME, ctx.clone())
                 .with_power(Arc::new(WolPower::with_store(config, store))))
         },

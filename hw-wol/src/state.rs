@@ -1,15 +1,25 @@
 //! Where the power state of a node that cannot be queried is kept.
 //!
 //! Wake-on-LAN cannot read a machine's power state, so the state reported is the one
-//! the caller last set. An orchestrator that persists node state (in a database, as
-//! Ironic keeps `node.power_state`) supplies its own [`StateStore`]; the default is
-//! [`MemoryStateStore`].
+//! the caller last set. It is kept in hw-core's per-node state store
+//! ([`hw_core::state::NodeStateStore`], value `power_state` under the node id and
+//! the endpoint `staging-wol`), so an orchestrator that persists node state (in a
+//! database, as Ironic keeps `node.power_state`) or a command-line tool with a state
+//! directory (`hwctl --state-dir`) supplies its own store. [`StateStore`] is the
+//! narrow view this crate uses; [`CoreStateStore`] adapts any hw-core store to it and
+//! [`MemoryStateStore`] is hw-core's [`MemoryStore`] behind it.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::Arc;
 
+use hw_core::state::{MemoryStore, NodeStateExt as _, NodeStateStore, StateKey};
 use hw_core::{PowerState, Result, async_trait};
+
+/// The endpoint part of every Wake-on-LAN state key.
+pub const STATE_ENDPOINT: &str = "staging-wol";
+
+/// The name of the recorded power state in the store.
+pub const POWER_STATE: &str = "power_state";
 
 /// Keeps the last power state set on each node, by node id.
 ///
@@ -29,24 +39,59 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// Whatever the store fails with ([`hw_core::ErrorKind::Other`] for a poisoned
-    /// [`MemoryStateStore`]).
+    /// Whatever the underlying store fails with ([`hw_core::ErrorKind::Other`] for
+    /// an unreadable state file).
     async fn load(&self, node_id: &str) -> Result<Option<PowerState>>;
 
     /// Saves `state` for `node_id`.
     ///
     /// # Errors
     ///
-    /// Whatever the store fails with ([`hw_core::ErrorKind::Other`] for a poisoned
-    /// [`MemoryStateStore`]).
+    /// Whatever the underlying store fails with ([`hw_core::ErrorKind::Other`] for
+    /// an unwritable state directory).
     async fn save(&self, node_id: &str, state: PowerState) -> Result<()>;
 }
 
-/// An in-memory [`StateStore`]: state lives as long as the store (share it with an
-/// `Arc` between nodes, or let each node have its own).
+/// Any hw-core [`NodeStateStore`] as a [`StateStore`].
+#[derive(Debug, Clone)]
+pub struct CoreStateStore {
+    store: Arc<dyn NodeStateStore>,
+}
+
+impl CoreStateStore {
+    /// Wraps `store`.
+    pub fn new(store: Arc<dyn NodeStateStore>) -> Self {
+        CoreStateStore { store }
+    }
+
+    /// The underlying store.
+    pub fn inner(&self) -> &Arc<dyn NodeStateStore> {
+        &self.store
+    }
+}
+
+fn key(node_id: &str) -> StateKey {
+    StateKey::new(node_id, STATE_ENDPOINT)
+}
+
+#[async_trait]
+impl StateStore for CoreStateStore {
+    async fn load(&self, node_id: &str) -> Result<Option<PowerState>> {
+        self.store.get_typed(&key(node_id), POWER_STATE).await
+    }
+
+    async fn save(&self, node_id: &str, state: PowerState) -> Result<()> {
+        self.store
+            .set_typed(&key(node_id), POWER_STATE, &state)
+            .await
+    }
+}
+
+/// An in-memory [`StateStore`] (hw-core's [`MemoryStore`]): state lives as long as
+/// the store (share it with an `Arc` between nodes, or let each node have its own).
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
-    states: Mutex<HashMap<String, PowerState>>,
+    inner: Arc<MemoryStore>,
 }
 
 impl MemoryStateStore {
@@ -58,30 +103,47 @@ impl MemoryStateStore {
     /// A store that already knows `node_id` is in `state` (e.g. from an inventory).
     pub fn with_state(node_id: impl Into<String>, state: PowerState) -> Self {
         let store = MemoryStateStore::default();
-        if let Ok(mut m) = store.states.lock() {
-            m.insert(node_id.into(), state);
+        if let Ok(v) = serde_json::to_value(state) {
+            store.inner.insert(key(&node_id.into()), POWER_STATE, v);
         }
         store
     }
-}
 
-fn poisoned() -> hw_core::Error {
-    hw_core::Error::new(
-        hw_core::ErrorKind::Other,
-        "the in-memory power state store is poisoned (a thread panicked while holding it)",
-    )
+    /// The hw-core store underneath.
+    pub fn core(&self) -> Arc<dyn NodeStateStore> {
+        self.inner.clone()
+    }
 }
 
 #[async_trait]
 impl StateStore for MemoryStateStore {
     async fn load(&self, node_id: &str) -> Result<Option<PowerState>> {
-        let m = self.states.lock().map_err(|_| poisoned())?;
-        Ok(m.get(node_id).copied())
+        self.inner.get_typed(&key(node_id), POWER_STATE).await
     }
 
     async fn save(&self, node_id: &str, state: PowerState) -> Result<()> {
-        let mut m = self.states.lock().map_err(|_| poisoned())?;
-        m.insert(node_id.to_owned(), state);
-        Ok(())
+        self.inner
+            .set_typed(&key(node_id), POWER_STATE, &state)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn a_core_store_and_the_memory_store_agree() {
+        let core = Arc::new(MemoryStore::new());
+        let s = CoreStateStore::new(core.clone());
+        s.save("n", PowerState::Off).await.unwrap();
+        assert_eq!(s.load("n").await.unwrap(), Some(PowerState::Off));
+        assert_eq!(
+            core.get(&key("n"), POWER_STATE).await.unwrap(),
+            Some(serde_json::Value::from("off"))
+        );
+        let m = MemoryStateStore::with_state("n", PowerState::On);
+        assert_eq!(m.load("n").await.unwrap(), Some(PowerState::On));
     }
 }
