@@ -1,0 +1,309 @@
+//! Typed configuration, built from a node's `driver_info` with Ironic's `redfish_*`
+//! keys. The service's endpoint (URL, credentials, TLS) is read by hw-http's
+//! [`EndpointConfig::read`]; this file adds the system, the authentication type and
+//! the service root.
+
+use std::fmt;
+use std::time::Duration;
+
+use hw_core::{DriverInfo, Error, NodeContext, Property, Result, SecretString};
+use hw_http::{Auth, EndpointConfig, EndpointKeys};
+
+use crate::NAME;
+
+/// The largest reply accepted: 4 MiB (a ComputerSystem is a few KiB; anything far
+/// larger is hostile or broken and fails as a protocol error).
+pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The default service root path (DSP0266 §6: `/redfish/v1`).
+pub const DEFAULT_ROOT: &str = "/redfish/v1";
+
+/// How long a task monitor (a `202 Accepted` reply) is followed before
+/// [`hw_core::ErrorKind::Timeout`], when no caller timeout applies: 120 s.
+pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The endpoint keys of `redfish`, read by hw-http (Ironic's names).
+pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys::new("redfish_address")
+    .credentials("redfish_username", "redfish_password")
+    .verify_ca("redfish_verify_ca");
+
+/// The `driver_info` properties of the `redfish` hardware type (Ironic's
+/// `ironic/drivers/modules/redfish/utils.py` names).
+pub const PROPERTIES: &[Property] = &[
+    Property::required(
+        "redfish_address",
+        "The URL address of the Redfish controller, e.g. https://10.0.0.5 (scheme defaults to https).",
+    ),
+    Property::optional(
+        "redfish_system_id",
+        "The canonical path to the ComputerSystem resource, e.g. /redfish/v1/Systems/1. \
+         Required when the service has more than one system.",
+    ),
+    Property::optional("redfish_username", "User account with admin/server-profile access privilege."),
+    Property::optional("redfish_password", "User account password.").secret(),
+    Property::optional(
+        "redfish_verify_ca",
+        "https only: true (verify against the system roots), false (INSECURE: no verification), or a path to a CA bundle (PEM).",
+    )
+    .default_value("true"),
+    Property::optional(
+        "redfish_auth_type",
+        "Redfish HTTP client authentication method: auto (a session, or basic when the service has no SessionService), basic or session.",
+    )
+    .default_value("auto"),
+    Property::optional("redfish_root", "The service root path.").default_value(DEFAULT_ROOT),
+];
+
+/// How the client authenticates (`redfish_auth_type`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RedfishAuthType {
+    /// A session when the service root links a SessionService, else HTTP basic.
+    Auto,
+    /// HTTP basic authentication on every request.
+    Basic,
+    /// A session (`POST …/SessionService/Sessions`, `X-Auth-Token`).
+    Session,
+}
+
+impl RedfishAuthType {
+    /// The `driver_info` spelling (`auto`, `basic`, `session`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedfishAuthType::Auto => "auto",
+            RedfishAuthType::Basic => "basic",
+            RedfishAuthType::Session => "session",
+        }
+    }
+}
+
+impl fmt::Display for RedfishAuthType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything needed to drive one ComputerSystem of one Redfish service.
+///
+/// `Debug` prints an allowlist of fields; the password never appears.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext};
+/// let info = DriverInfo::from_pairs([
+///     ("redfish_address", "10.0.0.5:8443"),
+///     ("redfish_system_id", "/redfish/v1/Systems/1"),
+///     ("redfish_username", "admin"),
+///     ("redfish_password", "s3cret"),
+/// ]);
+/// let config = hw_redfish::RedfishConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+/// assert_eq!(config.endpoint.origin(), "https://10.0.0.5:8443");
+/// assert_eq!(config.system_id.as_deref(), Some("/redfish/v1/Systems/1"));
+/// assert_eq!(config.auth_type, hw_redfish::RedfishAuthType::Auto);
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// # Ok::<(), hw_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct RedfishConfig {
+    /// The service's endpoint: base URL, basic credentials (turned into a session by
+    /// [`crate::RedfishClient`] unless `auth_type` is basic), TLS, reply cap
+    /// [`MAX_REPLY_BYTES`].
+    pub endpoint: EndpointConfig,
+    /// The ComputerSystem's path; `None`: the service's only system (several is an
+    /// error: fail closed).
+    pub system_id: Option<String>,
+    /// How to authenticate.
+    pub auth_type: RedfishAuthType,
+    /// The service root path (default [`DEFAULT_ROOT`]), without a trailing `/`.
+    pub root: String,
+    /// The node's boot mode (its `boot_mode` capability), sent with boot overrides.
+    pub boot_mode: Option<hw_core::BootMode>,
+    /// How often a power change is read while it is confirmed (default 1 s).
+    pub power_poll_interval: Duration,
+    /// How often a task monitor is read (default 500 ms, doubling to 5 s).
+    pub task_poll_interval: Duration,
+}
+
+impl fmt::Debug for RedfishConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedfishConfig")
+            .field("endpoint", &self.endpoint)
+            .field("system_id", &self.system_id)
+            .field("auth_type", &self.auth_type)
+            .field("root", &self.root)
+            .field("boot_mode", &self.boot_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedfishConfig {
+    /// A configuration for `address` with `username`/`password`, automatic
+    /// authentication, the default root and the service's only system.
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::InvalidParameter`] when hw-http refuses the URL or user name.
+    pub fn new(
+        address: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<SecretString>,
+    ) -> Result<Self> {
+        let endpoint = EndpointConfig::builder(address)
+            .auth(Auth::basic(username, password))
+            .max_body_bytes(MAX_REPLY_BYTES)
+            .build()
+            .map_err(|e| e.with_driver(NAME))?;
+        Ok(RedfishConfig::with_endpoint(endpoint))
+    }
+
+    /// The defaults around `endpoint`.
+    pub fn with_endpoint(endpoint: EndpointConfig) -> Self {
+        RedfishConfig {
+            endpoint,
+            system_id: None,
+            auth_type: RedfishAuthType::Auto,
+            root: DEFAULT_ROOT.to_owned(),
+            boot_mode: None,
+            power_poll_interval: Duration::from_secs(1),
+            task_poll_interval: Duration::from_millis(500),
+        }
+    }
+
+    /// This configuration for the system at `path`.
+    pub fn system(mut self, path: impl Into<String>) -> Self {
+        self.system_id = Some(path.into());
+        self
+    }
+
+    /// This configuration with `auth_type`.
+    pub fn auth(mut self, auth_type: RedfishAuthType) -> Self {
+        self.auth_type = auth_type;
+        self
+    }
+
+    /// Validates `driver_info` (see [`PROPERTIES`]) and builds the configuration,
+    /// reporting every problem at once under the user's keys.
+    ///
+    /// # Errors
+    ///
+    /// [`hw_core::ErrorKind::MissingParameter`] without `redfish_address` (or with a
+    /// password and no user), else [`hw_core::ErrorKind::InvalidParameter`]: a bad URL, a
+    /// `redfish_verify_ca` that is neither a boolean nor a readable PEM bundle, an
+    /// unknown `redfish_auth_type`, a `redfish_system_id` or `redfish_root` that is
+    /// not an absolute path, or `session` auth without credentials.
+    pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<RedfishConfig> {
+        let mut v = info.validator(PROPERTIES);
+        let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"));
+        let auth = v.one_of("redfish_auth_type", &["auto", "basic", "session"]);
+        let path = |s: &str| {
+            if s.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c == '?' || c == '#')
+            {
+                Ok(s.trim_end_matches('/').to_owned())
+            } else {
+                Err("must be an absolute path such as /redfish/v1/Systems/1".to_owned())
+            }
+        };
+        let system_id = v.custom("redfish_system_id", path);
+        let root = v.custom("redfish_root", path);
+        let auth_type = match auth.unwrap_or("auto") {
+            "basic" => RedfishAuthType::Basic,
+            "session" => RedfishAuthType::Session,
+            _ => RedfishAuthType::Auto,
+        };
+        if auth_type == RedfishAuthType::Session && !info.contains("redfish_username") {
+            v.invalid(
+                "redfish_auth_type",
+                "session needs redfish_username and redfish_password",
+            );
+        }
+        let bad_root = v.is_set("redfish_root") && root.is_none();
+        v.finish()?;
+        let Some(endpoint) = endpoint else {
+            return Err(Error::missing_parameters(["redfish_address"]).with_driver(NAME));
+        };
+        if bad_root {
+            return Err(Error::invalid_parameter("redfish_root", "is invalid").with_driver(NAME));
+        }
+        let endpoint = endpoint
+            .max_body_bytes(MAX_REPLY_BYTES)
+            .build()
+            .map_err(|e| e.with_driver(NAME))?;
+        let mut config = RedfishConfig::with_endpoint(endpoint);
+        config.system_id = system_id.filter(|s| !s.is_empty());
+        config.auth_type = auth_type;
+        if let Some(root) = root.filter(|r| !r.is_empty()) {
+            config.root = root;
+        }
+        config.boot_mode = ctx.boot_mode();
+        Ok(config)
+    }
+
+    /// The user name and password of the endpoint, if any.
+    pub(crate) fn credentials(&self) -> Option<(String, SecretString)> {
+        match self.endpoint.auth() {
+            Auth::Basic { username, password } => Some((username.clone(), password.clone())),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use hw_core::ErrorKind;
+
+    fn info(pairs: &[(&str, &str)]) -> DriverInfo {
+        DriverInfo::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn ironic_keys_and_defaults() {
+        let c = RedfishConfig::from_driver_info(
+            &info(&[
+                ("redfish_address", "http://127.0.0.1:8000"),
+                ("redfish_username", "u"),
+                ("redfish_password", "p"),
+                ("redfish_auth_type", "session"),
+                ("redfish_root", "/redfish/v1/"),
+            ]),
+            &NodeContext::new("n"),
+        )
+        .unwrap();
+        assert_eq!(c.endpoint.origin(), "http://127.0.0.1:8000");
+        assert_eq!(c.auth_type, RedfishAuthType::Session);
+        assert_eq!(c.root, "/redfish/v1");
+        assert_eq!(c.system_id, None);
+        assert_eq!(c.credentials().unwrap().0, "u");
+    }
+
+    #[test]
+    fn every_problem_at_once_and_no_secret() {
+        let e = RedfishConfig::from_driver_info(
+            &info(&[
+                ("redfish_address", "ftp://x"),
+                ("redfish_password", "hunter2"),
+                ("redfish_auth_type", "kerberos"),
+                ("redfish_system_id", "Systems/1"),
+                ("redfish_verify_ca", "/no/such/file"),
+            ]),
+            &NodeContext::new("n"),
+        )
+        .unwrap_err();
+        let names: Vec<_> = e.problems().iter().map(|p| p.name.as_str()).collect();
+        for k in [
+            "redfish_address",
+            "redfish_username",
+            "redfish_auth_type",
+            "redfish_system_id",
+        ] {
+            assert!(names.contains(&k), "{names:?} {e}");
+        }
+        assert!(!e.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn missing_address() {
+        let e = RedfishConfig::from_driver_info(&info(&[]), &NodeContext::new("n")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MissingParameter);
+    }
+}

@@ -1,0 +1,63 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod config;
+pub mod errors;
+pub mod management;
+pub mod power;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod wire;
+
+use std::sync::Arc;
+
+use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+
+pub use client::RedfishClient;
+pub use config::{PROPERTIES, RedfishAuthType, RedfishConfig};
+pub use management::RedfishManagement;
+pub use power::RedfishPower;
+
+/// Ironic's name of the hardware type.
+pub const NAME: &str = "redfish";
+
+/// Builds a node for one ComputerSystem: power and management on the client (and
+/// session) shared by every node of the same service and credentials.
+///
+/// # Errors
+///
+/// As [`RedfishClient::shared`] (`InvalidParameter` for an unusable CA bundle).
+pub fn build_node(config: &RedfishConfig, ctx: &NodeContext) -> Result<Node> {
+    let client = RedfishClient::shared(config)?;
+    Ok(Node::new(NAME, ctx.clone())
+        .with_power(Arc::new(RedfishPower::with_client(client.clone(), config)))
+        .with_management(Arc::new(RedfishManagement::with_client(client, config))))
+}
+
+/// The `redfish` hardware type: power and management of one ComputerSystem of a
+/// Redfish service, from Ironic's `redfish_*` keys ([`PROPERTIES`]). Building
+/// validates `driver_info` and does no network I/O.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// let mut registry = Registry::new();
+/// registry.register(hw_redfish::hardware_type());
+/// let info = DriverInfo::from_pairs([("redfish_address", "https://10.0.0.5"),
+///     ("redfish_auth_type", "digest")]);
+/// let err = registry.build("redfish", &info, &NodeContext::new("n1")).unwrap_err();
+/// assert!(err.to_string().contains("redfish_auth_type"));
+/// ```
+pub fn hardware_type() -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "DMTF Redfish ComputerSystem (any Redfish BMC): power, boot override, boot mode, sensors, NMI.",
+        [InterfaceKind::Power, InterfaceKind::Management],
+        PROPERTIES.to_vec(),
+        |info: &DriverInfo, ctx: &NodeContext| {
+            let config = RedfishConfig::from_driver_info(info, ctx)?;
+            build_node(&config, ctx)
+        },
+    )
+}

@@ -1,0 +1,223 @@
+//! Boot override (`Boot.BootSourceOverride*`), sensors (the chassis' `Thermal` and
+//! `Power`), NMI (`ResetType` `Nmi`).
+
+use hw_core::management::ensure_boot_device;
+use hw_core::{
+    BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management,
+    ManagementCapabilities, Result, SensorKind, SensorReading, async_trait,
+};
+use serde_json::{Value, json};
+
+use crate::NAME;
+use crate::client::RedfishClient;
+use crate::config::RedfishConfig;
+use crate::wire::{self, Chassis, Power, Status, Thermal};
+
+/// Boot devices hw maps to `BootSourceOverrideTarget` values.
+pub const BOOT_DEVICES: &[BootDevice] = &[
+    BootDevice::Pxe,
+    BootDevice::Disk,
+    BootDevice::Cdrom,
+    BootDevice::Bios,
+    BootDevice::Floppy,
+    BootDevice::Uefihttp,
+];
+
+/// The management interface of one ComputerSystem.
+///
+/// `set_boot_device` PATCHes `Boot` with `BootSourceOverrideTarget`,
+/// `BootSourceOverrideEnabled` (`Once`, or `Continuous` when persistent) and, when
+/// the node has a boot mode, `BootSourceOverrideMode`, with `If-Match` when the
+/// service gave an ETag. A service that refuses target and mode in one PATCH (HTTP
+/// 400) gets them as two. The setting is read back: a service that did not keep
+/// the target fails with `DeviceFault`. A target outside the system's
+/// `BootSourceOverrideTarget@Redfish.AllowableValues` is `Unsupported` before
+/// anything is sent.
+#[derive(Debug, Clone)]
+pub struct RedfishManagement {
+    client: RedfishClient,
+    boot_mode: Option<BootMode>,
+}
+
+impl RedfishManagement {
+    /// The management interface of `config`'s system on the shared client.
+    ///
+    /// # Errors
+    ///
+    /// As [`RedfishClient::shared`].
+    pub fn new(config: RedfishConfig) -> Result<Self> {
+        Ok(RedfishManagement::with_client(RedfishClient::shared(&config)?, &config))
+    }
+
+    /// The management interface on `client`.
+    pub fn with_client(client: RedfishClient, config: &RedfishConfig) -> Self {
+        RedfishManagement {
+            client,
+            boot_mode: config.boot_mode,
+        }
+    }
+
+    async fn patch_boot(&self, boot: Value, etag: Option<String>) -> Result<()> {
+        self.client.patch_system(&json!({ "Boot": boot }), etag).await
+    }
+}
+
+#[async_trait]
+impl Management for RedfishManagement {
+    fn capabilities(&self) -> ManagementCapabilities {
+        ManagementCapabilities {
+            boot_devices: BOOT_DEVICES.to_vec(),
+            can_get_boot_device: true,
+            persistent_only: false,
+            boot_modes: vec![BootMode::Bios, BootMode::Uefi],
+            can_get_boot_mode: true,
+            sensors: true,
+            nmi: true,
+        }
+    }
+
+    async fn get_boot_device(&self) -> Result<BootDeviceSetting> {
+        let system = self.client.system().await?.value;
+        Ok(system.boot.unwrap_or_default().setting())
+    }
+
+    async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
+        ensure_boot_device(&self.capabilities(), device).map_err(|e| e.with_driver(NAME))?;
+        let Some(target) = wire::target_of_device(device) else {
+            return Err(Error::unsupported(format!("boot device {device}")).with_driver(NAME));
+        };
+        let tagged = self.client.system().await?;
+        let boot = tagged.value.boot.clone().unwrap_or_default();
+        if let Some(allowed) = &boot.target_allowable_values
+            && !allowed.iter().any(|a| a == target)
+        {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "the system allows BootSourceOverrideTarget {} but not {target}",
+                    allowed.join(", ")
+                ),
+            )
+            .with_driver(NAME));
+        }
+        let enabled = if persistent { "Continuous" } else { "Once" };
+        let mut body = json!({
+            "BootSourceOverrideTarget": target,
+            "BootSourceOverrideEnabled": enabled,
+        });
+        let mode = self.boot_mode.map(wire::mode_name);
+        if let Some(m) = mode {
+            body["BootSourceOverrideMode"] = json!(m);
+        }
+        match self.patch_boot(body.clone(), tagged.etag.clone()).await {
+            Err(e) if mode.is_some() && e.kind() == ErrorKind::InvalidParameter => {
+                // Some BMCs refuse target and mode in one PATCH: send them as two.
+                tracing::info!(error = %e, "boot override refused with the mode: sending it as two PATCHes");
+                let mut first = body.clone();
+                if let Some(o) = first.as_object_mut() {
+                    o.remove("BootSourceOverrideMode");
+                }
+                self.patch_boot(first, tagged.etag).await?;
+                let fresh = self.client.system().await?.etag;
+                self.patch_boot(json!({ "BootSourceOverrideMode": mode }), fresh).await?;
+            }
+            other => other?,
+        }
+        let back = self.client.system().await?.value.boot.unwrap_or_default();
+        if back.boot_source_override_target.as_deref() != Some(target) {
+            return Err(Error::new(
+                ErrorKind::DeviceFault,
+                format!(
+                    "the service accepted BootSourceOverrideTarget {target} but reads back {}",
+                    back.boot_source_override_target.as_deref().unwrap_or("nothing")
+                ),
+            )
+            .with_driver(NAME));
+        }
+        Ok(())
+    }
+
+    async fn get_boot_mode(&self) -> Result<Option<BootMode>> {
+        let system = self.client.system().await?.value;
+        Ok(system.boot.and_then(|b| b.mode()))
+    }
+
+    async fn set_boot_mode(&self, mode: BootMode) -> Result<()> {
+        let tagged = self.client.system().await?;
+        self.patch_boot(json!({ "BootSourceOverrideMode": wire::mode_name(mode) }), tagged.etag)
+            .await
+    }
+
+    async fn get_sensors(&self) -> Result<Vec<SensorReading>> {
+        let system = self.client.system().await?.value;
+        let Some(chassis) = system.chassis() else {
+            return Ok(Vec::new());
+        };
+        let chassis: Chassis = self.client.get(chassis).await?.value;
+        let mut out = Vec::new();
+        if let Some(t) = &chassis.thermal {
+            let thermal: Thermal = self.client.get(&t.id).await?.value;
+            out.extend(thermal_readings(&thermal));
+        }
+        if let Some(p) = &chassis.power {
+            let power: Power = self.client.get(&p.id).await?.value;
+            out.extend(power_readings(&power));
+        }
+        Ok(out)
+    }
+
+    async fn inject_nmi(&self) -> Result<()> {
+        self.client.reset(&["Nmi"]).await.map(drop)
+    }
+}
+
+/// Temperatures (°C) and fans (RPM or %) of a `Thermal` resource.
+pub fn thermal_readings(thermal: &Thermal) -> Vec<SensorReading> {
+    let mut out = Vec::new();
+    for t in &thermal.temperatures {
+        out.push(SensorReading {
+            kind: SensorKind::Temperature,
+            name: t.name.clone().unwrap_or_default(),
+            value: t.reading_celsius,
+            unit: "degrees C".into(),
+            status: Status::word(t.status.as_ref()),
+        });
+    }
+    for f in &thermal.fans {
+        out.push(SensorReading {
+            kind: SensorKind::Fan,
+            name: f.name.clone().or_else(|| f.fan_name.clone()).unwrap_or_default(),
+            value: f.reading,
+            unit: match f.reading_units.as_deref() {
+                Some("Percent") => "percent".into(),
+                _ => "RPM".into(),
+            },
+            status: Status::word(f.status.as_ref()),
+        });
+    }
+    out
+}
+
+/// Power consumed (W) and voltages (V) of a `Power` resource.
+pub fn power_readings(power: &Power) -> Vec<SensorReading> {
+    let mut out = Vec::new();
+    for p in &power.power_control {
+        out.push(SensorReading {
+            kind: SensorKind::Power,
+            name: p.name.clone().unwrap_or_default(),
+            value: p.power_consumed_watts,
+            unit: "watts".into(),
+            status: Status::word(p.status.as_ref()),
+        });
+    }
+    for v in &power.voltages {
+        out.push(SensorReading {
+            kind: SensorKind::Voltage,
+            name: v.name.clone().unwrap_or_default(),
+            value: v.reading_volts,
+            unit: "volts".into(),
+            status: Status::word(v.status.as_ref()),
+        });
+    }
+    out
+}
