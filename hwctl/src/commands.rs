@@ -188,7 +188,18 @@ pub(crate) async fn nmi(node: &Node, json_out: bool) -> Result<()> {
     Ok(())
 }
 
+/// How long the node's output must stay quiet after stdin ends before the session
+/// is closed: what the node still sends in answer to the last input is delivered.
+const CONSOLE_QUIET: Duration = Duration::from_millis(1500);
+/// The longest the console waits for the node's output to go quiet after stdin ends.
+const CONSOLE_LINGER: Duration = Duration::from_secs(10);
+
 /// `console`: stdin to the console, the console to stdout, until either side ends.
+///
+/// When stdin ends (a pipe: `printf 'cmd\n' | hwctl console`), the session stays open
+/// until the node's output has been quiet for [`CONSOLE_QUIET`] (at most
+/// [`CONSOLE_LINGER`]), so the answer to the last input is delivered before the
+/// session is closed; what arrives while closing is drained too.
 pub(crate) async fn console(node: &Node) -> Result<()> {
     let stream = node.console()?.open().await?;
     let (mut from_node, mut to_node) = tokio::io::split(stream);
@@ -201,47 +212,55 @@ pub(crate) async fn console(node: &Node) -> Result<()> {
             .with_source(e)
         }
     };
-    let upstream = async {
-        let mut stdin = tokio::io::stdin();
-        let mut buf = vec![0u8; 4096];
-        loop {
-            let n = stdin
-                .read(&mut buf)
-                .await
-                .map_err(io_err("reading stdin"))?;
-            if n == 0 {
-                break;
+    let mut stdin = tokio::io::stdin();
+    let mut stdout = tokio::io::stdout();
+    let mut inbuf = vec![0u8; 4096];
+    let mut outbuf = vec![0u8; 4096];
+    let mut stdin_ended: Option<tokio::time::Instant> = None;
+    let mut last_output = tokio::time::Instant::now();
+    loop {
+        let quiet_at = stdin_ended
+            .map(|ended| (last_output.max(ended) + CONSOLE_QUIET).min(ended + CONSOLE_LINGER));
+        tokio::select! {
+            r = stdin.read(&mut inbuf), if stdin_ended.is_none() => {
+                let n = r.map_err(io_err("reading stdin"))?;
+                if n == 0 {
+                    stdin_ended = Some(tokio::time::Instant::now());
+                } else {
+                    to_node.write_all(&inbuf[..n]).await.map_err(io_err("write"))?;
+                    to_node.flush().await.map_err(io_err("write"))?;
+                }
             }
-            to_node
-                .write_all(&buf[..n])
-                .await
-                .map_err(io_err("write"))?;
-            to_node.flush().await.map_err(io_err("write"))?;
-        }
-        to_node.shutdown().await.map_err(io_err("close"))?;
-        Ok::<(), Error>(())
-    };
-    let downstream = async {
-        let mut stdout = tokio::io::stdout();
-        tokio::io::copy(&mut from_node, &mut stdout)
-            .await
-            .map_err(io_err("read"))?;
-        stdout.flush().await.map_err(io_err("writing stdout"))?;
-        Ok::<(), Error>(())
-    };
-    // Either the node ends the session (downstream finishes) or stdin ends; then the
-    // session is closed and what the node still sends is drained for a moment.
-    tokio::pin!(downstream);
-    tokio::select! {
-        r = &mut downstream => r,
-        r = upstream => {
-            r?;
-            match tokio::time::timeout(Duration::from_secs(2), downstream).await {
-                Ok(r) => r,
-                Err(_) => Ok(()),
+            r = from_node.read(&mut outbuf) => {
+                let n = r.map_err(io_err("read"))?;
+                if n == 0 {
+                    // The node ended the session.
+                    stdout.flush().await.map_err(io_err("writing stdout"))?;
+                    return Ok(());
+                }
+                stdout.write_all(&outbuf[..n]).await.map_err(io_err("writing stdout"))?;
+                stdout.flush().await.map_err(io_err("writing stdout"))?;
+                last_output = tokio::time::Instant::now();
             }
+            _ = tokio::time::sleep_until(quiet_at.unwrap_or_else(tokio::time::Instant::now)), if quiet_at.is_some() => break,
         }
     }
+    to_node.shutdown().await.map_err(io_err("close"))?;
+    // What the node still sends while the session closes.
+    let drain = async {
+        loop {
+            let n = from_node.read(&mut outbuf).await?;
+            if n == 0 {
+                return Ok::<(), std::io::Error>(());
+            }
+            stdout.write_all(&outbuf[..n]).await?;
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(2), drain).await {
+        Ok(r) => r.map_err(io_err("read"))?,
+        Err(_) => {}
+    }
+    stdout.flush().await.map_err(io_err("writing stdout"))
 }
 
 /// `vendor …`

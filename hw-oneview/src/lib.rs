@@ -1,0 +1,85 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod config;
+pub mod errors;
+pub mod management;
+pub mod power;
+pub mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod vendor;
+pub mod wire;
+
+use std::sync::Arc;
+
+use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+
+pub use client::OneviewClient;
+pub use config::{OneviewConfig, PROPERTIES};
+pub use management::OneviewManagement;
+pub use power::OneviewPower;
+pub use server::OneviewServer;
+pub use vendor::OneviewVendor;
+
+/// Ironic's name of the hardware type.
+pub const NAME: &str = "oneview";
+
+/// Builds a node for one server hardware: power, management and vendor over one
+/// [`OneviewServer`] on the client (and session) shared by every server of the
+/// same appliance and account.
+///
+/// # Errors
+///
+/// As [`OneviewClient::shared`] (`InvalidParameter` for a CA bundle that cannot be
+/// used).
+pub fn build_node(config: &OneviewConfig, ctx: &NodeContext) -> Result<Node> {
+    let client = OneviewClient::shared(config)?;
+    let server = Arc::new(OneviewServer::new(
+        client,
+        Arc::new(config.clone()),
+        &ctx.id,
+        ctx.ports.clone(),
+    ));
+    Ok(Node::new(NAME, ctx.clone())
+        .with_power(Arc::new(OneviewPower::new(server.clone())))
+        .with_management(Arc::new(OneviewManagement::new(server.clone())))
+        .with_vendor(Arc::new(OneviewVendor::new(server))))
+}
+
+/// The `oneview` hardware type: power, management (boot device, sensors) and
+/// vendor methods (allocation, validation) of one server hardware of an HPE
+/// OneView appliance; no console. Building validates `driver_info` (every problem
+/// at once) and does no network I/O.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// let mut registry = Registry::new();
+/// registry.register(hw_oneview::hardware_type());
+/// let info = DriverInfo::from_pairs([
+///     ("server_hardware_uri", "/rest/enclosures/x"),
+///     ("oneview_manager_url", "https://oneview.example"),
+///     ("oneview_username", "administrator"),
+///     ("oneview_password", "pw"),
+/// ]);
+/// let err = registry.build("oneview", &info, &NodeContext::new("n1")).unwrap_err();
+/// assert!(err.to_string().contains("server_hardware_uri"));
+/// ```
+pub fn hardware_type() -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "HPE OneView server hardware (REST/JSON, sessions, tasks): power, boot order through server profiles, one-time boot through iLO, sensors, profile allocation.",
+        [
+            InterfaceKind::Power,
+            InterfaceKind::Management,
+            InterfaceKind::Vendor,
+        ],
+        PROPERTIES.to_vec(),
+        |info: &DriverInfo, ctx: &NodeContext| {
+            let config = OneviewConfig::from_driver_info(info, ctx)?;
+            build_node(&config, ctx)
+        },
+    )
+}
