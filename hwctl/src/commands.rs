@@ -256,9 +256,9 @@ pub(crate) async fn console(node: &Node) -> Result<()> {
             stdout.write_all(&outbuf[..n]).await?;
         }
     };
-    match tokio::time::timeout(Duration::from_secs(2), drain).await {
-        Ok(r) => r.map_err(io_err("read"))?,
-        Err(_) => {}
+    // Past 2 s the rest is dropped: the session is closed either way.
+    if let Ok(r) = tokio::time::timeout(Duration::from_secs(2), drain).await {
+        r.map_err(io_err("read"))?;
     }
     stdout.flush().await.map_err(io_err("writing stdout"))
 }
