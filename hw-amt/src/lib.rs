@@ -1,0 +1,87 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod config;
+pub mod errors;
+pub mod management;
+pub mod power;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod wire;
+
+use std::sync::Arc;
+
+use hw_core::state::NodeStateStore;
+use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+
+pub use client::AmtClient;
+pub use config::{AmtConfig, PROPERTIES};
+pub use management::{AmtManagement, BootKeeper};
+pub use power::AmtPower;
+
+/// The hardware type's name (the staging driver's).
+pub const NAME: &str = "staging-amt";
+
+/// Builds a node: power and management over one shared client, the wanted boot
+/// device kept in `store`.
+///
+/// # Errors
+///
+/// As [`AmtClient::shared`] (`InvalidParameter` for an unreadable CA bundle).
+pub fn build_node(
+    config: &AmtConfig,
+    ctx: &NodeContext,
+    store: Arc<dyn NodeStateStore>,
+) -> Result<Node> {
+    let client = AmtClient::shared(config)?;
+    let boot = Arc::new(BootKeeper::new(client.clone(), config, store));
+    Ok(Node::new(NAME, ctx.clone())
+        .with_power(Arc::new(AmtPower::new(
+            client,
+            boot.clone(),
+            config.power_poll_interval,
+        )))
+        .with_management(Arc::new(AmtManagement::new(boot))))
+}
+
+/// The `staging-amt` hardware type: power and boot device of an Intel AMT machine
+/// over WS-Management. The wanted boot device goes to hw-core's process-wide state
+/// store when one is installed ([`hw_core::state::set_global`]; `hwctl` installs its
+/// `--state-dir`), else to a store of the node's own, in memory.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// let mut registry = Registry::new();
+/// registry.register(hw_amt::hardware_type());
+/// let info = DriverInfo::from_pairs([("amt_address", "10.0.0.5"), ("amt_username", "admin"),
+///     ("amt_password", "pw"), ("amt_protocol", "gopher")]);
+/// let err = registry.build("staging-amt", &info, &NodeContext::new("n1")).unwrap_err();
+/// assert!(err.to_string().contains("amt_protocol"));
+/// ```
+pub fn hardware_type() -> HardwareType {
+    build_type(None)
+}
+
+/// The `staging-amt` hardware type keeping every node's wanted boot device in
+/// `store` (keyed by node id and endpoint), so an orchestrator can persist it.
+pub fn hardware_type_with_store(store: Arc<dyn NodeStateStore>) -> HardwareType {
+    build_type(Some(store))
+}
+
+fn build_type(store: Option<Arc<dyn NodeStateStore>>) -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "Intel AMT (WS-Management, HTTP digest): power, boot device (persistence emulated).",
+        [InterfaceKind::Power, InterfaceKind::Management],
+        PROPERTIES.to_vec(),
+        move |info: &DriverInfo, ctx: &NodeContext| {
+            let config = AmtConfig::from_driver_info(info, ctx)?;
+            let store = store
+                .clone()
+                .unwrap_or_else(hw_core::state::global_or_memory);
+            build_node(&config, ctx, store)
+        },
+    )
+}

@@ -1,0 +1,200 @@
+//! Power through `CIM_PowerManagementService.RequestPowerStateChange`, as a
+//! [`PowerSwitch`]: hw-core's engine reads, decides, applies and confirms under one
+//! deadline.
+//!
+//! State (`CIM_AssociatedPowerManagementService.PowerState`, DMTF values): 2 is on;
+//! 8 (Off-Soft; Intel: verified hard off), 6 (Off-Hard), 12 (Off-Soft Graceful) and
+//! 13 (Off-Hard Graceful) are off; anything else is [`PowerState::Unknown`], the
+//! number kept in [`AmtPower::last_power_state`] and the log. Requests: on 2, off 8,
+//! soft off 12, reboot 10 (Master Bus Reset; 5, power cycle, where 10 is not
+//! offered), soft reboot 14. A request that the device's
+//! `AvailableRequestedPowerStates` (read just before) does not list is
+//! `Unsupported` before anything is sent. Before every power on and reboot the
+//! node's stored boot device is sent ([`BootKeeper::reapply`]).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hw_core::power::{PowerAction, PowerSwitch};
+use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+
+use crate::NAME;
+use crate::client::AmtClient;
+use crate::management::BootKeeper;
+use crate::wire;
+
+/// `PowerState` values that mean off (MAAS's list).
+pub const OFF_STATES: [u16; 4] = [8, 6, 12, 13];
+/// `PowerState` value of on.
+pub const ON_STATE: u16 = 2;
+
+/// The `PowerState` value requested for an action (see the module docs).
+pub fn requested_state(action: PowerAction) -> Option<u16> {
+    match action {
+        PowerAction::On => Some(2),
+        PowerAction::Off => Some(8),
+        PowerAction::SoftOff => Some(12),
+        PowerAction::Reboot => Some(10),
+        PowerAction::SoftReboot => Some(14),
+        _ => None,
+    }
+}
+
+/// The power state of a `PowerState` value.
+pub fn power_state_of(value: u16) -> PowerState {
+    if value == ON_STATE {
+        PowerState::On
+    } else if OFF_STATES.contains(&value) {
+        PowerState::Off
+    } else {
+        PowerState::Unknown
+    }
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    power_state: Option<u16>,
+    available: Option<Vec<u16>>,
+}
+
+/// Power of one AMT node.
+#[derive(Debug, Clone)]
+pub struct AmtPower {
+    client: AmtClient,
+    boot: Arc<BootKeeper>,
+    poll: Duration,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl AmtPower {
+    /// Power over `client`, re-applying `boot` before power on and reboot.
+    pub fn new(client: AmtClient, boot: Arc<BootKeeper>, poll: Duration) -> Self {
+        AmtPower {
+            client,
+            boot,
+            poll,
+            seen: Arc::new(Mutex::new(Seen::default())),
+        }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &AmtClient {
+        &self.client
+    }
+
+    /// The `PowerState` number of the last read (kept for `Unknown` states).
+    pub fn last_power_state(&self) -> Option<u16> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .power_state
+    }
+
+    /// `AvailableRequestedPowerStates` of the last read.
+    pub fn last_available(&self) -> Option<Vec<u16>> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .available
+            .clone()
+    }
+
+    fn choose(&self, action: PowerAction) -> Result<u16> {
+        let wanted = requested_state(action).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!("AMT has no {action} request"),
+            )
+        })?;
+        let Some(available) = self.last_available() else {
+            return Ok(wanted);
+        };
+        if available.contains(&wanted) {
+            return Ok(wanted);
+        }
+        if action == PowerAction::Reboot && available.contains(&5) {
+            return Ok(5);
+        }
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "the device does not offer PowerState {wanted} for {action} now \
+                 (AvailableRequestedPowerStates: {available:?})"
+            ),
+        ))
+    }
+}
+
+#[async_trait]
+impl PowerSwitch for AmtPower {
+    fn driver(&self) -> &str {
+        NAME
+    }
+
+    fn capabilities(&self) -> PowerCapabilities {
+        PowerCapabilities {
+            can_query: true,
+            targets: vec![
+                PowerTarget::On,
+                PowerTarget::Off,
+                PowerTarget::SoftOff,
+                PowerTarget::Reboot,
+                PowerTarget::SoftReboot,
+            ],
+        }
+    }
+
+    fn poll_interval(&self) -> Duration {
+        self.poll
+    }
+
+    async fn read(&self) -> Result<PowerState> {
+        let service = self.client.power_service().await?;
+        let state = power_state_of(service.power_state);
+        if state == PowerState::Unknown {
+            tracing::info!(
+                power_state = service.power_state,
+                "AMT PowerState is neither on nor off"
+            );
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.power_state = Some(service.power_state);
+        seen.available = Some(service.available_requested_power_states);
+        Ok(state)
+    }
+
+    async fn apply(&self, action: PowerAction) -> Result<()> {
+        let state = self.choose(action).map_err(|e| e.with_driver(NAME))?;
+        if matches!(
+            action,
+            PowerAction::On | PowerAction::Reboot | PowerAction::SoftReboot
+        ) {
+            self.boot.reapply().await?;
+        }
+        tracing::info!(%action, power_state = state, "RequestPowerStateChange");
+        self.client
+            .invoke(wire::request_power_state_change(state))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_map_as_maas_and_the_issue_say() {
+        assert_eq!(power_state_of(2), PowerState::On);
+        for s in [8, 6, 12, 13] {
+            assert_eq!(power_state_of(s), PowerState::Off);
+        }
+        for s in [0, 1, 3, 4, 5, 7, 9, 10, 11, 14, 99] {
+            assert_eq!(power_state_of(s), PowerState::Unknown);
+        }
+        assert_eq!(requested_state(PowerAction::On), Some(2));
+        assert_eq!(requested_state(PowerAction::Off), Some(8));
+        assert_eq!(requested_state(PowerAction::SoftOff), Some(12));
+        assert_eq!(requested_state(PowerAction::Reboot), Some(10));
+        assert_eq!(requested_state(PowerAction::SoftReboot), Some(14));
+    }
+}
