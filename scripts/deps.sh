@@ -28,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     own_policy=1
   fi
   status=0
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || status=$?
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >&2 || status=$?
   [ -z "$own_policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
   if [ "$status" -ne 0 ]; then
     echo "deps: apt-get install failed ($status)" >&2
