@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![recursion_limit = "256"]
 
 pub mod client;
 pub mod config;
