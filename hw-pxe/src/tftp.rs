@@ -1,0 +1,203 @@
+//! The embedded TFTP server: read-only, confined to one root (no `..`, no absolute
+//! path, no symbolic link leading out of the root), with RFC 2347 option
+//! negotiation of `blksize` (RFC 2348), `timeout`/`tsize` (RFC 2349) and
+//! `windowsize` (RFC 7440), on the `async-tftp` crate with our own confining handler.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use hw_core::{Error, ErrorKind, Result};
+
+/// TFTP server settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TftpOptions {
+    /// Retransmission timeout (a client may ask for another, RFC 2349).
+    pub timeout: Duration,
+    /// Largest block size granted (RFC 2348; 512–65464).
+    pub max_block_size: u16,
+    /// Largest window granted (RFC 7440).
+    pub max_window_size: u16,
+    /// Retransmissions of one block before the transfer is abandoned.
+    pub max_retries: u32,
+}
+
+impl Default for TftpOptions {
+    fn default() -> Self {
+        TftpOptions {
+            timeout: Duration::from_secs(3),
+            max_block_size: 1468,
+            max_window_size: 16,
+            max_retries: 5,
+        }
+    }
+}
+
+/// Resolves `requested` under `root` (canonical), refusing anything that leaves it.
+///
+/// ```
+/// let dir = std::env::temp_dir();
+/// let root = std::fs::canonicalize(&dir).unwrap();
+/// assert!(hw_pxe::tftp::confine(&root, std::path::Path::new("../etc/passwd")).is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] for a path with `..`, a root or prefix, or one
+/// whose real location (after symbolic links) is outside `root`;
+/// [`ErrorKind::NotFound`] for a missing file or one that is not a regular file.
+pub fn confine(root: &Path, requested: &Path) -> Result<PathBuf> {
+    let s = requested.to_string_lossy();
+    let rel = s.trim_start_matches('/');
+    let rel = Path::new(rel);
+    if rel.as_os_str().is_empty()
+        || rel
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(Error::invalid_parameter("path", "leaves the root"));
+    }
+    let joined = root.join(rel);
+    let real = std::fs::canonicalize(&joined)
+        .map_err(|_| Error::new(ErrorKind::NotFound, format!("{} not found", rel.display())))?;
+    if !real.starts_with(root) {
+        return Err(Error::invalid_parameter("path", "leads out of the root"));
+    }
+    if !real.is_file() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("{} is not a file", rel.display()),
+        ));
+    }
+    Ok(real)
+}
+
+struct Confined {
+    root: PathBuf,
+}
+
+impl async_tftp::server::Handler for Confined {
+    type Reader = blocking::Unblock<std::fs::File>;
+    type Writer = futures::io::Sink;
+
+    async fn read_req_open(
+        &mut self,
+        client: &SocketAddr,
+        path: &Path,
+    ) -> std::result::Result<(Self::Reader, Option<u64>), async_tftp::packet::Error> {
+        use async_tftp::packet::Error as P;
+        let real = confine(&self.root, path).map_err(|e| {
+            tracing::info!(%client, path = %path.display(), "tftp refused: {e}");
+            if e.kind() == ErrorKind::NotFound {
+                P::FileNotFound
+            } else {
+                P::PermissionDenied
+            }
+        })?;
+        let file = std::fs::File::open(&real).map_err(|_| P::FileNotFound)?;
+        let len = file.metadata().ok().map(|m| m.len());
+        tracing::debug!(%client, path = %path.display(), "tftp read");
+        Ok((blocking::Unblock::new(file), len))
+    }
+
+    async fn write_req_open(
+        &mut self,
+        _client: &SocketAddr,
+        _path: &Path,
+        _size: Option<u64>,
+    ) -> std::result::Result<Self::Writer, async_tftp::packet::Error> {
+        Err(async_tftp::packet::Error::IllegalOperation)
+    }
+}
+
+/// A running TFTP server; dropping it (or [`TftpServer::shutdown`]) stops it.
+#[derive(Debug)]
+pub struct TftpServer {
+    addr: SocketAddr,
+    stop: Option<futures::channel::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TftpServer {
+    /// Serves `root` read-only on `addr` (UDP) from its own thread.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] naming `tftp_root` when it is not a
+    /// directory; [`ErrorKind::Unreachable`] when the address cannot be bound.
+    pub fn start(root: &Path, addr: SocketAddr, options: &TftpOptions) -> Result<TftpServer> {
+        let root = std::fs::canonicalize(root)
+            .ok()
+            .filter(|r| r.is_dir())
+            .ok_or_else(|| Error::invalid_parameter("tftp_root", "is not a directory"))?;
+        let socket = UdpSocket::bind(addr).map_err(|e| {
+            Error::new(
+                ErrorKind::Unreachable,
+                format!("cannot bind TFTP on {addr}: {e}"),
+            )
+        })?;
+        let addr = socket
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Unreachable, format!("TFTP socket: {e}")))?;
+        let builder = async_tftp::server::TftpServerBuilder::with_handler(Confined { root })
+            .std_socket(socket)
+            .map_err(|e| Error::new(ErrorKind::Unreachable, format!("TFTP socket: {e}")))?
+            .timeout(options.timeout)
+            .block_size_limit(options.max_block_size)
+            .window_size_limit(options.max_window_size)
+            .max_send_retries(options.max_retries);
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("hw-pxe-tftp".into())
+            .spawn(move || {
+                futures::executor::block_on(async move {
+                    let server = match builder.build().await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::error!("tftp server: {e}");
+                            return;
+                        }
+                    };
+                    let serve = std::pin::pin!(server.serve());
+                    let _ = futures::future::select(serve, rx).await;
+                });
+            })
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::DeviceFault,
+                    format!("cannot start TFTP thread: {e}"),
+                )
+            })?;
+        Ok(TftpServer {
+            addr,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TftpServer {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
