@@ -1,3 +1,60 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+pub mod client;
+pub mod config;
+pub mod management;
+pub mod power;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod wire;
+
+use std::sync::Arc;
+
+use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+
+pub use client::{OpenbmcClient, ResolvedApi};
+pub use config::{OpenbmcApi, OpenbmcConfig, PROPERTIES};
+pub use management::OpenbmcManagement;
+pub use power::OpenbmcPower;
+
+/// The hardware type's name (the seed's).
+pub const NAME: &str = "openbmc";
+
+/// Builds a node for one OpenBMC on the shared client.
+///
+/// # Errors
+///
+/// As [`OpenbmcClient::shared`].
+pub fn build_node(config: &OpenbmcConfig, ctx: &NodeContext) -> Result<Node> {
+    let client = OpenbmcClient::shared(config)?;
+    Ok(Node::new(NAME, ctx.clone())
+        .with_power(Arc::new(OpenbmcPower::with_client(client.clone(), config)))
+        .with_management(Arc::new(OpenbmcManagement::with_client(client, config))))
+}
+
+/// The `openbmc` hardware type: power and boot source of an OpenBMC host over its
+/// REST API or Redfish (`openbmc_api`). Building does no network I/O; `auto`
+/// probes `/redfish/v1` once on first use.
+///
+/// ```
+/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// let mut r = Registry::new();
+/// r.register(hw_openbmc::hardware_type());
+/// let info = DriverInfo::from_pairs([("openbmc_address", "10.0.0.7")]);
+/// let err = r.build("openbmc", &info, &NodeContext::new("n")).unwrap_err();
+/// assert!(err.to_string().contains("openbmc_username"));
+/// ```
+pub fn hardware_type() -> HardwareType {
+    HardwareType::new(
+        NAME,
+        "OpenBMC (phosphor REST API or Redfish): power, boot source and mode, sensors.",
+        [InterfaceKind::Power, InterfaceKind::Management],
+        PROPERTIES.to_vec(),
+        |info: &DriverInfo, ctx: &NodeContext| {
+            let config = OpenbmcConfig::from_driver_info(info, ctx)?;
+            build_node(&config, ctx)
+        },
+    )
+}

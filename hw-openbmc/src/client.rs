@@ -1,0 +1,259 @@
+//! `OpenbmcClient`: the REST API client (one session per BMC and credentials,
+//! shared through hw-http's [`HttpClients::global`]) and the API choice
+//! (`openbmc_api`), with hw-redfish underneath for Redfish.
+//!
+//! Log-in (`POST /login`) tries phosphor-rest's `{"data": [user, password]}` (its
+//! `SESSION` cookie) and, when the BMC refuses that form with anything but 401, bmcweb's
+//! `{"username", "password"}` (its `token`, sent as `X-Auth-Token`). The session is
+//! reused by every request (not one log-in per command as MAAS did), logged in again
+//! once on a 401 (hw-http), and ended with `POST /logout` `{"data": []}` on close or
+//! when its last user drops it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use hw_core::shared::Fingerprint;
+use hw_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
+use hw_http::{Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient};
+use hw_redfish::{RedfishAuthType, RedfishClient, RedfishConfig};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+use crate::NAME;
+use crate::config::{OpenbmcApi, OpenbmcConfig};
+use crate::wire::{self, Envelope};
+
+/// The API a BMC answers (what `auto` resolved to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolvedApi {
+    /// The phosphor REST API.
+    Rest,
+    /// Redfish.
+    Redfish,
+}
+
+/// A client for one OpenBMC: the REST client, the Redfish client, and which of the
+/// two the node drives. Clones share everything.
+#[derive(Clone)]
+pub struct OpenbmcClient {
+    rest: HttpClient,
+    probe: HttpClient,
+    redfish: RedfishClient,
+    api: OpenbmcApi,
+    resolved: Arc<OnceCell<ResolvedApi>>,
+}
+
+impl fmt::Debug for OpenbmcClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenbmcClient")
+            .field("rest", &self.rest)
+            .field("api", &self.api)
+            .field("resolved", &self.resolved.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenbmcClient {
+    /// The client for `config`, sharing the HTTP client and session with every other
+    /// node of the same BMC and credentials in the process. No network I/O.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameter` for an unusable CA bundle.
+    pub fn shared(config: &OpenbmcConfig) -> Result<Self> {
+        let clients = HttpClients::global();
+        let auth = match config.credentials() {
+            Some((user, password)) => Auth::session(OpenbmcLogin { user, password }),
+            None => Auth::None,
+        };
+        let endpoint = |auth: Auth| {
+            config
+                .endpoint
+                .to_builder()
+                .auth(auth)
+                .build()
+                .map_err(|e| e.with_driver(NAME))
+        };
+        let rest = clients.get(&endpoint(auth)?).map_err(|e| e.or_driver(NAME))?;
+        let probe = clients.get(&endpoint(Auth::None)?).map_err(|e| e.or_driver(NAME))?;
+        let mut rf = RedfishConfig::with_endpoint(config.endpoint.clone()).auth(RedfishAuthType::Auto);
+        rf.boot_mode = config.boot_mode;
+        rf.power_poll_interval = config.power_poll_interval;
+        let redfish = RedfishClient::with_clients(&rf, &clients)?;
+        let resolved = Arc::new(OnceCell::new());
+        match config.api {
+            OpenbmcApi::Rest => drop(resolved.set(ResolvedApi::Rest)),
+            OpenbmcApi::Redfish => drop(resolved.set(ResolvedApi::Redfish)),
+            _ => {}
+        }
+        Ok(OpenbmcClient {
+            rest,
+            probe,
+            redfish,
+            api: config.api,
+            resolved,
+        })
+    }
+
+    /// The Redfish client underneath.
+    pub fn redfish(&self) -> &RedfishClient {
+        &self.redfish
+    }
+
+    /// The REST HTTP client (its stats count log-ins and log-outs).
+    pub fn rest_http(&self) -> &HttpClient {
+        &self.rest
+    }
+
+    /// Which API this BMC is driven through: as configured, or for `auto` probed once
+    /// (`GET /redfish/v1` answering a service root → Redfish, anything else → REST).
+    ///
+    /// # Errors
+    ///
+    /// `Unreachable` or `Timeout` when the probe cannot reach the BMC.
+    pub async fn api(&self) -> Result<ResolvedApi> {
+        self.resolved
+            .get_or_try_init(|| async {
+                let r = self
+                    .probe
+                    .send_raw(Request::get("/redfish/v1").operation("probe Redfish"))
+                    .await
+                    .map_err(|e| e.or_driver(NAME))?;
+                let redfish = r.status().is_success()
+                    && serde_json::from_slice::<Value>(r.body())
+                        .ok()
+                        .is_some_and(|v| v.get("RedfishVersion").is_some() || v.get("@odata.id").is_some());
+                let api = if redfish { ResolvedApi::Redfish } else { ResolvedApi::Rest };
+                tracing::info!(?api, "OpenBMC API chosen");
+                Ok(api)
+            })
+            .await
+            .copied()
+    }
+
+    /// Logs the REST session out (and the Redfish one, if any).
+    ///
+    /// # Errors
+    ///
+    /// What `POST /logout` returned.
+    pub async fn close(&self) -> Result<()> {
+        let r = self.redfish.close().await;
+        self.rest.close().await?;
+        r
+    }
+
+    async fn send(&self, request: Request) -> Result<Envelope> {
+        let what = format!("{} {}", request.method(), request.path_only());
+        let r = self.rest.send_raw(request).await.map_err(|e| e.or_driver(NAME))?;
+        check(&r, &what)
+    }
+
+    /// `GET path` → the envelope's `data`.
+    ///
+    /// # Errors
+    ///
+    /// The HTTP status's kind (401 `Unauthenticated`, 404 `NotFound`, …);
+    /// `Protocol` for a body that is not an envelope; `DeviceFault` for status
+    /// `error`.
+    pub async fn get(&self, path: &str) -> Result<Value> {
+        Ok(self.send(Request::get(path)).await?.data)
+    }
+
+    /// `PUT path {"data": value}`.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
+    pub async fn put(&self, path: &str, value: Value) -> Result<()> {
+        self.send(Request::put(path).json(&json!({ "data": value })).operation("PUT property"))
+            .await
+            .map(drop)
+    }
+}
+
+fn check(r: &Response, what: &str) -> Result<Envelope> {
+    if !r.status().is_success() {
+        let detail = serde_json::from_slice::<Envelope>(r.body())
+            .map(|e| e.describe())
+            .unwrap_or_default();
+        return Err(Error::new(
+            hw_http::status_kind(r.status()),
+            format!("{what}: HTTP {} {}", r.status().as_u16(), detail),
+        )
+        .with_driver(NAME));
+    }
+    Envelope::decode(r.body(), what).map_err(|e| e.with_driver(NAME))
+}
+
+/// The REST session hook.
+struct OpenbmcLogin {
+    user: String,
+    password: SecretString,
+}
+
+impl fmt::Debug for OpenbmcLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenbmcLogin").field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+fn session_cookie(r: &Response) -> Option<String> {
+    r.headers().get_all("set-cookie").iter().find_map(|v| {
+        let v = v.to_str().ok()?;
+        let pair = v.split(';').next()?.trim();
+        let (name, value) = pair.split_once('=')?;
+        (name.eq_ignore_ascii_case("SESSION") && !value.is_empty()).then(|| value.to_owned())
+    })
+}
+
+#[async_trait]
+impl SessionAuth for OpenbmcLogin {
+    async fn login(&self, client: &SessionClient<'_>) -> Result<Session> {
+        let pw = self.password.expose_secret();
+        let forms = [json!({ "data": [self.user, pw] }), json!({ "username": self.user, "password": pw })];
+        let mut last = None;
+        for body in forms {
+            let r = client
+                .send_raw(Request::post(wire::LOGIN).json(&body).operation("login"))
+                .await?;
+            if r.status().as_u16() == 401 {
+                return Err(Error::new(ErrorKind::Unauthenticated, "POST /login: HTTP 401: wrong user name or password")
+                    .with_driver(NAME));
+            }
+            if !r.status().is_success() {
+                last = Some(check(&r, "POST /login").err());
+                continue;
+            }
+            let token = serde_json::from_slice::<Value>(r.body())
+                .ok()
+                .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_owned));
+            if let Some(t) = token {
+                return Session::new().header("x-auth-token", SecretString::from(t));
+            }
+            if let Some(c) = session_cookie(&r) {
+                return Session::new().cookie("SESSION", SecretString::from(c));
+            }
+            return Err(Error::protocol("POST /login: no SESSION cookie and no token in the reply").with_driver(NAME));
+        }
+        Err(last.flatten().unwrap_or_else(|| Error::protocol("POST /login failed").with_driver(NAME)))
+    }
+
+    async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> Result<()> {
+        let r = client
+            .send_raw(session.apply(Request::post(wire::LOGOUT).json(&json!({ "data": [] })).operation("logout")))
+            .await?;
+        if r.status().is_success() || r.status().as_u16() == 401 {
+            Ok(())
+        } else {
+            check(&r, "POST /logout").map(drop)
+        }
+    }
+
+    fn cache_key(&self) -> String {
+        format!(
+            "openbmc-rest:{}:{}",
+            self.user,
+            Fingerprint::of_parts(&[self.user.as_bytes(), self.password.expose_secret().as_bytes()])
+        )
+    }
+}

@@ -1,0 +1,206 @@
+//! The OpenBMC REST API's JSON (phosphor-rest-server / bmcweb's REST compatibility):
+//! the `{"data", "message", "status"}` envelope, D-Bus enumeration values, paths.
+//! Sources: openbmc/docs `rest-api.md` and `REST-cheatsheet.md` @ cf706722, MAAS
+//! `openbmc.py` @ 61da83de (PROTOCOLS.md §2.3).
+
+use hw_core::{BootDevice, Error, ErrorKind, PowerState, Result, SensorKind, SensorReading};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `POST /login`.
+pub const LOGIN: &str = "/login";
+/// `POST /logout`.
+pub const LOGOUT: &str = "/logout";
+/// The host's state object.
+pub const HOST: &str = "/xyz/openbmc_project/state/host0";
+/// `CurrentHostState` (read).
+pub const HOST_STATE: &str = "/xyz/openbmc_project/state/host0/attr/CurrentHostState";
+/// `RequestedHostTransition` (`PUT`).
+pub const HOST_TRANSITION: &str = "/xyz/openbmc_project/state/host0/attr/RequestedHostTransition";
+/// `RequestedPowerTransition` of chassis0 (`PUT`: hard off).
+pub const CHASSIS_TRANSITION: &str = "/xyz/openbmc_project/state/chassis0/attr/RequestedPowerTransition";
+/// The persistent boot settings object.
+pub const BOOT: &str = "/xyz/openbmc_project/control/host0/boot";
+/// The one-time boot settings object.
+pub const BOOT_ONE_TIME: &str = "/xyz/openbmc_project/control/host0/boot/one_time";
+/// Every sensor with its properties.
+pub const SENSORS: &str = "/xyz/openbmc_project/sensors/enumerate";
+
+/// `xyz.openbmc_project.State.Host.Transition.<t>`.
+pub fn host_transition(t: &str) -> String {
+    format!("xyz.openbmc_project.State.Host.Transition.{t}")
+}
+
+/// `xyz.openbmc_project.State.Chassis.Transition.Off` (hard off).
+pub const CHASSIS_OFF: &str = "xyz.openbmc_project.State.Chassis.Transition.Off";
+
+/// `xyz.openbmc_project.Control.Boot.Source.Sources.<s>`.
+pub fn boot_source(s: &str) -> String {
+    format!("xyz.openbmc_project.Control.Boot.Source.Sources.{s}")
+}
+
+/// `xyz.openbmc_project.Control.Boot.Mode.Modes.<m>`.
+pub fn boot_mode(m: &str) -> String {
+    format!("xyz.openbmc_project.Control.Boot.Mode.Modes.{m}")
+}
+
+/// `xyz.openbmc_project.Control.Boot.Type.Types.<t>` (`EFI`, `Legacy`).
+pub fn boot_type(t: &str) -> String {
+    format!("xyz.openbmc_project.Control.Boot.Type.Types.{t}")
+}
+
+/// The reply envelope: `{"data": …, "message": "200 OK", "status": "ok"}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Envelope {
+    /// `data`.
+    #[serde(default)]
+    pub data: Value,
+    /// `message`.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// `status`: `ok` or `error`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl Envelope {
+    /// Decodes a reply.
+    ///
+    /// # Errors
+    ///
+    /// `Protocol` when `body` is not a JSON envelope; `DeviceFault` when its status
+    /// is not `ok` (MAAS's check), with its message and description.
+    pub fn decode(body: &[u8], what: &str) -> Result<Envelope> {
+        let e: Envelope = serde_json::from_slice(body).map_err(|e| {
+            Error::new(ErrorKind::Protocol, format!("{what}: reply is not OpenBMC REST JSON ({e})"))
+        })?;
+        match e.status.as_deref() {
+            Some(s) if s.eq_ignore_ascii_case("ok") => Ok(e),
+            _ => Err(Error::new(
+                ErrorKind::DeviceFault,
+                format!("{what}: status {:?}: {}", e.status.as_deref().unwrap_or(""), e.describe()),
+            )),
+        }
+    }
+
+    /// The message and `data.description`, for errors.
+    pub fn describe(&self) -> String {
+        let mut s = self.message.clone().unwrap_or_default();
+        if let Some(d) = self.data.get("description").and_then(Value::as_str) {
+            s.push_str(": ");
+            s.push_str(d);
+        }
+        s.chars().filter(|c| !c.is_control()).take(300).collect()
+    }
+
+    /// `data` as a string.
+    ///
+    /// # Errors
+    ///
+    /// `Protocol` when `data` is not a string.
+    pub fn text(&self, what: &str) -> Result<&str> {
+        self.data
+            .as_str()
+            .ok_or_else(|| Error::new(ErrorKind::Protocol, format!("{what}: data is not a string")))
+    }
+}
+
+/// The last dot-separated segment of a D-Bus enumeration value.
+pub fn last_segment(value: &str) -> &str {
+    value.rsplit('.').next().unwrap_or(value)
+}
+
+/// `CurrentHostState` → power: `Running` on, `Off` off, anything else
+/// (`TransitioningToRunning`, `TransitioningToOff`, `Quiesced`, `Standby`,
+/// `DiagnosticMode`) unknown.
+pub fn host_power(value: &str) -> PowerState {
+    match last_segment(value) {
+        "Running" => PowerState::On,
+        "Off" => PowerState::Off,
+        _ => PowerState::Unknown,
+    }
+}
+
+/// The boot source and mode for a boot device (BIOS setup is mode `Setup`).
+pub fn source_and_mode(device: BootDevice) -> Option<(&'static str, &'static str)> {
+    Some(match device {
+        BootDevice::Pxe => ("Network", "Regular"),
+        BootDevice::Disk => ("Disk", "Regular"),
+        BootDevice::Cdrom => ("ExternalMedia", "Regular"),
+        BootDevice::Floppy => ("RemovableMedia", "Regular"),
+        BootDevice::Uefihttp => ("HTTP", "Regular"),
+        BootDevice::Bios => ("Default", "Setup"),
+        BootDevice::Safe => ("Default", "Safe"),
+        _ => return None,
+    })
+}
+
+/// The device a boot source and mode select (`None`: the default device).
+pub fn device_of(source: &str, mode: &str) -> Option<BootDevice> {
+    match last_segment(mode) {
+        "Setup" => return Some(BootDevice::Bios),
+        "Safe" => return Some(BootDevice::Safe),
+        _ => {}
+    }
+    Some(match last_segment(source) {
+        "Network" => BootDevice::Pxe,
+        "Disk" => BootDevice::Disk,
+        "ExternalMedia" => BootDevice::Cdrom,
+        "RemovableMedia" | "USB" => BootDevice::Floppy,
+        "HTTP" => BootDevice::Uefihttp,
+        _ => return None,
+    })
+}
+
+/// Sensors of a `/xyz/openbmc_project/sensors/enumerate` reply's `data`: each
+/// object's `Value` × 10^`Scale` (phosphor `Sensor.Value`; newer BMCs send the value
+/// already scaled and no `Scale`), the kind from the path
+/// (`/sensors/<temperature|fan_tach|voltage|current|power>/<name>`), the unit from
+/// `Unit`.
+pub fn sensors(data: &Value) -> Vec<SensorReading> {
+    let Some(map) = data.as_object() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (path, props) in map {
+        let mut parts = path.rsplit('/');
+        let name = parts.next().unwrap_or_default();
+        let class = parts.next().unwrap_or_default();
+        let (kind, unit) = match class {
+            "temperature" => (SensorKind::Temperature, "degrees C"),
+            "fan_tach" | "fan_pwm" => (SensorKind::Fan, if class == "fan_pwm" { "percent" } else { "RPM" }),
+            "voltage" => (SensorKind::Voltage, "volts"),
+            "current" => (SensorKind::Current, "amperes"),
+            "power" => (SensorKind::Power, "watts"),
+            _ => (SensorKind::Other, ""),
+        };
+        let scale = props.get("Scale").and_then(Value::as_i64).unwrap_or(0).clamp(-12, 12);
+        let value = props
+            .get("Value")
+            .and_then(Value::as_f64)
+            .map(|v| v * 10f64.powi(scale as i32));
+        let unit = props
+            .get("Unit")
+            .and_then(Value::as_str)
+            .map(last_segment)
+            .map(|u| match u {
+                "DegreesC" => "degrees C",
+                "RPMS" => "RPM",
+                "Volts" => "volts",
+                "Amperes" => "amperes",
+                "Watts" => "watts",
+                "Percent" => "percent",
+                other => other,
+            })
+            .unwrap_or(unit);
+        let functional = props.get("Functional").and_then(Value::as_bool).unwrap_or(true);
+        out.push(SensorReading {
+            kind,
+            name: name.replace('_', " "),
+            value,
+            unit: unit.to_owned(),
+            status: if !functional || value.is_none() { "unavailable".into() } else { "ok".into() },
+        });
+    }
+    out
+}
