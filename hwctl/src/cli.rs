@@ -13,6 +13,12 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Where node state is kept between runs (AMT's wanted boot device, Wake-on-LAN's
+    /// recorded power state); default `$XDG_STATE_HOME/hwctl` or
+    /// `~/.local/state/hwctl`.
+    #[arg(long, value_name = "DIR", global = true, env = "HWCTL_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
     /// The node to act on (for node commands).
     #[command(flatten)]
     pub node: NodeArgs,

@@ -119,6 +119,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Node state (AMT's boot device, WoL's power state) persists across runs; the
+    // demo and the simulators keep theirs in memory.
+    if let Some(dir) = cli
+        .state_dir
+        .clone()
+        .or_else(|| hw_core::state::xdg_state_dir("hwctl"))
+        .filter(|_| !matches!(cli.command, Command::Demo | Command::Sim { .. }))
+    {
+        hw_core::state::set_global(std::sync::Arc::new(hw_core::state::FileStore::new(dir)));
+    }
     let registry = registry::registry();
     match runtime.block_on(run(cli, &registry)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -406,10 +406,6 @@ impl Simulator for AmtSim {
         ])
     }
 
-    fn node_name(&self, _i: usize) -> String {
-        format!("amt-{}", self.addr.port())
-    }
-
     fn stats(&self) -> SimStats {
         self.shared.counters.snapshot()
     }

@@ -12,12 +12,16 @@ use serde_json::Value;
 
 use crate::inventory::InventoryNode;
 
+mod amt;
 mod iboot;
 mod ipmi;
 #[cfg(feature = "libvirt")]
 mod libvirt;
 mod nodemanager;
 mod ocs;
+mod oneview;
+mod openbmc;
+mod redfish;
 mod wol;
 
 /// Whether simulators announce what they see on stderr: on for `hwctl sim` (a person
@@ -37,6 +41,10 @@ pub(crate) const SIMULATORS: &[&str] = &[
     "msftocs",
     "ipmi",
     "staging-nm",
+    "oneview",
+    "staging-amt",
+    "redfish",
+    "openbmc",
     #[cfg(feature = "libvirt")]
     "staging-libvirt",
 ];
@@ -53,6 +61,10 @@ pub(crate) async fn start(
         "msftocs" => ocs::start(listen).await,
         "ipmi" => ipmi::start(listen).await,
         "staging-nm" => nodemanager::start(listen).await,
+        "oneview" => oneview::start(listen).await,
+        "staging-amt" => amt::start(listen).await,
+        "redfish" => redfish::start(listen).await,
+        "openbmc" => openbmc::start(listen).await,
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
         other => Err(hw_core::Error::new(
