@@ -145,11 +145,16 @@ impl OneviewServer {
         .with_retryable(false)
     }
 
-    fn check_free_for_us(&self, hw: &ServerHardware, kind: ErrorKind) -> Result<()> {
-        if hw.in_use_by_others(self.applied_profile().as_deref()) {
-            Err(self.in_use_error(hw, kind))
-        } else {
+    /// Fails with `kind` when someone else's profile is applied. A profile named
+    /// for this node (`hw [<node id>]`, as allocation names it) is ours even when
+    /// `applied_server_profile_uri` was not given (another process allocated it).
+    async fn check_free_for_us(&self, hw: &ServerHardware, kind: ErrorKind) -> Result<()> {
+        if !hw.in_use_by_others(self.applied_profile().as_deref())
+            || self.ownership_of(hw, self.deadline()).await? == Ownership::Ours
+        {
             Ok(())
+        } else {
+            Err(self.in_use_error(hw, kind))
         }
     }
 
@@ -171,7 +176,8 @@ impl OneviewServer {
     /// the task's error; as [`OneviewClient::send`].
     pub async fn apply_power(&self, action: PowerAction) -> Result<()> {
         let hw = self.hardware().await?;
-        self.check_free_for_us(&hw, ErrorKind::PowerStateFailure)?;
+        self.check_free_for_us(&hw, ErrorKind::PowerStateFailure)
+            .await?;
         if matches!(
             action,
             PowerAction::On | PowerAction::Reboot | PowerAction::SoftReboot
@@ -208,7 +214,7 @@ impl OneviewServer {
             return Err(Error::unsupported(format!("boot device {device}")).with_driver(NAME));
         }
         let hw = self.hardware().await?;
-        self.check_free_for_us(&hw, ErrorKind::Busy)?;
+        self.check_free_for_us(&hw, ErrorKind::Busy).await?;
         if self.config.deferred_boot {
             *lock(&self.pending) = Some(BootDeviceSetting::new(device, persistent));
             return Ok(());
