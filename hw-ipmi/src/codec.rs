@@ -74,12 +74,23 @@ impl PacketCodec {
 
     /// Verifies, decrypts and parses a response datagram: `(completion code, data)`.
     ///
+    /// Only an IPMI payload that is authenticated (its integrity code checks out)
+    /// and encrypted (every suite this crate speaks encrypts) is accepted, as in a
+    /// session: a plaintext packet (payload flags 0x00) is refused whatever it says.
+    ///
     /// # Errors
     ///
     /// [`hw_core::ErrorKind::Protocol`] for a datagram that is malformed, truncated,
-    /// fails its integrity check or is not a response.
+    /// not authenticated, not encrypted, fails its integrity check, is not an IPMI
+    /// payload or is not a response.
     pub fn decode_response(&self, datagram: &[u8]) -> Result<(u8, Vec<u8>)> {
-        let p = wire::decode_packet(datagram, Some(&self.keys))?;
+        let p = wire::decode_session_packet(datagram, &self.keys)?;
+        if p.payload_type != wire::payload::IPMI {
+            return Err(hw_core::Error::protocol(format!(
+                "malformed reply: payload type 0x{:02x} is not IPMI",
+                p.payload_type
+            )));
+        }
         let r = wire::decode_response(&p.payload)?;
         Ok((r.cc, r.data))
     }

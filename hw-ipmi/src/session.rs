@@ -481,7 +481,7 @@ impl Session {
                 Ok(Err(e)) => return Err(io_err(&peer, e)),
                 Ok(Ok(n)) => n,
             };
-            let pkt = match wire::decode_packet(&buf[..n], Some(&self.keys)) {
+            let pkt = match wire::decode_session_packet(&buf[..n], &self.keys) {
                 Ok(p) => p,
                 Err(e) => {
                     last_bad = Some(e.to_string());
@@ -489,11 +489,11 @@ impl Session {
                     continue;
                 }
             };
-            if pkt.payload_type != payload::IPMI
-                || pkt.session_id != self.console_id
-                || !pkt.authenticated
-            {
-                last_bad = Some("a packet outside this session".to_owned());
+            if pkt.payload_type != payload::IPMI || pkt.session_id != self.console_id {
+                last_bad = Some(format!(
+                    "a packet outside this session (payload type 0x{:02x}, session 0x{:08x})",
+                    pkt.payload_type, pkt.session_id
+                ));
                 continue;
             }
             let resp = match wire::decode_response(&pkt.payload) {

@@ -214,6 +214,29 @@ pub(crate) fn decode_packet(data: &[u8], keys: Option<&SessionKeys>) -> WResult<
     })
 }
 
+/// Decodes an in-session packet of an established session: like
+/// [`decode_packet`], and then refuses one that is not authenticated (no
+/// integrity code) or, since every suite this crate speaks encrypts (AES-CBC-128),
+/// not encrypted. The one gate every in-session decode goes through (the
+/// session's receive loop and the public [`PacketCodec`](crate::codec::PacketCodec)):
+/// a plaintext packet with payload flags 0x00 carries nothing a forger could not
+/// have written.
+pub(crate) fn decode_session_packet(data: &[u8], keys: &SessionKeys) -> WResult<Packet> {
+    let p = decode_packet(data, Some(keys))?;
+    if !p.authenticated {
+        return Err(WireError::new(
+            "in-session packet without an integrity code (not authenticated): refused",
+        ));
+    }
+    if keys.suite.confidentiality_algorithm() != 0 && !p.encrypted {
+        return Err(WireError::new(format!(
+            "in-session packet not encrypted although cipher suite {} encrypts: refused",
+            keys.suite
+        )));
+    }
+    Ok(p)
+}
+
 /// Two's-complement checksum of `bytes` (IPMB).
 pub(crate) fn checksum(bytes: &[u8]) -> u8 {
     bytes
