@@ -213,17 +213,44 @@ impl State {
 
     fn expire(&mut self) {
         let timeout = self.cfg.session_timeout;
-        let before = self.sessions.len();
+        let half_open = if self.fault == Fault::HoldHalfOpenSessions {
+            timeout
+        } else {
+            self.cfg.half_open_timeout.min(timeout)
+        };
         let mut expired_active = 0;
         self.sessions.retain(|_, s| {
-            let keep = s.last.elapsed() < timeout;
-            if !keep && matches!(s.stage, Stage::Active { .. }) {
+            let active = matches!(s.stage, Stage::Active { .. });
+            let keep = s.last.elapsed() < if active { timeout } else { half_open };
+            if !keep && active {
                 expired_active += 1;
             }
             keep
         });
-        let _ = before;
         self.stats.sessions_timed_out += expired_active;
+    }
+
+    /// Frees the slot of the oldest half-open session, if any (not under
+    /// [`Fault::HoldHalfOpenSessions`]): a full table of sessions nobody
+    /// authenticated must not lock out a user who can.
+    fn reclaim_half_open(&mut self) -> bool {
+        if self.fault == Fault::HoldHalfOpenSessions {
+            return false;
+        }
+        let oldest = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| !matches!(s.stage, Stage::Active { .. }))
+            .min_by_key(|(_, s)| s.last)
+            .map(|(id, _)| *id);
+        match oldest {
+            Some(id) => {
+                self.sessions.remove(&id);
+                self.stats.half_open_reclaimed += 1;
+                true
+            }
+            None => false,
+        }
     }
 
     pub(crate) fn power(&mut self) -> bool {
@@ -388,7 +415,7 @@ impl State {
         let Some(suite) = suite else {
             return fail(0x11);
         };
-        if self.sessions.len() >= self.cfg.max_sessions {
+        if self.sessions.len() >= self.cfg.max_sessions && !self.reclaim_half_open() {
             return fail(0x01);
         }
         let mut managed: u32 = rand::random::<u32>() | 0x100;

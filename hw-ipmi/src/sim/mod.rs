@@ -90,6 +90,13 @@ pub enum Fault {
     BadCredentials,
     /// Every datagram is answered with bytes that are not RMCP.
     Garbage,
+    /// Half-open sessions (Open Session answered, RAKP not finished) hold their
+    /// slot for the whole `session_timeout` (60 s), and a full table refuses Open
+    /// Session with status 0x01, as many real BMCs do: an unauthenticated flood of
+    /// Open Session requests then locks every user out until they expire. Without
+    /// it the simulator reclaims half-open sessions after `half_open_timeout`, and
+    /// at once when the table is full.
+    HoldHalfOpenSessions,
 }
 
 /// A user account of the simulated BMC.
@@ -127,6 +134,12 @@ pub struct IpmiSimConfig {
     pub max_sessions: usize,
     /// Idle time after which a session is dropped.
     pub session_timeout: Duration,
+    /// Time after which a half-open session (Open Session answered, RAKP 3 not
+    /// received) is reclaimed (1 s). A full table also reclaims the oldest
+    /// half-open session for a new Open Session, so an unauthenticated flood
+    /// cannot lock users out; [`Fault::HoldHalfOpenSessions`] restores the 60 s
+    /// behaviour of many real BMCs.
+    pub half_open_timeout: Duration,
     /// Initial chassis power.
     pub power_on: bool,
     /// Delay before a chassis power change is visible.
@@ -150,6 +163,7 @@ impl Default for IpmiSimConfig {
             suites: vec![3, 17],
             max_sessions: 16,
             session_timeout: Duration::from_secs(60),
+            half_open_timeout: Duration::from_secs(1),
             power_on: false,
             power_delay: Duration::ZERO,
             node_manager: Some((6, 0x2C)),
@@ -171,6 +185,8 @@ pub struct IpmiSimStats {
     pub sessions_closed: u64,
     /// Sessions dropped after idling.
     pub sessions_timed_out: u64,
+    /// Half-open sessions whose slot was given to a new Open Session.
+    pub half_open_reclaimed: u64,
     /// Sessions active now.
     pub open_sessions: usize,
     /// Most sessions active at once.
