@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use hw_core::shared::Fingerprint;
 use hw_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
-use hw_http::{Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient};
+use hw_http::{
+    Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient,
+};
 use hw_redfish::{RedfishAuthType, RedfishClient, RedfishConfig};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -74,9 +76,14 @@ impl OpenbmcClient {
                 .build()
                 .map_err(|e| e.with_driver(NAME))
         };
-        let rest = clients.get(&endpoint(auth)?).map_err(|e| e.or_driver(NAME))?;
-        let probe = clients.get(&endpoint(Auth::None)?).map_err(|e| e.or_driver(NAME))?;
-        let mut rf = RedfishConfig::with_endpoint(config.endpoint.clone()).auth(RedfishAuthType::Auto);
+        let rest = clients
+            .get(&endpoint(auth)?)
+            .map_err(|e| e.or_driver(NAME))?;
+        let probe = clients
+            .get(&endpoint(Auth::None)?)
+            .map_err(|e| e.or_driver(NAME))?;
+        let mut rf =
+            RedfishConfig::with_endpoint(config.endpoint.clone()).auth(RedfishAuthType::Auto);
         rf.boot_mode = config.boot_mode;
         rf.power_poll_interval = config.power_poll_interval;
         let redfish = RedfishClient::with_clients(&rf, &clients)?;
@@ -122,8 +129,14 @@ impl OpenbmcClient {
                 let redfish = r.status().is_success()
                     && serde_json::from_slice::<Value>(r.body())
                         .ok()
-                        .is_some_and(|v| v.get("RedfishVersion").is_some() || v.get("@odata.id").is_some());
-                let api = if redfish { ResolvedApi::Redfish } else { ResolvedApi::Rest };
+                        .is_some_and(|v| {
+                            v.get("RedfishVersion").is_some() || v.get("@odata.id").is_some()
+                        });
+                let api = if redfish {
+                    ResolvedApi::Redfish
+                } else {
+                    ResolvedApi::Rest
+                };
                 tracing::info!(?api, "OpenBMC API chosen");
                 Ok(api)
             })
@@ -144,7 +157,11 @@ impl OpenbmcClient {
 
     async fn send(&self, request: Request) -> Result<Envelope> {
         let what = format!("{} {}", request.method(), request.path_only());
-        let r = self.rest.send_raw(request).await.map_err(|e| e.or_driver(NAME))?;
+        let r = self
+            .rest
+            .send_raw(request)
+            .await
+            .map_err(|e| e.or_driver(NAME))?;
         check(&r, &what)
     }
 
@@ -165,9 +182,13 @@ impl OpenbmcClient {
     ///
     /// As [`get`](Self::get).
     pub async fn put(&self, path: &str, value: Value) -> Result<()> {
-        self.send(Request::put(path).json(&json!({ "data": value })).operation("PUT property"))
-            .await
-            .map(drop)
+        self.send(
+            Request::put(path)
+                .json(&json!({ "data": value }))
+                .operation("PUT property"),
+        )
+        .await
+        .map(drop)
     }
 }
 
@@ -193,7 +214,9 @@ struct OpenbmcLogin {
 
 impl fmt::Debug for OpenbmcLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenbmcLogin").field("user", &self.user).finish_non_exhaustive()
+        f.debug_struct("OpenbmcLogin")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 
@@ -210,15 +233,21 @@ fn session_cookie(r: &Response) -> Option<String> {
 impl SessionAuth for OpenbmcLogin {
     async fn login(&self, client: &SessionClient<'_>) -> Result<Session> {
         let pw = self.password.expose_secret();
-        let forms = [json!({ "data": [self.user, pw] }), json!({ "username": self.user, "password": pw })];
+        let forms = [
+            json!({ "data": [self.user, pw] }),
+            json!({ "username": self.user, "password": pw }),
+        ];
         let mut last = None;
         for body in forms {
             let r = client
                 .send_raw(Request::post(wire::LOGIN).json(&body).operation("login"))
                 .await?;
             if r.status().as_u16() == 401 {
-                return Err(Error::new(ErrorKind::Unauthenticated, "POST /login: HTTP 401: wrong user name or password")
-                    .with_driver(NAME));
+                return Err(Error::new(
+                    ErrorKind::Unauthenticated,
+                    "POST /login: HTTP 401: wrong user name or password",
+                )
+                .with_driver(NAME));
             }
             if !r.status().is_success() {
                 last = Some(check(&r, "POST /login").err());
@@ -233,14 +262,25 @@ impl SessionAuth for OpenbmcLogin {
             if let Some(c) = session_cookie(&r) {
                 return Session::new().cookie("SESSION", SecretString::from(c));
             }
-            return Err(Error::protocol("POST /login: no SESSION cookie and no token in the reply").with_driver(NAME));
+            return Err(Error::protocol(
+                "POST /login: no SESSION cookie and no token in the reply",
+            )
+            .with_driver(NAME));
         }
-        Err(last.flatten().unwrap_or_else(|| Error::protocol("POST /login failed").with_driver(NAME)))
+        Err(last
+            .flatten()
+            .unwrap_or_else(|| Error::protocol("POST /login failed").with_driver(NAME)))
     }
 
     async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> Result<()> {
         let r = client
-            .send_raw(session.apply(Request::post(wire::LOGOUT).json(&json!({ "data": [] })).operation("logout")))
+            .send_raw(
+                session.apply(
+                    Request::post(wire::LOGOUT)
+                        .json(&json!({ "data": [] }))
+                        .operation("logout"),
+                ),
+            )
             .await?;
         if r.status().is_success() || r.status().as_u16() == 401 {
             Ok(())
@@ -253,7 +293,10 @@ impl SessionAuth for OpenbmcLogin {
         format!(
             "openbmc-rest:{}:{}",
             self.user,
-            Fingerprint::of_parts(&[self.user.as_bytes(), self.password.expose_secret().as_bytes()])
+            Fingerprint::of_parts(&[
+                self.user.as_bytes(),
+                self.password.expose_secret().as_bytes()
+            ])
         )
     }
 }

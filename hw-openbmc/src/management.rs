@@ -45,7 +45,10 @@ impl OpenbmcManagement {
     ///
     /// As [`OpenbmcClient::shared`].
     pub fn new(config: OpenbmcConfig) -> Result<Self> {
-        Ok(OpenbmcManagement::with_client(OpenbmcClient::shared(&config)?, &config))
+        Ok(OpenbmcManagement::with_client(
+            OpenbmcClient::shared(&config)?,
+            &config,
+        ))
     }
 
     /// The management interface on `client`.
@@ -88,11 +91,24 @@ impl Management for OpenbmcManagement {
         if !self.rest().await? {
             return self.redfish.get_boot_device().await;
         }
-        let one_time = self.client.get(&format!("{}/attr/Enabled", wire::BOOT_ONE_TIME)).await?;
+        let one_time = self
+            .client
+            .get(&format!("{}/attr/Enabled", wire::BOOT_ONE_TIME))
+            .await?;
         let once = one_time.as_bool() == Some(true) || one_time.as_str() == Some("true");
-        let base = if once { wire::BOOT_ONE_TIME } else { wire::BOOT };
-        let source = text(&self.client.get(&format!("{base}/attr/BootSource")).await?, "BootSource")?;
-        let mode = text(&self.client.get(&format!("{base}/attr/BootMode")).await?, "BootMode")?;
+        let base = if once {
+            wire::BOOT_ONE_TIME
+        } else {
+            wire::BOOT
+        };
+        let source = text(
+            &self.client.get(&format!("{base}/attr/BootSource")).await?,
+            "BootSource",
+        )?;
+        let mode = text(
+            &self.client.get(&format!("{base}/attr/BootMode")).await?,
+            "BootMode",
+        )?;
         Ok(BootDeviceSetting {
             device: wire::device_of(&source, &mode),
             persistent: Some(!once),
@@ -107,11 +123,28 @@ impl Management for OpenbmcManagement {
         let Some((source, mode)) = wire::source_and_mode(device) else {
             return Err(Error::unsupported(format!("boot device {device}")).with_driver(NAME));
         };
-        let base = if persistent { wire::BOOT } else { wire::BOOT_ONE_TIME };
-        self.client.put(&format!("{base}/attr/BootMode"), json!(wire::boot_mode(mode))).await?;
-        self.client.put(&format!("{base}/attr/BootSource"), json!(wire::boot_source(source))).await?;
+        let base = if persistent {
+            wire::BOOT
+        } else {
+            wire::BOOT_ONE_TIME
+        };
         self.client
-            .put(&format!("{}/attr/Enabled", wire::BOOT_ONE_TIME), json!(!persistent))
+            .put(
+                &format!("{base}/attr/BootMode"),
+                json!(wire::boot_mode(mode)),
+            )
+            .await?;
+        self.client
+            .put(
+                &format!("{base}/attr/BootSource"),
+                json!(wire::boot_source(source)),
+            )
+            .await?;
+        self.client
+            .put(
+                &format!("{}/attr/Enabled", wire::BOOT_ONE_TIME),
+                json!(!persistent),
+            )
             .await
     }
 
@@ -119,7 +152,13 @@ impl Management for OpenbmcManagement {
         if !self.rest().await? {
             return self.redfish.get_boot_mode().await;
         }
-        let t = text(&self.client.get(&format!("{}/attr/BootType", wire::BOOT)).await?, "BootType")?;
+        let t = text(
+            &self
+                .client
+                .get(&format!("{}/attr/BootType", wire::BOOT))
+                .await?,
+            "BootType",
+        )?;
         Ok(match wire::last_segment(&t) {
             "EFI" => Some(BootMode::Uefi),
             "Legacy" => Some(BootMode::Bios),
@@ -131,8 +170,17 @@ impl Management for OpenbmcManagement {
         if !self.rest().await? {
             return self.redfish.set_boot_mode(mode).await;
         }
-        let t = if mode == BootMode::Uefi { "EFI" } else { "Legacy" };
-        self.client.put(&format!("{}/attr/BootType", wire::BOOT), json!(wire::boot_type(t))).await
+        let t = if mode == BootMode::Uefi {
+            "EFI"
+        } else {
+            "Legacy"
+        };
+        self.client
+            .put(
+                &format!("{}/attr/BootType", wire::BOOT),
+                json!(wire::boot_type(t)),
+            )
+            .await
     }
 
     async fn get_sensors(&self) -> Result<Vec<SensorReading>> {

@@ -40,7 +40,10 @@ impl OpenbmcPower {
     ///
     /// As [`OpenbmcClient::shared`].
     pub fn new(config: OpenbmcConfig) -> Result<Self> {
-        Ok(OpenbmcPower::with_client(OpenbmcClient::shared(&config)?, &config))
+        Ok(OpenbmcPower::with_client(
+            OpenbmcClient::shared(&config)?,
+            &config,
+        ))
     }
 
     /// The power interface on `client`.
@@ -90,7 +93,11 @@ impl PowerSwitch for OpenbmcPower {
             ResolvedApi::Rest => {
                 let data = self.client.get(wire::HOST_STATE).await?;
                 let s = data.as_str().ok_or_else(|| {
-                    Error::new(ErrorKind::Protocol, "CurrentHostState: data is not a string").with_driver(NAME)
+                    Error::new(
+                        ErrorKind::Protocol,
+                        "CurrentHostState: data is not a string",
+                    )
+                    .with_driver(NAME)
                 })?;
                 Ok(wire::host_power(s))
             }
@@ -107,7 +114,10 @@ impl PowerSwitch for OpenbmcPower {
             PowerAction::Off => (wire::CHASSIS_TRANSITION, wire::CHASSIS_OFF.to_owned()),
             PowerAction::Reboot => (wire::HOST_TRANSITION, wire::host_transition("Reboot")),
             other => {
-                return Err(Error::unsupported(format!("{other} through the OpenBMC REST API")).with_driver(NAME));
+                return Err(
+                    Error::unsupported(format!("{other} through the OpenBMC REST API"))
+                        .with_driver(NAME),
+                );
             }
         };
         tracing::info!(%action, "OpenBMC REST power transition");

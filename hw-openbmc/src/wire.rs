@@ -18,7 +18,8 @@ pub const HOST_STATE: &str = "/xyz/openbmc_project/state/host0/attr/CurrentHostS
 /// `RequestedHostTransition` (`PUT`).
 pub const HOST_TRANSITION: &str = "/xyz/openbmc_project/state/host0/attr/RequestedHostTransition";
 /// `RequestedPowerTransition` of chassis0 (`PUT`: hard off).
-pub const CHASSIS_TRANSITION: &str = "/xyz/openbmc_project/state/chassis0/attr/RequestedPowerTransition";
+pub const CHASSIS_TRANSITION: &str =
+    "/xyz/openbmc_project/state/chassis0/attr/RequestedPowerTransition";
 /// The persistent boot settings object.
 pub const BOOT: &str = "/xyz/openbmc_project/control/host0/boot";
 /// The one-time boot settings object.
@@ -72,13 +73,20 @@ impl Envelope {
     /// is not `ok` (MAAS's check), with its message and description.
     pub fn decode(body: &[u8], what: &str) -> Result<Envelope> {
         let e: Envelope = serde_json::from_slice(body).map_err(|e| {
-            Error::new(ErrorKind::Protocol, format!("{what}: reply is not OpenBMC REST JSON ({e})"))
+            Error::new(
+                ErrorKind::Protocol,
+                format!("{what}: reply is not OpenBMC REST JSON ({e})"),
+            )
         })?;
         match e.status.as_deref() {
             Some(s) if s.eq_ignore_ascii_case("ok") => Ok(e),
             _ => Err(Error::new(
                 ErrorKind::DeviceFault,
-                format!("{what}: status {:?}: {}", e.status.as_deref().unwrap_or(""), e.describe()),
+                format!(
+                    "{what}: status {:?}: {}",
+                    e.status.as_deref().unwrap_or(""),
+                    e.describe()
+                ),
             )),
         }
     }
@@ -168,13 +176,20 @@ pub fn sensors(data: &Value) -> Vec<SensorReading> {
         let class = parts.next().unwrap_or_default();
         let (kind, unit) = match class {
             "temperature" => (SensorKind::Temperature, "degrees C"),
-            "fan_tach" | "fan_pwm" => (SensorKind::Fan, if class == "fan_pwm" { "percent" } else { "RPM" }),
+            "fan_tach" | "fan_pwm" => (
+                SensorKind::Fan,
+                if class == "fan_pwm" { "percent" } else { "RPM" },
+            ),
             "voltage" => (SensorKind::Voltage, "volts"),
             "current" => (SensorKind::Current, "amperes"),
             "power" => (SensorKind::Power, "watts"),
             _ => (SensorKind::Other, ""),
         };
-        let scale = props.get("Scale").and_then(Value::as_i64).unwrap_or(0).clamp(-12, 12);
+        let scale = props
+            .get("Scale")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            .clamp(-12, 12);
         let value = props
             .get("Value")
             .and_then(Value::as_f64)
@@ -193,13 +208,20 @@ pub fn sensors(data: &Value) -> Vec<SensorReading> {
                 other => other,
             })
             .unwrap_or(unit);
-        let functional = props.get("Functional").and_then(Value::as_bool).unwrap_or(true);
+        let functional = props
+            .get("Functional")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         out.push(SensorReading {
             kind,
             name: name.replace('_', " "),
             value,
             unit: unit.to_owned(),
-            status: if !functional || value.is_none() { "unavailable".into() } else { "ok".into() },
+            status: if !functional || value.is_none() {
+                "unavailable".into()
+            } else {
+                "ok".into()
+            },
         });
     }
     out

@@ -11,8 +11,12 @@ use hw_sim::Simulator;
 
 #[tokio::test]
 async fn rest_node_passes_the_suite() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
-    let node = hw_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n")).unwrap();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let node = hw_openbmc::hardware_type()
+        .build(&sim.driver_info(0), &NodeContext::new("n"))
+        .unwrap();
     let report = check_node(&node, &Options::default()).await;
     println!("{report}");
     report.assert_passed();
@@ -21,14 +25,18 @@ async fn rest_node_passes_the_suite() {
 #[tokio::test]
 async fn redfish_node_passes_the_suite() {
     use hw_redfish::sim::{RedfishSim, RedfishSimConfig};
-    let rf = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let rf = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let info = DriverInfo::from_pairs([
         ("openbmc_address", rf.base_url().as_str()),
         ("openbmc_username", "admin"),
         ("openbmc_password", "password"),
         ("openbmc_api", "redfish"),
     ]);
-    let node = hw_openbmc::hardware_type().build(&info, &NodeContext::new("n")).unwrap();
+    let node = hw_openbmc::hardware_type()
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
     let report = check_node(&node, &Options::default()).await;
     println!("{report}");
     report.assert_passed();
@@ -36,14 +44,28 @@ async fn redfish_node_passes_the_suite() {
 
 #[tokio::test]
 async fn validation_passes_the_suite() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
-    check_validation(&hw_openbmc::hardware_type(), &sim.driver_info(0), &NodeContext::new("n")).assert_passed();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    check_validation(
+        &hw_openbmc::hardware_type(),
+        &sim.driver_info(0),
+        &NodeContext::new("n"),
+    )
+    .assert_passed();
 }
 
 #[tokio::test]
 async fn simulator_passes_the_fault_check() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
-    let report = hw_sim::conformance::check_faults(&sim, &hw_openbmc::hardware_type(), Duration::from_secs(1)).await;
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let report = hw_sim::conformance::check_faults(
+        &sim,
+        &hw_openbmc::hardware_type(),
+        Duration::from_secs(1),
+    )
+    .await;
     println!("{report}");
     report.assert_passed();
 }

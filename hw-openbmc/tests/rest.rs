@@ -12,7 +12,11 @@ use hw_sim::Simulator;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
-    let bytes = std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -21,7 +25,9 @@ fn node(sim: &OpenbmcSim, extra: &[(&str, &str)]) -> hw_core::Node {
     for (k, v) in extra {
         info.insert(*k, *v);
     }
-    hw_openbmc::hardware_type().build(&info, &NodeContext::new("n")).unwrap()
+    hw_openbmc::hardware_type()
+        .build(&info, &NodeContext::new("n"))
+        .unwrap()
 }
 
 /// The requests after the log-in, without the probe: (method, path, body).
@@ -37,17 +43,29 @@ fn sent(sim: &OpenbmcSim) -> Vec<(String, String, Value)> {
 fn fixtures_decode() {
     let hostoff = serde_json::to_vec(&fixture("maas_SAMPLE_JSON_HOSTOFF.json")).unwrap();
     let e = Envelope::decode(&hostoff, "x").unwrap();
-    assert_eq!(e.text("x").unwrap(), "xyz.openbmc_project.State.Host.HostState.Off");
+    assert_eq!(
+        e.text("x").unwrap(),
+        "xyz.openbmc_project.State.Host.HostState.Off"
+    );
     assert_eq!(wire::host_power(e.text("x").unwrap()), PowerState::Off);
     assert_eq!(e.message.as_deref(), Some("200 OK"));
 
     let host0 = serde_json::to_vec(&fixture("docs_GET_state_host0.json")).unwrap();
     let e = Envelope::decode(&host0, "x").unwrap();
     assert_eq!(e.data["AttemptsLeft"], 3);
-    assert_eq!(wire::host_power(e.data["CurrentHostState"].as_str().unwrap()), PowerState::Off);
-    assert_eq!(e.data["RequestedHostTransition"], "xyz.openbmc_project.State.Host.Transition.Off");
+    assert_eq!(
+        wire::host_power(e.data["CurrentHostState"].as_str().unwrap()),
+        PowerState::Off
+    );
+    assert_eq!(
+        e.data["RequestedHostTransition"],
+        "xyz.openbmc_project.State.Host.Transition.Off"
+    );
 
-    let rht = serde_json::to_vec(&fixture("docs_GET_state_host0_attr_RequestedHostTransition.json")).unwrap();
+    let rht = serde_json::to_vec(&fixture(
+        "docs_GET_state_host0_attr_RequestedHostTransition.json",
+    ))
+    .unwrap();
     assert_eq!(
         wire::last_segment(Envelope::decode(&rht, "x").unwrap().text("x").unwrap()),
         "Off"
@@ -56,11 +74,23 @@ fn fixtures_decode() {
     let bodies = fixture("request_bodies.json");
     assert_eq!(bodies["host_on"]["data"], wire::host_transition("On"));
     assert_eq!(bodies["host_off"]["data"], wire::host_transition("Off"));
-    assert_eq!(bodies["host_reboot"]["data"], wire::host_transition("Reboot"));
+    assert_eq!(
+        bodies["host_reboot"]["data"],
+        wire::host_transition("Reboot")
+    );
     assert_eq!(bodies["chassis_hard_off"]["data"], wire::CHASSIS_OFF);
-    assert_eq!(bodies["boot_source_network"]["data"], wire::boot_source("Network"));
-    assert_eq!(bodies["boot_source_default"]["data"], wire::boot_source("Default"));
-    assert_eq!(bodies["boot_mode_regular"]["data"], wire::boot_mode("Regular"));
+    assert_eq!(
+        bodies["boot_source_network"]["data"],
+        wire::boot_source("Network")
+    );
+    assert_eq!(
+        bodies["boot_source_default"]["data"],
+        wire::boot_source("Default")
+    );
+    assert_eq!(
+        bodies["boot_mode_regular"]["data"],
+        wire::boot_mode("Regular")
+    );
     assert_eq!(bodies["logout"], json!({"data": []}));
 }
 
@@ -74,10 +104,24 @@ fn host_states() {
         ("Quiesced", PowerState::Unknown),
         ("DiagnosticMode", PowerState::Unknown),
     ] {
-        assert_eq!(wire::host_power(&format!("xyz.openbmc_project.State.Host.HostState.{s}")), p);
+        assert_eq!(
+            wire::host_power(&format!("xyz.openbmc_project.State.Host.HostState.{s}")),
+            p
+        );
     }
-    assert_eq!(Envelope::decode(b"{\"data\":{\"description\":\"x\"},\"message\":\"500\",\"status\":\"error\"}", "x").unwrap_err().kind(), ErrorKind::DeviceFault);
-    assert_eq!(Envelope::decode(b"<html>", "x").unwrap_err().kind(), ErrorKind::Protocol);
+    assert_eq!(
+        Envelope::decode(
+            b"{\"data\":{\"description\":\"x\"},\"message\":\"500\",\"status\":\"error\"}",
+            "x"
+        )
+        .unwrap_err()
+        .kind(),
+        ErrorKind::DeviceFault
+    );
+    assert_eq!(
+        Envelope::decode(b"<html>", "x").unwrap_err().kind(),
+        ErrorKind::Protocol
+    );
 }
 
 #[test]
@@ -90,15 +134,23 @@ fn sensors_apply_their_scale() {
     });
     let s = wire::sensors(&data);
     let get = |n: &str| s.iter().find(|r| r.name == n).unwrap().clone();
-    assert_eq!((get("ambient").kind, get("ambient").value), (SensorKind::Temperature, Some(23.5)));
-    assert_eq!((get("fan0").unit.as_str(), get("fan0").value), ("RPM", Some(7200.0)));
+    assert_eq!(
+        (get("ambient").kind, get("ambient").value),
+        (SensorKind::Temperature, Some(23.5))
+    );
+    assert_eq!(
+        (get("fan0").unit.as_str(), get("fan0").value),
+        ("RPM", Some(7200.0))
+    );
     assert_eq!(get("total power").value, Some(310.0));
     assert_eq!(get("p12v").value, Some(12.05));
 }
 
 #[tokio::test]
 async fn power_requests_exact_paths_and_bodies() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, &[("openbmc_api", "rest")]);
     let p = n.power().unwrap();
     assert_eq!(p.get_power_state().await.unwrap(), PowerState::Off);
@@ -107,15 +159,34 @@ async fn power_requests_exact_paths_and_bodies() {
     p.set_power_state(PowerTarget::SoftOff, None).await.unwrap();
     p.set_power_state(PowerTarget::On, None).await.unwrap();
     p.set_power_state(PowerTarget::Off, None).await.unwrap();
-    let puts: Vec<_> = sent(&sim).into_iter().filter(|(m, _, _)| m == "PUT").collect();
+    let puts: Vec<_> = sent(&sim)
+        .into_iter()
+        .filter(|(m, _, _)| m == "PUT")
+        .collect();
     let host = "/xyz/openbmc_project/state/host0/attr/RequestedHostTransition";
     assert_eq!(
         puts,
         vec![
-            ("PUT".into(), host.into(), json!({"data": "xyz.openbmc_project.State.Host.Transition.On"})),
-            ("PUT".into(), host.into(), json!({"data": "xyz.openbmc_project.State.Host.Transition.Reboot"})),
-            ("PUT".into(), host.into(), json!({"data": "xyz.openbmc_project.State.Host.Transition.Off"})),
-            ("PUT".into(), host.into(), json!({"data": "xyz.openbmc_project.State.Host.Transition.On"})),
+            (
+                "PUT".into(),
+                host.into(),
+                json!({"data": "xyz.openbmc_project.State.Host.Transition.On"})
+            ),
+            (
+                "PUT".into(),
+                host.into(),
+                json!({"data": "xyz.openbmc_project.State.Host.Transition.Reboot"})
+            ),
+            (
+                "PUT".into(),
+                host.into(),
+                json!({"data": "xyz.openbmc_project.State.Host.Transition.Off"})
+            ),
+            (
+                "PUT".into(),
+                host.into(),
+                json!({"data": "xyz.openbmc_project.State.Host.Transition.On"})
+            ),
             (
                 "PUT".into(),
                 "/xyz/openbmc_project/state/chassis0/attr/RequestedPowerTransition".into(),
@@ -123,17 +194,28 @@ async fn power_requests_exact_paths_and_bodies() {
             ),
         ]
     );
-    let gets: Vec<_> = sent(&sim).into_iter().filter(|(m, _, _)| m == "GET").collect();
-    assert!(gets.iter().all(|(_, p, b)| p == "/xyz/openbmc_project/state/host0/attr/CurrentHostState" && b.is_null()));
+    let gets: Vec<_> = sent(&sim)
+        .into_iter()
+        .filter(|(m, _, _)| m == "GET")
+        .collect();
+    assert!(gets.iter().all(|(_, p, b)| p
+        == "/xyz/openbmc_project/state/host0/attr/CurrentHostState"
+        && b.is_null()));
     // One log-in, phosphor-rest form.
-    let logins: Vec<_> = sim.requests().into_iter().filter(|r| r.path == "/login").collect();
+    let logins: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/login")
+        .collect();
     assert_eq!(logins.len(), 1);
     assert_eq!(logins[0].body, json!({"data": ["root", "0penBmc"]}));
 }
 
 #[tokio::test]
 async fn boot_requests_exact_paths_and_bodies() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, &[("openbmc_api", "rest")]);
     let m = n.management().unwrap();
     m.set_boot_device(BootDevice::Pxe, false).await.unwrap();
@@ -141,36 +223,88 @@ async fn boot_requests_exact_paths_and_bodies() {
     assert_eq!(
         sent(&sim),
         vec![
-            ("PUT".into(), format!("{b}/one_time/attr/BootMode"), json!({"data": "xyz.openbmc_project.Control.Boot.Mode.Modes.Regular"})),
-            ("PUT".into(), format!("{b}/one_time/attr/BootSource"), json!({"data": "xyz.openbmc_project.Control.Boot.Source.Sources.Network"})),
-            ("PUT".into(), format!("{b}/one_time/attr/Enabled"), json!({"data": true})),
+            (
+                "PUT".into(),
+                format!("{b}/one_time/attr/BootMode"),
+                json!({"data": "xyz.openbmc_project.Control.Boot.Mode.Modes.Regular"})
+            ),
+            (
+                "PUT".into(),
+                format!("{b}/one_time/attr/BootSource"),
+                json!({"data": "xyz.openbmc_project.Control.Boot.Source.Sources.Network"})
+            ),
+            (
+                "PUT".into(),
+                format!("{b}/one_time/attr/Enabled"),
+                json!({"data": true})
+            ),
         ]
     );
     let got = m.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Pxe), Some(false)));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Pxe), Some(false))
+    );
     sim.clear_requests();
     m.set_boot_device(BootDevice::Bios, true).await.unwrap();
     assert_eq!(
         sent(&sim),
         vec![
-            ("PUT".into(), format!("{b}/attr/BootMode"), json!({"data": "xyz.openbmc_project.Control.Boot.Mode.Modes.Setup"})),
-            ("PUT".into(), format!("{b}/attr/BootSource"), json!({"data": "xyz.openbmc_project.Control.Boot.Source.Sources.Default"})),
-            ("PUT".into(), format!("{b}/one_time/attr/Enabled"), json!({"data": false})),
+            (
+                "PUT".into(),
+                format!("{b}/attr/BootMode"),
+                json!({"data": "xyz.openbmc_project.Control.Boot.Mode.Modes.Setup"})
+            ),
+            (
+                "PUT".into(),
+                format!("{b}/attr/BootSource"),
+                json!({"data": "xyz.openbmc_project.Control.Boot.Source.Sources.Default"})
+            ),
+            (
+                "PUT".into(),
+                format!("{b}/one_time/attr/Enabled"),
+                json!({"data": false})
+            ),
         ]
     );
     let got = m.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Bios), Some(true)));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Bios), Some(true))
+    );
     m.set_boot_device(BootDevice::Cdrom, true).await.unwrap();
-    assert_eq!(sim.boot_property("boot/BootSource").unwrap(), json!("xyz.openbmc_project.Control.Boot.Source.Sources.ExternalMedia"));
+    assert_eq!(
+        sim.boot_property("boot/BootSource").unwrap(),
+        json!("xyz.openbmc_project.Control.Boot.Source.Sources.ExternalMedia")
+    );
     sim.clear_requests();
     m.set_boot_mode(BootMode::Bios).await.unwrap();
-    assert_eq!(sent(&sim), vec![("PUT".into(), format!("{b}/attr/BootType"), json!({"data": "xyz.openbmc_project.Control.Boot.Type.Types.Legacy"}))]);
+    assert_eq!(
+        sent(&sim),
+        vec![(
+            "PUT".into(),
+            format!("{b}/attr/BootType"),
+            json!({"data": "xyz.openbmc_project.Control.Boot.Type.Types.Legacy"})
+        )]
+    );
     assert_eq!(m.get_boot_mode().await.unwrap(), Some(BootMode::Bios));
     // One-time is used up by the next power on.
-    n.power().unwrap().set_power_state(PowerTarget::On, None).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, None)
+        .await
+        .unwrap();
     m.set_boot_device(BootDevice::Pxe, false).await.unwrap();
-    n.power().unwrap().set_power_state(PowerTarget::Off, None).await.unwrap();
-    n.power().unwrap().set_power_state(PowerTarget::On, None).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::Off, None)
+        .await
+        .unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, None)
+        .await
+        .unwrap();
     assert_eq!(m.get_boot_device().await.unwrap().persistent, Some(true));
     let e = m.inject_nmi().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
@@ -178,9 +312,16 @@ async fn boot_requests_exact_paths_and_bodies() {
 
 #[tokio::test]
 async fn sensors_from_the_simulator() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
     sim.set_running(true);
-    let s = node(&sim, &[]).management().unwrap().get_sensors().await.unwrap();
+    let s = node(&sim, &[])
+        .management()
+        .unwrap()
+        .get_sensors()
+        .await
+        .unwrap();
     let get = |n: &str| s.iter().find(|r| r.name == n).unwrap().value;
     assert_eq!(get("cpu0 core0"), Some(47.0));
     assert_eq!(get("total power"), Some(310.0));
@@ -189,8 +330,12 @@ async fn sensors_from_the_simulator() {
 
 #[tokio::test]
 async fn one_session_reused_relogin_on_401_logout_on_close() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
-    let config = OpenbmcConfig::new(sim.base_url(), "root", "0penBmc").unwrap().api(OpenbmcApi::Rest);
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let config = OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")
+        .unwrap()
+        .api(OpenbmcApi::Rest);
     let client = OpenbmcClient::shared(&config).unwrap();
     let p = hw_openbmc::OpenbmcPower::with_client(client.clone(), &config);
     use hw_core::Power;
@@ -199,14 +344,19 @@ async fn one_session_reused_relogin_on_401_logout_on_close() {
     }
     assert_eq!(sim.counters().sessions_opened, 1);
     // The BMC forgets the session (reboot, timeout): one new log-in.
-    sim.inject(Some(hw_sim::CommonFault::BadCredentials)).unwrap();
+    sim.inject(Some(hw_sim::CommonFault::BadCredentials))
+        .unwrap();
     sim.inject(None).unwrap();
     p.get_power_state().await.unwrap();
     assert_eq!(sim.counters().sessions_opened, 2);
     client.close().await.unwrap();
     let c = sim.counters();
     assert_eq!(c.open_sessions, 0, "{c:?}");
-    assert!(sim.requests().iter().any(|r| r.path == "/logout" && r.body == json!({"data": []})));
+    assert!(
+        sim.requests()
+            .iter()
+            .any(|r| r.path == "/logout" && r.body == json!({"data": []}))
+    );
 }
 
 #[tokio::test]
@@ -218,41 +368,95 @@ async fn token_login_form_when_the_old_one_is_refused() {
     .await
     .unwrap();
     let n = node(&sim, &[("openbmc_api", "rest")]);
-    assert_eq!(n.power().unwrap().get_power_state().await.unwrap(), PowerState::Off);
-    let logins: Vec<_> = sim.requests().into_iter().filter(|r| r.path == "/login").map(|r| r.body).collect();
-    assert_eq!(logins, vec![json!({"data": ["root", "0penBmc"]}), json!({"username": "root", "password": "0penBmc"})]);
+    assert_eq!(
+        n.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::Off
+    );
+    let logins: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/login")
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        logins,
+        vec![
+            json!({"data": ["root", "0penBmc"]}),
+            json!({"username": "root", "password": "0penBmc"})
+        ]
+    );
 }
 
 #[tokio::test]
 async fn session_limit_and_wrong_password() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig { session_limit: 0, ..Default::default() }).await.unwrap();
-    let e = node(&sim, &[("openbmc_api", "rest")]).power().unwrap().get_power_state().await.unwrap_err();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig {
+        session_limit: 0,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let e = node(&sim, &[("openbmc_api", "rest")])
+        .power()
+        .unwrap()
+        .get_power_state()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
-    let e = node(&sim, &[("openbmc_password", "nope-secret")]).power().unwrap().get_power_state().await.unwrap_err();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let e = node(&sim, &[("openbmc_password", "nope-secret")])
+        .power()
+        .unwrap()
+        .get_power_state()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     assert!(!format!("{e:?}").contains("nope-secret"));
 }
 
 #[tokio::test]
 async fn transitioning_reads_unknown_then_confirms() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig { power_delay: Duration::from_millis(500), ..Default::default() }).await.unwrap();
-    let mut config = OpenbmcConfig::new(sim.base_url(), "root", "0penBmc").unwrap().api(OpenbmcApi::Rest);
+    let sim = OpenbmcSim::start(OpenbmcSimConfig {
+        power_delay: Duration::from_millis(500),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut config = OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")
+        .unwrap()
+        .api(OpenbmcApi::Rest);
     config.power_poll_interval = Duration::from_millis(100);
     let p = hw_openbmc::OpenbmcPower::new(config).unwrap();
     use hw_core::Power;
-    p.set_power_state(PowerTarget::On, Some(Duration::from_secs(5))).await.unwrap();
-    assert_eq!(sim.host_state(), "xyz.openbmc_project.State.Host.HostState.Running");
+    p.set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.host_state(),
+        "xyz.openbmc_project.State.Host.HostState.Running"
+    );
 }
 
 #[tokio::test]
 async fn auto_picks_rest_here_and_redfish_on_a_redfish_bmc() {
-    let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await.unwrap();
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
     let config = OpenbmcConfig::new(sim.base_url(), "root", "0penBmc").unwrap();
-    assert_eq!(OpenbmcClient::shared(&config).unwrap().api().await.unwrap(), ResolvedApi::Rest);
+    assert_eq!(
+        OpenbmcClient::shared(&config).unwrap().api().await.unwrap(),
+        ResolvedApi::Rest
+    );
 
     use hw_redfish::sim::{RedfishSim, RedfishSimConfig};
-    let rf = RedfishSim::start(RedfishSimConfig { username: "root".into(), password: "0penBmc".into(), ..Default::default() }).await.unwrap();
+    let rf = RedfishSim::start(RedfishSimConfig {
+        username: "root".into(),
+        password: "0penBmc".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let mut keep = Vec::new();
     for api in ["auto", "redfish"] {
         let info = hw_core::DriverInfo::from_pairs([
@@ -261,11 +465,25 @@ async fn auto_picks_rest_here_and_redfish_on_a_redfish_bmc() {
             ("openbmc_password", "0penBmc"),
             ("openbmc_api", api),
         ]);
-        let n = hw_openbmc::hardware_type().build(&info, &NodeContext::new("n")).unwrap();
-        n.power().unwrap().set_power_state(PowerTarget::On, None).await.unwrap();
-        n.management().unwrap().set_boot_device(BootDevice::Pxe, true).await.unwrap();
+        let n = hw_openbmc::hardware_type()
+            .build(&info, &NodeContext::new("n"))
+            .unwrap();
+        n.power()
+            .unwrap()
+            .set_power_state(PowerTarget::On, None)
+            .await
+            .unwrap();
+        n.management()
+            .unwrap()
+            .set_boot_device(BootDevice::Pxe, true)
+            .await
+            .unwrap();
         assert_eq!(rf.system(0).boot_target, "Pxe");
-        n.power().unwrap().set_power_state(PowerTarget::Off, None).await.unwrap();
+        n.power()
+            .unwrap()
+            .set_power_state(PowerTarget::Off, None)
+            .await
+            .unwrap();
         keep.push(n);
     }
     assert_eq!(rf.system(0).power_state, "Off");

@@ -14,7 +14,9 @@ use base64::Engine as _;
 use hw_core::poll::{Backoff, Check, poll_until};
 use hw_core::shared::Fingerprint;
 use hw_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
-use hw_http::{Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient};
+use hw_http::{
+    Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient,
+};
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -137,9 +139,12 @@ impl RedfishClient {
     ///
     /// As [`send`](Self::send); `Protocol` when the body does not decode.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Tagged<T>> {
-        let r = self.send(Request::get(path).header("accept", "application/json")).await?;
+        let r = self
+            .send(Request::get(path).header("accept", "application/json"))
+            .await?;
         let etag = r.header("etag").map(str::to_owned);
-        let value = wire::decode(r.body(), &format!("GET {path}")).map_err(|e| e.with_driver(NAME))?;
+        let value =
+            wire::decode(r.body(), &format!("GET {path}")).map_err(|e| e.with_driver(NAME))?;
         Ok(Tagged { value, etag })
     }
 
@@ -149,7 +154,10 @@ impl RedfishClient {
     ///
     /// As [`get`](Self::get).
     pub async fn service_root(&self) -> Result<ServiceRoot> {
-        Ok(self.get::<ServiceRoot>(&format!("{}/", self.root)).await?.value)
+        Ok(self
+            .get::<ServiceRoot>(&format!("{}/", self.root))
+            .await?
+            .value)
     }
 
     /// The system's path: `redfish_system_id`, or the service's only system.
@@ -173,14 +181,20 @@ impl RedfishClient {
                 let members = self.get::<Collection>(&systems).await?.value.members;
                 match members.as_slice() {
                     [one] => Ok(one.id.clone()),
-                    [] => Err(Error::new(ErrorKind::NotFound, format!("{systems} lists no system"))
-                        .with_driver(NAME)),
+                    [] => Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("{systems} lists no system"),
+                    )
+                    .with_driver(NAME)),
                     many => Err(Error::new(
                         ErrorKind::InvalidParameter,
                         format!(
                             "redfish_system_id is required: the service has {} systems ({})",
                             many.len(),
-                            many.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+                            many.iter()
+                                .map(|m| m.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     )
                     .with_driver(NAME)),
@@ -217,8 +231,10 @@ impl RedfishClient {
     pub async fn reset(&self, wanted: &[&'static str]) -> Result<&'static str> {
         let system = self.system().await?.value;
         let Some(action) = system.reset() else {
-            return Err(Error::unsupported("ComputerSystem.Reset (the system offers no such action)")
-                .with_driver(NAME));
+            return Err(Error::unsupported(
+                "ComputerSystem.Reset (the system offers no such action)",
+            )
+            .with_driver(NAME));
         };
         let reset_type = wire::choose_reset_type(action.allowable_values.as_deref(), wanted)
             .map_err(|e| e.with_driver(NAME))?;
@@ -250,7 +266,9 @@ impl RedfishClient {
     pub async fn patch_system(&self, body: &serde_json::Value, etag: Option<String>) -> Result<()> {
         let path = self.system_path().await?;
         let request = |etag: &Option<String>| {
-            let r = Request::patch(path.clone()).json(body).operation("PATCH ComputerSystem");
+            let r = Request::patch(path.clone())
+                .json(body)
+                .operation("PATCH ComputerSystem");
             match etag {
                 Some(t) => r.header("if-match", t),
                 None => r,
@@ -267,13 +285,13 @@ impl RedfishClient {
     }
 
     async fn finish(&self, r: &Response) -> Result<()> {
-        if r.status().as_u16() == 202 {
-            if let Some(loc) = r.header("location") {
-                let loc = path_of(loc);
-                return self
-                    .follow_task(&loc, Instant::now() + DEFAULT_TASK_TIMEOUT)
-                    .await;
-            }
+        if r.status().as_u16() == 202
+            && let Some(loc) = r.header("location")
+        {
+            let loc = path_of(loc);
+            return self
+                .follow_task(&loc, Instant::now() + DEFAULT_TASK_TIMEOUT)
+                .await;
         }
         Ok(())
     }
@@ -289,7 +307,9 @@ impl RedfishClient {
     pub async fn follow_task(&self, path: &str, deadline: Instant) -> Result<()> {
         let backoff = Backoff::exponential(self.task_poll, Duration::from_secs(5));
         poll_until(&format!("task {path}"), deadline, backoff, || async {
-            let r = self.send(Request::get(path).operation("task monitor")).await?;
+            let r = self
+                .send(Request::get(path).operation("task monitor"))
+                .await?;
             if r.status().as_u16() == 202 {
                 let t: Option<Task> = wire::decode(r.body(), "task").ok();
                 let pct = t.and_then(|t| t.percent_complete).unwrap_or(0.0);
@@ -366,7 +386,9 @@ impl RedfishLogin {
     }
 
     fn basic_session(&self) -> Result<Session> {
-        tracing::info!("the Redfish service has no SessionService: using HTTP basic authentication");
+        tracing::info!(
+            "the Redfish service has no SessionService: using HTTP basic authentication"
+        );
         Session::new().header("authorization", self.basic_header())
     }
 }
@@ -398,7 +420,11 @@ impl SessionAuth for RedfishLogin {
             password: self.password.expose_secret(),
         };
         let r = client
-            .send_raw(Request::post(sessions.clone()).json(&body).operation("POST Session"))
+            .send_raw(
+                Request::post(sessions.clone())
+                    .json(&body)
+                    .operation("POST Session"),
+            )
             .await?;
         let status = r.status().as_u16();
         if self.mode == RedfishAuthType::Auto && matches!(status, 404 | 405 | 501) {
@@ -408,18 +434,18 @@ impl SessionAuth for RedfishLogin {
             return Err(status_error(&r, "POST Session"));
         }
         let token = r.header("x-auth-token").ok_or_else(|| {
-            Error::protocol(format!("POST {sessions}: HTTP {status} without X-Auth-Token"))
-                .with_driver(NAME)
+            Error::protocol(format!(
+                "POST {sessions}: HTTP {status} without X-Auth-Token"
+            ))
+            .with_driver(NAME)
         })?;
-        let session = Session::new().header("x-auth-token", SecretString::from(token.to_owned()))?;
-        let id = r
-            .header("location")
-            .map(path_of)
-            .or_else(|| {
-                serde_json::from_slice::<serde_json::Value>(r.body())
-                    .ok()
-                    .and_then(|v| v["@odata.id"].as_str().map(str::to_owned))
-            });
+        let session =
+            Session::new().header("x-auth-token", SecretString::from(token.to_owned()))?;
+        let id = r.header("location").map(path_of).or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(r.body())
+                .ok()
+                .and_then(|v| v["@odata.id"].as_str().map(str::to_owned))
+        });
         tracing::debug!(session = ?id, "Redfish session opened");
         Ok(match id {
             Some(id) => session.with_id(id),
@@ -447,7 +473,10 @@ impl SessionAuth for RedfishLogin {
             self.mode,
             self.root,
             self.user,
-            Fingerprint::of_parts(&[self.user.as_bytes(), self.password.expose_secret().as_bytes()])
+            Fingerprint::of_parts(&[
+                self.user.as_bytes(),
+                self.password.expose_secret().as_bytes()
+            ])
         )
     }
 }

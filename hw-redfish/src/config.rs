@@ -195,8 +195,7 @@ impl RedfishConfig {
         let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"));
         let auth = v.one_of("redfish_auth_type", &["auto", "basic", "session"]);
         let path = |s: &str| {
-            if s.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c == '?' || c == '#')
-            {
+            if s.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
                 Ok(s.trim_end_matches('/').to_owned())
             } else {
                 Err("must be an absolute path such as /redfish/v1/Systems/1".to_owned())

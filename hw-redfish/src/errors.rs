@@ -99,8 +99,16 @@ mod tests {
         let r = Response::from_parts(StatusCode::BAD_REQUEST, HeaderMap::new(), body);
         let e = status_error(&r, "POST ComputerSystem.Reset");
         assert_eq!(e.kind(), ErrorKind::InvalidParameter);
-        assert!(e.to_string().contains("Base.1.8.ActionParameterNotSupported"), "{e}");
-        let r = Response::from_parts(StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new(), "\u{1}<html>");
+        assert!(
+            e.to_string()
+                .contains("Base.1.8.ActionParameterNotSupported"),
+            "{e}"
+        );
+        let r = Response::from_parts(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            HeaderMap::new(),
+            "\u{1}<html>",
+        );
         assert_eq!(status_error(&r, "x").kind(), ErrorKind::DeviceFault);
     }
 }

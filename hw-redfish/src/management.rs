@@ -3,8 +3,8 @@
 
 use hw_core::management::ensure_boot_device;
 use hw_core::{
-    BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management,
-    ManagementCapabilities, Result, SensorKind, SensorReading, async_trait,
+    BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management, ManagementCapabilities,
+    Result, SensorKind, SensorReading, async_trait,
 };
 use serde_json::{Value, json};
 
@@ -46,7 +46,10 @@ impl RedfishManagement {
     ///
     /// As [`RedfishClient::shared`].
     pub fn new(config: RedfishConfig) -> Result<Self> {
-        Ok(RedfishManagement::with_client(RedfishClient::shared(&config)?, &config))
+        Ok(RedfishManagement::with_client(
+            RedfishClient::shared(&config)?,
+            &config,
+        ))
     }
 
     /// The management interface on `client`.
@@ -58,7 +61,9 @@ impl RedfishManagement {
     }
 
     async fn patch_boot(&self, boot: Value, etag: Option<String>) -> Result<()> {
-        self.client.patch_system(&json!({ "Boot": boot }), etag).await
+        self.client
+            .patch_system(&json!({ "Boot": boot }), etag)
+            .await
     }
 }
 
@@ -119,7 +124,8 @@ impl Management for RedfishManagement {
                 }
                 self.patch_boot(first, tagged.etag).await?;
                 let fresh = self.client.system().await?.etag;
-                self.patch_boot(json!({ "BootSourceOverrideMode": mode }), fresh).await?;
+                self.patch_boot(json!({ "BootSourceOverrideMode": mode }), fresh)
+                    .await?;
             }
             other => other?,
         }
@@ -129,7 +135,9 @@ impl Management for RedfishManagement {
                 ErrorKind::DeviceFault,
                 format!(
                     "the service accepted BootSourceOverrideTarget {target} but reads back {}",
-                    back.boot_source_override_target.as_deref().unwrap_or("nothing")
+                    back.boot_source_override_target
+                        .as_deref()
+                        .unwrap_or("nothing")
                 ),
             )
             .with_driver(NAME));
@@ -144,8 +152,11 @@ impl Management for RedfishManagement {
 
     async fn set_boot_mode(&self, mode: BootMode) -> Result<()> {
         let tagged = self.client.system().await?;
-        self.patch_boot(json!({ "BootSourceOverrideMode": wire::mode_name(mode) }), tagged.etag)
-            .await
+        self.patch_boot(
+            json!({ "BootSourceOverrideMode": wire::mode_name(mode) }),
+            tagged.etag,
+        )
+        .await
     }
 
     async fn get_sensors(&self) -> Result<Vec<SensorReading>> {
@@ -186,7 +197,11 @@ pub fn thermal_readings(thermal: &Thermal) -> Vec<SensorReading> {
     for f in &thermal.fans {
         out.push(SensorReading {
             kind: SensorKind::Fan,
-            name: f.name.clone().or_else(|| f.fan_name.clone()).unwrap_or_default(),
+            name: f
+                .name
+                .clone()
+                .or_else(|| f.fan_name.clone())
+                .unwrap_or_default(),
             value: f.reading,
             unit: match f.reading_units.as_deref() {
                 Some("Percent") => "percent".into(),

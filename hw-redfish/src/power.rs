@@ -50,7 +50,10 @@ impl RedfishPower {
     ///
     /// As [`RedfishClient::shared`].
     pub fn new(config: RedfishConfig) -> Result<Self> {
-        Ok(RedfishPower::with_client(RedfishClient::shared(&config)?, &config))
+        Ok(RedfishPower::with_client(
+            RedfishClient::shared(&config)?,
+            &config,
+        ))
     }
 
     /// The power interface on `client`.

@@ -77,9 +77,7 @@ impl Status {
     /// when the sensor is not enabled.
     pub fn word(status: Option<&Status>) -> String {
         match status {
-            Some(s) if s.state.as_deref().is_some_and(|st| st != "Enabled") => {
-                "unavailable".into()
-            }
+            Some(s) if s.state.as_deref().is_some_and(|st| st != "Enabled") => "unavailable".into(),
             Some(Status {
                 health: Some(h), ..
             }) => h.to_ascii_lowercase(),
@@ -397,9 +395,17 @@ impl ErrorBody {
     pub fn summary(&self) -> String {
         let e = &self.error;
         let mut ids: Vec<&str> = e.code.iter().map(String::as_str).collect();
-        ids.extend(e.extended_info.iter().filter_map(|m| m.message_id.as_deref()));
+        ids.extend(
+            e.extended_info
+                .iter()
+                .filter_map(|m| m.message_id.as_deref()),
+        );
         ids.dedup();
-        let mut texts: Vec<&str> = e.extended_info.iter().filter_map(|m| m.message.as_deref()).collect();
+        let mut texts: Vec<&str> = e
+            .extended_info
+            .iter()
+            .filter_map(|m| m.message.as_deref())
+            .collect();
         if texts.is_empty() {
             texts.extend(e.message.as_deref());
         }
@@ -508,7 +514,10 @@ pub fn reset_types(action: hw_core::power::PowerAction) -> &'static [&'static st
 ///
 /// [`ErrorKind::Unsupported`] when none of `wanted` is allowed, naming the allowed
 /// values.
-pub fn choose_reset_type(allowed: Option<&[String]>, wanted: &[&'static str]) -> Result<&'static str> {
+pub fn choose_reset_type(
+    allowed: Option<&[String]>,
+    wanted: &[&'static str],
+) -> Result<&'static str> {
     match allowed {
         None => wanted
             .first()
@@ -523,7 +532,11 @@ pub fn choose_reset_type(allowed: Option<&[String]>, wanted: &[&'static str]) ->
                     ErrorKind::Unsupported,
                     format!(
                         "the system allows ResetType {} but not {}",
-                        if list.is_empty() { "nothing".into() } else { list.join(", ") },
+                        if list.is_empty() {
+                            "nothing".into()
+                        } else {
+                            list.join(", ")
+                        },
                         wanted.join(" or ")
                     ),
                 )
@@ -564,9 +577,15 @@ mod tests {
     fn reset_choice() {
         use hw_core::power::PowerAction as A;
         let allowed = vec!["ForceOn".to_string(), "ForceOff".into()];
-        assert_eq!(choose_reset_type(Some(&allowed), reset_types(A::On)).unwrap(), "ForceOn");
+        assert_eq!(
+            choose_reset_type(Some(&allowed), reset_types(A::On)).unwrap(),
+            "ForceOn"
+        );
         let e = choose_reset_type(Some(&allowed), reset_types(A::Reboot)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported);
-        assert_eq!(choose_reset_type(None, reset_types(A::Reboot)).unwrap(), "ForceRestart");
+        assert_eq!(
+            choose_reset_type(None, reset_types(A::Reboot)).unwrap(),
+            "ForceRestart"
+        );
     }
 }

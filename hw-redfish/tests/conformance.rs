@@ -10,7 +10,9 @@ use hw_sim::Simulator;
 
 #[tokio::test]
 async fn node_passes_the_suite() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let node = hw_redfish::hardware_type()
         .build(&sim.driver_info(0), &NodeContext::new("n"))
         .unwrap();
@@ -22,7 +24,9 @@ async fn node_passes_the_suite() {
 
 #[tokio::test]
 async fn validation_passes_the_suite() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     check_validation(
         &hw_redfish::hardware_type(),
         &sim.driver_info(0),
@@ -33,7 +37,9 @@ async fn validation_passes_the_suite() {
 
 #[tokio::test]
 async fn simulator_passes_the_fault_check() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let report = hw_sim::conformance::check_faults(
         &sim,
         &hw_redfish::hardware_type(),

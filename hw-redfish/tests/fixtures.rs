@@ -6,7 +6,11 @@ use hw_redfish::management::{power_readings, thermal_readings};
 use hw_redfish::wire::{self, Chassis, Collection, ComputerSystem, Power, ServiceRoot, Thermal};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -14,10 +18,16 @@ fn service_root() {
     let root: ServiceRoot = wire::decode(&fixture("mockup_ServiceRoot.json"), "root").unwrap();
     assert_eq!(root.redfish_version.as_deref(), Some("1.15.0"));
     assert_eq!(root.systems.unwrap().id, "/redfish/v1/Systems");
-    assert_eq!(root.session_service.unwrap().id, "/redfish/v1/SessionService");
+    assert_eq!(
+        root.session_service.unwrap().id,
+        "/redfish/v1/SessionService"
+    );
     let root: ServiceRoot = wire::decode(&fixture("mockup_ServiceRoot.json"), "root").unwrap();
     assert_eq!(root.sessions(), Some("/redfish/v1/SessionService/Sessions"));
-    assert_eq!(root.uuid.as_deref(), Some("92384634-2938-2342-8820-489239905423"));
+    assert_eq!(
+        root.uuid.as_deref(),
+        Some("92384634-2938-2342-8820-489239905423")
+    );
 }
 
 #[test]
@@ -50,7 +60,16 @@ fn computer_system() {
     );
     assert_eq!(
         reset.allowable_values.as_deref().unwrap(),
-        ["On", "ForceOff", "GracefulShutdown", "GracefulRestart", "ForceRestart", "Nmi", "ForceOn", "PushPowerButton"]
+        [
+            "On",
+            "ForceOff",
+            "GracefulShutdown",
+            "GracefulRestart",
+            "ForceRestart",
+            "Nmi",
+            "ForceOn",
+            "PushPowerButton"
+        ]
     );
     assert_eq!(s.chassis(), Some("/redfish/v1/Chassis/1U"));
 }
@@ -65,8 +84,11 @@ fn power_states() {
         ("Paused", PowerState::Unknown),
         ("Blinking", PowerState::Unknown),
     ] {
-        let s: ComputerSystem =
-            wire::decode(format!("{{\"PowerState\":\"{wire_state}\"}}").as_bytes(), "s").unwrap();
+        let s: ComputerSystem = wire::decode(
+            format!("{{\"PowerState\":\"{wire_state}\"}}").as_bytes(),
+            "s",
+        )
+        .unwrap();
         assert_eq!(s.power(), ours, "{wire_state}");
     }
     let s: ComputerSystem = wire::decode(br#"{"PowerState":null}"#, "s").unwrap();
@@ -78,7 +100,10 @@ fn chassis_thermal_power() {
     let c: Chassis = wire::decode(&fixture("mockup_Chassis.json"), "chassis").unwrap();
     assert_eq!(c.thermal.unwrap().id, "/redfish/v1/Chassis/1U/Thermal");
     assert_eq!(c.power.unwrap().id, "/redfish/v1/Chassis/1U/Power");
-    assert_eq!(c.thermal_subsystem.unwrap().id, "/redfish/v1/Chassis/1U/ThermalSubsystem");
+    assert_eq!(
+        c.thermal_subsystem.unwrap().id,
+        "/redfish/v1/Chassis/1U/ThermalSubsystem"
+    );
 
     let t: Thermal = wire::decode(&fixture("mockup_Thermal.json"), "thermal").unwrap();
     let r = thermal_readings(&t);
@@ -102,7 +127,10 @@ fn chassis_thermal_power() {
     assert_eq!((r[0].kind, r[0].value), (SensorKind::Power, Some(344.0)));
     let volts: Vec<_> = r.iter().filter(|s| s.kind == SensorKind::Voltage).collect();
     assert_eq!(volts.len(), 2);
-    assert_eq!((volts[0].name.as_str(), volts[0].value), ("VRM1 Voltage", Some(12.0)));
+    assert_eq!(
+        (volts[0].name.as_str(), volts[0].value),
+        ("VRM1 Voltage", Some(12.0))
+    );
     assert_eq!(volts[1].value, Some(5.0));
 }
 

@@ -38,21 +38,32 @@ async fn settle(sim: &RedfishSim) {
 
 #[tokio::test]
 async fn power_on_off_reboot_soft() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     let p = n.power().unwrap();
     assert_eq!(p.get_power_state().await.unwrap(), PowerState::Off);
     p.set_power_state(PowerTarget::On, None).await.unwrap();
     assert_eq!(sim.system(0).power_state, "On");
     p.set_power_state(PowerTarget::Reboot, None).await.unwrap();
-    p.set_power_state(PowerTarget::SoftReboot, None).await.unwrap();
+    p.set_power_state(PowerTarget::SoftReboot, None)
+        .await
+        .unwrap();
     p.set_power_state(PowerTarget::SoftOff, None).await.unwrap();
     assert_eq!(sim.system(0).power_state, "Off");
     p.set_power_state(PowerTarget::On, None).await.unwrap();
     p.set_power_state(PowerTarget::Off, None).await.unwrap();
     assert_eq!(
         sim.system(0).resets,
-        ["On", "ForceRestart", "GracefulRestart", "GracefulShutdown", "On", "ForceOff"]
+        [
+            "On",
+            "ForceRestart",
+            "GracefulRestart",
+            "GracefulShutdown",
+            "On",
+            "ForceOff"
+        ]
     );
     // Already there: nothing sent.
     p.set_power_state(PowerTarget::Off, None).await.unwrap();
@@ -71,7 +82,9 @@ async fn powering_on_reads_off_until_on_and_is_confirmed() {
     config.power_poll_interval = Duration::from_millis(100);
     let p = RedfishPower::new(config).unwrap();
     let start = std::time::Instant::now();
-    p.set_power_state(PowerTarget::On, Some(Duration::from_secs(5))).await.unwrap();
+    p.set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
+        .await
+        .unwrap();
     assert!(start.elapsed() >= Duration::from_millis(500));
     assert_eq!(p.get_power_state().await.unwrap(), PowerState::On);
 }
@@ -86,7 +99,12 @@ async fn a_reset_type_the_system_does_not_allow_is_unsupported_before_sending() 
     .unwrap();
     sim.set_power(0, true);
     let n = node(&sim, 0);
-    let e = n.power().unwrap().set_power_state(PowerTarget::Reboot, None).await.unwrap_err();
+    let e = n
+        .power()
+        .unwrap()
+        .set_power_state(PowerTarget::Reboot, None)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     assert!(e.to_string().contains("ForceRestart"), "{e}");
     let e = n.management().unwrap().inject_nmi().await.unwrap_err();
@@ -96,26 +114,53 @@ async fn a_reset_type_the_system_does_not_allow_is_unsupported_before_sending() 
 
 #[tokio::test]
 async fn boot_device_once_persistent_and_mode() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
-    let n = node_with(&sim, 0, &[], NodeContext::new("n").with_boot_mode(BootMode::Uefi));
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
+    let n = node_with(
+        &sim,
+        0,
+        &[],
+        NodeContext::new("n").with_boot_mode(BootMode::Uefi),
+    );
     let m = n.management().unwrap();
     m.set_boot_device(BootDevice::Pxe, true).await.unwrap();
     let s = sim.system(0);
-    assert_eq!((s.boot_target.as_str(), s.boot_enabled.as_str(), s.boot_mode.as_str()), ("Pxe", "Continuous", "UEFI"));
+    assert_eq!(
+        (
+            s.boot_target.as_str(),
+            s.boot_enabled.as_str(),
+            s.boot_mode.as_str()
+        ),
+        ("Pxe", "Continuous", "UEFI")
+    );
     let got = m.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Pxe), Some(true)));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Pxe), Some(true))
+    );
     m.set_boot_device(BootDevice::Bios, false).await.unwrap();
     let got = m.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Bios), Some(false)));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Bios), Some(false))
+    );
     assert_eq!(sim.system(0).boot_target, "BiosSetup");
     m.set_boot_mode(BootMode::Bios).await.unwrap();
     assert_eq!(m.get_boot_mode().await.unwrap(), Some(BootMode::Bios));
     assert_eq!(sim.system(0).boot_mode, "Legacy");
     // A Once override is used up by the next boot.
-    n.power().unwrap().set_power_state(PowerTarget::On, None).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, None)
+        .await
+        .unwrap();
     assert_eq!(m.get_boot_device().await.unwrap().device, None);
     // Not a device Redfish has.
-    let e = m.set_boot_device(BootDevice::Wanboot, false).await.unwrap_err();
+    let e = m
+        .set_boot_device(BootDevice::Wanboot, false)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
 }
 
@@ -136,17 +181,33 @@ async fn if_match_is_sent_and_a_stale_etag_is_refreshed() {
 
 #[tokio::test]
 async fn target_and_mode_refused_together_are_sent_as_two_patches() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     sim.set_fault(RedfishFault::RejectTargetWithMode);
-    let n = node_with(&sim, 0, &[], NodeContext::new("n").with_boot_mode(BootMode::Bios));
-    n.management().unwrap().set_boot_device(BootDevice::Disk, true).await.unwrap();
+    let n = node_with(
+        &sim,
+        0,
+        &[],
+        NodeContext::new("n").with_boot_mode(BootMode::Bios),
+    );
+    n.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Disk, true)
+        .await
+        .unwrap();
     let s = sim.system(0);
-    assert_eq!((s.boot_target.as_str(), s.boot_mode.as_str(), s.patches), ("Hdd", "Legacy", 2));
+    assert_eq!(
+        (s.boot_target.as_str(), s.boot_mode.as_str(), s.patches),
+        ("Hdd", "Legacy", 2)
+    );
 }
 
 #[tokio::test]
 async fn sensors_and_nmi() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     sim.set_power(0, true);
     let n = node(&sim, 0);
     let m = n.management().unwrap();
@@ -170,17 +231,29 @@ async fn several_systems_without_system_id_are_refused() {
     .unwrap();
     let mut info = sim.driver_info(0);
     info.remove("redfish_system_id");
-    let n = hw_redfish::hardware_type().build(&info, &NodeContext::new("n")).unwrap();
+    let n = hw_redfish::hardware_type()
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
     let e = n.power().unwrap().get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e}");
     let text = e.to_string();
-    assert!(text.contains("/redfish/v1/Systems/1") && text.contains("/redfish/v1/Systems/2"), "{text}");
+    assert!(
+        text.contains("/redfish/v1/Systems/1") && text.contains("/redfish/v1/Systems/2"),
+        "{text}"
+    );
     // With one system, it is used.
-    let one = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let one = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let mut info = one.driver_info(0);
     info.remove("redfish_system_id");
-    let n = hw_redfish::hardware_type().build(&info, &NodeContext::new("n")).unwrap();
-    assert_eq!(n.power().unwrap().get_power_state().await.unwrap(), PowerState::Off);
+    let n = hw_redfish::hardware_type()
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
+    assert_eq!(
+        n.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::Off
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +285,11 @@ async fn ten_thousand_operations_use_one_session_and_none_leaks() {
     }
     settle(&sim).await;
     let c = sim.counters();
-    assert_eq!((c.sessions_opened, c.sessions_closed, c.open_sessions), (1, 1, 0), "{c:?}");
+    assert_eq!(
+        (c.sessions_opened, c.sessions_closed, c.open_sessions),
+        (1, 1, 0),
+        "{c:?}"
+    );
 }
 
 /// The number quoted in the crate's notes: sessions opened by a 1,000-operation run
@@ -233,15 +310,30 @@ async fn sessions_counted_over_a_thousand_operations() {
             1 => n
                 .power()
                 .unwrap()
-                .set_power_state(if i % 8 == 1 { PowerTarget::On } else { PowerTarget::Off }, None)
+                .set_power_state(
+                    if i % 8 == 1 {
+                        PowerTarget::On
+                    } else {
+                        PowerTarget::Off
+                    },
+                    None,
+                )
                 .await
                 .unwrap(),
-            2 => n.management().unwrap().set_boot_device(BootDevice::Pxe, i % 3 == 0).await.unwrap(),
+            2 => n
+                .management()
+                .unwrap()
+                .set_boot_device(BootDevice::Pxe, i % 3 == 0)
+                .await
+                .unwrap(),
             _ => drop(n.management().unwrap().get_sensors().await.unwrap()),
         }
     }
     let c = sim.counters();
-    println!("1,000 operations: sessions opened {}, requests {}", c.sessions_opened, c.requests);
+    println!(
+        "1,000 operations: sessions opened {}, requests {}",
+        c.sessions_opened, c.requests
+    );
     assert_eq!(c.sessions_opened, 1, "{c:?}");
     drop(nodes);
     settle(&sim).await;
@@ -250,7 +342,9 @@ async fn sessions_counted_over_a_thousand_operations() {
 
 #[tokio::test]
 async fn close_deletes_the_session_and_next_call_logs_in_again() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let config = RedfishConfig::new(sim.base_url(), "admin", "password").unwrap();
     let client = RedfishClient::shared(&config).unwrap();
     let p = RedfishPower::with_client(client.clone(), &config);
@@ -264,7 +358,9 @@ async fn close_deletes_the_session_and_next_call_logs_in_again() {
 
 #[tokio::test]
 async fn one_401_logs_in_again_a_storm_is_unauthenticated() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     let p = n.power().unwrap();
     p.get_power_state().await.unwrap();
@@ -283,28 +379,54 @@ async fn one_401_logs_in_again_a_storm_is_unauthenticated() {
 
 #[tokio::test]
 async fn wrong_password_is_unauthenticated_and_never_printed() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
-    let n = node_with(&sim, 0, &[("redfish_password", "very-secret-pw")], NodeContext::new("n"));
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
+    let n = node_with(
+        &sim,
+        0,
+        &[("redfish_password", "very-secret-pw")],
+        NodeContext::new("n"),
+    );
     let e = n.power().unwrap().get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated);
-    for text in [format!("{e} {e:?}"), format!("{n:?}"), format!("{:?}", n.power().unwrap())] {
+    for text in [
+        format!("{e} {e:?}"),
+        format!("{n:?}"),
+        format!("{:?}", n.power().unwrap()),
+    ] {
         assert!(!text.contains("very-secret-pw"), "{text}");
     }
 }
 
 #[tokio::test]
 async fn server_errors_keep_message_ids_and_map_to_kinds() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     let p = n.power().unwrap();
     p.get_power_state().await.unwrap();
-    sim.set_fault(RedfishFault::Status { status: 500, times: 100 });
+    sim.set_fault(RedfishFault::Status {
+        status: 500,
+        times: 100,
+    });
     let e = p.get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DeviceFault, "{e}");
     assert!(e.to_string().contains("Base.1.8.InternalError"), "{e}");
-    for (status, kind) in [(409, ErrorKind::Busy), (403, ErrorKind::PermissionDenied), (404, ErrorKind::NotFound), (412, ErrorKind::Busy)] {
+    for (status, kind) in [
+        (409, ErrorKind::Busy),
+        (403, ErrorKind::PermissionDenied),
+        (404, ErrorKind::NotFound),
+        (412, ErrorKind::Busy),
+    ] {
         sim.set_fault(RedfishFault::Status { status, times: 1 });
-        let e = n.management().unwrap().set_boot_device(BootDevice::Pxe, false).await.unwrap_err();
+        let e = n
+            .management()
+            .unwrap()
+            .set_boot_device(BootDevice::Pxe, false)
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), kind, "{status}: {e}");
     }
     sim.clear_faults();
@@ -317,26 +439,35 @@ async fn server_errors_keep_message_ids_and_map_to_kinds() {
 
 #[tokio::test]
 async fn task_monitors_are_followed() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     sim.set_fault(RedfishFault::Tasks(Duration::from_millis(400)));
     let mut config = RedfishConfig::new(sim.base_url(), "admin", "password").unwrap();
     config.task_poll_interval = Duration::from_millis(50);
     config.power_poll_interval = Duration::from_millis(50);
     let client = RedfishClient::shared(&config).unwrap();
     let p = RedfishPower::with_client(client.clone(), &config);
-    p.set_power_state(PowerTarget::On, Some(Duration::from_secs(5))).await.unwrap();
+    p.set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
+        .await
+        .unwrap();
     assert_eq!(sim.system(0).power_state, "On");
     let m = RedfishManagement::with_client(client, &config);
     m.set_boot_device(BootDevice::Pxe, true).await.unwrap();
     sim.set_fault(RedfishFault::FailingTasks);
-    let e = p.set_power_state(PowerTarget::Off, Some(Duration::from_secs(5))).await.unwrap_err();
+    let e = p
+        .set_power_state(PowerTarget::Off, Some(Duration::from_secs(5)))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DeviceFault, "{e}");
     assert!(e.to_string().contains("Exception"), "{e}");
 }
 
 #[tokio::test]
 async fn truncated_and_garbage_replies_are_protocol_errors() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     let p = n.power().unwrap();
     p.get_power_state().await.unwrap();
@@ -348,13 +479,18 @@ async fn truncated_and_garbage_replies_are_protocol_errors() {
 
 #[tokio::test]
 async fn slow_replies_cost_the_callers_timeout_only() {
-    let sim = RedfishSim::start(RedfishSimConfig::default()).await.unwrap();
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     let p = n.power().unwrap();
     p.get_power_state().await.unwrap();
     sim.set_fault(RedfishFault::SlowReplies(Duration::from_secs(5)));
     let start = std::time::Instant::now();
-    let e = p.set_power_state(PowerTarget::On, Some(Duration::from_millis(500))).await.unwrap_err();
+    let e = p
+        .set_power_state(PowerTarget::On, Some(Duration::from_millis(500)))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PowerStateFailure, "{e}");
     assert!(start.elapsed() < Duration::from_millis(1500));
 }
@@ -367,7 +503,12 @@ async fn session_limit_is_busy() {
     })
     .await
     .unwrap();
-    let e = node(&sim, 0).power().unwrap().get_power_state().await.unwrap_err();
+    let e = node(&sim, 0)
+        .power()
+        .unwrap()
+        .get_power_state()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
     assert!(e.to_string().contains("SessionLimitExceeded"), "{e}");
 }
@@ -381,27 +522,54 @@ async fn auto_uses_basic_when_there_is_no_session_service() {
     .await
     .unwrap();
     let n = node(&sim, 0);
-    n.power().unwrap().set_power_state(PowerTarget::On, None).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, None)
+        .await
+        .unwrap();
     assert_eq!(sim.counters().sessions_opened, 0);
     assert_eq!(sim.system(0).power_state, "On");
     // Session explicitly asked for: the missing SessionService is an error.
-    let n = node_with(&sim, 0, &[("redfish_auth_type", "session")], NodeContext::new("s"));
+    let n = node_with(
+        &sim,
+        0,
+        &[("redfish_auth_type", "session")],
+        NodeContext::new("s"),
+    );
     let e = n.power().unwrap().get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     // And basic is basic.
-    let n = node_with(&sim, 0, &[("redfish_auth_type", "basic")], NodeContext::new("b"));
-    assert_eq!(n.power().unwrap().get_power_state().await.unwrap(), PowerState::On);
+    let n = node_with(
+        &sim,
+        0,
+        &[("redfish_auth_type", "basic")],
+        NodeContext::new("b"),
+    );
+    assert_eq!(
+        n.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::On
+    );
 }
 
 #[tokio::test]
 async fn nodes_of_one_service_share_one_client() {
-    let sim = RedfishSim::start(RedfishSimConfig { systems: 2, ..Default::default() }).await.unwrap();
-    let c0 = RedfishConfig::new(sim.base_url(), "admin", "password").unwrap().system(sim.system_path(0));
-    let c1 = RedfishConfig::new(sim.base_url(), "admin", "password").unwrap().system(sim.system_path(1));
+    let sim = RedfishSim::start(RedfishSimConfig {
+        systems: 2,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c0 = RedfishConfig::new(sim.base_url(), "admin", "password")
+        .unwrap()
+        .system(sim.system_path(0));
+    let c1 = RedfishConfig::new(sim.base_url(), "admin", "password")
+        .unwrap()
+        .system(sim.system_path(1));
     let a = RedfishClient::shared(&c0).unwrap();
     let b = RedfishClient::shared(&c1).unwrap();
     assert!(a.http().same_client(b.http()));
-    let other = RedfishClient::shared(&c0.clone().auth(hw_redfish::RedfishAuthType::Basic)).unwrap();
+    let other =
+        RedfishClient::shared(&c0.clone().auth(hw_redfish::RedfishAuthType::Basic)).unwrap();
     assert!(!other.http().same_client(a.http()));
     let _ = Arc::new(DriverInfo::new());
 }

@@ -32,7 +32,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hw_core::{DriverInfo, Result};
-use hw_sim::{CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, Spawner, TaskSet};
+use hw_sim::{
+    CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, Spawner, TaskSet,
+};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::service::service_fn;
@@ -184,13 +186,19 @@ impl OpenbmcSim {
     /// `InvalidParameter` for a non-loopback `listen`; `Other` when binding fails.
     pub async fn start(config: OpenbmcSimConfig) -> Result<OpenbmcSim> {
         let listener = hw_sim::bind_tcp(config.listen).await?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| hw_core::Error::new(hw_core::ErrorKind::Other, format!("local_addr: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| {
+            hw_core::Error::new(hw_core::ErrorKind::Other, format!("local_addr: {e}"))
+        })?;
         let mut props = HashMap::new();
         for base in ["boot", "one_time"] {
-            props.insert(format!("{base}/BootSource"), json!(format!("{SOURCE_PREFIX}Default")));
-            props.insert(format!("{base}/BootMode"), json!(format!("{MODE_PREFIX}Regular")));
+            props.insert(
+                format!("{base}/BootSource"),
+                json!(format!("{SOURCE_PREFIX}Default")),
+            );
+            props.insert(
+                format!("{base}/BootMode"),
+                json!(format!("{MODE_PREFIX}Regular")),
+            );
             props.insert(format!("{base}/Enabled"), json!(base == "boot"));
         }
         props.insert("boot/BootType".into(), json!(format!("{TYPE_PREFIX}EFI")));
@@ -325,7 +333,10 @@ fn reply(status: u16, body: Value) -> Reply {
 }
 
 fn ok(data: Value) -> Reply {
-    reply(200, json!({"data": data, "message": "200 OK", "status": "ok"}))
+    reply(
+        200,
+        json!({"data": data, "message": "200 OK", "status": "ok"}),
+    )
 }
 
 fn fail(status: u16, description: &str) -> Reply {
@@ -340,7 +351,11 @@ fn fail(status: u16, description: &str) -> Reply {
 }
 
 fn session_of(req: &Request<Incoming>) -> Option<String> {
-    if let Some(t) = req.headers().get("x-auth-token").and_then(|v| v.to_str().ok()) {
+    if let Some(t) = req
+        .headers()
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+    {
         return Some(t.to_owned());
     }
     req.headers().get_all("cookie").iter().find_map(|v| {
@@ -360,7 +375,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
     match fault {
         Some(CommonFault::Silence) => std::future::pending::<()>().await,
         Some(CommonFault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(CommonFault::Garbage) => return reply(200, json!("\u{1}garbage")).map(|_| Full::new(Bytes::from_static(b"<<not json"))),
+        Some(CommonFault::Garbage) => {
+            return reply(200, json!("\u{1}garbage"))
+                .map(|_| Full::new(Bytes::from_static(b"<<not json")));
+        }
         _ => {}
     }
     let method = req.method().clone();
@@ -394,7 +412,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
         if let Some(t) = token {
             lock(&shared.sessions).remove(&t);
         }
-        return ok(json!(format!("User '{}' logged out", shared.config.username)));
+        return ok(json!(format!(
+            "User '{}' logged out",
+            shared.config.username
+        )));
     }
     let mut host = lock(&shared.host);
     host.settle(Instant::now());
@@ -402,13 +423,21 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
 }
 
 fn login(shared: &Shared, body: &Value) -> Reply {
-    let (user, password, token_form) = if let Some([u, p]) = body.get("data").and_then(Value::as_array).map(Vec::as_slice) {
+    let (user, password, token_form) = if let Some([u, p]) = body
+        .get("data")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
         if shared.config.token_login_only {
             return fail(400, "unsupported login form");
         }
         (u.as_str(), p.as_str(), false)
     } else {
-        (body.get("username").and_then(Value::as_str), body.get("password").and_then(Value::as_str), true)
+        (
+            body.get("username").and_then(Value::as_str),
+            body.get("password").and_then(Value::as_str),
+            true,
+        )
     };
     let (Some(user), Some(password)) = (user, password) else {
         return fail(400, "Invalid login body");
@@ -468,7 +497,9 @@ fn route(shared: &Shared, host: &mut Host, method: &Method, path: &str, body: &V
         (&Method::GET, "/xyz/openbmc_project/state/host0/attr/CurrentHostState") => {
             ok(json!(format!("{HOST_STATE_PREFIX}{}", host.state())))
         }
-        (&Method::GET, "/xyz/openbmc_project/state/host0/attr/RequestedHostTransition") => ok(json!(host.requested)),
+        (&Method::GET, "/xyz/openbmc_project/state/host0/attr/RequestedHostTransition") => {
+            ok(json!(host.requested))
+        }
         (&Method::PUT, "/xyz/openbmc_project/state/host0/attr/RequestedHostTransition") => {
             let Some(t) = value.and_then(|v| v.strip_prefix(HOST_TRANSITION_PREFIX)) else {
                 return fail(400, "Invalid transition");
@@ -514,18 +545,30 @@ fn route(shared: &Shared, host: &mut Host, method: &Method, path: &str, body: &V
             match *m {
                 Method::GET => ok(host.props[&key].clone()),
                 Method::PUT => {
-                    let Some(d) = data else { return fail(400, "no data") };
+                    let Some(d) = data else {
+                        return fail(400, "no data");
+                    };
                     let valid = match attr {
                         "BootSource" => value.is_some_and(|v| {
                             v.strip_prefix(SOURCE_PREFIX).is_some_and(|s| {
-                                ["Disk", "ExternalMedia", "Network", "Default", "RemovableMedia", "HTTP"].contains(&s)
+                                [
+                                    "Disk",
+                                    "ExternalMedia",
+                                    "Network",
+                                    "Default",
+                                    "RemovableMedia",
+                                    "HTTP",
+                                ]
+                                .contains(&s)
                             })
                         }),
                         "BootMode" => value.is_some_and(|v| {
-                            v.strip_prefix(MODE_PREFIX).is_some_and(|s| ["Regular", "Safe", "Setup"].contains(&s))
+                            v.strip_prefix(MODE_PREFIX)
+                                .is_some_and(|s| ["Regular", "Safe", "Setup"].contains(&s))
                         }),
                         "BootType" => value.is_some_and(|v| {
-                            v.strip_prefix(TYPE_PREFIX).is_some_and(|s| ["EFI", "Legacy"].contains(&s))
+                            v.strip_prefix(TYPE_PREFIX)
+                                .is_some_and(|s| ["EFI", "Legacy"].contains(&s))
                         }),
                         "Enabled" => d.is_boolean() || matches!(value, Some("true" | "false")),
                         _ => false,
@@ -543,7 +586,10 @@ fn route(shared: &Shared, host: &mut Host, method: &Method, path: &str, body: &V
                 _ => fail(405, "method not allowed"),
             }
         }
-        _ => fail(404, &format!("org.freedesktop.DBus.Error.FileNotFound: path or object not found: {path}")),
+        _ => fail(
+            404,
+            &format!("org.freedesktop.DBus.Error.FileNotFound: path or object not found: {path}"),
+        ),
     }
 }
 

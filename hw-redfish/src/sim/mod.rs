@@ -287,9 +287,9 @@ impl RedfishSim {
     /// `InvalidParameter` for a non-loopback `listen`; `Other` when binding fails.
     pub async fn start(config: RedfishSimConfig) -> Result<RedfishSim> {
         let listener = hw_sim::bind_tcp(config.listen).await?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| hw_core::Error::new(hw_core::ErrorKind::Other, format!("local_addr: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| {
+            hw_core::Error::new(hw_core::ErrorKind::Other, format!("local_addr: {e}"))
+        })?;
         let systems = (1..=config.systems.max(1))
             .map(|i| System {
                 id: i.to_string(),
@@ -388,7 +388,12 @@ impl RedfishSim {
 
     /// User names of the open sessions.
     pub fn open_sessions(&self) -> Vec<String> {
-        self.shared.lock().sessions.values().map(|s| s.user.clone()).collect()
+        self.shared
+            .lock()
+            .sessions
+            .values()
+            .map(|s| s.user.clone())
+            .collect()
     }
 
     /// The counters (sessions opened, closed, open, peak; requests; …).

@@ -99,7 +99,8 @@ fn error(status: u16, id: &str, message: &str) -> Reply {
 }
 
 fn allow(mut r: Reply, methods: &'static str) -> Reply {
-    r.headers_mut().insert("allow", HeaderValue::from_static(methods));
+    r.headers_mut()
+        .insert("allow", HeaderValue::from_static(methods));
     r
 }
 
@@ -228,7 +229,10 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
     let path = req.path.as_str();
     let public = matches!(
         (&req.method, path),
-        (&Method::GET | &Method::HEAD, "/redfish" | ROOT | "/redfish/v1/odata" | "/redfish/v1/$metadata")
+        (
+            &Method::GET | &Method::HEAD,
+            "/redfish" | ROOT | "/redfish/v1/odata" | "/redfish/v1/$metadata"
+        )
     ) || (req.method == Method::POST && path == SESSIONS);
     if path == SESSIONS && req.method == Method::POST && shared.config.session_service {
         return login(shared, req);
@@ -245,7 +249,11 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
             .is_some_and(|(u, p)| *u == shared.config.username && *p == shared.config.password);
         if !(by_token || by_basic) {
             shared.counters.failed_login();
-            return error(401, "NoValidSession", "There is no valid session established with the implementation.");
+            return error(
+                401,
+                "NoValidSession",
+                "There is no valid session established with the implementation.",
+            );
         }
         if st.faults.unauthorized > 0 {
             st.faults.unauthorized -= 1;
@@ -258,8 +266,16 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
         if let Some((status, times)) = st.faults.status
             && times > 0
         {
-            st.faults.status = if times > 1 { Some((status, times - 1)) } else { None };
-            return error(status, "InternalError", "The request failed due to an internal service error.");
+            st.faults.status = if times > 1 {
+                Some((status, times - 1))
+            } else {
+                None
+            };
+            return error(
+                status,
+                "InternalError",
+                "The request failed due to an internal service error.",
+            );
         }
     }
     let now = Instant::now();
@@ -275,8 +291,20 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
         ["redfish", "v1", "odata"] if get => json_reply(200, &odata_document()),
         ["redfish", "v1", "$metadata"] if get => metadata(),
         ["redfish", "v1", "Systems"] if get => {
-            let members: Vec<String> = st.systems.iter().map(|s| format!("{ROOT}/Systems/{}", s.id)).collect();
-            json_reply(200, &collection("ComputerSystemCollection", "Computer System Collection", "/redfish/v1/Systems", &members))
+            let members: Vec<String> = st
+                .systems
+                .iter()
+                .map(|s| format!("{ROOT}/Systems/{}", s.id))
+                .collect();
+            json_reply(
+                200,
+                &collection(
+                    "ComputerSystemCollection",
+                    "Computer System Collection",
+                    "/redfish/v1/Systems",
+                    &members,
+                ),
+            )
         }
         ["redfish", "v1", "Systems", id] => {
             let Some(i) = st.systems.iter().position(|s| s.id == *id) else {
@@ -292,77 +320,159 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
                     allow(r, "GET, PATCH")
                 }
                 Method::PATCH => patch_system(shared, &mut st, i, req),
-                _ => allow(error(405, "OperationNotAllowed", "The HTTP method is not allowed on this resource."), "GET, PATCH"),
+                _ => allow(
+                    error(
+                        405,
+                        "OperationNotAllowed",
+                        "The HTTP method is not allowed on this resource.",
+                    ),
+                    "GET, PATCH",
+                ),
             }
         }
-        ["redfish", "v1", "Systems", id, "Actions", "ComputerSystem.Reset"] => {
+        [
+            "redfish",
+            "v1",
+            "Systems",
+            id,
+            "Actions",
+            "ComputerSystem.Reset",
+        ] => {
             let Some(i) = st.systems.iter().position(|s| s.id == *id) else {
                 return not_found(path);
             };
             if req.method != Method::POST {
-                return allow(error(405, "OperationNotAllowed", "Actions take POST."), "POST");
+                return allow(
+                    error(405, "OperationNotAllowed", "Actions take POST."),
+                    "POST",
+                );
             }
             reset(shared, &mut st, i, req)
         }
         ["redfish", "v1", "Chassis"] if get => {
-            let members: Vec<String> = st.systems.iter().map(|s| format!("{ROOT}/Chassis/{}", s.id)).collect();
-            json_reply(200, &collection("ChassisCollection", "Chassis Collection", "/redfish/v1/Chassis", &members))
+            let members: Vec<String> = st
+                .systems
+                .iter()
+                .map(|s| format!("{ROOT}/Chassis/{}", s.id))
+                .collect();
+            json_reply(
+                200,
+                &collection(
+                    "ChassisCollection",
+                    "Chassis Collection",
+                    "/redfish/v1/Chassis",
+                    &members,
+                ),
+            )
         }
         ["redfish", "v1", "Chassis", id] if get => match st.systems.iter().find(|s| s.id == *id) {
             Some(s) => json_reply(200, &chassis_json(&s.id, s.on)),
             None => not_found(path),
         },
-        ["redfish", "v1", "Chassis", id, "Thermal"] if get => match st.systems.iter().find(|s| s.id == *id) {
-            Some(s) => json_reply(200, &thermal_json(&s.id, s.on)),
-            None => not_found(path),
-        },
-        ["redfish", "v1", "Chassis", id, "Power"] if get => match st.systems.iter().find(|s| s.id == *id) {
-            Some(s) => json_reply(200, &power_json(&s.id, s.on)),
-            None => not_found(path),
-        },
+        ["redfish", "v1", "Chassis", id, "Thermal"] if get => {
+            match st.systems.iter().find(|s| s.id == *id) {
+                Some(s) => json_reply(200, &thermal_json(&s.id, s.on)),
+                None => not_found(path),
+            }
+        }
+        ["redfish", "v1", "Chassis", id, "Power"] if get => {
+            match st.systems.iter().find(|s| s.id == *id) {
+                Some(s) => json_reply(200, &power_json(&s.id, s.on)),
+                None => not_found(path),
+            }
+        }
         ["redfish", "v1", "Managers"] if get => json_reply(
             200,
-            &collection("ManagerCollection", "Manager Collection", "/redfish/v1/Managers", &[format!("{ROOT}/Managers/BMC")]),
+            &collection(
+                "ManagerCollection",
+                "Manager Collection",
+                "/redfish/v1/Managers",
+                &[format!("{ROOT}/Managers/BMC")],
+            ),
         ),
         ["redfish", "v1", "Managers", "BMC"] if get => json_reply(200, &manager_json(shared, &st)),
-        ["redfish", "v1", "SessionService"] if get && shared.config.session_service => json_reply(200, &json!({
-            "@odata.id": "/redfish/v1/SessionService",
-            "@odata.type": "#SessionService.v1_1_8.SessionService",
-            "Id": "SessionService",
-            "Name": "Session Service",
-            "ServiceEnabled": true,
-            "SessionTimeout": 1800,
-            "Status": {"State": "Enabled", "Health": "OK"},
-            "Sessions": {"@odata.id": SESSIONS}
-        })),
+        ["redfish", "v1", "SessionService"] if get && shared.config.session_service => json_reply(
+            200,
+            &json!({
+                "@odata.id": "/redfish/v1/SessionService",
+                "@odata.type": "#SessionService.v1_1_8.SessionService",
+                "Id": "SessionService",
+                "Name": "Session Service",
+                "ServiceEnabled": true,
+                "SessionTimeout": 1800,
+                "Status": {"State": "Enabled", "Health": "OK"},
+                "Sessions": {"@odata.id": SESSIONS}
+            }),
+        ),
         ["redfish", "v1", "SessionService", "Sessions"] if shared.config.session_service => {
             if !get {
-                return allow(error(405, "OperationNotAllowed", "Use GET or POST."), "GET, POST");
+                return allow(
+                    error(405, "OperationNotAllowed", "Use GET or POST."),
+                    "GET, POST",
+                );
             }
-            let members: Vec<String> = st.sessions.values().map(|s| format!("{SESSIONS}/{}", s.id)).collect();
-            allow(json_reply(200, &collection("SessionCollection", "Session Collection", SESSIONS, &members)), "GET, POST")
+            let members: Vec<String> = st
+                .sessions
+                .values()
+                .map(|s| format!("{SESSIONS}/{}", s.id))
+                .collect();
+            allow(
+                json_reply(
+                    200,
+                    &collection(
+                        "SessionCollection",
+                        "Session Collection",
+                        SESSIONS,
+                        &members,
+                    ),
+                ),
+                "GET, POST",
+            )
         }
         ["redfish", "v1", "SessionService", "Sessions", id] if shared.config.session_service => {
-            let key = st.sessions.iter().find(|(_, s)| s.id == *id).map(|(k, _)| k.clone());
-            let Some(key) = key else { return not_found(path) };
+            let key = st
+                .sessions
+                .iter()
+                .find(|(_, s)| s.id == *id)
+                .map(|(k, _)| k.clone());
+            let Some(key) = key else {
+                return not_found(path);
+            };
             match req.method {
                 Method::GET | Method::HEAD => {
                     let s = &st.sessions[&key];
-                    allow(json_reply(200, &session_json(&s.id, &s.user)), "GET, DELETE")
+                    allow(
+                        json_reply(200, &session_json(&s.id, &s.user)),
+                        "GET, DELETE",
+                    )
                 }
                 Method::DELETE => {
                     st.sessions.remove(&key);
                     empty(204)
                 }
-                _ => allow(error(405, "OperationNotAllowed", "Use GET or DELETE."), "GET, DELETE"),
+                _ => allow(
+                    error(405, "OperationNotAllowed", "Use GET or DELETE."),
+                    "GET, DELETE",
+                ),
             }
         }
-        ["redfish", "v1", "TaskService", "TaskMonitors", id] if get => task_monitor(shared, &mut st, id, now),
-        ["redfish", "v1", "TaskService", "Tasks", id] if get => match id.parse::<u64>().ok().and_then(|n| st.tasks.get(&n)) {
-            Some(t) => json_reply(200, &task_json(id, t, now, st.faults.failing_tasks)),
-            None => not_found(path),
-        },
-        _ if !get && known_path(&segs) => allow(error(405, "OperationNotAllowed", "The HTTP method is not allowed on this resource."), "GET"),
+        ["redfish", "v1", "TaskService", "TaskMonitors", id] if get => {
+            task_monitor(shared, &mut st, id, now)
+        }
+        ["redfish", "v1", "TaskService", "Tasks", id] if get => {
+            match id.parse::<u64>().ok().and_then(|n| st.tasks.get(&n)) {
+                Some(t) => json_reply(200, &task_json(id, t, now, st.faults.failing_tasks)),
+                None => not_found(path),
+            }
+        }
+        _ if !get && known_path(&segs) => allow(
+            error(
+                405,
+                "OperationNotAllowed",
+                "The HTTP method is not allowed on this resource.",
+            ),
+            "GET",
+        ),
         _ => not_found(path),
     }
 }
@@ -370,34 +480,67 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
 fn known_path(segs: &[&str]) -> bool {
     matches!(
         segs,
-        ["redfish"] | ["redfish", "v1"] | ["redfish", "v1", "Systems" | "Chassis" | "Managers" | "SessionService"]
+        ["redfish"]
+            | ["redfish", "v1"]
+            | [
+                "redfish",
+                "v1",
+                "Systems" | "Chassis" | "Managers" | "SessionService"
+            ]
     )
 }
 
 fn not_found(path: &str) -> Reply {
-    error(404, "ResourceMissingAtURI", &format!("The resource at the URI {path} was not found."))
+    error(
+        404,
+        "ResourceMissingAtURI",
+        &format!("The resource at the URI {path} was not found."),
+    )
 }
 
 fn login(shared: &Shared, req: &Incoming_) -> Reply {
     let body: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
-        Err(_) => return error(400, "MalformedJSON", "The request body submitted was malformed JSON."),
+        Err(_) => {
+            return error(
+                400,
+                "MalformedJSON",
+                "The request body submitted was malformed JSON.",
+            );
+        }
     };
-    let (Some(user), Some(password)) = (body["UserName"].as_str(), body["Password"].as_str()) else {
-        return error(400, "PropertyMissing", "The properties UserName and Password are required.");
+    let (Some(user), Some(password)) = (body["UserName"].as_str(), body["Password"].as_str())
+    else {
+        return error(
+            400,
+            "PropertyMissing",
+            "The properties UserName and Password are required.",
+        );
     };
     if user != shared.config.username || password != shared.config.password {
         shared.counters.failed_login();
-        return error(401, "ResourceAtUriUnauthorized", "While accessing the resource, the service received an authorization error.");
+        return error(
+            401,
+            "ResourceAtUriUnauthorized",
+            "While accessing the resource, the service received an authorization error.",
+        );
     }
     let mut st = shared.lock();
     if st.sessions.len() >= shared.config.session_limit {
-        return error(503, "SessionLimitExceeded", "The session establishment failed due to the number of simultaneous sessions exceeding the limit of the implementation.");
+        return error(
+            503,
+            "SessionLimitExceeded",
+            "The session establishment failed due to the number of simultaneous sessions exceeding the limit of the implementation.",
+        );
     }
     let n = st.next_session;
     st.next_session += 1;
     let id = format!("{n}");
-    let token = format!("{:016x}{:016x}", rand_u64(n), rand_u64(n.wrapping_mul(31) ^ 0x5eed));
+    let token = format!(
+        "{:016x}{:016x}",
+        rand_u64(n),
+        rand_u64(n.wrapping_mul(31) ^ 0x5eed)
+    );
     st.sessions.insert(
         token.clone(),
         SessionEntry {
@@ -650,7 +793,10 @@ fn new_task(shared: &Shared, st: &mut State, system: usize, effect: TaskEffect) 
         },
     );
     let _ = shared;
-    let mut r = json_reply(202, &task_json(&n.to_string(), &st.tasks[&n], Instant::now(), false));
+    let mut r = json_reply(
+        202,
+        &task_json(&n.to_string(), &st.tasks[&n], Instant::now(), false),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("{ROOT}/TaskService/TaskMonitors/{n}")) {
         r.headers_mut().insert("location", v);
     }
@@ -710,7 +856,8 @@ fn task_monitor(shared: &Shared, st: &mut State, id: &str, now: Instant) -> Repl
         if let Ok(v) = HeaderValue::from_str(&format!("{ROOT}/TaskService/TaskMonitors/{id}")) {
             r.headers_mut().insert("location", v);
         }
-        r.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
         return r;
     }
     json_reply(200, &body)
@@ -719,16 +866,28 @@ fn task_monitor(shared: &Shared, st: &mut State, id: &str, now: Instant) -> Repl
 fn reset(shared: &Shared, st: &mut State, i: usize, req: &Incoming_) -> Reply {
     let body: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
-        Err(_) => return error(400, "MalformedJSON", "The request body submitted was malformed JSON."),
+        Err(_) => {
+            return error(
+                400,
+                "MalformedJSON",
+                "The request body submitted was malformed JSON.",
+            );
+        }
     };
     let Some(kind) = body.get("ResetType").and_then(Value::as_str) else {
-        return error(400, "ActionParameterMissing", "The action ComputerSystem.Reset requires the parameter ResetType.");
+        return error(
+            400,
+            "ActionParameterMissing",
+            "The action ComputerSystem.Reset requires the parameter ResetType.",
+        );
     };
     if !shared.config.reset_types.iter().any(|t| t == kind) {
         return error(
             400,
             "ActionParameterValueNotInList",
-            &format!("The value {kind} for the parameter ResetType in the action ComputerSystem.Reset is not in the list of acceptable values."),
+            &format!(
+                "The value {kind} for the parameter ResetType in the action ComputerSystem.Reset is not in the list of acceptable values."
+            ),
         );
     }
     let s = &mut st.systems[i];
@@ -739,7 +898,11 @@ fn reset(shared: &Shared, st: &mut State, i: usize, req: &Incoming_) -> Reply {
         "PushPowerButton" => Some(!s.on),
         "Nmi" => {
             if !s.on {
-                return error(409, "ActionNotSupported", "An NMI needs the system powered on.");
+                return error(
+                    409,
+                    "ActionNotSupported",
+                    "An NMI needs the system powered on.",
+                );
             }
             s.nmis += 1;
             None
@@ -752,7 +915,9 @@ fn reset(shared: &Shared, st: &mut State, i: usize, req: &Incoming_) -> Reply {
         }
         let s = &mut st.systems[i];
         let delay = shared.config.power_delay;
-        if delay.is_zero() || matches!(kind, "ForceRestart" | "GracefulRestart" | "PowerCycle") && s.on {
+        if delay.is_zero()
+            || matches!(kind, "ForceRestart" | "GracefulRestart" | "PowerCycle") && s.on
+        {
             s.set_on(on);
         } else if s.on != on {
             s.pending = Some((on, Instant::now() + delay));
@@ -767,50 +932,100 @@ fn patch_system(shared: &Shared, st: &mut State, i: usize, req: &Incoming_) -> R
     let etag = etag_of(&st.systems[i]);
     match &req.if_match {
         None if shared.config.require_if_match => {
-            return error(412, "PreconditionRequired", "This request requires the If-Match header.");
+            return error(
+                412,
+                "PreconditionRequired",
+                "This request requires the If-Match header.",
+            );
         }
         Some(m) if m.trim() != "*" && m.trim() != etag => {
-            return error(412, "PreconditionFailed", "The ETag supplied did not match the ETag required to change this resource.");
+            return error(
+                412,
+                "PreconditionFailed",
+                "The ETag supplied did not match the ETag required to change this resource.",
+            );
         }
         _ => {}
     }
     let body: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
-        Err(_) => return error(400, "MalformedJSON", "The request body submitted was malformed JSON."),
+        Err(_) => {
+            return error(
+                400,
+                "MalformedJSON",
+                "The request body submitted was malformed JSON.",
+            );
+        }
     };
     let Some(obj) = body.as_object() else {
-        return error(400, "MalformedJSON", "The request body must be a JSON object.");
+        return error(
+            400,
+            "MalformedJSON",
+            "The request body must be a JSON object.",
+        );
     };
     let mut target = None;
     let mut enabled = None;
     let mut mode = None;
     for (k, v) in obj {
         if k != "Boot" {
-            return error(400, "PropertyNotWritable", &format!("The property {k} is a read only property and cannot be assigned a value."));
+            return error(
+                400,
+                "PropertyNotWritable",
+                &format!(
+                    "The property {k} is a read only property and cannot be assigned a value."
+                ),
+            );
         }
         let Some(boot) = v.as_object() else {
-            return error(400, "PropertyValueTypeError", "The value for the property Boot is of a different type than the property can accept.");
+            return error(
+                400,
+                "PropertyValueTypeError",
+                "The value for the property Boot is of a different type than the property can accept.",
+            );
         };
         for (bk, bv) in boot {
             let Some(val) = bv.as_str() else {
-                return error(400, "PropertyValueTypeError", &format!("The value for the property {bk} is of a different type than the property can accept."));
+                return error(
+                    400,
+                    "PropertyValueTypeError",
+                    &format!(
+                        "The value for the property {bk} is of a different type than the property can accept."
+                    ),
+                );
             };
             let (slot, allowed): (&mut Option<String>, &[&str]) = match bk.as_str() {
                 "BootSourceOverrideTarget" => (&mut target, BOOT_TARGETS),
                 "BootSourceOverrideEnabled" => (&mut enabled, &["Disabled", "Once", "Continuous"]),
                 "BootSourceOverrideMode" => (&mut mode, &["Legacy", "UEFI"]),
                 other => {
-                    return error(400, "PropertyUnknown", &format!("The property {other} is not in the list of valid properties for the resource."));
+                    return error(
+                        400,
+                        "PropertyUnknown",
+                        &format!(
+                            "The property {other} is not in the list of valid properties for the resource."
+                        ),
+                    );
                 }
             };
             if !allowed.contains(&val) {
-                return error(400, "PropertyValueNotInList", &format!("The value {val} for the property {bk} is not in the list of acceptable values."));
+                return error(
+                    400,
+                    "PropertyValueNotInList",
+                    &format!(
+                        "The value {val} for the property {bk} is not in the list of acceptable values."
+                    ),
+                );
             }
             *slot = Some(val.to_owned());
         }
     }
     if st.faults.reject_target_with_mode && target.is_some() && mode.is_some() {
-        return error(400, "PropertyValueConflict", "The property BootSourceOverrideTarget cannot be set together with BootSourceOverrideMode.");
+        return error(
+            400,
+            "PropertyValueConflict",
+            "The property BootSourceOverrideTarget cannot be set together with BootSourceOverrideMode.",
+        );
     }
     let s = &mut st.systems[i];
     if let Some(t) = target {
