@@ -46,3 +46,27 @@ if [ "$mode" != "--build" ]; then
     fi
   fi
 fi
+
+# npm peers (.ci/npm-packages.txt) into .npm-peers/, never globally; and MeshCentral's
+# AMT stack (four files of the meshcentral package, which is a whole server).
+if [ "$mode" != "--build" ] && [ -f .ci/npm-packages.txt ]; then
+  npm_pkgs=$(sed -e 's/#.*//' .ci/npm-packages.txt | sed '/^\s*$/d' || true)
+  if [ -n "$npm_pkgs" ]; then
+    mkdir -p .npm-peers
+    # shellcheck disable=SC2086
+    if ! npm install -q --prefix .npm-peers --no-audit --no-fund $npm_pkgs >&2; then
+      echo "deps: npm install failed" >&2
+      exit 1
+    fi
+  fi
+  if [ ! -f .npm-peers/meshcentral-amt/amt-wsman-comm.js ]; then
+    mkdir -p .npm-peers/meshcentral-amt
+    if ! (cd .npm-peers && npm pack -q meshcentral@1.1.55 >/dev/null \
+        && tar -xzf meshcentral-1.1.55.tgz -C meshcentral-amt --strip-components=2 \
+           package/amt/amt-wsman-comm.js package/amt/amt-wsman.js package/amt/amt.js package/amt/amt-xml.js \
+        && rm -f meshcentral-1.1.55.tgz); then
+      echo "deps: MeshCentral's AMT stack could not be fetched" >&2
+      exit 1
+    fi
+  fi
+fi

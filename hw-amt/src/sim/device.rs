@@ -601,7 +601,9 @@ impl Device {
                 self.output(&class, &method, 0)
             }
             ("CIM_BootConfigSetting", "ChangeBootOrder") => {
-                if p.selector("InstanceID") != Some("Intel(r) AMT: Boot Configuration 0") {
+                if p.selector("InstanceID")
+                    .is_some_and(|s| s != "Intel(r) AMT: Boot Configuration 0")
+                {
                     return Answer::Fault(
                         400,
                         "Sender",

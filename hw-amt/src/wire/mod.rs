@@ -388,8 +388,9 @@ impl WsmanRequest {
 }
 
 /// `RequestPowerStateChange(PowerState = state, ManagedElement = the managed
-/// system)` on `CIM_PowerManagementService` (MAAS `amt.wsman-state.xml`; selector
-/// `Name` as Ironic's staging driver).
+/// system)` on `CIM_PowerManagementService` (MAAS `amt.wsman-state.xml`; no header
+/// selector, as Intel's wsman-messages: the service is a singleton. Ironic's
+/// staging driver sent `Name`, MAAS four selectors; AMT accepts all three).
 pub fn request_power_state_change(state: u16) -> WsmanRequest {
     WsmanRequest::invoke(
         class::POWER_MANAGEMENT_SERVICE,
@@ -406,11 +407,12 @@ pub fn request_power_state_change(state: u16) -> WsmanRequest {
             ),
         ],
     )
-    .selector("Name", POWER_MANAGEMENT_SERVICE_NAME)
 }
 
 /// `ChangeBootOrder(Source = source)` on `CIM_BootConfigSetting` (MAAS
-/// `amt.wsman-pxe.xml`); `None` clears the boot order (used before BIOS setup).
+/// `amt.wsman-pxe.xml`); `None` clears the boot order (used before BIOS setup). No
+/// header selector, as Intel's wsman-messages (ISD sent `InstanceID = Boot
+/// Configuration 0`, the only instance).
 pub fn change_boot_order(source: Option<BootSource>) -> WsmanRequest {
     let inputs = match source {
         Some(s) => vec![endpoint_reference(
@@ -421,11 +423,11 @@ pub fn change_boot_order(source: Option<BootSource>) -> WsmanRequest {
         None => Vec::new(),
     };
     WsmanRequest::invoke(class::BOOT_CONFIG_SETTING, "ChangeBootOrder", inputs)
-        .selector("InstanceID", BOOT_CONFIGURATION_0)
 }
 
 /// `SetBootConfigRole(BootConfigSetting = Boot Configuration 0, Role = 1)` on
-/// `CIM_BootService` (MAAS `amt.wsman-boot-config.xml`; Role 1 = IsNext).
+/// `CIM_BootService` (MAAS `amt.wsman-boot-config.xml`; Role 1 = IsNext; no header
+/// selector, as Intel's wsman-messages).
 pub fn set_boot_config_role() -> WsmanRequest {
     WsmanRequest::invoke(
         class::BOOT_SERVICE,
@@ -439,7 +441,6 @@ pub fn set_boot_config_role() -> WsmanRequest {
             BodyElement::new("h:Role").text("1"),
         ],
     )
-    .selector("Name", BOOT_SERVICE_NAME)
 }
 
 /// A Put of `AMT_BootSettingData` with `fields` (name, value) in order.
