@@ -39,6 +39,10 @@ pub enum ErrorKind {
     DeviceFault,
     /// A power state was requested but not reached within the timeout.
     PowerStateFailure,
+    /// The peer's TLS certificate was rejected: issued by an unknown authority, for
+    /// another name, expired or not yet valid, revoked. Not retryable: the
+    /// certificate or the trusted CA must change first.
+    BadCertificate,
     /// Anything else.
     Other,
 }
@@ -63,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::DeviceFault => "device-fault",
             ErrorKind::PowerStateFailure => "power-state-failure",
+            ErrorKind::BadCertificate => "bad-certificate",
             ErrorKind::Other => "other",
         }
     }
@@ -437,6 +442,15 @@ mod tests {
                 .with_retryable(false)
                 .is_retryable()
         );
+    }
+
+    #[test]
+    fn bad_certificate_is_named_permanent_and_not_an_input_error() {
+        let kind = ErrorKind::BadCertificate;
+        assert_eq!(kind.as_str(), "bad-certificate");
+        assert!(!kind.is_retryable_by_default());
+        assert!(!kind.is_input_error());
+        assert!(!Error::new(kind, "certificate expired").is_retryable());
     }
 
     #[test]
