@@ -14,7 +14,7 @@
 //! - an orchestrator with a database implements the trait itself.
 //!
 //! [`set_global`] installs the store that drivers use when they are not given one
-//! (`hwctl` installs a [`FileStore`] on its `--state-dir`); [`global`] returns it.
+//! (`hwctl` installs a [`FileStore`] on its `--state-dir`); [`configured_global`] returns it.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
