@@ -155,8 +155,9 @@ impl HttpClient {
     /// The kind of the status (see the status → kind table in the crate docs:
     /// `Unauthenticated`, `PermissionDenied`, `NotFound`, `Busy`, `Timeout`,
     /// `Unsupported`, `InvalidParameter`, `DeviceFault`, `Protocol`) or of the
-    /// transport failure (`Unreachable`, `Timeout`, `Busy`, `Protocol`, `Other` for a
-    /// rejected certificate); `InvalidParameter` for a bad path or header.
+    /// transport failure (`Unreachable`, `Timeout`, `Busy`, `Protocol` for a malformed
+    /// or truncated response, `BadCertificate` for a rejected certificate);
+    /// `InvalidParameter` for a bad path or header.
     pub async fn send(&self, request: Request) -> Result<Response, Error> {
         let op = request.operation.clone();
         self.handle
@@ -174,8 +175,9 @@ impl HttpClient {
     /// # Errors
     ///
     /// Transport failures only: `Unreachable`, `Timeout`, `Busy` (no slot within
-    /// the queue timeout), `Protocol` (malformed response, body over the cap),
-    /// `Other` (certificate rejected), `InvalidParameter` (bad path or header);
+    /// the queue timeout), `Protocol` (malformed or truncated response, body over
+    /// the cap), `BadCertificate` (certificate rejected), `Other` (other TLS
+    /// handshake failures), `InvalidParameter` (bad path or header);
     /// `Unauthenticated`/`Unsupported` when a session log-in or digest challenge
     /// fails.
     pub async fn send_raw(&self, request: Request) -> Result<Response, Error> {
@@ -665,6 +667,24 @@ impl Core {
         while let Some(frame) = body.frame().await {
             let frame = match frame {
                 Ok(f) => f,
+                Err(e) if cut_short(&e) => {
+                    // The peer declared a length (or chunking) and closed before
+                    // delivering it: the reply is truncated. `Protocol`, as a
+                    // truncated XML or JSON body is; retryable, since a BMC restarting
+                    // mid-reply or a middlebox cutting the connection is transient and
+                    // an idempotent read can be asked again (the retry policy never
+                    // resends a request that is not idempotent: it was sent).
+                    let expected = declared.map_or_else(String::new, |n| format!(" of {n}"));
+                    return Attempt::Failed {
+                        err: Error::protocol(format!(
+                            "{context}: truncated response: the connection closed after {}{expected} bytes of the body",
+                            buf.len()
+                        ))
+                        .with_retryable(true)
+                        .with_source(e),
+                        sent: true,
+                    };
+                }
                 Err(e) => {
                     return Attempt::Failed {
                         err: Error::new(
@@ -703,6 +723,24 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Whether a body error is the connection closing before the declared length (or
+/// the last chunk) arrived: hyper reports an `UnexpectedEof` I/O error as its source.
+fn cut_short(e: &hyper::Error) -> bool {
+    if e.is_incomplete_message() {
+        return true;
+    }
+    let mut cur = std::error::Error::source(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::UnexpectedEof
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 fn body_cap_error(context: &str, cap: usize, declared: Option<u64>) -> Error {
     let msg = match declared {
         Some(len) => {
@@ -731,7 +769,10 @@ fn map_client_error(e: hyper_util::client::legacy::Error, context: &str) -> Atte
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(err) = cur {
         if let Some(ce) = err.downcast_ref::<ConnectError>() {
-            let retryable = !matches!(ce.kind, ErrorKind::Other | ErrorKind::InvalidParameter);
+            let retryable = !matches!(
+                ce.kind,
+                ErrorKind::Other | ErrorKind::InvalidParameter | ErrorKind::BadCertificate
+            );
             return Attempt::Failed {
                 err: Error::new(ce.kind, format!("{context}: {}", ce.message))
                     .with_retryable(retryable),

@@ -402,10 +402,11 @@ fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
         .cloned();
     match rustls_err {
         Some(rustls::Error::InvalidCertificate(reason)) => ConnectError {
-            kind: ErrorKind::Other,
+            kind: ErrorKind::BadCertificate,
             message: format!(
-                "TLS certificate of {host}:{port} rejected: {reason:?} \
-                 (set a CA file for this endpoint, or fix its certificate)"
+                "TLS certificate of {host}:{port} rejected: {} \
+                 (set a CA file for this endpoint, or fix its certificate)",
+                certificate_problem(&reason, host)
             ),
             source: Some(e),
         },
@@ -419,5 +420,111 @@ fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
             message: format!("TLS handshake with {host}:{port} failed: {e}"),
             source: Some(e),
         },
+    }
+}
+
+/// A sentence a person reads for a rejected certificate (never Rust `Debug` text).
+pub(crate) fn certificate_problem(reason: &rustls::CertificateError, host: &str) -> String {
+    use rustls::CertificateError as C;
+    match reason {
+        C::UnknownIssuer => "certificate issued by an unknown authority".into(),
+        C::NotValidForName => format!("certificate does not match {host}"),
+        C::NotValidForNameContext { presented, .. } => {
+            let names: Vec<String> = presented.iter().map(|n| presented_name(n)).collect();
+            if names.is_empty() {
+                format!("certificate names no host, so it does not match {host}")
+            } else {
+                format!("certificate for {} does not match {host}", names.join(", "))
+            }
+        }
+        C::Expired => "certificate expired".into(),
+        C::ExpiredContext { not_after, .. } => {
+            format!("certificate expired on {}", utc(*not_after))
+        }
+        C::NotValidYet => "certificate not valid yet".into(),
+        C::NotValidYetContext { not_before, .. } => {
+            format!("certificate not valid before {}", utc(*not_before))
+        }
+        C::Revoked => "certificate revoked".into(),
+        C::BadSignature => "certificate signature does not verify".into(),
+        C::BadEncoding => "certificate is not valid DER".into(),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "certificate is not for TLS server authentication".into()
+        }
+        // Anything else: rustls' own wording, which is a sentence.
+        other => format!(
+            "certificate rejected: {}",
+            rustls::Error::from(other.clone())
+        ),
+    }
+}
+
+/// `DnsName("other.example")` (webpki's rendering of a subject name) → `other.example`.
+fn presented_name(name: &str) -> String {
+    for prefix in ["DnsName(\"", "UniformResourceIdentifier(\""] {
+        if let Some(inner) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix("\")"))
+        {
+            return inner.to_string();
+        }
+    }
+    if let Some(inner) = name
+        .strip_prefix("IpAddress(")
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        return inner.to_string();
+    }
+    name.to_string()
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` for a certificate time.
+fn utc(t: UnixTime) -> String {
+    let secs = t.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod certificate_tests {
+    use super::*;
+
+    #[test]
+    fn certificate_times_read_as_utc_dates() {
+        assert_eq!(
+            utc(UnixTime::since_unix_epoch(Duration::ZERO)),
+            "1970-01-01 00:00:00 UTC"
+        );
+        assert_eq!(
+            utc(UnixTime::since_unix_epoch(Duration::from_secs(
+                1_709_210_096
+            ))),
+            "2024-02-29 12:34:56 UTC"
+        );
+    }
+
+    #[test]
+    fn presented_names_lose_their_debug_wrapping() {
+        assert_eq!(
+            presented_name("DnsName(\"other.example\")"),
+            "other.example"
+        );
+        assert_eq!(presented_name("IpAddress(10.0.0.1)"), "10.0.0.1");
+        assert_eq!(presented_name("DirectoryName"), "DirectoryName");
     }
 }

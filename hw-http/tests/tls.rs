@@ -26,9 +26,17 @@ fn make_ca() -> (rcgen::Certificate, KeyPair) {
 }
 
 fn make_pki() -> Pki {
+    make_pki_with(
+        vec!["127.0.0.1".to_string(), "localhost".to_string()],
+        |_| {},
+    )
+}
+
+/// A CA and a server certificate for `names`, adjusted by `adjust` before signing.
+fn make_pki_with(names: Vec<String>, adjust: impl FnOnce(&mut CertificateParams)) -> Pki {
     let (ca, ca_key) = make_ca();
-    let params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let mut params = CertificateParams::new(names).unwrap();
+    adjust(&mut params);
     let key = KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
     let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -88,7 +96,7 @@ async fn rejected_without_the_ca() {
     // Default: Mozilla roots, which do not include our throwaway CA.
     let c = client(server.base_url(), TlsConfig::verified()).unwrap();
     let err = c.get("/x").await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Other, "{err}");
+    assert_eq!(err.kind(), ErrorKind::BadCertificate, "{err}");
     assert!(err.to_string().contains("certificate"), "{err}");
     assert!(!err.is_retryable());
     assert_eq!(server.requests(), 0);
@@ -98,6 +106,58 @@ async fn rejected_without_the_ca() {
     let c = client(server.base_url(), TlsConfig::ca_pem(other_ca.pem())).unwrap();
     let err = c.get("/x").await.unwrap_err();
     assert!(err.to_string().contains("certificate"), "{err}");
+}
+
+/// The message is a sentence a person reads, never rustls' `Debug` text.
+fn assert_readable(err: &hw_core::Error, sentence: &str) {
+    let text = err.to_string();
+    assert_eq!(err.kind(), ErrorKind::BadCertificate, "{text}");
+    assert!(!err.is_retryable(), "{text}");
+    assert!(text.contains(sentence), "{text:?} lacks {sentence:?}");
+    for debug in [
+        "Context",
+        "IpAddress",
+        "DnsName",
+        "UnixTime",
+        "{",
+        "UnknownIssuer",
+    ] {
+        assert!(!text.contains(debug), "{text:?} has Debug text {debug:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_issuer_is_a_bad_certificate_in_words() {
+    let pki = make_pki();
+    let server = server(&pki).await;
+    let c = client(server.base_url(), TlsConfig::verified()).unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert_readable(&err, "certificate issued by an unknown authority");
+    assert_eq!(server.requests(), 0);
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_a_bad_certificate_in_words() {
+    let pki = make_pki_with(vec!["other.example".to_string()], |_| {});
+    let server = server(&pki).await;
+    let c = client(server.base_url(), TlsConfig::ca_pem(pki.ca_pem.clone())).unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert_readable(
+        &err,
+        "certificate for other.example does not match 127.0.0.1",
+    );
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_a_bad_certificate_in_words() {
+    let pki = make_pki_with(vec!["127.0.0.1".to_string()], |p| {
+        p.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    });
+    let server = server(&pki).await;
+    let c = client(server.base_url(), TlsConfig::ca_pem(pki.ca_pem.clone())).unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert_readable(&err, "certificate expired on 2020-01-01 00:00:00 UTC");
 }
 
 #[tokio::test]

@@ -413,6 +413,55 @@ async fn malformed_responses_are_protocol_errors() {
     task.abort();
 }
 
+#[tokio::test]
+async fn a_body_cut_short_of_its_content_length_is_a_truncated_protocol_error() {
+    // A raw listener that declares 100 bytes, sends 5 and closes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let task = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            s.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+                .await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("http://{addr}/"))
+            .retry(fast_retries(3))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    // The kind docs/error-kinds.md gives: the reply is not complete.
+    let err = c.get("/state").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(
+        err.to_string().contains("truncated response")
+            && err.to_string().contains("after 5 of 100 bytes"),
+        "{err}"
+    );
+    // Retryable (a cut can be transient), so an idempotent read was asked again...
+    assert!(err.is_retryable());
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    // ...but a request that is not idempotent was sent once.
+    seen.store(0, Ordering::SeqCst);
+    let err = c.post("/power/off", "").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "POST resent after a truncated reply"
+    );
+    task.abort();
+}
+
 #[test]
 fn cache_keys_separate_endpoints_and_credentials() {
     let clients = HttpClients::new();
