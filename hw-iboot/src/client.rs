@@ -264,7 +264,7 @@ impl IbootClient {
             ReadFail::Timeout { got, n, what } => self.err(
                 ErrorKind::Timeout,
                 format!(
-                    "no {what} within {:.2}s ({got} of {n} bytes received)",
+                    "{what} did not arrive within {:.2}s ({got} of {n} bytes received)",
                     self.config.timeout.as_secs_f64()
                 ),
             ),

@@ -155,6 +155,21 @@ async fn silence_is_a_timeout_retried_then_reported() {
 }
 
 #[tokio::test]
+async fn silence_is_reported_in_plain_words() {
+    let sim = IbootSim::start(4, USER, PASS).await.unwrap();
+    let p = node(&sim, 1, json!({}));
+    sim.set_fault(Fault::Silence);
+    let e = p.get_power_state().await.unwrap_err();
+    let text = e.to_string();
+    assert!(!text.contains("no the "), "{text}");
+    assert!(
+        text.contains("the sequence number did not arrive within")
+            || text.contains("the reply did not arrive within"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn short_reply_is_a_protocol_error() {
     let (kind, took, conns) = fault_kind(Fault::ShortReply, "status").await;
     assert_eq!(kind, ErrorKind::Protocol);
