@@ -505,15 +505,10 @@ impl Session {
                 }
             };
             match wire::interpret(&resp, req, rq_seq, bridge) {
-                Ok(None) => {
-                    last_bad = Some(format!(
-                        "a reply with the wrong sequence number or command (seq {}, cmd 0x{:02x})",
-                        resp.rq_seq, resp.cmd
-                    ));
-                }
-                Ok(Some(Reply::Pending)) => {}
-                Ok(Some(Reply::Final { cc, data })) => return Ok((cc, data)),
-                Ok(Some(Reply::BridgeFailed { cc })) => {
+                Ok(Reply::Unrelated { why }) => last_bad = Some(why),
+                Ok(Reply::Pending) => {}
+                Ok(Reply::Final { cc, data }) => return Ok((cc, data)),
+                Ok(Reply::BridgeFailed { cc }) => {
                     let b = bridge.copied().unwrap_or(Bridge::single(0, 0));
                     return Err(Error::new(
                         ErrorKind::DeviceFault,

@@ -358,53 +358,75 @@ pub(crate) enum Reply {
     Pending,
     /// Send Message itself failed (NAK, bus error, …): the target never answered.
     BridgeFailed { cc: u8 },
+    /// A reply that belongs to another request (a late answer to an earlier one),
+    /// which the caller ignores; `why` says what did not match, for the message
+    /// when no valid reply comes.
+    Unrelated { why: String },
 }
 
 /// Interprets response `r` to request `req` sent with `rq_seq` through `bridge`.
 ///
-/// Returns `Ok(None)` for a reply that belongs to another request (stale sequence
-/// number or command), which the caller ignores.
+/// A reply is matched as ipmitool matches it: by sequence number and command
+/// (and the response netfn). A bridged reply delivered as a message of its own is
+/// accepted whoever it names as responder: firmware (and pyghmi's `Bmc`) put the
+/// BMC's own address (0x20) there, others the target's.
 pub(crate) fn interpret(
     r: &Response,
     req: &Request<'_>,
     rq_seq: u8,
     bridge: Option<&Bridge>,
-) -> WResult<Option<Reply>> {
+) -> WResult<Reply> {
     if r.rq_seq != rq_seq & 0x3F {
-        return Ok(None);
+        return Ok(Reply::Unrelated {
+            why: format!(
+                "a reply with sequence number {} (expected {}), netfn 0x{:02x} cmd 0x{:02x}: a late answer to an earlier request",
+                r.rq_seq,
+                rq_seq & 0x3F,
+                r.netfn,
+                r.cmd
+            ),
+        });
     }
+    let wrong_command = |r: &Response, want_netfn: u8, want_cmd: u8| Reply::Unrelated {
+        why: format!(
+            "a reply with the right sequence number {} but for netfn 0x{:02x} cmd 0x{:02x} (expected netfn 0x{:02x} cmd 0x{:02x})",
+            r.rq_seq, r.netfn, r.cmd, want_netfn, want_cmd
+        ),
+    };
     let Some(b) = bridge else {
         if r.cmd != req.cmd || r.netfn != req.netfn | 1 {
-            return Ok(None);
+            return Ok(wrong_command(r, req.netfn | 1, req.cmd));
         }
-        return Ok(Some(Reply::Final {
+        return Ok(Reply::Final {
             cc: r.cc,
             data: r.data.clone(),
-        }));
+        });
     };
-    // A bridged reply delivered directly (header of the target's response).
-    if r.cmd == req.cmd && r.netfn == req.netfn | 1 && r.rs_addr == b.address {
-        return Ok(Some(Reply::Final {
+    // A bridged reply delivered as a message of its own (after an empty Send
+    // Message acknowledgement): matched by sequence number and command, whatever
+    // responder address it carries (the target's, or the BMC's own 0x20).
+    if req.cmd != 0x34 && r.cmd == req.cmd && r.netfn == req.netfn | 1 {
+        return Ok(Reply::Final {
             cc: r.cc,
             data: r.data.clone(),
-        }));
+        });
     }
     if r.cmd != 0x34 || r.netfn != 0x07 {
-        return Ok(None);
+        return Ok(wrong_command(r, req.netfn | 1, req.cmd));
     }
     if r.cc != 0 {
-        return Ok(Some(Reply::BridgeFailed { cc: r.cc }));
+        return Ok(Reply::BridgeFailed { cc: r.cc });
     }
     if r.data.is_empty() {
-        return Ok(Some(Reply::Pending));
+        return Ok(Reply::Pending);
     }
     let mut inner = decode_response(&r.data)?;
     if b.transit.is_some() && inner.cmd == 0x34 && inner.netfn == 0x07 && req.cmd != 0x34 {
         if inner.cc != 0 {
-            return Ok(Some(Reply::BridgeFailed { cc: inner.cc }));
+            return Ok(Reply::BridgeFailed { cc: inner.cc });
         }
         if inner.data.is_empty() {
-            return Ok(Some(Reply::Pending));
+            return Ok(Reply::Pending);
         }
         inner = decode_response(&inner.data)?;
     }
@@ -417,10 +439,10 @@ pub(crate) fn interpret(
             req.cmd
         )));
     }
-    Ok(Some(Reply::Final {
+    Ok(Reply::Final {
         cc: inner.cc,
         data: inner.data,
-    }))
+    })
 }
 
 /// A session-less IPMI v1.5 request (authentication type none, session sequence and
@@ -805,10 +827,10 @@ mod tests {
         };
         assert_eq!(
             interpret(&outer, &req, 5, Some(&b)).unwrap(),
-            Some(Reply::Final {
+            Reply::Final {
                 cc: 0,
                 data: vec![0x57, 0x01, 0x00, 0x05]
-            })
+            }
         );
         let empty = Response {
             data: vec![],
@@ -816,9 +838,30 @@ mod tests {
         };
         assert_eq!(
             interpret(&empty, &req, 5, Some(&b)).unwrap(),
-            Some(Reply::Pending)
+            Reply::Pending
         );
-        assert_eq!(interpret(&outer, &req, 6, Some(&b)).unwrap(), None);
+        assert!(matches!(
+            interpret(&outer, &req, 6, Some(&b)).unwrap(),
+            Reply::Unrelated { why } if why.contains("sequence number 5 (expected 6)")
+        ));
+        // The bridged reply as a message of its own, with the BMC (0x20) as
+        // responder, as pyghmi's Bmc and firmware send it.
+        let separate = Response {
+            rq_addr: 0x81,
+            netfn: 0x2f,
+            rs_addr: 0x20,
+            rq_seq: 5,
+            cmd: 0xca,
+            cc: 0,
+            data: vec![0x57, 0x01, 0x00],
+        };
+        assert_eq!(
+            interpret(&separate, &req, 5, Some(&b)).unwrap(),
+            Reply::Final {
+                cc: 0,
+                data: vec![0x57, 0x01, 0x00]
+            }
+        );
     }
 
     proptest! {

@@ -249,7 +249,11 @@ async fn bridged_raw_both_reply_styles_and_dual() {
     bmc.add_satellite(6, 0x2C, Arc::new(Nm));
     let c = IpmiClient::new(bmc.config());
     let bridge = Bridge::single(6, 0x2C);
-    for style in [BridgeReplyStyle::Embedded, BridgeReplyStyle::Separate] {
+    for style in [
+        BridgeReplyStyle::Embedded,
+        BridgeReplyStyle::Separate,
+        BridgeReplyStyle::SeparateFromBmc,
+    ] {
         bmc.set_bridge_reply(style);
         let r = c
             .raw_bridged(&bridge, 0x2E, 0xCA, &[0x57, 0x01, 0x00])
@@ -279,7 +283,7 @@ async fn bridged_raw_both_reply_styles_and_dual() {
         .await
         .unwrap();
     assert_eq!((r.cc, r.data[3]), (0, 0x05));
-    assert_eq!(bmc.stats().bridged, 5);
+    assert_eq!(bmc.stats().bridged, 7);
     // a bridged node: driver_info bridging applies to the node's raw commands
     let mut info = bmc.driver_info();
     info.insert("ipmi_bridging", "single");
@@ -541,4 +545,46 @@ async fn a_corrupt_reply_fails_before_the_full_timeout() {
     let err = c.read(None, 0x00, 0x01, &[]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
     assert!(started.elapsed() >= Duration::from_secs(3));
+}
+
+/// Issue 14.7: a bridged reply delivered as a message of its own naming the BMC
+/// (0x20) as responder, as pyghmi's `Bmc` and firmware send it, is matched by
+/// sequence number and command as ipmitool matches it; a reply that is really
+/// discarded says why.
+#[tokio::test]
+async fn a_separate_bridged_reply_from_the_bmc_address_is_accepted() {
+    let bmc = bmc().await;
+    bmc.add_satellite(6, 0x2C, Arc::new(Nm));
+    bmc.set_bridge_reply(BridgeReplyStyle::SeparateFromBmc);
+    let c = IpmiClient::new(bmc.config());
+    let bridge = Bridge::single(6, 0x2C);
+    for _ in 0..3 {
+        let r = c
+            .raw_bridged(&bridge, 0x2E, 0xCA, &[0x57, 0x01, 0x00])
+            .await
+            .unwrap();
+        assert_eq!((r.cc, r.data[3]), (0, 0x05));
+    }
+    // Through a node with bridging in driver_info, the same.
+    let mut info = bmc.driver_info();
+    info.insert("ipmi_bridging", "single");
+    info.insert("ipmi_target_channel", "6");
+    info.insert("ipmi_target_address", "0x2c");
+    let ipmi = hw_ipmi::ipmi_from_driver_info(
+        &hw_core::shared::Shared::new(),
+        &info,
+        &NodeContext::new("n"),
+    )
+    .unwrap();
+    assert_eq!(
+        ipmi.raw(0x2E, 0xCA, &[0x57, 0x01, 0x00]).await.unwrap().cc,
+        0
+    );
+    // A discarded reply names what did not match.
+    bmc.set_fault(Fault::WrongSequence);
+    let err = c.read(None, 0x00, 0x01, &[]).await.unwrap_err();
+    assert!(
+        err.to_string().contains("sequence number") && err.to_string().contains("expected"),
+        "{err}"
+    );
 }

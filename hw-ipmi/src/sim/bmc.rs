@@ -840,13 +840,24 @@ impl State {
         self.stats.bridged += 1;
         match self.cfg.bridge_reply {
             BridgeReplyStyle::Embedded => (0, resp, None),
-            BridgeReplyStyle::Separate => {
+            style @ (BridgeReplyStyle::Separate | BridgeReplyStyle::SeparateFromBmc) => {
                 // First an empty acknowledgement, then the target's own response,
                 // re-addressed to the LAN requester with the Send Message request's
                 // sequence number (IPMI 2.0 §6.12 response tracking). ipmitool
                 // matches that second message by the bridged command.
                 match codec::readdress_response(&resp, req) {
-                    Some(second) => (0, Vec::new(), Some(second)),
+                    Some(mut second) => {
+                        if style == BridgeReplyStyle::SeparateFromBmc {
+                            // Responder: the BMC's own address; fix the checksum.
+                            second[3] = 0x20;
+                            let last = second.len() - 1;
+                            second[last] = second[3..last]
+                                .iter()
+                                .fold(0u8, |a, b| a.wrapping_add(*b))
+                                .wrapping_neg();
+                        }
+                        (0, Vec::new(), Some(second))
+                    }
                     None => (0, resp, None),
                 }
             }

@@ -66,6 +66,10 @@ pub enum BridgeReplyStyle {
     Embedded,
     /// An empty Send Message response, then the target's response in its own packet.
     Separate,
+    /// As [`BridgeReplyStyle::Separate`], but the second message names the BMC
+    /// itself (0x20) as responder instead of the target, as pyghmi's `Bmc` and
+    /// some firmware send it.
+    SeparateFromBmc,
 }
 
 /// An injected fault, applied to replies until cleared.
