@@ -171,6 +171,69 @@ pub(crate) enum BootAction {
     },
     /// List the supported boot devices.
     Devices,
+    /// Prepare the node's deploy (or rescue) ramdisk network boot (hw-pxe).
+    #[command(name = "prepare-ramdisk")]
+    PrepareRamdisk {
+        /// Boot interface and configuration.
+        #[command(flatten)]
+        boot: BootIfaceArgs,
+        /// A ramdisk kernel parameter, KEY=VALUE (e.g. ipa-api-url=…); repeatable.
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        /// Prepare the rescue ramdisk (rescue_kernel, rescue_ramdisk) instead.
+        #[arg(long)]
+        rescue: bool,
+    },
+    /// Remove what prepare-ramdisk wrote.
+    #[command(name = "clean-up-ramdisk")]
+    CleanUpRamdisk {
+        /// Boot interface and configuration.
+        #[command(flatten)]
+        boot: BootIfaceArgs,
+    },
+    /// Prepare the deployed instance's boot (instance_info boot_option local, netboot or ramdisk).
+    #[command(name = "prepare-instance")]
+    PrepareInstance {
+        /// Boot interface and configuration.
+        #[command(flatten)]
+        boot: BootIfaceArgs,
+        /// An instance_info entry, KEY=VALUE (boot_option, kernel, ramdisk, root_uuid, …); repeatable.
+        #[arg(long = "instance-info", value_name = "KEY=VALUE")]
+        instance_info: Vec<String>,
+    },
+    /// Remove what prepare-instance wrote.
+    #[command(name = "clean-up-instance")]
+    CleanUpInstance {
+        /// Boot interface and configuration.
+        #[command(flatten)]
+        boot: BootIfaceArgs,
+        /// An instance_info entry, KEY=VALUE; repeatable.
+        #[arg(long = "instance-info", value_name = "KEY=VALUE")]
+        instance_info: Vec<String>,
+    },
+    /// Serve the boot roots over the embedded TFTP and HTTP servers until Ctrl-C.
+    Serve {
+        /// The boot configuration (TOML with Ironic's option names).
+        #[arg(long = "boot-config", value_name = "FILE.toml")]
+        boot_config: PathBuf,
+        /// Serve tftp_root (read-only) over TFTP on this UDP address.
+        #[arg(long, value_name = "ADDR")]
+        tftp: Option<SocketAddr>,
+        /// Serve http_root over HTTP on this TCP address.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<SocketAddr>,
+    },
+}
+
+/// The boot interface of `boot prepare-*`/`clean-up-*`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct BootIfaceArgs {
+    /// pxe or ipxe (default: the hardware type's first supported one).
+    #[arg(long = "boot-interface", value_name = "NAME")]
+    pub boot_interface: Option<String>,
+    /// The boot configuration (TOML with Ironic's option names: tftp_root, http_root, http_url, …).
+    #[arg(long = "boot-config", value_name = "FILE.toml")]
+    pub boot_config: PathBuf,
 }
 
 /// `boot-mode …`

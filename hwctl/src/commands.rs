@@ -119,6 +119,8 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
                     .join("\n"));
             }
         }
+        // The boot-interface actions run in boot_cmd (hw-pxe).
+        _ => return Err(hw_core::Error::unsupported("this boot action here")),
     }
     Ok(())
 }

@@ -190,6 +190,9 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
         })
         .sum::<usize>()
         + sim_errors;
+    // Network boot (hw-pxe): pxe and ipxe on a fake-hardware node, served by MAC.
+    let (boot_lines, boot_json, boot_failed) = crate::boot_cmd::demo_step(registry).await;
+    let failed = failed + boot_failed;
 
     if json_out {
         let nodes: Vec<Value> = results
@@ -206,6 +209,7 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
             .collect();
         say_json(
             &json!({"simulators": sim_lines, "counters": counters_json, "nodes": nodes,
+                    "network_boot": boot_json,
                     "failed_steps": failed, "elapsed_ms": total.as_millis()}),
         );
     } else {
@@ -261,6 +265,10 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
                     say(format!("  {} {step}: {e} [{}]", fleet[*i].name, e.kind()));
                 }
             }
+        }
+        say("Network boot (hw-pxe, fake-hardware node, embedded TFTP/HTTP servers):");
+        for line in &boot_lines {
+            say(format!("  {line}"));
         }
         say(format!(
             "{} nodes on {} simulators driven in {:.2}s; {failed} failed steps (n/a = the device cannot do it, by its capabilities)",

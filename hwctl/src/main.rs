@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod boot_cmd;
 mod cli;
 mod commands;
 mod demo;
@@ -48,6 +49,9 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
     };
     match cli.command {
         Command::Power { action } => commands::power(&node()?, action, json).await,
+        Command::Boot { action } if boot_cmd::handles(&action) => {
+            boot_cmd::run(registry, &cli.node, action, json).await
+        }
         Command::Boot { action } => commands::boot(&node()?, action, json).await,
         Command::BootMode { action } => commands::boot_mode(&node()?, action, json).await,
         Command::Sensors => commands::sensors(&node()?, json).await,
