@@ -393,16 +393,27 @@ impl Ipmi {
     /// Get Sensor Reading each). Full records give converted values and a threshold
     /// status; compact records (no conversion factors) give `value: None` and their
     /// state: the threshold status, or for a discrete sensor its asserted state
-    /// offsets (`state 0x0001`, see [`sdr::reading_status`]). A sensor without a
-    /// reading now is `unavailable`; one the BMC does not know, `not present`.
+    /// offsets (`state 0x0001`, see [`sdr::reading_status`]).
+    ///
+    /// A sensor that cannot be read is listed with no value and a status that
+    /// says why, as ipmitool lists it (`no reading`) and shows the rest:
+    /// `unavailable: scanning disabled` (reading flags byte 2 bit 6 clear: an empty
+    /// DIMM slot, a host that is off), `unavailable: reading unavailable` (bit 5
+    /// set), `unavailable: <completion code> (0xNN)` for an error completion code
+    /// (0xC0 node busy, 0xC3, 0xCD, 0xD5, 0xFF, …), `unavailable: short reply`;
+    /// `not present` for 0xCB.
     ///
     /// # Errors
     ///
-    /// As [`Ipmi::sdr_records`]; a completion code other than 0xCB's kind
-    /// ([`crate::cc_kind`]); [`ErrorKind::Protocol`] for a short reading.
+    /// As [`Ipmi::sdr_records`]; a transport error (timeout, unreachable,
+    /// malformed packet) of any Get Sensor Reading; when no sensor at all could be
+    /// read (every one answered an error completion code or a short reply), the
+    /// first one's completion-code kind ([`crate::cc_kind`]) naming how many failed.
     pub async fn sensors(&self) -> Result<Vec<SensorReading>> {
         let records = self.sdr_records().await?;
         let mut out = Vec::new();
+        let mut read_any = false;
+        let mut first_failure: Option<Error> = None;
         for r in records.iter() {
             let (owner, number, name, reading_type, kind, unit) = match &r.kind {
                 SdrKind::Full(s) => (
@@ -438,25 +449,40 @@ impl Ipmi {
                 .await
                 .map_err(|e| self.named(e.or_operation("get sensor reading")))?;
             let (value, status) = match reply.cc {
+                0 if reply.data.len() < 2 => {
+                    first_failure.get_or_insert_with(|| self.named(sdr::short_reading(name)));
+                    (None, "unavailable: short reply".to_owned())
+                }
                 0 => {
-                    if reply.data.len() < 2 {
-                        return Err(self.named(sdr::short_reading(name)));
-                    }
-                    if sdr::reading_available(reply.data[1]) {
-                        let states = u16::from(reply.data.get(2).copied().unwrap_or(0))
-                            | u16::from(reply.data.get(3).copied().unwrap_or(0)) << 8;
-                        let value = match &r.kind {
-                            SdrKind::Full(s) => s.convert(reply.data[0]),
-                            _ => None,
-                        };
-                        (value, sdr::reading_status(reading_type, states))
-                    } else {
-                        (None, "unavailable".to_owned())
+                    read_any = true;
+                    match sdr::reading_unavailable(reply.data[1]) {
+                        Some(why) => (None, format!("unavailable: {why}")),
+                        None => {
+                            let states = u16::from(reply.data.get(2).copied().unwrap_or(0))
+                                | u16::from(reply.data.get(3).copied().unwrap_or(0)) << 8;
+                            let value = match &r.kind {
+                                SdrKind::Full(s) => s.convert(reply.data[0]),
+                                _ => None,
+                            };
+                            (value, sdr::reading_status(reading_type, states))
+                        }
                     }
                 }
-                0xCB => (None, "not present".to_owned()),
+                0xCB => {
+                    read_any = true;
+                    (None, "not present".to_owned())
+                }
                 cc => {
-                    return Err(self.named(crate::client::cc_error(cc, "get sensor reading")));
+                    first_failure.get_or_insert_with(|| {
+                        self.named(crate::client::cc_error(
+                            cc,
+                            &format!("get sensor reading of {name}"),
+                        ))
+                    });
+                    (
+                        None,
+                        format!("unavailable: {} (0x{cc:02x})", crate::client::cc_name(cc)),
+                    )
                 }
             };
             out.push(SensorReading {
@@ -466,6 +492,10 @@ impl Ipmi {
                 unit: unit.to_owned(),
                 status,
             });
+        }
+        if !read_any && let Some(e) = first_failure {
+            let n = out.len();
+            return Err(e.with_note(format_args!("no sensor could be read ({n} tried)")));
         }
         Ok(out)
     }

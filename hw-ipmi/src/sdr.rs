@@ -371,9 +371,18 @@ where
     Ok(records)
 }
 
-/// Reading status from Get Sensor Reading's second byte.
-pub(crate) fn reading_available(flags: u8) -> bool {
-    flags & 0x20 == 0
+/// Why a Get Sensor Reading reply carries no reading, from its second byte (IPMI
+/// 2.0 §35.14): bit 6 clear = sensor scanning disabled (an empty slot, a host that
+/// is off: the reading byte means nothing), bit 5 set = reading unavailable
+/// (initial update in progress). `None`: the reading is valid.
+pub(crate) fn reading_unavailable(flags: u8) -> Option<&'static str> {
+    if flags & 0x40 == 0 {
+        Some("scanning disabled")
+    } else if flags & 0x20 != 0 {
+        Some("reading unavailable")
+    } else {
+        None
+    }
 }
 
 /// Error for a bad Get Sensor Reading reply.

@@ -61,6 +61,8 @@ pub(crate) struct State {
     reservation: u16,
     pub(crate) sensors: HashMap<u8, u8>,
     pub(crate) sensor_states: HashMap<u8, u16>,
+    pub(crate) sensor_flags: HashMap<u8, u8>,
+    pub(crate) sensor_cc: HashMap<u8, u8>,
     pub(crate) satellites: HashMap<(u8, u8), Arc<dyn SatelliteHandler>>,
     pub(crate) transits: HashSet<(u8, u8)>,
     pub(crate) bmc_handler: Option<Arc<dyn SatelliteHandler>>,
@@ -156,6 +158,8 @@ impl State {
             reservation: 0,
             sensors: HashMap::new(),
             sensor_states: HashMap::new(),
+            sensor_flags: HashMap::new(),
+            sensor_cc: HashMap::new(),
             satellites: HashMap::new(),
             transits: HashSet::new(),
             bmc_handler: None,
@@ -778,12 +782,16 @@ impl State {
                 let Some(n) = req.data.first() else {
                     return none(0xC7, Vec::new());
                 };
+                if let Some(&cc) = self.sensor_cc.get(n) {
+                    return none(cc, Vec::new());
+                }
                 match self.sensors.get(n) {
                     Some(&raw) => {
-                        // Reading, flags (events and scanning enabled), state bits
-                        // 0–7, 8–14.
+                        // Reading, flags (events and scanning enabled unless set
+                        // otherwise), state bits 0–7, 8–14.
                         let st = self.sensor_states.get(n).copied().unwrap_or(0);
-                        none(0, vec![raw, 0xC0, st as u8, ((st >> 8) as u8) & 0x7F])
+                        let flags = self.sensor_flags.get(n).copied().unwrap_or(0xC0);
+                        none(0, vec![raw, flags, st as u8, ((st >> 8) as u8) & 0x7F])
                     }
                     None => none(0xCB, Vec::new()),
                 }

@@ -389,6 +389,27 @@ impl IpmiSim {
         });
     }
 
+    /// Sets the flags byte (byte 2) of sensor `number`'s Get Sensor Reading reply
+    /// (0xC0 by default: events and scanning enabled; bit 6 clear = scanning
+    /// disabled, bit 5 set = reading unavailable).
+    pub fn set_sensor_flags(&self, number: u8, flags: u8) {
+        self.with(|s| {
+            s.sensor_flags.insert(number, flags);
+        });
+    }
+
+    /// Makes Get Sensor Reading of sensor `number` answer completion code `cc`
+    /// (`0` to answer normally again).
+    pub fn set_sensor_cc(&self, number: u8, cc: u8) {
+        self.with(|s| {
+            if cc == 0 {
+                s.sensor_cc.remove(&number);
+            } else {
+                s.sensor_cc.insert(number, cc);
+            }
+        });
+    }
+
     /// Sets the raw reading of sensor `number`.
     pub fn set_sensor(&self, number: u8, raw: u8) {
         self.with(|s| {
