@@ -346,7 +346,11 @@ impl Device {
 
     fn items_of(&self, class: &str) -> Option<Vec<String>> {
         match class {
-            "CIM_AssociatedPowerManagementService" => Some(vec![self.item_power()]),
+            // Enumerating the association class returns its subclass instance
+            // (fixture gowsman_cim_service_availabletoelement_pull.xml).
+            "CIM_AssociatedPowerManagementService" | "CIM_ServiceAvailableToElement" => {
+                Some(vec![self.item_power()])
+            }
             "CIM_BootSourceSetting" => Some(
                 SOURCES
                     .iter()
@@ -359,8 +363,48 @@ impl Device {
                     })
                     .collect(),
             ),
+            // Singletons: their one instance.
+            "CIM_PowerManagementService" | "CIM_BootService" | "CIM_BootConfigSetting" => {
+                self.get(class).map(|i| vec![i])
+            }
             _ => None,
         }
+    }
+
+    /// The endpoint reference of a class's instance (`EnumerationMode` `EnumerateEPR`).
+    fn eprs_of(&self, class: &str) -> Option<Vec<String>> {
+        let sel = |pairs: &[(&str, &str)]| {
+            let mut s = format!(
+                "<b:EndpointReference><b:Address>{ANON}</b:Address><b:ReferenceParameters><c:ResourceURI>{CIM}{class}</c:ResourceURI><c:SelectorSet>"
+            );
+            for (k, v) in pairs {
+                s.push_str(&format!("<c:Selector Name=\"{k}\">{}</c:Selector>", esc(v)));
+            }
+            s.push_str("</c:SelectorSet></b:ReferenceParameters></b:EndpointReference>");
+            s
+        };
+        Some(match class {
+            "CIM_PowerManagementService" => vec![sel(&[
+                ("CreationClassName", "CIM_PowerManagementService"),
+                ("Name", "Intel(r) AMT Power Management Service"),
+                ("SystemCreationClassName", "CIM_ComputerSystem"),
+                ("SystemName", "Intel(r) AMT"),
+            ])],
+            "CIM_BootService" => vec![sel(&[
+                ("CreationClassName", "CIM_BootService"),
+                ("Name", "Intel(r) AMT Boot Service"),
+                ("SystemCreationClassName", "CIM_ComputerSystem"),
+                ("SystemName", "Intel(r) AMT"),
+            ])],
+            "CIM_BootConfigSetting" => {
+                vec![sel(&[("InstanceID", "Intel(r) AMT: Boot Configuration 0")])]
+            }
+            "CIM_BootSourceSetting" => SOURCES
+                .iter()
+                .map(|(id, _)| sel(&[("InstanceID", id)]))
+                .collect(),
+            _ => return None,
+        })
     }
 
     fn get(&self, class: &str) -> Option<String> {
@@ -521,7 +565,13 @@ impl Device {
             return Answer::Reply(format!("{TRANSFER}/PutResponse"), body);
         }
         if action == format!("{ENUM}/Enumerate") {
-            let Some(items) = self.items_of(&class) else {
+            let epr = p.body_text("EnumerationMode") == Some("EnumerateEPR");
+            let items = if epr {
+                self.eprs_of(&class)
+            } else {
+                self.items_of(&class)
+            };
+            let Some(items) = items else {
                 return unreachable();
             };
             let optimized = p.has("OptimizeEnumeration");
