@@ -33,8 +33,13 @@ pub const PROPERTIES: &[Property] = &[
     .secret(),
     Property::optional(
         "ssh_key_filename",
-        "Private key file for qemu+ssh:// URIs; appended to the URI as keyfile=…&no_verify=1. Excludes SASL.",
+        "Private key file for qemu+ssh:// URIs; appended to the URI as keyfile=…. Host keys are verified (known_hosts). Excludes SASL.",
     ),
+    Property::optional(
+        "libvirt_ssh_no_verify",
+        "INSECURE: true skips the SSH host key check of +ssh/+libssh/+libssh2 URIs (no_verify=1; anyone on the path can impersonate the hypervisor). Logs a warning.",
+    )
+    .default_value("false"),
     Property::optional(
         "libvirt_domain",
         "Domain name or UUID. When absent, the domain is found by the node's port MACs.",
@@ -55,7 +60,8 @@ pub enum Auth {
         /// The passphrase (`VIR_CRED_PASSPHRASE`).
         password: SecretString,
     },
-    /// An SSH private key, passed in the URI (`keyfile=…&no_verify=1`).
+    /// An SSH private key, passed in the URI (`keyfile=…`). The host key is still
+    /// verified unless [`LibvirtConfig::danger_ssh_no_verify`] was asked for.
     SshKey(PathBuf),
 }
 
@@ -119,6 +125,7 @@ pub struct LibvirtConfig {
     domain: DomainSelector,
     call_timeout: Duration,
     poll_interval: Duration,
+    ssh_no_verify: bool,
 }
 
 impl fmt::Debug for LibvirtConfig {
@@ -126,6 +133,7 @@ impl fmt::Debug for LibvirtConfig {
         f.debug_struct("LibvirtConfig")
             .field("uri", &self.uri)
             .field("auth", &self.auth)
+            .field("ssh_no_verify", &self.ssh_no_verify)
             .field("domain", &self.domain)
             .field("call_timeout", &self.call_timeout)
             .finish()
@@ -149,6 +157,25 @@ fn check_uri(s: &str) -> std::result::Result<(), String> {
         return Err("contains whitespace".into());
     }
     Ok(())
+}
+
+/// Whether the URI's transport is SSH (`+ssh`, `+libssh`, `+libssh2`), where
+/// `no_verify` means something.
+fn is_ssh_uri(uri: &str) -> bool {
+    let scheme = uri.split_once("://").map_or("", |(s, _)| s);
+    scheme
+        .split('+')
+        .skip(1)
+        .any(|t| matches!(t, "ssh" | "libssh" | "libssh2"))
+}
+
+/// The warning every insecure configuration logs (as hw-http's for TLS).
+fn warn_no_verify(uri: &str) {
+    tracing::warn!(
+        uri = %uri,
+        "SSH host key verification is DISABLED for this libvirt connection \
+         (libvirt_ssh_no_verify=true): anyone on the path can impersonate the hypervisor"
+    );
 }
 
 /// Percent-encodes what would break a URI query value.
@@ -200,6 +227,7 @@ impl LibvirtConfig {
             domain,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             poll_interval: Duration::from_millis(200),
+            ssh_no_verify: false,
         })
     }
 
@@ -211,7 +239,9 @@ impl LibvirtConfig {
     ///   other missing;
     /// - SASL and `ssh_key_filename` exclude each other (invalid parameter);
     /// - `ssh_key_filename` must name an existing file (invalid parameter naming the
-    ///   path);
+    ///   path); the SSH host key is verified against `known_hosts`;
+    /// - `libvirt_ssh_no_verify` (a boolean, default false) is for SSH URIs only;
+    ///   `true` appends `no_verify=1` and logs a warning;
     /// - without `libvirt_domain`, the node needs at least one port (missing `ports`).
     ///
     /// # Errors
@@ -224,6 +254,13 @@ impl LibvirtConfig {
         let username = v.str("sasl_username");
         let password = v.secret("sasl_password");
         let domain = v.str("libvirt_domain");
+        let no_verify = v.bool("libvirt_ssh_no_verify").unwrap_or(false);
+        if no_verify && uri.as_deref().is_some_and(|u| !is_ssh_uri(u)) {
+            v.invalid(
+                "libvirt_ssh_no_verify",
+                "applies only to SSH URIs (qemu+ssh://, qemu+libssh://, qemu+libssh2://)",
+            );
+        }
 
         let sasl = match (username, password) {
             (Some(u), Some(p)) => Some((u, p)),
@@ -267,13 +304,31 @@ impl LibvirtConfig {
             // Unreachable in practice: a `None` above always recorded a problem.
             return Err(hw_core::Error::missing_parameters(["libvirt_uri"]));
         };
+        if no_verify {
+            warn_no_verify(&uri);
+        }
         Ok(LibvirtConfig {
             uri,
             auth,
             domain,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             poll_interval: Duration::from_millis(200),
+            ssh_no_verify: no_verify,
         })
+    }
+
+    /// **Dangerous**: do not verify the SSH host key (`no_verify=1` in the URI), so
+    /// anyone on the path can impersonate the hypervisor. Logs a warning. The
+    /// `driver_info` form is `libvirt_ssh_no_verify=true`.
+    pub fn danger_ssh_no_verify(mut self) -> Self {
+        warn_no_verify(&self.uri);
+        self.ssh_no_verify = true;
+        self
+    }
+
+    /// Whether SSH host key verification is switched off.
+    pub fn ssh_no_verify(&self) -> bool {
+        self.ssh_no_verify
     }
 
     /// Authenticates with SASL.
@@ -308,28 +363,38 @@ impl LibvirtConfig {
         &self.uri
     }
 
-    /// The URI libvirt is opened with: with an SSH key, `keyfile=…&no_verify=1` is
-    /// appended to the query.
+    /// The URI libvirt is opened with: with an SSH key, `keyfile=…` is appended to
+    /// the query; the host key is verified (`known_hosts`) unless
+    /// [`danger_ssh_no_verify`](Self::danger_ssh_no_verify) appended `no_verify=1`.
     ///
     /// ```
     /// use hw_libvirt::{DomainSelector, LibvirtConfig};
     /// let c = LibvirtConfig::new("qemu+ssh://root@h/system", DomainSelector::Name("vm".into()))?
     ///     .with_ssh_key("/keys/id rsa");
-    /// assert_eq!(c.effective_uri(), "qemu+ssh://root@h/system?keyfile=/keys/id%20rsa&no_verify=1");
+    /// assert_eq!(c.effective_uri(), "qemu+ssh://root@h/system?keyfile=/keys/id%20rsa");
+    /// let insecure = c.danger_ssh_no_verify();
+    /// assert_eq!(
+    ///     insecure.effective_uri(),
+    ///     "qemu+ssh://root@h/system?keyfile=/keys/id%20rsa&no_verify=1"
+    /// );
     /// # Ok::<(), hw_core::Error>(())
     /// ```
     pub fn effective_uri(&self) -> String {
-        match &self.auth {
-            Auth::SshKey(path) => {
-                let sep = if self.uri.contains('?') { '&' } else { '?' };
-                format!(
-                    "{}{sep}keyfile={}&no_verify=1",
-                    self.uri,
-                    encode_query_value(&path.to_string_lossy())
-                )
-            }
-            _ => self.uri.clone(),
+        let mut uri = self.uri.clone();
+        let mut param = |p: &str| {
+            uri.push(if uri.contains('?') { '&' } else { '?' });
+            uri.push_str(p);
+        };
+        if let Auth::SshKey(path) = &self.auth {
+            param(&format!(
+                "keyfile={}",
+                encode_query_value(&path.to_string_lossy())
+            ));
         }
+        if self.ssh_no_verify {
+            param("no_verify=1");
+        }
+        uri
     }
 
     /// The credentials.

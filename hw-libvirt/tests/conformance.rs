@@ -127,10 +127,113 @@ fn existing_key_file_goes_into_the_uri() {
         ("ssh_key_filename", path.as_str()),
     ]);
     let c = LibvirtConfig::from_driver_info(&info, &ctx()).unwrap();
+    // The host key is verified (known_hosts): no `no_verify=1` unless asked for.
+    assert_eq!(
+        c.effective_uri(),
+        format!("qemu+ssh://root@hv1/system?keyfile={path}")
+    );
+    assert!(!c.ssh_no_verify());
+}
+
+/// A tracing subscriber writing into a buffer, for the warning's test.
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logged(f: impl FnOnce()) -> String {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    String::from_utf8(capture.0.lock().unwrap().clone()).unwrap()
+}
+
+#[test]
+fn skipping_the_host_key_check_is_explicit_and_warns() {
+    let key = tempfile::NamedTempFile::new().unwrap();
+    let path = key.path().to_str().unwrap().to_owned();
+    let mut config = None;
+    let log = logged(|| {
+        let info = DriverInfo::from_pairs([
+            ("libvirt_uri", "qemu+ssh://root@hv1/system"),
+            ("ssh_key_filename", path.as_str()),
+            ("libvirt_ssh_no_verify", "true"),
+        ]);
+        config = Some(LibvirtConfig::from_driver_info(&info, &ctx()).unwrap());
+    });
+    let c = config.unwrap();
+    assert!(c.ssh_no_verify());
     assert_eq!(
         c.effective_uri(),
         format!("qemu+ssh://root@hv1/system?keyfile={path}&no_verify=1")
     );
+    assert!(
+        log.contains("WARN") && log.contains("DISABLED"),
+        "no warning: {log}"
+    );
+
+    // Without a key file too (ssh-agent), and the builder form warns as well.
+    let log = logged(|| {
+        let c = LibvirtConfig::new(
+            "qemu+libssh2://hv1/system?x=1",
+            DomainSelector::Name("vm".into()),
+        )
+        .unwrap()
+        .danger_ssh_no_verify();
+        assert_eq!(
+            c.effective_uri(),
+            "qemu+libssh2://hv1/system?x=1&no_verify=1"
+        );
+    });
+    assert!(
+        log.contains("WARN") && log.contains("DISABLED"),
+        "no warning: {log}"
+    );
+
+    // `false` (the default) verifies, and says nothing.
+    let log = logged(|| {
+        let info = DriverInfo::from_pairs([
+            ("libvirt_uri", "qemu+ssh://root@hv1/system"),
+            ("libvirt_ssh_no_verify", "false"),
+        ]);
+        let c = LibvirtConfig::from_driver_info(&info, &ctx()).unwrap();
+        assert_eq!(c.effective_uri(), "qemu+ssh://root@hv1/system");
+    });
+    assert!(!log.contains("DISABLED"), "{log}");
+}
+
+#[test]
+fn the_no_verify_option_is_checked() {
+    // Not a boolean.
+    let info = DriverInfo::from_pairs([
+        ("libvirt_uri", "qemu+ssh://root@hv1/system"),
+        ("libvirt_ssh_no_verify", "sure"),
+    ]);
+    let (kind, list, _) = problems(&info, &ctx());
+    assert_eq!(kind, ErrorKind::InvalidParameter);
+    assert_eq!(list[0].0, "libvirt_ssh_no_verify");
+    // Meaningless without SSH: refused rather than ignored.
+    let info = DriverInfo::from_pairs([
+        ("libvirt_uri", "test:///default"),
+        ("libvirt_ssh_no_verify", "true"),
+    ]);
+    let (kind, list, msg) = problems(&info, &ctx());
+    assert_eq!(kind, ErrorKind::InvalidParameter);
+    assert_eq!(list[0].0, "libvirt_ssh_no_verify");
+    assert!(msg.contains("SSH"), "{msg}");
 }
 
 #[test]
