@@ -361,9 +361,18 @@ impl Ipmi {
             return Ok(c.clone());
         }
         let records = sdr::read_repository(|cmd, data| async move {
-            self.read_ok(NETFN_STORAGE, cmd, &data, "read SDR").await
+            self.client
+                .request(
+                    self.bridge.as_ref(),
+                    NETFN_STORAGE,
+                    cmd,
+                    &data,
+                    Idempotency::Idempotent,
+                )
+                .await
         })
-        .await?;
+        .await
+        .map_err(|e| self.named(e.or_operation("read SDR")))?;
         let records = Arc::new(records);
         *cache = Some(records.clone());
         Ok(records)

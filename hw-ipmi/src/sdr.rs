@@ -2,7 +2,13 @@
 //! chunks), parsing full sensor, compact sensor and OEM records, and converting raw
 //! readings with a full record's linear formula.
 
+use std::time::Duration;
+
+use hw_core::poll::Backoff;
+use hw_core::retry::{Idempotency, RetryPolicy, retry};
 use hw_core::{Error, ErrorKind, Result, SensorKind};
+
+use crate::client::{RawIpmiReply, cc_kind, cc_name};
 
 /// The manufacturer-specific body of an OEM record (type 0xC0).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,21 +306,91 @@ impl SdrRecord {
 /// Most SDR records read from one repository (real BMCs hold a few hundred).
 const MAX_RECORDS: usize = 4096;
 
-/// Reads every record of the repository with `read` (a function sending one
-/// Storage-netfn command and returning the checked reply data).
-pub(crate) async fn read_repository<F, Fut>(mut read: F) -> Result<Vec<SdrRecord>>
+/// Most times one record is started over after its reservation was cancelled
+/// (another console reserved the repository while we read).
+const MAX_RESERVATIONS_PER_RECORD: u32 = 8;
+
+/// The largest partial read asked for; halved down to 1 when the BMC answers
+/// 0xCA ("cannot return number of requested data bytes").
+const MAX_CHUNK: u8 = 16;
+
+/// Completion codes that say "not now" about a Get SDR or Reserve SDR Repository:
+/// node busy (0xC0), timeout while processing (0xC3), response could not be
+/// provided (0xCE), SDR repository in update mode (0xD0), BMC initialization in
+/// progress (0xD2). The same request is sent again after a pause (bounded by
+/// [`transient_policy`]), as ipmitool, ipmiutil and FreeIPMI do.
+pub(crate) fn is_transient_cc(cc: u8) -> bool {
+    matches!(cc, 0xC0 | 0xC3 | 0xCE | 0xD0 | 0xD2)
+}
+
+/// How a transient completion code is retried: 6 attempts, 100 ms doubling to
+/// 1 s (about 3 s in all), through `hw_core::retry`.
+fn transient_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(6)
+        .with_backoff(Backoff::exponential(
+            Duration::from_millis(100),
+            Duration::from_secs(1),
+        ))
+}
+
+/// Sends one Storage command through `read`, retrying transient completion codes
+/// ([`is_transient_cc`]) by [`transient_policy`]; returns the raw reply (any other
+/// completion code is for the caller to judge).
+async fn storage<F, Fut>(read: &mut F, cmd: u8, data: Vec<u8>) -> Result<RawIpmiReply>
 where
     F: FnMut(u8, Vec<u8>) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<u8>>>,
+    Fut: std::future::Future<Output = Result<RawIpmiReply>>,
 {
-    let res = read(0x22, Vec::new()).await?; // Reserve SDR Repository
+    retry(&transient_policy(), Idempotency::Idempotent, None, |_| {
+        let fut = read(cmd, data.clone());
+        async move {
+            let r = fut.await?;
+            if is_transient_cc(r.cc) {
+                return Err(Error::new(
+                    cc_kind(r.cc),
+                    format!("completion code 0x{:02x} ({})", r.cc, cc_name(r.cc)),
+                )
+                .with_retryable(true));
+            }
+            Ok(r)
+        }
+    })
+    .await
+}
+
+async fn reserve<F, Fut>(read: &mut F) -> Result<[u8; 2]>
+where
+    F: FnMut(u8, Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = Result<RawIpmiReply>>,
+{
+    let res = storage(read, 0x22, Vec::new())
+        .await?
+        .check("Reserve SDR Repository")?;
     if res.len() < 2 {
         return Err(Error::protocol("Reserve SDR Repository reply too short"));
     }
-    let reservation = [res[0], res[1]];
+    Ok([res[0], res[1]])
+}
+
+/// Reads every record of the repository with `read` (a function sending one
+/// Storage-netfn command and returning its raw reply).
+///
+/// Recovers from what the specification and ipmitool, ipmiutil and FreeIPMI
+/// recover from, each bounded: a cancelled reservation (0xC5: another console
+/// reserved the repository) re-reserves and starts the record over (at most
+/// [`MAX_RESERVATIONS_PER_RECORD`] times a record); 0xCA halves the partial read
+/// size; a transient code ([`is_transient_cc`]) is retried after a pause.
+pub(crate) async fn read_repository<F, Fut>(mut read: F) -> Result<Vec<SdrRecord>>
+where
+    F: FnMut(u8, Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = Result<RawIpmiReply>>,
+{
+    let mut reservation = reserve(&mut read).await?;
     let mut records = Vec::new();
     let mut next: u16 = 0x0000;
     let mut seen = std::collections::HashSet::new();
+    let mut chunk_max = MAX_CHUNK;
     while next != 0xFFFF {
         if !seen.insert(next) {
             return Err(Error::protocol(format!(
@@ -328,38 +404,76 @@ where
             )));
         }
         let id = next.to_le_bytes();
-        // Header first.
-        let head = read(
-            0x23,
-            vec![reservation[0], reservation[1], id[0], id[1], 0, 5],
-        )
-        .await?;
-        if head.len() < 7 {
-            return Err(Error::protocol("Get SDR header reply too short"));
-        }
-        let next_id = u16::from_le_bytes([head[0], head[1]]);
-        let mut raw = head[2..7].to_vec();
-        let total = 5 + usize::from(raw[4]);
-        while raw.len() < total {
-            let want = (total - raw.len()).min(16);
-            let off = raw.len() as u8;
-            let chunk = read(
+        let mut reservations = 0u32;
+        let (next_id, raw) = 'record: loop {
+            let cancelled = |reservations: &mut u32| -> Result<()> {
+                *reservations += 1;
+                if *reservations > MAX_RESERVATIONS_PER_RECORD {
+                    return Err(Error::new(
+                        ErrorKind::Busy,
+                        format!(
+                            "SDR record 0x{next:04x}: reservation cancelled {MAX_RESERVATIONS_PER_RECORD} times in a row (another console keeps reserving the repository)"
+                        ),
+                    ));
+                }
+                Ok(())
+            };
+            // Header first.
+            let head = storage(
+                &mut read,
                 0x23,
-                vec![
-                    reservation[0],
-                    reservation[1],
-                    id[0],
-                    id[1],
-                    off,
-                    want as u8,
-                ],
+                vec![reservation[0], reservation[1], id[0], id[1], 0, 5],
             )
             .await?;
-            if chunk.len() <= 2 {
-                return Err(Error::protocol("Get SDR returned no record bytes"));
+            if head.cc == 0xC5 {
+                cancelled(&mut reservations)?;
+                reservation = reserve(&mut read).await?;
+                continue 'record;
             }
-            raw.extend_from_slice(&chunk[2..chunk.len().min(2 + want)]);
-        }
+            let head = head.check("Get SDR")?;
+            if head.len() < 7 {
+                return Err(Error::protocol("Get SDR header reply too short"));
+            }
+            let next_id = u16::from_le_bytes([head[0], head[1]]);
+            let mut raw = head[2..7].to_vec();
+            let total = 5 + usize::from(raw[4]);
+            while raw.len() < total {
+                let want = (total - raw.len()).min(usize::from(chunk_max));
+                let off = raw.len() as u8;
+                let chunk = storage(
+                    &mut read,
+                    0x23,
+                    vec![
+                        reservation[0],
+                        reservation[1],
+                        id[0],
+                        id[1],
+                        off,
+                        want as u8,
+                    ],
+                )
+                .await?;
+                match chunk.cc {
+                    0 => {}
+                    0xC5 => {
+                        cancelled(&mut reservations)?;
+                        reservation = reserve(&mut read).await?;
+                        continue 'record;
+                    }
+                    0xCA if chunk_max > 1 => {
+                        chunk_max /= 2;
+                        continue;
+                    }
+                    cc => return Err(crate::client::cc_error(cc, "Get SDR")),
+                }
+                let data = chunk.data;
+                if data.len() <= 2 {
+                    return Err(Error::protocol("Get SDR returned no record bytes"));
+                }
+                raw.extend_from_slice(&data[2..data.len().min(2 + want)]);
+            }
+            break (next_id, raw);
+        };
         match SdrRecord::parse(&raw) {
             Ok(r) => records.push(r),
             Err(e) => {
@@ -494,7 +608,7 @@ mod tests {
                     }
                 }
             };
-            async move { Ok(reply) }
+            async move { Ok(RawIpmiReply::ok(reply)) }
         })
         .await
         .unwrap_err();

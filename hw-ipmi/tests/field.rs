@@ -79,3 +79,50 @@ async fn sensors_fail_only_when_nothing_can_be_read() {
     assert!(err.to_string().contains("no sensor could be read"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+// ---- 14.4: reading the SDR under contention ---------------------------------------
+
+/// Another console reserves the repository while we read: our next partial Get
+/// SDR answers 0xC5; we re-reserve and go on, as ipmitool does.
+#[tokio::test]
+async fn sdr_reading_survives_a_cancelled_reservation() {
+    let bmc = bmc().await;
+    bmc.set_sdr_contention(true);
+    let ipmi = Ipmi::new(bmc.config());
+    let records = ipmi.sdr_records().await.unwrap();
+    assert_eq!(records.len(), 6);
+    let list = IpmiManagement::new(ipmi, None).get_sensors().await.unwrap();
+    assert_eq!(list.len(), 5);
+}
+
+/// Every transient completion code of Reserve SDR Repository and Get SDR is
+/// retried after a pause; 0xCA makes the partial reads smaller.
+#[tokio::test]
+async fn sdr_reading_survives_every_transient_completion_code() {
+    for cc in [0xC0u8, 0xC3, 0xCE, 0xD0, 0xD2] {
+        let bmc = bmc().await;
+        bmc.set_sdr_transient(cc, 3);
+        let records = Ipmi::new(bmc.config()).sdr_records().await;
+        assert_eq!(records.unwrap().len(), 6, "0x{cc:02x}");
+    }
+    let bmc = bmc().await;
+    bmc.set_sdr_max_read(Some(5));
+    let records = Ipmi::new(bmc.config()).sdr_records().await.unwrap();
+    assert_eq!(records.len(), 6);
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(&r.kind, hw_ipmi::SdrKind::Full(s) if s.name == "PSU1 Power"))
+    );
+}
+
+/// Bounded: a repository that stays busy fails (busy), in seconds.
+#[tokio::test]
+async fn a_repository_that_stays_busy_fails_in_bounded_time() {
+    let bmc = bmc().await;
+    bmc.set_sdr_transient(0xD0, u32::MAX);
+    let started = Instant::now();
+    let err = Ipmi::new(bmc.config()).sdr_records().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

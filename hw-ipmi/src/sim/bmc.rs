@@ -62,6 +62,13 @@ pub(crate) struct State {
     pub(crate) sensors: HashMap<u8, u8>,
     pub(crate) sensor_states: HashMap<u8, u16>,
     pub(crate) sensor_flags: HashMap<u8, u8>,
+    /// Another console reserves the repository during our first partial read of
+    /// each record (the records hit so far).
+    pub(crate) sdr_contention: Option<HashSet<u16>>,
+    /// The largest partial Get SDR answered; more is 0xCA.
+    pub(crate) sdr_max_read: Option<usize>,
+    /// The next `n` Get SDR / Reserve SDR Repository requests answer `cc`.
+    pub(crate) sdr_transient: Option<(u8, u32)>,
     pub(crate) sensor_cc: HashMap<u8, u8>,
     pub(crate) satellites: HashMap<(u8, u8), Arc<dyn SatelliteHandler>>,
     pub(crate) transits: HashSet<(u8, u8)>,
@@ -159,6 +166,9 @@ impl State {
             sensors: HashMap::new(),
             sensor_states: HashMap::new(),
             sensor_flags: HashMap::new(),
+            sdr_contention: None,
+            sdr_max_read: None,
+            sdr_transient: None,
             sensor_cc: HashMap::new(),
             satellites: HashMap::new(),
             transits: HashSet::new(),
@@ -773,6 +783,11 @@ impl State {
                 d.push(0x22);
                 none(0, d)
             }
+            (0x0A, 0x22 | 0x23) if self.sdr_transient.is_some_and(|(_, n)| n > 0) => {
+                let (cc, n) = self.sdr_transient.unwrap_or((0, 0));
+                self.sdr_transient = Some((cc, n - 1));
+                none(cc, Vec::new())
+            }
             (0x0A, 0x22) => {
                 self.reservation = self.reservation.wrapping_add(1).max(1);
                 none(0, self.reservation.to_le_bytes().to_vec())
@@ -813,8 +828,18 @@ impl State {
         let res = u16::from_le_bytes([d[0], d[1]]);
         let id = u16::from_le_bytes([d[2], d[3]]);
         let (off, count) = (usize::from(d[4]), usize::from(d[5]));
+        if off > 0
+            && let Some(hit) = self.sdr_contention.as_mut()
+            && hit.insert(id)
+        {
+            // Another console reserves the repository: ours is cancelled.
+            self.reservation = self.reservation.wrapping_add(1).max(1);
+        }
         if off > 0 && res != self.reservation {
             return (0xC5, Vec::new(), None);
+        }
+        if self.sdr_max_read.is_some_and(|max| count > max) {
+            return (0xCA, Vec::new(), None);
         }
         let idx = if id == 0 { 0 } else { usize::from(id) - 1 };
         let Some(rec) = self.sdr.get(idx) else {

@@ -26,6 +26,7 @@
 mod bmc;
 mod codec;
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -408,6 +409,24 @@ impl IpmiSim {
                 s.sensor_cc.insert(number, cc);
             }
         });
+    }
+
+    /// Another console reserves the SDR repository during the first partial Get
+    /// SDR of each record, cancelling the reader's reservation (0xC5), when `on`.
+    pub fn set_sdr_contention(&self, on: bool) {
+        self.with(|s| s.sdr_contention = on.then(HashSet::new));
+    }
+
+    /// Answers 0xCA ("cannot return number of requested data bytes") to partial
+    /// Get SDR reads of more than `max` bytes (`None`: up to 32).
+    pub fn set_sdr_max_read(&self, max: Option<usize>) {
+        self.with(|s| s.sdr_max_read = max);
+    }
+
+    /// Answers completion code `cc` to the next `count` Reserve SDR Repository and
+    /// Get SDR requests (a transient condition: node busy, update mode, …).
+    pub fn set_sdr_transient(&self, cc: u8, count: u32) {
+        self.with(|s| s.sdr_transient = Some((cc, count)));
     }
 
     /// Sets the raw reading of sensor `number`.
