@@ -125,10 +125,10 @@ pub(super) fn scan(body: &[u8]) -> Result<Parsed, String> {
                 }
                 if matches!(ev, Event::Empty(_)) {
                     path.pop();
-                    if header_field.as_deref() == Some("Selector") {
-                        if let Some(n) = header_selector.take() {
-                            out.selectors.push((n, String::new()));
-                        }
+                    if header_field.as_deref() == Some("Selector")
+                        && let Some(n) = header_selector.take()
+                    {
+                        out.selectors.push((n, String::new()));
                     }
                     header_field = None;
                 } else {
@@ -156,10 +156,10 @@ pub(super) fn scan(body: &[u8]) -> Result<Parsed, String> {
             }
             Event::End(_) => {
                 if path.len() >= 3 && path[1] == "Header" {
-                    if header_field.as_deref() == Some("Selector") {
-                        if let Some(n) = header_selector.take() {
-                            out.selectors.push((n, String::new()));
-                        }
+                    if header_field.as_deref() == Some("Selector")
+                        && let Some(n) = header_selector.take()
+                    {
+                        out.selectors.push((n, String::new()));
                     }
                     header_field = None;
                 }
@@ -555,10 +555,10 @@ impl Device {
                 );
             }
             for (path, _, text) in &p.body {
-                if path.len() == 2 {
-                    if let Some(slot) = self.setting_data.iter_mut().find(|(k, _)| *k == path[1]) {
-                        slot.1 = text.trim().to_owned();
-                    }
+                if path.len() == 2
+                    && let Some(slot) = self.setting_data.iter_mut().find(|(k, _)| *k == path[1])
+                {
+                    slot.1 = text.trim().to_owned();
                 }
             }
             let body = self.get(&class).unwrap_or_default();
