@@ -53,6 +53,13 @@ pub const PROPERTIES: &[Property] = &[
         "Transit slave address of dual-bridged requests. Required for dual bridging.",
     ),
     Property::optional(
+        "ipmi_disable_boot_timeout",
+        "Disable the BMC's 60-second boot-flag timer (IPMI 2.0 §28.12, Set System Boot \
+         Options parameter 3) before setting the boot device, so the device is not lost \
+         when no chassis control follows within 60 s (Ironic's key). Optional.",
+    )
+    .default_value("true"),
+    Property::optional(
         "ipmi_local_address",
         "Our slave address on the bridged bus (requester address of bridged requests). Optional.",
     )
@@ -288,6 +295,9 @@ pub struct IpmiConfig {
     pub keepalive_interval: Duration,
     /// How often the power state is polled while a change is confirmed.
     pub poll_interval: Duration,
+    /// Disable the BMC's 60-second boot-flag timer before setting the boot
+    /// device (`ipmi_disable_boot_timeout`, true).
+    pub disable_boot_timeout: bool,
 }
 
 impl fmt::Debug for IpmiConfig {
@@ -304,6 +314,7 @@ impl fmt::Debug for IpmiConfig {
             .field("request_timeout", &self.request_timeout)
             .field("retries", &self.retries)
             .field("min_interval", &self.min_interval)
+            .field("disable_boot_timeout", &self.disable_boot_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -336,6 +347,7 @@ impl IpmiConfig {
             min_interval: Duration::ZERO,
             keepalive_interval: Duration::from_secs(30),
             poll_interval: Duration::from_millis(500),
+            disable_boot_timeout: true,
         }
     }
 
@@ -397,6 +409,7 @@ impl IpmiConfig {
         };
         let bridging = v.one_of("ipmi_bridging", &["no", "single", "dual"]);
         let local_address = v.custom("ipmi_local_address", parse_byte);
+        let disable_boot_timeout = v.bool("ipmi_disable_boot_timeout");
         let byte = |v: &mut Validator<'_>, name: &str| {
             if v.is_set(name) {
                 v.custom(name, parse_byte)
@@ -436,6 +449,7 @@ impl IpmiConfig {
         cfg.cipher_suite = suite.unwrap_or(SuiteChoice::Auto);
         cfg.bridge = bridge;
         cfg.local_address = local_address.unwrap_or(0x20);
+        cfg.disable_boot_timeout = disable_boot_timeout.unwrap_or(true);
         Some(cfg)
     }
 

@@ -311,13 +311,55 @@ impl Ipmi {
         .map(drop)
     }
 
+    /// Set System Boot Options, parameter 3 (BMC boot flag valid bit clearing) to
+    /// 0x08: the BMC no longer clears the boot flags when no chassis control
+    /// follows within 60 s (IPMI 2.0 §28.12), as Ironic and pyghmi send it before
+    /// setting a boot device. A BMC that does not have the parameter (completion
+    /// code 0x80) is left as it is.
+    ///
+    /// # Errors
+    ///
+    /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`])
+    /// other than 0x80.
+    pub async fn disable_boot_flag_timer(&self) -> Result<()> {
+        let reply = self
+            .client
+            .request(
+                self.bridge.as_ref(),
+                NETFN_CHASSIS,
+                0x08,
+                &[0x03, 0x08],
+                Idempotency::Idempotent,
+            )
+            .await
+            .map_err(|e| self.named(e.or_operation("set system boot options")))?;
+        match reply.cc {
+            0 => Ok(()),
+            0x80 => {
+                tracing::debug!(
+                    "BMC has no boot-flag valid bit clearing parameter; its 60 s timer stays"
+                );
+                Ok(())
+            }
+            cc => Err(self.named(crate::client::cc_error(
+                cc,
+                "set system boot options (parameter 3)",
+            ))),
+        }
+    }
+
     /// Set System Boot Options, parameter 5 (boot flags): setting a value, so
-    /// resent after a lost reply.
+    /// resent after a lost reply. With `disable_boot_timeout` (the default,
+    /// `ipmi_disable_boot_timeout`), the BMC's 60-second boot-flag timer is
+    /// disabled first ([`Ipmi::disable_boot_flag_timer`]).
     ///
     /// # Errors
     ///
     /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]).
     pub async fn set_boot_flags(&self, flags: &BootFlags) -> Result<()> {
+        if self.client.config().disable_boot_timeout {
+            self.disable_boot_flag_timer().await?;
+        }
         let mut data = vec![0x05];
         data.extend_from_slice(&encode_boot_flags(flags));
         self.send_ok(

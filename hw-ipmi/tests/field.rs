@@ -126,3 +126,39 @@ async fn a_repository_that_stays_busy_fails_in_bounded_time() {
     assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+// ---- 14.3: the boot device is not lost after 60 s ----------------------------------
+
+/// A BMC that applies IPMI 2.0 §28.12 (here with a 300 ms timer instead of 60 s):
+/// the boot device set without a chassis control survives, because the timer is
+/// disabled first (`ipmi_disable_boot_timeout`, true by default), and is lost when
+/// the key says false, as on such a BMC with ipmitool.
+#[tokio::test]
+async fn the_boot_device_survives_the_boot_flag_timer() {
+    use hw_core::{BootDevice, NodeContext};
+    for (disable, kept) in [(None, true), (Some("true"), true), (Some("false"), false)] {
+        let bmc = IpmiSim::start(IpmiSimConfig {
+            boot_flag_timeout: Duration::from_millis(300),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut info = bmc.driver_info();
+        if let Some(d) = disable {
+            info.insert("ipmi_disable_boot_timeout", d);
+        }
+        let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+            .build(&info, &NodeContext::new("n"))
+            .unwrap();
+        let m = node.management().unwrap();
+        m.set_boot_device(BootDevice::Pxe, false).await.unwrap();
+        assert_eq!(
+            m.get_boot_device().await.unwrap().device,
+            Some(BootDevice::Pxe)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = m.get_boot_device().await.unwrap().device;
+        assert_eq!(now == Some(BootDevice::Pxe), kept, "{disable:?}: {now:?}");
+        assert_eq!(bmc.boot_valid_bit_clearing() & 0x08 != 0, kept);
+    }
+}

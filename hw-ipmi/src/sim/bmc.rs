@@ -50,6 +50,10 @@ pub(crate) struct State {
     pending_power: Option<(Instant, bool)>,
     pub(crate) power_log: SimPowerLog,
     pub(crate) boot_flags: [u8; 5],
+    /// When the boot flags were last set valid with no Chassis Control since.
+    boot_flags_set_at: Option<Instant>,
+    /// Boot option parameter 3: bit 3 set = no 60-second clearing.
+    pub(crate) valid_bit_clearing: u8,
     pub(crate) fault: Fault,
     /// `hw_sim`'s counters: datagrams as requests, active sessions, failed logins,
     /// faults injected.
@@ -156,6 +160,8 @@ impl State {
             pending_power: None,
             power_log: SimPowerLog::default(),
             boot_flags: [0; 5],
+            boot_flags_set_at: None,
+            valid_bit_clearing: 0,
             fault: Fault::None,
             counters: hw_sim::Counters::new(),
             sessions: HashMap::new(),
@@ -264,6 +270,20 @@ impl State {
                 true
             }
             None => false,
+        }
+    }
+
+    /// IPMI 2.0 §28.12: clears the boot flags' valid bit when no Chassis Control
+    /// followed their setting within `boot_flag_timeout`, unless parameter 3
+    /// disabled the timer.
+    pub(crate) fn apply_boot_flag_timer(&mut self) {
+        if let Some(at) = self.boot_flags_set_at
+            && at.elapsed() >= self.cfg.boot_flag_timeout
+        {
+            self.boot_flags_set_at = None;
+            if self.valid_bit_clearing & 0x08 == 0 {
+                self.boot_flags[0] &= 0x7F;
+            }
         }
     }
 
@@ -675,6 +695,7 @@ impl State {
             return (0xD4, Vec::new(), None);
         }
         let none = |cc: u8, d: Vec<u8>| (cc, d, None);
+        self.apply_boot_flag_timer();
         match (req.netfn, req.cmd) {
             (0x06, 0x01) => {
                 let (cc, d) = DeviceId.handle(0x06, 0x01, &[]);
@@ -731,6 +752,8 @@ impl State {
                 };
                 let on = self.power();
                 self.power_log.controls.push(action);
+                // A Chassis Control followed the boot flags: the timer stops.
+                self.boot_flags_set_at = None;
                 match action {
                     0x00 => self.schedule_power(false),
                     0x01 => self.schedule_power(true),
@@ -750,12 +773,21 @@ impl State {
                     return none(0xC7, Vec::new());
                 };
                 match param & 0x7F {
-                    0x00 | 0x03 | 0x04 => none(0, Vec::new()),
+                    0x00 | 0x04 => none(0, Vec::new()),
+                    0x03 => {
+                        let Some(&b) = req.data.get(1) else {
+                            return none(0xC7, Vec::new());
+                        };
+                        self.valid_bit_clearing = b & 0x1F;
+                        none(0, Vec::new())
+                    }
                     0x05 => {
                         if req.data.len() < 6 {
                             return none(0xC7, Vec::new());
                         }
                         self.boot_flags.copy_from_slice(&req.data[1..6]);
+                        self.boot_flags_set_at =
+                            (self.boot_flags[0] & 0x80 != 0).then(Instant::now);
                         none(0, Vec::new())
                     }
                     _ => none(0x80, Vec::new()),
@@ -765,6 +797,9 @@ impl State {
                 let Some(&param) = req.data.first() else {
                     return none(0xC7, Vec::new());
                 };
+                if param & 0x7F == 0x03 {
+                    return none(0, vec![0x01, 0x03, self.valid_bit_clearing]);
+                }
                 if param & 0x7F != 0x05 {
                     return none(0x80, Vec::new());
                 }

@@ -154,6 +154,10 @@ pub struct IpmiSimConfig {
     pub node_manager: Option<(u8, u8)>,
     /// How bridged replies are delivered.
     pub bridge_reply: BridgeReplyStyle,
+    /// IPMI 2.0 §28.12: the boot flags' valid bit is cleared when no Chassis
+    /// Control follows Set System Boot Options (parameter 5) within this time,
+    /// unless parameter 3 bit 3 disables the timer (60 s, as the specification).
+    pub boot_flag_timeout: Duration,
 }
 
 impl Default for IpmiSimConfig {
@@ -173,6 +177,7 @@ impl Default for IpmiSimConfig {
             power_delay: Duration::ZERO,
             node_manager: Some((6, 0x2C)),
             bridge_reply: BridgeReplyStyle::Embedded,
+            boot_flag_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -334,9 +339,19 @@ impl IpmiSim {
         self.with(|s| s.power_log.clone())
     }
 
-    /// The five bytes of boot-flags parameter 5 as last set.
+    /// The five bytes of boot-flags parameter 5 now (the valid bit cleared when
+    /// the 60-second rule applied).
     pub fn boot_flags(&self) -> [u8; 5] {
-        self.with(|s| s.boot_flags)
+        self.with(|s| {
+            s.apply_boot_flag_timer();
+            s.boot_flags
+        })
+    }
+
+    /// The data byte of boot option parameter 3 (BMC boot flag valid bit
+    /// clearing) as last set.
+    pub fn boot_valid_bit_clearing(&self) -> u8 {
+        self.with(|s| s.valid_bit_clearing)
     }
 
     /// Injects `fault` until changed.
