@@ -87,6 +87,10 @@ pub struct AmtSimConfig {
     pub sleep_after: Option<Duration>,
     /// Items per enumeration page (to exercise Pull).
     pub page_size: usize,
+    /// Serve HTTPS with this configuration (AMT's 16993).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The CA bundle to name in `driver_info` (`amt_verify_ca`) when serving TLS.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for AmtSimConfig {
@@ -99,6 +103,7 @@ impl fmt::Debug for AmtSimConfig {
             .field("algorithms", &self.algorithms)
             .field("power_on", &self.power_on)
             .field("sleeping", &self.sleeping)
+            .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +121,8 @@ impl Default for AmtSimConfig {
             sleeping: false,
             sleep_after: None,
             page_size: 999,
+            tls: None,
+            ca_file: None,
         }
     }
 }
@@ -203,6 +210,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The simulator; stops with every connection when dropped.
 pub struct AmtSim {
     addr: SocketAddr,
+    tls: bool,
+    ca_file: Option<std::path::PathBuf>,
     shared: Arc<Shared>,
     _tasks: TaskSet,
 }
@@ -272,9 +281,17 @@ impl AmtSim {
                 .with_source(e)
         })?;
         let tasks = TaskSet::new();
-        tasks.spawn(server::serve(listener, shared.clone(), tasks.spawner()));
+        let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+        tasks.spawn(server::serve(
+            listener,
+            shared.clone(),
+            tasks.spawner(),
+            tls,
+        ));
         Ok(AmtSim {
             addr,
+            tls: config.tls.is_some(),
+            ca_file: config.ca_file,
             shared,
             _tasks: tasks,
         })
@@ -285,9 +302,10 @@ impl AmtSim {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https` when serving TLS).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The digest realm.
@@ -398,12 +416,19 @@ impl Simulator for AmtSim {
     }
 
     fn driver_info(&self, _i: usize) -> DriverInfo {
-        DriverInfo::from_pairs([
+        let mut info = DriverInfo::from_pairs([
             ("amt_address", "127.0.0.1".to_owned()),
             ("amt_port", self.addr.port().to_string()),
             ("amt_username", self.username().to_owned()),
             ("amt_password", self.password().to_owned()),
-        ])
+        ]);
+        if self.tls {
+            info.insert("amt_protocol", "https");
+            if let Some(ca) = &self.ca_file {
+                info.insert("amt_verify_ca", ca.display().to_string());
+            }
+        }
+        info
     }
 
     fn stats(&self) -> SimStats {

@@ -26,7 +26,12 @@ type Reply = Response<Full<Bytes>>;
 /// The largest request body read.
 const MAX_REQUEST: usize = 256 * 1024;
 
-pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, spawner: Spawner) {
+pub(super) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    spawner: Spawner,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -45,18 +50,38 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, spawner: S
         }
         let guard = shared.counters.connection();
         let shared = shared.clone();
+        let tls = tls.clone();
         spawner.spawn(async move {
             let _guard = guard;
-            let service = service_fn(move |req| {
-                let shared = shared.clone();
-                handle(shared, req)
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(Ok(s)) = tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    {
+                        serve_io(TokioIo::new(s), shared).await;
+                    }
+                }
+                None => serve_io(TokioIo::new(stream), shared).await,
+            }
         });
     }
+}
+
+async fn serve_io<I>(io: I, shared: Arc<Shared>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        handle(shared, req)
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
 }
 
 fn hex(bytes: &[u8]) -> String {
