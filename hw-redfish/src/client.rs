@@ -433,6 +433,11 @@ impl SessionAuth for RedfishLogin {
         if !r.status().is_success() {
             return Err(status_error(&r, "POST Session"));
         }
+        if self.mode == RedfishAuthType::Auto && r.header("x-auth-token").is_none() {
+            // A service that accepts the POST but hands out no token (a static
+            // mockup server answers 204 to any POST) has no working sessions.
+            return self.basic_session();
+        }
         let token = r.header("x-auth-token").ok_or_else(|| {
             Error::protocol(format!(
                 "POST {sessions}: HTTP {status} without X-Auth-Token"

@@ -98,6 +98,12 @@ fn error(status: u16, id: &str, message: &str) -> Reply {
     r
 }
 
+fn with_etag(mut r: Reply, etag: &'static str) -> Reply {
+    r.headers_mut()
+        .insert("etag", HeaderValue::from_static(etag));
+    r
+}
+
 fn allow(mut r: Reply, methods: &'static str) -> Reply {
     r.headers_mut()
         .insert("allow", HeaderValue::from_static(methods));
@@ -187,7 +193,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
         shared.counters.failed_login();
         return error(401, "InsufficientPrivilege", "Authentication failed.");
     }
-    let reply = route(&shared, &req);
+    let mut reply = describe(route(&shared, &req), &req.method);
+    if req.method == Method::HEAD {
+        let (parts, _) = reply.into_parts();
+        reply = Response::from_parts(parts, Full::new(Bytes::new()));
+    }
     // A truncated body: the first half of a JSON reply.
     let mut st = shared.lock();
     if st.faults.truncated > 0 && reply.headers().get("content-type").is_some() {
@@ -199,6 +209,37 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
         let mut r = Response::from_parts(parts, Full::new(half));
         r.headers_mut().remove("content-length");
         return r;
+    }
+    reply
+}
+
+/// Every 200 reply to GET/HEAD gets `Allow` (when the route set none) and, for a
+/// JSON resource, `Link: <schema>; rel=describedby` (DSP0266 §8.2).
+fn describe(mut reply: Reply, method: &Method) -> Reply {
+    if !matches!(*method, Method::GET | Method::HEAD) || reply.status() != StatusCode::OK {
+        return reply;
+    }
+    if !reply.headers().contains_key("allow") {
+        reply
+            .headers_mut()
+            .insert("allow", HeaderValue::from_static("GET, HEAD"));
+    }
+    let (parts, body) = reply.into_parts();
+    let bytes = futures_bytes(body);
+    let ty = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+        v.get("@odata.type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let mut reply = Response::from_parts(parts, Full::new(bytes));
+    if let Some(ty) = ty {
+        let schema = ty.trim_start_matches('#');
+        let schema = schema.rsplit_once('.').map_or(schema, |(a, _)| a);
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "<http://redfish.dmtf.org/schemas/v1/{schema}.json>; rel=describedby"
+        )) {
+            reply.headers_mut().insert("link", v);
+        }
     }
     reply
 }
@@ -233,8 +274,9 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
             &Method::GET | &Method::HEAD,
             "/redfish" | ROOT | "/redfish/v1/odata" | "/redfish/v1/$metadata"
         )
-    ) || (req.method == Method::POST && path == SESSIONS);
-    if path == SESSIONS && req.method == Method::POST && shared.config.session_service {
+    ) || (req.method == Method::POST && path.starts_with(SESSIONS));
+    let login_path = path == SESSIONS || path == "/redfish/v1/SessionService/Sessions/Members";
+    if login_path && req.method == Method::POST && shared.config.session_service {
         return login(shared, req);
     }
     let mut st = shared.lock();
@@ -456,6 +498,75 @@ fn route(shared: &Shared, req: &Incoming_) -> Reply {
                 ),
             }
         }
+        ["redfish", "v1", "AccountService"] if get => json_reply(
+            200,
+            &json!({
+                "@odata.id": "/redfish/v1/AccountService",
+                "@odata.type": "#AccountService.v1_5_0.AccountService",
+                "Id": "AccountService",
+                "Name": "Account Service",
+                "ServiceEnabled": true,
+                "Status": {"State": "Enabled", "Health": "OK"},
+                "Accounts": {"@odata.id": "/redfish/v1/AccountService/Accounts"},
+                "Roles": {"@odata.id": "/redfish/v1/AccountService/Roles"}
+            }),
+        ),
+        ["redfish", "v1", "AccountService", "Accounts"] if get => json_reply(
+            200,
+            &collection(
+                "ManagerAccountCollection",
+                "Accounts Collection",
+                "/redfish/v1/AccountService/Accounts",
+                &["/redfish/v1/AccountService/Accounts/1".to_owned()],
+            ),
+        ),
+        ["redfish", "v1", "AccountService", "Accounts", "1"] if get => with_etag(
+            json_reply(
+                200,
+                &json!({
+                    "@odata.id": "/redfish/v1/AccountService/Accounts/1",
+                    "@odata.type": "#ManagerAccount.v1_3_0.ManagerAccount",
+                    "Id": "1",
+                    "Name": "User Account",
+                    "Enabled": true,
+                    "UserName": shared.config.username,
+                    "Password": null,
+                    "RoleId": "Administrator",
+                    "Locked": false,
+                    "Links": {"Role": {"@odata.id": "/redfish/v1/AccountService/Roles/Administrator"}}
+                }),
+            ),
+            "W/\"account-1\"",
+        ),
+        ["redfish", "v1", "AccountService", "Roles"] if get => json_reply(
+            200,
+            &collection(
+                "RoleCollection",
+                "Roles Collection",
+                "/redfish/v1/AccountService/Roles",
+                &ROLES
+                    .iter()
+                    .map(|(r, _)| format!("/redfish/v1/AccountService/Roles/{r}"))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        ["redfish", "v1", "AccountService", "Roles", role] if get => {
+            match ROLES.iter().find(|(r, _)| r == role) {
+                Some((r, privileges)) => json_reply(
+                    200,
+                    &json!({
+                        "@odata.id": format!("/redfish/v1/AccountService/Roles/{r}"),
+                        "@odata.type": "#Role.v1_2_0.Role",
+                        "Id": r,
+                        "Name": "User Role",
+                        "RoleId": r,
+                        "IsPredefined": true,
+                        "AssignedPrivileges": privileges
+                    }),
+                ),
+                None => not_found(path),
+            }
+        }
         ["redfish", "v1", "TaskService", "TaskMonitors", id] if get => {
             task_monitor(shared, &mut st, id, now)
         }
@@ -598,6 +709,7 @@ fn service_root(shared: &Shared) -> Value {
         "Systems": {"@odata.id": "/redfish/v1/Systems"},
         "Chassis": {"@odata.id": "/redfish/v1/Chassis"},
         "Managers": {"@odata.id": "/redfish/v1/Managers"},
+        "AccountService": {"@odata.id": "/redfish/v1/AccountService"},
         "Links": {}
     });
     if shared.config.session_service {
@@ -615,7 +727,8 @@ fn odata_document() -> Value {
             {"name": "Systems", "kind": "Singleton", "url": "/redfish/v1/Systems"},
             {"name": "Chassis", "kind": "Singleton", "url": "/redfish/v1/Chassis"},
             {"name": "Managers", "kind": "Singleton", "url": "/redfish/v1/Managers"},
-            {"name": "SessionService", "kind": "Singleton", "url": "/redfish/v1/SessionService"}
+            {"name": "SessionService", "kind": "Singleton", "url": "/redfish/v1/SessionService"},
+            {"name": "AccountService", "kind": "Singleton", "url": "/redfish/v1/AccountService"}
         ]
     })
 }
@@ -635,6 +748,11 @@ fn metadata() -> Reply {
         ("SessionCollection", ""),
         ("Session", "Session.v1_3_0"),
         ("Task", "Task.v1_4_0"),
+        ("AccountService", "AccountService.v1_5_0"),
+        ("ManagerAccountCollection", ""),
+        ("ManagerAccount", "ManagerAccount.v1_3_0"),
+        ("RoleCollection", ""),
+        ("Role", "Role.v1_2_0"),
         ("Message", "Message.v1_1_1"),
         ("Resource", "Resource.v1_0_0"),
     ];
@@ -699,6 +817,25 @@ fn system_json(shared: &Shared, st: &State, i: usize) -> (Value, String) {
     (body, etag)
 }
 
+/// The predefined roles (DSP0266 §13.4) and their privileges.
+const ROLES: &[(&str, &[&str])] = &[
+    (
+        "Administrator",
+        &[
+            "Login",
+            "ConfigureManager",
+            "ConfigureUsers",
+            "ConfigureSelf",
+            "ConfigureComponents",
+        ],
+    ),
+    (
+        "Operator",
+        &["Login", "ConfigureSelf", "ConfigureComponents"],
+    ),
+    ("ReadOnly", &["Login", "ConfigureSelf"]),
+];
+
 const BOOT_TARGETS: &[&str] = &["None", "Pxe", "Cd", "Usb", "Hdd", "BiosSetup", "UefiHttp"];
 
 fn chassis_json(id: &str, on: bool) -> Value {
@@ -721,7 +858,7 @@ fn chassis_json(id: &str, on: bool) -> Value {
 
 fn thermal_json(id: &str, on: bool) -> Value {
     let cpu = if on { 41.0 } else { 22.0 };
-    let fan = if on { 2100.0 } else { 0.0 };
+    let fan: u32 = if on { 2100 } else { 0 };
     json!({
         "@odata.id": format!("{ROOT}/Chassis/{id}/Thermal"),
         "@odata.type": "#Thermal.v1_5_0.Thermal",
