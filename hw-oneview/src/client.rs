@@ -27,8 +27,7 @@ use hw_core::poll::{Backoff, Check, poll_until};
 use hw_core::shared::Fingerprint;
 use hw_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
 use hw_http::{
-    EndpointConfig, HttpClient, HttpClients, Request, Response, Session, SessionAuth,
-    SessionClient,
+    EndpointConfig, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient,
 };
 use serde_json::Value;
 use tokio::time::Instant;
@@ -76,9 +75,7 @@ fn version_cell(origin: &str) -> VersionCell {
 /// [`ErrorKind::Unsupported`] when the ranges do not meet (or the appliance's is
 /// empty).
 pub fn choose_api_version(appliance: ApiVersion) -> Result<u32> {
-    let hi = appliance
-        .current_version
-        .min(*SUPPORTED_API_VERSIONS.end());
+    let hi = appliance.current_version.min(*SUPPORTED_API_VERSIONS.end());
     let lo = appliance
         .minimum_version
         .max(*SUPPORTED_API_VERSIONS.start());
@@ -159,7 +156,11 @@ pub fn reply_error(method: &str, path: &str, resp: &Response) -> Error {
     let body = OneviewErrorBody::parse(resp.body());
     let code = body.as_ref().and_then(|b| b.error_code.clone());
     let kind = match code.as_deref() {
-        Some(c) if crate::errors::ERROR_CODES.iter().any(|(k, _)| k.eq_ignore_ascii_case(c)) => {
+        Some(c)
+            if crate::errors::ERROR_CODES
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(c)) =>
+        {
             crate::errors::kind_of_code(Some(c))
         }
         _ => crate::errors::kind_of_status(status),
@@ -219,8 +220,10 @@ impl SessionAuth for OneviewLogin {
         }
         let reply: LoginReply = wire::decode("login-sessions", resp.body())?;
         if reply.session_id.expose_secret().is_empty() {
-            return Err(Error::protocol("the login-sessions reply has an empty sessionID")
-                .with_driver(NAME));
+            return Err(
+                Error::protocol("the login-sessions reply has an empty sessionID")
+                    .with_driver(NAME),
+            );
         }
         Session::new()
             .header("Auth", reply.session_id)?
@@ -289,7 +292,9 @@ impl OneviewClient {
     ///
     /// As [`shared`](Self::shared).
     pub fn with_clients(config: &OneviewConfig, clients: &HttpClients) -> Result<Self> {
-        let http = clients.get(&config.endpoint).map_err(|e| e.or_driver(NAME))?;
+        let http = clients
+            .get(&config.endpoint)
+            .map_err(|e| e.or_driver(NAME))?;
         Ok(OneviewClient {
             http,
             endpoint: config.endpoint.clone(),
@@ -304,9 +309,7 @@ impl OneviewClient {
 
     /// The API version chosen for this appliance, once a session was opened.
     pub fn api_version(&self) -> Option<u32> {
-        version_cell(&self.endpoint.origin())
-        .get()
-        .copied()
+        version_cell(&self.endpoint.origin()).get().copied()
     }
 
     /// Logs the session out now (later calls log in again).
@@ -379,7 +382,10 @@ impl OneviewClient {
         deadline: Instant,
     ) -> Result<T> {
         let resp = self
-            .send(Request::get(path).operation(format!("GET {}", op_name(path))), deadline)
+            .send(
+                Request::get(path).operation(format!("GET {}", op_name(path))),
+                deadline,
+            )
             .await?;
         wire::decode(op_name(path), resp.body()).map_err(|e| e.with_driver(NAME))
     }
@@ -392,7 +398,10 @@ impl OneviewClient {
     /// As [`send`](Self::send) and [`wait_task`](Self::wait_task).
     pub async fn send_task(&self, req: Request, deadline: Instant) -> Result<Option<Task>> {
         let resp = self.send(req, deadline).await?;
-        let task = match resp.header("location").filter(|l| l.contains("/rest/tasks/")) {
+        let task = match resp
+            .header("location")
+            .filter(|l| l.contains("/rest/tasks/"))
+        {
             Some(loc) => {
                 let path = location_path(loc);
                 Some(self.get_json::<Task>(&path, deadline).await?)
@@ -434,7 +443,9 @@ impl OneviewClient {
     pub async fn wait_task(&self, task: Task, deadline: Instant) -> Result<Task> {
         let uri = task.uri.clone();
         if !uri.starts_with('/') {
-            return Err(Error::protocol(format!("task uri {uri:?} is not a path")).with_driver(NAME));
+            return Err(
+                Error::protocol(format!("task uri {uri:?} is not a path")).with_driver(NAME)
+            );
         }
         let first = std::sync::Mutex::new(Some(task));
         let what = format!("OneView task {uri}");
@@ -449,12 +460,18 @@ impl OneviewClient {
                 match t.status() {
                     TaskStatus::Done => Ok(Check::Done(t)),
                     TaskStatus::Running(s) => Ok(Check::Pending(s)),
-                    TaskStatus::Failed { state, code, message } => {
+                    TaskStatus::Failed {
+                        state,
+                        code,
+                        message,
+                    } => {
                         let msg = format!(
                             "OneView task {} ended {state}: {}{}",
                             t.uri,
                             message.as_deref().unwrap_or("no message"),
-                            code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                            code.as_deref()
+                                .map(|c| format!(" ({c})"))
+                                .unwrap_or_default()
                         );
                         Err(wire::error_for_code(code.as_deref(), msg)
                             .with_driver(NAME)
@@ -491,7 +508,9 @@ fn op_name(path: &str) -> &str {
 /// The path (and query) of a `Location` header that may be absolute.
 fn location_path(loc: &str) -> String {
     match loc.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/".to_owned(), |i| rest[i..].to_owned()),
+        Some((_, rest)) => rest
+            .find('/')
+            .map_or("/".to_owned(), |i| rest[i..].to_owned()),
         None => loc.to_owned(),
     }
 }
@@ -523,7 +542,10 @@ impl Ilo {
             .max_concurrency(1)
             .max_body_bytes(1024 * 1024)
             .build()
-            .map_err(|e| e.with_driver(NAME).with_note("the iLO address from remoteConsoleUrl"))?;
+            .map_err(|e| {
+                e.with_driver(NAME)
+                    .with_note("the iLO address from remoteConsoleUrl")
+            })?;
         Ok(Ilo {
             http: HttpClient::new(config).map_err(|e| e.or_driver(NAME))?,
             key: access.session_key,
@@ -543,8 +565,11 @@ impl Ilo {
         let resp = tokio::time::timeout_at(deadline, self.http.send_raw(req))
             .await
             .map_err(|_| {
-                Error::new(ErrorKind::Timeout, format!("iLO {method} {path}: no reply in time"))
-                    .with_driver(NAME)
+                Error::new(
+                    ErrorKind::Timeout,
+                    format!("iLO {method} {path}: no reply in time"),
+                )
+                .with_driver(NAME)
             })?
             .map_err(|e| e.or_driver(NAME))?;
         if resp.status().is_success() {
@@ -561,7 +586,10 @@ impl Ilo {
     /// As the appliance's requests; `Protocol` for a reply without `Boot`.
     pub async fn boot(&self, deadline: Instant) -> Result<IloBoot> {
         let resp = self
-            .send(Request::get("/rest/v1/Systems/1").operation("iLO GET Systems/1"), deadline)
+            .send(
+                Request::get("/rest/v1/Systems/1").operation("iLO GET Systems/1"),
+                deadline,
+            )
             .await?;
         wire::decode::<IloSystem>("iLO Systems/1", resp.body())
             .map(|s| s.boot)
@@ -593,7 +621,10 @@ impl Ilo {
     /// As the appliance's requests; `NotFound` when no session is ours.
     pub async fn logout(&self, deadline: Instant) -> Result<()> {
         let resp = self
-            .send(Request::get("/rest/v1/sessions").operation("iLO GET sessions"), deadline)
+            .send(
+                Request::get("/rest/v1/sessions").operation("iLO GET sessions"),
+                deadline,
+            )
             .await?;
         let list: IloCollection = wire::decode("iLO sessions", resp.body())?;
         for m in list.links.member {
@@ -602,8 +633,11 @@ impl Ilo {
                 .await?;
             let v: Value = wire::decode("iLO session", resp.body())?;
             if wire::is_my_ilo_session(&v) {
-                self.send(Request::delete(&m.href).operation("iLO DELETE session"), deadline)
-                    .await?;
+                self.send(
+                    Request::delete(&m.href).operation("iLO DELETE session"),
+                    deadline,
+                )
+                .await?;
                 return Ok(());
             }
         }

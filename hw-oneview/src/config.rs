@@ -233,7 +233,7 @@ impl OneviewConfig {
                 .then(|| format!("must start with {SERVER_HARDWARE_PREFIX}"))
         }) {
             return Err(
-                hw_core::Error::invalid_parameter("server_hardware_uri", why).with_driver(NAME)
+                hw_core::Error::invalid_parameter("server_hardware_uri", why).with_driver(NAME),
             );
         }
         let endpoint = with_login(
@@ -430,7 +430,10 @@ mod tests {
         let mut ctx = NodeContext::new("n");
         ctx.capabilities = caps;
         let mut p = valid();
-        p.push(("server_profile_template_uri", "/rest/server-profile-templates/x"));
+        p.push((
+            "server_profile_template_uri",
+            "/rest/server-profile-templates/x",
+        ));
         let c = build(&p, &ctx).unwrap();
         assert_eq!(c.server_hardware_type_uri.as_deref(), Some("fake_sht_uri"));
         assert_eq!(c.enclosure_group_uri.as_deref(), Some("fake_eg_uri"));

@@ -38,13 +38,21 @@ pub fn kind_of_code(code: Option<&str>) -> ErrorKind {
 /// `_check_request_status`; hpeOneView raises on every status ≥ 400).
 pub const STATUSES: &[(u16, &str, ErrorKind)] = &[
     (400, "bad request", ErrorKind::InvalidParameter),
-    (401, "session refused (re-login once, then fail)", ErrorKind::Unauthenticated),
+    (
+        401,
+        "session refused (re-login once, then fail)",
+        ErrorKind::Unauthenticated,
+    ),
     (403, "not allowed", ErrorKind::PermissionDenied),
     (404, "no such resource", ErrorKind::NotFound),
     (408, "wait and retry within the timeout", ErrorKind::Timeout),
     (409, "wait and retry within the timeout", ErrorKind::Busy),
     (500, "internal error", ErrorKind::DeviceFault),
-    (503, "retried by hw-http (idempotent requests)", ErrorKind::Busy),
+    (
+        503,
+        "retried by hw-http (idempotent requests)",
+        ErrorKind::Busy,
+    ),
 ];
 
 /// The kind of an HTTP status (an `errorCode` in the body, when known, wins).
@@ -66,7 +74,10 @@ mod tests {
 
     #[test]
     fn codes_map() {
-        assert_eq!(kind_of_code(Some("RESOURCE_NOT_FOUND")), ErrorKind::NotFound);
+        assert_eq!(
+            kind_of_code(Some("RESOURCE_NOT_FOUND")),
+            ErrorKind::NotFound
+        );
         assert_eq!(kind_of_code(Some("whatever")), ErrorKind::DeviceFault);
         assert_eq!(kind_of_code(None), ErrorKind::DeviceFault);
         assert_eq!(kind_of_status(409), ErrorKind::Busy);

@@ -113,7 +113,7 @@ impl OneviewServer {
 
     /// The boot device waiting for the next power on (`oneview_deferred_boot`).
     pub fn pending_boot(&self) -> Option<BootDeviceSetting> {
-        lock(&self.pending).clone()
+        *lock(&self.pending)
     }
 
     fn deadline(&self) -> Instant {
@@ -184,7 +184,8 @@ impl OneviewServer {
         ) && let Some(p) = self.pending_boot()
             && let Some(device) = p.device
         {
-            self.apply_boot(&hw, device, p.persistent.unwrap_or(false)).await?;
+            self.apply_boot(&hw, device, p.persistent.unwrap_or(false))
+                .await?;
             *lock(&self.pending) = None;
         }
         let deadline = self.deadline();
@@ -222,7 +223,12 @@ impl OneviewServer {
         self.apply_boot(&hw, device, persistent).await
     }
 
-    async fn apply_boot(&self, hw: &ServerHardware, device: BootDevice, persistent: bool) -> Result<()> {
+    async fn apply_boot(
+        &self,
+        hw: &ServerHardware,
+        device: BootDevice,
+        persistent: bool,
+    ) -> Result<()> {
         let deadline = self.deadline();
         if persistent {
             let Some(profile_uri) = hw.server_profile_uri.clone().filter(|p| !p.is_empty()) else {
@@ -240,7 +246,8 @@ impl OneviewServer {
             self.with_ilo(deadline, |ilo| async move {
                 let boot = ilo.boot(deadline).await?;
                 if boot.boot_source_override_enabled.as_deref() == Some("Once") {
-                    ilo.patch_system(&wire::ilo_disable_override_body(), deadline).await?;
+                    ilo.patch_system(&wire::ilo_disable_override_body(), deadline)
+                        .await?;
                 }
                 Ok(())
             })
@@ -258,12 +265,20 @@ impl OneviewServer {
 
     /// Moves `device` to the front of the profile's `boot.order` and `PUT`s the
     /// whole profile back (a task).
-    async fn put_boot_order(&self, profile_uri: &str, device: BootDevice, deadline: Instant) -> Result<()> {
+    async fn put_boot_order(
+        &self,
+        profile_uri: &str,
+        device: BootDevice,
+        deadline: Instant,
+    ) -> Result<()> {
         let name = oneview_boot_name(device)
             .ok_or_else(|| Error::unsupported(format!("boot device {device}")))?;
         let resp = self
             .client
-            .send(Request::get(profile_uri).operation("GET server-profile"), deadline)
+            .send(
+                Request::get(profile_uri).operation("GET server-profile"),
+                deadline,
+            )
             .await?;
         let mut profile: Value = wire::decode("server-profile", resp.body())?;
         let typed: ServerProfile = wire::decode("server-profile", resp.body())?;
@@ -442,7 +457,9 @@ impl OneviewServer {
     /// no profile.
     pub async fn allocate(&self) -> Result<String> {
         let Some(template) = self.config.server_profile_template_uri.clone() else {
-            return Err(Error::missing_parameters(["server_profile_template_uri"]).with_driver(NAME));
+            return Err(
+                Error::missing_parameters(["server_profile_template_uri"]).with_driver(NAME)
+            );
         };
         let deadline = self.deadline();
         let hw = self.hardware().await?;
@@ -462,7 +479,9 @@ impl OneviewServer {
             .await?;
         let mut profile: Value = wire::decode("new-profile", resp.body())?;
         let Some(obj) = profile.as_object_mut() else {
-            return Err(Error::protocol("the new-profile reply is not a JSON object").with_driver(NAME));
+            return Err(
+                Error::protocol("the new-profile reply is not a JSON object").with_driver(NAME),
+            );
         };
         obj.insert("name".into(), json!(self.our_profile_name()));
         obj.insert("serverHardwareUri".into(), json!(hw.uri));
@@ -531,7 +550,11 @@ impl OneviewServer {
         let mut problems: Vec<String> = Vec::new();
         let mut checked: Vec<&str> = Vec::new();
         if hw.in_use_by_others(self.applied_profile().as_deref()) {
-            problems.push(self.in_use_error(&hw, ErrorKind::InvalidParameter).message().to_owned());
+            problems.push(
+                self.in_use_error(&hw, ErrorKind::InvalidParameter)
+                    .message()
+                    .to_owned(),
+            );
         }
         checked.push("in use");
         let c = &self.config;
@@ -556,7 +579,10 @@ impl OneviewServer {
         if let Some(t) = &c.server_profile_template_uri {
             checked.push("server profile template");
             let spt: ServerProfileTemplate = self.client.get_json(t, deadline).await?;
-            let sht = c.server_hardware_type_uri.as_ref().or(hw.server_hardware_type_uri.as_ref());
+            let sht = c
+                .server_hardware_type_uri
+                .as_ref()
+                .or(hw.server_hardware_type_uri.as_ref());
             if spt.server_hardware_type_uri.as_ref() != sht {
                 problems.push(format!(
                     "the template's serverHardwareTypeUri {} is not the server's {}",
@@ -564,7 +590,10 @@ impl OneviewServer {
                     sht.map(String::as_str).unwrap_or("null")
                 ));
             }
-            let eg = c.enclosure_group_uri.as_ref().or(hw.server_group_uri.as_ref());
+            let eg = c
+                .enclosure_group_uri
+                .as_ref()
+                .or(hw.server_group_uri.as_ref());
             if spt.enclosure_group_uri.as_ref() != eg {
                 problems.push(format!(
                     "the template's enclosureGroupUri {} is not the server's {}",
@@ -573,12 +602,19 @@ impl OneviewServer {
                 ));
             }
             if !spt.boot.as_ref().is_some_and(|b| b.manage_boot) {
-                problems.push("the template does not manage the boot order (boot.manageBoot is not true)".into());
+                problems.push(
+                    "the template does not manage the boot order (boot.manageBoot is not true)"
+                        .into(),
+                );
             }
         }
         if !self.ports.is_empty() {
             checked.push("port MAC");
-            let mut mac = hw.port_map.as_ref().and_then(|p| p.first_mac()).map(str::to_owned);
+            let mut mac = hw
+                .port_map
+                .as_ref()
+                .and_then(|p| p.first_mac())
+                .map(str::to_owned);
             if let Some(p) = hw.server_profile_uri.as_deref().filter(|p| !p.is_empty())
                 && !hw.in_use_by_others(self.applied_profile().as_deref())
             {
@@ -597,9 +633,15 @@ impl OneviewServer {
                 Some(m) if self.ports.contains(&m) => {}
                 Some(m) => problems.push(format!(
                     "no port of the node has the server's MAC {m} (ports: {})",
-                    self.ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    self.ports
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
-                None => problems.push("the server reports no Ethernet MAC to compare the node's ports with".into()),
+                None => problems.push(
+                    "the server reports no Ethernet MAC to compare the node's ports with".into(),
+                ),
             }
         }
         if problems.is_empty() {

@@ -8,17 +8,17 @@
 //! replies HPE's oneview-redfish-toolkit keeps (`mockups/oneview/`). Unknown fields
 //! are ignored; fields the driver relies on are required.
 
-use hw_core::{BootDevice, Error, PowerState, Result, SecretString};
 use hw_core::power::PowerAction;
+use hw_core::{BootDevice, Error, PowerState, Result, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// Decodes a JSON reply; anything else is a [`ErrorKind::Protocol`] error naming
+/// Decodes a JSON reply; anything else is a [`hw_core::ErrorKind::Protocol`] error naming
 /// `what` and serde's reason (never the body).
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`] when `body` is not JSON of the expected shape.
+/// [`hw_core::ErrorKind::Protocol`] when `body` is not JSON of the expected shape.
 pub fn decode<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     serde_json::from_slice(body)
         .map_err(|e| Error::protocol(format!("the {what} reply is not the expected JSON: {e}")))
@@ -524,7 +524,7 @@ pub struct IloAccess {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`] when either is missing or empty (the URL is not echoed:
+/// [`hw_core::ErrorKind::Protocol`] when either is missing or empty (the URL is not echoed:
 /// it holds the key).
 pub fn parse_remote_console_url(url: &str) -> Result<IloAccess> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -541,8 +541,9 @@ pub fn parse_remote_console_url(url: &str) -> Result<IloAccess> {
         (Some(a), Some(k))
             if !a.is_empty()
                 && !k.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']')) =>
+                && a.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']')
+                }) =>
         {
             Ok(IloAccess {
                 address: a,
@@ -645,4 +646,3 @@ impl Metric {
 pub fn error_for_code(code: Option<&str>, message: impl Into<String>) -> Error {
     Error::new(crate::errors::kind_of_code(code), message.into())
 }
-

@@ -9,7 +9,9 @@ use hw_sim::Simulator;
 
 #[tokio::test]
 async fn a_node_with_a_profile_passes_the_suite() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let node = hw_oneview::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
@@ -21,25 +23,39 @@ async fn a_node_with_a_profile_passes_the_suite() {
     assert!(!s.boots.is_empty(), "{s:?}");
     let stats = sim.stats();
     assert_eq!(stats.common.sessions_opened, 1, "{stats:?}");
-    assert_eq!(stats.ilo_sessions_opened, stats.ilo_sessions_closed, "{stats:?}");
+    assert_eq!(
+        stats.ilo_sessions_opened, stats.ilo_sessions_closed,
+        "{stats:?}"
+    );
     assert!(stats.tasks >= 8, "{stats:?}");
 }
 
 #[tokio::test]
 async fn validation_passes_the_suite() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
-    check_validation(&hw_oneview::hardware_type(), &sim.driver_info(1), &sim.node_context(1))
-        .assert_passed();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
+    check_validation(
+        &hw_oneview::hardware_type(),
+        &sim.driver_info(1),
+        &sim.node_context(1),
+    )
+    .assert_passed();
 }
 
 /// hw-sim's fault check: silence → power-state-failure or timeout within the
 /// timeout; bad credentials → unauthenticated; garbage → protocol.
 #[tokio::test]
 async fn the_simulator_passes_the_common_fault_check() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
-    let report =
-        hw_sim::conformance::check_faults(&sim, &hw_oneview::hardware_type(), Duration::from_secs(1))
-            .await;
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
+    let report = hw_sim::conformance::check_faults(
+        &sim,
+        &hw_oneview::hardware_type(),
+        Duration::from_secs(1),
+    )
+    .await;
     println!("{report}");
     report.assert_passed();
     assert!(Simulator::stats(&sim).faults_injected >= 3);

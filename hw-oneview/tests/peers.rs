@@ -31,7 +31,9 @@ fn has_module(module: &str) -> bool {
 }
 
 async fn run(script: &str, args: &[String], ca: &std::path::Path) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers").join(script);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(script);
     let child = tokio::process::Command::new(python())
         .arg(path)
         .args(args)
@@ -44,9 +46,8 @@ async fn run(script: &str, args: &[String], ca: &std::path::Path) -> Value {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{script} failed: {stderr}");
-    serde_json::from_slice(out.stdout.trim_ascii()).unwrap_or_else(|e| {
-        panic!("{script}: {e}: {}", String::from_utf8_lossy(&out.stdout))
-    })
+    serde_json::from_slice(out.stdout.trim_ascii())
+        .unwrap_or_else(|e| panic!("{script}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn node(sim: &OneviewSim, i: usize) -> hw_core::Node {
@@ -65,7 +66,10 @@ async fn python_oneviewclient_speaks_to_the_simulator_and_hw_oneview_agrees() {
     let sim = common::tls_sim(
         &pki,
         ca.path(),
-        OneviewSimConfig { task_duration: Duration::from_millis(1500), ..OneviewSimConfig::default() },
+        OneviewSimConfig {
+            task_duration: Duration::from_millis(1500),
+            ..OneviewSimConfig::default()
+        },
     )
     .await;
     let args = |phase: &str| {
@@ -80,10 +84,17 @@ async fn python_oneviewclient_speaks_to_the_simulator_and_hw_oneview_agrees() {
     };
     let out = run("oneviewclient_peer.py", &args("set"), ca.path()).await;
     assert_eq!(out["version"]["currentVersion"], 800, "{out}");
-    assert_eq!((out["before"].as_str(), out["after"].as_str()), (Some("Off"), Some("On")), "{out}");
+    assert_eq!(
+        (out["before"].as_str(), out["after"].as_str()),
+        (Some("Off"), Some("On")),
+        "{out}"
+    );
     // It polled the task until done (the task ran 1.5 s).
     let log = sim.requests();
-    let polls = log.iter().filter(|r| r.path.starts_with("/rest/tasks/")).count();
+    let polls = log
+        .iter()
+        .filter(|r| r.path.starts_with("/rest/tasks/"))
+        .count();
     assert!(polls >= 1, "{log:?}");
     assert!(log.iter().any(|r| r.api_version.as_deref() == Some("200")));
     // One-time PXE through the iLO, its session logged out.
@@ -92,13 +103,27 @@ async fn python_oneviewclient_speaks_to_the_simulator_and_hw_oneview_agrees() {
     assert_eq!(s.ilo_sessions, 0);
     // hw-oneview sees what it set…
     let n = node(&sim, 0);
-    assert_eq!(n.power().unwrap().get_power_state().await.unwrap(), PowerState::On);
+    assert_eq!(
+        n.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::On
+    );
     let b = n.management().unwrap().get_boot_device().await.unwrap();
-    assert_eq!((b.device, b.persistent), (Some(BootDevice::Pxe), Some(false)));
+    assert_eq!(
+        (b.device, b.persistent),
+        (Some(BootDevice::Pxe), Some(false))
+    );
     // …and it sees what hw-oneview sets.
     sim.set_task_duration(Duration::from_millis(50));
-    n.power().unwrap().set_power_state(PowerTarget::Off, T).await.unwrap();
-    n.management().unwrap().set_boot_device(BootDevice::Cdrom, true).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::Off, T)
+        .await
+        .unwrap();
+    n.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Cdrom, true)
+        .await
+        .unwrap();
     let out = run("oneviewclient_peer.py", &args("read"), ca.path()).await;
     assert_eq!(out["power"], "Off", "{out}");
     assert_eq!(out["order"][0], "CD", "{out}");
@@ -116,7 +141,10 @@ async fn hpeoneview_speaks_to_the_simulator_and_hw_oneview_agrees() {
     let sim = common::tls_sim(
         &pki,
         ca.path(),
-        OneviewSimConfig { task_duration: Duration::from_millis(1500), ..OneviewSimConfig::default() },
+        OneviewSimConfig {
+            task_duration: Duration::from_millis(1500),
+            ..OneviewSimConfig::default()
+        },
     )
     .await;
     let args = |phase: &str| {
@@ -131,21 +159,54 @@ async fn hpeoneview_speaks_to_the_simulator_and_hw_oneview_agrees() {
     };
     let out = run("hpeoneview_peer.py", &args("set"), ca.path()).await;
     assert_eq!(out["api_version"], 800, "{out}");
-    assert_eq!((out["before"].as_str(), out["after"].as_str()), (Some("Off"), Some("On")), "{out}");
-    assert!(out["console"].as_str().unwrap().starts_with("hplocons://addr=127.0.0.1:"), "{out}");
+    assert_eq!(
+        (out["before"].as_str(), out["after"].as_str()),
+        (Some("Off"), Some("On")),
+        "{out}"
+    );
+    assert!(
+        out["console"]
+            .as_str()
+            .unwrap()
+            .starts_with("hplocons://addr=127.0.0.1:"),
+        "{out}"
+    );
     assert_eq!(out["order"][0], "PXE", "{out}");
     let log = sim.requests();
-    assert!(log.iter().filter(|r| r.path.starts_with("/rest/tasks/")).count() >= 2, "{log:?}");
-    assert!(log.iter().any(|r| r.method == "DELETE" && r.path == "/rest/login-sessions"));
+    assert!(
+        log.iter()
+            .filter(|r| r.path.starts_with("/rest/tasks/"))
+            .count()
+            >= 2,
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|r| r.method == "DELETE" && r.path == "/rest/login-sessions")
+    );
     assert_eq!(Simulator::stats(&sim).open_sessions, 0);
     // hw-oneview sees what it set, and the other way round.
     let n = node(&sim, 1);
-    assert_eq!(n.power().unwrap().get_power_state().await.unwrap(), PowerState::On);
+    assert_eq!(
+        n.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::On
+    );
     let b = n.management().unwrap().get_boot_device().await.unwrap();
-    assert_eq!((b.device, b.persistent), (Some(BootDevice::Pxe), Some(true)));
+    assert_eq!(
+        (b.device, b.persistent),
+        (Some(BootDevice::Pxe), Some(true))
+    );
     sim.set_task_duration(Duration::from_millis(50));
-    n.power().unwrap().set_power_state(PowerTarget::Off, T).await.unwrap();
-    n.management().unwrap().set_boot_device(BootDevice::Disk, true).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::Off, T)
+        .await
+        .unwrap();
+    n.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Disk, true)
+        .await
+        .unwrap();
     let out = run("hpeoneview_peer.py", &args("read"), ca.path()).await;
     assert_eq!(out["power"], "Off", "{out}");
     assert_eq!(out["order"][0], "HardDisk", "{out}");

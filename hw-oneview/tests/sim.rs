@@ -41,18 +41,29 @@ fn appliance(sim: &OneviewSim) -> Vec<RecordedRequest> {
 
 #[tokio::test]
 async fn login_version_and_power_requests_are_exact() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     let power = n.power().unwrap();
     power.set_power_state(PowerTarget::On, T).await.unwrap();
     let log = appliance(&sim);
     // Version first, without a session, with Accept-Language.
-    assert_eq!((log[0].method.as_str(), log[0].path.as_str()), ("GET", "/rest/version"));
+    assert_eq!(
+        (log[0].method.as_str(), log[0].path.as_str()),
+        ("GET", "/rest/version")
+    );
     assert_eq!(log[0].accept_language.as_deref(), Some("en_US"));
     assert_eq!(log[0].auth, None);
     // Log-in: the body python-oneviewclient sends, at the chosen version.
-    assert_eq!((log[1].method.as_str(), log[1].path.as_str()), ("POST", "/rest/login-sessions"));
-    assert_eq!(body(&log[1]), json!({"userName": "Administrator", "password": "password"}));
+    assert_eq!(
+        (log[1].method.as_str(), log[1].path.as_str()),
+        ("POST", "/rest/login-sessions")
+    );
+    assert_eq!(
+        body(&log[1]),
+        json!({"userName": "Administrator", "password": "password"})
+    );
     assert_eq!(log[1].content_type.as_deref(), Some("application/json"));
     assert_eq!(log[1].api_version.as_deref(), Some("800"));
     assert_eq!(log[1].auth, None);
@@ -64,27 +75,48 @@ async fn login_version_and_power_requests_are_exact() {
         assert_eq!(r.api_version.as_deref(), Some("800"), "{r:?}");
     }
     let uri = sim.server_uri(0);
-    assert_eq!((log[2].method.as_str(), log[2].path.clone()), ("GET", uri.clone()));
+    assert_eq!(
+        (log[2].method.as_str(), log[2].path.clone()),
+        ("GET", uri.clone())
+    );
     let put: Vec<_> = log.iter().filter(|r| r.method == "PUT").collect();
     assert_eq!(put.len(), 1);
     assert_eq!(put[0].path, format!("{uri}/powerState"));
     assert_eq!(body(put[0]), json!({"powerState": "On"}));
-    assert!(log.iter().any(|r| r.method == "GET" && r.path.starts_with("/rest/tasks/")));
+    assert!(
+        log.iter()
+            .any(|r| r.method == "GET" && r.path.starts_with("/rest/tasks/"))
+    );
     assert_eq!(sim.server(0).unwrap().power_state, "On");
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::On);
 
     // Every target's body, as the fixtures give them.
     let cases = [
-        (PowerTarget::SoftOff, json!({"powerState": "Off", "powerControl": "MomentaryPress"})),
+        (
+            PowerTarget::SoftOff,
+            json!({"powerState": "Off", "powerControl": "MomentaryPress"}),
+        ),
         (PowerTarget::Reboot, json!({"powerState": "On"})), // reboot from off = on
-        (PowerTarget::Reboot, json!({"powerState": "On", "powerControl": "ColdBoot"})),
-        (PowerTarget::SoftReboot, json!({"powerState": "On", "powerControl": "Reset"})),
-        (PowerTarget::Off, json!({"powerState": "Off", "powerControl": "PressAndHold"})),
+        (
+            PowerTarget::Reboot,
+            json!({"powerState": "On", "powerControl": "ColdBoot"}),
+        ),
+        (
+            PowerTarget::SoftReboot,
+            json!({"powerState": "On", "powerControl": "Reset"}),
+        ),
+        (
+            PowerTarget::Off,
+            json!({"powerState": "Off", "powerControl": "PressAndHold"}),
+        ),
     ];
     for (target, want) in cases {
         sim.clear_requests();
         power.set_power_state(target, T).await.unwrap();
-        let put: Vec<_> = appliance(&sim).into_iter().filter(|r| r.method == "PUT").collect();
+        let put: Vec<_> = appliance(&sim)
+            .into_iter()
+            .filter(|r| r.method == "PUT")
+            .collect();
         assert_eq!(put.len(), 1, "{target}");
         assert_eq!(body(&put[0]), want, "{target}");
     }
@@ -96,7 +128,10 @@ async fn login_version_and_power_requests_are_exact() {
     let stats = sim.stats();
     assert_eq!(stats.common.sessions_opened, 1, "{stats:?}");
     assert_eq!(
-        sim.requests().iter().filter(|r| r.path == "/rest/version").count(),
+        sim.requests()
+            .iter()
+            .filter(|r| r.path == "/rest/version")
+            .count(),
         0,
         "the version was asked once, before the log cleared"
     );
@@ -104,16 +139,27 @@ async fn login_version_and_power_requests_are_exact() {
 
 #[tokio::test]
 async fn one_time_boot_goes_through_the_ilo_and_is_used_at_the_next_power_on() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 1);
     let mgmt = n.management().unwrap();
     mgmt.set_boot_device(BootDevice::Pxe, false).await.unwrap();
     let log = sim.requests();
-    let rc = log.iter().position(|r| r.path.ends_with("/remoteConsoleUrl")).unwrap();
+    let rc = log
+        .iter()
+        .position(|r| r.path.ends_with("/remoteConsoleUrl"))
+        .unwrap();
     let ilo: Vec<_> = log.iter().filter(|r| r.target == "ilo-1").collect();
     let key = ilo[0].x_auth_token.clone().unwrap();
-    assert!(ilo.iter().all(|r| r.x_auth_token.as_deref() == Some(key.as_str())));
-    assert_eq!((ilo[0].method.as_str(), ilo[0].path.as_str()), ("PATCH", "/rest/v1/Systems/1"));
+    assert!(
+        ilo.iter()
+            .all(|r| r.x_auth_token.as_deref() == Some(key.as_str()))
+    );
+    assert_eq!(
+        (ilo[0].method.as_str(), ilo[0].path.as_str()),
+        ("PATCH", "/rest/v1/Systems/1")
+    );
     assert_eq!(
         body(ilo[0]),
         json!({"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}})
@@ -125,13 +171,24 @@ async fn one_time_boot_goes_through_the_ilo_and_is_used_at_the_next_power_on() {
     assert_eq!(s.ilo_once.as_deref(), Some("Pxe"));
     assert_eq!(s.ilo_sessions, 0, "the iLO session was logged out");
     let got = mgmt.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Pxe), Some(false)));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Pxe), Some(false))
+    );
     // A power on in a later step boots PXE once; then the profile's order again.
-    n.power().unwrap().set_power_state(PowerTarget::On, T).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, T)
+        .await
+        .unwrap();
     let s = sim.server(1).unwrap();
     assert_eq!(s.boots, ["Pxe"]);
     assert_eq!(s.ilo_once, None);
-    n.power().unwrap().set_power_state(PowerTarget::Reboot, T).await.unwrap();
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::Reboot, T)
+        .await
+        .unwrap();
     assert_eq!(sim.server(1).unwrap().boots, ["Pxe", "HardDisk"]);
     let st = sim.stats();
     assert_eq!(st.ilo_sessions_opened, st.ilo_sessions_closed, "{st:?}");
@@ -139,30 +196,47 @@ async fn one_time_boot_goes_through_the_ilo_and_is_used_at_the_next_power_on() {
 
 #[tokio::test]
 async fn persistent_boot_reorders_the_profile_and_puts_it_back() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 2);
     let mgmt = n.management().unwrap();
-    assert_eq!(sim.server(2).unwrap().boot_order, ["HardDisk", "PXE", "CD", "USB"]);
+    assert_eq!(
+        sim.server(2).unwrap().boot_order,
+        ["HardDisk", "PXE", "CD", "USB"]
+    );
     mgmt.set_boot_device(BootDevice::Cdrom, true).await.unwrap();
-    assert_eq!(sim.server(2).unwrap().boot_order, ["CD", "HardDisk", "PXE", "USB"]);
+    assert_eq!(
+        sim.server(2).unwrap().boot_order,
+        ["CD", "HardDisk", "PXE", "USB"]
+    );
     let put = sim
         .requests()
         .into_iter()
         .find(|r| r.method == "PUT" && r.path.starts_with("/rest/server-profiles/"))
         .unwrap();
     let b = body(&put);
-    assert_eq!(b["boot"], json!({"manageBoot": true, "order": ["CD", "HardDisk", "PXE", "USB"]}));
+    assert_eq!(
+        b["boot"],
+        json!({"manageBoot": true, "order": ["CD", "HardDisk", "PXE", "USB"]})
+    );
     // The whole profile went back, not just the boot block.
     assert_eq!(b["name"], "hw [oneview-3]");
     assert_eq!(b["serverHardwareUri"], sim.server_uri(2));
     let got = mgmt.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Cdrom), Some(true)));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Cdrom), Some(true))
+    );
     // A one-time override is cancelled by a persistent setting.
     mgmt.set_boot_device(BootDevice::Pxe, false).await.unwrap();
     mgmt.set_boot_device(BootDevice::Disk, true).await.unwrap();
     assert_eq!(sim.server(2).unwrap().ilo_once, None);
     let got = mgmt.get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Disk), Some(true)));
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Disk), Some(true))
+    );
     // Without a profile there is no persistent order to change.
     let free = node(&sim, 6);
     let e = free
@@ -184,7 +258,12 @@ async fn a_server_in_use_by_someone_else_is_refused_and_validate_says_so() {
     .await
     .unwrap();
     let n = node(&sim, 5);
-    let e = n.power().unwrap().set_power_state(PowerTarget::On, T).await.unwrap_err();
+    let e = n
+        .power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, T)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PowerStateFailure, "{e}");
     assert!(e.to_string().contains("in use by OneView"), "{e}");
     assert!(sim.requests().iter().all(|r| r.method != "PUT"));
@@ -213,44 +292,93 @@ async fn a_server_in_use_by_someone_else_is_refused_and_validate_says_so() {
     assert_eq!(status["state"], "in_use");
     // Allocation and removal refuse it too.
     for m in ["allocate_server", "deallocate_server"] {
-        let e = n.vendor().unwrap().call(m, HttpMethod::Post, json!({})).await.unwrap_err();
+        let e = n
+            .vendor()
+            .unwrap()
+            .call(m, HttpMethod::Post, json!({}))
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Busy, "{m}: {e}");
     }
     assert!(sim.server(5).unwrap().profile.is_some());
     // Reading is fine.
-    assert_eq!(n.power().unwrap().get_power_state().await.unwrap(), PowerState::Off);
+    assert_eq!(
+        n.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::Off
+    );
 }
 
 #[tokio::test]
 async fn a_profile_is_allocated_from_the_template_and_removed() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 6);
     let v = n.vendor().unwrap();
-    assert_eq!(v.call("server_status", HttpMethod::Get, json!({})).await.unwrap()["state"], "free");
-    let got = v.call("allocate_server", HttpMethod::Post, json!({})).await.unwrap();
-    let uri = got["applied_server_profile_uri"].as_str().unwrap().to_owned();
+    assert_eq!(
+        v.call("server_status", HttpMethod::Get, json!({}))
+            .await
+            .unwrap()["state"],
+        "free"
+    );
+    let got = v
+        .call("allocate_server", HttpMethod::Post, json!({}))
+        .await
+        .unwrap();
+    let uri = got["applied_server_profile_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(uri.starts_with("/rest/server-profiles/"), "{got}");
-    assert_eq!(sim.server(6).unwrap().profile.as_deref(), Some(uri.as_str()));
+    assert_eq!(
+        sim.server(6).unwrap().profile.as_deref(),
+        Some(uri.as_str())
+    );
     let log = sim.requests();
-    assert!(log.iter().any(|r| r.method == "GET"
-        && r.path == format!("{}/new-profile", sim.template_uri())));
-    let post = log.iter().find(|r| r.method == "POST" && r.path == "/rest/server-profiles").unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.method == "GET" && r.path == format!("{}/new-profile", sim.template_uri()))
+    );
+    let post = log
+        .iter()
+        .find(|r| r.method == "POST" && r.path == "/rest/server-profiles")
+        .unwrap();
     let b = body(post);
     assert_eq!(b["name"], "hw [oneview-7]");
     assert_eq!(b["serverHardwareUri"], sim.server_uri(6));
     assert_eq!(b["serverProfileTemplateUri"], sim.template_uri());
     // Ours now: status, boot order and validation work; allocating again is a no-op.
-    assert_eq!(v.call("server_status", HttpMethod::Get, json!({})).await.unwrap()["state"], "ours");
-    n.management().unwrap().set_boot_device(BootDevice::Pxe, true).await.unwrap();
+    assert_eq!(
+        v.call("server_status", HttpMethod::Get, json!({}))
+            .await
+            .unwrap()["state"],
+        "ours"
+    );
+    n.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Pxe, true)
+        .await
+        .unwrap();
     assert_eq!(sim.server(6).unwrap().boot_order[0], "PXE");
-    let report = v.call("validate_server", HttpMethod::Get, json!({})).await.unwrap();
+    let report = v
+        .call("validate_server", HttpMethod::Get, json!({}))
+        .await
+        .unwrap();
     assert_eq!(report["valid"], true, "{report}");
-    let again = v.call("allocate_server", HttpMethod::Post, json!({})).await.unwrap();
+    let again = v
+        .call("allocate_server", HttpMethod::Post, json!({}))
+        .await
+        .unwrap();
     assert_eq!(again["applied_server_profile_uri"], uri.as_str());
     // A node built later (another process) recognises its profile by name.
     let later = node(&sim, 6);
     assert_eq!(
-        later.vendor().unwrap().call("server_status", HttpMethod::Get, json!({})).await.unwrap()["state"],
+        later
+            .vendor()
+            .unwrap()
+            .call("server_status", HttpMethod::Get, json!({}))
+            .await
+            .unwrap()["state"],
         "ours"
     );
     let removed = later
@@ -261,9 +389,16 @@ async fn a_profile_is_allocated_from_the_template_and_removed() {
         .unwrap();
     assert_eq!(removed["removed_server_profile_uri"], uri.as_str());
     assert_eq!(sim.server(6).unwrap().profile, None);
-    assert!(sim.requests().iter().any(|r| r.method == "DELETE" && r.path == uri));
+    assert!(
+        sim.requests()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path == uri)
+    );
     // Removing again: nothing to remove.
-    let removed = v.call("deallocate_server", HttpMethod::Post, json!({})).await.unwrap();
+    let removed = v
+        .call("deallocate_server", HttpMethod::Post, json!({}))
+        .await
+        .unwrap();
     assert_eq!(removed["removed_server_profile_uri"], Value::Null);
     // Unknown arguments are refused by the schema.
     let e = v
@@ -275,7 +410,9 @@ async fn a_profile_is_allocated_from_the_template_and_removed() {
 
 #[tokio::test]
 async fn validation_checks_template_type_group_and_port_macs() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let ok = node(&sim, 0)
         .vendor()
         .unwrap()
@@ -283,12 +420,20 @@ async fn validation_checks_template_type_group_and_port_macs() {
         .await
         .unwrap();
     assert_eq!(ok["valid"], true, "{ok}");
-    assert!(ok["checked"].as_array().unwrap().contains(&json!("port MAC")));
+    assert!(
+        ok["checked"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("port MAC"))
+    );
     let other = sim.other_template_uri();
     let bad = node_with(
         &sim,
         0,
-        &[("server_profile_template_uri", other.as_str()), ("enclosure_group_uri", "/rest/enclosure-groups/nope")],
+        &[
+            ("server_profile_template_uri", other.as_str()),
+            ("enclosure_group_uri", "/rest/enclosure-groups/nope"),
+        ],
     );
     let e = bad
         .vendor()
@@ -298,45 +443,84 @@ async fn validation_checks_template_type_group_and_port_macs() {
         .unwrap_err();
     let text = e.to_string();
     assert!(text.contains("serverHardwareTypeUri"), "{text}");
-    assert!(text.contains("enclosure_group_uri is /rest/enclosure-groups/nope"), "{text}");
+    assert!(
+        text.contains("enclosure_group_uri is /rest/enclosure-groups/nope"),
+        "{text}"
+    );
     // A node whose port is not the server's.
-    let ctx = hw_core::NodeContext::new("oneview-1").with_port("52:54:00:00:00:01".parse().unwrap());
-    let wrong = hw_oneview::hardware_type().build(&sim.driver_info(0), &ctx).unwrap();
+    let ctx =
+        hw_core::NodeContext::new("oneview-1").with_port("52:54:00:00:00:01".parse().unwrap());
+    let wrong = hw_oneview::hardware_type()
+        .build(&sim.driver_info(0), &ctx)
+        .unwrap();
     let e = wrong
         .vendor()
         .unwrap()
         .call("validate_server", HttpMethod::Get, json!({}))
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("no port of the node has the server's MAC"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("no port of the node has the server's MAC"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn sensors_come_from_utilization() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
-    let s = node(&sim, 0).management().unwrap().get_sensors().await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
+    let s = node(&sim, 0)
+        .management()
+        .unwrap()
+        .get_sensors()
+        .await
+        .unwrap();
     let temp = s.iter().find(|r| r.name == "AmbientTemperature").unwrap();
-    assert_eq!((temp.kind, temp.value, temp.unit.as_str()), (hw_core::SensorKind::Temperature, Some(20.0), "degrees C"));
+    assert_eq!(
+        (temp.kind, temp.value, temp.unit.as_str()),
+        (hw_core::SensorKind::Temperature, Some(20.0), "degrees C")
+    );
     let p = s.iter().find(|r| r.name == "AveragePower").unwrap();
     assert_eq!((p.kind, p.value), (hw_core::SensorKind::Power, Some(9.0)));
 }
 
 #[tokio::test]
 async fn deferred_boot_is_applied_at_the_next_power_on() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let n = node_with(&sim, 3, &[("oneview_deferred_boot", "true")]);
-    n.management().unwrap().set_boot_device(BootDevice::Pxe, false).await.unwrap();
-    assert!(sim.requests().iter().all(|r| r.target == "appliance" && r.method != "PUT"));
+    n.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Pxe, false)
+        .await
+        .unwrap();
+    assert!(
+        sim.requests()
+            .iter()
+            .all(|r| r.target == "appliance" && r.method != "PUT")
+    );
     let got = n.management().unwrap().get_boot_device().await.unwrap();
-    assert_eq!((got.device, got.persistent), (Some(BootDevice::Pxe), Some(false)));
-    n.power().unwrap().set_power_state(PowerTarget::On, T).await.unwrap();
+    assert_eq!(
+        (got.device, got.persistent),
+        (Some(BootDevice::Pxe), Some(false))
+    );
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, T)
+        .await
+        .unwrap();
     assert_eq!(sim.server(3).unwrap().boots, ["Pxe"]);
 }
 
 /// 10,000 operations from 8 nodes use one session; none is left open afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_operations_use_one_session() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let nodes: Vec<Arc<Node>> = (0..8).map(|i| Arc::new(node(&sim, i))).collect();
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -353,7 +537,10 @@ async fn ten_thousand_operations_use_one_session() {
         t.await.unwrap();
     }
     let stats = sim.stats().common;
-    println!("10,000 reads from 8 nodes in {:?}: {stats:?}", start.elapsed());
+    println!(
+        "10,000 reads from 8 nodes in {:?}: {stats:?}",
+        start.elapsed()
+    );
     assert_eq!(stats.sessions_opened, 1, "{stats:?}");
     assert!(stats.requests >= 10_002, "{stats:?}");
     drop(nodes);
@@ -364,8 +551,16 @@ async fn ten_thousand_operations_use_one_session() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let stats = sim.stats().common;
-    assert_eq!((stats.sessions_closed, stats.open_sessions), (1, 0), "{stats:?}");
-    assert!(sim.requests().iter().any(|r| r.method == "DELETE" && r.path == "/rest/login-sessions"));
+    assert_eq!(
+        (stats.sessions_closed, stats.open_sessions),
+        (1, 0),
+        "{stats:?}"
+    );
+    assert!(
+        sim.requests()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path == "/rest/login-sessions")
+    );
 }
 
 /// The sweep the issue asks about: 1,000 operations over 64 servers of one
@@ -385,13 +580,17 @@ async fn a_thousand_operation_sweep_of_64_servers_opens_one_session() {
     let nodes: Vec<Arc<Node>> = (0..64).map(|i| Arc::new(node(&sim, i))).collect();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for n in nodes.iter().cloned() {
+    for n in nodes.clone() {
         tasks.push(tokio::spawn(async move {
             let mut ops = 0u32;
             // 16 operations per server (1,024 in all; 1,000 counted below).
             for round in 0..4 {
                 n.power().unwrap().get_power_state().await.unwrap();
-                let t = if round % 2 == 0 { PowerTarget::On } else { PowerTarget::Off };
+                let t = if round % 2 == 0 {
+                    PowerTarget::On
+                } else {
+                    PowerTarget::Off
+                };
                 n.power().unwrap().set_power_state(t, T).await.unwrap();
                 n.power().unwrap().get_power_state().await.unwrap();
                 n.management().unwrap().get_sensors().await.unwrap();
@@ -420,7 +619,9 @@ async fn a_thousand_operation_sweep_of_64_servers_opens_one_session() {
 
 #[tokio::test]
 async fn an_expired_session_is_logged_in_again_once() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     let p = n.power().unwrap();
     p.get_power_state().await.unwrap();
@@ -428,7 +629,9 @@ async fn an_expired_session_is_logged_in_again_once() {
     p.get_power_state().await.unwrap();
     assert_eq!(sim.stats().common.sessions_opened, 2);
     // A 401 that persists is unauthenticated, after one more log-in.
-    sim.inject_rule(FaultRule::always(OneviewFault::Status(401)).on("GET", "/rest/server-hardware/"));
+    sim.inject_rule(
+        FaultRule::always(OneviewFault::Status(401)).on("GET", "/rest/server-hardware/"),
+    );
     let e = p.get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     sim.clear_rules();
@@ -437,7 +640,9 @@ async fn an_expired_session_is_logged_in_again_once() {
 
 #[tokio::test]
 async fn a_failed_task_carries_its_message_and_code() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let p = node(&sim, 0).power().unwrap().clone();
     for (code, kind) in [
         ("RESOURCE_NOT_FOUND", ErrorKind::NotFound),
@@ -461,9 +666,15 @@ async fn a_failed_task_carries_its_message_and_code() {
 
 #[tokio::test]
 async fn a_409_is_waited_out_and_resent() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let p = node(&sim, 0).power().unwrap().clone();
-    sim.inject_rule(FaultRule::always(OneviewFault::Status(409)).on("PUT", "/powerState").times(2));
+    sim.inject_rule(
+        FaultRule::always(OneviewFault::Status(409))
+            .on("PUT", "/powerState")
+            .times(2),
+    );
     p.set_power_state(PowerTarget::On, T).await.unwrap();
     let puts = sim.requests().iter().filter(|r| r.method == "PUT").count();
     assert_eq!(puts, 3);
@@ -474,13 +685,22 @@ async fn a_409_is_waited_out_and_resent() {
         .set_power_state(PowerTarget::Off, Some(Duration::from_millis(600)))
         .await
         .unwrap_err();
-    assert!(start.elapsed() < Duration::from_millis(1600), "{:?}", start.elapsed());
-    assert!(matches!(e.kind(), ErrorKind::Busy | ErrorKind::PowerStateFailure), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_millis(1600),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(e.kind(), ErrorKind::Busy | ErrorKind::PowerStateFailure),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn a_slow_task_ends_within_the_callers_timeout() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let p = node(&sim, 0).power().unwrap().clone();
     sim.set_task_duration(Duration::from_secs(30));
     let start = Instant::now();
@@ -488,8 +708,15 @@ async fn a_slow_task_ends_within_the_callers_timeout() {
         .set_power_state(PowerTarget::On, Some(Duration::from_secs(1)))
         .await
         .unwrap_err();
-    assert!(start.elapsed() < Duration::from_millis(2000), "{:?}", start.elapsed());
-    assert!(matches!(e.kind(), ErrorKind::PowerStateFailure | ErrorKind::Timeout), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_millis(2000),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(e.kind(), ErrorKind::PowerStateFailure | ErrorKind::Timeout),
+        "{e}"
+    );
     // Meanwhile the server reads as in transition: unknown, never guessed.
     assert_eq!(p.get_power_state().await.unwrap(), PowerState::Unknown);
     assert_eq!(sim.server(0).unwrap().power_state, "PoweringOn");
@@ -497,11 +724,16 @@ async fn a_slow_task_ends_within_the_callers_timeout() {
 
 #[tokio::test]
 async fn malformed_json_and_5xx_are_typed_errors() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let p = node(&sim, 0).power().unwrap().clone();
     p.get_power_state().await.unwrap();
     sim.inject_rule(FaultRule::always(OneviewFault::MalformedJson).times(1));
-    assert_eq!(p.get_power_state().await.unwrap_err().kind(), ErrorKind::Protocol);
+    assert_eq!(
+        p.get_power_state().await.unwrap_err().kind(),
+        ErrorKind::Protocol
+    );
     sim.inject_rule(FaultRule::always(OneviewFault::Status(500)).times(1));
     let e = p.get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DeviceFault, "{e}");
@@ -509,7 +741,9 @@ async fn malformed_json_and_5xx_are_typed_errors() {
     // No such hardware: not found.
     let mut info = sim.driver_info(0);
     info.insert("server_hardware_uri", "/rest/server-hardware/NOPE");
-    let ghost = hw_oneview::hardware_type().build(&info, &sim.node_context(0)).unwrap();
+    let ghost = hw_oneview::hardware_type()
+        .build(&info, &sim.node_context(0))
+        .unwrap();
     let e = ghost.power().unwrap().get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert!(e.to_string().contains("RESOURCE_NOT_FOUND"), "{e}");
@@ -523,7 +757,12 @@ async fn an_appliance_outside_our_api_range_is_refused_clearly() {
     })
     .await
     .unwrap();
-    let e = node(&sim, 0).power().unwrap().get_power_state().await.unwrap_err();
+    let e = node(&sim, 0)
+        .power()
+        .unwrap()
+        .get_power_state()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     assert!(e.to_string().contains("API versions 120 to 199"), "{e}");
     assert_eq!(sim.stats().common.sessions_opened, 0);
@@ -537,13 +776,20 @@ async fn the_session_limit_is_busy() {
     })
     .await
     .unwrap();
-    node(&sim, 0).power().unwrap().get_power_state().await.unwrap();
+    node(&sim, 0)
+        .power()
+        .unwrap()
+        .get_power_state()
+        .await
+        .unwrap();
     // Another account (another session) on the same appliance hits the limit.
     let mut info = sim.driver_info(1);
     info.insert("oneview_username", "Administrator");
     info.insert("oneview_password", "password");
     info.insert("oneview_request_timeout", "29");
-    let other = hw_oneview::hardware_type().build(&info, &sim.node_context(1)).unwrap();
+    let other = hw_oneview::hardware_type()
+        .build(&info, &sim.node_context(1))
+        .unwrap();
     let keep = node(&sim, 0);
     keep.power().unwrap().get_power_state().await.unwrap();
     let e = other.power().unwrap().get_power_state().await.unwrap_err();
@@ -553,11 +799,15 @@ async fn the_session_limit_is_busy() {
 
 #[tokio::test]
 async fn nothing_prints_the_password_or_session() {
-    let sim = OneviewSim::start(OneviewSimConfig::default()).await.unwrap();
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
     let n = node(&sim, 0);
     n.power().unwrap().get_power_state().await.unwrap();
     let session = appliance(&sim)[2].auth.clone().unwrap();
-    let config = hw_oneview::OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0)).unwrap();
+    let config =
+        hw_oneview::OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))
+            .unwrap();
     let client = hw_oneview::OneviewClient::shared(&config).unwrap();
     for text in [
         format!("{n:?}"),

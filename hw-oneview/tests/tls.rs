@@ -22,12 +22,27 @@ async fn a_custom_ca_is_accepted_for_the_appliance_and_the_ilo() {
     let node = hw_oneview::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
-    node.power().unwrap().set_power_state(PowerTarget::On, T).await.unwrap();
-    assert_eq!(node.power().unwrap().get_power_state().await.unwrap(), PowerState::On);
+    node.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, T)
+        .await
+        .unwrap();
+    assert_eq!(
+        node.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::On
+    );
     // The one-time boot goes to the iLO over TLS with the same CA.
-    node.management().unwrap().set_boot_device(BootDevice::Pxe, false).await.unwrap();
+    node.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Pxe, false)
+        .await
+        .unwrap();
     assert_eq!(sim.server(0).unwrap().ilo_once.as_deref(), Some("Pxe"));
-    node.management().unwrap().set_boot_device(BootDevice::Disk, true).await.unwrap();
+    node.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Disk, true)
+        .await
+        .unwrap();
     assert_eq!(sim.server(0).unwrap().boot_order[0], "HardDisk");
 }
 
@@ -38,13 +53,20 @@ async fn a_wrong_ca_or_the_default_roots_are_refused() {
     let wrong = common::pem_file(&common::other_ca_pem());
     let sim = common::tls_sim(&pki, ca.path(), OneviewSimConfig::default()).await;
     let mut info = sim.driver_info(0);
-    info.insert("oneview_tls_cacert_file", wrong.path().display().to_string());
-    let node = hw_oneview::hardware_type().build(&info, &sim.node_context(0)).unwrap();
+    info.insert(
+        "oneview_tls_cacert_file",
+        wrong.path().display().to_string(),
+    );
+    let node = hw_oneview::hardware_type()
+        .build(&info, &sim.node_context(0))
+        .unwrap();
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
     assert!(!e.is_retryable(), "{e}"); // hw-http: a rejected certificate is not retried
     assert!(e.to_string().contains("certificate"), "{e}");
     info.remove("oneview_tls_cacert_file");
-    let node = hw_oneview::hardware_type().build(&info, &sim.node_context(0)).unwrap();
+    let node = hw_oneview::hardware_type()
+        .build(&info, &sim.node_context(0))
+        .unwrap();
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
     assert!(e.to_string().contains("certificate"), "{e}");
     assert_eq!(sim.stats().common.sessions_opened, 0);
@@ -78,15 +100,27 @@ async fn insecure_only_when_asked_and_logged() {
         .with_max_level(tracing::Level::WARN)
         .finish();
     let node = tracing::subscriber::with_default(subscriber, || {
-        hw_oneview::hardware_type().build(&info, &sim.node_context(0)).unwrap()
+        hw_oneview::hardware_type()
+            .build(&info, &sim.node_context(0))
+            .unwrap()
     });
     let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("NOT verified"), "{log}");
-    node.power().unwrap().set_power_state(PowerTarget::On, T).await.unwrap();
-    node.management().unwrap().set_boot_device(BootDevice::Pxe, false).await.unwrap();
+    node.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, T)
+        .await
+        .unwrap();
+    node.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Pxe, false)
+        .await
+        .unwrap();
     assert_eq!(sim.server(0).unwrap().ilo_once.as_deref(), Some("Pxe"));
     // Not asked: refused.
     info.insert("oneview_allow_insecure_connections", "false");
-    let node = hw_oneview::hardware_type().build(&info, &sim.node_context(0)).unwrap();
+    let node = hw_oneview::hardware_type()
+        .build(&info, &sim.node_context(0))
+        .unwrap();
     assert!(node.power().unwrap().get_power_state().await.is_err());
 }

@@ -66,10 +66,23 @@ pub(super) struct SimProfile {
 
 #[derive(Debug, Clone)]
 pub(super) enum Effect {
-    Power { server: usize, on: bool, reset: bool },
-    PutProfile { uuid: String, body: Value },
-    CreateProfile { uuid: String, server: usize, body: Value },
-    DeleteProfile { uuid: String },
+    Power {
+        server: usize,
+        on: bool,
+        reset: bool,
+    },
+    PutProfile {
+        uuid: String,
+        body: Value,
+    },
+    CreateProfile {
+        uuid: String,
+        server: usize,
+        body: Value,
+    },
+    DeleteProfile {
+        uuid: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -473,7 +486,10 @@ impl Appliance {
                 }]),
             );
             if !o.get("boot").is_some_and(Value::is_object) {
-                o.insert("boot".into(), json!({"manageBoot": true, "order": ["HardDisk", "PXE"]}));
+                o.insert(
+                    "boot".into(),
+                    json!({"manageBoot": true, "order": ["HardDisk", "PXE"]}),
+                );
             }
             o.insert("eTag".into(), json!("1450007350645/7"));
         }

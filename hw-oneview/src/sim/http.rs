@@ -60,7 +60,9 @@ pub(super) async fn serve(
                     }
                 }
                 None => {
-                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 }
             }
         });
@@ -93,7 +95,9 @@ fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
 fn take_rule(shared: &Shared, method: &str, path: &str, target: Target) -> Option<OneviewFault> {
     let mut rules = lock(&shared.rules);
     let i = rules.iter().position(|r| {
-        r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+        r.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && r.path_contains.as_deref().is_none_or(|p| path.contains(p))
             && (r.ilo || target == Target::Appliance)
             && r.remaining != Some(0)
@@ -109,7 +113,11 @@ fn take_rule(shared: &Shared, method: &str, path: &str, target: Target) -> Optio
     Some(fault)
 }
 
-async fn handle(shared: Arc<Shared>, target: Target, req: Request<Incoming>) -> Result<Reply, hyper::Error> {
+async fn handle(
+    shared: Arc<Shared>,
+    target: Target,
+    req: Request<Incoming>,
+) -> Result<Reply, hyper::Error> {
     let shared = &*shared;
     shared.counters.request();
     let method = req.method().as_str().to_owned();
@@ -130,7 +138,10 @@ async fn handle(shared: Arc<Shared>, target: Target, req: Request<Incoming>) -> 
         content_type: header(&req, "content-type"),
         body: String::new(),
     };
-    let body = match Limited::new(req.into_body(), 4 * 1024 * 1024).collect().await {
+    let body = match Limited::new(req.into_body(), 4 * 1024 * 1024)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
     };
@@ -197,7 +208,15 @@ async fn handle(shared: Arc<Shared>, target: Target, req: Request<Incoming>) -> 
             bad_credentials,
             now,
         ),
-        Target::Ilo(i) => ilo(shared, &mut app, i, &method, &path, token.as_deref(), parsed),
+        Target::Ilo(i) => ilo(
+            shared,
+            &mut app,
+            i,
+            &method,
+            &path,
+            token.as_deref(),
+            parsed,
+        ),
     };
     Ok(reply(a))
 }
@@ -223,8 +242,14 @@ fn appliance(
             );
         }
         ("POST", ["rest", "login-sessions"]) => {
-            let user = body.as_ref().and_then(|b| b["userName"].as_str()).unwrap_or("");
-            let pw = body.as_ref().and_then(|b| b["password"].as_str()).unwrap_or("");
+            let user = body
+                .as_ref()
+                .and_then(|b| b["userName"].as_str())
+                .unwrap_or("");
+            let pw = body
+                .as_ref()
+                .and_then(|b| b["password"].as_str())
+                .unwrap_or("");
             if bad_credentials || user != app.username || pw != app.password {
                 shared.counters.failed_login();
                 return error(401, "AUTHN_AUTH_FAIL", "Invalid user name or password.");
@@ -267,17 +292,35 @@ fn appliance(
             );
         }
     }
-    let not_found = || error(404, "RESOURCE_NOT_FOUND", &format!("The resource {path} was not found."));
+    let not_found = || {
+        error(
+            404,
+            "RESOURCE_NOT_FOUND",
+            &format!("The resource {path} was not found."),
+        )
+    };
     match (method, segs.as_slice()) {
         ("DELETE", ["rest", "login-sessions"]) => {
             if let Some(a) = auth {
                 app.sessions.remove(a);
             }
-            Answer { status: 204, headers: Vec::new(), body: String::new() }
+            Answer {
+                status: 204,
+                headers: Vec::new(),
+                body: String::new(),
+            }
         }
         ("GET", ["rest", "server-hardware"]) => {
             let members = (0..app.servers.len()).map(|i| app.server_json(i)).collect();
-            answer(200, Appliance::collection("server-hardware-list-3", "server-hardware", members, "/rest/server-hardware"))
+            answer(
+                200,
+                Appliance::collection(
+                    "server-hardware-list-3",
+                    "server-hardware",
+                    members,
+                    "/rest/server-hardware",
+                ),
+            )
         }
         ("GET", ["rest", "server-hardware", id]) => match app.server_index(id) {
             Some(i) => answer(200, app.server_json(i)),
@@ -287,36 +330,54 @@ fn appliance(
             Some(i) => answer(200, app.utilization(i)),
             None => not_found(),
         },
-        ("GET", ["rest", "server-hardware", id, "remoteConsoleUrl"]) => match app.server_index(id) {
-            Some(i) => {
-                let key = app.token();
-                app.counter += 1;
-                let sid = app.counter;
-                let s = &mut app.servers[i];
-                s.ilo_sessions.insert(key.clone(), sid);
-                *lock(&shared.ilo_sessions_opened) += 1;
-                answer(
-                    200,
-                    json!({"remoteConsoleUrl": format!("hplocons://addr=127.0.0.1:{}&sessionkey={key}", s.ilo_port)}),
-                )
+        ("GET", ["rest", "server-hardware", id, "remoteConsoleUrl"]) => {
+            match app.server_index(id) {
+                Some(i) => {
+                    let key = app.token();
+                    app.counter += 1;
+                    let sid = app.counter;
+                    let s = &mut app.servers[i];
+                    s.ilo_sessions.insert(key.clone(), sid);
+                    *lock(&shared.ilo_sessions_opened) += 1;
+                    answer(
+                        200,
+                        json!({"remoteConsoleUrl": format!("hplocons://addr=127.0.0.1:{}&sessionkey={key}", s.ilo_port)}),
+                    )
+                }
+                None => not_found(),
             }
-            None => not_found(),
-        },
+        }
         ("PUT", ["rest", "server-hardware", id, "powerState"]) => {
-            let Some(i) = app.server_index(id) else { return not_found() };
-            let state = body.as_ref().and_then(|b| b["powerState"].as_str()).unwrap_or("");
+            let Some(i) = app.server_index(id) else {
+                return not_found();
+            };
+            let state = body
+                .as_ref()
+                .and_then(|b| b["powerState"].as_str())
+                .unwrap_or("");
             let control = body
                 .as_ref()
                 .and_then(|b| b.get("powerControl"))
                 .and_then(Value::as_str)
                 .unwrap_or("MomentaryPress");
             if !matches!(state, "On" | "Off")
-                || !matches!(control, "MomentaryPress" | "PressAndHold" | "ColdBoot" | "Reset")
+                || !matches!(
+                    control,
+                    "MomentaryPress" | "PressAndHold" | "ColdBoot" | "Reset"
+                )
             {
-                return error(400, "INVALID_PARAMETER", "powerState must be On or Off; powerControl MomentaryPress, PressAndHold, ColdBoot or Reset.");
+                return error(
+                    400,
+                    "INVALID_PARAMETER",
+                    "powerState must be On or Off; powerControl MomentaryPress, PressAndHold, ColdBoot or Reset.",
+                );
             }
             if app.servers[i].transition.is_some() {
-                return error(409, "CONFLICT", "A power operation is already in progress on this server hardware.");
+                return error(
+                    409,
+                    "CONFLICT",
+                    "A power operation is already in progress on this server hardware.",
+                );
             }
             let s = &mut app.servers[i];
             let on = state == "On";
@@ -329,20 +390,44 @@ fn appliance(
             };
             let uri = format!("/rest/server-hardware/{id}");
             let name = if on { "Power on" } else { "Power off" };
-            app.start_task(name, Effect::Power { server: i, on, reset }, uri, "server-hardware", now)
+            app.start_task(
+                name,
+                Effect::Power {
+                    server: i,
+                    on,
+                    reset,
+                },
+                uri,
+                "server-hardware",
+                now,
+            )
         }
         ("GET", ["rest", "server-profiles"]) => {
             let members = app.profiles.values().map(|p| p.body.clone()).collect();
-            answer(200, Appliance::collection("ServerProfileListV9", "server-profiles", members, "/rest/server-profiles"))
+            answer(
+                200,
+                Appliance::collection(
+                    "ServerProfileListV9",
+                    "server-profiles",
+                    members,
+                    "/rest/server-profiles",
+                ),
+            )
         }
         ("GET", ["rest", "server-profiles", id]) => match app.profiles.get(*id) {
             Some(p) => answer(200, p.body.clone()),
             None => not_found(),
         },
         ("PUT", ["rest", "server-profiles", id]) => {
-            let Some(p) = app.profiles.get(*id) else { return not_found() };
+            let Some(p) = app.profiles.get(*id) else {
+                return not_found();
+            };
             let Some(Value::Object(mut new)) = body else {
-                return error(400, "INVALID_PARAMETER", "The request body is not a server profile.");
+                return error(
+                    400,
+                    "INVALID_PARAMETER",
+                    "The request body is not a server profile.",
+                );
             };
             // What the appliance owns stays.
             for k in ["uri", "uuid", "serverHardwareUri", "category", "type"] {
@@ -352,35 +437,81 @@ fn appliance(
                 .get("boot")
                 .and_then(|b| b.get("order"))
                 .and_then(Value::as_array)
-                .is_none_or(|o| o.iter().all(|d| matches!(d.as_str(), Some("CD" | "Floppy" | "USB" | "HardDisk" | "PXE"))));
+                .is_none_or(|o| {
+                    o.iter().all(|d| {
+                        matches!(
+                            d.as_str(),
+                            Some("CD" | "Floppy" | "USB" | "HardDisk" | "PXE")
+                        )
+                    })
+                });
             if !order_ok {
-                return error(400, "INVALID_PARAMETER", "boot.order may hold CD, Floppy, USB, HardDisk and PXE only.");
+                return error(
+                    400,
+                    "INVALID_PARAMETER",
+                    "boot.order may hold CD, Floppy, USB, HardDisk and PXE only.",
+                );
             }
             let uri = format!("/rest/server-profiles/{id}");
-            app.start_task("Update", Effect::PutProfile { uuid: (*id).to_owned(), body: Value::Object(new) }, uri, "server-profiles", now)
+            app.start_task(
+                "Update",
+                Effect::PutProfile {
+                    uuid: (*id).to_owned(),
+                    body: Value::Object(new),
+                },
+                uri,
+                "server-profiles",
+                now,
+            )
         }
         ("DELETE", ["rest", "server-profiles", id]) => {
             if !app.profiles.contains_key(*id) {
                 return not_found();
             }
             let uri = format!("/rest/server-profiles/{id}");
-            app.start_task("Delete", Effect::DeleteProfile { uuid: (*id).to_owned() }, uri, "server-profiles", now)
+            app.start_task(
+                "Delete",
+                Effect::DeleteProfile {
+                    uuid: (*id).to_owned(),
+                },
+                uri,
+                "server-profiles",
+                now,
+            )
         }
         ("POST", ["rest", "server-profiles"]) => {
             let Some(b) = body.filter(Value::is_object) else {
-                return error(400, "INVALID_PARAMETER", "The request body is not a server profile.");
+                return error(
+                    400,
+                    "INVALID_PARAMETER",
+                    "The request body is not a server profile.",
+                );
             };
             let hw = b["serverHardwareUri"].as_str().unwrap_or("");
-            let Some(i) = hw.strip_prefix("/rest/server-hardware/").and_then(|id| app.server_index(id)) else {
-                return error(400, "INVALID_PARAMETER", "serverHardwareUri names no server hardware.");
+            let Some(i) = hw
+                .strip_prefix("/rest/server-hardware/")
+                .and_then(|id| app.server_index(id))
+            else {
+                return error(
+                    400,
+                    "INVALID_PARAMETER",
+                    "serverHardwareUri names no server hardware.",
+                );
             };
             if app.servers[i].profile.is_some()
                 || app.tasks.values().any(|t| !t.settled && matches!(&t.effect, Some(Effect::CreateProfile { server, .. }) if *server == i))
             {
                 return error(400, "SERVER_HARDWARE_ALREADY_ASSIGNED", "A server profile is already assigned to this server hardware.");
             }
-            if b["serverHardwareTypeUri"].as_str().is_some_and(|t| t != app.servers[i].sht_uri) {
-                return error(400, "INVALID_PARAMETER", "The profile's serverHardwareTypeUri does not match the server hardware.");
+            if b["serverHardwareTypeUri"]
+                .as_str()
+                .is_some_and(|t| t != app.servers[i].sht_uri)
+            {
+                return error(
+                    400,
+                    "INVALID_PARAMETER",
+                    "The profile's serverHardwareTypeUri does not match the server hardware.",
+                );
             }
             if b["name"].as_str().is_none_or(str::is_empty) {
                 return error(400, "INVALID_PARAMETER", "The profile needs a name.");
@@ -388,11 +519,29 @@ fn appliance(
             let uuid = app.fresh_id();
             let stored = app.stored_profile(&uuid, b, i);
             let uri = format!("/rest/server-profiles/{uuid}");
-            app.start_task("Create", Effect::CreateProfile { uuid, server: i, body: stored }, uri, "server-profiles", now)
+            app.start_task(
+                "Create",
+                Effect::CreateProfile {
+                    uuid,
+                    server: i,
+                    body: stored,
+                },
+                uri,
+                "server-profiles",
+                now,
+            )
         }
         ("GET", ["rest", "server-profile-templates"]) => {
             let members = app.templates.clone();
-            answer(200, Appliance::collection("ServerProfileTemplateListV1", "server-profile-templates", members, "/rest/server-profile-templates"))
+            answer(
+                200,
+                Appliance::collection(
+                    "ServerProfileTemplateListV1",
+                    "server-profile-templates",
+                    members,
+                    "/rest/server-profile-templates",
+                ),
+            )
         }
         ("GET", ["rest", "server-profile-templates", id]) => {
             let uri = format!("/rest/server-profile-templates/{id}");
@@ -410,18 +559,34 @@ fn appliance(
         }
         ("GET", ["rest", "tasks", id]) => {
             let t = app.task_json(id, now);
-            if t.is_null() { not_found() } else { answer(200, t) }
+            if t.is_null() {
+                not_found()
+            } else {
+                answer(200, t)
+            }
         }
         _ => not_found(),
     }
 }
 
 const ILO_SUPPORTED: [&str; 10] = [
-    "None", "Cd", "Hdd", "Usb", "Utilities", "Diags", "BiosSetup", "Pxe", "UefiShell", "UefiTarget",
+    "None",
+    "Cd",
+    "Hdd",
+    "Usb",
+    "Utilities",
+    "Diags",
+    "BiosSetup",
+    "Pxe",
+    "UefiShell",
+    "UefiTarget",
 ];
 
 fn ilo_ok() -> Answer {
-    answer(200, json!({"Messages": [{"MessageID": "Base.0.10.Success"}], "Type": "ExtendedError.1.0.0", "Name": "Extended Error Information"}))
+    answer(
+        200,
+        json!({"Messages": [{"MessageID": "Base.0.10.Success"}], "Type": "ExtendedError.1.0.0", "Name": "Extended Error Information"}),
+    )
 }
 
 fn ilo(
@@ -437,42 +602,59 @@ fn ilo(
         return answer(404, json!({}));
     };
     let Some(token) = token.filter(|t| s.ilo_sessions.contains_key(*t)) else {
-        return answer(401, json!({"Messages": [{"MessageID": "Base.0.10.NoValidSession"}], "Type": "ExtendedError.1.0.0"}));
+        return answer(
+            401,
+            json!({"Messages": [{"MessageID": "Base.0.10.NoValidSession"}], "Type": "ExtendedError.1.0.0"}),
+        );
     };
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     match (method, segs.as_slice()) {
-        ("GET", ["rest", "v1", "Systems"]) => answer(200, json!({
-            "Type": "Collection.1.0.0",
-            "MemberType": "ComputerSystem.1",
-            "Total": 1,
-            "Name": "Computer Systems",
-            "links": {"Member": [{"href": "/rest/v1/Systems/1"}], "self": {"href": "/rest/v1/Systems"}}
-        })),
-        ("GET", ["rest", "v1", "Systems", "1"]) => answer(200, json!({
-            "Type": "ComputerSystem.1.0.1",
-            "Id": "1",
-            "Name": "Computer System",
-            "Power": if s.on { "On" } else { "Off" },
-            "PowerState": if s.on { "On" } else { "Off" },
-            "Boot": {
-                "BootSourceOverrideEnabled": if s.ilo_once.is_some() { "Once" } else { "Disabled" },
-                "BootSourceOverrideTarget": s.ilo_once.clone().unwrap_or_else(|| "None".into()),
-                "BootSourceOverrideSupported": ILO_SUPPORTED,
-            },
-            "HostCorrelation": {"HostMACAddress": s.macs, "HostName": "", "IPAddress": [""]},
-            "links": {"self": {"href": "/rest/v1/Systems/1"}}
-        })),
+        ("GET", ["rest", "v1", "Systems"]) => answer(
+            200,
+            json!({
+                "Type": "Collection.1.0.0",
+                "MemberType": "ComputerSystem.1",
+                "Total": 1,
+                "Name": "Computer Systems",
+                "links": {"Member": [{"href": "/rest/v1/Systems/1"}], "self": {"href": "/rest/v1/Systems"}}
+            }),
+        ),
+        ("GET", ["rest", "v1", "Systems", "1"]) => answer(
+            200,
+            json!({
+                "Type": "ComputerSystem.1.0.1",
+                "Id": "1",
+                "Name": "Computer System",
+                "Power": if s.on { "On" } else { "Off" },
+                "PowerState": if s.on { "On" } else { "Off" },
+                "Boot": {
+                    "BootSourceOverrideEnabled": if s.ilo_once.is_some() { "Once" } else { "Disabled" },
+                    "BootSourceOverrideTarget": s.ilo_once.clone().unwrap_or_else(|| "None".into()),
+                    "BootSourceOverrideSupported": ILO_SUPPORTED,
+                },
+                "HostCorrelation": {"HostMACAddress": s.macs, "HostName": "", "IPAddress": [""]},
+                "links": {"self": {"href": "/rest/v1/Systems/1"}}
+            }),
+        ),
         ("PATCH", ["rest", "v1", "Systems", "1"]) => {
             let boot = body.as_ref().and_then(|b| b.get("Boot"));
             let Some(boot) = boot else {
-                return answer(400, json!({"Messages": [{"MessageID": "Base.0.10.MalformedJSON"}]}));
+                return answer(
+                    400,
+                    json!({"Messages": [{"MessageID": "Base.0.10.MalformedJSON"}]}),
+                );
             };
-            let enabled = boot.get("BootSourceOverrideEnabled").and_then(Value::as_str);
+            let enabled = boot
+                .get("BootSourceOverrideEnabled")
+                .and_then(Value::as_str);
             let target = boot.get("BootSourceOverrideTarget").and_then(Value::as_str);
             if let Some(t) = target
                 && !ILO_SUPPORTED.contains(&t)
             {
-                return answer(400, json!({"Messages": [{"MessageID": "Base.0.10.PropertyValueNotInList", "MessageArgs": [t, "BootSourceOverrideTarget"]}]}));
+                return answer(
+                    400,
+                    json!({"Messages": [{"MessageID": "Base.0.10.PropertyValueNotInList", "MessageArgs": [t, "BootSourceOverrideTarget"]}]}),
+                );
             }
             match enabled {
                 Some("Disabled") => s.ilo_once = None,
@@ -486,7 +668,10 @@ fn ilo(
                     }
                 }
                 Some(other) => {
-                    return answer(400, json!({"Messages": [{"MessageID": "Base.0.10.PropertyValueNotInList", "MessageArgs": [other, "BootSourceOverrideEnabled"]}]}));
+                    return answer(
+                        400,
+                        json!({"Messages": [{"MessageID": "Base.0.10.PropertyValueNotInList", "MessageArgs": [other, "BootSourceOverrideEnabled"]}]}),
+                    );
                 }
             }
             ilo_ok()
@@ -497,37 +682,56 @@ fn ilo(
                 .values()
                 .map(|id| json!({"href": format!("/rest/v1/sessions/{id}")}))
                 .collect();
-            answer(200, json!({
-                "Type": "Collection.1.0.0",
-                "MemberType": "Session.1",
-                "Total": members.len(),
-                "links": {"Member": members, "self": {"href": "/rest/v1/sessions"}}
-            }))
+            answer(
+                200,
+                json!({
+                    "Type": "Collection.1.0.0",
+                    "MemberType": "Session.1",
+                    "Total": members.len(),
+                    "links": {"Member": members, "self": {"href": "/rest/v1/sessions"}}
+                }),
+            )
         }
         ("GET", ["rest", "v1", "sessions", id]) => {
             let found = s.ilo_sessions.iter().find(|(_, v)| v.to_string() == *id);
             match found {
-                Some((key, v)) => answer(200, json!({
-                    "Type": "Session.1.0.0",
-                    "Id": v.to_string(),
-                    "Name": "User Session",
-                    "Oem": {"Hp": {"MySession": key == token, "UserAccount": "oneview", "AccessTime": "2017-09-18T22:05:00Z"}},
-                    "links": {"self": {"href": format!("/rest/v1/sessions/{v}")}}
-                })),
-                None => answer(404, json!({"Messages": [{"MessageID": "Base.0.10.ResourceMissingAtURI"}]})),
+                Some((key, v)) => answer(
+                    200,
+                    json!({
+                        "Type": "Session.1.0.0",
+                        "Id": v.to_string(),
+                        "Name": "User Session",
+                        "Oem": {"Hp": {"MySession": key == token, "UserAccount": "oneview", "AccessTime": "2017-09-18T22:05:00Z"}},
+                        "links": {"self": {"href": format!("/rest/v1/sessions/{v}")}}
+                    }),
+                ),
+                None => answer(
+                    404,
+                    json!({"Messages": [{"MessageID": "Base.0.10.ResourceMissingAtURI"}]}),
+                ),
             }
         }
         ("DELETE", ["rest", "v1", "sessions", id]) => {
-            let key = s.ilo_sessions.iter().find(|(_, v)| v.to_string() == *id).map(|(k, _)| k.clone());
+            let key = s
+                .ilo_sessions
+                .iter()
+                .find(|(_, v)| v.to_string() == *id)
+                .map(|(k, _)| k.clone());
             match key {
                 Some(k) => {
                     s.ilo_sessions.remove(&k);
                     *lock(&shared.ilo_sessions_closed) += 1;
                     ilo_ok()
                 }
-                None => answer(404, json!({"Messages": [{"MessageID": "Base.0.10.ResourceMissingAtURI"}]})),
+                None => answer(
+                    404,
+                    json!({"Messages": [{"MessageID": "Base.0.10.ResourceMissingAtURI"}]}),
+                ),
             }
         }
-        _ => answer(404, json!({"Messages": [{"MessageID": "Base.0.10.ResourceMissingAtURI"}]})),
+        _ => answer(
+            404,
+            json!({"Messages": [{"MessageID": "Base.0.10.ResourceMissingAtURI"}]}),
+        ),
     }
 }

@@ -295,18 +295,25 @@ impl OneviewSim {
     /// the address is in use; `Other` when a listener cannot be bound.
     pub async fn start(config: OneviewSimConfig) -> Result<OneviewSim> {
         if config.servers == 0 {
-            return Err(Error::new(ErrorKind::InvalidParameter, "a OneView pool needs at least one server"));
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "a OneView pool needs at least one server",
+            ));
         }
         let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
         let listener = hw_sim::bind_tcp(config.listen)
             .await
             .map_err(|e| e.with_driver(crate::NAME))?;
-        let addr = listener.local_addr().map_err(|e| {
-            Error::new(ErrorKind::Other, "listener has no address").with_source(e)
-        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Other, "listener has no address").with_source(e))?;
         let mut ilos = Vec::with_capacity(config.servers);
         for _ in 0..config.servers {
-            ilos.push(hw_sim::bind_tcp(None).await.map_err(|e| e.with_driver(crate::NAME))?);
+            ilos.push(
+                hw_sim::bind_tcp(None)
+                    .await
+                    .map_err(|e| e.with_driver(crate::NAME))?,
+            );
         }
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -314,8 +321,16 @@ impl OneviewSim {
             .unwrap_or(7)
             ^ u64::from(addr.port());
         let templates = vec![
-            Appliance::template("1597face-5ef4-40a5-b677-24e1b63697f6", "hw-sim BL460c Gen9", SHT_URI),
-            Appliance::template("2597face-5ef4-40a5-b677-24e1b63697f6", "hw-sim other type", OTHER_SHT_URI),
+            Appliance::template(
+                "1597face-5ef4-40a5-b677-24e1b63697f6",
+                "hw-sim BL460c Gen9",
+                SHT_URI,
+            ),
+            Appliance::template(
+                "2597face-5ef4-40a5-b677-24e1b63697f6",
+                "hw-sim other type",
+                OTHER_SHT_URI,
+            ),
         ];
         let mut servers = Vec::new();
         for (i, l) in ilos.iter().enumerate() {
@@ -357,7 +372,13 @@ impl OneviewSim {
             tasks_started: 0,
         };
         let owned: Vec<usize> = (0..config.with_profiles.min(config.servers))
-            .chain(config.foreign_profiles.iter().copied().filter(|&i| i < config.servers))
+            .chain(
+                config
+                    .foreign_profiles
+                    .iter()
+                    .copied()
+                    .filter(|&i| i < config.servers),
+            )
             .collect();
         for i in owned {
             let foreign = config.foreign_profiles.contains(&i);
@@ -382,11 +403,27 @@ impl OneviewSim {
             ilo_sessions_closed: Mutex::new(0),
         });
         let tasks = TaskSet::new();
-        tasks.spawn(http::serve(listener, tls.clone(), shared.clone(), tasks.spawner(), Target::Appliance));
+        tasks.spawn(http::serve(
+            listener,
+            tls.clone(),
+            shared.clone(),
+            tasks.spawner(),
+            Target::Appliance,
+        ));
         for (i, l) in ilos.into_iter().enumerate() {
-            tasks.spawn(http::serve(l, tls.clone(), shared.clone(), tasks.spawner(), Target::Ilo(i)));
+            tasks.spawn(http::serve(
+                l,
+                tls.clone(),
+                shared.clone(),
+                tasks.spawner(),
+                Target::Ilo(i),
+            ));
         }
-        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         tracing::debug!(%addr, scheme, servers = config.servers, "OneView appliance simulator started");
         Ok(OneviewSim {
             addr,
@@ -555,7 +592,10 @@ impl Simulator for OneviewSim {
         if i < self.config.with_profiles && !self.config.foreign_profiles.contains(&i) {
             info.insert(
                 "applied_server_profile_uri",
-                format!("/rest/server-profiles/f2160e28-8107-45f9-b4b2-{:012x}", i + 1),
+                format!(
+                    "/rest/server-profiles/f2160e28-8107-45f9-b4b2-{:012x}",
+                    i + 1
+                ),
             );
         }
         if let Some(ca) = &self.config.ca_file {
