@@ -281,11 +281,11 @@ impl Drop for Handle {
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
                 let core = self.core.clone();
-                rt.spawn(async move {
+                crate::session::track_logout(rt.spawn(async move {
                     if let Err(e) = core.logout().await {
                         tracing::warn!(error = %e, "session log-out after the last client was dropped failed");
                     }
-                });
+                }));
             }
             Err(_) => tracing::warn!(
                 origin = %self.core.config.origin(),

@@ -195,3 +195,40 @@ impl fmt::Debug for SessionClient<'_> {
             .finish()
     }
 }
+
+/// Log-outs started when the last clone of a session client was dropped (see
+/// [`finish_logouts`]).
+static PENDING_LOGOUTS: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+pub(crate) fn track_logout(handle: tokio::task::JoinHandle<()>) {
+    let mut pending = PENDING_LOGOUTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pending.retain(|h| !h.is_finished());
+    pending.push(handle);
+}
+
+/// Waits (at most `timeout`) for the session log-outs started by dropping the last
+/// clone of a client. A short-lived program (a CLI run) calls it before its runtime
+/// ends, so that its sessions are not left open on the device.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// hw_http::session::finish_logouts(std::time::Duration::from_secs(5)).await;
+/// # }
+/// ```
+pub async fn finish_logouts(timeout: std::time::Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let handles: Vec<_> = std::mem::take(
+        &mut *PENDING_LOGOUTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for h in handles {
+        if tokio::time::timeout_at(deadline, h).await.is_err() {
+            tracing::warn!("session log-outs still running at the end of the wait");
+            return;
+        }
+    }
+}

@@ -134,7 +134,14 @@ fn main() -> ExitCode {
         hw_core::state::set_global(std::sync::Arc::new(hw_core::state::FileStore::new(dir)));
     }
     let registry = registry::registry();
-    match runtime.block_on(run(cli, &registry)) {
+    let result = runtime.block_on(async {
+        let result = run(cli, &registry).await;
+        // Sessions (OneView, Redfish, OpenBMC) are logged out when their last node
+        // is dropped; let those log-outs finish before the runtime ends.
+        hw_http::session::finish_logouts(std::time::Duration::from_secs(5)).await;
+        result
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if json && err.operation() != Some(fleet::SUMMARY_OPERATION) {
