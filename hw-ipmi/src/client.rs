@@ -412,7 +412,6 @@ impl IpmiClient {
 
     /// [`IpmiClient::send`] without naming the driver (the node's handle names it
     /// with its hardware type).
-    #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.cfg.endpoint(), netfn, cmd))]
     pub(crate) async fn request(
         &self,
         bridge: Option<&Bridge>,
@@ -421,36 +420,160 @@ impl IpmiClient {
         data: &[u8],
         idempotency: Idempotency,
     ) -> Result<RawIpmiReply> {
-        let policy = self.inner.cfg.retry_policy();
-        retry(&policy, idempotency, None, |attempt| {
+        self.request_with(bridge, netfn, cmd, data, idempotency, false)
+            .await
+    }
+
+    /// One operation, bounded in all by the config's `command_retry_timeout`
+    /// (`hw_core::retry` with a total time):
+    ///
+    /// - busy-type refusals — no free session slot (RMCP+ status 0x01/0x0B) and,
+    ///   with `retry_busy_cc`, completion codes 0xC0 (node busy) and 0xD2 (BMC
+    ///   initialization in progress), which say the command was not executed —
+    ///   are retried with backoff for as long as that allows, as Ironic retries
+    ///   them;
+    /// - silence is bounded by [`IpmiConfig::silence_budget`] counted from the
+    ///   last time the BMC answered anything, session setup included (a lost reply
+    ///   does not restart the count by re-opening the session);
+    /// - other retryable failures (a corrupt reply) by `retries`.
+    ///
+    /// The final error says what was tried, how often and for how long.
+    #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.cfg.endpoint(), netfn, cmd))]
+    pub(crate) async fn request_with(
+        &self,
+        bridge: Option<&Bridge>,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+        idempotency: Idempotency,
+        retry_busy_cc: bool,
+    ) -> Result<RawIpmiReply> {
+        let cfg = &self.inner.cfg;
+        let policy = cfg.retry_policy();
+        let started = Instant::now();
+        let end = started + cfg.command_retry_timeout;
+        let silence = cfg.silence_budget();
+        // When the BMC last answered anything, and how many attempts failed other
+        // than by a busy refusal.
+        // `None`: the BMC answered the last attempt (a busy refusal), so silence
+        // is counted afresh from the next one (the backoff wait is not silence).
+        let heard: StdMutex<Option<Instant>> = StdMutex::new(Some(started));
+        let other_failures = AtomicU64::new(0);
+        let attempts = AtomicU64::new(0);
+        // Whether the last error was made final here (to stop the retries), and
+        // how retryable it was: restored on the error the caller gets.
+        let forced: StdMutex<Option<bool>> = StdMutex::new(None);
+        let final_here = |e: Error| {
+            if let Ok(mut f) = forced.lock() {
+                *f = Some(e.is_retryable());
+            }
+            e.with_retryable(false)
+        };
+        let (heard_ref, other_ref, attempts_ref) = (&heard, &other_failures, &attempts);
+        let final_ref = &final_here;
+        let r = retry(&policy, idempotency, Some(end), |attempt| {
             if attempt > 0 {
                 self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             }
-            self.attempt(bridge, netfn, cmd, data)
+            attempts_ref.fetch_add(1, Ordering::Relaxed);
+            let since = match heard_ref.lock() {
+                Ok(mut h) => *h.get_or_insert_with(Instant::now),
+                Err(_) => started,
+            };
+            let until = (since + silence).min(end);
+            async move {
+                let r = self
+                    .attempt(bridge, netfn, cmd, data, until)
+                    .await
+                    .and_then(|reply| match reply.cc {
+                        0xC0 | 0xD2 if retry_busy_cc => Err(Error::new(
+                            cc_kind(reply.cc),
+                            format!("completion code 0x{:02x} ({})", reply.cc, cc_name(reply.cc)),
+                        )
+                        .with_retryable(true)
+                        .not_delivered()),
+                        _ => Ok(reply),
+                    });
+                let now = Instant::now();
+                match r {
+                    Ok(reply) => Ok(reply),
+                    Err(e) if e.kind() == ErrorKind::Busy => {
+                        if let Ok(mut h) = heard_ref.lock() {
+                            *h = None;
+                        }
+                        Err(e)
+                    }
+                    Err(e) if e.kind() == ErrorKind::Timeout => {
+                        // Another attempt only while silence is within its budget.
+                        if now + cfg.request_timeout / 10 >= until {
+                            Err(final_ref(e))
+                        } else {
+                            Err(e)
+                        }
+                    }
+                    Err(e) => {
+                        let n = other_ref.fetch_add(1, Ordering::Relaxed) + 1;
+                        if n > u64::from(cfg.retries) {
+                            Err(final_ref(e))
+                        } else {
+                            Err(e)
+                        }
+                    }
+                }
+            }
         })
-        .await
+        .await;
+        r.map_err(|e| {
+            let e = match forced.lock().ok().and_then(|f| *f) {
+                Some(was) => e.with_retryable(was),
+                None => e,
+            };
+            let tried = attempts.load(Ordering::Relaxed);
+            let took = started.elapsed().as_secs_f64();
+            match e.kind() {
+                ErrorKind::Timeout => Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{}: no reply to netfn 0x{netfn:02x} cmd 0x{cmd:02x}: the BMC was silent for {took:.1}s \
+                         ({tried} attempt(s); limit {:.1}s = request timeout {:.1}s × {} tries, within ipmi_command_retry_timeout {:.0}s); last: {}",
+                        cfg.endpoint(),
+                        silence.as_secs_f64(),
+                        cfg.request_timeout.as_secs_f64(),
+                        cfg.retries.saturating_add(1),
+                        cfg.command_retry_timeout.as_secs_f64(),
+                        e.message()
+                    ),
+                )
+                .with_source(e),
+                ErrorKind::Busy if tried > 1 => e.with_note(format_args!(
+                    "retried within ipmi_command_retry_timeout {:.0}s",
+                    cfg.command_retry_timeout.as_secs_f64()
+                )),
+                _ => e,
+            }
+        })
     }
 
     /// One attempt: open the session if there is none, wait out the minimum
-    /// interval, send, wait for the reply.
+    /// interval, send, wait for the reply; nothing waits past `until`.
     async fn attempt(
         &self,
         bridge: Option<&Bridge>,
         netfn: u8,
         cmd: u8,
         data: &[u8],
+        until: Instant,
     ) -> Result<RawIpmiReply> {
         let cfg = &self.inner.cfg;
         let req = Request { netfn, cmd, data };
         let mut slot = self.inner.slot.lock().await;
         if slot.session.is_none() {
             // The command has not left: whatever stops the session, it may be tried
-            // again (hw_core::retry still checks the error's kind). A setup that timed
-            // out or met only garbage was already retransmitted `retries` times:
-            // trying it all again would multiply the wait, so it is final.
-            let s = Session::open(cfg).await.map_err(|e| {
+            // again (hw_core::retry still checks the error's kind). A setup that met
+            // only garbage was already retransmitted `retries` times: final.
+            let s = Session::open(cfg, until).await.map_err(|e| {
                 let e = e.not_delivered();
-                if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Protocol) {
+                if e.kind() == ErrorKind::Protocol {
                     e.with_retryable(false)
                 } else {
                     e
@@ -473,8 +596,12 @@ impl IpmiClient {
             return Err(Error::new(ErrorKind::Other, "the session was lost").not_delivered());
         };
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let wait = cfg
+            .request_timeout
+            .min(until.saturating_duration_since(Instant::now()))
+            .max(std::time::Duration::from_millis(1));
         let r = session
-            .exchange(&req, bridge, cfg.local_address, cfg.request_timeout)
+            .exchange(&req, bridge, cfg.local_address, wait)
             .await;
         slot.last_sent = Some(Instant::now());
         match r {

@@ -29,7 +29,8 @@ pub const PROPERTIES: &[Property] = &[
     Property::optional(
         "ipmi_cipher_suite",
         "RMCP+ cipher suite: 3 (HMAC-SHA1, AES-CBC-128) or 17 (HMAC-SHA256, AES-CBC-128); \
-         when absent 17 is tried first, then 3. Optional.",
+         when absent, chosen from the suites the BMC lists (17, else 3). Other numbers are \
+         accepted and reported unsupported when a session is opened. Optional.",
     ),
     Property::optional(
         "ipmi_bridging",
@@ -52,6 +53,14 @@ pub const PROPERTIES: &[Property] = &[
         "ipmi_transit_address",
         "Transit slave address of dual-bridged requests. Required for dual bridging.",
     ),
+    Property::optional(
+        "ipmi_command_retry_timeout",
+        "Seconds one operation may take in all, retries included: busy-type refusals \
+         (no free session slot, node busy, BMC initializing) are retried with backoff \
+         within it (Ironic's [ipmi]command_retry_timeout). A silent BMC costs at most \
+         request timeout × (retries + 1) of it. Optional.",
+    )
+    .default_value("60"),
     Property::optional(
         "ipmi_disable_boot_timeout",
         "Disable the BMC's 60-second boot-flag timer (IPMI 2.0 §28.12, Set System Boot \
@@ -252,6 +261,10 @@ pub enum SuiteChoice {
     Auto,
     /// Only this suite.
     Only(CipherSuite),
+    /// A suite number Ironic passes through that this crate does not speak
+    /// (anything but 3 and 17): opening a session fails `Unsupported`, naming the
+    /// suites the BMC offers.
+    Other(u8),
 }
 
 /// Everything needed to talk to one BMC, and how the node uses it.
@@ -298,6 +311,10 @@ pub struct IpmiConfig {
     /// Disable the BMC's 60-second boot-flag timer before setting the boot
     /// device (`ipmi_disable_boot_timeout`, true).
     pub disable_boot_timeout: bool,
+    /// The longest one operation takes, retries included
+    /// (`ipmi_command_retry_timeout`, 60 s): busy-type refusals are retried
+    /// within it; silence is bounded by [`IpmiConfig::silence_budget`] inside it.
+    pub command_retry_timeout: Duration,
 }
 
 impl fmt::Debug for IpmiConfig {
@@ -315,6 +332,7 @@ impl fmt::Debug for IpmiConfig {
             .field("retries", &self.retries)
             .field("min_interval", &self.min_interval)
             .field("disable_boot_timeout", &self.disable_boot_timeout)
+            .field("command_retry_timeout", &self.command_retry_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -348,6 +366,7 @@ impl IpmiConfig {
             keepalive_interval: Duration::from_secs(30),
             poll_interval: Duration::from_millis(500),
             disable_boot_timeout: true,
+            command_retry_timeout: Duration::from_secs(60),
         }
     }
 
@@ -397,12 +416,13 @@ impl IpmiConfig {
         });
         let suite = if v.is_set("ipmi_cipher_suite") {
             v.custom("ipmi_cipher_suite", |s| {
-                s.trim()
+                let n = s
+                    .trim()
                     .parse::<u8>()
-                    .ok()
-                    .and_then(CipherSuite::from_id)
+                    .map_err(|_| "is not a cipher suite number (0 to 255)".to_owned())?;
+                Ok(CipherSuite::from_id(n)
                     .map(SuiteChoice::Only)
-                    .ok_or_else(|| "is not a supported cipher suite (3 or 17)".to_owned())
+                    .unwrap_or(SuiteChoice::Other(n)))
             })
         } else {
             Some(SuiteChoice::Auto)
@@ -410,6 +430,7 @@ impl IpmiConfig {
         let bridging = v.one_of("ipmi_bridging", &["no", "single", "dual"]);
         let local_address = v.custom("ipmi_local_address", parse_byte);
         let disable_boot_timeout = v.bool("ipmi_disable_boot_timeout");
+        let command_retry_timeout = v.seconds("ipmi_command_retry_timeout", 1.0, 3600.0);
         let byte = |v: &mut Validator<'_>, name: &str| {
             if v.is_set(name) {
                 v.custom(name, parse_byte)
@@ -450,6 +471,9 @@ impl IpmiConfig {
         cfg.bridge = bridge;
         cfg.local_address = local_address.unwrap_or(0x20);
         cfg.disable_boot_timeout = disable_boot_timeout.unwrap_or(true);
+        if let Some(t) = command_retry_timeout {
+            cfg.command_retry_timeout = t;
+        }
         Some(cfg)
     }
 
@@ -467,6 +491,7 @@ impl IpmiConfig {
         let suite = match self.cipher_suite {
             SuiteChoice::Auto => "auto".to_owned(),
             SuiteChoice::Only(s) => s.id().to_string(),
+            SuiteChoice::Other(n) => n.to_string(),
         };
         EndpointKey::new("ipmi", &self.host, self.port)
             .user(self.username.clone())
@@ -479,16 +504,34 @@ impl IpmiConfig {
             )
     }
 
-    /// How a request is retried: `retries + 1` attempts in all, waits doubling from
-    /// 100 ms to 2 s with jitter (used with `hw_core::retry`, which resends a request
-    /// that is not idempotent only when it never left).
+    /// How an operation is retried (with `hw_core::retry`, which resends a request
+    /// that is not idempotent only when it never left): waits doubling from 100 ms
+    /// to 2 s with jitter, the whole operation bounded by `command_retry_timeout`.
+    /// The client bounds failures other than busy-type refusals by `retries`, and
+    /// silence by [`IpmiConfig::silence_budget`].
     pub fn retry_policy(&self) -> RetryPolicy {
         RetryPolicy::default()
-            .with_max_attempts(self.retries.saturating_add(1))
+            .with_max_attempts(u32::MAX)
             .with_backoff(
                 Backoff::exponential(Duration::from_millis(100), Duration::from_secs(2))
                     .with_jitter(),
             )
+            .with_max_elapsed(self.command_retry_timeout)
+    }
+
+    /// The longest a BMC may stay silent during one operation before it fails
+    /// (`request_timeout × (retries + 1)`, within `command_retry_timeout`): the
+    /// session setup and the request share it, so re-opening a session after a
+    /// lost reply does not start the count again.
+    ///
+    /// ```
+    /// let c = hw_ipmi::IpmiConfig::new("10.0.0.1");
+    /// assert_eq!(c.silence_budget(), std::time::Duration::from_secs(8));
+    /// ```
+    pub fn silence_budget(&self) -> Duration {
+        self.request_timeout
+            .saturating_mul(self.retries.saturating_add(1))
+            .min(self.command_retry_timeout)
     }
 
     /// `host:port` for messages.
@@ -524,7 +567,7 @@ mod tests {
         let info = DriverInfo::from_pairs([
             ("ipmi_port", "0"),
             ("ipmi_priv_level", "ROOT"),
-            ("ipmi_cipher_suite", "2"),
+            ("ipmi_cipher_suite", "x"),
             ("ipmi_bridging", "single"),
             ("ipmi_target_address", "0x1ff"),
         ]);

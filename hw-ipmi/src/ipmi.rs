@@ -263,7 +263,7 @@ impl Ipmi {
         idempotency: Idempotency,
     ) -> Result<Vec<u8>> {
         self.client
-            .request(self.bridge.as_ref(), netfn, cmd, data, idempotency)
+            .request_with(self.bridge.as_ref(), netfn, cmd, data, idempotency, true)
             .await
             .map_err(|e| self.named(e.or_operation(op.to_owned())))?
             .check(op)
@@ -324,12 +324,13 @@ impl Ipmi {
     pub async fn disable_boot_flag_timer(&self) -> Result<()> {
         let reply = self
             .client
-            .request(
+            .request_with(
                 self.bridge.as_ref(),
                 NETFN_CHASSIS,
                 0x08,
                 &[0x03, 0x08],
                 Idempotency::Idempotent,
+                true,
             )
             .await
             .map_err(|e| self.named(e.or_operation("set system boot options")))?;

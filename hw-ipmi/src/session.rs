@@ -133,6 +133,7 @@ async fn receive<T>(
 /// Sends `packet` and waits for a pre-session reply of `want` type carrying `tag`,
 /// retransmitting on timeout (through `hw_core::retry`: session setup changes
 /// nothing on the BMC until RAKP 4, so it is safe to resend).
+#[allow(clippy::too_many_arguments)]
 async fn presession(
     socket: &UdpSocket,
     cfg: &IpmiConfig,
@@ -140,12 +141,13 @@ async fn presession(
     want: u8,
     tag: u8,
     step: &str,
+    deadline: Instant,
 ) -> Result<Vec<u8>> {
     let target = &cfg.endpoint();
     retry(
         &retransmit_policy(cfg),
         Idempotency::Idempotent,
-        None,
+        Some(deadline),
         |_| async move {
             socket.send(packet).await.map_err(|e| send_err(target, e))?;
             receive(socket, target, cfg.request_timeout, step, |d, last_bad| {
@@ -172,7 +174,10 @@ async fn presession(
 ///
 /// `Ok(None)` when the BMC answers with a non-zero completion code: it is alive and
 /// Open Session will tell whether it speaks RMCP+.
-async fn channel_auth_caps(cfg: &IpmiConfig) -> Result<Option<ChannelAuthCapabilities>> {
+async fn channel_auth_caps(
+    cfg: &IpmiConfig,
+    deadline: Instant,
+) -> Result<Option<ChannelAuthCapabilities>> {
     let target = cfg.endpoint();
     let socket = connect(cfg).await?;
     let rq_seq = rand::random::<u8>() & 0x3F;
@@ -182,7 +187,7 @@ async fn channel_auth_caps(cfg: &IpmiConfig) -> Result<Option<ChannelAuthCapabil
     let caps = retry(
         &retransmit_policy(cfg),
         Idempotency::Idempotent,
-        None,
+        Some(deadline),
         |_| async move {
             socket
                 .send(packet)
@@ -218,12 +223,94 @@ async fn channel_auth_caps(cfg: &IpmiConfig) -> Result<Option<ChannelAuthCapabil
     Ok(Some(caps))
 }
 
+/// What Get Channel Cipher Suites (App 0x54) said: the suite numbers the channel
+/// offers, standard and OEM (`(id, oem)`), in the BMC's order.
+pub(crate) type OfferedSuites = Vec<(u8, bool)>;
+
+/// Get Channel Cipher Suites (App 0x54) in session-less IPMI v1.5 packets, as
+/// ipmitool sends it before Open Session when no suite is given: lists the suites
+/// of this channel for the IPMI payload, 16 bytes of records per request.
+///
+/// Each request is sent once and waited for `request_timeout` (bounded by
+/// `deadline`): `Ok(None)` when the BMC does not answer, answers an error
+/// completion code or something that does not parse (the caller then falls back
+/// on trying the suites).
+async fn channel_cipher_suites(
+    cfg: &IpmiConfig,
+    deadline: Instant,
+) -> Result<Option<OfferedSuites>> {
+    let target = cfg.endpoint();
+    let socket = connect(cfg).await?;
+    let mut records = Vec::new();
+    for index in 0u8..0x40 {
+        let rq_seq = rand::random::<u8>() & 0x3F;
+        let packet = wire::encode_v15_request(rq_seq, 0x06, 0x54, &[0x0E, 0x00, 0x80 | index]);
+        socket
+            .send(&packet)
+            .await
+            .map_err(|e| send_err(&target, e))?;
+        let wait = cfg
+            .request_timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
+        let step = "Get Channel Cipher Suites";
+        let got = receive(&socket, &target, wait, step, |d, last_bad| {
+            let resp = wire::decode_v15_packet(d)
+                .and_then(|m| wire::decode_response(&m))
+                .map_err(|e| format!("{step}: {e}"))?;
+            if resp.netfn != 0x07 || resp.cmd != 0x54 || resp.rq_seq != rq_seq {
+                *last_bad = Some("a reply to another request".to_owned());
+                return Ok(None);
+            }
+            Ok(Some(resp))
+        })
+        .await;
+        let resp = match got {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(endpoint = %target, error = %e, "no cipher suite list");
+                return Ok(None);
+            }
+        };
+        if resp.cc != 0 || resp.data.is_empty() {
+            tracing::debug!(endpoint = %target, cc = resp.cc, "Get Channel Cipher Suites refused");
+            return Ok(None);
+        }
+        let chunk = &resp.data[1..];
+        records.extend_from_slice(chunk);
+        if chunk.len() < 16 {
+            break;
+        }
+    }
+    Ok(Some(wire::decode_cipher_suite_records(&records)))
+}
+
 /// How long to keep waiting for a valid reply after a corrupt one (bad integrity
 /// code, truncated, malformed): a fifth of the request timeout, at least 20 ms.
 /// Replies of the wrong sequence number (late answers to an earlier request) do not
 /// shorten the wait: the right one may still come.
 pub(crate) fn bad_reply_grace(timeout: Duration) -> Duration {
     (timeout / 5).max(Duration::from_millis(20)).min(timeout)
+}
+
+/// "the BMC offers 3, 17 (and OEM 128)" / "the BMC did not list its suites".
+fn offered_text(offered: Option<&[(u8, bool)]>) -> String {
+    match offered {
+        None => "the BMC did not list its cipher suites (Get Channel Cipher Suites)".to_owned(),
+        Some([]) => "the BMC lists no cipher suite".to_owned(),
+        Some(list) => {
+            let names: Vec<String> = list
+                .iter()
+                .map(|&(n, oem)| {
+                    if oem {
+                        format!("OEM {n}")
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .collect();
+            format!("the BMC offers {}", names.join(", "))
+        }
+    }
 }
 
 fn status_error(target: &str, step: &str, status: u8) -> Error {
@@ -244,10 +331,19 @@ fn status_error(target: &str, step: &str, status: u8) -> Error {
 }
 
 impl Session {
-    /// Opens a session with the suite(s) the config allows, then sets the privilege.
-    pub(crate) async fn open(cfg: &IpmiConfig) -> Result<Session> {
+    /// Opens a session with the suite(s) the config allows, then sets the
+    /// privilege; every step ends by `deadline`.
+    ///
+    /// With no suite configured (`SuiteChoice::Auto`), the suite comes from what the
+    /// BMC lists (Get Channel Cipher Suites, as ipmitool asks): 17 when offered,
+    /// else 3, else `Unsupported` naming the BMC's suites. A BMC that does not
+    /// answer the list (silence or an error code) is tried with 17 for one
+    /// `request_timeout`, then 3, so a BMC that silently drops a suite it does not
+    /// have costs one wait, not the whole budget. A suite number this crate does
+    /// not speak (`SuiteChoice::Other`) is `Unsupported`, naming what the BMC offers.
+    pub(crate) async fn open(cfg: &IpmiConfig, deadline: Instant) -> Result<Session> {
         cfg.check()?;
-        let auth_caps = channel_auth_caps(cfg).await?;
+        let auth_caps = channel_auth_caps(cfg, deadline).await?;
         if let Some(caps) = auth_caps.filter(|c| !c.ipmi20) {
             return Err(Error::new(
                 ErrorKind::Unsupported,
@@ -259,24 +355,64 @@ impl Session {
             ));
         }
         let mut session = match cfg.cipher_suite {
-            SuiteChoice::Only(s) => Session::open_with(cfg, s).await?,
-            SuiteChoice::Auto => match Session::open_with(cfg, CipherSuite::Suite17).await {
-                Ok(s) => s,
-                Err(e) if e.kind() == ErrorKind::Unsupported => {
-                    tracing::debug!(endpoint = %cfg.endpoint(), "no cipher suite 17; trying 3");
-                    Session::open_with(cfg, CipherSuite::Suite3).await?
+            SuiteChoice::Only(s) => Session::open_with(cfg, s, deadline).await?,
+            SuiteChoice::Other(n) => {
+                let offered = channel_cipher_suites(cfg, deadline).await?;
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "{}: cipher suite {n} (ipmi_cipher_suite) is not one this driver speaks (3, 17); {}",
+                        cfg.endpoint(),
+                        offered_text(offered.as_deref())
+                    ),
+                ));
+            }
+            SuiteChoice::Auto => match channel_cipher_suites(cfg, deadline).await? {
+                Some(offered) => {
+                    let has = |id: u8| offered.iter().any(|&(n, oem)| n == id && !oem);
+                    let suite = if has(17) {
+                        CipherSuite::Suite17
+                    } else if has(3) {
+                        CipherSuite::Suite3
+                    } else {
+                        return Err(Error::new(
+                            ErrorKind::Unsupported,
+                            format!(
+                                "{}: no cipher suite in common: this driver speaks 3 and 17; {}",
+                                cfg.endpoint(),
+                                offered_text(Some(&offered))
+                            ),
+                        ));
+                    };
+                    tracing::debug!(endpoint = %cfg.endpoint(), suite = suite.id(), ?offered, "cipher suite chosen from the BMC's list");
+                    Session::open_with(cfg, suite, deadline).await?
                 }
-                Err(e) => return Err(e),
+                None => {
+                    let first = deadline.min(Instant::now() + cfg.request_timeout);
+                    match Session::open_with(cfg, CipherSuite::Suite17, first).await {
+                        Ok(s) => s,
+                        Err(e)
+                            if matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::Timeout) =>
+                        {
+                            tracing::debug!(endpoint = %cfg.endpoint(), error = %e, "no cipher suite 17; trying 3");
+                            Session::open_with(cfg, CipherSuite::Suite3, deadline).await?
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             },
         };
         session.auth_caps = auth_caps;
         if cfg.priv_level != PrivilegeLevel::User {
-            session.set_privilege(cfg).await?;
+            let wait = cfg
+                .request_timeout
+                .min(deadline.saturating_duration_since(Instant::now()));
+            session.set_privilege(cfg, wait).await?;
         }
         Ok(session)
     }
 
-    async fn open_with(cfg: &IpmiConfig, suite: CipherSuite) -> Result<Session> {
+    async fn open_with(cfg: &IpmiConfig, suite: CipherSuite, deadline: Instant) -> Result<Session> {
         let target = cfg.endpoint();
         let socket = connect(cfg).await?;
         let console_id: u32 = rand::random::<u32>() | 1;
@@ -292,6 +428,7 @@ impl Session {
             payload::OPEN_SESSION_RESPONSE,
             tag,
             "Open Session",
+            deadline,
         )
         .await?;
         let osr = wire::decode_open_session_response(&raw)?;
@@ -326,7 +463,7 @@ impl Session {
         let tag = tag.wrapping_add(1);
         let r1 = wire::rakp1(tag, managed_id, &rm, role, user);
         let pkt = wire::encode_packet(payload::RAKP1, 0, 0, &r1, None);
-        let raw = presession(&socket, cfg, &pkt, payload::RAKP2, tag, "RAKP 1").await?;
+        let raw = presession(&socket, cfg, &pkt, payload::RAKP2, tag, "RAKP 1", deadline).await?;
         let r2 = wire::decode_rakp2(&raw)?;
         if r2.status != 0 {
             return Err(status_error(&target, "RAKP 1", r2.status));
@@ -368,7 +505,7 @@ impl Session {
         let tag = tag.wrapping_add(1);
         let r3 = wire::rakp3(tag, 0, managed_id, &code3);
         let pkt = wire::encode_packet(payload::RAKP3, 0, 0, &r3, None);
-        let raw = presession(&socket, cfg, &pkt, payload::RAKP4, tag, "RAKP 3").await?;
+        let raw = presession(&socket, cfg, &pkt, payload::RAKP4, tag, "RAKP 3", deadline).await?;
         let r4 = wire::decode_rakp4(&raw)?;
         if r4.status != 0 {
             return Err(status_error(&target, "RAKP 3", r4.status));
@@ -395,7 +532,7 @@ impl Session {
         })
     }
 
-    async fn set_privilege(&mut self, cfg: &IpmiConfig) -> Result<()> {
+    async fn set_privilege(&mut self, cfg: &IpmiConfig, timeout: Duration) -> Result<()> {
         let level = cfg.priv_level.as_u8();
         let req = Request {
             netfn: 0x06,
@@ -403,7 +540,7 @@ impl Session {
             data: &[level],
         };
         match self
-            .exchange(&req, None, cfg.local_address, cfg.request_timeout)
+            .exchange(&req, None, cfg.local_address, timeout)
             .await?
         {
             (0x00, _) => Ok(()),

@@ -529,6 +529,34 @@ pub(crate) fn decode_auth_caps(d: &[u8]) -> WResult<ChannelAuthCapabilities> {
     })
 }
 
+/// The suite numbers in Get Channel Cipher Suites record data (IPMI 2.0 table
+/// 22-19, "list algorithms by cipher suite"): a standard record is 0xC0, the suite
+/// number, then algorithm bytes (tagged 00, 01, 10 in bits 7:6); an OEM record is
+/// 0xC1, the number, a 3-byte IANA, then algorithm bytes. `(id, oem)` in order;
+/// bytes that fit neither are skipped.
+pub(crate) fn decode_cipher_suite_records(d: &[u8]) -> Vec<(u8, bool)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < d.len() {
+        match d[i] {
+            0xC0 => {
+                if let Some(&id) = d.get(i + 1) {
+                    out.push((id, false));
+                }
+                i += 2;
+            }
+            0xC1 => {
+                if let Some(&id) = d.get(i + 1) {
+                    out.push((id, true));
+                }
+                i += 5;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 /// Open Session Request payload (32 bytes).
 pub(crate) fn open_session_request(tag: u8, console_id: u32, suite: CipherSuite) -> Vec<u8> {
     let mut p = vec![tag, 0x00, 0, 0];
@@ -753,6 +781,20 @@ mod tests {
     }
 
     #[test]
+    fn cipher_suite_records() {
+        // ipmitool's example of a BMC offering 1, 2, 3 and 17, then an OEM suite.
+        let d = [
+            0xC0, 0x01, 0x01, 0x40, 0x80, 0xC0, 0x02, 0x01, 0x41, 0x80, 0xC0, 0x03, 0x01, 0x41,
+            0x81, 0xC0, 0x11, 0x03, 0x44, 0x81, 0xC1, 0x80, 0x57, 0x01, 0x00, 0x01, 0x41, 0x81,
+        ];
+        assert_eq!(
+            decode_cipher_suite_records(&d),
+            [(1, false), (2, false), (3, false), (17, false), (128, true)]
+        );
+        assert!(decode_cipher_suite_records(&[0x01, 0x40]).is_empty());
+    }
+
+    #[test]
     fn message_checksums() {
         // Get Device ID to the BMC: 20 18 c8 81 04 01 7a
         let m = encode_message(0x20, 0x06, 0x81, 1, 0x01, &[]);
@@ -869,6 +911,7 @@ mod tests {
         fn decoders_never_panic(data in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = decode_v15_packet(&data);
             let _ = decode_auth_caps(&data);
+            let _ = decode_cipher_suite_records(&data);
             let k3 = keys(CipherSuite::Suite3);
             let k17 = keys(CipherSuite::Suite17);
             let _ = decode_packet(&data, None);

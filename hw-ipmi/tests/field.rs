@@ -162,3 +162,175 @@ async fn the_boot_device_survives_the_boot_flag_timer() {
         assert_eq!(bmc.boot_valid_bit_clearing() & 0x08 != 0, kept);
     }
 }
+
+// ---- 14.1: cipher-suite negotiation -----------------------------------------------
+
+fn realistic(bmc: &IpmiSim) -> hw_ipmi::IpmiConfig {
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_secs(2);
+    cfg.retries = 3;
+    cfg
+}
+
+/// A BMC that offers only suite 3 and silently drops Open Session proposals for
+/// 17: with no suite configured, the suite comes from Get Channel Cipher Suites,
+/// as ipmitool does, in well under a second.
+#[tokio::test]
+async fn the_suite_is_chosen_from_what_the_bmc_lists() {
+    let bmc = IpmiSim::start(IpmiSimConfig {
+        suites: vec![3],
+        drop_unoffered_suites: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = hw_ipmi::IpmiClient::new(realistic(&bmc));
+    let started = Instant::now();
+    assert_eq!(client.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        client.cipher_suite().await,
+        Some(hw_ipmi::CipherSuite::Suite3)
+    );
+    // And 17 when it is offered.
+    let both = bmc_with_suites(vec![3, 17]).await;
+    let client = hw_ipmi::IpmiClient::new(realistic(&both));
+    client.read(None, 0x00, 0x01, &[]).await.unwrap();
+    assert_eq!(
+        client.cipher_suite().await,
+        Some(hw_ipmi::CipherSuite::Suite17)
+    );
+}
+
+async fn bmc_with_suites(suites: Vec<u8>) -> IpmiSim {
+    IpmiSim::start(IpmiSimConfig {
+        suites,
+        drop_unoffered_suites: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The same BMC without Get Channel Cipher Suites: silence to suite 17 costs one
+/// request timeout, then 3 is tried (not the whole retry budget, then a failure).
+#[tokio::test]
+async fn silence_to_a_suite_falls_back_within_one_wait() {
+    let bmc = IpmiSim::start(IpmiSimConfig {
+        suites: vec![3],
+        drop_unoffered_suites: true,
+        list_cipher_suites: false,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = hw_ipmi::IpmiClient::new(realistic(&bmc));
+    let started = Instant::now();
+    assert_eq!(client.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        client.cipher_suite().await,
+        Some(hw_ipmi::CipherSuite::Suite3)
+    );
+}
+
+/// Suite numbers Ironic passes through validate; the ones this driver cannot
+/// speak are `unsupported`, naming what the BMC offers.
+#[tokio::test]
+async fn other_suite_numbers_are_unsupported_naming_the_offered_ones() {
+    use hw_core::NodeContext;
+    let bmc = bmc_with_suites(vec![3, 17]).await;
+    for n in ["0", "1", "2", "8", "12"] {
+        let mut info = bmc.driver_info();
+        info.insert("ipmi_cipher_suite", n);
+        let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+            .build(&info, &NodeContext::new("n"))
+            .unwrap();
+        let err = node.power().unwrap().get_power_state().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{n}: {err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("cipher suite {n}")) && msg.contains("offers 3, 17"),
+            "{msg}"
+        );
+    }
+}
+
+// ---- 14.2: session table full ----------------------------------------------------
+
+/// For 2 s every Open Session is refused with status 0x01, then accepted: the
+/// refusal is retried with backoff within `ipmi_command_retry_timeout` (60 s by
+/// default), as Ironic does; a shorter window ends in `busy`.
+#[tokio::test]
+async fn a_full_session_table_is_waited_out_within_the_window() {
+    use hw_core::{NodeContext, PowerState};
+    let bmc = bmc().await;
+    bmc.set_session_table_full_for(Duration::from_secs(2));
+    let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+        .build(&bmc.driver_info(), &NodeContext::new("n"))
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        node.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::Off
+    );
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(6));
+
+    bmc.set_session_table_full_for(Duration::from_secs(30));
+    let mut info = bmc.driver_info();
+    info.insert("ipmi_command_retry_timeout", "1.5");
+    let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
+    let started = Instant::now();
+    let err = node.power().unwrap().get_power_state().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(1000), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{err}");
+    assert!(
+        err.to_string().contains("ipmi_command_retry_timeout"),
+        "{err}"
+    );
+}
+
+// ---- 14.8: silence costs a bounded total time -------------------------------------
+
+/// A BMC that answers session setup but not commands: the read ends within the
+/// silence budget (request timeout × tries), not tries × (session setup + wait),
+/// and the message says for how long it tried, not "within 1s".
+#[tokio::test]
+async fn silence_costs_one_total_time_and_says_so() {
+    let bmc = bmc().await;
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_secs(1);
+    cfg.retries = 3;
+    let client = hw_ipmi::IpmiClient::new(cfg.clone());
+    client.read(None, 0x00, 0x01, &[]).await.unwrap();
+    bmc.set_fault(hw_ipmi::sim::Fault::SilentInSession);
+    let started = Instant::now();
+    let err = client.read(None, 0x00, 0x01, &[]).await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(took < Duration::from_millis(4400), "{took:?}: {err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("silent for") && msg.contains("attempt"),
+        "{msg}"
+    );
+    // ipmi_command_retry_timeout bounds it too.
+    cfg.command_retry_timeout = Duration::from_secs(2);
+    let client = hw_ipmi::IpmiClient::new(cfg);
+    let started = Instant::now();
+    let err = client.read(None, 0x00, 0x01, &[]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(started.elapsed() < Duration::from_millis(2400), "{err}");
+}

@@ -481,11 +481,12 @@ async fn channel_auth_capabilities_precede_open_session() {
     assert!(caps.ipmi20 && !caps.ipmi15, "{caps:?}");
     assert_eq!(caps.channel, 1);
     assert!(caps.non_null_users && !caps.anonymous_login && !caps.kg_set);
-    assert_eq!(bmc.stats().presession, 1);
+    // Get Channel Authentication Capabilities, then Get Channel Cipher Suites.
+    assert_eq!(bmc.stats().presession, 2);
     // Asked again for every new session.
     c.close().await.unwrap();
     c.raw(0x06, 0x01, &[]).await.unwrap();
-    assert_eq!(bmc.stats().presession, 2);
+    assert_eq!(bmc.stats().presession, 4);
     c.close().await.unwrap();
 
     // A channel without RMCP+ is refused up front (no Open Session sent), as

@@ -73,6 +73,8 @@ pub(crate) struct State {
     pub(crate) sdr_max_read: Option<usize>,
     /// The next `n` Get SDR / Reserve SDR Repository requests answer `cc`.
     pub(crate) sdr_transient: Option<(u8, u32)>,
+    /// Open Session is refused with status 0x01 until then.
+    pub(crate) table_full_until: Option<Instant>,
     pub(crate) sensor_cc: HashMap<u8, u8>,
     pub(crate) satellites: HashMap<(u8, u8), Arc<dyn SatelliteHandler>>,
     pub(crate) transits: HashSet<(u8, u8)>,
@@ -175,6 +177,7 @@ impl State {
             sdr_contention: None,
             sdr_max_read: None,
             sdr_transient: None,
+            table_full_until: None,
             sensor_cc: HashMap::new(),
             satellites: HashMap::new(),
             transits: HashSet::new(),
@@ -354,6 +357,10 @@ impl State {
             0x10 => self.open_session(pkt.payload),
             0x12 => self.rakp1(pkt.payload),
             0x14 => self.rakp3(pkt.payload),
+            0x00 if self.fault == Fault::SilentInSession => {
+                self.counters.fault_injected();
+                return Vec::new();
+            }
             0x00 => return self.ipmi(&pkt),
             _ => None,
         };
@@ -374,6 +381,8 @@ impl State {
         self.stats.presession += 1;
         let (cc, data) = match (req.netfn, req.cmd) {
             (0x06, 0x38) => self.channel_auth_caps(&req.data),
+            (0x06, 0x54) if self.cfg.list_cipher_suites => self.channel_cipher_suites(&req.data),
+            (0x06, 0x54) => (0xC1, Vec::new()),
             _ => (0xD4, Vec::new()),
         };
         Some(codec::build_v15(&codec::reply_to(&req, cc, &data)))
@@ -428,6 +437,33 @@ impl State {
         (0, out)
     }
 
+    /// Get Channel Cipher Suites (App 0x54, IPMI 2.0 §22.15), "list algorithms by
+    /// cipher suite" for the IPMI payload: 16 bytes of records per list index.
+    pub(crate) fn channel_cipher_suites(&self, d: &[u8]) -> (u8, Vec<u8>) {
+        let (Some(&chan), Some(&payload), Some(&index)) = (d.first(), d.get(1), d.get(2)) else {
+            return (0xC7, Vec::new());
+        };
+        if chan & 0x0F != LAN_CHANNEL && chan & 0x0F != 0x0E {
+            return (0xCC, Vec::new());
+        }
+        let mut records = Vec::new();
+        if payload == 0 {
+            for s in self.cfg.suites.iter().filter_map(|&id| Suite::by_id(id)) {
+                records.extend([
+                    0xC0,
+                    s.id,
+                    s.auth_alg,
+                    0x40 | s.integ_alg,
+                    0x80 | s.conf_alg,
+                ]);
+            }
+        }
+        let start = usize::from(index & 0x3F) * 16;
+        let mut out = vec![LAN_CHANNEL];
+        out.extend(records.iter().skip(start).take(16));
+        (0, out)
+    }
+
     fn open_session(&mut self, p: &[u8]) -> Option<Vec<u8>> {
         if p.len() < 32 {
             return None;
@@ -447,8 +483,15 @@ impl State {
             .filter_map(|&id| Suite::by_id(id))
             .find(|s| [s.auth_alg, s.integ_alg, s.conf_alg] == algs);
         let Some(suite) = suite else {
+            if self.cfg.drop_unoffered_suites {
+                // As some firmware does: no answer at all to a suite it lacks.
+                return None;
+            }
             return fail(0x11);
         };
+        if self.table_full_until.is_some_and(|t| Instant::now() < t) {
+            return fail(0x01);
+        }
         if self.sessions.len() >= self.cfg.max_sessions && !self.reclaim_half_open() {
             return fail(0x01);
         }
@@ -673,7 +716,7 @@ impl State {
     fn command(&mut self, sid: u32, req: &Msg) -> (u8, Vec<u8>, Option<Vec<u8>>) {
         let (priv_now, priv_max) = self.priv_of(sid);
         let need = match (req.netfn, req.cmd) {
-            (0x06, 0x3B) | (0x06, 0x3C) | (0x06, 0x01) | (0x06, 0x38) => 1,
+            (0x06, 0x3B) | (0x06, 0x3C) | (0x06, 0x01) | (0x06, 0x38) | (0x06, 0x54) => 1,
             (0x00, 0x02) | (0x00, 0x08) => 3,
             (0x00, _) | (0x04, _) | (0x0A, _) | (0x06, 0x34) => 2,
             _ => 3,
@@ -681,7 +724,7 @@ impl State {
         let implemented = self.bmc_handler.is_some()
             || matches!(
                 (req.netfn, req.cmd),
-                (0x06, 0x01 | 0x34 | 0x38 | 0x3B | 0x3C)
+                (0x06, 0x01 | 0x34 | 0x38 | 0x3B | 0x3C | 0x54)
                     | (0x00, 0x01 | 0x02 | 0x08 | 0x09)
                     | (0x0A, 0x20 | 0x22 | 0x23)
                     | (0x04, 0x2D)
@@ -738,6 +781,10 @@ impl State {
                 }
             }
             (0x06, 0x34) => self.send_message(req),
+            (0x06, 0x54) if self.cfg.list_cipher_suites => {
+                let (cc, d) = self.channel_cipher_suites(&req.data);
+                none(cc, d)
+            }
             (0x06, 0x38) => {
                 let (cc, d) = self.channel_auth_caps(&req.data);
                 none(cc, d)

@@ -102,6 +102,9 @@ pub enum Fault {
     /// it the simulator reclaims half-open sessions after `half_open_timeout`, and
     /// at once when the table is full.
     HoldHalfOpenSessions,
+    /// Session setup is answered, in-session requests are not (a BMC whose
+    /// command handler hangs): each attempt re-opens a session and waits again.
+    SilentInSession,
 }
 
 /// A user account of the simulated BMC.
@@ -158,6 +161,12 @@ pub struct IpmiSimConfig {
     /// Control follows Set System Boot Options (parameter 5) within this time,
     /// unless parameter 3 bit 3 disables the timer (60 s, as the specification).
     pub boot_flag_timeout: Duration,
+    /// Answers Get Channel Cipher Suites (App 0x54) with `suites` (true); false
+    /// answers 0xC1, as BMCs without the command.
+    pub list_cipher_suites: bool,
+    /// An Open Session proposing a suite not in `suites` gets no answer at all
+    /// (false: RMCP+ status 0x11), as some firmware behaves.
+    pub drop_unoffered_suites: bool,
 }
 
 impl Default for IpmiSimConfig {
@@ -178,6 +187,8 @@ impl Default for IpmiSimConfig {
             node_manager: Some((6, 0x2C)),
             bridge_reply: BridgeReplyStyle::Embedded,
             boot_flag_timeout: Duration::from_secs(60),
+            list_cipher_suites: true,
+            drop_unoffered_suites: false,
         }
     }
 }
@@ -357,6 +368,12 @@ impl IpmiSim {
     /// Injects `fault` until changed.
     pub fn set_fault(&self, fault: Fault) {
         self.with(|s| s.fault = fault);
+    }
+
+    /// Refuses every Open Session with RMCP+ status 0x01 (insufficient resources:
+    /// the session table is full) for `d` from now, then accepts them again.
+    pub fn set_session_table_full_for(&self, d: Duration) {
+        self.with(|s| s.table_full_until = Some(std::time::Instant::now() + d));
     }
 
     /// Delays every reply by `delay` (`None`: answer at once).
