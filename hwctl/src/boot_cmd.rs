@@ -32,12 +32,7 @@ fn pairs(flag: &str, list: &[String]) -> Result<BTreeMap<String, String>> {
             p.split_once('=')
                 .filter(|(k, _)| !k.trim().is_empty())
                 .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidParameter,
-                        format!("{flag} takes KEY=VALUE, not {p:?}"),
-                    )
-                })
+                .ok_or_else(|| crate::node_args::bad_pair(flag, p))
         })
         .collect()
 }

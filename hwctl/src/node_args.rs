@@ -15,7 +15,11 @@ pub(crate) fn read_node_file(path: &Path) -> Result<InventoryNode> {
     serde_json::from_str(&text).map_err(|e| {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("{} is not an Ironic-style node JSON: {e}", path.display()),
+            format!(
+                "{} is not an Ironic-style node JSON: {}",
+                path.display(),
+                json_problem(&e)
+            ),
         )
     })
 }
@@ -26,7 +30,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("{} is not JSON: {e}", path.display()),
+            format!("{} is not JSON: {}", path.display(), json_problem(&e)),
         )
     })?;
     let list = match value {
@@ -50,7 +54,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     let mut nodes: Vec<InventoryNode> = serde_json::from_value(list).map_err(|e| {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("{}: bad node entry: {e}", path.display()),
+            format!("{}: bad node entry: {}", path.display(), json_problem(&e)),
         )
     })?;
     for (i, n) in nodes.iter_mut().enumerate() {
@@ -75,20 +79,57 @@ fn split_pair<'a>(flag: &str, pair: &'a str) -> Result<(&'a str, &'a str)> {
     pair.split_once('=')
         .filter(|(k, _)| !k.trim().is_empty())
         .map(|(k, v)| (k.trim(), v))
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidParameter,
-                format!("{flag} takes KEY=VALUE, not {:?}", redact_pair(pair)),
-            )
-        })
+        .ok_or_else(|| bad_pair(flag, pair))
 }
 
-/// A KEY=VALUE with the value hidden, for messages.
-fn redact_pair(pair: &str) -> String {
-    match pair.split_once('=') {
-        Some((k, _)) => format!("{k}=…"),
-        None => pair.to_owned(),
+/// The error for a `flag` argument that is not KEY=VALUE. It never shows the
+/// argument beyond a key-looking prefix: `ipmi_password:S3cret` (a typo for `=`)
+/// holds a secret.
+pub(crate) fn bad_pair(flag: &str, pair: &str) -> Error {
+    let shown = match pair.split_once('=') {
+        Some((k, _)) if k.trim().is_empty() => "the key before '=' is empty".to_owned(),
+        Some(_) => "the key is not valid".to_owned(),
+        None => match key_prefix(pair) {
+            Some(key) => format!("{key:?} is followed by no '=' (the rest is not shown)"),
+            None => format!(
+                "an argument of {} characters has no '=' (not shown: it may hold a secret)",
+                pair.chars().count()
+            ),
+        },
+    };
+    Error::new(
+        ErrorKind::InvalidParameter,
+        format!("{flag} takes KEY=VALUE: {shown}"),
+    )
+}
+
+/// The key-looking start of a malformed pair: letters, digits, `_`, `-`, `.` up to
+/// the first other character (`:`, a space, …), at most 64 of them. `None` when
+/// nothing ends it (`ipmi_passwordS3cret`: where the key ends is unknown, so
+/// nothing is shown) or it is empty.
+fn key_prefix(pair: &str) -> Option<&str> {
+    let is_key = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let end = pair.find(|c: char| !is_key(c))?;
+    (end > 0 && end <= 64).then(|| &pair[..end])
+}
+
+/// A serde_json error without the values it quotes (`invalid type: string "…"`):
+/// an info file's secret must not come back in the message.
+pub(crate) fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// Builds the inventory entry a node command acts on: the info file first, then the
@@ -176,6 +217,57 @@ mod tests {
         let err = node_from_args(&args).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidParameter);
         assert!(!err.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn a_pair_without_equals_shows_at_most_a_key() {
+        let err = |pair: &str| {
+            let args = NodeArgs {
+                driver: Some("x".into()),
+                info: vec![pair.into()],
+                ..Default::default()
+            };
+            node_from_args(&args).unwrap_err()
+        };
+        for pair in [
+            "ipmi_password:S3cret",
+            "ipmi_password S3cret",
+            "ipmi_password\tS3cret",
+            "ipmi_passwordS3cret",
+            "S3cret",
+            "=S3cret",
+            " =S3cret",
+        ] {
+            let e = err(pair);
+            assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{pair:?}");
+            let text = format!("{e} {e:?} {:?}", e.problems());
+            assert!(!text.contains("S3cret"), "{pair:?} echoed: {text}");
+        }
+        let text = err("ipmi_password:S3cret").to_string();
+        assert!(
+            text.contains("\"ipmi_password\" is followed by no '='"),
+            "{text}"
+        );
+        let args = NodeArgs {
+            driver: Some("x".into()),
+            capabilities: vec!["boot_mode:S3cret".into()],
+            ..Default::default()
+        };
+        let text = node_from_args(&args).unwrap_err().to_string();
+        assert!(
+            text.contains("--capability") && !text.contains("S3cret"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn json_errors_do_not_quote_values() {
+        let e = serde_json::from_str::<InventoryNode>(r#"{"driver_info": "S3cret"}"#).unwrap_err();
+        let text = json_problem(&e);
+        assert!(
+            !text.contains("S3cret") && text.contains("invalid type"),
+            "{text}"
+        );
     }
 
     #[test]
