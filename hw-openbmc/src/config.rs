@@ -68,7 +68,7 @@ impl OpenbmcApi {
 /// let info = DriverInfo::from_pairs([("openbmc_address", "10.0.0.7"),
 ///     ("openbmc_username", "root"), ("openbmc_password", "0penBmc")]);
 /// let c = hw_openbmc::OpenbmcConfig::from_driver_info(&info, &NodeContext::new("n"))?;
-/// assert_eq!(c.endpoint.origin(), "https://10.0.0.7");
+/// assert_eq!(c.endpoint.origin(), "https://10.0.0.7:443");
 /// assert_eq!(c.api, hw_openbmc::OpenbmcApi::Auto);
 /// assert!(!format!("{c:?}").contains("0penBmc"));
 /// # Ok::<(), hw_core::Error>(())
