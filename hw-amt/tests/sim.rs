@@ -392,3 +392,62 @@ async fn enumeration_follows_contexts_until_the_end() {
     let id = client.identify().await.unwrap();
     assert_eq!(id.amt_major(), Some(11));
 }
+
+/// AMT falls asleep after idle time while the host is off; the next power on wakes
+/// it within the caller's timeout (the client's idle window is shortened here).
+#[tokio::test]
+async fn an_idle_device_falls_asleep_and_is_woken() {
+    let sim = AmtSim::start(AmtSimConfig {
+        sleep_after: Some(Duration::from_millis(300)),
+        ..AmtSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut config = AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd").unwrap();
+    config.awake_interval = Duration::from_millis(200);
+    config.wake_wait = Duration::from_millis(300);
+    let client = AmtClient::new(&config).unwrap();
+    let boot = Arc::new(hw_amt::BootKeeper::new(
+        client.clone(),
+        &config,
+        Arc::new(MemoryStore::new()),
+    ));
+    let power = hw_amt::AmtPower::new(client, boot, Duration::from_millis(50));
+    assert_eq!(power.get_power_state().await.unwrap(), PowerState::Off);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The simulator drops idle connections when it falls asleep, as AMT does.
+    let t0 = Instant::now();
+    power
+        .set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(sim.is_on());
+    assert_eq!(sim.stats().wakeups, 1, "{:?}", sim.stats());
+}
+
+/// A device that never answers: the wake-up retry stays within the caller's timeout.
+#[tokio::test]
+async fn a_dead_device_fails_within_the_timeout() {
+    let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
+    let info = sim.driver_info(0);
+    drop(sim);
+    let n = hw_amt::hardware_type()
+        .build(&info, &NodeContext::new("dead"))
+        .unwrap();
+    let t0 = Instant::now();
+    let e = n
+        .power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, Some(Duration::from_secs(3)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::Unreachable | ErrorKind::PowerStateFailure
+        ),
+        "{e}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+}

@@ -74,14 +74,20 @@ async fn serve_io<I>(io: I, shared: Arc<Shared>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let sleep_after = shared.sleep_after;
     let service = service_fn(move |req| {
         let shared = shared.clone();
         handle(shared, req)
     });
-    let _ = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(io, service)
-        .await;
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.keep_alive(true);
+    if let Some(after) = sleep_after {
+        // A device that falls asleep drops its idle connections too.
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(after);
+    }
+    let _ = builder.serve_connection(io, service).await;
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -241,6 +247,7 @@ fn soap(status: u16, body: String) -> Reply {
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
     let shared = &*shared;
     shared.counters.request();
+    *lock(&shared.last_request) = Instant::now();
     let auth = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
