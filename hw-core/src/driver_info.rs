@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -358,15 +357,22 @@ impl<'a> Validator<'a> {
         })
     }
 
-    /// A host: an IP address or a syntactically valid DNS name (RFC 1123).
-    /// Whether the name resolves is checked when connecting, not here.
+    /// A host, as [`crate::address::Host`] parses it: IPv4, IPv6 with or without
+    /// brackets and zone (`fe80::1%eth0`), or a host name as resolvers take it
+    /// (`bmc_17.lab`). Whether the name resolves is checked when connecting, not
+    /// here. Returns the value trimmed; drivers connect through
+    /// [`crate::address::Host`] so that what validates connects.
     pub fn host(&mut self, name: &str) -> Option<String> {
         self.custom(name, |s| {
-            if is_valid_host(s) {
-                Ok(s.to_owned())
-            } else {
-                Err("is not an IP address or host name".to_owned())
-            }
+            crate::address::Host::parse(s)
+                .map(|_| s.trim().to_owned())
+                .map_err(|why| {
+                    if why.starts_with("is ") || why.starts_with("has ") {
+                        why
+                    } else {
+                        format!("is not an IP address or host name: {why}")
+                    }
+                })
         })
     }
 
@@ -521,34 +527,17 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// Whether `s` is an IP address (v4 or v6, optionally in brackets) or an RFC 1123
-/// host name.
+/// Whether `s` is an IP address (v4, or v6 with or without brackets and zone) or
+/// a host name, as [`crate::address::Host::parse`] takes it.
 ///
 /// ```
 /// use hw_core::driver_info::is_valid_host;
 /// assert!(is_valid_host("10.0.0.1") && is_valid_host("bmc-1.example.com") && is_valid_host("[::1]"));
+/// assert!(is_valid_host("fe80::1%eth0") && is_valid_host("bmc_17.lab"));
 /// assert!(!is_valid_host("bad$host") && !is_valid_host("") && !is_valid_host(".bad"));
 /// ```
 pub fn is_valid_host(s: &str) -> bool {
-    let unbracketed = s
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(s);
-    if unbracketed.parse::<IpAddr>().is_ok() {
-        return true;
-    }
-    let name = s.strip_suffix('.').unwrap_or(s);
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+    crate::address::Host::parse(s).is_ok()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod boot;
 pub mod boot_device;
 pub mod capabilities;

@@ -13,6 +13,7 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
+use hw_core::address::Host;
 use hw_core::shared::{EndpointKey, Shared};
 use hw_core::{Error, ErrorKind, ExposeSecret, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -85,10 +86,24 @@ impl IbootClient {
     }
 
     fn endpoint(&self) -> String {
-        if self.config.address.contains(':') && !self.config.address.starts_with('[') {
-            format!("[{}]:{}", self.config.address, self.config.port)
-        } else {
-            format!("{}:{}", self.config.address, self.config.port)
+        match Host::parse(&self.config.address) {
+            Ok(h) => h.with_port(self.config.port),
+            Err(_) => format!("{}:{}", self.config.address, self.config.port),
+        }
+    }
+
+    /// Connects to the PDU: an IP literal (brackets and IPv6 zone understood, the
+    /// zone as the scope id) directly, a name through the resolver — the parser
+    /// `iboot_address` was validated with (`hw_core::address::Host`).
+    async fn connect(&self) -> std::io::Result<TcpStream> {
+        let host = Host::parse(&self.config.address)
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
+        match host
+            .socket_addr(self.config.port)
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::NotFound, why))?
+        {
+            Some(addr) => TcpStream::connect(addr).await,
+            None => TcpStream::connect((host.name().unwrap_or_default(), self.config.port)).await,
         }
     }
 
@@ -169,12 +184,7 @@ impl IbootClient {
         let t = self.config.timeout;
         let endpoint = self.endpoint();
         trace!(%endpoint, what, "dxp exchange");
-        let mut stream = match tokio::time::timeout(
-            t,
-            TcpStream::connect((self.config.address.as_str(), self.config.port)),
-        )
-        .await
-        {
+        let mut stream = match tokio::time::timeout(t, self.connect()).await {
             Err(_) => {
                 return Err(self
                     .err(

@@ -13,7 +13,11 @@ use hw_core::{
 
 /// The `driver_info` properties of the `ipmi` hardware type (Ironic's names).
 pub const PROPERTIES: &[Property] = &[
-    Property::required("ipmi_address", "IP address or host name of the BMC. Required."),
+    Property::required(
+        "ipmi_address",
+        "IP address or host name of the BMC: IPv4, IPv6 with or without brackets and zone \
+         (fe80::1%eth0), or a host name. Required.",
+    ),
     Property::optional("ipmi_port", "UDP port of the BMC's RMCP+ service. Optional.")
         .default_value("623"),
     Property::optional(
@@ -536,10 +540,9 @@ impl IpmiConfig {
 
     /// `host:port` for messages.
     pub fn endpoint(&self) -> String {
-        if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
+        match hw_core::address::Host::parse(&self.host) {
+            Ok(h) => h.with_port(self.port),
+            Err(_) => format!("{}:{}", self.host, self.port),
         }
     }
 

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use hw_core::address::Host;
 use hw_core::poll::Backoff;
 use hw_core::retry::{Idempotency, RetryPolicy, retry};
 use hw_core::{Error, ErrorKind, ExposeSecret, Result};
@@ -40,18 +41,29 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// Resolves and connects a UDP socket to the BMC.
+/// Resolves and connects a UDP socket to the BMC: an IP literal (IPv6 with its
+/// zone as the scope id) without a resolver, a name through it
+/// (`hw_core::address::Host`, the parser `ipmi_address` was validated with).
 async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
     let target = cfg.endpoint();
-    let addrs: Vec<SocketAddr> =
-        tokio::time::timeout(cfg.request_timeout, tokio::net::lookup_host(target.clone()))
-            .await
-            .map_err(|_| Error::new(ErrorKind::Timeout, format!("resolving {target} timed out")))?
-            .map_err(|e| {
-                Error::new(ErrorKind::Unreachable, format!("cannot resolve {target}"))
-                    .with_source(e)
-            })?
-            .collect();
+    let host = Host::parse(&cfg.host)
+        .map_err(|why| Error::invalid_parameter("ipmi_address", format!("{:?} {why}", cfg.host)))?;
+    let literal = host
+        .socket_addr(cfg.port)
+        .map_err(|why| Error::new(ErrorKind::Unreachable, format!("{target}: {why}")))?;
+    let addrs: Vec<SocketAddr> = match (literal, host.name()) {
+        (Some(a), _) => vec![a],
+        (None, name) => tokio::time::timeout(
+            cfg.request_timeout,
+            tokio::net::lookup_host((name.unwrap_or_default(), cfg.port)),
+        )
+        .await
+        .map_err(|_| Error::new(ErrorKind::Timeout, format!("resolving {target} timed out")))?
+        .map_err(|e| {
+            Error::new(ErrorKind::Unreachable, format!("cannot resolve {target}")).with_source(e)
+        })?
+        .collect(),
+    };
     let addr = addrs.first().copied().ok_or_else(|| {
         Error::new(
             ErrorKind::Unreachable,

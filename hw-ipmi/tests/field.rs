@@ -334,3 +334,39 @@ async fn silence_costs_one_total_time_and_says_so() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(started.elapsed() < Duration::from_millis(2400), "{err}");
 }
+
+// ---- 14.6: addresses as operators write them ---------------------------------------
+
+/// `ipmi_address` takes IPv6 with a zone and with brackets, and host names with
+/// an underscore, and what validates connects.
+#[tokio::test]
+async fn zoned_and_bracketed_ipv6_addresses_validate_and_connect() {
+    use hw_core::{NodeContext, PowerState};
+    for address in ["fe80::1%eth0", "[fe80::1%eth0]", "bmc_17.lab"] {
+        let mut info = hw_core::DriverInfo::new();
+        info.insert("ipmi_address", address);
+        assert!(
+            hw_ipmi::IpmiConfig::from_driver_info(&info, &NodeContext::new("n")).is_ok(),
+            "{address}"
+        );
+    }
+    let bmc = IpmiSim::start(IpmiSimConfig {
+        listen: "[::1]:0".parse().unwrap(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut forms = vec!["::1", "[::1]"];
+    if std::path::Path::new("/sys/class/net/lo").exists() {
+        forms.extend(["::1%lo", "[::1%lo]"]);
+    }
+    for address in forms {
+        let mut info = bmc.driver_info();
+        info.insert("ipmi_address", address);
+        let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+            .build(&info, &NodeContext::new("n"))
+            .unwrap();
+        let state = node.power().unwrap().get_power_state().await;
+        assert_eq!(state.unwrap(), PowerState::Off, "{address}");
+    }
+}

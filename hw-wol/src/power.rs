@@ -155,11 +155,26 @@ impl WolPower {
 
     async fn resolve(&self) -> Result<SocketAddr> {
         let c = &self.config;
-        let host = c
-            .host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(&c.host);
+        // The parser wol_host was validated with: brackets and IPv6 zones (the
+        // scope id of a link-local or multicast destination) understood.
+        let parsed = hw_core::address::Host::parse(&c.host).map_err(|why| {
+            self.err(
+                ErrorKind::InvalidParameter,
+                format!("wol_host {:?} {why}", c.host),
+                "power on",
+            )
+        })?;
+        let literal = parsed.socket_addr(c.port).map_err(|why| {
+            self.err(
+                ErrorKind::Unreachable,
+                format!("wol_host {:?}: {why}", c.host),
+                "power on",
+            )
+        })?;
+        if let Some(addr) = literal {
+            return Ok(addr);
+        }
+        let host = parsed.name().unwrap_or_default();
         let mut addrs = tokio::time::timeout(
             Duration::from_secs(10),
             tokio::net::lookup_host((host, c.port)),
