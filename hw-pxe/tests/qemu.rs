@@ -19,6 +19,8 @@ use hw_pxe::{Flavor, HttpServer, PxeBoot, PxeConfig};
 
 const MAC: &str = "52:54:00:5e:12:01";
 const OTHER_MAC: &str = "52:54:00:5e:12:02";
+const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 /// The kernel a test boots: `HW_PXE_KERNEL` or the newest `/boot/vmlinuz-*`.
 pub fn find_kernel() -> Option<PathBuf> {
@@ -118,11 +120,11 @@ impl Vm {
         tftp_root: &Path,
         bootfile: &str,
         http_port: u16,
-        bios: Option<&Path>,
+        uefi_vars: Option<&Path>,
     ) -> Vm {
         let _ = std::fs::remove_file(serial);
         let mut cmd = tokio::process::Command::new("qemu-system-x86_64");
-        cmd.args(["-accel", "tcg", "-m", "256", "-nographic", "-nodefaults", "-no-reboot"])
+        cmd.args(["-accel", "tcg", "-m", "512", "-nographic", "-nodefaults", "-no-reboot"])
             .arg("-serial")
             .arg(format!("file:{}", serial.display()))
             .args(["-boot", "n", "-netdev"])
@@ -132,8 +134,16 @@ impl Vm {
             ))
             .arg("-device")
             .arg(format!("virtio-net-pci,netdev=n0,mac={MAC}"));
-        if let Some(b) = bios {
-            cmd.arg("-bios").arg(b);
+        if let Some(vars) = uefi_vars {
+            cmd.args(["-machine", "q35", "-drive"])
+                .arg(format!(
+                    "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"
+                ))
+                .arg("-drive")
+                .arg(format!(
+                    "if=pflash,format=raw,unit=1,file={}",
+                    vars.display()
+                ));
         }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -359,4 +369,76 @@ async fn pxelinux_boots_the_prepared_ramdisk_with_its_parameters() {
         .await;
     vm.stop().await;
     assert!(up.is_none(), "booted a ramdisk after clean up");
+}
+
+/// GRUB (UEFI, OVMF): ~40 s under TCG, so behind `HW_LONG_TESTS=1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grub_uefi_boots_the_prepared_ramdisk_with_its_parameters() {
+    if std::env::var_os("HW_LONG_TESTS").is_none() {
+        eprintln!("skipped: set HW_LONG_TESTS=1 (GRUB under OVMF takes ~40 s)");
+        return;
+    }
+    let Some(kernel) = peers_ok(&[OVMF_CODE, OVMF_VARS, "/usr/lib/grub/x86_64-efi/normal.mod"])
+    else {
+        return;
+    };
+    if !hw_sim::testkit::require_peer("grub-mknetdir (grub-common)", which("grub-mknetdir")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, info) = setup(dir.path(), &kernel);
+    // The deployer's GRUB netboot directory (grub/x86_64-efi/core.efi, modules).
+    let st = std::process::Command::new("grub-mknetdir")
+        .arg(format!("--net-directory={}", cfg.tftp_root.display()))
+        .args(["--subdir=grub", "-d", "/usr/lib/grub/x86_64-efi"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let vars = dir.path().join("vars.fd");
+    std::fs::copy(OVMF_VARS, &vars).unwrap();
+    let http = HttpServer::start(&cfg.http_root, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = http.local_addr().port();
+    let b = PxeBoot::new(Flavor::Pxe, cfg.clone(), info, None);
+    let uefi = NodeContext::new("node-uefi")
+        .with_port(MAC.parse().unwrap())
+        .with_boot_mode(BootMode::Uefi);
+    b.prepare_ramdisk(&uefi, &params()).await.unwrap();
+    let serial = dir.path().join("serial-grub.log");
+    let mut vm = Vm::start(
+        &serial,
+        &cfg.tftp_root,
+        "grub/x86_64-efi/core.efi",
+        port,
+        Some(&vars),
+    );
+    let first = vm
+        .wait_for("HW-PXE-RAMDISK-UP", Duration::from_secs(120))
+        .await;
+    let cmdline = vm
+        .wait_for("HW-PXE-CMDLINE:", Duration::from_secs(125))
+        .await;
+    let log = vm.log();
+    vm.stop().await;
+    assert!(
+        first.is_some() && cmdline.is_some(),
+        "the ramdisk never came up:\n{log}"
+    );
+    let line = log.lines().find(|l| l.contains("HW-PXE-CMDLINE:")).unwrap();
+    assert!(
+        line.contains("BOOT_IMAGE=/node-uefi/deploy_kernel"),
+        "{line}"
+    );
+    assert!(line.contains("ipa-api-url=http://10.0.2.2:6385"), "{line}");
+    assert!(line.contains("hw-pxe-test=e2e-42"), "{line}");
+    assert!(line.contains(&format!("BOOTIF=01-{MAC}")), "{line}");
+    eprintln!(
+        "pxe (GRUB, UEFI): ramdisk's first line after {:?} (QEMU TCG, OVMF)",
+        first.unwrap()
+    );
+    b.clean_up_ramdisk(&uefi).await.unwrap();
+    assert!(!cfg.tftp_root.join(format!("{MAC}.conf")).exists());
 }
