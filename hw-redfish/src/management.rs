@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use crate::NAME;
 use crate::client::RedfishClient;
 use crate::config::RedfishConfig;
-use crate::wire::{self, Chassis, Power, Status, Thermal};
+use crate::wire::{self, Chassis, Collection, Power, Sensor, Status, Thermal};
+
+/// The most `Sensor` resources read from a chassis without `Thermal`/`Power`.
+pub const MAX_SENSORS: usize = 128;
 
 /// Boot devices hw maps to `BootSourceOverrideTarget` values.
 pub const BOOT_DEVICES: &[BootDevice] = &[
@@ -174,6 +177,22 @@ impl Management for RedfishManagement {
             let power: Power = self.client.get(&p.id).await?.value;
             out.extend(power_readings(&power));
         }
+        if chassis.thermal.is_none()
+            && chassis.power.is_none()
+            && let Some(sensors) = &chassis.sensors
+        {
+            // Newer services: the Sensors collection, one resource per sensor.
+            let members = self
+                .client
+                .get::<Collection>(&sensors.id)
+                .await?
+                .value
+                .members;
+            for m in members.iter().take(MAX_SENSORS) {
+                let sensor: Sensor = self.client.get(&m.id).await?.value;
+                out.push(sensor_reading(&sensor));
+            }
+        }
         Ok(out)
     }
 
@@ -235,4 +254,43 @@ pub fn power_readings(power: &Power) -> Vec<SensorReading> {
         });
     }
     out
+}
+
+/// One `Sensor` resource as a reading (kind from `ReadingType`, else from the
+/// `ReadingUnits` UCUM code).
+pub fn sensor_reading(sensor: &Sensor) -> SensorReading {
+    // `ReadingType`, else what the UCUM unit says (DMTF's mockup omits the type).
+    let by_unit = match sensor.reading_units.as_deref() {
+        Some("Cel") => Some("Temperature"),
+        Some("V") => Some("Voltage"),
+        Some("W") => Some("Power"),
+        Some("A") => Some("Current"),
+        Some("RPM") => Some("Rotational"),
+        _ => None,
+    };
+    let (kind, unit) = match sensor.reading_type.as_deref().or(by_unit) {
+        Some("Temperature") => (SensorKind::Temperature, "degrees C"),
+        Some("Rotational") => (
+            SensorKind::Fan,
+            if sensor.reading_units.as_deref() == Some("%") {
+                "percent"
+            } else {
+                "RPM"
+            },
+        ),
+        Some("Voltage") => (SensorKind::Voltage, "volts"),
+        Some("Current") => (SensorKind::Current, "amperes"),
+        Some("Power") => (SensorKind::Power, "watts"),
+        _ => (
+            SensorKind::Other,
+            sensor.reading_units.as_deref().unwrap_or(""),
+        ),
+    };
+    SensorReading {
+        kind,
+        name: sensor.name.clone().unwrap_or_default(),
+        value: sensor.reading,
+        unit: unit.to_owned(),
+        status: Status::word(sensor.status.as_ref()),
+    }
 }

@@ -344,6 +344,22 @@ pub struct Voltage {
     pub status: Option<Status>,
 }
 
+/// `Sensor` (a member of `Chassis.Sensors`, DSP8010 `Sensor.v1`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Sensor {
+    /// `Name`.
+    pub name: Option<String>,
+    /// `Reading`, in `ReadingUnits`.
+    pub reading: Option<f64>,
+    /// `ReadingType`: `Temperature`, `Voltage`, `Power`, `Rotational`, `Current`, …
+    pub reading_type: Option<String>,
+    /// `ReadingUnits` (UCUM: `Cel`, `V`, `W`, `A`, `RPM`, `%`).
+    pub reading_units: Option<String>,
+    /// `Status`.
+    pub status: Option<Status>,
+}
+
 /// `Task` (what a task monitor answers once the task is done, or while it runs on
 /// services that answer 200 with the task).
 #[derive(Debug, Clone, Default, Deserialize)]

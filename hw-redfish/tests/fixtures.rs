@@ -135,6 +135,18 @@ fn chassis_thermal_power() {
 }
 
 #[test]
+fn sensor_resource() {
+    let s: wire::Sensor = wire::decode(&fixture("mockup_Sensor_CPU1Temp.json"), "sensor").unwrap();
+    let r = hw_redfish::management::sensor_reading(&s);
+    assert_eq!(r.name, "CPU #1 Temperature");
+    assert_eq!(
+        (r.kind, r.value, r.unit.as_str()),
+        (SensorKind::Temperature, Some(44.0), "degrees C")
+    );
+    assert_eq!(r.status, "warning");
+}
+
+#[test]
 fn hostile_bodies_are_protocol_errors() {
     for body in [
         b"not json".to_vec(),
