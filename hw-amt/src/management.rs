@@ -131,7 +131,8 @@ impl BootKeeper {
             return Ok(());
         };
         if device != BootDevice::Disk {
-            tracing::debug!(node = %self.key.node_id, %device, persistent, "re-applying the boot device");
+            tracing::debug!(node = %self.key.node_id, %device, persistent, boot_mode = %self.boot_mode,
+                "re-applying the boot device");
             self.apply(device).await?;
         }
         if !persistent {
