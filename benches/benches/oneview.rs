@@ -11,9 +11,8 @@ use hw_core::{NodeContext, PowerState};
 use hw_oneview::wire::{self, Collection, ServerHardware, Task};
 use hw_sim::Simulator;
 
-const SH1: &str = include_str!(
-    "../../../shared/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_JSON.json"
-);
+const SH1: &str =
+    include_str!("../../../shared/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_JSON.json");
 const SH5: &str = include_str!("../../../shared/fixtures/oneview/toolkit/ServerHardware.json");
 const LIST: &str = include_str!(
     "../../../shared/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_LIST_JSON.json"
@@ -42,7 +41,9 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let (sim, node) = rt.block_on(async {
-        let sim = hw_oneview::sim::OneviewSim::start(Default::default()).await.unwrap();
+        let sim = hw_oneview::sim::OneviewSim::start(Default::default())
+            .await
+            .unwrap();
         let node = hw_oneview::hardware_type()
             .build(&sim.driver_info(0), &NodeContext::new("bench"))
             .unwrap();
