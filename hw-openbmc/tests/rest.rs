@@ -311,6 +311,30 @@ async fn boot_requests_exact_paths_and_bodies() {
 }
 
 #[tokio::test]
+async fn the_simulator_answers_like_the_fixtures() {
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let config = OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")
+        .unwrap()
+        .api(OpenbmcApi::Rest);
+    let client = OpenbmcClient::shared(&config).unwrap();
+    let host0 = fixture("docs_GET_state_host0.json");
+    assert_eq!(client.get(wire::HOST).await.unwrap(), host0["data"]);
+    let state = fixture("maas_SAMPLE_JSON_HOSTOFF.json");
+    assert_eq!(client.get(wire::HOST_STATE).await.unwrap(), state["data"]);
+    let rht = fixture("docs_GET_state_host0_attr_RequestedHostTransition.json");
+    assert_eq!(
+        client
+            .get("/xyz/openbmc_project/state/host0/attr/RequestedHostTransition")
+            .await
+            .unwrap(),
+        rht["data"]
+    );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn sensors_from_the_simulator() {
     let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
         .await
