@@ -573,3 +573,69 @@ async fn nodes_of_one_service_share_one_client() {
     assert!(!other.http().same_client(a.http()));
     let _ = Arc::new(DriverInfo::new());
 }
+
+/// A raw HTTP server answering every request with `body` (200, JSON).
+async fn hostile_server(body: Vec<u8>) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = Arc::new(body);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                loop {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if s.write_all(head.as_bytes()).await.is_err()
+                        || s.write_all(&body).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), task)
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_protocol_errors_within_the_timeout() {
+    let huge = {
+        let mut b = b"{\"PowerState\":\"On\",\"x\":\"".to_vec();
+        b.extend(std::iter::repeat_n(b'a', 6 * 1024 * 1024));
+        b.extend(b"\"}");
+        b
+    };
+    let deep = "[".repeat(200_000).into_bytes();
+    for body in [
+        huge,
+        deep,
+        b"<html><body>502 Bad Gateway</body></html>".to_vec(),
+    ] {
+        let (url, task) = hostile_server(body).await;
+        let config = RedfishConfig::new(url, "admin", "password")
+            .unwrap()
+            .system("/redfish/v1/Systems/1")
+            .auth(hw_redfish::RedfishAuthType::Basic);
+        let p = RedfishPower::new(config).unwrap();
+        let start = std::time::Instant::now();
+        let e = tokio::time::timeout(Duration::from_secs(10), p.get_power_state())
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+        task.abort();
+    }
+}
