@@ -619,3 +619,70 @@ fn dnsmasq_file_for_ipxe_tags_ipxe_clients() {
     .unwrap();
     check_expected("dnsmasq-pxe-bios.conf", &text);
 }
+
+#[tokio::test]
+async fn ironic_templates_render_unchanged() {
+    let e = env();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ironic");
+    let mut cfg = (*e.config).clone();
+    cfg.pxe_config_template = Some(fixtures.join("pxe_config.template"));
+    cfg.ipxe_config_template = Some(fixtures.join("ipxe_config.template"));
+    let cfg = Arc::new(cfg);
+    let n = node("node-1", BootMode::Bios);
+    let b = PxeBoot::new(Flavor::Pxe, cfg.clone(), info(&e), None);
+    b.prepare_ramdisk(&n, &params()).await.unwrap();
+    let text = std::fs::read_to_string(cfg.tftp_root.join("node-1/config")).unwrap();
+    assert!(text.starts_with("default deploy\n\nlabel deploy\nkernel node-1/deploy_kernel\nappend initrd=node-1/deploy_ramdisk selinux=0 troubleshoot=0 text nofb vga=normal console=ttyS0 ipa-api-url=http://10.0.2.2:6385 ipa-debug=1\n"), "{text}");
+    let bi = PxeBoot::new(Flavor::Ipxe, cfg.clone(), info(&e), None);
+    bi.prepare_ramdisk(&n, &params()).await.unwrap();
+    let text = std::fs::read_to_string(cfg.http_root.join("node-1/config")).unwrap();
+    // Ironic's template names ipa-api-url itself: pxe_options['ipa-api-url'] is there.
+    assert!(text.contains("BOOTIF=${mac} ipa-api-url=http://10.0.2.2:6385 initrd=deploy_ramdisk coreos.configdrive=0 || goto deploy"), "{text}");
+    assert!(
+        text.contains("initrd http://10.0.2.100/node-1/deploy_ramdisk || goto deploy"),
+        "{text}"
+    );
+    assert!(!text.contains("boot_iscsi"));
+}
+
+#[test]
+fn dnsmasq_accepts_the_generated_file() {
+    let found = std::process::Command::new("sh")
+        .args(["-c", "command -v dnsmasq >/dev/null"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !hw_sim::testkit::require_peer("dnsmasq (dnsmasq-base)", found) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = PxeConfig::default();
+    let n = node("node-1", BootMode::Uefi);
+    let mut text = hw_pxe::dhcp::DNSMASQ_COMMON.to_owned();
+    for (flavor, mode) in [
+        (Flavor::Ipxe, BootMode::Uefi),
+        (Flavor::Pxe, BootMode::Bios),
+    ] {
+        text += &hw_pxe::dhcp::dnsmasq_config(&n, &hw_pxe::dhcp::dhcp_options(&cfg, flavor, mode))
+            .unwrap();
+    }
+    let path = dir.path().join("hw-pxe.conf");
+    std::fs::write(&path, &text).unwrap();
+    // dnsmasq parses the file as it would at start (--test: syntax check, then exit).
+    let out = std::process::Command::new("dnsmasq")
+        .arg("--test")
+        .arg(format!("--conf-file={}", path.display()))
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}\n{text}");
+    assert!(said.contains("syntax check OK"), "{said}");
+    // A broken line is caught by the same check (so the check can fail).
+    std::fs::write(&path, "dhcp-hots=52:54:00:12:34:56\n").unwrap();
+    let out = std::process::Command::new("dnsmasq")
+        .arg("--test")
+        .arg(format!("--conf-file={}", path.display()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
