@@ -552,11 +552,15 @@ async fn ten_thousand_operations_use_one_session() {
         (1, 0),
         "{stats:?}"
     );
-    assert!(
-        sim.requests()
-            .iter()
-            .any(|r| r.method == "DELETE" && r.path == "/rest/login-sessions")
-    );
+    let logout = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "DELETE" && r.path == "/rest/login-sessions")
+        .unwrap();
+    // Logged out with the session's own headers (Ironic's logout_request).
+    assert_eq!(logout.api_version.as_deref(), Some("800"));
+    let session = sim.requests().iter().find_map(|r| r.auth.clone()).unwrap();
+    assert_eq!(logout.auth.as_deref(), Some(session.as_str()));
 }
 
 /// The sweep the issue asks about: 1,000 operations over 64 servers of one
