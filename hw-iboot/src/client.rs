@@ -95,16 +95,24 @@ impl IbootClient {
     /// Connects to the PDU: an IP literal (brackets and IPv6 zone understood, the
     /// zone as the scope id) directly, a name through the resolver — the parser
     /// `iboot_address` was validated with (`hw_core::address::Host`).
-    async fn connect(&self) -> std::io::Result<TcpStream> {
-        let host = Host::parse(&self.config.address)
-            .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
-        match host
+    ///
+    /// An address that cannot work on this host (a zone naming no interface) is
+    /// the node's configuration: `InvalidParameter`, not `Unreachable`.
+    async fn connect(&self) -> Result<std::io::Result<TcpStream>> {
+        let invalid = |why: String| {
+            self.err(
+                ErrorKind::InvalidParameter,
+                format!("iboot_address {:?} {why}", self.config.address),
+            )
+        };
+        let host = Host::parse(&self.config.address).map_err(invalid)?;
+        let literal = host
             .socket_addr(self.config.port)
-            .map_err(|why| std::io::Error::new(std::io::ErrorKind::NotFound, why))?
-        {
+            .map_err(|why| invalid(format!("cannot be used here: {why}")))?;
+        Ok(match literal {
             Some(addr) => TcpStream::connect(addr).await,
             None => TcpStream::connect((host.name().unwrap_or_default(), self.config.port)).await,
-        }
+        })
     }
 
     fn err(&self, kind: ErrorKind, msg: impl Into<String>) -> Error {
@@ -193,13 +201,14 @@ impl IbootClient {
                     )
                     .not_delivered());
             }
-            Ok(Err(e)) => {
+            Ok(Err(e)) => return Err(e.not_delivered()),
+            Ok(Ok(Err(e))) => {
                 return Err(self
                     .err(ErrorKind::Unreachable, format!("cannot connect: {e}"))
                     .with_source(e)
                     .not_delivered());
             }
-            Ok(Ok(s)) => s,
+            Ok(Ok(Ok(s))) => s,
         };
         let _ = stream.set_nodelay(true);
         // Until the command is written, nothing has reached the device: a failure

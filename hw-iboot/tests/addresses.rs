@@ -59,3 +59,16 @@ fn link_local_with_a_zone_and_underscored_names_validate() {
         );
     }
 }
+
+/// Issue 14.9: an address that cannot work on this host (an IPv6 zone naming no
+/// interface) is the node's configuration — invalid input, not unreachable.
+#[tokio::test]
+async fn a_zone_naming_no_interface_is_invalid_input_not_unreachable() {
+    let node = hw_iboot::hardware_type()
+        .build(&info("fe80::1%nosuchif0", 9100), &NodeContext::new("n"))
+        .unwrap();
+    let err = node.power().unwrap().get_power_state().await.unwrap_err();
+    assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("iboot_address"), "{err}");
+}

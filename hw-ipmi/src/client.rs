@@ -90,9 +90,11 @@ pub fn cc_name(cc: u8) -> &'static str {
     }
 }
 
-/// The error kind of a non-zero completion code: 0xC1/0xC2 unsupported, 0xD4
-/// permission denied, 0xC0/0xD0–0xD2 busy, 0xC3 timeout, 0xCB/0xD3 not found,
-/// anything else (command-specific codes included) a device fault.
+/// The error kind of a non-zero completion code: 0xC1/0xC2/0xD6 unsupported
+/// (0xD6: the sub-function is disabled or unavailable in this configuration),
+/// 0xD4 permission denied, 0xC0/0xC4/0xD0–0xD2 busy (0xC4 "out of space" is
+/// transient, as Ironic retries it), 0xC3 timeout, 0xCB/0xD3 not found, anything
+/// else (command-specific codes included) a device fault.
 ///
 /// ```
 /// assert_eq!(hw_ipmi::cc_kind(0xD4), hw_core::ErrorKind::PermissionDenied);
@@ -100,9 +102,9 @@ pub fn cc_name(cc: u8) -> &'static str {
 /// ```
 pub fn cc_kind(cc: u8) -> ErrorKind {
     match cc {
-        0xC1 | 0xC2 => ErrorKind::Unsupported,
+        0xC1 | 0xC2 | 0xD6 => ErrorKind::Unsupported,
         0xD4 => ErrorKind::PermissionDenied,
-        0xC0 | 0xD2 | 0xD0 | 0xD1 => ErrorKind::Busy,
+        0xC0 | 0xC4 | 0xD2 | 0xD0 | 0xD1 => ErrorKind::Busy,
         0xC3 => ErrorKind::Timeout,
         0xCB | 0xD3 => ErrorKind::NotFound,
         _ => ErrorKind::DeviceFault,
@@ -428,8 +430,9 @@ impl IpmiClient {
     /// (`hw_core::retry` with a total time):
     ///
     /// - busy-type refusals — no free session slot (RMCP+ status 0x01/0x0B) and,
-    ///   with `retry_busy_cc`, completion codes 0xC0 (node busy) and 0xD2 (BMC
-    ///   initialization in progress), which say the command was not executed —
+    ///   with `retry_busy_cc`, completion codes 0xC0 (node busy), 0xC4 (out of
+    ///   space) and 0xD2 (BMC initialization in progress), which say the command
+    ///   was not executed —
     ///   are retried with backoff for as long as that allows, as Ironic retries
     ///   them;
     /// - silence is bounded by [`IpmiConfig::silence_budget`] counted from the
@@ -486,7 +489,7 @@ impl IpmiClient {
                     .attempt(bridge, netfn, cmd, data, until)
                     .await
                     .and_then(|reply| match reply.cc {
-                        0xC0 | 0xD2 if retry_busy_cc => Err(Error::new(
+                        0xC0 | 0xC4 | 0xD2 if retry_busy_cc => Err(Error::new(
                             cc_kind(reply.cc),
                             format!("completion code 0x{:02x} ({})", reply.cc, cc_name(reply.cc)),
                         )

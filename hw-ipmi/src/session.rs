@@ -48,9 +48,11 @@ async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
     let target = cfg.endpoint();
     let host = Host::parse(&cfg.host)
         .map_err(|why| Error::invalid_parameter("ipmi_address", format!("{:?} {why}", cfg.host)))?;
-    let literal = host
-        .socket_addr(cfg.port)
-        .map_err(|why| Error::new(ErrorKind::Unreachable, format!("{target}: {why}")))?;
+    // A zone naming no interface of this host is the node's configuration, not
+    // the network: invalid input, as at validation.
+    let literal = host.socket_addr(cfg.port).map_err(|why| {
+        Error::invalid_parameter("ipmi_address", format!("{:?}: {why}", cfg.host))
+    })?;
     let addrs: Vec<SocketAddr> = match (literal, host.name()) {
         (Some(a), _) => vec![a],
         (None, name) => tokio::time::timeout(
@@ -75,8 +77,13 @@ async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
     } else {
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
     };
+    // A local failure (no free port, no IPv6 on this host), not the BMC's.
     let socket = UdpSocket::bind(bind).await.map_err(|e| {
-        Error::new(ErrorKind::Unreachable, "cannot bind a UDP socket").with_source(e)
+        Error::new(
+            ErrorKind::Other,
+            format!("cannot open a UDP socket on {bind}"),
+        )
+        .with_source(e)
     })?;
     socket.connect(addr).await.map_err(|e| {
         Error::new(ErrorKind::Unreachable, format!("cannot reach {target}")).with_source(e)

@@ -370,3 +370,36 @@ async fn zoned_and_bracketed_ipv6_addresses_validate_and_connect() {
         assert_eq!(state.unwrap(), PowerState::Off, "{address}");
     }
 }
+
+// ---- 14.9: errors of the right kind ------------------------------------------------
+
+/// An address that cannot work on this host (an IPv6 zone naming no interface)
+/// is the node's configuration — invalid input, not unreachable (as the libvirt
+/// node file was), and not retried.
+#[tokio::test]
+async fn a_zone_naming_no_interface_is_invalid_input_not_unreachable() {
+    use hw_core::NodeContext;
+    let mut info = hw_core::DriverInfo::new();
+    info.insert("ipmi_address", "fe80::1%nosuchif0");
+    let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
+    let started = Instant::now();
+    let err = node.power().unwrap().get_power_state().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{err}");
+    assert!(err.to_string().contains("ipmi_address"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(1), "not retried");
+}
+
+/// Completion codes of the right kind: "out of space" (0xC4) is transient (Ironic
+/// retries it), "sub-function disabled" (0xD6) is unsupported; the rest as before.
+#[test]
+fn completion_codes_of_the_right_kind() {
+    use hw_ipmi::cc_kind;
+    assert_eq!(cc_kind(0xC4), ErrorKind::Busy);
+    assert_eq!(cc_kind(0xD6), ErrorKind::Unsupported);
+    assert_eq!(cc_kind(0xC0), ErrorKind::Busy);
+    assert_eq!(cc_kind(0xD4), ErrorKind::PermissionDenied);
+    assert_eq!(cc_kind(0xCB), ErrorKind::NotFound);
+    assert_eq!(cc_kind(0xCC), ErrorKind::DeviceFault);
+}

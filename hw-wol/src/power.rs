@@ -164,9 +164,11 @@ impl WolPower {
                 "power on",
             )
         })?;
+        // A zone naming no interface of this host is the node's configuration:
+        // invalid input, not an unreachable network.
         let literal = parsed.socket_addr(c.port).map_err(|why| {
             self.err(
-                ErrorKind::Unreachable,
+                ErrorKind::InvalidParameter,
                 format!("wol_host {:?}: {why}", c.host),
                 "power on",
             )

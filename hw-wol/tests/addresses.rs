@@ -54,3 +54,15 @@ async fn a_zoned_ipv6_destination_is_reached() {
     }
     assert_eq!(sim.packets().len(), 3);
 }
+
+/// Issue 14.9: an address that cannot work on this host (an IPv6 zone naming no
+/// interface) is the node's configuration — invalid input, not unreachable.
+#[tokio::test]
+async fn a_zone_naming_no_interface_is_invalid_input_not_unreachable() {
+    let node = hw_wol::hardware_type()
+        .build(&info("ff02::1%nosuchif0", 9), &ctx())
+        .unwrap();
+    let err = node.power().unwrap().power_on().await.unwrap_err();
+    assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+    assert!(err.to_string().contains("wol_host"), "{err}");
+}
