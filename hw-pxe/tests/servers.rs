@@ -183,3 +183,41 @@ async fn http_serves_files_and_refuses_escapes() {
     srv.shutdown();
     let _ = Path::new("");
 }
+
+#[test]
+fn tftp_retransmits_on_timeout_then_gives_up() {
+    let dir = root();
+    let mut opts = TftpOptions::default();
+    opts.timeout = Duration::from_millis(300);
+    opts.max_retries = 2;
+    let srv = TftpServer::start(
+        &dir.path().join("root"),
+        "127.0.0.1:0".parse().unwrap(),
+        &opts,
+    )
+    .unwrap();
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    s.send_to(&rrq("kernel", &[]), srv.local_addr()).unwrap();
+    // Never acknowledge: block 1 comes again after each timeout, then stops.
+    let mut blocks = 0;
+    let mut buf = [0u8; 1024];
+    let started = std::time::Instant::now();
+    let mut gave_up = false;
+    while let Ok((n, _)) = s.recv_from(&mut buf) {
+        if buf[..2] == [0, 5] {
+            // ERROR: the server gave up on us.
+            gave_up = true;
+            break;
+        }
+        assert_eq!(&buf[..4], &[0, 3, 0, 1], "DATA block 1");
+        assert_eq!(n, 516);
+        blocks += 1;
+        if started.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+    }
+    assert!(gave_up, "no ERROR after the retries");
+    assert!((2..=4).contains(&blocks), "sent block 1 {blocks} times");
+    assert!(started.elapsed() < Duration::from_secs(8));
+}
