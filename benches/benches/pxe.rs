@@ -10,7 +10,10 @@ use hw_core::{BootMode, DriverInfo, NodeContext};
 use hw_pxe::{Flavor, PxeBoot, PxeConfig, RamdiskKind};
 
 fn bench(c: &mut Criterion) {
-    let cfg = Arc::new(PxeConfig::with_roots(std::path::Path::new("/nonexistent"), "http://10.0.2.100"));
+    let cfg = Arc::new(PxeConfig::with_roots(
+        std::path::Path::new("/nonexistent"),
+        "http://10.0.2.100",
+    ));
     let params = BTreeMap::from([
         ("ipa-api-url".to_owned(), "http://10.0.2.2:6385".to_owned()),
         ("ipa-debug".to_owned(), "1".to_owned()),
@@ -25,7 +28,10 @@ fn bench(c: &mut Criterion) {
             .with_port("52:54:00:12:34:56".parse().unwrap())
             .with_boot_mode(mode);
         c.bench_function(&format!("pxe/render_config/{name}"), |b| {
-            b.iter(|| boot.render_ramdisk_config(&node, RamdiskKind::Deploy, &params).unwrap())
+            b.iter(|| {
+                boot.render_ramdisk_config(&node, RamdiskKind::Deploy, &params)
+                    .unwrap()
+            })
         });
     }
 }
