@@ -129,7 +129,13 @@ impl Vm {
             .arg(format!("file:{}", serial.display()))
             .args(["-boot", "n", "-netdev"])
             .arg(format!(
-                "user,id=n0,restrict=on,tftp={},bootfile={bootfile},guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:{http_port}",
+                "user,id=n0,{}tftp={},bootfile={bootfile},guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:{http_port}",
+                if bootfile.starts_with("tftp://10.0.2.2:") {
+                    // the guest reaches our TFTP server on the host's loopback
+                    ""
+                } else {
+                    "restrict=on,"
+                },
                 tftp_root.display()
             ))
             .arg("-device")
@@ -441,4 +447,48 @@ async fn grub_uefi_boots_the_prepared_ramdisk_with_its_parameters() {
     );
     b.clean_up_ramdisk(&uefi).await.unwrap();
     assert!(!cfg.tftp_root.join(format!("{MAC}.conf")).exists());
+}
+
+/// Real iPXE fetches its script from our embedded TFTP server (QEMU's user network
+/// forwards the guest's 10.0.2.2:PORT to the host's loopback), then boots on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipxe_fetches_its_script_from_our_tftp_server() {
+    let Some(kernel) = peers_ok(&["/usr/lib/ipxe/qemu/efi-virtio.rom"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, info) = setup(dir.path(), &kernel);
+    let http = HttpServer::start(&cfg.http_root, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let b = PxeBoot::new(Flavor::Ipxe, cfg.clone(), info, None);
+    b.prepare_ramdisk(&node(), &params()).await.unwrap();
+    // boot.ipxe over TFTP: our server, rooted at http_root for this test.
+    let tftp = hw_pxe::TftpServer::start(
+        &cfg.http_root,
+        "127.0.0.1:0".parse().unwrap(),
+        &hw_pxe::TftpOptions::default(),
+    )
+    .unwrap();
+    let bootfile = format!("tftp://10.0.2.2:{}/boot.ipxe", tftp.local_addr().port());
+    let serial = dir.path().join("serial-tftp.log");
+    let mut vm = Vm::start(
+        &serial,
+        &cfg.tftp_root,
+        &bootfile,
+        http.local_addr().port(),
+        None,
+    );
+    let got = vm
+        .wait_for("HW-PXE-CMDLINE:", Duration::from_secs(90))
+        .await;
+    let log = vm.log();
+    vm.stop().await;
+    assert!(
+        log.contains(&format!("{bootfile}... ok")),
+        "iPXE did not fetch from our TFTP server:\n{log}"
+    );
+    assert!(got.is_some(), "the ramdisk never came up:\n{log}");
+    assert!(log.contains("hw-pxe-test=e2e-42"));
+    b.clean_up_ramdisk(&node()).await.unwrap();
 }
