@@ -13,7 +13,11 @@ const PULL: &str =
 
 fn bench(c: &mut Criterion) {
     c.bench_function("amt/build_request_power_state_change", |b| {
-        b.iter(|| wire::request_power_state_change(black_box(2)).message_id(7).to_xml())
+        b.iter(|| {
+            wire::request_power_state_change(black_box(2))
+                .message_id(7)
+                .to_xml()
+        })
     });
     c.bench_function("amt/parse_pull_reply_power_state", |b| {
         b.iter(|| {
@@ -24,7 +28,9 @@ fn bench(c: &mut Criterion) {
     });
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (sim, client) = rt.block_on(async {
-        let sim = hw_amt::sim::AmtSim::start(Default::default()).await.unwrap();
+        let sim = hw_amt::sim::AmtSim::start(Default::default())
+            .await
+            .unwrap();
         let config = hw_amt::AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd").unwrap();
         let client = hw_amt::AmtClient::new(&config).unwrap();
         client.power_service().await.unwrap();
