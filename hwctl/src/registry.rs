@@ -11,8 +11,6 @@ pub(crate) fn registry() -> Registry {
     r.register(hw_ocs::hardware_type());
     r.register(hw_ipmi::hardware_type());
     r.register(hw_nodemanager::hardware_type());
-    r.register(hw_redfish::hardware_type());
-    r.register(hw_openbmc::hardware_type());
     r.register(hw_oneview::hardware_type());
     r.register(hw_amt::hardware_type());
     r.register(hw_redfish::hardware_type());

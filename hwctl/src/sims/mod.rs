@@ -19,8 +19,6 @@ mod ipmi;
 mod libvirt;
 mod nodemanager;
 mod ocs;
-mod openbmc;
-mod redfish;
 mod oneview;
 mod openbmc;
 mod redfish;
@@ -43,8 +41,6 @@ pub(crate) const SIMULATORS: &[&str] = &[
     "msftocs",
     "ipmi",
     "staging-nm",
-    "redfish",
-    "openbmc",
     "oneview",
     "staging-amt",
     "redfish",
@@ -65,8 +61,6 @@ pub(crate) async fn start(
         "msftocs" => ocs::start(listen).await,
         "ipmi" => ipmi::start(listen).await,
         "staging-nm" => nodemanager::start(listen).await,
-        "redfish" => redfish::start(listen).await,
-        "openbmc" => openbmc::start(listen).await,
         "oneview" => oneview::start(listen).await,
         "staging-amt" => amt::start(listen).await,
         "redfish" => redfish::start(listen).await,
