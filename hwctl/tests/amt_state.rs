@@ -26,10 +26,19 @@ fn hwctl(state: &std::path::Path, port: u16, args: &[&str]) -> String {
         "amt_password=P@ssw0rd",
     ];
     all.extend_from_slice(args);
-    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(&all)
-        .output()
-        .unwrap();
+    let o = {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
+    .args(&all)
+    .output()
+    .unwrap();
     assert!(
         o.status.success(),
         "hwctl {args:?}: {}",
@@ -81,25 +90,34 @@ async fn wol_power_state_is_kept_across_runs() {
     let run = move |action: &'static str| {
         let (state, port) = (state.clone(), port.clone());
         tokio::task::spawn_blocking(move || {
-            let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-                .args([
-                    "--state-dir",
-                    &state,
-                    "--driver",
-                    "staging-wol",
-                    "--node-id",
-                    "wol-1",
-                    "--port",
-                    "52:54:00:cf:2d:31",
-                    "--info",
-                    "wol_host=127.0.0.1",
-                    "--info",
-                    &format!("wol_port={port}"),
-                    "power",
-                    action,
-                ])
-                .output()
-                .unwrap();
+            let o = {
+                // Node state (AMT boot devices, WoL power) goes to a test directory, never
+                // to the user's XDG state directory.
+                let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+                c.env(
+                    "HWCTL_STATE_DIR",
+                    std::env::temp_dir().join("hwctl-test-state"),
+                );
+                c
+            }
+            .args([
+                "--state-dir",
+                &state,
+                "--driver",
+                "staging-wol",
+                "--node-id",
+                "wol-1",
+                "--port",
+                "52:54:00:cf:2d:31",
+                "--info",
+                "wol_host=127.0.0.1",
+                "--info",
+                &format!("wol_port={port}"),
+                "power",
+                action,
+            ])
+            .output()
+            .unwrap();
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             String::from_utf8_lossy(&o.stdout).into_owned()
         })

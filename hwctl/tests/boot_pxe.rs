@@ -14,7 +14,16 @@ use std::time::{Duration, Instant};
 const MAC: &str = "52:54:00:5e:13:01";
 
 fn hwctl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hwctl"))
+    {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
 }
 
 fn which(cmd: &str) -> bool {
@@ -222,7 +231,16 @@ fn flow(iface: &str) {
     );
 
     // hwctl boot serve: our HTTP and TFTP servers on ephemeral loopback ports.
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+    let mut serve = {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    };
     serve
         .args(["--json", "boot", "serve", "--boot-config"])
         .arg(&conf)

@@ -4,10 +4,19 @@
 use std::process::{Command, Output};
 
 fn hwctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(args)
-        .output()
-        .expect("hwctl runs")
+    {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
+    .args(args)
+    .output()
+    .expect("hwctl runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -279,12 +288,21 @@ fn demo_drives_the_whole_fleet() {
 #[test]
 fn console_echoes_on_fake_hardware() {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["--driver", "fake-hardware", "console"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
+    .args(["--driver", "fake-hardware", "console"])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());

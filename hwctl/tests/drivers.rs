@@ -8,10 +8,19 @@ use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn hwctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(args)
-        .output()
-        .unwrap()
+    {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
+    .args(args)
+    .output()
+    .unwrap()
 }
 
 struct Sim {
@@ -28,11 +37,20 @@ impl Drop for Sim {
 }
 
 fn start_sim(name: &str) -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["--json", "sim", name])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
+    .args(["--json", "sim", name])
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     let nodes = first["nodes"].as_array().unwrap().clone();
@@ -245,13 +263,22 @@ fn bad_driver_info_exits_2_and_never_echoes_the_password() {
 /// Runs `hwctl --info-file FILE console` with `input` on stdin.
 fn console(file: &str, input: &[u8]) -> Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["--info-file", file, "console"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
+    .args(["--info-file", file, "console"])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
 }

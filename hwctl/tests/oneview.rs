@@ -40,11 +40,20 @@ fn tls() -> (String, Arc<rustls::ServerConfig>) {
 }
 
 fn hwctl(base: &[String], args: &[&str]) -> (bool, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(base)
-        .args(args)
-        .output()
-        .unwrap();
+    let o = {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    }
+    .args(base)
+    .args(args)
+    .output()
+    .unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

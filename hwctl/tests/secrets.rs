@@ -79,7 +79,16 @@ struct Ran {
 }
 
 fn exec(run: &Run) -> Ran {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+    let mut cmd = {
+        // Node state (AMT boot devices, WoL power) goes to a test directory, never
+        // to the user's XDG state directory.
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+        c.env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        );
+        c
+    };
     cmd.args(&run.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
