@@ -284,3 +284,58 @@ async fn ipmitool_meets_the_simulators_privileges_and_passwords() {
     assert_eq!(stats.sessions_opened, 2, "{stats:?}");
     assert_eq!(stats.open_sessions, 0, "{stats:?}");
 }
+
+/// Issue 14.1, side by side with ipmitool 1.8.19: a BMC that offers only suite 3
+/// and silently drops Open Session proposals for 17. Neither client is told a
+/// suite; both ask Get Channel Cipher Suites and answer in well under a second.
+#[tokio::test]
+async fn like_ipmitool_the_suite_comes_from_the_bmcs_list() {
+    if !require(
+        "like_ipmitool_the_suite_comes_from_the_bmcs_list",
+        &["ipmitool"],
+    ) {
+        return;
+    }
+    let bmc = IpmiSim::start(IpmiSimConfig {
+        suites: vec![3],
+        drop_unoffered_suites: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = tokio::process::Command::new("ipmitool")
+        .args([
+            "-I",
+            "lanplus",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &bmc.port().to_string(),
+        ])
+        .args(["-U", "admin", "-P", "password", "-N", "2", "-R", "1"])
+        .args(["chassis", "power", "status"])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let ipmitool_took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("Chassis Power is off"),
+        "ipmitool: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cfg = bmc.config();
+    cfg.request_timeout = std::time::Duration::from_secs(2);
+    let client = IpmiClient::new(cfg);
+    let started = std::time::Instant::now();
+    assert_eq!(client.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0);
+    let ours = started.elapsed();
+    assert_eq!(client.cipher_suite().await, Some(CipherSuite::Suite3));
+    assert!(
+        ours < std::time::Duration::from_secs(1),
+        "hw took {ours:?}, ipmitool {ipmitool_took:?}"
+    );
+}
