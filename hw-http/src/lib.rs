@@ -22,3 +22,32 @@ pub use http::{HeaderMap, Method, StatusCode};
 pub use redact::is_sensitive as is_sensitive_header;
 pub use request::{Request, Response, status_kind};
 pub use session::{Session, SessionAuth, SessionClient};
+
+/// Entry points for the fuzz targets in the repository's `fuzz/` workspace: parsers
+/// of untrusted bytes that are otherwise private. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use http::HeaderValue;
+    use http::header::WWW_AUTHENTICATE;
+
+    /// Parses `values` as the `WWW-Authenticate` headers of a 401 reply, selects the
+    /// digest challenge as the client does, and answers it; returns whether one was
+    /// usable. Never panics, whatever the bytes.
+    pub fn www_authenticate(values: &[&[u8]]) -> bool {
+        let mut headers = crate::HeaderMap::new();
+        for v in values {
+            if let Ok(v) = HeaderValue::from_bytes(v) {
+                headers.append(WWW_AUTHENTICATE, v);
+            }
+        }
+        let _ = crate::digest::parse_challenges(&headers);
+        match crate::digest::select_challenge(&headers) {
+            Ok(challenge) => {
+                let mut state = crate::digest::DigestState::new(challenge);
+                let _ = state.authorization("user", "pass", "POST", "/wsman");
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}

@@ -22,6 +22,28 @@ pub use console::{ConsoleStream, LibvirtConsole};
 pub use management::LibvirtManagement;
 pub use power::{LibvirtPower, VmState};
 
+/// Entry points for the fuzz targets in the repository's `fuzz/` workspace: the
+/// domain XML reader, which is otherwise private. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use hw_core::BootDevice;
+
+    /// Reads `xml` as libvirt domain XML (name, UUID, MACs, boot device and mode),
+    /// and rewrites its boot device, as the driver does with what libvirt returns.
+    /// Never panics, whatever the text; a rewrite that succeeds reads back.
+    pub fn domain_xml(xml: &str) {
+        let Ok(d) = crate::xml::DomainXml::parse(xml) else {
+            return;
+        };
+        let _ = (d.name(), d.uuid(), d.macs(), d.boot_device(), d.boot_mode());
+        for device in [BootDevice::Pxe, BootDevice::Disk, BootDevice::Cdrom] {
+            if let Ok(out) = d.with_boot_device(device) {
+                let _ = crate::xml::DomainXml::parse(&out).map(|again| again.boot_device());
+            }
+        }
+    }
+}
+
 /// The hardware type's name (Ironic's).
 pub const NAME: &str = "staging-libvirt";
 
