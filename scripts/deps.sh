@@ -36,6 +36,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+if [ "$mode" != "--build" ] && [ "${HW_FUZZ_SMOKE:-}" = libfuzzer ] \
+    && ! cargo fuzz --version >/dev/null 2>&1; then
+  # scripts/test.sh's libFuzzer smoke run (HW_FUZZ_SMOKE=libfuzzer) and
+  # scripts/fuzz.sh need it; about two minutes to build.
+  echo "deps: installing cargo-fuzz" >&2
+  cargo install --locked cargo-fuzz >&2 || echo "deps: cargo-fuzz not installed; the fuzz smoke run falls back to the seeds" >&2
+fi
+
 if [ "$mode" != "--build" ]; then
   reqs=$(sed -e 's/#.*//' .ci/pip-requirements.txt | sed '/^\s*$/d' || true)
   if [ -n "$reqs" ]; then
@@ -50,6 +58,13 @@ fi
 # npm peers (.ci/npm-packages.txt) into .npm-peers/, never globally; and MeshCentral's
 # AMT stack (four files of the meshcentral package, which is a whole server).
 if [ "$mode" != "--build" ] && [ -f .ci/npm-packages.txt ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    # Debian's nodejs comes without npm; the machine image's nodesource nodejs has
+    # it (and conflicts with Debian's npm package), so install it only when absent.
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends npm >&2
+  fi
   npm_pkgs=$(sed -e 's/#.*//' .ci/npm-packages.txt | sed '/^\s*$/d' || true)
   if [ -n "$npm_pkgs" ]; then
     mkdir -p .npm-peers

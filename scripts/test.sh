@@ -23,3 +23,15 @@ for krate in $(cargo metadata --no-deps --format-version 1 \
 done
 echo "== cargo test" >&2
 cargo test --workspace --all-features
+echo "== fuzz smoke" >&2
+# Every fuzz target briefly (fuzz/, its own workspace). By default each target runs
+# over its seeds, their cuts and byte changes through a plain cargo test, and the
+# libFuzzer binaries are type-checked: a cold `cargo fuzz build` of every target
+# (AddressSanitizer, release) took 16 minutes on a loaded 2-core machine, over CI's
+# budget. HW_FUZZ_SMOKE=libfuzzer runs each target 5 s under libFuzzer instead
+# (bounded to 5 minutes; deps.sh then installs cargo-fuzz); HW_FUZZ_SMOKE=0 skips.
+case "${HW_FUZZ_SMOKE:-seeds}" in
+  0) echo "fuzz smoke skipped (HW_FUZZ_SMOKE=0)" >&2 ;;
+  libfuzzer) timeout 300 scripts/fuzz.sh --seconds "${HW_FUZZ_SECONDS:-5}" ;;
+  *) scripts/fuzz.sh --seeds-only ;;
+esac
