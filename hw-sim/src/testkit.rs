@@ -70,8 +70,9 @@ pub fn fixture_candidates(crate_dir: &str, rel: &str) -> [PathBuf; 2] {
     ]
 }
 
-/// The first existing fixture path for `rel` (see [`fixture_candidates`]); pass
-/// `env!("CARGO_MANIFEST_DIR")` as `crate_dir`.
+/// The first existing fixture path for `rel` (see [`fixture_candidates`]): a file,
+/// or a directory of fixtures (the DMTF Redfish mockup, the CSDL schema folder);
+/// pass `env!("CARGO_MANIFEST_DIR")` as `crate_dir`.
 ///
 /// ```
 /// use hw_sim::testkit::fixture_path;
@@ -80,7 +81,7 @@ pub fn fixture_candidates(crate_dir: &str, rel: &str) -> [PathBuf; 2] {
 pub fn fixture_path(crate_dir: &str, rel: &str) -> Option<PathBuf> {
     fixture_candidates(crate_dir, rel)
         .into_iter()
-        .find(|p| p.is_file())
+        .find(|p| p.exists())
 }
 
 /// The bytes of fixture `rel` (see [`fixture_path`]).
