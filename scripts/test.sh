@@ -22,7 +22,7 @@ for krate in $(cargo metadata --no-deps --format-version 1 \
   cargo check -q -p "$krate" --no-default-features
 done
 echo "== cargo test" >&2
-cargo test --workspace --all-features
+cargo test --workspace --all-features --no-fail-fast
 echo "== fuzz smoke" >&2
 # Every fuzz target briefly (fuzz/, its own workspace). By default each target runs
 # over its seeds, their cuts and byte changes through a plain cargo test, and the
