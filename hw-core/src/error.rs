@@ -145,6 +145,8 @@ pub struct Error {
     problems: Vec<ParameterProblem>,
     source: Option<Source>,
     not_delivered: bool,
+    /// Whether a retry loop already noted its attempts in the message.
+    attempts_noted: bool,
 }
 
 impl Error {
@@ -159,6 +161,7 @@ impl Error {
             problems: Vec::new(),
             source: None,
             not_delivered: false,
+            attempts_noted: false,
         }
     }
 
@@ -299,6 +302,16 @@ impl Error {
     /// [`not_delivered`](Self::not_delivered)).
     pub fn was_not_delivered(&self) -> bool {
         self.not_delivered
+    }
+
+    /// Appends `(after N attempts over X.Xs)` once: a retry loop around another
+    /// (a session log-in inside a request) does not note its attempts twice.
+    pub(crate) fn note_attempts(mut self, attempts: u32, seconds: f64) -> Self {
+        if self.attempts_noted {
+            return self;
+        }
+        self.attempts_noted = true;
+        self.with_note(format_args!("after {attempts} attempts over {seconds:.1}s"))
     }
 
     /// Appends a note to the message: `message (note)`.

@@ -178,10 +178,7 @@ where
         n += 1;
         let tried = |e: Error| {
             if n > 1 {
-                e.with_note(format_args!(
-                    "after {n} attempts over {:.1}s",
-                    started.elapsed().as_secs_f64()
-                ))
+                e.note_attempts(n, started.elapsed().as_secs_f64())
             } else {
                 e
             }
@@ -238,6 +235,20 @@ mod tests {
         let e = r.unwrap_err();
         assert_eq!(calls, 3);
         assert!(e.message().contains("after 3 attempts"), "{e}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nested_retries_note_their_attempts_once() {
+        let policy = RetryPolicy::default().with_max_attempts(2);
+        let r: Result<()> = retry(&policy, Idempotency::Idempotent, None, |_| async {
+            retry(&policy, Idempotency::Idempotent, None, |_| async {
+                Err(Error::new(ErrorKind::Unreachable, "refused"))
+            })
+            .await
+        })
+        .await;
+        let e = r.unwrap_err();
+        assert_eq!(e.message().matches("attempts over").count(), 1, "{e}");
     }
 
     #[tokio::test(start_paused = true)]

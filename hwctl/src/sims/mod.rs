@@ -67,8 +67,9 @@ pub(crate) async fn start(
         "openbmc" => openbmc::start(listen).await,
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
-        other => Err(hw_core::Error::new(
-            hw_core::ErrorKind::NotFound,
+        // An unknown name is a usage error (exit 2), as `hwctl properties NAME` is.
+        other => Err(hw_core::Error::invalid_parameter(
+            "TYPE",
             format!(
                 "no simulator for {other:?} (available: {})",
                 SIMULATORS.join(", ")
