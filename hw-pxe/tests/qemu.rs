@@ -170,7 +170,13 @@ impl Vm {
     async fn wait_for(&mut self, marker: &str, limit: Duration) -> Option<Duration> {
         let deadline = self.started + limit;
         while Instant::now() < deadline {
-            if self.log().contains(marker) {
+            // Only a complete line counts: the serial file is written as the guest
+            // prints, and the caller reads the line right after.
+            let complete = |log: String| {
+                log.split_inclusive('\n')
+                    .any(|l| l.ends_with('\n') && l.contains(marker))
+            };
+            if complete(self.log()) {
                 return Some(self.started.elapsed());
             }
             if let Ok(Some(_)) = self.child.try_wait() {

@@ -147,8 +147,13 @@ fn wait_for(serial: &Path, marker: &str, limit: Duration) -> Option<(Duration, S
     let start = Instant::now();
     while start.elapsed() < limit {
         let log = String::from_utf8_lossy(&std::fs::read(serial).unwrap_or_default()).into_owned();
-        if let Some(line) = log.lines().find(|l| l.contains(marker)) {
-            return Some((start.elapsed(), line.to_owned()));
+        // Only a complete line: the serial file is written as the guest prints, and
+        // a line read half-written would miss its end.
+        if let Some(line) = log
+            .split_inclusive('\n')
+            .find(|l| l.ends_with('\n') && l.contains(marker))
+        {
+            return Some((start.elapsed(), line.trim_end().to_owned()));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
