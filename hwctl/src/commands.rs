@@ -381,7 +381,7 @@ pub(crate) fn properties(registry: &Registry, name: &str, json_out: bool) -> Res
             .map(|p| {
                 vec![
                     p.name.to_string(),
-                    if p.required { "required" } else { "optional" }.into(),
+                    if p.required { "yes" } else { "" }.into(),
                     if p.secret { "yes" } else { "" }.into(),
                     p.default.unwrap_or("").to_owned(),
                     p.description.to_string(),
@@ -389,7 +389,7 @@ pub(crate) fn properties(registry: &Registry, name: &str, json_out: bool) -> Res
             })
             .collect();
         say(table(
-            &["PROPERTY", "", "SECRET", "DEFAULT", "DESCRIPTION"],
+            &["PROPERTY", "REQUIRED", "SECRET", "DEFAULT", "DESCRIPTION"],
             &rows,
         ));
     }

@@ -14,7 +14,7 @@ pub(crate) fn exit_code(err: &Error) -> i32 {
 /// Prints `error [kind]: message` and each cause on stderr.
 pub(crate) fn print_error(err: &Error) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "error [{}]: {err}", err.kind());
+    let _ = writeln!(stderr, "{}", error_headline(err));
     for p in err.problems() {
         match &p.reason {
             None => {
@@ -30,6 +30,27 @@ pub(crate) fn print_error(err: &Error) {
         let _ = writeln!(stderr, "  caused by: {s}");
         source = s.source();
     }
+}
+
+/// The first line of an error on stderr. A validation error's message lists its
+/// problems, which are printed one per line below it: the headline then says only
+/// how many there are, so each problem is printed once.
+fn error_headline(err: &Error) -> String {
+    let problems = err.problems();
+    if problems.is_empty() {
+        return format!("error [{}]: {err}", err.kind());
+    }
+    let mut context: Vec<&str> = Vec::new();
+    context.extend(err.driver());
+    context.extend(err.operation());
+    let n = problems.len();
+    let what = if n == 1 {
+        "1 parameter is missing or invalid".to_owned()
+    } else {
+        format!("{n} parameters are missing or invalid")
+    };
+    context.push(&what);
+    format!("error [{}]: {}", err.kind(), context.join(": "))
 }
 
 /// The error as a JSON object (`kind`, `message`, `driver`, `operation`, `problems`).
@@ -109,6 +130,29 @@ pub(crate) fn usage(message: impl Into<String>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_validation_problem_is_printed_once() {
+        let err = Error::from_problems(vec![
+            hw_core::ParameterProblem {
+                name: "ipmi_address".into(),
+                reason: None,
+            },
+            hw_core::ParameterProblem {
+                name: "ipmi_port".into(),
+                reason: Some("\"x\" is not a valid integer".into()),
+            },
+        ])
+        .with_driver("ipmi");
+        let headline = error_headline(&err);
+        assert_eq!(
+            headline,
+            "error [missing-parameter]: ipmi: 2 parameters are missing or invalid"
+        );
+        assert!(!headline.contains("ipmi_address"));
+        let plain = Error::new(hw_core::ErrorKind::Timeout, "no reply");
+        assert_eq!(error_headline(&plain), "error [timeout]: no reply");
+    }
 
     #[test]
     fn table_pads_columns() {

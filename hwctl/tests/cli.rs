@@ -120,11 +120,7 @@ fn invalid_and_missing_input_exits_2_naming_every_key() {
 
     let o = hwctl(&["power", "status"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("missing parameters: driver"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("  missing: driver"), "{}", stderr(&o));
 
     let o = hwctl(&["--driver", "no-such-type", "power", "status"]);
     assert_eq!(o.status.code(), Some(2));
