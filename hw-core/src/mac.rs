@@ -58,42 +58,90 @@ fn bad(s: &str, why: &str) -> Error {
     )
 }
 
+/// The value of one ASCII hex digit.
+const fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses without allocating: the text is walked once as bytes (only an error
+/// allocates, for its message).
 impl FromStr for MacAddress {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let t = s.trim();
-        let hex: String = if t.contains(':') || t.contains('-') {
-            let sep = if t.contains(':') { ':' } else { '-' };
-            let groups: Vec<&str> = t.split(sep).collect();
-            if groups.len() != 6 || groups.iter().any(|g| g.is_empty() || g.len() > 2) {
+        let t = s.trim().as_bytes();
+        let mut out = [0u8; 6];
+        // Whether some digit was not hexadecimal; reported only once the shape is
+        // right, so a malformed shape is named first.
+        let mut nonhex = false;
+        let sep = if t.contains(&b':') {
+            Some(b':')
+        } else if t.contains(&b'-') {
+            Some(b'-')
+        } else {
+            None
+        };
+        if let Some(sep) = sep {
+            // Six groups of one or two digits; a single digit is the low nibble.
+            let mut n = 0;
+            for group in t.split(|b| *b == sep) {
+                if n == 6 || group.is_empty() || group.len() > 2 {
+                    return Err(bad(s, "expected six groups of two hex digits"));
+                }
+                let mut v = 0u8;
+                for b in group {
+                    match hex_digit(*b) {
+                        Some(d) => v = (v << 4) | d,
+                        None => nonhex = true,
+                    }
+                }
+                out[n] = v;
+                n += 1;
+            }
+            if n != 6 {
                 return Err(bad(s, "expected six groups of two hex digits"));
             }
-            groups.iter().map(|g| format!("{g:0>2}")).collect()
-        } else if t.contains('.') {
-            let groups: Vec<&str> = t.split('.').collect();
-            if groups.len() != 3 || groups.iter().any(|g| g.len() != 4) {
+        } else if t.contains(&b'.') {
+            // Three groups of four digits (Cisco notation).
+            let mut n = 0;
+            for group in t.split(|b| *b == b'.') {
+                if n == 3 || group.len() != 4 {
+                    return Err(bad(s, "expected three groups of four hex digits"));
+                }
+                nonhex |= !decode_pairs(group, &mut out[2 * n..2 * n + 2]);
+                n += 1;
+            }
+            if n != 3 {
                 return Err(bad(s, "expected three groups of four hex digits"));
             }
-            groups.concat()
         } else {
-            t.to_owned()
-        };
-        if hex.len() != 12 {
-            return Err(bad(s, "expected 12 hex digits"));
+            if t.len() != 12 {
+                return Err(bad(s, "expected 12 hex digits"));
+            }
+            nonhex = !decode_pairs(t, &mut out);
         }
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if nonhex {
             return Err(bad(s, "not hexadecimal"));
-        }
-        let mut out = [0u8; 6];
-        for (i, byte) in out.iter_mut().enumerate() {
-            let pair = hex
-                .get(2 * i..2 * i + 2)
-                .ok_or_else(|| bad(s, "not ASCII"))?;
-            *byte = u8::from_str_radix(pair, 16).map_err(|_| bad(s, "not hexadecimal"))?;
         }
         Ok(MacAddress(out))
     }
+}
+
+/// Decodes `2 * out.len()` hex digits of `digits` into `out`; `false` when one is
+/// not a hex digit (`out` is then partly written).
+fn decode_pairs(digits: &[u8], out: &mut [u8]) -> bool {
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        match (hex_digit(pair[0]), hex_digit(pair[1])) {
+            (Some(hi), Some(lo)) => *byte = (hi << 4) | lo,
+            _ => return false,
+        }
+    }
+    true
 }
 
 impl serde::Serialize for MacAddress {
@@ -102,10 +150,21 @@ impl serde::Serialize for MacAddress {
     }
 }
 
+/// Deserializes from a string without copying it (a borrowed or transient `&str`
+/// is parsed in place).
 impl<'de> serde::Deserialize<'de> for MacAddress {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        struct MacVisitor;
+        impl serde::de::Visitor<'_> for MacVisitor {
+            type Value = MacAddress;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a MAC address string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<MacAddress, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(MacVisitor)
     }
 }
 
@@ -144,5 +203,99 @@ mod tests {
             let e = s.parse::<MacAddress>().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{s}");
         }
+    }
+    /// The allocating parser this module had before issue 16, kept as an oracle.
+    fn reference(s: &str) -> Option<[u8; 6]> {
+        let t = s.trim();
+        let hex: String = if t.contains(':') || t.contains('-') {
+            let sep = if t.contains(':') { ':' } else { '-' };
+            let groups: Vec<&str> = t.split(sep).collect();
+            if groups.len() != 6 || groups.iter().any(|g| g.is_empty() || g.len() > 2) {
+                return None;
+            }
+            groups.iter().map(|g| format!("{g:0>2}")).collect()
+        } else if t.contains('.') {
+            let groups: Vec<&str> = t.split('.').collect();
+            if groups.len() != 3 || groups.iter().any(|g| g.len() != 4) {
+                return None;
+            }
+            groups.concat()
+        } else {
+            t.to_owned()
+        };
+        if hex.len() != 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let mut out = [0u8; 6];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn agrees_with_the_allocating_parser() {
+        // Strings over an alphabet of hex digits, separators, space, a non-hex
+        // letter, a sign and a multi-byte character, 0..20 characters long.
+        const ALPHABET: [&str; 12] = ["0", "a", "F", "9", ":", "-", ".", " ", "g", "+", "ü", "5"];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        let mut valid = 0;
+        for _ in 0..200_000 {
+            // Half the strings are built near a notation's shape (group counts and
+            // widths off by at most one), the rest are free-form.
+            let mut pick = |n: u64| (next() % n) as usize;
+            let s: String = match pick(4) {
+                0 => (0..pick(20)).map(|_| ALPHABET[pick(12)]).collect(),
+                shape => {
+                    let (groups, width, sep) = match shape {
+                        1 => (5 + pick(3), 1 + pick(2), [":", "-"][pick(2)]),
+                        2 => (2 + pick(3), 3 + pick(3), "."),
+                        _ => (1, 11 + pick(3), ""),
+                    };
+                    (0..groups)
+                        .map(|_| {
+                            (0..width)
+                                .map(|_| ALPHABET[if pick(10) == 0 { pick(12) } else { pick(4) }])
+                                .collect::<String>()
+                        })
+                        .collect::<Vec<_>>()
+                        .join(sep)
+                }
+            };
+            let got = s.parse::<MacAddress>().ok().map(|m| m.octets());
+            assert_eq!(got, reference(&s), "{s:?}");
+            valid += usize::from(got.is_some());
+            checked += 1;
+        }
+        assert!(valid > 1_000, "only {valid} valid MACs generated");
+        // Shaped inputs, which random strings rarely hit.
+        for s in [
+            "1:2:3:4:5:6",
+            "01-02-03-04-05-0g",
+            "0102.0304.0506",
+            "0102.0304.050",
+            "0102.0304.0506.",
+            ":01:02:03:04:05",
+            "01:02:03:04:05:06:",
+            "01-02-03-04-05:06",
+            "aabbccddeeff",
+            "aabbccddeefg",
+            "aa:bb:cc:dd:ee:+f",
+        ] {
+            assert_eq!(
+                s.parse::<MacAddress>().ok().map(|m| m.octets()),
+                reference(s),
+                "{s:?}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 200_000);
     }
 }
