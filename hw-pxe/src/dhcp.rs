@@ -18,6 +18,13 @@ pub const OPT_TFTP_SERVER_ADDRESS: u8 = 150;
 /// Option 210, PXELINUX path prefix (RFC 5071 §5).
 pub const OPT_PATH_PREFIX: u8 = 210;
 
+/// Not a wire option: the BOOTP `siaddr` field ("next server"), which PXE
+/// firmware, iPXE, pxelinux and GRUB fetch their boot file from. dnsmasq names it
+/// `server-ip-address` (its internal number 255) and Ironic sends it under that
+/// name; without it dnsmasq hands out its own address, which is wrong whenever the
+/// TFTP server runs elsewhere.
+pub const OPT_SERVER_IP_ADDRESS: u8 = 255;
+
 /// Which clients an option is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientMatch {
@@ -46,7 +53,9 @@ pub struct DhcpOption {
 ///   66 and 150 = `tftp_server`, 210 = `/` (our TFTP root is the path root);
 /// - `ipxe`: 67 = `ipxe_bootfile_name`/`uefi_ipxe_bootfile_name` for firmware PXE
 ///   (chain-load iPXE over TFTP), `<http_url>/boot.ipxe` for a client already iPXE;
-///   66 and 150 = `tftp_server`.
+///   66 and 150 = `tftp_server`;
+/// - both: the next server ([`OPT_SERVER_IP_ADDRESS`]) = `tftp_server` when it is
+///   an IPv4 address.
 ///
 /// ```
 /// use hw_pxe::{dhcp::{dhcp_options, ClientMatch}, Flavor, PxeConfig};
@@ -92,6 +101,13 @@ pub fn dhcp_options(config: &PxeConfig, flavor: Flavor, mode: BootMode) -> Vec<D
         &config.tftp_server,
         ClientMatch::Any,
     ));
+    if config.tftp_server.parse::<std::net::Ipv4Addr>().is_ok() {
+        v.push(opt(
+            OPT_SERVER_IP_ADDRESS,
+            &config.tftp_server,
+            ClientMatch::Any,
+        ));
+    }
     v
 }
 
@@ -143,7 +159,14 @@ pub fn dnsmasq_config(node: &NodeContext, options: &[DhcpOption]) -> Result<Stri
             ClientMatch::NotIpxe => "tag:!ipxe,",
         };
         let value: String = o.value.chars().filter(|c| !c.is_control()).collect();
-        let _ = writeln!(s, "dhcp-option=tag:{tag},{client}{},{value}", o.code);
+        if o.code == OPT_SERVER_IP_ADDRESS {
+            let _ = writeln!(
+                s,
+                "dhcp-option=tag:{tag},{client}option:server-ip-address,{value}"
+            );
+        } else {
+            let _ = writeln!(s, "dhcp-option=tag:{tag},{client}{},{value}", o.code);
+        }
     }
     Ok(s)
 }

@@ -14,12 +14,15 @@ use hw_core::{Error, ErrorKind, Result};
 use hyper::body::{Frame, Incoming};
 use tokio::io::AsyncReadExt;
 
+use crate::served::{Outcome, Served, ServedLog};
+
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
 /// A running HTTP server; dropping it (or [`HttpServer::shutdown`]) stops it.
 #[derive(Debug)]
 pub struct HttpServer {
     addr: SocketAddr,
+    log: ServedLog,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -45,16 +48,20 @@ impl HttpServer {
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Unreachable, format!("HTTP socket: {e}")))?;
         let root = Arc::new(root);
+        let log = ServedLog::default();
+        let served = log.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, peer)) = listener.accept().await else {
                     continue;
                 };
                 let root = root.clone();
+                let log = served.clone();
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| {
                         let root = root.clone();
-                        async move { Ok::<_, Infallible>(serve(&root, peer, req).await) }
+                        let log = log.clone();
+                        async move { Ok::<_, Infallible>(serve(&root, &log, peer, req).await) }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -63,12 +70,18 @@ impl HttpServer {
                 });
             }
         });
-        Ok(HttpServer { addr, task })
+        Ok(HttpServer { addr, log, task })
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The requests answered so far (the last [`SERVED_LOG_LEN`](crate::served::SERVED_LOG_LEN)),
+    /// oldest first: which files a booting node fetched and how far each body got.
+    pub fn served(&self) -> Vec<Served> {
+        self.log.snapshot()
     }
 
     /// Stops accepting connections.
@@ -110,43 +123,57 @@ fn status(code: StatusCode) -> Response<Body> {
     r
 }
 
-async fn serve(root: &Path, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+async fn serve(
+    root: &Path,
+    log: &ServedLog,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let head = req.method() == Method::HEAD;
+    let raw = req.uri().path().to_owned();
     if req.method() != Method::GET && !head {
+        log.record(peer, &raw, Outcome::Refused, None);
         return status(StatusCode::METHOD_NOT_ALLOWED);
     }
-    let Some(path) = percent_decode(req.uri().path()) else {
+    let Some(path) = percent_decode(&raw) else {
+        log.record(peer, &raw, Outcome::Refused, None);
         return status(StatusCode::BAD_REQUEST);
     };
     let real: PathBuf = match crate::tftp::confine(root, Path::new(&path)) {
         Ok(p) => p,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             tracing::debug!(%peer, path, "http 404");
+            log.record(peer, &path, Outcome::NotFound, None);
             return status(StatusCode::NOT_FOUND);
         }
         Err(_) => {
             tracing::info!(%peer, path, "http refused: leaves the root");
+            log.record(peer, &path, Outcome::Refused, None);
             return status(StatusCode::FORBIDDEN);
         }
     };
     let Ok(file) = tokio::fs::File::open(&real).await else {
+        log.record(peer, &path, Outcome::NotFound, None);
         return status(StatusCode::NOT_FOUND);
     };
     let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
     tracing::debug!(%peer, path, len, "http get");
+    let count = log.record(peer, &path, Outcome::Sent, Some(if head { 0 } else { len }));
     let body: Body = if head {
         Full::new(Bytes::new())
             .map_err(|never: Infallible| match never {})
             .boxed_unsync()
     } else {
-        let s = futures::stream::try_unfold(file, |mut f| async move {
+        let s = futures::stream::try_unfold((file, count), |(mut f, count)| async move {
             let mut buf = vec![0u8; 1 << 16];
             let n = f.read(&mut buf).await?;
             if n == 0 {
                 Ok::<_, std::io::Error>(None)
             } else {
                 buf.truncate(n);
-                Ok(Some((Frame::data(Bytes::from(buf)), f)))
+                // Counted as handed to hyper (the last frame may still be in flight).
+                count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                Ok(Some((Frame::data(Bytes::from(buf)), (f, count))))
             }
         });
         BodyExt::boxed_unsync(StreamBody::new(s.boxed()))

@@ -10,6 +10,7 @@ pub mod http;
 pub mod inputs;
 pub mod layout;
 pub mod render;
+pub mod served;
 pub mod tftp;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub use cache::ImageCache;
 pub use config::PxeConfig;
 pub use http::HttpServer;
 pub use inputs::{BootOption, ImageRef, RamdiskKind};
+pub use served::{Outcome, Served};
 pub use tftp::{TftpOptions, TftpServer};
 
 /// The `pxe` boot interface's name.

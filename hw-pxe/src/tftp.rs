@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use hw_core::{Error, ErrorKind, Result};
 
+use crate::served::{Counted, Outcome, Served, ServedLog};
+
 /// TFTP server settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -75,10 +77,11 @@ pub fn confine(root: &Path, requested: &Path) -> Result<PathBuf> {
 
 struct Confined {
     root: PathBuf,
+    log: ServedLog,
 }
 
 impl async_tftp::server::Handler for Confined {
-    type Reader = blocking::Unblock<std::fs::File>;
+    type Reader = Counted<blocking::Unblock<std::fs::File>>;
     type Writer = futures::io::Sink;
 
     async fn read_req_open(
@@ -87,18 +90,31 @@ impl async_tftp::server::Handler for Confined {
         path: &Path,
     ) -> std::result::Result<(Self::Reader, Option<u64>), async_tftp::packet::Error> {
         use async_tftp::packet::Error as P;
+        let shown = path.to_string_lossy();
         let real = confine(&self.root, path).map_err(|e| {
-            tracing::info!(%client, path = %path.display(), "tftp refused: {e}");
+            tracing::info!(%client, path = %shown, "tftp refused: {e}");
             if e.kind() == ErrorKind::NotFound {
+                self.log.record(*client, &shown, Outcome::NotFound, None);
                 P::FileNotFound
             } else {
+                self.log.record(*client, &shown, Outcome::Refused, None);
                 P::PermissionDenied
             }
         })?;
-        let file = std::fs::File::open(&real).map_err(|_| P::FileNotFound)?;
+        let file = std::fs::File::open(&real).map_err(|_| {
+            self.log.record(*client, &shown, Outcome::NotFound, None);
+            P::FileNotFound
+        })?;
         let len = file.metadata().ok().map(|m| m.len());
-        tracing::debug!(%client, path = %path.display(), "tftp read");
-        Ok((blocking::Unblock::new(file), len))
+        tracing::debug!(%client, path = %shown, "tftp read");
+        let count = self.log.record(*client, &shown, Outcome::Sent, len);
+        Ok((
+            Counted {
+                inner: blocking::Unblock::new(file),
+                count,
+            },
+            len,
+        ))
     }
 
     async fn write_req_open(
@@ -115,6 +131,7 @@ impl async_tftp::server::Handler for Confined {
 #[derive(Debug)]
 pub struct TftpServer {
     addr: SocketAddr,
+    log: ServedLog,
     stop: Option<futures::channel::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -140,13 +157,17 @@ impl TftpServer {
         let addr = socket
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Unreachable, format!("TFTP socket: {e}")))?;
-        let builder = async_tftp::server::TftpServerBuilder::with_handler(Confined { root })
-            .std_socket(socket)
-            .map_err(|e| Error::new(ErrorKind::Unreachable, format!("TFTP socket: {e}")))?
-            .timeout(options.timeout)
-            .block_size_limit(options.max_block_size)
-            .window_size_limit(options.max_window_size)
-            .max_send_retries(options.max_retries);
+        let log = ServedLog::default();
+        let builder = async_tftp::server::TftpServerBuilder::with_handler(Confined {
+            root,
+            log: log.clone(),
+        })
+        .std_socket(socket)
+        .map_err(|e| Error::new(ErrorKind::Unreachable, format!("TFTP socket: {e}")))?
+        .timeout(options.timeout)
+        .block_size_limit(options.max_block_size)
+        .window_size_limit(options.max_window_size)
+        .max_send_retries(options.max_retries);
         let (tx, rx) = futures::channel::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("hw-pxe-tftp".into())
@@ -171,6 +192,7 @@ impl TftpServer {
             })?;
         Ok(TftpServer {
             addr,
+            log,
             stop: Some(tx),
             thread: Some(thread),
         })
@@ -179,6 +201,13 @@ impl TftpServer {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The requests answered so far (the last [`SERVED_LOG_LEN`](crate::served::SERVED_LOG_LEN)),
+    /// oldest first: which files a booting node fetched, how far each transfer got,
+    /// and which names it looked for in vain.
+    pub fn served(&self) -> Vec<Served> {
+        self.log.snapshot()
     }
 
     /// Stops the server and waits for its thread.

@@ -1,316 +1,168 @@
-//! End to end with real firmware: a QEMU (TCG) machine whose NIC has the node's
-//! port MAC network-boots what `ipxe` and `pxe` prepared — iPXE (Debian's
-//! `ipxe-qemu`) over our embedded HTTP server, pxelinux (BIOS) over TFTP from the
-//! prepared `tftp_root` — into a real Debian kernel and a busybox initramfs built
-//! here, which prints `/proc/cmdline` on the serial port; the test reads there that
-//! the ramdisk parameters arrived. After clean up the same boot finds no
-//! configuration. Peers: `qemu-system-x86`, `ipxe-qemu`, `socat`, `pxelinux`,
-//! `syslinux-common`, `busybox-static`, `linux-image-cloud-amd64`.
+//! End to end with real firmware, each hop real: a QEMU (TCG) machine whose NIC has
+//! the node's port MAC sits on a tap device in a private network namespace
+//! (`tests/netboot/mod.rs`); dnsmasq answers its DHCP (DHCP only, from the file
+//! hw-pxe's `dhcp` module writes, naming our server as next server); our embedded
+//! TFTP and HTTP servers, bound to another address in the namespace, serve what
+//! `pxe` and `ipxe` prepared. The firmware — iPXE (Debian's `ipxe-qemu`), pxelinux
+//! (BIOS) and GRUB (UEFI, OVMF, behind `HW_LONG_TESTS=1`) — loads a real Debian
+//! kernel and a busybox initramfs built here, which prints `/proc/cmdline` on the
+//! serial port. Each test checks every hop: the lease at dnsmasq, the files at our
+//! server (complete), the kernel line with the ramdisk parameters; and after clean
+//! up, that the same boot finds no configuration (asked for at our server, in vain).
+//! Peers: `qemu-system-x86`, `ipxe-qemu`, `dnsmasq-base`, `iproute2`, `pxelinux`,
+//! `syslinux-common`, `busybox-static`, `linux-image-cloud-amd64`, `ovmf`,
+//! `grub-efi-amd64-bin`; root for the namespace.
 #![allow(clippy::unwrap_used)]
 
+#[path = "netboot/mod.rs"]
+mod netboot;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hw_core::{Boot, BootMode, DriverInfo, NodeContext};
-use hw_pxe::{Flavor, HttpServer, PxeBoot, PxeConfig};
+use hw_pxe::{Flavor, HttpServer, Outcome, PxeBoot, PxeConfig, Served, TftpServer};
+use netboot::{CMDLINE, RAMDISK_UP, SERVER_ADDR, Vm, line_with};
 
 const MAC: &str = "52:54:00:5e:12:01";
 const OTHER_MAC: &str = "52:54:00:5e:12:02";
 const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+/// The whole inner run of one test (two boots) at most.
+const LIMIT: Duration = Duration::from_secs(300);
 
-/// The kernel a test boots: `HW_PXE_KERNEL` or the newest `/boot/vmlinuz-*`.
-pub fn find_kernel() -> Option<PathBuf> {
-    if let Some(k) = std::env::var_os("HW_PXE_KERNEL") {
-        return Some(PathBuf::from(k));
-    }
-    let mut v: Vec<PathBuf> = std::fs::read_dir("/boot")
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
-        })
-        .collect();
-    v.sort();
-    v.pop()
-}
-
-fn which(cmd: &str) -> bool {
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {cmd} >/dev/null"))
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// A newc cpio archive: `(path, mode, data, rdev)`.
-type Entry<'a> = (&'a str, u32, Vec<u8>, (u32, u32));
-
-fn cpio(entries: &[Entry<'_>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let pad = |out: &mut Vec<u8>| {
-        while !out.len().is_multiple_of(4) {
-            out.push(0);
-        }
-    };
-    let mut ino = 1;
-    let mut push = |out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8], rdev: (u32, u32)| {
-        let fields = [
-            ino,
-            mode,
-            0,
-            0,
-            1,
-            0,
-            data.len() as u32,
-            0,
-            0,
-            rdev.0,
-            rdev.1,
-            name.len() as u32 + 1,
-            0,
-        ];
-        ino += 1;
-        out.extend_from_slice(b"070701");
-        for f in fields {
-            out.extend_from_slice(format!("{f:08x}").as_bytes());
-        }
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        pad(out);
-        out.extend_from_slice(data);
-        pad(out);
-    };
-    for (name, mode, data, rdev) in entries {
-        push(&mut out, name, *mode, data, *rdev);
-    }
-    push(&mut out, "TRAILER!!!", 0, &[], (0, 0));
-    out
-}
-
-/// A busybox initramfs whose init prints a marker and `/proc/cmdline`, then powers off.
-pub fn build_initramfs(dest: &Path) {
-    let busybox = std::fs::read("/bin/busybox").unwrap();
-    let init = b"#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\necho HW-PXE-RAMDISK-UP\necho \"HW-PXE-CMDLINE: $(/bin/busybox cat /proc/cmdline)\"\n/bin/busybox poweroff -f\n".to_vec();
-    let img = cpio(&[
-        ("bin", 0o040755, vec![], (0, 0)),
-        ("dev", 0o040755, vec![], (0, 0)),
-        ("proc", 0o040755, vec![], (0, 0)),
-        ("dev/console", 0o020600, vec![], (5, 1)),
-        ("bin/busybox", 0o100755, busybox, (0, 0)),
-        ("init", 0o100755, init, (0, 0)),
-    ]);
-    std::fs::write(dest, img).unwrap();
-}
-
-struct Vm {
-    child: tokio::process::Child,
-    serial: PathBuf,
-    started: Instant,
-}
-
-impl Vm {
-    fn start(
-        serial: &Path,
-        tftp_root: &Path,
-        bootfile: &str,
-        http_port: u16,
-        uefi_vars: Option<&Path>,
-    ) -> Vm {
-        let _ = std::fs::remove_file(serial);
-        let mut cmd = tokio::process::Command::new("qemu-system-x86_64");
-        cmd.args(["-accel", "tcg", "-m", "512", "-nographic", "-nodefaults", "-no-reboot"])
-            .arg("-serial")
-            .arg(format!("file:{}", serial.display()))
-            .args(["-boot", "n", "-netdev"])
-            .arg(format!(
-                "user,id=n0,{}tftp={},bootfile={bootfile},guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:{http_port}",
-                if bootfile.starts_with("tftp://10.0.2.2:") {
-                    // the guest reaches our TFTP server on the host's loopback
-                    ""
-                } else {
-                    "restrict=on,"
-                },
-                tftp_root.display()
-            ))
-            .arg("-device")
-            .arg(format!("virtio-net-pci,netdev=n0,mac={MAC}"));
-        if let Some(vars) = uefi_vars {
-            cmd.args(["-machine", "q35", "-drive"])
-                .arg(format!(
-                    "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"
-                ))
-                .arg("-drive")
-                .arg(format!(
-                    "if=pflash,format=raw,unit=1,file={}",
-                    vars.display()
-                ));
-        }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
-        Vm {
-            child: cmd.spawn().unwrap(),
-            serial: serial.to_path_buf(),
-            started: Instant::now(),
-        }
-    }
-
-    fn log(&self) -> String {
-        String::from_utf8_lossy(&std::fs::read(&self.serial).unwrap_or_default()).into_owned()
-    }
-
-    /// Waits until the serial log contains `marker`; the time since QEMU started.
-    async fn wait_for(&mut self, marker: &str, limit: Duration) -> Option<Duration> {
-        let deadline = self.started + limit;
-        while Instant::now() < deadline {
-            // Only a complete line counts: the serial file is written as the guest
-            // prints, and the caller reads the line right after.
-            let complete = |log: String| {
-                log.split_inclusive('\n')
-                    .any(|l| l.ends_with('\n') && l.contains(marker))
-            };
-            if complete(self.log()) {
-                return Some(self.started.elapsed());
-            }
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return self.log().contains(marker).then(|| self.started.elapsed());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        None
-    }
-
-    async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
-    }
-}
-
-fn peers_ok(extra: &[&str]) -> Option<PathBuf> {
-    let kernel = find_kernel();
-    let mut found = which("qemu-system-x86_64")
-        && which("socat")
-        && Path::new("/bin/busybox").exists()
-        && kernel.is_some();
-    for p in extra {
-        found &= Path::new(p).exists();
-    }
-    if hw_sim::testkit::require_peer(
-        "qemu-system-x86_64 + ipxe-qemu + socat + busybox-static + a Debian kernel",
-        found,
-    ) {
-        kernel
-    } else {
-        None
-    }
-}
-
-fn setup(dir: &Path, kernel: &Path) -> (Arc<PxeConfig>, DriverInfo) {
-    let mut cfg = PxeConfig::with_roots(dir, "http://10.0.2.100");
-    cfg.tftp_server = "10.0.2.2".into();
+fn setup(dir: &Path, kernel: &Path) -> (PxeConfig, DriverInfo) {
+    let mut cfg = PxeConfig::with_roots(dir, &format!("http://{SERVER_ADDR}"));
+    cfg.tftp_server = SERVER_ADDR.into();
     cfg.pxe_append_params = "console=ttyS0 panic=-1".into();
     cfg.default_boot_mode = hw_pxe::config::BootModeName::Bios;
     let initramfs = dir.join("initramfs.cpio");
-    build_initramfs(&initramfs);
+    netboot::build_initramfs(&initramfs);
     let info = DriverInfo::from_pairs([
         ("deploy_kernel", kernel.display().to_string()),
         ("deploy_ramdisk", initramfs.display().to_string()),
     ]);
     std::fs::create_dir_all(&cfg.tftp_root).unwrap();
     std::fs::create_dir_all(&cfg.http_root).unwrap();
-    (Arc::new(cfg), info)
+    (cfg, info)
 }
 
 fn params() -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("ipa-api-url".to_owned(), "http://10.0.2.2:6385".to_owned()),
+        ("ipa-api-url".to_owned(), "http://10.55.0.1:6385".to_owned()),
         ("hw-pxe-test".to_owned(), "e2e-42".to_owned()),
     ])
 }
 
-fn node() -> NodeContext {
+fn node(mode: BootMode) -> NodeContext {
     NodeContext::new("node-e2e")
         .with_port(MAC.parse().unwrap())
-        .with_boot_mode(BootMode::Bios)
+        .with_boot_mode(mode)
+}
+
+/// What hw-pxe's dhcp module writes for `node`, as a deployer's dnsmasq reads it.
+fn dnsmasq_file(cfg: &PxeConfig, flavor: Flavor, node: &NodeContext) -> String {
+    let mode = node.boot_mode().unwrap_or(BootMode::Bios);
+    hw_pxe::dhcp::DNSMASQ_COMMON.to_owned()
+        + &hw_pxe::dhcp::dnsmasq_config(node, &hw_pxe::dhcp::dhcp_options(cfg, flavor, mode))
+            .unwrap()
+}
+
+fn addr(port: u16) -> SocketAddr {
+    format!("{SERVER_ADDR}:{port}").parse().unwrap()
+}
+
+/// Asserts that `served` has `path` sent whole.
+fn assert_sent(served: &[Served], path: &str) {
+    assert!(
+        served.iter().any(|s| s.path == path && s.complete()),
+        "our server did not send {path} whole: {served:#?}"
+    );
+}
+
+fn not_found(served: &[Served], path: &str) -> bool {
+    served
+        .iter()
+        .any(|s| s.path == path && s.outcome == Outcome::NotFound)
+}
+
+fn check_cmdline(log: &str) -> &str {
+    let line = line_with(log, CMDLINE).unwrap_or_else(|| panic!("no kernel line:\n{log}"));
+    assert!(line.contains("ipa-api-url=http://10.55.0.1:6385"), "{line}");
+    assert!(line.contains("hw-pxe-test=e2e-42"), "{line}");
+    line
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ipxe_boots_the_prepared_ramdisk_with_its_parameters() {
-    let Some(kernel) = peers_ok(&["/usr/lib/ipxe/qemu/efi-virtio.rom"]) else {
+async fn ipxe_boots_through_dnsmasq_and_our_http_server() {
+    let Some(kernel) = netboot::peers_ok(&["/usr/lib/ipxe/qemu/efi-virtio.rom"]) else {
+        return;
+    };
+    let Some(mut net) = netboot::enter("ipxe_boots_through_dnsmasq_and_our_http_server", LIMIT)
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let (cfg, info) = setup(dir.path(), &kernel);
-    let http = HttpServer::start(&cfg.http_root, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let port = http.local_addr().port();
-    let b = PxeBoot::new(Flavor::Ipxe, cfg.clone(), info.clone(), None);
+    let cfg = Arc::new(cfg);
+    let http = HttpServer::start(&cfg.http_root, addr(80)).await.unwrap();
+    let b = PxeBoot::new(Flavor::Ipxe, cfg.clone(), info, None);
     // A second node keeps boot.ipxe published after node-e2e is cleaned up.
     let other = NodeContext::new("other").with_port(OTHER_MAC.parse().unwrap());
     b.prepare_ramdisk(&other, &params()).await.unwrap();
-    b.prepare_ramdisk(&node(), &params()).await.unwrap();
+    let n = node(BootMode::Bios);
+    b.prepare_ramdisk(&n, &params()).await.unwrap();
+    net.start_dnsmasq(&dnsmasq_file(&cfg, Flavor::Ipxe, &n));
 
     let serial = dir.path().join("serial-ipxe.log");
-    let mut vm = Vm::start(
-        &serial,
-        &cfg.tftp_root,
-        "http://10.0.2.100/boot.ipxe",
-        port,
-        None,
-    );
-    let script = vm
-        .wait_for("Attempting to boot from MAC", Duration::from_secs(60))
-        .await;
-    let first = vm
-        .wait_for("HW-PXE-RAMDISK-UP", Duration::from_secs(90))
-        .await;
-    let cmdline = vm
-        .wait_for("HW-PXE-CMDLINE:", Duration::from_secs(95))
-        .await;
+    let mut vm = Vm::start(&serial, MAC, None);
+    let first = vm.wait_for(RAMDISK_UP, Duration::from_secs(120));
+    let cmdline = vm.wait_for(CMDLINE, Duration::from_secs(125));
     let log = vm.log();
-    vm.stop().await;
-    assert!(script.is_some(), "iPXE never ran boot.ipxe:\n{log}");
+    vm.stop();
     assert!(
         first.is_some() && cmdline.is_some(),
-        "the ramdisk never came up:\n{log}"
+        "the ramdisk never came up:\n{log}\n{}",
+        net.dhcp_log()
     );
-    let line = log.lines().find(|l| l.contains("HW-PXE-CMDLINE:")).unwrap();
-    assert!(line.contains("ipa-api-url=http://10.0.2.2:6385"), "{line}");
-    assert!(line.contains("hw-pxe-test=e2e-42"), "{line}");
+    net.assert_dhcp(MAC, &format!("http://{SERVER_ADDR}/boot.ipxe"));
+    let served = http.served();
+    for p in [
+        "boot.ipxe",
+        "pxelinux.cfg/52-54-00-5e-12-01",
+        "node-e2e/deploy_kernel",
+        "node-e2e/deploy_ramdisk",
+    ] {
+        assert_sent(&served, p);
+    }
+    let line = check_cmdline(&log);
     assert!(line.contains(&format!("BOOTIF={MAC}")), "{line}");
     eprintln!(
-        "ipxe: boot.ipxe after {:?}, ramdisk's first line after {:?} (QEMU TCG)",
-        script.unwrap(),
+        "ipxe: QEMU start -> ramdisk's first line {:?} (TCG; DHCP by dnsmasq, HTTP by hw-pxe)",
         first.unwrap()
     );
 
     // After clean up: boot.ipxe (kept for `other`) finds no configuration for this MAC.
-    b.clean_up_ramdisk(&node()).await.unwrap();
-    let mut vm = Vm::start(
-        &serial,
-        &cfg.tftp_root,
-        "http://10.0.2.100/boot.ipxe",
-        port,
-        None,
-    );
-    let none = vm
-        .wait_for("hw-pxe: no boot configuration", Duration::from_secs(60))
-        .await;
+    b.clean_up_ramdisk(&n).await.unwrap();
+    let mut vm = Vm::start(&serial, MAC, None);
+    let none = vm.wait_for("hw-pxe: no boot configuration", Duration::from_secs(90));
     let log = vm.log();
-    vm.stop().await;
+    vm.stop();
     assert!(
         none.is_some(),
         "expected no configuration after clean up:\n{log}"
     );
-    assert!(!log.contains("HW-PXE-RAMDISK-UP"));
+    assert!(!log.contains(RAMDISK_UP));
+    let after = &http.served()[served.len()..];
+    assert_sent(after, "boot.ipxe");
+    assert!(
+        not_found(after, "pxelinux.cfg/52-54-00-5e-12-01"),
+        "{after:#?}"
+    );
     b.clean_up_ramdisk(&other).await.unwrap();
     let left: Vec<_> = std::fs::read_dir(&cfg.http_root)
         .unwrap()
@@ -322,84 +174,122 @@ async fn ipxe_boots_the_prepared_ramdisk_with_its_parameters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pxelinux_boots_the_prepared_ramdisk_with_its_parameters() {
-    let Some(kernel) = peers_ok(&[
+async fn pxelinux_boots_through_dnsmasq_and_our_tftp_server() {
+    let Some(kernel) = netboot::peers_ok(&[
+        "/usr/lib/ipxe/qemu/efi-virtio.rom",
         "/usr/lib/PXELINUX/pxelinux.0",
         "/usr/lib/syslinux/modules/bios/ldlinux.c32",
     ]) else {
         return;
     };
+    let Some(mut net) = netboot::enter("pxelinux_boots_through_dnsmasq_and_our_tftp_server", LIMIT)
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let (cfg, info) = setup(dir.path(), &kernel);
     // The deployer's boot loader files (Ironic leaves these to the deployer too).
-    std::fs::copy(
+    for f in [
         "/usr/lib/PXELINUX/pxelinux.0",
-        cfg.tftp_root.join("pxelinux.0"),
-    )
-    .unwrap();
-    std::fs::copy(
         "/usr/lib/syslinux/modules/bios/ldlinux.c32",
-        cfg.tftp_root.join("ldlinux.c32"),
-    )
-    .unwrap();
-    let http = HttpServer::start(&cfg.http_root, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let port = http.local_addr().port();
+    ] {
+        let name = Path::new(f).file_name().unwrap();
+        std::fs::copy(f, cfg.tftp_root.join(name)).unwrap();
+    }
+    let cfg = Arc::new(cfg);
+    let tftp = TftpServer::start(&cfg.tftp_root, addr(69), &Default::default()).unwrap();
     let b = PxeBoot::new(Flavor::Pxe, cfg.clone(), info, None);
-    b.prepare_ramdisk(&node(), &params()).await.unwrap();
+    let n = node(BootMode::Bios);
+    b.prepare_ramdisk(&n, &params()).await.unwrap();
+    net.start_dnsmasq(&dnsmasq_file(&cfg, Flavor::Pxe, &n));
 
     let serial = dir.path().join("serial-pxe.log");
-    let mut vm = Vm::start(&serial, &cfg.tftp_root, "pxelinux.0", port, None);
-    let first = vm
-        .wait_for("HW-PXE-RAMDISK-UP", Duration::from_secs(120))
-        .await;
-    let cmdline = vm
-        .wait_for("HW-PXE-CMDLINE:", Duration::from_secs(125))
-        .await;
+    let mut vm = Vm::start(&serial, MAC, None);
+    let first = vm.wait_for(RAMDISK_UP, Duration::from_secs(150));
+    let cmdline = vm.wait_for(CMDLINE, Duration::from_secs(155));
     let log = vm.log();
-    vm.stop().await;
+    vm.stop();
     assert!(
         first.is_some() && cmdline.is_some(),
-        "the ramdisk never came up:\n{log}"
+        "the ramdisk never came up:\n{log}\n{:#?}\n{}",
+        tftp.served(),
+        net.dhcp_log()
     );
-    let line = log.lines().find(|l| l.contains("HW-PXE-CMDLINE:")).unwrap();
-    assert!(line.contains("ipa-api-url=http://10.0.2.2:6385"), "{line}");
-    assert!(line.contains("hw-pxe-test=e2e-42"), "{line}");
+    net.assert_dhcp(MAC, "pxelinux.0");
+    let served = tftp.served();
+    for p in [
+        "pxelinux.0",
+        "ldlinux.c32",
+        "pxelinux.cfg/01-52-54-00-5e-12-01",
+        "node-e2e/deploy_kernel",
+        "node-e2e/deploy_ramdisk",
+    ] {
+        assert_sent(&served, p);
+    }
+    let line = check_cmdline(&log);
     // pxelinux's `ipappend 2` adds BOOTIF=01-<mac>.
     assert!(line.contains("BOOTIF=01-52-54-00-5e-12-01"), "{line}");
     eprintln!(
-        "pxe (pxelinux): ramdisk's first line after {:?} (QEMU TCG)",
+        "pxe (pxelinux, BIOS): QEMU start -> ramdisk's first line {:?} (TCG; DHCP by dnsmasq, TFTP by hw-pxe)",
         first.unwrap()
     );
 
-    b.clean_up_ramdisk(&node()).await.unwrap();
+    // After clean up pxelinux asks our server for its MAC file, then every fallback
+    // down to `default`, in vain, and boots nothing.
+    b.clean_up_ramdisk(&n).await.unwrap();
     assert!(!cfg.tftp_root.join("pxelinux.cfg").exists());
-    let mut vm = Vm::start(&serial, &cfg.tftp_root, "pxelinux.0", port, None);
-    let up = vm
-        .wait_for("HW-PXE-RAMDISK-UP", Duration::from_secs(25))
-        .await;
-    vm.stop().await;
-    assert!(up.is_none(), "booted a ramdisk after clean up");
+    let mut vm = Vm::start(&serial, MAC, None);
+    let looked = vm.wait_until(Duration::from_secs(90), |_| {
+        not_found(&tftp.served()[served.len()..], "pxelinux.cfg/default")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let log = vm.log();
+    vm.stop();
+    let after = &tftp.served()[served.len()..];
+    assert!(
+        looked.is_some(),
+        "pxelinux never gave up: {after:#?}\n{log}"
+    );
+    assert!(
+        not_found(after, "pxelinux.cfg/01-52-54-00-5e-12-01"),
+        "{after:#?}"
+    );
+    assert!(
+        !after
+            .iter()
+            .any(|s| s.outcome == Outcome::Sent && s.path.starts_with("node-e2e/")),
+        "{after:#?}"
+    );
+    assert!(!log.contains(RAMDISK_UP), "booted a ramdisk after clean up");
 }
 
-/// GRUB (UEFI, OVMF): ~40 s under TCG, so behind `HW_LONG_TESTS=1`.
+/// GRUB (UEFI, OVMF's own PXE): ~40 s under TCG, so behind `HW_LONG_TESTS=1`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grub_uefi_boots_the_prepared_ramdisk_with_its_parameters() {
+async fn grub_uefi_boots_through_dnsmasq_and_our_tftp_server() {
     if std::env::var_os("HW_LONG_TESTS").is_none() {
         eprintln!("skipped: set HW_LONG_TESTS=1 (GRUB under OVMF takes ~40 s)");
         return;
     }
-    let Some(kernel) = peers_ok(&[OVMF_CODE, OVMF_VARS, "/usr/lib/grub/x86_64-efi/normal.mod"])
+    let Some(kernel) =
+        netboot::peers_ok(&[OVMF_CODE, OVMF_VARS, "/usr/lib/grub/x86_64-efi/normal.mod"])
     else {
         return;
     };
-    if !hw_sim::testkit::require_peer("grub-mknetdir (grub-common)", which("grub-mknetdir")) {
+    if !hw_sim::testkit::require_peer(
+        "grub-mknetdir (grub-common)",
+        Path::new("/usr/bin/grub-mknetdir").exists(),
+    ) {
         return;
     }
+    let Some(mut net) =
+        netboot::enter("grub_uefi_boots_through_dnsmasq_and_our_tftp_server", LIMIT)
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let (cfg, info) = setup(dir.path(), &kernel);
+    let (mut cfg, info) = setup(dir.path(), &kernel);
     // The deployer's GRUB netboot directory (grub/x86_64-efi/core.efi, modules).
+    cfg.uefi_pxe_bootfile_name = "grub/x86_64-efi/core.efi".into();
     let st = std::process::Command::new("grub-mknetdir")
         .arg(format!("--net-directory={}", cfg.tftp_root.display()))
         .args(["--subdir=grub", "-d", "/usr/lib/grub/x86_64-efi"])
@@ -410,91 +300,68 @@ async fn grub_uefi_boots_the_prepared_ramdisk_with_its_parameters() {
     assert!(st.success());
     let vars = dir.path().join("vars.fd");
     std::fs::copy(OVMF_VARS, &vars).unwrap();
-    let http = HttpServer::start(&cfg.http_root, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let port = http.local_addr().port();
+    let cfg = Arc::new(cfg);
+    let tftp = TftpServer::start(&cfg.tftp_root, addr(69), &Default::default()).unwrap();
     let b = PxeBoot::new(Flavor::Pxe, cfg.clone(), info, None);
-    let uefi = NodeContext::new("node-uefi")
-        .with_port(MAC.parse().unwrap())
-        .with_boot_mode(BootMode::Uefi);
-    b.prepare_ramdisk(&uefi, &params()).await.unwrap();
+    let n = node(BootMode::Uefi);
+    b.prepare_ramdisk(&n, &params()).await.unwrap();
+    net.start_dnsmasq(&dnsmasq_file(&cfg, Flavor::Pxe, &n));
+
     let serial = dir.path().join("serial-grub.log");
-    let mut vm = Vm::start(
-        &serial,
-        &cfg.tftp_root,
-        "grub/x86_64-efi/core.efi",
-        port,
-        Some(&vars),
-    );
-    let first = vm
-        .wait_for("HW-PXE-RAMDISK-UP", Duration::from_secs(120))
-        .await;
-    let cmdline = vm
-        .wait_for("HW-PXE-CMDLINE:", Duration::from_secs(125))
-        .await;
+    let mut vm = Vm::start(&serial, MAC, Some((OVMF_CODE, &vars)));
+    let first = vm.wait_for(RAMDISK_UP, Duration::from_secs(200));
+    let cmdline = vm.wait_for(CMDLINE, Duration::from_secs(205));
     let log = vm.log();
-    vm.stop().await;
+    vm.stop();
     assert!(
         first.is_some() && cmdline.is_some(),
-        "the ramdisk never came up:\n{log}"
+        "the ramdisk never came up:\n{log}\n{:#?}\n{}",
+        tftp.served(),
+        net.dhcp_log()
     );
-    let line = log.lines().find(|l| l.contains("HW-PXE-CMDLINE:")).unwrap();
+    net.assert_dhcp(MAC, "grub/x86_64-efi/core.efi");
+    let served = tftp.served();
+    for p in [
+        "grub/x86_64-efi/core.efi",
+        "grub/grub.cfg",
+        "52:54:00:5e:12:01.conf",
+        "node-e2e/deploy_kernel",
+        "node-e2e/deploy_ramdisk",
+    ] {
+        assert_sent(&served, p);
+    }
+    let line = check_cmdline(&log);
     assert!(
-        line.contains("BOOT_IMAGE=/node-uefi/deploy_kernel"),
+        line.contains("BOOT_IMAGE=/node-e2e/deploy_kernel"),
         "{line}"
     );
-    assert!(line.contains("ipa-api-url=http://10.0.2.2:6385"), "{line}");
-    assert!(line.contains("hw-pxe-test=e2e-42"), "{line}");
     assert!(line.contains(&format!("BOOTIF=01-{MAC}")), "{line}");
     eprintln!(
-        "pxe (GRUB, UEFI): ramdisk's first line after {:?} (QEMU TCG, OVMF)",
+        "pxe (GRUB, UEFI): QEMU start -> ramdisk's first line {:?} (TCG, OVMF; DHCP by dnsmasq, TFTP by hw-pxe)",
         first.unwrap()
     );
-    b.clean_up_ramdisk(&uefi).await.unwrap();
-    assert!(!cfg.tftp_root.join(format!("{MAC}.conf")).exists());
-}
 
-/// Real iPXE fetches its script from our embedded TFTP server (QEMU's user network
-/// forwards the guest's 10.0.2.2:PORT to the host's loopback), then boots on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ipxe_fetches_its_script_from_our_tftp_server() {
-    let Some(kernel) = peers_ok(&["/usr/lib/ipxe/qemu/efi-virtio.rom"]) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let (cfg, info) = setup(dir.path(), &kernel);
-    let http = HttpServer::start(&cfg.http_root, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let b = PxeBoot::new(Flavor::Ipxe, cfg.clone(), info, None);
-    b.prepare_ramdisk(&node(), &params()).await.unwrap();
-    // boot.ipxe over TFTP: our server, rooted at http_root for this test.
-    let tftp = hw_pxe::TftpServer::start(
-        &cfg.http_root,
-        "127.0.0.1:0".parse().unwrap(),
-        &hw_pxe::TftpOptions::default(),
-    )
-    .unwrap();
-    let bootfile = format!("tftp://10.0.2.2:{}/boot.ipxe", tftp.local_addr().port());
-    let serial = dir.path().join("serial-tftp.log");
-    let mut vm = Vm::start(
-        &serial,
-        &cfg.tftp_root,
-        &bootfile,
-        http.local_addr().port(),
-        None,
-    );
-    let got = vm
-        .wait_for("HW-PXE-CMDLINE:", Duration::from_secs(90))
-        .await;
+    // After clean up (the last node: the GRUB master goes too) GRUB asks our server
+    // for its configuration in vain and boots nothing.
+    b.clean_up_ramdisk(&n).await.unwrap();
+    assert!(!cfg.tftp_root.join(format!("{MAC}.conf")).exists());
+    std::fs::copy(OVMF_VARS, &vars).unwrap();
+    let mut vm = Vm::start(&serial, MAC, Some((OVMF_CODE, &vars)));
+    let looked = vm.wait_until(Duration::from_secs(150), |_| {
+        not_found(&tftp.served()[served.len()..], "grub/grub.cfg")
+    });
+    std::thread::sleep(Duration::from_secs(3));
     let log = vm.log();
-    vm.stop().await;
+    vm.stop();
+    let after = &tftp.served()[served.len()..];
     assert!(
-        log.contains(&format!("{bootfile}... ok")),
-        "iPXE did not fetch from our TFTP server:\n{log}"
+        looked.is_some(),
+        "GRUB never looked for its configuration: {after:#?}\n{log}"
     );
-    assert!(got.is_some(), "the ramdisk never came up:\n{log}");
-    assert!(log.contains("hw-pxe-test=e2e-42"));
-    b.clean_up_ramdisk(&node()).await.unwrap();
+    assert!(
+        !after.iter().any(|s| s.outcome == Outcome::Sent
+            && (s.path.starts_with("node-e2e/") || s.path.ends_with(".conf"))),
+        "{after:#?}"
+    );
+    assert!(!log.contains(RAMDISK_UP), "booted a ramdisk after clean up");
 }

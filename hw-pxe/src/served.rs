@@ -1,0 +1,128 @@
+//! What the embedded servers answered: a bounded log of the requests each server
+//! saw (client, path, outcome, bytes sent so far), so a deployer (or a test) can
+//! tell which files a booting node actually fetched.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+/// How many requests a server remembers (the oldest are dropped first).
+pub const SERVED_LOG_LEN: usize = 1024;
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The file was found and its transfer started (see [`Served::bytes`]).
+    Sent,
+    /// No such file under the root (TFTP error 1, HTTP 404).
+    NotFound,
+    /// The path left the root, or the request was not allowed (TFTP error 2, HTTP
+    /// 403/405/400).
+    Refused,
+}
+
+/// One request a server answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Served {
+    /// Who asked.
+    pub client: SocketAddr,
+    /// The path as requested (TFTP file name, HTTP path without the leading `/`).
+    pub path: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The file's size in bytes, when it was sent.
+    pub size: Option<u64>,
+    /// Bytes of the file sent so far (equals `size` once the transfer is complete).
+    pub bytes: u64,
+}
+
+impl Served {
+    /// Whether the whole file was sent.
+    pub fn complete(&self) -> bool {
+        self.outcome == Outcome::Sent && self.size == Some(self.bytes)
+    }
+}
+
+struct Entry {
+    client: SocketAddr,
+    path: String,
+    outcome: Outcome,
+    size: Option<u64>,
+    bytes: Arc<AtomicU64>,
+}
+
+/// The shared, bounded request log of one server.
+#[derive(Default, Clone)]
+pub(crate) struct ServedLog {
+    entries: Arc<Mutex<VecDeque<Entry>>>,
+}
+
+impl std::fmt::Debug for ServedLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServedLog").finish_non_exhaustive()
+    }
+}
+
+impl ServedLog {
+    /// Records a request; the returned counter is to be advanced as bytes are sent.
+    pub(crate) fn record(
+        &self,
+        client: SocketAddr,
+        path: &str,
+        outcome: Outcome,
+        size: Option<u64>,
+    ) -> Arc<AtomicU64> {
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if e.len() >= SERVED_LOG_LEN {
+            e.pop_front();
+        }
+        e.push_back(Entry {
+            client,
+            path: path.trim_start_matches('/').to_owned(),
+            outcome,
+            size,
+            bytes: bytes.clone(),
+        });
+        bytes
+    }
+
+    /// A snapshot, oldest first.
+    pub(crate) fn snapshot(&self) -> Vec<Served> {
+        let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.iter()
+            .map(|x| Served {
+                client: x.client,
+                path: x.path.clone(),
+                outcome: x.outcome,
+                size: x.size,
+                bytes: x.bytes.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+}
+
+/// An `AsyncRead` that adds what it reads to a counter.
+pub(crate) struct Counted<R> {
+    pub(crate) inner: R,
+    pub(crate) count: Arc<AtomicU64>,
+}
+
+impl<R: futures::io::AsyncRead + Unpin> futures::io::AsyncRead for Counted<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(n)) = &r {
+            self.count.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+        r
+    }
+}
