@@ -1,16 +1,21 @@
 //! `hwctl boot prepare-ramdisk --boot-interface ipxe|pxe` prepares a fake-hardware
 //! node; a QEMU (TCG) machine with the node's MAC network-boots it with real
-//! firmware — iPXE over `hwctl boot serve`'s HTTP server, pxelinux over TFTP from
-//! the prepared root — into a Debian kernel + busybox initramfs printing
-//! `/proc/cmdline`; the given `--param`s arrive. `hwctl boot clean-up-ramdisk`
-//! returns the roots to empty (but for the shared image cache).
+//! firmware in a private network namespace (`hw-pxe/tests/netboot/mod.rs`): dnsmasq
+//! (DHCP only) from the file hw-pxe's `dhcp` module writes, and `hwctl boot serve`'s
+//! TFTP and HTTP servers — iPXE over HTTP, pxelinux over TFTP — into a Debian
+//! kernel + busybox initramfs printing `/proc/cmdline`; the given `--param`s
+//! arrive. `hwctl boot clean-up-ramdisk` returns the roots to empty (but for the
+//! shared image cache).
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "../../hw-pxe/tests/netboot/mod.rs"]
+mod netboot;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use netboot::{CMDLINE, RAMDISK_UP, SERVER_ADDR, Vm, line_with};
 const MAC: &str = "52:54:00:5e:13:01";
 
 fn hwctl() -> Command {
@@ -26,93 +31,6 @@ fn hwctl() -> Command {
     }
 }
 
-fn which(cmd: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {cmd} >/dev/null"))
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn find_kernel() -> Option<PathBuf> {
-    if let Some(k) = std::env::var_os("HW_PXE_KERNEL") {
-        return Some(PathBuf::from(k));
-    }
-    let mut v: Vec<PathBuf> = std::fs::read_dir("/boot")
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
-        })
-        .collect();
-    v.sort();
-    v.pop()
-}
-
-type Entry<'a> = (&'a str, u32, Vec<u8>, (u32, u32));
-
-/// A newc cpio archive.
-fn cpio(entries: &[Entry<'_>]) -> Vec<u8> {
-    fn pad(out: &mut Vec<u8>) {
-        while !out.len().is_multiple_of(4) {
-            out.push(0);
-        }
-    }
-    let mut out = Vec::new();
-    let mut all: Vec<Entry<'_>> = entries.to_vec();
-    all.push(("TRAILER!!!", 0, vec![], (0, 0)));
-    for (ino, (name, mode, data, rdev)) in all.iter().enumerate() {
-        let fields = [
-            ino as u32 + 1,
-            *mode,
-            0,
-            0,
-            1,
-            0,
-            data.len() as u32,
-            0,
-            0,
-            rdev.0,
-            rdev.1,
-            name.len() as u32 + 1,
-            0,
-        ];
-        out.extend_from_slice(b"070701");
-        for f in fields {
-            out.extend_from_slice(format!("{f:08x}").as_bytes());
-        }
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        pad(&mut out);
-        out.extend_from_slice(data);
-        pad(&mut out);
-    }
-    out
-}
-
-fn build_initramfs(dest: &Path) {
-    let init = b"#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\necho HW-PXE-RAMDISK-UP\necho \"HW-PXE-CMDLINE: $(/bin/busybox cat /proc/cmdline)\"\n/bin/busybox poweroff -f\n".to_vec();
-    std::fs::write(
-        dest,
-        cpio(&[
-            ("bin", 0o040755, vec![], (0, 0)),
-            ("dev", 0o040755, vec![], (0, 0)),
-            ("proc", 0o040755, vec![], (0, 0)),
-            ("dev/console", 0o020600, vec![], (5, 1)),
-            (
-                "bin/busybox",
-                0o100755,
-                std::fs::read("/bin/busybox").unwrap(),
-                (0, 0),
-            ),
-            ("init", 0o100755, init, (0, 0)),
-        ]),
-    )
-    .unwrap();
-}
-
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -122,57 +40,20 @@ impl Drop for Killed {
     }
 }
 
-fn qemu(serial: &Path, tftp_root: &Path, bootfile: &str, http_port: u16) -> Killed {
-    Killed(
-        Command::new("qemu-system-x86_64")
-            .args(["-accel", "tcg", "-m", "256", "-nographic", "-nodefaults", "-no-reboot"])
-            .arg("-serial")
-            .arg(format!("file:{}", serial.display()))
-            .args(["-boot", "n", "-netdev"])
-            .arg(format!(
-                "user,id=n0,restrict=on,tftp={},bootfile={bootfile},guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:{http_port}",
-                tftp_root.display()
-            ))
-            .arg("-device")
-            .arg(format!("virtio-net-pci,netdev=n0,mac={MAC}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-fn wait_for(serial: &Path, marker: &str, limit: Duration) -> Option<(Duration, String)> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        let log = String::from_utf8_lossy(&std::fs::read(serial).unwrap_or_default()).into_owned();
-        // Only a complete line: the serial file is written as the guest prints, and
-        // a line read half-written would miss its end.
-        if let Some(line) = log
-            .split_inclusive('\n')
-            .find(|l| l.ends_with('\n') && l.contains(marker))
-        {
-            return Some((start.elapsed(), line.trim_end().to_owned()));
-        }
-        std::thread::sleep(Duration::from_millis(100));
+fn flow(iface: &str, test: &str) {
+    let mut extra = vec!["/usr/lib/ipxe/qemu/efi-virtio.rom"];
+    if iface == "pxe" {
+        extra.extend([
+            "/usr/lib/PXELINUX/pxelinux.0",
+            "/usr/lib/syslinux/modules/bios/ldlinux.c32",
+        ]);
     }
-    None
-}
-
-fn flow(iface: &str) {
-    let kernel = find_kernel();
-    let found = which("qemu-system-x86_64")
-        && which("socat")
-        && Path::new("/bin/busybox").exists()
-        && Path::new("/usr/lib/PXELINUX/pxelinux.0").exists()
-        && kernel.is_some();
-    if !hw_sim::testkit::require_peer(
-        "qemu-system-x86 ipxe-qemu socat pxelinux busybox-static linux-image-cloud-amd64",
-        found,
-    ) {
+    let Some(kernel) = netboot::peers_ok(&extra) else {
         return;
-    }
+    };
+    let Some(mut net) = netboot::enter(test, Duration::from_secs(240)) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (tftp_root, http_root) = (d.join("tftpboot"), d.join("httpboot"));
@@ -184,17 +65,14 @@ fn flow(iface: &str) {
     )
     .unwrap();
     let conf = d.join("boot.toml");
-    std::fs::write(
-        &conf,
-        format!(
-            "[pxe]\ntftp_root = {:?}\ntftp_server = \"10.0.2.2\"\npxe_append_params = \"console=ttyS0 panic=-1\"\n[deploy]\nhttp_root = {:?}\nhttp_url = \"http://10.0.2.100\"\ndefault_boot_mode = \"bios\"\n",
-            tftp_root.display().to_string(),
-            http_root.display().to_string()
-        ),
-    )
-    .unwrap();
+    let toml = format!(
+        "[pxe]\ntftp_root = {:?}\ntftp_server = \"{SERVER_ADDR}\"\npxe_append_params = \"console=ttyS0 panic=-1\"\n[deploy]\nhttp_root = {:?}\nhttp_url = \"http://{SERVER_ADDR}\"\ndefault_boot_mode = \"bios\"\n",
+        tftp_root.display().to_string(),
+        http_root.display().to_string()
+    );
+    std::fs::write(&conf, &toml).unwrap();
     let initramfs = d.join("initramfs.cpio");
-    build_initramfs(&initramfs);
+    netboot::build_initramfs(&initramfs);
     let node = |cmd: &mut Command| {
         cmd.args([
             "--driver",
@@ -205,10 +83,7 @@ fn flow(iface: &str) {
             "node-cli",
         ])
         .arg("--info")
-        .arg(format!(
-            "deploy_kernel={}",
-            kernel.as_ref().unwrap().display()
-        ))
+        .arg(format!("deploy_kernel={}", kernel.display()))
         .arg("--info")
         .arg(format!("deploy_ramdisk={}", initramfs.display()));
     };
@@ -224,7 +99,7 @@ fn flow(iface: &str) {
     .arg(&conf)
     .args([
         "--param",
-        "ipa-api-url=http://10.0.2.2:6385",
+        "ipa-api-url=http://10.55.0.1:6385",
         "--param",
         "hw-cli=yes",
     ]);
@@ -235,51 +110,93 @@ fn flow(iface: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // hwctl boot serve: our HTTP and TFTP servers on ephemeral loopback ports.
-    let mut serve = {
-        // Node state (AMT boot devices, WoL power) goes to a test directory, never
-        // to the user's XDG state directory.
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
-        c.env(
-            "HWCTL_STATE_DIR",
-            std::env::temp_dir().join("hwctl-test-state"),
-        );
-        c
-    };
+    // hwctl boot serve: our HTTP and TFTP servers on the namespace's server address;
+    // its debug log names every file it serves.
+    let serve_log = d.join("serve.log");
+    let mut serve = hwctl();
     serve
+        .env("HWCTL_LOG", "hw_pxe=debug")
         .args(["--json", "boot", "serve", "--boot-config"])
         .arg(&conf)
-        .args(["--http", "127.0.0.1:0", "--tftp", "127.0.0.1:0"])
+        .arg("--http")
+        .arg(format!("{SERVER_ADDR}:80"))
+        .arg("--tftp")
+        .arg(format!("{SERVER_ADDR}:69"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(&serve_log).unwrap());
     let mut serve = Killed(serve.spawn().unwrap());
-    // The pretty JSON names the bound addresses: find the "http" one.
-    let mut http_addr = String::new();
+    // Wait until both servers are bound (the JSON names them).
+    let (http_at, tftp_at) = (
+        format!("\"{SERVER_ADDR}:80\""),
+        format!("\"{SERVER_ADDR}:69\""),
+    );
+    let mut said = String::new();
+    let mut bound = 0;
     for line in BufReader::new(serve.0.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("\"http\": \"") {
-            http_addr = rest.trim_end_matches([',', '"']).to_owned();
+        said += &line.unwrap();
+        if said.contains(&http_at) && said.contains(&tftp_at) {
+            bound = 2;
             break;
         }
     }
-    let port: u16 = http_addr.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(bound, 2, "hwctl boot serve did not bind both servers");
+
+    let flavor = if iface == "ipxe" {
+        hw_pxe::Flavor::Ipxe
+    } else {
+        hw_pxe::Flavor::Pxe
+    };
+    let cfg = hw_pxe::PxeConfig::from_toml_str(&toml).unwrap();
+    let ctx = hw_core::NodeContext::new("node-cli").with_port(MAC.parse().unwrap());
+    net.start_dnsmasq(
+        &(hw_pxe::dhcp::DNSMASQ_COMMON.to_owned()
+            + &hw_pxe::dhcp::dnsmasq_config(
+                &ctx,
+                &hw_pxe::dhcp::dhcp_options(&cfg, flavor, hw_core::BootMode::Bios),
+            )
+            .unwrap()),
+    );
 
     let serial = d.join("serial.log");
-    let bootfile = if iface == "ipxe" {
-        "http://10.0.2.100/boot.ipxe"
-    } else {
-        "pxelinux.0"
-    };
-    let vm = qemu(&serial, &tftp_root, bootfile, port);
-    let got = wait_for(&serial, "HW-PXE-CMDLINE:", Duration::from_secs(120));
-    let log = String::from_utf8_lossy(&std::fs::read(&serial).unwrap_or_default()).into_owned();
+    let mut vm = Vm::start(&serial, MAC, None);
+    let got = vm.wait_for(RAMDISK_UP, Duration::from_secs(150));
+    vm.wait_for(CMDLINE, Duration::from_secs(155));
+    let log = vm.log();
     drop(vm);
     drop(serve);
-    let (elapsed, line) =
-        got.unwrap_or_else(|| panic!("{iface}: the ramdisk never came up:\n{log}"));
-    assert!(line.contains("ipa-api-url=http://10.0.2.2:6385"), "{line}");
+    let elapsed = got.unwrap_or_else(|| {
+        panic!(
+            "{iface}: the ramdisk never came up:\n{log}\n{}\n{}",
+            std::fs::read_to_string(&serve_log).unwrap_or_default(),
+            net.dhcp_log()
+        )
+    });
+    let bootfile = if iface == "ipxe" {
+        format!("http://{SERVER_ADDR}/boot.ipxe")
+    } else {
+        "pxelinux.0".to_owned()
+    };
+    net.assert_dhcp(MAC, &bootfile);
+    let served = std::fs::read_to_string(&serve_log).unwrap();
+    let (what, prefix) = if iface == "ipxe" {
+        ("http get", "/")
+    } else {
+        ("tftp read", "")
+    };
+    for f in ["node-cli/deploy_kernel", "node-cli/deploy_ramdisk"] {
+        let at = [format!("path={prefix}{f}"), format!("path=\"{prefix}{f}\"")];
+        assert!(
+            served.lines().any(|l| l.contains(what)
+                && at
+                    .iter()
+                    .any(|a| l.ends_with(a.as_str()) || l.contains(&format!("{a} ")))),
+            "{iface}: hwctl boot serve did not serve {f}:\n{served}"
+        );
+    }
+    let line = line_with(&log, CMDLINE).unwrap();
+    assert!(line.contains("ipa-api-url=http://10.55.0.1:6385"), "{line}");
     assert!(line.contains("hw-cli=yes"), "{line}");
-    eprintln!("hwctl + {iface}: ramdisk's /proc/cmdline after {elapsed:?}: {line}");
+    eprintln!("hwctl + {iface}: QEMU start -> ramdisk's first line {elapsed:?}: {line}");
 
     let mut clean = hwctl();
     node(&mut clean);
@@ -315,12 +232,12 @@ fn flow(iface: &str) {
 
 #[test]
 fn hwctl_prepared_ipxe_node_boots_in_qemu() {
-    flow("ipxe");
+    flow("ipxe", "hwctl_prepared_ipxe_node_boots_in_qemu");
 }
 
 #[test]
 fn hwctl_prepared_pxe_node_boots_in_qemu() {
-    flow("pxe");
+    flow("pxe", "hwctl_prepared_pxe_node_boots_in_qemu");
 }
 
 #[test]
