@@ -88,13 +88,9 @@ pub fn next_sequence(reply: [u8; SEQUENCE_LEN]) -> u16 {
     u16::from_le_bytes(reply).wrapping_add(1)
 }
 
-fn credential_field(
-    name: &'static str,
-    value: &[u8],
-    secret: bool,
-) -> Result<[u8; CREDENTIAL_FIELD_LEN]> {
+fn credential_error(name: &'static str, value: &[u8], secret: bool) -> Option<Error> {
     if value.len() > MAX_CREDENTIAL_LEN {
-        return Err(Error::invalid_parameter(
+        return Some(Error::invalid_parameter(
             name,
             format!(
                 "is {} bytes; DxP carries at most {MAX_CREDENTIAL_LEN}",
@@ -108,11 +104,9 @@ fn credential_field(
         } else {
             format!("{:?} contains a NUL byte", String::from_utf8_lossy(value))
         };
-        return Err(Error::invalid_parameter(name, reason));
+        return Some(Error::invalid_parameter(name, reason));
     }
-    let mut field = [0u8; CREDENTIAL_FIELD_LEN];
-    field[..value.len()].copy_from_slice(value);
-    Ok(field)
+    None
 }
 
 /// Checks that a user name or password fits its DxP field (at most 20 bytes, no
@@ -123,10 +117,34 @@ fn credential_field(
 /// [`ErrorKind::InvalidParameter`] naming `name` when the value is over
 /// [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
 pub fn check_credential(name: &'static str, value: &[u8], secret: bool) -> Result<()> {
-    credential_field(name, value, secret).map(drop)
+    credential_error(name, value, secret).map_or(Ok(()), Err)
 }
 
-/// Encodes the 47-byte header of an IO request.
+/// Writes the 47-byte header of a request into `out` (a fixed array: no
+/// allocation).
+fn header(
+    command: Command,
+    username: &[u8],
+    password: &[u8],
+    descriptor: Descriptor,
+    sequence: u16,
+) -> Result<[u8; HEADER_LEN]> {
+    check_credential("iboot_username", username, false)?;
+    check_credential("iboot_password", password, true)?;
+    let mut h = [0u8; HEADER_LEN];
+    h[0] = command as u8;
+    h[1..1 + username.len()].copy_from_slice(username);
+    let p = 1 + CREDENTIAL_FIELD_LEN;
+    h[p..p + password.len()].copy_from_slice(password);
+    let d = p + CREDENTIAL_FIELD_LEN;
+    h[d] = descriptor as u8;
+    // h[d + 1] stays 0 (python-iboot's pad byte).
+    h[d + 2..].copy_from_slice(&sequence.to_le_bytes());
+    Ok(h)
+}
+
+/// Appends the 47-byte header of an IO request to `out` (reserving exactly the
+/// 47 bytes it needs).
 ///
 /// # Errors
 ///
@@ -140,19 +158,13 @@ pub fn encode_header(
     descriptor: Descriptor,
     sequence: u16,
 ) -> Result<()> {
-    let user = credential_field("iboot_username", username, false)?;
-    let pass = credential_field("iboot_password", password, true)?;
-    out.reserve(HEADER_LEN + 4);
-    out.push(command as u8);
-    out.extend_from_slice(&user);
-    out.extend_from_slice(&pass);
-    out.push(descriptor as u8);
-    out.push(0);
-    out.extend_from_slice(&sequence.to_le_bytes());
+    let h = header(command, username, password, descriptor, sequence)?;
+    out.extend_from_slice(&h);
     Ok(())
 }
 
-/// Encodes a CHANGE_RELAY request (49 bytes): relay 1-based.
+/// Encodes a CHANGE_RELAY request (49 bytes, in one allocation of exactly 49
+/// bytes): relay 1-based.
 ///
 /// ```
 /// let frame = hw_iboot::wire::encode_change_relay(b"admin", b"fake", 1, 1, true).unwrap();
@@ -179,9 +191,7 @@ pub fn encode_change_relay(
             "relays are numbered from 1",
         ));
     }
-    let mut out = Vec::with_capacity(HEADER_LEN + 2);
-    encode_header(
-        &mut out,
+    let h = header(
         Command::Io,
         username,
         password,
@@ -189,27 +199,28 @@ pub fn encode_change_relay(
         sequence,
     )?;
     let state = if on { RelayState::On } else { RelayState::Off };
+    let mut out = Vec::with_capacity(HEADER_LEN + 2);
+    out.extend_from_slice(&h);
     out.extend_from_slice(&[relay, state as u8]);
     Ok(out)
 }
 
-/// Encodes a GET_RELAYS request (47 bytes, no payload).
+/// Encodes a GET_RELAYS request (47 bytes, no payload, in one allocation of
+/// exactly 47 bytes).
 ///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`) when
 /// a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
 pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(HEADER_LEN);
-    encode_header(
-        &mut out,
+    let h = header(
         Command::Io,
         username,
         password,
         Descriptor::GetRelays,
         sequence,
     )?;
-    Ok(out)
+    Ok(h.to_vec())
 }
 
 /// Decodes the 1-byte answer to CHANGE_RELAY: `0x00` means done (python-iboot
@@ -266,4 +277,21 @@ pub fn decode_relays(bytes: &[u8]) -> Result<Vec<bool>> {
             )),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn frames_are_built_in_one_exact_size_buffer() {
+        let frame = encode_change_relay(b"admin", b"fake", 7, 2, false).unwrap();
+        assert_eq!((frame.len(), frame.capacity()), (HEADER_LEN + 2, HEADER_LEN + 2));
+        let frame = encode_get_relays(&[b'u'; 20], &[b'p'; 20], 7).unwrap();
+        assert_eq!((frame.len(), frame.capacity()), (HEADER_LEN, HEADER_LEN));
+        let mut out = Vec::new();
+        encode_header(&mut out, Command::Io, b"a", b"b", Descriptor::GetRelay, 1).unwrap();
+        assert_eq!(out.len(), HEADER_LEN);
+    }
 }
