@@ -29,24 +29,25 @@ pub trait Response: Sized {
     /// `Protocol` for a body that is not the expected XML reply; the completion
     /// code's kind for a failure reply (see [`Status::check`]).
     fn decode(body: &[u8]) -> Result<Self> {
-        let root = xml::parse(body)?;
-        check_root(&root, Self::ROOT)?;
-        Self::from_root(&root)
+        let doc = xml::parse(body)?;
+        let root = doc.root();
+        check_root(root, Self::ROOT)?;
+        Self::from_root(root)
     }
 
     /// Reads the fields out of an already parsed and checked root element.
     #[doc(hidden)]
-    fn from_root(root: &Element) -> Result<Self>;
+    fn from_root(root: Element<'_, '_>) -> Result<Self>;
 }
 
-fn check_root(root: &Element, want: &str) -> Result<()> {
-    if root.name != want {
+fn check_root(root: Element<'_, '_>, want: &str) -> Result<()> {
+    if root.name() != want {
         return Err(Error::protocol(format!(
             "expected a {want} reply, got <{}>",
-            root.name
+            root.name()
         )));
     }
-    if !root.contract {
+    if !root.contract() {
         return Err(Error::protocol(format!(
             "<{want}> is not in the chassis manager namespace"
         )));
@@ -68,18 +69,18 @@ fn check_root(root: &Element, want: &str) -> Result<()> {
 ///
 /// `Protocol` when the body is not a chassis manager reply with a completion code.
 pub fn parse_status(body: &[u8]) -> Result<Status> {
-    let root = xml::parse(body)?;
-    status(&root)
+    let doc = xml::parse(body)?;
+    status(doc.root())
 }
 
-fn status(e: &Element) -> Result<Status> {
+fn status(e: Element<'_, '_>) -> Result<Status> {
     let code = e
         .child_text("completionCode")
-        .ok_or_else(|| Error::protocol(format!("<{}> has no completionCode", e.name)))?;
+        .ok_or_else(|| Error::protocol(format!("<{}> has no completionCode", e.name())))?;
     if code.is_empty() {
         return Err(Error::protocol(format!(
             "<{}> has an empty completionCode",
-            e.name
+            e.name()
         )));
     }
     let completion_code: CompletionCode = match code.parse() {
@@ -96,30 +97,30 @@ fn status(e: &Element) -> Result<Status> {
     })
 }
 
-fn checked_status(e: &Element) -> Result<Status> {
+fn checked_status(e: Element<'_, '_>) -> Result<Status> {
     let s = status(e)?;
     s.check()?;
     Ok(s)
 }
 
-fn required<'a>(e: &'a Element, name: &str) -> Result<&'a str> {
+fn required<'a>(e: Element<'a, '_>, name: &str) -> Result<&'a str> {
     match e.child_text(name) {
         Some(t) if !t.is_empty() => Ok(t),
-        _ => Err(Error::protocol(format!("<{}> has no {name}", e.name))),
+        _ => Err(Error::protocol(format!("<{}> has no {name}", e.name()))),
     }
 }
 
-fn parse_num<T: FromStr>(e: &Element, name: &str, text: &str) -> Result<T> {
+fn parse_num<T: FromStr>(e: Element<'_, '_>, name: &str, text: &str) -> Result<T> {
     text.parse().map_err(|_| {
         Error::protocol(format!(
             "<{}>/{name} is not a number: {:?}",
-            e.name,
+            e.name(),
             truncate(text)
         ))
     })
 }
 
-fn optional_num<T: FromStr>(e: &Element, name: &str) -> Result<Option<T>> {
+fn optional_num<T: FromStr>(e: Element<'_, '_>, name: &str) -> Result<Option<T>> {
     match e.child_text(name) {
         None | Some("") => Ok(None),
         Some(t) => parse_num(e, name, t).map(Some),
@@ -290,7 +291,7 @@ pub struct BladeResponse {
 
 impl Response for BladeResponse {
     const ROOT: &'static str = "BladeResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         Ok(BladeResponse {
             status: checked_status(root)?,
             blade_number: optional_num(root, "bladeNumber")?,
@@ -311,7 +312,7 @@ pub struct BladeStateResponse {
 
 impl Response for BladeStateResponse {
     const ROOT: &'static str = "BladeStateResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         Ok(BladeStateResponse {
             status: checked_status(root)?,
             blade_number: optional_num(root, "bladeNumber")?,
@@ -333,7 +334,7 @@ pub struct BootResponse {
 
 impl Response for BootResponse {
     const ROOT: &'static str = "BootResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         let status = checked_status(root)?;
         let text = required(root, "nextBoot")?;
         let next_boot = BootType::from_name(text)
@@ -361,7 +362,7 @@ pub struct PowerStateResponse {
 
 impl Response for PowerStateResponse {
     const ROOT: &'static str = "PowerStateResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         Ok(PowerStateResponse {
             status: checked_status(root)?,
             blade_number: optional_num(root, "bladeNumber")?,
@@ -419,7 +420,7 @@ pub struct ChassisInfoResponse {
     pub blades: Vec<BladeInfo>,
 }
 
-fn optional_status(e: &Element) -> Result<Option<Status>> {
+fn optional_status(e: Element<'_, '_>) -> Result<Option<Status>> {
     if e.child("completionCode").is_some() {
         status(e).map(Some)
     } else {
@@ -427,7 +428,7 @@ fn optional_status(e: &Element) -> Result<Option<Status>> {
     }
 }
 
-fn non_empty(e: &Element, name: &str) -> Option<String> {
+fn non_empty(e: Element<'_, '_>, name: &str) -> Option<String> {
     e.child_text(name)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
@@ -435,7 +436,7 @@ fn non_empty(e: &Element, name: &str) -> Option<String> {
 
 impl Response for ChassisInfoResponse {
     const ROOT: &'static str = "ChassisInfoResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         let status = optional_status(root)?;
         if let Some(s) = &status {
             s.check()?;
@@ -501,7 +502,7 @@ impl fmt::Debug for StartSerialResponse {
 
 impl Response for StartSerialResponse {
     const ROOT: &'static str = "StartSerialResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         Ok(StartSerialResponse {
             status: checked_status(root)?,
             serial_session_token: required(root, "serialSessionToken")?.to_owned(),
@@ -523,7 +524,7 @@ pub struct SerialDataResponse {
 
 impl Response for SerialDataResponse {
     const ROOT: &'static str = "SerialDataResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         let status = checked_status(root)?;
         let data = match root.child_text("data") {
             None | Some("") => Vec::new(),
@@ -542,7 +543,7 @@ pub struct ChassisResponse {
 
 impl Response for ChassisResponse {
     const ROOT: &'static str = "ChassisResponse";
-    fn from_root(root: &Element) -> Result<Self> {
+    fn from_root(root: Element<'_, '_>) -> Result<Self> {
         Ok(ChassisResponse {
             status: checked_status(root)?,
         })
