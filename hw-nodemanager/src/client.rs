@@ -37,7 +37,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// let transport = MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c);
 /// let nm = NodeManager::new(Arc::new(transport));
-/// assert_eq!(nm.version().await?.nm, "3.0");
+/// assert_eq!(nm.version().await?.nm_name(), "3.0");
 /// assert!(matches!(nm.location().await, NmLocation::Found(a) if a.address == 0x2c));
 ///
 /// nm.set_policy(&Policy::new(Domain::Platform, 7, Trigger::None, TargetLimit::Watts(350))).await?;

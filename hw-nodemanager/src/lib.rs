@@ -21,9 +21,9 @@ pub use ipmi::{IpmiTransport, hardware_type, hardware_type_with};
 pub use transport::{NmTransport, RawIpmiReply};
 pub use types::{
     Action, BootMode, CapabilitiesQuery, ControlScope, CpuPowerCorrection, Day, Domain,
-    GlobalStatistic, NmAddress, NmCapabilities, NmTimestamp, NmVersion, Policy, PolicyInfo,
-    PolicyRef, PolicyStatistic, PowerDomain, RELATIVE_TIMESTAMP_MAX, Statistics, StatisticsQuery,
-    StatisticsReset, Storage, SuspendPeriod, TargetLimit, Trigger,
+    GlobalStatistic, Iso8601, NmAddress, NmCapabilities, NmTimestamp, NmVersion, Policy,
+    PolicyInfo, PolicyRef, PolicyStatistic, PowerDomain, RELATIVE_TIMESTAMP_MAX, Statistics,
+    StatisticsQuery, StatisticsReset, Storage, SuspendPeriod, TargetLimit, Trigger,
 };
 pub use vendor::{NmCall, NmVendor};
 

@@ -422,18 +422,88 @@ pub struct NmCapabilities {
     pub power_domain: PowerDomain,
 }
 
-/// Node Manager's version (`get_nm_version`), as Ironic reports it: strings, with
-/// `"unknown"` for a version code it does not know.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Node Manager's version (`get_nm_version`), decoded into its codes (no text is
+/// built while decoding). The JSON form is Ironic's strings, with `"unknown"` for
+/// a version code Ironic does not know:
+///
+/// ```
+/// let v = hw_nodemanager::wire::decode_version(&[0x57, 1, 0, 5, 2, 7, 1, 2]).unwrap();
+/// assert_eq!((v.nm_name(), v.ipmi_name(), v.patch), ("3.0", "2.0", 7));
+/// assert_eq!(
+///     serde_json::to_value(v).unwrap(),
+///     serde_json::json!({"nm": "3.0", "ipmi": "2.0", "patch": "7", "firmware": "1.2"})
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NmVersion {
-    /// Node Manager version (`"1.0"` … `"3.0"`, or `"unknown"`).
-    pub nm: String,
-    /// IPMI interface version (`"1.0"` … `"3.0"`, or `"unknown"`).
-    pub ipmi: String,
-    /// Patch version.
-    pub patch: String,
-    /// Firmware revision (`major.minor`).
-    pub firmware: String,
+    /// Node Manager version code (byte 3; [`NmVersion::nm_name`] reads it).
+    pub nm: u8,
+    /// IPMI interface version code (byte 4; [`NmVersion::ipmi_name`] reads it).
+    pub ipmi: u8,
+    /// Patch version (byte 5).
+    pub patch: u8,
+    /// Firmware major revision (byte 6).
+    pub firmware_major: u8,
+    /// Firmware minor revision (byte 7).
+    pub firmware_minor: u8,
+}
+
+impl NmVersion {
+    /// The Node Manager version as Ironic names it: `"1.0"`, `"1.5"`, `"2.0"`,
+    /// `"2.5"`, `"3.0"`, or `"unknown"`.
+    pub fn nm_name(&self) -> &'static str {
+        match self.nm {
+            1 => "1.0",
+            2 => "1.5",
+            3 => "2.0",
+            4 => "2.5",
+            5 => "3.0",
+            _ => "unknown",
+        }
+    }
+
+    /// The IPMI interface version as Ironic names it: `"1.0"`, `"2.0"`, `"3.0"`,
+    /// or `"unknown"`.
+    pub fn ipmi_name(&self) -> &'static str {
+        match self.ipmi {
+            1 => "1.0",
+            2 => "2.0",
+            3 => "3.0",
+            _ => "unknown",
+        }
+    }
+}
+
+/// Serializes a `Display` value as a string, written straight into the output.
+struct AsText<T>(T);
+
+impl<T: fmt::Display> Serialize for AsText<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+struct Revision(u8, u8);
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+impl Serialize for NmVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("NmVersion", 4)?;
+        st.serialize_field("nm", self.nm_name())?;
+        st.serialize_field("ipmi", self.ipmi_name())?;
+        st.serialize_field("patch", &AsText(self.patch))?;
+        st.serialize_field(
+            "firmware",
+            &AsText(Revision(self.firmware_major, self.firmware_minor)),
+        )?;
+        st.end()
+    }
 }
 
 /// The statistic `get_nm_statistics` reads.
@@ -526,28 +596,75 @@ impl NmTimestamp {
     /// Ironic's text: ISO 8601 UTC without zone (`2004-02-03T20:13:52`), the epoch for
     /// unspecified and relative values.
     pub fn to_iso8601(self) -> String {
+        self.iso8601().as_str().to_owned()
+    }
+
+    /// The same text as [`to_iso8601`](Self::to_iso8601), in a fixed buffer (no
+    /// allocation, no formatting machinery).
+    ///
+    /// ```
+    /// use hw_nodemanager::NmTimestamp;
+    /// assert_eq!(NmTimestamp::from_raw(0x4020_0100).iso8601().as_str(), "2004-02-03T20:13:52");
+    /// ```
+    pub fn iso8601(self) -> Iso8601 {
         iso8601(self.unix_seconds().unwrap_or(0))
     }
 }
 
 impl Serialize for NmTimestamp {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_iso8601())
+        s.serialize_str(self.iso8601().as_str())
     }
 }
 
-/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SS` (UTC, proleptic Gregorian).
-fn iso8601(secs: u32) -> String {
-    let secs = i64::from(secs);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+/// A UTC time as ISO 8601 text without zone (`YYYY-MM-DDTHH:MM:SS`, 19 ASCII
+/// bytes), held inline; [`NmTimestamp::iso8601`] makes it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Iso8601([u8; 19]);
+
+impl Iso8601 {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Iso8601 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Writes `v % 10^width` as `width` decimal digits at `buf[at..]`.
+fn put_digits(buf: &mut [u8], at: usize, width: usize, mut v: u32) {
+    for i in (0..width).rev() {
+        buf[at + i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SS` (UTC, proleptic Gregorian). A `u32`
+/// reaches 2106, so the year always has four digits.
+fn iso8601(secs: u32) -> Iso8601 {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(i64::from(days));
+    let mut b = *b"0000-00-00T00:00:00";
+    // civil_from_days gives 1970..=2106, 1..=12, 1..=31 for a u32 day count.
+    put_digits(&mut b, 0, 4, u32::try_from(y).unwrap_or(0));
+    put_digits(&mut b, 5, 2, u32::try_from(m).unwrap_or(0));
+    put_digits(&mut b, 8, 2, u32::try_from(d).unwrap_or(0));
+    put_digits(&mut b, 11, 2, rem / 3600);
+    put_digits(&mut b, 14, 2, (rem % 3600) / 60);
+    put_digits(&mut b, 17, 2, rem % 60);
+    Iso8601(b)
 }
 
 /// Days since 1970-01-01 to (year, month, day) — Howard Hinnant's algorithm.
@@ -658,10 +775,21 @@ mod tests {
     }
 
     #[test]
+    fn decoded_values_hold_no_heap_text() {
+        // Typed and `Copy`: decoding a version or statistics reply builds no String.
+        fn copy<T: Copy>() {}
+        copy::<NmVersion>();
+        copy::<Statistics>();
+        copy::<Iso8601>();
+        assert_eq!(std::mem::size_of::<Iso8601>(), 19);
+    }
+
+    #[test]
     fn iso8601_matches_known_dates() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00");
-        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00");
-        assert_eq!(iso8601(u32::MAX - 1), "2106-02-07T06:28:14");
+        assert_eq!(iso8601(0).as_str(), "1970-01-01T00:00:00");
+        assert_eq!(iso8601(951_782_400).as_str(), "2000-02-29T00:00:00");
+        assert_eq!(iso8601(u32::MAX - 1).as_str(), "2106-02-07T06:28:14");
+        assert_eq!(iso8601(u32::MAX).as_str(), "2106-02-07T06:28:15");
         assert_eq!(
             NmTimestamp::from_raw(RELATIVE_TIMESTAMP_MAX).to_iso8601(),
             "1970-01-01T00:00:00"

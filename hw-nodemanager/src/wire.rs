@@ -396,35 +396,21 @@ pub fn check_intel_id(raw: &[u8]) -> Result<()> {
     }
 }
 
-fn version_name(table: &[(u8, &str)], code: u8) -> String {
-    table
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, n)| (*n).to_owned())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 /// Decodes a Get Node Manager Version reply: `[3]` NM version, `[4]` IPMI interface
-/// version, `[5]` patch, `[6].[7]` firmware. Unknown version codes read `"unknown"`,
-/// as in Ironic.
+/// version, `[5]` patch, `[6].[7]` firmware, into their codes (see [`NmVersion`]
+/// for the names; unknown codes read `"unknown"`, as in Ironic).
 ///
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a short reply.
 pub fn decode_version(raw: &[u8]) -> Result<NmVersion> {
-    const NM: [(u8, &str); 5] = [(1, "1.0"), (2, "1.5"), (3, "2.0"), (4, "2.5"), (5, "3.0")];
-    const IPMI: [(u8, &str); 3] = [(1, "1.0"), (2, "2.0"), (3, "3.0")];
     let r = Reader::new("get_nm_version", raw);
-    let nm = r.u8("nm", 3)?;
-    let ipmi = r.u8("ipmi", 4)?;
-    let patch = r.u8("patch", 5)?;
-    let major = r.u8("firmware", 6)?;
-    let minor = r.u8("firmware", 7)?;
     Ok(NmVersion {
-        nm: version_name(&NM, nm),
-        ipmi: version_name(&IPMI, ipmi),
-        patch: patch.to_string(),
-        firmware: format!("{major}.{minor}"),
+        nm: r.u8("nm", 3)?,
+        ipmi: r.u8("ipmi", 4)?,
+        patch: r.u8("patch", 5)?,
+        firmware_major: r.u8("firmware", 6)?,
+        firmware_minor: r.u8("firmware", 7)?,
     })
 }
 
