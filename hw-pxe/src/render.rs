@@ -18,6 +18,64 @@ pub const BOOT_IPXE_TEMPLATE: &str = include_str!("../templates/boot.ipxe");
 /// The shipped GRUB master configuration (`grub/grub.cfg`).
 pub const GRUB_MASTER_CONFIG: &str = include_str!("../templates/grub.cfg.template");
 
+/// Template instructions one rendering may run (minijinja fuel): the shipped
+/// templates run a few hundred; a template that loops (nearly) forever runs out
+/// instead of hanging the boot preparation.
+pub const TEMPLATE_FUEL: u64 = 100_000;
+
+/// The largest rendered configuration, in bytes.
+pub const MAX_RENDERED_LEN: usize = 1 << 20;
+
+/// An environment with the limits above.
+fn environment<'s>() -> minijinja::Environment<'s> {
+    let mut env = minijinja::Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env
+}
+
+/// Output that refuses to grow past [`MAX_RENDERED_LEN`].
+#[derive(Default)]
+struct BoundedOutput {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for BoundedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDERED_LEN {
+            self.overflowed = true;
+            return Err(std::io::Error::other("rendered configuration too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Parses and renders `template` within [`TEMPLATE_FUEL`] and
+/// [`MAX_RENDERED_LEN`]; every failure is `InvalidParameter` naming `key`.
+fn render_bounded(template: &str, key: &str, ctx: minijinja::Value) -> Result<String> {
+    let err = |e: minijinja::Error| Error::invalid_parameter(key, format!("template error: {e}"));
+    let env = environment();
+    let tmpl = env.template_from_str(template).map_err(err)?;
+    let mut out = BoundedOutput::default();
+    if let Err(e) = tmpl.render_captured_to(ctx, &mut out) {
+        if out.overflowed {
+            return Err(Error::invalid_parameter(
+                key,
+                format!("template renders more than {MAX_RENDERED_LEN} bytes"),
+            ));
+        }
+        return Err(err(e));
+    }
+    // minijinja writes whole UTF-8 fragments, so this is never lossy.
+    Ok(String::from_utf8_lossy(&out.bytes).into_owned())
+}
+
 /// Which boot loader reads a configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Loader {
@@ -78,21 +136,18 @@ pub fn load_template(path: Option<&Path>, key: &str, default: &str) -> Result<St
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
-/// `key` when the template does not parse or render.
+/// `key` when the template does not parse or render, runs more than
+/// [`TEMPLATE_FUEL`] instructions or renders more than [`MAX_RENDERED_LEN`] bytes.
 pub fn render(template: &str, key: &str, pxe_options: &Map<String, Value>) -> Result<String> {
-    let mut env = minijinja::Environment::new();
-    env.set_keep_trailing_newline(true);
-    env.add_template("t", template)
-        .map_err(|e| Error::invalid_parameter(key, format!("template error: {e}")))?;
-    let tmpl = env
-        .get_template("t")
-        .map_err(|e| Error::invalid_parameter(key, format!("template error: {e}")))?;
-    tmpl.render(minijinja::context! {
-        pxe_options => Value::Object(pxe_options.clone()),
-        ROOT => "{{ ROOT }}",
-        DISK_IDENTIFIER => "{{ DISK_IDENTIFIER }}",
-    })
-    .map_err(|e| Error::invalid_parameter(key, format!("template error: {e}")))
+    render_bounded(
+        template,
+        key,
+        minijinja::context! {
+            pxe_options => Value::Object(pxe_options.clone()),
+            ROOT => "{{ ROOT }}",
+            DISK_IDENTIFIER => "{{ DISK_IDENTIFIER }}",
+        },
+    )
 }
 
 /// Renders the `boot.ipxe` script with `ipxe_for_mac_uri` (`<http_url>/pxelinux.cfg/`).
@@ -101,16 +156,11 @@ pub fn render(template: &str, key: &str, pxe_options: &Map<String, Value>) -> Re
 ///
 /// As [`render`], naming `ipxe_boot_script`.
 pub fn render_boot_ipxe(template: &str, ipxe_for_mac_uri: &str) -> Result<String> {
-    let mut env = minijinja::Environment::new();
-    env.set_keep_trailing_newline(true);
-    let err = |e: minijinja::Error| {
-        Error::invalid_parameter("ipxe_boot_script", format!("template error: {e}"))
-    };
-    env.add_template("t", template).map_err(err)?;
-    env.get_template("t")
-        .map_err(err)?
-        .render(minijinja::context! { ipxe_for_mac_uri => ipxe_for_mac_uri })
-        .map_err(err)
+    render_bounded(
+        template,
+        "ipxe_boot_script",
+        minijinja::context! { ipxe_for_mac_uri => ipxe_for_mac_uri },
+    )
 }
 
 /// Ironic's `switch_pxe_config`: makes `label` the default entry (`default X` for
@@ -142,4 +192,56 @@ pub fn switch_label(text: &str, loader: Loader, label: &str, root: &str) -> Stri
         out.push_str(nl);
     }
     out.replace("{{ ROOT }}", root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hw_core::ErrorKind;
+
+    #[test]
+    fn a_template_that_loops_runs_out_of_fuel() {
+        // 10^10 iterations without the fuel limit: the boot preparation hung.
+        let t = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}";
+        let started = std::time::Instant::now();
+        let e = render(t, "pxe_config_template", &Map::new()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+        assert!(e.to_string().contains("pxe_config_template"), "{e}");
+        assert!(e.to_string().contains("fuel"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let e = render_boot_ipxe(t, "http://x/").unwrap_err();
+        assert!(e.to_string().contains("ipxe_boot_script"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_rendering_is_refused() {
+        let t = "{% for i in range(2000) %}{{ 'x' * 1000 }}{% endfor %}";
+        let e = render(t, "pxe_config_template", &Map::new()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+        assert!(e.to_string().contains("more than 1048576 bytes"), "{e}");
+        // Just under the limit renders.
+        let t = "{% for i in range(1000) %}{{ 'x' * 1000 }}{% endfor %}";
+        let out = render(t, "pxe_config_template", &Map::new()).unwrap();
+        assert_eq!(out.len(), 1_000_000);
+    }
+
+    #[test]
+    fn the_shipped_templates_render_within_the_limits() {
+        let mut o = Map::new();
+        for k in [
+            "deployment_aki_path",
+            "deployment_ari_path",
+            "aki_path",
+            "ari_path",
+        ] {
+            o.insert(k.into(), "n1/x".into());
+        }
+        o.insert("pxe_append_params".into(), "nofb".into());
+        o.insert("tftp_server".into(), "192.0.2.1".into());
+        o.insert("ipxe_timeout".into(), 0.into());
+        for l in [Loader::Pxelinux, Loader::Grub, Loader::Ipxe] {
+            render(l.default_template(), l.template_key(), &o).unwrap();
+        }
+        render_boot_ipxe(BOOT_IPXE_TEMPLATE, "http://192.0.2.1/pxelinux.cfg/").unwrap();
+    }
 }
