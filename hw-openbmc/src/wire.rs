@@ -73,6 +73,8 @@ impl Envelope {
     /// is not `ok` (MAAS's check), with its message and description.
     pub fn decode(body: &[u8], what: &str) -> Result<Envelope> {
         let e: Envelope = serde_json::from_slice(body).map_err(|e| {
+            // serde_json quotes a mistyped string whole: keep its first 200 characters.
+            let e: String = e.to_string().chars().take(200).collect();
             Error::new(
                 ErrorKind::Protocol,
                 format!("{what}: reply is not OpenBMC REST JSON ({e})"),
@@ -80,14 +82,15 @@ impl Envelope {
         })?;
         match e.status.as_deref() {
             Some(s) if s.eq_ignore_ascii_case("ok") => Ok(e),
-            _ => Err(Error::new(
-                ErrorKind::DeviceFault,
-                format!(
-                    "{what}: status {:?}: {}",
-                    e.status.as_deref().unwrap_or(""),
-                    e.describe()
-                ),
-            )),
+            _ => {
+                // The BMC's word, bounded: the whole field would put any amount of
+                // reply text into the error.
+                let status: String = e.status.as_deref().unwrap_or("").chars().take(40).collect();
+                Err(Error::new(
+                    ErrorKind::DeviceFault,
+                    format!("{what}: status {status:?}: {}", e.describe()),
+                ))
+            }
         }
     }
 
@@ -225,4 +228,41 @@ pub fn sensors(data: &Value) -> Vec<SensorReading> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_status_of_any_length_gives_a_bounded_message() {
+        // Found by fuzz/openbmc_json: the whole status field went into the error.
+        let body = format!(
+            r#"{{"data":{{"description":"{}"}},"message":"m","status":"{}"}}"#,
+            "d".repeat(5000),
+            "e".repeat(5000)
+        );
+        let e = Envelope::decode(body.as_bytes(), "GET x").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::DeviceFault);
+        let text = e.to_string();
+        assert!(text.len() < 450, "{} bytes: {text}", text.len());
+        assert!(text.contains("eeee"), "{text}");
+        // A string where another type belongs is quoted by serde_json: bounded too.
+        let body = format!(
+            r#"{{"data":{{}},"message":{{}},"status":"{}"}}"#,
+            "s".repeat(5000)
+        );
+        let text = Envelope::decode(body.as_bytes(), "GET x")
+            .unwrap_err()
+            .to_string();
+        assert!(text.len() < 450, "{} bytes: {text}", text.len());
+        let body = format!(
+            r#"{{"data":{{}},"message":"m","status":["{}"]}}"#,
+            "s".repeat(5000)
+        );
+        let text = Envelope::decode(body.as_bytes(), "GET x")
+            .unwrap_err()
+            .to_string();
+        assert!(text.len() < 450, "{} bytes: {text}", text.len());
+    }
 }

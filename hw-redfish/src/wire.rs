@@ -474,6 +474,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result
         ));
     }
     serde_json::from_slice(body).map_err(|e| {
+        // serde_json quotes a mistyped string whole: keep its first 200 characters.
+        let e: String = e.to_string().chars().take(200).collect();
         Error::new(
             ErrorKind::Protocol,
             format!("{what}: reply is not the expected Redfish JSON ({e})"),
@@ -564,6 +566,19 @@ pub fn choose_reset_type(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_mistyped_string_of_any_length_gives_a_bounded_message() {
+        // Found by fuzz/openbmc_json (the same serde_json message): the whole
+        // string went into the error.
+        let body = format!(r#"{{"PowerState":["{}"]}}"#, "s".repeat(5000));
+        let e = decode::<ComputerSystem>(body.as_bytes(), "GET system").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(e.to_string().len() < 400, "{e}");
+        let body = format!(r#"{{"Boot":"{}"}}"#, "s".repeat(5000));
+        let e = decode::<ComputerSystem>(body.as_bytes(), "GET system").unwrap_err();
+        assert!(e.to_string().len() < 400, "{e}");
+    }
 
     #[test]
     fn deep_nesting_is_protocol() {
