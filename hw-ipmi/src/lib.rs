@@ -6,6 +6,9 @@ pub mod client;
 pub mod codec;
 pub mod config;
 mod crypto;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ipmi;
 pub mod management;
 pub mod power;
