@@ -36,7 +36,7 @@ const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 const LIMIT: Duration = Duration::from_secs(300);
 
 fn setup(dir: &Path, kernel: &Path) -> (PxeConfig, DriverInfo) {
-    let mut cfg = PxeConfig::with_roots(dir, &format!("http://{SERVER_ADDR}"));
+    let mut cfg = PxeConfig::with_roots(dir, format!("http://{SERVER_ADDR}"));
     cfg.tftp_server = SERVER_ADDR.into();
     cfg.pxe_append_params = "console=ttyS0 panic=-1".into();
     cfg.default_boot_mode = hw_pxe::config::BootModeName::Bios;
