@@ -18,6 +18,14 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // What a caller with a MAC string does (PyPI wakeonlan's create_magic_packet
+    // parses too): the reference of scripts/bench.sh.
+    c.bench_function("wol/parse_mac+magic_packet", |b| {
+        b.iter(|| {
+            let mac: MacAddress = black_box("52:54:00:cf:2d:31").parse().unwrap();
+            hw_wol::wire::magic_packet(mac)
+        })
+    });
     let packet = hw_wol::wire::magic_packet(mac);
     c.bench_function("wol/sim_decode", |b| {
         b.iter(|| hw_wol::sim::decode(black_box(&packet)).unwrap())

@@ -155,8 +155,12 @@ def main():
     tdir = target_dir()
     say("hw bench: commit %s, python %s, %s settings" % (
         commit(), python_exe(), "quick" if args.quick else "full"))
-    say("building benches (cargo bench --no-run) ...")
-    r = subprocess.run(["cargo", "bench", "-q", "-p", "hw-benches", "--no-run"], cwd=ROOT)
+    benches = [CODECS[c][0] for c in only if c in CODECS]
+    build = ["cargo", "bench", "-q", "-p", "hw-benches", "--no-run"]
+    for b in benches:
+        build += ["--bench", b]
+    say("building benches (%s) ..." % " ".join(build))
+    r = subprocess.run(build, cwd=ROOT) if benches else subprocess.CompletedProcess([], 0)
     if r.returncode != 0:
         say("cargo bench --no-run failed; stopping")
         return 1
