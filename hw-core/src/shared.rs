@@ -11,14 +11,22 @@
 //! built twice, share one session. Tests and embedders that want isolation make
 //! their own with [`Shared::new`] and hand it to the driver.
 //!
-//! **Lifetime.** Values are held weakly: when the last node holding an endpoint's
-//! value drops it, the value is dropped (closing its connections or session), and
-//! the next [`Shared::get_or_try_insert`] builds a fresh one.
+//! **Lifetime.** A value lives while some node holds it and, after that, for the
+//! map's idle TTL counted from when it was last handed out ([`DEFAULT_IDLE_TTL`] for
+//! the process-wide maps, zero for [`Shared::new`] ones). So a fleet that builds and
+//! drops nodes batch after batch keeps one client — one pool, one session — per
+//! endpoint for the whole sweep. When the TTL has passed and no node holds it, the
+//! value is dropped (closing its connections or session at once) and the next
+//! [`Shared::get_or_try_insert`] builds a fresh one. [`release_idle`] and
+//! [`release_all`] end the process-wide ones early (a process calls `release_all`
+//! before it exits, so sessions are logged out).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -192,11 +200,123 @@ impl fmt::Display for EndpointKey {
     }
 }
 
-/// A map from [`EndpointKey`] to a weakly held shared value (a client, a session,
-/// a lock): one per endpoint, alive while some node holds it.
+/// How long a process-wide ([`Shared::global`]) map keeps a value after it was last
+/// handed out, unless [`set_default_idle_ttl`] says otherwise: 60 s, the idle time
+/// of hw-http's pooled connections.
+pub const DEFAULT_IDLE_TTL: Duration = Duration::from_secs(60);
+
+/// The idle TTL, in milliseconds, of the process-wide maps made from now on.
+static GLOBAL_TTL_MS: AtomicU64 = AtomicU64::new(DEFAULT_IDLE_TTL.as_millis() as u64);
+
+/// Sets the idle TTL of every process-wide map ([`Shared::global`]), those that
+/// exist and those made later. `Duration::ZERO` gives back the release-with-the-last-
+/// user behaviour.
+pub fn set_default_idle_ttl(ttl: Duration) {
+    GLOBAL_TTL_MS.store(
+        u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+    for map in global_maps() {
+        map.set_ttl(ttl);
+    }
+}
+
+/// Drops, in every process-wide map, the values no user holds now, whatever their
+/// idle TTL (their connections and sessions close at once). Values some node still
+/// holds stay. Returns how many were dropped.
+///
+/// A fleet sweep calls it when it is done with a set of endpoints; a process calls
+/// [`release_all`] before it exits.
+pub fn release_idle() -> usize {
+    global_maps().iter().map(|m| m.release_idle()).sum()
+}
+
+/// Forgets every value of every process-wide map: each is dropped (closing its
+/// connections and logging its session out) as soon as no node holds it. Call it,
+/// inside the async runtime, before the process exits.
+pub fn release_all() {
+    for map in global_maps() {
+        map.clear_all();
+    }
+}
+
+/// The type-erased face of a process-wide map, for [`release_idle`] and friends.
+trait AnyShared: Any + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn release_idle(&self) -> usize;
+    fn clear_all(&self);
+    fn set_ttl(&self, ttl: Duration);
+    fn clone_box(&self) -> Box<dyn AnyShared>;
+}
+
+impl<T: Send + Sync + 'static> AnyShared for Shared<T> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn release_idle(&self) -> usize {
+        self.evict_idle()
+    }
+    fn clear_all(&self) {
+        self.clear();
+    }
+    fn set_ttl(&self, ttl: Duration) {
+        self.set_idle_ttl(ttl);
+    }
+    fn clone_box(&self) -> Box<dyn AnyShared> {
+        Box::new(self.clone())
+    }
+}
+
+type Maps = Mutex<HashMap<TypeId, Box<dyn AnyShared>>>;
+
+fn maps() -> &'static Maps {
+    static MAPS: OnceLock<Maps> = OnceLock::new();
+    MAPS.get_or_init(Default::default)
+}
+
+/// Handles to every process-wide map (taken under the registry lock, used after it).
+fn global_maps() -> Vec<Box<dyn AnyShared>> {
+    let maps = maps().lock().unwrap_or_else(|p| p.into_inner());
+    maps.values().map(|m| m.clone_box()).collect()
+}
+
+/// One endpoint's entry: the value, weakly, and a strong `keep` reference until
+/// `deadline` (the idle TTL after the value was last handed out).
+struct Entry<T> {
+    weak: Weak<T>,
+    keep: Option<(Arc<T>, Instant)>,
+}
+
+struct Inner<T> {
+    map: Mutex<HashMap<EndpointKey, Entry<T>>>,
+    /// The idle TTL in milliseconds.
+    ttl_ms: AtomicU64,
+    /// Whether a sweeper task is running for this map.
+    sweeping: AtomicBool,
+}
+
+/// A map from [`EndpointKey`] to a shared value (a client, a session, a lock): one
+/// per endpoint, alive while some node holds it **and** for an idle TTL after it was
+/// last handed out.
+///
+/// **Lifetime.** Every [`get_or_try_insert`](Self::get_or_try_insert) and
+/// [`get`](Self::get) that returns a value keeps a strong reference to it for the
+/// map's idle TTL from then on. So the nodes of a sweep may come and go, built and
+/// dropped one by one or in batches, and still share one client (one connection
+/// pool, one session) for the whole sweep; the value is dropped — closing its
+/// connections or its session at once — when no node holds it and it has not been
+/// handed out for the TTL. Expired references are dropped lazily on every access
+/// and, inside a tokio runtime, by a sweeper task of the map that runs while some
+/// reference is kept. [`evict_idle`](Self::evict_idle) and [`clear`](Self::clear)
+/// release values at once.
+///
+/// [`Shared::new`] maps start with a TTL of zero (a value lives exactly as long as
+/// some user holds it); [`Shared::global`] maps with [`DEFAULT_IDLE_TTL`] (see
+/// [`set_default_idle_ttl`]).
 ///
 /// ```
 /// use std::sync::Arc;
+/// use std::time::Duration;
 /// use hw_core::shared::{EndpointKey, Shared};
 /// let clients: Shared<String> = Shared::new();
 /// let key = EndpointKey::new("demo", "10.0.0.1", 80).user("u").secret("pw");
@@ -205,11 +325,20 @@ impl fmt::Display for EndpointKey {
 /// assert!(Arc::ptr_eq(&a, &b));
 /// assert_eq!(clients.len(), 1);
 /// drop((a, b));
-/// assert_eq!(clients.len(), 0); // released with its last user
+/// assert_eq!(clients.len(), 0); // TTL zero: released with its last user
+///
+/// // With an idle TTL the value outlives its users for that long.
+/// let pools: Shared<String> = Shared::with_idle_ttl(Duration::from_secs(60));
+/// let a = pools.get_or_try_insert(&key, || Ok("pool".to_owned()))?;
+/// drop(a);
+/// assert_eq!(pools.len(), 1);
+/// assert_eq!(pools.in_use(), 0);
+/// assert_eq!(pools.evict_idle(), 1); // at once, whatever the TTL
+/// assert!(pools.is_empty());
 /// # Ok::<(), hw_core::Error>(())
 /// ```
 pub struct Shared<T> {
-    inner: Arc<Mutex<HashMap<EndpointKey, Weak<T>>>>,
+    inner: Arc<Inner<T>>,
 }
 
 impl<T> Clone for Shared<T> {
@@ -222,9 +351,7 @@ impl<T> Clone for Shared<T> {
 
 impl<T> Default for Shared<T> {
     fn default() -> Self {
-        Shared {
-            inner: Arc::new(Mutex::new(HashMap::new())),
-        }
+        Shared::with_idle_ttl(Duration::ZERO)
     }
 }
 
@@ -233,39 +360,157 @@ impl<T> fmt::Debug for Shared<T> {
         f.debug_struct("Shared")
             .field("type", &std::any::type_name::<T>())
             .field("alive", &self.len())
+            .field("idle_ttl", &self.idle_ttl())
             .finish()
     }
 }
 
 impl<T: Send + Sync + 'static> Shared<T> {
     /// The process-wide map for values of type `T` (one per type): what drivers use
-    /// unless given another.
+    /// unless given another. Its idle TTL is [`DEFAULT_IDLE_TTL`] unless
+    /// [`set_default_idle_ttl`] changed it.
     pub fn global() -> Shared<T> {
-        type Maps = Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>;
-        static MAPS: OnceLock<Maps> = OnceLock::new();
-        let mut maps = MAPS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let entry = maps
-            .entry(TypeId::of::<T>())
-            .or_insert_with(|| Box::new(Shared::<T>::new()));
-        match entry.downcast_ref::<Shared<T>>() {
+        let mut maps = maps().lock().unwrap_or_else(|p| p.into_inner());
+        let entry = maps.entry(TypeId::of::<T>()).or_insert_with(|| {
+            Box::new(Shared::<T>::with_idle_ttl(Duration::from_millis(
+                GLOBAL_TTL_MS.load(Ordering::Relaxed),
+            )))
+        });
+        match entry.as_any().downcast_ref::<Shared<T>>() {
             Some(s) => s.clone(),
             // Unreachable: the entry for TypeId::of::<T>() is always a Shared<T>.
             None => Shared::new(),
         }
     }
+
+    /// Starts the map's sweeper on the current tokio runtime, if there is one and no
+    /// sweeper runs: it drops expired references while some are kept, then ends.
+    fn start_sweeper(&self) {
+        if self.idle_ttl().is_zero() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.inner.sweeping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        /// Clears the flag when the task ends or its runtime drops it.
+        struct Running<T>(Weak<Inner<T>>);
+        impl<T> Drop for Running<T> {
+            fn drop(&mut self) {
+                if let Some(inner) = self.0.upgrade() {
+                    inner.sweeping.store(false, Ordering::Release);
+                }
+            }
+        }
+        let running = Running(Arc::downgrade(&self.inner));
+        rt.spawn(async move {
+            let running = running;
+            loop {
+                let next = {
+                    let Some(inner) = running.0.upgrade() else {
+                        return;
+                    };
+                    let map = Shared { inner };
+                    map.sweep();
+                    map.next_deadline()
+                };
+                let Some(next) = next else {
+                    return;
+                };
+                tokio::time::sleep_until(tokio::time::Instant::from_std(next)).await;
+            }
+        });
+    }
 }
 
 impl<T> Shared<T> {
-    /// An empty map of its own (for tests and embedders that want isolation).
+    /// An empty map of its own (for tests and embedders that want isolation), with
+    /// an idle TTL of zero: a value lives exactly as long as some user holds it.
     pub fn new() -> Self {
         Shared::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointKey, Weak<T>>> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    /// An empty map of its own whose values outlive their last user by `ttl` after
+    /// they were last handed out.
+    pub fn with_idle_ttl(ttl: Duration) -> Self {
+        Shared {
+            inner: Arc::new(Inner {
+                map: Mutex::new(HashMap::new()),
+                ttl_ms: AtomicU64::new(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)),
+                sweeping: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The idle TTL (millisecond resolution).
+    pub fn idle_ttl(&self) -> Duration {
+        Duration::from_millis(self.inner.ttl_ms.load(Ordering::Relaxed))
+    }
+
+    /// Changes the idle TTL for values handed out from now on (references kept now
+    /// keep their deadline; zero drops them at the next access).
+    pub fn set_idle_ttl(&self, ttl: Duration) {
+        self.inner.ttl_ms.store(
+            u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        if ttl.is_zero() {
+            let dropped: Vec<_> = self
+                .lock()
+                .values_mut()
+                .filter_map(|e| e.keep.take())
+                .collect();
+            drop(dropped);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointKey, Entry<T>>> {
+        self.inner.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops the expired `keep` references and the dead entries; returns the
+    /// references to drop once the lock is released (a value's drop may do work).
+    fn expire(map: &mut HashMap<EndpointKey, Entry<T>>, now: Instant) -> Vec<Arc<T>> {
+        let mut dropped = Vec::new();
+        for e in map.values_mut() {
+            if e.keep
+                .as_ref()
+                .is_some_and(|(_, deadline)| *deadline <= now)
+                && let Some((v, _)) = e.keep.take()
+            {
+                dropped.push(v);
+            }
+        }
+        map.retain(|_, e| e.keep.is_some() || e.weak.strong_count() > 0);
+        dropped
+    }
+
+    /// Drops the references whose idle TTL has passed.
+    fn sweep(&self) {
+        let dropped = Self::expire(&mut self.lock(), Instant::now());
+        if !dropped.is_empty() {
+            drop(dropped);
+            self.lock()
+                .retain(|_, e| e.keep.is_some() || e.weak.strong_count() > 0);
+        }
+    }
+
+    /// The earliest deadline of a kept reference.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.lock()
+            .values()
+            .filter_map(|e| e.keep.as_ref().map(|(_, d)| *d))
+            .min()
+    }
+
+    /// Notes that `v` was handed out now: keeps it for the TTL.
+    fn touch(&self, entry: &mut Entry<T>, v: &Arc<T>, now: Instant) {
+        let ttl = self.idle_ttl();
+        if !ttl.is_zero() {
+            entry.keep = Some((v.clone(), now + ttl));
+        }
     }
 
     /// The live value for `key`, or the one `make` builds (then shared).
@@ -280,7 +525,10 @@ impl<T> Shared<T> {
         &self,
         key: &EndpointKey,
         make: impl FnOnce() -> crate::Result<T>,
-    ) -> crate::Result<Arc<T>> {
+    ) -> crate::Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+    {
         self.get_or_try_insert_arc(key, || make().map(Arc::new))
     }
 
@@ -294,27 +542,51 @@ impl<T> Shared<T> {
         &self,
         key: &EndpointKey,
         make: impl FnOnce() -> crate::Result<Arc<T>>,
-    ) -> crate::Result<Arc<T>> {
-        let mut map = self.lock();
-        if let Some(v) = map.get(key).and_then(Weak::upgrade) {
-            return Ok(v);
-        }
-        let v = make()?;
-        map.retain(|_, w| w.strong_count() > 0);
-        map.insert(key.clone(), Arc::downgrade(&v));
+    ) -> crate::Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+    {
+        self.sweep();
+        let now = Instant::now();
+        let v = {
+            let mut map = self.lock();
+            if let Some(e) = map.get_mut(key)
+                && let Some(v) = e.weak.upgrade()
+            {
+                self.touch(e, &v, now);
+                v
+            } else {
+                let v = make()?;
+                let mut e = Entry {
+                    weak: Arc::downgrade(&v),
+                    keep: None,
+                };
+                self.touch(&mut e, &v, now);
+                map.insert(key.clone(), e);
+                v
+            }
+        };
+        self.start_sweeper();
         Ok(v)
     }
 
-    /// The live value for `key`, if any.
+    /// The live value for `key`, if any (handing it out keeps it for the TTL).
     pub fn get(&self, key: &EndpointKey) -> Option<Arc<T>> {
-        self.lock().get(key).and_then(Weak::upgrade)
+        self.sweep();
+        let now = Instant::now();
+        self.lock().get_mut(key).and_then(|e| {
+            let v = e.weak.upgrade()?;
+            self.touch(e, &v, now);
+            Some(v)
+        })
     }
 
-    /// How many endpoints have a live value.
+    /// How many endpoints have a live value (in use, or kept for their idle TTL).
     pub fn len(&self) -> usize {
+        self.sweep();
         self.lock()
             .values()
-            .filter(|w| w.strong_count() > 0)
+            .filter(|e| e.weak.strong_count() > 0)
             .count()
     }
 
@@ -323,11 +595,54 @@ impl<T> Shared<T> {
         self.len() == 0
     }
 
+    /// How many endpoints have a value some user (not only this map) holds now.
+    pub fn in_use(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|e| e.weak.strong_count() > usize::from(e.keep.is_some()))
+            .count()
+    }
+
+    /// Drops now the values no user holds, whatever their TTL (closing their
+    /// connections or sessions); values in use stay. Returns how many were dropped.
+    pub fn evict_idle(&self) -> usize {
+        let mut dropped = Vec::new();
+        {
+            let mut map = self.lock();
+            for e in map.values_mut() {
+                if e.weak.strong_count() <= 1
+                    && let Some((v, _)) = e.keep.take()
+                {
+                    dropped.push(v);
+                }
+            }
+        }
+        // Count only what this drop really releases (a user may have upgraded since).
+        let n = dropped.iter().filter(|v| Arc::strong_count(v) == 1).count();
+        drop(dropped);
+        self.lock()
+            .retain(|_, e| e.keep.is_some() || e.weak.strong_count() > 0);
+        n
+    }
+
+    /// Forgets every kept reference: each value is dropped as soon as no user holds
+    /// it (at once for the idle ones).
+    pub fn clear(&self) {
+        let dropped: Vec<_> = self
+            .lock()
+            .values_mut()
+            .filter_map(|e| e.keep.take())
+            .collect();
+        drop(dropped);
+        self.lock().retain(|_, e| e.weak.strong_count() > 0);
+    }
+
     /// The keys of the endpoints with a live value (no secrets in them).
     pub fn keys(&self) -> Vec<EndpointKey> {
+        self.sweep();
         self.lock()
             .iter()
-            .filter(|(_, w)| w.strong_count() > 0)
+            .filter(|(_, e)| e.weak.strong_count() > 0)
             .map(|(k, _)| k.clone())
             .collect()
     }
@@ -358,6 +673,39 @@ mod tests {
             s.get_or_try_insert(&key, || Err(crate::Error::protocol("x")))
                 .is_err()
         );
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_value_outlives_its_users_for_the_idle_ttl_then_goes() {
+        let s: Shared<u8> = Shared::with_idle_ttl(Duration::from_millis(30));
+        let key = EndpointKey::new("t", "h", 1);
+        let a = s.get_or_try_insert(&key, || Ok(1)).unwrap();
+        let weak = Arc::downgrade(&a);
+        drop(a);
+        // A batch later: still the same value (kept by the map, not by a user).
+        let b = s.get_or_try_insert(&key, || Ok(2)).unwrap();
+        assert_eq!(*b, 1);
+        drop(b);
+        assert_eq!((s.len(), s.in_use()), (1, 0));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(s.len(), 0, "expired after the TTL");
+        assert!(weak.upgrade().is_none(), "dropped, not only forgotten");
+        assert_eq!(*s.get_or_try_insert(&key, || Ok(3)).unwrap(), 3);
+    }
+
+    #[test]
+    fn evicting_drops_idle_values_at_once_and_keeps_those_in_use() {
+        let s: Shared<u8> = Shared::with_idle_ttl(Duration::from_secs(3600));
+        let (k1, k2) = (EndpointKey::new("t", "a", 1), EndpointKey::new("t", "b", 1));
+        let used = s.get_or_try_insert(&k1, || Ok(1)).unwrap();
+        let idle = Arc::downgrade(&s.get_or_try_insert(&k2, || Ok(2)).unwrap());
+        assert_eq!(s.evict_idle(), 1);
+        assert!(idle.upgrade().is_none());
+        assert!(Arc::ptr_eq(&used, &s.get(&k1).unwrap()));
+        s.clear();
+        assert_eq!(s.len(), 1, "in use: alive until its user drops it");
+        drop(used);
         assert!(s.is_empty());
     }
 

@@ -628,6 +628,7 @@ impl Core {
         self.stats.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         self.stats.attempts.fetch_add(1, Ordering::Relaxed);
         let _guard = InFlight(&self.stats.in_flight);
+        let _demand = self.connector.demand().request();
 
         let timeout = self.config.request_timeout;
         match tokio::time::timeout(timeout, self.exchange(http_req, &context)).await {

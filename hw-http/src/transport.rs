@@ -165,6 +165,44 @@ pub(crate) struct Connector {
     connect_timeout: Duration,
     slots: Arc<Semaphore>,
     max_connections: usize,
+    demand: Arc<Demand>,
+}
+
+/// Requests in flight on the client, against which the connector decides whether a
+/// new connection is needed at all (issue 16).
+///
+/// hyper's pool races a new connect against the idle connection a request that just
+/// finished is about to give back; when the connect loses, the connection it opened
+/// is pooled, and when both finish together one of them is dropped — so a sweep at
+/// low concurrency kept opening (and closing) connections. The connector opens one
+/// only while every open connection is serving a request (`open < requests`), and
+/// otherwise waits: for the pool to hand over the returning one (hyper then drops
+/// this connect), for a connection to close, or for more requests.
+#[derive(Default)]
+pub(crate) struct Demand {
+    requests: std::sync::atomic::AtomicUsize,
+    changed: tokio::sync::Notify,
+}
+
+impl Demand {
+    /// A request holds a slot: counts it until the guard drops.
+    pub(crate) fn request(self: &Arc<Self>) -> DemandGuard {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.changed.notify_waiters();
+        DemandGuard(self.clone())
+    }
+}
+
+/// One request counted in [`Demand`].
+pub(crate) struct DemandGuard(Arc<Demand>);
+
+impl Drop for DemandGuard {
+    fn drop(&mut self) {
+        self.0
+            .requests
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Connector {
@@ -178,7 +216,36 @@ impl Connector {
             connect_timeout,
             slots: Arc::new(Semaphore::new(max_connections)),
             max_connections,
+            demand: Arc::default(),
         }
+    }
+
+    /// The request counter the client updates.
+    pub(crate) fn demand(&self) -> &Arc<Demand> {
+        &self.demand
+    }
+
+    /// Waits until a new connection is needed: fewer connections open than requests
+    /// in flight. `false` when none was needed within the connect timeout.
+    async fn needed(&self) -> bool {
+        let wait = async {
+            loop {
+                let changed = self.demand.changed.notified();
+                let requests = self
+                    .demand
+                    .requests
+                    .load(std::sync::atomic::Ordering::SeqCst);
+                if self.open_connections() < requests {
+                    return;
+                }
+                // Re-check now and then as well: a connection closing on another
+                // worker may free its slot just after this check read it.
+                let _ = tokio::time::timeout(Duration::from_millis(50), changed).await;
+            }
+        };
+        tokio::time::timeout(self.connect_timeout, wait)
+            .await
+            .is_ok()
     }
 
     /// Connections open right now (for tests and stats).
@@ -191,6 +258,15 @@ impl Connector {
 pub(crate) struct Limited {
     inner: Stream,
     _slot: OwnedSemaphorePermit,
+    demand: Arc<Demand>,
+}
+
+impl Drop for Limited {
+    fn drop(&mut self) {
+        // The slot is freed after this body runs; a waiting connect re-checks then
+        // (the wake-up is queued and its check runs later, on the runtime).
+        self.demand.changed.notify_waiters();
+    }
 }
 
 impl hyper::rt::Read for Limited {
@@ -302,6 +378,16 @@ impl tower_service::Service<Uri> for Connector {
             let https = uri.scheme_str() == Some("https");
             let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
             let timeout = this.connect_timeout;
+            if !this.needed().await {
+                return Err(ConnectError {
+                    kind: ErrorKind::Busy,
+                    message: format!(
+                        "no new connection to {host}:{port} was needed within {timeout:?}: \
+                         the open ones stayed idle or busy"
+                    ),
+                    source: None,
+                });
+            }
             // A request holding one of the endpoint's request slots finds an idle
             // connection or a free connection slot almost at once (both limits are the
             // same number); the wait is bounded all the same.
@@ -327,7 +413,11 @@ impl tower_service::Service<Uri> for Connector {
                 }
             };
             match tokio::time::timeout(timeout, this.clone().connect(host.clone(), port)).await {
-                Ok(r) => r.map(|inner| Limited { inner, _slot: slot }),
+                Ok(r) => r.map(|inner| Limited {
+                    inner,
+                    _slot: slot,
+                    demand: this.demand.clone(),
+                }),
                 Err(_) => Err(ConnectError {
                     kind: ErrorKind::Timeout,
                     message: format!("connecting to {host}:{port} timed out after {timeout:?}"),

@@ -1,38 +1,322 @@
-//! `hwctl fleet`: one action on every node of an inventory, concurrently.
+//! `hwctl fleet`: one action on every node of an inventory — an engine, not a loop.
+//!
+//! - **One node per entry**, built once and used for every operation of that entry
+//!   (a reboot's change and its polls).
+//! - **One client per endpoint for the whole sweep.** Entries are grouped by the
+//!   endpoint their `driver_info` names (address, port or URL); while a group has
+//!   work, the engine keeps one of its nodes (the *keeper*), so the group's shared
+//!   client (its connection pool, its IPMI session) lives from the group's first node
+//!   to its last, whatever the concurrency. When a group is done its keeper is
+//!   dropped and [`hw_core::shared::release_idle`] closes its connections at once.
+//! - **Per-endpoint fairness.** Groups are served round robin, each with at most its
+//!   fair share of the concurrency (`ceil(concurrency / active groups)`), so a slow
+//!   chassis holds only its share of the slots.
+//! - **Bounded file descriptors.** The open-file limit (`RLIMIT_NOFILE`, read from
+//!   `/proc/self/limits`) is checked before any node is touched: the sweep is refused
+//!   with a clear message when it leaves no room for one connection; otherwise the
+//!   concurrency and the number of groups open at once (each costing up to its
+//!   connection limit) are bounded so that the sockets always fit.
+//! - **Memory.** Per entry the engine keeps one [`Slot`] (a status and a duration;
+//!   names are read from the inventory at report time); nodes exist only while in
+//!   flight (plus one keeper per open group).
+//! - **Feedback.** A progress bar from the start (elapsed, rate, ETA, failures);
+//!   Ctrl-C stops the sweep and prints which nodes were done (and switched), failed,
+//!   interrupted in flight, or not started, and the run exits non-zero.
 
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hw_core::{Error, PowerTarget, Registry, Result};
+use futures::stream::FuturesUnordered;
+use hw_core::{Error, ErrorKind, Node, PowerTarget, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::cli::FleetAction;
+use crate::cli::{FleetAction, NodeArgs};
 use crate::inventory::InventoryNode;
-use crate::node_args::context_of;
+use crate::node_args::{context_of, json_problem};
 use crate::output::{error_json, say, say_json, table};
 
-/// What happened to one node.
-#[derive(Debug)]
-pub(crate) struct NodeOutcome {
-    /// The node's name.
-    pub name: String,
-    /// Its hardware type.
-    pub driver: String,
-    /// The power state reached or read, or the error.
-    pub result: Result<String>,
+/// File descriptors kept free for everything but endpoint sockets (stdio, the
+/// runtime's epoll and wakers, the signal pipe, state files, DNS).
+const FD_RESERVE: u64 = 16;
+
+/// Connections an endpoint may hold when its `driver_info` sets no limit.
+const DEFAULT_ENDPOINT_CONNECTIONS: usize = 8;
+
+/// What became of one entry.
+#[derive(Debug, Default)]
+pub(crate) enum Status {
+    /// Not started (the sweep was interrupted first).
+    #[default]
+    NotStarted,
+    /// In flight when the sweep was interrupted: its state is unknown.
+    Interrupted,
+    /// Done: the power state reached or read.
+    Done(String),
+    /// Failed with this error.
+    Failed(Error),
+}
+
+/// One entry's outcome (its name and driver stay in the inventory).
+#[derive(Debug, Default)]
+pub(crate) struct Slot {
+    /// What happened.
+    pub status: Status,
     /// How long it took.
     pub elapsed: Duration,
 }
 
-async fn act(
-    registry: &Registry,
-    entry: &InventoryNode,
-    action: FleetAction,
-    timeout: Option<Duration>,
-) -> Result<String> {
-    let (info, ctx) = context_of(entry)?;
-    let node = registry.build(&entry.driver, &info, &ctx)?;
+/// The result of a sweep.
+#[derive(Debug)]
+pub(crate) struct Sweep {
+    /// One slot per inventory entry, in inventory order.
+    pub slots: Vec<Slot>,
+    /// Whether Ctrl-C stopped it.
+    pub interrupted: bool,
+}
+
+/// Refuses node flags with `fleet`: every node comes from the inventory.
+///
+/// # Errors
+///
+/// `InvalidParameter` naming the flags given.
+pub(crate) fn check_no_node_flags(args: &NodeArgs) -> Result<()> {
+    let mut given = Vec::new();
+    if args.driver.is_some() {
+        given.push("--driver");
+    }
+    if !args.info.is_empty() {
+        given.push("--info");
+    }
+    if args.info_file.is_some() {
+        given.push("--info-file");
+    }
+    if !args.ports.is_empty() {
+        given.push("--port");
+    }
+    if !args.capabilities.is_empty() {
+        given.push("--capability");
+    }
+    if args.node_id != "cli" {
+        given.push("--node-id");
+    }
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::InvalidParameter,
+        format!(
+            "{} cannot be used with fleet: every node comes from the inventory \
+             (put per-node settings in its entries)",
+            given.join(", ")
+        ),
+    ))
+}
+
+/// Reads the inventory; a bad entry's error names the entry (its position and
+/// name) and the line and column of the problem.
+///
+/// # Errors
+///
+/// `InvalidParameter` for a file that cannot be read or does not describe nodes.
+pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
+    crate::node_args::read_inventory(path).map_err(|e| {
+        let located = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| locate_bad_entry(&text));
+        match located {
+            Some(bad) => Error::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "{} line {} column {}: node {} ({}): {}",
+                    path.display(),
+                    bad.line,
+                    bad.column,
+                    bad.index,
+                    bad.name
+                        .as_deref()
+                        .map_or_else(|| "no name".to_owned(), |n| format!("\"{n}\"")),
+                    bad.problem
+                ),
+            ),
+            None => e,
+        }
+    })
+}
+
+/// Where an inventory entry failed to decode.
+#[derive(Debug)]
+struct BadEntry {
+    index: usize,
+    name: Option<String>,
+    line: usize,
+    column: usize,
+    problem: String,
+}
+
+/// Decodes `text` entry by entry to find the first that does not decode: its
+/// position, its name or uuid (read loosely), and where in the text it failed.
+fn locate_bad_entry(text: &str) -> Option<BadEntry> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::cell::Cell;
+
+    struct Nodes<'a>(&'a Cell<Option<usize>>);
+    impl<'de> Visitor<'de> for Nodes<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of nodes or {\"nodes\": [...]}")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+            let mut i = 0;
+            loop {
+                self.0.set(Some(i));
+                match seq.next_element::<InventoryNode>()? {
+                    Some(_) => i += 1,
+                    None => {
+                        self.0.set(None);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "nodes" {
+                    map.next_value_seed(Nodes(self.0))?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Nodes<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    let failed_at = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let err = Nodes(&failed_at).deserialize(&mut de).err()?;
+    let index = failed_at.get()?;
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let list = match &value {
+        serde_json::Value::Array(a) => Some(a),
+        serde_json::Value::Object(o) => o.get("nodes").and_then(|n| n.as_array()),
+        _ => None,
+    };
+    let entry = list.and_then(|l| l.get(index));
+    let name = entry.and_then(|e| {
+        e.get("name")
+            .and_then(|n| n.as_str())
+            .or_else(|| e.get("uuid").and_then(|n| n.as_str()))
+            .map(str::to_owned)
+    });
+    let problem = json_problem(&err);
+    let problem = match problem.rfind(" at line ") {
+        Some(at) => problem[..at].to_owned(),
+        None => problem,
+    };
+    Some(BadEntry {
+        index,
+        name,
+        line: err.line(),
+        column: err.column(),
+        problem,
+    })
+}
+
+/// The endpoint an entry talks to, as far as its `driver_info` says: the driver and
+/// every address, host, port and URL value. Two entries with the same key share a
+/// client; a key that lumps two endpoints together only costs fairness.
+fn endpoint_of(entry: &InventoryNode) -> String {
+    let mut parts: Vec<String> = entry
+        .driver_info
+        .iter()
+        .filter(|(k, _)| {
+            ["_address", "_host", "_hostname", "_port", "_url", "_uri"]
+                .iter()
+                .any(|s| k.ends_with(s))
+        })
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    parts.sort();
+    format!("{}|{}", entry.driver, parts.join("|"))
+}
+
+/// The sockets one endpoint may hold at once: its `*_max_connections` when the
+/// entry sets one, one for datagram or one-connection protocols (IPMI, iBoot,
+/// Wake-on-LAN, libvirt), [`DEFAULT_ENDPOINT_CONNECTIONS`] otherwise.
+fn endpoint_cost(entry: &InventoryNode) -> usize {
+    let set = entry
+        .driver_info
+        .iter()
+        .find(|(k, _)| k.ends_with("_max_connections"))
+        .and_then(|(_, v)| match v {
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            serde_json::Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+            _ => None,
+        });
+    match set {
+        Some(n) => n,
+        None if [
+            "ipmi",
+            "staging-nm",
+            "staging-iboot",
+            "staging-wol",
+            "staging-libvirt",
+        ]
+        .contains(&entry.driver.as_str()) =>
+        {
+            1
+        }
+        None => DEFAULT_ENDPOINT_CONNECTIONS,
+    }
+    .max(1)
+}
+
+/// The soft open-file limit and the descriptors open now, where the system says
+/// (`None` elsewhere: no bound is applied).
+fn open_file_room() -> Option<(u64, u64)> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?;
+    let soft: u64 = if soft == "unlimited" {
+        u64::MAX
+    } else {
+        soft.parse().ok()?
+    };
+    let open = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
+    Some((soft, open))
+}
+
+/// How many sockets the sweep may hold at once, or the error that refuses it.
+fn socket_budget() -> Result<Option<usize>> {
+    let Some((soft, open)) = open_file_room() else {
+        return Ok(None);
+    };
+    let room = soft.saturating_sub(open).saturating_sub(FD_RESERVE);
+    if room == 0 {
+        return Err(Error::new(
+            ErrorKind::Other,
+            format!(
+                "the open-file limit (ulimit -n) is {soft} with {open} files open: no room \
+                 for a single connection (a sweep keeps {FD_RESERVE} descriptors spare); \
+                 raise it, e.g. `ulimit -n 1024`"
+            ),
+        ));
+    }
+    Ok(Some(usize::try_from(room).unwrap_or(usize::MAX)))
+}
+
+async fn act(node: &Node, action: FleetAction, timeout: Option<Duration>) -> Result<String> {
     let power = node.power()?;
     let target = match action {
         FleetAction::Status => return Ok(power.get_power_state().await?.to_string()),
@@ -44,8 +328,58 @@ async fn act(
     Ok(target.final_state().to_string())
 }
 
-/// Runs `action` on every node, at most `concurrency` at once, with a progress bar on
-/// stderr when `progress` is set. Outcomes come back in inventory order.
+/// Builds an entry's node (once) and runs the action on it; gives the node back so
+/// the engine may keep it as its group's keeper.
+async fn run_entry(
+    registry: &Registry,
+    entry: &InventoryNode,
+    action: FleetAction,
+    timeout: Option<Duration>,
+) -> (Result<String>, Option<Node>) {
+    let node = match context_of(entry)
+        .and_then(|(info, ctx)| registry.build(&entry.driver, &info, &ctx))
+    {
+        Ok(n) => n,
+        Err(e) => return (Err(e), None),
+    };
+    let result = act(&node, action, timeout).await;
+    (result, Some(node))
+}
+
+/// One endpoint's queue.
+struct Group {
+    entries: VecDeque<usize>,
+    in_flight: usize,
+    cost: usize,
+    open: bool,
+    keeper: Option<Node>,
+}
+
+fn progress_bar(total: usize, progress: bool) -> ProgressBar {
+    let bar = if progress {
+        ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} nodes · {per_sec} · ETA {eta} · {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message("0 failed");
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar.tick();
+    bar
+}
+
+/// Runs `action` on every node, at most `concurrency` at once (fewer when the
+/// open-file limit requires), with a progress bar on stderr when `progress` is set;
+/// stops at Ctrl-C.
+///
+/// # Errors
+///
+/// `Other` when the open-file limit leaves no room for a connection (before any
+/// node is touched).
 pub(crate) async fn run(
     registry: &Registry,
     nodes: &[InventoryNode],
@@ -53,85 +387,262 @@ pub(crate) async fn run(
     concurrency: usize,
     timeout: Option<Duration>,
     progress: bool,
-) -> Vec<NodeOutcome> {
-    let bar = if progress {
-        ProgressBar::with_draw_target(Some(nodes.len() as u64), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} nodes {msg}") {
-        bar.set_style(style);
+) -> Result<Sweep> {
+    let budget = socket_budget()?;
+    let mut concurrency = concurrency.max(1);
+    if let Some(b) = budget
+        && b < concurrency
+    {
+        tracing::warn!(
+            "the open-file limit leaves room for {b} connections: running {b} nodes at once instead of {concurrency}"
+        );
+        concurrency = b;
     }
-    let mut outcomes: Vec<(usize, NodeOutcome)> = futures::stream::iter(nodes.iter().enumerate())
-        .map(|(i, entry)| {
-            let bar = bar.clone();
-            async move {
-                let start = Instant::now();
-                let result = act(registry, entry, action, timeout).await;
-                bar.inc(1);
-                (
-                    i,
-                    NodeOutcome {
-                        name: entry.name.clone(),
-                        driver: entry.driver.clone(),
-                        result,
-                        elapsed: start.elapsed(),
-                    },
-                )
+    let sockets = budget.unwrap_or(usize::MAX);
+
+    // Group the entries by endpoint, in order of first appearance.
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, entry) in nodes.iter().enumerate() {
+        let g = *index.entry(endpoint_of(entry)).or_insert_with(|| {
+            groups.push(Group {
+                entries: VecDeque::new(),
+                in_flight: 0,
+                cost: endpoint_cost(entry).min(concurrency),
+                open: false,
+                keeper: None,
+            });
+            groups.len() - 1
+        });
+        groups[g].entries.push_back(i);
+    }
+    drop(index);
+
+    let mut slots: Vec<Slot> = std::iter::repeat_with(Slot::default)
+        .take(nodes.len())
+        .collect();
+    let bar = progress_bar(nodes.len(), progress);
+    let mut failed = 0usize;
+    let mut in_flight = FuturesUnordered::new();
+    let mut next_group = 0usize; // groups before this one were opened already
+    let mut open_cost = 0usize;
+    let mut open_groups: Vec<usize> = Vec::new();
+    let mut rr = 0usize;
+    let mut started: HashMap<usize, Instant> = HashMap::new();
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let mut interrupted = false;
+
+    loop {
+        // Open groups while their sockets fit (always at least one).
+        while next_group < groups.len()
+            && (open_groups.is_empty() || open_cost + groups[next_group].cost <= sockets)
+        {
+            groups[next_group].open = true;
+            open_cost += groups[next_group].cost;
+            open_groups.push(next_group);
+            next_group += 1;
+        }
+        // Dispatch round robin, each open group up to its fair share.
+        let with_work = open_groups
+            .iter()
+            .filter(|&&g| !groups[g].entries.is_empty())
+            .count()
+            .max(1);
+        let share = concurrency.div_ceil(with_work);
+        let mut idle_turns = 0;
+        while in_flight.len() < concurrency && idle_turns < open_groups.len() {
+            rr %= open_groups.len().max(1);
+            let g = open_groups[rr];
+            rr += 1;
+            let group = &mut groups[g];
+            if group.in_flight >= share {
+                idle_turns += 1;
+                continue;
             }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+            let Some(i) = group.entries.pop_front() else {
+                idle_turns += 1;
+                continue;
+            };
+            idle_turns = 0;
+            group.in_flight += 1;
+            started.insert(i, Instant::now());
+            let entry = &nodes[i];
+            in_flight.push(async move {
+                let (result, node) = run_entry(registry, entry, action, timeout).await;
+                (i, g, result, node)
+            });
+        }
+        if in_flight.is_empty() {
+            break;
+        }
+        let done = tokio::select! {
+            d = in_flight.next() => d,
+            _ = &mut interrupt => {
+                interrupted = true;
+                None
+            }
+        };
+        let Some((i, g, result, node)) = done else {
+            break;
+        };
+        let elapsed = started.remove(&i).map(|t| t.elapsed()).unwrap_or_default();
+        slots[i] = Slot {
+            status: match result {
+                Ok(state) => Status::Done(state),
+                Err(e) => {
+                    failed += 1;
+                    bar.set_message(format!("{failed} failed"));
+                    Status::Failed(e)
+                }
+            },
+            elapsed,
+        };
+        bar.inc(1);
+        let group = &mut groups[g];
+        group.in_flight -= 1;
+        if group.keeper.is_none() && !group.entries.is_empty() {
+            group.keeper = node;
+        } else {
+            drop(node);
+        }
+        if group.entries.is_empty() && group.in_flight == 0 && group.open {
+            // The endpoint is done: close its pool (or session) now.
+            group.open = false;
+            group.keeper = None;
+            open_cost -= group.cost;
+            open_groups.retain(|&x| x != g);
+            hw_core::shared::release_idle();
+        }
+    }
+    if interrupted {
+        drop(in_flight);
+        for i in started.into_keys() {
+            slots[i].status = Status::Interrupted;
+        }
+    }
     bar.finish_and_clear();
-    outcomes.sort_by_key(|(i, _)| *i);
-    outcomes.into_iter().map(|(_, o)| o).collect()
+    Ok(Sweep { slots, interrupted })
 }
 
-/// Prints the outcomes as a table (or JSON) and returns how many failed.
-pub(crate) fn report(outcomes: &[NodeOutcome], action: FleetAction, json_out: bool) -> usize {
-    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+fn action_name(action: FleetAction) -> String {
+    format!("{action:?}").to_lowercase()
+}
+
+/// Whether a done node was switched (the action changes power), for the summary.
+fn switches(action: FleetAction) -> bool {
+    action != FleetAction::Status
+}
+
+/// Prints the outcomes as a table (or JSON), with the interrupt summary when Ctrl-C
+/// stopped the sweep, and returns how many failed.
+pub(crate) fn report(
+    nodes: &[InventoryNode],
+    sweep: &Sweep,
+    action: FleetAction,
+    json_out: bool,
+) -> usize {
+    let mut failed = Vec::new();
+    let mut done = Vec::new();
+    let mut in_flight = Vec::new();
+    let mut not_started = Vec::new();
+    for (n, s) in nodes.iter().zip(&sweep.slots) {
+        match &s.status {
+            Status::Done(_) => done.push(n.name.as_str()),
+            Status::Failed(_) => failed.push(n.name.as_str()),
+            Status::Interrupted => in_flight.push(n.name.as_str()),
+            Status::NotStarted => not_started.push(n.name.as_str()),
+        }
+    }
+    let rows = nodes
+        .iter()
+        .zip(&sweep.slots)
+        .filter(|(_, s)| !sweep.interrupted || !matches!(s.status, Status::NotStarted));
     if json_out {
-        let nodes: Vec<_> = outcomes
-            .iter()
-            .map(|o| match &o.result {
-                Ok(state) => json!({"name": o.name, "driver": o.driver, "ok": true,
-                                    "power_state": state, "elapsed_ms": o.elapsed.as_millis()}),
-                Err(e) => json!({"name": o.name, "driver": o.driver, "ok": false,
-                                 "error": error_json(e), "elapsed_ms": o.elapsed.as_millis()}),
+        let list: Vec<_> = rows
+            .map(|(n, s)| {
+                let ms = s.elapsed.as_millis();
+                match &s.status {
+                    Status::Done(state) => json!({"name": n.name, "driver": n.driver, "ok": true,
+                        "status": "done", "power_state": state, "elapsed_ms": ms}),
+                    Status::Failed(e) => json!({"name": n.name, "driver": n.driver, "ok": false,
+                        "status": "failed", "error": error_json(e), "elapsed_ms": ms}),
+                    Status::Interrupted => json!({"name": n.name, "driver": n.driver, "ok": false,
+                        "status": "interrupted", "elapsed_ms": ms}),
+                    Status::NotStarted => json!({"name": n.name, "driver": n.driver, "ok": false,
+                        "status": "not-started"}),
+                }
             })
             .collect();
-        say_json(&json!({
-            "action": format!("{action:?}").to_lowercase(),
-            "total": outcomes.len(),
-            "failed": failed,
-            "nodes": nodes,
-        }));
+        let mut out = json!({
+            "action": action_name(action),
+            "total": nodes.len(),
+            "failed": failed.len(),
+            "nodes": list,
+        });
+        if sweep.interrupted {
+            out["interrupted"] = true.into();
+            out["summary"] = json!({
+                "done": done,
+                "switched": if switches(action) { done.clone() } else { Vec::new() },
+                "failed": failed,
+                "interrupted": in_flight,
+                "not_started": not_started,
+            });
+        }
+        say_json(&out);
     } else {
-        let rows: Vec<Vec<String>> = outcomes
-            .iter()
-            .map(|o| {
-                let (result, detail) = match &o.result {
-                    Ok(state) => (state.clone(), String::new()),
-                    Err(e) => (format!("error [{}]", e.kind()), e.to_string()),
+        let rows: Vec<Vec<String>> = rows
+            .map(|(n, s)| {
+                let (result, detail) = match &s.status {
+                    Status::Done(state) => (state.clone(), String::new()),
+                    Status::Failed(e) => (format!("error [{}]", e.kind()), e.to_string()),
+                    Status::Interrupted => ("interrupted".into(), "state unknown".into()),
+                    Status::NotStarted => ("not started".into(), String::new()),
                 };
                 vec![
-                    o.name.clone(),
-                    o.driver.clone(),
+                    n.name.clone(),
+                    n.driver.clone(),
                     result,
-                    format!("{:.2}s", o.elapsed.as_secs_f64()),
+                    format!("{:.2}s", s.elapsed.as_secs_f64()),
                     detail,
                 ]
             })
             .collect();
         say(table(&["NODE", "DRIVER", "POWER", "TIME", "DETAIL"], &rows));
-        say(format!(
-            "{} nodes, {} ok, {failed} failed",
-            outcomes.len(),
-            outcomes.len() - failed
-        ));
+        if sweep.interrupted {
+            let list = |names: &[&str]| {
+                if names.is_empty() {
+                    "-".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            };
+            say(format!(
+                "interrupted by Ctrl-C: {} done, {} failed, {} in flight (state unknown), {} not started",
+                done.len(),
+                failed.len(),
+                in_flight.len(),
+                not_started.len()
+            ));
+            if switches(action) {
+                say(format!("switched {}: {}", action_name(action), list(&done)));
+            } else {
+                say(format!("done: {}", list(&done)));
+            }
+            say(format!("failed: {}", list(&failed)));
+            say(format!("in flight: {}", list(&in_flight)));
+            say(format!("not started: {}", list(&not_started)));
+        } else {
+            say(format!(
+                "{} nodes, {} ok, {} failed",
+                nodes.len(),
+                done.len(),
+                failed.len()
+            ));
+        }
     }
-    failed
+    failed.len()
 }
 
 /// The operation name of errors whose details were already printed as a summary.
@@ -142,6 +653,15 @@ pub(crate) fn failures_error(failed: usize, total: usize) -> Error {
     Error::new(
         hw_core::ErrorKind::Other,
         format!("{failed} of {total} nodes failed"),
+    )
+    .with_operation(SUMMARY_OPERATION)
+}
+
+/// The error a fleet run ends with after Ctrl-C.
+pub(crate) fn interrupted_error(total: usize) -> Error {
+    Error::new(
+        hw_core::ErrorKind::Other,
+        format!("interrupted by Ctrl-C before all {total} nodes were done"),
     )
     .with_operation(SUMMARY_OPERATION)
 }

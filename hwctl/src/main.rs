@@ -79,9 +79,10 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             interface: _,
             action,
         } => {
-            let nodes = node_args::read_inventory(&inventory)?;
+            fleet::check_no_node_flags(&cli.node).map_err(|e| output::usage(e.message()))?;
+            let nodes = fleet::read_inventory(&inventory)?;
             let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let outcomes = fleet::run(
+            let sweep = fleet::run(
                 registry,
                 &nodes,
                 action,
@@ -89,10 +90,11 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
                 timeout.map(Duration::from_secs),
                 progress,
             )
-            .await;
-            match fleet::report(&outcomes, action, json) {
+            .await?;
+            match fleet::report(&nodes, &sweep, action, json) {
+                _ if sweep.interrupted => Err(fleet::interrupted_error(nodes.len())),
                 0 => Ok(()),
-                failed => Err(fleet::failures_error(failed, outcomes.len())),
+                failed => Err(fleet::failures_error(failed, nodes.len())),
             }
         }
         Command::Demo => match demo::run(registry, json).await? {
@@ -136,6 +138,9 @@ fn main() -> ExitCode {
     let registry = registry::registry();
     let result = runtime.block_on(async {
         let result = run(cli, &registry).await;
+        // Shared clients and sessions outlive their nodes for an idle time (issue
+        // 16): release them all now, so sessions are closed and logged out.
+        hw_core::shared::release_all();
         // Sessions (OneView, Redfish, OpenBMC) are logged out when their last node
         // is dropped; let those log-outs finish before the runtime ends.
         hw_http::session::finish_logouts(std::time::Duration::from_secs(5)).await;

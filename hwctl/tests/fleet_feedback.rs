@@ -1,0 +1,197 @@
+//! Issue 15 item 5: fleet feedback — a progress display from the start, a summary
+//! on Ctrl-C, node flags refused, and inventory errors that name the node and line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hw_ocs::sim::{OcsSim, OcsSimConfig};
+use hw_sim::{CommonFault, Simulator};
+use serde_json::{Value, json};
+
+fn inventory(sim: &OcsSim, n: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+    let nodes: Vec<Value> = (1..=n)
+        .map(|b| {
+            json!({"name": format!("blade-{b}"), "driver": "msftocs", "driver_info": {
+                "msftocs_base_url": sim.base_url(), "msftocs_blade_id": b.to_string(),
+                "msftocs_username": sim.username(), "msftocs_password": sim.password()}})
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&nodes).unwrap()).unwrap();
+    (dir, path)
+}
+
+fn hwctl(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+    c.env("HWCTL_STATE_DIR", dir.join("state"));
+    c
+}
+
+/// Under a terminal (`script` gives one), the bar is drawn before any node is done
+/// and shows elapsed time, rate, ETA and failures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_bar_shows_elapsed_rate_eta_and_failures_from_the_start() {
+    let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
+    sim.inject(Some(CommonFault::Delay(Duration::from_millis(700))))
+        .unwrap();
+    let (dir, path) = inventory(&sim, 2);
+    let cmd = format!(
+        "HWCTL_STATE_DIR={} {} fleet --inventory {} --concurrency 1 power status",
+        dir.path().join("state").display(),
+        env!("CARGO_BIN_EXE_hwctl"),
+        path.display()
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("script")
+            .args(["-qfec", &cmd, "/dev/null"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // Drawn at 0 of 2: before the first node (700 ms) finished.
+    assert!(text.contains("0/2 nodes"), "{text}");
+    assert!(text.contains("[00:00:0"), "no elapsed time: {text}");
+    assert!(text.contains("/s"), "no rate: {text}");
+    assert!(text.contains("ETA"), "no ETA: {text}");
+    assert!(text.contains("0 failed"), "no failure count: {text}");
+}
+
+/// Ctrl-C stops the sweep, prints which nodes were switched, which failed, which
+/// were in flight and which never started, and exits non-zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_prints_a_summary_and_exits_non_zero() {
+    let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
+    sim.inject(Some(CommonFault::Delay(Duration::from_millis(150))))
+        .unwrap();
+    let (dir, path) = inventory(&sim, 12);
+    let child = hwctl(dir.path())
+        .args(["--json", "fleet", "--inventory"])
+        .arg(&path)
+        .args(["--concurrency", "1", "power", "on"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until two blades are on, then interrupt.
+    let start = Instant::now();
+    while (1..=12).filter(|b| sim.blade(*b).unwrap().on).count() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no blade came on"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        out.status.code().is_some(),
+        "killed by the signal: {stderr}"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(report["interrupted"], true, "{report}");
+    let names = |k: &str| -> Vec<String> {
+        report["summary"][k]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {k} in {report}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (done, switched, not_started) = (names("done"), names("switched"), names("not_started"));
+    let (failed, in_flight) = (names("failed"), names("interrupted"));
+    // A blade whose power-on was sent but not yet confirmed counts as in flight.
+    assert!(!done.is_empty(), "{report}");
+    assert_eq!(done, switched, "{report}");
+    assert!(!not_started.is_empty(), "{report}");
+    assert_eq!(
+        done.len() + failed.len() + in_flight.len() + not_started.len(),
+        12,
+        "{report}"
+    );
+    // What it says was switched is on at the chassis.
+    for name in &switched {
+        let b: u32 = name.trim_start_matches("blade-").parse().unwrap();
+        assert!(
+            sim.blade(b).unwrap().on,
+            "{name} reported switched: {report}"
+        );
+    }
+    for name in &not_started {
+        let b: u32 = name.trim_start_matches("blade-").parse().unwrap();
+        assert!(
+            !sim.blade(b).unwrap().on,
+            "{name} not started but on: {report}"
+        );
+    }
+}
+
+/// `--driver`, `--info`, `--port` (and the other node flags) are refused with
+/// `fleet`, exit 2, before any node is touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_flags_are_refused_with_fleet() {
+    let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
+    let (dir, path) = inventory(&sim, 2);
+    for flags in [
+        &["--driver", "ipmi"][..],
+        &["--info", "msftocs_blade_id=3"],
+        &["--port", "52:54:00:12:34:56"],
+        &["--capability", "boot_mode=uefi"],
+    ] {
+        let out = hwctl(dir.path())
+            .args(flags)
+            .args(["fleet", "--inventory"])
+            .arg(&path)
+            .args(["power", "status"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(flags[0]), "{flags:?}: {stderr}");
+        assert!(stderr.contains("fleet"), "{flags:?}: {stderr}");
+    }
+    assert_eq!(sim.stats().requests, 0);
+}
+
+/// A type error in the inventory names the node (position and name) and the line.
+#[test]
+fn an_inventory_type_error_names_the_node_and_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.json");
+    let text = r#"[
+  {"name": "good-1", "driver": "ipmi", "driver_info": {"ipmi_address": "10.0.0.1"}},
+  {"name": "good-2", "driver": "ipmi", "driver_info": {"ipmi_address": "10.0.0.2"}},
+  {"name": "bad-blade",
+   "driver": "ipmi",
+   "driver_info": ["not", "an", "object"]}
+]
+"#;
+    std::fs::write(&path, text).unwrap();
+    let out = hwctl(dir.path())
+        .args(["fleet", "--inventory"])
+        .arg(&path)
+        .args(["power", "status"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad-blade"), "{stderr}");
+    assert!(stderr.contains("node 2"), "{stderr}");
+    assert!(stderr.contains("line 6"), "{stderr}");
+}
