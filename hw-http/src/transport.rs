@@ -434,11 +434,7 @@ impl Connector {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((host.as_str(), port))
                 .await
-                .map_err(|e| ConnectError {
-                    kind: ErrorKind::Unreachable,
-                    message: format!("cannot resolve {host}: {e}"),
-                    source: Some(e),
-                })?
+                .map_err(|e| resolve_error(&host, e))?
                 .collect(),
         };
         let mut last = None;
@@ -481,6 +477,41 @@ impl Connector {
         match tls.connect(name, tcp).await {
             Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
             Err(e) => Err(tls_error(&host, port, e)),
+        }
+    }
+}
+
+/// Whether a resolver error says the name does not exist (NXDOMAIN: glibc's
+/// `EAI_NONAME`/`EAI_NODATA`, musl's, macOS's and Windows' wording), as opposed to a
+/// resolver that failed for now (`EAI_AGAIN` "Temporary failure in name
+/// resolution", no server reachable), which stays a retried `Unreachable`.
+pub(crate) fn name_does_not_exist(e: &io::Error) -> bool {
+    const NO_SUCH_NAME: [&str; 5] = [
+        "Name or service not known",
+        "No address associated with hostname",
+        "nodename nor servname provided",
+        "Name does not resolve",
+        "No such host is known",
+    ];
+    let text = e.to_string();
+    NO_SUCH_NAME.iter().any(|m| text.contains(m))
+}
+
+/// A failed name lookup: a name that does not exist is the endpoint's configuration
+/// (`InvalidParameter`, never retried: one line, no warning per attempt); any other
+/// resolver failure is `Unreachable` (retried).
+fn resolve_error(host: &str, e: io::Error) -> ConnectError {
+    if name_does_not_exist(&e) {
+        ConnectError {
+            kind: ErrorKind::InvalidParameter,
+            message: format!("host name {host:?} does not exist (DNS: {e})"),
+            source: Some(e),
+        }
+    } else {
+        ConnectError {
+            kind: ErrorKind::Unreachable,
+            message: format!("cannot resolve {host}: {e}"),
+            source: Some(e),
         }
     }
 }
@@ -616,5 +647,27 @@ mod certificate_tests {
         );
         assert_eq!(presented_name("IpAddress(10.0.0.1)"), "10.0.0.1");
         assert_eq!(presented_name("DirectoryName"), "DirectoryName");
+    }
+}
+
+#[cfg(test)]
+mod dns_tests {
+    use super::*;
+
+    #[test]
+    fn a_name_that_does_not_exist_is_invalid_input_other_resolver_failures_are_retried() {
+        let gai =
+            |text: &str| io::Error::other(format!("failed to lookup address information: {text}"));
+        for text in [
+            "Name or service not known",
+            "No address associated with hostname",
+            "nodename nor servname provided, or not known",
+        ] {
+            let e = resolve_error("bmc-typo", gai(text));
+            assert_eq!(e.kind, ErrorKind::InvalidParameter, "{text}");
+            assert!(e.message.contains("does not exist"), "{}", e.message);
+        }
+        let e = resolve_error("bmc", gai("Temporary failure in name resolution"));
+        assert_eq!(e.kind, ErrorKind::Unreachable);
     }
 }

@@ -41,6 +41,29 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A failed name lookup of `ipmi_address`: a name that does not exist (NXDOMAIN:
+/// glibc's `EAI_NONAME`/`EAI_NODATA`, musl's, macOS's, Windows' wording) is the
+/// node's configuration, `InvalidParameter` and never retried; any other resolver
+/// failure (`EAI_AGAIN`, no server) is `Unreachable`, retried.
+fn resolve_error(target: &str, e: std::io::Error) -> Error {
+    const NO_SUCH_NAME: [&str; 5] = [
+        "Name or service not known",
+        "No address associated with hostname",
+        "nodename nor servname provided",
+        "Name does not resolve",
+        "No such host is known",
+    ];
+    let text = e.to_string();
+    if NO_SUCH_NAME.iter().any(|m| text.contains(m)) {
+        Error::invalid_parameter(
+            "ipmi_address",
+            format!("the host name of {target} does not exist (DNS: {text})"),
+        )
+    } else {
+        Error::new(ErrorKind::Unreachable, format!("cannot resolve {target}")).with_source(e)
+    }
+}
+
 /// Resolves and connects a UDP socket to the BMC: an IP literal (IPv6 with its
 /// zone as the scope id) without a resolver, a name through it
 /// (`hw_core::address::Host`, the parser `ipmi_address` was validated with).
@@ -61,9 +84,7 @@ async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
         )
         .await
         .map_err(|_| Error::new(ErrorKind::Timeout, format!("resolving {target} timed out")))?
-        .map_err(|e| {
-            Error::new(ErrorKind::Unreachable, format!("cannot resolve {target}")).with_source(e)
-        })?
+        .map_err(|e| resolve_error(&target, e))?
         .collect(),
     };
     let addr = addrs.first().copied().ok_or_else(|| {
@@ -717,5 +738,23 @@ impl Session {
             Ok((cc, _)) => Err(crate::client::cc_error(cc, "Close Session")),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod dns_tests {
+    use super::*;
+
+    #[test]
+    fn a_name_that_does_not_exist_is_invalid_input_other_resolver_failures_are_retried() {
+        let gai = |text: &str| {
+            std::io::Error::other(format!("failed to lookup address information: {text}"))
+        };
+        let e = resolve_error("bmc-typo:623", gai("Name or service not known"));
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+        assert!(!e.is_retryable());
+        let e = resolve_error("bmc:623", gai("Temporary failure in name resolution"));
+        assert_eq!(e.kind(), ErrorKind::Unreachable);
+        assert!(e.is_retryable());
     }
 }

@@ -40,6 +40,21 @@ pub(crate) struct NodeArgs {
     /// Ironic-style node JSON: `{"driver": …, "driver_info": {…}, "ports": […]}`.
     #[arg(long = "info-file", value_name = "FILE.json", global = true)]
     pub info_file: Option<PathBuf>,
+    /// A file holding the hardware type's secret (`ipmi_password`, `msftocs_password`,
+    /// …): its whole content, one trailing newline removed. Overrides the info file.
+    /// Secrets also come from `HW_<KEY>` (`HW_IPMI_PASSWORD`) or a prompt on a terminal.
+    #[arg(
+        long = "password-file",
+        value_name = "PATH",
+        global = true,
+        env = "HW_PASSWORD_FILE"
+    )]
+    pub password_file: Option<PathBuf>,
+    /// Ask on the terminal for the hardware type's secret when it is missing, even
+    /// where it is optional (`ipmi_password`); a missing required one is always asked
+    /// for when stdin is a terminal.
+    #[arg(long = "ask-password", global = true)]
+    pub ask_password: bool,
     /// A port MAC of the node; repeatable.
     #[arg(long = "port", value_name = "MAC", global = true)]
     pub ports: Vec<String>,
@@ -77,7 +92,9 @@ pub(crate) enum Command {
     Sensors,
     /// Inject a non-maskable interrupt.
     Nmi,
-    /// Attach the terminal to the node's serial console (end with Ctrl-D).
+    /// Attach the terminal to the node's serial console: raw mode on a terminal, `~.`
+    /// after a newline leaves (`~~` sends a `~`), Ctrl-C goes to the node; from a
+    /// pipe, the input is sent and every reply printed before it exits.
     Console,
     /// List or call vendor methods.
     Vendor {

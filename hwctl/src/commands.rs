@@ -2,14 +2,11 @@
 
 use std::time::Duration;
 
-use hw_core::{
-    BootDevice, BootMode, Error, ErrorKind, HttpMethod, Node, PowerTarget, Registry, Result,
-};
+use hw_core::{BootDevice, BootMode, Error, HttpMethod, Node, PowerTarget, Registry, Result};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::cli::{BootAction, BootModeAction, PowerAction, VendorAction};
-use crate::output::{say, say_json, table, usage};
+use crate::output::{say, say_json, table, table_width, usage, wrapped_table};
 
 fn target_of(action: PowerAction) -> Option<(PowerTarget, Option<u64>)> {
     match action {
@@ -190,81 +187,6 @@ pub(crate) async fn nmi(node: &Node, json_out: bool) -> Result<()> {
     Ok(())
 }
 
-/// How long the node's output must stay quiet after stdin ends before the session
-/// is closed: what the node still sends in answer to the last input is delivered.
-const CONSOLE_QUIET: Duration = Duration::from_millis(1500);
-/// The longest the console waits for the node's output to go quiet after stdin ends.
-const CONSOLE_LINGER: Duration = Duration::from_secs(10);
-
-/// `console`: stdin to the console, the console to stdout, until either side ends.
-///
-/// When stdin ends (a pipe: `printf 'cmd\n' | hwctl console`), the session stays open
-/// until the node's output has been quiet for [`CONSOLE_QUIET`] (at most
-/// [`CONSOLE_LINGER`]), so the answer to the last input is delivered before the
-/// session is closed; what arrives while closing is drained too.
-pub(crate) async fn console(node: &Node) -> Result<()> {
-    let stream = node.console()?.open().await?;
-    let (mut from_node, mut to_node) = tokio::io::split(stream);
-    let io_err = |what: &'static str| {
-        move |e: std::io::Error| {
-            Error::new(
-                ErrorKind::Unreachable,
-                format!("console {what} failed: {e}"),
-            )
-            .with_source(e)
-        }
-    };
-    let mut stdin = tokio::io::stdin();
-    let mut stdout = tokio::io::stdout();
-    let mut inbuf = vec![0u8; 4096];
-    let mut outbuf = vec![0u8; 4096];
-    let mut stdin_ended: Option<tokio::time::Instant> = None;
-    let mut last_output = tokio::time::Instant::now();
-    loop {
-        let quiet_at = stdin_ended
-            .map(|ended| (last_output.max(ended) + CONSOLE_QUIET).min(ended + CONSOLE_LINGER));
-        tokio::select! {
-            r = stdin.read(&mut inbuf), if stdin_ended.is_none() => {
-                let n = r.map_err(io_err("reading stdin"))?;
-                if n == 0 {
-                    stdin_ended = Some(tokio::time::Instant::now());
-                } else {
-                    to_node.write_all(&inbuf[..n]).await.map_err(io_err("write"))?;
-                    to_node.flush().await.map_err(io_err("write"))?;
-                }
-            }
-            r = from_node.read(&mut outbuf) => {
-                let n = r.map_err(io_err("read"))?;
-                if n == 0 {
-                    // The node ended the session.
-                    stdout.flush().await.map_err(io_err("writing stdout"))?;
-                    return Ok(());
-                }
-                stdout.write_all(&outbuf[..n]).await.map_err(io_err("writing stdout"))?;
-                stdout.flush().await.map_err(io_err("writing stdout"))?;
-                last_output = tokio::time::Instant::now();
-            }
-            _ = tokio::time::sleep_until(quiet_at.unwrap_or_else(tokio::time::Instant::now)), if quiet_at.is_some() => break,
-        }
-    }
-    to_node.shutdown().await.map_err(io_err("close"))?;
-    // What the node still sends while the session closes.
-    let drain = async {
-        loop {
-            let n = from_node.read(&mut outbuf).await?;
-            if n == 0 {
-                return Ok::<(), std::io::Error>(());
-            }
-            stdout.write_all(&outbuf[..n]).await?;
-        }
-    };
-    // Past 2 s the rest is dropped: the session is closed either way.
-    if let Ok(r) = tokio::time::timeout(Duration::from_secs(2), drain).await {
-        r.map_err(io_err("read"))?;
-    }
-    stdout.flush().await.map_err(io_err("writing stdout"))
-}
-
 /// `vendor …`
 pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result<()> {
     let vendor = node.vendor()?;
@@ -327,12 +249,54 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
     Ok(())
 }
 
-/// `capabilities`
-pub(crate) fn capabilities(node: &Node) -> Result<()> {
-    let caps = node.capabilities();
-    say_json(
-        &json!({"node": node.id(), "hardware_type": node.hardware_type(), "capabilities": caps}),
-    );
+/// A capability value as text: yes/no, lists joined, objects as `key: value; …`,
+/// vendor methods by name.
+fn capability_text(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "none".into(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item.get("name") {
+                Some(Value::String(name)) => name.clone(),
+                _ => capability_text(item),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), capability_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// `capabilities`: a table per interface (JSON with `--json`).
+pub(crate) fn capabilities(node: &Node, json_out: bool) -> Result<()> {
+    let caps = serde_json::to_value(node.capabilities()).map_err(|e| {
+        Error::new(
+            hw_core::ErrorKind::Other,
+            format!("capabilities are not JSON: {e}"),
+        )
+    })?;
+    if json_out {
+        say_json(
+            &json!({"node": node.id(), "hardware_type": node.hardware_type(), "capabilities": caps}),
+        );
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = match &caps {
+        Value::Object(interfaces) => interfaces
+            .iter()
+            .map(|(name, v)| vec![name.clone(), capability_text(v)])
+            .collect(),
+        other => vec![vec!["-".into(), capability_text(other)]],
+    };
+    say(format!("{} ({})", node.id(), node.hardware_type()));
+    say(wrapped_table(&["INTERFACE", "CAPABILITIES"], &rows, table_width()).trim_end());
     Ok(())
 }
 
@@ -384,14 +348,24 @@ pub(crate) fn properties(registry: &Registry, name: &str, json_out: bool) -> Res
                     if p.required { "yes" } else { "" }.into(),
                     if p.secret { "yes" } else { "" }.into(),
                     p.default.unwrap_or("").to_owned(),
-                    p.description.to_string(),
+                    if p.secret {
+                        format!(
+                            "{} Secret: also from ${} or --password-file.",
+                            p.description,
+                            crate::secrets::env_name(&p.name)
+                        )
+                    } else {
+                        p.description.to_string()
+                    },
                 ]
             })
             .collect();
-        say(table(
+        say(wrapped_table(
             &["PROPERTY", "REQUIRED", "SECRET", "DEFAULT", "DESCRIPTION"],
             &rows,
-        ));
+            table_width(),
+        )
+        .trim_end());
     }
     Ok(())
 }

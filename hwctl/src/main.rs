@@ -9,12 +9,14 @@
 mod boot_cmd;
 mod cli;
 mod commands;
+mod console;
 mod demo;
 mod fleet;
 mod inventory;
 mod node_args;
 mod output;
 mod registry;
+mod secrets;
 mod sim_cmd;
 mod sims;
 
@@ -56,9 +58,9 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
         Command::BootMode { action } => commands::boot_mode(&node()?, action, json).await,
         Command::Sensors => commands::sensors(&node()?, json).await,
         Command::Nmi => commands::nmi(&node()?, json).await,
-        Command::Console => commands::console(&node()?).await,
+        Command::Console => console::run(&node()?).await,
         Command::Vendor { action } => commands::vendor(&node()?, action, json).await,
-        Command::Capabilities => commands::capabilities(&node()?),
+        Command::Capabilities => commands::capabilities(&node()?, json),
         Command::Validate => {
             let n = node()?;
             if json {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::cli::NodeArgs;
 use crate::inventory::InventoryNode;
+use crate::secrets;
 
 /// Reads an Ironic-style node JSON file.
 pub(crate) fn read_node_file(path: &Path) -> Result<InventoryNode> {
@@ -157,6 +158,24 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
     }
     if node.driver.is_empty() {
         return Err(Error::missing_parameters(["driver"]));
+    }
+    // Secrets from --password-file, HW_<KEY> and the terminal (an unknown driver
+    // is reported by the caller).
+    if let Ok(hw) = crate::registry::registry().get(&node.driver) {
+        let prompt: &dyn Fn(&str) -> Result<String> = &secrets::terminal_prompt;
+        let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        let src = secrets::Sources {
+            password_file: args.password_file.as_deref(),
+            ask: args.ask_password,
+            flag_keys: args
+                .info
+                .iter()
+                .filter_map(|p| p.split_once('=').map(|(k, _)| k.trim()))
+                .collect(),
+            env: &secrets::process_env,
+            prompt: interactive.then_some(prompt),
+        };
+        secrets::fill(&mut node, hw.properties(), &src)?;
     }
     Ok(node)
 }

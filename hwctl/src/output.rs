@@ -111,6 +111,51 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The width tables wrap to: the terminal's when stdout is one, else 80 columns.
+pub(crate) fn table_width() -> u16 {
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crossterm::terminal::size()
+            .ok()
+            .map(|(w, _)| w)
+            .filter(|w| *w >= 20)
+            .unwrap_or(80)
+    } else {
+        80
+    }
+}
+
+/// A header, a line under it, no other borders; columns two spaces apart.
+const WRAPPED_STYLE: comfy_table::TableStyle = comfy_table::TableStyle::new()
+    .header_separator(comfy_table::LineStyle::none().fill('-').junction(' '))
+    .header_lines(comfy_table::ContentLineStyle::none().junction(' '))
+    .content_lines(comfy_table::ContentLineStyle::none().junction(' '));
+
+/// Renders rows under headers (comfy-table), the last column's cells wrapped so
+/// that no line is wider than `width` columns (they break at spaces where they can).
+pub(crate) fn wrapped_table(headers: &[&str], rows: &[Vec<String>], width: u16) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_style(WRAPPED_STYLE)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(width)
+        .set_header(headers.to_vec())
+        .add_rows(rows.iter().cloned());
+    // Every column but the last as wide as its content; the last (a description)
+    // takes the rest and wraps.
+    let last = headers.len().saturating_sub(1);
+    for (i, column) in t.column_iter_mut().enumerate() {
+        column.set_padding((0, 1));
+        if i < last {
+            column.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
+    let mut out = String::new();
+    for line in t.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Writes a line to stdout (a closed pipe is not an error worth a panic).
 pub(crate) fn say(text: impl AsRef<str>) {
     let mut stdout = std::io::stdout().lock();
@@ -161,6 +206,47 @@ mod tests {
             &[vec!["xxx".into(), "y".into()], vec!["z".into(), "w".into()]],
         );
         assert_eq!(t, "a    bb\n---  --\nxxx  y\nz    w\n");
+    }
+
+    #[test]
+    fn wrapped_tables_fit_the_width_and_keep_every_word() {
+        let long = "the address of the BMC: an IPv4 or IPv6 literal or a host name, \
+                    resolved at every connection; IPv6 link-local with %zone"
+            .to_owned();
+        let rows = vec![
+            vec![
+                "ipmi_address".into(),
+                "yes".into(),
+                "".into(),
+                "".into(),
+                long.clone(),
+            ],
+            vec![
+                "ipmi_port".into(),
+                "".into(),
+                "".into(),
+                "623".into(),
+                "UDP port".into(),
+            ],
+        ];
+        let headers = ["PROPERTY", "REQUIRED", "SECRET", "DEFAULT", "DESCRIPTION"];
+        for width in [80u16, 60, 120] {
+            let t = wrapped_table(&headers, &rows, width);
+            for line in t.lines() {
+                assert!(
+                    line.chars().count() <= usize::from(width),
+                    "{width}: {line:?}\n{t}"
+                );
+            }
+            let first = t.lines().next().unwrap();
+            for h in headers {
+                assert!(first.contains(h), "header {h} missing: {first:?}");
+            }
+            let words: Vec<&str> = t.split_whitespace().collect();
+            for w in long.split_whitespace() {
+                assert!(words.contains(&w), "{w} lost at {width}:\n{t}");
+            }
+        }
     }
 
     #[test]

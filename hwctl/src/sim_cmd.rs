@@ -8,21 +8,98 @@ use crate::inventory::InventoryNode;
 use crate::output::say;
 use crate::sims;
 
-/// A command line that drives `node` (its driver_info as `--info` flags).
-pub(crate) fn example_command(node: &InventoryNode) -> String {
-    let mut parts = vec!["hwctl".to_owned(), format!("--driver {}", node.driver)];
-    for (k, v) in &node.driver_info {
-        let v = match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        parts.push(format!("--info {k}={v}"));
+/// `value` as one shell word: as is when it holds only characters no shell treats
+/// specially, else in single quotes.
+fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
     }
-    for p in &node.ports {
-        parts.push(format!("--port {p}"));
+}
+
+fn text_of(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
-    parts.push("power status".into());
-    parts.join(" ")
+}
+
+/// Shell lines that drive `nodes`, their secrets never on an `hwctl` command line
+/// (issue 15 item 3): a secret every node shares is exported once as `HW_<KEY>`
+/// before the commands; one that differs between nodes is an environment
+/// assignment in front of its node's command. The other keys are `--info` flags.
+pub(crate) fn example_lines(nodes: &[InventoryNode]) -> Vec<String> {
+    let registry = crate::registry::registry();
+    let secret_keys = |driver: &str| -> Vec<String> {
+        registry
+            .get(driver)
+            .map(|h| {
+                h.properties()
+                    .iter()
+                    .filter(|p| p.secret)
+                    .map(|p| p.name.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Secrets with one value across every node that has them.
+    let mut shared: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    for n in nodes {
+        for key in secret_keys(&n.driver) {
+            if let Some(v) = n.driver_info.get(&key) {
+                let v = text_of(v);
+                shared
+                    .entry(key)
+                    .and_modify(|seen| {
+                        if seen.as_deref() != Some(v.as_str()) {
+                            *seen = None;
+                        }
+                    })
+                    .or_insert(Some(v));
+            }
+        }
+    }
+    let mut lines: Vec<String> = shared
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| format!("export {}={}", crate::secrets::env_name(k), shell_word(v)))
+        })
+        .collect();
+    for node in nodes {
+        let secrets = secret_keys(&node.driver);
+        let mut parts = Vec::new();
+        for (k, v) in &node.driver_info {
+            if secrets.contains(k) && matches!(shared.get(k), Some(None)) {
+                parts.push(format!(
+                    "{}={}",
+                    crate::secrets::env_name(k),
+                    shell_word(&text_of(v))
+                ));
+            }
+        }
+        parts.push("hwctl".to_owned());
+        parts.push(format!("--driver {}", shell_word(&node.driver)));
+        for (k, v) in &node.driver_info {
+            if !secrets.contains(k) {
+                parts.push(format!(
+                    "--info {}",
+                    shell_word(&format!("{k}={}", text_of(v)))
+                ));
+            }
+        }
+        for p in &node.ports {
+            parts.push(format!("--port {}", shell_word(p)));
+        }
+        parts.push("power status".into());
+        lines.push(parts.join(" "));
+    }
+    lines
 }
 
 /// Runs simulator `name` until Ctrl-C.
@@ -60,8 +137,8 @@ pub(crate) async fn run(
     } else {
         say(sim.describe());
         say("Try:");
-        for n in sims::nodes(sim.as_ref()) {
-            say(format!("  {}", example_command(&n)));
+        for line in example_lines(&sims::nodes(sim.as_ref())) {
+            say(format!("  {line}"));
         }
         say("Ctrl-C stops it.");
     }

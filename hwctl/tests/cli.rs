@@ -279,6 +279,24 @@ fn demo_drives_the_whole_fleet() {
     for n in nm {
         assert_eq!(n["steps"]["vendor"], "get_nm_version", "{n}");
     }
+    // The libvirt simulator's line counts the VMs the demo drives.
+    let driven = nodes
+        .iter()
+        .filter(|n| n["driver"] == "staging-libvirt")
+        .count();
+    if driven > 0 {
+        let line = v["simulators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s.as_str())
+            .find(|s| s.contains("libvirt test driver"))
+            .unwrap();
+        assert!(
+            line.contains(&format!(" {driven} VMs")),
+            "{driven} driven: {line}"
+        );
+    }
 }
 
 #[test]
@@ -303,4 +321,110 @@ fn console_echoes_on_fake_hardware() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
+}
+
+/// `properties` is a table with every header, no line over 80 columns when stdout
+/// is not a terminal (issue 15 item 8: a blank header and 227-character lines).
+#[test]
+fn properties_table_has_headers_and_wraps_to_80_columns() {
+    for driver in ["ipmi", "msftocs", "redfish", "fake-hardware"] {
+        let o = hwctl(&["properties", driver]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let first = out.lines().next().unwrap();
+        for h in ["PROPERTY", "REQUIRED", "SECRET", "DEFAULT", "DESCRIPTION"] {
+            assert!(first.contains(h), "{driver}: {first:?}");
+        }
+        for line in out.lines() {
+            assert!(line.chars().count() <= 80, "{driver}: {line:?}");
+        }
+    }
+    // The secret names its environment variable.
+    let out = stdout(&hwctl(&["properties", "ipmi"]));
+    assert!(out.contains("HW_IPMI_PASSWORD"), "{out}");
+}
+
+/// `capabilities` is text unless --json (issue 15, a newcomer's note).
+#[test]
+fn capabilities_is_text_unless_json() {
+    let o = hwctl(&["--driver", "fake-hardware", "capabilities"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&out).is_err(),
+        "{out}"
+    );
+    assert!(out.contains("INTERFACE"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("power") && l.contains("can query: yes")),
+        "{out}"
+    );
+    let o = hwctl(&["--json", "--driver", "fake-hardware", "capabilities"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["capabilities"]["power"]["can_query"], true);
+}
+
+/// A host name that does not exist is reported once and never retried: no WARN line
+/// per attempt, an input error (exit 2), quickly (issue 15 item 8).
+#[test]
+fn an_unknown_host_name_fails_once_without_retries() {
+    use std::net::ToSocketAddrs;
+    const HOST: &str = "no-such-bmc.invalid";
+    let resolver = match (HOST, 80).to_socket_addrs() {
+        Err(e) => !e.to_string().contains("Temporary failure"),
+        Ok(_) => false,
+    };
+    if !hw_sim::testkit::require_peer("a DNS resolver that answers NXDOMAIN", resolver) {
+        return;
+    }
+    for args in [
+        &[
+            "--driver",
+            "ipmi",
+            "--info",
+            "ipmi_address=no-such-bmc.invalid",
+            "power",
+            "status",
+        ][..],
+        &[
+            "--driver",
+            "redfish",
+            "--info",
+            "redfish_address=http://no-such-bmc.invalid",
+            "--info",
+            "redfish_username=admin",
+            "--info",
+            "redfish_password=x",
+            "power",
+            "status",
+        ],
+        &[
+            "--driver",
+            "msftocs",
+            "--info",
+            "msftocs_base_url=http://no-such-bmc.invalid:8000",
+            "--info",
+            "msftocs_username=admin",
+            "--info",
+            "msftocs_password=x",
+            "--info",
+            "msftocs_blade_id=1",
+            "power",
+            "status",
+        ],
+    ] {
+        let started = std::time::Instant::now();
+        let o = hwctl(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("does not exist"), "{args:?}: {err}");
+        assert!(!err.contains("WARN"), "{args:?} retried: {err}");
+        assert!(!err.contains("attempts"), "{args:?} retried: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
 }

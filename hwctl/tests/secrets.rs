@@ -67,6 +67,8 @@ fn b64(s: &str) -> String {
 struct Run {
     args: Vec<String>,
     trace: bool,
+    /// Environment variables set for the run (`HW_<KEY>` secrets).
+    env: Vec<(String, String)>,
 }
 
 /// The result of a run, for the failure report.
@@ -97,6 +99,9 @@ fn exec(run: &Run) -> Ran {
         .env_remove("RUST_LOG");
     if run.trace {
         cmd.env("HWCTL_LOG", "trace").env("RUST_LOG", "trace");
+    }
+    for (k, v) in &run.env {
+        cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
     let mut stdout = child.stdout.take().unwrap();
@@ -327,7 +332,11 @@ fn modes(args: &[String], runs: &mut Vec<Run>) {
             a.push("--json".to_owned());
         }
         a.extend(args.iter().cloned());
-        runs.push(Run { args: a, trace });
+        runs.push(Run {
+            args: a,
+            trace,
+            env: Vec::new(),
+        });
     }
 }
 
@@ -472,6 +481,53 @@ fn no_hwctl_command_of_any_driver_ever_prints_the_password() {
             modes(&a, &mut runs);
         }
         modes(&s(&["properties", &driver]), &mut runs);
+
+        // The secret off argv (issue 15 item 3): from HW_<KEY>, from
+        // --password-file, with valid and refused credentials.
+        let secret_keys: Vec<(String, String)> = node["driver_info"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.contains("password"))
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect();
+        if let [(key, value)] = secret_keys.as_slice() {
+            let strip = |n: &Value| {
+                let mut n = n.clone();
+                n["driver_info"].as_object_mut().unwrap().remove(key);
+                n
+            };
+            let bare = write(dir.path(), &format!("{driver}-bare.json"), &strip(&node));
+            let bare_nobody = write(
+                dir.path(),
+                &format!("{driver}-bare-nobody.json"),
+                &strip(&wrong_user(&node)),
+            );
+            let pw_file = dir.path().join(format!("{driver}-password"));
+            std::fs::write(&pw_file, format!("{value}\n")).unwrap();
+            let env_name = format!("HW_{}", key.to_ascii_uppercase());
+            for file in [&bare, &bare_nobody] {
+                for cmd in [
+                    &["validate"][..],
+                    &["power", "status"],
+                    &["boot", "get"],
+                    &["sensors"],
+                ] {
+                    let mut a = state_arg.clone();
+                    a.extend(s(&["--info-file", file]));
+                    a.extend(s(cmd));
+                    let mut with_env = Vec::new();
+                    modes(&a, &mut with_env);
+                    for r in &mut with_env {
+                        r.env.push((env_name.clone(), value.clone()));
+                    }
+                    runs.extend(with_env);
+                    let mut b = a.clone();
+                    b.splice(0..0, s(&["--password-file", pw_file.to_str().unwrap()]));
+                    modes(&b, &mut runs);
+                }
+            }
+        }
     }
     // Files that are not nodes, with the canary inside.
     for (name, text) in [
@@ -555,6 +611,21 @@ fn no_hwctl_command_of_any_driver_ever_prints_the_password() {
                 excerpt(&r.err)
             ));
         }
+        // A secret from HW_<KEY> or --password-file really reached the driver.
+        let args = r.run.args.join(" ");
+        if args.contains("-bare.json")
+            && (args.ends_with(" validate")
+                || (args.ends_with("power status") && !args.contains("staging-wol")))
+            && r.code != Some(0)
+        {
+            failures.push(format!(
+                "hwctl {:?} with env {:?} failed (exit {:?}): {}",
+                r.run.args,
+                r.run.env.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                r.code,
+                excerpt(&r.err)
+            ));
+        }
         if r.code == Some(-999) {
             failures.push(format!("hwctl {:?} hung (killed after 90 s)", r.run.args));
         }
@@ -598,4 +669,272 @@ fn excerpt(text: &str) -> String {
     } else {
         lines.join("\n")
     }
+}
+
+/// The arguments of a running process, as `ps` and every local user see them.
+fn cmdline(pid: u32) -> Option<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+}
+
+/// Runs `cmd`, reading its `/proc/PID/cmdline` while it runs; returns the output
+/// and every cmdline seen.
+fn run_watched(mut cmd: Command) -> (std::process::Output, Vec<String>) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut seen = Vec::new();
+    while child.try_wait().unwrap().is_none() {
+        if let Some(c) = cmdline(pid) {
+            seen.push(c);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child.wait_with_output().unwrap(), seen)
+}
+
+fn hwctl_cmd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+    c.env(
+        "HWCTL_STATE_DIR",
+        std::env::temp_dir().join("hwctl-test-state"),
+    )
+    .env_remove("HW_PASSWORD_FILE")
+    .env_remove("HW_MSFTOCS_PASSWORD");
+    c
+}
+
+/// Every documented way to give a secret without `--info` (HW_<KEY>, a password
+/// file, HW_PASSWORD_FILE) keeps it out of `/proc/PID/cmdline`, read while hwctl
+/// runs against a chassis that answers slowly; each run authenticates with it.
+#[test]
+fn secrets_from_the_environment_or_a_file_never_reach_the_command_line() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt
+        .block_on(hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
+            password: CANARY.into(),
+            ..Default::default()
+        }))
+        .unwrap();
+    sim.inject(Some(hw_sim::CommonFault::Delay(Duration::from_millis(300))))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut info = sim.driver_info(0).as_map().clone();
+    info.remove("msftocs_password");
+    let node = json!({"name": "blade-1", "driver": "msftocs", "driver_info": info});
+    let file = write(dir.path(), "blade.json", &node);
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, format!("{CANARY}\n")).unwrap();
+    let pw = pw.to_str().unwrap().to_owned();
+
+    let mut ways: Vec<(&str, Command)> = Vec::new();
+    let mut c = hwctl_cmd();
+    c.env("HW_MSFTOCS_PASSWORD", CANARY);
+    c.args(["--info-file", &file, "power", "status"]);
+    ways.push(("HW_MSFTOCS_PASSWORD", c));
+    let mut c = hwctl_cmd();
+    c.args([
+        "--password-file",
+        &pw,
+        "--info-file",
+        &file,
+        "power",
+        "status",
+    ]);
+    ways.push(("--password-file", c));
+    let mut c = hwctl_cmd();
+    c.env("HW_PASSWORD_FILE", &pw);
+    c.args(["--info-file", &file, "power", "status"]);
+    ways.push(("HW_PASSWORD_FILE", c));
+    // The flags form of `hwctl sim`'s hints: everything but the secret as --info.
+    let mut c = hwctl_cmd();
+    c.env("HW_MSFTOCS_PASSWORD", CANARY)
+        .args(["--driver", "msftocs"]);
+    for (k, v) in &info {
+        c.args(["--info", &format!("{k}={}", v.as_str().unwrap())]);
+    }
+    c.args(["power", "status"]);
+    ways.push(("--info flags and HW_MSFTOCS_PASSWORD", c));
+
+    for (way, cmd) in ways {
+        let (out, seen) = run_watched(cmd);
+        assert!(
+            out.status.success(),
+            "{way}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("power "),
+            "{way}"
+        );
+        assert!(
+            !seen.is_empty(),
+            "{way}: the process was never seen running"
+        );
+        for c in &seen {
+            assert!(leaks(c).is_empty(), "{way}: the secret is in argv: {c}");
+        }
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(leaks(&text).is_empty(), "{way}: {text}");
+    }
+    // Without any of them (and no terminal to ask on), the missing secret names
+    // the ways to give it.
+    let mut c = hwctl_cmd();
+    c.args(["--info-file", &file, "validate"]);
+    let (out, _) = run_watched(c);
+    assert_eq!(out.status.code(), Some(2));
+    drop(sim);
+}
+
+/// `hwctl sim` prints hints whose command lines carry no password: the secret is
+/// exported as HW_<KEY>; the hint, run as printed, works.
+#[test]
+fn sim_hints_keep_the_password_off_the_command_line() {
+    let mut sim = hwctl_cmd()
+        .args(["sim", "msftocs"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(sim.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        if n == 0 || line.contains("Ctrl-C") {
+            break;
+        }
+        lines.push(line.trim().to_owned());
+    }
+    let exports: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(
+        exports.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        ["HW_MSFTOCS_PASSWORD"],
+        "{lines:?}"
+    );
+    let commands: Vec<&String> = lines.iter().filter(|l| l.starts_with("hwctl ")).collect();
+    assert!(!commands.is_empty(), "{lines:?}");
+    for c in &commands {
+        assert!(
+            !c.contains("password"),
+            "a password on the command line: {c}"
+        );
+    }
+    // Run the first hint as printed (its words, the exported variable).
+    let words: Vec<&str> = commands[0].split_whitespace().collect();
+    let mut cmd = hwctl_cmd();
+    cmd.args(&words[1..]);
+    for (k, v) in &exports {
+        cmd.env(k, v);
+    }
+    let (out, seen) = run_watched(cmd);
+    let _ = sim.kill();
+    let _ = sim.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for c in seen {
+        assert!(!c.contains(&exports[0].1), "{c}");
+    }
+}
+
+/// A required secret missing on a terminal is asked for (echo off) and used; the
+/// typed secret is not echoed.
+#[test]
+fn a_missing_required_secret_is_asked_for_on_a_terminal() {
+    let found = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !hw_sim::testkit::require_peer("script (util-linux)", found) {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt
+        .block_on(hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
+            password: CANARY.into(),
+            ..Default::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut info = sim.driver_info(1).as_map().clone();
+    info.remove("msftocs_password");
+    let file = write(
+        dir.path(),
+        "blade.json",
+        &json!({"name": "blade-2", "driver": "msftocs", "driver_info": info}),
+    );
+    let inner = format!(
+        "'{}' --info-file '{file}' power status",
+        env!("CARGO_BIN_EXE_hwctl")
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &inner, "/dev/null"])
+        .env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        )
+        .env_remove("HW_MSFTOCS_PASSWORD")
+        .env_remove("HW_PASSWORD_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let mut from = child.stdout.take().unwrap();
+    let o = out.clone();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 1024];
+        while let Ok(n) = from.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            o.lock().unwrap().extend_from_slice(&chunk[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !text().contains("msftocs_password for blade-2: ") {
+        assert!(Instant::now() < deadline, "no prompt: {:?}", text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut keys = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut keys, format!("{CANARY}\r").as_bytes()).unwrap();
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "hwctl did not end: {:?}", text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(keys);
+    std::thread::sleep(Duration::from_millis(100));
+    let t = text();
+    assert!(child.wait().unwrap().success(), "{t:?}");
+    assert!(t.contains("power off") || t.contains("power on"), "{t:?}");
+    assert!(leaks(&t).is_empty(), "the typed secret was echoed: {t:?}");
+    drop(sim);
 }

@@ -1,6 +1,6 @@
 //! `staging-libvirt`: a node file for libvirt's own `test:///PATH.xml` driver (no
-//! daemon) with a few VMs, running and shut off; the demo drives four of them by
-//! their MACs.
+//! daemon) with four VMs, running and shut off; the demo drives all four by their
+//! MACs (the simulator's line counts exactly the VMs it drives).
 //!
 //! The test driver keeps its state per connection inside this process: a separate
 //! `hwctl` process opening the printed URI starts again from the file.
@@ -11,8 +11,7 @@ use hw_libvirt::sim::LibvirtSim;
 use hw_sim::Simulator;
 use hw_sim::fleet::SimView;
 
-const VMS: u32 = 6;
-const DEMO_NODES: usize = 4;
+const VMS: u32 = 4;
 
 /// Writes the node file to a temporary directory (removed when the simulator is
 /// dropped). `listen` does not apply: the test driver runs in-process.
@@ -28,5 +27,5 @@ pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn
                 format!("simulator task failed: {e}"),
             )
         })??;
-    Ok(Box::new(SimView::new(sim, DEMO_NODES)))
+    Ok(Box::new(SimView::new(sim, VMS as usize)))
 }

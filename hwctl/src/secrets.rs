@@ -1,0 +1,365 @@
+//! Secrets off the command line (issue 15 item 3).
+//!
+//! A hardware type's secret properties (`ipmi_password`, `msftocs_password`,
+//! `sasl_password`, …: those `hwctl properties TYPE` marks secret) can come, besides
+//! the info file and `--info` (argv: visible in `/proc/PID/cmdline` and `ps`), from:
+//!
+//! 1. `--password-file PATH` (or `HW_PASSWORD_FILE=PATH`): the file's whole content,
+//!    one trailing newline removed, is the hardware type's secret. It overrides the
+//!    info file; the same key also given by `--info` is a usage error.
+//! 2. `HW_<KEY>`: an environment variable per secret key, the key upper-cased with
+//!    `HW_` before it (`HW_IPMI_PASSWORD`, `HW_MSFTOCS_PASSWORD`, `HW_SASL_PASSWORD`).
+//!    It fills a key the info file and flags left out, or gave as Ironic's mask
+//!    `******` (an export without its secret).
+//! 3. A prompt on the terminal (echo off), when stdin is a terminal and a *required*
+//!    secret is still missing, or for any missing secret with `--ask-password`.
+//!
+//! Values never appear in an error: messages name the key, the variable or the file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use hw_core::{Error, Property, Result};
+use serde_json::Value;
+
+use crate::inventory::InventoryNode;
+
+/// What Ironic prints instead of a secret (`openstack baremetal node show`).
+pub(crate) const IRONIC_MASK: &str = "******";
+
+/// The longest secret file read (a password file, not a key store).
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// The environment variable that holds `key`: `HW_` and the key upper-cased, every
+/// character other than a letter or digit as `_` (`ipmi_password` → `HW_IPMI_PASSWORD`).
+pub(crate) fn env_name(key: &str) -> String {
+    let mut name = String::from("HW_");
+    name.extend(key.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    name
+}
+
+/// Asks on the terminal with a prompt.
+pub(crate) type Prompt<'a> = &'a dyn Fn(&str) -> Result<String>;
+
+/// Where secrets come from besides the info file and `--info`.
+pub(crate) struct Sources<'a> {
+    /// `--password-file`.
+    pub password_file: Option<&'a Path>,
+    /// `--ask-password`: prompt for optional secrets too.
+    pub ask: bool,
+    /// The keys `--info` gave.
+    pub flag_keys: Vec<&'a str>,
+    /// Reads an environment variable (`None` when unset).
+    pub env: &'a dyn Fn(&str) -> Result<Option<String>>,
+    /// Asks on the terminal with this prompt; `None` when stdin is not a terminal.
+    pub prompt: Option<Prompt<'a>>,
+}
+
+/// Whether `node` lacks a usable value for `key` (absent, null, or Ironic's mask).
+fn absent(node: &InventoryNode, key: &str) -> bool {
+    match node.driver_info.get(key) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s == IRONIC_MASK,
+        Some(_) => false,
+    }
+}
+
+/// Fills `node`'s secret keys (the secret ones of `props`) from `src`, in the order
+/// the module documents.
+///
+/// # Errors
+///
+/// `InvalidParameter` when `--password-file` cannot be read, is not UTF-8 text, is
+/// over 64 KiB, names a key `--info` also gives, or the hardware type has no single
+/// secret; when an `HW_*` variable is not UTF-8; when `--ask-password` is given
+/// without a terminal or the prompt cannot be read.
+pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'_>) -> Result<()> {
+    let secrets: Vec<&Property> = props.iter().filter(|p| p.secret).collect();
+    if let Some(path) = src.password_file {
+        let key = match secrets.as_slice() {
+            [one] => one.name.to_string(),
+            [] => {
+                return Err(Error::invalid_parameter(
+                    "--password-file",
+                    format!("hardware type {} has no secret property", node.driver),
+                ));
+            }
+            many => {
+                return Err(Error::invalid_parameter(
+                    "--password-file",
+                    format!(
+                        "hardware type {} has several secrets ({}); set them with {}",
+                        node.driver,
+                        many.iter()
+                            .map(|p| p.name.as_ref())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        many.iter()
+                            .map(|p| env_name(&p.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        };
+        if src.flag_keys.contains(&key.as_str()) {
+            return Err(Error::invalid_parameter(
+                "--password-file",
+                format!("{key} is also given by --info; give it once"),
+            ));
+        }
+        let value = read_secret_file(path)?;
+        node.driver_info.insert(key, Value::String(value));
+    }
+    for p in &secrets {
+        if absent(node, &p.name)
+            && let Some(v) = (src.env)(&env_name(&p.name))?
+        {
+            node.driver_info
+                .insert(p.name.to_string(), Value::String(v));
+        }
+    }
+    for p in &secrets {
+        if !absent(node, &p.name) || !(p.required || src.ask) {
+            continue;
+        }
+        match src.prompt {
+            Some(prompt) => {
+                let v = prompt(&format!("{} for {}: ", p.name, node.name))?;
+                node.driver_info
+                    .insert(p.name.to_string(), Value::String(v));
+            }
+            None if src.ask => {
+                return Err(Error::invalid_parameter(
+                    "--ask-password",
+                    format!(
+                        "stdin is not a terminal to ask for {} on; use --password-file or {}",
+                        p.name,
+                        env_name(&p.name)
+                    ),
+                ));
+            }
+            // Validation reports it missing, naming the ways to give it.
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads a password file: its whole content, one trailing `\n` or `\r\n` removed.
+///
+/// # Errors
+///
+/// `InvalidParameter` naming `--password-file` and the path (never the content).
+pub(crate) fn read_secret_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let bad = |why: String| {
+        Error::invalid_parameter("--password-file", format!("{}: {why}", path.display()))
+    };
+    let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > MAX_SECRET_FILE {
+        return Err(bad(format!(
+            "over {} KiB: not a password file",
+            MAX_SECRET_FILE / 1024
+        )));
+    }
+    let mut text = String::from_utf8(bytes).map_err(|_| bad("is not UTF-8 text".into()))?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
+/// Reads `HW_*` from the process environment.
+///
+/// # Errors
+///
+/// `InvalidParameter` naming the variable when its value is not UTF-8.
+pub(crate) fn process_env(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid_parameter(
+            name.to_owned(),
+            "is not UTF-8 text".to_owned(),
+        )),
+    }
+}
+
+/// What was typed at each prompt this run: one command that builds its node twice
+/// (`boot prepare-ramdisk --rescue`) asks once.
+static TYPED: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+/// Asks on the terminal (`/dev/tty`), echo off.
+///
+/// # Errors
+///
+/// `InvalidParameter` when the terminal cannot be read (closed, Ctrl-D).
+pub(crate) fn terminal_prompt(prompt: &str) -> Result<String> {
+    let mut typed = TYPED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = typed.get(prompt) {
+        return Ok(v.clone());
+    }
+    let v = rpassword::prompt_password(prompt).map_err(|e| {
+        Error::invalid_parameter(
+            prompt.trim_end_matches([':', ' ']).to_owned(),
+            format!("cannot be read from the terminal: {e}"),
+        )
+    })?;
+    typed.insert(prompt.to_owned(), v.clone());
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prop(name: &'static str, required: bool, secret: bool) -> Property {
+        let p = if required {
+            Property::required(name, "")
+        } else {
+            Property::optional(name, "")
+        };
+        if secret { p.secret() } else { p }
+    }
+
+    fn node(info: serde_json::Value) -> InventoryNode {
+        InventoryNode {
+            name: "n1".into(),
+            driver: "ipmi".into(),
+            driver_info: info.as_object().cloned().unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    fn no_env(_: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    #[test]
+    fn env_names_follow_one_scheme() {
+        assert_eq!(env_name("ipmi_password"), "HW_IPMI_PASSWORD");
+        assert_eq!(env_name("sasl_password"), "HW_SASL_PASSWORD");
+        assert_eq!(env_name("a-b.c"), "HW_A_B_C");
+    }
+
+    #[test]
+    fn env_fills_absent_and_masked_secrets_only() {
+        let props = [
+            prop("ipmi_address", true, false),
+            prop("ipmi_password", false, true),
+        ];
+        let env = |name: &str| -> Result<Option<String>> {
+            Ok(match name {
+                "HW_IPMI_PASSWORD" => Some("from-env".into()),
+                "HW_IPMI_ADDRESS" => Some("10.0.0.9".into()),
+                _ => None,
+            })
+        };
+        let src = Sources {
+            password_file: None,
+            ask: false,
+            flag_keys: vec![],
+            env: &env,
+            prompt: None,
+        };
+        for start in [json!({}), json!({"ipmi_password": "******"})] {
+            let mut n = node(start);
+            fill(&mut n, &props, &src).unwrap();
+            assert_eq!(n.driver_info["ipmi_password"], "from-env");
+            // Only secrets come from HW_*.
+            assert!(!n.driver_info.contains_key("ipmi_address"));
+        }
+        let mut n = node(json!({"ipmi_password": "given"}));
+        fill(&mut n, &props, &src).unwrap();
+        assert_eq!(n.driver_info["ipmi_password"], "given");
+    }
+
+    use serde_json::json;
+
+    #[test]
+    fn password_file_overrides_the_file_and_conflicts_with_info() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "S3cret-file\r\n").unwrap();
+        let props = [prop("msftocs_password", true, true)];
+        let mut src = Sources {
+            password_file: Some(&path),
+            ask: false,
+            flag_keys: vec![],
+            env: &no_env,
+            prompt: None,
+        };
+        let mut n = node(json!({"msftocs_password": "******"}));
+        fill(&mut n, &props, &src).unwrap();
+        assert_eq!(n.driver_info["msftocs_password"], "S3cret-file");
+
+        src.flag_keys = vec!["msftocs_password"];
+        let e = fill(&mut node(json!({"msftocs_password": "x"})), &props, &src).unwrap_err();
+        assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
+        assert!(!format!("{e} {e:?}").contains("S3cret"), "{e}");
+
+        let e = fill(&mut node(json!({})), &[prop("a", true, false)], &src).unwrap_err();
+        assert!(e.to_string().contains("no secret property"), "{e}");
+
+        std::fs::write(&path, [0xff, 0xfe, b'S', b'3']).unwrap();
+        src.flag_keys = vec![];
+        let e = fill(&mut node(json!({})), &props, &src).unwrap_err();
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+        let missing = dir.path().join("nope");
+        src.password_file = Some(&missing);
+        let e = fill(&mut node(json!({})), &props, &src).unwrap_err();
+        assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
+    }
+
+    #[test]
+    fn prompts_only_for_required_secrets_unless_asked() {
+        let props = [
+            prop("ipmi_password", false, true),
+            prop("msftocs_password", true, true),
+        ];
+        let asked = Mutex::new(Vec::new());
+        let prompt = |p: &str| -> Result<String> {
+            asked.lock().unwrap().push(p.to_owned());
+            Ok("typed".into())
+        };
+        let mut src = Sources {
+            password_file: None,
+            ask: false,
+            flag_keys: vec![],
+            env: &no_env,
+            prompt: Some(&prompt),
+        };
+        let mut n = node(json!({}));
+        fill(&mut n, &props, &src).unwrap();
+        assert_eq!(*asked.lock().unwrap(), ["msftocs_password for n1: "]);
+        assert!(!n.driver_info.contains_key("ipmi_password"));
+        src.ask = true;
+        let mut n = node(json!({}));
+        fill(&mut n, &props, &src).unwrap();
+        assert_eq!(n.driver_info["ipmi_password"], "typed");
+        // --ask-password without a terminal is an error; without it, validation
+        // reports the key missing.
+        src.prompt = None;
+        let e = fill(&mut node(json!({})), &props, &src).unwrap_err();
+        assert!(e.to_string().contains("not a terminal"), "{e}");
+        src.ask = false;
+        let mut n = node(json!({}));
+        fill(&mut n, &props, &src).unwrap();
+        assert!(n.driver_info.is_empty());
+    }
+}
