@@ -14,9 +14,12 @@ use crate::config::EndpointConfig;
 /// A cache of [`HttpClient`]s, one per endpoint.
 ///
 /// The 48 blades of one chassis manager get the same client, hence one pool, one
-/// concurrency limit and one session. The cache holds its clients weakly: when the
-/// last node using an endpoint drops its client, the client closes (and logs its
-/// session out); the next [`get`](Self::get) builds a fresh one.
+/// concurrency limit and one session. A client lives while some node holds it and
+/// for the cache's idle TTL after it was last handed out (hw-core's
+/// [`Shared`] lifetime: 60 s for the global cache, so a fleet sweep keeps one pool
+/// per endpoint from start to end; zero for [`HttpClients::new`]); then it closes
+/// its connections at once (and logs its session out), and the next
+/// [`get`](Self::get) builds a fresh one.
 ///
 /// [`HttpClients::global`] is the process-wide cache (hw-core's documented scope:
 /// one map per value type per process); [`HttpClients::new`] an isolated one.
@@ -47,6 +50,14 @@ impl HttpClients {
     /// An empty cache of its own (for tests and embedders that want isolation).
     pub fn new() -> Self {
         HttpClients::default()
+    }
+
+    /// An empty cache of its own whose clients outlive their last node by `ttl`
+    /// after they were last handed out.
+    pub fn with_idle_ttl(ttl: std::time::Duration) -> Self {
+        HttpClients {
+            inner: Shared::with_idle_ttl(ttl),
+        }
     }
 
     /// The process-wide cache ([`Shared::global`]): what drivers use unless given

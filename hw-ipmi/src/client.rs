@@ -253,8 +253,10 @@ impl IpmiClient {
     }
 
     /// The client for `cfg`'s endpoint in `shared` (tests and embedders that want
-    /// their own scope; [`IpmiClient::shared`] uses the global one). Held weakly:
-    /// when the last handle is dropped the session is closed.
+    /// their own scope; [`IpmiClient::shared`] uses the global one). The session
+    /// lives while some handle holds it and for `shared`'s idle TTL after it was last
+    /// handed out (the global map's keeps one session per BMC for a whole fleet
+    /// sweep); then it is closed.
     pub fn shared_in(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> IpmiClient {
         let key = cfg.endpoint_key();
         let made = shared.get_or_try_insert(&key, || Ok(endpoint(cfg.clone())));
