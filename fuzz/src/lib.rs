@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use hw_core::{DriverInfo, MacAddress, NodeContext, Registry};
+use hw_core::{DriverInfo, MacAddress, NodeContext};
 use serde_json::Value;
 
 /// A fixed session integrity key: seeds are packets sealed with it.
@@ -142,37 +142,6 @@ pub fn libvirt_domain_xml(data: &[u8]) {
     }
 }
 
-/// The registry `hwctl` builds: every hardware type but libvirt (whose build may
-/// open a connection; its config is checked alone).
-fn registry() -> &'static Registry {
-    static R: OnceLock<Registry> = OnceLock::new();
-    R.get_or_init(|| {
-        let mut r = Registry::new();
-        r.register(hw_core::fake::hardware_type());
-        r.register(hw_wol::hardware_type());
-        r.register(hw_iboot::hardware_type());
-        r.register(hw_ocs::hardware_type());
-        r.register(hw_ipmi::hardware_type());
-        r.register(hw_nodemanager::hardware_type());
-        r.register(hw_oneview::hardware_type());
-        r.register(hw_amt::hardware_type());
-        r.register(hw_redfish::hardware_type());
-        r.register(hw_openbmc::hardware_type());
-        r
-    })
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime")
-    })
-}
-
 /// Validation reads files some keys name (CA bundles, SSH keys); device files
 /// could block or never end, so inputs naming them are skipped.
 fn names_special_files(text: &str) -> bool {
@@ -181,22 +150,59 @@ fn names_special_files(text: &str) -> bool {
         .any(|p| text.contains(p))
 }
 
-/// Validates one node for `driver` (or every type when it is unknown) as
-/// `hwctl validate` and a `Registry` user would.
+/// Validates one node's `driver_info` for `driver` (every hardware type when it is
+/// unknown): each type's own parse and validation (`<Type>Config::from_driver_info`,
+/// the part of a build that reads `driver_info`) and the generic
+/// `force_persistent_boot_device`. The builds themselves are not run: past the
+/// config they only make clients (TLS set-up) and fill process-wide client caches
+/// keyed by address, which parse nothing and which a fuzzer would grow with every
+/// new address.
 fn validate(driver: &str, info: &DriverInfo, ctx: &NodeContext) {
-    let _guard = runtime().enter();
-    let r = registry();
-    match r.get(driver) {
-        Ok(_) => {
-            let _ = r.validate(driver, info, ctx);
-        }
-        Err(_) => {
-            for t in r.hardware_types() {
-                let _ = t.build(info, ctx);
-            }
-        }
+    const KNOWN: [&str; 10] = [
+        "ipmi",
+        "staging-nm",
+        "msftocs",
+        "staging-iboot",
+        "staging-wol",
+        "staging-amt",
+        "oneview",
+        "redfish",
+        "openbmc",
+        "staging-libvirt",
+    ];
+    let all = !KNOWN.contains(&driver);
+    let is = |name: &str| all || driver == name;
+    let _ = hw_core::BootPersistence::from_driver_info(info);
+    if is("ipmi") {
+        let _ = hw_ipmi::IpmiConfig::from_driver_info(info, ctx);
     }
-    let _ = hw_libvirt::LibvirtConfig::from_driver_info(info, ctx);
+    if is("staging-nm") {
+        let _ = hw_nodemanager::NmConfig::from_driver_info(info, ctx);
+    }
+    if is("msftocs") {
+        let _ = hw_ocs::OcsConfig::from_driver_info(info, ctx);
+    }
+    if is("staging-iboot") {
+        let _ = hw_iboot::IbootConfig::from_driver_info(info, ctx);
+    }
+    if is("staging-wol") {
+        let _ = hw_wol::WolConfig::from_driver_info(info, ctx);
+    }
+    if is("staging-amt") {
+        let _ = hw_amt::AmtConfig::from_driver_info(info, ctx);
+    }
+    if is("oneview") {
+        let _ = hw_oneview::OneviewConfig::from_driver_info(info, ctx);
+    }
+    if is("redfish") {
+        let _ = hw_redfish::RedfishConfig::from_driver_info(info, ctx);
+    }
+    if is("openbmc") {
+        let _ = hw_openbmc::OpenbmcConfig::from_driver_info(info, ctx);
+    }
+    if is("staging-libvirt") {
+        let _ = hw_libvirt::LibvirtConfig::from_driver_info(info, ctx);
+    }
 }
 
 /// `driver_info` JSON: parsed into a `DriverInfo` and validated by every driver.
@@ -288,6 +294,186 @@ pub fn oneview_json(data: &[u8]) {
     let _ = OneviewErrorBody::parse(data);
 }
 
+/// Pre-session IPMI bytes (hw-ipmi's private decoders, through its hidden
+/// `fuzzing` module): RMCP+ packets without keys, Open Session Response, RAKP 2/4,
+/// the session-less v1.5 packet, authentication capabilities, cipher suite records.
+/// The module asserts what the decoders accept and that our encodings read back.
+pub fn ipmi_pre_session(data: &[u8]) {
+    let _ = hw_ipmi::fuzzing::pre_session(data);
+}
+
+/// Replies to (bridged) IPMI requests, interpreted as the session does
+/// (`hw_ipmi::fuzzing::bridged_reply`: byte 0 the bridging, bytes 1–3 the request,
+/// then the reply message).
+pub fn ipmi_bridged_reply(data: &[u8]) {
+    let _ = hw_ipmi::fuzzing::bridged_reply(data);
+}
+
+/// No error text a reply can put in front of a person is unbounded or carries
+/// control characters (terminal escapes).
+fn assert_printable(text: &str, max: usize) {
+    assert!(text.chars().count() <= max, "{} chars: {text:.200}", text.len());
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "control character in {text:?}"
+    );
+}
+
+/// Redfish replies (`hw_redfish::wire::decode` into every resource the driver
+/// reads: service root, system, task monitor, chassis, thermal, power, sensor,
+/// collection) and error bodies (`errors::status_error` for a non-2xx status picked
+/// by the first byte).
+pub fn redfish_json(data: &[u8]) {
+    use hw_redfish::wire::{self, Collection, ComputerSystem, ErrorBody, ServiceRoot, Task};
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    if let Ok(root) = wire::decode::<ServiceRoot>(body, "root") {
+        let _ = root.sessions();
+    }
+    if let Ok(sys) = wire::decode::<ComputerSystem>(body, "system") {
+        let _ = (sys.power(), sys.chassis());
+        if let Some(boot) = &sys.boot {
+            let _ = (boot.setting(), boot.mode());
+            if let Some(t) = &boot.boot_source_override_target {
+                let _ = wire::device_of_target(t);
+            }
+        }
+        if let Some(reset) = sys.reset() {
+            let wanted = wire::reset_types(hw_core::power::PowerAction::Reboot);
+            if let Ok(t) = wire::choose_reset_type(reset.allowable_values.as_deref(), wanted) {
+                assert!(wanted.contains(&t));
+            }
+        }
+    }
+    if let Ok(task) = wire::decode::<Task>(body, "task") {
+        let _ = format!("{task:?}");
+    }
+    if let Err(e) = wire::decode::<Collection>(body, "collection") {
+        assert_printable(&e.to_string(), 400);
+    }
+    let _ = wire::decode::<wire::Chassis>(body, "chassis");
+    let _ = wire::decode::<wire::Thermal>(body, "thermal");
+    let _ = wire::decode::<wire::Power>(body, "power");
+    let _ = wire::decode::<wire::Sensor>(body, "sensor");
+    if let Ok(e) = wire::decode::<ErrorBody>(body, "error") {
+        assert_printable(&e.summary(), 300);
+    }
+    const STATUSES: [u16; 12] = [300, 400, 401, 403, 404, 405, 409, 412, 429, 500, 503, 504];
+    let status = STATUSES[usize::from(selector) % STATUSES.len()];
+    let status = hw_http::StatusCode::from_u16(status).expect("a valid status");
+    let r = hw_http::Response::from_parts(status, hw_http::HeaderMap::new(), body.to_vec());
+    let e = hw_redfish::errors::status_error(&r, "POST x");
+    assert_eq!(e.kind(), hw_redfish::errors::kind_of(status));
+    assert_printable(&e.to_string(), 400);
+}
+
+/// OpenBMC REST replies: the `{data, message, status}` envelope, and what the
+/// driver reads from `data` (host state, boot source and mode, sensors).
+pub fn openbmc_json(data: &[u8]) {
+    use hw_openbmc::wire::{self, Envelope};
+    match Envelope::decode(data, "x") {
+        Ok(e) => {
+            if let Ok(t) = e.text("x") {
+                let _ = wire::host_power(t);
+            }
+            let s = |k: &str| e.data.get(k).and_then(serde_json::Value::as_str);
+            if let (Some(src), Some(mode)) = (s("BootSource"), s("BootMode")) {
+                let _ = wire::device_of(src, mode);
+            }
+            for r in wire::sensors(&e.data) {
+                // A sensor without a value is never reported as working.
+                assert!(r.value.is_some() || r.status == "unavailable", "{r:?}");
+            }
+            assert_printable(&e.describe(), 300);
+        }
+        Err(err) => assert_printable(&err.to_string(), 400),
+    }
+}
+
+/// PXE boot templates (minijinja, hw-pxe's `render`/`render_boot_ipxe`) with
+/// hostile template text and parameters: byte 0 picks the renderer, then the
+/// template, a NUL, and the `pxe_options` JSON object (or the `boot.ipxe` URI).
+/// Errors are `InvalidParameter` naming the template's key; the instance-boot label
+/// switch keeps the line count.
+pub fn pxe_template(data: &[u8]) {
+    use hw_pxe::render::{self, Loader};
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let (template, params) = match rest.iter().position(|b| *b == 0) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &[][..]),
+    };
+    let Ok(template) = std::str::from_utf8(template) else {
+        return;
+    };
+    let out = if selector & 1 == 0 {
+        let options = match serde_json::from_slice::<Value>(params) {
+            Ok(Value::Object(o)) => o,
+            _ => serde_json::Map::new(),
+        };
+        render::render(template, "pxe_config_template", &options)
+    } else {
+        render::render_boot_ipxe(template, &String::from_utf8_lossy(params))
+    };
+    let text = match out {
+        Ok(text) => text,
+        Err(e) => {
+            assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter, "{e}");
+            return;
+        }
+    };
+    let loader = [Loader::Pxelinux, Loader::Grub, Loader::Ipxe][usize::from(selector >> 1) % 3];
+    let switched = render::switch_label(&text, loader, "boot_partition", "UUID=1");
+    assert_eq!(switched.lines().count(), text.lines().count());
+}
+
+/// A scratch TFTP root: files, a directory, and symbolic links inside and out.
+fn tftp_root() -> &'static std::path::Path {
+    static ROOT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        // One fixed directory, made idempotently: parallel runs share it.
+        let dir = std::env::temp_dir().join("hw-fuzz-tftp-root");
+        std::fs::create_dir_all(dir.join("pxelinux.cfg")).expect("tftp root");
+        std::fs::write(dir.join("pxelinux.0"), b"loader").expect("tftp file");
+        std::fs::write(dir.join("pxelinux.cfg/default"), b"default x").expect("tftp file");
+        let _ = std::os::unix::fs::symlink("/etc", dir.join("etc"));
+        let _ = std::os::unix::fs::symlink("/etc/hostname", dir.join("hostname"));
+        let _ = std::os::unix::fs::symlink("pxelinux.cfg/default", dir.join("in"));
+        std::fs::canonicalize(&dir).expect("tftp root")
+    })
+}
+
+/// The file name of a TFTP read request, confined to the server root as hw-pxe's
+/// TFTP handler does (`hw_pxe::tftp::confine`): whatever the bytes, a file it
+/// grants is a regular file inside the root. (The packet itself, RRQ/WRQ framing
+/// and options, is parsed by the `async-tftp` crate, privately.)
+pub fn tftp_path(data: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let root = tftp_root();
+    let requested = std::path::Path::new(std::ffi::OsStr::from_bytes(data));
+    match hw_pxe::tftp::confine(root, requested) {
+        Ok(real) => {
+            assert!(real.starts_with(root), "{real:?} is outside {root:?}");
+            assert!(real.is_file(), "{real:?} is not a file");
+            assert!(
+                !requested
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir)),
+                "{requested:?} has .. and was granted"
+            );
+        }
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                hw_core::ErrorKind::InvalidParameter | hw_core::ErrorKind::NotFound
+            ),
+            "{e}"
+        ),
+    }
+}
+
 /// A target body.
 pub type Target = fn(&[u8]);
 
@@ -307,4 +493,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("inventory", inventory),
     ("amt_wsman", amt_wsman),
     ("oneview_json", oneview_json),
+    ("ipmi_pre_session", ipmi_pre_session),
+    ("ipmi_bridged_reply", ipmi_bridged_reply),
+    ("redfish_json", redfish_json),
+    ("openbmc_json", openbmc_json),
+    ("pxe_template", pxe_template),
+    ("tftp_path", tftp_path),
 ];

@@ -8,7 +8,8 @@ use hw_core::poll::Backoff;
 use hw_core::retry::RetryPolicy;
 use hw_core::shared::EndpointKey;
 use hw_core::{
-    DriverInfo, Error, ErrorKind, NodeContext, Property, Result, SecretString, Validator,
+    DriverInfo, Error, ErrorKind, ExposeSecret, NodeContext, Property, Result, SecretString,
+    Validator,
 };
 
 /// The `driver_info` properties of the `ipmi` hardware type (Ironic's names).
@@ -25,6 +26,13 @@ pub const PROPERTIES: &[Property] = &[
         "User name; empty for the anonymous (null) user. Optional.",
     ),
     Property::optional("ipmi_password", "Password (at most 20 bytes). Optional.").secret(),
+    Property::optional(
+        "ipmi_hex_kg_key",
+        "The BMC key Kg in hex (at most 40 hex digits = 20 bytes; IPMI 2.0 §13.31): \
+         RMCP+ generates the session key from it on a BMC that sets one. When absent (or \
+         all zeros) the password is used, as on BMCs without a Kg. Optional.",
+    )
+    .secret(),
     Property::optional(
         "ipmi_priv_level",
         "Privilege level of the session: CALLBACK, USER, OPERATOR or ADMINISTRATOR. Optional.",
@@ -271,6 +279,68 @@ pub enum SuiteChoice {
     Other(u8),
 }
 
+/// The BMC key Kg of IPMI 2.0 §13.31 (`ipmi_hex_kg_key`): up to 20 bytes, from
+/// which RMCP+ generates the session integrity key when the BMC sets one (a null,
+/// all-zero Kg means the user's password key is used instead). A secret: `Debug`
+/// never prints it and parse errors never echo it.
+///
+/// ```
+/// use hw_ipmi::BmcKey;
+/// let kg = BmcKey::from_hex("0123456789ABCDEF0123456789abcdef01234567").unwrap();
+/// assert_eq!(format!("{kg:?}"), "BmcKey(<redacted>)");
+/// assert!(BmcKey::from_hex("0123456789abcdef0123456789abcdef0123456789").is_err()); // 21 bytes
+/// assert!(BmcKey::from_hex("abc").is_err()); // odd number of digits
+/// assert!(BmcKey::from_hex("zz").is_err());
+/// ```
+#[derive(Clone)]
+pub struct BmcKey(SecretString);
+
+impl BmcKey {
+    /// Parses a key written as hex digits (either case; an even number, at most
+    /// 40; no `0x`), as Ironic's `ipmi_hex_kg_key` and ipmitool's `-y` take it.
+    ///
+    /// # Errors
+    ///
+    /// The reason, as text for `Validator::custom` (it never contains the key):
+    /// empty, not hexadecimal, an odd number of digits, or more than 20 bytes.
+    pub fn from_hex(hex: &str) -> std::result::Result<BmcKey, String> {
+        let t = hex.trim();
+        if t.is_empty() {
+            return Err("is empty (remove the key when the BMC has no Kg)".to_owned());
+        }
+        if !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("is not hexadecimal (the BMC key Kg as hex digits, no 0x)".to_owned());
+        }
+        if t.len() % 2 != 0 {
+            return Err(format!("has an odd number of hex digits ({})", t.len()));
+        }
+        if t.len() > 40 {
+            return Err(format!(
+                "is {} bytes; the BMC key Kg is at most 20 bytes (40 hex digits)",
+                t.len() / 2
+            ));
+        }
+        Ok(BmcKey(SecretString::from(t.to_ascii_lowercase())))
+    }
+
+    /// The key's bytes.
+    pub(crate) fn bytes(&self) -> Vec<u8> {
+        let hex = self.0.expose_secret().as_bytes();
+        hex.chunks_exact(2)
+            .map(|p| {
+                let d = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+                (d(p[0]) << 4) | d(p[1])
+            })
+            .collect()
+    }
+}
+
+impl fmt::Debug for BmcKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BmcKey(<redacted>)")
+    }
+}
+
 /// Everything needed to talk to one BMC, and how the node uses it.
 ///
 /// `Debug` never prints the password.
@@ -294,6 +364,9 @@ pub struct IpmiConfig {
     pub username: String,
     /// Password (`ipmi_password`).
     pub password: SecretString,
+    /// The BMC key Kg (`ipmi_hex_kg_key`); `None` uses the password, as IPMI does
+    /// when a BMC has no Kg.
+    pub kg: Option<BmcKey>,
     /// Session privilege (`ipmi_priv_level`, ADMINISTRATOR).
     pub priv_level: PrivilegeLevel,
     /// Cipher suite (`ipmi_cipher_suite`).
@@ -328,6 +401,7 @@ impl fmt::Debug for IpmiConfig {
             .field("port", &self.port)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("kg", &self.kg)
             .field("priv_level", &self.priv_level)
             .field("cipher_suite", &self.cipher_suite)
             .field("bridge", &self.bridge)
@@ -360,6 +434,7 @@ impl IpmiConfig {
             port: 623,
             username: String::new(),
             password: SecretString::from(String::new()),
+            kg: None,
             priv_level: PrivilegeLevel::Administrator,
             cipher_suite: SuiteChoice::Auto,
             bridge: None,
@@ -414,6 +489,7 @@ impl IpmiConfig {
                 Ok(SecretString::from(s.to_owned()))
             }
         });
+        let kg = v.custom("ipmi_hex_kg_key", BmcKey::from_hex);
         let priv_level = v.custom("ipmi_priv_level", |s| {
             s.parse::<PrivilegeLevel>()
                 .map_err(|_| "is not one of CALLBACK, USER, OPERATOR, ADMINISTRATOR".to_owned())
@@ -470,6 +546,7 @@ impl IpmiConfig {
         if let Some(p) = password {
             cfg.password = p;
         }
+        cfg.kg = kg;
         cfg.priv_level = priv_level.unwrap_or(PrivilegeLevel::Administrator);
         cfg.cipher_suite = suite.unwrap_or(SuiteChoice::Auto);
         cfg.bridge = bridge;
@@ -497,10 +574,19 @@ impl IpmiConfig {
             SuiteChoice::Only(s) => s.id().to_string(),
             SuiteChoice::Other(n) => n.to_string(),
         };
-        EndpointKey::new("ipmi", &self.host, self.port)
+        let key = EndpointKey::new("ipmi", &self.host, self.port)
             .user(self.username.clone())
-            .secret_string(&self.password)
-            .extra("privilege", self.priv_level.as_u8())
+            .secret_string(&self.password);
+        // Sessions with different BMC keys are different sessions (a fingerprint,
+        // never the key).
+        let key = match &self.kg {
+            Some(kg) => key.extra(
+                "kg",
+                hw_core::shared::Fingerprint::of_parts(&[b"kg", &kg.bytes()]),
+            ),
+            None => key,
+        };
+        key.extra("privilege", self.priv_level.as_u8())
             .extra("cipher_suite", suite)
             .extra(
                 "local_address",

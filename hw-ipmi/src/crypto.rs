@@ -1,7 +1,7 @@
 //! The algorithms of cipher suites 3 and 17: RAKP HMACs, session keys, integrity
 //! codes and AES-CBC-128 confidentiality (IPMI 2.0 §13.28–13.29).
 
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::NoPadding};
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, block_padding::NoPadding};
 use hmac::{Hmac, Mac};
 
 use crate::config::CipherSuite;
@@ -43,14 +43,36 @@ pub(crate) fn mac_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The keys of an established session.
+/// A truncated integrity code (at most 32 bytes), held inline.
+#[derive(Clone, Copy)]
+pub(crate) struct AuthCode {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl std::ops::Deref for AuthCode {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// The integrity algorithm keyed with K1 (the HMAC's inner and outer pads are
+/// hashed once, when the session is established).
+#[derive(Clone)]
+enum Integrity {
+    Sha1(HmacSha1),
+    Sha256(HmacSha256),
+}
+
+/// The keys of an established session, set up once per session: the integrity
+/// HMAC already keyed with K1 and the AES-128 key schedule of K2 (cloned for each
+/// packet, never recomputed).
 #[derive(Clone)]
 pub(crate) struct SessionKeys {
     pub(crate) suite: CipherSuite,
-    /// K1: the integrity key.
-    pub(crate) k1: Vec<u8>,
-    /// The first 16 bytes of K2: the AES-128 key.
-    pub(crate) aes_key: [u8; 16],
+    integrity: Integrity,
+    cipher: aes::Aes128,
 }
 
 impl std::fmt::Debug for SessionKeys {
@@ -63,7 +85,7 @@ impl std::fmt::Debug for SessionKeys {
 
 impl SessionKeys {
     /// Derives K1 and K2 from the session integrity key (`HMAC_SIK(0x01 × 20)`,
-    /// `HMAC_SIK(0x02 × 20)`).
+    /// `HMAC_SIK(0x02 × 20)`) and sets up their algorithms.
     pub(crate) fn derive(suite: CipherSuite, sik: &[u8]) -> Self {
         let k1 = hmac(suite, sik, &[&[0x01; 20]]);
         let k2 = hmac(suite, sik, &[&[0x02; 20]]);
@@ -71,14 +93,44 @@ impl SessionKeys {
         for (d, s) in aes_key.iter_mut().zip(k2.iter()) {
             *d = *s;
         }
-        SessionKeys { suite, k1, aes_key }
+        // Any key length is valid for HMAC: new_from_slice cannot fail; the
+        // fallback (an empty key) is never taken.
+        let integrity = match suite {
+            CipherSuite::Suite3 => Integrity::Sha1(
+                HmacSha1::new_from_slice(&k1)
+                    .unwrap_or_else(|_| HmacSha1::new(&Default::default())),
+            ),
+            CipherSuite::Suite17 => Integrity::Sha256(
+                HmacSha256::new_from_slice(&k1)
+                    .unwrap_or_else(|_| HmacSha256::new(&Default::default())),
+            ),
+        };
+        SessionKeys {
+            suite,
+            integrity,
+            cipher: <aes::Aes128 as aes::cipher::KeyInit>::new(&aes_key.into()),
+        }
     }
 
     /// The truncated integrity code (HMAC-SHA1-96 or HMAC-SHA256-128) over `data`.
-    pub(crate) fn auth_code(&self, data: &[u8]) -> Vec<u8> {
-        let mut mac = hmac(self.suite, &self.k1, &[data]);
-        mac.truncate(self.suite.auth_code_len());
-        mac
+    pub(crate) fn auth_code(&self, data: &[u8]) -> AuthCode {
+        let mut bytes = [0u8; 32];
+        let len = self.suite.auth_code_len().min(32);
+        match &self.integrity {
+            Integrity::Sha1(keyed) => {
+                let mut mac = keyed.clone();
+                mac.update(data);
+                let full = mac.finalize().into_bytes();
+                bytes[..len].copy_from_slice(&full[..len]);
+            }
+            Integrity::Sha256(keyed) => {
+                let mut mac = keyed.clone();
+                mac.update(data);
+                let full = mac.finalize().into_bytes();
+                bytes[..len].copy_from_slice(&full[..len]);
+            }
+        }
+        AuthCode { bytes, len }
     }
 
     /// Encrypts `plain` with AES-CBC-128: a random IV, then the ciphertext of the
@@ -88,26 +140,24 @@ impl SessionKeys {
         self.encrypt_with_iv(plain, iv)
     }
 
-    /// [`SessionKeys::encrypt`] with a given IV (for tests and benches).
+    /// [`SessionKeys::encrypt`] with a given IV (for tests and benches): one
+    /// buffer, encrypted in place after the IV.
     pub(crate) fn encrypt_with_iv(&self, plain: &[u8], iv: [u8; 16]) -> Vec<u8> {
         let pad = (16 - (plain.len() + 1) % 16) % 16;
-        let mut buf = Vec::with_capacity(16 + plain.len() + pad + 1);
-        buf.extend_from_slice(plain);
-        for i in 1..=pad {
-            buf.push(i as u8);
-        }
-        buf.push(pad as u8);
-        let len = buf.len();
-        let enc = Aes128CbcEnc::new(&self.aes_key.into(), &iv.into());
-        // The buffer is a whole number of blocks, so NoPadding cannot fail.
-        let ct = match enc.encrypt_padded_mut::<NoPadding>(&mut buf, len) {
-            Ok(ct) => ct.to_vec(),
-            Err(_) => Vec::new(),
-        };
-        let mut out = Vec::with_capacity(16 + ct.len());
+        let mut out = Vec::with_capacity(16 + plain.len() + pad + 1);
         out.extend_from_slice(&iv);
-        out.extend_from_slice(&ct);
-        out
+        out.extend_from_slice(plain);
+        for i in 1..=pad {
+            out.push(i as u8);
+        }
+        out.push(pad as u8);
+        let len = out.len() - 16;
+        let enc = Aes128CbcEnc::inner_iv_init(self.cipher.clone(), &iv.into());
+        // The buffer is a whole number of blocks, so NoPadding cannot fail.
+        match enc.encrypt_padded_mut::<NoPadding>(&mut out[16..], len) {
+            Ok(_) => out,
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Decrypts an AES-CBC-128 payload (IV first) and strips the confidentiality pad.
@@ -122,7 +172,7 @@ impl SessionKeys {
         let mut iv_arr = [0u8; 16];
         iv_arr.copy_from_slice(iv);
         let mut buf = ct.to_vec();
-        let dec = Aes128CbcDec::new(&self.aes_key.into(), &iv_arr.into());
+        let dec = Aes128CbcDec::inner_iv_init(self.cipher.clone(), &iv_arr.into());
         let plain = dec
             .decrypt_padded_mut::<NoPadding>(&mut buf)
             .map_err(|_| WireError::new("AES-CBC decryption failed"))?;
@@ -135,8 +185,8 @@ impl SessionKeys {
                 "confidentiality pad length {pad_len} is invalid"
             )));
         }
-        let (body, pad) = rest.split_at(rest.len() - pad_len);
-        if pad
+        let body_len = rest.len() - pad_len;
+        if rest[body_len..]
             .iter()
             .enumerate()
             .any(|(i, &b)| usize::from(b) != i + 1)
@@ -145,12 +195,14 @@ impl SessionKeys {
                 "confidentiality pad bytes are not 1, 2, 3, …",
             ));
         }
-        Ok(body.to_vec())
+        buf.truncate(body_len);
+        Ok(buf)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -188,6 +240,42 @@ mod tests {
             let ct = keys.encrypt(&plain);
             assert_eq!(ct.len() % 16, 0);
             assert_eq!(keys.decrypt(&ct).unwrap(), plain);
+        }
+    }
+
+    #[test]
+    fn cached_keys_give_what_fresh_keys_give() {
+        use aes::cipher::KeyIvInit;
+        for suite in [CipherSuite::Suite3, CipherSuite::Suite17] {
+            let sik = hmac(suite, b"password", &[b"rm", b"rc"]);
+            let keys = SessionKeys::derive(suite, &sik);
+            let k1 = hmac(suite, &sik, &[&[0x01; 20]]);
+            let k2 = hmac(suite, &sik, &[&[0x02; 20]]);
+            for len in [0usize, 1, 15, 16, 17, 40, 200] {
+                let data: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+                // Twice: the cached state must not carry one packet into the next.
+                for _ in 0..2 {
+                    let mut want = hmac(suite, &k1, &[&data]);
+                    want.truncate(suite.auth_code_len());
+                    assert_eq!(&*keys.auth_code(&data), &want[..], "{suite} {len}");
+                    let iv = [len as u8; 16];
+                    let got = keys.encrypt_with_iv(&data, iv);
+                    let pad = (16 - (len + 1) % 16) % 16;
+                    let mut plain = data.clone();
+                    plain.extend((1..=pad).map(|i| i as u8));
+                    plain.push(pad as u8);
+                    let n = plain.len();
+                    let mut key = [0u8; 16];
+                    key.copy_from_slice(&k2[..16]);
+                    let ct = Aes128CbcEnc::new(&key.into(), &iv.into())
+                        .encrypt_padded_mut::<NoPadding>(&mut plain, n)
+                        .unwrap()
+                        .to_vec();
+                    assert_eq!(got[..16], iv);
+                    assert_eq!(got[16..], ct[..], "{suite} {len}");
+                    assert_eq!(keys.decrypt(&got).unwrap(), data);
+                }
+            }
         }
     }
 

@@ -24,7 +24,9 @@ use hw_core::shared::Shared;
 use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::{ClientStats, IpmiClient, IpmiEndpoint, RawIpmiReply, cc_error, cc_kind, cc_name};
-pub use config::{Bridge, CipherSuite, IpmiConfig, PROPERTIES, PrivilegeLevel, SuiteChoice};
+pub use config::{
+    BmcKey, Bridge, CipherSuite, IpmiConfig, PROPERTIES, PrivilegeLevel, SuiteChoice,
+};
 pub use ipmi::{BootFlags, ChassisControl, Ipmi};
 pub use management::IpmiManagement;
 pub use power::IpmiPower;

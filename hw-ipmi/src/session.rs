@@ -550,13 +550,28 @@ impl Session {
         if r4.status != 0 {
             return Err(status_error(&target, "RAKP 3", r4.status));
         }
-        let sik = hmac(suite, password, &[&rm, &r2.rc, &[role], &ulen, user]);
+        // IPMI 2.0 §13.31: SIK = HMAC_Kg(Rm | Rc | RoleM | ULengthM | UNameM), where
+        // Kg is the BMC key, or the user's password key KUID when the BMC has none
+        // (a null, all-zero Kg).
+        let kg = cfg
+            .kg
+            .as_ref()
+            .map(|k| k.bytes())
+            .filter(|k| k.iter().any(|b| *b != 0));
+        let sik_key: &[u8] = kg.as_deref().unwrap_or(password);
+        let sik = hmac(suite, sik_key, &[&rm, &r2.rc, &[role], &ulen, user]);
         let mut icv = hmac(suite, &sik, &[&rm, &managed_id.to_le_bytes(), &r2.guid]);
         icv.truncate(suite.auth_code_len());
         if r4.console_id != console_id || !mac_eq(&icv, &r4.icv) {
+            // RAKP 2 proved the password: a session key that differs comes from Kg.
+            let why = if kg.is_some() {
+                "the BMC key Kg (ipmi_hex_kg_key) is not the BMC's"
+            } else {
+                "the BMC uses a key Kg (set ipmi_hex_kg_key)"
+            };
             return Err(Error::new(
                 ErrorKind::Unauthenticated,
-                format!("{target}: RAKP 4 integrity check value does not match"),
+                format!("{target}: RAKP 4 integrity check value does not match: {why}"),
             ));
         }
         tracing::debug!(endpoint = %target, suite = suite.id(), "RMCP+ session established");

@@ -615,7 +615,18 @@ impl State {
             r.extend(console_id.to_le_bytes());
             return Some(codec::build(0x15, 0, 0, &r, None));
         }
-        let sik = suite.mac(pw, &[&rm, &rc, &[role, uname.len() as u8], uname]);
+        // §13.31: the SIK is keyed with the BMC key Kg; a null (absent or all-zero)
+        // Kg means the user's password key KUID. Zero padding to 20 bytes does not
+        // change an HMAC key shorter than the hash block, so neither is padded here.
+        let kg = self
+            .cfg
+            .bmc_key
+            .as_deref()
+            .filter(|k| k.iter().any(|b| *b != 0));
+        let sik = suite.mac(
+            kg.unwrap_or(pw),
+            &[&rm, &rc, &[role, uname.len() as u8], uname],
+        );
         let k1 = suite.mac(&sik, &[&[1u8; 20]]);
         let k2 = suite.mac(&sik, &[&[2u8; 20]]);
         let mut aes = [0u8; 16];

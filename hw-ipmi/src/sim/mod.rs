@@ -167,6 +167,10 @@ pub struct IpmiSimConfig {
     /// An Open Session proposing a suite not in `suites` gets no answer at all
     /// (false: RMCP+ status 0x11), as some firmware behaves.
     pub drop_unoffered_suites: bool,
+    /// The BMC key Kg (IPMI 2.0 §13.31, at most 20 bytes; the BMC pads it with
+    /// zeros): the session integrity key is generated from it. `None`, or all
+    /// zeros, is a null Kg: the user's password key is used instead.
+    pub bmc_key: Option<Vec<u8>>,
 }
 
 impl Default for IpmiSimConfig {
@@ -189,6 +193,7 @@ impl Default for IpmiSimConfig {
             boot_flag_timeout: Duration::from_secs(60),
             list_cipher_suites: true,
             drop_unoffered_suites: false,
+            bmc_key: None,
         }
     }
 }
@@ -301,15 +306,18 @@ impl IpmiSim {
         self.addr.port()
     }
 
-    /// A client config for the first user, with short timeouts for tests.
+    /// A client config for the first user (and the BMC key, when one is set), with
+    /// short timeouts for tests.
     pub fn config(&self) -> IpmiConfig {
         let user = self.with(|s| s.cfg.users.first().cloned());
+        let kg = self.kg_hex();
         let mut c = IpmiConfig::new(self.addr.ip().to_string());
         c.port = self.addr.port();
         if let Some(u) = user {
             c.username = u.name;
             c.password = u.password.into();
         }
+        c.kg = kg.and_then(|h| crate::BmcKey::from_hex(&h).ok());
         c.cipher_suite = SuiteChoice::Auto;
         c.request_timeout = Duration::from_millis(300);
         c.retries = 2;
@@ -317,10 +325,25 @@ impl IpmiSim {
         c
     }
 
-    /// `driver_info` for the first user.
+    /// The BMC key as hex (`ipmi_hex_kg_key`), when one is set.
+    pub fn kg_hex(&self) -> Option<String> {
+        self.with(|s| s.cfg.bmc_key.clone()).map(|k| {
+            k.iter().fold(String::new(), |mut h, b| {
+                use std::fmt::Write as _;
+                let _ = write!(h, "{b:02x}");
+                h
+            })
+        })
+    }
+
+    /// `driver_info` for the first user (and `ipmi_hex_kg_key` when a BMC key is
+    /// set).
     pub fn driver_info(&self) -> DriverInfo {
         let user = self.with(|s| s.cfg.users.first().cloned());
         let mut info = DriverInfo::new();
+        if let Some(kg) = self.kg_hex() {
+            info.insert("ipmi_hex_kg_key", kg);
+        }
         info.insert("ipmi_address", self.addr.ip().to_string());
         info.insert("ipmi_port", self.addr.port().to_string());
         if let Some(u) = user {
