@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --build
-exec cargo run -q -p hwctl -- demo "$@"
+# The first build compiles the workspace (minutes on two cores): cargo's own progress
+# (one "Compiling" line per crate, a progress bar on a terminal) shows it is working.
+echo "== building and running hwctl demo (cargo run -p hwctl -- demo)" >&2
+exec cargo run -p hwctl -- demo "$@"

@@ -21,6 +21,18 @@ for krate in $(cargo metadata --no-deps --format-version 1 \
     | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["packages"] if any("lib" in t["kind"] for t in p["targets"])))'); do
   cargo check -q -p "$krate" --no-default-features
 done
+echo "== test fixtures inside the repository, each with its source" >&2
+bash scripts/check-fixtures.sh
+echo "== cargo check --all-targets, per crate (its tests build alone)" >&2
+# Each crate's tests build on their own, as `cargo test -p X` builds them from a fresh
+# clone: alone, a crate gets no features from the rest of the workspace (its
+# dev-dependencies must carry what its tests use, e.g. a self dev-dependency with
+# `sim`). A type check finds exactly that, without linking a second copy of every
+# test binary (`cargo test -p X --no-run` per crate: see docs/decisions.md).
+for krate in $(cargo metadata --no-deps --format-version 1 \
+    | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["packages"]))'); do
+  cargo check -q -p "$krate" --all-targets
+done
 echo "== cargo test" >&2
 cargo test --workspace --all-features --no-fail-fast
 echo "== fuzz smoke" >&2

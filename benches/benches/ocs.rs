@@ -8,9 +8,10 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hw_ocs::wire::{BladeStateResponse, ChassisInfoResponse, Request, Response};
 
-const STATE: &str = include_str!("../../../shared/fixtures/msftocs/ironic_BladeStateResponse.xml");
+const STATE: &str =
+    include_str!("../../hw-ocs/tests/fixtures/msftocs/ironic_BladeStateResponse.xml");
 const CHASSIS: &str =
-    include_str!("../../../shared/fixtures/msftocs/maas_GetChassisInfo_ChassisInfoResponse.xml");
+    include_str!("../../hw-ocs/tests/fixtures/msftocs/maas_GetChassisInfo_ChassisInfoResponse.xml");
 
 /// The captured chassis reply with its one blade repeated 48 times (numbers 1–48).
 fn chassis_48() -> String {

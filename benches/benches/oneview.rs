@@ -11,11 +11,13 @@ use hw_core::{NodeContext, PowerState};
 use hw_oneview::wire::{self, Collection, ServerHardware, Task};
 use hw_sim::Simulator;
 
-const SH1: &str =
-    include_str!("../../../shared/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_JSON.json");
-const SH5: &str = include_str!("../../../shared/fixtures/oneview/toolkit/ServerHardware.json");
+const SH1: &str = include_str!(
+    "../../hw-oneview/tests/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_JSON.json"
+);
+const SH5: &str =
+    include_str!("../../hw-oneview/tests/fixtures/oneview/toolkit/ServerHardware.json");
 const LIST: &str = include_str!(
-    "../../../shared/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_LIST_JSON.json"
+    "../../hw-oneview/tests/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_LIST_JSON.json"
 );
 const TASK: &str = r#"{"type":"TaskResourceV2","category":"tasks","uri":"/rest/tasks/1","name":"Power on","taskState":"Running","percentComplete":40,"taskErrors":[],"associatedResource":{"resourceUri":"/rest/server-hardware/1","resourceCategory":"server-hardware"}}"#;
 

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! The DxP encoder against the derived byte vectors in ../shared/fixtures/iboot.
+//! The DxP encoder against the derived byte vectors in tests/fixtures/iboot (see its SOURCES.md).
 
 use hw_iboot::wire;
 use serde_json::Value;
@@ -7,7 +7,7 @@ use serde_json::Value;
 fn fixture() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/iboot/dxp_byte_vectors_derived.json"
+        "/tests/fixtures/iboot/dxp_byte_vectors_derived.json"
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

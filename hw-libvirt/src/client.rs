@@ -111,7 +111,7 @@ struct ConnSlot {
 /// client is dropped and its connection closed (once no call in flight still uses
 /// it). The next node opens a fresh one. For libvirt's `test://` driver, whose state
 /// lives in the connection, that means the domains start again from the node file
-/// (a [`LibvirtSim`](crate::sim::LibvirtSim) holds its client for as long as it lives).
+/// (a `sim::LibvirtSim`, feature `sim`, holds its client for as long as it lives).
 ///
 /// The connection is opened on first use (not when the client is made), checked with
 /// `virConnectIsAlive` before each use and reopened when dead or after a

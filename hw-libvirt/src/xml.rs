@@ -380,7 +380,7 @@ mod tests {
     fn fixture() -> String {
         std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/libvirt/staging_FakeLibvirtDomain_XMLDesc_boot_network.xml"
+            "/tests/fixtures/libvirt/staging_FakeLibvirtDomain_XMLDesc_boot_network.xml"
         ))
         .unwrap()
     }

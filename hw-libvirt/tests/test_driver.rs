@@ -186,7 +186,7 @@ async fn the_fixture_domain_is_found_by_mac_and_rewritten_in_place() {
     // Ironic's FakeLibvirtDomain XML, loaded into the test driver (as type "test").
     let fixture = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/libvirt/staging_FakeLibvirtDomain_XMLDesc_boot_network.xml"
+        "/tests/fixtures/libvirt/staging_FakeLibvirtDomain_XMLDesc_boot_network.xml"
     ))
     .unwrap();
     // libvirt insists on a UUID for the Open vSwitch interfaceid; the fixture's

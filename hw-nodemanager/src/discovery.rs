@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn fixture_discovery_vectors() {
         let path = format!(
-            "{}/../../shared/fixtures/intel_nm/staging_nm_commands_test_vectors.json",
+            "{}/tests/fixtures/intel_nm/staging_nm_commands_test_vectors.json",
             env!("CARGO_MANIFEST_DIR")
         );
         let v: serde_json::Value =

@@ -90,7 +90,7 @@ mod tests {
     fn schemas_are_the_fixtures_verbatim() {
         for (name, s) in all() {
             let path = format!(
-                "{}/../../shared/fixtures/intel_nm/staging_{name}_schema.json",
+                "{}/tests/fixtures/intel_nm/staging_{name}_schema.json",
                 env!("CARGO_MANIFEST_DIR")
             );
             let fixture: Value =

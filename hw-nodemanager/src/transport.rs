@@ -1,6 +1,6 @@
 //! What Node Manager needs from an IPMI connection: bridged raw requests and the raw
 //! SDR records. `hw-ipmi` provides it for a real BMC ([`crate::ipmi`]); the simulator
-//! provides an in-memory one ([`crate::sim::MemoryTransport`], feature `sim`).
+//! provides an in-memory one (`sim::MemoryTransport`, feature `sim`).
 
 use std::fmt;
 

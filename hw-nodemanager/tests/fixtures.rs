@@ -9,7 +9,7 @@ use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
     let path = format!(
-        "{}/../../shared/fixtures/intel_nm/{name}",
+        "{}/tests/fixtures/intel_nm/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

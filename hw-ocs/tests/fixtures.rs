@@ -1,4 +1,4 @@
-//! Every real reply in `shared/fixtures/msftocs/`, decoded with its values asserted;
+//! Every real reply in `tests/fixtures/msftocs/`, decoded with its values asserted;
 //! and hostile variations of them.
 #![allow(clippy::unwrap_used)]
 
@@ -9,14 +9,14 @@ use hw_ocs::wire::*;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/msftocs")
+        .join("tests/fixtures/msftocs")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn every_fixture_is_covered() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/msftocs");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/msftocs");
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -4,9 +4,8 @@
 use hw_ocs::wire::*;
 use proptest::prelude::*;
 
-const STATE: &str = include_str!("../../../shared/fixtures/msftocs/ironic_BladeStateResponse.xml");
-const CHASSIS: &str =
-    include_str!("../../../shared/fixtures/msftocs/maas_GetChassisInfo_ChassisInfoResponse.xml");
+const STATE: &str = include_str!("fixtures/msftocs/ironic_BladeStateResponse.xml");
+const CHASSIS: &str = include_str!("fixtures/msftocs/maas_GetChassisInfo_ChassisInfoResponse.xml");
 
 fn decode_all(bytes: &[u8]) {
     let _ = parse_status(bytes);

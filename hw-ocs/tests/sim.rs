@@ -46,7 +46,7 @@ fn basic() -> String {
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/msftocs")
+            .join("tests/fixtures/msftocs")
             .join(name),
     )
     .unwrap()

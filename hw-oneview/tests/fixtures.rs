@@ -315,7 +315,7 @@ fn toolkit_server_hardware_and_list() {
         hw.port_map.as_ref().unwrap().first_mac(),
         Some("02:23:13:25:23:0B")
     );
-    // The bulky list, from ../shared.
+    // The toolkit's whole server-hardware list (tests/fixtures/oneview/toolkit).
     let l: Vec<ServerHardware> =
         wire::decode("shl", &fx("toolkit/ServerHardwareList.json")).unwrap();
     assert_eq!(l.len(), 24);

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 fn fixture() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/wol/magic_packet_vector.json"
+        "/tests/fixtures/wol/magic_packet_vector.json"
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
