@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::driver_info::DriverInfo;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A device to boot from next, with Ironic's names (`ironic/common/boot_devices.py`).
@@ -167,6 +168,87 @@ impl BootDeviceSetting {
         BootDeviceSetting {
             device: Some(device),
             persistent: Some(persistent),
+        }
+    }
+}
+
+/// Ironic's `force_persistent_boot_device` (a generic `driver_info` key): whether a
+/// boot device set on the node persists, whatever the caller asked.
+///
+/// Every [`Node`](crate::Node) built by a [`HardwareType`](crate::HardwareType)
+/// applies it in its management layer, before the driver is called, for every
+/// caller (`hwctl boot set`, a boot interface's `prepare_ramdisk`, an orchestrator):
+///
+/// | value | `set_boot_device(device, persistent)` sends |
+/// |---|---|
+/// | `Default` (or absent, or a false boolean) | `persistent` as asked |
+/// | `Always` (or a true boolean, Ironic's deprecated form) | `true` |
+/// | `Never` | `false` |
+///
+/// A static user who builds a driver's management interface directly calls
+/// [`BootPersistence::apply`] itself.
+///
+/// ```
+/// use hw_core::{BootPersistence, DriverInfo};
+/// let info = DriverInfo::from_pairs([("force_persistent_boot_device", "Never")]);
+/// let p = BootPersistence::from_driver_info(&info).unwrap();
+/// assert_eq!(p, BootPersistence::Never);
+/// assert!(!p.apply(true));
+/// assert!(BootPersistence::Always.apply(false));
+/// assert!(BootPersistence::Default.apply(true) && !BootPersistence::Default.apply(false));
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub enum BootPersistence {
+    /// As the caller asked.
+    #[default]
+    Default,
+    /// Every boot device change is persistent.
+    Always,
+    /// No boot device change is persistent.
+    Never,
+}
+
+impl BootPersistence {
+    /// The `driver_info` key (Ironic's).
+    pub const KEY: &'static str = "force_persistent_boot_device";
+
+    /// Reads [`BootPersistence::KEY`]: `Always`, `Default`, `Never`
+    /// (case-insensitively), or Ironic's older booleans (`True`/`yes`/`1`/`on` =
+    /// `Always`, `False`/`no`/`0`/`off` = `Default`); absent, null or empty =
+    /// `Default`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] naming the key for any other value (Ironic
+    /// takes an unknown word as false; a typo of `Never` must not mean "as asked").
+    pub fn from_driver_info(info: &DriverInfo) -> Result<Self> {
+        let Some(raw) = info.get_str(Self::KEY) else {
+            return match info.get(Self::KEY) {
+                None | Some(serde_json::Value::Null) => Ok(BootPersistence::Default),
+                Some(_) => Err(Error::invalid_parameter(
+                    Self::KEY,
+                    "must be Always, Default or Never",
+                )),
+            };
+        };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "" | "default" | "false" | "no" | "0" | "off" => Ok(BootPersistence::Default),
+            "always" | "true" | "yes" | "1" | "on" => Ok(BootPersistence::Always),
+            "never" => Ok(BootPersistence::Never),
+            _ => Err(Error::invalid_parameter(
+                Self::KEY,
+                format!("{raw:?} is not one of Always, Default, Never"),
+            )),
+        }
+    }
+
+    /// The persistence to send for a request that asked for `persistent`.
+    pub fn apply(self, persistent: bool) -> bool {
+        match self {
+            BootPersistence::Default => persistent,
+            BootPersistence::Always => true,
+            BootPersistence::Never => false,
         }
     }
 }

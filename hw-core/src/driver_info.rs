@@ -39,6 +39,11 @@ pub struct Property {
     pub secret: bool,
     /// The value used when it is absent.
     pub default: Option<&'static str>,
+    /// `Some(reason)` for a real Ironic key the driver recognises but does not
+    /// support: validation refuses it whenever it is set, giving `reason`, rather
+    /// than drop it silently (see [`Property::refused`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<&'static str>,
 }
 
 impl Property {
@@ -50,6 +55,7 @@ impl Property {
             required: true,
             secret: false,
             default: None,
+            refused: None,
         }
     }
 
@@ -61,6 +67,7 @@ impl Property {
             required: false,
             secret: false,
             default: None,
+            refused: None,
         }
     }
 
@@ -75,6 +82,120 @@ impl Property {
         self.default = Some(default);
         self
     }
+
+    /// Marks a real Ironic key this driver does not support: whenever it is set,
+    /// validation reports it as invalid with `reason` (say what to do instead).
+    /// Listing it keeps it out of the "did you mean" of unknown keys and shows it
+    /// in the driver's properties.
+    ///
+    /// ```
+    /// use hw_core::{DriverInfo, Property};
+    /// const PROPS: &[Property] = &[
+    ///     Property::optional("ipmi_terminal_port", "Ironic's console proxy port.")
+    ///         .refused("hw has no console proxy; remove the key"),
+    /// ];
+    /// let info = DriverInfo::from_pairs([("ipmi_terminal_port", "8023")]);
+    /// let err = info.validator(PROPS).finish().unwrap_err();
+    /// assert_eq!(err.to_string(),
+    ///     "invalid parameters: ipmi_terminal_port: is not supported: hw has no console proxy; remove the key");
+    /// ```
+    pub const fn refused(mut self, reason: &'static str) -> Self {
+        self.refused = Some(reason);
+        self
+    }
+}
+
+/// Ironic's `driver_info` keys that belong to no hardware type: they are read by
+/// Ironic's boot, deploy, agent, rescue and network interfaces and by the
+/// conductor, so an Ironic node carries them whatever its driver. Every
+/// [`Validator`] accepts them (they are never "unknown"), so an Ironic inventory
+/// moves over unchanged. Those hw reads are documented where they are read:
+/// `force_persistent_boot_device` by every node ([`crate::BootPersistence`]), the
+/// images by the boot interfaces that list them in their properties (`hw-pxe`);
+/// the others belong to Ironic interfaces hw does not have (deploy, agent, network,
+/// virtual media) and are accepted for that reason only.
+///
+/// From Ironic's `pxe_base`, `agent`, `agent_base`, `redfish/boot` and
+/// `drivers/utils` property lists and the conductor.
+pub const GENERIC_KEYS: &[&str] = &[
+    "agent_verify_ca",
+    "bootloader",
+    "cleaning_network",
+    "config_via_floppy",
+    "config_via_removable",
+    "deploy_forces_oob_reboot",
+    "deploy_iso",
+    "deploy_kernel",
+    "deploy_ramdisk",
+    "external_http_url",
+    "fast_track",
+    "force_persistent_boot_device",
+    "image_download_source",
+    "image_http_proxy",
+    "image_https_proxy",
+    "image_no_proxy",
+    "inspection_network",
+    "kernel_append_params",
+    "provisioning_network",
+    "pxe_template",
+    "rescue_iso",
+    "rescue_kernel",
+    "rescue_ramdisk",
+    "rescuing_network",
+    "servicing_network",
+    "vmedia_transport_protocol",
+];
+
+/// The value Ironic's API shows instead of a secret (`strutils.mask_dict_password`):
+/// a node exported with `openstack baremetal node show` has `"******"` where its
+/// passwords were.
+pub const IRONIC_MASK: &str = "******";
+
+/// The namespaces of `schema`: each property name's prefix up to and including its
+/// first `_` (`ipmi_address` → `ipmi_`), without duplicates, in schema order. A
+/// name without `_` gives no namespace.
+///
+/// ```
+/// use hw_core::{Property, driver_info::namespaces_of};
+/// const P: &[Property] = &[Property::required("libvirt_uri", "."),
+///     Property::optional("sasl_username", "."), Property::optional("sasl_password", ".")];
+/// assert_eq!(namespaces_of(P), ["libvirt_", "sasl_"]);
+/// ```
+pub fn namespaces_of(schema: &[Property]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in schema {
+        if let Some(i) = p.name.find('_')
+            && i > 0
+        {
+            let prefix = p.name[..=i].to_ascii_lowercase();
+            if !out.contains(&prefix) {
+                out.push(prefix);
+            }
+        }
+    }
+    out
+}
+
+/// The known key closest to `unknown` by Jaro-Winkler similarity (`strsim`), if
+/// any is close enough (0.8, as command-line parsers use) to be a likely typo.
+///
+/// ```
+/// use hw_core::driver_info::did_you_mean;
+/// assert_eq!(did_you_mean("iboot_relayid", ["iboot_address", "iboot_relay_id"]), Some("iboot_relay_id"));
+/// assert_eq!(did_you_mean("ipmi_passwrod", ["ipmi_password", "ipmi_port"]), Some("ipmi_password"));
+/// assert_eq!(did_you_mean("ipmi_zzz", ["redfish_address"]), None);
+/// ```
+pub fn did_you_mean<'k>(
+    unknown: &str,
+    known: impl IntoIterator<Item = &'k str>,
+) -> Option<&'k str> {
+    let lower = unknown.to_ascii_lowercase();
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(&lower, k), k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
 }
 
 /// A node's `driver_info`: a JSON object of driver parameters.
@@ -186,22 +307,57 @@ impl DriverInfo {
         &self.map
     }
 
-    /// Starts validating against `schema`: every required property that is absent is
-    /// recorded as missing at once.
+    /// Starts validating against `schema`. At once it records every required
+    /// property that is absent (missing), every secret whose value is Ironic's mask
+    /// [`IRONIC_MASK`] (an export has no secret: invalid, saying to supply it
+    /// another way), and every [refused](Property::refused) property that is set.
+    ///
+    /// The validator's namespaces are derived from `schema` ([`namespaces_of`]);
+    /// [`Validator::finish`] reports the keys in them that are neither in `schema`
+    /// nor read through the validator nor [`GENERIC_KEYS`]. A driver whose keys do
+    /// not share prefixes cleanly names its own with [`Validator::with_namespaces`].
     pub fn validator<'a>(&'a self, schema: &'a [Property]) -> Validator<'a> {
-        let problems = schema
-            .iter()
-            .filter(|p| p.required && !self.contains(&p.name))
-            .map(|p| ParameterProblem {
-                name: p.name.to_string(),
-                reason: None,
-            })
-            .collect();
+        let mut problems = Vec::new();
+        for p in schema {
+            if p.required && !self.contains(&p.name) {
+                problems.push(ParameterProblem {
+                    name: p.name.to_string(),
+                    reason: None,
+                });
+            } else if p.secret && self.is_ironic_mask(&p.name) {
+                problems.push(ParameterProblem {
+                    name: p.name.to_string(),
+                    reason: Some(format!(
+                        "is {IRONIC_MASK:?}, the mask Ironic's API shows instead of a secret: \
+                         the export has no secret; supply the secret another way"
+                    )),
+                });
+            } else if let Some(reason) = p.refused
+                && self.contains(&p.name)
+            {
+                problems.push(ParameterProblem {
+                    name: p.name.to_string(),
+                    reason: Some(format!("is not supported: {reason}")),
+                });
+            }
+        }
         Validator {
             info: self,
             schema,
+            namespaces: namespaces_of(schema),
+            read: Vec::new(),
             problems,
         }
+    }
+
+    /// Whether the value of `key` is Ironic's secret mask [`IRONIC_MASK`].
+    ///
+    /// ```
+    /// let info = hw_core::DriverInfo::from_pairs([("ipmi_password", "******")]);
+    /// assert!(info.is_ironic_mask("ipmi_password"));
+    /// ```
+    pub fn is_ironic_mask(&self, key: &str) -> bool {
+        matches!(self.map.get(key), Some(Value::String(s)) if s == IRONIC_MASK)
     }
 }
 
@@ -221,6 +377,15 @@ fn json_type_name(v: &Value) -> &'static str {
 ///
 /// Absent optional values fall back to the schema's default. A secret's value never
 /// appears in an error.
+///
+/// **Unknown keys.** A key in one of the validator's namespaces (by default the
+/// prefixes of the schema's names up to their first `_`: `iboot_`, `ipmi_`, …;
+/// see [`namespaces_of`] and [`Validator::with_namespaces`]) that is not in the
+/// schema, was not read through the validator and is not one of Ironic's
+/// [`GENERIC_KEYS`] is reported by [`Validator::finish`] as invalid, with the
+/// closest known key as a "did you mean" ([`did_you_mean`]): a typo such as
+/// `iboot_relayid` must not drive relay 1. Keys outside the namespaces (another
+/// driver's, Ironic's generic ones) are left alone.
 ///
 /// ```
 /// use hw_core::{DriverInfo, ErrorKind, Property};
@@ -243,6 +408,8 @@ fn json_type_name(v: &Value) -> &'static str {
 pub struct Validator<'a> {
     info: &'a DriverInfo,
     schema: &'a [Property],
+    namespaces: Vec<String>,
+    read: Vec<String>,
     problems: Vec<ParameterProblem>,
 }
 
@@ -258,6 +425,11 @@ impl<'a> Validator<'a> {
     /// The text of `name` (trimmed, unless the property is secret), or its schema
     /// default; `None` if neither (already recorded as missing when required).
     pub fn str(&mut self, name: &str) -> Option<String> {
+        self.known(name);
+        if self.is_secret(name) && self.info.is_ironic_mask(name) {
+            // Recorded when the validator was made; never used as a password.
+            return None;
+        }
         match self.info.get(name) {
             Some(Value::Null) | None => {}
             Some(Value::Array(_) | Value::Object(_)) => {
@@ -512,17 +684,119 @@ impl<'a> Validator<'a> {
         !self.problems.is_empty()
     }
 
-    /// `Ok` if nothing was missing or invalid; otherwise one error listing every problem.
+    /// Replaces the namespaces derived from the schema: `finish` reports unknown
+    /// keys that start with one of `prefixes` (compared case-insensitively; write
+    /// them in lower case, with their trailing `_`). An empty list turns the
+    /// unknown-key check off.
+    ///
+    /// ```
+    /// use hw_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::optional("intel_nm_channel", "."), Property::optional("ipmi_address", ".")];
+    /// let info = DriverInfo::from_pairs([("intel_foo", "1"), ("intel_nm_chanel", "6")]);
+    /// let err = info.validator(P).with_namespaces(&["intel_nm_", "ipmi_"]).finish().unwrap_err();
+    /// assert_eq!(err.problems().len(), 1);
+    /// assert!(err.to_string().contains("intel_nm_chanel: is not a known key (did you mean intel_nm_channel?)"));
+    /// ```
+    pub fn with_namespaces(mut self, prefixes: &[&str]) -> Self {
+        self.namespaces = prefixes.iter().map(|p| p.to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// The namespaces unknown keys are looked for in.
+    pub fn namespaces(&self) -> &[String] {
+        &self.namespaces
+    }
+
+    /// Declares `name` known without reading it through the validator (a key the
+    /// driver reads from [`Validator::info`] directly). Every getter of the
+    /// validator does this for the key it reads.
+    pub fn known(&mut self, name: &str) {
+        if !self.read.iter().any(|r| r == name) {
+            self.read.push(name.to_owned());
+        }
+    }
+
+    /// The keys of the `driver_info` that are in the validator's namespaces but
+    /// unknown (see [`Validator`]), each with its problem: `is not a known key`,
+    /// with a "did you mean" when a known key is close, else the known keys of
+    /// that namespace. Values are never shown.
+    pub fn unknown_keys(&self) -> Vec<ParameterProblem> {
+        let mut out = Vec::new();
+        for key in self.info.keys() {
+            let lower = key.to_ascii_lowercase();
+            let Some(ns) = self
+                .namespaces
+                .iter()
+                .find(|ns| lower.starts_with(ns.as_str()))
+            else {
+                continue;
+            };
+            let is_known = self.schema.iter().any(|p| p.name == key)
+                || self.read.iter().any(|r| r == key)
+                || GENERIC_KEYS.contains(&key);
+            if is_known {
+                continue;
+            }
+            let candidates = self
+                .schema
+                .iter()
+                .map(|p| p.name.as_ref())
+                .chain(self.read.iter().map(String::as_str));
+            let reason = match did_you_mean(key, candidates) {
+                Some(k) => format!("is not a known key (did you mean {k}?)"),
+                None => {
+                    let mut same: Vec<&str> = self
+                        .schema
+                        .iter()
+                        .map(|p| p.name.as_ref())
+                        .filter(|n| n.to_ascii_lowercase().starts_with(ns.as_str()))
+                        .collect();
+                    same.dedup();
+                    format!(
+                        "is not a known key (known {ns}* keys: {})",
+                        if same.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            same.join(", ")
+                        }
+                    )
+                }
+            };
+            out.push(ParameterProblem {
+                name: key.to_owned(),
+                reason: Some(reason),
+            });
+        }
+        out
+    }
+
+    /// `Ok` if nothing was missing, invalid or unknown; otherwise one error listing
+    /// every problem, the unknown keys ([`Validator::unknown_keys`]) last.
+    ///
+    /// ```
+    /// use hw_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::required("iboot_address", "."),
+    ///     Property::optional("iboot_relay_id", ".").default_value("1")];
+    /// let info = DriverInfo::from_pairs([("iboot_address", "10.0.0.5"), ("iboot_relayid", "3"),
+    ///     ("deploy_kernel", "http://images/k"), ("ipmi_address", "10.0.0.6")]);
+    /// let mut v = info.validator(P);
+    /// let _ = v.int_in_range("iboot_relay_id", 1, 32);
+    /// assert_eq!(v.finish().unwrap_err().to_string(),
+    ///     "invalid parameters: iboot_relayid: is not a known key (did you mean iboot_relay_id?)");
+    /// ```
     ///
     /// # Errors
     ///
     /// [`ErrorKind::MissingParameter`] when anything is missing, else
     /// [`ErrorKind::InvalidParameter`]; [`Error::problems`] lists each.
     pub fn finish(self) -> Result<()> {
-        if self.problems.is_empty() {
+        let unknown = self.unknown_keys();
+        let mut problems = self.problems;
+        problems.extend(unknown);
+        if problems.is_empty() {
             Ok(())
         } else {
-            Err(Error::from_problems(self.problems))
+            Err(Error::from_problems(problems))
         }
     }
 }

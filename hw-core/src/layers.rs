@@ -9,6 +9,9 @@
 //!   operation is the interface operation (`power on`, `set boot device`); a wire
 //!   operation the driver named stays at the front of the message
 //!   ([`Error::in_context`]);
+//! - **boot persistence**: `set_boot_device` sends the persistence the node's
+//!   `force_persistent_boot_device` ([`BootPersistence`]) makes of the one asked
+//!   for (`Always` → persistent, `Never` → next boot only, `Default` → as asked);
 //! - **vendor input**: an unknown method or verb is refused
 //!   ([`find_method`](crate::vendor::find_method)), and arguments are checked
 //!   against the method's input schema ([`crate::json_schema`]) before the call.
@@ -22,7 +25,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::boot::Boot;
-use crate::boot_device::{BootDevice, BootDeviceSetting, BootMode};
+use crate::boot_device::{BootDevice, BootDeviceSetting, BootMode, BootPersistence};
 use crate::capabilities::{ManagementCapabilities, PowerCapabilities};
 use crate::console::{Console, ConsoleHandle};
 use crate::error::{Error, Result};
@@ -72,6 +75,7 @@ impl Power for LayeredPower {
 pub(crate) struct LayeredManagement {
     pub(crate) inner: Arc<dyn Management>,
     pub(crate) driver: Name,
+    pub(crate) persistence: BootPersistence,
 }
 
 impl LayeredManagement {
@@ -107,6 +111,7 @@ impl Management for LayeredManagement {
     async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
         const OP: &str = "set boot device";
         ensure_boot_device(&self.inner.capabilities(), device).map_err(ctx(&self.driver, OP))?;
+        let persistent = self.persistence.apply(persistent);
         self.inner
             .set_boot_device(device, persistent)
             .await

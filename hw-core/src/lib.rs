@@ -30,7 +30,7 @@ pub use async_trait::async_trait;
 pub use secrecy::{self, ExposeSecret, SecretString};
 
 pub use boot::{Boot, BootBuild, BootInterface};
-pub use boot_device::{BootDevice, BootDeviceSetting, BootMode};
+pub use boot_device::{BootDevice, BootDeviceSetting, BootMode, BootPersistence};
 pub use capabilities::{Capabilities, ManagementCapabilities, PowerCapabilities};
 pub use console::{Console, ConsoleHandle, ConsoleStream};
 pub use driver_info::{DriverInfo, Property, Validator};

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::boot::Boot;
-use crate::boot_device::BootMode;
+use crate::boot_device::{BootMode, BootPersistence};
 use crate::capabilities::Capabilities;
 use crate::console::Console;
 use crate::error::{Error, ErrorKind, Result};
@@ -118,6 +118,7 @@ pub struct Node {
     vendor: Option<Arc<dyn Vendor>>,
     boot: Option<Arc<dyn Boot>>,
     boot_name: Option<String>,
+    persistence: BootPersistence,
     /// The interfaces as the driver gave them, without the layers: the conformance
     /// suite checks these, so a driver that would misbehave without the layers (as
     /// a static user, who calls it directly, would see it) still fails.
@@ -144,6 +145,7 @@ impl fmt::Debug for Node {
             .field("vendor", &self.vendor)
             .field("boot", &self.boot)
             .field("boot_interface", &self.boot_name)
+            .field("boot_persistence", &self.persistence)
             .finish()
     }
 }
@@ -183,19 +185,68 @@ impl Node {
             vendor: None,
             boot: None,
             boot_name: None,
+            persistence: BootPersistence::Default,
             raw: RawInterfaces::default(),
         }
     }
 
     interface!(power, with_power, power, Power, LayeredPower, "power");
-    interface!(
-        management,
-        with_management,
-        management,
-        Management,
-        LayeredManagement,
-        "management"
-    );
+    /// The management interface, or `Unsupported` if the hardware type has none.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`] when the hardware type has no such interface.
+    pub fn management(&self) -> Result<&Arc<dyn Management>> {
+        self.management
+            .as_ref()
+            .ok_or_else(|| self.no_interface("management"))
+    }
+
+    /// Sets the management interface, wrapped in the layers every interface of a
+    /// node gets (see [`Node`]), with the node's boot persistence
+    /// ([`Node::with_boot_persistence`]).
+    pub fn with_management(mut self, iface: Arc<dyn Management>) -> Self {
+        self.raw.management = Some(iface.clone());
+        self.management = Some(Arc::new(crate::layers::LayeredManagement {
+            inner: iface,
+            driver: self.hardware_type.clone().into(),
+            persistence: self.persistence,
+        }));
+        self
+    }
+
+    /// Applies Ironic's `force_persistent_boot_device` to every boot device the
+    /// node's management interface sets from now on (see [`BootPersistence`]).
+    /// [`HardwareType::build`](crate::HardwareType::build) calls it with the
+    /// node's `driver_info`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hw_core::{BootDevice, BootPersistence, Node, NodeContext, fake::FakeManagement};
+    /// let node = Node::new("fake-hardware", NodeContext::new("n1"))
+    ///     .with_management(Arc::new(FakeManagement::default()))
+    ///     .with_boot_persistence(BootPersistence::Always);
+    /// let m = node.management()?;
+    /// m.set_boot_device(BootDevice::Pxe, false).await?;
+    /// assert_eq!(m.get_boot_device().await?.persistent, Some(true));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_boot_persistence(mut self, persistence: BootPersistence) -> Self {
+        if persistence == self.persistence {
+            return self;
+        }
+        self.persistence = persistence;
+        if let Some(raw) = self.raw.management.take() {
+            self = self.with_management(raw);
+        }
+        self
+    }
+
+    /// The node's boot persistence (Ironic's `force_persistent_boot_device`).
+    pub fn boot_persistence(&self) -> BootPersistence {
+        self.persistence
+    }
     interface!(
         console,
         with_console,

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::boot::{BootBuild, BootInterface};
+use crate::boot_device::BootPersistence;
 use crate::driver_info::{DriverInfo, Property};
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::{Node, NodeContext};
@@ -161,12 +162,26 @@ impl HardwareType {
 
     /// Validates `info` and builds a node. Errors carry this type's name as driver.
     ///
+    /// Besides the driver's own validation (which reports unknown keys in the
+    /// driver's namespaces, see [`Validator`](crate::Validator)), it reads the
+    /// generic `force_persistent_boot_device` ([`BootPersistence`]) and gives it to
+    /// the node's management layer; a bad value is reported with the driver's
+    /// problems.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::MissingParameter`] / [`ErrorKind::InvalidParameter`] listing
     /// every problem of `info`; other kinds only as the driver's build documents.
     pub fn build(&self, info: &DriverInfo, ctx: &NodeContext) -> Result<Node> {
-        (self.build)(info, ctx).map_err(|e| e.or_driver(self.name.clone()))
+        let persistence = BootPersistence::from_driver_info(info);
+        let built = (self.build)(info, ctx);
+        match (built, persistence) {
+            (Ok(node), Ok(p)) => Ok(node.with_boot_persistence(p)),
+            (Ok(_), Err(e)) => Err(e),
+            (Err(e), Ok(_)) => Err(e),
+            (Err(e), Err(p)) => Err(merge_problems(e, p)),
+        }
+        .map_err(|e| e.or_driver(self.name.clone()))
     }
 }
 
@@ -315,11 +330,20 @@ impl Registry {
             }
             None => self.default_boot_interface(name)?,
         };
-        let node = ht.build(info, ctx)?;
-        let Some(boot_name) = boot_name else {
-            return Ok(node);
+        let iface = boot_name.and_then(|b| self.boot.get(b).map(|i| (b, i)));
+        // The boot interface's keys (`deploy_kernel`, …) share no namespace with the
+        // hardware type's: a misspelled one is reported with the driver's problems.
+        let boot_keys = match iface {
+            Some((_, i)) => info.validator(i.properties()).finish(),
+            None => Ok(()),
         };
-        let Some(iface) = self.boot.get(boot_name) else {
+        let node = match (ht.build(info, ctx), boot_keys) {
+            (Ok(node), Ok(())) => node,
+            (Ok(_), Err(e)) => return Err(e.with_driver(name.to_owned())),
+            (Err(e), Ok(())) => return Err(e),
+            (Err(e), Err(b)) => return Err(merge_problems(e, b)),
+        };
+        let Some((boot_name, iface)) = iface else {
             return Ok(node);
         };
         let boot = iface.build(BootBuild {
@@ -337,6 +361,21 @@ impl Registry {
     /// As [`Registry::build`].
     pub fn validate(&self, name: &str, info: &DriverInfo, ctx: &NodeContext) -> Result<()> {
         self.build(name, info, ctx).map(drop)
+    }
+}
+
+/// One error with the problems of both, when both are parameter errors (`first`
+/// keeps its driver); otherwise `first`.
+fn merge_problems(first: Error, second: Error) -> Error {
+    if first.problems().is_empty() || second.problems().is_empty() {
+        return first;
+    }
+    let mut problems = first.problems().to_vec();
+    problems.extend(second.problems().iter().cloned());
+    let merged = Error::from_problems(problems);
+    match first.driver() {
+        Some(d) => merged.with_driver(d.to_owned()),
+        None => merged,
     }
 }
 

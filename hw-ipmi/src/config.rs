@@ -85,6 +85,27 @@ pub const PROPERTIES: &[Property] = &[
         "Our slave address on the bridged bus (requester address of bridged requests). Optional.",
     )
     .default_value("0x20"),
+    Property::optional(
+        "ipmi_protocol_version",
+        "IPMI protocol version: only 2.0 (RMCP+) is spoken; 1.5 is refused. Optional.",
+    )
+    .default_value("2.0"),
+    Property::optional(
+        "ipmi_force_boot_device",
+        "Ironic's \"send the boot device again at every power-on\": only false is \
+         accepted; for a BMC that forgets the boot device use \
+         force_persistent_boot_device=Always. Optional.",
+    )
+    .default_value("false"),
+    Property::optional(
+        "ipmi_terminal_port",
+        "Ironic's console proxy port (shellinabox/socat): refused, the ipmi hardware \
+         type has no console interface here.",
+    )
+    .refused(
+        "it is Ironic's console proxy port, and the ipmi hardware type here has no console \
+         interface (no Serial over LAN) and no proxy; remove the key",
+    ),
 ];
 
 /// An RMCP+ cipher suite this crate speaks.
@@ -511,6 +532,23 @@ impl IpmiConfig {
         let local_address = v.custom("ipmi_local_address", parse_byte);
         let disable_boot_timeout = v.bool("ipmi_disable_boot_timeout");
         let command_retry_timeout = v.seconds("ipmi_command_retry_timeout", 1.0, 3600.0);
+        // Ironic keys with one supported value: the other is refused, never ignored.
+        let _ = v.custom("ipmi_protocol_version", |s| match s {
+            "2.0" | "2" => Ok(()),
+            "1.5" => Err(
+                "is not supported: only IPMI 2.0 (RMCP+) sessions are spoken; \
+                 use 2.0 (a BMC without RMCP+ cannot be driven)"
+                    .to_owned(),
+            ),
+            _ => Err("is not an IPMI protocol version (1.5 or 2.0)".to_owned()),
+        });
+        if v.bool("ipmi_force_boot_device") == Some(true) {
+            v.invalid(
+                "ipmi_force_boot_device",
+                "true is not supported: the boot device is not sent again at every \
+                 power-on; set it persistently instead (force_persistent_boot_device=Always)",
+            );
+        }
         let byte = |v: &mut Validator<'_>, name: &str| {
             if v.is_set(name) {
                 v.custom(name, parse_byte)

@@ -24,7 +24,8 @@ pub const PROPERTIES: &[Property] = &[
     .default_value(DEFAULT_URI),
     Property::optional(
         "sasl_username",
-        "SASL user name; needs sasl_password. Excludes ssh_key_filename.",
+        "SASL user name, used with sasl_password (alone, as in Ironic, the connection is \
+         opened without SASL credentials, with a warning). Excludes ssh_key_filename.",
     ),
     Property::optional(
         "sasl_password",
@@ -235,8 +236,11 @@ impl LibvirtConfig {
     /// every problem at once.
     ///
     /// - `libvirt_uri` defaults to [`DEFAULT_URI`];
-    /// - `sasl_username` and `sasl_password` go together; either one alone reports the
-    ///   other missing;
+    /// - `sasl_username` and `sasl_password` together authenticate with SASL; a lone
+    ///   `sasl_username` opens the connection without SASL credentials, as Ironic's
+    ///   staging driver does (with a warning in the log), so its inventories move
+    ///   over; a lone `sasl_password` reports `sasl_username` missing (a password
+    ///   that would not be used is never dropped silently);
     /// - SASL and `ssh_key_filename` exclude each other (invalid parameter);
     /// - `ssh_key_filename` must name an existing file (invalid parameter naming the
     ///   path); the SSH host key is verified against `known_hosts`;
@@ -265,7 +269,14 @@ impl LibvirtConfig {
         let sasl = match (username, password) {
             (Some(u), Some(p)) => Some((u, p)),
             (Some(_), None) => {
-                v.missing("sasl_password");
+                // Ironic (ironic-staging-drivers, libvirt/power.py) opens the URI
+                // without credentials unless both are given; so do we, loudly.
+                if !info.is_ironic_mask("sasl_password") {
+                    tracing::warn!(
+                        "sasl_username is set without sasl_password: the libvirt connection \
+                         is opened without SASL credentials, as Ironic does"
+                    );
+                }
                 None
             }
             (None, Some(_)) => {
@@ -274,8 +285,7 @@ impl LibvirtConfig {
             }
             (None, None) => None,
         };
-        let sasl_given = info.contains("sasl_username") || info.contains("sasl_password");
-        let key = if sasl_given && v.is_set("ssh_key_filename") {
+        let key = if sasl.is_some() && v.is_set("ssh_key_filename") {
             v.invalid(
                 "ssh_key_filename",
                 "one and only one of (sasl_username, sasl_password) or ssh_key_filename may be set",

@@ -237,10 +237,36 @@ fn the_no_verify_option_is_checked() {
 }
 
 #[test]
-fn half_sasl_reports_the_other_half_missing() {
-    let (kind, list, _) = problems(&DriverInfo::from_pairs([("sasl_username", "u")]), &ctx());
-    assert_eq!(kind, ErrorKind::MissingParameter);
-    assert_eq!(list, [("sasl_password".to_owned(), None)]);
+fn a_lone_sasl_username_opens_without_credentials_and_a_lone_password_is_refused() {
+    // Ironic (ironic-staging-drivers libvirt/power.py) authenticates only when both
+    // are given and otherwise opens the URI as it is (issue 15).
+    let config =
+        LibvirtConfig::from_driver_info(&DriverInfo::from_pairs([("sasl_username", "u")]), &ctx())
+            .unwrap();
+    assert!(matches!(config.auth(), hw_libvirt::Auth::None));
+    // With a key file, the key is used (Ironic: SASL only with both halves).
+    let key = tempfile::NamedTempFile::new().unwrap();
+    let info = DriverInfo::from_pairs([
+        ("libvirt_uri", "qemu+ssh://root@h/system"),
+        ("sasl_username", "u"),
+        ("ssh_key_filename", key.path().to_str().unwrap()),
+    ]);
+    let config = LibvirtConfig::from_driver_info(&info, &ctx()).unwrap();
+    assert!(matches!(config.auth(), hw_libvirt::Auth::SshKey(_)));
+    // Ironic's masked password is refused, not taken as "no password".
+    let (kind, list, _) = problems(
+        &DriverInfo::from_pairs([("sasl_username", "u"), ("sasl_password", "******")]),
+        &ctx(),
+    );
+    assert_eq!(kind, ErrorKind::InvalidParameter);
+    assert_eq!(list[0].0, "sasl_password");
+    assert!(
+        list[0]
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("supply the secret another way")
+    );
     let (kind, list, msg) = problems(
         &DriverInfo::from_pairs([("sasl_password", "s3cr3t-value")]),
         &ctx(),

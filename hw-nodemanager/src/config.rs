@@ -87,7 +87,10 @@ impl NmConfig {
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<NmConfig> {
         let _ = ctx;
         let props = properties();
-        let mut v = info.validator(&props);
+        // Node Manager owns `intel_nm_*`, not every `intel_` key.
+        let mut v = info
+            .validator(&props)
+            .with_namespaces(&["ipmi_", "intel_nm_"]);
         let ipmi = IpmiConfig::read(&mut v);
         let location = NmConfig::read_location(&mut v);
         v.finish()?;

@@ -47,6 +47,18 @@ pub const PROPERTIES: &[Property] = &[
         "Checksum of deploy_kernel: sha256:HEX, sha512:HEX, md5:HEX or bare hex (likewise <key>_checksum for the other images).",
     ),
     Property::optional(
+        "deploy_ramdisk_checksum",
+        "Checksum of deploy_ramdisk (as deploy_kernel_checksum).",
+    ),
+    Property::optional(
+        "rescue_kernel_checksum",
+        "Checksum of rescue_kernel (as deploy_kernel_checksum).",
+    ),
+    Property::optional(
+        "rescue_ramdisk_checksum",
+        "Checksum of rescue_ramdisk (as deploy_kernel_checksum).",
+    ),
+    Property::optional(
         "force_persistent_boot_device",
         "True or Always: set the boot device to PXE persistently when preparing a ramdisk (default: next boot only).",
     ),

@@ -39,8 +39,17 @@ pub const PROPERTIES: &[Property] = &[
         "The canonical path to the ComputerSystem resource, e.g. /redfish/v1/Systems/1. \
          Required when the service has more than one system.",
     ),
-    Property::optional("redfish_username", "User account with admin/server-profile access privilege."),
-    Property::optional("redfish_password", "User account password.").secret(),
+    Property::optional(
+        "redfish_username",
+        "User account with admin/server-profile access privilege. Optional, but \
+         redfish_password is then required (both or neither; neither = no authentication).",
+    ),
+    Property::optional(
+        "redfish_password",
+        "User account password. Optional, but required when redfish_username is set \
+         (both or neither).",
+    )
+    .secret(),
     Property::optional(
         "redfish_verify_ca",
         "https only: true (verify against the system roots), false (INSECURE: no verification), or a path to a CA bundle (PEM).",
@@ -52,6 +61,20 @@ pub const PROPERTIES: &[Property] = &[
     )
     .default_value("auto"),
     Property::optional("redfish_root", "The service root path.").default_value(DEFAULT_ROOT),
+    Property::optional(
+        "redfish_tls_minimum_version",
+        "Lowest TLS version (Ironic's key): 1.1 or 1.2 are honoured as they are (TLS 1.2 is \
+         the lowest ever negotiated); 1.3 is refused. Optional.",
+    ),
+    Property::optional(
+        "redfish_tls_ciphers",
+        "Ironic's OpenSSL cipher list: refused (the TLS library here, rustls, has its own \
+         fixed set of modern suites).",
+    )
+    .refused(
+        "it is an OpenSSL cipher list, and the TLS library here (rustls) offers only its own \
+         fixed set of modern suites; remove the key",
+    ),
 ];
 
 /// How the client authenticates (`redfish_auth_type`).
@@ -201,6 +224,18 @@ impl RedfishConfig {
                 Err("must be an absolute path such as /redfish/v1/Systems/1".to_owned())
             }
         };
+        let _ = v.custom("redfish_tls_minimum_version", |s| {
+            match s.trim().trim_start_matches("TLSv") {
+                // rustls negotiates TLS 1.2 or 1.3: never below what was asked.
+                "1.1" | "1.2" => Ok(()),
+                "1.3" => Err(
+                    "is not supported: a BMC offering TLS 1.2 is still accepted \
+                     (requiring 1.3 is not implemented); remove the key or use 1.2"
+                        .to_owned(),
+                ),
+                _ => Err("is not a TLS version (1.1, 1.2 or 1.3)".to_owned()),
+            }
+        });
         let system_id = v.custom("redfish_system_id", path);
         let root = v.custom("redfish_root", path);
         let auth_type = match auth.unwrap_or("auto") {
