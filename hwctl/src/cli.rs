@@ -134,6 +134,15 @@ pub(crate) enum Command {
     },
     /// Start every built-in simulator and drive a mixed fleet on them.
     Demo,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout;
+    /// e.g. `hwctl completions bash > ~/.local/share/bash-completion/completions/hwctl`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the hwctl(1) man page (roff) to stdout; e.g. `hwctl man | man -l -`.
+    Man,
     /// Run one simulator in the foreground (Ctrl-C stops it).
     Sim {
         /// The simulator (`hwctl sim --list` shows them).

@@ -9,6 +9,7 @@
 mod boot_cmd;
 mod cli;
 mod commands;
+mod completions;
 mod console;
 mod demo;
 mod fleet;
@@ -107,6 +108,8 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             )
             .with_operation(fleet::SUMMARY_OPERATION)),
         },
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
         Command::Sim { name, listen, list } => {
             sim_cmd::run(name.as_deref(), listen, list, json).await
         }
@@ -133,7 +136,12 @@ fn main() -> ExitCode {
         .state_dir
         .clone()
         .or_else(|| hw_core::state::xdg_state_dir("hwctl"))
-        .filter(|_| !matches!(cli.command, Command::Demo | Command::Sim { .. }))
+        .filter(|_| {
+            !matches!(
+                cli.command,
+                Command::Demo | Command::Sim { .. } | Command::Completions { .. } | Command::Man
+            )
+        })
     {
         hw_core::state::set_global(std::sync::Arc::new(hw_core::state::FileStore::new(dir)));
     }
