@@ -90,16 +90,42 @@ def criterion_medians(tdir, since):
     return out
 
 
-def run_criterion(bench, flt, quick, tdir):
+def run_criterion(bench, flt, quick, tdir, exe=None):
+    """Runs one criterion bench (its prebuilt binary when known, so the codecs are
+    measured from one build even while the tree changes) and returns fresh medians."""
     since = time.time() - 1
-    args = ["cargo", "bench", "-q", "-p", "hw-benches", "--bench", bench, "--", flt,
-            "--noplot"]
-    args += (["--warm-up-time", "0.5", "--measurement-time", "1", "--sample-size", "20"]
+    crit = [flt, "--noplot"]
+    crit += (["--warm-up-time", "0.5", "--measurement-time", "1", "--sample-size", "20"]
              if quick else ["--warm-up-time", "2", "--measurement-time", "5"])
-    r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    if exe:
+        args = [exe, "--bench"] + crit
+    else:
+        args = ["cargo", "bench", "-q", "-p", "hw-benches", "--bench", bench, "--"] + crit
+    env = dict(os.environ, CRITERION_HOME=os.path.join(tdir, "criterion"))
+    r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         say("missing: criterion bench %s failed (%s)" % (bench, r.stderr.strip()[-300:]))
     return criterion_medians(tdir, since)
+
+
+def build_benches(benches):
+    """Builds the bench binaries once; returns {bench name: executable}."""
+    build = ["cargo", "bench", "-q", "-p", "hw-benches", "--no-run",
+             "--message-format=json-render-diagnostics"]
+    for b in benches:
+        build += ["--bench", b]
+    say("building benches (%s) ..." % " ".join(build[:6] + build[7:]))
+    r = subprocess.run(build, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    exes = {}
+    for line in r.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        t = msg.get("target", {})
+        if msg.get("executable") and "bench" in t.get("kind", []):
+            exes[t.get("name")] = msg["executable"]
+    return r.returncode, exes
 
 
 def run_python(script, quick):
@@ -156,12 +182,8 @@ def main():
     say("hw bench: commit %s, python %s, %s settings" % (
         commit(), python_exe(), "quick" if args.quick else "full"))
     benches = [CODECS[c][0] for c in only if c in CODECS]
-    build = ["cargo", "bench", "-q", "-p", "hw-benches", "--no-run"]
-    for b in benches:
-        build += ["--bench", b]
-    say("building benches (%s) ..." % " ".join(build))
-    r = subprocess.run(build, cwd=ROOT) if benches else subprocess.CompletedProcess([], 0)
-    if r.returncode != 0:
+    rc, exes = build_benches(benches) if benches else (0, {})
+    if rc != 0:
         say("cargo bench --no-run failed; stopping")
         return 1
 
@@ -169,7 +191,7 @@ def main():
     for codec in [c for c in only if c in CODECS]:
         bench, flt, script, pairs, ref = CODECS[codec]
         say("== %s: criterion %s, then %s (%s)" % (codec, bench, script, ref))
-        rust = run_criterion(bench, flt, args.quick, tdir)
+        rust = run_criterion(bench, flt, args.quick, tdir, exes.get(bench))
         py, miss = run_python(script, args.quick)
         for m in miss:
             say("missing: " + m)
