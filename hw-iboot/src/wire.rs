@@ -287,7 +287,10 @@ mod tests {
     #[test]
     fn frames_are_built_in_one_exact_size_buffer() {
         let frame = encode_change_relay(b"admin", b"fake", 7, 2, false).unwrap();
-        assert_eq!((frame.len(), frame.capacity()), (HEADER_LEN + 2, HEADER_LEN + 2));
+        assert_eq!(
+            (frame.len(), frame.capacity()),
+            (HEADER_LEN + 2, HEADER_LEN + 2)
+        );
         let frame = encode_get_relays(&[b'u'; 20], &[b'p'; 20], 7).unwrap();
         assert_eq!((frame.len(), frame.capacity()), (HEADER_LEN, HEADER_LEN));
         let mut out = Vec::new();

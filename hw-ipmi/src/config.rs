@@ -332,7 +332,7 @@ impl BmcKey {
         if !t.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("is not hexadecimal (the BMC key Kg as hex digits, no 0x)".to_owned());
         }
-        if t.len() % 2 != 0 {
+        if !t.len().is_multiple_of(2) {
             return Err(format!("has an odd number of hex digits ({})", t.len()));
         }
         if t.len() > 40 {
