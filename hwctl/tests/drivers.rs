@@ -111,7 +111,7 @@ fn every_simulator_is_driven_through_the_cli() {
             String::from_utf8_lossy(&o.stderr)
         );
 
-        let caps = hwctl(&["--info-file", f, "capabilities"]);
+        let caps = hwctl(&["--json", "--info-file", f, "capabilities"]);
         let caps: serde_json::Value = serde_json::from_slice(&caps.stdout).unwrap();
         let pxe = caps["capabilities"]["management"]["boot_devices"]
             .as_array()
