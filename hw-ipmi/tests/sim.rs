@@ -143,6 +143,9 @@ async fn thousand_operations_one_session_and_drop_closes() {
     drop(a);
     drop(b);
     drop(ht);
+    // The process-wide map keeps an idle session for its TTL (so a fleet sweep
+    // reuses it); releasing idle values closes it now.
+    hw_core::shared::release_idle();
     eventually("the session is closed", || bmc.stats().open_sessions == 0).await;
     let s = bmc.stats();
     assert_eq!((s.open_sessions, s.sessions_closed), (0, 1));
