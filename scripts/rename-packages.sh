@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Issue 15, item 7: rename the workspace's packages to the free crates.io family
 # `hwctl-*` (hw-core is an unrelated crate on crates.io). Idempotent: a second run
-# NOT YET APPLIED: written and tried on a clone on 2026-11-30; apply it alone, at the
-# start of a session with no other work in flight, then run scripts/test.sh.
 # changes nothing. Folders keep their names (hw-core/, hw-ipmi/, …); library names
 # follow the package names (hwctl_core, hwctl_ipmi, …), as a user would guess them.
 #
+# NOT YET APPLIED: written and tried on a clone on 2026-11-30; apply it alone, at the
+# start of a session with no other work in flight, then run scripts/test.sh.
 # Usage: bash scripts/rename-packages.sh [WORKSPACE_ROOT]   (default: the current directory)
 #
 # What it rewrites, in tracked text files (Rust, TOML, Markdown, shell, CI lists):
