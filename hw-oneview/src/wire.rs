@@ -20,8 +20,12 @@ use serde_json::{Value, json};
 ///
 /// [`hw_core::ErrorKind::Protocol`] when `body` is not JSON of the expected shape.
 pub fn decode<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| Error::protocol(format!("the {what} reply is not the expected JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        // serde_json quotes a mistyped string whole: keep its first 200 characters, so a
+        // hostile appliance cannot make an error (and every log line) as long as its reply.
+        let e: String = e.to_string().chars().take(200).collect();
+        Error::protocol(format!("the {what} reply is not the expected JSON: {e}"))
+    })
 }
 
 fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<SecretString, D::Error> {
@@ -645,4 +649,22 @@ impl Metric {
 /// [`crate::errors`].
 pub fn error_for_code(code: Option<&str>, message: impl Into<String>) -> Error {
     Error::new(crate::errors::kind_of_code(code), message.into())
+}
+
+#[cfg(test)]
+mod bounded_error_tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_string_of_any_length_gives_a_bounded_message() {
+        let long = "x".repeat(100_000);
+        let body = format!(r#"{{"minimumVersion": "{long}", "currentVersion": 800}}"#);
+        let e = decode::<ApiVersion>("version", body.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), hw_core::ErrorKind::Protocol);
+        assert!(
+            e.to_string().len() < 400,
+            "{} characters",
+            e.to_string().len()
+        );
+    }
 }
