@@ -5,7 +5,8 @@
 //! the info file and `--info` (argv: visible in `/proc/PID/cmdline` and `ps`), from:
 //!
 //! 1. `--password-file PATH` (or `HW_PASSWORD_FILE=PATH`): the file's whole content,
-//!    one trailing newline removed, is the hardware type's secret. It overrides the
+//!    one trailing newline removed, is the hardware type's secret (with several, as
+//!    IPMI's password and Kg key, its one `*_password` key). It overrides the
 //!    info file; the same key also given by `--info` is a usage error.
 //! 2. `HW_<KEY>`: an environment variable per secret key, the key upper-cased with
 //!    `HW_` before it (`HW_IPMI_PASSWORD`, `HW_MSFTOCS_PASSWORD`, `HW_SASL_PASSWORD`).
@@ -77,21 +78,28 @@ fn absent(node: &InventoryNode, key: &str) -> bool {
 /// # Errors
 ///
 /// `InvalidParameter` when `--password-file` cannot be read, is not UTF-8 text, is
-/// over 64 KiB, names a key `--info` also gives, or the hardware type has no single
-/// secret; when an `HW_*` variable is not UTF-8; when `--ask-password` is given
+/// over 64 KiB, names a key `--info` also gives, or the hardware type has neither a
+/// single secret nor a single `*_password` secret; when an `HW_*` variable is not UTF-8; when `--ask-password` is given
 /// without a terminal or the prompt cannot be read.
 pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'_>) -> Result<()> {
     let secrets: Vec<&Property> = props.iter().filter(|p| p.secret).collect();
     if let Some(path) = src.password_file {
-        let key = match secrets.as_slice() {
-            [one] => one.name.to_string(),
-            [] => {
+        // The type's one secret; with several (IPMI's password and Kg key), its one
+        // `*_password` key: a password file holds a password.
+        let passwords: Vec<&Property> = secrets
+            .iter()
+            .copied()
+            .filter(|p| p.name.ends_with("_password"))
+            .collect();
+        let key = match (secrets.as_slice(), passwords.as_slice()) {
+            ([one], _) | (_, [one]) => one.name.to_string(),
+            ([], _) => {
                 return Err(Error::invalid_parameter(
                     "--password-file",
                     format!("hardware type {} has no secret property", node.driver),
                 ));
             }
-            many => {
+            (many, _) => {
                 return Err(Error::invalid_parameter(
                     "--password-file",
                     format!(
@@ -324,6 +332,34 @@ mod tests {
         src.password_file = Some(&missing);
         let e = fill(&mut node(json!({})), &props, &src).unwrap_err();
         assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
+    }
+
+    #[test]
+    fn with_several_secrets_the_password_file_fills_the_password() {
+        // IPMI has two secrets since ipmi_hex_kg_key: the file holds the password.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "S3cret-file\n").unwrap();
+        let src = Sources {
+            password_file: Some(&path),
+            ask: false,
+            flag_keys: vec![],
+            env: &no_env,
+            prompt: None,
+        };
+        let props = [
+            prop("ipmi_password", false, true),
+            prop("ipmi_hex_kg_key", false, true),
+        ];
+        let mut n = node(json!({}));
+        fill(&mut n, &props, &src).unwrap();
+        assert_eq!(n.driver_info["ipmi_password"], "S3cret-file");
+        assert!(!n.driver_info.contains_key("ipmi_hex_kg_key"));
+
+        // Two secrets and no single password among them: which one is meant is unknown.
+        let props = [prop("a_key", false, true), prop("b_key", false, true)];
+        let e = fill(&mut node(json!({})), &props, &src).unwrap_err();
+        assert!(e.to_string().contains("several secrets"), "{e}");
     }
 
     #[test]
