@@ -10,6 +10,11 @@ lists=(.ci/apt-build-packages.txt)
 [ "$mode" = "--build" ] || lists+=(.ci/apt-packages.txt)
 
 wanted=$(cat "${lists[@]}" | sed -e 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+# HW_LONG_TESTS=1 only: a real libvirtd with its QEMU driver, and virsh, for
+# hwctl/tests/libvirt_pxe_long.rs (~15 s to install; never started as a service).
+if [ "$mode" != "--build" ] && [ "${HW_LONG_TESTS:-}" = 1 ]; then
+  wanted="$wanted libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+fi
 missing=()
 for p in $wanted; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
