@@ -27,8 +27,33 @@ static SILENCE: Once = Once::new();
 
 /// Stops libvirt from printing every error to stderr (its default handler); our
 /// errors carry the message instead. Called before any connection is opened.
+///
+/// The same once-only step registers libvirt's default event loop and runs it on a
+/// thread of its own (`hw-libvirt-events`): the remote driver reads a stream's
+/// packets off the socket only from an event loop, so without one the console's
+/// non-blocking stream never receives a byte from a real libvirtd (and the daemon
+/// stops draining the guest's serial port). Found by the long libvirtd test
+/// (`hwctl/tests/libvirt_pxe_long.rs`, decision 69).
 pub fn silence_libvirt_stderr() {
-    SILENCE.call_once(virt::error::clear_error_callback);
+    SILENCE.call_once(|| {
+        virt::error::clear_error_callback();
+        if let Err(e) = virt::event::event_register_default_impl() {
+            tracing::warn!("libvirt event loop not registered ({e}): consoles on remote connections will receive nothing");
+            return;
+        }
+        let spawned = std::thread::Builder::new()
+            .name("hw-libvirt-events".into())
+            .spawn(|| {
+                loop {
+                    if virt::event::event_run_default_impl().is_err() {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("libvirt event loop thread not started ({e}): consoles on remote connections will receive nothing");
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------
