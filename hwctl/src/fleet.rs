@@ -102,6 +102,11 @@ pub(crate) fn check_no_node_flags(args: &NodeArgs) -> Result<()> {
     if args.node_id != "cli" {
         given.push("--node-id");
     }
+    if args.ask_password {
+        // A sweep never stops to prompt: secrets come from the inventory, `HW_<KEY>`
+        // or `--password-file` (see `fill_secrets`).
+        given.push("--ask-password");
+    }
     if given.is_empty() {
         return Ok(());
     }
@@ -121,6 +126,37 @@ pub(crate) fn check_no_node_flags(args: &NodeArgs) -> Result<()> {
 /// # Errors
 ///
 /// `InvalidParameter` for a file that cannot be read or does not describe nodes.
+/// Fills every entry's secrets the way a single node gets them (`crate::secrets`):
+/// `--password-file` (the type's one `*_password` key, for every entry) and
+/// `HW_<KEY>` (a key the entry left out or gave as Ironic's mask `******`). Never
+/// prompts. Entries of an unknown hardware type are left as they are (the sweep
+/// reports them).
+///
+/// # Errors
+///
+/// `InvalidParameter` from [`crate::secrets::fill`] (an unreadable password file, a
+/// type with several secrets and no single password), naming the entry.
+pub(crate) fn fill_secrets(
+    registry: &hw_core::Registry,
+    nodes: &mut [InventoryNode],
+    password_file: Option<&Path>,
+) -> Result<()> {
+    let src = crate::secrets::Sources {
+        password_file,
+        ask: false,
+        flag_keys: Vec::new(),
+        env: &crate::secrets::process_env,
+        prompt: None,
+    };
+    for (i, node) in nodes.iter_mut().enumerate() {
+        if let Ok(hw) = registry.get(&node.driver) {
+            crate::secrets::fill(node, hw.properties(), &src)
+                .map_err(|e| e.with_note(format!("inventory node {i} (\"{}\")", node.name)))?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     crate::node_args::read_inventory(path).map_err(|e| {
         let located = std::fs::read_to_string(path)

@@ -83,7 +83,8 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             action,
         } => {
             fleet::check_no_node_flags(&cli.node).map_err(|e| output::usage(e.message()))?;
-            let nodes = fleet::read_inventory(&inventory)?;
+            let mut nodes = fleet::read_inventory(&inventory)?;
+            fleet::fill_secrets(registry, &mut nodes, cli.node.password_file.as_deref())?;
             let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
             let sweep = fleet::run(
                 registry,
