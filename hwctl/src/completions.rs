@@ -36,10 +36,15 @@ pub(crate) fn man() -> Result<()> {
     write_stdout(&out)
 }
 
+/// Writes `bytes` to stdout. A reader that stops early (`hwctl man | head`) closes
+/// the pipe: that is the reader's choice, not an error.
 fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::new(ErrorKind::Other, format!("cannot write to stdout: {e}")))
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::new(
+            ErrorKind::Other,
+            format!("cannot write to stdout: {e}"),
+        )),
+        _ => Ok(()),
+    }
 }

@@ -142,3 +142,26 @@ fn the_man_page_renders() {
         );
     }
 }
+
+/// A reader that stops early (`hwctl completions bash | head`) is not an error: exit 0
+/// and nothing on stderr (a newcomer saw "Broken pipe" and exit 1).
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    for args in [&["completions", "bash"][..], &["man"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hwctl"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end at once, before hwctl writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
