@@ -171,6 +171,11 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     let mut results = results;
     results.sort_by_key(|(i, _)| *i);
     let total = started.elapsed();
+    // Close the pooled clients and log their sessions out while the simulators still
+    // run (they stop when this function returns): otherwise every session's log-out
+    // met a closed port and warned.
+    hw_core::shared::release_all();
+    hw_http::session::finish_logouts(Duration::from_secs(5)).await;
     // Described after the run, so their counters show what the fleet did to them.
     let mut sim_lines = vec!["fake-hardware: 3 in-memory nodes (no simulator needed)".to_owned()];
     sim_lines.extend(running.iter().map(|s| s.describe()));
