@@ -223,6 +223,32 @@ impl FromStr for Host {
     }
 }
 
+/// Whether a failed name lookup says the name does not exist (NXDOMAIN: glibc's
+/// `EAI_NONAME`/`EAI_NODATA`, musl's, macOS's and Windows' wording) — the node's
+/// configuration, an input error never worth retrying — as opposed to a resolver that
+/// failed for now (`EAI_AGAIN` "Temporary failure in name resolution", no server
+/// reachable), which is worth retrying. std's lookup gives only the resolver's
+/// message text, so that is what is matched.
+///
+/// ```
+/// use hw_core::address::name_does_not_exist;
+/// use std::io::{Error, ErrorKind};
+/// let nx = Error::new(ErrorKind::Other, "failed to lookup address information: Name or service not known");
+/// let again = Error::new(ErrorKind::Other, "failed to lookup address information: Temporary failure in name resolution");
+/// assert!(name_does_not_exist(&nx) && !name_does_not_exist(&again));
+/// ```
+pub fn name_does_not_exist(e: &std::io::Error) -> bool {
+    const NO_SUCH_NAME: [&str; 5] = [
+        "Name or service not known",
+        "No address associated with hostname",
+        "nodename nor servname provided",
+        "Name does not resolve",
+        "No such host is known",
+    ];
+    let text = e.to_string();
+    NO_SUCH_NAME.iter().any(|m| text.contains(m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -481,20 +481,10 @@ impl Connector {
     }
 }
 
-/// Whether a resolver error says the name does not exist (NXDOMAIN: glibc's
-/// `EAI_NONAME`/`EAI_NODATA`, musl's, macOS's and Windows' wording), as opposed to a
-/// resolver that failed for now (`EAI_AGAIN` "Temporary failure in name
-/// resolution", no server reachable), which stays a retried `Unreachable`.
+/// Whether a resolver error says the name does not exist
+/// ([`hw_core::address::name_does_not_exist`]).
 pub(crate) fn name_does_not_exist(e: &io::Error) -> bool {
-    const NO_SUCH_NAME: [&str; 5] = [
-        "Name or service not known",
-        "No address associated with hostname",
-        "nodename nor servname provided",
-        "Name does not resolve",
-        "No such host is known",
-    ];
-    let text = e.to_string();
-    NO_SUCH_NAME.iter().any(|m| text.contains(m))
+    hw_core::address::name_does_not_exist(e)
 }
 
 /// A failed name lookup: a name that does not exist is the endpoint's configuration

@@ -46,15 +46,8 @@ impl std::fmt::Debug for Session {
 /// node's configuration, `InvalidParameter` and never retried; any other resolver
 /// failure (`EAI_AGAIN`, no server) is `Unreachable`, retried.
 fn resolve_error(target: &str, e: std::io::Error) -> Error {
-    const NO_SUCH_NAME: [&str; 5] = [
-        "Name or service not known",
-        "No address associated with hostname",
-        "nodename nor servname provided",
-        "Name does not resolve",
-        "No such host is known",
-    ];
     let text = e.to_string();
-    if NO_SUCH_NAME.iter().any(|m| text.contains(m)) {
+    if hw_core::address::name_does_not_exist(&e) {
         Error::invalid_parameter(
             "ipmi_address",
             format!("the host name of {target} does not exist (DNS: {text})"),
