@@ -523,9 +523,16 @@ impl Session {
             ],
         );
         if !mac_eq(&expect, &r2.auth_code) {
+            // An empty password is allowed (some BMCs ship so), but far more often it
+            // means the secret was not supplied: say which it was.
+            let why = if password.is_empty() {
+                "no ipmi_password was given (an empty password is not this BMC's)"
+            } else {
+                "wrong password"
+            };
             return Err(Error::new(
                 ErrorKind::Unauthenticated,
-                format!("{target}: RAKP 2 key exchange code does not match: wrong password"),
+                format!("{target}: RAKP 2 key exchange code does not match: {why}"),
             ));
         }
 

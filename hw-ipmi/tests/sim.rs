@@ -105,6 +105,25 @@ async fn user_privilege_cannot_control_the_chassis() {
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
 }
 
+/// No password at all (the key left out) is told apart from a wrong one: the usual
+/// cause is a secret that was not supplied (found by a newcomer run, issue 15).
+#[tokio::test]
+async fn a_missing_password_is_named_as_missing_not_wrong() {
+    let bmc = bmc().await;
+    let mut cfg = bmc.config();
+    cfg.password = String::new().into();
+    let err = IpmiClient::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(
+        err.to_string().contains("no ipmi_password was given"),
+        "{err}"
+    );
+    let mut cfg = bmc.config();
+    cfg.password = "hunter2-wrong".to_owned().into();
+    let err = IpmiClient::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
+    assert!(err.to_string().contains("wrong password"), "{err}");
+}
+
 #[tokio::test]
 async fn wrong_password_is_unauthenticated_and_not_echoed() {
     let bmc = bmc().await;
