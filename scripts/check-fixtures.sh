@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A fresh clone's tests need nothing beside the checkout (issue 15, item 6):
 #  1. no Rust source reaches outside the repository for a fixture (`../shared`,
-#     `shared/fixtures`) except through hw_sim::testkit (fixture_path/read_fixture),
+#     `shared/fixtures`) except through hwctl_sim::testkit (fixture_path/read_fixture),
 #     which looks in the crate's tests/fixtures first and is used only for the
 #     bulky DMTF Redfish mockup and schema folders, behind require_peer;
 #  2. every file in a crate's tests/fixtures is named in a SOURCES.md there (its
@@ -25,7 +25,7 @@ for f in files:
             bad.append(f"{f}:{n}: {line.strip()}")
 if bad:
     print("check-fixtures: these read fixtures from outside the repository; copy them into "
-          "the crate's tests/fixtures (with SOURCES.md) or use hw_sim::testkit::fixture_path:",
+          "the crate's tests/fixtures (with SOURCES.md) or use hwctl_sim::testkit::fixture_path:",
           file=sys.stderr)
     print("\n".join("  " + b for b in bad), file=sys.stderr)
 

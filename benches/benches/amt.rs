@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_amt::wire::{self, AssociatedPowerManagementService};
+use hwctl_amt::wire::{self, AssociatedPowerManagementService};
 
 const PULL: &str =
     include_str!("../../hw-amt/tests/fixtures/gowsman_cim_service_availabletoelement_pull.xml");
@@ -28,11 +28,11 @@ fn bench(c: &mut Criterion) {
     });
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (sim, client) = rt.block_on(async {
-        let sim = hw_amt::sim::AmtSim::start(Default::default())
+        let sim = hwctl_amt::sim::AmtSim::start(Default::default())
             .await
             .unwrap();
-        let config = hw_amt::AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd").unwrap();
-        let client = hw_amt::AmtClient::new(&config).unwrap();
+        let config = hwctl_amt::AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd").unwrap();
+        let client = hwctl_amt::AmtClient::new(&config).unwrap();
         client.power_service().await.unwrap();
         (sim, client)
     });

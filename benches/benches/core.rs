@@ -1,8 +1,8 @@
-//! hw-core: driver_info validation and MAC parsing, which every node build pays.
+//! hwctl-core: driver_info validation and MAC parsing, which every node build pays.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_core::{DriverInfo, MacAddress, NodeContext, Property};
+use hwctl_core::{DriverInfo, MacAddress, NodeContext, Property};
 use std::hint::black_box;
 
 const SCHEMA: &[Property] = &[
@@ -30,7 +30,7 @@ fn validation(c: &mut Criterion) {
         })
     });
     c.bench_function("fake-hardware node build", |b| {
-        let ht = hw_core::fake::hardware_type();
+        let ht = hwctl_core::fake::hardware_type();
         let empty = DriverInfo::new();
         let ctx = NodeContext::new("n");
         b.iter(|| black_box(ht.build(&empty, &ctx).unwrap()))

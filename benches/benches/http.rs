@@ -1,11 +1,11 @@
-//! hw-http on loopback: one GET over a pooled keep-alive connection (no auth,
+//! hwctl-http on loopback: one GET over a pooled keep-alive connection (no auth,
 //! basic, digest with a known nonce), and a sweep of 48 concurrent GETs through a
 //! concurrency limit of 8 (one chassis manager's blades).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_http::testing::{Reply, TestServer};
-use hw_http::{Auth, EndpointConfig, HttpClient, RetryPolicy};
+use hwctl_http::testing::{Reply, TestServer};
+use hwctl_http::{Auth, EndpointConfig, HttpClient, RetryPolicy};
 
 fn client(server: &TestServer, auth: Auth, limit: usize) -> HttpClient {
     HttpClient::new(

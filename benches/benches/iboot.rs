@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_iboot::wire;
+use hwctl_iboot::wire;
 
 fn bench(c: &mut Criterion) {
     c.bench_function("iboot/encode_change_relay", |b| {

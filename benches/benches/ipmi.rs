@@ -1,11 +1,11 @@
 #![allow(clippy::unwrap_used, missing_docs)]
-//! hw-ipmi: encode + decode of RMCP+ packets (suites 3 and 17) for the chassis
+//! hwctl-ipmi: encode + decode of RMCP+ packets (suites 3 and 17) for the chassis
 //! commands, a bridged Node Manager request, and a full round trip against the
 //! in-process simulator.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use hw_ipmi::codec::PacketCodec;
-use hw_ipmi::{Bridge, CipherSuite};
+use hwctl_ipmi::codec::PacketCodec;
+use hwctl_ipmi::{Bridge, CipherSuite};
 
 fn codec(c: &mut Criterion) {
     for suite in [CipherSuite::Suite3, CipherSuite::Suite17] {
@@ -60,10 +60,10 @@ fn codec(c: &mut Criterion) {
 fn round_trip(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (bmc, client) = rt.block_on(async {
-        let bmc = hw_ipmi::sim::IpmiSim::start(Default::default())
+        let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default())
             .await
             .unwrap();
-        let client = hw_ipmi::IpmiClient::new(bmc.config());
+        let client = hwctl_ipmi::IpmiClient::new(bmc.config());
         client.raw(0x00, 0x01, &[]).await.unwrap();
         (bmc, client)
     });

@@ -6,15 +6,15 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_core::{Node, PowerState};
-use hw_libvirt::sim::LibvirtSim;
+use hwctl_core::{Node, PowerState};
+use hwctl_libvirt::sim::LibvirtSim;
 
 const FLEET: u32 = 200;
 
 fn nodes(sim: &LibvirtSim) -> Vec<Node> {
     (0..FLEET as usize)
         .map(|i| {
-            hw_libvirt::hardware_type()
+            hwctl_libvirt::hardware_type()
                 .build(&sim.driver_info(), &sim.node_context(i))
                 .unwrap()
         })

@@ -1,11 +1,11 @@
-//! hw-nodemanager codecs: for each command, encode the request and decode a reply
+//! hwctl-nodemanager codecs: for each command, encode the request and decode a reply
 //! (the reply bytes are Ironic's fixture vectors where they exist).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use hw_nodemanager::vendor::parse_call;
-use hw_nodemanager::wire;
-use hw_nodemanager::{
+use hwctl_nodemanager::vendor::parse_call;
+use hwctl_nodemanager::wire;
+use hwctl_nodemanager::{
     CapabilitiesQuery, ControlScope, Day, Domain, GlobalStatistic, Policy, PolicyRef, PowerDomain,
     StatisticsQuery, StatisticsReset, SuspendPeriod, TargetLimit, Trigger,
 };

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_ocs::wire::{BladeStateResponse, ChassisInfoResponse, Request, Response};
+use hwctl_ocs::wire::{BladeStateResponse, ChassisInfoResponse, Request, Response};
 
 const STATE: &str =
     include_str!("../../hw-ocs/tests/fixtures/msftocs/ironic_BladeStateResponse.xml");
@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             Request::SetNextBoot {
                 blade_id: black_box(7),
-                boot_type: hw_ocs::wire::BootType::ForcePxe,
+                boot_type: hwctl_ocs::wire::BootType::ForcePxe,
                 uefi: false,
                 persistent: true,
                 boot_instance: None,
@@ -66,11 +66,11 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let (sim, client) = rt.block_on(async {
-        let sim = hw_ocs::sim::OcsSim::start(Default::default())
+        let sim = hwctl_ocs::sim::OcsSim::start(Default::default())
             .await
             .unwrap();
-        let config = hw_ocs::OcsConfig::new(sim.base_url(), 1, "admin", "password").unwrap();
-        let client = hw_ocs::OcsClient::new(&config).unwrap();
+        let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, "admin", "password").unwrap();
+        let client = hwctl_ocs::OcsClient::new(&config).unwrap();
         (sim, client)
     });
     c.bench_function("ocs/get_blade_state_round_trip_sim", |b| {

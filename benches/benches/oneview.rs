@@ -7,9 +7,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_core::{NodeContext, PowerState};
-use hw_oneview::wire::{self, Collection, ServerHardware, Task};
-use hw_sim::Simulator;
+use hwctl_core::{NodeContext, PowerState};
+use hwctl_oneview::wire::{self, Collection, ServerHardware, Task};
+use hwctl_sim::Simulator;
 
 const SH1: &str = include_str!(
     "../../hw-oneview/tests/fixtures/oneview/python-oneviewclient_SERVER_HARDWARE_JSON.json"
@@ -43,10 +43,10 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let (sim, node) = rt.block_on(async {
-        let sim = hw_oneview::sim::OneviewSim::start(Default::default())
+        let sim = hwctl_oneview::sim::OneviewSim::start(Default::default())
             .await
             .unwrap();
-        let node = hw_oneview::hardware_type()
+        let node = hwctl_oneview::hardware_type()
             .build(&sim.driver_info(0), &NodeContext::new("bench"))
             .unwrap();
         node.power().unwrap().get_power_state().await.unwrap();

@@ -1,4 +1,4 @@
-//! hw-pxe: rendering a node's boot configuration from the shipped templates
+//! hwctl-pxe: rendering a node's boot configuration from the shipped templates
 //! (minijinja), per loader, as `prepare_ramdisk` does before writing it.
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_core::{BootMode, DriverInfo, NodeContext};
-use hw_pxe::{Flavor, PxeBoot, PxeConfig, RamdiskKind};
+use hwctl_core::{BootMode, DriverInfo, NodeContext};
+use hwctl_pxe::{Flavor, PxeBoot, PxeConfig, RamdiskKind};
 
 fn bench(c: &mut Criterion) {
     let cfg = Arc::new(PxeConfig::with_roots(

@@ -1,13 +1,13 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 //! Redfish: decoding a ComputerSystem reply (DMTF's `public-rackmount1` mockup) into
-//! hw-redfish's wire type and reading its power state, boot override and reset
+//! hwctl-redfish's wire type and reading its power state, boot override and reset
 //! types; and one power-state read against the simulator over a shared session.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_core::Power;
-use hw_redfish::wire::{self, ComputerSystem};
+use hwctl_core::Power;
+use hwctl_redfish::wire::{self, ComputerSystem};
 
 const SYSTEM: &str = include_str!("../../hw-redfish/tests/fixtures/mockup_ComputerSystem.json");
 
@@ -20,11 +20,12 @@ fn bench(c: &mut Criterion) {
     });
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (sim, power) = rt.block_on(async {
-        let sim = hw_redfish::sim::RedfishSim::start(Default::default())
+        let sim = hwctl_redfish::sim::RedfishSim::start(Default::default())
             .await
             .unwrap();
-        let config = hw_redfish::RedfishConfig::new(sim.base_url(), "admin", "password").unwrap();
-        let power = hw_redfish::RedfishPower::new(config).unwrap();
+        let config =
+            hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password").unwrap();
+        let power = hwctl_redfish::RedfishPower::new(config).unwrap();
         power.get_power_state().await.unwrap();
         (sim, power)
     });

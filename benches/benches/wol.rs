@@ -5,16 +5,16 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hw_core::MacAddress;
+use hwctl_core::MacAddress;
 
 fn bench(c: &mut Criterion) {
     let mac: MacAddress = "52:54:00:cf:2d:31".parse().unwrap();
     c.bench_function("wol/magic_packet", |b| {
-        b.iter(|| hw_wol::wire::magic_packet(black_box(mac)))
+        b.iter(|| hwctl_wol::wire::magic_packet(black_box(mac)))
     });
     c.bench_function("wol/magic_packet_with_secureon", |b| {
         b.iter(|| {
-            hw_wol::wire::magic_packet_with_password(black_box(mac), Some(&[1, 2, 3, 4, 5, 6]))
+            hwctl_wol::wire::magic_packet_with_password(black_box(mac), Some(&[1, 2, 3, 4, 5, 6]))
                 .unwrap()
         })
     });
@@ -23,12 +23,12 @@ fn bench(c: &mut Criterion) {
     c.bench_function("wol/parse_mac+magic_packet", |b| {
         b.iter(|| {
             let mac: MacAddress = black_box("52:54:00:cf:2d:31").parse().unwrap();
-            hw_wol::wire::magic_packet(mac)
+            hwctl_wol::wire::magic_packet(mac)
         })
     });
-    let packet = hw_wol::wire::magic_packet(mac);
+    let packet = hwctl_wol::wire::magic_packet(mac);
     c.bench_function("wol/sim_decode", |b| {
-        b.iter(|| hw_wol::sim::decode(black_box(&packet)).unwrap())
+        b.iter(|| hwctl_wol::sim::decode(black_box(&packet)).unwrap())
     });
 }
 

@@ -66,7 +66,7 @@ def fixture(*parts):
     """Path of a shared fixture: $HW_FIXTURES, /work/shared/fixtures, or the crates' copies."""
     here = os.path.dirname(os.path.abspath(__file__))
     roots = [os.environ.get("HW_FIXTURES", ""),
-             os.path.join(here, "..", "..", "hw-ocs", "tests", "fixtures"),
+             os.path.join(here, "..", "..", "hwctl-ocs", "tests", "fixtures"),
              "/work/shared/fixtures",
              os.path.join(here, "..", "..", "..", "shared", "fixtures")]
     for root in roots:

@@ -100,7 +100,7 @@ def run_criterion(bench, flt, quick, tdir, exe=None):
     if exe:
         args = [exe, "--bench"] + crit
     else:
-        args = ["cargo", "bench", "-q", "-p", "hw-benches", "--bench", bench, "--"] + crit
+        args = ["cargo", "bench", "-q", "-p", "hwctl-benches", "--bench", bench, "--"] + crit
     env = dict(os.environ, CRITERION_HOME=os.path.join(tdir, "criterion"))
     r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     if r.returncode != 0:
@@ -110,7 +110,7 @@ def run_criterion(bench, flt, quick, tdir, exe=None):
 
 def build_benches(benches):
     """Builds the bench binaries once; returns {bench name: executable}."""
-    build = ["cargo", "bench", "-q", "-p", "hw-benches", "--no-run",
+    build = ["cargo", "bench", "-q", "-p", "hwctl-benches", "--no-run",
              "--message-format=json-render-diagnostics"]
     for b in benches:
         build += ["--bench", b]
@@ -242,9 +242,9 @@ def main():
 
     if "fleet" in only:
         say("")
-        say("== fleet: cargo build --release -p hwctl -p hw-benches --bin fleet-bench")
+        say("== fleet: cargo build --release -p hwctl -p hwctl-benches --bin fleet-bench")
         r = subprocess.run(["cargo", "build", "-q", "--release", "-p", "hwctl", "-p",
-                            "hw-benches", "--bin", "hwctl", "--bin", "fleet-bench"], cwd=ROOT)
+                            "hwctl-benches", "--bin", "hwctl", "--bin", "fleet-bench"], cwd=ROOT)
         if r.returncode != 0:
             say("missing: fleet bench (build failed)")
         else:

@@ -1,2 +1,2 @@
 //! Criterion benchmarks of the hw crates live in `benches/`; run them with
-//! `cargo bench -p hw-benches` (or `--bench NAME` for one).
+//! `cargo bench -p hwctl-benches` (or `--bench NAME` for one).

@@ -5,31 +5,31 @@
 //! PDU), so no hardware is needed:
 //!
 //! ```sh
-//! cargo run -p hw-examples --example orchestrator
+//! cargo run -p hwctl-examples --example orchestrator
 //! ```
 #![allow(clippy::print_stdout)]
 
 use std::time::Duration;
 
-use hw_core::{DriverInfo, NodeContext, PowerState, PowerTarget, Registry};
+use hwctl_core::{DriverInfo, NodeContext, PowerState, PowerTarget, Registry};
 use serde_json::json;
 
 #[tokio::main]
-async fn main() -> hw_core::Result<()> {
+async fn main() -> hwctl_core::Result<()> {
     // The simulators stand in for a chassis manager and a PDU on the network.
-    let chassis = hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
+    let chassis = hwctl_ocs::sim::OcsSim::start(hwctl_ocs::sim::OcsSimConfig {
         population: 24,
         username: "admin".into(),
         password: "cm-secret".into(),
         ..Default::default()
     })
     .await?;
-    let pdu = hw_iboot::sim::IbootSim::start(8, "admin", "pdu-secret").await?;
+    let pdu = hwctl_iboot::sim::IbootSim::start(8, "admin", "pdu-secret").await?;
 
     // 1. The orchestrator enables the hardware types it wants, explicitly.
     let mut registry = Registry::new();
-    registry.register(hw_ocs::hardware_type());
-    registry.register(hw_iboot::hardware_type());
+    registry.register(hwctl_ocs::hardware_type());
+    registry.register(hwctl_iboot::hardware_type());
 
     // 2. Nodes come from its database as (hardware type, driver_info) pairs.
     let mut inventory = Vec::new();
@@ -66,7 +66,7 @@ async fn main() -> hw_core::Result<()> {
             power
                 .set_power_state(PowerTarget::On, Some(Duration::from_secs(30)))
                 .await?;
-            Ok::<_, hw_core::Error>((node.id().to_owned(), power.get_power_state().await?))
+            Ok::<_, hwctl_core::Error>((node.id().to_owned(), power.get_power_state().await?))
         });
     }
     let mut on = 0;

@@ -8,20 +8,20 @@
 
 use std::sync::OnceLock;
 
-use hw_core::{DriverInfo, MacAddress, NodeContext};
+use hwctl_core::{DriverInfo, MacAddress, NodeContext};
 use serde_json::Value;
 
 /// A fixed session integrity key: seeds are packets sealed with it.
 pub const SIK: [u8; 32] = [0x42; 32];
 
 /// The RMCP+ codec a target decodes with: suite 3 for an even first byte, else 17.
-pub fn ipmi_codec(selector: u8) -> hw_ipmi::codec::PacketCodec {
+pub fn ipmi_codec(selector: u8) -> hwctl_ipmi::codec::PacketCodec {
     let suite = if selector & 1 == 0 {
-        hw_ipmi::CipherSuite::Suite3
+        hwctl_ipmi::CipherSuite::Suite3
     } else {
-        hw_ipmi::CipherSuite::Suite17
+        hwctl_ipmi::CipherSuite::Suite17
     };
-    hw_ipmi::codec::PacketCodec::new(suite, &SIK)
+    hwctl_ipmi::codec::PacketCodec::new(suite, &SIK)
 }
 
 /// RMCP+ session packets (integrity, confidentiality, IPMI message), through the
@@ -35,36 +35,36 @@ pub fn ipmi_packet(data: &[u8]) {
 
 /// SDR records (`SdrRecord::parse`) and what the driver reads from them.
 pub fn ipmi_sdr(data: &[u8]) {
-    if let Ok(r) = hw_ipmi::SdrRecord::parse(data) {
+    if let Ok(r) = hwctl_ipmi::SdrRecord::parse(data) {
         let _ = format!("{r:?}");
         match &r.kind {
-            hw_ipmi::SdrKind::Full(s) => {
+            hwctl_ipmi::SdrKind::Full(s) => {
                 let _ = (s.kind(), s.unit());
                 for raw in [0u8, 1, 0x7f, 0x80, 0xff] {
                     let _ = s.convert(raw);
                 }
             }
-            hw_ipmi::SdrKind::Compact(s) => {
+            hwctl_ipmi::SdrKind::Compact(s) => {
                 let _ = (s.kind(), s.unit());
             }
             _ => {}
         }
     }
     if let (Some(&t), Some(a), Some(b)) = (data.first(), data.get(1), data.get(2)) {
-        let _ = hw_ipmi::sdr::reading_status(t, u16::from_le_bytes([*a, *b]));
+        let _ = hwctl_ipmi::sdr::reading_status(t, u16::from_le_bytes([*a, *b]));
     }
 }
 
 /// Get System Boot Options reply data (boot flags).
 pub fn ipmi_boot_flags(data: &[u8]) {
-    if let Ok(f) = hw_ipmi::ipmi::decode_boot_flags(data) {
-        let _ = hw_ipmi::ipmi::encode_boot_flags(&f);
+    if let Ok(f) = hwctl_ipmi::ipmi::decode_boot_flags(data) {
+        let _ = hwctl_ipmi::ipmi::encode_boot_flags(&f);
     }
 }
 
 /// Intel Node Manager replies (every decoder), and ipmitool's raw output text.
 pub fn nm_reply(data: &[u8]) {
-    use hw_nodemanager::wire;
+    use hwctl_nodemanager::wire;
     let _ = wire::check_intel_id(data);
     let _ = wire::decode_version(data);
     let _ = wire::decode_capabilities(data);
@@ -78,15 +78,15 @@ pub fn nm_reply(data: &[u8]) {
 
 /// Node Manager discovery: the NM record in SDR bytes, and a stored location (JSON).
 pub fn nm_discovery(data: &[u8]) {
-    let _ = hw_nodemanager::discovery::find_in_sdr(data);
+    let _ = hwctl_nodemanager::discovery::find_in_sdr(data);
     if let Ok(v) = serde_json::from_slice::<Value>(data) {
-        let _ = hw_nodemanager::discovery::NmLocation::from_json(&v);
+        let _ = hwctl_nodemanager::discovery::NmLocation::from_json(&v);
     }
 }
 
 /// Every OCS chassis manager reply decoder (XML).
 pub fn ocs_xml(data: &[u8]) {
-    use hw_ocs::wire::*;
+    use hwctl_ocs::wire::*;
     let _ = parse_status(data);
     let _ = BladeResponse::decode(data);
     let _ = BladeStateResponse::decode(data);
@@ -100,7 +100,7 @@ pub fn ocs_xml(data: &[u8]) {
 
 /// OCS serial console data: the base64 payload and the reply that carries it.
 pub fn ocs_serial(data: &[u8]) {
-    use hw_ocs::wire::{Response as _, SerialDataResponse, decode_data, encode_data};
+    use hwctl_ocs::wire::{Response as _, SerialDataResponse, decode_data, encode_data};
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = decode_data(text);
     }
@@ -113,12 +113,12 @@ pub fn ocs_serial(data: &[u8]) {
 /// `WWW-Authenticate` headers (one per line) through the digest client.
 pub fn http_www_authenticate(data: &[u8]) {
     let values: Vec<&[u8]> = data.split(|b| *b == b'\n').take(16).collect();
-    let _ = hw_http::fuzzing::www_authenticate(&values);
+    let _ = hwctl_http::fuzzing::www_authenticate(&values);
 }
 
 /// DxP replies of an iBoot PDU: the sequence number, GET_RELAYS, CHANGE_RELAY.
 pub fn iboot_dxp(data: &[u8]) {
-    use hw_iboot::wire;
+    use hwctl_iboot::wire;
     if let [a, b, ..] = data {
         let _ = wire::next_sequence([*a, *b]);
     }
@@ -138,7 +138,7 @@ pub fn iboot_dxp(data: &[u8]) {
 /// libvirt domain XML (`virDomainGetXMLDesc`) and the boot-device rewrite.
 pub fn libvirt_domain_xml(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        hw_libvirt::fuzzing::domain_xml(text);
+        hwctl_libvirt::fuzzing::domain_xml(text);
     }
 }
 
@@ -172,36 +172,36 @@ fn validate(driver: &str, info: &DriverInfo, ctx: &NodeContext) {
     ];
     let all = !KNOWN.contains(&driver);
     let is = |name: &str| all || driver == name;
-    let _ = hw_core::BootPersistence::from_driver_info(info);
+    let _ = hwctl_core::BootPersistence::from_driver_info(info);
     if is("ipmi") {
-        let _ = hw_ipmi::IpmiConfig::from_driver_info(info, ctx);
+        let _ = hwctl_ipmi::IpmiConfig::from_driver_info(info, ctx);
     }
     if is("staging-nm") {
-        let _ = hw_nodemanager::NmConfig::from_driver_info(info, ctx);
+        let _ = hwctl_nodemanager::NmConfig::from_driver_info(info, ctx);
     }
     if is("msftocs") {
-        let _ = hw_ocs::OcsConfig::from_driver_info(info, ctx);
+        let _ = hwctl_ocs::OcsConfig::from_driver_info(info, ctx);
     }
     if is("staging-iboot") {
-        let _ = hw_iboot::IbootConfig::from_driver_info(info, ctx);
+        let _ = hwctl_iboot::IbootConfig::from_driver_info(info, ctx);
     }
     if is("staging-wol") {
-        let _ = hw_wol::WolConfig::from_driver_info(info, ctx);
+        let _ = hwctl_wol::WolConfig::from_driver_info(info, ctx);
     }
     if is("staging-amt") {
-        let _ = hw_amt::AmtConfig::from_driver_info(info, ctx);
+        let _ = hwctl_amt::AmtConfig::from_driver_info(info, ctx);
     }
     if is("oneview") {
-        let _ = hw_oneview::OneviewConfig::from_driver_info(info, ctx);
+        let _ = hwctl_oneview::OneviewConfig::from_driver_info(info, ctx);
     }
     if is("redfish") {
-        let _ = hw_redfish::RedfishConfig::from_driver_info(info, ctx);
+        let _ = hwctl_redfish::RedfishConfig::from_driver_info(info, ctx);
     }
     if is("openbmc") {
-        let _ = hw_openbmc::OpenbmcConfig::from_driver_info(info, ctx);
+        let _ = hwctl_openbmc::OpenbmcConfig::from_driver_info(info, ctx);
     }
     if is("staging-libvirt") {
-        let _ = hw_libvirt::LibvirtConfig::from_driver_info(info, ctx);
+        let _ = hwctl_libvirt::LibvirtConfig::from_driver_info(info, ctx);
     }
 }
 
@@ -269,7 +269,7 @@ pub fn inventory(data: &[u8]) {
 
 /// WS-Management replies of Intel AMT (SOAP envelopes, enumerations, faults).
 pub fn amt_wsman(data: &[u8]) {
-    use hw_amt::wire;
+    use hwctl_amt::wire;
     let _ = wire::parse_envelope(data);
     if let Ok(r) = wire::parse_reply(data) {
         let _ = wire::enumeration_page(&r);
@@ -280,7 +280,7 @@ pub fn amt_wsman(data: &[u8]) {
 
 /// HPE OneView JSON replies.
 pub fn oneview_json(data: &[u8]) {
-    use hw_oneview::wire::{
+    use hwctl_oneview::wire::{
         self, ApiVersion, Collection, IloSystem, OneviewErrorBody, ServerHardware, ServerProfile,
         Task, Utilization,
     };
@@ -294,37 +294,41 @@ pub fn oneview_json(data: &[u8]) {
     let _ = OneviewErrorBody::parse(data);
 }
 
-/// Pre-session IPMI bytes (hw-ipmi's private decoders, through its hidden
+/// Pre-session IPMI bytes (hwctl-ipmi's private decoders, through its hidden
 /// `fuzzing` module): RMCP+ packets without keys, Open Session Response, RAKP 2/4,
 /// the session-less v1.5 packet, authentication capabilities, cipher suite records.
 /// The module asserts what the decoders accept and that our encodings read back.
 pub fn ipmi_pre_session(data: &[u8]) {
-    let _ = hw_ipmi::fuzzing::pre_session(data);
+    let _ = hwctl_ipmi::fuzzing::pre_session(data);
 }
 
 /// Replies to (bridged) IPMI requests, interpreted as the session does
-/// (`hw_ipmi::fuzzing::bridged_reply`: byte 0 the bridging, bytes 1–3 the request,
+/// (`hwctl_ipmi::fuzzing::bridged_reply`: byte 0 the bridging, bytes 1–3 the request,
 /// then the reply message).
 pub fn ipmi_bridged_reply(data: &[u8]) {
-    let _ = hw_ipmi::fuzzing::bridged_reply(data);
+    let _ = hwctl_ipmi::fuzzing::bridged_reply(data);
 }
 
 /// No error text a reply can put in front of a person is unbounded or carries
 /// control characters (terminal escapes).
 fn assert_printable(text: &str, max: usize) {
-    assert!(text.chars().count() <= max, "{} chars: {text:.200}", text.len());
+    assert!(
+        text.chars().count() <= max,
+        "{} chars: {text:.200}",
+        text.len()
+    );
     assert!(
         !text.chars().any(|c| c.is_control() && c != '\n'),
         "control character in {text:?}"
     );
 }
 
-/// Redfish replies (`hw_redfish::wire::decode` into every resource the driver
+/// Redfish replies (`hwctl_redfish::wire::decode` into every resource the driver
 /// reads: service root, system, task monitor, chassis, thermal, power, sensor,
 /// collection) and error bodies (`errors::status_error` for a non-2xx status picked
 /// by the first byte).
 pub fn redfish_json(data: &[u8]) {
-    use hw_redfish::wire::{self, Collection, ComputerSystem, ErrorBody, ServiceRoot, Task};
+    use hwctl_redfish::wire::{self, Collection, ComputerSystem, ErrorBody, ServiceRoot, Task};
     let Some((&selector, body)) = data.split_first() else {
         return;
     };
@@ -340,7 +344,7 @@ pub fn redfish_json(data: &[u8]) {
             }
         }
         if let Some(reset) = sys.reset() {
-            let wanted = wire::reset_types(hw_core::power::PowerAction::Reboot);
+            let wanted = wire::reset_types(hwctl_core::power::PowerAction::Reboot);
             if let Ok(t) = wire::choose_reset_type(reset.allowable_values.as_deref(), wanted) {
                 assert!(wanted.contains(&t));
             }
@@ -361,17 +365,17 @@ pub fn redfish_json(data: &[u8]) {
     }
     const STATUSES: [u16; 12] = [300, 400, 401, 403, 404, 405, 409, 412, 429, 500, 503, 504];
     let status = STATUSES[usize::from(selector) % STATUSES.len()];
-    let status = hw_http::StatusCode::from_u16(status).expect("a valid status");
-    let r = hw_http::Response::from_parts(status, hw_http::HeaderMap::new(), body.to_vec());
-    let e = hw_redfish::errors::status_error(&r, "POST x");
-    assert_eq!(e.kind(), hw_redfish::errors::kind_of(status));
+    let status = hwctl_http::StatusCode::from_u16(status).expect("a valid status");
+    let r = hwctl_http::Response::from_parts(status, hwctl_http::HeaderMap::new(), body.to_vec());
+    let e = hwctl_redfish::errors::status_error(&r, "POST x");
+    assert_eq!(e.kind(), hwctl_redfish::errors::kind_of(status));
     assert_printable(&e.to_string(), 400);
 }
 
 /// OpenBMC REST replies: the `{data, message, status}` envelope, and what the
 /// driver reads from `data` (host state, boot source and mode, sensors).
 pub fn openbmc_json(data: &[u8]) {
-    use hw_openbmc::wire::{self, Envelope};
+    use hwctl_openbmc::wire::{self, Envelope};
     match Envelope::decode(data, "x") {
         Ok(e) => {
             if let Ok(t) = e.text("x") {
@@ -391,13 +395,13 @@ pub fn openbmc_json(data: &[u8]) {
     }
 }
 
-/// PXE boot templates (minijinja, hw-pxe's `render`/`render_boot_ipxe`) with
+/// PXE boot templates (minijinja, hwctl-pxe's `render`/`render_boot_ipxe`) with
 /// hostile template text and parameters: byte 0 picks the renderer, then the
 /// template, a NUL, and the `pxe_options` JSON object (or the `boot.ipxe` URI).
 /// Errors are `InvalidParameter` naming the template's key; the instance-boot label
 /// switch keeps the line count.
 pub fn pxe_template(data: &[u8]) {
-    use hw_pxe::render::{self, Loader};
+    use hwctl_pxe::render::{self, Loader};
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
@@ -420,7 +424,7 @@ pub fn pxe_template(data: &[u8]) {
     let text = match out {
         Ok(text) => text,
         Err(e) => {
-            assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter, "{e}");
+            assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter, "{e}");
             return;
         }
     };
@@ -445,15 +449,15 @@ fn tftp_root() -> &'static std::path::Path {
     })
 }
 
-/// The file name of a TFTP read request, confined to the server root as hw-pxe's
-/// TFTP handler does (`hw_pxe::tftp::confine`): whatever the bytes, a file it
+/// The file name of a TFTP read request, confined to the server root as hwctl-pxe's
+/// TFTP handler does (`hwctl_pxe::tftp::confine`): whatever the bytes, a file it
 /// grants is a regular file inside the root. (The packet itself, RRQ/WRQ framing
 /// and options, is parsed by the `async-tftp` crate, privately.)
 pub fn tftp_path(data: &[u8]) {
     use std::os::unix::ffi::OsStrExt;
     let root = tftp_root();
     let requested = std::path::Path::new(std::ffi::OsStr::from_bytes(data));
-    match hw_pxe::tftp::confine(root, requested) {
+    match hwctl_pxe::tftp::confine(root, requested) {
         Ok(real) => {
             assert!(real.starts_with(root), "{real:?} is outside {root:?}");
             assert!(real.is_file(), "{real:?} is not a file");
@@ -467,7 +471,7 @@ pub fn tftp_path(data: &[u8]) {
         Err(e) => assert!(
             matches!(
                 e.kind(),
-                hw_core::ErrorKind::InvalidParameter | hw_core::ErrorKind::NotFound
+                hwctl_core::ErrorKind::InvalidParameter | hwctl_core::ErrorKind::NotFound
             ),
             "{e}"
         ),

@@ -1,8 +1,8 @@
 //! The WS-Management client: one HTTP client (digest auth, connection pool) per AMT
-//! endpoint per process, shared through hw-http's [`HttpClients::global`].
+//! endpoint per process, shared through hwctl-http's [`HttpClients::global`].
 //!
 //! Every exchange is a POST of a SOAP envelope to `/wsman`. Digest authentication is
-//! hw-http's: the nonce of the first challenge is reused with a counting `nc`, so
+//! hwctl-http's: the nonce of the first challenge is reused with a counting `nc`, so
 //! a request costs one round trip once the first challenge is answered; a `stale`
 //! nonce is refreshed; MD5 and SHA-256 (the strongest offered).
 //!
@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::{Error, ErrorKind, Result};
-use hw_http::{HttpClient, HttpClients};
+use hwctl_core::{Error, ErrorKind, Result};
+use hwctl_http::{HttpClient, HttpClients};
 use tokio::time::Instant;
 
 use crate::NAME;
@@ -38,9 +38,9 @@ static MESSAGE_ID: AtomicU64 = AtomicU64::new(1);
 /// A client for one AMT endpoint.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_amt::{AmtClient, AmtConfig};
-/// let sim = hw_amt::sim::AmtSim::start(Default::default()).await?;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_amt::{AmtClient, AmtConfig};
+/// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
 /// let config = AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd")?;
 /// let client = AmtClient::shared(&config)?;
 /// let id = client.identify().await?;
@@ -119,11 +119,11 @@ impl AmtClient {
 
     /// Sends `request` and parses the reply envelope; a SOAP fault is an error.
     /// Idempotent requests (Get, Enumerate, Pull, Identify) may be retried by
-    /// hw-http; an Invoke is resent only after a sleeping device dropped it.
+    /// hwctl-http; an Invoke is resent only after a sleeping device dropped it.
     ///
     /// # Errors
     ///
-    /// The fault's kind ([`crate::errors::fault_kind`]); hw-http's kinds for the
+    /// The fault's kind ([`crate::errors::fault_kind`]); hwctl-http's kinds for the
     /// status and transport (`Unauthenticated` for a refused digest, `Unreachable`,
     /// `Timeout`, `Protocol` for an oversized body); `Protocol` for a reply that is
     /// not a SOAP envelope.
@@ -149,7 +149,7 @@ impl AmtClient {
     }
 
     async fn send_once(&self, body: &[u8], idempotent: bool, op: &str) -> Result<RawAmtReply> {
-        let req = hw_http::Request::post(WSMAN_PATH)
+        let req = hwctl_http::Request::post(WSMAN_PATH)
             .header("Content-Type", "application/soap+xml; charset=utf-8")
             .body(body.to_vec())
             .idempotent(idempotent)

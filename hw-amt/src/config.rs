@@ -1,14 +1,14 @@
 //! Typed configuration, built from a node's `driver_info` with the staging driver's
 //! keys (`amt_address`, `amt_username`, `amt_password`, `amt_protocol`) plus
 //! `amt_port` and `amt_verify_ca`. The endpoint (URL, digest credentials, TLS
-//! verification) is read by hw-http's [`EndpointConfig::read`]; this crate only
+//! verification) is read by hwctl-http's [`EndpointConfig::read`]; this crate only
 //! composes the URL from address, protocol and port.
 
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, NodeContext, Property, Result, SecretString};
-use hw_http::{Auth, EndpointConfig, EndpointKeys};
+use hwctl_core::{DriverInfo, NodeContext, Property, Result, SecretString};
+use hwctl_http::{Auth, EndpointConfig, EndpointKeys};
 
 use crate::NAME;
 
@@ -34,7 +34,7 @@ pub const DEFAULT_WAKE_WAIT: Duration = Duration::from_secs(1);
 /// seconds once awake).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The endpoint keys hw-http reads (the URL is composed by this crate under the
+/// The endpoint keys hwctl-http reads (the URL is composed by this crate under the
 /// internal key `amt_url`, reported as `amt_address`).
 const ENDPOINT_KEYS: EndpointKeys = EndpointKeys::new("amt_url")
     .credentials("amt_username", "amt_password")
@@ -75,7 +75,7 @@ pub const PROPERTIES: &[Property] = &[
 /// `Debug` prints an allowlist of fields; the password never appears.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let info = DriverInfo::from_pairs([
 ///     ("amt_address", "10.0.0.5"),
 ///     ("amt_username", "admin"),
@@ -83,10 +83,10 @@ pub const PROPERTIES: &[Property] = &[
 ///     ("amt_protocol", "https"),
 ///     ("amt_verify_ca", "false"),
 /// ]);
-/// let config = hw_amt::AmtConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+/// let config = hwctl_amt::AmtConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
 /// assert_eq!(config.endpoint.origin(), "https://10.0.0.5:16993");
 /// assert!(!format!("{config:?}").contains("s3cret"));
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct AmtConfig {
@@ -95,7 +95,7 @@ pub struct AmtConfig {
     /// The node id (the state store's key, with the endpoint).
     pub node_id: String,
     /// The node's boot mode (capability `boot_mode`), BIOS by default.
-    pub boot_mode: hw_core::BootMode,
+    pub boot_mode: hwctl_core::BootMode,
     /// How often the state is read while confirming a power change.
     pub power_poll_interval: Duration,
     /// After this long without a request, AMT may be asleep (see
@@ -121,7 +121,7 @@ impl AmtConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::InvalidParameter`] when hw-http refuses the URL.
+    /// [`hwctl_core::ErrorKind::InvalidParameter`] when hwctl-http refuses the URL.
     pub fn new(
         base_url: impl Into<String>,
         username: impl Into<String>,
@@ -140,7 +140,7 @@ impl AmtConfig {
         AmtConfig {
             endpoint,
             node_id: node_id.to_owned(),
-            boot_mode: hw_core::BootMode::Bios,
+            boot_mode: hwctl_core::BootMode::Bios,
             power_poll_interval: Duration::from_millis(500),
             awake_interval: DEFAULT_AWAKE_INTERVAL,
             wake_wait: DEFAULT_WAKE_WAIT,
@@ -157,8 +157,8 @@ impl AmtConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::MissingParameter`] when a required key is absent,
-    /// else [`hw_core::ErrorKind::InvalidParameter`]: a bad address, protocol
+    /// [`hwctl_core::ErrorKind::MissingParameter`] when a required key is absent,
+    /// else [`hwctl_core::ErrorKind::InvalidParameter`]: a bad address, protocol
     /// (`Invalid protocol`), port, or `amt_verify_ca` that is not `true`, `false`
     /// or a readable PEM CA bundle (or a bundle with `http`).
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<AmtConfig> {
@@ -209,7 +209,7 @@ impl AmtConfig {
         }
         v.finish()?;
         let (Some(endpoint), Some(_), Some(_)) = (endpoint, username, password) else {
-            return Err(hw_core::Error::missing_parameters(
+            return Err(hwctl_core::Error::missing_parameters(
                 PROPERTIES
                     .iter()
                     .filter(|p| p.required)
@@ -233,7 +233,7 @@ impl AmtConfig {
             .build()
             .map_err(|e| e.with_driver(NAME))?;
         let mut config = AmtConfig::with_endpoint(endpoint, &ctx.id);
-        config.boot_mode = ctx.boot_mode().unwrap_or(hw_core::BootMode::Bios);
+        config.boot_mode = ctx.boot_mode().unwrap_or(hwctl_core::BootMode::Bios);
         Ok(config)
     }
 }
@@ -242,7 +242,7 @@ impl AmtConfig {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::ErrorKind;
+    use hwctl_core::ErrorKind;
 
     fn build(pairs: &[(&str, &str)]) -> Result<AmtConfig> {
         AmtConfig::from_driver_info(

@@ -4,9 +4,9 @@
 //! - CIM method `ReturnValue`s (DMTF DSP1027 / the CIM schema's `ValueMap` for
 //!   `RequestPowerStateChange`, `ChangeBootOrder`, `SetBootConfigRole`);
 //! - SOAP fault subcodes (DSP0226 §14, WS-Addressing, WS-Enumeration);
-//! - HTTP statuses and transport failures are hw-http's table.
+//! - HTTP statuses and transport failures are hwctl-http's table.
 
-use hw_core::{Error, ErrorKind};
+use hwctl_core::{Error, ErrorKind};
 
 use crate::wire::SoapFault;
 

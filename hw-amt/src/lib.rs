@@ -13,8 +13,8 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use hw_core::state::NodeStateStore;
-use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+use hwctl_core::state::NodeStateStore;
+use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::AmtClient;
 pub use config::{AmtConfig, PROPERTIES};
@@ -47,14 +47,14 @@ pub fn build_node(
 }
 
 /// The `staging-amt` hardware type: power and boot device of an Intel AMT machine
-/// over WS-Management. The wanted boot device goes to hw-core's process-wide state
-/// store when one is installed ([`hw_core::state::set_global`]; `hwctl` installs its
+/// over WS-Management. The wanted boot device goes to hwctl-core's process-wide state
+/// store when one is installed ([`hwctl_core::state::set_global`]; `hwctl` installs its
 /// `--state-dir`), else to a store of the node's own, in memory.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// use hwctl_core::{DriverInfo, NodeContext, Registry};
 /// let mut registry = Registry::new();
-/// registry.register(hw_amt::hardware_type());
+/// registry.register(hwctl_amt::hardware_type());
 /// let info = DriverInfo::from_pairs([("amt_address", "10.0.0.5"), ("amt_username", "admin"),
 ///     ("amt_password", "pw"), ("amt_protocol", "gopher")]);
 /// let err = registry.build("staging-amt", &info, &NodeContext::new("n1")).unwrap_err();
@@ -80,7 +80,7 @@ fn build_type(store: Option<Arc<dyn NodeStateStore>>) -> HardwareType {
             let config = AmtConfig::from_driver_info(info, ctx)?;
             let store = store
                 .clone()
-                .unwrap_or_else(hw_core::state::global_or_memory);
+                .unwrap_or_else(hwctl_core::state::global_or_memory);
             build_node(&config, ctx, store)
         },
     )

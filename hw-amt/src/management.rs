@@ -2,7 +2,7 @@
 //!
 //! AMT forgets a forced boot source after one boot, and has no persistent boot.
 //! `set_boot_device` only records the wanted device and flag in the node's state
-//! store (hw-core's [`NodeStateStore`], names `amt_boot_device` and
+//! store (hwctl-core's [`NodeStateStore`], names `amt_boot_device` and
 //! `amt_boot_persistent`, as ISD kept them in `driver_internal_info`); before every
 //! power on and every reboot, [`BootKeeper::reapply`] sends it:
 //!
@@ -19,9 +19,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use hw_core::management::ensure_boot_device;
-use hw_core::state::{NodeStateExt as _, NodeStateStore, StateKey};
-use hw_core::{
+use hwctl_core::management::ensure_boot_device;
+use hwctl_core::state::{NodeStateExt as _, NodeStateStore, StateKey};
+use hwctl_core::{
     BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management, ManagementCapabilities,
     Result, async_trait,
 };

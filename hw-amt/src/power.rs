@@ -1,5 +1,5 @@
 //! Power through `CIM_PowerManagementService.RequestPowerStateChange`, as a
-//! [`PowerSwitch`]: hw-core's engine reads, decides, applies and confirms under one
+//! [`PowerSwitch`]: hwctl-core's engine reads, decides, applies and confirms under one
 //! deadline.
 //!
 //! State (`CIM_AssociatedPowerManagementService.PowerState`, DMTF values): 2 is on;
@@ -15,8 +15,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch};
-use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::{
+    Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
 
 use crate::NAME;
 use crate::client::AmtClient;

@@ -1,17 +1,17 @@
-//! The hw-core conformance suite and hw-sim's fault check against the simulator.
+//! The hwctl-core conformance suite and hwctl-sim's fault check against the simulator.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 
-use hw_amt::sim::{AmtSim, AmtSimConfig};
-use hw_core::state::MemoryStore;
-use hw_core::testing::{Options, check_node, check_validation};
-use hw_sim::Simulator as _;
+use hwctl_amt::sim::{AmtSim, AmtSimConfig};
+use hwctl_core::state::MemoryStore;
+use hwctl_core::testing::{Options, check_node, check_validation};
+use hwctl_sim::Simulator as _;
 
 #[tokio::test]
 async fn node_passes_the_suite() {
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
-    let node = hw_amt::hardware_type_with_store(Arc::new(MemoryStore::new()))
+    let node = hwctl_amt::hardware_type_with_store(Arc::new(MemoryStore::new()))
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
     let report = check_node(&node, &Options::default()).await;
@@ -25,7 +25,7 @@ async fn node_passes_the_suite() {
 async fn validation_passes_the_suite() {
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
     check_validation(
-        &hw_amt::hardware_type(),
+        &hwctl_amt::hardware_type(),
         &sim.driver_info(0),
         &sim.node_context(0),
     )
@@ -35,15 +35,15 @@ async fn validation_passes_the_suite() {
 #[tokio::test]
 async fn the_simulator_passes_the_common_fault_check() {
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
-    let report = hw_sim::conformance::check_faults(
+    let report = hwctl_sim::conformance::check_faults(
         &sim,
-        &hw_amt::hardware_type(),
+        &hwctl_amt::hardware_type(),
         std::time::Duration::from_secs(2),
     )
     .await;
     println!("{report}");
     report.assert_passed();
-    let node = hw_amt::hardware_type()
+    let node = hwctl_amt::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
     node.power().unwrap().get_power_state().await.unwrap();
@@ -58,10 +58,10 @@ async fn nothing_prints_the_password() {
     .await
     .unwrap();
     let info = sim.driver_info(0);
-    let node = hw_amt::hardware_type()
+    let node = hwctl_amt::hardware_type()
         .build(&info, &sim.node_context(0))
         .unwrap();
-    let config = hw_amt::AmtConfig::from_driver_info(&info, &sim.node_context(0)).unwrap();
+    let config = hwctl_amt::AmtConfig::from_driver_info(&info, &sim.node_context(0)).unwrap();
     for text in [
         format!("{node:?}"),
         format!("{config:?}"),
@@ -81,5 +81,5 @@ async fn the_simulator_refuses_a_non_loopback_address() {
     })
     .await
     .unwrap_err();
-    assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+    assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter, "{err}");
 }

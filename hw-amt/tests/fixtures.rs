@@ -3,8 +3,8 @@
 //! go-wsman-messages' own Put request.
 #![allow(clippy::unwrap_used)]
 
-use hw_amt::errors::check_return_value;
-use hw_amt::wire::{
+use hwctl_amt::errors::check_return_value;
+use hwctl_amt::wire::{
     self, AssociatedPowerManagementService, BootSource, Element, Envelope, NS_ADDRESSING, NS_SOAP,
     NS_WSMAN, class,
 };
@@ -42,8 +42,8 @@ fn availabletoelement_pull_holds_the_power_state_and_what_may_be_requested() {
         [10, 8, 5, 11, 4, 7, 14, 12]
     );
     assert_eq!(
-        hw_amt::power::power_state_of(s.power_state),
-        hw_core::PowerState::On
+        hwctl_amt::power::power_state_of(s.power_state),
+        hwctl_core::PowerState::On
     );
     // The EPRs inside are kept: the service provided names its selectors.
     let sp = page.items[0].child(AMT_PM, "ServiceProvided").unwrap();

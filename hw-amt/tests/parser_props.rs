@@ -1,7 +1,7 @@
 //! Replies are untrusted bytes: any input is a typed result, never a panic.
 #![allow(clippy::unwrap_used)]
 
-use hw_amt::wire;
+use hwctl_amt::wire;
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> Vec<u8> {

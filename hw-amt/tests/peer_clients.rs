@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use hw_amt::sim::{AmtSim, AmtSimConfig};
+use hwctl_amt::sim::{AmtSim, AmtSimConfig};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -37,8 +37,11 @@ async fn run(mut cmd: Command) -> Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meshcentral_amt_stack_drives_the_simulator() {
     let dir = workspace().join(".npm-peers/meshcentral-amt");
-    let found = hw_sim::testkit::program_installed("node") && dir.join("amt.js").exists();
-    if !hw_sim::testkit::require_peer("MeshCentral amt/*.js (npm pack meshcentral@1.1.55)", found) {
+    let found = hwctl_sim::testkit::program_installed("node") && dir.join("amt.js").exists();
+    if !hwctl_sim::testkit::require_peer(
+        "MeshCentral amt/*.js (npm pack meshcentral@1.1.55)",
+        found,
+    ) {
         return;
     }
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
@@ -81,7 +84,7 @@ async fn pypi_amt_drives_the_simulator() {
             .args(["-c", "import amt.client"])
             .status()
             .is_ok_and(|s| s.success());
-    if !hw_sim::testkit::require_peer("PyPI amt 0.8.0 (.venv)", found) {
+    if !hwctl_sim::testkit::require_peer("PyPI amt 0.8.0 (.venv)", found) {
         return;
     }
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
@@ -128,8 +131,8 @@ async fn wsl_drives_the_simulator() {
         "xmllint",
     ]
     .iter()
-    .all(|p| hw_sim::testkit::program_installed(p));
-    if !hw_sim::testkit::require_peer("wsl (Debian wsl, uuid-runtime, curl)", found) {
+    .all(|p| hwctl_sim::testkit::program_installed(p));
+    if !hwctl_sim::testkit::require_peer("wsl (Debian wsl, uuid-runtime, curl)", found) {
         return;
     }
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hw_amt::{AmtClient, AmtConfig};
-use hw_core::ErrorKind;
+use hwctl_amt::{AmtClient, AmtConfig};
+use hwctl_core::ErrorKind;
 
 const USER: &str = "admin";
 const PASSWORD: &str = "P@ssw0rd:1";
@@ -70,7 +70,7 @@ fn wait_listening(s: &Server) {
 
 fn start_lighttpd(algorithm: &str) -> Option<Server> {
     let found = Path::new("/usr/sbin/lighttpd").is_file();
-    if !hw_sim::testkit::require_peer("lighttpd", found) {
+    if !hwctl_sim::testkit::require_peer("lighttpd", found) {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -127,7 +127,7 @@ const APACHE_REALM: &str = "Intel(r) AMT realm";
 fn start_apache() -> Option<Server> {
     let found = Path::new("/usr/sbin/apache2").is_file()
         && Path::new(MODULES).join("mod_auth_digest.so").is_file();
-    if !hw_sim::testkit::require_peer("apache2 mod_auth_digest", found) {
+    if !hwctl_sim::testkit::require_peer("apache2 mod_auth_digest", found) {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -233,7 +233,7 @@ async fn exercise(s: &Server, expect_algorithm: &str) {
             .unwrap_or_else(|e| panic!("{e}\nserver log:\n{}", s.error_log()));
         assert_eq!(svc.power_state, 8);
     }
-    good.invoke(hw_amt::wire::request_power_state_change(2))
+    good.invoke(hwctl_amt::wire::request_power_state_change(2))
         .await
         .unwrap();
     // Servers write their access log after the reply (lighttpd buffers it for up

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use hw_amt::wire::{self, BootSource, Element, NS_ADDRESSING, NS_SOAP, NS_WSMAN, class};
+use hwctl_amt::wire::{self, BootSource, Element, NS_ADDRESSING, NS_SOAP, NS_WSMAN, class};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -16,8 +16,8 @@ fn workspace() -> PathBuf {
 fn golden() -> Option<serde_json::Map<String, serde_json::Value>> {
     let modules =
         workspace().join(".npm-peers/node_modules/@open-amt-cloud-toolkit/wsman-messages");
-    let found = hw_sim::testkit::program_installed("node") && modules.exists();
-    if !hw_sim::testkit::require_peer("npm @open-amt-cloud-toolkit/wsman-messages", found) {
+    let found = hwctl_sim::testkit::program_installed("node") && modules.exists();
+    if !hwctl_sim::testkit::require_peer("npm @open-amt-cloud-toolkit/wsman-messages", found) {
         return None;
     }
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/golden.js");

@@ -1,19 +1,19 @@
-//! hw-amt against its simulator: power, boot persistence, digest, sleep, faults.
+//! hwctl-amt against its simulator: power, boot persistence, digest, sleep, faults.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hw_amt::sim::{AmtSim, AmtSimConfig, DigestAlgorithms, Fault};
-use hw_amt::{AmtClient, AmtConfig};
-use hw_core::state::MemoryStore;
-use hw_core::{BootDevice, ErrorKind, Node, NodeContext, Power as _, PowerState, PowerTarget};
-use hw_sim::Simulator as _;
+use hwctl_amt::sim::{AmtSim, AmtSimConfig, DigestAlgorithms, Fault};
+use hwctl_amt::{AmtClient, AmtConfig};
+use hwctl_core::state::MemoryStore;
+use hwctl_core::{BootDevice, ErrorKind, Node, NodeContext, Power as _, PowerState, PowerTarget};
+use hwctl_sim::Simulator as _;
 
 fn node_on(sim: &AmtSim, store: Arc<MemoryStore>, id: &str) -> Node {
     let mut ctx = sim.node_context(0);
     ctx.id = id.to_owned();
-    hw_amt::hardware_type_with_store(store)
+    hwctl_amt::hardware_type_with_store(store)
         .build(&sim.driver_info(0), &ctx)
         .unwrap()
 }
@@ -47,12 +47,12 @@ async fn an_unknown_state_keeps_its_number() {
     sim.set_power_state(4);
     let config = AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd").unwrap();
     let client = AmtClient::new(&config).unwrap();
-    let boot = Arc::new(hw_amt::BootKeeper::new(
+    let boot = Arc::new(hwctl_amt::BootKeeper::new(
         client.clone(),
         &config,
         Arc::new(MemoryStore::new()),
     ));
-    let power = hw_amt::AmtPower::new(client, boot, Duration::from_millis(50));
+    let power = hwctl_amt::AmtPower::new(client, boot, Duration::from_millis(50));
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::Unknown);
     assert_eq!(power.last_power_state(), Some(4));
 }
@@ -93,13 +93,13 @@ async fn reboot_from_unavailable_state_is_refused_without_a_request() {
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
     let config = AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd").unwrap();
     let client = AmtClient::new(&config).unwrap();
-    let boot = Arc::new(hw_amt::BootKeeper::new(
+    let boot = Arc::new(hwctl_amt::BootKeeper::new(
         client.clone(),
         &config,
         Arc::new(MemoryStore::new()),
     ));
-    let power = hw_amt::AmtPower::new(client, boot, Duration::from_millis(50));
-    use hw_core::power::{PowerAction, PowerSwitch};
+    let power = hwctl_amt::AmtPower::new(client, boot, Duration::from_millis(50));
+    use hwctl_core::power::{PowerAction, PowerSwitch};
     power.read().await.unwrap(); // off: offers 2 and 5
     let e = power.apply(PowerAction::SoftOff).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
@@ -286,7 +286,7 @@ async fn wrong_password_and_401_storm_are_unauthenticated() {
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
     let mut info = sim.driver_info(0);
     info.insert("amt_password", "wrong-password-xyz");
-    let n = hw_amt::hardware_type()
+    let n = hwctl_amt::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     let e = n.power().unwrap().get_power_state().await.unwrap_err();
@@ -383,7 +383,7 @@ async fn enumeration_follows_contexts_until_the_end() {
     let config = AmtConfig::new(sim.base_url(), "admin", "P@ssw0rd").unwrap();
     let client = AmtClient::new(&config).unwrap();
     let items = client
-        .enumerate(hw_amt::wire::class::BOOT_SOURCE_SETTING)
+        .enumerate(hwctl_amt::wire::class::BOOT_SOURCE_SETTING)
         .await
         .unwrap();
     assert_eq!(items.len(), 3);
@@ -407,12 +407,12 @@ async fn an_idle_device_falls_asleep_and_is_woken() {
     config.awake_interval = Duration::from_millis(200);
     config.wake_wait = Duration::from_millis(300);
     let client = AmtClient::new(&config).unwrap();
-    let boot = Arc::new(hw_amt::BootKeeper::new(
+    let boot = Arc::new(hwctl_amt::BootKeeper::new(
         client.clone(),
         &config,
         Arc::new(MemoryStore::new()),
     ));
-    let power = hw_amt::AmtPower::new(client, boot, Duration::from_millis(50));
+    let power = hwctl_amt::AmtPower::new(client, boot, Duration::from_millis(50));
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::Off);
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The simulator drops idle connections when it falls asleep, as AMT does.
@@ -432,7 +432,7 @@ async fn a_dead_device_fails_within_the_timeout() {
     let sim = AmtSim::start(AmtSimConfig::default()).await.unwrap();
     let info = sim.driver_info(0);
     drop(sim);
-    let n = hw_amt::hardware_type()
+    let n = hwctl_amt::hardware_type()
         .build(&info, &NodeContext::new("dead"))
         .unwrap();
     let t0 = Instant::now();

@@ -5,9 +5,9 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use hw_amt::sim::{AmtSim, AmtSimConfig};
-use hw_core::{ErrorKind, PowerState};
-use hw_sim::Simulator as _;
+use hwctl_amt::sim::{AmtSim, AmtSimConfig};
+use hwctl_core::{ErrorKind, PowerState};
+use hwctl_sim::Simulator as _;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -26,7 +26,7 @@ fn pem_file(pem: &str) -> tempfile::NamedTempFile {
 }
 
 async fn tls_sim() -> (AmtSim, tempfile::NamedTempFile) {
-    let (ca, ca_key) = make_ca("hw-amt test CA");
+    let (ca, ca_key) = make_ca("hwctl-amt test CA");
     let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
     let key = KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
@@ -57,7 +57,7 @@ async fn a_custom_ca_verifies_and_a_wrong_one_is_refused() {
     let (sim, _ca) = tls_sim().await;
     let info = sim.driver_info(0);
     assert_eq!(info.get_str("amt_protocol").as_deref(), Some("https"));
-    let node = hw_amt::hardware_type()
+    let node = hwctl_amt::hardware_type()
         .build(&info, &sim.node_context(0))
         .unwrap();
     assert_eq!(
@@ -68,7 +68,7 @@ async fn a_custom_ca_verifies_and_a_wrong_one_is_refused() {
     let other = pem_file(&make_ca("someone else's CA").0.pem());
     let mut wrong = info.clone();
     wrong.insert("amt_verify_ca", other.path().display().to_string());
-    let node = hw_amt::hardware_type()
+    let node = hwctl_amt::hardware_type()
         .build(&wrong, &sim.node_context(0))
         .unwrap();
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
@@ -78,7 +78,7 @@ async fn a_custom_ca_verifies_and_a_wrong_one_is_refused() {
     // The system roots do not know the test CA either.
     let mut system = info.clone();
     system.insert("amt_verify_ca", "true");
-    let node = hw_amt::hardware_type()
+    let node = hwctl_amt::hardware_type()
         .build(&system, &sim.node_context(0))
         .unwrap();
     assert!(node.power().unwrap().get_power_state().await.is_err());
@@ -86,7 +86,7 @@ async fn a_custom_ca_verifies_and_a_wrong_one_is_refused() {
     // Insecure on request.
     let mut insecure = info;
     insecure.insert("amt_verify_ca", "false");
-    let node = hw_amt::hardware_type()
+    let node = hwctl_amt::hardware_type()
         .build(&insecure, &sim.node_context(0))
         .unwrap();
     node.power().unwrap().get_power_state().await.unwrap();

@@ -14,7 +14,7 @@
 //! left to the driver's resolver ([`Host::name`]).
 //!
 //! ```
-//! use hw_core::address::Host;
+//! use hwctl_core::address::Host;
 //! let h = Host::parse("[fe80::1%1]").unwrap();
 //! assert_eq!(h.to_string(), "fe80::1%1");
 //! assert_eq!(h.with_port(623), "[fe80::1%1]:623");
@@ -231,7 +231,7 @@ impl FromStr for Host {
 /// message text, so that is what is matched.
 ///
 /// ```
-/// use hw_core::address::name_does_not_exist;
+/// use hwctl_core::address::name_does_not_exist;
 /// use std::io::{Error, ErrorKind};
 /// let nx = Error::new(ErrorKind::Other, "failed to lookup address information: Name or service not known");
 /// let again = Error::new(ErrorKind::Other, "failed to lookup address information: Temporary failure in name resolution");

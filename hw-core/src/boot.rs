@@ -89,7 +89,7 @@ type BootBuildFn = dyn Fn(BootBuild<'_>) -> Result<Arc<dyn Boot>> + Send + Sync;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use hw_core::{BootInterface, fake::FakeBoot};
+/// use hwctl_core::{BootInterface, fake::FakeBoot};
 /// let pxe = BootInterface::new("fake", "Records calls.", vec![], |b| {
 ///     Ok(Arc::new(FakeBoot::new(b.management.clone())))
 /// });

@@ -75,7 +75,7 @@ impl FromStr for BootDevice {
     /// Parses Ironic's names, case-insensitively.
     ///
     /// ```
-    /// use hw_core::BootDevice;
+    /// use hwctl_core::BootDevice;
     /// assert_eq!("PXE".parse::<BootDevice>().unwrap(), BootDevice::Pxe);
     /// assert!("usb-stick".parse::<BootDevice>().is_err());
     /// ```
@@ -129,7 +129,7 @@ impl FromStr for BootMode {
     /// Parses `bios` (or `legacy`) and `uefi`, case-insensitively.
     ///
     /// ```
-    /// assert_eq!("UEFI".parse::<hw_core::BootMode>().unwrap(), hw_core::BootMode::Uefi);
+    /// assert_eq!("UEFI".parse::<hwctl_core::BootMode>().unwrap(), hwctl_core::BootMode::Uefi);
     /// ```
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
@@ -161,7 +161,7 @@ impl BootDeviceSetting {
     /// A setting with both fields known.
     ///
     /// ```
-    /// let s = hw_core::BootDeviceSetting::new(hw_core::BootDevice::Pxe, true);
+    /// let s = hwctl_core::BootDeviceSetting::new(hwctl_core::BootDevice::Pxe, true);
     /// assert_eq!(s.persistent, Some(true));
     /// ```
     pub fn new(device: BootDevice, persistent: bool) -> Self {
@@ -189,7 +189,7 @@ impl BootDeviceSetting {
 /// [`BootPersistence::apply`] itself.
 ///
 /// ```
-/// use hw_core::{BootPersistence, DriverInfo};
+/// use hwctl_core::{BootPersistence, DriverInfo};
 /// let info = DriverInfo::from_pairs([("force_persistent_boot_device", "Never")]);
 /// let p = BootPersistence::from_driver_info(&info).unwrap();
 /// assert_eq!(p, BootPersistence::Never);

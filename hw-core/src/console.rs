@@ -29,8 +29,8 @@ pub type ConsoleHandle = Box<dyn ConsoleStream>;
 /// - Reads return `Ok(0)` (end of stream) when the device ends the session.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Console, fake::FakeConsole};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Console, fake::FakeConsole};
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// let console = FakeConsole::default();
 /// let mut stream = console.open().await?;

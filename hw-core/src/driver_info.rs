@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind, ParameterProblem, Result};
 /// Declared as constants so a hardware type can list them before any node exists:
 ///
 /// ```
-/// use hw_core::Property;
+/// use hwctl_core::Property;
 /// const PROPS: &[Property] = &[
 ///     Property::required("iboot_address", "Address of the iBoot PDU."),
 ///     Property::required("iboot_password", "Password.").secret(),
@@ -89,7 +89,7 @@ impl Property {
     /// in the driver's properties.
     ///
     /// ```
-    /// use hw_core::{DriverInfo, Property};
+    /// use hwctl_core::{DriverInfo, Property};
     /// const PROPS: &[Property] = &[
     ///     Property::optional("ipmi_terminal_port", "Ironic's console proxy port.")
     ///         .refused("hw has no console proxy; remove the key"),
@@ -111,7 +111,7 @@ impl Property {
 /// [`Validator`] accepts them (they are never "unknown"), so an Ironic inventory
 /// moves over unchanged. Those hw reads are documented where they are read:
 /// `force_persistent_boot_device` by every node ([`crate::BootPersistence`]), the
-/// images by the boot interfaces that list them in their properties (`hw-pxe`);
+/// images by the boot interfaces that list them in their properties (`hwctl-pxe`);
 /// the others belong to Ironic interfaces hw does not have (deploy, agent, network,
 /// virtual media) and are accepted for that reason only.
 ///
@@ -156,7 +156,7 @@ pub const IRONIC_MASK: &str = "******";
 /// name without `_` gives no namespace.
 ///
 /// ```
-/// use hw_core::{Property, driver_info::namespaces_of};
+/// use hwctl_core::{Property, driver_info::namespaces_of};
 /// const P: &[Property] = &[Property::required("libvirt_uri", "."),
 ///     Property::optional("sasl_username", "."), Property::optional("sasl_password", ".")];
 /// assert_eq!(namespaces_of(P), ["libvirt_", "sasl_"]);
@@ -180,7 +180,7 @@ pub fn namespaces_of(schema: &[Property]) -> Vec<String> {
 /// any is close enough (0.8, as command-line parsers use) to be a likely typo.
 ///
 /// ```
-/// use hw_core::driver_info::did_you_mean;
+/// use hwctl_core::driver_info::did_you_mean;
 /// assert_eq!(did_you_mean("iboot_relayid", ["iboot_address", "iboot_relay_id"]), Some("iboot_relay_id"));
 /// assert_eq!(did_you_mean("ipmi_passwrod", ["ipmi_password", "ipmi_port"]), Some("ipmi_password"));
 /// assert_eq!(did_you_mean("ipmi_zzz", ["redfish_address"]), None);
@@ -204,7 +204,7 @@ pub fn did_you_mean<'k>(
 /// `9100` alike, as Ironic stores both. `Debug` prints the keys only, never values.
 ///
 /// ```
-/// use hw_core::DriverInfo;
+/// use hwctl_core::DriverInfo;
 /// let info = DriverInfo::from_json(serde_json::json!({"iboot_port": "9100", "iboot_password": "s3cret"})).unwrap();
 /// assert_eq!(info.get_str("iboot_port").as_deref(), Some("9100"));
 /// assert!(!format!("{info:?}").contains("s3cret"));
@@ -249,7 +249,7 @@ impl DriverInfo {
     /// Builds from key-value pairs (all values strings).
     ///
     /// ```
-    /// let info = hw_core::DriverInfo::from_pairs([("wol_port", "9")]);
+    /// let info = hwctl_core::DriverInfo::from_pairs([("wol_port", "9")]);
     /// assert!(info.contains("wol_port"));
     /// ```
     pub fn from_pairs<I, K, V>(pairs: I) -> Self
@@ -353,7 +353,7 @@ impl DriverInfo {
     /// Whether the value of `key` is Ironic's secret mask [`IRONIC_MASK`].
     ///
     /// ```
-    /// let info = hw_core::DriverInfo::from_pairs([("ipmi_password", "******")]);
+    /// let info = hwctl_core::DriverInfo::from_pairs([("ipmi_password", "******")]);
     /// assert!(info.is_ironic_mask("ipmi_password"));
     /// ```
     pub fn is_ironic_mask(&self, key: &str) -> bool {
@@ -388,7 +388,7 @@ fn json_type_name(v: &Value) -> &'static str {
 /// driver's, Ironic's generic ones) are left alone.
 ///
 /// ```
-/// use hw_core::{DriverInfo, ErrorKind, Property};
+/// use hwctl_core::{DriverInfo, ErrorKind, Property};
 /// const SCHEMA: &[Property] = &[
 ///     Property::required("iboot_address", "Address."),
 ///     Property::required("iboot_username", "User."),
@@ -497,7 +497,7 @@ impl<'a> Validator<'a> {
     /// An integer in `min..=max`.
     ///
     /// ```
-    /// let info = hw_core::DriverInfo::from_pairs([("msftocs_blade_id", "49")]);
+    /// let info = hwctl_core::DriverInfo::from_pairs([("msftocs_blade_id", "49")]);
     /// let mut v = info.validator(&[]);
     /// assert_eq!(v.int_in_range("msftocs_blade_id", 1, 48), None);
     /// assert_eq!(v.finish().unwrap_err().to_string(),
@@ -564,7 +564,7 @@ impl<'a> Validator<'a> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let info = hw_core::DriverInfo::from_pairs([("t", "1.5"), ("u", "-1")]);
+    /// let info = hwctl_core::DriverInfo::from_pairs([("t", "1.5"), ("u", "-1")]);
     /// let mut v = info.validator(&[]);
     /// assert_eq!(v.seconds("t", 0.0, 60.0), Some(Duration::from_millis(1500)));
     /// assert_eq!(v.seconds("u", 0.0, 60.0), None);
@@ -590,7 +590,7 @@ impl<'a> Validator<'a> {
     /// reason for a bad URL never echoes a user name or password written in it.
     ///
     /// ```
-    /// let info = hw_core::DriverInfo::from_pairs([("a", "10.0.0.5:8000"), ("b", "ftp://x")]);
+    /// let info = hwctl_core::DriverInfo::from_pairs([("a", "10.0.0.5:8000"), ("b", "ftp://x")]);
     /// let mut v = info.validator(&[]);
     /// assert_eq!(v.url("a", "https", &["http", "https"]).unwrap().as_str(), "https://10.0.0.5:8000/");
     /// assert!(v.url("b", "https", &["http", "https"]).is_none());
@@ -690,7 +690,7 @@ impl<'a> Validator<'a> {
     /// unknown-key check off.
     ///
     /// ```
-    /// use hw_core::{DriverInfo, Property};
+    /// use hwctl_core::{DriverInfo, Property};
     /// const P: &[Property] = &[Property::optional("intel_nm_channel", "."), Property::optional("ipmi_address", ".")];
     /// let info = DriverInfo::from_pairs([("intel_foo", "1"), ("intel_nm_chanel", "6")]);
     /// let err = info.validator(P).with_namespaces(&["intel_nm_", "ipmi_"]).finish().unwrap_err();
@@ -774,7 +774,7 @@ impl<'a> Validator<'a> {
     /// every problem, the unknown keys ([`Validator::unknown_keys`]) last.
     ///
     /// ```
-    /// use hw_core::{DriverInfo, Property};
+    /// use hwctl_core::{DriverInfo, Property};
     /// const P: &[Property] = &[Property::required("iboot_address", "."),
     ///     Property::optional("iboot_relay_id", ".").default_value("1")];
     /// let info = DriverInfo::from_pairs([("iboot_address", "10.0.0.5"), ("iboot_relayid", "3"),
@@ -805,7 +805,7 @@ impl<'a> Validator<'a> {
 /// a host name, as [`crate::address::Host::parse`] takes it.
 ///
 /// ```
-/// use hw_core::driver_info::is_valid_host;
+/// use hwctl_core::driver_info::is_valid_host;
 /// assert!(is_valid_host("10.0.0.1") && is_valid_host("bmc-1.example.com") && is_valid_host("[::1]"));
 /// assert!(is_valid_host("fe80::1%eth0") && is_valid_host("bmc_17.lab"));
 /// assert!(!is_valid_host("bad$host") && !is_valid_host("") && !is_valid_host(".bad"));

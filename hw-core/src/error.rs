@@ -51,7 +51,7 @@ impl ErrorKind {
     /// A stable, kebab-case name for the kind (used by `hwctl` and in logs).
     ///
     /// ```
-    /// assert_eq!(hw_core::ErrorKind::PowerStateFailure.as_str(), "power-state-failure");
+    /// assert_eq!(hwctl_core::ErrorKind::PowerStateFailure.as_str(), "power-state-failure");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -124,7 +124,7 @@ impl ParameterProblem {
 /// the chain is in `source()`.
 ///
 /// ```
-/// use hw_core::{Error, ErrorKind};
+/// use hwctl_core::{Error, ErrorKind};
 ///
 /// let err = Error::new(ErrorKind::Timeout, "no reply from 127.0.0.1:9100 within 10s")
 ///     .with_driver("staging-iboot")
@@ -168,8 +168,8 @@ impl Error {
     /// An [`ErrorKind::Unsupported`] error for an operation the device cannot do.
     ///
     /// ```
-    /// let err = hw_core::Error::unsupported("power off");
-    /// assert_eq!(err.kind(), hw_core::ErrorKind::Unsupported);
+    /// let err = hwctl_core::Error::unsupported("power off");
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Unsupported);
     /// ```
     pub fn unsupported(what: impl fmt::Display) -> Self {
         Error::new(ErrorKind::Unsupported, format!("{what} is not supported"))
@@ -213,7 +213,7 @@ impl Error {
     /// else [`ErrorKind::InvalidParameter`].
     ///
     /// ```
-    /// use hw_core::{Error, ErrorKind, ParameterProblem};
+    /// use hwctl_core::{Error, ErrorKind, ParameterProblem};
     /// let err = Error::from_problems(vec![
     ///     ParameterProblem { name: "iboot_address".into(), reason: None },
     ///     ParameterProblem { name: "iboot_port".into(), reason: Some("\"x\" is not a number".into()) },
@@ -317,7 +317,7 @@ impl Error {
     /// Appends a note to the message: `message (note)`.
     ///
     /// ```
-    /// let e = hw_core::Error::protocol("bad reply").with_note("after 3 attempts over 2.0s");
+    /// let e = hwctl_core::Error::protocol("bad reply").with_note("after 3 attempts over 2.0s");
     /// assert_eq!(e.message(), "bad reply (after 3 attempts over 2.0s)");
     /// ```
     pub fn with_note(mut self, note: impl fmt::Display) -> Self {
@@ -332,7 +332,7 @@ impl Error {
     /// so nothing is lost.
     ///
     /// ```
-    /// use hw_core::{Error, ErrorKind};
+    /// use hwctl_core::{Error, ErrorKind};
     /// let e = Error::new(ErrorKind::Timeout, "no reply").with_driver("ipmi")
     ///     .with_operation("Get Chassis Status")
     ///     .in_context("staging-nm", "get power state");

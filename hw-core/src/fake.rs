@@ -112,7 +112,7 @@ impl FakePower {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use hw_core::{PowerExt, PowerState, fake::FakePower};
+    /// use hwctl_core::{PowerExt, PowerState, fake::FakePower};
     /// let p = FakePower::new(PowerState::On);
     /// p.power_on().await.unwrap();
     /// assert_eq!(p.changes(), 0);
@@ -316,8 +316,8 @@ impl Vendor for FakeVendor {
 /// The `fake-hardware` hardware type: every interface but boot, in memory.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{DriverInfo, NodeContext, PowerState, fake};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{DriverInfo, NodeContext, PowerState, fake};
 /// let info = DriverInfo::from_pairs([("fake_power_state", "on")]);
 /// let node = fake::hardware_type().build(&info, &NodeContext::new("n1"))?;
 /// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);

@@ -15,7 +15,7 @@
 //! (`best_match`: the shallowest error, `anyOf` weakest, first in schema order).
 //!
 //! ```
-//! use hw_core::json_schema;
+//! use hwctl_core::json_schema;
 //! let schema = serde_json::json!({"type": "object", "properties": {
 //!     "domain_id": {"enum": ["platform", "cpu", "memory", "io"]}}, "required": ["domain_id"]});
 //! let err = json_schema::validate(&schema, &serde_json::json!({"domain_id": "gpu"})).unwrap_err();

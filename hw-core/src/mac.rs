@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// lower-case with colons.
 ///
 /// ```
-/// use hw_core::MacAddress;
+/// use hwctl_core::MacAddress;
 /// let a: MacAddress = "52-54-00-CF-2D-31".parse().unwrap();
 /// let b: MacAddress = "5254.00cf.2d31".parse().unwrap();
 /// assert_eq!(a, b);

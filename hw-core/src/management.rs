@@ -26,8 +26,8 @@ use crate::sensors::SensorReading;
 ///   take effect.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{BootDevice, Management, fake::FakeManagement};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, Management, fake::FakeManagement};
 /// let mgmt = FakeManagement::default();
 /// mgmt.set_boot_device(BootDevice::Pxe, true).await?;
 /// assert_eq!(mgmt.get_boot_device().await?.device, Some(BootDevice::Pxe));
@@ -69,7 +69,7 @@ pub trait Management: Send + Sync + fmt::Debug {
 /// Fails with `Unsupported` when `device` is not among `caps.boot_devices`.
 ///
 /// ```
-/// use hw_core::{BootDevice, ManagementCapabilities, management::ensure_boot_device};
+/// use hwctl_core::{BootDevice, ManagementCapabilities, management::ensure_boot_device};
 /// let caps = ManagementCapabilities { boot_devices: vec![BootDevice::Pxe], ..Default::default() };
 /// assert!(ensure_boot_device(&caps, BootDevice::Pxe).is_ok());
 /// assert!(ensure_boot_device(&caps, BootDevice::Cdrom).is_err());

@@ -17,7 +17,7 @@ use crate::vendor::Vendor;
 /// What a driver knows of the node besides `driver_info`: Ironic's node fields.
 ///
 /// ```
-/// use hw_core::{BootMode, NodeContext};
+/// use hwctl_core::{BootMode, NodeContext};
 /// let ctx = NodeContext::new("node-1")
 ///     .with_port("52:54:00:cf:2d:31".parse().unwrap())
 ///     .with_boot_mode(BootMode::Uefi);
@@ -71,7 +71,7 @@ impl NodeContext {
     /// Fails with a missing-parameter error naming `ports` when the node has no port.
     ///
     /// ```
-    /// assert!(hw_core::NodeContext::new("n").require_ports().is_err());
+    /// assert!(hwctl_core::NodeContext::new("n").require_ports().is_err());
     /// ```
     ///
     /// # Errors
@@ -99,9 +99,9 @@ impl NodeContext {
 /// message; vendor arguments are checked against the method's input schema.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
 /// use std::sync::Arc;
-/// use hw_core::{Node, NodeContext, PowerExt, PowerState, fake::FakePower};
+/// use hwctl_core::{Node, NodeContext, PowerExt, PowerState, fake::FakePower};
 /// let node = Node::new("fake-hardware", NodeContext::new("n1"))
 ///     .with_power(Arc::new(FakePower::new(PowerState::Off)));
 /// node.power()?.power_on().await?;
@@ -221,9 +221,9 @@ impl Node {
     /// node's `driver_info`.
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
     /// use std::sync::Arc;
-    /// use hw_core::{BootDevice, BootPersistence, Node, NodeContext, fake::FakeManagement};
+    /// use hwctl_core::{BootDevice, BootPersistence, Node, NodeContext, fake::FakeManagement};
     /// let node = Node::new("fake-hardware", NodeContext::new("n1"))
     ///     .with_management(Arc::new(FakeManagement::default()))
     ///     .with_boot_persistence(BootPersistence::Always);

@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 ///
 /// ```
 /// use std::time::Duration;
-/// use hw_core::poll::Backoff;
+/// use hwctl_core::poll::Backoff;
 /// let b = Backoff::exponential(Duration::from_secs(1), Duration::from_secs(10));
 /// assert_eq!(b.delay(0), Duration::from_secs(1));
 /// assert_eq!(b.delay(3), Duration::from_secs(8));
@@ -119,7 +119,7 @@ pub enum Check<T> {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use std::time::Duration;
-/// use hw_core::poll::{Backoff, Check, poll_until};
+/// use hwctl_core::poll::{Backoff, Check, poll_until};
 /// let deadline = tokio::time::Instant::now() + Duration::from_millis(50);
 /// let mut n = 0;
 /// let got = poll_until("task 7", deadline, Backoff::fixed(Duration::from_millis(1)), || {

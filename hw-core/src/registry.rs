@@ -57,7 +57,7 @@ type BuildFn = dyn Fn(&DriverInfo, &NodeContext) -> Result<Node> + Send + Sync;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use hw_core::{HardwareType, InterfaceKind, Node, Property, fake::FakePower, PowerState};
+/// use hwctl_core::{HardwareType, InterfaceKind, Node, Property, fake::FakePower, PowerState};
 /// const PROPS: &[Property] = &[Property::required("pdu_address", "Address.")];
 /// let ht = HardwareType::new("my-pdu", "A PDU.", [InterfaceKind::Power], PROPS.to_vec(),
 ///     |info, ctx| {
@@ -118,7 +118,7 @@ impl HardwareType {
     /// one registered is a node's default.
     ///
     /// ```
-    /// let ht = hw_core::fake::hardware_type();
+    /// let ht = hwctl_core::fake::hardware_type();
     /// assert_eq!(ht.boot_interfaces(), ["pxe", "ipxe", "fake"]);
     /// ```
     pub fn with_boot_interfaces<I, S>(mut self, names: I) -> Self
@@ -188,13 +188,13 @@ impl HardwareType {
 /// The hardware types an orchestrator has chosen to enable, filled explicitly.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// use hwctl_core::{DriverInfo, NodeContext, Registry};
 /// let mut registry = Registry::new();
-/// registry.register(hw_core::fake::hardware_type());
+/// registry.register(hwctl_core::fake::hardware_type());
 /// let node = registry.build("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1")).unwrap();
 /// assert_eq!(node.hardware_type(), "fake-hardware");
 /// assert_eq!(registry.build("nope", &DriverInfo::new(), &NodeContext::new("n1")).unwrap_err().kind(),
-///            hw_core::ErrorKind::NotFound);
+///            hwctl_core::ErrorKind::NotFound);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
@@ -280,11 +280,11 @@ impl Registry {
     /// is handed the node's (layered) management interface.
     ///
     /// ```
-    /// use hw_core::{DriverInfo, NodeContext, Registry, BootInterface, fake::FakeBoot};
+    /// use hwctl_core::{DriverInfo, NodeContext, Registry, BootInterface, fake::FakeBoot};
     /// use std::sync::Arc;
     /// let mut r = Registry::new();
-    /// r.register(hw_core::fake::hardware_type());
-    /// r.register_boot_interface(hw_core::fake::boot_interface());
+    /// r.register(hwctl_core::fake::hardware_type());
+    /// r.register_boot_interface(hwctl_core::fake::boot_interface());
     /// let node = r.build_node("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1"), None).unwrap();
     /// assert_eq!(node.boot_interface(), Some("fake"));
     /// let err = r.build_node("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1"), Some("pxe")).unwrap_err();

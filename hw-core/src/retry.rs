@@ -42,7 +42,7 @@ impl Idempotency {
 ///
 /// ```
 /// use std::time::Duration;
-/// use hw_core::retry::RetryPolicy;
+/// use hwctl_core::retry::RetryPolicy;
 /// let p = RetryPolicy::default();
 /// assert_eq!(p.max_attempts, 3);
 /// assert!(RetryPolicy::none().max_attempts == 1);
@@ -101,7 +101,7 @@ impl RetryPolicy {
     /// idempotency (the time and attempt limits aside).
     ///
     /// ```
-    /// use hw_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy}};
+    /// use hwctl_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy}};
     /// let p = RetryPolicy::default();
     /// let timeout = Error::new(ErrorKind::Timeout, "no reply");
     /// assert!(p.may_retry(&timeout, Idempotency::Idempotent));
@@ -131,7 +131,7 @@ impl RetryPolicy {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use hw_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy, retry}};
+/// use hwctl_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy, retry}};
 /// let mut calls = 0;
 /// let r = retry(&RetryPolicy::default(), Idempotency::Idempotent, None, |n| {
 ///     calls += 1;

@@ -22,7 +22,7 @@ pub enum SensorKind {
 /// One sensor reading.
 ///
 /// ```
-/// use hw_core::{SensorKind, SensorReading};
+/// use hwctl_core::{SensorKind, SensorReading};
 /// let r = SensorReading { kind: SensorKind::Temperature, name: "CPU1 Temp".into(),
 ///                         value: Some(41.0), unit: "degrees C".into(), status: "ok".into() };
 /// assert_eq!(r.value, Some(41.0));

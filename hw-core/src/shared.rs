@@ -40,7 +40,7 @@ use sha2::Sha256;
 /// `Debug` and `Display` print the hex digits, which reveal nothing.
 ///
 /// ```
-/// use hw_core::shared::Fingerprint;
+/// use hwctl_core::shared::Fingerprint;
 /// let a = Fingerprint::of("hunter2");
 /// assert_eq!(a, Fingerprint::of("hunter2"));
 /// assert_ne!(a, Fingerprint::of("hunter3"));
@@ -115,7 +115,7 @@ impl fmt::Debug for Fingerprint {
 /// Holds no secret: `Debug` is safe to log.
 ///
 /// ```
-/// use hw_core::shared::EndpointKey;
+/// use hwctl_core::shared::EndpointKey;
 /// let a = EndpointKey::new("ipmi", "BMC-1.lab", 623).user("admin").secret("pw").extra("privilege", "4");
 /// let b = EndpointKey::new("ipmi", "bmc-1.lab", 623).user("admin").secret("pw").extra("privilege", "4");
 /// assert_eq!(a, b);
@@ -202,7 +202,7 @@ impl fmt::Display for EndpointKey {
 
 /// How long a process-wide ([`Shared::global`]) map keeps a value after it was last
 /// handed out, unless [`set_default_idle_ttl`] says otherwise: 60 s, the idle time
-/// of hw-http's pooled connections.
+/// of hwctl-http's pooled connections.
 pub const DEFAULT_IDLE_TTL: Duration = Duration::from_secs(60);
 
 /// The idle TTL, in milliseconds, of the process-wide maps made from now on.
@@ -317,7 +317,7 @@ struct Inner<T> {
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use hw_core::shared::{EndpointKey, Shared};
+/// use hwctl_core::shared::{EndpointKey, Shared};
 /// let clients: Shared<String> = Shared::new();
 /// let key = EndpointKey::new("demo", "10.0.0.1", 80).user("u").secret("pw");
 /// let a = clients.get_or_try_insert(&key, || Ok("client".to_owned()))?;
@@ -335,7 +335,7 @@ struct Inner<T> {
 /// assert_eq!(pools.in_use(), 0);
 /// assert_eq!(pools.evict_idle(), 1); // at once, whatever the TTL
 /// assert!(pools.is_empty());
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 pub struct Shared<T> {
     inner: Arc<Inner<T>>,

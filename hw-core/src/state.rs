@@ -17,8 +17,8 @@
 //! (`hwctl` installs a [`FileStore`] on its `--state-dir`); [`configured_global`] returns it.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_core::state::{MemoryStore, NodeStateExt, NodeStateStore, StateKey};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_core::state::{MemoryStore, NodeStateExt, NodeStateStore, StateKey};
 //! let store = MemoryStore::new();
 //! let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
 //! assert_eq!(store.get(&key, "boot_device").await?, None);
@@ -221,8 +221,8 @@ impl NodeStateStore for MemoryStore {
 /// wins), never corrupt the file.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::state::{FileStore, NodeStateStore, StateKey};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::state::{FileStore, NodeStateStore, StateKey};
 /// let dir = std::env::temp_dir().join(format!("hw-core-doc-{}", std::process::id()));
 /// let key = StateKey::new("n1", "amt://127.0.0.1:16992");
 /// FileStore::new(&dir).set(&key, "boot_device", "pxe".into()).await?;

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! use hw_core::{DriverInfo, NodeContext, fake, testing};
+//! use hwctl_core::{DriverInfo, NodeContext, fake, testing};
 //! let node = fake::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n1")).unwrap();
 //! let report = testing::check_node(&node, &testing::Options::default()).await;
 //! report.assert_passed();

@@ -50,7 +50,7 @@ impl FromStr for HttpMethod {
     /// Parses a verb, case-insensitively.
     ///
     /// ```
-    /// assert_eq!("put".parse::<hw_core::HttpMethod>().unwrap(), hw_core::HttpMethod::Put);
+    /// assert_eq!("put".parse::<hwctl_core::HttpMethod>().unwrap(), hwctl_core::HttpMethod::Put);
     /// ```
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_uppercase().as_str() {
@@ -104,7 +104,7 @@ pub trait Vendor: Send + Sync + fmt::Debug {
 /// error wording.
 ///
 /// ```
-/// use hw_core::{HttpMethod, VendorMethod, vendor::find_method};
+/// use hwctl_core::{HttpMethod, VendorMethod, vendor::find_method};
 /// let methods = vec![VendorMethod { name: "echo".into(), http_methods: vec![HttpMethod::Post],
 ///     is_async: false, description: "".into(), input_schema: None }];
 /// assert!(find_method(&methods, "echo", HttpMethod::Post).is_ok());

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hw_core::testing::{Options, Outcome, check_node, check_validation};
-use hw_core::{
+use hwctl_core::testing::{Options, Outcome, check_node, check_validation};
+use hwctl_core::{
     BootDevice, BootDeviceSetting, DriverInfo, HardwareType, InterfaceKind, Management,
     ManagementCapabilities, Node, NodeContext, Power, PowerCapabilities, PowerState, PowerTarget,
     Property, Result, async_trait, fake,
 };
 
-fn failed_names(report: &hw_core::testing::Report) -> Vec<String> {
+fn failed_names(report: &hwctl_core::testing::Report) -> Vec<String> {
     report.failures().iter().map(|c| c.name.clone()).collect()
 }
 
@@ -130,7 +130,7 @@ fn validation_that_stops_at_the_first_missing_key_fails() {
         |info, ctx| {
             for p in PROPS {
                 if !info.contains(&p.name) {
-                    return Err(hw_core::Error::missing_parameters([p.name.to_string()]));
+                    return Err(hwctl_core::Error::missing_parameters([p.name.to_string()]));
                 }
             }
             Ok(Node::new("lazy", ctx.clone()))
@@ -187,7 +187,7 @@ impl Power for Blind {
         Ok(PowerState::Unknown)
     }
     async fn set_power_state(&self, t: PowerTarget, _timeout: Option<Duration>) -> Result<()> {
-        hw_core::power::ensure_supported(&self.capabilities(), t)
+        hwctl_core::power::ensure_supported(&self.capabilities(), t)
     }
 }
 

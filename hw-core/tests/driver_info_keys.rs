@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use hw_core::driver_info::{GENERIC_KEYS, IRONIC_MASK};
-use hw_core::fake::FakeManagement;
-use hw_core::{
+use hwctl_core::driver_info::{GENERIC_KEYS, IRONIC_MASK};
+use hwctl_core::fake::FakeManagement;
+use hwctl_core::{
     BootDevice, BootPersistence, DriverInfo, ErrorKind, HardwareType, InterfaceKind, Node,
     NodeContext, Property, Registry,
 };
@@ -275,11 +275,15 @@ fn a_misspelled_boot_interface_key_is_reported_by_the_registry() {
         Property::optional("deploy_kernel", "."),
         Property::optional("deploy_ramdisk", "."),
     ];
-    r.register_boot_interface(hw_core::BootInterface::new(
+    r.register_boot_interface(hwctl_core::BootInterface::new(
         "pxe",
         "PXE.",
         PXE.to_vec(),
-        |b| Ok(Arc::new(hw_core::fake::FakeBoot::new(b.management.clone()))),
+        |b| {
+            Ok(Arc::new(hwctl_core::fake::FakeBoot::new(
+                b.management.clone(),
+            )))
+        },
     ));
     let info = DriverInfo::from_pairs([
         ("deploy_kernal", "http://x/k"),

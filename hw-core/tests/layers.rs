@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use hw_core::{
+use hwctl_core::{
     Error, ErrorKind, HttpMethod, Node, NodeContext, Power, PowerCapabilities, PowerState,
     PowerTarget, Result, Vendor, VendorMethod, async_trait,
 };

@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use hw_core::MacAddress;
+use hwctl_core::MacAddress;
 
 struct Counting;
 

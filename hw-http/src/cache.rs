@@ -1,12 +1,12 @@
-//! One client per endpoint, shared: a [`hw_core::shared::Shared`] map keyed by an
-//! [`hw_core::shared::EndpointKey`] holding everything that defines an endpoint
-//! (scheme, host, port, user and hw-core's keyed fingerprint of the secret, base
+//! One client per endpoint, shared: a [`hwctl_core::shared::Shared`] map keyed by an
+//! [`hwctl_core::shared::EndpointKey`] holding everything that defines an endpoint
+//! (scheme, host, port, user and hwctl-core's keyed fingerprint of the secret, base
 //! path, TLS settings, timeouts and limits).
 
 use std::fmt;
 
-use hw_core::Error;
-use hw_core::shared::Shared;
+use hwctl_core::Error;
+use hwctl_core::shared::Shared;
 
 use crate::client::{Handle, HttpClient};
 use crate::config::EndpointConfig;
@@ -15,17 +15,17 @@ use crate::config::EndpointConfig;
 ///
 /// The 48 blades of one chassis manager get the same client, hence one pool, one
 /// concurrency limit and one session. A client lives while some node holds it and
-/// for the cache's idle TTL after it was last handed out (hw-core's
+/// for the cache's idle TTL after it was last handed out (hwctl-core's
 /// [`Shared`] lifetime: 60 s for the global cache, so a fleet sweep keeps one pool
 /// per endpoint from start to end; zero for [`HttpClients::new`]); then it closes
 /// its connections at once (and logs its session out), and the next
 /// [`get`](Self::get) builds a fresh one.
 ///
-/// [`HttpClients::global`] is the process-wide cache (hw-core's documented scope:
+/// [`HttpClients::global`] is the process-wide cache (hwctl-core's documented scope:
 /// one map per value type per process); [`HttpClients::new`] an isolated one.
 ///
 /// ```
-/// use hw_http::{Auth, EndpointConfig, HttpClients};
+/// use hwctl_http::{Auth, EndpointConfig, HttpClients};
 ///
 /// let clients = HttpClients::new();
 /// let config = || EndpointConfig::builder("http://10.0.0.5:8000/")
@@ -39,7 +39,7 @@ use crate::config::EndpointConfig;
 ///     .auth(Auth::basic("admin", "another password"))
 ///     .build()?;
 /// assert!(!clients.get(&other)?.same_client(&a));
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct HttpClients {
@@ -72,7 +72,7 @@ impl HttpClients {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::InvalidParameter`] when the CA file of `config`'s TLS
+    /// [`hwctl_core::ErrorKind::InvalidParameter`] when the CA file of `config`'s TLS
     /// settings cannot be read or holds no usable CA certificate; `Other` when TLS
     /// cannot be set up.
     pub fn get(&self, config: &EndpointConfig) -> Result<HttpClient, Error> {

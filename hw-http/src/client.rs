@@ -10,8 +10,8 @@ use bytes::{Bytes, BytesMut};
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderValue, RETRY_AFTER, USER_AGENT};
 use http::{StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hw_core::retry::{Idempotency, retry};
-use hw_core::{Error, ErrorKind, ExposeSecret};
+use hwctl_core::retry::{Idempotency, retry};
+use hwctl_core::{Error, ErrorKind, ExposeSecret};
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
@@ -23,7 +23,7 @@ use crate::request::{Request, Response};
 use crate::session::{Session, SessionAuth, SessionClient};
 use crate::transport::{ConnectError, Connector};
 
-const DRIVER: &str = "hw-http";
+const DRIVER: &str = "hwctl-http";
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -35,9 +35,9 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// (see [`crate::HttpClients`]).
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// # let (base_url, _server) = hw_http::testing::hello_server().await;
-/// use hw_http::{EndpointConfig, HttpClient, Request};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// # let (base_url, _server) = hwctl_http::testing::hello_server().await;
+/// use hwctl_http::{EndpointConfig, HttpClient, Request};
 ///
 /// let client = HttpClient::new(EndpointConfig::builder(base_url).build()?)?;
 /// let reply = client.send(Request::get("/hello").operation("greet")).await?;
@@ -46,7 +46,7 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 ///
 /// // Non-2xx statuses are typed errors with `send`, plain responses with `send_raw`.
 /// let err = client.get("/missing").await.unwrap_err();
-/// assert_eq!(err.kind(), hw_core::ErrorKind::NotFound);
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::NotFound);
 /// assert_eq!(client.send_raw(Request::get("/missing")).await?.status(), 404);
 /// # Ok(()) }
 /// ```
@@ -389,7 +389,7 @@ impl Core {
                         }
                         Ok(resp)
                     }
-                    // Nothing reached the server: hw-core's retry may resend even a
+                    // Nothing reached the server: hwctl-core's retry may resend even a
                     // request that is not idempotent.
                     Attempt::Failed { err, sent: false } => Err(err.not_delivered()),
                     Attempt::Failed { err, sent: true } => Err(err),

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::shared::{EndpointKey, Fingerprint};
-use hw_core::{Error, ParameterProblem, SecretString};
+use hwctl_core::shared::{EndpointKey, Fingerprint};
+use hwctl_core::{Error, ParameterProblem, SecretString};
 
 use crate::session::SessionAuth;
 
-pub use hw_core::retry::RetryPolicy;
+pub use hwctl_core::retry::RetryPolicy;
 
 /// Default connect timeout (TCP connect plus TLS handshake).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -199,7 +199,7 @@ impl fmt::Debug for TlsConfig {
 ///
 /// ```
 /// use std::time::Duration;
-/// use hw_http::{Auth, EndpointConfig};
+/// use hwctl_http::{Auth, EndpointConfig};
 ///
 /// let config = EndpointConfig::builder("https://cm.example.net:8000/")
 ///     .auth(Auth::basic("admin", "secret"))
@@ -209,7 +209,7 @@ impl fmt::Debug for TlsConfig {
 /// assert_eq!(config.host(), "cm.example.net");
 /// assert_eq!(config.port(), 8000);
 /// assert!(!format!("{config:?}").contains("secret"));
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct EndpointConfig {
@@ -261,7 +261,7 @@ impl EndpointConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             retry: RetryPolicy::default(),
-            user_agent: concat!("hw-http/", env!("CARGO_PKG_VERSION")).into(),
+            user_agent: concat!("hwctl-http/", env!("CARGO_PKG_VERSION")).into(),
         }
     }
 
@@ -343,7 +343,7 @@ impl EndpointConfig {
     }
 
     /// The key under which [`crate::HttpClients`] shares one client: every setting,
-    /// with the secret kept only as hw-core's keyed fingerprint.
+    /// with the secret kept only as hwctl-core's keyed fingerprint.
     pub(crate) fn endpoint_key(&self) -> EndpointKey {
         let key = EndpointKey::new(self.scheme.as_str(), &self.host, self.port);
         self.auth
@@ -487,8 +487,8 @@ impl EndpointConfigBuilder {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::InvalidParameter`] listing every bad value under
-    /// hw-http's own names (`base_url`, `connect_timeout`, `username`, `ca_file`, …).
+    /// [`hwctl_core::ErrorKind::InvalidParameter`] listing every bad value under
+    /// hwctl-http's own names (`base_url`, `connect_timeout`, `username`, `ca_file`, …).
     /// Drivers reading `driver_info` use [`EndpointConfig::read`], which reports
     /// under the driver's keys instead.
     pub fn build(self) -> Result<EndpointConfig, Error> {
@@ -510,11 +510,11 @@ impl EndpointConfigBuilder {
                 retry: self.retry,
                 user_agent: self.user_agent,
             }),
-            _ => Err(Error::from_problems(problems).with_driver("hw-http")),
+            _ => Err(Error::from_problems(problems).with_driver("hwctl-http")),
         }
     }
 
-    /// Every problem [`build`](Self::build) would report, under hw-http's names.
+    /// Every problem [`build`](Self::build) would report, under hwctl-http's names.
     fn problems(&self) -> Vec<ParameterProblem> {
         let mut problems = Vec::new();
         let mut bad = |name: &str, reason: String| {
@@ -642,7 +642,7 @@ mod tests {
             .max_body_bytes(0)
             .build()
             .unwrap_err();
-        assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter);
+        assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
         let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,

@@ -12,12 +12,12 @@
 //! | request timeout | `request_timeout` | seconds, 1 to 3600 (decimals allowed) | range |
 //! | concurrency limit | `max_concurrency` | requests in flight to the endpoint, 1 to 256 | range |
 //!
-//! Keys left `None` in [`EndpointKeys`] are not read (their setting keeps hw-http's
+//! Keys left `None` in [`EndpointKeys`] are not read (their setting keeps hwctl-http's
 //! default, or what the driver sets on the returned builder). Absent optional values
-//! fall back to the schema's default, then to hw-http's.
+//! fall back to the schema's default, then to hwctl-http's.
 
-use hw_core::driver_info::is_valid_host;
-use hw_core::{ExposeSecret, Validator};
+use hwctl_core::driver_info::is_valid_host;
+use hwctl_core::{ExposeSecret, Validator};
 
 use crate::config::{Auth, EndpointConfig, EndpointConfigBuilder, TlsConfig};
 
@@ -42,7 +42,7 @@ pub enum CredentialScheme {
 /// constant.
 ///
 /// ```
-/// use hw_http::driver_info::EndpointKeys;
+/// use hwctl_http::driver_info::EndpointKeys;
 /// const KEYS: EndpointKeys = EndpointKeys::new("msftocs_base_url")
 ///     .credentials("msftocs_username", "msftocs_password")
 ///     .verify_ca("msftocs_verify_ca")
@@ -139,9 +139,9 @@ impl EndpointConfig {
     /// with the driver's others).
     ///
     /// ```
-    /// use hw_core::{DriverInfo, Property};
-    /// use hw_http::EndpointConfig;
-    /// use hw_http::driver_info::EndpointKeys;
+    /// use hwctl_core::{DriverInfo, Property};
+    /// use hwctl_http::EndpointConfig;
+    /// use hwctl_http::driver_info::EndpointKeys;
     ///
     /// const KEYS: EndpointKeys = EndpointKeys::new("x_url")
     ///     .credentials("x_user", "x_password")
@@ -166,7 +166,7 @@ impl EndpointConfig {
     /// let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
     /// assert_eq!(names, ["x_user", "x_url", "x_verify_ca", "x_timeout"]);
     /// assert!(!err.to_string().contains("pw"));
-    /// # Ok::<(), hw_core::Error>(())
+    /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn read(
         v: &mut Validator<'_>,
@@ -279,7 +279,7 @@ fn read_url(
     v: &mut Validator<'_>,
     key: &str,
     default_scheme: Option<&str>,
-) -> Option<hw_core::driver_info::Url> {
+) -> Option<hwctl_core::driver_info::Url> {
     let raw = v.str(key)?;
     let scheme = match default_scheme {
         Some(s) => s,
@@ -369,7 +369,7 @@ fn read_verify_ca(
 
 impl EndpointConfigBuilder {
     /// The problems `build` would report, for [`EndpointConfig::read`].
-    fn problems_for_read(self) -> Vec<hw_core::ParameterProblem> {
+    fn problems_for_read(self) -> Vec<hwctl_core::ParameterProblem> {
         match self.build() {
             Ok(_) => Vec::new(),
             Err(e) => e.problems().to_vec(),
@@ -381,7 +381,7 @@ impl EndpointConfigBuilder {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::{DriverInfo, Property};
+    use hwctl_core::{DriverInfo, Property};
 
     const KEYS: EndpointKeys = EndpointKeys::new("d_url")
         .credentials("d_user", "d_password")

@@ -6,7 +6,7 @@ use std::fmt;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
-use hw_core::{Error, ErrorKind};
+use hwctl_core::{Error, ErrorKind};
 
 /// An HTTP request relative to the endpoint's base URL.
 ///
@@ -16,7 +16,7 @@ use hw_core::{Error, ErrorKind};
 /// idempotent, whatever its method: it is then never sent twice.
 ///
 /// ```
-/// use hw_http::Request;
+/// use hwctl_http::Request;
 /// let req = Request::post("/SetBladeActivePowerCycle?bladeid=3")
 ///     .operation("power cycle")
 ///     .header("Accept", "application/xml")
@@ -218,7 +218,7 @@ impl Response {
         std::str::from_utf8(&self.body).map_err(|e| {
             Error::protocol(format!("{}: body is not UTF-8 text", self.context))
                 .with_source(e)
-                .with_driver("hw-http")
+                .with_driver("hwctl-http")
         })
     }
 
@@ -233,7 +233,7 @@ impl Response {
                 "{}: body is not the expected JSON: {e}",
                 self.context
             ))
-            .with_driver("hw-http")
+            .with_driver("hwctl-http")
         })
     }
 
@@ -304,7 +304,7 @@ pub(crate) fn status_error(status: StatusCode, body: &[u8], context: &str) -> Er
         format!("{context}: HTTP {} {reason}: {ex}", status.as_u16())
     };
     // 409 (conflict) and 423 (locked) need the device to change first; 429/503 pass.
-    let err = Error::new(kind, message).with_driver("hw-http");
+    let err = Error::new(kind, message).with_driver("hwctl-http");
     if matches!(status.as_u16(), 409 | 423) {
         err.with_retryable(false)
     } else {

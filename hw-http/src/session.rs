@@ -3,13 +3,13 @@
 //!
 //! The protocol crate says how (OneView: `POST /rest/login-sessions` → `Auth:`
 //! header; OpenBMC: `X-Auth-Token` or a cookie) by implementing [`SessionAuth`];
-//! hw-http decides when.
+//! hwctl-http decides when.
 
 use std::fmt;
 
 use async_trait::async_trait;
 use http::header::{HeaderName, HeaderValue};
-use hw_core::{Error, ExposeSecret, SecretString};
+use hwctl_core::{Error, ExposeSecret, SecretString};
 
 use crate::client::Core;
 use crate::request::{Request, Response};
@@ -21,21 +21,21 @@ use crate::request::{Request, Response};
 ///   then carries the [`Session`]'s headers.
 /// - On a 401 the session is dropped, `login` runs once more and the request is
 ///   sent once more (the server did not act on it); a second 401 is
-///   [`hw_core::ErrorKind::Unauthenticated`].
+///   [`hwctl_core::ErrorKind::Unauthenticated`].
 /// - `logout` runs from [`crate::HttpClient::close`], or in a spawned task when the
 ///   last clone of the client is dropped inside a tokio runtime.
 ///
 /// ```
-/// use hw_http::{SessionAuth, Session, SessionClient, Request};
-/// use hw_core::{ExposeSecret, SecretString};
+/// use hwctl_http::{SessionAuth, Session, SessionClient, Request};
+/// use hwctl_core::{ExposeSecret, SecretString};
 ///
 /// /// OneView-style: POST credentials, get `{"sessionID": …}`, send it as `Auth:`.
 /// #[derive(Debug)]
 /// struct OneViewLogin { user: String, password: SecretString }
 ///
-/// #[hw_core::async_trait]
+/// #[hwctl_core::async_trait]
 /// impl SessionAuth for OneViewLogin {
-///     async fn login(&self, client: &SessionClient<'_>) -> hw_core::Result<Session> {
+///     async fn login(&self, client: &SessionClient<'_>) -> hwctl_core::Result<Session> {
 ///         let body = serde_json::json!({
 ///             "userName": self.user, "password": self.password.expose_secret()
 ///         });
@@ -44,16 +44,16 @@ use crate::request::{Request, Response};
 ///             .await?
 ///             .json()?;
 ///         let id = reply["sessionID"].as_str()
-///             .ok_or_else(|| hw_core::Error::protocol("login reply has no sessionID"))?;
+///             .ok_or_else(|| hwctl_core::Error::protocol("login reply has no sessionID"))?;
 ///         Session::new().header("Auth", SecretString::from(id.to_string()))
 ///     }
-///     async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> hw_core::Result<()> {
+///     async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> hwctl_core::Result<()> {
 ///         client.send(session.apply(Request::delete("/rest/login-sessions"))).await?;
 ///         Ok(())
 ///     }
 ///     fn cache_key(&self) -> String {
 ///         format!("oneview:{}:{}", self.user,
-///             hw_core::shared::Fingerprint::of_parts(&[self.user.as_bytes(), self.password.expose_secret().as_bytes()]))
+///             hwctl_core::shared::Fingerprint::of_parts(&[self.user.as_bytes(), self.password.expose_secret().as_bytes()]))
 ///     }
 /// }
 /// ```
@@ -61,13 +61,14 @@ use crate::request::{Request, Response};
 pub trait SessionAuth: Send + Sync + fmt::Debug {
     /// Logs in and returns the session's headers. `client` sends without session
     /// headers.
-    async fn login(&self, client: &SessionClient<'_>) -> hw_core::Result<Session>;
+    async fn login(&self, client: &SessionClient<'_>) -> hwctl_core::Result<Session>;
 
     /// Ends `session` on the device.
-    async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> hw_core::Result<()>;
+    async fn logout(&self, client: &SessionClient<'_>, session: &Session)
+    -> hwctl_core::Result<()>;
 
     /// What identifies the account for the client cache: the user and a hash of the
-    /// credentials (see [`hw_core::shared::Fingerprint`]), never a secret itself. Two hooks with
+    /// credentials (see [`hwctl_core::shared::Fingerprint`]), never a secret itself. Two hooks with
     /// the same key share one client and one session.
     fn cache_key(&self) -> String;
 }
@@ -88,22 +89,22 @@ impl Session {
     }
 
     /// Adds a header sent with every request (`X-Auth-Token`, `Auth`, …).
-    /// Fails with [`hw_core::ErrorKind::Protocol`] when the name or value is not a
+    /// Fails with [`hwctl_core::ErrorKind::Protocol`] when the name or value is not a
     /// valid header (the value is not echoed).
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::Protocol`] for an invalid header name or value.
-    pub fn header(mut self, name: &str, value: SecretString) -> hw_core::Result<Self> {
+    /// [`hwctl_core::ErrorKind::Protocol`] for an invalid header name or value.
+    pub fn header(mut self, name: &str, value: SecretString) -> hwctl_core::Result<Self> {
         let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             Error::protocol(format!("session header name {name:?} is invalid"))
-                .with_driver("hw-http")
+                .with_driver("hwctl-http")
         })?;
         if HeaderValue::from_str(value.expose_secret()).is_err() {
             return Err(Error::protocol(format!(
                 "session header {name} got a value that is not a valid header value"
             ))
-            .with_driver("hw-http"));
+            .with_driver("hwctl-http"));
         }
         self.headers.push((n, value));
         Ok(self)
@@ -113,8 +114,8 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::Protocol`] for an invalid cookie.
-    pub fn cookie(self, name: &str, value: SecretString) -> hw_core::Result<Self> {
+    /// [`hwctl_core::ErrorKind::Protocol`] for an invalid cookie.
+    pub fn cookie(self, name: &str, value: SecretString) -> hwctl_core::Result<Self> {
         let pair = SecretString::from(format!("{name}={}", value.expose_secret()));
         self.header("cookie", pair)
     }
@@ -169,7 +170,7 @@ impl SessionClient<'_> {
     /// # Errors
     ///
     /// As [`crate::HttpClient::send`].
-    pub async fn send(&self, request: Request) -> hw_core::Result<Response> {
+    pub async fn send(&self, request: Request) -> hwctl_core::Result<Response> {
         let op = request.operation.clone();
         self.core
             .execute(request, false)
@@ -183,7 +184,7 @@ impl SessionClient<'_> {
     /// # Errors
     ///
     /// As [`crate::HttpClient::send_raw`].
-    pub async fn send_raw(&self, request: Request) -> hw_core::Result<Response> {
+    pub async fn send_raw(&self, request: Request) -> hwctl_core::Result<Response> {
         self.core.execute(request, false).await
     }
 }
@@ -215,7 +216,7 @@ pub(crate) fn track_logout(handle: tokio::task::JoinHandle<()>) {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// hw_http::session::finish_logouts(std::time::Duration::from_secs(5)).await;
+/// hwctl_http::session::finish_logouts(std::time::Duration::from_secs(5)).await;
 /// # }
 /// ```
 pub async fn finish_logouts(timeout: std::time::Duration) {

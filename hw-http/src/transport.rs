@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Uri;
-use hw_core::ErrorKind;
+use hwctl_core::ErrorKind;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
@@ -47,11 +47,11 @@ impl std::error::Error for ConnectError {
 }
 
 /// Builds the rustls client config for `tls` with the ring provider.
-pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hw_core::Error> {
+pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hwctl_core::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| hw_core::Error::new(ErrorKind::Other, format!("TLS setup failed: {e}")))?;
+        .map_err(|e| hwctl_core::Error::new(ErrorKind::Other, format!("TLS setup failed: {e}")))?;
     if tls.accept_invalid_certs {
         tracing::warn!(
             "TLS certificate verification is DISABLED for this endpoint \
@@ -70,7 +70,7 @@ pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hw_core::Er
         }
         CaSource::File(path) => Some((
             std::fs::read(path).map_err(|e| {
-                hw_core::Error::invalid_parameter(
+                hwctl_core::Error::invalid_parameter(
                     "ca_file",
                     format!("cannot read {}: {e}", path.display()),
                 )
@@ -80,8 +80,9 @@ pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hw_core::Er
         CaSource::Pem(pem) => Some((pem.clone(), "the CA PEM".to_string())),
     };
     if let Some((pem, what)) = pem {
-        add_ca_pem(&mut roots, &pem)
-            .map_err(|why| hw_core::Error::invalid_parameter("ca_file", format!("{what} {why}")))?;
+        add_ca_pem(&mut roots, &pem).map_err(|why| {
+            hwctl_core::Error::invalid_parameter("ca_file", format!("{what} {why}"))
+        })?;
     }
     Ok(builder.with_root_certificates(roots).with_no_client_auth())
 }
@@ -482,9 +483,9 @@ impl Connector {
 }
 
 /// Whether a resolver error says the name does not exist
-/// ([`hw_core::address::name_does_not_exist`]).
+/// ([`hwctl_core::address::name_does_not_exist`]).
 pub(crate) fn name_does_not_exist(e: &io::Error) -> bool {
-    hw_core::address::name_does_not_exist(e)
+    hwctl_core::address::name_does_not_exist(e)
 }
 
 /// A failed name lookup: a name that does not exist is the endpoint's configuration

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hw_core::ErrorKind;
-use hw_http::{Auth, EndpointConfig, HttpClient, Request, RetryPolicy};
+use hwctl_core::ErrorKind;
+use hwctl_http::{Auth, EndpointConfig, HttpClient, Request, RetryPolicy};
 
 const REALM: &str = "hw test realm, with a comma";
 const USER: &str = "alice";

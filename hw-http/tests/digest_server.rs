@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hw_core::ErrorKind;
-use hw_http::testing::{Reply, ServerRequest, TestServer};
-use hw_http::{Auth, EndpointConfig, HttpClient, Request, RetryPolicy};
+use hwctl_core::ErrorKind;
+use hwctl_http::testing::{Reply, ServerRequest, TestServer};
+use hwctl_http::{Auth, EndpointConfig, HttpClient, Request, RetryPolicy};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 

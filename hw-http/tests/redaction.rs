@@ -5,9 +5,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use hw_core::{ExposeSecret, SecretString};
-use hw_http::testing::{Reply, TestServer};
-use hw_http::{
+use hwctl_core::{ExposeSecret, SecretString};
+use hwctl_http::testing::{Reply, TestServer};
+use hwctl_http::{
     Auth, EndpointConfig, HttpClient, HttpClients, Request, RetryPolicy, Session, SessionAuth,
     SessionClient, TlsConfig,
 };
@@ -33,20 +33,20 @@ struct Hook {
     password: SecretString,
 }
 
-#[hw_core::async_trait]
+#[hwctl_core::async_trait]
 impl SessionAuth for Hook {
-    async fn login(&self, client: &SessionClient<'_>) -> hw_core::Result<Session> {
+    async fn login(&self, client: &SessionClient<'_>) -> hwctl_core::Result<Session> {
         let body = serde_json::json!({"password": self.password.expose_secret()});
         client.send(Request::post("/login").json(&body)).await?;
         Session::new()
             .header("X-Auth-Token", "token-SECRET-3".to_string().into())?
             .cookie("SESSION", "cookie-SECRET-4".to_string().into())
     }
-    async fn logout(&self, _client: &SessionClient<'_>, _s: &Session) -> hw_core::Result<()> {
+    async fn logout(&self, _client: &SessionClient<'_>, _s: &Session) -> hwctl_core::Result<()> {
         Ok(())
     }
     fn cache_key(&self) -> String {
-        hw_core::shared::Fingerprint::of(self.password.expose_secret()).to_string()
+        hwctl_core::shared::Fingerprint::of(self.password.expose_secret()).to_string()
     }
 }
 
@@ -135,9 +135,9 @@ async fn secrets_never_appear_in_debug_display_errors_or_logs() {
         .with_id("/rest/sessions/1");
     assert_clean("Session Debug", &format!("{session:?}"));
     let resp = {
-        let mut h = hw_http::HeaderMap::new();
+        let mut h = hwctl_http::HeaderMap::new();
         h.insert("set-cookie", "SESSION=cookie-SECRET-4".parse().unwrap());
-        hw_http::Response::from_parts(hw_http::StatusCode::OK, h, "")
+        hwctl_http::Response::from_parts(hwctl_http::StatusCode::OK, h, "")
     };
     assert_clean("Response Debug", &format!("{resp:?}"));
 

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::{ErrorKind, ExposeSecret, SecretString};
-use hw_http::testing::{Reply, ServerRequest, TestServer};
-use hw_http::{
+use hwctl_core::{ErrorKind, ExposeSecret, SecretString};
+use hwctl_http::testing::{Reply, ServerRequest, TestServer};
+use hwctl_http::{
     Auth, EndpointConfig, HttpClient, HttpClients, Request, RetryPolicy, Session, SessionAuth,
     SessionClient,
 };
@@ -84,9 +84,9 @@ struct TokenLogin {
     style: Style,
 }
 
-#[hw_core::async_trait]
+#[hwctl_core::async_trait]
 impl SessionAuth for TokenLogin {
-    async fn login(&self, client: &SessionClient<'_>) -> hw_core::Result<Session> {
+    async fn login(&self, client: &SessionClient<'_>) -> hwctl_core::Result<Session> {
         let body =
             serde_json::json!({"user": self.user, "password": self.password.expose_secret()});
         let reply: serde_json::Value = client
@@ -95,7 +95,7 @@ impl SessionAuth for TokenLogin {
             .json()?;
         let token = reply["token"]
             .as_str()
-            .ok_or_else(|| hw_core::Error::protocol("no token in login reply"))?
+            .ok_or_else(|| hwctl_core::Error::protocol("no token in login reply"))?
             .to_string();
         match self.style {
             Style::Header => Session::new().header("X-Auth-Token", token.into()),
@@ -103,7 +103,11 @@ impl SessionAuth for TokenLogin {
         }
     }
 
-    async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> hw_core::Result<()> {
+    async fn logout(
+        &self,
+        client: &SessionClient<'_>,
+        session: &Session,
+    ) -> hwctl_core::Result<()> {
         client
             .send(session.apply(Request::delete("/logout").operation("logout")))
             .await
@@ -114,7 +118,7 @@ impl SessionAuth for TokenLogin {
         format!(
             "{}:{}",
             self.user,
-            hw_core::shared::Fingerprint::of_parts(&[
+            hwctl_core::shared::Fingerprint::of_parts(&[
                 self.user.as_bytes(),
                 self.password.expose_secret().as_bytes()
             ])

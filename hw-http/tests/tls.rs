@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use hw_core::ErrorKind;
-use hw_http::testing::{Reply, TestServer};
-use hw_http::{EndpointConfig, HttpClient, RetryPolicy, TlsConfig};
+use hwctl_core::ErrorKind;
+use hwctl_http::testing::{Reply, TestServer};
+use hwctl_http::{EndpointConfig, HttpClient, RetryPolicy, TlsConfig};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -20,7 +20,7 @@ fn make_ca() -> (rcgen::Certificate, KeyPair) {
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params
         .distinguished_name
-        .push(DnType::CommonName, "hw-http test CA");
+        .push(DnType::CommonName, "hwctl-http test CA");
     let key = KeyPair::generate().unwrap();
     (params.self_signed(&key).unwrap(), key)
 }
@@ -62,7 +62,7 @@ async fn server(pki: &Pki) -> TestServer {
         .unwrap()
 }
 
-fn client(base_url: String, tls: TlsConfig) -> hw_core::Result<HttpClient> {
+fn client(base_url: String, tls: TlsConfig) -> hwctl_core::Result<HttpClient> {
     HttpClient::new(
         EndpointConfig::builder(base_url)
             .tls(tls)
@@ -109,7 +109,7 @@ async fn rejected_without_the_ca() {
 }
 
 /// The message is a sentence a person reads, never rustls' `Debug` text.
-fn assert_readable(err: &hw_core::Error, sentence: &str) {
+fn assert_readable(err: &hwctl_core::Error, sentence: &str) {
     let text = err.to_string();
     assert_eq!(err.kind(), ErrorKind::BadCertificate, "{text}");
     assert!(!err.is_retryable(), "{text}");

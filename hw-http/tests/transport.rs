@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hw_core::ErrorKind;
-use hw_core::poll::Backoff;
-use hw_http::testing::{Reply, TestServer};
-use hw_http::{
+use hwctl_core::ErrorKind;
+use hwctl_core::poll::Backoff;
+use hwctl_http::testing::{Reply, TestServer};
+use hwctl_http::{
     Auth, EndpointConfig, EndpointConfigBuilder, HttpClient, HttpClients, Request, RetryPolicy,
 };
 
@@ -351,7 +351,7 @@ async fn basic_auth_and_user_agent_are_sent() {
             .unwrap()
             .text()
             .unwrap()
-            .starts_with("hw-http/")
+            .starts_with("hwctl-http/")
     );
     let c = client(builder(&server).auth(Auth::basic("admin", "wrong")));
     assert_eq!(

@@ -3,19 +3,19 @@
 //! Every operation opens a fresh connection (as python-iboot did), with a connect
 //! timeout and a timeout on every read and write. Operations on the same PDU
 //! address (host and port as written in `driver_info`) hold a per-PDU lock
-//! ([`PduLock`], shared through [`hw_core::shared::Shared`]) for the whole exchange,
+//! ([`PduLock`], shared through [`hwctl_core::shared::Shared`]) for the whole exchange,
 //! process-wide, so the operations of many nodes behind one PDU never interleave a
 //! handshake. Retries are the caller's ([`crate::IbootPower`] uses
-//! [`hw_core::retry`]); this module marks the failures that happened before the
-//! command was sent as [not delivered](hw_core::Error::was_not_delivered).
+//! [`hwctl_core::retry`]); this module marks the failures that happened before the
+//! command was sent as [not delivered](hwctl_core::Error::was_not_delivered).
 
 use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-use hw_core::address::Host;
-use hw_core::shared::{EndpointKey, Shared};
-use hw_core::{Error, ErrorKind, ExposeSecret, Result};
+use hwctl_core::address::Host;
+use hwctl_core::shared::{EndpointKey, Shared};
+use hwctl_core::{Error, ErrorKind, ExposeSecret, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::{debug, trace};
@@ -94,7 +94,7 @@ impl IbootClient {
 
     /// Connects to the PDU: an IP literal (brackets and IPv6 zone understood, the
     /// zone as the scope id) directly, a name through the resolver — the parser
-    /// `iboot_address` was validated with (`hw_core::address::Host`).
+    /// `iboot_address` was validated with (`hwctl_core::address::Host`).
     ///
     /// An address that cannot work on this host (a zone naming no interface) is
     /// the node's configuration: `InvalidParameter`, not `Unreachable`.

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::poll::Backoff;
-use hw_core::retry::RetryPolicy;
-use hw_core::{DriverInfo, ExposeSecret, NodeContext, Property, Result, SecretString};
+use hwctl_core::poll::Backoff;
+use hwctl_core::retry::RetryPolicy;
+use hwctl_core::{DriverInfo, ExposeSecret, NodeContext, Property, Result, SecretString};
 
 use crate::wire;
 
@@ -57,12 +57,12 @@ pub const PROPERTIES: &[Property] = &[
 /// Everything [`IbootPower`](crate::IbootPower) needs. `Debug` never prints the password.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let info = DriverInfo::from_pairs([
 ///     ("iboot_address", "10.0.0.5"), ("iboot_username", "admin"),
 ///     ("iboot_password", "s3cret"), ("iboot_relay_id", "3"),
 /// ]);
-/// let config = hw_iboot::IbootConfig::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
+/// let config = hwctl_iboot::IbootConfig::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
 /// assert_eq!((config.port, config.relay_id), (9100, 3));
 /// assert!(!format!("{config:?}").contains("s3cret"));
 /// ```
@@ -110,7 +110,7 @@ impl IbootConfig {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) when the
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) when the
     /// user name or password is longer than 20 bytes (it would be truncated on the
     /// wire) or holds a NUL byte; the error does not contain the password.
     pub fn new(
@@ -172,15 +172,15 @@ impl IbootConfig {
     /// The retry policy of one DxP exchange: `1 + max_retry` attempts,
     /// `retry_interval` apart (fixed, as Ironic's `[iboot] retry_interval`).
     /// Whether an attempt may be resent at all is decided by
-    /// [`hw_core::retry::retry`] from the exchange's idempotency.
+    /// [`hwctl_core::retry::retry`] from the exchange's idempotency.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use hw_core::SecretString;
-    /// let c = hw_iboot::IbootConfig::new("pdu", "admin", SecretString::from("pw"))?
+    /// use hwctl_core::SecretString;
+    /// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", SecretString::from("pw"))?
     ///     .with_retries(2, Duration::from_millis(10));
     /// assert_eq!(c.retry_policy().max_attempts, 3);
-    /// # Ok::<(), hw_core::Error>(())
+    /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn retry_policy(&self) -> RetryPolicy {
         RetryPolicy::none()
@@ -199,9 +199,9 @@ impl IbootConfig {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) when
+    /// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) when
     /// `iboot_address`, `iboot_username` or `iboot_password` is absent;
-    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for a bad
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) for a bad
     /// value (every problem named at once, under the key the user wrote).
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
         let _ = ctx;
@@ -210,7 +210,7 @@ impl IbootConfig {
         v.finish()?;
         config.ok_or_else(|| {
             // Unreachable in practice: the validator reports absent required keys.
-            hw_core::Error::missing_parameters([
+            hwctl_core::Error::missing_parameters([
                 "iboot_address",
                 "iboot_username",
                 "iboot_password",
@@ -220,7 +220,7 @@ impl IbootConfig {
 
     /// Reads this crate's keys into `v` (a validator over [`PROPERTIES`]), adding
     /// its problems there; `None` when a value is missing or bad.
-    fn read(v: &mut hw_core::Validator<'_>) -> Option<Self> {
+    fn read(v: &mut hwctl_core::Validator<'_>) -> Option<Self> {
         let info = v.info();
         let address = v.host("iboot_address");
         // Credentials are taken as given (not trimmed): spaces may be part of them.
@@ -267,7 +267,7 @@ fn raw(info: &DriverInfo, name: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
-fn problems_into(v: &mut hw_core::Validator<'_>, e: hw_core::Error) {
+fn problems_into(v: &mut hwctl_core::Validator<'_>, e: hwctl_core::Error) {
     for p in e.problems() {
         if let Some(r) = &p.reason {
             v.invalid(&p.name, r.clone());

@@ -11,7 +11,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use hw_core::{HardwareType, InterfaceKind, Node};
+use hwctl_core::{HardwareType, InterfaceKind, Node};
 
 pub use client::{IbootClient, PduLock};
 pub use config::IbootConfig;
@@ -23,8 +23,8 @@ pub const NAME: &str = "staging-iboot";
 /// The `staging-iboot` hardware type: power through one relay of an iBoot PDU.
 ///
 /// ```
-/// use hw_core::{DriverInfo, ErrorKind, NodeContext};
-/// let err = hw_iboot::hardware_type()
+/// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+/// let err = hwctl_iboot::hardware_type()
 ///     .build(&DriverInfo::from_pairs([("iboot_port", "0")]), &NodeContext::new("n1"))
 ///     .unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::MissingParameter);

@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch};
-use hw_core::retry::{Idempotency, retry};
-use hw_core::shared::Shared;
-use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::retry::{Idempotency, retry};
+use hwctl_core::shared::Shared;
+use hwctl_core::{
+    Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
 use tracing::{Instrument, debug, info_span};
 
 use crate::NAME;
@@ -14,7 +16,7 @@ use crate::config::{IbootConfig, MAX_RELAY};
 
 /// Power through one relay of a Dataprobe iBoot PDU.
 ///
-/// It is a [`PowerSwitch`]: GET_RELAYS reads, CHANGE_RELAY applies, and hw-core's
+/// It is a [`PowerSwitch`]: GET_RELAYS reads, CHANGE_RELAY applies, and hwctl-core's
 /// engine does the rest (capability check, nothing sent when already there, reboot
 /// from off = on, one deadline around read, command and confirmation: the caller's
 /// timeout, default 60 s, past which the result is
@@ -26,15 +28,15 @@ use crate::config::{IbootConfig, MAX_RELAY};
 ///   `retry_interval` apart (Ironic's `_check_power_state`); a relay that never
 ///   reports the state is a [`ErrorKind::PowerStateFailure`] then, before the
 ///   caller's timeout.
-/// - A failed exchange is retried through [`hw_core::retry`] with the config's
+/// - A failed exchange is retried through [`hwctl_core::retry`] with the config's
 ///   [`retry_policy`](IbootConfig::retry_policy) (`1 + max_retry` attempts,
 ///   `retry_interval` apart). Reads and setting a relay on or off are idempotent; a
 ///   reboot as a whole is never resent, only its steps.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Power, PowerExt, PowerState, SecretString};
-/// use hw_iboot::{IbootConfig, IbootPower, sim::IbootSim};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState, SecretString};
+/// use hwctl_iboot::{IbootConfig, IbootPower, sim::IbootSim};
 ///
 /// let sim = IbootSim::start(8, "admin", "secret").await?;
 /// let config = IbootConfig::new("127.0.0.1", "admin", SecretString::from("secret"))?

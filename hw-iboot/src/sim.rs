@@ -4,10 +4,10 @@
 //! number, 47-byte header `<B21s21sBBH`, CHANGE_RELAY and GET_RELAYS), with its own
 //! parsing: it shares no code with [`crate::wire`]. It keeps the relays and the
 //! sequence number, checks credentials and the sequence, counts through
-//! [`hw_sim::Counters`] (connections, commands as requests, refused credentials,
-//! peak concurrent sessions) and injects its own [`Fault`]s and hw-sim's common
-//! ones through [`hw_sim::Simulator::inject`]. It binds through [`hw_sim::bind`]
-//! (loopback only) and its tasks live in a [`hw_sim::TaskSet`], so dropping it ends
+//! [`hwctl_sim::Counters`] (connections, commands as requests, refused credentials,
+//! peak concurrent sessions) and injects its own [`Fault`]s and hwctl-sim's common
+//! ones through [`hwctl_sim::Simulator::inject`]. It binds through [`hwctl_sim::bind`]
+//! (loopback only) and its tasks live in a [`hwctl_sim::TaskSet`], so dropping it ends
 //! every session.
 //!
 //! Common faults: `Silence` (greeting read, never answered), `Garbage` (as
@@ -23,8 +23,8 @@
 //! without an answer.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_iboot::sim::{Fault, IbootSim};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_iboot::sim::{Fault, IbootSim};
 //! let sim = IbootSim::start(4, "admin", "secret").await?;
 //! sim.set_relay(2, true);
 //! assert_eq!(sim.relays(), vec![false, true, false, false]);
@@ -38,8 +38,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::{DriverInfo, Result};
-use hw_sim::{CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, TaskSet};
+use hwctl_core::{DriverInfo, Result};
+use hwctl_sim::{CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, TaskSet};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -99,25 +99,25 @@ impl IbootSim {
     ///
     /// As [`IbootSim::bind`].
     pub async fn start(relays: u8, username: &str, password: &str) -> Result<IbootSim> {
-        IbootSim::bind(hw_sim::bind::DEFAULT_LISTEN, relays, username, password).await
+        IbootSim::bind(hwctl_sim::bind::DEFAULT_LISTEN, relays, username, password).await
     }
 
     /// Like [`IbootSim::start`] on `addr`, which must be a loopback address.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for an
-    /// address that is not loopback; [`ErrorKind::Busy`](hw_core::ErrorKind::Busy)
-    /// when it is in use; other binding failures as [`hw_sim::bind_tcp`] reports them.
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) for an
+    /// address that is not loopback; [`ErrorKind::Busy`](hwctl_core::ErrorKind::Busy)
+    /// when it is in use; other binding failures as [`hwctl_sim::bind_tcp`] reports them.
     pub async fn bind(
         addr: SocketAddr,
         relays: u8,
         username: &str,
         password: &str,
     ) -> Result<IbootSim> {
-        let listener = hw_sim::bind_tcp(Some(addr)).await?;
+        let listener = hwctl_sim::bind_tcp(Some(addr)).await?;
         let addr = listener.local_addr().map_err(|e| {
-            hw_core::Error::new(hw_core::ErrorKind::Other, "no local address").with_source(e)
+            hwctl_core::Error::new(hwctl_core::ErrorKind::Other, "no local address").with_source(e)
         })?;
         let state = Arc::new(State {
             username: username.as_bytes().to_vec(),
@@ -280,14 +280,14 @@ impl Simulator for IbootSim {
     /// unsupported (see the module docs).
     fn inject(&self, fault: Option<CommonFault>) -> Result<()> {
         if let Some(f @ CommonFault::BadCredentials) = fault {
-            return Err(hw_sim::simulator::unsupported_fault(self, f));
+            return Err(hwctl_sim::simulator::unsupported_fault(self, f));
         }
         self.state.faults.replace(fault);
         Ok(())
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>, spawner: hw_sim::Spawner) {
+async fn accept_loop(listener: TcpListener, state: Arc<State>, spawner: hwctl_sim::Spawner) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {

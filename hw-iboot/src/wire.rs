@@ -5,7 +5,7 @@
 //! sequence number, answers with a 47-byte header (`<B21s21sBBH`: command, user,
 //! password, descriptor, 0, sequence + 1) and a payload, and reads the reply.
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 
 /// The greeting the client sends first (9 bytes, no terminator).
 pub const HELLO: &[u8; 9] = b"hello-000";
@@ -81,8 +81,8 @@ pub enum RelayState {
 /// device's value plus one, wrapping.
 ///
 /// ```
-/// assert_eq!(hw_iboot::wire::next_sequence([0x33, 0x12]), 0x1234);
-/// assert_eq!(hw_iboot::wire::next_sequence([0xff, 0xff]), 0);
+/// assert_eq!(hwctl_iboot::wire::next_sequence([0x33, 0x12]), 0x1234);
+/// assert_eq!(hwctl_iboot::wire::next_sequence([0xff, 0xff]), 0);
 /// ```
 pub fn next_sequence(reply: [u8; SEQUENCE_LEN]) -> u16 {
     u16::from_le_bytes(reply).wrapping_add(1)
@@ -167,7 +167,7 @@ pub fn encode_header(
 /// bytes): relay 1-based.
 ///
 /// ```
-/// let frame = hw_iboot::wire::encode_change_relay(b"admin", b"fake", 1, 1, true).unwrap();
+/// let frame = hwctl_iboot::wire::encode_change_relay(b"admin", b"fake", 1, 1, true).unwrap();
 /// assert_eq!(frame.len(), 49);
 /// assert_eq!(frame[0], 3);
 /// assert_eq!(&frame[43..], &[1, 0, 1, 0, 1, 1]);
@@ -228,7 +228,7 @@ pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Res
 /// not DxP.
 ///
 /// ```
-/// use hw_iboot::wire::decode_change_relay_reply;
+/// use hwctl_iboot::wire::decode_change_relay_reply;
 /// assert_eq!(decode_change_relay_reply(0).unwrap(), true);
 /// assert_eq!(decode_change_relay_reply(1).unwrap(), false);
 /// assert!(decode_change_relay_reply(0x45).is_err());
@@ -252,9 +252,9 @@ pub fn decode_change_relay_reply(byte: u8) -> Result<bool> {
 /// does not guess).
 ///
 /// ```
-/// use hw_iboot::wire::decode_relays;
+/// use hwctl_iboot::wire::decode_relays;
 /// assert_eq!(decode_relays(&[1, 0, 1]).unwrap(), vec![true, false, true]);
-/// assert_eq!(decode_relays(&[7]).unwrap_err().kind(), hw_core::ErrorKind::Protocol);
+/// assert_eq!(decode_relays(&[7]).unwrap_err().kind(), hwctl_core::ErrorKind::Protocol);
 /// ```
 ///
 /// # Errors

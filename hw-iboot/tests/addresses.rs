@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! Addresses as operators write them (issue 14.6): what validates must connect.
 
-use hw_core::{DriverInfo, NodeContext, PowerState};
-use hw_iboot::sim::IbootSim;
+use hwctl_core::{DriverInfo, NodeContext, PowerState};
+use hwctl_iboot::sim::IbootSim;
 
 const USER: &str = "admin";
 const PASS: &str = "pw-secret";
@@ -29,7 +29,7 @@ async fn bracketed_and_zoned_ipv6_connect() {
         forms.extend(["::1%lo", "[::1%lo]"]);
     }
     for address in forms {
-        let node = hw_iboot::hardware_type()
+        let node = hwctl_iboot::hardware_type()
             .build(&info(address, sim.addr().port()), &NodeContext::new("n"))
             .unwrap();
         let state = node.power().unwrap().get_power_state().await;
@@ -45,16 +45,16 @@ fn link_local_with_a_zone_and_underscored_names_validate() {
         "bmc_17.lab",
         "pdu-1.example.com",
     ] {
-        let r = hw_iboot::hardware_type().build(&info(address, 9100), &NodeContext::new("n"));
+        let r = hwctl_iboot::hardware_type().build(&info(address, 9100), &NodeContext::new("n"));
         assert!(r.is_ok(), "{address}: {:?}", r.err());
     }
     for address in ["[10.0.0.1]", "10.0.0.256", "bad$host"] {
-        let err = hw_iboot::hardware_type()
+        let err = hwctl_iboot::hardware_type()
             .build(&info(address, 9100), &NodeContext::new("n"))
             .unwrap_err();
         assert_eq!(
             err.kind(),
-            hw_core::ErrorKind::InvalidParameter,
+            hwctl_core::ErrorKind::InvalidParameter,
             "{address}"
         );
     }
@@ -64,11 +64,11 @@ fn link_local_with_a_zone_and_underscored_names_validate() {
 /// interface) is the node's configuration — invalid input, not unreachable.
 #[tokio::test]
 async fn a_zone_naming_no_interface_is_invalid_input_not_unreachable() {
-    let node = hw_iboot::hardware_type()
+    let node = hwctl_iboot::hardware_type()
         .build(&info("fe80::1%nosuchif0", 9100), &NodeContext::new("n"))
         .unwrap();
     let err = node.power().unwrap().get_power_state().await.unwrap_err();
-    assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+    assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter, "{err}");
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("iboot_address"), "{err}");
 }

@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)]
-//! The hw-core conformance suite against the iBoot simulator.
+//! The hwctl-core conformance suite against the iBoot simulator.
 
-use hw_core::testing::{Options, check_node, check_validation};
-use hw_core::{DriverInfo, NodeContext};
-use hw_iboot::sim::IbootSim;
+use hwctl_core::testing::{Options, check_node, check_validation};
+use hwctl_core::{DriverInfo, NodeContext};
+use hwctl_iboot::sim::IbootSim;
 
 #[tokio::test]
 async fn conformance() {
@@ -20,9 +20,9 @@ async fn conformance() {
     }))
     .unwrap();
     let ctx = NodeContext::new("conf");
-    let node = hw_iboot::hardware_type().build(&info, &ctx).unwrap();
+    let node = hwctl_iboot::hardware_type().build(&info, &ctx).unwrap();
     check_node(&node, &Options::default()).await.assert_passed();
     assert!(sim.changes() >= 4);
     assert_eq!(sim.auth_failures() + sim.sequence_errors(), 0);
-    check_validation(&hw_iboot::hardware_type(), &info, &ctx).assert_passed();
+    check_validation(&hwctl_iboot::hardware_type(), &info, &ctx).assert_passed();
 }

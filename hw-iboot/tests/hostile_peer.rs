@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use hw_core::{ErrorKind, SecretString};
-use hw_iboot::{IbootConfig, IbootPower};
+use hwctl_core::{ErrorKind, SecretString};
+use hwctl_iboot::{IbootConfig, IbootPower};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -63,7 +63,7 @@ async fn random_answers_give_typed_errors_within_the_timeout() {
     for i in 0..120 {
         let t = Instant::now();
         let r = if i % 2 == 0 {
-            hw_core::Power::get_power_state(&power).await.map(drop)
+            hwctl_core::Power::get_power_state(&power).await.map(drop)
         } else {
             power.client().change_relay(2, true).await
         };

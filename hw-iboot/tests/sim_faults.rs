@@ -1,22 +1,25 @@
 #![allow(clippy::unwrap_used)]
-//! hw-sim's conformance fault check over the iBoot simulator, the Simulator trait,
-//! and the per-PDU lock map (hw_core::shared).
+//! hwctl-sim's conformance fault check over the iBoot simulator, the Simulator trait,
+//! and the per-PDU lock map (hwctl_core::shared).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::shared::{EndpointKey, Shared};
-use hw_core::{ErrorKind, Power, PowerExt, PowerState, SecretString};
-use hw_iboot::sim::IbootSim;
-use hw_iboot::{IbootConfig, IbootPower, PduLock};
-use hw_sim::{CommonFault, Simulator};
+use hwctl_core::shared::{EndpointKey, Shared};
+use hwctl_core::{ErrorKind, Power, PowerExt, PowerState, SecretString};
+use hwctl_iboot::sim::IbootSim;
+use hwctl_iboot::{IbootConfig, IbootPower, PduLock};
+use hwctl_sim::{CommonFault, Simulator};
 
 #[tokio::test]
 async fn the_common_fault_check_passes() {
     let sim = IbootSim::start(4, "admin", "secret").await.unwrap();
-    let report =
-        hw_sim::conformance::check_faults(&sim, &hw_iboot::hardware_type(), Duration::from_secs(1))
-            .await;
+    let report = hwctl_sim::conformance::check_faults(
+        &sim,
+        &hwctl_iboot::hardware_type(),
+        Duration::from_secs(1),
+    )
+    .await;
     report.assert_passed();
     let text = format!("{report:?}");
     // Silence and garbage are really checked; bad credentials is skipped as
@@ -25,7 +28,7 @@ async fn the_common_fault_check_passes() {
         report
             .checks
             .iter()
-            .filter(|c| matches!(c.outcome, hw_core::testing::Outcome::Passed))
+            .filter(|c| matches!(c.outcome, hwctl_core::testing::Outcome::Passed))
             .count(),
         2,
         "{text}"
@@ -38,7 +41,7 @@ async fn the_simulator_trait_serves_one_node_per_relay() {
     let sim = IbootSim::start(3, "admin", "secret").await.unwrap();
     assert_eq!(sim.node_count(), 3);
     assert_eq!(sim.hardware_type(), "staging-iboot");
-    let ht = hw_iboot::hardware_type();
+    let ht = hwctl_iboot::hardware_type();
     let node = ht.build(&sim.driver_info(2), &sim.node_context(2)).unwrap();
     node.power().unwrap().power_on().await.unwrap();
     assert_eq!(sim.relays(), [false, false, true]);
@@ -76,9 +79,9 @@ async fn silence_costs_the_callers_timeout_not_the_retries() {
     let power = IbootPower::new(config);
     sim.inject(Some(CommonFault::Silence)).unwrap();
     let t = std::time::Instant::now();
-    let e = hw_core::Power::set_power_state(
+    let e = hwctl_core::Power::set_power_state(
         &power,
-        hw_core::PowerTarget::On,
+        hwctl_core::PowerTarget::On,
         Some(Duration::from_secs(1)),
     )
     .await

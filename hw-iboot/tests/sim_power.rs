@@ -1,13 +1,13 @@
 #![allow(clippy::unwrap_used)]
-//! hw-iboot against its simulator: every operation, every fault, concurrency, validation.
+//! hwctl-iboot against its simulator: every operation, every fault, concurrency, validation.
 
 use std::time::{Duration, Instant};
 
-use hw_core::{
+use hwctl_core::{
     DriverInfo, ErrorKind, NodeContext, Power, PowerExt, PowerState, PowerTarget, SecretString,
 };
-use hw_iboot::sim::{Fault, IbootSim};
-use hw_iboot::{IbootConfig, IbootPower};
+use hwctl_iboot::sim::{Fault, IbootSim};
+use hwctl_iboot::{IbootConfig, IbootPower};
 use serde_json::{Value, json};
 
 const USER: &str = "admin";
@@ -32,7 +32,7 @@ fn info(sim: &IbootSim, relay: u8, extra: Value) -> DriverInfo {
 }
 
 fn node(sim: &IbootSim, relay: u8, extra: Value) -> std::sync::Arc<dyn Power> {
-    hw_iboot::hardware_type()
+    hwctl_iboot::hardware_type()
         .build(
             &info(sim, relay, extra),
             &NodeContext::new(format!("relay-{relay}")),
@@ -342,7 +342,7 @@ fn validation_reports_every_problem_and_never_the_password() {
         "iboot_reboot_delay": -1,
     }))
     .unwrap();
-    let e = hw_iboot::hardware_type()
+    let e = hwctl_iboot::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidParameter);

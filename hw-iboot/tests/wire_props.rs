@@ -2,8 +2,8 @@
 //! the documented layout, and every reply byte it accepts means exactly on or off.
 #![allow(clippy::unwrap_used)]
 
-use hw_core::ErrorKind;
-use hw_iboot::wire::{
+use hwctl_core::ErrorKind;
+use hwctl_iboot::wire::{
     CREDENTIAL_FIELD_LEN, HEADER_LEN, MAX_CREDENTIAL_LEN, decode_change_relay_reply, decode_relays,
     encode_change_relay, encode_get_relays, next_sequence,
 };

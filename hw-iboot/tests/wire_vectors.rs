@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! The DxP encoder against the derived byte vectors in tests/fixtures/iboot (see its SOURCES.md).
 
-use hw_iboot::wire;
+use hwctl_iboot::wire;
 use serde_json::Value;
 
 fn fixture() -> Value {
@@ -68,7 +68,7 @@ fn sequence_is_little_endian_plus_one() {
 fn credentials_over_twenty_bytes_are_invalid_without_echo() {
     let long_pw = "p".repeat(21);
     let e = wire::encode_get_relays(b"admin", long_pw.as_bytes(), 1).unwrap_err();
-    assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
+    assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
     assert_eq!(e.problems()[0].name, "iboot_password");
     assert!(!e.to_string().contains(&long_pw) && !format!("{e:?}").contains(&long_pw));
     let e = wire::encode_get_relays(&[b'u'; 21], b"x", 1).unwrap_err();
@@ -89,7 +89,7 @@ fn replies_decode_strictly() {
     assert!(!wire::decode_change_relay_reply(1).unwrap());
     assert_eq!(
         wire::decode_change_relay_reply(2).unwrap_err().kind(),
-        hw_core::ErrorKind::Protocol
+        hwctl_core::ErrorKind::Protocol
     );
     assert_eq!(
         wire::decode_relays(&[0, 1, 0]).unwrap(),

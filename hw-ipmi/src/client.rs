@@ -1,6 +1,6 @@
 //! The per-BMC client: one session per endpoint per process (shared through
-//! [`hw_core::shared::Shared`]), one request in flight, a minimum interval between
-//! requests, retries through [`hw_core::retry`] (a request that is not idempotent is
+//! [`hwctl_core::shared::Shared`]), one request in flight, a minimum interval between
+//! requests, retries through [`hwctl_core::retry`] (a request that is not idempotent is
 //! resent only when it never left), a keep-alive, and Close Session when done or
 //! dropped.
 
@@ -8,9 +8,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, Weak};
 
-use hw_core::retry::{Idempotency, retry};
-use hw_core::shared::Shared;
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::retry::{Idempotency, retry};
+use hwctl_core::shared::Shared;
+use hwctl_core::{Error, ErrorKind, Result};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -22,8 +22,8 @@ use crate::wire::{ChannelAuthCapabilities, Request};
 /// completion code is a reply, not an error: [`RawIpmiReply::check`] maps it).
 ///
 /// ```
-/// let r = hw_ipmi::RawIpmiReply { cc: 0xc1, data: vec![] };
-/// assert_eq!(r.check("raw").unwrap_err().kind(), hw_core::ErrorKind::Unsupported);
+/// let r = hwctl_ipmi::RawIpmiReply { cc: 0xc1, data: vec![] };
+/// assert_eq!(r.check("raw").unwrap_err().kind(), hwctl_core::ErrorKind::Unsupported);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawIpmiReply {
@@ -97,8 +97,8 @@ pub fn cc_name(cc: u8) -> &'static str {
 /// else (command-specific codes included) a device fault.
 ///
 /// ```
-/// assert_eq!(hw_ipmi::cc_kind(0xD4), hw_core::ErrorKind::PermissionDenied);
-/// assert_eq!(hw_ipmi::cc_kind(0x80), hw_core::ErrorKind::DeviceFault);
+/// assert_eq!(hwctl_ipmi::cc_kind(0xD4), hwctl_core::ErrorKind::PermissionDenied);
+/// assert_eq!(hwctl_ipmi::cc_kind(0x80), hwctl_core::ErrorKind::DeviceFault);
 /// ```
 pub fn cc_kind(cc: u8) -> ErrorKind {
     match cc {
@@ -193,8 +193,8 @@ impl Drop for IpmiEndpoint {
 /// type (`ipmi`, `staging-nm`); [`IpmiClient::new`] makes a private one.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_ipmi::{IpmiClient, sim::IpmiSim};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_ipmi::{IpmiClient, sim::IpmiSim};
 /// let bmc = IpmiSim::start(Default::default()).await?;
 /// let client = IpmiClient::new(bmc.config());
 /// let id = client.raw(0x06, 0x01, &[]).await?; // Get Device ID
@@ -244,8 +244,8 @@ impl IpmiClient {
     /// cipher suite and local bridging address, shares it and its one session.
     ///
     /// ```
-    /// let a = hw_ipmi::IpmiClient::shared(&hw_ipmi::IpmiConfig::new("10.0.0.1"));
-    /// let b = hw_ipmi::IpmiClient::shared(&hw_ipmi::IpmiConfig::new("10.0.0.1"));
+    /// let a = hwctl_ipmi::IpmiClient::shared(&hwctl_ipmi::IpmiConfig::new("10.0.0.1"));
+    /// let b = hwctl_ipmi::IpmiClient::shared(&hwctl_ipmi::IpmiConfig::new("10.0.0.1"));
     /// assert!(a.same_endpoint(&b));
     /// ```
     pub fn shared(cfg: &IpmiConfig) -> IpmiClient {
@@ -305,9 +305,9 @@ impl IpmiClient {
     /// when no session is open or the BMC answered that command with an error.
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-    /// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
-    /// let client = hw_ipmi::IpmiClient::new(bmc.config());
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
     /// client.raw(0x06, 0x01, &[]).await?;
     /// let caps = client.channel_auth_capabilities().await.expect("session open");
     /// assert!(caps.ipmi20 && caps.non_null_users);
@@ -385,8 +385,8 @@ impl IpmiClient {
     }
 
     /// Sends a command (bridged when `bridge` is given), opening the session first if
-    /// needed, retried by the config's [`RetryPolicy`](hw_core::retry::RetryPolicy)
-    /// under `hw_core::retry`'s rule: an idempotent command after any retryable
+    /// needed, retried by the config's [`RetryPolicy`](hwctl_core::retry::RetryPolicy)
+    /// under `hwctl_core::retry`'s rule: an idempotent command after any retryable
     /// failure, another only when it never left (the session could not be opened,
     /// the datagram could not be sent). Errors name the driver `ipmi`.
     ///
@@ -429,7 +429,7 @@ impl IpmiClient {
     }
 
     /// One operation, bounded in all by the config's `command_retry_timeout`
-    /// (`hw_core::retry` with a total time):
+    /// (`hwctl_core::retry` with a total time):
     ///
     /// - busy-type refusals — no free session slot (RMCP+ status 0x01/0x0B) and,
     ///   with `retry_busy_cc`, completion codes 0xC0 (node busy), 0xC4 (out of
@@ -574,7 +574,7 @@ impl IpmiClient {
         let mut slot = self.inner.slot.lock().await;
         if slot.session.is_none() {
             // The command has not left: whatever stops the session, it may be tried
-            // again (hw_core::retry still checks the error's kind). A setup that met
+            // again (hwctl_core::retry still checks the error's kind). A setup that met
             // only garbage was already retransmitted `retries` times: final.
             let s = Session::open(cfg, until).await.map_err(|e| {
                 let e = e.not_delivered();

@@ -2,7 +2,7 @@
 //! want to measure or inspect the bytes without a BMC.
 //!
 //! ```
-//! use hw_ipmi::{CipherSuite, codec::PacketCodec};
+//! use hwctl_ipmi::{CipherSuite, codec::PacketCodec};
 //! let codec = PacketCodec::new(CipherSuite::Suite17, b"session integrity key");
 //! let request = codec.encode_request(0x00, 0x01, &[], 7, None); // Get Chassis Status
 //! let reply = codec.encode_response(0x00, 0x01, 0x00, &[0x41, 0, 0, 0], 7);
@@ -10,7 +10,7 @@
 //! assert!(codec.decode_response(&request).is_err()); // a request is not a reply
 //! ```
 
-use hw_core::Result;
+use hwctl_core::Result;
 
 use crate::config::{Bridge, CipherSuite};
 use crate::crypto::SessionKeys;
@@ -80,13 +80,13 @@ impl PacketCodec {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::Protocol`] for a datagram that is malformed, truncated,
+    /// [`hwctl_core::ErrorKind::Protocol`] for a datagram that is malformed, truncated,
     /// not authenticated, not encrypted, fails its integrity check, is not an IPMI
     /// payload or is not a response.
     pub fn decode_response(&self, datagram: &[u8]) -> Result<(u8, Vec<u8>)> {
         let p = wire::decode_session_packet(datagram, &self.keys)?;
         if p.payload_type != wire::payload::IPMI {
-            return Err(hw_core::Error::protocol(format!(
+            return Err(hwctl_core::Error::protocol(format!(
                 "malformed reply: payload type 0x{:02x} is not IPMI",
                 p.payload_type
             )));

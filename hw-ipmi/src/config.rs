@@ -4,10 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use hw_core::poll::Backoff;
-use hw_core::retry::RetryPolicy;
-use hw_core::shared::EndpointKey;
-use hw_core::{
+use hwctl_core::poll::Backoff;
+use hwctl_core::retry::RetryPolicy;
+use hwctl_core::shared::EndpointKey;
+use hwctl_core::{
     DriverInfo, Error, ErrorKind, ExposeSecret, NodeContext, Property, Result, SecretString,
     Validator,
 };
@@ -254,7 +254,7 @@ impl fmt::Display for PrivilegeLevel {
 /// through the controller `transit = (channel, address)` for dual bridging.
 ///
 /// ```
-/// let nm = hw_ipmi::Bridge::single(6, 0x2c);
+/// let nm = hwctl_ipmi::Bridge::single(6, 0x2c);
 /// assert_eq!(nm.transit, None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -306,7 +306,7 @@ pub enum SuiteChoice {
 /// never prints it and parse errors never echo it.
 ///
 /// ```
-/// use hw_ipmi::BmcKey;
+/// use hwctl_ipmi::BmcKey;
 /// let kg = BmcKey::from_hex("0123456789ABCDEF0123456789abcdef01234567").unwrap();
 /// assert_eq!(format!("{kg:?}"), "BmcKey(<redacted>)");
 /// assert!(BmcKey::from_hex("0123456789abcdef0123456789abcdef0123456789").is_err()); // 21 bytes
@@ -367,12 +367,12 @@ impl fmt::Debug for BmcKey {
 /// `Debug` never prints the password.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_username", "admin"),
 ///     ("ipmi_password", "pw"), ("ipmi_cipher_suite", "17")]);
-/// let cfg = hw_ipmi::IpmiConfig::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
+/// let cfg = hwctl_ipmi::IpmiConfig::from_driver_info(&info, &NodeContext::new("n1")).unwrap();
 /// assert_eq!(cfg.port, 623);
-/// assert_eq!(cfg.priv_level, hw_ipmi::PrivilegeLevel::Administrator);
+/// assert_eq!(cfg.priv_level, hwctl_ipmi::PrivilegeLevel::Administrator);
 /// assert!(!format!("{cfg:?}").contains("pw\""));
 /// ```
 #[derive(Clone)]
@@ -485,15 +485,15 @@ impl IpmiConfig {
     }
 
     /// Reads the `ipmi_*` keys into `v`, recording every problem there (so a crate
-    /// that adds its own keys, such as `hw-nodemanager`, reports all problems at
+    /// that adds its own keys, such as `hwctl-nodemanager`, reports all problems at
     /// once, each under the key the user wrote). `None` when `v` holds a problem
     /// (of these keys or recorded before).
     ///
     /// ```
-    /// use hw_core::DriverInfo;
+    /// use hwctl_core::DriverInfo;
     /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_port", "0")]);
-    /// let mut v = info.validator(hw_ipmi::PROPERTIES);
-    /// assert!(hw_ipmi::IpmiConfig::read(&mut v).is_none());
+    /// let mut v = info.validator(hwctl_ipmi::PROPERTIES);
+    /// assert!(hwctl_ipmi::IpmiConfig::read(&mut v).is_none());
     /// assert!(v.finish().unwrap_err().to_string().contains("ipmi_port"));
     /// ```
     pub fn read(v: &mut Validator<'_>) -> Option<IpmiConfig> {
@@ -602,7 +602,7 @@ impl IpmiConfig {
     /// every bridged request, so nodes that differ in it cannot share a client).
     ///
     /// ```
-    /// let mut cfg = hw_ipmi::IpmiConfig::new("10.0.0.1");
+    /// let mut cfg = hwctl_ipmi::IpmiConfig::new("10.0.0.1");
     /// cfg.password = "s3cr3t".to_owned().into();
     /// assert!(!format!("{:?}", cfg.endpoint_key()).contains("s3cr3t"));
     /// ```
@@ -620,7 +620,7 @@ impl IpmiConfig {
         let key = match &self.kg {
             Some(kg) => key.extra(
                 "kg",
-                hw_core::shared::Fingerprint::of_parts(&[b"kg", &kg.bytes()]),
+                hwctl_core::shared::Fingerprint::of_parts(&[b"kg", &kg.bytes()]),
             ),
             None => key,
         };
@@ -632,7 +632,7 @@ impl IpmiConfig {
             )
     }
 
-    /// How an operation is retried (with `hw_core::retry`, which resends a request
+    /// How an operation is retried (with `hwctl_core::retry`, which resends a request
     /// that is not idempotent only when it never left): waits doubling from 100 ms
     /// to 2 s with jitter, the whole operation bounded by `command_retry_timeout`.
     /// The client bounds failures other than busy-type refusals by `retries`, and
@@ -653,7 +653,7 @@ impl IpmiConfig {
     /// lost reply does not start the count again.
     ///
     /// ```
-    /// let c = hw_ipmi::IpmiConfig::new("10.0.0.1");
+    /// let c = hwctl_ipmi::IpmiConfig::new("10.0.0.1");
     /// assert_eq!(c.silence_budget(), std::time::Duration::from_secs(8));
     /// ```
     pub fn silence_budget(&self) -> Duration {
@@ -664,7 +664,7 @@ impl IpmiConfig {
 
     /// `host:port` for messages.
     pub fn endpoint(&self) -> String {
-        match hw_core::address::Host::parse(&self.host) {
+        match hwctl_core::address::Host::parse(&self.host) {
             Ok(h) => h.with_port(self.port),
             Err(_) => format!("{}:{}", self.host, self.port),
         }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use hw_core::retry::Idempotency;
-use hw_core::{BootDevice, Error, ErrorKind, Result, SensorReading};
+use hwctl_core::retry::Idempotency;
+use hwctl_core::{BootDevice, Error, ErrorKind, Result, SensorReading};
 use tokio::sync::Mutex;
 
 use crate::client::{IpmiClient, RawIpmiReply};
@@ -53,7 +53,7 @@ impl ChassisControl {
 
     /// Whether sending it twice is the same as once: power up, power down and soft
     /// shutdown are; a power cycle, a reset or an NMI is not, and is resent only
-    /// when it never left (`hw_core::retry`).
+    /// when it never left (`hwctl_core::retry`).
     pub fn idempotency(self) -> Idempotency {
         Idempotency::from_bool(matches!(
             self,
@@ -156,9 +156,9 @@ pub fn decode_boot_flags(data: &[u8]) -> Result<BootFlags> {
 /// and [`IpmiManagement`](crate::IpmiManagement), and by vendor crates.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
-/// let ipmi = hw_ipmi::Ipmi::new(bmc.config());
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
 /// assert!(!ipmi.chassis_power_on().await?);
 /// # Ok(()) }
 /// ```

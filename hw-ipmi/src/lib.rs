@@ -20,8 +20,8 @@ mod wire;
 
 use std::sync::Arc;
 
-use hw_core::shared::Shared;
-use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+use hwctl_core::shared::Shared;
+use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::{ClientStats, IpmiClient, IpmiEndpoint, RawIpmiReply, cc_error, cc_kind, cc_name};
 pub use config::{
@@ -41,10 +41,10 @@ pub const NAME: &str = "ipmi";
 /// interfaces to the result:
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
-/// let ipmi = hw_ipmi::Ipmi::new(bmc.config());
-/// let node = hw_ipmi::node("staging-nm", &ipmi, hw_core::NodeContext::new("n1"));
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+/// let node = hwctl_ipmi::node("staging-nm", &ipmi, hwctl_core::NodeContext::new("n1"));
 /// assert!(node.power().is_ok() && node.management().is_ok());
 /// # Ok(()) }
 /// ```
@@ -62,7 +62,7 @@ pub fn node(name: &str, ipmi: &Ipmi, ctx: NodeContext) -> Node {
 ///
 /// # Errors
 ///
-/// [`hw_core::ErrorKind::MissingParameter`] / [`hw_core::ErrorKind::InvalidParameter`]
+/// [`hwctl_core::ErrorKind::MissingParameter`] / [`hwctl_core::ErrorKind::InvalidParameter`]
 /// listing every problem of `info` (see [`IpmiConfig::from_driver_info`]).
 pub fn ipmi_from_driver_info(
     shared: &Shared<IpmiEndpoint>,
@@ -87,8 +87,8 @@ pub fn ipmi_from_config(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> Ipmi
 /// [`hardware_type_with`] takes a scope of its own.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
-/// let ht = hw_ipmi::hardware_type();
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// let ht = hwctl_ipmi::hardware_type();
 /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9")]);
 /// let node = ht.build(&info, &NodeContext::new("n1")).unwrap();
 /// assert_eq!(node.hardware_type(), "ipmi");

@@ -1,8 +1,8 @@
 //! The management interface: boot device via System Boot Options, sensors via the
 //! SDR, NMI via Chassis Control.
 
-use hw_core::management::ensure_boot_device;
-use hw_core::{
+use hwctl_core::management::ensure_boot_device;
+use hwctl_core::{
     BootDevice, BootDeviceSetting, BootMode, Management, ManagementCapabilities, Result,
     SensorReading, async_trait,
 };
@@ -22,10 +22,10 @@ pub const BOOT_DEVICES: &[BootDevice] = &[
 /// `boot_mode` capability (legacy when unset).
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{BootDevice, Management};
-/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
-/// let mgmt = hw_ipmi::IpmiManagement::new(hw_ipmi::Ipmi::new(bmc.config()), None);
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, Management};
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let mgmt = hwctl_ipmi::IpmiManagement::new(hwctl_ipmi::Ipmi::new(bmc.config()), None);
 /// mgmt.set_boot_device(BootDevice::Pxe, true).await?;
 /// assert_eq!(mgmt.get_boot_device().await?.device, Some(BootDevice::Pxe));
 /// # Ok(()) }

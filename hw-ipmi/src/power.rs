@@ -1,25 +1,25 @@
 //! The power interface over IPMI chassis commands: [`IpmiPower`] reads Get Chassis
-//! Status and applies Chassis Control; `hw_core`'s power engine does the rest
+//! Status and applies Chassis Control; `hwctl_core`'s power engine does the rest
 //! (capability check, one deadline around read, command and confirmation).
 
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch, SoftReboot};
-use hw_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch, SoftReboot};
+use hwctl_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 
 use crate::ipmi::{ChassisControl, Ipmi};
 
 /// Power through Get Chassis Status and Chassis Control. As a
-/// [`PowerSwitch`], it is a [`hw_core::Power`]: each change is confirmed by polling
+/// [`PowerSwitch`], it is a [`hwctl_core::Power`]: each change is confirmed by polling
 /// the chassis status, and the first read, the command and the confirmation all
 /// end within the caller's timeout (a silent BMC costs the timeout, then
 /// `power-state-failure`). IPMI has no soft reboot: soft off, confirmed off, then on.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Power, PowerExt, PowerState};
-/// let bmc = hw_ipmi::sim::IpmiSim::start(Default::default()).await?;
-/// let power = hw_ipmi::IpmiPower::new(hw_ipmi::Ipmi::new(bmc.config()));
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState};
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let power = hwctl_ipmi::IpmiPower::new(hwctl_ipmi::Ipmi::new(bmc.config()));
 /// power.power_on().await?;
 /// assert_eq!(power.get_power_state().await?, PowerState::On);
 /// # Ok(()) }

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use hw_core::poll::Backoff;
-use hw_core::retry::{Idempotency, RetryPolicy, retry};
-use hw_core::{Error, ErrorKind, Result, SensorKind};
+use hwctl_core::poll::Backoff;
+use hwctl_core::retry::{Idempotency, RetryPolicy, retry};
+use hwctl_core::{Error, ErrorKind, Result, SensorKind};
 
 use crate::client::{RawIpmiReply, cc_kind, cc_name};
 
@@ -74,7 +74,7 @@ impl FullSensor {
         Some(y)
     }
 
-    /// The hw-core kind of this sensor, from its type and unit.
+    /// The hwctl-core kind of this sensor, from its type and unit.
     pub fn kind(&self) -> SensorKind {
         sensor_kind(self.sensor_type, self.base_unit)
     }
@@ -112,7 +112,7 @@ pub struct CompactSensor {
 }
 
 impl CompactSensor {
-    /// The hw-core kind of this sensor, from its type and unit.
+    /// The hwctl-core kind of this sensor, from its type and unit.
     pub fn kind(&self) -> SensorKind {
         sensor_kind(self.sensor_type, self.base_unit)
     }
@@ -218,7 +218,7 @@ impl SdrRecord {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::Protocol`] for a short or inconsistent record.
+    /// [`hwctl_core::ErrorKind::Protocol`] for a short or inconsistent record.
     pub fn parse(raw: &[u8]) -> Result<SdrRecord> {
         if raw.len() < 5 {
             return Err(Error::protocol(format!(
@@ -324,7 +324,7 @@ pub(crate) fn is_transient_cc(cc: u8) -> bool {
 }
 
 /// How a transient completion code is retried: 6 attempts, 100 ms doubling to
-/// 1 s (about 3 s in all), through `hw_core::retry`.
+/// 1 s (about 3 s in all), through `hwctl_core::retry`.
 fn transient_policy() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(6)

@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hw_core::address::Host;
-use hw_core::poll::Backoff;
-use hw_core::retry::{Idempotency, RetryPolicy, retry};
-use hw_core::{Error, ErrorKind, ExposeSecret, Result};
+use hwctl_core::address::Host;
+use hwctl_core::poll::Backoff;
+use hwctl_core::retry::{Idempotency, RetryPolicy, retry};
+use hwctl_core::{Error, ErrorKind, ExposeSecret, Result};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -47,7 +47,7 @@ impl std::fmt::Debug for Session {
 /// failure (`EAI_AGAIN`, no server) is `Unreachable`, retried.
 fn resolve_error(target: &str, e: std::io::Error) -> Error {
     let text = e.to_string();
-    if hw_core::address::name_does_not_exist(&e) {
+    if hwctl_core::address::name_does_not_exist(&e) {
         Error::invalid_parameter(
             "ipmi_address",
             format!("the host name of {target} does not exist (DNS: {text})"),
@@ -59,7 +59,7 @@ fn resolve_error(target: &str, e: std::io::Error) -> Error {
 
 /// Resolves and connects a UDP socket to the BMC: an IP literal (IPv6 with its
 /// zone as the scope id) without a resolver, a name through it
-/// (`hw_core::address::Host`, the parser `ipmi_address` was validated with).
+/// (`hwctl_core::address::Host`, the parser `ipmi_address` was validated with).
 async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
     let target = cfg.endpoint();
     let host = Host::parse(&cfg.host)
@@ -164,7 +164,7 @@ async fn receive<T>(
 }
 
 /// Sends `packet` and waits for a pre-session reply of `want` type carrying `tag`,
-/// retransmitting on timeout (through `hw_core::retry`: session setup changes
+/// retransmitting on timeout (through `hwctl_core::retry`: session setup changes
 /// nothing on the BMC until RAKP 4, so it is safe to resend).
 #[allow(clippy::too_many_arguments)]
 async fn presession(

@@ -29,9 +29,9 @@ impl fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
-impl From<WireError> for hw_core::Error {
+impl From<WireError> for hwctl_core::Error {
     fn from(e: WireError) -> Self {
-        hw_core::Error::protocol(format!("malformed reply: {e}"))
+        hwctl_core::Error::protocol(format!("malformed reply: {e}"))
     }
 }
 

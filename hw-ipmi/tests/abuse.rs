@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use hw_core::ErrorKind;
-use hw_ipmi::IpmiClient;
-use hw_ipmi::sim::{Fault, IpmiSim, IpmiSimConfig};
+use hwctl_core::ErrorKind;
+use hwctl_ipmi::IpmiClient;
+use hwctl_ipmi::sim::{Fault, IpmiSim, IpmiSimConfig};
 use tokio::net::UdpSocket;
 
 /// An Open Session Request for suite 3 from console session `id`, as an

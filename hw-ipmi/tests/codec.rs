@@ -4,9 +4,9 @@
 //! decoded, whatever it carries.
 
 use hmac::{Hmac, Mac};
-use hw_core::ErrorKind;
-use hw_ipmi::CipherSuite;
-use hw_ipmi::codec::PacketCodec;
+use hwctl_core::ErrorKind;
+use hwctl_ipmi::CipherSuite;
+use hwctl_ipmi::codec::PacketCodec;
 use proptest::prelude::*;
 
 const SIK: &[u8] = b"session integrity key";

@@ -1,13 +1,13 @@
-//! The shared engine under the `ipmi` driver: the power deadline (hw_core's
-//! PowerSwitch engine), one session per BMC endpoint per process (hw_core's Shared),
+//! The shared engine under the `ipmi` driver: the power deadline (hwctl_core's
+//! PowerSwitch engine), one session per BMC endpoint per process (hwctl_core's Shared),
 //! and no secret in the sharing key.
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
-use hw_core::shared::Shared;
-use hw_core::{ErrorKind, NodeContext, PowerTarget};
-use hw_ipmi::sim::{Fault, IpmiSim};
+use hwctl_core::shared::Shared;
+use hwctl_core::{ErrorKind, NodeContext, PowerTarget};
+use hwctl_ipmi::sim::{Fault, IpmiSim};
 
 async fn bmc() -> IpmiSim {
     IpmiSim::start(Default::default()).await.unwrap()
@@ -21,7 +21,7 @@ async fn bmc() -> IpmiSim {
 #[tokio::test]
 async fn a_bmc_silent_after_the_first_exchange_fails_within_the_power_timeout() {
     let bmc = bmc().await;
-    let node = hw_ipmi::hardware_type_with(Shared::new())
+    let node = hwctl_ipmi::hardware_type_with(Shared::new())
         .build(&bmc.driver_info(), &NodeContext::new("n1"))
         .unwrap();
     let power = node.power().unwrap();
@@ -44,13 +44,17 @@ async fn a_bmc_silent_after_the_first_exchange_fails_within_the_power_timeout() 
 async fn a_bmc_silent_from_the_start_fails_within_the_power_timeout() {
     let bmc = bmc().await;
     bmc.set_fault(Fault::Silence);
-    let power = hw_ipmi::IpmiPower::new(
-        hw_ipmi::ipmi_from_driver_info(&Shared::new(), &bmc.driver_info(), &NodeContext::new("n1"))
-            .unwrap(),
+    let power = hwctl_ipmi::IpmiPower::new(
+        hwctl_ipmi::ipmi_from_driver_info(
+            &Shared::new(),
+            &bmc.driver_info(),
+            &NodeContext::new("n1"),
+        )
+        .unwrap(),
     );
     let started = Instant::now();
     let err =
-        hw_core::Power::set_power_state(&power, PowerTarget::On, Some(Duration::from_secs(1)))
+        hwctl_core::Power::set_power_state(&power, PowerTarget::On, Some(Duration::from_secs(1)))
             .await
             .unwrap_err();
     let took = started.elapsed();
@@ -65,10 +69,10 @@ async fn a_bmc_silent_from_the_start_fails_within_the_power_timeout() {
 async fn hardware_type_built_twice_opens_one_session() {
     let bmc = bmc().await;
     let info = bmc.driver_info();
-    let a = hw_ipmi::hardware_type()
+    let a = hwctl_ipmi::hardware_type()
         .build(&info, &NodeContext::new("a"))
         .unwrap();
-    let b = hw_ipmi::hardware_type()
+    let b = hwctl_ipmi::hardware_type()
         .build(&info, &NodeContext::new("b"))
         .unwrap();
     a.power().unwrap().get_power_state().await.unwrap();
@@ -85,10 +89,10 @@ async fn an_injected_scope_is_its_own() {
     let bmc = bmc().await;
     let info = bmc.driver_info();
     let shared = Shared::new();
-    let a = hw_ipmi::hardware_type_with(shared.clone())
+    let a = hwctl_ipmi::hardware_type_with(shared.clone())
         .build(&info, &NodeContext::new("a"))
         .unwrap();
-    let b = hw_ipmi::hardware_type()
+    let b = hwctl_ipmi::hardware_type()
         .build(&info, &NodeContext::new("b"))
         .unwrap();
     a.power().unwrap().get_power_state().await.unwrap();
@@ -102,13 +106,13 @@ async fn an_injected_scope_is_its_own() {
 #[test]
 fn the_pool_key_holds_no_password() {
     let password = "pl41n-t3xt-pw";
-    let info = hw_core::DriverInfo::from_pairs([
+    let info = hwctl_core::DriverInfo::from_pairs([
         ("ipmi_address", "10.9.8.7"),
         ("ipmi_username", "admin"),
         ("ipmi_password", password),
     ]);
     let shared = Shared::new();
-    let ipmi = hw_ipmi::ipmi_from_driver_info(&shared, &info, &NodeContext::new("n")).unwrap();
+    let ipmi = hwctl_ipmi::ipmi_from_driver_info(&shared, &info, &NodeContext::new("n")).unwrap();
     let keys = shared.keys();
     assert_eq!(keys.len(), 1);
     for text in [
@@ -123,7 +127,7 @@ fn the_pool_key_holds_no_password() {
     // A different password is a different endpoint (and session).
     let mut other = info.clone();
     other.insert("ipmi_password", "another");
-    let ipmi2 = hw_ipmi::ipmi_from_driver_info(&shared, &other, &NodeContext::new("n")).unwrap();
+    let ipmi2 = hwctl_ipmi::ipmi_from_driver_info(&shared, &other, &NodeContext::new("n")).unwrap();
     assert!(!ipmi.client().same_endpoint(ipmi2.client()));
     assert_eq!(shared.len(), 2);
     drop((ipmi, ipmi2));
@@ -134,9 +138,9 @@ fn the_pool_key_holds_no_password() {
 /// on is (it is idempotent).
 #[tokio::test]
 async fn a_lost_power_cycle_is_not_resent_but_a_power_on_is() {
-    use hw_ipmi::ChassisControl;
+    use hwctl_ipmi::ChassisControl;
     let bmc = bmc().await;
-    let ipmi = hw_ipmi::Ipmi::new(bmc.config());
+    let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
     ipmi.chassis_power_on().await.unwrap();
     bmc.set_fault(Fault::Silence);
     let before = bmc.stats().packets;

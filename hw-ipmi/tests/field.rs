@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use hw_core::{ErrorKind, Management};
-use hw_ipmi::sim::{IpmiSim, IpmiSimConfig};
-use hw_ipmi::{Ipmi, IpmiManagement};
+use hwctl_core::{ErrorKind, Management};
+use hwctl_ipmi::sim::{IpmiSim, IpmiSimConfig};
+use hwctl_ipmi::{Ipmi, IpmiManagement};
 
 async fn bmc() -> IpmiSim {
     IpmiSim::start(IpmiSimConfig::default()).await.unwrap()
@@ -112,7 +112,7 @@ async fn sdr_reading_survives_every_transient_completion_code() {
     assert!(
         records
             .iter()
-            .any(|r| matches!(&r.kind, hw_ipmi::SdrKind::Full(s) if s.name == "PSU1 Power"))
+            .any(|r| matches!(&r.kind, hwctl_ipmi::SdrKind::Full(s) if s.name == "PSU1 Power"))
     );
 }
 
@@ -135,7 +135,7 @@ async fn a_repository_that_stays_busy_fails_in_bounded_time() {
 /// the key says false, as on such a BMC with ipmitool.
 #[tokio::test]
 async fn the_boot_device_survives_the_boot_flag_timer() {
-    use hw_core::{BootDevice, NodeContext};
+    use hwctl_core::{BootDevice, NodeContext};
     for (disable, kept) in [(None, true), (Some("true"), true), (Some("false"), false)] {
         let bmc = IpmiSim::start(IpmiSimConfig {
             boot_flag_timeout: Duration::from_millis(300),
@@ -147,7 +147,7 @@ async fn the_boot_device_survives_the_boot_flag_timer() {
         if let Some(d) = disable {
             info.insert("ipmi_disable_boot_timeout", d);
         }
-        let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+        let node = hwctl_ipmi::hardware_type_with(hwctl_core::shared::Shared::new())
             .build(&info, &NodeContext::new("n"))
             .unwrap();
         let m = node.management().unwrap();
@@ -165,7 +165,7 @@ async fn the_boot_device_survives_the_boot_flag_timer() {
 
 // ---- 14.1: cipher-suite negotiation -----------------------------------------------
 
-fn realistic(bmc: &IpmiSim) -> hw_ipmi::IpmiConfig {
+fn realistic(bmc: &IpmiSim) -> hwctl_ipmi::IpmiConfig {
     let mut cfg = bmc.config();
     cfg.request_timeout = Duration::from_secs(2);
     cfg.retries = 3;
@@ -184,7 +184,7 @@ async fn the_suite_is_chosen_from_what_the_bmc_lists() {
     })
     .await
     .unwrap();
-    let client = hw_ipmi::IpmiClient::new(realistic(&bmc));
+    let client = hwctl_ipmi::IpmiClient::new(realistic(&bmc));
     let started = Instant::now();
     assert_eq!(client.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0);
     assert!(
@@ -194,15 +194,15 @@ async fn the_suite_is_chosen_from_what_the_bmc_lists() {
     );
     assert_eq!(
         client.cipher_suite().await,
-        Some(hw_ipmi::CipherSuite::Suite3)
+        Some(hwctl_ipmi::CipherSuite::Suite3)
     );
     // And 17 when it is offered.
     let both = bmc_with_suites(vec![3, 17]).await;
-    let client = hw_ipmi::IpmiClient::new(realistic(&both));
+    let client = hwctl_ipmi::IpmiClient::new(realistic(&both));
     client.read(None, 0x00, 0x01, &[]).await.unwrap();
     assert_eq!(
         client.cipher_suite().await,
-        Some(hw_ipmi::CipherSuite::Suite17)
+        Some(hwctl_ipmi::CipherSuite::Suite17)
     );
 }
 
@@ -228,7 +228,7 @@ async fn silence_to_a_suite_falls_back_within_one_wait() {
     })
     .await
     .unwrap();
-    let client = hw_ipmi::IpmiClient::new(realistic(&bmc));
+    let client = hwctl_ipmi::IpmiClient::new(realistic(&bmc));
     let started = Instant::now();
     assert_eq!(client.read(None, 0x00, 0x01, &[]).await.unwrap().cc, 0);
     assert!(
@@ -238,7 +238,7 @@ async fn silence_to_a_suite_falls_back_within_one_wait() {
     );
     assert_eq!(
         client.cipher_suite().await,
-        Some(hw_ipmi::CipherSuite::Suite3)
+        Some(hwctl_ipmi::CipherSuite::Suite3)
     );
 }
 
@@ -246,12 +246,12 @@ async fn silence_to_a_suite_falls_back_within_one_wait() {
 /// speak are `unsupported`, naming what the BMC offers.
 #[tokio::test]
 async fn other_suite_numbers_are_unsupported_naming_the_offered_ones() {
-    use hw_core::NodeContext;
+    use hwctl_core::NodeContext;
     let bmc = bmc_with_suites(vec![3, 17]).await;
     for n in ["0", "1", "2", "8", "12"] {
         let mut info = bmc.driver_info();
         info.insert("ipmi_cipher_suite", n);
-        let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+        let node = hwctl_ipmi::hardware_type_with(hwctl_core::shared::Shared::new())
             .build(&info, &NodeContext::new("n"))
             .unwrap();
         let err = node.power().unwrap().get_power_state().await.unwrap_err();
@@ -271,10 +271,10 @@ async fn other_suite_numbers_are_unsupported_naming_the_offered_ones() {
 /// default), as Ironic does; a shorter window ends in `busy`.
 #[tokio::test]
 async fn a_full_session_table_is_waited_out_within_the_window() {
-    use hw_core::{NodeContext, PowerState};
+    use hwctl_core::{NodeContext, PowerState};
     let bmc = bmc().await;
     bmc.set_session_table_full_for(Duration::from_secs(2));
-    let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+    let node = hwctl_ipmi::hardware_type_with(hwctl_core::shared::Shared::new())
         .build(&bmc.driver_info(), &NodeContext::new("n"))
         .unwrap();
     let started = Instant::now();
@@ -288,7 +288,7 @@ async fn a_full_session_table_is_waited_out_within_the_window() {
     bmc.set_session_table_full_for(Duration::from_secs(30));
     let mut info = bmc.driver_info();
     info.insert("ipmi_command_retry_timeout", "1.5");
-    let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+    let node = hwctl_ipmi::hardware_type_with(hwctl_core::shared::Shared::new())
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     let started = Instant::now();
@@ -313,9 +313,9 @@ async fn silence_costs_one_total_time_and_says_so() {
     let mut cfg = bmc.config();
     cfg.request_timeout = Duration::from_secs(1);
     cfg.retries = 3;
-    let client = hw_ipmi::IpmiClient::new(cfg.clone());
+    let client = hwctl_ipmi::IpmiClient::new(cfg.clone());
     client.read(None, 0x00, 0x01, &[]).await.unwrap();
-    bmc.set_fault(hw_ipmi::sim::Fault::SilentInSession);
+    bmc.set_fault(hwctl_ipmi::sim::Fault::SilentInSession);
     let started = Instant::now();
     let err = client.read(None, 0x00, 0x01, &[]).await.unwrap_err();
     let took = started.elapsed();
@@ -328,7 +328,7 @@ async fn silence_costs_one_total_time_and_says_so() {
     );
     // ipmi_command_retry_timeout bounds it too.
     cfg.command_retry_timeout = Duration::from_secs(2);
-    let client = hw_ipmi::IpmiClient::new(cfg);
+    let client = hwctl_ipmi::IpmiClient::new(cfg);
     let started = Instant::now();
     let err = client.read(None, 0x00, 0x01, &[]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
@@ -341,12 +341,12 @@ async fn silence_costs_one_total_time_and_says_so() {
 /// an underscore, and what validates connects.
 #[tokio::test]
 async fn zoned_and_bracketed_ipv6_addresses_validate_and_connect() {
-    use hw_core::{NodeContext, PowerState};
+    use hwctl_core::{NodeContext, PowerState};
     for address in ["fe80::1%eth0", "[fe80::1%eth0]", "bmc_17.lab"] {
-        let mut info = hw_core::DriverInfo::new();
+        let mut info = hwctl_core::DriverInfo::new();
         info.insert("ipmi_address", address);
         assert!(
-            hw_ipmi::IpmiConfig::from_driver_info(&info, &NodeContext::new("n")).is_ok(),
+            hwctl_ipmi::IpmiConfig::from_driver_info(&info, &NodeContext::new("n")).is_ok(),
             "{address}"
         );
     }
@@ -363,7 +363,7 @@ async fn zoned_and_bracketed_ipv6_addresses_validate_and_connect() {
     for address in forms {
         let mut info = bmc.driver_info();
         info.insert("ipmi_address", address);
-        let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+        let node = hwctl_ipmi::hardware_type_with(hwctl_core::shared::Shared::new())
             .build(&info, &NodeContext::new("n"))
             .unwrap();
         let state = node.power().unwrap().get_power_state().await;
@@ -378,10 +378,10 @@ async fn zoned_and_bracketed_ipv6_addresses_validate_and_connect() {
 /// node file was), and not retried.
 #[tokio::test]
 async fn a_zone_naming_no_interface_is_invalid_input_not_unreachable() {
-    use hw_core::NodeContext;
-    let mut info = hw_core::DriverInfo::new();
+    use hwctl_core::NodeContext;
+    let mut info = hwctl_core::DriverInfo::new();
     info.insert("ipmi_address", "fe80::1%nosuchif0");
-    let node = hw_ipmi::hardware_type_with(hw_core::shared::Shared::new())
+    let node = hwctl_ipmi::hardware_type_with(hwctl_core::shared::Shared::new())
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     let started = Instant::now();
@@ -395,7 +395,7 @@ async fn a_zone_naming_no_interface_is_invalid_input_not_unreachable() {
 /// retries it), "sub-function disabled" (0xD6) is unsupported; the rest as before.
 #[test]
 fn completion_codes_of_the_right_kind() {
-    use hw_ipmi::cc_kind;
+    use hwctl_ipmi::cc_kind;
     assert_eq!(cc_kind(0xC4), ErrorKind::Busy);
     assert_eq!(cc_kind(0xD6), ErrorKind::Unsupported);
     assert_eq!(cc_kind(0xC0), ErrorKind::Busy);

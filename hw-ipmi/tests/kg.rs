@@ -9,9 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::{ipmitool, require};
-use hw_core::{DriverInfo, ErrorKind, NodeContext};
-use hw_ipmi::sim::{IpmiSim, IpmiSimConfig};
-use hw_ipmi::{BmcKey, CipherSuite, IpmiClient, IpmiConfig, SuiteChoice};
+use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+use hwctl_ipmi::sim::{IpmiSim, IpmiSimConfig};
+use hwctl_ipmi::{BmcKey, CipherSuite, IpmiClient, IpmiConfig, SuiteChoice};
 
 const KG_HEX: &str = "4b67206f66207468652042";
 const KG: &[u8] = b"Kg of the B";
@@ -137,7 +137,7 @@ fn the_key_is_validated_as_hex_of_at_most_20_bytes_without_echo() {
             assert!(!format!("{e} {e:?}").contains(&bad), "{bad:?} echoed: {e}");
         }
     }
-    let p = hw_ipmi::PROPERTIES
+    let p = hwctl_ipmi::PROPERTIES
         .iter()
         .find(|p| p.name == "ipmi_hex_kg_key")
         .unwrap();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::{free_udp_port, hex_bytes, require};
 
-use hw_core::{BootDevice, NodeContext, PowerState, PowerTarget};
+use hwctl_core::{BootDevice, NodeContext, PowerState, PowerTarget};
 use tokio::process::{Child, Command};
 
 struct IpmiSim {
@@ -153,8 +153,8 @@ set_working_mc 0x20
         }
     }
 
-    fn driver_info(&self) -> hw_core::DriverInfo {
-        hw_core::DriverInfo::from_pairs([
+    fn driver_info(&self) -> hwctl_core::DriverInfo {
+        hwctl_core::DriverInfo::from_pairs([
             ("ipmi_address", "127.0.0.1".to_owned()),
             ("ipmi_port", self.port.to_string()),
             ("ipmi_username", "admin".to_owned()),
@@ -173,7 +173,7 @@ async fn power_and_boot_against_ipmi_sim() {
         return;
     }
     let sim = IpmiSim::start().await;
-    let ht = hw_ipmi::hardware_type();
+    let ht = hwctl_ipmi::hardware_type();
     let node = ht
         .build(&sim.driver_info(), &NodeContext::new("peer"))
         .unwrap();
@@ -220,8 +220,8 @@ async fn power_and_boot_against_ipmi_sim() {
     );
 
     // ipmi_sim has no cipher suite 17: the automatic choice fell back to 3.
-    let ipmi = hw_ipmi::ipmi_from_driver_info(
-        &hw_core::shared::Shared::new(),
+    let ipmi = hwctl_ipmi::ipmi_from_driver_info(
+        &hwctl_core::shared::Shared::new(),
         &sim.driver_info(),
         &NodeContext::new("x"),
     )
@@ -230,7 +230,7 @@ async fn power_and_boot_against_ipmi_sim() {
     assert_eq!(id.cc, 0);
     assert_eq!(
         ipmi.client().cipher_suite().await,
-        Some(hw_ipmi::CipherSuite::Suite3)
+        Some(hwctl_ipmi::CipherSuite::Suite3)
     );
     // Get Channel Authentication Capabilities, asked before Open Session, as
     // ipmi_sim answers it: LAN channel 1, IPMI 2.0 and 1.5, v1.5 auth types none, MD5
@@ -254,14 +254,14 @@ async fn power_and_boot_against_ipmi_sim() {
         .set_power_state(PowerTarget::On, t)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), hw_core::ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(err.kind(), hwctl_core::ErrorKind::PermissionDenied, "{err}");
 
     // Wrong password.
     let mut info = sim.driver_info();
     info.insert("ipmi_password", "wrong");
     let bad = ht.build(&info, &NodeContext::new("b")).unwrap();
     let err = bad.power().unwrap().get_power_state().await.unwrap_err();
-    assert_eq!(err.kind(), hw_core::ErrorKind::Unauthenticated, "{err}");
+    assert_eq!(err.kind(), hwctl_core::ErrorKind::Unauthenticated, "{err}");
 }
 
 #[tokio::test]
@@ -286,12 +286,12 @@ async fn bridged_get_device_id_against_ipmi_sim() {
     assert_eq!(theirs, want, "ipmitool through ipmi_sim");
 
     // Our client through Bridge::single.
-    let pool = hw_core::shared::Shared::new();
-    let ipmi =
-        hw_ipmi::ipmi_from_driver_info(&pool, &sim.driver_info(), &NodeContext::new("x")).unwrap();
+    let pool = hwctl_core::shared::Shared::new();
+    let ipmi = hwctl_ipmi::ipmi_from_driver_info(&pool, &sim.driver_info(), &NodeContext::new("x"))
+        .unwrap();
     let client = ipmi.client();
     let ours = client
-        .raw_bridged(&hw_ipmi::Bridge::single(0, 0x72), 0x06, 0x01, &[])
+        .raw_bridged(&hwctl_ipmi::Bridge::single(0, 0x72), 0x06, 0x01, &[])
         .await
         .unwrap();
     assert_eq!(
@@ -304,17 +304,17 @@ async fn bridged_get_device_id_against_ipmi_sim() {
     assert_eq!(bmc_id.data.first(), Some(&0x00));
     // Reads retry but give the same answer.
     let read = client
-        .read(Some(&hw_ipmi::Bridge::single(0, 0x72)), 0x06, 0x01, &[])
+        .read(Some(&hwctl_ipmi::Bridge::single(0, 0x72)), 0x06, 0x01, &[])
         .await
         .unwrap();
     assert_eq!(read.data, want);
 
     // Nobody at 0x74: ipmi_sim NAKs the Send Message (0x83), a device fault.
     let err = client
-        .raw_bridged(&hw_ipmi::Bridge::single(0, 0x74), 0x06, 0x01, &[])
+        .raw_bridged(&hwctl_ipmi::Bridge::single(0, 0x74), 0x06, 0x01, &[])
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), hw_core::ErrorKind::DeviceFault, "{err}");
+    assert_eq!(err.kind(), hwctl_core::ErrorKind::DeviceFault, "{err}");
     assert!(err.to_string().contains("0x83"), "{err}");
 
     // A node whose driver_info asks for bridging sends everything through it.
@@ -322,7 +322,7 @@ async fn bridged_get_device_id_against_ipmi_sim() {
     info.insert("ipmi_bridging", "single");
     info.insert("ipmi_target_channel", "0");
     info.insert("ipmi_target_address", "0x72");
-    let bridged = hw_ipmi::ipmi_from_driver_info(&pool, &info, &NodeContext::new("b")).unwrap();
+    let bridged = hwctl_ipmi::ipmi_from_driver_info(&pool, &info, &NodeContext::new("b")).unwrap();
     let r = bridged.raw(0x06, 0x01, &[]).await.unwrap();
     assert_eq!((r.cc, r.data), (0, want));
     client.close().await.unwrap();

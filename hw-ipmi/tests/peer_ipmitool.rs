@@ -14,8 +14,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{hex_bytes, ipmitool, require};
-use hw_ipmi::sim::{BridgeReplyStyle, IpmiSim, IpmiSimConfig};
-use hw_ipmi::{Bridge, CipherSuite, IpmiClient, SuiteChoice};
+use hwctl_ipmi::sim::{BridgeReplyStyle, IpmiSim, IpmiSimConfig};
+use hwctl_ipmi::{Bridge, CipherSuite, IpmiClient, SuiteChoice};
 
 /// What the satellite controller at (0, 0x72) saw: (netfn, cmd, data).
 type Seen = Arc<Mutex<Vec<(u8, u8, Vec<u8>)>>>;
@@ -204,7 +204,7 @@ async fn ipmitool_reads_the_simulators_sensors() {
     assert!(psu.contains("05h") && psu.contains("10.1"), "{psu}");
     assert!(psu.contains("Presence detected"), "{psu}");
     // Our client reads the same values from the same records.
-    let ipmi = hw_ipmi::Ipmi::new(bmc.config());
+    let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
     let ours = ipmi.sensors().await.unwrap();
     let by_name = |n: &str| ours.iter().find(|s| s.name == n).and_then(|s| s.value);
     assert_eq!(by_name("CPU Temp"), Some(45.0));

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::{BootDevice, ErrorKind, NodeContext, PowerState, PowerTarget};
-use hw_ipmi::sim::{BridgeReplyStyle, Fault, IpmiSim, IpmiSimConfig};
-use hw_ipmi::{Bridge, CipherSuite, Ipmi, IpmiClient, IpmiConfig, PrivilegeLevel, SuiteChoice};
+use hwctl_core::{BootDevice, ErrorKind, NodeContext, PowerState, PowerTarget};
+use hwctl_ipmi::sim::{BridgeReplyStyle, Fault, IpmiSim, IpmiSimConfig};
+use hwctl_ipmi::{Bridge, CipherSuite, Ipmi, IpmiClient, IpmiConfig, PrivilegeLevel, SuiteChoice};
 
 /// Polls `cond` until it holds, for at most 10 s (the sim runs on the test's
 /// runtime, and CI machines are slow: no fixed sleeps).
@@ -35,7 +35,7 @@ async fn power_round_trip_on_both_suites() {
     for suite in [CipherSuite::Suite3, CipherSuite::Suite17] {
         let bmc = bmc().await;
         let ipmi = Ipmi::new(with_suite(bmc.config(), suite));
-        let node = hw_ipmi::node("ipmi", &ipmi, NodeContext::new("n"));
+        let node = hwctl_ipmi::node("ipmi", &ipmi, NodeContext::new("n"));
         let power = node.power().unwrap();
         assert_eq!(power.get_power_state().await.unwrap(), PowerState::Off);
         power.set_power_state(PowerTarget::On, None).await.unwrap();
@@ -72,14 +72,14 @@ async fn auto_suite_prefers_17_and_falls_back_to_3() {
 #[tokio::test]
 async fn conformance() {
     let bmc = bmc().await;
-    let ht = hw_ipmi::hardware_type();
+    let ht = hwctl_ipmi::hardware_type();
     let node = ht
         .build(&bmc.driver_info(), &NodeContext::new("n"))
         .unwrap();
-    hw_core::testing::check_node(&node, &hw_core::testing::Options::default())
+    hwctl_core::testing::check_node(&node, &hwctl_core::testing::Options::default())
         .await
         .assert_passed();
-    hw_core::testing::check_validation(&ht, &bmc.driver_info(), &NodeContext::new("n"))
+    hwctl_core::testing::check_validation(&ht, &bmc.driver_info(), &NodeContext::new("n"))
         .assert_passed();
 }
 
@@ -91,7 +91,7 @@ async fn user_privilege_cannot_control_the_chassis() {
     let ipmi = Ipmi::new(cfg);
     assert!(!ipmi.chassis_power_on().await.unwrap());
     let err = ipmi
-        .chassis_control(hw_ipmi::ChassisControl::PowerUp)
+        .chassis_control(hwctl_ipmi::ChassisControl::PowerUp)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
@@ -141,7 +141,7 @@ async fn wrong_password_is_unauthenticated_and_not_echoed() {
 #[tokio::test]
 async fn thousand_operations_one_session_and_drop_closes() {
     let bmc = bmc().await;
-    let ht = hw_ipmi::hardware_type();
+    let ht = hwctl_ipmi::hardware_type();
     let a = ht
         .build(&bmc.driver_info(), &NodeContext::new("a"))
         .unwrap();
@@ -164,7 +164,7 @@ async fn thousand_operations_one_session_and_drop_closes() {
     drop(ht);
     // The process-wide map keeps an idle session for its TTL (so a fleet sweep
     // reuses it); releasing idle values closes it now.
-    hw_core::shared::release_idle();
+    hwctl_core::shared::release_idle();
     eventually("the session is closed", || bmc.stats().open_sessions == 0).await;
     let s = bmc.stats();
     assert_eq!((s.open_sessions, s.sessions_closed), (0, 1));
@@ -174,10 +174,10 @@ async fn thousand_operations_one_session_and_drop_closes() {
 async fn boot_device_flags() {
     let bmc = bmc().await;
     let ipmi = Ipmi::new(bmc.config());
-    let node = hw_ipmi::node(
+    let node = hwctl_ipmi::node(
         "ipmi",
         &ipmi,
-        NodeContext::new("n").with_boot_mode(hw_core::BootMode::Uefi),
+        NodeContext::new("n").with_boot_mode(hwctl_core::BootMode::Uefi),
     );
     let m = node.management().unwrap();
     m.set_boot_device(BootDevice::Pxe, true).await.unwrap();
@@ -191,7 +191,7 @@ async fn boot_device_flags() {
     );
     assert_eq!(
         m.get_boot_mode().await.unwrap(),
-        Some(hw_core::BootMode::Uefi)
+        Some(hwctl_core::BootMode::Uefi)
     );
     // one-time override consumed by the next boot
     node.power()
@@ -218,10 +218,10 @@ async fn sensors_and_nm_record() {
     let sensors = ipmi.sensors().await.unwrap();
     let find = |n: &str| sensors.iter().find(|s| s.name == n).unwrap().clone();
     assert_eq!(find("CPU Temp").value, Some(45.0));
-    assert_eq!(find("CPU Temp").kind, hw_core::SensorKind::Temperature);
+    assert_eq!(find("CPU Temp").kind, hwctl_core::SensorKind::Temperature);
     assert_eq!(find("FAN1").value, Some(5000.0));
     assert!((find("12V").value.unwrap() - 12.0).abs() < 1e-9);
-    assert_eq!(find("PSU1 Power").kind, hw_core::SensorKind::Power);
+    assert_eq!(find("PSU1 Power").kind, hwctl_core::SensorKind::Power);
     assert_eq!(find("PSU1 Power").value, Some(240.0));
     assert_eq!(find("CPU Temp").status, "ok");
     // The compact record: a discrete sensor, its asserted offsets as the status.
@@ -254,7 +254,7 @@ async fn sensors_and_nm_record() {
 }
 
 struct Nm;
-impl hw_ipmi::sim::SatelliteHandler for Nm {
+impl hwctl_ipmi::sim::SatelliteHandler for Nm {
     fn handle(&self, netfn: u8, cmd: u8, data: &[u8]) -> (u8, Vec<u8>) {
         match (netfn, cmd) {
             (0x2E, 0xCA) if data.starts_with(&[0x57, 0x01, 0x00]) => {
@@ -311,8 +311,8 @@ async fn bridged_raw_both_reply_styles_and_dual() {
     info.insert("ipmi_bridging", "single");
     info.insert("ipmi_target_channel", "6");
     info.insert("ipmi_target_address", "0x2c");
-    let ipmi = hw_ipmi::ipmi_from_driver_info(
-        &hw_core::shared::Shared::new(),
+    let ipmi = hwctl_ipmi::ipmi_from_driver_info(
+        &hwctl_core::shared::Shared::new(),
         &info,
         &NodeContext::new("n"),
     )
@@ -369,8 +369,8 @@ async fn power_change_confirmed_within_timeout() {
     .await
     .unwrap();
     let ipmi = Ipmi::new(bmc.config());
-    let power = hw_ipmi::IpmiPower::new(ipmi);
-    use hw_core::Power;
+    let power = hwctl_ipmi::IpmiPower::new(ipmi);
+    use hwctl_core::Power;
     power
         .set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
         .await
@@ -385,7 +385,7 @@ async fn power_change_confirmed_within_timeout() {
     })
     .await
     .unwrap();
-    let power = hw_ipmi::IpmiPower::new(Ipmi::new(slow.config()));
+    let power = hwctl_ipmi::IpmiPower::new(Ipmi::new(slow.config()));
     let err = power
         .set_power_state(PowerTarget::On, Some(Duration::from_millis(300)))
         .await
@@ -395,7 +395,7 @@ async fn power_change_confirmed_within_timeout() {
 
 #[tokio::test]
 async fn a_bmc_silent_during_the_wait_fails_within_the_power_timeout() {
-    use hw_core::Power;
+    use hwctl_core::Power;
     // The BMC takes the power-on command, then stops answering while the change is
     // being confirmed. One status read alone would take several request timeouts
     // (retries, session re-open: about 14 s here); the set must still end at its
@@ -409,7 +409,7 @@ async fn a_bmc_silent_during_the_wait_fails_within_the_power_timeout() {
     let mut cfg = bmc.config();
     cfg.request_timeout = Duration::from_secs(2);
     cfg.retries = 2;
-    let power = hw_ipmi::IpmiPower::new(Ipmi::new(cfg));
+    let power = hwctl_ipmi::IpmiPower::new(Ipmi::new(cfg));
     let silence_after_the_command = async {
         while bmc.power_log().controls.is_empty() {
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -460,21 +460,21 @@ fn each_node_keeps_its_own_local_bridging_address() {
     // Two nodes behind one BMC whose bridged requests need different requester
     // addresses (ipmi_local_address) must not share a client: the client encodes
     // its config's address into every bridged request.
-    let pool = hw_core::shared::Shared::new();
+    let pool = hwctl_core::shared::Shared::new();
     let ctx = NodeContext::new("n");
-    let mut info = hw_core::DriverInfo::from_pairs([
+    let mut info = hwctl_core::DriverInfo::from_pairs([
         ("ipmi_address", "10.0.0.1"),
         ("ipmi_bridging", "single"),
         ("ipmi_target_channel", "6"),
         ("ipmi_target_address", "0x2c"),
     ]);
-    let a = hw_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
+    let a = hwctl_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
     info.insert("ipmi_local_address", "0x81");
-    let b = hw_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
+    let b = hwctl_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
     assert_eq!(a.client().config().local_address, 0x20);
     assert_eq!(b.client().config().local_address, 0x81);
     // Same everything: still one shared client.
-    let c = hw_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
+    let c = hwctl_ipmi::ipmi_from_driver_info(&pool, &info, &ctx).unwrap();
     assert!(b.client().same_endpoint(c.client()));
 }
 
@@ -486,8 +486,8 @@ fn secrets_never_in_debug() {
     let c = IpmiClient::new(cfg);
     assert!(!format!("{c:?}").contains("s3cr3t"));
     let info =
-        hw_core::DriverInfo::from_pairs([("ipmi_address", "h"), ("ipmi_password", "s3cr3t-pw")]);
-    let node = hw_ipmi::hardware_type()
+        hwctl_core::DriverInfo::from_pairs([("ipmi_address", "h"), ("ipmi_password", "s3cr3t-pw")]);
+    let node = hwctl_ipmi::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     assert!(!format!("{node:?}").contains("s3cr3t"));
@@ -593,8 +593,8 @@ async fn a_separate_bridged_reply_from_the_bmc_address_is_accepted() {
     info.insert("ipmi_bridging", "single");
     info.insert("ipmi_target_channel", "6");
     info.insert("ipmi_target_address", "0x2c");
-    let ipmi = hw_ipmi::ipmi_from_driver_info(
-        &hw_core::shared::Shared::new(),
+    let ipmi = hwctl_ipmi::ipmi_from_driver_info(
+        &hwctl_core::shared::Shared::new(),
         &info,
         &NodeContext::new("n"),
     )

@@ -1,7 +1,7 @@
 //! [`LibvirtClient`]: one libvirt connection per endpoint (URI, SASL user, SASL
-//! password fingerprint) per process, shared through [`hw_core::shared::Shared`] and
+//! password fingerprint) per process, shared through [`hwctl_core::shared::Shared`] and
 //! released with its last node; blocking calls kept off the tokio workers, retried
-//! through [`hw_core::retry`]; and the node's domain found.
+//! through [`hwctl_core::retry`]; and the node's domain found.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,10 +9,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
-use hw_core::poll::Backoff;
-use hw_core::retry::{Idempotency, RetryPolicy, retry};
-use hw_core::shared::{EndpointKey, Shared};
-use hw_core::{Error, ErrorKind, MacAddress, Result};
+use hwctl_core::poll::Backoff;
+use hwctl_core::retry::{Idempotency, RetryPolicy, retry};
+use hwctl_core::shared::{EndpointKey, Shared};
+use hwctl_core::{Error, ErrorKind, MacAddress, Result};
 use virt::connect::{ConnectAuth, ConnectCredential, ConnectCredentialType};
 use virt::domain::Domain;
 
@@ -144,9 +144,9 @@ struct ConnSlot {
 /// which MACs for its connection.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::Power;
-/// use hw_libvirt::{DomainSelector, LibvirtClient, LibvirtConfig, LibvirtPower};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::Power;
+/// use hwctl_libvirt::{DomainSelector, LibvirtClient, LibvirtConfig, LibvirtPower};
 /// let config = LibvirtConfig::new("test:///default", DomainSelector::Name("test".into()))?;
 /// let power = LibvirtPower::new(config.clone());
 /// power.get_power_state().await?;
@@ -284,7 +284,7 @@ fn retry_policy() -> RetryPolicy {
 /// Runs `f` on a blocking thread with `client`'s connection, within the configured
 /// call timeout (for every attempt together). A connection-level failure drops the
 /// connection; the call is tried once more on a fresh one when it is `idempotent`
-/// or was never sent ([`hw_core::retry`] decides).
+/// or was never sent ([`hwctl_core::retry`] decides).
 pub(crate) async fn with_conn<T, F>(
     client: &Arc<LibvirtClient>,
     op: &'static str,

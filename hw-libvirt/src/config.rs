@@ -4,14 +4,16 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hw_core::shared::EndpointKey;
-use hw_core::{DriverInfo, ExposeSecret, MacAddress, NodeContext, Property, Result, SecretString};
+use hwctl_core::shared::EndpointKey;
+use hwctl_core::{
+    DriverInfo, ExposeSecret, MacAddress, NodeContext, Property, Result, SecretString,
+};
 
 /// The default libvirt URI (Ironic's `staging-libvirt` default).
 pub const DEFAULT_URI: &str = "qemu+unix:///system";
 
 /// How long one libvirt call may take before the operation fails with
-/// [`ErrorKind::Timeout`](hw_core::ErrorKind::Timeout).
+/// [`ErrorKind::Timeout`](hwctl_core::ErrorKind::Timeout).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `driver_info` properties `staging-libvirt` reads (Ironic's keys, plus the
@@ -110,14 +112,14 @@ impl fmt::Display for DomainSelector {
 /// `Debug` never shows the SASL password.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
-/// use hw_libvirt::{LibvirtConfig, DomainSelector};
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_libvirt::{LibvirtConfig, DomainSelector};
 /// let info = DriverInfo::from_pairs([("libvirt_uri", "test:///default")]);
 /// let ctx = NodeContext::new("n1").with_port("52:54:00:AA:BB:01".parse()?);
 /// let config = LibvirtConfig::from_driver_info(&info, &ctx)?;
 /// assert_eq!(config.uri(), "test:///default");
 /// assert!(matches!(config.domain(), DomainSelector::Macs(m) if m.len() == 1));
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct LibvirtConfig {
@@ -170,7 +172,7 @@ fn is_ssh_uri(uri: &str) -> bool {
         .any(|t| matches!(t, "ssh" | "libssh" | "libssh2"))
 }
 
-/// The warning every insecure configuration logs (as hw-http's for TLS).
+/// The warning every insecure configuration logs (as hwctl-http's for TLS).
 fn warn_no_verify(uri: &str) {
     tracing::warn!(
         uri = %uri,
@@ -206,11 +208,11 @@ impl LibvirtConfig {
     /// `domain`.
     ///
     /// ```
-    /// use hw_libvirt::{DomainSelector, LibvirtConfig};
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig};
     /// let c = LibvirtConfig::new("test:///default", DomainSelector::Name("test".into()))?;
     /// assert_eq!(c.uri(), "test:///default");
     /// assert!(LibvirtConfig::new("not a uri", DomainSelector::Name("x".into())).is_err());
-    /// # Ok::<(), hw_core::Error>(())
+    /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     ///
     /// # Errors
@@ -220,7 +222,7 @@ impl LibvirtConfig {
     pub fn new(uri: impl Into<String>, domain: DomainSelector) -> Result<Self> {
         let uri = uri.into();
         check_uri(&uri).map_err(|why| {
-            hw_core::Error::invalid_parameter("libvirt_uri", format!("{uri:?} {why}"))
+            hwctl_core::Error::invalid_parameter("libvirt_uri", format!("{uri:?} {why}"))
         })?;
         Ok(LibvirtConfig {
             uri,
@@ -312,7 +314,7 @@ impl LibvirtConfig {
         v.finish()?;
         let (Some(uri), Some(domain)) = (uri, selector) else {
             // Unreachable in practice: a `None` above always recorded a problem.
-            return Err(hw_core::Error::missing_parameters(["libvirt_uri"]));
+            return Err(hwctl_core::Error::missing_parameters(["libvirt_uri"]));
         };
         if no_verify {
             warn_no_verify(&uri);
@@ -378,7 +380,7 @@ impl LibvirtConfig {
     /// [`danger_ssh_no_verify`](Self::danger_ssh_no_verify) appended `no_verify=1`.
     ///
     /// ```
-    /// use hw_libvirt::{DomainSelector, LibvirtConfig};
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig};
     /// let c = LibvirtConfig::new("qemu+ssh://root@h/system", DomainSelector::Name("vm".into()))?
     ///     .with_ssh_key("/keys/id rsa");
     /// assert_eq!(c.effective_uri(), "qemu+ssh://root@h/system?keyfile=/keys/id%20rsa");
@@ -387,7 +389,7 @@ impl LibvirtConfig {
     ///     insecure.effective_uri(),
     ///     "qemu+ssh://root@h/system?keyfile=/keys/id%20rsa&no_verify=1"
     /// );
-    /// # Ok::<(), hw_core::Error>(())
+    /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn effective_uri(&self) -> String {
         let mut uri = self.uri.clone();
@@ -429,21 +431,21 @@ impl LibvirtConfig {
 
     /// The key connections are shared under (see
     /// [`LibvirtClient`](crate::LibvirtClient)): protocol `libvirt`, the URI's host,
-    /// the SASL user, a keyed [`Fingerprint`](hw_core::shared::Fingerprint) of the
+    /// the SASL user, a keyed [`Fingerprint`](hwctl_core::shared::Fingerprint) of the
     /// SASL password, and the exact effective URI (with an SSH key file). Two nodes
     /// with the same key share one libvirt connection (and, for the test driver, one
     /// state); a node with another password never rides on a connection opened with
     /// the right one. The key holds no secret.
     ///
     /// ```
-    /// use hw_core::SecretString;
-    /// use hw_libvirt::{DomainSelector, LibvirtConfig};
+    /// use hwctl_core::SecretString;
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig};
     /// let c = LibvirtConfig::new("qemu+tcp://hv1/system", DomainSelector::Name("vm".into()))?;
     /// let right = c.clone().with_sasl("admin", SecretString::from("right")).endpoint_key();
     /// let wrong = c.clone().with_sasl("admin", SecretString::from("wrong")).endpoint_key();
     /// assert_ne!(right, wrong);
     /// assert!(!format!("{right:?}").contains("right\""));
-    /// # Ok::<(), hw_core::Error>(())
+    /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn endpoint_key(&self) -> EndpointKey {
         let uri = self.effective_uri();

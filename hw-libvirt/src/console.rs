@@ -13,7 +13,7 @@ use std::sync::mpsc as std_mpsc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hw_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
+use hwctl_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
 use virt::stream::Stream;

@@ -1,7 +1,7 @@
-//! libvirt's error conditions → [`hw_core::ErrorKind`]: the table the README's errors
+//! libvirt's error conditions → [`hwctl_core::ErrorKind`]: the table the README's errors
 //! section describes, in code.
 
-use hw_core::{Error, ErrorKind};
+use hwctl_core::{Error, ErrorKind};
 use virt::error::{ErrorDomain, ErrorNumber};
 
 use crate::NAME;

@@ -14,7 +14,7 @@ mod xml;
 
 use std::sync::Arc;
 
-use hw_core::{HardwareType, InterfaceKind, Node, NodeContext};
+use hwctl_core::{HardwareType, InterfaceKind, Node, NodeContext};
 
 pub use client::{LibvirtClient, reset_connections, silence_libvirt_stderr};
 pub use config::{Auth, DEFAULT_URI, DomainSelector, LibvirtConfig, PROPERTIES};
@@ -26,7 +26,7 @@ pub use power::{LibvirtPower, VmState};
 /// domain XML reader, which is otherwise private. Not a stable API.
 #[doc(hidden)]
 pub mod fuzzing {
-    use hw_core::BootDevice;
+    use hwctl_core::BootDevice;
 
     /// Reads `xml` as libvirt domain XML (name, UUID, MACs, boot device and mode),
     /// and rewrites its boot device, as the driver does with what libvirt returns.
@@ -52,10 +52,10 @@ pub const NAME: &str = "staging-libvirt";
 /// node's port MACs.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{DriverInfo, NodeContext, PowerState, Registry};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{DriverInfo, NodeContext, PowerState, Registry};
 /// let mut registry = Registry::new();
-/// registry.register(hw_libvirt::hardware_type());
+/// registry.register(hwctl_libvirt::hardware_type());
 /// // libvirt's built-in test driver: one domain "test", running.
 /// let info = DriverInfo::from_pairs([("libvirt_uri", "test:///default"), ("libvirt_domain", "test")]);
 /// let node = registry.build("staging-libvirt", &info, &NodeContext::new("vm-1"))?;

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use hw_core::management::ensure_boot_device;
-use hw_core::{
+use hwctl_core::management::ensure_boot_device;
+use hwctl_core::{
     BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management, ManagementCapabilities,
     Result, async_trait,
 };
@@ -58,9 +58,9 @@ fn set_boot(conn: &Connect, dom: &Domain, device: BootDevice) -> Result<bool> {
 ///   loader → UEFI; other HVM guests → BIOS); setting it is unsupported.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{BootDevice, Management};
-/// use hw_libvirt::{DomainSelector, LibvirtConfig, LibvirtManagement};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, Management};
+/// use hwctl_libvirt::{DomainSelector, LibvirtConfig, LibvirtManagement};
 /// let config = LibvirtConfig::new("test:///default", DomainSelector::Name("test".into()))?;
 /// let mgmt = LibvirtManagement::new(config);
 /// mgmt.set_boot_device(BootDevice::Pxe, false).await?;

@@ -1,13 +1,15 @@
 //! The power interface: [`LibvirtPower`] reads the domain state (mapped honestly)
-//! and applies create / destroy / shutdown / reboot; hw-core's power engine does the
+//! and applies create / destroy / shutdown / reboot; hwctl-core's power engine does the
 //! rest.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch};
-use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::{
+    Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
 use virt::domain::{Domain, DomainState};
 
 use crate::NAME;
@@ -45,8 +47,8 @@ impl VmState {
     /// (a paused domain is not "off").
     ///
     /// ```
-    /// use hw_core::PowerState;
-    /// use hw_libvirt::VmState;
+    /// use hwctl_core::PowerState;
+    /// use hwctl_libvirt::VmState;
     /// assert_eq!(VmState::Running.power_state(), PowerState::On);
     /// assert_eq!(VmState::ShutOff.power_state(), PowerState::Off);
     /// assert_eq!(VmState::Paused.power_state(), PowerState::Unknown);
@@ -177,7 +179,7 @@ fn act(dom: &Domain, step: Step) -> Result<()> {
     }
 }
 
-/// Power for one libvirt domain, a [`PowerSwitch`]: hw-core's engine does the
+/// Power for one libvirt domain, a [`PowerSwitch`]: hwctl-core's engine does the
 /// capability check, the decision, and the confirmation within one deadline.
 ///
 /// - **Read**: `virDomainGetInfo`, mapped by [`VmState::power_state`] (paused,
@@ -198,9 +200,9 @@ fn act(dom: &Domain, step: Step) -> Result<()> {
 ///   could not even be opened.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Power, PowerExt, PowerState};
-/// use hw_libvirt::{DomainSelector, LibvirtConfig, LibvirtPower};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState};
+/// use hwctl_libvirt::{DomainSelector, LibvirtConfig, LibvirtPower};
 /// // libvirt's built-in test driver has one running domain called "test".
 /// let config = LibvirtConfig::new("test:///default", DomainSelector::Name("test".into()))?;
 /// let power = LibvirtPower::new(config);
@@ -232,7 +234,7 @@ impl LibvirtPower {
     }
 
     /// The domain's state as libvirt reports it, with more detail than
-    /// [`Power::get_power_state`](hw_core::Power::get_power_state).
+    /// [`Power::get_power_state`](hwctl_core::Power::get_power_state).
     ///
     /// # Errors
     ///

@@ -2,13 +2,13 @@
 //! `test:///PATH.xml` driver, with domains carrying MACs, running or shut off.
 //!
 //! No daemon: the test driver lives inside the calling process. It keeps its state
-//! per connection, and `hw-libvirt` shares one connection per URI
+//! per connection, and `hwctl-libvirt` shares one connection per URI
 //! ([`LibvirtClient`]); a [`LibvirtSim`] holds that client for as long as it lives,
 //! so every node of one simulator in a process sees the same domains, even nodes
 //! built after others were dropped. Another process opening the same URI starts
 //! again from the file.
 //!
-//! With hw-sim, [`LibvirtSim`] is a [`hw_sim::Simulator`]. The test driver cannot be
+//! With hwctl-sim, [`LibvirtSim`] is a [`hwctl_sim::Simulator`]. The test driver cannot be
 //! made to hang, refuse credentials or answer with garbage, so every
 //! [`CommonFault`] is `Unsupported` (the conformance fault check skips them).
 //!
@@ -16,11 +16,11 @@
 //! the client's parser.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_core::{PowerExt, PowerState};
-//! use hw_libvirt::sim::LibvirtSim;
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_core::{PowerExt, PowerState};
+//! use hwctl_libvirt::sim::LibvirtSim;
 //! let sim = LibvirtSim::fleet(3)?; // vm-000 (running), vm-001 (shut off), vm-002 (running)
-//! let node = hw_libvirt::hardware_type().build(&sim.driver_info(), &sim.node_context(1))?;
+//! let node = hwctl_libvirt::hardware_type().build(&sim.driver_info(), &sim.node_context(1))?;
 //! assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
 //! node.power()?.power_on().await?;
 //! assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
@@ -31,10 +31,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hw_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
-use hw_sim::fault::CommonFault;
-use hw_sim::simulator::unsupported_fault;
-use hw_sim::stats::SimStats;
+use hwctl_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
+use hwctl_sim::fault::CommonFault;
+use hwctl_sim::simulator::unsupported_fault;
+use hwctl_sim::stats::SimStats;
 
 use crate::{DomainSelector, LibvirtClient, LibvirtConfig, NAME};
 
@@ -288,7 +288,7 @@ impl LibvirtSim {
     }
 }
 
-impl hw_sim::Simulator for LibvirtSim {
+impl hwctl_sim::Simulator for LibvirtSim {
     fn hardware_type(&self) -> &str {
         NAME
     }

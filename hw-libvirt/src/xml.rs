@@ -4,7 +4,7 @@
 //! edits are splices: everything outside the changed `<boot>` elements stays
 //! byte-for-byte as libvirt wrote it.
 
-use hw_core::{BootDevice, BootMode, Error, MacAddress, Result};
+use hwctl_core::{BootDevice, BootMode, Error, MacAddress, Result};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
@@ -493,16 +493,16 @@ mod tests {
             "not xml <",
         ] {
             let e = DomainXml::parse(bad).unwrap_err();
-            assert_eq!(e.kind(), hw_core::ErrorKind::Protocol, "{bad:?}");
+            assert_eq!(e.kind(), hwctl_core::ErrorKind::Protocol, "{bad:?}");
         }
         let no_os = DomainXml::parse("<domain/>").unwrap();
         assert_eq!(
             no_os.with_boot_device(BootDevice::Pxe).unwrap_err().kind(),
-            hw_core::ErrorKind::Protocol
+            hwctl_core::ErrorKind::Protocol
         );
         assert_eq!(
             no_os.with_boot_device(BootDevice::Bios).unwrap_err().kind(),
-            hw_core::ErrorKind::Unsupported
+            hwctl_core::ErrorKind::Unsupported
         );
     }
 }

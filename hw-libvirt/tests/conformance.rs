@@ -1,12 +1,12 @@
-//! The hw-core conformance suite and `driver_info` validation.
+//! The hwctl-core conformance suite and `driver_info` validation.
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write as _;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, ErrorKind, NodeContext, testing};
-use hw_libvirt::sim::LibvirtSim;
-use hw_libvirt::{Auth, DomainSelector, LibvirtConfig, hardware_type};
+use hwctl_core::{DriverInfo, ErrorKind, NodeContext, testing};
+use hwctl_libvirt::sim::LibvirtSim;
+use hwctl_libvirt::{Auth, DomainSelector, LibvirtConfig, hardware_type};
 
 #[tokio::test]
 async fn conformance_suite_on_the_test_driver() {
@@ -21,19 +21,19 @@ async fn conformance_suite_on_the_test_driver() {
     }
 }
 
-/// hw-sim's fault check over the simulator. The in-process test driver can simulate
+/// hwctl-sim's fault check over the simulator. The in-process test driver can simulate
 /// none of the common faults, so each must be skipped because `inject` said
 /// `Unsupported` (not passed by accident), and clearing must work.
 #[tokio::test]
 async fn fault_conformance_over_the_simulator() {
-    use hw_core::testing::Outcome;
-    use hw_sim::Simulator as _;
+    use hwctl_core::testing::Outcome;
+    use hwctl_sim::Simulator as _;
     let sim = LibvirtSim::fleet(2).unwrap();
-    assert_eq!(sim.hardware_type(), hw_libvirt::NAME);
+    assert_eq!(sim.hardware_type(), hwctl_libvirt::NAME);
     assert_eq!(sim.node_count(), 2);
     assert_eq!(sim.node_name(1), "vm-001");
     let report =
-        hw_sim::conformance::check_faults(&sim, &hardware_type(), Duration::from_secs(1)).await;
+        hwctl_sim::conformance::check_faults(&sim, &hardware_type(), Duration::from_secs(1)).await;
     // Every check is skipped (so `assert_passed`, which wants one pass, does not apply).
     assert!(report.failures().is_empty(), "{report}");
     assert_eq!(report.checks.len(), 3, "{report}");
@@ -48,7 +48,7 @@ async fn fault_conformance_over_the_simulator() {
     // The node it built works, and the simulator's counters saw the connection.
     let node = hardware_type()
         .build(
-            &hw_sim::Simulator::driver_info(&sim, 0),
+            &hwctl_sim::Simulator::driver_info(&sim, 0),
             &sim.node_context(0),
         )
         .unwrap();
@@ -243,7 +243,7 @@ fn a_lone_sasl_username_opens_without_credentials_and_a_lone_password_is_refused
     let config =
         LibvirtConfig::from_driver_info(&DriverInfo::from_pairs([("sasl_username", "u")]), &ctx())
             .unwrap();
-    assert!(matches!(config.auth(), hw_libvirt::Auth::None));
+    assert!(matches!(config.auth(), hwctl_libvirt::Auth::None));
     // With a key file, the key is used (Ironic: SASL only with both halves).
     let key = tempfile::NamedTempFile::new().unwrap();
     let info = DriverInfo::from_pairs([
@@ -252,7 +252,7 @@ fn a_lone_sasl_username_opens_without_credentials_and_a_lone_password_is_refused
         ("ssh_key_filename", key.path().to_str().unwrap()),
     ]);
     let config = LibvirtConfig::from_driver_info(&info, &ctx()).unwrap();
-    assert!(matches!(config.auth(), hw_libvirt::Auth::SshKey(_)));
+    assert!(matches!(config.auth(), hwctl_libvirt::Auth::SshKey(_)));
     // Ironic's masked password is refused, not taken as "no password".
     let (kind, list, _) = problems(
         &DriverInfo::from_pairs([("sasl_username", "u"), ("sasl_password", "******")]),

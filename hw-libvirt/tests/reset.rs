@@ -2,9 +2,9 @@
 //! in its own test binary (process) where it cannot disturb other tests.
 #![allow(clippy::unwrap_used)]
 
-use hw_core::{PowerExt, PowerState};
-use hw_libvirt::hardware_type;
-use hw_libvirt::sim::LibvirtSim;
+use hwctl_core::{PowerExt, PowerState};
+use hwctl_libvirt::hardware_type;
+use hwctl_libvirt::sim::LibvirtSim;
 
 #[tokio::test]
 async fn reset_connections_reopens_and_rereads_the_node_file() {
@@ -17,7 +17,7 @@ async fn reset_connections_reopens_and_rereads_the_node_file() {
         .power_on()
         .await
         .unwrap();
-    hw_libvirt::reset_connections();
+    hwctl_libvirt::reset_connections();
     // A new connection to a node file starts from the file again.
     assert_eq!(
         hardware_type()

@@ -1,17 +1,17 @@
 //! Integration tests against libvirt's own test driver (`test:///PATH.xml` node
-//! files from `hw_libvirt::sim`, and `test:///default`). No daemon is needed.
+//! files from `hwctl_libvirt::sim`, and `test:///default`). No daemon is needed.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hw_core::{
+use hwctl_core::{
     BootDevice, BootMode, DriverInfo, ErrorKind, MacAddress, Node, NodeContext, PowerExt,
     PowerState, PowerTarget,
 };
-use hw_libvirt::sim::{LibvirtSim, SimDomain, SimState, fleet_mac};
-use hw_libvirt::{LibvirtClient, LibvirtConfig, LibvirtManagement, VmState, hardware_type};
+use hwctl_libvirt::sim::{LibvirtSim, SimDomain, SimState, fleet_mac};
+use hwctl_libvirt::{LibvirtClient, LibvirtConfig, LibvirtManagement, VmState, hardware_type};
 
 fn build(sim: &LibvirtSim, i: usize) -> Node {
     hardware_type()
@@ -68,13 +68,13 @@ async fn paused_and_crashed_are_not_off() {
         let power = node.power().unwrap();
         assert_eq!(power.get_power_state().await.unwrap(), PowerState::Unknown);
     }
-    let p = hw_libvirt::LibvirtPower::new(
-        hw_libvirt::LibvirtConfig::from_driver_info(&sim.driver_info(), &sim.node_context(0))
+    let p = hwctl_libvirt::LibvirtPower::new(
+        hwctl_libvirt::LibvirtConfig::from_driver_info(&sim.driver_info(), &sim.node_context(0))
             .unwrap(),
     );
     assert_eq!(p.domain_state().await.unwrap(), VmState::Paused);
     // A soft off needs a running guest: refused, not faked.
-    let err = hw_core::Power::set_power_state(&p, PowerTarget::SoftOff, None)
+    let err = hwctl_core::Power::set_power_state(&p, PowerTarget::SoftOff, None)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PowerStateFailure);
@@ -162,11 +162,11 @@ async fn redefining_keeps_the_rest_of_the_domain_xml() {
     ])
     .unwrap();
     let config =
-        hw_libvirt::LibvirtConfig::from_driver_info(&sim.driver_info(), &sim.node_context(0))
+        hwctl_libvirt::LibvirtConfig::from_driver_info(&sim.driver_info(), &sim.node_context(0))
             .unwrap();
     let mgmt = LibvirtManagement::new(config);
     let before = mgmt.domain_xml().await.unwrap();
-    hw_core::Management::set_boot_device(&mgmt, BootDevice::Pxe, true)
+    hwctl_core::Management::set_boot_device(&mgmt, BootDevice::Pxe, true)
         .await
         .unwrap();
     let after = mgmt.domain_xml().await.unwrap();
@@ -175,7 +175,7 @@ async fn redefining_keeps_the_rest_of_the_domain_xml() {
     assert_eq!(added, ["<boot dev='network'/>"], "{before}\n---\n{after}");
     assert_eq!(before.lines().count(), after.lines().count());
     // Setting the same device again leaves the definition as it is.
-    hw_core::Management::set_boot_device(&mgmt, BootDevice::Pxe, true)
+    hwctl_core::Management::set_boot_device(&mgmt, BootDevice::Pxe, true)
         .await
         .unwrap();
     assert_eq!(mgmt.domain_xml().await.unwrap(), after);
@@ -214,17 +214,17 @@ async fn the_fixture_domain_is_found_by_mac_and_rewritten_in_place() {
     let sim = LibvirtSim::with_raw_domains(vec![], vec![raw]).unwrap();
     // Found through its second NIC, written in another notation.
     let ctx = NodeContext::new("fixture").with_port(mac("5254.005C.B7DF"));
-    let config = hw_libvirt::LibvirtConfig::from_driver_info(&sim.driver_info(), &ctx).unwrap();
+    let config = hwctl_libvirt::LibvirtConfig::from_driver_info(&sim.driver_info(), &ctx).unwrap();
     let mgmt = LibvirtManagement::new(config);
     let before = mgmt.domain_xml().await.unwrap();
     assert_eq!(
-        hw_core::Management::get_boot_device(&mgmt)
+        hwctl_core::Management::get_boot_device(&mgmt)
             .await
             .unwrap()
             .device,
         Some(BootDevice::Pxe)
     );
-    hw_core::Management::set_boot_device(&mgmt, BootDevice::Disk, false)
+    hwctl_core::Management::set_boot_device(&mgmt, BootDevice::Disk, false)
         .await
         .unwrap();
     let after = mgmt.domain_xml().await.unwrap();
@@ -374,7 +374,7 @@ async fn a_connection_is_released_with_the_last_node_of_its_uri() {
     drop(b);
     // The process-wide pool keeps an idle client for a while (issue 16: one pool per
     // endpoint for a whole sweep); releasing the idle ones ends it at once.
-    hw_core::shared::release_idle();
+    hwctl_core::shared::release_idle();
     assert!(
         LibvirtClient::live(&config).is_none(),
         "the pool still holds a connection after the last node of {uri} was dropped"

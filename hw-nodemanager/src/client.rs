@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 
 use crate::NAME;
 use crate::discovery::{Discovery, NmLocation, find_in_sdr};
@@ -30,10 +30,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// ```
 /// # #[cfg(feature = "sim")]
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
 /// use std::sync::Arc;
-/// use hw_nodemanager::{Domain, NmLocation, NodeManager, Policy, PolicyRef, TargetLimit, Trigger};
-/// use hw_nodemanager::sim::{MemoryTransport, NmSimulator};
+/// use hwctl_nodemanager::{Domain, NmLocation, NodeManager, Policy, PolicyRef, TargetLimit, Trigger};
+/// use hwctl_nodemanager::sim::{MemoryTransport, NmSimulator};
 ///
 /// let transport = MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c);
 /// let nm = NodeManager::new(Arc::new(transport));
@@ -151,7 +151,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn address(&self) -> Result<NmAddress> {
         let mut loc = self.location.lock().await;
@@ -196,7 +196,7 @@ impl NodeManager {
         if reply.cc != 0 {
             let cc = reply.cc;
             return Err(Error::new(
-                hw_ipmi::cc_kind(cc),
+                hwctl_ipmi::cc_kind(cc),
                 format!(
                     "IPMI call failed: Node Manager command 0x{:02X} completed with 0x{cc:02X} ({})",
                     req.cmd,
@@ -225,7 +225,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn version(&self) -> Result<NmVersion> {
         let raw = self
@@ -240,7 +240,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn capabilities(&self, q: &CapabilitiesQuery) -> Result<NmCapabilities> {
         let raw = self
@@ -255,7 +255,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn control_policy(&self, enable: bool, scope: ControlScope) -> Result<()> {
         self.send(
@@ -272,7 +272,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     /// [`ErrorKind::InvalidParameter`] for values the command cannot carry.
     pub async fn set_policy(&self, policy: &Policy) -> Result<()> {
@@ -288,7 +288,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn get_policy(&self, policy: PolicyRef) -> Result<PolicyInfo> {
         let raw = self
@@ -303,7 +303,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn remove_policy(&self, policy: PolicyRef) -> Result<()> {
         self.send(wire::encode_remove_policy(policy), "remove_nm_policy")
@@ -317,7 +317,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     /// [`ErrorKind::InvalidParameter`] for values the command cannot carry.
     pub async fn set_policy_suspend(
@@ -340,7 +340,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn get_policy_suspend(&self, policy: PolicyRef) -> Result<Vec<SuspendPeriod>> {
         let raw = self
@@ -358,7 +358,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn remove_policy_suspend(&self, policy: PolicyRef) -> Result<()> {
         self.send(
@@ -375,7 +375,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     pub async fn statistics(&self, q: &StatisticsQuery) -> Result<Statistics> {
         let raw = self
@@ -390,7 +390,7 @@ impl NodeManager {
     ///
     /// The transport's errors (timeout, unreachable, protocol, unauthenticated, …);
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
-    /// (as `hw_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
+    /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
     /// [`ErrorKind::InvalidParameter`] for values the command cannot carry.
     pub async fn reset_statistics(&self, reset: &StatisticsReset) -> Result<()> {

@@ -1,18 +1,18 @@
-//! [`NmConfig`]: what a `staging-nm` node is built from — `hw-ipmi`'s
+//! [`NmConfig`]: what a `staging-nm` node is built from — `hwctl-ipmi`'s
 //! [`IpmiConfig`] and where Node Manager sits — read from `driver_info` into one
 //! validator, so every problem of both halves is reported at once under the key the
 //! user wrote.
 
 use std::fmt;
 
-use hw_core::{DriverInfo, Error, ErrorKind, NodeContext, Property, Result, Validator};
-use hw_ipmi::IpmiConfig;
+use hwctl_core::{DriverInfo, Error, ErrorKind, NodeContext, Property, Result, Validator};
+use hwctl_ipmi::IpmiConfig;
 
 use crate::discovery::NmLocation;
 use crate::ipmi::byte;
 use crate::types::NmAddress;
 
-/// `driver_info` keys this crate reads besides `hw-ipmi`'s.
+/// `driver_info` keys this crate reads besides `hwctl-ipmi`'s.
 pub const NM_PROPERTIES: &[Property] = &[
     Property::optional(
         "intel_nm_channel",
@@ -24,9 +24,9 @@ pub const NM_PROPERTIES: &[Property] = &[
     ),
 ];
 
-/// Every property of `staging-nm`: `hw-ipmi`'s, then [`NM_PROPERTIES`].
+/// Every property of `staging-nm`: `hwctl-ipmi`'s, then [`NM_PROPERTIES`].
 pub fn properties() -> Vec<Property> {
-    hw_ipmi::PROPERTIES
+    hwctl_ipmi::PROPERTIES
         .iter()
         .chain(NM_PROPERTIES)
         .cloned()
@@ -45,8 +45,8 @@ fn parse_byte(s: &str) -> Option<u8> {
 /// [`IpmiConfig`]'s).
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
-/// use hw_nodemanager::{NmAddress, NmConfig, NmLocation};
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_nodemanager::{NmAddress, NmConfig, NmLocation};
 /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_password", "pw-9"),
 ///     ("intel_nm_channel", "6"), ("intel_nm_address", "0x2c")]);
 /// let cfg = NmConfig::from_driver_info(&info, &NodeContext::new("n1")).unwrap();

@@ -20,7 +20,7 @@ pub const NM_SDR_SIGNATURE: [u8; 5] = [0x57, 0x01, 0x00, 0x0D, 0x01];
 /// boundary, this searches whole bytes.
 ///
 /// ```
-/// use hw_nodemanager::{NmAddress, discovery::find_in_sdr};
+/// use hwctl_nodemanager::{NmAddress, discovery::find_in_sdr};
 /// let sdr = [0x00, 0xff, 0x00, 0xff, 0x57, 0x01, 0x00, 0x0d, 0x01, 0x6a, 0xb2, 0x00, 0xff];
 /// assert_eq!(find_in_sdr(&sdr), Some(NmAddress::new(0x0b, 0x6a)));
 /// assert_eq!(find_in_sdr(&[0x52, 0x01, 0x80]), None);
@@ -74,7 +74,7 @@ impl NmLocation {
     /// The JSON to store (`driver_internal_info` keys).
     ///
     /// ```
-    /// use hw_nodemanager::{NmAddress, NmLocation};
+    /// use hwctl_nodemanager::{NmAddress, NmLocation};
     /// let found = NmLocation::Found(NmAddress::new(0x0b, 0x6a));
     /// assert_eq!(found.to_json(), serde_json::json!({"intel_nm_channel": "0x0b", "intel_nm_address": "0x6a"}));
     /// assert_eq!(NmLocation::from_json(&found.to_json()), Some(found));

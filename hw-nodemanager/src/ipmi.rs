@@ -1,15 +1,15 @@
-//! Node Manager over `hw-ipmi`: [`IpmiTransport`] (bridged raw requests and SDR reads
-//! on an [`hw_ipmi::Ipmi`] handle) and the `staging-nm` hardware type.
+//! Node Manager over `hwctl-ipmi`: [`IpmiTransport`] (bridged raw requests and SDR reads
+//! on an [`hwctl_ipmi::Ipmi`] handle) and the `staging-nm` hardware type.
 
 use std::fmt;
 use std::sync::Arc;
 
-use hw_core::retry::Idempotency;
-use hw_core::shared::Shared;
-use hw_core::{
+use hwctl_core::retry::Idempotency;
+use hwctl_core::shared::Shared;
+use hwctl_core::{
     DriverInfo, HardwareType, InterfaceKind, NodeContext, Result, Validator, async_trait,
 };
-use hw_ipmi::{Bridge, Ipmi, IpmiEndpoint};
+use hwctl_ipmi::{Bridge, Ipmi, IpmiEndpoint};
 
 pub use crate::NAME;
 use crate::client::NodeManager;
@@ -20,7 +20,7 @@ use crate::types::NmAddress;
 use crate::vendor::NmVendor;
 
 /// Whether a Node Manager command only reads, and so may be resent on a lost reply
-/// (`hw_core::retry` resends the others only when they never left).
+/// (`hwctl_core::retry` resends the others only when they never left).
 pub fn idempotency(netfn: u8, cmd: u8) -> Idempotency {
     Idempotency::from_bool(
         netfn == crate::wire::NETFN_OEM_GROUP && matches!(cmd, 0xC2 | 0xC6 | 0xC8 | 0xC9 | 0xCA),
@@ -29,7 +29,7 @@ pub fn idempotency(netfn: u8, cmd: u8) -> Idempotency {
 
 /// [`NmTransport`] over an IPMI session: requests go to the Node Manager address with
 /// Send Message (through the node's transit controller when it is configured for dual
-/// bridging); reads are retried by `hw-ipmi`, writes never resent.
+/// bridging); reads are retried by `hwctl-ipmi`, writes never resent.
 #[derive(Clone)]
 pub struct IpmiTransport {
     ipmi: Ipmi,
@@ -47,7 +47,7 @@ impl IpmiTransport {
     /// Node Manager behind the BMC `ipmi` talks to; errors name the handle's driver
     /// (set to `staging-nm` here unless it already names another than `ipmi`).
     pub fn new(ipmi: Ipmi) -> Self {
-        let ipmi = if ipmi.driver() == hw_ipmi::NAME {
+        let ipmi = if ipmi.driver() == hwctl_ipmi::NAME {
             ipmi.with_driver(NAME)
         } else {
             ipmi
@@ -97,8 +97,8 @@ impl NmTransport for IpmiTransport {
 /// the driver `staging-nm`.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
-/// let ht = hw_nodemanager::hardware_type();
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// let ht = hwctl_nodemanager::hardware_type();
 /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_username", "admin")]);
 /// let node = ht.build(&info, &NodeContext::new("n1")).unwrap();
 /// assert_eq!(node.capabilities().vendor.len(), 11);
@@ -128,11 +128,12 @@ fn build(
     shared: &Shared<IpmiEndpoint>,
     info: &DriverInfo,
     ctx: &NodeContext,
-) -> Result<hw_core::Node> {
+) -> Result<hwctl_core::Node> {
     let cfg = NmConfig::from_driver_info(info, ctx)?;
-    let ipmi = hw_ipmi::ipmi_from_config(shared, &cfg.ipmi).with_driver(NAME);
+    let ipmi = hwctl_ipmi::ipmi_from_config(shared, &cfg.ipmi).with_driver(NAME);
     let nm = NodeManager::with_location(Arc::new(IpmiTransport::new(ipmi.clone())), cfg.location);
-    Ok(hw_ipmi::node(NAME, &ipmi, ctx.clone()).with_vendor(Arc::new(NmVendor::new(Arc::new(nm)))))
+    Ok(hwctl_ipmi::node(NAME, &ipmi, ctx.clone())
+        .with_vendor(Arc::new(NmVendor::new(Arc::new(nm)))))
 }
 
 /// Reads a byte (decimal or `0x` hex) no greater than `max` from `name` into `v`.
@@ -156,8 +157,8 @@ pub use crate::config::{NM_PROPERTIES, properties};
 /// Where Node Manager is, from `driver_info` (see [`NmConfig::read_location`]).
 ///
 /// ```
-/// use hw_core::DriverInfo;
-/// use hw_nodemanager::{NmAddress, NmLocation, ipmi::location_from_driver_info};
+/// use hwctl_core::DriverInfo;
+/// use hwctl_nodemanager::{NmAddress, NmLocation, ipmi::location_from_driver_info};
 /// let info = DriverInfo::from_pairs([("ipmi_target_channel", "0x06"), ("ipmi_target_address", "0x2c")]);
 /// assert_eq!(location_from_driver_info(&info).unwrap(), NmLocation::Found(NmAddress::new(6, 0x2c)));
 /// assert_eq!(location_from_driver_info(&DriverInfo::new()).unwrap(), NmLocation::Unknown);
@@ -165,7 +166,7 @@ pub use crate::config::{NM_PROPERTIES, properties};
 ///
 /// # Errors
 ///
-/// [`hw_core::ErrorKind::MissingParameter`] / [`hw_core::ErrorKind::InvalidParameter`]
+/// [`hwctl_core::ErrorKind::MissingParameter`] / [`hwctl_core::ErrorKind::InvalidParameter`]
 /// for a half-stored or malformed location.
 pub fn location_from_driver_info(info: &DriverInfo) -> Result<NmLocation> {
     let mut v = info.validator(NM_PROPERTIES);

@@ -1,11 +1,11 @@
 //! The vendor methods' JSON input schemas (Ironic's `*_schema.json`, verbatim).
-//! They are checked with [`hw_core::json_schema`] (re-exported here), which words its
+//! They are checked with [`hwctl_core::json_schema`] (re-exported here), which words its
 //! errors as Python's `jsonschema` does; the `Node` layer validates vendor `args`
-//! against them too, since every [`VendorMethod`](hw_core::VendorMethod) of
+//! against them too, since every [`VendorMethod`](hwctl_core::VendorMethod) of
 //! [`crate::NmVendor`] carries its schema.
 //!
 //! ```
-//! use hw_nodemanager::schema;
+//! use hwctl_nodemanager::schema;
 //! let err = schema::validate(schema::main_ids(), &serde_json::json!({"domain_id": "gpu", "policy_id": 1}))
 //!     .unwrap_err();
 //! assert_eq!(err.message, "'gpu' is not one of ['platform', 'cpu', 'memory', 'io']");
@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-pub use hw_core::json_schema::{
+pub use hwctl_core::json_schema::{
     PathItem, SchemaError, all_errors, py_repr, unsupported_keywords, validate,
 };
 

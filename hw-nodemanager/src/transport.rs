@@ -1,18 +1,18 @@
 //! What Node Manager needs from an IPMI connection: bridged raw requests and the raw
-//! SDR records. `hw-ipmi` provides it for a real BMC ([`crate::ipmi`]); the simulator
+//! SDR records. `hwctl-ipmi` provides it for a real BMC ([`crate::ipmi`]); the simulator
 //! provides an in-memory one (`sim::MemoryTransport`, feature `sim`).
 
 use std::fmt;
 
 use async_trait::async_trait;
 
-use hw_core::Result;
+use hwctl_core::Result;
 
 use crate::types::NmAddress;
 
-/// A reply to a raw IPMI request: `hw-ipmi`'s [`RawIpmiReply`] (completion code
+/// A reply to a raw IPMI request: `hwctl-ipmi`'s [`RawIpmiReply`] (completion code
 /// `cc` and the data after it), so both crates name it once.
-pub use hw_ipmi::RawIpmiReply;
+pub use hwctl_ipmi::RawIpmiReply;
 
 /// An IPMI connection to one BMC, able to reach the Node Manager device behind it.
 ///
@@ -21,7 +21,7 @@ pub use hw_ipmi::RawIpmiReply;
 /// - `bridged_request` sends `netfn`/`cmd`/`data` to the controller at `target`
 ///   (bridged with Send Message, `ipmi_bridging=single`) and returns its completion
 ///   code and data; a non-zero completion code is a reply, not an error.
-/// - Transport failures are `hw_core::Error`s (timeout, unreachable, protocol, …).
+/// - Transport failures are `hwctl_core::Error`s (timeout, unreachable, protocol, …).
 /// - `sdr_records` returns every SDR record, raw (header included), in repository order.
 #[async_trait]
 pub trait NmTransport: Send + Sync + fmt::Debug {
@@ -44,6 +44,6 @@ pub fn completion_code_name(cc: u8) -> &'static str {
     match cc {
         0x80 => "invalid policy id",
         0x81 => "invalid domain id",
-        other => hw_ipmi::cc_name(other),
+        other => hwctl_ipmi::cc_name(other),
     }
 }

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use hw_core::{Error, Result};
+use hwctl_core::{Error, Result};
 
 macro_rules! nm_enum {
     (
@@ -274,7 +274,7 @@ impl PolicyRef {
 /// A policy to create or replace (`set_nm_policy`).
 ///
 /// ```
-/// use hw_nodemanager::{Action, Domain, Policy, PowerDomain, TargetLimit, Trigger};
+/// use hwctl_nodemanager::{Action, Domain, Policy, PowerDomain, TargetLimit, Trigger};
 /// let p = Policy::new(Domain::Platform, 7, Trigger::None, TargetLimit::Watts(300));
 /// assert!(p.enable);
 /// assert_eq!(p.action, Action::Alert);
@@ -427,7 +427,7 @@ pub struct NmCapabilities {
 /// a version code Ironic does not know:
 ///
 /// ```
-/// let v = hw_nodemanager::wire::decode_version(&[0x57, 1, 0, 5, 2, 7, 1, 2]).unwrap();
+/// let v = hwctl_nodemanager::wire::decode_version(&[0x57, 1, 0, 5, 2, 7, 1, 2]).unwrap();
 /// assert_eq!((v.nm_name(), v.ipmi_name(), v.patch), ("3.0", "2.0", 7));
 /// assert_eq!(
 ///     serde_json::to_value(v).unwrap(),
@@ -547,7 +547,7 @@ pub enum StatisticsReset {
 /// [`NmTimestamp::to_iso8601`] and the JSON form give. The raw value stays available.
 ///
 /// ```
-/// use hw_nodemanager::NmTimestamp;
+/// use hwctl_nodemanager::NmTimestamp;
 /// assert_eq!(NmTimestamp::from_raw(0x4020_0100).to_iso8601(), "2004-02-03T20:13:52");
 /// assert_eq!(NmTimestamp::from_raw(0xFFFF_FFFF).to_iso8601(), "1970-01-01T00:00:00");
 /// assert_eq!(NmTimestamp::from_raw(120), NmTimestamp::Relative(120));
@@ -603,7 +603,7 @@ impl NmTimestamp {
     /// allocation, no formatting machinery).
     ///
     /// ```
-    /// use hw_nodemanager::NmTimestamp;
+    /// use hwctl_nodemanager::NmTimestamp;
     /// assert_eq!(NmTimestamp::from_raw(0x4020_0100).iso8601().as_str(), "2004-02-03T20:13:52");
     /// ```
     pub fn iso8601(self) -> Iso8601 {
@@ -714,7 +714,7 @@ pub struct Statistics {
 /// In JSON, as Ironic stored it in `driver_internal_info`: hex strings.
 ///
 /// ```
-/// let a = hw_nodemanager::NmAddress::new(0x0b, 0x6a);
+/// let a = hwctl_nodemanager::NmAddress::new(0x0b, 0x6a);
 /// assert_eq!(a.to_string(), "channel 0x0b, address 0x6a");
 /// assert_eq!(serde_json::to_value(a).unwrap(),
 ///     serde_json::json!({"channel": "0x0b", "address": "0x6a"}));

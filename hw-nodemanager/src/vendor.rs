@@ -1,14 +1,14 @@
 //! The eleven Node Manager vendor passthru methods (Ironic's `IntelNMVendorPassthru`):
 //! the method table, JSON input validation with Ironic's schemas and extra rules, and
-//! [`NmVendor`], the [`hw_core::Vendor`] implementation.
+//! [`NmVendor`], the [`hwctl_core::Vendor`] implementation.
 
 use std::fmt;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use hw_core::vendor::find_method;
-use hw_core::{Error, HttpMethod, Result, Vendor, VendorMethod, async_trait};
+use hwctl_core::vendor::find_method;
+use hwctl_core::{Error, HttpMethod, Result, Vendor, VendorMethod, async_trait};
 
 use crate::NAME;
 use crate::client::NodeManager;
@@ -121,7 +121,7 @@ pub const METHODS: [MethodSpec; 11] = [
 /// The vendor method descriptors.
 ///
 /// ```
-/// let m = hw_nodemanager::vendor::methods();
+/// let m = hwctl_nodemanager::vendor::methods();
 /// assert_eq!(m.len(), 11);
 /// assert_eq!(m[0].name, "get_nm_version");
 /// assert!(!m[0].is_async);
@@ -243,19 +243,19 @@ impl Args<'_> {
 /// `parameter_name` is a `MissingParameter` error naming it.
 ///
 /// ```
-/// use hw_nodemanager::vendor::{NmCall, parse_call};
-/// use hw_nodemanager::{Domain, PolicyRef};
+/// use hwctl_nodemanager::vendor::{NmCall, parse_call};
+/// use hwctl_nodemanager::{Domain, PolicyRef};
 /// let call = parse_call("get_nm_policy", &serde_json::json!({"domain_id": "cpu", "policy_id": 3})).unwrap();
 /// assert_eq!(call, NmCall::GetPolicy(PolicyRef::new(Domain::Cpu, 3)));
 /// let err = parse_call("control_nm_policy", &serde_json::json!({"scope": "domain", "enable": true})).unwrap_err();
-/// assert_eq!(err.kind(), hw_core::ErrorKind::MissingParameter);
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::MissingParameter);
 /// assert_eq!(err.to_string(), "missing parameters: domain_id");
 /// ```
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for an unknown method or args its schema or
-/// Ironic's rules refuse; [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming a missing field.
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) for an unknown method or args its schema or
+/// Ironic's rules refuse; [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming a missing field.
 pub fn parse_call(method: &str, args: &Value) -> Result<NmCall> {
     let spec = METHODS.iter().find(|m| m.name == method).ok_or_else(|| {
         Error::invalid_parameter("method", format!("no handler for method {method}"))
@@ -449,7 +449,7 @@ impl NodeManager {
     pub async fn execute(&self, call: &NmCall) -> Result<Value> {
         fn json<T: serde::Serialize>(v: T) -> Result<Value> {
             serde_json::to_value(v)
-                .map_err(|e| Error::new(hw_core::ErrorKind::Other, e.to_string()))
+                .map_err(|e| Error::new(hwctl_core::ErrorKind::Other, e.to_string()))
         }
         match call {
             NmCall::GetVersion => json(self.version().await?),
@@ -475,14 +475,14 @@ impl NodeManager {
     }
 }
 
-/// Node Manager as a [`hw_core::Vendor`] interface: Ironic's eleven passthru methods.
+/// Node Manager as a [`hwctl_core::Vendor`] interface: Ironic's eleven passthru methods.
 ///
 /// ```
 /// # #[cfg(feature = "sim")]
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
 /// use std::sync::Arc;
-/// use hw_core::{HttpMethod, Vendor};
-/// use hw_nodemanager::{NmVendor, NodeManager, sim::{MemoryTransport, NmSimulator}};
+/// use hwctl_core::{HttpMethod, Vendor};
+/// use hwctl_nodemanager::{NmVendor, NodeManager, sim::{MemoryTransport, NmSimulator}};
 /// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 6, 0x2c)));
 /// let vendor = NmVendor::new(Arc::new(nm));
 /// let v = vendor.call("get_nm_version", HttpMethod::Get, serde_json::Value::Null).await?;

@@ -7,7 +7,7 @@
 //! `ipmitool raw` prints them (and as the fixtures hold them).
 //!
 //! ```
-//! use hw_nodemanager::{Domain, PolicyRef, wire};
+//! use hwctl_nodemanager::{Domain, PolicyRef, wire};
 //! let req = wire::encode_get_policy(PolicyRef::new(Domain::Platform, 123));
 //! assert_eq!(req.to_bytes(), [0x2E, 0xC2, 0x57, 0x01, 0x00, 0x00, 0x7B]);
 //! ```
@@ -20,7 +20,7 @@
 //! when disabled, as the Node Manager specification lays the byte out (bits 3:0 domain,
 //! bit 4 enabled). Enabled policies encode identically.
 
-use hw_core::{Error, Result};
+use hwctl_core::{Error, Result};
 
 use crate::types::{
     Action, CapabilitiesQuery, ControlScope, CpuPowerCorrection, Day, Domain, NmCapabilities,
@@ -128,7 +128,7 @@ pub fn encode_control_policy(enable: bool, scope: ControlScope) -> NmRequest {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming the offending field.
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming the offending field.
 pub fn check_policy(p: &Policy) -> Result<()> {
     match (p.policy_trigger, p.target_limit) {
         (Trigger::Boot, TargetLimit::Watts(_)) => Err(Error::invalid_parameter(
@@ -204,7 +204,7 @@ pub fn encode_remove_policy(p: PolicyRef) -> NmRequest {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming the offending field.
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming the offending field.
 pub fn check_suspend_periods(periods: &[SuspendPeriod]) -> Result<()> {
     if periods.is_empty() || periods.len() > MAX_SUSPEND_PERIODS {
         return Err(Error::invalid_parameter(
@@ -283,7 +283,7 @@ pub fn encode_get_statistics(q: &StatisticsQuery) -> NmRequest {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) for a parameter that cannot be reset on its own.
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) for a parameter that cannot be reset on its own.
 pub fn encode_reset_statistics(reset: &StatisticsReset) -> Result<NmRequest> {
     let (mode, domain, policy) = match *reset {
         StatisticsReset::Global { domain_id } => (0x00, domain_id.code(), 0),
@@ -381,7 +381,7 @@ impl<'a> Reader<'a> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or not from Intel.
+/// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or not from Intel.
 pub fn check_intel_id(raw: &[u8]) -> Result<()> {
     match raw.get(..3) {
         Some(id) if id == INTEL_ID => Ok(()),
@@ -402,7 +402,7 @@ pub fn check_intel_id(raw: &[u8]) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a short reply.
+/// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a short reply.
 pub fn decode_version(raw: &[u8]) -> Result<NmVersion> {
     let r = Reader::new("get_nm_version", raw);
     Ok(NmVersion {
@@ -419,7 +419,7 @@ pub fn decode_version(raw: &[u8]) -> Result<NmVersion> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a short reply.
+/// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a short reply.
 pub fn decode_capabilities(raw: &[u8]) -> Result<NmCapabilities> {
     let r = Reader::new("get_nm_capabilities", raw);
     let flags = r.u8("domain_id", 20)?;
@@ -444,7 +444,7 @@ pub const POLICY_REPLY_LEN: usize = 16;
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or inconsistent.
+/// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or inconsistent.
 pub fn decode_policy(raw: &[u8]) -> Result<PolicyInfo> {
     let r = Reader::new("get_nm_policy", raw);
     let b3 = r.u8("domain_id", 3)?;
@@ -483,7 +483,7 @@ pub fn decode_policy(raw: &[u8]) -> Result<PolicyInfo> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or inconsistent.
+/// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or inconsistent.
 pub fn decode_policy_suspend(raw: &[u8]) -> Result<Vec<SuspendPeriod>> {
     let r = Reader::new("get_nm_policy_suspend", raw);
     let n = usize::from(r.u8("periods", 3)?);
@@ -516,7 +516,7 @@ pub fn decode_policy_suspend(raw: &[u8]) -> Result<Vec<SuspendPeriod>> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for a reply too short or inconsistent.
+/// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or inconsistent.
 pub fn decode_statistics(raw: &[u8]) -> Result<Statistics> {
     let r = Reader::new("get_nm_statistics", raw);
     let flags = r.u8("domain_id", 19)?;
@@ -540,14 +540,14 @@ pub fn decode_statistics(raw: &[u8]) -> Result<Statistics> {
 /// Ironic's "cannot be converted" protocol error.
 ///
 /// ```
-/// let b = hw_nodemanager::wire::parse_ipmitool_output(" 57 01 00 0x05\n").unwrap();
+/// let b = hwctl_nodemanager::wire::parse_ipmitool_output(" 57 01 00 0x05\n").unwrap();
 /// assert_eq!(b, [0x57, 0x01, 0x00, 0x05]);
-/// assert!(hw_nodemanager::wire::parse_ipmitool_output("57 boo").is_err());
+/// assert!(hwctl_nodemanager::wire::parse_ipmitool_output("57 boo").is_err());
 /// ```
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) for text that is not hex bytes.
+/// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for text that is not hex bytes.
 pub fn parse_ipmitool_output(text: &str) -> Result<Vec<u8>> {
     text.split_whitespace()
         .enumerate()
@@ -586,7 +586,7 @@ mod tests {
     #[test]
     fn hostile_suspend_count_is_a_length_error() {
         let err = decode_policy_suspend(&[0x57, 1, 0, 0xFF, 1, 2, 3]).unwrap_err();
-        assert_eq!(err.kind(), hw_core::ErrorKind::Protocol);
+        assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
         assert!(err.to_string().contains("wrong length"), "{err}");
     }
 

@@ -4,18 +4,18 @@
 
 use std::time::Duration;
 
-use hw_core::shared::Shared;
-use hw_core::{ErrorKind, HttpMethod, NodeContext, PowerTarget, Registry};
-use hw_ipmi::sim::Fault;
+use hwctl_core::shared::Shared;
+use hwctl_core::{ErrorKind, HttpMethod, NodeContext, PowerTarget, Registry};
+use hwctl_ipmi::sim::Fault;
 
 /// A `staging-nm` node's power errors name the driver `staging-nm` (they used to
 /// name `ipmi`, the crate underneath).
 #[tokio::test]
 async fn staging_nm_power_errors_name_staging_nm() {
-    let sim = hw_nodemanager::sim::start_bmc(Default::default())
+    let sim = hwctl_nodemanager::sim::start_bmc(Default::default())
         .await
         .unwrap();
-    let node = hw_nodemanager::hardware_type()
+    let node = hwctl_nodemanager::hardware_type()
         .build(&sim.bmc.driver_info(), &NodeContext::new("nm-1"))
         .unwrap();
     let power = node.power().unwrap();
@@ -35,13 +35,15 @@ async fn staging_nm_power_errors_name_staging_nm() {
     // password fails at once).
     let mut info = sim.bmc.driver_info();
     info.insert("ipmi_password", "wrong");
-    let ipmi =
-        hw_ipmi::ipmi_from_driver_info(&Shared::new(), &info, &NodeContext::new("nm-1")).unwrap();
-    let raw = hw_ipmi::node(hw_nodemanager::NAME, &ipmi, NodeContext::new("nm-1"));
+    let ipmi = hwctl_ipmi::ipmi_from_driver_info(&Shared::new(), &info, &NodeContext::new("nm-1"))
+        .unwrap();
+    let raw = hwctl_ipmi::node(hwctl_nodemanager::NAME, &ipmi, NodeContext::new("nm-1"));
     let err = raw.power().unwrap().get_power_state().await.unwrap_err();
     assert_eq!(err.driver(), Some("staging-nm"), "{err:?}");
-    let power = hw_ipmi::IpmiPower::new(ipmi.with_driver(hw_nodemanager::NAME));
-    let err = hw_core::Power::get_power_state(&power).await.unwrap_err();
+    let power = hwctl_ipmi::IpmiPower::new(ipmi.with_driver(hwctl_nodemanager::NAME));
+    let err = hwctl_core::Power::get_power_state(&power)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
     assert_eq!(err.driver(), Some("staging-nm"), "{err:?}");
 }
@@ -50,18 +52,18 @@ async fn staging_nm_power_errors_name_staging_nm() {
 /// RMCP+ session (it used to open two: each hardware type had its own pool).
 #[tokio::test]
 async fn one_bmc_as_ipmi_and_staging_nm_opens_one_session() {
-    let sim = hw_nodemanager::sim::start_bmc(Default::default())
+    let sim = hwctl_nodemanager::sim::start_bmc(Default::default())
         .await
         .unwrap();
     let mut registry = Registry::new();
-    registry.register(hw_ipmi::hardware_type());
-    registry.register(hw_nodemanager::hardware_type());
+    registry.register(hwctl_ipmi::hardware_type());
+    registry.register(hwctl_nodemanager::hardware_type());
     let info = sim.bmc.driver_info();
     let a = registry
-        .build(hw_ipmi::NAME, &info, &NodeContext::new("as-ipmi"))
+        .build(hwctl_ipmi::NAME, &info, &NodeContext::new("as-ipmi"))
         .unwrap();
     let b = registry
-        .build(hw_nodemanager::NAME, &info, &NodeContext::new("as-nm"))
+        .build(hwctl_nodemanager::NAME, &info, &NodeContext::new("as-nm"))
         .unwrap();
     a.power().unwrap().get_power_state().await.unwrap();
     b.power().unwrap().get_power_state().await.unwrap();
@@ -81,10 +83,10 @@ async fn one_bmc_as_ipmi_and_staging_nm_opens_one_session() {
 /// too: a bad call never reaches the BMC.
 #[tokio::test]
 async fn vendor_input_schema_is_checked_before_the_call() {
-    let sim = hw_nodemanager::sim::start_bmc(Default::default())
+    let sim = hwctl_nodemanager::sim::start_bmc(Default::default())
         .await
         .unwrap();
-    let node = hw_nodemanager::hardware_type_with(Shared::new())
+    let node = hwctl_nodemanager::hardware_type_with(Shared::new())
         .build(&sim.bmc.driver_info(), &NodeContext::new("nm-1"))
         .unwrap();
     assert!(

@@ -2,9 +2,9 @@
 //! JSON-schema cases (messages from Python's jsonschema).
 #![allow(clippy::unwrap_used)]
 
-use hw_core::ErrorKind;
-use hw_nodemanager::vendor::{NmCall, parse_call};
-use hw_nodemanager::wire;
+use hwctl_core::ErrorKind;
+use hwctl_nodemanager::vendor::{NmCall, parse_call};
+use hwctl_nodemanager::wire;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -92,7 +92,7 @@ fn every_parse_vector_decodes_as_ironic() {
             .iter()
             .map(|s| s.as_str().unwrap())
             .collect();
-        let decoded: hw_core::Result<Value> = wire::parse_ipmitool_output(&text.join(" "))
+        let decoded: hwctl_core::Result<Value> = wire::parse_ipmitool_output(&text.join(" "))
             .and_then(|raw| {
                 let kind = name.trim_start_matches("parse_");
                 if kind.starts_with("policy_suspend") {
@@ -172,12 +172,12 @@ fn json_schema_cases_match_python_jsonschema() {
     );
     let data: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let schemas = [
-        ("control", hw_nodemanager::schema::control()),
-        ("get_cap", hw_nodemanager::schema::get_cap()),
-        ("main_ids", hw_nodemanager::schema::main_ids()),
-        ("policy", hw_nodemanager::schema::policy()),
-        ("statistics", hw_nodemanager::schema::statistics()),
-        ("suspend", hw_nodemanager::schema::suspend()),
+        ("control", hwctl_nodemanager::schema::control()),
+        ("get_cap", hwctl_nodemanager::schema::get_cap()),
+        ("main_ids", hwctl_nodemanager::schema::main_ids()),
+        ("policy", hwctl_nodemanager::schema::policy()),
+        ("statistics", hwctl_nodemanager::schema::statistics()),
+        ("suspend", hwctl_nodemanager::schema::suspend()),
     ];
     let cases = data["cases"].as_array().unwrap();
     assert!(cases.len() > 40);
@@ -187,7 +187,7 @@ fn json_schema_cases_match_python_jsonschema() {
             .find(|(n, _)| *n == case["schema"])
             .unwrap()
             .1;
-        let got = hw_nodemanager::schema::validate(schema, &case["instance"]);
+        let got = hwctl_nodemanager::schema::validate(schema, &case["instance"]);
         match case["message"].as_str() {
             None => assert!(got.is_ok(), "{case}: {got:?}"),
             Some(want) => {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, ErrorKind, HttpMethod, NodeContext, PowerExt, PowerState};
+use hwctl_core::{DriverInfo, ErrorKind, HttpMethod, NodeContext, PowerExt, PowerState};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -75,7 +75,7 @@ fn info(port: u16) -> DriverInfo {
     .unwrap()
 }
 
-async fn drive(node: &hw_core::Node) {
+async fn drive(node: &hwctl_core::Node) {
     let vendor = node.vendor().unwrap();
     let v = vendor
         .call("get_nm_version", HttpMethod::Get, Value::Null)
@@ -198,7 +198,7 @@ async fn pyghmi_bmc_with_sdr_discovery() {
     let Some(peer) = start(&["--nm-channel", "0x06", "--nm-address", "0x2c"]).await else {
         return;
     };
-    let node = hw_nodemanager::hardware_type()
+    let node = hwctl_nodemanager::hardware_type()
         .build(&info(peer.port), &NodeContext::new("n1"))
         .unwrap();
     drive(&node).await;
@@ -218,7 +218,7 @@ async fn pyghmi_bmc_with_given_target() {
         return;
     };
     // Without the pair: no record in the SDR, so "not detected".
-    let node = hw_nodemanager::hardware_type()
+    let node = hwctl_nodemanager::hardware_type()
         .build(&info(peer.port), &NodeContext::new("n1"))
         .unwrap();
     let err = node
@@ -231,7 +231,7 @@ async fn pyghmi_bmc_with_given_target() {
     let mut with = info(peer.port);
     with.insert("ipmi_target_channel", "0x0b");
     with.insert("ipmi_target_address", "0x6a");
-    let node = hw_nodemanager::hardware_type()
+    let node = hwctl_nodemanager::hardware_type()
         .build(&with, &NodeContext::new("n1"))
         .unwrap();
     drive(&node).await;

@@ -1,13 +1,13 @@
 //! End to end: the eleven vendor methods and the typed API against the NM simulator,
-//! in memory and behind the hw-ipmi RMCP+ simulator; discovery; faults; conformance.
+//! in memory and behind the hwctl-ipmi RMCP+ simulator; discovery; faults; conformance.
 #![allow(clippy::unwrap_used)]
 #![cfg(feature = "sim")]
 
 use std::sync::Arc;
 
-use hw_core::{DriverInfo, ErrorKind, HttpMethod, NodeContext, Vendor};
-use hw_nodemanager::sim::{Fault, MemoryTransport, NmSimulator, start_bmc};
-use hw_nodemanager::{
+use hwctl_core::{DriverInfo, ErrorKind, HttpMethod, NodeContext, Vendor};
+use hwctl_nodemanager::sim::{Fault, MemoryTransport, NmSimulator, start_bmc};
+use hwctl_nodemanager::{
     Discovery, Domain, NmAddress, NmLocation, NmVendor, NodeManager, PolicyRef, hardware_type,
 };
 use serde_json::{Value, json};
@@ -202,7 +202,7 @@ async fn given_target_pair_skips_discovery_and_power_is_not_bridged() {
         .unwrap();
     assert_eq!(v["nm"], "3.0");
     // The power interface still talks to the BMC itself.
-    use hw_core::PowerExt;
+    use hwctl_core::PowerExt;
     node.power().unwrap().power_on().await.unwrap();
     assert!(sim.bmc.power_on());
     let mut stored = sim.bmc.driver_info();
@@ -283,11 +283,11 @@ async fn broken_replies_are_protocol_errors() {
         NmLocation::Found(NmAddress::new(6, 0x2c)),
     );
     let p = PolicyRef::new(Domain::Platform, 1);
-    nm.set_policy(&hw_nodemanager::Policy::new(
+    nm.set_policy(&hwctl_nodemanager::Policy::new(
         Domain::Platform,
         1,
-        hw_nodemanager::Trigger::None,
-        hw_nodemanager::TargetLimit::Watts(100),
+        hwctl_nodemanager::Trigger::None,
+        hwctl_nodemanager::TargetLimit::Watts(100),
     ))
     .await
     .unwrap();
@@ -317,13 +317,13 @@ async fn broken_replies_are_protocol_errors() {
         dev.set_fault(Some(Fault::CompletionCode(cc)));
         let err = nm.version().await.unwrap_err();
         assert_eq!(err.kind(), kind, "0x{cc:02x}: {err}");
-        assert_eq!(kind, hw_ipmi::cc_error(cc, "x").kind());
+        assert_eq!(kind, hwctl_ipmi::cc_error(cc, "x").kind());
     }
     dev.set_fault(None);
     dev.set_clock(Some(0xFFFF_FFFF));
     let s = nm
-        .statistics(&hw_nodemanager::StatisticsQuery::Global {
-            parameter: hw_nodemanager::GlobalStatistic::Power,
+        .statistics(&hwctl_nodemanager::StatisticsQuery::Global {
+            parameter: hwctl_nodemanager::GlobalStatistic::Power,
             domain_id: Domain::Platform,
         })
         .await
@@ -334,13 +334,13 @@ async fn broken_replies_are_protocol_errors() {
     );
     dev.set_clock(Some(3600));
     let s = nm
-        .statistics(&hw_nodemanager::StatisticsQuery::Global {
-            parameter: hw_nodemanager::GlobalStatistic::Power,
+        .statistics(&hwctl_nodemanager::StatisticsQuery::Global {
+            parameter: hwctl_nodemanager::GlobalStatistic::Power,
             domain_id: Domain::Platform,
         })
         .await
         .unwrap();
-    assert_eq!(s.timestamp, hw_nodemanager::NmTimestamp::Relative(3600));
+    assert_eq!(s.timestamp, hwctl_nodemanager::NmTimestamp::Relative(3600));
 }
 
 #[tokio::test]
@@ -350,10 +350,10 @@ async fn conformance() {
     let node = hardware_type()
         .build(&info, &NodeContext::new("n1"))
         .unwrap();
-    hw_core::testing::check_node(&node, &hw_core::testing::Options::default())
+    hwctl_core::testing::check_node(&node, &hwctl_core::testing::Options::default())
         .await
         .assert_passed();
-    hw_core::testing::check_validation(&hardware_type(), &info, &NodeContext::new("n1"))
+    hwctl_core::testing::check_validation(&hardware_type(), &info, &NodeContext::new("n1"))
         .assert_passed();
     let bad = DriverInfo::from_pairs([("intel_nm_channel", "0x1f"), ("intel_nm_address", "0x2c")]);
     let err = hardware_type()

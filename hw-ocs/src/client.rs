@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use hw_core::{Error, ErrorKind, Result};
-use hw_http::{HttpClient, HttpClients};
+use hwctl_core::{Error, ErrorKind, Result};
+use hwctl_http::{HttpClient, HttpClients};
 use tracing::Instrument as _;
 
 use crate::NAME;
@@ -13,7 +13,7 @@ use crate::wire::{self, Request, Response};
 pub use crate::config::MAX_REPLY_BYTES;
 
 /// The process-wide cache of HTTP clients, one per chassis manager endpoint
-/// ([`HttpClients::global`]: hw-core's one map per process).
+/// ([`HttpClients::global`]: hwctl-core's one map per process).
 pub fn shared_clients() -> HttpClients {
     HttpClients::global()
 }
@@ -26,9 +26,9 @@ pub fn shared_clients() -> HttpClients {
 /// settings gets the same underlying client.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_ocs::{OcsConfig, OcsClient, wire::BladeState};
-/// let sim = hw_ocs::sim::OcsSim::start(Default::default()).await?;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_ocs::{OcsConfig, OcsClient, wire::BladeState};
+/// let sim = hwctl_ocs::sim::OcsSim::start(Default::default()).await?;
 /// sim.set_blade_power(3, true);
 /// let config = OcsConfig::new(sim.base_url(), 3, "admin", "password")?;
 /// let client = OcsClient::shared(&config)?;
@@ -97,7 +97,7 @@ impl OcsClient {
     /// Sends `request` and decodes the reply as `R`.
     ///
     /// A non-2xx status whose body is a chassis manager reply with a failure
-    /// completion code is that failure; otherwise the status maps as in hw-http
+    /// completion code is that failure; otherwise the status maps as in hwctl-http
     /// (401 unauthenticated, 404 not found, 5xx device fault, …). Errors name the
     /// driver (`msftocs`) and the operation.
     ///
@@ -105,12 +105,12 @@ impl OcsClient {
     ///
     /// The kind of the completion code (see the README's table: `Busy`,
     /// `DeviceFault`, `InvalidParameter`, `NotFound`, `Unsupported`, …), of the HTTP
-    /// status or transport failure (hw-http's table: `Unauthenticated`,
+    /// status or transport failure (hwctl-http's table: `Unauthenticated`,
     /// `Unreachable`, `Timeout`, …), or `Protocol` for a reply that does not decode.
     pub async fn call<R: Response>(&self, request: &Request) -> Result<R> {
         let op = request.operation();
         let span = tracing::debug_span!("ocs", operation = op, blade = request.blade_id());
-        let http_request = hw_http::Request::get(format!("/{}", request.path_and_query()))
+        let http_request = hwctl_http::Request::get(format!("/{}", request.path_and_query()))
             .header("Accept", "application/xml")
             .idempotent(request.is_idempotent())
             .operation(op);

@@ -1,13 +1,13 @@
 //! Typed configuration, built from a node's `driver_info` with Ironic's keys. The
 //! chassis manager's endpoint (URL, credentials, TLS, timeout, limit) is read by
-//! hw-http's [`EndpointConfig::read`] under the `msftocs_*` keys; this crate parses
+//! hwctl-http's [`EndpointConfig::read`] under the `msftocs_*` keys; this crate parses
 //! no URL and no TLS setting itself.
 
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, NodeContext, Property, Result, SecretString};
-use hw_http::{Auth, EndpointConfig, EndpointKeys};
+use hwctl_core::{DriverInfo, NodeContext, Property, Result, SecretString};
+use hwctl_http::{Auth, EndpointConfig, EndpointKeys};
 
 use crate::NAME;
 
@@ -18,19 +18,19 @@ pub const MAX_BLADE_ID: u32 = 48;
 /// manager's own `bladeSerialTimeout` default).
 pub const DEFAULT_CONSOLE_TIMEOUT_SECS: u32 = 300;
 
-/// Default timeout of one HTTP request (hw-http's).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = hw_http::config::DEFAULT_REQUEST_TIMEOUT;
+/// Default timeout of one HTTP request (hwctl-http's).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = hwctl_http::config::DEFAULT_REQUEST_TIMEOUT;
 
-/// Default connect timeout (hw-http's).
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = hw_http::config::DEFAULT_CONNECT_TIMEOUT;
+/// Default connect timeout (hwctl-http's).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = hwctl_http::config::DEFAULT_CONNECT_TIMEOUT;
 
-/// Default number of requests in flight to one chassis manager at once (hw-http's).
-pub const DEFAULT_MAX_CONNECTIONS: usize = hw_http::config::DEFAULT_MAX_CONCURRENCY;
+/// Default number of requests in flight to one chassis manager at once (hwctl-http's).
+pub const DEFAULT_MAX_CONNECTIONS: usize = hwctl_http::config::DEFAULT_MAX_CONCURRENCY;
 
 /// The largest reply accepted (a 48-blade `ChassisInfoResponse` is about 40 KiB).
 pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
-/// The endpoint keys of `msftocs`, read by hw-http.
+/// The endpoint keys of `msftocs`, read by hwctl-http.
 pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys::new("msftocs_base_url")
     .credentials("msftocs_username", "msftocs_password")
     .verify_ca("msftocs_verify_ca")
@@ -73,18 +73,18 @@ pub const PROPERTIES: &[Property] = &[
 /// `Debug` prints an allowlist of fields; the password never appears.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let info = DriverInfo::from_pairs([
 ///     ("msftocs_base_url", "http://10.0.0.1:8000"),
 ///     ("msftocs_blade_id", "7"),
 ///     ("msftocs_username", "admin"),
 ///     ("msftocs_password", "s3cret"),
 /// ]);
-/// let config = hw_ocs::OcsConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+/// let config = hwctl_ocs::OcsConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
 /// assert_eq!(config.blade_id, 7);
 /// assert_eq!(config.endpoint.origin(), "http://10.0.0.1:8000");
 /// assert!(!format!("{config:?}").contains("s3cret"));
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct OcsConfig {
@@ -98,7 +98,7 @@ pub struct OcsConfig {
     pub console_timeout_secs: u32,
     /// The boot mode sent with every `SetNextBoot` unless a call names one
     /// (`uefi=true` for UEFI); from the node's `boot_mode` capability, else BIOS.
-    pub boot_mode: hw_core::BootMode,
+    pub boot_mode: hwctl_core::BootMode,
     /// How often a power change is polled until confirmed.
     pub power_poll_interval: Duration,
     /// How often an idle serial console asks the blade for output.
@@ -123,8 +123,8 @@ impl OcsConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::InvalidParameter`] when hw-http refuses `base_url` or
-    /// the user name (named with hw-http's parameter names; `driver_info` users get
+    /// [`hwctl_core::ErrorKind::InvalidParameter`] when hwctl-http refuses `base_url` or
+    /// the user name (named with hwctl-http's parameter names; `driver_info` users get
     /// theirs from [`OcsConfig::from_driver_info`]).
     pub fn new(
         base_url: impl Into<String>,
@@ -145,7 +145,7 @@ impl OcsConfig {
             endpoint,
             blade_id,
             console_timeout_secs: DEFAULT_CONSOLE_TIMEOUT_SECS,
-            boot_mode: hw_core::BootMode::Bios,
+            boot_mode: hwctl_core::BootMode::Bios,
             power_poll_interval: Duration::from_secs(1),
             console_poll_interval: Duration::from_millis(100),
         }
@@ -158,8 +158,8 @@ impl OcsConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::MissingParameter`] when a required key is absent (the
-    /// invalid ones listed too), else [`hw_core::ErrorKind::InvalidParameter`]: a
+    /// [`hwctl_core::ErrorKind::MissingParameter`] when a required key is absent (the
+    /// invalid ones listed too), else [`hwctl_core::ErrorKind::InvalidParameter`]: a
     /// bad URL, blade id, timeout or limit, or a `msftocs_verify_ca` that is not
     /// `true`, `false` or a readable PEM CA bundle (or a bundle for an `http` URL).
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<OcsConfig> {
@@ -170,7 +170,7 @@ impl OcsConfig {
         v.finish()?;
         let (Some(endpoint), Some(blade_id), Some(console)) = (endpoint, blade_id, console) else {
             // Unreachable in practice: every absent value was recorded as a problem.
-            return Err(hw_core::Error::missing_parameters(
+            return Err(hwctl_core::Error::missing_parameters(
                 PROPERTIES
                     .iter()
                     .filter(|p| p.required)
@@ -185,7 +185,7 @@ impl OcsConfig {
         let mut config = OcsConfig::with_endpoint(endpoint, u32::try_from(blade_id).unwrap_or(0));
         config.console_timeout_secs =
             u32::try_from(console).unwrap_or(DEFAULT_CONSOLE_TIMEOUT_SECS);
-        config.boot_mode = ctx.boot_mode().unwrap_or(hw_core::BootMode::Bios);
+        config.boot_mode = ctx.boot_mode().unwrap_or(hwctl_core::BootMode::Bios);
         Ok(config)
     }
 }
@@ -194,7 +194,7 @@ impl OcsConfig {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::{BootMode, ErrorKind};
+    use hwctl_core::{BootMode, ErrorKind};
 
     fn info(pairs: &[(&str, &str)]) -> DriverInfo {
         DriverInfo::from_pairs(pairs.iter().copied())
@@ -333,14 +333,14 @@ mod tests {
         assert_eq!(e.problems()[0].name, "msftocs_verify_ca");
         pairs[0] = ("msftocs_base_url", "https://cm:8000");
         let c = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
-        assert_eq!(c.endpoint.tls(), &hw_http::TlsConfig::ca_file(TEST_CA));
+        assert_eq!(c.endpoint.tls(), &hwctl_http::TlsConfig::ca_file(TEST_CA));
         pairs[4] = ("msftocs_verify_ca", "false");
         let c = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
         assert!(c.endpoint.tls().accepts_invalid_certs());
     }
 
     /// Issue 9: a CA bundle that exists but is not PEM was accepted at validation
-    /// and refused later by hw-http as `ca_file`, a key the user never wrote.
+    /// and refused later by hwctl-http as `ca_file`, a key the user never wrote.
     #[test]
     fn a_verify_ca_file_that_is_not_pem_is_reported_under_its_own_key_with_the_rest() {
         let not_pem = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");

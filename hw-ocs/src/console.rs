@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use hw_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
+use hwctl_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Notify, mpsc};
 
@@ -44,11 +44,11 @@ const TRANSIENT_RETRIES: u32 = 3;
 /// time, a cut connection) never is: the stream fails instead.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::Console;
-/// use hw_ocs::{OcsConfig, OcsConsole};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::Console;
+/// use hwctl_ocs::{OcsConfig, OcsConsole};
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
-/// let sim = hw_ocs::sim::OcsSim::start(Default::default()).await?;
+/// let sim = hwctl_ocs::sim::OcsSim::start(Default::default()).await?;
 /// sim.set_blade_power(5, true);
 /// let console = OcsConsole::new(OcsConfig::new(sim.base_url(), 5, "admin", "password")?)?;
 /// let mut stream = console.open().await?;

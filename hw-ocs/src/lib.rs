@@ -13,7 +13,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::OcsClient;
 pub use config::{OcsConfig, PROPERTIES};
@@ -48,9 +48,9 @@ pub fn build_node(config: &OcsConfig, ctx: &NodeContext) -> Result<Node> {
 /// one concurrency limit (`msftocs_max_connections`).
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// use hwctl_core::{DriverInfo, NodeContext, Registry};
 /// let mut registry = Registry::new();
-/// registry.register(hw_ocs::hardware_type());
+/// registry.register(hwctl_ocs::hardware_type());
 /// let info = DriverInfo::from_pairs([
 ///     ("msftocs_base_url", "http://10.0.0.1:8000"),
 ///     ("msftocs_blade_id", "49"),

@@ -1,7 +1,7 @@
 //! Next boot device: `GetNextBoot`, `SetNextBoot`.
 
-use hw_core::management::ensure_boot_device;
-use hw_core::{
+use hwctl_core::management::ensure_boot_device;
+use hwctl_core::{
     BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management, ManagementCapabilities,
     Result, async_trait,
 };
@@ -30,10 +30,10 @@ pub const BOOT_DEVICES: [BootDevice; 4] = [
 /// boot-mode setting, sensors or NMI: those answer `Unsupported`.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{BootDevice, Management};
-/// use hw_ocs::{OcsConfig, OcsManagement};
-/// let sim = hw_ocs::sim::OcsSim::start(Default::default()).await?;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, Management};
+/// use hwctl_ocs::{OcsConfig, OcsManagement};
+/// let sim = hwctl_ocs::sim::OcsSim::start(Default::default()).await?;
 /// let mgmt = OcsManagement::new(OcsConfig::new(sim.base_url(), 2, "admin", "password")?)?;
 /// mgmt.set_boot_device(BootDevice::Pxe, true).await?;
 /// let got = mgmt.get_boot_device().await?;

@@ -1,10 +1,12 @@
 //! Blade power: `GetBladeState`, `SetBladeOn`, `SetBladeOff`, `SetBladeActivePowerCycle`,
-//! as a [`PowerSwitch`]; hw-core's engine does the set-and-confirm under one deadline.
+//! as a [`PowerSwitch`]; hwctl-core's engine does the set-and-confirm under one deadline.
 
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch};
-use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::{
+    Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
 
 use crate::NAME;
 use crate::client::OcsClient;
@@ -16,15 +18,15 @@ use crate::wire::{BladeResponse, BladeStateResponse, Request};
 /// Targets: on, off and reboot (an active power cycle with `offTime=0`; a blade
 /// that is off is powered on instead). Every set is confirmed by polling
 /// `GetBladeState` until the target state shows, and the whole set (first read,
-/// command, confirmation) is bounded by the caller's timeout (hw-core's power
+/// command, confirmation) is bounded by the caller's timeout (hwctl-core's power
 /// engine). A state other than `ON`/`OFF` reads as [`PowerState::Unknown`]; a
 /// reboot refuses to guess on such a blade.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Power, PowerExt, PowerState};
-/// use hw_ocs::{OcsConfig, OcsPower};
-/// let sim = hw_ocs::sim::OcsSim::start(Default::default()).await?;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState};
+/// use hwctl_ocs::{OcsConfig, OcsPower};
+/// let sim = hwctl_ocs::sim::OcsSim::start(Default::default()).await?;
 /// let power = OcsPower::new(OcsConfig::new(sim.base_url(), 7, "admin", "password")?)?;
 /// power.power_on().await?;
 /// assert_eq!(power.get_power_state().await?, PowerState::On);

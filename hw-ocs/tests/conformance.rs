@@ -1,9 +1,9 @@
-//! The hw-core conformance suite against the simulator.
+//! The hwctl-core conformance suite against the simulator.
 #![allow(clippy::unwrap_used)]
 
-use hw_core::testing::{Options, check_node, check_validation};
-use hw_core::{DriverInfo, NodeContext};
-use hw_ocs::sim::{OcsSim, OcsSimConfig};
+use hwctl_core::testing::{Options, check_node, check_validation};
+use hwctl_core::{DriverInfo, NodeContext};
+use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
 
 fn info(sim: &OcsSim, blade: &str) -> DriverInfo {
     DriverInfo::from_pairs([
@@ -19,7 +19,7 @@ async fn node_passes_the_suite() {
     let sim = OcsSim::start(OcsSimConfig::with_population(48))
         .await
         .unwrap();
-    let node = hw_ocs::hardware_type()
+    let node = hwctl_ocs::hardware_type()
         .build(&info(&sim, "48"), &NodeContext::new("blade-48"))
         .unwrap();
     let report = check_node(&node, &Options::default()).await;
@@ -40,7 +40,7 @@ async fn node_passes_the_suite() {
 async fn validation_passes_the_suite() {
     let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
     check_validation(
-        &hw_ocs::hardware_type(),
+        &hwctl_ocs::hardware_type(),
         &info(&sim, "7"),
         &NodeContext::new("n"),
     )
@@ -52,11 +52,11 @@ async fn nothing_prints_the_password() {
     let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
     let mut info = info(&sim, "7");
     info.insert("msftocs_password", "very-secret-pw");
-    let node = hw_ocs::hardware_type()
+    let node = hwctl_ocs::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap();
-    let config = hw_ocs::OcsConfig::from_driver_info(&info, &NodeContext::new("n")).unwrap();
-    let client = hw_ocs::OcsClient::shared(&config).unwrap();
+    let config = hwctl_ocs::OcsConfig::from_driver_info(&info, &NodeContext::new("n")).unwrap();
+    let client = hwctl_ocs::OcsClient::shared(&config).unwrap();
     let sim_config = OcsSimConfig {
         password: "very-secret-pw".into(),
         ..OcsSimConfig::default()
@@ -73,28 +73,28 @@ async fn nothing_prints_the_password() {
     }
     // A wrong password: the error names the kind, never the value.
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
-    assert_eq!(e.kind(), hw_core::ErrorKind::Unauthenticated);
+    assert_eq!(e.kind(), hwctl_core::ErrorKind::Unauthenticated);
     assert!(!format!("{e} {e:?}").contains("very-secret-pw"));
 }
 
-/// hw-sim's fault check: silence → power-state-failure or timeout within the
+/// hwctl-sim's fault check: silence → power-state-failure or timeout within the
 /// timeout; bad credentials → unauthenticated; garbage → protocol.
 #[tokio::test]
 async fn the_simulator_passes_the_common_fault_check() {
-    use hw_sim::Simulator as _;
+    use hwctl_sim::Simulator as _;
     let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
-    let report = hw_sim::conformance::check_faults(
+    let report = hwctl_sim::conformance::check_faults(
         &sim,
-        &hw_ocs::hardware_type(),
+        &hwctl_ocs::hardware_type(),
         std::time::Duration::from_secs(1),
     )
     .await;
     println!("{report}");
     report.assert_passed();
-    let stats = hw_sim::Simulator::stats(&sim);
+    let stats = hwctl_sim::Simulator::stats(&sim);
     assert!(stats.faults_injected >= 3, "{stats:?}");
     // Cleared afterwards: the blade answers again.
-    let node = hw_ocs::hardware_type()
+    let node = hwctl_ocs::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
     node.power().unwrap().get_power_state().await.unwrap();
@@ -111,7 +111,7 @@ async fn the_simulator_refuses_a_non_loopback_address() {
         })
         .await
         .unwrap_err();
-        assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+        assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter, "{err}");
         assert!(err.to_string().contains("loopback"), "{err}");
         assert!(err.to_string().contains(listen), "{err}");
     }

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use hw_core::{BootDevice, ErrorKind, MacAddress, PowerState};
-use hw_ocs::wire::*;
+use hwctl_core::{BootDevice, ErrorKind, MacAddress, PowerState};
+use hwctl_ocs::wire::*;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

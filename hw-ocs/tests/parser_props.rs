@@ -1,7 +1,7 @@
 //! No input makes a decoder panic: arbitrary bytes, and mutations of real replies.
 #![allow(clippy::unwrap_used)]
 
-use hw_ocs::wire::*;
+use hwctl_ocs::wire::*;
 use proptest::prelude::*;
 
 const STATE: &str = include_str!("fixtures/msftocs/ironic_BladeStateResponse.xml");

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use hw_core::{
+use hwctl_core::{
     BootDevice, BootMode, Console, DriverInfo, ErrorKind, Management, NodeContext, Power, PowerExt,
     PowerState, PowerTarget,
 };
-use hw_http::{Auth, EndpointConfigBuilder};
-use hw_ocs::sim::{Fault, FaultRule, OcsSim, OcsSimConfig};
-use hw_ocs::wire::CompletionCode;
-use hw_ocs::{OcsClient, OcsConfig, OcsConsole, OcsManagement, OcsPower};
+use hwctl_http::{Auth, EndpointConfigBuilder};
+use hwctl_ocs::sim::{Fault, FaultRule, OcsSim, OcsSimConfig};
+use hwctl_ocs::wire::CompletionCode;
+use hwctl_ocs::{OcsClient, OcsConfig, OcsConsole, OcsManagement, OcsPower};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn sim() -> OcsSim {
@@ -28,7 +28,7 @@ fn config(sim: &OcsSim, blade: u32) -> OcsConfig {
     c
 }
 
-/// Changes the endpoint settings of `c` (hw-http's builder).
+/// Changes the endpoint settings of `c` (hwctl-http's builder).
 fn endpoint(
     c: &mut OcsConfig,
     change: impl FnOnce(EndpointConfigBuilder) -> EndpointConfigBuilder,
@@ -299,7 +299,7 @@ async fn uefi_comes_from_the_node_capability() {
         ("msftocs_password", "password".into()),
     ]);
     let ctx = NodeContext::new("n").with_boot_mode(BootMode::Uefi);
-    let node = hw_ocs::hardware_type().build(&info, &ctx).unwrap();
+    let node = hwctl_ocs::hardware_type().build(&info, &ctx).unwrap();
     node.management()
         .unwrap()
         .set_boot_device(BootDevice::Pxe, false)
@@ -372,7 +372,7 @@ async fn every_completion_code_maps_to_its_kind_with_the_description() {
     assert!(e.to_string().contains("Invalid blade ID 30"), "{e}");
 }
 
-async fn fault_kind(fault: Fault, timeout: Duration) -> (ErrorKind, Duration, hw_core::Error) {
+async fn fault_kind(fault: Fault, timeout: Duration) -> (ErrorKind, Duration, hwctl_core::Error) {
     let sim = sim().await;
     let mut c = config(&sim, 4);
     endpoint(&mut c, |b| b.request_timeout(timeout));
@@ -642,7 +642,7 @@ async fn a_48_blade_chassis_shares_one_client_and_limit() {
                 ("msftocs_password", "password".into()),
                 ("msftocs_max_connections", limit.to_string()),
             ]);
-            hw_ocs::hardware_type()
+            hwctl_ocs::hardware_type()
                 .build(&info, &NodeContext::new(format!("blade-{b}")))
                 .unwrap()
         })
@@ -718,7 +718,7 @@ async fn a_set_is_bounded_by_its_timeout_when_the_chassis_stops_answering() {
     endpoint(&mut c, |b| b.request_timeout(Duration::from_secs(30)));
     let power = OcsPower::new(c).unwrap();
     // The first read answers OFF; every later read hangs far past the power timeout
-    // (each would be retried by hw-http: minutes in all).
+    // (each would be retried by hwctl-http: minutes in all).
     let off = format!(
         "<BladeStateResponse xmlns=\"{NS}\"><completionCode>Success</completionCode><bladeState>OFF</bladeState></BladeStateResponse>"
     );

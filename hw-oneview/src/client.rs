@@ -2,17 +2,17 @@
 //! of the process, with the API version chosen once per appliance, 408/409 waited
 //! out, and tasks followed.
 //!
-//! - The session is hw-http's session auth ([`hw_http::SessionAuth`]) with
+//! - The session is hwctl-http's session auth ([`hwctl_http::SessionAuth`]) with
 //!   [`OneviewLogin`] as the hook: `GET /rest/version` (once per appliance and
 //!   process), `POST /rest/login-sessions` → `sessionID` sent as `Auth:` with
 //!   `X-API-Version:` on every request; a 401 logs in once more and resends once;
 //!   `DELETE /rest/login-sessions` when the client is closed or its last clone
 //!   dropped. The HTTP client (and so the session) is shared through
-//!   [`hw_http::HttpClients::global`], keyed by hw-core's
-//!   [`EndpointKey`](hw_core::shared::EndpointKey) with the password
+//!   [`hwctl_http::HttpClients::global`], keyed by hwctl-core's
+//!   [`EndpointKey`](hwctl_core::shared::EndpointKey) with the password
 //!   fingerprinted.
 //! - A reply that is a task (202 with `Location`, or a body with `category:
-//!   tasks`) is followed with [`hw_core::poll::poll_until`], backing off from the
+//!   tasks`) is followed with [`hwctl_core::poll::poll_until`], backing off from the
 //!   configured first wait (1 s) to 10 s, within the caller's deadline.
 //! - 408 and 409 are waited out (the same backoff) and the request resent, within
 //!   the deadline (python-oneviewclient slept 10 s and repeated).
@@ -23,10 +23,10 @@ use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::poll::{Backoff, Check, poll_until};
-use hw_core::shared::Fingerprint;
-use hw_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
-use hw_http::{
+use hwctl_core::poll::{Backoff, Check, poll_until};
+use hwctl_core::shared::Fingerprint;
+use hwctl_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
+use hwctl_http::{
     EndpointConfig, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient,
 };
 use serde_json::Value;
@@ -61,8 +61,8 @@ fn version_cell(origin: &str) -> VersionCell {
 /// Chooses the highest version both sides speak.
 ///
 /// ```
-/// use hw_oneview::client::choose_api_version;
-/// use hw_oneview::wire::ApiVersion;
+/// use hwctl_oneview::client::choose_api_version;
+/// use hwctl_oneview::wire::ApiVersion;
 /// let v = |min, cur| ApiVersion { minimum_version: min, current_version: cur };
 /// assert_eq!(choose_api_version(v(120, 800)).unwrap(), 800);
 /// assert_eq!(choose_api_version(v(120, 9000)).unwrap(), 2400);
@@ -83,7 +83,7 @@ pub fn choose_api_version(appliance: ApiVersion) -> Result<u32> {
         return Err(Error::new(
             ErrorKind::Unsupported,
             format!(
-                "the OneView appliance speaks API versions {} to {}; hw-oneview speaks {} to {}",
+                "the OneView appliance speaks API versions {} to {}; hwctl-oneview speaks {} to {}",
                 appliance.minimum_version,
                 appliance.current_version,
                 SUPPORTED_API_VERSIONS.start(),
@@ -330,7 +330,7 @@ impl OneviewClient {
     ///
     /// # Errors
     ///
-    /// `Timeout` at the deadline; the reply's kind ([`crate::errors`]); hw-http's
+    /// `Timeout` at the deadline; the reply's kind ([`crate::errors`]); hwctl-http's
     /// transport kinds (`Unreachable`, `Timeout`, `Protocol`, `Other` for a
     /// certificate); `Unauthenticated` when the log-in is refused; `Unsupported`
     /// for an appliance outside [`SUPPORTED_API_VERSIONS`].

@@ -7,15 +7,15 @@
 //! `server_profile_template_uri`) — PROTOCOLS.md §2.2. Here every key is read from
 //! `driver_info` (the appliance keys with an `oneview_` prefix); the three
 //! capability keys are also taken from the node's capabilities, as Ironic stored
-//! them. The appliance URL, TLS CA file and timeouts are read by hw-http's
+//! them. The appliance URL, TLS CA file and timeouts are read by hwctl-http's
 //! [`EndpointConfig::read`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, NodeContext, Property, Result, SecretString};
-use hw_http::{Auth, EndpointConfig, EndpointKeys, TlsConfig};
+use hwctl_core::{DriverInfo, NodeContext, Property, Result, SecretString};
+use hwctl_http::{Auth, EndpointConfig, EndpointKeys, TlsConfig};
 
 use crate::NAME;
 use crate::client::OneviewLogin;
@@ -37,7 +37,7 @@ pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(600);
 /// The prefix every `server_hardware_uri` has.
 pub const SERVER_HARDWARE_PREFIX: &str = "/rest/server-hardware/";
 
-/// The endpoint keys of `oneview`, read by hw-http. The TLS CA file is read under
+/// The endpoint keys of `oneview`, read by hwctl-http. The TLS CA file is read under
 /// `oneview_tls_cacert_file`; `oneview_allow_insecure_connections` is read here.
 pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys::new("oneview_manager_url")
     .verify_ca("oneview_tls_cacert_file")
@@ -115,7 +115,7 @@ pub const CAPABILITY_KEYS: [&str; 3] = [
 /// `utils.capabilities_to_dict` does.
 ///
 /// ```
-/// let caps = hw_oneview::config::parse_capabilities(
+/// let caps = hwctl_oneview::config::parse_capabilities(
 ///     "server_hardware_type_uri:fake_sht_uri,enclosure_group_uri:fake_eg_uri");
 /// assert_eq!(caps["enclosure_group_uri"], "fake_eg_uri");
 /// ```
@@ -181,7 +181,7 @@ impl fmt::Debug for OneviewConfig {
 
 /// Builds `builder` with session auth through [`OneviewLogin`] for its origin.
 fn with_login(
-    builder: hw_http::EndpointConfigBuilder,
+    builder: hwctl_http::EndpointConfigBuilder,
     username: &str,
     password: &SecretString,
 ) -> Result<EndpointConfig> {
@@ -217,7 +217,7 @@ impl OneviewConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::InvalidParameter`] when hw-http refuses the URL, or the
+    /// [`hwctl_core::ErrorKind::InvalidParameter`] when hwctl-http refuses the URL, or the
     /// hardware URI is not `/rest/server-hardware/{uuid}`.
     pub fn new(
         manager_url: impl Into<String>,
@@ -233,7 +233,7 @@ impl OneviewConfig {
                 .then(|| format!("must start with {SERVER_HARDWARE_PREFIX}"))
         }) {
             return Err(
-                hw_core::Error::invalid_parameter("server_hardware_uri", why).with_driver(NAME),
+                hwctl_core::Error::invalid_parameter("server_hardware_uri", why).with_driver(NAME),
             );
         }
         let endpoint = with_login(
@@ -273,8 +273,8 @@ impl OneviewConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::MissingParameter`] when a required key is absent (the
-    /// invalid ones listed too), else [`hw_core::ErrorKind::InvalidParameter`]: a
+    /// [`hwctl_core::ErrorKind::MissingParameter`] when a required key is absent (the
+    /// invalid ones listed too), else [`hwctl_core::ErrorKind::InvalidParameter`]: a
     /// bad URL or hardware URI, a CA file that is not a readable PEM bundle (or is
     /// `true`/`false`: use `oneview_allow_insecure_connections`), a bad timeout,
     /// limit or boolean, a capability that contradicts `driver_info`.
@@ -289,7 +289,7 @@ impl OneviewConfig {
                 None => Ok(s.to_owned()),
             }
         });
-        let from_caps = |v: &mut hw_core::Validator<'_>, key: &str| -> Option<String> {
+        let from_caps = |v: &mut hwctl_core::Validator<'_>, key: &str| -> Option<String> {
             let given = v.str(key);
             let cap = ctx
                 .capabilities
@@ -343,7 +343,7 @@ impl OneviewConfig {
         let (Some(endpoint), Some(hw_uri), Some(username), Some(password)) =
             (endpoint, hw_uri, username, password)
         else {
-            return Err(hw_core::Error::missing_parameters(
+            return Err(hwctl_core::Error::missing_parameters(
                 PROPERTIES
                     .iter()
                     .filter(|p| p.required)
@@ -383,7 +383,7 @@ impl OneviewConfig {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::ErrorKind;
+    use hwctl_core::ErrorKind;
 
     fn valid() -> Vec<(&'static str, &'static str)> {
         vec![

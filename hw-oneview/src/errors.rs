@@ -1,7 +1,7 @@
-//! OneView's error conditions → [`hw_core::ErrorKind`], as tables in code (the
+//! OneView's error conditions → [`hwctl_core::ErrorKind`], as tables in code (the
 //! README's errors table lists the same rows).
 
-use hw_core::ErrorKind;
+use hwctl_core::ErrorKind;
 
 /// Task and reply `errorCode`s and their kinds. Codes not listed are
 /// [`ErrorKind::DeviceFault`] (the appliance understood and said no).
@@ -50,7 +50,7 @@ pub const STATUSES: &[(u16, &str, ErrorKind)] = &[
     (500, "internal error", ErrorKind::DeviceFault),
     (
         503,
-        "retried by hw-http (idempotent requests)",
+        "retried by hwctl-http (idempotent requests)",
         ErrorKind::Busy,
     ),
 ];

@@ -16,7 +16,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::OneviewClient;
 pub use config::{OneviewConfig, PROPERTIES};
@@ -56,9 +56,9 @@ pub fn build_node(config: &OneviewConfig, ctx: &NodeContext) -> Result<Node> {
 /// at once) and does no network I/O.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// use hwctl_core::{DriverInfo, NodeContext, Registry};
 /// let mut registry = Registry::new();
-/// registry.register(hw_oneview::hardware_type());
+/// registry.register(hwctl_oneview::hardware_type());
 /// let info = DriverInfo::from_pairs([
 ///     ("server_hardware_uri", "/rest/enclosures/x"),
 ///     ("oneview_manager_url", "https://oneview.example"),

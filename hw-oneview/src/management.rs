@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hw_core::{
+use hwctl_core::{
     BootDevice, BootDeviceSetting, Management, ManagementCapabilities, Result, SensorReading,
     async_trait,
 };

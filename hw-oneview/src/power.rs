@@ -1,12 +1,12 @@
 //! `OneviewPower`: a [`PowerSwitch`] on the appliance — read = `powerState` of the
-//! server hardware, apply = `PUT …/powerState` and its task; hw-core's engine
+//! server hardware, apply = `PUT …/powerState` and its task; hwctl-core's engine
 //! decides, bounds and confirms.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch};
-use hw_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 
 use crate::NAME;
 use crate::server::OneviewServer;

@@ -5,12 +5,12 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use hw_core::power::PowerAction;
-use hw_core::{
+use hwctl_core::power::PowerAction;
+use hwctl_core::{
     BootDevice, BootDeviceSetting, Error, ErrorKind, MacAddress, PowerState, Result, SensorKind,
     SensorReading,
 };
-use hw_http::Request;
+use hwctl_http::Request;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use hw_core::vendor::find_method;
-use hw_core::{HttpMethod, Result, Vendor, VendorMethod, async_trait};
+use hwctl_core::vendor::find_method;
+use hwctl_core::{HttpMethod, Result, Vendor, VendorMethod, async_trait};
 use serde_json::{Value, json};
 
 use crate::server::OneviewServer;

@@ -8,17 +8,17 @@
 //! replies HPE's oneview-redfish-toolkit keeps (`mockups/oneview/`). Unknown fields
 //! are ignored; fields the driver relies on are required.
 
-use hw_core::power::PowerAction;
-use hw_core::{BootDevice, Error, PowerState, Result, SecretString};
+use hwctl_core::power::PowerAction;
+use hwctl_core::{BootDevice, Error, PowerState, Result, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// Decodes a JSON reply; anything else is a [`hw_core::ErrorKind::Protocol`] error naming
+/// Decodes a JSON reply; anything else is a [`hwctl_core::ErrorKind::Protocol`] error naming
 /// `what` and serde's reason (never the body).
 ///
 /// # Errors
 ///
-/// [`hw_core::ErrorKind::Protocol`] when `body` is not JSON of the expected shape.
+/// [`hwctl_core::ErrorKind::Protocol`] when `body` is not JSON of the expected shape.
 pub fn decode<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
         // serde_json quotes a mistyped string whole: keep its first 200 characters, so a
@@ -528,7 +528,7 @@ pub struct IloAccess {
 ///
 /// # Errors
 ///
-/// [`hw_core::ErrorKind::Protocol`] when either is missing or empty (the URL is not echoed:
+/// [`hwctl_core::ErrorKind::Protocol`] when either is missing or empty (the URL is not echoed:
 /// it holds the key).
 pub fn parse_remote_console_url(url: &str) -> Result<IloAccess> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -660,7 +660,7 @@ mod bounded_error_tests {
         let long = "x".repeat(100_000);
         let body = format!(r#"{{"minimumVersion": "{long}", "currentVersion": 800}}"#);
         let e = decode::<ApiVersion>("version", body.as_bytes()).unwrap_err();
-        assert_eq!(e.kind(), hw_core::ErrorKind::Protocol);
+        assert_eq!(e.kind(), hwctl_core::ErrorKind::Protocol);
         assert!(
             e.to_string().len() < 400,
             "{} characters",

@@ -1,18 +1,18 @@
-//! The hw-core conformance suite and hw-sim's fault check against the simulator.
+//! The hwctl-core conformance suite and hwctl-sim's fault check against the simulator.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use hw_core::testing::{Options, check_node, check_validation};
-use hw_oneview::sim::{OneviewSim, OneviewSimConfig};
-use hw_sim::Simulator;
+use hwctl_core::testing::{Options, check_node, check_validation};
+use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+use hwctl_sim::Simulator;
 
 #[tokio::test]
 async fn a_node_with_a_profile_passes_the_suite() {
     let sim = OneviewSim::start(OneviewSimConfig::default())
         .await
         .unwrap();
-    let node = hw_oneview::hardware_type()
+    let node = hwctl_oneview::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
     let report = check_node(&node, &Options::default()).await;
@@ -36,30 +36,30 @@ async fn validation_passes_the_suite() {
         .await
         .unwrap();
     check_validation(
-        &hw_oneview::hardware_type(),
+        &hwctl_oneview::hardware_type(),
         &sim.driver_info(1),
         &sim.node_context(1),
     )
     .assert_passed();
 }
 
-/// hw-sim's fault check: silence → power-state-failure or timeout within the
+/// hwctl-sim's fault check: silence → power-state-failure or timeout within the
 /// timeout; bad credentials → unauthenticated; garbage → protocol.
 #[tokio::test]
 async fn the_simulator_passes_the_common_fault_check() {
     let sim = OneviewSim::start(OneviewSimConfig::default())
         .await
         .unwrap();
-    let report = hw_sim::conformance::check_faults(
+    let report = hwctl_sim::conformance::check_faults(
         &sim,
-        &hw_oneview::hardware_type(),
+        &hwctl_oneview::hardware_type(),
         Duration::from_secs(1),
     )
     .await;
     println!("{report}");
     report.assert_passed();
     assert!(Simulator::stats(&sim).faults_injected >= 3);
-    let node = hw_oneview::hardware_type()
+    let node = hwctl_oneview::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
     node.power().unwrap().get_power_state().await.unwrap();
@@ -73,5 +73,5 @@ async fn the_simulator_refuses_a_non_loopback_address() {
     })
     .await
     .unwrap_err();
-    assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+    assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter, "{err}");
 }

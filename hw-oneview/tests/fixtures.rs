@@ -1,14 +1,14 @@
 //! Every fixture decoded by the wire types, with its values asserted.
 #![allow(clippy::unwrap_used)]
 
-use hw_core::power::PowerAction;
-use hw_core::{BootDevice, DriverInfo, ExposeSecret, NodeContext, PowerState};
-use hw_oneview::config::parse_capabilities;
-use hw_oneview::wire::{
+use hwctl_core::power::PowerAction;
+use hwctl_core::{BootDevice, DriverInfo, ExposeSecret, NodeContext, PowerState};
+use hwctl_oneview::config::parse_capabilities;
+use hwctl_oneview::wire::{
     self, Collection, OneviewErrorBody, PortMap, ServerHardware, ServerProfile,
     ServerProfileTemplate, Task, TaskStatus, Utilization,
 };
-use hw_sim::testkit::read_fixture;
+use hwctl_sim::testkit::read_fixture;
 use serde_json::{Value, json};
 
 const DIR: &str = env!("CARGO_MANIFEST_DIR");
@@ -104,7 +104,7 @@ fn python_oneviewclient_profile_template_and_lists() {
         wire::boot_device_of(&boot.order[0]),
         Some(BootDevice::Cdrom)
     );
-    assert_eq!(wire::boot_device_of(&boot.order[2]), None); // USB has no hw-core device
+    assert_eq!(wire::boot_device_of(&boot.order[2]), None); // USB has no hwctl-core device
 
     let t: ServerProfileTemplate = wire::decode(
         "spt",
@@ -198,7 +198,7 @@ fn python_oneviewclient_driver_info_and_capabilities_build_a_config() {
     info.insert("oneview_manager_url", "https://ov.example");
     info.insert("oneview_username", "u");
     info.insert("oneview_password", "p");
-    let e = hw_oneview::OneviewConfig::from_driver_info(&info, &ctx).unwrap_err();
+    let e = hwctl_oneview::OneviewConfig::from_driver_info(&info, &ctx).unwrap_err();
     let names: Vec<_> = e.problems().iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
         names,
@@ -213,7 +213,7 @@ fn python_oneviewclient_driver_info_and_capabilities_build_a_config() {
         "server_profile_template_uri",
         "/rest/server-profile-templates/1597face-5ef4-40a5-b677-24e1b63697f6",
     );
-    let c = hw_oneview::OneviewConfig::from_driver_info(&info, &ctx).unwrap();
+    let c = hwctl_oneview::OneviewConfig::from_driver_info(&info, &ctx).unwrap();
     assert_eq!(c.server_hardware_type_uri.as_deref(), Some("fake_sht_uri"));
     assert_eq!(c.enclosure_group_uri.as_deref(), Some("fake_eg_uri"));
 }
@@ -283,7 +283,7 @@ fn remote_console_urls_without_key_or_address_are_protocol_errors() {
         "",
     ] {
         let e = wire::parse_remote_console_url(bad).unwrap_err();
-        assert_eq!(e.kind(), hw_core::ErrorKind::Protocol, "{bad}");
+        assert_eq!(e.kind(), hwctl_core::ErrorKind::Protocol, "{bad}");
         assert!(!e.to_string().contains("abc"), "{e}");
     }
     let a = wire::parse_remote_console_url("hplocons://addr=127.0.0.1:4443&sessionkey=k").unwrap();
@@ -460,7 +460,7 @@ fn task_states_follow_hpeoneview() {
     );
     assert_eq!(done.resource_uri(), Some("/rest/server-profiles/9"));
     assert_eq!(
-        hw_oneview::errors::kind_of_code(Some("RESOURCE_NOT_FOUND")),
-        hw_core::ErrorKind::NotFound
+        hwctl_oneview::errors::kind_of_code(Some("RESOURCE_NOT_FOUND")),
+        hwctl_core::ErrorKind::NotFound
     );
 }

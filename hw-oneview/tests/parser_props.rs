@@ -1,8 +1,8 @@
 //! Parsers of untrusted bytes never panic, and say `Protocol` when they refuse.
 #![allow(clippy::unwrap_used)]
 
-use hw_core::ErrorKind;
-use hw_oneview::wire::{
+use hwctl_core::ErrorKind;
+use hwctl_oneview::wire::{
     self, ApiVersion, Collection, IloSystem, OneviewErrorBody, ServerHardware, ServerProfile, Task,
     Utilization,
 };

@@ -2,7 +2,7 @@
 //! `python-oneviewclient` 2.6 and `hpeOneView` 11.4 (PyPI, in `<workspace>/.venv`).
 //! They log in, check the version, power on with task polling, set a one-time
 //! boot through the iLO (python-oneviewclient) and the profile's boot order
-//! (hpeOneView); `hw-oneview` sees what they set, and they see what it sets.
+//! (hpeOneView); `hwctl-oneview` sees what they set, and they see what it sets.
 //! Skipped when the packages are missing, unless `HW_REQUIRE_PEERS=1`.
 #![allow(clippy::unwrap_used)]
 
@@ -11,10 +11,10 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hw_core::{BootDevice, PowerState, PowerTarget};
-use hw_oneview::sim::{OneviewSim, OneviewSimConfig};
-use hw_sim::Simulator;
-use hw_sim::testkit::require_peer;
+use hwctl_core::{BootDevice, PowerState, PowerTarget};
+use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+use hwctl_sim::Simulator;
+use hwctl_sim::testkit::require_peer;
 use serde_json::Value;
 
 const T: Option<Duration> = Some(Duration::from_secs(10));
@@ -50,8 +50,8 @@ async fn run(script: &str, args: &[String], ca: &std::path::Path) -> Value {
         .unwrap_or_else(|e| panic!("{script}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-fn node(sim: &OneviewSim, i: usize) -> hw_core::Node {
-    hw_oneview::hardware_type()
+fn node(sim: &OneviewSim, i: usize) -> hwctl_core::Node {
+    hwctl_oneview::hardware_type()
         .build(&sim.driver_info(i), &sim.node_context(i))
         .unwrap()
 }
@@ -101,7 +101,7 @@ async fn python_oneviewclient_speaks_to_the_simulator_and_hw_oneview_agrees() {
     let s = sim.server(0).unwrap();
     assert_eq!(s.ilo_once.as_deref(), Some("Pxe"), "{s:?}");
     assert_eq!(s.ilo_sessions, 0);
-    // hw-oneview sees what it set…
+    // hwctl-oneview sees what it set…
     let n = node(&sim, 0);
     assert_eq!(
         n.power().unwrap().get_power_state().await.unwrap(),
@@ -112,7 +112,7 @@ async fn python_oneviewclient_speaks_to_the_simulator_and_hw_oneview_agrees() {
         (b.device, b.persistent),
         (Some(BootDevice::Pxe), Some(false))
     );
-    // …and it sees what hw-oneview sets.
+    // …and it sees what hwctl-oneview sets.
     sim.set_task_duration(Duration::from_millis(50));
     n.power()
         .unwrap()
@@ -127,7 +127,7 @@ async fn python_oneviewclient_speaks_to_the_simulator_and_hw_oneview_agrees() {
     let out = run("oneviewclient_peer.py", &args("read"), ca.path()).await;
     assert_eq!(out["power"], "Off", "{out}");
     assert_eq!(out["order"][0], "CD", "{out}");
-    // Its log-outs left only hw-oneview's session open.
+    // Its log-outs left only hwctl-oneview's session open.
     assert_eq!(Simulator::stats(&sim).open_sessions, 1);
 }
 
@@ -185,7 +185,7 @@ async fn hpeoneview_speaks_to_the_simulator_and_hw_oneview_agrees() {
             .any(|r| r.method == "DELETE" && r.path == "/rest/login-sessions")
     );
     assert_eq!(Simulator::stats(&sim).open_sessions, 0);
-    // hw-oneview sees what it set, and the other way round.
+    // hwctl-oneview sees what it set, and the other way round.
     let n = node(&sim, 1);
     assert_eq!(
         n.power().unwrap().get_power_state().await.unwrap(),

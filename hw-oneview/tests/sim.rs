@@ -5,15 +5,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hw_core::{BootDevice, DriverInfo, ErrorKind, HttpMethod, Node, PowerState, PowerTarget};
-use hw_oneview::sim::{FaultRule, OneviewFault, OneviewSim, OneviewSimConfig, RecordedRequest};
-use hw_sim::Simulator;
+use hwctl_core::{BootDevice, DriverInfo, ErrorKind, HttpMethod, Node, PowerState, PowerTarget};
+use hwctl_oneview::sim::{FaultRule, OneviewFault, OneviewSim, OneviewSimConfig, RecordedRequest};
+use hwctl_sim::Simulator;
 use serde_json::{Value, json};
 
 const T: Option<Duration> = Some(Duration::from_secs(10));
 
 fn node(sim: &OneviewSim, i: usize) -> Node {
-    hw_oneview::hardware_type()
+    hwctl_oneview::hardware_type()
         .build(&sim.driver_info(i), &sim.node_context(i))
         .unwrap()
 }
@@ -23,7 +23,7 @@ fn node_with(sim: &OneviewSim, i: usize, extra: &[(&str, &str)]) -> Node {
     for (k, v) in extra {
         info.insert(*k, *v);
     }
-    hw_oneview::hardware_type()
+    hwctl_oneview::hardware_type()
         .build(&info, &sim.node_context(i))
         .unwrap()
 }
@@ -449,8 +449,8 @@ async fn validation_checks_template_type_group_and_port_macs() {
     );
     // A node whose port is not the server's.
     let ctx =
-        hw_core::NodeContext::new("oneview-1").with_port("52:54:00:00:00:01".parse().unwrap());
-    let wrong = hw_oneview::hardware_type()
+        hwctl_core::NodeContext::new("oneview-1").with_port("52:54:00:00:00:01".parse().unwrap());
+    let wrong = hwctl_oneview::hardware_type()
         .build(&sim.driver_info(0), &ctx)
         .unwrap();
     let e = wrong
@@ -480,10 +480,13 @@ async fn sensors_come_from_utilization() {
     let temp = s.iter().find(|r| r.name == "AmbientTemperature").unwrap();
     assert_eq!(
         (temp.kind, temp.value, temp.unit.as_str()),
-        (hw_core::SensorKind::Temperature, Some(20.0), "degrees C")
+        (hwctl_core::SensorKind::Temperature, Some(20.0), "degrees C")
     );
     let p = s.iter().find(|r| r.name == "AveragePower").unwrap();
-    assert_eq!((p.kind, p.value), (hw_core::SensorKind::Power, Some(9.0)));
+    assert_eq!(
+        (p.kind, p.value),
+        (hwctl_core::SensorKind::Power, Some(9.0))
+    );
 }
 
 #[tokio::test]
@@ -547,8 +550,8 @@ async fn ten_thousand_operations_use_one_session() {
     // The last node of the appliance gone and the idle client released (the
     // process-wide pool keeps it for a while otherwise, issue 16): its session is
     // logged out.
-    hw_core::shared::release_idle();
-    hw_http::session::finish_logouts(Duration::from_secs(5)).await;
+    hwctl_core::shared::release_idle();
+    hwctl_http::session::finish_logouts(Duration::from_secs(5)).await;
     let stats = sim.stats().common;
     assert_eq!(
         (stats.sessions_closed, stats.open_sessions),
@@ -744,7 +747,7 @@ async fn malformed_json_and_5xx_are_typed_errors() {
     // No such hardware: not found.
     let mut info = sim.driver_info(0);
     info.insert("server_hardware_uri", "/rest/server-hardware/NOPE");
-    let ghost = hw_oneview::hardware_type()
+    let ghost = hwctl_oneview::hardware_type()
         .build(&info, &sim.node_context(0))
         .unwrap();
     let e = ghost.power().unwrap().get_power_state().await.unwrap_err();
@@ -790,7 +793,7 @@ async fn the_session_limit_is_busy() {
     info.insert("oneview_username", "Administrator");
     info.insert("oneview_password", "password");
     info.insert("oneview_request_timeout", "29");
-    let other = hw_oneview::hardware_type()
+    let other = hwctl_oneview::hardware_type()
         .build(&info, &sim.node_context(1))
         .unwrap();
     let keep = node(&sim, 0);
@@ -809,9 +812,9 @@ async fn nothing_prints_the_password_or_session() {
     n.power().unwrap().get_power_state().await.unwrap();
     let session = appliance(&sim)[2].auth.clone().unwrap();
     let config =
-        hw_oneview::OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))
+        hwctl_oneview::OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))
             .unwrap();
-    let client = hw_oneview::OneviewClient::shared(&config).unwrap();
+    let client = hwctl_oneview::OneviewClient::shared(&config).unwrap();
     for text in [
         format!("{n:?}"),
         format!("{config:?}"),

@@ -7,9 +7,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::{BootDevice, PowerState, PowerTarget};
-use hw_oneview::sim::OneviewSimConfig;
-use hw_sim::Simulator;
+use hwctl_core::{BootDevice, PowerState, PowerTarget};
+use hwctl_oneview::sim::OneviewSimConfig;
+use hwctl_sim::Simulator;
 
 const T: Option<Duration> = Some(Duration::from_secs(10));
 
@@ -19,7 +19,7 @@ async fn a_custom_ca_is_accepted_for_the_appliance_and_the_ilo() {
     let ca = common::pem_file(&pki.ca_pem);
     let sim = common::tls_sim(&pki, ca.path(), OneviewSimConfig::default()).await;
     assert!(sim.base_url().starts_with("https://127.0.0.1:"));
-    let node = hw_oneview::hardware_type()
+    let node = hwctl_oneview::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
     node.power()
@@ -57,14 +57,14 @@ async fn a_wrong_ca_or_the_default_roots_are_refused() {
         "oneview_tls_cacert_file",
         wrong.path().display().to_string(),
     );
-    let node = hw_oneview::hardware_type()
+    let node = hwctl_oneview::hardware_type()
         .build(&info, &sim.node_context(0))
         .unwrap();
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
-    assert!(!e.is_retryable(), "{e}"); // hw-http: a rejected certificate is not retried
+    assert!(!e.is_retryable(), "{e}"); // hwctl-http: a rejected certificate is not retried
     assert!(e.to_string().contains("certificate"), "{e}");
     info.remove("oneview_tls_cacert_file");
-    let node = hw_oneview::hardware_type()
+    let node = hwctl_oneview::hardware_type()
         .build(&info, &sim.node_context(0))
         .unwrap();
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
@@ -100,7 +100,7 @@ async fn insecure_only_when_asked_and_logged() {
         .with_max_level(tracing::Level::WARN)
         .finish();
     let node = tracing::subscriber::with_default(subscriber, || {
-        hw_oneview::hardware_type()
+        hwctl_oneview::hardware_type()
             .build(&info, &sim.node_context(0))
             .unwrap()
     });
@@ -119,7 +119,7 @@ async fn insecure_only_when_asked_and_logged() {
     assert_eq!(sim.server(0).unwrap().ilo_once.as_deref(), Some("Pxe"));
     // Not asked: refused.
     info.insert("oneview_allow_insecure_connections", "false");
-    let node = hw_oneview::hardware_type()
+    let node = hwctl_oneview::hardware_type()
         .build(&info, &sim.node_context(0))
         .unwrap();
     assert!(node.power().unwrap().get_power_state().await.is_err());

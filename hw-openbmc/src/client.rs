@@ -1,23 +1,23 @@
 //! `OpenbmcClient`: the REST API client (one session per BMC and credentials,
-//! shared through hw-http's [`HttpClients::global`]) and the API choice
-//! (`openbmc_api`), with hw-redfish underneath for Redfish.
+//! shared through hwctl-http's [`HttpClients::global`]) and the API choice
+//! (`openbmc_api`), with hwctl-redfish underneath for Redfish.
 //!
 //! Log-in (`POST /login`) tries phosphor-rest's `{"data": [user, password]}` (its
 //! `SESSION` cookie) and, when the BMC refuses that form with anything but 401, bmcweb's
 //! `{"username", "password"}` (its `token`, sent as `X-Auth-Token`). The session is
 //! reused by every request (not one log-in per command as MAAS did), logged in again
-//! once on a 401 (hw-http), and ended with `POST /logout` `{"data": []}` on close or
+//! once on a 401 (hwctl-http), and ended with `POST /logout` `{"data": []}` on close or
 //! when its last user drops it.
 
 use std::fmt;
 use std::sync::Arc;
 
-use hw_core::shared::Fingerprint;
-use hw_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
-use hw_http::{
+use hwctl_core::shared::Fingerprint;
+use hwctl_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
+use hwctl_http::{
     Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient,
 };
-use hw_redfish::{RedfishAuthType, RedfishClient, RedfishConfig};
+use hwctl_redfish::{RedfishAuthType, RedfishClient, RedfishConfig};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
@@ -198,7 +198,7 @@ fn check(r: &Response, what: &str) -> Result<Envelope> {
             .map(|e| e.describe())
             .unwrap_or_default();
         return Err(Error::new(
-            hw_http::status_kind(r.status()),
+            hwctl_http::status_kind(r.status()),
             format!("{what}: HTTP {} {}", r.status().as_u16(), detail),
         )
         .with_driver(NAME));

@@ -1,18 +1,18 @@
 //! Typed configuration from `driver_info` with the seed's `openbmc_*` keys. The
-//! BMC's endpoint is read by hw-http's [`EndpointConfig::read`].
+//! BMC's endpoint is read by hwctl-http's [`EndpointConfig::read`].
 
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, Error, NodeContext, Property, Result, SecretString};
-use hw_http::{Auth, EndpointConfig, EndpointKeys};
+use hwctl_core::{DriverInfo, Error, NodeContext, Property, Result, SecretString};
+use hwctl_http::{Auth, EndpointConfig, EndpointKeys};
 
 use crate::NAME;
 
 /// The largest reply accepted (a sensor enumeration of a big server is ~200 KiB).
 pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
-/// The endpoint keys of `openbmc`, read by hw-http.
+/// The endpoint keys of `openbmc`, read by hwctl-http.
 pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys::new("openbmc_address")
     .credentials("openbmc_username", "openbmc_password")
     .verify_ca("openbmc_verify_ca");
@@ -46,7 +46,7 @@ pub enum OpenbmcApi {
     Auto,
     /// The phosphor REST API (`/xyz/openbmc_project/…`).
     Rest,
-    /// Redfish, through hw-redfish.
+    /// Redfish, through hwctl-redfish.
     Redfish,
 }
 
@@ -64,14 +64,14 @@ impl OpenbmcApi {
 /// Everything needed to drive one OpenBMC. `Debug` never prints the password.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let info = DriverInfo::from_pairs([("openbmc_address", "10.0.0.7"),
 ///     ("openbmc_username", "root"), ("openbmc_password", "0penBmc")]);
-/// let c = hw_openbmc::OpenbmcConfig::from_driver_info(&info, &NodeContext::new("n"))?;
+/// let c = hwctl_openbmc::OpenbmcConfig::from_driver_info(&info, &NodeContext::new("n"))?;
 /// assert_eq!(c.endpoint.origin(), "https://10.0.0.7:443");
-/// assert_eq!(c.api, hw_openbmc::OpenbmcApi::Auto);
+/// assert_eq!(c.api, hwctl_openbmc::OpenbmcApi::Auto);
 /// assert!(!format!("{c:?}").contains("0penBmc"));
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct OpenbmcConfig {
@@ -80,7 +80,7 @@ pub struct OpenbmcConfig {
     /// Which API to drive.
     pub api: OpenbmcApi,
     /// The node's boot mode (its `boot_mode` capability).
-    pub boot_mode: Option<hw_core::BootMode>,
+    pub boot_mode: Option<hwctl_core::BootMode>,
     /// How often a power change is read while it is confirmed (default 1 s).
     pub power_poll_interval: Duration,
 }
@@ -100,7 +100,7 @@ impl OpenbmcConfig {
     ///
     /// # Errors
     ///
-    /// `InvalidParameter` when hw-http refuses the URL or user name.
+    /// `InvalidParameter` when hwctl-http refuses the URL or user name.
     pub fn new(
         address: impl Into<String>,
         username: impl Into<String>,

@@ -12,7 +12,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::{OpenbmcClient, ResolvedApi};
 pub use config::{OpenbmcApi, OpenbmcConfig, PROPERTIES};
@@ -39,9 +39,9 @@ pub fn build_node(config: &OpenbmcConfig, ctx: &NodeContext) -> Result<Node> {
 /// probes `/redfish/v1` once on first use.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// use hwctl_core::{DriverInfo, NodeContext, Registry};
 /// let mut r = Registry::new();
-/// r.register(hw_openbmc::hardware_type());
+/// r.register(hwctl_openbmc::hardware_type());
 /// let info = DriverInfo::from_pairs([("openbmc_address", "10.0.0.7")]);
 /// let err = r.build("openbmc", &info, &NodeContext::new("n")).unwrap_err();
 /// assert!(err.to_string().contains("openbmc_username"));

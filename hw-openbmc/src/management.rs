@@ -1,12 +1,12 @@
 //! Boot source and mode (REST: `control/host0/boot[/one_time]`), sensors (REST:
-//! `sensors/enumerate` with `Scale`), or Redfish through hw-redfish.
+//! `sensors/enumerate` with `Scale`), or Redfish through hwctl-redfish.
 
-use hw_core::management::ensure_boot_device;
-use hw_core::{
+use hwctl_core::management::ensure_boot_device;
+use hwctl_core::{
     BootDevice, BootDeviceSetting, BootMode, Error, Management, ManagementCapabilities, Result,
     SensorReading, async_trait,
 };
-use hw_redfish::RedfishManagement;
+use hwctl_redfish::RedfishManagement;
 use serde_json::{Value, json};
 
 use crate::NAME;
@@ -53,7 +53,7 @@ impl OpenbmcManagement {
 
     /// The management interface on `client`.
     pub fn with_client(client: OpenbmcClient, config: &OpenbmcConfig) -> Self {
-        let mut rf = hw_redfish::RedfishConfig::with_endpoint(config.endpoint.clone());
+        let mut rf = hwctl_redfish::RedfishConfig::with_endpoint(config.endpoint.clone());
         rf.boot_mode = config.boot_mode;
         OpenbmcManagement {
             redfish: RedfishManagement::with_client(client.redfish().clone(), &rf),

@@ -1,12 +1,14 @@
 //! Host power: the REST API's `CurrentHostState` / `RequestedHostTransition` (hard
 //! off through chassis0's `RequestedPowerTransition`), or Redfish through
-//! hw-redfish, as a [`PowerSwitch`].
+//! hwctl-redfish, as a [`PowerSwitch`].
 
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch, SoftReboot};
-use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
-use hw_redfish::RedfishPower;
+use hwctl_core::power::{PowerAction, PowerSwitch, SoftReboot};
+use hwctl_core::{
+    Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
+use hwctl_redfish::RedfishPower;
 use serde_json::json;
 
 use crate::NAME;
@@ -48,7 +50,7 @@ impl OpenbmcPower {
 
     /// The power interface on `client`.
     pub fn with_client(client: OpenbmcClient, config: &OpenbmcConfig) -> Self {
-        let mut rf = hw_redfish::RedfishConfig::with_endpoint(config.endpoint.clone());
+        let mut rf = hwctl_redfish::RedfishConfig::with_endpoint(config.endpoint.clone());
         rf.power_poll_interval = config.power_poll_interval;
         OpenbmcPower {
             redfish: RedfishPower::with_client(client.redfish().clone(), &rf),

@@ -3,7 +3,7 @@
 //! Sources: openbmc/docs `rest-api.md` and `REST-cheatsheet.md` @ cf706722, MAAS
 //! `openbmc.py` @ 61da83de (PROTOCOLS.md §2.3).
 
-use hw_core::{BootDevice, Error, ErrorKind, PowerState, Result, SensorKind, SensorReading};
+use hwctl_core::{BootDevice, Error, ErrorKind, PowerState, Result, SensorKind, SensorReading};
 use serde::Deserialize;
 use serde_json::Value;
 

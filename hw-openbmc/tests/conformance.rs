@@ -1,20 +1,20 @@
-//! The hw-core conformance suite and hw-sim's fault check, on the REST simulator
+//! The hwctl-core conformance suite and hwctl-sim's fault check, on the REST simulator
 //! and on a Redfish one.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use hw_core::testing::{Options, check_node, check_validation};
-use hw_core::{DriverInfo, NodeContext};
-use hw_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
-use hw_sim::Simulator;
+use hwctl_core::testing::{Options, check_node, check_validation};
+use hwctl_core::{DriverInfo, NodeContext};
+use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+use hwctl_sim::Simulator;
 
 #[tokio::test]
 async fn rest_node_passes_the_suite() {
     let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
         .await
         .unwrap();
-    let node = hw_openbmc::hardware_type()
+    let node = hwctl_openbmc::hardware_type()
         .build(&sim.driver_info(0), &NodeContext::new("n"))
         .unwrap();
     let report = check_node(&node, &Options::default()).await;
@@ -24,7 +24,7 @@ async fn rest_node_passes_the_suite() {
 
 #[tokio::test]
 async fn redfish_node_passes_the_suite() {
-    use hw_redfish::sim::{RedfishSim, RedfishSimConfig};
+    use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
     let rf = RedfishSim::start(RedfishSimConfig::default())
         .await
         .unwrap();
@@ -34,7 +34,7 @@ async fn redfish_node_passes_the_suite() {
         ("openbmc_password", "password"),
         ("openbmc_api", "redfish"),
     ]);
-    let node = hw_openbmc::hardware_type()
+    let node = hwctl_openbmc::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     let report = check_node(&node, &Options::default()).await;
@@ -48,7 +48,7 @@ async fn validation_passes_the_suite() {
         .await
         .unwrap();
     check_validation(
-        &hw_openbmc::hardware_type(),
+        &hwctl_openbmc::hardware_type(),
         &sim.driver_info(0),
         &NodeContext::new("n"),
     )
@@ -60,9 +60,9 @@ async fn simulator_passes_the_fault_check() {
     let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
         .await
         .unwrap();
-    let report = hw_sim::conformance::check_faults(
+    let report = hwctl_sim::conformance::check_faults(
         &sim,
-        &hw_openbmc::hardware_type(),
+        &hwctl_openbmc::hardware_type(),
         Duration::from_secs(1),
     )
     .await;

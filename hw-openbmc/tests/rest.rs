@@ -4,11 +4,13 @@
 
 use std::time::Duration;
 
-use hw_core::{BootDevice, BootMode, ErrorKind, NodeContext, PowerState, PowerTarget, SensorKind};
-use hw_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
-use hw_openbmc::wire::{self, Envelope};
-use hw_openbmc::{OpenbmcApi, OpenbmcClient, OpenbmcConfig, ResolvedApi};
-use hw_sim::Simulator;
+use hwctl_core::{
+    BootDevice, BootMode, ErrorKind, NodeContext, PowerState, PowerTarget, SensorKind,
+};
+use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+use hwctl_openbmc::wire::{self, Envelope};
+use hwctl_openbmc::{OpenbmcApi, OpenbmcClient, OpenbmcConfig, ResolvedApi};
+use hwctl_sim::Simulator;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
@@ -20,12 +22,12 @@ fn fixture(name: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-fn node(sim: &OpenbmcSim, extra: &[(&str, &str)]) -> hw_core::Node {
+fn node(sim: &OpenbmcSim, extra: &[(&str, &str)]) -> hwctl_core::Node {
     let mut info = sim.driver_info(0);
     for (k, v) in extra {
         info.insert(*k, *v);
     }
-    hw_openbmc::hardware_type()
+    hwctl_openbmc::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap()
 }
@@ -361,14 +363,14 @@ async fn one_session_reused_relogin_on_401_logout_on_close() {
         .unwrap()
         .api(OpenbmcApi::Rest);
     let client = OpenbmcClient::shared(&config).unwrap();
-    let p = hw_openbmc::OpenbmcPower::with_client(client.clone(), &config);
-    use hw_core::Power;
+    let p = hwctl_openbmc::OpenbmcPower::with_client(client.clone(), &config);
+    use hwctl_core::Power;
     for _ in 0..500 {
         p.get_power_state().await.unwrap();
     }
     assert_eq!(sim.counters().sessions_opened, 1);
     // The BMC forgets the session (reboot, timeout): one new log-in.
-    sim.inject(Some(hw_sim::CommonFault::BadCredentials))
+    sim.inject(Some(hwctl_sim::CommonFault::BadCredentials))
         .unwrap();
     sim.inject(None).unwrap();
     p.get_power_state().await.unwrap();
@@ -451,8 +453,8 @@ async fn transitioning_reads_unknown_then_confirms() {
         .unwrap()
         .api(OpenbmcApi::Rest);
     config.power_poll_interval = Duration::from_millis(100);
-    let p = hw_openbmc::OpenbmcPower::new(config).unwrap();
-    use hw_core::Power;
+    let p = hwctl_openbmc::OpenbmcPower::new(config).unwrap();
+    use hwctl_core::Power;
     p.set_power_state(PowerTarget::On, Some(Duration::from_secs(5)))
         .await
         .unwrap();
@@ -473,7 +475,7 @@ async fn auto_picks_rest_here_and_redfish_on_a_redfish_bmc() {
         ResolvedApi::Rest
     );
 
-    use hw_redfish::sim::{RedfishSim, RedfishSimConfig};
+    use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
     let rf = RedfishSim::start(RedfishSimConfig {
         username: "root".into(),
         password: "0penBmc".into(),
@@ -483,13 +485,13 @@ async fn auto_picks_rest_here_and_redfish_on_a_redfish_bmc() {
     .unwrap();
     let mut keep = Vec::new();
     for api in ["auto", "redfish"] {
-        let info = hw_core::DriverInfo::from_pairs([
+        let info = hwctl_core::DriverInfo::from_pairs([
             ("openbmc_address", rf.base_url().as_str()),
             ("openbmc_username", "root"),
             ("openbmc_password", "0penBmc"),
             ("openbmc_api", api),
         ]);
-        let n = hw_openbmc::hardware_type()
+        let n = hwctl_openbmc::hardware_type()
             .build(&info, &NodeContext::new("n"))
             .unwrap();
         n.power()

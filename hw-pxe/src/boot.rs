@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hw_core::{Boot, BootDevice, BootMode, DriverInfo, Management, NodeContext, Result};
+use hwctl_core::{Boot, BootDevice, BootMode, DriverInfo, Management, NodeContext, Result};
 use serde_json::{Map, Value};
 
 use crate::cache::ImageCache;
@@ -146,7 +146,7 @@ impl PxeBoot {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming a parameter that cannot go on a
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming a parameter that cannot go on a
     /// kernel command line.
     pub fn pxe_options(
         &self,
@@ -206,8 +206,8 @@ impl PxeBoot {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming `deploy_kernel`/`deploy_ramdisk`
-    /// (or `rescue_*`) or `ports`; [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming the key of
+    /// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming `deploy_kernel`/`deploy_ramdisk`
+    /// (or `rescue_*`) or `ports`; [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming the key of
     /// an unreadable image, a bad parameter or the node `id`; the management
     /// interface's errors when setting the boot device. On any error nothing of the
     /// node is left under the root.

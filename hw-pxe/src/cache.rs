@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 use sha2::Digest;
 
 use crate::inputs::{Checksum, ChecksumAlgo, ImageRef, ImageSource};
@@ -141,21 +141,21 @@ impl ImageCache {
         let fail = |e: Error| {
             Error::invalid_parameter(key.to_owned(), format!("cannot download the image: {e}"))
         };
-        let cfg = hw_http::EndpointConfig::builder(origin)
+        let cfg = hwctl_http::EndpointConfig::builder(origin)
             .request_timeout(self.download_timeout)
             .max_body_bytes(usize::MAX / 2)
             .build()
             .map_err(fail)?;
-        let client = hw_http::HttpClients::global().get(&cfg).map_err(fail)?;
+        let client = hwctl_http::HttpClients::global().get(&cfg).map_err(fail)?;
         let mut path = url.path().to_owned();
         if let Some(q) = url.query() {
             path.push('?');
             path.push_str(q);
         }
         let resp = client
-            .send(hw_http::Request::get(path).operation("download image"))
+            .send(hwctl_http::Request::get(path).operation("download image"))
             .await
-            .and_then(hw_http::Response::error_for_status)
+            .and_then(hwctl_http::Response::error_for_status)
             .map_err(fail)?;
         std::fs::write(tmp, resp.body()).map_err(|e| io_err("write", tmp, &e))
     }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hw_core::{BootMode, Error, ErrorKind, Result};
+use hwctl_core::{BootMode, Error, ErrorKind, Result};
 use serde::Deserialize;
 
 /// The boot configuration shared by every node (Ironic's `[pxe]` and `[deploy]`
@@ -14,7 +14,7 @@ use serde::Deserialize;
 /// in `ironic.conf`:
 ///
 /// ```
-/// let cfg = hw_pxe::PxeConfig::from_toml_str(r#"
+/// let cfg = hwctl_pxe::PxeConfig::from_toml_str(r#"
 /// [pxe]
 /// tftp_root = "/srv/tftp"
 /// tftp_server = "192.0.2.1"
@@ -267,8 +267,8 @@ impl PxeConfig {
     pub const ERROR_KIND: ErrorKind = ErrorKind::InvalidParameter;
 }
 
-pub(crate) fn invalid(name: &str, reason: impl Into<String>) -> hw_core::ParameterProblem {
-    hw_core::ParameterProblem {
+pub(crate) fn invalid(name: &str, reason: impl Into<String>) -> hwctl_core::ParameterProblem {
+    hwctl_core::ParameterProblem {
         name: name.to_owned(),
         reason: Some(reason.into()),
     }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use hw_core::{BootMode, NodeContext, Result};
+use hwctl_core::{BootMode, NodeContext, Result};
 
 use crate::boot::Flavor;
 use crate::config::PxeConfig;
@@ -58,8 +58,8 @@ pub struct DhcpOption {
 ///   an IPv4 address.
 ///
 /// ```
-/// use hw_pxe::{dhcp::{dhcp_options, ClientMatch}, Flavor, PxeConfig};
-/// let opts = dhcp_options(&PxeConfig::default(), Flavor::Ipxe, hw_core::BootMode::Bios);
+/// use hwctl_pxe::{dhcp::{dhcp_options, ClientMatch}, Flavor, PxeConfig};
+/// let opts = dhcp_options(&PxeConfig::default(), Flavor::Ipxe, hwctl_core::BootMode::Bios);
 /// assert!(opts.iter().any(|o| o.code == 67 && o.client == ClientMatch::Ipxe && o.value.ends_with("/boot.ipxe")));
 /// ```
 pub fn dhcp_options(config: &PxeConfig, flavor: Flavor, mode: BootMode) -> Vec<DhcpOption> {
@@ -119,17 +119,17 @@ pub const DNSMASQ_COMMON: &str = "dhcp-match=set:ipxe,175\ndhcp-userclass=set:ip
 /// node's tag, and its options under that tag.
 ///
 /// ```
-/// use hw_pxe::{dhcp::{dhcp_options, dnsmasq_config}, Flavor, PxeConfig};
-/// let node = hw_core::NodeContext::new("n1").with_port("52:54:00:12:34:56".parse().unwrap());
-/// let text = dnsmasq_config(&node, &dhcp_options(&PxeConfig::default(), Flavor::Pxe, hw_core::BootMode::Bios)).unwrap();
+/// use hwctl_pxe::{dhcp::{dhcp_options, dnsmasq_config}, Flavor, PxeConfig};
+/// let node = hwctl_core::NodeContext::new("n1").with_port("52:54:00:12:34:56".parse().unwrap());
+/// let text = dnsmasq_config(&node, &dhcp_options(&PxeConfig::default(), Flavor::Pxe, hwctl_core::BootMode::Bios)).unwrap();
 /// assert!(text.contains("dhcp-host=52:54:00:12:34:56,set:hw-n1\n"));
 /// assert!(text.contains("dhcp-option=tag:hw-n1,67,pxelinux.0\n"));
 /// ```
 ///
 /// # Errors
 ///
-/// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming
-/// `ports`; [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter)
+/// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming
+/// `ports`; [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter)
 /// naming `id` when it cannot be a tag or directory name.
 pub fn dnsmasq_config(node: &NodeContext, options: &[DhcpOption]) -> Result<String> {
     let id = crate::inputs::node_dir_name(node)?;
@@ -144,7 +144,7 @@ pub fn dnsmasq_config(node: &NodeContext, options: &[DhcpOption]) -> Result<Stri
             })
             .collect::<String>()
     );
-    let mut s = format!("# hw-pxe: node {id}\n");
+    let mut s = format!("# hwctl-pxe: node {id}\n");
     for mac in ports {
         let _ = writeln!(
             s,

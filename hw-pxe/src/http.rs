@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 use hyper::body::{Frame, Incoming};
 use tokio::io::AsyncReadExt;
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use hw_core::{DriverInfo, Error, NodeContext, Result};
+use hwctl_core::{DriverInfo, Error, NodeContext, Result};
 use url::Url;
 
 /// Where an image comes from.
@@ -12,7 +12,7 @@ use url::Url;
 pub enum ImageSource {
     /// A local file (an absolute path or a `file://` URL).
     Path(PathBuf),
-    /// An `http://` or `https://` URL, fetched through `hw-http` (TLS verified).
+    /// An `http://` or `https://` URL, fetched through `hwctl-http` (TLS verified).
     Http(Url),
 }
 
@@ -41,7 +41,7 @@ impl Checksum {
     /// Parses a checksum.
     ///
     /// ```
-    /// use hw_pxe::inputs::{Checksum, ChecksumAlgo};
+    /// use hwctl_pxe::inputs::{Checksum, ChecksumAlgo};
     /// assert_eq!(Checksum::parse(&"a".repeat(64)).unwrap().algo, ChecksumAlgo::Sha256);
     /// assert!(Checksum::parse("sha256:xyz").is_err());
     /// ```
@@ -101,7 +101,7 @@ impl ImageRef {
     /// `http(s)://…`; `checksum` is the value of `<key>_checksum`.
     ///
     /// ```
-    /// use hw_pxe::inputs::{ImageRef, ImageSource};
+    /// use hwctl_pxe::inputs::{ImageRef, ImageSource};
     /// let r = ImageRef::parse("deploy_kernel", "file:///srv/ipa.kernel", None).unwrap();
     /// assert_eq!(r.source, ImageSource::Path("/srv/ipa.kernel".into()));
     /// assert_eq!(ImageRef::parse("deploy_kernel", "glance://x", None).unwrap_err().problems()[0].name, "deploy_kernel");
@@ -109,7 +109,7 @@ impl ImageRef {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
     /// `key` (or `<key>_checksum`).
     pub fn parse(key: &str, value: &str, checksum: Option<&str>) -> Result<ImageRef> {
         let value = value.trim();
@@ -202,8 +202,8 @@ fn info_image(info: &DriverInfo, key: &str) -> Result<Option<ImageRef>> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming the
-/// missing keys; [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter)
+/// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming the
+/// missing keys; [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter)
 /// naming a malformed one.
 pub fn ramdisk_images(info: &DriverInfo, kind: RamdiskKind) -> Result<(ImageRef, ImageRef)> {
     let (k, r) = kind.keys();
@@ -239,8 +239,8 @@ pub struct InstanceInputs {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming
-/// `instance_info/kernel` etc.; [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter)
+/// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming
+/// `instance_info/kernel` etc.; [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter)
 /// naming a malformed key.
 pub fn instance_inputs(node: &NodeContext) -> Result<InstanceInputs> {
     let ii = &node.instance_info;
@@ -325,7 +325,7 @@ pub(crate) fn check_cmdline_text(key: &str, text: &str) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming the
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming the
 /// parameter whose key or value cannot go on a kernel command line.
 pub fn params_cmdline(params: &BTreeMap<String, String>) -> Result<String> {
     let mut words = Vec::new();
@@ -357,7 +357,7 @@ pub fn params_cmdline(params: &BTreeMap<String, String>) -> Result<String> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming `id`
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming `id`
 /// when it is empty, has `/`, `\`, a leading `.`, a control character, or is a name
 /// the roots use themselves.
 pub fn node_dir_name(node: &NodeContext) -> Result<&str> {

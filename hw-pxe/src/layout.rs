@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hw_core::{Error, ErrorKind, MacAddress, Result};
+use hwctl_core::{Error, ErrorKind, MacAddress, Result};
 
 /// Names the roots use themselves; a node id may not be one of them.
 pub const RESERVED: &[&str] = &[
@@ -35,7 +35,7 @@ pub(crate) const TMP_PREFIX: &str = ".hw-pxe-tmp-";
 ///
 /// ```
 /// let mac = "52:54:00:AB:cd:01".parse().unwrap();
-/// assert_eq!(hw_pxe::layout::pxe_mac_links(&mac), [
+/// assert_eq!(hwctl_pxe::layout::pxe_mac_links(&mac), [
 ///     "pxelinux.cfg/01-52-54-00-ab-cd-01", "grub.cfg-01-52-54-00-ab-cd-01", "52:54:00:ab:cd:01.conf"]);
 /// ```
 pub fn pxe_mac_links(mac: &MacAddress) -> [String; 3] {
@@ -54,7 +54,7 @@ pub fn pxe_mac_links(mac: &MacAddress) -> [String; 3] {
 ///
 /// ```
 /// let mac = "52:54:00:ab:cd:01".parse().unwrap();
-/// assert_eq!(hw_pxe::layout::ipxe_mac_links(&mac), ["pxelinux.cfg/52-54-00-ab-cd-01"]);
+/// assert_eq!(hwctl_pxe::layout::ipxe_mac_links(&mac), ["pxelinux.cfg/52-54-00-ab-cd-01"]);
 /// ```
 pub fn ipxe_mac_links(mac: &MacAddress) -> [String; 1] {
     [format!(

@@ -15,7 +15,7 @@ pub mod tftp;
 
 use std::sync::Arc;
 
-use hw_core::{BootInterface, Property};
+use hwctl_core::{BootInterface, Property};
 
 pub use boot::{Flavor, PxeBoot};
 pub use cache::ImageCache;
@@ -79,7 +79,7 @@ fn interface(flavor: Flavor, config: Arc<PxeConfig>) -> BootInterface {
     })
 }
 
-/// The `pxe` boot interface with `config`, for [`hw_core::Registry::register_boot_interface`].
+/// The `pxe` boot interface with `config`, for [`hwctl_core::Registry::register_boot_interface`].
 pub fn pxe_boot_interface(config: Arc<PxeConfig>) -> BootInterface {
     interface(Flavor::Pxe, config)
 }
@@ -92,12 +92,12 @@ pub fn ipxe_boot_interface(config: Arc<PxeConfig>) -> BootInterface {
 /// Both boot interfaces with one configuration.
 ///
 /// ```
-/// let mut r = hw_core::Registry::new();
-/// r.register(hw_core::fake::hardware_type());
-/// for b in hw_pxe::boot_interfaces(std::sync::Arc::new(hw_pxe::PxeConfig::default())) {
+/// let mut r = hwctl_core::Registry::new();
+/// r.register(hwctl_core::fake::hardware_type());
+/// for b in hwctl_pxe::boot_interfaces(std::sync::Arc::new(hwctl_pxe::PxeConfig::default())) {
 ///     r.register_boot_interface(b);
 /// }
-/// let node = r.build("fake-hardware", &hw_core::DriverInfo::new(), &hw_core::NodeContext::new("n1")).unwrap();
+/// let node = r.build("fake-hardware", &hwctl_core::DriverInfo::new(), &hwctl_core::NodeContext::new("n1")).unwrap();
 /// assert_eq!(node.boot_interface(), Some("pxe"));
 /// ```
 pub fn boot_interfaces(config: Arc<PxeConfig>) -> [BootInterface; 2] {

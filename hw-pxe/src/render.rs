@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use hw_core::{Error, Result};
+use hwctl_core::{Error, Result};
 use serde_json::{Map, Value};
 
 /// The shipped pxelinux (BIOS) template.
@@ -111,7 +111,7 @@ impl Loader {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
 /// `key` for an unreadable file.
 pub fn load_template(path: Option<&Path>, key: &str, default: &str) -> Result<String> {
     match path {
@@ -129,13 +129,13 @@ pub fn load_template(path: Option<&Path>, key: &str, default: &str) -> Result<St
 /// ```
 /// let mut o = serde_json::Map::new();
 /// o.insert("deployment_aki_path".into(), "n1/deploy_kernel".into());
-/// let out = hw_pxe::render::render("kernel {{ pxe_options.deployment_aki_path }} root={{ ROOT }}", "t", &o).unwrap();
+/// let out = hwctl_pxe::render::render("kernel {{ pxe_options.deployment_aki_path }} root={{ ROOT }}", "t", &o).unwrap();
 /// assert_eq!(out, "kernel n1/deploy_kernel root={{ ROOT }}");
 /// ```
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
 /// `key` when the template does not parse or render, runs more than
 /// [`TEMPLATE_FUEL`] instructions or renders more than [`MAX_RENDERED_LEN`] bytes.
 pub fn render(template: &str, key: &str, pxe_options: &Map<String, Value>) -> Result<String> {
@@ -168,7 +168,7 @@ pub fn render_boot_ipxe(template: &str, ipxe_for_mac_uri: &str) -> Result<String
 /// fills `{{ ROOT }}` with `root`.
 ///
 /// ```
-/// use hw_pxe::render::{switch_label, Loader};
+/// use hwctl_pxe::render::{switch_label, Loader};
 /// let out = switch_label("default deploy\nlabel x\nappend root={{ ROOT }}\n", Loader::Pxelinux, "boot_partition", "UUID=1");
 /// assert_eq!(out, "default boot_partition\nlabel x\nappend root=UUID=1\n");
 /// ```
@@ -197,7 +197,7 @@ pub fn switch_label(text: &str, loader: Loader, label: &str, root: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hw_core::ErrorKind;
+    use hwctl_core::ErrorKind;
 
     #[test]
     fn a_template_that_loops_runs_out_of_fuel() {

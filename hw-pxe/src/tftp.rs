@@ -7,7 +7,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 
 use crate::served::{Counted, Outcome, Served, ServedLog};
 
@@ -41,7 +41,7 @@ impl Default for TftpOptions {
 /// ```
 /// let dir = std::env::temp_dir();
 /// let root = std::fs::canonicalize(&dir).unwrap();
-/// assert!(hw_pxe::tftp::confine(&root, std::path::Path::new("../etc/passwd")).is_err());
+/// assert!(hwctl_pxe::tftp::confine(&root, std::path::Path::new("../etc/passwd")).is_err());
 /// ```
 ///
 /// # Errors

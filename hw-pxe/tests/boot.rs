@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hw_core::fake::FakeManagement;
-use hw_core::{
+use hwctl_core::fake::FakeManagement;
+use hwctl_core::{
     Boot, BootDevice, BootMode, DriverInfo, ErrorKind, Management, NodeContext, Registry,
 };
-use hw_pxe::{Flavor, PxeBoot, PxeConfig};
+use hwctl_pxe::{Flavor, PxeBoot, PxeConfig};
 
 const MAC1: &str = "52:54:00:12:34:56";
 const MAC2: &str = "52:54:00:ab:cd:ef";
@@ -287,9 +287,9 @@ async fn cache_evicts_unused_entries_by_age_and_size() {
     let img = |name: &str, len: usize| {
         let p = dir.path().join(name);
         std::fs::write(&p, vec![b'x'; len]).unwrap();
-        hw_pxe::ImageRef::parse(name, &p.display().to_string(), None).unwrap()
+        hwctl_pxe::ImageRef::parse(name, &p.display().to_string(), None).unwrap()
     };
-    let cache = hw_pxe::ImageCache::new(
+    let cache = hwctl_pxe::ImageCache::new(
         dir.path().join("cache"),
         250,
         std::time::Duration::from_secs(3600),
@@ -339,9 +339,9 @@ async fn cache_evicts_unused_entries_by_age_and_size() {
         1,
         "only a of a, c survived"
     );
-    assert_eq!(cache.evict().await, hw_pxe::cache::Evicted::default());
+    assert_eq!(cache.evict().await, hwctl_pxe::cache::Evicted::default());
     // The linked entry is never evicted, even over the bound.
-    let small = hw_pxe::ImageCache::new(cache.dir(), 1, std::time::Duration::ZERO);
+    let small = hwctl_pxe::ImageCache::new(cache.dir(), 1, std::time::Duration::ZERO);
     small.evict().await;
     assert_eq!(small.entries().len(), 1, "a is in use");
 }
@@ -365,7 +365,7 @@ async fn a_failed_prepare_leaves_nothing() {
         e.config.clone(),
         info(&e),
         Some(Arc::new(FakeManagement::with_config(
-            hw_core::fake::FakeConfig {
+            hwctl_core::fake::FakeConfig {
                 fail: ["set_boot".to_owned()].into(),
                 ..Default::default()
             },
@@ -550,8 +550,8 @@ async fn prepare_instance_local_and_netboot() {
 async fn registry_composes_pxe_with_fake_hardware_and_its_management() {
     let e = env();
     let mut r = Registry::new();
-    r.register(hw_core::fake::hardware_type());
-    for b in hw_pxe::boot_interfaces(e.config.clone()) {
+    r.register(hwctl_core::fake::hardware_type());
+    for b in hwctl_pxe::boot_interfaces(e.config.clone()) {
         r.register_boot_interface(b);
     }
     let n = node("node-9", BootMode::Bios);
@@ -609,12 +609,12 @@ fn config_from_toml_names_bad_keys() {
 fn dnsmasq_file_for_ipxe_tags_ipxe_clients() {
     let cfg = PxeConfig::default();
     let n = node("node-1", BootMode::Uefi);
-    let opts = hw_pxe::dhcp::dhcp_options(&cfg, Flavor::Ipxe, BootMode::Uefi);
-    let text = hw_pxe::dhcp::dnsmasq_config(&n, &opts).unwrap();
+    let opts = hwctl_pxe::dhcp::dhcp_options(&cfg, Flavor::Ipxe, BootMode::Uefi);
+    let text = hwctl_pxe::dhcp::dnsmasq_config(&n, &opts).unwrap();
     check_expected("dnsmasq-ipxe-uefi.conf", &text);
-    let text = hw_pxe::dhcp::dnsmasq_config(
+    let text = hwctl_pxe::dhcp::dnsmasq_config(
         &n,
-        &hw_pxe::dhcp::dhcp_options(&cfg, Flavor::Pxe, BootMode::Bios),
+        &hwctl_pxe::dhcp::dhcp_options(&cfg, Flavor::Pxe, BootMode::Bios),
     )
     .unwrap();
     check_expected("dnsmasq-pxe-bios.conf", &text);
@@ -651,21 +651,24 @@ fn dnsmasq_accepts_the_generated_file() {
         .args(["-c", "command -v dnsmasq >/dev/null"])
         .status()
         .is_ok_and(|s| s.success());
-    if !hw_sim::testkit::require_peer("dnsmasq (dnsmasq-base)", found) {
+    if !hwctl_sim::testkit::require_peer("dnsmasq (dnsmasq-base)", found) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let cfg = PxeConfig::default();
     let n = node("node-1", BootMode::Uefi);
-    let mut text = hw_pxe::dhcp::DNSMASQ_COMMON.to_owned();
+    let mut text = hwctl_pxe::dhcp::DNSMASQ_COMMON.to_owned();
     for (flavor, mode) in [
         (Flavor::Ipxe, BootMode::Uefi),
         (Flavor::Pxe, BootMode::Bios),
     ] {
-        text += &hw_pxe::dhcp::dnsmasq_config(&n, &hw_pxe::dhcp::dhcp_options(&cfg, flavor, mode))
-            .unwrap();
+        text += &hwctl_pxe::dhcp::dnsmasq_config(
+            &n,
+            &hwctl_pxe::dhcp::dhcp_options(&cfg, flavor, mode),
+        )
+        .unwrap();
     }
-    let path = dir.path().join("hw-pxe.conf");
+    let path = dir.path().join("hwctl-pxe.conf");
     std::fs::write(&path, &text).unwrap();
     // dnsmasq parses the file as it would at start (--test: syntax check, then exit).
     let out = std::process::Command::new("dnsmasq")

@@ -1,7 +1,7 @@
 //! End to end with real firmware, each hop real: a QEMU (TCG) machine whose NIC has
 //! the node's port MAC sits on a tap device in a private network namespace
 //! (`tests/netboot/mod.rs`); dnsmasq answers its DHCP (DHCP only, from the file
-//! hw-pxe's `dhcp` module writes, naming our server as next server); our embedded
+//! hwctl-pxe's `dhcp` module writes, naming our server as next server); our embedded
 //! TFTP and HTTP servers, bound to another address in the namespace, serve what
 //! `pxe` and `ipxe` prepared. The firmware — iPXE (Debian's `ipxe-qemu`), pxelinux
 //! (BIOS) and GRUB (UEFI, OVMF, behind `HW_LONG_TESTS=1`) — loads a real Debian
@@ -24,8 +24,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::{Boot, BootMode, DriverInfo, NodeContext};
-use hw_pxe::{Flavor, HttpServer, Outcome, PxeBoot, PxeConfig, Served, TftpServer};
+use hwctl_core::{Boot, BootMode, DriverInfo, NodeContext};
+use hwctl_pxe::{Flavor, HttpServer, Outcome, PxeBoot, PxeConfig, Served, TftpServer};
 use netboot::{CMDLINE, RAMDISK_UP, SERVER_ADDR, Vm, line_with};
 
 const MAC: &str = "52:54:00:5e:12:01";
@@ -39,7 +39,7 @@ fn setup(dir: &Path, kernel: &Path) -> (PxeConfig, DriverInfo) {
     let mut cfg = PxeConfig::with_roots(dir, format!("http://{SERVER_ADDR}"));
     cfg.tftp_server = SERVER_ADDR.into();
     cfg.pxe_append_params = "console=ttyS0 panic=-1".into();
-    cfg.default_boot_mode = hw_pxe::config::BootModeName::Bios;
+    cfg.default_boot_mode = hwctl_pxe::config::BootModeName::Bios;
     let initramfs = dir.join("initramfs.cpio");
     netboot::build_initramfs(&initramfs);
     let info = DriverInfo::from_pairs([
@@ -64,11 +64,11 @@ fn node(mode: BootMode) -> NodeContext {
         .with_boot_mode(mode)
 }
 
-/// What hw-pxe's dhcp module writes for `node`, as a deployer's dnsmasq reads it.
+/// What hwctl-pxe's dhcp module writes for `node`, as a deployer's dnsmasq reads it.
 fn dnsmasq_file(cfg: &PxeConfig, flavor: Flavor, node: &NodeContext) -> String {
     let mode = node.boot_mode().unwrap_or(BootMode::Bios);
-    hw_pxe::dhcp::DNSMASQ_COMMON.to_owned()
-        + &hw_pxe::dhcp::dnsmasq_config(node, &hw_pxe::dhcp::dhcp_options(cfg, flavor, mode))
+    hwctl_pxe::dhcp::DNSMASQ_COMMON.to_owned()
+        + &hwctl_pxe::dhcp::dnsmasq_config(node, &hwctl_pxe::dhcp::dhcp_options(cfg, flavor, mode))
             .unwrap()
 }
 
@@ -142,14 +142,14 @@ async fn ipxe_boots_through_dnsmasq_and_our_http_server() {
     let line = check_cmdline(&log);
     assert!(line.contains(&format!("BOOTIF={MAC}")), "{line}");
     eprintln!(
-        "ipxe: QEMU start -> ramdisk's first line {:?} (TCG; DHCP by dnsmasq, HTTP by hw-pxe)",
+        "ipxe: QEMU start -> ramdisk's first line {:?} (TCG; DHCP by dnsmasq, HTTP by hwctl-pxe)",
         first.unwrap()
     );
 
     // After clean up: boot.ipxe (kept for `other`) finds no configuration for this MAC.
     b.clean_up_ramdisk(&n).await.unwrap();
     let mut vm = Vm::start(&serial, MAC, None);
-    let none = vm.wait_for("hw-pxe: no boot configuration", Duration::from_secs(90));
+    let none = vm.wait_for("hwctl-pxe: no boot configuration", Duration::from_secs(90));
     let log = vm.log();
     vm.stop();
     assert!(
@@ -230,7 +230,7 @@ async fn pxelinux_boots_through_dnsmasq_and_our_tftp_server() {
     // pxelinux's `ipappend 2` adds BOOTIF=01-<mac>.
     assert!(line.contains("BOOTIF=01-52-54-00-5e-12-01"), "{line}");
     eprintln!(
-        "pxe (pxelinux, BIOS): QEMU start -> ramdisk's first line {:?} (TCG; DHCP by dnsmasq, TFTP by hw-pxe)",
+        "pxe (pxelinux, BIOS): QEMU start -> ramdisk's first line {:?} (TCG; DHCP by dnsmasq, TFTP by hwctl-pxe)",
         first.unwrap()
     );
 
@@ -275,7 +275,7 @@ async fn grub_uefi_boots_through_dnsmasq_and_our_tftp_server() {
     else {
         return;
     };
-    if !hw_sim::testkit::require_peer(
+    if !hwctl_sim::testkit::require_peer(
         "grub-mknetdir (grub-common)",
         Path::new("/usr/bin/grub-mknetdir").exists(),
     ) {
@@ -337,7 +337,7 @@ async fn grub_uefi_boots_through_dnsmasq_and_our_tftp_server() {
     );
     assert!(line.contains(&format!("BOOTIF=01-{MAC}")), "{line}");
     eprintln!(
-        "pxe (GRUB, UEFI): QEMU start -> ramdisk's first line {:?} (TCG, OVMF; DHCP by dnsmasq, TFTP by hw-pxe)",
+        "pxe (GRUB, UEFI): QEMU start -> ramdisk's first line {:?} (TCG, OVMF; DHCP by dnsmasq, TFTP by hwctl-pxe)",
         first.unwrap()
     );
 

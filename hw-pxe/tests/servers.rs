@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use hw_pxe::{HttpServer, TftpOptions, TftpServer};
+use hwctl_pxe::{HttpServer, TftpOptions, TftpServer};
 
 fn root() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -56,7 +56,7 @@ fn ask(server: std::net::SocketAddr, packet: &[u8]) -> Vec<u8> {
 #[test]
 fn tftp_with_curl_negotiates_blksize_and_serves_links_inside_the_root() {
     let found = have("curl");
-    if !hw_sim::testkit::require_peer("curl (tftp)", found) {
+    if !hwctl_sim::testkit::require_peer("curl (tftp)", found) {
         return;
     }
     let dir = root();

@@ -1,9 +1,9 @@
 //! `RedfishClient`: one HTTP client (and one session) per service and credentials,
-//! shared through hw-http's [`HttpClients::global`], plus the node's system.
+//! shared through hwctl-http's [`HttpClients::global`], plus the node's system.
 //!
 //! Sessions (DSP0266 §13.3.4): `POST <Sessions>` with `{"UserName", "Password"}`
 //! answers `201` with the token in `X-Auth-Token` and the session's URI in
-//! `Location`; every request carries `X-Auth-Token`; a 401 logs in once more (hw-http);
+//! `Location`; every request carries `X-Auth-Token`; a 401 logs in once more (hwctl-http);
 //! `DELETE <Location>` ends it when the client is closed or its last user drops it.
 
 use std::fmt;
@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hw_core::poll::{Backoff, Check, poll_until};
-use hw_core::shared::Fingerprint;
-use hw_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
-use hw_http::{
+use hwctl_core::poll::{Backoff, Check, poll_until};
+use hwctl_core::shared::Fingerprint;
+use hwctl_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
+use hwctl_http::{
     Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient,
 };
 use serde::de::DeserializeOwned;
@@ -117,7 +117,7 @@ impl RedfishClient {
     ///
     /// # Errors
     ///
-    /// The kinds of [`crate::errors::kind_of`]; transport failures as hw-http's
+    /// The kinds of [`crate::errors::kind_of`]; transport failures as hwctl-http's
     /// (`Unreachable`, `Timeout`, `Protocol`).
     pub async fn send(&self, request: Request) -> Result<Response> {
         let what = format!("{} {}", request.method(), request.path_only());

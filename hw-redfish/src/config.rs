@@ -1,13 +1,13 @@
 //! Typed configuration, built from a node's `driver_info` with Ironic's `redfish_*`
-//! keys. The service's endpoint (URL, credentials, TLS) is read by hw-http's
+//! keys. The service's endpoint (URL, credentials, TLS) is read by hwctl-http's
 //! [`EndpointConfig::read`]; this file adds the system, the authentication type and
 //! the service root.
 
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::{DriverInfo, Error, NodeContext, Property, Result, SecretString};
-use hw_http::{Auth, EndpointConfig, EndpointKeys};
+use hwctl_core::{DriverInfo, Error, NodeContext, Property, Result, SecretString};
+use hwctl_http::{Auth, EndpointConfig, EndpointKeys};
 
 use crate::NAME;
 
@@ -19,10 +19,10 @@ pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_ROOT: &str = "/redfish/v1";
 
 /// How long a task monitor (a `202 Accepted` reply) is followed before
-/// [`hw_core::ErrorKind::Timeout`], when no caller timeout applies: 120 s.
+/// [`hwctl_core::ErrorKind::Timeout`], when no caller timeout applies: 120 s.
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The endpoint keys of `redfish`, read by hw-http (Ironic's names).
+/// The endpoint keys of `redfish`, read by hwctl-http (Ironic's names).
 pub const ENDPOINT_KEYS: EndpointKeys = EndpointKeys::new("redfish_address")
     .credentials("redfish_username", "redfish_password")
     .verify_ca("redfish_verify_ca");
@@ -111,19 +111,19 @@ impl fmt::Display for RedfishAuthType {
 /// `Debug` prints an allowlist of fields; the password never appears.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let info = DriverInfo::from_pairs([
 ///     ("redfish_address", "10.0.0.5:8443"),
 ///     ("redfish_system_id", "/redfish/v1/Systems/1"),
 ///     ("redfish_username", "admin"),
 ///     ("redfish_password", "s3cret"),
 /// ]);
-/// let config = hw_redfish::RedfishConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+/// let config = hwctl_redfish::RedfishConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
 /// assert_eq!(config.endpoint.origin(), "https://10.0.0.5:8443");
 /// assert_eq!(config.system_id.as_deref(), Some("/redfish/v1/Systems/1"));
-/// assert_eq!(config.auth_type, hw_redfish::RedfishAuthType::Auto);
+/// assert_eq!(config.auth_type, hwctl_redfish::RedfishAuthType::Auto);
 /// assert!(!format!("{config:?}").contains("s3cret"));
-/// # Ok::<(), hw_core::Error>(())
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct RedfishConfig {
@@ -139,7 +139,7 @@ pub struct RedfishConfig {
     /// The service root path (default [`DEFAULT_ROOT`]), without a trailing `/`.
     pub root: String,
     /// The node's boot mode (its `boot_mode` capability), sent with boot overrides.
-    pub boot_mode: Option<hw_core::BootMode>,
+    pub boot_mode: Option<hwctl_core::BootMode>,
     /// How often a power change is read while it is confirmed (default 1 s).
     pub power_poll_interval: Duration,
     /// How often a task monitor is read (default 500 ms, doubling to 5 s).
@@ -164,7 +164,7 @@ impl RedfishConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::InvalidParameter`] when hw-http refuses the URL or user name.
+    /// [`hwctl_core::ErrorKind::InvalidParameter`] when hwctl-http refuses the URL or user name.
     pub fn new(
         address: impl Into<String>,
         username: impl Into<String>,
@@ -208,8 +208,8 @@ impl RedfishConfig {
     ///
     /// # Errors
     ///
-    /// [`hw_core::ErrorKind::MissingParameter`] without `redfish_address` (or with a
-    /// password and no user), else [`hw_core::ErrorKind::InvalidParameter`]: a bad URL, a
+    /// [`hwctl_core::ErrorKind::MissingParameter`] without `redfish_address` (or with a
+    /// password and no user), else [`hwctl_core::ErrorKind::InvalidParameter`]: a bad URL, a
     /// `redfish_verify_ca` that is neither a boolean nor a readable PEM bundle, an
     /// unknown `redfish_auth_type`, a `redfish_system_id` or `redfish_root` that is
     /// not an absolute path, or `session` auth without credentials.
@@ -284,7 +284,7 @@ impl RedfishConfig {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::ErrorKind;
+    use hwctl_core::ErrorKind;
 
     fn info(pairs: &[(&str, &str)]) -> DriverInfo {
         DriverInfo::from_pairs(pairs.iter().copied())

@@ -1,4 +1,4 @@
-//! Redfish error conditions → [`hw_core::ErrorKind`], as a table in code.
+//! Redfish error conditions → [`hwctl_core::ErrorKind`], as a table in code.
 //!
 //! | condition | kind |
 //! |---|---|
@@ -18,8 +18,8 @@
 //! The error text keeps the Redfish `@Message.ExtendedInfo` message ids
 //! (`[Base.1.8.PropertyValueNotInList] …`).
 
-use hw_core::{Error, ErrorKind};
-use hw_http::{Response, StatusCode};
+use hwctl_core::{Error, ErrorKind};
+use hwctl_http::{Response, StatusCode};
 
 use crate::NAME;
 use crate::wire::ErrorBody;
@@ -76,7 +76,7 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hw_http::HeaderMap;
+    use hwctl_http::HeaderMap;
 
     #[test]
     fn statuses() {

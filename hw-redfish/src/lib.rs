@@ -13,7 +13,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use hw_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
+use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Result};
 
 pub use client::RedfishClient;
 pub use config::{PROPERTIES, RedfishAuthType, RedfishConfig};
@@ -41,9 +41,9 @@ pub fn build_node(config: &RedfishConfig, ctx: &NodeContext) -> Result<Node> {
 /// validates `driver_info` and does no network I/O.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext, Registry};
+/// use hwctl_core::{DriverInfo, NodeContext, Registry};
 /// let mut registry = Registry::new();
-/// registry.register(hw_redfish::hardware_type());
+/// registry.register(hwctl_redfish::hardware_type());
 /// let info = DriverInfo::from_pairs([("redfish_address", "https://10.0.0.5"),
 ///     ("redfish_auth_type", "digest")]);
 /// let err = registry.build("redfish", &info, &NodeContext::new("n1")).unwrap_err();

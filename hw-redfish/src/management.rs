@@ -1,8 +1,8 @@
 //! Boot override (`Boot.BootSourceOverride*`), sensors (the chassis' `Thermal` and
 //! `Power`), NMI (`ResetType` `Nmi`).
 
-use hw_core::management::ensure_boot_device;
-use hw_core::{
+use hwctl_core::management::ensure_boot_device;
+use hwctl_core::{
     BootDevice, BootDeviceSetting, BootMode, Error, ErrorKind, Management, ManagementCapabilities,
     Result, SensorKind, SensorReading, async_trait,
 };

@@ -1,11 +1,11 @@
 //! System power: `PowerState` read from the ComputerSystem, set through
-//! `ComputerSystem.Reset`, as a [`PowerSwitch`]; hw-core's engine does the
+//! `ComputerSystem.Reset`, as a [`PowerSwitch`]; hwctl-core's engine does the
 //! set-and-confirm under one deadline.
 
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch};
-use hw_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 
 use crate::NAME;
 use crate::client::RedfishClient;
@@ -28,10 +28,10 @@ use crate::wire::reset_types;
 /// and anything else read [`PowerState::Unknown`].
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Power, PowerExt, PowerState};
-/// use hw_redfish::{RedfishConfig, RedfishPower};
-/// let sim = hw_redfish::sim::RedfishSim::start(Default::default()).await?;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState};
+/// use hwctl_redfish::{RedfishConfig, RedfishPower};
+/// let sim = hwctl_redfish::sim::RedfishSim::start(Default::default()).await?;
 /// let power = RedfishPower::new(RedfishConfig::new(sim.base_url(), "admin", "password")?)?;
 /// power.power_on().await?;
 /// assert_eq!(power.get_power_state().await?, PowerState::On);

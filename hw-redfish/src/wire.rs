@@ -3,7 +3,7 @@
 //! empty, unknown ones ignored) because services differ; decoding a body that is
 //! not JSON, too deep, or of the wrong shape is [`ErrorKind::Protocol`].
 
-use hw_core::{BootDevice, BootMode, Error, ErrorKind, PowerState, Result};
+use hwctl_core::{BootDevice, BootMode, Error, ErrorKind, PowerState, Result};
 use serde::{Deserialize, Serialize};
 
 /// A link: `{"@odata.id": "/redfish/v1/…"}`.
@@ -157,12 +157,12 @@ pub struct Boot {
 impl Boot {
     /// The override as hw reports it: the device (none when disabled or `None`) and
     /// whether it is persistent (`Continuous`).
-    pub fn setting(&self) -> hw_core::BootDeviceSetting {
+    pub fn setting(&self) -> hwctl_core::BootDeviceSetting {
         let enabled = self.boot_source_override_enabled.as_deref();
         if enabled == Some("Disabled") {
-            return hw_core::BootDeviceSetting::default();
+            return hwctl_core::BootDeviceSetting::default();
         }
-        hw_core::BootDeviceSetting {
+        hwctl_core::BootDeviceSetting {
             device: self
                 .boot_source_override_target
                 .as_deref()
@@ -460,11 +460,11 @@ pub const MAX_DEPTH: usize = 64;
 /// [`MAX_DEPTH`], or does not have `T`'s shape; the message names `what`.
 ///
 /// ```
-/// let sys: hw_redfish::wire::ComputerSystem =
-///     hw_redfish::wire::decode(br#"{"PowerState":"PoweringOn"}"#, "system")?;
-/// assert_eq!(sys.power(), hw_core::PowerState::Off);
-/// assert!(hw_redfish::wire::decode::<hw_redfish::wire::ComputerSystem>(b"<html>", "system").is_err());
-/// # Ok::<(), hw_core::Error>(())
+/// let sys: hwctl_redfish::wire::ComputerSystem =
+///     hwctl_redfish::wire::decode(br#"{"PowerState":"PoweringOn"}"#, "system")?;
+/// assert_eq!(sys.power(), hwctl_core::PowerState::Off);
+/// assert!(hwctl_redfish::wire::decode::<hwctl_redfish::wire::ComputerSystem>(b"<html>", "system").is_err());
+/// # Ok::<(), hwctl_core::Error>(())
 /// ```
 pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
     if too_deep(body) {
@@ -513,8 +513,8 @@ fn too_deep(body: &[u8]) -> bool {
 
 /// The `ResetType` values to try for a power action, most preferred first
 /// (DSP8010 `Resource.ResetType`).
-pub fn reset_types(action: hw_core::power::PowerAction) -> &'static [&'static str] {
-    use hw_core::power::PowerAction as A;
+pub fn reset_types(action: hwctl_core::power::PowerAction) -> &'static [&'static str] {
+    use hwctl_core::power::PowerAction as A;
     match action {
         A::On => &["On", "ForceOn"],
         A::Off => &["ForceOff"],
@@ -606,7 +606,7 @@ mod tests {
 
     #[test]
     fn reset_choice() {
-        use hw_core::power::PowerAction as A;
+        use hwctl_core::power::PowerAction as A;
         let allowed = vec!["ForceOn".to_string(), "ForceOff".into()];
         assert_eq!(
             choose_reset_type(Some(&allowed), reset_types(A::On)).unwrap(),

@@ -1,19 +1,19 @@
-//! The hw-core conformance suite and hw-sim's fault check against the simulator.
+//! The hwctl-core conformance suite and hwctl-sim's fault check against the simulator.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use hw_core::NodeContext;
-use hw_core::testing::{Options, check_node, check_validation};
-use hw_redfish::sim::{RedfishSim, RedfishSimConfig};
-use hw_sim::Simulator;
+use hwctl_core::NodeContext;
+use hwctl_core::testing::{Options, check_node, check_validation};
+use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+use hwctl_sim::Simulator;
 
 #[tokio::test]
 async fn node_passes_the_suite() {
     let sim = RedfishSim::start(RedfishSimConfig::default())
         .await
         .unwrap();
-    let node = hw_redfish::hardware_type()
+    let node = hwctl_redfish::hardware_type()
         .build(&sim.driver_info(0), &NodeContext::new("n"))
         .unwrap();
     let report = check_node(&node, &Options::default()).await;
@@ -28,7 +28,7 @@ async fn validation_passes_the_suite() {
         .await
         .unwrap();
     check_validation(
-        &hw_redfish::hardware_type(),
+        &hwctl_redfish::hardware_type(),
         &sim.driver_info(0),
         &NodeContext::new("n"),
     )
@@ -40,9 +40,9 @@ async fn simulator_passes_the_fault_check() {
     let sim = RedfishSim::start(RedfishSimConfig::default())
         .await
         .unwrap();
-    let report = hw_sim::conformance::check_faults(
+    let report = hwctl_sim::conformance::check_faults(
         &sim,
-        &hw_redfish::hardware_type(),
+        &hwctl_redfish::hardware_type(),
         Duration::from_secs(1),
     )
     .await;

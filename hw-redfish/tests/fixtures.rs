@@ -1,9 +1,9 @@
 //! The wire types against DMTF's own mockup payloads (`tests/fixtures/`).
 #![allow(clippy::unwrap_used)]
 
-use hw_core::{BootDevice, BootMode, PowerState, SensorKind};
-use hw_redfish::management::{power_readings, thermal_readings};
-use hw_redfish::wire::{self, Chassis, Collection, ComputerSystem, Power, ServiceRoot, Thermal};
+use hwctl_core::{BootDevice, BootMode, PowerState, SensorKind};
+use hwctl_redfish::management::{power_readings, thermal_readings};
+use hwctl_redfish::wire::{self, Chassis, Collection, ComputerSystem, Power, ServiceRoot, Thermal};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -137,7 +137,7 @@ fn chassis_thermal_power() {
 #[test]
 fn sensor_resource() {
     let s: wire::Sensor = wire::decode(&fixture("mockup_Sensor_CPU1Temp.json"), "sensor").unwrap();
-    let r = hw_redfish::management::sensor_reading(&s);
+    let r = hwctl_redfish::management::sensor_reading(&s);
     assert_eq!(r.name, "CPU #1 Temperature");
     assert_eq!(
         (r.kind, r.value, r.unit.as_str()),
@@ -156,7 +156,7 @@ fn hostile_bodies_are_protocol_errors() {
         vec![0xff, 0xfe, 0x00],
     ] {
         let e = wire::decode::<ComputerSystem>(&body, "system").unwrap_err();
-        assert_eq!(e.kind(), hw_core::ErrorKind::Protocol);
+        assert_eq!(e.kind(), hwctl_core::ErrorKind::Protocol);
     }
 }
 

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use hw_core::{BootDevice, DriverInfo, ErrorKind, NodeContext, PowerState, PowerTarget};
-use hw_redfish::sim::{RedfishSim, RedfishSimConfig};
-use hw_sim::testkit::{fixture_path, program_installed, require_peer};
+use hwctl_core::{BootDevice, DriverInfo, ErrorKind, NodeContext, PowerState, PowerTarget};
+use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+use hwctl_sim::testkit::{fixture_path, program_installed, require_peer};
 use tokio::process::{Child, Command};
 
 fn workspace() -> PathBuf {
@@ -91,7 +91,7 @@ async fn run(cmd: &mut Command, limit: Duration) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn node(address: &str, extra: &[(&str, &str)]) -> hw_core::Node {
+fn node(address: &str, extra: &[(&str, &str)]) -> hwctl_core::Node {
     let mut info = DriverInfo::from_pairs([
         ("redfish_address", address),
         ("redfish_username", "admin"),
@@ -100,7 +100,7 @@ fn node(address: &str, extra: &[(&str, &str)]) -> hw_core::Node {
     for (k, v) in extra {
         info.insert(*k, *v);
     }
-    hw_redfish::hardware_type()
+    hwctl_redfish::hardware_type()
         .build(&info, &NodeContext::new("peer"))
         .unwrap()
 }
@@ -213,7 +213,7 @@ async fn sushy_static_serves_the_dmtf_mockup() {
     );
     assert_eq!(
         m.get_boot_mode().await.unwrap(),
-        Some(hw_core::BootMode::Uefi)
+        Some(hwctl_core::BootMode::Uefi)
     );
     let sensors = m.get_sensors().await.unwrap();
     let cpu1 = sensors.iter().find(|s| s.name == "CPU1 Temp").unwrap();

@@ -4,16 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::{
+use hwctl_core::{
     BootDevice, BootMode, DriverInfo, ErrorKind, Management, Node, NodeContext, Power, PowerState,
     PowerTarget, SensorKind,
 };
-use hw_redfish::sim::{RedfishFault, RedfishSim, RedfishSimConfig};
-use hw_redfish::{RedfishClient, RedfishConfig, RedfishManagement, RedfishPower};
-use hw_sim::Simulator;
+use hwctl_redfish::sim::{RedfishFault, RedfishSim, RedfishSimConfig};
+use hwctl_redfish::{RedfishClient, RedfishConfig, RedfishManagement, RedfishPower};
+use hwctl_sim::Simulator;
 
 fn node(sim: &RedfishSim, i: usize) -> Node {
-    hw_redfish::hardware_type()
+    hwctl_redfish::hardware_type()
         .build(&sim.driver_info(i), &NodeContext::new(format!("n{i}")))
         .unwrap()
 }
@@ -23,13 +23,13 @@ fn node_with(sim: &RedfishSim, i: usize, extra: &[(&str, &str)], ctx: NodeContex
     for (k, v) in extra {
         info.insert(*k, *v);
     }
-    hw_redfish::hardware_type().build(&info, &ctx).unwrap()
+    hwctl_redfish::hardware_type().build(&info, &ctx).unwrap()
 }
 
 async fn settle(sim: &RedfishSim) {
     // The process-wide pool keeps an idle client for a while (issue 16); release the
     // idle ones now. Log-outs after that run in a spawned task.
-    hw_core::shared::release_idle();
+    hwctl_core::shared::release_idle();
     for _ in 0..100 {
         if sim.counters().open_sessions == 0 {
             return;
@@ -233,7 +233,7 @@ async fn several_systems_without_system_id_are_refused() {
     .unwrap();
     let mut info = sim.driver_info(0);
     info.remove("redfish_system_id");
-    let n = hw_redfish::hardware_type()
+    let n = hwctl_redfish::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     let e = n.power().unwrap().get_power_state().await.unwrap_err();
@@ -249,7 +249,7 @@ async fn several_systems_without_system_id_are_refused() {
         .unwrap();
     let mut info = one.driver_info(0);
     info.remove("redfish_system_id");
-    let n = hw_redfish::hardware_type()
+    let n = hwctl_redfish::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     assert_eq!(
@@ -571,7 +571,7 @@ async fn nodes_of_one_service_share_one_client() {
     let b = RedfishClient::shared(&c1).unwrap();
     assert!(a.http().same_client(b.http()));
     let other =
-        RedfishClient::shared(&c0.clone().auth(hw_redfish::RedfishAuthType::Basic)).unwrap();
+        RedfishClient::shared(&c0.clone().auth(hwctl_redfish::RedfishAuthType::Basic)).unwrap();
     assert!(!other.http().same_client(a.http()));
     let _ = Arc::new(DriverInfo::new());
 }
@@ -629,7 +629,7 @@ async fn hostile_bodies_are_protocol_errors_within_the_timeout() {
         let config = RedfishConfig::new(url, "admin", "password")
             .unwrap()
             .system("/redfish/v1/Systems/1")
-            .auth(hw_redfish::RedfishAuthType::Basic);
+            .auth(hwctl_redfish::RedfishAuthType::Basic);
         let p = RedfishPower::new(config).unwrap();
         let start = std::time::Instant::now();
         let e = tokio::time::timeout(Duration::from_secs(10), p.get_power_state())

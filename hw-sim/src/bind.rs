@@ -1,17 +1,17 @@
 //! Loopback-only binding: simulators must never listen on a real network.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! let listener = hw_sim::bind::bind_tcp(None).await?;
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! let listener = hwctl_sim::bind::bind_tcp(None).await?;
 //! assert!(listener.local_addr().map_or(false, |a| a.ip().is_loopback()));
-//! assert!(hw_sim::bind::bind_tcp(Some("0.0.0.0:0".parse().unwrap())).await.is_err());
+//! assert!(hwctl_sim::bind::bind_tcp(Some("0.0.0.0:0".parse().unwrap())).await.is_err());
 //! # Ok(()) }
 //! ```
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 use tokio::net::{TcpListener, UdpSocket};
 
 /// The address simulators listen on when none is given: `127.0.0.1:0` (any free port).
@@ -22,11 +22,11 @@ pub const DEFAULT_LISTEN: SocketAddr =
 /// `::ffff:127.x.y.z`).
 ///
 /// ```
-/// use hw_sim::bind::check_loopback;
+/// use hwctl_sim::bind::check_loopback;
 /// assert!(check_loopback("127.0.0.2:623".parse().unwrap()).is_ok());
 /// assert!(check_loopback("[::1]:80".parse().unwrap()).is_ok());
 /// let err = check_loopback("192.0.2.1:623".parse().unwrap()).unwrap_err();
-/// assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter);
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
 /// assert!(err.to_string().contains("192.0.2.1:623"));
 /// ```
 ///
@@ -44,7 +44,7 @@ pub fn check_loopback(addr: SocketAddr) -> Result<SocketAddr> {
                 "{addr} is not a loopback address; simulators listen only on 127.0.0.0/8 or ::1"
             ),
         )
-        .with_driver("hw-sim"))
+        .with_driver("hwctl-sim"))
     }
 }
 
@@ -59,7 +59,7 @@ fn bind_error(e: io::Error, what: &str, addr: SocketAddr) -> Error {
         _ => ErrorKind::Other,
     };
     Error::new(kind, format!("cannot bind {what} {addr}: {e}"))
-        .with_driver("hw-sim")
+        .with_driver("hwctl-sim")
         .with_operation("bind")
         .with_source(e)
 }

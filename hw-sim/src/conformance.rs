@@ -19,8 +19,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use hw_core::testing::{Check, Outcome, Report};
-use hw_core::{ErrorKind, HardwareType, Node, PowerTarget, Result};
+use hwctl_core::testing::{Check, Outcome, Report};
+use hwctl_core::{ErrorKind, HardwareType, Node, PowerTarget, Result};
 use tokio::time::Instant;
 
 use crate::fault::CommonFault;
@@ -143,9 +143,9 @@ async fn check_one(
 /// the silence check waits for it.
 ///
 /// ```no_run
-/// # async fn f(sim: &dyn hw_sim::Simulator, ht: &hw_core::HardwareType) {
+/// # async fn f(sim: &dyn hwctl_sim::Simulator, ht: &hwctl_core::HardwareType) {
 /// use std::time::Duration;
-/// let report = hw_sim::conformance::check_faults(sim, ht, Duration::from_secs(1)).await;
+/// let report = hwctl_sim::conformance::check_faults(sim, ht, Duration::from_secs(1)).await;
 /// report.assert_passed();
 /// # }
 /// ```

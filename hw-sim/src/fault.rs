@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use hw_sim::fault::{CommonFault, FaultPlan};
+//! use hwctl_sim::fault::{CommonFault, FaultPlan};
 //! let plan = FaultPlan::new();
 //! assert_eq!(plan.take(), None);
 //! plan.set_for(CommonFault::Garbage, 2);

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use hw_core::{DriverInfo, NodeContext, Result};
+use hwctl_core::{DriverInfo, NodeContext, Result};
 
 use crate::fault::CommonFault;
 use crate::simulator::Simulator;
@@ -17,8 +17,8 @@ use crate::stats::SimStats;
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use hw_core::{DriverInfo, Result};
-/// use hw_sim::{CommonFault, SimStats, Simulator, fleet::SimFleet};
+/// use hwctl_core::{DriverInfo, Result};
+/// use hwctl_sim::{CommonFault, SimStats, Simulator, fleet::SimFleet};
 /// #[derive(Debug)]
 /// struct One(u16);
 /// impl Simulator for One {
@@ -148,8 +148,8 @@ impl Simulator for SimFleet {
 /// extra `driver_info` keys (faster retries for a demo) added to each.
 ///
 /// ```
-/// # use hw_core::{DriverInfo, Result};
-/// # use hw_sim::{CommonFault, SimStats, Simulator};
+/// # use hwctl_core::{DriverInfo, Result};
+/// # use hwctl_sim::{CommonFault, SimStats, Simulator};
 /// # #[derive(Debug)] struct Pdu;
 /// # impl Simulator for Pdu {
 /// #     fn hardware_type(&self) -> &str { "pdu" }
@@ -159,7 +159,7 @@ impl Simulator for SimFleet {
 /// #     fn stats(&self) -> SimStats { SimStats::default() }
 /// #     fn inject(&self, _: Option<CommonFault>) -> Result<()> { Ok(()) }
 /// # }
-/// use hw_sim::fleet::SimView;
+/// use hwctl_sim::fleet::SimView;
 /// let view = SimView::new(Pdu, 4).with_info("retry_interval", "0.2").with_names(|i| format!("relay-{}", i + 1));
 /// assert_eq!(view.node_count(), 4);
 /// assert_eq!(view.driver_info(3).get_str("retry_interval").unwrap(), "0.2");

@@ -1,7 +1,7 @@
 //! The one trait every protocol simulator implements, used by `hwctl sim`, `hwctl
 //! demo` and the conformance fault check.
 
-use hw_core::{DriverInfo, Error, ErrorKind, NodeContext, Result};
+use hwctl_core::{DriverInfo, Error, ErrorKind, NodeContext, Result};
 
 use crate::fault::CommonFault;
 use crate::stats::SimStats;
@@ -23,8 +23,8 @@ use crate::stats::SimStats;
 ///   unchanged.
 ///
 /// ```
-/// use hw_core::{DriverInfo, Result};
-/// use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator};
+/// use hwctl_core::{DriverInfo, Result};
+/// use hwctl_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator};
 ///
 /// #[derive(Debug, Default)]
 /// struct ToySim { counters: Counters, faults: FaultPlan }
@@ -39,7 +39,7 @@ use crate::stats::SimStats;
 ///     fn stats(&self) -> SimStats { self.counters.snapshot() }
 ///     fn inject(&self, fault: Option<CommonFault>) -> Result<()> {
 ///         if let Some(f @ CommonFault::BadCredentials) = fault {
-///             return Err(hw_sim::simulator::unsupported_fault(self, f));
+///             return Err(hwctl_sim::simulator::unsupported_fault(self, f));
 ///         }
 ///         self.faults.replace(fault);
 ///         Ok(())
@@ -51,7 +51,7 @@ use crate::stats::SimStats;
 /// assert_eq!(sim.node_context(0).id, "toy-1");
 /// assert!(sim.inject(Some(CommonFault::Garbage)).is_ok());
 /// assert_eq!(sim.inject(Some(CommonFault::BadCredentials)).unwrap_err().kind(),
-///            hw_core::ErrorKind::Unsupported);
+///            hwctl_core::ErrorKind::Unsupported);
 /// ```
 pub trait Simulator: Send + Sync + std::fmt::Debug {
     /// The Ironic hardware type its nodes use (`ipmi`, `msftocs`, …).

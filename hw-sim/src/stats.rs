@@ -5,7 +5,7 @@
 //! `Arc`); [`SimStats`] is a plain snapshot of it for tests, `hwctl sim` and JSON.
 //!
 //! ```
-//! use hw_sim::stats::Counters;
+//! use hwctl_sim::stats::Counters;
 //! let counters = Counters::new();
 //! {
 //!     let _conn = counters.connection();

@@ -3,10 +3,10 @@
 //! dropped, so no simulator keeps answering after it is gone.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_sim::{bind::bind_tcp, tasks::TaskSet};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_sim::{bind::bind_tcp, tasks::TaskSet};
 //! let listener = bind_tcp(None).await?;
-//! let addr = listener.local_addr().map_err(|e| hw_core::Error::new(hw_core::ErrorKind::Other, e.to_string()))?;
+//! let addr = listener.local_addr().map_err(|e| hwctl_core::Error::new(hwctl_core::ErrorKind::Other, e.to_string()))?;
 //! let tasks = TaskSet::new();
 //! let spawner = tasks.spawner();
 //! tasks.spawn(async move {

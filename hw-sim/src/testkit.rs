@@ -4,7 +4,7 @@
 //! tests, where a panic is a failed test.
 //!
 //! ```
-//! use hw_sim::testkit::{hex, unhex};
+//! use hwctl_sim::testkit::{hex, unhex};
 //! assert_eq!(unhex("06 00 ff 07\n 20 18"), [0x06, 0x00, 0xff, 0x07, 0x20, 0x18]);
 //! assert_eq!(hex(&[0x06, 0x00, 0xff]), "0600ff");
 //! ```
@@ -26,7 +26,7 @@ pub fn peers_required() -> bool {
 ///
 /// ```
 /// # fn main() {
-/// use hw_sim::testkit::{program_installed, require_peer};
+/// use hwctl_sim::testkit::{program_installed, require_peer};
 /// if !require_peer("ipmitool (apt-get install ipmitool)", program_installed("ipmitool")) {
 ///     return;
 /// }
@@ -75,7 +75,7 @@ pub fn fixture_candidates(crate_dir: &str, rel: &str) -> [PathBuf; 2] {
 /// pass `env!("CARGO_MANIFEST_DIR")` as `crate_dir`.
 ///
 /// ```
-/// use hw_sim::testkit::fixture_path;
+/// use hwctl_sim::testkit::fixture_path;
 /// assert!(fixture_path(env!("CARGO_MANIFEST_DIR"), "no/such/fixture").is_none());
 /// ```
 pub fn fixture_path(crate_dir: &str, rel: &str) -> Option<PathBuf> {

@@ -10,14 +10,14 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::testing::Outcome;
-use hw_core::{
+use hwctl_core::testing::Outcome;
+use hwctl_core::{
     DriverInfo, Error, ErrorKind, HardwareType, InterfaceKind, Node, NodeContext, Power,
     PowerCapabilities, PowerState, PowerTarget, Property, Result, async_trait,
 };
-use hw_sim::conformance::check_faults;
-use hw_sim::simulator::unsupported_fault;
-use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
+use hwctl_sim::conformance::check_faults;
+use hwctl_sim::simulator::unsupported_fault;
+use hwctl_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -38,7 +38,7 @@ struct ToySim {
 
 impl ToySim {
     async fn start(mode: &'static str, refuses: Vec<CommonFault>) -> ToySim {
-        let listener = hw_sim::bind_tcp(None).await.expect("bind loopback");
+        let listener = hwctl_sim::bind_tcp(None).await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
         let (counters, faults, tasks) = (Counters::new(), FaultPlan::new(), TaskSet::new());
         let state = Arc::new(Mutex::new(PowerState::Off));
@@ -274,7 +274,7 @@ fn toy_type() -> HardwareType {
     )
 }
 
-fn outcomes(report: &hw_core::testing::Report) -> Vec<(&str, &Outcome)> {
+fn outcomes(report: &hwctl_core::testing::Report) -> Vec<(&str, &Outcome)> {
     report
         .checks
         .iter()

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use hw_core::secrecy::{ExposeSecret, SecretSlice};
-use hw_core::{DriverInfo, MacAddress, NodeContext, Property, Result};
+use hwctl_core::secrecy::{ExposeSecret, SecretSlice};
+use hwctl_core::{DriverInfo, MacAddress, NodeContext, Property, Result};
 
 use crate::wire;
 
@@ -55,7 +55,7 @@ pub enum PowerOffMode {
     /// record the node as off. `Off` is among the capabilities' targets.
     #[default]
     Record,
-    /// Fail with [`ErrorKind::Unsupported`](hw_core::ErrorKind::Unsupported);
+    /// Fail with [`ErrorKind::Unsupported`](hwctl_core::ErrorKind::Unsupported);
     /// `Off` is not among the capabilities' targets.
     Unsupported,
 }
@@ -65,10 +65,10 @@ pub enum PowerOffMode {
 /// `Debug` never prints the SecureOn password.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let ctx = NodeContext::new("n1").with_port("52:54:00:cf:2d:31".parse().unwrap());
 /// let info = DriverInfo::from_pairs([("wol_host", "192.0.2.255"), ("wol_port", "7")]);
-/// let config = hw_wol::WolConfig::from_driver_info(&info, &ctx).unwrap();
+/// let config = hwctl_wol::WolConfig::from_driver_info(&info, &ctx).unwrap();
 /// assert_eq!(config.port, 7);
 /// assert_eq!(config.macs.len(), 1);
 /// ```
@@ -109,7 +109,7 @@ impl WolConfig {
     ///
     /// ```
     /// let mac = "52:54:00:cf:2d:31".parse().unwrap();
-    /// let config = hw_wol::WolConfig::new("n1", vec![mac]).with_destination("127.0.0.1", 9999);
+    /// let config = hwctl_wol::WolConfig::new("n1", vec![mac]).with_destination("127.0.0.1", 9999);
     /// assert_eq!(config.host, "127.0.0.1");
     /// ```
     pub fn new(node_id: impl Into<String>, macs: Vec<MacAddress>) -> Self {
@@ -147,7 +147,7 @@ impl WolConfig {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
     /// `wol_secureon_password` for any other length (the value is not echoed).
     pub fn with_secureon_password(mut self, password: &[u8]) -> Result<Self> {
         // Validate the length once, here, with a dummy MAC.
@@ -169,9 +169,9 @@ impl WolConfig {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::MissingParameter`](hw_core::ErrorKind::MissingParameter) naming
+    /// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming
     /// `ports` when the node has no port MAC (with any bad value listed too), else
-    /// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
     /// every bad key at once.
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
         let mut v = info.validator(PROPERTIES);

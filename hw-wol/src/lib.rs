@@ -11,7 +11,7 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use hw_core::{HardwareType, InterfaceKind, Node};
+use hwctl_core::{HardwareType, InterfaceKind, Node};
 
 pub use config::{PowerOffMode, WolConfig};
 pub use power::WolPower;
@@ -21,18 +21,18 @@ pub use state::{CoreStateStore, MemoryStateStore, StateStore};
 pub const NAME: &str = "staging-wol";
 
 /// The `staging-wol` hardware type: power only. The recorded power state goes to
-/// hw-core's process-wide store when one is installed
-/// ([`hw_core::state::set_global`]; `hwctl` installs its `--state-dir`), else each
+/// hwctl-core's process-wide store when one is installed
+/// ([`hwctl_core::state::set_global`]; `hwctl` installs its `--state-dir`), else each
 /// node has its own in-memory store.
 ///
 /// ```
-/// use hw_core::{DriverInfo, NodeContext};
+/// use hwctl_core::{DriverInfo, NodeContext};
 /// let ctx = NodeContext::new("n1").with_port("52:54:00:cf:2d:31".parse().unwrap());
-/// let node = hw_wol::hardware_type().build(&DriverInfo::new(), &ctx).unwrap();
+/// let node = hwctl_wol::hardware_type().build(&DriverInfo::new(), &ctx).unwrap();
 /// assert!(!node.capabilities().power.unwrap().can_query);
 ///
-/// let err = hw_wol::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n2")).unwrap_err();
-/// assert_eq!(err.kind(), hw_core::ErrorKind::MissingParameter);
+/// let err = hwctl_wol::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n2")).unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::MissingParameter);
 /// ```
 pub fn hardware_type() -> HardwareType {
     build_type(None)
@@ -55,7 +55,7 @@ fn build_type(store: Option<Arc<dyn StateStore>>) -> HardwareType {
             let store =
                 store
                     .clone()
-                    .unwrap_or_else(|| match hw_core::state::configured_global() {
+                    .unwrap_or_else(|| match hwctl_core::state::configured_global() {
                         Some(core) => Arc::new(CoreStateStore::new(core)),
                         None => Arc::new(MemoryStateStore::new()),
                     });

@@ -1,15 +1,17 @@
 //! The power interface: power on sends magic packets; the state is the one recorded.
 //!
 //! [`WolPower`] is a [`PowerSwitch`] whose capabilities say `can_query: false`, so
-//! hw-core's engine applies every target directly (no read before, no confirmation
+//! hwctl-core's engine applies every target directly (no read before, no confirmation
 //! after) under the caller's timeout.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::power::{PowerAction, PowerSwitch};
-use hw_core::{Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
+use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::{
+    Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
+};
 use tokio::net::UdpSocket;
 use tracing::{Instrument, debug, info_span, warn};
 
@@ -20,7 +22,7 @@ use crate::{NAME, wire};
 /// Wake-on-LAN power: `On` (and `Reboot`, which is the same) sends one magic packet
 /// per port MAC; `Off` is recorded or refused (see [`PowerOffMode`]).
 ///
-/// The device cannot be queried: [`Power::get_power_state`](hw_core::Power::get_power_state)
+/// The device cannot be queried: [`Power::get_power_state`](hwctl_core::Power::get_power_state)
 /// returns the state last set, from the [`StateStore`], or [`PowerState::Unknown`]
 /// if none was ever set (Ironic reported "off" there; this crate does not guess).
 /// Power on always sends the packets, even when the store already says `On`,
@@ -30,9 +32,9 @@ use crate::{NAME, wire};
 /// [`ErrorKind::PowerStateFailure`].
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Power, PowerExt, PowerState};
-/// use hw_wol::{WolConfig, WolPower, sim::WolSim};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState};
+/// use hwctl_wol::{WolConfig, WolPower, sim::WolSim};
 ///
 /// let sim = WolSim::start().await?;
 /// let mac = "52:54:00:cf:2d:31".parse()?;
@@ -157,7 +159,7 @@ impl WolPower {
         let c = &self.config;
         // The parser wol_host was validated with: brackets and IPv6 zones (the
         // scope id of a link-local or multicast destination) understood.
-        let parsed = hw_core::address::Host::parse(&c.host).map_err(|why| {
+        let parsed = hwctl_core::address::Host::parse(&c.host).map_err(|why| {
             self.err(
                 ErrorKind::InvalidParameter,
                 format!("wol_host {:?} {why}", c.host),

@@ -3,11 +3,11 @@
 //!
 //! It decodes packets on its own, from the format description (six `0xFF`, the MAC
 //! sixteen times, an optional 4- or 6-byte SecureOn password), sharing no code with
-//! [`crate::wire`]. It binds through [`hw_sim::bind`] (loopback only), counts every
-//! datagram as a request in [`hw_sim::Counters`], and its task lives in a
-//! [`hw_sim::TaskSet`], so dropping it stops it.
+//! [`crate::wire`]. It binds through [`hwctl_sim::bind`] (loopback only), counts every
+//! datagram as a request in [`hwctl_sim::Counters`], and its task lives in a
+//! [`hwctl_sim::TaskSet`], so dropping it stops it.
 //!
-//! As a [`hw_sim::Simulator`] it serves [`NODES`] nodes with made-up port MACs. Of
+//! As a [`hwctl_sim::Simulator`] it serves [`NODES`] nodes with made-up port MACs. Of
 //! the common faults only `Delay(d)` means something for a one-way UDP protocol
 //! (each datagram is recorded `d` late); `Silence` (Wake-on-LAN never answers
 //! anyway), `BadCredentials` (there are none; SecureOn is not checked by a
@@ -15,9 +15,9 @@
 //! unsupported.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
 //! use std::time::Duration;
-//! let sim = hw_wol::sim::WolSim::start().await?;
+//! let sim = hwctl_wol::sim::WolSim::start().await?;
 //! let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
 //! socket.send_to(b"not a magic packet", sim.addr()).await.unwrap();
 //! let seen = sim.wait_for_packets(1, Duration::from_secs(5)).await;
@@ -30,8 +30,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
-use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
+use hwctl_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
+use hwctl_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, broadcast};
 
@@ -82,10 +82,10 @@ pub struct WolSim {
 /// ```
 /// let mut p = vec![0xffu8; 6];
 /// for _ in 0..16 { p.extend_from_slice(&[0x52, 0x54, 0, 0xcf, 0x2d, 0x31]); }
-/// let (mac, pw) = hw_wol::sim::decode(&p).unwrap();
+/// let (mac, pw) = hwctl_wol::sim::decode(&p).unwrap();
 /// assert_eq!(mac.to_string(), "52:54:00:cf:2d:31");
 /// assert!(pw.is_none());
-/// assert!(hw_wol::sim::decode(&p[..101]).is_err());
+/// assert!(hwctl_wol::sim::decode(&p[..101]).is_err());
 /// ```
 pub fn decode(bytes: &[u8]) -> std::result::Result<(MacAddress, Option<Vec<u8>>), String> {
     let password_len = match bytes.len() {
@@ -128,7 +128,7 @@ impl WolSim {
     ///
     /// As [`WolSim::bind`].
     pub async fn start() -> Result<WolSim> {
-        WolSim::bind(hw_sim::bind::DEFAULT_LISTEN).await
+        WolSim::bind(hwctl_sim::bind::DEFAULT_LISTEN).await
     }
 
     /// Starts listening on `addr`, which must be a loopback address.
@@ -137,9 +137,9 @@ impl WolSim {
     ///
     /// [`ErrorKind::InvalidParameter`] for an address that is not loopback;
     /// [`ErrorKind::Busy`] when it is in use; other binding failures as
-    /// [`hw_sim::bind_udp`] reports them.
+    /// [`hwctl_sim::bind_udp`] reports them.
     pub async fn bind(addr: SocketAddr) -> Result<WolSim> {
-        let socket = hw_sim::bind_udp(Some(addr)).await?;
+        let socket = hwctl_sim::bind_udp(Some(addr)).await?;
         let addr = socket
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
@@ -231,7 +231,7 @@ async fn serve(
     socket: UdpSocket,
     shared: Arc<Shared>,
     events: broadcast::Sender<ReceivedPacket>,
-    spawner: hw_sim::Spawner,
+    spawner: hwctl_sim::Spawner,
 ) {
     let mut buf = vec![0u8; 65_536];
     loop {
@@ -338,7 +338,7 @@ impl Simulator for WolSim {
         match fault {
             Some(
                 f @ (CommonFault::Silence | CommonFault::BadCredentials | CommonFault::Garbage),
-            ) => Err(hw_sim::simulator::unsupported_fault(self, f)),
+            ) => Err(hwctl_sim::simulator::unsupported_fault(self, f)),
             other => {
                 self.shared.faults.replace(other);
                 Ok(())

@@ -1,19 +1,19 @@
 //! Where the power state of a node that cannot be queried is kept.
 //!
 //! Wake-on-LAN cannot read a machine's power state, so the state reported is the one
-//! the caller last set. It is kept in hw-core's per-node state store
-//! ([`hw_core::state::NodeStateStore`], value `power_state` under the node id and
+//! the caller last set. It is kept in hwctl-core's per-node state store
+//! ([`hwctl_core::state::NodeStateStore`], value `power_state` under the node id and
 //! the endpoint `staging-wol`), so an orchestrator that persists node state (in a
 //! database, as Ironic keeps `node.power_state`) or a command-line tool with a state
 //! directory (`hwctl --state-dir`) supplies its own store. [`StateStore`] is the
-//! narrow view this crate uses; [`CoreStateStore`] adapts any hw-core store to it and
-//! [`MemoryStateStore`] is hw-core's [`MemoryStore`] behind it.
+//! narrow view this crate uses; [`CoreStateStore`] adapts any hwctl-core store to it and
+//! [`MemoryStateStore`] is hwctl-core's [`MemoryStore`] behind it.
 
 use std::fmt;
 use std::sync::Arc;
 
-use hw_core::state::{MemoryStore, NodeStateExt as _, NodeStateStore, StateKey};
-use hw_core::{PowerState, Result, async_trait};
+use hwctl_core::state::{MemoryStore, NodeStateExt as _, NodeStateStore, StateKey};
+use hwctl_core::{PowerState, Result, async_trait};
 
 /// The endpoint part of every Wake-on-LAN state key.
 pub const STATE_ENDPOINT: &str = "staging-wol";
@@ -24,9 +24,9 @@ pub const POWER_STATE: &str = "power_state";
 /// Keeps the last power state set on each node, by node id.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::PowerState;
-/// use hw_wol::{MemoryStateStore, StateStore};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::PowerState;
+/// use hwctl_wol::{MemoryStateStore, StateStore};
 /// let store = MemoryStateStore::default();
 /// assert_eq!(store.load("n1").await?, None);
 /// store.save("n1", PowerState::On).await?;
@@ -39,7 +39,7 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// Whatever the underlying store fails with ([`hw_core::ErrorKind::Other`] for
+    /// Whatever the underlying store fails with ([`hwctl_core::ErrorKind::Other`] for
     /// an unreadable state file).
     async fn load(&self, node_id: &str) -> Result<Option<PowerState>>;
 
@@ -47,12 +47,12 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// Whatever the underlying store fails with ([`hw_core::ErrorKind::Other`] for
+    /// Whatever the underlying store fails with ([`hwctl_core::ErrorKind::Other`] for
     /// an unwritable state directory).
     async fn save(&self, node_id: &str, state: PowerState) -> Result<()>;
 }
 
-/// Any hw-core [`NodeStateStore`] as a [`StateStore`].
+/// Any hwctl-core [`NodeStateStore`] as a [`StateStore`].
 #[derive(Debug, Clone)]
 pub struct CoreStateStore {
     store: Arc<dyn NodeStateStore>,
@@ -87,7 +87,7 @@ impl StateStore for CoreStateStore {
     }
 }
 
-/// An in-memory [`StateStore`] (hw-core's [`MemoryStore`]): state lives as long as
+/// An in-memory [`StateStore`] (hwctl-core's [`MemoryStore`]): state lives as long as
 /// the store (share it with an `Arc` between nodes, or let each node have its own).
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
@@ -109,7 +109,7 @@ impl MemoryStateStore {
         store
     }
 
-    /// The hw-core store underneath.
+    /// The hwctl-core store underneath.
     pub fn core(&self) -> Arc<dyn NodeStateStore> {
         self.inner.clone()
     }

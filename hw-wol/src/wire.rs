@@ -4,7 +4,7 @@
 //! target MAC repeated sixteen times: 102 bytes. A SecureOn password of 4 or 6 bytes
 //! may follow, making 106 or 108 bytes.
 
-use hw_core::{Error, MacAddress, Result};
+use hwctl_core::{Error, MacAddress, Result};
 
 /// Length of the synchronisation stream (`FF FF FF FF FF FF`).
 pub const SYNC_LEN: usize = 6;
@@ -16,8 +16,8 @@ pub const PACKET_LEN: usize = SYNC_LEN + 6 * MAC_REPEATS;
 /// Builds the 102-byte magic packet for `mac`.
 ///
 /// ```
-/// let mac: hw_core::MacAddress = "52:54:00:cf:2d:31".parse().unwrap();
-/// let packet = hw_wol::wire::magic_packet(mac);
+/// let mac: hwctl_core::MacAddress = "52:54:00:cf:2d:31".parse().unwrap();
+/// let packet = hwctl_wol::wire::magic_packet(mac);
 /// assert_eq!(packet.len(), 102);
 /// assert_eq!(&packet[..6], &[0xff; 6]);
 /// assert_eq!(&packet[6..12], &[0x52, 0x54, 0x00, 0xcf, 0x2d, 0x31]);
@@ -37,16 +37,16 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
 /// The password must be 4 or 6 bytes; anything else is an invalid parameter.
 ///
 /// ```
-/// let mac: hw_core::MacAddress = "52:54:00:cf:2d:31".parse().unwrap();
-/// let packet = hw_wol::wire::magic_packet_with_password(mac, Some(&[1, 2, 3, 4])).unwrap();
+/// let mac: hwctl_core::MacAddress = "52:54:00:cf:2d:31".parse().unwrap();
+/// let packet = hwctl_wol::wire::magic_packet_with_password(mac, Some(&[1, 2, 3, 4])).unwrap();
 /// assert_eq!(packet.len(), 106);
 /// assert_eq!(&packet[102..], &[1, 2, 3, 4]);
-/// assert!(hw_wol::wire::magic_packet_with_password(mac, Some(&[1, 2, 3])).is_err());
+/// assert!(hwctl_wol::wire::magic_packet_with_password(mac, Some(&[1, 2, 3])).is_err());
 /// ```
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hw_core::ErrorKind::InvalidParameter) naming
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
 /// `wol_secureon_password` when the password is not 4 or 6 bytes (its value is not
 /// echoed).
 pub fn magic_packet_with_password(mac: MacAddress, password: Option<&[u8]>) -> Result<Vec<u8>> {
@@ -77,7 +77,7 @@ fn check_secureon_len(len: usize) -> Result<()> {
 /// The error never contains the text parsed.
 ///
 /// ```
-/// use hw_wol::wire::parse_secureon;
+/// use hwctl_wol::wire::parse_secureon;
 /// assert_eq!(parse_secureon("01:02:03:04:05:06").unwrap(), vec![1, 2, 3, 4, 5, 6]);
 /// assert_eq!(parse_secureon("10.0.0.1").unwrap(), vec![10, 0, 0, 1]);
 /// assert_eq!(parse_secureon("0a0b0c0d").unwrap(), vec![10, 11, 12, 13]);
@@ -86,7 +86,7 @@ fn check_secureon_len(len: usize) -> Result<()> {
 ///
 /// # Errors
 ///
-/// The reason, as text for [`hw_core::Validator::custom`], when `s` is none of the
+/// The reason, as text for [`hwctl_core::Validator::custom`], when `s` is none of the
 /// three notations (the text parsed is not in it).
 pub fn parse_secureon(s: &str) -> std::result::Result<Vec<u8>, String> {
     let t = s.trim();
@@ -132,7 +132,7 @@ mod tests {
             magic_packet_with_password(mac, Some(&[9; 5]))
                 .unwrap_err()
                 .kind(),
-            hw_core::ErrorKind::InvalidParameter
+            hwctl_core::ErrorKind::InvalidParameter
         );
     }
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use hw_core::{DriverInfo, NodeContext, PowerExt};
-use hw_wol::sim::WolSim;
+use hwctl_core::{DriverInfo, NodeContext, PowerExt};
+use hwctl_wol::sim::WolSim;
 
 fn ctx() -> NodeContext {
     NodeContext::new("n1").with_port("52:54:00:12:34:56".parse().unwrap())
@@ -27,7 +27,7 @@ fn multicast_with_a_zone_and_underscored_names_validate() {
         "bmc_17.lab",
         "255.255.255.255",
     ] {
-        let r = hw_wol::hardware_type().build(&info(host, 9), &ctx());
+        let r = hwctl_wol::hardware_type().build(&info(host, 9), &ctx());
         assert!(r.is_ok(), "{host}: {:?}", r.err());
     }
 }
@@ -41,7 +41,7 @@ async fn a_zoned_ipv6_destination_is_reached() {
     }
     let sim = WolSim::bind("[::1]:0".parse().unwrap()).await.unwrap();
     for host in ["::1%lo", "[::1%lo]", "[::1]"] {
-        let node = hw_wol::hardware_type()
+        let node = hwctl_wol::hardware_type()
             .build(&info(host, sim.addr().port()), &ctx())
             .unwrap();
         node.power().unwrap().power_on().await.unwrap();
@@ -59,10 +59,10 @@ async fn a_zoned_ipv6_destination_is_reached() {
 /// interface) is the node's configuration — invalid input, not unreachable.
 #[tokio::test]
 async fn a_zone_naming_no_interface_is_invalid_input_not_unreachable() {
-    let node = hw_wol::hardware_type()
+    let node = hwctl_wol::hardware_type()
         .build(&info("ff02::1%nosuchif0", 9), &ctx())
         .unwrap();
     let err = node.power().unwrap().power_on().await.unwrap_err();
-    assert_eq!(err.kind(), hw_core::ErrorKind::InvalidParameter, "{err}");
+    assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter, "{err}");
     assert!(err.to_string().contains("wol_host"), "{err}");
 }

@@ -1,12 +1,12 @@
 #![allow(clippy::unwrap_used)]
-//! The hw-core conformance suite against the Wake-on-LAN simulator, in both power-off modes.
+//! The hwctl-core conformance suite against the Wake-on-LAN simulator, in both power-off modes.
 
 use std::sync::Arc;
 
-use hw_core::testing::{Options, check_node, check_validation};
-use hw_core::{DriverInfo, NodeContext, PowerState};
-use hw_wol::MemoryStateStore;
-use hw_wol::sim::WolSim;
+use hwctl_core::testing::{Options, check_node, check_validation};
+use hwctl_core::{DriverInfo, NodeContext, PowerState};
+use hwctl_wol::MemoryStateStore;
+use hwctl_wol::sim::WolSim;
 
 async fn run(power_off: &str) {
     let sim = WolSim::start().await.unwrap();
@@ -20,20 +20,20 @@ async fn run(power_off: &str) {
         "wol_power_off": power_off,
     }))
     .unwrap();
-    // hw-core gap: its "power state can be read" check fails a device that cannot be
+    // hwctl-core gap: its "power state can be read" check fails a device that cannot be
     // queried and reports Unknown (the condition is inverted), so the node starts
     // with a known state, as an orchestrator restoring its records would give it.
     let store = Arc::new(MemoryStateStore::with_state(
         ctx.id.clone(),
         PowerState::Off,
     ));
-    let node = hw_wol::hardware_type_with_store(store)
+    let node = hwctl_wol::hardware_type_with_store(store)
         .build(&info, &ctx)
         .unwrap();
     check_node(&node, &Options::default()).await.assert_passed();
     assert!(sim.macs_seen().len() >= 2, "power on sent packets");
     assert_eq!(sim.malformed(), 0);
-    check_validation(&hw_wol::hardware_type(), &info, &ctx).assert_passed();
+    check_validation(&hwctl_wol::hardware_type(), &info, &ctx).assert_passed();
 }
 
 #[tokio::test]

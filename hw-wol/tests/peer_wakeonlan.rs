@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use hw_core::{MacAddress, NodeContext, PowerExt};
-use hw_wol::sim::WolSim;
+use hwctl_core::{MacAddress, NodeContext, PowerExt};
+use hwctl_wol::sim::WolSim;
 use tokio::process::Command;
 
 fn peer_available() -> bool {
@@ -67,11 +67,11 @@ async fn wakeonlan_packets_equal_ours_byte_for_byte() {
     for m in macs {
         ctx = ctx.with_port(m.parse::<MacAddress>().unwrap());
     }
-    let info = hw_core::DriverInfo::from_json(serde_json::json!({
+    let info = hwctl_core::DriverInfo::from_json(serde_json::json!({
         "wol_host": "127.0.0.1", "wol_port": sim.addr().port(), "wol_packet_interval_ms": 0
     }))
     .unwrap();
-    let node = hw_wol::hardware_type().build(&info, &ctx).unwrap();
+    let node = hwctl_wol::hardware_type().build(&info, &ctx).unwrap();
     node.power().unwrap().power_on().await.unwrap();
     let ours = sim
         .wait_for_packets(macs.len(), Duration::from_secs(5))
@@ -88,7 +88,7 @@ async fn wakeonlan_packets_equal_ours_byte_for_byte() {
         assert_eq!(t.mac, Some(m.parse().unwrap()));
         assert_eq!(
             o.bytes,
-            hw_wol::wire::magic_packet(m.parse().unwrap()).to_vec()
+            hwctl_wol::wire::magic_packet(m.parse().unwrap()).to_vec()
         );
     }
 }

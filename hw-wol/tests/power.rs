@@ -1,15 +1,15 @@
 #![allow(clippy::unwrap_used)]
-//! hw-wol against its simulator: bytes, ports, power-off modes, the state store,
+//! hwctl-wol against its simulator: bytes, ports, power-off modes, the state store,
 //! validation and errors.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use hw_core::{
+use hwctl_core::{
     DriverInfo, ErrorKind, MacAddress, NodeContext, Power, PowerExt, PowerState, PowerTarget,
 };
-use hw_wol::sim::WolSim;
-use hw_wol::{MemoryStateStore, PowerOffMode, StateStore, WolConfig, WolPower};
+use hwctl_wol::sim::WolSim;
+use hwctl_wol::{MemoryStateStore, PowerOffMode, StateStore, WolConfig, WolPower};
 use serde_json::{Value, json};
 
 fn fixture() -> Value {
@@ -46,10 +46,10 @@ fn packet_matches_the_ironic_fixture_byte_for_byte() {
         want.len() as u64,
         f["expected_packet_len"].as_u64().unwrap()
     );
-    assert_eq!(hw_wol::wire::magic_packet(mac).to_vec(), want);
+    assert_eq!(hwctl_wol::wire::magic_packet(mac).to_vec(), want);
     // The fixture's destination is our default.
-    assert_eq!(f["dest"][0], hw_wol::config::DEFAULT_HOST);
-    assert_eq!(f["dest"][1], hw_wol::config::DEFAULT_PORT);
+    assert_eq!(f["dest"][0], hwctl_wol::config::DEFAULT_HOST);
+    assert_eq!(f["dest"][1], hwctl_wol::config::DEFAULT_PORT);
 }
 
 #[tokio::test]
@@ -57,7 +57,7 @@ async fn power_on_puts_the_fixture_bytes_on_the_wire() {
     let f = fixture();
     let sim = WolSim::start().await.unwrap();
     let ctx = NodeContext::new("n1").with_port(f["mac"].as_str().unwrap().parse().unwrap());
-    let node = hw_wol::hardware_type()
+    let node = hwctl_wol::hardware_type()
         .build(&info_for(&sim, json!({})), &ctx)
         .unwrap();
     node.power().unwrap().power_on().await.unwrap();
@@ -86,7 +86,7 @@ async fn one_packet_per_port_in_any_notation_with_the_pause_between() {
     for n in notations {
         ctx = ctx.with_port(n.parse().unwrap());
     }
-    let node = hw_wol::hardware_type()
+    let node = hwctl_wol::hardware_type()
         .build(&info_for(&sim, json!({"wol_packet_interval_ms": 50})), &ctx)
         .unwrap();
     let started = std::time::Instant::now();
@@ -120,7 +120,7 @@ async fn reboot_is_power_on() {
 async fn power_off_record_mode_logs_records_and_sends_nothing() {
     let sim = WolSim::start().await.unwrap();
     let ctx = NodeContext::new("n").with_port("52:54:00:cf:2d:31".parse().unwrap());
-    let node = hw_wol::hardware_type()
+    let node = hwctl_wol::hardware_type()
         .build(&info_for(&sim, json!({"wol_power_off": "record"})), &ctx)
         .unwrap();
     let power = node.power().unwrap();
@@ -145,7 +145,7 @@ async fn power_off_record_mode_logs_records_and_sends_nothing() {
 async fn power_off_unsupported_mode_is_an_error_and_not_a_target() {
     let sim = WolSim::start().await.unwrap();
     let ctx = NodeContext::new("n").with_port("52:54:00:cf:2d:31".parse().unwrap());
-    let node = hw_wol::hardware_type()
+    let node = hwctl_wol::hardware_type()
         .build(
             &info_for(&sim, json!({"wol_power_off": "unsupported"})),
             &ctx,
@@ -176,7 +176,7 @@ async fn power_off_unsupported_mode_is_an_error_and_not_a_target() {
 async fn a_shared_store_keeps_state_per_node_across_rebuilds() {
     let sim = WolSim::start().await.unwrap();
     let store = Arc::new(MemoryStateStore::new());
-    let ht = hw_wol::hardware_type_with_store(store.clone());
+    let ht = hwctl_wol::hardware_type_with_store(store.clone());
     let a = NodeContext::new("a").with_port("02:00:00:00:00:0a".parse().unwrap());
     let b = NodeContext::new("b").with_port("02:00:00:00:00:0b".parse().unwrap());
     let info = info_for(&sim, json!({}));
@@ -245,7 +245,7 @@ fn validation_reports_every_problem_at_once() {
         "wol_power_off": "maybe",
     }))
     .unwrap();
-    let err = hw_wol::hardware_type()
+    let err = hwctl_wol::hardware_type()
         .build(&info, &NodeContext::new("n"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MissingParameter);
@@ -268,13 +268,13 @@ fn validation_reports_every_problem_at_once() {
     let ctx = NodeContext::new("n").with_port("52:54:00:cf:2d:31".parse().unwrap());
     for port in ["0", "65536", "nine"] {
         let info = DriverInfo::from_pairs([("wol_port", port)]);
-        let err = hw_wol::hardware_type().build(&info, &ctx).unwrap_err();
+        let err = hwctl_wol::hardware_type().build(&info, &ctx).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{port}");
         assert_eq!(err.problems()[0].name, "wol_port");
     }
     for host in ["10.0.0.255", "[::1]", "wol-relay.example.com"] {
         let info = DriverInfo::from_pairs([("wol_host", host)]);
-        hw_wol::hardware_type().build(&info, &ctx).unwrap();
+        hwctl_wol::hardware_type().build(&info, &ctx).unwrap();
     }
     // Defaults are Ironic's.
     let c = WolConfig::from_driver_info(&DriverInfo::new(), &ctx).unwrap();
@@ -287,7 +287,7 @@ fn validation_reports_every_problem_at_once() {
 async fn a_host_that_does_not_resolve_is_unreachable() {
     let ctx = NodeContext::new("n").with_port("52:54:00:cf:2d:31".parse().unwrap());
     let info = DriverInfo::from_pairs([("wol_host", "no-such-host.invalid")]);
-    let node = hw_wol::hardware_type().build(&info, &ctx).unwrap();
+    let node = hwctl_wol::hardware_type().build(&info, &ctx).unwrap();
     let err = node.power().unwrap().power_on().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
     assert!(err.to_string().contains("no-such-host.invalid"));
@@ -328,7 +328,7 @@ async fn an_unsendable_destination_is_unreachable_and_names_every_port() {
 async fn the_simulator_flags_malformed_packets() {
     let sim = WolSim::start().await.unwrap();
     let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let good = hw_wol::wire::magic_packet("52:54:00:cf:2d:31".parse().unwrap());
+    let good = hwctl_wol::wire::magic_packet("52:54:00:cf:2d:31".parse().unwrap());
     let mut wrong_rep = good;
     wrong_rep[101] ^= 1;
     let mut no_sync = good;
@@ -401,7 +401,7 @@ async fn without_a_timeout_sending_is_bounded_by_the_default_power_timeout() {
     .await
     .expect("set_power_state(On, None) was not bounded by the default power timeout");
     let e = r.unwrap_err();
-    // hw-core's power engine reports every overrun of the caller's timeout (here the
+    // hwctl-core's power engine reports every overrun of the caller's timeout (here the
     // default) as power-state-failure, naming the phase (was Timeout from the
     // crate's own wrapper).
     assert_eq!(e.kind(), ErrorKind::PowerStateFailure, "{e}");

@@ -1,20 +1,23 @@
 #![allow(clippy::unwrap_used)]
-//! hw-sim's conformance fault check and the Simulator trait over the Wake-on-LAN
+//! hwctl-sim's conformance fault check and the Simulator trait over the Wake-on-LAN
 //! listener.
 
 use std::time::{Duration, Instant};
 
-use hw_core::testing::Outcome;
-use hw_core::{ErrorKind, PowerExt};
-use hw_sim::{CommonFault, Simulator};
-use hw_wol::sim::WolSim;
+use hwctl_core::testing::Outcome;
+use hwctl_core::{ErrorKind, PowerExt};
+use hwctl_sim::{CommonFault, Simulator};
+use hwctl_wol::sim::WolSim;
 
 #[tokio::test]
 async fn the_common_fault_check_skips_what_a_write_only_device_cannot_show() {
     let sim = WolSim::start().await.unwrap();
-    let report =
-        hw_sim::conformance::check_faults(&sim, &hw_wol::hardware_type(), Duration::from_secs(1))
-            .await;
+    let report = hwctl_sim::conformance::check_faults(
+        &sim,
+        &hwctl_wol::hardware_type(),
+        Duration::from_secs(1),
+    )
+    .await;
     // Nothing fails, and nothing passes either: a write-only device cannot show a
     // fault to its driver (assert_passed wants at least one pass, so it is not used).
     assert_eq!(report.checks.len(), 3, "{report:?}");
@@ -42,7 +45,7 @@ async fn simulator_nodes_wake_with_their_own_macs_and_are_counted() {
     let sim = WolSim::start().await.unwrap();
     assert_eq!(sim.node_count(), 2);
     assert_eq!(sim.hardware_type(), "staging-wol");
-    let ht = hw_wol::hardware_type();
+    let ht = hwctl_wol::hardware_type();
     for i in 0..sim.node_count() {
         let node = ht.build(&sim.driver_info(i), &sim.node_context(i)).unwrap();
         node.power().unwrap().power_on().await.unwrap();
@@ -60,7 +63,7 @@ async fn a_delay_records_each_datagram_late() {
     let sim = WolSim::start().await.unwrap();
     sim.inject(Some(CommonFault::Delay(Duration::from_millis(300))))
         .unwrap();
-    let node = hw_wol::hardware_type()
+    let node = hwctl_wol::hardware_type()
         .build(&sim.driver_info(0), &sim.node_context(0))
         .unwrap();
     let t = Instant::now();

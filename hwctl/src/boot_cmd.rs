@@ -1,5 +1,5 @@
 //! `hwctl boot prepare-ramdisk|clean-up-ramdisk|prepare-instance|clean-up-instance`
-//! and `hwctl boot serve` (hw-pxe's `pxe` and `ipxe` boot interfaces and embedded
+//! and `hwctl boot serve` (hwctl-pxe's `pxe` and `ipxe` boot interfaces and embedded
 //! servers), and the demo's network-boot step.
 
 use std::collections::BTreeMap;
@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use hw_core::{Error, ErrorKind, Registry, Result};
-use hw_pxe::PxeConfig;
+use hwctl_core::{Error, ErrorKind, Registry, Result};
+use hwctl_pxe::PxeConfig;
 use serde_json::{Value, json};
 
 use crate::cli::{BootAction, BootIfaceArgs, NodeArgs};
@@ -37,10 +37,10 @@ fn pairs(flag: &str, list: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-/// A registry with hw-pxe's boot interfaces registered with `config`.
+/// A registry with hwctl-pxe's boot interfaces registered with `config`.
 pub(crate) fn with_boot_interfaces(registry: &Registry, config: Arc<PxeConfig>) -> Registry {
     let mut r = registry.clone();
-    for b in hw_pxe::boot_interfaces(config) {
+    for b in hwctl_pxe::boot_interfaces(config) {
         r.register_boot_interface(b);
     }
     r
@@ -51,7 +51,7 @@ fn build(
     node_args: &NodeArgs,
     boot: &BootIfaceArgs,
     instance_info: &[String],
-) -> Result<(hw_core::Node, hw_core::NodeContext)> {
+) -> Result<(hwctl_core::Node, hwctl_core::NodeContext)> {
     let config = Arc::new(PxeConfig::from_toml_file(&boot.boot_config)?);
     let registry = with_boot_interfaces(registry, config);
     let entry = crate::node_args::node_from_args(node_args)?;
@@ -82,16 +82,16 @@ pub(crate) async fn run(
                 (true, _) => {
                     // The rescue ramdisk: the same interface, rescue_* images.
                     let cfg = Arc::new(PxeConfig::from_toml_file(&boot.boot_config)?);
-                    let flavor = if node.boot_interface() == Some(hw_pxe::IPXE) {
-                        hw_pxe::Flavor::Ipxe
+                    let flavor = if node.boot_interface() == Some(hwctl_pxe::IPXE) {
+                        hwctl_pxe::Flavor::Ipxe
                     } else {
-                        hw_pxe::Flavor::Pxe
+                        hwctl_pxe::Flavor::Pxe
                     };
                     let entry = crate::node_args::node_from_args(node_args)?;
                     let (info, _) = crate::node_args::context_of(&entry)?;
                     let mgmt = node.management().ok().cloned();
-                    hw_pxe::PxeBoot::new(flavor, cfg, info, mgmt)
-                        .prepare_ramdisk_kind(&ctx, &params, hw_pxe::RamdiskKind::Rescue)
+                    hwctl_pxe::PxeBoot::new(flavor, cfg, info, mgmt)
+                        .prepare_ramdisk_kind(&ctx, &params, hwctl_pxe::RamdiskKind::Rescue)
                         .await
                 }
                 _ => node.boot()?.prepare_ramdisk(&ctx, &params).await,
@@ -156,8 +156,11 @@ async fn serve(
             std::fs::create_dir_all(&cfg.tftp_root).map_err(|e| {
                 Error::invalid_parameter("tftp_root", format!("cannot create: {e}"))
             })?;
-            let s =
-                hw_pxe::TftpServer::start(&cfg.tftp_root, addr, &hw_pxe::TftpOptions::default())?;
+            let s = hwctl_pxe::TftpServer::start(
+                &cfg.tftp_root,
+                addr,
+                &hwctl_pxe::TftpOptions::default(),
+            )?;
             lines.push(json!({"tftp": s.local_addr().to_string(), "root": cfg.tftp_root}));
             Some(s)
         }
@@ -168,7 +171,7 @@ async fn serve(
             std::fs::create_dir_all(&cfg.http_root).map_err(|e| {
                 Error::invalid_parameter("http_root", format!("cannot create: {e}"))
             })?;
-            let s = hw_pxe::HttpServer::start(&cfg.http_root, addr).await?;
+            let s = hwctl_pxe::HttpServer::start(&cfg.http_root, addr).await?;
             lines.push(json!({"http": s.local_addr().to_string(), "root": cfg.http_root}));
             Some(s)
         }
@@ -213,24 +216,24 @@ async fn demo_inner(registry: &Registry) -> Result<(Vec<String>, Value)> {
     let mut cfg = PxeConfig::with_roots(&dir, "http://127.0.0.1");
     std::fs::create_dir_all(&cfg.tftp_root).map_err(err)?;
     std::fs::create_dir_all(&cfg.http_root).map_err(err)?;
-    let http = hw_pxe::HttpServer::start(
+    let http = hwctl_pxe::HttpServer::start(
         &cfg.http_root,
         "127.0.0.1:0".parse().map_err(|_| Error::protocol("addr"))?,
     )
     .await?;
     cfg.http_url = format!("http://{}", http.local_addr());
-    let tftp = hw_pxe::TftpServer::start(
+    let tftp = hwctl_pxe::TftpServer::start(
         &cfg.tftp_root,
         "127.0.0.1:0".parse().map_err(|_| Error::protocol("addr"))?,
-        &hw_pxe::TftpOptions::default(),
+        &hwctl_pxe::TftpOptions::default(),
     )?;
     let cfg = Arc::new(cfg);
     let registry = with_boot_interfaces(registry, cfg.clone());
     let mac = "52:54:00:de:00:01";
-    let ctx = hw_core::NodeContext::new("demo-node")
+    let ctx = hwctl_core::NodeContext::new("demo-node")
         .with_port(mac.parse()?)
-        .with_boot_mode(hw_core::BootMode::Bios);
-    let info = hw_core::DriverInfo::from_pairs([
+        .with_boot_mode(hwctl_core::BootMode::Bios);
+    let info = hwctl_core::DriverInfo::from_pairs([
         (
             "deploy_kernel",
             dir.join("images/kernel").display().to_string(),
@@ -243,16 +246,16 @@ async fn demo_inner(registry: &Registry) -> Result<(Vec<String>, Value)> {
     let params = BTreeMap::from([("ipa-api-url".to_owned(), "http://127.0.0.1:6385".to_owned())]);
     let mut lines = Vec::new();
     let mut out = serde_json::Map::new();
-    for iface in [hw_pxe::PXE, hw_pxe::IPXE] {
-        let node = registry.build_node(hw_core::fake::NAME, &info, &ctx, Some(iface))?;
+    for iface in [hwctl_pxe::PXE, hwctl_pxe::IPXE] {
+        let node = registry.build_node(hwctl_core::fake::NAME, &info, &ctx, Some(iface))?;
         let boot = node.boot()?;
         boot.prepare_ramdisk(&ctx, &params).await?;
         let dev = node.management()?.get_boot_device().await?;
-        let fetched = if iface == hw_pxe::PXE {
+        let fetched = if iface == hwctl_pxe::PXE {
             tftp_get(tftp.local_addr(), "pxelinux.cfg/01-52-54-00-de-00-01").await?
         } else {
-            let client = hw_http::HttpClients::global()
-                .get(&hw_http::EndpointConfig::builder(cfg.http_url.clone()).build()?)?;
+            let client = hwctl_http::HttpClients::global()
+                .get(&hwctl_http::EndpointConfig::builder(cfg.http_url.clone()).build()?)?;
             client
                 .get("/pxelinux.cfg/52-54-00-de-00-01")
                 .await?
@@ -262,7 +265,7 @@ async fn demo_inner(registry: &Registry) -> Result<(Vec<String>, Value)> {
         };
         let ok = String::from_utf8_lossy(&fetched).contains("ipa-api-url=http://127.0.0.1:6385");
         boot.clean_up_ramdisk(&ctx).await?;
-        let root = if iface == hw_pxe::PXE {
+        let root = if iface == hwctl_pxe::PXE {
             &cfg.tftp_root
         } else {
             &cfg.http_root
@@ -282,7 +285,11 @@ async fn demo_inner(registry: &Registry) -> Result<(Vec<String>, Value)> {
                 ),
             ));
         }
-        let via = if iface == hw_pxe::PXE { "TFTP" } else { "HTTP" };
+        let via = if iface == hwctl_pxe::PXE {
+            "TFTP"
+        } else {
+            "HTTP"
+        };
         lines.push(format!(
             "{iface}: prepared fake-hardware node (boot device {}), config fetched by MAC over our {via} server ({} bytes), cleaned up: root empty",
             dev.device.map_or("?".into(), |d| d.to_string()),

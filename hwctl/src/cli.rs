@@ -197,7 +197,7 @@ pub(crate) enum BootAction {
     },
     /// List the supported boot devices.
     Devices,
-    /// Prepare the node's deploy (or rescue) ramdisk network boot (hw-pxe).
+    /// Prepare the node's deploy (or rescue) ramdisk network boot (hwctl-pxe).
     #[command(name = "prepare-ramdisk")]
     PrepareRamdisk {
         /// Boot interface and configuration.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hw_core::{BootDevice, BootMode, Error, HttpMethod, Node, PowerTarget, Registry, Result};
+use hwctl_core::{BootDevice, BootMode, Error, HttpMethod, Node, PowerTarget, Registry, Result};
 use serde_json::{Value, json};
 
 use crate::cli::{BootAction, BootModeAction, PowerAction, VendorAction};
@@ -116,8 +116,8 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
                     .join("\n"));
             }
         }
-        // The boot-interface actions run in boot_cmd (hw-pxe).
-        _ => return Err(hw_core::Error::unsupported("this boot action here")),
+        // The boot-interface actions run in boot_cmd (hwctl-pxe).
+        _ => return Err(hwctl_core::Error::unsupported("this boot action here")),
     }
     Ok(())
 }
@@ -278,7 +278,7 @@ fn capability_text(v: &Value) -> String {
 pub(crate) fn capabilities(node: &Node, json_out: bool) -> Result<()> {
     let caps = serde_json::to_value(node.capabilities()).map_err(|e| {
         Error::new(
-            hw_core::ErrorKind::Other,
+            hwctl_core::ErrorKind::Other,
             format!("capabilities are not JSON: {e}"),
         )
     })?;

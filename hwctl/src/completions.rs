@@ -6,7 +6,7 @@ use std::io::Write;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 
 use crate::cli::Cli;
 

@@ -22,7 +22,7 @@
 use std::io::Read;
 use std::time::Duration;
 
-use hw_core::{Error, ErrorKind, Node, Result};
+use hwctl_core::{Error, ErrorKind, Node, Result};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;

@@ -3,14 +3,14 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hw_core::{BootDevice, ErrorKind, HttpMethod, Node, PowerTarget, Registry, Result};
+use hwctl_core::{BootDevice, ErrorKind, HttpMethod, Node, PowerTarget, Registry, Result};
 use serde_json::{Value, json};
 
 use crate::inventory::InventoryNode;
 use crate::node_args::context_of;
 use crate::output::{error_json, say, say_json, table};
 use crate::sims;
-use hw_sim::Simulator;
+use hwctl_sim::Simulator;
 
 /// The power timeout of each demo step.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -20,7 +20,7 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 enum Cell {
     Done(String),
     NotApplicable,
-    Failed(hw_core::Error),
+    Failed(hwctl_core::Error),
 }
 
 impl Cell {
@@ -137,7 +137,7 @@ fn fake_fleet() -> Vec<InventoryNode> {
             info.insert("fake_delay_ms".into(), json!((i * 40).to_string()));
             InventoryNode {
                 name: format!("fake-{i}"),
-                driver: hw_core::fake::NAME.into(),
+                driver: hwctl_core::fake::NAME.into(),
                 driver_info: info,
                 ..Default::default()
             }
@@ -174,8 +174,8 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     // Close the pooled clients and log their sessions out while the simulators still
     // run (they stop when this function returns): otherwise every session's log-out
     // met a closed port and warned.
-    hw_core::shared::release_all();
-    hw_http::session::finish_logouts(Duration::from_secs(5)).await;
+    hwctl_core::shared::release_all();
+    hwctl_http::session::finish_logouts(Duration::from_secs(5)).await;
     // Described after the run, so their counters show what the fleet did to them.
     let mut sim_lines = vec!["fake-hardware: 3 in-memory nodes (no simulator needed)".to_owned()];
     sim_lines.extend(running.iter().map(|s| s.describe()));
@@ -195,7 +195,7 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
         })
         .sum::<usize>()
         + sim_errors;
-    // Network boot (hw-pxe): pxe and ipxe on a fake-hardware node, served by MAC.
+    // Network boot (hwctl-pxe): pxe and ipxe on a fake-hardware node, served by MAC.
     let (boot_lines, boot_json, boot_failed) = crate::boot_cmd::demo_step(registry).await;
     let failed = failed + boot_failed;
 
@@ -271,7 +271,7 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
                 }
             }
         }
-        say("Network boot (hw-pxe, fake-hardware node, embedded TFTP/HTTP servers):");
+        say("Network boot (hwctl-pxe, fake-hardware node, embedded TFTP/HTTP servers):");
         for line in &boot_lines {
             say(format!("  {line}"));
         }

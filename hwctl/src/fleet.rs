@@ -7,7 +7,7 @@
 //!   work, the engine keeps one of its nodes (the *keeper*), so the group's shared
 //!   client (its connection pool, its IPMI session) lives from the group's first node
 //!   to its last, whatever the concurrency. When a group is done its keeper is
-//!   dropped and [`hw_core::shared::release_idle`] closes its connections at once.
+//!   dropped and [`hwctl_core::shared::release_idle`] closes its connections at once.
 //! - **Per-endpoint fairness.** Groups are served round robin, each with at most its
 //!   fair share of the concurrency (`ceil(concurrency / active groups)`), so a slow
 //!   chassis holds only its share of the slots.
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use hw_core::{Error, ErrorKind, Node, PowerTarget, Registry, Result};
+use hwctl_core::{Error, ErrorKind, Node, PowerTarget, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
@@ -137,7 +137,7 @@ pub(crate) fn check_no_node_flags(args: &NodeArgs) -> Result<()> {
 /// `InvalidParameter` from [`crate::secrets::fill`] (an unreadable password file, a
 /// type with several secrets and no single password), naming the entry.
 pub(crate) fn fill_secrets(
-    registry: &hw_core::Registry,
+    registry: &hwctl_core::Registry,
     nodes: &mut [InventoryNode],
     password_file: Option<&Path>,
 ) -> Result<()> {
@@ -548,7 +548,7 @@ pub(crate) async fn run(
             group.keeper = None;
             open_cost -= group.cost;
             open_groups.retain(|&x| x != g);
-            hw_core::shared::release_idle();
+            hwctl_core::shared::release_idle();
         }
     }
     if interrupted {
@@ -687,7 +687,7 @@ pub(crate) const SUMMARY_OPERATION: &str = "summary";
 /// The error a fleet run ends with when some nodes failed.
 pub(crate) fn failures_error(failed: usize, total: usize) -> Error {
     Error::new(
-        hw_core::ErrorKind::Other,
+        hwctl_core::ErrorKind::Other,
         format!("{failed} of {total} nodes failed"),
     )
     .with_operation(SUMMARY_OPERATION)
@@ -696,7 +696,7 @@ pub(crate) fn failures_error(failed: usize, total: usize) -> Error {
 /// The error a fleet run ends with after Ctrl-C.
 pub(crate) fn interrupted_error(total: usize) -> Error {
     Error::new(
-        hw_core::ErrorKind::Other,
+        hwctl_core::ErrorKind::Other,
         format!("interrupted by Ctrl-C before all {total} nodes were done"),
     )
     .with_operation(SUMMARY_OPERATION)

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use hw_core::{Registry, Result};
+use hwctl_core::{Registry, Result};
 
 use crate::cli::{Cli, Command};
 use crate::output::{error_json, exit_code, print_error, say, say_json};
@@ -42,7 +42,7 @@ fn init_tracing() {
 
 async fn run(cli: Cli, registry: &Registry) -> Result<()> {
     let json = cli.json;
-    let node = || -> Result<hw_core::Node> {
+    let node = || -> Result<hwctl_core::Node> {
         let entry = node_args::node_from_args(&cli.node)?;
         let (info, ctx) = node_args::context_of(&entry)?;
         let hardware_type = registry
@@ -103,8 +103,8 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
         }
         Command::Demo => match demo::run(registry, json).await? {
             0 => Ok(()),
-            failed => Err(hw_core::Error::new(
-                hw_core::ErrorKind::Other,
+            failed => Err(hwctl_core::Error::new(
+                hwctl_core::ErrorKind::Other,
                 format!("demo: {failed} steps failed"),
             )
             .with_operation(fleet::SUMMARY_OPERATION)),
@@ -136,7 +136,7 @@ fn main() -> ExitCode {
     if let Some(dir) = cli
         .state_dir
         .clone()
-        .or_else(|| hw_core::state::xdg_state_dir("hwctl"))
+        .or_else(|| hwctl_core::state::xdg_state_dir("hwctl"))
         .filter(|_| {
             !matches!(
                 cli.command,
@@ -144,17 +144,17 @@ fn main() -> ExitCode {
             )
         })
     {
-        hw_core::state::set_global(std::sync::Arc::new(hw_core::state::FileStore::new(dir)));
+        hwctl_core::state::set_global(std::sync::Arc::new(hwctl_core::state::FileStore::new(dir)));
     }
     let registry = registry::registry();
     let result = runtime.block_on(async {
         let result = run(cli, &registry).await;
         // Shared clients and sessions outlive their nodes for an idle time (issue
         // 16): release them all now, so sessions are closed and logged out.
-        hw_core::shared::release_all();
+        hwctl_core::shared::release_all();
         // Sessions (OneView, Redfish, OpenBMC) are logged out when their last node
         // is dropped; let those log-outs finish before the runtime ends.
-        hw_http::session::finish_logouts(std::time::Duration::from_secs(5)).await;
+        hwctl_http::session::finish_logouts(std::time::Duration::from_secs(5)).await;
         result
     });
     match result {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use hw_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
+use hwctl_core::{DriverInfo, Error, ErrorKind, MacAddress, NodeContext, Result};
 use serde_json::Value;
 
 use crate::cli::NodeArgs;

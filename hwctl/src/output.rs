@@ -3,7 +3,7 @@
 use std::error::Error as _;
 use std::io::Write;
 
-use hw_core::{Error, ErrorKind};
+use hwctl_core::{Error, ErrorKind};
 
 /// The process exit code for an error: 2 for usage and invalid or missing
 /// parameters, 1 for everything else.
@@ -179,11 +179,11 @@ mod tests {
     #[test]
     fn each_validation_problem_is_printed_once() {
         let err = Error::from_problems(vec![
-            hw_core::ParameterProblem {
+            hwctl_core::ParameterProblem {
                 name: "ipmi_address".into(),
                 reason: None,
             },
-            hw_core::ParameterProblem {
+            hwctl_core::ParameterProblem {
                 name: "ipmi_port".into(),
                 reason: Some("\"x\" is not a valid integer".into()),
             },
@@ -195,7 +195,7 @@ mod tests {
             "error [missing-parameter]: ipmi: 2 parameters are missing or invalid"
         );
         assert!(!headline.contains("ipmi_address"));
-        let plain = Error::new(hw_core::ErrorKind::Timeout, "no reply");
+        let plain = Error::new(hwctl_core::ErrorKind::Timeout, "no reply");
         assert_eq!(error_headline(&plain), "error [timeout]: no reply");
     }
 

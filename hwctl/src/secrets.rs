@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use hw_core::{Error, Property, Result};
+use hwctl_core::{Error, Property, Result};
 use serde_json::Value;
 
 use crate::inventory::InventoryNode;
@@ -318,7 +318,7 @@ mod tests {
 
         src.flag_keys = vec!["msftocs_password"];
         let e = fill(&mut node(json!({"msftocs_password": "x"})), &props, &src).unwrap_err();
-        assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
+        assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
         assert!(!format!("{e} {e:?}").contains("S3cret"), "{e}");
 
         let e = fill(&mut node(json!({})), &[prop("a", true, false)], &src).unwrap_err();
@@ -331,7 +331,7 @@ mod tests {
         let missing = dir.path().join("nope");
         src.password_file = Some(&missing);
         let e = fill(&mut node(json!({})), &props, &src).unwrap_err();
-        assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
+        assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
     }
 
     #[test]

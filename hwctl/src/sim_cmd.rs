@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 
 use crate::inventory::InventoryNode;
 use crate::output::say;

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use hw_amt::sim::{AmtSim, AmtSimConfig};
+use hwctl_amt::sim::{AmtSim, AmtSimConfig};
 
 fn hwctl(state: &std::path::Path, port: u16, args: &[&str]) -> String {
     let port = format!("amt_port={port}");
@@ -83,7 +83,7 @@ async fn persistent_pxe_across_separate_runs_and_two_power_cycles() {
 /// Wake-on-LAN's recorded power state goes to the same state directory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wol_power_state_is_kept_across_runs() {
-    let sim = hw_wol::sim::WolSim::start().await.unwrap();
+    let sim = hwctl_wol::sim::WolSim::start().await.unwrap();
     let port = sim.addr().port().to_string();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().to_str().unwrap().to_owned();

@@ -1,7 +1,7 @@
 //! `hwctl boot prepare-ramdisk --boot-interface ipxe|pxe` prepares a fake-hardware
 //! node; a QEMU (TCG) machine with the node's MAC network-boots it with real
 //! firmware in a private network namespace (`hw-pxe/tests/netboot/mod.rs`): dnsmasq
-//! (DHCP only) from the file hw-pxe's `dhcp` module writes, and `hwctl boot serve`'s
+//! (DHCP only) from the file hwctl-pxe's `dhcp` module writes, and `hwctl boot serve`'s
 //! TFTP and HTTP servers — iPXE over HTTP, pxelinux over TFTP — into a Debian
 //! kernel + busybox initramfs printing `/proc/cmdline`; the given `--param`s
 //! arrive. `hwctl boot clean-up-ramdisk` returns the roots to empty (but for the
@@ -115,7 +115,7 @@ fn flow(iface: &str, test: &str) {
     let serve_log = d.join("serve.log");
     let mut serve = hwctl();
     serve
-        .env("HWCTL_LOG", "hw_pxe=debug")
+        .env("HWCTL_LOG", "hwctl_pxe=debug")
         .args(["--json", "boot", "serve", "--boot-config"])
         .arg(&conf)
         .arg("--http")
@@ -142,17 +142,17 @@ fn flow(iface: &str, test: &str) {
     assert_eq!(bound, 2, "hwctl boot serve did not bind both servers");
 
     let flavor = if iface == "ipxe" {
-        hw_pxe::Flavor::Ipxe
+        hwctl_pxe::Flavor::Ipxe
     } else {
-        hw_pxe::Flavor::Pxe
+        hwctl_pxe::Flavor::Pxe
     };
-    let cfg = hw_pxe::PxeConfig::from_toml_str(&toml).unwrap();
-    let ctx = hw_core::NodeContext::new("node-cli").with_port(MAC.parse().unwrap());
+    let cfg = hwctl_pxe::PxeConfig::from_toml_str(&toml).unwrap();
+    let ctx = hwctl_core::NodeContext::new("node-cli").with_port(MAC.parse().unwrap());
     net.start_dnsmasq(
-        &(hw_pxe::dhcp::DNSMASQ_COMMON.to_owned()
-            + &hw_pxe::dhcp::dnsmasq_config(
+        &(hwctl_pxe::dhcp::DNSMASQ_COMMON.to_owned()
+            + &hwctl_pxe::dhcp::dnsmasq_config(
                 &ctx,
-                &hw_pxe::dhcp::dhcp_options(&cfg, flavor, hw_core::BootMode::Bios),
+                &hwctl_pxe::dhcp::dhcp_options(&cfg, flavor, hwctl_core::BootMode::Bios),
             )
             .unwrap()),
     );

@@ -378,7 +378,7 @@ fn an_unknown_host_name_fails_once_without_retries() {
     if !resolver {
         // Not a peer CI can install: a sandbox without a resolver answers every
         // lookup with a temporary failure, which is rightly retried. The classifier
-        // itself is unit-tested in hw-http and hw-ipmi.
+        // itself is unit-tested in hwctl-http and hwctl-ipmi.
         eprintln!("skipped: this machine's resolver does not answer NXDOMAIN for {HOST}");
         return;
     }

@@ -103,7 +103,7 @@ fn the_man_page_renders() {
     assert!(page.contains("fleet"), "{page}");
     // Rendered as `man` would (`-k`: preconv, as man-db runs it for UTF-8 pages):
     // no warning, and the text has the sections and commands.
-    if !hw_sim::testkit::require_peer("groff", hw_sim::testkit::program_installed("groff")) {
+    if !hwctl_sim::testkit::require_peer("groff", hwctl_sim::testkit::program_installed("groff")) {
         return;
     }
     let mut groff = Command::new("groff")

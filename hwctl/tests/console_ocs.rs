@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_sim::Simulator;
+use hwctl_sim::Simulator;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -18,9 +18,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// An OCS simulator with blade `blade` on, and a node file for it.
-fn blade(rt: &tokio::runtime::Runtime, blade: u32) -> (hw_ocs::sim::OcsSim, tempfile::TempDir) {
+fn blade(rt: &tokio::runtime::Runtime, blade: u32) -> (hwctl_ocs::sim::OcsSim, tempfile::TempDir) {
     let sim = rt
-        .block_on(hw_ocs::sim::OcsSim::start(Default::default()))
+        .block_on(hwctl_ocs::sim::OcsSim::start(Default::default()))
         .unwrap();
     sim.set_blade_power(blade, true);
     let dir = tempfile::tempdir().unwrap();
@@ -43,7 +43,7 @@ fn hwctl() -> Command {
 }
 
 /// `printf 'cmd\n' | hwctl console`: the reply is printed every time.
-fn piped_runs(sim: &hw_ocs::sim::OcsSim, file: &std::path::Path, runs: usize) {
+fn piped_runs(sim: &hwctl_ocs::sim::OcsSim, file: &std::path::Path, runs: usize) {
     for i in 0..runs {
         let line = format!("cmd {i}\n");
         let mut child = hwctl()
@@ -90,7 +90,7 @@ fn a_piped_console_prints_the_reply_20_times_in_a_row() {
 fn a_piped_console_waits_for_a_slow_node() {
     let rt = runtime();
     let (sim, dir) = blade(&rt, 3);
-    sim.inject(Some(hw_sim::CommonFault::Delay(Duration::from_millis(
+    sim.inject(Some(hwctl_sim::CommonFault::Delay(Duration::from_millis(
         1000,
     ))))
     .unwrap();
@@ -146,7 +146,7 @@ fn script_found() -> bool {
 /// (`stty` after hwctl in the same terminal shows `icanon echo`).
 #[test]
 fn on_a_terminal_the_console_is_raw_and_tilde_dot_leaves() {
-    if !hw_sim::testkit::require_peer("script (util-linux)", script_found()) {
+    if !hwctl_sim::testkit::require_peer("script (util-linux)", script_found()) {
         return;
     }
     let rt = runtime();

@@ -5,8 +5,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hw_ocs::sim::{OcsSim, OcsSimConfig};
-use hw_sim::{CommonFault, Simulator};
+use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+use hwctl_sim::{CommonFault, Simulator};
 use serde_json::{Value, json};
 
 fn inventory(sim: &OcsSim, n: u32) -> (tempfile::TempDir, std::path::PathBuf) {

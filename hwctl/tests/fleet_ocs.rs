@@ -56,7 +56,7 @@ fn a_48_blade_sweep_stays_within_the_connection_limit() {
     assert!(out.status.success(), "{report}");
     assert_eq!(report["total"], 48);
     assert_eq!(report["failed"], 0);
-    // The simulator's counters (hw_sim::SimStats) come with the stop line.
+    // The simulator's counters (hwctl_sim::SimStats) come with the stop line.
     let counters = &last["counters"];
     let peak = counters["peak_connections"]
         .as_u64()

@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use hw_ipmi::sim::IpmiSim;
-use hw_ocs::sim::{OcsSim, OcsSimConfig};
+use hwctl_ipmi::sim::IpmiSim;
+use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
 use serde_json::{Value, json};
 
 /// The per-endpoint connection limit the inventory sets (`msftocs_max_connections`).

@@ -11,7 +11,7 @@
 //!    order change it never reaches the network);
 //! 2. `hwctl power on` starts the domain; its NIC carries the node's MAC on the
 //!    namespace's tap device (`<interface type='ethernet'>`, `managed='no'`), so
-//!    SeaBIOS + iPXE ROM get a DHCP answer from dnsmasq (from hw-pxe's dnsmasq
+//!    SeaBIOS + iPXE ROM get a DHCP answer from dnsmasq (from hwctl-pxe's dnsmasq
 //!    file) and pxelinux, its config, kernel and initramfs from `hwctl boot
 //!    serve`'s TFTP server;
 //! 3. `hwctl console` (libvirt's `virDomainOpenConsole` on the domain's pty serial
@@ -253,8 +253,8 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
     }
     let found = Path::new(LIBVIRTD).exists()
         && Path::new(QEMU_DRIVER).exists()
-        && hw_sim::testkit::program_installed("virsh");
-    if !hw_sim::testkit::require_peer(
+        && hwctl_sim::testkit::program_installed("virsh");
+    if !hwctl_sim::testkit::require_peer(
         "libvirtd with its QEMU driver and virsh (libvirt-daemon, libvirt-daemon-driver-qemu, libvirt-clients)",
         found,
     ) {
@@ -309,7 +309,7 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
         c
     };
     // The same node's files: staging-libvirt lists no boot interfaces (Ironic's
-    // lists ipxe and pxe), so hw-pxe's pxe interface prepares them on a
+    // lists ipxe and pxe), so hwctl-pxe's pxe interface prepares them on a
     // fake-hardware node of the same id and MAC (its boot device change is a
     // no-op), and the boot device is set through staging-libvirt below.
     let files = |args: &[&str]| {
@@ -332,7 +332,7 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
             "--param",
             "ipa-api-url=http://10.55.0.1:6385",
             "--param",
-            "hw-libvirt=yes",
+            "hwctl-libvirt=yes",
         ])
         .output()
         .unwrap();
@@ -361,7 +361,7 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
     let serve_log = d.join("serve.log");
     let mut serve = hwctl();
     serve
-        .env("HWCTL_LOG", "hw_pxe=debug")
+        .env("HWCTL_LOG", "hwctl_pxe=debug")
         .args(["--json", "boot", "serve", "--boot-config"])
         .arg(&conf)
         .arg("--http")
@@ -386,13 +386,17 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
         said.contains(&http_at) && said.contains(&tftp_at),
         "hwctl boot serve did not bind both servers: {said}"
     );
-    let cfg = hw_pxe::PxeConfig::from_toml_str(&toml).unwrap();
-    let ctx = hw_core::NodeContext::new("node-lv").with_port(MAC.parse().unwrap());
+    let cfg = hwctl_pxe::PxeConfig::from_toml_str(&toml).unwrap();
+    let ctx = hwctl_core::NodeContext::new("node-lv").with_port(MAC.parse().unwrap());
     net.start_dnsmasq(
-        &(hw_pxe::dhcp::DNSMASQ_COMMON.to_owned()
-            + &hw_pxe::dhcp::dnsmasq_config(
+        &(hwctl_pxe::dhcp::DNSMASQ_COMMON.to_owned()
+            + &hwctl_pxe::dhcp::dnsmasq_config(
                 &ctx,
-                &hw_pxe::dhcp::dhcp_options(&cfg, hw_pxe::Flavor::Pxe, hw_core::BootMode::Bios),
+                &hwctl_pxe::dhcp::dhcp_options(
+                    &cfg,
+                    hwctl_pxe::Flavor::Pxe,
+                    hwctl_core::BootMode::Bios,
+                ),
             )
             .unwrap()),
     );
@@ -404,7 +408,7 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
     let console_log = d.join("console.stderr");
     let mut console = node(&["console"]);
     console
-        .env("HWCTL_LOG", "hw_libvirt=debug,hwctl=debug")
+        .env("HWCTL_LOG", "hwctl_libvirt=debug,hwctl=debug")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&console_log).unwrap());
@@ -485,7 +489,7 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
     };
     let up_at = up_at.unwrap_or_else(|| started.elapsed());
     assert!(line.contains("ipa-api-url=http://10.55.0.1:6385"), "{line}");
-    assert!(line.contains("hw-libvirt=yes"), "{line}");
+    assert!(line.contains("hwctl-libvirt=yes"), "{line}");
     net.assert_dhcp(MAC, "pxelinux.0");
     for f in ["node-lv/deploy_kernel", "node-lv/deploy_ramdisk"] {
         assert!(

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::Command;
 use std::sync::Arc;
 
-use hw_oneview::sim::{OneviewSim, OneviewSimConfig};
+use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -167,5 +167,5 @@ async fn power_boot_and_allocation_through_the_cli_over_tls() {
     assert!(ok && out.contains(&profile), "{out}");
     assert_eq!(sim.server(6).unwrap().profile, None);
     // Every run logged its session out.
-    assert_eq!(hw_sim::Simulator::stats(&sim).open_sessions, 0);
+    assert_eq!(hwctl_sim::Simulator::stats(&sim).open_sessions, 0);
 }

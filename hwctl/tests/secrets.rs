@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_sim::Simulator;
+use hwctl_sim::Simulator;
 use serde_json::{Value, json};
 
 /// The password every simulator and node uses (20 bytes at most: IPMI, iBoot).
@@ -165,32 +165,32 @@ fn run_all(runs: Vec<Run>) -> Vec<Ran> {
 /// Every simulator with the canary as its password.
 async fn simulators() -> Vec<Box<dyn Simulator>> {
     let mut sims: Vec<Box<dyn Simulator>> = Vec::new();
-    sims.push(Box::new(hw_wol::sim::WolSim::start().await.unwrap()));
+    sims.push(Box::new(hwctl_wol::sim::WolSim::start().await.unwrap()));
     sims.push(Box::new(
-        hw_iboot::sim::IbootSim::start(2, "admin", CANARY)
+        hwctl_iboot::sim::IbootSim::start(2, "admin", CANARY)
             .await
             .unwrap(),
     ));
     sims.push(Box::new(
-        hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
+        hwctl_ocs::sim::OcsSim::start(hwctl_ocs::sim::OcsSimConfig {
             password: CANARY.into(),
             ..Default::default()
         })
         .await
         .unwrap(),
     ));
-    let ipmi = || hw_ipmi::sim::IpmiSimConfig {
-        users: vec![hw_ipmi::sim::SimUser::new("admin", CANARY, 4)],
+    let ipmi = || hwctl_ipmi::sim::IpmiSimConfig {
+        users: vec![hwctl_ipmi::sim::SimUser::new("admin", CANARY, 4)],
         ..Default::default()
     };
     sims.push(Box::new(
-        hw_ipmi::sim::IpmiSim::start(ipmi()).await.unwrap(),
+        hwctl_ipmi::sim::IpmiSim::start(ipmi()).await.unwrap(),
     ));
     sims.push(Box::new(
-        hw_nodemanager::sim::start_bmc(ipmi()).await.unwrap(),
+        hwctl_nodemanager::sim::start_bmc(ipmi()).await.unwrap(),
     ));
     sims.push(Box::new(
-        hw_oneview::sim::OneviewSim::start(hw_oneview::sim::OneviewSimConfig {
+        hwctl_oneview::sim::OneviewSim::start(hwctl_oneview::sim::OneviewSimConfig {
             servers: 2,
             password: CANARY.into(),
             task_poll_interval: 0.1,
@@ -200,7 +200,7 @@ async fn simulators() -> Vec<Box<dyn Simulator>> {
         .unwrap(),
     ));
     sims.push(Box::new(
-        hw_amt::sim::AmtSim::start(hw_amt::sim::AmtSimConfig {
+        hwctl_amt::sim::AmtSim::start(hwctl_amt::sim::AmtSimConfig {
             password: CANARY.into(),
             ..Default::default()
         })
@@ -208,7 +208,7 @@ async fn simulators() -> Vec<Box<dyn Simulator>> {
         .unwrap(),
     ));
     sims.push(Box::new(
-        hw_redfish::sim::RedfishSim::start(hw_redfish::sim::RedfishSimConfig {
+        hwctl_redfish::sim::RedfishSim::start(hwctl_redfish::sim::RedfishSimConfig {
             password: CANARY.into(),
             ..Default::default()
         })
@@ -216,7 +216,7 @@ async fn simulators() -> Vec<Box<dyn Simulator>> {
         .unwrap(),
     ));
     sims.push(Box::new(
-        hw_openbmc::sim::OpenbmcSim::start(hw_openbmc::sim::OpenbmcSimConfig {
+        hwctl_openbmc::sim::OpenbmcSim::start(hwctl_openbmc::sim::OpenbmcSimConfig {
             password: CANARY.into(),
             ..Default::default()
         })
@@ -224,7 +224,7 @@ async fn simulators() -> Vec<Box<dyn Simulator>> {
         .unwrap(),
     ));
     #[cfg(feature = "libvirt")]
-    sims.push(Box::new(hw_libvirt::sim::LibvirtSim::fleet(2).unwrap()));
+    sims.push(Box::new(hwctl_libvirt::sim::LibvirtSim::fleet(2).unwrap()));
     sims
 }
 
@@ -720,13 +720,17 @@ fn secrets_from_the_environment_or_a_file_never_reach_the_command_line() {
         .build()
         .unwrap();
     let sim = rt
-        .block_on(hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
-            password: CANARY.into(),
-            ..Default::default()
-        }))
+        .block_on(hwctl_ocs::sim::OcsSim::start(
+            hwctl_ocs::sim::OcsSimConfig {
+                password: CANARY.into(),
+                ..Default::default()
+            },
+        ))
         .unwrap();
-    sim.inject(Some(hw_sim::CommonFault::Delay(Duration::from_millis(300))))
-        .unwrap();
+    sim.inject(Some(hwctl_sim::CommonFault::Delay(Duration::from_millis(
+        300,
+    ))))
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut info = sim.driver_info(0).as_map().clone();
     info.remove("msftocs_password");
@@ -867,7 +871,7 @@ fn a_missing_required_secret_is_asked_for_on_a_terminal() {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !hw_sim::testkit::require_peer("script (util-linux)", found) {
+    if !hwctl_sim::testkit::require_peer("script (util-linux)", found) {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -876,10 +880,12 @@ fn a_missing_required_secret_is_asked_for_on_a_terminal() {
         .build()
         .unwrap();
     let sim = rt
-        .block_on(hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
-            password: CANARY.into(),
-            ..Default::default()
-        }))
+        .block_on(hwctl_ocs::sim::OcsSim::start(
+            hwctl_ocs::sim::OcsSimConfig {
+                password: CANARY.into(),
+                ..Default::default()
+            },
+        ))
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut info = sim.driver_info(1).as_map().clone();

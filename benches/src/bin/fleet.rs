@@ -16,7 +16,7 @@
 //! Run it through `scripts/bench.sh` (README, "Benchmarks"), or directly:
 //!
 //! ```text
-//! cargo build --release -p hwctl -p hw-benches --bin fleet
+//! cargo build --release -p hwctl -p hwctl-benches --bin fleet
 //! target/release/fleet --hwctl target/release/hwctl --ops 10000 --concurrency 1,8,48
 //! ```
 //!
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use http_body_util::{BodyExt, Empty};
-use hw_sim::Simulator;
+use hwctl_sim::Simulator;
 use serde_json::{Value, json};
 
 /// Power-status sweeps of `hwctl fleet` over the simulators, with their references.
@@ -63,7 +63,7 @@ struct Cli {
     #[arg(long, default_value_t = 64)]
     bmcs: usize,
     /// The per-chassis connection limit (`msftocs_max_connections`; hwctl's default is 8).
-    #[arg(long, default_value_t = hw_ocs::config::DEFAULT_MAX_CONNECTIONS)]
+    #[arg(long, default_value_t = hwctl_ocs::config::DEFAULT_MAX_CONNECTIONS)]
     limit: usize,
     /// Which sweeps: `ocs`, `ipmi` (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "ocs,ipmi")]
@@ -481,13 +481,16 @@ fn tempdir() -> Result<PathBuf, BoxError> {
     Ok(dir)
 }
 
-fn start_ocs(rt: &tokio::runtime::Runtime, blades: u32) -> Result<hw_ocs::sim::OcsSim, BoxError> {
-    Ok(
-        rt.block_on(hw_ocs::sim::OcsSim::start(hw_ocs::sim::OcsSimConfig {
+fn start_ocs(
+    rt: &tokio::runtime::Runtime,
+    blades: u32,
+) -> Result<hwctl_ocs::sim::OcsSim, BoxError> {
+    Ok(rt.block_on(hwctl_ocs::sim::OcsSim::start(
+        hwctl_ocs::sim::OcsSimConfig {
             population: blades,
-            ..hw_ocs::sim::OcsSimConfig::default()
-        }))?,
-    )
+            ..hwctl_ocs::sim::OcsSimConfig::default()
+        },
+    ))?)
 }
 
 fn ocs_row(
@@ -577,14 +580,14 @@ fn ipmi_row(
     let bmcs = rt.block_on(async {
         let mut v = Vec::with_capacity(cli.bmcs);
         for _ in 0..cli.bmcs.max(1) {
-            v.push(hw_ipmi::sim::IpmiSim::start(Default::default()).await?);
+            v.push(hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?);
         }
-        Ok::<_, hw_core::Error>(v)
+        Ok::<_, hwctl_core::Error>(v)
     })?;
     let sims: Vec<&dyn Simulator> = bmcs.iter().map(|b| b as &dyn Simulator).collect();
     let inv = write_inventory(dir, "ipmi", &sims, cli.ops)?;
     let fleet = run_hwctl(&cli.hwctl, &inv, c, cli.ops, dir)?;
-    let stats: Vec<hw_sim::SimStats> = bmcs.iter().map(Simulator::stats).collect();
+    let stats: Vec<hwctl_sim::SimStats> = bmcs.iter().map(Simulator::stats).collect();
     let sessions: u64 = stats.iter().map(|s| s.sessions_opened).sum();
     let peak = stats.iter().map(|s| s.peak_sessions).max().unwrap_or(0);
     drop(bmcs);
@@ -628,9 +631,9 @@ fn ipmitool_sweep(
     let bmcs = rt.block_on(async {
         let mut v = Vec::with_capacity(workers);
         for _ in 0..workers {
-            v.push(hw_ipmi::sim::IpmiSim::start(Default::default()).await?);
+            v.push(hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?);
         }
-        Ok::<_, hw_core::Error>(v)
+        Ok::<_, hwctl_core::Error>(v)
     })?;
     let infos: Vec<_> = bmcs.iter().map(|b| b.driver_info()).collect();
     let next = Arc::new(AtomicUsize::new(0));

@@ -16,11 +16,11 @@
 //!   ([`AmtSim::boots`]);
 //! - sleeping: the first connection is dropped unanswered, which wakes it;
 //! - faults ([`Fault`]): 401 storm, SOAP fault, malformed or truncated XML,
-//!   oversized body, slow reply; forced `ReturnValue`s; and hw-sim's common faults.
+//!   oversized body, slow reply; forced `ReturnValue`s; and hwctl-sim's common faults.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_amt::sim::{AmtSim, AmtSimConfig};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_amt::sim::{AmtSim, AmtSimConfig};
 //! let sim = AmtSim::start(AmtSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! assert!(sim.realm().contains(':'));
@@ -38,8 +38,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_core::{DriverInfo, Error, ErrorKind, Result};
-use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
+use hwctl_core::{DriverInfo, Error, ErrorKind, Result};
+use hwctl_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 
 use device::Device;
 
@@ -272,7 +272,7 @@ impl AmtSim {
             last_request: Mutex::new(Instant::now()),
             wakeups: AtomicU64::new(0),
         });
-        let listener = hw_sim::bind_tcp(config.listen)
+        let listener = hwctl_sim::bind_tcp(config.listen)
             .await
             .map_err(|e| e.with_driver(crate::NAME))?;
         let addr = listener.local_addr().map_err(|e| {

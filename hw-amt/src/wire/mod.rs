@@ -15,7 +15,7 @@ use std::io::Cursor;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 
 pub use xml::Element;
 

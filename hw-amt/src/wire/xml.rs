@@ -9,7 +9,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use hw_core::{Error, Result};
+use hwctl_core::{Error, Result};
 
 /// The deepest element nesting accepted (real replies nest about 8 deep).
 pub const MAX_DEPTH: usize = 48;
@@ -123,7 +123,7 @@ fn open(reader: &NsReader<&[u8]>, ns: String, start: &BytesStart<'_>) -> Result<
 ///
 /// # Errors
 ///
-/// [`hw_core::ErrorKind::Protocol`] for anything that is not one well-formed UTF-8
+/// [`hwctl_core::ErrorKind::Protocol`] for anything that is not one well-formed UTF-8
 /// XML document within [`MAX_DEPTH`] and [`MAX_ELEMENTS`] (truncated, malformed,
 /// DOCTYPE, undeclared prefix).
 pub fn parse(body: &[u8]) -> Result<Element> {
@@ -210,7 +210,7 @@ fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::ErrorKind;
+    use hwctl_core::ErrorKind;
 
     #[test]
     fn prefixes_are_resolved_to_namespaces() {

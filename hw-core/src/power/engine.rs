@@ -98,8 +98,8 @@ pub enum PowerPlan {
 /// The pure decision from (target, current state) to the step to take.
 ///
 /// ```
-/// use hw_core::{PowerState as S, PowerTarget as T};
-/// use hw_core::power::{PowerAction as A, PowerPlan as P, plan};
+/// use hwctl_core::{PowerState as S, PowerTarget as T};
+/// use hwctl_core::power::{PowerAction as A, PowerPlan as P, plan};
 /// assert_eq!(plan(T::On, S::On), P::AlreadyThere);
 /// assert_eq!(plan(T::On, S::Unknown), P::Apply(A::On));
 /// assert_eq!(plan(T::SoftOff, S::On), P::Apply(A::SoftOff));
@@ -132,10 +132,10 @@ pub fn plan(target: PowerTarget, current: PowerState) -> PowerPlan {
 /// called through [`Power::get_power_state`] has no deadline around it).
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
 /// use std::sync::Mutex;
-/// use hw_core::{PowerCapabilities, PowerExt, PowerState, PowerTarget, Power, Result, async_trait};
-/// use hw_core::power::{PowerAction, PowerSwitch};
+/// use hwctl_core::{PowerCapabilities, PowerExt, PowerState, PowerTarget, Power, Result, async_trait};
+/// use hwctl_core::power::{PowerAction, PowerSwitch};
 ///
 /// #[derive(Debug)]
 /// struct Relay(Mutex<bool>);

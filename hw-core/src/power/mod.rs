@@ -83,7 +83,7 @@ impl PowerTarget {
     /// The state the node is in once this target has been reached.
     ///
     /// ```
-    /// use hw_core::{PowerState, PowerTarget};
+    /// use hwctl_core::{PowerState, PowerTarget};
     /// assert_eq!(PowerTarget::SoftReboot.final_state(), PowerState::On);
     /// assert_eq!(PowerTarget::SoftOff.final_state(), PowerState::Off);
     /// ```
@@ -175,8 +175,8 @@ impl FromStr for PowerTarget {
 ///   wire may still take effect on the device. No driver resends a reboot on retry.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{Power, PowerExt, PowerState, fake::FakePower};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState, fake::FakePower};
 /// let power = FakePower::new(PowerState::Off);
 /// power.power_on().await?;
 /// assert_eq!(power.get_power_state().await?, PowerState::On);
@@ -221,11 +221,11 @@ impl<P: Power + ?Sized> PowerExt for P {}
 /// Drivers call this first in `set_power_state`.
 ///
 /// ```
-/// use hw_core::{PowerCapabilities, PowerTarget, power::ensure_supported};
+/// use hwctl_core::{PowerCapabilities, PowerTarget, power::ensure_supported};
 /// let caps = PowerCapabilities { can_query: true, targets: vec![PowerTarget::On] };
 /// assert!(ensure_supported(&caps, PowerTarget::On).is_ok());
 /// assert_eq!(ensure_supported(&caps, PowerTarget::Off).unwrap_err().kind(),
-///            hw_core::ErrorKind::Unsupported);
+///            hwctl_core::ErrorKind::Unsupported);
 /// ```
 ///
 /// # Errors
@@ -255,10 +255,10 @@ pub fn ensure_supported(caps: &PowerCapabilities, target: PowerTarget) -> Result
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use std::time::Duration;
-/// use hw_core::{PowerState, power::wait_for_state};
+/// use hwctl_core::{PowerState, power::wait_for_state};
 /// let r = wait_for_state(|| async { Ok(PowerState::Off) }, PowerState::On,
 ///                        Duration::from_millis(30), Duration::from_millis(10)).await;
-/// assert_eq!(r.unwrap_err().kind(), hw_core::ErrorKind::PowerStateFailure);
+/// assert_eq!(r.unwrap_err().kind(), hwctl_core::ErrorKind::PowerStateFailure);
 /// # }
 /// ```
 pub async fn wait_for_state<F, Fut>(

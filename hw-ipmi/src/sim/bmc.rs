@@ -40,8 +40,8 @@ struct Sess {
     suite: Suite,
     stage: Stage,
     last: Instant,
-    /// Counts the session as open in `hw_sim`'s counters while it is active.
-    open: Option<hw_sim::SessionGuard>,
+    /// Counts the session as open in `hwctl_sim`'s counters while it is active.
+    open: Option<hwctl_sim::SessionGuard>,
 }
 
 pub(crate) struct State {
@@ -55,9 +55,9 @@ pub(crate) struct State {
     /// Boot option parameter 3: bit 3 set = no 60-second clearing.
     pub(crate) valid_bit_clearing: u8,
     pub(crate) fault: Fault,
-    /// `hw_sim`'s counters: datagrams as requests, active sessions, failed logins,
+    /// `hwctl_sim`'s counters: datagrams as requests, active sessions, failed logins,
     /// faults injected.
-    pub(crate) counters: hw_sim::Counters,
+    pub(crate) counters: hwctl_sim::Counters,
     sessions: HashMap<u32, Sess>,
     stats: IpmiSimStats,
     guid: [u8; 16],
@@ -165,7 +165,7 @@ impl State {
             boot_flags_set_at: None,
             valid_bit_clearing: 0,
             fault: Fault::None,
-            counters: hw_sim::Counters::new(),
+            counters: hwctl_sim::Counters::new(),
             sessions: HashMap::new(),
             stats: IpmiSimStats::default(),
             guid: rand::random(),

@@ -9,10 +9,10 @@
 //! `(channel, address)` or for the BMC itself, and extra SDR records.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_ipmi::sim::{IpmiSim, IpmiSimConfig};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_ipmi::sim::{IpmiSim, IpmiSimConfig};
 //! let bmc = IpmiSim::start(IpmiSimConfig::default()).await?;
-//! let client = hw_ipmi::IpmiClient::new(bmc.config());
+//! let client = hwctl_ipmi::IpmiClient::new(bmc.config());
 //! let status = client.raw(0x00, 0x01, &[]).await?; // Get Chassis Status
 //! assert_eq!(status.cc, 0);
 //! assert_eq!(bmc.stats().open_sessions, 1);
@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hw_core::{DriverInfo, Error, ErrorKind, Result};
+use hwctl_core::{DriverInfo, Error, ErrorKind, Result};
 
 pub use bmc::SimPowerLog;
 
@@ -41,7 +41,7 @@ use crate::config::{IpmiConfig, SuiteChoice};
 ///
 /// ```
 /// struct Echo;
-/// impl hw_ipmi::sim::SatelliteHandler for Echo {
+/// impl hwctl_ipmi::sim::SatelliteHandler for Echo {
 ///     fn handle(&self, _netfn: u8, _cmd: u8, data: &[u8]) -> (u8, Vec<u8>) { (0, data.to_vec()) }
 /// }
 /// ```
@@ -230,14 +230,14 @@ pub struct IpmiSimStats {
     pub presession: u64,
 }
 
-/// A running simulated BMC on loopback (bound through `hw_sim::bind`); its task is
-/// in a `hw_sim::TaskSet`, so it stops answering when dropped. It is a
-/// [`hw_sim::Simulator`] of the `ipmi` hardware type with one node.
+/// A running simulated BMC on loopback (bound through `hwctl_sim::bind`); its task is
+/// in a `hwctl_sim::TaskSet`, so it stops answering when dropped. It is a
+/// [`hwctl_sim::Simulator`] of the `ipmi` hardware type with one node.
 pub struct IpmiSim {
     addr: SocketAddr,
     state: Arc<Mutex<bmc::State>>,
     delay: Arc<Mutex<Option<Duration>>>,
-    _tasks: hw_sim::TaskSet,
+    _tasks: hwctl_sim::TaskSet,
 }
 
 impl std::fmt::Debug for IpmiSim {
@@ -254,14 +254,14 @@ impl IpmiSim {
     /// [`ErrorKind::InvalidParameter`] when `cfg.listen` is not loopback; the bind
     /// error's kind otherwise.
     pub async fn start(cfg: IpmiSimConfig) -> Result<IpmiSim> {
-        let socket = hw_sim::bind_udp(Some(cfg.listen)).await?;
+        let socket = hwctl_sim::bind_udp(Some(cfg.listen)).await?;
         let addr = socket
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
         let state = Arc::new(Mutex::new(bmc::State::new(cfg)));
         let delay: Arc<Mutex<Option<Duration>>> = Arc::default();
         let (st, dl) = (state.clone(), delay.clone());
-        let tasks = hw_sim::TaskSet::new();
+        let tasks = hwctl_sim::TaskSet::new();
         tasks.spawn(async move {
             let mut buf = vec![0u8; 2048];
             loop {
@@ -492,7 +492,7 @@ impl IpmiSim {
     }
 }
 
-impl hw_sim::Simulator for IpmiSim {
+impl hwctl_sim::Simulator for IpmiSim {
     fn hardware_type(&self) -> &str {
         crate::NAME
     }
@@ -512,15 +512,15 @@ impl hw_sim::Simulator for IpmiSim {
         IpmiSim::driver_info(self)
     }
 
-    fn stats(&self) -> hw_sim::SimStats {
+    fn stats(&self) -> hwctl_sim::SimStats {
         self.with(|s| {
             s.stats_now(); // expires idle sessions, closing their guards
             s.counters.snapshot()
         })
     }
 
-    fn inject(&self, fault: Option<hw_sim::CommonFault>) -> Result<()> {
-        use hw_sim::CommonFault;
+    fn inject(&self, fault: Option<hwctl_sim::CommonFault>) -> Result<()> {
+        use hwctl_sim::CommonFault;
         match fault {
             None => {
                 self.set_fault(Fault::None);
@@ -530,7 +530,7 @@ impl hw_sim::Simulator for IpmiSim {
             Some(CommonFault::BadCredentials) => self.set_fault(Fault::BadCredentials),
             Some(CommonFault::Garbage) => self.set_fault(Fault::Garbage),
             Some(CommonFault::Delay(d)) => self.set_delay(Some(d)),
-            Some(other) => return Err(hw_sim::simulator::unsupported_fault(self, other)),
+            Some(other) => return Err(hwctl_sim::simulator::unsupported_fault(self, other)),
         }
         Ok(())
     }

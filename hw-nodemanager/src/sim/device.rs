@@ -105,7 +105,7 @@ pub struct NmCounters {
 /// control, and statistics that move with every read. Cheap to clone (shared state).
 ///
 /// ```
-/// use hw_nodemanager::sim::NmSimulator;
+/// use hwctl_nodemanager::sim::NmSimulator;
 /// let nm = NmSimulator::new();
 /// let (cc, data) = nm.handle(0x2E, 0xCA, &[0x57, 0x01, 0x00]);
 /// assert_eq!(cc, 0);

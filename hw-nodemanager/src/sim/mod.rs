@@ -3,7 +3,7 @@
 //! bridges to it and holds an SDR with its OEM record.
 //!
 //! To put the simulator behind a real RMCP+ BMC, plug [`NmSimulator::handle`] into the
-//! `hw-ipmi` simulator as a satellite controller (`hwctl sim staging-nm` does).
+//! `hwctl-ipmi` simulator as a satellite controller (`hwctl sim staging-nm` does).
 
 mod device;
 
@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hw_core::{Error, ErrorKind, Result, async_trait};
+use hwctl_core::{Error, ErrorKind, Result, async_trait};
 
 pub use device::{Fault, NmCounters, NmSimulator, cc};
 
@@ -23,7 +23,7 @@ use crate::types::NmAddress;
 /// channel in the high nibble.
 ///
 /// ```
-/// let r = hw_nodemanager::sim::nm_sdr_record(1, 0x06, 0x2c);
+/// let r = hwctl_nodemanager::sim::nm_sdr_record(1, 0x06, 0x2c);
 /// assert_eq!(r[3], 0xC0);
 /// assert_eq!(&r[5..12], &[0x57, 0x01, 0x00, 0x0D, 0x01, 0x2c, 0x60]);
 /// ```
@@ -143,28 +143,28 @@ impl NmTransport for MemoryTransport {
     }
 }
 
-/// An RMCP+ BMC (the `hw-ipmi` simulator) with [`NmSimulator`] plugged in as the
+/// An RMCP+ BMC (the `hwctl-ipmi` simulator) with [`NmSimulator`] plugged in as the
 /// satellite controller its SDR announces: what `hwctl sim staging-nm` runs. A
-/// [`hw_sim::Simulator`] of the `staging-nm` hardware type with one node; common
+/// [`hwctl_sim::Simulator`] of the `staging-nm` hardware type with one node; common
 /// faults are injected into the BMC.
 #[derive(Debug)]
 pub struct NmBmc {
     /// The BMC (stops when dropped).
-    pub bmc: hw_ipmi::sim::IpmiSim,
+    pub bmc: hwctl_ipmi::sim::IpmiSim,
     /// The Node Manager device behind it.
     pub nm: NmSimulator,
     /// Where the device sits.
     pub at: NmAddress,
 }
 
-/// Starts an `hw-ipmi` simulator BMC from `cfg` with a Node Manager at
+/// Starts an `hwctl-ipmi` simulator BMC from `cfg` with a Node Manager at
 /// `cfg.node_manager` (channel 6, address 0x2C by default; the BMC's SDR announces it).
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-/// use hw_core::{HttpMethod, NodeContext};
-/// let sim = hw_nodemanager::sim::start_bmc(Default::default()).await?;
-/// let node = hw_nodemanager::hardware_type().build(&sim.bmc.driver_info(), &NodeContext::new("n1"))?;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{HttpMethod, NodeContext};
+/// let sim = hwctl_nodemanager::sim::start_bmc(Default::default()).await?;
+/// let node = hwctl_nodemanager::hardware_type().build(&sim.bmc.driver_info(), &NodeContext::new("n1"))?;
 /// let v = node.vendor()?.call("get_nm_version", HttpMethod::Get, serde_json::Value::Null).await?;
 /// assert_eq!(v["nm"], "3.0");
 /// # Ok(()) }
@@ -172,10 +172,10 @@ pub struct NmBmc {
 ///
 /// # Errors
 ///
-/// As `hw_ipmi::sim::IpmiSim::start` (a non-loopback address is `InvalidParameter`).
-pub async fn start_bmc(mut cfg: hw_ipmi::sim::IpmiSimConfig) -> Result<NmBmc> {
+/// As `hwctl_ipmi::sim::IpmiSim::start` (a non-loopback address is `InvalidParameter`).
+pub async fn start_bmc(mut cfg: hwctl_ipmi::sim::IpmiSimConfig) -> Result<NmBmc> {
     let (channel, address) = *cfg.node_manager.get_or_insert((6, 0x2C));
-    let bmc = hw_ipmi::sim::IpmiSim::start(cfg).await?;
+    let bmc = hwctl_ipmi::sim::IpmiSim::start(cfg).await?;
     let nm = NmSimulator::new();
     let device = nm.clone();
     bmc.add_satellite(
@@ -190,7 +190,7 @@ pub async fn start_bmc(mut cfg: hw_ipmi::sim::IpmiSimConfig) -> Result<NmBmc> {
     })
 }
 
-impl hw_sim::Simulator for NmBmc {
+impl hwctl_sim::Simulator for NmBmc {
     fn hardware_type(&self) -> &str {
         crate::NAME
     }
@@ -207,16 +207,16 @@ impl hw_sim::Simulator for NmBmc {
         1
     }
 
-    fn driver_info(&self, _i: usize) -> hw_core::DriverInfo {
+    fn driver_info(&self, _i: usize) -> hwctl_core::DriverInfo {
         self.bmc.driver_info()
     }
 
-    fn stats(&self) -> hw_sim::SimStats {
-        hw_sim::Simulator::stats(&self.bmc)
+    fn stats(&self) -> hwctl_sim::SimStats {
+        hwctl_sim::Simulator::stats(&self.bmc)
     }
 
-    fn inject(&self, fault: Option<hw_sim::CommonFault>) -> Result<()> {
-        hw_sim::Simulator::inject(&self.bmc, fault)
+    fn inject(&self, fault: Option<hwctl_sim::CommonFault>) -> Result<()> {
+        hwctl_sim::Simulator::inject(&self.bmc, fault)
             .map_err(|e| e.with_driver(crate::NAME.to_owned()))
     }
 }

@@ -1,4 +1,4 @@
-"""A third-party BMC for hw-nodemanager's peer tests: pyghmi's ipmi.bmc.Bmc (RMCP+,
+"""A third-party BMC for hwctl-nodemanager's peer tests: pyghmi's ipmi.bmc.Bmc (RMCP+,
 cipher suite 3) on 127.0.0.1, extended with
 
 - an SDR repository (Reserve SDR 0x0A/0x22, Get SDR 0x0A/0x23, Get SDR Repository Info

@@ -5,8 +5,8 @@
 //! it has its own XML writer and query parser. It keeps per-blade state (power,
 //! next boot, serial session), checks HTTP basic auth, counts what happened
 //! (requests per operation, connections and their peak, sessions) and injects
-//! faults ([`Fault`], and hw-sim's common faults through [`hw_sim::Simulator`]).
-//! It binds loopback only (through [`hw_sim::bind`]: a non-loopback `listen` is
+//! faults ([`Fault`], and hwctl-sim's common faults through [`hwctl_sim::Simulator`]).
+//! It binds loopback only (through [`hwctl_sim::bind`]: a non-loopback `listen` is
 //! refused) and stops, with every connection, when dropped.
 //!
 //! Behaviour worth knowing:
@@ -21,8 +21,8 @@
 //! - Serial data is base64 both ways (see [`crate::wire`]).
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_ocs::sim::{OcsSim, OcsSimConfig};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
 //! let sim = OcsSim::start(OcsSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! sim.set_blade_power(7, true);
@@ -41,8 +41,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_core::{DriverInfo, Error, ErrorKind, Result};
-use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
+use hwctl_core::{DriverInfo, Error, ErrorKind, Result};
+use hwctl_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 
 use chassis::{BOOT_TYPES, Chassis};
 
@@ -267,7 +267,7 @@ struct Shared {
     /// Requests being answered now, and the most at once.
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
-    /// hw-sim's common faults (silence, bad credentials, garbage, delay), consulted
+    /// hwctl-sim's common faults (silence, bad credentials, garbage, delay), consulted
     /// before the rules of [`OcsSim::inject_rule`].
     common: FaultPlan,
 }
@@ -303,7 +303,7 @@ impl OcsSim {
     /// `InvalidParameter` for a population other than 24 or 48, or a `listen`
     /// address that is not loopback (such as `0.0.0.0:0`: simulators never listen
     /// on a real network); `Busy` when the address is in use; `PermissionDenied` or
-    /// `Other` when it cannot bind otherwise (see [`hw_sim::bind::bind_tcp`]).
+    /// `Other` when it cannot bind otherwise (see [`hwctl_sim::bind::bind_tcp`]).
     pub async fn start(config: OcsSimConfig) -> Result<OcsSim> {
         if config.population != 24 && config.population != 48 {
             return Err(Error::new(
@@ -329,7 +329,7 @@ impl OcsSim {
             peak_in_flight: AtomicU64::new(0),
             common: FaultPlan::new(),
         });
-        let listener = hw_sim::bind_tcp(config.listen)
+        let listener = hwctl_sim::bind_tcp(config.listen)
             .await
             .map_err(|e| e.with_driver(crate::NAME))?;
         let addr = listener.local_addr().map_err(|e| {
@@ -425,7 +425,7 @@ impl OcsSim {
     }
 
     /// Adds a fault rule (rules are tried in the order added; the first that
-    /// matches applies). hw-sim's common faults ([`Simulator::inject`]) come first.
+    /// matches applies). hwctl-sim's common faults ([`Simulator::inject`]) come first.
     pub fn inject_rule(&self, rule: FaultRule) {
         lock(&self.shared.faults).push(rule);
     }
@@ -500,7 +500,7 @@ impl Simulator for OcsSim {
         format!("ocs-blade-{}", i + 1)
     }
 
-    /// hw-sim's counters; sessions are serial sessions.
+    /// hwctl-sim's counters; sessions are serial sessions.
     fn stats(&self) -> SimStats {
         let mut s = self.shared.counters.snapshot();
         let ours = OcsSim::stats(self);

@@ -8,7 +8,7 @@ use std::time::Instant;
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::Full;
-use hw_sim::{CommonFault, Spawner};
+use hwctl_sim::{CommonFault, Spawner};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use hyper::service::service_fn;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use hw_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, ErrorKind, Result};
 
 macro_rules! codes {
     ($( $(#[$doc:meta])* $name:ident = $value:literal => $kind:ident, $retry:literal; )*) => {
@@ -11,8 +11,8 @@ macro_rules! codes {
         /// chassis manager serialises it: by name.
         ///
         /// ```
-        /// use hw_ocs::wire::CompletionCode;
-        /// use hw_core::ErrorKind;
+        /// use hwctl_ocs::wire::CompletionCode;
+        /// use hwctl_core::ErrorKind;
         /// let c: CompletionCode = "SerialSessionActive".parse().unwrap();
         /// assert_eq!(c.value(), Some(0xA6));
         /// assert_eq!(c.error_kind(), Some(ErrorKind::Busy));
@@ -171,14 +171,14 @@ impl Status {
     /// code and keeps the `statusDescription`; its source is a [`CompletionError`].
     ///
     /// ```
-    /// use hw_ocs::wire::{CompletionCode, Status};
+    /// use hwctl_ocs::wire::{CompletionCode, Status};
     /// let s = Status {
     ///     completion_code: CompletionCode::ParameterOutOfRange,
     ///     api_version: Some(1),
     ///     status_description: "Blade ID out of range".into(),
     /// };
     /// let e = s.check().unwrap_err();
-    /// assert_eq!(e.kind(), hw_core::ErrorKind::InvalidParameter);
+    /// assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
     /// assert!(e.to_string().contains("Blade ID out of range"));
     /// ```
     ///
@@ -211,7 +211,7 @@ impl Status {
 /// can read the exact code back with `downcast_ref`.
 ///
 /// ```
-/// use hw_ocs::wire::{CompletionCode, CompletionError, Status};
+/// use hwctl_ocs::wire::{CompletionCode, CompletionError, Status};
 /// let s = Status { completion_code: CompletionCode::Timeout, api_version: None,
 ///                  status_description: String::new() };
 /// let e = s.check().unwrap_err();

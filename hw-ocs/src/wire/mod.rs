@@ -14,13 +14,13 @@
 //! DataContract serializer writes a `byte[]`). See [`encode_data`] / [`decode_data`].
 //!
 //! ```
-//! use hw_ocs::wire::{Request, Response, BladeStateResponse, BladeState};
+//! use hwctl_ocs::wire::{Request, Response, BladeStateResponse, BladeState};
 //! let req = Request::GetBladeState { blade_id: 7 };
 //! assert_eq!(req.path_and_query(), "GetBladeState?bladeId=7");
 //!
 //! let body = br#"<BladeStateResponse xmlns="http://schemas.datacontract.org/2004/07/Microsoft.GFS.WCS.Contracts"><completionCode>Success</completionCode><bladeState>OFF</bladeState></BladeStateResponse>"#;
 //! assert_eq!(BladeStateResponse::decode(body)?.blade_state, BladeState::Off);
-//! # Ok::<(), hw_core::Error>(())
+//! # Ok::<(), hwctl_core::Error>(())
 //! ```
 
 mod completion;
@@ -28,7 +28,7 @@ mod response;
 mod xml;
 
 use base64::Engine as _;
-use hw_core::Result;
+use hwctl_core::Result;
 
 pub use completion::{CompletionCode, CompletionError, Status};
 pub use response::{
@@ -44,7 +44,7 @@ pub use xml::{MAX_DEPTH, MAX_ELEMENTS, NAMESPACE, XSI_NAMESPACE};
 /// base64 with padding; the query string then percent-encodes it).
 ///
 /// ```
-/// assert_eq!(hw_ocs::wire::encode_data(b"ls -l\r"), "bHMgLWwN");
+/// assert_eq!(hwctl_ocs::wire::encode_data(b"ls -l\r"), "bHMgLWwN");
 /// ```
 pub fn encode_data(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -54,8 +54,8 @@ pub fn encode_data(bytes: &[u8]) -> String {
 /// whitespace ignored). Anything else is a protocol error.
 ///
 /// ```
-/// assert_eq!(hw_ocs::wire::decode_data("aGk=").unwrap(), b"hi");
-/// assert!(hw_ocs::wire::decode_data("not base64!").is_err());
+/// assert_eq!(hwctl_ocs::wire::decode_data("aGk=").unwrap(), b"hi");
+/// assert!(hwctl_ocs::wire::decode_data("not base64!").is_err());
 /// ```
 ///
 /// # Errors
@@ -324,7 +324,7 @@ impl Request {
     /// `Operation?name=value&…`, values percent-encoded (`application/x-www-form-urlencoded`).
     ///
     /// ```
-    /// use hw_ocs::wire::{BootType, Request};
+    /// use hwctl_ocs::wire::{BootType, Request};
     /// let r = Request::SetNextBoot { blade_id: 7, boot_type: BootType::ForcePxe,
     ///     uefi: false, persistent: true, boot_instance: None };
     /// assert_eq!(r.path_and_query(), "SetNextBoot?bladeId=7&bootType=2&uefi=false&persistent=true");
@@ -345,7 +345,7 @@ impl Request {
     /// is not doubled).
     ///
     /// ```
-    /// use hw_ocs::wire::Request;
+    /// use hwctl_ocs::wire::Request;
     /// let r = Request::GetBladeState { blade_id: 1 };
     /// assert_eq!(r.url("http://fakehost:8000"), "http://fakehost:8000/GetBladeState?bladeId=1");
     /// assert_eq!(r.url("http://h/cm/"), "http://h/cm/GetBladeState?bladeId=1");

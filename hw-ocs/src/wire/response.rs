@@ -6,13 +6,13 @@
 //! does not matter; unknown elements and elements of other namespaces are ignored;
 //! a missing or unreadable required field is an [`ErrorKind::Protocol`] error.
 //!
-//! [`ErrorKind::Protocol`]: hw_core::ErrorKind::Protocol
+//! [`ErrorKind::Protocol`]: hwctl_core::ErrorKind::Protocol
 
 use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine as _;
-use hw_core::{BootDevice, Error, MacAddress, PowerState, Result};
+use hwctl_core::{BootDevice, Error, MacAddress, PowerState, Result};
 
 use super::completion::{CompletionCode, Status};
 use super::xml::{self, Element};
@@ -60,9 +60,9 @@ fn check_root(root: Element<'_, '_>, want: &str) -> Result<()> {
 ///
 /// ```
 /// let body = br#"<fake xmlns="http://schemas.datacontract.org/2004/07/Microsoft.GFS.WCS.Contracts"><completionCode>Fail</completionCode></fake>"#;
-/// let status = hw_ocs::wire::parse_status(body).unwrap();
+/// let status = hwctl_ocs::wire::parse_status(body).unwrap();
 /// assert_eq!(status.completion_code.as_str(), "Fail");
-/// assert_eq!(status.check().unwrap_err().kind(), hw_core::ErrorKind::DeviceFault);
+/// assert_eq!(status.check().unwrap_err().kind(), hwctl_core::ErrorKind::DeviceFault);
 /// ```
 ///
 /// # Errors
@@ -248,9 +248,9 @@ impl BootType {
     /// The boot type for an Ironic boot device (`pxe`, `disk`, `bios`, `floppy`).
     ///
     /// ```
-    /// use hw_ocs::wire::BootType;
-    /// assert_eq!(BootType::for_device(hw_core::BootDevice::Pxe), Some(BootType::ForcePxe));
-    /// assert_eq!(BootType::for_device(hw_core::BootDevice::Cdrom), None);
+    /// use hwctl_ocs::wire::BootType;
+    /// assert_eq!(BootType::for_device(hwctl_core::BootDevice::Pxe), Some(BootType::ForcePxe));
+    /// assert_eq!(BootType::for_device(hwctl_core::BootDevice::Cdrom), None);
     /// ```
     pub fn for_device(device: BootDevice) -> Option<Self> {
         match device {

@@ -17,7 +17,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use hw_core::{Error, Result};
+use hwctl_core::{Error, Result};
 
 /// The DataContract namespace every chassis manager reply uses.
 pub const NAMESPACE: &str = "http://schemas.datacontract.org/2004/07/Microsoft.GFS.WCS.Contracts";
@@ -203,7 +203,7 @@ fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
 
 /// Parses a whole document into its elements.
 ///
-/// Fails with [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) on anything that
+/// Fails with [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) on anything that
 /// is not one well-formed, UTF-8 XML document within the limits above.
 pub(crate) fn parse(body: &[u8]) -> Result<Doc<'_>> {
     let text = std::str::from_utf8(body)
@@ -304,7 +304,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Doc<'_>> {
 pub(crate) mod owned {
     #![allow(clippy::unwrap_used, unreachable_pub, dead_code)]
     use super::{MAX_DEPTH, MAX_ELEMENTS, XSI_NAMESPACE, classify, namespace_is};
-    use hw_core::{Error, Result};
+    use hwctl_core::{Error, Result};
     use quick_xml::NsReader;
     use quick_xml::events::{BytesStart, Event};
 
@@ -365,7 +365,7 @@ pub(crate) mod owned {
 
     /// Parses a whole document into its root element.
     ///
-    /// Fails with [`ErrorKind::Protocol`](hw_core::ErrorKind::Protocol) on anything that
+    /// Fails with [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) on anything that
     /// is not one well-formed, UTF-8 XML document within the limits above.
     pub fn parse(body: &[u8]) -> Result<Element> {
         let text = std::str::from_utf8(body)
@@ -471,7 +471,7 @@ pub(crate) fn same_as_owned(body: &[u8]) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hw_core::ErrorKind;
+    use hwctl_core::ErrorKind;
 
     #[test]
     fn prefixes_are_resolved() {

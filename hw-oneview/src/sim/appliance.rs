@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use hw_sim::SessionGuard;
+use hwctl_sim::SessionGuard;
 use serde_json::{Value, json};
 
 /// One answer: status, extra headers, JSON (or raw) body.

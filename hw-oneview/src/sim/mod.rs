@@ -9,7 +9,7 @@
 //!   `POST /rest/login-sessions` → `sessionID`; every other request needs a live
 //!   `Auth:` session (401 otherwise) and, when it sends `X-API-Version`, one in
 //!   range (400 `UNSUPPORTED_VERSION` otherwise); `DELETE /rest/login-sessions`.
-//!   Sessions are counted (hw-sim's [`Counters`]) and limited (400
+//!   Sessions are counted (hwctl-sim's [`Counters`]) and limited (400
 //!   `SESSION_LIMIT_EXCEEDED`).
 //! - Server hardware (list, one, `…/utilization`, `…/remoteConsoleUrl`, `PUT
 //!   …/powerState`), server profiles (list, one, `PUT`, `DELETE`, `POST`),
@@ -23,14 +23,14 @@
 //!   `Boot`), `/rest/v1/sessions` (list, GET with `Oem.Hp.MySession`, DELETE),
 //!   with `X-Auth-Token`. A one-time boot target is consumed by the next power on
 //!   or reset; [`OneviewSim::server`] lists what each server booted from.
-//! - Faults: hw-sim's common ones (through [`Simulator::inject`]), rules
+//! - Faults: hwctl-sim's common ones (through [`Simulator::inject`]), rules
 //!   ([`FaultRule`]: HTTP status such as 409 or 500, malformed JSON, delay, task
 //!   error), expired sessions ([`OneviewSim::expire_sessions`]) and slow tasks
 //!   ([`OneviewSim::set_task_duration`]).
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_oneview::sim::{OneviewSim, OneviewSimConfig};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
 //! let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! assert_eq!(sim.server(0).unwrap().power_state, "Off");
@@ -47,8 +47,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hw_core::{DriverInfo, Error, ErrorKind, NodeContext, Result};
-use hw_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
+use hwctl_core::{DriverInfo, Error, ErrorKind, NodeContext, Result};
+use hwctl_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 use serde_json::json;
 
 use appliance::{Appliance, EG_URI, OTHER_SHT_URI, SHT_URI, SimProfile, SimServerState};
@@ -238,7 +238,7 @@ pub struct SimServer {
 /// What the simulator counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// hw-sim's counters (requests, connections, appliance sessions, failed log-ins).
+    /// hwctl-sim's counters (requests, connections, appliance sessions, failed log-ins).
     pub common: SimStats,
     /// iLO sessions opened through `remoteConsoleUrl`.
     pub ilo_sessions_opened: u64,
@@ -301,7 +301,7 @@ impl OneviewSim {
             ));
         }
         let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
-        let listener = hw_sim::bind_tcp(config.listen)
+        let listener = hwctl_sim::bind_tcp(config.listen)
             .await
             .map_err(|e| e.with_driver(crate::NAME))?;
         let addr = listener
@@ -310,7 +310,7 @@ impl OneviewSim {
         let mut ilos = Vec::with_capacity(config.servers);
         for _ in 0..config.servers {
             ilos.push(
-                hw_sim::bind_tcp(None)
+                hwctl_sim::bind_tcp(None)
                     .await
                     .map_err(|e| e.with_driver(crate::NAME))?,
             );
@@ -323,12 +323,12 @@ impl OneviewSim {
         let templates = vec![
             Appliance::template(
                 "1597face-5ef4-40a5-b677-24e1b63697f6",
-                "hw-sim BL460c Gen9",
+                "hwctl-sim BL460c Gen9",
                 SHT_URI,
             ),
             Appliance::template(
                 "2597face-5ef4-40a5-b677-24e1b63697f6",
-                "hw-sim other type",
+                "hwctl-sim other type",
                 OTHER_SHT_URI,
             ),
         ];
@@ -515,7 +515,7 @@ impl OneviewSim {
         app.current_version = current;
     }
 
-    /// Adds a fault rule (first match applies; hw-sim's common faults come first).
+    /// Adds a fault rule (first match applies; hwctl-sim's common faults come first).
     pub fn inject_rule(&self, rule: FaultRule) {
         lock(&self.shared.rules).push(rule);
     }
@@ -612,7 +612,7 @@ impl Simulator for OneviewSim {
         ctx
     }
 
-    /// hw-sim's counters; sessions are appliance log-in sessions.
+    /// hwctl-sim's counters; sessions are appliance log-in sessions.
     fn stats(&self) -> SimStats {
         self.shared.counters.snapshot()
     }

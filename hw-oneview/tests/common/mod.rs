@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use hw_oneview::sim::{OneviewSim, OneviewSimConfig};
+use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -23,7 +23,7 @@ fn make_ca(name: &str) -> (rcgen::Certificate, KeyPair) {
 
 /// A CA and a server certificate for 127.0.0.1 and localhost signed by it.
 pub fn make_pki() -> Pki {
-    let (ca, ca_key) = make_ca("hw-oneview test CA");
+    let (ca, ca_key) = make_ca("hwctl-oneview test CA");
     let params =
         CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
     let key = KeyPair::generate().unwrap();

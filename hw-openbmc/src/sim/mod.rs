@@ -16,8 +16,8 @@
 //! - Every request is recorded ([`OpenbmcSim::requests`]) with its JSON body.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
 //! let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
 //! assert_eq!(sim.host_state(), "xyz.openbmc_project.State.Host.HostState.Off");
 //! # Ok(()) }
@@ -31,8 +31,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hw_core::{DriverInfo, Result};
-use hw_sim::{
+use hwctl_core::{DriverInfo, Result};
+use hwctl_sim::{
     CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, Spawner, TaskSet,
 };
 use hyper::body::Incoming;
@@ -185,9 +185,9 @@ impl OpenbmcSim {
     ///
     /// `InvalidParameter` for a non-loopback `listen`; `Other` when binding fails.
     pub async fn start(config: OpenbmcSimConfig) -> Result<OpenbmcSim> {
-        let listener = hw_sim::bind_tcp(config.listen).await?;
+        let listener = hwctl_sim::bind_tcp(config.listen).await?;
         let addr = listener.local_addr().map_err(|e| {
-            hw_core::Error::new(hw_core::ErrorKind::Other, format!("local_addr: {e}"))
+            hwctl_core::Error::new(hwctl_core::ErrorKind::Other, format!("local_addr: {e}"))
         })?;
         let mut props = HashMap::new();
         for base in ["boot", "one_time"] {

@@ -12,7 +12,7 @@
 //! [`SERVER_ADDR`] (a different one, so the boot only works if the DHCP answer
 //! names the next server) and an IPv6 prefix (dnsmasq answers router
 //! solicitations, else iPXE waits ~12 s for IPv6) — and returns a [`Net`], which
-//! starts dnsmasq (DHCP only: `port=0`, no TFTP) with the file hw-pxe's `dhcp`
+//! starts dnsmasq (DHCP only: `port=0`, no TFTP) with the file hwctl-pxe's `dhcp`
 //! module writes. QEMU attaches to the tap with `-netdev tap,script=no`.
 //!
 //! Without root, `ip` or `/dev/net/tun` the test is skipped with a message
@@ -98,7 +98,7 @@ pub fn enter(test: &str, limit: Duration) -> Option<Net> {
         return Some(Net::setup());
     }
     let found = is_root() && which("ip") && Path::new("/dev/net/tun").exists();
-    if !hw_sim::testkit::require_peer(
+    if !hwctl_sim::testkit::require_peer(
         "a network namespace (root, iproute2's `ip`, /dev/net/tun)",
         found,
     ) {
@@ -181,14 +181,14 @@ impl Net {
         }
     }
 
-    /// Starts dnsmasq, DHCP only, reading `hw_pxe_file` (what hw-pxe's `dhcp`
+    /// Starts dnsmasq, DHCP only, reading `hw_pxe_file` (what hwctl-pxe's `dhcp`
     /// module wrote) through `conf-file`; waits until it listens.
     pub fn start_dnsmasq(&mut self, hw_pxe_file: &str) {
-        if !hw_sim::testkit::require_peer("dnsmasq (dnsmasq-base)", which("dnsmasq")) {
+        if !hwctl_sim::testkit::require_peer("dnsmasq (dnsmasq-base)", which("dnsmasq")) {
             panic!("dnsmasq is missing");
         }
         let d = self.dir.path();
-        let file = d.join("hw-pxe.conf");
+        let file = d.join("hwctl-pxe.conf");
         std::fs::write(&file, hw_pxe_file).unwrap();
         let conf = d.join("dnsmasq.conf");
         std::fs::write(
@@ -417,7 +417,7 @@ pub fn peers_ok(extra: &[&str]) -> Option<PathBuf> {
         found &= Path::new(p).exists();
     }
     let what = format!("qemu-system-x86_64 + busybox-static + a Debian kernel + {extra:?}");
-    if hw_sim::testkit::require_peer(&what, found) {
+    if hwctl_sim::testkit::require_peer(&what, found) {
         kernel
     } else {
         None

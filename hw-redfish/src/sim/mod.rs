@@ -2,12 +2,12 @@
 //! the DMTF schema facts (DSP0266, DSP8010) — service root, one or several
 //! ComputerSystems, a chassis per system with `Thermal`/`Power` sensors, a manager,
 //! a SessionService with a session limit, ETags, `@Redfish.AllowableValues`, task
-//! monitors — and settable faults ([`RedfishFault`], and hw-sim's common faults
-//! through [`hw_sim::Simulator`]).
+//! monitors — and settable faults ([`RedfishFault`], and hwctl-sim's common faults
+//! through [`hwctl_sim::Simulator`]).
 //!
 //! It shares no code with the client: its JSON is written by hand with
 //! `serde_json::json!`, its request parsing is its own. It binds loopback only
-//! ([`hw_sim::bind_tcp`]) and stops, with every connection, when dropped.
+//! ([`hwctl_sim::bind_tcp`]) and stops, with every connection, when dropped.
 //!
 //! Behaviour worth knowing:
 //! - Unauthenticated: `GET /redfish`, `/redfish/v1/`, `/redfish/v1/odata`,
@@ -26,8 +26,8 @@
 //!   `PoweringOff` meanwhile). A `Once` boot override is used up by the next power on.
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hw_core::Result<()> {
-//! use hw_redfish::sim::{RedfishSim, RedfishSimConfig};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
 //! let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! assert_eq!(sim.system(0).power_state, "Off");
@@ -42,8 +42,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use hw_core::{DriverInfo, Result};
-use hw_sim::{CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, TaskSet};
+use hwctl_core::{DriverInfo, Result};
+use hwctl_sim::{CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simulator, TaskSet};
 use tokio::time::Instant;
 
 /// How to start a [`RedfishSim`].
@@ -286,9 +286,9 @@ impl RedfishSim {
     ///
     /// `InvalidParameter` for a non-loopback `listen`; `Other` when binding fails.
     pub async fn start(config: RedfishSimConfig) -> Result<RedfishSim> {
-        let listener = hw_sim::bind_tcp(config.listen).await?;
+        let listener = hwctl_sim::bind_tcp(config.listen).await?;
         let addr = listener.local_addr().map_err(|e| {
-            hw_core::Error::new(hw_core::ErrorKind::Other, format!("local_addr: {e}"))
+            hwctl_core::Error::new(hwctl_core::ErrorKind::Other, format!("local_addr: {e}"))
         })?;
         let systems = (1..=config.systems.max(1))
             .map(|i| System {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hw_sim::{CommonFault, Spawner};
+use hwctl_sim::{CommonFault, Spawner};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::service::service_fn;
@@ -792,7 +792,7 @@ fn system_json(shared: &Shared, st: &State, i: usize) -> (Value, String) {
         "Id": s.id,
         "Name": format!("Simulated system {}", s.id),
         "SystemType": "Physical",
-        "Manufacturer": "hw-redfish simulator",
+        "Manufacturer": "hwctl-redfish simulator",
         "Model": "Sim",
         "UUID": format!("38947555-7742-3448-3784-{:012}", i + 1),
         "PowerState": s.power_state(),

@@ -3,11 +3,11 @@
 
 use std::net::SocketAddr;
 
-use hw_amt::sim::{AmtSim, AmtSimConfig};
-use hw_sim::Simulator;
+use hwctl_amt::sim::{AmtSim, AmtSimConfig};
+use hwctl_sim::Simulator;
 
 /// Starts the AMT simulator on `listen` (127.0.0.1 and an ephemeral port by default).
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let sim = AmtSim::start(AmtSimConfig {
         listen,
         ..AmtSimConfig::default()

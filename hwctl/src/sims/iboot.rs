@@ -4,15 +4,15 @@
 
 use std::net::SocketAddr;
 
-use hw_iboot::sim::IbootSim;
-use hw_sim::Simulator;
-use hw_sim::fleet::SimView;
+use hwctl_iboot::sim::IbootSim;
+use hwctl_sim::Simulator;
+use hwctl_sim::fleet::SimView;
 
 const RELAYS: u8 = 8;
 const DEMO_NODES: usize = 4;
 
 /// Starts the PDU on `listen` (127.0.0.1 and an ephemeral port by default).
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let addr = listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
     let sim = IbootSim::bind(addr, RELAYS, "admin", "admin").await?;
     Ok(Box::new(

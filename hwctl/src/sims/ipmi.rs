@@ -4,21 +4,21 @@
 
 use std::net::SocketAddr;
 
-use hw_ipmi::sim::{IpmiSim, IpmiSimConfig};
-use hw_sim::Simulator;
-use hw_sim::fleet::SimFleet;
+use hwctl_ipmi::sim::{IpmiSim, IpmiSimConfig};
+use hwctl_sim::Simulator;
+use hwctl_sim::fleet::SimFleet;
 
 const NODES: usize = 3;
 
 /// Starts the BMCs: the first on `listen` (127.0.0.1 and an ephemeral port by
 /// default), the others on ephemeral loopback ports.
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let mut bmcs: Vec<Box<dyn Simulator>> = Vec::with_capacity(NODES);
     for cfg in bmc_configs(NODES, listen) {
         bmcs.push(Box::new(IpmiSim::start(cfg).await?));
     }
     Ok(Box::new(SimFleet::new(
-        hw_ipmi::NAME,
+        hwctl_ipmi::NAME,
         format!("ipmi: {NODES} RMCP+ BMCs (suites 3, 17; user admin, password password)"),
         bmcs,
     )))

@@ -7,23 +7,23 @@
 
 use std::net::SocketAddr;
 
-use hw_libvirt::sim::LibvirtSim;
-use hw_sim::Simulator;
-use hw_sim::fleet::SimView;
+use hwctl_libvirt::sim::LibvirtSim;
+use hwctl_sim::Simulator;
+use hwctl_sim::fleet::SimView;
 
 const VMS: u32 = 4;
 
 /// Writes the node file to a temporary directory (removed when the simulator is
 /// dropped). `listen` does not apply: the test driver runs in-process.
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     if let Some(addr) = listen {
         tracing::warn!(%addr, "staging-libvirt simulator has no listening socket; ignoring --listen");
     }
     let sim = tokio::task::spawn_blocking(|| LibvirtSim::fleet(VMS))
         .await
         .map_err(|e| {
-            hw_core::Error::new(
-                hw_core::ErrorKind::Other,
+            hwctl_core::Error::new(
+                hwctl_core::ErrorKind::Other,
                 format!("simulator task failed: {e}"),
             )
         })??;

@@ -1,13 +1,13 @@
 //! The built-in simulators, as `hwctl sim TYPE` and `hwctl demo` start them.
 //!
 //! Each driver has one file here with `start(listen: Option<SocketAddr>) ->
-//! hw_core::Result<Box<dyn Simulator>>`; this file lists them. Every simulator is a
-//! [`hw_sim::Simulator`]: its nodes' `driver_info`, its counters and its faults are
+//! hwctl_core::Result<Box<dyn Simulator>>`; this file lists them. Every simulator is a
+//! [`hwctl_sim::Simulator`]: its nodes' `driver_info`, its counters and its faults are
 //! read the same way whatever the protocol.
 
 use std::net::SocketAddr;
 
-use hw_sim::Simulator;
+use hwctl_sim::Simulator;
 use serde_json::Value;
 
 use crate::inventory::InventoryNode;
@@ -54,7 +54,7 @@ pub(crate) const SIMULATORS: &[&str] = &[
 pub(crate) async fn start(
     name: &str,
     listen: Option<SocketAddr>,
-) -> hw_core::Result<Box<dyn Simulator>> {
+) -> hwctl_core::Result<Box<dyn Simulator>> {
     match name {
         "staging-wol" => wol::start(listen).await,
         "staging-iboot" => iboot::start(listen).await,
@@ -68,7 +68,7 @@ pub(crate) async fn start(
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
         // An unknown name is a usage error (exit 2), as `hwctl properties NAME` is.
-        other => Err(hw_core::Error::invalid_parameter(
+        other => Err(hwctl_core::Error::invalid_parameter(
             "TYPE",
             format!(
                 "no simulator for {other:?} (available: {})",

@@ -1,24 +1,24 @@
-//! `staging-nm`: simulated RMCP+ BMCs (the `hw-ipmi` simulator, user `admin` /
-//! `password`) each with a stateful Intel Node Manager (`hw-nodemanager`'s
+//! `staging-nm`: simulated RMCP+ BMCs (the `hwctl-ipmi` simulator, user `admin` /
+//! `password`) each with a stateful Intel Node Manager (`hwctl-nodemanager`'s
 //! simulator) at channel 6, address 0x2c, announced by the BMC's SDR.
 
 use std::net::SocketAddr;
 
-use hw_nodemanager::sim::start_bmc;
-use hw_sim::Simulator;
-use hw_sim::fleet::SimFleet;
+use hwctl_nodemanager::sim::start_bmc;
+use hwctl_sim::Simulator;
+use hwctl_sim::fleet::SimFleet;
 
 const NODES: usize = 2;
 
 /// Starts the BMCs: the first on `listen` (127.0.0.1 and an ephemeral port by
 /// default), the others on ephemeral loopback ports.
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let mut bmcs: Vec<Box<dyn Simulator>> = Vec::with_capacity(NODES);
     for cfg in super::ipmi::bmc_configs(NODES, listen) {
         bmcs.push(Box::new(start_bmc(cfg).await?));
     }
     Ok(Box::new(SimFleet::new(
-        hw_nodemanager::NAME,
+        hwctl_nodemanager::NAME,
         format!(
             "staging-nm: {NODES} RMCP+ BMCs with Intel Node Manager (user admin, password password)"
         ),

@@ -3,13 +3,13 @@
 
 use std::net::SocketAddr;
 
-use hw_ocs::sim::{OcsSim, OcsSimConfig};
-use hw_sim::Simulator;
+use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+use hwctl_sim::Simulator;
 
 const BLADES: u32 = 48;
 
 /// Starts the chassis manager on `listen` (127.0.0.1 and an ephemeral port by default).
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let sim = OcsSim::start(OcsSimConfig {
         listen,
         population: BLADES,

@@ -6,11 +6,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hw_oneview::sim::{OneviewSim, OneviewSimConfig};
-use hw_sim::Simulator;
+use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+use hwctl_sim::Simulator;
 
 /// Starts the appliance on `listen` (127.0.0.1 and an ephemeral port by default).
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let sim = OneviewSim::start(OneviewSimConfig {
         listen,
         servers: 16,

@@ -3,11 +3,11 @@
 
 use std::net::SocketAddr;
 
-use hw_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
-use hw_sim::Simulator;
+use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+use hwctl_sim::Simulator;
 
 /// Starts the BMC on `listen` (127.0.0.1 and an ephemeral port by default).
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let sim = OpenbmcSim::start(OpenbmcSimConfig {
         listen,
         ..OpenbmcSimConfig::default()

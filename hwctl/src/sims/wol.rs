@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use hw_core::{DriverInfo, NodeContext};
-use hw_sim::{CommonFault, SimStats, Simulator};
-use hw_wol::sim::WolSim;
+use hwctl_core::{DriverInfo, NodeContext};
+use hwctl_sim::{CommonFault, SimStats, Simulator};
+use hwctl_wol::sim::WolSim;
 
 /// The listener, and the task that reports its packets (ended with it).
 #[derive(Debug)]
@@ -21,7 +21,7 @@ impl Drop for Reported {
 }
 
 /// Starts the listener on `listen` (127.0.0.1 and an ephemeral port by default).
-pub(super) async fn start(listen: Option<SocketAddr>) -> hw_core::Result<Box<dyn Simulator>> {
+pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let sim = match listen {
         Some(addr) => WolSim::bind(addr).await?,
         None => WolSim::start().await?,
@@ -78,7 +78,7 @@ impl Simulator for Reported {
     fn stats(&self) -> SimStats {
         self.sim.stats()
     }
-    fn inject(&self, fault: Option<CommonFault>) -> hw_core::Result<()> {
+    fn inject(&self, fault: Option<CommonFault>) -> hwctl_core::Result<()> {
         self.sim.inject(fault)
     }
 }
