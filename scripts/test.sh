@@ -35,6 +35,11 @@ for krate in $(cargo metadata --no-deps --format-version 1 \
 done
 echo "== cargo test" >&2
 cargo test --workspace --all-features --no-fail-fast
+echo "== first hour" >&2
+# A new user's first hour from a fresh clone of the commit (README commands, an Ironic
+# export per driver on the simulators, secrets, fleet + Ctrl-C, a piped console 20
+# times), with the target/debug/hwctl the step above built; about a minute.
+bash scripts/first-hour.sh
 echo "== fuzz smoke" >&2
 # Every fuzz target briefly (fuzz/, its own workspace). By default each target runs
 # over its seeds, their cuts and byte changes through a plain cargo test, and the
