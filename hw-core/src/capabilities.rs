@@ -5,6 +5,13 @@ use crate::power::PowerTarget;
 use crate::vendor::VendorMethod;
 
 /// What a [`Power`](crate::Power) implementation can do.
+///
+/// ```
+/// use hwctl_core::{Power, PowerState, PowerTarget, fake::FakePower};
+/// let caps = FakePower::new(PowerState::Off).capabilities();
+/// assert!(caps.can_query);
+/// assert!(caps.targets.contains(&PowerTarget::Reboot));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PowerCapabilities {
     /// Whether the device can be asked for its power state. When `false` (Wake-on-LAN)
@@ -15,6 +22,13 @@ pub struct PowerCapabilities {
 }
 
 /// What a [`Management`](crate::Management) implementation can do.
+///
+/// ```
+/// use hwctl_core::{BootDevice, Management, fake::FakeManagement};
+/// let caps = FakeManagement::default().capabilities();
+/// assert!(caps.boot_devices.contains(&BootDevice::Pxe));
+/// assert!(caps.can_get_boot_device && !caps.persistent_only);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ManagementCapabilities {
     /// Devices `set_boot_device` accepts.
@@ -37,6 +51,18 @@ pub struct ManagementCapabilities {
 /// The capabilities of every interface of a [`Node`](crate::Node).
 ///
 /// An interface the node does not have is `None` (or `false`, or empty).
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext, fake};
+/// let node = fake::hardware_type().build(&DriverInfo::default(), &NodeContext::new("n1"))?;
+/// let caps = node.capabilities();
+/// assert!(caps.power.is_some() && caps.management.is_some() && caps.console);
+/// assert!(!caps.boot); // no boot interface was chosen
+/// // What `hwctl capabilities` prints.
+/// let json = serde_json::to_value(&caps).unwrap();
+/// assert_eq!(json["power"]["can_query"], true);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Capabilities {
     /// Power, if the node has a power interface.

@@ -41,6 +41,12 @@ pub struct NodeContext {
 
 impl NodeContext {
     /// A context with just an id.
+    ///
+    /// ```
+    /// let ctx = hwctl_core::NodeContext::new("node-1");
+    /// assert_eq!(ctx.id, "node-1");
+    /// assert!(ctx.ports.is_empty() && ctx.capabilities.is_empty());
+    /// ```
     pub fn new(id: impl Into<String>) -> Self {
         NodeContext {
             id: id.into(),
@@ -49,12 +55,26 @@ impl NodeContext {
     }
 
     /// Adds a port MAC.
+    ///
+    /// ```
+    /// use hwctl_core::{MacAddress, NodeContext};
+    /// let mac: MacAddress = "52:54:00:cf:2d:31".parse()?;
+    /// let ctx = NodeContext::new("n1").with_port(mac);
+    /// assert_eq!(ctx.require_ports()?, [mac]);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_port(mut self, mac: MacAddress) -> Self {
         self.ports.push(mac);
         self
     }
 
     /// Sets the `boot_mode` capability.
+    ///
+    /// ```
+    /// use hwctl_core::{BootMode, NodeContext};
+    /// let ctx = NodeContext::new("n1").with_boot_mode(BootMode::Bios);
+    /// assert_eq!(ctx.capabilities["boot_mode"], "bios");
+    /// ```
     pub fn with_boot_mode(mut self, mode: BootMode) -> Self {
         self.capabilities
             .insert("boot_mode".to_owned(), mode.as_str().to_owned());
@@ -62,6 +82,16 @@ impl NodeContext {
     }
 
     /// The `boot_mode` capability, if set and valid.
+    ///
+    /// ```
+    /// use hwctl_core::{BootMode, NodeContext};
+    /// let mut ctx = NodeContext::new("n1");
+    /// assert_eq!(ctx.boot_mode(), None);
+    /// ctx.capabilities.insert("boot_mode".into(), "uefi".into());
+    /// assert_eq!(ctx.boot_mode(), Some(BootMode::Uefi));
+    /// ctx.capabilities.insert("boot_mode".into(), "floppy".into());
+    /// assert_eq!(ctx.boot_mode(), None); // not a boot mode
+    /// ```
     pub fn boot_mode(&self) -> Option<BootMode> {
         self.capabilities
             .get("boot_mode")
@@ -175,6 +205,13 @@ macro_rules! interface {
 
 impl Node {
     /// A node with no interfaces yet.
+    ///
+    /// ```
+    /// use hwctl_core::{ErrorKind, Node, NodeContext};
+    /// let node = Node::new("my-hardware", NodeContext::new("n1"));
+    /// assert_eq!(node.hardware_type(), "my-hardware");
+    /// assert_eq!(node.power().unwrap_err().kind(), ErrorKind::Unsupported);
+    /// ```
     pub fn new(hardware_type: impl Into<String>, context: NodeContext) -> Self {
         Node {
             hardware_type: hardware_type.into(),
@@ -192,6 +229,15 @@ impl Node {
 
     interface!(power, with_power, power, Power, LayeredPower, "power");
     /// The management interface, or `Unsupported` if the hardware type has none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{BootMode, DriverInfo, NodeContext, fake};
+    /// let node = fake::hardware_type().build(&DriverInfo::default(), &NodeContext::new("n1"))?;
+    /// node.management()?.set_boot_mode(BootMode::Uefi).await?;
+    /// assert_eq!(node.management()?.get_boot_mode().await?, Some(BootMode::Uefi));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -244,6 +290,14 @@ impl Node {
     }
 
     /// The node's boot persistence (Ironic's `force_persistent_boot_device`).
+    ///
+    /// ```
+    /// use hwctl_core::{BootPersistence, DriverInfo, NodeContext, fake};
+    /// let info = DriverInfo::from_pairs([("force_persistent_boot_device", "Never")]);
+    /// let node = fake::hardware_type().build(&info, &NodeContext::new("n1"))?;
+    /// assert_eq!(node.boot_persistence(), BootPersistence::Never);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn boot_persistence(&self) -> BootPersistence {
         self.persistence
     }
@@ -260,6 +314,15 @@ impl Node {
 
     /// Sets the boot interface and records its name (Ironic's `boot_interface`),
     /// as [`Registry::build_node`](crate::Registry::build_node) does.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::{Node, NodeContext, fake::FakeBoot};
+    /// let node = Node::new("fake-hardware", NodeContext::new("n1"))
+    ///     .with_boot_named("fake", Arc::new(FakeBoot::new(None)));
+    /// assert_eq!(node.boot_interface(), Some("fake"));
+    /// assert!(node.boot().is_ok());
+    /// ```
     pub fn with_boot_named(mut self, name: impl Into<String>, iface: Arc<dyn Boot>) -> Self {
         self = self.with_boot(iface);
         self.boot_name = Some(name.into());
@@ -267,6 +330,19 @@ impl Node {
     }
 
     /// The name of the node's boot interface (`pxe`), when it was set by name.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, NodeContext, Registry, fake};
+    /// let mut registry = Registry::new();
+    /// registry.register(fake::hardware_type());
+    /// let ctx = NodeContext::new("n1");
+    /// let node = registry.build("fake-hardware", &DriverInfo::default(), &ctx)?;
+    /// assert_eq!(node.boot_interface(), None); // no boot interface registered
+    /// registry.register_boot_interface(fake::boot_interface());
+    /// let node = registry.build_node("fake-hardware", &DriverInfo::default(), &ctx, Some("fake"))?;
+    /// assert_eq!(node.boot_interface(), Some("fake"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn boot_interface(&self) -> Option<&str> {
         self.boot_name.as_deref()
     }
@@ -289,6 +365,15 @@ impl Node {
     }
 
     /// The hardware type's name.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, NodeContext, fake};
+    /// let node = fake::hardware_type().build(&DriverInfo::default(), &NodeContext::new("n1"))?;
+    /// assert_eq!(node.hardware_type(), "fake-hardware");
+    /// assert_eq!(node.id(), "n1");
+    /// assert_eq!(node.context().id, "n1");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn hardware_type(&self) -> &str {
         &self.hardware_type
     }
@@ -304,6 +389,16 @@ impl Node {
     }
 
     /// What every interface of this node can do.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::{Node, NodeContext, PowerState, fake::FakePower};
+    /// let node = Node::new("fake-hardware", NodeContext::new("n1"))
+    ///     .with_power(Arc::new(FakePower::new(PowerState::On)));
+    /// let caps = node.capabilities();
+    /// assert!(caps.power.is_some_and(|p| p.can_query));
+    /// assert!(caps.management.is_none() && !caps.console && caps.vendor.is_empty());
+    /// ```
     pub fn capabilities(&self) -> Capabilities {
         Capabilities {
             power: self.power.as_ref().map(|p| p.capabilities()),

@@ -28,7 +28,13 @@ pub enum InterfaceKind {
 }
 
 impl InterfaceKind {
-    /// The lower-case name (`power`, …).
+    /// The lower-case name (`power`, …), as `Display` prints it.
+    ///
+    /// ```
+    /// use hwctl_core::InterfaceKind;
+    /// assert_eq!(InterfaceKind::Management.as_str(), "management");
+    /// assert_eq!(InterfaceKind::Boot.to_string(), "boot");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             InterfaceKind::Power => "power",
@@ -92,7 +98,27 @@ impl fmt::Debug for HardwareType {
 }
 
 impl HardwareType {
-    /// Describes a hardware type.
+    /// Describes a hardware type. Interfaces are kept sorted and without repeats.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Property};
+    /// use hwctl_core::{PowerState, fake::FakePower};
+    /// const PROPERTIES: &[Property] = &[Property::optional("toy_state", "on or off.")];
+    /// let toy = HardwareType::new("toy", "A toy.", [InterfaceKind::Power, InterfaceKind::Power],
+    ///     PROPERTIES.to_vec(), |info, ctx| {
+    ///         let mut v = info.validator(PROPERTIES);
+    ///         let on = v.one_of("toy_state", &["on", "off"]) == Some("on");
+    ///         v.finish()?;
+    ///         let state = if on { PowerState::On } else { PowerState::Off };
+    ///         Ok(Node::new("toy", ctx.clone()).with_power(Arc::new(FakePower::new(state))))
+    ///     });
+    /// assert_eq!(toy.interfaces(), [InterfaceKind::Power]);
+    /// let bad = DriverInfo::from_pairs([("toy_state", "dim")]);
+    /// let err = toy.build(&bad, &NodeContext::new("n1")).unwrap_err();
+    /// assert_eq!(err.problems()[0].name, "toy_state");
+    /// assert_eq!(err.driver(), Some("toy"));
+    /// ```
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -136,11 +162,21 @@ impl HardwareType {
     }
 
     /// The boot interfaces this type supports, most preferred first.
+    ///
+    /// ```
+    /// assert_eq!(hwctl_core::fake::hardware_type().boot_interfaces()[0], "pxe");
+    /// ```
     pub fn boot_interfaces(&self) -> &[String] {
         &self.boot_interfaces
     }
 
     /// The name (`staging-iboot`).
+    ///
+    /// ```
+    /// let ht = hwctl_core::fake::hardware_type();
+    /// assert_eq!(ht.name(), "fake-hardware");
+    /// assert!(ht.description().contains("fake"));
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -150,12 +186,25 @@ impl HardwareType {
         &self.description
     }
 
-    /// The interfaces its nodes have.
+    /// The interfaces its nodes have, sorted.
+    ///
+    /// ```
+    /// use hwctl_core::InterfaceKind;
+    /// let ht = hwctl_core::fake::hardware_type();
+    /// assert!(ht.interfaces().contains(&InterfaceKind::Console));
+    /// assert!(!ht.interfaces().contains(&InterfaceKind::Boot));
+    /// ```
     pub fn interfaces(&self) -> &[InterfaceKind] {
         &self.interfaces
     }
 
-    /// The `driver_info` properties it reads.
+    /// The `driver_info` properties it reads (what `hwctl properties` lists).
+    ///
+    /// ```
+    /// let ht = hwctl_core::fake::hardware_type();
+    /// let p = ht.properties().iter().find(|p| p.name == "fake_power_state").unwrap();
+    /// assert!(!p.required);
+    /// ```
     pub fn properties(&self) -> &[Property] {
         &self.properties
     }
@@ -172,6 +221,16 @@ impl HardwareType {
     ///
     /// [`ErrorKind::MissingParameter`] / [`ErrorKind::InvalidParameter`] listing
     /// every problem of `info`; other kinds only as the driver's build documents.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// let info = DriverInfo::from_pairs([("fake_power_state", "dim"),
+    ///     ("force_persistent_boot_device", "Sometimes")]);
+    /// let err = hwctl_core::fake::hardware_type().build(&info, &NodeContext::new("n1")).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+    /// assert_eq!(names, ["fake_power_state", "force_persistent_boot_device"]);
+    /// ```
     pub fn build(&self, info: &DriverInfo, ctx: &NodeContext) -> Result<Node> {
         let persistence = BootPersistence::from_driver_info(info);
         let built = (self.build)(info, ctx);
@@ -203,12 +262,24 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// An empty registry.
+    /// An empty registry: no hardware type is enabled until registered.
+    ///
+    /// ```
+    /// let registry = hwctl_core::Registry::new();
+    /// assert_eq!(registry.hardware_types().count(), 0);
+    /// ```
     pub fn new() -> Self {
         Registry::default()
     }
 
     /// Adds (or replaces) a hardware type under its name.
+    ///
+    /// ```
+    /// let mut registry = hwctl_core::Registry::new();
+    /// registry.register(hwctl_core::fake::hardware_type())
+    ///     .register(hwctl_core::fake::hardware_type());
+    /// assert_eq!(registry.hardware_types().count(), 1);
+    /// ```
     pub fn register(&mut self, hardware_type: HardwareType) -> &mut Self {
         self.types
             .insert(hardware_type.name().to_owned(), hardware_type);
@@ -220,6 +291,17 @@ impl Registry {
     /// # Errors
     ///
     /// [`ErrorKind::NotFound`] listing the enabled types.
+    ///
+    /// ```
+    /// use hwctl_core::{ErrorKind, Registry};
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_core::fake::hardware_type());
+    /// assert_eq!(registry.get("fake-hardware")?.name(), "fake-hardware");
+    /// let err = registry.get("ipmi").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// assert!(err.to_string().contains("fake-hardware"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn get(&self, name: &str) -> Result<&HardwareType> {
         self.types.get(name).ok_or_else(|| {
             Error::new(
@@ -233,12 +315,31 @@ impl Registry {
     }
 
     /// Every registered hardware type, by name.
+    ///
+    /// ```
+    /// let mut registry = hwctl_core::Registry::new();
+    /// registry.register(hwctl_core::fake::hardware_type());
+    /// let names: Vec<_> = registry.hardware_types().map(|t| t.name()).collect();
+    /// assert_eq!(names, ["fake-hardware"]);
+    /// ```
     pub fn hardware_types(&self) -> impl Iterator<Item = &HardwareType> {
         self.types.values()
     }
 
     /// Validates `info` for hardware type `name` and builds the node, with the
     /// type's default boot interface (see [`Registry::build_node`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{DriverInfo, NodeContext, PowerExt, PowerState, Registry};
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_core::fake::hardware_type());
+    /// let info = DriverInfo::from_pairs([("fake_power_state", "on")]);
+    /// let node = registry.build("fake-hardware", &info, &NodeContext::new("n1"))?;
+    /// node.power()?.power_off().await?;
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -249,6 +350,13 @@ impl Registry {
     }
 
     /// Adds (or replaces) a boot interface under its name.
+    ///
+    /// ```
+    /// let mut registry = hwctl_core::Registry::new();
+    /// registry.register_boot_interface(hwctl_core::fake::boot_interface());
+    /// let names: Vec<_> = registry.boot_interfaces().map(|b| b.name()).collect();
+    /// assert_eq!(names, ["fake"]);
+    /// ```
     pub fn register_boot_interface(&mut self, boot: BootInterface) -> &mut Self {
         self.boot.insert(boot.name().to_owned(), boot);
         self
@@ -261,6 +369,17 @@ impl Registry {
 
     /// The boot interface a node of hardware type `hardware_type` gets when none is
     /// asked for: the first the type supports that is registered, or none.
+    ///
+    /// ```
+    /// use hwctl_core::{Registry, fake};
+    /// let mut registry = Registry::new();
+    /// registry.register(fake::hardware_type()); // supports pxe, ipxe, fake
+    /// assert_eq!(registry.default_boot_interface("fake-hardware")?, None);
+    /// registry.register_boot_interface(fake::boot_interface());
+    /// assert_eq!(registry.default_boot_interface("fake-hardware")?, Some("fake"));
+    /// assert!(registry.default_boot_interface("nope").is_err());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -354,7 +473,19 @@ impl Registry {
         Ok(node.with_boot_named(boot_name, boot))
     }
 
-    /// Validates `info` for hardware type `name` without keeping the node.
+    /// Validates `info` for hardware type `name` without keeping the node (what
+    /// `hwctl validate` does; no I/O).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, NodeContext, Registry};
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_core::fake::hardware_type());
+    /// let ctx = NodeContext::new("n1");
+    /// assert!(registry.validate("fake-hardware", &DriverInfo::new(), &ctx).is_ok());
+    /// let typo = DriverInfo::from_pairs([("fake_power_stat", "on")]);
+    /// let err = registry.validate("fake-hardware", &typo, &ctx).unwrap_err();
+    /// assert!(err.to_string().contains("did you mean fake_power_state"));
+    /// ```
     ///
     /// # Errors
     ///
