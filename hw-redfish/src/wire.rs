@@ -549,17 +549,43 @@ pub fn choose_reset_type(
                 Error::new(
                     ErrorKind::Unsupported,
                     format!(
-                        "the system allows ResetType {} but not {}",
-                        if list.is_empty() {
-                            "nothing".into()
-                        } else {
-                            list.join(", ")
-                        },
-                        wanted.join(" or ")
+                        "the system allows no ResetType {}: it lists {}",
+                        wanted.join(" or "),
+                        allowed_summary(list)
                     ),
                 )
             }),
     }
+}
+
+/// How many values a service allows (an `@Redfish.AllowableValues` list) and the
+/// first few of them, each at most 40 characters with control characters blanked
+/// (`2 values (On, ForceOff)`): the list comes from the device, so an error quoting
+/// it whole could be as long as the reply.
+pub(crate) fn allowed_summary(list: &[String]) -> String {
+    const SHOWN: usize = 6;
+    const VALUE_CHARS: usize = 40;
+    if list.is_empty() {
+        return "no values".into();
+    }
+    let shown: Vec<String> = list
+        .iter()
+        .take(SHOWN)
+        .map(|v| {
+            let mut s: String = v
+                .chars()
+                .take(VALUE_CHARS)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            if v.chars().count() > VALUE_CHARS {
+                s.push('…');
+            }
+            s
+        })
+        .collect();
+    let more = if list.len() > SHOWN { ", …" } else { "" };
+    let noun = if list.len() == 1 { "value" } else { "values" };
+    format!("{} {noun} ({}{more})", list.len(), shown.join(", "))
 }
 
 #[cfg(test)]
@@ -618,5 +644,34 @@ mod tests {
             choose_reset_type(None, reset_types(A::Reboot)).unwrap(),
             "ForceRestart"
         );
+    }
+
+    #[test]
+    fn a_long_allowed_list_gives_a_bounded_message() {
+        use hwctl_core::power::PowerAction as A;
+        // A service may list any number of values of any length: the error says
+        // how many and shows a few, never the whole list.
+        let allowed: Vec<String> = (0..10_000)
+            .map(|i| format!("Nonsense{i}{}", "x".repeat(100)))
+            .collect();
+        let e = choose_reset_type(Some(&allowed), reset_types(A::Reboot)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        let text = e.to_string();
+        assert!(text.len() < 600, "{} bytes", text.len());
+        assert!(text.contains("it lists 10000 values (Nonsense0"), "{text}");
+        assert!(text.contains("Nonsense0"), "{text}");
+        assert!(!text.contains("Nonsense6"), "{text}");
+        assert!(text.contains("ForceRestart or PowerCycle"), "{text}");
+        // A short list is shown whole, control characters blanked.
+        let allowed = vec!["ForceOn".to_string(), "Force\u{1b}[2JOff".into()];
+        let e = choose_reset_type(Some(&allowed), reset_types(A::Reboot)).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("it lists 2 values (ForceOn, Force [2JOff)"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
+        let e = choose_reset_type(Some(&[]), reset_types(A::Reboot)).unwrap_err();
+        assert!(e.to_string().ends_with("it lists no values"), "{e}");
     }
 }
