@@ -4,6 +4,15 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// A `Result` whose error is [`Error`].
+///
+/// ```
+/// fn port(s: &str) -> hwctl_core::Result<u16> {
+///     s.parse().map_err(|_| hwctl_core::Error::invalid_parameter("iboot_port", "is not a port"))
+/// }
+/// assert_eq!(port("9100")?, 9100);
+/// assert!(port("x").is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -12,6 +21,18 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// The table of which protocol condition maps to which kind lives in
 /// `docs/error-kinds.md` at the root of the repository.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+/// let err = hwctl_core::fake::hardware_type()
+///     .build(&DriverInfo::from_pairs([("fake_power_state", "dim")]), &NodeContext::new("n1"))
+///     .unwrap_err();
+/// match err.kind() {
+///     ErrorKind::MissingParameter | ErrorKind::InvalidParameter => {} // fix driver_info
+///     ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Busy => unreachable!("retry later"),
+///     other => panic!("unexpected {other}"),
+/// }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -77,6 +98,13 @@ impl ErrorKind {
     /// Unreachable, timeout and busy are transient; everything else needs a change
     /// of input or of the device first. A single error can override this with
     /// [`Error::with_retryable`].
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// assert!(ErrorKind::Busy.is_retryable_by_default());
+    /// assert!(!ErrorKind::Unauthenticated.is_retryable_by_default());
+    /// assert!(!ErrorKind::BadCertificate.is_retryable_by_default());
+    /// ```
     pub fn is_retryable_by_default(self) -> bool {
         matches!(
             self,
@@ -85,6 +113,12 @@ impl ErrorKind {
     }
 
     /// Whether the caller's input is at fault (usage errors: `hwctl` exits 2).
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// assert!(ErrorKind::MissingParameter.is_input_error());
+    /// assert!(!ErrorKind::Timeout.is_input_error());
+    /// ```
     pub fn is_input_error(self) -> bool {
         matches!(
             self,
@@ -100,6 +134,15 @@ impl fmt::Display for ErrorKind {
 }
 
 /// One problem with one `driver_info` parameter, as found by validation.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// let info = DriverInfo::from_pairs([("fake_delay_ms", "soon")]);
+/// let err = hwctl_core::fake::hardware_type().build(&info, &NodeContext::new("n1")).unwrap_err();
+/// let problem = &err.problems()[0];
+/// assert_eq!(problem.name, "fake_delay_ms");
+/// assert!(problem.reason.as_deref().is_some_and(|r| r.contains("soon")));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParameterProblem {
     /// The parameter's name (`iboot_port`).
@@ -111,6 +154,13 @@ pub struct ParameterProblem {
 
 impl ParameterProblem {
     /// Whether this problem is a missing parameter (as opposed to an invalid one).
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::missing_parameters(["ipmi_address"]);
+    /// assert!(err.problems()[0].is_missing());
+    /// let err = hwctl_core::Error::invalid_parameter("ipmi_port", "is not a port");
+    /// assert!(!err.problems()[0].is_missing());
+    /// ```
     pub fn is_missing(&self) -> bool {
         self.reason.is_none()
     }
@@ -151,6 +201,14 @@ pub struct Error {
 
 impl Error {
     /// A new error of `kind` with a human message (which must not contain secrets).
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// let err = Error::new(ErrorKind::Busy, "the relay is locked by another session");
+    /// assert_eq!(err.kind(), ErrorKind::Busy);
+    /// assert_eq!(err.to_string(), "the relay is locked by another session");
+    /// assert!(err.driver().is_none() && err.operation().is_none());
+    /// ```
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
         Error {
             kind,
@@ -176,6 +234,12 @@ impl Error {
     }
 
     /// An [`ErrorKind::Protocol`] error: the peer sent something that is not the protocol.
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::protocol("reply shorter than its header (3 bytes)");
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
+    /// assert!(!err.is_retryable());
+    /// ```
     pub fn protocol(message: impl Into<Cow<'static, str>>) -> Self {
         Error::new(ErrorKind::Protocol, message)
     }
@@ -183,6 +247,13 @@ impl Error {
     /// An [`ErrorKind::InvalidParameter`] error naming one parameter and why.
     ///
     /// `reason` must not contain the value of a secret.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// let err = Error::invalid_parameter("iboot_port", "must be 1 to 65535");
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert_eq!(err.to_string(), "invalid parameters: iboot_port: must be 1 to 65535");
+    /// ```
     pub fn invalid_parameter(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::from_problems(vec![ParameterProblem {
             name: name.into(),
@@ -191,6 +262,13 @@ impl Error {
     }
 
     /// An [`ErrorKind::MissingParameter`] error naming the missing parameters.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// let err = Error::missing_parameters(["ipmi_address", "ipmi_username"]);
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// assert_eq!(err.to_string(), "missing parameters: ipmi_address, ipmi_username");
+    /// ```
     pub fn missing_parameters<I, S>(names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -250,30 +328,63 @@ impl Error {
     }
 
     /// Names the driver (hardware type or crate) the error came from.
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::protocol("bad reply").with_driver("ipmi");
+    /// assert_eq!(err.driver(), Some("ipmi"));
+    /// assert_eq!(err.to_string(), "ipmi: bad reply");
+    /// ```
     pub fn with_driver(mut self, driver: impl Into<Cow<'static, str>>) -> Self {
         self.driver = Some(driver.into());
         self
     }
 
     /// Names the operation that failed (`power on`, `GetBladeState`, `set boot device`).
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::protocol("bad reply").with_operation("GetBladeState");
+    /// assert_eq!(err.operation(), Some("GetBladeState"));
+    /// assert_eq!(err.to_string(), "GetBladeState: bad reply");
+    /// ```
     pub fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
         self.operation = Some(operation.into());
         self
     }
 
     /// Attaches the underlying cause (kept in [`std::error::Error::source`]).
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// use hwctl_core::{Error, ErrorKind};
+    /// let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+    /// let err = Error::new(ErrorKind::Unreachable, "cannot connect to 10.0.0.5:623").with_source(io);
+    /// assert_eq!(err.source().map(|s| s.to_string()).as_deref(), Some("refused"));
+    /// ```
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
     }
 
     /// Overrides whether this particular error is worth retrying.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// // A 503 with Retry-After is worth another try although it is a device fault.
+    /// let err = Error::new(ErrorKind::DeviceFault, "HTTP 503").with_retryable(true);
+    /// assert!(err.is_retryable());
+    /// ```
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.retryable = Some(retryable);
         self
     }
 
     /// Sets the driver only if none is set yet (for layers that add context on the way out).
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::protocol("x").with_driver("ipmi").or_driver("staging-nm");
+    /// assert_eq!(err.driver(), Some("ipmi"));
+    /// assert_eq!(hwctl_core::Error::protocol("x").or_driver("staging-nm").driver(), Some("staging-nm"));
+    /// ```
     pub fn or_driver(mut self, driver: impl Into<Cow<'static, str>>) -> Self {
         if self.driver.is_none() {
             self.driver = Some(driver.into());
@@ -282,6 +393,12 @@ impl Error {
     }
 
     /// Sets the operation only if none is set yet.
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::protocol("x").with_operation("Get Chassis Status")
+    ///     .or_operation("get power state");
+    /// assert_eq!(err.operation(), Some("Get Chassis Status"));
+    /// ```
     pub fn or_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
         if self.operation.is_none() {
             self.operation = Some(operation.into());
@@ -293,6 +410,13 @@ impl Error {
     /// was refused or never opened, the request was never written, or the device
     /// answered an authentication challenge before acting). Only such errors let
     /// [`crate::retry`] resend a request that is not idempotent.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// let err = Error::new(ErrorKind::Unreachable, "connection refused").not_delivered();
+    /// assert!(err.was_not_delivered());
+    /// assert!(!Error::new(ErrorKind::Timeout, "no reply").was_not_delivered());
+    /// ```
     pub fn not_delivered(mut self) -> Self {
         self.not_delivered = true;
         self
@@ -355,11 +479,22 @@ impl Error {
     }
 
     /// What went wrong.
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::unsupported("inject NMI");
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Unsupported);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
     /// The message, without the driver and operation context.
+    ///
+    /// ```
+    /// let err = hwctl_core::Error::protocol("bad reply").with_driver("ipmi").with_operation("Get Device ID");
+    /// assert_eq!(err.message(), "bad reply");
+    /// assert_eq!(err.to_string(), "ipmi: Get Device ID: bad reply");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -375,11 +510,29 @@ impl Error {
     }
 
     /// Every parameter problem, for validation errors (empty otherwise).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, NodeContext};
+    /// let err = hwctl_core::fake::hardware_type()
+    ///     .build(&DriverInfo::from_pairs([("fake_power_state", "x"), ("fake_delay_ms", "-1")]),
+    ///         &NodeContext::new("n1"))
+    ///     .unwrap_err();
+    /// let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+    /// assert_eq!(names, ["fake_power_state", "fake_delay_ms"]);
+    /// assert!(hwctl_core::Error::protocol("x").problems().is_empty());
+    /// ```
     pub fn problems(&self) -> &[ParameterProblem] {
         &self.problems
     }
 
     /// Whether retrying the same operation unchanged may succeed.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// assert!(Error::new(ErrorKind::Timeout, "no reply").is_retryable());
+    /// assert!(!Error::new(ErrorKind::Timeout, "no reply").with_retryable(false).is_retryable());
+    /// assert!(!Error::new(ErrorKind::Unauthenticated, "bad password").is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         self.retryable
             .unwrap_or_else(|| self.kind.is_retryable_by_default())
