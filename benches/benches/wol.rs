@@ -19,11 +19,19 @@ fn bench(c: &mut Criterion) {
         })
     });
     // What a caller with a MAC string does (PyPI wakeonlan's create_magic_packet
-    // parses too): the reference of scripts/bench.sh.
+    // parses too): the reference of scripts/bench.sh. The packet is built by the
+    // function the driver's send path calls (no SecureOn password).
     c.bench_function("wol/parse_mac+magic_packet", |b| {
         b.iter(|| {
             let mac: MacAddress = black_box("52:54:00:cf:2d:31").parse().unwrap();
-            hwctl_wol::wire::magic_packet(mac)
+            hwctl_wol::wire::magic_packet_with_password(mac, None).unwrap()
+        })
+    });
+    c.bench_function("wol/parse_mac", |b| {
+        b.iter(|| {
+            black_box("52:54:00:cf:2d:31")
+                .parse::<MacAddress>()
+                .unwrap()
         })
     });
     let packet = hwctl_wol::wire::magic_packet(mac);

@@ -68,68 +68,144 @@ const fn hex_digit(b: u8) -> Option<u8> {
     }
 }
 
-/// Parses without allocating: the text is walked once as bytes (only an error
-/// allocates, for its message).
+/// Marks a byte that is not a hex digit in [`HEX`].
+const NOT_HEX: u8 = 0x10;
+
+/// The value of every byte as a hex digit, [`NOT_HEX`] for the others: one load
+/// per digit, and one OR over a whole address tells whether any was not hex.
+static HEX: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(d) = hex_digit(b as u8) {
+            t[b] = d;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The six octets of `t` when it is exactly one of the canonical shapes — 17
+/// bytes with the same `:` or `-` after every pair, 14 bytes with `.` after
+/// every four digits, or 12 bare digits — and every digit is hex; `None` for
+/// anything else (which the general parser then reads, and words the error for).
+///
+/// Each shape is told by its length and fixed separator positions, checked once;
+/// the digits are read through [`HEX`] with no branch per digit. On these shapes
+/// the general parser gives the same octets (a string of this shape has no other
+/// separator, no surrounding space and only two-digit groups).
+#[inline]
+fn parse_canonical(t: &[u8]) -> Option<[u8; 6]> {
+    // Offsets of the high digit of each octet; the low digit follows it.
+    const COLON: [usize; 6] = [0, 3, 6, 9, 12, 15];
+    const DOTS: [usize; 6] = [0, 2, 5, 7, 10, 12];
+    const BARE: [usize; 6] = [0, 2, 4, 6, 8, 10];
+    let at = match t.len() {
+        17 => {
+            let sep = t[2];
+            if !(sep == b':' || sep == b'-')
+                || t[5] != sep
+                || t[8] != sep
+                || t[11] != sep
+                || t[14] != sep
+            {
+                return None;
+            }
+            &COLON
+        }
+        14 => {
+            if t[4] != b'.' || t[9] != b'.' {
+                return None;
+            }
+            &DOTS
+        }
+        12 => &BARE,
+        _ => return None,
+    };
+    let mut out = [0u8; 6];
+    let mut bad = 0u8;
+    for (o, &i) in out.iter_mut().zip(at) {
+        let hi = HEX[usize::from(t[i])];
+        let lo = HEX[usize::from(t[i + 1])];
+        bad |= hi | lo;
+        *o = (hi << 4) | lo;
+    }
+    (bad & NOT_HEX == 0).then_some(out)
+}
+
+/// Parses without allocating: the canonical shapes (`aa:bb:cc:dd:ee:ff`,
+/// `aa-bb-…`, `aabb.ccdd.eeff`, `aabbccddeeff`) are read by a fixed-offset table
+/// walk; anything else (surrounding space, one-digit groups, errors) is walked
+/// once as bytes (only an error allocates, for its message).
 impl FromStr for MacAddress {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let t = s.trim().as_bytes();
-        let mut out = [0u8; 6];
-        // Whether some digit was not hexadecimal; reported only once the shape is
-        // right, so a malformed shape is named first.
-        let mut nonhex = false;
-        let sep = if t.contains(&b':') {
-            Some(b':')
-        } else if t.contains(&b'-') {
-            Some(b'-')
-        } else {
-            None
-        };
-        if let Some(sep) = sep {
-            // Six groups of one or two digits; a single digit is the low nibble.
-            let mut n = 0;
-            for group in t.split(|b| *b == sep) {
-                if n == 6 || group.is_empty() || group.len() > 2 {
-                    return Err(bad(s, "expected six groups of two hex digits"));
-                }
-                let mut v = 0u8;
-                for b in group {
-                    match hex_digit(*b) {
-                        Some(d) => v = (v << 4) | d,
-                        None => nonhex = true,
-                    }
-                }
-                out[n] = v;
-                n += 1;
-            }
-            if n != 6 {
+        if let Some(octets) = parse_canonical(s.as_bytes()) {
+            return Ok(MacAddress(octets));
+        }
+        parse_general(s)
+    }
+}
+
+/// The general parser: every accepted notation, with the reason when refused.
+#[cold]
+fn parse_general(s: &str) -> Result<MacAddress> {
+    let t = s.trim().as_bytes();
+    let mut out = [0u8; 6];
+    // Whether some digit was not hexadecimal; reported only once the shape is
+    // right, so a malformed shape is named first.
+    let mut nonhex = false;
+    let sep = if t.contains(&b':') {
+        Some(b':')
+    } else if t.contains(&b'-') {
+        Some(b'-')
+    } else {
+        None
+    };
+    if let Some(sep) = sep {
+        // Six groups of one or two digits; a single digit is the low nibble.
+        let mut n = 0;
+        for group in t.split(|b| *b == sep) {
+            if n == 6 || group.is_empty() || group.len() > 2 {
                 return Err(bad(s, "expected six groups of two hex digits"));
             }
-        } else if t.contains(&b'.') {
-            // Three groups of four digits (Cisco notation).
-            let mut n = 0;
-            for group in t.split(|b| *b == b'.') {
-                if n == 3 || group.len() != 4 {
-                    return Err(bad(s, "expected three groups of four hex digits"));
+            let mut v = 0u8;
+            for b in group {
+                match hex_digit(*b) {
+                    Some(d) => v = (v << 4) | d,
+                    None => nonhex = true,
                 }
-                nonhex |= !decode_pairs(group, &mut out[2 * n..2 * n + 2]);
-                n += 1;
             }
-            if n != 3 {
+            out[n] = v;
+            n += 1;
+        }
+        if n != 6 {
+            return Err(bad(s, "expected six groups of two hex digits"));
+        }
+    } else if t.contains(&b'.') {
+        // Three groups of four digits (Cisco notation).
+        let mut n = 0;
+        for group in t.split(|b| *b == b'.') {
+            if n == 3 || group.len() != 4 {
                 return Err(bad(s, "expected three groups of four hex digits"));
             }
-        } else {
-            if t.len() != 12 {
-                return Err(bad(s, "expected 12 hex digits"));
-            }
-            nonhex = !decode_pairs(t, &mut out);
+            nonhex |= !decode_pairs(group, &mut out[2 * n..2 * n + 2]);
+            n += 1;
         }
-        if nonhex {
-            return Err(bad(s, "not hexadecimal"));
+        if n != 3 {
+            return Err(bad(s, "expected three groups of four hex digits"));
         }
-        Ok(MacAddress(out))
+    } else {
+        if t.len() != 12 {
+            return Err(bad(s, "expected 12 hex digits"));
+        }
+        nonhex = !decode_pairs(t, &mut out);
     }
+    if nonhex {
+        return Err(bad(s, "not hexadecimal"));
+    }
+    Ok(MacAddress(out))
 }
 
 /// Decodes `2 * out.len()` hex digits of `digits` into `out`; `false` when one is
@@ -247,6 +323,7 @@ mod tests {
         };
         let mut checked = 0;
         let mut valid = 0;
+        let mut fast_hits = 0;
         for _ in 0..200_000 {
             // Half the strings are built near a notation's shape (group counts and
             // widths off by at most one), the rest are free-form.
@@ -271,10 +348,23 @@ mod tests {
             };
             let got = s.parse::<MacAddress>().ok().map(|m| m.octets());
             assert_eq!(got, reference(&s), "{s:?}");
+            // The canonical fast path, where it answers, agrees with the general one.
+            if let Some(fast) = parse_canonical(s.as_bytes()) {
+                assert_eq!(
+                    parse_general(&s).ok().map(|m| m.octets()),
+                    Some(fast),
+                    "{s:?}"
+                );
+                fast_hits += 1;
+            }
             valid += usize::from(got.is_some());
             checked += 1;
         }
         assert!(valid > 1_000, "only {valid} valid MACs generated");
+        assert!(
+            fast_hits > 1_000,
+            "only {fast_hits} took the canonical path"
+        );
         // Shaped inputs, which random strings rarely hit.
         for s in [
             "1:2:3:4:5:6",

@@ -168,7 +168,7 @@ impl IbootClient {
     ///   closed without an answer (which is also what wrong credentials look like);
     /// - [`ErrorKind::Unreachable`], [`ErrorKind::Timeout`], as for
     ///   [`change_relay`](Self::change_relay).
-    pub async fn get_relays(&self, count: u8) -> Result<Vec<bool>> {
+    pub async fn get_relays(&self, count: u8) -> Result<wire::RelayStates> {
         let c = &self.config;
         let reply = self
             .exchange("GET_RELAYS", usize::from(count), |seq| {
@@ -186,7 +186,7 @@ impl IbootClient {
         &self,
         what: &'static str,
         reply_len: usize,
-        request: impl FnOnce(u16) -> Result<Vec<u8>>,
+        request: impl FnOnce(u16) -> Result<wire::Frame>,
     ) -> Result<Vec<u8>> {
         let _guard = self.lock.0.lock().await;
         let t = self.config.timeout;

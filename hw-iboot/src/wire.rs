@@ -120,27 +120,77 @@ pub fn check_credential(name: &'static str, value: &[u8], secret: bool) -> Resul
     credential_error(name, value, secret).map_or(Ok(()), Err)
 }
 
-/// Writes the 47-byte header of a request into `out` (a fixed array: no
-/// allocation).
-fn header(
+/// Length of the longest request: a CHANGE_RELAY header and its 2-byte payload.
+pub const MAX_FRAME_LEN: usize = HEADER_LEN + 2;
+
+/// A request frame held inline (no heap): 47 bytes (GET_RELAYS) or 49
+/// (CHANGE_RELAY), the exact bytes to write. Dereferences to them.
+///
+/// Its `Debug` shows the length only: the frame holds the password.
+#[derive(Clone, Copy)]
+pub struct Frame {
+    bytes: [u8; MAX_FRAME_LEN],
+    len: u8,
+}
+
+impl std::ops::Deref for Frame {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl AsRef<[u8]> for Frame {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Frame({} bytes)", self.len)
+    }
+}
+
+/// Whether `value` fits a credential field: at most [`MAX_CREDENTIAL_LEN`] bytes,
+/// no NUL (one pass with no early exit, so short values cost a few instructions).
+#[inline]
+fn fits_field(value: &[u8]) -> bool {
+    value.len() <= MAX_CREDENTIAL_LEN && value.iter().fold(true, |ok, b| ok & (*b != 0))
+}
+
+/// Writes the 47-byte header of a request into the first bytes of `out` (the
+/// rest of `out` is left alone). The credentials are checked first; the
+/// allocating error is built only when one does not fit.
+#[inline]
+fn write_header(
+    out: &mut [u8; MAX_FRAME_LEN],
     command: Command,
     username: &[u8],
     password: &[u8],
     descriptor: Descriptor,
     sequence: u16,
-) -> Result<[u8; HEADER_LEN]> {
-    check_credential("iboot_username", username, false)?;
-    check_credential("iboot_password", password, true)?;
-    let mut h = [0u8; HEADER_LEN];
-    h[0] = command as u8;
-    h[1..1 + username.len()].copy_from_slice(username);
+) -> Result<()> {
+    if !(fits_field(username) && fits_field(password)) {
+        return Err(header_error(username, password));
+    }
+    out[0] = command as u8;
+    out[1..1 + username.len()].copy_from_slice(username);
     let p = 1 + CREDENTIAL_FIELD_LEN;
-    h[p..p + password.len()].copy_from_slice(password);
+    out[p..p + password.len()].copy_from_slice(password);
     let d = p + CREDENTIAL_FIELD_LEN;
-    h[d] = descriptor as u8;
-    // h[d + 1] stays 0 (python-iboot's pad byte).
-    h[d + 2..].copy_from_slice(&sequence.to_le_bytes());
-    Ok(h)
+    out[d] = descriptor as u8;
+    // out[d + 1] stays 0 (python-iboot's pad byte).
+    out[d + 2..d + 4].copy_from_slice(&sequence.to_le_bytes());
+    Ok(())
+}
+
+/// The error for credentials that [`fits_field`] refused (user name first).
+#[cold]
+fn header_error(username: &[u8], password: &[u8]) -> Error {
+    credential_error("iboot_username", username, false)
+        .or_else(|| credential_error("iboot_password", password, true))
+        .unwrap_or_else(|| Error::invalid_parameter("iboot_username", "does not fit DxP"))
 }
 
 /// Appends the 47-byte header of an IO request to `out` (reserving exactly the
@@ -158,13 +208,14 @@ pub fn encode_header(
     descriptor: Descriptor,
     sequence: u16,
 ) -> Result<()> {
-    let h = header(command, username, password, descriptor, sequence)?;
-    out.extend_from_slice(&h);
+    let mut h = [0u8; MAX_FRAME_LEN];
+    write_header(&mut h, command, username, password, descriptor, sequence)?;
+    out.extend_from_slice(&h[..HEADER_LEN]);
     Ok(())
 }
 
-/// Encodes a CHANGE_RELAY request (49 bytes, in one allocation of exactly 49
-/// bytes): relay 1-based.
+/// Encodes a CHANGE_RELAY request (49 bytes, in a [`Frame`] on the stack):
+/// relay 1-based.
 ///
 /// ```
 /// let frame = hwctl_iboot::wire::encode_change_relay(b"admin", b"fake", 1, 1, true).unwrap();
@@ -184,14 +235,16 @@ pub fn encode_change_relay(
     sequence: u16,
     relay: u8,
     on: bool,
-) -> Result<Vec<u8>> {
+) -> Result<Frame> {
     if relay == 0 {
         return Err(Error::invalid_parameter(
             "iboot_relay_id",
             "relays are numbered from 1",
         ));
     }
-    let h = header(
+    let mut bytes = [0u8; MAX_FRAME_LEN];
+    write_header(
+        &mut bytes,
         Command::Io,
         username,
         password,
@@ -199,28 +252,35 @@ pub fn encode_change_relay(
         sequence,
     )?;
     let state = if on { RelayState::On } else { RelayState::Off };
-    let mut out = Vec::with_capacity(HEADER_LEN + 2);
-    out.extend_from_slice(&h);
-    out.extend_from_slice(&[relay, state as u8]);
-    Ok(out)
+    bytes[HEADER_LEN] = relay;
+    bytes[HEADER_LEN + 1] = state as u8;
+    Ok(Frame {
+        bytes,
+        len: MAX_FRAME_LEN as u8,
+    })
 }
 
-/// Encodes a GET_RELAYS request (47 bytes, no payload, in one allocation of
-/// exactly 47 bytes).
+/// Encodes a GET_RELAYS request (47 bytes, no payload, in a [`Frame`] on the
+/// stack).
 ///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`) when
 /// a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
-pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Result<Vec<u8>> {
-    let h = header(
+pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Result<Frame> {
+    let mut bytes = [0u8; MAX_FRAME_LEN];
+    write_header(
+        &mut bytes,
         Command::Io,
         username,
         password,
         Descriptor::GetRelays,
         sequence,
     )?;
-    Ok(h.to_vec())
+    Ok(Frame {
+        bytes,
+        len: HEADER_LEN as u8,
+    })
 }
 
 /// Decodes the 1-byte answer to CHANGE_RELAY: `0x00` means done (python-iboot
@@ -247,36 +307,87 @@ pub fn decode_change_relay_reply(byte: u8) -> Result<bool> {
     }
 }
 
-/// Decodes the answer to GET_RELAYS: one byte per relay, `0x01` on, `0x00` off.
-/// Any other value is a protocol error (python-iboot read it as off; this crate
-/// does not guess).
+/// The most relays a GET_RELAYS answer can report (the client asks for a `u8`
+/// count).
+pub const MAX_RELAYS: usize = 255;
+
+/// The relay states of a GET_RELAYS answer, held inline (no heap): relay `n`
+/// (1-based) is element `n - 1`, `true` = on. Dereferences to `[bool]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RelayStates {
+    states: [bool; MAX_RELAYS],
+    len: u8,
+}
+
+impl std::ops::Deref for RelayStates {
+    type Target = [bool];
+    fn deref(&self) -> &[bool] {
+        &self.states[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for RelayStates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Decodes the answer to GET_RELAYS: one byte per relay, `0x01` on, `0x00` off,
+/// into [`RelayStates`] without allocating. Any other value is a protocol error
+/// (python-iboot read it as off; this crate does not guess).
 ///
 /// ```
 /// use hwctl_iboot::wire::decode_relays;
-/// assert_eq!(decode_relays(&[1, 0, 1]).unwrap(), vec![true, false, true]);
+/// assert_eq!(&decode_relays(&[1, 0, 1]).unwrap()[..], [true, false, true]);
 /// assert_eq!(decode_relays(&[7]).unwrap_err().kind(), hwctl_core::ErrorKind::Protocol);
 /// ```
 ///
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`] naming the first relay whose byte is neither `0x00` nor
-/// `0x01`.
-pub fn decode_relays(bytes: &[u8]) -> Result<Vec<bool>> {
-    bytes
+/// `0x01`, or for more than [`MAX_RELAYS`] bytes.
+pub fn decode_relays(bytes: &[u8]) -> Result<RelayStates> {
+    let mut out = RelayStates {
+        states: [false; MAX_RELAYS],
+        len: 0,
+    };
+    let Ok(len) = u8::try_from(bytes.len()) else {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "a GET_RELAYS answer of {} bytes: at most {MAX_RELAYS} relays",
+                bytes.len()
+            ),
+        ));
+    };
+    // One pass with no branch per byte: OR every byte, check the OR once.
+    let mut seen = 0u8;
+    for (state, b) in out.states.iter_mut().zip(bytes) {
+        seen |= *b;
+        *state = *b == 1;
+    }
+    if seen > 1 {
+        return Err(relay_byte_error(bytes));
+    }
+    out.len = len;
+    Ok(out)
+}
+
+/// The error naming the first relay byte that is neither 0 nor 1.
+#[cold]
+fn relay_byte_error(bytes: &[u8]) -> Error {
+    let (i, other) = bytes
         .iter()
         .enumerate()
-        .map(|(i, b)| match b {
-            0 => Ok(false),
-            1 => Ok(true),
-            other => Err(Error::new(
-                ErrorKind::Protocol,
-                format!(
-                    "relay {} reads 0x{other:02x}, neither 0x00 (off) nor 0x01 (on)",
-                    i + 1
-                ),
-            )),
-        })
-        .collect()
+        .find(|(_, b)| **b > 1)
+        .map_or((0, 0), |(i, b)| (i, *b));
+    Error::new(
+        ErrorKind::Protocol,
+        format!(
+            "relay {} reads 0x{other:02x}, neither 0x00 (off) nor 0x01 (on)",
+            i + 1
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -287,12 +398,10 @@ mod tests {
     #[test]
     fn frames_are_built_in_one_exact_size_buffer() {
         let frame = encode_change_relay(b"admin", b"fake", 7, 2, false).unwrap();
-        assert_eq!(
-            (frame.len(), frame.capacity()),
-            (HEADER_LEN + 2, HEADER_LEN + 2)
-        );
+        assert_eq!(frame.len(), HEADER_LEN + 2);
+        assert_eq!(format!("{frame:?}"), "Frame(49 bytes)");
         let frame = encode_get_relays(&[b'u'; 20], &[b'p'; 20], 7).unwrap();
-        assert_eq!((frame.len(), frame.capacity()), (HEADER_LEN, HEADER_LEN));
+        assert_eq!(frame.len(), HEADER_LEN);
         let mut out = Vec::new();
         encode_header(&mut out, Command::Io, b"a", b"b", Descriptor::GetRelay, 1).unwrap();
         assert_eq!(out.len(), HEADER_LEN);

@@ -24,15 +24,63 @@ pub const PACKET_LEN: usize = SYNC_LEN + 6 * MAC_REPEATS;
 /// assert_eq!(&packet[96..], &[0x52, 0x54, 0x00, 0xcf, 0x2d, 0x31]);
 /// ```
 pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
-    let mut packet = [0xffu8; PACKET_LEN];
-    let octets = mac.octets();
-    for chunk in packet[SYNC_LEN..].chunks_exact_mut(6) {
-        chunk.copy_from_slice(&octets);
-    }
+    let mut packet = [0u8; PACKET_LEN];
+    write_magic_packet(mac, &mut packet);
     packet
 }
 
-/// Builds the magic packet for `mac`, followed by a SecureOn password when given.
+/// Writes the 102-byte magic packet for `mac` into `out`: the synchronisation
+/// stream, then the MAC sixteen times as 8-byte stores (MAC and two `0xFF`
+/// bytes, each store's tail overwritten by the next MAC; the last repeat is
+/// written with 6 bytes). `out` is at least [`PACKET_LEN`] bytes (an array of
+/// the callers: the bounds are known when this is inlined).
+#[inline]
+fn write_magic_packet(mac: MacAddress, out: &mut [u8]) {
+    let o = mac.octets();
+    let wide = [o[0], o[1], o[2], o[3], o[4], o[5], 0xff, 0xff];
+    out[..8].fill(0xff);
+    let mut at = SYNC_LEN;
+    while at + 8 <= PACKET_LEN {
+        out[at..at + 8].copy_from_slice(&wide);
+        at += 6;
+    }
+    out[PACKET_LEN - 6..PACKET_LEN].copy_from_slice(&o);
+}
+
+/// Length of the longest magic packet: with a 6-byte SecureOn password.
+pub const MAX_PACKET_LEN: usize = PACKET_LEN + 6;
+
+/// A magic packet held inline (no heap): 102 bytes, or 106/108 with a SecureOn
+/// password. Dereferences to the bytes to send.
+///
+/// Its `Debug` shows the length only: the bytes may hold a SecureOn password.
+#[derive(Clone, Copy)]
+pub struct MagicPacket {
+    bytes: [u8; MAX_PACKET_LEN],
+    len: u8,
+}
+
+impl std::ops::Deref for MagicPacket {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl AsRef<[u8]> for MagicPacket {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl std::fmt::Debug for MagicPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MagicPacket({} bytes)", self.len)
+    }
+}
+
+/// Builds the magic packet for `mac`, followed by a SecureOn password when given,
+/// in a [`MagicPacket`] on the stack: the packet the driver sends.
 ///
 /// The password must be 4 or 6 bytes; anything else is an invalid parameter.
 ///
@@ -40,6 +88,7 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
 /// let mac: hwctl_core::MacAddress = "52:54:00:cf:2d:31".parse().unwrap();
 /// let packet = hwctl_wol::wire::magic_packet_with_password(mac, Some(&[1, 2, 3, 4])).unwrap();
 /// assert_eq!(packet.len(), 106);
+/// assert_eq!(&packet[..102], &hwctl_wol::wire::magic_packet(mac)[..]);
 /// assert_eq!(&packet[102..], &[1, 2, 3, 4]);
 /// assert!(hwctl_wol::wire::magic_packet_with_password(mac, Some(&[1, 2, 3])).is_err());
 /// ```
@@ -49,14 +98,19 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
 /// `wol_secureon_password` when the password is not 4 or 6 bytes (its value is not
 /// echoed).
-pub fn magic_packet_with_password(mac: MacAddress, password: Option<&[u8]>) -> Result<Vec<u8>> {
-    let mut packet = Vec::with_capacity(PACKET_LEN + 6);
-    packet.extend_from_slice(&magic_packet(mac));
+pub fn magic_packet_with_password(mac: MacAddress, password: Option<&[u8]>) -> Result<MagicPacket> {
+    let mut bytes = [0u8; MAX_PACKET_LEN];
+    let mut len = PACKET_LEN;
     if let Some(pw) = password {
         check_secureon_len(pw.len())?;
-        packet.extend_from_slice(pw);
+        bytes[PACKET_LEN..PACKET_LEN + pw.len()].copy_from_slice(pw);
+        len += pw.len();
     }
-    Ok(packet)
+    write_magic_packet(mac, &mut bytes);
+    Ok(MagicPacket {
+        bytes,
+        len: len as u8,
+    })
 }
 
 fn check_secureon_len(len: usize) -> Result<()> {
@@ -128,6 +182,10 @@ mod tests {
         let p = magic_packet_with_password(mac, Some(&[9; 6])).unwrap();
         assert_eq!(p.len(), 108);
         assert_eq!(&p[102..], &[9; 6]);
+        assert_eq!(&p[..102], &magic_packet(mac)[..]);
+        assert_eq!(format!("{p:?}"), "MagicPacket(108 bytes)");
+        let p = magic_packet_with_password(mac, None).unwrap();
+        assert_eq!(&p[..], &magic_packet(mac)[..]);
         assert_eq!(
             magic_packet_with_password(mac, Some(&[9; 5]))
                 .unwrap_err()
