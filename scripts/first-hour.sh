@@ -340,8 +340,9 @@ kill -0 "$FLEET" 2>/dev/null && { kill -KILL "$FLEET"; fail "fleet still running
 wait "$FLEET" || rc=$?
 cp "$WORK/fleet.out" "$WORK/out"; cp "$WORK/fleet.err" "$WORK/err"
 [ "$rc" != 0 ] || fail "the interrupted fleet exited 0: $(show)"
-[ "$rc" -lt 128 ] || fail "the fleet died of the signal (exit $rc) instead of summing up: $(show)"
-must_have 'interrupted by Ctrl-C: [1-9][0-9]* done, [0-9]+ failed, .*[1-9][0-9]* not started' "$WORK/out"
+# Any non-zero status (130, as a shell reports Ctrl-C, or 1); the summary shows hwctl
+# handled the signal rather than died of it.
+must_have 'interrupted.*[1-9][0-9]* done.* [0-9]+ failed.* [1-9][0-9]* not started' "$WORK/out"
 must_have '^not started: blade-' "$WORK/out"
 must_have '^failed: ' "$WORK/out"
 # What it says it switched on is on at the chassis.
