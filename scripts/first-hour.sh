@@ -342,11 +342,13 @@ cp "$WORK/fleet.out" "$WORK/out"; cp "$WORK/fleet.err" "$WORK/err"
 [ "$rc" != 0 ] || fail "the interrupted fleet exited 0: $(show)"
 # Any non-zero status (130, as a shell reports Ctrl-C, or 1); the summary shows hwctl
 # handled the signal rather than died of it.
-must_have 'interrupted.*[1-9][0-9]* done.* [0-9]+ failed.* [1-9][0-9]* not started' "$WORK/out"
-must_have '^not started: blade-' "$WORK/out"
-must_have '^failed: ' "$WORK/out"
+# The summary, on stdout or stderr.
+cat "$WORK/fleet.out" "$WORK/fleet.err" >"$WORK/fleet.all"
+must_have 'interrupted.*[1-9][0-9]* done.* [0-9]+ failed.* [1-9][0-9]* not started' "$WORK/fleet.all"
+must_have '^not started: blade-' "$WORK/fleet.all"
+must_have '^failed: ' "$WORK/fleet.all"
 # What it says it switched on is on at the chassis.
-switched=$(sed -n 's/^switched on: //p' "$WORK/out" | tr -d ',')
+switched=$(sed -n 's/^switched on: //p' "$WORK/fleet.all" | tr -d ',')
 [ -n "$switched" ] || fail "no 'switched on:' line: $(show)"
 for n in $switched; do
   b=${n#blade-}
