@@ -119,7 +119,7 @@ for f in "$FIXTURES"/*.json; do
 done
 [ "${#TYPES[@]}" -ge 10 ] || fail "only ${#TYPES[@]} Ironic exports in $FIXTURES"
 expect_ok drivers
-for t in "${TYPES[@]}"; do must_have "^$t " "$WORK/out"; done
+for t in "${TYPES[@]}"; do grep -qw -- "$t" "$WORK/out" || fail "hwctl drivers does not list $t: $(show)"; done
 # And every hardware type it lists (but the in-memory fake) has an Ironic export here.
 expect_ok --json drivers
 for t in $(python3 -c 'import json,sys; print(" ".join(d["name"] for d in json.load(open(sys.argv[1]))))' "$WORK/out"); do
