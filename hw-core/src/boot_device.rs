@@ -48,6 +48,12 @@ impl BootDevice {
     ];
 
     /// Ironic's name for the device (`pxe`, `disk`, …).
+    ///
+    /// ```
+    /// use hwctl_core::BootDevice;
+    /// assert_eq!(BootDevice::Uefihttp.as_str(), "uefihttp");
+    /// assert_eq!(BootDevice::Cdrom.to_string(), "cdrom");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             BootDevice::Pxe => "pxe",
@@ -97,6 +103,15 @@ impl FromStr for BootDevice {
 }
 
 /// Firmware boot mode (`ironic/common/boot_modes.py`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootMode, Management, fake::FakeManagement};
+/// let m = FakeManagement::default();
+/// m.set_boot_mode("UEFI".parse::<BootMode>()?).await?;
+/// assert_eq!(m.get_boot_mode().await?, Some(BootMode::Uefi));
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -109,6 +124,12 @@ pub enum BootMode {
 
 impl BootMode {
     /// Ironic's name (`bios`, `uefi`).
+    ///
+    /// ```
+    /// use hwctl_core::BootMode;
+    /// assert_eq!(BootMode::Uefi.as_str(), "uefi");
+    /// assert_eq!(BootMode::Bios.to_string(), "bios");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             BootMode::Bios => "bios",
@@ -222,6 +243,17 @@ impl BootPersistence {
     ///
     /// [`ErrorKind::InvalidParameter`] naming the key for any other value (Ironic
     /// takes an unknown word as false; a typo of `Never` must not mean "as asked").
+    ///
+    /// ```
+    /// use hwctl_core::{BootPersistence, DriverInfo};
+    /// let read = |v: &str| BootPersistence::from_driver_info(
+    ///     &DriverInfo::from_pairs([(BootPersistence::KEY, v)]));
+    /// assert_eq!(read("Always")?, BootPersistence::Always);
+    /// assert_eq!(read("True")?, BootPersistence::Always); // Ironic's older boolean
+    /// assert_eq!(BootPersistence::from_driver_info(&DriverInfo::new())?, BootPersistence::Default);
+    /// assert!(read("Nevr").is_err());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_driver_info(info: &DriverInfo) -> Result<Self> {
         let Some(raw) = info.get_str(Self::KEY) else {
             return match info.get(Self::KEY) {
@@ -244,6 +276,14 @@ impl BootPersistence {
     }
 
     /// The persistence to send for a request that asked for `persistent`.
+    ///
+    /// ```
+    /// use hwctl_core::BootPersistence;
+    /// assert!(BootPersistence::Default.apply(true));
+    /// assert!(!BootPersistence::Default.apply(false));
+    /// assert!(BootPersistence::Always.apply(false));
+    /// assert!(!BootPersistence::Never.apply(true));
+    /// ```
     pub fn apply(self, persistent: bool) -> bool {
         match self {
             BootPersistence::Default => persistent,

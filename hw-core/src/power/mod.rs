@@ -23,6 +23,13 @@ pub const DEFAULT_POWER_TIMEOUT: Duration = Duration::from_secs(60);
 /// A node's power state, as read from the device.
 ///
 /// `Unknown` is honest: a driver never reports `Off` for a state it cannot read.
+///
+/// ```
+/// use hwctl_core::PowerState;
+/// let state: PowerState = serde_json::from_str("\"unknown\"").unwrap();
+/// assert_eq!(state, PowerState::Unknown);
+/// assert_eq!(serde_json::to_string(&PowerState::On).unwrap(), "\"on\"");
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -38,6 +45,12 @@ pub enum PowerState {
 
 impl PowerState {
     /// A stable lower-case name (`on`, `off`, `unknown`).
+    ///
+    /// ```
+    /// use hwctl_core::PowerState;
+    /// assert_eq!(PowerState::Off.as_str(), "off");
+    /// assert_eq!(PowerState::Unknown.to_string(), "unknown");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             PowerState::On => "on",
@@ -54,6 +67,17 @@ impl fmt::Display for PowerState {
 }
 
 /// A power state change a caller can ask for.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::time::Duration;
+/// use hwctl_core::{Power, PowerState, PowerTarget, fake::FakePower};
+/// let power = FakePower::new(PowerState::Off);
+/// // Reboot powers on a node that is off; confirmed within 30 s or PowerStateFailure.
+/// power.set_power_state(PowerTarget::Reboot, Some(Duration::from_secs(30))).await?;
+/// assert_eq!(power.get_power_state().await?, PowerState::On);
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -95,12 +119,25 @@ impl PowerTarget {
     }
 
     /// Whether this target is a reboot (which is never skipped as "already there").
+    ///
+    /// ```
+    /// use hwctl_core::PowerTarget;
+    /// assert!(PowerTarget::SoftReboot.is_reboot());
+    /// assert!(!PowerTarget::On.is_reboot());
+    /// ```
     pub fn is_reboot(self) -> bool {
         matches!(self, PowerTarget::Reboot | PowerTarget::SoftReboot)
     }
 
     /// The operation's name in errors and logs, as Ironic words it: `power on`,
     /// `power off`, `soft power off`, `reboot`, `soft reboot`.
+    ///
+    /// ```
+    /// use hwctl_core::PowerTarget;
+    /// assert_eq!(PowerTarget::SoftOff.operation(), "soft power off");
+    /// let ops: Vec<_> = PowerTarget::ALL.iter().map(|t| t.operation()).collect();
+    /// assert_eq!(ops, ["power on", "power off", "soft power off", "reboot", "soft reboot"]);
+    /// ```
     pub fn operation(self) -> &'static str {
         match self {
             PowerTarget::On => "power on",
@@ -112,6 +149,12 @@ impl PowerTarget {
     }
 
     /// A stable kebab-case name (`on`, `off`, `soft-off`, `reboot`, `soft-reboot`).
+    ///
+    /// ```
+    /// use hwctl_core::PowerTarget;
+    /// assert_eq!(PowerTarget::SoftReboot.as_str(), "soft-reboot");
+    /// assert_eq!(PowerTarget::SoftOff.to_string(), "soft-off");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             PowerTarget::On => "on",
@@ -196,6 +239,18 @@ pub trait Power: Send + Sync + fmt::Debug {
 }
 
 /// Conveniences on every [`Power`] implementation.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState, fake::FakePower};
+/// let power = FakePower::new(PowerState::Off);
+/// power.power_on().await?;
+/// power.reboot().await?;
+/// power.power_off().await?;
+/// assert_eq!(power.get_power_state().await?, PowerState::Off);
+/// assert_eq!(power.changes(), 3);
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait PowerExt: Power {
     /// `set_power_state(On, None)`.
