@@ -27,6 +27,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// A protocol-independent fault. Each simulator realises it in its own protocol.
+///
+/// ```
+/// use std::time::Duration;
+/// use hwctl_sim::CommonFault;
+/// assert_eq!(CommonFault::BadCredentials.name(), "bad-credentials");
+/// assert_eq!(CommonFault::Delay(Duration::from_millis(250)).to_string(), "delay 250 ms");
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CommonFault {
@@ -43,6 +50,12 @@ pub enum CommonFault {
 
 impl CommonFault {
     /// A short lower-case name (`silence`, `bad-credentials`, `garbage`, `delay`).
+    ///
+    /// ```
+    /// use hwctl_sim::CommonFault;
+    /// assert_eq!(CommonFault::Garbage.name(), "garbage");
+    /// assert_eq!(CommonFault::Silence.to_string(), "silence");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             CommonFault::Silence => "silence",
@@ -71,6 +84,17 @@ struct State {
 
 /// Which [`CommonFault`] to inject into later requests; shared (clones see the same
 /// plan) and safe to change while the simulator runs.
+///
+/// ```
+/// use hwctl_sim::{CommonFault, FaultPlan};
+/// let plan = FaultPlan::new();
+/// let handler_view = plan.clone(); // what the simulator's request handler holds
+/// plan.set(CommonFault::Silence);
+/// assert_eq!(handler_view.take(), Some(CommonFault::Silence));
+/// assert_eq!(handler_view.take(), Some(CommonFault::Silence)); // until cleared
+/// plan.clear();
+/// assert_eq!(handler_view.take(), None);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct FaultPlan {
     state: Arc<Mutex<State>>,
@@ -78,6 +102,11 @@ pub struct FaultPlan {
 
 impl FaultPlan {
     /// A plan with no fault.
+    ///
+    /// ```
+    /// let plan = hwctl_sim::FaultPlan::new();
+    /// assert_eq!(plan.current(), None);
+    /// ```
     pub fn new() -> Self {
         FaultPlan::default()
     }
@@ -90,6 +119,14 @@ impl FaultPlan {
 
     /// Injects `fault` into every later request until [`clear`](Self::clear)ed or
     /// replaced.
+    ///
+    /// ```
+    /// use hwctl_sim::{CommonFault, FaultPlan};
+    /// let plan = FaultPlan::new();
+    /// plan.set(CommonFault::Garbage);
+    /// plan.set(CommonFault::BadCredentials); // replaces
+    /// assert_eq!(plan.current(), Some(CommonFault::BadCredentials));
+    /// ```
     pub fn set(&self, fault: CommonFault) {
         *self.lock() = State {
             fault: Some(fault),
@@ -99,6 +136,15 @@ impl FaultPlan {
 
     /// Injects `fault` into the next `n_requests` requests (as counted by
     /// [`take`](Self::take)), then clears itself. `n_requests == 0` clears the plan.
+    ///
+    /// ```
+    /// use hwctl_sim::{CommonFault, FaultPlan};
+    /// let plan = FaultPlan::new();
+    /// plan.set_for(CommonFault::Garbage, 2);
+    /// assert_eq!(plan.take(), Some(CommonFault::Garbage));
+    /// assert_eq!(plan.take(), Some(CommonFault::Garbage));
+    /// assert_eq!(plan.take(), None); // used up
+    /// ```
     pub fn set_for(&self, fault: CommonFault, n_requests: u64) {
         *self.lock() = if n_requests == 0 {
             State::default()
@@ -111,6 +157,15 @@ impl FaultPlan {
     }
 
     /// Sets or clears the fault (`None` clears), as [`Simulator::inject`](crate::Simulator::inject) takes it.
+    ///
+    /// ```
+    /// use hwctl_sim::{CommonFault, FaultPlan};
+    /// let plan = FaultPlan::new();
+    /// plan.replace(Some(CommonFault::Silence));
+    /// assert_eq!(plan.current(), Some(CommonFault::Silence));
+    /// plan.replace(None);
+    /// assert_eq!(plan.current(), None);
+    /// ```
     pub fn replace(&self, fault: Option<CommonFault>) {
         match fault {
             Some(f) => self.set(f),
@@ -119,17 +174,47 @@ impl FaultPlan {
     }
 
     /// Removes any fault: later requests are answered normally.
+    ///
+    /// ```
+    /// use hwctl_sim::{CommonFault, FaultPlan};
+    /// let plan = FaultPlan::new();
+    /// plan.set_for(CommonFault::Silence, 10);
+    /// plan.clear();
+    /// assert_eq!(plan.take(), None);
+    /// ```
     pub fn clear(&self) {
         *self.lock() = State::default();
     }
 
     /// The fault in force, without using it up.
+    ///
+    /// ```
+    /// use hwctl_sim::{CommonFault, FaultPlan};
+    /// let plan = FaultPlan::new();
+    /// plan.set_for(CommonFault::Garbage, 1);
+    /// assert_eq!(plan.current(), Some(CommonFault::Garbage));
+    /// assert_eq!(plan.current(), Some(CommonFault::Garbage)); // not used up
+    /// assert_eq!(plan.take(), Some(CommonFault::Garbage));
+    /// assert_eq!(plan.current(), None);
+    /// ```
     pub fn current(&self) -> Option<CommonFault> {
         self.lock().fault
     }
 
     /// The fault for the request being handled, counting one use of a fault set with
     /// [`set_for`](Self::set_for). Call it once per request.
+    ///
+    /// ```
+    /// use hwctl_sim::{CommonFault, Counters, FaultPlan};
+    /// let (plan, counters) = (FaultPlan::new(), Counters::new());
+    /// plan.set_for(CommonFault::BadCredentials, 1);
+    /// // In a request handler:
+    /// if let Some(fault) = plan.take() {
+    ///     counters.fault_injected();
+    ///     assert_eq!(fault, CommonFault::BadCredentials);
+    /// }
+    /// assert_eq!(counters.snapshot().faults_injected, 1);
+    /// ```
     pub fn take(&self) -> Option<CommonFault> {
         let mut s = self.lock();
         let fault = s.fault?;

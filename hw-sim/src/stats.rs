@@ -66,6 +66,14 @@ struct Inner {
 
 /// A simulator's counters, shared by all its tasks; clones count into the same
 /// numbers.
+///
+/// ```
+/// let counters = hwctl_sim::Counters::new();
+/// let task_view = counters.clone();
+/// task_view.request();
+/// task_view.request();
+/// assert_eq!(counters.snapshot().requests, 2);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Counters {
     inner: Arc<Inner>,
@@ -73,18 +81,39 @@ pub struct Counters {
 
 impl Counters {
     /// Counters at zero.
+    ///
+    /// ```
+    /// assert_eq!(hwctl_sim::Counters::new().snapshot(), hwctl_sim::SimStats::default());
+    /// ```
     pub fn new() -> Self {
         Counters::default()
     }
 
     /// Counts one request and returns the new total.
+    ///
+    /// ```
+    /// let counters = hwctl_sim::Counters::new();
+    /// assert_eq!(counters.request(), 1);
+    /// assert_eq!(counters.request(), 2);
+    /// ```
     pub fn request(&self) -> u64 {
         self.inner.requests.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Counts an accepted connection; it stays open until the guard is dropped.
     /// Updates the peak.
-    #[must_use = "the connection counts as open only while the guard lives"]
+    #[must_use = "the connection    ///
+    /// ```
+    /// let counters = hwctl_sim::Counters::new();
+    /// let a = counters.connection();
+    /// let b = counters.connection();
+    /// drop(a);
+    /// let stats = counters.snapshot();
+    /// assert_eq!((stats.connections, stats.open_connections, stats.peak_connections), (2, 1, 2));
+    /// drop(b);
+    /// assert_eq!(counters.snapshot().open_connections, 0);
+    /// ```
+ counts as open only while the guard lives"]
     pub fn connection(&self) -> ConnectionGuard {
         self.inner.connections.fetch_add(1, Ordering::Relaxed);
         let open = self.inner.open_connections.fetch_add(1, Ordering::AcqRel) + 1;
@@ -98,6 +127,15 @@ impl Counters {
 
     /// Counts an opened session; it stays open until the guard is dropped (keep the
     /// guard in the simulator's session table). Updates the peak.
+    ///
+    /// ```
+    /// let counters = hwctl_sim::Counters::new();
+    /// let session = counters.session();
+    /// assert_eq!(counters.snapshot().open_sessions, 1);
+    /// drop(session); // the client logged out or the session expired
+    /// let stats = counters.snapshot();
+    /// assert_eq!((stats.sessions_opened, stats.sessions_closed, stats.open_sessions), (1, 1, 0));
+    /// ```
     #[must_use = "the session counts as open only while the guard lives"]
     pub fn session(&self) -> SessionGuard {
         self.inner.sessions_opened.fetch_add(1, Ordering::Relaxed);
@@ -109,16 +147,36 @@ impl Counters {
     }
 
     /// Counts a refused login or authentication.
+    ///
+    /// ```
+    /// let counters = hwctl_sim::Counters::new();
+    /// counters.failed_login();
+    /// assert_eq!(counters.snapshot().failed_logins, 1);
+    /// ```
     pub fn failed_login(&self) {
         self.inner.failed_logins.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a request answered with an injected fault.
+    ///
+    /// ```
+    /// let counters = hwctl_sim::Counters::new();
+    /// counters.fault_injected();
+    /// assert_eq!(counters.snapshot().faults_injected, 1);
+    /// ```
     pub fn fault_injected(&self) {
         self.inner.faults_injected.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The counters now.
+    ///
+    /// ```
+    /// let counters = hwctl_sim::Counters::new();
+    /// counters.request();
+    /// let stats = counters.snapshot();
+    /// assert_eq!(stats.requests, 1);
+    /// assert_eq!(stats.sessions_opened, 0);
+    /// ```
     pub fn snapshot(&self) -> SimStats {
         let i = &self.inner;
         let get = |a: &AtomicU64| a.load(Ordering::Acquire);
