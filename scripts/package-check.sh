@@ -97,7 +97,7 @@ for name in "${crates[@]}"; do
   echo "== $name: cargo test ${args[*]} in its unpacked .crate" >&2
   cp Cargo.lock "$WORK/$name-$version/Cargo.lock"
   ( cd "$WORK/$name-$version" && CARGO_TARGET_DIR="$ROOT/target" \
-      cargo test --offline -q "${patches[@]}" "${args[@]}" ) \
+      cargo test --offline -q --no-fail-fast "${patches[@]}" "${args[@]}" ) \
     || { echo "package-check: the packaged tests of $name failed" >&2; exit 1; }
 done
 echo "package-check: ok (${crates[*]})" >&2
