@@ -30,6 +30,14 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 /// How requests authenticate to the endpoint.
 ///
 /// `Debug` never prints a password or token.
+///
+/// ```
+/// use hwctl_http::Auth;
+/// let auth = Auth::digest("admin", "s3cret");
+/// assert_eq!(auth.scheme(), "digest");
+/// assert!(!format!("{auth:?}").contains("s3cret"));
+/// assert_eq!(Auth::default().scheme(), "none");
+/// ```
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum Auth {
@@ -59,6 +67,13 @@ pub enum Auth {
 
 impl Auth {
     /// Basic authentication.
+    ///
+    /// ```
+    /// use hwctl_http::{Auth, EndpointConfig};
+    /// let config = EndpointConfig::builder("https://10.0.0.5").auth(Auth::basic("root", "calvin")).build()?;
+    /// assert_eq!(config.auth().scheme(), "basic");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
         Auth::Basic {
             username: username.into(),
@@ -67,6 +82,11 @@ impl Auth {
     }
 
     /// Digest authentication.
+    ///
+    /// ```
+    /// let auth = hwctl_http::Auth::digest("admin", "secret");
+    /// assert!(matches!(&auth, hwctl_http::Auth::Digest { username, .. } if username == "admin"));
+    /// ```
     pub fn digest(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
         Auth::Digest {
             username: username.into(),
@@ -80,6 +100,12 @@ impl Auth {
     }
 
     /// A name for the scheme (`none`, `basic`, `digest`, `session`).
+    ///
+    /// ```
+    /// use hwctl_http::Auth;
+    /// assert_eq!(Auth::None.scheme(), "none");
+    /// assert_eq!(Auth::basic("u", "p").scheme(), "basic");
+    /// ```
     pub fn scheme(&self) -> &'static str {
         match self {
             Auth::None => "none",
@@ -126,6 +152,14 @@ impl fmt::Debug for Auth {
 /// Where trust in the server's certificate comes from.
 ///
 /// Verified against the Mozilla roots (`webpki-roots`) by default.
+///
+/// ```
+/// use hwctl_http::{EndpointConfig, TlsConfig};
+/// let config = EndpointConfig::builder("https://bmc.example").build()?;
+/// assert_eq!(config.tls(), &TlsConfig::verified());
+/// assert!(!config.tls().accepts_invalid_certs());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct TlsConfig {
     pub(crate) ca: CaSource,
@@ -142,11 +176,25 @@ pub(crate) enum CaSource {
 
 impl TlsConfig {
     /// Verify certificates against the Mozilla root store (the default).
+    ///
+    /// ```
+    /// let tls = hwctl_http::TlsConfig::verified();
+    /// assert!(!tls.accepts_invalid_certs());
+    /// ```
     pub fn verified() -> Self {
         TlsConfig::default()
     }
 
     /// Trust only the CA certificate(s) in this PEM file (read at `build()`).
+    ///
+    /// ```
+    /// use hwctl_http::{EndpointConfig, TlsConfig};
+    /// let err = EndpointConfig::builder("https://bmc.example")
+    ///     .tls(TlsConfig::ca_file("/nonexistent/ca.pem"))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.problems()[0].name, "ca_file");
+    /// ```
     pub fn ca_file(path: impl Into<PathBuf>) -> Self {
         TlsConfig {
             ca: CaSource::File(path.into()),
@@ -165,6 +213,12 @@ impl TlsConfig {
     /// **Dangerous**: accept any server certificate, expired, self-signed or issued
     /// for another name. The connection is encrypted but anyone on the path can read
     /// and change it. Logs a warning when a client is built with it.
+    ///
+    /// ```
+    /// let tls = hwctl_http::TlsConfig::danger_accept_invalid_certs();
+    /// assert!(tls.accepts_invalid_certs());
+    /// assert!(format!("{tls:?}").contains("INSECURE"));
+    /// ```
     pub fn danger_accept_invalid_certs() -> Self {
         TlsConfig {
             ca: CaSource::WebpkiRoots,
@@ -239,6 +293,14 @@ pub enum Scheme {
 
 impl Scheme {
     /// `"http"` or `"https"`.
+    ///
+    /// ```
+    /// use hwctl_http::{EndpointConfig, Scheme};
+    /// let config = EndpointConfig::builder("http://127.0.0.1:8000").build()?;
+    /// assert_eq!(config.scheme(), Scheme::Http);
+    /// assert_eq!(Scheme::Https.as_str(), "https");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
@@ -250,6 +312,18 @@ impl Scheme {
 impl EndpointConfig {
     /// Starts a builder for the endpoint at `base_url` (`http://host:port/prefix` or
     /// `https://…`). Request paths are relative to it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = hwctl_http::EndpointConfig::builder("https://[fd00::5]/redfish").build()?;
+    /// assert_eq!(config.host(), "fd00::5");
+    /// assert_eq!(config.port(), 443); // the scheme's default
+    /// assert_eq!(config.base_path(), "/redfish");
+    /// assert_eq!(config.origin(), "https://[fd00::5]:443");
+    /// assert_eq!(config.request_timeout(), Duration::from_secs(30));
+    /// assert_eq!(config.max_concurrency(), 8);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn builder(base_url: impl Into<String>) -> EndpointConfigBuilder {
         EndpointConfigBuilder {
             base_url: base_url.into(),
@@ -316,6 +390,12 @@ impl EndpointConfig {
     }
 
     /// `scheme://host:port` (IPv6 hosts in brackets), for messages.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("http://cm.example:8000/").build()?;
+    /// assert_eq!(config.origin(), "http://cm.example:8000");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn origin(&self) -> String {
         if self.host.contains(':') {
             format!("{}://[{}]:{}", self.scheme.as_str(), self.host, self.port)
@@ -402,6 +482,26 @@ impl fmt::Debug for EndpointConfig {
 }
 
 /// Builder for [`EndpointConfig`]; values are checked by [`build`](Self::build).
+///
+/// ```
+/// use std::time::Duration;
+/// use hwctl_core::retry::RetryPolicy;
+/// use hwctl_http::{EndpointConfig, TlsConfig};
+/// let config = EndpointConfig::builder("https://ov.example")
+///     .tls(TlsConfig::danger_accept_invalid_certs())
+///     .connect_timeout(Duration::from_secs(5))
+///     .queue_timeout(Duration::from_secs(60))
+///     .max_body_bytes(1 << 20)
+///     .retry(RetryPolicy::none())
+///     .user_agent("my-tool/1.0")
+///     .build()?;
+/// assert_eq!(config.connect_timeout(), Duration::from_secs(5));
+/// assert_eq!(config.queue_timeout(), Duration::from_secs(60));
+/// assert_eq!(config.max_body_bytes(), 1 << 20);
+/// assert_eq!(config.retry().max_attempts, 1);
+/// assert!(config.tls().accepts_invalid_certs());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct EndpointConfigBuilder {
     base_url: String,
@@ -476,7 +576,7 @@ impl EndpointConfigBuilder {
         self.retry = retry;
         self
     }
-    /// The `User-Agent` header (default `hw-http/<version>`).
+    /// The `User-Agent` header (default `hwctl-http/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
@@ -491,6 +591,20 @@ impl EndpointConfigBuilder {
     /// hwctl-http's own names (`base_url`, `connect_timeout`, `username`, `ca_file`, …).
     /// Drivers reading `driver_info` use [`EndpointConfig::read`], which reports
     /// under the driver's keys instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_http::EndpointConfig;
+    /// let err = EndpointConfig::builder("ftp://bmc.example")
+    ///     .connect_timeout(Duration::ZERO)
+    ///     .max_concurrency(0)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+    /// assert!(names.contains(&"base_url") && names.contains(&"connect_timeout"));
+    /// assert!(names.contains(&"max_concurrency"));
+    /// ```
     pub fn build(self) -> Result<EndpointConfig, Error> {
         let problems = self.problems();
         let parsed = parse_base_url(&self.base_url);
