@@ -628,10 +628,11 @@ impl Core {
         self.stats.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         self.stats.attempts.fetch_add(1, Ordering::Relaxed);
         let _guard = InFlight(&self.stats.in_flight);
-        let _demand = self.connector.demand().request();
+        let demand = self.connector.demand().request();
 
         let timeout = self.config.request_timeout;
-        match tokio::time::timeout(timeout, self.exchange(http_req, &context)).await {
+        let exchange = demand.scope(self.exchange(http_req, &context));
+        match tokio::time::timeout(timeout, exchange).await {
             Ok(outcome) => outcome,
             Err(_) => Attempt::Failed {
                 err: Error::new(
@@ -801,5 +802,53 @@ fn map_client_error(e: hyper_util::client::legacy::Error, context: &str) -> Atte
         )
         .with_source(e),
         sent,
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod pool_race_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use crate::{EndpointConfig, HttpClient};
+
+    /// hyper starts a connect for a request that finds no idle connection and lets it
+    /// run on in the background when the connection coming back to the pool serves
+    /// the request instead. Such a connect gives up when its request ends: after 300
+    /// requests one after another, one connection was opened and no connect task is
+    /// left waiting. (They used to wait out the connect timeout — here a minute —
+    /// one per request that raced the pool, each woken by every later request.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connects_that_lost_the_race_to_the_pool_end_with_their_request() {
+        let (url, server) = crate::testing::hello_server().await;
+        let config = EndpointConfig::builder(url)
+            .max_concurrency(8)
+            .connect_timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let client = HttpClient::new(config).unwrap();
+        let metrics = tokio::runtime::Handle::current().metrics();
+        client.get("/hello").await.unwrap();
+        let baseline = metrics.num_alive_tasks();
+        for _ in 0..300 {
+            client.get("/hello").await.unwrap();
+        }
+        assert_eq!(server.connections(), 1);
+        // The last requests' background connects see their request end as soon as
+        // they run; bounded well below the connect timeout.
+        let mut alive = metrics.num_alive_tasks();
+        for _ in 0..200 {
+            if alive <= baseline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            alive = metrics.num_alive_tasks();
+        }
+        assert!(
+            alive <= baseline,
+            "{alive} tasks alive after 300 sequential requests, {baseline} after the first"
+        );
+        assert_eq!(client.stats().open_connections, 1);
     }
 }

@@ -173,16 +173,28 @@ pub(crate) struct Connector {
 /// new connection is needed at all (issue 16).
 ///
 /// hyper's pool races a new connect against the idle connection a request that just
-/// finished is about to give back; when the connect loses, the connection it opened
-/// is pooled, and when both finish together one of them is dropped — so a sweep at
-/// low concurrency kept opening (and closing) connections. The connector opens one
-/// only while every open connection is serving a request (`open < requests`), and
-/// otherwise waits: for the pool to hand over the returning one (hyper then drops
-/// this connect), for a connection to close, or for more requests.
+/// finished is about to give back; when the connect loses, hyper lets it run on in
+/// the background and pools what it opens, and when both finish together one of
+/// them is dropped — so a sweep at low concurrency kept opening (and closing)
+/// connections. The connector opens one only while every open connection is serving
+/// a request (`open < requests`), and otherwise waits: for a connection to close, for
+/// more requests, or for the request it was started for to end (it was served by a
+/// pooled connection: the connect gives up, opening nothing).
+///
+/// Every wait is woken by a [`tokio::sync::Notify`] (a request starting or ending, a
+/// connection closing after its slot is freed); nothing polls. A connect waits at
+/// most as long as the request that started it, so waiting connects never outnumber
+/// the requests in flight.
 #[derive(Default)]
 pub(crate) struct Demand {
     requests: std::sync::atomic::AtomicUsize,
     changed: tokio::sync::Notify,
+}
+
+tokio::task_local! {
+    /// The request whose exchange is being polled: hyper starts a connect from
+    /// inside that poll, so [`Connector::call`] reads which request it is for.
+    static REQUEST: Arc<std::sync::atomic::AtomicBool>;
 }
 
 impl Demand {
@@ -191,18 +203,35 @@ impl Demand {
         self.requests
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.changed.notify_waiters();
-        DemandGuard(self.clone())
+        DemandGuard {
+            demand: self.clone(),
+            done: Arc::default(),
+        }
     }
 }
 
-/// One request counted in [`Demand`].
-pub(crate) struct DemandGuard(Arc<Demand>);
+/// One request counted in [`Demand`]; its drop also ends any connect started for it
+/// that is still waiting to be needed.
+pub(crate) struct DemandGuard {
+    demand: Arc<Demand>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl DemandGuard {
+    /// Runs `exchange` as this request's: a connect hyper starts while polling it
+    /// gives up (opens nothing) once this request has ended.
+    pub(crate) async fn scope<F: Future>(&self, exchange: F) -> F::Output {
+        REQUEST.scope(self.done.clone(), exchange).await
+    }
+}
 
 impl Drop for DemandGuard {
     fn drop(&mut self) {
-        self.0
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.demand
             .requests
             .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.demand.changed.notify_waiters();
     }
 }
 
@@ -227,26 +256,33 @@ impl Connector {
     }
 
     /// Waits until a new connection is needed: fewer connections open than requests
-    /// in flight. `false` when none was needed within the connect timeout.
-    async fn needed(&self) -> bool {
+    /// in flight. `false` when the request it was started for (`mine`, when known)
+    /// ended first, or when none was needed within the connect timeout.
+    async fn needed(&self, mine: Option<Arc<std::sync::atomic::AtomicBool>>) -> bool {
         let wait = async {
             loop {
+                // Registered before the checks: a change after them wakes this wait
+                // (`notify_waiters` reaches every `Notified` created before it).
                 let changed = self.demand.changed.notified();
+                if mine
+                    .as_ref()
+                    .is_some_and(|m| m.load(std::sync::atomic::Ordering::SeqCst))
+                {
+                    return false;
+                }
                 let requests = self
                     .demand
                     .requests
                     .load(std::sync::atomic::Ordering::SeqCst);
                 if self.open_connections() < requests {
-                    return;
+                    return true;
                 }
-                // Re-check now and then as well: a connection closing on another
-                // worker may free its slot just after this check read it.
-                let _ = tokio::time::timeout(Duration::from_millis(50), changed).await;
+                changed.await;
             }
         };
         tokio::time::timeout(self.connect_timeout, wait)
             .await
-            .is_ok()
+            .unwrap_or(false)
     }
 
     /// Connections open right now (for tests and stats).
@@ -258,14 +294,15 @@ impl Connector {
 /// A connection holding its endpoint slot; the slot is freed when hyper drops it.
 pub(crate) struct Limited {
     inner: Stream,
-    _slot: OwnedSemaphorePermit,
+    slot: Option<OwnedSemaphorePermit>,
     demand: Arc<Demand>,
 }
 
 impl Drop for Limited {
     fn drop(&mut self) {
-        // The slot is freed after this body runs; a waiting connect re-checks then
-        // (the wake-up is queued and its check runs later, on the runtime).
+        // Free the slot first, then wake the waiting connects: their re-check sees
+        // the slot free whichever worker runs it.
+        drop(self.slot.take());
         self.demand.changed.notify_waiters();
     }
 }
@@ -369,6 +406,8 @@ impl tower_service::Service<Uri> for Connector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let this = self.clone();
+        // hyper calls this while polling the request's exchange (see `Demand`).
+        let mine = REQUEST.try_with(Arc::clone).ok();
         Box::pin(async move {
             let host = uri
                 .host()
@@ -379,12 +418,15 @@ impl tower_service::Service<Uri> for Connector {
             let https = uri.scheme_str() == Some("https");
             let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
             let timeout = this.connect_timeout;
-            if !this.needed().await {
+            if !this.needed(mine).await {
+                // Only a connect hyper left running in the background (its request
+                // was served by a pooled connection) or one whose request timed out
+                // gets here; hyper drops this error.
                 return Err(ConnectError {
                     kind: ErrorKind::Busy,
                     message: format!(
-                        "no new connection to {host}:{port} was needed within {timeout:?}: \
-                         the open ones stayed idle or busy"
+                        "no new connection to {host}:{port} was needed: the request was \
+                         served by an open one, or they stayed busy for {timeout:?}"
                     ),
                     source: None,
                 });
@@ -416,7 +458,7 @@ impl tower_service::Service<Uri> for Connector {
             match tokio::time::timeout(timeout, this.clone().connect(host.clone(), port)).await {
                 Ok(r) => r.map(|inner| Limited {
                     inner,
-                    _slot: slot,
+                    slot: Some(slot),
                     demand: this.demand.clone(),
                 }),
                 Err(_) => Err(ConnectError {
