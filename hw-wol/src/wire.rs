@@ -30,21 +30,21 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
 }
 
 /// Writes the 102-byte magic packet for `mac` into `out`: the synchronisation
-/// stream, then the MAC sixteen times as 8-byte stores (MAC and two `0xFF`
-/// bytes, each store's tail overwritten by the next MAC; the last repeat is
-/// written with 6 bytes). `out` is at least [`PACKET_LEN`] bytes (an array of
-/// the callers: the bounds are known when this is inlined).
+/// stream, then the MAC sixteen times. Sixteen 6-byte repeats are twelve 8-byte
+/// words cycling through three values (the pattern repeats every 24 bytes), so
+/// the repeats are written as twelve word stores. `out` is at least
+/// [`PACKET_LEN`] bytes (an array of the callers: the bounds are known when this
+/// is inlined).
 #[inline]
 fn write_magic_packet(mac: MacAddress, out: &mut [u8]) {
     let o = mac.octets();
-    let wide = [o[0], o[1], o[2], o[3], o[4], o[5], 0xff, 0xff];
-    out[..8].fill(0xff);
-    let mut at = SYNC_LEN;
-    while at + 8 <= PACKET_LEN {
-        out[at..at + 8].copy_from_slice(&wide);
-        at += 6;
+    let m = u64::from_le_bytes([o[0], o[1], o[2], o[3], o[4], o[5], 0, 0]);
+    let words = [m | (m << 48), (m >> 16) | (m << 32), (m >> 32) | (m << 16)];
+    out[..SYNC_LEN].fill(0xff);
+    for k in 0..(PACKET_LEN - SYNC_LEN) / 8 {
+        let at = SYNC_LEN + 8 * k;
+        out[at..at + 8].copy_from_slice(&words[k % 3].to_le_bytes());
     }
-    out[PACKET_LEN - 6..PACKET_LEN].copy_from_slice(&o);
 }
 
 /// Length of the longest magic packet: with a 6-byte SecureOn password.
