@@ -84,4 +84,7 @@ fn build_type(store: Option<Arc<dyn NodeStateStore>>) -> HardwareType {
             build_node(&config, ctx, store)
         },
     )
+    // Ironic's generic hardware types network-boot through its pxe and ipxe boot
+    // interfaces (hwctl-pxe provides them).
+    .with_boot_interfaces(["pxe", "ipxe"])
 }

@@ -665,13 +665,12 @@ impl<'a> Validator<'a> {
     }
 
     /// Records that `name` is missing (for requirements the schema cannot express,
-    /// such as "one of these two").
+    /// such as "one of these two"). A name that already has a problem is left as it
+    /// is: a value that is present but refused (Ironic's secret mask `"******"`, a
+    /// refused key, a malformed value) reads as absent to the driver, yet it is
+    /// invalid, not missing, and every driver reports it with the same kind.
     pub fn missing(&mut self, name: &str) {
-        if !self
-            .problems
-            .iter()
-            .any(|p| p.name == name && p.is_missing())
-        {
+        if !self.problems.iter().any(|p| p.name == name) {
             self.problems.push(ParameterProblem {
                 name: name.to_owned(),
                 reason: None,
@@ -824,6 +823,29 @@ mod tests {
         Property::required("a_password", "Password.").secret(),
         Property::optional("a_port", "Port.").default_value("623"),
     ];
+
+    #[test]
+    fn a_masked_secret_a_driver_also_calls_missing_is_invalid_not_missing() {
+        // Drivers whose secret is required only with a user name (redfish, openbmc)
+        // see the mask as "no password" and call `missing`; the kind must stay the
+        // one every other driver reports for the mask.
+        let info =
+            DriverInfo::from_json(json!({"a_address": "h", "a_password": "******"})).unwrap();
+        let mut v = info.validator(SCHEMA);
+        assert!(v.secret("a_password").is_none());
+        v.missing("a_password");
+        let err = v.finish().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        assert_eq!(err.problems().len(), 1);
+        assert!(!err.problems()[0].is_missing());
+        // A key that is really absent is still missing.
+        let info = DriverInfo::from_json(json!({"a_address": "h"})).unwrap();
+        let mut v = info.validator(SCHEMA);
+        v.missing("a_password");
+        let err = v.finish().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingParameter);
+        assert_eq!(err.problems().len(), 1);
+    }
 
     #[test]
     fn defaults_apply_when_absent() {

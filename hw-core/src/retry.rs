@@ -122,7 +122,9 @@ impl RetryPolicy {
 /// A failure after more than one attempt has `(after N attempts over X.Xs)`
 /// appended to its message, so the caller reads what was tried for how long.
 /// Each attempt is cut at the deadline (the earlier of `deadline` and the policy's
-/// `max_elapsed`); one that is cut fails with [`crate::ErrorKind::Timeout`].
+/// `max_elapsed`); one that is cut fails with [`crate::ErrorKind::Timeout`]. The
+/// first retry after a timeout is logged once at `WARN` (`…; retrying (2/3)`), the
+/// other retries at `DEBUG`.
 ///
 /// # Errors
 ///
@@ -192,7 +194,13 @@ where
         {
             return Err(tried(err));
         }
-        tracing::debug!(attempt = n, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
+        if n == 1 && err.kind() == crate::ErrorKind::Timeout {
+            // A silent device: say so once at the default level, so the user is not
+            // left staring at nothing while the retries run.
+            tracing::warn!("{err}; retrying ({}/{max})", n + 1);
+        } else {
+            tracing::debug!(attempt = n, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
+        }
         tokio::time::sleep(wait).await;
     }
 }

@@ -42,4 +42,7 @@ pub fn hardware_type() -> HardwareType {
             Ok(Node::new(NAME, ctx.clone()).with_power(Arc::new(IbootPower::new(config))))
         },
     )
+    // Ironic's generic hardware types network-boot through its pxe and ipxe boot
+    // interfaces (hwctl-pxe provides them).
+    .with_boot_interfaces(["pxe", "ipxe"])
 }

@@ -110,4 +110,7 @@ pub fn hardware_type_with(shared: Shared<IpmiEndpoint>) -> HardwareType {
             Ok(node(NAME, &ipmi, ctx.clone()))
         },
     )
+    // Ironic's generic hardware types network-boot through its pxe and ipxe boot
+    // interfaces (hwctl-pxe provides them).
+    .with_boot_interfaces(["pxe", "ipxe"])
 }

@@ -78,6 +78,9 @@ pub fn hardware_type() -> HardwareType {
             Ok(node(config, ctx.clone()))
         },
     )
+    // Ironic's generic hardware types network-boot through its pxe and ipxe boot
+    // interfaces (hwctl-pxe provides them).
+    .with_boot_interfaces(["pxe", "ipxe"])
 }
 
 /// A node whose power, management and console share one domain lookup (and, with

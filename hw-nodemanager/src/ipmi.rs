@@ -122,6 +122,9 @@ pub fn hardware_type_with(shared: Shared<IpmiEndpoint>) -> HardwareType {
         crate::config::properties(),
         move |info, ctx| build(&shared, info, ctx),
     )
+    // Ironic's generic hardware types network-boot through its pxe and ipxe boot
+    // interfaces (hwctl-pxe provides them).
+    .with_boot_interfaces(["pxe", "ipxe"])
 }
 
 fn build(

@@ -57,4 +57,7 @@ pub fn hardware_type() -> HardwareType {
             build_node(&config, ctx)
         },
     )
+    // Ironic's generic hardware types network-boot through its pxe and ipxe boot
+    // interfaces (hwctl-pxe provides them).
+    .with_boot_interfaces(["pxe", "ipxe"])
 }

@@ -63,4 +63,7 @@ fn build_type(store: Option<Arc<dyn StateStore>>) -> HardwareType {
                 .with_power(Arc::new(WolPower::with_store(config, store))))
         },
     )
+    // Ironic's generic hardware types network-boot through its pxe and ipxe boot
+    // interfaces (hwctl-pxe provides them).
+    .with_boot_interfaces(["pxe", "ipxe"])
 }

@@ -37,6 +37,16 @@ fn pairs(flag: &str, list: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
+/// The network-boot interfaces (hwctl-pxe's `pxe`, `ipxe`) hardware type `h`
+/// declares, in its order: what `boot prepare-ramdisk --boot-interface` takes for it.
+pub(crate) fn boot_interfaces_of(h: &hwctl_core::HardwareType) -> Vec<String> {
+    h.boot_interfaces()
+        .iter()
+        .filter(|b| [hwctl_pxe::PXE, hwctl_pxe::IPXE].contains(&b.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// A registry with hwctl-pxe's boot interfaces registered with `config`.
 pub(crate) fn with_boot_interfaces(registry: &Registry, config: Arc<PxeConfig>) -> Registry {
     let mut r = registry.clone();

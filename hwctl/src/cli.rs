@@ -19,8 +19,15 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DIR", global = true, env = "HWCTL_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
 
-    /// The node to act on (for node commands).
-    #[command(flatten)]
+    /// The longest the whole command may take, in seconds, retries included; on
+    /// expiry it fails with a `timeout` error naming the operation (exit 1). Bounds
+    /// the one-node commands; a power change's own `--timeout` extends it. Default 60.
+    #[arg(long = "timeout", id = "deadline", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub deadline: Option<u64>,
+
+    /// The node to act on (for node commands): given before the command.
+    #[command(flatten, next_help_heading = "Node options (before the command)")]
     pub node: NodeArgs,
 
     /// What to do.
@@ -28,42 +35,75 @@ pub(crate) struct Cli {
     pub command: Command,
 }
 
-/// How a single node is described on the command line.
+/// How a single node is described on the command line. These flags belong to the
+/// top level only (not global), so `hwctl sim --help` and `hwctl fleet --help` show
+/// just what those commands accept.
 #[derive(Debug, Args, Default, Clone)]
 pub(crate) struct NodeArgs {
     /// Hardware type (`hwctl drivers` lists them); overrides the info file's `driver`.
-    #[arg(long, global = true)]
+    #[arg(long, value_parser = DriverName)]
     pub driver: Option<String>,
     /// A `driver_info` entry, KEY=VALUE; repeatable; overrides the info file.
-    #[arg(long = "info", value_name = "KEY=VALUE", global = true)]
+    #[arg(long = "info", value_name = "KEY=VALUE")]
     pub info: Vec<String>,
     /// Ironic-style node JSON: `{"driver": …, "driver_info": {…}, "ports": […]}`.
-    #[arg(long = "info-file", value_name = "FILE.json", global = true)]
+    #[arg(long = "info-file", value_name = "FILE.json")]
     pub info_file: Option<PathBuf>,
     /// A file holding the hardware type's secret (`ipmi_password`, `msftocs_password`,
     /// …): its whole content, one trailing newline removed. Overrides the info file.
     /// Secrets also come from `HW_<KEY>` (`HW_IPMI_PASSWORD`) or a prompt on a terminal.
-    #[arg(
-        long = "password-file",
-        value_name = "PATH",
-        global = true,
-        env = "HW_PASSWORD_FILE"
-    )]
+    #[arg(long = "password-file", value_name = "PATH", env = "HW_PASSWORD_FILE")]
     pub password_file: Option<PathBuf>,
     /// Ask on the terminal for the hardware type's secret when it is missing, even
     /// where it is optional (`ipmi_password`); a missing required one is always asked
     /// for when stdin is a terminal.
-    #[arg(long = "ask-password", global = true)]
+    #[arg(long = "ask-password")]
     pub ask_password: bool,
     /// A port MAC of the node; repeatable.
-    #[arg(long = "port", value_name = "MAC", global = true)]
+    #[arg(long = "port", value_name = "MAC")]
     pub ports: Vec<String>,
     /// A node capability, KEY=VALUE (e.g. boot_mode=uefi); repeatable.
-    #[arg(long = "capability", value_name = "KEY=VALUE", global = true)]
+    #[arg(long = "capability", value_name = "KEY=VALUE")]
     pub capabilities: Vec<String>,
     /// The node's id, for messages.
-    #[arg(long = "node-id", default_value = "cli", global = true)]
+    #[arg(long = "node-id", default_value = crate::node_args::DEFAULT_NODE_ID)]
     pub node_id: String,
+}
+
+/// `--driver`'s values: any text (an unknown name is refused later, with the list of
+/// known ones), with the registry's hardware-type names as the possible values, so
+/// `--help` and the completion scripts offer them instead of file names.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DriverName;
+
+impl clap::builder::TypedValueParser for DriverName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            crate::registry::registry()
+                .hardware_types()
+                .map(|h| h.name().to_owned())
+                .collect()
+        });
+        Some(Box::new(
+            names
+                .iter()
+                .map(|n| clap::builder::PossibleValue::new(n.as_str())),
+        ))
+    }
 }
 
 /// The commands.
@@ -114,7 +154,8 @@ pub(crate) enum Command {
         #[arg(value_name = "TYPE")]
         hardware_type: String,
     },
-    /// Act on every node of an inventory file concurrently.
+    /// Act on every node of an inventory file concurrently. Secrets the inventory
+    /// lacks come from `HW_<KEY>` or `hwctl --password-file PATH fleet …`.
     Fleet {
         /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`.
         #[arg(long, value_name = "FILE")]

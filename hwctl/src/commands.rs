@@ -268,14 +268,43 @@ fn capability_text(v: &Value) -> String {
             .join(", "),
         Value::Object(fields) => fields
             .iter()
-            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), capability_text(v)))
+            .map(|(k, v)| capability_field_text(k, v))
             .collect::<Vec<_>>()
             .join("; "),
     }
 }
 
-/// `capabilities`: a table per interface (JSON with `--json`).
-pub(crate) fn capabilities(node: &Node, json_out: bool) -> Result<()> {
+/// One field of an interface's capabilities as a phrase a user reads without the
+/// struct's docs: `boot_modes` is the modes `boot-mode set` accepts, so an empty
+/// list means the mode cannot be set, not that the node has no boot mode.
+fn capability_field_text(key: &str, v: &Value) -> String {
+    match (key, v) {
+        ("boot_modes", Value::Array(modes)) if modes.is_empty() => {
+            "boot mode: not settable by this driver".into()
+        }
+        ("boot_modes", v) => format!("boot mode settable to: {}", capability_text(v)),
+        ("can_get_boot_mode", v) => format!("boot mode readable: {}", capability_text(v)),
+        ("boot_devices", Value::Array(d)) if d.is_empty() => {
+            "boot device: not settable by this driver".into()
+        }
+        ("boot_devices", v) => format!("boot devices settable: {}", capability_text(v)),
+        (k, v) => format!("{}: {}", k.replace('_', " "), capability_text(v)),
+    }
+}
+
+/// The heading of `capabilities`: the node's id only when one was given.
+fn node_heading(node: &Node) -> String {
+    if node.id() == crate::node_args::DEFAULT_NODE_ID {
+        format!("hardware type {}", node.hardware_type())
+    } else {
+        format!("node {}, hardware type {}", node.id(), node.hardware_type())
+    }
+}
+
+/// `capabilities`: a table per interface (JSON with `--json`). `boot_interfaces`
+/// are the network-boot interfaces (`pxe`, `ipxe`) the hardware type declares and
+/// this build registers (`hwctl boot prepare-ramdisk --boot-interface`).
+pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bool) -> Result<()> {
     let caps = serde_json::to_value(node.capabilities()).map_err(|e| {
         Error::new(
             hwctl_core::ErrorKind::Other,
@@ -283,21 +312,39 @@ pub(crate) fn capabilities(node: &Node, json_out: bool) -> Result<()> {
         )
     })?;
     if json_out {
-        say_json(
-            &json!({"node": node.id(), "hardware_type": node.hardware_type(), "capabilities": caps}),
-        );
+        say_json(&json!({
+            "node": node.id(),
+            "hardware_type": node.hardware_type(),
+            "capabilities": caps,
+            "boot_interfaces": boot_interfaces,
+        }));
         return Ok(());
     }
-    let rows: Vec<Vec<String>> = match &caps {
+    let mut rows: Vec<Vec<String>> = match &caps {
         Value::Object(interfaces) => interfaces
             .iter()
-            .map(|(name, v)| vec![name.clone(), capability_text(v)])
+            .map(|(name, v)| match (name.as_str(), v) {
+                // `boot` says whether the node has a network-boot interface; name them.
+                ("boot", _) => vec![name.clone(), boot_interfaces_text(boot_interfaces)],
+                _ => vec![name.clone(), capability_text(v)],
+            })
             .collect(),
         other => vec![vec!["-".into(), capability_text(other)]],
     };
-    say(format!("{} ({})", node.id(), node.hardware_type()));
+    if !matches!(&caps, Value::Object(i) if i.contains_key("boot")) {
+        rows.push(vec!["boot".into(), boot_interfaces_text(boot_interfaces)]);
+    }
+    say(node_heading(node));
     say(wrapped_table(&["INTERFACE", "CAPABILITIES"], &rows, table_width()).trim_end());
     Ok(())
+}
+
+fn boot_interfaces_text(names: &[String]) -> String {
+    if names.is_empty() {
+        "no network boot (no pxe or ipxe boot interface)".into()
+    } else {
+        format!("network boot through {}", names.join(", "))
+    }
 }
 
 /// `drivers`
@@ -305,7 +352,14 @@ pub(crate) fn drivers(registry: &Registry, json_out: bool) -> Result<()> {
     if json_out {
         let list: Vec<Value> = registry
             .hardware_types()
-            .map(|h| json!({"name": h.name(), "description": h.description(), "interfaces": h.interfaces()}))
+            .map(|h| {
+                json!({
+                    "name": h.name(),
+                    "description": h.description(),
+                    "interfaces": h.interfaces(),
+                    "boot_interfaces": crate::boot_cmd::boot_interfaces_of(h),
+                })
+            })
             .collect();
         say_json(&Value::Array(list));
     } else {
@@ -319,14 +373,17 @@ pub(crate) fn drivers(registry: &Registry, json_out: bool) -> Result<()> {
                         .map(|i| i.as_str())
                         .collect::<Vec<_>>()
                         .join(","),
+                    crate::boot_cmd::boot_interfaces_of(h).join(","),
                     h.description().to_owned(),
                 ]
             })
             .collect();
-        say(table(
-            &["HARDWARE TYPE", "INTERFACES", "DESCRIPTION"],
+        say(wrapped_table(
+            &["HARDWARE TYPE", "INTERFACES", "BOOT", "DESCRIPTION"],
             &rows,
-        ));
+            table_width(),
+        )
+        .trim_end());
     }
     Ok(())
 }

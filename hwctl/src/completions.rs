@@ -22,18 +22,76 @@ pub(crate) fn completions(shell: Shell) -> Result<()> {
     write_stdout(&out)
 }
 
+/// The EXIT STATUS section (roff), the table `output::exit_code` implements.
+const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success.
+.TP
+\fB1\fR
+The command failed: the device refused or did not answer (\fBtimeout\fR, including
+the command's own \fB\-\-timeout\fR), was unreachable, rejected the credentials,
+cannot do it (\fBunsupported\fR), or a fleet had failed nodes.
+.TP
+\fB2\fR
+A usage error, or a missing or invalid parameter (\fBmissing\-parameter\fR,
+\fBinvalid\-parameter\fR): nothing was sent to the device.
+.PP
+Errors go to stderr as \fBerror [KIND]: message\fR; with \fB\-\-json\fR, also to
+stdout as \fB{"error": {"kind": ..., "operation": ..., ...}}\fR.
+"#;
+
+/// The ENVIRONMENT section (roff).
+const ENVIRONMENT: &str = r#".SH ENVIRONMENT
+.TP
+\fBHW_\fIKEY\fR
+A driver_info secret, named by its key in upper case: \fBHW_IPMI_PASSWORD\fR,
+\fBHW_MSFTOCS_PASSWORD\fR, \fBHW_SASL_PASSWORD\fR, ... (\fBhwctl properties TYPE\fR
+marks the secret keys). Keeps secrets off the command line.
+.TP
+\fBHW_PASSWORD_FILE\fR
+Like \fB\-\-password\-file\fR: a file holding the hardware type's secret.
+.TP
+\fBHWCTL_STATE_DIR\fR
+Like \fB\-\-state\-dir\fR: where node state is kept between runs.
+.TP
+\fBHWCTL_LOG\fR
+The log filter (tracing's EnvFilter syntax: \fBdebug\fR, \fBhwctl_ipmi=trace\fR);
+default \fBwarn\fR. Logs go to stderr; secrets are never logged.
+.TP
+\fBCOLUMNS\fR
+The width tables wrap to when stdout is not a terminal (default 80); on a terminal,
+its width.
+"#;
+
 /// Writes the man page `hwctl(1)` (roff: name, synopsis, description, the global
-/// options, the commands, the version) to stdout.
+/// options, the commands, EXIT STATUS, ENVIRONMENT, the version) to stdout.
 ///
 /// # Errors
 ///
 /// [`ErrorKind::Other`] when the page cannot be rendered or stdout cannot be written.
 pub(crate) fn man() -> Result<()> {
+    write_stdout(&man_page()?)
+}
+
+/// The man page's roff. clap_mangen renders the sections generated from the clap
+/// definition; EXIT STATUS and ENVIRONMENT, which clap does not describe, are ours.
+fn man_page() -> Result<Vec<u8>> {
+    let page = clap_mangen::Man::new(Cli::command());
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(|e| Error::new(ErrorKind::Other, format!("cannot render the man page: {e}")))?;
-    write_stdout(&out)
+    let cannot = |e: std::io::Error| {
+        Error::new(ErrorKind::Other, format!("cannot render the man page: {e}"))
+    };
+    page.render_title(&mut out).map_err(cannot)?;
+    page.render_name_section(&mut out).map_err(cannot)?;
+    page.render_synopsis_section(&mut out).map_err(cannot)?;
+    page.render_description_section(&mut out).map_err(cannot)?;
+    page.render_options_section(&mut out).map_err(cannot)?;
+    page.render_subcommands_section(&mut out).map_err(cannot)?;
+    out.extend_from_slice(EXIT_STATUS.as_bytes());
+    out.extend_from_slice(ENVIRONMENT.as_bytes());
+    page.render_version_section(&mut out).map_err(cannot)?;
+    Ok(out)
 }
 
 /// Writes `bytes` to stdout. A reader that stops early (`hwctl man | head`) closes
@@ -46,5 +104,32 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
             format!("cannot write to stdout: {e}"),
         )),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_man_page_has_exit_status_and_environment() {
+        let page = String::from_utf8(man_page().expect("renders")).expect("UTF-8");
+        for heading in [
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH OPTIONS",
+            ".SH SUBCOMMANDS",
+        ] {
+            assert!(page.contains(heading), "{heading} missing:\n{page}");
+        }
+        for var in [
+            "HW_\\fIKEY",
+            "HW_PASSWORD_FILE",
+            "HWCTL_LOG",
+            "HWCTL_STATE_DIR",
+            "COLUMNS",
+        ] {
+            assert!(page.contains(var), "{var} missing");
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! fleet from an inventory file, or a demo fleet on the built-in simulators.
 //!
 //! Exit codes: 0 on success, 2 on usage errors and invalid or missing parameters,
-//! 1 on any other failure. Errors go to stderr and name their kind.
+//! 1 on any other failure, 130 when Ctrl-C stopped a fleet sweep. Errors go to stderr
+//! and name their kind.
 
 #![forbid(unsafe_code)]
 
@@ -28,7 +29,7 @@ use clap::Parser;
 use hwctl_core::{Registry, Result};
 
 use crate::cli::{Cli, Command};
-use crate::output::{error_json, exit_code, print_error, say, say_json};
+use crate::output::{error_json_for, exit_code, print_error, say, say_json};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HWCTL_LOG")
@@ -38,6 +39,157 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+/// The default of `hwctl --timeout`: the longest a one-node command may take.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// What the command does, as errors name it (`power status`, `boot set`).
+fn operation_of(command: &Command) -> &'static str {
+    use crate::cli::{BootAction as B, BootModeAction as M, PowerAction as P, VendorAction as V};
+    match command {
+        Command::Power { action } => match action {
+            P::Status => "power status",
+            P::On(_) => "power on",
+            P::Off(_) => "power off",
+            P::SoftOff(_) => "power soft-off",
+            P::Reboot(_) => "power reboot",
+            P::SoftReboot(_) => "power soft-reboot",
+        },
+        Command::Boot { action } => match action {
+            B::Get => "boot get",
+            B::Set { .. } => "boot set",
+            B::Devices => "boot devices",
+            B::PrepareRamdisk { .. } => "boot prepare-ramdisk",
+            B::CleanUpRamdisk { .. } => "boot clean-up-ramdisk",
+            B::PrepareInstance { .. } => "boot prepare-instance",
+            B::CleanUpInstance { .. } => "boot clean-up-instance",
+            B::Serve { .. } => "boot serve",
+        },
+        Command::BootMode { action } => match action {
+            M::Get => "boot-mode get",
+            M::Set { .. } => "boot-mode set",
+        },
+        Command::Sensors => "sensors",
+        Command::Nmi => "nmi",
+        Command::Console => "console",
+        Command::Vendor { action } => match action {
+            V::List => "vendor list",
+            V::Call { .. } => "vendor call",
+        },
+        Command::Validate => "validate",
+        Command::Capabilities => "capabilities",
+        Command::Drivers => "drivers",
+        Command::Properties { .. } => "properties",
+        Command::Fleet { .. } => "fleet",
+        Command::Demo => "demo",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
+        Command::Sim { .. } => "sim",
+    }
+}
+
+/// The deadline of the whole command: `--timeout`, else [`DEFAULT_DEADLINE`] plus
+/// a power change's own `--timeout`. `None` for commands that run until stopped or
+/// bound themselves (console, fleet, sim, demo, boot serve) and for the listings;
+/// an explicit `--timeout` there is a usage error, never silently ignored.
+fn deadline_of(cli: &Cli) -> Result<Option<Duration>> {
+    use crate::cli::{BootAction, PowerAction as P};
+    let bounded = match &cli.command {
+        Command::Boot {
+            action: BootAction::Serve { .. },
+        } => false,
+        Command::Power { .. }
+        | Command::Boot { .. }
+        | Command::BootMode { .. }
+        | Command::Sensors
+        | Command::Nmi
+        | Command::Vendor { .. }
+        | Command::Validate
+        | Command::Capabilities => true,
+        _ => false,
+    };
+    if !bounded {
+        return match cli.deadline {
+            Some(_) => Err(output::usage(format!(
+                "--timeout bounds the one-node commands; `{}` does not take it{}",
+                operation_of(&cli.command),
+                if matches!(cli.command, Command::Fleet { .. }) {
+                    " (fleet's own `--timeout`, after `fleet`, bounds each node's power change)"
+                } else {
+                    ""
+                }
+            ))),
+            None => Ok(None),
+        };
+    }
+    if let Some(secs) = cli.deadline {
+        return Ok(Some(Duration::from_secs(secs)));
+    }
+    let own = match &cli.command {
+        Command::Power {
+            action: P::On(t) | P::Off(t) | P::SoftOff(t) | P::Reboot(t) | P::SoftReboot(t),
+        } => t.timeout.map(Duration::from_secs),
+        _ => None,
+    };
+    Ok(Some(DEFAULT_DEADLINE + own.unwrap_or_default()))
+}
+
+/// The commands that take no node refuse the node flags instead of ignoring them
+/// (`fleet` checks its own, where it reads the inventory).
+fn refuse_node_flags(cli: &Cli) -> Result<()> {
+    match cli.command {
+        Command::Drivers
+        | Command::Properties { .. }
+        | Command::Demo
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Sim { .. } => {
+            let given = node_args::flags_given(&cli.node);
+            if given.is_empty() {
+                Ok(())
+            } else {
+                Err(output::usage(format!(
+                    "{} cannot be used with `{}`: it acts on no node",
+                    given.join(", "),
+                    operation_of(&cli.command)
+                )))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs the command within its deadline ([`deadline_of`]); on expiry, a
+/// [`hwctl_core::ErrorKind::Timeout`] error naming the operation and the time spent.
+async fn run_bounded(cli: Cli, registry: &Registry) -> Result<()> {
+    refuse_node_flags(&cli)?;
+    let operation = operation_of(&cli.command);
+    let Some(limit) = deadline_of(&cli)? else {
+        return run(cli, registry).await;
+    };
+    let given = cli.deadline.is_some();
+    let started = tokio::time::Instant::now();
+    match tokio::time::timeout(limit, run(cli, registry)).await {
+        Ok(result) => result,
+        Err(_) => Err(hwctl_core::Error::new(
+            hwctl_core::ErrorKind::Timeout,
+            format!(
+                "no result after {:.1} s, the command's time limit ({}); the device may be \
+                 silent or unreachable",
+                started.elapsed().as_secs_f64(),
+                if given {
+                    "--timeout".to_owned()
+                } else {
+                    format!(
+                        "default {} s; change it with --timeout SECONDS",
+                        limit.as_secs()
+                    )
+                }
+            ),
+        )
+        .with_operation(operation)),
+    }
 }
 
 async fn run(cli: Cli, registry: &Registry) -> Result<()> {
@@ -61,7 +213,14 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
         Command::Nmi => commands::nmi(&node()?, json).await,
         Command::Console => console::run(&node()?).await,
         Command::Vendor { action } => commands::vendor(&node()?, action, json).await,
-        Command::Capabilities => commands::capabilities(&node()?, json),
+        Command::Capabilities => {
+            let n = node()?;
+            let boot = registry
+                .get(n.hardware_type())
+                .map(boot_cmd::boot_interfaces_of)
+                .unwrap_or_default();
+            commands::capabilities(&n, &boot, json)
+        }
         Command::Validate => {
             let n = node()?;
             if json {
@@ -147,8 +306,9 @@ fn main() -> ExitCode {
         hwctl_core::state::set_global(std::sync::Arc::new(hwctl_core::state::FileStore::new(dir)));
     }
     let registry = registry::registry();
+    let operation = operation_of(&cli.command);
     let result = runtime.block_on(async {
-        let result = run(cli, &registry).await;
+        let result = run_bounded(cli, &registry).await;
         // Shared clients and sessions outlive their nodes for an idle time (issue
         // 16): release them all now, so sessions are closed and logged out.
         hwctl_core::shared::release_all();
@@ -160,11 +320,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if json && err.operation() != Some(fleet::SUMMARY_OPERATION) {
-                say_json(&serde_json::json!({"error": error_json(&err)}));
+            if json && !fleet::is_summary(&err) {
+                say_json(&serde_json::json!({"error": error_json_for(&err, operation)}));
             }
             print_error(&err);
-            ExitCode::from(u8::try_from(exit_code(&err)).unwrap_or(1))
+            let code = fleet::exit_code(&err);
+            ExitCode::from(code.unwrap_or_else(|| u8::try_from(exit_code(&err)).unwrap_or(1)))
         }
     }
 }

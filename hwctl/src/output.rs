@@ -55,11 +55,21 @@ fn error_headline(err: &Error) -> String {
 
 /// The error as a JSON object (`kind`, `message`, `driver`, `operation`, `problems`).
 pub(crate) fn error_json(err: &Error) -> serde_json::Value {
+    error_json_with(err, None)
+}
+
+/// [`error_json`] of an error from the command `operation` (`power status`): its
+/// `operation` is the error's own when it names one, else the command's.
+pub(crate) fn error_json_for(err: &Error, operation: &str) -> serde_json::Value {
+    error_json_with(err, Some(operation))
+}
+
+fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "kind": err.kind().as_str(),
         "message": err.to_string(),
         "driver": err.driver(),
-        "operation": err.operation(),
+        "operation": err.operation().or(operation),
         "retryable": err.is_retryable(),
         "problems": err.problems().iter().map(|p| serde_json::json!({
             "name": p.name,
@@ -111,17 +121,25 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The width tables wrap to: the terminal's when stdout is one, else 80 columns.
+/// The width tables wrap to: the terminal's when stdout is one, else `COLUMNS`
+/// when it holds a width of at least 20, else 80 columns.
 pub(crate) fn table_width() -> u16 {
-    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        crossterm::terminal::size()
-            .ok()
-            .map(|(w, _)| w)
-            .filter(|w| *w >= 20)
-            .unwrap_or(80)
-    } else {
-        80
-    }
+    let columns = std::env::var("COLUMNS").ok();
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        .then(|| crossterm::terminal::size().ok().map(|(w, _)| w))
+        .flatten();
+    width_of(terminal, columns.as_deref())
+}
+
+fn width_of(terminal: Option<u16>, columns: Option<&str>) -> u16 {
+    terminal
+        .filter(|w| *w >= 20)
+        .or_else(|| {
+            columns
+                .and_then(|c| c.trim().parse::<u16>().ok())
+                .filter(|w| *w >= 20)
+        })
+        .unwrap_or(80)
 }
 
 /// A header, a line under it, no other borders; columns two spaces apart.
@@ -247,6 +265,30 @@ mod tests {
                 assert!(words.contains(&w), "{w} lost at {width}:\n{t}");
             }
         }
+    }
+
+    #[test]
+    fn json_errors_name_the_command_when_the_error_does_not() {
+        let plain = Error::new(ErrorKind::Timeout, "no reply");
+        assert_eq!(error_json(&plain)["operation"], serde_json::Value::Null);
+        assert_eq!(
+            error_json_for(&plain, "power status")["operation"],
+            "power status"
+        );
+        let own = plain.with_operation("Get Chassis Status");
+        assert_eq!(
+            error_json_for(&own, "power status")["operation"],
+            "Get Chassis Status"
+        );
+    }
+
+    #[test]
+    fn tables_wrap_to_the_terminal_then_columns_then_80() {
+        assert_eq!(width_of(Some(132), Some("100")), 132);
+        assert_eq!(width_of(None, Some("100")), 100);
+        assert_eq!(width_of(None, Some("5")), 80);
+        assert_eq!(width_of(None, Some("wide")), 80);
+        assert_eq!(width_of(None, None), 80);
     }
 
     #[test]

@@ -102,6 +102,32 @@ pub(crate) fn example_lines(nodes: &[InventoryNode]) -> Vec<String> {
     lines
 }
 
+/// How many nodes' example commands `hwctl sim` prints; the rest are counted.
+const EXAMPLES: usize = 3;
+
+/// The "Try:" block of `hwctl sim NAME`: the `export` lines, the commands of the
+/// first [`EXAMPLES`] nodes, and how many nodes the simulator has (an OCS chassis
+/// has 48 blades: 48 command lines would bury the simulator's address).
+fn try_lines(nodes: &[InventoryNode], name: &str) -> Vec<String> {
+    let (exports, commands): (Vec<String>, Vec<String>) = example_lines(nodes)
+        .into_iter()
+        .partition(|l| l.starts_with("export "));
+    let mut out = vec![match nodes.len() {
+        1 => "1 node. Try:".to_owned(),
+        n => format!("{n} nodes. Try:"),
+    }];
+    out.extend(exports.iter().map(|l| format!("  {l}")));
+    out.extend(commands.iter().take(EXAMPLES).map(|l| format!("  {l}")));
+    if commands.len() > EXAMPLES {
+        out.push(format!(
+            "  … and {} more nodes like these (`hwctl --json sim {}` lists every node)",
+            commands.len() - EXAMPLES,
+            shell_word(name)
+        ));
+    }
+    out
+}
+
 /// Runs simulator `name` until Ctrl-C.
 pub(crate) async fn run(
     name: Option<&str>,
@@ -136,9 +162,8 @@ pub(crate) async fn run(
         );
     } else {
         say(sim.describe());
-        say("Try:");
-        for line in example_lines(&sims::nodes(sim.as_ref())) {
-            say(format!("  {line}"));
+        for line in try_lines(&sims::nodes(sim.as_ref()), name) {
+            say(line);
         }
         say("Ctrl-C stops it.");
     }
@@ -153,4 +178,47 @@ pub(crate) async fn run(
     }
     drop(sim);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blade(n: usize) -> InventoryNode {
+        let mut info = serde_json::Map::new();
+        info.insert("msftocs_base_url".into(), "http://127.0.0.1:8000".into());
+        info.insert("msftocs_blade_id".into(), n.to_string().into());
+        info.insert("msftocs_username".into(), "admin".into());
+        info.insert("msftocs_password".into(), "pw".into());
+        InventoryNode {
+            name: format!("blade-{n}"),
+            driver: "msftocs".into(),
+            driver_info: info,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_48_blade_chassis_prints_a_few_examples_and_the_count() {
+        let nodes: Vec<InventoryNode> = (1..=48).map(blade).collect();
+        let lines = try_lines(&nodes, "msftocs");
+        assert_eq!(lines[0], "48 nodes. Try:");
+        let commands = lines
+            .iter()
+            .filter(|l| l.contains("hwctl --driver"))
+            .count();
+        assert_eq!(commands, EXAMPLES, "{lines:#?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("export HW_MSFTOCS_PASSWORD=pw"))
+        );
+        let last = lines.last().unwrap();
+        assert!(last.contains("45 more nodes"), "{last}");
+        assert!(lines.len() <= EXAMPLES + 3, "{lines:#?}");
+        // One node: no "more" line.
+        let one = try_lines(&nodes[..1], "msftocs");
+        assert_eq!(one[0], "1 node. Try:");
+        assert!(!one.iter().any(|l| l.contains("more nodes")));
+    }
 }

@@ -432,3 +432,182 @@ fn an_unknown_host_name_fails_once_without_retries() {
         );
     }
 }
+
+/// Issue 15 (newcomer run): a BMC that never answers no longer keeps hwctl busy and
+/// silent. `--timeout SECONDS` bounds the whole command: a typed `timeout` error
+/// naming the operation and the time spent, exit 1; the first retry is announced
+/// at the default log level. UDP (IPMI) and TCP (Redfish, a listener that accepts
+/// connections and never answers).
+#[test]
+fn a_silent_bmc_is_bounded_by_the_command_timeout_and_retries_are_announced() {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = udp.local_addr().unwrap().port();
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp_port = tcp.local_addr().unwrap().port();
+    let ipmi_port = format!("ipmi_port={udp_port}");
+    let redfish = format!("redfish_address=http://127.0.0.1:{tcp_port}");
+    let cases: [(&str, Vec<&str>); 2] = [
+        (
+            "ipmi",
+            vec!["--info", "ipmi_address=127.0.0.1", "--info", &ipmi_port],
+        ),
+        (
+            "redfish",
+            vec![
+                "--info",
+                &redfish,
+                "--info",
+                "redfish_system_id=/redfish/v1/Systems/1",
+            ],
+        ),
+    ];
+    for (driver, info) in cases {
+        let mut args = vec!["--json", "--timeout", "5", "--driver", driver];
+        args.extend(info);
+        args.extend(["power", "status"]);
+        let start = std::time::Instant::now();
+        let o = hwctl(&args);
+        let took = start.elapsed();
+        assert_eq!(o.status.code(), Some(1), "{driver}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], "timeout", "{driver}: {v}");
+        assert!(
+            took < std::time::Duration::from_secs(30),
+            "{driver}: --timeout 5 took {took:?}"
+        );
+        if driver == "ipmi" {
+            // The whole-command limit fired: it names the operation and the time.
+            assert_eq!(v["error"]["operation"], "power status", "{v}");
+            let message = v["error"]["message"].as_str().unwrap();
+            assert!(message.contains("after 5."), "{message}");
+            assert!(message.contains("--timeout"), "{message}");
+            // IPMI's request timeout (2 s) ran out before: the retry was announced.
+            let err = stderr(&o);
+            assert!(err.contains("retrying (2/"), "{err}");
+            assert!(err.contains(&format!("127.0.0.1:{udp_port}")), "{err}");
+        }
+    }
+    drop((udp, tcp));
+}
+
+/// `--timeout` before a command that runs until stopped is refused, not ignored.
+#[test]
+fn the_command_timeout_is_refused_where_it_does_not_apply() {
+    let o = hwctl(&["--timeout", "5", "sim", "--list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--timeout"), "{}", stderr(&o));
+    let o = hwctl(&[
+        "--timeout",
+        "0",
+        "--driver",
+        "fake-hardware",
+        "power",
+        "status",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// `sim --help` and `fleet --help` show only what those commands accept; the node
+/// flags stay on the top level, before the command, and are refused after
+/// commands that act on no node.
+#[test]
+fn subcommand_help_shows_only_what_the_subcommand_accepts() {
+    for cmd in ["sim", "fleet", "drivers"] {
+        let o = hwctl(&[cmd, "--help"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let help = stdout(&o);
+        for flag in [
+            "--driver",
+            "--info ",
+            "--info-file",
+            "--port",
+            "--node-id",
+            "--capability",
+        ] {
+            assert!(
+                !help.contains(flag),
+                "`{cmd} --help` offers {flag}:\n{help}"
+            );
+        }
+    }
+    let top = stdout(&hwctl(&["--help"]));
+    assert!(
+        top.contains("--driver") && top.contains("--info-file"),
+        "{top}"
+    );
+    // The registry's hardware types are --driver's possible values.
+    assert!(top.contains("staging-iboot"), "{top}");
+    let o = hwctl(&["--driver", "ipmi", "sim", "--list"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--driver cannot be used with `sim`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = hwctl(&["--driver", "ipmi", "drivers"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// JSON errors name the operation the user asked for, when the error itself does not.
+#[test]
+fn json_errors_name_the_operation() {
+    let o = hwctl(&["--json", "--driver", "staging-iboot", "power", "status"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["operation"], "power status", "{v}");
+    let o = hwctl(&["--json", "--driver", "staging-iboot", "boot-mode", "get"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["operation"], "boot-mode get", "{v}");
+}
+
+/// `capabilities` speaks to a user: no bare node id, and an empty `boot_modes`
+/// reads as "not settable", not "none".
+#[test]
+fn capabilities_text_reads_without_the_struct_docs() {
+    let o = hwctl(&[
+        "--driver",
+        "staging-iboot",
+        "--info",
+        "iboot_address=10.0.0.5",
+        "--info",
+        "iboot_username=admin",
+        "--info",
+        "iboot_password=pw",
+        "capabilities",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("hardware type staging-iboot\n"), "{out}");
+    assert!(!out.contains("cli (staging-iboot)"), "{out}");
+    assert!(out.contains("network boot through pxe, ipxe"), "{out}");
+    let o = hwctl(&[
+        "--driver",
+        "staging-amt",
+        "--info",
+        "amt_address=10.0.0.5",
+        "--info",
+        "amt_username=admin",
+        "--info",
+        "amt_password=pw",
+        "capabilities",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let words = stdout(&o).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("boot mode: not settable by this driver"),
+        "{words}"
+    );
+    assert!(!words.contains("boot modes: none"), "{words}");
+    let o = hwctl(&[
+        "--driver",
+        "fake-hardware",
+        "--node-id",
+        "n7",
+        "capabilities",
+    ]);
+    assert!(
+        stdout(&o).starts_with("node n7, hardware type fake-hardware\n"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -320,3 +320,134 @@ fn console_on_an_ocs_blade_through_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 15 (newcomer run): the BMC hardware types network-boot through Ironic's
+/// `pxe` and `ipxe` boot interfaces. `drivers` and `capabilities` list them, and
+/// `boot prepare-ramdisk --boot-interface ipxe` prepares an ipmi node on the
+/// built-in simulator (its management sets the boot device to pxe).
+#[test]
+fn bmc_hardware_types_network_boot_through_pxe_and_ipxe() {
+    let o = hwctl(&["--json", "drivers"]);
+    assert!(o.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for name in [
+        "ipmi",
+        "staging-nm",
+        "redfish",
+        "openbmc",
+        "staging-amt",
+        "msftocs",
+        "oneview",
+        "staging-iboot",
+        "staging-wol",
+    ] {
+        let t = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed"));
+        assert_eq!(
+            t["boot_interfaces"],
+            serde_json::json!(["pxe", "ipxe"]),
+            "{name}"
+        );
+    }
+    let text = String::from_utf8(hwctl(&["drivers"]).stdout).unwrap();
+    let ipmi = text.lines().find(|l| l.starts_with("ipmi ")).unwrap();
+    assert!(ipmi.contains("pxe,ipxe"), "{text}");
+
+    let sim = start_sim("ipmi");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let node_file = d.join("node.json");
+    std::fs::write(&node_file, sim.nodes[0].to_string()).unwrap();
+    let (kernel, ramdisk) = (d.join("deploy.kernel"), d.join("deploy.initramfs"));
+    std::fs::write(&kernel, b"kernel").unwrap();
+    std::fs::write(&ramdisk, b"ramdisk").unwrap();
+    let (tftp_root, http_root) = (d.join("tftpboot"), d.join("httpboot"));
+    let conf = d.join("boot.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "[pxe]\ntftp_root = {:?}\ntftp_server = \"127.0.0.1\"\n[deploy]\nhttp_root = {:?}\nhttp_url = \"http://127.0.0.1:8080\"\n",
+            tftp_root.display().to_string(),
+            http_root.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (node_file, kernel, ramdisk, conf) = (
+        node_file.to_str().unwrap(),
+        format!("deploy_kernel={}", kernel.display()),
+        format!("deploy_ramdisk={}", ramdisk.display()),
+        conf.to_str().unwrap(),
+    );
+    let node = [
+        "--info-file",
+        node_file,
+        "--port",
+        "52:54:00:5e:13:02",
+        "--info",
+        &kernel,
+        "--info",
+        &ramdisk,
+    ];
+    let caps = hwctl(&[&node[..], &["--json", "capabilities"]].concat());
+    assert!(
+        caps.status.success(),
+        "{}",
+        String::from_utf8_lossy(&caps.stderr)
+    );
+    let caps: serde_json::Value = serde_json::from_slice(&caps.stdout).unwrap();
+    assert_eq!(caps["boot_interfaces"], serde_json::json!(["pxe", "ipxe"]));
+    let prep = hwctl(
+        &[
+            &node[..],
+            &[
+                "boot",
+                "prepare-ramdisk",
+                "--boot-interface",
+                "ipxe",
+                "--boot-config",
+                conf,
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        prep.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&prep.stdout),
+        String::from_utf8_lossy(&prep.stderr)
+    );
+    let written = std::fs::read_dir(&http_root)
+        .map(|d| d.count())
+        .unwrap_or(0)
+        + std::fs::read_dir(&tftp_root)
+            .map(|d| d.count())
+            .unwrap_or(0);
+    assert!(written > 0, "prepare-ramdisk wrote nothing");
+    // The simulated BMC was told to network-boot.
+    let boot = hwctl(&[&node[..], &["--json", "boot", "get"]].concat());
+    let boot: serde_json::Value = serde_json::from_slice(&boot.stdout).unwrap();
+    assert_eq!(boot["boot_device"], "pxe", "{boot}");
+    let clean = hwctl(
+        &[
+            &node[..],
+            &[
+                "boot",
+                "clean-up-ramdisk",
+                "--boot-interface",
+                "ipxe",
+                "--boot-config",
+                conf,
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+}
