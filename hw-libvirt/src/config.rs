@@ -50,6 +50,17 @@ pub const PROPERTIES: &[Property] = &[
 ];
 
 /// How to authenticate to libvirt.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_libvirt::{Auth, LibvirtConfig};
+/// let info = DriverInfo::from_pairs([("libvirt_uri", "qemu+tcp://hv1/system"),
+///     ("libvirt_domain", "vm-1"), ("sasl_username", "admin"), ("sasl_password", "s3cret")]);
+/// let config = LibvirtConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+/// assert!(matches!(config.auth(), Auth::Sasl { username, .. } if username == "admin"));
+/// assert!(!format!("{:?}", config.auth()).contains("s3cret"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum Auth {
@@ -83,6 +94,19 @@ impl fmt::Debug for Auth {
 }
 
 /// Which domain a node is.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_libvirt::{DomainSelector, LibvirtConfig};
+/// let by_uuid = DriverInfo::from_pairs([("libvirt_domain", "6E2B1A3C-0D4F-4B8E-9A7C-1F2E3D4C5B6A")]);
+/// let config = LibvirtConfig::from_driver_info(&by_uuid, &NodeContext::new("n1"))?;
+/// assert_eq!(config.domain(), &DomainSelector::Uuid("6e2b1a3c-0d4f-4b8e-9a7c-1f2e3d4c5b6a".into()));
+/// // Without libvirt_domain the node's ports find the domain, as in Ironic.
+/// let ctx = NodeContext::new("n1").with_port("52:54:00:12:34:56".parse()?);
+/// let config = LibvirtConfig::from_driver_info(&DriverInfo::new(), &ctx)?;
+/// assert!(matches!(config.domain(), DomainSelector::Macs(m) if m.len() == 1));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DomainSelector {
@@ -254,6 +278,23 @@ impl LibvirtConfig {
     ///
     /// `MissingParameter` when a parameter is missing (and possibly others invalid),
     /// else `InvalidParameter`; either lists every problem, never a secret.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// use hwctl_libvirt::LibvirtConfig;
+    /// let info = DriverInfo::from_pairs([("libvirt_uri", "qemu+ssh://root@hv1/system"),
+    ///     ("libvirt_domain", "vm-1")]);
+    /// let config = LibvirtConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+    /// assert_eq!(config.uri(), "qemu+ssh://root@hv1/system");
+    /// // A lone password and no domain nor port: every problem at once.
+    /// let bad = DriverInfo::from_pairs([("sasl_password", "s3cret")]);
+    /// let err = LibvirtConfig::from_driver_info(&bad, &NodeContext::new("n1")).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// let names: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+    /// assert_eq!(names, ["sasl_username", "ports"]);
+    /// assert!(!err.to_string().contains("s3cret"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
         let mut v = info.validator(PROPERTIES);
         let uri = v.custom("libvirt_uri", |s| check_uri(s).map(|()| s.to_owned()));
@@ -339,11 +380,28 @@ impl LibvirtConfig {
     }
 
     /// Whether SSH host key verification is switched off.
+    ///
+    /// ```
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu+ssh://root@h/system", DomainSelector::Name("vm".into()))?;
+    /// assert!(!c.ssh_no_verify());
+    /// assert!(c.danger_ssh_no_verify().ssh_no_verify());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn ssh_no_verify(&self) -> bool {
         self.ssh_no_verify
     }
 
     /// Authenticates with SASL.
+    ///
+    /// ```
+    /// use hwctl_core::SecretString;
+    /// use hwctl_libvirt::{Auth, DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu+tcp://hv1/system", DomainSelector::Name("vm".into()))?
+    ///     .with_sasl("admin", SecretString::from("s3cret"));
+    /// assert!(matches!(c.auth(), Auth::Sasl { .. }));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_sasl(mut self, username: impl Into<String>, password: SecretString) -> Self {
         self.auth = Auth::Sasl {
             username: username.into(),
@@ -359,6 +417,18 @@ impl LibvirtConfig {
     }
 
     /// Sets how long one libvirt call may take (default [`DEFAULT_CALL_TIMEOUT`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_libvirt::config::DEFAULT_CALL_TIMEOUT;
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu:///system", DomainSelector::Name("vm".into()))?;
+    /// assert_eq!(c.call_timeout(), DEFAULT_CALL_TIMEOUT);
+    /// let c = c.with_call_timeout(Duration::from_secs(5)).with_poll_interval(Duration::from_millis(50));
+    /// assert_eq!(c.call_timeout(), Duration::from_secs(5));
+    /// assert_eq!(c.poll_interval(), Duration::from_millis(50));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
         self
