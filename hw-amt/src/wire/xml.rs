@@ -1,21 +1,26 @@
-//! A small, bounded, namespace-aware element tree over quick-xml, for replies.
+//! Replies as an owned element tree, read with [`hwctl_xml`].
 //!
 //! Elements are matched by namespace URI and local name, never by prefix: AMT
 //! answers with `a:`, `b:`, `g:`, `h:` (go-wsman-messages' fixtures), openwsman with
-//! `s:`, `wsa:`, `wsen:`. Depth and element count are capped so a hostile reply
-//! cannot make the parser allocate without bound.
-
-use quick_xml::NsReader;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
+//! `s:`, `wsa:`, `wsen:`. Parsing (well-formedness, namespaces, depth and element
+//! caps) is hwctl-xml's; this module copies the borrowed tree into owned
+//! [`Element`]s, because a decoded reply (its enumeration items, its body)
+//! outlives the HTTP body it came from. Attributes are checked here: an
+//! undeclared attribute prefix or a bad entity in a value is a protocol error.
 
 use hwctl_core::{Error, Result};
+use hwctl_xml::{Doc, Limits};
 
 /// The deepest element nesting accepted (real replies nest about 8 deep).
 pub const MAX_DEPTH: usize = 48;
 
 /// The most elements accepted in one reply.
 pub const MAX_ELEMENTS: usize = 50_000;
+
+const LIMITS: Limits = Limits {
+    max_depth: MAX_DEPTH,
+    max_elements: MAX_ELEMENTS,
+};
 
 /// One element of a parsed reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,130 +85,40 @@ impl Element {
     }
 }
 
-fn resolved_ns(r: &ResolveResult<'_>) -> Result<String> {
-    match r {
-        ResolveResult::Unbound => Ok(String::new()),
-        ResolveResult::Bound(n) => Ok(String::from_utf8_lossy(n.as_ref()).into_owned()),
-        ResolveResult::Unknown(prefix) => Err(Error::protocol(format!(
-            "undeclared namespace prefix {:?}",
-            String::from_utf8_lossy(prefix)
-        ))),
-    }
-}
-
-fn open(reader: &NsReader<&[u8]>, ns: String, start: &BytesStart<'_>) -> Result<Element> {
-    let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
-    let mut attributes = Vec::new();
-    for attr in start.attributes() {
-        let attr = attr.map_err(|e| Error::protocol(format!("malformed attribute: {e}")))?;
-        if attr.key.as_ref().starts_with(b"xmlns") {
-            continue;
-        }
-        let (ans, local) = reader.resolve_attribute(attr.key);
-        let ans = resolved_ns(&ans)?;
-        let value = attr
-            .unescape_value()
-            .map_err(|e| Error::protocol(format!("malformed attribute value: {e}")))?;
-        attributes.push((
-            ans,
-            String::from_utf8_lossy(local.as_ref()).into_owned(),
-            value.into_owned(),
-        ));
-    }
-    Ok(Element {
-        ns,
-        name,
-        attributes,
-        text: String::new(),
-        children: Vec::new(),
-    })
-}
-
 /// Parses a whole document into its root element.
 ///
 /// # Errors
 ///
 /// [`hwctl_core::ErrorKind::Protocol`] for anything that is not one well-formed UTF-8
 /// XML document within [`MAX_DEPTH`] and [`MAX_ELEMENTS`] (truncated, malformed,
-/// DOCTYPE, undeclared prefix).
+/// DOCTYPE, undeclared prefix, bad entity in an attribute value).
 pub fn parse(body: &[u8]) -> Result<Element> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| Error::protocol(format!("reply is not UTF-8: {e}")))?;
-    let mut reader = NsReader::from_reader(text.as_bytes());
-    reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
-    let mut count = 0usize;
-    loop {
-        let (ns, event) = match reader.read_resolved_event() {
-            Ok((resolved, event)) => (resolved_ns(&resolved), event),
-            Err(e) => return Err(Error::protocol(format!("malformed XML: {e}"))),
-        };
-        match event {
-            Event::Start(ref start) | Event::Empty(ref start) => {
-                if root.is_some() {
-                    return Err(Error::protocol("content after the root element"));
-                }
-                count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(Error::protocol(format!(
-                        "reply has more than {MAX_ELEMENTS} elements"
-                    )));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(Error::protocol(format!(
-                        "reply nests deeper than {MAX_DEPTH} elements"
-                    )));
-                }
-                let element = open(&reader, ns?, start)?;
-                if matches!(event, Event::Empty(_)) {
-                    close(&mut stack, &mut root, element);
-                } else {
-                    stack.push(element);
-                }
-            }
-            Event::End(_) => {
-                let element = stack
-                    .pop()
-                    .ok_or_else(|| Error::protocol("unbalanced end tag"))?;
-                close(&mut stack, &mut root, element);
-            }
-            Event::Text(t) => {
-                let s = t
-                    .unescape()
-                    .map_err(|e| Error::protocol(format!("malformed text: {e}")))?;
-                match stack.last_mut() {
-                    Some(top) => top.text.push_str(&s),
-                    None if s.trim().is_empty() => {}
-                    None => return Err(Error::protocol("text outside the root element")),
-                }
-            }
-            Event::CData(c) => {
-                let s = std::str::from_utf8(c.as_ref())
-                    .map_err(|e| Error::protocol(format!("CDATA is not UTF-8: {e}")))?;
-                match stack.last_mut() {
-                    Some(top) => top.text.push_str(s),
-                    None => return Err(Error::protocol("CDATA outside the root element")),
-                }
-            }
-            Event::DocType(_) => {
-                return Err(Error::protocol("DOCTYPE is not accepted in a reply"));
-            }
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
-            Event::Eof => break,
-        }
-    }
-    if !stack.is_empty() {
-        return Err(Error::protocol("reply ends inside an element (truncated)"));
-    }
-    root.ok_or_else(|| Error::protocol("reply has no XML element"))
+    let doc = Doc::parse(body, LIMITS)?;
+    owned(doc.root())
 }
 
-fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(element),
-        None => *root = Some(element),
+fn owned(e: hwctl_xml::Element<'_, '_>) -> Result<Element> {
+    let mut attributes = Vec::with_capacity(e.attributes().len());
+    for a in e.attributes() {
+        // Names in the reserved xmlns… space are not data (as before issue 16).
+        if a.qname.starts_with("xmlns") {
+            continue;
+        }
+        let ns = a.ns.ok_or_else(|| {
+            Error::protocol(format!(
+                "undeclared namespace prefix in attribute {:?}",
+                a.qname
+            ))
+        })?;
+        attributes.push((ns.to_owned(), a.name.to_owned(), a.value()?.into_owned()));
     }
+    Ok(Element {
+        ns: e.ns().to_owned(),
+        name: e.name().to_owned(),
+        attributes,
+        text: e.text().to_owned(),
+        children: e.children().map(owned).collect::<Result<_>>()?,
+    })
 }
 
 #[cfg(test)]
@@ -211,6 +126,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use hwctl_core::ErrorKind;
+    use hwctl_xml::oracle::{self, OwnedElement};
 
     #[test]
     fn prefixes_are_resolved_to_namespaces() {
@@ -233,6 +149,8 @@ mod tests {
             b"<p:R/>",
             b"<R>\xff</R>",
             b"<!DOCTYPE R [<!ENTITY x \"y\">]><R>&x;</R>",
+            b"<R p:k=\"1\"/>",
+            b"<R k=\"&bogus;\"/>",
         ] {
             assert_eq!(parse(doc).unwrap_err().kind(), ErrorKind::Protocol);
         }
@@ -241,5 +159,85 @@ mod tests {
             parse(deep.as_bytes()).unwrap_err().kind(),
             ErrorKind::Protocol
         );
+    }
+
+    /// The owned tree the pre-issue-16 parser built, from hwctl-xml's oracle
+    /// (quick-xml's own resolver), with this module's attribute checks.
+    fn reference(body: &[u8]) -> Result<Element> {
+        fn convert(e: OwnedElement) -> Result<Element> {
+            let mut attributes = Vec::new();
+            for (qname, ns, local, raw) in e.attributes {
+                if qname.starts_with("xmlns") {
+                    continue;
+                }
+                let ns = ns.ok_or_else(|| Error::protocol("undeclared prefix"))?;
+                let value = quick_xml::escape::unescape(&raw)
+                    .map_err(|e| Error::protocol(format!("value: {e}")))?;
+                attributes.push((ns, local, value.into_owned()));
+            }
+            Ok(Element {
+                ns: e.ns,
+                name: e.name,
+                attributes,
+                text: e.text,
+                children: e.children.into_iter().map(convert).collect::<Result<_>>()?,
+            })
+        }
+        convert(oracle::parse(body, LIMITS)?)
+    }
+
+    fn same_as_before(body: &[u8]) -> bool {
+        match (parse(body), reference(body)) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(a), Err(b)) => a.kind() == b.kind(),
+            _ => false,
+        }
+    }
+
+    fn fixtures() -> &'static [Vec<u8>] {
+        static ALL: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        ALL.get_or_init(|| {
+            let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+            let mut out: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+                .map(|p| std::fs::read(p).unwrap())
+                .collect();
+            out.sort();
+            out
+        })
+    }
+
+    #[test]
+    fn the_tree_equals_the_old_one_on_every_fixture() {
+        let all = fixtures();
+        assert!(all.len() >= 15);
+        for body in all {
+            assert!(parse(body).is_ok(), "{}", String::from_utf8_lossy(body));
+            assert!(same_as_before(body), "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn the_tree_equals_the_old_one_on_xmlish_text(
+            s in r#"(<[/!?]?[a-zA-Z:]{0,6}( [a-z:]{1,6}="[^"]{0,8}")?/?>|[^<]{0,6}|&[a-z#0-9]{0,5};?|<!\[CDATA\[[a-z<]{0,4}\]\]>){0,30}"#
+        ) {
+            proptest::prop_assert!(same_as_before(s.as_bytes()), "{:?}", s);
+        }
+
+        #[test]
+        fn the_tree_equals_the_old_one_on_mutated_fixtures(
+            which in 0usize..15, cut in 0usize..4000, at in 0usize..4000, byte in proptest::prelude::any::<u8>()
+        ) {
+            let all = fixtures();
+            let mut b = all[which % all.len()].clone();
+            if at < b.len() { b[at] = byte; }
+            b.truncate(cut.min(b.len()));
+            proptest::prop_assert!(same_as_before(&b));
+        }
     }
 }

@@ -30,7 +30,7 @@ pub trait Response: Sized {
     /// code's kind for a failure reply (see [`Status::check`]).
     fn decode(body: &[u8]) -> Result<Self> {
         let doc = xml::parse(body)?;
-        let root = doc.root();
+        let root = Element::root(&doc);
         check_root(root, Self::ROOT)?;
         Self::from_root(root)
     }
@@ -70,7 +70,7 @@ fn check_root(root: Element<'_, '_>, want: &str) -> Result<()> {
 /// `Protocol` when the body is not a chassis manager reply with a completion code.
 pub fn parse_status(body: &[u8]) -> Result<Status> {
     let doc = xml::parse(body)?;
-    status(doc.root())
+    status(Element::root(&doc))
 }
 
 fn status(e: Element<'_, '_>) -> Result<Status> {
