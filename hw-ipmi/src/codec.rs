@@ -31,7 +31,8 @@ impl PacketCodec {
     }
 
     /// A whole request datagram (RMCP, session header, encrypted payload, integrity
-    /// trailer), bridged with Send Message when `bridge` is given.
+    /// trailer), bridged with Send Message when `bridge` is given: built in one
+    /// buffer (the message written in place, encrypted in place, then signed).
     pub fn encode_request(
         &self,
         netfn: u8,
@@ -40,14 +41,32 @@ impl PacketCodec {
         seq: u8,
         bridge: Option<&Bridge>,
     ) -> Vec<u8> {
-        let msg = wire::encode_request(&wire::Request { netfn, cmd, data }, seq, bridge, 0x20);
-        wire::encode_packet(
-            wire::payload::IPMI,
+        let mut out = Vec::new();
+        self.encode_request_into(&mut out, netfn, cmd, data, seq, bridge);
+        out
+    }
+
+    /// [`encode_request`](Self::encode_request) into `out` (cleared first), as the
+    /// session does: no allocation once `out` has room for the packet.
+    pub fn encode_request_into(
+        &self,
+        out: &mut Vec<u8>,
+        netfn: u8,
+        cmd: u8,
+        data: &[u8],
+        seq: u8,
+        bridge: Option<&Bridge>,
+    ) {
+        wire::write_request_packet(
+            out,
+            &wire::Request { netfn, cmd, data },
+            seq,
+            bridge,
+            0x20,
             0x0102_0304,
             u32::from(seq),
-            &msg,
-            Some(&self.keys),
-        )
+            &self.keys,
+        );
     }
 
     /// A whole response datagram from the BMC, as a BMC would send it.
@@ -84,14 +103,37 @@ impl PacketCodec {
     /// not authenticated, not encrypted, fails its integrity check, is not an IPMI
     /// payload or is not a response.
     pub fn decode_response(&self, datagram: &[u8]) -> Result<(u8, Vec<u8>)> {
-        let p = wire::decode_session_packet(datagram, &self.keys)?;
+        self.decode_response_with(datagram, |cc, data| (cc, data.to_vec()))
+    }
+
+    /// [`decode_response`](Self::decode_response) without allocating: the payload
+    /// is decrypted into a stack buffer (a datagram over 256 bytes into a heap
+    /// one) and `f` gets the completion code and the data borrowed from it.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_response`](Self::decode_response).
+    pub fn decode_response_with<T>(
+        &self,
+        datagram: &[u8],
+        f: impl FnOnce(u8, &[u8]) -> T,
+    ) -> Result<T> {
+        let mut stack = [0u8; 256];
+        let mut heap = Vec::new();
+        let scratch: &mut [u8] = if datagram.len() <= stack.len() {
+            &mut stack
+        } else {
+            heap.resize(datagram.len(), 0);
+            &mut heap
+        };
+        let p = wire::decode_session_packet(datagram, &self.keys, scratch)?;
         if p.payload_type != wire::payload::IPMI {
             return Err(hwctl_core::Error::protocol(format!(
                 "malformed reply: payload type 0x{:02x} is not IPMI",
                 p.payload_type
             )));
         }
-        let r = wire::decode_response(&p.payload)?;
-        Ok((r.cc, r.data))
+        let r = wire::decode_response_ref(p.payload)?;
+        Ok(f(r.cc, r.data))
     }
 }

@@ -1,7 +1,6 @@
 //! The algorithms of cipher suites 3 and 17: RAKP HMACs, session keys, integrity
 //! codes and AES-CBC-128 confidentiality (IPMI 2.0 §13.28–13.29).
 
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, block_padding::NoPadding};
 use hmac::{Hmac, Mac};
 
 use crate::config::CipherSuite;
@@ -9,8 +8,6 @@ use crate::wire::WireError;
 
 type HmacSha1 = Hmac<sha1::Sha1>;
 type HmacSha256 = Hmac<sha2::Sha256>;
-type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
-type Aes128CbcDec = cbc::Decryptor<aes::Aes128>;
 
 /// HMAC of `parts` (concatenated) under `key`, with the suite's authentication hash
 /// (SHA-1 for suite 3, SHA-256 for suite 17).
@@ -135,33 +132,64 @@ impl SessionKeys {
 
     /// Encrypts `plain` with AES-CBC-128: a random IV, then the ciphertext of the
     /// payload with IPMI's confidentiality pad (1, 2, 3, … then the pad length).
+    #[cfg(test)]
     pub(crate) fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
         let iv: [u8; 16] = rand::random();
         self.encrypt_with_iv(plain, iv)
     }
 
-    /// [`SessionKeys::encrypt`] with a given IV (for tests and benches): one
-    /// buffer, encrypted in place after the IV.
+    /// [`SessionKeys::encrypt`] with a given IV (for tests): one buffer,
+    /// encrypted in place after the IV.
+    #[cfg(test)]
     pub(crate) fn encrypt_with_iv(&self, plain: &[u8], iv: [u8; 16]) -> Vec<u8> {
-        let pad = (16 - (plain.len() + 1) % 16) % 16;
-        let mut out = Vec::with_capacity(16 + plain.len() + pad + 1);
+        let mut out = Vec::with_capacity(16 + plain.len() + 16);
         out.extend_from_slice(&iv);
         out.extend_from_slice(plain);
-        for i in 1..=pad {
-            out.push(i as u8);
-        }
+        self.seal_in_place(&mut out, 0);
+        out
+    }
+
+    /// Appends a random IV to `out`: the start of an encrypted payload, whose
+    /// plaintext the caller appends next, then seals with
+    /// [`seal_in_place`](Self::seal_in_place).
+    pub(crate) fn push_iv(out: &mut Vec<u8>) {
+        let iv: [u8; 16] = rand::random();
+        out.extend_from_slice(&iv);
+    }
+
+    /// Encrypts, in place, the payload that starts at `out[at..]` with its IV
+    /// (`out[at..at + 16]`, then the plaintext to the end of `out`): appends
+    /// IPMI's confidentiality pad (1, 2, 3, … then the pad length) and runs
+    /// AES-CBC-128 over the plaintext blocks with the cached key schedule (no
+    /// copy of the key, no other buffer).
+    pub(crate) fn seal_in_place(&self, out: &mut Vec<u8>, at: usize) {
+        use aes::cipher::BlockEncrypt;
+        let plain_len = out.len().saturating_sub(at + 16);
+        let pad = (16 - (plain_len + 1) % 16) % 16;
+        out.extend((1..=pad).map(|i| i as u8));
         out.push(pad as u8);
-        let len = out.len() - 16;
-        let enc = Aes128CbcEnc::inner_iv_init(self.cipher.clone(), &iv.into());
-        // The buffer is a whole number of blocks, so NoPadding cannot fail.
-        match enc.encrypt_padded_mut::<NoPadding>(&mut out[16..], len) {
-            Ok(_) => out,
-            Err(_) => Vec::new(),
+        let (iv, blocks) = out[at..].split_at_mut(16);
+        let mut prev = [0u8; 16];
+        prev.copy_from_slice(iv);
+        for block in blocks.chunks_exact_mut(16) {
+            for (b, p) in block.iter_mut().zip(&prev) {
+                *b ^= p;
+            }
+            let block = aes::Block::from_mut_slice(block);
+            self.cipher.encrypt_block(block);
+            prev.copy_from_slice(block);
         }
     }
 
-    /// Decrypts an AES-CBC-128 payload (IV first) and strips the confidentiality pad.
-    pub(crate) fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>, WireError> {
+    /// Decrypts an AES-CBC-128 payload (IV first) into `scratch` and strips the
+    /// confidentiality pad: the plaintext, borrowed from `scratch` (no
+    /// allocation). `scratch` must hold `data.len() - 16` bytes.
+    pub(crate) fn open_into<'s>(
+        &self,
+        data: &[u8],
+        scratch: &'s mut [u8],
+    ) -> Result<&'s [u8], WireError> {
+        use aes::cipher::BlockDecrypt;
         if data.len() < 32 || !data.len().is_multiple_of(16) {
             return Err(WireError::new(format!(
                 "encrypted payload of {} bytes is not an IV plus whole AES blocks",
@@ -169,14 +197,24 @@ impl SessionKeys {
             )));
         }
         let (iv, ct) = data.split_at(16);
-        let mut iv_arr = [0u8; 16];
-        iv_arr.copy_from_slice(iv);
-        let mut buf = ct.to_vec();
-        let dec = Aes128CbcDec::inner_iv_init(self.cipher.clone(), &iv_arr.into());
-        let plain = dec
-            .decrypt_padded_mut::<NoPadding>(&mut buf)
-            .map_err(|_| WireError::new("AES-CBC decryption failed"))?;
-        let Some((&pad_len, rest)) = plain.split_last() else {
+        let Some(buf) = scratch.get_mut(..ct.len()) else {
+            return Err(WireError::new(format!(
+                "encrypted payload of {} bytes is longer than the receive buffer",
+                data.len()
+            )));
+        };
+        let mut prev: &[u8] = iv;
+        for (out, block) in buf.chunks_exact_mut(16).zip(ct.chunks_exact(16)) {
+            let out = aes::Block::from_mut_slice(out);
+            self.cipher
+                .decrypt_block_b2b(aes::Block::from_slice(block), out);
+            for (b, p) in out.iter_mut().zip(prev) {
+                *b ^= p;
+            }
+            prev = block;
+        }
+        let buf: &'s [u8] = buf;
+        let Some((&pad_len, rest)) = buf.split_last() else {
             return Err(WireError::new("empty decrypted payload"));
         };
         let pad_len = usize::from(pad_len);
@@ -195,8 +233,15 @@ impl SessionKeys {
                 "confidentiality pad bytes are not 1, 2, 3, …",
             ));
         }
-        buf.truncate(body_len);
-        Ok(buf)
+        Ok(&rest[..body_len])
+    }
+
+    /// Decrypts an AES-CBC-128 payload (IV first) and strips the confidentiality
+    /// pad, into a new buffer.
+    #[cfg(test)]
+    pub(crate) fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>, WireError> {
+        let mut scratch = vec![0u8; data.len()];
+        self.open_into(data, &mut scratch).map(<[u8]>::to_vec)
     }
 }
 
@@ -245,7 +290,9 @@ mod tests {
 
     #[test]
     fn cached_keys_give_what_fresh_keys_give() {
-        use aes::cipher::KeyIvInit;
+        // The reference: the `cbc` crate's AES-CBC-128, keyed afresh.
+        use aes::cipher::{BlockEncryptMut, KeyIvInit, block_padding::NoPadding};
+        type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
         for suite in [CipherSuite::Suite3, CipherSuite::Suite17] {
             let sik = hmac(suite, b"password", &[b"rm", b"rc"]);
             let keys = SessionKeys::derive(suite, &sik);

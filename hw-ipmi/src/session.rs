@@ -631,8 +631,17 @@ impl Session {
         timeout: Duration,
     ) -> Result<(u8, Vec<u8>)> {
         let (seq, rq_seq) = self.next_seq();
-        let msg = wire::encode_request(req, rq_seq, bridge, local_addr);
-        let pkt = wire::encode_packet(payload::IPMI, self.managed_id, seq, &msg, Some(&self.keys));
+        let mut pkt = Vec::new();
+        wire::write_request_packet(
+            &mut pkt,
+            req,
+            rq_seq,
+            bridge,
+            local_addr,
+            self.managed_id,
+            seq,
+            &self.keys,
+        );
         let peer = self
             .socket
             .peer_addr()
@@ -673,7 +682,9 @@ impl Session {
                 Ok(Err(e)) => return Err(io_err(&peer, e)),
                 Ok(Ok(n)) => n,
             };
-            let pkt = match wire::decode_session_packet(&buf[..n], &self.keys) {
+            // The payload is decrypted here, not into a new buffer per packet.
+            let mut plain = [0u8; MAX_PACKET];
+            let pkt = match wire::decode_session_packet(&buf[..n], &self.keys, &mut plain) {
                 Ok(p) => p,
                 Err(e) => {
                     last_bad = Some(e.to_string());
@@ -688,7 +699,7 @@ impl Session {
                 ));
                 continue;
             }
-            let resp = match wire::decode_response(&pkt.payload) {
+            let resp = match wire::decode_response_ref(pkt.payload) {
                 Ok(r) => r,
                 Err(e) => {
                     last_bad = Some(e.to_string());
@@ -696,7 +707,7 @@ impl Session {
                     continue;
                 }
             };
-            match wire::interpret(&resp, req, rq_seq, bridge) {
+            match wire::interpret_ref(&resp, req, rq_seq, bridge) {
                 Ok(Reply::Unrelated { why }) => last_bad = Some(why),
                 Ok(Reply::Pending) => {}
                 Ok(Reply::Final { cc, data }) => return Ok((cc, data)),

@@ -99,32 +99,55 @@ pub(crate) fn encode_packet(
     payload: &[u8],
     keys: Option<&SessionKeys>,
 ) -> Vec<u8> {
-    let body: Cow<'_, [u8]> = match keys {
-        Some(k) => Cow::Owned(k.encrypt(payload)),
-        None => Cow::Borrowed(payload),
-    };
-    encode_packet_body(payload_type, session_id, seq, &body, keys)
+    let mut out = Vec::with_capacity(packet_capacity(payload.len()));
+    write_packet(&mut out, payload_type, session_id, seq, keys, |o| {
+        o.extend_from_slice(payload)
+    });
+    out
 }
 
-pub(crate) fn encode_packet_body(
+/// Room for a whole packet around a payload of `payload_len` bytes: RMCP and
+/// session headers (16), IV (16), confidentiality pad (≤ 16), integrity pad,
+/// pad length and next header (≤ 5), integrity code (≤ 16).
+pub(crate) const fn packet_capacity(payload_len: usize) -> usize {
+    16 + 16 + payload_len + 16 + 5 + 16
+}
+
+/// Writes a whole RMCP+ packet into `out` (cleared first): the headers, then the
+/// payload that `payload` appends, encrypted in place (AES-CBC-128) and followed
+/// by the integrity trailer when `keys` are given. Nothing but `out` is
+/// allocated, and `out` only when it is short of room.
+pub(crate) fn write_packet(
+    out: &mut Vec<u8>,
     payload_type: u8,
     session_id: u32,
     seq: u32,
-    body: &[u8],
     keys: Option<&SessionKeys>,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + 12 + body.len() + 24);
+    payload: impl FnOnce(&mut Vec<u8>),
+) {
+    out.clear();
     out.extend_from_slice(&RMCP_IPMI);
     out.push(FORMAT_RMCP_PLUS);
     let flags = if keys.is_some() { 0xC0 } else { 0x00 };
     out.push(flags | (payload_type & 0x3F));
     out.extend_from_slice(&session_id.to_le_bytes());
     out.extend_from_slice(&seq.to_le_bytes());
-    out.extend_from_slice(&(body.len() as u16).to_le_bytes());
-    out.extend_from_slice(body);
+    let len_at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    let body_at = out.len();
+    match keys {
+        Some(k) => {
+            SessionKeys::push_iv(out);
+            payload(out);
+            k.seal_in_place(out, body_at);
+        }
+        None => payload(out),
+    }
+    let body_len = out.len() - body_at;
+    out[len_at..body_at].copy_from_slice(&(body_len as u16).to_le_bytes());
     if let Some(k) = keys {
         // Pad so that auth type .. next header is a multiple of 4.
-        let covered = 12 + body.len() + 2;
+        let covered = 12 + body_len + 2;
         let pad = (4 - covered % 4) % 4;
         out.extend(std::iter::repeat_n(0xFF, pad));
         out.push(pad as u8);
@@ -132,12 +155,48 @@ pub(crate) fn encode_packet_body(
         let code = k.auth_code(&out[4..]);
         out.extend_from_slice(&code);
     }
-    out
+}
+
+/// A decoded RMCP+ packet whose payload is borrowed: from the datagram when it
+/// is not encrypted, from the caller's scratch buffer when it was decrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PacketRef<'a> {
+    pub payload_type: u8,
+    pub encrypted: bool,
+    pub authenticated: bool,
+    pub session_id: u32,
+    pub seq: u32,
+    pub payload: &'a [u8],
+}
+
+impl PacketRef<'_> {
+    fn to_owned(self) -> Packet {
+        Packet {
+            payload_type: self.payload_type,
+            encrypted: self.encrypted,
+            authenticated: self.authenticated,
+            session_id: self.session_id,
+            seq: self.seq,
+            payload: self.payload.to_vec(),
+        }
+    }
 }
 
 /// Decodes an RMCP+ packet, checking its integrity code and decrypting it when the
 /// flags say so (which requires `keys`).
 pub(crate) fn decode_packet(data: &[u8], keys: Option<&SessionKeys>) -> WResult<Packet> {
+    let mut scratch = vec![0u8; data.len()];
+    decode_packet_into(data, keys, &mut scratch).map(PacketRef::to_owned)
+}
+
+/// [`decode_packet`] without allocating: an encrypted payload is decrypted into
+/// `scratch` (which must be as long as the datagram; a longer payload is an
+/// error) and borrowed from there.
+pub(crate) fn decode_packet_into<'a>(
+    data: &'a [u8],
+    keys: Option<&SessionKeys>,
+    scratch: &'a mut [u8],
+) -> WResult<PacketRef<'a>> {
     need(data, 4, "RMCP header")?;
     if data[0] != 0x06 {
         return Err(WireError::new(format!(
@@ -200,11 +259,11 @@ pub(crate) fn decode_packet(data: &[u8], keys: Option<&SessionKeys>) -> WResult<
         let Some(k) = keys else {
             return Err(WireError::new("encrypted packet outside a session"));
         };
-        k.decrypt(body)?
+        k.open_into(body, scratch)?
     } else {
-        body.to_vec()
+        body
     };
-    Ok(Packet {
+    Ok(PacketRef {
         payload_type,
         encrypted,
         authenticated,
@@ -220,9 +279,14 @@ pub(crate) fn decode_packet(data: &[u8], keys: Option<&SessionKeys>) -> WResult<
 /// not encrypted. The one gate every in-session decode goes through (the
 /// session's receive loop and the public [`PacketCodec`](crate::codec::PacketCodec)):
 /// a plaintext packet with payload flags 0x00 carries nothing a forger could not
-/// have written.
-pub(crate) fn decode_session_packet(data: &[u8], keys: &SessionKeys) -> WResult<Packet> {
-    let p = decode_packet(data, Some(keys))?;
+/// have written. The payload is decrypted into `scratch` (as long as the
+/// datagram) and borrowed from there: no allocation.
+pub(crate) fn decode_session_packet<'a>(
+    data: &'a [u8],
+    keys: &SessionKeys,
+    scratch: &'a mut [u8],
+) -> WResult<PacketRef<'a>> {
+    let p = decode_packet_into(data, Some(keys), scratch)?;
     if !p.authenticated {
         return Err(WireError::new(
             "in-session packet without an integrity code (not authenticated): refused",
@@ -256,15 +320,40 @@ pub(crate) fn encode_message(
     data: &[u8],
 ) -> Vec<u8> {
     let mut m = Vec::with_capacity(7 + data.len());
-    m.push(rs_addr);
-    m.push(netfn << 2);
-    m.push(checksum(&m[0..2]));
-    m.push(rq_addr);
-    m.push((rq_seq & 0x3F) << 2);
-    m.push(cmd);
+    let start = begin_message(&mut m, rs_addr, netfn, rq_addr, rq_seq, cmd);
     m.extend_from_slice(data);
-    m.push(checksum(&m[3..]));
+    end_message(&mut m, start);
     m
+}
+
+/// Appends the six header bytes of an IPMI message (responder, netfn/LUN, header
+/// checksum, requester, seq/LUN, command) to `out`; returns where it starts, for
+/// [`end_message`] once the data is appended.
+fn begin_message(
+    out: &mut Vec<u8>,
+    rs_addr: u8,
+    netfn: u8,
+    rq_addr: u8,
+    rq_seq: u8,
+    cmd: u8,
+) -> usize {
+    let start = out.len();
+    let head = [rs_addr, netfn << 2];
+    out.extend_from_slice(&[
+        head[0],
+        head[1],
+        checksum(&head),
+        rq_addr,
+        (rq_seq & 0x3F) << 2,
+        cmd,
+    ]);
+    start
+}
+
+/// Appends the checksum of the message begun at `start` (requester to the end).
+fn end_message(out: &mut Vec<u8>, start: usize) {
+    let c = checksum(&out[start + 3..]);
+    out.push(c);
 }
 
 /// An IPMI request: what to send, and where.
@@ -283,31 +372,70 @@ pub(crate) fn encode_request(
     bridge: Option<&Bridge>,
     local_addr: u8,
 ) -> Vec<u8> {
-    match bridge {
-        None => encode_message(BMC_ADDR, req.netfn, REMOTE_SWID, rq_seq, req.cmd, req.data),
-        Some(b) => {
-            let inner_rq = match b.transit {
-                Some((_, transit_addr)) => transit_addr,
-                None => local_addr,
-            };
-            let innermost =
-                encode_message(b.address, req.netfn, inner_rq, rq_seq, req.cmd, req.data);
-            let mut sm = Vec::with_capacity(1 + innermost.len());
-            sm.push(0x40 | (b.channel & 0x0F));
-            sm.extend_from_slice(&innermost);
-            let to_bmc_data = match b.transit {
-                None => sm,
-                Some((tch, taddr)) => {
-                    let mid = encode_message(taddr, 0x06, local_addr, rq_seq, 0x34, &sm);
-                    let mut d = Vec::with_capacity(1 + mid.len());
-                    d.push(0x40 | (tch & 0x0F));
-                    d.extend_from_slice(&mid);
-                    d
-                }
-            };
-            encode_message(BMC_ADDR, 0x06, REMOTE_SWID, rq_seq, 0x34, &to_bmc_data)
+    let mut out = Vec::with_capacity(req.data.len() + 3 * 8);
+    write_request(&mut out, req, rq_seq, bridge, local_addr);
+    out
+}
+
+/// Appends `req` to `out` as [`encode_request`] encodes it: the messages are
+/// nested in place (each checksum computed over what was appended), no other
+/// buffer.
+pub(crate) fn write_request(
+    out: &mut Vec<u8>,
+    req: &Request<'_>,
+    rq_seq: u8,
+    bridge: Option<&Bridge>,
+    local_addr: u8,
+) {
+    let Some(b) = bridge else {
+        let m = begin_message(out, BMC_ADDR, req.netfn, REMOTE_SWID, rq_seq, req.cmd);
+        out.extend_from_slice(req.data);
+        end_message(out, m);
+        return;
+    };
+    // Send Message to the BMC, whose data is the channel byte and the next message.
+    let outer = begin_message(out, BMC_ADDR, 0x06, REMOTE_SWID, rq_seq, 0x34);
+    let inner_rq = match b.transit {
+        Some((tch, taddr)) => {
+            out.push(0x40 | (tch & 0x0F));
+            let mid = begin_message(out, taddr, 0x06, local_addr, rq_seq, 0x34);
+            out.push(0x40 | (b.channel & 0x0F));
+            let inner = begin_message(out, b.address, req.netfn, taddr, rq_seq, req.cmd);
+            out.extend_from_slice(req.data);
+            end_message(out, inner);
+            end_message(out, mid);
+            end_message(out, outer);
+            return;
         }
-    }
+        None => local_addr,
+    };
+    out.push(0x40 | (b.channel & 0x0F));
+    let inner = begin_message(out, b.address, req.netfn, inner_rq, rq_seq, req.cmd);
+    out.extend_from_slice(req.data);
+    end_message(out, inner);
+    end_message(out, outer);
+}
+
+/// Writes a whole in-session request packet into `out` (cleared first): the
+/// message of [`write_request`] as the payload of [`write_packet`], encrypted and
+/// signed with `keys`. The session reuses `out` across packets: no allocation
+/// once it has grown to fit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_request_packet(
+    out: &mut Vec<u8>,
+    req: &Request<'_>,
+    rq_seq: u8,
+    bridge: Option<&Bridge>,
+    local_addr: u8,
+    session_id: u32,
+    seq: u32,
+    keys: &SessionKeys,
+) {
+    out.clear();
+    out.reserve(packet_capacity(req.data.len() + 3 * 8));
+    write_packet(out, payload::IPMI, session_id, seq, Some(keys), |o| {
+        write_request(o, req, rq_seq, bridge, local_addr)
+    });
 }
 
 /// A decoded IPMI response message.
@@ -322,8 +450,55 @@ pub(crate) struct Response {
     pub data: Vec<u8>,
 }
 
+/// A decoded IPMI response message whose data is borrowed from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ResponseRef<'a> {
+    pub rq_addr: u8,
+    pub netfn: u8,
+    pub rs_addr: u8,
+    pub rq_seq: u8,
+    pub cmd: u8,
+    pub cc: u8,
+    pub data: &'a [u8],
+}
+
+impl Response {
+    /// The same response, its data borrowed.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn borrow(&self) -> ResponseRef<'_> {
+        ResponseRef {
+            rq_addr: self.rq_addr,
+            netfn: self.netfn,
+            rs_addr: self.rs_addr,
+            rq_seq: self.rq_seq,
+            cmd: self.cmd,
+            cc: self.cc,
+            data: &self.data,
+        }
+    }
+}
+
+impl ResponseRef<'_> {
+    pub(crate) fn to_owned(self) -> Response {
+        Response {
+            rq_addr: self.rq_addr,
+            netfn: self.netfn,
+            rs_addr: self.rs_addr,
+            rq_seq: self.rq_seq,
+            cmd: self.cmd,
+            cc: self.cc,
+            data: self.data.to_vec(),
+        }
+    }
+}
+
 /// Decodes an IPMI response message (LAN or IPMB format), checking both checksums.
 pub(crate) fn decode_response(m: &[u8]) -> WResult<Response> {
+    decode_response_ref(m).map(ResponseRef::to_owned)
+}
+
+/// [`decode_response`] without copying the data.
+pub(crate) fn decode_response_ref(m: &[u8]) -> WResult<ResponseRef<'_>> {
     need(m, 8, "IPMI response")?;
     if checksum(&m[0..2]) != m[2] {
         return Err(WireError::new("IPMI header checksum mismatch"));
@@ -338,14 +513,14 @@ pub(crate) fn decode_response(m: &[u8]) -> WResult<Response> {
             "netfn 0x{netfn:02x} is a request, not a response"
         )));
     }
-    Ok(Response {
+    Ok(ResponseRef {
         rq_addr: m[0],
         netfn,
         rs_addr: m[3],
         rq_seq: m[4] >> 2,
         cmd: m[5],
         cc: m[6],
-        data: m[7..last].to_vec(),
+        data: &m[7..last],
     })
 }
 
@@ -370,8 +545,20 @@ pub(crate) enum Reply {
 /// (and the response netfn). A bridged reply delivered as a message of its own is
 /// accepted whoever it names as responder: firmware (and pyghmi's `Bmc`) put the
 /// BMC's own address (0x20) there, others the target's.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn interpret(
     r: &Response,
+    req: &Request<'_>,
+    rq_seq: u8,
+    bridge: Option<&Bridge>,
+) -> WResult<Reply> {
+    interpret_ref(&r.borrow(), req, rq_seq, bridge)
+}
+
+/// [`interpret`] of a borrowed response: the data is copied once, into
+/// [`Reply::Final`], and nothing else is allocated on the way to it.
+pub(crate) fn interpret_ref(
+    r: &ResponseRef<'_>,
     req: &Request<'_>,
     rq_seq: u8,
     bridge: Option<&Bridge>,
@@ -387,7 +574,7 @@ pub(crate) fn interpret(
             ),
         });
     }
-    let wrong_command = |r: &Response, want_netfn: u8, want_cmd: u8| Reply::Unrelated {
+    let wrong_command = |r: &ResponseRef<'_>, want_netfn: u8, want_cmd: u8| Reply::Unrelated {
         why: format!(
             "a reply with the right sequence number {} but for netfn 0x{:02x} cmd 0x{:02x} (expected netfn 0x{:02x} cmd 0x{:02x})",
             r.rq_seq, r.netfn, r.cmd, want_netfn, want_cmd
@@ -399,7 +586,7 @@ pub(crate) fn interpret(
         }
         return Ok(Reply::Final {
             cc: r.cc,
-            data: r.data.clone(),
+            data: r.data.to_vec(),
         });
     };
     // A bridged reply delivered as a message of its own (after an empty Send
@@ -408,7 +595,7 @@ pub(crate) fn interpret(
     if req.cmd != 0x34 && r.cmd == req.cmd && r.netfn == req.netfn | 1 {
         return Ok(Reply::Final {
             cc: r.cc,
-            data: r.data.clone(),
+            data: r.data.to_vec(),
         });
     }
     if r.cmd != 0x34 || r.netfn != 0x07 {
@@ -420,7 +607,7 @@ pub(crate) fn interpret(
     if r.data.is_empty() {
         return Ok(Reply::Pending);
     }
-    let mut inner = decode_response(&r.data)?;
+    let mut inner = decode_response_ref(r.data)?;
     if b.transit.is_some() && inner.cmd == 0x34 && inner.netfn == 0x07 && req.cmd != 0x34 {
         if inner.cc != 0 {
             return Ok(Reply::BridgeFailed { cc: inner.cc });
@@ -428,7 +615,7 @@ pub(crate) fn interpret(
         if inner.data.is_empty() {
             return Ok(Reply::Pending);
         }
-        inner = decode_response(&inner.data)?;
+        inner = decode_response_ref(inner.data)?;
     }
     if inner.cmd != req.cmd || inner.netfn != req.netfn | 1 {
         return Err(WireError::new(format!(
@@ -441,7 +628,7 @@ pub(crate) fn interpret(
     }
     Ok(Reply::Final {
         cc: inner.cc,
-        data: inner.data,
+        data: inner.data.to_vec(),
     })
 }
 
@@ -842,6 +1029,70 @@ mod tests {
         assert_eq!(inner[1], 0x2e << 2);
         assert_eq!(inner[3], 0x20);
         assert_eq!(inner[5], 0xca);
+    }
+
+    /// The request encoder this module had before issue 16 (each message its
+    /// own buffer, nested by copying), kept as an oracle.
+    fn reference_request(
+        req: &Request<'_>,
+        rq_seq: u8,
+        bridge: Option<&Bridge>,
+        local_addr: u8,
+    ) -> Vec<u8> {
+        let msg = |rs, netfn, rq, cmd, data: &[u8]| {
+            let mut m = vec![rs, netfn << 2];
+            m.push(checksum(&m));
+            m.extend([rq, (rq_seq & 0x3F) << 2, cmd]);
+            m.extend_from_slice(data);
+            m.push(checksum(&m[3..]));
+            m
+        };
+        match bridge {
+            None => msg(BMC_ADDR, req.netfn, REMOTE_SWID, req.cmd, req.data),
+            Some(b) => {
+                let inner_rq = b.transit.map_or(local_addr, |(_, a)| a);
+                let innermost = msg(b.address, req.netfn, inner_rq, req.cmd, req.data);
+                let mut sm = vec![0x40 | (b.channel & 0x0F)];
+                sm.extend_from_slice(&innermost);
+                let d = match b.transit {
+                    None => sm,
+                    Some((tch, taddr)) => {
+                        let mut d = vec![0x40 | (tch & 0x0F)];
+                        d.extend(msg(taddr, 0x06, local_addr, 0x34, &sm));
+                        d
+                    }
+                };
+                msg(BMC_ADDR, 0x06, REMOTE_SWID, 0x34, &d)
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn requests_written_in_place_match_the_nested_encoder(
+            netfn in 0u8..0x40,
+            cmd in any::<u8>(),
+            data in proptest::collection::vec(any::<u8>(), 0..40),
+            rq_seq in any::<u8>(),
+            local in any::<u8>(),
+            shape in 0u8..3,
+            ch in any::<u8>(),
+            addr in any::<u8>(),
+            transit in (any::<u8>(), any::<u8>()),
+        ) {
+            let req = Request { netfn, cmd, data: &data };
+            let bridge = match shape {
+                0 => None,
+                1 => Some(Bridge::single(ch, addr)),
+                _ => Some(Bridge::dual(transit, ch, addr)),
+            };
+            let want = reference_request(&req, rq_seq, bridge.as_ref(), local);
+            prop_assert_eq!(encode_request(&req, rq_seq, bridge.as_ref(), local), want.clone());
+            // Appended after whatever the buffer held.
+            let mut out = vec![0xAA; 3];
+            write_request(&mut out, &req, rq_seq, bridge.as_ref(), local);
+            prop_assert_eq!(&out[3..], &want[..]);
+        }
     }
 
     #[test]
