@@ -21,17 +21,18 @@
 //!   flight (plus one keeper per open group).
 //! - **Feedback.** A progress bar from the start (elapsed, rate, ETA, failures);
 //!   Ctrl-C stops the sweep and prints which nodes were done (and switched), failed,
-//!   interrupted in flight, or not started, and the run exits non-zero.
+//!   interrupted in flight (with how long they had run), or not started, and the
+//!   run exits with status 130 (128 + SIGINT).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use hwctl_core::{Error, ErrorKind, Node, PowerTarget, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
+use tokio::task::JoinSet;
 
 use crate::cli::{FleetAction, NodeArgs};
 use crate::inventory::InventoryNode;
@@ -412,6 +413,11 @@ fn progress_bar(total: usize, progress: bool) -> ProgressBar {
 /// open-file limit requires), with a progress bar on stderr when `progress` is set;
 /// stops at Ctrl-C.
 ///
+/// The engine runs as a task of the runtime and every node's operation as a task of
+/// its own, so a node's future is woken by its connection on the same worker thread
+/// rather than across threads to the thread that blocks on `main`'s future (which
+/// cost more CPU per operation than the operation itself, issue 16).
+///
 /// # Errors
 ///
 /// `Other` when the open-file limit leaves no room for a connection (before any
@@ -435,130 +441,189 @@ pub(crate) async fn run(
         concurrency = b;
     }
     let sockets = budget.unwrap_or(usize::MAX);
+    let engine = Engine {
+        registry: Arc::new(registry.clone()),
+        nodes: nodes.into(),
+        action,
+        concurrency,
+        sockets,
+        timeout,
+    };
+    tokio::spawn(engine.sweep(progress))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Other, format!("the fleet engine failed: {e}")))
+}
 
-    // Group the entries by endpoint, in order of first appearance.
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<Group> = Vec::new();
-    for (i, entry) in nodes.iter().enumerate() {
-        let g = *index.entry(endpoint_of(entry)).or_insert_with(|| {
-            groups.push(Group {
-                entries: VecDeque::new(),
-                in_flight: 0,
-                cost: endpoint_cost(entry).min(concurrency),
-                open: false,
-                keeper: None,
+/// What the engine task owns: the sweep's settings and shared copies of the
+/// registry and the inventory (the node tasks read their entries from it).
+struct Engine {
+    registry: Arc<Registry>,
+    nodes: Arc<[InventoryNode]>,
+    action: FleetAction,
+    concurrency: usize,
+    sockets: usize,
+    timeout: Option<Duration>,
+}
+
+/// What a node task gives back: its outcome and its node (a keeper candidate).
+type Outcome = (Result<String>, Option<Node>);
+
+impl Engine {
+    async fn sweep(self, progress: bool) -> Sweep {
+        let Engine {
+            registry,
+            nodes,
+            action,
+            concurrency,
+            sockets,
+            timeout,
+        } = self;
+        // Group the entries by endpoint, in order of first appearance.
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut groups: Vec<Group> = Vec::new();
+        for (i, entry) in nodes.iter().enumerate() {
+            let g = *index.entry(endpoint_of(entry)).or_insert_with(|| {
+                groups.push(Group {
+                    entries: VecDeque::new(),
+                    in_flight: 0,
+                    cost: endpoint_cost(entry).min(concurrency),
+                    open: false,
+                    keeper: None,
+                });
+                groups.len() - 1
             });
-            groups.len() - 1
-        });
-        groups[g].entries.push_back(i);
-    }
-    drop(index);
-
-    let mut slots: Vec<Slot> = std::iter::repeat_with(Slot::default)
-        .take(nodes.len())
-        .collect();
-    let bar = progress_bar(nodes.len(), progress);
-    let mut failed = 0usize;
-    let mut in_flight = FuturesUnordered::new();
-    let mut next_group = 0usize; // groups before this one were opened already
-    let mut open_cost = 0usize;
-    let mut open_groups: Vec<usize> = Vec::new();
-    let mut rr = 0usize;
-    let mut started: HashMap<usize, Instant> = HashMap::new();
-    let interrupt = tokio::signal::ctrl_c();
-    tokio::pin!(interrupt);
-    let mut interrupted = false;
-
-    loop {
-        // Open groups while their sockets fit (always at least one).
-        while next_group < groups.len()
-            && (open_groups.is_empty() || open_cost + groups[next_group].cost <= sockets)
-        {
-            groups[next_group].open = true;
-            open_cost += groups[next_group].cost;
-            open_groups.push(next_group);
-            next_group += 1;
+            groups[g].entries.push_back(i);
         }
-        // Dispatch round robin, each open group up to its fair share.
-        let with_work = open_groups
-            .iter()
-            .filter(|&&g| !groups[g].entries.is_empty())
-            .count()
-            .max(1);
-        let share = concurrency.div_ceil(with_work);
-        let mut idle_turns = 0;
-        while in_flight.len() < concurrency && idle_turns < open_groups.len() {
-            rr %= open_groups.len().max(1);
-            let g = open_groups[rr];
-            rr += 1;
-            let group = &mut groups[g];
-            if group.in_flight >= share {
-                idle_turns += 1;
-                continue;
+        drop(index);
+
+        let mut slots: Vec<Slot> = std::iter::repeat_with(Slot::default)
+            .take(nodes.len())
+            .collect();
+        let bar = progress_bar(nodes.len(), progress);
+        let mut failed = 0usize;
+        // Dropping the set (at Ctrl-C) aborts the node tasks still running.
+        let mut tasks: JoinSet<Outcome> = JoinSet::new();
+        // Per running task: its entry, its group, when it started.
+        let mut running: HashMap<tokio::task::Id, (usize, usize, Instant)> = HashMap::new();
+        let mut next_group = 0usize; // groups before this one were opened already
+        let mut open_cost = 0usize;
+        let mut open_groups: Vec<usize> = Vec::new();
+        let mut rr = 0usize;
+        let interrupt = tokio::signal::ctrl_c();
+        tokio::pin!(interrupt);
+        let mut interrupted = false;
+
+        loop {
+            // Open groups while their sockets fit (always at least one).
+            while next_group < groups.len()
+                && (open_groups.is_empty() || open_cost + groups[next_group].cost <= sockets)
+            {
+                groups[next_group].open = true;
+                open_cost += groups[next_group].cost;
+                open_groups.push(next_group);
+                next_group += 1;
             }
-            let Some(i) = group.entries.pop_front() else {
-                idle_turns += 1;
+            // Dispatch round robin, each open group up to its fair share.
+            let with_work = open_groups
+                .iter()
+                .filter(|&&g| !groups[g].entries.is_empty())
+                .count()
+                .max(1);
+            let share = concurrency.div_ceil(with_work);
+            let mut idle_turns = 0;
+            while tasks.len() < concurrency && idle_turns < open_groups.len() {
+                rr %= open_groups.len().max(1);
+                let g = open_groups[rr];
+                rr += 1;
+                let group = &mut groups[g];
+                if group.in_flight >= share {
+                    idle_turns += 1;
+                    continue;
+                }
+                let Some(i) = group.entries.pop_front() else {
+                    idle_turns += 1;
+                    continue;
+                };
+                idle_turns = 0;
+                group.in_flight += 1;
+                let (registry, nodes) = (registry.clone(), nodes.clone());
+                let task = tasks
+                    .spawn(async move { run_entry(&registry, &nodes[i], action, timeout).await });
+                running.insert(task.id(), (i, g, Instant::now()));
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            let done = tokio::select! {
+                d = tasks.join_next_with_id() => d,
+                _ = &mut interrupt => {
+                    interrupted = true;
+                    None
+                }
+            };
+            let Some(done) = done else {
+                break;
+            };
+            let (id, (result, node)) = match done {
+                Ok((id, outcome)) => (id, outcome),
+                Err(e) => (
+                    e.id(),
+                    (
+                        Err(Error::new(
+                            ErrorKind::Other,
+                            format!("the node's task failed: {e}"),
+                        )),
+                        None,
+                    ),
+                ),
+            };
+            let Some((i, g, started)) = running.remove(&id) else {
                 continue;
             };
-            idle_turns = 0;
-            group.in_flight += 1;
-            started.insert(i, Instant::now());
-            let entry = &nodes[i];
-            in_flight.push(async move {
-                let (result, node) = run_entry(registry, entry, action, timeout).await;
-                (i, g, result, node)
-            });
-        }
-        if in_flight.is_empty() {
-            break;
-        }
-        let done = tokio::select! {
-            d = in_flight.next() => d,
-            _ = &mut interrupt => {
-                interrupted = true;
-                None
+            slots[i] = Slot {
+                status: match result {
+                    Ok(state) => Status::Done(state),
+                    Err(e) => {
+                        failed += 1;
+                        bar.set_message(format!("{failed} failed"));
+                        Status::Failed(e)
+                    }
+                },
+                elapsed: started.elapsed(),
+            };
+            bar.inc(1);
+            let group = &mut groups[g];
+            group.in_flight -= 1;
+            if group.keeper.is_none() && !group.entries.is_empty() {
+                group.keeper = node;
+            } else {
+                drop(node);
             }
-        };
-        let Some((i, g, result, node)) = done else {
-            break;
-        };
-        let elapsed = started.remove(&i).map(|t| t.elapsed()).unwrap_or_default();
-        slots[i] = Slot {
-            status: match result {
-                Ok(state) => Status::Done(state),
-                Err(e) => {
-                    failed += 1;
-                    bar.set_message(format!("{failed} failed"));
-                    Status::Failed(e)
-                }
-            },
-            elapsed,
-        };
-        bar.inc(1);
-        let group = &mut groups[g];
-        group.in_flight -= 1;
-        if group.keeper.is_none() && !group.entries.is_empty() {
-            group.keeper = node;
-        } else {
-            drop(node);
+            if group.entries.is_empty() && group.in_flight == 0 && group.open {
+                // The endpoint is done: close its pool (or session) now.
+                group.open = false;
+                group.keeper = None;
+                open_cost -= group.cost;
+                open_groups.retain(|&x| x != g);
+                hwctl_core::shared::release_idle();
+            }
         }
-        if group.entries.is_empty() && group.in_flight == 0 && group.open {
-            // The endpoint is done: close its pool (or session) now.
-            group.open = false;
-            group.keeper = None;
-            open_cost -= group.cost;
-            open_groups.retain(|&x| x != g);
-            hwctl_core::shared::release_idle();
+        if interrupted {
+            // In flight when Ctrl-C came: their state is unknown; they ran this long.
+            tasks.abort_all();
+            for (i, _, started) in running.into_values() {
+                slots[i] = Slot {
+                    status: Status::Interrupted,
+                    elapsed: started.elapsed(),
+                };
+            }
+            // Wait for the aborted tasks to be dropped, so their nodes (and clients)
+            // are gone before the caller releases the shared ones.
+            while tasks.join_next().await.is_some() {}
         }
+        bar.finish_and_clear();
+        Sweep { slots, interrupted }
     }
-    if interrupted {
-        drop(in_flight);
-        for i in started.into_keys() {
-            slots[i].status = Status::Interrupted;
-        }
-    }
-    bar.finish_and_clear();
-    Ok(Sweep { slots, interrupted })
 }
 
 fn action_name(action: FleetAction) -> String {
@@ -693,11 +758,32 @@ pub(crate) fn failures_error(failed: usize, total: usize) -> Error {
     .with_operation(SUMMARY_OPERATION)
 }
 
-/// The error a fleet run ends with after Ctrl-C.
+/// The operation name of the error a sweep stopped by Ctrl-C ends with (its summary
+/// was printed too).
+const INTERRUPTED_OPERATION: &str = "summary (interrupted)";
+
+/// Whether `err` only stands for a summary already printed (a failed or interrupted
+/// sweep): nothing more to print on stdout.
+pub(crate) fn is_summary(err: &Error) -> bool {
+    matches!(
+        err.operation(),
+        Some(SUMMARY_OPERATION | INTERRUPTED_OPERATION)
+    )
+}
+
+/// The exit status of a run stopped by Ctrl-C: 130 (128 + SIGINT), as shells report
+/// a command that SIGINT ended, so scripts can tell an interrupted sweep from a
+/// failed one. `None` for every other error.
+pub(crate) fn exit_code(err: &Error) -> Option<u8> {
+    (err.operation() == Some(INTERRUPTED_OPERATION)).then_some(130)
+}
+
+/// The error a fleet run ends with after Ctrl-C (exit status 130, see
+/// [`exit_code`]).
 pub(crate) fn interrupted_error(total: usize) -> Error {
     Error::new(
         hwctl_core::ErrorKind::Other,
         format!("interrupted by Ctrl-C before all {total} nodes were done"),
     )
-    .with_operation(SUMMARY_OPERATION)
+    .with_operation(INTERRUPTED_OPERATION)
 }

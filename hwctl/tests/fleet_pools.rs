@@ -116,6 +116,11 @@ async fn one_chassis_sees_at_most_its_limit_of_connections_at_every_concurrency(
             "concurrency {concurrency}: peak {} connections (limit {LIMIT}): {s:?}",
             s.peak_connections
         );
+        // One node at a time needs one connection: the pool's returning connection
+        // serves every later node (a connect racing it gives up).
+        if concurrency == 1 {
+            assert_eq!(s.connections, 1, "concurrency 1: {s:?}");
+        }
     }
 }
 
