@@ -202,6 +202,35 @@ pub(crate) fn context_of(node: &InventoryNode) -> Result<(DriverInfo, NodeContex
     Ok((info, ctx))
 }
 
+/// The node flags given on the command line (`--driver`, `--info`, …), for the
+/// commands that act on no node and refuse them. `--password-file` is not among
+/// them: `HW_PASSWORD_FILE` sets it from the environment for every command.
+pub(crate) fn flags_given(args: &NodeArgs) -> Vec<&'static str> {
+    let mut given = Vec::new();
+    if args.driver.is_some() {
+        given.push("--driver");
+    }
+    if !args.info.is_empty() {
+        given.push("--info");
+    }
+    if args.info_file.is_some() {
+        given.push("--info-file");
+    }
+    if !args.ports.is_empty() {
+        given.push("--port");
+    }
+    if !args.capabilities.is_empty() {
+        given.push("--capability");
+    }
+    if args.node_id != DEFAULT_NODE_ID {
+        given.push("--node-id");
+    }
+    if args.ask_password {
+        given.push("--ask-password");
+    }
+    given
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,33 +326,4 @@ mod tests {
         let err = node_from_args(&NodeArgs::default()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingParameter);
     }
-}
-
-/// The node flags given on the command line (`--driver`, `--info`, …), for the
-/// commands that act on no node and refuse them. `--password-file` is not among
-/// them: `HW_PASSWORD_FILE` sets it from the environment for every command.
-pub(crate) fn flags_given(args: &NodeArgs) -> Vec<&'static str> {
-    let mut given = Vec::new();
-    if args.driver.is_some() {
-        given.push("--driver");
-    }
-    if !args.info.is_empty() {
-        given.push("--info");
-    }
-    if args.info_file.is_some() {
-        given.push("--info-file");
-    }
-    if !args.ports.is_empty() {
-        given.push("--port");
-    }
-    if !args.capabilities.is_empty() {
-        given.push("--capability");
-    }
-    if args.node_id != DEFAULT_NODE_ID {
-        given.push("--node-id");
-    }
-    if args.ask_password {
-        given.push("--ask-password");
-    }
-    given
 }
