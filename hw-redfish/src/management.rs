@@ -99,14 +99,7 @@ impl Management for RedfishManagement {
         if let Some(allowed) = &boot.target_allowable_values
             && !allowed.iter().any(|a| a == target)
         {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "the system allows BootSourceOverrideTarget {} but not {target}",
-                    allowed.join(", ")
-                ),
-            )
-            .with_driver(NAME));
+            return Err(target_not_allowed(target, allowed));
         }
         let enabled = if persistent { "Continuous" } else { "Once" };
         let mut body = json!({
@@ -292,5 +285,48 @@ pub fn sensor_reading(sensor: &Sensor) -> SensorReading {
         value: sensor.reading,
         unit: unit.to_owned(),
         status: Status::word(sensor.status.as_ref()),
+    }
+}
+
+/// The `unsupported` error for a boot target the system does not list in
+/// `BootSourceOverrideTarget@Redfish.AllowableValues`. The list comes from the device,
+/// so the message carries its count and first few values
+/// ([`allowed_summary`](crate::wire::allowed_summary)), never the whole list.
+fn target_not_allowed(target: &str, allowed: &[String]) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "the system does not allow BootSourceOverrideTarget {target}: it lists {}",
+            crate::wire::allowed_summary(allowed)
+        ),
+    )
+    .with_driver(NAME)
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::*;
+
+    #[test]
+    fn a_long_allowed_target_list_gives_a_bounded_message() {
+        // Found by the fuzz sweep's review (issue 17): the whole device-sent list
+        // went into the error text.
+        let allowed: Vec<String> = (0..500)
+            .map(|i| format!("Target{i}\x1b[31m{}", "x".repeat(100)))
+            .collect();
+        let err = target_not_allowed("Pxe", &allowed);
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+        let text = err.to_string();
+        assert!(text.len() < 600, "{} characters: {text}", text.len());
+        assert!(text.contains("500 values"), "{text}");
+        assert!(text.contains("Pxe"), "{text}");
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+    }
+
+    #[test]
+    fn a_short_allowed_target_list_is_named_whole() {
+        let allowed = vec!["Hdd".to_owned(), "Cd".to_owned()];
+        let text = target_not_allowed("Pxe", &allowed).to_string();
+        assert!(text.contains("2 values (Hdd, Cd)"), "{text}");
     }
 }
