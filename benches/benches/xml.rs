@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 //! Where the time of reading a reply goes: quick-xml's bare tokenizer (the floor),
-//! quick-xml's `NsReader` (what hw-ocs and hw-amt used before issue 16), this
-//! crate's `Reader` (tokenizer + own namespace scope + checks) and `Doc` (the
+//! quick-xml's `NsReader` (what hw-ocs and hw-amt used before issue 16),
+//! hwctl-xml's `Reader` (tokenizer + own namespace scope + checks) and `Doc` (the
 //! tree on top). Input: the captured OCS `BladeStateResponse` and AMT Pull reply.
 
 use std::hint::black_box;
