@@ -12,6 +12,8 @@
 //! # }
 //! ```
 
+pub mod counting_alloc;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
