@@ -84,30 +84,9 @@ pub(crate) struct Sweep {
 ///
 /// `InvalidParameter` naming the flags given.
 pub(crate) fn check_no_node_flags(args: &NodeArgs) -> Result<()> {
-    let mut given = Vec::new();
-    if args.driver.is_some() {
-        given.push("--driver");
-    }
-    if !args.info.is_empty() {
-        given.push("--info");
-    }
-    if args.info_file.is_some() {
-        given.push("--info-file");
-    }
-    if !args.ports.is_empty() {
-        given.push("--port");
-    }
-    if !args.capabilities.is_empty() {
-        given.push("--capability");
-    }
-    if args.node_id != "cli" {
-        given.push("--node-id");
-    }
-    if args.ask_password {
-        // A sweep never stops to prompt: secrets come from the inventory, `HW_<KEY>`
-        // or `--password-file` (see `fill_secrets`).
-        given.push("--ask-password");
-    }
+    // `--ask-password` is among them: a sweep never stops to prompt; secrets come
+    // from the inventory, `HW_<KEY>` or `--password-file` (see `fill_secrets`).
+    let given = crate::node_args::flags_given(args);
     if given.is_empty() {
         return Ok(());
     }

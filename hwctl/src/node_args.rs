@@ -203,8 +203,9 @@ pub(crate) fn context_of(node: &InventoryNode) -> Result<(DriverInfo, NodeContex
 }
 
 /// The node flags given on the command line (`--driver`, `--info`, …), for the
-/// commands that act on no node and refuse them. `--password-file` is not among
-/// them: `HW_PASSWORD_FILE` sets it from the environment for every command.
+/// commands that refuse them: `fleet` (every node comes from the inventory) and the
+/// commands that act on no node. `--password-file` is not among them:
+/// `HW_PASSWORD_FILE` sets it from the environment for every command.
 pub(crate) fn flags_given(args: &NodeArgs) -> Vec<&'static str> {
     let mut given = Vec::new();
     if args.driver.is_some() {
