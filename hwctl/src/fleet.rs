@@ -125,6 +125,7 @@ pub(crate) fn fill_secrets(
         password_file,
         ask: false,
         flag_keys: Vec::new(),
+        shared_file: true,
         env: &crate::secrets::process_env,
         prompt: None,
     };

@@ -175,9 +175,20 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
                 .iter()
                 .filter_map(|p| p.split_once('=').map(|(k, _)| k.trim()))
                 .collect(),
+            shared_file: false,
             env: &secrets::process_env,
             prompt: interactive.then_some(prompt),
         };
+        for p in hw.properties().iter().filter(|p| p.secret) {
+            if src.flag_keys.contains(&p.name.as_ref()) {
+                tracing::warn!(
+                    "{} given with --info is visible to every local user (ps, /proc/PID/cmdline) \
+                     and kept in shell history; set {} or use --password-file",
+                    p.name,
+                    secrets::env_name(&p.name)
+                );
+            }
+        }
         secrets::fill(&mut node, hw.properties(), &src)?;
     }
     Ok(node)

@@ -7,7 +7,9 @@
 //! 1. `--password-file PATH` (or `HW_PASSWORD_FILE=PATH`): the file's whole content,
 //!    one trailing newline removed, is the hardware type's secret (with several, as
 //!    IPMI's password and Kg key, its one `*_password` key). It overrides the
-//!    info file; the same key also given by `--info` is a usage error.
+//!    info file; the same key also given by `--info` is a usage error. With
+//!    `fleet` the file is everyone's login password: a node whose type has no user
+//!    name (Wake-on-LAN's SecureOn password) gets it only if its entry names the key.
 //! 2. `HW_<KEY>`: an environment variable per secret key, the key upper-cased with
 //!    `HW_` before it (`HW_IPMI_PASSWORD`, `HW_MSFTOCS_PASSWORD`, `HW_SASL_PASSWORD`).
 //!    It fills a key the info file and flags left out, or gave as Ironic's mask
@@ -57,6 +59,12 @@ pub(crate) struct Sources<'a> {
     pub ask: bool,
     /// The keys `--info` gave.
     pub flag_keys: Vec<&'a str>,
+    /// The password file is shared by many nodes of several types (`fleet`): it
+    /// stands for a login password, so it fills a node only when its hardware type
+    /// logs in with a user name (a `*_username` property) or the entry names the
+    /// secret key itself. Wake-on-LAN's optional SecureOn password is not a login
+    /// and stays empty unless the entry asks for it.
+    pub shared_file: bool,
     /// Reads an environment variable (`None` when unset).
     pub env: &'a dyn Fn(&str) -> Result<Option<String>>,
     /// Asks on the terminal with this prompt; `None` when stdin is not a terminal.
@@ -117,14 +125,18 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
                 ));
             }
         };
-        if src.flag_keys.contains(&key.as_str()) {
+        let logs_in = props.iter().any(|p| p.name.ends_with("_username"));
+        if src.shared_file && !logs_in && !node.driver_info.contains_key(&key) {
+            // Not this node's login: see `Sources::shared_file`.
+        } else if src.flag_keys.contains(&key.as_str()) {
             return Err(Error::invalid_parameter(
                 "--password-file",
                 format!("{key} is also given by --info; give it once"),
             ));
+        } else {
+            let value = read_secret_file(path)?;
+            node.driver_info.insert(key, Value::String(value));
         }
-        let value = read_secret_file(path)?;
-        node.driver_info.insert(key, Value::String(value));
     }
     for p in &secrets {
         if absent(node, &p.name)
@@ -282,6 +294,7 @@ mod tests {
             password_file: None,
             ask: false,
             flag_keys: vec![],
+            shared_file: false,
             env: &env,
             prompt: None,
         };
@@ -309,6 +322,7 @@ mod tests {
             password_file: Some(&path),
             ask: false,
             flag_keys: vec![],
+            shared_file: false,
             env: &no_env,
             prompt: None,
         };
@@ -344,6 +358,7 @@ mod tests {
             password_file: Some(&path),
             ask: false,
             flag_keys: vec![],
+            shared_file: false,
             env: &no_env,
             prompt: None,
         };
@@ -363,6 +378,55 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_password_file_fills_logins_only() {
+        // Found by a newcomer run: in a mixed fleet, the BMC password file went into
+        // Wake-on-LAN's SecureOn password and the WoL nodes failed.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "S3cret-file\n").unwrap();
+        let src = Sources {
+            password_file: Some(&path),
+            ask: false,
+            flag_keys: vec![],
+            shared_file: true,
+            env: &no_env,
+            prompt: None,
+        };
+        let wol = [
+            prop("wol_host", false, false),
+            prop("wol_secureon_password", false, true),
+        ];
+        let mut n = node(json!({}));
+        fill(&mut n, &wol, &src).unwrap();
+        assert!(
+            !n.driver_info.contains_key("wol_secureon_password"),
+            "{:?}",
+            n.driver_info
+        );
+        // An entry that names the key (Ironic's mask) asks for it.
+        let mut n = node(json!({"wol_secureon_password": IRONIC_MASK}));
+        fill(&mut n, &wol, &src).unwrap();
+        assert_eq!(n.driver_info["wol_secureon_password"], "S3cret-file");
+        // A type that logs in gets it, optional or not.
+        let ipmi = [
+            prop("ipmi_username", false, false),
+            prop("ipmi_password", false, true),
+            prop("ipmi_hex_kg_key", false, true),
+        ];
+        let mut n = node(json!({}));
+        fill(&mut n, &ipmi, &src).unwrap();
+        assert_eq!(n.driver_info["ipmi_password"], "S3cret-file");
+        // One node given the file on its own: the file is its secret.
+        let single = Sources {
+            shared_file: false,
+            ..src
+        };
+        let mut n = node(json!({}));
+        fill(&mut n, &wol, &single).unwrap();
+        assert_eq!(n.driver_info["wol_secureon_password"], "S3cret-file");
+    }
+
+    #[test]
     fn prompts_only_for_required_secrets_unless_asked() {
         let props = [
             prop("ipmi_password", false, true),
@@ -377,6 +441,7 @@ mod tests {
             password_file: None,
             ask: false,
             flag_keys: vec![],
+            shared_file: false,
             env: &no_env,
             prompt: Some(&prompt),
         };

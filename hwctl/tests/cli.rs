@@ -611,3 +611,44 @@ fn capabilities_text_reads_without_the_struct_docs() {
         stdout(&o)
     );
 }
+
+/// A secret given with `--info` works (Ironic users have scripts that do it) but is
+/// visible in `ps` and shell history: hwctl says so, naming the key and the
+/// alternatives, never the value (found by a newcomer run).
+#[test]
+fn a_secret_on_the_command_line_is_warned_about() {
+    let canary = "Canary-9f2e-S3cret";
+    let o = hwctl(&[
+        "--driver",
+        "ipmi",
+        "--info",
+        "ipmi_address=127.0.0.1",
+        "--info",
+        &format!("ipmi_password={canary}"),
+        "validate",
+    ]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("ipmi_password given with --info is visible")
+            && err.contains("HW_IPMI_PASSWORD")
+            && err.contains("--password-file"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(canary) && !stdout(&o).contains(canary),
+        "{err}"
+    );
+    // From the environment: no warning.
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .env("HW_IPMI_PASSWORD", canary)
+        .args([
+            "--driver",
+            "ipmi",
+            "--info",
+            "ipmi_address=127.0.0.1",
+            "validate",
+        ])
+        .output()
+        .unwrap();
+    assert!(!stderr(&o).contains("is visible"), "{}", stderr(&o));
+}
