@@ -28,6 +28,18 @@ use crate::wire::{self, Collection, ComputerSystem, ServiceRoot, SessionRequest,
 
 /// A client for one ComputerSystem of one Redfish service. Clones share the HTTP
 /// client, its session and the resolved system path.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+/// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+/// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+/// let system = client.system().await?.value;
+/// assert_eq!(system.id.as_deref(), Some("1"));
+/// assert_eq!(system.power(), hwctl_core::PowerState::Off);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct RedfishClient {
     http: HttpClient,
@@ -48,6 +60,18 @@ impl fmt::Debug for RedfishClient {
 }
 
 /// A reply's body with its ETag (the `ETag` header, else `@odata.etag`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+/// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+/// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+/// let tagged = client.system().await?;
+/// assert!(tagged.etag.is_some());
+/// assert_eq!(tagged.value.power_state.as_deref(), Some("Off"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Tagged<T> {
     /// The decoded body.
@@ -64,6 +88,21 @@ impl RedfishClient {
     ///
     /// `InvalidParameter` when the CA bundle cannot be used (see
     /// [`HttpClients::get`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let a = hwctl_redfish::RedfishClient::shared(&config)?;
+    /// let b = hwctl_redfish::RedfishClient::shared(&config)?;
+    /// a.system().await?;
+    /// b.system().await?;
+    /// // One session for both.
+    /// assert_eq!(sim.counters().sessions_opened, 1);
+    /// # a.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn shared(config: &RedfishConfig) -> Result<Self> {
         RedfishClient::with_clients(config, &HttpClients::global())
     }
@@ -73,6 +112,17 @@ impl RedfishClient {
     /// # Errors
     ///
     /// As [`RedfishClient::shared`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let clients = hwctl_http::HttpClients::new();
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &clients)?;
+    /// assert_eq!(client.system_path().await?, "/redfish/v1/Systems/1");
+    /// # Ok(()) }
+    /// ```
     pub fn with_clients(config: &RedfishConfig, clients: &HttpClients) -> Result<Self> {
         let auth = match (config.auth_type, config.credentials()) {
             (RedfishAuthType::Basic, _) | (_, None) => config.endpoint.auth().clone(),
@@ -100,6 +150,17 @@ impl RedfishClient {
     }
 
     /// The HTTP client underneath (shared; its stats count log-ins and log-outs).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// client.system().await?;
+    /// assert_eq!(client.http().stats().logins, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn http(&self) -> &HttpClient {
         &self.http
     }
@@ -109,6 +170,21 @@ impl RedfishClient {
     /// # Errors
     ///
     /// What the `DELETE` of the session returned (the session is forgotten anyway).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// client.system().await?;
+    /// client.close().await?;
+    /// assert_eq!(sim.counters().sessions_closed, 1);
+    /// // The next request logs in again.
+    /// client.system().await?;
+    /// assert_eq!(sim.counters().sessions_opened, 2);
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) -> Result<()> {
         self.http.close().await
     }
@@ -119,6 +195,21 @@ impl RedfishClient {
     ///
     /// The kinds of [`crate::errors::kind_of`]; transport failures as hwctl-http's
     /// (`Unreachable`, `Timeout`, `Protocol`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_http::Request;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// let ok = client.send(Request::get("/redfish/v1/Systems")).await?;
+    /// assert_eq!(ok.status().as_u16(), 200);
+    /// let err = client.send(Request::get("/redfish/v1/Systems/9")).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(&self, request: Request) -> Result<Response> {
         let what = format!("{} {}", request.method(), request.path_only());
         let r = self
@@ -138,6 +229,18 @@ impl RedfishClient {
     /// # Errors
     ///
     /// As [`send`](Self::send); `Protocol` when the body does not decode.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// let systems = client.get::<hwctl_redfish::wire::Collection>("/redfish/v1/Systems").await?;
+    /// assert_eq!(systems.value.members.len(), 1);
+    /// assert_eq!(systems.value.members[0].id, "/redfish/v1/Systems/1");
+    /// # Ok(()) }
+    /// ```
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Tagged<T>> {
         let r = self
             .send(Request::get(path).header("accept", "application/json"))
@@ -153,6 +256,18 @@ impl RedfishClient {
     /// # Errors
     ///
     /// As [`get`](Self::get).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// let root = client.service_root().await?;
+    /// assert_eq!(root.sessions(), Some("/redfish/v1/SessionService/Sessions"));
+    /// assert_eq!(root.systems.map(|s| s.id).as_deref(), Some("/redfish/v1/Systems"));
+    /// # Ok(()) }
+    /// ```
     pub async fn service_root(&self) -> Result<ServiceRoot> {
         Ok(self
             .get::<ServiceRoot>(&format!("{}/", self.root))
@@ -167,6 +282,22 @@ impl RedfishClient {
     /// `InvalidParameter` listing the systems when the service has several and no
     /// `redfish_system_id` was given (never "all systems"); `NotFound` when it has
     /// none; else as [`get`](Self::get).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// use hwctl_redfish::{RedfishClient, RedfishConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig { systems: 2, ..Default::default() }).await?;
+    /// let clients = hwctl_http::HttpClients::new();
+    /// let config = RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// // Two systems and none chosen: refused, never "all of them".
+    /// let err = RedfishClient::with_clients(&config, &clients)?.system_path().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// let chosen = RedfishClient::with_clients(&config.system("/redfish/v1/Systems/2"), &clients)?;
+    /// assert_eq!(chosen.system_path().await?, "/redfish/v1/Systems/2");
+    /// # Ok(()) }
+    /// ```
     pub async fn system_path(&self) -> Result<String> {
         if let Some(s) = &self.system_id {
             return Ok(s.clone());
@@ -209,6 +340,19 @@ impl RedfishClient {
     /// # Errors
     ///
     /// As [`system_path`](Self::system_path) and [`get`](Self::get).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// sim.set_power(0, true);
+    /// let system = client.system().await?.value;
+    /// assert_eq!(system.power(), hwctl_core::PowerState::On);
+    /// assert_eq!(system.chassis(), Some("/redfish/v1/Chassis/1"));
+    /// # Ok(()) }
+    /// ```
     pub async fn system(&self) -> Result<Tagged<ComputerSystem>> {
         let path = self.system_path().await?;
         let mut t = self.get::<ComputerSystem>(&path).await?;
@@ -228,6 +372,22 @@ impl RedfishClient {
     /// `Unsupported` (nothing sent) when none of `wanted` is allowed or the system
     /// has no reset action; else as [`send`](Self::send) and
     /// [`follow_task`](Self::follow_task).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// assert_eq!(client.reset(&["On", "ForceOn"]).await?, "On");
+    /// assert_eq!(sim.system(0).resets, ["On"]);
+    /// // PowerCycle is not in the simulator's AllowableValues: nothing is sent.
+    /// let err = client.reset(&["PowerCycle"]).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Unsupported);
+    /// assert_eq!(sim.system(0).resets.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn reset(&self, wanted: &[&'static str]) -> Result<&'static str> {
         let system = self.system().await?.value;
         let Some(action) = system.reset() else {
@@ -263,6 +423,23 @@ impl RedfishClient {
     /// # Errors
     ///
     /// As [`send`](Self::send) (`Busy` for a second 412).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// let etag = client.system().await?.etag;
+    /// let body = serde_json::json!({"Boot": {
+    ///     "BootSourceOverrideTarget": "Pxe",
+    ///     "BootSourceOverrideEnabled": "Continuous",
+    /// }});
+    /// client.patch_system(&body, etag).await?;
+    /// let system = sim.system(0);
+    /// assert_eq!((system.boot_target.as_str(), system.boot_enabled.as_str()), ("Pxe", "Continuous"));
+    /// # Ok(()) }
+    /// ```
     pub async fn patch_system(&self, body: &serde_json::Value, etag: Option<String>) -> Result<()> {
         let path = self.system_path().await?;
         let request = |etag: &Option<String>| {
@@ -304,6 +481,28 @@ impl RedfishClient {
     /// `Timeout` at the deadline; `DeviceFault` for a task that ends `Exception`,
     /// `Killed`, `Cancelled` or `Interrupted` (its messages in the text); else as
     /// [`send`](Self::send).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::time::Duration;
+    /// use hwctl_http::Request;
+    /// use hwctl_redfish::sim::RedfishFault;
+    /// use tokio::time::Instant;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// sim.set_fault(RedfishFault::Tasks(Duration::from_millis(20)));
+    /// let reply = client
+    ///     .send(Request::post("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset")
+    ///         .json(&serde_json::json!({"ResetType": "On"})))
+    ///     .await?;
+    /// assert_eq!(reply.status().as_u16(), 202);
+    /// let monitor = reply.header("location").unwrap_or_default().to_owned();
+    /// client.follow_task(&monitor, Instant::now() + Duration::from_secs(10)).await?;
+    /// assert_eq!(sim.system(0).power_state, "On");
+    /// # Ok(()) }
+    /// ```
     pub async fn follow_task(&self, path: &str, deadline: Instant) -> Result<()> {
         let backoff = Backoff::exponential(self.task_poll, Duration::from_secs(5));
         poll_until(&format!("task {path}"), deadline, backoff, || async {

@@ -78,6 +78,16 @@ pub const PROPERTIES: &[Property] = &[
 ];
 
 /// How the client authenticates (`redfish_auth_type`).
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_redfish::{RedfishAuthType, RedfishConfig};
+/// let info = DriverInfo::from_pairs([("redfish_address", "https://10.0.0.5"), ("redfish_auth_type", "basic")]);
+/// let config = RedfishConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+/// assert_eq!(config.auth_type, RedfishAuthType::Basic);
+/// assert_eq!(RedfishAuthType::Session.to_string(), "session");
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RedfishAuthType {
@@ -91,6 +101,12 @@ pub enum RedfishAuthType {
 
 impl RedfishAuthType {
     /// The `driver_info` spelling (`auto`, `basic`, `session`).
+    ///
+    /// ```
+    /// use hwctl_redfish::RedfishAuthType;
+    /// assert_eq!(RedfishAuthType::Auto.as_str(), "auto");
+    /// assert_eq!(RedfishAuthType::Basic.as_str(), "basic");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             RedfishAuthType::Auto => "auto",
@@ -165,6 +181,15 @@ impl RedfishConfig {
     /// # Errors
     ///
     /// [`hwctl_core::ErrorKind::InvalidParameter`] when hwctl-http refuses the URL or user name.
+    ///
+    /// ```
+    /// let config = hwctl_redfish::RedfishConfig::new("https://10.0.0.5:8443", "admin", "s3cret")?;
+    /// assert_eq!(config.endpoint.origin(), "https://10.0.0.5:8443");
+    /// assert_eq!(config.root, "/redfish/v1");
+    /// assert_eq!(config.system_id, None);
+    /// assert!(hwctl_redfish::RedfishConfig::new("ftp://10.0.0.5", "admin", "s3cret").is_err());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn new(
         address: impl Into<String>,
         username: impl Into<String>,
@@ -179,6 +204,17 @@ impl RedfishConfig {
     }
 
     /// The defaults around `endpoint`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_redfish::{RedfishAuthType, RedfishConfig};
+    /// let endpoint = hwctl_http::EndpointConfig::builder("http://127.0.0.1:8000").build()?;
+    /// let config = RedfishConfig::with_endpoint(endpoint);
+    /// assert_eq!(config.auth_type, RedfishAuthType::Auto);
+    /// assert_eq!(config.power_poll_interval, Duration::from_secs(1));
+    /// assert_eq!(config.boot_mode, None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_endpoint(endpoint: EndpointConfig) -> Self {
         RedfishConfig {
             endpoint,
@@ -192,12 +228,26 @@ impl RedfishConfig {
     }
 
     /// This configuration for the system at `path`.
+    ///
+    /// ```
+    /// let config = hwctl_redfish::RedfishConfig::new("https://10.0.0.5", "admin", "pw")?
+    ///     .system("/redfish/v1/Systems/2");
+    /// assert_eq!(config.system_id.as_deref(), Some("/redfish/v1/Systems/2"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn system(mut self, path: impl Into<String>) -> Self {
         self.system_id = Some(path.into());
         self
     }
 
     /// This configuration with `auth_type`.
+    ///
+    /// ```
+    /// use hwctl_redfish::{RedfishAuthType, RedfishConfig};
+    /// let config = RedfishConfig::new("https://10.0.0.5", "admin", "pw")?.auth(RedfishAuthType::Basic);
+    /// assert_eq!(config.auth_type, RedfishAuthType::Basic);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn auth(mut self, auth_type: RedfishAuthType) -> Self {
         self.auth_type = auth_type;
         self
@@ -213,6 +263,23 @@ impl RedfishConfig {
     /// `redfish_verify_ca` that is neither a boolean nor a readable PEM bundle, an
     /// unknown `redfish_auth_type`, a `redfish_system_id` or `redfish_root` that is
     /// not an absolute path, or `session` auth without credentials.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// use hwctl_redfish::RedfishConfig;
+    /// let ctx = NodeContext::new("n1");
+    /// let none = RedfishConfig::from_driver_info(&DriverInfo::new(), &ctx).unwrap_err();
+    /// assert_eq!(none.kind(), ErrorKind::MissingParameter);
+    /// let info = DriverInfo::from_pairs([
+    ///     ("redfish_address", "https://10.0.0.5"),
+    ///     ("redfish_system_id", "Systems/1"),
+    ///     ("redfish_auth_type", "kerberos"),
+    /// ]);
+    /// let err = RedfishConfig::from_driver_info(&info, &ctx).unwrap_err();
+    /// let keys: Vec<_> = err.problems().iter().map(|p| p.name.as_str()).collect();
+    /// assert!(keys.contains(&"redfish_system_id") && keys.contains(&"redfish_auth_type"), "{keys:?}");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<RedfishConfig> {
         let mut v = info.validator(PROPERTIES);
         let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"));

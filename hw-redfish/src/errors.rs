@@ -25,6 +25,16 @@ use crate::NAME;
 use crate::wire::ErrorBody;
 
 /// The kind an HTTP status maps to (see the module table).
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// use hwctl_http::StatusCode;
+/// use hwctl_redfish::errors::kind_of;
+/// assert_eq!(kind_of(StatusCode::PRECONDITION_FAILED), ErrorKind::Busy);
+/// assert_eq!(kind_of(StatusCode::METHOD_NOT_ALLOWED), ErrorKind::Unsupported);
+/// assert_eq!(kind_of(StatusCode::BAD_REQUEST), ErrorKind::InvalidParameter);
+/// assert_eq!(kind_of(StatusCode::BAD_GATEWAY), ErrorKind::DeviceFault);
+/// ```
 pub fn kind_of(status: StatusCode) -> ErrorKind {
     match status.as_u16() {
         401 => ErrorKind::Unauthenticated,
@@ -42,6 +52,21 @@ pub fn kind_of(status: StatusCode) -> ErrorKind {
 /// The error for a non-2xx reply to `what`: its kind by [`kind_of`], its text with
 /// the Redfish message ids (or a printable excerpt of a body that is no Redfish
 /// error).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::ErrorKind;
+/// use hwctl_http::Request;
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+/// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+/// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+/// let reply = client.http().send_raw(Request::get("/redfish/v1/Systems/9")).await?;
+/// let err = hwctl_redfish::errors::status_error(&reply, "GET /redfish/v1/Systems/9");
+/// assert_eq!(err.kind(), ErrorKind::NotFound);
+/// assert!(err.to_string().contains("HTTP 404"), "{err}");
+/// # Ok(()) }
+/// ```
 pub fn status_error(response: &Response, what: &str) -> Error {
     let status = response.status();
     let detail = match crate::wire::decode::<ErrorBody>(response.body(), what) {

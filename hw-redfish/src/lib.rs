@@ -29,6 +29,21 @@ pub const NAME: &str = "redfish";
 /// # Errors
 ///
 /// As [`RedfishClient::shared`] (`InvalidParameter` for an unusable CA bundle).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{NodeContext, PowerExt, PowerState};
+/// use hwctl_sim::Simulator;
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+/// let ctx = NodeContext::new("n1");
+/// let config = hwctl_redfish::RedfishConfig::from_driver_info(&sim.driver_info(0), &ctx)?;
+/// let node = hwctl_redfish::build_node(&config, &ctx)?;
+/// assert_eq!(node.hardware_type(), "redfish");
+/// node.power()?.power_on().await?;
+/// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+/// # Ok(()) }
+/// ```
 pub fn build_node(config: &RedfishConfig, ctx: &NodeContext) -> Result<Node> {
     let client = RedfishClient::shared(config)?;
     Ok(Node::new(NAME, ctx.clone())

@@ -36,6 +36,20 @@ pub const BOOT_DEVICES: &[BootDevice] = &[
 /// the target fails with `DeviceFault`. A target outside the system's
 /// `BootSourceOverrideTarget@Redfish.AllowableValues` is `Unsupported` before
 /// anything is sent.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, Management};
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+/// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+/// let management = hwctl_redfish::RedfishManagement::new(config)?;
+/// management.set_boot_device(BootDevice::Cdrom, true).await?;
+/// let setting = management.get_boot_device().await?;
+/// assert_eq!((setting.device, setting.persistent), (Some(BootDevice::Cdrom), Some(true)));
+/// assert_eq!(sim.system(0).boot_target, "Cd");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RedfishManagement {
     client: RedfishClient,
@@ -48,6 +62,17 @@ impl RedfishManagement {
     /// # Errors
     ///
     /// As [`RedfishClient::shared`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::Management;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let management = hwctl_redfish::RedfishManagement::new(config)?;
+    /// assert!(!management.get_sensors().await?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: RedfishConfig) -> Result<Self> {
         Ok(RedfishManagement::with_client(
             RedfishClient::shared(&config)?,
@@ -56,6 +81,22 @@ impl RedfishManagement {
     }
 
     /// The management interface on `client`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::Management;
+    /// use hwctl_redfish::{RedfishClient, RedfishManagement};
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = RedfishClient::shared(&config)?;
+    /// let management = RedfishManagement::with_client(client.clone(), &config);
+    /// sim.set_power(0, true);
+    /// management.inject_nmi().await?;
+    /// assert_eq!(sim.system(0).nmis, 1);
+    /// # client.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn with_client(client: RedfishClient, config: &RedfishConfig) -> Self {
         RedfishManagement {
             client,
@@ -195,6 +236,18 @@ impl Management for RedfishManagement {
 }
 
 /// Temperatures (°C) and fans (RPM or %) of a `Thermal` resource.
+///
+/// ```
+/// use hwctl_core::SensorKind;
+/// use hwctl_redfish::wire::{decode, Thermal};
+/// let thermal: Thermal = decode(br#"{"Temperatures": [{"Name": "CPU1", "ReadingCelsius": 41,
+///     "Status": {"State": "Enabled", "Health": "OK"}}],
+///     "Fans": [{"Name": "Fan1", "Reading": 30, "ReadingUnits": "Percent"}]}"#, "thermal")?;
+/// let r = hwctl_redfish::management::thermal_readings(&thermal);
+/// assert_eq!((r[0].kind, r[0].value, r[0].status.as_str()), (SensorKind::Temperature, Some(41.0), "ok"));
+/// assert_eq!((r[1].kind, r[1].unit.as_str()), (SensorKind::Fan, "percent"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn thermal_readings(thermal: &Thermal) -> Vec<SensorReading> {
     let mut out = Vec::new();
     for t in &thermal.temperatures {
@@ -226,6 +279,17 @@ pub fn thermal_readings(thermal: &Thermal) -> Vec<SensorReading> {
 }
 
 /// Power consumed (W) and voltages (V) of a `Power` resource.
+///
+/// ```
+/// use hwctl_core::SensorKind;
+/// use hwctl_redfish::wire::{decode, Power};
+/// let power: Power = decode(br#"{"PowerControl": [{"Name": "Input", "PowerConsumedWatts": 344}],
+///     "Voltages": [{"Name": "12V", "ReadingVolts": 12.1}]}"#, "power")?;
+/// let r = hwctl_redfish::management::power_readings(&power);
+/// assert_eq!((r[0].kind, r[0].unit.as_str()), (SensorKind::Power, "watts"));
+/// assert_eq!((r[1].kind, r[1].value), (SensorKind::Voltage, Some(12.1)));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn power_readings(power: &Power) -> Vec<SensorReading> {
     let mut out = Vec::new();
     for p in &power.power_control {
@@ -251,6 +315,16 @@ pub fn power_readings(power: &Power) -> Vec<SensorReading> {
 
 /// One `Sensor` resource as a reading (kind from `ReadingType`, else from the
 /// `ReadingUnits` UCUM code).
+///
+/// ```
+/// use hwctl_core::SensorKind;
+/// use hwctl_redfish::wire::{decode, Sensor};
+/// // No ReadingType: the UCUM unit "Cel" makes it a temperature.
+/// let s: Sensor = decode(br#"{"Name": "Inlet", "Reading": 22, "ReadingUnits": "Cel"}"#, "sensor")?;
+/// let r = hwctl_redfish::management::sensor_reading(&s);
+/// assert_eq!((r.kind, r.unit.as_str(), r.value), (SensorKind::Temperature, "degrees C", Some(22.0)));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn sensor_reading(sensor: &Sensor) -> SensorReading {
     // `ReadingType`, else what the UCUM unit says (DMTF's mockup omits the type).
     let by_unit = match sensor.reading_units.as_deref() {

@@ -49,6 +49,20 @@ impl RedfishPower {
     /// # Errors
     ///
     /// As [`RedfishClient::shared`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerExt, PowerState};
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let power = hwctl_redfish::RedfishPower::new(config)?;
+    /// power.power_on().await?;
+    /// power.power_off().await?;
+    /// assert_eq!(power.get_power_state().await?, PowerState::Off);
+    /// assert_eq!(sim.system(0).resets, ["On", "ForceOff"]);
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: RedfishConfig) -> Result<Self> {
         Ok(RedfishPower::with_client(
             RedfishClient::shared(&config)?,
@@ -57,6 +71,20 @@ impl RedfishPower {
     }
 
     /// The power interface on `client`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerExt, PowerState};
+    /// use hwctl_redfish::{RedfishClient, RedfishPower};
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// let power = RedfishPower::with_client(client, &config);
+    /// power.reboot().await?;
+    /// assert_eq!(power.get_power_state().await?, PowerState::On);
+    /// # Ok(()) }
+    /// ```
     pub fn with_client(client: RedfishClient, config: &RedfishConfig) -> Self {
         RedfishPower {
             client,
@@ -65,6 +93,19 @@ impl RedfishPower {
     }
 
     /// The client.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::PowerExt;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let power = hwctl_redfish::RedfishPower::new(config)?;
+    /// power.power_on().await?;
+    /// assert_eq!(power.client().system().await?.value.power_state.as_deref(), Some("On"));
+    /// # power.client().close().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn client(&self) -> &RedfishClient {
         &self.client
     }

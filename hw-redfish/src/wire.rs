@@ -7,6 +7,13 @@ use hwctl_core::{BootDevice, BootMode, Error, ErrorKind, PowerState, Result};
 use serde::{Deserialize, Serialize};
 
 /// A link: `{"@odata.id": "/redfish/v1/…"}`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, ODataId};
+/// let link: ODataId = decode(br#"{"@odata.id": "/redfish/v1/Systems/1"}"#, "link")?;
+/// assert_eq!(link.id, "/redfish/v1/Systems/1");
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ODataId {
     /// The resource's path.
@@ -15,6 +22,16 @@ pub struct ODataId {
 }
 
 /// `ServiceRoot` (`/redfish/v1/`).
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, ServiceRoot};
+/// let root: ServiceRoot = decode(br#"{"RedfishVersion": "1.15.0",
+///     "Systems": {"@odata.id": "/redfish/v1/Systems"}}"#, "service root")?;
+/// assert_eq!(root.redfish_version.as_deref(), Some("1.15.0"));
+/// assert_eq!(root.systems.map(|s| s.id).as_deref(), Some("/redfish/v1/Systems"));
+/// assert!(root.session_service.is_none());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServiceRoot {
@@ -37,6 +54,15 @@ pub struct ServiceRoot {
 
 impl ServiceRoot {
     /// The sessions collection a log-in is posted to, if the service has one.
+    ///
+    /// ```
+    /// use hwctl_redfish::wire::{decode, ServiceRoot};
+    /// let root: ServiceRoot = decode(br#"{"Links": {"Sessions":
+    ///     {"@odata.id": "/redfish/v1/SessionService/Sessions"}}}"#, "service root")?;
+    /// assert_eq!(root.sessions(), Some("/redfish/v1/SessionService/Sessions"));
+    /// assert_eq!(decode::<ServiceRoot>(b"{}", "service root")?.sessions(), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn sessions(&self) -> Option<&str> {
         self.links
             .as_ref()
@@ -46,6 +72,13 @@ impl ServiceRoot {
 }
 
 /// `ServiceRoot.Links`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, RootLinks};
+/// let links: RootLinks = decode(br#"{"Sessions": {"@odata.id": "/s"}}"#, "links")?;
+/// assert_eq!(links.sessions.map(|s| s.id).as_deref(), Some("/s"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RootLinks {
@@ -54,6 +87,15 @@ pub struct RootLinks {
 }
 
 /// Any resource collection.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Collection};
+/// let c: Collection = decode(br#"{"Members": [{"@odata.id": "/redfish/v1/Systems/1"},
+///     {"@odata.id": "/redfish/v1/Systems/2"}], "Members@odata.count": 2}"#, "systems")?;
+/// assert_eq!(c.members.len(), 2);
+/// assert!(decode::<Collection>(b"{}", "systems")?.members.is_empty());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Collection {
@@ -63,6 +105,13 @@ pub struct Collection {
 }
 
 /// `Resource.Status`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Status};
+/// let s: Status = decode(br#"{"State": "Enabled", "Health": "OK"}"#, "status")?;
+/// assert_eq!((s.state.as_deref(), s.health.as_deref()), (Some("Enabled"), Some("OK")));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 pub struct Status {
@@ -75,6 +124,16 @@ pub struct Status {
 impl Status {
     /// A status word for a sensor reading: the health lower-cased, `unavailable`
     /// when the sensor is not enabled.
+    ///
+    /// ```
+    /// use hwctl_redfish::wire::{decode, Status};
+    /// let ok: Status = decode(br#"{"State": "Enabled", "Health": "Warning"}"#, "status")?;
+    /// assert_eq!(Status::word(Some(&ok)), "warning");
+    /// let absent: Status = decode(br#"{"State": "Absent", "Health": "OK"}"#, "status")?;
+    /// assert_eq!(Status::word(Some(&absent)), "unavailable");
+    /// assert_eq!(Status::word(None), "unknown");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn word(status: Option<&Status>) -> String {
         match status {
             Some(s) if s.state.as_deref().is_some_and(|st| st != "Enabled") => "unavailable".into(),
@@ -87,6 +146,17 @@ impl Status {
 }
 
 /// `ComputerSystem` (the parts a power and boot driver needs).
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, ComputerSystem};
+/// let sys: ComputerSystem = decode(br#"{"@odata.id": "/redfish/v1/Systems/1",
+///     "@odata.etag": "W/\"1\"", "Id": "1", "PowerState": "On",
+///     "Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}}"#, "system")?;
+/// assert_eq!(sys.odata_etag.as_deref(), Some("W/\"1\""));
+/// assert_eq!(sys.power(), hwctl_core::PowerState::On);
+/// assert_eq!(sys.boot.map(|b| b.setting().device), Some(Some(hwctl_core::BootDevice::Pxe)));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ComputerSystem {
@@ -116,6 +186,19 @@ impl ComputerSystem {
     /// The power state as hw reports it (DSP8010 `Resource.PowerState`): `On`,
     /// `PoweringOff` (still on until off) → on; `Off`, `PoweringOn` (off until on) →
     /// off; anything else (`Paused`, absent, unknown) → unknown.
+    ///
+    /// ```
+    /// use hwctl_core::PowerState;
+    /// use hwctl_redfish::wire::{decode, ComputerSystem};
+    /// let state = |s: &str| -> hwctl_core::Result<PowerState> {
+    ///     let body = format!(r#"{{"PowerState": "{s}"}}"#);
+    ///     Ok(decode::<ComputerSystem>(body.as_bytes(), "system")?.power())
+    /// };
+    /// assert_eq!(state("PoweringOff")?, PowerState::On);
+    /// assert_eq!(state("PoweringOn")?, PowerState::Off);
+    /// assert_eq!(state("Paused")?, PowerState::Unknown);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn power(&self) -> PowerState {
         match self.power_state.as_deref() {
             Some("On" | "PoweringOff") => PowerState::On,
@@ -125,11 +208,30 @@ impl ComputerSystem {
     }
 
     /// The `ComputerSystem.Reset` action, if the system offers one.
+    ///
+    /// ```
+    /// use hwctl_redfish::wire::{decode, ComputerSystem};
+    /// let sys: ComputerSystem = decode(br##"{"Actions": {"#ComputerSystem.Reset": {
+    ///     "target": "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+    ///     "ResetType@Redfish.AllowableValues": ["On", "ForceOff"]}}}"##, "system")?;
+    /// let reset = sys.reset().expect("a reset action");
+    /// assert_eq!(reset.allowable_values.as_deref(), Some(&["On".to_owned(), "ForceOff".to_owned()][..]));
+    /// assert!(decode::<ComputerSystem>(b"{}", "system")?.reset().is_none());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn reset(&self) -> Option<&ResetAction> {
         self.actions.as_ref().and_then(|a| a.reset.as_ref())
     }
 
     /// The first chassis the system links.
+    ///
+    /// ```
+    /// use hwctl_redfish::wire::{decode, ComputerSystem};
+    /// let sys: ComputerSystem = decode(br#"{"Links": {"Chassis":
+    ///     [{"@odata.id": "/redfish/v1/Chassis/1U"}]}}"#, "system")?;
+    /// assert_eq!(sys.chassis(), Some("/redfish/v1/Chassis/1U"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn chassis(&self) -> Option<&str> {
         self.links
             .as_ref()
@@ -139,6 +241,16 @@ impl ComputerSystem {
 }
 
 /// `ComputerSystem.Boot`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Boot};
+/// let boot: Boot = decode(br#"{"BootSourceOverrideTarget": "Cd",
+///     "BootSourceOverrideTarget@Redfish.AllowableValues": ["None", "Pxe", "Cd"],
+///     "BootSourceOverrideMode": "Legacy"}"#, "boot")?;
+/// assert_eq!(boot.target_allowable_values.map(|v| v.len()), Some(3));
+/// assert_eq!(boot.boot_source_override_mode.as_deref(), Some("Legacy"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Boot {
@@ -157,6 +269,19 @@ pub struct Boot {
 impl Boot {
     /// The override as hw reports it: the device (none when disabled or `None`) and
     /// whether it is persistent (`Continuous`).
+    ///
+    /// ```
+    /// use hwctl_core::BootDevice;
+    /// use hwctl_redfish::wire::{decode, Boot};
+    /// let boot: Boot = decode(br#"{"BootSourceOverrideTarget": "Hdd",
+    ///     "BootSourceOverrideEnabled": "Continuous"}"#, "boot")?;
+    /// let setting = boot.setting();
+    /// assert_eq!((setting.device, setting.persistent), (Some(BootDevice::Disk), Some(true)));
+    /// let off: Boot = decode(br#"{"BootSourceOverrideTarget": "Hdd",
+    ///     "BootSourceOverrideEnabled": "Disabled"}"#, "boot")?;
+    /// assert_eq!(off.setting().device, None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn setting(&self) -> hwctl_core::BootDeviceSetting {
         let enabled = self.boot_source_override_enabled.as_deref();
         if enabled == Some("Disabled") {
@@ -176,6 +301,15 @@ impl Boot {
     }
 
     /// The boot mode (`UEFI` → UEFI, `Legacy` → BIOS).
+    ///
+    /// ```
+    /// use hwctl_core::BootMode;
+    /// use hwctl_redfish::wire::{decode, Boot};
+    /// let boot: Boot = decode(br#"{"BootSourceOverrideMode": "UEFI"}"#, "boot")?;
+    /// assert_eq!(boot.mode(), Some(BootMode::Uefi));
+    /// assert_eq!(decode::<Boot>(b"{}", "boot")?.mode(), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn mode(&self) -> Option<BootMode> {
         match self.boot_source_override_mode.as_deref() {
             Some("UEFI") => Some(BootMode::Uefi),
@@ -186,6 +320,13 @@ impl Boot {
 }
 
 /// The `BootSourceOverrideTarget` for a boot device (DSP8010 `BootSource`).
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// use hwctl_redfish::wire::target_of_device;
+/// assert_eq!(target_of_device(BootDevice::Pxe), Some("Pxe"));
+/// assert_eq!(target_of_device(BootDevice::Bios), Some("BiosSetup"));
+/// ```
 pub fn target_of_device(device: BootDevice) -> Option<&'static str> {
     Some(match device {
         BootDevice::Pxe => "Pxe",
@@ -200,6 +341,14 @@ pub fn target_of_device(device: BootDevice) -> Option<&'static str> {
 
 /// The boot device of a `BootSourceOverrideTarget` (`None` for `None` and targets
 /// with no hw device).
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// use hwctl_redfish::wire::device_of_target;
+/// assert_eq!(device_of_target("Hdd"), Some(BootDevice::Disk));
+/// assert_eq!(device_of_target("Floppy"), Some(BootDevice::Floppy));
+/// assert_eq!(device_of_target("None"), None);
+/// ```
 pub fn device_of_target(target: &str) -> Option<BootDevice> {
     Some(match target {
         "Pxe" => BootDevice::Pxe,
@@ -213,6 +362,12 @@ pub fn device_of_target(target: &str) -> Option<BootDevice> {
 }
 
 /// The `BootSourceOverrideMode` for a boot mode.
+///
+/// ```
+/// use hwctl_core::BootMode;
+/// assert_eq!(hwctl_redfish::wire::mode_name(BootMode::Uefi), "UEFI");
+/// assert_eq!(hwctl_redfish::wire::mode_name(BootMode::Bios), "Legacy");
+/// ```
 pub fn mode_name(mode: BootMode) -> &'static str {
     match mode {
         BootMode::Uefi => "UEFI",
@@ -221,6 +376,13 @@ pub fn mode_name(mode: BootMode) -> &'static str {
 }
 
 /// `ComputerSystem.Actions`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, SystemActions};
+/// let a: SystemActions = decode(br##"{"#ComputerSystem.Reset": {"target": "/r"}}"##, "actions")?;
+/// assert_eq!(a.reset.and_then(|r| r.target).as_deref(), Some("/r"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SystemActions {
     /// `#ComputerSystem.Reset`.
@@ -229,6 +391,15 @@ pub struct SystemActions {
 }
 
 /// `#ComputerSystem.Reset`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, ResetAction};
+/// let r: ResetAction = decode(br#"{"target": "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"}"#, "reset")?;
+/// assert!(r.target.is_some());
+/// // No AllowableValues: the service allows any ResetType.
+/// assert_eq!(r.allowable_values, None);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ResetAction {
     /// Where to `POST` `{"ResetType": …}`.
@@ -239,6 +410,14 @@ pub struct ResetAction {
 }
 
 /// `ComputerSystem.Links`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, SystemLinks};
+/// let l: SystemLinks = decode(br#"{"ManagedBy": [{"@odata.id": "/redfish/v1/Managers/1"}]}"#, "links")?;
+/// assert_eq!(l.managed_by[0].id, "/redfish/v1/Managers/1");
+/// assert!(l.chassis.is_empty());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SystemLinks {
@@ -251,6 +430,15 @@ pub struct SystemLinks {
 }
 
 /// `Chassis` (the links to its sensors).
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Chassis};
+/// let c: Chassis = decode(br#"{"Id": "1U", "Thermal": {"@odata.id": "/redfish/v1/Chassis/1U/Thermal"},
+///     "Sensors": {"@odata.id": "/redfish/v1/Chassis/1U/Sensors"}}"#, "chassis")?;
+/// assert_eq!(c.thermal.map(|t| t.id).as_deref(), Some("/redfish/v1/Chassis/1U/Thermal"));
+/// assert!(c.power.is_none() && c.sensors.is_some());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Chassis {
@@ -269,6 +457,14 @@ pub struct Chassis {
 }
 
 /// `Thermal`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Thermal};
+/// let t: Thermal = decode(br#"{"Temperatures": [{"Name": "CPU1", "ReadingCelsius": 41}],
+///     "Fans": [{"Name": "Fan1", "Reading": 4200, "ReadingUnits": "RPM"}]}"#, "thermal")?;
+/// assert_eq!((t.temperatures.len(), t.fans.len()), (1, 1));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Thermal {
@@ -281,6 +477,13 @@ pub struct Thermal {
 }
 
 /// `Thermal.Temperatures[]`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Temperature};
+/// let t: Temperature = decode(br#"{"Name": "Inlet", "ReadingCelsius": 21.5}"#, "temperature")?;
+/// assert_eq!(t.reading_celsius, Some(21.5));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Temperature {
@@ -293,6 +496,13 @@ pub struct Temperature {
 }
 
 /// `Thermal.Fans[]`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Fan};
+/// let f: Fan = decode(br#"{"FanName": "Fan 2", "Reading": 35, "ReadingUnits": "Percent"}"#, "fan")?;
+/// assert_eq!((f.fan_name.as_deref(), f.reading), (Some("Fan 2"), Some(35.0)));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Fan {
@@ -309,6 +519,15 @@ pub struct Fan {
 }
 
 /// `Power`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Power};
+/// let p: Power = decode(br#"{"PowerControl": [{"PowerConsumedWatts": 344}],
+///     "Voltages": [{"Name": "VRM1", "ReadingVolts": 1.2}]}"#, "power")?;
+/// assert_eq!(p.power_control[0].power_consumed_watts, Some(344.0));
+/// assert_eq!(p.voltages[0].reading_volts, Some(1.2));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Power {
@@ -321,6 +540,13 @@ pub struct Power {
 }
 
 /// `Power.PowerControl[]`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, PowerControl};
+/// let p: PowerControl = decode(br#"{"Name": "System Input Power", "PowerConsumedWatts": null}"#, "power control")?;
+/// assert_eq!(p.power_consumed_watts, None);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PowerControl {
@@ -333,6 +559,13 @@ pub struct PowerControl {
 }
 
 /// `Power.Voltages[]`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Voltage};
+/// let v: Voltage = decode(br#"{"Name": "12V", "ReadingVolts": 12.1}"#, "voltage")?;
+/// assert_eq!(v.name.as_deref(), Some("12V"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Voltage {
@@ -345,6 +578,14 @@ pub struct Voltage {
 }
 
 /// `Sensor` (a member of `Chassis.Sensors`, DSP8010 `Sensor.v1`).
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Sensor};
+/// let s: Sensor = decode(br#"{"Name": "CPU0 Temp", "Reading": 52, "ReadingType": "Temperature",
+///     "ReadingUnits": "Cel"}"#, "sensor")?;
+/// assert_eq!((s.reading, s.reading_units.as_deref()), (Some(52.0), Some("Cel")));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Sensor {
@@ -362,6 +603,15 @@ pub struct Sensor {
 
 /// `Task` (what a task monitor answers once the task is done, or while it runs on
 /// services that answer 200 with the task).
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Task};
+/// let t: Task = decode(br#"{"TaskState": "Exception", "PercentComplete": 40,
+///     "Messages": [{"MessageId": "Base.1.8.InternalError", "Message": "failed"}]}"#, "task")?;
+/// assert_eq!(t.task_state.as_deref(), Some("Exception"));
+/// assert_eq!(t.messages[0].message_id.as_deref(), Some("Base.1.8.InternalError"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Task {
@@ -376,6 +626,13 @@ pub struct Task {
 }
 
 /// `Message.Message` (in `@Message.ExtendedInfo` and task messages).
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, Message};
+/// let m: Message = decode(br#"{"MessageId": "Base.1.8.Success"}"#, "message")?;
+/// assert_eq!((m.message_id.as_deref(), m.message), (Some("Base.1.8.Success"), None));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
 pub struct Message {
@@ -387,6 +644,14 @@ pub struct Message {
 
 /// The Redfish error body (DSP0266 §9.7.1): `{"error": {"code", "message",
 /// "@Message.ExtendedInfo": […]}}`.
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, ErrorBody};
+/// let e: ErrorBody = decode(br#"{"error": {"code": "Base.1.8.GeneralError", "message": "See ExtendedInfo"}}"#, "error")?;
+/// assert_eq!(e.error.code.as_deref(), Some("Base.1.8.GeneralError"));
+/// assert!(decode::<ErrorBody>(b"{}", "error").is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ErrorBody {
     /// `error`.
@@ -394,6 +659,14 @@ pub struct ErrorBody {
 }
 
 /// `error` of an [`ErrorBody`].
+///
+/// ```
+/// use hwctl_redfish::wire::{decode, ErrorDetail};
+/// let d: ErrorDetail = decode(br#"{"@Message.ExtendedInfo": [{"MessageId": "Base.1.8.PropertyUnknown"}]}"#, "error")?;
+/// assert_eq!(d.extended_info.len(), 1);
+/// assert_eq!(d.code, None);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ErrorDetail {
     /// `code` (a MessageId).
@@ -408,6 +681,16 @@ pub struct ErrorDetail {
 impl ErrorBody {
     /// A one-line summary: the message ids first (`[Base.1.8.X, …]`) then the
     /// messages, at most 300 characters.
+    ///
+    /// ```
+    /// use hwctl_redfish::wire::{decode, ErrorBody};
+    /// let e: ErrorBody = decode(br#"{"error": {"code": "Base.1.8.GeneralError",
+    ///     "@Message.ExtendedInfo": [{"MessageId": "Base.1.8.PropertyValueNotInList",
+    ///     "Message": "The value Floppy is not in the list of acceptable values."}]}}"#, "error")?;
+    /// assert_eq!(e.summary(), "[Base.1.8.GeneralError, Base.1.8.PropertyValueNotInList] \
+    ///     The value Floppy is not in the list of acceptable values.");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn summary(&self) -> String {
         let e = &self.error;
         let mut ids: Vec<&str> = e.code.iter().map(String::as_str).collect();
@@ -513,6 +796,13 @@ fn too_deep(body: &[u8]) -> bool {
 
 /// The `ResetType` values to try for a power action, most preferred first
 /// (DSP8010 `Resource.ResetType`).
+///
+/// ```
+/// use hwctl_core::power::PowerAction;
+/// use hwctl_redfish::wire::reset_types;
+/// assert_eq!(reset_types(PowerAction::On), ["On", "ForceOn"]);
+/// assert_eq!(reset_types(PowerAction::Reboot), ["ForceRestart", "PowerCycle"]);
+/// ```
 pub fn reset_types(action: hwctl_core::power::PowerAction) -> &'static [&'static str] {
     use hwctl_core::power::PowerAction as A;
     match action {
@@ -532,6 +822,17 @@ pub fn reset_types(action: hwctl_core::power::PowerAction) -> &'static [&'static
 ///
 /// [`ErrorKind::Unsupported`] when none of `wanted` is allowed, naming the allowed
 /// values.
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// use hwctl_redfish::wire::choose_reset_type;
+/// let allowed = vec!["ForceOn".to_owned(), "ForceOff".to_owned()];
+/// assert_eq!(choose_reset_type(Some(&allowed), &["On", "ForceOn"])?, "ForceOn");
+/// assert_eq!(choose_reset_type(None, &["On", "ForceOn"])?, "On");
+/// let err = choose_reset_type(Some(&allowed), &["GracefulShutdown"]).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Unsupported);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn choose_reset_type(
     allowed: Option<&[String]>,
     wanted: &[&'static str],

@@ -47,6 +47,19 @@ use hwctl_sim::{CommonFault, Counters, FaultPlan, SessionGuard, SimStats, Simula
 use tokio::time::Instant;
 
 /// How to start a [`RedfishSim`].
+///
+/// ```
+/// use std::time::Duration;
+/// use hwctl_redfish::sim::RedfishSimConfig;
+/// let config = RedfishSimConfig {
+///     systems: 2,
+///     power_delay: Duration::from_millis(50),
+///     ..RedfishSimConfig::default()
+/// };
+/// assert_eq!((config.username.as_str(), config.password.as_str()), ("admin", "password"));
+/// assert_eq!(config.session_limit, 4);
+/// assert!(config.reset_types.iter().any(|t| t == "ForceOff"));
+/// ```
 #[derive(Clone)]
 pub struct RedfishSimConfig {
     /// Where to listen; `None` is 127.0.0.1 on an ephemeral port.
@@ -116,6 +129,24 @@ impl Default for RedfishSimConfig {
 }
 
 /// A Redfish-specific fault, set with [`RedfishSim::set_fault`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{ErrorKind, PowerState};
+/// use hwctl_redfish::sim::RedfishFault;
+/// use hwctl_core::NodeContext;
+/// use hwctl_sim::Simulator;
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+/// let node = hwctl_redfish::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+/// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+/// sim.set_fault(RedfishFault::Status { status: 404, times: 1 });
+/// let err = node.power()?.get_power_state().await.unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::NotFound);
+/// // Only the next request was refused.
+/// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedfishFault {
@@ -145,6 +176,22 @@ pub enum RedfishFault {
 }
 
 /// What the simulator holds of one system (a copy, for tests).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{PowerExt, PowerState};
+/// use hwctl_core::NodeContext;
+/// use hwctl_sim::Simulator;
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+/// let node = hwctl_redfish::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+/// node.power()?.power_on().await?;
+/// let system = sim.system(0);
+/// assert_eq!(system.power_state, "On");
+/// assert_eq!(system.resets, ["On"]);
+/// assert_eq!(system.nmis, 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemSnapshot {
     /// `Id`.
@@ -264,6 +311,18 @@ impl Shared {
 }
 
 /// A running simulated Redfish service.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+/// use hwctl_sim::Simulator;
+/// let sim = RedfishSim::start(RedfishSimConfig { systems: 2, ..Default::default() }).await?;
+/// assert_eq!(sim.node_count(), 2);
+/// let info = sim.driver_info(1);
+/// assert_eq!(info.get_str("redfish_system_id").as_deref(), Some("/redfish/v1/Systems/2"));
+/// assert_eq!(info.get_str("redfish_address").as_deref(), Some(sim.base_url().as_str()));
+/// # Ok(()) }
+/// ```
 pub struct RedfishSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -285,6 +344,18 @@ impl RedfishSim {
     /// # Errors
     ///
     /// `InvalidParameter` for a non-loopback `listen`; `Other` when binding fails.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// // Loopback only: anything else is refused.
+    /// let wide = RedfishSimConfig { listen: Some("0.0.0.0:0".parse().unwrap()), ..Default::default() };
+    /// assert_eq!(RedfishSim::start(wide).await.unwrap_err().kind(), ErrorKind::InvalidParameter);
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// assert_eq!(sim.system(0).id, "1");
+    /// # Ok(()) }
+    /// ```
     pub async fn start(config: RedfishSimConfig) -> Result<RedfishSim> {
         let listener = hwctl_sim::bind_tcp(config.listen).await?;
         let addr = listener.local_addr().map_err(|e| {
@@ -328,21 +399,59 @@ impl RedfishSim {
     }
 
     /// Where it listens.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// assert!(sim.addr().ip().is_loopback());
+    /// assert_ne!(sim.addr().port(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://127.0.0.1:PORT`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// assert_eq!(sim.base_url(), format!("http://{}", sim.addr()));
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// The path of system `i` (0-based): `/redfish/v1/Systems/<i+1>`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// assert_eq!(sim.system_path(0), "/redfish/v1/Systems/1");
+    /// assert_eq!(sim.system_path(1), "/redfish/v1/Systems/2");
+    /// # Ok(()) }
+    /// ```
     pub fn system_path(&self, i: usize) -> String {
         format!("/redfish/v1/Systems/{}", i + 1)
     }
 
     /// A copy of system `i` (0-based). Panics when `i` is out of range.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let s = sim.system(0);
+    /// assert_eq!((s.power_state.as_str(), s.boot_target.as_str()), ("Off", "None"));
+    /// assert_eq!((s.boot_enabled.as_str(), s.boot_mode.as_str()), ("Disabled", "UEFI"));
+    /// assert!(s.resets.is_empty());
+    /// assert_eq!(s.patches, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn system(&self, i: usize) -> SystemSnapshot {
         let mut st = self.shared.lock();
         let s = &mut st.systems[i];
@@ -360,6 +469,20 @@ impl RedfishSim {
     }
 
     /// Sets system `i`'s power at once.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{PowerExt, PowerState};
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let node = hwctl_redfish::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// sim.set_power(0, true);
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+    /// assert!(sim.system(0).resets.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn set_power(&self, i: usize, on: bool) {
         let mut st = self.shared.lock();
         st.systems[i].pending = None;
@@ -367,6 +490,23 @@ impl RedfishSim {
     }
 
     /// Sets a Redfish fault (replacing one of the same kind).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{PowerExt, PowerState};
+    /// use hwctl_redfish::sim::RedfishFault;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let node = hwctl_redfish::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// node.power()?.get_power_state().await?;
+    /// // The session is refused once: the client logs in again and resends.
+    /// sim.set_fault(RedfishFault::UnauthorizedStorm(1));
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+    /// assert_eq!(sim.counters().sessions_opened, 2);
+    /// # Ok(()) }
+    /// ```
     pub fn set_fault(&self, fault: RedfishFault) {
         let mut st = self.shared.lock();
         let f = &mut st.faults;
@@ -382,11 +522,40 @@ impl RedfishSim {
     }
 
     /// Clears every Redfish fault.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{PowerExt, PowerState};
+    /// use hwctl_redfish::sim::RedfishFault;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let node = hwctl_redfish::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// sim.set_fault(RedfishFault::Status { status: 404, times: 100 });
+    /// sim.clear_faults();
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+    /// # Ok(()) }
+    /// ```
     pub fn clear_faults(&self) {
         self.shared.lock().faults = Faults::default();
     }
 
     /// User names of the open sessions.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// assert!(sim.open_sessions().is_empty());
+    /// client.system().await?;
+    /// assert_eq!(sim.open_sessions(), ["admin"]);
+    /// client.close().await?;
+    /// assert!(sim.open_sessions().is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn open_sessions(&self) -> Vec<String> {
         self.shared
             .lock()
@@ -397,6 +566,20 @@ impl RedfishSim {
     }
 
     /// The counters (sessions opened, closed, open, peak; requests; …).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_redfish::RedfishConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_redfish::RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new())?;
+    /// client.system().await?;
+    /// client.system().await?;
+    /// let stats = sim.counters();
+    /// assert_eq!((stats.sessions_opened, stats.open_sessions), (1, 1));
+    /// assert!(stats.requests >= 3);
+    /// # Ok(()) }
+    /// ```
     pub fn counters(&self) -> SimStats {
         self.shared.counters.snapshot()
     }
