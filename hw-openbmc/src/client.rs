@@ -26,6 +26,20 @@ use crate::config::{OpenbmcApi, OpenbmcConfig};
 use crate::wire::{self, Envelope};
 
 /// The API a BMC answers (what `auto` resolved to).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_openbmc::{OpenbmcApi, OpenbmcClient, ResolvedApi};
+/// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+/// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+/// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+/// let rest = OpenbmcClient::shared(&config.clone().api(OpenbmcApi::Rest))?;
+/// let redfish = OpenbmcClient::shared(&config.api(OpenbmcApi::Redfish))?;
+/// // A configured API is taken as it is: no probe.
+/// assert_eq!(rest.api().await?, ResolvedApi::Rest);
+/// assert_eq!(redfish.api().await?, ResolvedApi::Redfish);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResolvedApi {
     /// The phosphor REST API.
@@ -36,6 +50,18 @@ pub enum ResolvedApi {
 
 /// A client for one OpenBMC: the REST client, the Redfish client, and which of the
 /// two the node drives. Clones share everything.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+/// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+/// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+/// let client = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+/// let state = client.get(hwctl_openbmc::wire::HOST_STATE).await?;
+/// assert_eq!(state, "xyz.openbmc_project.State.Host.HostState.Off");
+/// # client.close().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct OpenbmcClient {
     rest: HttpClient,
@@ -62,6 +88,21 @@ impl OpenbmcClient {
     /// # Errors
     ///
     /// `InvalidParameter` for an unusable CA bundle.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let a = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+    /// let b = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+    /// a.get(hwctl_openbmc::wire::HOST_STATE).await?;
+    /// b.get(hwctl_openbmc::wire::HOST_STATE).await?;
+    /// // One session for both.
+    /// assert_eq!(sim.counters().sessions_opened, 1);
+    /// # a.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn shared(config: &OpenbmcConfig) -> Result<Self> {
         let clients = HttpClients::global();
         let auth = match config.credentials() {
@@ -103,11 +144,34 @@ impl OpenbmcClient {
     }
 
     /// The Redfish client underneath.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// let sim = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "admin", "password")?;
+    /// let client = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+    /// assert_eq!(client.redfish().system_path().await?, "/redfish/v1/Systems/1");
+    /// # client.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn redfish(&self) -> &RedfishClient {
         &self.redfish
     }
 
     /// The REST HTTP client (its stats count log-ins and log-outs).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let client = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+    /// client.get(hwctl_openbmc::wire::HOST_STATE).await?;
+    /// assert_eq!(client.rest_http().stats().logins, 1);
+    /// # client.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn rest_http(&self) -> &HttpClient {
         &self.rest
     }
@@ -118,6 +182,20 @@ impl OpenbmcClient {
     /// # Errors
     ///
     /// `Unreachable` or `Timeout` when the probe cannot reach the BMC.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_openbmc::{OpenbmcClient, OpenbmcConfig, ResolvedApi};
+    /// use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let rest = OpenbmcClient::shared(&OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?)?;
+    /// assert_eq!(rest.api().await?, ResolvedApi::Rest);
+    /// let rf = RedfishSim::start(RedfishSimConfig::default()).await?;
+    /// let redfish = OpenbmcClient::shared(&OpenbmcConfig::new(rf.base_url(), "admin", "password")?)?;
+    /// assert_eq!(redfish.api().await?, ResolvedApi::Redfish);
+    /// # Ok(()) }
+    /// ```
     pub async fn api(&self) -> Result<ResolvedApi> {
         self.resolved
             .get_or_try_init(|| async {
@@ -149,6 +227,19 @@ impl OpenbmcClient {
     /// # Errors
     ///
     /// What `POST /logout` returned.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let client = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+    /// client.get(hwctl_openbmc::wire::HOST_STATE).await?;
+    /// client.close().await?;
+    /// assert_eq!(sim.counters().sessions_closed, 1);
+    /// assert!(sim.requests().iter().any(|r| r.path == "/logout"));
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) -> Result<()> {
         let r = self.redfish.close().await;
         self.rest.close().await?;
@@ -172,6 +263,21 @@ impl OpenbmcClient {
     /// The HTTP status's kind (401 `Unauthenticated`, 404 `NotFound`, …);
     /// `Protocol` for a body that is not an envelope; `DeviceFault` for status
     /// `error`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let client = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+    /// let source = client.get("/xyz/openbmc_project/control/host0/boot/attr/BootSource").await?;
+    /// assert_eq!(source, "xyz.openbmc_project.Control.Boot.Source.Sources.Default");
+    /// let err = client.get("/xyz/openbmc_project/no/such/attr/Thing").await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// # client.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self, path: &str) -> Result<Value> {
         Ok(self.send(Request::get(path)).await?.data)
     }
@@ -181,6 +287,19 @@ impl OpenbmcClient {
     /// # Errors
     ///
     /// As [`get`](Self::get).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_openbmc::wire::{boot_type, BOOT};
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let client = hwctl_openbmc::OpenbmcClient::shared(&config)?;
+    /// client.put(&format!("{BOOT}/attr/BootType"), boot_type("Legacy").into()).await?;
+    /// assert_eq!(sim.boot_property("boot/BootType"), Some(boot_type("Legacy").into()));
+    /// # client.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn put(&self, path: &str, value: Value) -> Result<()> {
         self.send(
             Request::put(path)

@@ -38,6 +38,15 @@ pub const PROPERTIES: &[Property] = &[
 ];
 
 /// Which OpenBMC API a node drives (`openbmc_api`).
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_openbmc::{OpenbmcApi, OpenbmcConfig};
+/// let info = DriverInfo::from_pairs([("openbmc_address", "10.0.0.7"), ("openbmc_username", "root"),
+///     ("openbmc_password", "0penBmc"), ("openbmc_api", "rest")]);
+/// assert_eq!(OpenbmcConfig::from_driver_info(&info, &NodeContext::new("n"))?.api, OpenbmcApi::Rest);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpenbmcApi {
@@ -52,6 +61,12 @@ pub enum OpenbmcApi {
 
 impl OpenbmcApi {
     /// The `driver_info` spelling.
+    ///
+    /// ```
+    /// use hwctl_openbmc::OpenbmcApi;
+    /// assert_eq!(OpenbmcApi::Redfish.as_str(), "redfish");
+    /// assert_eq!(OpenbmcApi::Auto.as_str(), "auto");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             OpenbmcApi::Auto => "auto",
@@ -101,6 +116,15 @@ impl OpenbmcConfig {
     /// # Errors
     ///
     /// `InvalidParameter` when hwctl-http refuses the URL or user name.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new("https://10.0.0.7", "root", "0penBmc")?;
+    /// assert_eq!(config.endpoint.origin(), "https://10.0.0.7:443");
+    /// assert_eq!(config.api, hwctl_openbmc::OpenbmcApi::Auto);
+    /// assert_eq!(config.power_poll_interval, Duration::from_secs(1));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn new(
         address: impl Into<String>,
         username: impl Into<String>,
@@ -120,6 +144,13 @@ impl OpenbmcConfig {
     }
 
     /// This configuration with `api`.
+    ///
+    /// ```
+    /// use hwctl_openbmc::{OpenbmcApi, OpenbmcConfig};
+    /// let config = OpenbmcConfig::new("https://10.0.0.7", "root", "0penBmc")?.api(OpenbmcApi::Redfish);
+    /// assert_eq!(config.api, OpenbmcApi::Redfish);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn api(mut self, api: OpenbmcApi) -> Self {
         self.api = api;
         self
@@ -131,6 +162,20 @@ impl OpenbmcConfig {
     ///
     /// `MissingParameter` for an absent address, user or password; else
     /// `InvalidParameter` (bad URL, `openbmc_verify_ca`, `openbmc_api`).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// use hwctl_openbmc::OpenbmcConfig;
+    /// let ctx = NodeContext::new("n");
+    /// let info = DriverInfo::from_pairs([("openbmc_address", "10.0.0.7")]);
+    /// let err = OpenbmcConfig::from_driver_info(&info, &ctx).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// assert!(err.to_string().contains("openbmc_password"), "{err}");
+    /// let info = DriverInfo::from_pairs([("openbmc_address", "10.0.0.7"), ("openbmc_username", "root"),
+    ///     ("openbmc_password", "0penBmc"), ("openbmc_api", "soap")]);
+    /// let err = OpenbmcConfig::from_driver_info(&info, &ctx).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<OpenbmcConfig> {
         let mut v = info.validator(PROPERTIES);
         let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"));

@@ -27,6 +27,21 @@ pub const NAME: &str = "openbmc";
 /// # Errors
 ///
 /// As [`OpenbmcClient::shared`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{NodeContext, PowerExt, PowerState};
+/// use hwctl_sim::Simulator;
+/// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+/// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+/// let ctx = NodeContext::new("n1");
+/// let config = hwctl_openbmc::OpenbmcConfig::from_driver_info(&sim.driver_info(0), &ctx)?;
+/// let node = hwctl_openbmc::build_node(&config, &ctx)?;
+/// assert_eq!(node.hardware_type(), "openbmc");
+/// node.power()?.power_on().await?;
+/// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+/// # Ok(()) }
+/// ```
 pub fn build_node(config: &OpenbmcConfig, ctx: &NodeContext) -> Result<Node> {
     let client = OpenbmcClient::shared(config)?;
     Ok(Node::new(NAME, ctx.clone())

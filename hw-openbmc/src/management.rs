@@ -31,6 +31,19 @@ pub const BOOT_DEVICES: &[BootDevice] = &[
 /// `boot/attr/BootSource` and `BootMode` and clears the one-time `Enabled`. BIOS
 /// setup is boot mode `Setup` (source `Default`). Boot mode (UEFI/BIOS) is
 /// `boot/attr/BootType` (`EFI`/`Legacy`). NMI is Redfish only.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, Management};
+/// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+/// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+/// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+/// let management = hwctl_openbmc::OpenbmcManagement::new(config)?;
+/// management.set_boot_device(BootDevice::Bios, true).await?;
+/// let setting = management.get_boot_device().await?;
+/// assert_eq!((setting.device, setting.persistent), (Some(BootDevice::Bios), Some(true)));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct OpenbmcManagement {
     client: OpenbmcClient,
@@ -44,6 +57,17 @@ impl OpenbmcManagement {
     /// # Errors
     ///
     /// As [`OpenbmcClient::shared`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{BootMode, Management};
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let management = hwctl_openbmc::OpenbmcManagement::new(config)?;
+    /// assert_eq!(management.get_boot_mode().await?, Some(BootMode::Uefi));
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: OpenbmcConfig) -> Result<Self> {
         Ok(OpenbmcManagement::with_client(
             OpenbmcClient::shared(&config)?,
@@ -52,6 +76,21 @@ impl OpenbmcManagement {
     }
 
     /// The management interface on `client`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{ErrorKind, Management};
+    /// use hwctl_openbmc::{OpenbmcApi, OpenbmcClient, OpenbmcManagement};
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let config = config.api(OpenbmcApi::Rest);
+    /// let management = OpenbmcManagement::with_client(OpenbmcClient::shared(&config)?, &config);
+    /// // NMI is Redfish only.
+    /// assert_eq!(management.inject_nmi().await.unwrap_err().kind(), ErrorKind::Unsupported);
+    /// assert!(!management.get_sensors().await?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn with_client(client: OpenbmcClient, config: &OpenbmcConfig) -> Self {
         let mut rf = hwctl_redfish::RedfishConfig::with_endpoint(config.endpoint.clone());
         rf.boot_mode = config.boot_mode;

@@ -28,6 +28,21 @@ use crate::wire;
 ///
 /// `CurrentHostState` `Running` is on, `Off` off, anything else
 /// (`TransitioningTo*`, `Quiesced`, …) [`PowerState::Unknown`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState, PowerTarget};
+/// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+/// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+/// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+/// let power = hwctl_openbmc::OpenbmcPower::new(config)?;
+/// power.power_on().await?;
+/// power.set_power_state(PowerTarget::Off, None).await?;
+/// assert_eq!(power.get_power_state().await?, PowerState::Off);
+/// // Hard off goes through chassis0.
+/// assert!(sim.requests().iter().any(|r| r.path == hwctl_openbmc::wire::CHASSIS_TRANSITION));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct OpenbmcPower {
     client: OpenbmcClient,
@@ -41,6 +56,18 @@ impl OpenbmcPower {
     /// # Errors
     ///
     /// As [`OpenbmcClient::shared`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerExt, PowerState};
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let power = hwctl_openbmc::OpenbmcPower::new(config)?;
+    /// power.reboot().await?;
+    /// assert_eq!(power.get_power_state().await?, PowerState::On);
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: OpenbmcConfig) -> Result<Self> {
         Ok(OpenbmcPower::with_client(
             OpenbmcClient::shared(&config)?,
@@ -49,6 +76,21 @@ impl OpenbmcPower {
     }
 
     /// The power interface on `client`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerExt, PowerState};
+    /// use hwctl_openbmc::{OpenbmcClient, OpenbmcPower};
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
+    /// let client = OpenbmcClient::shared(&config)?;
+    /// let power = OpenbmcPower::with_client(client.clone(), &config);
+    /// power.power_on().await?;
+    /// assert_eq!(power.get_power_state().await?, PowerState::On);
+    /// # client.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn with_client(client: OpenbmcClient, config: &OpenbmcConfig) -> Self {
         let mut rf = hwctl_redfish::RedfishConfig::with_endpoint(config.endpoint.clone());
         rf.power_poll_interval = config.power_poll_interval;

@@ -28,6 +28,11 @@ pub const BOOT_ONE_TIME: &str = "/xyz/openbmc_project/control/host0/boot/one_tim
 pub const SENSORS: &str = "/xyz/openbmc_project/sensors/enumerate";
 
 /// `xyz.openbmc_project.State.Host.Transition.<t>`.
+///
+/// ```
+/// assert_eq!(hwctl_openbmc::wire::host_transition("Reboot"),
+///     "xyz.openbmc_project.State.Host.Transition.Reboot");
+/// ```
 pub fn host_transition(t: &str) -> String {
     format!("xyz.openbmc_project.State.Host.Transition.{t}")
 }
@@ -36,21 +41,45 @@ pub fn host_transition(t: &str) -> String {
 pub const CHASSIS_OFF: &str = "xyz.openbmc_project.State.Chassis.Transition.Off";
 
 /// `xyz.openbmc_project.Control.Boot.Source.Sources.<s>`.
+///
+/// ```
+/// assert_eq!(hwctl_openbmc::wire::boot_source("Network"),
+///     "xyz.openbmc_project.Control.Boot.Source.Sources.Network");
+/// ```
 pub fn boot_source(s: &str) -> String {
     format!("xyz.openbmc_project.Control.Boot.Source.Sources.{s}")
 }
 
 /// `xyz.openbmc_project.Control.Boot.Mode.Modes.<m>`.
+///
+/// ```
+/// assert_eq!(hwctl_openbmc::wire::boot_mode("Setup"),
+///     "xyz.openbmc_project.Control.Boot.Mode.Modes.Setup");
+/// ```
 pub fn boot_mode(m: &str) -> String {
     format!("xyz.openbmc_project.Control.Boot.Mode.Modes.{m}")
 }
 
 /// `xyz.openbmc_project.Control.Boot.Type.Types.<t>` (`EFI`, `Legacy`).
+///
+/// ```
+/// assert_eq!(hwctl_openbmc::wire::boot_type("EFI"),
+///     "xyz.openbmc_project.Control.Boot.Type.Types.EFI");
+/// ```
 pub fn boot_type(t: &str) -> String {
     format!("xyz.openbmc_project.Control.Boot.Type.Types.{t}")
 }
 
 /// The reply envelope: `{"data": …, "message": "200 OK", "status": "ok"}`.
+///
+/// ```
+/// use hwctl_openbmc::wire::Envelope;
+/// let e = Envelope::decode(br#"{"data": "xyz.openbmc_project.State.Host.HostState.Off",
+///     "message": "200 OK", "status": "ok"}"#, "GET CurrentHostState")?;
+/// assert_eq!(e.message.as_deref(), Some("200 OK"));
+/// assert_eq!(e.text("CurrentHostState")?, "xyz.openbmc_project.State.Host.HostState.Off");
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 pub struct Envelope {
     /// `data`.
@@ -71,6 +100,17 @@ impl Envelope {
     ///
     /// `Protocol` when `body` is not a JSON envelope; `DeviceFault` when its status
     /// is not `ok` (MAAS's check), with its message and description.
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_openbmc::wire::Envelope;
+    /// let err = Envelope::decode(br#"{"data": {"description": "No such object"},
+    ///     "message": "404 Not Found", "status": "error"}"#, "GET x").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::DeviceFault);
+    /// assert!(err.to_string().contains("No such object"), "{err}");
+    /// let err = Envelope::decode(b"<html>", "GET x").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Protocol);
+    /// ```
     pub fn decode(body: &[u8], what: &str) -> Result<Envelope> {
         let e: Envelope = serde_json::from_slice(body).map_err(|e| {
             // serde_json quotes a mistyped string whole: keep its first 200 characters.
@@ -95,6 +135,13 @@ impl Envelope {
     }
 
     /// The message and `data.description`, for errors.
+    ///
+    /// ```
+    /// let e: hwctl_openbmc::wire::Envelope = serde_json::from_str(
+    ///     r#"{"data": {"description": "Login required"}, "message": "401 Unauthorized", "status": "error"}"#)
+    ///     .expect("an envelope");
+    /// assert_eq!(e.describe(), "401 Unauthorized: Login required");
+    /// ```
     pub fn describe(&self) -> String {
         let mut s = self.message.clone().unwrap_or_default();
         if let Some(d) = self.data.get("description").and_then(Value::as_str) {
@@ -109,6 +156,15 @@ impl Envelope {
     /// # Errors
     ///
     /// `Protocol` when `data` is not a string.
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_openbmc::wire::Envelope;
+    /// let e = Envelope::decode(br#"{"data": true, "status": "ok"}"#, "GET Enabled")?;
+    /// assert_eq!(e.text("Enabled").unwrap_err().kind(), ErrorKind::Protocol);
+    /// assert_eq!(e.data, serde_json::json!(true));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn text(&self, what: &str) -> Result<&str> {
         self.data
             .as_str()
@@ -117,6 +173,12 @@ impl Envelope {
 }
 
 /// The last dot-separated segment of a D-Bus enumeration value.
+///
+/// ```
+/// use hwctl_openbmc::wire::last_segment;
+/// assert_eq!(last_segment("xyz.openbmc_project.State.Host.HostState.Running"), "Running");
+/// assert_eq!(last_segment("Running"), "Running");
+/// ```
 pub fn last_segment(value: &str) -> &str {
     value.rsplit('.').next().unwrap_or(value)
 }
@@ -124,6 +186,14 @@ pub fn last_segment(value: &str) -> &str {
 /// `CurrentHostState` → power: `Running` on, `Off` off, anything else
 /// (`TransitioningToRunning`, `TransitioningToOff`, `Quiesced`, `Standby`,
 /// `DiagnosticMode`) unknown.
+///
+/// ```
+/// use hwctl_core::PowerState;
+/// use hwctl_openbmc::wire::host_power;
+/// assert_eq!(host_power("xyz.openbmc_project.State.Host.HostState.Running"), PowerState::On);
+/// assert_eq!(host_power("xyz.openbmc_project.State.Host.HostState.Off"), PowerState::Off);
+/// assert_eq!(host_power("xyz.openbmc_project.State.Host.HostState.Quiesced"), PowerState::Unknown);
+/// ```
 pub fn host_power(value: &str) -> PowerState {
     match last_segment(value) {
         "Running" => PowerState::On,
@@ -133,6 +203,13 @@ pub fn host_power(value: &str) -> PowerState {
 }
 
 /// The boot source and mode for a boot device (BIOS setup is mode `Setup`).
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// use hwctl_openbmc::wire::source_and_mode;
+/// assert_eq!(source_and_mode(BootDevice::Pxe), Some(("Network", "Regular")));
+/// assert_eq!(source_and_mode(BootDevice::Bios), Some(("Default", "Setup")));
+/// ```
 pub fn source_and_mode(device: BootDevice) -> Option<(&'static str, &'static str)> {
     Some(match device {
         BootDevice::Pxe => ("Network", "Regular"),
@@ -147,6 +224,16 @@ pub fn source_and_mode(device: BootDevice) -> Option<(&'static str, &'static str
 }
 
 /// The device a boot source and mode select (`None`: the default device).
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// use hwctl_openbmc::wire::device_of;
+/// let source = "xyz.openbmc_project.Control.Boot.Source.Sources.ExternalMedia";
+/// let regular = "xyz.openbmc_project.Control.Boot.Mode.Modes.Regular";
+/// assert_eq!(device_of(source, regular), Some(BootDevice::Cdrom));
+/// assert_eq!(device_of("Default", "Setup"), Some(BootDevice::Bios));
+/// assert_eq!(device_of("Default", "Regular"), None);
+/// ```
 pub fn device_of(source: &str, mode: &str) -> Option<BootDevice> {
     match last_segment(mode) {
         "Setup" => return Some(BootDevice::Bios),
@@ -168,6 +255,18 @@ pub fn device_of(source: &str, mode: &str) -> Option<BootDevice> {
 /// already scaled and no `Scale`), the kind from the path
 /// (`/sensors/<temperature|fan_tach|voltage|current|power>/<name>`), the unit from
 /// `Unit`.
+///
+/// ```
+/// use hwctl_core::SensorKind;
+/// let data = serde_json::json!({
+///     "/xyz/openbmc_project/sensors/temperature/ambient": {
+///         "Value": 27500, "Scale": -3, "Unit": "xyz.openbmc_project.Sensor.Value.Unit.DegreesC"},
+/// });
+/// let readings = hwctl_openbmc::wire::sensors(&data);
+/// assert_eq!(readings[0].kind, SensorKind::Temperature);
+/// assert_eq!((readings[0].name.as_str(), readings[0].value), ("ambient", Some(27.5)));
+/// assert_eq!(readings[0].unit, "degrees C");
+/// ```
 pub fn sensors(data: &Value) -> Vec<SensorReading> {
     let Some(map) = data.as_object() else {
         return Vec::new();

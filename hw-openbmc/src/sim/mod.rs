@@ -54,6 +54,15 @@ const MODE_PREFIX: &str = "xyz.openbmc_project.Control.Boot.Mode.Modes.";
 const TYPE_PREFIX: &str = "xyz.openbmc_project.Control.Boot.Type.Types.";
 
 /// How to start an [`OpenbmcSim`].
+///
+/// ```
+/// use std::time::Duration;
+/// use hwctl_openbmc::sim::OpenbmcSimConfig;
+/// let config = OpenbmcSimConfig { power_delay: Duration::from_millis(50), ..Default::default() };
+/// assert_eq!((config.username.as_str(), config.password.as_str()), ("root", "0penBmc"));
+/// assert_eq!(config.session_limit, 2);
+/// assert!(!config.token_login_only);
+/// ```
 #[derive(Clone)]
 pub struct OpenbmcSimConfig {
     /// Where to listen; `None` is 127.0.0.1 on an ephemeral port.
@@ -99,6 +108,21 @@ impl Default for OpenbmcSimConfig {
 }
 
 /// One request as received.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::PowerExt;
+/// use hwctl_core::NodeContext;
+/// use hwctl_sim::Simulator;
+/// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+/// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+/// let node = hwctl_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+/// node.power()?.power_on().await?;
+/// let put = sim.requests().into_iter().find(|r| r.method == "PUT").expect("a PUT");
+/// assert_eq!(put.path, "/xyz/openbmc_project/state/host0/attr/RequestedHostTransition");
+/// assert_eq!(put.body, serde_json::json!({"data": "xyz.openbmc_project.State.Host.Transition.On"}));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedRequest {
     /// The method.
@@ -163,6 +187,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A running simulated OpenBMC REST API.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+/// use hwctl_sim::Simulator;
+/// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+/// assert_eq!(sim.node_count(), 1);
+/// let info = sim.driver_info(0);
+/// assert_eq!(info.get_str("openbmc_address").as_deref(), Some(sim.base_url().as_str()));
+/// assert_eq!(info.get_str("openbmc_username").as_deref(), Some("root"));
+/// # Ok(()) }
+/// ```
 pub struct OpenbmcSim {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -184,6 +220,18 @@ impl OpenbmcSim {
     /// # Errors
     ///
     /// `InvalidParameter` for a non-loopback `listen`; `Other` when binding fails.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let wide = OpenbmcSimConfig { listen: Some("0.0.0.0:0".parse().unwrap()), ..Default::default() };
+    /// assert_eq!(OpenbmcSim::start(wide).await.unwrap_err().kind(), ErrorKind::InvalidParameter);
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// assert_eq!(sim.boot_property("boot/BootType"),
+    ///     Some(serde_json::json!("xyz.openbmc_project.Control.Boot.Type.Types.EFI")));
+    /// # Ok(()) }
+    /// ```
     pub async fn start(config: OpenbmcSimConfig) -> Result<OpenbmcSim> {
         let listener = hwctl_sim::bind_tcp(config.listen).await?;
         let addr = listener.local_addr().map_err(|e| {
@@ -226,11 +274,32 @@ impl OpenbmcSim {
     }
 
     /// `http://127.0.0.1:PORT`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// `CurrentHostState` now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::PowerExt;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let node = hwctl_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// node.power()?.power_on().await?;
+    /// assert_eq!(sim.host_state(), "xyz.openbmc_project.State.Host.HostState.Running");
+    /// # Ok(()) }
+    /// ```
     pub fn host_state(&self) -> String {
         let mut h = lock(&self.shared.host);
         h.settle(Instant::now());
@@ -238,11 +307,40 @@ impl OpenbmcSim {
     }
 
     /// A boot property (`boot/BootSource`, `one_time/Enabled`, `boot/BootType`, …).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::BootDevice;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let node = hwctl_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// node.management()?.set_boot_device(BootDevice::Pxe, false).await?;
+    /// assert_eq!(sim.boot_property("one_time/BootSource"),
+    ///     Some(serde_json::json!("xyz.openbmc_project.Control.Boot.Source.Sources.Network")));
+    /// assert_eq!(sim.boot_property("one_time/Enabled"), Some(serde_json::json!(true)));
+    /// assert_eq!(sim.boot_property("no/such"), None);
+    /// # Ok(()) }
+    /// ```
     pub fn boot_property(&self, name: &str) -> Option<Value> {
         lock(&self.shared.host).props.get(name).cloned()
     }
 
     /// Sets the host on or off at once.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{PowerExt, PowerState};
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let node = hwctl_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// sim.set_running(true);
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+    /// # Ok(()) }
+    /// ```
     pub fn set_running(&self, on: bool) {
         let mut h = lock(&self.shared.host);
         h.pending = None;
@@ -250,16 +348,62 @@ impl OpenbmcSim {
     }
 
     /// Every request so far.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::PowerExt;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let node = hwctl_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// node.power()?.get_power_state().await?;
+    /// let paths: Vec<String> = sim.requests().into_iter().map(|r| r.path).collect();
+    /// assert!(paths.iter().any(|p| p == "/login"), "{paths:?}");
+    /// assert!(paths.iter().any(|p| p == hwctl_openbmc::wire::HOST_STATE), "{paths:?}");
+    /// # Ok(()) }
+    /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.log).clone()
     }
 
     /// Forgets the recorded requests.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::PowerExt;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let node = hwctl_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// node.power()?.get_power_state().await?;
+    /// sim.clear_requests();
+    /// node.power()?.get_power_state().await?;
+    /// // The session is kept: one GET, no second log-in.
+    /// assert_eq!(sim.requests().len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
     }
 
     /// The counters.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::PowerExt;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_sim::Simulator;
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
+    /// let node = hwctl_openbmc::hardware_type().build(&sim.driver_info(0), &NodeContext::new("n1"))?;
+    /// for _ in 0..3 {
+    ///     node.power()?.get_power_state().await?;
+    /// }
+    /// assert_eq!(sim.counters().sessions_opened, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn counters(&self) -> SimStats {
         self.shared.counters.snapshot()
     }
