@@ -36,6 +36,10 @@ cannot do it (\fBunsupported\fR), or a fleet had failed nodes.
 \fB2\fR
 A usage error, or a missing or invalid parameter (\fBmissing\-parameter\fR,
 \fBinvalid\-parameter\fR): nothing was sent to the device.
+.TP
+\fB130\fR
+A \fBfleet\fR interrupted by Ctrl-C (SIGINT), after it printed which nodes were
+done, failed, in flight and not started.
 .PP
 Errors go to stderr as \fBerror [KIND]: message\fR; with \fB\-\-json\fR, also to
 stdout as \fB{"error": {"kind": ..., "operation": ..., ...}}\fR.
@@ -122,6 +126,7 @@ mod tests {
         ] {
             assert!(page.contains(heading), "{heading} missing:\n{page}");
         }
+        assert!(page.contains("\\fB130\\fR"), "exit status 130 missing:\n{page}");
         for var in [
             "HW_\\fIKEY",
             "HW_PASSWORD_FILE",
