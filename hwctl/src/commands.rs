@@ -50,7 +50,8 @@ pub(crate) async fn power(node: &Node, action: PowerAction, json_out: bool) -> R
                 ));
             } else {
                 say(format!(
-                    "power {target}: sent (this device cannot be queried, so the state is not confirmed)"
+                    "power {target}: requested, not confirmed (this device cannot be queried; \
+                     the driver's log line says what it did)"
                 ));
             }
         }

@@ -89,7 +89,9 @@ async fn set(node: &Node, target: PowerTarget) -> Cell {
                 if power.capabilities().can_query {
                     target.final_state().to_string()
                 } else {
-                    "sent".to_owned()
+                    // Not "sent": Wake-on-LAN's off records the state and sends
+                    // nothing (wol_power_off=record, as Ironic).
+                    "unconfirmed".to_owned()
                 }
             }),
     )

@@ -652,3 +652,33 @@ fn a_secret_on_the_command_line_is_warned_about() {
         .unwrap();
     assert!(!stderr(&o).contains("is visible"), "{}", stderr(&o));
 }
+
+/// Wake-on-LAN cannot power a machine off: with `wol_power_off=record` (the default,
+/// as Ironic) hwctl records the state and sends nothing, and must not say "sent"
+/// (found by a newcomer run: `power off: sent`).
+#[test]
+fn a_recorded_wol_power_off_is_not_reported_as_sent() {
+    let o = hwctl(&[
+        "--driver",
+        "staging-wol",
+        "--info",
+        "wol_host=127.0.0.1",
+        "--port",
+        "02:00:5e:57:00:01",
+        "--node-id",
+        "wol-record-test",
+        "power",
+        "off",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("not confirmed") && !out.contains("sent"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("recording the node as off"),
+        "{}",
+        stderr(&o)
+    );
+}
