@@ -15,6 +15,13 @@ use crate::layout::{self, BOOT_IPXE, CONFIG_NAME, GRUB_MASTER, PXE_CFG_DIR};
 use crate::render::{self, Loader};
 
 /// Which of the two boot interfaces.
+///
+/// ```
+/// use hwctl_core::BootMode;
+/// use hwctl_pxe::{Flavor, render::Loader};
+/// assert_eq!(Flavor::Ipxe.name(), "ipxe");
+/// assert_eq!(Flavor::Pxe.loader(BootMode::Uefi), Loader::Grub);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Flavor {
     /// `pxe`: pxelinux (BIOS) or GRUB (UEFI) over TFTP from `tftp_root`.
@@ -25,6 +32,10 @@ pub enum Flavor {
 
 impl Flavor {
     /// The boot interface name (`pxe`, `ipxe`).
+    ///
+    /// ```
+    /// assert_eq!(hwctl_pxe::Flavor::Pxe.name(), hwctl_pxe::PXE);
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Flavor::Pxe => crate::PXE,
@@ -33,6 +44,13 @@ impl Flavor {
     }
 
     /// The loader reading the node's configuration in `mode`.
+    ///
+    /// ```
+    /// use hwctl_core::BootMode;
+    /// use hwctl_pxe::{Flavor, render::Loader};
+    /// assert_eq!(Flavor::Pxe.loader(BootMode::Bios), Loader::Pxelinux);
+    /// assert_eq!(Flavor::Ipxe.loader(BootMode::Bios), Loader::Ipxe);
+    /// ```
     pub fn loader(self, mode: BootMode) -> Loader {
         match (self, mode) {
             (Flavor::Ipxe, _) => Loader::Ipxe,
@@ -60,6 +78,28 @@ const RAMDISK_FILES: [&str; 4] = [
 /// `<node id>/config`, and relative symbolic links to it under every port MAC
 /// ([`layout::pxe_mac_links`], [`layout::ipxe_mac_links`]); shared
 /// `grub/grub.cfg` (`pxe`) or `boot.ipxe` (`ipxe`) while any node is prepared.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::{collections::BTreeMap, sync::Arc};
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig, RamdiskKind};
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("ipa.kernel"), b"kernel bytes").unwrap();
+/// std::fs::write(dir.path().join("ipa.initramfs"), b"ramdisk bytes").unwrap();
+/// let info = DriverInfo::from_pairs([
+///     ("deploy_kernel", dir.path().join("ipa.kernel").display().to_string()),
+///     ("deploy_ramdisk", dir.path().join("ipa.initramfs").display().to_string()),
+/// ]);
+/// let config = Arc::new(PxeConfig::with_roots(dir.path(), "http://127.0.0.1:8080"));
+/// let boot = PxeBoot::new(Flavor::Pxe, config, info, None);
+/// let node = NodeContext::new("n1").with_port("52:54:00:12:34:56".parse().unwrap());
+/// boot.prepare_ramdisk_kind(&node, &BTreeMap::new(), RamdiskKind::Deploy).await?;
+/// let root = dir.path().join("tftpboot");
+/// assert_eq!(std::fs::read(root.join("n1/deploy_kernel")).unwrap(), b"kernel bytes");
+/// assert!(root.join("pxelinux.cfg/01-52-54-00-12-34-56").exists());
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct PxeBoot {
     flavor: Flavor,
@@ -89,11 +129,26 @@ impl PxeBoot {
     }
 
     /// Which interface this is.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig};
+    /// let boot = PxeBoot::new(Flavor::Ipxe, Arc::new(PxeConfig::default()), Default::default(), None);
+    /// assert_eq!(boot.flavor(), Flavor::Ipxe);
+    /// ```
     pub fn flavor(&self) -> Flavor {
         self.flavor
     }
 
     /// The root this interface writes under.
+    ///
+    /// ```
+    /// use std::{path::Path, sync::Arc};
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig};
+    /// let config = Arc::new(PxeConfig::with_roots(Path::new("/srv/boot"), "http://192.0.2.1:8080"));
+    /// assert_eq!(PxeBoot::new(Flavor::Pxe, config.clone(), Default::default(), None).root(), Path::new("/srv/boot/tftpboot"));
+    /// assert_eq!(PxeBoot::new(Flavor::Ipxe, config, Default::default(), None).root(), Path::new("/srv/boot/httpboot"));
+    /// ```
     pub fn root(&self) -> &Path {
         match self.flavor {
             Flavor::Pxe => &self.config.tftp_root,
@@ -102,17 +157,49 @@ impl PxeBoot {
     }
 
     /// The shared master-image cache.
+    ///
+    /// ```
+    /// use std::{path::Path, sync::Arc};
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig};
+    /// let config = Arc::new(PxeConfig::with_roots(Path::new("/srv/boot"), "http://192.0.2.1:8080"));
+    /// let a = PxeBoot::new(Flavor::Pxe, config.clone(), Default::default(), None);
+    /// let b = PxeBoot::new(Flavor::Pxe, config, Default::default(), None);
+    /// assert!(Arc::ptr_eq(a.cache(), b.cache())); // one cache per master directory
+    /// assert!(a.cache().dir().starts_with("/srv/boot/tftpboot"));
+    /// ```
     pub fn cache(&self) -> &Arc<ImageCache> {
         &self.cache
     }
 
     /// The boot mode of `node` (its `boot_mode` capability, else `default_boot_mode`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::{BootMode, NodeContext};
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig};
+    /// let boot = PxeBoot::new(Flavor::Pxe, Arc::new(PxeConfig::default()), Default::default(), None);
+    /// let mut node = NodeContext::new("n1");
+    /// assert_eq!(boot.boot_mode(&node), BootMode::Uefi); // default_boot_mode
+    /// node.capabilities.insert("boot_mode".into(), "bios".into());
+    /// assert_eq!(boot.boot_mode(&node), BootMode::Bios);
+    /// ```
     pub fn boot_mode(&self, node: &NodeContext) -> BootMode {
         node.boot_mode()
             .unwrap_or(self.config.default_boot_mode.into())
     }
 
     /// The MAC link names of `node` relative to the root.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig};
+    /// let node = NodeContext::new("n1").with_port("52:54:00:12:34:56".parse().unwrap());
+    /// let ipxe = PxeBoot::new(Flavor::Ipxe, Arc::new(PxeConfig::default()), Default::default(), None);
+    /// assert_eq!(ipxe.mac_links(&node), ["pxelinux.cfg/52-54-00-12-34-56"]);
+    /// let pxe = PxeBoot::new(Flavor::Pxe, Arc::new(PxeConfig::default()), Default::default(), None);
+    /// assert_eq!(pxe.mac_links(&node).len(), 3);
+    /// ```
     pub fn mac_links(&self, node: &NodeContext) -> Vec<String> {
         node.ports
             .iter()
@@ -148,6 +235,19 @@ impl PxeBoot {
     ///
     /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming a parameter that cannot go on a
     /// kernel command line.
+    ///
+    /// ```
+    /// use std::{collections::BTreeMap, sync::Arc};
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig, RamdiskKind};
+    /// let boot = PxeBoot::new(Flavor::Pxe, Arc::new(PxeConfig::default()), Default::default(), None);
+    /// let params = BTreeMap::from([("ipa-api-url".to_owned(), "http://192.0.2.1:6385".to_owned())]);
+    /// let o = boot.pxe_options(&NodeContext::new("n1"), RamdiskKind::Deploy, &params, "")?;
+    /// assert_eq!(o["ipa-api-url"], "http://192.0.2.1:6385");
+    /// let bad = BTreeMap::from([("x y".to_owned(), "1".to_owned())]);
+    /// assert!(boot.pxe_options(&NodeContext::new("n1"), RamdiskKind::Deploy, &bad, "").is_err());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn pxe_options(
         &self,
         node: &NodeContext,
@@ -191,6 +291,17 @@ impl PxeBoot {
     /// # Errors
     ///
     /// As [`PxeBoot::pxe_options`]; a template that does not render names its key.
+    ///
+    /// ```
+    /// use std::{collections::BTreeMap, sync::Arc};
+    /// use hwctl_core::NodeContext;
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig, RamdiskKind};
+    /// let boot = PxeBoot::new(Flavor::Ipxe, Arc::new(PxeConfig::default()), Default::default(), None);
+    /// let text = boot.render_ramdisk_config(&NodeContext::new("n1"), RamdiskKind::Rescue, &BTreeMap::new())?;
+    /// assert!(text.starts_with("#!ipxe"));
+    /// assert!(text.contains("rescue_kernel") && text.contains("rescue_ramdisk"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn render_ramdisk_config(
         &self,
         node: &NodeContext,
@@ -211,6 +322,21 @@ impl PxeBoot {
     /// an unreadable image, a bad parameter or the node `id`; the management
     /// interface's errors when setting the boot device. On any error nothing of the
     /// node is left under the root.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use std::{collections::BTreeMap, sync::Arc};
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig, RamdiskKind};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let config = Arc::new(PxeConfig::with_roots(dir.path(), "http://127.0.0.1:8080"));
+    /// let boot = PxeBoot::new(Flavor::Ipxe, config, DriverInfo::new(), None);
+    /// let node = NodeContext::new("n1").with_port("52:54:00:12:34:56".parse().unwrap());
+    /// let err = boot.prepare_ramdisk_kind(&node, &BTreeMap::new(), RamdiskKind::Rescue).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// assert!(err.to_string().contains("rescue_kernel"));
+    /// # }
+    /// ```
     pub async fn prepare_ramdisk_kind(
         &self,
         node: &NodeContext,

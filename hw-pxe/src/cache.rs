@@ -15,6 +15,22 @@ use crate::inputs::{Checksum, ChecksumAlgo, ImageRef, ImageSource};
 use crate::layout::{self, io_err};
 
 /// A master-image cache directory.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::time::Duration;
+/// use hwctl_pxe::{ImageCache, ImageRef};
+/// let dir = tempfile::tempdir().unwrap();
+/// let src = dir.path().join("ipa.kernel");
+/// std::fs::write(&src, b"kernel").unwrap();
+/// let cache = ImageCache::new(dir.path().join("master"), 1 << 30, Duration::from_secs(3600));
+/// let image = ImageRef::parse("deploy_kernel", &src.display().to_string(), None)?;
+/// std::fs::create_dir(dir.path().join("n1")).unwrap();
+/// cache.link_into(&image, &dir.path().join("n1/deploy_kernel")).await?;
+/// cache.link_into(&image, &dir.path().join("n1/again")).await?;
+/// assert_eq!(cache.entries().len(), 1); // one master copy, two links
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct ImageCache {
     dir: PathBuf,
@@ -27,6 +43,24 @@ pub struct ImageCache {
 }
 
 /// What an eviction pass removed.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::time::Duration;
+/// use hwctl_pxe::{ImageCache, ImageRef, cache::Evicted};
+/// let dir = tempfile::tempdir().unwrap();
+/// let src = dir.path().join("ipa.kernel");
+/// std::fs::write(&src, b"kernel").unwrap();
+/// let cache = ImageCache::new(dir.path().join("master"), 1 << 30, Duration::ZERO);
+/// let image = ImageRef::parse("deploy_kernel", &src.display().to_string(), None)?;
+/// let dest = dir.path().join("deploy_kernel");
+/// cache.link_into(&image, &dest).await?;
+/// assert_eq!(cache.evict().await, Evicted::default()); // still linked: in use
+/// std::fs::remove_file(&dest).unwrap();
+/// assert_eq!(cache.evict().await.by_age, 1);
+/// assert!(cache.entries().is_empty());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Evicted {
     /// Entries removed for their age.
@@ -37,6 +71,13 @@ pub struct Evicted {
 
 impl ImageCache {
     /// A cache in `dir` bounded by `max_bytes` and `ttl`.
+    ///
+    /// ```
+    /// use std::{path::Path, time::Duration};
+    /// let cache = hwctl_pxe::ImageCache::new("/var/cache/hw/master", 20 << 30, Duration::from_secs(7 * 86400));
+    /// assert_eq!(cache.dir(), Path::new("/var/cache/hw/master"));
+    /// assert!(cache.entries().is_empty()); // no such directory yet: nothing cached
+    /// ```
     pub fn new(dir: impl Into<PathBuf>, max_bytes: u64, ttl: Duration) -> Self {
         ImageCache {
             dir: dir.into(),
@@ -51,6 +92,14 @@ impl ImageCache {
 
     /// The process-wide cache for `config`'s master path of the `ipxe` (true) or
     /// `pxe` (false) root: every node of the process shares one.
+    ///
+    /// ```
+    /// use std::{path::Path, sync::Arc};
+    /// use hwctl_pxe::{ImageCache, PxeConfig};
+    /// let config = PxeConfig::with_roots(Path::new("/srv/b"), "http://192.0.2.1:8080");
+    /// assert!(Arc::ptr_eq(&ImageCache::shared(&config, true), &ImageCache::shared(&config, true)));
+    /// assert!(!Arc::ptr_eq(&ImageCache::shared(&config, true), &ImageCache::shared(&config, false)));
+    /// ```
     pub fn shared(config: &crate::PxeConfig, ipxe: bool) -> Arc<ImageCache> {
         static CACHES: OnceLock<Mutex<HashMap<PathBuf, Arc<ImageCache>>>> = OnceLock::new();
         let dir = config.master_path(ipxe);
@@ -82,6 +131,21 @@ impl ImageCache {
     /// [`ErrorKind::InvalidParameter`] naming the image's key for an unreadable
     /// file, a failed download or a checksum mismatch; [`ErrorKind::DeviceFault`]
     /// for a local file-system failure.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::time::Duration;
+    /// use hwctl_pxe::{ImageCache, ImageRef};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let src = dir.path().join("ipa.kernel");
+    /// std::fs::write(&src, b"kernel").unwrap();
+    /// let cache = ImageCache::new(dir.path().join("master"), 1 << 30, Duration::from_secs(60));
+    /// let wrong = ImageRef::parse("deploy_kernel", &src.display().to_string(), Some(&"0".repeat(64)))?;
+    /// let err = cache.link_into(&wrong, &dir.path().join("k")).await.unwrap_err();
+    /// assert!(err.to_string().contains("deploy_kernel"));
+    /// assert!(!dir.path().join("k").exists());
+    /// # Ok(()) }
+    /// ```
     pub async fn link_into(&self, image: &ImageRef, dest: &Path) -> Result<()> {
         let _guard = self.lock.lock().await;
         layout::ensure_dir(&self.dir, self.dir_mode)?;

@@ -137,6 +137,14 @@ impl Default for PxeConfig {
 impl PxeConfig {
     /// A configuration with both roots under `dir` (`dir/tftpboot`, `dir/httpboot`)
     /// and Ironic's defaults otherwise: for tests and the all-in-one default.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// let c = hwctl_pxe::PxeConfig::with_roots(Path::new("/srv/boot"), "http://192.0.2.1:8080");
+    /// assert_eq!(c.tftp_root, Path::new("/srv/boot/tftpboot"));
+    /// assert_eq!(c.http_root, Path::new("/srv/boot/httpboot"));
+    /// assert!(c.validate().is_ok());
+    /// ```
     pub fn with_roots(dir: &Path, http_url: impl Into<String>) -> Self {
         PxeConfig {
             tftp_root: dir.join("tftpboot"),
@@ -152,6 +160,14 @@ impl PxeConfig {
     ///
     /// [`ErrorKind::InvalidParameter`] naming the key at fault (an unknown key, a
     /// wrong type, a relative root, an `http_url` that is not HTTP(S)).
+    ///
+    /// ```
+    /// let c = hwctl_pxe::PxeConfig::from_toml_str("tftp_root = \"/srv/tftp\"")?;
+    /// assert_eq!(c.tftp_root, std::path::Path::new("/srv/tftp"));
+    /// let err = hwctl_pxe::PxeConfig::from_toml_str("tftp_rot = \"/srv/tftp\"").unwrap_err();
+    /// assert!(err.to_string().contains("tftp_rot"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_toml_str(text: &str) -> Result<Self> {
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             Error::invalid_parameter("boot-config", e.message().to_owned())
@@ -198,6 +214,16 @@ impl PxeConfig {
     ///
     /// [`ErrorKind::InvalidParameter`] naming `boot-config` for an unreadable file,
     /// otherwise as [`PxeConfig::from_toml_str`].
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("boot.toml");
+    /// std::fs::write(&path, "[deploy]\nhttp_url = \"http://192.0.2.1:8080\"\n").unwrap();
+    /// assert_eq!(hwctl_pxe::PxeConfig::from_toml_file(&path)?.http_url, "http://192.0.2.1:8080");
+    /// let missing = hwctl_pxe::PxeConfig::from_toml_file(&dir.path().join("nope.toml")).unwrap_err();
+    /// assert!(missing.to_string().contains("boot-config"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_toml_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::invalid_parameter(
@@ -213,6 +239,14 @@ impl PxeConfig {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] listing every key at fault.
+    ///
+    /// ```
+    /// use hwctl_pxe::PxeConfig;
+    /// let mut c = PxeConfig::default();
+    /// assert!(c.validate().is_ok());
+    /// c.tftp_root = "relative/tftp".into();
+    /// assert_eq!(c.validate().unwrap_err().kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// ```
     pub fn validate(&self) -> Result<()> {
         let mut problems = Vec::new();
         for (key, p) in [
@@ -254,11 +288,21 @@ impl PxeConfig {
     }
 
     /// `image_cache_size` in bytes.
+    ///
+    /// ```
+    /// let c = hwctl_pxe::PxeConfig::default();
+    /// assert_eq!(c.cache_size_bytes(), c.image_cache_size * 1024 * 1024);
+    /// ```
     pub fn cache_size_bytes(&self) -> u64 {
         self.image_cache_size.saturating_mul(1024 * 1024)
     }
 
     /// `image_cache_ttl` as a duration.
+    ///
+    /// ```
+    /// let c = hwctl_pxe::PxeConfig::default();
+    /// assert_eq!(c.cache_ttl().as_secs(), c.image_cache_ttl * 60);
+    /// ```
     pub fn cache_ttl(&self) -> Duration {
         Duration::from_secs(self.image_cache_ttl.saturating_mul(60))
     }

@@ -19,6 +19,23 @@ use crate::served::{Outcome, Served, ServedLog};
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
 /// A running HTTP server; dropping it (or [`HttpServer::shutdown`]) stops it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// use hwctl_pxe::{HttpServer, Outcome};
+/// let root = tempfile::tempdir().unwrap();
+/// std::fs::write(root.path().join("boot.ipxe"), b"#!ipxe\n").unwrap();
+/// let server = HttpServer::start(root.path(), "127.0.0.1:0".parse().unwrap()).await?;
+/// let mut tcp = tokio::net::TcpStream::connect(server.local_addr()).await.unwrap();
+/// tcp.write_all(b"GET /boot.ipxe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+/// let mut reply = String::new();
+/// tcp.read_to_string(&mut reply).await.unwrap();
+/// assert!(reply.starts_with("HTTP/1.1 200") && reply.ends_with("#!ipxe\n"));
+/// let served = server.served();
+/// assert_eq!((served[0].path.as_str(), served[0].outcome), ("boot.ipxe", Outcome::Sent));
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct HttpServer {
     addr: SocketAddr,
@@ -33,6 +50,13 @@ impl HttpServer {
     ///
     /// [`ErrorKind::InvalidParameter`] naming `http_root` when it is not a
     /// directory; [`ErrorKind::Unreachable`] when the address cannot be bound.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let err = hwctl_pxe::HttpServer::start("/no/such/root".as_ref(), "127.0.0.1:0".parse().unwrap()).await.unwrap_err();
+    /// assert!(err.to_string().contains("http_root"));
+    /// # }
+    /// ```
     pub async fn start(root: &Path, addr: SocketAddr) -> Result<HttpServer> {
         let root = std::fs::canonicalize(root)
             .ok()
@@ -74,6 +98,14 @@ impl HttpServer {
     }
 
     /// The bound address.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let root = tempfile::tempdir().unwrap();
+    /// let server = hwctl_pxe::HttpServer::start(root.path(), "127.0.0.1:0".parse().unwrap()).await?;
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -85,6 +117,17 @@ impl HttpServer {
     }
 
     /// Stops accepting connections.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let root = tempfile::tempdir().unwrap();
+    /// let server = hwctl_pxe::HttpServer::start(root.path(), "127.0.0.1:0".parse().unwrap()).await?;
+    /// let addr = server.local_addr();
+    /// server.shutdown();
+    /// tokio::task::yield_now().await;
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn shutdown(self) {
         self.task.abort();
     }

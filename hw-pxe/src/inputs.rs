@@ -8,6 +8,13 @@ use hwctl_core::{DriverInfo, Error, NodeContext, Result};
 use url::Url;
 
 /// Where an image comes from.
+///
+/// ```
+/// use hwctl_pxe::inputs::{ImageRef, ImageSource};
+/// let r = ImageRef::parse("deploy_ramdisk", "https://images.example/ipa.initramfs", None)?;
+/// assert!(matches!(r.source, ImageSource::Http(ref u) if u.host_str() == Some("images.example")));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSource {
     /// A local file (an absolute path or a `file://` URL).
@@ -17,6 +24,13 @@ pub enum ImageSource {
 }
 
 /// A checksum algorithm for image downloads.
+///
+/// ```
+/// use hwctl_pxe::inputs::{Checksum, ChecksumAlgo};
+/// assert_eq!(Checksum::parse(&"a".repeat(32))?.algo, ChecksumAlgo::Md5);
+/// assert_eq!(Checksum::parse(&"a".repeat(128))?.algo, ChecksumAlgo::Sha512);
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChecksumAlgo {
     /// MD5 (Glance's legacy `checksum`): 32 hex digits.
@@ -86,6 +100,14 @@ impl Checksum {
 }
 
 /// One image a node boots, with the key it was given under (for errors).
+///
+/// ```
+/// use hwctl_pxe::inputs::{ChecksumAlgo, ImageRef};
+/// let r = ImageRef::parse("deploy_kernel", "/srv/ipa.kernel", Some(&format!("sha256:{}", "AB".repeat(32))))?;
+/// let sum = r.checksum.unwrap();
+/// assert_eq!((sum.algo, sum.hex), (ChecksumAlgo::Sha256, "ab".repeat(32)));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
     /// The key (`deploy_kernel`, `instance_info/kernel`).
@@ -150,6 +172,12 @@ impl ImageRef {
 }
 
 /// Which ramdisk `prepare_ramdisk` boots.
+///
+/// ```
+/// use hwctl_pxe::RamdiskKind;
+/// assert_eq!(RamdiskKind::default(), RamdiskKind::Deploy);
+/// assert_eq!(RamdiskKind::Rescue.keys(), ("rescue_kernel", "rescue_ramdisk"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RamdiskKind {
     /// The deploy ramdisk (`deploy_kernel`, `deploy_ramdisk`).
@@ -161,6 +189,10 @@ pub enum RamdiskKind {
 
 impl RamdiskKind {
     /// The `driver_info` keys (and the staged file names) of kernel and ramdisk.
+    ///
+    /// ```
+    /// assert_eq!(hwctl_pxe::RamdiskKind::Deploy.keys().0, "deploy_kernel");
+    /// ```
     pub fn keys(self) -> (&'static str, &'static str) {
         match self {
             RamdiskKind::Deploy => ("deploy_kernel", "deploy_ramdisk"),
@@ -170,6 +202,16 @@ impl RamdiskKind {
 }
 
 /// `instance_info/boot_option`.
+///
+/// ```
+/// let mut node = hwctl_core::NodeContext::new("n1");
+/// node.instance_info.insert("boot_option".into(), "ramdisk".into());
+/// node.instance_info.insert("kernel".into(), "/srv/k".into());
+/// node.instance_info.insert("ramdisk".into(), "/srv/r".into());
+/// let i = hwctl_pxe::inputs::instance_inputs(&node)?;
+/// assert_eq!(i.boot_option, hwctl_pxe::BootOption::Ramdisk);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BootOption {
     /// Boot from the local disk (Ironic's default).
@@ -205,6 +247,18 @@ fn info_image(info: &DriverInfo, key: &str) -> Result<Option<ImageRef>> {
 /// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming the
 /// missing keys; [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter)
 /// naming a malformed one.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, ErrorKind};
+/// use hwctl_pxe::{RamdiskKind, inputs::ramdisk_images};
+/// let info = DriverInfo::from_pairs([("deploy_kernel", "/srv/k"), ("deploy_ramdisk", "/srv/r")]);
+/// let (k, r) = ramdisk_images(&info, RamdiskKind::Deploy)?;
+/// assert_eq!((k.key.as_str(), r.key.as_str()), ("deploy_kernel", "deploy_ramdisk"));
+/// let err = ramdisk_images(&info, RamdiskKind::Rescue).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+/// assert!(err.to_string().contains("rescue_kernel") && err.to_string().contains("rescue_ramdisk"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn ramdisk_images(info: &DriverInfo, kind: RamdiskKind) -> Result<(ImageRef, ImageRef)> {
     let (k, r) = kind.keys();
     let kernel = info_image(info, k)?;
@@ -221,6 +275,13 @@ pub fn ramdisk_images(info: &DriverInfo, kind: RamdiskKind) -> Result<(ImageRef,
 }
 
 /// What `prepare_instance` reads from `instance_info`.
+///
+/// ```
+/// let i = hwctl_pxe::inputs::instance_inputs(&hwctl_core::NodeContext::new("n1"))?;
+/// assert_eq!(i.boot_option, hwctl_pxe::BootOption::Local);
+/// assert!(i.images.is_none());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceInputs {
     /// `boot_option` (default `local`).
@@ -242,6 +303,15 @@ pub struct InstanceInputs {
 /// [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming
 /// `instance_info/kernel` etc.; [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter)
 /// naming a malformed key.
+///
+/// ```
+/// use hwctl_core::{ErrorKind, NodeContext};
+/// let mut node = NodeContext::new("n1");
+/// node.instance_info.insert("boot_option".into(), "netboot".into());
+/// let err = hwctl_pxe::inputs::instance_inputs(&node).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+/// assert!(err.to_string().contains("instance_info/kernel"));
+/// ```
 pub fn instance_inputs(node: &NodeContext) -> Result<InstanceInputs> {
     let ii = &node.instance_info;
     let get = |k: &str| {
@@ -327,6 +397,16 @@ pub(crate) fn check_cmdline_text(key: &str, text: &str) -> Result<()> {
 ///
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming the
 /// parameter whose key or value cannot go on a kernel command line.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use hwctl_pxe::inputs::params_cmdline;
+/// let p = BTreeMap::from([("ipa-debug".to_owned(), "1".to_owned()), ("nofb".to_owned(), String::new())]);
+/// assert_eq!(params_cmdline(&p)?, "ipa-debug=1 nofb");
+/// let spaced = BTreeMap::from([("console".to_owned(), "tty0 x".to_owned())]);
+/// assert!(params_cmdline(&spaced).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn params_cmdline(params: &BTreeMap<String, String>) -> Result<String> {
     let mut words = Vec::new();
     for (k, v) in params {
@@ -360,6 +440,15 @@ pub fn params_cmdline(params: &BTreeMap<String, String>) -> Result<String> {
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming `id`
 /// when it is empty, has `/`, `\`, a leading `.`, a control character, or is a name
 /// the roots use themselves.
+///
+/// ```
+/// use hwctl_core::NodeContext;
+/// use hwctl_pxe::inputs::node_dir_name;
+/// assert_eq!(node_dir_name(&NodeContext::new("n1"))?, "n1");
+/// assert!(node_dir_name(&NodeContext::new("../etc")).is_err());
+/// assert!(node_dir_name(&NodeContext::new("")).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn node_dir_name(node: &NodeContext) -> Result<&str> {
     let id = node.id.as_str();
     let bad = id.is_empty()

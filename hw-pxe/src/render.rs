@@ -77,6 +77,12 @@ fn render_bounded(template: &str, key: &str, ctx: minijinja::Value) -> Result<St
 }
 
 /// Which boot loader reads a configuration.
+///
+/// ```
+/// use hwctl_pxe::render::Loader;
+/// assert_eq!(Loader::Grub.template_key(), "uefi_pxe_config_template");
+/// assert!(Loader::Ipxe.default_template().starts_with("#!ipxe"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Loader {
     /// pxelinux (`pxe`, BIOS).
@@ -89,6 +95,11 @@ pub enum Loader {
 
 impl Loader {
     /// The shipped template.
+    ///
+    /// ```
+    /// use hwctl_pxe::render::Loader;
+    /// assert!(Loader::Pxelinux.default_template().contains("{{ pxe_options.deployment_aki_path }}"));
+    /// ```
     pub fn default_template(self) -> &'static str {
         match self {
             Loader::Pxelinux => PXE_CONFIG_TEMPLATE,
@@ -98,6 +109,10 @@ impl Loader {
     }
 
     /// The configuration key of its template path.
+    ///
+    /// ```
+    /// assert_eq!(hwctl_pxe::render::Loader::Pxelinux.template_key(), "pxe_config_template");
+    /// ```
     pub fn template_key(self) -> &'static str {
         match self {
             Loader::Pxelinux => "pxe_config_template",
@@ -113,6 +128,14 @@ impl Loader {
 ///
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
 /// `key` for an unreadable file.
+///
+/// ```
+/// use hwctl_pxe::render::load_template;
+/// assert_eq!(load_template(None, "pxe_config_template", "shipped")?, "shipped");
+/// let err = load_template(Some("/no/such.template".as_ref()), "pxe_config_template", "shipped").unwrap_err();
+/// assert!(err.to_string().contains("pxe_config_template"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn load_template(path: Option<&Path>, key: &str, default: &str) -> Result<String> {
     match path {
         None => Ok(default.to_owned()),
@@ -155,6 +178,13 @@ pub fn render(template: &str, key: &str, pxe_options: &Map<String, Value>) -> Re
 /// # Errors
 ///
 /// As [`render`], naming `ipxe_boot_script`.
+///
+/// ```
+/// let out = hwctl_pxe::render::render_boot_ipxe("chain {{ ipxe_for_mac_uri }}${mac:hexhyp}", "http://192.0.2.1:8080/pxelinux.cfg/")?;
+/// assert_eq!(out, "chain http://192.0.2.1:8080/pxelinux.cfg/${mac:hexhyp}");
+/// assert!(hwctl_pxe::render::render_boot_ipxe("{% if %}", "x").is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn render_boot_ipxe(template: &str, ipxe_for_mac_uri: &str) -> Result<String> {
     render_bounded(
         template,

@@ -13,6 +13,11 @@ use std::task::{Context, Poll};
 pub const SERVED_LOG_LEN: usize = 1024;
 
 /// How a request ended.
+///
+/// ```
+/// use hwctl_pxe::Outcome;
+/// assert_ne!(Outcome::Sent, Outcome::Refused);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -26,6 +31,22 @@ pub enum Outcome {
 }
 
 /// One request a server answered.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// use hwctl_pxe::{HttpServer, Outcome};
+/// let root = tempfile::tempdir().unwrap();
+/// let server = HttpServer::start(root.path(), "127.0.0.1:0".parse().unwrap()).await?;
+/// let mut tcp = tokio::net::TcpStream::connect(server.local_addr()).await.unwrap();
+/// tcp.write_all(b"GET /../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+/// let mut reply = String::new();
+/// tcp.read_to_string(&mut reply).await.unwrap();
+/// let s = &server.served()[0];
+/// assert_ne!(s.outcome, Outcome::Sent);
+/// assert_eq!((s.size, s.bytes), (None, 0));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Served {
@@ -43,6 +64,22 @@ pub struct Served {
 
 impl Served {
     /// Whether the whole file was sent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// let root = tempfile::tempdir().unwrap();
+    /// std::fs::write(root.path().join("kernel"), vec![7u8; 100_000]).unwrap();
+    /// let server = hwctl_pxe::HttpServer::start(root.path(), "127.0.0.1:0".parse().unwrap()).await?;
+    /// let mut tcp = tokio::net::TcpStream::connect(server.local_addr()).await.unwrap();
+    /// tcp.write_all(b"GET /kernel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    /// let mut reply = Vec::new();
+    /// tcp.read_to_end(&mut reply).await.unwrap();
+    /// let s = &server.served()[0];
+    /// assert!(s.complete());
+    /// assert_eq!((s.size, s.bytes), (Some(100_000), 100_000));
+    /// # Ok(()) }
+    /// ```
     pub fn complete(&self) -> bool {
         self.outcome == Outcome::Sent && self.size == Some(self.bytes)
     }

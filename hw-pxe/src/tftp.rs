@@ -12,6 +12,11 @@ use hwctl_core::{Error, ErrorKind, Result};
 use crate::served::{Counted, Outcome, Served, ServedLog};
 
 /// TFTP server settings.
+///
+/// ```
+/// let o = hwctl_pxe::TftpOptions::default();
+/// assert_eq!((o.max_block_size, o.max_window_size, o.max_retries), (1468, 16, 5));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TftpOptions {
@@ -128,6 +133,26 @@ impl async_tftp::server::Handler for Confined {
 }
 
 /// A running TFTP server; dropping it (or [`TftpServer::shutdown`]) stops it.
+///
+/// ```
+/// use std::net::UdpSocket;
+/// use std::time::Duration;
+/// use hwctl_pxe::{TftpOptions, TftpServer};
+/// let root = tempfile::tempdir().unwrap();
+/// std::fs::write(root.path().join("pxelinux.0"), b"loader").unwrap();
+/// let server = TftpServer::start(root.path(), "127.0.0.1:0".parse().unwrap(), &TftpOptions::default())?;
+/// // A read request (RFC 1350): opcode 1, file name, mode.
+/// let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+/// client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+/// client.send_to(b"\0\x01pxelinux.0\0octet\0", server.local_addr()).unwrap();
+/// let mut buf = [0u8; 600];
+/// let (n, from) = client.recv_from(&mut buf).unwrap();
+/// assert_eq!(&buf[..4], [0, 3, 0, 1]); // DATA, block 1
+/// assert_eq!(&buf[4..n], b"loader");
+/// client.send_to(&[0, 4, 0, 1], from).unwrap(); // ACK
+/// assert_eq!(server.served()[0].path, "pxelinux.0");
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TftpServer {
     addr: SocketAddr,
@@ -143,6 +168,12 @@ impl TftpServer {
     ///
     /// [`ErrorKind::InvalidParameter`] naming `tftp_root` when it is not a
     /// directory; [`ErrorKind::Unreachable`] when the address cannot be bound.
+    ///
+    /// ```
+    /// use hwctl_pxe::{TftpOptions, TftpServer};
+    /// let err = TftpServer::start("/no/such/root".as_ref(), "127.0.0.1:0".parse().unwrap(), &TftpOptions::default()).unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// ```
     pub fn start(root: &Path, addr: SocketAddr, options: &TftpOptions) -> Result<TftpServer> {
         let root = std::fs::canonicalize(root)
             .ok()
@@ -199,6 +230,13 @@ impl TftpServer {
     }
 
     /// The bound address.
+    ///
+    /// ```
+    /// let root = tempfile::tempdir().unwrap();
+    /// let server = hwctl_pxe::TftpServer::start(root.path(), "127.0.0.1:0".parse().unwrap(), &Default::default())?;
+    /// assert!(server.local_addr().ip().is_loopback() && server.local_addr().port() != 0);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -206,11 +244,35 @@ impl TftpServer {
     /// The requests answered so far (the last [`SERVED_LOG_LEN`](crate::served::SERVED_LOG_LEN)),
     /// oldest first: which files a booting node fetched, how far each transfer got,
     /// and which names it looked for in vain.
+    ///
+    /// ```
+    /// use std::{net::UdpSocket, time::Duration};
+    /// use hwctl_pxe::Outcome;
+    /// let root = tempfile::tempdir().unwrap();
+    /// let server = hwctl_pxe::TftpServer::start(root.path(), "127.0.0.1:0".parse().unwrap(), &Default::default())?;
+    /// let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    /// client.send_to(b"\0\x01missing.cfg\0octet\0", server.local_addr()).unwrap();
+    /// let mut buf = [0u8; 600];
+    /// let (_, _) = client.recv_from(&mut buf).unwrap();
+    /// assert_eq!(&buf[..4], [0, 5, 0, 1]); // ERROR, file not found
+    /// assert_eq!(server.served()[0].outcome, Outcome::NotFound);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn served(&self) -> Vec<Served> {
         self.log.snapshot()
     }
 
     /// Stops the server and waits for its thread.
+    ///
+    /// ```
+    /// let root = tempfile::tempdir().unwrap();
+    /// let server = hwctl_pxe::TftpServer::start(root.path(), "127.0.0.1:0".parse().unwrap(), &Default::default())?;
+    /// let addr = server.local_addr();
+    /// server.shutdown(); // returns once the server's thread ended
+    /// assert!(std::net::UdpSocket::bind(addr).is_ok()); // the port is free again
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn shutdown(mut self) {
         self.stop_now();
     }
