@@ -73,6 +73,17 @@ impl NodeManager {
 
     /// Node Manager behind `transport` at a location already known (stored from an
     /// earlier discovery, or from `ipmi_target_channel`/`ipmi_target_address`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{NmAddress, NmLocation, NodeManager, sim::{MemoryTransport, NmSimulator}};
+    /// let t = Arc::new(MemoryTransport::new(NmSimulator::new(), 0x06, 0x2c)); // no SDR record
+    /// let nm = NodeManager::with_location(t.clone(), NmLocation::Found(NmAddress::new(0x06, 0x2c)));
+    /// assert_eq!(nm.version().await?.nm_name(), "3.0");
+    /// assert_eq!(t.sdr_reads(), 0); // no discovery
+    /// # Ok(()) }
+    /// ```
     pub fn with_location(transport: Arc<dyn NmTransport>, location: NmLocation) -> Self {
         NodeManager {
             transport,
@@ -82,6 +93,14 @@ impl NodeManager {
     }
 
     /// Sets the end-to-end timeout of one request (default [`DEFAULT_TIMEOUT`]).
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use hwctl_nodemanager::{NodeManager, sim::{MemoryTransport, NmSimulator}};
+    /// let t = Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c));
+    /// let _nm = NodeManager::new(t).timeout(Duration::from_secs(5));
+    /// assert!(hwctl_nodemanager::DEFAULT_TIMEOUT > Duration::ZERO);
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -242,6 +261,17 @@ impl NodeManager {
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
     /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{CapabilitiesQuery, Domain, NodeManager, PowerDomain, Trigger, sim::{MemoryTransport, NmSimulator}};
+    /// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c)));
+    /// let q = CapabilitiesQuery { domain_id: Domain::Platform, policy_trigger: Trigger::None, power_domain: PowerDomain::Primary };
+    /// let c = nm.capabilities(&q).await?;
+    /// assert!(c.min_limit_value <= c.max_limit_value);
+    /// # Ok(()) }
+    /// ```
     pub async fn capabilities(&self, q: &CapabilitiesQuery) -> Result<NmCapabilities> {
         let raw = self
             .send(wire::encode_get_capabilities(q), "get_nm_capabilities")
@@ -305,6 +335,17 @@ impl NodeManager {
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
     /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{Domain, NodeManager, Policy, PolicyRef, TargetLimit, Trigger, sim::{MemoryTransport, NmSimulator}};
+    /// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c)));
+    /// nm.set_policy(&Policy::new(Domain::Platform, 2, Trigger::None, TargetLimit::Watts(300))).await?;
+    /// nm.remove_policy(PolicyRef::new(Domain::Platform, 2)).await?;
+    /// assert!(nm.get_policy(PolicyRef::new(Domain::Platform, 2)).await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn remove_policy(&self, policy: PolicyRef) -> Result<()> {
         self.send(wire::encode_remove_policy(policy), "remove_nm_policy")
             .await
@@ -342,6 +383,20 @@ impl NodeManager {
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
     /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{Day, Domain, NodeManager, Policy, PolicyRef, SuspendPeriod, TargetLimit, Trigger};
+    /// use hwctl_nodemanager::sim::{MemoryTransport, NmSimulator};
+    /// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c)));
+    /// let p = PolicyRef::new(Domain::Platform, 3);
+    /// nm.set_policy(&Policy::new(Domain::Platform, 3, Trigger::None, TargetLimit::Watts(300))).await?;
+    /// let nights = vec![SuspendPeriod { start: 200, stop: 240, days: vec![Day::Saturday, Day::Sunday] }];
+    /// nm.set_policy_suspend(p, &nights).await?;
+    /// assert_eq!(nm.get_policy_suspend(p).await?, nights);
+    /// # Ok(()) }
+    /// ```
     pub async fn get_policy_suspend(&self, policy: PolicyRef) -> Result<Vec<SuspendPeriod>> {
         let raw = self
             .send(
@@ -377,6 +432,20 @@ impl NodeManager {
     /// [`ErrorKind::Timeout`] past the request timeout; a non-zero completion code's kind
     /// (as `hwctl_ipmi::cc_kind`); [`ErrorKind::Protocol`] for a reply that is not Intel's
     /// or cannot be decoded; [`ErrorKind::NotFound`] when Node Manager is not present.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{Domain, GlobalStatistic, NodeManager, StatisticsQuery, StatisticsReset};
+    /// use hwctl_nodemanager::sim::{MemoryTransport, NmSimulator};
+    /// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c)));
+    /// let q = StatisticsQuery::Global { parameter: GlobalStatistic::Power, domain_id: Domain::Platform };
+    /// let s = nm.statistics(&q).await?;
+    /// assert_eq!(s.domain_id, Domain::Platform);
+    /// assert!(s.minimum_value <= s.maximum_value);
+    /// nm.reset_statistics(&StatisticsReset::Global { domain_id: Domain::Platform }).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn statistics(&self, q: &StatisticsQuery) -> Result<Statistics> {
         let raw = self
             .send(wire::encode_get_statistics(q), "get_nm_statistics")

@@ -25,6 +25,12 @@ pub const NM_PROPERTIES: &[Property] = &[
 ];
 
 /// Every property of `staging-nm`: `hwctl-ipmi`'s, then [`NM_PROPERTIES`].
+///
+/// ```
+/// let props = hwctl_nodemanager::config::properties();
+/// assert!(props.iter().any(|p| p.name == "ipmi_address"));
+/// assert!(props.iter().any(|p| p.name == "intel_nm_channel"));
+/// ```
 pub fn properties() -> Vec<Property> {
     hwctl_ipmi::PROPERTIES
         .iter()
@@ -84,6 +90,21 @@ impl NmConfig {
     ///
     /// [`ErrorKind::MissingParameter`] / [`ErrorKind::InvalidParameter`] listing every
     /// problem (a secret's value is never echoed).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, NodeContext};
+    /// use hwctl_nodemanager::{NmAddress, NmConfig, NmLocation};
+    /// let info = DriverInfo::from_pairs([
+    ///     ("ipmi_address", "10.0.0.5"), ("ipmi_username", "admin"), ("ipmi_password", "pw"),
+    ///     ("intel_nm_channel", "6"), ("intel_nm_address", "0x2c"),
+    /// ]);
+    /// let c = NmConfig::from_driver_info(&info, &NodeContext::new("n1"))?;
+    /// assert_eq!(c.location, NmLocation::Found(NmAddress::new(6, 0x2c)));
+    /// let half = DriverInfo::from_pairs([("ipmi_address", "10.0.0.5"), ("intel_nm_channel", "6")]);
+    /// let err = NmConfig::from_driver_info(&half, &NodeContext::new("n1")).unwrap_err();
+    /// assert!(err.to_string().contains("intel_nm_address"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<NmConfig> {
         let _ = ctx;
         let props = properties();

@@ -98,6 +98,13 @@ impl NmLocation {
 
     /// Reads what [`NmLocation::to_json`] wrote (numbers, `"0x.."` or decimal
     /// strings); `None` if it is neither a pair, `false`/`false`, nor empty.
+    ///
+    /// ```
+    /// use hwctl_nodemanager::{NmAddress, NmLocation};
+    /// let found = NmLocation::Found(NmAddress::new(6, 0x2c));
+    /// assert_eq!(NmLocation::from_json(&found.to_json()), Some(found));
+    /// assert_eq!(NmLocation::from_json(&serde_json::json!("elsewhere")), None);
+    /// ```
     pub fn from_json(v: &serde_json::Value) -> Option<NmLocation> {
         let stored: Stored = serde_json::from_value(v.clone()).ok()?;
         match (stored.intel_nm_channel, stored.intel_nm_address) {
@@ -115,6 +122,17 @@ impl NmLocation {
 }
 
 /// The outcome of one discovery.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_nodemanager::{Discovery, NmLocation, NodeManager, sim::{MemoryTransport, NmSimulator}};
+/// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c)));
+/// let d = nm.discover().await?;
+/// assert!(matches!(d, Discovery::Found(a) if a.address == 0x2c));
+/// assert!(matches!(d.location(), NmLocation::Found(_)));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Discovery {
     /// The SDR names it and it answered Get Node Manager Version.
@@ -133,6 +151,11 @@ pub enum Discovery {
 
 impl Discovery {
     /// What to store.
+    ///
+    /// ```
+    /// use hwctl_nodemanager::{Discovery, NmLocation};
+    /// assert_eq!(Discovery::NotInSdr.location(), NmLocation::NotPresent);
+    /// ```
     pub fn location(&self) -> NmLocation {
         match self {
             Discovery::Found(a) => NmLocation::Found(*a),

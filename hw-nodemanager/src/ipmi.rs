@@ -21,6 +21,12 @@ use crate::vendor::NmVendor;
 
 /// Whether a Node Manager command only reads, and so may be resent on a lost reply
 /// (`hwctl_core::retry` resends the others only when they never left).
+///
+/// ```
+/// use hwctl_nodemanager::{ipmi::idempotency, wire::cmd};
+/// assert_eq!(idempotency(0x2E, cmd::POLICY_GET), hwctl_core::retry::Idempotency::Idempotent);
+/// assert_eq!(idempotency(0x2E, cmd::POLICY_SET), hwctl_core::retry::Idempotency::NotIdempotent);
+/// ```
 pub fn idempotency(netfn: u8, cmd: u8) -> Idempotency {
     Idempotency::from_bool(
         netfn == crate::wire::NETFN_OEM_GROUP && matches!(cmd, 0xC2 | 0xC6 | 0xC8 | 0xC9 | 0xCA),
@@ -30,6 +36,19 @@ pub fn idempotency(netfn: u8, cmd: u8) -> Idempotency {
 /// [`NmTransport`] over an IPMI session: requests go to the Node Manager address with
 /// Send Message (through the node's transit controller when it is configured for dual
 /// bridging); reads are retried by `hwctl-ipmi`, writes never resent.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_nodemanager::{IpmiTransport, NodeManager};
+/// let sim = hwctl_nodemanager::sim::start_bmc(Default::default()).await?;
+/// let config = hwctl_nodemanager::NmConfig::from_driver_info(&sim.bmc.driver_info(), &hwctl_core::NodeContext::new("n1"))?;
+/// let transport = IpmiTransport::new(hwctl_ipmi::Ipmi::new(config.ipmi));
+/// assert_eq!(transport.ipmi().driver(), "staging-nm");
+/// let nm = NodeManager::with_location(Arc::new(transport), config.location);
+/// assert_eq!(nm.version().await?.nm_name(), "3.0");
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct IpmiTransport {
     ipmi: Ipmi,

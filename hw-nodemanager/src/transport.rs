@@ -23,6 +23,17 @@ pub use hwctl_ipmi::RawIpmiReply;
 ///   code and data; a non-zero completion code is a reply, not an error.
 /// - Transport failures are `hwctl_core::Error`s (timeout, unreachable, protocol, …).
 /// - `sdr_records` returns every SDR record, raw (header included), in repository order.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_nodemanager::{NmAddress, NmTransport, sim::{MemoryTransport, NmSimulator}};
+/// let t = MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c);
+/// let reply = t.bridged_request(NmAddress::new(0x06, 0x2c), 0x2E, 0xCA, &[0x57, 0x01, 0x00]).await?;
+/// assert_eq!(reply.cc, 0);
+/// assert_eq!(&reply.data[..3], [0x57, 0x01, 0x00]);
+/// assert_eq!(t.sdr_records().await?.len(), 2);
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait NmTransport: Send + Sync + fmt::Debug {
     /// Sends a request to the controller at `target`, bridged through the BMC.
@@ -40,6 +51,13 @@ pub trait NmTransport: Send + Sync + fmt::Debug {
 
 /// The name of an IPMI completion code (generic codes from the IPMI 2.0 spec, and the
 /// two Node Manager codes for a bad policy or domain id).
+///
+/// ```
+/// use hwctl_nodemanager::transport::completion_code_name;
+/// assert_eq!(completion_code_name(0x80), "invalid policy id");
+/// assert_eq!(completion_code_name(0x81), "invalid domain id");
+/// assert_ne!(completion_code_name(0xC1), "invalid policy id"); // generic IPMI codes from hwctl-ipmi
+/// ```
 pub fn completion_code_name(cc: u8) -> &'static str {
     match cc {
         0x80 => "invalid policy id",

@@ -217,6 +217,12 @@ nm_enum! {
 impl GlobalStatistic {
     /// Whether this is one of Node Manager's "special" global parameters (modes
     /// 0x1B-0x1F): they need no domain and are the only ones that can be reset by name.
+    ///
+    /// ```
+    /// use hwctl_nodemanager::GlobalStatistic;
+    /// assert!(!GlobalStatistic::Power.is_special());
+    /// assert!(GlobalStatistic::names().len() > 5);
+    /// ```
     pub fn is_special(self) -> bool {
         self.code() >= 0x1B
     }
@@ -263,6 +269,12 @@ pub struct PolicyRef {
 
 impl PolicyRef {
     /// A policy in `domain_id` with id `policy_id`.
+    ///
+    /// ```
+    /// use hwctl_nodemanager::{Domain, PolicyRef};
+    /// let p = PolicyRef::new(Domain::Cpu, 7);
+    /// assert_eq!((p.domain_id.as_str(), p.policy_id), ("cpu", 7));
+    /// ```
     pub fn new(domain_id: Domain, policy_id: u8) -> Self {
         PolicyRef {
             domain_id,
@@ -311,6 +323,15 @@ pub struct Policy {
 impl Policy {
     /// An enabled policy with Ironic's defaults: `auto` correction, `persistent`,
     /// `alert`, `primary`, no correction time, trigger limit or reporting period.
+    ///
+    /// ```
+    /// use hwctl_nodemanager::{Action, Domain, Policy, TargetLimit, Trigger};
+    /// let mut p = Policy::new(Domain::Platform, 1, Trigger::Temperature, TargetLimit::Watts(300));
+    /// assert!(p.enable);
+    /// assert_eq!(p.action, Action::Alert);
+    /// p.trigger_limit = 35; // °C inlet temperature
+    /// p.correction_time = 6000; // ms
+    /// ```
     pub fn new(domain_id: Domain, policy_id: u8, trigger: Trigger, limit: TargetLimit) -> Self {
         Policy {
             domain_id,
@@ -451,6 +472,12 @@ pub struct NmVersion {
 impl NmVersion {
     /// The Node Manager version as Ironic names it: `"1.0"`, `"1.5"`, `"2.0"`,
     /// `"2.5"`, `"3.0"`, or `"unknown"`.
+    ///
+    /// ```
+    /// let v = hwctl_nodemanager::wire::decode_version(&[0x57, 0x01, 0x00, 0x04, 0x02, 0x00, 0x01, 0x00])?;
+    /// assert_eq!(v.nm_name(), "2.5");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn nm_name(&self) -> &'static str {
         match self.nm {
             1 => "1.0",
@@ -578,6 +605,10 @@ impl NmTimestamp {
     }
 
     /// The raw value.
+    ///
+    /// ```
+    /// assert_eq!(hwctl_nodemanager::NmTimestamp::Unix(1_700_000_000).raw(), 1_700_000_000);
+    /// ```
     pub fn raw(self) -> u32 {
         match self {
             NmTimestamp::Unspecified => u32::MAX,
@@ -586,6 +617,12 @@ impl NmTimestamp {
     }
 
     /// Seconds since the Unix epoch, when the timestamp is absolute.
+    ///
+    /// ```
+    /// use hwctl_nodemanager::NmTimestamp;
+    /// assert_eq!(NmTimestamp::from_raw(1_700_000_000).unix_seconds(), Some(1_700_000_000));
+    /// assert_eq!(NmTimestamp::from_raw(60).unix_seconds(), None); // relative
+    /// ```
     pub fn unix_seconds(self) -> Option<u32> {
         match self {
             NmTimestamp::Unix(v) => Some(v),

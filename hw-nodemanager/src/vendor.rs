@@ -21,6 +21,12 @@ use crate::types::{
 use crate::wire::RESETTABLE;
 
 /// One row of the method table.
+///
+/// ```
+/// let spec = hwctl_nodemanager::vendor::METHODS.iter().find(|m| m.name == "get_nm_version").unwrap();
+/// assert_eq!(spec.verb, hwctl_core::HttpMethod::Get);
+/// assert!(!spec.is_async);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct MethodSpec {
     /// Route name.
@@ -140,6 +146,13 @@ pub fn methods() -> Vec<VendorMethod> {
 }
 
 /// One validated vendor call, typed.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, NmCall, PolicyRef, vendor::parse_call};
+/// let call = parse_call("get_nm_policy", &serde_json::json!({"domain_id": "cpu", "policy_id": 2}))?;
+/// assert_eq!(call, NmCall::GetPolicy(PolicyRef::new(Domain::Cpu, 2)));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NmCall {
     /// `get_nm_version`
@@ -446,6 +459,16 @@ impl NodeManager {
     /// # Errors
     ///
     /// As the [`NodeManager`] method the call maps to.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{NmCall, NodeManager, sim::{MemoryTransport, NmSimulator}};
+    /// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c)));
+    /// let v = nm.execute(&NmCall::GetVersion).await?;
+    /// assert_eq!(v["nm"], "3.0");
+    /// # Ok(()) }
+    /// ```
     pub async fn execute(&self, call: &NmCall) -> Result<Value> {
         fn json<T: serde::Serialize>(v: T) -> Result<Value> {
             serde_json::to_value(v)
@@ -511,6 +534,13 @@ impl NmVendor {
     }
 
     /// The typed Node Manager underneath.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{NmVendor, NodeManager, sim::{MemoryTransport, NmSimulator}};
+    /// let nm = Arc::new(NodeManager::new(Arc::new(MemoryTransport::new(NmSimulator::new(), 6, 0x2c))));
+    /// assert!(Arc::ptr_eq(NmVendor::new(nm.clone()).node_manager(), &nm));
+    /// ```
     pub fn node_manager(&self) -> &Arc<NodeManager> {
         &self.nm
     }

@@ -64,6 +64,13 @@ pub const MAX_CORES_DISABLED: u8 = 127;
 
 /// One encoded Node Manager request: NetFn `0x2E`, a command, and data starting with
 /// Intel's id.
+///
+/// ```
+/// use hwctl_nodemanager::wire;
+/// let req = wire::encode_get_version();
+/// assert_eq!((req.netfn(), req.cmd), (0x2E, wire::cmd::VERSION_GET));
+/// assert_eq!(req.data, wire::INTEL_ID);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NmRequest {
     /// The command byte.
@@ -80,11 +87,20 @@ impl NmRequest {
     }
 
     /// The network function (always [`NETFN_OEM_GROUP`]).
+    ///
+    /// ```
+    /// assert_eq!(hwctl_nodemanager::wire::encode_get_version().netfn(), hwctl_nodemanager::wire::NETFN_OEM_GROUP);
+    /// ```
     pub fn netfn(&self) -> u8 {
         NETFN_OEM_GROUP
     }
 
     /// NetFn, command and data, as `ipmitool raw` takes them.
+    ///
+    /// ```
+    /// let req = hwctl_nodemanager::wire::encode_get_version();
+    /// assert_eq!(req.to_bytes(), [0x2E, 0xCA, 0x57, 0x01, 0x00]);
+    /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(2 + self.data.len());
         v.push(NETFN_OEM_GROUP);
@@ -95,12 +111,32 @@ impl NmRequest {
 }
 
 /// Get Node Manager Version (0xCA).
+///
+/// ```
+/// use hwctl_nodemanager::{sim::NmSimulator, wire};
+/// let req = wire::encode_get_version();
+/// let (cc, reply) = NmSimulator::new().handle(req.netfn(), req.cmd, &req.data);
+/// assert_eq!(cc, 0);
+/// assert_eq!(wire::decode_version(&reply)?.nm_name(), "3.0");
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn encode_get_version() -> NmRequest {
     NmRequest::new(cmd::VERSION_GET, 0)
 }
 
 /// Get Node Manager Capabilities (0xC9): domain, then trigger | 0x10 (power policy)
 /// | power domain.
+///
+/// ```
+/// use hwctl_nodemanager::{CapabilitiesQuery, Domain, PowerDomain, Trigger, sim::NmSimulator, wire};
+/// let q = CapabilitiesQuery { domain_id: Domain::Cpu, policy_trigger: Trigger::None, power_domain: PowerDomain::Primary };
+/// let req = wire::encode_get_capabilities(&q);
+/// assert_eq!(req.cmd, wire::cmd::CAPABILITIES_GET);
+/// let (cc, reply) = NmSimulator::new().handle(req.netfn(), req.cmd, &req.data);
+/// assert_eq!(cc, 0);
+/// assert_eq!(wire::decode_capabilities(&reply)?.domain_id, Domain::Cpu);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn encode_get_capabilities(q: &CapabilitiesQuery) -> NmRequest {
     let mut r = NmRequest::new(cmd::CAPABILITIES_GET, 2);
     r.data.push(q.domain_id.code());
@@ -110,6 +146,14 @@ pub fn encode_get_capabilities(q: &CapabilitiesQuery) -> NmRequest {
 }
 
 /// Enable/Disable Node Manager Policy Control (0xC0): flags, domain, policy id.
+///
+/// ```
+/// use hwctl_nodemanager::{ControlScope, Domain, wire};
+/// let req = wire::encode_control_policy(true, ControlScope::Domain(Domain::Memory));
+/// assert_eq!(req.cmd, wire::cmd::POLICY_CONTROL);
+/// assert_eq!(&req.data[..3], wire::INTEL_ID);
+/// assert_ne!(req, wire::encode_control_policy(false, ControlScope::Domain(Domain::Memory)));
+/// ```
 pub fn encode_control_policy(enable: bool, scope: ControlScope) -> NmRequest {
     let (flags, domain, policy) = match scope {
         ControlScope::Global => (0x00, 0, 0),
@@ -129,6 +173,17 @@ pub fn encode_control_policy(enable: bool, scope: ControlScope) -> NmRequest {
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming the offending field.
+///
+/// ```
+/// use hwctl_nodemanager::{BootMode, Domain, Policy, TargetLimit, Trigger, wire};
+/// let ok = Policy::new(Domain::Platform, 1, Trigger::None, TargetLimit::Watts(300));
+/// assert!(wire::check_policy(&ok).is_ok());
+/// let boot_in_watts = Policy::new(Domain::Platform, 2, Trigger::Boot, TargetLimit::Watts(300));
+/// let err = wire::check_policy(&boot_in_watts).unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+/// let too_many = TargetLimit::Boot { boot_mode: BootMode::Power, cores_disabled: 200 };
+/// assert!(wire::check_policy(&Policy::new(Domain::Platform, 3, Trigger::Boot, too_many)).is_err());
+/// ```
 pub fn check_policy(p: &Policy) -> Result<()> {
     match (p.policy_trigger, p.target_limit) {
         (Trigger::Boot, TargetLimit::Watts(_)) => Err(Error::invalid_parameter(
@@ -150,6 +205,18 @@ pub fn check_policy(p: &Policy) -> Result<()> {
 /// Triggers `none` and `boot` send a trigger limit of 0; a boot limit is packed as
 /// `mode | cores_disabled << 1` with a correction time of 0. Call [`check_policy`]
 /// first (the typed API does).
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, Policy, PolicyRef, TargetLimit, Trigger, sim::NmSimulator, wire};
+/// let nm = NmSimulator::new();
+/// let set = wire::encode_set_policy(&Policy::new(Domain::Platform, 9, Trigger::None, TargetLimit::Watts(420)));
+/// assert_eq!(&set.data[3..5], [0x10, 9]); // platform | enabled, policy id
+/// assert_eq!(nm.handle(set.netfn(), set.cmd, &set.data).0, 0);
+/// let get = wire::encode_get_policy(PolicyRef::new(Domain::Platform, 9));
+/// let (_, reply) = nm.handle(get.netfn(), get.cmd, &get.data);
+/// assert_eq!(wire::decode_policy(&reply)?.target_limit, 420);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn encode_set_policy(p: &Policy) -> NmRequest {
     let mut r = NmRequest::new(cmd::POLICY_SET, 16);
     let enabled = if p.enable { 0x10 } else { 0x00 };
@@ -188,12 +255,32 @@ fn with_ids(cmd: u8, p: PolicyRef, extra: usize) -> NmRequest {
 }
 
 /// Get Node Manager Policy (0xC2): domain, policy id.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, PolicyRef, sim::NmSimulator, wire};
+/// let req = wire::encode_get_policy(PolicyRef::new(Domain::Cpu, 4));
+/// assert_eq!(req.data, [0x57, 0x01, 0x00, 0x01, 0x04]);
+/// let (cc, _) = NmSimulator::new().handle(req.netfn(), req.cmd, &req.data);
+/// assert_eq!(cc, 0x80); // invalid policy id: there is no such policy
+/// ```
 pub fn encode_get_policy(p: PolicyRef) -> NmRequest {
     with_ids(cmd::POLICY_GET, p, 0)
 }
 
 /// Remove a policy: Set Node Manager Policy (0xC1) with domain, policy id and twelve
 /// zero bytes (the zero flags byte means "remove").
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, Policy, PolicyRef, TargetLimit, Trigger, sim::NmSimulator, wire};
+/// let nm = NmSimulator::new();
+/// let set = wire::encode_set_policy(&Policy::new(Domain::Platform, 5, Trigger::None, TargetLimit::Watts(300)));
+/// nm.handle(set.netfn(), set.cmd, &set.data);
+/// assert!(nm.has_policy(0x00, 5));
+/// let rm = wire::encode_remove_policy(PolicyRef::new(Domain::Platform, 5));
+/// assert_eq!(rm.data.len(), 3 + 2 + 12);
+/// assert_eq!(nm.handle(rm.netfn(), rm.cmd, &rm.data).0, 0);
+/// assert!(!nm.has_policy(0x00, 5));
+/// ```
 pub fn encode_remove_policy(p: PolicyRef) -> NmRequest {
     let mut r = with_ids(cmd::POLICY_SET, p, 12);
     r.data.extend_from_slice(&[0; 12]);
@@ -205,6 +292,15 @@ pub fn encode_remove_policy(p: PolicyRef) -> NmRequest {
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming the offending field.
+///
+/// ```
+/// use hwctl_nodemanager::{Day, SuspendPeriod, wire};
+/// let night = SuspendPeriod { start: 200, stop: 240, days: vec![Day::Monday, Day::Friday] };
+/// assert!(wire::check_suspend_periods(&[night.clone()]).is_ok());
+/// assert!(wire::check_suspend_periods(&[]).is_err());
+/// let no_days = SuspendPeriod { days: vec![], ..night };
+/// assert_eq!(wire::check_suspend_periods(&[no_days]).unwrap_err().kind(), hwctl_core::ErrorKind::InvalidParameter);
+/// ```
 pub fn check_suspend_periods(periods: &[SuspendPeriod]) -> Result<()> {
     if periods.is_empty() || periods.len() > MAX_SUSPEND_PERIODS {
         return Err(Error::invalid_parameter(
@@ -234,6 +330,14 @@ pub fn check_suspend_periods(periods: &[SuspendPeriod]) -> Result<()> {
 
 /// Set Node Manager Policy Suspend Periods (0xC5): domain, policy id, N, then N ×
 /// (start, stop, days). Call [`check_suspend_periods`] first (the typed API does).
+///
+/// ```
+/// use hwctl_nodemanager::{Day, Domain, PolicyRef, SuspendPeriod, wire};
+/// let p = PolicyRef::new(Domain::Platform, 1);
+/// let req = wire::encode_set_policy_suspend(p, &[SuspendPeriod { start: 10, stop: 20, days: vec![Day::Monday, Day::Sunday] }]);
+/// // domain, policy, count, then start, stop and the day bits.
+/// assert_eq!(&req.data[3..], [0x00, 0x01, 0x01, 10, 20, 0x41]);
+/// ```
 pub fn encode_set_policy_suspend(p: PolicyRef, periods: &[SuspendPeriod]) -> NmRequest {
     let mut r = with_ids(cmd::SUSPEND_SET, p, 1 + 3 * periods.len());
     r.data.push(u8::try_from(periods.len()).unwrap_or(u8::MAX));
@@ -247,12 +351,26 @@ pub fn encode_set_policy_suspend(p: PolicyRef, periods: &[SuspendPeriod]) -> NmR
 }
 
 /// Get Node Manager Policy Suspend Periods (0xC6): domain, policy id.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, PolicyRef, wire};
+/// let req = wire::encode_get_policy_suspend(PolicyRef::new(Domain::Platform, 1));
+/// assert_eq!(req.cmd, wire::cmd::SUSPEND_GET);
+/// assert_eq!(&req.data[3..], [0x00, 0x01]);
+/// ```
 pub fn encode_get_policy_suspend(p: PolicyRef) -> NmRequest {
     with_ids(cmd::SUSPEND_GET, p, 0)
 }
 
 /// Remove suspend periods: Set Node Manager Policy Suspend Periods (0xC5) with zero
 /// periods.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, PolicyRef, wire};
+/// let req = wire::encode_remove_policy_suspend(PolicyRef::new(Domain::Platform, 1));
+/// assert_eq!(req.cmd, wire::cmd::SUSPEND_SET);
+/// assert_eq!(&req.data[3..], [0x00, 0x01, 0x00]); // no periods
+/// ```
 pub fn encode_remove_policy_suspend(p: PolicyRef) -> NmRequest {
     let mut r = with_ids(cmd::SUSPEND_SET, p, 1);
     r.data.push(0);
@@ -261,6 +379,18 @@ pub fn encode_remove_policy_suspend(p: PolicyRef) -> NmRequest {
 
 /// Get Node Manager Statistics (0xC8): mode, domain, policy id (0 for global
 /// statistics).
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, GlobalStatistic, StatisticsQuery, sim::NmSimulator, wire};
+/// let q = StatisticsQuery::Global { parameter: GlobalStatistic::Power, domain_id: Domain::Platform };
+/// let req = wire::encode_get_statistics(&q);
+/// assert_eq!(req.cmd, wire::cmd::STATISTICS_GET);
+/// let (cc, reply) = NmSimulator::new().handle(req.netfn(), req.cmd, &req.data);
+/// assert_eq!(cc, 0);
+/// let s = wire::decode_statistics(&reply)?;
+/// assert!(s.minimum_value <= s.current_value && s.current_value <= s.maximum_value);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn encode_get_statistics(q: &StatisticsQuery) -> NmRequest {
     let (mode, domain, policy) = match *q {
         StatisticsQuery::Global {
@@ -284,6 +414,15 @@ pub fn encode_get_statistics(q: &StatisticsQuery) -> NmRequest {
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) for a parameter that cannot be reset on its own.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, GlobalStatistic, StatisticsReset, wire};
+/// let req = wire::encode_reset_statistics(&StatisticsReset::Global { domain_id: Domain::Cpu })?;
+/// assert_eq!(&req.data[3..5], [0x00, 0x01]); // mode "global", domain cpu
+/// // Power is reset with its domain, not on its own.
+/// assert!(wire::encode_reset_statistics(&StatisticsReset::Parameter(GlobalStatistic::Power)).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn encode_reset_statistics(reset: &StatisticsReset) -> Result<NmRequest> {
     let (mode, domain, policy) = match *reset {
         StatisticsReset::Global { domain_id } => (0x00, domain_id.code(), 0),
@@ -382,6 +521,13 @@ impl<'a> Reader<'a> {
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or not from Intel.
+///
+/// ```
+/// use hwctl_nodemanager::wire::check_intel_id;
+/// assert!(check_intel_id(&[0x57, 0x01, 0x00, 0x05]).is_ok());
+/// assert_eq!(check_intel_id(&[0x0B, 0x00, 0x00]).unwrap_err().kind(), hwctl_core::ErrorKind::Protocol);
+/// assert!(check_intel_id(&[0x57]).is_err());
+/// ```
 pub fn check_intel_id(raw: &[u8]) -> Result<()> {
     match raw.get(..3) {
         Some(id) if id == INTEL_ID => Ok(()),
@@ -403,6 +549,13 @@ pub fn check_intel_id(raw: &[u8]) -> Result<()> {
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a short reply.
+///
+/// ```
+/// let v = hwctl_nodemanager::wire::decode_version(&[0x57, 0x01, 0x00, 0x05, 0x02, 0x07, 0x01, 0x02])?;
+/// assert_eq!((v.nm_name(), v.ipmi_name(), v.patch), ("3.0", "2.0", 7));
+/// assert!(hwctl_nodemanager::wire::decode_version(&[0x57, 0x01, 0x00]).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn decode_version(raw: &[u8]) -> Result<NmVersion> {
     let r = Reader::new("get_nm_version", raw);
     Ok(NmVersion {
@@ -420,6 +573,23 @@ pub fn decode_version(raw: &[u8]) -> Result<NmVersion> {
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a short reply.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, PowerDomain, wire};
+/// let mut raw = vec![0x57, 0x01, 0x00, 16];
+/// raw.extend(500u16.to_le_bytes()); // max limit
+/// raw.extend(100u16.to_le_bytes()); // min limit
+/// raw.extend(1000u32.to_le_bytes()); // min correction time
+/// raw.extend(60000u32.to_le_bytes()); // max correction time
+/// raw.extend(1u16.to_le_bytes()); // min reporting period
+/// raw.extend(3600u16.to_le_bytes()); // max reporting period
+/// raw.push(0x80 | 0x01); // secondary power domain, cpu
+/// let c = wire::decode_capabilities(&raw)?;
+/// assert_eq!((c.max_policies, c.max_limit_value, c.max_correction_time), (16, 500, 60000));
+/// assert_eq!((c.domain_id, c.power_domain), (Domain::Cpu, PowerDomain::Secondary));
+/// assert!(wire::decode_capabilities(&raw[..20]).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn decode_capabilities(raw: &[u8]) -> Result<NmCapabilities> {
     let r = Reader::new("get_nm_capabilities", raw);
     let flags = r.u8("domain_id", 20)?;
@@ -445,6 +615,21 @@ pub const POLICY_REPLY_LEN: usize = 16;
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or inconsistent.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, Trigger, wire};
+/// let mut raw = vec![0x57, 0x01, 0x00, 0x10 | 0x02, 0x01, 0x00];
+/// raw.extend(25u16.to_le_bytes()); // target limit
+/// raw.extend(6000u32.to_le_bytes()); // correction time
+/// raw.extend(70u16.to_le_bytes()); // trigger limit
+/// raw.extend(60u16.to_le_bytes()); // reporting period
+/// let p = wire::decode_policy(&raw)?;
+/// assert_eq!((p.domain_id, p.enabled, p.policy_trigger), (Domain::Memory, true, Trigger::Temperature));
+/// assert_eq!((p.target_limit, p.trigger_limit), (25, 70));
+/// raw.push(0); // one byte too many
+/// assert!(wire::decode_policy(&raw).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn decode_policy(raw: &[u8]) -> Result<PolicyInfo> {
     let r = Reader::new("get_nm_policy", raw);
     let b3 = r.u8("domain_id", 3)?;
@@ -484,6 +669,15 @@ pub fn decode_policy(raw: &[u8]) -> Result<PolicyInfo> {
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or inconsistent.
+///
+/// ```
+/// use hwctl_nodemanager::{Day, wire};
+/// let periods = wire::decode_policy_suspend(&[0x57, 0x01, 0x00, 1, 10, 20, 0x41])?;
+/// assert_eq!((periods[0].start, periods[0].stop), (10, 20));
+/// assert_eq!(periods[0].days, [Day::Monday, Day::Sunday]);
+/// assert!(wire::decode_policy_suspend(&[0x57, 0x01, 0x00, 2, 10, 20, 0x41]).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn decode_policy_suspend(raw: &[u8]) -> Result<Vec<SuspendPeriod>> {
     let r = Reader::new("get_nm_policy_suspend", raw);
     let n = usize::from(r.u8("periods", 3)?);
@@ -517,6 +711,20 @@ pub fn decode_policy_suspend(raw: &[u8]) -> Result<Vec<SuspendPeriod>> {
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`](hwctl_core::ErrorKind::Protocol) for a reply too short or inconsistent.
+///
+/// ```
+/// use hwctl_nodemanager::{Domain, wire};
+/// let mut raw = vec![0x57, 0x01, 0x00];
+/// for v in [230u16, 180, 310, 240] { raw.extend(v.to_le_bytes()); } // current, min, max, average
+/// raw.extend(0xFFFF_FFFFu32.to_le_bytes()); // timestamp: unspecified
+/// raw.extend(3600u32.to_le_bytes()); // reporting period
+/// raw.push(0x10 | 0x20); // platform, administratively enabled, operational
+/// let s = wire::decode_statistics(&raw)?;
+/// assert_eq!((s.current_value, s.maximum_value, s.reporting_period), (230, 310, 3600));
+/// assert_eq!(s.domain_id, Domain::Platform);
+/// assert!(s.administrative_enabled && s.operational_state && !s.measurement_state);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn decode_statistics(raw: &[u8]) -> Result<Statistics> {
     let r = Reader::new("get_nm_statistics", raw);
     let flags = r.u8("domain_id", 19)?;

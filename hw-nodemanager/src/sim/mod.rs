@@ -51,6 +51,19 @@ pub fn nm_sdr_record(record_id: u16, channel: u8, address: u8) -> Vec<u8> {
 ///
 /// A request to any other target fails as a BMC would report an unanswered bridged
 /// request (completion code 0xC3, timeout).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_nodemanager::{NodeManager, sim::{MemoryTransport, NmSimulator}};
+/// let t = Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c));
+/// let nm = NodeManager::new(t.clone());
+/// nm.version().await?;
+/// nm.version().await?;
+/// assert_eq!(t.sdr_reads(), 1); // discovered once
+/// assert_eq!(t.misrouted(), 0);
+/// # Ok(()) }
+/// ```
 pub struct MemoryTransport {
     nm: NmSimulator,
     at: NmAddress,
@@ -70,6 +83,16 @@ impl fmt::Debug for MemoryTransport {
 
 impl MemoryTransport {
     /// `nm` at `channel`/`address`, with an empty SDR.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{Discovery, NodeManager, sim::{MemoryTransport, NmSimulator}};
+    /// // An empty SDR: discovery finds nothing.
+    /// let nm = NodeManager::new(Arc::new(MemoryTransport::new(NmSimulator::new(), 0x06, 0x2c)));
+    /// assert!(matches!(nm.discover().await, Ok(Discovery::NotInSdr)));
+    /// # }
+    /// ```
     pub fn new(nm: NmSimulator, channel: u8, address: u8) -> Self {
         MemoryTransport {
             nm,
@@ -82,6 +105,16 @@ impl MemoryTransport {
 
     /// `nm` at `channel`/`address`, announced by an OEM record in the SDR (after a
     /// sensor record, as on a real board).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{NodeManager, sim::{MemoryTransport, NmSimulator}};
+    /// let nm = NodeManager::new(Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x00, 0x2c)));
+    /// let a = nm.address().await?;
+    /// assert_eq!((a.channel, a.address), (0x00, 0x2c));
+    /// # Ok(()) }
+    /// ```
     pub fn with_sdr_record(nm: NmSimulator, channel: u8, address: u8) -> Self {
         let t = MemoryTransport::new(nm, channel, address);
         t.push_sdr_record(vec![0x01, 0x00, 0x51, 0x02, 0x03, 0x20, 0x00, 0x30]);
@@ -90,6 +123,15 @@ impl MemoryTransport {
     }
 
     /// Appends a raw SDR record.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_nodemanager::{NmTransport, sim::{MemoryTransport, NmSimulator, nm_sdr_record}};
+    /// let t = MemoryTransport::new(NmSimulator::new(), 0x06, 0x2c);
+    /// t.push_sdr_record(nm_sdr_record(1, 0x06, 0x2c));
+    /// assert_eq!(t.sdr_records().await?.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn push_sdr_record(&self, record: Vec<u8>) {
         self.sdr
             .lock()
@@ -98,16 +140,47 @@ impl MemoryTransport {
     }
 
     /// The device.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_nodemanager::{Domain, NodeManager, Policy, TargetLimit, Trigger, sim::{MemoryTransport, NmSimulator}};
+    /// let t = Arc::new(MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c));
+    /// NodeManager::new(t.clone())
+    ///     .set_policy(&Policy::new(Domain::Cpu, 3, Trigger::None, TargetLimit::Watts(90)))
+    ///     .await?;
+    /// assert!(t.device().has_policy(Domain::Cpu.code(), 3));
+    /// # Ok(()) }
+    /// ```
     pub fn device(&self) -> &NmSimulator {
         &self.nm
     }
 
     /// How often the SDR was read.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_nodemanager::{NmTransport, sim::{MemoryTransport, NmSimulator}};
+    /// let t = MemoryTransport::with_sdr_record(NmSimulator::new(), 0x06, 0x2c);
+    /// t.sdr_records().await?;
+    /// assert_eq!(t.sdr_reads(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn sdr_reads(&self) -> u64 {
         self.sdr_reads.load(Ordering::Relaxed)
     }
 
     /// Requests sent to a target where no device is.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_nodemanager::{NmAddress, NmTransport, sim::{MemoryTransport, NmSimulator}};
+    /// let t = MemoryTransport::new(NmSimulator::new(), 0x06, 0x2c);
+    /// let reply = t.bridged_request(NmAddress::new(0x00, 0x2c), 0x2E, 0xCA, &[0x57, 0x01, 0x00]).await?;
+    /// assert_eq!(reply.cc, 0xC3); // nobody answers at channel 0
+    /// assert_eq!(t.misrouted(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn misrouted(&self) -> u64 {
         self.misrouted.load(Ordering::Relaxed)
     }
@@ -147,6 +220,14 @@ impl NmTransport for MemoryTransport {
 /// satellite controller its SDR announces: what `hwctl sim staging-nm` runs. A
 /// [`hwctl_sim::Simulator`] of the `staging-nm` hardware type with one node; common
 /// faults are injected into the BMC.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let sim = hwctl_nodemanager::sim::start_bmc(Default::default()).await?;
+/// assert_eq!((sim.at.channel, sim.at.address), (6, 0x2C));
+/// assert!(!sim.nm.has_policy(0, 1));
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct NmBmc {
     /// The BMC (stops when dropped).
