@@ -258,6 +258,23 @@ impl SessionAuth for OneviewLogin {
 
 /// The client for one appliance and account: cheap to clone, shared by every node
 /// of the process (see the module docs).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+/// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+/// use hwctl_sim::Simulator;
+/// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+/// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+/// let client = OneviewClient::shared(&config)?;
+/// let server = OneviewServer::new(client.clone(), Arc::new(config), "n0", vec![]);
+/// server.power_state().await?;
+/// assert_eq!(client.api_version(), Some(800)); // the simulator's currentVersion
+/// client.close().await?;
+/// assert_eq!(sim.stats().common.sessions_closed, 1);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct OneviewClient {
     http: HttpClient,
@@ -282,6 +299,17 @@ impl OneviewClient {
     ///
     /// `InvalidParameter` when the CA file cannot be used; `Other` when TLS cannot
     /// be set up.
+    ///
+    /// ```
+    /// use hwctl_oneview::{OneviewClient, OneviewConfig};
+    /// let a = OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/1")?;
+    /// let b = OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/2")?;
+    /// let (ca, cb) = (OneviewClient::shared(&a)?, OneviewClient::shared(&b)?);
+    /// // One HTTP client (and session) for both servers of the appliance.
+    /// assert!(std::ptr::eq(ca.http(), ca.http()));
+    /// assert_eq!(format!("{:?}", ca.http()), format!("{:?}", cb.http()));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn shared(config: &OneviewConfig) -> Result<Self> {
         Self::with_clients(config, &HttpClients::global())
     }
@@ -308,6 +336,12 @@ impl OneviewClient {
     }
 
     /// The API version chosen for this appliance, once a session was opened.
+    ///
+    /// ```
+    /// let config = hwctl_oneview::OneviewConfig::new("https://unused.example", "u", "p", "/rest/server-hardware/1")?;
+    /// assert_eq!(hwctl_oneview::OneviewClient::shared(&config)?.api_version(), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn api_version(&self) -> Option<u32> {
         version_cell(&self.endpoint.origin()).get().copied()
     }

@@ -130,6 +130,16 @@ pub fn parse_capabilities(s: &str) -> BTreeMap<String, String> {
 /// Everything needed to drive one server of one OneView appliance.
 ///
 /// `Debug` prints an allowlist of fields; the password never appears.
+///
+/// ```
+/// use hwctl_oneview::OneviewConfig;
+/// let c = OneviewConfig::new("https://oneview.example", "administrator", "pw",
+///     "/rest/server-hardware/30303437-3933-4753-4831-000000000001")?;
+/// assert_eq!(c.hardware_id(), "30303437-3933-4753-4831-000000000001");
+/// assert!(!c.deferred_boot);
+/// assert!(!format!("{c:?}").contains("pw"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct OneviewConfig {
     /// The appliance: base URL, session auth, TLS, request timeout, concurrency limit.
@@ -219,6 +229,16 @@ impl OneviewConfig {
     ///
     /// [`hwctl_core::ErrorKind::InvalidParameter`] when hwctl-http refuses the URL, or the
     /// hardware URI is not `/rest/server-hardware/{uuid}`.
+    ///
+    /// ```
+    /// use hwctl_oneview::OneviewConfig;
+    /// let c = OneviewConfig::new("https://oneview.example", "administrator", "pw", "/rest/server-hardware/abc")?;
+    /// assert_eq!(c.username, "administrator");
+    /// assert_eq!(c.task_poll, hwctl_oneview::config::DEFAULT_TASK_POLL);
+    /// let bad = OneviewConfig::new("https://oneview.example", "administrator", "pw", "/rest/enclosures/abc");
+    /// assert_eq!(bad.unwrap_err().kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn new(
         manager_url: impl Into<String>,
         username: impl Into<String>,
@@ -258,6 +278,12 @@ impl OneviewConfig {
     }
 
     /// The server hardware's id (the last segment of its URI).
+    ///
+    /// ```
+    /// let c = hwctl_oneview::OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/b-1")?;
+    /// assert_eq!(c.hardware_id(), "b-1");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn hardware_id(&self) -> &str {
         self.server_hardware_uri
             .rsplit('/')
@@ -278,6 +304,33 @@ impl OneviewConfig {
     /// bad URL or hardware URI, a CA file that is not a readable PEM bundle (or is
     /// `true`/`false`: use `oneview_allow_insecure_connections`), a bad timeout,
     /// limit or boolean, a capability that contradicts `driver_info`.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// use hwctl_oneview::OneviewConfig;
+    /// let mut info = DriverInfo::from_pairs([
+    ///     ("oneview_manager_url", "https://oneview.example"),
+    ///     ("oneview_username", "administrator"),
+    ///     ("oneview_password", "pw"),
+    ///     ("server_hardware_uri", "/rest/server-hardware/30303437-3933-4753-4831-000000000001"),
+    ///     ("oneview_deferred_boot", "true"),
+    /// ]);
+    /// let mut ctx = NodeContext::new("n1");
+    /// // Ironic kept these in the node's capabilities; driver_info may name them too.
+    /// ctx.capabilities.insert("enclosure_group_uri".into(), "/rest/enclosure-groups/eg1".into());
+    /// let c = OneviewConfig::from_driver_info(&info, &ctx)?;
+    /// assert!(c.deferred_boot);
+    /// assert_eq!(c.enclosure_group_uri.as_deref(), Some("/rest/enclosure-groups/eg1"));
+    ///
+    /// // Every problem at once, under the key the user wrote.
+    /// info.insert("server_hardware_uri", "/rest/enclosures/x");
+    /// info.insert("oneview_deferred_boot", "maybe");
+    /// let err = OneviewConfig::from_driver_info(&info, &ctx).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert!(err.to_string().contains("server_hardware_uri"));
+    /// assert!(err.to_string().contains("oneview_deferred_boot"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<OneviewConfig> {
         let mut v = info.validator(PROPERTIES);
         let hw_uri = v.custom("server_hardware_uri", |s| {

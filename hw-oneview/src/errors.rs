@@ -24,6 +24,14 @@ pub const ERROR_CODES: &[(&str, ErrorKind)] = &[
 
 /// The kind for a OneView `errorCode` (see [`ERROR_CODES`]); `None` or an
 /// unknown code is [`ErrorKind::DeviceFault`].
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// use hwctl_oneview::errors::kind_of_code;
+/// assert_eq!(kind_of_code(Some("TASK_TIMEOUT")), ErrorKind::Timeout);
+/// assert_eq!(kind_of_code(Some("SOMETHING_NEW")), ErrorKind::DeviceFault);
+/// assert_eq!(kind_of_code(None), ErrorKind::DeviceFault);
+/// ```
 pub fn kind_of_code(code: Option<&str>) -> ErrorKind {
     code.and_then(|c| {
         ERROR_CODES
@@ -56,6 +64,13 @@ pub const STATUSES: &[(u16, &str, ErrorKind)] = &[
 ];
 
 /// The kind of an HTTP status (an `errorCode` in the body, when known, wins).
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// use hwctl_oneview::errors::kind_of_status;
+/// assert_eq!(kind_of_status(409), ErrorKind::Busy);
+/// assert_eq!(kind_of_status(404), ErrorKind::NotFound);
+/// ```
 pub fn kind_of_status(status: u16) -> ErrorKind {
     STATUSES
         .iter()

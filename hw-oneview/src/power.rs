@@ -12,6 +12,22 @@ use crate::NAME;
 use crate::server::OneviewServer;
 
 /// Power of one server hardware through its appliance.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_core::{PowerExt, PowerState};
+/// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewPower, OneviewServer};
+/// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+/// use hwctl_sim::Simulator;
+/// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+/// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+/// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+/// let power = OneviewPower::new(Arc::new(server));
+/// power.power_on().await?;
+/// assert_eq!(power.server().power_state().await?, PowerState::On);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct OneviewPower {
     server: Arc<OneviewServer>,
@@ -24,6 +40,16 @@ impl OneviewPower {
     }
 
     /// The server (typed operations).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewPower, OneviewServer};
+    /// let config = OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/1")?;
+    /// let server = Arc::new(OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n1", vec![]));
+    /// let power = OneviewPower::new(server.clone());
+    /// assert!(Arc::ptr_eq(power.server(), &server));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn server(&self) -> &Arc<OneviewServer> {
         &self.server
     }

@@ -27,6 +27,11 @@ use crate::wire::{
 pub const BOOT_DEVICES: [BootDevice; 3] = [BootDevice::Pxe, BootDevice::Disk, BootDevice::Cdrom];
 
 /// Who a server hardware belongs to, as [`OneviewServer::status`] reports it.
+///
+/// ```
+/// use hwctl_oneview::server::Ownership;
+/// assert_eq!(Ownership::InUse.as_str(), "in_use");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ownership {
     /// No profile is applied: allocation may take it.
@@ -40,6 +45,12 @@ pub enum Ownership {
 
 impl Ownership {
     /// `free`, `ours`, `in_use`.
+    ///
+    /// ```
+    /// use hwctl_oneview::server::Ownership;
+    /// let names: Vec<_> = [Ownership::Free, Ownership::Ours, Ownership::InUse].map(Ownership::as_str).into();
+    /// assert_eq!(names, ["free", "ours", "in_use"]);
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Ownership::Free => "free",
@@ -51,6 +62,21 @@ impl Ownership {
 
 /// One server hardware of one appliance, with the node's state. Shared (in an
 /// `Arc`) by the node's power, management and vendor interfaces.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_core::PowerState;
+/// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+/// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+/// use hwctl_sim::Simulator;
+/// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+/// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+/// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+/// assert_eq!(server.power_state().await?, PowerState::Off);
+/// assert_eq!(server.status().await?["state"], "ours");
+/// # Ok(()) }
+/// ```
 pub struct OneviewServer {
     client: OneviewClient,
     config: Arc<OneviewConfig>,
@@ -80,6 +106,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl OneviewServer {
     /// The server of `config`, for the node `node_id` with port MACs `ports`, on the
     /// shared client of its appliance.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// let config = OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/1")?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n1", vec![]);
+    /// assert_eq!(server.config().hardware_id(), "1");
+    /// assert_eq!(server.applied_profile(), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn new(
         client: OneviewClient,
         config: Arc<OneviewConfig>,
@@ -97,21 +133,67 @@ impl OneviewServer {
     }
 
     /// The client (shared by every server of the appliance).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// let config = OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/1")?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n1", vec![]);
+    /// assert_eq!(server.client().api_version(), None); // no session yet
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn client(&self) -> &OneviewClient {
         &self.client
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// let config = OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/1")?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n1", vec![]);
+    /// assert_eq!(server.config().server_hardware_uri, "/rest/server-hardware/1");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn config(&self) -> &OneviewConfig {
         &self.config
     }
 
     /// The profile this node applied, as it stands now.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// let mut config = OneviewConfig::new("https://ov.example", "u", "p", "/rest/server-hardware/1")?;
+    /// config.applied_server_profile_uri = Some("/rest/server-profiles/p1".into());
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n1", vec![]);
+    /// assert_eq!(server.applied_profile().as_deref(), Some("/rest/server-profiles/p1"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn applied_profile(&self) -> Option<String> {
         lock(&self.applied).clone()
     }
 
     /// The boot device waiting for the next power on (`oneview_deferred_boot`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// use hwctl_core::BootDevice;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let mut info = sim.driver_info(0);
+    /// info.insert("oneview_deferred_boot", "true");
+    /// let config = OneviewConfig::from_driver_info(&info, &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// server.set_boot(BootDevice::Pxe, true).await?;
+    /// assert_eq!(server.pending_boot().and_then(|b| b.device), Some(BootDevice::Pxe));
+    /// assert_eq!(sim.stats().tasks, 0); // applied at the next power on
+    /// # Ok(()) }
+    /// ```
     pub fn pending_boot(&self) -> Option<BootDeviceSetting> {
         *lock(&self.pending)
     }
@@ -125,6 +207,21 @@ impl OneviewServer {
     /// # Errors
     ///
     /// As [`OneviewClient::send`]; `NotFound` for no such hardware.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// let hw = server.hardware().await?;
+    /// assert_eq!(hw.uri, sim.server_uri(0));
+    /// assert_eq!(hw.power_state, "Off");
+    /// # Ok(()) }
+    /// ```
     pub async fn hardware(&self) -> Result<ServerHardware> {
         self.client
             .get_json(&self.config.server_hardware_uri, self.deadline())
@@ -163,6 +260,21 @@ impl OneviewServer {
     /// # Errors
     ///
     /// As [`hardware`](Self::hardware).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// use hwctl_core::PowerState;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// sim.set_power(0, true);
+    /// assert_eq!(server.power_state().await?, PowerState::On);
+    /// # Ok(()) }
+    /// ```
     pub async fn power_state(&self) -> Result<PowerState> {
         Ok(self.hardware().await?.power())
     }
@@ -174,6 +286,22 @@ impl OneviewServer {
     ///
     /// `PowerStateFailure` when the server is in use by someone else's profile;
     /// the task's error; as [`OneviewClient::send`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// use hwctl_core::power::PowerAction;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// server.apply_power(PowerAction::On).await?; // returns when the task is done
+    /// assert_eq!(sim.server(0).unwrap().power_state, "On");
+    /// assert_eq!(sim.stats().tasks, 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn apply_power(&self, action: PowerAction) -> Result<()> {
         let hw = self.hardware().await?;
         self.check_free_for_us(&hw, ErrorKind::PowerStateFailure)
@@ -210,6 +338,23 @@ impl OneviewServer {
     /// retryable) when the server is in use by someone else; `DeviceFault` when a
     /// persistent device is asked of a server without a profile; the task's and
     /// the iLO's errors.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// use hwctl_core::BootDevice;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// server.set_boot(BootDevice::Cdrom, true).await?; // the profile's boot order
+    /// assert_eq!(sim.server(0).unwrap().boot_order[0], "CD");
+    /// server.set_boot(BootDevice::Pxe, false).await?; // the iLO's one-time boot
+    /// assert_eq!(sim.server(0).unwrap().ilo_once.as_deref(), Some("Pxe"));
+    /// # Ok(()) }
+    /// ```
     pub async fn set_boot(&self, device: BootDevice, persistent: bool) -> Result<()> {
         if !BOOT_DEVICES.contains(&device) {
             return Err(Error::unsupported(format!("boot device {device}")).with_driver(NAME));
@@ -335,6 +480,21 @@ impl OneviewServer {
     /// # Errors
     ///
     /// As [`OneviewClient::send`] and the iLO's requests.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// use hwctl_core::BootDevice;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// server.set_boot(BootDevice::Disk, true).await?;
+    /// assert_eq!(server.boot().await?.device, Some(BootDevice::Disk));
+    /// # Ok(()) }
+    /// ```
     pub async fn boot(&self) -> Result<BootDeviceSetting> {
         if let Some(p) = self.pending_boot() {
             return Ok(p);
@@ -377,6 +537,20 @@ impl OneviewServer {
     /// # Errors
     ///
     /// As [`OneviewClient::send`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// let readings = server.sensors().await?;
+    /// assert!(!readings.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub async fn sensors(&self) -> Result<Vec<SensorReading>> {
         let u: Utilization = self
             .client
@@ -432,6 +606,21 @@ impl OneviewServer {
     /// # Errors
     ///
     /// As [`OneviewClient::send`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(7), &sim.node_context(7))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n7", vec![]);
+    /// let status = server.status().await?;
+    /// assert_eq!(status["state"], "free"); // servers 4.. have no profile
+    /// assert_eq!(status["power_state"], "Off");
+    /// # Ok(()) }
+    /// ```
     pub async fn status(&self) -> Result<Value> {
         let deadline = self.deadline();
         let hw = self.hardware().await?;
@@ -455,6 +644,21 @@ impl OneviewServer {
     /// `MissingParameter` without a template; `Busy` (not retryable) when someone
     /// else's profile is applied; the task's error; `Protocol` when the task names
     /// no profile.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(7), &sim.node_context(7))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n7", vec![]);
+    /// let profile = server.allocate().await?;
+    /// assert_eq!(sim.server(7).unwrap().profile.as_deref(), Some(profile.as_str()));
+    /// assert_eq!(server.applied_profile(), Some(profile));
+    /// # Ok(()) }
+    /// ```
     pub async fn allocate(&self) -> Result<String> {
         let Some(template) = self.config.server_profile_template_uri.clone() else {
             return Err(
@@ -513,6 +717,21 @@ impl OneviewServer {
     ///
     /// `Busy` (not retryable) when the profile applied is someone else's; the task's
     /// error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let config = OneviewConfig::from_driver_info(&sim.driver_info(0), &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// assert!(server.deallocate().await?.is_some());
+    /// assert_eq!(sim.server(0).unwrap().profile, None);
+    /// assert_eq!(server.deallocate().await?, None); // already free
+    /// # Ok(()) }
+    /// ```
     pub async fn deallocate(&self) -> Result<Option<String>> {
         let deadline = self.deadline();
         let hw = self.hardware().await?;
@@ -544,6 +763,22 @@ impl OneviewServer {
     /// # Errors
     ///
     /// `InvalidParameter` listing every failed check; as [`OneviewClient::send`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use std::sync::Arc;
+    /// # use hwctl_oneview::{OneviewClient, OneviewConfig, OneviewServer};
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// # use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let mut info = sim.driver_info(0);
+    /// info.insert("server_profile_template_uri", sim.other_template_uri());
+    /// let config = OneviewConfig::from_driver_info(&info, &sim.node_context(0))?;
+    /// let server = OneviewServer::new(OneviewClient::shared(&config)?, Arc::new(config), "n0", vec![]);
+    /// let err = server.validate().await.unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// # Ok(()) }
+    /// ```
     pub async fn validate(&self) -> Result<Value> {
         let deadline = self.deadline();
         let hw = self.hardware().await?;

@@ -29,6 +29,11 @@ fn no_args() -> Option<Value> {
 
 /// The methods: `server_status` (GET), `validate_server` (GET), `allocate_server`
 /// (POST), `deallocate_server` (POST, DELETE).
+///
+/// ```
+/// let names: Vec<_> = hwctl_oneview::vendor::methods().into_iter().map(|m| m.name).collect();
+/// assert_eq!(names, ["server_status", "validate_server", "allocate_server", "deallocate_server"]);
+/// ```
 pub fn methods() -> Vec<VendorMethod> {
     let m = |name: &str, verbs: Vec<HttpMethod>, description: &str| VendorMethod {
         name: name.into(),

@@ -19,6 +19,15 @@ use serde_json::{Value, json};
 /// # Errors
 ///
 /// [`hwctl_core::ErrorKind::Protocol`] when `body` is not JSON of the expected shape.
+///
+/// ```
+/// use hwctl_oneview::wire::{decode, ApiVersion};
+/// let v: ApiVersion = decode("version", br#"{"minimumVersion":120,"currentVersion":800}"#)?;
+/// assert_eq!(v.current_version, 800);
+/// let err = decode::<ApiVersion>("version", b"<html>").unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn decode<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
         // serde_json quotes a mistyped string whole: keep its first 200 characters, so a
@@ -33,6 +42,11 @@ fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<SecretS
 }
 
 /// `GET /rest/version`: the API versions the appliance speaks.
+///
+/// ```
+/// let v: hwctl_oneview::wire::ApiVersion = serde_json::from_str(r#"{"minimumVersion":120,"currentVersion":2400}"#).unwrap();
+/// assert_eq!((v.minimum_version, v.current_version), (120, 2400));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiVersion {
@@ -74,6 +88,15 @@ pub struct OneviewErrorBody {
 
 impl OneviewErrorBody {
     /// Reads an error body; `None` when it is not JSON with any of the fields.
+    ///
+    /// ```
+    /// use hwctl_oneview::wire::OneviewErrorBody;
+    /// let e = OneviewErrorBody::parse(br#"{"errorCode":"RESOURCE_NOT_FOUND","message":"gone"}"#).unwrap();
+    /// assert_eq!(e.error_code.as_deref(), Some("RESOURCE_NOT_FOUND"));
+    /// let redfish = OneviewErrorBody::parse(br#"{"error":{"code":"X","message":"m"}}"#).unwrap();
+    /// assert_eq!(redfish.error_code.as_deref(), Some("X"));
+    /// assert_eq!(OneviewErrorBody::parse(b"{}"), None);
+    /// ```
     pub fn parse(body: &[u8]) -> Option<Self> {
         let v: Value = serde_json::from_slice(body).ok()?;
         let v = match v.get("error") {
@@ -135,6 +158,13 @@ impl ServerHardware {
     /// The power state: `On`/`Off`; `PoweringOn`, `PoweringOff`, `Resetting` and
     /// anything else are [`PowerState::Unknown`] until settled (Ironic mapped the
     /// transitions to the state they leave, which the engine would confirm too early).
+    ///
+    /// ```
+    /// use hwctl_core::PowerState;
+    /// let hw: hwctl_oneview::wire::ServerHardware =
+    ///     serde_json::from_str(r#"{"uri":"/rest/server-hardware/1","powerState":"PoweringOn"}"#).unwrap();
+    /// assert_eq!(hw.power(), PowerState::Unknown);
+    /// ```
     pub fn power(&self) -> PowerState {
         match self.power_state.as_str() {
             "On" => PowerState::On,
@@ -145,6 +175,14 @@ impl ServerHardware {
 
     /// Whether someone else's profile is applied: `serverProfileUri` is set and
     /// differs from `applied` (Ironic's `_is_node_in_use_by_oneview`).
+    ///
+    /// ```
+    /// let hw: hwctl_oneview::wire::ServerHardware = serde_json::from_str(
+    ///     r#"{"uri":"/rest/server-hardware/1","powerState":"On","serverProfileUri":"/rest/server-profiles/p"}"#,
+    /// ).unwrap();
+    /// assert!(hw.in_use_by_others(None));
+    /// assert!(!hw.in_use_by_others(Some("/rest/server-profiles/p")));
+    /// ```
     pub fn in_use_by_others(&self, applied: Option<&str>) -> bool {
         match self.server_profile_uri.as_deref() {
             Some(p) if !p.is_empty() => Some(p) != applied,
@@ -407,6 +445,17 @@ pub enum TaskStatus {
 impl Task {
     /// Where it stands (hpeOneView `TaskMonitor` rules; python-oneviewclient's
     /// `errorCode` without `taskState`).
+    ///
+    /// ```
+    /// use hwctl_oneview::wire::{Task, TaskStatus};
+    /// let t: Task = serde_json::from_str(r#"{"uri":"/rest/tasks/1","taskState":"Error",
+    ///     "taskErrors":[{"errorCode":"PROFILE_IN_USE","message":"busy"}]}"#).unwrap();
+    /// assert_eq!(t.status(), TaskStatus::Failed {
+    ///     state: "Error".into(), code: Some("PROFILE_IN_USE".into()), message: Some("busy".into()),
+    /// });
+    /// let done: Task = serde_json::from_str(r#"{"uri":"/rest/tasks/2","taskState":"Warning"}"#).unwrap();
+    /// assert_eq!(done.status(), TaskStatus::Done);
+    /// ```
     pub fn status(&self) -> TaskStatus {
         let first = self.task_errors.first();
         let failed = |state: &str| TaskStatus::Failed {
@@ -432,6 +481,12 @@ impl Task {
     }
 
     /// `associatedResource.resourceUri`.
+    ///
+    /// ```
+    /// let t: hwctl_oneview::wire::Task = serde_json::from_str(r#"{"uri":"/rest/tasks/1",
+    ///     "associatedResource":{"resourceUri":"/rest/server-profiles/p"}}"#).unwrap();
+    /// assert_eq!(t.resource_uri(), Some("/rest/server-profiles/p"));
+    /// ```
     pub fn resource_uri(&self) -> Option<&str> {
         self.associated_resource
             .as_ref()
@@ -442,6 +497,12 @@ impl Task {
 /// The `PUT /rest/server-hardware/{id}/powerState` body for `action`, as Ironic's
 /// hpOneView-era driver sent it: on `{"powerState":"On"}`, off `PressAndHold`,
 /// soft off `MomentaryPress`, reboot `ColdBoot`, soft reboot `Reset`.
+///
+/// ```
+/// use hwctl_core::power::PowerAction;
+/// let body = hwctl_oneview::wire::power_body(PowerAction::SoftOff);
+/// assert_eq!(body, serde_json::json!({"powerState": "Off", "powerControl": "MomentaryPress"}));
+/// ```
 pub fn power_body(action: PowerAction) -> Value {
     match action {
         PowerAction::Off => json!({"powerState": "Off", "powerControl": "PressAndHold"}),
@@ -453,6 +514,12 @@ pub fn power_body(action: PowerAction) -> Value {
 }
 
 /// Our boot device → OneView's boot order name (`PXE`, `HardDisk`, `CD`, `Floppy`).
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// assert_eq!(hwctl_oneview::wire::oneview_boot_name(BootDevice::Disk), Some("HardDisk"));
+/// assert_eq!(hwctl_oneview::wire::oneview_boot_name(BootDevice::Bios), None);
+/// ```
 pub fn oneview_boot_name(device: BootDevice) -> Option<&'static str> {
     match device {
         BootDevice::Pxe => Some("PXE"),
@@ -464,6 +531,12 @@ pub fn oneview_boot_name(device: BootDevice) -> Option<&'static str> {
 }
 
 /// OneView's boot order name → our boot device (`USB` has none: `None`).
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// assert_eq!(hwctl_oneview::wire::boot_device_of("CD"), Some(BootDevice::Cdrom));
+/// assert_eq!(hwctl_oneview::wire::boot_device_of("USB"), None);
+/// ```
 pub fn boot_device_of(name: &str) -> Option<BootDevice> {
     match name {
         "PXE" => Some(BootDevice::Pxe),
@@ -475,6 +548,12 @@ pub fn boot_device_of(name: &str) -> Option<BootDevice> {
 }
 
 /// Our boot device → iLO's `BootSourceOverrideTarget` (`Pxe`, `Hdd`, `Cd`).
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// assert_eq!(hwctl_oneview::wire::ilo_boot_target(BootDevice::Pxe), Some("Pxe"));
+/// assert_eq!(hwctl_oneview::wire::ilo_boot_target(BootDevice::Floppy), None);
+/// ```
 pub fn ilo_boot_target(device: BootDevice) -> Option<&'static str> {
     match device {
         BootDevice::Pxe => Some("Pxe"),
@@ -485,6 +564,12 @@ pub fn ilo_boot_target(device: BootDevice) -> Option<&'static str> {
 }
 
 /// iLO's `BootSourceOverrideTarget` → our boot device.
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// assert_eq!(hwctl_oneview::wire::boot_device_of_ilo("Hdd"), Some(BootDevice::Disk));
+/// assert_eq!(hwctl_oneview::wire::boot_device_of_ilo("UefiShell"), None);
+/// ```
 pub fn boot_device_of_ilo(target: &str) -> Option<BootDevice> {
     match target {
         "Pxe" => Some(BootDevice::Pxe),
@@ -496,11 +581,21 @@ pub fn boot_device_of_ilo(target: &str) -> Option<BootDevice> {
 }
 
 /// The iLO `PATCH /rest/v1/Systems/1` body for a one-time boot from `target`.
+///
+/// ```
+/// let body = hwctl_oneview::wire::ilo_one_time_boot_body("Pxe");
+/// assert_eq!(body["Boot"]["BootSourceOverrideEnabled"], "Once");
+/// ```
 pub fn ilo_one_time_boot_body(target: &str) -> Value {
     json!({"Boot": {"BootSourceOverrideTarget": target, "BootSourceOverrideEnabled": "Once"}})
 }
 
 /// The iLO `PATCH /rest/v1/Systems/1` body that cancels a one-time boot.
+///
+/// ```
+/// let body = hwctl_oneview::wire::ilo_disable_override_body();
+/// assert_eq!(body["Boot"]["BootSourceOverrideEnabled"], "Disabled");
+/// ```
 pub fn ilo_disable_override_body() -> Value {
     json!({"Boot": {"BootSourceOverrideEnabled": "Disabled"}})
 }
@@ -530,6 +625,17 @@ pub struct IloAccess {
 ///
 /// [`hwctl_core::ErrorKind::Protocol`] when either is missing or empty (the URL is not echoed:
 /// it holds the key).
+///
+/// ```
+/// use secrecy::ExposeSecret;
+/// use hwctl_oneview::wire::parse_remote_console_url;
+/// let a = parse_remote_console_url("hplocons://addr=10.0.0.5&sessionkey=abc123")?;
+/// assert_eq!(a.address, "10.0.0.5");
+/// assert_eq!(a.session_key.expose_secret(), "abc123");
+/// let err = parse_remote_console_url("hplocons://addr=10.0.0.5").unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn parse_remote_console_url(url: &str) -> Result<IloAccess> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let mut address = None;
@@ -606,6 +712,13 @@ pub struct IloHref {
 }
 
 /// Whether an iLO session resource is the caller's own (`Oem.Hp.MySession`).
+///
+/// ```
+/// use serde_json::json;
+/// use hwctl_oneview::wire::is_my_ilo_session;
+/// assert!(is_my_ilo_session(&json!({"Oem": {"Hp": {"MySession": true}}})));
+/// assert!(!is_my_ilo_session(&json!({"Oem": {}})));
+/// ```
 pub fn is_my_ilo_session(session: &Value) -> bool {
     session
         .pointer("/Oem/Hp/MySession")
@@ -638,6 +751,13 @@ pub struct Metric {
 
 impl Metric {
     /// The newest sample's value.
+    ///
+    /// ```
+    /// let m: hwctl_oneview::wire::Metric = serde_json::from_str(
+    ///     r#"{"metricName":"AveragePower","metricSamples":[[1700000000000,231.0],[1699999700000,229.0]]}"#,
+    /// ).unwrap();
+    /// assert_eq!(m.latest(), Some(231.0));
+    /// ```
     pub fn latest(&self) -> Option<f64> {
         self.metric_samples
             .first()
@@ -647,6 +767,13 @@ impl Metric {
 
 /// An error for a OneView error code (`RESOURCE_NOT_FOUND` → not found, …), see
 /// [`crate::errors`].
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// let e = hwctl_oneview::wire::error_for_code(Some("RESOURCE_NOT_FOUND"), "no such profile");
+/// assert_eq!(e.kind(), ErrorKind::NotFound);
+/// assert_eq!(e.message(), "no such profile");
+/// ```
 pub fn error_for_code(code: Option<&str>, message: impl Into<String>) -> Error {
     Error::new(crate::errors::kind_of_code(code), message.into())
 }

@@ -55,6 +55,13 @@ use appliance::{Appliance, EG_URI, OTHER_SHT_URI, SHT_URI, SimProfile, SimServer
 use http::Target;
 
 /// How to start a [`OneviewSim`].
+///
+/// ```
+/// use hwctl_oneview::sim::OneviewSimConfig;
+/// let config = OneviewSimConfig { servers: 2, with_profiles: 1, ..OneviewSimConfig::default() };
+/// assert_eq!(config.username, "Administrator");
+/// assert!(!format!("{config:?}").contains("password\""));
+/// ```
 #[derive(Clone)]
 pub struct OneviewSimConfig {
     /// Where the appliance listens; `None` is 127.0.0.1 on an ephemeral port (the
@@ -123,6 +130,19 @@ impl Default for OneviewSimConfig {
 }
 
 /// A fault the simulator injects for matching requests.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_oneview::sim::{FaultRule, OneviewFault, OneviewSim, OneviewSimConfig};
+/// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+/// sim.inject_rule(FaultRule::always(OneviewFault::Status(500)));
+/// let info = hwctl_sim::Simulator::driver_info(&sim, 0);
+/// let config = hwctl_oneview::OneviewConfig::from_driver_info(&info, &hwctl_core::NodeContext::new("n0"))?;
+/// let client = hwctl_oneview::OneviewClient::shared(&config)?;
+/// let server = hwctl_oneview::OneviewServer::new(client, std::sync::Arc::new(config), "n0", vec![]);
+/// assert!(server.power_state().await.is_err());
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OneviewFault {
@@ -143,6 +163,14 @@ pub enum OneviewFault {
 }
 
 /// A fault and the requests it applies to.
+///
+/// ```
+/// use hwctl_oneview::sim::{FaultRule, OneviewFault};
+/// let rule = FaultRule::always(OneviewFault::Status(409)).on("PUT", "/powerState").times(2);
+/// assert_eq!(rule.method.as_deref(), Some("PUT"));
+/// assert_eq!(rule.remaining, Some(2));
+/// assert!(!rule.ilo);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
     /// What to do.
@@ -159,6 +187,12 @@ pub struct FaultRule {
 
 impl FaultRule {
     /// `fault` on every appliance request until cleared.
+    ///
+    /// ```
+    /// use hwctl_oneview::sim::{FaultRule, OneviewFault};
+    /// let rule = FaultRule::always(OneviewFault::MalformedJson);
+    /// assert_eq!((rule.method, rule.path_contains, rule.remaining), (None, None, None));
+    /// ```
     pub fn always(fault: OneviewFault) -> Self {
         FaultRule {
             fault,
@@ -170,6 +204,12 @@ impl FaultRule {
     }
 
     /// Only `method` requests whose path contains `path`.
+    ///
+    /// ```
+    /// use hwctl_oneview::sim::{FaultRule, OneviewFault};
+    /// let rule = FaultRule::always(OneviewFault::Status(404)).on("GET", "/utilization");
+    /// assert_eq!(rule.path_contains.as_deref(), Some("/utilization"));
+    /// ```
     pub fn on(mut self, method: &str, path: &str) -> Self {
         self.method = Some(method.to_owned());
         self.path_contains = Some(path.to_owned());
@@ -177,12 +217,22 @@ impl FaultRule {
     }
 
     /// Only the next `n` matching requests.
+    ///
+    /// ```
+    /// use hwctl_oneview::sim::{FaultRule, OneviewFault};
+    /// assert_eq!(FaultRule::always(OneviewFault::Status(503)).times(1).remaining, Some(1));
+    /// ```
     pub fn times(mut self, n: u32) -> Self {
         self.remaining = Some(n);
         self
     }
 
     /// iLO requests too.
+    ///
+    /// ```
+    /// use hwctl_oneview::sim::{FaultRule, OneviewFault};
+    /// assert!(FaultRule::always(OneviewFault::Status(500)).including_ilo().ilo);
+    /// ```
     pub fn including_ilo(mut self) -> Self {
         self.ilo = true;
         self
@@ -190,6 +240,17 @@ impl FaultRule {
 }
 
 /// One request the simulator received.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+/// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+/// let c = hwctl_http::HttpClient::new(hwctl_http::EndpointConfig::builder(sim.base_url()).build()?)?;
+/// c.send(hwctl_http::Request::get("/rest/version")).await?;
+/// let r = &sim.requests()[0];
+/// assert_eq!((r.target.as_str(), r.method.as_str(), r.path.as_str()), ("appliance", "GET", "/rest/version"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
     /// `appliance` or `ilo-N` (server index).
@@ -215,6 +276,18 @@ pub struct RecordedRequest {
 }
 
 /// A snapshot of one simulated server.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+/// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+/// let s = sim.server(0).unwrap();
+/// assert_eq!(s.uri, sim.server_uri(0));
+/// assert!(s.profile.is_some()); // the first 4 servers have profiles
+/// assert!(sim.server(7).unwrap().profile.is_none());
+/// assert!(sim.server(8).is_none());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimServer {
     /// `/rest/server-hardware/{uuid}`.
@@ -236,6 +309,15 @@ pub struct SimServer {
 }
 
 /// What the simulator counted.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+/// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+/// let stats = sim.stats();
+/// assert_eq!((stats.tasks, stats.ilo_sessions_opened, stats.common.sessions_opened), (0, 0, 0));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     /// hwctl-sim's counters (requests, connections, appliance sessions, failed log-ins).
@@ -264,6 +346,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A running simulated OneView appliance. Dropping it stops every listener.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+/// use hwctl_sim::Simulator;
+/// let sim = OneviewSim::start(OneviewSimConfig { servers: 2, ..Default::default() }).await?;
+/// assert_eq!(sim.node_count(), 2);
+/// assert_eq!(sim.driver_info(1).get_str("server_hardware_uri").as_deref(), Some(sim.server_uri(1).as_str()));
+/// # Ok(()) }
+/// ```
 pub struct OneviewSim {
     addr: SocketAddr,
     scheme: &'static str,
@@ -293,6 +385,16 @@ impl OneviewSim {
     ///
     /// `InvalidParameter` for no servers or a non-loopback `listen`; `Busy` when
     /// the address is in use; `Other` when a listener cannot be bound.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// assert!(sim.addr().ip().is_loopback());
+    /// let none = OneviewSim::start(OneviewSimConfig { servers: 0, ..Default::default() }).await;
+    /// assert_eq!(none.unwrap_err().kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// # Ok(()) }
+    /// ```
     pub async fn start(config: OneviewSimConfig) -> Result<OneviewSim> {
         if config.servers == 0 {
             return Err(Error::new(
@@ -435,31 +537,84 @@ impl OneviewSim {
     }
 
     /// The appliance's address.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// assert_ne!(sim.addr().port(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http(s)://127.0.0.1:PORT` — the value for `oneview_manager_url`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// assert_eq!(sim.base_url(), format!("http://{}", sim.addr()));
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
     }
 
     /// `/rest/server-hardware/{uuid}` of server `i`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// assert!(sim.server_uri(0).starts_with("/rest/server-hardware/"));
+    /// assert_ne!(sim.server_uri(0), sim.server_uri(1));
+    /// # Ok(()) }
+    /// ```
     pub fn server_uri(&self, i: usize) -> String {
         format!("/rest/server-hardware/{}", server_uuid(i))
     }
 
     /// The first template's URI (the one `driver_info` names).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// assert_eq!(sim.driver_info(0).get_str("server_profile_template_uri").as_deref(), Some(sim.template_uri().as_str()));
+    /// # Ok(()) }
+    /// ```
     pub fn template_uri(&self) -> String {
         "/rest/server-profile-templates/1597face-5ef4-40a5-b677-24e1b63697f6".into()
     }
 
     /// A template for another hardware type (for validation tests).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// assert!(sim.other_template_uri().starts_with("/rest/server-profile-templates/"));
+    /// assert_ne!(sim.other_template_uri(), sim.template_uri());
+    /// # Ok(()) }
+    /// ```
     pub fn other_template_uri(&self) -> String {
         "/rest/server-profile-templates/2597face-5ef4-40a5-b677-24e1b63697f6".into()
     }
 
     /// A snapshot of server `i`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let s = sim.server(0).unwrap();
+    /// assert_eq!((s.power_state.as_str(), s.ilo_sessions), ("Off", 0));
+    /// assert!(s.boots.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn server(&self, i: usize) -> Option<SimServer> {
         let mut app = lock(&self.shared.appliance);
         app.settle(Instant::now());
@@ -490,6 +645,16 @@ impl OneviewSim {
     }
 
     /// Sets server `i`'s power directly (no request, no task).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// sim.set_power(1, true);
+    /// assert_eq!(sim.server(1).unwrap().power_state, "On");
+    /// assert_eq!(sim.stats().tasks, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn set_power(&self, i: usize, on: bool) {
         if let Some(s) = lock(&self.shared.appliance).servers.get_mut(i) {
             s.on = on;
@@ -498,17 +663,66 @@ impl OneviewSim {
     }
 
     /// How long later tasks run (a slow task: longer than the caller's timeout).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::{PowerExt, Registry};
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// sim.set_task_duration(std::time::Duration::from_secs(30));
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// let power = node.power()?;
+    /// let slow = tokio::time::timeout(std::time::Duration::from_millis(300), power.power_on()).await;
+    /// assert!(slow.is_err()); // still waiting for the task
+    /// assert_eq!(sim.server(0).unwrap().power_state, "PoweringOn");
+    /// # Ok(()) }
+    /// ```
     pub fn set_task_duration(&self, d: Duration) {
         lock(&self.shared.appliance).task_duration = d;
     }
 
     /// Forgets every appliance session (as an appliance does when they expire):
     /// the next request with an old `Auth` gets 401.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::{PowerState, Registry};
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+    /// sim.expire_sessions();
+    /// // The client gets 401, logs in again once and carries on.
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+    /// assert_eq!(sim.stats().common.sessions_opened, 2);
+    /// # Ok(()) }
+    /// ```
     pub fn expire_sessions(&self) {
         lock(&self.shared.appliance).sessions.clear();
     }
 
     /// Sets the API versions `GET /rest/version` reports.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::{ErrorKind, Registry};
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// sim.set_api_versions(120, 120); // older than any version the client speaks
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// let err = node.power()?.get_power_state().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Unsupported);
+    /// # Ok(()) }
+    /// ```
     pub fn set_api_versions(&self, minimum: u32, current: u32) {
         let mut app = lock(&self.shared.appliance);
         app.min_version = minimum;
@@ -516,36 +730,130 @@ impl OneviewSim {
     }
 
     /// Adds a fault rule (first match applies; hwctl-sim's common faults come first).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_oneview::sim::{FaultRule, OneviewFault, OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::{ErrorKind, Registry};
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// sim.inject_rule(FaultRule::always(OneviewFault::Status(404)).on("GET", "/rest/server-hardware/"));
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// let err = node.power()?.get_power_state().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// # Ok(()) }
+    /// ```
     pub fn inject_rule(&self, rule: FaultRule) {
         lock(&self.shared.rules).push(rule);
     }
 
     /// Removes every fault rule.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_oneview::sim::{FaultRule, OneviewFault, OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::{PowerState, Registry};
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// sim.inject_rule(FaultRule::always(OneviewFault::Status(404)).on("GET", "/rest/server-hardware/"));
+    /// sim.clear_rules();
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+    /// # Ok(()) }
+    /// ```
     pub fn clear_rules(&self) {
         lock(&self.shared.rules).clear();
     }
 
     /// Every request received so far.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::Registry;
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// node.power()?.get_power_state().await?;
+    /// let log = sim.requests();
+    /// assert!(log.iter().any(|r| r.method == "POST" && r.path == "/rest/login-sessions"));
+    /// let get = log.iter().find(|r| r.path == sim.server_uri(0)).unwrap();
+    /// assert!(get.auth.is_some() && get.api_version.is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.log).clone()
     }
 
     /// Forgets the recorded requests.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::Registry;
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// node.power()?.get_power_state().await?;
+    /// sim.clear_requests();
+    /// assert!(sim.requests().is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
     }
 
     /// The accepted user.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// assert_eq!(sim.username(), "Administrator");
+    /// # Ok(()) }
+    /// ```
     pub fn username(&self) -> &str {
         &self.config.username
     }
 
     /// The accepted password.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// let sim = OneviewSim::start(OneviewSimConfig { password: "s3cret".into(), ..Default::default() }).await?;
+    /// assert_eq!(sim.password(), "s3cret");
+    /// # Ok(()) }
+    /// ```
     pub fn password(&self) -> &str {
         &self.config.password
     }
 
     /// The counters.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// # use hwctl_oneview::sim::{OneviewSim, OneviewSimConfig};
+    /// use hwctl_core::{PowerExt, Registry};
+    /// use hwctl_sim::Simulator;
+    /// let sim = OneviewSim::start(OneviewSimConfig::default()).await?;
+    /// let mut registry = Registry::new();
+    /// registry.register(hwctl_oneview::hardware_type());
+    /// let node = registry.build("oneview", &sim.driver_info(0), &sim.node_context(0))?;
+    /// node.power()?.power_on().await?;
+    /// let stats = sim.stats();
+    /// assert_eq!(stats.tasks, 1);
+    /// assert_eq!(stats.common.sessions_opened, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> Stats {
         let app = lock(&self.shared.appliance);
         Stats {
