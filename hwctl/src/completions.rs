@@ -126,7 +126,10 @@ mod tests {
         ] {
             assert!(page.contains(heading), "{heading} missing:\n{page}");
         }
-        assert!(page.contains("\\fB130\\fR"), "exit status 130 missing:\n{page}");
+        assert!(
+            page.contains("\\fB130\\fR"),
+            "exit status 130 missing:\n{page}"
+        );
         for var in [
             "HW_\\fIKEY",
             "HW_PASSWORD_FILE",
