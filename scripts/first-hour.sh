@@ -15,13 +15,13 @@
 #   6. `printf 'cmd N\n' | hwctl console` on an OCS blade, 20 times, every reply printed.
 # Each step checks its output and a failure names the step.
 #
-# hwctl is the binary already built (default target/debug/hwctl, as `cargo test
+# hwctl is the binary already built (default $CARGO_TARGET_DIR or target, /debug/hwctl, as `cargo test
 # --workspace` leaves it; HWCTL=PATH for another one). The demo command's compile step
 # (`cargo run -p hwctl`) runs that binary instead of compiling the clone again;
 # HW_FIRST_HOUR_BUILD=1 lets it really build in the clone (minutes, its own target/).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-HWCTL=$(realpath "${HWCTL:-$ROOT/target/debug/hwctl}")
+HWCTL=$(realpath "${HWCTL:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/hwctl}")
 STEP="setup"
 fail() { echo "first-hour: FAILED at step '$STEP': $*" >&2; exit 1; }
 step() { STEP=$1; echo "== first hour: $STEP" >&2; }
