@@ -395,24 +395,22 @@ pub(crate) fn write_request(
     };
     // Send Message to the BMC, whose data is the channel byte and the next message.
     let outer = begin_message(out, BMC_ADDR, 0x06, REMOTE_SWID, rq_seq, 0x34);
-    let inner_rq = match b.transit {
+    // Dual bridging: a second Send Message, to the transit controller, in between.
+    let (mid, inner_rq) = match b.transit {
         Some((tch, taddr)) => {
             out.push(0x40 | (tch & 0x0F));
             let mid = begin_message(out, taddr, 0x06, local_addr, rq_seq, 0x34);
-            out.push(0x40 | (b.channel & 0x0F));
-            let inner = begin_message(out, b.address, req.netfn, taddr, rq_seq, req.cmd);
-            out.extend_from_slice(req.data);
-            end_message(out, inner);
-            end_message(out, mid);
-            end_message(out, outer);
-            return;
+            (Some(mid), taddr)
         }
-        None => local_addr,
+        None => (None, local_addr),
     };
     out.push(0x40 | (b.channel & 0x0F));
     let inner = begin_message(out, b.address, req.netfn, inner_rq, rq_seq, req.cmd);
     out.extend_from_slice(req.data);
     end_message(out, inner);
+    if let Some(mid) = mid {
+        end_message(out, mid);
+    }
     end_message(out, outer);
 }
 
