@@ -67,17 +67,38 @@ fn process_key() -> &'static [u8; 32] {
 
 impl Fingerprint {
     /// The fingerprint of `secret`.
+    ///
+    /// ```
+    /// use hwctl_core::shared::Fingerprint;
+    /// let fp = Fingerprint::of("hunter2");
+    /// assert_eq!(fp.to_string().len(), 32); // 128 bits, as hex digits
+    /// assert_eq!(fp, Fingerprint::of("hunter2"));
+    /// ```
     pub fn of(secret: &str) -> Self {
         Fingerprint::of_parts(&[secret.as_bytes()])
     }
 
     /// The fingerprint of a [`SecretString`].
+    ///
+    /// ```
+    /// use hwctl_core::SecretString;
+    /// use hwctl_core::shared::Fingerprint;
+    /// let pw = SecretString::from("hunter2");
+    /// assert_eq!(Fingerprint::of_secret(&pw), Fingerprint::of("hunter2"));
+    /// ```
     pub fn of_secret(secret: &SecretString) -> Self {
         Fingerprint::of(secret.expose_secret())
     }
 
     /// The fingerprint of several byte strings together (each length-prefixed, so
     /// `["ab", "c"]` and `["a", "bc"]` differ).
+    ///
+    /// ```
+    /// use hwctl_core::shared::Fingerprint;
+    /// let ab_c = Fingerprint::of_parts(&[b"ab", b"c"]);
+    /// assert_ne!(ab_c, Fingerprint::of_parts(&[b"a", b"bc"]));
+    /// assert_eq!(Fingerprint::of_parts(&[b"pw"]), Fingerprint::of("pw"));
+    /// ```
     pub fn of_parts(parts: &[&[u8]]) -> Self {
         #[allow(clippy::expect_used)]
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(process_key())
@@ -135,6 +156,13 @@ pub struct EndpointKey {
 impl EndpointKey {
     /// A key for `protocol` at `host:port` (host compared case-insensitively, IPv6
     /// brackets ignored).
+    ///
+    /// ```
+    /// use hwctl_core::shared::EndpointKey;
+    /// let key = EndpointKey::new("redfish", "[FE80::1]", 443);
+    /// assert_eq!((key.host(), key.port()), ("fe80::1", 443));
+    /// assert_eq!(key.to_string(), "redfish://[fe80::1]:443");
+    /// ```
     pub fn new(protocol: &'static str, host: &str, port: u16) -> Self {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         EndpointKey {
@@ -148,39 +176,85 @@ impl EndpointKey {
     }
 
     /// The user name (compared exactly).
+    ///
+    /// ```
+    /// use hwctl_core::shared::EndpointKey;
+    /// let key = EndpointKey::new("ipmi", "bmc-1", 623).user("admin");
+    /// assert_eq!(key.to_string(), "ipmi://admin@bmc-1:623");
+    /// assert_ne!(key, EndpointKey::new("ipmi", "bmc-1", 623).user("Admin"));
+    /// ```
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = Some(user.into());
         self
     }
 
     /// The secret, kept only as a [`Fingerprint`].
+    ///
+    /// ```
+    /// use hwctl_core::shared::EndpointKey;
+    /// let key = EndpointKey::new("ipmi", "bmc-1", 623).secret("pw1");
+    /// assert_ne!(key, EndpointKey::new("ipmi", "bmc-1", 623).secret("pw2"));
+    /// assert!(!format!("{key:?}").contains("pw1"));
+    /// ```
     pub fn secret(mut self, secret: &str) -> Self {
         self.secret = Some(Fingerprint::of(secret));
         self
     }
 
     /// The secret of a [`SecretString`], kept only as a [`Fingerprint`].
+    ///
+    /// ```
+    /// use hwctl_core::SecretString;
+    /// use hwctl_core::shared::EndpointKey;
+    /// let pw = SecretString::from("pw1");
+    /// let key = EndpointKey::new("ipmi", "bmc-1", 623).secret_string(&pw);
+    /// assert_eq!(key, EndpointKey::new("ipmi", "bmc-1", 623).secret("pw1"));
+    /// ```
     pub fn secret_string(self, secret: &SecretString) -> Self {
         self.secret(secret.expose_secret())
     }
 
     /// A protocol-specific part of the identity (never a secret: fingerprint those).
+    ///
+    /// ```
+    /// use hwctl_core::shared::EndpointKey;
+    /// let base = EndpointKey::new("ipmi", "bmc-1", 623).user("admin");
+    /// let operator = base.clone().extra("privilege", 3);
+    /// assert_ne!(operator, base.clone().extra("privilege", 4));
+    /// assert_eq!(operator, base.extra("privilege", "3")); // compared as text
+    /// ```
     pub fn extra(mut self, name: &'static str, value: impl fmt::Display) -> Self {
         self.extras.push((name, value.to_string()));
         self
     }
 
     /// The protocol.
+    ///
+    /// ```
+    /// use hwctl_core::shared::EndpointKey;
+    /// assert_eq!(EndpointKey::new("ocs", "cm-1", 8000).protocol(), "ocs");
+    /// ```
     pub fn protocol(&self) -> &'static str {
         self.protocol
     }
 
     /// The host, lower-cased, without brackets.
+    ///
+    /// ```
+    /// use hwctl_core::shared::EndpointKey;
+    /// assert_eq!(EndpointKey::new("ocs", "CM-1.Lab", 8000).host(), "cm-1.lab");
+    /// assert_eq!(EndpointKey::new("ocs", "[::1]", 8000).host(), "::1");
+    /// ```
     pub fn host(&self) -> &str {
         &self.host
     }
 
     /// The port.
+    ///
+    /// ```
+    /// use hwctl_core::shared::EndpointKey;
+    /// assert_eq!(EndpointKey::new("ocs", "cm-1", 8000).port(), 8000);
+    /// ```
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -211,6 +285,16 @@ static GLOBAL_TTL_MS: AtomicU64 = AtomicU64::new(DEFAULT_IDLE_TTL.as_millis() as
 /// Sets the idle TTL of every process-wide map ([`Shared::global`]), those that
 /// exist and those made later. `Duration::ZERO` gives back the release-with-the-last-
 /// user behaviour.
+///
+/// ```
+/// use std::time::Duration;
+/// use hwctl_core::shared::{self, Shared, DEFAULT_IDLE_TTL};
+/// let map = Shared::<u32>::global();
+/// shared::set_default_idle_ttl(Duration::from_secs(5));
+/// assert_eq!(map.idle_ttl(), Duration::from_secs(5)); // existing maps follow
+/// shared::set_default_idle_ttl(DEFAULT_IDLE_TTL);
+/// assert_eq!(Shared::<u32>::global().idle_ttl(), Duration::from_secs(60));
+/// ```
 pub fn set_default_idle_ttl(ttl: Duration) {
     GLOBAL_TTL_MS.store(
         u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
@@ -227,6 +311,20 @@ pub fn set_default_idle_ttl(ttl: Duration) {
 ///
 /// A fleet sweep calls it when it is done with a set of endpoints; a process calls
 /// [`release_all`] before it exits.
+///
+/// ```
+/// use hwctl_core::shared::{self, EndpointKey, Shared};
+/// struct Client;
+/// let key = EndpointKey::new("demo", "10.0.0.1", 80);
+/// let held = Shared::<Client>::global().get_or_try_insert(&key, || Ok(Client))?;
+/// let idle = EndpointKey::new("demo", "10.0.0.2", 80);
+/// drop(Shared::<Client>::global().get_or_try_insert(&idle, || Ok(Client))?);
+/// assert_eq!(Shared::<Client>::global().len(), 2); // the idle one kept for its TTL
+/// assert_eq!(shared::release_idle(), 1);
+/// assert_eq!(Shared::<Client>::global().keys(), vec![key]); // the held one stays
+/// # drop(held);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn release_idle() -> usize {
     global_maps().iter().map(|m| m.release_idle()).sum()
 }
@@ -234,6 +332,18 @@ pub fn release_idle() -> usize {
 /// Forgets every value of every process-wide map: each is dropped (closing its
 /// connections and logging its session out) as soon as no node holds it. Call it,
 /// inside the async runtime, before the process exits.
+///
+/// ```
+/// use hwctl_core::shared::{self, EndpointKey, Shared};
+/// struct Session;
+/// let key = EndpointKey::new("demo", "10.0.0.1", 80);
+/// let held = Shared::<Session>::global().get_or_try_insert(&key, || Ok(Session))?;
+/// shared::release_all();
+/// assert_eq!(Shared::<Session>::global().len(), 1); // still held by a node
+/// drop(held);
+/// assert!(Shared::<Session>::global().is_empty()); // dropped with its last user
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn release_all() {
     for map in global_maps() {
         map.clear_all();
@@ -369,6 +479,20 @@ impl<T: Send + Sync + 'static> Shared<T> {
     /// The process-wide map for values of type `T` (one per type): what drivers use
     /// unless given another. Its idle TTL is [`DEFAULT_IDLE_TTL`] unless
     /// [`set_default_idle_ttl`] changed it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::shared::{EndpointKey, Shared, DEFAULT_IDLE_TTL};
+    /// struct Client(u8);
+    /// let key = EndpointKey::new("demo", "10.0.0.1", 80);
+    /// let a = Shared::<Client>::global().get_or_try_insert(&key, || Ok(Client(1)))?;
+    /// // Another driver in the same process, same endpoint: the same client.
+    /// let b = Shared::<Client>::global().get_or_try_insert(&key, || Ok(Client(2)))?;
+    /// assert!(Arc::ptr_eq(&a, &b));
+    /// assert_eq!(b.0, 1);
+    /// assert_eq!(Shared::<Client>::global().idle_ttl(), DEFAULT_IDLE_TTL);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn global() -> Shared<T> {
         let mut maps = maps().lock().unwrap_or_else(|p| p.into_inner());
         let entry = maps.entry(TypeId::of::<T>()).or_insert_with(|| {
@@ -428,12 +552,30 @@ impl<T: Send + Sync + 'static> Shared<T> {
 impl<T> Shared<T> {
     /// An empty map of its own (for tests and embedders that want isolation), with
     /// an idle TTL of zero: a value lives exactly as long as some user holds it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::Shared;
+    /// let map: Shared<String> = Shared::new();
+    /// assert!(map.is_empty());
+    /// assert_eq!(map.idle_ttl(), Duration::ZERO);
+    /// ```
     pub fn new() -> Self {
         Shared::default()
     }
 
     /// An empty map of its own whose values outlive their last user by `ttl` after
     /// they were last handed out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::with_idle_ttl(Duration::from_secs(30));
+    /// let key = EndpointKey::new("demo", "h", 1);
+    /// drop(map.get_or_try_insert(&key, || Ok(7))?);
+    /// assert_eq!(map.get(&key).as_deref(), Some(&7)); // kept after its user left
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_idle_ttl(ttl: Duration) -> Self {
         Shared {
             inner: Arc::new(Inner {
@@ -445,12 +587,31 @@ impl<T> Shared<T> {
     }
 
     /// The idle TTL (millisecond resolution).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::Shared;
+    /// let map: Shared<u8> = Shared::with_idle_ttl(Duration::from_micros(2_500));
+    /// assert_eq!(map.idle_ttl(), Duration::from_millis(2)); // whole milliseconds
+    /// ```
     pub fn idle_ttl(&self) -> Duration {
         Duration::from_millis(self.inner.ttl_ms.load(Ordering::Relaxed))
     }
 
     /// Changes the idle TTL for values handed out from now on (references kept now
     /// keep their deadline; zero drops them at the next access).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::with_idle_ttl(Duration::from_secs(60));
+    /// let key = EndpointKey::new("demo", "h", 1);
+    /// drop(map.get_or_try_insert(&key, || Ok(1))?);
+    /// assert_eq!(map.len(), 1);
+    /// map.set_idle_ttl(Duration::ZERO); // drops what no user holds
+    /// assert_eq!(map.len(), 0);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn set_idle_ttl(&self, ttl: Duration) {
         self.inner.ttl_ms.store(
             u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
@@ -521,6 +682,19 @@ impl<T> Shared<T> {
     /// # Errors
     ///
     /// Whatever `make` returns; nothing is inserted then.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<String> = Shared::new();
+    /// let key = EndpointKey::new("demo", "h", 1);
+    /// let err = map.get_or_try_insert(&key, || Err(Error::protocol("bad URL"))).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Protocol);
+    /// assert!(map.is_empty()); // a failed build leaves nothing behind
+    /// let client = map.get_or_try_insert(&key, || Ok("client".to_owned()))?;
+    /// assert_eq!(client.as_str(), "client");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn get_or_try_insert(
         &self,
         key: &EndpointKey,
@@ -538,6 +712,21 @@ impl<T> Shared<T> {
     /// # Errors
     ///
     /// Whatever `make` returns; nothing is inserted then.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Weak};
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<String> = Shared::new();
+    /// let key = EndpointKey::new("demo", "h", 1);
+    /// let mut weak = Weak::new();
+    /// let v = map.get_or_try_insert_arc(&key, || {
+    ///     let v = Arc::new("session".to_owned());
+    ///     weak = Arc::downgrade(&v);
+    ///     Ok(v)
+    /// })?;
+    /// assert!(Arc::ptr_eq(&v, &weak.upgrade().unwrap()));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn get_or_try_insert_arc(
         &self,
         key: &EndpointKey,
@@ -571,6 +760,17 @@ impl<T> Shared<T> {
     }
 
     /// The live value for `key`, if any (handing it out keeps it for the TTL).
+    ///
+    /// ```
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::new();
+    /// let key = EndpointKey::new("demo", "h", 1);
+    /// assert!(map.get(&key).is_none());
+    /// let held = map.get_or_try_insert(&key, || Ok(5))?;
+    /// assert_eq!(map.get(&key).as_deref(), Some(&5));
+    /// # drop(held);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn get(&self, key: &EndpointKey) -> Option<Arc<T>> {
         self.sweep();
         let now = Instant::now();
@@ -582,6 +782,18 @@ impl<T> Shared<T> {
     }
 
     /// How many endpoints have a live value (in use, or kept for their idle TTL).
+    ///
+    /// ```
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::new();
+    /// let a = map.get_or_try_insert(&EndpointKey::new("demo", "a", 1), || Ok(1))?;
+    /// let b = map.get_or_try_insert(&EndpointKey::new("demo", "b", 1), || Ok(2))?;
+    /// assert_eq!(map.len(), 2);
+    /// drop(a);
+    /// assert_eq!(map.len(), 1);
+    /// # drop(b);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.sweep();
         self.lock()
@@ -591,11 +803,32 @@ impl<T> Shared<T> {
     }
 
     /// Whether no endpoint has a live value.
+    ///
+    /// ```
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::new();
+    /// let v = map.get_or_try_insert(&EndpointKey::new("demo", "a", 1), || Ok(1))?;
+    /// assert!(!map.is_empty());
+    /// drop(v);
+    /// assert!(map.is_empty());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// How many endpoints have a value some user (not only this map) holds now.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::with_idle_ttl(Duration::from_secs(60));
+    /// let v = map.get_or_try_insert(&EndpointKey::new("demo", "a", 1), || Ok(1))?;
+    /// assert_eq!((map.len(), map.in_use()), (1, 1));
+    /// drop(v);
+    /// assert_eq!((map.len(), map.in_use()), (1, 0)); // alive, kept by the map only
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn in_use(&self) -> usize {
         self.lock()
             .values()
@@ -605,6 +838,18 @@ impl<T> Shared<T> {
 
     /// Drops now the values no user holds, whatever their TTL (closing their
     /// connections or sessions); values in use stay. Returns how many were dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::with_idle_ttl(Duration::from_secs(60));
+    /// let held = map.get_or_try_insert(&EndpointKey::new("demo", "a", 1), || Ok(1))?;
+    /// drop(map.get_or_try_insert(&EndpointKey::new("demo", "b", 1), || Ok(2))?);
+    /// assert_eq!(map.evict_idle(), 1);
+    /// assert_eq!(map.len(), 1);
+    /// # drop(held);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn evict_idle(&self) -> usize {
         let mut dropped = Vec::new();
         {
@@ -627,6 +872,19 @@ impl<T> Shared<T> {
 
     /// Forgets every kept reference: each value is dropped as soon as no user holds
     /// it (at once for the idle ones).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::with_idle_ttl(Duration::from_secs(60));
+    /// let held = map.get_or_try_insert(&EndpointKey::new("demo", "a", 1), || Ok(1))?;
+    /// drop(map.get_or_try_insert(&EndpointKey::new("demo", "b", 1), || Ok(2))?);
+    /// map.clear();
+    /// assert_eq!(map.len(), 1); // "a" lives on with its user
+    /// drop(held);
+    /// assert!(map.is_empty()); // and goes with it, TTL or not
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn clear(&self) {
         let dropped: Vec<_> = self
             .lock()
@@ -638,6 +896,18 @@ impl<T> Shared<T> {
     }
 
     /// The keys of the endpoints with a live value (no secrets in them).
+    ///
+    /// ```
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::new();
+    /// let key = EndpointKey::new("ipmi", "bmc-1", 623).user("admin").secret("pw");
+    /// let held = map.get_or_try_insert(&key, || Ok(1))?;
+    /// let keys = map.keys();
+    /// assert_eq!(keys, vec![key]);
+    /// assert_eq!(keys[0].to_string(), "ipmi://admin@bmc-1:623");
+    /// # drop(held);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn keys(&self) -> Vec<EndpointKey> {
         self.sweep();
         self.lock()
