@@ -32,9 +32,41 @@ use crate::node::NodeContext;
 /// - A failed call leaves no half-written file a booting node could read.
 /// - Each is given the node (id, port MACs, boot mode, instance info); the
 ///   interface was built for this node (see [`BootInterface`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_core::{Boot, BootDevice, Management, NodeContext, fake::{FakeBoot, FakeManagement}};
+/// let mgmt = Arc::new(FakeManagement::default());
+/// let boot = FakeBoot::new(Some(mgmt.clone()));
+/// let node = NodeContext::new("n1");
+/// // A deploy: network-boot the ramdisk, then the instance from disk.
+/// boot.prepare_ramdisk(&node, &Default::default()).await?;
+/// boot.prepare_instance(&node).await?;
+/// boot.clean_up_ramdisk(&node).await?;
+/// assert_eq!(mgmt.get_boot_device().await?.device, Some(BootDevice::Disk));
+/// assert_eq!(boot.calls(), ["prepare_ramdisk", "prepare_instance", "clean_up_ramdisk"]);
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait Boot: Send + Sync + fmt::Debug {
     /// Prepares the deploy/rescue ramdisk boot; `params` go to the ramdisk's command line.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::collections::BTreeMap;
+    /// use std::sync::Arc;
+    /// use hwctl_core::{Boot, BootDevice, Management, NodeContext, fake::{FakeBoot, FakeManagement}};
+    /// let mgmt = Arc::new(FakeManagement::default());
+    /// let boot = FakeBoot::new(Some(mgmt.clone()));
+    /// let node = NodeContext::new("n1");
+    /// let params = BTreeMap::from([("ipa-debug".to_owned(), "1".to_owned())]);
+    /// boot.prepare_ramdisk(&node, &params).await?;
+    /// // The node network-boots the ramdisk next (once).
+    /// let next = mgmt.get_boot_device().await?;
+    /// assert_eq!((next.device, next.persistent), (Some(BootDevice::Pxe), Some(false)));
+    /// # Ok(()) }
+    /// ```
     async fn prepare_ramdisk(
         &self,
         node: &NodeContext,
@@ -42,12 +74,53 @@ pub trait Boot: Send + Sync + fmt::Debug {
     ) -> Result<()>;
 
     /// Removes what `prepare_ramdisk` set up.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_core::{Boot, BootDevice, Management, NodeContext, fake::{FakeBoot, FakeManagement}};
+    /// let mgmt = Arc::new(FakeManagement::default());
+    /// let boot = FakeBoot::new(Some(mgmt.clone()));
+    /// let node = NodeContext::new("n1");
+    /// boot.clean_up_ramdisk(&node).await?; // nothing prepared: still Ok (idempotent)
+    /// boot.prepare_ramdisk(&node, &Default::default()).await?;
+    /// boot.clean_up_ramdisk(&node).await?;
+    /// assert_eq!(boot.calls().len(), 3);
+    /// # Ok(()) }
+    /// ```
     async fn clean_up_ramdisk(&self, node: &NodeContext) -> Result<()>;
 
     /// Prepares the boot of the deployed instance.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_core::{Boot, BootDevice, Management, NodeContext, fake::{FakeBoot, FakeManagement}};
+    /// let mgmt = Arc::new(FakeManagement::default());
+    /// let boot = FakeBoot::new(Some(mgmt.clone()));
+    /// let node = NodeContext::new("n1");
+    /// boot.prepare_instance(&node).await?;
+    /// let next = mgmt.get_boot_device().await?; // a local boot: disk, every boot
+    /// assert_eq!((next.device, next.persistent), (Some(BootDevice::Disk), Some(true)));
+    /// # Ok(()) }
+    /// ```
     async fn prepare_instance(&self, node: &NodeContext) -> Result<()>;
 
     /// Removes what `prepare_instance` set up.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_core::{Boot, BootDevice, Management, NodeContext, fake::{FakeBoot, FakeManagement}};
+    /// let mgmt = Arc::new(FakeManagement::default());
+    /// let boot = FakeBoot::new(Some(mgmt.clone()));
+    /// let node = NodeContext::new("n1");
+    /// boot.prepare_instance(&node).await?;
+    /// boot.clean_up_instance(&node).await?;
+    /// boot.clean_up_instance(&node).await?; // twice: still Ok
+    /// assert_eq!(boot.calls(), ["prepare_instance", "clean_up_instance", "clean_up_instance"]);
+    /// # Ok(()) }
+    /// ```
     async fn clean_up_instance(&self, node: &NodeContext) -> Result<()>;
 
     /// Checks the node's inputs (driver_info, instance_info, ports) without touching
@@ -58,6 +131,14 @@ pub trait Boot: Send + Sync + fmt::Debug {
     /// [`ErrorKind::MissingParameter`](crate::ErrorKind::MissingParameter) /
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) naming
     /// every key at fault.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Boot, NodeContext, fake::FakeBoot};
+    /// // The default accepts everything; an interface that reads ports or images checks them.
+    /// FakeBoot::new(None).validate(&NodeContext::new("n1")).await?;
+    /// # Ok(()) }
+    /// ```
     async fn validate(&self, node: &NodeContext) -> Result<()> {
         let _ = node;
         Ok(())
@@ -65,6 +146,27 @@ pub trait Boot: Send + Sync + fmt::Debug {
 }
 
 /// What a boot interface is built from for one node.
+///
+/// ```
+/// use std::sync::Arc;
+/// use hwctl_core::{BootInterface, DriverInfo, NodeContext, Registry, fake};
+/// // What a build function receives, as a registry hands it over.
+/// let checked = BootInterface::new("checked", "Needs a management interface.", vec![], |b| {
+///     assert_eq!(b.context.id, "n1");
+///     assert!(b.driver_info.contains("fake_power_state"));
+///     match &b.management {
+///         Some(m) => Ok(Arc::new(fake::FakeBoot::new(Some(m.clone())))),
+///         None => Err(hwctl_core::Error::unsupported("a boot interface without management")),
+///     }
+/// });
+/// let mut registry = Registry::new();
+/// registry.register(fake::hardware_type().with_boot_interfaces(["checked"]));
+/// registry.register_boot_interface(checked);
+/// let info = DriverInfo::from_pairs([("fake_power_state", "on")]);
+/// let node = registry.build_node("fake-hardware", &info, &NodeContext::new("n1"), Some("checked"))?;
+/// assert_eq!(node.boot_interface(), Some("checked"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BootBuild<'a> {
@@ -117,6 +219,16 @@ impl fmt::Debug for BootInterface {
 
 impl BootInterface {
     /// Describes a boot interface.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::{BootInterface, Property, fake::FakeBoot};
+    /// const PROPS: &[Property] = &[Property::required("deploy_kernel", "Deploy kernel URL.")];
+    /// let pxe = BootInterface::new("my-pxe", "PXE from my TFTP root.", PROPS.to_vec(), |b| {
+    ///     Ok(Arc::new(FakeBoot::new(b.management.clone())))
+    /// });
+    /// assert_eq!((pxe.name(), pxe.properties().len()), ("my-pxe", 1));
+    /// ```
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -132,16 +244,36 @@ impl BootInterface {
     }
 
     /// The name (`pxe`).
+    ///
+    /// ```
+    /// assert_eq!(hwctl_core::fake::boot_interface().name(), "fake");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// A one-line description.
+    ///
+    /// ```
+    /// let d = hwctl_core::fake::boot_interface().description().to_owned();
+    /// assert_eq!(d, "Records boot calls and sets the boot device; writes nothing.");
+    /// ```
     pub fn description(&self) -> &str {
         &self.description
     }
 
     /// The `driver_info` properties it reads (`deploy_kernel`, …).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::{BootInterface, Property, fake::FakeBoot};
+    /// let iface = BootInterface::new("x", ".", vec![
+    ///     Property::required("deploy_kernel", "Kernel URL."),
+    ///     Property::required("deploy_ramdisk", "Ramdisk URL."),
+    /// ], |_| Ok(Arc::new(FakeBoot::new(None))));
+    /// let names: Vec<_> = iface.properties().iter().map(|p| p.name.as_ref()).collect();
+    /// assert_eq!(names, ["deploy_kernel", "deploy_ramdisk"]);
+    /// ```
     pub fn properties(&self) -> &[Property] {
         &self.properties
     }
@@ -152,6 +284,22 @@ impl BootInterface {
     /// # Errors
     ///
     /// What the build function returns (usually none: node inputs are checked later).
+    ///
+    /// ```
+    /// use hwctl_core::{BootInterface, DriverInfo, NodeContext, Registry, fake};
+    /// // A failing build names the interface as driver ([`Registry::build_node`] calls it).
+    /// let broken = BootInterface::new("broken", ".", vec![], |_| {
+    ///     Err(hwctl_core::Error::protocol("no TFTP root configured"))
+    /// });
+    /// let mut registry = Registry::new();
+    /// registry.register(fake::hardware_type().with_boot_interfaces(["broken"]));
+    /// registry.register_boot_interface(broken);
+    /// let err = registry
+    ///     .build_node("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1"), Some("broken"))
+    ///     .unwrap_err();
+    /// assert_eq!(err.driver(), Some("broken"));
+    /// assert_eq!(err.to_string(), "broken: no TFTP root configured");
+    /// ```
     pub fn build(&self, input: BootBuild<'_>) -> Result<Arc<dyn Boot>> {
         (self.build)(input).map_err(|e| e.or_driver(self.name.clone()))
     }

@@ -61,6 +61,25 @@ const FAILABLE: &[&str] = &[
 ];
 
 /// Behaviour shared by the fake interfaces of one node.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::time::Duration;
+/// use hwctl_core::{ErrorKind, Power, PowerExt, PowerState, PowerTarget};
+/// use hwctl_core::fake::{FakeConfig, FakePower};
+/// let config = FakeConfig {
+///     delay: Duration::from_millis(50),
+///     fail: ["set_power".to_owned()].into(),
+/// };
+/// let power = FakePower::with_config(PowerState::Off, config);
+/// assert_eq!(power.get_power_state().await?, PowerState::Off);
+/// assert_eq!(power.power_on().await.unwrap_err().kind(), ErrorKind::DeviceFault);
+/// // A delay longer than the caller's timeout: the state is not reached.
+/// let slow = FakePower::with_config(PowerState::Off, FakeConfig { delay: Duration::from_secs(5), ..Default::default() });
+/// let err = slow.set_power_state(PowerTarget::On, Some(Duration::from_millis(10))).await.unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::PowerStateFailure);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct FakeConfig {
     /// Delay of every device operation.
@@ -85,6 +104,18 @@ impl FakeConfig {
 }
 
 /// In-memory power: every target, state changes after the configured delay.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Power, PowerExt, PowerState, PowerTarget, fake::FakePower};
+/// let power = FakePower::new(PowerState::On);
+/// power.set_power_state(PowerTarget::Reboot, None).await?;
+/// assert_eq!(power.get_power_state().await?, PowerState::On);
+/// assert_eq!(power.changes(), 1); // a reboot always acts
+/// power.power_off().await?;
+/// assert_eq!(power.get_power_state().await?, PowerState::Off);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct FakePower {
     config: FakeConfig,
@@ -94,11 +125,29 @@ pub struct FakePower {
 
 impl FakePower {
     /// A fake starting in `state`, with no delay and no failures.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerState, fake::FakePower};
+    /// let power = FakePower::new(PowerState::Off);
+    /// assert_eq!(power.get_power_state().await?, PowerState::Off);
+    /// assert!(power.capabilities().can_query);
+    /// # Ok(()) }
+    /// ```
     pub fn new(state: PowerState) -> Self {
         FakePower::with_config(state, FakeConfig::default())
     }
 
     /// A fake starting in `state` with `config`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{ErrorKind, Power, PowerState, fake::{FakeConfig, FakePower}};
+    /// let config = FakeConfig { fail: ["get_power".to_owned()].into(), ..Default::default() };
+    /// let power = FakePower::with_config(PowerState::On, config);
+    /// assert_eq!(power.get_power_state().await.unwrap_err().kind(), ErrorKind::DeviceFault);
+    /// # Ok(()) }
+    /// ```
     pub fn with_config(state: PowerState, config: FakeConfig) -> Self {
         FakePower {
             config,
@@ -166,6 +215,17 @@ impl Power for FakePower {
 }
 
 /// In-memory management: pxe, disk, cdrom, bios and safe; both boot modes; sensors; NMI.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, Management, fake::FakeManagement};
+/// let mgmt = FakeManagement::default();
+/// mgmt.set_boot_device(BootDevice::Cdrom, false).await?;
+/// let next = mgmt.get_boot_device().await?;
+/// assert_eq!((next.device, next.persistent), (Some(BootDevice::Cdrom), Some(false)));
+/// assert_eq!(mgmt.get_sensors().await?.len(), 2);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Default)]
 pub struct FakeManagement {
     config: FakeConfig,
@@ -175,6 +235,19 @@ pub struct FakeManagement {
 
 impl FakeManagement {
     /// A fake with `config`, booting from disk persistently in BIOS mode.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{BootDevice, BootMode, ErrorKind, Management};
+    /// use hwctl_core::fake::{FakeConfig, FakeManagement};
+    /// let config = FakeConfig { fail: ["set_boot".to_owned()].into(), ..Default::default() };
+    /// let mgmt = FakeManagement::with_config(config);
+    /// assert_eq!(mgmt.get_boot_device().await?.device, Some(BootDevice::Disk));
+    /// assert_eq!(mgmt.get_boot_mode().await?, Some(BootMode::Bios));
+    /// let err = mgmt.set_boot_device(BootDevice::Pxe, true).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::DeviceFault);
+    /// # Ok(()) }
+    /// ```
     pub fn with_config(config: FakeConfig) -> Self {
         FakeManagement {
             config,
@@ -187,6 +260,17 @@ impl FakeManagement {
     }
 
     /// How many NMIs were injected.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Management, fake::FakeManagement};
+    /// let mgmt = FakeManagement::default();
+    /// assert_eq!(mgmt.nmis(), 0);
+    /// mgmt.inject_nmi().await?;
+    /// mgmt.inject_nmi().await?;
+    /// assert_eq!(mgmt.nmis(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn nmis(&self) -> u64 {
         self.nmis.load(Ordering::SeqCst)
     }
@@ -263,6 +347,18 @@ impl Management for FakeManagement {
 }
 
 /// A console that echoes what is written to it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Console, fake::FakeConsole};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// let mut stream = FakeConsole::default().open().await?;
+/// stream.write_all(b"uname\n").await.unwrap();
+/// let mut echoed = [0u8; 6];
+/// stream.read_exact(&mut echoed).await.unwrap();
+/// assert_eq!(&echoed, b"uname\n");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Default)]
 pub struct FakeConsole {
     config: FakeConfig,
@@ -282,6 +378,19 @@ impl Console for FakeConsole {
 }
 
 /// A vendor interface with one method, `echo`, that returns its arguments.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{ErrorKind, HttpMethod, Vendor, fake::FakeVendor};
+/// use serde_json::json;
+/// let vendor = FakeVendor::default();
+/// assert_eq!(vendor.methods()[0].name, "echo");
+/// assert_eq!(vendor.call("echo", HttpMethod::Get, json!({"a": 1})).await?, json!({"echo": {"a": 1}}));
+/// let err = vendor.call("reset", HttpMethod::Post, json!({})).await.unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidParameter); // no such method
+/// assert_eq!(err.problems()[0].name, "method");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Default)]
 pub struct FakeVendor {
     config: FakeConfig,
@@ -380,6 +489,16 @@ pub const FAKE_BOOT: &str = "fake";
 /// The `fake` boot interface: records calls and sets the boot device through the
 /// node's management as a network boot interface would (PXE for the next boot on
 /// `prepare_ramdisk`; disk, persistent, on `prepare_instance`), writing nothing.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext, Registry, fake};
+/// let mut registry = Registry::new();
+/// registry.register(fake::hardware_type());
+/// registry.register_boot_interface(fake::boot_interface());
+/// let node = registry.build_node("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1"), None)?;
+/// assert_eq!(node.boot_interface(), Some(fake::FAKE_BOOT));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn boot_interface() -> crate::boot::BootInterface {
     crate::boot::BootInterface::new(
         FAKE_BOOT,
@@ -390,6 +509,15 @@ pub fn boot_interface() -> crate::boot::BootInterface {
 }
 
 /// A boot interface that records its calls (see [`boot_interface`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{Boot, NodeContext, fake::FakeBoot};
+/// let boot = FakeBoot::new(None); // no management: records only
+/// boot.prepare_instance(&NodeContext::new("n1")).await?;
+/// assert_eq!(boot.calls(), ["prepare_instance"]);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Default)]
 pub struct FakeBoot {
     management: Option<Arc<dyn Management>>,
@@ -398,6 +526,18 @@ pub struct FakeBoot {
 
 impl FakeBoot {
     /// A fake boot interface setting boot devices through `management`, if any.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_core::{Boot, BootDevice, Management, NodeContext};
+    /// use hwctl_core::fake::{FakeBoot, FakeManagement};
+    /// let mgmt = Arc::new(FakeManagement::default());
+    /// let boot = FakeBoot::new(Some(mgmt.clone()));
+    /// boot.prepare_ramdisk(&NodeContext::new("n1"), &Default::default()).await?;
+    /// assert_eq!(mgmt.get_boot_device().await?.device, Some(BootDevice::Pxe));
+    /// # Ok(()) }
+    /// ```
     pub fn new(management: Option<Arc<dyn Management>>) -> Self {
         FakeBoot {
             management,
@@ -406,6 +546,17 @@ impl FakeBoot {
     }
 
     /// The calls so far (`prepare_ramdisk`, …).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Boot, NodeContext, fake::FakeBoot};
+    /// let (boot, node) = (FakeBoot::new(None), NodeContext::new("n1"));
+    /// assert!(boot.calls().is_empty());
+    /// boot.prepare_ramdisk(&node, &Default::default()).await?;
+    /// boot.clean_up_ramdisk(&node).await?;
+    /// assert_eq!(boot.calls(), ["prepare_ramdisk", "clean_up_ramdisk"]);
+    /// # Ok(()) }
+    /// ```
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }

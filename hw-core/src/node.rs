@@ -181,8 +181,11 @@ impl fmt::Debug for Node {
 }
 
 macro_rules! interface {
-    ($get:ident, $with:ident, $field:ident, $tr:ident, $layer:ident, $name:literal) => {
+    ($get:ident, $with:ident, $field:ident, $tr:ident, $layer:ident, $name:literal,
+     $get_example:literal, $with_example:literal) => {
         #[doc = concat!("The ", $name, " interface, or `Unsupported` if the hardware type has none.")]
+        ///
+        #[doc = $get_example]
         ///
         /// # Errors
         ///
@@ -192,6 +195,8 @@ macro_rules! interface {
         }
 
         #[doc = concat!("Sets the ", $name, " interface, wrapped in the layers every interface of a node gets (see [`Node`]).")]
+        ///
+        #[doc = $with_example]
         pub fn $with(mut self, iface: Arc<dyn $tr>) -> Self {
             self.raw.$field = Some(iface.clone());
             self.$field = Some(Arc::new(crate::layers::$layer {
@@ -227,7 +232,50 @@ impl Node {
         }
     }
 
-    interface!(power, with_power, power, Power, LayeredPower, "power");
+    interface!(
+        power,
+        with_power,
+        power,
+        Power,
+        LayeredPower,
+        "power",
+        r#"```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+use hwctl_core::{DriverInfo, ErrorKind, Node, NodeContext, PowerState, fake};
+let node = fake::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+assert_eq!(node.power()?.get_power_state().await?, PowerState::Off);
+let bare = Node::new("none", NodeContext::new("n2"));
+assert_eq!(bare.power().unwrap_err().kind(), ErrorKind::Unsupported);
+# Ok(()) }
+```"#,
+        r#"```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+use std::sync::Arc;
+use hwctl_core::{ErrorKind, Node, NodeContext, PowerCapabilities, PowerState, PowerTarget};
+use hwctl_core::{fake::FakePower, Power};
+#[derive(Debug)]
+struct OnOnly(FakePower);
+#[hwctl_core::async_trait]
+impl Power for OnOnly {
+    fn capabilities(&self) -> PowerCapabilities {
+        PowerCapabilities { can_query: true, targets: vec![PowerTarget::On] }
+    }
+    async fn get_power_state(&self) -> hwctl_core::Result<PowerState> {
+        self.0.get_power_state().await
+    }
+    async fn set_power_state(&self, t: PowerTarget, d: Option<std::time::Duration>) -> hwctl_core::Result<()> {
+        self.0.set_power_state(t, d).await
+    }
+}
+let node = Node::new("on-only", NodeContext::new("n1"))
+    .with_power(Arc::new(OnOnly(FakePower::new(PowerState::On))));
+// The layers refuse what the capabilities do not list, before the driver runs.
+let err = node.power()?.set_power_state(PowerTarget::Off, None).await.unwrap_err();
+assert_eq!(err.kind(), ErrorKind::Unsupported);
+assert_eq!(err.driver(), Some("on-only"));
+# Ok(()) }
+```"#
+    );
     /// The management interface, or `Unsupported` if the hardware type has none.
     ///
     /// ```
@@ -251,6 +299,18 @@ impl Node {
     /// Sets the management interface, wrapped in the layers every interface of a
     /// node gets (see [`Node`]), with the node's boot persistence
     /// ([`Node::with_boot_persistence`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_core::{BootDevice, ErrorKind, Node, NodeContext, fake::FakeManagement};
+    /// let node = Node::new("fake-hardware", NodeContext::new("n1"))
+    ///     .with_management(Arc::new(FakeManagement::default()));
+    /// let err = node.management()?.set_boot_device(BootDevice::Floppy, true).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Unsupported);
+    /// assert_eq!(err.driver(), Some("fake-hardware")); // named by the layers
+    /// # Ok(()) }
+    /// ```
     pub fn with_management(mut self, iface: Arc<dyn Management>) -> Self {
         self.raw.management = Some(iface.clone());
         self.management = Some(Arc::new(crate::layers::LayeredManagement {
@@ -307,10 +367,84 @@ impl Node {
         console,
         Console,
         LayeredConsole,
-        "console"
+        "console",
+        r#"```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+use hwctl_core::{DriverInfo, NodeContext, fake};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+let node = fake::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+let mut console = node.console()?.open().await?;
+console.write_all(b"\r").await.unwrap();
+let mut echoed = [0u8; 1];
+console.read_exact(&mut echoed).await.unwrap();
+assert_eq!(&echoed, b"\r");
+# Ok(()) }
+```"#,
+        r#"```
+use std::sync::Arc;
+use hwctl_core::{Node, NodeContext, fake::FakeConsole};
+let node = Node::new("fake-hardware", NodeContext::new("n1"))
+    .with_console(Arc::new(FakeConsole::default()));
+assert!(node.capabilities().console);
+```"#
     );
-    interface!(vendor, with_vendor, vendor, Vendor, LayeredVendor, "vendor");
-    interface!(boot, with_boot, boot, Boot, LayeredBoot, "boot");
+    interface!(
+        vendor,
+        with_vendor,
+        vendor,
+        Vendor,
+        LayeredVendor,
+        "vendor",
+        r#"```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+use hwctl_core::{DriverInfo, HttpMethod, NodeContext, fake};
+use serde_json::json;
+let node = fake::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+let out = node.vendor()?.call("echo", HttpMethod::Post, json!({"x": 1})).await?;
+assert_eq!(out, json!({"echo": {"x": 1}}));
+# Ok(()) }
+```"#,
+        r#"```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+use std::sync::Arc;
+use hwctl_core::{ErrorKind, HttpMethod, Node, NodeContext, fake::FakeVendor};
+let node = Node::new("fake-hardware", NodeContext::new("n1"))
+    .with_vendor(Arc::new(FakeVendor::default()));
+assert_eq!(node.capabilities().vendor[0].name, "echo");
+// The layers check the arguments against the method's input schema.
+let err = node.vendor()?.call("echo", HttpMethod::Post, serde_json::json!([1])).await.unwrap_err();
+assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+# Ok(()) }
+```"#
+    );
+    interface!(
+        boot,
+        with_boot,
+        boot,
+        Boot,
+        LayeredBoot,
+        "boot",
+        r#"```
+# #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+use hwctl_core::{BootDevice, DriverInfo, NodeContext, Registry, fake};
+let mut registry = Registry::new();
+registry.register(fake::hardware_type());
+registry.register_boot_interface(fake::boot_interface());
+let ctx = NodeContext::new("n1");
+let node = registry.build_node("fake-hardware", &DriverInfo::new(), &ctx, Some("fake"))?;
+node.boot()?.prepare_ramdisk(&ctx, &Default::default()).await?;
+assert_eq!(node.management()?.get_boot_device().await?.device, Some(BootDevice::Pxe));
+# Ok(()) }
+```"#,
+        r#"```
+use std::sync::Arc;
+use hwctl_core::{Node, NodeContext, fake::FakeBoot};
+let node = Node::new("fake-hardware", NodeContext::new("n1"))
+    .with_boot(Arc::new(FakeBoot::new(None)));
+assert!(node.capabilities().boot);
+assert_eq!(node.boot_interface(), None); // unnamed: see `with_boot_named`
+```"#
+    );
 
     /// Sets the boot interface and records its name (Ironic's `boot_interface`),
     /// as [`Registry::build_node`](crate::Registry::build_node) does.
@@ -379,11 +513,25 @@ impl Node {
     }
 
     /// The node's context.
+    ///
+    /// ```
+    /// use hwctl_core::{BootMode, DriverInfo, NodeContext, fake};
+    /// let ctx = NodeContext::new("n1").with_boot_mode(BootMode::Uefi);
+    /// let node = fake::hardware_type().build(&DriverInfo::new(), &ctx)?;
+    /// assert_eq!(node.context(), &ctx);
+    /// assert_eq!(node.context().boot_mode(), Some(BootMode::Uefi));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn context(&self) -> &NodeContext {
         &self.context
     }
 
     /// The node's id.
+    ///
+    /// ```
+    /// use hwctl_core::{Node, NodeContext};
+    /// assert_eq!(Node::new("fake-hardware", NodeContext::new("rack1-node7")).id(), "rack1-node7");
+    /// ```
     pub fn id(&self) -> &str {
         &self.context.id
     }

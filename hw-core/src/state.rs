@@ -47,6 +47,14 @@ pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 
 /// Whose state: a node id and the endpoint that drives it (`amt://10.0.0.5:16992`,
 /// `wol:52:54:00:…`).
+///
+/// ```
+/// use hwctl_core::state::StateKey;
+/// let key = StateKey::new("node-1", "ipmi://10.0.0.5:623");
+/// assert_eq!(key.to_string(), "node-1 at ipmi://10.0.0.5:623");
+/// // One node id behind two BMCs: two keys.
+/// assert_ne!(key, StateKey::new("node-1", "ipmi://10.0.0.6:623"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateKey {
     /// The node's id (name or UUID).
@@ -57,6 +65,12 @@ pub struct StateKey {
 
 impl StateKey {
     /// A key for `node_id` behind `endpoint`.
+    ///
+    /// ```
+    /// use hwctl_core::state::StateKey;
+    /// let key = StateKey::new("node-1", "wol:52:54:00:12:34:56");
+    /// assert_eq!((key.node_id.as_str(), key.endpoint.as_str()), ("node-1", "wol:52:54:00:12:34:56"));
+    /// ```
     pub fn new(node_id: impl Into<String>, endpoint: impl Into<String>) -> Self {
         StateKey {
             node_id: node_id.into(),
@@ -72,6 +86,18 @@ impl fmt::Display for StateKey {
 }
 
 /// A store of small named JSON values per [`StateKey`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_core::state::{MemoryStore, NodeStateStore, StateKey};
+/// // Drivers hold a store as a trait object.
+/// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+/// let key = StateKey::new("node-1", "wol:52:54:00:12:34:56");
+/// store.set(&key, "power_state", "on".into()).await?;
+/// assert_eq!(store.get(&key, "power_state").await?, Some("on".into()));
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait NodeStateStore: Send + Sync + fmt::Debug {
     /// The value named `name` for `key`, or `None` if never set (or removed).
@@ -80,6 +106,18 @@ pub trait NodeStateStore: Send + Sync + fmt::Debug {
     ///
     /// [`ErrorKind::Other`] when the store cannot be read (a file store's I/O error
     /// or a file that is not JSON).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore, StateKey};
+    /// let store = MemoryStore::new();
+    /// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+    /// assert_eq!(store.get(&key, "boot_device").await?, None); // never set
+    /// store.set(&key, "boot_device", serde_json::json!({"device": "pxe"})).await?;
+    /// let v = store.get(&key, "boot_device").await?.unwrap();
+    /// assert_eq!(v["device"], "pxe");
+    /// # Ok(()) }
+    /// ```
     async fn get(&self, key: &StateKey, name: &str) -> Result<Option<Value>>;
 
     /// Sets `name` for `key` to `value`.
@@ -88,6 +126,21 @@ pub trait NodeStateStore: Send + Sync + fmt::Debug {
     ///
     /// [`ErrorKind::InvalidParameter`] for a value over [`MAX_VALUE_BYTES`];
     /// [`ErrorKind::Other`] when the store cannot be written.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore, StateKey, MAX_VALUE_BYTES};
+    /// let store = MemoryStore::new();
+    /// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+    /// store.set(&key, "boot_device", "pxe".into()).await?;
+    /// store.set(&key, "boot_device", "disk".into()).await?; // replaces
+    /// assert_eq!(store.get(&key, "boot_device").await?, Some("disk".into()));
+    /// let big = "x".repeat(MAX_VALUE_BYTES);
+    /// let err = store.set(&key, "blob", big.into()).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// # Ok(()) }
+    /// ```
     async fn set(&self, key: &StateKey, name: &str, value: Value) -> Result<()>;
 
     /// Removes `name` for `key` (nothing if absent).
@@ -95,10 +148,33 @@ pub trait NodeStateStore: Send + Sync + fmt::Debug {
     /// # Errors
     ///
     /// [`ErrorKind::Other`] when the store cannot be written.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore, StateKey};
+    /// let store = MemoryStore::new();
+    /// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+    /// store.set(&key, "boot_device", "pxe".into()).await?;
+    /// store.remove(&key, "boot_device").await?;
+    /// store.remove(&key, "boot_device").await?; // absent: still Ok
+    /// assert_eq!(store.get(&key, "boot_device").await?, None);
+    /// # Ok(()) }
+    /// ```
     async fn remove(&self, key: &StateKey, name: &str) -> Result<()>;
 }
 
 /// Typed access to any [`NodeStateStore`] (serde).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::PowerState;
+/// use hwctl_core::state::{MemoryStore, NodeStateExt, StateKey};
+/// let store = MemoryStore::new();
+/// let key = StateKey::new("node-1", "wol:52:54:00:12:34:56");
+/// store.set_typed(&key, "last_power", &PowerState::On).await?;
+/// assert_eq!(store.get_typed(&key, "last_power").await?, Some(PowerState::On));
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait NodeStateExt: NodeStateStore {
     /// [`get`](NodeStateStore::get) decoded as `T`.
@@ -106,6 +182,20 @@ pub trait NodeStateExt: NodeStateStore {
     /// # Errors
     ///
     /// As `get`; [`ErrorKind::Other`] when the stored value is not a `T`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_core::state::{MemoryStore, NodeStateExt, NodeStateStore, StateKey};
+    /// let store = MemoryStore::new();
+    /// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+    /// store.set(&key, "retries", 3.into()).await?;
+    /// assert_eq!(store.get_typed::<u32>(&key, "retries").await?, Some(3));
+    /// assert_eq!(store.get_typed::<u32>(&key, "absent").await?, None);
+    /// let err = store.get_typed::<String>(&key, "retries").await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Other); // stored a number, asked for text
+    /// # Ok(()) }
+    /// ```
     async fn get_typed<T: serde::de::DeserializeOwned + Send>(
         &self,
         key: &StateKey,
@@ -128,6 +218,19 @@ pub trait NodeStateExt: NodeStateStore {
     /// # Errors
     ///
     /// As `set`; [`ErrorKind::Other`] when `value` does not serialize.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::collections::BTreeMap;
+    /// use hwctl_core::state::{MemoryStore, NodeStateExt, NodeStateStore, StateKey};
+    /// let store = MemoryStore::new();
+    /// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+    /// let wanted = BTreeMap::from([("device", "pxe"), ("persistence", "once")]);
+    /// store.set_typed(&key, "boot", &wanted).await?;
+    /// let raw = store.get(&key, "boot").await?.unwrap();
+    /// assert_eq!(raw, serde_json::json!({"device": "pxe", "persistence": "once"}));
+    /// # Ok(()) }
+    /// ```
     async fn set_typed<T: serde::Serialize + Sync + ?Sized>(
         &self,
         key: &StateKey,
@@ -165,6 +268,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// An in-memory [`NodeStateStore`]: state lives as long as the store.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::state::{MemoryStore, NodeStateStore, StateKey};
+/// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+/// let store = MemoryStore::new();
+/// store.set(&key, "boot_device", "pxe".into()).await?;
+/// // A new store starts empty: nothing outlives the process.
+/// assert_eq!(MemoryStore::new().get(&key, "boot_device").await?, None);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     values: Mutex<HashMap<StateKey, BTreeMap<String, Value>>>,
@@ -172,11 +286,27 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     /// An empty store.
+    ///
+    /// ```
+    /// use hwctl_core::state::MemoryStore;
+    /// let store = MemoryStore::new();
+    /// assert!(format!("{store:?}").starts_with("MemoryStore"));
+    /// ```
     pub fn new() -> Self {
         MemoryStore::default()
     }
 
     /// Sets a value without awaiting (for seeding a store from an inventory).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore, StateKey};
+    /// let store = MemoryStore::new();
+    /// let key = StateKey::new("node-1", "wol:52:54:00:12:34:56");
+    /// store.insert(key.clone(), "power_state", "off".into()); // no .await
+    /// assert_eq!(store.get(&key, "power_state").await?, Some("off".into()));
+    /// # Ok(()) }
+    /// ```
     pub fn insert(&self, key: StateKey, name: impl Into<String>, value: Value) {
         lock(&self.values)
             .entry(key)
@@ -245,6 +375,13 @@ struct FileContent {
 
 impl FileStore {
     /// A store in `dir` (created, with its parents, on the first write).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use hwctl_core::state::FileStore;
+    /// let store = FileStore::new("/var/lib/hwctl/state"); // nothing created yet
+    /// assert_eq!(store.dir(), Path::new("/var/lib/hwctl/state"));
+    /// ```
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         FileStore {
             dir: dir.into(),
@@ -253,11 +390,30 @@ impl FileStore {
     }
 
     /// The directory.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use hwctl_core::state::FileStore;
+    /// assert_eq!(FileStore::new("state").dir(), Path::new("state"));
+    /// ```
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// The file holding `key`'s values.
+    ///
+    /// ```
+    /// use hwctl_core::state::{FileStore, StateKey};
+    /// let store = FileStore::new("/var/lib/hwctl/state");
+    /// let path = store.path_of(&StateKey::new("rack 1/node 7", "ipmi://10.0.0.5:623"));
+    /// assert!(path.starts_with("/var/lib/hwctl/state"));
+    /// let name = path.file_name().unwrap().to_str().unwrap();
+    /// // The node id made file-safe, a dash, 16 hex digits, ".json".
+    /// assert!(name.starts_with("rack_1_node_7-"));
+    /// assert_eq!(name.len(), "rack_1_node_7-".len() + 16 + ".json".len());
+    /// // Another endpoint: another file.
+    /// assert_ne!(path, store.path_of(&StateKey::new("rack 1/node 7", "ipmi://10.0.0.6:623")));
+    /// ```
     pub fn path_of(&self, key: &StateKey) -> PathBuf {
         let safe: String = key
             .node_id
@@ -385,6 +541,19 @@ fn global_slot() -> &'static RwLock<Option<Arc<dyn NodeStateStore>>> {
 
 /// Installs `store` as the process's store for drivers not given one (`hwctl`
 /// installs a [`FileStore`] on its state directory).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_core::state::{self, MemoryStore, NodeStateStore, StateKey};
+/// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+/// let mine = Arc::new(MemoryStore::new());
+/// state::set_global(mine.clone());
+/// // A driver that was not given a store uses the global one.
+/// state::global_or_memory().set(&key, "boot_device", "pxe".into()).await?;
+/// assert_eq!(mine.get(&key, "boot_device").await?, Some("pxe".into()));
+/// # Ok(()) }
+/// ```
 pub fn set_global(store: Arc<dyn NodeStateStore>) {
     *global_slot()
         .write()
@@ -392,6 +561,14 @@ pub fn set_global(store: Arc<dyn NodeStateStore>) {
 }
 
 /// The store installed with [`set_global`], if any.
+///
+/// ```
+/// use std::sync::Arc;
+/// use hwctl_core::state::{self, MemoryStore};
+/// assert!(state::configured_global().is_none()); // nothing installed yet
+/// state::set_global(Arc::new(MemoryStore::new()));
+/// assert!(state::configured_global().is_some());
+/// ```
 pub fn configured_global() -> Option<Arc<dyn NodeStateStore>> {
     global_slot()
         .read()
@@ -401,12 +578,36 @@ pub fn configured_global() -> Option<Arc<dyn NodeStateStore>> {
 
 /// The store installed with [`set_global`], else a fresh [`MemoryStore`] (state
 /// kept only by whoever holds it).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::state::{self, NodeStateStore, StateKey};
+/// let key = StateKey::new("node-1", "amt://10.0.0.5:16992");
+/// // Nothing installed: each call gives a fresh, empty memory store.
+/// state::global_or_memory().set(&key, "boot_device", "pxe".into()).await?;
+/// assert_eq!(state::global_or_memory().get(&key, "boot_device").await?, None);
+/// # Ok(()) }
+/// ```
 pub fn global_or_memory() -> Arc<dyn NodeStateStore> {
     configured_global().unwrap_or_else(|| Arc::new(MemoryStore::new()))
 }
 
 /// The XDG state directory for an application: `$XDG_STATE_HOME/<app>`, else
 /// `$HOME/.local/state/<app>`; `None` without either variable.
+///
+/// ```
+/// use std::path::PathBuf;
+/// use hwctl_core::state::xdg_state_dir;
+/// // SAFETY: single-threaded here; nothing else reads the environment.
+/// unsafe { std::env::set_var("XDG_STATE_HOME", "/srv/state") };
+/// assert_eq!(xdg_state_dir("hwctl"), Some(PathBuf::from("/srv/state/hwctl")));
+/// // A relative XDG_STATE_HOME is ignored (the XDG rule): $HOME/.local/state then.
+/// unsafe {
+///     std::env::set_var("XDG_STATE_HOME", "state");
+///     std::env::set_var("HOME", "/home/op");
+/// }
+/// assert_eq!(xdg_state_dir("hwctl"), Some(PathBuf::from("/home/op/.local/state/hwctl")));
+/// ```
 pub fn xdg_state_dir(app: &str) -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
         let d = PathBuf::from(d);
