@@ -303,6 +303,11 @@ enum Attempt {
         err: Error,
         sent: bool,
     },
+    /// The session log-in failed. The log-in's requests went through their own
+    /// retry loop (and noted their attempts), so the request that needed the
+    /// session is not retried around it: that multiplied the attempts (3 × 3
+    /// connects for one "after 3 attempts" message, issue 15).
+    LoginFailed(Error),
 }
 
 impl Core {
@@ -354,6 +359,9 @@ impl Core {
             std::sync::Mutex::new(None);
         let (req, held) = (&req, &held);
         let take_held = || held.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // Whether the log-in's error (ending the loop) was retryable, to give it back.
+        let login_failed: std::sync::Mutex<Option<bool>> = std::sync::Mutex::new(None);
+        let login_failed = &login_failed;
         let result = retry(
             &policy,
             Idempotency::from_bool(req.idempotent),
@@ -393,14 +401,26 @@ impl Core {
                     // request that is not idempotent.
                     Attempt::Failed { err, sent: false } => Err(err.not_delivered()),
                     Attempt::Failed { err, sent: true } => Err(err),
+                    Attempt::LoginFailed(err) => {
+                        *login_failed.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(err.is_retryable());
+                        Err(err.with_retryable(false))
+                    }
                 }
             },
         )
         .await;
+        let login_retryable = login_failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         match (result, take_held()) {
             (Ok(resp), _) => Ok(resp),
             (Err(_), Some((resp, _))) => Ok(resp),
-            (Err(e), None) => Err(e),
+            (Err(e), None) => match login_retryable {
+                Some(retryable) => Err(e.with_retryable(retryable)),
+                None => Err(e),
+            },
         }
     }
 
@@ -503,7 +523,7 @@ impl Core {
     async fn attempt_session(&self, req: &Request, hook: &dyn SessionAuth) -> Attempt {
         let (session, generation) = match self.session(hook).await {
             Ok(s) => s,
-            Err(err) => return Attempt::Failed { err, sent: true },
+            Err(err) => return Attempt::LoginFailed(err),
         };
         let mut h = http::HeaderMap::new();
         session.add_to(&mut h);
@@ -525,7 +545,7 @@ impl Core {
         tracing::debug!("401 with a session: logging in again");
         let (session, _) = match self.session(hook).await {
             Ok(s) => s,
-            Err(err) => return Attempt::Failed { err, sent: true },
+            Err(err) => return Attempt::LoginFailed(err),
         };
         let mut h = http::HeaderMap::new();
         session.add_to(&mut h);

@@ -494,9 +494,20 @@ impl Connector {
         let tcp = match (tcp, last) {
             (Some(t), _) => t,
             (None, Some((addr, e))) => {
+                // A name with several addresses (`localhost`: ::1 and 127.0.0.1) is
+                // one connect per address: the message says so.
+                let message = if addrs.len() > 1 {
+                    format!(
+                        "cannot connect to {host}:{port} at any of its {} addresses \
+                         (last, {addr}: {e})",
+                        addrs.len()
+                    )
+                } else {
+                    format!("cannot connect to {addr}: {e}")
+                };
                 return Err(ConnectError {
                     kind: ErrorKind::Unreachable,
-                    message: format!("cannot connect to {addr}: {e}"),
+                    message,
                     source: Some(e),
                 });
             }

@@ -273,3 +273,61 @@ async fn a_token_refused_twice_is_unauthenticated() {
     assert_eq!(logins.load(Ordering::SeqCst), 2);
     assert_eq!(server.requests(), 4);
 }
+
+/// A log-in that reads before it posts (as Redfish's `GET ServiceRoot`): an
+/// idempotent request inside the log-in, retried by the log-in's own loop.
+#[derive(Debug)]
+struct ReadFirstLogin;
+
+#[hwctl_core::async_trait]
+impl SessionAuth for ReadFirstLogin {
+    async fn login(&self, client: &SessionClient<'_>) -> hwctl_core::Result<Session> {
+        client
+            .send(Request::get("/root").operation("GET root"))
+            .await?;
+        Session::new().header("X-Auth-Token", "t".to_string().into())
+    }
+
+    async fn logout(&self, _: &SessionClient<'_>, _: &Session) -> hwctl_core::Result<()> {
+        Ok(())
+    }
+
+    fn cache_key(&self) -> String {
+        "read-first".into()
+    }
+}
+
+/// Issue 15: a Redfish request to a dead endpoint said "after 3 attempts" while 9
+/// connections were made — the request's retry loop retried the log-in, which had
+/// already run its own 3 attempts. A listener that accepts and drops every
+/// connection counts them: exactly as many as the message says.
+#[tokio::test]
+async fn a_failed_login_is_not_retried_again_by_the_request_that_needed_it() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let acceptor = tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    let backoff =
+        hwctl_core::poll::Backoff::exponential(Duration::from_millis(1), Duration::from_millis(5));
+    let config = EndpointConfig::builder(format!("http://127.0.0.1:{port}"))
+        .auth(Auth::session(ReadFirstLogin))
+        .retry(RetryPolicy::default().with_backoff(backoff))
+        .build()
+        .unwrap();
+    let client = HttpClient::new(config).unwrap();
+    let err = client.get("/data").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert!(err.message().contains("after 3 attempts"), "{err}");
+    assert_eq!(err.message().matches("attempts over").count(), 1, "{err}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 3, "{err}");
+    assert_eq!(client.stats().attempts, 3);
+    // The error keeps its kind's retryability for callers with their own policy.
+    assert!(err.is_retryable());
+    acceptor.abort();
+}
