@@ -24,6 +24,9 @@
 //! ```
 
 mod completion;
+mod flat;
+#[cfg(test)]
+mod flat_vs_tree;
 mod response;
 mod xml;
 

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use hwctl_core::{BootDevice, Error, MacAddress, PowerState, Result};
 
 use super::completion::{CompletionCode, Status};
+use super::flat::{Fields, Flat};
 use super::xml::{self, Element};
 
 /// A reply the chassis manager can send, decodable from its XML body.
@@ -28,19 +29,39 @@ pub trait Response: Sized {
     ///
     /// `Protocol` for a body that is not the expected XML reply; the completion
     /// code's kind for a failure reply (see [`Status::check`]).
-    fn decode(body: &[u8]) -> Result<Self> {
-        let doc = xml::parse(body)?;
-        let root = Element::root(&doc);
-        check_root(root, Self::ROOT)?;
-        Self::from_root(root)
-    }
-
-    /// Reads the fields out of an already parsed and checked root element.
-    #[doc(hidden)]
-    fn from_root(root: Element<'_, '_>) -> Result<Self>;
+    fn decode(body: &[u8]) -> Result<Self>;
 }
 
-fn check_root(root: Element<'_, '_>, want: &str) -> Result<()> {
+/// A reply whose fields are all children of its root: decoded in one streaming
+/// pass ([`Flat`]) without building a tree.
+pub(crate) trait FlatResponse: Response {
+    /// The children the decoder reads (at most [`super::flat::MAX_FIELDS`]).
+    const FIELDS: &'static [&'static str];
+
+    /// Reads the fields out of the root (already checked by name and namespace).
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self>;
+}
+
+/// The names of the status head.
+const STATUS_FIELDS: &[&str] = &["completionCode", "apiVersion", "statusDescription"];
+
+fn decode_flat<T: FlatResponse>(body: &[u8]) -> Result<T> {
+    let flat = Flat::read(body, T::FIELDS)?;
+    check_root(&flat, T::ROOT)?;
+    T::read(&flat)
+}
+
+/// The same decoder over the whole tree (what `decode` did before issue 16),
+/// for the differential tests.
+#[cfg(test)]
+pub(crate) fn decode_tree<T: FlatResponse>(body: &[u8]) -> Result<T> {
+    let doc = xml::parse(body)?;
+    let root = Element::root(&doc);
+    check_root(&root, T::ROOT)?;
+    T::read(&root)
+}
+
+fn check_root<F: Fields + ?Sized>(root: &F, want: &str) -> Result<()> {
     if root.name() != want {
         return Err(Error::protocol(format!(
             "expected a {want} reply, got <{}>",
@@ -69,11 +90,10 @@ fn check_root(root: Element<'_, '_>, want: &str) -> Result<()> {
 ///
 /// `Protocol` when the body is not a chassis manager reply with a completion code.
 pub fn parse_status(body: &[u8]) -> Result<Status> {
-    let doc = xml::parse(body)?;
-    status(Element::root(&doc))
+    status(&Flat::read(body, STATUS_FIELDS)?)
 }
 
-fn status(e: Element<'_, '_>) -> Result<Status> {
+pub(crate) fn status<F: Fields + ?Sized>(e: &F) -> Result<Status> {
     let code = e
         .child_text("completionCode")
         .ok_or_else(|| Error::protocol(format!("<{}> has no completionCode", e.name())))?;
@@ -97,20 +117,20 @@ fn status(e: Element<'_, '_>) -> Result<Status> {
     })
 }
 
-fn checked_status(e: Element<'_, '_>) -> Result<Status> {
+fn checked_status<F: Fields + ?Sized>(e: &F) -> Result<Status> {
     let s = status(e)?;
     s.check()?;
     Ok(s)
 }
 
-fn required<'a>(e: Element<'a, '_>, name: &str) -> Result<&'a str> {
+fn required<'e, F: Fields + ?Sized>(e: &'e F, name: &str) -> Result<&'e str> {
     match e.child_text(name) {
         Some(t) if !t.is_empty() => Ok(t),
         _ => Err(Error::protocol(format!("<{}> has no {name}", e.name()))),
     }
 }
 
-fn parse_num<T: FromStr>(e: Element<'_, '_>, name: &str, text: &str) -> Result<T> {
+fn parse_num<T: FromStr, F: Fields + ?Sized>(e: &F, name: &str, text: &str) -> Result<T> {
     text.parse().map_err(|_| {
         Error::protocol(format!(
             "<{}>/{name} is not a number: {:?}",
@@ -120,7 +140,7 @@ fn parse_num<T: FromStr>(e: Element<'_, '_>, name: &str, text: &str) -> Result<T
     })
 }
 
-fn optional_num<T: FromStr>(e: Element<'_, '_>, name: &str) -> Result<Option<T>> {
+fn optional_num<T: FromStr, F: Fields + ?Sized>(e: &F, name: &str) -> Result<Option<T>> {
     match e.child_text(name) {
         None | Some("") => Ok(None),
         Some(t) => parse_num(e, name, t).map(Some),
@@ -291,7 +311,19 @@ pub struct BladeResponse {
 
 impl Response for BladeResponse {
     const ROOT: &'static str = "BladeResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
+    fn decode(body: &[u8]) -> Result<Self> {
+        decode_flat(body)
+    }
+}
+
+impl FlatResponse for BladeResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "completionCode",
+        "apiVersion",
+        "statusDescription",
+        "bladeNumber",
+    ];
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self> {
         Ok(BladeResponse {
             status: checked_status(root)?,
             blade_number: optional_num(root, "bladeNumber")?,
@@ -312,7 +344,20 @@ pub struct BladeStateResponse {
 
 impl Response for BladeStateResponse {
     const ROOT: &'static str = "BladeStateResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
+    fn decode(body: &[u8]) -> Result<Self> {
+        decode_flat(body)
+    }
+}
+
+impl FlatResponse for BladeStateResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "completionCode",
+        "apiVersion",
+        "statusDescription",
+        "bladeNumber",
+        "bladeState",
+    ];
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self> {
         Ok(BladeStateResponse {
             status: checked_status(root)?,
             blade_number: optional_num(root, "bladeNumber")?,
@@ -334,7 +379,20 @@ pub struct BootResponse {
 
 impl Response for BootResponse {
     const ROOT: &'static str = "BootResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
+    fn decode(body: &[u8]) -> Result<Self> {
+        decode_flat(body)
+    }
+}
+
+impl FlatResponse for BootResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "completionCode",
+        "apiVersion",
+        "statusDescription",
+        "bladeNumber",
+        "nextBoot",
+    ];
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self> {
         let status = checked_status(root)?;
         let text = required(root, "nextBoot")?;
         let next_boot = BootType::from_name(text)
@@ -362,7 +420,21 @@ pub struct PowerStateResponse {
 
 impl Response for PowerStateResponse {
     const ROOT: &'static str = "PowerStateResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
+    fn decode(body: &[u8]) -> Result<Self> {
+        decode_flat(body)
+    }
+}
+
+impl FlatResponse for PowerStateResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "completionCode",
+        "apiVersion",
+        "statusDescription",
+        "bladeNumber",
+        "Decompression",
+        "powerState",
+    ];
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self> {
         Ok(PowerStateResponse {
             status: checked_status(root)?,
             blade_number: optional_num(root, "bladeNumber")?,
@@ -420,15 +492,15 @@ pub struct ChassisInfoResponse {
     pub blades: Vec<BladeInfo>,
 }
 
-fn optional_status(e: Element<'_, '_>) -> Result<Option<Status>> {
-    if e.child("completionCode").is_some() {
+fn optional_status<F: Fields + ?Sized>(e: &F) -> Result<Option<Status>> {
+    if e.has("completionCode") {
         status(e).map(Some)
     } else {
         Ok(None)
     }
 }
 
-fn non_empty(e: Element<'_, '_>, name: &str) -> Option<String> {
+fn non_empty<F: Fields + ?Sized>(e: &F, name: &str) -> Option<String> {
     e.child_text(name)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
@@ -436,15 +508,18 @@ fn non_empty(e: Element<'_, '_>, name: &str) -> Option<String> {
 
 impl Response for ChassisInfoResponse {
     const ROOT: &'static str = "ChassisInfoResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
-        let status = optional_status(root)?;
+    fn decode(body: &[u8]) -> Result<Self> {
+        let doc = xml::parse(body)?;
+        let root = Element::root(&doc);
+        check_root(&root, Self::ROOT)?;
+        let status = optional_status(&root)?;
         if let Some(s) = &status {
             s.check()?;
         }
         let mut blades = Vec::new();
         for collection in root.children_named("bladeCollections") {
             for b in collection.children_named("BladeInfo") {
-                let number = required(b, "bladeNumber")?;
+                let number = required(&b, "bladeNumber")?;
                 let mut nics = Vec::new();
                 for macs in b.children_named("bladeMacAddress") {
                     for nic in macs.children_named("NicInfo") {
@@ -459,17 +534,17 @@ impl Response for ChassisInfoResponse {
                             },
                         };
                         nics.push(NicInfo {
-                            status: optional_status(nic)?,
-                            device_id: optional_num(nic, "deviceId")?,
+                            status: optional_status(&nic)?,
+                            device_id: optional_num(&nic, "deviceId")?,
                             mac_address,
                         });
                     }
                 }
                 blades.push(BladeInfo {
-                    status: optional_status(b)?,
-                    blade_number: parse_num(b, "bladeNumber", number)?,
-                    blade_guid: non_empty(b, "bladeGuid"),
-                    blade_name: non_empty(b, "bladeName"),
+                    status: optional_status(&b)?,
+                    blade_number: parse_num(&b, "bladeNumber", number)?,
+                    blade_guid: non_empty(&b, "bladeGuid"),
+                    blade_name: non_empty(&b, "bladeName"),
                     power_state: b
                         .child_text("powerState")
                         .filter(|t| !t.is_empty())
@@ -502,7 +577,19 @@ impl fmt::Debug for StartSerialResponse {
 
 impl Response for StartSerialResponse {
     const ROOT: &'static str = "StartSerialResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
+    fn decode(body: &[u8]) -> Result<Self> {
+        decode_flat(body)
+    }
+}
+
+impl FlatResponse for StartSerialResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "completionCode",
+        "apiVersion",
+        "statusDescription",
+        "serialSessionToken",
+    ];
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self> {
         Ok(StartSerialResponse {
             status: checked_status(root)?,
             serial_session_token: required(root, "serialSessionToken")?.to_owned(),
@@ -524,7 +611,15 @@ pub struct SerialDataResponse {
 
 impl Response for SerialDataResponse {
     const ROOT: &'static str = "SerialDataResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
+    fn decode(body: &[u8]) -> Result<Self> {
+        decode_flat(body)
+    }
+}
+
+impl FlatResponse for SerialDataResponse {
+    const FIELDS: &'static [&'static str] =
+        &["completionCode", "apiVersion", "statusDescription", "data"];
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self> {
         let status = checked_status(root)?;
         let data = match root.child_text("data") {
             None | Some("") => Vec::new(),
@@ -543,7 +638,14 @@ pub struct ChassisResponse {
 
 impl Response for ChassisResponse {
     const ROOT: &'static str = "ChassisResponse";
-    fn from_root(root: Element<'_, '_>) -> Result<Self> {
+    fn decode(body: &[u8]) -> Result<Self> {
+        decode_flat(body)
+    }
+}
+
+impl FlatResponse for ChassisResponse {
+    const FIELDS: &'static [&'static str] = &["completionCode", "apiVersion", "statusDescription"];
+    fn read<F: Fields + ?Sized>(root: &F) -> Result<Self> {
         Ok(ChassisResponse {
             status: checked_status(root)?,
         })

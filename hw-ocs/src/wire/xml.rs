@@ -69,13 +69,7 @@ impl<'d, 'a> Element<'d, 'a> {
 
     /// `i:nil="true"` (or `"1"`; the last `nil` attribute in the XSI namespace wins).
     pub fn nil(&self) -> bool {
-        self.0.attributes().iter().fold(false, |nil, a| {
-            if a.ns == Some(XSI_NAMESPACE) && a.name == "nil" {
-                a.raw_value.eq_ignore_ascii_case("true") || a.raw_value == "1"
-            } else {
-                nil
-            }
-        })
+        super::flat::nil(self.0.attributes())
     }
 
     /// Concatenated text and CDATA content directly inside the element.
