@@ -119,7 +119,12 @@ impl HttpClient {
             )),
             Scheme::Http => None,
         };
-        let connector = Connector::new(tls, config.connect_timeout, config.max_concurrency);
+        let connector = Connector::new(
+            tls,
+            config.connect_timeout,
+            config.max_concurrency,
+            config.tls.setting.clone(),
+        );
         let hyper = LegacyClient::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_max_idle_per_host(config.max_concurrency)

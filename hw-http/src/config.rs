@@ -164,6 +164,9 @@ impl fmt::Debug for Auth {
 pub struct TlsConfig {
     pub(crate) ca: CaSource,
     pub(crate) accept_invalid_certs: bool,
+    /// The user's setting that chose this (`redfish_verify_ca`), named in
+    /// certificate errors and in the insecure-mode warning.
+    pub(crate) setting: Option<String>,
 }
 
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
@@ -199,6 +202,7 @@ impl TlsConfig {
         TlsConfig {
             ca: CaSource::File(path.into()),
             accept_invalid_certs: false,
+            setting: None,
         }
     }
 
@@ -207,6 +211,7 @@ impl TlsConfig {
         TlsConfig {
             ca: CaSource::Pem(pem.into()),
             accept_invalid_certs: false,
+            setting: None,
         }
     }
 
@@ -223,12 +228,45 @@ impl TlsConfig {
         TlsConfig {
             ca: CaSource::WebpkiRoots,
             accept_invalid_certs: true,
+            setting: None,
         }
     }
 
     /// Whether certificate verification is switched off.
+    ///
+    /// ```
+    /// use hwctl_http::TlsConfig;
+    /// assert!(!TlsConfig::verified().accepts_invalid_certs());
+    /// assert!(TlsConfig::danger_accept_invalid_certs().accepts_invalid_certs());
+    /// ```
     pub fn accepts_invalid_certs(&self) -> bool {
         self.accept_invalid_certs
+    }
+
+    /// The same verification, chosen by the user's setting `key` (a driver_info key
+    /// such as `redfish_verify_ca`): a rejected certificate's error then says to
+    /// point `key` at a CA bundle (or that `key=false` turns verification off), and
+    /// the insecure-mode warning names it. [`EndpointConfig::read`] sets it.
+    ///
+    /// ```
+    /// use hwctl_http::TlsConfig;
+    /// let tls = TlsConfig::verified().with_setting("redfish_verify_ca");
+    /// assert_eq!(tls.setting(), Some("redfish_verify_ca"));
+    /// assert_eq!(TlsConfig::verified().setting(), None);
+    /// ```
+    pub fn with_setting(mut self, key: impl Into<String>) -> Self {
+        self.setting = Some(key.into());
+        self
+    }
+
+    /// The setting named by [`with_setting`](Self::with_setting), if any.
+    ///
+    /// ```
+    /// let tls = hwctl_http::TlsConfig::ca_pem(Vec::new()).with_setting("amt_verify_ca");
+    /// assert_eq!(tls.setting(), Some("amt_verify_ca"));
+    /// ```
+    pub fn setting(&self) -> Option<&str> {
+        self.setting.as_deref()
     }
 
     fn describe(&self) -> String {

@@ -213,7 +213,8 @@ impl EndpointConfig {
 
         let https = url.as_ref().is_some_and(|u| u.scheme() == "https");
         let tls = match keys.verify_ca {
-            Some(key) => read_verify_ca(v, key, keys.url, url.is_some(), https),
+            Some(key) => read_verify_ca(v, key, keys.url, url.is_some(), https)
+                .map(|tls| tls.with_setting(key)),
             None => Some(TlsConfig::verified()),
         };
         ok &= tls.is_some();

@@ -53,9 +53,13 @@ pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hwctl_core:
         .with_safe_default_protocol_versions()
         .map_err(|e| hwctl_core::Error::new(ErrorKind::Other, format!("TLS setup failed: {e}")))?;
     if tls.accept_invalid_certs {
+        let chosen_by = match &tls.setting {
+            Some(key) => format!("{key}=false"),
+            None => "danger_accept_invalid_certs".into(),
+        };
         tracing::warn!(
             "TLS certificate verification is DISABLED for this endpoint \
-             (danger_accept_invalid_certs): the connection can be read and altered on its path"
+             ({chosen_by}): the connection can be read and altered on its path"
         );
         return Ok(builder
             .dangerous()
@@ -167,6 +171,8 @@ pub(crate) struct Connector {
     slots: Arc<Semaphore>,
     max_connections: usize,
     demand: Arc<Demand>,
+    /// The user's setting for the CA (`redfish_verify_ca`), named in certificate errors.
+    ca_setting: Option<Arc<str>>,
 }
 
 /// Requests in flight on the client, against which the connector decides whether a
@@ -240,6 +246,7 @@ impl Connector {
         tls: Option<Arc<ClientConfig>>,
         connect_timeout: Duration,
         max_connections: usize,
+        ca_setting: Option<String>,
     ) -> Self {
         Connector {
             tls: tls.map(TlsConnector::from),
@@ -247,6 +254,7 @@ impl Connector {
             slots: Arc::new(Semaphore::new(max_connections)),
             max_connections,
             demand: Arc::default(),
+            ca_setting: ca_setting.map(Arc::from),
         }
     }
 
@@ -530,7 +538,7 @@ impl Connector {
         })?;
         match tls.connect(name, tcp).await {
             Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
-            Err(e) => Err(tls_error(&host, port, e)),
+            Err(e) => Err(tls_error(&host, port, e, self.ca_setting.as_deref())),
         }
     }
 }
@@ -560,7 +568,9 @@ fn resolve_error(host: &str, e: io::Error) -> ConnectError {
     }
 }
 
-fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
+/// A failed TLS handshake; a rejected certificate says what to change: `setting`
+/// (the user's CA key, `redfish_verify_ca`) when known.
+fn tls_error(host: &str, port: u16, e: io::Error, setting: Option<&str>) -> ConnectError {
     let rustls_err = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
@@ -569,9 +579,15 @@ fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
         Some(rustls::Error::InvalidCertificate(reason)) => ConnectError {
             kind: ErrorKind::BadCertificate,
             message: format!(
-                "TLS certificate of {host}:{port} rejected: {} \
-                 (set a CA file for this endpoint, or fix its certificate)",
-                certificate_problem(&reason, host)
+                "TLS certificate of {host}:{port} rejected: {} ({})",
+                certificate_problem(&reason, host),
+                match setting {
+                    Some(key) => format!(
+                        "set {key} to the path of a CA bundle that signed it, or fix the \
+                         certificate; {key}=false turns verification off, logged as insecure"
+                    ),
+                    None => "set a CA file for this endpoint, or fix its certificate".into(),
+                }
             ),
             source: Some(e),
         },

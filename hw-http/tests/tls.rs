@@ -210,3 +210,49 @@ async fn plain_http_to_a_tls_port_is_a_typed_error() {
         "{err}"
     );
 }
+
+/// Issue 15: a rejected certificate names the driver's own CA setting (the key the
+/// user can change), and that `false` turns verification off.
+#[tokio::test]
+async fn a_rejected_certificate_names_the_drivers_verify_ca_key() {
+    use hwctl_core::{DriverInfo, Property};
+    use hwctl_http::driver_info::EndpointKeys;
+
+    let pki = make_pki();
+    let server = server(&pki).await;
+    for (url_key, key) in [
+        ("redfish_address", "redfish_verify_ca"),
+        ("amt_address", "amt_verify_ca"),
+    ] {
+        let keys = EndpointKeys::new(url_key).verify_ca(key);
+        let schema = [
+            Property::required(url_key, "URL."),
+            Property::optional(key, "CA."),
+        ];
+        let info = DriverInfo::from_pairs([(url_key, server.base_url().as_str())]);
+        let mut v = info.validator(&schema);
+        let config = EndpointConfig::read(&mut v, &keys, Some("https"))
+            .unwrap()
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        v.finish().unwrap();
+        assert_eq!(config.tls().setting(), Some(key));
+        let err = HttpClient::new(config)
+            .unwrap()
+            .get("/x")
+            .await
+            .unwrap_err();
+        assert_readable(&err, "certificate issued by an unknown authority");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("set {key} to the path of a CA bundle")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("{key}=false")), "{text}");
+    }
+    // Without a driver key (the library used directly) the advice stays generic.
+    let c = client(server.base_url(), TlsConfig::verified()).unwrap();
+    let text = c.get("/x").await.unwrap_err().to_string();
+    assert!(!text.contains("verify_ca"), "{text}");
+}
