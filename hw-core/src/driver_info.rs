@@ -48,6 +48,15 @@ pub struct Property {
 
 impl Property {
     /// A required property.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, Property};
+    /// const P: &[Property] = &[Property::required("wol_mac", "MAC address to wake.")];
+    /// assert!(P[0].required && P[0].default.is_none());
+    /// let err = DriverInfo::new().validator(P).finish().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// assert_eq!(err.to_string(), "missing parameters: wol_mac");
+    /// ```
     pub const fn required(name: &'static str, description: &'static str) -> Self {
         Property {
             name: Cow::Borrowed(name),
@@ -60,6 +69,16 @@ impl Property {
     }
 
     /// An optional property.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::optional("wol_port", "UDP port.")];
+    /// assert!(!P[0].required);
+    /// let info = DriverInfo::new();
+    /// let mut v = info.validator(P);
+    /// assert_eq!(v.port("wol_port"), None); // absent, no default: not a problem
+    /// assert!(v.finish().is_ok());
+    /// ```
     pub const fn optional(name: &'static str, description: &'static str) -> Self {
         Property {
             name: Cow::Borrowed(name),
@@ -72,12 +91,29 @@ impl Property {
     }
 
     /// Marks the property secret.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ExposeSecret, Property};
+    /// const P: &[Property] = &[Property::required("ipmi_password", "Password.").secret()];
+    /// let info = DriverInfo::from_pairs([("ipmi_password", " pw with spaces ")]);
+    /// let mut v = info.validator(P);
+    /// // Secrets are not trimmed, and come out wrapped.
+    /// assert_eq!(v.secret("ipmi_password").unwrap().expose_secret(), " pw with spaces ");
+    /// ```
     pub const fn secret(mut self) -> Self {
         self.secret = true;
         self
     }
 
     /// Gives the property a default value (the text as it would appear in `driver_info`).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::optional("ipmi_port", "UDP port.").default_value("623")];
+    /// let info = DriverInfo::new();
+    /// let mut v = info.validator(P);
+    /// assert_eq!(v.port("ipmi_port"), Some(623)); // absent: the default, parsed
+    /// ```
     pub const fn default_value(mut self, default: &'static str) -> Self {
         self.default = Some(default);
         self
@@ -224,6 +260,13 @@ impl fmt::Debug for DriverInfo {
 
 impl DriverInfo {
     /// An empty `driver_info`.
+    ///
+    /// ```
+    /// let mut info = hwctl_core::DriverInfo::new();
+    /// assert_eq!(info.keys().count(), 0);
+    /// info.insert("wol_port", 9);
+    /// assert!(info.contains("wol_port"));
+    /// ```
     pub fn new() -> Self {
         DriverInfo::default()
     }
@@ -233,6 +276,17 @@ impl DriverInfo {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] naming `driver_info` when `value` is not an object.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind};
+    /// use serde_json::json;
+    /// let info = DriverInfo::from_json(json!({"ipmi_address": "10.0.0.5", "ipmi_port": 623}))?;
+    /// assert_eq!(info.get_str("ipmi_port").as_deref(), Some("623"));
+    /// let err = DriverInfo::from_json(json!(["ipmi_address"])).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert_eq!(err.to_string(), "driver_info must be a JSON object, not an array");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_json(value: Value) -> Result<Self> {
         match value {
             Value::Object(map) => Ok(DriverInfo { map }),
@@ -267,27 +321,72 @@ impl DriverInfo {
     }
 
     /// Sets `key` to `value`.
+    ///
+    /// ```
+    /// use hwctl_core::DriverInfo;
+    /// let mut info = DriverInfo::new();
+    /// info.insert("ipmi_port", 6230);           // a JSON number
+    /// info.insert("ipmi_address", "10.0.0.5");  // a JSON string
+    /// info.insert("ipmi_port", "623");          // replaces
+    /// assert_eq!(info.get("ipmi_port"), Some(&serde_json::json!("623")));
+    /// ```
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) {
         self.map.insert(key.into(), value.into());
     }
 
     /// Removes `key`.
+    ///
+    /// ```
+    /// let mut info = hwctl_core::DriverInfo::from_pairs([("wol_port", "9")]);
+    /// assert_eq!(info.remove("wol_port"), Some("9".into()));
+    /// assert_eq!(info.remove("wol_port"), None);
+    /// ```
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.map.remove(key)
     }
 
     /// Whether `key` is present and not null or empty.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let info = hwctl_core::DriverInfo::from_json(json!({
+    ///     "a": "x", "b": " ", "c": null, "d": 0, "e": [1]
+    /// }))?;
+    /// assert!(info.contains("a") && info.contains("d"));
+    /// assert!(!info.contains("b") && !info.contains("c") && !info.contains("e") && !info.contains("f"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn contains(&self, key: &str) -> bool {
         self.get_str(key).is_some_and(|s| !s.trim().is_empty())
     }
 
     /// The raw JSON value of `key`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let info = hwctl_core::DriverInfo::from_json(json!({"redfish_verify_ca": false}))?;
+    /// assert_eq!(info.get("redfish_verify_ca"), Some(&json!(false)));
+    /// assert_eq!(info.get("redfish_address"), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.map.get(key)
     }
 
     /// The value of `key` as text: strings as they are, numbers and booleans printed.
     /// `null`, arrays and objects give `None`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let info = hwctl_core::DriverInfo::from_json(json!({
+    ///     "port": 623, "verify": true, "host": "bmc-1", "list": ["a"]
+    /// }))?;
+    /// assert_eq!(info.get_str("port").as_deref(), Some("623"));
+    /// assert_eq!(info.get_str("verify").as_deref(), Some("true"));
+    /// assert_eq!(info.get_str("host").as_deref(), Some("bmc-1"));
+    /// assert_eq!(info.get_str("list"), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn get_str(&self, key: &str) -> Option<Cow<'_, str>> {
         match self.map.get(key)? {
             Value::String(s) => Some(Cow::Borrowed(s)),
@@ -298,11 +397,23 @@ impl DriverInfo {
     }
 
     /// The keys present.
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_pairs([("wol_port", "9"), ("wol_mac", "52:54:00:12:34:56")]);
+    /// let mut keys: Vec<&str> = info.keys().collect();
+    /// keys.sort();
+    /// assert_eq!(keys, ["wol_mac", "wol_port"]);
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.map.keys().map(String::as_str)
     }
 
     /// The underlying JSON map.
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_pairs([("wol_port", "9")]);
+    /// assert_eq!(serde_json::Value::Object(info.as_map().clone()), serde_json::json!({"wol_port": "9"}));
+    /// ```
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.map
     }
@@ -316,6 +427,22 @@ impl DriverInfo {
     /// [`Validator::finish`] reports the keys in them that are neither in `schema`
     /// nor read through the validator nor [`GENERIC_KEYS`]. A driver whose keys do
     /// not share prefixes cleanly names its own with [`Validator::with_namespaces`].
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, Property};
+    /// const P: &[Property] = &[
+    ///     Property::required("ipmi_address", "BMC address."),
+    ///     Property::optional("ipmi_password", "Password.").secret(),
+    /// ];
+    /// // An Ironic export: the password is masked, the address absent.
+    /// let info = DriverInfo::from_pairs([("ipmi_password", "******")]);
+    /// let v = info.validator(P);
+    /// assert!(v.has_problems()); // found before any getter runs
+    /// let err = v.finish().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// let names: Vec<_> = err.problems().iter().map(|p| (p.name.as_str(), p.is_missing())).collect();
+    /// assert_eq!(names, [("ipmi_address", true), ("ipmi_password", false)]);
+    /// ```
     pub fn validator<'a>(&'a self, schema: &'a [Property]) -> Validator<'a> {
         let mut problems = Vec::new();
         for p in schema {
@@ -424,6 +551,17 @@ impl<'a> Validator<'a> {
 
     /// The text of `name` (trimmed, unless the property is secret), or its schema
     /// default; `None` if neither (already recorded as missing when required).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::optional("ipmi_bridging", ".").default_value("no")];
+    /// let info = DriverInfo::from_pairs([("ipmi_address", "  10.0.0.5 ")]);
+    /// let mut v = info.validator(P);
+    /// assert_eq!(v.str("ipmi_address").as_deref(), Some("10.0.0.5")); // trimmed
+    /// assert_eq!(v.str("ipmi_bridging").as_deref(), Some("no"));      // the default
+    /// assert_eq!(v.str("ipmi_username"), None);
+    /// assert!(v.finish().is_ok());
+    /// ```
     pub fn str(&mut self, name: &str) -> Option<String> {
         self.known(name);
         if self.is_secret(name) && self.info.is_ironic_mask(name) {
@@ -456,12 +594,35 @@ impl<'a> Validator<'a> {
     }
 
     /// The value of a secret parameter, wrapped so it cannot be printed by accident.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ExposeSecret, Property};
+    /// const P: &[Property] = &[Property::required("amt_password", "Password.").secret()];
+    /// let info = DriverInfo::from_pairs([("amt_password", "s3cret")]);
+    /// let mut v = info.validator(P);
+    /// let pw = v.secret("amt_password").unwrap();
+    /// assert_eq!(pw.expose_secret(), "s3cret");
+    /// assert!(!format!("{pw:?}").contains("s3cret"));
+    /// ```
     pub fn secret(&mut self, name: &str) -> Option<SecretString> {
         self.str(name).map(SecretString::from)
     }
 
     /// Parses `name` with `parse`; on failure records `"<value>" <reason>` (or just the
     /// reason for a secret).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::optional("x_cipher", "."), Property::optional("x_key", ".").secret()];
+    /// let info = DriverInfo::from_pairs([("x_cipher", "18"), ("x_key", "zz")]);
+    /// let mut v = info.validator(P);
+    /// let even = |s: &str| s.parse::<u8>().ok().filter(|n| n % 2 == 0).ok_or_else(|| "is not even".to_owned());
+    /// assert_eq!(v.custom("x_cipher", even), Some(18));
+    /// let hex = |s: &str| u8::from_str_radix(s, 16).map_err(|_| "is not hex".to_owned());
+    /// assert_eq!(v.custom("x_key", hex), None);
+    /// // The secret's value is not echoed; a plain value would be.
+    /// assert_eq!(v.finish().unwrap_err().to_string(), "invalid parameters: x_key: is not hex");
+    /// ```
     pub fn custom<T>(
         &mut self,
         name: &str,
@@ -483,6 +644,15 @@ impl<'a> Validator<'a> {
     }
 
     /// Parses `name` with [`FromStr`]; the error names the expected type.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// let info = hwctl_core::DriverInfo::from_pairs([("a", "10.0.0.5"), ("b", "ten")]);
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.parse::<Ipv4Addr>("a"), Some(Ipv4Addr::new(10, 0, 0, 5)));
+    /// assert_eq!(v.parse::<u8>("b"), None);
+    /// assert_eq!(v.finish().unwrap_err().to_string(), "invalid parameters: b: \"ten\" is not a valid u8");
+    /// ```
     pub fn parse<T: FromStr>(&mut self, name: &str) -> Option<T> {
         let type_name = std::any::type_name::<T>()
             .rsplit("::")
@@ -515,12 +685,29 @@ impl<'a> Validator<'a> {
     }
 
     /// A TCP/UDP port, 1 to 65535.
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_json(serde_json::json!({"a": 623, "b": "0"}))?;
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.port("a"), Some(623));
+    /// assert_eq!(v.port("b"), None);
+    /// assert_eq!(v.finish().unwrap_err().to_string(), "invalid parameters: b: \"0\" is out of range (1 to 65535)");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn port(&mut self, name: &str) -> Option<u16> {
         self.int_in_range(name, 1, 65535)
             .and_then(|n| u16::try_from(n).ok())
     }
 
     /// A boolean: `true/false`, `yes/no`, `on/off`, `1/0`, case-insensitively.
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_json(serde_json::json!({"a": "Yes", "b": false, "c": "maybe"}))?;
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!((v.bool("a"), v.bool("b"), v.bool("c")), (Some(true), Some(false), None));
+    /// assert_eq!(v.finish().unwrap_err().problems()[0].name, "c");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn bool(&mut self, name: &str) -> Option<bool> {
         self.custom(name, |s| match s.to_ascii_lowercase().as_str() {
             "true" | "yes" | "on" | "1" => Ok(true),
@@ -534,6 +721,16 @@ impl<'a> Validator<'a> {
     /// (`bmc_17.lab`). Whether the name resolves is checked when connecting, not
     /// here. Returns the value trimmed; drivers connect through
     /// [`crate::address::Host`] so that what validates connects.
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// let info = hwctl_core::DriverInfo::from_pairs([("a", " [fe80::1%eth0] "), ("b", "bmc$1")]);
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.host("a").as_deref(), Some("[fe80::1%eth0]")); // trimmed, else as given
+    /// assert_eq!(v.host("b"), None);
+    /// let err = v.finish().unwrap_err();
+    /// assert_eq!((err.kind(), err.problems()[0].name.as_str()), (ErrorKind::InvalidParameter, "b"));
+    /// ```
     pub fn host(&mut self, name: &str) -> Option<String> {
         self.custom(name, |s| {
             crate::address::Host::parse(s)
@@ -549,6 +746,15 @@ impl<'a> Validator<'a> {
     }
 
     /// One of `choices` (case-insensitive); returns the choice as listed.
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_pairs([("a", "LANPLUS"), ("b", "serial")]);
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.one_of("a", &["lan", "lanplus"]), Some("lanplus")); // as listed
+    /// assert_eq!(v.one_of("b", &["lan", "lanplus"]), None);
+    /// assert_eq!(v.finish().unwrap_err().to_string(),
+    ///     "invalid parameters: b: \"serial\" is not one of lan, lanplus");
+    /// ```
     pub fn one_of(&mut self, name: &str, choices: &[&'static str]) -> Option<&'static str> {
         self.custom(name, |s| {
             choices
@@ -633,6 +839,21 @@ impl<'a> Validator<'a> {
     }
 
     /// A path to an existing regular file (a CA bundle, a key file).
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir();
+    /// let ca = dir.join(format!("hw-doc-ca-{}.pem", std::process::id()));
+    /// std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n")?;
+    /// let info = hwctl_core::DriverInfo::from_pairs([
+    ///     ("a", ca.to_str().unwrap()), ("b", dir.to_str().unwrap()),
+    /// ]);
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.file("a"), Some(ca.clone()));
+    /// assert_eq!(v.file("b"), None); // a directory
+    /// assert!(v.finish().unwrap_err().to_string().ends_with("\" is not a file"));
+    /// # std::fs::remove_file(&ca)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn file(&mut self, name: &str) -> Option<PathBuf> {
         self.custom(name, |s| {
             let p = PathBuf::from(s);
@@ -645,11 +866,27 @@ impl<'a> Validator<'a> {
     }
 
     /// The `driver_info` being read (for sub-configs that read several keys).
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_pairs([("ipmi_address", "10.0.0.5")]);
+    /// let v = info.validator(&[]);
+    /// assert_eq!(v.info().get_str("ipmi_address").as_deref(), Some("10.0.0.5"));
+    /// ```
     pub fn info(&self) -> &'a DriverInfo {
         self.info
     }
 
     /// Whether `name` is present (not null, not empty).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::optional("ipmi_port", ".").default_value("623")];
+    /// let info = DriverInfo::from_pairs([("ipmi_username", "admin"), ("ipmi_password", "")]);
+    /// let v = info.validator(P);
+    /// assert!(v.is_set("ipmi_username"));
+    /// assert!(!v.is_set("ipmi_password")); // empty
+    /// assert!(!v.is_set("ipmi_port"));     // a default is not a value
+    /// ```
     pub fn is_set(&self, name: &str) -> bool {
         self.info
             .get_str(name)
@@ -657,6 +894,18 @@ impl<'a> Validator<'a> {
     }
 
     /// Records that `name` is invalid for `reason` (which must not contain a secret).
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// let info = hwctl_core::DriverInfo::from_pairs([("ipmi_bridging", "dual"), ("ipmi_target_address", "0x20")]);
+    /// let mut v = info.validator(&[]);
+    /// if v.is_set("ipmi_target_address") && v.str("ipmi_bridging").as_deref() == Some("dual") {
+    ///     v.invalid("ipmi_transit_address", "is required with dual bridging");
+    /// }
+    /// let err = v.finish().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert_eq!(err.to_string(), "invalid parameters: ipmi_transit_address: is required with dual bridging");
+    /// ```
     pub fn invalid(&mut self, name: &str, reason: impl Into<String>) {
         self.problems.push(ParameterProblem {
             name: name.to_owned(),
@@ -669,6 +918,19 @@ impl<'a> Validator<'a> {
     /// is: a value that is present but refused (Ironic's secret mask `"******"`, a
     /// refused key, a malformed value) reads as absent to the driver, yet it is
     /// invalid, not missing, and every driver reports it with the same kind.
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// // "One of these two": the schema cannot say it.
+    /// let info = hwctl_core::DriverInfo::new();
+    /// let mut v = info.validator(&[]);
+    /// if !v.is_set("ocs_address") && !v.is_set("ocs_url") {
+    ///     v.missing("ocs_address");
+    /// }
+    /// let err = v.finish().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// assert_eq!(err.to_string(), "missing parameters: ocs_address");
+    /// ```
     pub fn missing(&mut self, name: &str) {
         if !self.problems.iter().any(|p| p.name == name) {
             self.problems.push(ParameterProblem {
@@ -679,6 +941,14 @@ impl<'a> Validator<'a> {
     }
 
     /// Whether any problem has been found so far.
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_pairs([("ipmi_port", "x")]);
+    /// let mut v = info.validator(&[]);
+    /// assert!(!v.has_problems());
+    /// let _ = v.port("ipmi_port");
+    /// assert!(v.has_problems()); // e.g. skip further checks that need the port
+    /// ```
     pub fn has_problems(&self) -> bool {
         !self.problems.is_empty()
     }
@@ -702,6 +972,14 @@ impl<'a> Validator<'a> {
     }
 
     /// The namespaces unknown keys are looked for in.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::required("ipmi_address", "."), Property::optional("sasl_username", ".")];
+    /// let info = DriverInfo::new();
+    /// assert_eq!(info.validator(P).namespaces(), ["ipmi_", "sasl_"]);
+    /// assert_eq!(info.validator(P).with_namespaces(&["IPMI_"]).namespaces(), ["ipmi_"]);
+    /// ```
     pub fn namespaces(&self) -> &[String] {
         &self.namespaces
     }
@@ -709,6 +987,17 @@ impl<'a> Validator<'a> {
     /// Declares `name` known without reading it through the validator (a key the
     /// driver reads from [`Validator::info`] directly). Every getter of the
     /// validator does this for the key it reads.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::required("redfish_address", ".")];
+    /// let info = DriverInfo::from_pairs([("redfish_address", "10.0.0.5"), ("redfish_extra", "1")]);
+    /// let mut v = info.validator(P);
+    /// // The driver reads `redfish_extra` from `v.info()` itself, so says it knows it.
+    /// let _ = v.info().get("redfish_extra");
+    /// v.known("redfish_extra");
+    /// assert!(v.finish().is_ok());
+    /// ```
     pub fn known(&mut self, name: &str) {
         if !self.read.iter().any(|r| r == name) {
             self.read.push(name.to_owned());
@@ -719,6 +1008,19 @@ impl<'a> Validator<'a> {
     /// unknown (see [`Validator`]), each with its problem: `is not a known key`,
     /// with a "did you mean" when a known key is close, else the known keys of
     /// that namespace. Values are never shown.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::required("iboot_address", "."), Property::optional("iboot_port", ".")];
+    /// let info = DriverInfo::from_pairs([
+    ///     ("iboot_address", "10.0.0.5"), ("iboot_prot", "9100"),
+    ///     ("ipmi_port", "623"), // another namespace: left alone
+    /// ]);
+    /// let unknown = info.validator(P).unknown_keys();
+    /// assert_eq!(unknown.len(), 1);
+    /// assert_eq!(unknown[0].name, "iboot_prot");
+    /// assert_eq!(unknown[0].reason.as_deref(), Some("is not a known key (did you mean iboot_port?)"));
+    /// ```
     pub fn unknown_keys(&self) -> Vec<ParameterProblem> {
         let mut out = Vec::new();
         for key in self.info.keys() {
