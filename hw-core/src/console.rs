@@ -10,6 +10,20 @@ use crate::error::Result;
 /// A bidirectional byte stream to a node's serial console.
 ///
 /// Implemented for every `AsyncRead + AsyncWrite + Send + Unpin` type.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::ConsoleHandle;
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// // Any duplex byte stream is a console stream.
+/// let (ours, mut theirs) = tokio::io::duplex(64);
+/// let mut handle: ConsoleHandle = Box::new(ours);
+/// theirs.write_all(b"login: ").await.unwrap();
+/// let mut buf = [0u8; 7];
+/// handle.read_exact(&mut buf).await.unwrap();
+/// assert_eq!(&buf, b"login: ");
+/// # Ok(()) }
+/// ```
 pub trait ConsoleStream: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> ConsoleStream for T {}
@@ -44,5 +58,20 @@ pub type ConsoleHandle = Box<dyn ConsoleStream>;
 #[async_trait]
 pub trait Console: Send + Sync + fmt::Debug {
     /// Opens the serial console.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Console, ErrorKind, fake::FakeConsole};
+    /// let stream = FakeConsole::default().open().await?;
+    /// drop(stream); // ends the session in the background
+    /// // A failing device: the error kind says why.
+    /// let node = hwctl_core::fake::hardware_type().build(
+    ///     &hwctl_core::DriverInfo::from_pairs([("fake_fail", "console")]),
+    ///     &hwctl_core::NodeContext::new("n1"),
+    /// )?;
+    /// let Err(err) = node.console()?.open().await else { panic!("opened") };
+    /// assert_eq!(err.kind(), ErrorKind::DeviceFault);
+    /// # Ok(()) }
+    /// ```
     async fn open(&self) -> Result<ConsoleHandle>;
 }

@@ -30,6 +30,20 @@ use crate::registry::HardwareType;
 use crate::vendor::Vendor;
 
 /// How the suite drives the node.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::time::Duration;
+/// use hwctl_core::{DriverInfo, NodeContext, fake, testing::{self, Options, Outcome}};
+/// let node = fake::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+/// // Real hardware: more time per power change, no soft targets without an OS.
+/// let opts = Options { power_timeout: Duration::from_secs(300), soft_power: false };
+/// let report = testing::check_node(&node, &opts).await;
+/// assert!(report.is_ok(), "{report}");
+/// let skipped = report.checks.iter().filter(|c| c.outcome == Outcome::Skipped("soft power checks disabled".into()));
+/// assert_eq!(skipped.count(), 2); // soft off, soft reboot
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Timeout given to every `set_power_state`.
@@ -49,6 +63,15 @@ impl Default for Options {
 }
 
 /// The outcome of one check.
+///
+/// ```
+/// use hwctl_core::testing::{Check, Outcome, Report};
+/// let report = Report { checks: vec![
+///     Check { name: "nmi".into(), outcome: Outcome::Skipped("no NMI".into()) },
+///     Check { name: "power on".into(), outcome: Outcome::Passed },
+/// ] };
+/// assert_eq!(report.to_string(), "  skip  nmi: no NMI\n  ok    power on\n");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The check passed.
@@ -60,6 +83,17 @@ pub enum Outcome {
 }
 
 /// One named check and its outcome.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{DriverInfo, NodeContext, fake, testing::{self, Outcome}};
+/// let node = fake::hardware_type().build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+/// let report = testing::check_node(&node, &Default::default()).await;
+/// let first = &report.checks[0];
+/// assert!(!first.name.is_empty());
+/// assert_eq!(first.outcome, Outcome::Passed);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Check {
     /// What was checked.
@@ -69,6 +103,20 @@ pub struct Check {
 }
 
 /// The outcome of every check of a run.
+///
+/// ```
+/// use hwctl_core::testing::{Check, Outcome, Report};
+/// let check = |name: &str, outcome| Check { name: name.into(), outcome };
+/// let report = Report { checks: vec![
+///     check("power on", Outcome::Passed),
+///     check("power off", Outcome::Passed),
+///     check("boot device pxe", Outcome::Failed("reads back disk".into())),
+///     check("console", Outcome::Skipped("no console".into())),
+/// ] };
+/// assert_eq!(report.passed(), 2);
+/// assert!(!report.is_ok());
+/// print!("{report}"); // one line per check: "  ok    power on", "  FAIL  boot device pxe: …"
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// The checks, in the order they ran.
@@ -94,6 +142,19 @@ impl Report {
     }
 
     /// The failed checks.
+    ///
+    /// ```
+    /// use hwctl_core::testing::{Check, Outcome, Report};
+    /// let check = |name: &str, outcome| Check { name: name.into(), outcome };
+    /// let report = Report { checks: vec![
+    ///     check("power on", Outcome::Passed),
+    ///     check("power off", Outcome::Passed),
+    ///     check("boot device pxe", Outcome::Failed("reads back disk".into())),
+    ///     check("console", Outcome::Skipped("no console".into())),
+    /// ] };
+    /// let failed: Vec<_> = report.failures().iter().map(|c| c.name.as_str()).collect();
+    /// assert_eq!(failed, ["boot device pxe"]);
+    /// ```
     pub fn failures(&self) -> Vec<&Check> {
         self.checks
             .iter()
@@ -102,6 +163,18 @@ impl Report {
     }
 
     /// The checks that passed.
+    ///
+    /// ```
+    /// use hwctl_core::testing::{Check, Outcome, Report};
+    /// let check = |name: &str, outcome| Check { name: name.into(), outcome };
+    /// let report = Report { checks: vec![
+    ///     check("power on", Outcome::Passed),
+    ///     check("power off", Outcome::Passed),
+    ///     check("boot device pxe", Outcome::Failed("reads back disk".into())),
+    ///     check("console", Outcome::Skipped("no console".into())),
+    /// ] };
+    /// assert_eq!(report.passed(), 2); // the skipped one is not counted
+    /// ```
     pub fn passed(&self) -> usize {
         self.checks
             .iter()
@@ -110,17 +183,52 @@ impl Report {
     }
 
     /// Whether no check failed and at least one passed.
+    ///
+    /// ```
+    /// use hwctl_core::testing::{Check, Outcome, Report};
+    /// let check = |name: &str, outcome| Check { name: name.into(), outcome };
+    /// let report = Report { checks: vec![
+    ///     check("power on", Outcome::Passed),
+    ///     check("power off", Outcome::Passed),
+    ///     check("boot device pxe", Outcome::Failed("reads back disk".into())),
+    ///     check("console", Outcome::Skipped("no console".into())),
+    /// ] };
+    /// assert!(!report.is_ok());
+    /// assert!(!Report::default().is_ok()); // nothing passed: not ok either
+    /// ```
     pub fn is_ok(&self) -> bool {
         self.failures().is_empty() && self.passed() > 0
     }
 
     /// Panics with the report unless [`Report::is_ok`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{DriverInfo, NodeContext, fake, testing};
+    /// let info = DriverInfo::from_pairs([("fake_power_state", "on")]);
+    /// let node = fake::hardware_type().build(&info, &NodeContext::new("n1"))?;
+    /// testing::check_node(&node, &Default::default()).await.assert_passed();
+    /// # Ok(()) }
+    /// ```
     #[track_caller]
     pub fn assert_passed(&self) {
         assert!(self.is_ok(), "conformance failed:\n{self}");
     }
 
     /// Adds the checks of `other`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{DriverInfo, NodeContext, fake, testing};
+    /// let (hw, ctx, info) = (fake::hardware_type(), NodeContext::new("n1"), DriverInfo::new());
+    /// let mut report = testing::check_validation(&hw, &info, &ctx);
+    /// let before = report.checks.len();
+    /// let node = hw.build(&info, &ctx)?;
+    /// report.merge(testing::check_node(&node, &Default::default()).await);
+    /// assert!(report.checks.len() > before);
+    /// report.assert_passed();
+    /// # Ok(()) }
+    /// ```
     pub fn merge(&mut self, other: Report) {
         self.checks.extend(other.checks);
     }
@@ -193,6 +301,18 @@ async fn set_and_check(
 /// from off, boot-device round trips, and `Unsupported` for what it cannot do.
 ///
 /// The node's power state and boot device are changed.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{DriverInfo, NodeContext, fake, testing};
+/// // A device whose boot device cannot be set: the suite says so.
+/// let info = DriverInfo::from_pairs([("fake_fail", "set_boot")]);
+/// let node = fake::hardware_type().build(&info, &NodeContext::new("n1"))?;
+/// let report = testing::check_node(&node, &testing::Options::default()).await;
+/// assert!(!report.is_ok());
+/// assert!(report.failures().iter().any(|c| c.name.contains("boot")), "{report}");
+/// # Ok(()) }
+/// ```
 pub async fn check_node(node: &Node, opts: &Options) -> Report {
     let mut report = Report::default();
     let caps = node.capabilities();
@@ -434,6 +554,23 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
 /// Checks a hardware type's validation: `valid` builds; removing each required
 /// property gives a missing-parameter error naming it; removing them all names every
 /// one in a single error; secrets are not echoed in errors.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, HardwareType, InterfaceKind, Node, NodeContext, Property, testing};
+/// const PROPS: &[Property] = &[
+///     Property::required("demo_address", "Address."),
+///     Property::required("demo_password", "Password.").secret(),
+/// ];
+/// let hw = HardwareType::new("demo", "A demo.", [InterfaceKind::Power], PROPS.to_vec(), |info, ctx| {
+///     let mut v = info.validator(PROPS);
+///     let _ = (v.host("demo_address"), v.secret("demo_password"));
+///     v.finish()?;
+///     Ok(Node::new("demo", ctx.clone()))
+/// });
+/// let valid = DriverInfo::from_pairs([("demo_address", "10.0.0.5"), ("demo_password", "pw")]);
+/// let report = testing::check_validation(&hw, &valid, &NodeContext::new("n1"));
+/// report.assert_passed();
+/// ```
 pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext) -> Report {
     let mut report = Report::default();
     report.record(

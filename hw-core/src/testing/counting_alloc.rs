@@ -34,6 +34,21 @@ thread_local! {
 
 /// The system allocator, counting each `alloc` and `realloc` of the calling thread.
 /// Install it with `#[global_allocator]` in a test binary (see the module docs).
+///
+/// ```rust,standalone_crate
+/// use hwctl_core::testing::counting_alloc::{CountingAllocator, allocations_during};
+///
+/// #[global_allocator]
+/// static GLOBAL: CountingAllocator = CountingAllocator;
+///
+/// fn main() {
+///     let mut v = Vec::with_capacity(4);
+///     let ((), n) = allocations_during(|| v.extend([1u8, 2, 3, 4]));
+///     assert_eq!(n, 0); // within capacity
+///     let ((), n) = allocations_during(|| v.push(5));
+///     assert_eq!(n, 1); // one reallocation
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 #[allow(clippy::exhaustive_structs)]
 pub struct CountingAllocator;
@@ -63,6 +78,12 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// # Panics
 /// If [`CountingAllocator`] is not the global allocator: a count that is always
 /// zero would let every "allocates nothing" test pass.
+///
+/// ```should_panic
+/// // Without `#[global_allocator] static A: CountingAllocator = CountingAllocator;`
+/// // in the binary, the count would always be zero: it panics instead.
+/// let _ = hwctl_core::testing::counting_alloc::allocations_during(|| vec![0u8; 16]);
+/// ```
 pub fn allocations_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let probe_before = ALLOCATIONS.with(Cell::get);
     drop(std::hint::black_box(Box::new(0u64)));
