@@ -30,6 +30,21 @@ use std::str::FromStr;
 
 /// A host as written in `driver_info`: an IP address (IPv6 with its zone) or a
 /// name to resolve.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use hwctl_core::address::Host;
+/// assert_eq!(Host::parse(" 10.0.0.9 ")?, Host::V4(Ipv4Addr::new(10, 0, 0, 9)));
+/// match Host::parse("[fe80::1%eth0]")? {
+///     Host::V6 { addr, zone } => {
+///         assert_eq!(addr.segments()[0], 0xfe80);
+///         assert_eq!(zone.as_deref(), Some("eth0"));
+///     }
+///     other => panic!("not IPv6: {other:?}"),
+/// }
+/// assert_eq!(Host::parse("bmc-1.lab")?, Host::Name("bmc-1.lab".into()));
+/// # Ok::<(), String>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Host {
@@ -95,6 +110,15 @@ impl Host {
     ///
     /// A reason a person reads (`is not a valid IPv4 address …`) for anything that
     /// is neither an IP address nor a host name.
+    ///
+    /// ```
+    /// use hwctl_core::address::Host;
+    /// assert!(Host::parse("10.0.0.9").is_ok() && Host::parse("::1").is_ok());
+    /// assert_eq!(Host::parse("10.1").unwrap_err(),
+    ///     "is not a valid IPv4 address (four numbers 0–255 separated by dots)");
+    /// assert_eq!(Host::parse("[bmc-1]").unwrap_err(), "has brackets, which only an IPv6 address takes");
+    /// assert_eq!(Host::parse("bmc..lab").unwrap_err(), "has an empty label (two dots, or a leading dot)");
+    /// ```
     pub fn parse(s: &str) -> Result<Host, String> {
         let s = s.trim();
         if s.is_empty() {
@@ -136,6 +160,13 @@ impl Host {
     }
 
     /// The name to resolve, for a [`Host::Name`].
+    ///
+    /// ```
+    /// use hwctl_core::address::Host;
+    /// assert_eq!(Host::parse("bmc-1.lab.")?.name(), Some("bmc-1.lab."));
+    /// assert_eq!(Host::parse("10.0.0.9")?.name(), None);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn name(&self) -> Option<&str> {
         match self {
             Host::Name(n) => Some(n),
@@ -144,6 +175,14 @@ impl Host {
     }
 
     /// The IP address, for an IP literal.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, Ipv6Addr};
+    /// use hwctl_core::address::Host;
+    /// assert_eq!(Host::parse("[::1]")?.ip(), Some(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+    /// assert_eq!(Host::parse("bmc-1")?.ip(), None);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn ip(&self) -> Option<IpAddr> {
         match self {
             Host::V4(a) => Some(IpAddr::V4(*a)),
@@ -159,6 +198,17 @@ impl Host {
     /// # Errors
     ///
     /// A zone naming no network interface of this machine.
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use hwctl_core::address::Host;
+    /// let v4 = Host::parse("10.0.0.9")?.socket_addr(623)?;
+    /// assert_eq!(v4, Some(SocketAddr::from(([10, 0, 0, 9], 623))));
+    /// assert_eq!(Host::parse("bmc-1.lab")?.socket_addr(623)?, None); // the driver resolves it
+    /// let err = Host::parse("fe80::1%no-such-if0")?.socket_addr(623).unwrap_err();
+    /// assert_eq!(err, "IPv6 zone \"no-such-if0\" is not a network interface of this host");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn socket_addr(&self, port: u16) -> Result<Option<SocketAddr>, String> {
         match self {
             Host::V4(a) => Ok(Some(SocketAddr::from((*a, port)))),
@@ -177,6 +227,14 @@ impl Host {
 
     /// `host:port` for messages and connection strings: IPv6 in brackets
     /// (`[fe80::1%eth0]:623`).
+    ///
+    /// ```
+    /// use hwctl_core::address::Host;
+    /// assert_eq!(Host::parse("10.0.0.9")?.with_port(623), "10.0.0.9:623");
+    /// assert_eq!(Host::parse("fe80::1%eth0")?.with_port(623), "[fe80::1%eth0]:623");
+    /// assert_eq!(Host::parse("bmc-1")?.with_port(443), "bmc-1:443");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn with_port(&self, port: u16) -> String {
         match self {
             Host::V6 { .. } => format!("[{self}]:{port}"),

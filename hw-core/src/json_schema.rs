@@ -28,6 +28,20 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 /// One path element of an error: a property name or an array index.
+///
+/// ```
+/// use hwctl_core::json_schema;
+/// use serde_json::json;
+/// let schema = json!({"type": "object", "properties": {
+///     "periods": {"type": "array", "items": {"type": "object", "properties": {
+///         "days": {"type": "array", "items": {"enum": ["Monday", "Tuesday"]}}}}}}});
+/// use json_schema::PathItem;
+/// let err = json_schema::validate(&schema, &json!({"periods": [{"days": ["Funday"]}]})).unwrap_err();
+/// assert_eq!(err.path, [
+///     PathItem::Key("periods".into()), PathItem::Index(0),
+///     PathItem::Key("days".into()), PathItem::Index(0),
+/// ]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PathItem {
     /// An array index.
@@ -37,6 +51,15 @@ pub enum PathItem {
 }
 
 /// Why an instance does not validate, as `jsonschema` would say it.
+///
+/// ```
+/// use hwctl_core::json_schema;
+/// use serde_json::json;
+/// let schema = json!({"type": "object", "required": ["scope"], "properties": {"scope": {"type": "string"}}});
+/// let err = json_schema::validate(&schema, &json!({})).unwrap_err();
+/// assert_eq!((err.keyword, err.message.as_str()), ("required", "'scope' is a required property"));
+/// assert!(err.path.is_empty()); // about the object itself
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaError {
     /// The message (`'x' is not of type 'integer'`).
@@ -58,6 +81,18 @@ impl SchemaError {
     /// The error a caller gets: [`crate::ErrorKind::InvalidParameter`] naming the
     /// path (`args` for the whole input), with Ironic's wording
     /// (`Input data validation error: …`).
+    ///
+    /// ```
+    /// use hwctl_core::{ErrorKind, json_schema};
+    /// use serde_json::json;
+    /// let schema = json!({"type": "object", "properties": {"level": {"type": "integer"}}});
+    /// let err = json_schema::validate(&schema, &json!({"level": "high"})).unwrap_err().to_error();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert_eq!(err.problems()[0].name, "level");
+    /// assert_eq!(err.to_string(), "invalid parameters: level: Input data validation error: 'high' is not of type 'integer'");
+    /// let whole = json_schema::validate(&schema, &json!([1])).unwrap_err().to_error();
+    /// assert_eq!(whole.problems()[0].name, "args");
+    /// ```
     pub fn to_error(&self) -> crate::Error {
         let mut name = self.path_string();
         if name.is_empty() {
@@ -70,6 +105,16 @@ impl SchemaError {
     }
 
     /// The path as text: `periods[0].days` (empty for the instance itself).
+    ///
+    /// ```
+    /// use hwctl_core::json_schema;
+    /// use serde_json::json;
+    /// let schema = json!({"type": "object", "properties": {
+    ///     "periods": {"type": "array", "items": {"type": "object", "properties": {
+    ///         "days": {"type": "array", "items": {"enum": ["Monday", "Tuesday"]}}}}}}});
+    /// let err = json_schema::validate(&schema, &json!({"periods": [{"days": ["Funday"]}]})).unwrap_err();
+    /// assert_eq!(err.path_string(), "periods[0].days[0]");
+    /// ```
     pub fn path_string(&self) -> String {
         let mut s = String::new();
         for item in &self.path {
@@ -114,6 +159,16 @@ impl std::error::Error for SchemaError {}
 /// # Errors
 ///
 /// The [`SchemaError`] `jsonschema` would report first (see the module docs).
+///
+/// ```
+/// use hwctl_core::json_schema;
+/// use serde_json::json;
+/// let schema = json!({"type": "object", "properties": {"count": {"type": "integer", "minimum": 1}},
+///     "additionalProperties": false});
+/// assert!(json_schema::validate(&schema, &json!({"count": 2})).is_ok());
+/// let err = json_schema::validate(&schema, &json!({"count": 0})).unwrap_err();
+/// assert_eq!((err.keyword, err.message.as_str()), ("minimum", "0 is less than the minimum of 1"));
+/// ```
 pub fn validate(schema: &Value, instance: &Value) -> Result<(), SchemaError> {
     let mut errors = Vec::new();
     iter_errors(schema, instance, &mut Vec::new(), &mut errors);
@@ -124,6 +179,18 @@ pub fn validate(schema: &Value, instance: &Value) -> Result<(), SchemaError> {
 }
 
 /// Every error, in schema keyword order.
+///
+/// ```
+/// use hwctl_core::json_schema;
+/// use serde_json::json;
+/// let schema = json!({"type": "object", "required": ["a", "b"], "properties": {"c": {"type": "boolean"}}});
+/// let errors = json_schema::all_errors(&schema, &json!({"c": "yes"}));
+/// let mut found: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+/// found.sort();
+/// assert_eq!(found, ["'a' is a required property", "'b' is a required property",
+///     "'yes' is not of type 'boolean'"]);
+/// assert!(json_schema::all_errors(&schema, &json!({"a": 1, "b": 2})).is_empty());
+/// ```
 pub fn all_errors(schema: &Value, instance: &Value) -> Vec<SchemaError> {
     let mut errors = Vec::new();
     iter_errors(schema, instance, &mut Vec::new(), &mut errors);
@@ -175,6 +242,14 @@ pub const KEYWORDS: &[&str] = &[
 const ANNOTATIONS: &[&str] = &["title", "description", "$schema"];
 
 /// Keywords of `schema` (and its subschemas) this validator does not implement.
+///
+/// ```
+/// use hwctl_core::json_schema;
+/// use serde_json::json;
+/// let schema = json!({"type": "object", "title": "Args", "properties": {
+///     "name": {"type": "string", "pattern": "^[a-z]+$"}}});
+/// assert_eq!(json_schema::unsupported_keywords(&schema), ["pattern"]); // would be ignored: refuse it
+/// ```
 pub fn unsupported_keywords(schema: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if let Value::Object(map) = schema {
@@ -458,6 +533,13 @@ fn py_str(s: &str) -> String {
 }
 
 /// A Python `repr` of the value `json.loads` would give.
+///
+/// ```
+/// use hwctl_core::json_schema::py_repr;
+/// use serde_json::json;
+/// assert_eq!(py_repr(&json!({"on": true})), "{'on': True}");
+/// assert_eq!(py_repr(&json!([null, 1.0, 2, "it's", "a"])), r#"[None, 1.0, 2, "it's", 'a']"#);
+/// ```
 pub fn py_repr(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),

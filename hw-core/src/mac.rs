@@ -24,11 +24,24 @@ pub struct MacAddress([u8; 6]);
 
 impl MacAddress {
     /// A MAC from its six octets.
+    ///
+    /// ```
+    /// use hwctl_core::MacAddress;
+    /// const MAC: MacAddress = MacAddress::new([0x52, 0x54, 0x00, 0xcf, 0x2d, 0x31]);
+    /// assert_eq!(MAC.to_string(), "52:54:00:cf:2d:31");
+    /// ```
     pub const fn new(octets: [u8; 6]) -> Self {
         MacAddress(octets)
     }
 
     /// The six octets.
+    ///
+    /// ```
+    /// use hwctl_core::MacAddress;
+    /// let mac: MacAddress = "52-54-00-CF-2D-31".parse()?;
+    /// assert_eq!(mac.octets(), [0x52, 0x54, 0x00, 0xcf, 0x2d, 0x31]);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub const fn octets(&self) -> [u8; 6] {
         self.0
     }

@@ -38,6 +38,14 @@ pub struct Backoff {
 
 impl Backoff {
     /// A fixed interval, no jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::poll::Backoff;
+    /// let b = Backoff::fixed(Duration::from_millis(500));
+    /// assert_eq!(b.delay(0), Duration::from_millis(500));
+    /// assert_eq!(b.delay(10), Duration::from_millis(500));
+    /// ```
     pub const fn fixed(interval: Duration) -> Self {
         Backoff {
             initial: interval,
@@ -48,6 +56,14 @@ impl Backoff {
     }
 
     /// Doubling from `initial` up to `max`, no jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::poll::Backoff;
+    /// let b = Backoff::exponential(Duration::from_millis(100), Duration::from_secs(1));
+    /// let waits: Vec<u128> = (0..5).map(|n| b.delay(n).as_millis()).collect();
+    /// assert_eq!(waits, [100, 200, 400, 800, 1000]); // capped at `max`
+    /// ```
     pub const fn exponential(initial: Duration, max: Duration) -> Self {
         Backoff {
             initial,
@@ -58,12 +74,28 @@ impl Backoff {
     }
 
     /// The same backoff with jitter on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::poll::Backoff;
+    /// let b = Backoff::fixed(Duration::from_secs(2)).with_jitter();
+    /// assert!(b.jitter);
+    /// assert_eq!(b.delay(0), Duration::from_secs(2)); // the nominal wait is unchanged
+    /// ```
     pub const fn with_jitter(mut self) -> Self {
         self.jitter = true;
         self
     }
 
     /// The nominal wait after attempt `attempt` (0-based), before jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::poll::Backoff;
+    /// let b = Backoff { initial: Duration::from_secs(1), max: Duration::from_secs(30), multiplier: 1.5, jitter: true };
+    /// assert_eq!(b.delay(2), Duration::from_millis(2250)); // 1 s × 1.5²
+    /// assert_eq!(b.delay(u32::MAX), Duration::from_secs(30));
+    /// ```
     pub fn delay(&self, attempt: u32) -> Duration {
         let factor = self.multiplier.max(1.0).powi(attempt.min(64) as i32);
         let secs = (self.initial.as_secs_f64() * factor).min(self.max.as_secs_f64());
@@ -72,6 +104,18 @@ impl Backoff {
 
     /// The wait to sleep after attempt `attempt`: [`delay`](Self::delay), with jitter
     /// applied when on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_core::poll::Backoff;
+    /// let exact = Backoff::exponential(Duration::from_secs(1), Duration::from_secs(8));
+    /// assert_eq!(exact.sleep_for(2), Duration::from_secs(4));
+    /// let jittered = exact.with_jitter();
+    /// for _ in 0..100 {
+    ///     let d = jittered.sleep_for(2);
+    ///     assert!(d >= Duration::from_secs(2) && d <= Duration::from_secs(4)); // upper half
+    /// }
+    /// ```
     pub fn sleep_for(&self, attempt: u32) -> Duration {
         let d = self.delay(attempt);
         if self.jitter {
@@ -94,6 +138,20 @@ fn random_unit() -> f64 {
 }
 
 /// What one look at a long-running operation found.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::time::Duration;
+/// use hwctl_core::ErrorKind;
+/// use hwctl_core::poll::{Backoff, Check, poll_until};
+/// let deadline = tokio::time::Instant::now() + Duration::from_millis(30);
+/// let err = poll_until("task 7", deadline, Backoff::fixed(Duration::from_millis(5)), || async {
+///     Ok::<Check<()>, hwctl_core::Error>(Check::Pending("state Running".into()))
+/// }).await.unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Timeout);
+/// assert!(err.to_string().contains("state Running"), "{err}"); // the last thing seen
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check<T> {
     /// Finished with this value.

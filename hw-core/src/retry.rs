@@ -14,6 +14,14 @@ use crate::error::{Error, Result};
 use crate::poll::Backoff;
 
 /// Whether sending a request twice has the same effect as sending it once.
+///
+/// ```
+/// use hwctl_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy}};
+/// let p = RetryPolicy::default();
+/// let busy = Error::new(ErrorKind::Busy, "session limit reached");
+/// assert!(p.may_retry(&busy, Idempotency::Idempotent));     // read the power state again
+/// assert!(!p.may_retry(&busy, Idempotency::NotIdempotent)); // but never pulse a relay twice
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Idempotency {
     /// Safe to resend (reads; setting a value; power on/off to a fixed state).
@@ -24,6 +32,12 @@ pub enum Idempotency {
 
 impl Idempotency {
     /// `Idempotent` when `idempotent` is true.
+    ///
+    /// ```
+    /// use hwctl_core::retry::Idempotency;
+    /// assert_eq!(Idempotency::from_bool(true), Idempotency::Idempotent);
+    /// assert_eq!(Idempotency::from_bool(false), Idempotency::NotIdempotent);
+    /// ```
     pub fn from_bool(idempotent: bool) -> Self {
         if idempotent {
             Idempotency::Idempotent
@@ -72,6 +86,18 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// One attempt, no retry.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy, retry}};
+    /// let mut calls = 0;
+    /// let r: hwctl_core::Result<()> = retry(&RetryPolicy::none(), Idempotency::Idempotent, None, |_| {
+    ///     calls += 1;
+    ///     async { Err(Error::new(ErrorKind::Timeout, "no reply")) }
+    /// }).await;
+    /// assert_eq!((r.unwrap_err().kind(), calls), (ErrorKind::Timeout, 1));
+    /// # Ok(()) }
+    /// ```
     pub fn none() -> Self {
         RetryPolicy {
             max_attempts: 1,
@@ -80,18 +106,50 @@ impl RetryPolicy {
     }
 
     /// The same policy with `max_attempts` attempts in all.
+    ///
+    /// ```
+    /// use hwctl_core::retry::RetryPolicy;
+    /// assert_eq!(RetryPolicy::default().with_max_attempts(5).max_attempts, 5);
+    /// assert_eq!(RetryPolicy::default().with_max_attempts(0).max_attempts, 1); // the first try always runs
+    /// ```
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
     /// The same policy with `backoff` between attempts.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::time::Duration;
+    /// use hwctl_core::{Error, ErrorKind, poll::Backoff, retry::{Idempotency, RetryPolicy, retry}};
+    /// let policy = RetryPolicy::default().with_backoff(Backoff::fixed(Duration::from_millis(1)));
+    /// let r = retry(&policy, Idempotency::Idempotent, None, |n| async move {
+    ///     if n == 0 { Err(Error::new(ErrorKind::Unreachable, "refused")) } else { Ok(n) }
+    /// }).await?;
+    /// assert_eq!(r, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
     }
 
     /// The same policy bounded to `total` for the whole operation.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::time::Duration;
+    /// use hwctl_core::{Error, ErrorKind, retry::{Idempotency, RetryPolicy, retry}};
+    /// let policy = RetryPolicy::default().with_max_attempts(100).with_max_elapsed(Duration::from_millis(50));
+    /// let started = std::time::Instant::now();
+    /// let err = retry(&policy, Idempotency::Idempotent, None, |_| async {
+    ///     Err::<(), _>(Error::new(ErrorKind::Busy, "locked"))
+    /// }).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Busy);
+    /// assert!(started.elapsed() < Duration::from_secs(5)); // far fewer than 100 attempts
+    /// # Ok(()) }
+    /// ```
     pub fn with_max_elapsed(mut self, total: Duration) -> Self {
         self.max_elapsed = Some(total);
         self

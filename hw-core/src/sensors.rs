@@ -1,6 +1,14 @@
 //! Sensor readings reported by the management interface.
 
 /// The kind of a sensor.
+///
+/// ```
+/// use hwctl_core::SensorKind;
+/// let kind: SensorKind = serde_json::from_str("\"fan\"")?;
+/// assert_eq!(kind, SensorKind::Fan);
+/// assert_eq!(serde_json::to_string(&SensorKind::Temperature)?, "\"temperature\"");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,6 +9,13 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Result};
 
 /// An HTTP verb a vendor method accepts (Ironic routes passthru calls by verb).
+///
+/// ```
+/// use hwctl_core::HttpMethod;
+/// assert_eq!(serde_json::to_string(&HttpMethod::Patch)?, "\"PATCH\"");
+/// assert_eq!(serde_json::from_str::<HttpMethod>("\"DELETE\"")?, HttpMethod::Delete);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -27,6 +34,12 @@ pub enum HttpMethod {
 
 impl HttpMethod {
     /// The upper-case verb.
+    ///
+    /// ```
+    /// use hwctl_core::HttpMethod;
+    /// assert_eq!(HttpMethod::Post.as_str(), "POST");
+    /// assert_eq!(HttpMethod::Get.to_string(), "GET");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             HttpMethod::Get => "GET",
@@ -68,6 +81,20 @@ impl FromStr for HttpMethod {
 }
 
 /// Describes one vendor method (Ironic's passthru metadata).
+///
+/// ```
+/// use hwctl_core::{HttpMethod, VendorMethod};
+/// let m = VendorMethod {
+///     name: "get_nm_version".into(),
+///     http_methods: vec![HttpMethod::Get],
+///     is_async: false,
+///     description: "Reads the Node Manager version.".into(),
+///     input_schema: None,
+/// };
+/// let shown = serde_json::to_value(&m)?;
+/// assert_eq!(shown["http_methods"], serde_json::json!(["GET"]));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VendorMethod {
     /// The route name (`get_nm_version`).
@@ -91,12 +118,52 @@ pub struct VendorMethod {
 ///   [`ErrorKind::InvalidParameter`] before touching the device (use [`find_method`]).
 /// - Arguments that fail the method's input schema fail with `InvalidParameter`.
 /// - The same operations are available as typed methods on the concrete type.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{HttpMethod, Result, Vendor, VendorMethod, vendor::find_method};
+/// use serde_json::{Value, json};
+/// #[derive(Debug)]
+/// struct Clock;
+/// #[hwctl_core::async_trait]
+/// impl Vendor for Clock {
+///     fn methods(&self) -> Vec<VendorMethod> {
+///         vec![VendorMethod { name: "get_time".into(), http_methods: vec![HttpMethod::Get],
+///             is_async: false, description: "Reads the BMC clock.".into(), input_schema: None }]
+///     }
+///     async fn call(&self, method: &str, verb: HttpMethod, _args: Value) -> Result<Value> {
+///         find_method(&self.methods(), method, verb)?; // unknown name or verb: InvalidParameter
+///         Ok(json!({"time": "2026-01-01T00:00:00Z"}))
+///     }
+/// }
+/// assert_eq!(Clock.call("get_time", HttpMethod::Get, Value::Null).await?["time"], "2026-01-01T00:00:00Z");
+/// assert!(Clock.call("get_time", HttpMethod::Post, Value::Null).await.is_err());
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait Vendor: Send + Sync + fmt::Debug {
     /// The methods this interface offers.
+    ///
+    /// ```
+    /// use hwctl_core::{Vendor, fake::FakeVendor};
+    /// let names: Vec<String> = FakeVendor::default().methods().into_iter().map(|m| m.name).collect();
+    /// assert_eq!(names, ["echo"]);
+    /// ```
     fn methods(&self) -> Vec<VendorMethod>;
 
     /// Calls `method` with `args`; returns its JSON result (`null` for none).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{ErrorKind, HttpMethod, Vendor, fake::FakeVendor};
+    /// use serde_json::json;
+    /// let vendor = FakeVendor::default();
+    /// let out = vendor.call("echo", HttpMethod::Post, json!({"level": 3})).await?;
+    /// assert_eq!(out, json!({"echo": {"level": 3}}));
+    /// let err = vendor.call("echo", HttpMethod::Delete, json!({})).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// # Ok(()) }
+    /// ```
     async fn call(&self, method: &str, http_method: HttpMethod, args: Value) -> Result<Value>;
 }
 
