@@ -424,6 +424,14 @@ impl Error {
 
     /// Whether the failed request certainly never reached the device (see
     /// [`not_delivered`](Self::not_delivered)).
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// let refused = Error::new(ErrorKind::Unreachable, "connection refused").not_delivered();
+    /// assert!(refused.was_not_delivered()); // safe to resend even a power cycle
+    /// let lost = Error::new(ErrorKind::Timeout, "no reply to Chassis Control");
+    /// assert!(!lost.was_not_delivered()); // may have been done
+    /// ```
     pub fn was_not_delivered(&self) -> bool {
         self.not_delivered
     }
@@ -500,11 +508,24 @@ impl Error {
     }
 
     /// The driver the error came from, if known.
+    ///
+    /// ```
+    /// use hwctl_core::Error;
+    /// assert_eq!(Error::protocol("short reply").driver(), None);
+    /// assert_eq!(Error::protocol("short reply").with_driver("ocs").driver(), Some("ocs"));
+    /// ```
     pub fn driver(&self) -> Option<&str> {
         self.driver.as_deref()
     }
 
     /// The operation that failed, if known.
+    ///
+    /// ```
+    /// use hwctl_core::Error;
+    /// let err = Error::protocol("short reply").with_operation("get power state");
+    /// assert_eq!(err.operation(), Some("get power state"));
+    /// assert_eq!(err.to_string(), "get power state: short reply");
+    /// ```
     pub fn operation(&self) -> Option<&str> {
         self.operation.as_deref()
     }

@@ -11,6 +11,14 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::node::{Node, NodeContext};
 
 /// An interface a hardware type can provide.
+///
+/// ```
+/// use hwctl_core::{InterfaceKind, fake};
+/// let kinds = fake::hardware_type().interfaces().to_vec();
+/// assert_eq!(kinds, [InterfaceKind::Power, InterfaceKind::Management, InterfaceKind::Console, InterfaceKind::Vendor]);
+/// assert_eq!(serde_json::to_string(&kinds[1])?, "\"management\"");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -182,6 +190,11 @@ impl HardwareType {
     }
 
     /// A one-line description.
+    ///
+    /// ```
+    /// let hw = hwctl_core::fake::hardware_type();
+    /// assert!(hw.description().starts_with("In-memory fake hardware"));
+    /// ```
     pub fn description(&self) -> &str {
         &self.description
     }
@@ -363,6 +376,15 @@ impl Registry {
     }
 
     /// Every registered boot interface, by name.
+    ///
+    /// ```
+    /// use hwctl_core::{Registry, fake};
+    /// let mut registry = Registry::new();
+    /// assert_eq!(registry.boot_interfaces().count(), 0);
+    /// registry.register_boot_interface(fake::boot_interface());
+    /// let names: Vec<&str> = registry.boot_interfaces().map(|b| b.name()).collect();
+    /// assert_eq!(names, ["fake"]);
+    /// ```
     pub fn boot_interfaces(&self) -> impl Iterator<Item = &BootInterface> {
         self.boot.values()
     }

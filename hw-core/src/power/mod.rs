@@ -228,13 +228,48 @@ impl FromStr for PowerTarget {
 #[async_trait]
 pub trait Power: Send + Sync + fmt::Debug {
     /// What this power interface can do, known before any call.
+    ///
+    /// ```
+    /// use hwctl_core::{Power, PowerState, PowerTarget, fake::FakePower};
+    /// let caps = FakePower::new(PowerState::Off).capabilities();
+    /// assert!(caps.can_query);
+    /// assert!(caps.targets.contains(&PowerTarget::SoftReboot));
+    /// ```
     fn capabilities(&self) -> PowerCapabilities;
 
     /// Reads the current power state from the device (or from the state store for
     /// devices that cannot be queried; see the capabilities).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext, PowerState, fake};
+    /// let info = DriverInfo::from_pairs([("fake_power_state", "on")]);
+    /// let node = fake::hardware_type().build(&info, &NodeContext::new("n1"))?;
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+    /// let broken = DriverInfo::from_pairs([("fake_fail", "get_power")]);
+    /// let node = fake::hardware_type().build(&broken, &NodeContext::new("n2"))?;
+    /// let err = node.power()?.get_power_state().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::DeviceFault);
+    /// assert_eq!(err.operation(), Some("get power state")); // named by the node's layers
+    /// # Ok(()) }
+    /// ```
     async fn get_power_state(&self) -> Result<PowerState>;
 
     /// Drives the node to `target` and confirms it within `timeout` (see the contract).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::time::Duration;
+    /// use hwctl_core::{ErrorKind, Power, PowerState, PowerTarget, fake::{FakeConfig, FakePower}};
+    /// let power = FakePower::new(PowerState::Off);
+    /// power.set_power_state(PowerTarget::SoftReboot, Some(Duration::from_secs(30))).await?;
+    /// assert_eq!(power.get_power_state().await?, PowerState::On); // a reboot from off ends on
+    /// // Not reached within the timeout: PowerStateFailure.
+    /// let slow = FakePower::with_config(PowerState::Off, FakeConfig { delay: Duration::from_secs(10), ..Default::default() });
+    /// let err = slow.set_power_state(PowerTarget::On, Some(Duration::from_millis(20))).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::PowerStateFailure);
+    /// # Ok(()) }
+    /// ```
     async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()>;
 }
 
@@ -254,16 +289,45 @@ pub trait Power: Send + Sync + fmt::Debug {
 #[async_trait]
 pub trait PowerExt: Power {
     /// `set_power_state(On, None)`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerExt, PowerState, fake::FakePower};
+    /// let power = FakePower::new(PowerState::Off);
+    /// power.power_on().await?;
+    /// power.power_on().await?; // already on: nothing to do
+    /// assert_eq!((power.get_power_state().await?, power.changes()), (PowerState::On, 1));
+    /// # Ok(()) }
+    /// ```
     async fn power_on(&self) -> Result<()> {
         self.set_power_state(PowerTarget::On, None).await
     }
 
     /// `set_power_state(Off, None)`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerExt, PowerState, fake::FakePower};
+    /// let power = FakePower::new(PowerState::On);
+    /// power.power_off().await?;
+    /// assert_eq!(power.get_power_state().await?, PowerState::Off);
+    /// # Ok(()) }
+    /// ```
     async fn power_off(&self) -> Result<()> {
         self.set_power_state(PowerTarget::Off, None).await
     }
 
     /// `set_power_state(Reboot, None)`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{Power, PowerExt, PowerState, fake::FakePower};
+    /// let power = FakePower::new(PowerState::On);
+    /// power.reboot().await?;
+    /// power.reboot().await?; // never skipped: each reboot acts
+    /// assert_eq!((power.get_power_state().await?, power.changes()), (PowerState::On, 2));
+    /// # Ok(()) }
+    /// ```
     async fn reboot(&self) -> Result<()> {
         self.set_power_state(PowerTarget::Reboot, None).await
     }
