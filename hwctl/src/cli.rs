@@ -41,7 +41,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Args, Default, Clone)]
 pub(crate) struct NodeArgs {
     /// Hardware type (`hwctl drivers` lists them); overrides the info file's `driver`.
-    #[arg(long, value_parser = DriverName)]
+    #[arg(long, value_parser = OneOf(hardware_type_names))]
     pub driver: Option<String>,
     /// A `driver_info` entry, KEY=VALUE; repeatable; overrides the info file.
     #[arg(long = "info", value_name = "KEY=VALUE")]
@@ -70,13 +70,16 @@ pub(crate) struct NodeArgs {
     pub node_id: String,
 }
 
-/// `--driver`'s values: any text (an unknown name is refused later, with the list of
-/// known ones), with the registry's hardware-type names as the possible values, so
-/// `--help` and the completion scripts offer them instead of file names.
+/// Values offered, not enforced: any text parses (an unknown name is refused later
+/// by the command, with a "did you mean" and the list of known ones, exit 2), while
+/// clap sees the names as the possible values, so `--help` lists them and the
+/// completion scripts (`hwctl completions`) complete them instead of file names.
+/// Used for `--driver` and `properties TYPE` ([`hardware_type_names`]) and
+/// `sim TYPE` ([`simulator_names`]).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct DriverName;
+pub(crate) struct OneOf(pub fn() -> &'static [String]);
 
-impl clap::builder::TypedValueParser for DriverName {
+impl clap::builder::TypedValueParser for OneOf {
     type Value = String;
 
     fn parse_ref(
@@ -91,19 +94,34 @@ impl clap::builder::TypedValueParser for DriverName {
     fn possible_values(
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-        let names = NAMES.get_or_init(|| {
-            crate::registry::registry()
-                .hardware_types()
-                .map(|h| h.name().to_owned())
-                .collect()
-        });
         Some(Box::new(
-            names
+            (self.0)()
                 .iter()
                 .map(|n| clap::builder::PossibleValue::new(n.as_str())),
         ))
     }
+}
+
+/// The registry's hardware-type names (`hwctl drivers`).
+pub(crate) fn hardware_type_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        crate::registry::registry()
+            .hardware_types()
+            .map(|h| h.name().to_owned())
+            .collect()
+    })
+}
+
+/// The simulator names (`hwctl sim --list`).
+pub(crate) fn simulator_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        crate::sims::SIMULATORS
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect()
+    })
 }
 
 /// The commands.
@@ -150,8 +168,8 @@ pub(crate) enum Command {
     Drivers,
     /// List a hardware type's driver_info properties.
     Properties {
-        /// The hardware type.
-        #[arg(value_name = "TYPE")]
+        /// The hardware type (`hwctl drivers` lists them).
+        #[arg(value_name = "TYPE", value_parser = OneOf(hardware_type_names))]
         hardware_type: String,
     },
     /// Act on every node of an inventory file concurrently. Secrets the inventory
@@ -182,12 +200,20 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the hwctl(1) man page (roff) to stdout; e.g. `hwctl man | man -l -`.
-    Man,
+    /// Print the hwctl(1) man page (roff) to stdout, e.g. `hwctl man | man -l -`; with
+    /// `--dir DIR`, write it and one page per command (hwctl-power(1),
+    /// hwctl-power-on(1), …: those its SUBCOMMANDS section names) into DIR instead.
+    Man {
+        /// Write every page into this directory (created if missing), as
+        /// `hwctl.1`, `hwctl-power.1`, …, and print their paths.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Run one simulator in the foreground (Ctrl-C stops it).
     Sim {
         /// The simulator (`hwctl sim --list` shows them).
-        #[arg(value_name = "TYPE", required_unless_present = "list")]
+        #[arg(value_name = "TYPE", required_unless_present = "list",
+              value_parser = OneOf(simulator_names))]
         name: Option<String>,
         /// Address to listen on (loopback only; default: an ephemeral port).
         #[arg(long, value_name = "ADDR")]

@@ -391,9 +391,7 @@ pub(crate) fn drivers(registry: &Registry, json_out: bool) -> Result<()> {
 
 /// `properties TYPE`
 pub(crate) fn properties(registry: &Registry, name: &str, json_out: bool) -> Result<()> {
-    let hw = registry
-        .get(name)
-        .map_err(|e| usage(e.message().to_owned()))?;
+    let hw = crate::registry::hardware_type(registry, name)?;
     if json_out {
         say_json(&json!({"hardware_type": name, "properties": hw.properties()}));
     } else {

@@ -3,6 +3,7 @@
 //! clap definition the parser itself uses, so they never drift from the real options.
 
 use std::io::Write;
+use std::path::Path;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -69,19 +70,76 @@ its width.
 "#;
 
 /// Writes the man page `hwctl(1)` (roff: name, synopsis, description, the global
-/// options, the commands, EXIT STATUS, ENVIRONMENT, the version) to stdout.
+/// options, the commands, EXIT STATUS, ENVIRONMENT, the version) to stdout; with
+/// `dir`, writes it as `DIR/hwctl.1` with one page per command and subcommand
+/// (`hwctl-power.1`, `hwctl-power-on.1`, …, every page a SUBCOMMANDS section names)
+/// and prints their paths (`--json`: `{"pages": [...]}`).
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Other`] when the page cannot be rendered or stdout cannot be written.
-pub(crate) fn man() -> Result<()> {
-    write_stdout(&man_page()?)
+/// [`ErrorKind::Other`] when a page cannot be rendered, `dir` cannot be created or a
+/// page written (the message names the path), or stdout cannot be written.
+pub(crate) fn man(dir: Option<&Path>, json: bool) -> Result<()> {
+    let Some(dir) = dir else {
+        return write_stdout(&man_page()?);
+    };
+    let cannot = |path: &Path, e: std::io::Error| {
+        Error::new(
+            ErrorKind::Other,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
+    let mut written = Vec::new();
+    let main = dir.join("hwctl.1");
+    std::fs::write(&main, man_page()?).map_err(|e| cannot(&main, e))?;
+    written.push(main);
+    // clap_mangen's own pages for every command below the top, named as the
+    // SUBCOMMANDS sections name them (the display names `build` sets).
+    let mut pending: Vec<clap::Command> = page_command().get_subcommands().cloned().collect();
+    while let Some(cmd) = pending.pop() {
+        pending.extend(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+        if cmd.is_hide_set() {
+            continue;
+        }
+        // A subcommand has no version of its own: name the tool's in the footer.
+        let page =
+            clap_mangen::Man::new(cmd).source(format!("hwctl {}", env!("CARGO_PKG_VERSION")));
+        let path = dir.join(page.get_filename());
+        let mut roff = Vec::new();
+        page.render(&mut roff).map_err(|e| cannot(&path, e))?;
+        std::fs::write(&path, roff).map_err(|e| cannot(&path, e))?;
+        written.push(path);
+    }
+    written.sort();
+    let listing = if json {
+        let pages: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        let mut text = serde_json::to_string_pretty(&serde_json::json!({ "pages": pages }))
+            .unwrap_or_default();
+        text.push('\n');
+        text
+    } else {
+        written
+            .iter()
+            .map(|p| format!("{}\n", p.display()))
+            .collect()
+    };
+    write_stdout(listing.as_bytes())
+}
+
+/// The clap definition the pages are rendered from: built (so every subcommand
+/// has its display name, `hwctl-power`), without the `help` subcommand, which is no
+/// page of its own (`hwctl help CMD` is `hwctl CMD --help`).
+fn page_command() -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
 }
 
 /// The man page's roff. clap_mangen renders the sections generated from the clap
 /// definition; EXIT STATUS and ENVIRONMENT, which clap does not describe, are ours.
 fn man_page() -> Result<Vec<u8>> {
-    let page = clap_mangen::Man::new(Cli::command());
+    let page = clap_mangen::Man::new(page_command());
     let mut out = Vec::new();
     let cannot = |e: std::io::Error| {
         Error::new(ErrorKind::Other, format!("cannot render the man page: {e}"))

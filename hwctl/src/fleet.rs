@@ -353,9 +353,10 @@ async fn run_entry(
     action: FleetAction,
     timeout: Option<Duration>,
 ) -> (Result<String>, Option<Node>) {
-    let node = match context_of(entry)
-        .and_then(|(info, ctx)| registry.build(&entry.driver, &info, &ctx))
-    {
+    let node = match context_of(entry).and_then(|(info, ctx)| {
+        crate::registry::hardware_type(registry, &entry.driver)?;
+        registry.build(&entry.driver, &info, &ctx)
+    }) {
         Ok(n) => n,
         Err(e) => return (Err(e), None),
     };
@@ -729,11 +730,31 @@ pub(crate) fn report(
 /// The operation name of errors whose details were already printed as a summary.
 pub(crate) const SUMMARY_OPERATION: &str = "summary";
 
-/// The error a fleet run ends with when some nodes failed.
-pub(crate) fn failures_error(failed: usize, total: usize) -> Error {
+/// The error a fleet run ends with when some nodes failed: its kind is the most
+/// common kind among the failed nodes (on a tie, the first failed node's), and its
+/// message counts each kind, most common first (`3 of 5 nodes failed: 2 unreachable,
+/// 1 timeout`). Whatever the kind, the exit status is 1 ([`exit_code`]): a fleet with
+/// failed nodes is a failed sweep, not a usage error.
+pub(crate) fn failures_error(sweep: &Sweep) -> Error {
+    let total = sweep.slots.len();
+    // Each kind with its count, in the order of its first failed node.
+    let mut kinds: Vec<(ErrorKind, usize)> = Vec::new();
+    for slot in &sweep.slots {
+        if let Status::Failed(e) = &slot.status {
+            match kinds.iter_mut().find(|(k, _)| *k == e.kind()) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((e.kind(), 1)),
+            }
+        }
+    }
+    // A stable sort keeps first-seen order among equal counts.
+    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    let failed: usize = kinds.iter().map(|(_, n)| n).sum();
+    let kind = kinds.first().map_or(ErrorKind::Other, |(k, _)| *k);
+    let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     Error::new(
-        hwctl_core::ErrorKind::Other,
-        format!("{failed} of {total} nodes failed"),
+        kind,
+        format!("{failed} of {total} nodes failed: {}", counts.join(", ")),
     )
     .with_operation(SUMMARY_OPERATION)
 }
@@ -751,11 +772,17 @@ pub(crate) fn is_summary(err: &Error) -> bool {
     )
 }
 
-/// The exit status of a run stopped by Ctrl-C: 130 (128 + SIGINT), as shells report
-/// a command that SIGINT ended, so scripts can tell an interrupted sweep from a
-/// failed one. `None` for every other error.
+/// The exit status of a sweep's summary error: 130 (128 + SIGINT) for a run stopped
+/// by Ctrl-C, as shells report a command that SIGINT ended, so scripts can tell an
+/// interrupted sweep from a failed one; 1 for a sweep with failed nodes, whatever
+/// their kind (a node's missing parameter fails that node, not the command line).
+/// `None` for every other error.
 pub(crate) fn exit_code(err: &Error) -> Option<u8> {
-    (err.operation() == Some(INTERRUPTED_OPERATION)).then_some(130)
+    match err.operation() {
+        Some(INTERRUPTED_OPERATION) => Some(130),
+        Some(SUMMARY_OPERATION) => Some(1),
+        _ => None,
+    }
 }
 
 /// The error a fleet run ends with after Ctrl-C (exit status 130, see

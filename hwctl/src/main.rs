@@ -84,7 +84,7 @@ fn operation_of(command: &Command) -> &'static str {
         Command::Fleet { .. } => "fleet",
         Command::Demo => "demo",
         Command::Completions { .. } => "completions",
-        Command::Man => "man",
+        Command::Man { .. } => "man",
         Command::Sim { .. } => "sim",
     }
 }
@@ -143,7 +143,7 @@ fn refuse_node_flags(cli: &Cli) -> Result<()> {
         | Command::Properties { .. }
         | Command::Demo
         | Command::Completions { .. }
-        | Command::Man
+        | Command::Man { .. }
         | Command::Sim { .. } => {
             let given = node_args::flags_given(&cli.node);
             if given.is_empty() {
@@ -197,9 +197,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
     let node = || -> Result<hwctl_core::Node> {
         let entry = node_args::node_from_args(&cli.node)?;
         let (info, ctx) = node_args::context_of(&entry)?;
-        let hardware_type = registry
-            .get(&entry.driver)
-            .map_err(|e| output::usage(e.message().to_owned()))?;
+        let hardware_type = registry::hardware_type(registry, &entry.driver)?;
         hardware_type.build(&info, &ctx)
     };
     match cli.command {
@@ -257,7 +255,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             match fleet::report(&nodes, &sweep, action, json) {
                 _ if sweep.interrupted => Err(fleet::interrupted_error(nodes.len())),
                 0 => Ok(()),
-                failed => Err(fleet::failures_error(failed, nodes.len())),
+                _ => Err(fleet::failures_error(&sweep)),
             }
         }
         Command::Demo => match demo::run(registry, json).await? {
@@ -269,7 +267,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             .with_operation(fleet::SUMMARY_OPERATION)),
         },
         Command::Completions { shell } => completions::completions(shell),
-        Command::Man => completions::man(),
+        Command::Man { dir } => completions::man(dir.as_deref(), json),
         Command::Sim { name, listen, list } => {
             sim_cmd::run(name.as_deref(), listen, list, json).await
         }
@@ -299,7 +297,10 @@ fn main() -> ExitCode {
         .filter(|_| {
             !matches!(
                 cli.command,
-                Command::Demo | Command::Sim { .. } | Command::Completions { .. } | Command::Man
+                Command::Demo
+                    | Command::Sim { .. }
+                    | Command::Completions { .. }
+                    | Command::Man { .. }
             )
         })
     {

@@ -24,12 +24,63 @@ pub(crate) fn print_error(err: &Error) {
                 let _ = writeln!(stderr, "  invalid: {}: {r}", p.name);
             }
         }
+        if let Some(hint) = hint_for(err.driver(), &p.name, p.is_missing()) {
+            let _ = writeln!(stderr, "    hint: {hint}");
+        }
     }
     let mut source = err.source();
     while let Some(s) = source {
         let _ = writeln!(stderr, "  caused by: {s}");
         source = s.source();
     }
+}
+
+/// The keys of `oneview` that Ironic keeps in the `[oneview]` section of
+/// `ironic.conf` (as `manager_url`, `username`, `password`) instead of a node's
+/// `driver_info`, so a node export never has them.
+const ONEVIEW_CONDUCTOR_KEYS: &[&str] = &[
+    "oneview_manager_url",
+    "oneview_username",
+    "oneview_password",
+];
+
+/// Where a missing parameter comes from, for the problem named `name` of an error from
+/// `driver` (`None` when the error names none): keyed on the name, since hw-core's
+/// problems carry no hint of their own. `None` when there is nothing to add.
+pub(crate) fn hint_for(driver: Option<&str>, name: &str, missing: bool) -> Option<String> {
+    if !missing {
+        return None;
+    }
+    if name == "ports" {
+        return Some(
+            "this hardware type needs the node's port MAC addresses: give `--port MAC` \
+             (repeatable), or a `ports` list in the node's JSON (`--info-file`, an inventory \
+             entry: MAC strings or Ironic's port objects `{\"address\": MAC}`)"
+                .to_owned(),
+        );
+    }
+    let oneview = matches!(driver, None | Some("oneview"));
+    if oneview && ONEVIEW_CONDUCTOR_KEYS.contains(&name) {
+        let option = name.trim_start_matches("oneview_");
+        let head = format!(
+            "Ironic keeps this in the `[oneview]` section of ironic.conf (`{option}`), not \
+             in driver_info, so an Ironic export lacks it"
+        );
+        // A secret is never suggested on the command line.
+        return Some(if name == "oneview_password" {
+            format!(
+                "{head}: set the environment variable {} (or use --password-file), or add \
+                 it to the node's driver_info (the export's or inventory's `driver_info`)",
+                crate::secrets::env_name(name)
+            )
+        } else {
+            format!(
+                "{head}: add it to the node's driver_info (`--info {name}=…`, or the \
+                 export's or inventory's `driver_info`)"
+            )
+        });
+    }
+    None
 }
 
 /// The first line of an error on stderr. A validation error's message lists its
@@ -75,6 +126,7 @@ fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
             "name": p.name,
             "missing": p.is_missing(),
             "reason": p.reason,
+            "hint": hint_for(err.driver(), &p.name, p.is_missing()),
         })).collect::<Vec<_>>(),
     })
 }
@@ -148,9 +200,88 @@ const WRAPPED_STYLE: comfy_table::TableStyle = comfy_table::TableStyle::new()
     .header_lines(comfy_table::ContentLineStyle::none().junction(' '))
     .content_lines(comfy_table::ContentLineStyle::none().junction(' '));
 
+/// The narrowest the last column of a [`wrapped_table`] may be beside the others;
+/// narrower (a 20-column description beside `drivers`' interface lists at 80
+/// columns), each row's last cell goes on the lines below the row instead.
+const MIN_LAST_COLUMN: usize = 30;
+
+/// How [`wrapped_table`] indents a last cell it puts below its row.
+const BELOW_INDENT: &str = "    ";
+
 /// Renders rows under headers (comfy-table), the last column's cells wrapped so
 /// that no line is wider than `width` columns (they break at spaces where they can).
+/// When the other columns leave the last one fewer than [`MIN_LAST_COLUMN`] columns,
+/// each row's last cell is printed under the row instead, indented and wrapped to
+/// the whole width; the header line still names every column.
 pub(crate) fn wrapped_table(headers: &[&str], rows: &[Vec<String>], width: u16) -> String {
+    let last = headers.len().saturating_sub(1);
+    // Each column but the last takes its widest cell, one space of padding and
+    // one of junction.
+    let before_last: usize = (0..last)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .chain(headers.get(i).map(|h| h.chars().count()))
+                .max()
+                .unwrap_or(0)
+                + 2
+        })
+        .sum();
+    if last > 0 && usize::from(width).saturating_sub(before_last) < MIN_LAST_COLUMN {
+        return table_with_last_below(headers, rows, width);
+    }
+    columns_table(headers, rows, width)
+}
+
+/// [`wrapped_table`]'s layout with the last cell of each row below the row.
+fn table_with_last_below(headers: &[&str], rows: &[Vec<String>], width: u16) -> String {
+    let last = headers.len().saturating_sub(1);
+    let short: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut r: Vec<String> = r.iter().take(last).cloned().collect();
+            r.push(String::new());
+            r
+        })
+        .collect();
+    // One line per row: nothing wraps in the columns left (the last is empty).
+    let top = columns_table(headers, &short, u16::MAX);
+    let mut lines = top.lines();
+    let mut out = String::new();
+    for line in lines.by_ref().take(2) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let inner = width
+        .saturating_sub(u16::try_from(BELOW_INDENT.len()).unwrap_or(0))
+        .max(20);
+    for (row, line) in rows.iter().zip(lines) {
+        out.push_str(line);
+        out.push('\n');
+        let cell = row.get(last).map(String::as_str).unwrap_or("");
+        if cell.trim().is_empty() {
+            continue;
+        }
+        let mut t = comfy_table::Table::new();
+        t.load_style(WRAPPED_STYLE)
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(inner)
+            .add_row(vec![cell]);
+        for column in t.column_iter_mut() {
+            column.set_padding((0, 0));
+        }
+        for wrapped in t.lines() {
+            out.push_str(BELOW_INDENT);
+            out.push_str(wrapped.trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Rows under headers in columns, the last one wrapped to fit `width`.
+fn columns_table(headers: &[&str], rows: &[Vec<String>], width: u16) -> String {
     let mut t = comfy_table::Table::new();
     t.load_style(WRAPPED_STYLE)
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
