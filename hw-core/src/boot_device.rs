@@ -11,6 +11,15 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// let d: BootDevice = serde_json::from_str("\"cdrom\"")?;
+/// assert_eq!(d, BootDevice::Cdrom);
+/// assert_eq!(serde_json::to_string(&BootDevice::Pxe)?, "\"pxe\"");
+/// assert_eq!(BootDevice::ALL.len(), 9);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[serde(rename_all = "lowercase")]
 pub enum BootDevice {
     /// Network boot (PXE).
@@ -171,6 +180,19 @@ impl FromStr for BootMode {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::{BootDevice, BootDeviceSetting, Management, fake::FakeManagement};
+/// let mgmt = FakeManagement::default();
+/// // A device with no override set reports no device and no persistence.
+/// assert_eq!(mgmt.get_boot_device().await?, BootDeviceSetting::default());
+/// mgmt.set_boot_device(BootDevice::Pxe, false).await?;
+/// let next = mgmt.get_boot_device().await?;
+/// assert_eq!(next, BootDeviceSetting { device: Some(BootDevice::Pxe), persistent: Some(false) });
+/// assert_eq!(serde_json::to_value(next).unwrap(), serde_json::json!({"device": "pxe", "persistent": false}));
+/// # Ok(()) }
+/// ```
 pub struct BootDeviceSetting {
     /// The device the node boots from next, if known.
     pub device: Option<BootDevice>,
