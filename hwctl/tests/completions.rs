@@ -165,3 +165,75 @@ fn a_reader_that_stops_early_is_not_an_error() {
         );
     }
 }
+
+/// `hwctl properties <TAB>` offers the hardware types and `hwctl sim <TAB>` the
+/// simulators (issue 15, a newcomer's first hour: neither completed).
+#[test]
+fn bash_completes_hardware_types_and_simulator_names() {
+    let script = stdout(&hwctl(&["completions", "bash"]));
+    let types = bash_complete(&script, &["hwctl", "properties", ""]);
+    for t in ["ipmi", "redfish", "staging-wol", "fake-hardware"] {
+        assert!(types.iter().any(|c| c == t), "{t} missing from {types:?}");
+    }
+    assert_eq!(
+        bash_complete(&script, &["hwctl", "properties", "redf"]),
+        ["redfish"]
+    );
+    let sims = bash_complete(&script, &["hwctl", "sim", ""]);
+    for s in ["msftocs", "ipmi", "staging-iboot", "oneview"] {
+        assert!(sims.iter().any(|c| c == s), "{s} missing from {sims:?}");
+    }
+    // fake-hardware has no simulator.
+    assert!(!sims.iter().any(|c| c == "fake-hardware"), "{sims:?}");
+    assert_eq!(
+        bash_complete(&script, &["hwctl", "sim", "msf"]),
+        ["msftocs"]
+    );
+}
+
+/// Every `hwctl-…(N)` page a generated page names (the SUBCOMMANDS sections) is one
+/// `hwctl man --dir DIR` writes; `hwctl man` on stdout names only those too.
+#[test]
+fn every_man_page_referenced_is_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = stdout(&hwctl(&["man", "--dir", dir.path().to_str().unwrap()]));
+    let written: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(written.len() > 10, "{written:?}");
+    for path in &written {
+        assert!(listing.contains(&path.display().to_string()), "{listing}");
+    }
+    let references = |roff: &str| -> Vec<String> {
+        // roff escapes '-' as '\-'.
+        let text = roff.replace("\\-", "-");
+        let mut refs = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("hwctl-") {
+            let tail = &rest[i..];
+            let name_len = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .unwrap_or(tail.len());
+            if tail[name_len..].starts_with("(1)") {
+                refs.push(format!("{}.1", &tail[..name_len]));
+            }
+            rest = &tail[name_len..];
+        }
+        refs
+    };
+    let main = std::fs::read_to_string(dir.path().join("hwctl.1")).unwrap();
+    assert!(main.contains(".SH \"EXIT STATUS\""), "{main}");
+    let mut all = references(&stdout(&hwctl(&["man"])));
+    assert!(all.iter().any(|r| r == "hwctl-power.1"), "{all:?}");
+    for path in &written {
+        all.extend(references(&std::fs::read_to_string(path).unwrap()));
+    }
+    assert!(all.iter().any(|r| r == "hwctl-power-on.1"), "{all:?}");
+    for r in &all {
+        assert!(
+            dir.path().join(r).is_file(),
+            "{r} is referenced but not generated"
+        );
+    }
+}
