@@ -95,6 +95,22 @@ impl Auth {
     }
 
     /// Session authentication through `hook`.
+    ///
+    /// ```
+    /// #[derive(Debug)]
+    /// struct Fixed;
+    /// #[hwctl_core::async_trait]
+    /// impl hwctl_http::SessionAuth for Fixed {
+    ///     async fn login(&self, _: &hwctl_http::SessionClient<'_>) -> hwctl_core::Result<hwctl_http::Session> {
+    ///         hwctl_http::Session::new().header("X-Auth-Token", "t".to_string().into())
+    ///     }
+    ///     async fn logout(&self, _: &hwctl_http::SessionClient<'_>, _: &hwctl_http::Session) -> hwctl_core::Result<()> {
+    ///         Ok(())
+    ///     }
+    ///     fn cache_key(&self) -> String { "fixed".into() }
+    /// }
+    /// assert_eq!(hwctl_http::Auth::session(Fixed).scheme(), "session");
+    /// ```
     pub fn session(hook: impl SessionAuth + 'static) -> Self {
         Auth::Session(Arc::new(hook))
     }
@@ -207,6 +223,18 @@ impl TlsConfig {
     }
 
     /// Trust only the CA certificate(s) in this PEM text.
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_http::{EndpointConfig, HttpClient, TlsConfig};
+    /// let config = EndpointConfig::builder("https://bmc.example")
+    ///     .tls(TlsConfig::ca_pem("not a certificate"))
+    ///     .build()?;
+    /// // Read when the client is built: text that holds no certificate is refused.
+    /// let err = HttpClient::new(config).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn ca_pem(pem: impl Into<Vec<u8>>) -> Self {
         TlsConfig {
             ca: CaSource::Pem(pem.into()),
@@ -321,6 +349,14 @@ pub struct EndpointConfig {
 }
 
 /// `http` or `https`.
+///
+/// ```
+/// use hwctl_http::{EndpointConfig, Scheme};
+/// let config = EndpointConfig::builder("https://10.0.0.5").build()?;
+/// assert_eq!(config.scheme(), Scheme::Https);
+/// assert_eq!(config.port(), 443);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// Plain HTTP.
@@ -378,51 +414,125 @@ impl EndpointConfig {
     }
 
     /// The scheme.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("http://10.0.0.5").build()?;
+    /// assert_eq!(config.scheme(), hwctl_http::Scheme::Http);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }
     /// The host name or IP address (without brackets).
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://[fd00::5]:8443/").build()?;
+    /// assert_eq!(config.host(), "fd00::5");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn host(&self) -> &str {
         &self.host
     }
     /// The port (explicit or the scheme's default).
+    ///
+    /// ```
+    /// use hwctl_http::EndpointConfig;
+    /// assert_eq!(EndpointConfig::builder("http://bmc").build()?.port(), 80);
+    /// assert_eq!(EndpointConfig::builder("https://bmc:8443").build()?.port(), 8443);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn port(&self) -> u16 {
         self.port
     }
     /// The path prefix every request path is appended to (`""` for none).
+    ///
+    /// ```
+    /// use hwctl_http::EndpointConfig;
+    /// assert_eq!(EndpointConfig::builder("https://cm/api/v1/").build()?.base_path(), "/api/v1");
+    /// assert_eq!(EndpointConfig::builder("https://cm/").build()?.base_path(), "");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn base_path(&self) -> &str {
         &self.base_path
     }
     /// The authentication.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert_eq!(config.auth().scheme(), "none");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn auth(&self) -> &Auth {
         &self.auth
     }
     /// The TLS settings.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert!(!config.tls().accepts_invalid_certs());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn tls(&self) -> &TlsConfig {
         &self.tls
     }
     /// The connect timeout.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert_eq!(config.connect_timeout(), std::time::Duration::from_secs(10));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
     /// The request timeout.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert_eq!(config.request_timeout(), std::time::Duration::from_secs(30));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn request_timeout(&self) -> Duration {
         self.request_timeout
     }
 
     /// The longest a request waits for one of the endpoint's concurrency slots.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert_eq!(config.queue_timeout(), std::time::Duration::from_secs(120));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn queue_timeout(&self) -> Duration {
         self.queue_timeout
     }
     /// The response body cap in bytes.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert_eq!(config.max_body_bytes(), 8 << 20);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
     }
     /// The per-endpoint concurrency limit.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert_eq!(config.max_concurrency(), 8);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn max_concurrency(&self) -> usize {
         self.max_concurrency
     }
     /// The retry policy.
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").build()?;
+    /// assert_eq!(config.retry().max_attempts, 3);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn retry(&self) -> RetryPolicy {
         self.retry
     }
@@ -485,6 +595,16 @@ impl EndpointConfig {
 
     /// A builder holding every setting of this config, to change some and build
     /// again.
+    ///
+    /// ```
+    /// use hwctl_http::{Auth, EndpointConfig};
+    /// let config = EndpointConfig::builder("https://bmc:8443/redfish/").auth(Auth::basic("root", "pw")).build()?;
+    /// let other = config.to_builder().max_concurrency(2).build()?;
+    /// assert_eq!((other.port(), other.base_path()), (8443, "/redfish"));
+    /// assert_eq!(other.auth().scheme(), "basic");
+    /// assert_eq!(other.max_concurrency(), 2);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn to_builder(&self) -> EndpointConfigBuilder {
         let authority = self.authority();
         EndpointConfigBuilder {
@@ -572,44 +692,108 @@ impl fmt::Debug for EndpointConfigBuilder {
 
 impl EndpointConfigBuilder {
     /// How to authenticate (default: none).
+    ///
+    /// ```
+    /// use hwctl_http::{Auth, EndpointConfig};
+    /// let config = EndpointConfig::builder("https://bmc").auth(Auth::digest("admin", "pw")).build()?;
+    /// assert_eq!(config.auth().scheme(), "digest");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
         self
     }
     /// TLS settings for `https` (default: verified against the Mozilla roots).
+    ///
+    /// ```
+    /// use hwctl_http::{EndpointConfig, TlsConfig};
+    /// let config = EndpointConfig::builder("https://bmc")
+    ///     .tls(TlsConfig::danger_accept_invalid_certs())
+    ///     .build()?;
+    /// assert!(config.tls().accepts_invalid_certs());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = tls;
         self
     }
     /// TCP connect plus TLS handshake timeout (default 10 s; must be > 0).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hwctl_http::EndpointConfig;
+    /// let config = EndpointConfig::builder("https://bmc").connect_timeout(Duration::from_secs(3)).build()?;
+    /// assert_eq!(config.connect_timeout(), Duration::from_secs(3));
+    /// let err = EndpointConfig::builder("https://bmc").connect_timeout(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(err.problems()[0].name, "connect_timeout");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
     /// The longest a request waits for one of the endpoint's concurrency slots before
     /// failing with `Busy` (default 120 s; must be > 0).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc")
+    ///     .queue_timeout(Duration::from_secs(5))
+    ///     .build()?;
+    /// assert_eq!(config.queue_timeout(), Duration::from_secs(5));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn queue_timeout(mut self, timeout: Duration) -> Self {
         self.queue_timeout = timeout;
         self
     }
     /// Timeout of one attempt, from having a concurrency slot to the last body byte
     /// (default 30 s; must be > 0). Waiting for a slot is bounded by `queue_timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc")
+    ///     .request_timeout(Duration::from_millis(2500))
+    ///     .build()?;
+    /// assert_eq!(config.request_timeout(), Duration::from_millis(2500));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
     /// The largest response body accepted (default 8 MiB; must be > 0).
+    ///
+    /// ```
+    /// let config = hwctl_http::EndpointConfig::builder("https://bmc").max_body_bytes(64 * 1024).build()?;
+    /// assert_eq!(config.max_body_bytes(), 65_536);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
     }
     /// Requests in flight to this endpoint at once, and connections open to it
     /// (default 8; must be > 0).
+    ///
+    /// ```
+    /// use hwctl_http::EndpointConfig;
+    /// assert_eq!(EndpointConfig::builder("https://bmc").max_concurrency(1).build()?.max_concurrency(), 1);
+    /// assert!(EndpointConfig::builder("https://bmc").max_concurrency(0).build().is_err());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn max_concurrency(mut self, n: usize) -> Self {
         self.max_concurrency = n;
         self
     }
     /// Retry policy for idempotent requests (default: 3 attempts).
+    ///
+    /// ```
+    /// use hwctl_http::{EndpointConfig, RetryPolicy};
+    /// let config = EndpointConfig::builder("https://bmc").retry(RetryPolicy::none()).build()?;
+    /// assert_eq!(config.retry().max_attempts, 1);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self

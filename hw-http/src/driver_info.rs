@@ -29,6 +29,12 @@ pub const REQUEST_TIMEOUT_RANGE: (f64, f64) = (1.0, 3600.0);
 pub const MAX_CONCURRENCY_LIMIT: i64 = 256;
 
 /// Which authentication the credentials are for.
+///
+/// ```
+/// use hwctl_http::driver_info::{CredentialScheme, EndpointKeys};
+/// assert_eq!(EndpointKeys::new("x_url").scheme, CredentialScheme::Basic);
+/// assert_eq!(EndpointKeys::new("x_url").digest().scheme, CredentialScheme::Digest);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialScheme {
     /// HTTP basic authentication.
@@ -73,6 +79,12 @@ pub struct EndpointKeys {
 
 impl EndpointKeys {
     /// Keys with only the base URL's.
+    ///
+    /// ```
+    /// let keys = hwctl_http::driver_info::EndpointKeys::new("iboot_url");
+    /// assert_eq!(keys.url, "iboot_url");
+    /// assert_eq!((keys.username, keys.verify_ca), (None, None));
+    /// ```
     pub const fn new(url: &'static str) -> Self {
         EndpointKeys {
             url,
@@ -88,6 +100,11 @@ impl EndpointKeys {
 
     /// The user name and password keys (basic authentication unless
     /// [`digest`](Self::digest)).
+    ///
+    /// ```
+    /// let keys = hwctl_http::driver_info::EndpointKeys::new("x_url").credentials("x_user", "x_password");
+    /// assert_eq!((keys.username, keys.password), (Some("x_user"), Some("x_password")));
+    /// ```
     pub const fn credentials(mut self, username: &'static str, password: &'static str) -> Self {
         self.username = Some(username);
         self.password = Some(password);
@@ -95,30 +112,84 @@ impl EndpointKeys {
     }
 
     /// The credentials are for digest authentication.
+    ///
+    /// ```
+    /// use hwctl_core::DriverInfo;
+    /// use hwctl_http::EndpointConfig;
+    /// use hwctl_http::driver_info::EndpointKeys;
+    /// const KEYS: EndpointKeys = EndpointKeys::new("amt_address").credentials("amt_username", "amt_password").digest();
+    /// let info = DriverInfo::from_pairs([("amt_address", "http://10.0.0.9:16992"), ("amt_username", "admin"), ("amt_password", "pw")]);
+    /// let mut v = info.validator(&[]);
+    /// let config = EndpointConfig::read(&mut v, &KEYS, None).unwrap().build()?;
+    /// assert_eq!(config.auth().scheme(), "digest");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub const fn digest(mut self) -> Self {
         self.scheme = CredentialScheme::Digest;
         self
     }
 
     /// The TLS verification key.
+    ///
+    /// ```
+    /// use hwctl_core::DriverInfo;
+    /// use hwctl_http::EndpointConfig;
+    /// use hwctl_http::driver_info::EndpointKeys;
+    /// const KEYS: EndpointKeys = EndpointKeys::new("x_url").verify_ca("x_verify_ca");
+    /// let info = DriverInfo::from_pairs([("x_url", "https://bmc"), ("x_verify_ca", "false")]);
+    /// let mut v = info.validator(&[]);
+    /// let config = EndpointConfig::read(&mut v, &KEYS, None).unwrap().build()?;
+    /// assert!(config.tls().accepts_invalid_certs());
+    /// // Certificate errors name the key to change.
+    /// assert_eq!(config.tls().setting(), Some("x_verify_ca"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub const fn verify_ca(mut self, key: &'static str) -> Self {
         self.verify_ca = Some(key);
         self
     }
 
     /// The connect timeout key.
+    ///
+    /// ```
+    /// use hwctl_core::DriverInfo;
+    /// use hwctl_http::EndpointConfig;
+    /// use hwctl_http::driver_info::EndpointKeys;
+    /// const KEYS: EndpointKeys = EndpointKeys::new("x_url").connect_timeout("x_connect_timeout");
+    /// let info = DriverInfo::from_pairs([("x_url", "https://bmc"), ("x_connect_timeout", "2")]);
+    /// let mut v = info.validator(&[]);
+    /// let config = EndpointConfig::read(&mut v, &KEYS, None).unwrap().build()?;
+    /// assert_eq!(config.connect_timeout(), std::time::Duration::from_secs(2));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub const fn connect_timeout(mut self, key: &'static str) -> Self {
         self.connect_timeout = Some(key);
         self
     }
 
     /// The request timeout key.
+    ///
+    /// ```
+    /// let keys = hwctl_http::driver_info::EndpointKeys::new("x_url").request_timeout("x_timeout");
+    /// assert_eq!(keys.request_timeout, Some("x_timeout"));
+    /// ```
     pub const fn request_timeout(mut self, key: &'static str) -> Self {
         self.request_timeout = Some(key);
         self
     }
 
     /// The concurrency limit key.
+    ///
+    /// ```
+    /// use hwctl_core::DriverInfo;
+    /// use hwctl_http::EndpointConfig;
+    /// use hwctl_http::driver_info::EndpointKeys;
+    /// const KEYS: EndpointKeys = EndpointKeys::new("x_url").max_concurrency("x_max_connections");
+    /// let info = DriverInfo::from_pairs([("x_url", "https://bmc"), ("x_max_connections", "0")]);
+    /// let mut v = info.validator(&[]);
+    /// assert!(EndpointConfig::read(&mut v, &KEYS, None).is_none());
+    /// assert_eq!(v.finish().unwrap_err().problems()[0].name, "x_max_connections");
+    /// ```
     pub const fn max_concurrency(mut self, key: &'static str) -> Self {
         self.max_concurrency = Some(key);
         self

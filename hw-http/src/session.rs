@@ -75,6 +75,16 @@ pub trait SessionAuth: Send + Sync + fmt::Debug {
 
 /// What a successful log-in yields: headers to add to every request (each value a
 /// secret), and an optional non-secret id (e.g. the session's URI for log-out).
+///
+/// ```
+/// use hwctl_http::{Request, Session};
+/// let session = Session::new().header("X-Auth-Token", "tok-1".to_string().into())?;
+/// let logout = session.apply(Request::delete("/redfish/v1/SessionService/Sessions/1"));
+/// assert_eq!(logout.headers()["x-auth-token"], "tok-1");
+/// // The token never shows in Debug.
+/// assert!(!format!("{session:?}").contains("tok-1"));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct Session {
     headers: Vec<(HeaderName, SecretString)>,
@@ -84,6 +94,11 @@ pub struct Session {
 impl Session {
     /// An empty session (add headers with [`header`](Self::header) or
     /// [`cookie`](Self::cookie)).
+    ///
+    /// ```
+    /// let session = hwctl_http::Session::new();
+    /// assert_eq!(session.id(), None);
+    /// ```
     pub fn new() -> Self {
         Session::default()
     }
@@ -95,6 +110,15 @@ impl Session {
     /// # Errors
     ///
     /// [`hwctl_core::ErrorKind::Protocol`] for an invalid header name or value.
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_http::Session;
+    /// assert!(Session::new().header("Auth", "abc".to_string().into()).is_ok());
+    /// let err = Session::new().header("Auth", "line\nbreak".to_string().into()).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Protocol);
+    /// assert!(!err.to_string().contains("break"));
+    /// ```
     pub fn header(mut self, name: &str, value: SecretString) -> hwctl_core::Result<Self> {
         let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             Error::protocol(format!("session header name {name:?} is invalid"))
@@ -115,12 +139,24 @@ impl Session {
     /// # Errors
     ///
     /// [`hwctl_core::ErrorKind::Protocol`] for an invalid cookie.
+    ///
+    /// ```
+    /// use hwctl_http::{Request, Session};
+    /// let session = Session::new().cookie("SESSION", "s3cr3t".to_string().into())?;
+    /// assert_eq!(session.apply(Request::get("/")).headers()["cookie"], "SESSION=s3cr3t");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn cookie(self, name: &str, value: SecretString) -> hwctl_core::Result<Self> {
         let pair = SecretString::from(format!("{name}={}", value.expose_secret()));
         self.header("cookie", pair)
     }
 
     /// Sets a non-secret identifier (for example the session resource's path).
+    ///
+    /// ```
+    /// let session = hwctl_http::Session::new().with_id("/redfish/v1/SessionService/Sessions/7");
+    /// assert_eq!(session.id(), Some("/redfish/v1/SessionService/Sessions/7"));
+    /// ```
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
         self
@@ -132,6 +168,14 @@ impl Session {
     }
 
     /// Adds this session's headers to `request` (for log-out requests).
+    ///
+    /// ```
+    /// use hwctl_http::{Request, Session};
+    /// let session = Session::new().header("Auth", "t".to_string().into())?;
+    /// let req = session.apply(Request::delete("/rest/login-sessions"));
+    /// assert_eq!(req.headers()["auth"], "t");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn apply(&self, mut request: Request) -> Request {
         self.add_to(&mut request.headers);
         request

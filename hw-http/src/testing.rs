@@ -20,6 +20,18 @@ use tokio::task::JoinHandle;
 const MAX_REQUEST: usize = 1024 * 1024;
 
 /// One request as the server saw it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hwctl_http::testing::{Reply, TestServer};
+/// let server = TestServer::start(|req| {
+///     Reply::ok(format!("{} {} {:?}", req.method, req.target, req.header("x-tag")))
+/// }).await?;
+/// let client = hwctl_http::HttpClient::new(hwctl_http::EndpointConfig::builder(server.base_url()).build()?)?;
+/// let reply = client.send(hwctl_http::Request::get("/a?b=1").header("X-Tag", "t")).await?;
+/// assert_eq!(reply.text()?, "GET /a?b=1 Some(\"t\")");
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Default)]
 pub struct ServerRequest {
     /// The method (`GET`).
@@ -62,6 +74,20 @@ enum Action {
 }
 
 /// What the server answers to one request.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hwctl_core::ErrorKind;
+/// use hwctl_http::testing::{Reply, TestServer};
+/// let server = TestServer::start(|_| Reply::status(503).header("retry-after", "0")).await?;
+/// let config = hwctl_http::EndpointConfig::builder(server.base_url())
+///     .retry(hwctl_http::RetryPolicy::none())
+///     .build()?;
+/// let err = hwctl_http::HttpClient::new(config)?.get("/").await.unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Busy);
+/// assert_eq!(server.requests(), 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Reply {
     status: u16,
@@ -166,6 +192,16 @@ impl TestServer {
     /// # Errors
     ///
     /// The I/O error of binding 127.0.0.1.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use hwctl_http::testing::{Reply, TestServer};
+    /// let server = TestServer::start(|_| Reply::ok("pong")).await?;
+    /// let client = hwctl_http::HttpClient::new(hwctl_http::EndpointConfig::builder(server.base_url()).build()?)?;
+    /// assert_eq!(client.get("/ping").await?.text()?, "pong");
+    /// assert_eq!((server.requests(), server.connections()), (1, 1));
+    /// # Ok(()) }
+    /// ```
     pub async fn start(
         handler: impl Fn(&ServerRequest) -> Reply + Send + Sync + 'static,
     ) -> io::Result<TestServer> {
@@ -276,6 +312,15 @@ impl fmt::Debug for TestServer {
 
 /// A server answering `GET /hello` with `hello` and everything else with 404, for
 /// examples. Returns its base URL and the server (keep it alive).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (url, _server) = hwctl_http::testing::hello_server().await;
+/// let client = hwctl_http::HttpClient::new(hwctl_http::EndpointConfig::builder(url).build()?)?;
+/// assert_eq!(client.get("/hello").await?.text()?, "hello");
+/// assert_eq!(client.get("/other").await.unwrap_err().kind(), hwctl_core::ErrorKind::NotFound);
+/// # Ok(()) }
+/// ```
 pub async fn hello_server() -> (String, TestServer) {
     let server = TestServer::start(|req| {
         if req.target == "/hello" {
