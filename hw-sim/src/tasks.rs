@@ -48,6 +48,16 @@ where
 /// The tasks of one simulator; dropping the set aborts every task in it.
 ///
 /// Spawning needs a Tokio runtime (it panics outside one, as `tokio::spawn` does).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let tasks = hwctl_sim::TaskSet::new();
+/// let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+/// tasks.spawn(async move { let _keep = tx; std::future::pending::<()>().await });
+/// drop(tasks); // aborts the task: its sender is dropped
+/// assert!(rx.await.is_err());
+/// # }
+/// ```
 #[derive(Default)]
 pub struct TaskSet {
     set: Arc<Set>,
@@ -63,6 +73,11 @@ impl fmt::Debug for TaskSet {
 
 impl TaskSet {
     /// An empty set.
+    ///
+    /// ```
+    /// let tasks = hwctl_sim::TaskSet::new();
+    /// assert!(tasks.is_empty());
+    /// ```
     pub fn new() -> Self {
         TaskSet::default()
     }
@@ -73,6 +88,15 @@ impl TaskSet {
     /// # Panics
     ///
     /// Outside a Tokio runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let tasks = hwctl_sim::TaskSet::new();
+    /// let (tx, rx) = tokio::sync::oneshot::channel();
+    /// tasks.spawn(async move { let _ = tx.send(42); });
+    /// assert_eq!(rx.await, Ok(42));
+    /// # }
+    /// ```
     pub fn spawn<F>(&self, task: F)
     where
         F: Future<Output = ()> + Send + 'static,
@@ -83,6 +107,18 @@ impl TaskSet {
     /// A handle that spawns into this set from inside its own tasks (an accept loop
     /// spawning per-connection tasks). It holds the set weakly, so it does not keep
     /// the set alive.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let tasks = hwctl_sim::TaskSet::new();
+    /// let spawner = tasks.spawner();
+    /// assert!(spawner.spawn(async {}));
+    /// assert_eq!(tasks.len(), 1);
+    /// drop(tasks);
+    /// // The set is gone: the spawner starts nothing.
+    /// assert!(!spawner.spawn(async {}));
+    /// # }
+    /// ```
     pub fn spawner(&self) -> Spawner {
         Spawner {
             set: Arc::downgrade(&self.set),
@@ -91,16 +127,48 @@ impl TaskSet {
 
     /// How many tasks are in the set (finished ones included until reaped by a later
     /// spawn).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let tasks = hwctl_sim::TaskSet::new();
+    /// tasks.spawn(std::future::pending());
+    /// tasks.spawn(std::future::pending());
+    /// assert_eq!(tasks.len(), 2);
+    /// # }
+    /// ```
     pub fn len(&self) -> usize {
         lock(&self.set).len()
     }
 
     /// Whether the set holds no task.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let tasks = hwctl_sim::TaskSet::new();
+    /// assert!(tasks.is_empty());
+    /// tasks.spawn(std::future::pending());
+    /// assert!(!tasks.is_empty());
+    /// # }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Aborts every task now, keeping the set usable.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let tasks = hwctl_sim::TaskSet::new();
+    /// let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    /// tasks.spawn(async move { let _keep = tx; std::future::pending::<()>().await });
+    /// tasks.abort_all();
+    /// assert!(rx.await.is_err());
+    /// // Still usable.
+    /// let (tx, rx) = tokio::sync::oneshot::channel();
+    /// tasks.spawn(async move { let _ = tx.send("again"); });
+    /// assert_eq!(rx.await, Ok("again"));
+    /// # }
+    /// ```
     pub fn abort_all(&self) {
         lock(&self.set).abort_all();
     }

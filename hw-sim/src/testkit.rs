@@ -52,6 +52,11 @@ pub fn require_peer(name: &str, found: bool) -> bool {
 }
 
 /// Whether the program `prog` is an executable file in a directory of `PATH`.
+///
+/// ```
+/// assert!(hwctl_sim::testkit::program_installed("sh"));
+/// assert!(!hwctl_sim::testkit::program_installed("no-such-program-hw"));
+/// ```
 pub fn program_installed(prog: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
@@ -61,6 +66,12 @@ pub fn program_installed(prog: &str) -> bool {
 /// The two places a fixture is looked for, in order: `<crate_dir>/tests/fixtures/<rel>`
 /// and `<workspace root>/../shared/fixtures/<rel>`, the workspace root being
 /// `crate_dir`'s parent.
+///
+/// ```
+/// let [local, shared] = hwctl_sim::testkit::fixture_candidates("/src/hw/hw-ipmi", "ipmi/get_device_id.hex");
+/// assert_eq!(local, std::path::Path::new("/src/hw/hw-ipmi/tests/fixtures/ipmi/get_device_id.hex"));
+/// assert_eq!(shared, std::path::Path::new("/src/hw/../shared/fixtures/ipmi/get_device_id.hex"));
+/// ```
 pub fn fixture_candidates(crate_dir: &str, rel: &str) -> [PathBuf; 2] {
     let crate_dir = Path::new(crate_dir);
     let root = crate_dir.parent().unwrap_or(crate_dir);
@@ -116,6 +127,11 @@ pub fn read_fixture_string(crate_dir: &str, rel: &str) -> String {
 }
 
 /// `bytes` as lower-case hex digits, two per byte, without separators.
+///
+/// ```
+/// assert_eq!(hwctl_sim::testkit::hex(&[0x00, 0x0a, 0xff]), "000aff");
+/// assert_eq!(hwctl_sim::testkit::hex(&[]), "");
+/// ```
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -133,6 +149,12 @@ pub fn hex(bytes: &[u8]) -> String {
 ///
 /// On a character that is not a hex digit or whitespace, or an odd number of digits,
 /// with a message quoting the input.
+///
+/// ```
+/// use hwctl_sim::testkit::unhex;
+/// assert_eq!(unhex("20 18\nC8"), [0x20, 0x18, 0xc8]);
+/// assert!(std::panic::catch_unwind(|| unhex("0g")).is_err());
+/// ```
 #[track_caller]
 pub fn unhex(s: &str) -> Vec<u8> {
     let digits: Vec<u8> = s
