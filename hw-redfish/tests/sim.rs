@@ -641,3 +641,45 @@ async fn hostile_bodies_are_protocol_errors_within_the_timeout() {
         task.abort();
     }
 }
+
+/// Issue 15: `power status` at a dead endpoint said "after 3 attempts" while 9
+/// connections were made (hwctl-http retried the request around the session
+/// log-in, whose `GET ServiceRoot` had already been tried 3 times). A listener that
+/// accepts and drops every connection counts them: as many as the message says.
+#[tokio::test]
+async fn a_dead_endpoint_is_tried_as_often_as_the_error_says() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let acceptor = tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    let info = DriverInfo::from_pairs([
+        ("redfish_address", format!("http://127.0.0.1:{port}")),
+        ("redfish_username", "admin".into()),
+        ("redfish_password", "pw".into()),
+        ("redfish_system_id", "/redfish/v1/Systems/1".into()),
+    ]);
+    let node = hwctl_redfish::hardware_type()
+        .build(&info, &NodeContext::new("dead"))
+        .unwrap();
+    let err = node.power().unwrap().get_power_state().await.unwrap_err();
+    let said: usize = err
+        .message()
+        .split("after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no attempt count in {err}"));
+    assert_eq!(said, 3, "{err}");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        said,
+        "{err}"
+    );
+    acceptor.abort();
+}
