@@ -11,34 +11,16 @@
 #[path = "../../hw-pxe/tests/netboot/mod.rs"]
 mod netboot;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+#[path = "boot_serve/mod.rs"]
+mod boot_serve;
+
+use std::process::Command;
 use std::time::Duration;
 
+use boot_serve::hwctl;
 use netboot::{CMDLINE, RAMDISK_UP, SERVER_ADDR, Vm, line_with};
+
 const MAC: &str = "52:54:00:5e:13:01";
-
-fn hwctl() -> Command {
-    {
-        // Node state (AMT boot devices, WoL power) goes to a test directory, never
-        // to the user's XDG state directory.
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
-        c.env(
-            "HWCTL_STATE_DIR",
-            std::env::temp_dir().join("hwctl-test-state"),
-        );
-        c
-    }
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn flow(iface: &str, test: &str) {
     let mut extra = vec!["/usr/lib/ipxe/qemu/efi-virtio.rom"];
@@ -113,33 +95,7 @@ fn flow(iface: &str, test: &str) {
     // hwctl boot serve: our HTTP and TFTP servers on the namespace's server address;
     // its debug log names every file it serves.
     let serve_log = d.join("serve.log");
-    let mut serve = hwctl();
-    serve
-        .env("HWCTL_LOG", "hwctl_pxe=debug")
-        .args(["--json", "boot", "serve", "--boot-config"])
-        .arg(&conf)
-        .arg("--http")
-        .arg(format!("{SERVER_ADDR}:80"))
-        .arg("--tftp")
-        .arg(format!("{SERVER_ADDR}:69"))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&serve_log).unwrap());
-    let mut serve = Killed(serve.spawn().unwrap());
-    // Wait until both servers are bound (the JSON names them).
-    let (http_at, tftp_at) = (
-        format!("\"{SERVER_ADDR}:80\""),
-        format!("\"{SERVER_ADDR}:69\""),
-    );
-    let mut said = String::new();
-    let mut bound = 0;
-    for line in BufReader::new(serve.0.stdout.take().unwrap()).lines() {
-        said += &line.unwrap();
-        if said.contains(&http_at) && said.contains(&tftp_at) {
-            bound = 2;
-            break;
-        }
-    }
-    assert_eq!(bound, 2, "hwctl boot serve did not bind both servers");
+    let serve = boot_serve::start(&conf, SERVER_ADDR, &serve_log);
 
     let flavor = if iface == "ipxe" {
         hwctl_pxe::Flavor::Ipxe

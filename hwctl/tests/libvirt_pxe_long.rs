@@ -37,12 +37,16 @@
 #[path = "../../hw-pxe/tests/netboot/mod.rs"]
 mod netboot;
 
-use std::io::{BufRead, BufReader, Read};
+#[path = "boot_serve/mod.rs"]
+mod boot_serve;
+
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use boot_serve::{Killed, hwctl};
 use netboot::{CMDLINE, RAMDISK_UP, SERVER_ADDR, TAP, line_with};
 
 const MAC: &str = "52:54:00:5e:13:0d";
@@ -50,15 +54,6 @@ const DOMAIN: &str = "hw-pxe-long";
 const LIBVIRTD: &str = "/usr/sbin/libvirtd";
 const QEMU_DRIVER: &str =
     "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so";
-
-fn hwctl() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hwctl"));
-    c.env(
-        "HWCTL_STATE_DIR",
-        std::env::temp_dir().join("hwctl-test-state"),
-    );
-    c
-}
 
 fn ok(what: &str, out: Output) -> String {
     assert!(
@@ -78,15 +73,6 @@ fn sh(args: &[&str]) {
         .output()
         .unwrap();
     ok(&args.join(" "), out);
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A private libvirtd (see the module docs); dropping it destroys and undefines the
@@ -359,33 +345,7 @@ fn staging_libvirt_domain_pxe_boots_in_libvirtd() {
 
     // Our TFTP/HTTP servers on the namespace's server address.
     let serve_log = d.join("serve.log");
-    let mut serve = hwctl();
-    serve
-        .env("HWCTL_LOG", "hwctl_pxe=debug")
-        .args(["--json", "boot", "serve", "--boot-config"])
-        .arg(&conf)
-        .arg("--http")
-        .arg(format!("{SERVER_ADDR}:80"))
-        .arg("--tftp")
-        .arg(format!("{SERVER_ADDR}:69"))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&serve_log).unwrap());
-    let mut serve = Killed(serve.spawn().unwrap());
-    let (http_at, tftp_at) = (
-        format!("\"{SERVER_ADDR}:80\""),
-        format!("\"{SERVER_ADDR}:69\""),
-    );
-    let mut said = String::new();
-    for line in BufReader::new(serve.0.stdout.take().unwrap()).lines() {
-        said += &line.unwrap();
-        if said.contains(&http_at) && said.contains(&tftp_at) {
-            break;
-        }
-    }
-    assert!(
-        said.contains(&http_at) && said.contains(&tftp_at),
-        "hwctl boot serve did not bind both servers: {said}"
-    );
+    let serve = boot_serve::start(&conf, SERVER_ADDR, &serve_log);
     let cfg = hwctl_pxe::PxeConfig::from_toml_str(&toml).unwrap();
     let ctx = hwctl_core::NodeContext::new("node-lv").with_port(MAC.parse().unwrap());
     net.start_dnsmasq(
