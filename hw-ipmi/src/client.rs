@@ -8,12 +8,13 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, Weak};
 
-use hwctl_core::retry::{Idempotency, retry};
+use hwctl_core::retry::Idempotency;
 use hwctl_core::shared::Shared;
 use hwctl_core::{Error, ErrorKind, Result};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::attempts::{Attempts, command_text};
 use crate::config::{Bridge, CipherSuite, IpmiConfig};
 use crate::session::Session;
 use crate::wire::{ChannelAuthCapabilities, Request};
@@ -428,8 +429,10 @@ impl IpmiClient {
             .await
     }
 
-    /// One operation, bounded in all by the config's `command_retry_timeout`
-    /// (`hwctl_core::retry` with a total time):
+    /// One operation, bounded in all by the config's `command_retry_timeout`, with
+    /// the retry rule of `hwctl_core::retry` ([`RetryPolicy::may_retry`]: an
+    /// idempotent command after any retryable failure, another only when it never
+    /// left):
     ///
     /// - busy-type refusals — no free session slot (RMCP+ status 0x01/0x0B) and,
     ///   with `retry_busy_cc`, completion codes 0xC0 (node busy), 0xC4 (out of
@@ -439,10 +442,17 @@ impl IpmiClient {
     ///   them;
     /// - silence is bounded by [`IpmiConfig::silence_budget`] counted from the
     ///   last time the BMC answered anything, session setup included (a lost reply
-    ///   does not restart the count by re-opening the session);
-    /// - other retryable failures (a corrupt reply) by `retries`.
+    ///   does not restart the count by re-opening the session); the wait for the
+    ///   reply is the pause, so a datagram after silence follows at once;
+    /// - other retryable failures (a corrupt reply, an ICMP refusal) by `retries`,
+    ///   each after the policy's backoff (never back to back).
     ///
-    /// The final error says what was tried, how often and for how long.
+    /// Every resend — a session setup step retransmitted after silence, or the
+    /// operation retried — is one attempt, logged once (see `attempts.rs`). The
+    /// final error names what went unanswered (the session setup step or the
+    /// command), the attempts and the time taken.
+    ///
+    /// [`RetryPolicy::may_retry`]: hwctl_core::retry::RetryPolicy::may_retry
     #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.cfg.endpoint(), netfn, cmd))]
     pub(crate) async fn request_with(
         &self,
@@ -458,105 +468,114 @@ impl IpmiClient {
         let started = Instant::now();
         let end = started + cfg.command_retry_timeout;
         let silence = cfg.silence_budget();
-        // When the BMC last answered anything, and how many attempts failed other
-        // than by a busy refusal.
-        // `None`: the BMC answered the last attempt (a busy refusal), so silence
-        // is counted afresh from the next one (the backoff wait is not silence).
-        let heard: StdMutex<Option<Instant>> = StdMutex::new(Some(started));
-        let other_failures = AtomicU64::new(0);
-        let attempts = AtomicU64::new(0);
-        // Whether the last error was made final here (to stop the retries), and
-        // how retryable it was: restored on the error the caller gets.
-        let forced: StdMutex<Option<bool>> = StdMutex::new(None);
-        let final_here = |e: Error| {
-            if let Ok(mut f) = forced.lock() {
-                *f = Some(e.is_retryable());
-            }
-            e.with_retryable(false)
-        };
-        let (heard_ref, other_ref, attempts_ref) = (&heard, &other_failures, &attempts);
-        let final_ref = &final_here;
-        let r = retry(&policy, idempotency, Some(end), |attempt| {
-            if attempt > 0 {
-                self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-            }
-            attempts_ref.fetch_add(1, Ordering::Relaxed);
-            let since = match heard_ref.lock() {
-                Ok(mut h) => *h.get_or_insert_with(Instant::now),
-                Err(_) => started,
-            };
+        let tries = Attempts::new(cfg.endpoint(), command_text(netfn, cmd));
+        // When the BMC last answered: `None` after a busy refusal, so silence is
+        // counted afresh from the next attempt (the backoff wait is not silence).
+        let mut heard: Option<Instant> = Some(started);
+        // Failures other than silence and busy refusals, and busy refusals.
+        let (mut others, mut busy) = (0u32, 0u32);
+        loop {
+            let since = *heard.get_or_insert_with(Instant::now);
             let until = (since + silence).min(end);
-            async move {
-                let r = self
-                    .attempt(bridge, netfn, cmd, data, until)
-                    .await
-                    .and_then(|reply| match reply.cc {
-                        0xC0 | 0xC4 | 0xD2 if retry_busy_cc => Err(Error::new(
-                            cc_kind(reply.cc),
-                            format!("completion code 0x{:02x} ({})", reply.cc, cc_name(reply.cc)),
-                        )
-                        .with_retryable(true)
-                        .not_delivered()),
-                        _ => Ok(reply),
-                    });
-                let now = Instant::now();
-                match r {
-                    Ok(reply) => Ok(reply),
-                    Err(e) if e.kind() == ErrorKind::Busy => {
-                        if let Ok(mut h) = heard_ref.lock() {
-                            *h = None;
-                        }
-                        Err(e)
-                    }
-                    Err(e) if e.kind() == ErrorKind::Timeout => {
-                        // Another attempt only while silence is within its budget.
-                        if now + cfg.request_timeout / 10 >= until {
-                            Err(final_ref(e))
-                        } else {
-                            Err(e)
-                        }
-                    }
-                    Err(e) => {
-                        let n = other_ref.fetch_add(1, Ordering::Relaxed) + 1;
-                        if n > u64::from(cfg.retries) {
-                            Err(final_ref(e))
-                        } else {
-                            Err(e)
-                        }
-                    }
-                }
-            }
-        })
-        .await;
-        r.map_err(|e| {
-            let e = match forced.lock().ok().and_then(|f| *f) {
-                Some(was) => e.with_retryable(was),
-                None => e,
+            let r = match tokio::time::timeout_at(
+                end,
+                self.attempt(bridge, netfn, cmd, data, until, &tries),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(Error::new(
+                    ErrorKind::Timeout,
+                    "no answer before ipmi_command_retry_timeout",
+                )),
             };
-            let tried = attempts.load(Ordering::Relaxed);
-            let took = started.elapsed().as_secs_f64();
-            match e.kind() {
-                ErrorKind::Timeout => Error::new(
+            let e = match r {
+                Ok(reply) => match reply.cc {
+                    0xC0 | 0xC4 | 0xD2 if retry_busy_cc => Error::new(
+                        cc_kind(reply.cc),
+                        format!("completion code 0x{:02x} ({})", reply.cc, cc_name(reply.cc)),
+                    )
+                    .with_retryable(true)
+                    .not_delivered(),
+                    _ => return Ok(reply),
+                },
+                Err(e) => e,
+            };
+            let now = Instant::now();
+            let wait = match e.kind() {
+                ErrorKind::Busy => {
+                    heard = None;
+                    busy += 1;
+                    Some(policy.backoff.sleep_for(busy - 1)).filter(|w| now + *w < end)
+                }
+                // The wait for the reply was the pause; another attempt only while
+                // silence is within its budget.
+                ErrorKind::Timeout => Some(std::time::Duration::ZERO)
+                    .filter(|_| now + cfg.request_timeout / 10 < until),
+                _ => {
+                    others += 1;
+                    Some(policy.backoff.sleep_for(others - 1))
+                        .filter(|w| others <= cfg.retries && now + *w < end)
+                }
+            };
+            match wait {
+                Some(wait) if policy.may_retry(&e, idempotency) => {
+                    self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    tries.retrying(&e, wait);
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Err(self.final_error(e, &tries)),
+            }
+        }
+    }
+
+    /// The error of an operation that failed after `tries`: one message with what
+    /// went unanswered, the attempts, and the time taken (the kind, retryability
+    /// and source of `e` kept).
+    fn final_error(&self, e: Error, tries: &Attempts) -> Error {
+        let cfg = &self.inner.cfg;
+        let made = tries.made();
+        let took = tries.elapsed().as_secs_f64();
+        let plural = if made == 1 { "" } else { "s" };
+        match e.kind() {
+            ErrorKind::Timeout => {
+                let retryable = e.is_retryable();
+                Error::new(
                     ErrorKind::Timeout,
                     format!(
-                        "{}: no reply to netfn 0x{netfn:02x} cmd 0x{cmd:02x}: the BMC was silent for {took:.1}s \
-                         ({tried} attempt(s); limit {:.1}s = request timeout {:.1}s × {} tries, within ipmi_command_retry_timeout {:.0}s); last: {}",
+                        "{}: no reply to {}: the BMC was silent for {took:.1}s over {made} attempt{plural} \
+                         (each waiting up to {:.1}s; at most {} attempts, ipmi_command_retry_timeout {:.0}s)",
                         cfg.endpoint(),
-                        silence.as_secs_f64(),
+                        tries.what(),
                         cfg.request_timeout.as_secs_f64(),
                         cfg.retries.saturating_add(1),
                         cfg.command_retry_timeout.as_secs_f64(),
+                    ),
+                )
+                .with_retryable(retryable)
+                .with_source(e)
+            }
+            ErrorKind::Busy if made > 1 => e.with_note(format_args!(
+                "{made} attempts over {took:.1}s, within ipmi_command_retry_timeout {:.0}s",
+                cfg.command_retry_timeout.as_secs_f64()
+            )),
+            _ if made > 1 => {
+                let mut f = Error::new(
+                    e.kind(),
+                    format!(
+                        "{}: {made} attempts over {took:.1}s: {}",
+                        tries.what(),
                         e.message()
                     ),
                 )
-                .with_source(e),
-                ErrorKind::Busy if tried > 1 => e.with_note(format_args!(
-                    "retried within ipmi_command_retry_timeout {:.0}s",
-                    cfg.command_retry_timeout.as_secs_f64()
-                )),
-                _ => e,
+                .with_retryable(e.is_retryable());
+                if e.was_not_delivered() {
+                    f = f.not_delivered();
+                }
+                f.with_source(e)
             }
-        })
+            _ => e,
+        }
     }
 
     /// One attempt: open the session if there is none, wait out the minimum
@@ -568,22 +587,17 @@ impl IpmiClient {
         cmd: u8,
         data: &[u8],
         until: Instant,
+        tries: &Attempts,
     ) -> Result<RawIpmiReply> {
         let cfg = &self.inner.cfg;
         let req = Request { netfn, cmd, data };
         let mut slot = self.inner.slot.lock().await;
         if slot.session.is_none() {
             // The command has not left: whatever stops the session, it may be tried
-            // again (hwctl_core::retry still checks the error's kind). A setup that met
-            // only garbage was already retransmitted `retries` times: final.
-            let s = Session::open(cfg, until).await.map_err(|e| {
-                let e = e.not_delivered();
-                if e.kind() == ErrorKind::Protocol {
-                    e.with_retryable(false)
-                } else {
-                    e
-                }
-            })?;
+            // again (the retry loop still checks the error's kind and count).
+            let s = Session::open(cfg, until, tries)
+                .await
+                .map_err(|e| e.not_delivered())?;
             self.inner
                 .counters
                 .sessions_opened
@@ -600,6 +614,7 @@ impl IpmiClient {
         let Some(session) = slot.session.as_mut() else {
             return Err(Error::new(ErrorKind::Other, "the session was lost").not_delivered());
         };
+        tries.waiting_for(command_text(netfn, cmd));
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let wait = cfg
             .request_timeout

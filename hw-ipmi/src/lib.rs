@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod attempts;
 pub mod client;
 pub mod codec;
 pub mod config;

@@ -5,12 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hwctl_core::address::Host;
-use hwctl_core::poll::Backoff;
-use hwctl_core::retry::{Idempotency, RetryPolicy, retry};
 use hwctl_core::{Error, ErrorKind, ExposeSecret, Result};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
+use crate::attempts::Attempts;
 use crate::config::{Bridge, CipherSuite, IpmiConfig, PrivilegeLevel, SuiteChoice};
 use crate::crypto::{SessionKeys, hmac, mac_eq};
 use crate::wire::{self, ChannelAuthCapabilities, Reply, Request, payload};
@@ -105,8 +104,18 @@ async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
     Ok(socket)
 }
 
+/// A failed send or receive on the connected socket. `ConnectionRefused` is the
+/// ICMP "port unreachable" of an earlier datagram: the host is up, nothing
+/// listens on that port.
 fn io_err(target: &str, e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Unreachable, format!("UDP to {target} failed")).with_source(e)
+    let what = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        format!(
+            "{target} refused the datagram (ICMP port unreachable: nothing listens on that port)"
+        )
+    } else {
+        format!("UDP to {target} failed: {e}")
+    };
+    Error::new(ErrorKind::Unreachable, what).with_source(e)
 }
 
 /// A datagram that could not be sent never reached the BMC: safe to resend
@@ -115,13 +124,42 @@ fn send_err(target: &str, e: std::io::Error) -> Error {
     io_err(target, e).not_delivered()
 }
 
-/// How session-less and session-setup messages are retransmitted: `retries + 1`
-/// sends, each waiting `request_timeout` for its answer, no pause between them
-/// (the wait is the pause). Replies to any transmission are accepted.
-fn retransmit_policy(cfg: &IpmiConfig) -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(cfg.retries.saturating_add(1))
-        .with_backoff(Backoff::fixed(Duration::ZERO))
+/// Sends a session-less or session-setup `packet` and waits for the reply `accept`
+/// takes, retransmitting the same packet after each `request_timeout` of silence
+/// while `deadline` leaves at least a tenth of one (the wait is the pause; replies
+/// to any transmission are accepted). Only silence is retransmitted here: any other
+/// failure (an ICMP refusal, garbage) returns at once, and the caller's retry
+/// loop waits its backoff before trying again — so nothing is sent in bursts.
+/// Every retransmission is counted and logged once through `tries`.
+#[allow(clippy::too_many_arguments)]
+async fn retransmit<T>(
+    socket: &UdpSocket,
+    cfg: &IpmiConfig,
+    target: &str,
+    packet: &[u8],
+    step: &str,
+    deadline: Instant,
+    tries: &Attempts,
+    mut accept: impl FnMut(&[u8], &mut Option<String>) -> std::result::Result<Option<T>, String>,
+) -> Result<T> {
+    tries.waiting_for(step);
+    loop {
+        socket.send(packet).await.map_err(|e| send_err(target, e))?;
+        let wait = cfg
+            .request_timeout
+            .min(deadline.saturating_duration_since(Instant::now()))
+            .max(Duration::from_millis(1));
+        match receive(socket, target, wait, step, &mut accept).await {
+            Err(e)
+                if e.kind() == ErrorKind::Timeout
+                    && deadline.saturating_duration_since(Instant::now())
+                        > cfg.request_timeout / 10 =>
+            {
+                tries.retrying(&e, Duration::ZERO);
+            }
+            r => return r,
+        }
+    }
 }
 
 /// Waits until `deadline` for a datagram `accept` takes (`Ok(Some(v))`), ignoring
@@ -133,7 +171,7 @@ async fn receive<T>(
     target: &str,
     timeout: Duration,
     step: &str,
-    mut accept: impl FnMut(&[u8], &mut Option<String>) -> std::result::Result<Option<T>, String>,
+    accept: &mut impl FnMut(&[u8], &mut Option<String>) -> std::result::Result<Option<T>, String>,
 ) -> Result<T> {
     let mut buf = [0u8; MAX_PACKET];
     let mut last_bad: Option<String> = None;
@@ -164,8 +202,8 @@ async fn receive<T>(
 }
 
 /// Sends `packet` and waits for a pre-session reply of `want` type carrying `tag`,
-/// retransmitting on timeout (through `hwctl_core::retry`: session setup changes
-/// nothing on the BMC until RAKP 4, so it is safe to resend).
+/// retransmitting after silence ([`retransmit`]: session setup changes nothing on
+/// the BMC until RAKP 4, so it is safe to resend).
 #[allow(clippy::too_many_arguments)]
 async fn presession(
     socket: &UdpSocket,
@@ -175,27 +213,26 @@ async fn presession(
     tag: u8,
     step: &str,
     deadline: Instant,
+    tries: &Attempts,
 ) -> Result<Vec<u8>> {
     let target = &cfg.endpoint();
-    retry(
-        &retransmit_policy(cfg),
-        Idempotency::Idempotent,
-        Some(deadline),
-        |_| async move {
-            socket.send(packet).await.map_err(|e| send_err(target, e))?;
-            receive(socket, target, cfg.request_timeout, step, |d, last_bad| {
-                match wire::decode_packet(d, None) {
-                    Ok(p) if p.payload_type == want && p.payload.first() == Some(&tag) => {
-                        Ok(Some(p.payload))
-                    }
-                    Ok(_) => {
-                        *last_bad = Some(format!("unexpected packet during {step}"));
-                        Ok(None)
-                    }
-                    Err(e) => Err(format!("{step}: {e}")),
-                }
-            })
-            .await
+    retransmit(
+        socket,
+        cfg,
+        target,
+        packet,
+        step,
+        deadline,
+        tries,
+        |d, last_bad| match wire::decode_packet(d, None) {
+            Ok(p) if p.payload_type == want && p.payload.first() == Some(&tag) => {
+                Ok(Some(p.payload))
+            }
+            Ok(_) => {
+                *last_bad = Some(format!("unexpected packet during {step}"));
+                Ok(None)
+            }
+            Err(e) => Err(format!("{step}: {e}")),
         },
     )
     .await
@@ -210,39 +247,30 @@ async fn presession(
 async fn channel_auth_caps(
     cfg: &IpmiConfig,
     deadline: Instant,
+    tries: &Attempts,
 ) -> Result<Option<ChannelAuthCapabilities>> {
     let target = cfg.endpoint();
     let socket = connect(cfg).await?;
     let rq_seq = rand::random::<u8>() & 0x3F;
     let packet = wire::encode_v15_request(rq_seq, 0x06, 0x38, &[0x8E, cfg.priv_level.as_u8()]);
-    let step = "Get Channel Authentication Capabilities";
-    let (socket, packet, target_ref) = (&socket, &packet[..], &target);
-    let caps = retry(
-        &retransmit_policy(cfg),
-        Idempotency::Idempotent,
-        Some(deadline),
-        |_| async move {
-            socket
-                .send(packet)
-                .await
-                .map_err(|e| send_err(target_ref, e))?;
-            receive(
-                socket,
-                target_ref,
-                cfg.request_timeout,
-                step,
-                |d, last_bad| {
-                    let resp = wire::decode_v15_packet(d)
-                        .and_then(|m| wire::decode_response(&m))
-                        .map_err(|e| format!("{step}: {e}"))?;
-                    if resp.netfn != 0x07 || resp.cmd != 0x38 || resp.rq_seq != rq_seq {
-                        *last_bad = Some("a reply to another request".to_owned());
-                        return Ok(None);
-                    }
-                    Ok(Some(resp))
-                },
-            )
-            .await
+    let step = "Get Channel Authentication Capabilities (session setup step, netfn 0x06 cmd 0x38)";
+    let caps = retransmit(
+        &socket,
+        cfg,
+        &target,
+        &packet,
+        step,
+        deadline,
+        tries,
+        |d, last_bad| {
+            let resp = wire::decode_v15_packet(d)
+                .and_then(|m| wire::decode_response(&m))
+                .map_err(|e| format!("Get Channel Authentication Capabilities: {e}"))?;
+            if resp.netfn != 0x07 || resp.cmd != 0x38 || resp.rq_seq != rq_seq {
+                *last_bad = Some("a reply to another request".to_owned());
+                return Ok(None);
+            }
+            Ok(Some(resp))
         },
     )
     .await?;
@@ -271,6 +299,7 @@ pub(crate) type OfferedSuites = Vec<(u8, bool)>;
 async fn channel_cipher_suites(
     cfg: &IpmiConfig,
     deadline: Instant,
+    tries: &Attempts,
 ) -> Result<Option<OfferedSuites>> {
     let target = cfg.endpoint();
     let socket = connect(cfg).await?;
@@ -286,7 +315,8 @@ async fn channel_cipher_suites(
             .request_timeout
             .min(deadline.saturating_duration_since(Instant::now()));
         let step = "Get Channel Cipher Suites";
-        let got = receive(&socket, &target, wait, step, |d, last_bad| {
+        tries.waiting_for("Get Channel Cipher Suites (session setup step, netfn 0x06 cmd 0x54)");
+        let got = receive(&socket, &target, wait, step, &mut |d, last_bad| {
             let resp = wire::decode_v15_packet(d)
                 .and_then(|m| wire::decode_response(&m))
                 .map_err(|e| format!("{step}: {e}"))?;
@@ -374,9 +404,13 @@ impl Session {
     /// `request_timeout`, then 3, so a BMC that silently drops a suite it does not
     /// have costs one wait, not the whole budget. A suite number this crate does
     /// not speak (`SuiteChoice::Other`) is `Unsupported`, naming what the BMC offers.
-    pub(crate) async fn open(cfg: &IpmiConfig, deadline: Instant) -> Result<Session> {
+    pub(crate) async fn open(
+        cfg: &IpmiConfig,
+        deadline: Instant,
+        tries: &Attempts,
+    ) -> Result<Session> {
         cfg.check()?;
-        let auth_caps = channel_auth_caps(cfg, deadline).await?;
+        let auth_caps = channel_auth_caps(cfg, deadline, tries).await?;
         if let Some(caps) = auth_caps.filter(|c| !c.ipmi20) {
             return Err(Error::new(
                 ErrorKind::Unsupported,
@@ -388,9 +422,9 @@ impl Session {
             ));
         }
         let mut session = match cfg.cipher_suite {
-            SuiteChoice::Only(s) => Session::open_with(cfg, s, deadline).await?,
+            SuiteChoice::Only(s) => Session::open_with(cfg, s, deadline, tries).await?,
             SuiteChoice::Other(n) => {
-                let offered = channel_cipher_suites(cfg, deadline).await?;
+                let offered = channel_cipher_suites(cfg, deadline, tries).await?;
                 return Err(Error::new(
                     ErrorKind::Unsupported,
                     format!(
@@ -400,7 +434,7 @@ impl Session {
                     ),
                 ));
             }
-            SuiteChoice::Auto => match channel_cipher_suites(cfg, deadline).await? {
+            SuiteChoice::Auto => match channel_cipher_suites(cfg, deadline, tries).await? {
                 Some(offered) => {
                     let has = |id: u8| offered.iter().any(|&(n, oem)| n == id && !oem);
                     let suite = if has(17) {
@@ -418,17 +452,17 @@ impl Session {
                         ));
                     };
                     tracing::debug!(endpoint = %cfg.endpoint(), suite = suite.id(), ?offered, "cipher suite chosen from the BMC's list");
-                    Session::open_with(cfg, suite, deadline).await?
+                    Session::open_with(cfg, suite, deadline, tries).await?
                 }
                 None => {
                     let first = deadline.min(Instant::now() + cfg.request_timeout);
-                    match Session::open_with(cfg, CipherSuite::Suite17, first).await {
+                    match Session::open_with(cfg, CipherSuite::Suite17, first, tries).await {
                         Ok(s) => s,
                         Err(e)
                             if matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::Timeout) =>
                         {
                             tracing::debug!(endpoint = %cfg.endpoint(), error = %e, "no cipher suite 17; trying 3");
-                            Session::open_with(cfg, CipherSuite::Suite3, deadline).await?
+                            Session::open_with(cfg, CipherSuite::Suite3, deadline, tries).await?
                         }
                         Err(e) => return Err(e),
                     }
@@ -440,12 +474,20 @@ impl Session {
             let wait = cfg
                 .request_timeout
                 .min(deadline.saturating_duration_since(Instant::now()));
+            tries.waiting_for(
+                "Set Session Privilege Level (session setup step, netfn 0x06 cmd 0x3B)",
+            );
             session.set_privilege(cfg, wait).await?;
         }
         Ok(session)
     }
 
-    async fn open_with(cfg: &IpmiConfig, suite: CipherSuite, deadline: Instant) -> Result<Session> {
+    async fn open_with(
+        cfg: &IpmiConfig,
+        suite: CipherSuite,
+        deadline: Instant,
+        tries: &Attempts,
+    ) -> Result<Session> {
         let target = cfg.endpoint();
         let socket = connect(cfg).await?;
         let console_id: u32 = rand::random::<u32>() | 1;
@@ -454,14 +496,19 @@ impl Session {
         // Open Session.
         let req = wire::open_session_request(tag, console_id, suite);
         let pkt = wire::encode_packet(payload::OPEN_SESSION_REQUEST, 0, 0, &req, None);
+        let step = format!(
+            "Open Session (session setup step, cipher suite {})",
+            suite.id()
+        );
         let raw = presession(
             &socket,
             cfg,
             &pkt,
             payload::OPEN_SESSION_RESPONSE,
             tag,
-            "Open Session",
+            &step,
             deadline,
+            tries,
         )
         .await?;
         let osr = wire::decode_open_session_response(&raw)?;
@@ -496,7 +543,18 @@ impl Session {
         let tag = tag.wrapping_add(1);
         let r1 = wire::rakp1(tag, managed_id, &rm, role, user);
         let pkt = wire::encode_packet(payload::RAKP1, 0, 0, &r1, None);
-        let raw = presession(&socket, cfg, &pkt, payload::RAKP2, tag, "RAKP 1", deadline).await?;
+        let step = "RAKP 1 (session setup step)";
+        let raw = presession(
+            &socket,
+            cfg,
+            &pkt,
+            payload::RAKP2,
+            tag,
+            step,
+            deadline,
+            tries,
+        )
+        .await?;
         let r2 = wire::decode_rakp2(&raw)?;
         if r2.status != 0 {
             return Err(status_error(&target, "RAKP 1", r2.status));
@@ -545,7 +603,18 @@ impl Session {
         let tag = tag.wrapping_add(1);
         let r3 = wire::rakp3(tag, 0, managed_id, &code3);
         let pkt = wire::encode_packet(payload::RAKP3, 0, 0, &r3, None);
-        let raw = presession(&socket, cfg, &pkt, payload::RAKP4, tag, "RAKP 3", deadline).await?;
+        let step = "RAKP 3 (session setup step)";
+        let raw = presession(
+            &socket,
+            cfg,
+            &pkt,
+            payload::RAKP4,
+            tag,
+            step,
+            deadline,
+            tries,
+        )
+        .await?;
         let r4 = wire::decode_rakp4(&raw)?;
         if r4.status != 0 {
             return Err(status_error(&target, "RAKP 3", r4.status));
