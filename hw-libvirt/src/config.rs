@@ -411,6 +411,14 @@ impl LibvirtConfig {
     }
 
     /// Authenticates with an SSH key file (checked when connecting).
+    ///
+    /// ```
+    /// use hwctl_libvirt::{Auth, DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu+ssh://root@hv1/system", DomainSelector::Name("vm".into()))?
+    ///     .with_ssh_key("/etc/hw/id_ed25519");
+    /// assert!(matches!(c.auth(), Auth::SshKey(p) if p.ends_with("id_ed25519")));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_ssh_key(mut self, path: impl Into<PathBuf>) -> Self {
         self.auth = Auth::SshKey(path.into());
         self
@@ -441,6 +449,14 @@ impl LibvirtConfig {
     }
 
     /// The URI as given (without the key file parameters).
+    ///
+    /// ```
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu:///system", DomainSelector::Uuid("6d1c0b8e-0000-4000-8000-000000000001".into()))?;
+    /// assert_eq!(c.uri(), "qemu:///system");
+    /// assert!(matches!(c.domain(), DomainSelector::Uuid(_)));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn uri(&self) -> &str {
         &self.uri
     }
@@ -480,6 +496,13 @@ impl LibvirtConfig {
     }
 
     /// The credentials.
+    ///
+    /// ```
+    /// use hwctl_libvirt::{Auth, DomainSelector, LibvirtConfig};
+    /// let c = LibvirtConfig::new("qemu:///system", DomainSelector::Name("vm".into()))?;
+    /// assert!(matches!(c.auth(), Auth::None));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn auth(&self) -> &Auth {
         &self.auth
     }

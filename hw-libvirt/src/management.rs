@@ -93,6 +93,15 @@ impl LibvirtManagement {
     /// `NotFound` (no such domain), `Unreachable`, `Unauthenticated`,
     /// `PermissionDenied`, `InvalidParameter` (a node file that does not load, MACs on
     /// two domains), `Timeout` (the per-call timeout), `DeviceFault`, `Other`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig, LibvirtManagement};
+    /// let config = LibvirtConfig::new("test:///default", DomainSelector::Name("test".into()))?;
+    /// let xml = LibvirtManagement::new(config).domain_xml().await?;
+    /// assert!(xml.contains("<name>test</name>"), "{xml}");
+    /// # Ok(()) }
+    /// ```
     pub async fn domain_xml(&self) -> Result<String> {
         self.domain
             .with_domain("read domain XML", true, |_, dom| persistent_xml(dom))

@@ -241,6 +241,18 @@ impl LibvirtPower {
     /// `NotFound` (no such domain), `Unreachable`, `Unauthenticated`,
     /// `InvalidParameter` (a node file that does not load, MACs on two domains),
     /// `Timeout` (the per-call timeout), `Other`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig, LibvirtPower, VmState};
+    /// let sim = hwctl_libvirt::sim::LibvirtSim::fleet(2)?; // vm-000 running, vm-001 shut off
+    /// let config = LibvirtConfig::new(sim.uri(), DomainSelector::Name("vm-001".into()))?;
+    /// assert_eq!(LibvirtPower::new(config).domain_state().await?, VmState::ShutOff);
+    /// let config = LibvirtConfig::new(sim.uri(), DomainSelector::Name("nope".into()))?;
+    /// let err = LibvirtPower::new(config).domain_state().await.unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::NotFound);
+    /// # Ok(()) }
+    /// ```
     pub async fn domain_state(&self) -> Result<VmState> {
         let state = self
             .domain

@@ -39,6 +39,18 @@ use hwctl_sim::stats::SimStats;
 use crate::{DomainSelector, LibvirtClient, LibvirtConfig, NAME};
 
 /// The run state a simulated domain starts in (`<test:runstate>`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::MacAddress;
+/// use hwctl_libvirt::sim::{LibvirtSim, SimDomain, SimState};
+/// use hwctl_libvirt::{DomainSelector, LibvirtConfig, LibvirtPower, VmState};
+/// let mac = MacAddress::new([0x52, 0x54, 0, 1, 2, 3]);
+/// let sim = LibvirtSim::new(vec![SimDomain::new("paused", 0, mac).state(SimState::Paused)])?;
+/// let power = LibvirtPower::new(LibvirtConfig::new(sim.uri(), DomainSelector::Name("paused".into()))?);
+/// assert_eq!(power.domain_state().await?, VmState::Paused);
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimState {
@@ -64,6 +76,14 @@ impl SimState {
 }
 
 /// One simulated domain.
+///
+/// ```
+/// use hwctl_core::MacAddress;
+/// use hwctl_libvirt::sim::{SimDomain, SimState};
+/// let d = SimDomain::new("vm-a", 7, MacAddress::new([0x52, 0x54, 0, 0, 0, 7])).state(SimState::ShutOff);
+/// assert_eq!(d.uuid, "6d1c0b8e-0000-4000-8000-000000000007");
+/// assert_eq!((d.state, d.boot_dev, d.uefi), (SimState::ShutOff, "hd", false));
+/// ```
 #[derive(Debug, Clone)]
 pub struct SimDomain {
     /// The domain's name.
@@ -83,6 +103,13 @@ pub struct SimDomain {
 impl SimDomain {
     /// A running BIOS domain booting from `hd`, with one interface of MAC `mac`.
     /// Its UUID is derived from `index`.
+    ///
+    /// ```
+    /// use hwctl_core::MacAddress;
+    /// let d = hwctl_libvirt::sim::SimDomain::new("vm-b", 1, MacAddress::new([0x52, 0x54, 0, 0, 0, 1]));
+    /// assert_eq!(d.macs.len(), 1);
+    /// assert_eq!(d.state, hwctl_libvirt::sim::SimState::Running);
+    /// ```
     pub fn new(name: impl Into<String>, index: u32, mac: MacAddress) -> Self {
         SimDomain {
             name: name.into(),
@@ -95,24 +122,63 @@ impl SimDomain {
     }
 
     /// Sets the starting state.
+    ///
+    /// ```
+    /// use hwctl_libvirt::sim::{SimDomain, SimState, fleet_mac};
+    /// let d = SimDomain::new("vm", 0, fleet_mac(0)).state(SimState::Crashed);
+    /// assert_eq!(d.state, SimState::Crashed);
+    /// ```
     pub fn state(mut self, state: SimState) -> Self {
         self.state = state;
         self
     }
 
     /// Adds another interface MAC.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::{NodeContext, PowerExt, PowerState};
+    /// use hwctl_libvirt::sim::{LibvirtSim, SimDomain, fleet_mac};
+    /// let sim = LibvirtSim::new(vec![SimDomain::new("two-nics", 0, fleet_mac(0)).with_mac(fleet_mac(1))])?;
+    /// // Ironic's lookup by MAC finds the domain through its second interface too.
+    /// let ctx = NodeContext::new("n").with_port(fleet_mac(1));
+    /// let node = hwctl_libvirt::hardware_type().build(&sim.driver_info(), &ctx)?;
+    /// assert_eq!(node.power()?.get_power_state().await?, PowerState::On);
+    /// # Ok(()) }
+    /// ```
     pub fn with_mac(mut self, mac: MacAddress) -> Self {
         self.macs.push(mac);
         self
     }
 
     /// Gives it a UEFI loader.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_libvirt::sim::{LibvirtSim, SimDomain, fleet_mac};
+    /// use hwctl_libvirt::{DomainSelector, LibvirtConfig, LibvirtManagement};
+    /// let sim = LibvirtSim::new(vec![SimDomain::new("efi", 0, fleet_mac(0)).uefi()])?;
+    /// let config = LibvirtConfig::new(sim.uri(), DomainSelector::Name("efi".into()))?;
+    /// let xml = LibvirtManagement::new(config).domain_xml().await?;
+    /// assert!(xml.contains("pflash"), "{xml}");
+    /// # Ok(()) }
+    /// ```
     pub fn uefi(mut self) -> Self {
         self.uefi = true;
         self
     }
 
     /// Sets the libvirt boot device name it starts with.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::BootDevice;
+    /// use hwctl_libvirt::sim::{LibvirtSim, SimDomain, fleet_mac};
+    /// let sim = LibvirtSim::new(vec![SimDomain::new("pxe", 0, fleet_mac(0)).boot_dev("network")])?;
+    /// let node = hwctl_libvirt::hardware_type().build(&sim.driver_info(), &sim.node_context(0))?;
+    /// assert_eq!(node.management()?.get_boot_device().await?.device, Some(BootDevice::Pxe));
+    /// # Ok(()) }
+    /// ```
     pub fn boot_dev(mut self, dev: &'static str) -> Self {
         self.boot_dev = dev;
         self
@@ -160,6 +226,10 @@ impl SimDomain {
 }
 
 /// The MAC of fleet domain `i`: `52:54:00:ab:HH:LL`.
+///
+/// ```
+/// assert_eq!(hwctl_libvirt::sim::fleet_mac(0x0102).to_string(), "52:54:00:ab:01:02");
+/// ```
 pub fn fleet_mac(i: u32) -> MacAddress {
     let [_, _, hi, lo] = i.to_be_bytes();
     MacAddress::new([0x52, 0x54, 0x00, 0xab, hi, lo])
@@ -168,6 +238,19 @@ pub fn fleet_mac(i: u32) -> MacAddress {
 /// A simulated hypervisor: a node file in a temporary directory (removed on drop),
 /// its `test:///` URI, and the shared [`LibvirtClient`] of that URI, held so the
 /// domains keep their state while the simulator lives.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_libvirt::sim::LibvirtSim;
+/// use hwctl_libvirt::{DomainSelector, LibvirtConfig, LibvirtPower, VmState};
+/// let sim = LibvirtSim::fleet(2)?;
+/// let config = LibvirtConfig::new(sim.uri(), DomainSelector::Name("vm-001".into()))?;
+/// assert_eq!(LibvirtPower::new(config).domain_state().await?, VmState::ShutOff);
+/// let dir = sim.dir().to_path_buf();
+/// drop(sim);
+/// assert!(!dir.exists());
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct LibvirtSim {
     dir: tempfile::TempDir,
@@ -188,6 +271,14 @@ impl LibvirtSim {
     ///
     /// `Other` when the temporary directory or the file cannot be written;
     /// `InvalidParameter` when its path does not make a libvirt URI (whitespace).
+    ///
+    /// ```
+    /// use hwctl_libvirt::sim::{LibvirtSim, SimDomain, fleet_mac};
+    /// let sim = LibvirtSim::new(vec![SimDomain::new("only", 0, fleet_mac(0))])?;
+    /// assert_eq!(sim.domains()[0].name, "only");
+    /// assert!(sim.uri().starts_with("test://"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn new(domains: Vec<SimDomain>) -> Result<Self> {
         LibvirtSim::with_raw_domains(domains, Vec::new())
     }
@@ -237,6 +328,15 @@ impl LibvirtSim {
     /// # Errors
     ///
     /// As [`LibvirtSim::new`].
+    ///
+    /// ```
+    /// use hwctl_libvirt::sim::{LibvirtSim, SimState};
+    /// let sim = LibvirtSim::fleet(3)?;
+    /// let states: Vec<_> = sim.domains().iter().map(|d| d.state).collect();
+    /// assert_eq!(states, [SimState::Running, SimState::ShutOff, SimState::Running]);
+    /// assert_eq!(sim.domains()[2].name, "vm-002");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn fleet(n: u32) -> Result<Self> {
         let domains = (0..n)
             .map(|i| {
@@ -252,11 +352,25 @@ impl LibvirtSim {
     }
 
     /// The `test:///…/node.xml` URI for `libvirt_uri`.
+    ///
+    /// ```
+    /// let sim = hwctl_libvirt::sim::LibvirtSim::fleet(1)?;
+    /// assert_eq!(sim.uri(), format!("test://{}", sim.path().display()));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn uri(&self) -> &str {
         &self.uri
     }
 
     /// The node file.
+    ///
+    /// ```
+    /// let sim = hwctl_libvirt::sim::LibvirtSim::fleet(1)?;
+    /// let xml = std::fs::read_to_string(sim.path()).unwrap();
+    /// assert!(xml.contains("<name>vm-000</name>"));
+    /// assert_eq!(sim.path().parent(), Some(sim.dir()));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -272,11 +386,25 @@ impl LibvirtSim {
     }
 
     /// `driver_info` with `libvirt_uri` set to this node file.
+    ///
+    /// ```
+    /// let sim = hwctl_libvirt::sim::LibvirtSim::fleet(1)?;
+    /// assert_eq!(sim.driver_info().get_str("libvirt_uri").as_deref(), Some(sim.uri()));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn driver_info(&self) -> DriverInfo {
         DriverInfo::from_pairs([("libvirt_uri", self.uri.as_str())])
     }
 
     /// A node context for domain `i`: its name as id and its MACs as ports.
+    ///
+    /// ```
+    /// use hwctl_libvirt::sim::{LibvirtSim, fleet_mac};
+    /// let sim = LibvirtSim::fleet(2)?;
+    /// let ctx = sim.node_context(1);
+    /// assert_eq!((ctx.id.as_str(), ctx.ports.as_slice()), ("vm-001", &[fleet_mac(1)][..]));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn node_context(&self, i: usize) -> NodeContext {
         match self.domains.get(i) {
             Some(d) => d
