@@ -91,6 +91,12 @@ impl Default for OcsSimConfig {
 
 impl OcsSimConfig {
     /// A chassis of `population` blades (24 or 48) with the other defaults.
+    /// ```
+    /// use hwctl_ocs::sim::OcsSimConfig;
+    /// let c = OcsSimConfig::with_population(48);
+    /// assert_eq!(c.population, 48);
+    /// assert_eq!(c.username, OcsSimConfig::default().username);
+    /// ```
     pub fn with_population(population: u32) -> Self {
         OcsSimConfig {
             population,
@@ -133,6 +139,11 @@ pub enum Fault {
 
 impl Fault {
     /// A completion-code fault.
+    /// ```
+    /// use hwctl_ocs::sim::Fault;
+    /// let f = Fault::completion("Timeout", "blade busy");
+    /// assert_eq!(f, Fault::CompletionCode { code: "Timeout".into(), description: "blade busy".into() });
+    /// ```
     pub fn completion(code: &str, description: &str) -> Self {
         Fault::CompletionCode {
             code: code.to_owned(),
@@ -156,6 +167,11 @@ pub struct FaultRule {
 
 impl FaultRule {
     /// `fault` on every request until cleared.
+    /// ```
+    /// use hwctl_ocs::sim::{Fault, FaultRule};
+    /// let r = FaultRule::always(Fault::HttpStatus(503));
+    /// assert_eq!((r.operation, r.blade, r.remaining), (None, None, None));
+    /// ```
     pub fn always(fault: Fault) -> Self {
         FaultRule {
             fault,
@@ -166,18 +182,33 @@ impl FaultRule {
     }
 
     /// Only for `operation`.
+    /// ```
+    /// use hwctl_ocs::sim::{Fault, FaultRule};
+    /// let r = FaultRule::always(Fault::TruncatedXml).on("GetBladeState");
+    /// assert_eq!(r.operation.as_deref(), Some("GetBladeState"));
+    /// ```
     pub fn on(mut self, operation: &str) -> Self {
         self.operation = Some(operation.to_owned());
         self
     }
 
     /// Only for `blade`.
+    /// ```
+    /// use hwctl_ocs::sim::{Fault, FaultRule};
+    /// let r = FaultRule::always(Fault::MalformedXml).blade(3);
+    /// assert_eq!(r.blade, Some(3));
+    /// ```
     pub fn blade(mut self, blade: u32) -> Self {
         self.blade = Some(blade);
         self
     }
 
     /// Only for the next `n` matching requests.
+    /// ```
+    /// use hwctl_ocs::sim::{Fault, FaultRule};
+    /// let r = FaultRule::always(Fault::ResetConnection).times(2);
+    /// assert_eq!(r.remaining, Some(2));
+    /// ```
     pub fn times(mut self, n: u32) -> Self {
         self.remaining = Some(n);
         self
@@ -199,6 +230,11 @@ pub struct RecordedRequest {
 
 impl RecordedRequest {
     /// `path?query` without the leading `/`, comparable with what a client built.
+    /// ```
+    /// use hwctl_ocs::sim::RecordedRequest;
+    /// let r = RecordedRequest { method: "GET".into(), path: "/GetBladeState".into(), query: "bladeId=7".into(), authorization: None };
+    /// assert_eq!(r.path_and_query(), "GetBladeState?bladeId=7");
+    /// ```
     pub fn path_and_query(&self) -> String {
         let p = self.path.trim_start_matches('/');
         if self.query.is_empty() {
@@ -304,6 +340,15 @@ impl OcsSim {
     /// address that is not loopback (such as `0.0.0.0:0`: simulators never listen
     /// on a real network); `Busy` when the address is in use; `PermissionDenied` or
     /// `Other` when it cannot bind otherwise (see [`hwctl_sim::bind::bind_tcp`]).
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// assert_eq!(sim.population(), 24);
+    /// let e = OcsSim::start(OcsSimConfig::with_population(7)).await.unwrap_err();
+    /// assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// # Ok(()) }
+    /// ```
     pub async fn start(config: OcsSimConfig) -> Result<OcsSim> {
         if config.population != 24 && config.population != 48 {
             return Err(Error::new(
@@ -348,31 +393,79 @@ impl OcsSim {
     }
 
     /// The listening address.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// assert!(sim.addr().ip().is_loopback());
+    /// assert_ne!(sim.addr().port(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://127.0.0.1:PORT` — the value for `msftocs_base_url`.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// assert_eq!(sim.base_url(), format!("http://{}", sim.addr()));
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// The number of blades.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// assert_eq!(sim.population(), 24);
+    /// let big = OcsSim::start(OcsSimConfig::with_population(48)).await?;
+    /// assert_eq!(big.population(), 48);
+    /// # Ok(()) }
+    /// ```
     pub fn population(&self) -> u32 {
         lock(&self.shared.chassis).population()
     }
 
     /// The accepted user name.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// assert_eq!(sim.username(), OcsSimConfig::default().username);
+    /// # Ok(()) }
+    /// ```
     pub fn username(&self) -> &str {
         &self.shared.username
     }
 
     /// The accepted password.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// assert_eq!(sim.password(), "password");
+    /// # Ok(()) }
+    /// ```
     pub fn password(&self) -> &str {
         &self.shared.password
     }
 
     /// A snapshot of blade `id` (1-based), or `None` if there is no such blade.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// let b = sim.blade(1).unwrap();
+    /// assert!(!b.on);
+    /// assert!(!b.session_active);
+    /// assert!(sim.blade(0).is_none() && sim.blade(25).is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn blade(&self, id: u32) -> Option<BladeSnapshot> {
         let mut c = lock(&self.shared.chassis);
         let b = c.blades.get_mut((id as usize).checked_sub(1)?)?;
@@ -390,6 +483,17 @@ impl OcsSim {
     }
 
     /// Sets blade `id`'s power directly (no request counted).
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// sim.set_blade_power(2, true);
+    /// assert_eq!(client.blade_state(2).await?.blade_state, hwctl_ocs::wire::BladeState::On);
+    /// assert_eq!(sim.stats().requests, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn set_blade_power(&self, id: u32, on: bool) {
         let mut c = lock(&self.shared.chassis);
         if let Some(b) = c.blades.get_mut((id as usize).wrapping_sub(1)) {
@@ -400,6 +504,19 @@ impl OcsSim {
 
     /// Makes blade `id`'s power commands answer Success without effect (a blade
     /// that never reaches its target).
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// use hwctl_ocs::wire::{BladeResponse, Request};
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 4, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// sim.set_stuck(4, true);
+    /// let r: BladeResponse = client.call(&Request::SetBladeOn { blade_id: 4 }).await?;
+    /// assert!(r.status.completion_code.is_success());
+    /// assert!(!sim.blade(4).unwrap().on);
+    /// # Ok(()) }
+    /// ```
     pub fn set_stuck(&self, id: u32, stuck: bool) {
         let mut c = lock(&self.shared.chassis);
         if let Some(b) = c.blades.get_mut((id as usize).wrapping_sub(1)) {
@@ -409,6 +526,14 @@ impl OcsSim {
 
     /// Queues bytes the blade "prints" on its active serial session. Returns
     /// `false` when no session is active.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// // No session is active on blade 1 yet.
+    /// assert!(!sim.push_serial_output(1, b"login: "));
+    /// # Ok(()) }
+    /// ```
     pub fn push_serial_output(&self, id: u32, bytes: &[u8]) -> bool {
         let mut c = lock(&self.shared.chassis);
         match c
@@ -426,26 +551,90 @@ impl OcsSim {
 
     /// Adds a fault rule (rules are tried in the order added; the first that
     /// matches applies). hwctl-sim's common faults ([`Simulator::inject`]) come first.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// use hwctl_ocs::sim::{Fault, FaultRule};
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// sim.inject_rule(FaultRule::always(Fault::completion("ParameterOutOfRange", "no")).times(1));
+    /// let e = client.blade_state(1).await.unwrap_err();
+    /// assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// assert!(client.blade_state(1).await.is_ok()); // the rule was used up
+    /// # Ok(()) }
+    /// ```
     pub fn inject_rule(&self, rule: FaultRule) {
         lock(&self.shared.faults).push(rule);
     }
 
     /// Removes every fault rule.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// use hwctl_ocs::sim::{Fault, FaultRule};
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// sim.inject_rule(FaultRule::always(Fault::MalformedXml));
+    /// assert!(client.blade_state(1).await.is_err());
+    /// sim.clear_faults();
+    /// assert!(client.blade_state(1).await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
     }
 
     /// Every request received so far, in order.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// client.blade_state(5).await?;
+    /// let log = sim.requests();
+    /// assert_eq!(log.len(), 1);
+    /// assert_eq!(log[0].path_and_query(), "GetBladeState?bladeId=5");
+    /// # Ok(()) }
+    /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.log).clone()
     }
 
     /// Forgets the recorded requests (counters are kept).
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// client.blade_state(1).await?;
+    /// sim.clear_requests();
+    /// assert!(sim.requests().is_empty());
+    /// assert_eq!(sim.stats().requests, 1); // counters are kept
+    /// # Ok(()) }
+    /// ```
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
     }
 
     /// The counters.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_ocs::sim::{OcsSim, OcsSimConfig};
+    /// let sim = OcsSim::start(OcsSimConfig::default()).await?;
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// client.blade_state(1).await?;
+    /// client.blade_state(2).await?;
+    /// let stats = sim.stats();
+    /// assert_eq!(stats.requests, 2);
+    /// assert_eq!(stats.by_operation.get("GetBladeState"), Some(&2));
+    /// assert!(stats.connections >= 1);
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> Stats {
         let c = self.shared.counters.snapshot();
         let chassis = lock(&self.shared.chassis);
