@@ -32,7 +32,8 @@ Success.
 \fB1\fR
 The command failed: the device refused or did not answer (\fBtimeout\fR, including
 the command's own \fB\-\-timeout\fR), was unreachable, rejected the credentials,
-cannot do it (\fBunsupported\fR), or a fleet had failed nodes.
+cannot do it (\fBunsupported\fR), or a fleet had failed nodes (whatever their
+kinds; the summary error names the most common).
 .TP
 \fB2\fR
 A usage error, or a missing or invalid parameter (\fBmissing\-parameter\fR,
