@@ -32,10 +32,15 @@ CODECS = {
     "wol": ("wol", "^wol/parse_mac", "wol_ref.py",
             [("WoL parse MAC + magic packet", "wol/parse_mac+magic_packet",
               "wol/parse_mac+magic_packet")], "PyPI wakeonlan"),
+    # encode_*: credentials laid out once per client (RequestTemplate, as the
+    # client does); "+credentials": checked and laid out per call, as the
+    # reference's struct.pack does. Both against the same reference call.
     "iboot": ("iboot", "^iboot/", "dxp_ref.py",
               [("DxP " + n, "iboot/" + n, "iboot/" + n) for n in
                ["encode_change_relay", "encode_get_relays", "decode_sequence",
-                "decode_get_relays_8", "decode_change_relay_reply"]],
+                "decode_get_relays_8", "decode_change_relay_reply"]] +
+              [("DxP %s (credentials per call)" % n, "iboot/%s+credentials" % n, "iboot/" + n)
+               for n in ["encode_change_relay", "encode_get_relays"]],
               "struct port of python-iboot DxP"),
     "ipmi": ("ipmi", "get_chassis_status encode\\+decode", "ipmi_ref.py",
              [("IPMI suite %d get_chassis_status enc+dec" % s,

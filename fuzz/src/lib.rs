@@ -131,7 +131,7 @@ pub fn iboot_dxp(data: &[u8]) {
     // Relay bytes are 0x00 or 0x01, never guessed: one state per byte.
     if let Ok(relays) = wire::decode_relays(data) {
         assert_eq!(relays.len(), data.len());
-        assert!(relays.iter().zip(data).all(|(on, b)| u8::from(*on) == *b));
+        assert!(relays.iter().zip(data).all(|(on, b)| u8::from(on) == *b));
     }
 }
 

@@ -48,6 +48,9 @@ fn lock_key(config: &IbootConfig) -> EndpointKey {
 pub struct IbootClient {
     config: Arc<IbootConfig>,
     lock: Arc<PduLock>,
+    /// The credentials laid out once, when the client is made; `None` when they
+    /// do not fit DxP (every exchange then fails before connecting, with why).
+    template: Option<Arc<wire::RequestTemplate>>,
 }
 
 impl fmt::Debug for IbootClient {
@@ -74,9 +77,16 @@ impl IbootClient {
             .get_or_try_insert(&lock_key(&config), || Ok(PduLock::default()))
             // `make` cannot fail; a private lock would still serialize this client.
             .unwrap_or_else(|_| Arc::new(PduLock::default()));
+        let template = wire::RequestTemplate::new(
+            config.username.as_bytes(),
+            config.password().expose_secret().as_bytes(),
+        )
+        .ok()
+        .map(Arc::new);
         IbootClient {
             config: Arc::new(config),
             lock,
+            template,
         }
     }
 
@@ -131,16 +141,17 @@ impl IbootClient {
     /// - [`ErrorKind::Protocol`]: an answer that is not DxP, or a connection closed early;
     /// - [`ErrorKind::InvalidParameter`]: relay 0, or credentials that do not fit DxP.
     pub async fn change_relay(&self, relay: u8, on: bool) -> Result<()> {
-        let c = &self.config;
+        let template = self.template()?;
+        if relay == 0 {
+            return Err(Error::from(wire::WireError::RelayZero)
+                .with_driver(NAME)
+                .not_delivered());
+        }
         let reply = self
-            .exchange("CHANGE_RELAY", 1, |seq| {
-                wire::encode_change_relay(
-                    c.username.as_bytes(),
-                    c.password().expose_secret().as_bytes(),
-                    seq,
-                    relay,
-                    on,
-                )
+            .exchange("CHANGE_RELAY", 1, |seq, frame| {
+                template
+                    .write_change_relay(frame, seq, relay, on)
+                    .map_err(|e| self.wire_error(e))
             })
             .await?;
         let byte = reply.first().copied().unwrap_or(0xff);
@@ -153,7 +164,7 @@ impl IbootClient {
                     if on { "on" } else { "off" }
                 ),
             )),
-            Err(e) => Err(self.err(e.kind(), e.message().to_owned())),
+            Err(e) => Err(self.wire_error(e)),
         }
     }
 
@@ -169,24 +180,47 @@ impl IbootClient {
     /// - [`ErrorKind::Unreachable`], [`ErrorKind::Timeout`], as for
     ///   [`change_relay`](Self::change_relay).
     pub async fn get_relays(&self, count: u8) -> Result<wire::RelayStates> {
-        let c = &self.config;
+        let template = self.template()?;
         let reply = self
-            .exchange("GET_RELAYS", usize::from(count), |seq| {
-                wire::encode_get_relays(
-                    c.username.as_bytes(),
-                    c.password().expose_secret().as_bytes(),
-                    seq,
-                )
+            .exchange("GET_RELAYS", usize::from(count), |seq, frame| {
+                template.write_get_relays(frame, seq);
+                Ok(())
             })
             .await?;
-        wire::decode_relays(&reply).map_err(|e| self.err(e.kind(), e.message().to_owned()))
+        wire::decode_relays(&reply).map_err(|e| self.wire_error(e))
+    }
+
+    /// The request template, or why the credentials do not fit DxP (checked again
+    /// here to name the field; the template was refused when the client was made).
+    fn template(&self) -> Result<&wire::RequestTemplate> {
+        match &self.template {
+            Some(t) => Ok(t),
+            None => {
+                let c = &self.config;
+                let e = wire::RequestTemplate::new(
+                    c.username.as_bytes(),
+                    c.password().expose_secret().as_bytes(),
+                )
+                .err()
+                .unwrap_or_else(|| {
+                    Error::invalid_parameter("iboot_username", "changed after the client was made")
+                });
+                Err(e.with_driver(NAME).not_delivered())
+            }
+        }
+    }
+
+    /// A codec error with this PDU's endpoint and the driver's name.
+    fn wire_error(&self, e: wire::WireError) -> Error {
+        let e = Error::from(e);
+        self.err(e.kind(), e.message().to_owned())
     }
 
     async fn exchange(
         &self,
         what: &'static str,
         reply_len: usize,
-        request: impl FnOnce(u16) -> Result<wire::Frame>,
+        request: impl FnOnce(u16, &mut wire::Frame) -> Result<()>,
     ) -> Result<Vec<u8>> {
         let _guard = self.lock.0.lock().await;
         let t = self.config.timeout;
@@ -223,7 +257,8 @@ impl IbootClient {
         let mut seq = [0u8; wire::SEQUENCE_LEN];
         seq.copy_from_slice(&seq_bytes);
         let seq = wire::next_sequence(seq);
-        let frame = request(seq).map_err(Error::not_delivered)?;
+        let mut frame = wire::Frame::EMPTY;
+        request(seq, &mut frame).map_err(Error::not_delivered)?;
         self.write(&mut stream, &frame, what).await?;
         let reply = match self.read(&mut stream, reply_len, "the reply").await {
             Ok(r) => r,

@@ -133,6 +133,19 @@ pub struct Frame {
     len: u8,
 }
 
+impl Frame {
+    /// A frame of no bytes, for [`RequestTemplate::write_change_relay`] and
+    /// [`RequestTemplate::write_get_relays`] to fill.
+    ///
+    /// ```
+    /// assert!(hwctl_iboot::wire::Frame::EMPTY.is_empty());
+    /// ```
+    pub const EMPTY: Frame = Frame {
+        bytes: [0; MAX_FRAME_LEN],
+        len: 0,
+    };
+}
+
 impl std::ops::Deref for Frame {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
@@ -159,32 +172,6 @@ fn fits_field(value: &[u8]) -> bool {
     value.len() <= MAX_CREDENTIAL_LEN && value.iter().fold(true, |ok, b| ok & (*b != 0))
 }
 
-/// Writes the 47-byte header of a request into the first bytes of `out` (the
-/// rest of `out` is left alone). The credentials are checked first; the
-/// allocating error is built only when one does not fit.
-#[inline]
-fn write_header(
-    out: &mut [u8; MAX_FRAME_LEN],
-    command: Command,
-    username: &[u8],
-    password: &[u8],
-    descriptor: Descriptor,
-    sequence: u16,
-) -> Result<()> {
-    if !(fits_field(username) && fits_field(password)) {
-        return Err(header_error(username, password));
-    }
-    out[0] = command as u8;
-    out[1..1 + username.len()].copy_from_slice(username);
-    let p = 1 + CREDENTIAL_FIELD_LEN;
-    out[p..p + password.len()].copy_from_slice(password);
-    let d = p + CREDENTIAL_FIELD_LEN;
-    out[d] = descriptor as u8;
-    // out[d + 1] stays 0 (python-iboot's pad byte).
-    out[d + 2..d + 4].copy_from_slice(&sequence.to_le_bytes());
-    Ok(())
-}
-
 /// The error for credentials that [`fits_field`] refused (user name first).
 #[cold]
 fn header_error(username: &[u8], password: &[u8]) -> Error {
@@ -193,8 +180,188 @@ fn header_error(username: &[u8], password: &[u8]) -> Error {
         .unwrap_or_else(|| Error::invalid_parameter("iboot_username", "does not fit DxP"))
 }
 
+/// Offset of the descriptor byte in the header.
+const DESCRIPTOR_AT: usize = 1 + 2 * CREDENTIAL_FIELD_LEN;
+/// Offset of the little-endian sequence number in the header.
+const SEQUENCE_AT: usize = DESCRIPTOR_AT + 2;
+
+/// The request frames of one set of credentials, laid out once: the command byte
+/// ([`Command::Io`]) and the NUL-padded user name and password of the 47-byte
+/// header, checked when the template is made. Each request is then a copy of the
+/// template with its descriptor, sequence number and payload written in
+/// ([`write_change_relay`](Self::write_change_relay),
+/// [`write_get_relays`](Self::write_get_relays), or by value
+/// [`change_relay`](Self::change_relay), [`get_relays`](Self::get_relays)): no
+/// credential is checked or copied byte by byte per request.
+///
+/// [`IbootClient`](crate::IbootClient) makes one per client, when it is made, and
+/// writes every request from it into a [`Frame`] on its stack.
+///
+/// Its `Debug` shows nothing of the credentials (the template holds the password).
+///
+/// ```
+/// use hwctl_iboot::wire::{Frame, RequestTemplate, encode_change_relay};
+/// let template = RequestTemplate::new(b"admin", b"fake").unwrap();
+/// let frame = template.change_relay(0x1234, 3, true).unwrap();
+/// assert_eq!(&frame[..], &encode_change_relay(b"admin", b"fake", 0x1234, 3, true).unwrap()[..]);
+/// assert_eq!(&frame[43..], &[1, 0, 0x34, 0x12, 3, 1]);
+///
+/// let mut frame = Frame::EMPTY;
+/// template.write_get_relays(&mut frame, 7);
+/// assert_eq!((frame.len(), frame[43], frame[45]), (47, 4, 7));
+/// assert_eq!(format!("{template:?}"), "RequestTemplate(..)");
+/// assert!(RequestTemplate::new(b"admin", &[b'p'; 21]).is_err());
+/// ```
+#[derive(Clone)]
+pub struct RequestTemplate {
+    /// Bytes 0..32 of every request: command, user name, start of the password.
+    head: [u8; 32],
+    /// Bytes 32..48, little-endian: the rest of the password; descriptor, pad and
+    /// sequence (bytes 43..47) and the CHANGE_RELAY relay (byte 47) are 0, and
+    /// are ORed in per request, in a register, so each 16 bytes are one store.
+    tail: u128,
+}
+
+impl std::fmt::Debug for RequestTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestTemplate(..)")
+    }
+}
+
+/// Bit offset, in [`RequestTemplate::tail`], of header byte `at`.
+const fn tail_shift(at: usize) -> u32 {
+    8 * (at as u32 - 32)
+}
+
+impl RequestTemplate {
+    /// Checks `username` and `password` and lays them out in a request header.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`;
+    /// the password's value is never in it) when a credential is over
+    /// [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
+    pub fn new(username: &[u8], password: &[u8]) -> Result<Self> {
+        if !(fits_field(username) && fits_field(password)) {
+            return Err(header_error(username, password));
+        }
+        let mut bytes = [0u8; 48];
+        bytes[0] = Command::Io as u8;
+        bytes[1..1 + username.len()].copy_from_slice(username);
+        let p = 1 + CREDENTIAL_FIELD_LEN;
+        bytes[p..p + password.len()].copy_from_slice(password);
+        // The byte after the descriptor stays 0 (python-iboot's pad byte).
+        let mut head = [0u8; 32];
+        head.copy_from_slice(&bytes[..32]);
+        let mut tail = [0u8; 16];
+        tail.copy_from_slice(&bytes[32..]);
+        Ok(RequestTemplate {
+            head,
+            tail: u128::from_le_bytes(tail),
+        })
+    }
+
+    /// Writes the 48 bytes of a request into `out`: the template, with `fields`
+    /// (descriptor, sequence, relay, already shifted) ORed into bytes 32..48.
+    #[inline]
+    fn write(&self, out: &mut Frame, fields: u128, last: u8, len: usize) {
+        out.bytes[..32].copy_from_slice(&self.head);
+        out.bytes[32..48].copy_from_slice(&(self.tail | fields).to_le_bytes());
+        out.bytes[48] = last;
+        out.len = len as u8;
+    }
+
+    /// The descriptor and sequence number, shifted into place in the tail.
+    #[inline]
+    fn header_fields(descriptor: Descriptor, sequence: u16) -> u128 {
+        (u128::from(descriptor as u8) << tail_shift(DESCRIPTOR_AT))
+            | (u128::from(sequence) << tail_shift(SEQUENCE_AT))
+    }
+
+    /// Writes a CHANGE_RELAY request (49 bytes) into `out`, replacing what it
+    /// held: `relay` (1-based) switched on or off.
+    ///
+    /// # Errors
+    ///
+    /// [`WireError::RelayZero`] when `relay` is 0 (`out` is then left as it was).
+    #[inline]
+    pub fn write_change_relay(
+        &self,
+        out: &mut Frame,
+        sequence: u16,
+        relay: u8,
+        on: bool,
+    ) -> std::result::Result<(), WireError> {
+        if relay == 0 {
+            return Err(WireError::RelayZero);
+        }
+        let fields = Self::header_fields(Descriptor::ChangeRelay, sequence)
+            | (u128::from(relay) << tail_shift(HEADER_LEN));
+        let state = if on { RelayState::On } else { RelayState::Off };
+        self.write(out, fields, state as u8, MAX_FRAME_LEN);
+        Ok(())
+    }
+
+    /// Writes a GET_RELAYS request (47 bytes, no payload) into `out`, replacing
+    /// what it held.
+    #[inline]
+    pub fn write_get_relays(&self, out: &mut Frame, sequence: u16) {
+        let fields = Self::header_fields(Descriptor::GetRelays, sequence);
+        self.write(out, fields, 0, HEADER_LEN);
+    }
+
+    /// A CHANGE_RELAY request (49 bytes) by value: [`write_change_relay`](Self::write_change_relay)
+    /// into a new frame.
+    ///
+    /// # Errors
+    ///
+    /// [`WireError::RelayZero`] when `relay` is 0.
+    #[inline]
+    pub fn change_relay(
+        &self,
+        sequence: u16,
+        relay: u8,
+        on: bool,
+    ) -> std::result::Result<Frame, WireError> {
+        let mut frame = Frame::EMPTY;
+        self.write_change_relay(&mut frame, sequence, relay, on)?;
+        Ok(frame)
+    }
+
+    /// A GET_RELAYS request (47 bytes) by value: [`write_get_relays`](Self::write_get_relays)
+    /// into a new frame.
+    #[inline]
+    pub fn get_relays(&self, sequence: u16) -> Frame {
+        let mut frame = Frame::EMPTY;
+        self.write_get_relays(&mut frame, sequence);
+        frame
+    }
+
+    /// A request header (47 bytes) with any command and descriptor, for the
+    /// requests that have no method of their own.
+    fn header(&self, command: Command, descriptor: Descriptor, sequence: u16) -> Frame {
+        let mut frame = Frame::EMPTY;
+        self.write(
+            &mut frame,
+            Self::header_fields(descriptor, sequence),
+            0,
+            HEADER_LEN,
+        );
+        frame.bytes[0] = command as u8;
+        frame
+    }
+}
+
 /// Appends the 47-byte header of an IO request to `out` (reserving exactly the
 /// 47 bytes it needs).
+///
+/// ```
+/// use hwctl_iboot::wire::{Command, Descriptor, encode_header};
+/// let mut out = Vec::new();
+/// encode_header(&mut out, Command::Io, b"admin", b"fake", Descriptor::GetRelay, 0x0102).unwrap();
+/// assert_eq!(out.len(), 47);
+/// assert_eq!((out[0], out[43], out[45], out[46]), (3, 3, 0x02, 0x01));
+/// ```
 ///
 /// # Errors
 ///
@@ -208,14 +375,14 @@ pub fn encode_header(
     descriptor: Descriptor,
     sequence: u16,
 ) -> Result<()> {
-    let mut h = [0u8; MAX_FRAME_LEN];
-    write_header(&mut h, command, username, password, descriptor, sequence)?;
-    out.extend_from_slice(&h[..HEADER_LEN]);
+    let frame = RequestTemplate::new(username, password)?.header(command, descriptor, sequence);
+    out.extend_from_slice(&frame);
     Ok(())
 }
 
 /// Encodes a CHANGE_RELAY request (49 bytes, in a [`Frame`] on the stack):
-/// relay 1-based.
+/// relay 1-based. The credentials are checked and laid out on every call; a
+/// client sending many requests makes a [`RequestTemplate`] once instead.
 ///
 /// ```
 /// let frame = hwctl_iboot::wire::encode_change_relay(b"admin", b"fake", 1, 1, true).unwrap();
@@ -237,50 +404,103 @@ pub fn encode_change_relay(
     on: bool,
 ) -> Result<Frame> {
     if relay == 0 {
-        return Err(Error::invalid_parameter(
-            "iboot_relay_id",
-            "relays are numbered from 1",
-        ));
+        return Err(WireError::RelayZero.into());
     }
-    let mut bytes = [0u8; MAX_FRAME_LEN];
-    write_header(
-        &mut bytes,
-        Command::Io,
-        username,
-        password,
-        Descriptor::ChangeRelay,
-        sequence,
-    )?;
-    let state = if on { RelayState::On } else { RelayState::Off };
-    bytes[HEADER_LEN] = relay;
-    bytes[HEADER_LEN + 1] = state as u8;
-    Ok(Frame {
-        bytes,
-        len: MAX_FRAME_LEN as u8,
-    })
+    Ok(RequestTemplate::new(username, password)?.change_relay(sequence, relay, on)?)
 }
 
 /// Encodes a GET_RELAYS request (47 bytes, no payload, in a [`Frame`] on the
-/// stack).
+/// stack). The credentials are checked and laid out on every call; a client
+/// sending many requests makes a [`RequestTemplate`] once instead.
+///
+/// ```
+/// let frame = hwctl_iboot::wire::encode_get_relays(b"admin", b"fake", 0x1234).unwrap();
+/// assert_eq!(frame.len(), 47);
+/// assert_eq!((frame[43], frame[45], frame[46]), (4, 0x34, 0x12));
+/// ```
 ///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`) when
 /// a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
 pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Result<Frame> {
-    let mut bytes = [0u8; MAX_FRAME_LEN];
-    write_header(
-        &mut bytes,
-        Command::Io,
-        username,
-        password,
-        Descriptor::GetRelays,
-        sequence,
-    )?;
-    Ok(Frame {
-        bytes,
-        len: HEADER_LEN as u8,
-    })
+    Ok(RequestTemplate::new(username, password)?.get_relays(sequence))
+}
+
+/// What the codec refused, as a small value (a couple of bytes, no heap): the
+/// per-request functions return it so that their results stay small; it becomes
+/// a [`hwctl_core::Error`] of [`kind`](Self::kind) through `From` (`?`).
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// use hwctl_iboot::wire::{WireError, decode_relays};
+/// let e = decode_relays(&[1, 0, 7]).unwrap_err();
+/// assert_eq!(e, WireError::RelayByte { relay: 3, byte: 7 });
+/// assert_eq!(e.kind(), ErrorKind::Protocol);
+/// let e: hwctl_core::Error = e.into();
+/// assert_eq!(e.message(), "relay 3 reads 0x07, neither 0x00 (off) nor 0x01 (on)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireError {
+    /// CHANGE_RELAY for relay 0 (relays are numbered from 1).
+    RelayZero,
+    /// A GET_RELAYS answer longer than [`MAX_RELAYS`] bytes (its length).
+    TooManyRelays(usize),
+    /// A GET_RELAYS answer byte neither `0x00` nor `0x01`: the first such relay
+    /// (1-based) and its byte.
+    RelayByte {
+        /// The relay, 1-based.
+        relay: u8,
+        /// What the PDU sent for it.
+        byte: u8,
+    },
+    /// A CHANGE_RELAY answer neither `0x00` (done) nor `0x01` (refused).
+    ChangeRelayReply(u8),
+}
+
+impl WireError {
+    /// The kind of the [`hwctl_core::Error`] it becomes:
+    /// [`ErrorKind::InvalidParameter`] for [`RelayZero`](Self::RelayZero) (the
+    /// caller's input), [`ErrorKind::Protocol`] for the others (the device's).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            WireError::RelayZero => ErrorKind::InvalidParameter,
+            _ => ErrorKind::Protocol,
+        }
+    }
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireError::RelayZero => f.write_str("relays are numbered from 1"),
+            WireError::TooManyRelays(n) => write!(
+                f,
+                "a GET_RELAYS answer of {n} bytes: at most {MAX_RELAYS} relays"
+            ),
+            WireError::RelayByte { relay, byte } => write!(
+                f,
+                "relay {relay} reads 0x{byte:02x}, neither 0x00 (off) nor 0x01 (on)"
+            ),
+            WireError::ChangeRelayReply(b) => write!(
+                f,
+                "the reply to CHANGE_RELAY is 0x{b:02x}, neither 0x00 (done) nor 0x01 (refused)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+impl From<WireError> for Error {
+    #[cold]
+    fn from(e: WireError) -> Error {
+        match e {
+            WireError::RelayZero => Error::invalid_parameter("iboot_relay_id", e.to_string()),
+            _ => Error::new(e.kind(), e.to_string()),
+        }
+    }
 }
 
 /// Decodes the 1-byte answer to CHANGE_RELAY: `0x00` means done (python-iboot
@@ -296,14 +516,14 @@ pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Res
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`] for a byte other than `0x00` or `0x01`.
-pub fn decode_change_relay_reply(byte: u8) -> Result<bool> {
+/// [`WireError::ChangeRelayReply`] (kind [`ErrorKind::Protocol`]) for a byte other
+/// than `0x00` or `0x01`.
+#[inline]
+pub fn decode_change_relay_reply(byte: u8) -> std::result::Result<bool, WireError> {
     match byte {
         0 => Ok(true),
         1 => Ok(false),
-        other => Err(Error::protocol(format!(
-            "the reply to CHANGE_RELAY is 0x{other:02x}, neither 0x00 (done) nor 0x01 (refused)"
-        ))),
+        other => Err(WireError::ChangeRelayReply(other)),
     }
 }
 
@@ -311,18 +531,57 @@ pub fn decode_change_relay_reply(byte: u8) -> Result<bool> {
 /// count).
 pub const MAX_RELAYS: usize = 255;
 
-/// The relay states of a GET_RELAYS answer, held inline (no heap): relay `n`
-/// (1-based) is element `n - 1`, `true` = on. Dereferences to `[bool]`.
+/// The relay states of a GET_RELAYS answer, held inline (no heap) as one bit per
+/// relay: relay `n` (1-based) is [`relay(n)`](Self::relay), or index `n - 1` of
+/// [`get`](Self::get) and [`iter`](Self::iter); `true` = on.
+///
+/// ```
+/// let states = hwctl_iboot::wire::decode_relays(&[1, 0, 1]).unwrap();
+/// assert_eq!(states.len(), 3);
+/// assert_eq!(states.relay(1), Some(true));
+/// assert_eq!(states.get(1), Some(false));
+/// assert_eq!(states.relay(4), None);
+/// assert_eq!(states.iter().collect::<Vec<_>>(), [true, false, true]);
+/// assert_eq!(format!("{states:?}"), "[true, false, true]");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RelayStates {
-    states: [bool; MAX_RELAYS],
+    /// Bit `i % 64` of word `i / 64` is index `i`; bits past `len` are 0.
+    bits: [u64; 4],
     len: u8,
 }
 
-impl std::ops::Deref for RelayStates {
-    type Target = [bool];
-    fn deref(&self) -> &[bool] {
-        &self.states[..usize::from(self.len)]
+impl RelayStates {
+    /// How many relays the answer reported.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether the answer reported no relay.
+    ///
+    /// ```
+    /// assert!(hwctl_iboot::wire::decode_relays(&[]).unwrap().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The state at `index` (0-based: relay `index + 1`), `None` past the end.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<bool> {
+        (index < self.len()).then(|| self.bits[(index / 64) & 3] >> (index % 64) & 1 == 1)
+    }
+
+    /// The state of relay `number` (1-based, as DxP numbers them), `None` for 0 or
+    /// past the end.
+    #[inline]
+    pub fn relay(&self, number: u8) -> Option<bool> {
+        usize::from(number).checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// The states in relay order (relay 1 first).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = bool> + '_ {
+        (0..self.len()).map(|i| self.bits[(i / 64) & 3] >> (i % 64) & 1 == 1)
     }
 }
 
@@ -332,62 +591,84 @@ impl std::fmt::Debug for RelayStates {
     }
 }
 
+/// Packs eight relay bytes, each `0x00` or `0x01`, read as a little-endian word
+/// into eight bits (byte `i` → bit `i`): the multiplier adds byte `i` shifted so
+/// that it lands on bit `56 + i`, and no two partial products meet on one bit
+/// (so no carry disturbs the top byte).
+#[inline]
+fn pack8(word: u64) -> u64 {
+    word.wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Every byte's bits other than the lowest: set in a word means some byte was
+/// neither 0 nor 1.
+const NOT_0_OR_1: u64 = 0xfefe_fefe_fefe_fefe;
+
 /// Decodes the answer to GET_RELAYS: one byte per relay, `0x01` on, `0x00` off,
-/// into [`RelayStates`] without allocating. Any other value is a protocol error
-/// (python-iboot read it as off; this crate does not guess).
+/// into [`RelayStates`] without allocating (eight bytes at a time, one check for
+/// the whole answer). Any other value is a protocol error (python-iboot read it as
+/// off; this crate does not guess).
 ///
 /// ```
 /// use hwctl_iboot::wire::decode_relays;
-/// assert_eq!(&decode_relays(&[1, 0, 1]).unwrap()[..], [true, false, true]);
+/// assert_eq!(decode_relays(&[1, 0, 1]).unwrap().iter().collect::<Vec<_>>(), [true, false, true]);
 /// assert_eq!(decode_relays(&[7]).unwrap_err().kind(), hwctl_core::ErrorKind::Protocol);
 /// ```
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Protocol`] naming the first relay whose byte is neither `0x00` nor
-/// `0x01`, or for more than [`MAX_RELAYS`] bytes.
-pub fn decode_relays(bytes: &[u8]) -> Result<RelayStates> {
-    let mut out = RelayStates {
-        states: [false; MAX_RELAYS],
-        len: 0,
-    };
+/// [`WireError::RelayByte`] naming the first relay whose byte is neither `0x00`
+/// nor `0x01`, or [`WireError::TooManyRelays`] for more than [`MAX_RELAYS`] bytes
+/// (both of kind [`ErrorKind::Protocol`]).
+#[inline]
+pub fn decode_relays(bytes: &[u8]) -> std::result::Result<RelayStates, WireError> {
     let Ok(len) = u8::try_from(bytes.len()) else {
-        return Err(Error::new(
-            ErrorKind::Protocol,
-            format!(
-                "a GET_RELAYS answer of {} bytes: at most {MAX_RELAYS} relays",
-                bytes.len()
-            ),
-        ));
+        return Err(WireError::TooManyRelays(bytes.len()));
     };
-    // One pass with no branch per byte: OR every byte, check the OR once.
-    let mut seen = 0u8;
-    for (state, b) in out.states.iter_mut().zip(bytes) {
-        seen |= *b;
-        *state = *b == 1;
+    let mut out = RelayStates { bits: [0; 4], len };
+    let mut not_state = 0u64;
+    // Eight relays per load; 64 per word, built in a register and stored once.
+    let mut acc = 0u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for (i, chunk) in (&mut chunks).enumerate() {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(le);
+        not_state |= word & NOT_0_OR_1;
+        acc |= pack8(word) << (8 * (i & 7));
+        if i & 7 == 7 {
+            out.bits[(i >> 3) & 3] = acc;
+            acc = 0;
+        }
     }
-    if seen > 1 {
+    let full = bytes.len() / 8;
+    let word = chunks
+        .remainder()
+        .iter()
+        .rev()
+        .fold(0u64, |word, b| (word << 8) | u64::from(*b));
+    not_state |= word & NOT_0_OR_1;
+    acc |= pack8(word) << (8 * (full & 7));
+    // The word in progress (`full` < 32: at most 255 bytes); 0 when none is.
+    out.bits[(full >> 3) & 3] = acc;
+    if not_state != 0 {
         return Err(relay_byte_error(bytes));
     }
-    out.len = len;
     Ok(out)
 }
 
 /// The error naming the first relay byte that is neither 0 nor 1.
 #[cold]
-fn relay_byte_error(bytes: &[u8]) -> Error {
-    let (i, other) = bytes
+fn relay_byte_error(bytes: &[u8]) -> WireError {
+    let (i, byte) = bytes
         .iter()
         .enumerate()
         .find(|(_, b)| **b > 1)
         .map_or((0, 0), |(i, b)| (i, *b));
-    Error::new(
-        ErrorKind::Protocol,
-        format!(
-            "relay {} reads 0x{other:02x}, neither 0x00 (off) nor 0x01 (on)",
-            i + 1
-        ),
-    )
+    WireError::RelayByte {
+        relay: (i + 1) as u8,
+        byte,
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use hwctl_core::testing::counting_alloc::{CountingAllocator, allocations_during}
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
-use hwctl_iboot::wire::{decode_relays, encode_change_relay, encode_get_relays};
+use hwctl_iboot::wire::{
+    Frame, RequestTemplate, decode_relays, encode_change_relay, encode_get_relays,
+};
 
 #[test]
 fn frames_and_relay_answers_allocate_nothing() {
@@ -22,5 +24,17 @@ fn frames_and_relay_answers_allocate_nothing() {
     let answer = [1u8; 255];
     let (states, n) = allocations_during(|| decode_relays(&answer));
     assert_eq!(n, 0, "decoding 255 relays: {n} heap allocations");
-    assert!(states.unwrap().iter().all(|on| *on));
+    assert!(states.unwrap().iter().all(|on| on));
+}
+
+#[test]
+fn the_clients_template_path_allocates_nothing() {
+    let template = RequestTemplate::new(b"admin", b"fake").unwrap();
+    let mut frame = Frame::EMPTY;
+    let ((), n) = allocations_during(|| {
+        template.write_change_relay(&mut frame, 1, 3, true).unwrap();
+        template.write_get_relays(&mut frame, 2);
+    });
+    assert_eq!(n, 0, "{n} heap allocations");
+    assert_eq!(frame.len(), 47);
 }

@@ -4,8 +4,9 @@
 
 use hwctl_core::ErrorKind;
 use hwctl_iboot::wire::{
-    CREDENTIAL_FIELD_LEN, HEADER_LEN, MAX_CREDENTIAL_LEN, decode_change_relay_reply, decode_relays,
-    encode_change_relay, encode_get_relays, next_sequence,
+    CREDENTIAL_FIELD_LEN, Frame, HEADER_LEN, MAX_CREDENTIAL_LEN, MAX_RELAYS, RequestTemplate,
+    WireError, decode_change_relay_reply, decode_relays, encode_change_relay, encode_get_relays,
+    next_sequence,
 };
 use proptest::prelude::*;
 
@@ -49,10 +50,13 @@ proptest! {
         match decode_relays(&bytes) {
             Ok(states) => {
                 prop_assert_eq!(states.len(), bytes.len());
-                for (s, b) in states.iter().zip(&bytes) {
+                for (i, (s, b)) in states.iter().zip(&bytes).enumerate() {
                     prop_assert!(*b <= 1);
-                    prop_assert_eq!(*s, *b == 1);
+                    prop_assert_eq!(s, *b == 1);
+                    prop_assert_eq!(states.get(i), Some(s));
+                    prop_assert_eq!(states.relay(i as u8 + 1), Some(s));
                 }
+                prop_assert_eq!(states.get(bytes.len()), None);
             }
             Err(e) => prop_assert_eq!(e.kind(), ErrorKind::Protocol),
         }
@@ -67,4 +71,70 @@ proptest! {
             prop_assert_eq!(seq, u16::from_le_bytes([bytes[0], bytes[1]]).wrapping_add(1));
         }
     }
+}
+
+proptest! {
+    /// The client's path (a template made once, each request written into one
+    /// reused frame) gives the bytes of the per-call encoders, whatever frame the
+    /// buffer held before.
+    #[test]
+    fn template_requests_match_the_per_call_encoders(
+        user in proptest::collection::vec(1u8..=255, 0..=MAX_CREDENTIAL_LEN),
+        pass in proptest::collection::vec(1u8..=255, 0..=MAX_CREDENTIAL_LEN),
+        seqs in proptest::collection::vec(any::<u16>(), 1..4),
+        relay in 1u8..=255,
+        on in any::<bool>(),
+    ) {
+        let template = RequestTemplate::new(&user, &pass).unwrap();
+        let mut frame = Frame::EMPTY;
+        for seq in seqs {
+            template.write_change_relay(&mut frame, seq, relay, on).unwrap();
+            prop_assert_eq!(&frame[..], &encode_change_relay(&user, &pass, seq, relay, on).unwrap()[..]);
+            prop_assert_eq!(&template.change_relay(seq, relay, on).unwrap()[..], &frame[..]);
+            template.write_get_relays(&mut frame, seq);
+            prop_assert_eq!(&frame[..], &encode_get_relays(&user, &pass, seq).unwrap()[..]);
+            prop_assert_eq!(&template.get_relays(seq)[..], &frame[..]);
+        }
+        prop_assert_eq!(template.write_change_relay(&mut frame, 1, 0, on), Err(WireError::RelayZero));
+    }
+
+    /// Answers of every length up to past the limit (the bit packing crosses words
+    /// at 64, 128 and 192 relays): each state is its byte, a bad byte is named.
+    #[test]
+    fn relay_answers_of_any_length_decode_bit_for_bit(
+        bytes in proptest::collection::vec(0u8..=1, 0..300),
+        bad in proptest::option::of((any::<proptest::sample::Index>(), 2u8..=255)),
+    ) {
+        let mut bytes = bytes;
+        let bad = bad.filter(|_| !bytes.is_empty()).map(|(i, b)| {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+            (i, b)
+        });
+        match decode_relays(&bytes) {
+            Ok(states) => {
+                prop_assert!(bytes.len() <= MAX_RELAYS && bad.is_none());
+                prop_assert_eq!(states.iter().map(u8::from).collect::<Vec<_>>(), bytes.clone());
+                prop_assert_eq!(states.len(), bytes.len());
+            }
+            Err(WireError::TooManyRelays(n)) => prop_assert!(n == bytes.len() && n > MAX_RELAYS),
+            Err(WireError::RelayByte { relay, byte }) => {
+                let first = bytes.iter().position(|b| *b > 1).unwrap();
+                prop_assert_eq!((usize::from(relay), byte), (first + 1, bytes[first]));
+            }
+            Err(other) => prop_assert!(false, "unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn wire_errors_become_errors_of_their_kind() {
+    let e: hwctl_core::Error = WireError::RelayZero.into();
+    assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+    assert_eq!(e.problems()[0].name, "iboot_relay_id");
+    let e: hwctl_core::Error = WireError::ChangeRelayReply(0x45).into();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert!(e.message().contains("0x45"), "{e}");
+    let e: hwctl_core::Error = WireError::TooManyRelays(300).into();
+    assert!(e.message().contains("300 bytes"), "{e}");
 }

@@ -92,7 +92,10 @@ fn replies_decode_strictly() {
         hwctl_core::ErrorKind::Protocol
     );
     assert_eq!(
-        &wire::decode_relays(&[0, 1, 0]).unwrap()[..],
+        wire::decode_relays(&[0, 1, 0])
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
         [false, true, false]
     );
     assert!(wire::decode_relays(&[0, 2]).is_err());

@@ -151,7 +151,7 @@ impl WolConfig {
     /// `wol_secureon_password` for any other length (the value is not echoed).
     pub fn with_secureon_password(mut self, password: &[u8]) -> Result<Self> {
         // Validate the length once, here, with a dummy MAC.
-        wire::magic_packet_with_password(MacAddress::new([0; 6]), Some(password))?;
+        wire::MagicPacket::with_secureon(MacAddress::new([0; 6]), password)?;
         self.secureon = Some(SecretSlice::from(password.to_vec()));
         Ok(self)
     }

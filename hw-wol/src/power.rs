@@ -115,11 +115,16 @@ impl WolPower {
         })?;
         let mut sent = 0usize;
         let mut failures: Vec<(String, std::io::Error)> = Vec::new();
+        // One packet on the stack, rewritten for each MAC.
+        let mut packet = wire::MagicPacket::EMPTY;
         for (i, mac) in c.macs.iter().enumerate() {
             if i > 0 && !c.packet_interval.is_zero() {
                 tokio::time::sleep(c.packet_interval).await;
             }
-            let packet = wire::magic_packet_with_password(*mac, c.secureon())?;
+            match c.secureon() {
+                None => packet.write(*mac),
+                Some(pw) => packet.write_with_secureon(*mac, pw)?,
+            }
             match socket.send_to(&packet, dest).await {
                 Ok(n) if n == packet.len() => {
                     debug!(%mac, %dest, bytes = n, "magic packet sent");

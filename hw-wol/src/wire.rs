@@ -29,22 +29,47 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
     packet
 }
 
-/// Writes the 102-byte magic packet for `mac` into `out`: the synchronisation
-/// stream, then the MAC sixteen times. Sixteen 6-byte repeats are twelve 8-byte
-/// words cycling through three values (the pattern repeats every 24 bytes), so
-/// the repeats are written as twelve word stores. `out` is at least
-/// [`PACKET_LEN`] bytes (an array of the callers: the bounds are known when this
-/// is inlined).
+/// Writes the 102-byte magic packet for `mac` into the first bytes of `out`
+/// (the rest is left alone): the synchronisation stream, then the MAC sixteen
+/// times, as six 16-byte stores and one 6-byte store.
+///
+/// From byte 6 on the packet repeats every 6 bytes, so 16-byte chunk `k` starts at
+/// phase `(16k - 6) mod 6` of the MAC: chunks 1 to 5 start at phases 4, 2, 0, 4,
+/// 2, and chunk 0 is the stream followed by the MAC and its first four bytes.
+/// The chunks are built in registers (shifts of one 48-bit value), so nothing
+/// written is read back.
+///
+/// ```
+/// use hwctl_wol::wire::{PACKET_LEN, magic_packet, write_magic_packet};
+/// let mac = hwctl_core::MacAddress::new([1, 2, 3, 4, 5, 6]);
+/// let mut out = [0u8; PACKET_LEN];
+/// write_magic_packet(mac, &mut out);
+/// assert_eq!(out, magic_packet(mac));
+/// assert_eq!(&out[..12], &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6]);
+/// ```
 #[inline]
-fn write_magic_packet(mac: MacAddress, out: &mut [u8]) {
+pub fn write_magic_packet<const N: usize>(mac: MacAddress, out: &mut [u8; N]) {
+    const { assert!(N >= PACKET_LEN) };
     let o = mac.octets();
-    let m = u64::from_le_bytes([o[0], o[1], o[2], o[3], o[4], o[5], 0, 0]);
-    let words = [m | (m << 48), (m >> 16) | (m << 32), (m >> 32) | (m << 16)];
-    out[..SYNC_LEN].fill(0xff);
-    for k in 0..(PACKET_LEN - SYNC_LEN) / 8 {
-        let at = SYNC_LEN + 8 * k;
-        out[at..at + 8].copy_from_slice(&words[k % 3].to_le_bytes());
+    let m = u128::from(u64::from_le_bytes([
+        o[0], o[1], o[2], o[3], o[4], o[5], 0, 0,
+    ]));
+    let sync = (1u128 << 48) - 1;
+    let phase0 = m | (m << 48) | (m << 96);
+    let phase2 = (m >> 16) | (m << 32) | (m << 80);
+    let phase4 = (m >> 32) | (m << 16) | (m << 64) | (m << 112);
+    let chunks = [
+        sync | (m << 48) | (m << 96),
+        phase4,
+        phase2,
+        phase0,
+        phase4,
+        phase2,
+    ];
+    for (k, chunk) in chunks.iter().enumerate() {
+        out[16 * k..16 * k + 16].copy_from_slice(&chunk.to_le_bytes());
     }
+    out[96..PACKET_LEN].copy_from_slice(&o);
 }
 
 /// Length of the longest magic packet: with a 6-byte SecureOn password.
@@ -54,10 +79,86 @@ pub const MAX_PACKET_LEN: usize = PACKET_LEN + 6;
 /// password. Dereferences to the bytes to send.
 ///
 /// Its `Debug` shows the length only: the bytes may hold a SecureOn password.
+///
+/// ```
+/// use hwctl_wol::wire::{MagicPacket, magic_packet};
+/// let mac = "52:54:00:cf:2d:31".parse().unwrap();
+/// let packet = MagicPacket::new(mac);
+/// assert_eq!(&packet[..], &magic_packet(mac)[..]);
+/// let packet = MagicPacket::with_secureon(mac, &[1, 2, 3, 4]).unwrap();
+/// assert_eq!((packet.len(), &packet[102..]), (106, &[1, 2, 3, 4][..]));
+/// assert_eq!(format!("{packet:?}"), "MagicPacket(106 bytes)");
+/// ```
 #[derive(Clone, Copy)]
 pub struct MagicPacket {
     bytes: [u8; MAX_PACKET_LEN],
     len: u8,
+}
+
+impl MagicPacket {
+    /// A packet of no bytes, for [`write`](Self::write) and
+    /// [`write_with_secureon`](Self::write_with_secureon) to fill.
+    pub const EMPTY: MagicPacket = MagicPacket {
+        bytes: [0; MAX_PACKET_LEN],
+        len: 0,
+    };
+
+    /// The 102-byte packet for `mac`, without a password, by value:
+    /// [`write`](Self::write) into a new packet.
+    #[inline]
+    pub fn new(mac: MacAddress) -> MagicPacket {
+        let mut packet = MagicPacket::EMPTY;
+        packet.write(mac);
+        packet
+    }
+
+    /// Makes this the 102-byte packet for `mac`, without a password (any password
+    /// bytes of a previous packet are zeroed): what the driver writes, into one
+    /// packet on its stack, for each port MAC of a node with no SecureOn password.
+    ///
+    /// ```
+    /// use hwctl_core::MacAddress;
+    /// use hwctl_wol::wire::{MagicPacket, magic_packet};
+    /// let mut packet = MagicPacket::EMPTY;
+    /// for mac in [MacAddress::new([1, 2, 3, 4, 5, 6]), MacAddress::new([0xa; 6])] {
+    ///     packet.write(mac);
+    ///     assert_eq!(&packet[..], &magic_packet(mac)[..]);
+    /// }
+    /// ```
+    #[inline]
+    pub fn write(&mut self, mac: MacAddress) {
+        write_magic_packet(mac, &mut self.bytes);
+        self.bytes[PACKET_LEN..].fill(0);
+        self.len = PACKET_LEN as u8;
+    }
+
+    /// Makes this the packet for `mac` followed by a 4- or 6-byte SecureOn
+    /// password (106 or 108 bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter)
+    /// naming `wol_secureon_password` when the password is not 4 or 6 bytes (its
+    /// value is not echoed; the packet is then left as it was).
+    pub fn write_with_secureon(&mut self, mac: MacAddress, password: &[u8]) -> Result<()> {
+        check_secureon_len(password.len())?;
+        self.write(mac);
+        self.bytes[PACKET_LEN..PACKET_LEN + password.len()].copy_from_slice(password);
+        self.len = (PACKET_LEN + password.len()) as u8;
+        Ok(())
+    }
+
+    /// The packet for `mac` followed by a 4- or 6-byte SecureOn password (106 or
+    /// 108 bytes), by value.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_with_secureon`](Self::write_with_secureon).
+    pub fn with_secureon(mac: MacAddress, password: &[u8]) -> Result<MagicPacket> {
+        let mut packet = MagicPacket::EMPTY;
+        packet.write_with_secureon(mac, password)?;
+        Ok(packet)
+    }
 }
 
 impl std::ops::Deref for MagicPacket {
@@ -80,7 +181,8 @@ impl std::fmt::Debug for MagicPacket {
 }
 
 /// Builds the magic packet for `mac`, followed by a SecureOn password when given,
-/// in a [`MagicPacket`] on the stack: the packet the driver sends.
+/// in a [`MagicPacket`] on the stack ([`MagicPacket::new`] or
+/// [`MagicPacket::with_secureon`]).
 ///
 /// The password must be 4 or 6 bytes; anything else is an invalid parameter.
 ///
@@ -99,18 +201,10 @@ impl std::fmt::Debug for MagicPacket {
 /// `wol_secureon_password` when the password is not 4 or 6 bytes (its value is not
 /// echoed).
 pub fn magic_packet_with_password(mac: MacAddress, password: Option<&[u8]>) -> Result<MagicPacket> {
-    let mut bytes = [0u8; MAX_PACKET_LEN];
-    let mut len = PACKET_LEN;
-    if let Some(pw) = password {
-        check_secureon_len(pw.len())?;
-        bytes[PACKET_LEN..PACKET_LEN + pw.len()].copy_from_slice(pw);
-        len += pw.len();
+    match password {
+        None => Ok(MagicPacket::new(mac)),
+        Some(pw) => MagicPacket::with_secureon(mac, pw),
     }
-    write_magic_packet(mac, &mut bytes);
-    Ok(MagicPacket {
-        bytes,
-        len: len as u8,
-    })
 }
 
 fn check_secureon_len(len: usize) -> Result<()> {
