@@ -583,9 +583,13 @@ mod tests {
         let c = read(with(&[("d_verify_ca", "no")]));
         assert!(c.tls().accepts_invalid_certs());
         let c = read(with(&[("d_verify_ca", "true")]));
-        assert_eq!(c.tls(), &TlsConfig::verified());
+        // The key rides along, for certificate errors to name it.
+        assert_eq!(c.tls(), &TlsConfig::verified().with_setting("d_verify_ca"));
         let c = read(with(&[("d_verify_ca", path_s)]));
-        assert_eq!(c.tls(), &TlsConfig::ca_file(&path));
+        assert_eq!(
+            c.tls(),
+            &TlsConfig::ca_file(&path).with_setting("d_verify_ca")
+        );
         // A CA bundle with a plain-HTTP URL is a mistake, said under the CA key.
         let p = problems(
             &with(&[("d_url", "http://cm"), ("d_verify_ca", path_s)]),
