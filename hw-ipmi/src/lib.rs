@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// docs.rs builds with every feature and `--cfg docsrs`: feature-gated items say so.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod attempts;
 pub mod client;
@@ -16,6 +18,7 @@ pub mod power;
 pub mod sdr;
 mod session;
 #[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 mod wire;
 
