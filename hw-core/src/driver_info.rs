@@ -214,12 +214,17 @@ pub fn namespaces_of(schema: &[Property]) -> Vec<String> {
 
 /// The known key closest to `unknown` by Jaro-Winkler similarity (`strsim`), if
 /// any is close enough (0.8, as command-line parsers use) to be a likely typo.
+/// Keys sharing a `<namespace>_` prefix are compared on what follows it, so the
+/// shared prefix alone never makes a suggestion.
 ///
 /// ```
 /// use hwctl_core::driver_info::did_you_mean;
 /// assert_eq!(did_you_mean("iboot_relayid", ["iboot_address", "iboot_relay_id"]), Some("iboot_relay_id"));
 /// assert_eq!(did_you_mean("ipmi_passwrod", ["ipmi_password", "ipmi_port"]), Some("ipmi_password"));
 /// assert_eq!(did_you_mean("ipmi_zzz", ["redfish_address"]), None);
+/// // Within a namespace only the part after the prefix is compared.
+/// assert_eq!(did_you_mean("iboot_zzz", ["iboot_port", "iboot_address"]), None);
+/// assert_eq!(did_you_mean("iboot_prot", ["iboot_port", "iboot_address"]), Some("iboot_port"));
 /// ```
 pub fn did_you_mean<'k>(
     unknown: &str,
@@ -228,10 +233,24 @@ pub fn did_you_mean<'k>(
     let lower = unknown.to_ascii_lowercase();
     known
         .into_iter()
-        .map(|k| (strsim::jaro_winkler(&lower, k), k))
+        .map(|k| (key_similarity(&lower, k), k))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+/// Jaro-Winkler similarity of two keys. Keys of one namespace share its prefix
+/// (`iboot_`), which alone makes any two of them score about 0.8, so when both
+/// keys start with the same `<namespace>_` only what follows it is compared:
+/// `iboot_zzz` is then nothing like `iboot_port`, while `iboot_prot` still is.
+fn key_similarity(unknown: &str, known: &str) -> f64 {
+    if let (Some(i), Some(j)) = (unknown.find('_'), known.find('_'))
+        && i > 0
+        && unknown[..=i].eq_ignore_ascii_case(&known[..=j])
+    {
+        return strsim::jaro_winkler(&unknown[i + 1..], &known[j + 1..].to_ascii_lowercase());
+    }
+    strsim::jaro_winkler(unknown, known)
 }
 
 /// A node's `driver_info`: a JSON object of driver parameters.

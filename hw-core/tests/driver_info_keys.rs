@@ -70,6 +70,11 @@ fn a_misspelled_key_in_the_namespace_is_refused_with_a_suggestion() {
     // Case does not hide a key from its namespace.
     let got = problems(&iboot(json!({"IBOOT_PORT": "9100"})), IBOOT);
     assert_eq!(got[0].1, "is not a known key (did you mean iboot_port?)");
+    // A short unknown key is not "close" to every key of its namespace because of
+    // the shared prefix: the keys are listed, not a wrong guess.
+    let got = problems(&iboot(json!({"iboot_zzz": "1"})), IBOOT);
+    assert!(!got[0].1.contains("did you mean"), "{}", got[0].1);
+    assert!(got[0].1.contains("iboot_port"), "{}", got[0].1);
     // Nothing close: the namespace's keys are listed instead.
     let got = problems(&iboot(json!({"iboot_zzzzzzzzzz": "1"})), IBOOT);
     assert!(
