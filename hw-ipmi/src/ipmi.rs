@@ -40,6 +40,10 @@ pub enum ChassisControl {
 
 impl ChassisControl {
     /// Its name, for messages (`power up`, `power cycle`, …).
+    ///
+    /// ```
+    /// assert_eq!(hwctl_ipmi::ChassisControl::PowerCycle.name(), "power cycle");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             ChassisControl::PowerDown => "power down",
@@ -54,6 +58,13 @@ impl ChassisControl {
     /// Whether sending it twice is the same as once: power up, power down and soft
     /// shutdown are; a power cycle, a reset or an NMI is not, and is resent only
     /// when it never left (`hwctl_core::retry`).
+    ///
+    /// ```
+    /// use hwctl_core::retry::Idempotency;
+    /// use hwctl_ipmi::ChassisControl;
+    /// assert_eq!(ChassisControl::PowerUp.idempotency(), Idempotency::Idempotent);
+    /// assert_eq!(ChassisControl::HardReset.idempotency(), Idempotency::NotIdempotent);
+    /// ```
     pub fn idempotency(self) -> Idempotency {
         Idempotency::from_bool(matches!(
             self,
@@ -62,6 +73,11 @@ impl ChassisControl {
     }
 
     /// The request byte.
+    ///
+    /// ```
+    /// assert_eq!(hwctl_ipmi::ChassisControl::PowerUp.as_u8(), 0x01);
+    /// assert_eq!(hwctl_ipmi::ChassisControl::PowerDown.as_u8(), 0x00);
+    /// ```
     pub fn as_u8(self) -> u8 {
         match self {
             ChassisControl::PowerDown => 0,
@@ -86,6 +102,11 @@ pub struct BootFlags {
 }
 
 /// The device selector bits (byte 2, bits 5:2) of a boot device.
+///
+/// ```
+/// use hwctl_core::BootDevice;
+/// assert_eq!(hwctl_ipmi::ipmi::boot_device_selector(BootDevice::Pxe), Some(0x04));
+/// ```
 pub fn boot_device_selector(d: BootDevice) -> Option<u8> {
     match d {
         BootDevice::Pxe => Some(0x04),
@@ -99,6 +120,12 @@ pub fn boot_device_selector(d: BootDevice) -> Option<u8> {
 }
 
 /// Encodes parameter 5's five data bytes.
+///
+/// ```
+/// use hwctl_ipmi::{BootFlags, ipmi::encode_boot_flags};
+/// let f = BootFlags { device: Some(hwctl_core::BootDevice::Pxe), persistent: false, efi: false };
+/// assert_eq!(encode_boot_flags(&f), [0x80, 0x04, 0x00, 0x00, 0x00]);
+/// ```
 pub fn encode_boot_flags(f: &BootFlags) -> [u8; 5] {
     let sel = f.device.and_then(boot_device_selector).unwrap_or(0);
     let mut b1 = 0x80;
@@ -116,6 +143,16 @@ pub fn encode_boot_flags(f: &BootFlags) -> [u8; 5] {
 /// # Errors
 ///
 /// [`ErrorKind::Protocol`] for a short reply or one about another parameter.
+///
+/// ```
+/// use hwctl_ipmi::ipmi::decode_boot_flags;
+/// // Parameter version 1, parameter 5, then the five data bytes.
+/// let f = decode_boot_flags(&[0x01, 0x05, 0xE0, 0x04, 0, 0, 0])?;
+/// assert_eq!(f.device, Some(hwctl_core::BootDevice::Pxe));
+/// assert!(f.persistent && f.efi);
+/// assert!(decode_boot_flags(&[0x01]).is_err());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn decode_boot_flags(data: &[u8]) -> Result<BootFlags> {
     if data.len() < 7 {
         return Err(Error::protocol(format!(
@@ -172,6 +209,15 @@ pub struct Ipmi {
 
 impl Ipmi {
     /// A handle with its own client for `cfg` (use [`Ipmi::with_client`] to share).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// assert_eq!(ipmi.driver(), "ipmi");
+    /// assert!(ipmi.bridge().is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn new(cfg: IpmiConfig) -> Ipmi {
         let bridge = cfg.bridge;
         Ipmi::with_client(IpmiClient::new(cfg), bridge)
@@ -179,6 +225,15 @@ impl Ipmi {
 
     /// A handle on `client`, bridging every request to `bridge` when given; errors
     /// name the driver [`crate::NAME`] (see [`Ipmi::with_driver`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// let other = hwctl_ipmi::Ipmi::with_client(ipmi.client().clone(), None);
+    /// assert!(other.client().same_endpoint(ipmi.client())); // one session for both
+    /// # Ok(()) }
+    /// ```
     pub fn with_client(client: IpmiClient, bridge: Option<Bridge>) -> Ipmi {
         Ipmi {
             client,
@@ -190,12 +245,27 @@ impl Ipmi {
 
     /// The same handle with errors naming `driver` (the hardware type the node was
     /// built as, such as `staging-nm`) instead of `ipmi`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// bmc.set_fault(hwctl_ipmi::sim::Fault::Silence);
+    /// let err = ipmi.with_driver("staging-nm").raw(0x06, 0x01, &[]).await.unwrap_err();
+    /// assert_eq!(err.driver(), Some("staging-nm"));
+    /// # Ok(()) }
+    /// ```
     pub fn with_driver(mut self, driver: &str) -> Ipmi {
         self.driver = Arc::from(driver);
         self
     }
 
     /// The driver errors name.
+    ///
+    /// ```
+    /// let ipmi = hwctl_ipmi::Ipmi::new(hwctl_ipmi::IpmiConfig::new("10.0.0.1"));
+    /// assert_eq!(ipmi.with_driver("staging-nm").driver(), "staging-nm");
+    /// ```
     pub fn driver(&self) -> &str {
         &self.driver
     }
@@ -205,11 +275,27 @@ impl Ipmi {
     }
 
     /// The shared client.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// ipmi.raw(0x06, 0x01, &[]).await?;
+    /// assert_eq!(ipmi.client().stats().sessions_opened, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn client(&self) -> &IpmiClient {
         &self.client
     }
 
     /// The node's bridge, if any.
+    ///
+    /// ```
+    /// let client = hwctl_ipmi::IpmiClient::new(hwctl_ipmi::IpmiConfig::new("10.0.0.1"));
+    /// let b = hwctl_ipmi::Bridge::single(6, 0x2C);
+    /// let ipmi = hwctl_ipmi::Ipmi::with_client(client, Some(b));
+    /// assert_eq!(ipmi.bridge(), Some(&b));
+    /// ```
     pub fn bridge(&self) -> Option<&Bridge> {
         self.bridge.as_ref()
     }
@@ -220,6 +306,16 @@ impl Ipmi {
     /// # Errors
     ///
     /// As [`IpmiClient::send`], naming this handle's driver.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// let id = ipmi.raw(0x06, 0x01, &[]).await?; // Get Device ID
+    /// assert_eq!(id.cc, 0);
+    /// assert!(!id.data.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub async fn raw(&self, netfn: u8, cmd: u8, data: &[u8]) -> Result<RawIpmiReply> {
         self.client
             .request(
@@ -240,6 +336,18 @@ impl Ipmi {
     /// # Errors
     ///
     /// As [`IpmiClient::send`], naming this handle's driver.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// use hwctl_core::retry::Idempotency;
+    /// let nm = hwctl_ipmi::Bridge::single(6, 0x2C); // the simulator's Node Manager
+    /// let r = ipmi.send_to(Some(&nm), 0x06, 0x01, &[], Idempotency::Idempotent).await?;
+    /// assert_eq!(r.cc, 0);
+    /// assert_eq!(bmc.stats().bridged, 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn send_to(
         &self,
         bridge: Option<&Bridge>,
@@ -281,6 +389,16 @@ impl Ipmi {
     ///
     /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]);
     /// [`ErrorKind::Protocol`] for a reply without data.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// assert!(!ipmi.chassis_power_on().await?);
+    /// bmc.set_power(true);
+    /// assert!(ipmi.chassis_power_on().await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn chassis_power_on(&self) -> Result<bool> {
         let d = self
             .read_ok(NETFN_CHASSIS, 0x01, &[], "get chassis status")
@@ -299,6 +417,16 @@ impl Ipmi {
     ///
     /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]), such as
     /// [`ErrorKind::PermissionDenied`] for a USER session.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// ipmi.chassis_control(hwctl_ipmi::ChassisControl::PowerUp).await?;
+    /// assert!(bmc.power_on());
+    /// assert_eq!(bmc.power_log().controls, vec![0x01]);
+    /// # Ok(()) }
+    /// ```
     pub async fn chassis_control(&self, action: ChassisControl) -> Result<()> {
         self.send_ok(
             NETFN_CHASSIS,
@@ -321,6 +449,15 @@ impl Ipmi {
     ///
     /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`])
     /// other than 0x80.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// ipmi.disable_boot_flag_timer().await?;
+    /// assert_ne!(bmc.boot_valid_bit_clearing() & 0x08, 0);
+    /// # Ok(()) }
+    /// ```
     pub async fn disable_boot_flag_timer(&self) -> Result<()> {
         let reply = self
             .client
@@ -357,6 +494,16 @@ impl Ipmi {
     /// # Errors
     ///
     /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// let flags = hwctl_ipmi::BootFlags { device: Some(hwctl_core::BootDevice::Disk), persistent: true, efi: true };
+    /// ipmi.set_boot_flags(&flags).await?;
+    /// assert_eq!(ipmi.boot_flags().await?, flags);
+    /// # Ok(()) }
+    /// ```
     pub async fn set_boot_flags(&self, flags: &BootFlags) -> Result<()> {
         if self.client.config().disable_boot_timeout {
             self.disable_boot_flag_timer().await?;
@@ -380,6 +527,15 @@ impl Ipmi {
     ///
     /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]);
     /// [`ErrorKind::Protocol`] for a malformed reply.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// ipmi.set_boot_flags(&hwctl_ipmi::BootFlags { device: Some(hwctl_core::BootDevice::Pxe), persistent: false, efi: false }).await?;
+    /// assert_eq!(ipmi.boot_flags().await?.device, Some(hwctl_core::BootDevice::Pxe));
+    /// # Ok(()) }
+    /// ```
     pub async fn boot_flags(&self) -> Result<BootFlags> {
         let d = self
             .read_ok(
@@ -398,6 +554,16 @@ impl Ipmi {
     ///
     /// As [`IpmiClient::send`]; a completion code's kind ([`crate::cc_kind`]);
     /// [`ErrorKind::Protocol`] for a malformed record or repository reply.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// let records = ipmi.sdr_records().await?;
+    /// assert_eq!(records.len(), 6); // the simulator's default repository
+    /// assert!(records.iter().any(|r| matches!(&r.kind, hwctl_ipmi::SdrKind::Full(s) if s.name == "CPU Temp")));
+    /// # Ok(()) }
+    /// ```
     pub async fn sdr_records(&self) -> Result<Arc<Vec<SdrRecord>>> {
         let mut cache = self.sdr_cache.lock().await;
         if let Some(c) = cache.as_ref() {
@@ -422,6 +588,18 @@ impl Ipmi {
     }
 
     /// Forgets the cached SDR (after the repository changed).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// assert_eq!(ipmi.sdr_records().await?.len(), 6);
+    /// bmc.add_sdr_record(0xC0, &[0x57, 0x01, 0x00, 0x01]);
+    /// assert_eq!(ipmi.sdr_records().await?.len(), 6); // cached
+    /// ipmi.clear_sdr_cache().await;
+    /// assert_eq!(ipmi.sdr_records().await?.len(), 7);
+    /// # Ok(()) }
+    /// ```
     pub async fn clear_sdr_cache(&self) {
         *self.sdr_cache.lock().await = None;
     }
@@ -431,6 +609,16 @@ impl Ipmi {
     /// # Errors
     ///
     /// As [`Ipmi::sdr_records`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// let oem = ipmi.oem_records().await?;
+    /// // The Intel Node Manager record the simulator holds by default.
+    /// assert!(oem.iter().any(|r| matches!(&r.kind, hwctl_ipmi::SdrKind::Oem(o) if o.manufacturer_id == 0x000157)));
+    /// # Ok(()) }
+    /// ```
     pub async fn oem_records(&self) -> Result<Vec<SdrRecord>> {
         Ok(self
             .sdr_records()
@@ -461,6 +649,17 @@ impl Ipmi {
     /// malformed packet) of any Get Sensor Reading; when no sensor at all could be
     /// read (every one answered an error completion code or a short reply), the
     /// first one's completion-code kind ([`crate::cc_kind`]) naming how many failed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// let list = ipmi.sensors().await?;
+    /// assert_eq!(list.len(), 5);
+    /// let cpu = list.iter().find(|s| s.name == "CPU Temp").expect("listed");
+    /// assert_eq!(cpu.value, Some(45.0));
+    /// # Ok(()) }
+    /// ```
     pub async fn sensors(&self) -> Result<Vec<SensorReading>> {
         let records = self.sdr_records().await?;
         let mut out = Vec::new();

@@ -120,6 +120,11 @@ pub struct SimUser {
 
 impl SimUser {
     /// A user.
+    ///
+    /// ```
+    /// let u = hwctl_ipmi::sim::SimUser::new("op", "secret", 3);
+    /// assert_eq!((u.name.as_str(), u.max_priv), ("op", 3));
+    /// ```
     pub fn new(name: &str, password: &str, max_priv: u8) -> Self {
         SimUser {
             name: name.to_owned(),
@@ -297,17 +302,41 @@ impl IpmiSim {
     }
 
     /// The UDP address.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// assert!(bmc.addr().ip().is_loopback());
+    /// # Ok(()) }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The port.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// assert_eq!(bmc.port(), bmc.addr().port());
+    /// assert_ne!(bmc.port(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// A client config for the first user (and the BMC key, when one is set), with
     /// short timeouts for tests.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let cfg = bmc.config();
+    /// assert_eq!(cfg.port, bmc.port());
+    /// assert_eq!(cfg.request_timeout, std::time::Duration::from_millis(300));
+    /// # Ok(()) }
+    /// ```
     pub fn config(&self) -> IpmiConfig {
         let user = self.with(|s| s.cfg.users.first().cloned());
         let kg = self.kg_hex();
@@ -338,6 +367,15 @@ impl IpmiSim {
 
     /// `driver_info` for the first user (and `ipmi_hex_kg_key` when a BMC key is
     /// set).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let info = bmc.driver_info();
+    /// assert!(info.get("ipmi_address").is_some() && info.get("ipmi_password").is_some());
+    /// assert!(info.get("ipmi_hex_kg_key").is_none()); // no BMC key by default
+    /// # Ok(()) }
+    /// ```
     pub fn driver_info(&self) -> DriverInfo {
         let user = self.with(|s| s.cfg.users.first().cloned());
         let mut info = DriverInfo::new();
@@ -354,27 +392,74 @@ impl IpmiSim {
     }
 
     /// The counters.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// hwctl_ipmi::IpmiClient::new(bmc.config()).raw(0x06, 0x01, &[]).await?;
+    /// let s = bmc.stats();
+    /// assert_eq!((s.sessions_opened, s.open_sessions), (1, 1));
+    /// assert!(s.presession >= 1 && s.dropped == 0);
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> IpmiSimStats {
         self.with(|s| s.stats_now())
     }
 
     /// Whether chassis power is on (pending delayed changes applied).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// assert!(!bmc.power_on()); // off at start
+    /// hwctl_ipmi::Ipmi::new(bmc.config()).chassis_control(hwctl_ipmi::ChassisControl::PowerUp).await?;
+    /// assert!(bmc.power_on());
+    /// # Ok(()) }
+    /// ```
     pub fn power_on(&self) -> bool {
         self.with(|s| s.power())
     }
 
     /// Sets chassis power directly.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_power(true);
+    /// assert!(hwctl_ipmi::Ipmi::new(bmc.config()).chassis_power_on().await?); // Get Chassis Status
+    /// # Ok(()) }
+    /// ```
     pub fn set_power(&self, on: bool) {
         self.with(|s| s.force_power(on));
     }
 
     /// Chassis control requests and NMIs seen.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// hwctl_ipmi::Ipmi::new(bmc.config()).chassis_control(hwctl_ipmi::ChassisControl::PowerUp).await?;
+    /// assert_eq!(bmc.power_log().controls, vec![1]); // Chassis Control 01h: power up
+    /// # Ok(()) }
+    /// ```
     pub fn power_log(&self) -> SimPowerLog {
         self.with(|s| s.power_log.clone())
     }
 
     /// The five bytes of boot-flags parameter 5 now (the valid bit cleared when
     /// the 60-second rule applied).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// use hwctl_core::{BootDevice, Management};
+    /// let m = hwctl_ipmi::IpmiManagement::new(hwctl_ipmi::Ipmi::new(bmc.config()), None);
+    /// m.set_boot_device(BootDevice::Pxe, false).await?;
+    /// let flags = bmc.boot_flags();
+    /// assert_eq!(flags[0] & 0x80, 0x80); // valid
+    /// assert_eq!(flags[1] & 0x3C, 0x04); // force PXE
+    /// # Ok(()) }
+    /// ```
     pub fn boot_flags(&self) -> [u8; 5] {
         self.with(|s| {
             s.apply_boot_flag_timer();
@@ -384,11 +469,30 @@ impl IpmiSim {
 
     /// The data byte of boot option parameter 3 (BMC boot flag valid bit
     /// clearing) as last set.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// use hwctl_core::{BootDevice, Management};
+    /// let m = hwctl_ipmi::IpmiManagement::new(hwctl_ipmi::Ipmi::new(bmc.config()), None);
+    /// m.set_boot_device(BootDevice::Pxe, false).await?;
+    /// assert_ne!(bmc.boot_valid_bit_clearing() & 0x08, 0); // the 60 s timer is off
+    /// # Ok(()) }
+    /// ```
     pub fn boot_valid_bit_clearing(&self) -> u8 {
         self.with(|s| s.valid_bit_clearing)
     }
 
     /// Injects `fault` until changed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_fault(hwctl_ipmi::sim::Fault::Silence);
+    /// let err = hwctl_ipmi::IpmiClient::new(bmc.config()).read(None, 0x00, 0x01, &[]).await.unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Timeout);
+    /// # Ok(()) }
+    /// ```
     pub fn set_fault(&self, fault: Fault) {
         self.with(|s| s.fault = fault);
     }
@@ -400,6 +504,16 @@ impl IpmiSim {
     }
 
     /// Delays every reply by `delay` (`None`: answer at once).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_delay(Some(std::time::Duration::from_millis(20)));
+    /// let reply = hwctl_ipmi::IpmiClient::new(bmc.config()).raw(0x06, 0x01, &[]).await?;
+    /// assert_eq!(reply.cc, 0);
+    /// bmc.set_delay(None);
+    /// # Ok(()) }
+    /// ```
     pub fn set_delay(&self, delay: Option<Duration>) {
         if let Ok(mut d) = self.delay.lock() {
             *d = delay;
@@ -407,11 +521,33 @@ impl IpmiSim {
     }
 
     /// Changes how bridged replies are delivered.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_bridge_reply(hwctl_ipmi::sim::BridgeReplyStyle::Separate);
+    /// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+    /// // The default Node Manager satellite (channel 6, 0x2C) answers Get Device ID.
+    /// let r = client.raw_bridged(&hwctl_ipmi::Bridge::single(6, 0x2C), 0x06, 0x01, &[]).await?;
+    /// assert_eq!(r.cc, 0);
+    /// assert_eq!(bmc.stats().bridged, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn set_bridge_reply(&self, style: BridgeReplyStyle) {
         self.with(|s| s.cfg.bridge_reply = style);
     }
 
     /// Plugs `handler` in for the controller at `address` on `channel` (replacing any).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.add_satellite(0, 0x72, std::sync::Arc::new(|_netfn: u8, _cmd: u8, data: &[u8]| (0, data.to_vec())));
+    /// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+    /// let r = client.raw_bridged(&hwctl_ipmi::Bridge::single(0, 0x72), 0x30, 0x01, &[7, 8]).await?;
+    /// assert_eq!((r.cc, r.data), (0, vec![7, 8]));
+    /// # Ok(()) }
+    /// ```
     pub fn add_satellite(&self, channel: u8, address: u8, handler: Arc<dyn SatelliteHandler>) {
         self.with(|s| {
             s.satellites.insert((channel & 0x0F, address), handler);
@@ -427,12 +563,32 @@ impl IpmiSim {
     }
 
     /// Plugs `handler` in for commands the BMC itself does not implement (OEM).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_bmc_handler(std::sync::Arc::new(|_netfn: u8, cmd: u8, _data: &[u8]| (0, vec![cmd])));
+    /// let r = hwctl_ipmi::IpmiClient::new(bmc.config()).raw(0x2E, 0xCA, &[0x57, 0x01, 0x00]).await?;
+    /// assert_eq!((r.cc, r.data), (0, vec![0xCA]));
+    /// # Ok(()) }
+    /// ```
     pub fn set_bmc_handler(&self, handler: Arc<dyn SatelliteHandler>) {
         self.with(|s| s.bmc_handler = Some(handler));
     }
 
     /// Appends an SDR record of `record_type` with `body` (after the 5-byte header);
     /// returns its record ID.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let ipmi = hwctl_ipmi::Ipmi::new(bmc.config());
+    /// let before = ipmi.sdr_records().await?.len();
+    /// bmc.add_sdr_record(0xC0, &[0x57, 0x01, 0x00, 0x99]);
+    /// ipmi.clear_sdr_cache().await;
+    /// assert_eq!(ipmi.sdr_records().await?.len(), before + 1);
+    /// # Ok(()) }
+    /// ```
     pub fn add_sdr_record(&self, record_type: u8, body: &[u8]) -> u16 {
         self.with(|s| s.add_sdr(record_type, body))
     }
@@ -448,6 +604,18 @@ impl IpmiSim {
     /// Sets the flags byte (byte 2) of sensor `number`'s Get Sensor Reading reply
     /// (0xC0 by default: events and scanning enabled; bit 6 clear = scanning
     /// disabled, bit 5 set = reading unavailable).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// use hwctl_core::Management;
+    /// bmc.set_sensor_flags(1, 0x80); // CPU Temp: scanning disabled
+    /// let m = hwctl_ipmi::IpmiManagement::new(hwctl_ipmi::Ipmi::new(bmc.config()), None);
+    /// let list = m.get_sensors().await?;
+    /// let cpu = list.iter().find(|s| s.name == "CPU Temp").expect("listed");
+    /// assert_eq!((cpu.value, cpu.status.as_str()), (None, "unavailable: scanning disabled"));
+    /// # Ok(()) }
+    /// ```
     pub fn set_sensor_flags(&self, number: u8, flags: u8) {
         self.with(|s| {
             s.sensor_flags.insert(number, flags);
@@ -456,6 +624,18 @@ impl IpmiSim {
 
     /// Makes Get Sensor Reading of sensor `number` answer completion code `cc`
     /// (`0` to answer normally again).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// use hwctl_core::Management;
+    /// bmc.set_sensor_cc(2, 0xC3); // FAN1 times out
+    /// let m = hwctl_ipmi::IpmiManagement::new(hwctl_ipmi::Ipmi::new(bmc.config()), None);
+    /// let list = m.get_sensors().await?;
+    /// let fan = list.iter().find(|s| s.name == "FAN1").expect("listed");
+    /// assert!(fan.value.is_none() && fan.status.contains("0xc3"));
+    /// # Ok(()) }
+    /// ```
     pub fn set_sensor_cc(&self, number: u8, cc: u8) {
         self.with(|s| {
             if cc == 0 {
@@ -468,23 +648,60 @@ impl IpmiSim {
 
     /// Another console reserves the SDR repository during the first partial Get
     /// SDR of each record, cancelling the reader's reservation (0xC5), when `on`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_sdr_contention(true);
+    /// assert_eq!(hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?.len(), 6);
+    /// # Ok(()) }
+    /// ```
     pub fn set_sdr_contention(&self, on: bool) {
         self.with(|s| s.sdr_contention = on.then(HashSet::new));
     }
 
     /// Answers 0xCA ("cannot return number of requested data bytes") to partial
     /// Get SDR reads of more than `max` bytes (`None`: up to 32).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_sdr_max_read(Some(5)); // 0xCA for longer partial reads
+    /// assert_eq!(hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?.len(), 6);
+    /// # Ok(()) }
+    /// ```
     pub fn set_sdr_max_read(&self, max: Option<usize>) {
         self.with(|s| s.sdr_max_read = max);
     }
 
     /// Answers completion code `cc` to the next `count` Reserve SDR Repository and
     /// Get SDR requests (a transient condition: node busy, update mode, …).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// bmc.set_sdr_transient(0xC0, 2); // node busy twice, then answers
+    /// assert_eq!(hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?.len(), 6);
+    /// # Ok(()) }
+    /// ```
     pub fn set_sdr_transient(&self, cc: u8, count: u32) {
         self.with(|s| s.sdr_transient = Some((cc, count)));
     }
 
     /// Sets the raw reading of sensor `number`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// use hwctl_core::Management;
+    /// let m = hwctl_ipmi::IpmiManagement::new(hwctl_ipmi::Ipmi::new(bmc.config()), None);
+    /// let cpu = |l: &[hwctl_core::SensorReading]| l.iter().find(|s| s.name == "CPU Temp").and_then(|s| s.value);
+    /// let before = cpu(&m.get_sensors().await?);
+    /// bmc.set_sensor(1, 90);
+    /// let after = cpu(&m.get_sensors().await?);
+    /// assert!(before.is_some() && after.is_some() && before != after);
+    /// # Ok(()) }
+    /// ```
     pub fn set_sensor(&self, number: u8, raw: u8) {
         self.with(|s| {
             s.sensors.insert(number, raw);
