@@ -142,6 +142,16 @@ impl OcsClient {
     /// # Errors
     ///
     /// As [`OcsClient::call`].
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_ocs::sim::OcsSim::start(Default::default()).await?;
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// sim.set_blade_power(3, true);
+    /// let r = client.blade_state(3).await?;
+    /// assert_eq!((r.blade_number, r.blade_state), (Some(3), hwctl_ocs::wire::BladeState::On));
+    /// # Ok(()) }
+    /// ```
     pub async fn blade_state(&self, blade_id: u32) -> Result<wire::BladeStateResponse> {
         self.call(&Request::GetBladeState { blade_id }).await
     }
@@ -151,6 +161,18 @@ impl OcsClient {
     /// # Errors
     ///
     /// As [`OcsClient::call`].
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_ocs::sim::OcsSim::start(Default::default()).await?;
+    /// let config = hwctl_ocs::OcsConfig::new(sim.base_url(), 1, sim.username(), sim.password())?;
+    /// let client = hwctl_ocs::OcsClient::new(&config)?;
+    /// sim.set_blade_power(2, true);
+    /// let info = client.chassis_info().await?;
+    /// assert_eq!(info.blades.len(), 24);
+    /// let two = info.blades.iter().find(|b| b.blade_number == 2).unwrap();
+    /// assert_eq!(two.power_state.as_ref().map(|p| p.power_state()), Some(hwctl_core::PowerState::On));
+    /// # Ok(()) }
+    /// ```
     pub async fn chassis_info(&self) -> Result<wire::ChassisInfoResponse> {
         self.call(&Request::GetChassisInfo {
             blade_info: true,
