@@ -748,7 +748,7 @@ pub(crate) fn failures_error(sweep: &Sweep) -> Error {
         }
     }
     // A stable sort keeps first-seen order among equal counts.
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
     let failed: usize = kinds.iter().map(|(_, n)| n).sum();
     let kind = kinds.first().map_or(ErrorKind::Other, |(k, _)| *k);
     let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
