@@ -103,47 +103,75 @@ static HEX: [u8; 256] = {
 /// every four digits, or 12 bare digits — and every digit is hex; `None` for
 /// anything else (which the general parser then reads, and words the error for).
 ///
-/// Each shape is told by its length and fixed separator positions, checked once;
-/// the digits are read through [`HEX`] with no branch per digit. On these shapes
-/// the general parser gives the same octets (a string of this shape has no other
-/// separator, no surrounding space and only two-digit groups).
+/// Each shape is told by its length; its text is taken as a fixed-size array so
+/// every byte is read at a constant offset with no bounds check, and its
+/// separators are checked by one comparison of a masked word. The digits are read
+/// through [`HEX`] with no branch per digit. On these shapes the general parser
+/// gives the same octets (a string of this shape has no other separator, no
+/// surrounding space and only two-digit groups).
 #[inline]
 fn parse_canonical(t: &[u8]) -> Option<[u8; 6]> {
-    // Offsets of the high digit of each octet; the low digit follows it.
-    const COLON: [usize; 6] = [0, 3, 6, 9, 12, 15];
-    const DOTS: [usize; 6] = [0, 2, 5, 7, 10, 12];
-    const BARE: [usize; 6] = [0, 2, 4, 6, 8, 10];
-    let at = match t.len() {
-        17 => {
-            let sep = t[2];
-            if !(sep == b':' || sep == b'-')
-                || t[5] != sep
-                || t[8] != sep
-                || t[11] != sep
-                || t[14] != sep
-            {
-                return None;
-            }
-            &COLON
-        }
-        14 => {
-            if t[4] != b'.' || t[9] != b'.' {
-                return None;
-            }
-            &DOTS
-        }
-        12 => &BARE,
-        _ => return None,
-    };
-    let mut out = [0u8; 6];
-    let mut bad = 0u8;
-    for (o, &i) in out.iter_mut().zip(at) {
-        let hi = HEX[usize::from(t[i])];
-        let lo = HEX[usize::from(t[i + 1])];
-        bad |= hi | lo;
-        *o = (hi << 4) | lo;
+    match t.len() {
+        17 => parse_pairs(t.try_into().ok()?),
+        14 => parse_dotted(t.try_into().ok()?),
+        12 => parse_bare(t.try_into().ok()?),
+        _ => None,
     }
-    (bad & NOT_HEX == 0).then_some(out)
+}
+
+/// Decodes twelve hex digits into six octets, high digit first in each pair;
+/// `None` when one is not a hex digit (one OR over all the table values).
+#[inline(always)]
+fn decode12(d: [u8; 12]) -> Option<[u8; 6]> {
+    let v = d.map(|b| HEX[usize::from(b)]);
+    let any = v.iter().fold(0, |acc, x| acc | x);
+    if any & NOT_HEX != 0 {
+        return None;
+    }
+    Some([
+        (v[0] << 4) | v[1],
+        (v[2] << 4) | v[3],
+        (v[4] << 4) | v[5],
+        (v[6] << 4) | v[7],
+        (v[8] << 4) | v[9],
+        (v[10] << 4) | v[11],
+    ])
+}
+
+/// `aa:bb:cc:dd:ee:ff` or `aa-bb-cc-dd-ee-ff`: the separators (bytes 2, 5, 8, 11
+/// and 14, all in the first 16) are checked by masking the first 16 bytes as one
+/// little-endian `u128` and comparing with the first separator repeated there.
+#[inline(always)]
+fn parse_pairs(t: &[u8; 17]) -> Option<[u8; 6]> {
+    /// One `0x01` byte at each separator position.
+    const SEPS: u128 =
+        (1 << (2 * 8)) | (1 << (5 * 8)) | (1 << (8 * 8)) | (1 << (11 * 8)) | (1 << (14 * 8));
+    let sep = t[2];
+    let [head @ .., _] = *t;
+    let word = u128::from_le_bytes(head);
+    if word & (SEPS * 0xff) != SEPS * u128::from(sep) || !(sep == b':' || sep == b'-') {
+        return None;
+    }
+    decode12([
+        t[0], t[1], t[3], t[4], t[6], t[7], t[9], t[10], t[12], t[13], t[15], t[16],
+    ])
+}
+
+/// `aabb.ccdd.eeff`.
+#[inline(always)]
+fn parse_dotted(t: &[u8; 14]) -> Option<[u8; 6]> {
+    if t[4] != b'.' || t[9] != b'.' {
+        return None;
+    }
+    decode12([
+        t[0], t[1], t[2], t[3], t[5], t[6], t[7], t[8], t[10], t[11], t[12], t[13],
+    ])
+}
+
+/// `aabbccddeeff`.
+#[inline(always)]
+fn parse_bare(t: &[u8; 12]) -> Option<[u8; 6]> {
+    decode12(*t)
 }
 
 /// Parses without allocating: the canonical shapes (`aa:bb:cc:dd:ee:ff`,
@@ -153,6 +181,7 @@ fn parse_canonical(t: &[u8]) -> Option<[u8; 6]> {
 impl FromStr for MacAddress {
     type Err = Error;
 
+    #[inline]
     fn from_str(s: &str) -> Result<Self> {
         if let Some(octets) = parse_canonical(s.as_bytes()) {
             return Ok(MacAddress(octets));
