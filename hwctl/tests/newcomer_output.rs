@@ -68,6 +68,15 @@ fn a_mistyped_driver_is_answered_with_did_you_mean() {
         stderr(&o)
     );
 
+    // `hwctl sim` answers a close simulator name the same way.
+    let o = hwctl(&["sim", "redfsh"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `redfish`?"),
+        "{}",
+        stderr(&o)
+    );
+
     // Nothing close: no suggestion, the list of enabled types instead.
     let o = hwctl(&["--driver", "zzzzzz", "validate"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

@@ -68,12 +68,16 @@ pub(crate) async fn start(
         #[cfg(feature = "libvirt")]
         "staging-libvirt" => libvirt::start(listen).await,
         // An unknown name is a usage error (exit 2), as `hwctl properties NAME` is.
+        // A close name is suggested, as for `--driver`.
         other => Err(hwctl_core::Error::invalid_parameter(
             "TYPE",
-            format!(
-                "no simulator for {other:?} (available: {})",
-                SIMULATORS.join(", ")
-            ),
+            match hwctl_core::driver_info::did_you_mean(other, SIMULATORS.iter().copied()) {
+                Some(close) => format!("no simulator for {other:?}; did you mean `{close}`?"),
+                None => format!(
+                    "no simulator for {other:?} (available: {})",
+                    SIMULATORS.join(", ")
+                ),
+            },
         )),
     }
 }
