@@ -36,6 +36,13 @@ pub struct RawIpmiReply {
 
 impl RawIpmiReply {
     /// A successful reply (completion code 0) carrying `data`.
+    ///
+    /// ```
+    /// let r = hwctl_ipmi::RawIpmiReply::ok(vec![0x01, 0x02]);
+    /// assert_eq!(r.cc, 0);
+    /// assert_eq!(r.check("raw")?, [0x01, 0x02]);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn ok(data: Vec<u8>) -> Self {
         RawIpmiReply { cc: 0, data }
     }
@@ -56,6 +63,13 @@ impl RawIpmiReply {
 }
 
 /// A name for an IPMI completion code (IPMI 2.0 table 5-2).
+///
+/// ```
+/// use hwctl_ipmi::cc_name;
+/// assert_eq!(cc_name(0xC1), "invalid command");
+/// assert_eq!(cc_name(0xD4), "insufficient privilege level");
+/// assert_eq!(cc_name(0x42), "unknown completion code");
+/// ```
 pub fn cc_name(cc: u8) -> &'static str {
     match cc {
         0x00 => "success",
@@ -112,7 +126,15 @@ pub fn cc_kind(cc: u8) -> ErrorKind {
     }
 }
 
-/// Maps a non-zero completion code to an error of kind [`cc_kind`].
+/// Maps a non-zero completion code to an error of kind [`cc_kind`], naming the
+/// code and `operation`.
+///
+/// ```
+/// let e = hwctl_ipmi::cc_error(0xC0, "get chassis status");
+/// assert_eq!(e.kind(), hwctl_core::ErrorKind::Busy);
+/// assert_eq!(e.operation(), Some("get chassis status"));
+/// assert!(e.to_string().contains("0xc0 (node busy)"));
+/// ```
 pub fn cc_error(cc: u8, operation: &str) -> Error {
     Error::new(
         cc_kind(cc),
@@ -122,6 +144,20 @@ pub fn cc_error(cc: u8, operation: &str) -> Error {
 }
 
 /// Counters of one client, for tests and metrics.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+/// assert_eq!(client.stats(), hwctl_ipmi::ClientStats::default()); // no I/O yet
+/// client.read(None, 0x00, 0x01, &[]).await?.check("get chassis status")?;
+/// client.read(None, 0x06, 0x01, &[]).await?.check("get device id")?;
+/// let s = client.stats();
+/// assert_eq!((s.sessions_opened, s.requests, s.retries), (1, 2, 0)); // one session, reused
+/// client.close().await?;
+/// assert_eq!(client.stats().sessions_closed, 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientStats {
     /// Sessions established.
@@ -130,7 +166,9 @@ pub struct ClientStats {
     pub sessions_closed: u64,
     /// Requests sent (each retry counts).
     pub requests: u64,
-    /// Retries (of reads, and of requests that never left).
+    /// Retries of whole operations (of reads, and of requests that never left),
+    /// after a failure and a backoff wait. A session setup step resent after
+    /// silence is not counted here (it is in the operation's log lines and error).
     pub retries: u64,
     /// Keep-alives sent.
     pub keepalives: u64,
@@ -234,6 +272,15 @@ impl IpmiClient {
     /// A client of its own for the BMC of `cfg` (no I/O until the first request),
     /// sharing nothing: use [`IpmiClient::shared`] to share the endpoint's session.
     /// The config's `bridge` is not used here: pass a bridge per call.
+    ///
+    /// ```
+    /// let cfg = hwctl_ipmi::IpmiConfig::new("10.0.0.1");
+    /// let a = hwctl_ipmi::IpmiClient::new(cfg.clone());
+    /// let b = hwctl_ipmi::IpmiClient::new(cfg);
+    /// assert!(!a.same_endpoint(&b)); // each has its own session
+    /// assert!(a.same_endpoint(&a.clone()));
+    /// assert_eq!(a.stats().requests, 0); // nothing sent yet
+    /// ```
     pub fn new(cfg: IpmiConfig) -> IpmiClient {
         IpmiClient {
             inner: Arc::new(endpoint(cfg)),
@@ -274,6 +321,11 @@ impl IpmiClient {
     }
 
     /// The config the client was built from.
+    ///
+    /// ```
+    /// let client = hwctl_ipmi::IpmiClient::new(hwctl_ipmi::IpmiConfig::new("10.0.0.7"));
+    /// assert_eq!(client.config().endpoint(), "10.0.0.7:623");
+    /// ```
     pub fn config(&self) -> &IpmiConfig {
         &self.inner.cfg
     }
@@ -291,6 +343,18 @@ impl IpmiClient {
     }
 
     /// The cipher suite of the current session, if one is open.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+    /// assert_eq!(client.cipher_suite().await, None); // no session yet
+    /// client.raw(0x06, 0x01, &[]).await?;
+    /// assert_eq!(client.cipher_suite().await, Some(hwctl_ipmi::CipherSuite::Suite17));
+    /// client.close().await?;
+    /// assert_eq!(client.cipher_suite().await, None);
+    /// # Ok(()) }
+    /// ```
     pub async fn cipher_suite(&self) -> Option<CipherSuite> {
         self.inner
             .slot
@@ -355,6 +419,16 @@ impl IpmiClient {
     /// Sends a command the caller knows to be a read (safe to resend): retried with
     /// backoff on timeouts and malformed replies.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+    /// let status = client.read(None, 0x00, 0x01, &[]).await?; // Get Chassis Status
+    /// assert_eq!(status.cc, 0);
+    /// assert_eq!(status.data[0] & 0x01 != 0, bmc.power_on()); // bit 0: power is on
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// See [`IpmiClient::send`].
@@ -370,6 +444,18 @@ impl IpmiClient {
     }
 
     /// Sends a command that must not be repeated (chassis control, settings).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+    /// let off = client.write(None, 0x00, 0x02, &[0x00]).await?; // Chassis Control: power down
+    /// assert_eq!(off.cc, 0);
+    /// // A completion code is a reply, not an error: an unknown command says so.
+    /// let unknown = client.write(None, 0x00, 0x7F, &[]).await?;
+    /// assert_eq!(unknown.check("x").unwrap_err().kind(), hwctl_core::ErrorKind::Unsupported);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -706,6 +792,20 @@ impl IpmiClient {
     /// `request_timeout`; a completion code's kind ([`cc_kind`]) when it refuses;
     /// [`ErrorKind::Unreachable`] when the datagram cannot be sent. The session is
     /// forgotten either way.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+    /// client.close().await?; // no session: nothing sent
+    /// client.raw(0x06, 0x01, &[]).await?;
+    /// assert_eq!(bmc.stats().open_sessions, 1);
+    /// client.close().await?;
+    /// assert_eq!(bmc.stats().open_sessions, 0);
+    /// client.raw(0x06, 0x01, &[]).await?; // a new session
+    /// assert_eq!(client.stats().sessions_opened, 2);
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) -> Result<()> {
         let session = self.inner.slot.lock().await.session.take();
         if let Ok(mut k) = self.inner.keepalive.lock()

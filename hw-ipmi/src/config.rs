@@ -109,6 +109,16 @@ pub const PROPERTIES: &[Property] = &[
 ];
 
 /// An RMCP+ cipher suite this crate speaks.
+///
+/// ```
+/// use hwctl_ipmi::CipherSuite;
+/// let s = CipherSuite::Suite17;
+/// assert_eq!(
+///     (s.auth_algorithm(), s.integrity_algorithm(), s.confidentiality_algorithm()),
+///     (0x03, 0x04, 0x01), // RAKP-HMAC-SHA256, HMAC-SHA256-128, AES-CBC-128
+/// );
+/// assert_eq!(s.to_string(), "17");
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CipherSuite {
@@ -128,6 +138,13 @@ impl CipherSuite {
     }
 
     /// The suite with number `id`, if supported.
+    ///
+    /// ```
+    /// use hwctl_ipmi::CipherSuite;
+    /// assert_eq!(CipherSuite::from_id(3), Some(CipherSuite::Suite3));
+    /// assert_eq!(CipherSuite::from_id(17).map(CipherSuite::id), Some(17));
+    /// assert_eq!(CipherSuite::from_id(0), None); // no authentication: not spoken
+    /// ```
     pub fn from_id(id: u8) -> Option<Self> {
         match id {
             3 => Some(CipherSuite::Suite3),
@@ -158,6 +175,12 @@ impl CipherSuite {
     }
 
     /// Length of the RAKP HMACs (20 or 32).
+    ///
+    /// ```
+    /// use hwctl_ipmi::CipherSuite;
+    /// assert_eq!(CipherSuite::Suite3.hmac_len(), 20); // SHA-1
+    /// assert_eq!(CipherSuite::Suite17.hmac_len(), 32); // SHA-256
+    /// ```
     pub fn hmac_len(self) -> usize {
         match self {
             CipherSuite::Suite3 => 20,
@@ -166,6 +189,12 @@ impl CipherSuite {
     }
 
     /// Length of the truncated per-packet integrity code (12 or 16).
+    ///
+    /// ```
+    /// use hwctl_ipmi::CipherSuite;
+    /// assert_eq!(CipherSuite::Suite3.auth_code_len(), 12); // HMAC-SHA1-96
+    /// assert_eq!(CipherSuite::Suite17.auth_code_len(), 16); // HMAC-SHA256-128
+    /// ```
     pub fn auth_code_len(self) -> usize {
         match self {
             CipherSuite::Suite3 => 12,
@@ -180,7 +209,18 @@ impl fmt::Display for CipherSuite {
     }
 }
 
-/// An IPMI privilege level.
+/// An IPMI privilege level, ordered from least to most privileged; parsed from
+/// Ironic's names (any case, `ADMIN` too).
+///
+/// ```
+/// use hwctl_ipmi::PrivilegeLevel;
+/// let p: PrivilegeLevel = "operator".parse()?;
+/// assert_eq!(p, PrivilegeLevel::Operator);
+/// assert!(p < PrivilegeLevel::Administrator);
+/// let err = "root".parse::<PrivilegeLevel>().unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PrivilegeLevel {
@@ -206,6 +246,13 @@ impl PrivilegeLevel {
     }
 
     /// The level with number `n`.
+    ///
+    /// ```
+    /// use hwctl_ipmi::PrivilegeLevel;
+    /// assert_eq!(PrivilegeLevel::from_u8(4), Some(PrivilegeLevel::Administrator));
+    /// assert_eq!(PrivilegeLevel::from_u8(2).map(PrivilegeLevel::as_u8), Some(2));
+    /// assert_eq!(PrivilegeLevel::from_u8(5), None); // OEM proprietary: not accepted
+    /// ```
     pub fn from_u8(n: u8) -> Option<Self> {
         match n {
             1 => Some(PrivilegeLevel::Callback),
@@ -216,7 +263,13 @@ impl PrivilegeLevel {
         }
     }
 
-    /// Ironic's name (`ADMINISTRATOR`, …).
+    /// Ironic's name (`ADMINISTRATOR`, …), also what `Display` writes.
+    ///
+    /// ```
+    /// use hwctl_ipmi::PrivilegeLevel;
+    /// assert_eq!(PrivilegeLevel::User.as_str(), "USER");
+    /// assert_eq!(PrivilegeLevel::Administrator.to_string(), "ADMINISTRATOR");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             PrivilegeLevel::Callback => "CALLBACK",
@@ -278,6 +331,12 @@ impl Bridge {
     }
 
     /// Dual bridging: through `transit = (channel, address)` to `address` on `channel`.
+    ///
+    /// ```
+    /// let b = hwctl_ipmi::Bridge::dual((7, 0x72), 0, 0x2c);
+    /// assert_eq!(b.transit, Some((7, 0x72)));
+    /// assert_eq!((b.channel, b.address), (0, 0x2c));
+    /// ```
     pub fn dual(transit: (u8, u8), channel: u8, address: u8) -> Self {
         Bridge {
             channel,
@@ -287,7 +346,20 @@ impl Bridge {
     }
 }
 
-/// Which cipher suite to use.
+/// Which cipher suite to use (`ipmi_cipher_suite`; absent is `Auto`).
+///
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_ipmi::{CipherSuite, IpmiConfig, SuiteChoice};
+/// let cfg = |suite: &str| {
+///     let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_cipher_suite", suite)]);
+///     IpmiConfig::from_driver_info(&info, &NodeContext::new("n1")).map(|c| c.cipher_suite)
+/// };
+/// assert_eq!(cfg("3")?, SuiteChoice::Only(CipherSuite::Suite3));
+/// assert_eq!(cfg("1")?, SuiteChoice::Other(1)); // accepted; opening a session says Unsupported
+/// assert_eq!(IpmiConfig::new("10.0.0.9").cipher_suite, SuiteChoice::Auto);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SuiteChoice {
     /// Try suite 17, fall back to 3 when the BMC has no suite 17 (the default).
@@ -449,6 +521,15 @@ fn parse_byte(s: &str) -> std::result::Result<u8, String> {
 impl IpmiConfig {
     /// A config for `host` with defaults for everything else (port 623, null user,
     /// ADMINISTRATOR, suite auto, no bridging).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let cfg = hwctl_ipmi::IpmiConfig::new("bmc1.example.net");
+    /// assert_eq!((cfg.host.as_str(), cfg.port), ("bmc1.example.net", 623));
+    /// assert!(cfg.username.is_empty() && cfg.bridge.is_none());
+    /// assert_eq!((cfg.request_timeout, cfg.retries), (Duration::from_secs(2), 3));
+    /// assert_eq!(cfg.command_retry_timeout, Duration::from_secs(60));
+    /// ```
     pub fn new(host: impl Into<String>) -> Self {
         IpmiConfig {
             host: host.into(),
@@ -476,6 +557,31 @@ impl IpmiConfig {
     ///
     /// [`ErrorKind::MissingParameter`] / [`ErrorKind::InvalidParameter`] listing
     /// every problem (a secret's value is never echoed).
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// use hwctl_ipmi::IpmiConfig;
+    /// let ctx = NodeContext::new("n1");
+    /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_port", "6230"),
+    ///     ("ipmi_priv_level", "OPERATOR"), ("ipmi_bridging", "single"),
+    ///     ("ipmi_target_channel", "6"), ("ipmi_target_address", "0x2c")]);
+    /// let cfg = IpmiConfig::from_driver_info(&info, &ctx)?;
+    /// assert_eq!(cfg.port, 6230);
+    /// assert_eq!(cfg.priv_level, hwctl_ipmi::PrivilegeLevel::Operator);
+    /// assert_eq!(cfg.bridge, Some(hwctl_ipmi::Bridge::single(6, 0x2c)));
+    /// // No address: missing. A bad port and a bad key: both reported at once.
+    /// let none = DriverInfo::from_pairs([("ipmi_username", "admin")]);
+    /// let err = IpmiConfig::from_driver_info(&none, &ctx).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// let bad = DriverInfo::from_pairs([("ipmi_address", "10.0.0.9"), ("ipmi_port", "70000"),
+    ///     ("ipmi_hex_kg_key", "not-hex")]);
+    /// let err = IpmiConfig::from_driver_info(&bad, &ctx).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// let text = err.to_string();
+    /// assert!(text.contains("ipmi_port") && text.contains("ipmi_hex_kg_key"));
+    /// assert!(!text.contains("not-hex")); // a secret is never echoed
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<IpmiConfig> {
         let _ = ctx;
         let mut v = info.validator(PROPERTIES);
@@ -662,7 +768,15 @@ impl IpmiConfig {
             .min(self.command_retry_timeout)
     }
 
-    /// `host:port` for messages.
+    /// `host:port` for messages (an IPv6 address in brackets).
+    ///
+    /// ```
+    /// use hwctl_ipmi::IpmiConfig;
+    /// assert_eq!(IpmiConfig::new("10.0.0.9").endpoint(), "10.0.0.9:623");
+    /// let mut v6 = IpmiConfig::new("fd00::9");
+    /// v6.port = 6230;
+    /// assert_eq!(v6.endpoint(), "[fd00::9]:6230");
+    /// ```
     pub fn endpoint(&self) -> String {
         match hwctl_core::address::Host::parse(&self.host) {
             Ok(h) => h.with_port(self.port),

@@ -11,6 +11,15 @@ use hwctl_core::{Error, ErrorKind, Result, SensorKind};
 use crate::client::{RawIpmiReply, cc_kind, cc_name};
 
 /// The manufacturer-specific body of an OEM record (type 0xC0).
+///
+/// ```
+/// use hwctl_ipmi::{OemRecord, SdrKind, SdrRecord};
+/// // Record 7, SDR version 1.5, type 0xC0, 5 body bytes: Intel's IANA (LS byte first), 2 data bytes.
+/// let rec = SdrRecord::parse(&[0x07, 0x00, 0x51, 0xC0, 0x05, 0x57, 0x01, 0x00, 0x0D, 0x01])?;
+/// let oem = OemRecord { manufacturer_id: 0x000157, data: vec![0x0D, 0x01] };
+/// assert_eq!(rec.kind, SdrKind::Oem(oem));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OemRecord {
     /// The 3-byte IANA manufacturer ID, LS byte first on the wire (Intel = 0x000157).
@@ -20,6 +29,19 @@ pub struct OemRecord {
 }
 
 /// A full sensor record (type 0x01): what is needed to read and convert a sensor.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let records = hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?;
+/// let volts = records.iter().find_map(|r| match &r.kind {
+///     hwctl_ipmi::SdrKind::Full(s) if s.name == "12V" => Some(s),
+///     _ => None,
+/// }).expect("the simulator has a 12V sensor");
+/// assert_eq!((volts.owner, volts.number, volts.sensor_type), (0x20, 3, 0x02));
+/// assert_eq!((volts.m, volts.b, volts.r_exp), (6, 0, -2)); // 0.06 V a count
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FullSensor {
     /// Sensor owner's slave address (0x20 = the BMC).
@@ -51,7 +73,23 @@ pub struct FullSensor {
 }
 
 impl FullSensor {
-    /// Converts a raw reading: `y = (M·x + B·10^Bexp)·10^Rexp`.
+    /// Converts a raw reading: `y = (M·x + B·10^Bexp)·10^Rexp`, with `x` read in
+    /// the record's analog format. `None` for a sensor with no analog reading
+    /// (format 3) or a non-linear one (linearisation other than 0).
+    ///
+    /// ```
+    /// let mut s = hwctl_ipmi::FullSensor {
+    ///     owner: 0x20, lun: 0, number: 7, sensor_type: 0x01, reading_type: 0x01,
+    ///     analog_format: 2, // two's complement
+    ///     base_unit: 1, linearization: 0,
+    ///     m: 5, b: -3, b_exp: 1, r_exp: -1, // y = (5x - 30) / 10
+    ///     name: "Inlet Temp".into(),
+    /// };
+    /// assert!((s.convert(100).unwrap() - 47.0).abs() < 1e-9);
+    /// assert!((s.convert(0xFE).unwrap() + 4.0).abs() < 1e-9); // raw -2
+    /// s.linearization = 0x01; // ln: not converted
+    /// assert_eq!(s.convert(100), None);
+    /// ```
     pub fn convert(&self, raw: u8) -> Option<f64> {
         let x = match self.analog_format {
             0 => f64::from(raw),
@@ -75,11 +113,40 @@ impl FullSensor {
     }
 
     /// The hwctl-core kind of this sensor, from its type and unit.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::SensorKind;
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let records = hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?;
+    /// let kinds: Vec<(String, SensorKind)> = records.iter().filter_map(|r| match &r.kind {
+    ///     hwctl_ipmi::SdrKind::Full(s) => Some((s.name.clone(), s.kind())),
+    ///     _ => None,
+    /// }).collect();
+    /// assert!(kinds.contains(&("CPU Temp".into(), SensorKind::Temperature)));
+    /// assert!(kinds.contains(&("FAN1".into(), SensorKind::Fan)));
+    /// assert!(kinds.contains(&("PSU1 Power".into(), SensorKind::Power)));
+    /// # Ok(()) }
+    /// ```
     pub fn kind(&self) -> SensorKind {
         sensor_kind(self.sensor_type, self.base_unit)
     }
 
-    /// The unit's name.
+    /// The unit's name (`degrees C`, `degrees F`, `Volts`, `Amps`, `Watts`, `RPM`;
+    /// `unspecified` for any other base unit code).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let records = hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?;
+    /// let fan = records.iter().find_map(|r| match &r.kind {
+    ///     hwctl_ipmi::SdrKind::Full(s) if s.name == "FAN1" => Some(s),
+    ///     _ => None,
+    /// }).expect("the simulator has FAN1");
+    /// assert_eq!(fan.unit(), "RPM");
+    /// assert_eq!(fan.convert(60), Some(3000.0)); // M = 50
+    /// # Ok(()) }
+    /// ```
     pub fn unit(&self) -> &'static str {
         unit_name(self.base_unit)
     }
@@ -88,6 +155,20 @@ impl FullSensor {
 /// A compact sensor record (type 0x02): a sensor without conversion factors, most
 /// often a discrete one (presence, state) — its reading is a set of asserted
 /// states, not a value.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let records = hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?;
+/// let psu = records.iter().find_map(|r| match &r.kind {
+///     hwctl_ipmi::SdrKind::Compact(s) => Some(s),
+///     _ => None,
+/// }).expect("the simulator has one compact record");
+/// assert_eq!(psu.name, "PSU1 Status");
+/// assert_eq!((psu.entity_id, psu.sensor_type, psu.reading_type), (0x0A, 0x08, 0x6F));
+/// assert_eq!(psu.share_count, 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompactSensor {
     /// Sensor owner's slave address (0x20 = the BMC).
@@ -113,11 +194,32 @@ pub struct CompactSensor {
 
 impl CompactSensor {
     /// The hwctl-core kind of this sensor, from its type and unit.
+    ///
+    /// ```
+    /// use hwctl_core::SensorKind;
+    /// let mut s = hwctl_ipmi::CompactSensor {
+    ///     owner: 0x20, lun: 0, number: 5, entity_id: 0x0A, sensor_type: 0x08,
+    ///     reading_type: 0x6F, base_unit: 0, share_count: 1, name: "PSU1 Status".into(),
+    /// };
+    /// assert_eq!(s.kind(), SensorKind::Other); // power-supply presence: a state
+    /// s.sensor_type = 0x04; // fan
+    /// assert_eq!(s.kind(), SensorKind::Fan);
+    /// ```
     pub fn kind(&self) -> SensorKind {
         sensor_kind(self.sensor_type, self.base_unit)
     }
 
     /// The unit's name (`discrete` for a sensor whose reading is a state set).
+    ///
+    /// ```
+    /// let mut s = hwctl_ipmi::CompactSensor {
+    ///     owner: 0x20, lun: 0, number: 9, entity_id: 0x07, sensor_type: 0x02,
+    ///     reading_type: 0x01, base_unit: 4, share_count: 1, name: "VBAT".into(),
+    /// };
+    /// assert_eq!(s.unit(), "Volts"); // a threshold sensor keeps its unit
+    /// s.reading_type = 0x6F;
+    /// assert_eq!(s.unit(), "discrete");
+    /// ```
     pub fn unit(&self) -> &'static str {
         if self.reading_type == 0x01 {
             unit_name(self.base_unit)
@@ -154,6 +256,15 @@ fn unit_name(base_unit: u8) -> &'static str {
 /// threshold sensor the worst threshold crossed (`ok`, `non-critical`, `critical`,
 /// `non-recoverable`); for a discrete sensor the asserted state offsets as
 /// `state 0xHHHH` (bit n = offset n, e.g. `state 0x0001` = offset 0 asserted).
+///
+/// ```
+/// use hwctl_ipmi::sdr::reading_status;
+/// assert_eq!(reading_status(0x01, 0x0000), "ok");
+/// assert_eq!(reading_status(0x01, 0x0001), "non-critical"); // lower non-critical
+/// assert_eq!(reading_status(0x01, 0x0012), "critical"); // lower and upper critical
+/// assert_eq!(reading_status(0x01, 0x0020), "non-recoverable"); // upper non-recoverable
+/// assert_eq!(reading_status(0x6F, 0x8001), "state 0x0001"); // bit 15 is reserved
+/// ```
 pub fn reading_status(reading_type: u8, states: u16) -> String {
     if reading_type == 0x01 {
         let t = states & 0x3F;
@@ -172,6 +283,15 @@ pub fn reading_status(reading_type: u8, states: u16) -> String {
 }
 
 /// What a record is.
+///
+/// ```
+/// use hwctl_ipmi::{SdrKind, SdrRecord};
+/// // A Management Controller Device Locator (type 0x12): kept raw, not interpreted.
+/// let rec = SdrRecord::parse(&[0x02, 0x00, 0x51, 0x12, 0x03, 0x20, 0x00, 0x00])?;
+/// assert_eq!(rec.kind, SdrKind::Other);
+/// assert_eq!(rec.raw.len(), 8);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SdrKind {
@@ -186,6 +306,19 @@ pub enum SdrKind {
 }
 
 /// One SDR record: its id, type, the raw bytes (header included) and what it means.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let records = hwctl_ipmi::Ipmi::new(bmc.config()).sdr_records().await?;
+/// let ids: Vec<u16> = records.iter().map(|r| r.id).collect();
+/// assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+/// for r in records.iter() {
+///     assert_eq!(r.raw[3], r.record_type);
+///     assert_eq!(r.raw.len(), 5 + usize::from(r.raw[4])); // header + body length
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SdrRecord {
     /// Record ID.
@@ -219,6 +352,30 @@ impl SdrRecord {
     /// # Errors
     ///
     /// [`hwctl_core::ErrorKind::Protocol`] for a short or inconsistent record.
+    ///
+    /// ```
+    /// use hwctl_ipmi::{SdrKind, SdrRecord};
+    /// let mut r = vec![0u8; 48];
+    /// r[..5].copy_from_slice(&[0x09, 0x00, 0x51, 0x01, 47]); // id 9, full record, 47 body bytes
+    /// r[5] = 0x20; // owner: the BMC
+    /// r[7] = 12; // sensor number
+    /// r[12] = 0x04; // sensor type: fan
+    /// r[13] = 0x01; // threshold
+    /// r[21] = 18; // RPM
+    /// r[24] = 40; // M = 40
+    /// r[47] = 0xC4; // name: 8-bit ASCII, 4 bytes
+    /// r.extend_from_slice(b"FAN2");
+    /// let rec = SdrRecord::parse(&r)?;
+    /// assert_eq!((rec.id, rec.record_type), (9, 0x01));
+    /// let SdrKind::Full(fan) = &rec.kind else { panic!("not a full record") };
+    /// assert_eq!((fan.number, fan.name.as_str()), (12, "FAN2"));
+    /// assert_eq!(fan.convert(75), Some(3000.0));
+    /// // Cut short, the record is a protocol error, not a panic.
+    /// let err = SdrRecord::parse(&r[..30]).unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
+    /// assert!(SdrRecord::parse(&r[..3]).is_err());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn parse(raw: &[u8]) -> Result<SdrRecord> {
         if raw.len() < 5 {
             return Err(Error::protocol(format!(

@@ -666,6 +666,18 @@ pub(crate) fn decode_v15_packet(data: &[u8]) -> WResult<Vec<u8>> {
 /// What a BMC's channel says about authentication (Get Channel Authentication
 /// Capabilities, App 0x38, asked for "IPMI v2.0 extended data"), sent before Open
 /// Session. See [`IpmiClient::channel_auth_capabilities`](crate::IpmiClient::channel_auth_capabilities).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+/// let client = hwctl_ipmi::IpmiClient::new(bmc.config());
+/// client.raw(0x06, 0x01, &[]).await?; // opens the session, asking first
+/// let caps = client.channel_auth_capabilities().await.expect("session open");
+/// assert!(caps.ipmi20 && !caps.kg_set); // RMCP+, no BMC key by default
+/// assert!(caps.non_null_users && !caps.anonymous_login);
+/// assert_eq!(caps.oem_id, 0);
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelAuthCapabilities {
