@@ -90,16 +90,15 @@ impl<'a> Flat<'a> {
                     }
                     2 => {
                         current = None;
-                        if is_contract(ns) {
-                            if let Some(i) = wanted.iter().position(|w| *w == name) {
-                                if flat.fields[i].is_none() {
-                                    flat.fields[i] = Some(Field {
-                                        nil: nil(reader.attributes()),
-                                        text: Cow::Borrowed(""),
-                                    });
-                                    current = Some(i);
-                                }
-                            }
+                        if is_contract(ns)
+                            && let Some(i) = wanted.iter().position(|w| *w == name)
+                            && flat.fields[i].is_none()
+                        {
+                            flat.fields[i] = Some(Field {
+                                nil: nil(reader.attributes()),
+                                text: Cow::Borrowed(""),
+                            });
+                            current = Some(i);
                         }
                     }
                     _ => {}
