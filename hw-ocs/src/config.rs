@@ -333,7 +333,10 @@ mod tests {
         assert_eq!(e.problems()[0].name, "msftocs_verify_ca");
         pairs[0] = ("msftocs_base_url", "https://cm:8000");
         let c = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
-        assert_eq!(c.endpoint.tls(), &hwctl_http::TlsConfig::ca_file(TEST_CA));
+        assert_eq!(
+            c.endpoint.tls(),
+            &hwctl_http::TlsConfig::ca_file(TEST_CA).with_setting("msftocs_verify_ca")
+        );
         pairs[4] = ("msftocs_verify_ca", "false");
         let c = OcsConfig::from_driver_info(&info(&pairs), &NodeContext::new("n")).unwrap();
         assert!(c.endpoint.tls().accepts_invalid_certs());
