@@ -9,8 +9,16 @@ use hwctl_core::{DriverInfo, MacAddress, NodeContext, Property, Result};
 use crate::wire;
 
 /// The default destination: the limited broadcast address, as Ironic.
+/// ```
+/// let config = hwctl_wol::WolConfig::new("n1", vec![]);
+/// assert_eq!(config.host, hwctl_wol::config::DEFAULT_HOST);
+/// ```
 pub const DEFAULT_HOST: &str = "255.255.255.255";
 /// The default UDP port (discard), as Ironic.
+/// ```
+/// let config = hwctl_wol::WolConfig::new("n1", vec![]);
+/// assert_eq!(config.port, hwctl_wol::config::DEFAULT_PORT);
+/// ```
 pub const DEFAULT_PORT: u16 = 9;
 /// The default pause between the packets of one node (one per port).
 ///
@@ -18,10 +26,23 @@ pub const DEFAULT_PORT: u16 = 9;
 /// nothing next to the time a machine takes to boot, and never holds up other
 /// nodes (it is an async sleep). It also spaces out broadcasts so a switch or a NIC
 /// that drops back-to-back frames still sees every packet.
+/// ```
+/// let config = hwctl_wol::WolConfig::new("n1", vec![]);
+/// assert_eq!(config.packet_interval.as_millis(), 500);
+/// assert_eq!(config.packet_interval, hwctl_wol::config::DEFAULT_PACKET_INTERVAL);
+/// ```
 pub const DEFAULT_PACKET_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The `driver_info` properties `staging-wol` reads (all optional: the node's
 /// ports are what it needs).
+/// ```
+/// let password = hwctl_wol::config::PROPERTIES
+///     .iter()
+///     .find(|p| p.name == "wol_secureon_password")
+///     .unwrap();
+/// assert!(password.secret && !password.required);
+/// assert!(hwctl_wol::config::PROPERTIES.iter().all(|p| p.name.starts_with("wol_")));
+/// ```
 pub const PROPERTIES: &[Property] = &[
     Property::optional(
         "wol_host",
@@ -48,6 +69,15 @@ pub const PROPERTIES: &[Property] = &[
 ];
 
 /// What `set_power_state(Off)` does on a device that cannot be powered off.
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// use hwctl_wol::{PowerOffMode, WolConfig};
+/// let ctx = NodeContext::new("n1").with_port("52:54:00:cf:2d:31".parse()?);
+/// let info = DriverInfo::from_pairs([("wol_power_off", "unsupported")]);
+/// assert_eq!(WolConfig::from_driver_info(&info, &ctx)?.power_off, PowerOffMode::Unsupported);
+/// assert_eq!(WolConfig::new("n1", vec![]).power_off, PowerOffMode::Record);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum PowerOffMode {
@@ -125,6 +155,10 @@ impl WolConfig {
     }
 
     /// Sets the destination host and port.
+    /// ```
+    /// let config = hwctl_wol::WolConfig::new("n1", vec![]).with_destination("192.0.2.255", 7);
+    /// assert_eq!((config.host.as_str(), config.port), ("192.0.2.255", 7));
+    /// ```
     pub fn with_destination(mut self, host: impl Into<String>, port: u16) -> Self {
         self.host = host.into();
         self.port = port;
@@ -132,12 +166,22 @@ impl WolConfig {
     }
 
     /// Sets the pause between packets.
+    /// ```
+    /// use std::time::Duration;
+    /// let config = hwctl_wol::WolConfig::new("n1", vec![]).with_packet_interval(Duration::ZERO);
+    /// assert_eq!(config.packet_interval, Duration::ZERO);
+    /// ```
     pub fn with_packet_interval(mut self, interval: Duration) -> Self {
         self.packet_interval = interval;
         self
     }
 
     /// Sets what power off does.
+    /// ```
+    /// use hwctl_wol::{PowerOffMode, WolConfig};
+    /// let config = WolConfig::new("n1", vec![]).with_power_off(PowerOffMode::Unsupported);
+    /// assert_eq!(config.power_off, PowerOffMode::Unsupported);
+    /// ```
     pub fn with_power_off(mut self, mode: PowerOffMode) -> Self {
         self.power_off = mode;
         self
@@ -149,6 +193,15 @@ impl WolConfig {
     ///
     /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
     /// `wol_secureon_password` for any other length (the value is not echoed).
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_wol::WolConfig;
+    /// let config = WolConfig::new("n1", vec![]).with_secureon_password(&[1, 2, 3, 4])?;
+    /// assert!(format!("{config:?}").contains("[REDACTED]"));
+    /// let e = WolConfig::new("n1", vec![]).with_secureon_password(&[1, 2, 3, 4, 5]).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_secureon_password(mut self, password: &[u8]) -> Result<Self> {
         // Validate the length once, here, with a dummy MAC.
         wire::MagicPacket::with_secureon(MacAddress::new([0; 6]), password)?;

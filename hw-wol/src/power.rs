@@ -56,6 +56,12 @@ pub struct WolPower {
 
 impl WolPower {
     /// Power for `config`, with its own in-memory state store.
+    ///
+    /// ```
+    /// let power = hwctl_wol::WolPower::new(hwctl_wol::WolConfig::new("n1", vec![]));
+    /// assert_eq!(power.config().node_id, "n1");
+    /// assert!(power.config().macs.is_empty());
+    /// ```
     pub fn new(config: WolConfig) -> Self {
         WolPower::with_store(config, Arc::new(MemoryStateStore::new()))
     }
@@ -70,6 +76,15 @@ impl WolPower {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use hwctl_wol::{WolConfig, WolPower};
+    /// let mac = "52:54:00:cf:2d:31".parse()?;
+    /// let power = WolPower::new(WolConfig::new("n1", vec![mac]).with_destination("127.0.0.1", 9));
+    /// assert_eq!(power.config().macs, [mac]);
+    /// assert_eq!(power.config().host, "127.0.0.1");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn config(&self) -> &WolConfig {
         &self.config
     }

@@ -16,9 +16,32 @@ use hwctl_core::state::{MemoryStore, NodeStateExt as _, NodeStateStore, StateKey
 use hwctl_core::{PowerState, Result, async_trait};
 
 /// The endpoint part of every Wake-on-LAN state key.
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::PowerState;
+/// use hwctl_core::state::{NodeStateStore, StateKey};
+/// use hwctl_wol::state::{POWER_STATE, STATE_ENDPOINT};
+/// use hwctl_wol::{MemoryStateStore, StateStore};
+/// let store = MemoryStateStore::new();
+/// store.save("n1", PowerState::Off).await?;
+/// let key = StateKey::new("n1", STATE_ENDPOINT);
+/// assert_eq!(store.core().get(&key, POWER_STATE).await?, Some("off".into()));
+/// # Ok(()) }
+/// ```
 pub const STATE_ENDPOINT: &str = "staging-wol";
 
 /// The name of the recorded power state in the store.
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_core::state::{NodeStateStore, StateKey};
+/// use hwctl_wol::MemoryStateStore;
+/// use hwctl_wol::state::{POWER_STATE, STATE_ENDPOINT};
+/// let store = MemoryStateStore::with_state("n1", hwctl_core::PowerState::On);
+/// let key = StateKey::new("n1", STATE_ENDPOINT);
+/// assert_eq!(store.core().get(&key, POWER_STATE).await?, Some("on".into()));
+/// assert_eq!(store.core().get(&key, "other").await?, None);
+/// # Ok(()) }
+/// ```
 pub const POWER_STATE: &str = "power_state";
 
 /// Keeps the last power state set on each node, by node id.
@@ -60,11 +83,35 @@ pub struct CoreStateStore {
 
 impl CoreStateStore {
     /// Wraps `store`.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_core::PowerState;
+    /// use hwctl_core::state::MemoryStore;
+    /// use hwctl_wol::{CoreStateStore, StateStore};
+    /// let store = CoreStateStore::new(Arc::new(MemoryStore::new()));
+    /// store.save("n1", PowerState::Off).await?;
+    /// assert_eq!(store.load("n1").await?, Some(PowerState::Off));
+    /// assert_eq!(store.load("n2").await?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn new(store: Arc<dyn NodeStateStore>) -> Self {
         CoreStateStore { store }
     }
 
     /// The underlying store.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore, StateKey};
+    /// use hwctl_wol::state::{POWER_STATE, STATE_ENDPOINT};
+    /// use hwctl_wol::{CoreStateStore, StateStore};
+    /// let store = CoreStateStore::new(Arc::new(MemoryStore::new()));
+    /// store.save("n1", hwctl_core::PowerState::On).await?;
+    /// let key = StateKey::new("n1", STATE_ENDPOINT);
+    /// assert_eq!(store.inner().get(&key, POWER_STATE).await?, Some("on".into()));
+    /// # Ok(()) }
+    /// ```
     pub fn inner(&self) -> &Arc<dyn NodeStateStore> {
         &self.store
     }
@@ -96,11 +143,26 @@ pub struct MemoryStateStore {
 
 impl MemoryStateStore {
     /// An empty store.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_wol::{MemoryStateStore, StateStore};
+    /// assert_eq!(MemoryStateStore::new().load("n1").await?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         MemoryStateStore::default()
     }
 
     /// A store that already knows `node_id` is in `state` (e.g. from an inventory).
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::PowerState;
+    /// use hwctl_wol::{MemoryStateStore, StateStore};
+    /// let store = MemoryStateStore::with_state("n1", PowerState::On);
+    /// assert_eq!(store.load("n1").await?, Some(PowerState::On));
+    /// assert_eq!(store.load("n2").await?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn with_state(node_id: impl Into<String>, state: PowerState) -> Self {
         let store = MemoryStateStore::default();
         if let Ok(v) = serde_json::to_value(state) {
@@ -110,6 +172,17 @@ impl MemoryStateStore {
     }
 
     /// The hwctl-core store underneath.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::PowerState;
+    /// use hwctl_wol::{CoreStateStore, MemoryStateStore, StateStore};
+    /// // A second view over the same state: what one saves, the other loads.
+    /// let memory = MemoryStateStore::new();
+    /// let view = CoreStateStore::new(memory.core());
+    /// view.save("n1", PowerState::Off).await?;
+    /// assert_eq!(memory.load("n1").await?, Some(PowerState::Off));
+    /// # Ok(()) }
+    /// ```
     pub fn core(&self) -> Arc<dyn NodeStateStore> {
         self.inner.clone()
     }
