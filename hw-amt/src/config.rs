@@ -3,6 +3,13 @@
 //! `amt_port` and `amt_verify_ca`. The endpoint (URL, digest credentials, TLS
 //! verification) is read by hwctl-http's [`EndpointConfig::read`]; this crate only
 //! composes the URL from address, protocol and port.
+//!
+//! ```
+//! use hwctl_amt::config::{HTTP_PORT, HTTPS_PORT, PROPERTIES};
+//! assert_eq!((HTTP_PORT, HTTPS_PORT), (16992, 16993));
+//! let required: Vec<&str> = PROPERTIES.iter().filter(|p| p.required).map(|p| p.name.as_ref()).collect();
+//! assert_eq!(required, ["amt_address", "amt_username", "amt_password"]);
+//! ```
 
 use std::fmt;
 use std::time::Duration;
@@ -122,6 +129,16 @@ impl AmtConfig {
     /// # Errors
     ///
     /// [`hwctl_core::ErrorKind::InvalidParameter`] when hwctl-http refuses the URL.
+    ///
+    /// ```
+    /// use hwctl_amt::AmtConfig;
+    /// let config = AmtConfig::new("http://127.0.0.1:16992", "admin", "pw")?;
+    /// assert_eq!(config.endpoint.origin(), "http://127.0.0.1:16992");
+    /// assert_eq!(config.node_id, "amt");
+    /// assert_eq!(config.boot_mode, hwctl_core::BootMode::Bios);
+    /// assert_eq!(config.awake_interval, hwctl_amt::config::DEFAULT_AWAKE_INTERVAL);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn new(
         base_url: impl Into<String>,
         username: impl Into<String>,
@@ -148,6 +165,13 @@ impl AmtConfig {
     }
 
     /// The endpoint part of the state store's key (`amt://host:port`).
+    ///
+    /// ```
+    /// use hwctl_amt::AmtConfig;
+    /// let config = AmtConfig::new("https://10.0.0.5:16993", "admin", "pw")?;
+    /// assert_eq!(config.state_endpoint(), "amt://10.0.0.5:16993");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn state_endpoint(&self) -> String {
         format!("amt://{}:{}", self.endpoint.host(), self.endpoint.port())
     }
@@ -161,6 +185,28 @@ impl AmtConfig {
     /// else [`hwctl_core::ErrorKind::InvalidParameter`]: a bad address, protocol
     /// (`Invalid protocol`), port, or `amt_verify_ca` that is not `true`, `false`
     /// or a readable PEM CA bundle (or a bundle with `http`).
+    ///
+    /// ```
+    /// use hwctl_amt::AmtConfig;
+    /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
+    /// let ctx = NodeContext::new("n1");
+    /// let info = DriverInfo::from_pairs([("amt_address", "10.0.0.5"), ("amt_username", "admin"), ("amt_password", "pw")]);
+    /// let config = AmtConfig::from_driver_info(&info, &ctx)?;
+    /// assert_eq!(config.endpoint.origin(), "http://10.0.0.5:16992");
+    /// assert_eq!(config.node_id, "n1");
+    ///
+    /// let missing = AmtConfig::from_driver_info(&DriverInfo::from_pairs([("amt_port", "0")]), &ctx).unwrap_err();
+    /// assert_eq!(missing.kind(), ErrorKind::MissingParameter);
+    /// let names: Vec<&str> = missing.problems().iter().map(|p| p.name.as_str()).collect();
+    /// assert!(names.contains(&"amt_address") && names.contains(&"amt_port"));
+    ///
+    /// let mut bad = info.clone();
+    /// bad.insert("amt_protocol", "ftp");
+    /// let err = AmtConfig::from_driver_info(&bad, &ctx).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert_eq!(err.problems()[0].name, "amt_protocol");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<AmtConfig> {
         let mut v = info.validator(PROPERTIES);
         let address = v.host("amt_address");

@@ -5,6 +5,14 @@
 //!   `RequestPowerStateChange`, `ChangeBootOrder`, `SetBootConfigRole`);
 //! - SOAP fault subcodes (DSP0226 §14, WS-Addressing, WS-Enumeration);
 //! - HTTP statuses and transport failures are hwctl-http's table.
+//!
+//! ```
+//! use hwctl_amt::errors;
+//! use hwctl_core::ErrorKind;
+//! assert_eq!(errors::return_value_kind(4099), ErrorKind::Busy);
+//! assert!(errors::RETURN_VALUES.iter().all(|(v, _, _)| *v != 0));
+//! assert!(errors::FAULT_SUBCODES.contains(&("AccessDenied", ErrorKind::PermissionDenied)));
+//! ```
 
 use hwctl_core::{Error, ErrorKind};
 
@@ -46,6 +54,14 @@ pub const RETURN_VALUES: &[(u32, &str, ErrorKind)] = &[
 
 /// The meaning of a `ReturnValue` (`"Vendor Specific"` above 32767, `"Reserved"`
 /// otherwise when unknown).
+///
+/// ```
+/// use hwctl_amt::errors::return_value_meaning;
+/// assert_eq!(return_value_meaning(0), "Completed with No Error");
+/// assert_eq!(return_value_meaning(6), "In Use");
+/// assert_eq!(return_value_meaning(40_000), "Vendor Specific");
+/// assert_eq!(return_value_meaning(77), "Reserved");
+/// ```
 pub fn return_value_meaning(value: u32) -> &'static str {
     if value == 0 {
         return "Completed with No Error";
@@ -62,6 +78,14 @@ pub fn return_value_meaning(value: u32) -> &'static str {
 }
 
 /// The kind of a non-zero `ReturnValue` (`DeviceFault` when unknown).
+///
+/// ```
+/// use hwctl_amt::errors::return_value_kind;
+/// use hwctl_core::ErrorKind;
+/// assert_eq!(return_value_kind(1), ErrorKind::Unsupported);
+/// assert_eq!(return_value_kind(3), ErrorKind::Timeout);
+/// assert_eq!(return_value_kind(77), ErrorKind::DeviceFault);
+/// ```
 pub fn return_value_kind(value: u32) -> ErrorKind {
     RETURN_VALUES
         .iter()
@@ -76,6 +100,15 @@ pub fn return_value_kind(value: u32) -> ErrorKind {
 ///
 /// The kind of [`RETURN_VALUES`] (`Unsupported`, `DeviceFault`, `Timeout`,
 /// `InvalidParameter`, `Busy`), `DeviceFault` for values not listed.
+///
+/// ```
+/// use hwctl_amt::errors::check_return_value;
+/// use hwctl_core::ErrorKind;
+/// assert!(check_return_value("ChangeBootOrder", 0).is_ok());
+/// let err = check_return_value("RequestPowerStateChange", 1).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Unsupported);
+/// assert!(err.to_string().contains("RequestPowerStateChange returned ReturnValue 1 (Not Supported)"));
+/// ```
 pub fn check_return_value(method: &str, value: u32) -> Result<(), Error> {
     if value == 0 {
         return Ok(());
@@ -110,6 +143,20 @@ pub const FAULT_SUBCODES: &[(&str, ErrorKind)] = &[
 
 /// The kind of a SOAP fault: by subcode, else `InvalidParameter` for a `Sender`
 /// fault and `DeviceFault` for a `Receiver` one.
+///
+/// ```
+/// use hwctl_amt::{errors::fault_kind, wire::SoapFault};
+/// use hwctl_core::ErrorKind;
+/// let fault = |code: &str, subcode: &str| SoapFault {
+///     code: code.into(),
+///     subcode: subcode.into(),
+///     reason: String::new(),
+///     detail: String::new(),
+/// };
+/// assert_eq!(fault_kind(&fault("s:Sender", "e:TimedOut")), ErrorKind::Timeout);
+/// assert_eq!(fault_kind(&fault("s:Sender", "x:Unknown")), ErrorKind::InvalidParameter);
+/// assert_eq!(fault_kind(&fault("s:Receiver", "x:Unknown")), ErrorKind::DeviceFault);
+/// ```
 pub fn fault_kind(fault: &SoapFault) -> ErrorKind {
     let sub = fault.subcode_name();
     if let Some((_, k)) = FAULT_SUBCODES.iter().find(|(n, _)| *n == sub) {
@@ -123,6 +170,19 @@ pub fn fault_kind(fault: &SoapFault) -> ErrorKind {
 }
 
 /// The error of a SOAP fault: its kind, code, subcode and reason.
+///
+/// ```
+/// use hwctl_amt::{errors::fault_error, wire::SoapFault};
+/// let fault = SoapFault {
+///     code: "a:Sender".into(),
+///     subcode: "b:ActionNotSupported".into(),
+///     reason: "not here".into(),
+///     detail: "PowerState".into(),
+/// };
+/// let err = fault_error(&fault);
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::Unsupported);
+/// assert!(err.to_string().contains("SOAP fault a:Sender / b:ActionNotSupported: not here (PowerState)"));
+/// ```
 pub fn fault_error(fault: &SoapFault) -> Error {
     let mut msg = format!("SOAP fault {}", fault.code);
     if !fault.subcode.is_empty() {

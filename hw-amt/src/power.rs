@@ -31,6 +31,15 @@ pub const OFF_STATES: [u16; 4] = [8, 6, 12, 13];
 pub const ON_STATE: u16 = 2;
 
 /// The `PowerState` value requested for an action (see the module docs).
+///
+/// ```
+/// use hwctl_amt::power::requested_state;
+/// use hwctl_core::power::PowerAction;
+/// assert_eq!(requested_state(PowerAction::On), Some(2));
+/// assert_eq!(requested_state(PowerAction::Off), Some(8));
+/// assert_eq!(requested_state(PowerAction::SoftOff), Some(12));
+/// assert_eq!(requested_state(PowerAction::Reboot), Some(10));
+/// ```
 pub fn requested_state(action: PowerAction) -> Option<u16> {
     match action {
         PowerAction::On => Some(2),
@@ -43,6 +52,16 @@ pub fn requested_state(action: PowerAction) -> Option<u16> {
 }
 
 /// The power state of a `PowerState` value.
+///
+/// ```
+/// use hwctl_amt::power::power_state_of;
+/// use hwctl_core::PowerState;
+/// assert_eq!(power_state_of(2), PowerState::On);
+/// for off in [8, 6, 12, 13] {
+///     assert_eq!(power_state_of(off), PowerState::Off);
+/// }
+/// assert_eq!(power_state_of(3), PowerState::Unknown);
+/// ```
 pub fn power_state_of(value: u16) -> PowerState {
     if value == ON_STATE {
         PowerState::On

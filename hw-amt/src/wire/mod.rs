@@ -7,6 +7,15 @@
 //! go-wsman-messages (`internal/message/wsman.go`), the bodies of MAAS's
 //! `amt.wsman-*.xml` templates and Ironic's staging driver (see
 //! `../shared/PROTOCOLS.md` §2.4).
+//!
+//! ```
+//! use hwctl_amt::wire::{self, Envelope, WsmanRequest};
+//! let envelope = WsmanRequest::identify().to_xml();
+//! assert!(String::from_utf8_lossy(&envelope).contains(wire::NS_IDENTITY));
+//! let reply = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>"#;
+//! assert!(matches!(wire::parse_envelope(reply)?, Envelope::Reply(_)));
+//! # Ok::<(), hwctl_core::Error>(())
+//! ```
 
 pub mod xml;
 
@@ -59,6 +68,13 @@ pub const PULL_MAX_ELEMENTS: u32 = 999;
 pub const PULL_MAX_CHARACTERS: u32 = 99_999;
 
 /// Resource URIs used by the driver.
+///
+/// ```
+/// use hwctl_amt::wire::{AMT, CIM, class};
+/// assert!(class::POWER_MANAGEMENT_SERVICE.starts_with(CIM));
+/// assert!(class::BOOT_SETTING_DATA.starts_with(AMT));
+/// assert!(class::BOOT_SERVICE.ends_with("/CIM_BootService"));
+/// ```
 pub mod class {
     /// `CIM_AssociatedPowerManagementService` (power state read).
     pub const ASSOCIATED_POWER_MANAGEMENT_SERVICE: &str =
@@ -96,6 +112,13 @@ pub const POWER_MANAGEMENT_SERVICE_NAME: &str = "Intel(r) AMT Power Management S
 pub const BOOT_SERVICE_NAME: &str = "Intel(r) AMT Boot Service";
 
 /// A boot source AMT can be forced to (`CIM_BootSourceSetting.InstanceID`).
+///
+/// ```
+/// use hwctl_amt::wire::BootSource;
+/// let id = BootSource::Pxe.instance_id();
+/// assert_eq!(id, "Intel(r) AMT: Force PXE Boot");
+/// assert_eq!(BootSource::from_instance_id(id), Some(BootSource::Pxe));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BootSource {
     /// `Intel(r) AMT: Force PXE Boot`.
@@ -108,6 +131,12 @@ pub enum BootSource {
 
 impl BootSource {
     /// The `InstanceID` of the source.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::BootSource;
+    /// assert_eq!(BootSource::HardDrive.instance_id(), "Intel(r) AMT: Force Hard-drive Boot");
+    /// assert_eq!(BootSource::CdDvd.instance_id(), "Intel(r) AMT: Force CD/DVD Boot");
+    /// ```
     pub fn instance_id(self) -> &'static str {
         match self {
             BootSource::Pxe => "Intel(r) AMT: Force PXE Boot",
@@ -117,6 +146,13 @@ impl BootSource {
     }
 
     /// The source of an `InstanceID`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::BootSource;
+    /// let cd = BootSource::from_instance_id("Intel(r) AMT: Force CD/DVD Boot");
+    /// assert_eq!(cd, Some(BootSource::CdDvd));
+    /// assert_eq!(BootSource::from_instance_id("Intel(r) AMT: Force Floppy Boot"), None);
+    /// ```
     pub fn from_instance_id(id: &str) -> Option<Self> {
         [BootSource::Pxe, BootSource::HardDrive, BootSource::CdDvd]
             .into_iter()
@@ -125,6 +161,13 @@ impl BootSource {
 }
 
 /// One `wsman:Selector`.
+///
+/// ```
+/// use hwctl_amt::wire::{WsmanRequest, class};
+/// let request = WsmanRequest::get(class::COMPUTER_SYSTEM).selector("Name", "ManagedSystem");
+/// let xml = String::from_utf8_lossy(&request.to_xml()).into_owned();
+/// assert!(xml.contains(r#"<w:Selector Name="Name">ManagedSystem</w:Selector>"#));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selector {
     /// The `Name` attribute.
@@ -135,6 +178,13 @@ pub struct Selector {
 
 impl Selector {
     /// `Name=value`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{BOOT_CONFIGURATION_0, Selector};
+    /// let s = Selector::new("InstanceID", BOOT_CONFIGURATION_0);
+    /// assert_eq!(s.name, "InstanceID");
+    /// assert_eq!(s.value, "Intel(r) AMT: Boot Configuration 0");
+    /// ```
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
         Selector {
             name: name.into(),
@@ -146,6 +196,15 @@ impl Selector {
 /// An element of a request body (qualified names carry their prefix; the envelope
 /// declares `a` = addressing, `w` = wsman; a body element declares its own class
 /// prefix with an `xmlns:…` attribute).
+///
+/// ```
+/// use hwctl_amt::wire::{BodyElement, WsmanRequest, class};
+/// let instance = BodyElement::new("h:AMT_BootSettingData")
+///     .attr("xmlns:h", class::BOOT_SETTING_DATA)
+///     .child(BodyElement::new("h:BIOSSetup").text("true"));
+/// let xml = WsmanRequest::put(class::BOOT_SETTING_DATA, instance).to_xml();
+/// assert!(String::from_utf8_lossy(&xml).contains("<h:BIOSSetup>true</h:BIOSSetup>"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BodyElement {
     /// Qualified name, such as `h:PowerState`.
@@ -160,6 +219,13 @@ pub struct BodyElement {
 
 impl BodyElement {
     /// An empty element.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::BodyElement;
+    /// let e = BodyElement::new("w:OptimizeEnumeration");
+    /// assert_eq!(e.name, "w:OptimizeEnumeration");
+    /// assert!(e.text.is_none() && e.children.is_empty() && e.attributes.is_empty());
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         BodyElement {
             name: name.into(),
@@ -170,18 +236,36 @@ impl BodyElement {
     }
 
     /// With an attribute.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::BodyElement;
+    /// let e = BodyElement::new("w:Selector").attr("Name", "InstanceID");
+    /// assert_eq!(e.attributes, [("Name".to_owned(), "InstanceID".to_owned())]);
+    /// ```
     pub fn attr(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.attributes.push((name.into(), value.into()));
         self
     }
 
     /// With text.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::BodyElement;
+    /// assert_eq!(BodyElement::new("h:Role").text("1").text.as_deref(), Some("1"));
+    /// ```
     pub fn text(mut self, text: impl Into<String>) -> Self {
         self.text = Some(text.into());
         self
     }
 
     /// With a child.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::BodyElement;
+    /// let e = BodyElement::new("a:ReplyTo").child(BodyElement::new("a:Address"));
+    /// assert_eq!(e.children.len(), 1);
+    /// assert_eq!(e.children[0].name, "a:Address");
+    /// ```
     pub fn child(mut self, child: BodyElement) -> Self {
         self.children.push(child);
         self
@@ -208,6 +292,18 @@ impl BodyElement {
 
 /// An endpoint reference (`a:Address` + `a:ReferenceParameters`) as a body child
 /// named `name`.
+///
+/// ```
+/// use hwctl_amt::wire::{ANONYMOUS, Selector, class, endpoint_reference};
+/// let id = Selector::new("InstanceID", "Intel(r) AMT: Force PXE Boot");
+/// let epr = endpoint_reference("h:Source", class::BOOT_SOURCE_SETTING, &[id]);
+/// assert_eq!(epr.name, "h:Source");
+/// assert_eq!(epr.children[0].text.as_deref(), Some(ANONYMOUS));
+/// let params = &epr.children[1];
+/// assert_eq!(params.children[0].text.as_deref(), Some(class::BOOT_SOURCE_SETTING));
+/// let selector = &params.children[1].children[0];
+/// assert_eq!(selector.text.as_deref(), Some("Intel(r) AMT: Force PXE Boot"));
+/// ```
 pub fn endpoint_reference(name: &str, resource_uri: &str, selectors: &[Selector]) -> BodyElement {
     let mut set = BodyElement::new("w:SelectorSet");
     for s in selectors {
@@ -227,6 +323,16 @@ pub fn endpoint_reference(name: &str, resource_uri: &str, selectors: &[Selector]
 }
 
 /// One WS-Management request.
+///
+/// ```
+/// use hwctl_amt::wire::{ACTION_GET, WsmanRequest, class};
+/// let request = WsmanRequest::get(class::BOOT_CAPABILITIES).message_id(7);
+/// let xml = String::from_utf8_lossy(&request.to_xml()).into_owned();
+/// assert!(xml.contains(&format!("<a:Action>{ACTION_GET}</a:Action>")));
+/// assert!(xml.contains(&format!("<w:ResourceURI>{}</w:ResourceURI>", class::BOOT_CAPABILITIES)));
+/// assert!(xml.contains("<a:MessageID>7</a:MessageID>"));
+/// assert!(xml.contains("<w:OperationTimeout>PT60S</w:OperationTimeout>"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WsmanRequest {
     /// `a:Action` (`None` for `Identify`, which has no addressing headers).
@@ -253,11 +359,27 @@ impl WsmanRequest {
     }
 
     /// WS-Transfer Get of `resource_uri`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{ACTION_GET, WsmanRequest, class};
+    /// let request = WsmanRequest::get(class::BOOT_SETTING_DATA);
+    /// assert_eq!(request.action.as_deref(), Some(ACTION_GET));
+    /// assert_eq!(request.resource_uri.as_deref(), Some(class::BOOT_SETTING_DATA));
+    /// assert!(request.body.is_empty());
+    /// ```
     pub fn get(resource_uri: &str) -> Self {
         WsmanRequest::new(ACTION_GET.to_owned(), resource_uri)
     }
 
     /// WS-Transfer Put of `resource_uri` with `instance` as the body.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{ACTION_PUT, BodyElement, WsmanRequest, class};
+    /// let request = WsmanRequest::put(class::BOOT_SETTING_DATA, BodyElement::new("h:AMT_BootSettingData"));
+    /// assert_eq!(request.action.as_deref(), Some(ACTION_PUT));
+    /// assert_eq!(request.operation(), "Put");
+    /// assert_eq!(request.body[0].name, "h:AMT_BootSettingData");
+    /// ```
     pub fn put(resource_uri: &str, instance: BodyElement) -> Self {
         let mut r = WsmanRequest::new(ACTION_PUT.to_owned(), resource_uri);
         r.body.push(instance);
@@ -266,6 +388,17 @@ impl WsmanRequest {
 
     /// WS-Enumeration Enumerate; `optimize` asks for the first items in the reply
     /// (DSP0226 `w:OptimizeEnumeration`, MAAS's `wsman --optimize`).
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{ACTION_ENUMERATE, WsmanRequest, class};
+    /// let uri = class::ASSOCIATED_POWER_MANAGEMENT_SERVICE;
+    /// let optimized = String::from_utf8_lossy(&WsmanRequest::enumerate(uri, true).to_xml()).into_owned();
+    /// assert!(optimized.contains(ACTION_ENUMERATE));
+    /// assert!(optimized.contains("<w:OptimizeEnumeration/>"));
+    /// assert!(optimized.contains("<w:MaxElements>999</w:MaxElements>"));
+    /// let plain = WsmanRequest::enumerate(uri, false).to_xml();
+    /// assert!(!String::from_utf8_lossy(&plain).contains("OptimizeEnumeration"));
+    /// ```
     pub fn enumerate(resource_uri: &str, optimize: bool) -> Self {
         let mut r = WsmanRequest::new(ACTION_ENUMERATE.to_owned(), resource_uri);
         let mut e = BodyElement::new("Enumerate").attr("xmlns", NS_ENUMERATION);
@@ -279,6 +412,15 @@ impl WsmanRequest {
     }
 
     /// WS-Enumeration Pull with `context`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{ACTION_PULL, WsmanRequest, class};
+    /// let request = WsmanRequest::pull(class::ASSOCIATED_POWER_MANAGEMENT_SERVICE, "ctx-1");
+    /// let xml = String::from_utf8_lossy(&request.to_xml()).into_owned();
+    /// assert!(xml.contains(ACTION_PULL));
+    /// assert!(xml.contains("<EnumerationContext>ctx-1</EnumerationContext>"));
+    /// assert!(xml.contains("<MaxCharacters>99999</MaxCharacters>"));
+    /// ```
     pub fn pull(resource_uri: &str, context: &str) -> Self {
         let mut r = WsmanRequest::new(ACTION_PULL.to_owned(), resource_uri);
         r.body.push(
@@ -293,6 +435,16 @@ impl WsmanRequest {
 
     /// Invoke `method` on `resource_uri` (action `<resource_uri>/<method>`) with
     /// `<h:<method>_INPUT xmlns:h="<resource_uri>">` holding `inputs`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{BodyElement, WsmanRequest, class};
+    /// let role = BodyElement::new("h:Role").text("1");
+    /// let request = WsmanRequest::invoke(class::BOOT_SERVICE, "SetBootConfigRole", vec![role]);
+    /// let action = format!("{}/SetBootConfigRole", class::BOOT_SERVICE);
+    /// assert_eq!(request.action.as_deref(), Some(action.as_str()));
+    /// assert_eq!(request.body[0].name, "h:SetBootConfigRole_INPUT");
+    /// assert_eq!(request.body[0].children[0].text.as_deref(), Some("1"));
+    /// ```
     pub fn invoke(resource_uri: &str, method: &str, inputs: Vec<BodyElement>) -> Self {
         let mut r = WsmanRequest::new(format!("{resource_uri}/{method}"), resource_uri);
         let mut input = BodyElement::new(format!("h:{method}_INPUT")).attr("xmlns:h", resource_uri);
@@ -302,6 +454,15 @@ impl WsmanRequest {
     }
 
     /// WS-Management Identify (no addressing headers; DSP0226 §11).
+    ///
+    /// ```
+    /// use hwctl_amt::wire::WsmanRequest;
+    /// let request = WsmanRequest::identify();
+    /// assert_eq!(request.action, None);
+    /// let xml = String::from_utf8_lossy(&request.to_xml()).into_owned();
+    /// assert!(!xml.contains("<a:Action>"));
+    /// assert!(xml.contains("<i:Identify xmlns:i="));
+    /// ```
     pub fn identify() -> Self {
         WsmanRequest {
             action: None,
@@ -313,18 +474,36 @@ impl WsmanRequest {
     }
 
     /// With a selector.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{Selector, WsmanRequest, class};
+    /// let request = WsmanRequest::get(class::COMPUTER_SYSTEM).selector("Name", "ManagedSystem");
+    /// assert_eq!(request.selectors, [Selector::new("Name", "ManagedSystem")]);
+    /// ```
     pub fn selector(mut self, name: &str, value: &str) -> Self {
         self.selectors.push(Selector::new(name, value));
         self
     }
 
     /// With a message id.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::WsmanRequest;
+    /// assert_eq!(WsmanRequest::identify().message_id(42).message_id, 42);
+    /// ```
     pub fn message_id(mut self, id: u64) -> Self {
         self.message_id = id;
         self
     }
 
     /// The short name of the action (`Get`, `Enumerate`, `RequestPowerStateChange`, …).
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{self, WsmanRequest, class};
+    /// assert_eq!(WsmanRequest::pull(class::BOOT_CAPABILITIES, "c").operation(), "Pull");
+    /// assert_eq!(wire::request_power_state_change(2).operation(), "RequestPowerStateChange");
+    /// assert_eq!(WsmanRequest::identify().operation(), "Identify");
+    /// ```
     pub fn operation(&self) -> &str {
         match &self.action {
             None => "Identify",
@@ -334,6 +513,17 @@ impl WsmanRequest {
 
     /// The envelope, in go-wsman-messages' layout (default namespace SOAP 1.2,
     /// prefixes `a` addressing and `w` wsman).
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{NS_ADDRESSING, NS_SOAP, WsmanRequest, class, xml};
+    /// let bytes = WsmanRequest::get(class::BOOT_CAPABILITIES).message_id(3).to_xml();
+    /// assert!(bytes.starts_with(b"<?xml"));
+    /// let envelope = xml::parse(&bytes)?;
+    /// assert!(envelope.is(NS_SOAP, "Envelope"));
+    /// let header = envelope.child(NS_SOAP, "Header").expect("a Header");
+    /// assert_eq!(header.child_text(NS_ADDRESSING, "MessageID"), Some("3"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn to_xml(&self) -> Vec<u8> {
         let mut w = Writer::new(Cursor::new(Vec::with_capacity(1024)));
         // Writing into a Vec cannot fail.
@@ -391,6 +581,15 @@ impl WsmanRequest {
 /// system)` on `CIM_PowerManagementService` (MAAS `amt.wsman-state.xml`; no header
 /// selector, as Intel's wsman-messages: the service is a singleton. Ironic's
 /// staging driver sent `Name`, MAAS four selectors; AMT accepts all three).
+///
+/// ```
+/// use hwctl_amt::wire::{self, class};
+/// let xml = String::from_utf8_lossy(&wire::request_power_state_change(8).to_xml()).into_owned();
+/// let action = format!("<a:Action>{}/RequestPowerStateChange</a:Action>", class::POWER_MANAGEMENT_SERVICE);
+/// assert!(xml.contains(&action));
+/// assert!(xml.contains("<h:PowerState>8</h:PowerState>"));
+/// assert!(xml.contains(class::COMPUTER_SYSTEM));
+/// ```
 pub fn request_power_state_change(state: u16) -> WsmanRequest {
     WsmanRequest::invoke(
         class::POWER_MANAGEMENT_SERVICE,
@@ -413,6 +612,17 @@ pub fn request_power_state_change(state: u16) -> WsmanRequest {
 /// `amt.wsman-pxe.xml`); `None` clears the boot order (used before BIOS setup). No
 /// header selector, as Intel's wsman-messages (ISD sent `InstanceID = Boot
 /// Configuration 0`, the only instance).
+///
+/// ```
+/// use hwctl_amt::wire::{self, BootSource, class};
+/// let pxe = wire::change_boot_order(Some(BootSource::Pxe));
+/// let xml = String::from_utf8_lossy(&pxe.to_xml()).into_owned();
+/// assert!(xml.contains(&format!("{}/ChangeBootOrder", class::BOOT_CONFIG_SETTING)));
+/// assert!(xml.contains(class::BOOT_SOURCE_SETTING));
+/// assert!(xml.contains("Intel(r) AMT: Force PXE Boot"));
+/// let clear = wire::change_boot_order(None);
+/// assert!(clear.body[0].children.is_empty());
+/// ```
 pub fn change_boot_order(source: Option<BootSource>) -> WsmanRequest {
     let inputs = match source {
         Some(s) => vec![endpoint_reference(
@@ -428,6 +638,15 @@ pub fn change_boot_order(source: Option<BootSource>) -> WsmanRequest {
 /// `SetBootConfigRole(BootConfigSetting = Boot Configuration 0, Role = 1)` on
 /// `CIM_BootService` (MAAS `amt.wsman-boot-config.xml`; Role 1 = IsNext; no header
 /// selector, as Intel's wsman-messages).
+///
+/// ```
+/// use hwctl_amt::wire::{self, BOOT_CONFIGURATION_0, class};
+/// let request = wire::set_boot_config_role();
+/// assert_eq!(request.resource_uri.as_deref(), Some(class::BOOT_SERVICE));
+/// let xml = String::from_utf8_lossy(&request.to_xml()).into_owned();
+/// assert!(xml.contains("<h:Role>1</h:Role>"));
+/// assert!(xml.contains(BOOT_CONFIGURATION_0));
+/// ```
 pub fn set_boot_config_role() -> WsmanRequest {
     WsmanRequest::invoke(
         class::BOOT_SERVICE,
@@ -444,6 +663,15 @@ pub fn set_boot_config_role() -> WsmanRequest {
 }
 
 /// A Put of `AMT_BootSettingData` with `fields` (name, value) in order.
+///
+/// ```
+/// use hwctl_amt::wire::{self, ACTION_PUT, class};
+/// let request = wire::put_boot_setting_data(&[("BIOSSetup".into(), "true".into())]);
+/// assert_eq!(request.action.as_deref(), Some(ACTION_PUT));
+/// let xml = String::from_utf8_lossy(&request.to_xml()).into_owned();
+/// assert!(xml.contains(&format!(r#"<h:AMT_BootSettingData xmlns:h="{}">"#, class::BOOT_SETTING_DATA)));
+/// assert!(xml.contains("<h:BIOSSetup>true</h:BIOSSetup>"));
+/// ```
 pub fn put_boot_setting_data(fields: &[(String, String)]) -> WsmanRequest {
     let mut instance =
         BodyElement::new("h:AMT_BootSettingData").attr("xmlns:h", class::BOOT_SETTING_DATA);
@@ -454,6 +682,18 @@ pub fn put_boot_setting_data(fields: &[(String, String)]) -> WsmanRequest {
 }
 
 /// A SOAP fault (`Fault` with `Code`/`Subcode`/`Reason`).
+///
+/// ```
+/// use hwctl_amt::wire::SoapFault;
+/// let fault = SoapFault {
+///     code: "a:Sender".into(),
+///     subcode: "b:DestinationUnreachable".into(),
+///     reason: "No route can be determined".into(),
+///     detail: String::new(),
+/// };
+/// let err = hwctl_amt::errors::fault_error(&fault);
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::NotFound);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SoapFault {
     /// `Code/Value` (such as `a:Sender`), as written.
@@ -468,12 +708,32 @@ pub struct SoapFault {
 
 impl SoapFault {
     /// The subcode's local name (after the prefix).
+    ///
+    /// ```
+    /// use hwctl_amt::wire::SoapFault;
+    /// let fault = SoapFault {
+    ///     code: "s:Sender".into(),
+    ///     subcode: "w:AccessDenied".into(),
+    ///     reason: String::new(),
+    ///     detail: String::new(),
+    /// };
+    /// assert_eq!(fault.subcode_name(), "AccessDenied");
+    /// ```
     pub fn subcode_name(&self) -> &str {
         self.subcode.rsplit(':').next().unwrap_or(&self.subcode)
     }
 }
 
 /// A parsed reply envelope (not a fault).
+///
+/// ```
+/// const GET_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse</a:Action><a:RelatesTo>7</a:RelatesTo></s:Header><s:Body><h:AMT_BootSettingData xmlns:h="http://intel.com/wbem/wscim/1/amt-schema/1/AMT_BootSettingData"><h:BIOSSetup>false</h:BIOSSetup><h:UseSOL>false</h:UseSOL></h:AMT_BootSettingData></s:Body></s:Envelope>"#;
+/// let reply = hwctl_amt::wire::parse_reply(GET_REPLY)?;
+/// assert!(reply.action.ends_with("/transfer/GetResponse"));
+/// assert_eq!(reply.relates_to, "7");
+/// assert_eq!(reply.body.name, "Body");
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawAmtReply {
     /// `Header/Action` text.
@@ -485,6 +745,16 @@ pub struct RawAmtReply {
 }
 
 /// What an envelope holds: a reply or a fault.
+///
+/// ```
+/// use hwctl_amt::wire::{self, Envelope};
+/// const FAULT: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>w:AccessDenied</s:Value></s:Subcode></s:Code><s:Reason><s:Text>denied</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>"#;
+/// let Envelope::Fault(fault) = wire::parse_envelope(FAULT)? else { panic!("a fault") };
+/// assert_eq!(fault.code, "s:Sender");
+/// assert_eq!(fault.subcode_name(), "AccessDenied");
+/// assert_eq!(fault.reason, "denied");
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Envelope {
     /// A reply.
@@ -499,6 +769,17 @@ pub enum Envelope {
 ///
 /// [`ErrorKind::Protocol`] for malformed XML, a root that is not a SOAP 1.2
 /// `Envelope`, or an envelope without `Body`.
+///
+/// ```
+/// use hwctl_amt::wire::{self, Envelope};
+/// use hwctl_core::ErrorKind;
+/// const GET_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse</a:Action><a:RelatesTo>7</a:RelatesTo></s:Header><s:Body><h:AMT_BootSettingData xmlns:h="http://intel.com/wbem/wscim/1/amt-schema/1/AMT_BootSettingData"><h:BIOSSetup>false</h:BIOSSetup><h:UseSOL>false</h:UseSOL></h:AMT_BootSettingData></s:Body></s:Envelope>"#;
+/// let Envelope::Reply(reply) = wire::parse_envelope(GET_REPLY)? else { panic!("a reply") };
+/// assert_eq!(reply.relates_to, "7");
+/// assert_eq!(wire::parse_envelope(b"<Envelope/>").unwrap_err().kind(), ErrorKind::Protocol);
+/// assert_eq!(wire::parse_envelope(b"<s:Envelope").unwrap_err().kind(), ErrorKind::Protocol);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope> {
     let root = xml::parse(bytes)?;
     if !root.is(NS_SOAP, "Envelope") {
@@ -567,6 +848,15 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope> {
 /// [`ErrorKind::Protocol`] as [`parse_envelope`]; a fault's kind per
 /// [`crate::errors::fault_kind`] (`InvalidParameter`, `NotFound`, `Unsupported`,
 /// `PermissionDenied`, `Busy`, `Timeout`, `DeviceFault`).
+///
+/// ```
+/// use hwctl_amt::wire;
+/// use hwctl_core::ErrorKind;
+/// const FAULT: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>w:AccessDenied</s:Value></s:Subcode></s:Code><s:Reason><s:Text>denied</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>"#;
+/// let err = wire::parse_reply(FAULT).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+/// assert!(err.to_string().contains("w:AccessDenied: denied"));
+/// ```
 pub fn parse_reply(bytes: &[u8]) -> Result<RawAmtReply> {
     match parse_envelope(bytes)? {
         Envelope::Reply(r) => Ok(r),
@@ -580,6 +870,16 @@ impl RawAmtReply {
     /// # Errors
     ///
     /// [`ErrorKind::Protocol`] when the body is empty.
+    ///
+    /// ```
+    /// use hwctl_amt::wire;
+    /// const GET_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse</a:Action><a:RelatesTo>7</a:RelatesTo></s:Header><s:Body><h:AMT_BootSettingData xmlns:h="http://intel.com/wbem/wscim/1/amt-schema/1/AMT_BootSettingData"><h:BIOSSetup>false</h:BIOSSetup><h:UseSOL>false</h:UseSOL></h:AMT_BootSettingData></s:Body></s:Envelope>"#;
+    /// let reply = wire::parse_reply(GET_REPLY)?;
+    /// let instance = reply.instance()?;
+    /// assert!(instance.is(wire::class::BOOT_SETTING_DATA, "AMT_BootSettingData"));
+    /// assert_eq!(instance.child_text(wire::class::BOOT_SETTING_DATA, "BIOSSetup"), Some("false"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn instance(&self) -> Result<&Element> {
         self.body
             .children
@@ -593,6 +893,16 @@ impl RawAmtReply {
     ///
     /// [`ErrorKind::Protocol`] when there is no `*_OUTPUT/ReturnValue` or it is not
     /// an unsigned integer.
+    ///
+    /// ```
+    /// use hwctl_amt::{errors, wire};
+    /// const INVOKE_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><h:RequestPowerStateChange_OUTPUT xmlns:h="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_PowerManagementService"><h:ReturnValue>5</h:ReturnValue></h:RequestPowerStateChange_OUTPUT></s:Body></s:Envelope>"#;
+    /// let reply = wire::parse_reply(INVOKE_REPLY)?;
+    /// assert_eq!(reply.return_value()?, 5);
+    /// let err = errors::check_return_value("RequestPowerStateChange", 5).unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn return_value(&self) -> Result<u32> {
         let out = self
             .body
@@ -619,6 +929,16 @@ fn truncate(s: &str) -> String {
 }
 
 /// A reply to Enumerate or Pull.
+///
+/// ```
+/// use hwctl_amt::wire;
+/// let reply = wire::parse_reply(br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><n:EnumerateResponse xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><n:EnumerationContext>ctx-9</n:EnumerationContext></n:EnumerateResponse></s:Body></s:Envelope>"#)?;
+/// let page = wire::enumeration_page(&reply)?;
+/// assert!(page.items.is_empty());
+/// assert_eq!(page.context.as_deref(), Some("ctx-9"));
+/// assert!(!page.end_of_sequence);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EnumerationPage {
     /// The items (instances) in this reply.
@@ -636,6 +956,18 @@ pub struct EnumerationPage {
 ///
 /// [`ErrorKind::Protocol`] when the body holds neither, or neither a context nor
 /// the end of the sequence.
+///
+/// ```
+/// use hwctl_amt::wire;
+/// const PULL_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Body><n:PullResponse><n:Items><h:CIM_AssociatedPowerManagementService xmlns:h="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_AssociatedPowerManagementService"><h:PowerState>2</h:PowerState><h:AvailableRequestedPowerStates>8</h:AvailableRequestedPowerStates><h:AvailableRequestedPowerStates>10</h:AvailableRequestedPowerStates></h:CIM_AssociatedPowerManagementService></n:Items><n:EndOfSequence/></n:PullResponse></s:Body></s:Envelope>"#;
+/// let page = wire::enumeration_page(&wire::parse_reply(PULL_REPLY)?)?;
+/// assert_eq!(page.items.len(), 1);
+/// assert!(page.end_of_sequence);
+/// assert_eq!(page.context, None);
+/// let get = wire::parse_reply(br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>"#)?;
+/// assert_eq!(wire::enumeration_page(&get).unwrap_err().kind(), hwctl_core::ErrorKind::Protocol);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn enumeration_page(reply: &RawAmtReply) -> Result<EnumerationPage> {
     let (page, items_ns) = if let Some(e) = reply.body.child(NS_ENUMERATION, "EnumerateResponse") {
         (e, NS_WSMAN)
@@ -669,6 +1001,16 @@ pub fn enumeration_page(reply: &RawAmtReply) -> Result<EnumerationPage> {
 }
 
 /// One `CIM_AssociatedPowerManagementService` instance.
+///
+/// ```
+/// use hwctl_amt::wire::{self, AssociatedPowerManagementService};
+/// const PULL_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Body><n:PullResponse><n:Items><h:CIM_AssociatedPowerManagementService xmlns:h="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_AssociatedPowerManagementService"><h:PowerState>2</h:PowerState><h:AvailableRequestedPowerStates>8</h:AvailableRequestedPowerStates><h:AvailableRequestedPowerStates>10</h:AvailableRequestedPowerStates></h:CIM_AssociatedPowerManagementService></n:Items><n:EndOfSequence/></n:PullResponse></s:Body></s:Envelope>"#;
+/// let page = wire::enumeration_page(&wire::parse_reply(PULL_REPLY)?)?;
+/// let service = AssociatedPowerManagementService::decode(&page.items[0])?;
+/// assert_eq!(service.power_state, 2);
+/// assert_eq!(service.available_requested_power_states, [8, 10]);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssociatedPowerManagementService {
     /// `PowerState` (2 on; 8, 6, 12, 13 off; see [`crate::power`]).
@@ -684,6 +1026,16 @@ impl AssociatedPowerManagementService {
     ///
     /// [`ErrorKind::Protocol`] when the element is not the class, or `PowerState`
     /// is absent or not a number.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{AssociatedPowerManagementService, xml};
+    /// let item = xml::parse(br#"<h:CIM_AssociatedPowerManagementService xmlns:h="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_AssociatedPowerManagementService"><h:PowerState>8</h:PowerState></h:CIM_AssociatedPowerManagementService>"#)?;
+    /// assert_eq!(AssociatedPowerManagementService::decode(&item)?.power_state, 8);
+    /// let other = xml::parse(br#"<h:CIM_ComputerSystem xmlns:h="urn:x"/>"#)?;
+    /// let err = AssociatedPowerManagementService::decode(&other).unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn decode(item: &Element) -> Result<Self> {
         let ns = class::ASSOCIATED_POWER_MANAGEMENT_SERVICE;
         if !item.is(ns, "CIM_AssociatedPowerManagementService") {
@@ -714,6 +1066,14 @@ impl AssociatedPowerManagementService {
 
 /// An instance's simple properties, in order, as (name, text): what a Put sends
 /// back (`AMT_BootSettingData`).
+///
+/// ```
+/// use hwctl_amt::wire::{properties, xml};
+/// let instance = xml::parse(br#"<h:X xmlns:h="urn:x" xmlns:o="urn:o"><h:A> 1 </h:A><h:B>true</h:B><o:C>other</o:C><h:D><h:E/></h:D></h:X>"#)?;
+/// let expected = [("A".to_owned(), "1".to_owned()), ("B".to_owned(), "true".to_owned())];
+/// assert_eq!(properties(&instance), expected);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn properties(instance: &Element) -> Vec<(String, String)> {
     instance
         .children
@@ -724,6 +1084,16 @@ pub fn properties(instance: &Element) -> Vec<(String, String)> {
 }
 
 /// An `IdentifyResponse`.
+///
+/// ```
+/// use hwctl_amt::wire::{self, IdentifyResponse};
+/// const IDENTIFY_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><i:IdentifyResponse xmlns:i="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><i:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</i:ProtocolVersion><i:ProductVendor>Intel Corporation</i:ProductVendor><i:ProductVersion>AMT 11.8</i:ProductVersion></i:IdentifyResponse></s:Body></s:Envelope>"#;
+/// let identity = IdentifyResponse::decode(&wire::parse_reply(IDENTIFY_REPLY)?)?;
+/// assert_eq!(identity.product_vendor, "Intel Corporation");
+/// assert_eq!(identity.protocol_version, wire::NS_WSMAN);
+/// assert_eq!(identity.amt_major(), Some(11));
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentifyResponse {
     /// `ProtocolVersion`.
@@ -740,6 +1110,15 @@ impl IdentifyResponse {
     /// # Errors
     ///
     /// [`ErrorKind::Protocol`] without an `IdentifyResponse`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::{self, IdentifyResponse};
+    /// const IDENTIFY_REPLY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><i:IdentifyResponse xmlns:i="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><i:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</i:ProtocolVersion><i:ProductVendor>Intel Corporation</i:ProductVendor><i:ProductVersion>AMT 11.8</i:ProductVersion></i:IdentifyResponse></s:Body></s:Envelope>"#;
+    /// assert_eq!(IdentifyResponse::decode(&wire::parse_reply(IDENTIFY_REPLY)?)?.product_version, "AMT 11.8");
+    /// let empty = wire::parse_reply(br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>"#)?;
+    /// assert_eq!(IdentifyResponse::decode(&empty).unwrap_err().kind(), hwctl_core::ErrorKind::Protocol);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn decode(reply: &RawAmtReply) -> Result<Self> {
         let r = reply
             .body
@@ -754,6 +1133,18 @@ impl IdentifyResponse {
     }
 
     /// The AMT major version from `ProductVersion` (`AMT 11.8` → 11).
+    ///
+    /// ```
+    /// use hwctl_amt::wire::IdentifyResponse;
+    /// let mut identity = IdentifyResponse {
+    ///     protocol_version: String::new(),
+    ///     product_vendor: "Intel Corporation".into(),
+    ///     product_version: "AMT 16.1".into(),
+    /// };
+    /// assert_eq!(identity.amt_major(), Some(16));
+    /// identity.product_version = "openwsman 2.6".into();
+    /// assert_eq!(identity.amt_major(), None);
+    /// ```
     pub fn amt_major(&self) -> Option<u32> {
         let v = self.product_version.trim().strip_prefix("AMT")?.trim();
         v.split('.').next()?.parse().ok()
@@ -761,6 +1152,12 @@ impl IdentifyResponse {
 }
 
 /// The kind of a reply that is not what was asked for (for callers).
+///
+/// ```
+/// let err = hwctl_amt::wire::unexpected("an empty Items");
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
+/// assert!(err.to_string().contains("unexpected reply: an empty Items"));
+/// ```
 pub fn unexpected(what: &str) -> Error {
     Error::new(ErrorKind::Protocol, format!("unexpected reply: {what}"))
 }

@@ -7,6 +7,14 @@
 //! [`Element`]s, because a decoded reply (its enumeration items, its body)
 //! outlives the HTTP body it came from. Attributes are checked here: an
 //! undeclared attribute prefix or a bad entity in a value is a protocol error.
+//!
+//! ```
+//! use hwctl_amt::wire::xml;
+//! let a = xml::parse(br#"<x:R xmlns:x="urn:a"><x:v>t</x:v></x:R>"#)?;
+//! let b = xml::parse(br#"<R xmlns="urn:a"><v>t</v></R>"#)?;
+//! assert_eq!(a, b); // prefixes do not matter, namespaces do
+//! # Ok::<(), hwctl_core::Error>(())
+//! ```
 
 use hwctl_core::{Error, Result};
 use hwctl_xml::{Doc, Limits};
@@ -23,6 +31,15 @@ const LIMITS: Limits = Limits {
 };
 
 /// One element of a parsed reply.
+///
+/// ```
+/// use hwctl_amt::wire::xml;
+/// let root = xml::parse(br#"<p:R xmlns:p="urn:a" xmlns:q="urn:q"><p:v q:k="1"> t </p:v><p:v>u</p:v><p:w><p:deep>d</p:deep></p:w></p:R>"#)?;
+/// assert_eq!((root.ns.as_str(), root.name.as_str()), ("urn:a", "R"));
+/// assert_eq!(root.children.len(), 3);
+/// assert_eq!(root.children[0].attributes, [("urn:q".to_owned(), "k".to_owned(), "1".to_owned())]);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Element {
     /// The namespace URI (empty when the element is in no namespace).
@@ -40,16 +57,40 @@ pub struct Element {
 
 impl Element {
     /// Whether this element is `{ns}name`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::xml;
+    /// let root = xml::parse(br#"<p:R xmlns:p="urn:a" xmlns:q="urn:q"><p:v q:k="1"> t </p:v><p:v>u</p:v><p:w><p:deep>d</p:deep></p:w></p:R>"#)?;
+    /// assert!(root.is("urn:a", "R"));
+    /// assert!(!root.is("urn:q", "R"));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn is(&self, ns: &str, name: &str) -> bool {
         self.ns == ns && self.name == name
     }
 
     /// The first child `{ns}name`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::xml;
+    /// let root = xml::parse(br#"<p:R xmlns:p="urn:a" xmlns:q="urn:q"><p:v q:k="1"> t </p:v><p:v>u</p:v><p:w><p:deep>d</p:deep></p:w></p:R>"#)?;
+    /// assert_eq!(root.child("urn:a", "v").map(|v| v.text.as_str()), Some(" t "));
+    /// assert!(root.child("urn:a", "deep").is_none()); // a grandchild, not a child
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.is(ns, name))
     }
 
     /// Every child `{ns}name`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::xml;
+    /// let root = xml::parse(br#"<p:R xmlns:p="urn:a" xmlns:q="urn:q"><p:v q:k="1"> t </p:v><p:v>u</p:v><p:w><p:deep>d</p:deep></p:w></p:R>"#)?;
+    /// let texts: Vec<&str> = root.children_named("urn:a", "v").map(|v| v.text.trim()).collect();
+    /// assert_eq!(texts, ["t", "u"]);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn children_named<'a>(
         &'a self,
         ns: &'a str,
@@ -59,11 +100,28 @@ impl Element {
     }
 
     /// The trimmed text of the first child `{ns}name`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::xml;
+    /// let root = xml::parse(br#"<p:R xmlns:p="urn:a" xmlns:q="urn:q"><p:v q:k="1"> t </p:v><p:v>u</p:v><p:w><p:deep>d</p:deep></p:w></p:R>"#)?;
+    /// assert_eq!(root.child_text("urn:a", "v"), Some("t"));
+    /// assert_eq!(root.child_text("urn:b", "v"), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn child_text(&self, ns: &str, name: &str) -> Option<&str> {
         self.child(ns, name).map(|c| c.text.trim())
     }
 
     /// The value of the attribute with local name `name` (any namespace).
+    ///
+    /// ```
+    /// use hwctl_amt::wire::xml;
+    /// let root = xml::parse(br#"<p:R xmlns:p="urn:a" xmlns:q="urn:q"><p:v q:k="1"> t </p:v><p:v>u</p:v><p:w><p:deep>d</p:deep></p:w></p:R>"#)?;
+    /// let v = root.child("urn:a", "v").expect("a v child");
+    /// assert_eq!(v.attribute("k"), Some("1"));
+    /// assert_eq!(v.attribute("q:k"), None);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
@@ -72,6 +130,14 @@ impl Element {
     }
 
     /// The first descendant (depth first, self excluded) `{ns}name`.
+    ///
+    /// ```
+    /// use hwctl_amt::wire::xml;
+    /// let root = xml::parse(br#"<p:R xmlns:p="urn:a" xmlns:q="urn:q"><p:v q:k="1"> t </p:v><p:v>u</p:v><p:w><p:deep>d</p:deep></p:w></p:R>"#)?;
+    /// assert_eq!(root.find("urn:a", "deep").map(|d| d.text.as_str()), Some("d"));
+    /// assert!(root.find("urn:a", "R").is_none());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn find(&self, ns: &str, name: &str) -> Option<&Element> {
         for c in &self.children {
             if c.is(ns, name) {
@@ -92,6 +158,18 @@ impl Element {
 /// [`hwctl_core::ErrorKind::Protocol`] for anything that is not one well-formed UTF-8
 /// XML document within [`MAX_DEPTH`] and [`MAX_ELEMENTS`] (truncated, malformed,
 /// DOCTYPE, undeclared prefix, bad entity in an attribute value).
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// use hwctl_amt::wire::xml;
+/// assert_eq!(xml::parse(b"<R>t</R>")?.text, "t");
+/// for bad in [&b"<R>"[..], b"<R/><S/>", b"<p:R/>", b"<R k=\"&bogus;\"/>"] {
+///     assert_eq!(xml::parse(bad).unwrap_err().kind(), ErrorKind::Protocol);
+/// }
+/// let deep = "<a>".repeat(xml::MAX_DEPTH + 1);
+/// assert_eq!(xml::parse(deep.as_bytes()).unwrap_err().kind(), ErrorKind::Protocol);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub fn parse(body: &[u8]) -> Result<Element> {
     let doc = Doc::parse(body, LIMITS)?;
     owned(doc.root())
