@@ -10,17 +10,53 @@ use hwctl_core::{DriverInfo, ExposeSecret, NodeContext, Property, Result, Secret
 use crate::wire;
 
 /// The DxP TCP port Ironic used by default.
+/// ```
+/// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?;
+/// assert_eq!(c.port, hwctl_iboot::config::DEFAULT_PORT);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub const DEFAULT_PORT: u16 = 9100;
 /// Ironic's socket timeout (python-iboot), used for connect and every read.
+/// ```
+/// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?;
+/// assert_eq!(c.timeout, hwctl_iboot::config::DEFAULT_TIMEOUT);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ironic's `[iboot] max_retry`.
+/// ```
+/// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?;
+/// assert_eq!(c.max_retry, hwctl_iboot::config::DEFAULT_MAX_RETRY);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub const DEFAULT_MAX_RETRY: u32 = 3;
 /// Ironic's `[iboot] retry_interval`.
+/// ```
+/// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?;
+/// assert_eq!(c.retry_interval, hwctl_iboot::config::DEFAULT_RETRY_INTERVAL);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
 /// Ironic's `[iboot] reboot_delay`.
+/// ```
+/// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?;
+/// assert_eq!(c.reboot_delay, hwctl_iboot::config::DEFAULT_REBOOT_DELAY);
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
 pub const DEFAULT_REBOOT_DELAY: Duration = Duration::from_secs(5);
 /// The highest relay number accepted: CHANGE_RELAYS carries 32 relay states, so no
 /// DxP device has more relays.
+/// ```
+/// use hwctl_core::{DriverInfo, NodeContext};
+/// let info = |relay: &str| DriverInfo::from_pairs([
+///     ("iboot_address", "pdu"), ("iboot_username", "admin"),
+///     ("iboot_password", "pw"), ("iboot_relay_id", relay),
+/// ]);
+/// let ctx = NodeContext::new("n1");
+/// assert_eq!(hwctl_iboot::config::MAX_RELAY, 32);
+/// assert!(hwctl_iboot::IbootConfig::from_driver_info(&info("32"), &ctx).is_ok());
+/// assert!(hwctl_iboot::IbootConfig::from_driver_info(&info("33"), &ctx).is_err());
+/// ```
 pub const MAX_RELAY: u8 = 32;
 
 /// The `driver_info` properties `staging-iboot` reads (Ironic's, plus optional
@@ -135,24 +171,50 @@ impl IbootConfig {
     }
 
     /// Sets the DxP port.
+    /// ```
+    /// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?
+    ///     .with_port(19100);
+    /// assert_eq!(c.port, 19100);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
         self
     }
 
     /// Sets the relay (1 to 32; others are refused when the node is used).
+    /// ```
+    /// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?
+    ///     .with_relay(4);
+    /// assert_eq!(c.relay_id, 4);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_relay(mut self, relay_id: u8) -> Self {
         self.relay_id = relay_id;
         self
     }
 
     /// Sets the connect/read timeout of each exchange.
+    /// ```
+    /// use std::time::Duration;
+    /// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?
+    ///     .with_timeout(Duration::from_secs(2));
+    /// assert_eq!(c.timeout, Duration::from_secs(2));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Sets the retries (a count, 0 = none) and the pause between them.
+    /// ```
+    /// use std::time::Duration;
+    /// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?
+    ///     .with_retries(0, Duration::ZERO);
+    /// assert_eq!((c.max_retry, c.retry_interval), (0, Duration::ZERO));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_retries(mut self, max_retry: u32, interval: Duration) -> Self {
         self.max_retry = max_retry;
         self.retry_interval = interval;
@@ -160,6 +222,13 @@ impl IbootConfig {
     }
 
     /// Sets the reboot delay.
+    /// ```
+    /// use std::time::Duration;
+    /// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?
+    ///     .with_reboot_delay(Duration::from_millis(100));
+    /// assert_eq!(c.reboot_delay, Duration::from_millis(100));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn with_reboot_delay(mut self, delay: Duration) -> Self {
         self.reboot_delay = delay;
         self
@@ -190,6 +259,13 @@ impl IbootConfig {
 
     /// How many reads confirm a switch before it is a power-state failure:
     /// `1 + max_retry` (Ironic's `_check_power_state`).
+    /// ```
+    /// use std::time::Duration;
+    /// let c = hwctl_iboot::IbootConfig::new("pdu", "admin", hwctl_core::SecretString::from("pw"))?;
+    /// assert_eq!(c.confirm_reads(), 4);
+    /// assert_eq!(c.with_retries(0, Duration::ZERO).confirm_reads(), 1);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn confirm_reads(&self) -> u32 {
         self.max_retry.saturating_add(1)
     }
