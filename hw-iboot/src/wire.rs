@@ -553,6 +553,11 @@ pub struct RelayStates {
 
 impl RelayStates {
     /// How many relays the answer reported.
+    /// ```
+    /// let states = hwctl_iboot::wire::decode_relays(&[0, 1, 1])?;
+    /// assert_eq!(states.len(), 3);
+    /// # Ok::<(), hwctl_iboot::wire::WireError>(())
+    /// ```
     pub fn len(&self) -> usize {
         usize::from(self.len)
     }
@@ -567,6 +572,11 @@ impl RelayStates {
     }
 
     /// The state at `index` (0-based: relay `index + 1`), `None` past the end.
+    /// ```
+    /// let states = hwctl_iboot::wire::decode_relays(&[0, 1])?;
+    /// assert_eq!((states.get(0), states.get(1), states.get(2)), (Some(false), Some(true), None));
+    /// # Ok::<(), hwctl_iboot::wire::WireError>(())
+    /// ```
     #[inline]
     pub fn get(&self, index: usize) -> Option<bool> {
         (index < self.len()).then(|| self.bits[(index / 64) & 3] >> (index % 64) & 1 == 1)
@@ -574,12 +584,23 @@ impl RelayStates {
 
     /// The state of relay `number` (1-based, as DxP numbers them), `None` for 0 or
     /// past the end.
+    /// ```
+    /// let states = hwctl_iboot::wire::decode_relays(&[0, 1])?;
+    /// assert_eq!((states.relay(0), states.relay(2), states.relay(3)), (None, Some(true), None));
+    /// # Ok::<(), hwctl_iboot::wire::WireError>(())
+    /// ```
     #[inline]
     pub fn relay(&self, number: u8) -> Option<bool> {
         usize::from(number).checked_sub(1).and_then(|i| self.get(i))
     }
 
     /// The states in relay order (relay 1 first).
+    /// ```
+    /// let bytes: Vec<u8> = (0..70).map(|i| u8::from(i % 3 == 0)).collect();
+    /// let states = hwctl_iboot::wire::decode_relays(&bytes)?;
+    /// assert!(states.iter().eq(bytes.iter().map(|&b| b == 1)));
+    /// # Ok::<(), hwctl_iboot::wire::WireError>(())
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = bool> + '_ {
         (0..self.len()).map(|i| self.bits[(i / 64) & 3] >> (i % 64) & 1 == 1)
     }
