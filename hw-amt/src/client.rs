@@ -76,6 +76,15 @@ impl AmtClient {
     ///
     /// `InvalidParameter` when the CA bundle cannot be read; `Other` when TLS
     /// cannot be set up.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// assert!(client.identify().await?.amt_major().is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: &AmtConfig) -> Result<Self> {
         let http = HttpClient::new(config.endpoint.clone()).map_err(|e| e.with_driver(NAME))?;
         Ok(AmtClient::with_http(http, config))
@@ -87,6 +96,18 @@ impl AmtClient {
     /// # Errors
     ///
     /// As [`AmtClient::new`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let (a, b) = (AmtClient::shared(&config)?, AmtClient::shared(&config)?);
+    /// a.identify().await?;
+    /// b.identify().await?;
+    /// assert_eq!(sim.stats().nonces_issued, 1); // one HTTP client, one digest session
+    /// # Ok(()) }
+    /// ```
     pub fn shared(config: &AmtConfig) -> Result<Self> {
         let http = HttpClients::global()
             .get(&config.endpoint)
@@ -104,6 +125,17 @@ impl AmtClient {
     }
 
     /// The underlying HTTP client (for its counters).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// client.identify().await?;
+    /// assert_eq!(client.http().config().origin(), sim.base_url());
+    /// assert_eq!(client.http().stats().in_flight, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn http(&self) -> &HttpClient {
         &self.http
     }
@@ -127,6 +159,17 @@ impl AmtClient {
     /// status and transport (`Unauthenticated` for a refused digest, `Unreachable`,
     /// `Timeout`, `Protocol` for an oversized body); `Protocol` for a reply that is
     /// not a SOAP envelope.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// use hwctl_amt::wire::{IdentifyResponse, WsmanRequest};
+    /// let reply = client.exchange(WsmanRequest::identify(), true).await?;
+    /// assert_eq!(IdentifyResponse::decode(&reply)?.product_vendor, "Intel Corporation");
+    /// # Ok(()) }
+    /// ```
     pub async fn exchange(&self, request: WsmanRequest, idempotent: bool) -> Result<RawAmtReply> {
         let request = request.message_id(MESSAGE_ID.fetch_add(1, Ordering::Relaxed));
         let op = request.operation().to_owned();
@@ -174,6 +217,18 @@ impl AmtClient {
     /// # Errors
     ///
     /// As [`exchange`](Self::exchange); `Protocol` for an empty body.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// use hwctl_amt::wire::{BOOT_SETTING_DATA_0, class};
+    /// let data = client.get(class::BOOT_SETTING_DATA, &[("InstanceID", BOOT_SETTING_DATA_0)]).await?;
+    /// assert_eq!(data.name, "AMT_BootSettingData");
+    /// assert_eq!(data.child_text(class::BOOT_SETTING_DATA, "BIOSSetup"), Some("false"));
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self, resource_uri: &str, selectors: &[(&str, &str)]) -> Result<Element> {
         let mut req = WsmanRequest::get(resource_uri);
         for (n, v) in selectors {
@@ -188,6 +243,22 @@ impl AmtClient {
     /// # Errors
     ///
     /// As [`exchange`](Self::exchange).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// use hwctl_amt::wire::{self, class};
+    /// let data = client.get(class::BOOT_SETTING_DATA, &[]).await?;
+    /// let mut fields = wire::properties(&data);
+    /// for (k, v) in &mut fields {
+    ///     if k == "BIOSSetup" { *v = "true".into(); }
+    /// }
+    /// client.put(wire::put_boot_setting_data(&fields)).await?;
+    /// assert!(sim.boot().bios_setup);
+    /// # Ok(()) }
+    /// ```
     pub async fn put(&self, request: WsmanRequest) -> Result<RawAmtReply> {
         self.exchange(request, true).await
     }
@@ -199,6 +270,18 @@ impl AmtClient {
     ///
     /// As [`exchange`](Self::exchange); `Protocol` after [`MAX_PULLS`] pulls or a
     /// reply that is neither page.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, wire::class};
+    /// use hwctl_amt::sim::{AmtSim, AmtSimConfig};
+    /// let sim = AmtSim::start(AmtSimConfig { page_size: 1, ..Default::default() }).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// let sources = client.enumerate(class::BOOT_SOURCE_SETTING).await?;
+    /// assert_eq!(sources.len(), 3);
+    /// assert!(sim.stats().by_operation.get("Pull").is_some_and(|n| *n >= 2));
+    /// # Ok(()) }
+    /// ```
     pub async fn enumerate(&self, resource_uri: &str) -> Result<Vec<Element>> {
         let reply = self
             .exchange(WsmanRequest::enumerate(resource_uri, true), true)
@@ -232,6 +315,20 @@ impl AmtClient {
     ///
     /// As [`exchange`](Self::exchange); the `ReturnValue`'s kind per
     /// [`crate::errors::RETURN_VALUES`] with the value and its meaning.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// use hwctl_amt::wire;
+    /// client.invoke(wire::request_power_state_change(2)).await?;
+    /// assert!(sim.is_on());
+    /// sim.force_return_value(1);
+    /// let err = client.invoke(wire::request_power_state_change(8)).await.unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Unsupported);
+    /// # Ok(()) }
+    /// ```
     pub async fn invoke(&self, request: WsmanRequest) -> Result<()> {
         let op = request.operation().to_owned();
         let reply = self.exchange(request, false).await?;
@@ -246,6 +343,16 @@ impl AmtClient {
     /// # Errors
     ///
     /// As [`exchange`](Self::exchange).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// let identity = client.identify().await?;
+    /// assert!(identity.product_version.starts_with("AMT "));
+    /// # Ok(()) }
+    /// ```
     pub async fn identify(&self) -> Result<IdentifyResponse> {
         let reply = self.exchange(WsmanRequest::identify(), true).await?;
         IdentifyResponse::decode(&reply)
@@ -257,6 +364,17 @@ impl AmtClient {
     /// # Errors
     ///
     /// As [`enumerate`](Self::enumerate); `Protocol` when no instance is returned.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// let service = client.power_service().await?;
+    /// assert_eq!(service.power_state, 8);
+    /// assert!(service.available_requested_power_states.contains(&2));
+    /// # Ok(()) }
+    /// ```
     pub async fn power_service(&self) -> Result<AssociatedPowerManagementService> {
         let items = self
             .enumerate(class::ASSOCIATED_POWER_MANAGEMENT_SERVICE)

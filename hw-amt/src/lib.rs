@@ -30,6 +30,23 @@ pub const NAME: &str = "staging-amt";
 /// # Errors
 ///
 /// As [`AmtClient::shared`] (`InvalidParameter` for an unreadable CA bundle).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_amt::{AmtConfig, build_node, sim::AmtSim};
+/// use hwctl_core::state::{MemoryStore, NodeStateExt as _, NodeStateStore, StateKey};
+/// use hwctl_core::{BootDevice, NodeContext};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+/// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+/// let node = build_node(&config, &NodeContext::new("n1"), store.clone())?;
+/// node.management()?.set_boot_device(BootDevice::Pxe, true).await?;
+/// let key = StateKey::new(config.node_id.clone(), config.state_endpoint());
+/// let device: Option<String> = store.get_typed(&key, "amt_boot_device").await?;
+/// assert_eq!(device.as_deref(), Some("pxe"));
+/// # Ok(()) }
+/// ```
 pub fn build_node(
     config: &AmtConfig,
     ctx: &NodeContext,
@@ -66,6 +83,25 @@ pub fn hardware_type() -> HardwareType {
 
 /// The `staging-amt` hardware type keeping every node's wanted boot device in
 /// `store` (keyed by node id and endpoint), so an orchestrator can persist it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_amt::sim::AmtSim;
+/// use hwctl_core::state::{MemoryStore, NodeStateExt as _, NodeStateStore, StateKey};
+/// use hwctl_core::{BootDevice, DriverInfo, NodeContext};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let port = sim.addr().port().to_string();
+/// let info = DriverInfo::from_pairs([("amt_address", "127.0.0.1"), ("amt_port", port.as_str()),
+///     ("amt_username", sim.username()), ("amt_password", sim.password())]);
+/// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+/// let node = hwctl_amt::hardware_type_with_store(store.clone()).build(&info, &NodeContext::new("n7"))?;
+/// node.management()?.set_boot_device(BootDevice::Cdrom, true).await?;
+/// let key = StateKey::new("n7", format!("amt://127.0.0.1:{port}"));
+/// let device: Option<String> = store.get_typed(&key, "amt_boot_device").await?;
+/// assert_eq!(device.as_deref(), Some("cdrom"));
+/// # Ok(()) }
+/// ```
 pub fn hardware_type_with_store(store: Arc<dyn NodeStateStore>) -> HardwareType {
     build_type(Some(store))
 }

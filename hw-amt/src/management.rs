@@ -15,6 +15,26 @@
 //! A stored `disk` is not sent (AMT's own order boots the disk; ISD skipped it). A
 //! device set without `persistent` is forgotten once applied. `get_boot_device`
 //! reports the stored device, else `disk`, persistent.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use std::sync::Arc;
+//! use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+//! use hwctl_core::state::{MemoryStore, NodeStateStore};
+//! let sim = AmtSim::start(Default::default()).await?;
+//! let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+//! let client = AmtClient::new(&config)?;
+//! let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+//! let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+//! use hwctl_amt::AmtManagement;
+//! use hwctl_core::{BootDevice, Management};
+//! let management = AmtManagement::new(keeper);
+//! management.set_boot_device(BootDevice::Pxe, true).await?;
+//! assert_eq!(sim.boot().boot_order, None); // recorded only; sent at the next power on
+//! let setting = management.get_boot_device().await?;
+//! assert_eq!((setting.device, setting.persistent), (Some(BootDevice::Pxe), Some(true)));
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -45,6 +65,25 @@ pub const STATE_BOOT_DEVICE: &str = "amt_boot_device";
 pub const STATE_BOOT_PERSISTENT: &str = "amt_boot_persistent";
 
 /// Keeps a node's wanted boot device in a state store and sends it to AMT.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+/// use hwctl_core::state::{MemoryStore, NodeStateStore};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+/// let client = AmtClient::new(&config)?;
+/// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+/// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+/// use hwctl_core::BootDevice;
+/// keeper.record(BootDevice::Cdrom, true).await?;
+/// keeper.reapply().await?;
+/// assert_eq!(sim.boot().boot_order.as_deref(), Some("Intel(r) AMT: Force CD/DVD Boot"));
+/// assert!(sim.boot().armed);
+/// assert_eq!(keeper.stored().await?, Some((BootDevice::Cdrom, true))); // persistent: kept
+/// # Ok(()) }
+/// ```
 pub struct BootKeeper {
     client: AmtClient,
     store: Arc<dyn NodeStateStore>,
@@ -63,6 +102,21 @@ impl fmt::Debug for BootKeeper {
 
 impl BootKeeper {
     /// A keeper for `config`'s node in `store`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// assert_eq!(keeper.key().node_id, config.node_id);
+    /// assert_eq!(keeper.key().endpoint, config.state_endpoint());
+    /// # Ok(()) }
+    /// ```
     pub fn new(client: AmtClient, config: &AmtConfig, store: Arc<dyn NodeStateStore>) -> Self {
         BootKeeper {
             client,
@@ -73,11 +127,42 @@ impl BootKeeper {
     }
 
     /// The store (given back to the embedder).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// assert!(Arc::ptr_eq(keeper.store(), &store));
+    /// # Ok(()) }
+    /// ```
     pub fn store(&self) -> &Arc<dyn NodeStateStore> {
         &self.store
     }
 
     /// The key of this node in the store.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_core::state::NodeStateExt as _;
+    /// keeper.record(hwctl_core::BootDevice::Pxe, true).await?;
+    /// let device: Option<String> = store.get_typed(keeper.key(), hwctl_amt::management::STATE_BOOT_DEVICE).await?;
+    /// assert_eq!(device.as_deref(), Some("pxe"));
+    /// # Ok(()) }
+    /// ```
     pub fn key(&self) -> &StateKey {
         &self.key
     }
@@ -87,6 +172,22 @@ impl BootKeeper {
     /// # Errors
     ///
     /// The store's errors (`Other`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// assert_eq!(keeper.stored().await?, None);
+    /// keeper.record(hwctl_core::BootDevice::Bios, false).await?;
+    /// assert_eq!(keeper.stored().await?, Some((hwctl_core::BootDevice::Bios, false)));
+    /// # Ok(()) }
+    /// ```
     pub async fn stored(&self) -> Result<Option<(BootDevice, bool)>> {
         let device: Option<String> = self.store.get_typed(&self.key, STATE_BOOT_DEVICE).await?;
         let Some(device) = device else {
@@ -111,6 +212,22 @@ impl BootKeeper {
     /// # Errors
     ///
     /// The store's errors (`Other`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// keeper.record(hwctl_core::BootDevice::Bios, true).await?;
+    /// assert!(!sim.boot().bios_setup); // nothing is sent by recording
+    /// assert_eq!(sim.stats().by_operation.get("Put"), None);
+    /// # Ok(()) }
+    /// ```
     pub async fn record(&self, device: BootDevice, persistent: bool) -> Result<()> {
         self.store
             .set_typed(&self.key, STATE_BOOT_DEVICE, device.as_str())
@@ -126,6 +243,26 @@ impl BootKeeper {
     /// # Errors
     ///
     /// The client's errors for the calls (see [`BootKeeper::apply`]); the store's.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_core::BootDevice;
+    /// keeper.reapply().await?; // nothing stored: nothing sent
+    /// assert_eq!(sim.stats().requests, 0);
+    /// keeper.record(BootDevice::Pxe, false).await?;
+    /// keeper.reapply().await?;
+    /// assert!(sim.boot().armed);
+    /// assert_eq!(keeper.stored().await?, None);
+    /// # Ok(()) }
+    /// ```
     pub async fn reapply(&self) -> Result<()> {
         let Some((device, persistent)) = self.stored().await? else {
             return Ok(());
@@ -149,6 +286,26 @@ impl BootKeeper {
     /// `InvalidParameter` for a device AMT cannot be forced to; the client's
     /// errors for `ChangeBootOrder`, `SetBootConfigRole`, the Get/Put of
     /// `AMT_BootSettingData` (faults, non-zero `ReturnValue`s).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_core::{BootDevice, ErrorKind};
+    /// keeper.apply(BootDevice::Bios).await?;
+    /// let boot = sim.boot();
+    /// assert!(boot.bios_setup && boot.armed);
+    /// assert_eq!(boot.boot_order, None);
+    /// let err = keeper.apply(BootDevice::Safe).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// # Ok(()) }
+    /// ```
     pub async fn apply(&self, device: BootDevice) -> Result<()> {
         let source = match device {
             BootDevice::Pxe => Some(BootSource::Pxe),
@@ -191,6 +348,23 @@ impl BootKeeper {
 }
 
 /// Management of an AMT node: the boot device (emulated persistence).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+/// use hwctl_core::state::{MemoryStore, NodeStateStore};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+/// let client = AmtClient::new(&config)?;
+/// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+/// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+/// use hwctl_amt::{AmtManagement, management::BOOT_DEVICES};
+/// use hwctl_core::Management;
+/// let management = AmtManagement::new(keeper);
+/// assert_eq!(management.capabilities().boot_devices, BOOT_DEVICES);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct AmtManagement {
     boot: Arc<BootKeeper>,
@@ -198,11 +372,44 @@ pub struct AmtManagement {
 
 impl AmtManagement {
     /// Management over `boot`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_amt::AmtManagement;
+    /// use hwctl_core::{BootDevice, Management};
+    /// let management = AmtManagement::new(keeper);
+    /// let setting = management.get_boot_device().await?; // nothing stored: the disk
+    /// assert_eq!((setting.device, setting.persistent), (Some(BootDevice::Disk), Some(true)));
+    /// # Ok(()) }
+    /// ```
     pub fn new(boot: Arc<BootKeeper>) -> Self {
         AmtManagement { boot }
     }
 
     /// The keeper (its store holds the wanted boot device).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// let management = hwctl_amt::AmtManagement::new(keeper.clone());
+    /// assert!(Arc::ptr_eq(management.boot(), &keeper));
+    /// # Ok(()) }
+    /// ```
     pub fn boot(&self) -> &Arc<BootKeeper> {
         &self.boot
     }

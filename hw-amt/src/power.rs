@@ -11,6 +11,29 @@
 //! `AvailableRequestedPowerStates` (read just before) does not list is
 //! `Unsupported` before anything is sent. Before every power on and reboot the
 //! node's stored boot device is sent ([`BootKeeper::reapply`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+//! use std::sync::Arc;
+//! use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+//! use hwctl_core::state::{MemoryStore, NodeStateStore};
+//! let sim = AmtSim::start(Default::default()).await?;
+//! let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+//! let client = AmtClient::new(&config)?;
+//! let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+//! let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+//! use hwctl_amt::AmtPower;
+//! use hwctl_core::power::{PowerAction, PowerSwitch};
+//! use hwctl_core::PowerState;
+//! let power = AmtPower::new(client, keeper.clone(), std::time::Duration::from_millis(10));
+//! use hwctl_core::BootDevice;
+//! keeper.record(BootDevice::Pxe, false).await?;
+//! assert_eq!(power.read().await?, PowerState::Off);
+//! power.apply(PowerAction::On).await?; // sends the stored device first
+//! assert_eq!(sim.boots(), ["pxe"]);
+//! assert_eq!(keeper.stored().await?, None); // not persistent: forgotten once sent
+//! # Ok(()) }
+//! ```
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -79,6 +102,26 @@ struct Seen {
 }
 
 /// Power of one AMT node.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use std::sync::Arc;
+/// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+/// use hwctl_core::state::{MemoryStore, NodeStateStore};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+/// let client = AmtClient::new(&config)?;
+/// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+/// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+/// use hwctl_amt::AmtPower;
+/// use hwctl_core::power::{PowerAction, PowerSwitch};
+/// use hwctl_core::PowerState;
+/// let power = AmtPower::new(client, keeper.clone(), std::time::Duration::from_millis(10));
+/// power.apply(PowerAction::On).await?;
+/// assert!(sim.is_on());
+/// assert_eq!(power.read().await?, PowerState::On);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct AmtPower {
     client: AmtClient,
@@ -89,6 +132,25 @@ pub struct AmtPower {
 
 impl AmtPower {
     /// Power over `client`, re-applying `boot` before power on and reboot.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_amt::AmtPower;
+    /// use hwctl_core::power::{PowerAction, PowerSwitch};
+    /// use hwctl_core::PowerState;
+    /// let power = AmtPower::new(client, keeper.clone(), std::time::Duration::from_millis(10));
+    /// assert_eq!(power.poll_interval(), std::time::Duration::from_millis(10));
+    /// assert_eq!(power.driver(), "staging-amt");
+    /// # Ok(()) }
+    /// ```
     pub fn new(client: AmtClient, boot: Arc<BootKeeper>, poll: Duration) -> Self {
         AmtPower {
             client,
@@ -99,11 +161,50 @@ impl AmtPower {
     }
 
     /// The client.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_amt::AmtPower;
+    /// use hwctl_core::power::{PowerAction, PowerSwitch};
+    /// use hwctl_core::PowerState;
+    /// let power = AmtPower::new(client, keeper.clone(), std::time::Duration::from_millis(10));
+    /// assert_eq!(power.client().identify().await?.product_vendor, "Intel Corporation");
+    /// # Ok(()) }
+    /// ```
     pub fn client(&self) -> &AmtClient {
         &self.client
     }
 
     /// The `PowerState` number of the last read (kept for `Unknown` states).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_amt::AmtPower;
+    /// use hwctl_core::power::{PowerAction, PowerSwitch};
+    /// use hwctl_core::PowerState;
+    /// let power = AmtPower::new(client, keeper.clone(), std::time::Duration::from_millis(10));
+    /// assert_eq!(power.last_power_state(), None);
+    /// sim.set_power_state(3);
+    /// assert_eq!(power.read().await?, PowerState::Unknown);
+    /// assert_eq!(power.last_power_state(), Some(3));
+    /// # Ok(()) }
+    /// ```
     pub fn last_power_state(&self) -> Option<u16> {
         self.seen
             .lock()
@@ -112,6 +213,27 @@ impl AmtPower {
     }
 
     /// `AvailableRequestedPowerStates` of the last read.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use hwctl_amt::{AmtClient, AmtConfig, BootKeeper, sim::AmtSim};
+    /// use hwctl_core::state::{MemoryStore, NodeStateStore};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// let client = AmtClient::new(&config)?;
+    /// let store: Arc<dyn NodeStateStore> = Arc::new(MemoryStore::new());
+    /// let keeper = Arc::new(BootKeeper::new(client.clone(), &config, store.clone()));
+    /// use hwctl_amt::AmtPower;
+    /// use hwctl_core::power::{PowerAction, PowerSwitch};
+    /// use hwctl_core::PowerState;
+    /// let power = AmtPower::new(client, keeper.clone(), std::time::Duration::from_millis(10));
+    /// power.read().await?;
+    /// assert_eq!(power.last_available(), Some(vec![2, 5])); // the simulator while off
+    /// let err = power.apply(PowerAction::Off).await.unwrap_err(); // 8 is not offered
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Unsupported);
+    /// # Ok(()) }
+    /// ```
     pub fn last_available(&self) -> Option<Vec<u16>> {
         self.seen
             .lock()

@@ -44,6 +44,17 @@ use hwctl_sim::{CommonFault, Counters, FaultPlan, SimStats, Simulator, TaskSet};
 use device::Device;
 
 /// Which digest algorithms the simulator offers.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_amt::{AmtClient, AmtConfig};
+/// use hwctl_amt::sim::{AmtSim, AmtSimConfig, DigestAlgorithms};
+/// let sim = AmtSim::start(AmtSimConfig { algorithms: DigestAlgorithms::Sha256, ..Default::default() }).await?;
+/// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+/// assert_eq!(client.identify().await?.product_vendor, "Intel Corporation");
+/// assert_eq!(sim.stats().unauthorized, 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestAlgorithms {
     /// MD5 only (AMT's own; MeshCentral supports only this).
@@ -64,6 +75,15 @@ impl DigestAlgorithms {
 }
 
 /// How to start the simulator.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_amt::sim::{AmtSim, AmtSimConfig};
+/// let sim = AmtSim::start(AmtSimConfig { power_on: true, ..Default::default() }).await?;
+/// assert!(sim.is_on());
+/// assert_eq!(sim.username(), "admin");
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct AmtSimConfig {
     /// Loopback address (default 127.0.0.1 and an ephemeral port).
@@ -128,6 +148,19 @@ impl Default for AmtSimConfig {
 }
 
 /// A fault the simulator injects (each for a number of requests).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+/// use hwctl_amt::sim::Fault;
+/// sim.inject_fault(Fault::MalformedXml, 1);
+/// let err = client.identify().await.unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::Protocol);
+/// assert!(client.identify().await.is_ok()); // one request only
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
@@ -152,6 +185,19 @@ pub enum Fault {
 }
 
 /// A snapshot of the boot configuration.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+/// use hwctl_amt::wire::{self, BootSource};
+/// client.invoke(wire::change_boot_order(Some(BootSource::CdDvd))).await?;
+/// let boot = sim.boot();
+/// assert_eq!(boot.boot_order.as_deref(), Some("Intel(r) AMT: Force CD/DVD Boot"));
+/// assert!(!boot.armed && !boot.bios_setup);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BootSnapshot {
     /// `ChangeBootOrder`'s source InstanceID, if set.
@@ -208,6 +254,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The simulator; stops with every connection when dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+/// use hwctl_amt::wire;
+/// client.invoke(wire::request_power_state_change(2)).await?;
+/// assert!(sim.is_on());
+/// assert_eq!(sim.boots(), ["disk"]);
+/// # Ok(()) }
+/// ```
 pub struct AmtSim {
     addr: SocketAddr,
     tls: bool,
@@ -225,6 +283,20 @@ impl fmt::Debug for AmtSim {
 }
 
 /// Counters of the simulator.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+/// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+/// let sim = AmtSim::start(Default::default()).await?;
+/// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+/// client.identify().await?;
+/// client.identify().await?;
+/// let stats = sim.stats();
+/// assert_eq!(stats.by_operation.get("Identify"), Some(&2));
+/// assert_eq!(stats.nonces_issued, 1);
+/// assert!(stats.nonce_reuses >= 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AmtSimStats {
     /// HTTP requests (401s included).
@@ -250,6 +322,17 @@ impl AmtSim {
     ///
     /// `InvalidParameter` for a non-loopback `listen`; `Unreachable`/`Other` when
     /// the address cannot be bound.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::sim::{AmtSim, AmtSimConfig};
+    /// let sim = AmtSim::start(AmtSimConfig::default()).await?;
+    /// assert_eq!(sim.power_state(), 8);
+    /// let remote = AmtSimConfig { listen: Some("192.0.2.1:0".parse().expect("an address")), ..Default::default() };
+    /// let err = AmtSim::start(remote).await.unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+    /// # Ok(()) }
+    /// ```
     pub async fn start(config: AmtSimConfig) -> Result<AmtSim> {
         let mut device = Device::new(config.power_on);
         device.page_size = config.page_size.max(1);
@@ -298,47 +381,121 @@ impl AmtSim {
     }
 
     /// The address.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
+    /// assert!(sim.addr().ip().is_loopback());
+    /// assert_ne!(sim.addr().port(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://127.0.0.1:PORT` (`https` when serving TLS).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
+    /// assert_eq!(sim.base_url(), format!("http://{}", sim.addr()));
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
 
     /// The digest realm.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
+    /// assert!(sim.realm().starts_with("Digest:"));
+    /// # Ok(()) }
+    /// ```
     pub fn realm(&self) -> &str {
         &self.shared.realm
     }
 
     /// The digest user.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
+    /// assert_eq!(sim.username(), "admin");
+    /// # Ok(()) }
+    /// ```
     pub fn username(&self) -> &str {
         &self.shared.username
     }
 
     /// The digest password.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
+    /// assert_eq!(sim.password(), "P@ssw0rd");
+    /// # Ok(()) }
+    /// ```
     pub fn password(&self) -> &str {
         &self.shared.password
     }
 
     /// Whether the host is on (`PowerState` 2).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
+    /// assert!(!sim.is_on());
+    /// sim.set_power_state(2);
+    /// assert!(sim.is_on());
+    /// # Ok(()) }
+    /// ```
     pub fn is_on(&self) -> bool {
         lock(&self.shared.device).power_state == 2
     }
 
     /// The raw `PowerState`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// let sim = hwctl_amt::sim::AmtSim::start(Default::default()).await?;
+    /// assert_eq!(sim.power_state(), 8); // off
+    /// # Ok(()) }
+    /// ```
     pub fn power_state(&self) -> u16 {
         lock(&self.shared.device).power_state
     }
 
     /// Sets the raw `PowerState` (any number, for Unknown states).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// sim.set_power_state(3);
+    /// assert_eq!(client.power_service().await?.power_state, 3);
+    /// # Ok(()) }
+    /// ```
     pub fn set_power_state(&self, state: u16) {
         lock(&self.shared.device).power_state = state;
     }
 
     /// The boot configuration.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// use hwctl_amt::wire::{self, BootSource};
+    /// client.invoke(wire::change_boot_order(Some(BootSource::Pxe))).await?;
+    /// client.invoke(wire::set_boot_config_role()).await?;
+    /// assert!(sim.boot().armed);
+    /// # Ok(()) }
+    /// ```
     pub fn boot(&self) -> BootSnapshot {
         let d = lock(&self.shared.device);
         BootSnapshot {
@@ -352,37 +509,123 @@ impl AmtSim {
     }
 
     /// What each boot booted from (`pxe`, `disk`, `cdrom`, `bios`), in order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// use hwctl_amt::wire::{self, BootSource};
+    /// client.invoke(wire::change_boot_order(Some(BootSource::Pxe))).await?;
+    /// client.invoke(wire::set_boot_config_role()).await?;
+    /// client.invoke(wire::request_power_state_change(2)).await?;
+    /// assert_eq!(sim.boots(), ["pxe"]);
+    /// assert!(!sim.boot().armed); // AMT forgets the one-shot source
+    /// # Ok(()) }
+    /// ```
     pub fn boots(&self) -> Vec<String> {
         lock(&self.shared.device).boots.clone()
     }
 
     /// Puts the device to sleep (the next connection is dropped, and wakes it).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let mut config = AmtConfig::new(sim.base_url(), sim.username(), sim.password())?;
+    /// config.wake_wait = std::time::Duration::from_millis(50);
+    /// let client = AmtClient::new(&config)?;
+    /// sim.set_sleeping(true);
+    /// client.identify().await?; // the first attempt wakes it, the retry is answered
+    /// assert_eq!(sim.stats().wakeups, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn set_sleeping(&self, sleeping: bool) {
         self.shared.set_sleeping(sleeping);
     }
 
     /// Injects `fault` for the next `n` authenticated requests (a 401 storm counts
     /// every request).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// use hwctl_amt::sim::Fault;
+    /// let fault = Fault::SoapFault { subcode: "b:DestinationUnreachable".into(), reason: "gone".into() };
+    /// sim.inject_fault(fault, 1);
+    /// let err = client.power_service().await.unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::NotFound);
+    /// # Ok(()) }
+    /// ```
     pub fn inject_fault(&self, fault: Fault, n: u32) {
         lock(&self.shared.faults).push((fault, n.max(1)));
     }
 
     /// Removes every injected fault.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// sim.inject_fault(hwctl_amt::sim::Fault::TruncatedXml, 10);
+    /// sim.clear_faults();
+    /// assert_eq!(client.power_service().await?.power_state, 8);
+    /// # Ok(()) }
+    /// ```
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
     }
 
     /// The next Invoke answers `value` (and has no effect).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// sim.force_return_value(4099);
+    /// let err = client.invoke(hwctl_amt::wire::request_power_state_change(2)).await.unwrap_err();
+    /// assert_eq!(err.kind(), hwctl_core::ErrorKind::Busy);
+    /// assert!(!sim.is_on());
+    /// # Ok(()) }
+    /// ```
     pub fn force_return_value(&self, value: u32) {
         lock(&self.shared.device).forced_return_value = Some(value);
     }
 
     /// Forgets every issued nonce (clients then get `stale=true`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// client.identify().await?;
+    /// sim.expire_nonces();
+    /// client.identify().await?; // a fresh challenge, answered
+    /// assert_eq!(sim.stats().nonces_issued, 2);
+    /// # Ok(()) }
+    /// ```
     pub fn expire_nonces(&self) {
         lock(&self.shared.nonces).clear();
     }
 
     /// The counters.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_amt::{AmtClient, AmtConfig, sim::AmtSim};
+    /// let sim = AmtSim::start(Default::default()).await?;
+    /// let client = AmtClient::new(&AmtConfig::new(sim.base_url(), sim.username(), sim.password())?)?;
+    /// client.power_service().await?;
+    /// assert!(sim.stats().requests >= 2); // a 401 challenge, then the answer
+    /// assert!(sim.stats().connections >= 1);
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> AmtSimStats {
         let c = self.shared.counters.snapshot();
         AmtSimStats {
