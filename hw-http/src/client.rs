@@ -123,7 +123,7 @@ impl HttpClient {
             tls,
             config.connect_timeout,
             config.max_concurrency,
-            config.tls.setting.clone(),
+            config.tls.certificate_hint(),
         );
         let hyper = LegacyClient::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)

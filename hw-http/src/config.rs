@@ -183,6 +183,9 @@ pub struct TlsConfig {
     /// The user's setting that chose this (`redfish_verify_ca`), named in
     /// certificate errors and in the insecure-mode warning.
     pub(crate) setting: Option<String>,
+    /// How the user turns verification off when that is not `<setting>=false`
+    /// (`oneview_allow_insecure_connections=true`).
+    pub(crate) off_switch: Option<String>,
 }
 
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
@@ -219,6 +222,7 @@ impl TlsConfig {
             ca: CaSource::File(path.into()),
             accept_invalid_certs: false,
             setting: None,
+            off_switch: None,
         }
     }
 
@@ -240,6 +244,7 @@ impl TlsConfig {
             ca: CaSource::Pem(pem.into()),
             accept_invalid_certs: false,
             setting: None,
+            off_switch: None,
         }
     }
 
@@ -257,6 +262,7 @@ impl TlsConfig {
             ca: CaSource::WebpkiRoots,
             accept_invalid_certs: true,
             setting: None,
+            off_switch: None,
         }
     }
 
@@ -285,6 +291,47 @@ impl TlsConfig {
     pub fn with_setting(mut self, key: impl Into<String>) -> Self {
         self.setting = Some(key.into());
         self
+    }
+
+    /// How the user turns verification off, when it is not `<setting>=false` (the
+    /// default that [`with_setting`](Self::with_setting) implies): the text a
+    /// rejected certificate's error gives, as the user writes it. OneView, for
+    /// one, points its CA key (`oneview_tls_cacert_file`) at files only and turns
+    /// verification off with `oneview_allow_insecure_connections=true`.
+    ///
+    /// ```
+    /// use hwctl_http::TlsConfig;
+    /// let tls = TlsConfig::verified()
+    ///     .with_setting("oneview_tls_cacert_file")
+    ///     .with_off_switch("oneview_allow_insecure_connections=true");
+    /// assert_eq!(tls.off_switch().as_deref(), Some("oneview_allow_insecure_connections=true"));
+    /// // Without it, the setting's own `false`.
+    /// let tls = TlsConfig::verified().with_setting("redfish_verify_ca");
+    /// assert_eq!(tls.off_switch().as_deref(), Some("redfish_verify_ca=false"));
+    /// assert_eq!(TlsConfig::verified().off_switch(), None);
+    /// ```
+    pub fn with_off_switch(mut self, setting: impl Into<String>) -> Self {
+        self.off_switch = Some(setting.into());
+        self
+    }
+
+    /// The text that turns verification off for the user: the one given to
+    /// [`with_off_switch`](Self::with_off_switch), else `<setting>=false`, else
+    /// `None` when no setting is known (the library used directly).
+    pub fn off_switch(&self) -> Option<String> {
+        self.off_switch
+            .clone()
+            .or_else(|| self.setting.as_ref().map(|k| format!("{k}=false")))
+    }
+
+    /// What a rejected certificate's error advises, naming the user's settings.
+    pub(crate) fn certificate_hint(&self) -> Option<String> {
+        let key = self.setting.as_ref()?;
+        let off = self.off_switch().unwrap_or_else(|| format!("{key}=false"));
+        Some(format!(
+            "set {key} to the path of a CA bundle that signed it, or fix the \
+             certificate; {off} turns verification off, logged as insecure"
+        ))
     }
 
     /// The setting named by [`with_setting`](Self::with_setting), if any.
@@ -715,6 +762,26 @@ impl EndpointConfigBuilder {
     /// ```
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = tls;
+        self
+    }
+    /// How the user turns certificate verification off, for the advice a rejected
+    /// certificate's error gives, when that is not `<CA key>=false`
+    /// ([`TlsConfig::with_off_switch`]); keeps the rest of the TLS settings.
+    ///
+    /// ```
+    /// use hwctl_http::{EndpointConfig, TlsConfig};
+    /// let config = EndpointConfig::builder("https://appliance")
+    ///     .tls(TlsConfig::verified().with_setting("oneview_tls_cacert_file"))
+    ///     .tls_off_switch("oneview_allow_insecure_connections=true")
+    ///     .build()?;
+    /// assert_eq!(
+    ///     config.tls().off_switch().as_deref(),
+    ///     Some("oneview_allow_insecure_connections=true")
+    /// );
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    pub fn tls_off_switch(mut self, setting: impl Into<String>) -> Self {
+        self.tls.off_switch = Some(setting.into());
         self
     }
     /// TCP connect plus TLS handshake timeout (default 10 s; must be > 0).

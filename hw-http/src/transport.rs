@@ -53,10 +53,9 @@ pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig, hwctl_core:
         .with_safe_default_protocol_versions()
         .map_err(|e| hwctl_core::Error::new(ErrorKind::Other, format!("TLS setup failed: {e}")))?;
     if tls.accept_invalid_certs {
-        let chosen_by = match &tls.setting {
-            Some(key) => format!("{key}=false"),
-            None => "danger_accept_invalid_certs".into(),
-        };
+        let chosen_by = tls
+            .off_switch()
+            .unwrap_or_else(|| "danger_accept_invalid_certs".into());
         tracing::warn!(
             "TLS certificate verification is DISABLED for this endpoint \
              ({chosen_by}): the connection can be read and altered on its path"
@@ -171,8 +170,9 @@ pub(crate) struct Connector {
     slots: Arc<Semaphore>,
     max_connections: usize,
     demand: Arc<Demand>,
-    /// The user's setting for the CA (`redfish_verify_ca`), named in certificate errors.
-    ca_setting: Option<Arc<str>>,
+    /// What a rejected certificate's error advises, naming the user's settings
+    /// (`set redfish_verify_ca to …`; [`TlsConfig::certificate_hint`]).
+    ca_hint: Option<Arc<str>>,
 }
 
 /// Requests in flight on the client, against which the connector decides whether a
@@ -246,7 +246,7 @@ impl Connector {
         tls: Option<Arc<ClientConfig>>,
         connect_timeout: Duration,
         max_connections: usize,
-        ca_setting: Option<String>,
+        ca_hint: Option<String>,
     ) -> Self {
         Connector {
             tls: tls.map(TlsConnector::from),
@@ -254,7 +254,7 @@ impl Connector {
             slots: Arc::new(Semaphore::new(max_connections)),
             max_connections,
             demand: Arc::default(),
-            ca_setting: ca_setting.map(Arc::from),
+            ca_hint: ca_hint.map(Arc::from),
         }
     }
 
@@ -538,7 +538,7 @@ impl Connector {
         })?;
         match tls.connect(name, tcp).await {
             Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
-            Err(e) => Err(tls_error(&host, port, e, self.ca_setting.as_deref())),
+            Err(e) => Err(tls_error(&host, port, e, self.ca_hint.as_deref())),
         }
     }
 }
@@ -568,9 +568,9 @@ fn resolve_error(host: &str, e: io::Error) -> ConnectError {
     }
 }
 
-/// A failed TLS handshake; a rejected certificate says what to change: `setting`
-/// (the user's CA key, `redfish_verify_ca`) when known.
-fn tls_error(host: &str, port: u16, e: io::Error, setting: Option<&str>) -> ConnectError {
+/// A failed TLS handshake; a rejected certificate says what to change: `hint`
+/// (naming the user's CA key, `redfish_verify_ca`) when known.
+fn tls_error(host: &str, port: u16, e: io::Error, hint: Option<&str>) -> ConnectError {
     let rustls_err = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
@@ -581,13 +581,7 @@ fn tls_error(host: &str, port: u16, e: io::Error, setting: Option<&str>) -> Conn
             message: format!(
                 "TLS certificate of {host}:{port} rejected: {} ({})",
                 certificate_problem(&reason, host),
-                match setting {
-                    Some(key) => format!(
-                        "set {key} to the path of a CA bundle that signed it, or fix the \
-                         certificate; {key}=false turns verification off, logged as insecure"
-                    ),
-                    None => "set a CA file for this endpoint, or fix its certificate".into(),
-                }
+                hint.unwrap_or("set a CA file for this endpoint, or fix its certificate")
             ),
             source: Some(e),
         },
@@ -631,6 +625,20 @@ pub(crate) fn certificate_problem(reason: &rustls::CertificateError, host: &str)
         C::BadEncoding => "certificate is not valid DER".into(),
         C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
             "certificate is not for TLS server authentication".into()
+        }
+        // webpki's reasons arrive wrapped (`Other(OtherError(CaUsedAsEndEntity))`):
+        // the common one on BMCs in words, the others by their name alone.
+        C::Other(inner) => {
+            let name = inner.to_string();
+            if name.contains("CaUsedAsEndEntity") {
+                "certificate is a CA certificate (CA:TRUE) serving as the server's own, \
+                 which is refused even when that CA is trusted; the server needs a \
+                 certificate signed by the CA (a plain `openssl req -x509` makes a CA \
+                 certificate)"
+                    .into()
+            } else {
+                format!("certificate rejected ({name})")
+            }
         }
         // Anything else: rustls' own wording, which is a sentence.
         other => format!(

@@ -251,8 +251,55 @@ async fn a_rejected_certificate_names_the_drivers_verify_ca_key() {
         );
         assert!(text.contains(&format!("{key}=false")), "{text}");
     }
+    // A driver whose CA key takes files only names its own off switch.
+    let tls = TlsConfig::verified()
+        .with_setting("oneview_tls_cacert_file")
+        .with_off_switch("oneview_allow_insecure_connections=true");
+    let text = client(server.base_url(), tls)
+        .unwrap()
+        .get("/x")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("set oneview_tls_cacert_file to the path of a CA bundle")
+            && text.contains("oneview_allow_insecure_connections=true turns verification off")
+            && !text.contains("oneview_tls_cacert_file=false"),
+        "{text}"
+    );
     // Without a driver key (the library used directly) the advice stays generic.
     let c = client(server.base_url(), TlsConfig::verified()).unwrap();
     let text = c.get("/x").await.unwrap_err().to_string();
     assert!(!text.contains("verify_ca"), "{text}");
+}
+
+/// A self-signed certificate marked CA:TRUE serving as the server's own (what a
+/// plain `openssl req -x509` makes, common on BMCs) is refused even when that very
+/// file is the trusted CA; the error says so in words, not as `CaUsedAsEndEntity`.
+#[tokio::test]
+async fn a_ca_certificate_serving_as_the_servers_own_is_explained_in_words() {
+    let mut params =
+        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(cert.der().to_vec())],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+    .unwrap();
+    let server = TestServer::start_tls(Arc::new(server_config), |_| Reply::ok("x"))
+        .await
+        .unwrap();
+    let c = client(server.base_url(), TlsConfig::ca_pem(cert.pem())).unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadCertificate, "{err}");
+    assert_readable(&err, "certificate is a CA certificate (CA:TRUE)");
+    assert!(!err.to_string().contains("CaUsedAsEndEntity"), "{err}");
 }

@@ -404,7 +404,10 @@ impl OneviewConfig {
             )
             .with_driver(NAME));
         };
-        let mut endpoint = endpoint.max_body_bytes(MAX_REPLY_BYTES);
+        // The CA key takes files only; verification is turned off by its own key.
+        let mut endpoint = endpoint
+            .max_body_bytes(MAX_REPLY_BYTES)
+            .tls_off_switch("oneview_allow_insecure_connections=true");
         if insecure == Some(true) {
             tracing::warn!(
                 driver = NAME,

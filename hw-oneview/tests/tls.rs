@@ -63,6 +63,17 @@ async fn a_wrong_ca_or_the_default_roots_are_refused() {
     let e = node.power().unwrap().get_power_state().await.unwrap_err();
     assert!(!e.is_retryable(), "{e}"); // hwctl-http: a rejected certificate is not retried
     assert!(e.to_string().contains("certificate"), "{e}");
+    // The advice names OneView's own keys: its CA key takes files only, so the off
+    // switch is oneview_allow_insecure_connections (a newcomer followed
+    // "oneview_tls_cacert_file=false" into an invalid-parameter error).
+    assert!(
+        e.to_string()
+            .contains("set oneview_tls_cacert_file to the path")
+            && e.to_string()
+                .contains("oneview_allow_insecure_connections=true turns verification off")
+            && !e.to_string().contains("oneview_tls_cacert_file=false"),
+        "{e}"
+    );
     info.remove("oneview_tls_cacert_file");
     let node = hwctl_oneview::hardware_type()
         .build(&info, &sim.node_context(0))
