@@ -8,16 +8,46 @@
 use hwctl_core::{Error, ErrorKind, Result};
 
 /// The greeting the client sends first (9 bytes, no terminator).
+///
+/// ```
+/// assert_eq!(hwctl_iboot::wire::HELLO, b"hello-000");
+/// ```
 pub const HELLO: &[u8; 9] = b"hello-000";
 /// Length of the device's answer to the greeting: its last sequence number.
+///
+/// ```
+/// use hwctl_iboot::wire::{SEQUENCE_LEN, next_sequence};
+/// let answer: [u8; SEQUENCE_LEN] = [0x02, 0x01]; // little-endian 0x0102
+/// assert_eq!(next_sequence(answer), 0x0103);
+/// ```
 pub const SEQUENCE_LEN: usize = 2;
-/// Length of the request header.
+/// Length of the request header (`<B21s21sBBH`: 1 + 21 + 21 + 1 + 1 + 2 bytes).
+///
+/// ```
+/// use hwctl_iboot::wire::{CREDENTIAL_FIELD_LEN, HEADER_LEN};
+/// assert_eq!(HEADER_LEN, 1 + 2 * CREDENTIAL_FIELD_LEN + 1 + 1 + 2);
+/// ```
 pub const HEADER_LEN: usize = 47;
 /// Width of the user and password fields (NUL-padded).
+///
+/// ```
+/// use hwctl_iboot::wire::{CREDENTIAL_FIELD_LEN, encode_get_relays};
+/// let frame = encode_get_relays(b"admin", b"pw", 7).unwrap();
+/// // The user field follows the command byte, padded with NULs to 21 bytes.
+/// assert_eq!(&frame[1..6], b"admin");
+/// assert!(frame[6..1 + CREDENTIAL_FIELD_LEN].iter().all(|b| *b == 0));
+/// assert_eq!(&frame[1 + CREDENTIAL_FIELD_LEN..][..2], b"pw");
+/// ```
 pub const CREDENTIAL_FIELD_LEN: usize = 21;
 /// The longest user name or password that survives the field (python-iboot's
 /// `21s` keeps 21 bytes, but a terminating NUL is needed for a C string device
 /// side; longer values would be truncated on the wire).
+///
+/// ```
+/// use hwctl_iboot::wire::{MAX_CREDENTIAL_LEN, check_credential};
+/// assert!(check_credential("iboot_username", &[b'u'; MAX_CREDENTIAL_LEN], false).is_ok());
+/// assert!(check_credential("iboot_username", &[b'u'; MAX_CREDENTIAL_LEN + 1], false).is_err());
+/// ```
 pub const MAX_CREDENTIAL_LEN: usize = 20;
 
 /// DxP command byte.
@@ -116,11 +146,29 @@ fn credential_error(name: &'static str, value: &[u8], secret: bool) -> Option<Er
 ///
 /// [`ErrorKind::InvalidParameter`] naming `name` when the value is over
 /// [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
+///
+/// ```
+/// use hwctl_core::ErrorKind;
+/// use hwctl_iboot::wire::check_credential;
+/// assert!(check_credential("iboot_password", b"s3cret", true).is_ok());
+/// let err = check_credential("iboot_password", b"s3c\0ret", true).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+/// assert_eq!(err.problems()[0].name, "iboot_password");
+/// // A secret's value is never in the message.
+/// assert!(!err.to_string().contains("s3c"));
+/// ```
 pub fn check_credential(name: &'static str, value: &[u8], secret: bool) -> Result<()> {
     credential_error(name, value, secret).map_or(Ok(()), Err)
 }
 
 /// Length of the longest request: a CHANGE_RELAY header and its 2-byte payload.
+///
+/// ```
+/// use hwctl_iboot::wire::{HEADER_LEN, MAX_FRAME_LEN, encode_change_relay};
+/// let frame = encode_change_relay(b"admin", b"pw", 9, 3, true).unwrap();
+/// assert_eq!(frame.len(), MAX_FRAME_LEN);
+/// assert_eq!(MAX_FRAME_LEN, HEADER_LEN + 2);
+/// ```
 pub const MAX_FRAME_LEN: usize = HEADER_LEN + 2;
 
 /// A request frame held inline (no heap): 47 bytes (GET_RELAYS) or 49
@@ -241,6 +289,17 @@ impl RequestTemplate {
     /// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`;
     /// the password's value is never in it) when a credential is over
     /// [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_iboot::wire::{RequestTemplate, encode_get_relays};
+    /// let template = RequestTemplate::new(b"admin", b"pw")?;
+    /// // Made once, it writes what the per-call encoder writes.
+    /// assert_eq!(&*template.get_relays(5), &*encode_get_relays(b"admin", b"pw", 5)?);
+    /// let err = RequestTemplate::new(b"admin", &[b'p'; 21]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     pub fn new(username: &[u8], password: &[u8]) -> Result<Self> {
         if !(fits_field(username) && fits_field(password)) {
             return Err(header_error(username, password));
@@ -284,6 +343,19 @@ impl RequestTemplate {
     /// # Errors
     ///
     /// [`WireError::RelayZero`] when `relay` is 0 (`out` is then left as it was).
+    ///
+    /// ```
+    /// use hwctl_iboot::wire::{Frame, RequestTemplate, WireError};
+    /// let template = RequestTemplate::new(b"admin", b"pw")?;
+    /// let mut frame = Frame::EMPTY; // one frame reused for every request
+    /// template.write_change_relay(&mut frame, 0x0102, 4, true).unwrap();
+    /// assert_eq!(frame.len(), 49);
+    /// // descriptor 1 (change relay), pad, sequence 0x0102 little-endian, relay 4, on.
+    /// assert_eq!(&frame[43..], &[1, 0, 0x02, 0x01, 4, 1]);
+    /// assert_eq!(template.write_change_relay(&mut frame, 1, 0, true), Err(WireError::RelayZero));
+    /// assert_eq!(frame[47], 4); // left as it was
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     #[inline]
     pub fn write_change_relay(
         &self,
@@ -304,6 +376,17 @@ impl RequestTemplate {
 
     /// Writes a GET_RELAYS request (47 bytes, no payload) into `out`, replacing
     /// what it held.
+    ///
+    /// ```
+    /// use hwctl_iboot::wire::{Frame, RequestTemplate};
+    /// let template = RequestTemplate::new(b"admin", b"pw")?;
+    /// let mut frame = Frame::EMPTY;
+    /// template.write_change_relay(&mut frame, 1, 2, false).unwrap();
+    /// template.write_get_relays(&mut frame, 0x0304);
+    /// assert_eq!(frame.len(), 47);
+    /// assert_eq!((frame[43], frame[45], frame[46]), (4, 0x04, 0x03));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     #[inline]
     pub fn write_get_relays(&self, out: &mut Frame, sequence: u16) {
         let fields = Self::header_fields(Descriptor::GetRelays, sequence);
@@ -316,6 +399,14 @@ impl RequestTemplate {
     /// # Errors
     ///
     /// [`WireError::RelayZero`] when `relay` is 0.
+    ///
+    /// ```
+    /// use hwctl_iboot::wire::{RequestTemplate, encode_change_relay};
+    /// let template = RequestTemplate::new(b"admin", b"pw")?;
+    /// let frame = template.change_relay(9, 3, true).unwrap();
+    /// assert_eq!(&*frame, &*encode_change_relay(b"admin", b"pw", 9, 3, true)?);
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     #[inline]
     pub fn change_relay(
         &self,
@@ -330,6 +421,13 @@ impl RequestTemplate {
 
     /// A GET_RELAYS request (47 bytes) by value: [`write_get_relays`](Self::write_get_relays)
     /// into a new frame.
+    ///
+    /// ```
+    /// let template = hwctl_iboot::wire::RequestTemplate::new(b"admin", b"pw")?;
+    /// let frame = template.get_relays(0xffff);
+    /// assert_eq!((frame.len(), frame[0], frame[45], frame[46]), (47, 3, 0xff, 0xff));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
     #[inline]
     pub fn get_relays(&self, sequence: u16) -> Frame {
         let mut frame = Frame::EMPTY;
@@ -463,6 +561,15 @@ impl WireError {
     /// The kind of the [`hwctl_core::Error`] it becomes:
     /// [`ErrorKind::InvalidParameter`] for [`RelayZero`](Self::RelayZero) (the
     /// caller's input), [`ErrorKind::Protocol`] for the others (the device's).
+    ///
+    /// ```
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_iboot::wire::{WireError, decode_change_relay_reply};
+    /// let err = decode_change_relay_reply(7).unwrap_err();
+    /// assert_eq!(err, WireError::ChangeRelayReply(7));
+    /// assert_eq!(err.kind(), ErrorKind::Protocol);
+    /// assert_eq!(WireError::RelayZero.kind(), ErrorKind::InvalidParameter);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         match self {
             WireError::RelayZero => ErrorKind::InvalidParameter,
@@ -529,6 +636,12 @@ pub fn decode_change_relay_reply(byte: u8) -> std::result::Result<bool, WireErro
 
 /// The most relays a GET_RELAYS answer can report (the client asks for a `u8`
 /// count).
+///
+/// ```
+/// use hwctl_iboot::wire::{MAX_RELAYS, decode_relays};
+/// assert_eq!(decode_relays(&[1u8; MAX_RELAYS]).unwrap().len(), MAX_RELAYS);
+/// assert!(decode_relays(&[1u8; MAX_RELAYS + 1]).is_err());
+/// ```
 pub const MAX_RELAYS: usize = 255;
 
 /// The relay states of a GET_RELAYS answer, held inline (no heap) as one bit per
