@@ -19,6 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# Where `cargo package` writes the .crate files (CARGO_TARGET_DIR when set).
+PACKAGES="${CARGO_TARGET_DIR:-$ROOT/target}/package"
 verify=1
 crates=()
 for a in "$@"; do
@@ -63,7 +65,7 @@ status=0
 for name in $publishable; do
   dir=$(awk -v n="$name" '$1 == n {print $2}' <<<"$meta")
   rel=${dir#"$ROOT"/}
-  crate_file="target/package/$name-$version.crate"
+  crate_file="$PACKAGES/$name-$version.crate"
   [ -f "$crate_file" ] || { echo "package-check: $crate_file missing" >&2; exit 1; }
   listed=$(tar tzf "$crate_file" | sed "s|^$name-$version/||")
   # Less what the manifest's `exclude` leaves out on purpose (exact paths only).
@@ -83,7 +85,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/hw-package-check.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 patches=()
 for name in $publishable; do
-  tar xzf "target/package/$name-$version.crate" -C "$WORK"
+  tar xzf "$PACKAGES/$name-$version.crate" -C "$WORK"
   patches+=(--config "patch.crates-io.$name.path='$WORK/$name-$version'")
 done
 # The packaged tests read nothing beside their crate: no ../shared, no ../.venv; a peer
@@ -96,7 +98,7 @@ for name in "${crates[@]}"; do
   [ "$feats" = - ] || args=(--features "$feats")
   echo "== $name: cargo test ${args[*]} in its unpacked .crate" >&2
   cp Cargo.lock "$WORK/$name-$version/Cargo.lock"
-  ( cd "$WORK/$name-$version" && CARGO_TARGET_DIR="$ROOT/target" \
+  ( cd "$WORK/$name-$version" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}" \
       cargo test --offline -q --no-fail-fast "${patches[@]}" "${args[@]}" ) \
     || { echo "package-check: the packaged tests of $name failed" >&2; exit 1; }
 done
