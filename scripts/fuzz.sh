@@ -91,7 +91,7 @@ for t in "${targets[@]}"; do
       ok=0
     fi
     # This segment's final stats only (earlier segments are above it in the log).
-    seg_stat() { tail -n +"$seg_line" "$log" | grep -o "stat::$1: *[0-9]*" | grep -o '[0-9]*$' | tail -1 || true; }
+    seg_stat() { tail -n +"$seg_line" "$log" | grep -a -o "stat::$1: *[0-9]*" | grep -o '[0-9]*$' | tail -1 || true; }
     seg_execs=$(seg_stat number_of_executed_units)
     execs=$((execs + ${seg_execs:-0}))
     seg_rss=$(seg_stat peak_rss_mb)

@@ -87,6 +87,11 @@ impl DomainXml {
     /// Scans `xml`; a document that is not well-formed, or whose root is not
     /// `<domain>`, is a protocol error.
     pub(crate) fn parse(xml: &str) -> Result<Self> {
+        // A leading byte-order mark is dropped before scanning: the reader skips it
+        // too, and its element offsets must index the text kept in `src` (with the
+        // mark kept, they were 3 bytes off and an edit could cut a character: a
+        // panic found by fuzzing).
+        let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
         let mut reader = Reader::from_str(xml);
         let mut elems: Vec<Elem> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -409,6 +414,29 @@ mod tests {
         assert_eq!(back.boot_device(), Some(BootDevice::Cdrom));
         // Idempotent: setting the same device again changes nothing.
         assert_eq!(back.with_boot_device(BootDevice::Cdrom).unwrap(), out);
+    }
+
+    /// Found by the libvirt_domain_xml fuzz target: a document starting with a
+    /// byte-order mark put every element offset 3 bytes off, and rewriting the
+    /// boot device sliced inside a later multi-byte character (a panic).
+    #[test]
+    fn a_leading_byte_order_mark_keeps_offsets_right() {
+        let src = "\u{feff}<domain>\n  <os>\n    <type>hvm</type>\n    <boot dev='hd'/>\n  </os>\n  <description>\u{feff}é</description>\n</domain>\n";
+        let d = DomainXml::parse(src).unwrap();
+        assert_eq!(d.boot_device(), Some(BootDevice::Disk));
+        let out = d.with_boot_device(BootDevice::Pxe).unwrap();
+        assert_eq!(
+            out,
+            src.trim_start_matches('\u{feff}')
+                .replace("<boot dev='hd'/>", "<boot dev='network'/>")
+        );
+        // The fuzzer's input itself: no panic, whatever the outcome.
+        let crash = "\u{feff}<domain e='1k'>main type=' typoad   \u{feff} <os>\n        <tyle arch='x4ev\0\0\0\0\0\0\0\0\0\0\0\0\0\0k'/>\n        <bi\u{7f}s useserial='yes'/>\n    </os>\n virtu'netwle a \0\0\0\0\0\u{2}0'\0\0\0\u{2}1'/><='1'/></domain>";
+        if let Ok(d) = DomainXml::parse(crash) {
+            for device in [BootDevice::Pxe, BootDevice::Disk, BootDevice::Cdrom] {
+                let _ = d.with_boot_device(device);
+            }
+        }
     }
 
     #[test]
