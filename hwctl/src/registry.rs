@@ -39,11 +39,23 @@ pub(crate) fn hardware_type<'r>(registry: &'r Registry, name: &str) -> Result<&'
 /// `NotFound` error `e` (which lists the enabled types).
 fn unknown(registry: &Registry, name: &str, e: &Error) -> Error {
     let names: Vec<&str> = registry.hardware_types().map(HardwareType::name).collect();
-    let message = match hwctl_core::driver_info::did_you_mean(name, names.iter().copied()) {
+    let message = match suggest(name, &names) {
         Some(close) => format!("{}; did you mean `{close}`?", e.message()),
         None => e.message().to_owned(),
     };
     Error::new(ErrorKind::InvalidParameter, message)
+}
+
+/// The name a user probably meant: a close spelling (`ipmii` → `ipmi`), or the
+/// type whose name is `name` with its `staging-` prefix or vendor prefix left off
+/// (`iboot` → `staging-iboot`, `ocs` → `msftocs`).
+pub(crate) fn suggest<'n>(name: &str, names: &[&'n str]) -> Option<&'n str> {
+    let lower = name.to_ascii_lowercase();
+    let short = names.iter().copied().find(|n| {
+        n.strip_prefix("staging-") == Some(lower.as_str())
+            || (lower.len() >= 3 && n.len() > lower.len() && n.ends_with(lower.as_str()))
+    });
+    short.or_else(|| hwctl_core::driver_info::did_you_mean(name, names.iter().copied()))
 }
 
 #[cfg(test)]
@@ -56,6 +68,17 @@ mod tests {
         let err = hardware_type(&r, "ipmii").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidParameter);
         assert!(err.message().contains("did you mean `ipmi`?"), "{err}");
+        for (short, full) in [
+            ("iboot", "staging-iboot"),
+            ("ocs", "msftocs"),
+            ("nm", "staging-nm"),
+        ] {
+            let err = hardware_type(&r, short).unwrap_err();
+            assert!(
+                err.message().contains(&format!("did you mean `{full}`?")),
+                "{err}"
+            );
+        }
         let err = hardware_type(&r, "zzzzzz").unwrap_err();
         assert!(!err.message().contains("did you mean"), "{err}");
         assert!(err.message().contains("fake-hardware"), "{err}");

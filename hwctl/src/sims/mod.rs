@@ -71,7 +71,7 @@ pub(crate) async fn start(
         // A close name is suggested, as for `--driver`.
         other => Err(hwctl_core::Error::invalid_parameter(
             "TYPE",
-            match hwctl_core::driver_info::did_you_mean(other, SIMULATORS.iter().copied()) {
+            match crate::registry::suggest(other, SIMULATORS) {
                 Some(close) => format!("no simulator for {other:?}; did you mean `{close}`?"),
                 None => format!(
                     "no simulator for {other:?} (available: {})",
