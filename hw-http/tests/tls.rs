@@ -39,7 +39,15 @@ fn make_pki_with(names: Vec<String>, adjust: impl FnOnce(&mut CertificateParams)
     adjust(&mut params);
     let key = KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
+    Pki {
+        ca_pem: ca.pem(),
+        server_config: server_config(&cert, &key),
+    }
+}
+
+/// A TLS server configuration presenting `cert` (with its `key`).
+fn server_config(cert: &rcgen::Certificate, key: &KeyPair) -> Arc<rustls::ServerConfig> {
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
@@ -50,10 +58,7 @@ fn make_pki_with(names: Vec<String>, adjust: impl FnOnce(&mut CertificateParams)
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
     )
     .unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        server_config: Arc::new(server_config),
-    }
+    Arc::new(config)
 }
 
 async fn server(pki: &Pki) -> TestServer {
@@ -283,18 +288,7 @@ async fn a_ca_certificate_serving_as_the_servers_own_is_explained_in_words() {
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let key = KeyPair::generate().unwrap();
     let cert = params.self_signed(&key).unwrap();
-    let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from(cert.der().to_vec())],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    )
-    .unwrap();
-    let server = TestServer::start_tls(Arc::new(server_config), |_| Reply::ok("x"))
+    let server = TestServer::start_tls(server_config(&cert, &key), |_| Reply::ok("x"))
         .await
         .unwrap();
     let c = client(server.base_url(), TlsConfig::ca_pem(cert.pem())).unwrap();
