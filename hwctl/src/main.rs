@@ -169,26 +169,40 @@ async fn run_bounded(cli: Cli, registry: &Registry) -> Result<()> {
         return run(cli, registry).await;
     };
     let given = cli.deadline.is_some();
+    // The driver named on the command line, for the error (an info file's `driver`
+    // is only read inside `run`).
+    let driver = cli.node.driver.clone();
     let started = tokio::time::Instant::now();
     match tokio::time::timeout(limit, run(cli, registry)).await {
         Ok(result) => result,
-        Err(_) => Err(hwctl_core::Error::new(
-            hwctl_core::ErrorKind::Timeout,
-            format!(
-                "no result after {:.1} s, the command's time limit ({}); the device may be \
+        Err(_) => Err(with_driver_named(
+            driver,
+            hwctl_core::Error::new(
+                hwctl_core::ErrorKind::Timeout,
+                format!(
+                    "no result after {:.1} s, the command's time limit ({}); the device may be \
                  silent or unreachable",
-                started.elapsed().as_secs_f64(),
-                if given {
-                    "--timeout".to_owned()
-                } else {
-                    format!(
-                        "default {} s; change it with --timeout SECONDS",
-                        limit.as_secs()
-                    )
-                }
-            ),
-        )
-        .with_operation(operation)),
+                    started.elapsed().as_secs_f64(),
+                    if given {
+                        "--timeout".to_owned()
+                    } else {
+                        format!(
+                            "default {} s; change it with --timeout SECONDS",
+                            limit.as_secs()
+                        )
+                    }
+                ),
+            )
+            .with_operation(operation),
+        )),
+    }
+}
+
+/// `error` naming `driver`, when one was given.
+fn with_driver_named(driver: Option<String>, error: hwctl_core::Error) -> hwctl_core::Error {
+    match driver {
+        Some(driver) => error.with_driver(driver),
+        None => error,
     }
 }
 

@@ -483,6 +483,8 @@ fn a_silent_bmc_is_bounded_by_the_command_timeout_and_retries_are_announced() {
         if driver == "ipmi" {
             // The whole-command limit fired: it names the operation and the time.
             assert_eq!(v["error"]["operation"], "power status", "{v}");
+            // The driver given with --driver is named (a newcomer saw null).
+            assert_eq!(v["error"]["driver"], "ipmi", "{v}");
             let message = v["error"]["message"].as_str().unwrap();
             assert!(message.contains("after 5."), "{message}");
             assert!(message.contains("--timeout"), "{message}");
