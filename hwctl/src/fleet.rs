@@ -674,11 +674,23 @@ pub(crate) fn report(
         }
         say_json(&out);
     } else {
+        // Where a missing parameter comes from, once per parameter below the table
+        // (as `validate` prints it under each problem).
+        let mut hints = std::collections::BTreeMap::new();
         let rows: Vec<Vec<String>> = rows
             .map(|(n, s)| {
                 let (result, detail) = match &s.status {
                     Status::Done(state) => (state.clone(), String::new()),
-                    Status::Failed(e) => (format!("error [{}]", e.kind()), e.to_string()),
+                    Status::Failed(e) => {
+                        for p in e.problems() {
+                            if let Some(hint) =
+                                crate::output::hint_for(e.driver(), &p.name, p.is_missing())
+                            {
+                                hints.entry(p.name.clone()).or_insert(hint);
+                            }
+                        }
+                        (format!("error [{}]", e.kind()), e.to_string())
+                    }
                     Status::Interrupted => ("interrupted".into(), "state unknown".into()),
                     Status::NotStarted => ("not started".into(), String::new()),
                 };
@@ -692,6 +704,9 @@ pub(crate) fn report(
             })
             .collect();
         say(table(&["NODE", "DRIVER", "POWER", "TIME", "DETAIL"], &rows));
+        for (name, hint) in &hints {
+            say(format!("hint ({name}): {hint}"));
+        }
         if sweep.interrupted {
             let list = |names: &[&str]| {
                 if names.is_empty() {

@@ -119,6 +119,10 @@ fn the_fleet_summary_names_the_kind_of_its_failures_and_exits_1() {
         "{err}"
     );
     assert!(err.contains("2 device-fault, 1 missing-parameter"), "{err}");
+    // The text table's missing `ports` comes with the hint `validate` gives, once.
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.matches("hint (ports): ").count(), 1, "{out}");
+    assert!(out.contains("--port MAC"), "{out}");
 
     let (_dir, path) = inventory(serde_json::json!([
         {"name": "no-ports", "driver": "staging-wol", "driver_info": {}},
