@@ -60,6 +60,15 @@ pub(crate) fn hint_for(driver: Option<&str>, name: &str, missing: bool) -> Optio
         );
     }
     let oneview = matches!(driver, None | Some("oneview"));
+    if name.ends_with("password") && !(oneview && ONEVIEW_CONDUCTOR_KEYS.contains(&name)) {
+        // A secret is never suggested on the command line.
+        return Some(format!(
+            "a secret: set the environment variable {}, or use --password-file FILE, or run \
+             on a terminal to be asked (a value given with --info is visible to other users \
+             of this machine)",
+            crate::secrets::env_name(name)
+        ));
+    }
     if oneview && ONEVIEW_CONDUCTOR_KEYS.contains(&name) {
         let option = name.trim_start_matches("oneview_");
         let head = format!(

@@ -289,3 +289,33 @@ fn oneview_keys_ironic_keeps_in_its_config_say_so() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!stderr(&o).contains("ironic.conf"), "{}", stderr(&o));
 }
+
+/// A missing password says where a secret goes: `HW_<KEY>`, `--password-file` or the
+/// prompt, never the command line (a newcomer got a bare `missing: iboot_password`).
+#[test]
+fn a_missing_password_says_where_secrets_go() {
+    let o = hwctl(&[
+        "--driver",
+        "staging-iboot",
+        "--info",
+        "iboot_address=127.0.0.1",
+        "--info",
+        "iboot_username=admin",
+        "validate",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "missing: iboot_password")
+        .unwrap_or_else(|| panic!("{err}"));
+    let hint = lines.get(at + 1).copied().unwrap_or("");
+    assert!(
+        hint.trim_start().starts_with("hint:")
+            && hint.contains("HW_IBOOT_PASSWORD")
+            && hint.contains("--password-file"),
+        "{err}"
+    );
+    assert!(!hint.contains("--info iboot_password"), "{err}");
+}
