@@ -585,6 +585,18 @@ fn tls_error(host: &str, port: u16, e: io::Error, hint: Option<&str>) -> Connect
             ),
             source: Some(e),
         },
+        // What a plain-HTTP server's reply looks like to a TLS client.
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+            ConnectError {
+                kind: ErrorKind::Protocol,
+                message: format!(
+                    "TLS handshake with {host}:{port} failed: the server did not answer in \
+                     TLS (it may speak plain HTTP on this port: use an http:// address, or \
+                     check the port)"
+                ),
+                source: Some(e),
+            }
+        }
         Some(other) => ConnectError {
             kind: ErrorKind::Other,
             message: format!("TLS handshake with {host}:{port} failed: {other}"),

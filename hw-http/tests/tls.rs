@@ -216,6 +216,37 @@ async fn plain_http_to_a_tls_port_is_a_typed_error() {
     );
 }
 
+/// `https://` to a server speaking plain HTTP says so (a newcomer got
+/// `error [other] … received corrupt message of type InvalidContentType`).
+#[tokio::test]
+async fn tls_to_a_plain_http_server_says_it_answered_in_plain_http() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A plain HTTP server answers the ClientHello's bytes as a bad request.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf).await;
+            let _ = conn
+                .write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    let url = format!("https://{addr}/");
+    let c = client(url, TlsConfig::verified()).unwrap();
+    let err = c.get("/x").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("did not answer in TLS") && text.contains("http://"),
+        "{text}"
+    );
+    assert!(!text.contains("InvalidContentType"), "{text}");
+}
+
 /// Issue 15: a rejected certificate names the driver's own CA setting (the key the
 /// user can change), and that `false` turns verification off.
 #[tokio::test]
