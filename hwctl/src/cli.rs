@@ -181,8 +181,8 @@ pub(crate) enum Command {
         /// How many nodes to drive at once.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
         concurrency: u16,
-        /// Timeout of each power change, in seconds.
-        #[arg(long, value_name = "SECS")]
+        /// Timeout of each power change, in seconds (1 to 86400).
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: Option<u64>,
         /// The interface to drive (only `power` for now).
         #[arg(value_enum)]
@@ -244,8 +244,9 @@ pub(crate) enum PowerAction {
 /// `--timeout SECS`
 #[derive(Debug, Args, Clone, Copy)]
 pub(crate) struct TimeoutArg {
-    /// Seconds to wait for the state to be confirmed.
-    #[arg(long, value_name = "SECS")]
+    /// Seconds to wait for the state to be confirmed (1 to 86400, whole seconds, as
+    /// the global `--timeout`).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: Option<u64>,
 }
 

@@ -319,3 +319,21 @@ fn a_missing_password_says_where_secrets_go() {
     );
     assert!(!hint.contains("--info iboot_password"), "{err}");
 }
+
+/// A power change's own `--timeout 0` is refused as the global one is (it was accepted
+/// and then failed with "not confirmed within 0.0s", the node left as it was).
+#[test]
+fn a_power_change_timeout_of_zero_is_refused_like_the_global_one() {
+    for args in [
+        &["--driver", "fake-hardware", "power", "on", "--timeout", "0"][..],
+        &["--timeout", "0", "--driver", "fake-hardware", "power", "on"][..],
+    ] {
+        let o = hwctl(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("0 is not in 1..=86400"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
