@@ -327,7 +327,8 @@ impl TlsConfig {
     /// What a rejected certificate's error advises, naming the user's settings.
     pub(crate) fn certificate_hint(&self) -> Option<String> {
         let key = self.setting.as_ref()?;
-        let off = self.off_switch().unwrap_or_else(|| format!("{key}=false"));
+        // Some whenever a setting is named: the given switch, else `<key>=false`.
+        let off = self.off_switch()?;
         Some(format!(
             "set {key} to the path of a CA bundle that signed it, or fix the \
              certificate; {off} turns verification off, logged as insecure"
