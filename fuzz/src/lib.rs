@@ -6,6 +6,11 @@
 //! Every function takes arbitrary bytes and must return without panicking, hanging
 //! or allocating without bound; a panic is a crash the fuzzer reports.
 
+pub mod alloc_limit;
+
+#[global_allocator]
+static ALLOCATOR: alloc_limit::Limited = alloc_limit::Limited;
+
 use std::sync::OnceLock;
 
 use hwctl_core::{DriverInfo, MacAddress, NodeContext};
