@@ -60,7 +60,7 @@ esac
 
 if [ "$mode" = seeds ]; then
   # The target bodies over the seeds, and the libFuzzer binaries type-checked.
-  cargo test --no-default-features --test corpus
+  cargo test --no-default-features --lib --test corpus
   RUSTC_BOOTSTRAP=1 cargo check --bins
   exit 0
 fi
