@@ -23,7 +23,7 @@ pub(crate) struct Cli {
     /// expiry it fails with a `timeout` error naming the operation (exit 1). Bounds
     /// the one-node commands; a power change's own `--timeout` extends it. Default 60.
     #[arg(long = "timeout", id = "deadline", value_name = "SECONDS",
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+          value_parser = whole_seconds)]
     pub deadline: Option<u64>,
 
     /// The node to act on (for node commands): given before the command.
@@ -113,6 +113,21 @@ pub(crate) fn hardware_type_names() -> &'static [String] {
     })
 }
 
+/// Parses a `--timeout`: whole seconds from 1 to 86400 (a day). A fraction, a
+/// unit or a sign is refused with what was given and what is accepted, not Rust's
+/// "invalid digit found in string".
+pub(crate) fn whole_seconds(text: &str) -> Result<u64, String> {
+    let accepted = "whole seconds from 1 to 86400";
+    match text.parse::<u64>() {
+        Ok(secs) if (1..=86_400).contains(&secs) => Ok(secs),
+        Ok(secs) => Err(format!("{secs} is not in 1..=86400 ({accepted})")),
+        Err(_) if text.contains('.') && text.parse::<f64>().is_ok() => Err(format!(
+            "'{text}' has a fraction: {accepted} (sub-second timeouts are not offered)"
+        )),
+        Err(_) => Err(format!("'{text}' is not a number of seconds: {accepted}")),
+    }
+}
+
 /// The simulator names (`hwctl sim --list`).
 pub(crate) fn simulator_names() -> &'static [String] {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
@@ -182,7 +197,7 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
         concurrency: u16,
         /// Timeout of each power change, in seconds (1 to 86400).
-        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        #[arg(long, value_name = "SECS", value_parser = whole_seconds)]
         timeout: Option<u64>,
         /// The interface to drive (only `power` for now).
         #[arg(value_enum)]
@@ -246,7 +261,7 @@ pub(crate) enum PowerAction {
 pub(crate) struct TimeoutArg {
     /// Seconds to wait for the state to be confirmed (1 to 86400, whole seconds, as
     /// the global `--timeout`).
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, value_name = "SECS", value_parser = whole_seconds)]
     pub timeout: Option<u64>,
 }
 

@@ -337,3 +337,41 @@ fn a_power_change_timeout_of_zero_is_refused_like_the_global_one() {
         );
     }
 }
+
+/// `--timeout 0.5` or `--timeout 5s` says what is accepted (whole seconds, 1 to
+/// 86400), for the global and the per-command flag; it read "invalid digit found in
+/// string" before.
+#[test]
+fn a_fractional_or_unit_timeout_says_whole_seconds() {
+    for (value, expected) in [
+        ("0.5", "'0.5' has a fraction: whole seconds from 1 to 86400"),
+        (
+            "5s",
+            "'5s' is not a number of seconds: whole seconds from 1 to 86400",
+        ),
+    ] {
+        for args in [
+            &[
+                "--driver",
+                "fake-hardware",
+                "power",
+                "on",
+                "--timeout",
+                value,
+            ][..],
+            &[
+                "--timeout",
+                value,
+                "--driver",
+                "fake-hardware",
+                "power",
+                "status",
+            ][..],
+        ] {
+            let o = hwctl(args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+            assert!(!stderr(&o).contains("invalid digit"), "{}", stderr(&o));
+        }
+    }
+}
