@@ -113,6 +113,47 @@ pub(crate) fn hardware_type_names() -> &'static [String] {
     })
 }
 
+/// The flags that belong before the command: the node options and the global
+/// `--timeout`.
+const BEFORE_THE_COMMAND: &[&str] = &[
+    "--driver",
+    "--info",
+    "--info-file",
+    "--password-file",
+    "--ask-password",
+    "--port",
+    "--capability",
+    "--node-id",
+    "--timeout",
+];
+
+/// Adds a tip to clap's "unexpected argument" error when the argument is a node
+/// option (or the global `--timeout`) given after the command: those go before it
+/// (`hwctl --driver ipmi --info … power status`). Only the flag is named, never
+/// its value (which may be a password). Other errors are returned as they are.
+pub(crate) fn with_order_tip(mut err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return err;
+    }
+    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+        return err;
+    };
+    let flag = arg.split('=').next().unwrap_or(arg);
+    if !BEFORE_THE_COMMAND.contains(&flag) {
+        return err;
+    }
+    let tip = format!(
+        "'{flag}' goes before the command: hwctl {flag} … <command> (e.g. hwctl --driver ipmi \
+         --info ipmi_address=10.0.0.5 power status)"
+    );
+    err.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    err
+}
+
 /// Parses a `--timeout`: whole seconds from 1 to 86400 (a day). A fraction, a
 /// unit or a sign is refused with what was given and what is accepted, not Rust's
 /// "invalid digit found in string".

@@ -289,7 +289,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| cli::with_order_tip(e).exit());
     init_tracing();
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()

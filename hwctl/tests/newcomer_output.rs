@@ -375,3 +375,44 @@ fn a_fractional_or_unit_timeout_says_whole_seconds() {
         }
     }
 }
+
+/// A node option given after the command (`hwctl power status --driver ipmi`) is
+/// refused with clap's error plus a tip that it goes before the command; the value
+/// is never repeated (it may be a password). Another unknown flag gets no such tip.
+#[test]
+fn a_node_option_after_the_command_gets_an_order_tip() {
+    for (args, flag) in [
+        (&["power", "status", "--driver", "ipmi"][..], "--driver"),
+        (
+            &["power", "status", "--info=ipmi_password=S3cretCanary"][..],
+            "--info",
+        ),
+        (
+            &[
+                "--driver",
+                "fake-hardware",
+                "boot",
+                "get",
+                "--port",
+                "52:54:00:00:00:01",
+            ][..],
+            "--port",
+        ),
+    ] {
+        let o = hwctl(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("tip: '{flag}' goes before the command")),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("S3cretCanary"), "{err}");
+    }
+    let o = hwctl(&["power", "status", "--bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !stderr(&o).contains("goes before the command"),
+        "{}",
+        stderr(&o)
+    );
+}
