@@ -167,6 +167,34 @@ pub trait Vendor: Send + Sync + fmt::Debug {
     async fn call(&self, method: &str, http_method: HttpMethod, args: Value) -> Result<Value>;
 }
 
+/// The error for a vendor method no handler has: Ironic's "no handler for method
+/// NAME", then the closest known name as a "did you mean"
+/// ([`did_you_mean`](crate::driver_info::did_you_mean)) and the known names, so a
+/// typo is fixed without a second command.
+///
+/// ```
+/// use hwctl_core::{ErrorKind, vendor::unknown_method};
+/// let e = unknown_method("get_nm_versoin", ["get_nm_version", "get_nm_policy"]);
+/// assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+/// assert_eq!(e.to_string(), "invalid parameters: method: no handler for method \
+///     get_nm_versoin; did you mean get_nm_version? (methods: get_nm_version, get_nm_policy)");
+/// assert_eq!(unknown_method("x", []).to_string(),
+///     "invalid parameters: method: no handler for method x (this driver has no vendor methods)");
+/// ```
+pub fn unknown_method<'k>(name: &str, known: impl IntoIterator<Item = &'k str> + Clone) -> Error {
+    let list: Vec<&str> = known.clone().into_iter().collect();
+    let mut reason = format!("no handler for method {name}");
+    if list.is_empty() {
+        reason.push_str(" (this driver has no vendor methods)");
+    } else {
+        if let Some(close) = crate::driver_info::did_you_mean(name, known) {
+            reason.push_str(&format!("; did you mean {close}?"));
+        }
+        reason.push_str(&format!(" (methods: {})", list.join(", ")));
+    }
+    Error::invalid_parameter("method", reason)
+}
+
 /// Finds `name` among `methods` and checks that it accepts `verb`, with Ironic's
 /// error wording.
 ///
@@ -188,9 +216,10 @@ pub fn find_method<'a>(
     name: &str,
     verb: HttpMethod,
 ) -> Result<&'a VendorMethod> {
-    let m = methods.iter().find(|m| m.name == name).ok_or_else(|| {
-        Error::invalid_parameter("method", format!("no handler for method {name}"))
-    })?;
+    let m = methods
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| unknown_method(name, methods.iter().map(|m| m.name.as_str())))?;
     if !m.http_methods.contains(&verb) {
         return Err(Error::invalid_parameter(
             "method",

@@ -271,7 +271,7 @@ impl Args<'_> {
 /// Ironic's rules refuse; [`ErrorKind::MissingParameter`](hwctl_core::ErrorKind::MissingParameter) naming a missing field.
 pub fn parse_call(method: &str, args: &Value) -> Result<NmCall> {
     let spec = METHODS.iter().find(|m| m.name == method).ok_or_else(|| {
-        Error::invalid_parameter("method", format!("no handler for method {method}"))
+        hwctl_core::vendor::unknown_method(method, METHODS.iter().map(|m| m.name))
     })?;
     // Ironic's passthru passes keyword arguments: no body is an empty object.
     let empty = Value::Object(Map::new());

@@ -228,9 +228,9 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
                     .find(|m| m.name == method)
                     .and_then(|m| m.http_methods.first().copied())
                     .ok_or_else(|| {
-                        Error::invalid_parameter(
-                            "method",
-                            format!("no handler for method {method}"),
+                        hwctl_core::vendor::unknown_method(
+                            &method,
+                            vendor.methods().iter().map(|m| m.name.as_str()),
                         )
                     })?,
             };

@@ -416,3 +416,16 @@ fn a_node_option_after_the_command_gets_an_order_tip() {
         stderr(&o)
     );
 }
+
+/// `vendor call` with a misspelt method names the closest one and the known ones
+/// (it said only "no handler for method ech").
+#[test]
+fn a_misspelt_vendor_method_gets_a_did_you_mean() {
+    let o = hwctl(&["--driver", "fake-hardware", "vendor", "call", "ech"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no handler for method ech; did you mean echo? (methods: echo)"),
+        "{}",
+        stderr(&o)
+    );
+}
