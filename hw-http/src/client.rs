@@ -62,12 +62,64 @@ pub(crate) struct Handle {
 
 pub(crate) struct Core {
     pub(crate) config: EndpointConfig,
+    /// What every request carries that the endpoint alone decides, built once
+    /// rather than per request (issue 16).
+    fixed: Fixed,
     hyper: LegacyClient<Connector, Full<Bytes>>,
     connector: Connector,
     permits: Semaphore,
     digest: std::sync::Mutex<Option<DigestState>>,
     session: tokio::sync::Mutex<SessionSlot>,
     stats: Counters,
+}
+
+/// Per-endpoint request parts computed once at construction.
+struct Fixed {
+    /// `scheme://authority/base_path`, which every request URI starts with.
+    uri_prefix: String,
+    /// The `User-Agent` value (`None` when the configured one is not a valid header
+    /// value: none is sent, as before).
+    user_agent: Option<HeaderValue>,
+    /// `Basic <base64(user:password)>`, marked sensitive, for basic authentication
+    /// (`None` otherwise, or when it is not a valid header value: none is sent, as
+    /// before).
+    basic: Option<HeaderValue>,
+}
+
+impl Fixed {
+    fn new(config: &EndpointConfig) -> Self {
+        let basic = match &config.auth {
+            Auth::Basic { username, password } => {
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", password.expose_secret()));
+                HeaderValue::try_from(format!("Basic {token}"))
+                    .ok()
+                    .map(|mut v| {
+                        v.set_sensitive(true);
+                        v
+                    })
+            }
+            _ => None,
+        };
+        Fixed {
+            uri_prefix: format!(
+                "{}://{}{}",
+                config.scheme.as_str(),
+                config.authority(),
+                config.base_path
+            ),
+            user_agent: HeaderValue::from_str(&config.user_agent).ok(),
+            basic,
+        }
+    }
+}
+
+/// The authentication header(s) one attempt carries.
+enum AuthHeaders {
+    /// One `Authorization` value (basic authentication's, built once).
+    Authorization(HeaderValue),
+    /// Headers to set (digest's answer, a session's token).
+    Map(http::HeaderMap),
 }
 
 #[derive(Default)]
@@ -132,6 +184,7 @@ impl HttpClient {
             .timer(TokioTimer::new())
             .build(connector.clone());
         let core = Core {
+            fixed: Fixed::new(&config),
             connector,
             permits: Semaphore::new(config.max_concurrency),
             config,
@@ -432,14 +485,9 @@ impl Core {
     async fn attempt_with_auth(&self, req: &Request) -> Attempt {
         match &self.config.auth {
             Auth::None => self.attempt(req, None).await,
-            Auth::Basic { username, password } => {
-                let token = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{username}:{}", password.expose_secret()));
-                let mut h = http::HeaderMap::new();
-                if let Ok(v) = HeaderValue::from_str(&format!("Basic {token}")) {
-                    h.insert(AUTHORIZATION, v);
-                }
-                self.attempt(req, Some(h)).await
+            Auth::Basic { .. } => {
+                let auth = self.fixed.basic.clone().map(AuthHeaders::Authorization);
+                self.attempt(req, auth).await
             }
             Auth::Digest { username, password } => {
                 self.attempt_digest(req, username, password.expose_secret())
@@ -449,19 +497,14 @@ impl Core {
         }
     }
 
-    fn digest_header(
-        &self,
-        username: &str,
-        password: &str,
-        req: &Request,
-    ) -> Option<http::HeaderMap> {
+    fn digest_header(&self, username: &str, password: &str, req: &Request) -> Option<AuthHeaders> {
         let uri = format!("{}{}", self.config.base_path, req.path);
         let mut guard = self.digest.lock().unwrap_or_else(|p| p.into_inner());
         let state = guard.as_mut()?;
         let value = state.authorization(username, password, req.method.as_str(), &uri);
         let mut h = http::HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_str(&value).ok()?);
-        Some(h)
+        Some(AuthHeaders::Map(h))
     }
 
     async fn attempt_digest(&self, req: &Request, username: &str, password: &str) -> Attempt {
@@ -532,7 +575,7 @@ impl Core {
         };
         let mut h = http::HeaderMap::new();
         session.add_to(&mut h);
-        let resp = match self.attempt(req, Some(h)).await {
+        let resp = match self.attempt(req, Some(AuthHeaders::Map(h))).await {
             Attempt::Done(r) => r,
             failed => return failed,
         };
@@ -554,7 +597,7 @@ impl Core {
         };
         let mut h = http::HeaderMap::new();
         session.add_to(&mut h);
-        self.attempt(req, Some(h)).await
+        self.attempt(req, Some(AuthHeaders::Map(h))).await
     }
 
     pub(crate) async fn logout(&self) -> Result<(), Error> {
@@ -573,17 +616,13 @@ impl Core {
     }
 
     /// One HTTP exchange, holding a concurrency slot, within the request timeout.
-    async fn attempt(&self, req: &Request, auth: Option<http::HeaderMap>) -> Attempt {
+    async fn attempt(&self, req: &Request, auth: Option<AuthHeaders>) -> Attempt {
         let context = self.context(req);
-        let uri: Uri = match format!(
-            "{}://{}{}{}",
-            self.config.scheme.as_str(),
-            self.config.authority(),
-            self.config.base_path,
-            if req.path.is_empty() { "/" } else { &req.path }
-        )
-        .parse()
-        {
+        let path = if req.path.is_empty() { "/" } else { &req.path };
+        let mut uri = String::with_capacity(self.fixed.uri_prefix.len() + path.len());
+        uri.push_str(&self.fixed.uri_prefix);
+        uri.push_str(path);
+        let uri: Uri = match Uri::try_from(uri) {
             Ok(u) => u,
             Err(_) => {
                 return Attempt::Failed {
@@ -598,18 +637,25 @@ impl Core {
         let mut builder = http::Request::builder().method(req.method.clone()).uri(uri);
         if let Some(headers) = builder.headers_mut() {
             headers.extend(req.headers.clone());
-            if let Some(auth) = auth {
-                for (name, mut value) in auth {
+            match auth {
+                Some(AuthHeaders::Authorization(mut value)) => {
                     value.set_sensitive(true);
-                    if let Some(name) = name {
-                        headers.insert(name, value);
+                    headers.insert(AUTHORIZATION, value);
+                }
+                Some(AuthHeaders::Map(map)) => {
+                    for (name, mut value) in map {
+                        value.set_sensitive(true);
+                        if let Some(name) = name {
+                            headers.insert(name, value);
+                        }
                     }
                 }
+                None => {}
             }
             if !headers.contains_key(USER_AGENT)
-                && let Ok(v) = HeaderValue::from_str(&self.config.user_agent)
+                && let Some(v) = &self.fixed.user_agent
             {
-                headers.insert(USER_AGENT, v);
+                headers.insert(USER_AGENT, v.clone());
             }
         }
         let http_req = match builder.body(Full::new(req.body.clone())) {

@@ -37,7 +37,7 @@ use tokio::task::JoinSet;
 use crate::cli::{FleetAction, NodeArgs};
 use crate::inventory::InventoryNode;
 use crate::node_args::{context_of, json_problem};
-use crate::output::{error_json, say, say_json, table};
+use crate::output::{error_json, say, say_json_of, table};
 
 /// File descriptors kept free for everything but endpoint sockets (stdio, the
 /// runtime's epoll and wakers, the signal pipe, state files, DNS).
@@ -641,38 +641,58 @@ pub(crate) fn report(
         .zip(&sweep.slots)
         .filter(|(_, s)| !sweep.interrupted || !matches!(s.status, Status::NotStarted));
     if json_out {
-        let list: Vec<_> = rows
+        let list: Vec<JsonRow<'_>> = rows
             .map(|(n, s)| {
-                let ms = s.elapsed.as_millis();
+                let ms = Some(s.elapsed.as_millis());
+                let row = JsonRow {
+                    driver: &n.driver,
+                    elapsed_ms: None,
+                    error: None,
+                    name: &n.name,
+                    ok: false,
+                    power_state: None,
+                    status: "not-started",
+                };
                 match &s.status {
-                    Status::Done(state) => json!({"name": n.name, "driver": n.driver, "ok": true,
-                        "status": "done", "power_state": state, "elapsed_ms": ms}),
-                    Status::Failed(e) => json!({"name": n.name, "driver": n.driver, "ok": false,
-                        "status": "failed", "error": error_json(e), "elapsed_ms": ms}),
-                    Status::Interrupted => json!({"name": n.name, "driver": n.driver, "ok": false,
-                        "status": "interrupted", "elapsed_ms": ms}),
-                    Status::NotStarted => json!({"name": n.name, "driver": n.driver, "ok": false,
-                        "status": "not-started"}),
+                    Status::Done(state) => JsonRow {
+                        elapsed_ms: ms,
+                        ok: true,
+                        power_state: Some(state),
+                        status: "done",
+                        ..row
+                    },
+                    Status::Failed(e) => JsonRow {
+                        elapsed_ms: ms,
+                        error: Some(error_json(e)),
+                        status: "failed",
+                        ..row
+                    },
+                    Status::Interrupted => JsonRow {
+                        elapsed_ms: ms,
+                        status: "interrupted",
+                        ..row
+                    },
+                    Status::NotStarted => row,
                 }
             })
             .collect();
-        let mut out = json!({
-            "action": action_name(action),
-            "total": nodes.len(),
-            "failed": failed.len(),
-            "nodes": list,
-        });
-        if sweep.interrupted {
-            out["interrupted"] = true.into();
-            out["summary"] = json!({
+        let summary = sweep.interrupted.then(|| {
+            json!({
                 "done": done,
                 "switched": if switches(action) { done.clone() } else { Vec::new() },
                 "failed": failed,
                 "interrupted": in_flight,
                 "not_started": not_started,
-            });
-        }
-        say_json(&out);
+            })
+        });
+        say_json_of(&JsonReport {
+            action: action_name(action),
+            failed: failed.len(),
+            interrupted: sweep.interrupted.then_some(true),
+            nodes: list,
+            summary,
+            total: nodes.len(),
+        });
     } else {
         // Where a missing parameter comes from, once per parameter below the table
         // (as `validate` prints it under each problem).
@@ -742,6 +762,36 @@ pub(crate) fn report(
     failed.len()
 }
 
+/// The JSON report (`--json`), serialized as it is built: one value per node
+/// rather than a `serde_json::Value` tree of them (issue 16). Fields are in
+/// alphabetical order, the order `serde_json::Map` printed them in.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    action: String,
+    failed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<bool>,
+    nodes: Vec<JsonRow<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<serde_json::Value>,
+    total: usize,
+}
+
+/// One node of [`JsonReport`] (fields in alphabetical order, as above).
+#[derive(serde::Serialize)]
+struct JsonRow<'a> {
+    driver: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elapsed_ms: Option<u128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<serde_json::Value>,
+    name: &'a str,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    power_state: Option<&'a str>,
+    status: &'static str,
+}
+
 /// The operation name of errors whose details were already printed as a summary.
 pub(crate) const SUMMARY_OPERATION: &str = "summary";
 
@@ -808,4 +858,100 @@ pub(crate) fn interrupted_error(total: usize) -> Error {
         format!("interrupted by Ctrl-C before all {total} nodes were done"),
     )
     .with_operation(INTERRUPTED_OPERATION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report's structs print exactly what the `serde_json::Value` tree they
+    /// replaced printed (keys in `serde_json::Map`'s alphabetical order, absent
+    /// fields left out), for every status and the interrupt summary.
+    #[test]
+    fn json_report_prints_as_the_value_tree_did() {
+        let err = Error::new(ErrorKind::Unreachable, "no route").with_driver("msftocs");
+        let rows = vec![
+            JsonRow {
+                driver: "msftocs",
+                elapsed_ms: Some(12),
+                error: None,
+                name: "a",
+                ok: true,
+                power_state: Some("on"),
+                status: "done",
+            },
+            JsonRow {
+                driver: "msftocs",
+                elapsed_ms: Some(3),
+                error: Some(error_json(&err)),
+                name: "b",
+                ok: false,
+                power_state: None,
+                status: "failed",
+            },
+            JsonRow {
+                driver: "ipmi",
+                elapsed_ms: Some(7),
+                error: None,
+                name: "c",
+                ok: false,
+                power_state: None,
+                status: "interrupted",
+            },
+            JsonRow {
+                driver: "ipmi",
+                elapsed_ms: None,
+                error: None,
+                name: "d",
+                ok: false,
+                power_state: None,
+                status: "not-started",
+            },
+        ];
+        let summary = json!({"done": ["a"], "switched": [], "failed": ["b"],
+            "interrupted": ["c"], "not_started": ["d"]});
+        let report = JsonReport {
+            action: "status".into(),
+            failed: 1,
+            interrupted: Some(true),
+            nodes: rows,
+            summary: Some(summary.clone()),
+            total: 4,
+        };
+        let tree = json!({
+            "action": "status",
+            "total": 4,
+            "failed": 1,
+            "interrupted": true,
+            "summary": summary,
+            "nodes": [
+                {"name": "a", "driver": "msftocs", "ok": true, "status": "done",
+                 "power_state": "on", "elapsed_ms": 12},
+                {"name": "b", "driver": "msftocs", "ok": false, "status": "failed",
+                 "error": error_json(&err), "elapsed_ms": 3},
+                {"name": "c", "driver": "ipmi", "ok": false, "status": "interrupted",
+                 "elapsed_ms": 7},
+                {"name": "d", "driver": "ipmi", "ok": false, "status": "not-started"},
+            ],
+        });
+        assert_eq!(pretty(&report), pretty(&tree));
+        // Without an interrupt, neither `interrupted` nor `summary` is printed.
+        let plain = JsonReport {
+            action: "on".into(),
+            failed: 0,
+            interrupted: None,
+            nodes: Vec::new(),
+            summary: None,
+            total: 0,
+        };
+        assert_eq!(
+            pretty(&plain),
+            pretty(&json!({"action": "on", "total": 0, "failed": 0, "nodes": []}))
+        );
+    }
+
+    /// Pretty JSON of anything serializable (to compare two types' output).
+    fn pretty<T: serde::Serialize>(value: &T) -> String {
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    }
 }
