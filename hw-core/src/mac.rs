@@ -81,22 +81,39 @@ const fn hex_digit(b: u8) -> Option<u8> {
     }
 }
 
-/// Marks a byte that is not a hex digit in [`HEX`].
-const NOT_HEX: u8 = 0x10;
+/// One `0x01` in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// Bit 7 of every byte of a word.
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// The value of every byte as a hex digit, [`NOT_HEX`] for the others: one load
-/// per digit, and one OR over a whole address tells whether any was not hex.
-static HEX: [u8; 256] = {
-    let mut t = [NOT_HEX; 256];
-    let mut b = 0;
-    while b < 256 {
-        if let Some(d) = hex_digit(b as u8) {
-            t[b] = d;
-        }
-        b += 1;
-    }
-    t
-};
+/// Every byte of `w` read as a hex digit at once (SWAR, eight bytes in one
+/// register): the digit's value in each byte that is one, and a mask with bit 7
+/// set in exactly those bytes (other bytes' values are meaningless).
+///
+/// The range tests add `0x80 - bound` to each byte with its top bit cleared
+/// (so no sum carries into the next byte) and read bit 7: set when the byte is at
+/// least `bound`. A byte is a digit when it is in `'0'..='9'`, or in `'a'..='f'`
+/// once bit 5 (the ASCII case bit) is set, and has its own bit 7 clear (not part
+/// of a multi-byte character). A letter's value is its low nibble plus 9.
+#[inline(always)]
+fn hex_swar(w: u64) -> (u64, u64) {
+    let x = w & !HIGH;
+    let at_least = |v: u64, bound: u8| (v + ONES * (0x80 - u64::from(bound))) & HIGH;
+    let digit = at_least(x, b'0') & !at_least(x, b'9' + 1);
+    let lower = x | (ONES * 0x20);
+    let letter = at_least(lower, b'a') & !at_least(lower, b'f' + 1);
+    let valid = (digit | letter) & !w & HIGH;
+    let value = (x & (ONES * 0x0f)) + (letter >> 7) * 9;
+    (value, valid)
+}
+
+/// Joins each byte's nibble with the next byte's: byte `i` of the result is
+/// `value[i] << 4 | value[i + 1]` (every byte of `value` must be below 16, so no
+/// shift crosses into the next byte).
+#[inline(always)]
+const fn join_pairs(value: u64) -> u64 {
+    (value << 4) | (value >> 8)
+}
 
 /// The six octets of `t` when it is exactly one of the canonical shapes — 17
 /// bytes with the same `:` or `-` after every pair, 14 bytes with `.` after
@@ -104,12 +121,13 @@ static HEX: [u8; 256] = {
 /// anything else (which the general parser then reads, and words the error for).
 ///
 /// Each shape is told by its length; its text is taken as a fixed-size array so
-/// every byte is read at a constant offset with no bounds check, and its
-/// separators are checked by one comparison of a masked word. The digits are read
-/// through [`HEX`] with no branch per digit. On these shapes the general parser
-/// gives the same octets (a string of this shape has no other separator, no
+/// every byte is read at a constant offset with no bounds check, as at most two
+/// little-endian words, whose bytes are all decoded and checked at once by
+/// [`hex_swar`], and whose separators are checked by one comparison of a masked
+/// word: no load or branch per digit. On these shapes the general parser gives
+/// the same octets (a string of this shape has no other separator, no
 /// surrounding space and only two-digit groups).
-#[inline]
+#[inline(always)]
 fn parse_canonical(t: &[u8]) -> Option<[u8; 6]> {
     match t.len() {
         17 => parse_pairs(t.try_into().ok()?),
@@ -119,65 +137,105 @@ fn parse_canonical(t: &[u8]) -> Option<[u8; 6]> {
     }
 }
 
-/// Decodes twelve hex digits into six octets, high digit first in each pair;
-/// `None` when one is not a hex digit (one OR over all the table values).
+/// `aa:bb:cc:dd:ee:ff` or `aa-bb-cc-dd-ee-ff`: bytes 0..8 and 9..17 have the
+/// same shape `aa:bb:cc` (digits at 0, 1, 3, 4, 6, 7; separators at 2 and 5), so
+/// both halves are read as words and decoded alike; byte 8 is the middle
+/// separator.
 #[inline(always)]
-fn decode12(d: [u8; 12]) -> Option<[u8; 6]> {
-    let v = d.map(|b| HEX[usize::from(b)]);
-    let any = v.iter().fold(0, |acc, x| acc | x);
-    if any & NOT_HEX != 0 {
+fn parse_pairs(t: &[u8; 17]) -> Option<[u8; 6]> {
+    /// `0xff` at the separators of a half.
+    const SEPS: u64 = (0xff << (2 * 8)) | (0xff << (5 * 8));
+    /// Bit 7 at the digits of a half.
+    const DIGITS: u64 = HIGH & !SEPS;
+    let [
+        a0,
+        a1,
+        a2,
+        a3,
+        a4,
+        a5,
+        a6,
+        a7,
+        sep,
+        b0,
+        b1,
+        b2,
+        b3,
+        b4,
+        b5,
+        b6,
+        b7,
+    ] = *t;
+    let a = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]);
+    let b = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+    let seps = (SEPS / 0xff) * u64::from(sep);
+    let (va, ka) = hex_swar(a);
+    let (vb, kb) = hex_swar(b);
+    let shape = (sep == b':' || sep == b'-') & (a & SEPS == seps) & (b & SEPS == seps);
+    if !shape || ka & kb & DIGITS != DIGITS {
         return None;
     }
+    // The separator's own value (':' 0xa, '-' 0xd) is below 16 too, so joining
+    // pairs across it spills nothing into the digits.
+    let (a, b) = (join_pairs(va), join_pairs(vb));
     Some([
-        (v[0] << 4) | v[1],
-        (v[2] << 4) | v[3],
-        (v[4] << 4) | v[5],
-        (v[6] << 4) | v[7],
-        (v[8] << 4) | v[9],
-        (v[10] << 4) | v[11],
+        a as u8,
+        (a >> 24) as u8,
+        (a >> 48) as u8,
+        b as u8,
+        (b >> 24) as u8,
+        (b >> 48) as u8,
     ])
 }
 
-/// `aa:bb:cc:dd:ee:ff` or `aa-bb-cc-dd-ee-ff`: the separators (bytes 2, 5, 8, 11
-/// and 14, all in the first 16) are checked by masking the first 16 bytes as one
-/// little-endian `u128` and comparing with the first separator repeated there.
+/// Twelve digits, the first eight as the word `a` and the last four as the
+/// low half of `b`, into six octets; `None` if one is not a hex digit.
 #[inline(always)]
-fn parse_pairs(t: &[u8; 17]) -> Option<[u8; 6]> {
-    /// One `0x01` byte at each separator position.
-    const SEPS: u128 =
-        (1 << (2 * 8)) | (1 << (5 * 8)) | (1 << (8 * 8)) | (1 << (11 * 8)) | (1 << (14 * 8));
-    let sep = t[2];
-    let [head @ .., _] = *t;
-    let word = u128::from_le_bytes(head);
-    if word & (SEPS * 0xff) != SEPS * u128::from(sep) || !(sep == b':' || sep == b'-') {
+fn decode_8_4(a: u64, b: u64) -> Option<[u8; 6]> {
+    const FOUR: u64 = 0x8080_8080;
+    let (va, ka) = hex_swar(a);
+    let (vb, kb) = hex_swar(b);
+    if ka != HIGH || kb != FOUR {
         return None;
     }
-    decode12([
-        t[0], t[1], t[3], t[4], t[6], t[7], t[9], t[10], t[12], t[13], t[15], t[16],
+    let (a, b) = (join_pairs(va), join_pairs(vb));
+    Some([
+        a as u8,
+        (a >> 16) as u8,
+        (a >> 32) as u8,
+        (a >> 48) as u8,
+        b as u8,
+        (b >> 16) as u8,
     ])
 }
 
 /// `aabb.ccdd.eeff`.
 #[inline(always)]
 fn parse_dotted(t: &[u8; 14]) -> Option<[u8; 6]> {
-    if t[4] != b'.' || t[9] != b'.' {
+    let [a0, a1, a2, a3, d1, a4, a5, a6, a7, d2, b0, b1, b2, b3] = *t;
+    if d1 != b'.' || d2 != b'.' {
         return None;
     }
-    decode12([
-        t[0], t[1], t[2], t[3], t[5], t[6], t[7], t[8], t[10], t[11], t[12], t[13],
-    ])
+    decode_8_4(
+        u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
+        u64::from_le_bytes([b0, b1, b2, b3, 0, 0, 0, 0]),
+    )
 }
 
 /// `aabbccddeeff`.
 #[inline(always)]
 fn parse_bare(t: &[u8; 12]) -> Option<[u8; 6]> {
-    decode12(*t)
+    let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3] = *t;
+    decode_8_4(
+        u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
+        u64::from_le_bytes([b0, b1, b2, b3, 0, 0, 0, 0]),
+    )
 }
 
 /// Parses without allocating: the canonical shapes (`aa:bb:cc:dd:ee:ff`,
-/// `aa-bb-…`, `aabb.ccdd.eeff`, `aabbccddeeff`) are read by a fixed-offset table
-/// walk; anything else (surrounding space, one-digit groups, errors) is walked
-/// once as bytes (only an error allocates, for its message).
+/// `aa-bb-…`, `aabb.ccdd.eeff`, `aabbccddeeff`) are decoded eight bytes at a time
+/// in registers, with no load or branch per digit; anything else (surrounding
+/// space, one-digit groups, errors) is walked once as bytes (only an error allocates, for its message).
 impl FromStr for MacAddress {
     type Err = Error;
 
@@ -349,6 +407,88 @@ mod tests {
             *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
         }
         Some(out)
+    }
+
+    /// The canonical shapes read one byte at a time, as the table walk this
+    /// module had before the word-at-a-time decoder: the oracle for it.
+    fn canonical_bytewise(t: &[u8]) -> Option<[u8; 6]> {
+        let digits: Vec<u8> = match t.len() {
+            17 => {
+                let sep = t[2];
+                let seps_ok =
+                    (sep == b':' || sep == b'-') && [2, 5, 8, 11, 14].iter().all(|&i| t[i] == sep);
+                if !seps_ok {
+                    return None;
+                }
+                (0..17).filter(|i| i % 3 != 2).map(|i| t[i]).collect()
+            }
+            14 => {
+                if t[4] != b'.' || t[9] != b'.' {
+                    return None;
+                }
+                (0..14).filter(|i| i % 5 != 4).map(|i| t[i]).collect()
+            }
+            12 => t.to_vec(),
+            _ => return None,
+        };
+        let mut out = [0u8; 6];
+        for (i, pair) in digits.chunks_exact(2).enumerate() {
+            out[i] = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        }
+        Some(out)
+    }
+
+    /// Every byte value at every position of each canonical shape, and every pair
+    /// of positions over the bytes next to the digit, letter and separator ranges
+    /// (and the non-ASCII ones whose low seven bits are a digit): the
+    /// word-at-a-time decoder answers as the byte-at-a-time one, and where it
+    /// answers, the general parser agrees.
+    #[test]
+    fn word_decoder_agrees_with_a_bytewise_one_on_every_byte() {
+        const EDGES: [u8; 30] = [
+            0, b'/', b'0', b'5', b'9', b':', b'-', b'.', b'@', b'A', b'F', b'G', b'`', b'a', b'f',
+            b'g', b'p', b'v', b'z', b' ', 0x7f, 0x80, 0xb0, 0xb9, 0xba, 0xc1, 0xc6, 0xe1, 0xe6,
+            0xff,
+        ];
+        let mut some = 0;
+        for base in [
+            "52:54:00:cf:2d:31",
+            "fF-A9-0a-Bc-9d-E0",
+            "5254.00cf.2d31",
+            "FFff.a0A9.09fE",
+            "525400cf2d31",
+            "aBcDeF012789",
+        ] {
+            let base = base.as_bytes();
+            let check = |t: &[u8], some: &mut usize| {
+                let fast = parse_canonical(t);
+                assert_eq!(fast, canonical_bytewise(t), "{t:?}");
+                if let Some(octets) = fast {
+                    let s = std::str::from_utf8(t).unwrap();
+                    assert_eq!(parse_general(s).ok().map(|m| m.octets()), Some(octets));
+                    *some += 1;
+                }
+            };
+            check(base, &mut some);
+            for i in 0..base.len() {
+                for b in 0..=255u8 {
+                    let mut t = base.to_vec();
+                    t[i] = b;
+                    check(&t, &mut some);
+                }
+                for j in i + 1..base.len() {
+                    for &x in &EDGES {
+                        for &y in &EDGES {
+                            let mut t = base.to_vec();
+                            t[i] = x;
+                            t[j] = y;
+                            check(&t, &mut some);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(some > 10_000, "only {some} accepted");
     }
 
     #[test]

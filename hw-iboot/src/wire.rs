@@ -213,19 +213,89 @@ impl std::fmt::Debug for Frame {
     }
 }
 
-/// Whether `value` fits a credential field: at most [`MAX_CREDENTIAL_LEN`] bytes,
-/// no NUL (one pass with no early exit, so short values cost a few instructions).
-#[inline]
-fn fits_field(value: &[u8]) -> bool {
-    value.len() <= MAX_CREDENTIAL_LEN && value.iter().fold(true, |ok, b| ok & (*b != 0))
-}
-
-/// The error for credentials that [`fits_field`] refused (user name first).
+/// The error for credentials that do not fit their fields (user name first).
 #[cold]
+#[inline(never)]
 fn header_error(username: &[u8], password: &[u8]) -> Error {
     credential_error("iboot_username", username, false)
         .or_else(|| credential_error("iboot_password", password, true))
         .unwrap_or_else(|| Error::invalid_parameter("iboot_username", "does not fit DxP"))
+}
+
+/// A credential as its NUL-padded field, read in registers: bytes 0..16 and
+/// 16..20 of the field as little-endian numbers (byte 20 is always the NUL);
+/// `None` when the value is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL.
+///
+/// The value is read with at most two loads of a fixed width (overlapping when
+/// the length is not a multiple of it), never copied byte by byte into memory and
+/// read back: a variable-length copy into a buffer then read as words stalls on
+/// store forwarding, which was most of the per-call encoders' time. The NUL test
+/// runs on the same words, with the bytes past the value set to `0xff`.
+#[inline(always)]
+fn field(value: &[u8]) -> Option<(u128, u32)> {
+    #[inline(always)]
+    fn le128(b: &[u8]) -> u128 {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&b[..16]);
+        u128::from_le_bytes(a)
+    }
+    #[inline(always)]
+    fn le64(b: &[u8]) -> u128 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[..8]);
+        u128::from(u64::from_le_bytes(a))
+    }
+    #[inline(always)]
+    fn le32(b: &[u8]) -> u32 {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(&b[..4]);
+        u32::from_le_bytes(a)
+    }
+    let n = value.len();
+    let (lo, hi) = match n {
+        16..=MAX_CREDENTIAL_LEN => {
+            let tail = le32(&value[n - 4..]).checked_shr(8 * (20 - n) as u32);
+            (le128(value), tail.unwrap_or(0))
+        }
+        8..16 => (le64(value) | (le64(&value[n - 8..]) << (8 * (n - 8))), 0),
+        4..8 => {
+            let w = u128::from(le32(value)) | (u128::from(le32(&value[n - 4..])) << (8 * (n - 4)));
+            (w, 0)
+        }
+        1..4 => {
+            let w = u128::from(value[0])
+                | (u128::from(value[n / 2]) << (8 * (n / 2)))
+                | (u128::from(value[n - 1]) << (8 * (n - 1)));
+            (w, 0)
+        }
+        0 => (0, 0),
+        _ => return None,
+    };
+    // Bytes past the value read 0xff, so only the value's own bytes can be 0.
+    let pad_lo = u128::MAX.checked_shl(8 * n as u32).unwrap_or(0);
+    let pad_hi = u32::MAX
+        .checked_shl(8 * n.saturating_sub(16) as u32)
+        .unwrap_or(0);
+    let (x, y) = (lo | pad_lo, hi | pad_hi);
+    const ONES: u128 = u128::MAX / 0xff;
+    let zero_lo = x.wrapping_sub(ONES) & !x & (ONES << 7);
+    let zero_hi = y.wrapping_sub(ONES as u32) & !y & ((ONES as u32) << 7);
+    (zero_lo | u128::from(zero_hi) == 0).then_some((lo, hi))
+}
+
+/// The first 48 bytes of an IO request for these credentials, as three
+/// little-endian words (bytes 0..16, 16..32, 32..48), with the descriptor, pad,
+/// sequence and relay bytes (43..48) 0; `None` when a credential does not fit.
+#[inline(always)]
+fn header_words(username: &[u8], password: &[u8]) -> Option<[u128; 3]> {
+    let (u, u_hi) = field(username)?;
+    let (p, p_hi) = field(password)?;
+    // Command at byte 0, user name at 1..22, password at 22..43.
+    Some([
+        u128::from(Command::Io as u8) | (u << 8),
+        (u >> 120) | (u128::from(u_hi) << 8) | (p << 48),
+        (p >> 80) | (u128::from(p_hi) << 48),
+    ])
 }
 
 /// Offset of the descriptor byte in the header.
@@ -301,23 +371,13 @@ impl RequestTemplate {
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn new(username: &[u8], password: &[u8]) -> Result<Self> {
-        if !(fits_field(username) && fits_field(password)) {
+        let Some([h0, h1, tail]) = header_words(username, password) else {
             return Err(header_error(username, password));
-        }
-        let mut bytes = [0u8; 48];
-        bytes[0] = Command::Io as u8;
-        bytes[1..1 + username.len()].copy_from_slice(username);
-        let p = 1 + CREDENTIAL_FIELD_LEN;
-        bytes[p..p + password.len()].copy_from_slice(password);
-        // The byte after the descriptor stays 0 (python-iboot's pad byte).
+        };
         let mut head = [0u8; 32];
-        head.copy_from_slice(&bytes[..32]);
-        let mut tail = [0u8; 16];
-        tail.copy_from_slice(&bytes[32..]);
-        Ok(RequestTemplate {
-            head,
-            tail: u128::from_le_bytes(tail),
-        })
+        head[..16].copy_from_slice(&h0.to_le_bytes());
+        head[16..].copy_from_slice(&h1.to_le_bytes());
+        Ok(RequestTemplate { head, tail })
     }
 
     /// Writes the 48 bytes of a request into `out`: the template, with `fields`
@@ -494,6 +554,7 @@ pub fn encode_header(
 /// [`ErrorKind::InvalidParameter`] (naming `iboot_relay_id`, `iboot_username`
 /// or `iboot_password`) when
 /// relay is 0, or a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
+#[inline]
 pub fn encode_change_relay(
     username: &[u8],
     password: &[u8],
@@ -501,10 +562,71 @@ pub fn encode_change_relay(
     relay: u8,
     on: bool,
 ) -> Result<Frame> {
-    if relay == 0 {
-        return Err(WireError::RelayZero.into());
+    let mut frame = Frame::EMPTY;
+    encode_change_relay_into(&mut frame, username, password, sequence, relay, on)?;
+    Ok(frame)
+}
+
+/// [`encode_change_relay`] into a frame the caller holds, replacing what it held
+/// (left as it was on an error): the credentials are still checked and laid out
+/// on this call, but the frame is written where it will be read, with no copy
+/// out of a returned `Result` (a copy that re-reads the fresh stores as wider
+/// words, which costs more than the encoding).
+///
+/// ```
+/// use hwctl_iboot::wire::{Frame, encode_change_relay, encode_change_relay_into};
+/// let mut frame = Frame::EMPTY;
+/// encode_change_relay_into(&mut frame, b"admin", b"fake", 7, 2, false)?;
+/// assert_eq!(&*frame, &*encode_change_relay(b"admin", b"fake", 7, 2, false)?);
+/// assert!(encode_change_relay_into(&mut frame, b"admin", b"fake", 7, 0, false).is_err());
+/// assert_eq!(frame[47], 2); // left as it was
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`encode_change_relay`].
+#[inline]
+pub fn encode_change_relay_into(
+    out: &mut Frame,
+    username: &[u8],
+    password: &[u8],
+    sequence: u16,
+    relay: u8,
+    on: bool,
+) -> Result<()> {
+    match header_words(username, password) {
+        Some(words) if relay != 0 => {
+            let fields = RequestTemplate::header_fields(Descriptor::ChangeRelay, sequence)
+                | (u128::from(relay) << tail_shift(HEADER_LEN));
+            let state = if on { RelayState::On } else { RelayState::Off };
+            write_frame(out, words, fields, state as u8, MAX_FRAME_LEN);
+            Ok(())
+        }
+        _ => Err(change_relay_error(username, password, relay)),
     }
-    Ok(RequestTemplate::new(username, password)?.change_relay(sequence, relay, on)?)
+}
+
+/// Writes the header words of [`header_words`] into `out`, with `fields` ORed
+/// into bytes 32..48 and `last` as byte 48: three 16-byte stores and one byte.
+#[inline(always)]
+fn write_frame(out: &mut Frame, [h0, h1, h2]: [u128; 3], fields: u128, last: u8, len: usize) {
+    out.bytes[..16].copy_from_slice(&h0.to_le_bytes());
+    out.bytes[16..32].copy_from_slice(&h1.to_le_bytes());
+    out.bytes[32..48].copy_from_slice(&(h2 | fields).to_le_bytes());
+    out.bytes[48] = last;
+    out.len = len as u8;
+}
+
+/// The error of [`encode_change_relay`]: relay 0 first, then the credentials.
+#[cold]
+#[inline(never)]
+fn change_relay_error(username: &[u8], password: &[u8], relay: u8) -> Error {
+    if relay == 0 {
+        WireError::RelayZero.into()
+    } else {
+        header_error(username, password)
+    }
 }
 
 /// Encodes a GET_RELAYS request (47 bytes, no payload, in a [`Frame`] on the
@@ -521,8 +643,44 @@ pub fn encode_change_relay(
 ///
 /// [`ErrorKind::InvalidParameter`] (naming `iboot_username` or `iboot_password`) when
 /// a credential is over [`MAX_CREDENTIAL_LEN`] bytes or holds a NUL byte.
+#[inline]
 pub fn encode_get_relays(username: &[u8], password: &[u8], sequence: u16) -> Result<Frame> {
-    Ok(RequestTemplate::new(username, password)?.get_relays(sequence))
+    let mut frame = Frame::EMPTY;
+    encode_get_relays_into(&mut frame, username, password, sequence)?;
+    Ok(frame)
+}
+
+/// [`encode_get_relays`] into a frame the caller holds, replacing what it held
+/// (left as it was on an error); see [`encode_change_relay_into`].
+///
+/// ```
+/// use hwctl_iboot::wire::{Frame, encode_get_relays, encode_get_relays_into};
+/// let mut frame = Frame::EMPTY;
+/// encode_get_relays_into(&mut frame, b"admin", b"fake", 0x1234)?;
+/// assert_eq!(&*frame, &*encode_get_relays(b"admin", b"fake", 0x1234)?);
+/// assert!(encode_get_relays_into(&mut frame, b"admin", &[b'p'; 21], 1).is_err());
+/// assert_eq!(frame.len(), 47); // left as it was
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`encode_get_relays`].
+#[inline]
+pub fn encode_get_relays_into(
+    out: &mut Frame,
+    username: &[u8],
+    password: &[u8],
+    sequence: u16,
+) -> Result<()> {
+    match header_words(username, password) {
+        Some(words) => {
+            let fields = RequestTemplate::header_fields(Descriptor::GetRelays, sequence);
+            write_frame(out, words, fields, 0, HEADER_LEN);
+            Ok(())
+        }
+        None => Err(header_error(username, password)),
+    }
 }
 
 /// What the codec refused, as a small value (a couple of bytes, no heap): the
@@ -809,6 +967,69 @@ fn relay_byte_error(bytes: &[u8]) -> WireError {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// The header laid out one byte at a time into a NUL-padded buffer, as the
+    /// encoders did before they read credentials as words: the oracle for them.
+    fn bytewise(user: &[u8], pass: &[u8], descriptor: u8, seq: u16) -> Option<Vec<u8>> {
+        let fits = |v: &[u8]| v.len() <= MAX_CREDENTIAL_LEN && !v.contains(&0);
+        if !fits(user) || !fits(pass) {
+            return None;
+        }
+        let mut out = vec![Command::Io as u8];
+        for v in [user, pass] {
+            let mut f = [0u8; CREDENTIAL_FIELD_LEN];
+            f[..v.len()].copy_from_slice(v);
+            out.extend_from_slice(&f);
+        }
+        out.extend_from_slice(&[descriptor, 0]);
+        out.extend_from_slice(&seq.to_le_bytes());
+        Some(out)
+    }
+
+    /// Every credential length from 0 to past the limit, each with a NUL at
+    /// every position (or none), bytes with the top bit set or clear, as user
+    /// name and as password: the word-at-a-time layout writes the bytewise
+    /// header, and refuses exactly what it refuses.
+    #[test]
+    fn credentials_read_as_words_lay_out_as_bytewise() {
+        let mut frames = 0;
+        for len in 0..=MAX_CREDENTIAL_LEN + 3 {
+            for nul in (0..len).map(Some).chain([None]) {
+                for fill in [0x01u8, 0x7f, 0x80, 0xff] {
+                    let v: Vec<u8> = (0..len)
+                        .map(|i| {
+                            if Some(i) == nul {
+                                0
+                            } else {
+                                fill ^ (i as u8 & 0x3f)
+                            }
+                        })
+                        .collect();
+                    for (user, pass) in [(&v[..], &b"pw"[..]), (&b"admin"[..], &v[..]), (&v, &v)] {
+                        let want = bytewise(user, pass, Descriptor::GetRelays as u8, 0x1234);
+                        let got = encode_get_relays(user, pass, 0x1234).ok();
+                        assert_eq!(got.as_deref(), want.as_deref(), "{user:?} {pass:?}");
+                        let want = want.map(|mut w| {
+                            w[43] = Descriptor::ChangeRelay as u8;
+                            w.extend_from_slice(&[9, 1]);
+                            w
+                        });
+                        let got = encode_change_relay(user, pass, 0x1234, 9, true).ok();
+                        assert_eq!(got.as_deref(), want.as_deref(), "{user:?} {pass:?}");
+                        let mut frame = Frame::EMPTY;
+                        let into =
+                            encode_change_relay_into(&mut frame, user, pass, 0x1234, 9, true);
+                        assert_eq!(into.ok().map(|()| &frame[..]), want.as_deref());
+                        let template = RequestTemplate::new(user, pass).ok();
+                        let got = template.map(|t| t.change_relay(0x1234, 9, true).unwrap());
+                        assert_eq!(got.as_deref(), want.as_deref(), "{user:?} {pass:?}");
+                        frames += usize::from(got.is_some());
+                    }
+                }
+            }
+        }
+        assert!(frames > 100, "only {frames} frames built");
+    }
 
     #[test]
     fn frames_are_built_in_one_exact_size_buffer() {
