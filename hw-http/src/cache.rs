@@ -4,9 +4,10 @@
 //! path, TLS settings, timeouts and limits).
 
 use std::fmt;
+use std::sync::{Arc, Mutex, Weak};
 
 use hwctl_core::Error;
-use hwctl_core::shared::Shared;
+use hwctl_core::shared::{EndpointKey, Shared};
 
 use crate::client::{Handle, HttpClient};
 use crate::config::EndpointConfig;
@@ -76,11 +77,11 @@ impl HttpClients {
     /// settings cannot be read or holds no usable CA certificate; `Other` when TLS
     /// cannot be set up.
     pub fn get(&self, config: &EndpointConfig) -> Result<HttpClient, Error> {
+        let key = key_of(config);
         let handle = self
             .inner
-            .get_or_try_insert_arc(&config.endpoint_key(), || {
-                HttpClient::new(config.clone()).map(|c| c.handle)
-            })?;
+            .get_or_try_insert_arc(&key, || HttpClient::new(config.clone()).map(|c| c.handle))?;
+        remember(&handle, key);
         Ok(HttpClient { handle })
     }
 
@@ -95,11 +96,92 @@ impl HttpClients {
     }
 }
 
+/// The key of the client last handed out, with that client (held weakly: its
+/// configuration, secret included, lives no longer than the client).
+///
+/// A sweep builds one configuration per node, and the nodes of one endpoint
+/// follow each other: computing the key (the secret's SHA-256 fingerprint and
+/// nine formatted settings) was an eighth of `hwctl fleet`'s instructions (issue
+/// 16). A configuration equal in every setting the key is made of
+/// ([`EndpointConfig::same_endpoint_key`]) to the last client's gets its key.
+static LAST_KEY: Mutex<Option<(Weak<Handle>, EndpointKey)>> = Mutex::new(None);
+
+fn key_of(config: &EndpointConfig) -> EndpointKey {
+    let last = LAST_KEY.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((handle, key)) = last.as_ref()
+        && let Some(handle) = handle.upgrade()
+        && handle.core.config.same_endpoint_key(config)
+    {
+        return key.clone();
+    }
+    drop(last);
+    config.endpoint_key()
+}
+
+fn remember(handle: &Arc<Handle>, key: EndpointKey) {
+    let mut last = LAST_KEY.lock().unwrap_or_else(|p| p.into_inner());
+    let same = last
+        .as_ref()
+        .is_some_and(|(h, _)| std::ptr::eq(h.as_ptr(), Arc::as_ptr(handle)));
+    if !same {
+        *last = Some((Arc::downgrade(handle), key));
+    }
+}
+
 impl fmt::Debug for HttpClients {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClients")
             .field("clients", &self.len())
             .field("endpoints", &self.inner.keys())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::Auth;
+
+    /// The key of the last client handed out is reused only for a configuration
+    /// equal in every setting of the key: right after a client is handed out, a
+    /// configuration differing in the password, the credential scheme, the user,
+    /// a limit or a timeout gets a client of its own; an equal one gets the same.
+    #[test]
+    fn the_remembered_key_serves_only_an_equal_configuration() {
+        let clients = HttpClients::new();
+        let base =
+            || EndpointConfig::builder("http://10.9.8.7:8000/").auth(Auth::basic("admin", "pw"));
+        let first = clients.get(&base().build().unwrap()).unwrap();
+        let variants = [
+            base().auth(Auth::basic("admin", "pw2")).build().unwrap(),
+            base().auth(Auth::digest("admin", "pw")).build().unwrap(),
+            base().auth(Auth::basic("root", "pw")).build().unwrap(),
+            base().max_concurrency(3).build().unwrap(),
+            base()
+                .request_timeout(std::time::Duration::from_secs(7))
+                .build()
+                .unwrap(),
+            EndpointConfig::builder("http://10.9.8.7:8001/")
+                .auth(Auth::basic("admin", "pw"))
+                .build()
+                .unwrap(),
+        ];
+        for (i, config) in variants.iter().enumerate() {
+            // The first client is the last handed out before each variant.
+            let again = clients.get(&base().build().unwrap()).unwrap();
+            assert!(again.same_client(&first), "variant {i}: equal config");
+            let other = clients.get(config).unwrap();
+            assert!(
+                !other.same_client(&first),
+                "variant {i} shared the first client"
+            );
+            assert_eq!(
+                config.endpoint_key(),
+                key_of(config),
+                "variant {i}: the key used is the config's own"
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hwctl_core::shared::{EndpointKey, Fingerprint};
-use hwctl_core::{Error, ParameterProblem, SecretString};
+use hwctl_core::{Error, ExposeSecret, ParameterProblem, SecretString};
 
 use crate::session::SessionAuth;
 
@@ -620,6 +620,52 @@ impl EndpointConfig {
 
     /// The key under which [`crate::HttpClients`] shares one client: every setting,
     /// with the secret kept only as hwctl-core's keyed fingerprint.
+    /// Whether `self` and `other` agree on every setting [`endpoint_key`] is made
+    /// of (and on the whole TLS configuration), so that their keys are equal. The
+    /// secrets are compared as they are; neither is kept.
+    ///
+    /// [`endpoint_key`]: EndpointConfig::endpoint_key
+    pub(crate) fn same_endpoint_key(&self, other: &EndpointConfig) -> bool {
+        let same_auth = match (&self.auth, &other.auth) {
+            (Auth::None, Auth::None) => true,
+            (
+                Auth::Basic {
+                    username: u1,
+                    password: p1,
+                },
+                Auth::Basic {
+                    username: u2,
+                    password: p2,
+                },
+            )
+            | (
+                Auth::Digest {
+                    username: u1,
+                    password: p1,
+                },
+                Auth::Digest {
+                    username: u2,
+                    password: p2,
+                },
+            ) => u1 == u2 && p1.expose_secret() == p2.expose_secret(),
+            (Auth::Session(h1), Auth::Session(h2)) => h1.cache_key() == h2.cache_key(),
+            _ => false,
+        };
+        same_auth
+            && self.scheme == other.scheme
+            && self.host == other.host
+            && self.port == other.port
+            && self.base_path == other.base_path
+            && self.tls == other.tls
+            && self.connect_timeout == other.connect_timeout
+            && self.request_timeout == other.request_timeout
+            && self.queue_timeout == other.queue_timeout
+            && self.max_body_bytes == other.max_body_bytes
+            && self.max_concurrency == other.max_concurrency
+            && self.retry == other.retry
+            && self.user_agent == other.user_agent
+    }
+
     pub(crate) fn endpoint_key(&self) -> EndpointKey {
         let key = EndpointKey::new(self.scheme.as_str(), &self.host, self.port);
         self.auth
