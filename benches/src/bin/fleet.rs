@@ -16,8 +16,8 @@
 //! Run it through `scripts/bench.sh` (README, "Benchmarks"), or directly:
 //!
 //! ```text
-//! cargo build --release -p hwctl -p hwctl-benches --bin fleet
-//! target/release/fleet --hwctl target/release/hwctl --ops 10000 --concurrency 1,8,48
+//! cargo build --release -p hwctl -p hwctl-benches --bin fleet-bench
+//! target/release/fleet-bench --hwctl target/release/hwctl --ops 10000 --concurrency 1,8,48
 //! ```
 //!
 //! The last line of output is one JSON object with every figure (`--json-out FILE`
