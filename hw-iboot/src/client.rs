@@ -322,6 +322,15 @@ impl IbootClient {
                     self.config.timeout.as_secs_f64()
                 ),
             ),
+            // DxP has no error reply: a PDU that refuses the credentials just closes
+            // the connection without a byte, so the likeliest cause is named.
+            ReadFail::Closed { got: 0, n, what } => self.err(
+                ErrorKind::Protocol,
+                format!(
+                    "the PDU closed the connection without {what} (0 of {n} bytes): check \
+                     iboot_username and iboot_password, which DxP refuses this way"
+                ),
+            ),
             ReadFail::Closed { got, n, what } => self.err(
                 ErrorKind::Protocol,
                 format!("the PDU closed the connection after {got} of {n} bytes of {what}"),

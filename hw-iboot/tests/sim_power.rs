@@ -111,6 +111,14 @@ async fn wrong_credentials_are_a_typed_error() {
     let p = node(&sim, 1, json!({"iboot_password": "Xyzzy-pw"}));
     let e = p.get_power_state().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    // The closed connection names its likeliest cause (it read only "closed the
+    // connection after 0 of 1 bytes of the reply"), never the password.
+    assert!(
+        e.to_string()
+            .contains("check iboot_username and iboot_password"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("Xyzzy"), "{e}");
     let config = IbootConfig::new("127.0.0.1", USER, SecretString::from("Xyzzy-pw"))
         .unwrap()
         .with_port(sim.addr().port())
