@@ -164,6 +164,8 @@ impl Simulator for SimFleet {
 /// assert_eq!(view.node_count(), 4);
 /// assert_eq!(view.driver_info(3).get_str("retry_interval").unwrap(), "0.2");
 /// assert_eq!(view.node_name(0), "relay-1");
+/// assert_eq!(view.describe(), "pdu; the first 4 offered as nodes");
+/// assert_eq!(SimView::new(Pdu, 8).describe(), "pdu");
 /// ```
 pub struct SimView<S> {
     inner: S,
@@ -216,8 +218,20 @@ impl<S: Simulator> Simulator for SimView<S> {
         self.inner.hardware_type()
     }
 
+    /// The inner simulator's description, then how many of its nodes this view
+    /// offers when that is fewer than it has (an 8-relay PDU offered as 4 nodes
+    /// reads "…, 8 relays, one node per relay; the first 4 offered as nodes").
     fn describe(&self) -> String {
-        self.inner.describe()
+        let all = self.inner.node_count();
+        if self.nodes < all {
+            format!(
+                "{}; the first {} offered as nodes",
+                self.inner.describe(),
+                self.nodes
+            )
+        } else {
+            self.inner.describe()
+        }
     }
 
     fn node_count(&self) -> usize {

@@ -119,9 +119,12 @@ fn try_lines(nodes: &[InventoryNode], name: &str) -> Vec<String> {
     out.extend(exports.iter().map(|l| format!("  {l}")));
     out.extend(commands.iter().take(EXAMPLES).map(|l| format!("  {l}")));
     if commands.len() > EXAMPLES {
+        let more = match commands.len() - EXAMPLES {
+            1 => "1 more node like these".to_owned(),
+            n => format!("{n} more nodes like these"),
+        };
         out.push(format!(
-            "  … and {} more nodes like these (`hwctl --json sim {}` lists every node)",
-            commands.len() - EXAMPLES,
+            "  … and {more} (`hwctl --json sim {}` lists every node)",
             shell_word(name)
         ));
     }
@@ -220,5 +223,9 @@ mod tests {
         let one = try_lines(&nodes[..1], "msftocs");
         assert_eq!(one[0], "1 node. Try:");
         assert!(!one.iter().any(|l| l.contains("more nodes")));
+        // One past the examples: "1 more node", not "1 more nodes".
+        let four = try_lines(&nodes[..EXAMPLES + 1], "msftocs");
+        let last = four.last().unwrap();
+        assert!(last.contains("… and 1 more node like these ("), "{last}");
     }
 }
