@@ -404,11 +404,12 @@ pub fn openbmc_json(data: &[u8]) {
     }
 }
 
-/// PXE boot templates (minijinja, hwctl-pxe's `render`/`render_boot_ipxe`) with
-/// hostile template text and parameters: byte 0 picks the renderer, then the
-/// template, a NUL, and the `pxe_options` JSON object (or the `boot.ipxe` URI).
-/// Errors are `InvalidParameter` naming the template's key; the instance-boot label
-/// switch keeps the line count.
+/// PXE templates. A template is operator configuration (hw-pxe's `render` docs:
+/// bounded against mistakes, not a sandbox), so its text goes through the parser
+/// only (`render::parse`). A node's data is untrusted: the `pxe_options` (JSON
+/// after the first NUL, or the raw bytes as `pxe_append_params` when they are not
+/// a JSON object) and the iPXE URI are rendered through the shipped template the
+/// first byte picks, then the instance label switch runs over the result.
 pub fn pxe_template(data: &[u8]) {
     use hwctl_pxe::render::{self, Loader};
     let Some((&selector, rest)) = data.split_first() else {
@@ -418,17 +419,28 @@ pub fn pxe_template(data: &[u8]) {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &[][..]),
     };
-    let Ok(template) = std::str::from_utf8(template) else {
-        return;
+    if let Ok(template) = std::str::from_utf8(template) {
+        let _ = render::parse(template, "pxe_config_template");
+    }
+    let text_value = String::from_utf8_lossy(params);
+    let options = match serde_json::from_slice::<Value>(params) {
+        Ok(Value::Object(o)) => o,
+        _ => {
+            let mut o = serde_json::Map::new();
+            o.insert("pxe_append_params".into(), Value::from(text_value.as_ref()));
+            o
+        }
     };
+    let loader = [Loader::Pxelinux, Loader::Grub, Loader::Ipxe][usize::from(selector >> 1) % 3];
     let out = if selector & 1 == 0 {
-        let options = match serde_json::from_slice::<Value>(params) {
-            Ok(Value::Object(o)) => o,
-            _ => serde_json::Map::new(),
+        let template = match loader {
+            Loader::Pxelinux => render::PXE_CONFIG_TEMPLATE,
+            Loader::Grub => render::GRUB_CONFIG_TEMPLATE,
+            Loader::Ipxe => render::IPXE_CONFIG_TEMPLATE,
         };
         render::render(template, "pxe_config_template", &options)
     } else {
-        render::render_boot_ipxe(template, &String::from_utf8_lossy(params))
+        render::render_boot_ipxe(render::BOOT_IPXE_TEMPLATE, &text_value)
     };
     let text = match out {
         Ok(text) => text,
@@ -437,7 +449,6 @@ pub fn pxe_template(data: &[u8]) {
             return;
         }
     };
-    let loader = [Loader::Pxelinux, Loader::Grub, Loader::Ipxe][usize::from(selector >> 1) % 3];
     let switched = render::switch_label(&text, loader, "boot_partition", "UUID=1");
     assert_eq!(switched.lines().count(), text.lines().count());
 }

@@ -1,6 +1,19 @@
 //! Boot configurations rendered from Jinja templates (`minijinja`), with Ironic's
 //! template variables (`pxe_options.*`, `ROOT`, `DISK_IDENTIFIER`) so an Ironic
 //! template works unchanged, and Ironic's label switch for the instance boot.
+//!
+//! # What is trusted
+//!
+//! A template is operator configuration: the shipped ones, or files named in
+//! [`PxeConfig`](crate::PxeConfig), as Ironic's `[pxe]` options are conductor
+//! files. Rendering bounds a template's mistakes — [`TEMPLATE_FUEL`] instructions
+//! (a loop that never ends) and [`MAX_RENDERED_LEN`] bytes of output — but is not a
+//! sandbox for a hostile template: Jinja's string operators (`*`, `+`, `~`) can
+//! build a string of up to minijinja's 100 MB per operation before any output is
+//! checked. A node's data (`pxe_options`, from `driver_info` and `instance_info`,
+//! and the iPXE URI) is untrusted and is only ever substituted as values, never
+//! evaluated as template code. [`parse`] checks a configured template once, when
+//! it is read.
 
 use std::path::Path;
 
@@ -145,6 +158,29 @@ pub fn load_template(path: Option<&Path>, key: &str, default: &str) -> Result<St
     }
 }
 
+/// Checks that `template` parses (no rendering): what a caller does once with a
+/// configured template, so a broken file is reported when it is read rather than
+/// at the first boot.
+///
+/// ```
+/// use hwctl_pxe::render::{self, PXE_CONFIG_TEMPLATE};
+/// assert!(render::parse(PXE_CONFIG_TEMPLATE, "pxe_config_template").is_ok());
+/// let e = render::parse("{% if %}", "pxe_config_template").unwrap_err();
+/// assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
+/// assert!(e.to_string().contains("pxe_config_template"), "{e}");
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
+/// `key` with the parser's message.
+pub fn parse(template: &str, key: &str) -> Result<()> {
+    let env = environment();
+    env.template_from_str(template)
+        .map(drop)
+        .map_err(|e| Error::invalid_parameter(key, format!("template error: {e}")))
+}
+
 /// Renders `template` with `pxe_options` as Ironic does (`ROOT` and
 /// `DISK_IDENTIFIER` stay as `{{ ROOT }}`/`{{ DISK_IDENTIFIER }}` for the instance
 /// switch to fill).
@@ -228,6 +264,34 @@ pub fn switch_label(text: &str, loader: Loader, label: &str, root: &str) -> Stri
 mod tests {
     use super::*;
     use hwctl_core::ErrorKind;
+
+    /// Node data is substituted, never evaluated: a `pxe_options` value holding
+    /// template code comes out as the same text, through every shipped template.
+    #[test]
+    fn node_values_are_never_evaluated_as_template_code() {
+        let code = "{{ 7 * 7 }}{% for i in range(9) %}x{% endfor %}";
+        let mut o = Map::new();
+        for key in [
+            "deployment_aki_path",
+            "deployment_ari_path",
+            "pxe_append_params",
+            "aki_path",
+            "ari_path",
+        ] {
+            o.insert(key.into(), code.into());
+        }
+        for template in [
+            PXE_CONFIG_TEMPLATE,
+            GRUB_CONFIG_TEMPLATE,
+            IPXE_CONFIG_TEMPLATE,
+        ] {
+            let out = render(template, "t", &o).unwrap();
+            assert!(out.contains(code), "{out}");
+            assert!(!out.contains("49") && !out.contains("xxxxxxxxx"), "{out}");
+        }
+        let out = render_boot_ipxe(BOOT_IPXE_TEMPLATE, code).unwrap();
+        assert!(out.contains(code) && !out.contains("49"), "{out}");
+    }
 
     #[test]
     fn a_template_that_loops_runs_out_of_fuel() {
