@@ -24,7 +24,7 @@ pub(crate) fn print_error(err: &Error) {
                 let _ = writeln!(stderr, "  invalid: {}: {r}", p.name);
             }
         }
-        if let Some(hint) = hint_for(err.driver(), &p.name, p.is_missing()) {
+        if let Some(hint) = hint_for(err.driver(), &p.name, lacks_value(p)) {
             let _ = writeln!(stderr, "    hint: {hint}");
         }
     }
@@ -33,6 +33,16 @@ pub(crate) fn print_error(err: &Error) {
         let _ = writeln!(stderr, "  caused by: {s}");
         source = s.source();
     }
+}
+
+/// Whether a problem leaves its parameter without a usable value, so the hint of
+/// where one comes from applies: missing, or Ironic's mask `******` in place of a
+/// secret (an export from the API never has the secret itself).
+fn lacks_value(p: &hwctl_core::error::ParameterProblem) -> bool {
+    p.is_missing()
+        || p.reason
+            .as_deref()
+            .is_some_and(|r| r.contains(hwctl_core::driver_info::IRONIC_MASK))
 }
 
 /// The keys of `oneview` that Ironic keeps in the `[oneview]` section of
@@ -135,7 +145,7 @@ fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
             "name": p.name,
             "missing": p.is_missing(),
             "reason": p.reason,
-            "hint": hint_for(err.driver(), &p.name, p.is_missing()),
+            "hint": hint_for(err.driver(), &p.name, lacks_value(p)),
         })).collect::<Vec<_>>(),
     })
 }

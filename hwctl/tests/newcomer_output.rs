@@ -429,3 +429,24 @@ fn a_misspelt_vendor_method_gets_a_did_you_mean() {
         stderr(&o)
     );
 }
+
+/// A node file with Ironic's mask `******` for its password gets the same hint as a
+/// missing one (`HW_<KEY>`, `--password-file`); it said only "supply the secret
+/// another way".
+#[test]
+fn a_masked_password_gets_the_secret_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.json");
+    std::fs::write(
+        &path,
+        r#"{"driver":"ipmi","driver_info":{"ipmi_address":"127.0.0.1","ipmi_username":"admin","ipmi_password":"******"}}"#,
+    )
+    .unwrap();
+    let o = hwctl(&["--info-file", path.to_str().unwrap(), "validate"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hint: a secret: set the environment variable HW_IPMI_PASSWORD"),
+        "{}",
+        stderr(&o)
+    );
+}
