@@ -212,6 +212,10 @@ pub fn namespaces_of(schema: &[Property]) -> Vec<String> {
     out
 }
 
+/// The longest name, in bytes, that [`did_you_mean`] looks for a close match to;
+/// the longest known `driver_info` key is under 40.
+pub const SUGGEST_MAX_LEN: usize = 64;
+
 /// The known key closest to `unknown` by Jaro-Winkler similarity (`strsim`), if
 /// any is close enough (0.8, as command-line parsers use) to be a likely typo.
 /// Keys sharing a `<namespace>_` prefix are compared on what follows it, so the
@@ -225,11 +229,19 @@ pub fn namespaces_of(schema: &[Property]) -> Vec<String> {
 /// // Within a namespace only the part after the prefix is compared.
 /// assert_eq!(did_you_mean("iboot_zzz", ["iboot_port", "iboot_address"]), None);
 /// assert_eq!(did_you_mean("iboot_prot", ["iboot_port", "iboot_address"]), Some("iboot_port"));
+/// // A name longer than SUGGEST_MAX_LEN is nobody's typo: no suggestion.
+/// assert_eq!(did_you_mean(&"ipmi_port".repeat(8), ["ipmi_port"]), None);
 /// ```
 pub fn did_you_mean<'k>(
     unknown: &str,
     known: impl IntoIterator<Item = &'k str>,
 ) -> Option<&'k str> {
+    // Jaro-Winkler costs |unknown| × |known| per candidate: a hostile 8 KB key
+    // checked against every key of every hardware type took ~40 ms (found by the
+    // driver_info fuzz target); a typo of a real key is never this long.
+    if unknown.len() > SUGGEST_MAX_LEN {
+        return None;
+    }
     let lower = unknown.to_ascii_lowercase();
     known
         .into_iter()
