@@ -15,6 +15,8 @@
 //! evaluated as template code. [`parse`] checks a configured template once, when
 //! it is read.
 
+mod code_scan;
+
 use std::path::Path;
 
 use hwctl_core::{Error, Result};
@@ -69,11 +71,28 @@ impl std::io::Write for BoundedOutput {
     }
 }
 
+/// Refuses a template whose code uses `*` (see [`code_scan`]): minijinja would
+/// fold a constant repetition while parsing, unbounded.
+fn refuse_star(template: &str, key: &str) -> Result<()> {
+    match code_scan::first_star(template) {
+        None => Ok(()),
+        Some(line) => Err(Error::invalid_parameter(
+            key,
+            format!(
+                "template uses `*` in its code (line {line}): multiplication and repetition \
+                 are refused in boot templates, since minijinja evaluates a constant one \
+                 while parsing (`\"ab\" * 99999999` is a 200 MB string)"
+            ),
+        )),
+    }
+}
+
 /// Parses and renders `template` within [`TEMPLATE_FUEL`] and
 /// [`MAX_RENDERED_LEN`]; every failure is `InvalidParameter` naming `key`.
 fn render_bounded(template: &str, key: &str, ctx: minijinja::Value) -> Result<String> {
     let err = |e: minijinja::Error| Error::invalid_parameter(key, format!("template error: {e}"));
     let env = environment();
+    refuse_star(template, key)?;
     let tmpl = env.template_from_str(template).map_err(err)?;
     let mut out = BoundedOutput::default();
     if let Err(e) = tmpl.render_captured_to(ctx, &mut out) {
@@ -160,7 +179,8 @@ pub fn load_template(path: Option<&Path>, key: &str, default: &str) -> Result<St
 
 /// Checks that `template` parses (no rendering): what a caller does once with a
 /// configured template, so a broken file is reported when it is read rather than
-/// at the first boot.
+/// at the first boot. A template whose code uses `*` is refused, here and by the
+/// renderers: minijinja evaluates a constant `"ab" * 99999999` while parsing.
 ///
 /// ```
 /// use hwctl_pxe::render::{self, PXE_CONFIG_TEMPLATE};
@@ -168,13 +188,16 @@ pub fn load_template(path: Option<&Path>, key: &str, default: &str) -> Result<St
 /// let e = render::parse("{% if %}", "pxe_config_template").unwrap_err();
 /// assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
 /// assert!(e.to_string().contains("pxe_config_template"), "{e}");
+/// let e = render::parse("{{ 'ab' * 99999999 }}", "pxe_config_template").unwrap_err();
+/// assert!(e.to_string().contains("uses `*` in its code (line 1)"), "{e}");
 /// ```
 ///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming
-/// `key` with the parser's message.
+/// `key` with the parser's message, or naming the line of a `*`.
 pub fn parse(template: &str, key: &str) -> Result<()> {
+    refuse_star(template, key)?;
     let env = environment();
     env.template_from_str(template)
         .map(drop)
@@ -307,15 +330,34 @@ mod tests {
         assert!(e.to_string().contains("ipxe_boot_script"), "{e}");
     }
 
+    /// A constant repetition is refused before minijinja folds it (it built the
+    /// 200 MB string while parsing), by `parse` and by both renderers.
+    #[test]
+    fn a_star_in_a_template_is_refused_before_parsing() {
+        let t = "ok\n{{ 'ab' * 99999999 }}";
+        for e in [
+            parse(t, "pxe_config_template").unwrap_err(),
+            render(t, "pxe_config_template", &Map::new()).unwrap_err(),
+            render_boot_ipxe(t, "x").unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+            assert!(
+                e.to_string().contains("uses `*` in its code (line 2)"),
+                "{e}"
+            );
+        }
+    }
+
     #[test]
     fn a_huge_rendering_is_refused() {
-        let t = "{% for i in range(2000) %}{{ 'x' * 1000 }}{% endfor %}";
-        let e = render(t, "pxe_config_template", &Map::new()).unwrap_err();
+        let kb = "x".repeat(1000);
+        let t = format!("{{% for i in range(2000) %}}{{{{ '{kb}' }}}}{{% endfor %}}");
+        let e = render(&t, "pxe_config_template", &Map::new()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidParameter);
         assert!(e.to_string().contains("more than 1048576 bytes"), "{e}");
         // Just under the limit renders.
-        let t = "{% for i in range(1000) %}{{ 'x' * 1000 }}{% endfor %}";
-        let out = render(t, "pxe_config_template", &Map::new()).unwrap();
+        let t = format!("{{% for i in range(1000) %}}{{{{ '{kb}' }}}}{{% endfor %}}");
+        let out = render(&t, "pxe_config_template", &Map::new()).unwrap();
         assert_eq!(out.len(), 1_000_000);
     }
 
