@@ -104,21 +104,22 @@ impl HttpClients {
 /// nine formatted settings) was an eighth of `hwctl fleet`'s instructions (issue
 /// 16). A configuration equal in every setting the key is made of
 /// ([`EndpointConfig::same_endpoint_key`]) to the last client's gets its key.
-static LAST_KEY: Mutex<Option<(Weak<Handle>, EndpointKey)>> = Mutex::new(None);
+/// The key is shared (`Arc`): handing it out again copies no string.
+static LAST_KEY: Mutex<Option<(Weak<Handle>, Arc<EndpointKey>)>> = Mutex::new(None);
 
-fn key_of(config: &EndpointConfig) -> EndpointKey {
+fn key_of(config: &EndpointConfig) -> Arc<EndpointKey> {
     let last = LAST_KEY.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((handle, key)) = last.as_ref()
         && let Some(handle) = handle.upgrade()
         && handle.core.config.same_endpoint_key(config)
     {
-        return key.clone();
+        return Arc::clone(key);
     }
     drop(last);
-    config.endpoint_key()
+    Arc::new(config.endpoint_key())
 }
 
-fn remember(handle: &Arc<Handle>, key: EndpointKey) {
+fn remember(handle: &Arc<Handle>, key: Arc<EndpointKey>) {
     let mut last = LAST_KEY.lock().unwrap_or_else(|p| p.into_inner());
     let same = last
         .as_ref()
@@ -179,7 +180,7 @@ mod tests {
             );
             assert_eq!(
                 config.endpoint_key(),
-                key_of(config),
+                *key_of(config),
                 "variant {i}: the key used is the config's own"
             );
         }

@@ -77,6 +77,9 @@ pub(crate) struct Core {
 struct Fixed {
     /// `scheme://authority/base_path`, which every request URI starts with.
     uri_prefix: String,
+    /// `origin` then `base_path` (`http://cm:8000/api`), which every error context
+    /// has after the method.
+    context_prefix: String,
     /// The `User-Agent` value (`None` when the configured one is not a valid header
     /// value: none is sent, as before).
     user_agent: Option<HeaderValue>,
@@ -108,6 +111,7 @@ impl Fixed {
                 config.authority(),
                 config.base_path
             ),
+            context_prefix: format!("{}{}", config.origin(), config.base_path),
             user_agent: HeaderValue::from_str(&config.user_agent).ok(),
             basic,
         }
@@ -369,14 +373,18 @@ enum Attempt {
 }
 
 impl Core {
+    /// `METHOD origin/base_path/path` (no query), what errors and replies name the
+    /// request by; one exact-size allocation.
     fn context(&self, req: &Request) -> String {
-        format!(
-            "{} {}{}{}",
-            req.method,
-            self.config.origin(),
-            self.config.base_path,
-            req.path_only()
-        )
+        let method = req.method.as_str();
+        let prefix = &self.fixed.context_prefix;
+        let path = req.path_only();
+        let mut context = String::with_capacity(method.len() + 1 + prefix.len() + path.len());
+        context.push_str(method);
+        context.push(' ');
+        context.push_str(prefix);
+        context.push_str(path);
+        context
     }
 
     /// Sends with retries; `with_auth` false for log-in/log-out requests.
@@ -636,7 +644,9 @@ impl Core {
         };
         let mut builder = http::Request::builder().method(req.method.clone()).uri(uri);
         if let Some(headers) = builder.headers_mut() {
-            headers.extend(req.headers.clone());
+            if !req.headers.is_empty() {
+                headers.extend(req.headers.clone());
+            }
             match auth {
                 Some(AuthHeaders::Authorization(mut value)) => {
                     value.set_sensitive(true);
@@ -702,23 +712,27 @@ impl Core {
         let demand = self.connector.demand().request();
 
         let timeout = self.config.request_timeout;
-        let exchange = demand.scope(self.exchange(http_req, &context));
+        // The context moves into the reply; the rare timeout formats it again.
+        let exchange = demand.scope(self.exchange(http_req, context));
         match tokio::time::timeout(timeout, exchange).await {
             Ok(outcome) => outcome,
             Err(_) => Attempt::Failed {
                 err: Error::new(
                     ErrorKind::Timeout,
-                    format!("{context}: no complete response within {timeout:?}"),
+                    format!(
+                        "{}: no complete response within {timeout:?}",
+                        self.context(req)
+                    ),
                 ),
                 sent: true,
             },
         }
     }
 
-    async fn exchange(&self, http_req: http::Request<Full<Bytes>>, context: &str) -> Attempt {
+    async fn exchange(&self, http_req: http::Request<Full<Bytes>>, context: String) -> Attempt {
         let resp = match self.hyper.request(http_req).await {
             Ok(r) => r,
-            Err(e) => return map_client_error(e, context),
+            Err(e) => return map_client_error(e, &context),
         };
         let (parts, mut body) = resp.into_parts();
         let cap = self.config.max_body_bytes;
@@ -731,7 +745,7 @@ impl Core {
             && len > cap as u64
         {
             return Attempt::Failed {
-                err: body_cap_error(context, cap, Some(len)),
+                err: body_cap_error(&context, cap, Some(len)),
                 sent: true,
             };
         }
@@ -772,7 +786,7 @@ impl Core {
             if let Ok(data) = frame.into_data() {
                 if buf.len() + data.len() > cap {
                     return Attempt::Failed {
-                        err: body_cap_error(context, cap, None),
+                        err: body_cap_error(&context, cap, None),
                         sent: true,
                     };
                 }
@@ -783,7 +797,7 @@ impl Core {
             status: parts.status,
             headers: parts.headers,
             body: buf.freeze(),
-            context: context.to_string().into(),
+            context: context.into(),
         })
     }
 }
@@ -921,5 +935,56 @@ mod pool_race_tests {
             "{alive} tasks alive after 300 sequential requests, {baseline} after the first"
         );
         assert_eq!(client.stats().open_connections, 1);
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod context_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use crate::testing::{Reply, TestServer};
+    use crate::{EndpointConfig, HttpClient, Request};
+
+    /// The context errors and replies name a request by (`METHOD origin/base_path/path`,
+    /// no query) is built from a prefix computed once per client (issue 16): the
+    /// same text as when it was formatted whole per request, for a reply's status
+    /// error and for a timeout (formatted again after the exchange took it).
+    #[tokio::test]
+    async fn errors_name_the_method_origin_base_path_and_path_without_the_query() {
+        let server = TestServer::start(|r| {
+            if r.target.starts_with("/api/v1/slow") {
+                Reply::ok("late").delay(Duration::from_secs(5))
+            } else {
+                Reply::status(500)
+            }
+        })
+        .await
+        .unwrap();
+        let port = server.addr().port();
+        let config = EndpointConfig::builder(format!("http://127.0.0.1:{port}/api/v1/"))
+            .request_timeout(Duration::from_millis(300))
+            .retry(hwctl_core::retry::RetryPolicy::none())
+            .build()
+            .unwrap();
+        let client = HttpClient::new(config).unwrap();
+        let reply = client.send_raw(Request::get("/x?y=1")).await.unwrap();
+        let err = reply.error_for_status().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("GET http://127.0.0.1:{port}/api/v1/x: HTTP 500")),
+            "{err}"
+        );
+        let err = client
+            .send_raw(Request::post("/slow?z=2"))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&format!(
+                "POST http://127.0.0.1:{port}/api/v1/slow: no complete response within"
+            )),
+            "{err}"
+        );
     }
 }

@@ -447,8 +447,17 @@ impl EndpointConfig {
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn builder(base_url: impl Into<String>) -> EndpointConfigBuilder {
+        let base_url = base_url.into();
+        let base = parse_base_url(&base_url);
+        EndpointConfig::builder_parsed(base_url, base)
+    }
+
+    /// [`builder`](Self::builder) for a URL whose parse is known: `base` must be
+    /// `parse_base_url(&base_url)` (hwctl-http's `read` remembers it).
+    pub(crate) fn builder_parsed(base_url: String, base: ParsedBase) -> EndpointConfigBuilder {
         EndpointConfigBuilder {
-            base_url: base_url.into(),
+            base,
+            base_url,
             auth: Auth::None,
             tls: TlsConfig::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -701,8 +710,10 @@ impl EndpointConfig {
     /// ```
     pub fn to_builder(&self) -> EndpointConfigBuilder {
         let authority = self.authority();
+        let base_url = format!("{}://{authority}{}/", self.scheme.as_str(), self.base_path);
         EndpointConfigBuilder {
-            base_url: format!("{}://{authority}{}/", self.scheme.as_str(), self.base_path),
+            base: parse_base_url(&base_url),
+            base_url,
             auth: self.auth.clone(),
             tls: self.tls.clone(),
             connect_timeout: self.connect_timeout,
@@ -756,7 +767,12 @@ impl fmt::Debug for EndpointConfig {
 /// ```
 #[derive(Clone)]
 pub struct EndpointConfigBuilder {
+    /// As given, for `Debug` (redacted).
     base_url: String,
+    /// `base_url` parsed once, when the builder was made (it never changes after):
+    /// `build`, and `EndpointConfig::read` before it, use these parts instead of
+    /// parsing the string again.
+    base: ParsedBase,
     auth: Auth,
     tls: TlsConfig,
     connect_timeout: Duration,
@@ -943,9 +959,13 @@ impl EndpointConfigBuilder {
     /// ```
     pub fn build(self) -> Result<EndpointConfig, Error> {
         let problems = self.problems();
-        let parsed = parse_base_url(&self.base_url);
-        match parsed {
-            Ok((scheme, host, port, base_path)) if problems.is_empty() => Ok(EndpointConfig {
+        match self.base {
+            Ok(BaseParts {
+                scheme,
+                host,
+                port,
+                base_path,
+            }) if problems.is_empty() => Ok(EndpointConfig {
                 scheme,
                 host,
                 port,
@@ -964,8 +984,9 @@ impl EndpointConfigBuilder {
         }
     }
 
-    /// Every problem [`build`](Self::build) would report, under hwctl-http's names.
-    fn problems(&self) -> Vec<ParameterProblem> {
+    /// Every problem [`build`](Self::build) would report, under hwctl-http's names
+    /// (empty, without allocating, when it would build).
+    pub(crate) fn problems(&self) -> Vec<ParameterProblem> {
         let mut problems = Vec::new();
         let mut bad = |name: &str, reason: String| {
             problems.push(ParameterProblem {
@@ -973,8 +994,7 @@ impl EndpointConfigBuilder {
                 reason: Some(reason),
             })
         };
-        let parsed = parse_base_url(&self.base_url);
-        if let Err(reason) = &parsed {
+        if let Err(reason) = &self.base {
             bad("base_url", reason.clone());
         }
         if self.connect_timeout.is_zero() {
@@ -1032,8 +1052,22 @@ fn redact_userinfo(url: &str) -> String {
     }
 }
 
+/// What [`parse_base_url`] makes of a base URL: its parts, or why it is refused.
+pub(crate) type ParsedBase = Result<BaseParts, String>;
+
+/// A base URL split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BaseParts {
+    scheme: Scheme,
+    /// Without IPv6 brackets.
+    host: String,
+    port: u16,
+    /// The path prefix without trailing '/'.
+    base_path: String,
+}
+
 /// Splits a base URL into scheme, host, port and path prefix (without trailing '/').
-fn parse_base_url(url: &str) -> Result<(Scheme, String, u16, String), String> {
+pub(crate) fn parse_base_url(url: &str) -> ParsedBase {
     let uri: http::Uri = url
         .parse()
         .map_err(|_| format!("{:?} is not a URL", redact_userinfo(url)))?;
@@ -1062,7 +1096,12 @@ fn parse_base_url(url: &str) -> Result<(Scheme, String, u16, String), String> {
         return Err("must not have a query".into());
     }
     let base_path = uri.path().trim_end_matches('/').to_string();
-    Ok((scheme, host.to_string(), port, base_path))
+    Ok(BaseParts {
+        scheme,
+        host: host.to_string(),
+        port,
+        base_path,
+    })
 }
 
 #[cfg(test)]
@@ -1082,6 +1121,58 @@ mod tests {
         assert_eq!((c.host(), c.port(), c.base_path()), ("::1", 443, ""));
         assert_eq!(c.origin(), "https://[::1]:443");
         assert_eq!(c.authority(), "[::1]");
+    }
+
+    /// The builder parses its URL once, when made (issue 16): what `build` gives is
+    /// every part of that parse, for a URL given and for one made by `to_builder`,
+    /// and a bad URL is one problem with the parser's reason.
+    #[test]
+    fn a_builder_builds_the_parts_it_parsed_when_made() {
+        for (url, scheme, host, port, path) in [
+            (
+                "http://10.0.0.1:8000/api/",
+                Scheme::Http,
+                "10.0.0.1",
+                8000,
+                "/api",
+            ),
+            (
+                "HTTPS://[fd00::5]/redfish/v1",
+                Scheme::Https,
+                "fd00::5",
+                443,
+                "/redfish/v1",
+            ),
+            ("http://cm", Scheme::Http, "cm", 80, ""),
+            (
+                "https://cm.example:8443//",
+                Scheme::Https,
+                "cm.example",
+                8443,
+                "",
+            ),
+        ] {
+            let c = EndpointConfig::builder(url)
+                .max_concurrency(3)
+                .build()
+                .unwrap();
+            let got = (c.scheme, c.host(), c.port(), c.base_path());
+            assert_eq!(got, (scheme, host, port, path), "{url}");
+            assert_eq!(c.max_concurrency(), 3);
+            let again = c.to_builder().build().unwrap();
+            let got = (again.scheme, again.host(), again.port(), again.base_path());
+            assert_eq!(got, (scheme, host, port, path), "{url} again");
+        }
+        let err = EndpointConfig::builder("ftp://x").build().unwrap_err();
+        let reasons: Vec<_> = err
+            .problems()
+            .iter()
+            .map(|p| (p.name.as_str(), p.reason.as_deref()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [("base_url", Some("scheme \"ftp\" is not http or https"))]
+        );
     }
 
     #[test]

@@ -19,7 +19,11 @@
 use hwctl_core::driver_info::is_valid_host;
 use hwctl_core::{ExposeSecret, Validator};
 
-use crate::config::{Auth, EndpointConfig, EndpointConfigBuilder, TlsConfig};
+use std::sync::Mutex;
+
+use crate::config::{
+    Auth, EndpointConfig, EndpointConfigBuilder, ParsedBase, TlsConfig, parse_base_url,
+};
 
 /// The lowest and highest connect timeout read from `driver_info`, in seconds.
 pub const CONNECT_TIMEOUT_RANGE: (f64, f64) = (1.0, 600.0);
@@ -282,7 +286,7 @@ impl EndpointConfig {
             (None, None) => Auth::None,
         };
 
-        let https = url.as_ref().is_some_and(|u| u.scheme() == "https");
+        let https = url.as_ref().is_some_and(|(u, _)| u.scheme() == "https");
         let tls = match keys.verify_ca {
             Some(key) => read_verify_ca(v, key, keys.url, url.is_some(), https)
                 .map(|tls| tls.with_setting(key)),
@@ -312,11 +316,15 @@ impl EndpointConfig {
         };
         ok &= max_concurrency.is_some();
 
-        let url = url?;
+        let (url, base) = url?;
         if !ok {
             return None;
         }
-        let mut builder = EndpointConfig::builder(url.as_str()).auth(auth).tls(tls?);
+        // The URL's own serialization, moved (not copied) into the builder, which
+        // parses it once for both the check below and the driver's `build`.
+        let mut builder = EndpointConfig::builder_parsed(String::from(url), base)
+            .auth(auth)
+            .tls(tls?);
         if let Some(Some(d)) = connect {
             builder = builder.connect_timeout(d);
         }
@@ -328,7 +336,7 @@ impl EndpointConfig {
         }
         // Whatever `build` would still refuse, under the user's key.
         let mut clean = true;
-        for p in builder.clone().problems_for_read() {
+        for p in builder.problems() {
             let key = match p.name.as_str() {
                 "base_url" => keys.url,
                 "username" => keys.username.unwrap_or(keys.url),
@@ -345,13 +353,61 @@ impl EndpointConfig {
     }
 }
 
+/// The last URL [`read_url`] accepted: the value as written, the scheme put in
+/// front of it when it had none, and what became of it.
+///
+/// A sweep reads one `driver_info` per node, and the nodes of one chassis follow
+/// each other: parsing the same URL twice per node (the `url` crate's parse, then
+/// `http`'s) was a fifth of building one (issue 16). The result is a function of
+/// the value and the scheme alone, so an equal pair gets the remembered one, with
+/// no problem to record (only accepted URLs are kept). An accepted URL holds no
+/// credentials, so nothing secret is kept; a different value only costs the parse.
+struct LastUrl {
+    raw: String,
+    scheme: String,
+    url: hwctl_core::driver_info::Url,
+    base: ParsedBase,
+}
+
+/// The one remembered URL ([`LastUrl`]).
+struct UrlMemo(Mutex<Option<LastUrl>>);
+
+static LAST_URL: UrlMemo = UrlMemo(Mutex::new(None));
+
+impl UrlMemo {
+    /// What `raw` with `scheme` became, if it is the pair remembered.
+    fn get(&self, raw: &str, scheme: &str) -> Option<(hwctl_core::driver_info::Url, ParsedBase)> {
+        let last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        last.as_ref()
+            .filter(|l| l.raw == raw && l.scheme == scheme)
+            .map(|l| (l.url.clone(), l.base.clone()))
+    }
+
+    /// Remembers an accepted URL instead of the last one.
+    fn put(
+        &self,
+        raw: String,
+        scheme: &str,
+        url: &hwctl_core::driver_info::Url,
+        base: &ParsedBase,
+    ) {
+        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *last = Some(LastUrl {
+            raw,
+            scheme: scheme.to_owned(),
+            url: url.clone(),
+            base: base.clone(),
+        });
+    }
+}
+
 /// The URL of `key`, with the checks `reqwest`-style parsing leaves out (host syntax,
-/// port 0, credentials, query, fragment).
+/// port 0, credentials, query, fragment), and its parse as a base URL.
 fn read_url(
     v: &mut Validator<'_>,
     key: &str,
     default_scheme: Option<&str>,
-) -> Option<hwctl_core::driver_info::Url> {
+) -> Option<(hwctl_core::driver_info::Url, ParsedBase)> {
     let raw = v.str(key)?;
     let scheme = match default_scheme {
         Some(s) => s,
@@ -364,23 +420,30 @@ fn read_url(
             return None;
         }
     };
+    if let Some(hit) = LAST_URL.get(&raw, scheme) {
+        return Some(hit);
+    }
     let url = v.url(key, scheme, &["http", "https"])?;
-    let shown = format!(
-        "\"{}://{}{}\"",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.port().map(|p| format!(":{p}")).unwrap_or_default()
-    );
+    // Only formatted for a message (a valid URL costs no allocation here).
+    let shown = || {
+        format!(
+            "\"{}://{}{}\"",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        )
+    };
     let why = if !url.username().is_empty() || url.password().is_some() {
         Some("must not contain credentials: give them in their own keys".to_owned())
     } else if url.query().is_some() || url.fragment().is_some() {
         Some("must not have a query or fragment".to_owned())
     } else if !url.host_str().is_some_and(is_valid_host) {
         Some(format!(
-            "{shown} has an invalid host (expected an IP address, localhost or a host name)"
+            "{} has an invalid host (expected an IP address, localhost or a host name)",
+            shown()
         ))
     } else if url.port() == Some(0) {
-        Some(format!("{shown} has port 0"))
+        Some(format!("{} has port 0", shown()))
     } else if raw.chars().any(char::is_whitespace) {
         Some("must not contain spaces".to_owned())
     } else {
@@ -391,7 +454,11 @@ fn read_url(
             v.invalid(key, why);
             None
         }
-        None => Some(url),
+        None => {
+            let base = parse_base_url(url.as_str());
+            LAST_URL.put(raw, scheme, &url, &base);
+            Some((url, base))
+        }
     }
 }
 
@@ -439,16 +506,6 @@ fn read_verify_ca(
     Some(TlsConfig::ca_file(path))
 }
 
-impl EndpointConfigBuilder {
-    /// The problems `build` would report, for [`EndpointConfig::read`].
-    fn problems_for_read(self) -> Vec<hwctl_core::ParameterProblem> {
-        match self.build() {
-            Ok(_) => Vec::new(),
-            Err(e) => e.problems().to_vec(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -483,6 +540,53 @@ mod tests {
                     .map(|p| (p.name.clone(), p.reason.clone().unwrap_or_default()))
                     .collect()
             }
+        }
+    }
+
+    /// The remembered URL serves only the value and scheme it was read from:
+    /// either differing is a miss.
+    #[test]
+    fn the_url_memo_serves_only_the_same_value_and_scheme() {
+        let memo = UrlMemo(Mutex::new(None));
+        let url = hwctl_core::driver_info::Url::parse("https://cm:8000/").unwrap();
+        let base = parse_base_url(url.as_str());
+        assert!(memo.get("cm:8000", "https").is_none());
+        memo.put("cm:8000".into(), "https", &url, &base);
+        let (hit, hit_base) = memo.get("cm:8000", "https").unwrap();
+        assert_eq!((hit.as_str(), &hit_base), ("https://cm:8000/", &base));
+        assert!(memo.get("cm:8000", "http").is_none(), "scheme ignored");
+        assert!(memo.get("cm:8001", "https").is_none(), "value ignored");
+        assert!(memo.get("CM:8000", "https").is_none(), "value ignored");
+    }
+
+    /// Through `read`, one value after another as a sweep reads them: each gets
+    /// its own endpoint (the memo in between or not), and a value refused after
+    /// an accepted one is still refused with its reason.
+    #[test]
+    fn reading_urls_in_turn_gives_each_its_own_endpoint() {
+        let origin = |url: &str, scheme: Option<&str>| {
+            let mut pairs = with(&[]);
+            pairs[0] = ("d_url", url);
+            let info = DriverInfo::from_pairs(pairs.iter().copied());
+            let mut v = info.validator(SCHEMA);
+            let b = EndpointConfig::read(&mut v, &KEYS, scheme);
+            v.finish().map(|()| b.unwrap().build().unwrap().origin())
+        };
+        for _ in 0..2 {
+            let cases = [
+                ("cm.example:8443", Some("https"), "https://cm.example:8443"),
+                ("cm.example:8443", Some("http"), "http://cm.example:8443"),
+                ("http://cm.example:8443", None, "http://cm.example:8443"),
+                ("http://cm.example:8444/x", None, "http://cm.example:8444"),
+            ];
+            for (url, scheme, want) in cases {
+                assert_eq!(origin(url, scheme).unwrap(), want, "{url} {scheme:?}");
+                assert_eq!(origin(url, scheme).unwrap(), want, "{url} {scheme:?} again");
+            }
+            let err = origin("http://cm.example:0", None).unwrap_err();
+            assert!(err.to_string().contains("has port 0"), "{err}");
+            let err = origin("cm.example:8443", None).unwrap_err();
+            assert!(err.to_string().contains("has no scheme"), "{err}");
         }
     }
 

@@ -110,7 +110,10 @@ impl OcsClient {
     pub async fn call<R: Response>(&self, request: &Request) -> Result<R> {
         let op = request.operation();
         let span = tracing::debug_span!("ocs", operation = op, blade = request.blade_id());
-        let http_request = hwctl_http::Request::get(format!("/{}", request.path_and_query()))
+        let mut path = String::with_capacity(64);
+        path.push('/');
+        request.push_path_and_query(&mut path);
+        let http_request = hwctl_http::Request::get(path)
             .header("Accept", "application/xml")
             .idempotent(request.is_idempotent())
             .operation(op);

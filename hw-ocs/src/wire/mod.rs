@@ -333,15 +333,29 @@ impl Request {
     /// assert_eq!(r.path_and_query(), "SetNextBoot?bladeId=7&bootType=2&uefi=false&persistent=true");
     /// ```
     pub fn path_and_query(&self) -> String {
-        let mut s = String::from(self.operation());
+        let mut s = String::new();
+        self.push_path_and_query(&mut s);
+        s
+    }
+
+    /// Appends [`path_and_query`](Self::path_and_query) to `out` (the client writes
+    /// it after a `/` into one buffer).
+    ///
+    /// ```
+    /// use hwctl_ocs::wire::Request;
+    /// let mut path = String::from("/");
+    /// Request::SetBladeActivePowerCycle { blade_id: 4, off_time: 0 }.push_path_and_query(&mut path);
+    /// assert_eq!(path, "/SetBladeActivePowerCycle?bladeId=4&offTime=0");
+    /// ```
+    pub fn push_path_and_query(&self, out: &mut String) {
+        out.push_str(self.operation());
         let query = self.query();
         for (i, (name, value)) in query.iter().enumerate() {
-            s.push(if i == 0 { '?' } else { '&' });
-            s.push_str(name);
-            s.push('=');
-            s.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(name);
+            out.push('=');
+            out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
         }
-        s
     }
 
     /// The full URL under `base_url` (joined as a path: a trailing `/` on the base
