@@ -22,6 +22,12 @@
 //!
 //! The last line of output is one JSON object with every figure (`--json-out FILE`
 //! writes it to a file too).
+//!
+//! OCS runs `--rounds` rounds (default 3) per concurrency, each the fleet sweep
+//! then the raw loop, and reports the median of each and the median of the
+//! per-round ratios (`fleet_vs_raw`; every round's figures are in the JSON too):
+//! under load the raw loop alone swings several times from one run to the next,
+//! so a single round's ratio is mostly noise.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -71,6 +77,12 @@ struct Cli {
     /// Also write the JSON summary to this file.
     #[arg(long)]
     json_out: Option<PathBuf>,
+    /// OCS rounds per concurrency: the fleet sweep and the bare keep-alive loop run
+    /// alternately this many times; the row gives the median of each and the
+    /// median of the per-round ratios (the machine's load swings one run by
+    /// several times).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=99))]
+    rounds: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -378,8 +390,8 @@ fn sweeps(cli: &Cli) -> Result<(), BoxError> {
     let mut summary = json!({"ops": cli.ops, "commit": commit, "ocs": [], "ipmi": []});
     if cli.protocols.iter().any(|p| p == "ocs") {
         println!(
-            "\nOCS: one {}-blade chassis, limit {} connections",
-            cli.blades, cli.limit
+            "\nOCS: one {}-blade chassis, limit {} connections; fleet/s, raw/s and ratio are medians of {} alternating rounds (ratio: of the per-round ratios)",
+            cli.blades, cli.limit, cli.rounds
         );
         println!(
             "{:>5} {:>10} {:>10} {:>6} {:>10} {:>6} {:>8} {:>6} {:>9} {:>10} {:>8}",
@@ -414,6 +426,20 @@ fn sweeps(cli: &Cli) -> Result<(), BoxError> {
             );
             if let Some(e) = row["error"].as_str() {
                 println!("      ! {e}");
+            }
+            if cli.rounds > 1 {
+                let list = |k: &str| {
+                    row[k]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .map(|v| format!("{:.2}", v.as_f64().unwrap_or(f64::NAN)))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .unwrap_or_default()
+                };
+                println!("      rounds: ratio {}", list("fleet_vs_raw_rounds"));
             }
             if let Some(e) = row["python_error"].as_str() {
                 println!("      ! python: {e}");
@@ -500,30 +526,21 @@ fn ocs_row(
     c: usize,
 ) -> Result<Value, BoxError> {
     let conns = c.min(cli.limit).max(1);
-    // 1. hwctl fleet, on a fresh chassis so its counters are this sweep's alone.
-    let sim = start_ocs(rt, cli.blades)?;
-    let inv = write_inventory(dir, "ocs", &[&sim as &dyn Simulator], cli.ops)?;
-    let fleet = run_hwctl(&cli.hwctl, &inv, c, cli.ops, dir)?;
-    let stats = Simulator::stats(&sim);
-    drop(sim);
-    // 2. The bare keep-alive loop on the same connection count, right after.
-    let sim = start_ocs(rt, cli.blades)?;
-    let url = format!("{}/GetBladeState?bladeId=1", sim.base_url());
-    let me = std::env::current_exe()?;
-    let raw = run_child(
-        Command::new(&me)
-            .args(["raw-get", "--url", &url, "--user", sim.username()])
-            .args(["--connections", &conns.to_string()])
-            .args(["--ops", &cli.ops.to_string()])
-            .env("HW_BENCH_PASSWORD", sim.password()),
-    )?;
-    let raw_json = last_json_line(&raw.stdout);
-    let raw_stats = Simulator::stats(&sim);
-    let raw_ops = raw_json
-        .as_ref()
-        .and_then(|j| j["ops_per_s"].as_f64())
-        .ok_or_else(|| format!("raw-get printed no result: {}", raw.stderr.trim()))?;
-    drop(sim);
+    let mut rounds = Vec::new();
+    for _ in 0..cli.rounds {
+        rounds.push(ocs_round(cli, rt, dir, c, conns)?);
+    }
+    let med = |f: &dyn Fn(&OcsRound) -> f64| median(rounds.iter().map(f).collect());
+    let fleet_ops = med(&|r| r.fleet.ops_per_s);
+    let raw_ops = med(&|r| r.raw_ops_per_s);
+    let ratio = med(&|r| r.fleet.ops_per_s / r.raw_ops_per_s);
+    // Counts are per sweep: the worst round's (a leak in any round shows).
+    let stats = |f: &dyn Fn(&OcsRound) -> u64| rounds.iter().map(f).max();
+    let failed = rounds
+        .iter()
+        .map(|r| r.fleet.failed)
+        .try_fold(0, |m, f| f.map(|f| m.max(f)));
+    let error = rounds.iter().find_map(|r| r.fleet.error.clone());
     // 3. The Ironic-style Python sweep (requests per node), fewer operations.
     let (mut py_ops, mut py_err, mut py_conns) = (None, None, None);
     if let Some(python) = &cli.python {
@@ -553,22 +570,85 @@ fn ocs_row(
     Ok(json!({
         "concurrency": c,
         "connection_limit": cli.limit,
-        "fleet_ops_per_s": fleet.ops_per_s,
+        "rounds": cli.rounds,
+        "summary": "fleet_ops_per_s, raw_ops_per_s: medians over the rounds; fleet_vs_raw: median of the per-round ratios; counts: the largest of any round",
+        "fleet_ops_per_s": fleet_ops,
         "raw_ops_per_s": raw_ops,
         "raw_connections": conns,
-        "raw_connections_opened": raw_stats.connections,
-        "fleet_vs_raw": fleet.ops_per_s / raw_ops,
+        "raw_connections_opened": stats(&|r| r.raw_connections_opened),
+        "fleet_vs_raw": ratio,
+        "fleet_ops_per_s_rounds": rounds.iter().map(|r| r.fleet.ops_per_s).collect::<Vec<_>>(),
+        "raw_ops_per_s_rounds": rounds.iter().map(|r| r.raw_ops_per_s).collect::<Vec<_>>(),
+        "fleet_vs_raw_rounds": rounds.iter().map(|r| r.fleet.ops_per_s / r.raw_ops_per_s).collect::<Vec<_>>(),
         "python_ops_per_s": py_ops,
         "python_connections_opened": py_conns,
-        "fleet_vs_python": py_ops.map(|p| fleet.ops_per_s / p),
-        "connections_opened": stats.connections,
-        "peak_connections": stats.peak_connections,
+        "fleet_vs_python": py_ops.map(|p| fleet_ops / p),
+        "connections_opened": stats(&|r| r.connections_opened),
+        "peak_connections": stats(&|r| r.peak_connections),
         "expected_connections": conns,
-        "peak_rss_kib": fleet.peak_rss_kib,
-        "failed": fleet.failed,
-        "error": fleet.error,
+        "peak_rss_kib": rounds.iter().filter_map(|r| r.fleet.peak_rss_kib).max(),
+        "failed": failed,
+        "error": error,
         "python_error": py_err,
     }))
+}
+
+/// One OCS round: the fleet sweep, then the bare loop on the same connection count.
+struct OcsRound {
+    fleet: FleetRun,
+    connections_opened: u64,
+    peak_connections: u64,
+    raw_ops_per_s: f64,
+    raw_connections_opened: u64,
+}
+
+fn ocs_round(
+    cli: &Cli,
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    c: usize,
+    conns: usize,
+) -> Result<OcsRound, BoxError> {
+    // 1. hwctl fleet, on a fresh chassis so its counters are this sweep's alone.
+    let sim = start_ocs(rt, cli.blades)?;
+    let inv = write_inventory(dir, "ocs", &[&sim as &dyn Simulator], cli.ops)?;
+    let fleet = run_hwctl(&cli.hwctl, &inv, c, cli.ops, dir)?;
+    let stats = Simulator::stats(&sim);
+    drop(sim);
+    // 2. The bare keep-alive loop on the same connection count, right after.
+    let sim = start_ocs(rt, cli.blades)?;
+    let url = format!("{}/GetBladeState?bladeId=1", sim.base_url());
+    let me = std::env::current_exe()?;
+    let raw = run_child(
+        Command::new(&me)
+            .args(["raw-get", "--url", &url, "--user", sim.username()])
+            .args(["--connections", &conns.to_string()])
+            .args(["--ops", &cli.ops.to_string()])
+            .env("HW_BENCH_PASSWORD", sim.password()),
+    )?;
+    let raw_json = last_json_line(&raw.stdout);
+    let raw_stats = Simulator::stats(&sim);
+    let raw_ops_per_s = raw_json
+        .as_ref()
+        .and_then(|j| j["ops_per_s"].as_f64())
+        .ok_or_else(|| format!("raw-get printed no result: {}", raw.stderr.trim()))?;
+    Ok(OcsRound {
+        fleet,
+        connections_opened: stats.connections,
+        peak_connections: stats.peak_connections,
+        raw_ops_per_s,
+        raw_connections_opened: raw_stats.connections,
+    })
+}
+
+/// The median (the mean of the middle two for an even count; NaN for none).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }
 
 fn ipmi_row(
