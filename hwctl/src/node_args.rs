@@ -69,13 +69,14 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     Ok(nodes)
 }
 
+/// The file's text. The I/O error is in the message only: as a source too, it was
+/// printed twice ("… No such file or directory", then "caused by: No such file …").
 fn read_file(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
         Error::new(
             ErrorKind::InvalidParameter,
             format!("cannot read {}: {e}", path.display()),
         )
-        .with_source(e)
     })
 }
 

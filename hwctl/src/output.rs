@@ -61,6 +61,14 @@ pub(crate) fn hint_for(driver: Option<&str>, name: &str, missing: bool) -> Optio
     if !missing {
         return None;
     }
+    if name == "driver" {
+        return Some(
+            "name the hardware type before the command: `--driver NAME` (`hwctl drivers` \
+             lists them), or `--info-file node.json` with a \"driver\" (an Ironic node \
+             export works as it is)"
+                .to_owned(),
+        );
+    }
     if name == "ports" {
         return Some(
             "this hardware type needs the node's port MAC addresses: give `--port MAC` \

@@ -450,3 +450,32 @@ fn a_masked_password_gets_the_secret_hint() {
         stderr(&o)
     );
 }
+
+/// A node command without a hardware type says how to give one; an inventory that
+/// cannot be read says why once (the I/O error was printed again as "caused by").
+#[test]
+fn no_driver_gets_a_hint_and_an_unreadable_file_one_cause() {
+    let o = hwctl(&["power", "status"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "missing: driver\n    hint: name the hardware type before the command: `--driver NAME`"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = hwctl(&[
+        "fleet",
+        "--inventory",
+        "/nonexistent/inv.json",
+        "power",
+        "status",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("No such file or directory").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+}
