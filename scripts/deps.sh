@@ -47,7 +47,8 @@ if [ "$mode" != "--build" ] && [ "${HW_FUZZ_SMOKE:-libfuzzer}" = libfuzzer ] \
   # it; about two minutes to build. Without it test.sh fails under
   # HW_REQUIRE_PEERS=1 and skips that part, saying so, otherwise.
   echo "deps: installing cargo-fuzz" >&2
-  cargo install --locked cargo-fuzz >&2 || echo "deps: cargo-fuzz not installed" >&2
+  # Pinned: the version this project's smoke run was checked with.
+  cargo install --locked cargo-fuzz --version 0.13.2 >&2 || echo "deps: cargo-fuzz not installed" >&2
 fi
 
 if [ "$mode" != "--build" ]; then
