@@ -627,8 +627,6 @@ impl EndpointConfig {
         }
     }
 
-    /// The key under which [`crate::HttpClients`] shares one client: every setting,
-    /// with the secret kept only as hwctl-core's keyed fingerprint.
     /// Whether `self` and `other` agree on every setting [`endpoint_key`] is made
     /// of (and on the whole TLS configuration), so that their keys are equal. The
     /// secrets are compared as they are; neither is kept.
@@ -675,6 +673,8 @@ impl EndpointConfig {
             && self.user_agent == other.user_agent
     }
 
+    /// The key under which [`crate::HttpClients`] shares one client: every setting,
+    /// with the secret kept only as hwctl-core's keyed fingerprint.
     pub(crate) fn endpoint_key(&self) -> EndpointKey {
         let key = EndpointKey::new(self.scheme.as_str(), &self.host, self.port);
         self.auth

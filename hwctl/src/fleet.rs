@@ -703,9 +703,7 @@ pub(crate) fn report(
                     Status::Done(state) => (state.clone(), String::new()),
                     Status::Failed(e) => {
                         for p in e.problems() {
-                            if let Some(hint) =
-                                crate::output::hint_for(e.driver(), &p.name, p.is_missing())
-                            {
+                            if let Some(hint) = crate::output::hint_for(e.driver(), p) {
                                 hints.entry(p.name.clone()).or_insert(hint);
                             }
                         }

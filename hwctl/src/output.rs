@@ -3,7 +3,7 @@
 use std::error::Error as _;
 use std::io::Write;
 
-use hwctl_core::{Error, ErrorKind};
+use hwctl_core::{Error, ErrorKind, ParameterProblem};
 
 /// The process exit code for an error: 2 for usage and invalid or missing
 /// parameters, 1 for everything else.
@@ -24,7 +24,7 @@ pub(crate) fn print_error(err: &Error) {
                 let _ = writeln!(stderr, "  invalid: {}: {r}", p.name);
             }
         }
-        if let Some(hint) = hint_for(err.driver(), &p.name, lacks_value(p)) {
+        if let Some(hint) = hint_for(err.driver(), p) {
             let _ = writeln!(stderr, "    hint: {hint}");
         }
     }
@@ -38,7 +38,7 @@ pub(crate) fn print_error(err: &Error) {
 /// Whether a problem leaves its parameter without a usable value, so the hint of
 /// where one comes from applies: missing, or Ironic's mask `******` in place of a
 /// secret (an export from the API never has the secret itself).
-fn lacks_value(p: &hwctl_core::error::ParameterProblem) -> bool {
+fn lacks_value(p: &ParameterProblem) -> bool {
     p.is_missing()
         || p.reason
             .as_deref()
@@ -54,13 +54,15 @@ const ONEVIEW_CONDUCTOR_KEYS: &[&str] = &[
     "oneview_password",
 ];
 
-/// Where a missing parameter comes from, for the problem named `name` of an error from
+/// Where a value for `problem`'s parameter comes from, when the problem leaves it
+/// without one (missing, or Ironic's mask: [`lacks_value`]), for an error from
 /// `driver` (`None` when the error names none): keyed on the name, since hw-core's
 /// problems carry no hint of their own. `None` when there is nothing to add.
-pub(crate) fn hint_for(driver: Option<&str>, name: &str, missing: bool) -> Option<String> {
-    if !missing {
+pub(crate) fn hint_for(driver: Option<&str>, problem: &ParameterProblem) -> Option<String> {
+    if !lacks_value(problem) {
         return None;
     }
+    let name = problem.name.as_str();
     if name == "driver" {
         return Some(
             "name the hardware type before the command: `--driver NAME` (`hwctl drivers` \
@@ -153,7 +155,7 @@ fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
             "name": p.name,
             "missing": p.is_missing(),
             "reason": p.reason,
-            "hint": hint_for(err.driver(), &p.name, lacks_value(p)),
+            "hint": hint_for(err.driver(), p),
         })).collect::<Vec<_>>(),
     })
 }
