@@ -525,7 +525,8 @@ impl IpmiClient {
     ///   space) and 0xD2 (BMC initialization in progress), which say the command
     ///   was not executed —
     ///   are retried with backoff for as long as that allows, as Ironic retries
-    ///   them;
+    ///   them, the last wait shortened so one attempt is made 100 ms before the
+    ///   window ends;
     /// - silence is bounded by [`IpmiConfig::silence_budget`] counted from the
     ///   last time the BMC answered anything, session setup included (a lost reply
     ///   does not restart the count by re-opening the session); the wait for the
@@ -592,7 +593,7 @@ impl IpmiClient {
                 ErrorKind::Busy => {
                     heard = None;
                     busy += 1;
-                    Some(policy.backoff.sleep_for(busy - 1)).filter(|w| now + *w < end)
+                    last_busy_wait(policy.backoff.sleep_for(busy - 1), now, end)
                 }
                 // The wait for the reply was the pause; another attempt only while
                 // silence is within its budget.
@@ -630,7 +631,7 @@ impl IpmiClient {
                     ErrorKind::Timeout,
                     format!(
                         "{}: no reply to {}: the BMC was silent for {took:.1}s over {made} attempt{plural} \
-                         (each waiting up to {:.1}s; at most {} attempts, ipmi_command_retry_timeout {:.0}s)",
+                         (each waiting up to {:.1}s; at most {} attempts, ipmi_command_retry_timeout {}s)",
                         cfg.endpoint(),
                         tries.what(),
                         cfg.request_timeout.as_secs_f64(),
@@ -642,7 +643,7 @@ impl IpmiClient {
                 .with_source(e)
             }
             ErrorKind::Busy if made > 1 => e.with_note(format_args!(
-                "{made} attempts over {took:.1}s, within ipmi_command_retry_timeout {:.0}s",
+                "{made} attempts over {took:.1}s, within ipmi_command_retry_timeout {}s",
                 cfg.command_retry_timeout.as_secs_f64()
             )),
             _ if made > 1 => {
@@ -823,5 +824,60 @@ impl IpmiClient {
                 .map_err(|e| e.or_driver(crate::NAME).or_operation("close session"))?;
         }
         Ok(())
+    }
+}
+
+/// How long before the end of `ipmi_command_retry_timeout` the last attempt after a
+/// busy refusal is made: room for the BMC to answer (a refusal comes back within
+/// milliseconds on a LAN).
+const LAST_BUSY_TRY_ROOM: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The wait before retrying a busy refusal at `now`, or `None` to give up: the
+/// backoff `wait` when the retry still fits before `end`; otherwise a shortened
+/// wait so that one last attempt is made [`LAST_BUSY_TRY_ROOM`] before `end` (the
+/// window is used to its end, whatever the jitter drew); `None` once no more than
+/// that room is left.
+fn last_busy_wait(
+    wait: std::time::Duration,
+    now: Instant,
+    end: Instant,
+) -> Option<std::time::Duration> {
+    let room = end.saturating_duration_since(now);
+    if wait + LAST_BUSY_TRY_ROOM <= room {
+        Some(wait)
+    } else if room > LAST_BUSY_TRY_ROOM {
+        Some(room - LAST_BUSY_TRY_ROOM)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod busy_wait_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_wait_that_fits_is_kept() {
+        let now = Instant::now();
+        let end = now + Duration::from_secs(2);
+        assert_eq!(
+            last_busy_wait(Duration::from_millis(400), now, end),
+            Some(Duration::from_millis(400))
+        );
+    }
+
+    #[test]
+    fn a_wait_past_the_end_is_shortened_to_one_last_try_then_none() {
+        let now = Instant::now();
+        let end = now + Duration::from_millis(600);
+        assert_eq!(
+            last_busy_wait(Duration::from_millis(1600), now, end),
+            Some(Duration::from_millis(500))
+        );
+        // After that last try there is no room for another.
+        let later = now + Duration::from_millis(510);
+        assert_eq!(last_busy_wait(Duration::from_millis(50), later, end), None);
+        assert_eq!(last_busy_wait(Duration::from_millis(50), end, end), None);
     }
 }
