@@ -627,73 +627,85 @@ impl EndpointConfig {
         }
     }
 
+    /// The settings [`endpoint_key`] is made of: every field of the config. The key
+    /// and the equality [`same_endpoint_key`] are both derived from this one value,
+    /// so a setting added here is part of both (and a field added to the config
+    /// fails to compile here until it is placed).
+    ///
+    /// [`endpoint_key`]: EndpointConfig::endpoint_key
+    /// [`same_endpoint_key`]: EndpointConfig::same_endpoint_key
+    fn key_fields(&self) -> KeyFields<'_> {
+        let EndpointConfig {
+            scheme,
+            host,
+            port,
+            base_path,
+            auth,
+            tls,
+            connect_timeout,
+            request_timeout,
+            queue_timeout,
+            max_body_bytes,
+            max_concurrency,
+            retry,
+            user_agent,
+        } = self;
+        KeyFields {
+            scheme: *scheme,
+            host,
+            port: *port,
+            base_path,
+            auth: AuthKey(auth),
+            tls,
+            connect_timeout: *connect_timeout,
+            request_timeout: *request_timeout,
+            queue_timeout: *queue_timeout,
+            max_body_bytes: *max_body_bytes,
+            max_concurrency: *max_concurrency,
+            retry: *retry,
+            user_agent,
+        }
+    }
+
     /// Whether `self` and `other` agree on every setting [`endpoint_key`] is made
     /// of (and on the whole TLS configuration), so that their keys are equal. The
     /// secrets are compared as they are; neither is kept.
     ///
     /// [`endpoint_key`]: EndpointConfig::endpoint_key
     pub(crate) fn same_endpoint_key(&self, other: &EndpointConfig) -> bool {
-        let same_auth = match (&self.auth, &other.auth) {
-            (Auth::None, Auth::None) => true,
-            (
-                Auth::Basic {
-                    username: u1,
-                    password: p1,
-                },
-                Auth::Basic {
-                    username: u2,
-                    password: p2,
-                },
-            )
-            | (
-                Auth::Digest {
-                    username: u1,
-                    password: p1,
-                },
-                Auth::Digest {
-                    username: u2,
-                    password: p2,
-                },
-            ) => u1 == u2 && p1.expose_secret() == p2.expose_secret(),
-            (Auth::Session(h1), Auth::Session(h2)) => h1.cache_key() == h2.cache_key(),
-            _ => false,
-        };
-        same_auth
-            && self.scheme == other.scheme
-            && self.host == other.host
-            && self.port == other.port
-            && self.base_path == other.base_path
-            && self.tls == other.tls
-            && self.connect_timeout == other.connect_timeout
-            && self.request_timeout == other.request_timeout
-            && self.queue_timeout == other.queue_timeout
-            && self.max_body_bytes == other.max_body_bytes
-            && self.max_concurrency == other.max_concurrency
-            && self.retry == other.retry
-            && self.user_agent == other.user_agent
+        self.key_fields() == other.key_fields()
     }
 
     /// The key under which [`crate::HttpClients`] shares one client: every setting,
     /// with the secret kept only as hwctl-core's keyed fingerprint.
     pub(crate) fn endpoint_key(&self) -> EndpointKey {
-        let key = EndpointKey::new(self.scheme.as_str(), &self.host, self.port);
-        self.auth
-            .add_to_key(key)
-            .extra("base_path", &self.base_path)
-            .extra("tls", self.tls.describe())
-            .extra(
-                "connect_timeout",
-                format_args!("{:?}", self.connect_timeout),
-            )
-            .extra(
-                "request_timeout",
-                format_args!("{:?}", self.request_timeout),
-            )
-            .extra("queue_timeout", format_args!("{:?}", self.queue_timeout))
-            .extra("max_body_bytes", self.max_body_bytes)
-            .extra("max_concurrency", self.max_concurrency)
-            .extra("retry", format_args!("{:?}", self.retry))
-            .extra("user_agent", &self.user_agent)
+        // Every field of `KeyFields`, by name: one added there must be added here.
+        let KeyFields {
+            scheme,
+            host,
+            port,
+            base_path,
+            auth: AuthKey(auth),
+            tls,
+            connect_timeout,
+            request_timeout,
+            queue_timeout,
+            max_body_bytes,
+            max_concurrency,
+            retry,
+            user_agent,
+        } = self.key_fields();
+        let key = EndpointKey::new(scheme.as_str(), host, port);
+        auth.add_to_key(key)
+            .extra("base_path", base_path)
+            .extra("tls", tls.describe())
+            .extra("connect_timeout", format_args!("{connect_timeout:?}"))
+            .extra("request_timeout", format_args!("{request_timeout:?}"))
+            .extra("queue_timeout", format_args!("{queue_timeout:?}"))
+            .extra("max_body_bytes", max_body_bytes)
+            .extra("max_concurrency", max_concurrency)
+            .extra("retry", format_args!("{retry:?}"))
+            .extra("user_agent", user_agent)
     }
 
     /// A builder holding every setting of this config, to change some and build
@@ -723,6 +735,59 @@ impl EndpointConfig {
             max_concurrency: self.max_concurrency,
             retry: self.retry,
             user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
+/// The settings of an [`EndpointConfig`] its shared client's key is made of, borrowed
+/// (see `EndpointConfig::key_fields`). Equal fields give equal keys.
+#[derive(PartialEq)]
+struct KeyFields<'a> {
+    scheme: Scheme,
+    host: &'a str,
+    port: u16,
+    base_path: &'a str,
+    auth: AuthKey<'a>,
+    tls: &'a TlsConfig,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    queue_timeout: Duration,
+    max_body_bytes: usize,
+    max_concurrency: usize,
+    retry: RetryPolicy,
+    user_agent: &'a str,
+}
+
+/// Credentials compared as the key sees them: the scheme, the user name and the
+/// secret itself (the key holds its fingerprint), or a session's cache key.
+struct AuthKey<'a>(&'a Auth);
+
+impl PartialEq for AuthKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (Auth::None, Auth::None) => true,
+            (
+                Auth::Basic {
+                    username: u1,
+                    password: p1,
+                },
+                Auth::Basic {
+                    username: u2,
+                    password: p2,
+                },
+            )
+            | (
+                Auth::Digest {
+                    username: u1,
+                    password: p1,
+                },
+                Auth::Digest {
+                    username: u2,
+                    password: p2,
+                },
+            ) => u1 == u2 && p1.expose_secret() == p2.expose_secret(),
+            (Auth::Session(h1), Auth::Session(h2)) => h1.cache_key() == h2.cache_key(),
+            _ => false,
         }
     }
 }
