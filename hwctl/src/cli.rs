@@ -9,7 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "hwctl", version, about, long_about = None)]
 pub(crate) struct Cli {
-    /// Print machine-readable JSON instead of text.
+    /// Print machine-readable JSON instead of text. Results go to stdout; so does an
+    /// error, as one object `{"error": {"kind", "message", "driver", "operation",
+    /// "retryable", "problems"}}` instead of the `error [KIND]: …` text on stderr
+    /// (stderr keeps only log lines); the exit code is the same as without --json.
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -130,9 +133,14 @@ const BEFORE_THE_COMMAND: &[&str] = &[
 /// Adds a tip to clap's "unexpected argument" error when the argument is a node
 /// option (or the global `--timeout`) given after the command: those go before it
 /// (`hwctl --driver ipmi --info … power status`). Only the flag is named, never
-/// its value (which may be a password). Other errors are returned as they are.
+/// its value (which may be a password). An unknown word after `vendor`
+/// (`vendor echo`) gets the tip [`vendor_call_tip`]. Other errors are returned as
+/// they are.
 pub(crate) fn with_order_tip(mut err: clap::Error) -> clap::Error {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() == ErrorKind::InvalidSubcommand {
+        return vendor_call_tip(err);
+    }
     if err.kind() != ErrorKind::UnknownArgument {
         return err;
     }
@@ -146,6 +154,83 @@ pub(crate) fn with_order_tip(mut err: clap::Error) -> clap::Error {
     let tip = format!(
         "'{flag}' goes before the command: hwctl {flag} … <command> (e.g. hwctl --driver ipmi \
          --info ipmi_address=10.0.0.5 power status)"
+    );
+    err.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    err
+}
+
+/// Ends the process on a command line clap refused: with the tips of
+/// [`with_order_tip`]; help and version are printed as clap prints them. When the
+/// arguments hold `--json` (before any `--`), the error is one JSON object on
+/// stdout, `{"error": {"kind": "invalid-parameter", "message": …}}` as every other
+/// `--json` error, instead of clap's text on stderr; the exit code is clap's (2).
+pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let err = with_order_tip(err);
+    let informational = matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if informational || !json {
+        err.exit()
+    }
+    // clap's text, less its "error: " and its closing "For more information" line.
+    let text = err.render().to_string();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("For more information"))
+        .collect();
+    let text = kept.join("\n");
+    let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+    crate::output::say_json(&serde_json::json!({"error": {
+        "kind": hwctl_core::ErrorKind::InvalidParameter.as_str(),
+        "message": message,
+        "driver": null,
+        "operation": null,
+        "retryable": false,
+        "problems": [],
+    }}));
+    std::process::exit(err.exit_code())
+}
+
+/// Adds a tip to clap's "unrecognized subcommand" error of `vendor WORD` (a method
+/// name given without `call`): `hwctl … vendor call WORD`, and `vendor list` for the
+/// names. Not when clap found a close subcommand (`vendor lst`: it suggests
+/// `list`), nor for other commands. WORD is repeated only when it looks like a
+/// method name (letters, digits, `_`, `-`, `.`), so a mistyped secret is not.
+fn vendor_call_tip(mut err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue};
+    if err.get(ContextKind::SuggestedSubcommand).is_some() {
+        return err;
+    }
+    let under_vendor = matches!(
+        err.get(ContextKind::Usage),
+        Some(ContextValue::StyledStr(usage)) if usage.to_string().contains("hwctl vendor ")
+    );
+    let Some(ContextValue::String(word)) = err.get(ContextKind::InvalidSubcommand) else {
+        return err;
+    };
+    if !under_vendor {
+        return err;
+    }
+    let plain = !word.is_empty()
+        && word.len() <= 64
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    let method = if plain { word.as_str() } else { "METHOD" };
+    let tip = format!(
+        "to call the vendor method '{method}', add `call`: hwctl … vendor call {method} \
+         [--args JSON]; `hwctl … vendor list` lists the methods"
     );
     err.insert(
         ContextKind::Suggested,
@@ -238,7 +323,7 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
         concurrency: u16,
         /// Timeout of each power change, in seconds (1 to 86400).
-        #[arg(long, value_name = "SECS", value_parser = whole_seconds)]
+        #[arg(long, value_name = "SECONDS", value_parser = whole_seconds)]
         timeout: Option<u64>,
         /// The interface to drive (only `power` for now).
         #[arg(value_enum)]
@@ -271,7 +356,10 @@ pub(crate) enum Command {
         #[arg(value_name = "TYPE", required_unless_present = "list",
               value_parser = OneOf(simulator_names))]
         name: Option<String>,
-        /// Address to listen on (loopback only; default: an ephemeral port).
+        /// Address to listen on (loopback only; default: an ephemeral port). A
+        /// simulator of several BMCs (`ipmi`: 3, `staging-nm`: 2) puts them on
+        /// consecutive ports from ADDR's (port 0: each an ephemeral port);
+        /// `staging-libvirt` has no socket and refuses it.
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
         /// List the simulators.
@@ -297,12 +385,12 @@ pub(crate) enum PowerAction {
     SoftReboot(TimeoutArg),
 }
 
-/// `--timeout SECS`
+/// `--timeout SECONDS`
 #[derive(Debug, Args, Clone, Copy)]
 pub(crate) struct TimeoutArg {
     /// Seconds to wait for the state to be confirmed (1 to 86400, whole seconds, as
     /// the global `--timeout`).
-    #[arg(long, value_name = "SECS", value_parser = whole_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = whole_seconds)]
     pub timeout: Option<u64>,
 }
 
@@ -313,7 +401,9 @@ pub(crate) enum BootAction {
     Get,
     /// Set the boot device (next boot only unless --persistent).
     Set {
-        /// pxe, disk, cdrom, bios, safe, …
+        /// One of Ironic's boot devices (pxe, disk, cdrom, bios, safe, wanboot,
+        /// iscsiboot, floppy, uefihttp) that this node's driver can set: `hwctl …
+        /// boot devices` lists those; any other is refused with that list.
         device: String,
         /// Apply to every boot.
         #[arg(long)]
@@ -401,9 +491,12 @@ pub(crate) enum BootModeAction {
 /// `vendor …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum VendorAction {
-    /// List the vendor methods.
+    /// List the vendor methods. A hardware type with no vendor interface has none to
+    /// list: it prints "no vendor methods" (JSON `"methods": []`, as `capabilities`
+    /// shows `vendor: none`) and succeeds; `vendor call` on it is an `unsupported`
+    /// error (exit 1).
     List,
-    /// Call a vendor method.
+    /// Call a vendor method (`vendor list` names them).
     Call {
         /// The method name.
         method: String,

@@ -25,10 +25,25 @@ pub(crate) async fn power(node: &Node, action: PowerAction, json_out: bool) -> R
     match target_of(action) {
         None => {
             let state = power.get_power_state().await?;
+            // A device that cannot be queried (Wake-on-LAN) reports the state hwctl
+            // last set (kept in --state-dir), not a reading.
+            let recorded = !power.capabilities().can_query;
             if json_out {
-                say_json(&json!({"node": node.id(), "power_state": state}));
-            } else {
+                say_json(&json!({"node": node.id(), "power_state": state, "recorded": recorded}));
+            } else if !recorded {
                 say(format!("power {state}"));
+            } else if state == hwctl_core::PowerState::Unknown {
+                say(format!(
+                    "power unknown (never set by hwctl: {} cannot read a node's power state; \
+                     hwctl reports the last state it set)",
+                    node.hardware_type()
+                ));
+            } else {
+                say(format!(
+                    "power {state} (recorded: the last state hwctl set; {} cannot read a \
+                     node's power state)",
+                    node.hardware_type()
+                ));
             }
         }
         Some((target, timeout)) => {
@@ -89,7 +104,7 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
             }
         }
         BootAction::Set { device, persistent } => {
-            let device: BootDevice = device.parse()?;
+            let device = settable_device(node, &mgmt.capabilities().boot_devices, &device)?;
             mgmt.set_boot_device(device, persistent).await?;
             let caps = mgmt.capabilities();
             let persistent = persistent || caps.persistent_only;
@@ -121,6 +136,30 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
         _ => return Err(hwctl_core::Error::unsupported("this boot action here")),
     }
     Ok(())
+}
+
+/// `name` as a boot device; an unknown name is an invalid `DEVICE` (exit 2) that
+/// lists the devices this driver can set (`settable`, the management interface's
+/// capabilities), not all of Ironic's. A known device the driver cannot set is
+/// refused by the management interface itself, with the same list.
+fn settable_device(node: &Node, settable: &[BootDevice], name: &str) -> Result<BootDevice> {
+    name.parse::<BootDevice>().map_err(|_| {
+        let names: Vec<&str> = settable.iter().map(|d| d.as_str()).collect();
+        let can = if names.is_empty() {
+            "this driver cannot set any".to_owned()
+        } else {
+            format!("this driver can set: {}", names.join(", "))
+        };
+        let close = hwctl_core::driver_info::did_you_mean(name, names.iter().copied())
+            .map(|c| format!("did you mean {c}? "))
+            .unwrap_or_default();
+        Error::invalid_parameter(
+            "DEVICE",
+            format!("unknown boot device {name:?}; {close}{can} (`boot devices` lists them)"),
+        )
+        .with_driver(node.hardware_type().to_owned())
+        .with_operation("boot set")
+    })
 }
 
 /// `boot-mode …`
@@ -188,14 +227,30 @@ pub(crate) async fn nmi(node: &Node, json_out: bool) -> Result<()> {
     Ok(())
 }
 
-/// `vendor …`
+/// `vendor …`. `list` on a hardware type with no vendor interface lists nothing
+/// (as `capabilities` shows `vendor: none`): having no methods is not an inability.
+/// `call` there is the interface's `unsupported` error. Errors of `call` name the
+/// hardware type and the command with its method (`fake-hardware: vendor call
+/// nosuch: …`) unless the driver named its own.
 pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) -> Result<()> {
-    let vendor = node.vendor()?;
     match action {
         VendorAction::List => {
-            let methods = vendor.methods();
+            let (methods, has_interface) = match node.vendor() {
+                Ok(vendor) => (vendor.methods(), true),
+                Err(e) if e.kind() == hwctl_core::ErrorKind::Unsupported => (Vec::new(), false),
+                Err(e) => return Err(e),
+            };
             if json_out {
                 say_json(&json!({"node": node.id(), "methods": methods}));
+            } else if methods.is_empty() {
+                say(if has_interface {
+                    format!("no vendor methods ({})", node.hardware_type())
+                } else {
+                    format!(
+                        "no vendor methods (hardware type {} has no vendor interface)",
+                        node.hardware_type()
+                    )
+                });
             } else {
                 let rows: Vec<Vec<String>> = methods
                     .iter()
@@ -220,26 +275,32 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
             http_method,
             args,
         } => {
+            let vendor = node.vendor()?;
+            let operation = format!("vendor call {method}");
+            let named = |e: Error| {
+                e.or_driver(node.hardware_type().to_owned())
+                    .or_operation(operation.clone())
+            };
             let verb = match http_method {
-                Some(v) => v.parse::<HttpMethod>()?,
+                Some(v) => v.parse::<HttpMethod>().map_err(named)?,
                 None => vendor
                     .methods()
                     .iter()
                     .find(|m| m.name == method)
                     .and_then(|m| m.http_methods.first().copied())
                     .ok_or_else(|| {
-                        hwctl_core::vendor::unknown_method(
+                        named(hwctl_core::vendor::unknown_method(
                             &method,
                             vendor.methods().iter().map(|m| m.name.as_str()),
-                        )
+                        ))
                     })?,
             };
             let args: Value = match args {
                 Some(a) => serde_json::from_str(&a)
-                    .map_err(|e| usage(format!("--args is not JSON: {e}")))?,
+                    .map_err(|e| named(usage(format!("--args is not JSON: {e}"))))?,
                 None => Value::Object(Default::default()),
             };
-            let result = vendor.call(&method, verb, args).await?;
+            let result = vendor.call(&method, verb, args).await.map_err(named)?;
             if json_out {
                 say_json(&json!({"node": node.id(), "method": method, "return": result}));
             } else {

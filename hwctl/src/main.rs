@@ -3,7 +3,7 @@
 //!
 //! Exit codes: 0 on success, 2 on usage errors and invalid or missing parameters,
 //! 1 on any other failure, 130 when Ctrl-C stopped a fleet sweep. Errors go to stderr
-//! and name their kind.
+//! and name their kind; with `--json`, to stdout as one JSON object instead.
 
 #![forbid(unsafe_code)]
 
@@ -289,7 +289,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::try_parse().unwrap_or_else(|e| cli::with_order_tip(e).exit());
+    let cli = Cli::try_parse().unwrap_or_else(|e| cli::exit_on_parse_error(e));
     init_tracing();
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -335,10 +335,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if json && !fleet::is_summary(&err) {
+            // With --json the error is printed once, as JSON on stdout (where the
+            // results go); a fleet's summary error stands for its printed report.
+            if !json {
+                print_error(&err);
+            } else if !fleet::is_summary(&err) {
                 say_json(&serde_json::json!({"error": error_json_for(&err, operation)}));
             }
-            print_error(&err);
             let code = fleet::exit_code(&err);
             ExitCode::from(code.unwrap_or_else(|| u8::try_from(exit_code(&err)).unwrap_or(1)))
         }

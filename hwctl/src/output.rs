@@ -113,8 +113,10 @@ pub(crate) fn hint_for(driver: Option<&str>, problem: &ParameterProblem) -> Opti
 }
 
 /// The first line of an error on stderr. A validation error's message lists its
-/// problems, which are printed one per line below it: the headline then says only
-/// how many there are, so each problem is printed once.
+/// problems with their reasons, which are printed one per line below it: the
+/// headline names the driver, the operation and the parameters (`fake-hardware:
+/// vendor call nosuch: parameter 'method' is invalid`), so each reason is printed
+/// once.
 fn error_headline(err: &Error) -> String {
     let problems = err.problems();
     if problems.is_empty() {
@@ -123,11 +125,17 @@ fn error_headline(err: &Error) -> String {
     let mut context: Vec<&str> = Vec::new();
     context.extend(err.driver());
     context.extend(err.operation());
-    let n = problems.len();
-    let what = if n == 1 {
-        "1 parameter is missing or invalid".to_owned()
-    } else {
-        format!("{n} parameters are missing or invalid")
+    let what = match problems {
+        [one] if one.is_missing() => format!("parameter '{}' is missing", one.name),
+        [one] => format!("parameter '{}' is invalid", one.name),
+        many => format!(
+            "{} parameters are missing or invalid: {}",
+            many.len(),
+            many.iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     context.push(&what);
     format!("error [{}]: {}", err.kind(), context.join(": "))
@@ -381,9 +389,23 @@ mod tests {
         let headline = error_headline(&err);
         assert_eq!(
             headline,
-            "error [missing-parameter]: ipmi: 2 parameters are missing or invalid"
+            "error [missing-parameter]: ipmi: 2 parameters are missing or invalid: \
+             ipmi_address, ipmi_port"
         );
-        assert!(!headline.contains("ipmi_address"));
+        // The reason is printed below the headline, not in it.
+        assert!(!headline.contains("valid integer"));
+        let one = Error::invalid_parameter("method", "no handler for method x")
+            .with_driver("fake-hardware")
+            .with_operation("vendor call x");
+        assert_eq!(
+            error_headline(&one),
+            "error [invalid-parameter]: fake-hardware: vendor call x: parameter 'method' is \
+             invalid"
+        );
+        assert_eq!(
+            error_headline(&Error::missing_parameters(["ipmi_address"])),
+            "error [missing-parameter]: parameter 'ipmi_address' is missing"
+        );
         let plain = Error::new(hwctl_core::ErrorKind::Timeout, "no reply");
         assert_eq!(error_headline(&plain), "error [timeout]: no reply");
     }

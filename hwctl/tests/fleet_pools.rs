@@ -207,7 +207,8 @@ async fn an_open_file_limit_too_low_fails_clearly_before_the_sweep() {
         .map(|i| ocs_node(&sim, format!("blade-{i}"), i + 1, LIMIT))
         .collect();
     let (out, _) = sweep(nodes, 8, &["prlimit", "--nofile=16"]).await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // With --json the error is one JSON object on stdout, stderr holds the logs.
+    let stderr = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("open-file limit"), "{stderr}");
     assert!(!stderr.contains("Too many open files"), "{stderr}");

@@ -194,13 +194,10 @@ fn the_demo_explains_its_warnings_and_shows_no_false_zero() {
     let o = hwctl(&["demo"]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
-    let warnings = stderr(&o)
-        .lines()
-        .filter(|l| l.contains("WARN"))
-        .count();
+    let warnings = stderr(&o).lines().filter(|l| l.contains("WARN")).count();
     if warnings > 0 {
         assert!(out.contains("WARN lines on stderr"), "{out}");
-        assert!(out.contains("expected"), "{out}");
+        assert!(out.contains("Expected: the 2 WARN lines"), "{out}");
     }
     if let Some(row) = out.lines().find(|l| l.starts_with("staging-libvirt ")) {
         let requests = row.split_whitespace().nth(1).unwrap();
@@ -214,7 +211,10 @@ fn the_demo_explains_its_warnings_and_shows_no_false_zero() {
         assert_eq!(libvirt["requests"], serde_json::Value::Null, "{libvirt}");
     }
     // Every other simulator's count is a number.
-    assert!(v["counters"]["ipmi"]["requests"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["counters"]["ipmi"]["requests"].as_u64().unwrap() > 0,
+        "{v}"
+    );
 }
 
 /// `boot set` with a device the driver cannot set (or no such device) lists the
@@ -290,4 +290,8 @@ fn sim_listen_moves_every_bmc() {
     let o = hwctl(&["sim", "ipmi", "--listen", "127.0.0.1:65535"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--listen"), "{}", stderr(&o));
+    // libvirt's test driver has no socket: --listen is refused, not ignored.
+    let o = hwctl(&["sim", "staging-libvirt", "--listen", "127.0.0.1:7000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no socket"), "{}", stderr(&o));
 }

@@ -14,10 +14,17 @@ use hwctl_sim::fleet::SimView;
 const VMS: u32 = 4;
 
 /// Writes the node file to a temporary directory (removed when the simulator is
-/// dropped). `listen` does not apply: the test driver runs in-process.
+/// dropped). A `listen` address is refused ([`hwctl_core::ErrorKind::InvalidParameter`]):
+/// the test driver runs in-process, with no socket to place.
 pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     if let Some(addr) = listen {
-        tracing::warn!(%addr, "staging-libvirt simulator has no listening socket; ignoring --listen");
+        return Err(hwctl_core::Error::invalid_parameter(
+            "--listen",
+            format!(
+                "{addr}: the staging-libvirt simulator has no socket (libvirt's test driver \
+                 runs inside the process that opens its test:/// URI); drop --listen"
+            ),
+        ));
     }
     let sim = tokio::task::spawn_blocking(|| LibvirtSim::fleet(VMS))
         .await

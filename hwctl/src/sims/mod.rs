@@ -98,7 +98,26 @@ pub(crate) fn nodes(sim: &dyn Simulator) -> Vec<InventoryNode> {
         .collect()
 }
 
-/// The simulator's counters as JSON, for `--json` output and the demo's table.
+/// The simulators whose `requests` counter stays 0 whatever they serve:
+/// `staging-libvirt` is libvirt's in-process test driver, which counts nothing
+/// (hwctl-libvirt's `LibvirtSim::stats` counts only its connections).
+pub(crate) const REQUESTS_NOT_COUNTED: &[&str] = &["staging-libvirt"];
+
+/// Whether `sim`'s `requests` counter counts what it served (see
+/// [`REQUESTS_NOT_COUNTED`]).
+pub(crate) fn counts_requests(sim: &dyn Simulator) -> bool {
+    !REQUESTS_NOT_COUNTED.contains(&sim.hardware_type())
+}
+
+/// The simulator's counters as JSON, for `--json` output and the demo's table;
+/// `requests` is `null` for a simulator that does not count them
+/// ([`counts_requests`]), never a misleading 0.
 pub(crate) fn stats_json(sim: &dyn Simulator) -> Value {
-    serde_json::to_value(sim.stats()).unwrap_or(Value::Null)
+    let mut v = serde_json::to_value(sim.stats()).unwrap_or(Value::Null);
+    if !counts_requests(sim)
+        && let Some(requests) = v.get_mut("requests")
+    {
+        *requests = Value::Null;
+    }
+    v
 }

@@ -10,11 +10,11 @@ use hwctl_sim::fleet::SimFleet;
 
 const NODES: usize = 2;
 
-/// Starts the BMCs: the first on `listen` (127.0.0.1 and an ephemeral port by
-/// default), the others on ephemeral loopback ports.
+/// Starts the BMCs on consecutive ports from `listen`'s (as `ipmi`'s; 127.0.0.1
+/// and ephemeral ports by default).
 pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
     let mut bmcs: Vec<Box<dyn Simulator>> = Vec::with_capacity(NODES);
-    for cfg in super::ipmi::bmc_configs(NODES, listen) {
+    for cfg in super::ipmi::bmc_configs(NODES, listen)? {
         bmcs.push(Box::new(start_bmc(cfg).await?));
     }
     Ok(Box::new(SimFleet::new(
