@@ -19,6 +19,9 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 enum Cell {
     Done(String),
+    /// A power state recorded, not read: the last one hwctl set on a device that
+    /// cannot be queried (Wake-on-LAN); shown with [`RECORDED_MARK`].
+    Recorded(String),
     NotApplicable,
     Failed(hwctl_core::Error),
 }
@@ -27,6 +30,7 @@ impl Cell {
     fn text(&self) -> String {
         match self {
             Cell::Done(s) => s.clone(),
+            Cell::Recorded(s) => format!("{s}{RECORDED_MARK}"),
             Cell::NotApplicable => "n/a".into(),
             Cell::Failed(e) => format!("ERR {}", e.kind()),
         }
@@ -34,7 +38,7 @@ impl Cell {
 
     fn json(&self) -> Value {
         match self {
-            Cell::Done(s) => json!(s),
+            Cell::Done(s) | Cell::Recorded(s) => json!(s),
             Cell::NotApplicable => Value::Null,
             Cell::Failed(e) => json!({"error": error_json(e)}),
         }
@@ -97,9 +101,15 @@ async fn set(node: &Node, target: PowerTarget) -> Cell {
     )
 }
 
+/// Marks a [`Cell::Recorded`] state in the text table.
+const RECORDED_MARK: &str = "*";
+
 async fn status(node: &Node) -> Cell {
     match node.power() {
-        Ok(p) => Cell::of(p.get_power_state().await.map(|s| s.to_string())),
+        Ok(p) => match Cell::of(p.get_power_state().await.map(|s| s.to_string())) {
+            Cell::Done(s) if !p.capabilities().can_query => Cell::Recorded(s),
+            other => other,
+        },
         Err(_) => Cell::NotApplicable,
     }
 }
@@ -242,8 +252,12 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
                     .zip(cells)
                     .map(|(s, c)| ((*s).to_owned(), c.json()))
                     .collect();
+                // Whether the initial and final power states are recorded ones
+                // (the last set by hwctl), not readings.
+                let recorded = cells.iter().any(|c| matches!(c, Cell::Recorded(_)));
                 json!({"name": fleet[*i].name, "driver": fleet[*i].driver,
-                       "steps": steps, "elapsed_ms": elapsed.as_millis()})
+                       "steps": steps, "power_state_recorded": recorded,
+                       "elapsed_ms": elapsed.as_millis()})
             })
             .collect();
         say_json(
@@ -314,6 +328,15 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
             })
             .collect();
         say(table(&headers, &rows));
+        if results
+            .iter()
+            .any(|(_, (cells, _))| cells.iter().any(|c| matches!(c, Cell::Recorded(_))))
+        {
+            say(format!(
+                "{RECORDED_MARK} recorded, not read: the last state hwctl set (Wake-on-LAN \
+                 cannot read a node's power state; unknown until hwctl sets one)"
+            ));
+        }
         for (i, (cells, _)) in &results {
             for (step, cell) in STEPS.iter().zip(cells) {
                 if let Cell::Failed(e) = cell {

@@ -151,6 +151,26 @@ fn json_errors_are_printed_once_on_stdout() {
     assert!(stderr(&o).contains("error [unsupported]"));
     assert!(o.stdout.is_empty(), "{}", stdout(&o));
 
+    // A command line clap refuses is a JSON error too, with clap's exit code.
+    let o = hwctl(&["--json", "power", "status", "--timeout", "0.5"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "invalid-parameter", "{v}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let o = hwctl(&with(&FAKE, &["--json", "vendor", "echo"]));
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("vendor call echo"), "{v}");
+    // Help is still help.
+    let o = hwctl(&["--json", "--help"]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).starts_with("Command-line tool"),
+        "{}",
+        stdout(&o)
+    );
+
     // The help says where the JSON error goes.
     let help = stdout(&hwctl(&["--help"]));
     assert!(help.contains("{\"error\""), "{help}");
@@ -215,6 +235,20 @@ fn the_demo_explains_its_warnings_and_shows_no_false_zero() {
         v["counters"]["ipmi"]["requests"].as_u64().unwrap() > 0,
         "{v}"
     );
+    // Wake-on-LAN's initial and final states are recorded ones, said so per node.
+    let nodes = v["nodes"].as_array().unwrap();
+    let recorded = |driver: &str| -> Vec<bool> {
+        nodes
+            .iter()
+            .filter(|n| n["driver"] == driver)
+            .map(|n| n["power_state_recorded"].as_bool().unwrap())
+            .collect()
+    };
+    assert_eq!(recorded("staging-wol"), [true, true], "{v}");
+    assert!(recorded("ipmi").iter().all(|r| !r), "{v}");
+    let wol_row = out.lines().find(|l| l.starts_with("wol-0 ")).unwrap();
+    assert!(wol_row.contains("unknown*"), "{out}");
+    assert!(out.contains("* recorded, not read"), "{out}");
 }
 
 /// `boot set` with a device the driver cannot set (or no such device) lists the
