@@ -203,9 +203,10 @@ pub fn namespaces_of(schema: &[Property]) -> Vec<String> {
         if let Some(i) = p.name.find('_')
             && i > 0
         {
-            let prefix = p.name[..=i].to_ascii_lowercase();
-            if !out.contains(&prefix) {
-                out.push(prefix);
+            // Compared before it is copied: most of a schema shares one prefix.
+            let prefix = &p.name[..=i];
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(prefix)) {
+                out.push(prefix.to_ascii_lowercase());
             }
         }
     }
@@ -1030,7 +1031,9 @@ impl<'a> Validator<'a> {
     /// assert!(v.finish().is_ok());
     /// ```
     pub fn known(&mut self, name: &str) {
-        if !self.read.iter().any(|r| r == name) {
+        // Schema keys are known already (`unknown_keys` checks the schema first, and
+        // offers its names as suggestions): only other names are recorded.
+        if !self.schema.iter().any(|p| p.name == name) && !self.read.iter().any(|r| r == name) {
             self.read.push(name.to_owned());
         }
     }
