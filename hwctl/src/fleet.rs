@@ -37,7 +37,7 @@ use tokio::task::JoinSet;
 use crate::cli::{FleetAction, NodeArgs};
 use crate::inventory::InventoryNode;
 use crate::node_args::{context_of, json_problem};
-use crate::output::{error_json, say, say_json_of, table};
+use crate::output::{error_json_for, say, say_json_of, table};
 
 /// File descriptors kept free for everything but endpoint sockets (stdio, the
 /// runtime's epoll and wakers, the signal pipe, state files, DNS).
@@ -397,7 +397,8 @@ fn progress_bar(total: usize, progress: bool) -> ProgressBar {
 /// The engine runs as a task of the runtime and every node's operation as a task of
 /// its own, so a node's future is woken by its connection on the same worker thread
 /// rather than across threads to the thread that blocks on `main`'s future (which
-/// cost more CPU per operation than the operation itself, issue 16).
+/// cost more CPU per operation than the operation itself, issue 16). Above
+/// concurrency 1 that runtime has one thread (`runtime_for` in `main.rs`).
 ///
 /// # Errors
 ///
@@ -641,6 +642,7 @@ pub(crate) fn report(
         .zip(&sweep.slots)
         .filter(|(_, s)| !sweep.interrupted || !matches!(s.status, Status::NotStarted));
     if json_out {
+        let operation = format!("power {}", action_name(action));
         let list: Vec<JsonRow<'_>> = rows
             .map(|(n, s)| {
                 let ms = Some(s.elapsed.as_millis());
@@ -663,7 +665,9 @@ pub(crate) fn report(
                     },
                     Status::Failed(e) => JsonRow {
                         elapsed_ms: ms,
-                        error: Some(error_json(e)),
+                        // Errors that name no operation of their own (a node that
+                        // failed validation) name the one the sweep was for.
+                        error: Some(error_json_for(e, &operation)),
                         status: "failed",
                         ..row
                     },
@@ -861,6 +865,7 @@ pub(crate) fn interrupted_error(total: usize) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::error_json;
 
     /// The report's structs print exactly what the `serde_json::Value` tree they
     /// replaced printed (keys in `serde_json::Map`'s alphabetical order, absent

@@ -268,3 +268,35 @@ async fn fleet_fills_masked_secrets_from_the_environment_or_a_password_file() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
 }
+
+/// A node that fails validation (no password) is reported in `--json` with the
+/// operation the sweep was for, not `null` (issue 16); the other nodes still run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_failing_validation_names_the_sweeps_operation_in_json() {
+    let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
+    let (dir, path) = inventory(&sim, 2);
+    let mut nodes: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    nodes[1]["driver_info"]
+        .as_object_mut()
+        .unwrap()
+        .remove("msftocs_password");
+    std::fs::write(&path, serde_json::to_string(&nodes).unwrap()).unwrap();
+    for (action, operation) in [("status", "power status"), ("off", "power off")] {
+        let out = hwctl(dir.path())
+            .env_remove("HW_MSFTOCS_PASSWORD")
+            .env_remove("HW_PASSWORD_FILE")
+            .args(["--json", "fleet", "--inventory"])
+            .arg(&path)
+            .args(["power", action])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = report["nodes"].as_array().unwrap();
+        assert_eq!(rows[0]["ok"], true, "{report}");
+        let error = &rows[1]["error"];
+        assert_eq!(error["kind"], "missing-parameter", "{report}");
+        assert_eq!(error["operation"], operation, "{report}");
+    }
+}
