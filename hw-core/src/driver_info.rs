@@ -503,7 +503,7 @@ impl DriverInfo {
         Validator {
             info: self,
             schema,
-            namespaces: namespaces_of(schema),
+            namespaces: std::sync::OnceLock::new(),
             read: Vec::new(),
             problems,
         }
@@ -567,7 +567,9 @@ fn json_type_name(v: &Value) -> &'static str {
 pub struct Validator<'a> {
     info: &'a DriverInfo,
     schema: &'a [Property],
-    namespaces: Vec<String>,
+    /// Derived from the schema when first needed (a node whose keys are all known
+    /// never needs them), unless set by [`Validator::with_namespaces`].
+    namespaces: std::sync::OnceLock<Vec<String>>,
     read: Vec<String>,
     problems: Vec<ParameterProblem>,
 }
@@ -999,7 +1001,12 @@ impl<'a> Validator<'a> {
     /// assert!(err.to_string().contains("intel_nm_chanel: is not a known key (did you mean intel_nm_channel?)"));
     /// ```
     pub fn with_namespaces(mut self, prefixes: &[&str]) -> Self {
-        self.namespaces = prefixes.iter().map(|p| p.to_ascii_lowercase()).collect();
+        self.namespaces = std::sync::OnceLock::from(
+            prefixes
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect::<Vec<_>>(),
+        );
         self
     }
 
@@ -1013,7 +1020,7 @@ impl<'a> Validator<'a> {
     /// assert_eq!(info.validator(P).with_namespaces(&["IPMI_"]).namespaces(), ["ipmi_"]);
     /// ```
     pub fn namespaces(&self) -> &[String] {
-        &self.namespaces
+        self.namespaces.get_or_init(|| namespaces_of(self.schema))
     }
 
     /// Declares `name` known without reading it through the validator (a key the
@@ -1058,20 +1065,21 @@ impl<'a> Validator<'a> {
     pub fn unknown_keys(&self) -> Vec<ParameterProblem> {
         let mut out = Vec::new();
         for key in self.info.keys() {
-            let lower = key.to_ascii_lowercase();
-            let Some(ns) = self
-                .namespaces
-                .iter()
-                .find(|ns| lower.starts_with(ns.as_str()))
-            else {
-                continue;
-            };
+            // Known keys first: they need no namespace (nor its derivation).
             let is_known = self.schema.iter().any(|p| p.name == key)
                 || self.read.iter().any(|r| r == key)
                 || GENERIC_KEYS.contains(&key);
             if is_known {
                 continue;
             }
+            let lower = key.to_ascii_lowercase();
+            let Some(ns) = self
+                .namespaces()
+                .iter()
+                .find(|ns| lower.starts_with(ns.as_str()))
+            else {
+                continue;
+            };
             let candidates = self
                 .schema
                 .iter()

@@ -251,7 +251,8 @@ fn locate_bad_entry(text: &str) -> Option<BadEntry> {
 /// every address, host, port and URL value. Two entries with the same key share a
 /// client; a key that lumps two endpoints together only costs fairness.
 fn endpoint_of(entry: &InventoryNode) -> String {
-    let mut parts: Vec<String> = entry
+    use std::fmt::Write as _;
+    let mut parts: Vec<(&String, &serde_json::Value)> = entry
         .driver_info
         .iter()
         .filter(|(k, _)| {
@@ -259,10 +260,15 @@ fn endpoint_of(entry: &InventoryNode) -> String {
                 .iter()
                 .any(|s| k.ends_with(s))
         })
-        .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    parts.sort();
-    format!("{}|{}", entry.driver, parts.join("|"))
+    // By key (unique in a map), whatever order the map keeps.
+    parts.sort_unstable_by_key(|&(k, _)| k);
+    let mut key = entry.driver.clone();
+    for (k, v) in parts {
+        // Writing to a String cannot fail.
+        let _ = write!(key, "|{k}={v}");
+    }
+    key
 }
 
 /// The sockets one endpoint may hold at once: its `*_max_connections` when the
