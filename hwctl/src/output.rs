@@ -168,8 +168,16 @@ fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
     })
 }
 
-/// Renders rows under headers, columns padded to their widest cell.
+/// Renders rows under headers, columns padded to their widest cell; one row a line
+/// (nothing wraps, so a report stays greppable). The last column is not padded,
+/// and its rule under the header stops at the terminal's width ([`table_width`]),
+/// never narrower than its header.
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    table_in(headers, rows, usize::from(table_width()))
+}
+
+/// [`table`] for a line of `width` columns.
+fn table_in(headers: &[&str], rows: &[Vec<String>], width: usize) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -177,6 +185,13 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
                 *w = (*w).max(cell.chars().count());
             }
         }
+    }
+    // The last column is not padded; its rule takes what is left of the line,
+    // within its header and its widest cell.
+    if let Some((last, before)) = widths.split_last_mut() {
+        let used: usize = before.iter().map(|w| w + 2).sum();
+        let header = headers.last().map_or(0, |h| h.chars().count());
+        *last = (*last).min(width.saturating_sub(used)).max(header);
     }
     let line = |cells: Vec<&str>| -> String {
         let mut out = String::new();
@@ -417,6 +432,17 @@ mod tests {
             &[vec!["xxx".into(), "y".into()], vec!["z".into(), "w".into()]],
         );
         assert_eq!(t, "a    bb\n---  --\nxxx  y\nz    w\n");
+    }
+
+    #[test]
+    fn the_last_rule_stops_at_the_line_width_but_not_before_its_header() {
+        let long = "x".repeat(200);
+        let t = table_in(&["NODE", "DETAIL"], &[vec!["n1".into(), long.clone()]], 80);
+        let rule = t.lines().nth(1).unwrap_or_default();
+        assert_eq!(rule, format!("----  {}", "-".repeat(74)));
+        assert!(t.contains(&long), "cells are never cut");
+        let t = table_in(&["NODE", "DETAIL"], &[vec!["n1".into(), long]], 8);
+        assert_eq!(t.lines().nth(1), Some("----  ------"));
     }
 
     #[test]
