@@ -294,10 +294,30 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `excerpt` without a leading repeat of the status line the message already gives
+/// (`401 Unauthorized: …`, `401 - Unauthorized: …`, as servers often start their
+/// error pages), so it is not said twice.
+fn without_status_line(excerpt: String, code: u16, reason: &str) -> String {
+    let code = code.to_string();
+    let Some(rest) = excerpt.strip_prefix(code.as_str()) else {
+        return excerpt;
+    };
+    let rest = rest.trim_start_matches([' ', '-']);
+    let Some(after) = rest
+        .get(..reason.len())
+        .filter(|r| !reason.is_empty() && r.eq_ignore_ascii_case(reason))
+        .and_then(|_| rest.get(reason.len()..))
+    else {
+        return excerpt;
+    };
+    let after = after.trim_start_matches([' ', ':', '-', '.']);
+    after.to_owned()
+}
+
 pub(crate) fn status_error(status: StatusCode, body: &[u8], context: &str) -> Error {
     let kind = status_kind(status);
-    let ex = excerpt(body);
     let reason = status.canonical_reason().unwrap_or("");
+    let ex = without_status_line(excerpt(body), status.as_u16(), reason);
     let message = if ex.is_empty() {
         format!("{context}: HTTP {} {reason}", status.as_u16())
     } else {
@@ -328,6 +348,42 @@ mod tests {
         assert_eq!(k(400), ErrorKind::InvalidParameter);
         assert_eq!(k(500), ErrorKind::DeviceFault);
         assert_eq!(k(302), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn a_body_repeating_the_status_line_is_not_said_twice() {
+        let e = status_error(
+            StatusCode::UNAUTHORIZED,
+            b"401 Unauthorized: basic credentials required",
+            "GET /x",
+        );
+        assert_eq!(
+            e.message(),
+            "GET /x: HTTP 401 Unauthorized: basic credentials required"
+        );
+        let e = status_error(
+            StatusCode::UNAUTHORIZED,
+            b"401 - Unauthorized: Access is denied due to invalid credentials.",
+            "GET /x",
+        );
+        assert_eq!(
+            e.message(),
+            "GET /x: HTTP 401 Unauthorized: Access is denied due to invalid credentials."
+        );
+        // Only the whole status line goes; other bodies stay as they are.
+        for body in [
+            "401 errors today",
+            "4011 Unauthorized",
+            "Unauthorized",
+            "401 Unauthorized",
+        ] {
+            let e = status_error(StatusCode::UNAUTHORIZED, body.as_bytes(), "GET /x");
+            let expected = match body {
+                "401 Unauthorized" => "GET /x: HTTP 401 Unauthorized".to_owned(),
+                _ => format!("GET /x: HTTP 401 Unauthorized: {body}"),
+            };
+            assert_eq!(e.message(), expected, "{body}");
+        }
     }
 
     #[test]

@@ -180,10 +180,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Re
     }
     if !authorized(shared, auth.as_deref()) {
         shared.counters.failed_login();
-        return Ok(text(
-            401,
-            "401 Unauthorized: basic credentials required".into(),
-        ));
+        // As IIS words it: no credentials, or credentials it did not accept.
+        let why = if auth.is_some() {
+            "401 Unauthorized: access is denied due to invalid credentials"
+        } else {
+            "401 Unauthorized: basic credentials required"
+        };
+        return Ok(text(401, why.into()));
     }
     if req.method() != hyper::Method::GET {
         return Ok(text(
