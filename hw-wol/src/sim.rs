@@ -300,9 +300,12 @@ impl Simulator for WolSim {
 
     fn describe(&self) -> String {
         format!(
-            "Wake-on-LAN listener on udp://{}, {NODES} nodes ({} datagrams seen, {} malformed)",
+            "Wake-on-LAN listener on udp://{}, {NODES} nodes ({} seen, {} malformed)",
             self.addr,
-            self.packets().len(),
+            match self.packets().len() {
+                1 => "1 datagram".to_owned(),
+                n => format!("{n} datagrams"),
+            },
             self.malformed()
         )
     }

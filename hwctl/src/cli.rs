@@ -7,7 +7,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Drive bare-metal nodes over their vendors' own protocols.
 #[derive(Debug, Parser)]
-#[command(name = "hwctl", version, about, long_about = None)]
+#[command(
+    name = "hwctl",
+    version,
+    about,
+    long_about = None,
+    after_help = "Logging: HWCTL_LOG=debug (tracing's EnvFilter syntax, e.g. \
+                  hwctl_ipmi=trace; default warn) logs to stderr; RUST_LOG is not read. \
+                  Secrets are never logged."
+)]
 pub(crate) struct Cli {
     /// Print machine-readable JSON instead of text. Results go to stdout; so does an
     /// error, as one object `{"error": {"kind", "message", "driver", "operation",

@@ -759,15 +759,16 @@ pub(crate) fn report(
             say(format!("in flight: {}", list(&in_flight)));
             say(format!("not started: {}", list(&not_started)));
         } else {
-            say(format!(
-                "{} nodes, {} ok, {} failed",
-                nodes.len(),
-                done.len(),
-                failed.len()
-            ));
+            say(summary_line(nodes.len(), done.len(), failed.len()));
         }
     }
     failed.len()
+}
+
+/// The last line of a text report: `3 nodes, 2 ok, 1 failed` (`1 node, …`).
+fn summary_line(nodes: usize, ok: usize, failed: usize) -> String {
+    let noun = if nodes == 1 { "node" } else { "nodes" };
+    format!("{nodes} {noun}, {ok} ok, {failed} failed")
 }
 
 /// The JSON report (`--json`), serialized as it is built: one value per node
@@ -872,6 +873,12 @@ pub(crate) fn interrupted_error(total: usize) -> Error {
 mod tests {
     use super::*;
     use crate::output::error_json;
+
+    #[test]
+    fn the_summary_says_one_node_in_the_singular() {
+        assert_eq!(summary_line(1, 1, 0), "1 node, 1 ok, 0 failed");
+        assert_eq!(summary_line(3, 2, 1), "3 nodes, 2 ok, 1 failed");
+    }
 
     /// The report's structs print exactly what the `serde_json::Value` tree they
     /// replaced printed (keys in `serde_json::Map`'s alphabetical order, absent

@@ -66,6 +66,25 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             n.name = format!("node-{i}");
         }
     }
+    // Every entry names its hardware type (Ironic's node field `driver`): without
+    // one the entry would fail as a hardware type named "" of no one's making.
+    let without: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.driver.trim().is_empty())
+        .map(|n| format!("\"{}\"", n.name))
+        .collect();
+    if !without.is_empty() {
+        return Err(Error::new(
+            ErrorKind::MissingParameter,
+            format!(
+                "{}: {} {} no `driver` (Ironic's node field naming the hardware type, e.g. \
+                 \"driver\": \"ipmi\"; `hwctl drivers` lists them)",
+                path.display(),
+                if without.len() == 1 { "node" } else { "nodes" },
+                without.join(", ") + if without.len() == 1 { " has" } else { " have" },
+            ),
+        ));
+    }
     Ok(nodes)
 }
 
@@ -269,6 +288,31 @@ mod tests {
         assert_eq!(node.driver_info["b"], "3");
         let (_, ctx) = context_of(&node).unwrap();
         assert_eq!(ctx.ports.len(), 2);
+    }
+
+    #[test]
+    fn an_inventory_entry_without_a_driver_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inv.json");
+        std::fs::write(
+            &path,
+            r#"[{"name":"x"},{"name":"y","driver":"ipmi"},{"driver":""}]"#,
+        )
+        .unwrap();
+        let err = read_inventory(&path).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingParameter);
+        let msg = err.to_string();
+        assert!(
+            msg.contains(r#"nodes "x", "node-2" have no `driver`"#),
+            "{msg}"
+        );
+        assert!(!msg.contains("no hardware type"), "{msg}");
+        std::fs::write(&path, r#"[{"name":"x"}]"#).unwrap();
+        let msg = read_inventory(&path).unwrap_err().to_string();
+        assert!(
+            msg.contains(r#"node "x" has no `driver` (Ironic's"#),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -28,11 +28,54 @@ pub(crate) fn print_error(err: &Error) {
             let _ = writeln!(stderr, "    hint: {hint}");
         }
     }
+    if let Some(hint) = hint_for_error(err) {
+        let _ = writeln!(stderr, "  hint: {hint}");
+    }
+    for cause in causes_to_print(err) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+}
+
+/// The texts of `err`'s cause chain that say something new: a cause whose text the
+/// message (or a cause printed before it) already contains is left out, so the
+/// same words are not printed twice (`… refused the datagram (ICMP port
+/// unreachable …)` then `caused by:` the same).
+fn causes_to_print(err: &Error) -> Vec<String> {
+    let mut said = vec![err.to_string()];
+    let mut out = Vec::new();
     let mut source = err.source();
     while let Some(s) = source {
-        let _ = writeln!(stderr, "  caused by: {s}");
+        let text = s.to_string();
+        if !said.iter().any(|t| t.contains(text.as_str())) {
+            out.push(text.clone());
+        }
+        said.push(text);
         source = s.source();
     }
+    out
+}
+
+/// Where a value comes from for an error that is not a parameter problem but
+/// still means a parameter was left out: IPMI's optional `ipmi_password` (IPMI and
+/// Node Manager, which speaks IPMI) that the BMC turned out to need — the session
+/// says "no ipmi_password was given" when its key exchange fails with an empty
+/// password. `None` when there is nothing to add.
+pub(crate) fn hint_for_error(err: &Error) -> Option<String> {
+    let ipmi = matches!(err.driver(), None | Some("ipmi" | "staging-nm"));
+    if ipmi
+        && err.kind() == ErrorKind::Unauthenticated
+        && err.to_string().contains("no ipmi_password was given")
+    {
+        // A secret is never suggested on the command line.
+        return Some(format!(
+            "a secret: set the environment variable {}, or use --password-file FILE, or \
+             --ask-password on a terminal (ipmi_password is optional, so it is asked for \
+             only then; a value given with --info is visible to other users of this \
+             machine)",
+            crate::secrets::env_name("ipmi_password")
+        ));
+    }
+    None
 }
 
 /// Whether a problem leaves its parameter without a usable value, so the hint of
@@ -423,6 +466,48 @@ mod tests {
         );
         let plain = Error::new(hwctl_core::ErrorKind::Timeout, "no reply");
         assert_eq!(error_headline(&plain), "error [timeout]: no reply");
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_printed_again() {
+        let refused = "127.0.0.1:1 refused the datagram (ICMP port unreachable: nothing \
+                       listens on that port)";
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let inner = Error::new(ErrorKind::Unreachable, refused).with_source(io);
+        let err = Error::new(
+            ErrorKind::Unreachable,
+            format!("get chassis status: 4 attempts over 0.5s: {refused}"),
+        )
+        .with_source(inner);
+        assert_eq!(causes_to_print(&err), vec!["Connection refused".to_owned()]);
+        let off = Error::new(ErrorKind::PowerStateFailure, "Blade 1 is powered off")
+            .with_source(std::io::Error::other("Blade 1 is powered off"));
+        assert!(causes_to_print(&off).is_empty());
+        // A cause with something new is kept.
+        let new =
+            Error::new(ErrorKind::Unreachable, "no reply").with_source(std::io::Error::other("x"));
+        assert_eq!(causes_to_print(&new), vec!["x".to_owned()]);
+    }
+
+    #[test]
+    fn a_missing_ipmi_password_gets_a_hint_naming_where_it_comes_from() {
+        for driver in ["ipmi", "staging-nm"] {
+            let err = Error::new(
+                ErrorKind::Unauthenticated,
+                "127.0.0.1:623: RAKP 2 key exchange code does not match: no ipmi_password \
+                 was given (an empty password is not this BMC's)",
+            )
+            .with_driver(driver);
+            let hint = hint_for_error(&err).unwrap();
+            assert!(hint.contains("HW_IPMI_PASSWORD"), "{hint}");
+            assert!(hint.contains("--password-file"), "{hint}");
+        }
+        let wrong = Error::new(
+            ErrorKind::Unauthenticated,
+            "RAKP 2 key exchange code does not match: wrong password",
+        )
+        .with_driver("ipmi");
+        assert_eq!(hint_for_error(&wrong), None);
     }
 
     #[test]

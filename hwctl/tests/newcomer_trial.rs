@@ -329,3 +329,145 @@ fn sim_listen_moves_every_bmc() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no socket"), "{}", stderr(&o));
 }
+
+/// A UDP port on loopback nothing listens on (bound, then let go).
+fn dead_udp_port() -> String {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port().to_string()
+}
+
+/// No `caused by:` line repeats what the error's message already says (IPMI's dead
+/// port printed "… refused the datagram (ICMP port unreachable: …)" twice).
+#[test]
+fn a_cause_is_not_printed_when_the_message_says_it() {
+    let port = dead_udp_port();
+    let info_port = format!("ipmi_port={port}");
+    let o = hwctl(&[
+        "--driver",
+        "ipmi",
+        "--info",
+        "ipmi_address=127.0.0.1",
+        "--info",
+        &info_port,
+        "--info",
+        "ipmi_username=admin",
+        "--timeout",
+        "5",
+        "power",
+        "status",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let headline = err
+        .lines()
+        .find(|l| l.starts_with("error ["))
+        .unwrap_or_else(|| panic!("no error line: {err}"));
+    assert!(headline.contains("refused the datagram"), "{err}");
+    for cause in err.lines().filter_map(|l| l.strip_prefix("  caused by: ")) {
+        assert!(!headline.contains(cause), "cause printed twice: {err}");
+    }
+}
+
+/// An inventory entry without `driver` is named as such, not as a hardware type
+/// named "" (it read `no hardware type "" (enabled: …)`).
+#[test]
+fn an_inventory_entry_without_a_driver_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("nodes.json");
+    std::fs::write(&inv, r#"[{"name":"x"}]"#).unwrap();
+    let o = hwctl(&[
+        "fleet",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "power",
+        "status",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error [missing-parameter]: "), "{err}");
+    assert!(err.contains(r#"node "x" has no `driver`"#), "{err}");
+    assert!(!err.contains("no hardware type"), "{err}");
+}
+
+/// A one-node fleet's summary is in the singular (it read "1 nodes, 1 ok").
+#[test]
+fn a_one_node_fleet_summary_is_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("nodes.json");
+    std::fs::write(&inv, r#"[{"name":"x","driver":"fake-hardware"}]"#).unwrap();
+    let o = hwctl_in(
+        dir.path(),
+        &[
+            "fleet",
+            "--inventory",
+            inv.to_str().unwrap(),
+            "power",
+            "status",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("1 node, 1 ok, 0 failed"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// `hwctl --help` names the log variable (it was only in the man page).
+#[test]
+fn the_help_names_the_log_variable() {
+    let help = stdout(&hwctl(&["--help"]));
+    assert!(help.contains("HWCTL_LOG"), "{help}");
+    assert!(help.contains("RUST_LOG is not read"), "{help}");
+}
+
+/// A BMC that needs the optional `ipmi_password` nobody gave gets a hint saying
+/// where a secret comes from, as msftocs's missing password does.
+#[test]
+fn a_missing_ipmi_password_gets_a_hint() {
+    use std::io::BufRead;
+    /// Stops the simulator however the test ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sim = Killed(
+        Command::new(env!("CARGO_BIN_EXE_hwctl"))
+            .args(["--json", "sim", "ipmi"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(sim.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let port = v["nodes"][0]["driver_info"]["ipmi_port"].as_str().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .env_remove("HW_IPMI_PASSWORD")
+        .env_remove("HW_PASSWORD_FILE")
+        .env_remove("HWCTL_LOG")
+        .args(["--driver", "ipmi", "--info", "ipmi_address=127.0.0.1"])
+        .args(["--info", &format!("ipmi_port={port}")])
+        .args(["--info", "ipmi_username=admin", "--timeout", "10"])
+        .args(["power", "status"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    drop(sim);
+    let err = stderr(&o);
+    assert!(err.starts_with("error [unauthenticated]: "), "{err}");
+    assert!(err.contains("no ipmi_password was given"), "{err}");
+    let hint = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint: "))
+        .unwrap_or_else(|| panic!("no hint: {err}"));
+    assert!(hint.contains("HW_IPMI_PASSWORD"), "{err}");
+    assert!(hint.contains("--password-file"), "{err}");
+}

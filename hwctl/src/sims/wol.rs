@@ -82,3 +82,41 @@ impl Simulator for Reported {
         self.sim.inject(fault)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    /// One datagram is counted in the singular (it read "1 datagrams seen").
+    #[tokio::test]
+    async fn one_datagram_is_said_in_the_singular() {
+        let sim = super::start(None).await.unwrap();
+        assert!(
+            sim.describe().contains("(0 datagrams seen"),
+            "{}",
+            sim.describe()
+        );
+        let to = sim.describe();
+        let addr = to
+            .split("udp://")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .unwrap()
+            .to_owned();
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.send_to(b"not a magic packet", &addr).unwrap();
+        for _ in 0..200 {
+            if !sim.describe().contains("(0 datagrams") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            sim.describe().contains("(1 datagram seen"),
+            "{}",
+            sim.describe()
+        );
+    }
+}
