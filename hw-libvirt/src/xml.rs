@@ -91,7 +91,9 @@ impl DomainXml {
         // too, and its element offsets must index the text kept in `src` (with the
         // mark kept, they were 3 bytes off and an edit could cut a character: a
         // panic found by fuzzing).
-        let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
+        // Every leading mark: with two, the reader skipped the second after ours
+        // and the offsets were 3 bytes off again (found by CI's fuzz smoke).
+        let xml = xml.trim_start_matches('\u{feff}');
         let mut reader = Reader::from_str(xml);
         let mut elems: Vec<Elem> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -155,6 +157,16 @@ impl DomainXml {
                 )));
             }
             None => return Err(Error::protocol("domain XML is empty")),
+        }
+        // Edits slice `src` at element offsets: each must fall between characters
+        // of the text kept, or the document is refused (never a panic later).
+        if let Some(e) = elems.iter().find(|e| {
+            !xml.is_char_boundary(e.start) || !xml.is_char_boundary(e.end) || e.end < e.start
+        }) {
+            return Err(Error::protocol(format!(
+                "domain XML: the reader's offsets for <{}> ({}..{}) do not index the text",
+                e.name, e.start, e.end
+            )));
         }
         Ok(DomainXml {
             src: xml.to_owned(),
@@ -432,6 +444,26 @@ mod tests {
         );
         // The fuzzer's input itself: no panic, whatever the outcome.
         let crash = "\u{feff}<domain e='1k'>main type=' typoad   \u{feff} <os>\n        <tyle arch='x4ev\0\0\0\0\0\0\0\0\0\0\0\0\0\0k'/>\n        <bi\u{7f}s useserial='yes'/>\n    </os>\n virtu'netwle a \0\0\0\0\0\u{2}0'\0\0\0\u{2}1'/><='1'/></domain>";
+        if let Ok(d) = DomainXml::parse(crash) {
+            for device in [BootDevice::Pxe, BootDevice::Disk, BootDevice::Cdrom] {
+                let _ = d.with_boot_device(device);
+            }
+        }
+    }
+
+    /// Found by CI's fuzz smoke after the fix above: two leading marks (the reader
+    /// skipped the second after ours was dropped) put the offsets 3 bytes off again.
+    #[test]
+    fn several_leading_byte_order_marks_keep_offsets_right() {
+        let src = "\u{feff}\u{feff}<domain>\n  <os>\n    <type>hvm</type>\n    <boot dev='hd'/>\n  </os>\n  <description>\u{feff}é</description>\n</domain>\n";
+        let d = DomainXml::parse(src).unwrap();
+        let out = d.with_boot_device(BootDevice::Pxe).unwrap();
+        assert_eq!(
+            out,
+            src.trim_start_matches('\u{feff}')
+                .replace("<boot dev='hd'/>", "<boot dev='network'/>")
+        );
+        let crash = "\u{feff}\u{feff}<domain e='1k'>main type=' typoad   \u{feff} <os>\n     \u{7f}\0\0\0\0 arch='x4ev\0\0\0\u{f}\u{f}\u{f}\u{f}\u{f}\u{f}\u{f}\u{f}#\u{f}\0\0\0\0\0\0\0\0\0\0\0k'/>\n        <bi\u{7f}s useserial='yes'/>\n    </os>\n virtu'netwle a \0\0\0\0\0\u{2}0'\0\0\0\u{2}6'/><='1L'/></domain>";
         if let Ok(d) = DomainXml::parse(crash) {
             for device in [BootDevice::Pxe, BootDevice::Disk, BootDevice::Cdrom] {
                 let _ = d.with_boot_device(device);
