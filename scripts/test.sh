@@ -5,6 +5,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
+if [ "${CI:-}" = true ]; then
+  # CI builds once, from a fresh clone, on a disk it shares: incremental caches (about
+  # half of a debug target dir) and full debug info only cost space and link time
+  # there. Tests keep file and line numbers in backtraces. Stop 22 failed to land on
+  # "No space left on device" (docs/decisions.md, decision 87).
+  export CARGO_INCREMENTAL=0
+  export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+fi
+# A full run writes about $need_gb GiB of build output (the workspace's debug target dir
+# and fuzz/target, measured in decision 87): say so up front rather than fail with a
+# bare "No space left on device" twenty minutes in.
+need_gb=20
+free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+if [ -n "$free_kb" ] && [ "$free_kb" -lt $((need_gb * 1024 * 1024)) ]; then
+  echo "warning: $((free_kb / 1024 / 1024)) GiB free here; a full run writes about $need_gb GiB of build output" >&2
+fi
 # Peers are installed by deps.sh: a test that cannot find its peer fails.
 export HW_REQUIRE_PEERS="${HW_REQUIRE_PEERS:-1}"
 
