@@ -27,19 +27,19 @@ use super::xml::{LIMITS, XSI_NAMESPACE, is_contract};
 pub(crate) const MAX_FIELDS: usize = 6;
 
 /// The first contract child of the root with a wanted name.
-#[derive(Debug, Clone)]
-struct Field<'a> {
-    nil: bool,
-    text: Cow<'a, str>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Field<'a> {
+    pub(super) nil: bool,
+    pub(super) text: Cow<'a, str>,
 }
 
 /// A flat reply's root and the wanted children found under it.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Flat<'a> {
-    name: &'a str,
-    contract: bool,
-    wanted: &'static [&'static str],
-    fields: [Option<Field<'a>>; MAX_FIELDS],
+    pub(super) name: &'a str,
+    pub(super) contract: bool,
+    pub(super) wanted: &'static [&'static str],
+    pub(super) fields: [Option<Field<'a>>; MAX_FIELDS],
 }
 
 /// `i:nil="true"` (or `"1"`) among `attributes`; the last `nil` attribute in the

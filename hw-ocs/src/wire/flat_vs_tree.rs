@@ -25,8 +25,11 @@ fn same<T: FlatResponse + PartialEq + Debug>(body: &[u8]) -> std::result::Result
     }
 }
 
-/// Every flat decoder and the status head agree on `body`.
+/// Every flat decoder and the status head agree on `body`, and so do the
+/// byte scan and the general reader.
 fn all_same(body: &[u8]) -> std::result::Result<(), String> {
+    // The plain layout's scan, where it applies, gives the general reader's fields.
+    super::plain::agrees(body)?;
     same::<BladeResponse>(body)?;
     same::<BladeStateResponse>(body)?;
     same::<BootResponse>(body)?;

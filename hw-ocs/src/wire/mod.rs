@@ -27,6 +27,7 @@ mod completion;
 mod flat;
 #[cfg(test)]
 mod flat_vs_tree;
+mod plain;
 mod response;
 mod xml;
 

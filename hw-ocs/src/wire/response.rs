@@ -45,8 +45,17 @@ pub(crate) trait FlatResponse: Response {
 /// The names of the status head.
 const STATUS_FIELDS: &[&str] = &["completionCode", "apiVersion", "statusDescription"];
 
+/// The fields of a flat reply: by the byte scan when the body is in the plain
+/// layout, else by the general reader (whose errors a failing body gets).
+fn read_flat<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Result<Flat<'a>> {
+    match super::plain::scan(body, wanted) {
+        Some(flat) => Ok(flat),
+        None => Flat::read(body, wanted),
+    }
+}
+
 fn decode_flat<T: FlatResponse>(body: &[u8]) -> Result<T> {
-    let flat = Flat::read(body, T::FIELDS)?;
+    let flat = read_flat(body, T::FIELDS)?;
     check_root(&flat, T::ROOT)?;
     T::read(&flat)
 }
@@ -90,7 +99,7 @@ fn check_root<F: Fields + ?Sized>(root: &F, want: &str) -> Result<()> {
 ///
 /// `Protocol` when the body is not a chassis manager reply with a completion code.
 pub fn parse_status(body: &[u8]) -> Result<Status> {
-    status(&Flat::read(body, STATUS_FIELDS)?)
+    status(&read_flat(body, STATUS_FIELDS)?)
 }
 
 pub(crate) fn status<F: Fields + ?Sized>(e: &F) -> Result<Status> {
