@@ -174,6 +174,46 @@ impl RetryPolicy {
     }
 }
 
+tokio::task_local! {
+    /// The deadline of whoever awaits the operation (see [`with_caller_deadline`]).
+    static CALLER_DEADLINE: Instant;
+}
+
+/// Runs `future` knowing that its caller gives up at `deadline` (an enclosing
+/// earlier one is kept). A driver with a retry loop of its own reads it with
+/// [`caller_deadline`] and, rather than start a wait the caller will cut, returns
+/// its last failure at once: the cause (a refused connection) reaches the user
+/// instead of the caller's bare timeout. `hwctl --timeout` and the power engine's
+/// timeout set it; it is not inherited by spawned tasks.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// use hwctl_core::retry::{caller_deadline, with_caller_deadline};
+/// use tokio::time::Instant;
+/// assert_eq!(caller_deadline(), None);
+/// let outer = Instant::now() + Duration::from_secs(3);
+/// let seen = with_caller_deadline(outer, async {
+///     with_caller_deadline(outer + Duration::from_secs(60), async { caller_deadline() }).await
+/// })
+/// .await;
+/// assert_eq!(seen, Some(outer)); // the earlier deadline wins
+/// # }
+/// ```
+pub async fn with_caller_deadline<F: Future>(deadline: Instant, future: F) -> F::Output {
+    let deadline = caller_deadline().map_or(deadline, |outer| outer.min(deadline));
+    CALLER_DEADLINE.scope(deadline, future).await
+}
+
+/// The deadline set by [`with_caller_deadline`] around the running task, if any.
+///
+/// ```
+/// assert_eq!(hwctl_core::retry::caller_deadline(), None); // outside any scope
+/// ```
+pub fn caller_deadline() -> Option<Instant> {
+    CALLER_DEADLINE.try_with(|d| *d).ok()
+}
+
 /// Runs `attempt` (given the 0-based attempt number) until it succeeds, fails in a
 /// way that must not be retried, or the policy or `deadline` runs out.
 ///

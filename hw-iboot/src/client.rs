@@ -5,9 +5,10 @@
 //! address (host and port as written in `driver_info`) hold a per-PDU lock
 //! ([`PduLock`], shared through [`hwctl_core::shared::Shared`]) for the whole exchange,
 //! process-wide, so the operations of many nodes behind one PDU never interleave a
-//! handshake. Retries are the caller's ([`crate::IbootPower`] uses
-//! [`hwctl_core::retry`]); this module marks the failures that happened before the
-//! command was sent as [not delivered](hwctl_core::Error::was_not_delivered).
+//! handshake. Retries are the caller's ([`crate::IbootPower`] retries by the
+//! config's [`RetryPolicy`](hwctl_core::retry::RetryPolicy)); this module marks the
+//! failures that happened before the command was sent as
+//! [not delivered](hwctl_core::Error::was_not_delivered).
 
 use std::fmt;
 use std::io;

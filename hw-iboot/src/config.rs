@@ -241,7 +241,8 @@ impl IbootConfig {
     /// The retry policy of one DxP exchange: `1 + max_retry` attempts,
     /// `retry_interval` apart (fixed, as Ironic's `[iboot] retry_interval`).
     /// Whether an attempt may be resent at all is decided by
-    /// [`hwctl_core::retry::retry`] from the exchange's idempotency.
+    /// [`RetryPolicy::may_retry`] from the error (every exchange the driver
+    /// retries is idempotent).
     ///
     /// ```
     /// use std::time::Duration;

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod config;
 pub mod power;
+mod retries;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod wire;

@@ -3,16 +3,16 @@
 use std::time::Duration;
 
 use hwctl_core::power::{PowerAction, PowerSwitch};
-use hwctl_core::retry::{Idempotency, retry};
 use hwctl_core::shared::Shared;
 use hwctl_core::{
     Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
 };
-use tracing::{Instrument, debug, info_span};
+use tracing::{Instrument, info_span};
 
 use crate::NAME;
 use crate::client::{IbootClient, PduLock};
 use crate::config::{IbootConfig, MAX_RELAY};
+use crate::retries::with_retries;
 
 /// Power through one relay of a Dataprobe iBoot PDU.
 ///
@@ -28,10 +28,22 @@ use crate::config::{IbootConfig, MAX_RELAY};
 ///   `retry_interval` apart (Ironic's `_check_power_state`); a relay that never
 ///   reports the state is a [`ErrorKind::PowerStateFailure`] then, before the
 ///   caller's timeout.
-/// - A failed exchange is retried through [`hwctl_core::retry`] with the config's
+/// - A failed exchange is retried with the config's
 ///   [`retry_policy`](IbootConfig::retry_policy) (`1 + max_retry` attempts,
-///   `retry_interval` apart). Reads and setting a relay on or off are idempotent; a
-///   reboot as a whole is never resent, only its steps.
+///   `retry_interval` apart; [`RetryPolicy::may_retry`] decides which failures).
+///   Reads and setting a relay on or off are idempotent; a reboot as a whole is
+///   never resent, only its steps. Each retry is logged once at `WARN`: the
+///   failure, the wait, `attempt n of max` (never a credential).
+/// - The caller's deadline ([`hwctl_core::retry::caller_deadline`]: `hwctl
+///   --timeout`, or the timeout of `set_power_state`) ends the retries early:
+///   when the next wait would end at or after it, the last failure is returned at
+///   once, of its own kind — [`ErrorKind::Unreachable`] with the OS's cause
+///   (`Connection refused`) for a PDU where nothing listens — with `(after N
+///   attempts over X.Xs; the next would start after the caller's time limit)`. An
+///   exchange still running when the deadline comes is cut by the caller (a
+///   silent PDU is the caller's timeout).
+///
+/// [`RetryPolicy::may_retry`]: hwctl_core::retry::RetryPolicy::may_retry
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
@@ -109,10 +121,7 @@ impl IbootPower {
     /// CHANGE_RELAY, retried by the policy (setting a relay to a state is idempotent).
     async fn switch(&self, relay: u8, on: bool) -> Result<()> {
         let policy = self.config().retry_policy();
-        retry(&policy, Idempotency::Idempotent, None, |attempt| {
-            if attempt > 0 {
-                debug!(attempt, relay, on, "CHANGE_RELAY retried");
-            }
+        with_retries(&policy, "CHANGE_RELAY", |_| {
             self.client.change_relay(relay, on)
         })
         .await
@@ -137,11 +146,9 @@ impl PowerSwitch for IbootPower {
         let relay = self.relay()?;
         let span = info_span!("iboot.read", relay);
         let policy = self.config().retry_policy();
-        retry(&policy, Idempotency::Idempotent, None, |_| {
-            self.read_once(relay)
-        })
-        .instrument(span)
-        .await
+        with_retries(&policy, "GET_RELAYS", |_| self.read_once(relay))
+            .instrument(span)
+            .await
     }
 
     /// CHANGE_RELAY on or off; a reboot is off, `reboot_delay`, on.

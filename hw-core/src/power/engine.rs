@@ -254,7 +254,10 @@ impl<S: PowerSwitch> Power for S {
         let deadline = Instant::now() + timeout;
         let phase = Mutex::new("reading the power state");
         tracing::info!(driver = %driver, %target, "setting power state");
-        let run = drive(self, &caps, target, deadline, &phase);
+        let run = crate::retry::with_caller_deadline(
+            deadline,
+            drive(self, &caps, target, deadline, &phase),
+        );
         let result = match tokio::time::timeout_at(deadline, run).await {
             Ok(r) => r,
             Err(_) => {
