@@ -1,6 +1,7 @@
 //! The chassis manager client: one per chassis manager, shared by all its blades.
 
 use std::fmt;
+use std::sync::Arc;
 
 use hwctl_core::{Error, ErrorKind, Result};
 use hwctl_http::{HttpClient, HttpClients};
@@ -39,7 +40,9 @@ pub fn shared_clients() -> HttpClients {
 /// ```
 #[derive(Clone)]
 pub struct OcsClient {
-    http: HttpClient,
+    /// Shared by the clones, so that a blade built next can be given this one
+    /// ([`crate::last_endpoint`] holds it weakly).
+    http: Arc<HttpClient>,
 }
 
 impl fmt::Debug for OcsClient {
@@ -59,7 +62,9 @@ impl OcsClient {
     /// checked at validation); `Other` when TLS cannot be set up.
     pub fn new(config: &OcsConfig) -> Result<Self> {
         let http = HttpClient::new(config.endpoint.clone()).map_err(|e| e.with_driver(NAME))?;
-        Ok(OcsClient { http })
+        Ok(OcsClient {
+            http: Arc::new(http),
+        })
     }
 
     /// The client shared, through [`shared_clients`], by every blade of this
@@ -81,7 +86,29 @@ impl OcsClient {
         let http = clients
             .get(&config.endpoint)
             .map_err(|e| e.with_driver(NAME))?;
+        Ok(OcsClient {
+            http: Arc::new(http),
+        })
+    }
+
+    /// The client shared through [`shared_clients`], as [`OcsClient::shared`],
+    /// given as `known` when the cache hands out the same HTTP client (`known`
+    /// is the client of the last blade built, [`crate::last_endpoint`]), so that
+    /// blades of one chassis manager share one `OcsClient` too.
+    pub(crate) fn shared_known(config: &OcsConfig, known: Option<Arc<HttpClient>>) -> Result<Self> {
+        let http = shared_clients()
+            .get(&config.endpoint)
+            .map_err(|e| e.with_driver(NAME))?;
+        let http = match known {
+            Some(known) if known.same_client(&http) => known,
+            _ => Arc::new(http),
+        };
         Ok(OcsClient { http })
+    }
+
+    /// The HTTP client as shared by this client's clones.
+    pub(crate) fn shared_http(&self) -> &Arc<HttpClient> {
+        &self.http
     }
 
     /// The underlying HTTP client (for its counters).

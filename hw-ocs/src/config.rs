@@ -163,31 +163,57 @@ impl OcsConfig {
     /// bad URL, blade id, timeout or limit, or a `msftocs_verify_ca` that is not
     /// `true`, `false` or a readable PEM CA bundle (or a bundle for an `http` URL).
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<OcsConfig> {
+        OcsConfig::read(info, ctx, None)
+    }
+
+    /// [`OcsConfig::from_driver_info`], given in `known` the endpoint
+    /// configuration `info`'s endpoint keys are known to give (that of the last
+    /// blade built with exactly the same values, [`crate::last_endpoint`]): those
+    /// keys are then not read and built again. Everything else is read and
+    /// checked as without it (required keys, secret mask, blade id, console
+    /// timeout, unknown keys), so the result and every error are the same.
+    pub(crate) fn read(
+        info: &DriverInfo,
+        ctx: &NodeContext,
+        known: Option<&EndpointConfig>,
+    ) -> Result<OcsConfig> {
         let mut v = info.validator(PROPERTIES);
-        let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, None);
+        let builder = match known {
+            Some(_) => None,
+            None => EndpointConfig::read(&mut v, &ENDPOINT_KEYS, None),
+        };
         let blade_id = v.int_in_range("msftocs_blade_id", 1, i64::from(MAX_BLADE_ID));
         let console = v.int_in_range("msftocs_console_timeout", 1, 86_400);
         v.finish()?;
-        let (Some(endpoint), Some(blade_id), Some(console)) = (endpoint, blade_id, console) else {
-            // Unreachable in practice: every absent value was recorded as a problem.
-            return Err(hwctl_core::Error::missing_parameters(
-                PROPERTIES
-                    .iter()
-                    .filter(|p| p.required)
-                    .map(|p| p.name.to_string()),
-            )
-            .with_driver(NAME));
+        let (Some(blade_id), Some(console)) = (blade_id, console) else {
+            return Err(unreachable_missing());
         };
-        let endpoint = endpoint
-            .max_body_bytes(MAX_REPLY_BYTES)
-            .build()
-            .map_err(|e| e.with_driver(NAME))?;
+        let endpoint = match (known, builder) {
+            (Some(known), _) => known.clone(),
+            (None, Some(builder)) => builder
+                .max_body_bytes(MAX_REPLY_BYTES)
+                .build()
+                .map_err(|e| e.with_driver(NAME))?,
+            (None, None) => return Err(unreachable_missing()),
+        };
         let mut config = OcsConfig::with_endpoint(endpoint, u32::try_from(blade_id).unwrap_or(0));
         config.console_timeout_secs =
             u32::try_from(console).unwrap_or(DEFAULT_CONSOLE_TIMEOUT_SECS);
         config.boot_mode = ctx.boot_mode().unwrap_or(hwctl_core::BootMode::Bios);
         Ok(config)
     }
+}
+
+/// The error for a value absent although the validator recorded no problem.
+/// Unreachable in practice: every absent value was recorded as a problem.
+fn unreachable_missing() -> hwctl_core::Error {
+    hwctl_core::Error::missing_parameters(
+        PROPERTIES
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| p.name.to_string()),
+    )
+    .with_driver(NAME)
 }
 
 #[cfg(test)]

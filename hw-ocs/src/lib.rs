@@ -5,6 +5,7 @@
 pub mod client;
 pub mod config;
 pub mod console;
+mod last_endpoint;
 pub mod management;
 pub mod power;
 #[cfg(feature = "sim")]
@@ -31,11 +32,33 @@ pub const NAME: &str = "msftocs";
 ///
 /// As [`OcsClient::new`] (`InvalidParameter` for a CA bundle that cannot be read).
 pub fn build_node(config: &OcsConfig, ctx: &NodeContext) -> Result<Node> {
-    let client = OcsClient::shared(config)?;
-    Ok(Node::new(NAME, ctx.clone())
+    Ok(node_on(OcsClient::shared(config)?, config, ctx))
+}
+
+/// The node of `config`'s blade on `client`.
+fn node_on(client: OcsClient, config: &OcsConfig, ctx: &NodeContext) -> Node {
+    Node::new(NAME, ctx.clone())
         .with_power(Arc::new(OcsPower::with_client(client.clone(), config)))
         .with_management(Arc::new(OcsManagement::with_client(client.clone(), config)))
-        .with_console(Arc::new(OcsConsole::with_client(client, config))))
+        .with_console(Arc::new(OcsConsole::with_client(client, config)))
+}
+
+/// Builds the node of `info`'s blade as [`OcsConfig::from_driver_info`] then
+/// [`build_node`] do, given the endpoint of the last blade built when `info`'s
+/// endpoint values are exactly that blade's ([`last_endpoint`]).
+fn build_from_driver_info(
+    info: &DriverInfo,
+    ctx: &NodeContext,
+    last: &last_endpoint::LastEndpoint,
+) -> Result<Node> {
+    let known = last.get(info);
+    let known_ptr = known.as_ref().map(Arc::as_ptr);
+    let config = OcsConfig::read(info, ctx, known.as_deref().map(|c| c.config()))?;
+    let client = OcsClient::shared_known(&config, known)?;
+    if known_ptr != Some(Arc::as_ptr(client.shared_http())) {
+        last.put(info, client.shared_http());
+    }
+    Ok(node_on(client, &config, ctx))
 }
 
 /// The `msftocs` hardware type: power, management and console of one blade of an
@@ -71,8 +94,7 @@ pub fn hardware_type() -> HardwareType {
         ],
         PROPERTIES.to_vec(),
         |info: &DriverInfo, ctx: &NodeContext| {
-            let config = OcsConfig::from_driver_info(info, ctx)?;
-            build_node(&config, ctx)
+            build_from_driver_info(info, ctx, last_endpoint::LastEndpoint::global())
         },
     )
     // Ironic's generic hardware types network-boot through its pxe and ipxe boot
