@@ -14,7 +14,7 @@ use hwctl_core::retry::{Idempotency, retry};
 use hwctl_core::{Error, ErrorKind, ExposeSecret};
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 use tracing::Instrument;
 
 use crate::config::{Auth, EndpointConfig, Scheme};
@@ -75,35 +75,39 @@ pub(crate) struct Core {
 
 /// Per-endpoint request parts computed once at construction.
 struct Fixed {
-    /// `scheme://authority/base_path`, which every request URI starts with.
+    /// `scheme://authority/base_path`, which every request URI starts with (what
+    /// a request URI is parsed from when `origin` is `None`).
     uri_prefix: String,
+    /// The URI's scheme and authority, parsed once: a request parses only its
+    /// `base_path` + path (`None` if they did not parse, which a built
+    /// configuration rules out; then the whole URI is parsed per request).
+    origin: Option<(http::uri::Scheme, http::uri::Authority)>,
     /// `origin` then `base_path` (`http://cm:8000/api`), which every error context
     /// has after the method.
     context_prefix: String,
     /// The `User-Agent` value (`None` when the configured one is not a valid header
     /// value: none is sent, as before).
     user_agent: Option<HeaderValue>,
-    /// `Basic <base64(user:password)>`, marked sensitive, for basic authentication
-    /// (`None` otherwise, or when it is not a valid header value: none is sent, as
-    /// before).
-    basic: Option<HeaderValue>,
+    /// The basic `Authorization` value, for basic authentication (`None`
+    /// otherwise, or when it is not a valid header value: none is sent, as before).
+    basic: Option<BasicAuthorization>,
 }
 
 impl Fixed {
     fn new(config: &EndpointConfig) -> Self {
         let basic = match &config.auth {
             Auth::Basic { username, password } => {
-                let token = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{username}:{}", password.expose_secret()));
-                HeaderValue::try_from(format!("Basic {token}"))
-                    .ok()
-                    .map(|mut v| {
-                        v.set_sensitive(true);
-                        v
-                    })
+                BasicAuthorization::new(username, password.expose_secret())
             }
             _ => None,
         };
+        let scheme = match config.scheme {
+            Scheme::Http => http::uri::Scheme::HTTP,
+            Scheme::Https => http::uri::Scheme::HTTPS,
+        };
+        let origin = http::uri::Authority::try_from(config.authority())
+            .ok()
+            .map(|authority| (scheme, authority));
         Fixed {
             uri_prefix: format!(
                 "{}://{}{}",
@@ -111,10 +115,45 @@ impl Fixed {
                 config.authority(),
                 config.base_path
             ),
+            origin,
             context_prefix: format!("{}{}", config.origin(), config.base_path),
             user_agent: HeaderValue::from_str(&config.user_agent).ok(),
             basic,
         }
+    }
+}
+
+/// `Basic <base64(user:password)>`, encoded once per client (issue 16), marked
+/// sensitive (hyper and `http`'s `Debug` do not print it). Its own `Debug`
+/// prints no part of it: the value is the password, barely disguised.
+#[derive(Clone)]
+pub(crate) struct BasicAuthorization(HeaderValue);
+
+impl BasicAuthorization {
+    /// The value for `username` and `password` (RFC 7617: `user-id ":" password`,
+    /// base64, after `Basic `); `None` only if that were not a valid header value,
+    /// which base64 text always is.
+    pub(crate) fn new(username: &str, password: &str) -> Option<Self> {
+        use base64::engine::general_purpose::STANDARD;
+        let plain = secrecy::SecretString::from(format!("{username}:{password}"));
+        let mut value =
+            String::with_capacity(6 + base64::encoded_len(plain.expose_secret().len(), true)?);
+        value.push_str("Basic ");
+        STANDARD.encode_string(plain.expose_secret(), &mut value);
+        let mut value = HeaderValue::try_from(value).ok()?;
+        value.set_sensitive(true);
+        Some(BasicAuthorization(value))
+    }
+
+    /// The header value (sensitive).
+    pub(crate) fn value(&self) -> &HeaderValue {
+        &self.0
+    }
+}
+
+impl fmt::Debug for BasicAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BasicAuthorization(<redacted>)")
     }
 }
 
@@ -221,13 +260,12 @@ impl HttpClient {
     /// or truncated response, `BadCertificate` for a rejected certificate);
     /// `InvalidParameter` for a bad path or header.
     pub async fn send(&self, request: Request) -> Result<Response, Error> {
-        let op = request.operation.clone();
         self.handle
             .core
-            .execute(request, true)
+            .execute(&request, true)
             .await?
             .error_for_status()
-            .map_err(|e| e.or_operation(op))
+            .map_err(|e| e.or_operation(request.operation))
     }
 
     /// Sends `request` and returns the response whatever its status, for callers
@@ -243,7 +281,7 @@ impl HttpClient {
     /// `Unauthenticated`/`Unsupported` when a session log-in or digest challenge
     /// fails.
     pub async fn send_raw(&self, request: Request) -> Result<Response, Error> {
-        self.handle.core.execute(request, true).await
+        self.handle.core.execute(&request, true).await
     }
 
     /// `send(Request::get(path))`.
@@ -388,23 +426,36 @@ impl Core {
     }
 
     /// Sends with retries; `with_auth` false for log-in/log-out requests.
-    pub(crate) async fn execute(&self, req: Request, with_auth: bool) -> Result<Response, Error> {
-        let op = req.operation.clone();
+    ///
+    /// The span is recorded on directly (status, attempt): when debug logging is
+    /// off it is disabled and neither its fields nor those records format
+    /// anything, and no lookup of the current span is made (issue 16).
+    pub(crate) async fn execute(&self, req: &Request, with_auth: bool) -> Result<Response, Error> {
         let span = tracing::debug_span!(
             "http.request",
             method = %req.method,
             path = %req.path_only(),
-            operation = %op,
+            operation = %req.operation,
             status = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.execute_inner(req, with_auth)
-            .instrument(span)
-            .await
-            .map_err(|e| e.or_operation(op.clone()).or_driver(DRIVER))
+        let result = if span.is_disabled() {
+            self.execute_inner(req, with_auth, &span).await
+        } else {
+            self.execute_inner(req, with_auth, &span)
+                .instrument(span.clone())
+                .await
+        };
+        // The operation is copied only into an error.
+        result.map_err(|e| e.or_operation(req.operation.clone()).or_driver(DRIVER))
     }
 
-    async fn execute_inner(&self, req: Request, with_auth: bool) -> Result<Response, Error> {
+    async fn execute_inner(
+        &self,
+        req: &Request,
+        with_auth: bool,
+        span: &tracing::Span,
+    ) -> Result<Response, Error> {
         if let Some(problem) = &req.header_error {
             return Err(Error::new(ErrorKind::InvalidParameter, problem.clone()));
         }
@@ -423,7 +474,7 @@ impl Core {
         // the last one is returned as it came (`send` turns it into its error).
         let held: std::sync::Mutex<Option<(Response, Option<Duration>)>> =
             std::sync::Mutex::new(None);
-        let (req, held) = (&req, &held);
+        let held = &held;
         let take_held = || held.lock().unwrap_or_else(|p| p.into_inner()).take();
         // Whether the log-in's error (ending the loop) was retryable, to give it back.
         let login_failed: std::sync::Mutex<Option<bool>> = std::sync::Mutex::new(None);
@@ -441,7 +492,7 @@ impl Core {
                         .saturating_sub(policy.backoff.delay(n.saturating_sub(1)));
                     tokio::time::sleep(wait).await;
                 }
-                tracing::Span::current().record("attempt", n + 1);
+                span.record("attempt", n + 1);
                 let outcome = if with_auth {
                     self.attempt_with_auth(req).await
                 } else {
@@ -450,7 +501,7 @@ impl Core {
                 match outcome {
                     Attempt::Done(resp) => {
                         let code = resp.status.as_u16();
-                        tracing::Span::current().record("status", code);
+                        span.record("status", code);
                         if req.idempotent && matches!(code, 429 | 502 | 503 | 504) {
                             let err = Error::new(
                                 crate::request::status_kind(resp.status),
@@ -494,7 +545,11 @@ impl Core {
         match &self.config.auth {
             Auth::None => self.attempt(req, None).await,
             Auth::Basic { .. } => {
-                let auth = self.fixed.basic.clone().map(AuthHeaders::Authorization);
+                let auth = self
+                    .fixed
+                    .basic
+                    .as_ref()
+                    .map(|b| AuthHeaders::Authorization(b.value().clone()));
                 self.attempt(req, auth).await
             }
             Auth::Digest { username, password } => {
@@ -623,86 +678,105 @@ impl Core {
         result.map_err(|e| e.or_operation("session log-out").or_driver(DRIVER))
     }
 
+    /// The request URI: the endpoint's scheme and authority (parsed once) and
+    /// `base_path` + `path`, which alone is parsed here; `None` when that is not
+    /// a valid URI path and query.
+    fn uri(&self, path: &str) -> Option<Uri> {
+        let path = if path.is_empty() { "/" } else { path };
+        let Some((scheme, authority)) = &self.fixed.origin else {
+            let mut uri = String::with_capacity(self.fixed.uri_prefix.len() + path.len());
+            uri.push_str(&self.fixed.uri_prefix);
+            uri.push_str(path);
+            return Uri::try_from(uri).ok();
+        };
+        let base = &self.config.base_path;
+        let path_and_query = if base.is_empty() {
+            http::uri::PathAndQuery::try_from(path)
+        } else {
+            let mut joined = String::with_capacity(base.len() + path.len());
+            joined.push_str(base);
+            joined.push_str(path);
+            http::uri::PathAndQuery::try_from(joined)
+        }
+        .ok()?;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(scheme.clone());
+        parts.authority = Some(authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).ok()
+    }
+
     /// One HTTP exchange, holding a concurrency slot, within the request timeout.
     async fn attempt(&self, req: &Request, auth: Option<AuthHeaders>) -> Attempt {
         let context = self.context(req);
-        let path = if req.path.is_empty() { "/" } else { &req.path };
-        let mut uri = String::with_capacity(self.fixed.uri_prefix.len() + path.len());
-        uri.push_str(&self.fixed.uri_prefix);
-        uri.push_str(path);
-        let uri: Uri = match Uri::try_from(uri) {
-            Ok(u) => u,
-            Err(_) => {
-                return Attempt::Failed {
-                    err: Error::new(
-                        ErrorKind::InvalidParameter,
-                        format!("{context}: the request path is not a valid URI"),
-                    ),
-                    sent: false,
-                };
-            }
+        let Some(uri) = self.uri(&req.path) else {
+            return Attempt::Failed {
+                err: Error::new(
+                    ErrorKind::InvalidParameter,
+                    format!("{context}: the request path is not a valid URI"),
+                ),
+                sent: false,
+            };
         };
-        let mut builder = http::Request::builder().method(req.method.clone()).uri(uri);
-        if let Some(headers) = builder.headers_mut() {
-            if !req.headers.is_empty() {
-                headers.extend(req.headers.clone());
+        let mut http_req = http::Request::new(Full::new(req.body.clone()));
+        *http_req.method_mut() = req.method.clone();
+        *http_req.uri_mut() = uri;
+        let headers = http_req.headers_mut();
+        // The request's own, then authentication and `User-Agent`: sized once.
+        let auth_len = match &auth {
+            Some(AuthHeaders::Authorization(_)) => 1,
+            Some(AuthHeaders::Map(map)) => map.len(),
+            None => 0,
+        };
+        headers.reserve(req.headers.len() + auth_len + 1);
+        for (name, value) in &req.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        match auth {
+            Some(AuthHeaders::Authorization(mut value)) => {
+                value.set_sensitive(true);
+                headers.insert(AUTHORIZATION, value);
             }
-            match auth {
-                Some(AuthHeaders::Authorization(mut value)) => {
+            Some(AuthHeaders::Map(map)) => {
+                for (name, mut value) in map {
                     value.set_sensitive(true);
-                    headers.insert(AUTHORIZATION, value);
-                }
-                Some(AuthHeaders::Map(map)) => {
-                    for (name, mut value) in map {
-                        value.set_sensitive(true);
-                        if let Some(name) = name {
-                            headers.insert(name, value);
-                        }
+                    if let Some(name) = name {
+                        headers.insert(name, value);
                     }
                 }
-                None => {}
             }
-            if !headers.contains_key(USER_AGENT)
-                && let Some(v) = &self.fixed.user_agent
-            {
-                headers.insert(USER_AGENT, v.clone());
-            }
+            None => {}
         }
-        let http_req = match builder.body(Full::new(req.body.clone())) {
-            Ok(r) => r,
-            Err(e) => {
-                return Attempt::Failed {
-                    err: Error::new(
-                        ErrorKind::InvalidParameter,
-                        format!("{context}: cannot build the request: {e}"),
-                    ),
-                    sent: false,
-                };
-            }
-        };
+        if !headers.contains_key(USER_AGENT)
+            && let Some(v) = &self.fixed.user_agent
+        {
+            headers.insert(USER_AGENT, v.clone());
+        }
 
-        let queue = self.config.queue_timeout;
-        let _permit = match tokio::time::timeout(queue, self.permits.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => {
-                return Attempt::Failed {
-                    err: Error::new(ErrorKind::Other, format!("{context}: client closed")),
-                    sent: false,
-                };
-            }
-            Err(_) => {
-                return Attempt::Failed {
-                    err: Error::new(
-                        ErrorKind::Busy,
-                        format!(
-                            "{context}: waited {queue:?} for one of the endpoint's {} request slots",
-                            self.config.max_concurrency
-                        ),
-                    )
-                    // The wait already was the patience: do not queue again here.
-                    .with_retryable(false),
-                    sent: false,
-                };
+        // A free slot is taken at once; only a wait for one is timed.
+        let _permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return client_closed(&context),
+            Err(TryAcquireError::NoPermits) => {
+                let queue = self.config.queue_timeout;
+                match tokio::time::timeout(queue, self.permits.acquire()).await {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => return client_closed(&context),
+                    Err(_) => {
+                        return Attempt::Failed {
+                            err: Error::new(
+                                ErrorKind::Busy,
+                                format!(
+                                    "{context}: waited {queue:?} for one of the endpoint's {} request slots",
+                                    self.config.max_concurrency
+                                ),
+                            )
+                            // The wait already was the patience: do not queue again here.
+                            .with_retryable(false),
+                            sent: false,
+                        };
+                    }
+                }
             }
         };
         let now = self.stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -799,6 +873,13 @@ impl Core {
             body: buf.freeze(),
             context: context.into(),
         })
+    }
+}
+
+fn client_closed(context: &str) -> Attempt {
+    Attempt::Failed {
+        err: Error::new(ErrorKind::Other, format!("{context}: client closed")),
+        sent: false,
     }
 }
 
@@ -986,5 +1067,152 @@ mod context_tests {
             )),
             "{err}"
         );
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod per_client_parts_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use base64::Engine as _;
+    use http::Uri;
+
+    use super::BasicAuthorization;
+    use crate::testing::{Reply, TestServer};
+    use crate::{Auth, EndpointConfig, HttpClient, HttpClients, Request};
+
+    /// The basic `Authorization` value built once per client is that of the
+    /// client's own credentials (RFC 7617's example shape), marked sensitive, and
+    /// neither it nor the password shows in `Debug`.
+    #[test]
+    fn the_basic_value_is_the_credentials_own_and_debug_shows_none_of_it() {
+        let a = BasicAuthorization::new("Aladdin", "open sesame").unwrap();
+        assert_eq!(a.value(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert!(a.value().is_sensitive());
+        let b = BasicAuthorization::new("Aladdin", "open sesame!").unwrap();
+        let c = BasicAuthorization::new("aladdin", "open sesame").unwrap();
+        assert_ne!(a.value(), b.value());
+        assert_ne!(a.value(), c.value());
+        for shown in [format!("{a:?}"), format!("{:?}", a.value())] {
+            assert!(!shown.contains("QWxhZGRpbj"), "{shown}");
+            assert!(!shown.contains("sesame"), "{shown}");
+        }
+    }
+
+    /// Two clients of one endpoint that differ only in the password each send
+    /// their own basic value (nothing is shared between clients), and the
+    /// client's `Debug` shows neither.
+    #[tokio::test]
+    async fn each_client_sends_its_own_basic_credentials() {
+        let server = TestServer::start(|r| {
+            Reply::ok(r.header("authorization").unwrap_or("none").to_owned())
+        })
+        .await
+        .unwrap();
+        let clients = HttpClients::new();
+        for password in ["first-pw", "second-pw", "first-pw"] {
+            let config = EndpointConfig::builder(server.base_url())
+                .auth(Auth::basic("admin", password))
+                .build()
+                .unwrap();
+            let client = clients.get(&config).unwrap();
+            let sent = client.get("/").await.unwrap().text().unwrap().to_owned();
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
+            assert_eq!(sent, format!("Basic {token}"));
+            let debug = format!("{client:?}");
+            assert!(
+                !debug.contains(&token) && !debug.contains(password),
+                "{debug}"
+            );
+        }
+    }
+
+    /// The request URI made of the origin parsed once and the base path and path
+    /// parsed per request is the URI the whole text parses to, for every shape of
+    /// base URL and path; a path that is not a valid URI path is refused as the
+    /// whole text was.
+    #[test]
+    fn the_request_uri_is_what_the_whole_text_parses_to() {
+        let bases = [
+            "http://10.0.0.5:8000/",
+            "http://10.0.0.5/",
+            "https://cm.example.net/redfish/",
+            "https://cm.example.net:443/api/v1",
+            "http://[fe80::1]:8000/base/",
+            "http://[::1]/",
+        ];
+        let paths = [
+            "",
+            "/",
+            "/GetBladeState?bladeid=3",
+            "/a/b?x=1&y=%20z",
+            "/frag#part",
+            "//double",
+            "/with space",
+            "/bad\u{7f}",
+            "/ümlaut",
+        ];
+        for base in bases {
+            let client = HttpClient::new(EndpointConfig::builder(base).build().unwrap()).unwrap();
+            let core = &client.handle.core;
+            assert!(core.fixed.origin.is_some(), "{base}: origin not parsed");
+            for path in paths {
+                let whole = format!(
+                    "{}{}",
+                    core.fixed.uri_prefix,
+                    if path.is_empty() { "/" } else { path }
+                );
+                let expected = Uri::try_from(whole.as_str()).ok();
+                assert_eq!(core.uri(path), expected, "{base} + {path:?}");
+            }
+        }
+    }
+
+    /// What a request carries besides its own headers: every value of a header
+    /// given twice, in order; the client's `User-Agent` unless the request sets
+    /// one; the basic value.
+    #[tokio::test]
+    async fn request_headers_go_out_whole_beside_the_clients_own() {
+        let server = TestServer::start(|r| {
+            let mut seen: Vec<String> = r
+                .headers
+                .iter()
+                .filter(|(n, _)| n != "host")
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            seen.sort();
+            Reply::ok(seen.join("\n"))
+        })
+        .await
+        .unwrap();
+        let config = EndpointConfig::builder(server.base_url())
+            .auth(Auth::basic("u", "p"))
+            .user_agent("ours/1")
+            .build()
+            .unwrap();
+        let client = HttpClient::new(config).unwrap();
+        let reply = client
+            .get_request(
+                Request::get("/")
+                    .header("Accept", "application/xml")
+                    .header("X-Twice", "one")
+                    .header("X-Twice", "two"),
+            )
+            .await;
+        assert_eq!(
+            reply,
+            "accept=application/xml\nauthorization=Basic dTpw\nuser-agent=ours/1\nx-twice=one\nx-twice=two"
+        );
+        let reply = client
+            .get_request(Request::get("/").header("User-Agent", "theirs/2"))
+            .await;
+        assert_eq!(reply, "authorization=Basic dTpw\nuser-agent=theirs/2");
+    }
+
+    impl HttpClient {
+        async fn get_request(&self, request: Request) -> String {
+            self.send(request).await.unwrap().text().unwrap().to_owned()
+        }
     }
 }

@@ -27,6 +27,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Default number of requests in flight to one endpoint at once.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 
+/// The `User-Agent` sent unless one is configured (`hwctl-http/VERSION`).
+const DEFAULT_USER_AGENT: &str = concat!("hwctl-http/", env!("CARGO_PKG_VERSION"));
+
 /// How requests authenticate to the endpoint.
 ///
 /// `Debug` never prints a password or token.
@@ -466,7 +469,7 @@ impl EndpointConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             retry: RetryPolicy::default(),
-            user_agent: concat!("hwctl-http/", env!("CARGO_PKG_VERSION")).into(),
+            user_agent: DEFAULT_USER_AGENT.into(),
         }
     }
 
@@ -1086,7 +1089,10 @@ impl EndpointConfigBuilder {
                 "initial wait must not be larger than the longest wait".into(),
             );
         }
-        if http::HeaderValue::from_str(&self.user_agent).is_err() {
+        // The default is a valid value; checking it made a copy per node (issue 16).
+        if self.user_agent != DEFAULT_USER_AGENT
+            && http::HeaderValue::from_str(&self.user_agent).is_err()
+        {
             bad("user_agent", "is not a valid header value".into());
         }
         match &self.auth {

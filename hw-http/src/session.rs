@@ -215,12 +215,11 @@ impl SessionClient<'_> {
     ///
     /// As [`crate::HttpClient::send`].
     pub async fn send(&self, request: Request) -> hwctl_core::Result<Response> {
-        let op = request.operation.clone();
         self.core
-            .execute(request, false)
+            .execute(&request, false)
             .await?
             .error_for_status()
-            .map_err(|e| e.or_operation(op))
+            .map_err(|e| e.or_operation(request.operation))
     }
 
     /// Sends `request` and returns any status (as [`crate::HttpClient::send_raw`]).
@@ -229,7 +228,7 @@ impl SessionClient<'_> {
     ///
     /// As [`crate::HttpClient::send_raw`].
     pub async fn send_raw(&self, request: Request) -> hwctl_core::Result<Response> {
-        self.core.execute(request, false).await
+        self.core.execute(&request, false).await
     }
 }
 
