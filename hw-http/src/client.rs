@@ -135,7 +135,12 @@ impl BasicAuthorization {
     /// which base64 text always is.
     pub(crate) fn new(username: &str, password: &str) -> Option<Self> {
         use base64::engine::general_purpose::STANDARD;
-        let plain = secrecy::SecretString::from(format!("{username}:{password}"));
+        // Exactly sized, so the boxed secret is this allocation, wiped on drop.
+        let mut plain = String::with_capacity(username.len() + 1 + password.len());
+        plain.push_str(username);
+        plain.push(':');
+        plain.push_str(password);
+        let plain = secrecy::SecretString::from(plain);
         let mut value =
             String::with_capacity(6 + base64::encoded_len(plain.expose_secret().len(), true)?);
         value.push_str("Basic ");
