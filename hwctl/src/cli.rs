@@ -312,6 +312,14 @@ pub(crate) enum Command {
     /// Validate the node's driver_info without touching the device.
     Validate,
     /// Show what the node's interfaces can do.
+    ///
+    /// With `--json`, `capabilities` holds `power` (whether the state can be read,
+    /// the changes it accepts), `management` (the boot devices and modes it can
+    /// set), `console` (whether it has a serial console), `vendor` (its vendor
+    /// methods) and `boot`: whether the node can be network-booted through hwctl,
+    /// that is, whether `boot_interfaces` (the network-boot interfaces, `pxe`,
+    /// `ipxe`, `boot prepare-ramdisk --boot-interface` takes) is not empty. Setting
+    /// the boot device is `management`'s, not `boot`'s.
     Capabilities,
     /// List the hardware types and their interfaces.
     Drivers,
@@ -324,7 +332,9 @@ pub(crate) enum Command {
     /// Act on every node of an inventory file concurrently. Secrets the inventory
     /// lacks come from `HW_<KEY>` or `hwctl --password-file PATH fleet …`.
     Fleet {
-        /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`.
+        /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`; at
+        /// least one node, and no two of one name (either is refused, exit 2,
+        /// before any node is touched).
         #[arg(long, value_name = "FILE")]
         inventory: PathBuf,
         /// How many nodes to drive at once.

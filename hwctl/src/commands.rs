@@ -366,13 +366,23 @@ fn node_heading(node: &Node) -> String {
 /// `capabilities`: a table per interface (JSON with `--json`). `boot_interfaces`
 /// are the network-boot interfaces (`pxe`, `ipxe`) the hardware type declares and
 /// this build registers (`hwctl boot prepare-ramdisk --boot-interface`).
+///
+/// `boot` (the table's row, and `capabilities.boot` in JSON) says whether the node
+/// can be network-booted through hwctl: whether `boot_interfaces` is not empty.
+/// The library's own field says whether the node *as built* has a boot interface
+/// attached, and this command builds it without one (hwctl attaches one only for
+/// `boot prepare-ramdisk` and the other network-boot steps), so it always read
+/// `false`, even beside `"boot_interfaces": ["pxe", "ipxe"]` (docs/decisions.md, 89).
 pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bool) -> Result<()> {
-    let caps = serde_json::to_value(node.capabilities()).map_err(|e| {
+    let mut caps = serde_json::to_value(node.capabilities()).map_err(|e| {
         Error::new(
             hwctl_core::ErrorKind::Other,
             format!("capabilities are not JSON: {e}"),
         )
     })?;
+    if let Value::Object(interfaces) = &mut caps {
+        interfaces.insert("boot".into(), Value::Bool(!boot_interfaces.is_empty()));
+    }
     if json_out {
         say_json(&json!({
             "node": node.id(),

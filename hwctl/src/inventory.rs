@@ -38,10 +38,80 @@ pub(crate) struct InventoryNode {
     pub capabilities: BTreeMap<String, String>,
 }
 
+/// An inventory file's top level, read in one pass straight into its nodes (no
+/// `serde_json::Value` tree of the file first, issue 16): a JSON array of nodes,
+/// or an object whose `nodes` member is that array (its other members skipped).
+/// Anything else is not an error of the parse but a shape the reader refuses
+/// with its own message (`crate::node_args::read_inventory`).
+#[derive(Debug)]
+pub(crate) enum Inventory {
+    /// The nodes, in file order.
+    Nodes(Vec<InventoryNode>),
+    /// An object without a `nodes` member.
+    NoNodesMember,
+    /// A string, number, boolean or `null`.
+    NotAList,
+}
+
+impl<'de> Deserialize<'de> for Inventory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        use std::fmt;
+
+        struct Top;
+        impl<'de> Visitor<'de> for Top {
+            type Value = Inventory;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of nodes or {\"nodes\": [...]}")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Inventory, A::Error> {
+                let mut nodes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(node) = seq.next_element()? {
+                    nodes.push(node);
+                }
+                Ok(Inventory::Nodes(nodes))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Inventory, A::Error> {
+                let mut found = Inventory::NoNodesMember;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "nodes" {
+                        found = Inventory::Nodes(map.next_value()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(found)
+            }
+            fn visit_bool<E: Error>(self, _: bool) -> Result<Inventory, E> {
+                Ok(Inventory::NotAList)
+            }
+            fn visit_i64<E: Error>(self, _: i64) -> Result<Inventory, E> {
+                Ok(Inventory::NotAList)
+            }
+            fn visit_u64<E: Error>(self, _: u64) -> Result<Inventory, E> {
+                Ok(Inventory::NotAList)
+            }
+            fn visit_f64<E: Error>(self, _: f64) -> Result<Inventory, E> {
+                Ok(Inventory::NotAList)
+            }
+            fn visit_str<E: Error>(self, _: &str) -> Result<Inventory, E> {
+                Ok(Inventory::NotAList)
+            }
+            fn visit_unit<E: Error>(self) -> Result<Inventory, E> {
+                Ok(Inventory::NotAList)
+            }
+        }
+        d.deserialize_any(Top)
+    }
+}
+
 mod raw {
     use std::collections::BTreeMap;
 
+    use std::fmt;
+
     use serde::Deserialize;
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
     use serde_json::{Map, Value};
 
     use super::InventoryNode;
@@ -60,7 +130,7 @@ mod raw {
         #[serde(default)]
         ports: Option<Vec<Value>>,
         #[serde(default)]
-        properties: Option<Map<String, Value>>,
+        properties: Option<Properties>,
         #[serde(default)]
         capabilities: Option<Value>,
     }
@@ -70,8 +140,9 @@ mod raw {
 
         fn try_from(raw: RawNode) -> Result<Self, String> {
             let mut capabilities = BTreeMap::new();
-            if let Some(props) = &raw.properties
-                && let Some(caps) = props.get("capabilities")
+            if let Some(Properties {
+                capabilities: Some(caps),
+            }) = &raw.properties
             {
                 parse_capabilities(caps, &mut capabilities)
                     .map_err(|e| format!("properties.capabilities: {e}"))?;
@@ -92,6 +163,59 @@ mod raw {
                 ports: ports(raw.ports.unwrap_or_default())?,
                 capabilities,
             })
+        }
+    }
+
+    /// A node's `properties`, of which only `capabilities` is read: the other
+    /// members (`cpu_arch`, `memory_mb`, …) are skipped, not built into values.
+    /// Like the map it replaced (issue 16), it must be a JSON object (`null` is
+    /// none): an array is "invalid type: sequence, expected a map", and of a
+    /// `capabilities` given twice the last counts.
+    pub(super) struct Properties {
+        capabilities: Option<Value>,
+    }
+
+    impl<'de> Deserialize<'de> for Properties {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Members;
+            impl<'de> Visitor<'de> for Members {
+                type Value = Properties;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a map")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Properties, A::Error> {
+                    let mut capabilities = None;
+                    while let Some(Key(is_capabilities)) = map.next_key()? {
+                        if is_capabilities {
+                            capabilities = Some(map.next_value::<Value>()?);
+                        } else {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    Ok(Properties { capabilities })
+                }
+            }
+            d.deserialize_map(Members)
+        }
+    }
+
+    /// A member name of [`Properties`]: whether it is `capabilities` (read
+    /// without allocating it).
+    struct Key(bool);
+
+    impl<'de> Deserialize<'de> for Key {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Name;
+            impl Visitor<'_> for Name {
+                type Value = Key;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a member name")
+                }
+                fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Key, E> {
+                    Ok(Key(name == "capabilities"))
+                }
+            }
+            d.deserialize_identifier(Name)
         }
     }
 

@@ -264,9 +264,10 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             let mut nodes = fleet::read_inventory(&inventory)?;
             fleet::fill_secrets(registry, &mut nodes, cli.node.password_file.as_deref())?;
             let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let nodes: std::sync::Arc<[_]> = nodes.into();
             let sweep = fleet::run(
                 registry,
-                &nodes,
+                nodes.clone(),
                 action,
                 usize::from(concurrency),
                 timeout.map(Duration::from_secs),

@@ -10,7 +10,7 @@ use crate::cli::NodeArgs;
 
 /// The node id when `--node-id` is not given (`cli`), as errors name the node.
 pub(crate) const DEFAULT_NODE_ID: &str = "cli";
-use crate::inventory::InventoryNode;
+use crate::inventory::{Inventory, InventoryNode};
 use crate::secrets;
 
 /// Reads an Ironic-style node JSON file.
@@ -29,38 +29,68 @@ pub(crate) fn read_node_file(path: &Path) -> Result<InventoryNode> {
 }
 
 /// Reads an inventory: a JSON array of nodes, or an object with a `nodes` array.
+///
+/// The file is parsed once, straight into its entries ([`Inventory`]); only when
+/// that fails is it read again, to tell a file that is not JSON at all from an
+/// entry that is not a node, with the messages the reader has always given.
 pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     let text = read_file(path)?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
+    let not_json = |e: &serde_json::Error| {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("{} is not JSON: {}", path.display(), json_problem(&e)),
+            format!("{} is not JSON: {}", path.display(), json_problem(e)),
+        )
+    };
+    let parsed = serde_json::from_str::<Inventory>(&text).map_err(|e| {
+        // A data error may come before a syntax error further on: the whole file
+        // is judged as JSON first, as when it was parsed into a value tree.
+        if let Err(syntax) = serde_json::from_str::<Value>(&text) {
+            return not_json(&syntax);
+        }
+        if !e.is_data() {
+            return not_json(&e);
+        }
+        let problem = json_problem(&e);
+        // Where in the file is told by the caller (`fleet::read_inventory`).
+        let problem = match problem.rfind(" at line ") {
+            Some(at) => &problem[..at],
+            None => &problem,
+        };
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!("{}: bad node entry: {problem}", path.display()),
         )
     })?;
-    let list = match value {
-        Value::Array(_) => value,
-        Value::Object(mut o) => o.remove("nodes").ok_or_else(|| {
-            Error::new(
+    let mut nodes = match parsed {
+        Inventory::Nodes(nodes) => nodes,
+        Inventory::NoNodesMember => {
+            return Err(Error::new(
                 ErrorKind::InvalidParameter,
                 format!(
                     "{}: an inventory object needs a \"nodes\" array",
                     path.display()
                 ),
-            )
-        })?,
-        _ => {
+            ));
+        }
+        Inventory::NotAList => {
             return Err(Error::new(
                 ErrorKind::InvalidParameter,
                 format!("{}: an inventory is an array of nodes", path.display()),
             ));
         }
     };
-    let mut nodes: Vec<InventoryNode> = serde_json::from_value(list).map_err(|e| {
-        Error::new(
+    // A sweep of nothing is almost always the wrong file (or a filter that matched
+    // nothing): say so rather than succeed (docs/decisions.md, 89).
+    if nodes.is_empty() {
+        return Err(Error::new(
             ErrorKind::InvalidParameter,
-            format!("{}: bad node entry: {}", path.display(), json_problem(&e)),
-        )
-    })?;
+            format!(
+                "{}: the inventory has no nodes (expected an array of Ironic-style \
+                 nodes, or {{\"nodes\": [...]}}, with at least one)",
+                path.display()
+            ),
+        ));
+    }
     for (i, n) in nodes.iter_mut().enumerate() {
         if n.name.is_empty() {
             n.name = format!("node-{i}");
@@ -85,7 +115,62 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             ),
         ));
     }
+    // Ironic's node names are unique, and a report row, a JSON result or an error
+    // names its node by name only: two entries of one name could not be told apart.
+    let repeated = repeated_names(&nodes);
+    if !repeated.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!(
+                "{}: node names must be unique (as Ironic's are), but {}",
+                path.display(),
+                repeated
+            ),
+        ));
+    }
     Ok(nodes)
+}
+
+/// The names several entries share, each with their positions (`"a" is nodes 0
+/// and 3`), at most five of them; empty when every name is unique.
+fn repeated_names(nodes: &[InventoryNode]) -> String {
+    const SHOWN: usize = 5;
+    let mut first = std::collections::HashMap::with_capacity(nodes.len());
+    let mut repeated: Vec<&str> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(&at) = first.get(n.name.as_str()) {
+            if at != usize::MAX {
+                repeated.push(n.name.as_str());
+                // Marks the name as listed already.
+                first.insert(n.name.as_str(), usize::MAX);
+            }
+        } else {
+            first.insert(n.name.as_str(), i);
+        }
+    }
+    let mut parts: Vec<String> = repeated
+        .iter()
+        .take(SHOWN)
+        .map(|name| {
+            let at: Vec<String> = nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.name == *name)
+                .map(|(i, _)| i.to_string())
+                .collect();
+            let (last, rest) = at
+                .split_last()
+                .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+            format!("{name:?} is nodes {} and {last}", rest.join(", "))
+        })
+        .collect();
+    if repeated.len() > SHOWN {
+        parts.push(format!(
+            "{} more names are repeated",
+            repeated.len() - SHOWN
+        ));
+    }
+    parts.join("; ")
 }
 
 /// The file's text. The I/O error is in the message only: as a source too, it was

@@ -1,0 +1,159 @@
+//! What a newcomer's fleet trial left over: an inventory naming one node twice was
+//! swept anyway, an empty inventory "succeeded", and the summary's headline on a
+//! tie between two kinds depended on the inventory's order. Each runs the real
+//! binary.
+#![allow(clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+fn hwctl(state: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .env("HWCTL_STATE_DIR", state)
+        .env_remove("COLUMNS")
+        .env_remove("HWCTL_LOG")
+        .env_remove("HW_PASSWORD_FILE")
+        .env("HW_MSFTOCS_PASSWORD", "pw")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("hwctl runs")
+}
+
+fn write(dir: &Path, inventory: &Value) -> PathBuf {
+    let path = dir.join("inventory.json");
+    std::fs::write(&path, serde_json::to_string_pretty(inventory).unwrap()).unwrap();
+    path
+}
+
+fn fleet(dir: &Path, inventory: &Path, json: bool) -> Output {
+    let inv = inventory.to_str().unwrap();
+    let mut args = vec!["fleet", "--inventory", inv, "power", "status"];
+    if json {
+        args.insert(0, "--json");
+    }
+    hwctl(&dir.join("state"), &args)
+}
+
+/// An OCS blade entry whose chassis manager is at `url`.
+fn blade(name: &str, url: &str, blade: &str) -> Value {
+    json!({"name": name, "driver": "msftocs", "driver_info": {
+        "msftocs_base_url": url, "msftocs_blade_id": blade, "msftocs_username": "admin"}})
+}
+
+/// Two entries of one name are refused as invalid parameters (exit 2) naming the
+/// name and both positions, before any node is touched: the chassis manager's
+/// port sees no connection.
+#[test]
+fn a_repeated_node_name_is_refused_before_any_node_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let inv = write(
+        dir.path(),
+        &json!([
+            blade("r1-n1", &url, "1"),
+            blade("r1-n2", &url, "2"),
+            blade("r1-n1", &url, "3"),
+            blade("r1-n3", &url, "4"),
+            blade("r1-n2", &url, "5"),
+            blade("r1-n1", &url, "6"),
+        ]),
+    );
+    let o = fleet(dir.path(), &inv, false);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error [invalid-parameter]: "), "{err}");
+    assert!(err.contains("node names must be unique"), "{err}");
+    assert!(
+        err.contains(r#""r1-n1" is nodes 0, 2 and 5; "r1-n2" is nodes 1 and 4"#),
+        "{err}"
+    );
+    assert!(!err.contains("r1-n3"), "{err}");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        listener.accept().is_err(),
+        "a node was touched before the inventory was refused"
+    );
+    // With --json: the same error, once, on stdout.
+    let o = fleet(dir.path(), &inv, true);
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "invalid-parameter");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(r#""r1-n2" is nodes 1 and 4"#),
+        "{v}"
+    );
+}
+
+/// An empty inventory (an empty array, or `{"nodes": []}`) is an invalid
+/// parameter (exit 2), not a sweep of nothing that succeeds.
+#[test]
+fn an_empty_inventory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for empty in [json!([]), json!({"nodes": []})] {
+        let inv = write(dir.path(), &empty);
+        let o = fleet(dir.path(), &inv, false);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{empty}: {err}");
+        assert!(
+            err.starts_with("error [invalid-parameter]: ")
+                && err.contains("the inventory has no nodes"),
+            "{empty}: {err}"
+        );
+        assert!(
+            o.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        let o = fleet(dir.path(), &inv, true);
+        assert_eq!(o.status.code(), Some(2));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], "invalid-parameter", "{v}");
+    }
+}
+
+/// A port nothing listens on (bound, then released).
+fn dead_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+/// With as many nodes failing of one kind as of another, the summary's kind is
+/// the one to fix first (a bad parameter before an unreachable chassis), and the
+/// headline is the same whatever the order of the inventory. It used to take the
+/// kind of the first failed entry, so the same failures read `error
+/// [unreachable]` or `error [invalid-parameter]` by the file's order.
+#[test]
+fn a_tie_between_kinds_gives_the_same_headline_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dead_url();
+    let unreachable = blade("gone", &dead, "1");
+    let invalid = blade("typo", &dead, "one");
+    let want = "error [invalid-parameter]: summary: 2 of 2 nodes failed: 1 invalid-parameter, 1 unreachable";
+    for inventory in [
+        json!([unreachable.clone(), invalid.clone()]),
+        json!([invalid, unreachable]),
+    ] {
+        let inv = write(dir.path(), &inventory);
+        let o = fleet(dir.path(), &inv, false);
+        let err = String::from_utf8_lossy(&o.stderr);
+        let out = String::from_utf8_lossy(&o.stdout);
+        // A failed sweep exits 1 whatever its kind.
+        assert_eq!(o.status.code(), Some(1), "{out}{err}");
+        assert_eq!(err.lines().next(), Some(want), "{out}{err}");
+        assert!(out.contains("error [unreachable]"), "{out}");
+        assert!(out.contains("error [invalid-parameter]"), "{out}");
+    }
+}
