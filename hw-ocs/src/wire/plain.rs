@@ -107,10 +107,7 @@ pub(crate) fn scan<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Optio
             s.eat(b'<')?;
             if s.peek()? == b'/' {
                 s.at += 1;
-                if s.name()? != root {
-                    return None;
-                }
-                s.eat(b'>')?;
+                s.end_name(root)?;
                 break;
             }
             children += 1;
@@ -152,10 +149,7 @@ pub(crate) fn scan<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Optio
                 let content = s.text(false)?;
                 s.eat(b'<')?;
                 s.eat(b'/')?;
-                if s.name()? != name {
-                    return None;
-                }
-                s.eat(b'>')?;
+                s.end_name(name)?;
                 content
             };
             if let Some(i) = wanted.iter().position(|w| *w == name)
@@ -183,8 +177,20 @@ fn is_name(s: &str) -> bool {
 }
 
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+    NAME_BYTES[usize::from(b)]
 }
+
+/// The bytes of a name after its first: `[A-Za-z0-9_.-]`.
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-';
+        b += 1;
+    }
+    table
+};
 
 /// A position in the document; every step either moves over what it expects
 /// or gives up (`None`).
@@ -236,21 +242,35 @@ impl<'a> Cursor<'a> {
     /// A name of the plain layout.
     fn name(&mut self) -> Option<&'a str> {
         let start = self.at;
-        if !self
-            .peek()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        let rest = self.text.as_bytes().get(start..)?;
+        if !rest
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
         {
             return None;
         }
-        self.at += 1;
-        while self.peek().is_some_and(is_name_byte) {
-            self.at += 1;
-        }
+        let len = rest
+            .iter()
+            .position(|b| !is_name_byte(*b))
+            .unwrap_or(rest.len());
+        self.at = start + len;
         self.text.get(start..self.at)
     }
 
-    /// `qname="value"` (or `'value'`), no space around `=`; the value without
-    /// `<` or `&`. The qname is a name or `prefix:name`.
+    /// `name>`: the rest of the end tag of `name`, written `</name>`.
+    fn end_name(&mut self, name: &str) -> Option<()> {
+        let rest = self.text.as_bytes().get(self.at..)?;
+        if rest.starts_with(name.as_bytes()) && rest.get(name.len()) == Some(&b'>') {
+            self.at += name.len() + 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// `qname="value"` (or `'value'`), no space around `=`. The qname is a
+    /// name or `prefix:name`; the value is as written (the callers accept only
+    /// the namespace names or an alphanumeric `nil` value).
     fn attribute(&mut self) -> Option<(&'a str, &'a str)> {
         let start = self.at;
         self.name()?;
@@ -266,9 +286,6 @@ impl<'a> Cursor<'a> {
         let rest = self.text.as_bytes().get(from..)?;
         let len = rest.iter().position(|&b| b == quote)?;
         let value = self.text.get(from..from + len)?;
-        if value.bytes().any(|b| matches!(b, b'<' | b'&') || b < 0x20) {
-            return None;
-        }
         self.at = from + len + 1;
         Some((qname, value))
     }
