@@ -372,7 +372,7 @@ fn node_heading(node: &Node) -> String {
 /// The library's own field says whether the node *as built* has a boot interface
 /// attached, and this command builds it without one (hwctl attaches one only for
 /// `boot prepare-ramdisk` and the other network-boot steps), so it always read
-/// `false`, even beside `"boot_interfaces": ["pxe", "ipxe"]` (docs/decisions.md, 89).
+/// `false`, even beside `"boot_interfaces": ["pxe", "ipxe"]` (docs/decisions.md, 90).
 pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bool) -> Result<()> {
     let mut caps = serde_json::to_value(node.capabilities()).map_err(|e| {
         Error::new(

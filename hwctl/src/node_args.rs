@@ -80,7 +80,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
         }
     };
     // A sweep of nothing is almost always the wrong file (or a filter that matched
-    // nothing): say so rather than succeed (docs/decisions.md, 89).
+    // nothing): say so rather than succeed (docs/decisions.md, 90).
     if nodes.is_empty() {
         return Err(Error::new(
             ErrorKind::InvalidParameter,
