@@ -436,14 +436,15 @@ impl Error {
         self.not_delivered
     }
 
-    /// Appends `(after N attempts over X.Xs)` once: a retry loop around another
-    /// (a session log-in inside a request) does not note its attempts twice.
-    pub(crate) fn note_attempts(mut self, attempts: u32, seconds: f64) -> Self {
+    /// Appends a retry loop's note (`(after N attempts over X.Xs)`, written by
+    /// `retry`) once: a retry loop around another (a session log-in inside a
+    /// request) does not note its attempts twice.
+    pub(crate) fn note_attempts(mut self, note: impl fmt::Display) -> Self {
         if self.attempts_noted {
             return self;
         }
         self.attempts_noted = true;
-        self.with_note(format_args!("after {attempts} attempts over {seconds:.1}s"))
+        self.with_note(note)
     }
 
     /// Appends a note to the message: `message (note)`.
