@@ -7,6 +7,7 @@
 #   scripts/bench.sh --only nm,ocs   # some of: nm, wol, iboot, ipmi, ocs, fleet
 #   scripts/bench.sh --fleet-ops 10000 --reference-ops 1000 --concurrency 1,8,48
 #   scripts/bench.sh --json-out bench.json
+#   scripts/bench.sh --only fleet --fleet-pin   # simulators on CPU 0, clients on CPU 1
 #
 # Python references install into .venv from .ci/bench-requirements.txt
 # (`scripts/bench.sh --install` does it first); ironic-staging-drivers is

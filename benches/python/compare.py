@@ -176,6 +176,9 @@ def main():
     ap.add_argument("--reference-ops", type=int, default=1000)
     ap.add_argument("--concurrency", default="1,8,48")
     ap.add_argument("--json-out")
+    ap.add_argument("--fleet-pin", action="store_true",
+                    help="fleet bench: simulators on CPU 0, every client on CPU 1 "
+                         "(fleet-bench --pin)")
     args = ap.parse_args()
     only = [x.strip() for x in args.only.split(",") if x.strip()]
     unknown = [x for x in only if x not in CODECS and x != "fleet"]
@@ -258,6 +261,8 @@ def main():
                    "--hwctl", os.path.join(tdir, "release", "hwctl"),
                    "--ops", str(args.fleet_ops), "--reference-ops", str(args.reference_ops),
                    "--concurrency", args.concurrency, "--json-out", fleet_json]
+            if args.fleet_pin:
+                cmd.append("--pin")
             py = python_exe()
             probe = subprocess.run([py, "-c", "import requests"], capture_output=True)
             if probe.returncode == 0:

@@ -83,6 +83,48 @@ struct Cli {
     /// several times).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=99))]
     rounds: u32,
+    /// Give the simulators and the clients a CPU each: this process (the
+    /// simulators) runs on CPU 0 and every client child (hwctl, the bare loop, the
+    /// Python and ipmitool references) on CPU 1, through `taskset` (util-linux).
+    /// A real chassis manager or BMC has its own processor; unpinned, the client
+    /// and the simulator share the machine's cores, so a client's own cost slows
+    /// the device it talks to as well. Needs at least 2 CPUs.
+    #[arg(long)]
+    pin: bool,
+}
+
+/// Set once by `--pin`: client children are started under `taskset -c 1`.
+static PIN_CLIENTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// A command for a client child: `program` itself, or `taskset -c 1 program` under
+/// `--pin` (taskset execs the program, so the child's pid, and its peak RSS, are
+/// the program's own).
+fn client_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    if PIN_CLIENTS.get().copied().unwrap_or(false) {
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", "1"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+/// Under `--pin`, moves this process (the simulators; no runtime thread exists yet,
+/// and the threads started later inherit it) to CPU 0.
+fn pin_simulators() -> Result<(), BoxError> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 {
+        return Err(format!("--pin needs 2 CPUs; this machine offers {cpus}").into());
+    }
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", "0", &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("--pin: cannot run taskset (util-linux): {e}"))?;
+    if !status.success() {
+        return Err(format!("--pin: taskset failed ({status})").into());
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,7 +161,13 @@ fn main() {
             connections,
             ops,
         }) => raw_get(url, user, password_env, connections, ops),
-        None => sweeps(&cli),
+        None => {
+            let pinned = if cli.pin { pin_simulators() } else { Ok(()) };
+            pinned.and_then(|()| {
+                let _ = PIN_CLIENTS.set(cli.pin);
+                sweeps(&cli)
+            })
+        }
     };
     if let Err(e) = result {
         eprintln!("fleet bench: {e}");
@@ -319,7 +367,7 @@ fn run_hwctl(
     state_dir: &Path,
 ) -> Result<FleetRun, BoxError> {
     let run = run_child(
-        Command::new(hwctl)
+        client_command(hwctl)
             .arg("--json")
             .arg("fleet")
             .arg("--inventory")
@@ -387,7 +435,11 @@ fn sweeps(cli: &Cli) -> Result<(), BoxError> {
         cli.ops,
         cli.hwctl.display()
     );
-    let mut summary = json!({"ops": cli.ops, "commit": commit, "ocs": [], "ipmi": []});
+    if cli.pin {
+        println!("pinned (--pin): simulators on CPU 0, every client on CPU 1");
+    }
+    let mut summary =
+        json!({"ops": cli.ops, "commit": commit, "pinned": cli.pin, "ocs": [], "ipmi": []});
     if cli.protocols.iter().any(|p| p == "ocs") {
         println!(
             "\nOCS: one {}-blade chassis, limit {} connections; fleet/s, raw/s and ratio are medians of {} alternating rounds (ratio: of the per-round ratios)",
@@ -547,7 +599,7 @@ fn ocs_row(
         let sim = start_ocs(rt, cli.blades)?;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/ocs_sweep.py");
         let run = run_child(
-            Command::new(python)
+            client_command(python)
                 .arg(&script)
                 .args(["--base-url", &sim.base_url(), "--user", sim.username()])
                 .args(["--blades", &cli.blades.to_string()])
@@ -620,7 +672,7 @@ fn ocs_round(
     let url = format!("{}/GetBladeState?bladeId=1", sim.base_url());
     let me = std::env::current_exe()?;
     let raw = run_child(
-        Command::new(&me)
+        client_command(&me)
             .args(["raw-get", "--url", &url, "--user", sim.username()])
             .args(["--connections", &conns.to_string()])
             .args(["--ops", &cli.ops.to_string()])
@@ -725,7 +777,7 @@ fn ipmitool_sweep(
             s.spawn(move || {
                 let get = |k: &str| info.get_str(k).map(|v| v.into_owned()).unwrap_or_default();
                 while next.fetch_add(1, Ordering::Relaxed) < ops {
-                    let ok = Command::new("ipmitool")
+                    let ok = client_command("ipmitool")
                         .args(["-I", "lanplus", "-C", "17", "-H"])
                         .arg(get("ipmi_address"))
                         .args(["-p", &get("ipmi_port"), "-U", &get("ipmi_username"), "-E"])
