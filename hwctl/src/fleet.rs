@@ -100,12 +100,6 @@ pub(crate) fn check_no_node_flags(args: &NodeArgs) -> Result<()> {
     ))
 }
 
-/// Reads the inventory; a bad entry's error names the entry (its position and
-/// name) and the line and column of the problem.
-///
-/// # Errors
-///
-/// `InvalidParameter` for a file that cannot be read or does not describe nodes.
 /// Fills every entry's secrets the way a single node gets them (`crate::secrets`):
 /// `--password-file` (the type's one `*_password` key, for every entry) and
 /// `HW_<KEY>` (a key the entry left out or gave as Ironic's mask `******`). Never
@@ -131,15 +125,27 @@ pub(crate) fn fill_secrets(
     };
     for (i, node) in nodes.iter_mut().enumerate() {
         if let Ok(hw) = registry.get(&node.driver) {
-            crate::secrets::fill(node, hw.properties(), &src)
-                .map_err(|e| e.with_note(format!("inventory node {i} (\"{}\")", node.name)))?;
+            crate::secrets::fill(node, hw.properties(), &src).map_err(|e| {
+                e.with_note(format!("inventory entry {} (\"{}\")", i + 1, node.name))
+            })?;
         }
     }
     Ok(())
 }
 
+/// Reads the inventory and names its unnamed entries (`node-N`, N the 0-based
+/// position). A bad entry's error names the entry (its 1-based number and name)
+/// and the line and column of the problem. Every entry must name a hardware type
+/// this build knows, and no two entries may share a name: all entries that break
+/// either rule are reported at once ([`bad_drivers`], [`repeated_names`]), before
+/// any node is touched.
+///
+/// # Errors
+///
+/// `InvalidParameter` (exit 2) for a file that cannot be read or does not describe
+/// nodes, for entries whose `driver` is missing or unknown, and for repeated names.
 pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
-    crate::node_args::read_inventory(path).map_err(|e| {
+    let mut nodes = crate::node_args::read_inventory(path).map_err(|e| {
         let located = std::fs::read_to_string(path)
             .ok()
             .and_then(|text| locate_bad_entry(&text));
@@ -147,11 +153,11 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             Some(bad) => Error::new(
                 ErrorKind::InvalidParameter,
                 format!(
-                    "{} line {} column {}: node {} ({}): {}",
+                    "{} line {} column {}: entry {} ({}): {}",
                     path.display(),
                     bad.line,
                     bad.column,
-                    bad.index,
+                    bad.index + 1,
                     bad.name
                         .as_deref()
                         .map_or_else(|| "no name".to_owned(), |n| format!("\"{n}\"")),
@@ -160,7 +166,157 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             ),
             None => e,
         }
-    })
+    })?;
+    // An entry without a name or uuid is called by its 0-based position.
+    let mut automatic = vec![false; nodes.len()];
+    for (i, n) in nodes.iter_mut().enumerate() {
+        if n.name.is_empty() {
+            n.name = format!("node-{i}");
+            automatic[i] = true;
+        }
+    }
+    let prefix = |problem: String| {
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!("{}: {problem}", path.display()),
+        )
+    };
+    if let Some(problem) = bad_drivers(&nodes, crate::cli::hardware_type_names()) {
+        return Err(prefix(problem));
+    }
+    if let Some(problem) = repeated_names(&nodes, &automatic) {
+        return Err(prefix(problem));
+    }
+    Ok(nodes)
+}
+
+/// At most this many entries are listed by one inventory error; the rest are
+/// counted.
+const LISTED: usize = 5;
+
+/// Every entry whose `driver` is missing or names no hardware type of `known`,
+/// as one sentence (`None` when all are good): each with its 1-based entry number,
+/// its name, the value given and a close known name when there is one
+/// ([`crate::registry::suggest`], the rule `--driver` uses). A misspelled driver
+/// and a missing one are one mistake, the inventory's, found before any node is
+/// touched (both exit 2).
+fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
+    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+    let bad: Vec<(usize, &InventoryNode)> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !names.contains(&n.driver.as_str()))
+        .collect();
+    if bad.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = bad
+        .iter()
+        .take(LISTED)
+        .map(|&(i, n)| {
+            let given = n.driver.trim();
+            let what = if given.is_empty() {
+                "has none".to_owned()
+            } else {
+                // Not a secret; cut so a stray blob does not flood the terminal.
+                let shown: String = n.driver.chars().take(40).collect();
+                let cut = if shown.len() < n.driver.len() {
+                    "…"
+                } else {
+                    ""
+                };
+                match crate::registry::suggest(given, &names) {
+                    Some(close) => format!("has {shown:?}{cut} (did you mean `{close}`?)"),
+                    None => format!("has {shown:?}{cut}"),
+                }
+            };
+            format!("entry {} (\"{}\") {what}", i + 1, n.name)
+        })
+        .collect();
+    if bad.len() > LISTED {
+        parts.push(format!("{} more entries", bad.len() - LISTED));
+    }
+    let (last, rest) = parts.split_last()?;
+    let list = if rest.is_empty() {
+        last.clone()
+    } else {
+        format!("{} and {last}", rest.join("; "))
+    };
+    Some(format!(
+        "every entry needs `driver`, the hardware type (Ironic's node field, e.g. \
+         \"driver\": \"ipmi\"; `hwctl drivers` lists them), but {list}; no node was touched"
+    ))
+}
+
+/// The names several entries share (`None` when every name is unique), each with
+/// its 1-based entry numbers (`"a" is entries 1, 3 and 6`), at most [`LISTED`]
+/// names. A name that is one entry's automatic name (`automatic[i]`: the entry
+/// has neither `name` nor `uuid`) says so, and which entry gave it.
+fn repeated_names(nodes: &[InventoryNode], automatic: &[bool]) -> Option<String> {
+    let mut first = HashMap::with_capacity(nodes.len());
+    let mut repeated: Vec<usize> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        match first.get(n.name.as_str()) {
+            Some(&Some(at)) => {
+                repeated.push(at);
+                // Listed already.
+                first.insert(n.name.as_str(), None);
+            }
+            Some(None) => {}
+            None => {
+                first.insert(n.name.as_str(), Some(i));
+            }
+        }
+    }
+    if repeated.is_empty() {
+        return None;
+    }
+    let and = |items: &[String]| match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    };
+    let mut parts: Vec<String> = repeated
+        .iter()
+        .take(LISTED)
+        .map(|&at| {
+            let name = nodes[at].name.as_str();
+            let at: Vec<usize> = (at..nodes.len())
+                .filter(|&i| nodes[i].name == name)
+                .collect();
+            match at.iter().find(|&&i| automatic.get(i) == Some(&true)) {
+                None => {
+                    let numbers: Vec<String> = at.iter().map(|i| (i + 1).to_string()).collect();
+                    format!("{name:?} is entries {}", and(&numbers))
+                }
+                Some(&auto) => {
+                    let given: Vec<String> = at
+                        .iter()
+                        .filter(|&&i| i != auto)
+                        .map(|i| (i + 1).to_string())
+                        .collect();
+                    format!(
+                        "{name:?} is the name given to {} {} and the automatic name of \
+                         entry {} (an entry with neither \"name\" nor \"uuid\" is called \
+                         node-N, N counted from 0)",
+                        if given.len() == 1 { "entry" } else { "entries" },
+                        and(&given),
+                        auto + 1
+                    )
+                }
+            }
+        })
+        .collect();
+    if repeated.len() > LISTED {
+        parts.push(format!(
+            "{} more names are repeated",
+            repeated.len() - LISTED
+        ));
+    }
+    Some(format!(
+        "node names must be unique (as Ironic's are), but {}",
+        parts.join("; ")
+    ))
 }
 
 /// Where an inventory entry failed to decode.
@@ -350,20 +506,104 @@ fn socket_budget() -> Result<Option<usize>> {
     Ok(Some(usize::try_from(room).unwrap_or(usize::MAX)))
 }
 
-async fn act(node: &Node, action: FleetAction, timeout: Option<Duration>) -> Result<String> {
-    let power = node.power()?;
-    let target = match action {
-        FleetAction::Status => return Ok(power.get_power_state().await?.to_string()),
-        FleetAction::On => PowerTarget::On,
-        FleetAction::Off => PowerTarget::Off,
-        FleetAction::Reboot => PowerTarget::Reboot,
-    };
-    power.set_power_state(target, timeout).await?;
-    Ok(target.final_state().to_string())
+/// The bound of a `power status` read per node when `--timeout` is not given:
+/// the one-node commands' default deadline (`hwctl power status` alone), so a node
+/// answers the same alone or in a fleet. Without it a silent endpoint held its slot
+/// for the driver's own retries (an HTTP chassis that accepts and never answers:
+/// 3 attempts × hw-http's 30 s request timeout ≈ 90 s; docs/decisions.md, 92).
+pub(crate) const DEFAULT_STATUS_TIMEOUT: Duration = crate::DEFAULT_DEADLINE;
+
+/// How long past a power change's own timeout the fleet waits before it cuts the
+/// node itself: the power engine stops at that timeout with its own error (which
+/// says what it was waiting for), so this only guards against a node that does not.
+const CHANGE_GRACE: Duration = Duration::from_secs(1);
+
+/// The per-node limit of `action`: `--timeout`, else [`DEFAULT_STATUS_TIMEOUT`]
+/// for a read and the power engine's default for a change
+/// ([`hwctl_core::power::DEFAULT_POWER_TIMEOUT`]), with whether it was given.
+fn limit_of(action: FleetAction, timeout: Option<Duration>) -> (Duration, bool) {
+    match (timeout, action) {
+        (Some(t), _) => (t, true),
+        (None, FleetAction::Status) => (DEFAULT_STATUS_TIMEOUT, false),
+        (None, _) => (hwctl_core::power::DEFAULT_POWER_TIMEOUT, false),
+    }
 }
 
-/// Builds an entry's node (once) and runs the action on it; gives the node back so
-/// the engine may keep it as its group's keeper.
+/// The operation `action` is, as errors name it.
+fn operation_of(action: FleetAction) -> &'static str {
+    match action {
+        FleetAction::Status => "get power state",
+        FleetAction::On => PowerTarget::On.operation(),
+        FleetAction::Off => PowerTarget::Off.operation(),
+        FleetAction::Reboot => PowerTarget::Reboot.operation(),
+    }
+}
+
+/// Runs `action` on `node` within `limit`: the drivers see the deadline
+/// ([`hwctl_core::retry::with_caller_deadline`]), so their retries stop before it
+/// with the real cause; what is still running at the deadline is cut and fails
+/// with `timeout`, naming the limit and the operation. A change gets `limit` as
+/// its own timeout too (the power engine then says what it waited for, as for one
+/// node) and is cut only [`CHANGE_GRACE`] later.
+async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> Result<String> {
+    let started = tokio::time::Instant::now();
+    let deadline = started + limit;
+    let target = match action {
+        FleetAction::Status => None,
+        FleetAction::On => Some(PowerTarget::On),
+        FleetAction::Off => Some(PowerTarget::Off),
+        FleetAction::Reboot => Some(PowerTarget::Reboot),
+    };
+    let work = async {
+        let power = node.power()?;
+        let state: Result<String> = match target {
+            None => Ok(power.get_power_state().await?.to_string()),
+            Some(target) => {
+                power.set_power_state(target, Some(limit)).await?;
+                Ok(target.final_state().to_string())
+            }
+        };
+        state
+    };
+    let cut = if target.is_some() {
+        deadline + CHANGE_GRACE
+    } else {
+        deadline
+    };
+    let bounded = hwctl_core::retry::with_caller_deadline(deadline, work);
+    let limit_text = || {
+        if given {
+            format!("fleet --timeout {} s", limit.as_secs())
+        } else {
+            format!(
+                "the default {} s per node; change it with fleet --timeout SECONDS",
+                limit.as_secs()
+            )
+        }
+    };
+    match tokio::time::timeout_at(cut, bounded).await {
+        Ok(Err(e)) if e.kind() == ErrorKind::Timeout && tokio::time::Instant::now() >= deadline => {
+            // A driver's retry loop stopped at the deadline: its cause, and the limit.
+            Err(e.with_note(format!("stopped at {}", limit_text())))
+        }
+        Ok(result) => result,
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "no result after {:.1} s, the time limit of each node ({}); the device may \
+                 be silent or unreachable",
+                started.elapsed().as_secs_f64(),
+                limit_text()
+            ),
+        )
+        .with_driver(node.hardware_type().to_owned())
+        .with_operation(operation_of(action))),
+    }
+}
+
+/// Builds an entry's node (once) and runs the action on it within the node's
+/// limit ([`act`]); gives the node back so the engine may keep it as its group's
+/// keeper.
 async fn run_entry(
     registry: &Registry,
     entry: &InventoryNode,
@@ -377,7 +617,8 @@ async fn run_entry(
         Ok(n) => n,
         Err(e) => return (Err(e), None),
     };
-    let result = act(&node, action, timeout).await;
+    let (limit, given) = limit_of(action, timeout);
+    let result = act(&node, action, limit, given).await;
     (result, Some(node))
 }
 
@@ -1014,6 +1255,92 @@ mod tests {
         );
     }
 
+    fn entry(name: &str, driver: &str) -> InventoryNode {
+        InventoryNode {
+            name: name.into(),
+            driver: driver.into(),
+            ..InventoryNode::default()
+        }
+    }
+
+    /// A missing driver and an unknown one are reported together, each with its
+    /// entry number (from 1), its name, the value and a close name when one is.
+    #[test]
+    fn every_bad_driver_is_listed_at_once() {
+        let known: Vec<String> = ["ipmi", "msftocs", "staging-iboot"]
+            .map(String::from)
+            .to_vec();
+        let nodes = [
+            entry("a", "ipmi"),
+            entry("node-1", ""),
+            entry("c", "ipmii"),
+            entry("d", "iboot"),
+            entry("e", "nonsense"),
+        ];
+        let msg = bad_drivers(&nodes, &known).unwrap_or_default();
+        assert!(
+            msg.ends_with(
+                "but entry 2 (\"node-1\") has none; entry 3 (\"c\") has \"ipmii\" (did you \
+                 mean `ipmi`?); entry 4 (\"d\") has \"iboot\" (did you mean `staging-iboot`?) \
+                 and entry 5 (\"e\") has \"nonsense\"; no node was touched"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("\"a\""), "{msg}");
+        assert_eq!(bad_drivers(&nodes[..1], &known), None);
+        // Beyond five, the rest are counted.
+        let many: Vec<InventoryNode> = (0..8).map(|i| entry(&format!("n{i}"), "x")).collect();
+        let msg = bad_drivers(&many, &known).unwrap_or_default();
+        assert!(
+            msg.contains("entry 5 (\"n4\") has \"x\" and 3 more entries;"),
+            "{msg}"
+        );
+        assert!(!msg.contains("n5"), "{msg}");
+    }
+
+    /// A repeated name lists 1-based entry numbers, and says when one of them is
+    /// an entry's automatic name.
+    #[test]
+    fn a_repeated_name_says_which_entry_gave_it_and_which_was_automatic() {
+        let nodes = [
+            entry("node-0", "ipmi"),
+            entry("r1", "ipmi"),
+            entry("node-0", "ipmi"),
+            entry("r1", "ipmi"),
+        ];
+        let msg = repeated_names(&nodes, &[true, false, false, false]).unwrap_or_default();
+        assert_eq!(
+            msg,
+            "node names must be unique (as Ironic's are), but \"node-0\" is the name given \
+             to entry 3 and the automatic name of entry 1 (an entry with neither \"name\" \
+             nor \"uuid\" is called node-N, N counted from 0); \"r1\" is entries 2 and 4"
+        );
+        assert_eq!(repeated_names(&nodes[..2], &[true, false]), None);
+    }
+
+    /// `--timeout` bounds a status read too; without it a read gets the one-node
+    /// default and a change the power engine's.
+    #[test]
+    fn every_action_has_a_per_node_limit() {
+        let t = Some(Duration::from_secs(2));
+        for action in [
+            FleetAction::Status,
+            FleetAction::On,
+            FleetAction::Off,
+            FleetAction::Reboot,
+        ] {
+            assert_eq!(limit_of(action, t), (Duration::from_secs(2), true));
+        }
+        assert_eq!(
+            limit_of(FleetAction::Status, None),
+            (crate::DEFAULT_DEADLINE, false)
+        );
+        assert_eq!(
+            limit_of(FleetAction::Reboot, None),
+            (hwctl_core::power::DEFAULT_POWER_TIMEOUT, false)
+        );
+    }
+
     /// Pretty JSON of anything serializable (to compare two types' output).
     fn pretty<T: serde::Serialize>(value: &T) -> String {
         serde_json::to_string_pretty(value).unwrap_or_default()
@@ -1074,27 +1401,27 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver":"ipmi","driver_info":"s3cret"}]"#,
-            "invalid-parameter: INV line 1 column 40: node 0 (no name): invalid type: string \"…, expected a map",
+            "invalid-parameter: INV line 1 column 40: entry 1 (no name): invalid type: string \"…, expected a map",
         ),
         (
             "[{\"driver\":\"ipmi\"},\n {\"name\":\"b\",\"driver\":\"ipmi\",\"ports\":[7]}]",
-            "invalid-parameter: INV line 2 column 42: node 1 (\"b\"): a port is a MAC string or {\"…: MAC}",
+            "invalid-parameter: INV line 2 column 42: entry 2 (\"b\"): a port is a MAC string or {\"…: MAC}",
         ),
         (
             r#"[{"driver":"ipmi","properties":"x"}]"#,
-            "invalid-parameter: INV line 1 column 34: node 0 (no name): invalid type: string \"…, expected a map",
+            "invalid-parameter: INV line 1 column 34: entry 1 (no name): invalid type: string \"…, expected a map",
         ),
         (
             r#"[{"driver":"ipmi","properties":[1]}]"#,
-            "invalid-parameter: INV line 1 column 31: node 0 (no name): invalid type: sequence, expected a map",
+            "invalid-parameter: INV line 1 column 31: entry 1 (no name): invalid type: sequence, expected a map",
         ),
         (
             r#"[{"uuid":"u1","driver":"ipmi","properties":{"capabilities":"a=b"}}]"#,
-            "invalid-parameter: INV line 1 column 67: node 0 (\"u1\"): properties.capabilities: entry 1 is not KEY:VALUE (Ironic's form is \"…)",
+            "invalid-parameter: INV line 1 column 67: entry 1 (\"u1\"): properties.capabilities: entry 1 is not KEY:VALUE (Ironic's form is \"…)",
         ),
         (
             r#"[{"driver":"ipmi","name":5}]"#,
-            "invalid-parameter: INV line 1 column 26: node 0 (no name): invalid type: integer `5`, expected a string",
+            "invalid-parameter: INV line 1 column 26: entry 1 (no name): invalid type: integer `5`, expected a string",
         ),
         (
             r#"[{"driver":"ipmi","driver_info":{"a":1}}] x"#,
@@ -1106,7 +1433,7 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver_info":{}}, {"name": "b"}]"#,
-            "missing-parameter: INV: nodes \"node-0\", \"b\" have no `driver` (Ironic's node field naming the hardware type, e.g. \"driver\": \"ipmi\"; `hwctl drivers` lists them)",
+            "invalid-parameter: INV: every entry needs `driver`, the hardware type (Ironic's node field, e.g. \"driver\": \"ipmi\"; `hwctl drivers` lists them), but entry 1 (\"node-0\") has none and entry 2 (\"b\") has none; no node was touched",
         ),
         (
             r#"[{"driver":"ipmi","driver_info":{"a":1}},]"#,

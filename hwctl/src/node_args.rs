@@ -61,7 +61,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             format!("{}: bad node entry: {problem}", path.display()),
         )
     })?;
-    let mut nodes = match parsed {
+    let nodes = match parsed {
         Inventory::Nodes(nodes) => nodes,
         Inventory::NoNodesMember => {
             return Err(Error::new(
@@ -91,86 +91,10 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             ),
         ));
     }
-    for (i, n) in nodes.iter_mut().enumerate() {
-        if n.name.is_empty() {
-            n.name = format!("node-{i}");
-        }
-    }
-    // Every entry names its hardware type (Ironic's node field `driver`): without
-    // one the entry would fail as a hardware type named "" of no one's making.
-    let without: Vec<String> = nodes
-        .iter()
-        .filter(|n| n.driver.trim().is_empty())
-        .map(|n| format!("\"{}\"", n.name))
-        .collect();
-    if !without.is_empty() {
-        return Err(Error::new(
-            ErrorKind::MissingParameter,
-            format!(
-                "{}: {} {} no `driver` (Ironic's node field naming the hardware type, e.g. \
-                 \"driver\": \"ipmi\"; `hwctl drivers` lists them)",
-                path.display(),
-                if without.len() == 1 { "node" } else { "nodes" },
-                without.join(", ") + if without.len() == 1 { " has" } else { " have" },
-            ),
-        ));
-    }
-    // Ironic's node names are unique, and a report row, a JSON result or an error
-    // names its node by name only: two entries of one name could not be told apart.
-    let repeated = repeated_names(&nodes);
-    if !repeated.is_empty() {
-        return Err(Error::new(
-            ErrorKind::InvalidParameter,
-            format!(
-                "{}: node names must be unique (as Ironic's are), but {}",
-                path.display(),
-                repeated
-            ),
-        ));
-    }
+    // Entries without a name are named, and the entries' drivers and names
+    // checked, by the caller (`fleet::read_inventory`), which knows the registry and
+    // tells a given name from an automatic one.
     Ok(nodes)
-}
-
-/// The names several entries share, each with their positions (`"a" is nodes 0
-/// and 3`), at most five of them; empty when every name is unique.
-fn repeated_names(nodes: &[InventoryNode]) -> String {
-    const SHOWN: usize = 5;
-    let mut first = std::collections::HashMap::with_capacity(nodes.len());
-    let mut repeated: Vec<&str> = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        if let Some(&at) = first.get(n.name.as_str()) {
-            if at != usize::MAX {
-                repeated.push(n.name.as_str());
-                // Marks the name as listed already.
-                first.insert(n.name.as_str(), usize::MAX);
-            }
-        } else {
-            first.insert(n.name.as_str(), i);
-        }
-    }
-    let mut parts: Vec<String> = repeated
-        .iter()
-        .take(SHOWN)
-        .map(|name| {
-            let at: Vec<String> = nodes
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.name == *name)
-                .map(|(i, _)| i.to_string())
-                .collect();
-            let (last, rest) = at
-                .split_last()
-                .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
-            format!("{name:?} is nodes {} and {last}", rest.join(", "))
-        })
-        .collect();
-    if repeated.len() > SHOWN {
-        parts.push(format!(
-            "{} more names are repeated",
-            repeated.len() - SHOWN
-        ));
-    }
-    parts.join("; ")
 }
 
 /// The file's text. The I/O error is in the message only: as a source too, it was
@@ -373,31 +297,6 @@ mod tests {
         assert_eq!(node.driver_info["b"], "3");
         let (_, ctx) = context_of(&node).unwrap();
         assert_eq!(ctx.ports.len(), 2);
-    }
-
-    #[test]
-    fn an_inventory_entry_without_a_driver_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("inv.json");
-        std::fs::write(
-            &path,
-            r#"[{"name":"x"},{"name":"y","driver":"ipmi"},{"driver":""}]"#,
-        )
-        .unwrap();
-        let err = read_inventory(&path).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::MissingParameter);
-        let msg = err.to_string();
-        assert!(
-            msg.contains(r#"nodes "x", "node-2" have no `driver`"#),
-            "{msg}"
-        );
-        assert!(!msg.contains("no hardware type"), "{msg}");
-        std::fs::write(&path, r#"[{"name":"x"}]"#).unwrap();
-        let msg = read_inventory(&path).unwrap_err().to_string();
-        assert!(
-            msg.contains(r#"node "x" has no `driver` (Ironic's"#),
-            "{msg}"
-        );
     }
 
     #[test]

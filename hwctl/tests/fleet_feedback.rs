@@ -174,7 +174,8 @@ async fn node_flags_are_refused_with_fleet() {
     assert_eq!(sim.stats().requests, 0);
 }
 
-/// A type error in the inventory names the node (position and name) and the line.
+/// A type error in the inventory names the entry (its number from 1, and its name)
+/// and the line.
 #[test]
 fn an_inventory_type_error_names_the_node_and_the_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,7 +198,7 @@ fn an_inventory_type_error_names_the_node_and_the_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("bad-blade"), "{stderr}");
-    assert!(stderr.contains("node 2"), "{stderr}");
+    assert!(stderr.contains("entry 3 (\"bad-blade\")"), "{stderr}");
     assert!(stderr.contains("line 6"), "{stderr}");
 }
 
