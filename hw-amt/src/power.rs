@@ -284,6 +284,7 @@ impl PowerSwitch for AmtPower {
                 PowerTarget::Reboot,
                 PowerTarget::SoftReboot,
             ],
+            recorded_only: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::vendor::VendorMethod;
 /// let caps = FakePower::new(PowerState::Off).capabilities();
 /// assert!(caps.can_query);
 /// assert!(caps.targets.contains(&PowerTarget::Reboot));
+/// assert!(caps.recorded_only.is_empty()); // every accepted target is performed
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PowerCapabilities {
@@ -19,6 +20,11 @@ pub struct PowerCapabilities {
     pub can_query: bool,
     /// The targets `set_power_state` accepts; any other fails with `Unsupported`.
     pub targets: Vec<PowerTarget>,
+    /// The targets of [`targets`](Self::targets) that are *recorded, not performed*:
+    /// `set_power_state` succeeds and the recorded state changes, but nothing is sent
+    /// to the device (Wake-on-LAN's `off` with `wol_power_off=record`: a person must
+    /// switch the node off). Empty for a driver that performs every target it accepts.
+    pub recorded_only: Vec<PowerTarget>,
 }
 
 /// What a [`Management`](crate::Management) implementation can do.
@@ -57,7 +63,7 @@ pub struct ManagementCapabilities {
 /// let node = fake::hardware_type().build(&DriverInfo::default(), &NodeContext::new("n1"))?;
 /// let caps = node.capabilities();
 /// assert!(caps.power.is_some() && caps.management.is_some() && caps.console);
-/// assert!(!caps.boot); // no boot interface was chosen
+/// assert!(!caps.boot); // built without a boot interface attached
 /// // What `hwctl capabilities` prints.
 /// let json = serde_json::to_value(&caps).unwrap();
 /// assert_eq!(json["power"]["can_query"], true);
@@ -73,6 +79,13 @@ pub struct Capabilities {
     pub console: bool,
     /// The vendor methods (empty when the node has no vendor interface).
     pub vendor: Vec<VendorMethod>,
-    /// Whether the node has a boot interface.
+    /// Whether this node was built with a boot interface *attached*
+    /// ([`Registry::build_node`](crate::Registry::build_node) attaches the type's
+    /// default; [`HardwareType::build`](crate::HardwareType::build) never does).
+    ///
+    /// It is not whether the hardware type supports network boot (that is
+    /// [`HardwareType::boot_interfaces`](crate::HardwareType::boot_interfaces), the
+    /// same for every node of the type), nor whether the boot device can be set
+    /// (that is [`ManagementCapabilities::boot_devices`] being non-empty).
     pub boot: bool,
 }

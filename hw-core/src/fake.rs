@@ -178,6 +178,7 @@ impl Power for FakePower {
         PowerCapabilities {
             can_query: true,
             targets: PowerTarget::ALL.to_vec(),
+            recorded_only: Vec::new(),
         }
     }
 

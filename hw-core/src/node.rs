@@ -258,7 +258,7 @@ struct OnOnly(FakePower);
 #[hwctl_core::async_trait]
 impl Power for OnOnly {
     fn capabilities(&self) -> PowerCapabilities {
-        PowerCapabilities { can_query: true, targets: vec![PowerTarget::On] }
+        PowerCapabilities { can_query: true, targets: vec![PowerTarget::On], recorded_only: vec![] }
     }
     async fn get_power_state(&self) -> hwctl_core::Result<PowerState> {
         self.0.get_power_state().await

@@ -42,6 +42,7 @@ impl Power for StuckOff {
         PowerCapabilities {
             can_query: true,
             targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+            recorded_only: Vec::new(),
         }
     }
     async fn get_power_state(&self) -> Result<PowerState> {
@@ -181,6 +182,7 @@ impl Power for Blind {
         PowerCapabilities {
             can_query: false,
             targets: vec![PowerTarget::On],
+            recorded_only: Vec::new(),
         }
     }
     async fn get_power_state(&self) -> Result<PowerState> {

@@ -23,6 +23,7 @@ impl Power for Inner {
         PowerCapabilities {
             can_query: true,
             targets: vec![PowerTarget::On, PowerTarget::Off],
+            recorded_only: Vec::new(),
         }
     }
     async fn get_power_state(&self) -> Result<PowerState> {

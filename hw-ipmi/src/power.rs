@@ -46,6 +46,7 @@ impl PowerSwitch for IpmiPower {
         PowerCapabilities {
             can_query: true,
             targets: PowerTarget::ALL.to_vec(),
+            recorded_only: Vec::new(),
         }
     }
 

@@ -273,6 +273,7 @@ impl PowerSwitch for LibvirtPower {
         PowerCapabilities {
             can_query: true,
             targets: PowerTarget::ALL.to_vec(),
+            recorded_only: Vec::new(),
         }
     }
 

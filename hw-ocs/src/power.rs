@@ -76,6 +76,7 @@ impl PowerSwitch for OcsPower {
         PowerCapabilities {
             can_query: true,
             targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+            recorded_only: Vec::new(),
         }
     }
 

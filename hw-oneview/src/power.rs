@@ -66,6 +66,7 @@ impl PowerSwitch for OneviewPower {
         PowerCapabilities {
             can_query: true,
             targets: PowerTarget::ALL.to_vec(),
+            recorded_only: Vec::new(),
         }
     }
 

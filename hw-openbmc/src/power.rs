@@ -118,6 +118,7 @@ impl PowerSwitch for OpenbmcPower {
                 PowerTarget::Reboot,
                 PowerTarget::SoftReboot,
             ],
+            recorded_only: Vec::new(),
         }
     }
 

@@ -127,6 +127,7 @@ impl PowerSwitch for RedfishPower {
                 PowerTarget::Reboot,
                 PowerTarget::SoftReboot,
             ],
+            recorded_only: Vec::new(),
         }
     }
 

@@ -195,6 +195,7 @@ impl Power for ToyPower {
         PowerCapabilities {
             can_query: self.mode != "write_only",
             targets: vec![PowerTarget::On, PowerTarget::Off],
+            recorded_only: Vec::new(),
         }
     }
 

@@ -243,13 +243,19 @@ impl PowerSwitch for WolPower {
     }
 
     fn capabilities(&self) -> PowerCapabilities {
-        let targets = match self.config.power_off {
-            PowerOffMode::Record => vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
-            PowerOffMode::Unsupported => vec![PowerTarget::On, PowerTarget::Reboot],
+        // `off` with `wol_power_off=record` is accepted but only recorded: no packet
+        // can switch a node off, so the capabilities say so (`recorded_only`).
+        let (targets, recorded_only) = match self.config.power_off {
+            PowerOffMode::Record => (
+                vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+                vec![PowerTarget::Off],
+            ),
+            PowerOffMode::Unsupported => (vec![PowerTarget::On, PowerTarget::Reboot], Vec::new()),
         };
         PowerCapabilities {
             can_query: false,
             targets,
+            recorded_only,
         }
     }
 

@@ -411,3 +411,29 @@ async fn without_a_timeout_sending_is_bounded_by_the_default_power_timeout() {
     assert!(e.to_string().contains("sending the command"), "{e}");
     assert_eq!(power.get_power_state().await.unwrap(), PowerState::Unknown);
 }
+
+/// `off` with `wol_power_off=record` (the default) is accepted but only recorded:
+/// the capabilities say so (`recorded_only`), so `hwctl capabilities` can too; with
+/// `unsupported` it is not accepted at all, so nothing is recorded-only.
+#[test]
+fn capabilities_say_off_is_recorded_not_performed() {
+    let ctx = NodeContext::new("n").with_port("52:54:00:cf:2d:31".parse().unwrap());
+    let caps = |mode: &str| {
+        let info = DriverInfo::from_pairs([("wol_power_off", mode)]);
+        let node = hwctl_wol::hardware_type().build(&info, &ctx).unwrap();
+        node.capabilities().power.unwrap()
+    };
+    let record = caps("record");
+    assert!(record.targets.contains(&PowerTarget::Off));
+    assert_eq!(record.recorded_only, [PowerTarget::Off]);
+    let unsupported = caps("unsupported");
+    assert!(!unsupported.targets.contains(&PowerTarget::Off));
+    assert!(unsupported.recorded_only.is_empty());
+    // Every recorded-only target is one the driver accepts.
+    assert!(
+        record
+            .recorded_only
+            .iter()
+            .all(|t| record.targets.contains(t))
+    );
+}

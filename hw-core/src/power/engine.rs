@@ -144,7 +144,7 @@ pub fn plan(target: PowerTarget, current: PowerState) -> PowerPlan {
 /// impl PowerSwitch for Relay {
 ///     fn driver(&self) -> &str { "my-relay" }
 ///     fn capabilities(&self) -> PowerCapabilities {
-///         PowerCapabilities { can_query: true, targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot] }
+///         PowerCapabilities { can_query: true, targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot], recorded_only: vec![] }
 ///     }
 ///     async fn read(&self) -> Result<PowerState> {
 ///         Ok(if *self.0.lock().unwrap() { PowerState::On } else { PowerState::Off })
@@ -407,6 +407,7 @@ mod tests {
             PowerCapabilities {
                 can_query: true,
                 targets: PowerTarget::ALL.to_vec(),
+                recorded_only: Vec::new(),
             }
         }
         async fn read(&self) -> Result<PowerState> {
@@ -490,6 +491,7 @@ mod tests {
             PowerCapabilities {
                 can_query: true,
                 targets: vec![PowerTarget::On],
+                recorded_only: Vec::new(),
             }
         }
         async fn read(&self) -> Result<PowerState> {

@@ -341,7 +341,7 @@ impl<P: Power + ?Sized> PowerExt for P {}
 ///
 /// ```
 /// use hwctl_core::{PowerCapabilities, PowerTarget, power::ensure_supported};
-/// let caps = PowerCapabilities { can_query: true, targets: vec![PowerTarget::On] };
+/// let caps = PowerCapabilities { can_query: true, targets: vec![PowerTarget::On], recorded_only: vec![] };
 /// assert!(ensure_supported(&caps, PowerTarget::On).is_ok());
 /// assert_eq!(ensure_supported(&caps, PowerTarget::Off).unwrap_err().kind(),
 ///            hwctl_core::ErrorKind::Unsupported);
