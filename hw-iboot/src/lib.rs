@@ -5,7 +5,6 @@
 pub mod client;
 pub mod config;
 pub mod power;
-mod retries;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod wire;

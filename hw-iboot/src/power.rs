@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use hwctl_core::power::{PowerAction, PowerSwitch};
+use hwctl_core::retry::{Idempotency, retry_named};
 use hwctl_core::shared::Shared;
 use hwctl_core::{
     Error, ErrorKind, PowerCapabilities, PowerState, PowerTarget, Result, async_trait,
@@ -12,7 +13,6 @@ use tracing::{Instrument, info_span};
 use crate::NAME;
 use crate::client::{IbootClient, PduLock};
 use crate::config::{IbootConfig, MAX_RELAY};
-use crate::retries::with_retries;
 
 /// Power through one relay of a Dataprobe iBoot PDU.
 ///
@@ -32,14 +32,16 @@ use crate::retries::with_retries;
 ///   [`retry_policy`](IbootConfig::retry_policy) (`1 + max_retry` attempts,
 ///   `retry_interval` apart; [`RetryPolicy::may_retry`] decides which failures).
 ///   Reads and setting a relay on or off are idempotent; a reboot as a whole is
-///   never resent, only its steps. Each retry is logged once at `WARN`: the
-///   failure, the wait, `attempt n of max` (never a credential).
-/// - The caller's deadline ([`hwctl_core::retry::caller_deadline`]: `hwctl
+///   never resent, only its steps. The loop is hwctl-core's
+///   [`retry_named`](hwctl_core::retry::retry_named): each retry is logged once
+///   at `WARN` (the failure, `retrying GET_RELAYS in 1000 ms (attempt 2 of 4)`,
+///   never a credential).
+/// - The caller's deadline ([`hwctl_core::retry::with_caller_deadline`]: `hwctl
 ///   --timeout`, or the timeout of `set_power_state`) ends the retries early:
 ///   when the next wait would end at or after it, the last failure is returned at
 ///   once, of its own kind — [`ErrorKind::Unreachable`] with the OS's cause
 ///   (`Connection refused`) for a PDU where nothing listens — with `(after N
-///   attempts over X.Xs; the next would start after the caller's time limit)`. An
+///   attempts over X.Xs; the next would start after <the deadline's name>)`. An
 ///   exchange still running when the deadline comes is cut by the caller (a
 ///   silent PDU is the caller's timeout).
 ///
@@ -121,9 +123,13 @@ impl IbootPower {
     /// CHANGE_RELAY, retried by the policy (setting a relay to a state is idempotent).
     async fn switch(&self, relay: u8, on: bool) -> Result<()> {
         let policy = self.config().retry_policy();
-        with_retries(&policy, "CHANGE_RELAY", |_| {
-            self.client.change_relay(relay, on)
-        })
+        retry_named(
+            &policy,
+            Idempotency::Idempotent,
+            None,
+            &"CHANGE_RELAY",
+            |_| self.client.change_relay(relay, on),
+        )
         .await
     }
 }
@@ -138,6 +144,7 @@ impl PowerSwitch for IbootPower {
         PowerCapabilities {
             can_query: true,
             targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+            recorded_only: Vec::new(),
         }
     }
 
@@ -146,9 +153,15 @@ impl PowerSwitch for IbootPower {
         let relay = self.relay()?;
         let span = info_span!("iboot.read", relay);
         let policy = self.config().retry_policy();
-        with_retries(&policy, "GET_RELAYS", |_| self.read_once(relay))
-            .instrument(span)
-            .await
+        retry_named(
+            &policy,
+            Idempotency::Idempotent,
+            None,
+            &"GET_RELAYS",
+            |_| self.read_once(relay),
+        )
+        .instrument(span)
+        .await
     }
 
     /// CHANGE_RELAY on or off; a reboot is off, `reboot_delay`, on.
