@@ -85,7 +85,8 @@ pub(crate) struct NodeArgs {
 /// by the command, with a "did you mean" and the list of known ones, exit 2), while
 /// clap sees the names as the possible values, so `--help` lists them and the
 /// completion scripts (`hwctl completions`) complete them instead of file names.
-/// Used for `--driver` and `properties TYPE` ([`hardware_type_names`]) and
+/// Used for `--driver`, `properties TYPE` and `capabilities TYPE`
+/// ([`hardware_type_names`]) and
 /// `sim TYPE` ([`simulator_names`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OneOf(pub fn() -> &'static [String]);
@@ -171,10 +172,13 @@ pub(crate) fn with_order_tip(mut err: clap::Error) -> clap::Error {
 }
 
 /// Ends the process on a command line clap refused: with the tips of
-/// [`with_order_tip`]; help and version are printed as clap prints them. When the
-/// arguments hold `--json` (before any `--`), the error is one JSON object on
-/// stdout, `{"error": {"kind": "invalid-parameter", "message": …}}` as every other
-/// `--json` error, instead of clap's text on stderr; the exit code is clap's (2).
+/// [`with_order_tip`]; help and version are printed as clap prints them. A refused
+/// command line is an `invalid-parameter` error like any other hwctl refuses: on
+/// stderr as `error [invalid-parameter]: …` (clap's text, with the kind every other
+/// hwctl error names, so a script or a reader sees one format), or, when the
+/// arguments hold `--json` (before any `--`), one JSON object on stdout,
+/// `{"error": {"kind": "invalid-parameter", "message": …}}`. The exit code is clap's
+/// (2, a usage error, as the README and the man page's EXIT STATUS say).
 pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
     use clap::error::ErrorKind;
     let err = with_order_tip(err);
@@ -184,12 +188,17 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
+    if informational {
+        err.exit()
+    }
+    let kind = hwctl_core::ErrorKind::InvalidParameter.as_str();
     let json = std::env::args_os()
         .skip(1)
         .take_while(|a| a != "--")
         .any(|a| a == "--json");
-    if informational || !json {
-        err.exit()
+    if !json {
+        eprint!("{}", tagged_usage_error(&err, kind));
+        std::process::exit(err.exit_code())
     }
     // clap's text, less its "error: " and its closing "For more information" line.
     let text = err.render().to_string();
@@ -200,7 +209,7 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
     let text = kept.join("\n");
     let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
     crate::output::say_json(&serde_json::json!({"error": {
-        "kind": hwctl_core::ErrorKind::InvalidParameter.as_str(),
+        "kind": kind,
         "message": message,
         "driver": null,
         "operation": null,
@@ -208,6 +217,18 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
         "problems": [],
     }}));
     std::process::exit(err.exit_code())
+}
+
+/// clap's text of `err` (in colour when stderr is a terminal, as clap prints it)
+/// with its leading `error:` tagged with `kind`: `error [invalid-parameter]: …`.
+fn tagged_usage_error(err: &clap::Error, kind: &str) -> String {
+    let styled = err.render();
+    let text = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    text.replacen("error:", &format!("error [{kind}]:"), 1)
 }
 
 /// Adds a tip to clap's "unrecognized subcommand" error of `vendor WORD` (a method
@@ -311,16 +332,36 @@ pub(crate) enum Command {
     },
     /// Validate the node's driver_info without touching the device.
     Validate,
-    /// Show what the node's interfaces can do.
+    /// Show what the node's interfaces can do, or with TYPE what a hardware type can do.
     ///
-    /// With `--json`, `capabilities` holds `power` (whether the state can be read,
-    /// the changes it accepts), `management` (the boot devices and modes it can
-    /// set), `console` (whether it has a serial console), `vendor` (its vendor
-    /// methods) and `boot`: whether the node can be network-booted through hwctl,
-    /// that is, whether `boot_interfaces` (the network-boot interfaces, `pxe`,
-    /// `ipxe`, `boot prepare-ramdisk --boot-interface` takes) is not empty. Setting
-    /// the boot device is `management`'s, not `boot`'s.
-    Capabilities,
+    /// For a node (the node options before the command), a table per interface:
+    /// `power` (whether the state can be read, the changes it accepts, and those only
+    /// recorded, not performed: Wake-on-LAN's `off`), `management` (the boot devices
+    /// it can set, and the boot modes), `console`, `vendor` (its vendor methods), and
+    /// `boot`: network boot through the network-boot interfaces (`pxe`, `ipxe`) that
+    /// `boot prepare-ramdisk --boot-interface` takes. Whether the boot device can be
+    /// set is `management`'s `boot_devices` (empty: it cannot), not `boot`'s.
+    ///
+    /// With `--json`: `{"node", "hardware_type", "capabilities": {"power":
+    /// {"can_query", "targets", "recorded_only"}, "management": {"boot_devices",
+    /// "can_set_boot_device", …}, "console", "vendor"}, "boot_interfaces"}`; an
+    /// interface the node lacks is `null`. (`capabilities.boot` is gone: it was
+    /// "boot_interfaces is not empty", true for every type.)
+    ///
+    /// `capabilities TYPE` takes no node options: it answers from what the hardware
+    /// type declares (its interfaces, its network-boot interfaces) and from a node of
+    /// it built with no driver_info at all (every declared default). A type whose
+    /// nodes need driver_info (an address) or ports cannot answer for an interface's
+    /// details: those say "depends on the device", naming what a node needs (JSON:
+    /// the string `"depends on the device"` and `"depends_on": [names]`). A node's
+    /// driver_info can change what its interfaces do (Wake-on-LAN's
+    /// `wol_power_off`), so ask the node itself for the final answer.
+    Capabilities {
+        /// A hardware type (`hwctl drivers` lists them): what the type can do, with
+        /// no node.
+        #[arg(value_name = "TYPE", value_parser = OneOf(hardware_type_names))]
+        hardware_type: Option<String>,
+    },
     /// List the hardware types and their interfaces.
     Drivers,
     /// List a hardware type's driver_info properties.

@@ -328,9 +328,12 @@ fn capability_text(v: &Value) -> String {
             })
             .collect::<Vec<_>>()
             .join(", "),
+        // Keys come sorted; what is only recorded reads after the targets it qualifies.
         Value::Object(fields) => fields
             .iter()
-            .map(|(k, v)| capability_field_text(k, v))
+            .filter(|(k, _)| k.as_str() != "recorded_only")
+            .chain(fields.iter().filter(|(k, _)| k.as_str() == "recorded_only"))
+            .filter_map(|(k, v)| capability_field_text(k, v))
             .collect::<Vec<_>>()
             .join("; "),
     }
@@ -338,9 +341,11 @@ fn capability_text(v: &Value) -> String {
 
 /// One field of an interface's capabilities as a phrase a user reads without the
 /// struct's docs: `boot_modes` is the modes `boot-mode set` accepts, so an empty
-/// list means the mode cannot be set, not that the node has no boot mode.
-fn capability_field_text(key: &str, v: &Value) -> String {
-    match (key, v) {
+/// list means the mode cannot be set, not that the node has no boot mode. `None`
+/// for a field the text leaves out: an empty `recorded_only` (every target is
+/// performed), and `can_set_boot_device` (the `boot_devices` phrase says it).
+fn capability_field_text(key: &str, v: &Value) -> Option<String> {
+    Some(match (key, v) {
         ("boot_modes", Value::Array(modes)) if modes.is_empty() => {
             "boot mode: not settable by this driver".into()
         }
@@ -350,8 +355,15 @@ fn capability_field_text(key: &str, v: &Value) -> String {
             "boot device: not settable by this driver".into()
         }
         ("boot_devices", v) => format!("boot devices settable: {}", capability_text(v)),
+        ("can_set_boot_device", _) => return None,
+        ("recorded_only", Value::Array(t)) if t.is_empty() => return None,
+        ("recorded_only", v) => format!(
+            "recorded, not performed: {} (hwctl records the state; nothing reaches the \
+             device, a person must do it)",
+            capability_text(v)
+        ),
         (k, v) => format!("{}: {}", k.replace('_', " "), capability_text(v)),
-    }
+    })
 }
 
 /// The heading of `capabilities`: the node's id only when one was given.
@@ -363,26 +375,60 @@ fn node_heading(node: &Node) -> String {
     }
 }
 
-/// `capabilities`: a table per interface (JSON with `--json`). `boot_interfaces`
-/// are the network-boot interfaces (`pxe`, `ipxe`) the hardware type declares and
-/// this build registers (`hwctl boot prepare-ramdisk --boot-interface`).
-///
-/// `boot` (the table's row, and `capabilities.boot` in JSON) says whether the node
-/// can be network-booted through hwctl: whether `boot_interfaces` is not empty.
-/// The library's own field says whether the node *as built* has a boot interface
-/// attached, and this command builds it without one (hwctl attaches one only for
-/// `boot prepare-ramdisk` and the other network-boot steps), so it always read
-/// `false`, even beside `"boot_interfaces": ["pxe", "ipxe"]` (docs/decisions.md, 90).
-pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bool) -> Result<()> {
-    let mut caps = serde_json::to_value(node.capabilities()).map_err(|e| {
+/// The interfaces of `caps` as `hwctl capabilities` prints them in JSON: hw-core's
+/// [`Capabilities`](hwctl_core::Capabilities) less its `boot` (whether a boot
+/// interface is attached to the node as built: `capabilities` never attaches one,
+/// and the network-boot interfaces are `boot_interfaces`), with
+/// `management.can_set_boot_device` (whether `boot_devices` is not empty) spelled
+/// out, since "boot" was misread as that.
+fn interfaces_json(caps: &hwctl_core::Capabilities) -> Result<Value> {
+    let mut value = serde_json::to_value(caps).map_err(|e| {
         Error::new(
             hwctl_core::ErrorKind::Other,
             format!("capabilities are not JSON: {e}"),
         )
     })?;
-    if let Value::Object(interfaces) = &mut caps {
-        interfaces.insert("boot".into(), Value::Bool(!boot_interfaces.is_empty()));
+    if let Value::Object(interfaces) = &mut value {
+        interfaces.remove("boot");
+        if let Some(Value::Object(mgmt)) = interfaces.get_mut("management") {
+            let settable = mgmt
+                .get("boot_devices")
+                .and_then(Value::as_array)
+                .is_some_and(|d| !d.is_empty());
+            mgmt.insert("can_set_boot_device".into(), Value::Bool(settable));
+        }
     }
+    Ok(value)
+}
+
+/// The table rows of `interfaces` (from [`interfaces_json`] or the per-type view),
+/// then the `boot` row: the network-boot interfaces `boot_interfaces` (not whether
+/// the boot device can be set, which is `management`'s).
+fn interface_rows(interfaces: &Value, boot_interfaces: &[String]) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = match interfaces {
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(name, v)| vec![name.clone(), capability_text(v)])
+            .collect(),
+        other => vec![vec!["-".into(), capability_text(other)]],
+    };
+    rows.push(vec!["boot".into(), boot_interfaces_text(boot_interfaces)]);
+    rows
+}
+
+/// `capabilities` (with a node): a table per interface (JSON with `--json`).
+/// `boot_interfaces` are the network-boot interfaces (`pxe`, `ipxe`) the hardware
+/// type declares and this build registers (`hwctl boot prepare-ramdisk
+/// --boot-interface`), printed as the `boot` row (`network boot through pxe, ipxe`).
+///
+/// JSON: `{"node", "hardware_type", "capabilities", "boot_interfaces"}`, where
+/// `capabilities` is [`interfaces_json`]: `power` (with `recorded_only`, the
+/// targets only recorded, not performed), `management` (with
+/// `can_set_boot_device`), `console`, `vendor`. It used to carry `boot`, "whether
+/// `boot_interfaces` is not empty", which every type of this build is and which an
+/// operator read as "can set the boot device" (docs/decisions.md, 92).
+pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bool) -> Result<()> {
+    let caps = interfaces_json(&node.capabilities())?;
     if json_out {
         say_json(&json!({
             "node": node.id(),
@@ -392,21 +438,106 @@ pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bo
         }));
         return Ok(());
     }
-    let mut rows: Vec<Vec<String>> = match &caps {
-        Value::Object(interfaces) => interfaces
-            .iter()
-            .map(|(name, v)| match (name.as_str(), v) {
-                // `boot` says whether the node has a network-boot interface; name them.
-                ("boot", _) => vec![name.clone(), boot_interfaces_text(boot_interfaces)],
-                _ => vec![name.clone(), capability_text(v)],
-            })
-            .collect(),
-        other => vec![vec!["-".into(), capability_text(other)]],
-    };
-    if !matches!(&caps, Value::Object(i) if i.contains_key("boot")) {
-        rows.push(vec!["boot".into(), boot_interfaces_text(boot_interfaces)]);
-    }
     say(node_heading(node));
+    say(wrapped_table(
+        &["INTERFACE", "CAPABILITIES"],
+        &interface_rows(&caps, boot_interfaces),
+        table_width(),
+    )
+    .trim_end());
+    Ok(())
+}
+
+/// What `capabilities TYPE` says of an interface whose details only a node can give.
+pub(crate) const DEPENDS_ON_DEVICE: &str = "depends on the device";
+
+/// `capabilities TYPE`: what hardware type `name` can do, with no node.
+///
+/// Built only from what the type itself declares, so it cannot drift from the
+/// drivers: which interfaces it has ([`HardwareType::interfaces`]), its network-boot
+/// interfaces, and, for each interface's details, a node of the type built with no
+/// driver_info and no ports (every declared default; building does no I/O). When
+/// the type's own validation refuses that (it needs an address, credentials or the
+/// node's ports), the details of its power, management and vendor interfaces are
+/// [`DEPENDS_ON_DEVICE`], and `depends_on` names what the validation asked for. A
+/// console is known from the declaration alone.
+///
+/// JSON: `{"node": null, "hardware_type", "interfaces", "capabilities": {"power",
+/// "management", "console", "vendor"}, "boot_interfaces", "depends_on"}`; an
+/// interface the type lacks is `null` (`console` `false`, `vendor` `[]`).
+///
+/// # Errors
+///
+/// An unknown `name` is `invalid-parameter` (exit 2) with a "did you mean"; a build
+/// failure other than missing or invalid parameters is returned as it is.
+///
+/// [`HardwareType::interfaces`]: hwctl_core::HardwareType::interfaces
+pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool) -> Result<()> {
+    use hwctl_core::{DriverInfo, InterfaceKind, NodeContext};
+    let hw = crate::registry::hardware_type(registry, name)?;
+    let boot_interfaces = crate::boot_cmd::boot_interfaces_of(hw);
+    let has = |kind: InterfaceKind| hw.interfaces().contains(&kind);
+    let probe = hw.build(
+        &DriverInfo::new(),
+        &NodeContext::new(crate::node_args::DEFAULT_NODE_ID),
+    );
+    let (caps, depends_on) = match probe {
+        Ok(node) => (interfaces_json(&node.capabilities())?, Vec::new()),
+        Err(e) if e.kind().is_input_error() && !e.problems().is_empty() => {
+            let needs: Vec<String> = e.problems().iter().map(|p| p.name.clone()).collect();
+            let detail = |kind: InterfaceKind, absent: Value| {
+                if has(kind) {
+                    Value::String(DEPENDS_ON_DEVICE.into())
+                } else {
+                    absent
+                }
+            };
+            let caps = json!({
+                "power": detail(InterfaceKind::Power, Value::Null),
+                "management": detail(InterfaceKind::Management, Value::Null),
+                "console": has(InterfaceKind::Console),
+                "vendor": detail(InterfaceKind::Vendor, json!([])),
+            });
+            (caps, needs)
+        }
+        Err(e) => return Err(e),
+    };
+    if json_out {
+        say_json(&json!({
+            "node": null,
+            "hardware_type": hw.name(),
+            "interfaces": hw.interfaces(),
+            "capabilities": caps,
+            "boot_interfaces": boot_interfaces,
+            "depends_on": depends_on,
+        }));
+        return Ok(());
+    }
+    let mut rows = interface_rows(&caps, &boot_interfaces);
+    for row in &mut rows {
+        if row.get(1).map(String::as_str) == Some("-") {
+            row[1] = format!(
+                "none (hardware type {} has no {} interface)",
+                hw.name(),
+                row[0]
+            );
+        }
+    }
+    say(if depends_on.is_empty() {
+        format!(
+            "hardware type {} (no node: a node of it with no driver_info, every default; \
+             a node's own driver_info can change this)",
+            hw.name()
+        )
+    } else {
+        format!(
+            "hardware type {} (no node: \"{DEPENDS_ON_DEVICE}\" is what only a node can say; \
+             a node needs {}: `hwctl properties {}`)",
+            hw.name(),
+            depends_on.join(", "),
+            hw.name()
+        )
+    });
     say(wrapped_table(&["INTERFACE", "CAPABILITIES"], &rows, table_width()).trim_end());
     Ok(())
 }

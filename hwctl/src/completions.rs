@@ -43,7 +43,8 @@ A usage error, or a missing or invalid parameter (\fBmissing\-parameter\fR,
 A \fBfleet\fR interrupted by Ctrl-C (SIGINT), after it printed which nodes were
 done, failed, in flight and not started.
 .PP
-Errors go to stderr as \fBerror [KIND]: message\fR; with \fB\-\-json\fR, instead
+Errors go to stderr as \fBerror [KIND]: message\fR, usage errors included
+(a refused command line is \fBerror [invalid\-parameter]: ...\fR); with \fB\-\-json\fR, instead
 to stdout (where the results go) as one object
 \fB{"error": {"kind": ..., "operation": ..., ...}}\fR, usage errors included;
 stderr then holds only log lines. The exit code is the same either way.

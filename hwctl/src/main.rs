@@ -84,7 +84,7 @@ fn operation_of(command: &Command) -> &'static str {
             V::Call { .. } => "vendor call",
         },
         Command::Validate => "validate",
-        Command::Capabilities => "capabilities",
+        Command::Capabilities { .. } => "capabilities",
         Command::Drivers => "drivers",
         Command::Properties { .. } => "properties",
         Command::Fleet { .. } => "fleet",
@@ -112,7 +112,7 @@ fn deadline_of(cli: &Cli) -> Result<Option<Duration>> {
         | Command::Nmi
         | Command::Vendor { .. }
         | Command::Validate
-        | Command::Capabilities => true,
+        | Command::Capabilities { .. } => true,
         _ => false,
     };
     if !bounded {
@@ -147,6 +147,9 @@ fn refuse_node_flags(cli: &Cli) -> Result<()> {
     match cli.command {
         Command::Drivers
         | Command::Properties { .. }
+        | Command::Capabilities {
+            hardware_type: Some(_),
+        }
         | Command::Demo
         | Command::Completions { .. }
         | Command::Man { .. }
@@ -232,7 +235,12 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
         Command::Nmi => commands::nmi(&node()?, json).await,
         Command::Console => console::run(&node()?).await,
         Command::Vendor { action } => commands::vendor(&node()?, action, json).await,
-        Command::Capabilities => {
+        Command::Capabilities {
+            hardware_type: Some(name),
+        } => commands::type_capabilities(registry, &name, json),
+        Command::Capabilities {
+            hardware_type: None,
+        } => {
             let n = node()?;
             let boot = registry
                 .get(n.hardware_type())
