@@ -32,10 +32,9 @@ use crate::config::{IbootConfig, MAX_RELAY};
 ///   [`retry_policy`](IbootConfig::retry_policy) (`1 + max_retry` attempts,
 ///   `retry_interval` apart; [`RetryPolicy::may_retry`] decides which failures).
 ///   Reads and setting a relay on or off are idempotent; a reboot as a whole is
-///   never resent, only its steps. The loop is hwctl-core's
-///   [`retry_named`](hwctl_core::retry::retry_named): each retry is logged once
-///   at `WARN` (the failure, `retrying GET_RELAYS in 1000 ms (attempt 2 of 4)`,
-///   never a credential).
+///   never resent, only its steps. The loop is hwctl-core's [`retry_named`]:
+///   each retry is logged once at `WARN` (the failure, `retrying GET_RELAYS in
+///   1000 ms (attempt 2 of 4)`, never a credential).
 /// - The caller's deadline ([`hwctl_core::retry::with_caller_deadline`]: `hwctl
 ///   --timeout`, or the timeout of `set_power_state`) ends the retries early:
 ///   when the next wait would end at or after it, the last failure is returned at
