@@ -41,7 +41,7 @@ pub fn shared_clients() -> HttpClients {
 #[derive(Clone)]
 pub struct OcsClient {
     /// Shared by the clones, so that a blade built next can be given this one
-    /// ([`crate::last_endpoint`] holds it weakly).
+    /// ([`crate::known_endpoints`] holds it weakly).
     http: Arc<HttpClient>,
 }
 
@@ -93,7 +93,7 @@ impl OcsClient {
 
     /// The client shared through [`shared_clients`], as [`OcsClient::shared`],
     /// given as `known` when the cache hands out the same HTTP client (`known`
-    /// is the client of the last blade built, [`crate::last_endpoint`]), so that
+    /// is the client of a blade built before, [`crate::known_endpoints`]), so that
     /// blades of one chassis manager share one `OcsClient` too.
     pub(crate) fn shared_known(config: &OcsConfig, known: Option<Arc<HttpClient>>) -> Result<Self> {
         let http = shared_clients()

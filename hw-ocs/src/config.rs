@@ -18,6 +18,9 @@ pub const MAX_BLADE_ID: u32 = 48;
 /// manager's own `bladeSerialTimeout` default).
 pub const DEFAULT_CONSOLE_TIMEOUT_SECS: u32 = 300;
 
+/// The longest inactivity timeout of a serial session, in seconds (a day).
+pub const MAX_CONSOLE_TIMEOUT_SECS: u32 = 86_400;
+
 /// Default timeout of one HTTP request (hwctl-http's).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = hwctl_http::config::DEFAULT_REQUEST_TIMEOUT;
 
@@ -167,8 +170,8 @@ impl OcsConfig {
     }
 
     /// [`OcsConfig::from_driver_info`], given in `known` the endpoint
-    /// configuration `info`'s endpoint keys are known to give (that of the last
-    /// blade built with exactly the same values, [`crate::last_endpoint`]): those
+    /// configuration `info`'s endpoint keys are known to give (that of a blade
+    /// built before with exactly the same values, [`crate::known_endpoints`]): those
     /// keys are then not read and built again. Everything else is read and
     /// checked as without it (required keys, secret mask, blade id, console
     /// timeout, unknown keys), so the result and every error are the same.
@@ -183,7 +186,11 @@ impl OcsConfig {
             None => EndpointConfig::read(&mut v, &ENDPOINT_KEYS, None),
         };
         let blade_id = v.int_in_range("msftocs_blade_id", 1, i64::from(MAX_BLADE_ID));
-        let console = v.int_in_range("msftocs_console_timeout", 1, 86_400);
+        let console = v.int_in_range(
+            "msftocs_console_timeout",
+            1,
+            i64::from(MAX_CONSOLE_TIMEOUT_SECS),
+        );
         v.finish()?;
         let (Some(blade_id), Some(console)) = (blade_id, console) else {
             return Err(unreachable_missing());
@@ -196,11 +203,27 @@ impl OcsConfig {
                 .map_err(|e| e.with_driver(NAME))?,
             (None, None) => return Err(unreachable_missing()),
         };
-        let mut config = OcsConfig::with_endpoint(endpoint, u32::try_from(blade_id).unwrap_or(0));
-        config.console_timeout_secs =
-            u32::try_from(console).unwrap_or(DEFAULT_CONSOLE_TIMEOUT_SECS);
+        Ok(OcsConfig::of_blade(
+            endpoint,
+            u32::try_from(blade_id).unwrap_or(0),
+            u32::try_from(console).unwrap_or(DEFAULT_CONSOLE_TIMEOUT_SECS),
+            ctx,
+        ))
+    }
+
+    /// The configuration of blade `blade_id` on `endpoint`, with the console
+    /// timeout `console_timeout_secs` and the boot mode of `ctx` (else BIOS):
+    /// what [`OcsConfig::read`] builds from values it accepted.
+    pub(crate) fn of_blade(
+        endpoint: EndpointConfig,
+        blade_id: u32,
+        console_timeout_secs: u32,
+        ctx: &NodeContext,
+    ) -> OcsConfig {
+        let mut config = OcsConfig::with_endpoint(endpoint, blade_id);
+        config.console_timeout_secs = console_timeout_secs;
         config.boot_mode = ctx.boot_mode().unwrap_or(hwctl_core::BootMode::Bios);
-        Ok(config)
+        config
     }
 }
 

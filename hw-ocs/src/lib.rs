@@ -5,7 +5,7 @@
 pub mod client;
 pub mod config;
 pub mod console;
-mod last_endpoint;
+mod known_endpoints;
 pub mod management;
 pub mod power;
 #[cfg(feature = "sim")]
@@ -44,21 +44,47 @@ fn node_on(client: OcsClient, config: &OcsConfig, ctx: &NodeContext) -> Node {
 }
 
 /// Builds the node of `info`'s blade as [`OcsConfig::from_driver_info`] then
-/// [`build_node`] do, given the endpoint of the last blade built when `info`'s
-/// endpoint values are exactly that blade's ([`last_endpoint`]).
+/// [`build_node`] do, given the endpoint and client of a blade built before
+/// when `info`'s endpoint values are exactly that blade's ([`known_endpoints`]).
 fn build_from_driver_info(
     info: &DriverInfo,
     ctx: &NodeContext,
-    last: &last_endpoint::LastEndpoint,
+    known_endpoints: &known_endpoints::KnownEndpoints,
 ) -> Result<Node> {
-    let known = last.get(info);
+    let written = known_endpoints::Written::of(info);
+    let known = known_endpoints.get(&written);
     let known_ptr = known.as_ref().map(Arc::as_ptr);
-    let config = OcsConfig::read(info, ctx, known.as_deref().map(|c| c.config()))?;
+    let config = config_of(info, &written, known.as_deref(), ctx)?;
     let client = OcsClient::shared_known(&config, known)?;
     if known_ptr != Some(Arc::as_ptr(client.shared_http())) {
-        last.put(info, client.shared_http());
+        known_endpoints.put(&written, client.shared_http());
     }
     Ok(node_on(client, &config, ctx))
+}
+
+/// What [`OcsConfig::from_driver_info`] gives for `info` (whose values are
+/// `written`), given `known`, the client of a blade built before with exactly
+/// the same endpoint values. When, besides, the rest of `written` is known to
+/// pass ([`known_endpoints::Written::blade`]), nothing is read again: every
+/// check reading makes has passed, for the endpoint with that blade's values
+/// and for the rest here. Otherwise everything but the endpoint is read and
+/// checked as usual ([`OcsConfig::read`]), with the same result and errors.
+fn config_of(
+    info: &DriverInfo,
+    written: &known_endpoints::Written<'_>,
+    known: Option<&hwctl_http::HttpClient>,
+    ctx: &NodeContext,
+) -> Result<OcsConfig> {
+    let endpoint = known.map(hwctl_http::HttpClient::config);
+    match (endpoint, written.blade()) {
+        (Some(endpoint), Some((blade_id, console))) => Ok(OcsConfig::of_blade(
+            endpoint.clone(),
+            blade_id,
+            console,
+            ctx,
+        )),
+        _ => OcsConfig::read(info, ctx, endpoint),
+    }
 }
 
 /// The `msftocs` hardware type: power, management and console of one blade of an
@@ -94,7 +120,7 @@ pub fn hardware_type() -> HardwareType {
         ],
         PROPERTIES.to_vec(),
         |info: &DriverInfo, ctx: &NodeContext| {
-            build_from_driver_info(info, ctx, last_endpoint::LastEndpoint::global())
+            build_from_driver_info(info, ctx, known_endpoints::KnownEndpoints::global())
         },
     )
     // Ironic's generic hardware types network-boot through its pxe and ipxe boot
