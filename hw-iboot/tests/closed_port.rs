@@ -69,7 +69,8 @@ async fn power_status_within_a_short_deadline_is_unreachable_with_the_refusal() 
 }
 
 /// A power change bounded by its own timeout (the engine's deadline): the same
-/// refusal, not a `power-state-failure` that only says the device did not answer.
+/// refusal, not a `power-state-failure` that only says the device did not answer,
+/// and the note names that timeout.
 #[tokio::test]
 async fn a_power_change_within_its_timeout_is_unreachable_with_the_refusal() {
     let power = power(closed_port(), Duration::from_secs(1));
@@ -82,6 +83,12 @@ async fn a_power_change_within_its_timeout_is_unreachable_with_the_refusal() {
     let took = started.elapsed();
     assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
     assert!(says_refused(&err.to_string()), "{err}");
+    // The engine names its deadline: the note says which limit ended the retries.
+    assert!(
+        err.to_string()
+            .contains("; the next would start after the power timeout of 2.5s)"),
+        "{err}"
+    );
     assert!(took < limit + Duration::from_millis(500), "{took:?}");
 }
 

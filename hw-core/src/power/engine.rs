@@ -254,8 +254,9 @@ impl<S: PowerSwitch> Power for S {
         let deadline = Instant::now() + timeout;
         let phase = Mutex::new("reading the power state");
         tracing::info!(driver = %driver, %target, "setting power state");
-        let run = crate::retry::with_caller_deadline(
+        let run = crate::retry::with_named_caller_deadline(
             deadline,
+            format!("the power timeout of {timeout:?}"),
             drive(self, &caps, target, deadline, &phase),
         );
         let result = match tokio::time::timeout_at(deadline, run).await {
