@@ -182,7 +182,11 @@ async fn run_bounded(cli: Cli, registry: &Registry) -> Result<()> {
     // is only read inside `run`).
     let driver = cli.node.driver.clone();
     let started = tokio::time::Instant::now();
-    let bounded = hwctl_core::retry::with_caller_deadline(started + limit, run(cli, registry));
+    let bounded = hwctl_core::retry::with_named_caller_deadline(
+        started + limit,
+        format!("--timeout {limit:?}"),
+        run(cli, registry),
+    );
     match tokio::time::timeout(limit, bounded).await {
         Ok(result) => result,
         Err(_) => Err(with_driver_named(
