@@ -23,7 +23,9 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::boot_device::{BootDevice, BootDeviceSetting, BootMode};
-use crate::capabilities::{ManagementCapabilities, PowerCapabilities};
+use crate::capabilities::{
+    Capabilities, ManagementCapabilities, PowerCapabilities, TypeCapabilities,
+};
 use crate::console::{Console, ConsoleHandle};
 use crate::driver_info::Property;
 use crate::error::{Error, ErrorKind, Result};
@@ -482,6 +484,38 @@ pub fn hardware_type() -> HardwareType {
         },
     )
     .with_boot_interfaces(["pxe", "ipxe", FAKE_BOOT])
+    .with_capabilities(declared_capabilities())
+}
+
+/// What every fake-hardware node can do (its `driver_info` changes delays and
+/// failures, never the capabilities): written out here, not read from the fakes,
+/// so the conformance suite catches a fake that grows a capability undeclared.
+fn declared_capabilities() -> TypeCapabilities {
+    TypeCapabilities::new(Capabilities {
+        power: Some(PowerCapabilities {
+            can_query: true,
+            targets: PowerTarget::ALL.to_vec(),
+            recorded_only: Vec::new(),
+        }),
+        management: Some(ManagementCapabilities {
+            boot_devices: vec![
+                BootDevice::Pxe,
+                BootDevice::Disk,
+                BootDevice::Cdrom,
+                BootDevice::Bios,
+                BootDevice::Safe,
+            ],
+            can_get_boot_device: true,
+            persistent_only: false,
+            boot_modes: vec![BootMode::Bios, BootMode::Uefi],
+            can_get_boot_mode: true,
+            sensors: true,
+            nmi: true,
+        }),
+        console: true,
+        vendor: FakeVendor::default().methods(),
+        boot: false,
+    })
 }
 
 /// The name of the fake boot interface.

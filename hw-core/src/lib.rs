@@ -34,7 +34,7 @@ pub use secrecy::{self, ExposeSecret, SecretString};
 
 pub use boot::{Boot, BootBuild, BootInterface};
 pub use boot_device::{BootDevice, BootDeviceSetting, BootMode, BootPersistence};
-pub use capabilities::{Capabilities, ManagementCapabilities, PowerCapabilities};
+pub use capabilities::{Capabilities, ManagementCapabilities, PowerCapabilities, TypeCapabilities};
 pub use console::{Console, ConsoleHandle, ConsoleStream};
 pub use driver_info::{DriverInfo, Property, Validator};
 pub use error::{Error, ErrorKind, ParameterProblem, Result};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::boot::{BootBuild, BootInterface};
 use crate::boot_device::BootPersistence;
+use crate::capabilities::TypeCapabilities;
 use crate::driver_info::{DriverInfo, Property};
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::{Node, NodeContext};
@@ -88,6 +89,7 @@ pub struct HardwareType {
     interfaces: Vec<InterfaceKind>,
     properties: Vec<Property>,
     boot_interfaces: Vec<String>,
+    capabilities: Option<Arc<TypeCapabilities>>,
     build: Arc<BuildFn>,
 }
 
@@ -97,6 +99,7 @@ impl fmt::Debug for HardwareType {
             .field("name", &self.name)
             .field("interfaces", &self.interfaces)
             .field("boot_interfaces", &self.boot_interfaces)
+            .field("capabilities", &self.capabilities)
             .field(
                 "properties",
                 &self.properties.iter().map(|p| &p.name).collect::<Vec<_>>(),
@@ -143,6 +146,7 @@ impl HardwareType {
             interfaces,
             properties,
             boot_interfaces: Vec::new(),
+            capabilities: None,
             build: Arc::new(build),
         }
     }
@@ -167,6 +171,53 @@ impl HardwareType {
             }
         }
         self
+    }
+
+    /// Declares what every node of this type can do *at most* (see
+    /// [`TypeCapabilities`]): the union over every `driver_info` the type accepts,
+    /// with a "depends on …" note where only a node can say. `hwctl capabilities
+    /// TYPE` shows it when no node can be built, and the conformance suite
+    /// ([`testing::check_capabilities`](crate::testing::check_capabilities)) fails
+    /// a node of the type that claims more. Replaces an earlier declaration.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::capabilities::{CapabilityField, TypeCapabilities};
+    /// use hwctl_core::{Capabilities, HardwareType, InterfaceKind, Node, Power, PowerCapabilities};
+    /// use hwctl_core::{DriverInfo, NodeContext, PowerState, PowerTarget, fake::FakePower};
+    /// let ht = HardwareType::new("my-pdu", "A PDU.", [InterfaceKind::Power], vec![], |info, ctx| {
+    ///     info.validator(&[]).finish()?;
+    ///     Ok(Node::new("my-pdu", ctx.clone()).with_power(Arc::new(FakePower::new(PowerState::Off))))
+    /// })
+    /// .with_capabilities(
+    ///     TypeCapabilities::new(Capabilities {
+    ///         power: Some(PowerCapabilities { can_query: true, targets: PowerTarget::ALL.to_vec(),
+    ///             recorded_only: vec![] }),
+    ///         ..Capabilities::default()
+    ///     })
+    ///     .depends(CapabilityField::PowerTargets, "the outlet's firmware"),
+    /// );
+    /// let declared = ht.capabilities().unwrap();
+    /// assert_eq!(declared.at_most().power.as_ref().unwrap().targets.len(), 5);
+    /// // A node of it is within what its type declares.
+    /// let node = ht.build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+    /// assert!(declared.exceeded_by(&node.capabilities()).is_empty());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    pub fn with_capabilities(mut self, declared: TypeCapabilities) -> Self {
+        self.capabilities = Some(Arc::new(declared));
+        self
+    }
+
+    /// What this type declared its nodes can do at most
+    /// ([`HardwareType::with_capabilities`]), or `None` if it declared nothing.
+    ///
+    /// ```
+    /// let ht = hwctl_core::fake::hardware_type();
+    /// assert!(ht.capabilities().unwrap().at_most().power.is_some());
+    /// ```
+    pub fn capabilities(&self) -> Option<&TypeCapabilities> {
+        self.capabilities.as_deref()
     }
 
     /// The boot interfaces this type supports, most preferred first.

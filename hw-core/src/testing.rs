@@ -551,7 +551,8 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
     report
 }
 
-/// Checks a hardware type's validation: `valid` builds; removing each required
+/// Checks a hardware type's validation: `valid` builds, and the node is within its
+/// type's declared capabilities ([`check_capabilities`]); removing each required
 /// property gives a missing-parameter error naming it; removing them all names every
 /// one in a single error; secrets are not echoed in errors.
 ///
@@ -561,22 +562,31 @@ pub async fn check_node(node: &Node, opts: &Options) -> Report {
 ///     Property::required("demo_address", "Address."),
 ///     Property::required("demo_password", "Password.").secret(),
 /// ];
+/// use hwctl_core::{Capabilities, PowerCapabilities, PowerState, TypeCapabilities, fake::FakePower};
 /// let hw = HardwareType::new("demo", "A demo.", [InterfaceKind::Power], PROPS.to_vec(), |info, ctx| {
 ///     let mut v = info.validator(PROPS);
 ///     let _ = (v.host("demo_address"), v.secret("demo_password"));
 ///     v.finish()?;
-///     Ok(Node::new("demo", ctx.clone()))
-/// });
+///     Ok(Node::new("demo", ctx.clone()).with_power(std::sync::Arc::new(FakePower::new(PowerState::Off))))
+/// })
+/// .with_capabilities(TypeCapabilities::new(Capabilities {
+///     power: Some(PowerCapabilities { can_query: true, targets: hwctl_core::PowerTarget::ALL.to_vec(),
+///         recorded_only: vec![] }),
+///     ..Capabilities::default()
+/// }));
 /// let valid = DriverInfo::from_pairs([("demo_address", "10.0.0.5"), ("demo_password", "pw")]);
 /// let report = testing::check_validation(&hw, &valid, &NodeContext::new("n1"));
 /// report.assert_passed();
 /// ```
 pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext) -> Report {
     let mut report = Report::default();
-    report.record(
-        "valid driver_info builds",
-        expect_ok("build", hw.build(valid, ctx)).map(drop),
-    );
+    match expect_ok("build", hw.build(valid, ctx)) {
+        Ok(node) => {
+            report.record("valid driver_info builds", Ok(()));
+            report.merge(check_capabilities(hw, &node));
+        }
+        Err(why) => report.record("valid driver_info builds", Err(why)),
+    }
     let required: Vec<String> = hw
         .properties()
         .iter()
@@ -653,6 +663,81 @@ pub fn check_validation(hw: &HardwareType, valid: &DriverInfo, ctx: &NodeContext
         };
         report.record(format!("secret {} is not echoed", secret.name), r);
     }
+    report
+}
+
+/// Checks that hardware type `hw` declares what its nodes can do at most
+/// ([`HardwareType::with_capabilities`]), that the declaration agrees with its
+/// interfaces (power and management declared exactly when the type has them, a
+/// console when it has one, vendor methods when it has a vendor interface), and
+/// that `node`, a node of it, claims nothing beyond the declaration
+/// ([`TypeCapabilities::exceeded_by`](crate::TypeCapabilities::exceeded_by)).
+///
+/// Run it on every kind of node a driver builds (each `driver_info` that changes
+/// the capabilities): a driver that adds a capability without declaring it fails.
+/// [`check_validation`] runs it on the node its `valid` driver_info builds.
+///
+/// ```
+/// use hwctl_core::{DriverInfo, HardwareType, NodeContext, fake, testing};
+/// let ht = fake::hardware_type();
+/// let node = ht.build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+/// testing::check_capabilities(&ht, &node).assert_passed();
+/// // A type that declares nothing fails: its nodes could claim anything.
+/// let bare = HardwareType::new("bare", "No declaration.", [], vec![], |_, ctx| {
+///     Ok(hwctl_core::Node::new("bare", ctx.clone()))
+/// });
+/// let node = bare.build(&DriverInfo::new(), &NodeContext::new("n1"))?;
+/// assert!(!testing::check_capabilities(&bare, &node).is_ok());
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
+pub fn check_capabilities(hw: &HardwareType, node: &Node) -> Report {
+    use crate::registry::InterfaceKind;
+    let mut report = Report::default();
+    let Some(declared) = hw.capabilities() else {
+        report.record(
+            "the hardware type declares its capabilities",
+            Err(format!(
+                "hardware type {} has no with_capabilities declaration",
+                hw.name()
+            )),
+        );
+        return report;
+    };
+    report.record("the hardware type declares its capabilities", Ok(()));
+    let at_most = declared.at_most();
+    let has = |k: InterfaceKind| hw.interfaces().contains(&k);
+    let mut disagree = Vec::new();
+    for (kind, declared) in [
+        (InterfaceKind::Power, at_most.power.is_some()),
+        (InterfaceKind::Management, at_most.management.is_some()),
+        (InterfaceKind::Console, at_most.console),
+        (InterfaceKind::Vendor, !at_most.vendor.is_empty()),
+    ] {
+        if has(kind) != declared {
+            disagree.push(format!(
+                "{kind}: the type {} the interface, its declaration {}",
+                if has(kind) { "has" } else { "lacks" },
+                if declared { "declares it" } else { "does not" }
+            ));
+        }
+    }
+    report.record(
+        "the declaration agrees with the type's interfaces",
+        if disagree.is_empty() {
+            Ok(())
+        } else {
+            Err(disagree.join("; "))
+        },
+    );
+    let over = declared.exceeded_by(&node.capabilities());
+    report.record(
+        "the node is within its type's declared capabilities",
+        if over.is_empty() {
+            Ok(())
+        } else {
+            Err(over.join("; "))
+        },
+    );
     report
 }
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hwctl_core::testing::{Options, Outcome, check_node, check_validation};
+use hwctl_core::testing::{Options, Outcome, check_capabilities, check_node, check_validation};
 use hwctl_core::{
-    BootDevice, BootDeviceSetting, DriverInfo, HardwareType, InterfaceKind, Management,
-    ManagementCapabilities, Node, NodeContext, Power, PowerCapabilities, PowerState, PowerTarget,
-    Property, Result, async_trait, fake,
+    BootDevice, BootDeviceSetting, Capabilities, DriverInfo, HardwareType, InterfaceKind,
+    Management, ManagementCapabilities, Node, NodeContext, Power, PowerCapabilities, PowerState,
+    PowerTarget, Property, Result, TypeCapabilities, async_trait, fake,
 };
 
 fn failed_names(report: &hwctl_core::testing::Report) -> Vec<String> {
@@ -121,6 +121,130 @@ const PROPS: &[Property] = &[
     Property::required("x_password", "Password.").secret(),
 ];
 
+/// A declaration of power with every target, nothing else.
+fn power_declared() -> TypeCapabilities {
+    TypeCapabilities::new(Capabilities {
+        power: Some(PowerCapabilities {
+            can_query: true,
+            targets: PowerTarget::ALL.to_vec(),
+            recorded_only: Vec::new(),
+        }),
+        ..Capabilities::default()
+    })
+}
+
+/// A type whose nodes have fake-hardware's power and management (boot devices pxe,
+/// disk, cdrom, bios, safe; boot modes; sensors; NMI), declaring `declared`.
+fn fake_managed(declared: Option<TypeCapabilities>) -> HardwareType {
+    let ht = HardwareType::new(
+        "managed",
+        "Fake power and management.",
+        [InterfaceKind::Power, InterfaceKind::Management],
+        vec![],
+        |info, ctx| {
+            info.validator(&[]).finish()?;
+            Ok(Node::new("managed", ctx.clone())
+                .with_power(Arc::new(fake::FakePower::new(PowerState::Off)))
+                .with_management(Arc::new(fake::FakeManagement::default())))
+        },
+    );
+    match declared {
+        Some(d) => ht.with_capabilities(d),
+        None => ht,
+    }
+}
+
+/// What fake-hardware declares, minus one boot device (safe) and NMI.
+fn declared_without_safe_and_nmi() -> TypeCapabilities {
+    let mut caps = fake::hardware_type()
+        .capabilities()
+        .unwrap()
+        .at_most()
+        .clone();
+    caps.console = false;
+    caps.vendor.clear();
+    let m = caps.management.as_mut().unwrap();
+    m.boot_devices.retain(|d| *d != BootDevice::Safe);
+    m.nmi = false;
+    TypeCapabilities::new(caps)
+}
+
+/// The no-drift guarantee: a node whose driver grew a capability its type does not
+/// declare (here a boot device and NMI) fails, naming what it claims beyond.
+#[test]
+fn a_node_claiming_more_than_its_type_declares_fails() {
+    let ht = fake_managed(Some(declared_without_safe_and_nmi()));
+    let node = ht
+        .build(&DriverInfo::new(), &NodeContext::new("n"))
+        .unwrap();
+    let report = check_capabilities(&ht, &node);
+    assert_eq!(
+        failed_names(&report),
+        ["the node is within its type's declared capabilities"],
+        "{report}"
+    );
+    let why = format!("{report}");
+    assert!(
+        why.contains("management.boot_devices: safe is not declared"),
+        "{why}"
+    );
+    assert!(
+        why.contains("management.nmi: true but declared false"),
+        "{why}"
+    );
+    // check_validation runs it on the node its valid driver_info builds.
+    let report = check_validation(&ht, &DriverInfo::new(), &NodeContext::new("n"));
+    assert_eq!(
+        failed_names(&report),
+        ["the node is within its type's declared capabilities"],
+        "{report}"
+    );
+}
+
+/// A type that declares nothing, or a declaration that disagrees with the type's
+/// interfaces, fails: either way nothing bounds what its nodes claim.
+#[test]
+fn a_missing_or_inconsistent_declaration_fails() {
+    let ht = fake_managed(None);
+    let node = ht
+        .build(&DriverInfo::new(), &NodeContext::new("n"))
+        .unwrap();
+    assert_eq!(
+        failed_names(&check_capabilities(&ht, &node)),
+        ["the hardware type declares its capabilities"]
+    );
+    // Declares power only: management is the type's but undeclared, and the
+    // node's management is then beyond the declaration.
+    let ht = fake_managed(Some(power_declared()));
+    let node = ht
+        .build(&DriverInfo::new(), &NodeContext::new("n"))
+        .unwrap();
+    let report = check_capabilities(&ht, &node);
+    assert_eq!(
+        failed_names(&report),
+        [
+            "the declaration agrees with the type's interfaces",
+            "the node is within its type's declared capabilities"
+        ],
+        "{report}"
+    );
+    // Declaring exactly what the fakes do passes.
+    let full = fake::hardware_type()
+        .capabilities()
+        .unwrap()
+        .at_most()
+        .clone();
+    let ht = fake_managed(Some(TypeCapabilities::new(Capabilities {
+        console: false,
+        vendor: vec![],
+        ..full
+    })));
+    let node = ht
+        .build(&DriverInfo::new(), &NodeContext::new("n"))
+        .unwrap();
+    check_capabilities(&ht, &node).assert_passed();
+}
+
 #[test]
 fn validation_that_stops_at_the_first_missing_key_fails() {
     let lazy = HardwareType::new(
@@ -136,7 +260,8 @@ fn validation_that_stops_at_the_first_missing_key_fails() {
             }
             Ok(Node::new("lazy", ctx.clone()))
         },
-    );
+    )
+    .with_capabilities(power_declared());
     let valid = DriverInfo::from_pairs([("x_address", "h"), ("x_password", "p")]);
     let report = check_validation(&lazy, &valid, &NodeContext::new("n"));
     assert_eq!(
@@ -162,7 +287,8 @@ fn validation_that_echoes_a_secret_fails() {
             v.finish()?;
             Ok(Node::new("leaky", ctx.clone()))
         },
-    );
+    )
+    .with_capabilities(power_declared());
     let valid = DriverInfo::from_pairs([("x_address", "h"), ("x_password", "p")]);
     let report = check_validation(&leaky, &valid, &NodeContext::new("n"));
     assert_eq!(
