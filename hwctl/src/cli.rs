@@ -374,14 +374,20 @@ pub(crate) enum Command {
     /// lacks come from `HW_<KEY>` or `hwctl --password-file PATH fleet …`.
     Fleet {
         /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`; at
-        /// least one node, and no two of one name (either is refused, exit 2,
-        /// before any node is touched).
+        /// least one node, every one with a known `driver`, and no two of one name
+        /// (an entry without `name` or `uuid` is called `node-N`, N its position
+        /// counted from 0). A file that breaks these is refused (exit 2) before any
+        /// node is touched, every bad entry named by its number (from 1).
         #[arg(long, value_name = "FILE")]
         inventory: PathBuf,
         /// How many nodes to drive at once.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
         concurrency: u16,
-        /// Timeout of each power change, in seconds (1 to 86400).
+        /// The longest each node's operation may take, in seconds (1 to 86400); a
+        /// node that takes longer fails with `timeout` (a change: with the power
+        /// engine's `power-state-failure`, as for one node), naming the limit and
+        /// the operation, and the others go on. Default: 60 for `status` (the
+        /// one-node default), the power engine's 60 for a change.
         #[arg(long, value_name = "SECONDS", value_parser = whole_seconds)]
         timeout: Option<u64>,
         /// The interface to drive (only `power` for now).

@@ -411,17 +411,6 @@ pub(crate) fn say_json(value: &serde_json::Value) {
     say(serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
 }
 
-/// Writes `value` as pretty JSON to stdout, serialized straight into a buffered
-/// stdout (no intermediate `serde_json::Value` or `String`): the same text as
-/// [`say_json`] of its `Value`, when its fields are in alphabetical order.
-pub(crate) fn say_json_of<T: serde::Serialize>(value: &T) {
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    if serde_json::to_writer_pretty(&mut out, value).is_ok() {
-        let _ = writeln!(out);
-    }
-    let _ = out.flush();
-}
-
 /// A usage error (exit code 2).
 pub(crate) fn usage(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidParameter, message.into())

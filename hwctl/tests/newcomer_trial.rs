@@ -369,7 +369,8 @@ fn a_cause_is_not_printed_when_the_message_says_it() {
 }
 
 /// An inventory entry without `driver` is named as such, not as a hardware type
-/// named "" (it read `no hardware type "" (enabled: …)`).
+/// named "" (it read `no hardware type "" (enabled: …)`). Since a missing and a
+/// misspelled driver are one rule (`fleet_inventory.rs`), it is `invalid-parameter`.
 #[test]
 fn an_inventory_entry_without_a_driver_says_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -384,8 +385,9 @@ fn an_inventory_entry_without_a_driver_says_so() {
     ]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.starts_with("error [missing-parameter]: "), "{err}");
-    assert!(err.contains(r#"node "x" has no `driver`"#), "{err}");
+    assert!(err.starts_with("error [invalid-parameter]: "), "{err}");
+    assert!(err.contains("every entry needs `driver`"), "{err}");
+    assert!(err.contains(r#"entry 1 ("x") has none"#), "{err}");
     assert!(!err.contains("no hardware type"), "{err}");
 }
 
