@@ -91,16 +91,19 @@ impl OcsClient {
         })
     }
 
-    /// The client shared through [`shared_clients`], as [`OcsClient::shared`],
-    /// given as `known` when the cache hands out the same HTTP client (`known`
+    /// The client shared through [`shared_clients`] for `endpoint`, as
+    /// [`OcsClient::shared`], given as `known` when the cache hands out the same HTTP client (`known`
     /// is the client of a blade built before, [`crate::known_endpoints`]), so that
     /// blades of one chassis manager share one `OcsClient` too.
-    pub(crate) fn shared_known(config: &OcsConfig, known: Option<Arc<HttpClient>>) -> Result<Self> {
+    pub(crate) fn shared_known(
+        endpoint: &hwctl_http::EndpointConfig,
+        known: Option<&Arc<HttpClient>>,
+    ) -> Result<Self> {
         let http = shared_clients()
-            .get(&config.endpoint)
+            .get(endpoint)
             .map_err(|e| e.with_driver(NAME))?;
         let http = match known {
-            Some(known) if known.same_client(&http) => known,
+            Some(known) if known.same_client(&http) => Arc::clone(known),
             _ => Arc::new(http),
         };
         Ok(OcsClient { http })

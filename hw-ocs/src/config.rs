@@ -119,6 +119,49 @@ impl fmt::Debug for OcsConfig {
     }
 }
 
+/// What an [`OcsConfig`] says of its blade besides the endpoint (each field
+/// as there): what the power, management and console interfaces keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Blade {
+    pub(crate) blade_id: u32,
+    pub(crate) console_timeout_secs: u32,
+    pub(crate) boot_mode: hwctl_core::BootMode,
+    pub(crate) power_poll_interval: Duration,
+    pub(crate) console_poll_interval: Duration,
+}
+
+impl Blade {
+    /// `config`'s.
+    pub(crate) fn of(config: &OcsConfig) -> Self {
+        Blade {
+            blade_id: config.blade_id,
+            console_timeout_secs: config.console_timeout_secs,
+            boot_mode: config.boot_mode,
+            power_poll_interval: config.power_poll_interval,
+            console_poll_interval: config.console_poll_interval,
+        }
+    }
+
+    /// What [`OcsConfig::read`] gives for blade `blade_id` with the console
+    /// timeout `console_timeout_secs` (values it accepted) and the boot mode of
+    /// `ctx` (else BIOS).
+    pub(crate) fn read(blade_id: u32, console_timeout_secs: u32, ctx: &NodeContext) -> Self {
+        Blade {
+            blade_id,
+            console_timeout_secs,
+            boot_mode: ctx.boot_mode().unwrap_or(hwctl_core::BootMode::Bios),
+            power_poll_interval: DEFAULT_POWER_POLL_INTERVAL,
+            console_poll_interval: DEFAULT_CONSOLE_POLL_INTERVAL,
+        }
+    }
+}
+
+/// How often a power change is polled until confirmed, unless set.
+const DEFAULT_POWER_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often an idle serial console asks the blade for output, unless set.
+const DEFAULT_CONSOLE_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
 impl OcsConfig {
     /// A configuration with the defaults for everything but the four required
     /// values. Adjust the endpoint with
@@ -149,8 +192,8 @@ impl OcsConfig {
             blade_id,
             console_timeout_secs: DEFAULT_CONSOLE_TIMEOUT_SECS,
             boot_mode: hwctl_core::BootMode::Bios,
-            power_poll_interval: Duration::from_secs(1),
-            console_poll_interval: Duration::from_millis(100),
+            power_poll_interval: DEFAULT_POWER_POLL_INTERVAL,
+            console_poll_interval: DEFAULT_CONSOLE_POLL_INTERVAL,
         }
     }
 
@@ -203,27 +246,19 @@ impl OcsConfig {
                 .map_err(|e| e.with_driver(NAME))?,
             (None, None) => return Err(unreachable_missing()),
         };
-        Ok(OcsConfig::of_blade(
-            endpoint,
+        let blade = Blade::read(
             u32::try_from(blade_id).unwrap_or(0),
             u32::try_from(console).unwrap_or(DEFAULT_CONSOLE_TIMEOUT_SECS),
             ctx,
-        ))
-    }
-
-    /// The configuration of blade `blade_id` on `endpoint`, with the console
-    /// timeout `console_timeout_secs` and the boot mode of `ctx` (else BIOS):
-    /// what [`OcsConfig::read`] builds from values it accepted.
-    pub(crate) fn of_blade(
-        endpoint: EndpointConfig,
-        blade_id: u32,
-        console_timeout_secs: u32,
-        ctx: &NodeContext,
-    ) -> OcsConfig {
-        let mut config = OcsConfig::with_endpoint(endpoint, blade_id);
-        config.console_timeout_secs = console_timeout_secs;
-        config.boot_mode = ctx.boot_mode().unwrap_or(hwctl_core::BootMode::Bios);
-        config
+        );
+        Ok(OcsConfig {
+            endpoint,
+            blade_id: blade.blade_id,
+            console_timeout_secs: blade.console_timeout_secs,
+            boot_mode: blade.boot_mode,
+            power_poll_interval: blade.power_poll_interval,
+            console_poll_interval: blade.console_poll_interval,
+        })
     }
 }
 

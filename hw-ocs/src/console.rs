@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::NAME;
 use crate::client::OcsClient;
-use crate::config::OcsConfig;
+use crate::config::{Blade, OcsConfig};
 use crate::wire::{ChassisResponse, Request, SerialDataResponse, StartSerialResponse};
 
 /// Bytes sent per `SendBladeSerialData` (the data travels in the URL).
@@ -86,11 +86,16 @@ impl OcsConsole {
 
     /// The console of `config.blade_id` on `client`.
     pub fn with_client(client: OcsClient, config: &OcsConfig) -> Self {
+        OcsConsole::on_blade(client, &Blade::of(config))
+    }
+
+    /// The console of `blade` on `client`.
+    pub(crate) fn on_blade(client: OcsClient, blade: &Blade) -> Self {
         OcsConsole {
             client,
-            blade_id: config.blade_id,
-            session_timeout_secs: config.console_timeout_secs,
-            poll: config.console_poll_interval,
+            blade_id: blade.blade_id,
+            session_timeout_secs: blade.console_timeout_secs,
+            poll: blade.console_poll_interval,
         }
     }
 

@@ -361,27 +361,33 @@ mod tests {
         e
     }
 
-    /// Everything a configuration holds, password included, as text.
-    fn describe(config: &OcsConfig) -> String {
-        let password = match config.endpoint.auth() {
+    /// Everything a blade's configuration holds, password included, as text.
+    fn describe(endpoint: &hwctl_http::EndpointConfig, blade: crate::config::Blade) -> String {
+        let password = match endpoint.auth() {
             Auth::Basic { password, .. } => password.expose_secret().to_owned(),
             _ => String::new(),
         };
-        format!(
-            "{config:?} {password} {:?} {:?}",
-            config.power_poll_interval, config.console_poll_interval
-        )
+        format!("{endpoint:?} {password} {blade:?}")
     }
 
-    /// What `OcsConfig::read` gives with the endpoint `last` knows for `info`,
-    /// against what reading everything gives: the same configuration, or the
-    /// same error (kind, message, problems).
+    /// What building a blade finds for `info` with the endpoints `last` knows
+    /// ([`crate::config_of`]), against what reading everything gives: the same
+    /// configuration, or the same error (kind, message, problems).
     fn same_as_reading(info: &DriverInfo, last: &KnownEndpoints) -> bool {
-        let ctx = NodeContext::new("n");
+        let uefi = NodeContext::new("n").with_boot_mode(hwctl_core::BootMode::Uefi);
+        [NodeContext::new("n"), uefi]
+            .iter()
+            .all(|ctx| same_as_reading_in(info, last, ctx))
+    }
+
+    fn same_as_reading_in(info: &DriverInfo, last: &KnownEndpoints, ctx: &NodeContext) -> bool {
         let known = last.get_info(info);
-        let fast = crate::config_of(info, &Written::of(info), known.as_deref(), &ctx);
-        match (fast, OcsConfig::from_driver_info(info, &ctx)) {
-            (Ok(a), Ok(b)) => describe(&a) == describe(&b),
+        let fast = crate::config_of(info, &Written::of(info), known.as_deref(), ctx);
+        match (fast, OcsConfig::from_driver_info(info, ctx)) {
+            (Ok(a), Ok(b)) => {
+                describe(a.endpoint(), a.blade())
+                    == describe(&b.endpoint, crate::config::Blade::of(&b))
+            }
             (Err(a), Err(b)) => {
                 a.kind() == b.kind()
                     && a.to_string() == b.to_string()

@@ -32,15 +32,19 @@ pub const NAME: &str = "msftocs";
 ///
 /// As [`OcsClient::new`] (`InvalidParameter` for a CA bundle that cannot be read).
 pub fn build_node(config: &OcsConfig, ctx: &NodeContext) -> Result<Node> {
-    Ok(node_on(OcsClient::shared(config)?, config, ctx))
+    Ok(node_on(
+        OcsClient::shared(config)?,
+        &config::Blade::of(config),
+        ctx,
+    ))
 }
 
-/// The node of `config`'s blade on `client`.
-fn node_on(client: OcsClient, config: &OcsConfig, ctx: &NodeContext) -> Node {
+/// The node of `blade` on `client`.
+fn node_on(client: OcsClient, blade: &config::Blade, ctx: &NodeContext) -> Node {
     Node::new(NAME, ctx.clone())
-        .with_power(Arc::new(OcsPower::with_client(client.clone(), config)))
-        .with_management(Arc::new(OcsManagement::with_client(client.clone(), config)))
-        .with_console(Arc::new(OcsConsole::with_client(client, config)))
+        .with_power(Arc::new(OcsPower::on_blade(client.clone(), blade)))
+        .with_management(Arc::new(OcsManagement::on_blade(client.clone(), blade)))
+        .with_console(Arc::new(OcsConsole::on_blade(client, blade)))
 }
 
 /// Builds the node of `info`'s blade as [`OcsConfig::from_driver_info`] then
@@ -53,13 +57,36 @@ fn build_from_driver_info(
 ) -> Result<Node> {
     let written = known_endpoints::Written::of(info);
     let known = known_endpoints.get(&written);
-    let known_ptr = known.as_ref().map(Arc::as_ptr);
     let config = config_of(info, &written, known.as_deref(), ctx)?;
-    let client = OcsClient::shared_known(&config, known)?;
-    if known_ptr != Some(Arc::as_ptr(client.shared_http())) {
+    let client = OcsClient::shared_known(config.endpoint(), known.as_ref())?;
+    if known.as_ref().map(Arc::as_ptr) != Some(Arc::as_ptr(client.shared_http())) {
         known_endpoints.put(&written, client.shared_http());
     }
-    Ok(node_on(client, &config, ctx))
+    Ok(node_on(client, &config.blade(), ctx))
+}
+
+/// A blade's configuration, as [`config_of`] finds it.
+enum BladeConfig<'k> {
+    /// The endpoint of a known client (not read again) and the blade's values.
+    Known(&'k hwctl_http::EndpointConfig, config::Blade),
+    /// Read as [`OcsConfig::read`] reads it (boxed: the other is far smaller).
+    Read(Box<OcsConfig>),
+}
+
+impl BladeConfig<'_> {
+    fn endpoint(&self) -> &hwctl_http::EndpointConfig {
+        match self {
+            BladeConfig::Known(endpoint, _) => endpoint,
+            BladeConfig::Read(config) => &config.endpoint,
+        }
+    }
+
+    fn blade(&self) -> config::Blade {
+        match self {
+            BladeConfig::Known(_, blade) => *blade,
+            BladeConfig::Read(config) => config::Blade::of(config),
+        }
+    }
 }
 
 /// What [`OcsConfig::from_driver_info`] gives for `info` (whose values are
@@ -67,24 +94,22 @@ fn build_from_driver_info(
 /// the same endpoint values. When, besides, the rest of `written` is known to
 /// pass ([`known_endpoints::Written::blade`]), nothing is read again: every
 /// check reading makes has passed, for the endpoint with that blade's values
-/// and for the rest here. Otherwise everything but the endpoint is read and
-/// checked as usual ([`OcsConfig::read`]), with the same result and errors.
-fn config_of(
+/// and for the rest here; the endpoint is `known`'s, not a copy. Otherwise
+/// everything but the endpoint is read and checked as usual
+/// ([`OcsConfig::read`]), with the same result and errors.
+fn config_of<'k>(
     info: &DriverInfo,
     written: &known_endpoints::Written<'_>,
-    known: Option<&hwctl_http::HttpClient>,
+    known: Option<&'k hwctl_http::HttpClient>,
     ctx: &NodeContext,
-) -> Result<OcsConfig> {
+) -> Result<BladeConfig<'k>> {
     let endpoint = known.map(hwctl_http::HttpClient::config);
-    match (endpoint, written.blade()) {
-        (Some(endpoint), Some((blade_id, console))) => Ok(OcsConfig::of_blade(
-            endpoint.clone(),
-            blade_id,
-            console,
-            ctx,
-        )),
-        _ => OcsConfig::read(info, ctx, endpoint),
-    }
+    Ok(match (endpoint, written.blade()) {
+        (Some(endpoint), Some((blade_id, console))) => {
+            BladeConfig::Known(endpoint, config::Blade::read(blade_id, console, ctx))
+        }
+        _ => BladeConfig::Read(Box::new(OcsConfig::read(info, ctx, endpoint)?)),
+    })
 }
 
 /// The `msftocs` hardware type: power, management and console of one blade of an

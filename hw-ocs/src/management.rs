@@ -8,7 +8,7 @@ use hwctl_core::{
 
 use crate::NAME;
 use crate::client::OcsClient;
-use crate::config::OcsConfig;
+use crate::config::{Blade, OcsConfig};
 use crate::wire::{BootResponse, BootType, Request};
 
 /// The boot devices a blade accepts, with their `bootType`.
@@ -63,10 +63,15 @@ impl OcsManagement {
 
     /// The management interface of `config.blade_id` on `client`.
     pub fn with_client(client: OcsClient, config: &OcsConfig) -> Self {
+        OcsManagement::on_blade(client, &Blade::of(config))
+    }
+
+    /// The management interface of `blade` on `client`.
+    pub(crate) fn on_blade(client: OcsClient, blade: &Blade) -> Self {
         OcsManagement {
             client,
-            blade_id: config.blade_id,
-            boot_mode: config.boot_mode,
+            blade_id: blade.blade_id,
+            boot_mode: blade.boot_mode,
         }
     }
 

@@ -10,7 +10,7 @@ use hwctl_core::{
 
 use crate::NAME;
 use crate::client::OcsClient;
-use crate::config::OcsConfig;
+use crate::config::{Blade, OcsConfig};
 use crate::wire::{BladeResponse, BladeStateResponse, Request};
 
 /// The power interface of one blade.
@@ -53,10 +53,15 @@ impl OcsPower {
 
     /// The power interface of `config.blade_id` on `client`.
     pub fn with_client(client: OcsClient, config: &OcsConfig) -> Self {
+        OcsPower::on_blade(client, &Blade::of(config))
+    }
+
+    /// The power interface of `blade` on `client`.
+    pub(crate) fn on_blade(client: OcsClient, blade: &Blade) -> Self {
         OcsPower {
             client,
-            blade_id: config.blade_id,
-            poll: config.power_poll_interval,
+            blade_id: blade.blade_id,
+            poll: blade.power_poll_interval,
         }
     }
 
