@@ -66,4 +66,33 @@ fn build_type(store: Option<Arc<dyn StateStore>>) -> HardwareType {
     // Ironic's generic hardware types network-boot through its pxe and ipxe boot
     // interfaces (hwctl-pxe provides them).
     .with_boot_interfaces(["pxe", "ipxe"])
+    .with_capabilities(declared_capabilities())
+}
+
+/// What every node of this type can do at most: the union over every
+/// `driver_info` it accepts, written out from its drivers' `capabilities()` (not
+/// read from them), so `hwctl_core::testing::check_capabilities` fails a node
+/// that claims more.
+fn declared_capabilities() -> hwctl_core::TypeCapabilities {
+    use hwctl_core::capabilities::CapabilityField;
+    use hwctl_core::{Capabilities, PowerCapabilities, PowerTarget, TypeCapabilities};
+    TypeCapabilities::new(Capabilities {
+        power: Some(PowerCapabilities {
+            can_query: false,
+            targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+            recorded_only: vec![PowerTarget::Off],
+        }),
+        management: None,
+        console: false,
+        vendor: Vec::new(),
+        boot: false,
+    })
+    .depends(
+        CapabilityField::PowerTargets,
+        "wol_power_off: off only with record (the default), not with unsupported",
+    )
+    .depends(
+        CapabilityField::RecordedOnly,
+        "wol_power_off=record: off is recorded, not performed (a person switches the node off)",
+    )
 }
