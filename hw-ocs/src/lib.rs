@@ -151,4 +151,40 @@ pub fn hardware_type() -> HardwareType {
     // Ironic's generic hardware types network-boot through its pxe and ipxe boot
     // interfaces (hwctl-pxe provides them).
     .with_boot_interfaces(["pxe", "ipxe"])
+    .with_capabilities(declared_capabilities())
+}
+
+/// What every node of this type can do at most: the union over every
+/// `driver_info` it accepts, written out from its drivers' `capabilities()` (not
+/// read from them), so `hwctl_core::testing::check_capabilities` fails a node
+/// that claims more.
+fn declared_capabilities() -> hwctl_core::TypeCapabilities {
+    use hwctl_core::{
+        BootDevice, Capabilities, ManagementCapabilities, PowerCapabilities, PowerTarget,
+        TypeCapabilities,
+    };
+    TypeCapabilities::new(Capabilities {
+        power: Some(PowerCapabilities {
+            can_query: true,
+            targets: vec![PowerTarget::On, PowerTarget::Off, PowerTarget::Reboot],
+            recorded_only: Vec::new(),
+        }),
+        management: Some(ManagementCapabilities {
+            boot_devices: vec![
+                BootDevice::Pxe,
+                BootDevice::Disk,
+                BootDevice::Bios,
+                BootDevice::Floppy,
+            ],
+            can_get_boot_device: true,
+            persistent_only: false,
+            boot_modes: vec![],
+            can_get_boot_mode: false,
+            sensors: false,
+            nmi: false,
+        }),
+        console: true,
+        vendor: Vec::new(),
+        boot: false,
+    })
 }
