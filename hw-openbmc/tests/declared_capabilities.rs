@@ -6,6 +6,7 @@
 use hwctl_core::testing::check_capabilities;
 use hwctl_core::{DriverInfo, NodeContext};
 use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+use hwctl_sim::Simulator;
 use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
 
 #[tokio::test]
