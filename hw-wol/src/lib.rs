@@ -93,6 +93,6 @@ fn declared_capabilities() -> hwctl_core::TypeCapabilities {
     )
     .depends(
         CapabilityField::RecordedOnly,
-        "wol_power_off=record: off is recorded, not performed (a person switches the node off)",
+        "wol_power_off=record (the default)",
     )
 }

@@ -350,12 +350,13 @@ pub(crate) enum Command {
     ///
     /// `capabilities TYPE` takes no node options: it answers from what the hardware
     /// type declares (its interfaces, its network-boot interfaces) and from a node of
-    /// it built with no driver_info at all (every declared default). A type whose
-    /// nodes need driver_info (an address) or ports cannot answer for an interface's
-    /// details: those say "depends on the device", naming what a node needs (JSON:
-    /// the string `"depends on the device"` and `"depends_on": [names]`). A node's
-    /// driver_info can change what its interfaces do (Wake-on-LAN's
-    /// `wol_power_off`), so ask the node itself for the final answer.
+    /// it built with no driver_info at all (every declared default). For a type whose
+    /// nodes need driver_info (an address) or ports, it shows what the type declares
+    /// a node of it can do *at most*, with what that depends on (the BMC's allowed
+    /// reset types, Wake-on-LAN's `wol_power_off`) and what a node needs (JSON:
+    /// `"at_most": true`, `"notes": {"power.targets": "…"}`, `"depends_on":
+    /// [names]`). A node never claims more than its type declares (the driver tests
+    /// check it), but may do less: ask the node itself for the final answer.
     Capabilities {
         /// A hardware type (`hwctl drivers` lists them): what the type can do, with
         /// no node.

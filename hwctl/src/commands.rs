@@ -455,16 +455,20 @@ pub(crate) const DEPENDS_ON_DEVICE: &str = "depends on the device";
 ///
 /// Built only from what the type itself declares, so it cannot drift from the
 /// drivers: which interfaces it has ([`HardwareType::interfaces`]), its network-boot
-/// interfaces, and, for each interface's details, a node of the type built with no
-/// driver_info and no ports (every declared default; building does no I/O). When
-/// the type's own validation refuses that (it needs an address, credentials or the
-/// node's ports), the details of its power, management and vendor interfaces are
-/// [`DEPENDS_ON_DEVICE`], and `depends_on` names what the validation asked for. A
-/// console is known from the declaration alone.
+/// interfaces, and each interface's details. Those come from a node of the type
+/// built with no driver_info and no ports (every declared default; building does no
+/// I/O) when the type's validation allows it; otherwise (it needs an address,
+/// credentials or the node's ports) from the type's declaration of what its nodes
+/// can do *at most* ([`HardwareType::capabilities`], `at_most: true`), with its
+/// "depends on …" notes, and `depends_on` names what the validation asked for.
+/// A type with neither says [`DEPENDS_ON_DEVICE`] for those details. The
+/// conformance suite holds every driver's nodes within its declaration
+/// (`hwctl_core::testing::check_capabilities`; docs/decisions.md, 95).
 ///
 /// JSON: `{"node": null, "hardware_type", "interfaces", "capabilities": {"power",
-/// "management", "console", "vendor"}, "boot_interfaces", "depends_on"}`; an
-/// interface the type lacks is `null` (`console` `false`, `vendor` `[]`).
+/// "management", "console", "vendor"}, "at_most", "notes", "boot_interfaces",
+/// "depends_on"}`; an interface the type lacks is `null` (`console` `false`,
+/// `vendor` `[]`); `notes` maps a field (`power.targets`) to what it depends on.
 ///
 /// # Errors
 ///
@@ -472,33 +476,48 @@ pub(crate) const DEPENDS_ON_DEVICE: &str = "depends on the device";
 /// failure other than missing or invalid parameters is returned as it is.
 ///
 /// [`HardwareType::interfaces`]: hwctl_core::HardwareType::interfaces
+/// [`HardwareType::capabilities`]: hwctl_core::HardwareType::capabilities
 pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool) -> Result<()> {
     use hwctl_core::{DriverInfo, InterfaceKind, NodeContext};
     let hw = crate::registry::hardware_type(registry, name)?;
     let boot_interfaces = crate::boot_cmd::boot_interfaces_of(hw);
     let has = |kind: InterfaceKind| hw.interfaces().contains(&kind);
+    let declared = hw.capabilities();
+    let notes: serde_json::Map<String, Value> = declared
+        .map(|d| {
+            d.notes()
+                .iter()
+                .map(|(field, note)| (field.as_str().to_owned(), Value::String(note.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
     let probe = hw.build(
         &DriverInfo::new(),
         &NodeContext::new(crate::node_args::DEFAULT_NODE_ID),
     );
-    let (caps, depends_on) = match probe {
-        Ok(node) => (interfaces_json(&node.capabilities())?, Vec::new()),
+    let (caps, at_most, depends_on) = match probe {
+        Ok(node) => (interfaces_json(&node.capabilities())?, false, Vec::new()),
         Err(e) if e.kind().is_input_error() && !e.problems().is_empty() => {
             let needs: Vec<String> = e.problems().iter().map(|p| p.name.clone()).collect();
-            let detail = |kind: InterfaceKind, absent: Value| {
-                if has(kind) {
-                    Value::String(DEPENDS_ON_DEVICE.into())
-                } else {
-                    absent
+            match declared {
+                Some(d) => (interfaces_json(d.at_most())?, true, needs),
+                None => {
+                    let detail = |kind: InterfaceKind, absent: Value| {
+                        if has(kind) {
+                            Value::String(DEPENDS_ON_DEVICE.into())
+                        } else {
+                            absent
+                        }
+                    };
+                    let caps = json!({
+                        "power": detail(InterfaceKind::Power, Value::Null),
+                        "management": detail(InterfaceKind::Management, Value::Null),
+                        "console": has(InterfaceKind::Console),
+                        "vendor": detail(InterfaceKind::Vendor, json!([])),
+                    });
+                    (caps, false, needs)
                 }
-            };
-            let caps = json!({
-                "power": detail(InterfaceKind::Power, Value::Null),
-                "management": detail(InterfaceKind::Management, Value::Null),
-                "console": has(InterfaceKind::Console),
-                "vendor": detail(InterfaceKind::Vendor, json!([])),
-            });
-            (caps, needs)
+            }
         }
         Err(e) => return Err(e),
     };
@@ -508,6 +527,8 @@ pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool)
             "hardware_type": hw.name(),
             "interfaces": hw.interfaces(),
             "capabilities": caps,
+            "at_most": at_most,
+            "notes": notes,
             "boot_interfaces": boot_interfaces,
             "depends_on": depends_on,
         }));
@@ -521,25 +542,60 @@ pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool)
                 hw.name(),
                 row[0]
             );
+        } else if at_most {
+            let text = notes_text(&row[0], &notes);
+            row[1].push_str(&text);
         }
     }
+    let needs = || {
+        format!(
+            "a node needs {}: `hwctl properties {}`",
+            depends_on.join(", "),
+            hw.name()
+        )
+    };
     say(if depends_on.is_empty() {
         format!(
             "hardware type {} (no node: a node of it with no driver_info, every default; \
              a node's own driver_info can change this)",
             hw.name()
         )
+    } else if at_most {
+        format!(
+            "hardware type {} (no node: what a node of it can do at most, as the type \
+             declares; {})",
+            hw.name(),
+            needs()
+        )
     } else {
         format!(
-            "hardware type {} (no node: \"{DEPENDS_ON_DEVICE}\" is what only a node can say; \
-             a node needs {}: `hwctl properties {}`)",
+            "hardware type {} (no node: \"{DEPENDS_ON_DEVICE}\" is what only a node can say; {})",
             hw.name(),
-            depends_on.join(", "),
-            hw.name()
+            needs()
         )
     });
     say(wrapped_table(&["INTERFACE", "CAPABILITIES"], &rows, table_width()).trim_end());
     Ok(())
+}
+
+/// The declaration's notes on interface `row` (`power`: the notes on `power.*`),
+/// as `; targets: depends on …` phrases appended to its row (`console` and
+/// `vendor` notes have no field: `; depends on …`).
+fn notes_text(row: &str, notes: &serde_json::Map<String, Value>) -> String {
+    notes
+        .iter()
+        .filter_map(|(field, note)| {
+            let note = note.as_str()?;
+            match field.split_once('.') {
+                Some((iface, leaf)) if iface == row => Some(format!(
+                    "; {}: depends on {note}",
+                    leaf.trim_start_matches("can_").replace('_', " ")
+                )),
+                None if field == row => Some(format!("; depends on {note}")),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 fn boot_interfaces_text(names: &[String]) -> String {

@@ -1,8 +1,9 @@
 //! `hwctl capabilities TYPE`: what a hardware type can do, with no node (a
 //! newcomer could only ask a complete node). Every answer comes from the type's own
-//! declaration, checked here against `hwctl drivers` (the registry), never against a
-//! table of this test's; what only a node can say is "depends on the device",
-//! naming what the type's validation asked for.
+//! declaration, checked here against `hwctl drivers` (the registry) and against
+//! real nodes of the type, never against a table of this test's: what a node of
+//! it can do *at most*, with notes on what that depends on, and `depends_on`
+//! naming what the type's validation asked for (docs/decisions.md, 95).
 #![allow(clippy::unwrap_used)]
 
 use std::process::{Command, Output, Stdio};
@@ -13,6 +14,9 @@ fn hwctl(args: &[&str]) -> Output {
     let state = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_hwctl"))
         .env("HWCTL_STATE_DIR", state.path())
+        // Only the OpenBMC node of `a_nodes_capabilities_are_within_what_its_type_shows`
+        // reads it (a password is never given with --info).
+        .env("HW_OPENBMC_PASSWORD", "not-used")
         .env_remove("HWCTL_LOG")
         .env("COLUMNS", "200")
         .args(args)
@@ -35,8 +39,10 @@ const DEPENDS: &str = "depends on the device";
 
 /// Every hardware type answers with no node, and what it says agrees with the
 /// registry's declaration (`drivers`): an interface the type lacks is `null` (no
-/// console is `false`, no vendor `[]`), one it has is its details or "depends on
-/// the device" with what a node needs in `depends_on`.
+/// console is `false`, no vendor `[]`), one it has is its details: a node's with no
+/// driver_info, or, when a node needs driver_info (named in `depends_on`), what the
+/// type declares its nodes can do at most. Every type of this build declares it,
+/// so none says "depends on the device".
 #[test]
 fn every_type_answers_without_a_node_as_the_registry_declares() {
     let drivers = json_of(&["--json", "drivers"]);
@@ -54,6 +60,8 @@ fn every_type_answers_without_a_node_as_the_registry_declares() {
         assert!(c.get("boot").is_none(), "{caps}");
         assert_eq!(c["console"], has("console"), "{caps}");
         let needs_node = !caps["depends_on"].as_array().unwrap().is_empty();
+        assert_eq!(caps["at_most"], needs_node, "{name}: {caps}");
+        assert!(caps["notes"].is_object(), "{caps}");
         for (kind, absent) in [
             ("power", json!(null)),
             ("management", json!(null)),
@@ -61,41 +69,121 @@ fn every_type_answers_without_a_node_as_the_registry_declares() {
         ] {
             if !has(kind) {
                 assert_eq!(c[kind], absent, "{name} {kind}: {caps}");
-            } else if needs_node {
-                assert_eq!(c[kind], DEPENDS, "{name} {kind}: {caps}");
             } else {
                 assert_ne!(c[kind], DEPENDS, "{name} {kind}: {caps}");
+                assert_ne!(c[kind], absent, "{name} {kind}: {caps}");
             }
+        }
+        if has("power") {
+            assert!(
+                !c["power"]["targets"].as_array().unwrap().is_empty(),
+                "{caps}"
+            );
         }
     }
 }
 
-/// A type whose nodes need driver_info cannot say more than the declaration: the
-/// details are "depends on the device", and `depends_on` names the keys its own
-/// validation asked for (Redfish's address, Wake-on-LAN's ports).
+/// A type whose nodes need driver_info shows what its nodes can do at most, with
+/// what that depends on, and `depends_on` names the keys its own validation asked
+/// for (Redfish's address, Wake-on-LAN's ports).
 #[test]
-fn a_type_that_needs_a_node_says_what_depends_on_it() {
+fn a_type_that_needs_a_node_shows_what_it_can_do_at_most() {
     let redfish = json_of(&["--json", "capabilities", "redfish"]);
-    assert_eq!(redfish["capabilities"]["power"], DEPENDS, "{redfish}");
-    assert_eq!(redfish["capabilities"]["management"], DEPENDS, "{redfish}");
+    assert_eq!(redfish["at_most"], true, "{redfish}");
+    let power = &redfish["capabilities"]["power"];
+    assert_eq!(
+        power["targets"],
+        json!(["on", "off", "soft-off", "reboot", "soft-reboot"]),
+        "{redfish}"
+    );
+    let mgmt = &redfish["capabilities"]["management"];
+    assert_eq!(mgmt["can_set_boot_device"], true, "{redfish}");
+    assert_eq!(mgmt["nmi"], true, "{redfish}");
+    let note = redfish["notes"]["power.targets"].as_str().unwrap();
+    assert!(
+        note.contains("ResetType@Redfish.AllowableValues"),
+        "{redfish}"
+    );
     let needs = redfish["depends_on"].as_array().unwrap();
     assert!(needs.contains(&json!("redfish_address")), "{redfish}");
 
     let wol = json_of(&["--json", "capabilities", "staging-wol"]);
-    assert_eq!(wol["capabilities"]["power"], DEPENDS, "{wol}");
+    assert_eq!(wol["at_most"], true, "{wol}");
+    let power = &wol["capabilities"]["power"];
+    assert_eq!(power["can_query"], false, "{wol}");
+    assert_eq!(power["recorded_only"], json!(["off"]), "{wol}");
     assert!(wol["capabilities"]["management"].is_null(), "{wol}");
+    assert!(
+        wol["notes"]["power.targets"]
+            .as_str()
+            .unwrap()
+            .contains("wol_power_off"),
+        "{wol}"
+    );
     assert_eq!(wol["depends_on"], json!(["ports"]), "{wol}");
 
     let text = String::from_utf8(hwctl(&["capabilities", "staging-wol"]).stdout).unwrap();
     assert!(
-        text.starts_with("hardware type staging-wol (no node:"),
+        text.starts_with("hardware type staging-wol (no node: what a node of it can do at most"),
         "{text}"
     );
     assert!(text.contains("a node needs ports"), "{text}");
+    assert!(!text.contains(DEPENDS), "{text}");
     let power = text.lines().find(|l| l.starts_with("power")).unwrap();
-    assert!(power.contains(DEPENDS), "{text}");
+    assert!(power.contains("targets: on, off, reboot"), "{text}");
+    assert!(text.contains("targets: depends on wol_power_off"), "{text}");
     let mgmt = text.lines().find(|l| l.starts_with("management")).unwrap();
     assert!(mgmt.contains("has no management interface"), "{text}");
+}
+
+/// A real node of a type claims nothing beyond what `capabilities TYPE` says the
+/// type can do at most (building a node does no I/O): OpenBMC over its REST API
+/// (no NMI) and Wake-on-LAN with power off refused (no off) are within it.
+#[test]
+fn a_nodes_capabilities_are_within_what_its_type_shows() {
+    let cases: [(&str, &[&str]); 3] = [
+        ("redfish", &["redfish_address=https://10.0.0.9"]),
+        (
+            "openbmc",
+            &[
+                "openbmc_address=10.0.0.9",
+                "openbmc_username=u",
+                "openbmc_api=rest",
+            ],
+        ),
+        ("staging-wol", &["wol_power_off=unsupported"]),
+    ];
+    for (name, info) in cases {
+        let declared = json_of(&["--json", "capabilities", name]);
+        let mut args = vec!["--json", "--driver", name];
+        for i in info {
+            args.extend(["--info", i]);
+        }
+        if name == "staging-wol" {
+            args.extend(["--port", "52:54:00:12:34:56"]);
+        }
+        args.push("capabilities");
+        let node = json_of(&args);
+        let (d, n) = (&declared["capabilities"], &node["capabilities"]);
+        for (iface, field) in [
+            ("power", "targets"),
+            ("power", "recorded_only"),
+            ("management", "boot_devices"),
+            ("management", "boot_modes"),
+        ] {
+            for v in n[iface][field].as_array().into_iter().flatten() {
+                let declared = d[iface][field].as_array().unwrap();
+                assert!(
+                    declared.contains(v),
+                    "{name} {iface}.{field} {v}: {declared:?}"
+                );
+            }
+        }
+        if n["management"]["nmi"] == true {
+            assert_eq!(d["management"]["nmi"], true, "{name}");
+        }
+        assert_eq!(n["console"], d["console"], "{name}");
+    }
 }
 
 /// A type whose nodes build with no driver_info (fake-hardware) answers in full,
