@@ -19,6 +19,10 @@
 //! - **Memory.** Per entry the engine keeps one [`Slot`] (a status and a duration;
 //!   names are read from the inventory at report time); nodes exist only while in
 //!   flight (plus one keeper per open group).
+//! - **A time limit per node.** `fleet --timeout` (default 60 s for a status
+//!   read, the power engine's for a change) bounds each node's operation; the
+//!   drivers see it as the caller's deadline, and a node past it fails with
+//!   `timeout` while the others go on (`act`).
 //! - **Feedback.** A progress bar from the start (elapsed, rate, ETA, failures);
 //!   Ctrl-C stops the sweep and prints which nodes were done (and switched), failed,
 //!   interrupted in flight (with how long they had run), or not started, and the
@@ -510,7 +514,7 @@ fn socket_budget() -> Result<Option<usize>> {
 /// the one-node commands' default deadline (`hwctl power status` alone), so a node
 /// answers the same alone or in a fleet. Without it a silent endpoint held its slot
 /// for the driver's own retries (an HTTP chassis that accepts and never answers:
-/// 3 attempts × hw-http's 30 s request timeout ≈ 90 s; docs/decisions.md, 92).
+/// 3 attempts × hw-http's 30 s request timeout ≈ 90 s; docs/decisions.md, 94).
 pub(crate) const DEFAULT_STATUS_TIMEOUT: Duration = crate::DEFAULT_DEADLINE;
 
 /// How long past a power change's own timeout the fleet waits before it cuts the
@@ -540,8 +544,8 @@ fn operation_of(action: FleetAction) -> &'static str {
 }
 
 /// Runs `action` on `node` within `limit`: the drivers see the deadline
-/// ([`hwctl_core::retry::with_caller_deadline`]), so their retries stop before it
-/// with the real cause; what is still running at the deadline is cut and fails
+/// ([`hwctl_core::retry::with_named_caller_deadline`], named after the option),
+/// so their retries stop before it with the real cause; what is still running at the deadline is cut and fails
 /// with `timeout`, naming the limit and the operation. A change gets `limit` as
 /// its own timeout too (the power engine then says what it waited for, as for one
 /// node) and is cut only [`CHANGE_GRACE`] later.
@@ -570,15 +574,19 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
     } else {
         deadline
     };
-    let bounded = hwctl_core::retry::with_caller_deadline(deadline, work);
+    // The deadline's name, as a driver's error that it ended says it (`the next
+    // would start after fleet --timeout 2s`).
+    let name = if given {
+        format!("fleet --timeout {limit:?}")
+    } else {
+        format!("fleet's default time limit of {limit:?} per node")
+    };
+    let bounded = hwctl_core::retry::with_named_caller_deadline(deadline, name.clone(), work);
     let limit_text = || {
         if given {
-            format!("fleet --timeout {} s", limit.as_secs())
+            name.clone()
         } else {
-            format!(
-                "the default {} s per node; change it with fleet --timeout SECONDS",
-                limit.as_secs()
-            )
+            format!("{name}; change it with fleet --timeout SECONDS")
         }
     };
     match tokio::time::timeout_at(cut, bounded).await {

@@ -108,7 +108,7 @@ fn a_status_sweep_of_silent_nodes_ends_at_the_fleet_timeout() {
         assert_eq!(e["kind"], "timeout", "{node}");
         assert_eq!(e["operation"], "get power state", "{node}");
         let msg = e["message"].as_str().unwrap();
-        assert!(msg.contains("fleet --timeout 2 s"), "{node}");
+        assert!(msg.contains("fleet --timeout 2s"), "{node}");
     }
 }
 
@@ -143,7 +143,7 @@ fn a_change_sweep_of_silent_nodes_ends_at_the_fleet_timeout() {
         assert_eq!(e["operation"], "power on", "{node}");
         let msg = e["message"].as_str().unwrap();
         assert!(
-            msg.contains("fleet --timeout 2 s") || msg.contains("within 2.0s"),
+            msg.contains("fleet --timeout 2s") || msg.contains("within 2.0s"),
             "{node}"
         );
     }
