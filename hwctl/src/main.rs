@@ -121,7 +121,7 @@ fn deadline_of(cli: &Cli) -> Result<Option<Duration>> {
                 "--timeout bounds the one-node commands; `{}` does not take it{}",
                 operation_of(&cli.command),
                 if matches!(cli.command, Command::Fleet { .. }) {
-                    " (fleet's own `--timeout`, after `fleet`, bounds each node's power change)"
+                    " (fleet's own `--timeout`, after `fleet`, bounds each node's operation)"
                 } else {
                     ""
                 }
