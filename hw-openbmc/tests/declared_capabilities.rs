@@ -6,8 +6,8 @@
 use hwctl_core::testing::check_capabilities;
 use hwctl_core::{DriverInfo, NodeContext};
 use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
-use hwctl_sim::Simulator;
 use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+use hwctl_sim::Simulator;
 
 #[tokio::test]
 async fn every_api_builds_a_node_within_the_declaration_and_together_they_fill_it() {
