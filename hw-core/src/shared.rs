@@ -143,7 +143,7 @@ impl fmt::Debug for Fingerprint {
 /// assert_ne!(a, b.clone().secret("other"));
 /// assert!(!format!("{a:?}").contains("pw\""));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 pub struct EndpointKey {
     protocol: &'static str,
     host: String,
@@ -257,6 +257,20 @@ impl EndpointKey {
     /// ```
     pub fn port(&self) -> u16 {
         self.port
+    }
+}
+
+/// Field by field, after a pointer check: a key compared with itself (a caller
+/// handing back the `Arc` the map holds) is equal without reading its strings.
+impl PartialEq for EndpointKey {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+            || (self.protocol == other.protocol
+                && self.port == other.port
+                && self.host == other.host
+                && self.user == other.user
+                && self.secret == other.secret
+                && self.extras == other.extras)
     }
 }
 
@@ -411,8 +425,78 @@ struct Entry<T> {
     keep: Option<(Arc<T>, Instant)>,
 }
 
+/// The entries, and what lets an access skip visiting them (issue 16: a sweep
+/// of thousands of endpoints made every access visit every entry).
+struct Slots<T> {
+    entries: HashMap<Arc<EndpointKey>, Entry<T>>,
+    /// No kept reference expires before this: a lower bound of the earliest
+    /// deadline (exact after a visit of all; every deadline set since is
+    /// folded in with `min`). `None` when no reference is kept. An access
+    /// before it visits no entry.
+    no_expiry_before: Option<Instant>,
+    /// How many entries the last visit of all left: an insertion that makes
+    /// the map more than twice as big (plus 16) forgets the dead entries
+    /// (a value no one holds and the map no longer keeps), so dead keys cost
+    /// an amortised constant per insertion instead of a visit per access.
+    live_after_visit: usize,
+    /// Entries visited, for the tests that bound it.
+    #[cfg(test)]
+    visited: usize,
+}
+
+impl<T> Slots<T> {
+    /// Takes every kept reference whose deadline has passed (to drop once the
+    /// lock is released: a value's drop may do work), forgets the dead entries,
+    /// and notes the earliest deadline left. Visits every entry.
+    fn expire_all(&mut self, now: Instant) -> Vec<Arc<T>> {
+        let mut dropped = Vec::new();
+        let mut earliest: Option<Instant> = None;
+        #[cfg(test)]
+        {
+            self.visited += self.entries.len();
+        }
+        self.entries.retain(|_, e| {
+            match &e.keep {
+                Some((_, deadline)) if *deadline <= now => {
+                    if let Some((v, _)) = e.keep.take() {
+                        dropped.push(v);
+                    }
+                }
+                Some((_, deadline)) => {
+                    earliest = Some(earliest.map_or(*deadline, |d| d.min(*deadline)));
+                }
+                None => {}
+            }
+            e.keep.is_some() || e.weak.strong_count() > 0
+        });
+        self.no_expiry_before = earliest;
+        self.live_after_visit = self.entries.len();
+        dropped
+    }
+
+    /// As [`expire_all`](Self::expire_all) when some kept reference may have
+    /// expired by `now`; otherwise nothing (no entry visited).
+    fn expire_due(&mut self, now: Instant) -> Vec<Arc<T>> {
+        match self.no_expiry_before {
+            Some(t) if t <= now => self.expire_all(now),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Forgets the entries whose value is gone (visits every entry).
+    fn forget_dead(&mut self) {
+        #[cfg(test)]
+        {
+            self.visited += self.entries.len();
+        }
+        self.entries
+            .retain(|_, e| e.keep.is_some() || e.weak.strong_count() > 0);
+        self.live_after_visit = self.entries.len();
+    }
+}
+
 struct Inner<T> {
-    map: Mutex<HashMap<EndpointKey, Entry<T>>>,
+    map: Mutex<Slots<T>>,
     /// The idle TTL in milliseconds.
     ttl_ms: AtomicU64,
     /// Whether a sweeper task is running for this map.
@@ -433,6 +517,15 @@ struct Inner<T> {
 /// and, inside a tokio runtime, by a sweeper task of the map that runs while some
 /// reference is kept. [`evict_idle`](Self::evict_idle) and [`clear`](Self::clear)
 /// release values at once.
+///
+/// **Cost.** A [`get`](Self::get), [`get_or_try_insert`](Self::get_or_try_insert) or
+/// [`renew`](Self::renew) is one hash lookup: the map remembers a time before
+/// which no kept reference expires and visits its entries only once that time
+/// has passed (then all of them, once, expiring every reference due), or when
+/// an insertion has doubled it since the last visit (forgetting the endpoints
+/// whose value is gone). So a sweep over N endpoints costs O(N) lookups, not
+/// O(N) visits per lookup (issue 16). [`len`](Self::len), [`keys`](Self::keys),
+/// [`evict_idle`](Self::evict_idle) and [`clear`](Self::clear) visit every entry.
 ///
 /// [`Shared::new`] maps start with a TTL of zero (a value lives exactly as long as
 /// some user holds it); [`Shared::global`] maps with [`DEFAULT_IDLE_TTL`] (see
@@ -593,7 +686,13 @@ impl<T> Shared<T> {
     pub fn with_idle_ttl(ttl: Duration) -> Self {
         Shared {
             inner: Arc::new(Inner {
-                map: Mutex::new(HashMap::new()),
+                map: Mutex::new(Slots {
+                    entries: HashMap::new(),
+                    no_expiry_before: None,
+                    live_after_visit: 0,
+                    #[cfg(test)]
+                    visited: 0,
+                }),
                 ttl_ms: AtomicU64::new(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)),
                 sweeping: AtomicBool::new(false),
             }),
@@ -632,59 +731,55 @@ impl<T> Shared<T> {
             Ordering::Relaxed,
         );
         if ttl.is_zero() {
-            let dropped: Vec<_> = self
-                .lock()
-                .values_mut()
-                .filter_map(|e| e.keep.take())
-                .collect();
+            let dropped: Vec<_> = {
+                let mut slots = self.lock();
+                slots.no_expiry_before = None;
+                slots
+                    .entries
+                    .values_mut()
+                    .filter_map(|e| e.keep.take())
+                    .collect()
+            };
             drop(dropped);
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointKey, Entry<T>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots<T>> {
         self.inner.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drops the expired `keep` references and the dead entries; returns the
-    /// references to drop once the lock is released (a value's drop may do work).
-    fn expire(map: &mut HashMap<EndpointKey, Entry<T>>, now: Instant) -> Vec<Arc<T>> {
-        let mut dropped = Vec::new();
-        for e in map.values_mut() {
-            if e.keep
-                .as_ref()
-                .is_some_and(|(_, deadline)| *deadline <= now)
-                && let Some((v, _)) = e.keep.take()
-            {
-                dropped.push(v);
-            }
-        }
-        map.retain(|_, e| e.keep.is_some() || e.weak.strong_count() > 0);
-        dropped
+    /// Drops the references whose idle TTL has passed, with every entry visited.
+    fn sweep(&self) {
+        let dropped = self.lock().expire_all(Instant::now());
+        self.drop_expired(dropped);
     }
 
-    /// Drops the references whose idle TTL has passed.
-    fn sweep(&self) {
-        let dropped = Self::expire(&mut self.lock(), Instant::now());
+    /// Drops `dropped` (outside the lock), then forgets the entries it left dead.
+    fn drop_expired(&self, dropped: Vec<Arc<T>>) {
         if !dropped.is_empty() {
             drop(dropped);
-            self.lock()
-                .retain(|_, e| e.keep.is_some() || e.weak.strong_count() > 0);
+            self.lock().forget_dead();
         }
     }
 
-    /// The earliest deadline of a kept reference.
+    /// No kept reference expires before this (`None`: none is kept).
     fn next_deadline(&self) -> Option<Instant> {
-        self.lock()
-            .values()
-            .filter_map(|e| e.keep.as_ref().map(|(_, d)| *d))
-            .min()
+        self.lock().no_expiry_before
     }
 
-    /// Notes that `v` was handed out now: keeps it for the TTL.
-    fn touch(&self, entry: &mut Entry<T>, v: &Arc<T>, now: Instant) {
+    /// Notes that `v` was handed out `now`: keeps it for the TTL.
+    fn touch(
+        &self,
+        slots_deadline: &mut Option<Instant>,
+        entry: &mut Entry<T>,
+        v: &Arc<T>,
+        now: Instant,
+    ) {
         let ttl = self.idle_ttl();
         if !ttl.is_zero() {
-            entry.keep = Some((v.clone(), now + ttl));
+            let deadline = now + ttl;
+            entry.keep = Some((v.clone(), deadline));
+            *slots_deadline = Some(slots_deadline.map_or(deadline, |d| d.min(deadline)));
         }
     }
 
@@ -717,7 +812,7 @@ impl<T> Shared<T> {
     where
         T: Send + Sync + 'static,
     {
-        self.get_or_try_insert_arc(key, || make().map(Arc::new))
+        self.get_or_insert_in(key, || Arc::new(key.clone()), || make().map(Arc::new))
     }
 
     /// As [`get_or_try_insert`](Self::get_or_try_insert), for a value that is
@@ -749,14 +844,60 @@ impl<T> Shared<T> {
     where
         T: Send + Sync + 'static,
     {
-        self.sweep();
-        let now = Instant::now();
-        let v = {
-            let mut map = self.lock();
-            if let Some(e) = map.get_mut(key)
+        self.get_or_insert_in(key, || Arc::new(key.clone()), make)
+    }
+
+    /// As [`get_or_try_insert_arc`](Self::get_or_try_insert_arc), with the key
+    /// kept as the map's own when `make` runs: the caller can hand the same
+    /// `Arc` to [`renew`](Self::renew) later, and that lookup compares no
+    /// string (the key is compared by address first).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `make` returns; nothing is inserted then.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<String> = Shared::new();
+    /// let key = Arc::new(EndpointKey::new("demo", "h", 1));
+    /// let v = map.get_or_try_insert_keyed(&key, || Ok(Arc::new("client".to_owned())))?;
+    /// assert!(map.renew(&key, &v));
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    pub fn get_or_try_insert_keyed(
+        &self,
+        key: &Arc<EndpointKey>,
+        make: impl FnOnce() -> crate::Result<Arc<T>>,
+    ) -> crate::Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+    {
+        self.get_or_insert_in(key, || Arc::clone(key), make)
+    }
+
+    /// The live value for `key` (its deadline moved), or the one `make` builds,
+    /// inserted under the key `stored` gives. Visits no entry unless a kept
+    /// reference may have expired (then all, once) or the map has doubled since
+    /// the last visit (then all, once: amortised over the insertions).
+    fn get_or_insert_in(
+        &self,
+        key: &EndpointKey,
+        stored: impl FnOnce() -> Arc<EndpointKey>,
+        make: impl FnOnce() -> crate::Result<Arc<T>>,
+    ) -> crate::Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+    {
+        let (v, dropped) = {
+            let mut guard = self.lock();
+            let slots = &mut *guard;
+            let now = Instant::now();
+            let dropped = slots.expire_due(now);
+            let v = if let Some(e) = slots.entries.get_mut(key)
                 && let Some(v) = e.weak.upgrade()
             {
-                self.touch(e, &v, now);
+                self.touch(&mut slots.no_expiry_before, e, &v, now);
                 v
             } else {
                 let v = make()?;
@@ -764,13 +905,60 @@ impl<T> Shared<T> {
                     weak: Arc::downgrade(&v),
                     keep: None,
                 };
-                self.touch(&mut e, &v, now);
-                map.insert(key.clone(), e);
+                self.touch(&mut slots.no_expiry_before, &mut e, &v, now);
+                if slots.entries.insert(stored(), e).is_none()
+                    && slots.entries.len() > 2 * slots.live_after_visit + 16
+                {
+                    slots.forget_dead();
+                }
                 v
-            }
+            };
+            (v, dropped)
         };
+        self.drop_expired(dropped);
         self.start_sweeper();
         Ok(v)
+    }
+
+    /// Hands `value` out again if it is the live value for `key`: its idle TTL
+    /// counts from now, as if [`get`](Self::get) had returned it. `false` (and
+    /// nothing changed) when the map holds another value for `key`, or none.
+    ///
+    /// For a caller that keeps the value and its key (as `Arc`s, from
+    /// [`get_or_try_insert_keyed`](Self::get_or_try_insert_keyed)) and would
+    /// otherwise rebuild the key to look it up.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use hwctl_core::shared::{EndpointKey, Shared};
+    /// let map: Shared<u8> = Shared::with_idle_ttl(Duration::from_secs(60));
+    /// let key = Arc::new(EndpointKey::new("demo", "h", 1));
+    /// let v = map.get_or_try_insert_keyed(&key, || Ok(Arc::new(1)))?;
+    /// assert!(map.renew(&key, &v));
+    /// assert!(!map.renew(&key, &Arc::new(1))); // an equal value, not the one held
+    /// map.clear();
+    /// drop(v);
+    /// assert!(map.is_empty());
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    pub fn renew(&self, key: &EndpointKey, value: &Arc<T>) -> bool {
+        let dropped;
+        let renewed = {
+            let mut guard = self.lock();
+            let slots = &mut *guard;
+            let now = Instant::now();
+            dropped = slots.expire_due(now);
+            match slots.entries.get_mut(key) {
+                Some(e) if std::ptr::eq(e.weak.as_ptr(), Arc::as_ptr(value)) => {
+                    self.touch(&mut slots.no_expiry_before, e, value, now);
+                    true
+                }
+                _ => false,
+            }
+        };
+        self.drop_expired(dropped);
+        renewed
     }
 
     /// The live value for `key`, if any (handing it out keeps it for the TTL).
@@ -786,13 +974,20 @@ impl<T> Shared<T> {
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn get(&self, key: &EndpointKey) -> Option<Arc<T>> {
-        self.sweep();
-        let now = Instant::now();
-        self.lock().get_mut(key).and_then(|e| {
-            let v = e.weak.upgrade()?;
-            self.touch(e, &v, now);
-            Some(v)
-        })
+        let (v, dropped) = {
+            let mut guard = self.lock();
+            let slots = &mut *guard;
+            let now = Instant::now();
+            let dropped = slots.expire_due(now);
+            let v = slots.entries.get_mut(key).and_then(|e| {
+                let v = e.weak.upgrade()?;
+                self.touch(&mut slots.no_expiry_before, e, &v, now);
+                Some(v)
+            });
+            (v, dropped)
+        };
+        self.drop_expired(dropped);
+        v
     }
 
     /// How many endpoints have a live value (in use, or kept for their idle TTL).
@@ -811,6 +1006,7 @@ impl<T> Shared<T> {
     pub fn len(&self) -> usize {
         self.sweep();
         self.lock()
+            .entries
             .values()
             .filter(|e| e.weak.strong_count() > 0)
             .count()
@@ -845,6 +1041,7 @@ impl<T> Shared<T> {
     /// ```
     pub fn in_use(&self) -> usize {
         self.lock()
+            .entries
             .values()
             .filter(|e| e.weak.strong_count() > usize::from(e.keep.is_some()))
             .count()
@@ -868,7 +1065,7 @@ impl<T> Shared<T> {
         let mut dropped = Vec::new();
         {
             let mut map = self.lock();
-            for e in map.values_mut() {
+            for e in map.entries.values_mut() {
                 if e.weak.strong_count() <= 1
                     && let Some((v, _)) = e.keep.take()
                 {
@@ -879,8 +1076,7 @@ impl<T> Shared<T> {
         // Count only what this drop really releases (a user may have upgraded since).
         let n = dropped.iter().filter(|v| Arc::strong_count(v) == 1).count();
         drop(dropped);
-        self.lock()
-            .retain(|_, e| e.keep.is_some() || e.weak.strong_count() > 0);
+        self.lock().forget_dead();
         n
     }
 
@@ -900,13 +1096,17 @@ impl<T> Shared<T> {
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn clear(&self) {
-        let dropped: Vec<_> = self
-            .lock()
-            .values_mut()
-            .filter_map(|e| e.keep.take())
-            .collect();
+        let dropped: Vec<_> = {
+            let mut slots = self.lock();
+            slots.no_expiry_before = None;
+            slots
+                .entries
+                .values_mut()
+                .filter_map(|e| e.keep.take())
+                .collect()
+        };
         drop(dropped);
-        self.lock().retain(|_, e| e.weak.strong_count() > 0);
+        self.lock().forget_dead();
     }
 
     /// The keys of the endpoints with a live value (no secrets in them).
@@ -925,9 +1125,10 @@ impl<T> Shared<T> {
     pub fn keys(&self) -> Vec<EndpointKey> {
         self.sweep();
         self.lock()
+            .entries
             .iter()
             .filter(|(_, e)| e.weak.strong_count() > 0)
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| EndpointKey::clone(k))
             .collect()
     }
 }
@@ -991,6 +1192,117 @@ mod tests {
         assert_eq!(s.len(), 1, "in use: alive until its user drops it");
         drop(used);
         assert!(s.is_empty());
+    }
+
+    /// Issue 16: with N endpoints, a lookup visited all N (a sweep of N nodes
+    /// visited N² entries). Now lookups before any deadline visit none, and
+    /// building the map visits an amortised constant per insertion.
+    #[test]
+    fn a_lookup_visits_no_entry_until_a_deadline_passes() {
+        let s: Shared<u32> = Shared::with_idle_ttl(Duration::from_secs(3600));
+        let keys: Vec<_> = (0..1000)
+            .map(|i| EndpointKey::new("t", &format!("h{i}"), 1))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            drop(s.get_or_try_insert(k, || Ok(i as u32)).unwrap());
+        }
+        assert!(
+            s.lock().visited <= 2 * keys.len(),
+            "building visited {}",
+            s.lock().visited
+        );
+        s.lock().visited = 0;
+        for round in 0..3 {
+            for (i, k) in keys.iter().enumerate() {
+                let v = s.get_or_try_insert(k, || Ok(u32::MAX)).unwrap();
+                assert_eq!(*v, i as u32, "round {round}: the value kept");
+                assert!(s.renew(k, &v));
+                assert!(s.get(k).is_some());
+            }
+        }
+        assert_eq!(s.lock().visited, 0, "9000 lookups visited entries");
+        assert_eq!(s.len(), 1000); // len visits every entry, once
+        assert_eq!(s.lock().visited, 1000);
+    }
+
+    /// The lookups skip the visit only while no deadline can have passed:
+    /// deadlines set at different times each expire at the next access after
+    /// them, and not before.
+    #[test]
+    fn staggered_deadlines_each_expire_at_the_first_access_after_them() {
+        let ttl = Duration::from_millis(150);
+        let s: Shared<u8> = Shared::with_idle_ttl(ttl);
+        let (ka, kb, kc) = (
+            EndpointKey::new("t", "a", 1),
+            EndpointKey::new("t", "b", 1),
+            EndpointKey::new("t", "c", 1),
+        );
+        let a = Arc::downgrade(&s.get_or_try_insert(&ka, || Ok(1)).unwrap());
+        std::thread::sleep(ttl / 2);
+        let b_handed_out = Instant::now();
+        let b = Arc::downgrade(&s.get_or_try_insert(&kb, || Ok(2)).unwrap());
+        std::thread::sleep(ttl / 2 + ttl / 4);
+        // Past a's deadline: an access to another key drops it.
+        let c = s.get_or_try_insert(&kc, || Ok(3)).unwrap();
+        let checked = Instant::now();
+        assert!(a.upgrade().is_none(), "a expired");
+        if checked < b_handed_out + ttl {
+            assert!(b.upgrade().is_some(), "b kept until its own deadline");
+        }
+        std::thread::sleep(ttl / 2);
+        assert!(s.get(&kc).is_some());
+        assert!(
+            b.upgrade().is_none(),
+            "b expired at the access after its deadline"
+        );
+        assert!(s.lock().entries.len() <= 2, "a and b forgotten");
+        drop(c);
+    }
+
+    /// With no TTL, a value goes with its last user and no deadline ever
+    /// triggers a visit: the endpoints whose value is gone are forgotten when
+    /// insertions double the map, so the map stays within twice the live ones.
+    #[test]
+    fn dead_endpoints_do_not_pile_up() {
+        let s: Shared<u32> = Shared::new();
+        let held = s
+            .get_or_try_insert(&EndpointKey::new("t", "kept", 1), || Ok(0))
+            .unwrap();
+        for i in 0..1000 {
+            let k = EndpointKey::new("t", &format!("h{i}"), 1);
+            drop(s.get_or_try_insert(&k, || Ok(i)).unwrap());
+            assert!(s.lock().entries.len() <= 2 * 2 + 16, "{i}"); // live: "kept" and the newest
+        }
+        assert!(s.lock().visited < 3000, "visited {}", s.lock().visited);
+        assert_eq!(s.keys(), vec![EndpointKey::new("t", "kept", 1)]);
+        drop(held);
+    }
+
+    /// `renew` moves the deadline of the very value handed out, and only of it.
+    #[test]
+    fn renew_counts_idle_time_from_the_renewal() {
+        let ttl = Duration::from_millis(150);
+        let s: Shared<u8> = Shared::with_idle_ttl(ttl);
+        let key = Arc::new(EndpointKey::new("t", "h", 1));
+        let v = s.get_or_try_insert_keyed(&key, || Ok(Arc::new(1))).unwrap();
+        let weak = Arc::downgrade(&v);
+        assert!(!s.renew(&key, &Arc::new(1)), "another value");
+        assert!(
+            !s.renew(&EndpointKey::new("t", "other", 1), &v),
+            "another key"
+        );
+        drop(v);
+        std::thread::sleep(ttl / 2);
+        let renewed = Instant::now();
+        assert!(s.renew(&key, &weak.upgrade().unwrap()));
+        std::thread::sleep(ttl / 2 + ttl / 4); // past the first deadline
+        assert!(s.get(&EndpointKey::new("t", "x", 1)).is_none());
+        if Instant::now() < renewed + ttl {
+            assert!(weak.upgrade().is_some(), "kept from the renewal on");
+        }
+        std::thread::sleep(ttl);
+        assert_eq!(s.len(), 0);
+        assert!(weak.upgrade().is_none());
     }
 
     #[test]

@@ -78,11 +78,46 @@ impl HttpClients {
     /// cannot be set up.
     pub fn get(&self, config: &EndpointConfig) -> Result<HttpClient, Error> {
         let key = key_of(config);
-        let handle = self
-            .inner
-            .get_or_try_insert_arc(&key, || HttpClient::new(config.clone()).map(|c| c.handle))?;
+        let handle = self.inner.get_or_try_insert_keyed(&key, || {
+            let handle = HttpClient::new(config.clone())?.handle;
+            // Just built: nothing else has set it.
+            let _ = handle.key.set(Arc::clone(&key));
+            Ok(handle)
+        })?;
         remember(&handle, key);
         Ok(HttpClient { handle })
+    }
+
+    /// Hands `client` out again, as [`get`](Self::get) would for its
+    /// configuration, without computing the configuration's key: the client's
+    /// idle time counts from now. `false` (nothing changed) when this cache does
+    /// not hold `client` now — it was built by another cache or on its own, or
+    /// it is no longer the cache's client for its endpoint: then call `get`.
+    ///
+    /// For a driver that remembers the client of the nodes it built (hwctl-ocs
+    /// does, per chassis manager): computing the key (the secret's fingerprint
+    /// and the formatted settings) is most of what `get` costs, and the one key
+    /// `get` remembers misses when the nodes of several endpoints interleave
+    /// (issue 16).
+    ///
+    /// ```
+    /// use hwctl_http::{Auth, EndpointConfig, HttpClient, HttpClients};
+    /// let clients = HttpClients::new();
+    /// let config = EndpointConfig::builder("http://10.0.0.5:8000/")
+    ///     .auth(Auth::basic("admin", "pw"))
+    ///     .build()?;
+    /// let client = clients.get(&config)?;
+    /// assert!(clients.renew(&client));
+    /// assert!(!HttpClients::new().renew(&client)); // not that cache's client
+    /// assert!(!clients.renew(&HttpClient::new(config)?)); // a client of its own
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    pub fn renew(&self, client: &HttpClient) -> bool {
+        client
+            .handle
+            .key
+            .get()
+            .is_some_and(|key| self.inner.renew(key, &client.handle))
     }
 
     /// Clients alive in the cache.

@@ -58,6 +58,10 @@ pub struct HttpClient {
 /// The last clone's drop logs out the session.
 pub(crate) struct Handle {
     pub(crate) core: Arc<Core>,
+    /// The key [`crate::HttpClients`] holds this client under, set when it
+    /// builds it (unset for a client of its own): handing the client out again
+    /// ([`crate::HttpClients::renew`]) needs no key computed (issue 16).
+    pub(crate) key: std::sync::OnceLock<Arc<hwctl_core::shared::EndpointKey>>,
 }
 
 pub(crate) struct Core {
@@ -244,6 +248,7 @@ impl HttpClient {
         Ok(HttpClient {
             handle: Arc::new(Handle {
                 core: Arc::new(core),
+                key: std::sync::OnceLock::new(),
             }),
         })
     }

@@ -95,13 +95,24 @@ impl OcsClient {
     /// [`OcsClient::shared`], given as `known` when the cache hands out the same HTTP client (`known`
     /// is the client of a blade built before, [`crate::known_endpoints`]), so that
     /// blades of one chassis manager share one `OcsClient` too.
+    ///
+    /// When `known` is still the cache's client it is handed out again
+    /// ([`HttpClients::renew`]: its idle time counts from now) without the
+    /// cache computing `endpoint`'s key, which missed the cache's one-key memo
+    /// whenever the blades of several chassis managers interleave (issue 16).
     pub(crate) fn shared_known(
         endpoint: &hwctl_http::EndpointConfig,
         known: Option<&Arc<HttpClient>>,
     ) -> Result<Self> {
-        let http = shared_clients()
-            .get(endpoint)
-            .map_err(|e| e.with_driver(NAME))?;
+        let clients = shared_clients();
+        if let Some(known) = known
+            && clients.renew(known)
+        {
+            return Ok(OcsClient {
+                http: Arc::clone(known),
+            });
+        }
+        let http = clients.get(endpoint).map_err(|e| e.with_driver(NAME))?;
         let http = match known {
             Some(known) if known.same_client(&http) => Arc::clone(known),
             _ => Arc::new(http),
