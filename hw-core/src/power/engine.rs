@@ -10,8 +10,18 @@
 //! 3. **one deadline** (the caller's timeout, default
 //!    [`DEFAULT_POWER_TIMEOUT`](super::DEFAULT_POWER_TIMEOUT)) around the first read,
 //!    the command and the confirmation, so a device that goes silent costs the
-//!    caller's timeout and no more: an overrun is
-//!    [`ErrorKind::PowerStateFailure`];
+//!    caller's timeout and no more. What an overrun is follows what happened
+//!    (`docs/error-kinds.md`):
+//!    - no answer to the first read: [`ErrorKind::Timeout`], retryable (no change
+//!      was requested);
+//!    - no answer to the command (the set): [`ErrorKind::Timeout`]; it may have
+//!      reached the device, so for a reboot it is not retryable (a resent reboot
+//!      could cycle the node twice), while on, off and soft off are;
+//!    - the command was accepted but the state not confirmed:
+//!      [`ErrorKind::PowerStateFailure`], not retryable;
+//!
+//!    a command that fails with its own timeout is judged the same way, unless it
+//!    is marked [`Error::was_not_delivered`];
 //! 4. errors named with the driver and the operation (`power on`, …).
 
 use std::fmt;
@@ -252,7 +262,7 @@ impl<S: PowerSwitch> Power for S {
         ensure_supported(&caps, target).map_err(|e| e.in_context(driver.clone(), op))?;
         let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
         let deadline = Instant::now() + timeout;
-        let phase = Mutex::new("reading the power state");
+        let phase = Mutex::new(Phase::Reading);
         tracing::info!(driver = %driver, %target, "setting power state");
         let run = crate::retry::with_named_caller_deadline(
             deadline,
@@ -263,17 +273,75 @@ impl<S: PowerSwitch> Power for S {
             Ok(r) => r,
             Err(_) => {
                 let phase = *phase.lock().unwrap_or_else(|p| p.into_inner());
-                Err(Error::new(
-                    ErrorKind::PowerStateFailure,
-                    format!(
-                        "power state {} not confirmed within {:.1}s: the device did not answer in time ({phase})",
-                        target.final_state(),
-                        timeout.as_secs_f64()
-                    ),
-                ))
+                Err(phase.overrun(target, timeout))
             }
         };
         result.map_err(|e| e.or_driver(driver).with_operation(op))
+    }
+}
+
+/// Where the engine was when the caller's deadline passed: it decides the error's
+/// kind (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The first read: nothing has been sent that changes the node.
+    Reading,
+    /// A command (the set) is on its way; the step's name (`sending the command`,
+    /// `sending soft off`, `sending power on`). It may or may not have reached the
+    /// device.
+    Sending(&'static str),
+    /// The command was accepted; its state is being confirmed.
+    Confirming,
+}
+
+impl Phase {
+    /// The error for a deadline that passed in this phase.
+    fn overrun(self, target: PowerTarget, timeout: Duration) -> Error {
+        let secs = timeout.as_secs_f64();
+        match self {
+            Phase::Reading => Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the device did not answer within {secs:.1}s (reading the power state); \
+                     no power change was requested"
+                ),
+            ),
+            Phase::Sending(step) => set_failed(
+                Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the device did not answer within {secs:.1}s ({step}); \
+                         the command may have reached it"
+                    ),
+                ),
+                target,
+            ),
+            Phase::Confirming => Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "power state {} not confirmed within {secs:.1}s: the device did not \
+                     answer in time (confirming the new state)",
+                    target.final_state(),
+                ),
+            ),
+        }
+    }
+}
+
+/// A command (the set) that timed out may have reached the device unless the error
+/// says it was not delivered: for a reboot, whose resend could cycle the node
+/// twice, it is then not retryable. On, off and soft off stay retryable (sending
+/// them again is harmless); other kinds are the driver's to judge.
+fn set_failed(e: Error, target: PowerTarget) -> Error {
+    if e.kind() == ErrorKind::Timeout
+        && target.is_reboot()
+        && e.is_retryable()
+        && !e.was_not_delivered()
+    {
+        e.with_retryable(false)
+            .with_note("not retryable: the reboot may have been delivered")
+    } else {
+        e
     }
 }
 
@@ -283,13 +351,19 @@ async fn drive<S: PowerSwitch + ?Sized>(
     caps: &PowerCapabilities,
     target: PowerTarget,
     deadline: Instant,
-    phase: &Mutex<&'static str>,
+    phase: &Mutex<Phase>,
 ) -> Result<()> {
-    let set_phase = |p: &'static str| *phase.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    let set_phase = |p: Phase| *phase.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    let send = |step: &'static str, action: PowerAction| async move {
+        set_phase(Phase::Sending(step));
+        switch
+            .apply(action)
+            .await
+            .map_err(|e| set_failed(e, target))
+    };
     if !caps.can_query {
         // Nothing to read or confirm: send the target as it is (Wake-on-LAN's power
         // on always sends, since a recorded state may be stale).
-        set_phase("sending the command");
         let action = match target {
             PowerTarget::On => PowerAction::On,
             PowerTarget::Off => PowerAction::Off,
@@ -297,7 +371,7 @@ async fn drive<S: PowerSwitch + ?Sized>(
             PowerTarget::Reboot => PowerAction::Reboot,
             PowerTarget::SoftReboot => PowerAction::SoftReboot,
         };
-        return switch.apply(action).await;
+        return send("sending the command", action).await;
     }
     let current = switch.read().await?;
     let action = match plan(target, current) {
@@ -309,19 +383,16 @@ async fn drive<S: PowerSwitch + ?Sized>(
         PowerPlan::Ambiguous => switch.resolve_unknown(target)?,
     };
     let confirm = |want: PowerState| async move {
-        set_phase("confirming the new state");
+        set_phase(Phase::Confirming);
         confirm_state(switch, want, deadline).await
     };
     if action == PowerAction::SoftReboot && switch.soft_reboot() == SoftReboot::OffThenOn {
-        set_phase("sending soft off");
-        switch.apply(PowerAction::SoftOff).await?;
+        send("sending soft off", PowerAction::SoftOff).await?;
         confirm(PowerState::Off).await?;
-        set_phase("sending power on");
-        switch.apply(PowerAction::On).await?;
+        send("sending power on", PowerAction::On).await?;
         return confirm(PowerState::On).await;
     }
-    set_phase("sending the command");
-    switch.apply(action).await?;
+    send("sending the command", action).await?;
     confirm(action.final_state()).await
 }
 
@@ -448,34 +519,143 @@ mod tests {
         assert_eq!(s.applied(), [PowerAction::SoftOff, PowerAction::On]);
     }
 
+    /// A device silent from the first read: nothing was sent, so `Timeout`
+    /// (retryable), naming the step; it was `PowerStateFailure`, not retryable.
     #[tokio::test(start_paused = true)]
-    async fn a_silent_first_read_costs_the_timeout_only() {
-        let mut s = Scripted::new(PowerState::Off);
-        s.silent_after_reads = Some(0);
-        let start = Instant::now();
-        let e = s
-            .set_power_state(PowerTarget::On, Some(Duration::from_secs(1)))
-            .await
-            .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
-        assert_eq!(start.elapsed(), Duration::from_secs(1));
-        assert_eq!(e.operation(), Some("power on"));
-        assert_eq!(e.driver(), Some("scripted"));
-        assert!(e.message().contains("reading the power state"), "{e}");
+    async fn a_silent_first_read_is_a_retryable_timeout_within_the_timeout() {
+        for target in [PowerTarget::On, PowerTarget::Reboot] {
+            let mut s = Scripted::new(PowerState::Off);
+            s.silent_after_reads = Some(0);
+            let start = Instant::now();
+            let e = s
+                .set_power_state(target, Some(Duration::from_secs(1)))
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+            assert!(e.is_retryable(), "{e}");
+            assert_eq!(start.elapsed(), Duration::from_secs(1));
+            assert_eq!(e.operation(), Some(target.operation()));
+            assert_eq!(e.driver(), Some("scripted"));
+            assert_eq!(
+                e.message(),
+                "the device did not answer within 1.0s (reading the power state); \
+                 no power change was requested"
+            );
+            assert!(s.applied().is_empty());
+        }
     }
 
+    /// A command that gets no answer may have reached the device: `Timeout`; on is
+    /// retryable (resending it is harmless), a reboot is not (it could cycle the
+    /// node twice). Both were `PowerStateFailure`, not retryable.
     #[tokio::test(start_paused = true)]
-    async fn a_silent_command_costs_the_timeout_only() {
-        let mut s = Scripted::new(PowerState::Off);
-        s.silent_apply = true;
-        let start = Instant::now();
-        let e = s
-            .set_power_state(PowerTarget::On, Some(Duration::from_secs(2)))
+    async fn a_silent_command_is_a_timeout_retryable_unless_a_reboot() {
+        for (current, target, retryable) in [
+            (PowerState::Off, PowerTarget::On, true),
+            (PowerState::On, PowerTarget::Off, true),
+            (PowerState::On, PowerTarget::Reboot, false),
+            (PowerState::Off, PowerTarget::Reboot, false), // plans power on
+        ] {
+            let mut s = Scripted::new(current);
+            s.silent_apply = true;
+            let start = Instant::now();
+            let e = s
+                .set_power_state(target, Some(Duration::from_secs(2)))
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Timeout, "{target}: {e}");
+            assert_eq!(e.is_retryable(), retryable, "{target}: {e}");
+            assert_eq!(start.elapsed(), Duration::from_secs(2));
+            assert!(
+                e.message().starts_with(
+                    "the device did not answer within 2.0s (sending the command); \
+                     the command may have reached it"
+                ),
+                "{e}"
+            );
+        }
+    }
+
+    /// Accepted but never confirmed (the device keeps answering the old state, or
+    /// stops answering after the command): `PowerStateFailure`, as before.
+    #[tokio::test(start_paused = true)]
+    async fn a_command_accepted_but_not_confirmed_is_a_power_state_failure() {
+        let mut silent = Scripted::new(PowerState::Off);
+        silent.silent_after_reads = Some(1);
+        let e = silent
+            .set_power_state(PowerTarget::On, Some(Duration::from_secs(3)))
             .await
             .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::PowerStateFailure);
-        assert_eq!(start.elapsed(), Duration::from_secs(2));
-        assert!(e.message().contains("sending the command"), "{e}");
+        assert_eq!(e.kind(), ErrorKind::PowerStateFailure, "{e}");
+        assert!(!e.is_retryable(), "{e}");
+        assert_eq!(silent.applied(), [PowerAction::On]);
+        assert!(
+            e.message().contains("power state on not"),
+            "the message is kept: {e}"
+        );
+    }
+
+    /// The soft off of an off-then-on soft reboot silent: named as that step, and
+    /// not retryable (a soft reboot).
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_soft_off_step_is_named() {
+        let mut s = Scripted::new(PowerState::On);
+        s.soft = SoftReboot::OffThenOn;
+        s.silent_apply = true;
+        let e = s
+            .set_power_state(PowerTarget::SoftReboot, Some(Duration::from_secs(1)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+        assert!(!e.is_retryable(), "{e}");
+        assert!(e.message().contains("(sending soft off)"), "{e}");
+    }
+
+    #[derive(Debug)]
+    struct TimesOut {
+        not_delivered: bool,
+    }
+
+    #[async_trait]
+    impl PowerSwitch for TimesOut {
+        fn driver(&self) -> &str {
+            "times-out"
+        }
+        fn capabilities(&self) -> PowerCapabilities {
+            PowerCapabilities {
+                can_query: true,
+                targets: PowerTarget::ALL.to_vec(),
+                recorded_only: Vec::new(),
+            }
+        }
+        async fn read(&self) -> Result<PowerState> {
+            Ok(PowerState::On)
+        }
+        async fn apply(&self, _: PowerAction) -> Result<()> {
+            let e = Error::new(ErrorKind::Timeout, "no reply to the reset");
+            Err(if self.not_delivered {
+                e.not_delivered()
+            } else {
+                e
+            })
+        }
+    }
+
+    /// A command that fails with its own timeout: a reboot is retryable only when
+    /// the error says it never reached the device; power off stays retryable.
+    #[tokio::test(start_paused = true)]
+    async fn a_timed_out_command_is_retryable_if_harmless_or_not_delivered() {
+        for (not_delivered, target, retryable) in [
+            (false, PowerTarget::Reboot, false),
+            (true, PowerTarget::Reboot, true),
+            (false, PowerTarget::Off, true),
+        ] {
+            let s = TimesOut { not_delivered };
+            let e = s.set_power_state(target, None).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+            assert_eq!(e.is_retryable(), retryable, "{target} {not_delivered}: {e}");
+            assert!(e.message().starts_with("no reply to the reset"), "{e}");
+        }
     }
 
     #[derive(Debug)]

@@ -210,7 +210,10 @@ impl FromStr for PowerTarget {
 ///   ([`PowerCapabilities::can_query`]), `set_power_state` returns `Ok` only once the
 ///   device reports the target's [`PowerTarget::final_state`], polling within
 ///   `timeout` (default [`DEFAULT_POWER_TIMEOUT`]); otherwise it fails with
-///   [`ErrorKind::PowerStateFailure`]. Where it cannot be queried, `Ok` means the
+///   [`ErrorKind::PowerStateFailure`] when the command was accepted but the state
+///   not confirmed, and with [`ErrorKind::Timeout`] when the device did not answer
+///   the first read or the command in time (not retryable for a reboot whose
+///   command may have been delivered). Where it cannot be queried, `Ok` means the
 ///   command was sent.
 /// - **Unsupported targets.** A target not in [`PowerCapabilities::targets`] fails
 ///   with [`ErrorKind::Unsupported`] without touching the device.
