@@ -76,8 +76,11 @@ pub(crate) struct NodeArgs {
     /// A node capability, KEY=VALUE (e.g. boot_mode=uefi); repeatable.
     #[arg(long = "capability", value_name = "KEY=VALUE")]
     pub capabilities: Vec<String>,
-    /// The node's id, for messages.
-    #[arg(long = "node-id", default_value = crate::node_args::DEFAULT_NODE_ID)]
+    /// The node's id: how messages name it and the key of its recorded state
+    /// (--state-dir; Wake-on-LAN keeps the last power state set under it). Default:
+    /// `cli-` and the sorted --port MACs joined by `+`, or `cli` without ports (types
+    /// without ports also key their state by address).
+    #[arg(long = "node-id", default_value = crate::node_args::DEFAULT_NODE_ID, hide_default_value = true)]
     pub node_id: String,
 }
 

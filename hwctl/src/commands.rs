@@ -50,28 +50,55 @@ pub(crate) async fn power(node: &Node, action: PowerAction, json_out: bool) -> R
             power
                 .set_power_state(target, timeout.map(Duration::from_secs))
                 .await?;
-            let confirmed = power.capabilities().can_query;
+            let caps = power.capabilities();
+            // A target the device only records (Wake-on-LAN's off): nothing was sent.
+            let performed = !caps.recorded_only.contains(&target);
+            let confirmed = caps.can_query && performed;
             if json_out {
                 say_json(&json!({
                     "node": node.id(),
                     "target": target,
                     "power_state": target.final_state(),
                     "confirmed": confirmed,
+                    "performed": performed,
                 }));
-            } else if confirmed {
-                say(format!(
-                    "power {target}: done, node is {}",
-                    target.final_state()
-                ));
             } else {
-                say(format!(
-                    "power {target}: requested, not confirmed (this device cannot be queried; \
-                     the driver's log line says what it did)"
+                say(change_text(
+                    node.hardware_type(),
+                    target,
+                    performed,
+                    confirmed,
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// What `power <target>` prints once the change returned: done (read back),
+/// sent but not confirmed (a device that cannot be queried), or only recorded
+/// (`recorded_only`: nothing reached the device).
+fn change_text(
+    hardware_type: &str,
+    target: PowerTarget,
+    performed: bool,
+    confirmed: bool,
+) -> String {
+    let state = target.final_state();
+    if !performed {
+        format!(
+            "power {target}: recorded, not performed: {hardware_type} cannot carry out \
+             power {target}, so nothing reached the node; hwctl now reports the node as {state} \
+             (a person must do it)"
+        )
+    } else if confirmed {
+        format!("power {target}: done, node is {state}")
+    } else {
+        format!(
+            "power {target}: sent, not confirmed ({hardware_type} cannot read a node's power \
+             state; hwctl now reports the node as {state})"
+        )
+    }
 }
 
 fn yes_no(b: Option<bool>) -> &'static str {

@@ -90,11 +90,14 @@ async fn set(node: &Node, target: PowerTarget) -> Cell {
             .set_power_state(target, Some(STEP_TIMEOUT))
             .await
             .map(|()| {
-                if power.capabilities().can_query {
+                let caps = power.capabilities();
+                if caps.recorded_only.contains(&target) {
+                    // Wake-on-LAN's off records the state and sends nothing
+                    // (wol_power_off=record, as Ironic).
+                    "not performed".to_owned()
+                } else if caps.can_query {
                     target.final_state().to_string()
                 } else {
-                    // Not "sent": Wake-on-LAN's off records the state and sends
-                    // nothing (wol_power_off=record, as Ironic).
                     "unconfirmed".to_owned()
                 }
             }),
@@ -166,7 +169,8 @@ fn wol_off_note(
         "Expected: the {} WARN lines on stderr (\"Wake-on-LAN cannot power a node off\") come \
          from the demo's `off` step on {}: Wake-on-LAN has no off, so hwctl records the node \
          as off and asks for a person to switch it off (wol_power_off=record, as Ironic); \
-         `unconfirmed` because Wake-on-LAN cannot read power.",
+         its `off` cell says `not performed`, and `on`/`reboot` say `unconfirmed` \
+         because Wake-on-LAN cannot read power.",
         names.len(),
         names.join(", ")
     ))

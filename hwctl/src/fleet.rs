@@ -60,6 +60,12 @@ pub(crate) enum Status {
     Interrupted,
     /// Done: the power state reached or read.
     Done(String),
+    /// A power state read from hwctl's record, not from the device (one that
+    /// cannot be queried: the last state hwctl set). Counted as done.
+    ReadRecorded(String),
+    /// A change only recorded, not performed: the target is among the device's
+    /// `recorded_only` (Wake-on-LAN's off); nothing reached the node.
+    Recorded(String),
     /// Failed with this error.
     Failed(Error),
 }
@@ -549,7 +555,7 @@ fn operation_of(action: FleetAction) -> &'static str {
 /// with `timeout`, naming the limit and the operation. A change gets `limit` as
 /// its own timeout too (the power engine then says what it waited for, as for one
 /// node) and is cut only [`CHANGE_GRACE`] later.
-async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> Result<String> {
+async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> Result<Status> {
     let started = tokio::time::Instant::now();
     let deadline = started + limit;
     let target = match action {
@@ -560,11 +566,23 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
     };
     let work = async {
         let power = node.power()?;
-        let state: Result<String> = match target {
-            None => Ok(power.get_power_state().await?.to_string()),
+        let state: Result<Status> = match target {
+            None => {
+                let state = power.get_power_state().await?.to_string();
+                Ok(if power.capabilities().can_query {
+                    Status::Done(state)
+                } else {
+                    Status::ReadRecorded(state)
+                })
+            }
             Some(target) => {
                 power.set_power_state(target, Some(limit)).await?;
-                Ok(target.final_state().to_string())
+                let state = target.final_state().to_string();
+                Ok(if power.capabilities().recorded_only.contains(&target) {
+                    Status::Recorded(state)
+                } else {
+                    Status::Done(state)
+                })
             }
         };
         state
@@ -617,7 +635,7 @@ async fn run_entry(
     entry: &InventoryNode,
     action: FleetAction,
     timeout: Option<Duration>,
-) -> (Result<String>, Option<Node>) {
+) -> (Result<Status>, Option<Node>) {
     let node = match context_of(entry).and_then(|(info, ctx)| {
         crate::registry::hardware_type(registry, &entry.driver)?;
         registry.build(&entry.driver, &info, &ctx)
@@ -628,6 +646,22 @@ async fn run_entry(
     let (limit, given) = limit_of(action, timeout);
     let result = act(&node, action, limit, given).await;
     (result, Some(node))
+}
+
+/// [`run_entry`] inside a span naming the node (`node{node=NAME}` before each
+/// line it logs), so a retry's WARN says which node it is about. The span is at
+/// WARN level: enabled whenever warnings print (the default), one per node.
+async fn run_entry_named(
+    registry: &Registry,
+    entry: &InventoryNode,
+    action: FleetAction,
+    timeout: Option<Duration>,
+) -> (Result<Status>, Option<Node>) {
+    use tracing::Instrument as _;
+    let span = tracing::warn_span!("node", node = %entry.name);
+    run_entry(registry, entry, action, timeout)
+        .instrument(span)
+        .await
 }
 
 /// One endpoint's queue.
@@ -716,7 +750,7 @@ struct Engine {
 }
 
 /// What a node task gives back: its outcome and its node (a keeper candidate).
-type Outcome = (Result<String>, Option<Node>);
+type Outcome = (Result<Status>, Option<Node>);
 
 impl Engine {
     async fn sweep(self, progress: bool) -> Sweep {
@@ -804,8 +838,9 @@ impl Engine {
                 idle_turns = 0;
                 group.in_flight += 1;
                 let (registry, nodes) = (registry.clone(), nodes.clone());
-                let task = tasks
-                    .spawn(async move { run_entry(&registry, &nodes[i], action, timeout).await });
+                let task = tasks.spawn(async move {
+                    run_entry_named(&registry, &nodes[i], action, timeout).await
+                });
                 running.insert(task.id(), (i, g, Instant::now()));
             }
             if tasks.is_empty() {
@@ -839,7 +874,7 @@ impl Engine {
             };
             slots[i] = Slot {
                 status: match result {
-                    Ok(state) => Status::Done(state),
+                    Ok(status) => status,
                     Err(e) => {
                         failed += 1;
                         bar.set_message(format!("{failed} failed"));
@@ -902,11 +937,13 @@ pub(crate) fn report(
 ) -> usize {
     let mut failed = Vec::new();
     let mut done = Vec::new();
+    let mut recorded = Vec::new();
     let mut in_flight = Vec::new();
     let mut not_started = Vec::new();
     for (n, s) in nodes.iter().zip(&sweep.slots) {
         match &s.status {
-            Status::Done(_) => done.push(n.name.as_str()),
+            Status::Done(_) | Status::ReadRecorded(_) => done.push(n.name.as_str()),
+            Status::Recorded(_) => recorded.push(n.name.as_str()),
             Status::Failed(_) => failed.push(n.name.as_str()),
             Status::Interrupted => in_flight.push(n.name.as_str()),
             Status::NotStarted => not_started.push(n.name.as_str()),
@@ -927,7 +964,9 @@ pub(crate) fn report(
                     error: None,
                     name: &n.name,
                     ok: false,
+                    performed: None,
                     power_state: None,
+                    power_state_recorded: None,
                     status: "not-started",
                 };
                 match &s.status {
@@ -936,6 +975,22 @@ pub(crate) fn report(
                         ok: true,
                         power_state: Some(state),
                         status: "done",
+                        ..row
+                    },
+                    Status::ReadRecorded(state) => JsonRow {
+                        elapsed_ms: ms,
+                        ok: true,
+                        power_state: Some(state),
+                        power_state_recorded: Some(true),
+                        status: "done",
+                        ..row
+                    },
+                    Status::Recorded(state) => JsonRow {
+                        elapsed_ms: ms,
+                        ok: true,
+                        performed: Some(false),
+                        power_state: Some(state),
+                        status: "recorded",
                         ..row
                     },
                     Status::Failed(e) => JsonRow {
@@ -959,6 +1014,7 @@ pub(crate) fn report(
             json!({
                 "done": done,
                 "switched": if switches(action) { done.clone() } else { Vec::new() },
+                "recorded": recorded,
                 "failed": failed,
                 "interrupted": in_flight,
                 "not_started": not_started,
@@ -976,10 +1032,21 @@ pub(crate) fn report(
         // Where a missing parameter comes from, once per parameter below the table
         // (as `validate` prints it under each problem).
         let mut hints = std::collections::BTreeMap::new();
+        let mut read_recorded = false;
         let rows: Vec<Vec<String>> = rows
             .map(|(n, s)| {
                 let (result, detail) = match &s.status {
                     Status::Done(state) => (state.clone(), String::new()),
+                    Status::ReadRecorded(state) => {
+                        read_recorded = true;
+                        (format!("{state}{RECORDED_MARK}"), String::new())
+                    }
+                    Status::Recorded(state) => (
+                        format!("{state} (recorded)"),
+                        "recorded, not performed: nothing reached the node (the device cannot do it; \
+                         a person must)"
+                            .into(),
+                    ),
                     Status::Failed(e) => {
                         for p in e.problems() {
                             if let Some(hint) = crate::output::hint_for(e.driver(), p) {
@@ -1004,6 +1071,12 @@ pub(crate) fn report(
         for (name, hint) in &hints {
             say(format!("hint ({name}): {hint}"));
         }
+        if read_recorded {
+            say(format!(
+                "{RECORDED_MARK} recorded, not read: the last state hwctl set (the device \
+                 cannot read a node's power state; unknown until hwctl sets one)"
+            ));
+        }
         if sweep.interrupted {
             let list = |names: &[&str]| {
                 if names.is_empty() {
@@ -1013,8 +1086,13 @@ pub(crate) fn report(
                 }
             };
             say(format!(
-                "interrupted by Ctrl-C: {} done, {} failed, {} in flight (state unknown), {} not started",
+                "interrupted by Ctrl-C: {} done, {}{} failed, {} in flight (state unknown), {} not started",
                 done.len(),
+                if recorded.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} recorded (not performed), ", recorded.len())
+                },
                 failed.len(),
                 in_flight.len(),
                 not_started.len()
@@ -1024,21 +1102,39 @@ pub(crate) fn report(
             } else {
                 say(format!("done: {}", list(&done)));
             }
+            if !recorded.is_empty() {
+                say(format!("recorded, not performed: {}", list(&recorded)));
+            }
             say(format!("failed: {}", list(&failed)));
             say(format!("in flight: {}", list(&in_flight)));
             say(format!("not started: {}", list(&not_started)));
         } else {
-            say(summary_line(nodes.len(), done.len(), failed.len()));
+            say(summary_line(
+                nodes.len(),
+                done.len(),
+                recorded.len(),
+                failed.len(),
+            ));
         }
     }
     failed.len()
 }
 
-/// The last line of a text report: `3 nodes, 2 ok, 1 failed` (`1 node, …`).
-fn summary_line(nodes: usize, ok: usize, failed: usize) -> String {
+/// The last line of a text report: `3 nodes, 2 ok, 1 failed` (`1 node, …`), with
+/// the changes only recorded counted apart when there are any (`2 nodes, 1 ok,
+/// 1 recorded (not performed), 0 failed`).
+fn summary_line(nodes: usize, ok: usize, recorded: usize, failed: usize) -> String {
     let noun = if nodes == 1 { "node" } else { "nodes" };
-    format!("{nodes} {noun}, {ok} ok, {failed} failed")
+    if recorded == 0 {
+        format!("{nodes} {noun}, {ok} ok, {failed} failed")
+    } else {
+        format!("{nodes} {noun}, {ok} ok, {recorded} recorded (not performed), {failed} failed")
+    }
 }
+
+/// Marks a state read from hwctl's record (not from the device) in the text
+/// table, as `hwctl demo` does.
+const RECORDED_MARK: &str = "*";
 
 /// The JSON report (`--json`), serialized as it is built: one value per node
 /// rather than a `serde_json::Value` tree of them (issue 16). Fields are in
@@ -1065,8 +1161,16 @@ struct JsonRow<'a> {
     error: Option<serde_json::Value>,
     name: &'a str,
     ok: bool,
+    /// `false` for a change only recorded (nothing reached the device); absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    performed: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     power_state: Option<&'a str>,
+    /// `true` for a state read from hwctl's record, not the device; absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    power_state_recorded: Option<bool>,
     status: &'static str,
 }
 
@@ -1133,9 +1237,15 @@ fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::R
     } else {
         b",\n      \"ok\": false"
     })?;
+    if let Some(performed) = row.performed {
+        write!(w, ",\n      \"performed\": {performed}")?;
+    }
     if let Some(state) = row.power_state {
         w.write_all(b",\n      \"power_state\": ")?;
         serde_json::to_writer(&mut *w, state)?;
+    }
+    if let Some(recorded) = row.power_state_recorded {
+        write!(w, ",\n      \"power_state_recorded\": {recorded}")?;
     }
     w.write_all(b",\n      \"status\": ")?;
     serde_json::to_writer(&mut *w, row.status)?;
@@ -1265,8 +1375,12 @@ mod tests {
 
     #[test]
     fn the_summary_says_one_node_in_the_singular() {
-        assert_eq!(summary_line(1, 1, 0), "1 node, 1 ok, 0 failed");
-        assert_eq!(summary_line(3, 2, 1), "3 nodes, 2 ok, 1 failed");
+        assert_eq!(summary_line(1, 1, 0, 0), "1 node, 1 ok, 0 failed");
+        assert_eq!(summary_line(3, 2, 0, 1), "3 nodes, 2 ok, 1 failed");
+        assert_eq!(
+            summary_line(2, 1, 1, 0),
+            "2 nodes, 1 ok, 1 recorded (not performed), 0 failed"
+        );
     }
 
     /// The report's structs print exactly what the `serde_json::Value` tree they
@@ -1282,7 +1396,9 @@ mod tests {
                 error: None,
                 name: "a",
                 ok: true,
+                performed: None,
                 power_state: Some("on"),
+                power_state_recorded: None,
                 status: "done",
             },
             JsonRow {
@@ -1291,7 +1407,9 @@ mod tests {
                 error: Some(error_json(&err)),
                 name: "b",
                 ok: false,
+                performed: None,
                 power_state: None,
+                power_state_recorded: None,
                 status: "failed",
             },
             JsonRow {
@@ -1300,7 +1418,9 @@ mod tests {
                 error: None,
                 name: "c",
                 ok: false,
+                performed: None,
                 power_state: None,
+                power_state_recorded: None,
                 status: "interrupted",
             },
             JsonRow {
@@ -1309,7 +1429,9 @@ mod tests {
                 error: None,
                 name: "d",
                 ok: false,
+                performed: None,
                 power_state: None,
+                power_state_recorded: None,
                 status: "not-started",
             },
         ];
@@ -1475,7 +1597,9 @@ mod tests {
                 error: (i % 2 == 1).then(|| error_json(&err)),
                 name,
                 ok: i == 0,
+                performed: (i == 2).then_some(false),
                 power_state: (i == 0).then_some("on"),
+                power_state_recorded: (i == 3).then_some(true),
                 status: if i == 0 { "done" } else { "failed" },
             })
             .collect();

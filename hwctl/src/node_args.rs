@@ -8,8 +8,32 @@ use serde_json::Value;
 
 use crate::cli::NodeArgs;
 
-/// The node id when `--node-id` is not given (`cli`), as errors name the node.
+/// The node id when `--node-id` is not given and no port identifies the node
+/// (`cli`), as errors name the node. With ports, the default is [`default_node_id`].
 pub(crate) const DEFAULT_NODE_ID: &str = "cli";
+
+/// The node id when `--node-id` is not given: [`DEFAULT_NODE_ID`] for a node without
+/// ports, else `cli-` and its port MACs, sorted, lowercase and joined by `+`
+/// (`cli-02:00:00:00:00:01+02:00:00:00:00:02`). The id keys a node's recorded state
+/// (`--state-dir`: Wake-on-LAN keeps the last power state set under it), so two
+/// machines named by their ports never share one record; types without ports key
+/// their state by their address too (the store's endpoint), so `cli` merges nothing.
+/// A port that is not a MAC is kept as written (lowercase); it is refused later.
+pub(crate) fn default_node_id(ports: &[String]) -> String {
+    if ports.is_empty() {
+        return DEFAULT_NODE_ID.to_owned();
+    }
+    let mut macs: Vec<String> = ports
+        .iter()
+        .map(|p| match p.trim().parse::<MacAddress>() {
+            Ok(mac) => mac.to_string().to_lowercase(),
+            Err(_) => p.trim().to_lowercase(),
+        })
+        .collect();
+    macs.sort_unstable();
+    macs.dedup();
+    format!("{DEFAULT_NODE_ID}-{}", macs.join("+"))
+}
 use crate::inventory::{Inventory, InventoryNode};
 use crate::secrets;
 
@@ -186,7 +210,11 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
         node.capabilities.insert(k.to_owned(), v.to_owned());
     }
     if node.name.is_empty() {
-        node.name = args.node_id.clone();
+        node.name = if args.node_id == DEFAULT_NODE_ID {
+            default_node_id(&node.ports)
+        } else {
+            args.node_id.clone()
+        };
     }
     if node.driver.is_empty() {
         return Err(Error::missing_parameters(["driver"]));
@@ -275,6 +303,25 @@ pub(crate) fn flags_given(args: &NodeArgs) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ports name the node by default: sorted, lowercase, repeated ones once; no
+    /// ports keep `cli`.
+    #[test]
+    fn the_default_node_id_is_made_of_the_sorted_ports() {
+        let ids = |ports: &[&str]| {
+            default_node_id(&ports.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(ids(&[]), "cli");
+        assert_eq!(
+            ids(&["02:00:00:00:00:02", "02:00:00:00:00:01"]),
+            "cli-02:00:00:00:00:01+02:00:00:00:00:02"
+        );
+        assert_eq!(
+            ids(&["AA:BB:CC:DD:EE:FF", "aa:bb:cc:dd:ee:ff"]),
+            "cli-aa:bb:cc:dd:ee:ff"
+        );
+        assert_ne!(ids(&["02:00:00:00:00:01"]), ids(&["02:00:00:00:00:02"]));
+    }
 
     #[test]
     fn flags_override_the_file() {

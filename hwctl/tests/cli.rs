@@ -683,7 +683,7 @@ fn a_recorded_wol_power_off_is_not_reported_as_sent() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("not confirmed") && !out.contains("sent"),
+        out.contains("recorded, not performed") && !out.contains("sent"),
         "{out}"
     );
     assert!(
