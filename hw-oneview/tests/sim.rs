@@ -696,8 +696,10 @@ async fn a_409_is_waited_out_and_resent() {
         "{:?}",
         start.elapsed()
     );
+    // Busy when the driver stops first; Timeout (hwctl-core's power engine: the
+    // command was still being resent at its deadline) otherwise.
     assert!(
-        matches!(e.kind(), ErrorKind::Busy | ErrorKind::PowerStateFailure),
+        matches!(e.kind(), ErrorKind::Busy | ErrorKind::Timeout),
         "{e}"
     );
 }

@@ -302,7 +302,7 @@ impl Phase {
             Phase::Reading => Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "the device did not answer within {secs:.1}s (reading the power state); \
+                    "reading the power state did not finish within {secs:.1}s; \
                      no power change was requested"
                 ),
             ),
@@ -310,8 +310,8 @@ impl Phase {
                 Error::new(
                     ErrorKind::Timeout,
                     format!(
-                        "the device did not answer within {secs:.1}s ({step}); \
-                         the command may have reached it"
+                        "{step} did not finish within {secs:.1}s; \
+                         it may have reached the device"
                     ),
                 ),
                 target,
@@ -538,7 +538,7 @@ mod tests {
             assert_eq!(e.driver(), Some("scripted"));
             assert_eq!(
                 e.message(),
-                "the device did not answer within 1.0s (reading the power state); \
+                "reading the power state did not finish within 1.0s; \
                  no power change was requested"
             );
             assert!(s.applied().is_empty());
@@ -568,8 +568,8 @@ mod tests {
             assert_eq!(start.elapsed(), Duration::from_secs(2));
             assert!(
                 e.message().starts_with(
-                    "the device did not answer within 2.0s (sending the command); \
-                     the command may have reached it"
+                    "sending the command did not finish within 2.0s; \
+                     it may have reached the device"
                 ),
                 "{e}"
             );
@@ -608,7 +608,11 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
         assert!(!e.is_retryable(), "{e}");
-        assert!(e.message().contains("(sending soft off)"), "{e}");
+        assert!(
+            e.message()
+                .contains("sending soft off did not finish within 1.0s;"),
+            "{e}"
+        );
     }
 
     #[derive(Debug)]
