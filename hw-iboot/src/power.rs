@@ -19,8 +19,9 @@ use crate::config::{IbootConfig, MAX_RELAY};
 /// It is a [`PowerSwitch`]: GET_RELAYS reads, CHANGE_RELAY applies, and hwctl-core's
 /// engine does the rest (capability check, nothing sent when already there, reboot
 /// from off = on, one deadline around read, command and confirmation: the caller's
-/// timeout, default 60 s, past which the result is
-/// [`ErrorKind::PowerStateFailure`]).
+/// timeout, default 60 s, past which the result is [`ErrorKind::Timeout`] while
+/// the PDU has not answered, [`ErrorKind::PowerStateFailure`] once the command was
+/// accepted).
 ///
 /// - A reboot is one [`PowerAction::Reboot`]: relay off, `reboot_delay`, relay on
 ///   (Ironic's sequence); the engine then confirms on.

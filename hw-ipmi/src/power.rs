@@ -13,7 +13,7 @@ use crate::ipmi::{ChassisControl, Ipmi};
 /// [`PowerSwitch`], it is a [`hwctl_core::Power`]: each change is confirmed by polling
 /// the chassis status, and the first read, the command and the confirmation all
 /// end within the caller's timeout (a silent BMC costs the timeout, then
-/// `power-state-failure`). IPMI has no soft reboot: soft off, confirmed off, then on.
+/// `timeout`; `power-state-failure` once a command was accepted but not confirmed). IPMI has no soft reboot: soft off, confirmed off, then on.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {

@@ -29,7 +29,7 @@ use crate::{NAME, wire};
 /// because the store may be stale (the machine may have been switched off by hand):
 /// the engine applies targets directly for a device with `can_query: false`. The
 /// caller's timeout (default 60 s) bounds the sending; past it the engine reports
-/// [`ErrorKind::PowerStateFailure`].
+/// [`ErrorKind::Timeout`] (a reboot's not retryable).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {

@@ -388,9 +388,9 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
         concurrency: u16,
         /// The longest each node's operation may take, in seconds (1 to 86400); a
-        /// node that takes longer fails with `timeout` (a change: with the power
-        /// engine's `power-state-failure`, as for one node), naming the limit and
-        /// the operation, and the others go on. Default: 60 for `status` (the
+        /// node that takes longer fails with `timeout` (a change accepted but not
+        /// confirmed in time: the power engine's `power-state-failure`, as for one
+        /// node), naming the limit and the operation, and the others go on. Default: 60 for `status` (the
         /// one-node default), the power engine's 60 for a change.
         #[arg(long, value_name = "SECONDS", value_parser = whole_seconds)]
         timeout: Option<u64>,

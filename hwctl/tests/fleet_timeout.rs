@@ -113,9 +113,9 @@ fn a_status_sweep_of_silent_nodes_ends_at_the_fleet_timeout() {
 }
 
 /// A power change gets the same per-node bound: the sweep ends with every node
-/// failed, as `power on --timeout 2` fails for one node (the power engine's
-/// `power-state-failure` naming the limit, or `timeout` when a driver stopped at
-/// it), never a hang.
+/// failed, as `power on --timeout 2` fails for one node: silent from the first
+/// read, the power engine's `timeout` (retryable, naming the limit; decision 99),
+/// never a hang.
 #[test]
 fn a_change_sweep_of_silent_nodes_ends_at_the_fleet_timeout() {
     let dir = tempfile::tempdir().unwrap();
