@@ -13,6 +13,13 @@ use std::time::{Duration, Instant};
 use hwctl_core::ErrorKind;
 use hwctl_ipmi::{IpmiClient, IpmiConfig};
 
+/// The tests of this file run one at a time. `tracing` caches per call site
+/// whether anyone listens; a test without a subscriber reaching a call site while
+/// the logging test sets its thread's subscriber can leave that cache saying
+/// nobody does, and the logging test then misses lines (seen once in hw-iboot's
+/// closed_port test under load). Taken by every test, this lock keeps them apart.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Log lines, as a `tracing` fmt subscriber writes them.
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<u8>>>);
@@ -109,6 +116,7 @@ fn is_get_channel_auth_caps(d: &[u8]) -> bool {
 /// retries is logged once, at WARN.
 #[tokio::test]
 async fn a_silent_address_names_the_setup_step_and_resends_a_timeout_apart() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let bmc = SilentBmc::start();
     let log = Log::default();
     let _g = log.capture();
@@ -159,6 +167,7 @@ async fn a_silent_address_names_the_setup_step_and_resends_a_timeout_apart() {
 /// waits its backoff first (no datagrams back to back) and is logged once at WARN.
 #[tokio::test]
 async fn a_port_where_nothing_listens_is_unreachable_after_spaced_retries() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let port = {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         s.local_addr().unwrap().port()
@@ -206,6 +215,7 @@ async fn a_port_where_nothing_listens_is_unreachable_after_spaced_retries() {
 /// from driver_info: `unreachable`, naming the step, in one attempt count.
 #[tokio::test]
 async fn power_status_through_the_driver_is_unreachable_naming_the_step() {
+    let _one = ONE_AT_A_TIME.lock().await;
     use hwctl_core::{DriverInfo, NodeContext};
     let port = {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
