@@ -191,14 +191,34 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
-    if informational {
-        err.exit()
-    }
-    let kind = hwctl_core::ErrorKind::InvalidParameter.as_str();
     let json = std::env::args_os()
         .skip(1)
         .take_while(|a| a != "--")
         .any(|a| a == "--json");
+    let kind = hwctl_core::ErrorKind::InvalidParameter.as_str();
+    if informational {
+        // `hwctl --json power` (a subcommand left out) is an error too: the help
+        // goes to stderr as without --json, and stdout gets the one JSON error
+        // `--json` promises, naming the usage.
+        if json && err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            let help = err.render().to_string();
+            eprint!("{help}");
+            let usage = help
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Usage: "))
+                .unwrap_or("hwctl --help");
+            crate::output::say_json(&serde_json::json!({"error": {
+                "kind": kind,
+                "message": format!("a subcommand or argument is missing: usage: {usage} (the help is on stderr)"),
+                "driver": null,
+                "operation": null,
+                "retryable": false,
+                "problems": [],
+            }}));
+            std::process::exit(2)
+        }
+        err.exit()
+    }
     if !json {
         eprint!("{}", tagged_usage_error(&err, kind));
         std::process::exit(err.exit_code())

@@ -79,3 +79,28 @@ fn json_and_help_are_unchanged() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("Command-line tool for hw"));
 }
+
+/// A subcommand left out under `--json` (`hwctl --json power`) is one JSON error on
+/// stdout naming the usage, exit 2 (where clap answers with the help, the help goes
+/// to stderr as without `--json`); without `--json` it stays clap's text alone.
+#[test]
+fn a_missing_subcommand_under_json_is_a_json_error() {
+    for args in [
+        &["--json", "power"][..],
+        &["--json", "boot"],
+        &["--json", "vendor"],
+    ] {
+        let o = hwctl(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {:?}", o.stdout));
+        assert_eq!(v["error"]["kind"], "invalid-parameter", "{v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.to_lowercase().contains("usage: hwctl"), "{msg}");
+        assert!(msg.contains(args[1]), "{msg}");
+    }
+    let o = hwctl(&["power"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Usage:"));
+}
