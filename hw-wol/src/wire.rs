@@ -29,15 +29,43 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
     packet
 }
 
+/// The first 96 bytes of the magic packet for `mac` as twelve little-endian
+/// 8-byte words, and the MAC as a word (its six octets, then two zero bytes).
+///
+/// From byte 6 on the packet repeats every 6 bytes, so word `k` (bytes `8k` to
+/// `8k + 8`) starts at phase `(8k - 6) mod 6` of the MAC: words 1 to 11 start at
+/// phases 2, 4, 0, 2, 4, 0, …, and word 0 is the stream followed by the MAC's
+/// first two bytes. Only three distinct words follow the first, each two shifts
+/// and an OR of one 48-bit value, built in registers (nothing written is read
+/// back).
+#[inline(always)]
+fn packet_words(mac: MacAddress) -> ([u64; 12], u64) {
+    let o = mac.octets();
+    let m = u64::from_le_bytes([o[0], o[1], o[2], o[3], o[4], o[5], 0, 0]);
+    let sync = (1u64 << 48) - 1;
+    let phase0 = m | (m << 48);
+    let phase2 = (m >> 16) | (m << 32);
+    let phase4 = (m >> 32) | (m << 16);
+    let words = [
+        sync | (m << 48),
+        phase2,
+        phase4,
+        phase0,
+        phase2,
+        phase4,
+        phase0,
+        phase2,
+        phase4,
+        phase0,
+        phase2,
+        phase4,
+    ];
+    (words, m)
+}
+
 /// Writes the 102-byte magic packet for `mac` into the first bytes of `out`
 /// (the rest is left alone): the synchronisation stream, then the MAC sixteen
-/// times, as six 16-byte stores and one 6-byte store.
-///
-/// From byte 6 on the packet repeats every 6 bytes, so 16-byte chunk `k` starts at
-/// phase `(16k - 6) mod 6` of the MAC: chunks 1 to 5 start at phases 4, 2, 0, 4,
-/// 2, and chunk 0 is the stream followed by the MAC and its first four bytes.
-/// The chunks are built in registers (shifts of one 48-bit value), so nothing
-/// written is read back.
+/// times, as twelve 8-byte stores and one 6-byte store.
 ///
 /// ```
 /// use hwctl_wol::wire::{PACKET_LEN, magic_packet, write_magic_packet};
@@ -50,26 +78,11 @@ pub fn magic_packet(mac: MacAddress) -> [u8; PACKET_LEN] {
 #[inline]
 pub fn write_magic_packet<const N: usize>(mac: MacAddress, out: &mut [u8; N]) {
     const { assert!(N >= PACKET_LEN) };
-    let o = mac.octets();
-    let m = u128::from(u64::from_le_bytes([
-        o[0], o[1], o[2], o[3], o[4], o[5], 0, 0,
-    ]));
-    let sync = (1u128 << 48) - 1;
-    let phase0 = m | (m << 48) | (m << 96);
-    let phase2 = (m >> 16) | (m << 32) | (m << 80);
-    let phase4 = (m >> 32) | (m << 16) | (m << 64) | (m << 112);
-    let chunks = [
-        sync | (m << 48) | (m << 96),
-        phase4,
-        phase2,
-        phase0,
-        phase4,
-        phase2,
-    ];
-    for (k, chunk) in chunks.iter().enumerate() {
-        out[16 * k..16 * k + 16].copy_from_slice(&chunk.to_le_bytes());
+    let (words, _) = packet_words(mac);
+    for (k, word) in words.iter().enumerate() {
+        out[8 * k..8 * k + 8].copy_from_slice(&word.to_le_bytes());
     }
-    out[96..PACKET_LEN].copy_from_slice(&o);
+    out[96..PACKET_LEN].copy_from_slice(&mac.octets());
 }
 
 /// Length of the longest magic packet: with a 6-byte SecureOn password.
@@ -127,8 +140,14 @@ impl MagicPacket {
     /// ```
     #[inline]
     pub fn write(&mut self, mac: MacAddress) {
-        write_magic_packet(mac, &mut self.bytes);
-        self.bytes[PACKET_LEN..].fill(0);
+        // The last MAC and the first two password bytes' zeros as one 8-byte
+        // store, the other four zeros as one more: fourteen stores in all.
+        let (words, m) = packet_words(mac);
+        for (k, word) in words.iter().enumerate() {
+            self.bytes[8 * k..8 * k + 8].copy_from_slice(&word.to_le_bytes());
+        }
+        self.bytes[96..104].copy_from_slice(&m.to_le_bytes());
+        self.bytes[104..].fill(0);
         self.len = PACKET_LEN as u8;
     }
 
