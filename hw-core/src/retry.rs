@@ -186,7 +186,76 @@ impl RetryPolicy {
 #[derive(Debug, Clone)]
 struct CallerDeadline {
     at: Instant,
-    name: Cow<'static, str>,
+    name: DeadlineName,
+}
+
+/// What the user knows a deadline as (`--timeout 2s`, `the power timeout of 2s`),
+/// as the note of an error that it ended prints it: a text, or a text around a
+/// duration ([`DeadlineName::timed`]) that is only formatted when printed — a
+/// deadline is set on every operation and its name read only when a retry gives
+/// up (issue 16).
+///
+/// ```
+/// use std::time::Duration;
+/// use hwctl_core::retry::DeadlineName;
+/// let name = DeadlineName::timed("the power timeout of ", Duration::from_secs(2), "");
+/// assert_eq!(name.to_string(), "the power timeout of 2s");
+/// assert_eq!(DeadlineName::from("--timeout 3s").to_string(), "--timeout 3s");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineName(NameText);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NameText {
+    Text(Cow<'static, str>),
+    Timed {
+        before: &'static str,
+        limit: Duration,
+        after: &'static str,
+    },
+}
+
+impl DeadlineName {
+    /// `before`, then `limit` as `{:?}` prints a [`Duration`] (`2s`, `2.5s`),
+    /// then `after`.
+    pub const fn timed(before: &'static str, limit: Duration, after: &'static str) -> Self {
+        Self(NameText::Timed {
+            before,
+            limit,
+            after,
+        })
+    }
+}
+
+impl fmt::Display for DeadlineName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            NameText::Text(t) => f.write_str(t),
+            NameText::Timed {
+                before,
+                limit,
+                after,
+            } => write!(f, "{before}{limit:?}{after}"),
+        }
+    }
+}
+
+impl From<&'static str> for DeadlineName {
+    fn from(text: &'static str) -> Self {
+        Self(NameText::Text(Cow::Borrowed(text)))
+    }
+}
+
+impl From<String> for DeadlineName {
+    fn from(text: String) -> Self {
+        Self(NameText::Text(Cow::Owned(text)))
+    }
+}
+
+impl From<Cow<'static, str>> for DeadlineName {
+    fn from(text: Cow<'static, str>) -> Self {
+        Self(NameText::Text(text))
+    }
 }
 
 tokio::task_local! {
@@ -256,7 +325,7 @@ pub async fn with_caller_deadline<F: Future>(deadline: Instant, future: F) -> F:
 /// ```
 pub async fn with_named_caller_deadline<F: Future>(
     deadline: Instant,
-    name: impl Into<Cow<'static, str>>,
+    name: impl Into<DeadlineName>,
     future: F,
 ) -> F::Output {
     let enclosing = CALLER_DEADLINE
@@ -429,17 +498,20 @@ fn limit_before(
     ends: Instant,
     deadline: Option<Instant>,
     budget: Option<(Instant, Duration)>,
-) -> Option<Cow<'static, str>> {
+) -> Option<DeadlineName> {
     let caller = CALLER_DEADLINE
         .try_with(|c| (c.at <= ends).then(|| (c.at, c.name.clone())))
         .ok()
         .flatten();
     let own = deadline
         .filter(|at| *at <= ends)
-        .map(|at| (at, Cow::Borrowed("the operation's deadline")));
-    let budget = budget
-        .filter(|(at, _)| *at <= ends)
-        .map(|(at, total)| (at, Cow::Owned(format!("the retry time limit of {total:?}"))));
+        .map(|at| (at, DeadlineName::from("the operation's deadline")));
+    let budget = budget.filter(|(at, _)| *at <= ends).map(|(at, total)| {
+        (
+            at,
+            DeadlineName::timed("the retry time limit of ", total, ""),
+        )
+    });
     [caller, own, budget]
         .into_iter()
         .flatten()
@@ -449,7 +521,7 @@ fn limit_before(
 
 /// `err` with what was tried: the attempts and time when more than one, and the
 /// limit when one ended the retries (`limit`). Noted once however deep the loops.
-fn noted(err: Error, n: u32, started: Instant, limit: Option<Cow<'static, str>>) -> Error {
+fn noted(err: Error, n: u32, started: Instant, limit: Option<DeadlineName>) -> Error {
     let took = started.elapsed().as_secs_f64();
     match (n, limit) {
         (1, None) => err,

@@ -266,7 +266,7 @@ impl<S: PowerSwitch> Power for S {
         tracing::info!(driver = %driver, %target, "setting power state");
         let run = crate::retry::with_named_caller_deadline(
             deadline,
-            format!("the power timeout of {timeout:?}"),
+            crate::retry::DeadlineName::timed("the power timeout of ", timeout, ""),
             drive(self, &caps, target, deadline, &phase),
         );
         let result = match tokio::time::timeout_at(deadline, run).await {
