@@ -33,6 +33,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hwctl_core::retry::DeadlineName;
 use hwctl_core::{Error, ErrorKind, Node, PowerTarget, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -595,14 +596,14 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
     // The deadline's name, as a driver's error that it ended says it (`the next
     // would start after fleet --timeout 2s`).
     let name = if given {
-        format!("fleet --timeout {limit:?}")
+        DeadlineName::timed("fleet --timeout ", limit, "")
     } else {
-        format!("fleet's default time limit of {limit:?} per node")
+        DeadlineName::timed("fleet's default time limit of ", limit, " per node")
     };
     let bounded = hwctl_core::retry::with_named_caller_deadline(deadline, name.clone(), work);
     let limit_text = || {
         if given {
-            name.clone()
+            name.to_string()
         } else {
             format!("{name}; change it with fleet --timeout SECONDS")
         }
@@ -648,20 +649,18 @@ async fn run_entry(
     (result, Some(node))
 }
 
-/// [`run_entry`] inside a span naming the node (`node{node=NAME}` before each
-/// line it logs), so a retry's WARN says which node it is about. The span is at
-/// WARN level: enabled whenever warnings print (the default), one per node.
+/// [`run_entry`] under the node's label (`node{node=NAME}` before each line it
+/// logs, [`crate::logging`]), so a retry's WARN says which node it is about. Unlike
+/// the span it replaces, the label costs nothing unless a line is printed.
 async fn run_entry_named(
     registry: &Registry,
-    entry: &InventoryNode,
+    nodes: &Arc<[InventoryNode]>,
+    at: usize,
     action: FleetAction,
     timeout: Option<Duration>,
 ) -> (Result<Status>, Option<Node>) {
-    use tracing::Instrument as _;
-    let span = tracing::warn_span!("node", node = %entry.name);
-    run_entry(registry, entry, action, timeout)
-        .instrument(span)
-        .await
+    let label = crate::logging::NodeLabel::new(nodes.clone(), at);
+    crate::logging::with_node(label, run_entry(registry, &nodes[at], action, timeout)).await
 }
 
 /// One endpoint's queue.
@@ -839,7 +838,7 @@ impl Engine {
                 group.in_flight += 1;
                 let (registry, nodes) = (registry.clone(), nodes.clone());
                 let task = tasks.spawn(async move {
-                    run_entry_named(&registry, &nodes[i], action, timeout).await
+                    run_entry_named(&registry, &nodes, i, action, timeout).await
                 });
                 running.insert(task.id(), (i, g, Instant::now()));
             }

@@ -15,6 +15,7 @@ mod console;
 mod demo;
 mod fleet;
 mod inventory;
+mod logging;
 mod node_args;
 mod output;
 mod registry;
@@ -41,9 +42,10 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HWCTL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .event_format(logging::NodeFormat::new())
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
