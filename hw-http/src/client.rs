@@ -7,26 +7,27 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderValue, RETRY_AFTER, USER_AGENT};
+use http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, HeaderValue, RETRY_AFTER, USER_AGENT,
+};
 use http::{StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hwctl_core::retry::{Idempotency, retry};
 use hwctl_core::{Error, ErrorKind, ExposeSecret};
-use hyper_util::client::legacy::Client as LegacyClient;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::{Semaphore, TryAcquireError};
 use tracing::Instrument;
 
 use crate::config::{Auth, EndpointConfig, Scheme};
 use crate::digest::{self, ChallengeError, DigestState};
+use crate::pool::{Pool, SendError};
 use crate::request::{Request, Response};
 use crate::session::{Session, SessionAuth, SessionClient};
-use crate::transport::{ConnectError, Connector};
+use crate::transport::Connector;
 
 const DRIVER: &str = "hwctl-http";
 
-/// How long an idle pooled connection is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an idle pooled connection is kept open.
+pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An HTTP(S) client for one endpoint.
 ///
@@ -69,8 +70,9 @@ pub(crate) struct Core {
     /// What every request carries that the endpoint alone decides, built once
     /// rather than per request (issue 16).
     fixed: Fixed,
-    hyper: LegacyClient<Connector, Full<Bytes>>,
-    connector: Connector,
+    /// The endpoint's keep-alive connections (issue 16: our own, over
+    /// `hyper::client::conn::http1`).
+    pool: Pool,
     permits: Semaphore,
     digest: std::sync::Mutex<Option<DigestState>>,
     session: tokio::sync::Mutex<SessionSlot>,
@@ -89,6 +91,10 @@ struct Fixed {
     /// `origin` then `base_path` (`http://cm:8000/api`), which every error context
     /// has after the method.
     context_prefix: String,
+    /// The `Host` value: the authority, without the scheme's default port, as
+    /// hyper-util's client sent it (`None` if not a valid header value, which a
+    /// built configuration rules out).
+    host: Option<HeaderValue>,
     /// The `User-Agent` value (`None` when the configured one is not a valid header
     /// value: none is sent, as before).
     user_agent: Option<HeaderValue>,
@@ -121,6 +127,7 @@ impl Fixed {
             ),
             origin,
             context_prefix: format!("{}{}", config.origin(), config.base_path),
+            host: HeaderValue::from_str(&config.authority()).ok(),
             user_agent: HeaderValue::from_str(&config.user_agent).ok(),
             basic,
         }
@@ -217,6 +224,15 @@ impl HttpClient {
     /// `InvalidParameter` when the CA file cannot be read or holds no usable CA
     /// certificate; `Other` when TLS cannot be set up.
     pub fn new(config: EndpointConfig) -> Result<Self, Error> {
+        Self::with_idle_timeout(config, POOL_IDLE_TIMEOUT)
+    }
+
+    /// [`new`](Self::new), keeping idle connections open for `idle_timeout`
+    /// (tests shorten it).
+    pub(crate) fn with_idle_timeout(
+        config: EndpointConfig,
+        idle_timeout: Duration,
+    ) -> Result<Self, Error> {
         let tls = match config.scheme {
             Scheme::Https => Some(Arc::new(
                 crate::transport::client_config(&config.tls).map_err(|e| e.or_driver(DRIVER))?,
@@ -225,22 +241,17 @@ impl HttpClient {
         };
         let connector = Connector::new(
             tls,
+            config.host(),
+            config.port(),
             config.connect_timeout,
             config.max_concurrency,
             config.tls.certificate_hint(),
         );
-        let hyper = LegacyClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_max_idle_per_host(config.max_concurrency)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector.clone());
         let core = Core {
             fixed: Fixed::new(&config),
-            connector,
+            pool: Pool::new(connector, idle_timeout),
             permits: Semaphore::new(config.max_concurrency),
             config,
-            hyper,
             digest: std::sync::Mutex::new(None),
             session: tokio::sync::Mutex::new(SessionSlot::default()),
             stats: Counters::default(),
@@ -357,7 +368,7 @@ impl HttpClient {
             peak_in_flight: s.peak_in_flight.load(Ordering::Relaxed),
             logins: s.logins.load(Ordering::Relaxed),
             logouts: s.logouts.load(Ordering::Relaxed),
-            open_connections: self.handle.core.connector.open_connections(),
+            open_connections: self.handle.core.pool.open_connections(),
         }
     }
 
@@ -688,19 +699,29 @@ impl Core {
         result.map_err(|e| e.or_operation("session log-out").or_driver(DRIVER))
     }
 
-    /// The request URI: the endpoint's scheme and authority (parsed once) and
-    /// `base_path` + `path`, which alone is parsed here; `None` when that is not
-    /// a valid URI path and query.
-    fn uri(&self, path: &str) -> Option<Uri> {
-        let path = if path.is_empty() { "/" } else { path };
-        let Some((scheme, authority)) = &self.fixed.origin else {
-            let mut uri = String::with_capacity(self.fixed.uri_prefix.len() + path.len());
-            uri.push_str(&self.fixed.uri_prefix);
-            uri.push_str(path);
-            return Uri::try_from(uri).ok();
+    /// The request target in origin form (`base_path` + `path`, with the query),
+    /// as hyper-util's client sent it: the URI [`uri`](Self::uri) gives without
+    /// its scheme and authority (`/` alone when that is all). `None` when it is
+    /// not a valid URI path and query.
+    fn target(&self, path: &str) -> Option<Uri> {
+        let path_and_query = if self.fixed.origin.is_none() {
+            self.uri(path)?.path_and_query()?.clone()
+        } else {
+            self.path_and_query(path)?
         };
+        if path_and_query.as_str() == "/" {
+            return Some(Uri::default());
+        }
+        let mut parts = http::uri::Parts::default();
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).ok()
+    }
+
+    /// `base_path` + `path` (`/` for an empty one), parsed as a path and query.
+    fn path_and_query(&self, path: &str) -> Option<http::uri::PathAndQuery> {
+        let path = if path.is_empty() { "/" } else { path };
         let base = &self.config.base_path;
-        let path_and_query = if base.is_empty() {
+        if base.is_empty() {
             http::uri::PathAndQuery::try_from(path)
         } else {
             let mut joined = String::with_capacity(base.len() + path.len());
@@ -708,7 +729,21 @@ impl Core {
             joined.push_str(path);
             http::uri::PathAndQuery::try_from(joined)
         }
-        .ok()?;
+        .ok()
+    }
+
+    /// The request URI: the endpoint's scheme and authority (parsed once) and
+    /// `base_path` + `path`, which alone is parsed here; `None` when that is not
+    /// a valid URI path and query.
+    fn uri(&self, path: &str) -> Option<Uri> {
+        let Some((scheme, authority)) = &self.fixed.origin else {
+            let path = if path.is_empty() { "/" } else { path };
+            let mut uri = String::with_capacity(self.fixed.uri_prefix.len() + path.len());
+            uri.push_str(&self.fixed.uri_prefix);
+            uri.push_str(path);
+            return Uri::try_from(uri).ok();
+        };
+        let path_and_query = self.path_and_query(path)?;
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(scheme.clone());
         parts.authority = Some(authority.clone());
@@ -719,7 +754,7 @@ impl Core {
     /// One HTTP exchange, holding a concurrency slot, within the request timeout.
     async fn attempt(&self, req: &Request, auth: Option<AuthHeaders>) -> Attempt {
         let context = self.context(req);
-        let Some(uri) = self.uri(&req.path) else {
+        let Some(uri) = self.target(&req.path) else {
             return Attempt::Failed {
                 err: Error::new(
                     ErrorKind::InvalidParameter,
@@ -738,7 +773,7 @@ impl Core {
             Some(AuthHeaders::Map(map)) => map.len(),
             None => 0,
         };
-        headers.reserve(req.headers.len() + auth_len + 1);
+        headers.reserve(req.headers.len() + auth_len + 2);
         for (name, value) in &req.headers {
             headers.append(name.clone(), value.clone());
         }
@@ -761,6 +796,12 @@ impl Core {
             && let Some(v) = &self.fixed.user_agent
         {
             headers.insert(USER_AGENT, v.clone());
+        }
+        // Unless the request names one itself, as hyper-util's client did.
+        if !headers.contains_key(HOST)
+            && let Some(v) = &self.fixed.host
+        {
+            headers.insert(HOST, v.clone());
         }
 
         // A free slot is taken at once; only a wait for one is timed.
@@ -793,11 +834,10 @@ impl Core {
         self.stats.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         self.stats.attempts.fetch_add(1, Ordering::Relaxed);
         let _guard = InFlight(&self.stats.in_flight);
-        let demand = self.connector.demand().request();
 
         let timeout = self.config.request_timeout;
         // The context moves into the reply; the rare timeout formats it again.
-        let exchange = demand.scope(self.exchange(http_req, context));
+        let exchange = self.exchange(http_req, context);
         match tokio::time::timeout(timeout, exchange).await {
             Ok(outcome) => outcome,
             Err(_) => Attempt::Failed {
@@ -814,9 +854,9 @@ impl Core {
     }
 
     async fn exchange(&self, http_req: http::Request<Full<Bytes>>, context: String) -> Attempt {
-        let resp = match self.hyper.request(http_req).await {
+        let (resp, lease) = match self.pool.send(http_req).await {
             Ok(r) => r,
-            Err(e) => return map_client_error(e, &context),
+            Err(e) => return map_send_error(e, &context),
         };
         let (parts, mut body) = resp.into_parts();
         let cap = self.config.max_body_bytes;
@@ -877,6 +917,8 @@ impl Core {
                 buf.extend_from_slice(&data);
             }
         }
+        // Read to the end without an error: the connection may serve another.
+        lease.release(closing(&parts));
         Attempt::Done(Response {
             status: parts.status,
             headers: parts.headers,
@@ -941,12 +983,23 @@ fn retry_after(resp: &Response) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
-/// Maps a hyper-util client error to a kind, and whether the request went out.
-fn map_client_error(e: hyper_util::client::legacy::Error, context: &str) -> Attempt {
-    // Our connector's error says exactly what failed; nothing was sent.
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(err) = cur {
-        if let Some(ce) = err.downcast_ref::<ConnectError>() {
+/// Whether the reply closes its connection: `Connection: close`, or not HTTP/1.1
+/// (an HTTP/1.0 reply's connection is not reused).
+fn closing(parts: &http::response::Parts) -> bool {
+    parts.version != http::Version::HTTP_11
+        || parts.headers.get_all(CONNECTION).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|token| token.trim().eq_ignore_ascii_case("close"))
+            })
+        })
+}
+
+/// Maps the pool's error to a kind, and whether the request went out.
+fn map_send_error(e: SendError, context: &str) -> Attempt {
+    let (e, sent) = match e {
+        // Our connector's error says exactly what failed; nothing was sent.
+        SendError::Connect(ce) => {
             let retryable = !matches!(
                 ce.kind,
                 ErrorKind::Other | ErrorKind::InvalidParameter | ErrorKind::BadCertificate
@@ -957,17 +1010,14 @@ fn map_client_error(e: hyper_util::client::legacy::Error, context: &str) -> Atte
                 sent: false,
             };
         }
-        if let Some(he) = err.downcast_ref::<hyper::Error>()
-            && (he.is_parse() || he.is_parse_status())
-        {
-            return Attempt::Failed {
-                err: Error::protocol(format!("{context}: malformed HTTP response: {he}")),
-                sent: true,
-            };
-        }
-        cur = err.source();
+        SendError::Failed { error, sent } => (error, sent),
+    };
+    if e.is_parse() || e.is_parse_status() {
+        return Attempt::Failed {
+            err: Error::protocol(format!("{context}: malformed HTTP response: {e}")),
+            sent: true,
+        };
     }
-    let sent = !e.is_connect();
     let detail = std::error::Error::source(&e)
         .map(|s| format!("{e}: {s}"))
         .unwrap_or_else(|| e.to_string());
@@ -989,12 +1039,12 @@ mod pool_race_tests {
 
     use crate::{EndpointConfig, HttpClient};
 
-    /// hyper starts a connect for a request that finds no idle connection and lets it
-    /// run on in the background when the connection coming back to the pool serves
-    /// the request instead. Such a connect gives up when its request ends: after 300
-    /// requests one after another, one connection was opened and no connect task is
-    /// left waiting. (They used to wait out the connect timeout — here a minute —
-    /// one per request that raced the pool, each woken by every later request.)
+    /// hyper-util's pool started a connect for a request that found no idle
+    /// connection and let it run on in the background when the connection coming
+    /// back to the pool served the request instead. Our pool opens a connection
+    /// only for a request that found none idle, in the request's own task: after
+    /// 300 requests one after another, one connection was opened and no task is
+    /// left beside the first request's (its connection's and the idle reaper).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn connects_that_lost_the_race_to_the_pool_end_with_their_request() {
         let (url, server) = crate::testing::hello_server().await;
@@ -1140,8 +1190,9 @@ mod per_client_parts_tests {
 
     /// The request URI made of the origin parsed once and the base path and path
     /// parsed per request is the URI the whole text parses to, for every shape of
-    /// base URL and path; a path that is not a valid URI path is refused as the
-    /// whole text was.
+    /// base URL and path, and the target sent is its origin form (what
+    /// hyper-util's client sent); a path that is not a valid URI path is refused
+    /// as the whole text was.
     #[test]
     fn the_request_uri_is_what_the_whole_text_parses_to() {
         let bases = [
@@ -1175,6 +1226,12 @@ mod per_client_parts_tests {
                 );
                 let expected = Uri::try_from(whole.as_str()).ok();
                 assert_eq!(core.uri(path), expected, "{base} + {path:?}");
+                // What goes on the wire: hyper-util's origin form of that URI.
+                let origin_form = expected.map(|u| match u.path_and_query() {
+                    Some(pq) if pq.as_str() != "/" => Uri::try_from(pq.as_str()).unwrap(),
+                    _ => Uri::default(),
+                });
+                assert_eq!(core.target(path), origin_form, "{base} + {path:?}");
             }
         }
     }

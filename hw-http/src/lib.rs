@@ -7,6 +7,7 @@ mod client;
 pub mod config;
 mod digest;
 pub mod driver_info;
+mod pool;
 mod redact;
 mod request;
 pub mod session;

@@ -279,6 +279,11 @@ impl TestServer {
         self.counters.connections.load(Ordering::SeqCst)
     }
 
+    /// Connections open right now (accepted and not yet closed by either side).
+    pub fn open_connections(&self) -> usize {
+        self.counters.open.load(Ordering::SeqCst)
+    }
+
     /// The most connections open at once.
     pub fn peak_connections(&self) -> usize {
         self.counters.peak_open.load(Ordering::SeqCst)

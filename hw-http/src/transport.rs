@@ -1,8 +1,7 @@
-//! The connector under the hyper pool: DNS, TCP connect and the rustls handshake,
+//! The connector under the pool (`crate::pool`): DNS, TCP connect and the rustls handshake,
 //! all within the connect timeout, with errors that say what failed.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -10,9 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::Uri;
 use hwctl_core::ErrorKind;
-use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -157,162 +154,98 @@ impl ServerCertVerifier for AcceptAnyCert {
     }
 }
 
-/// A hyper-util connector: plain TCP, or TCP + rustls.
+/// Opens the endpoint's connections: plain TCP, or TCP + rustls.
 ///
 /// Every open connection holds one of the endpoint's `max_connections` slots until it
 /// closes, so the pool can never have more connections open to the endpoint than
-/// that — not even for the moment between a response being read and its connection
-/// going back to the pool, when hyper would otherwise open a new one.
-#[derive(Clone)]
+/// that.
 pub(crate) struct Connector {
     tls: Option<TlsConnector>,
+    /// The host to connect to (an IPv6 literal without its brackets) and the port.
+    host: String,
+    port: u16,
     connect_timeout: Duration,
     slots: Arc<Semaphore>,
     max_connections: usize,
-    demand: Arc<Demand>,
     /// What a rejected certificate's error advises, naming the user's settings
     /// (`set redfish_verify_ca to …`; [`TlsConfig::certificate_hint`]).
     ca_hint: Option<Arc<str>>,
 }
 
-/// Requests in flight on the client, against which the connector decides whether a
-/// new connection is needed at all (issue 16).
-///
-/// hyper's pool races a new connect against the idle connection a request that just
-/// finished is about to give back; when the connect loses, hyper lets it run on in
-/// the background and pools what it opens, and when both finish together one of
-/// them is dropped — so a sweep at low concurrency kept opening (and closing)
-/// connections. The connector opens one only while every open connection is serving
-/// a request (`open < requests`), and otherwise waits: for a connection to close, for
-/// more requests, or for the request it was started for to end (it was served by a
-/// pooled connection: the connect gives up, opening nothing).
-///
-/// Every wait is woken by a [`tokio::sync::Notify`] (a request starting or ending, a
-/// connection closing after its slot is freed); nothing polls. A connect waits at
-/// most as long as the request that started it, so waiting connects never outnumber
-/// the requests in flight.
-#[derive(Default)]
-pub(crate) struct Demand {
-    requests: std::sync::atomic::AtomicUsize,
-    changed: tokio::sync::Notify,
-}
-
-tokio::task_local! {
-    /// The request whose exchange is being polled: hyper starts a connect from
-    /// inside that poll, so [`Connector::call`] reads which request it is for.
-    static REQUEST: Arc<std::sync::atomic::AtomicBool>;
-}
-
-impl Demand {
-    /// A request holds a slot: counts it until the guard drops.
-    pub(crate) fn request(self: &Arc<Self>) -> DemandGuard {
-        self.requests
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.changed.notify_waiters();
-        DemandGuard {
-            demand: self.clone(),
-            done: Arc::default(),
-        }
-    }
-}
-
-/// One request counted in [`Demand`]; its drop also ends any connect started for it
-/// that is still waiting to be needed.
-pub(crate) struct DemandGuard {
-    demand: Arc<Demand>,
-    done: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl DemandGuard {
-    /// Runs `exchange` as this request's: a connect hyper starts while polling it
-    /// gives up (opens nothing) once this request has ended.
-    pub(crate) async fn scope<F: Future>(&self, exchange: F) -> F::Output {
-        REQUEST.scope(self.done.clone(), exchange).await
-    }
-}
-
-impl Drop for DemandGuard {
-    fn drop(&mut self) {
-        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.demand
-            .requests
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        self.demand.changed.notify_waiters();
-    }
-}
-
 impl Connector {
     pub(crate) fn new(
         tls: Option<Arc<ClientConfig>>,
+        host: &str,
+        port: u16,
         connect_timeout: Duration,
         max_connections: usize,
         ca_hint: Option<String>,
     ) -> Self {
         Connector {
             tls: tls.map(TlsConnector::from),
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            port,
             connect_timeout,
             slots: Arc::new(Semaphore::new(max_connections)),
             max_connections,
-            demand: Arc::default(),
             ca_hint: ca_hint.map(Arc::from),
         }
-    }
-
-    /// The request counter the client updates.
-    pub(crate) fn demand(&self) -> &Arc<Demand> {
-        &self.demand
-    }
-
-    /// Waits until a new connection is needed: fewer connections open than requests
-    /// in flight. `false` when the request it was started for (`mine`, when known)
-    /// ended first, or when none was needed within the connect timeout.
-    async fn needed(&self, mine: Option<Arc<std::sync::atomic::AtomicBool>>) -> bool {
-        let wait = async {
-            loop {
-                // Registered before the checks: a change after them wakes this wait
-                // (`notify_waiters` reaches every `Notified` created before it).
-                let changed = self.demand.changed.notified();
-                if mine
-                    .as_ref()
-                    .is_some_and(|m| m.load(std::sync::atomic::Ordering::SeqCst))
-                {
-                    return false;
-                }
-                let requests = self
-                    .demand
-                    .requests
-                    .load(std::sync::atomic::Ordering::SeqCst);
-                if self.open_connections() < requests {
-                    return true;
-                }
-                changed.await;
-            }
-        };
-        tokio::time::timeout(self.connect_timeout, wait)
-            .await
-            .unwrap_or(false)
     }
 
     /// Connections open right now (for tests and stats).
     pub(crate) fn open_connections(&self) -> usize {
         self.max_connections - self.slots.available_permits()
     }
+
+    /// Opens a connection holding one of the endpoint's connection slots: the slot
+    /// is waited for, then DNS, TCP and TLS, each wait bounded by the connect
+    /// timeout.
+    pub(crate) async fn open(&self) -> Result<Limited, ConnectError> {
+        let (host, port) = (&self.host, self.port);
+        let timeout = self.connect_timeout;
+        // A request holding one of the endpoint's request slots finds an idle
+        // connection or a free connection slot almost at once (both limits are the
+        // same number, and a connection is back in the idle list before its request
+        // frees its slot); the wait is bounded all the same.
+        let slot = match tokio::time::timeout(timeout, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) => {
+                return Err(ConnectError {
+                    kind: ErrorKind::Other,
+                    message: "the client is closed".into(),
+                    source: None,
+                });
+            }
+            Err(_) => {
+                return Err(ConnectError {
+                    kind: ErrorKind::Busy,
+                    message: format!(
+                        "all {} connections to {host}:{port} stayed busy for {timeout:?}",
+                        self.max_connections
+                    ),
+                    source: None,
+                });
+            }
+        };
+        match tokio::time::timeout(timeout, self.connect(host, port)).await {
+            Ok(r) => r.map(|inner| Limited { inner, _slot: slot }),
+            Err(_) => Err(ConnectError {
+                kind: ErrorKind::Timeout,
+                message: format!("connecting to {host}:{port} timed out after {timeout:?}"),
+                source: None,
+            }),
+        }
+    }
 }
 
-/// A connection holding its endpoint slot; the slot is freed when hyper drops it.
+/// A connection holding its endpoint slot; the slot is freed when hyper's
+/// connection task drops it (the connection closed).
 pub(crate) struct Limited {
     inner: Stream,
-    slot: Option<OwnedSemaphorePermit>,
-    demand: Arc<Demand>,
-}
-
-impl Drop for Limited {
-    fn drop(&mut self) {
-        // Free the slot first, then wake the waiting connects: their re-check sees
-        // the slot free whichever worker runs it.
-        drop(self.slot.take());
-        self.demand.changed.notify_waiters();
-    }
+    _slot: OwnedSemaphorePermit,
 }
 
 impl hyper::rt::Read for Limited {
@@ -340,12 +273,6 @@ impl hyper::rt::Write for Limited {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-impl Connection for Limited {
-    fn connected(&self) -> Connected {
-        Connected::new()
     }
 }
 
@@ -395,97 +322,13 @@ impl hyper::rt::Write for Stream {
     }
 }
 
-impl Connection for Stream {
-    fn connected(&self) -> Connected {
-        Connected::new()
-    }
-}
-
-type ConnectFuture = Pin<Box<dyn Future<Output = Result<Limited, ConnectError>> + Send>>;
-
-impl tower_service::Service<Uri> for Connector {
-    type Response = Limited;
-    type Error = ConnectError;
-    type Future = ConnectFuture;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let this = self.clone();
-        // hyper calls this while polling the request's exchange (see `Demand`).
-        let mine = REQUEST.try_with(Arc::clone).ok();
-        Box::pin(async move {
-            let host = uri
-                .host()
-                .unwrap_or("")
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string();
-            let https = uri.scheme_str() == Some("https");
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let timeout = this.connect_timeout;
-            if !this.needed(mine).await {
-                // Only a connect hyper left running in the background (its request
-                // was served by a pooled connection) or one whose request timed out
-                // gets here; hyper drops this error.
-                return Err(ConnectError {
-                    kind: ErrorKind::Busy,
-                    message: format!(
-                        "no new connection to {host}:{port} was needed: the request was \
-                         served by an open one, or they stayed busy for {timeout:?}"
-                    ),
-                    source: None,
-                });
-            }
-            // A request holding one of the endpoint's request slots finds an idle
-            // connection or a free connection slot almost at once (both limits are the
-            // same number); the wait is bounded all the same.
-            let slot = match tokio::time::timeout(timeout, this.slots.clone().acquire_owned()).await
-            {
-                Ok(Ok(slot)) => slot,
-                Ok(Err(_)) => {
-                    return Err(ConnectError {
-                        kind: ErrorKind::Other,
-                        message: "the client is closed".into(),
-                        source: None,
-                    });
-                }
-                Err(_) => {
-                    return Err(ConnectError {
-                        kind: ErrorKind::Busy,
-                        message: format!(
-                            "all {} connections to {host}:{port} stayed busy for {timeout:?}",
-                            this.max_connections
-                        ),
-                        source: None,
-                    });
-                }
-            };
-            match tokio::time::timeout(timeout, this.clone().connect(host.clone(), port)).await {
-                Ok(r) => r.map(|inner| Limited {
-                    inner,
-                    slot: Some(slot),
-                    demand: this.demand.clone(),
-                }),
-                Err(_) => Err(ConnectError {
-                    kind: ErrorKind::Timeout,
-                    message: format!("connecting to {host}:{port} timed out after {timeout:?}"),
-                    source: None,
-                }),
-            }
-        })
-    }
-}
-
 impl Connector {
-    async fn connect(self, host: String, port: u16) -> Result<Stream, ConnectError> {
+    async fn connect(&self, host: &str, port: u16) -> Result<Stream, ConnectError> {
         let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((host.as_str(), port))
+            Err(_) => tokio::net::lookup_host((host, port))
                 .await
-                .map_err(|e| resolve_error(&host, e))?
+                .map_err(|e| resolve_error(host, e))?
                 .collect(),
         };
         let mut last = None;
@@ -528,17 +371,17 @@ impl Connector {
             }
         };
         let _ = tcp.set_nodelay(true);
-        let Some(tls) = self.tls.clone() else {
+        let Some(tls) = &self.tls else {
             return Ok(Stream::Plain(TokioIo::new(tcp)));
         };
-        let name = ServerName::try_from(host.clone()).map_err(|e| ConnectError {
+        let name = ServerName::try_from(host.to_string()).map_err(|e| ConnectError {
             kind: ErrorKind::InvalidParameter,
             message: format!("{host:?} is not a valid TLS server name: {e}"),
             source: None,
         })?;
         match tls.connect(name, tcp).await {
             Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
-            Err(e) => Err(tls_error(&host, port, e, self.ca_hint.as_deref())),
+            Err(e) => Err(tls_error(host, port, e, self.ca_hint.as_deref())),
         }
     }
 }
