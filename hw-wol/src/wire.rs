@@ -140,14 +140,17 @@ impl MagicPacket {
     /// ```
     #[inline]
     pub fn write(&mut self, mac: MacAddress) {
-        // The last MAC and the first two password bytes' zeros as one 8-byte
-        // store, the other four zeros as one more: fourteen stores in all.
+        // The last 16 bytes (from 92: the MAC from phase 2, then the MAC's last
+        // two octets and six zero password bytes) as two more 8-byte stores of
+        // words already in registers: fifteen stores in all. (Writing the MAC's
+        // octets themselves let LLVM copy them from wherever the caller keeps
+        // the MAC, with loads that straddle its stores.)
         let (words, m) = packet_words(mac);
         for (k, word) in words.iter().enumerate() {
             self.bytes[8 * k..8 * k + 8].copy_from_slice(&word.to_le_bytes());
         }
-        self.bytes[96..104].copy_from_slice(&m.to_le_bytes());
-        self.bytes[104..].fill(0);
+        self.bytes[92..100].copy_from_slice(&words[1].to_le_bytes());
+        self.bytes[100..].copy_from_slice(&(m >> 32).to_le_bytes());
         self.len = PACKET_LEN as u8;
     }
 
