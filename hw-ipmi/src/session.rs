@@ -107,6 +107,12 @@ async fn connect(cfg: &IpmiConfig) -> Result<UdpSocket> {
 /// A failed send or receive on the connected socket. `ConnectionRefused` is the
 /// ICMP "port unreachable" of an earlier datagram: the host is up, nothing
 /// listens on that port.
+/// A wait as an error message shows it: to the millisecond (`2s`, `1.987s`), not
+/// the nanoseconds left of a deadline (`1.986982195s`, a newcomer's report).
+fn shown(wait: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX))
+}
+
 fn io_err(target: &str, e: std::io::Error) -> Error {
     let what = if e.kind() == std::io::ErrorKind::ConnectionRefused {
         format!(
@@ -183,7 +189,7 @@ async fn receive<T>(
                     Some(why) => Error::protocol(format!("{target}: {why}")).with_retryable(true),
                     None => Error::new(
                         ErrorKind::Timeout,
-                        format!("{target}: no reply to {step} within {timeout:?}"),
+                        format!("{target}: no reply to {step} within {:?}", shown(timeout)),
                     ),
                 });
             }
@@ -742,8 +748,10 @@ impl Session {
                         None => Error::new(
                             ErrorKind::Timeout,
                             format!(
-                                "{peer}: no reply to netfn 0x{:02x} cmd 0x{:02x} within {timeout:?}",
-                                req.netfn, req.cmd
+                                "{peer}: no reply to netfn 0x{:02x} cmd 0x{:02x} within {:?}",
+                                req.netfn,
+                                req.cmd,
+                                shown(timeout)
                             ),
                         ),
                     });
@@ -851,5 +859,21 @@ mod dns_tests {
         let e = resolve_error("bmc:623", gai("Temporary failure in name resolution"));
         assert_eq!(e.kind(), ErrorKind::Unreachable);
         assert!(e.is_retryable());
+    }
+}
+
+#[cfg(test)]
+mod shown_tests {
+    use std::time::Duration;
+
+    #[test]
+    fn a_wait_is_shown_to_the_millisecond() {
+        let left = Duration::from_nanos(1_986_982_195);
+        assert_eq!(format!("{:?}", super::shown(left)), "1.986s");
+        assert_eq!(format!("{:?}", super::shown(Duration::from_secs(2))), "2s");
+        assert_eq!(
+            format!("{:?}", super::shown(Duration::from_millis(500))),
+            "500ms"
+        );
     }
 }
