@@ -128,6 +128,9 @@ fn try_lines(nodes: &[InventoryNode], name: &str) -> Vec<String> {
             shell_word(name)
         ));
     }
+    if let Some(caveat) = sims::caveat(name) {
+        out.push(format!("Note: {caveat}"));
+    }
     out
 }
 
@@ -159,10 +162,12 @@ pub(crate) async fn run(
     let sim = sims::start(name, listen).await?;
     if json_out {
         // One line per event, so a program can read them as they come.
-        say(
-            serde_json::json!({"simulator": sim.describe(), "nodes": sims::nodes(sim.as_ref())})
-                .to_string(),
-        );
+        let mut line =
+            serde_json::json!({"simulator": sim.describe(), "nodes": sims::nodes(sim.as_ref())});
+        if let Some(caveat) = sims::caveat(name) {
+            line["note"] = caveat.into();
+        }
+        say(line.to_string());
     } else {
         say(sim.describe());
         for line in try_lines(&sims::nodes(sim.as_ref()), name) {
@@ -227,5 +232,25 @@ mod tests {
         let four = try_lines(&nodes[..EXAMPLES + 1], "msftocs");
         let last = four.last().unwrap();
         assert!(last.contains("… and 1 more node like these ("), "{last}");
+        // No note where the commands show every change.
+        assert!(!four.iter().any(|l| l.starts_with("Note:")), "{four:#?}");
+    }
+
+    /// libvirt's test driver keeps its state in the process that opened it: the
+    /// "Try:" block says a change does not carry over to the next command
+    /// (a newcomer saw `power on` then `power status` say off).
+    #[cfg(feature = "libvirt")]
+    #[test]
+    fn the_libvirt_simulator_says_changes_do_not_carry_over() {
+        let lines = try_lines(&[blade(1)], "staging-libvirt");
+        let last = lines.last().unwrap();
+        assert!(
+            last.starts_with("Note: each hwctl command opens its own copy"),
+            "{last}"
+        );
+        assert!(
+            last.contains("does not carry over to the next command"),
+            "{last}"
+        );
     }
 }

@@ -13,6 +13,14 @@ use hwctl_sim::fleet::SimView;
 
 const VMS: u32 = 4;
 
+/// Printed after the simulator's "Try:" block (a newcomer ran `power on`, then
+/// `power status`, and saw `off`): the test driver's state lives in the process
+/// that opened it.
+pub(super) const CAVEAT: &str = "each hwctl command opens its own copy of libvirt's \
+    test driver from the node file, so a change (power on, boot set) does not carry over \
+    to the next command: every command starts again from the file. One process sees its \
+    own changes (`hwctl demo`, or a program using hwctl-libvirt).";
+
 /// Writes the node file to a temporary directory (removed when the simulator is
 /// dropped). A `listen` address is refused ([`hwctl_core::ErrorKind::InvalidParameter`]):
 /// the test driver runs in-process, with no socket to place.

@@ -49,6 +49,17 @@ pub(crate) const SIMULATORS: &[&str] = &[
     "staging-libvirt",
 ];
 
+/// What a person driving simulator `name` by hand needs to know that its
+/// commands do not show (`None` for most), printed after its "Try:" block and as
+/// `"note"` in its `--json` line.
+pub(crate) fn caveat(name: &str) -> Option<&'static str> {
+    match name {
+        #[cfg(feature = "libvirt")]
+        "staging-libvirt" => Some(libvirt::CAVEAT),
+        _ => None,
+    }
+}
+
 /// Starts the simulator for hardware type `name` on `listen` (loopback, ephemeral
 /// port when `None`).
 pub(crate) async fn start(
