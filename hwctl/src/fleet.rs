@@ -192,11 +192,19 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             format!("{}: {problem}", path.display()),
         )
     };
-    if let Some(problem) = bad_drivers(&nodes, crate::cli::hardware_type_names()) {
-        return Err(prefix(problem));
-    }
-    if let Some(problem) = repeated_names(&nodes, &automatic) {
-        return Err(prefix(problem));
+    // Both checks are reported together, so one run names every bad entry.
+    let problems: Vec<String> = [
+        bad_drivers(&nodes, crate::cli::hardware_type_names()),
+        repeated_names(&nodes, &automatic),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !problems.is_empty() {
+        return Err(prefix(format!(
+            "{}; no node was touched",
+            problems.join("; ")
+        )));
     }
     Ok(nodes)
 }
@@ -255,7 +263,7 @@ fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
     };
     Some(format!(
         "every entry needs `driver`, the hardware type (Ironic's node field, e.g. \
-         \"driver\": \"ipmi\"; `hwctl drivers` lists them), but {list}; no node was touched"
+         \"driver\": \"ipmi\"; `hwctl drivers` lists them), but {list}"
     ))
 }
 
@@ -1505,7 +1513,7 @@ mod tests {
             msg.ends_with(
                 "but entry 2 (\"node-1\") has none; entry 3 (\"c\") has \"ipmii\" (did you \
                  mean `ipmi`?); entry 4 (\"d\") has \"iboot\" (did you mean `staging-iboot`?) \
-                 and entry 5 (\"e\") has \"nonsense\"; no node was touched"
+                 and entry 5 (\"e\") has \"nonsense\""
             ),
             "{msg}"
         );
@@ -1515,7 +1523,7 @@ mod tests {
         let many: Vec<InventoryNode> = (0..8).map(|i| entry(&format!("n{i}"), "x")).collect();
         let msg = bad_drivers(&many, &known).unwrap_or_default();
         assert!(
-            msg.contains("entry 5 (\"n4\") has \"x\" and 3 more entries;"),
+            msg.contains("entry 5 (\"n4\") has \"x\" and 3 more entries"),
             "{msg}"
         );
         assert!(!msg.contains("n5"), "{msg}");
@@ -1683,15 +1691,15 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver":"ipmi","driver_info":"s3cret"}]"#,
-            "invalid-parameter: INV line 1 column 40: entry 1 (no name): invalid type: string \"…, expected a map",
+            "invalid-parameter: INV line 1 column 40: entry 1 (no name): invalid type: string \"…\", expected a map",
         ),
         (
             "[{\"driver\":\"ipmi\"},\n {\"name\":\"b\",\"driver\":\"ipmi\",\"ports\":[7]}]",
-            "invalid-parameter: INV line 2 column 42: entry 2 (\"b\"): a port is a MAC string or {\"…: MAC}",
+            "invalid-parameter: INV line 2 column 42: entry 2 (\"b\"): a port is a MAC string or {\"address\": MAC}",
         ),
         (
             r#"[{"driver":"ipmi","properties":"x"}]"#,
-            "invalid-parameter: INV line 1 column 34: entry 1 (no name): invalid type: string \"…, expected a map",
+            "invalid-parameter: INV line 1 column 34: entry 1 (no name): invalid type: string \"…\", expected a map",
         ),
         (
             r#"[{"driver":"ipmi","properties":[1]}]"#,
@@ -1699,7 +1707,7 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"uuid":"u1","driver":"ipmi","properties":{"capabilities":"a=b"}}]"#,
-            "invalid-parameter: INV line 1 column 67: entry 1 (\"u1\"): properties.capabilities: entry 1 is not KEY:VALUE (Ironic's form is \"…)",
+            "invalid-parameter: INV line 1 column 67: entry 1 (\"u1\"): properties.capabilities: entry 1 is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
         ),
         (
             r#"[{"driver":"ipmi","name":5}]"#,
@@ -1716,6 +1724,34 @@ mod inventory_error_tests {
         (
             r#"[{"driver_info":{}}, {"name": "b"}]"#,
             "invalid-parameter: INV: every entry needs `driver`, the hardware type (Ironic's node field, e.g. \"driver\": \"ipmi\"; `hwctl drivers` lists them), but entry 1 (\"node-0\") has none and entry 2 (\"b\") has none; no node was touched",
+        ),
+        // A member close to one hwctl reads is a typo, not an Ironic field
+        // (a newcomer's `drvier` and `driverinfo` were skipped before).
+        (
+            r#"[{"name":"a","drvier":"ipmi"}]"#,
+            "invalid-parameter: INV line 1 column 21: entry 1 (\"a\"): unknown member `drvier` (did you mean `driver`?)",
+        ),
+        (
+            r#"[{"name":"a","driver":"ipmi","driverinfo":{}}]"#,
+            "invalid-parameter: INV line 1 column 41: entry 1 (\"a\"): unknown member `driverinfo` (did you mean `driver_info`?)",
+        ),
+        (
+            r#"[{"driver":"ipmi","driver":"ipmi"}]"#,
+            "invalid-parameter: INV line 1 column 26: entry 1 (no name): duplicate field `driver`",
+        ),
+        // A bad driver and a repeated name are reported in one error.
+        (
+            r#"[{"name":"a","driver":"ipmii"},{"name":"a","driver":"ipmi"}]"#,
+            "invalid-parameter: INV: every entry needs `driver`, the hardware type (Ironic's node field, e.g. \"driver\": \"ipmi\"; `hwctl drivers` lists them), but entry 1 (\"a\") has \"ipmii\" (did you mean `ipmi`?); node names must be unique (as Ironic's are), but \"a\" is entries 1 and 2; no node was touched",
+        ),
+        // Ironic's own fields and a member far from every name are skipped.
+        (
+            r#"[{"driver":"ipmi","driver_internal_info":{},"provision_state":"active","rack":"r1"}]"#,
+            "ok: 1 nodes",
+        ),
+        (
+            "[5]",
+            "invalid-parameter: INV line 1 column 2: entry 1 (no name): invalid type: integer `5`, expected a node object (with driver, driver_info, …)",
         ),
         (
             r#"[{"driver":"ipmi","driver_info":{"a":1}},]"#,

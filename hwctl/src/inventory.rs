@@ -9,7 +9,10 @@
 //!   own shorthand, string or object) is applied on top;
 //! - `ports` as the API returns them (links to the port resources) are skipped:
 //!   give the MACs with `--port` or as `{"address": …}` objects;
-//! - every other field (`uuid`, `provision_state`, `instance_info`, …) is ignored.
+//! - every other field of Ironic's node resource (`provision_state`,
+//!   `instance_info`, …) is skipped, as is a member far from every name hwctl
+//!   reads; one close to such a name (`drvier`, `driverinfo`, `port`) is an error
+//!   with a suggestion, since skipping it would leave the node without it.
 //!
 //! Masked secrets (`"******"` where the API hid a password) are refused by the
 //! driver's validation, which says to supply the secret another way.
@@ -116,23 +119,174 @@ mod raw {
 
     use super::InventoryNode;
 
-    /// The node as written; [`InventoryNode`] is made from it.
-    #[derive(Deserialize)]
+    /// The node as written; [`InventoryNode`] is made from it. Every member is
+    /// optional (`null` is absent); one given twice is an error.
+    #[derive(Default)]
     pub(super) struct RawNode {
-        #[serde(default)]
         name: Option<String>,
-        #[serde(default)]
         uuid: Option<String>,
-        #[serde(default)]
         driver: Option<String>,
-        #[serde(default)]
         driver_info: Option<Map<String, Value>>,
-        #[serde(default)]
         ports: Option<Vec<Value>>,
-        #[serde(default)]
         properties: Option<Properties>,
-        #[serde(default)]
         capabilities: Option<Value>,
+    }
+
+    /// The members hwctl reads from a node.
+    const READ: [&str; 7] = [
+        "name",
+        "uuid",
+        "driver",
+        "driver_info",
+        "ports",
+        "properties",
+        "capabilities",
+    ];
+
+    /// The other members of Ironic's node resource (API reference, "Nodes";
+    /// `openstack baremetal node show -f json` prints the same), skipped: an
+    /// export is read as it is.
+    const IRONIC_NODE_FIELDS: &[&str] = &[
+        "allocation_uuid",
+        "automated_clean",
+        "bios_interface",
+        "boot_interface",
+        "boot_mode",
+        "chassis_uuid",
+        "clean_step",
+        "conductor",
+        "conductor_group",
+        "console_enabled",
+        "console_interface",
+        "created_at",
+        "deploy_interface",
+        "deploy_step",
+        "description",
+        "disable_power_off",
+        "driver_internal_info",
+        "extra",
+        "fault",
+        "firmware_interface",
+        "inspect_interface",
+        "inspection_finished_at",
+        "inspection_started_at",
+        "instance_info",
+        "instance_name",
+        "instance_uuid",
+        "last_error",
+        "lessee",
+        "links",
+        "maintenance",
+        "maintenance_reason",
+        "management_interface",
+        "network_data",
+        "network_interface",
+        "owner",
+        "parent_node",
+        "portgroups",
+        "power_interface",
+        "power_state",
+        "protected",
+        "protected_reason",
+        "provision_state",
+        "provision_updated_at",
+        "raid_config",
+        "raid_interface",
+        "rescue_interface",
+        "reservation",
+        "resource_class",
+        "retired",
+        "retired_reason",
+        "secure_boot",
+        "service_step",
+        "shard",
+        "states",
+        "storage_interface",
+        "target_power_state",
+        "target_provision_state",
+        "target_raid_config",
+        "traits",
+        "updated_at",
+        "vendor_interface",
+        "volume",
+    ];
+
+    /// A member that is neither read nor one of Ironic's, but close to one hwctl
+    /// reads (`drvier`, `driverinfo`, `port`): a typo that would otherwise leave
+    /// the node without it. A member far from every name (a field a later Ironic
+    /// added, a note of the user's) is skipped like Ironic's.
+    fn misspelled(key: &str) -> Option<&'static str> {
+        if IRONIC_NODE_FIELDS.contains(&key) {
+            return None;
+        }
+        let squeezed: String = key
+            .chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect();
+        READ.iter()
+            .copied()
+            .find(|ours| ours.replace('_', "") == squeezed)
+            .or_else(|| hwctl_core::driver_info::did_you_mean(key, READ))
+    }
+
+    impl<'de> Deserialize<'de> for RawNode {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Members;
+            impl<'de> Visitor<'de> for Members {
+                type Value = RawNode;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a node object (with driver, driver_info, …)")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+                    use serde::de::Error as _;
+                    fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+                        map: &mut A,
+                        slot: &mut Option<T>,
+                        seen: &mut bool,
+                        name: &'static str,
+                    ) -> Result<(), A::Error> {
+                        if std::mem::replace(seen, true) {
+                            return Err(A::Error::duplicate_field(name));
+                        }
+                        *slot = map.next_value()?;
+                        Ok(())
+                    }
+                    let mut node = RawNode::default();
+                    let mut seen = [false; READ.len()];
+                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                        match key.as_ref() {
+                            "name" => once(&mut map, &mut node.name, &mut seen[0], "name")?,
+                            "uuid" => once(&mut map, &mut node.uuid, &mut seen[1], "uuid")?,
+                            "driver" => once(&mut map, &mut node.driver, &mut seen[2], "driver")?,
+                            "driver_info" => {
+                                once(&mut map, &mut node.driver_info, &mut seen[3], "driver_info")?
+                            }
+                            "ports" => once(&mut map, &mut node.ports, &mut seen[4], "ports")?,
+                            "properties" => {
+                                once(&mut map, &mut node.properties, &mut seen[5], "properties")?
+                            }
+                            "capabilities" => once(
+                                &mut map,
+                                &mut node.capabilities,
+                                &mut seen[6],
+                                "capabilities",
+                            )?,
+                            other => {
+                                if let Some(ours) = misspelled(other) {
+                                    return Err(A::Error::custom(format!(
+                                        "unknown member `{other}` (did you mean `{ours}`?)"
+                                    )));
+                                }
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                    }
+                    Ok(node)
+                }
+            }
+            d.deserialize_map(Members)
+        }
     }
 
     impl TryFrom<RawNode> for InventoryNode {

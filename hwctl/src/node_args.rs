@@ -170,16 +170,22 @@ fn key_prefix(pair: &str) -> Option<&str> {
     (end > 0 && end <= 64).then(|| &pair[..end])
 }
 
-/// A serde_json error without the values it quotes (`invalid type: string "…"`):
-/// an info file's secret must not come back in the message.
+/// A serde_json error without the values it quotes (`invalid type: string "…",
+/// expected a map`): an info file's secret must not come back in the message.
+/// Only serde's `invalid type`/`invalid value` errors quote a value; hwctl's own
+/// messages (`a port is a MAC string or {"address": MAC}`) quote none and are
+/// kept whole.
 pub(crate) fn json_problem(e: &serde_json::Error) -> String {
     let text = e.to_string();
+    if !(text.starts_with("invalid type: ") || text.starts_with("invalid value: ")) {
+        return text;
+    }
     let mut out = String::with_capacity(text.len());
     let mut quoted = false;
     for c in text.chars() {
         if c == '"' {
             if !quoted {
-                out.push_str("\"…");
+                out.push_str("\"…\"");
             }
             quoted = !quoted;
         } else if !quoted {
