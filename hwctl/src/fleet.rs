@@ -67,6 +67,10 @@ pub(crate) enum Status {
     /// A change only recorded, not performed: the target is among the device's
     /// `recorded_only` (Wake-on-LAN's off); nothing reached the node.
     Recorded(String),
+    /// A change sent to a device that cannot read a node's power state
+    /// (`can_query` false: Wake-on-LAN's on and reboot): accepted, never
+    /// confirmed, so counted as ok but never as done.
+    Sent(String),
     /// Failed with this error.
     Failed(Error),
 }
@@ -587,8 +591,11 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
             Some(target) => {
                 power.set_power_state(target, Some(limit)).await?;
                 let state = target.final_state().to_string();
-                Ok(if power.capabilities().recorded_only.contains(&target) {
+                let caps = power.capabilities();
+                Ok(if caps.recorded_only.contains(&target) {
                     Status::Recorded(state)
+                } else if !caps.can_query {
+                    Status::Sent(state)
                 } else {
                     Status::Done(state)
                 })
@@ -945,12 +952,14 @@ pub(crate) fn report(
     let mut failed = Vec::new();
     let mut done = Vec::new();
     let mut recorded = Vec::new();
+    let mut sent = Vec::new();
     let mut in_flight = Vec::new();
     let mut not_started = Vec::new();
     for (n, s) in nodes.iter().zip(&sweep.slots) {
         match &s.status {
             Status::Done(_) | Status::ReadRecorded(_) => done.push(n.name.as_str()),
             Status::Recorded(_) => recorded.push(n.name.as_str()),
+            Status::Sent(_) => sent.push(n.name.as_str()),
             Status::Failed(_) => failed.push(n.name.as_str()),
             Status::Interrupted => in_flight.push(n.name.as_str()),
             Status::NotStarted => not_started.push(n.name.as_str()),
@@ -966,6 +975,7 @@ pub(crate) fn report(
             .map(|(n, s)| {
                 let ms = Some(u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX));
                 let row = JsonRow {
+                    confirmed: None,
                     driver: &n.driver,
                     elapsed_ms: None,
                     error: None,
@@ -1000,6 +1010,14 @@ pub(crate) fn report(
                         status: "recorded",
                         ..row
                     },
+                    Status::Sent(state) => JsonRow {
+                        confirmed: Some(false),
+                        elapsed_ms: ms,
+                        ok: true,
+                        power_state: Some(state),
+                        status: "sent",
+                        ..row
+                    },
                     Status::Failed(e) => JsonRow {
                         elapsed_ms: ms,
                         // Errors that name no operation of their own (a node that
@@ -1022,6 +1040,7 @@ pub(crate) fn report(
                 "done": done,
                 "switched": if switches(action) { done.clone() } else { Vec::new() },
                 "recorded": recorded,
+                "sent": sent,
                 "failed": failed,
                 "interrupted": in_flight,
                 "not_started": not_started,
@@ -1053,6 +1072,10 @@ pub(crate) fn report(
                         "recorded, not performed: nothing reached the node (the device cannot do it; \
                          a person must)"
                             .into(),
+                    ),
+                    Status::Sent(state) => (
+                        format!("{state} (sent)"),
+                        "sent, not confirmed: the device cannot read a node's power state".into(),
                     ),
                     Status::Failed(e) => {
                         for p in e.problems() {
@@ -1093,8 +1116,13 @@ pub(crate) fn report(
                 }
             };
             say(format!(
-                "interrupted by Ctrl-C: {} done, {}{} failed, {} in flight (state unknown), {} not started",
+                "interrupted by Ctrl-C: {} done, {}{}{} failed, {} in flight (state unknown), {} not started",
                 done.len(),
+                if sent.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} sent (not confirmed), ", sent.len())
+                },
                 if recorded.is_empty() {
                     String::new()
                 } else {
@@ -1109,6 +1137,9 @@ pub(crate) fn report(
             } else {
                 say(format!("done: {}", list(&done)));
             }
+            if !sent.is_empty() {
+                say(format!("sent, not confirmed: {}", list(&sent)));
+            }
             if !recorded.is_empty() {
                 say(format!("recorded, not performed: {}", list(&recorded)));
             }
@@ -1119,6 +1150,7 @@ pub(crate) fn report(
             say(summary_line(
                 nodes.len(),
                 done.len(),
+                sent.len(),
                 recorded.len(),
                 failed.len(),
             ));
@@ -1128,10 +1160,21 @@ pub(crate) fn report(
 }
 
 /// The last line of a text report: `3 nodes, 2 ok, 1 failed` (`1 node, …`), with
-/// the changes only recorded counted apart when there are any (`2 nodes, 1 ok,
-/// 1 recorded (not performed), 0 failed`).
-fn summary_line(nodes: usize, ok: usize, recorded: usize, failed: usize) -> String {
+/// the changes sent but not confirmed and those only recorded counted apart when
+/// there are any (`3 nodes, 1 ok, 1 sent (not confirmed), 1 recorded (not
+/// performed), 0 failed`).
+fn summary_line(nodes: usize, ok: usize, sent: usize, recorded: usize, failed: usize) -> String {
     let noun = if nodes == 1 { "node" } else { "nodes" };
+    if sent > 0 {
+        let recorded = if recorded == 0 {
+            String::new()
+        } else {
+            format!("{recorded} recorded (not performed), ")
+        };
+        return format!(
+            "{nodes} {noun}, {ok} ok, {sent} sent (not confirmed), {recorded}{failed} failed"
+        );
+    }
     if recorded == 0 {
         format!("{nodes} {noun}, {ok} ok, {failed} failed")
     } else {
@@ -1161,6 +1204,10 @@ struct JsonReport<'a> {
 /// One node of [`JsonReport`] (fields in alphabetical order, as above).
 #[derive(serde::Serialize)]
 struct JsonRow<'a> {
+    /// `false` for a change sent to a device that cannot read power (never
+    /// confirmed); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmed: Option<bool>,
     driver: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     elapsed_ms: Option<u64>,
@@ -1228,7 +1275,14 @@ fn write_json_report<W: std::io::Write>(w: &mut W, report: &JsonReport<'_>) -> s
 
 /// One row of [`write_json_report`], at depth 2 (six spaces for its members).
 fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::Result<()> {
-    w.write_all(b"    {\n      \"driver\": ")?;
+    if let Some(confirmed) = row.confirmed {
+        write!(
+            w,
+            "    {{\n      \"confirmed\": {confirmed},\n      \"driver\": "
+        )?;
+    } else {
+        w.write_all(b"    {\n      \"driver\": ")?;
+    }
     serde_json::to_writer(&mut *w, row.driver)?;
     if let Some(ms) = row.elapsed_ms {
         write!(w, ",\n      \"elapsed_ms\": {ms}")?;
@@ -1382,10 +1436,18 @@ mod tests {
 
     #[test]
     fn the_summary_says_one_node_in_the_singular() {
-        assert_eq!(summary_line(1, 1, 0, 0), "1 node, 1 ok, 0 failed");
-        assert_eq!(summary_line(3, 2, 0, 1), "3 nodes, 2 ok, 1 failed");
+        assert_eq!(summary_line(1, 1, 0, 0, 0), "1 node, 1 ok, 0 failed");
+        assert_eq!(summary_line(3, 2, 0, 0, 1), "3 nodes, 2 ok, 1 failed");
         assert_eq!(
-            summary_line(2, 1, 1, 0),
+            summary_line(4, 1, 2, 0, 1),
+            "4 nodes, 1 ok, 2 sent (not confirmed), 1 failed"
+        );
+        assert_eq!(
+            summary_line(4, 1, 1, 1, 1),
+            "4 nodes, 1 ok, 1 sent (not confirmed), 1 recorded (not performed), 1 failed"
+        );
+        assert_eq!(
+            summary_line(2, 1, 0, 1, 0),
             "2 nodes, 1 ok, 1 recorded (not performed), 0 failed"
         );
     }
@@ -1398,6 +1460,7 @@ mod tests {
         let err = Error::new(ErrorKind::Unreachable, "no route").with_driver("msftocs");
         let rows = vec![
             JsonRow {
+                confirmed: None,
                 driver: "msftocs",
                 elapsed_ms: Some(12),
                 error: None,
@@ -1409,6 +1472,7 @@ mod tests {
                 status: "done",
             },
             JsonRow {
+                confirmed: None,
                 driver: "msftocs",
                 elapsed_ms: Some(3),
                 error: Some(error_json(&err)),
@@ -1420,6 +1484,7 @@ mod tests {
                 status: "failed",
             },
             JsonRow {
+                confirmed: None,
                 driver: "ipmi",
                 elapsed_ms: Some(7),
                 error: None,
@@ -1431,6 +1496,7 @@ mod tests {
                 status: "interrupted",
             },
             JsonRow {
+                confirmed: None,
                 driver: "ipmi",
                 elapsed_ms: None,
                 error: None,
@@ -1599,6 +1665,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, name)| JsonRow {
+                confirmed: (i == 4).then_some(false),
                 driver: "ipmi",
                 elapsed_ms: (i != 4).then_some(u64::MAX - i as u64),
                 error: (i % 2 == 1).then(|| error_json(&err)),

@@ -190,6 +190,39 @@ fn a_fleet_marks_a_recorded_change_and_a_recorded_state() {
     assert!(rows[1].get("power_state_recorded").is_none(), "{v}");
 }
 
+/// A fleet `power on`: the Wake-on-LAN row is `sent`, not confirmed (text and
+/// JSON `"confirmed": false`), counted apart from the nodes done, as one node's
+/// `power on` says "sent, not confirmed" (a newcomer's report: the fleet said
+/// `on`, `done`).
+#[test]
+fn a_fleet_marks_a_change_it_could_not_confirm() {
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path();
+    let inv = inventory(s);
+    let inv = inv.to_str().unwrap();
+    for action in ["on", "reboot"] {
+        let text = ok(s, &["fleet", "--inventory", inv, "power", action]);
+        let row = text.lines().find(|l| l.starts_with("wol-1 ")).unwrap();
+        assert!(row.contains("on (sent)"), "{text}");
+        assert!(row.contains("sent, not confirmed"), "{text}");
+        assert!(
+            text.contains("2 nodes, 1 ok, 1 sent (not confirmed), 0 failed"),
+            "{text}"
+        );
+        let v: Value = serde_json::from_str(&ok(
+            s,
+            &["--json", "fleet", "--inventory", inv, "power", action],
+        ))
+        .unwrap();
+        let rows = v["nodes"].as_array().unwrap();
+        assert_eq!(rows[0]["status"], "sent", "{v}");
+        assert_eq!(rows[0]["confirmed"], false, "{v}");
+        assert_eq!(rows[0]["power_state"], "on", "{v}");
+        assert_eq!(rows[1]["status"], "done", "{v}");
+        assert!(rows[1].get("confirmed").is_none(), "{v}");
+    }
+}
+
 /// Two OCS blades whose chassis manager refuses connections: each retry WARN line
 /// names the blade it is about.
 #[test]
