@@ -42,7 +42,7 @@ use tokio::task::JoinSet;
 use crate::cli::{FleetAction, NodeArgs};
 use crate::inventory::InventoryNode;
 use crate::node_args::{context_of, json_problem};
-use crate::output::{error_json_for, say, table};
+use crate::output::{fleet_error_json_for, say, table};
 
 /// File descriptors kept free for everything but endpoint sockets (stdio, the
 /// runtime's epoll and wakers, the signal pipe, state files, DNS).
@@ -1022,7 +1022,7 @@ pub(crate) fn report(
                         elapsed_ms: ms,
                         // Errors that name no operation of their own (a node that
                         // failed validation) name the one the sweep was for.
-                        error: Some(error_json_for(e, &operation)),
+                        error: Some(fleet_error_json_for(e, &operation)),
                         status: "failed",
                         ..row
                     },
@@ -1079,7 +1079,7 @@ pub(crate) fn report(
                     ),
                     Status::Failed(e) => {
                         for p in e.problems() {
-                            if let Some(hint) = crate::output::hint_for(e.driver(), p) {
+                            if let Some(hint) = crate::output::fleet_hint_for(e.driver(), p) {
                                 hints.entry(p.name.clone()).or_insert(hint);
                             }
                         }

@@ -195,6 +195,48 @@ pub(crate) fn error_json_for(err: &Error, operation: &str) -> serde_json::Value 
     error_json_with(err, Some(operation))
 }
 
+/// [`error_json_for`] of a `fleet` node's error: its hints are
+/// [`fleet_hint_for`]'s.
+pub(crate) fn fleet_error_json_for(err: &Error, operation: &str) -> serde_json::Value {
+    let mut value = error_json_with(err, Some(operation));
+    if let Some(problems) = value["problems"].as_array_mut() {
+        for (json, p) in problems.iter_mut().zip(err.problems()) {
+            json["hint"] = fleet_hint_for(err.driver(), p).into();
+        }
+    }
+    value
+}
+
+/// [`hint_for`] for a node of a `fleet` inventory, whose values come from its
+/// entry or the environment: `fleet` refuses `--info` and `--port` and asks
+/// nothing on a terminal (a newcomer was told to run on a terminal to be asked),
+/// so the secret and port hints say where a fleet takes them; the others are
+/// [`hint_for`]'s.
+pub(crate) fn fleet_hint_for(driver: Option<&str>, problem: &ParameterProblem) -> Option<String> {
+    if !lacks_value(problem) {
+        return None;
+    }
+    let name = problem.name.as_str();
+    if name == "ports" {
+        return Some(
+            "this hardware type needs the node's port MAC addresses: give the entry a \
+             `ports` list (MAC strings or Ironic's port objects `{\"address\": MAC}`)"
+                .to_owned(),
+        );
+    }
+    let oneview = matches!(driver, None | Some("oneview"));
+    if name.ends_with("password") && !(oneview && ONEVIEW_CONDUCTOR_KEYS.contains(&name)) {
+        // A secret is never suggested on the command line.
+        return Some(format!(
+            "a secret: set the environment variable {} (every node of the sweep reads it), \
+             or give `hwctl --password-file FILE fleet …` (before `fleet`), or put it in the \
+             entry's driver_info",
+            crate::secrets::env_name(name)
+        ));
+    }
+    hint_for(driver, problem)
+}
+
 fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "kind": err.kind().as_str(),

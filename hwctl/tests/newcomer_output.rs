@@ -122,7 +122,9 @@ fn the_fleet_summary_names_the_kind_of_its_failures_and_exits_1() {
     // The text table's missing `ports` comes with the hint `validate` gives, once.
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(out.matches("hint (ports): ").count(), 1, "{out}");
-    assert!(out.contains("--port MAC"), "{out}");
+    // In a fleet the ports come from the entry (`fleet` refuses `--port`).
+    assert!(out.contains("give the entry a `ports` list"), "{out}");
+    assert!(!out.contains("--port"), "{out}");
 
     let (_dir, path) = inventory(serde_json::json!([
         {"name": "no-ports", "driver": "staging-wol", "driver_info": {}},
@@ -140,6 +142,48 @@ fn the_fleet_summary_names_the_kind_of_its_failures_and_exits_1() {
         stderr(&o).contains("error [missing-parameter]"),
         "{}",
         stderr(&o)
+    );
+}
+
+/// A fleet node's missing secret is hinted with what a fleet reads: `HW_<KEY>`,
+/// `hwctl --password-file FILE fleet …` or the entry's driver_info; not a terminal
+/// prompt or `--info` (a newcomer was told to run on a terminal, and `fleet`
+/// asks nothing). Text and JSON say the same.
+#[test]
+fn a_fleet_nodes_missing_secret_is_hinted_with_what_a_fleet_reads() {
+    let (_dir, path) = inventory(serde_json::json!([
+        {"name": "b1", "driver": "msftocs", "driver_info": {
+            "msftocs_base_url": "http://127.0.0.1:9", "msftocs_username": "admin",
+            "msftocs_blade_id": 1}},
+    ]));
+    let path = path.to_str().unwrap();
+    let o = hwctl(&["fleet", "--inventory", path, "power", "status"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let hint = out
+        .lines()
+        .find(|l| l.starts_with("hint (msftocs_password): "))
+        .unwrap_or_else(|| panic!("no password hint:\n{out}"));
+    assert!(hint.contains("HW_MSFTOCS_PASSWORD"), "{hint}");
+    assert!(
+        hint.contains("`hwctl --password-file FILE fleet …`"),
+        "{hint}"
+    );
+    assert!(
+        !hint.contains("terminal") && !hint.contains("--info"),
+        "{hint}"
+    );
+    let o = hwctl(&["--json", "fleet", "--inventory", path, "power", "status"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let problems = v["nodes"][0]["error"]["problems"].as_array().unwrap();
+    let json_hint = problems
+        .iter()
+        .find(|p| p["name"] == "msftocs_password")
+        .and_then(|p| p["hint"].as_str())
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        json_hint,
+        hint.trim_start_matches("hint (msftocs_password): ")
     );
 }
 
