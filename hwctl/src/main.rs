@@ -38,9 +38,22 @@ use crate::output::{error_json_for, exit_code, print_error, say, say_json};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Logging to stderr at `HWCTL_LOG`'s filter, `warn` when it is unset. A value that
+/// is not a filter is said on stderr, not ignored, and logging stays at `warn`.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HWCTL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = match tracing_subscriber::EnvFilter::try_from_env("HWCTL_LOG") {
+        Ok(filter) => filter,
+        Err(e) => {
+            if let Some(value) = std::env::var_os("HWCTL_LOG") {
+                eprintln!(
+                    "hwctl: HWCTL_LOG={:?} is not a log filter ({e}); logging at the default, \
+                     warn (the syntax is tracing's EnvFilter: `debug`, `hwctl_ipmi=trace`, …)",
+                    value.to_string_lossy()
+                );
+            }
+            tracing_subscriber::EnvFilter::new("warn")
+        }
+    };
     let _ = tracing_subscriber::fmt()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .event_format(logging::NodeFormat::new())

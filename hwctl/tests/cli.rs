@@ -692,3 +692,35 @@ fn a_recorded_wol_power_off_is_not_reported_as_sent() {
         stderr(&o)
     );
 }
+
+/// A `HWCTL_LOG` that is not a filter is said on stderr, not ignored (a
+/// newcomer's `HWCTL_LOG=bogus===` changed nothing and said nothing); the
+/// command still runs, logging at the default.
+#[test]
+fn a_log_filter_that_does_not_parse_is_said_not_ignored() {
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        )
+        .env("HWCTL_LOG", "bogus===")
+        .args(["drivers"])
+        .output()
+        .expect("hwctl runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("HWCTL_LOG=\"bogus===\" is not a log filter"),
+        "{err}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .env(
+            "HWCTL_STATE_DIR",
+            std::env::temp_dir().join("hwctl-test-state"),
+        )
+        .env("HWCTL_LOG", "warn,hwctl_ipmi=debug")
+        .args(["drivers"])
+        .output()
+        .expect("hwctl runs");
+    assert!(!stderr(&o).contains("not a log filter"), "{}", stderr(&o));
+}
