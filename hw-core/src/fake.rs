@@ -11,6 +11,11 @@
 //!
 //! State lives in memory, per node object: two `Node`s built from the same
 //! `driver_info` do not share it.
+//!
+//! Its power goes through the same engine as every driver's
+//! ([`PowerSwitch`]): a change reads, plans, applies and confirms under the
+//! caller's deadline, so a fake slower than the deadline fails as a real device
+//! would (`Timeout` before the change was sent, decision 99).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -31,7 +36,8 @@ use crate::driver_info::Property;
 use crate::error::{Error, ErrorKind, Result};
 use crate::management::{Management, ensure_boot_device};
 use crate::node::Node;
-use crate::power::{DEFAULT_POWER_TIMEOUT, Power, PowerState, PowerTarget, ensure_supported};
+use crate::power::{PowerAction, PowerSwitch};
+use crate::power::{PowerState, PowerTarget};
 use crate::registry::{HardwareType, InterfaceKind};
 use crate::sensors::{SensorKind, SensorReading};
 use crate::vendor::{HttpMethod, Vendor, VendorMethod, find_method};
@@ -76,10 +82,12 @@ const FAILABLE: &[&str] = &[
 /// let power = FakePower::with_config(PowerState::Off, config);
 /// assert_eq!(power.get_power_state().await?, PowerState::Off);
 /// assert_eq!(power.power_on().await.unwrap_err().kind(), ErrorKind::DeviceFault);
-/// // A delay longer than the caller's timeout: the state is not reached.
+/// // A delay longer than the caller's timeout: the first read does not finish,
+/// // so no change was sent (the power engine's `Timeout`).
 /// let slow = FakePower::with_config(PowerState::Off, FakeConfig { delay: Duration::from_secs(5), ..Default::default() });
 /// let err = slow.set_power_state(PowerTarget::On, Some(Duration::from_millis(10))).await.unwrap_err();
-/// assert_eq!(err.kind(), ErrorKind::PowerStateFailure);
+/// assert_eq!(err.kind(), ErrorKind::Timeout);
+/// assert!(err.message().contains("no power change was requested"), "{err}");
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -105,7 +113,8 @@ impl FakeConfig {
     }
 }
 
-/// In-memory power: every target, state changes after the configured delay.
+/// In-memory power: every target, state changes after the configured delay,
+/// driven by the power engine ([`PowerSwitch`]; [`Power`](crate::Power) comes with it).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
@@ -175,7 +184,11 @@ impl FakePower {
 }
 
 #[async_trait]
-impl Power for FakePower {
+impl PowerSwitch for FakePower {
+    fn driver(&self) -> &str {
+        NAME
+    }
+
     fn capabilities(&self) -> PowerCapabilities {
         PowerCapabilities {
             can_query: true,
@@ -184,36 +197,23 @@ impl Power for FakePower {
         }
     }
 
-    async fn get_power_state(&self) -> Result<PowerState> {
+    async fn read(&self) -> Result<PowerState> {
         self.config.operate("get_power").await?;
         Ok(*self.state.lock().await)
     }
 
-    async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()> {
-        ensure_supported(&self.capabilities(), target)?;
-        let current = self.get_power_state().await?;
-        if !target.is_reboot() && current == target.final_state() {
-            return Ok(());
-        }
-        let timeout = timeout.unwrap_or(DEFAULT_POWER_TIMEOUT);
-        let change = async {
-            self.config.operate("set_power").await?;
-            *self.state.lock().await = target.final_state();
-            self.changes.fetch_add(1, Ordering::SeqCst);
-            Ok::<(), Error>(())
-        };
-        match tokio::time::timeout(timeout, change).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::new(
-                ErrorKind::PowerStateFailure,
-                format!(
-                    "power state {} not reached within {:.1}s",
-                    target.final_state(),
-                    timeout.as_secs_f64()
-                ),
-            )
-            .with_driver(NAME)),
-        }
+    async fn apply(&self, action: PowerAction) -> Result<()> {
+        self.config.operate("set_power").await?;
+        *self.state.lock().await = action.final_state();
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The state is set when [`apply`](Self::apply) returns, so the first
+    /// confirming read finds it; a short interval keeps a configured delay the
+    /// only wait.
+    fn poll_interval(&self) -> Duration {
+        Duration::from_millis(10)
     }
 }
 

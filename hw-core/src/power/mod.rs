@@ -267,10 +267,12 @@ pub trait Power: Send + Sync + fmt::Debug {
     /// let power = FakePower::new(PowerState::Off);
     /// power.set_power_state(PowerTarget::SoftReboot, Some(Duration::from_secs(30))).await?;
     /// assert_eq!(power.get_power_state().await?, PowerState::On); // a reboot from off ends on
-    /// // Not reached within the timeout: PowerStateFailure.
+    /// // A device that does not answer within the timeout: `Timeout`, and no
+    /// // change was sent (decision 99; accepted but not confirmed would be
+    /// // PowerStateFailure).
     /// let slow = FakePower::with_config(PowerState::Off, FakeConfig { delay: Duration::from_secs(10), ..Default::default() });
     /// let err = slow.set_power_state(PowerTarget::On, Some(Duration::from_millis(20))).await.unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::PowerStateFailure);
+    /// assert_eq!(err.kind(), ErrorKind::Timeout);
     /// # Ok(()) }
     /// ```
     async fn set_power_state(&self, target: PowerTarget, timeout: Option<Duration>) -> Result<()>;
