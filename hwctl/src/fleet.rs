@@ -67,8 +67,9 @@ pub(crate) enum Status {
     /// A change only recorded, not performed: the target is among the device's
     /// `recorded_only` (Wake-on-LAN's off); nothing reached the node.
     Recorded(String),
-    /// Failed with this error.
-    Failed(Error),
+    /// Failed with this error (boxed: a status is a few words, so a node task's
+    /// output moves without a copy of the whole error, which is rare).
+    Failed(Box<Error>),
 }
 
 /// One entry's outcome (its name and driver stay in the inventory).
@@ -628,39 +629,37 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
     }
 }
 
-/// Builds an entry's node (once) and runs the action on it within the node's
-/// limit ([`act`]); gives the node back so the engine may keep it as its group's
-/// keeper.
+/// Builds entry `at`'s node (once) and runs the action on it within the node's
+/// limit ([`act`]); gives the node back, boxed, when `keep` is set (the engine may
+/// keep it as its group's keeper), and drops it otherwise.
+///
+/// The future owns what it reads (shared copies of the registry and the
+/// inventory), so the engine can box it once and spawn it: the task then holds a
+/// pointer, not this future's several kilobytes (the drivers' futures inside it),
+/// which the runtime copied at the spawn and at each change of the task's stage
+/// (issue 16).
 async fn run_entry(
-    registry: &Registry,
-    entry: &InventoryNode,
-    action: FleetAction,
-    timeout: Option<Duration>,
-) -> (Result<Status>, Option<Node>) {
-    let node = match context_of(entry).and_then(|(info, ctx)| {
-        crate::registry::hardware_type(registry, &entry.driver)?;
-        registry.build(&entry.driver, &info, &ctx)
-    }) {
-        Ok(n) => n,
-        Err(e) => return (Err(e), None),
-    };
-    let (limit, given) = limit_of(action, timeout);
-    let result = act(&node, action, limit, given).await;
-    (result, Some(node))
-}
-
-/// [`run_entry`] under the node's label (`node{node=NAME}` before each line it
-/// logs, [`crate::logging`]), so a retry's WARN says which node it is about. Unlike
-/// the span it replaces, the label costs nothing unless a line is printed.
-async fn run_entry_named(
-    registry: &Registry,
-    nodes: &Arc<[InventoryNode]>,
+    registry: Arc<Registry>,
+    nodes: Arc<[InventoryNode]>,
     at: usize,
     action: FleetAction,
     timeout: Option<Duration>,
-) -> (Result<Status>, Option<Node>) {
-    let label = crate::logging::NodeLabel::new(nodes.clone(), at);
-    crate::logging::with_node(label, run_entry(registry, &nodes[at], action, timeout)).await
+    keep: bool,
+) -> Outcome {
+    let entry = &nodes[at];
+    let node = match context_of(entry).and_then(|(info, ctx)| {
+        crate::registry::hardware_type(&registry, &entry.driver)?;
+        registry.build(&entry.driver, &info, &ctx)
+    }) {
+        Ok(n) => n,
+        Err(e) => return (Status::Failed(Box::new(e)), None),
+    };
+    let (limit, given) = limit_of(action, timeout);
+    let status = match act(&node, action, limit, given).await {
+        Ok(status) => status,
+        Err(e) => Status::Failed(Box::new(e)),
+    };
+    (status, keep.then(|| Box::new(node)))
 }
 
 /// One endpoint's queue.
@@ -669,7 +668,7 @@ struct Group {
     in_flight: usize,
     cost: usize,
     open: bool,
-    keeper: Option<Node>,
+    keeper: Option<Box<Node>>,
 }
 
 fn progress_bar(total: usize, progress: bool) -> ProgressBar {
@@ -748,8 +747,39 @@ struct Engine {
     timeout: Option<Duration>,
 }
 
-/// What a node task gives back: its outcome and its node (a keeper candidate).
-type Outcome = (Result<Status>, Option<Node>);
+/// What a node task gives back: its entry's status and, when the engine asked for
+/// it, its node (a keeper candidate). Two words and a tag: the runtime moves a
+/// task's output several times on its way to the engine.
+type Outcome = (Status, Option<Box<Node>>);
+
+/// A hasher for the engine's map of running tasks, keyed by tokio task ids
+/// (distinct integers): one multiplication per id rather than SipHash's rounds,
+/// which cost ~280 instructions per node (issue 16). The ids come from the
+/// runtime, not from outside, so there is nothing to guard against.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing: the product's high bits (the map's control bytes) and
+        // its low bits (the bucket) both vary with every bit of the id.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// The engine's running tasks: each task's entry, group and start.
+type Running =
+    HashMap<tokio::task::Id, (usize, usize, Instant), std::hash::BuildHasherDefault<IdHasher>>;
 
 impl Engine {
     async fn sweep(self, progress: bool) -> Sweep {
@@ -794,7 +824,7 @@ impl Engine {
         // Dropping the set (at Ctrl-C) aborts the node tasks still running.
         let mut tasks: JoinSet<Outcome> = JoinSet::new();
         // Per running task: its entry, its group, when it started.
-        let mut running: HashMap<tokio::task::Id, (usize, usize, Instant)> = HashMap::new();
+        let mut running = Running::default();
         let mut next_group = 0usize; // groups before this one were opened already
         let mut open_cost = 0usize;
         let mut open_groups: Vec<usize> = Vec::new();
@@ -836,10 +866,17 @@ impl Engine {
                 };
                 idle_turns = 0;
                 group.in_flight += 1;
-                let (registry, nodes) = (registry.clone(), nodes.clone());
-                let task = tasks.spawn(async move {
-                    run_entry_named(&registry, &nodes, i, action, timeout).await
-                });
+                // Boxed once here; the task and its label hold a pointer to it.
+                let work = Box::pin(run_entry(
+                    registry.clone(),
+                    nodes.clone(),
+                    i,
+                    action,
+                    timeout,
+                    group.keeper.is_none(),
+                ));
+                let label = crate::logging::NodeLabel::new(nodes.clone(), i);
+                let task = tasks.spawn(crate::logging::with_node(label, work));
                 running.insert(task.id(), (i, g, Instant::now()));
             }
             if tasks.is_empty() {
@@ -855,15 +892,15 @@ impl Engine {
             let Some(done) = done else {
                 break;
             };
-            let (id, (result, node)) = match done {
+            let (id, (status, node)) = match done {
                 Ok((id, outcome)) => (id, outcome),
                 Err(e) => (
                     e.id(),
                     (
-                        Err(Error::new(
+                        Status::Failed(Box::new(Error::new(
                             ErrorKind::Other,
                             format!("the node's task failed: {e}"),
-                        )),
+                        ))),
                         None,
                     ),
                 ),
@@ -871,15 +908,12 @@ impl Engine {
             let Some((i, g, started)) = running.remove(&id) else {
                 continue;
             };
+            if let Status::Failed(_) = status {
+                failed += 1;
+                bar.set_message(format!("{failed} failed"));
+            }
             slots[i] = Slot {
-                status: match result {
-                    Ok(status) => status,
-                    Err(e) => {
-                        failed += 1;
-                        bar.set_message(format!("{failed} failed"));
-                        Status::Failed(e)
-                    }
-                },
+                status,
                 elapsed: started.elapsed(),
             };
             bar.inc(1);
