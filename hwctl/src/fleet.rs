@@ -423,6 +423,7 @@ fn endpoint_key(entry: &InventoryNode, key: &mut String) {
     use std::fmt::Write as _;
     let mut parts: Vec<(&String, &serde_json::Value)> = entry
         .driver_info
+        .as_map()
         .iter()
         .filter(|(k, _)| {
             ["_address", "_host", "_hostname", "_port", "_url", "_uri"]
@@ -456,6 +457,7 @@ fn endpoint_key(entry: &InventoryNode, key: &mut String) {
 fn endpoint_cost(entry: &InventoryNode) -> usize {
     let set = entry
         .driver_info
+        .as_map()
         .iter()
         .find(|(k, _)| k.ends_with("_max_connections"))
         .and_then(|(_, v)| match v {
@@ -649,7 +651,7 @@ async fn run_entry(
     let entry = &nodes[at];
     let node = match context_of(entry).and_then(|(info, ctx)| {
         crate::registry::hardware_type(&registry, &entry.driver)?;
-        registry.build(&entry.driver, &info, &ctx)
+        registry.build(&entry.driver, info, &ctx)
     }) {
         Ok(n) => n,
         Err(e) => return (Status::Failed(Box::new(e)), None),
