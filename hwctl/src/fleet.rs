@@ -420,33 +420,45 @@ fn locate_bad_entry(text: &str) -> Option<BadEntry> {
 /// buffer serves every entry). Two entries with the same key share a client; a key
 /// that lumps two endpoints together only costs fairness.
 fn endpoint_key(entry: &InventoryNode, key: &mut String) {
-    use std::fmt::Write as _;
-    let mut parts: Vec<(&String, &serde_json::Value)> = entry
-        .driver_info
-        .as_map()
-        .iter()
-        .filter(|(k, _)| {
-            ["_address", "_host", "_hostname", "_port", "_url", "_uri"]
-                .iter()
-                .any(|s| k.ends_with(s))
-        })
-        .collect();
-    // By key (unique in a map), whatever order the map keeps.
-    parts.sort_unstable_by_key(|&(k, _)| k);
+    let map = entry.driver_info.as_map();
+    let names_endpoint = |k: &String| {
+        ["_address", "_host", "_hostname", "_port", "_url", "_uri"]
+            .iter()
+            .any(|s| k.ends_with(s))
+    };
     key.clear();
     key.push_str(&entry.driver);
-    for (k, v) in parts {
-        key.push('|');
-        key.push_str(k);
-        key.push('=');
-        match v {
-            // A string as it is (a URL, a host), not as JSON: no escaping pass. `"1"`
-            // and `1` then make one key, which only lumps two spellings together.
-            serde_json::Value::String(s) => key.push_str(s),
-            // Writing to a String cannot fail.
-            other => {
-                let _ = write!(key, "{other}");
-            }
+    // By key (unique in a map), whatever order the map keeps. serde_json's map
+    // iterates by key already (a BTreeMap), so its parts are written as met, with
+    // no list to sort (issue 16); only a map that keeps its insertion order
+    // (serde_json's `preserve_order`) is sorted first.
+    if map.keys().is_sorted() {
+        for (k, v) in map.iter().filter(|(k, _)| names_endpoint(k)) {
+            push_endpoint_part(key, k, v);
+        }
+    } else {
+        let mut parts: Vec<(&String, &serde_json::Value)> =
+            map.iter().filter(|(k, _)| names_endpoint(k)).collect();
+        parts.sort_unstable_by_key(|&(k, _)| k);
+        for (k, v) in parts {
+            push_endpoint_part(key, k, v);
+        }
+    }
+}
+
+/// Appends `|k=v` to an endpoint key ([`endpoint_key`]).
+fn push_endpoint_part(key: &mut String, k: &str, v: &serde_json::Value) {
+    use std::fmt::Write as _;
+    key.push('|');
+    key.push_str(k);
+    key.push('=');
+    match v {
+        // A string as it is (a URL, a host), not as JSON: no escaping pass. `"1"`
+        // and `1` then make one key, which only lumps two spellings together.
+        serde_json::Value::String(s) => key.push_str(s),
+        // Writing to a String cannot fail.
+        other => {
+            let _ = write!(key, "{other}");
         }
     }
 }
@@ -797,11 +809,19 @@ impl Engine {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut key = String::new();
+        // The previous entry's key and group: the entries of one endpoint usually
+        // come together (a chassis's blades), and then the map is not consulted.
+        let mut previous = String::new();
+        let mut previous_group = None;
         for (i, entry) in nodes.iter().enumerate() {
             endpoint_key(entry, &mut key);
             // The key is copied only for a new endpoint.
-            let g = match index.get(key.as_str()) {
-                Some(&g) => g,
+            let known = match previous_group {
+                Some(g) if key == previous => Some(g),
+                _ => index.get(key.as_str()).copied(),
+            };
+            let g = match known {
+                Some(g) => g,
                 None => {
                     groups.push(Group {
                         entries: VecDeque::new(),
@@ -815,6 +835,8 @@ impl Engine {
                 }
             };
             groups[g].entries.push_back(i);
+            std::mem::swap(&mut key, &mut previous);
+            previous_group = Some(g);
         }
         drop(index);
 
