@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hwctl_core::retry::DeadlineName;
-use hwctl_core::{Error, ErrorKind, Node, PowerTarget, Registry, Result};
+use hwctl_core::{Error, ErrorKind, Node, PowerState, PowerTarget, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -59,14 +59,15 @@ pub(crate) enum Status {
     NotStarted,
     /// In flight when the sweep was interrupted: its state is unknown.
     Interrupted,
-    /// Done: the power state reached or read.
-    Done(String),
+    /// Done: the power state reached or read (kept as the state, not its text:
+    /// no string per node, issue 16).
+    Done(PowerState),
     /// A power state read from hwctl's record, not from the device (one that
     /// cannot be queried: the last state hwctl set). Counted as done.
-    ReadRecorded(String),
+    ReadRecorded(PowerState),
     /// A change only recorded, not performed: the target is among the device's
     /// `recorded_only` (Wake-on-LAN's off); nothing reached the node.
-    Recorded(String),
+    Recorded(PowerState),
     /// Failed with this error (boxed: a status is a few words, so a node task's
     /// output moves without a copy of the whole error, which is rare).
     Failed(Box<Error>),
@@ -214,10 +215,23 @@ const LISTED: usize = 5;
 /// touched (both exit 2).
 fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
     let names: Vec<&str> = known.iter().map(String::as_str).collect();
+    // Entries mostly share a few drivers: the last one found known is checked
+    // first, before the list (~20 names).
+    let mut last_known: Option<&str> = None;
     let bad: Vec<(usize, &InventoryNode)> = nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| !names.contains(&n.driver.as_str()))
+        .filter(|(_, n)| {
+            let driver = n.driver.as_str();
+            if last_known == Some(driver) {
+                return false;
+            }
+            let is_known = names.contains(&driver);
+            if is_known {
+                last_known = Some(driver);
+            }
+            !is_known
+        })
         .collect();
     if bad.is_empty() {
         return None;
@@ -265,18 +279,21 @@ fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
 /// names. A name that is one entry's automatic name (`automatic[i]`: the entry
 /// has neither `name` nor `uuid`) says so, and which entry gave it.
 fn repeated_names(nodes: &[InventoryNode], automatic: &[bool]) -> Option<String> {
-    let mut first = HashMap::with_capacity(nodes.len());
+    use std::collections::hash_map::Entry;
+    // Each name's first entry (`None` once it is listed as repeated).
+    let mut first: HashMap<&str, Option<usize>, FastHash> =
+        HashMap::with_capacity_and_hasher(nodes.len(), FastHash::default());
     let mut repeated: Vec<usize> = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        match first.get(n.name.as_str()) {
-            Some(&Some(at)) => {
-                repeated.push(at);
-                // Listed already.
-                first.insert(n.name.as_str(), None);
+        match first.entry(n.name.as_str()) {
+            Entry::Occupied(mut seen) => {
+                if let Some(at) = seen.get_mut().take() {
+                    // Listed once, at its first entry.
+                    repeated.push(at);
+                }
             }
-            Some(None) => {}
-            None => {
-                first.insert(n.name.as_str(), Some(i));
+            Entry::Vacant(new) => {
+                new.insert(Some(i));
             }
         }
     }
@@ -584,7 +601,7 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
         let power = node.power()?;
         let state: Result<Status> = match target {
             None => {
-                let state = power.get_power_state().await?.to_string();
+                let state = power.get_power_state().await?;
                 Ok(if power.capabilities().can_query {
                     Status::Done(state)
                 } else {
@@ -593,7 +610,7 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
             }
             Some(target) => {
                 power.set_power_state(target, Some(limit)).await?;
-                let state = target.final_state().to_string();
+                let state = target.final_state();
                 Ok(if power.capabilities().recorded_only.contains(&target) {
                     Status::Recorded(state)
                 } else {
@@ -661,13 +678,21 @@ async fn run_entry(
     keep: bool,
 ) -> Outcome {
     let entry = &nodes[at];
-    let node = match context_of(entry).and_then(|(info, ctx)| {
-        crate::registry::hardware_type(&registry, &entry.driver)?;
-        registry.build(&entry.driver, info, &ctx)
-    }) {
-        Ok(n) => n,
-        Err(e) => return (Status::Failed(Box::new(e)), None),
-    };
+    let node =
+        match context_of(entry).and_then(|(info, ctx)| {
+            // An unknown type is told with a close name (`hardware_type`) after the
+            // build fails, not looked up before every build: the reader already
+            // refused the inventory's unknown types.
+            registry.build(&entry.driver, info, &ctx).map_err(|e| {
+                match crate::registry::hardware_type(&registry, &entry.driver) {
+                    Err(unknown) => unknown,
+                    Ok(_) => e,
+                }
+            })
+        }) {
+            Ok(n) => n,
+            Err(e) => return (Status::Failed(Box::new(e)), None),
+        };
     let (limit, given) = limit_of(action, timeout);
     let status = match act(&node, action, limit, given).await {
         Ok(status) => status,
@@ -766,34 +791,65 @@ struct Engine {
 /// task's output several times on its way to the engine.
 type Outcome = (Status, Option<Box<Node>>);
 
-/// A hasher for the engine's map of running tasks, keyed by tokio task ids
-/// (distinct integers): one multiplication per id rather than SipHash's rounds,
-/// which cost ~280 instructions per node (issue 16). The ids come from the
-/// runtime, not from outside, so there is nothing to guard against.
+/// A hasher for the sweep's own maps (running tasks by tokio task id, entries by
+/// name): a word at a time with one multiplication, then a final mix, rather than
+/// SipHash's rounds, which cost ~300 instructions per node for these two maps
+/// (issue 16). It is not keyed: a file crafted so that its names collide only
+/// slows its own sweep's name check down.
 #[derive(Default)]
-struct IdHasher(u64);
+struct FastHasher(u64);
 
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        // Fibonacci hashing: the product's high bits (the map's control bytes) and
-        // its low bits (the bucket) both vary with every bit of the id.
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        // MurmurHash3's finalizer: every input bit reaches the low bits (the
+        // map's bucket) and the high ones (its control bytes).
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+/// Builds [`FastHasher`]s.
+type FastHash = std::hash::BuildHasherDefault<FastHasher>;
+
 /// The engine's running tasks: each task's entry, group and start.
-type Running =
-    HashMap<tokio::task::Id, (usize, usize, Instant), std::hash::BuildHasherDefault<IdHasher>>;
+type Running = HashMap<tokio::task::Id, (usize, usize, Instant), FastHash>;
 
 impl Engine {
     async fn sweep(self, progress: bool) -> Sweep {
@@ -1030,14 +1086,14 @@ pub(crate) fn report(
                     Status::Done(state) => JsonRow {
                         elapsed_ms: ms,
                         ok: true,
-                        power_state: Some(state),
+                        power_state: Some(state.as_str()),
                         status: "done",
                         ..row
                     },
                     Status::ReadRecorded(state) => JsonRow {
                         elapsed_ms: ms,
                         ok: true,
-                        power_state: Some(state),
+                        power_state: Some(state.as_str()),
                         power_state_recorded: Some(true),
                         status: "done",
                         ..row
@@ -1046,7 +1102,7 @@ pub(crate) fn report(
                         elapsed_ms: ms,
                         ok: true,
                         performed: Some(false),
-                        power_state: Some(state),
+                        power_state: Some(state.as_str()),
                         status: "recorded",
                         ..row
                     },
@@ -1093,7 +1149,7 @@ pub(crate) fn report(
         let rows: Vec<Vec<String>> = rows
             .map(|(n, s)| {
                 let (result, detail) = match &s.status {
-                    Status::Done(state) => (state.clone(), String::new()),
+                    Status::Done(state) => (state.to_string(), String::new()),
                     Status::ReadRecorded(state) => {
                         read_recorded = true;
                         (format!("{state}{RECORDED_MARK}"), String::new())

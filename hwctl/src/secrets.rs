@@ -90,8 +90,9 @@ fn absent(node: &InventoryNode, key: &str) -> bool {
 /// single secret nor a single `*_password` secret; when an `HW_*` variable is not UTF-8; when `--ask-password` is given
 /// without a terminal or the prompt cannot be read.
 pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'_>) -> Result<()> {
-    let secrets: Vec<&Property> = props.iter().filter(|p| p.secret).collect();
+    let secrets = || props.iter().filter(|p| p.secret);
     if let Some(path) = src.password_file {
+        let secrets: Vec<&Property> = secrets().collect();
         // The type's one secret; with several (IPMI's password and Kg key), its one
         // `*_password` key: a password file holds a password.
         let passwords: Vec<&Property> = secrets
@@ -138,7 +139,7 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
             node.driver_info.insert(key, Value::String(value));
         }
     }
-    for p in &secrets {
+    for p in secrets() {
         if absent(node, &p.name)
             && let Some(v) = (src.env)(&env_name(&p.name))?
         {
@@ -146,7 +147,7 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
                 .insert(p.name.to_string(), Value::String(v));
         }
     }
-    for p in &secrets {
+    for p in secrets() {
         if !absent(node, &p.name) || !(p.required || src.ask) {
             continue;
         }
