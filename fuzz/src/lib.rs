@@ -259,9 +259,7 @@ pub fn inventory(data: &[u8]) {
         );
     }
     for node in nodes.iter().take(8) {
-        let Ok(info) = DriverInfo::from_json(Value::Object(node.driver_info.clone())) else {
-            continue;
-        };
+        let info = &node.driver_info;
         let mut ctx = NodeContext::new(node.name.clone());
         for p in &node.ports {
             if let Ok(mac) = p.parse::<MacAddress>() {
@@ -269,7 +267,7 @@ pub fn inventory(data: &[u8]) {
             }
         }
         ctx.capabilities = node.capabilities.clone();
-        validate(&node.driver, &info, &ctx);
+        validate(&node.driver, info, &ctx);
     }
 }
 

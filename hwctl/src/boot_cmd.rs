@@ -101,7 +101,7 @@ pub(crate) async fn run(
                     let entry = crate::node_args::node_from_args(node_args)?;
                     let (info, _) = crate::node_args::context_of(&entry)?;
                     let mgmt = node.management().ok().cloned();
-                    hwctl_pxe::PxeBoot::new(flavor, cfg, info, mgmt)
+                    hwctl_pxe::PxeBoot::new(flavor, cfg, info.clone(), mgmt)
                         .prepare_ramdisk_kind(&ctx, &params, hwctl_pxe::RamdiskKind::Rescue)
                         .await
                 }

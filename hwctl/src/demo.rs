@@ -179,8 +179,8 @@ fn wol_off_note(
 fn fake_fleet() -> Vec<InventoryNode> {
     (0..3)
         .map(|i| {
-            let mut info = serde_json::Map::new();
-            info.insert("fake_delay_ms".into(), json!((i * 40).to_string()));
+            let info =
+                hwctl_core::DriverInfo::from_pairs([("fake_delay_ms", (i * 40).to_string())]);
             InventoryNode {
                 name: format!("fake-{i}"),
                 driver: hwctl_core::fake::NAME.into(),

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hwctl_core::retry::DeadlineName;
-use hwctl_core::{Error, ErrorKind, Node, PowerTarget, Registry, Result};
+use hwctl_core::{Error, ErrorKind, Node, PowerState, PowerTarget, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -59,20 +59,22 @@ pub(crate) enum Status {
     NotStarted,
     /// In flight when the sweep was interrupted: its state is unknown.
     Interrupted,
-    /// Done: the power state reached or read.
-    Done(String),
+    /// Done: the power state reached or read (kept as the state, not its text:
+    /// no string per node, issue 16).
+    Done(PowerState),
     /// A power state read from hwctl's record, not from the device (one that
     /// cannot be queried: the last state hwctl set). Counted as done.
-    ReadRecorded(String),
+    ReadRecorded(PowerState),
     /// A change only recorded, not performed: the target is among the device's
     /// `recorded_only` (Wake-on-LAN's off); nothing reached the node.
-    Recorded(String),
+    Recorded(PowerState),
     /// A change sent to a device that cannot read a node's power state
     /// (`can_query` false: Wake-on-LAN's on and reboot): accepted, never
     /// confirmed, so counted as ok but never as done.
-    Sent(String),
-    /// Failed with this error.
-    Failed(Error),
+    Sent(PowerState),
+    /// Failed with this error (boxed: a status is a few words, so a node task's
+    /// output moves without a copy of the whole error, which is rare).
+    Failed(Box<Error>),
 }
 
 /// One entry's outcome (its name and driver stay in the inventory).
@@ -225,10 +227,23 @@ const LISTED: usize = 5;
 /// touched (both exit 2).
 fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
     let names: Vec<&str> = known.iter().map(String::as_str).collect();
+    // Entries mostly share a few drivers: the last one found known is checked
+    // first, before the list (~20 names).
+    let mut last_known: Option<&str> = None;
     let bad: Vec<(usize, &InventoryNode)> = nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| !names.contains(&n.driver.as_str()))
+        .filter(|(_, n)| {
+            let driver = n.driver.as_str();
+            if last_known == Some(driver) {
+                return false;
+            }
+            let is_known = names.contains(&driver);
+            if is_known {
+                last_known = Some(driver);
+            }
+            !is_known
+        })
         .collect();
     if bad.is_empty() {
         return None;
@@ -276,18 +291,21 @@ fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
 /// names. A name that is one entry's automatic name (`automatic[i]`: the entry
 /// has neither `name` nor `uuid`) says so, and which entry gave it.
 fn repeated_names(nodes: &[InventoryNode], automatic: &[bool]) -> Option<String> {
-    let mut first = HashMap::with_capacity(nodes.len());
+    use std::collections::hash_map::Entry;
+    // Each name's first entry (`None` once it is listed as repeated).
+    let mut first: HashMap<&str, Option<usize>, FastHash> =
+        HashMap::with_capacity_and_hasher(nodes.len(), FastHash::default());
     let mut repeated: Vec<usize> = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        match first.get(n.name.as_str()) {
-            Some(&Some(at)) => {
-                repeated.push(at);
-                // Listed already.
-                first.insert(n.name.as_str(), None);
+        match first.entry(n.name.as_str()) {
+            Entry::Occupied(mut seen) => {
+                if let Some(at) = seen.get_mut().take() {
+                    // Listed once, at its first entry.
+                    repeated.push(at);
+                }
             }
-            Some(None) => {}
-            None => {
-                first.insert(n.name.as_str(), Some(i));
+            Entry::Vacant(new) => {
+                new.insert(Some(i));
             }
         }
     }
@@ -431,32 +449,45 @@ fn locate_bad_entry(text: &str) -> Option<BadEntry> {
 /// buffer serves every entry). Two entries with the same key share a client; a key
 /// that lumps two endpoints together only costs fairness.
 fn endpoint_key(entry: &InventoryNode, key: &mut String) {
-    use std::fmt::Write as _;
-    let mut parts: Vec<(&String, &serde_json::Value)> = entry
-        .driver_info
-        .iter()
-        .filter(|(k, _)| {
-            ["_address", "_host", "_hostname", "_port", "_url", "_uri"]
-                .iter()
-                .any(|s| k.ends_with(s))
-        })
-        .collect();
-    // By key (unique in a map), whatever order the map keeps.
-    parts.sort_unstable_by_key(|&(k, _)| k);
+    let map = entry.driver_info.as_map();
+    let names_endpoint = |k: &String| {
+        ["_address", "_host", "_hostname", "_port", "_url", "_uri"]
+            .iter()
+            .any(|s| k.ends_with(s))
+    };
     key.clear();
     key.push_str(&entry.driver);
-    for (k, v) in parts {
-        key.push('|');
-        key.push_str(k);
-        key.push('=');
-        match v {
-            // A string as it is (a URL, a host), not as JSON: no escaping pass. `"1"`
-            // and `1` then make one key, which only lumps two spellings together.
-            serde_json::Value::String(s) => key.push_str(s),
-            // Writing to a String cannot fail.
-            other => {
-                let _ = write!(key, "{other}");
-            }
+    // By key (unique in a map), whatever order the map keeps. serde_json's map
+    // iterates by key already (a BTreeMap), so its parts are written as met, with
+    // no list to sort (issue 16); only a map that keeps its insertion order
+    // (serde_json's `preserve_order`) is sorted first.
+    if map.keys().is_sorted() {
+        for (k, v) in map.iter().filter(|(k, _)| names_endpoint(k)) {
+            push_endpoint_part(key, k, v);
+        }
+    } else {
+        let mut parts: Vec<(&String, &serde_json::Value)> =
+            map.iter().filter(|(k, _)| names_endpoint(k)).collect();
+        parts.sort_unstable_by_key(|&(k, _)| k);
+        for (k, v) in parts {
+            push_endpoint_part(key, k, v);
+        }
+    }
+}
+
+/// Appends `|k=v` to an endpoint key ([`endpoint_key`]).
+fn push_endpoint_part(key: &mut String, k: &str, v: &serde_json::Value) {
+    use std::fmt::Write as _;
+    key.push('|');
+    key.push_str(k);
+    key.push('=');
+    match v {
+        // A string as it is (a URL, a host), not as JSON: no escaping pass. `"1"`
+        // and `1` then make one key, which only lumps two spellings together.
+        serde_json::Value::String(s) => key.push_str(s),
+        // Writing to a String cannot fail.
+        other => {
+            let _ = write!(key, "{other}");
         }
     }
 }
@@ -467,6 +498,7 @@ fn endpoint_key(entry: &InventoryNode, key: &mut String) {
 fn endpoint_cost(entry: &InventoryNode) -> usize {
     let set = entry
         .driver_info
+        .as_map()
         .iter()
         .find(|(k, _)| k.ends_with("_max_connections"))
         .and_then(|(_, v)| match v {
@@ -581,7 +613,7 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
         let power = node.power()?;
         let state: Result<Status> = match target {
             None => {
-                let state = power.get_power_state().await?.to_string();
+                let state = power.get_power_state().await?;
                 Ok(if power.capabilities().can_query {
                     Status::Done(state)
                 } else {
@@ -590,7 +622,7 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
             }
             Some(target) => {
                 power.set_power_state(target, Some(limit)).await?;
-                let state = target.final_state().to_string();
+                let state = target.final_state();
                 let caps = power.capabilities();
                 Ok(if caps.recorded_only.contains(&target) {
                     Status::Recorded(state)
@@ -643,39 +675,45 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
     }
 }
 
-/// Builds an entry's node (once) and runs the action on it within the node's
-/// limit ([`act`]); gives the node back so the engine may keep it as its group's
-/// keeper.
+/// Builds entry `at`'s node (once) and runs the action on it within the node's
+/// limit ([`act`]); gives the node back, boxed, when `keep` is set (the engine may
+/// keep it as its group's keeper), and drops it otherwise.
+///
+/// The future owns what it reads (shared copies of the registry and the
+/// inventory), so the engine can box it once and spawn it: the task then holds a
+/// pointer, not this future's several kilobytes (the drivers' futures inside it),
+/// which the runtime copied at the spawn and at each change of the task's stage
+/// (issue 16).
 async fn run_entry(
-    registry: &Registry,
-    entry: &InventoryNode,
-    action: FleetAction,
-    timeout: Option<Duration>,
-) -> (Result<Status>, Option<Node>) {
-    let node = match context_of(entry).and_then(|(info, ctx)| {
-        crate::registry::hardware_type(registry, &entry.driver)?;
-        registry.build(&entry.driver, &info, &ctx)
-    }) {
-        Ok(n) => n,
-        Err(e) => return (Err(e), None),
-    };
-    let (limit, given) = limit_of(action, timeout);
-    let result = act(&node, action, limit, given).await;
-    (result, Some(node))
-}
-
-/// [`run_entry`] under the node's label (`node{node=NAME}` before each line it
-/// logs, [`crate::logging`]), so a retry's WARN says which node it is about. Unlike
-/// the span it replaces, the label costs nothing unless a line is printed.
-async fn run_entry_named(
-    registry: &Registry,
-    nodes: &Arc<[InventoryNode]>,
+    registry: Arc<Registry>,
+    nodes: Arc<[InventoryNode]>,
     at: usize,
     action: FleetAction,
     timeout: Option<Duration>,
-) -> (Result<Status>, Option<Node>) {
-    let label = crate::logging::NodeLabel::new(nodes.clone(), at);
-    crate::logging::with_node(label, run_entry(registry, &nodes[at], action, timeout)).await
+    keep: bool,
+) -> Outcome {
+    let entry = &nodes[at];
+    let node =
+        match context_of(entry).and_then(|(info, ctx)| {
+            // An unknown type is told with a close name (`hardware_type`) after the
+            // build fails, not looked up before every build: the reader already
+            // refused the inventory's unknown types.
+            registry.build(&entry.driver, info, &ctx).map_err(|e| {
+                match crate::registry::hardware_type(&registry, &entry.driver) {
+                    Err(unknown) => unknown,
+                    Ok(_) => e,
+                }
+            })
+        }) {
+            Ok(n) => n,
+            Err(e) => return (Status::Failed(Box::new(e)), None),
+        };
+    let (limit, given) = limit_of(action, timeout);
+    let status = match act(&node, action, limit, given).await {
+        Ok(status) => status,
+        Err(e) => Status::Failed(Box::new(e)),
+    };
+    (status, keep.then(|| Box::new(node)))
 }
 
 /// One endpoint's queue.
@@ -684,7 +722,7 @@ struct Group {
     in_flight: usize,
     cost: usize,
     open: bool,
-    keeper: Option<Node>,
+    keeper: Option<Box<Node>>,
 }
 
 fn progress_bar(total: usize, progress: bool) -> ProgressBar {
@@ -763,8 +801,70 @@ struct Engine {
     timeout: Option<Duration>,
 }
 
-/// What a node task gives back: its outcome and its node (a keeper candidate).
-type Outcome = (Result<Status>, Option<Node>);
+/// What a node task gives back: its entry's status and, when the engine asked for
+/// it, its node (a keeper candidate). Two words and a tag: the runtime moves a
+/// task's output several times on its way to the engine.
+type Outcome = (Status, Option<Box<Node>>);
+
+/// A hasher for the sweep's own maps (running tasks by tokio task id, entries by
+/// name): a word at a time with one multiplication, then a final mix, rather than
+/// SipHash's rounds, which cost ~300 instructions per node for these two maps
+/// (issue 16). It is not keyed: a file crafted so that its names collide only
+/// slows its own sweep's name check down.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        // MurmurHash3's finalizer: every input bit reaches the low bits (the
+        // map's bucket) and the high ones (its control bytes).
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+/// Builds [`FastHasher`]s.
+type FastHash = std::hash::BuildHasherDefault<FastHasher>;
+
+/// The engine's running tasks: each task's entry, group and start.
+type Running = HashMap<tokio::task::Id, (usize, usize, Instant), FastHash>;
 
 impl Engine {
     async fn sweep(self, progress: bool) -> Sweep {
@@ -780,11 +880,19 @@ impl Engine {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut key = String::new();
+        // The previous entry's key and group: the entries of one endpoint usually
+        // come together (a chassis's blades), and then the map is not consulted.
+        let mut previous = String::new();
+        let mut previous_group = None;
         for (i, entry) in nodes.iter().enumerate() {
             endpoint_key(entry, &mut key);
             // The key is copied only for a new endpoint.
-            let g = match index.get(key.as_str()) {
-                Some(&g) => g,
+            let known = match previous_group {
+                Some(g) if key == previous => Some(g),
+                _ => index.get(key.as_str()).copied(),
+            };
+            let g = match known {
+                Some(g) => g,
                 None => {
                     groups.push(Group {
                         entries: VecDeque::new(),
@@ -798,6 +906,8 @@ impl Engine {
                 }
             };
             groups[g].entries.push_back(i);
+            std::mem::swap(&mut key, &mut previous);
+            previous_group = Some(g);
         }
         drop(index);
 
@@ -809,7 +919,7 @@ impl Engine {
         // Dropping the set (at Ctrl-C) aborts the node tasks still running.
         let mut tasks: JoinSet<Outcome> = JoinSet::new();
         // Per running task: its entry, its group, when it started.
-        let mut running: HashMap<tokio::task::Id, (usize, usize, Instant)> = HashMap::new();
+        let mut running = Running::default();
         let mut next_group = 0usize; // groups before this one were opened already
         let mut open_cost = 0usize;
         let mut open_groups: Vec<usize> = Vec::new();
@@ -851,10 +961,17 @@ impl Engine {
                 };
                 idle_turns = 0;
                 group.in_flight += 1;
-                let (registry, nodes) = (registry.clone(), nodes.clone());
-                let task = tasks.spawn(async move {
-                    run_entry_named(&registry, &nodes, i, action, timeout).await
-                });
+                // Boxed once here; the task and its label hold a pointer to it.
+                let work = Box::pin(run_entry(
+                    registry.clone(),
+                    nodes.clone(),
+                    i,
+                    action,
+                    timeout,
+                    group.keeper.is_none(),
+                ));
+                let label = crate::logging::NodeLabel::new(nodes.clone(), i);
+                let task = tasks.spawn(crate::logging::with_node(label, work));
                 running.insert(task.id(), (i, g, Instant::now()));
             }
             if tasks.is_empty() {
@@ -870,15 +987,15 @@ impl Engine {
             let Some(done) = done else {
                 break;
             };
-            let (id, (result, node)) = match done {
+            let (id, (status, node)) = match done {
                 Ok((id, outcome)) => (id, outcome),
                 Err(e) => (
                     e.id(),
                     (
-                        Err(Error::new(
+                        Status::Failed(Box::new(Error::new(
                             ErrorKind::Other,
                             format!("the node's task failed: {e}"),
-                        )),
+                        ))),
                         None,
                     ),
                 ),
@@ -886,15 +1003,12 @@ impl Engine {
             let Some((i, g, started)) = running.remove(&id) else {
                 continue;
             };
+            if let Status::Failed(_) = status {
+                failed += 1;
+                bar.set_message(format!("{failed} failed"));
+            }
             slots[i] = Slot {
-                status: match result {
-                    Ok(status) => status,
-                    Err(e) => {
-                        failed += 1;
-                        bar.set_message(format!("{failed} failed"));
-                        Status::Failed(e)
-                    }
-                },
+                status,
                 elapsed: started.elapsed(),
             };
             bar.inc(1);
@@ -990,14 +1104,14 @@ pub(crate) fn report(
                     Status::Done(state) => JsonRow {
                         elapsed_ms: ms,
                         ok: true,
-                        power_state: Some(state),
+                        power_state: Some(state.as_str()),
                         status: "done",
                         ..row
                     },
                     Status::ReadRecorded(state) => JsonRow {
                         elapsed_ms: ms,
                         ok: true,
-                        power_state: Some(state),
+                        power_state: Some(state.as_str()),
                         power_state_recorded: Some(true),
                         status: "done",
                         ..row
@@ -1006,7 +1120,7 @@ pub(crate) fn report(
                         elapsed_ms: ms,
                         ok: true,
                         performed: Some(false),
-                        power_state: Some(state),
+                        power_state: Some(state.as_str()),
                         status: "recorded",
                         ..row
                     },
@@ -1014,7 +1128,7 @@ pub(crate) fn report(
                         confirmed: Some(false),
                         elapsed_ms: ms,
                         ok: true,
-                        power_state: Some(state),
+                        power_state: Some(state.as_str()),
                         status: "sent",
                         ..row
                     },
@@ -1062,7 +1176,7 @@ pub(crate) fn report(
         let rows: Vec<Vec<String>> = rows
             .map(|(n, s)| {
                 let (result, detail) = match &s.status {
-                    Status::Done(state) => (state.clone(), String::new()),
+                    Status::Done(state) => (state.to_string(), String::new()),
                     Status::ReadRecorded(state) => {
                         read_recorded = true;
                         (format!("{state}{RECORDED_MARK}"), String::new())

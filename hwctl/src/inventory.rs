@@ -19,8 +19,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use hwctl_core::DriverInfo;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// One node as Ironic describes it, used by `--info-file`, `--inventory` and the
 /// simulators' demo fleets.
@@ -32,13 +32,20 @@ pub(crate) struct InventoryNode {
     pub name: String,
     /// The hardware type (`msftocs`, `staging-iboot`, …).
     pub driver: String,
-    /// The node's `driver_info`.
-    pub driver_info: Map<String, Value>,
+    /// The node's `driver_info`, kept as the drivers read it: a node is built from
+    /// it where it is, without a copy of the map (issue 16). Serialized as its map.
+    #[serde(serialize_with = "driver_info_map")]
+    pub driver_info: DriverInfo,
     /// Port MACs, as strings or as `{"address": "…"}` objects (Ironic's port resources).
     pub ports: Vec<String>,
     /// Node `properties/capabilities` (e.g. `boot_mode`), then the top-level
     /// `capabilities` on top.
     pub capabilities: BTreeMap<String, String>,
+}
+
+/// Serializes a `driver_info` as the JSON object it was read from.
+fn driver_info_map<S: Serializer>(info: &DriverInfo, s: S) -> Result<S::Ok, S::Error> {
+    info.as_map().serialize(s)
 }
 
 /// An inventory file's top level, read in one pass straight into its nodes (no
@@ -117,7 +124,7 @@ mod raw {
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
     use serde_json::{Map, Value};
 
-    use super::InventoryNode;
+    use super::{DriverInfo, InventoryNode};
 
     /// The node as written; [`InventoryNode`] is made from it. Every member is
     /// optional (`null` is absent); one given twice is an error.
@@ -313,7 +320,11 @@ mod raw {
             Ok(InventoryNode {
                 name,
                 driver: raw.driver.unwrap_or_default(),
-                driver_info: raw.driver_info.unwrap_or_default(),
+                // An object always makes a `DriverInfo` (moved, not copied).
+                driver_info: DriverInfo::from_json(Value::Object(
+                    raw.driver_info.unwrap_or_default(),
+                ))
+                .map_err(|e| e.to_string())?,
                 ports: ports(raw.ports.unwrap_or_default())?,
                 capabilities,
             })

@@ -42,9 +42,11 @@ tokio::task_local! {
     static NODE: NodeLabel;
 }
 
-/// Runs `future` with its log lines naming `label`'s node (module docs).
-pub(crate) async fn with_node<F: Future>(label: NodeLabel, future: F) -> F::Output {
-    NODE.scope(label, future).await
+/// `future` with its log lines naming `label`'s node (module docs): tokio's
+/// task-local scope itself, not an `async fn` around it, whose state would hold
+/// `future` once more (and copy it when it starts).
+pub(crate) fn with_node<F: Future>(label: NodeLabel, future: F) -> impl Future<Output = F::Output> {
+    NODE.scope(label, future)
 }
 
 /// The event format: [`Format<Full>`] as is, with `node{node=NAME}: ` after the

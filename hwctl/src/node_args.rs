@@ -207,8 +207,7 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
     }
     for pair in &args.info {
         let (k, v) = split_pair("--info", pair)?;
-        node.driver_info
-            .insert(k.to_owned(), Value::String(v.to_owned()));
+        node.driver_info.insert(k, Value::String(v.to_owned()));
     }
     node.ports.extend(args.ports.iter().cloned());
     for pair in &args.capabilities {
@@ -257,10 +256,10 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
     Ok(node)
 }
 
-/// The `DriverInfo` and `NodeContext` of an inventory entry. Bad port MACs are
-/// reported together, as invalid `ports`.
-pub(crate) fn context_of(node: &InventoryNode) -> Result<(DriverInfo, NodeContext)> {
-    let info = DriverInfo::from_json(Value::Object(node.driver_info.clone()))?;
+/// The `DriverInfo` (the entry's own, not a copy) and the `NodeContext` of an
+/// inventory entry. Bad port MACs are reported together, as invalid `ports`.
+pub(crate) fn context_of(node: &InventoryNode) -> Result<(&DriverInfo, NodeContext)> {
+    let info = &node.driver_info;
     let mut ctx = NodeContext::new(node.name.clone());
     let mut bad = Vec::new();
     for p in &node.ports {
@@ -346,8 +345,8 @@ mod tests {
         };
         let node = node_from_args(&args).unwrap();
         assert_eq!(node.driver, "fake-hardware");
-        assert_eq!(node.driver_info["a"], "1");
-        assert_eq!(node.driver_info["b"], "3");
+        assert_eq!(node.driver_info.as_map()["a"], "1");
+        assert_eq!(node.driver_info.as_map()["b"], "3");
         let (_, ctx) = context_of(&node).unwrap();
         assert_eq!(ctx.ports.len(), 2);
     }

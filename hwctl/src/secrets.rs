@@ -90,8 +90,9 @@ fn absent(node: &InventoryNode, key: &str) -> bool {
 /// single secret nor a single `*_password` secret; when an `HW_*` variable is not UTF-8; when `--ask-password` is given
 /// without a terminal or the prompt cannot be read.
 pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'_>) -> Result<()> {
-    let secrets: Vec<&Property> = props.iter().filter(|p| p.secret).collect();
+    let secrets = || props.iter().filter(|p| p.secret);
     if let Some(path) = src.password_file {
+        let secrets: Vec<&Property> = secrets().collect();
         // The type's one secret; with several (IPMI's password and Kg key), its one
         // `*_password` key: a password file holds a password.
         let passwords: Vec<&Property> = secrets
@@ -126,7 +127,7 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
             }
         };
         let logs_in = props.iter().any(|p| p.name.ends_with("_username"));
-        if src.shared_file && !logs_in && !node.driver_info.contains_key(&key) {
+        if src.shared_file && !logs_in && !node.driver_info.as_map().contains_key(&key) {
             // Not this node's login: see `Sources::shared_file`.
         } else if src.flag_keys.contains(&key.as_str()) {
             return Err(Error::invalid_parameter(
@@ -138,7 +139,7 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
             node.driver_info.insert(key, Value::String(value));
         }
     }
-    for p in &secrets {
+    for p in secrets() {
         if absent(node, &p.name)
             && let Some(v) = (src.env)(&env_name(&p.name))?
         {
@@ -146,7 +147,7 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
                 .insert(p.name.to_string(), Value::String(v));
         }
     }
-    for p in &secrets {
+    for p in secrets() {
         if !absent(node, &p.name) || !(p.required || src.ask) {
             continue;
         }
@@ -261,7 +262,7 @@ mod tests {
         InventoryNode {
             name: "n1".into(),
             driver: "ipmi".into(),
-            driver_info: info.as_object().cloned().unwrap_or_default(),
+            driver_info: hwctl_core::DriverInfo::from_json(info).unwrap_or_default(),
             ..Default::default()
         }
     }
@@ -301,13 +302,13 @@ mod tests {
         for start in [json!({}), json!({"ipmi_password": "******"})] {
             let mut n = node(start);
             fill(&mut n, &props, &src).unwrap();
-            assert_eq!(n.driver_info["ipmi_password"], "from-env");
+            assert_eq!(n.driver_info.as_map()["ipmi_password"], "from-env");
             // Only secrets come from HW_*.
-            assert!(!n.driver_info.contains_key("ipmi_address"));
+            assert!(!n.driver_info.as_map().contains_key("ipmi_address"));
         }
         let mut n = node(json!({"ipmi_password": "given"}));
         fill(&mut n, &props, &src).unwrap();
-        assert_eq!(n.driver_info["ipmi_password"], "given");
+        assert_eq!(n.driver_info.as_map()["ipmi_password"], "given");
     }
 
     use serde_json::json;
@@ -328,7 +329,7 @@ mod tests {
         };
         let mut n = node(json!({"msftocs_password": "******"}));
         fill(&mut n, &props, &src).unwrap();
-        assert_eq!(n.driver_info["msftocs_password"], "S3cret-file");
+        assert_eq!(n.driver_info.as_map()["msftocs_password"], "S3cret-file");
 
         src.flag_keys = vec!["msftocs_password"];
         let e = fill(&mut node(json!({"msftocs_password": "x"})), &props, &src).unwrap_err();
@@ -368,8 +369,8 @@ mod tests {
         ];
         let mut n = node(json!({}));
         fill(&mut n, &props, &src).unwrap();
-        assert_eq!(n.driver_info["ipmi_password"], "S3cret-file");
-        assert!(!n.driver_info.contains_key("ipmi_hex_kg_key"));
+        assert_eq!(n.driver_info.as_map()["ipmi_password"], "S3cret-file");
+        assert!(!n.driver_info.as_map().contains_key("ipmi_hex_kg_key"));
 
         // Two secrets and no single password among them: which one is meant is unknown.
         let props = [prop("a_key", false, true), prop("b_key", false, true)];
@@ -399,14 +400,17 @@ mod tests {
         let mut n = node(json!({}));
         fill(&mut n, &wol, &src).unwrap();
         assert!(
-            !n.driver_info.contains_key("wol_secureon_password"),
+            !n.driver_info.as_map().contains_key("wol_secureon_password"),
             "{:?}",
             n.driver_info
         );
         // An entry that names the key (Ironic's mask) asks for it.
         let mut n = node(json!({"wol_secureon_password": IRONIC_MASK}));
         fill(&mut n, &wol, &src).unwrap();
-        assert_eq!(n.driver_info["wol_secureon_password"], "S3cret-file");
+        assert_eq!(
+            n.driver_info.as_map()["wol_secureon_password"],
+            "S3cret-file"
+        );
         // A type that logs in gets it, optional or not.
         let ipmi = [
             prop("ipmi_username", false, false),
@@ -415,7 +419,7 @@ mod tests {
         ];
         let mut n = node(json!({}));
         fill(&mut n, &ipmi, &src).unwrap();
-        assert_eq!(n.driver_info["ipmi_password"], "S3cret-file");
+        assert_eq!(n.driver_info.as_map()["ipmi_password"], "S3cret-file");
         // One node given the file on its own: the file is its secret.
         let single = Sources {
             shared_file: false,
@@ -423,7 +427,10 @@ mod tests {
         };
         let mut n = node(json!({}));
         fill(&mut n, &wol, &single).unwrap();
-        assert_eq!(n.driver_info["wol_secureon_password"], "S3cret-file");
+        assert_eq!(
+            n.driver_info.as_map()["wol_secureon_password"],
+            "S3cret-file"
+        );
     }
 
     #[test]
@@ -448,11 +455,11 @@ mod tests {
         let mut n = node(json!({}));
         fill(&mut n, &props, &src).unwrap();
         assert_eq!(*asked.lock().unwrap(), ["msftocs_password for n1: "]);
-        assert!(!n.driver_info.contains_key("ipmi_password"));
+        assert!(!n.driver_info.as_map().contains_key("ipmi_password"));
         src.ask = true;
         let mut n = node(json!({}));
         fill(&mut n, &props, &src).unwrap();
-        assert_eq!(n.driver_info["ipmi_password"], "typed");
+        assert_eq!(n.driver_info.as_map()["ipmi_password"], "typed");
         // --ask-password without a terminal is an error; without it, validation
         // reports the key missing.
         src.prompt = None;
@@ -461,6 +468,6 @@ mod tests {
         src.ask = false;
         let mut n = node(json!({}));
         fill(&mut n, &props, &src).unwrap();
-        assert!(n.driver_info.is_empty());
+        assert!(n.driver_info.as_map().is_empty());
     }
 }

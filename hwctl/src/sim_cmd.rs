@@ -74,7 +74,7 @@ pub(crate) fn example_lines(nodes: &[InventoryNode]) -> Vec<String> {
     for node in nodes {
         let secrets = secret_keys(&node.driver);
         let mut parts = Vec::new();
-        for (k, v) in &node.driver_info {
+        for (k, v) in node.driver_info.as_map() {
             if secrets.contains(k) && matches!(shared.get(k), Some(None)) {
                 parts.push(format!(
                     "{}={}",
@@ -85,7 +85,7 @@ pub(crate) fn example_lines(nodes: &[InventoryNode]) -> Vec<String> {
         }
         parts.push("hwctl".to_owned());
         parts.push(format!("--driver {}", shell_word(&node.driver)));
-        for (k, v) in &node.driver_info {
+        for (k, v) in node.driver_info.as_map() {
             if !secrets.contains(k) {
                 parts.push(format!(
                     "--info {}",
@@ -193,11 +193,12 @@ mod tests {
     use super::*;
 
     fn blade(n: usize) -> InventoryNode {
-        let mut info = serde_json::Map::new();
-        info.insert("msftocs_base_url".into(), "http://127.0.0.1:8000".into());
-        info.insert("msftocs_blade_id".into(), n.to_string().into());
-        info.insert("msftocs_username".into(), "admin".into());
-        info.insert("msftocs_password".into(), "pw".into());
+        let info = hwctl_core::DriverInfo::from_pairs([
+            ("msftocs_base_url", "http://127.0.0.1:8000".to_owned()),
+            ("msftocs_blade_id", n.to_string()),
+            ("msftocs_username", "admin".to_owned()),
+            ("msftocs_password", "pw".to_owned()),
+        ]);
         InventoryNode {
             name: format!("blade-{n}"),
             driver: "msftocs".into(),

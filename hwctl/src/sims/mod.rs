@@ -101,7 +101,7 @@ pub(crate) fn nodes(sim: &dyn Simulator) -> Vec<InventoryNode> {
             InventoryNode {
                 name: sim.node_name(i),
                 driver: sim.hardware_type().to_owned(),
-                driver_info: sim.driver_info(i).as_map().clone(),
+                driver_info: sim.driver_info(i),
                 ports: ctx.ports.iter().map(ToString::to_string).collect(),
                 capabilities: ctx.capabilities.clone(),
             }
