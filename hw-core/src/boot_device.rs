@@ -277,6 +277,10 @@ impl BootPersistence {
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn from_driver_info(info: &DriverInfo) -> Result<Self> {
+        // Absent (most nodes): one lookup.
+        if info.get(Self::KEY).is_none() {
+            return Ok(BootPersistence::Default);
+        }
         let Some(raw) = info.get_str(Self::KEY) else {
             return match info.get(Self::KEY) {
                 None | Some(serde_json::Value::Null) => Ok(BootPersistence::Default),

@@ -16,7 +16,6 @@
 //!   ([`find_method`](crate::vendor::find_method)), and arguments are checked
 //!   against the method's input schema ([`crate::json_schema`]) before the call.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,11 +34,13 @@ use crate::power::{Power, PowerState, PowerTarget, ensure_supported};
 use crate::sensors::SensorReading;
 use crate::vendor::{HttpMethod, Vendor, VendorMethod, find_method};
 
-type Name = Cow<'static, str>;
+/// The node's hardware type, shared by its layers (a copy is made for an error only).
+type Name = Arc<str>;
 
-fn ctx(driver: &Name, op: &'static str) -> impl FnOnce(Error) -> Error {
-    let driver = driver.clone();
-    move |e| e.in_context(driver, op)
+/// The error context of the layers; the driver's name is copied only for an
+/// error (a call that succeeds copies nothing).
+fn ctx<'a>(driver: &'a Name, op: &'static str) -> impl FnOnce(Error) -> Error + 'a {
+    move |e| e.in_context(String::from(&**driver), op)
 }
 
 #[derive(Debug)]
@@ -88,7 +89,7 @@ impl LayeredManagement {
         if ok(&self.inner.capabilities()) {
             Ok(())
         } else {
-            Err(Error::unsupported(what).in_context(self.driver.clone(), op))
+            Err(Error::unsupported(what).in_context(String::from(&*self.driver), op))
         }
     }
 }
@@ -193,13 +194,13 @@ impl Vendor for LayeredVendor {
             let empty = Value::Object(serde_json::Map::new());
             let checked = if args.is_null() { &empty } else { &args };
             crate::json_schema::validate(schema, checked)
-                .map_err(|e| e.to_error().in_context(self.driver.clone(), OP))?;
+                .map_err(|e| e.to_error().in_context(String::from(&*self.driver), OP))?;
         }
         self.inner
             .call(method, http_method, args)
             .await
             .map_err(|e| {
-                let driver = self.driver.clone();
+                let driver = String::from(&*self.driver);
                 e.in_context(driver, OP)
             })
     }

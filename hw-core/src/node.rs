@@ -140,7 +140,8 @@ impl NodeContext {
 /// ```
 #[derive(Clone)]
 pub struct Node {
-    hardware_type: String,
+    /// Shared with the layers of its interfaces (no copy per interface).
+    hardware_type: Arc<str>,
     context: NodeContext,
     power: Option<Arc<dyn Power>>,
     management: Option<Arc<dyn Management>>,
@@ -197,11 +198,12 @@ macro_rules! interface {
         #[doc = concat!("Sets the ", $name, " interface, wrapped in the layers every interface of a node gets (see [`Node`]).")]
         ///
         #[doc = $with_example]
+        #[inline]
         pub fn $with(mut self, iface: Arc<dyn $tr>) -> Self {
             self.raw.$field = Some(iface.clone());
             self.$field = Some(Arc::new(crate::layers::$layer {
                 inner: iface,
-                driver: self.hardware_type.clone().into(),
+                driver: Arc::clone(&self.hardware_type),
             }));
             self
         }
@@ -217,9 +219,10 @@ impl Node {
     /// assert_eq!(node.hardware_type(), "my-hardware");
     /// assert_eq!(node.power().unwrap_err().kind(), ErrorKind::Unsupported);
     /// ```
+    #[inline]
     pub fn new(hardware_type: impl Into<String>, context: NodeContext) -> Self {
         Node {
-            hardware_type: hardware_type.into(),
+            hardware_type: Arc::from(hardware_type.into()),
             context,
             power: None,
             management: None,
@@ -311,14 +314,20 @@ assert_eq!(err.driver(), Some("on-only"));
     /// assert_eq!(err.driver(), Some("fake-hardware")); // named by the layers
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub fn with_management(mut self, iface: Arc<dyn Management>) -> Self {
+        self.set_management(iface);
+        self
+    }
+
+    /// [`Node::with_management`] in place.
+    fn set_management(&mut self, iface: Arc<dyn Management>) {
         self.raw.management = Some(iface.clone());
         self.management = Some(Arc::new(crate::layers::LayeredManagement {
             inner: iface,
-            driver: self.hardware_type.clone().into(),
+            driver: Arc::clone(&self.hardware_type),
             persistence: self.persistence,
         }));
-        self
     }
 
     /// Applies Ironic's `force_persistent_boot_device` to every boot device the
@@ -339,14 +348,19 @@ assert_eq!(err.driver(), Some("on-only"));
     /// # Ok(()) }
     /// ```
     pub fn with_boot_persistence(mut self, persistence: BootPersistence) -> Self {
+        self.set_boot_persistence(persistence);
+        self
+    }
+
+    /// [`Node::with_boot_persistence`] in place.
+    pub(crate) fn set_boot_persistence(&mut self, persistence: BootPersistence) {
         if persistence == self.persistence {
-            return self;
+            return;
         }
         self.persistence = persistence;
         if let Some(raw) = self.raw.management.take() {
-            self = self.with_management(raw);
+            self.set_management(raw);
         }
-        self
     }
 
     /// The node's boot persistence (Ironic's `force_persistent_boot_device`).
@@ -489,7 +503,7 @@ assert_eq!(node.boot_interface(), None); // unnamed: see `with_boot_named`
                 self.hardware_type
             ),
         )
-        .with_driver(self.hardware_type.clone())
+        .with_driver(String::from(&*self.hardware_type))
     }
 
     /// The interfaces without the layers (for the conformance suite).

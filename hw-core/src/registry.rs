@@ -297,14 +297,24 @@ impl HardwareType {
     /// ```
     pub fn build(&self, info: &DriverInfo, ctx: &NodeContext) -> Result<Node> {
         let persistence = BootPersistence::from_driver_info(info);
-        let built = (self.build)(info, ctx);
-        match (built, persistence) {
-            (Ok(node), Ok(p)) => Ok(node.with_boot_persistence(p)),
-            (Ok(_), Err(e)) => Err(e),
-            (Err(e), Ok(_)) => Err(e),
-            (Err(e), Err(p)) => Err(merge_problems(e, p)),
+        // The node stays where the builder put it (no copy through a tuple or
+        // `map`: a node is a few hundred bytes, built once per node of a sweep).
+        let mut built = (self.build)(info, ctx);
+        match persistence {
+            Ok(p) => {
+                if let Ok(node) = &mut built {
+                    node.set_boot_persistence(p);
+                    return built;
+                }
+            }
+            Err(p) => {
+                built = Err(match built {
+                    Ok(_) => p,
+                    Err(e) => merge_problems(e, p),
+                });
+            }
         }
-        .map_err(|e| e.or_driver(self.name.clone()))
+        built.map_err(|e| e.or_driver(self.name.clone()))
     }
 }
 
@@ -520,23 +530,26 @@ impl Registry {
                 }
                 Some(b)
             }
-            None => self.default_boot_interface(name)?,
+            // As `default_boot_interface`, on the type already found.
+            None => ht
+                .boot_interfaces()
+                .iter()
+                .find(|b| self.boot.contains_key(b.as_str()))
+                .map(String::as_str),
         };
         let iface = boot_name.and_then(|b| self.boot.get(b).map(|i| (b, i)));
+        let Some((boot_name, iface)) = iface else {
+            // No boot interface: the hardware type's node as it is built.
+            return ht.build(info, ctx);
+        };
         // The boot interface's keys (`deploy_kernel`, …) share no namespace with the
         // hardware type's: a misspelled one is reported with the driver's problems.
-        let boot_keys = match iface {
-            Some((_, i)) => info.validator(i.properties()).finish(),
-            None => Ok(()),
-        };
+        let boot_keys = info.validator(iface.properties()).finish();
         let node = match (ht.build(info, ctx), boot_keys) {
             (Ok(node), Ok(())) => node,
             (Ok(_), Err(e)) => return Err(e.with_driver(name.to_owned())),
             (Err(e), Ok(())) => return Err(e),
             (Err(e), Err(b)) => return Err(merge_problems(e, b)),
-        };
-        let Some((boot_name, iface)) = iface else {
-            return Ok(node);
         };
         let boot = iface.build(BootBuild {
             driver_info: info,

@@ -143,7 +143,7 @@ impl fmt::Debug for Fingerprint {
 /// assert_ne!(a, b.clone().secret("other"));
 /// assert!(!format!("{a:?}").contains("pw\""));
 /// ```
-#[derive(Debug, Clone, Eq)]
+#[derive(Clone, Eq)]
 pub struct EndpointKey {
     protocol: &'static str,
     host: String,
@@ -151,6 +151,23 @@ pub struct EndpointKey {
     user: Option<String>,
     secret: Option<Fingerprint>,
     extras: Vec<(&'static str, String)>,
+    /// The hash of protocol, host, port and user ([`EndpointKey::prehash`]),
+    /// computed at the first lookup; reset by every change of those fields.
+    prehash: OnceLock<u64>,
+}
+
+/// As derived before the cached hash was added (the hash is not shown).
+impl fmt::Debug for EndpointKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointKey")
+            .field("protocol", &self.protocol)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("secret", &self.secret)
+            .field("extras", &self.extras)
+            .finish()
+    }
 }
 
 impl EndpointKey {
@@ -172,7 +189,26 @@ impl EndpointKey {
             user: None,
             secret: None,
             extras: Vec::new(),
+            prehash: OnceLock::new(),
         }
+    }
+
+    /// SipHash (the standard library's, keyed at random once per process) of
+    /// the protocol, host, port and user, computed once per key: what
+    /// [`Hash`](std::hash::Hash) feeds a hasher, so a map hashes one word per
+    /// lookup instead of the strings (issue 16: a sweep renews its client's
+    /// entry once per node).
+    fn prehash(&self) -> u64 {
+        static STATE: OnceLock<std::hash::RandomState> = OnceLock::new();
+        *self.prehash.get_or_init(|| {
+            use std::hash::BuildHasher as _;
+            STATE.get_or_init(std::hash::RandomState::new).hash_one((
+                self.protocol,
+                &self.host,
+                self.port,
+                &self.user,
+            ))
+        })
     }
 
     /// The user name (compared exactly).
@@ -185,6 +221,7 @@ impl EndpointKey {
     /// ```
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = Some(user.into());
+        self.prehash = OnceLock::new();
         self
     }
 
@@ -278,15 +315,38 @@ impl PartialEq for EndpointKey {
 /// the hash stays consistent with `Eq`, and keys that differ only in their
 /// secret or extras (one endpoint with other settings, rare) share a bucket and
 /// are told apart by `Eq`. Hashing every extra cost a lookup ~4k instructions,
-/// once per node of a sweep (issue 16).
+/// once per node of a sweep (issue 16). What is fed to the hasher is one word,
+/// the key's own randomly keyed SipHash of those fields, computed once per key.
 impl std::hash::Hash for EndpointKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.protocol.hash(state);
-        self.host.hash(state);
-        self.port.hash(state);
-        self.user.hash(state);
+        state.write_u64(self.prehash());
     }
 }
+
+/// The hasher of the maps keyed by [`EndpointKey`]: the key's word
+/// ([`EndpointKey::prehash`], already a randomly keyed SipHash, so no more
+/// predictable than the standard map's hash) is the hash. Anything else
+/// written (not done by this module) is folded in byte by byte.
+#[derive(Default)]
+struct PrehashedHasher(u64);
+
+impl std::hash::Hasher for PrehashedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Prehashed = std::hash::BuildHasherDefault<PrehashedHasher>;
 
 impl fmt::Display for EndpointKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -405,7 +465,10 @@ impl<T: Send + Sync + 'static> AnyShared for Shared<T> {
     }
 }
 
-type Maps = Mutex<HashMap<TypeId, Box<dyn AnyShared>>>;
+/// By type: a `TypeId` is written as one word that is already a hash of the
+/// type, chosen by the compiler (nothing outside the process picks it), so
+/// it is the hash ([`PrehashedHasher`]); a driver asks for its map once per node.
+type Maps = Mutex<HashMap<TypeId, Box<dyn AnyShared>, Prehashed>>;
 
 fn maps() -> &'static Maps {
     static MAPS: OnceLock<Maps> = OnceLock::new();
@@ -428,7 +491,7 @@ struct Entry<T> {
 /// The entries, and what lets an access skip visiting them (issue 16: a sweep
 /// of thousands of endpoints made every access visit every entry).
 struct Slots<T> {
-    entries: HashMap<Arc<EndpointKey>, Entry<T>>,
+    entries: HashMap<Arc<EndpointKey>, Entry<T>, Prehashed>,
     /// No kept reference expires before this: a lower bound of the earliest
     /// deadline (exact after a visit of all; every deadline set since is
     /// folded in with `min`). `None` when no reference is kept. An access
@@ -687,7 +750,7 @@ impl<T> Shared<T> {
         Shared {
             inner: Arc::new(Inner {
                 map: Mutex::new(Slots {
-                    entries: HashMap::new(),
+                    entries: HashMap::default(),
                     no_expiry_before: None,
                     live_after_visit: 0,
                     #[cfg(test)]
@@ -1136,6 +1199,30 @@ impl<T> Shared<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key's hash is computed once, and a user set after it was computed
+    /// (a key hashed, then changed) is hashed again: the changed key finds
+    /// what a key written with that user at once finds, and equal keys hash
+    /// alike whatever their history.
+    #[test]
+    fn a_key_changed_after_a_lookup_is_hashed_again() {
+        use std::hash::BuildHasher as _;
+        let map: Shared<u8> = Shared::new();
+        let with_user = EndpointKey::new("t", "h", 1).user("admin");
+        let held = map.get_or_try_insert(&with_user, || Ok(7)).unwrap();
+        let bare = EndpointKey::new("t", "h", 1);
+        assert!(map.get(&bare).is_none()); // hashed now (the map is not empty)
+        let changed = bare.clone().user("admin");
+        assert_eq!(map.get(&changed).as_deref(), Some(&7));
+        let state = std::hash::RandomState::new();
+        assert_eq!(state.hash_one(&changed), state.hash_one(&with_user));
+        assert_eq!(
+            state.hash_one(&bare),
+            state.hash_one(EndpointKey::new("t", "H", 1))
+        );
+        assert_eq!(format!("{changed:?}"), format!("{with_user:?}"));
+        drop(held);
+    }
 
     #[test]
     fn the_global_map_is_one_per_type() {

@@ -28,7 +28,7 @@
 //! CA bundle is never remembered: reading the bundle is part of validating it.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher as _, RandomState};
+use std::hash::{BuildHasher as _, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
 
 use hwctl_core::{DriverInfo, ExposeSecret as _};
@@ -133,13 +133,21 @@ impl<'a> Written<'a> {
     }
 }
 
-/// A JSON string of one to nine ASCII digits whose number is in `min..=max`.
+/// A JSON string of one to nine ASCII digits, or a JSON integer, whose number
+/// is in `min..=max`. Reading takes an integer as its decimal digits (no sign:
+/// `as_u64` is `None` for a negative or fractional number), so it accepts the
+/// same number; an inventory written by hand often has `"msftocs_blade_id": 3`.
 fn digits_in(value: &Value, min: u32, max: u32) -> Option<u32> {
-    let text = value.as_str()?;
-    if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u32 = text.parse().ok()?;
+    let n: u32 = match value {
+        Value::String(text) => {
+            if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            text.parse().ok()?
+        }
+        Value::Number(n) => u32::try_from(n.as_u64()?).ok()?,
+        _ => return None,
+    };
     (min..=max).contains(&n).then_some(n)
 }
 
@@ -164,7 +172,9 @@ impl Entry {
 /// share a slot: the one written last is kept (the other misses).
 #[derive(Default)]
 struct Map {
-    entries: HashMap<u64, Entry>,
+    /// Keyed by the hash of the values, which is the slot's hash as it is
+    /// ([`SlotHasher`]): hashing it again would cost a lookup a SipHash.
+    entries: HashMap<u64, Entry, BuildHasherDefault<SlotHasher>>,
     /// Hashes the values (randomly seeded: values cannot be chosen to collide).
     hasher: RandomState,
     /// The hash of the entry hit or written last, tried before hashing.
@@ -215,6 +225,29 @@ impl Map {
         if let Some(slot) = oldest {
             self.entries.remove(&slot);
         }
+    }
+}
+
+/// The hasher of [`Map::entries`]: a slot is already a hash of the values by
+/// the map's randomly keyed hasher (SipHash, the standard one), so it is its
+/// own hash, as unpredictable as the standard map's. Only `u64` keys are
+/// written; anything else is folded in byte by byte.
+#[derive(Default)]
+struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -459,6 +492,63 @@ mod tests {
             }
             drop(node);
         }
+    }
+
+    /// A blade id or console timeout written as a JSON number: an integer in
+    /// range is taken without reading again (as its digits in a string are),
+    /// and every blade, whatever its numbers, gets what reading gives.
+    #[tokio::test]
+    async fn a_blade_id_written_as_a_number_is_known_without_reading() {
+        let json = |blade: serde_json::Value, console: Option<serde_json::Value>| {
+            let mut map = serde_json::json!({
+                "msftocs_base_url": "http://10.7.0.1:8000",
+                "msftocs_blade_id": blade,
+                "msftocs_username": "admin",
+                "msftocs_password": "pw",
+            });
+            if let Some(console) = console {
+                map["msftocs_console_timeout"] = console;
+            }
+            DriverInfo::from_json(map).unwrap()
+        };
+        let ctx = NodeContext::new("n");
+        let known = KnownEndpoints::default();
+        let node = crate::build_from_driver_info(&info(&base()), &ctx, &known).unwrap();
+        for (blade, console, taken) in [
+            (
+                serde_json::json!(3),
+                None,
+                Some((3, DEFAULT_CONSOLE_TIMEOUT_SECS)),
+            ),
+            (
+                serde_json::json!(48),
+                Some(serde_json::json!(60)),
+                Some((48, 60)),
+            ),
+            (
+                serde_json::json!(1),
+                Some(serde_json::json!(86_400)),
+                Some((1, 86_400)),
+            ),
+            (serde_json::json!(0), None, None),
+            (serde_json::json!(49), None, None),
+            (serde_json::json!(-3), None, None),
+            (serde_json::json!(3.0), None, None),
+            (serde_json::json!(4_294_967_299_u64), None, None),
+            (serde_json::json!(u64::MAX), None, None),
+            (serde_json::json!(true), None, None),
+            (serde_json::json!(null), None, None),
+            (serde_json::json!([3]), None, None),
+            (serde_json::json!(3), Some(serde_json::json!(0)), None),
+            (serde_json::json!(3), Some(serde_json::json!(86_401)), None),
+            (serde_json::json!(3), Some(serde_json::json!(60.5)), None),
+            (serde_json::json!(3), Some(serde_json::json!(-60)), None),
+        ] {
+            let info = json(blade.clone(), console.clone());
+            assert_eq!(Written::of(&info).blade(), taken, "{blade} {console:?}");
+            assert!(same_as_reading(&info, &known), "{blade} {console:?}");
+        }
+        drop(node);
     }
 
     /// Blades of one endpoint built in turn share one client; the endpoint is
