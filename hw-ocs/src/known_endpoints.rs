@@ -117,8 +117,9 @@ impl<'a> Written<'a> {
     /// The blade id and console timeout, when reading `driver_info` is known
     /// to accept them and to find nothing else to refuse but the endpoint:
     /// every key is one of the [`PROPERTIES`](crate::PROPERTIES) (so none is unknown), the blade
-    /// id is written as digits alone in 1 to [`MAX_BLADE_ID`], the console
-    /// timeout likewise in 1 to 86,400 or absent (its default). `None` means
+    /// id is written as digits alone or as a JSON integer ([`digits_in`]) in 1
+    /// to [`MAX_BLADE_ID`], the console timeout likewise in 1 to 86,400 or
+    /// absent (its default). `None` means
     /// "read it as usual", never "invalid".
     pub(crate) fn blade(&self) -> Option<(u32, u32)> {
         if !self.only_properties {
