@@ -1715,6 +1715,7 @@ mod tests {
             "quote \" back\\slash",
             "tab\tnl\nctl\u{1}",
             "del\u{7f} nbsp\u{a0} ls\u{2028}",
+            "a \" alone",
             "ünï 😀",
             "",
         ];
