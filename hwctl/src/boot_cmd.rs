@@ -70,7 +70,7 @@ fn build(
         ctx.instance_info.insert(k, Value::String(v));
     }
     crate::registry::hardware_type(&registry, &entry.driver)?;
-    let node = registry.build_node(&entry.driver, &info, &ctx, boot.boot_interface.as_deref())?;
+    let node = registry.build_node(&entry.driver, info, &ctx, boot.boot_interface.as_deref())?;
     Ok((node, ctx))
 }
 

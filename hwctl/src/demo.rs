@@ -119,16 +119,15 @@ async fn status(node: &Node) -> Cell {
 
 async fn drive(registry: &Registry, entry: &InventoryNode) -> (Vec<Cell>, Duration) {
     let start = Instant::now();
-    let node = match context_of(entry)
-        .and_then(|(info, ctx)| registry.build(&entry.driver, &info, &ctx))
-    {
-        Ok(n) => n,
-        Err(e) => {
-            let mut cells = vec![Cell::Failed(e)];
-            cells.extend((1..STEPS.len()).map(|_| Cell::NotApplicable));
-            return (cells, start.elapsed());
-        }
-    };
+    let node =
+        match context_of(entry).and_then(|(info, ctx)| registry.build(&entry.driver, info, &ctx)) {
+            Ok(n) => n,
+            Err(e) => {
+                let mut cells = vec![Cell::Failed(e)];
+                cells.extend((1..STEPS.len()).map(|_| Cell::NotApplicable));
+                return (cells, start.elapsed());
+            }
+        };
     let mut cells = vec![status(&node).await, set(&node, PowerTarget::On).await];
     cells.push(match node.management() {
         Ok(m) if m.capabilities().boot_devices.contains(&BootDevice::Pxe) => Cell::of(

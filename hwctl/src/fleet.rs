@@ -1390,23 +1390,26 @@ fn write_json_report<W: std::io::Write>(w: &mut W, report: &JsonReport<'_>) -> s
 /// One row of [`write_json_report`], at depth 2 (six spaces for its members).
 fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::Result<()> {
     if let Some(confirmed) = row.confirmed {
-        write!(
-            w,
-            "    {{\n      \"confirmed\": {confirmed},\n      \"driver\": "
-        )?;
+        w.write_all(if confirmed {
+            b"    {\n      \"confirmed\": true,\n      \"driver\": "
+        } else {
+            b"    {\n      \"confirmed\": false,\n      \"driver\": "
+        })?;
     } else {
         w.write_all(b"    {\n      \"driver\": ")?;
     }
-    serde_json::to_writer(&mut *w, row.driver)?;
+    write_json_str(w, row.driver)?;
     if let Some(ms) = row.elapsed_ms {
-        write!(w, ",\n      \"elapsed_ms\": {ms}")?;
+        w.write_all(b",\n      \"elapsed_ms\": ")?;
+        // serde_json's own number writer, not `write!`'s formatting machinery.
+        serde_json::to_writer(&mut *w, &ms)?;
     }
     if let Some(error) = &row.error {
         w.write_all(b",\n      \"error\": ")?;
         write_nested(w, error, 3)?;
     }
     w.write_all(b",\n      \"name\": ")?;
-    serde_json::to_writer(&mut *w, row.name)?;
+    write_json_str(w, row.name)?;
     w.write_all(if row.ok {
         b",\n      \"ok\": true"
     } else {
@@ -1417,14 +1420,28 @@ fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::R
     }
     if let Some(state) = row.power_state {
         w.write_all(b",\n      \"power_state\": ")?;
-        serde_json::to_writer(&mut *w, state)?;
+        write_json_str(w, state)?;
     }
     if let Some(recorded) = row.power_state_recorded {
         write!(w, ",\n      \"power_state_recorded\": {recorded}")?;
     }
     w.write_all(b",\n      \"status\": ")?;
-    serde_json::to_writer(&mut *w, row.status)?;
+    write_json_str(w, row.status)?;
     w.write_all(b"\n    }")
+}
+
+/// Writes `s` as a JSON string, byte for byte as `serde_json` does: between
+/// quotes as it is when nothing in it needs escaping (a control character, `"`
+/// or `\`; the usual name, driver or state), else through `serde_json`. Its
+/// escaping writer cost ~125 instructions a string (issue 16).
+fn write_json_str<W: std::io::Write>(w: &mut W, s: &str) -> std::io::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        w.write_all(b"\"")?;
+        w.write_all(s.as_bytes())?;
+        w.write_all(b"\"")
+    } else {
+        serde_json::to_writer(&mut *w, s).map_err(std::io::Error::from)
+    }
 }
 
 /// `value` as pretty JSON nested `depth` levels deep: its lines after the first
@@ -1772,6 +1789,8 @@ mod tests {
             "plain",
             "quote \" back\\slash",
             "tab\tnl\nctl\u{1}",
+            "del\u{7f} nbsp\u{a0} ls\u{2028}",
+            "a \" alone",
             "ünï 😀",
             "",
         ];

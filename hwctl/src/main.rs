@@ -241,7 +241,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
         let entry = node_args::node_from_args(&cli.node)?;
         let (info, ctx) = node_args::context_of(&entry)?;
         let hardware_type = registry::hardware_type(registry, &entry.driver)?;
-        hardware_type.build(&info, &ctx)
+        hardware_type.build(info, &ctx)
     };
     match cli.command {
         Command::Power { action } => commands::power(&node()?, action, json).await,
