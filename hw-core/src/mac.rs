@@ -116,37 +116,60 @@ const fn join_pairs(value: u64) -> u64 {
 }
 
 /// The six octets of `t` when it is exactly one of the canonical shapes — 17
-/// bytes with the same `:` or `-` after every pair, 14 bytes with `.` after
-/// every four digits, or 12 bare digits — and every digit is hex; `None` for
-/// anything else (which the general parser then reads, and words the error for).
+/// bytes with the same `:` or `-` after every pair ([`parse_pairs`]), 14 bytes
+/// with `.` after every four digits, or 12 bare digits ([`parse_short`]) — and
+/// every digit is hex; `None` for anything else (which the general parser then
+/// reads, and words the error for). [`MacAddress::from_str`] takes the same
+/// paths, the 17-byte one inline.
 ///
 /// Each shape is told by its length; its text is taken as a fixed-size array so
 /// every byte is read at a constant offset with no bounds check, as at most two
-/// little-endian words, whose bytes are all decoded and checked at once by
-/// [`hex_swar`], and whose separators are checked by one comparison of a masked
-/// word: no load or branch per digit. On these shapes the general parser gives
-/// the same octets (a string of this shape has no other separator, no
-/// surrounding space and only two-digit groups).
-#[inline(always)]
+/// little-endian words whose bytes are all decoded and checked at once, with no
+/// load or branch per digit. On these shapes the general parser gives the same
+/// octets (a string of this shape has no other separator, no surrounding space
+/// and only two-digit groups).
+#[cfg(test)]
 fn parse_canonical(t: &[u8]) -> Option<[u8; 6]> {
+    match <&[u8; 17]>::try_from(t) {
+        Ok(t) => parse_pairs(t),
+        Err(_) => parse_short(t),
+    }
+}
+
+/// The 14- and 12-byte canonical shapes, `aabb.ccdd.eeff` and `aabbccddeeff`;
+/// `None` for any other text.
+#[inline(always)]
+fn parse_short(t: &[u8]) -> Option<[u8; 6]> {
     match t.len() {
-        17 => parse_pairs(t.try_into().ok()?),
         14 => parse_dotted(t.try_into().ok()?),
         12 => parse_bare(t.try_into().ok()?),
         _ => None,
     }
 }
 
+/// One `0x1` in every 4-bit lane of a word.
+const NIBBLES: u64 = 0x1111_1111_1111_1111;
+/// The low nibble of every byte of a word.
+const LOW4: u64 = ONES * 0x0f;
+
 /// `aa:bb:cc:dd:ee:ff` or `aa-bb-cc-dd-ee-ff`: bytes 0..8 and 9..17 have the
 /// same shape `aa:bb:cc` (digits at 0, 1, 3, 4, 6, 7; separators at 2 and 5), so
-/// both halves are read as one unaligned word load each and decoded alike; byte
-/// 8 is the middle separator. Every test is folded into one branch.
+/// both halves are read as one unaligned word load each; byte 8 is the middle
+/// separator. Every test is folded into one branch.
+///
+/// The two halves' sixteen bytes are checked and decoded in one word each of
+/// 4-bit lanes: `high` holds every byte's high nibble and `low` its low nibble
+/// (lane `2i` from the first half, `2i + 1` from the second). A byte is a hex
+/// digit exactly when its high nibble is 3 and its value (the low nibble) is at
+/// most 9, or its high nibble is 4 or 6 (bit 2 set: a letter) and its value
+/// (low nibble plus 9) is 10 to 15. The value is summed in the lanes; a letter
+/// whose low nibble is above 6 overflows its lane (leaving it below 10, so that
+/// byte is refused) and only disturbs lanes above it, so the lowest wrong byte is
+/// always seen.
 #[inline(always)]
 fn parse_pairs(t: &[u8; 17]) -> Option<[u8; 6]> {
     /// `0xff` at the separators of a half.
     const SEPS: u64 = (0xff << (2 * 8)) | (0xff << (5 * 8));
-    /// Bit 7 at the digits of a half.
-    const DIGITS: u64 = HIGH & !SEPS;
     /// `0xff` at the joined octets of a half (bytes 0, 3 and 6).
     const OCTETS: u64 = 0x00ff_0000_ff00_00ff;
     /// Multiplying a word that has bytes only at 0, 3 and 6 by this moves them to
@@ -157,22 +180,33 @@ fn parse_pairs(t: &[u8; 17]) -> Option<[u8; 6]> {
     let (sep, tail) = tail.split_first()?;
     let a = u64::from_le_bytes(head.try_into().ok()?);
     let b = u64::from_le_bytes(tail.try_into().ok()?);
-    let seps = (SEPS / 0xff) * u64::from(*sep);
-    let (va, ka) = hex_swar(a);
-    let (vb, kb) = hex_swar(b);
-    let shape = ((*sep == b':') | (*sep == b'-'))
-        & ((a ^ seps) & SEPS == 0)
-        & ((b ^ seps) & SEPS == 0)
-        & (ka & kb & DIGITS == DIGITS);
-    if !shape {
+    let sep = u64::from(*sep);
+    let high = ((a >> 4) & LOW4) | (b & !LOW4);
+    let low = (a & LOW4) | ((b << 4) & !LOW4);
+    // 1 in the lanes of letters (high nibble bit 2), and every lane's value
+    // (a carry out of the top lane is dropped: that byte is refused anyway).
+    let letter = (high >> 2) & NIBBLES;
+    let value = low.wrapping_add(letter * 9);
+    // Bit 3 of a lane: its value is 10 or more (bit 3 and bit 2 or 1), which a
+    // letter's must be and a digit's must not.
+    let ten = value & ((value << 1) | (value << 2));
+    let wrong_kind = (ten ^ (letter << 3)) & (NIBBLES << 3);
+    // A digit's high nibble is 3; a letter's is 4 or 6 (6 with bit 1 set).
+    let wrong_high = (high | (letter << 1)) ^ (NIBBLES * 3 + letter * 3);
+    let seps = (SEPS / 0xff) * sep;
+    let wrong = ((wrong_kind | wrong_high) & !SEPS)
+        | (((a ^ seps) | (b ^ seps)) & SEPS)
+        | ((sep ^ u64::from(b':')) * (sep ^ u64::from(b'-')));
+    if wrong != 0 {
         return None;
     }
-    // The separator's own value (':' 0xa, '-' 0xd) is below 16 too, so joining
-    // pairs across it spills nothing into the digits; the joined octets are
-    // bytes 0, 3 and 6 of each half.
-    let lo = (join_pairs(va) & OCTETS).wrapping_mul(GATHER) >> 40;
-    let hi = (join_pairs(vb) & OCTETS).wrapping_mul(GATHER) >> 40;
-    let [o0, o1, o2, o3, o4, o5, _, _] = (lo | (hi << 24)).to_le_bytes();
+    // Byte `i` of `value` is the first half's digit `i` in its low nibble and
+    // the second half's in its high one: each half's pairs joined, at bytes 0,
+    // 3 and 6, then moved together by one multiply.
+    let joined_a = ((value << 4) & !LOW4) | ((value >> 8) & LOW4);
+    let joined_b = (value & !LOW4) | ((value >> 12) & LOW4);
+    let [_, _, _, _, _, o0, o1, o2] = (joined_a & OCTETS).wrapping_mul(GATHER).to_le_bytes();
+    let [_, _, _, _, _, o3, o4, o5] = (joined_b & OCTETS).wrapping_mul(GATHER).to_le_bytes();
     Some([o0, o1, o2, o3, o4, o5])
 }
 
@@ -223,16 +257,34 @@ fn parse_bare(t: &[u8; 12]) -> Option<[u8; 6]> {
 /// Parses without allocating: the canonical shapes (`aa:bb:cc:dd:ee:ff`,
 /// `aa-bb-…`, `aabb.ccdd.eeff`, `aabbccddeeff`) are decoded eight bytes at a time
 /// in registers, with no load or branch per digit; anything else (surrounding
-/// space, one-digit groups, errors) is walked once as bytes (only an error allocates, for its message).
+/// space, one-digit groups, errors) is walked once as bytes (only an error
+/// allocates, for its message).
+///
+/// Only the 17-byte shape, the one MACs are printed in, is decoded where this is
+/// called (always inlined: a call, and the result returned through memory,
+/// cost about as much as the decoding); every other text is one call away
+/// (`parse_other`), so its code and constants take no room at the caller.
 impl FromStr for MacAddress {
     type Err = Error;
 
-    #[inline]
+    #[inline(always)]
     fn from_str(s: &str) -> Result<Self> {
-        if let Some(octets) = parse_canonical(s.as_bytes()) {
+        if let Ok(t) = <&[u8; 17]>::try_from(s.as_bytes())
+            && let Some(octets) = parse_pairs(t)
+        {
             return Ok(MacAddress(octets));
         }
-        parse_general(s)
+        parse_other(s)
+    }
+}
+
+/// Every text [`MacAddress::from_str`] does not decode inline: the 14- and
+/// 12-byte canonical shapes, then the general parser.
+#[inline(never)]
+fn parse_other(s: &str) -> Result<MacAddress> {
+    match parse_short(s.as_bytes()) {
+        Some(octets) => Ok(MacAddress(octets)),
+        None => parse_general(s),
     }
 }
 
