@@ -74,6 +74,9 @@ pub(crate) struct Core {
     /// `hyper::client::conn::http1`).
     pool: Pool,
     permits: Semaphore,
+    /// Request targets already parsed, by path (issue 16: parsing one cost more
+    /// than looking it up); at most [`TARGETS_CACHED`] of them.
+    targets: std::sync::Mutex<Targets>,
     digest: std::sync::Mutex<Option<DigestState>>,
     session: tokio::sync::Mutex<SessionSlot>,
     stats: Counters,
@@ -91,17 +94,66 @@ struct Fixed {
     /// `origin` then `base_path` (`http://cm:8000/api`), which every error context
     /// has after the method.
     context_prefix: String,
-    /// The `Host` value: the authority, without the scheme's default port, as
-    /// hyper-util's client sent it (`None` if not a valid header value, which a
-    /// built configuration rules out).
-    host: Option<HeaderValue>,
-    /// The `User-Agent` value (`None` when the configured one is not a valid header
-    /// value: none is sent, as before).
-    user_agent: Option<HeaderValue>,
-    /// The basic `Authorization` value, for basic authentication (`None`
-    /// otherwise, or when it is not a valid header value: none is sent, as before).
-    basic: Option<BasicAuthorization>,
+    /// The headers every request starts from, cloned per request rather than
+    /// inserted one by one (issue 16): `Host` (the authority, without the
+    /// scheme's default port, as hyper-util's client sent it) and `User-Agent`,
+    /// each left out when not a valid header value (none is sent, as before).
+    headers: http::HeaderMap,
+    /// `headers` and the basic `Authorization` value, what a request with basic
+    /// authentication starts from (`None` without basic authentication, or when
+    /// the value is not a valid header value: none is sent, as before).
+    headers_basic: Option<http::HeaderMap>,
 }
+
+/// How many request targets a client keeps parsed: a device answers at a
+/// handful of paths (a chassis manager's 24 blades make 24 per command); paths
+/// past this many are parsed per request, as all were before.
+const TARGETS_CACHED: usize = 256;
+
+/// Parsed request targets by the request's path (with its query).
+type Targets = std::collections::HashMap<Box<str>, Uri, std::hash::BuildHasherDefault<PathHasher>>;
+
+/// A cheap hash of a request path for [`Targets`], eight bytes at a time: the
+/// paths are a driver's own and the table is bounded, so no defence against
+/// chosen collisions is needed (std's keyed hash cost more than the parse it
+/// saves on a short path).
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl std::hash::Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // An odd constant with well-spread bits (2^64 / the golden ratio).
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = self.0;
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            h = (h.rotate_left(26) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(26) ^ u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59))
+                .wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.0 = (self.0.rotate_left(26) ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Index room of the per-client header templates: a clone copies the index
+/// table as it is, so a request adding a few headers of its own to the two or
+/// three fixed ones does not have to grow it.
+const FIXED_HEADERS_ROOM: usize = 12;
 
 impl Fixed {
     fn new(config: &EndpointConfig) -> Self {
@@ -118,6 +170,22 @@ impl Fixed {
         let origin = http::uri::Authority::try_from(config.authority())
             .ok()
             .map(|authority| (scheme, authority));
+        let host = HeaderValue::from_str(&config.authority()).ok();
+        let user_agent = HeaderValue::from_str(&config.user_agent).ok();
+        // Room beside the fixed ones for a request's own headers, so that a clone
+        // (which copies the index table as it is) seldom has to grow it.
+        let mut headers = http::HeaderMap::with_capacity(FIXED_HEADERS_ROOM);
+        if let Some(v) = &host {
+            headers.insert(HOST, v.clone());
+        }
+        if let Some(v) = &user_agent {
+            headers.insert(USER_AGENT, v.clone());
+        }
+        let headers_basic = basic.as_ref().map(|b| {
+            let mut with = headers.clone();
+            with.insert(AUTHORIZATION, b.value().clone());
+            with
+        });
         Fixed {
             uri_prefix: format!(
                 "{}://{}{}",
@@ -127,9 +195,8 @@ impl Fixed {
             ),
             origin,
             context_prefix: format!("{}{}", config.origin(), config.base_path),
-            host: HeaderValue::from_str(&config.authority()).ok(),
-            user_agent: HeaderValue::from_str(&config.user_agent).ok(),
-            basic,
+            headers,
+            headers_basic,
         }
     }
 }
@@ -175,8 +242,9 @@ impl fmt::Debug for BasicAuthorization {
 
 /// The authentication header(s) one attempt carries.
 enum AuthHeaders {
-    /// One `Authorization` value (basic authentication's, built once).
-    Authorization(HeaderValue),
+    /// Basic authentication's `Authorization` value (built once, in the client's
+    /// header template [`Fixed::headers_basic`]).
+    Basic,
     /// Headers to set (digest's answer, a session's token).
     Map(http::HeaderMap),
 }
@@ -251,6 +319,7 @@ impl HttpClient {
             fixed: Fixed::new(&config),
             pool: Pool::new(connector, idle_timeout),
             permits: Semaphore::new(config.max_concurrency),
+            targets: std::sync::Mutex::new(Targets::default()),
             config,
             digest: std::sync::Mutex::new(None),
             session: tokio::sync::Mutex::new(SessionSlot::default()),
@@ -568,9 +637,9 @@ impl Core {
             Auth::Basic { .. } => {
                 let auth = self
                     .fixed
-                    .basic
+                    .headers_basic
                     .as_ref()
-                    .map(|b| AuthHeaders::Authorization(b.value().clone()));
+                    .map(|_| AuthHeaders::Basic);
                 self.attempt(req, auth).await
             }
             Auth::Digest { username, password } => {
@@ -704,6 +773,20 @@ impl Core {
     /// its scheme and authority (`/` alone when that is all). `None` when it is
     /// not a valid URI path and query.
     fn target(&self, path: &str) -> Option<Uri> {
+        let lock = || self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(uri) = lock().get(path) {
+            return Some(uri.clone());
+        }
+        let uri = self.parse_target(path)?;
+        let mut targets = lock();
+        if targets.len() < TARGETS_CACHED {
+            targets.insert(path.into(), uri.clone());
+        }
+        Some(uri)
+    }
+
+    /// [`target`](Self::target), parsed.
+    fn parse_target(&self, path: &str) -> Option<Uri> {
         let path_and_query = if self.fixed.origin.is_none() {
             self.uri(path)?.path_and_query()?.clone()
         } else {
@@ -751,6 +834,44 @@ impl Core {
         Uri::from_parts(parts).ok()
     }
 
+    /// The headers of one attempt: the client's template (`Host`, `User-Agent`,
+    /// basic `Authorization`), the request's own headers, then `auth`'s map. A
+    /// request's own `Host` or `User-Agent` replaces the client's (every value of
+    /// it is sent); its own `Authorization` is replaced by the authentication's,
+    /// as each later step replaced what came before when the headers were
+    /// inserted one by one.
+    fn headers(&self, req: &Request, auth: Option<AuthHeaders>) -> http::HeaderMap {
+        let basic = match &auth {
+            Some(AuthHeaders::Basic) => self.fixed.headers_basic.as_ref(),
+            _ => None,
+        };
+        let mut headers = basic.unwrap_or(&self.fixed.headers).clone();
+        // The values of one name come one after another: the first one of a name
+        // the template holds replaces the template's, the others are added.
+        let mut previous: Option<&http::HeaderName> = None;
+        for (name, value) in &req.headers {
+            let first = previous != Some(name);
+            previous = Some(name);
+            if *name == AUTHORIZATION && basic.is_some() {
+                continue;
+            }
+            if first && (*name == HOST || *name == USER_AGENT) {
+                headers.insert(name.clone(), value.clone());
+            } else {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        if let Some(AuthHeaders::Map(map)) = auth {
+            for (name, mut value) in map {
+                value.set_sensitive(true);
+                if let Some(name) = name {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        headers
+    }
+
     /// One HTTP exchange, holding a concurrency slot, within the request timeout.
     async fn attempt(&self, req: &Request, auth: Option<AuthHeaders>) -> Attempt {
         let context = self.context(req);
@@ -766,43 +887,7 @@ impl Core {
         let mut http_req = http::Request::new(Full::new(req.body.clone()));
         *http_req.method_mut() = req.method.clone();
         *http_req.uri_mut() = uri;
-        let headers = http_req.headers_mut();
-        // The request's own, then authentication and `User-Agent`: sized once.
-        let auth_len = match &auth {
-            Some(AuthHeaders::Authorization(_)) => 1,
-            Some(AuthHeaders::Map(map)) => map.len(),
-            None => 0,
-        };
-        headers.reserve(req.headers.len() + auth_len + 2);
-        for (name, value) in &req.headers {
-            headers.append(name.clone(), value.clone());
-        }
-        match auth {
-            Some(AuthHeaders::Authorization(mut value)) => {
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
-            }
-            Some(AuthHeaders::Map(map)) => {
-                for (name, mut value) in map {
-                    value.set_sensitive(true);
-                    if let Some(name) = name {
-                        headers.insert(name, value);
-                    }
-                }
-            }
-            None => {}
-        }
-        if !headers.contains_key(USER_AGENT)
-            && let Some(v) = &self.fixed.user_agent
-        {
-            headers.insert(USER_AGENT, v.clone());
-        }
-        // Unless the request names one itself, as hyper-util's client did.
-        if !headers.contains_key(HOST)
-            && let Some(v) = &self.fixed.host
-        {
-            headers.insert(HOST, v.clone());
-        }
+        *http_req.headers_mut() = self.headers(req, auth);
 
         // A free slot is taken at once; only a wait for one is timed.
         let _permit = match self.permits.try_acquire() {
@@ -860,11 +945,7 @@ impl Core {
         };
         let (parts, mut body) = resp.into_parts();
         let cap = self.config.max_body_bytes;
-        let declared = parts
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let (declared, closing) = scan_reply(&parts);
         if let Some(len) = declared
             && len > cap as u64
         {
@@ -918,7 +999,7 @@ impl Core {
             }
         }
         // Read to the end without an error: the connection may serve another.
-        lease.release(closing(&parts));
+        lease.release(closing);
         Attempt::Done(Response {
             status: parts.status,
             headers: parts.headers,
@@ -983,16 +1064,27 @@ fn retry_after(resp: &Response) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
-/// Whether the reply closes its connection: `Connection: close`, or not HTTP/1.1
-/// (an HTTP/1.0 reply's connection is not reused).
-fn closing(parts: &http::response::Parts) -> bool {
-    parts.version != http::Version::HTTP_11
-        || parts.headers.get_all(CONNECTION).iter().any(|v| {
-            v.to_str().is_ok_and(|v| {
+/// The reply's declared body length (its first `Content-Length`, when a number)
+/// and whether it closes its connection (`Connection: close`, or not HTTP/1.1: an
+/// HTTP/1.0 reply's connection is not reused), in one pass over its few headers
+/// rather than a hash lookup for each name (issue 16).
+fn scan_reply(parts: &http::response::Parts) -> (Option<u64>, bool) {
+    let mut length: Option<&HeaderValue> = None;
+    let mut closing = parts.version != http::Version::HTTP_11;
+    for (name, value) in &parts.headers {
+        if *name == CONTENT_LENGTH {
+            length.get_or_insert(value);
+        } else if *name == CONNECTION && !closing {
+            closing = value.to_str().is_ok_and(|v| {
                 v.split(',')
                     .any(|token| token.trim().eq_ignore_ascii_case("close"))
-            })
-        })
+            });
+        }
+    }
+    let declared = length
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    (declared, closing)
 }
 
 /// Maps the pool's error to a kind, and whether the request went out.
@@ -1232,8 +1324,37 @@ mod per_client_parts_tests {
                     _ => Uri::default(),
                 });
                 assert_eq!(core.target(path), origin_form, "{base} + {path:?}");
+                // Again, now from the client's parsed targets.
+                assert_eq!(core.target(path), origin_form, "{base} + {path:?}, cached");
             }
         }
+    }
+
+    /// A client keeps at most `TARGETS_CACHED` parsed targets; a path past them,
+    /// or one looked up again, gives the target a fresh parse gives, and paths
+    /// whose hashes could meet (same length, one byte apart) stay apart.
+    #[test]
+    fn parsed_targets_are_bounded_and_each_is_its_own_paths() {
+        let client = HttpClient::new(
+            EndpointConfig::builder("http://10.0.0.5:8000/api/")
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        let core = &client.handle.core;
+        let paths: Vec<String> = (0..super::TARGETS_CACHED + 50)
+            .map(|i| format!("/GetBladeState?bladeid={i}"))
+            .collect();
+        for _ in 0..2 {
+            for path in &paths {
+                let whole = Uri::try_from(format!("{}{path}", core.fixed.uri_prefix)).unwrap();
+                let expected = Uri::try_from(whole.path_and_query().unwrap().as_str()).unwrap();
+                assert_eq!(core.target(path), Some(expected), "{path}");
+            }
+        }
+        assert_eq!(core.targets.lock().unwrap().len(), super::TARGETS_CACHED);
+        assert_eq!(core.target("/bad\u{7f}"), None);
+        assert_eq!(core.target("/bad\u{7f}"), None);
     }
 
     /// What a request carries besides its own headers: every value of a header
@@ -1275,6 +1396,56 @@ mod per_client_parts_tests {
             .get_request(Request::get("/").header("User-Agent", "theirs/2"))
             .await;
         assert_eq!(reply, "authorization=Basic dTpw\nuser-agent=theirs/2");
+    }
+
+    /// Built from the client's header template (issue 16), a request still sends
+    /// what inserting the client's headers after its own sent: its own `Host`
+    /// and every value of its own `User-Agent` instead of the client's, and the
+    /// client's basic `Authorization` instead of its own; without basic
+    /// authentication its own `Authorization` goes out.
+    #[tokio::test]
+    async fn a_requests_own_host_and_user_agent_replace_the_clients_and_basic_wins() {
+        let server = TestServer::start(|r| {
+            let mut seen: Vec<String> = r.headers.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            seen.sort();
+            Reply::ok(seen.join("\n"))
+        })
+        .await
+        .unwrap();
+        let port = server.addr().port();
+        let request = || {
+            Request::get("/")
+                .header("Host", "elsewhere:1")
+                .header("User-Agent", "a/1")
+                .header("User-Agent", "b/2")
+                .header("Authorization", "Bearer theirs")
+        };
+        let basic = HttpClient::new(
+            EndpointConfig::builder(server.base_url())
+                .auth(Auth::basic("u", "p"))
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            basic.get_request(request()).await,
+            "authorization=Basic dTpw\nhost=elsewhere:1\nuser-agent=a/1\nuser-agent=b/2"
+        );
+        let none = HttpClient::new(
+            EndpointConfig::builder(server.base_url())
+                .user_agent("ours/1")
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            none.get_request(request()).await,
+            "authorization=Bearer theirs\nhost=elsewhere:1\nuser-agent=a/1\nuser-agent=b/2"
+        );
+        assert_eq!(
+            none.get_request(Request::get("/")).await,
+            format!("host=127.0.0.1:{port}\nuser-agent=ours/1")
+        );
     }
 
     impl HttpClient {

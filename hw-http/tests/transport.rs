@@ -52,6 +52,49 @@ async fn a_slow_body_counts_against_the_request_timeout() {
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
+/// A body that keeps arriving, a byte at a time, but never completes: each byte
+/// wakes the request, which is polled again and again before its deadline; the
+/// timer armed at its first poll must still end it at the request timeout
+/// (issue 16: the timer is not polled again on those wakes).
+#[tokio::test]
+async fn a_trickling_body_still_times_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n";
+        if s.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        for _ in 0..1000 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if s.write_all(b"x").await.is_err() {
+                return;
+            }
+        }
+    });
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("http://{addr}/"))
+            .request_timeout(Duration::from_millis(300))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    // Without the timer the body would end cut short after 20 s: a `Protocol` error.
+    let err = c.get("/trickle").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        err.to_string()
+            .contains("no complete response within 300ms"),
+        "{err}"
+    );
+    task.abort();
+}
+
 #[tokio::test]
 async fn a_stalled_tls_handshake_hits_the_connect_timeout() {
     // Accepts TCP, never speaks TLS: the handshake is part of connecting.
