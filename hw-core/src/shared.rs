@@ -323,12 +323,24 @@ impl std::hash::Hash for EndpointKey {
     }
 }
 
-/// The hasher of the maps keyed by [`EndpointKey`]: the key's word
-/// ([`EndpointKey::prehash`], already a randomly keyed SipHash, so no more
-/// predictable than the standard map's hash) is the hash. Anything else
-/// written (not done by this module) is folded in byte by byte.
-#[derive(Default)]
-struct PrehashedHasher(u64);
+/// A hasher for keys that already are a randomly keyed hash: the maps keyed by
+/// [`EndpointKey`] (its cached word, a SipHash under a key
+/// drawn once per process, so no more predictable than the standard map's
+/// hash), a [`TypeId`], or a driver's own `u64` hash of values (hw-ocs's known
+/// endpoints). A `u64` written is the hash; any other bytes written are folded
+/// in one by one (not done by these keys).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::hash::{BuildHasher, RandomState};
+/// use hwctl_core::shared::Prehashed;
+/// let slot = RandomState::new().hash_one("bmc-7:623");
+/// let mut map: HashMap<u64, &str, Prehashed> = HashMap::default();
+/// map.insert(slot, "session");
+/// assert_eq!(map.get(&slot), Some(&"session"));
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PrehashedHasher(u64);
 
 impl std::hash::Hasher for PrehashedHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -346,7 +358,9 @@ impl std::hash::Hasher for PrehashedHasher {
     }
 }
 
-type Prehashed = std::hash::BuildHasherDefault<PrehashedHasher>;
+/// The map hasher built from [`PrehashedHasher`]: `HashMap<K, V, Prehashed>` for
+/// keys that are already a randomly keyed hash.
+pub type Prehashed = std::hash::BuildHasherDefault<PrehashedHasher>;
 
 impl fmt::Display for EndpointKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

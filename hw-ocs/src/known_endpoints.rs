@@ -28,9 +28,10 @@
 //! CA bundle is never remembered: reading the bundle is part of validating it.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher as _, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher as _, RandomState};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
 
+use hwctl_core::shared::Prehashed;
 use hwctl_core::{DriverInfo, ExposeSecret as _};
 use hwctl_http::{Auth, HttpClient};
 use serde_json::Value;
@@ -174,8 +175,8 @@ impl Entry {
 #[derive(Default)]
 struct Map {
     /// Keyed by the hash of the values, which is the slot's hash as it is
-    /// ([`SlotHasher`]): hashing it again would cost a lookup a SipHash.
-    entries: HashMap<u64, Entry, BuildHasherDefault<SlotHasher>>,
+    /// ([`Prehashed`]): hashing it again would cost a lookup a SipHash.
+    entries: HashMap<u64, Entry, Prehashed>,
     /// Hashes the values (randomly seeded: values cannot be chosen to collide).
     hasher: RandomState,
     /// The hash of the entry hit or written last, tried before hashing.
@@ -226,29 +227,6 @@ impl Map {
         if let Some(slot) = oldest {
             self.entries.remove(&slot);
         }
-    }
-}
-
-/// The hasher of [`Map::entries`]: a slot is already a hash of the values by
-/// the map's randomly keyed hasher (SipHash, the standard one), so it is its
-/// own hash, as unpredictable as the standard map's. Only `u64` keys are
-/// written; anything else is folded in byte by byte.
-#[derive(Default)]
-struct SlotHasher(u64);
-
-impl Hasher for SlotHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
