@@ -180,19 +180,16 @@ pub(crate) fn json_problem(e: &serde_json::Error) -> String {
     if !(text.starts_with("invalid type: ") || text.starts_with("invalid value: ")) {
         return text;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
-    for c in text.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
-            }
-            quoted = !quoted;
-        } else if !quoted {
-            out.push(c);
+    // serde writes the value as it is (unescaped) from the first `"` to the
+    // `", expected` that follows it, so a `"` inside a secret must not end the
+    // redaction: everything from the first quote to the last `", expected` goes.
+    match (text.find('"'), text.rfind("\", expected ")) {
+        (Some(open), Some(close)) if close > open => {
+            format!("{}\"…\"{}", &text[..open], &text[close + 1..])
         }
+        (Some(open), _) => format!("{}\"…\"", &text[..open]),
+        _ => text,
     }
-    out
 }
 
 /// Builds the inventory entry a node command acts on: the info file first, then the
@@ -410,6 +407,21 @@ mod tests {
         let text = json_problem(&e);
         assert!(
             !text.contains("S3cret") && text.contains("invalid type"),
+            "{text}"
+        );
+        // A quote inside the value does not end the redaction early (it used to
+        // toggle it, printing what followed the quote).
+        let e = serde_json::from_str::<InventoryNode>(r#"{"driver_info": "S3\"crQ, etZ\"xW"}"#)
+            .unwrap_err();
+        let text = json_problem(&e);
+        assert!(
+            !["S3", "crQ", "etZ", "xW"]
+                .iter()
+                .any(|part| text.contains(part)),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("invalid type: string \"…\", expected a map"),
             "{text}"
         );
     }
