@@ -10,7 +10,10 @@
 //!   dropped and [`hwctl_core::shared::release_idle`] closes its connections at once.
 //! - **Per-endpoint fairness.** Groups are served round robin, each with at most its
 //!   fair share of the concurrency (`ceil(concurrency / active groups)`), so a slow
-//!   chassis holds only its share of the slots.
+//!   chassis holds only its share of the slots. A status sweep also puts no more of
+//!   an endpoint's nodes in flight than the requests it serves at once (its
+//!   connection limit, one per BMC session or PDU): a read holds its request slot
+//!   throughout, so another would only queue with its time limit running.
 //! - **Bounded file descriptors.** The open-file limit (`RLIMIT_NOFILE`, read from
 //!   `/proc/self/limits`) is checked before any node is touched: the sweep is refused
 //!   with a clear message when it leaves no room for one connection; otherwise the
@@ -29,9 +32,12 @@
 //!   run exits with status 130 (128 + SIGINT).
 
 use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use futures::FutureExt as _;
 
 use hwctl_core::retry::DeadlineName;
 use hwctl_core::{Error, ErrorKind, Node, PowerState, PowerTarget, Registry, Result};
@@ -524,6 +530,25 @@ fn endpoint_cost(entry: &InventoryNode) -> usize {
     .max(1)
 }
 
+/// How many requests an entry's endpoint serves at once, where the driver bounds
+/// it: the HTTP drivers' request slots (`*_max_connections`, else
+/// [`DEFAULT_ENDPOINT_CONNECTIONS`]), one for a BMC's session (IPMI, Node
+/// Manager: one request in flight) and a PDU (iBoot: one exchange at a time);
+/// `None` where nothing in the driver bounds them (Wake-on-LAN's broadcasts,
+/// libvirt's connection, the fake hardware of tests and demos).
+///
+/// A status read is one exchange that holds its slot throughout, so the engine
+/// puts no more of an endpoint's reads in flight than this: another would only
+/// wait for a slot with its time limit running, and cost a task and a wake-up
+/// (issue 16). A change is not bounded so: between its command and its polls a
+/// node holds no slot, and the other nodes' changes use it.
+fn request_slots(entry: &InventoryNode) -> Option<usize> {
+    match entry.driver.as_str() {
+        "staging-wol" | "staging-libvirt" | "fake-hardware" => None,
+        _ => Some(endpoint_cost(entry)),
+    }
+}
+
 /// The soft open-file limit and the descriptors open now, where the system says
 /// (`None` elsewhere: no bound is applied).
 fn open_file_room() -> Option<(u64, u64)> {
@@ -720,7 +745,12 @@ async fn run_entry(
 struct Group {
     entries: VecDeque<usize>,
     in_flight: usize,
+    /// The sockets the endpoint may hold ([`endpoint_cost`]).
     cost: usize,
+    /// How many of its nodes may be in flight at once besides the fair share:
+    /// its request slots for a status read ([`request_slots`]), unbounded for a
+    /// change.
+    reads_at_once: usize,
     open: bool,
     keeper: Option<Box<Node>>,
 }
@@ -732,14 +762,32 @@ fn progress_bar(total: usize, progress: bool) -> ProgressBar {
         ProgressBar::hidden()
     };
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} nodes · {per_sec} · ETA {eta} · {msg}",
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} nodes · {rate} · ETA {eta} · {msg}",
     ) {
-        bar.set_style(style);
+        // indicatif's own `{per_sec}` prints four decimals (`109.5799/s`).
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&rate_text(state.per_sec()));
+            },
+        ));
     }
     bar.set_message("0 failed");
     bar.enable_steady_tick(Duration::from_millis(100));
     bar.tick();
     bar
+}
+
+/// A sweep's rate for the progress bar: whole nodes per second from 10 up
+/// (`110 nodes/s`), one decimal below (`2.5 nodes/s`), `-` before there is one.
+fn rate_text(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "- nodes/s".to_owned()
+    } else if per_sec >= 10.0 {
+        format!("{per_sec:.0} nodes/s")
+    } else {
+        format!("{per_sec:.1} nodes/s")
+    }
 }
 
 /// Runs `action` on every node, at most `concurrency` at once (fewer when the
@@ -749,8 +797,12 @@ fn progress_bar(total: usize, progress: bool) -> ProgressBar {
 /// The engine runs as a task of the runtime and every node's operation as a task of
 /// its own, so a node's future is woken by its connection on the same worker thread
 /// rather than across threads to the thread that blocks on `main`'s future (which
-/// cost more CPU per operation than the operation itself, issue 16). Above
-/// concurrency 1 that runtime has one thread (`runtime_for` in `main.rs`).
+/// cost more CPU per operation than the operation itself, issue 16); at concurrency
+/// 1 the one node runs inside the engine's task. Above concurrency 1 that runtime
+/// has one thread (`runtime_for` in `main.rs`).
+///
+/// A node task that panics fails its row (`the node's task failed: …`), at any
+/// concurrency; the sweep goes on.
 ///
 /// # Errors
 ///
@@ -805,6 +857,29 @@ struct Engine {
 /// it, its node (a keeper candidate). Two words and a tag: the runtime moves a
 /// task's output several times on its way to the engine.
 type Outcome = (Status, Option<Box<Node>>);
+
+/// A node's work as the engine holds it: boxed once, under its node label.
+type NodeWork = std::pin::Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
+/// The outcome of a node whose task failed (it panicked): `failed` with why.
+fn task_failed(why: String) -> Outcome {
+    (
+        Status::Failed(Box::new(Error::new(
+            ErrorKind::Other,
+            format!("the node's task failed: {why}"),
+        ))),
+        None,
+    )
+}
+
+/// A panic's message, where it is text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not text)")
+}
 
 /// A hasher for the sweep's own maps (running tasks by tokio task id, entries by
 /// name): a word at a time with one multiplication, then a final mix, rather than
@@ -898,6 +973,10 @@ impl Engine {
                         entries: VecDeque::new(),
                         in_flight: 0,
                         cost: endpoint_cost(entry).min(concurrency),
+                        reads_at_once: match action {
+                            FleetAction::Status => request_slots(entry).unwrap_or(usize::MAX),
+                            _ => usize::MAX,
+                        },
                         open: false,
                         keeper: None,
                     });
@@ -918,6 +997,12 @@ impl Engine {
         let mut failed = 0usize;
         // Dropping the set (at Ctrl-C) aborts the node tasks still running.
         let mut tasks: JoinSet<Outcome> = JoinSet::new();
+        // At concurrency 1 the one node in flight runs inside this task rather than
+        // as a task of its own: its reply then wakes the engine directly, with no
+        // hand-over to a node task and back per node (at concurrency 1 a sweep is
+        // bound by such latencies, not by CPU; issue 16).
+        let inline_one = concurrency == 1;
+        let mut inline: Option<(NodeWork, usize, usize, Instant)> = None;
         // Per running task: its entry, its group, when it started.
         let mut running = Running::default();
         let mut next_group = 0usize; // groups before this one were opened already
@@ -946,12 +1031,14 @@ impl Engine {
                 .max(1);
             let share = concurrency.div_ceil(with_work);
             let mut idle_turns = 0;
-            while tasks.len() < concurrency && idle_turns < open_groups.len() {
+            while tasks.len() + usize::from(inline.is_some()) < concurrency
+                && idle_turns < open_groups.len()
+            {
                 rr %= open_groups.len().max(1);
                 let g = open_groups[rr];
                 rr += 1;
                 let group = &mut groups[g];
-                if group.in_flight >= share {
+                if group.in_flight >= share.min(group.reads_at_once) {
                     idle_turns += 1;
                     continue;
                 }
@@ -961,47 +1048,63 @@ impl Engine {
                 };
                 idle_turns = 0;
                 group.in_flight += 1;
-                // Boxed once here; the task and its label hold a pointer to it.
-                let work = Box::pin(run_entry(
-                    registry.clone(),
-                    nodes.clone(),
-                    i,
-                    action,
-                    timeout,
-                    group.keeper.is_none(),
-                ));
+                // Boxed once here, under its label; the task (or the engine, at
+                // concurrency 1) holds a pointer to it.
                 let label = crate::logging::NodeLabel::new(nodes.clone(), i);
-                let task = tasks.spawn(crate::logging::with_node(label, work));
-                running.insert(task.id(), (i, g, Instant::now()));
-            }
-            if tasks.is_empty() {
-                break;
-            }
-            let done = tokio::select! {
-                d = tasks.join_next_with_id() => d,
-                _ = &mut interrupt => {
-                    interrupted = true;
-                    None
-                }
-            };
-            let Some(done) = done else {
-                break;
-            };
-            let (id, (status, node)) = match done {
-                Ok((id, outcome)) => (id, outcome),
-                Err(e) => (
-                    e.id(),
-                    (
-                        Status::Failed(Box::new(Error::new(
-                            ErrorKind::Other,
-                            format!("the node's task failed: {e}"),
-                        ))),
-                        None,
+                let work = Box::pin(crate::logging::with_node(
+                    label,
+                    run_entry(
+                        registry.clone(),
+                        nodes.clone(),
+                        i,
+                        action,
+                        timeout,
+                        group.keeper.is_none(),
                     ),
-                ),
-            };
-            let Some((i, g, started)) = running.remove(&id) else {
-                continue;
+                ));
+                if inline_one {
+                    inline = Some((work, i, g, Instant::now()));
+                } else {
+                    let task = tasks.spawn(work);
+                    running.insert(task.id(), (i, g, Instant::now()));
+                }
+            }
+            let (i, g, started, (status, node)) = if let Some((work, i, g, started)) = &mut inline {
+                let done = tokio::select! {
+                    d = AssertUnwindSafe(work).catch_unwind() => d,
+                    _ = &mut interrupt => {
+                        interrupted = true;
+                        break;
+                    }
+                };
+                let finished = (*i, *g, *started);
+                inline = None;
+                let outcome = done.unwrap_or_else(|panic| {
+                    task_failed(format!("panicked with message {:?}", panic_text(&*panic)))
+                });
+                (finished.0, finished.1, finished.2, outcome)
+            } else {
+                if tasks.is_empty() {
+                    break;
+                }
+                let done = tokio::select! {
+                    d = tasks.join_next_with_id() => d,
+                    _ = &mut interrupt => {
+                        interrupted = true;
+                        None
+                    }
+                };
+                let Some(done) = done else {
+                    break;
+                };
+                let (id, outcome) = match done {
+                    Ok((id, outcome)) => (id, outcome),
+                    Err(e) => (e.id(), task_failed(e.to_string())),
+                };
+                let Some((i, g, started)) = running.remove(&id) else {
+                    continue;
+                };
+                (i, g, started, outcome)
             };
             if let Status::Failed(_) = status {
                 failed += 1;
@@ -1030,6 +1133,13 @@ impl Engine {
         }
         if interrupted {
             // In flight when Ctrl-C came: their state is unknown; they ran this long.
+            if let Some((work, i, _, started)) = inline.take() {
+                drop(work);
+                slots[i] = Slot {
+                    status: Status::Interrupted,
+                    elapsed: started.elapsed(),
+                };
+            }
             tasks.abort_all();
             for (i, _, started) in running.into_values() {
                 slots[i] = Slot {
@@ -1084,7 +1194,10 @@ pub(crate) fn report(
         .zip(&sweep.slots)
         .filter(|(_, s)| !sweep.interrupted || !matches!(s.status, Status::NotStarted));
     if json_out {
-        let operation = format!("power {}", action_name(action));
+        // An error that names no operation (a node's driver_info refused before
+        // any call) gets the one a device error of this sweep names, so the rows
+        // of one report agree (`get power state`, not `power status` beside it).
+        let operation = operation_of(action);
         let list: Vec<JsonRow<'_>> = rows
             .map(|(n, s)| {
                 let ms = Some(u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX));
@@ -1136,7 +1249,7 @@ pub(crate) fn report(
                         elapsed_ms: ms,
                         // Errors that name no operation of their own (a node that
                         // failed validation) name the one the sweep was for.
-                        error: Some(fleet_error_json_for(e, &operation)),
+                        error: Some(fleet_error_json_for(e, operation)),
                         status: "failed",
                         ..row
                     },
@@ -1566,6 +1679,15 @@ mod tests {
     use crate::output::error_json;
 
     #[test]
+    fn the_progress_rate_is_whole_nodes_per_second_not_four_decimals() {
+        assert_eq!(rate_text(109.579_912), "110 nodes/s");
+        assert_eq!(rate_text(10.0), "10 nodes/s");
+        assert_eq!(rate_text(2.46), "2.5 nodes/s");
+        assert_eq!(rate_text(0.0), "- nodes/s");
+        assert_eq!(rate_text(f64::NAN), "- nodes/s");
+    }
+
+    #[test]
     fn the_summary_says_one_node_in_the_singular() {
         assert_eq!(summary_line(1, 1, 0, 0, 0), "1 node, 1 ok, 0 failed");
         assert_eq!(summary_line(3, 2, 0, 0, 1), "3 nodes, 2 ok, 1 failed");
@@ -1688,6 +1810,22 @@ mod tests {
             name: name.into(),
             driver: driver.into(),
             ..InventoryNode::default()
+        }
+    }
+
+    /// A status read's bound per endpoint is its request slots where the driver
+    /// has them, and none for the drivers that serve reads without a slot.
+    #[test]
+    fn an_endpoints_reads_in_flight_are_bounded_by_its_request_slots() {
+        let mut ocs = entry("b1", "msftocs");
+        assert_eq!(request_slots(&ocs), Some(DEFAULT_ENDPOINT_CONNECTIONS));
+        ocs.driver_info = hwctl_core::DriverInfo::from_pairs([("msftocs_max_connections", "3")]);
+        assert_eq!(request_slots(&ocs), Some(3));
+        for one in ["ipmi", "staging-nm", "staging-iboot"] {
+            assert_eq!(request_slots(&entry("n", one)), Some(1), "{one}");
+        }
+        for free in ["staging-wol", "staging-libvirt", "fake-hardware"] {
+            assert_eq!(request_slots(&entry("n", free)), None, "{free}");
         }
     }
 

@@ -283,7 +283,9 @@ async fn a_node_failing_validation_names_the_sweeps_operation_in_json() {
         .unwrap()
         .remove("msftocs_password");
     std::fs::write(&path, serde_json::to_string(&nodes).unwrap()).unwrap();
-    for (action, operation) in [("status", "power status"), ("off", "power off")] {
+    // The operation a device error of the same sweep names (`act`), so one
+    // report's rows agree; the old code said `power status` here.
+    for (action, operation) in [("status", "get power state"), ("off", "power off")] {
         let out = hwctl(dir.path())
             .env_remove("HW_MSFTOCS_PASSWORD")
             .env_remove("HW_PASSWORD_FILE")

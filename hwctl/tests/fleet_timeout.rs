@@ -148,3 +148,76 @@ fn a_change_sweep_of_silent_nodes_ends_at_the_fleet_timeout() {
         );
     }
 }
+
+/// A chassis manager that reads requests and never answers, counting the requests
+/// that reached it (their request lines), whatever connection they came on.
+fn counting_silent_chassis() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", tcp.local_addr().unwrap());
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for stream in tcp.incoming() {
+            let Ok(stream) = stream else { return };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut lines = BufReader::new(stream).lines();
+                while let Some(Ok(line)) = lines.next() {
+                    if line.starts_with("GET ") {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// A node's time limit is not spent waiting for one of its endpoint's connections:
+/// the engine puts no more of an endpoint's nodes in flight than its connection
+/// limit, so with `msftocs_max_connections` 1 and `--concurrency 3` each of three
+/// blades behind a silent chassis manager gets its own full second and its request
+/// reaches the device (three requests seen), each then failing with `timeout`. On
+/// the old code all three started at once, two of them queued for the one
+/// connection until the limit ended them, and the device saw one request.
+#[test]
+fn nodes_beyond_an_endpoints_connections_wait_before_their_limit_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, seen) = counting_silent_chassis();
+    let nodes: Vec<Value> = (1..=3)
+        .map(|b| {
+            json!({"name": format!("blade-{b}"), "driver": "msftocs", "driver_info": {
+                "msftocs_base_url": url, "msftocs_blade_id": b.to_string(),
+                "msftocs_username": "admin", "msftocs_max_connections": "1"}})
+        })
+        .collect();
+    let inv = dir.path().join("inventory.json");
+    std::fs::write(&inv, serde_json::to_string(&nodes).unwrap()).unwrap();
+    let o = hwctl_bounded(
+        &dir.path().join("state"),
+        &[
+            "fleet",
+            "--inventory",
+            inv.to_str().unwrap(),
+            "--concurrency",
+            "3",
+            "--timeout",
+            "1",
+            "power",
+            "status",
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["failed"], 3, "{v}");
+    for node in v["nodes"].as_array().unwrap() {
+        assert_eq!(node["error"]["kind"], "timeout", "{node}");
+    }
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "every node's request reached the chassis manager: {v}"
+    );
+}
