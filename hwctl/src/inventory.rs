@@ -20,12 +20,11 @@
 use std::collections::BTreeMap;
 
 use hwctl_core::DriverInfo;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One node as Ironic describes it, used by `--info-file`, `--inventory` and the
 /// simulators' demo fleets.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(try_from = "raw::RawNode")]
+#[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct InventoryNode {
     /// A name for tables and errors: the node's `name`, else its `uuid`, else
     /// (filled in by the reader) the position in the inventory.
@@ -41,6 +40,21 @@ pub(crate) struct InventoryNode {
     /// Node `properties/capabilities` (e.g. `boot_mode`), then the top-level
     /// `capabilities` on top.
     pub capabilities: BTreeMap<String, String>,
+}
+
+/// Read straight from the node's members into the node (issue 16): no
+/// intermediate node of `Option`s moved into this one, as `#[serde(try_from)]` of a
+/// raw node did; what it read and how it tells mistakes are unchanged.
+impl<'de> Deserialize<'de> for InventoryNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A member that is well-formed JSON but not what hwctl can use (a port that
+        // is not a MAC, capabilities that are not KEY:VALUE) is told once the whole
+        // node is read, outside serde_json's reading of the object, as the
+        // `try_from` did: a syntax error later in the node comes first, and the
+        // error's position (where serde_json stands then) is the same.
+        d.deserialize_map(raw::Members)?
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Serializes a `driver_info` as the JSON object it was read from.
@@ -63,55 +77,114 @@ pub(crate) enum Inventory {
     NotAList,
 }
 
-impl<'de> Deserialize<'de> for Inventory {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
-        use std::fmt;
+/// The bytes of an inventory file assumed per entry when its list is reserved
+/// before it is read ([`Inventory::read`]). serde_json cannot tell how long an
+/// array is, so the list grew by doubling and copied its entries ~13 times for
+/// 10,000 OCS blades (~190 bytes each): ~200 instructions per node (callgrind,
+/// `/tmp/s27/measure.sh`, issue 16). With 160 such a file's list is reserved once;
+/// a file of bigger entries (an Ironic export, ~2.5 KB each) reserves a fraction
+/// of a byte per byte of its text; one of smaller entries still grows. At most
+/// [`MAX_ROOM`] entries are reserved, whatever the file's length.
+const ENTRY_BYTES: usize = 160;
 
-        struct Top;
-        impl<'de> Visitor<'de> for Top {
-            type Value = Inventory;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of nodes or {\"nodes\": [...]}")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Inventory, A::Error> {
-                let mut nodes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-                while let Some(node) = seq.next_element()? {
-                    nodes.push(node);
-                }
-                Ok(Inventory::Nodes(nodes))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Inventory, A::Error> {
-                let mut found = Inventory::NoNodesMember;
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    if key == "nodes" {
-                        found = Inventory::Nodes(map.next_value()?);
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(found)
-            }
-            fn visit_bool<E: Error>(self, _: bool) -> Result<Inventory, E> {
-                Ok(Inventory::NotAList)
-            }
-            fn visit_i64<E: Error>(self, _: i64) -> Result<Inventory, E> {
-                Ok(Inventory::NotAList)
-            }
-            fn visit_u64<E: Error>(self, _: u64) -> Result<Inventory, E> {
-                Ok(Inventory::NotAList)
-            }
-            fn visit_f64<E: Error>(self, _: f64) -> Result<Inventory, E> {
-                Ok(Inventory::NotAList)
-            }
-            fn visit_str<E: Error>(self, _: &str) -> Result<Inventory, E> {
-                Ok(Inventory::NotAList)
-            }
-            fn visit_unit<E: Error>(self) -> Result<Inventory, E> {
-                Ok(Inventory::NotAList)
+/// The most entries reserved before an inventory is read (~16 MB of entries).
+const MAX_ROOM: usize = 1 << 17;
+
+impl Inventory {
+    /// Reads an inventory file's text, as `serde_json::from_str::<Inventory>` would
+    /// (the same errors, at the same places), with its list of entries reserved
+    /// from the text's length ([`ENTRY_BYTES`], [`MAX_ROOM`]).
+    pub(crate) fn read(text: &str) -> serde_json::Result<Inventory> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let inventory = Top {
+            room: (text.len() / ENTRY_BYTES).min(MAX_ROOM),
+        }
+        .deserialize(&mut de)?;
+        de.end()?;
+        Ok(inventory)
+    }
+}
+
+/// Reads the top level of an inventory: [`Inventory`], with room for `room`
+/// entries.
+struct Top {
+    room: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Top {
+    type Value = Inventory;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Inventory, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Top {
+    type Value = Inventory;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of nodes or {\"nodes\": [...]}")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Inventory, A::Error> {
+        Nodes { room: self.room }
+            .visit_seq(seq)
+            .map(Inventory::Nodes)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Inventory, A::Error> {
+        let mut found = Inventory::NoNodesMember;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "nodes" {
+                found = Inventory::Nodes(map.next_value_seed(Nodes { room: self.room })?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
             }
         }
-        d.deserialize_any(Top)
+        Ok(found)
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Inventory, E> {
+        Ok(Inventory::NotAList)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Inventory, E> {
+        Ok(Inventory::NotAList)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Inventory, E> {
+        Ok(Inventory::NotAList)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Inventory, E> {
+        Ok(Inventory::NotAList)
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Inventory, E> {
+        Ok(Inventory::NotAList)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Inventory, E> {
+        Ok(Inventory::NotAList)
+    }
+}
+
+/// Reads the array of nodes into a list reserved for `room` entries; anything
+/// but an array is refused as `Vec<InventoryNode>` refuses it ("expected a
+/// sequence").
+struct Nodes {
+    room: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Nodes {
+    type Value = Vec<InventoryNode>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Nodes {
+    type Value = Vec<InventoryNode>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut nodes = Vec::with_capacity(self.room);
+        while let Some(node) = seq.next_element()? {
+            nodes.push(node);
+        }
+        Ok(nodes)
     }
 }
 
@@ -126,10 +199,10 @@ mod raw {
 
     use super::{DriverInfo, InventoryNode};
 
-    /// The node as written; [`InventoryNode`] is made from it. Every member is
-    /// optional (`null` is absent); one given twice is an error.
+    /// The members of a node as written (each optional, `null` as absent), kept
+    /// only while the node is read: [`InventoryNode`] is made from them in place.
     #[derive(Default)]
-    pub(super) struct RawNode {
+    struct Given {
         name: Option<String>,
         uuid: Option<String>,
         driver: Option<String>,
@@ -237,95 +310,99 @@ mod raw {
             .or_else(|| hwctl_core::driver_info::did_you_mean(key, READ))
     }
 
-    impl<'de> Deserialize<'de> for RawNode {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct Members;
-            impl<'de> Visitor<'de> for Members {
-                type Value = RawNode;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a node object (with driver, driver_info, …)")
+    /// Reads a node object member by member. Every member is optional (`null` is
+    /// absent); one given twice is an error. The value is the node, or (`Err`) why
+    /// its members do not make one, which the caller turns into serde's error.
+    pub(super) struct Members;
+
+    impl<'de> Visitor<'de> for Members {
+        type Value = Result<InventoryNode, String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a node object (with driver, driver_info, …)")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            use serde::de::Error as _;
+            fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+                map: &mut A,
+                slot: &mut Option<T>,
+                seen: &mut bool,
+                name: &'static str,
+            ) -> Result<(), A::Error> {
+                if std::mem::replace(seen, true) {
+                    return Err(A::Error::duplicate_field(name));
                 }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
-                    use serde::de::Error as _;
-                    fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
-                        map: &mut A,
-                        slot: &mut Option<T>,
-                        seen: &mut bool,
-                        name: &'static str,
-                    ) -> Result<(), A::Error> {
-                        if std::mem::replace(seen, true) {
-                            return Err(A::Error::duplicate_field(name));
-                        }
-                        *slot = map.next_value()?;
-                        Ok(())
+                *slot = map.next_value()?;
+                Ok(())
+            }
+            let mut node = Given::default();
+            let mut seen = [false; READ.len()];
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "name" => once(&mut map, &mut node.name, &mut seen[0], "name")?,
+                    "uuid" => once(&mut map, &mut node.uuid, &mut seen[1], "uuid")?,
+                    "driver" => once(&mut map, &mut node.driver, &mut seen[2], "driver")?,
+                    "driver_info" => {
+                        once(&mut map, &mut node.driver_info, &mut seen[3], "driver_info")?
                     }
-                    let mut node = RawNode::default();
-                    let mut seen = [false; READ.len()];
-                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                        match key.as_ref() {
-                            "name" => once(&mut map, &mut node.name, &mut seen[0], "name")?,
-                            "uuid" => once(&mut map, &mut node.uuid, &mut seen[1], "uuid")?,
-                            "driver" => once(&mut map, &mut node.driver, &mut seen[2], "driver")?,
-                            "driver_info" => {
-                                once(&mut map, &mut node.driver_info, &mut seen[3], "driver_info")?
-                            }
-                            "ports" => once(&mut map, &mut node.ports, &mut seen[4], "ports")?,
-                            "properties" => {
-                                once(&mut map, &mut node.properties, &mut seen[5], "properties")?
-                            }
-                            "capabilities" => once(
-                                &mut map,
-                                &mut node.capabilities,
-                                &mut seen[6],
-                                "capabilities",
-                            )?,
-                            other => {
-                                if let Some(ours) = misspelled(other) {
-                                    return Err(A::Error::custom(format!(
-                                        "unknown member `{other}` (did you mean `{ours}`?)"
-                                    )));
-                                }
-                                map.next_value::<IgnoredAny>()?;
-                            }
-                        }
+                    "ports" => once(&mut map, &mut node.ports, &mut seen[4], "ports")?,
+                    "properties" => {
+                        once(&mut map, &mut node.properties, &mut seen[5], "properties")?
                     }
-                    Ok(node)
+                    "capabilities" => once(
+                        &mut map,
+                        &mut node.capabilities,
+                        &mut seen[6],
+                        "capabilities",
+                    )?,
+                    other => {
+                        if let Some(ours) = misspelled(other) {
+                            return Err(A::Error::custom(format!(
+                                "unknown member `{other}` (did you mean `{ours}`?)"
+                            )));
+                        }
+                        map.next_value::<IgnoredAny>()?;
+                    }
                 }
             }
-            d.deserialize_map(Members)
+            Ok(node.into_node())
         }
     }
 
-    impl TryFrom<RawNode> for InventoryNode {
-        type Error = String;
-
-        fn try_from(raw: RawNode) -> Result<Self, String> {
+    impl Given {
+        /// The node these members make, or why they make none (the capabilities
+        /// are judged before the ports, whatever their order in the file).
+        fn into_node(self) -> Result<InventoryNode, String> {
             let mut capabilities = BTreeMap::new();
             if let Some(Properties {
                 capabilities: Some(caps),
-            }) = &raw.properties
+            }) = &self.properties
             {
                 parse_capabilities(caps, &mut capabilities)
                     .map_err(|e| format!("properties.capabilities: {e}"))?;
             }
-            if let Some(caps) = &raw.capabilities {
+            if let Some(caps) = &self.capabilities {
                 parse_capabilities(caps, &mut capabilities)
                     .map_err(|e| format!("capabilities: {e}"))?;
             }
-            let name = raw
+            let name = self
                 .name
                 .filter(|n| !n.trim().is_empty())
-                .or(raw.uuid.filter(|u| !u.trim().is_empty()))
+                .or(self.uuid.filter(|u| !u.trim().is_empty()))
                 .unwrap_or_default();
             Ok(InventoryNode {
                 name,
-                driver: raw.driver.unwrap_or_default(),
+                driver: self.driver.unwrap_or_default(),
                 // An object always makes a `DriverInfo` (moved, not copied).
                 driver_info: DriverInfo::from_json(Value::Object(
-                    raw.driver_info.unwrap_or_default(),
+                    self.driver_info.unwrap_or_default(),
                 ))
                 .map_err(|e| e.to_string())?,
-                ports: ports(raw.ports.unwrap_or_default())?,
+                ports: match self.ports {
+                    Some(given) => ports(given)?,
+                    None => Vec::new(),
+                },
                 capabilities,
             })
         }
@@ -336,7 +413,7 @@ mod raw {
     /// Like the map it replaced (issue 16), it must be a JSON object (`null` is
     /// none): an array is "invalid type: sequence, expected a map", and of a
     /// `capabilities` given twice the last counts.
-    pub(super) struct Properties {
+    struct Properties {
         capabilities: Option<Value>,
     }
 
@@ -388,10 +465,7 @@ mod raw {
     /// `:`; spaces around keys and values trimmed), or an object of scalars.
     /// Values are never quoted back in errors (they are not secrets, but a
     /// mistyped file may hold anything).
-    pub(super) fn parse_capabilities(
-        value: &Value,
-        out: &mut BTreeMap<String, String>,
-    ) -> Result<(), String> {
+    fn parse_capabilities(value: &Value, out: &mut BTreeMap<String, String>) -> Result<(), String> {
         match value {
             Value::Null => Ok(()),
             Value::String(s) => {
@@ -501,6 +575,36 @@ mod tests {
                 .unwrap()
                 .capabilities
                 .is_empty()
+        );
+    }
+
+    /// What the members make (ports, capabilities) is judged once the whole node
+    /// is read, outside serde_json's reading of the object: a type error further on
+    /// comes first, the capabilities before the ports whatever their order, and the
+    /// message has no position of its own (an inventory's reader adds the entry's).
+    /// Pinned when the node stopped being a `try_from` of a raw node (issue 16).
+    #[test]
+    fn members_are_judged_once_the_node_is_read() {
+        let e = node(r#"{"ports": [7], "name": 5}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid type: integer `5`, expected a string at line 1 column 24"
+        );
+        let e = node(r#"{"ports": [7], "capabilities": "x"}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "capabilities: entry 1 is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")"
+        );
+        let e = node(r#"{"ports": [7]}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a port is a MAC string or {\"address\": MAC}"
+        );
+        assert_eq!((e.line(), e.column()), (0, 0));
+        let e = node(r#"{"ports": [7], "driver": "a", "driver": "b"}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "duplicate field `driver` at line 1 column 38"
         );
     }
 

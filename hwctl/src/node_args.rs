@@ -65,7 +65,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             format!("{} is not JSON: {}", path.display(), json_problem(e)),
         )
     };
-    let parsed = serde_json::from_str::<Inventory>(&text).map_err(|e| {
+    let parsed = Inventory::read(&text).map_err(|e| {
         // A data error may come before a syntax error further on: the whole file
         // is judged as JSON first, as when it was parsed into a value tree.
         if let Err(syntax) = serde_json::from_str::<Value>(&text) {
