@@ -43,7 +43,11 @@ pub struct SensorReading {
     pub name: String,
     /// The reading in `unit`, or `None` when the sensor has no reading now.
     pub value: Option<f64>,
-    /// The unit of `value`.
+    /// The unit of `value`, in one vocabulary across drivers: `degrees C`,
+    /// `degrees F`, `volts`, `amperes`, `watts`, `RPM`, `percent`, and
+    /// `discrete` for a sensor whose reading is a set of states (IPMI); a unit
+    /// outside it as the device names it, `unspecified` where the device's unit
+    /// code is not one of these.
     pub unit: String,
     /// The device's status for the sensor (`ok`, `critical`, `unavailable`, …).
     pub status: String,

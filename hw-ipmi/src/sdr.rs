@@ -132,8 +132,10 @@ impl FullSensor {
         sensor_kind(self.sensor_type, self.base_unit)
     }
 
-    /// The unit's name (`degrees C`, `degrees F`, `Volts`, `Amps`, `Watts`, `RPM`;
-    /// `unspecified` for any other base unit code).
+    /// The unit's name, in the words every driver uses for
+    /// [`SensorReading::unit`](hwctl_core::SensorReading::unit) (`degrees C`,
+    /// `degrees F`, `volts`, `amperes`, `watts`, `RPM`; the IPMI v2.0 base unit
+    /// codes 1, 2, 4, 5, 6 and 18, Table 43-15); `unspecified` for any other code.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
@@ -216,7 +218,7 @@ impl CompactSensor {
     ///     owner: 0x20, lun: 0, number: 9, entity_id: 0x07, sensor_type: 0x02,
     ///     reading_type: 0x01, base_unit: 4, share_count: 1, name: "VBAT".into(),
     /// };
-    /// assert_eq!(s.unit(), "Volts"); // a threshold sensor keeps its unit
+    /// assert_eq!(s.unit(), "volts"); // a threshold sensor keeps its unit
     /// s.reading_type = 0x6F;
     /// assert_eq!(s.unit(), "discrete");
     /// ```
@@ -244,9 +246,11 @@ fn unit_name(base_unit: u8) -> &'static str {
     match base_unit {
         1 => "degrees C",
         2 => "degrees F",
-        4 => "Volts",
-        5 => "Amps",
-        6 => "Watts",
+        // The IPMI spec's own names are `Volts`, `Amps` and `Watts` (ipmitool
+        // prints them); the readings use the one vocabulary of every driver.
+        4 => "volts",
+        5 => "amperes",
+        6 => "watts",
         18 => "RPM",
         _ => "unspecified",
     }
