@@ -207,6 +207,45 @@ async fn every_operation_sends_the_exact_url_and_basic_auth() {
     assert_eq!(sim.blade(7).unwrap().serial_input, vec![0xfb, 0xff, 0x3e]);
 }
 
+/// As Ironic's and MAAS's clients, no `Accept` header is sent: a chassis
+/// manager answers XML without one (issue 16: it cost ~2k instructions per
+/// request). Read by a one-shot server that answers with the captured reply.
+#[tokio::test]
+async fn a_request_carries_no_accept_header() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let head = read_until(&mut s, b"\r\n\r\n").await;
+        let body = fixture("ironic_BladeStateResponse.xml");
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(reply.as_bytes()).await.unwrap();
+        String::from_utf8(head).unwrap()
+    });
+    let config = OcsConfig::new(&base, 1, "admin", "password").unwrap();
+    let client = OcsClient::new(&config).unwrap();
+    client.blade_state(1).await.unwrap();
+    let head = server.await.unwrap();
+    assert!(
+        head.starts_with("GET /GetBladeState?bladeId=1 HTTP/1.1\r\n"),
+        "{head}"
+    );
+    let basic = format!("authorization: {}", basic());
+    assert!(
+        head.lines().any(|l| l.eq_ignore_ascii_case(&basic)),
+        "{head}"
+    );
+    assert!(
+        !head
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("accept:")),
+        "{head}"
+    );
+}
+
 #[tokio::test]
 async fn power_and_boot_request_sequences_are_exact() {
     let sim = sim().await;

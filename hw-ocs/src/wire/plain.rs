@@ -42,22 +42,53 @@ use super::xml::{NAMESPACE, XSI_NAMESPACE};
 /// six at most); a reply with more is read the general way.
 pub(crate) const MAX_CHILDREN: usize = 64;
 
+/// The root's two declarations exactly as a chassis manager (and the
+/// simulator) writes them: taken in one comparison, as the attribute loop
+/// below would take them one by one (issue 16: the two namespace names are
+/// most of a reply's bytes).
+const ROOT_DECLARATIONS: &str = concat!(
+    " xmlns=\"",
+    "http://schemas.datacontract.org/2004/07/Microsoft.GFS.WCS.Contracts",
+    "\" xmlns:i=\"",
+    "http://www.w3.org/2001/XMLSchema-instance",
+    "\""
+);
+
 /// The plain layout's [`Flat`] of `body` for `wanted`, or `None` when `body`
 /// is not in the plain layout described above (the caller then reads it with
 /// [`Flat::read`], which gives the same `Flat` for any body this accepts).
+///
+/// `wanted` holds names of the plain layout (`[A-Za-z_][A-Za-z0-9_.-]*`;
+/// every decoder's `FIELDS` is checked by a test): a child whose name is the
+/// next wanted one is recognised by comparing that name, not by reading the
+/// name byte by byte and searching `wanted` for it.
 pub(crate) fn scan<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Option<Flat<'a>> {
     if wanted.len() > MAX_FIELDS {
         return None;
     }
+    // One check of the whole body: `from_utf8` per piece of text costs more
+    // (~60 instructions a call on a few ASCII bytes, against ~210 for a
+    // whole `BladeStateResponse`).
     let text = std::str::from_utf8(body).ok()?;
-    let mut s = Cursor { text, at: 0 };
+    let mut s = Cursor {
+        bytes: body,
+        text,
+        at: 0,
+    };
     s.skip_ws();
     s.eat(b'<')?;
-    let root = s.name()?;
+    let start = s.at;
+    s.name()?;
+    let root = text.get(start..s.at)?;
     // The prefixes declared on the root with their namespaces (two at most:
     // `i` for XSI, and one for the contract).
-    let mut prefixes: [Option<(&str, &str)>; 2] = [None, None];
+    let mut prefixes: [Option<(&[u8], &'static str)>; 2] = [None, None];
     let mut default_declared = false;
+    if s.rest().starts_with(ROOT_DECLARATIONS.as_bytes()) {
+        s.at += ROOT_DECLARATIONS.len();
+        default_declared = true;
+        prefixes[0] = Some((b"i", XSI_NAMESPACE));
+    }
     let empty = loop {
         let spaced = s.skip_ws();
         match s.peek()? {
@@ -72,18 +103,20 @@ pub(crate) fn scan<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Optio
             }
             _ if spaced => {
                 let (qname, value) = s.attribute()?;
-                if qname == "xmlns" {
-                    if default_declared || !(value == NAMESPACE || value.is_empty()) {
+                if qname == b"xmlns" {
+                    if default_declared || !(value == NAMESPACE.as_bytes() || value.is_empty()) {
                         return None;
                     }
                     default_declared = true;
                 } else {
-                    let prefix = qname.strip_prefix("xmlns:")?;
+                    let prefix = qname.strip_prefix(b"xmlns:")?;
+                    let value = [NAMESPACE, XSI_NAMESPACE]
+                        .into_iter()
+                        .find(|ns| value == ns.as_bytes())?;
                     if !is_name(prefix)
                         || prefix
                             .get(..3)
-                            .is_some_and(|p| p.eq_ignore_ascii_case("xml"))
-                        || !(value == NAMESPACE || value == XSI_NAMESPACE)
+                            .is_some_and(|p| p.eq_ignore_ascii_case(b"xml"))
                         || prefixes.iter().flatten().any(|(p, _)| *p == prefix)
                     {
                         return None;
@@ -102,19 +135,39 @@ pub(crate) fn scan<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Optio
     };
     if !empty {
         let mut children = 0;
+        // The wanted name expected next: replies list their fields in the
+        // order of `FIELDS`.
+        let mut next = 0;
         loop {
-            s.text(true)?;
+            if s.peek()? != b'<' {
+                s.text(true)?;
+            }
             s.eat(b'<')?;
             if s.peek()? == b'/' {
                 s.at += 1;
-                s.end_name(root)?;
+                s.end_name(root.as_bytes())?;
                 break;
             }
             children += 1;
             if children > MAX_CHILDREN {
                 return None;
             }
-            let name = s.name()?;
+            // The same name and index `name()` and a search of `wanted`
+            // would give: the longest run of name bytes is exactly the
+            // expected name when the byte after it is not a name byte.
+            let (name, index): (&[u8], _) = match wanted.get(next) {
+                Some(w)
+                    if s.rest().starts_with(w.as_bytes())
+                        && !s.rest().get(w.len()).is_some_and(|b| is_name_byte(*b)) =>
+                {
+                    s.at += w.len();
+                    (w.as_bytes(), Some(next))
+                }
+                _ => {
+                    let name = s.name()?;
+                    (name, wanted.iter().position(|w| w.as_bytes() == name))
+                }
+            };
             let mut nil = false;
             let mut attributes = 0;
             let empty = loop {
@@ -132,13 +185,14 @@ pub(crate) fn scan<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Optio
                     _ if spaced && attributes == 0 => {
                         attributes += 1;
                         let (qname, value) = s.attribute()?;
-                        let (prefix, local) = qname.split_once(':')?;
+                        let colon = qname.iter().position(|b| *b == b':')?;
+                        let (prefix, local) = (&qname[..colon], &qname[colon + 1..]);
                         let (_, ns) = prefixes.iter().flatten().find(|(p, _)| *p == prefix)?;
-                        if local != "nil" || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                        if local != b"nil" || !value.iter().all(|b| b.is_ascii_alphanumeric()) {
                             return None;
                         }
                         nil = *ns == XSI_NAMESPACE
-                            && (value.eq_ignore_ascii_case("true") || value == "1");
+                            && (value.eq_ignore_ascii_case(b"true") || value == b"1");
                     }
                     _ => return None,
                 }
@@ -152,28 +206,28 @@ pub(crate) fn scan<'a>(body: &'a [u8], wanted: &'static [&'static str]) -> Optio
                 s.end_name(name)?;
                 content
             };
-            if let Some(i) = wanted.iter().position(|w| *w == name)
-                && let Some(slot) = flat.fields.get_mut(i)
-                && slot.is_none()
-            {
-                *slot = Some(Field {
-                    nil,
-                    text: Cow::Borrowed(content),
-                });
+            if let Some(i) = index {
+                next = i + 1;
+                if let Some(slot) = flat.fields.get_mut(i)
+                    && slot.is_none()
+                {
+                    *slot = Some(Field {
+                        nil,
+                        text: Cow::Borrowed(content),
+                    });
+                }
             }
         }
     }
     s.skip_ws();
-    (s.at == text.len()).then_some(flat)
+    (s.at == body.len()).then_some(flat)
 }
 
 /// Whether `s` is a name of the plain layout.
-fn is_name(s: &str) -> bool {
-    let mut bytes = s.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(is_name_byte)
+fn is_name(s: &[u8]) -> bool {
+    s.first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && s.iter().skip(1).all(|b| is_name_byte(*b))
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -226,13 +280,21 @@ const TEXT_BYTES: [Text; 256] = {
 /// A position in the document; every step either moves over what it expects
 /// or gives up (`None`).
 struct Cursor<'a> {
+    /// The document's bytes.
+    bytes: &'a [u8],
+    /// The same, as UTF-8.
     text: &'a str,
     at: usize,
 }
 
 impl<'a> Cursor<'a> {
     fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.at).copied()
+        self.bytes.get(self.at).copied()
+    }
+
+    /// What is left from the position on.
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.at..).unwrap_or_default()
     }
 
     fn eat(&mut self, byte: u8) -> Option<()> {
@@ -255,7 +317,7 @@ impl<'a> Cursor<'a> {
     /// `cr`); the slice of the document they make.
     fn text(&mut self, cr: bool) -> Option<&'a str> {
         let start = self.at;
-        let rest = self.text.as_bytes().get(start..)?;
+        let rest = self.rest();
         // One pass: the first `<` ends the text; any byte not allowed before
         // it (or no `<` at all) gives up.
         let mut len = None;
@@ -274,10 +336,9 @@ impl<'a> Cursor<'a> {
         self.text.get(start..self.at)
     }
 
-    /// A name of the plain layout.
-    fn name(&mut self) -> Option<&'a str> {
-        let start = self.at;
-        let rest = self.text.as_bytes().get(start..)?;
+    /// A name of the plain layout (ASCII).
+    fn name(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest();
         if !rest
             .first()
             .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
@@ -288,14 +349,14 @@ impl<'a> Cursor<'a> {
             .iter()
             .position(|b| !is_name_byte(*b))
             .unwrap_or(rest.len());
-        self.at = start + len;
-        self.text.get(start..self.at)
+        self.at += len;
+        rest.get(..len)
     }
 
     /// `name>`: the rest of the end tag of `name`, written `</name>`.
-    fn end_name(&mut self, name: &str) -> Option<()> {
-        let rest = self.text.as_bytes().get(self.at..)?;
-        if rest.starts_with(name.as_bytes()) && rest.get(name.len()) == Some(&b'>') {
+    fn end_name(&mut self, name: &[u8]) -> Option<()> {
+        let rest = self.rest();
+        if rest.starts_with(name) && rest.get(name.len()) == Some(&b'>') {
             self.at += name.len() + 1;
             Some(())
         } else {
@@ -305,20 +366,19 @@ impl<'a> Cursor<'a> {
 
     /// `qname="value"` (or `'value'`), no space around `=`. The qname is a
     /// name or `prefix:name`; the value is as written (the callers accept only
-    /// the namespace names or an alphanumeric `nil` value).
-    fn attribute(&mut self) -> Option<(&'a str, &'a str)> {
+    /// the namespace names, an empty `xmlns` or an alphanumeric `nil` value).
+    fn attribute(&mut self) -> Option<(&'a [u8], &'a [u8])> {
         let start = self.at;
         self.name()?;
         if self.peek() == Some(b':') {
             self.at += 1;
             self.name()?;
         }
-        let qname = self.text.get(start..self.at)?;
+        let qname = self.bytes.get(start..self.at)?;
         self.eat(b'=')?;
         let quote = self.peek().filter(|q| matches!(q, b'"' | b'\''))?;
         self.at += 1;
-        let from = self.at;
-        let rest = self.text.as_bytes().get(from..)?;
+        let rest = self.rest();
         // The namespace names a root declares are most of a reply's bytes:
         // one comparison each instead of a byte-by-byte search for the quote
         // (neither holds a quote, so the first quote is the one after them).
@@ -329,8 +389,8 @@ impl<'a> Cursor<'a> {
             Some(v) => v.len(),
             None => rest.iter().position(|&b| b == quote)?,
         };
-        let value = self.text.get(from..from + len)?;
-        self.at = from + len + 1;
+        let value = rest.get(..len)?;
+        self.at += len + 1;
         Some((qname, value))
     }
 }
@@ -487,6 +547,109 @@ mod tests {
             format!(r#"<R xmlns:i="{NAMESPACE}" xmlns:j="{XSI_NAMESPACE}"/>"#),
         ] {
             assert_eq!(agrees(body.as_bytes()), Ok(WANTED.len()), "{body}");
+        }
+    }
+
+    /// The root's declarations are compared as one string: it must be what
+    /// the attribute loop would read, and what may follow it is still read
+    /// by that loop (another declaration, a missing space, the end).
+    #[test]
+    fn the_root_declarations_taken_whole_are_the_two_namespaces() {
+        assert_eq!(
+            ROOT_DECLARATIONS,
+            format!(r#" xmlns="{NAMESPACE}" xmlns:i="{XSI_NAMESPACE}""#)
+        );
+        let head = format!("<R{ROOT_DECLARATIONS}");
+        for body in [
+            format!("{head}/>"),
+            format!("{head} />"),
+            format!("{head}></R>"),
+            format!(r#"{head} xmlns:a="{NAMESPACE}"><a/></R>"#),
+            format!("{head}\n><completionCode i:nil=\"true\"/></R>"),
+        ] {
+            assert_eq!(agrees(body.as_bytes()), Ok(WANTED.len()), "{body}");
+        }
+        for body in [
+            format!(r#"{head} xmlns=""/>"#),
+            format!(r#"{head} xmlns="{NAMESPACE}"/>"#),
+            format!(r#"{head} xmlns:i="{XSI_NAMESPACE}"/>"#),
+            format!(r#"{head} xmlns:j="{XSI_NAMESPACE}" xmlns:k="{NAMESPACE}"/>"#),
+            format!(r#"{head}a="1"/>"#),
+            format!(r#"{head}xmlns:a="{NAMESPACE}"/>"#),
+            format!("{head}x/>"),
+            head.clone(),
+        ] {
+            assert_eq!(agrees(body.as_bytes()), Ok(0), "{body}");
+        }
+    }
+
+    /// A child is taken as the next wanted field by comparing that name; a
+    /// longer name that starts with it, a prefixed one, fields out of order
+    /// or repeated read as they do byte by byte.
+    #[test]
+    fn the_next_wanted_name_is_only_taken_whole() {
+        for wanted in WANTED {
+            for name in wanted {
+                assert!(is_name(name.as_bytes()), "{name}");
+            }
+        }
+        let head = format!("<R{ROOT_DECLARATIONS}>");
+        let plain = |inner: &str| format!("{head}{inner}</R>");
+        for body in [
+            plain("<completionCodeX>a</completionCodeX><completionCode>b</completionCode>"),
+            plain("<completionCode.1>a</completionCode.1><completionCode>b</completionCode>"),
+            plain(
+                "<completionCode-x/><apiVersion>2</apiVersion><completionCode>c</completionCode>",
+            ),
+            plain(
+                "<apiVersionX>1</apiVersionX><completionCode>Success</completionCode><apiVersion>1</apiVersion>",
+            ),
+            plain(
+                "<apiVersion>1</apiVersion><completionCode>Success</completionCode><apiVersion>2</apiVersion>",
+            ),
+            plain(
+                "<completionCode>a</completionCode><completionCode>b</completionCode><apiVersion>3</apiVersion>",
+            ),
+            plain("<statusDescription>x</statusDescription><completionCode>Fail</completionCode>"),
+            plain(
+                "<completionCode/><apiVersion i:nil=\"true\">1</apiVersion><bladeNumber>2</bladeNumber><statusDescription>z</statusDescription>",
+            ),
+            plain("<completionCode>\u{e9}</completionCode>"),
+        ] {
+            assert_eq!(agrees(body.as_bytes()), Ok(WANTED.len()), "{body}");
+            let flat = scan(body.as_bytes(), BladeStateResponse::FIELDS).unwrap();
+            let read = Flat::read(body.as_bytes(), BladeStateResponse::FIELDS).unwrap();
+            assert_eq!(flat, read, "{body}");
+        }
+        let body = plain("<completionCodeX>a</completionCodeX><completionCode>b</completionCode>");
+        let flat = scan(body.as_bytes(), BladeStateResponse::FIELDS).unwrap();
+        use super::super::flat::Fields as _;
+        assert_eq!(flat.child_text("completionCode"), Some("b"));
+        for body in [
+            plain("<completionCode:x>a</completionCode:x>"),
+            plain("<completionCode>a</completionCodeX>"),
+            plain("<completionCode>a</completionCode"),
+            plain("<completionCode"),
+            plain("<completionCode>\u{1}</completionCode>"),
+        ] {
+            assert_eq!(agrees(body.as_bytes()), Ok(0), "{body}");
+        }
+        // Invalid UTF-8 anywhere in text, in a field or between them.
+        for bad in [&b"\xff"[..], b"\xc3", b"\xed\xa0\x80"] {
+            for body in [
+                [
+                    head.as_bytes(),
+                    b"<completionCode>",
+                    bad,
+                    b"</completionCode></R>",
+                ]
+                .concat(),
+                [head.as_bytes(), bad, b"<completionCode/></R>"].concat(),
+                [head.as_bytes(), b"<completionCode/>", bad, b"</R>"].concat(),
+            ] {
+                assert_eq!(agrees(&body), Ok(0), "{body:?}");
+                assert!(scan(&body, BladeStateResponse::FIELDS).is_none());
+            }
         }
     }
 
