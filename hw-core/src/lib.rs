@@ -13,6 +13,7 @@ pub mod console;
 pub mod driver_info;
 pub mod error;
 pub mod fake;
+pub mod fast_hash;
 pub mod json_schema;
 mod layers;
 pub mod mac;

@@ -24,6 +24,14 @@ pub use redact::is_sensitive as is_sensitive_header;
 pub use request::{Request, Response, status_kind};
 pub use session::{Session, SessionAuth, SessionClient};
 
+/// The unit tests count the calling thread's allocations (hwctl-core's counting
+/// allocator, decision 75): the per-request header work is checked to allocate
+/// only what it must (issue 16).
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: hwctl_core::testing::counting_alloc::CountingAllocator =
+    hwctl_core::testing::counting_alloc::CountingAllocator;
+
 /// Entry points for the fuzz targets in the repository's `fuzz/` workspace: parsers
 /// of untrusted bytes that are otherwise private. Not a stable API.
 #[doc(hidden)]
