@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt as _;
 
+use hwctl_core::fast_hash::FastHash;
 use hwctl_core::retry::DeadlineName;
 use hwctl_core::{Error, ErrorKind, Node, PowerState, PowerTarget, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -881,64 +882,9 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(not text)")
 }
 
-/// A hasher for the sweep's own maps (running tasks by tokio task id, entries by
-/// name): a word at a time with one multiplication, then a final mix, rather than
-/// SipHash's rounds, which cost ~300 instructions per node for these two maps
-/// (issue 16). It is not keyed: a file crafted so that its names collide only
-/// slows its own sweep's name check down.
-#[derive(Default)]
-struct FastHasher(u64);
-
-impl FastHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-impl std::hash::Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        // MurmurHash3's finalizer: every input bit reaches the low bits (the
-        // map's bucket) and the high ones (its control bytes).
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-}
-
-/// Builds [`FastHasher`]s.
-type FastHash = std::hash::BuildHasherDefault<FastHasher>;
-
-/// The engine's running tasks: each task's entry, group and start.
+/// The engine's running tasks: each task's entry, group and start. Keyed by task
+/// id with hw-core's unkeyed [`FastHash`] (the ids are the runtime's own; SipHash
+/// cost ~300 instructions per node for this map and the name check's, issue 16).
 type Running = HashMap<tokio::task::Id, (usize, usize, Instant), FastHash>;
 
 impl Engine {
