@@ -404,7 +404,9 @@ pub(crate) enum Command {
         /// node is touched, every bad entry named by its number (from 1).
         #[arg(long, value_name = "FILE")]
         inventory: PathBuf,
-        /// How many nodes to drive at once.
+        /// How many nodes to drive at once. Each endpoint gets at most its fair
+        /// share, and a `status` sweep no more of an endpoint's nodes than the
+        /// requests it serves at once (`*_max_connections`, one per BMC or PDU).
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
         concurrency: u16,
         /// The longest each node's operation may take, in seconds (1 to 86400); a

@@ -799,8 +799,8 @@ fn rate_text(per_sec: f64) -> String {
 /// its own, so a node's future is woken by its connection on the same worker thread
 /// rather than across threads to the thread that blocks on `main`'s future (which
 /// cost more CPU per operation than the operation itself, issue 16); at concurrency
-/// 1 the one node runs inside the engine's task. Above concurrency 1 that runtime
-/// has one thread (`runtime_for` in `main.rs`).
+/// 1 the one node runs inside the engine's task. hwctl runs a sweep on a runtime
+/// of one thread (`runtime_for` in `main.rs`); an embedder's may have more.
 ///
 /// A node task that panics fails its row (`the node's task failed: …`), at any
 /// concurrency; the sweep goes on.

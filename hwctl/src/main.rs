@@ -329,22 +329,21 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
     }
 }
 
-/// The async runtime for `command`: one thread for a `fleet` sweep of more than
-/// one node at once, the multi-threaded scheduler otherwise.
+/// The async runtime for `command`: one thread for a `fleet` sweep, the
+/// multi-threaded scheduler otherwise.
 ///
 /// A sweep at concurrency above 1 is bound by CPU, and on one thread a reply wakes
 /// its node's task, the node's task wakes the engine and the engine's next node
 /// runs with no hand-over between threads: measured on 10,000 OCS nodes
 /// (concurrency 8 and 48) it used 20–27 % less CPU than the multi-threaded runtime
-/// in the same or less time. At concurrency 1 a sweep is bound by latency (one
-/// request out at a time) and the multi-threaded runtime answered sooner (median
-/// 1.6 s against 1.9 s for 10,000 nodes); single-node commands are one request
-/// and keep it too (docs/decisions.md, 83).
+/// in the same or less time (docs/decisions.md, 83). At concurrency 1 a sweep is
+/// bound by latency (one request out at a time); since its node runs inside the
+/// engine's task, one thread also answers sooner: 14.0k against 10.2k nodes/s
+/// (median of 5 alternating sweeps of 10,000 OCS nodes; decision 110).
+/// Single-node commands keep the multi-threaded runtime.
 fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = match command {
-        Command::Fleet { concurrency, .. } if *concurrency > 1 => {
-            tokio::runtime::Builder::new_current_thread()
-        }
+        Command::Fleet { .. } => tokio::runtime::Builder::new_current_thread(),
         _ => tokio::runtime::Builder::new_multi_thread(),
     };
     builder.enable_all().build()
