@@ -14,6 +14,12 @@ use crate::NAME;
 use crate::client::{IbootClient, PduLock};
 use crate::config::{IbootConfig, MAX_RELAY};
 
+/// What a reboot needs besides `reboot_delay` before the caller's deadline: its
+/// two CHANGE_RELAY exchanges (one on a loopback PDU takes milliseconds; a
+/// second covers a slow network). [`IbootPower`] refuses a reboot with less
+/// left rather than leave the relay off.
+pub const REBOOT_EXCHANGES_ROOM: Duration = Duration::from_secs(1);
+
 /// Power through one relay of a Dataprobe iBoot PDU.
 ///
 /// It is a [`PowerSwitch`]: GET_RELAYS reads, CHANGE_RELAY applies, and hwctl-core's
@@ -68,6 +74,41 @@ pub struct IbootPower {
 }
 
 impl IbootPower {
+    /// Refuses a reboot, before anything is switched, when the caller's deadline
+    /// ([`hwctl_core::retry::caller_deadline`]: `hwctl --timeout`, `fleet
+    /// --timeout`, the timeout of `set_power_state`) leaves less than
+    /// `reboot_delay` plus [`REBOOT_EXCHANGES_ROOM`] for the off, the pause and the
+    /// on: cut during the pause, the reboot would leave the node switched off
+    /// (a newcomer's `--timeout 3` with the default 5 s delay did).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Timeout`], not retryable, saying nothing was switched and what
+    /// to change.
+    fn check_reboot_fits(&self, relay: u8) -> Result<()> {
+        let Some(deadline) = hwctl_core::retry::caller_deadline() else {
+            return Ok(());
+        };
+        let delay = self.config().reboot_delay;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left >= delay + REBOOT_EXCHANGES_ROOM {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "a reboot keeps relay {relay} off for iboot_reboot_delay ({:.1} s), and \
+                 only {:.1} s of the time limit was left for it and the two switches: \
+                 nothing was switched, so the node was not left off; allow at least \
+                 {:.0} s more, or lower iboot_reboot_delay",
+                delay.as_secs_f64(),
+                left.as_secs_f64(),
+                (delay + REBOOT_EXCHANGES_ROOM).as_secs_f64().ceil(),
+            ),
+        )
+        .with_retryable(false)
+        .with_driver(NAME))
+    }
     /// Power for the relay of `config`; its per-PDU lock is the process-wide one.
     pub fn new(config: IbootConfig) -> Self {
         IbootPower::with_client(IbootClient::new(config))
@@ -164,7 +205,9 @@ impl PowerSwitch for IbootPower {
         .await
     }
 
-    /// CHANGE_RELAY on or off; a reboot is off, `reboot_delay`, on.
+    /// CHANGE_RELAY on or off; a reboot is off, `reboot_delay`, on (refused
+    /// before the relay is touched when the caller's deadline would cut it while
+    /// the relay is off: [`IbootPower::check_reboot_fits`]).
     async fn apply(&self, action: PowerAction) -> Result<()> {
         let relay = self.relay()?;
         let span = info_span!("iboot.apply", relay, %action);
@@ -173,6 +216,7 @@ impl PowerSwitch for IbootPower {
                 PowerAction::On => self.switch(relay, true).await?,
                 PowerAction::Off => self.switch(relay, false).await?,
                 PowerAction::Reboot => {
+                    self.check_reboot_fits(relay)?;
                     self.switch(relay, false).await?;
                     tokio::time::sleep(self.config().reboot_delay).await;
                     self.switch(relay, true).await?;

@@ -95,6 +95,36 @@ async fn reboot_goes_off_waits_and_comes_back_on() {
     assert_eq!(sim.relay(2), Some(true));
 }
 
+/// A reboot whose pause would outlast the caller's deadline is refused before the
+/// relay is touched: cut while the relay was off, it left the node switched off
+/// (a newcomer's `power reboot --timeout 3` with the default 5 s delay). The old
+/// code switched the relay off and the deadline cut the pause: relay off.
+#[tokio::test]
+async fn a_reboot_that_cannot_finish_in_time_leaves_the_relay_alone() {
+    let sim = IbootSim::start(4, USER, PASS).await.unwrap();
+    let p = node(&sim, 2, json!({"iboot_reboot_delay": 3}));
+    sim.set_relay(2, true);
+    let changes = sim.changes();
+    let e = p
+        .set_power_state(PowerTarget::Reboot, Some(Duration::from_secs(2)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(!e.is_retryable(), "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("nothing was switched"), "{msg}");
+    assert!(msg.contains("iboot_reboot_delay (3.0 s)"), "{msg}");
+    assert_eq!(sim.relay(2), Some(true), "the relay was left as it was");
+    assert_eq!(sim.changes(), changes, "no CHANGE_RELAY was sent");
+    // With room for the pause and the switches, the same reboot runs.
+    let p = node(&sim, 2, json!({"iboot_reboot_delay": 0.2}));
+    p.set_power_state(PowerTarget::Reboot, Some(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    assert_eq!(sim.changes(), changes + 2, "off then on");
+    assert_eq!(sim.relay(2), Some(true));
+}
+
 #[tokio::test]
 async fn sequence_numbers_follow_the_device_including_wraparound() {
     let sim = IbootSim::start(2, USER, PASS).await.unwrap();
