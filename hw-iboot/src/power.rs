@@ -30,7 +30,10 @@ pub const REBOOT_EXCHANGES_ROOM: Duration = Duration::from_secs(1);
 /// accepted).
 ///
 /// - A reboot is one [`PowerAction::Reboot`]: relay off, `reboot_delay`, relay on
-///   (Ironic's sequence); the engine then confirms on.
+///   (Ironic's sequence); the engine then confirms on. One that the caller's
+///   deadline would cut while the relay is off is refused before anything is
+///   switched ([`ErrorKind::Timeout`], not retryable), so a short `--timeout`
+///   never leaves the node off.
 /// - After a switch the relay is read back at most `1 + max_retry` times,
 ///   `retry_interval` apart (Ironic's `_check_power_state`); a relay that never
 ///   reports the state is a [`ErrorKind::PowerStateFailure`] then, before the
