@@ -763,7 +763,9 @@ fn progress_bar(total: usize, progress: bool) -> ProgressBar {
         ProgressBar::hidden()
     };
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} nodes · {rate} · ETA {eta} · {msg}",
+        // At most ~78 columns with 5-digit counts, so an 80-column terminal
+        // does not wrap it (a bar of 30 made it 88-94).
+        "{spinner} [{elapsed_precise}] {bar:20} {pos}/{len} · {rate} · ETA {eta} · {msg}",
     ) {
         // indicatif's own `{per_sec}` prints four decimals (`109.5799/s`).
         bar.set_style(style.with_key(
@@ -1052,6 +1054,9 @@ impl Engine {
                 };
                 (i, g, started, outcome)
             };
+            // The count first, then the failures, so the bar never shows a failure
+            // its count does not include yet.
+            bar.inc(1);
             if let Status::Failed(_) = status {
                 failed += 1;
                 bar.set_message(format!("{failed} failed"));
@@ -1060,7 +1065,6 @@ impl Engine {
                 status,
                 elapsed: started.elapsed(),
             };
-            bar.inc(1);
             let group = &mut groups[g];
             group.in_flight -= 1;
             if group.keeper.is_none() && !group.entries.is_empty() {

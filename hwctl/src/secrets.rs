@@ -8,8 +8,11 @@
 //!    one trailing newline removed, is the hardware type's secret (with several, as
 //!    IPMI's password and Kg key, its one `*_password` key). It overrides the
 //!    info file; the same key also given by `--info` is a usage error. With
-//!    `fleet` the file is everyone's login password: a node whose type has no user
-//!    name (Wake-on-LAN's SecureOn password) gets it only if its entry names the key.
+//!    `fleet` the file is everyone's login password, the fallback of each entry:
+//!    it fills a node's password only where the entry gives none (or Ironic's
+//!    mask) and `HW_<KEY>` is unset; a node whose type has no user name
+//!    (Wake-on-LAN's SecureOn password) gets it only if its entry names the key,
+//!    and one whose type has no secret (fake-hardware) gets nothing.
 //! 2. `HW_<KEY>`: an environment variable per secret key, the key upper-cased with
 //!    `HW_` before it (`HW_IPMI_PASSWORD`, `HW_MSFTOCS_PASSWORD`, `HW_SASL_PASSWORD`).
 //!    It fills a key the info file and flags left out, or gave as Ironic's mask
@@ -102,6 +105,9 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
             .collect();
         let key = match (secrets.as_slice(), passwords.as_slice()) {
             ([one], _) | (_, [one]) => one.name.to_string(),
+            // A fleet's file is everyone's login: a type without a secret
+            // (fake-hardware) takes none, and the other entries still do.
+            ([], _) if src.shared_file => return fill_from_env(node, props, src),
             ([], _) => {
                 return Err(Error::invalid_parameter(
                     "--password-file",
@@ -129,6 +135,10 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
         let logs_in = props.iter().any(|p| p.name.ends_with("_username"));
         if src.shared_file && !logs_in && !node.driver_info.as_map().contains_key(&key) {
             // Not this node's login: see `Sources::shared_file`.
+        } else if src.shared_file && (!absent(node, &key) || (src.env)(&env_name(&key))?.is_some())
+        {
+            // A fleet's file is the fallback of every entry: the entry's own
+            // password, or its key's `HW_<KEY>`, names this node's more closely.
         } else if src.flag_keys.contains(&key.as_str()) {
             return Err(Error::invalid_parameter(
                 "--password-file",
@@ -139,6 +149,13 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
             node.driver_info.insert(key, Value::String(value));
         }
     }
+    fill_from_env(node, props, src)
+}
+
+/// [`fill`]'s steps after the password file: `HW_<KEY>` for each secret still
+/// absent, then the prompt (or `--ask-password`'s error) for a required one.
+fn fill_from_env(node: &mut InventoryNode, props: &[Property], src: &Sources<'_>) -> Result<()> {
+    let secrets = || props.iter().filter(|p| p.secret);
     for p in secrets() {
         if absent(node, &p.name)
             && let Some(v) = (src.env)(&env_name(&p.name))?
@@ -376,6 +393,50 @@ mod tests {
         let props = [prop("a_key", false, true), prop("b_key", false, true)];
         let e = fill(&mut node(json!({})), &props, &src).unwrap_err();
         assert!(e.to_string().contains("several secrets"), "{e}");
+    }
+
+    /// A fleet's password file is each entry's fallback (a newcomer's report: it
+    /// replaced the passwords entries gave, and beat `HW_<KEY>`; one fake-hardware
+    /// entry made the whole fleet fail). On the old code the first assertion saw
+    /// the file's value.
+    #[test]
+    fn a_fleets_password_file_fills_only_what_entries_and_env_leave_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "S3cret-file\n").unwrap();
+        let ocs = [
+            prop("msftocs_username", true, false),
+            prop("msftocs_password", true, true),
+        ];
+        let src = Sources {
+            password_file: Some(&path),
+            ask: false,
+            flag_keys: vec![],
+            shared_file: true,
+            env: &no_env,
+            prompt: None,
+        };
+        let mut n = node(json!({"msftocs_password": "own"}));
+        fill(&mut n, &ocs, &src).unwrap();
+        assert_eq!(n.driver_info.as_map()["msftocs_password"], "own");
+        for start in [json!({}), json!({"msftocs_password": IRONIC_MASK})] {
+            let mut n = node(start);
+            fill(&mut n, &ocs, &src).unwrap();
+            assert_eq!(n.driver_info.as_map()["msftocs_password"], "S3cret-file");
+        }
+        // HW_<KEY> names this key more closely than the file everyone shares.
+        let env = |name: &str| -> Result<Option<String>> {
+            Ok((name == "HW_MSFTOCS_PASSWORD").then(|| "from-env".to_owned()))
+        };
+        let by_env = Sources { env: &env, ..src };
+        let mut n = node(json!({}));
+        fill(&mut n, &ocs, &by_env).unwrap();
+        assert_eq!(n.driver_info.as_map()["msftocs_password"], "from-env");
+        // A type without a secret takes nothing and is no error in a fleet.
+        let fake = [prop("fake_delay", false, false)];
+        let mut n = node(json!({}));
+        fill(&mut n, &fake, &by_env).unwrap();
+        assert!(n.driver_info.as_map().is_empty(), "{:?}", n.driver_info);
     }
 
     #[test]

@@ -29,6 +29,24 @@ fn hwctl(dir: &std::path::Path) -> Command {
     c
 }
 
+/// `line` without its terminal escape sequences (`ESC [ … letter`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Under a terminal (`script` gives one), the bar is drawn before any node is done
 /// and shows elapsed time, rate, ETA and failures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,9 +72,18 @@ async fn the_progress_bar_shows_elapsed_rate_eta_and_failures_from_the_start() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     // Drawn at 0 of 2: before the first node (700 ms) finished.
-    assert!(text.contains("0/2 nodes"), "{text}");
+    assert!(text.contains("0/2 ·"), "{text}");
     assert!(text.contains("[00:00:0"), "no elapsed time: {text}");
-    assert!(text.contains("/s"), "no rate: {text}");
+    assert!(text.contains("nodes/s"), "no rate: {text}");
+    // Narrow enough for an 80-column terminal (the bar of 30 made 88-94).
+    for line in text.split(['\r', '\n']).filter(|l| l.contains("ETA")) {
+        let shown: String = strip_ansi(line);
+        assert!(
+            shown.chars().count() <= 80,
+            "{} columns: {shown}",
+            shown.chars().count()
+        );
+    }
     assert!(text.contains("ETA"), "no ETA: {text}");
     assert!(text.contains("0 failed"), "no failure count: {text}");
 }
