@@ -210,7 +210,7 @@ impl PowerSwitch for IbootPower {
 
     /// CHANGE_RELAY on or off; a reboot is off, `reboot_delay`, on (refused
     /// before the relay is touched when the caller's deadline would cut it while
-    /// the relay is off: [`IbootPower::check_reboot_fits`]).
+    /// the relay is off, with [`ErrorKind::Timeout`]).
     async fn apply(&self, action: PowerAction) -> Result<()> {
         let relay = self.relay()?;
         let span = info_span!("iboot.apply", relay, %action);
