@@ -930,6 +930,11 @@ fn a_missing_required_secret_is_asked_for_on_a_terminal() {
         assert!(Instant::now() < deadline, "no prompt: {:?}", text());
         std::thread::sleep(Duration::from_millis(20));
     }
+    // rpassword writes the prompt and then turns echo off: a key typed in between
+    // is echoed by the terminal, as it would be for a person typing ahead. The
+    // test types as a person does, after the prompt is up (a CI rehearsal under
+    // load typed into that window once and saw the canary echoed).
+    std::thread::sleep(Duration::from_millis(500));
     let mut keys = child.stdin.take().unwrap();
     std::io::Write::write_all(&mut keys, format!("{CANARY}\r").as_bytes()).unwrap();
     while child.try_wait().unwrap().is_none() {
