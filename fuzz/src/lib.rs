@@ -246,7 +246,7 @@ pub fn inventory(data: &[u8]) {
     }
     // The one-pass reader `hwctl fleet` uses (issue 16). Where it accepts a file,
     // the file is JSON, and so the general reader must accept it too.
-    let nodes = match serde_json::from_str::<hwctl_inventory::Inventory>(text) {
+    let nodes = match hwctl_inventory::Inventory::read(text) {
         Ok(hwctl_inventory::Inventory::Nodes(nodes)) => nodes,
         Ok(_) | Err(_) => return,
     };
