@@ -29,24 +29,6 @@ fn hwctl(dir: &std::path::Path) -> Command {
     c
 }
 
-/// `line` without its terminal escape sequences (`ESC [ … letter`).
-fn strip_ansi(line: &str) -> String {
-    let mut out = String::new();
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Under a terminal (`script` gives one), the bar is drawn before any node is done
 /// and shows elapsed time, rate, ETA and failures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +59,7 @@ async fn the_progress_bar_shows_elapsed_rate_eta_and_failures_from_the_start() {
     assert!(text.contains("nodes/s"), "no rate: {text}");
     // Narrow enough for an 80-column terminal (the bar of 30 made 88-94).
     for line in text.split(['\r', '\n']).filter(|l| l.contains("ETA")) {
-        let shown: String = strip_ansi(line);
+        let shown = console::strip_ansi_codes(line);
         assert!(
             shown.chars().count() <= 80,
             "{} columns: {shown}",

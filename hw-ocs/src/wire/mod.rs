@@ -359,7 +359,7 @@ impl Request {
             // What the loop below writes for their one parameter (digits need
             // no encoding), without building the list (once per request).
             out.push_str("?bladeId=");
-            push_decimal(out, *blade_id);
+            out.push_str(itoa::Buffer::new().format(*blade_id));
             return;
         }
         let query = self.query();
@@ -389,24 +389,6 @@ impl Request {
     }
 }
 
-/// Appends `n` in decimal, as `n.to_string()` writes it.
-fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // `n % 10` is below 10: the cast keeps it.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -415,9 +397,6 @@ mod tests {
     #[test]
     fn a_blade_id_is_written_as_to_string_writes_it() {
         for n in [0, 1, 9, 10, 48, 99, 100, 65_535, 1_000_000_000, u32::MAX] {
-            let mut out = String::from("x");
-            push_decimal(&mut out, n);
-            assert_eq!(out, format!("x{n}"));
             let mut path = String::new();
             Request::GetBladeState { blade_id: n }.push_path_and_query(&mut path);
             assert_eq!(path, format!("GetBladeState?bladeId={n}"));
