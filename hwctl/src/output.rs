@@ -123,7 +123,7 @@ pub(crate) fn hint_for(driver: Option<&str>, problem: &ParameterProblem) -> Opti
         );
     }
     let oneview = matches!(driver, None | Some("oneview"));
-    if name.ends_with("password") && !(oneview && ONEVIEW_CONDUCTOR_KEYS.contains(&name)) {
+    if is_node_secret(driver, name) {
         // A secret is never suggested on the command line.
         return Some(format!(
             "a secret: set the environment variable {}, or use --password-file FILE, or run \
@@ -207,6 +207,14 @@ pub(crate) fn fleet_error_json_for(err: &Error, operation: &str) -> serde_json::
     value
 }
 
+/// Whether `name` is one of the node's secrets, for a hint that must never suggest
+/// giving it on the command line: a password key, except OneView's conductor
+/// credentials (`oneview_password` is the appliance's, hinted apart).
+fn is_node_secret(driver: Option<&str>, name: &str) -> bool {
+    let oneview = matches!(driver, None | Some("oneview"));
+    name.ends_with("password") && !(oneview && ONEVIEW_CONDUCTOR_KEYS.contains(&name))
+}
+
 /// [`hint_for`] for a node of a `fleet` inventory, whose values come from its
 /// entry or the environment: `fleet` refuses `--info` and `--port` and asks
 /// nothing on a terminal (a newcomer was told to run on a terminal to be asked),
@@ -224,8 +232,7 @@ pub(crate) fn fleet_hint_for(driver: Option<&str>, problem: &ParameterProblem) -
                 .to_owned(),
         );
     }
-    let oneview = matches!(driver, None | Some("oneview"));
-    if name.ends_with("password") && !(oneview && ONEVIEW_CONDUCTOR_KEYS.contains(&name)) {
+    if is_node_secret(driver, name) {
         // A secret is never suggested on the command line.
         return Some(format!(
             "a secret: set the environment variable {} (every node of the sweep reads it), \
