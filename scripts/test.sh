@@ -24,22 +24,26 @@ fi
 # Peers are installed by deps.sh: a test that cannot find its peer fails.
 export HW_REQUIRE_PEERS="${HW_REQUIRE_PEERS:-1}"
 
-echo "== cargo fmt" >&2
+# Each step's line says how far into the run it starts (CI keeps the whole run
+# under about 30 minutes on 2 cores; these show where the time goes).
+step() { echo "== $1 (at $((SECONDS / 60))m$((SECONDS % 60))s)" >&2; }
+
+step "cargo fmt"
 cargo fmt --all -- --check
-echo "== cargo clippy" >&2
+step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
-echo "== cargo doc" >&2
+step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
-echo "== cargo check --no-default-features, per crate" >&2
+step "cargo check --no-default-features, per crate"
 # Each library crate builds on its own with no features (feature unification in a
 # workspace build can hide a missing feature gate).
 for krate in $(cargo metadata --no-deps --format-version 1 \
     | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["packages"] if any("lib" in t["kind"] for t in p["targets"])))'); do
   cargo check -q -p "$krate" --no-default-features
 done
-echo "== test fixtures inside the repository, each with its source" >&2
+step "test fixtures inside the repository, each with its source"
 bash scripts/check-fixtures.sh
-echo "== cargo check --all-targets, per crate (its tests build alone)" >&2
+step "cargo check --all-targets, per crate (its tests build alone)"
 # Each crate's tests build on their own, as `cargo test -p X` builds them from a fresh
 # clone: alone, a crate gets no features from the rest of the workspace (its
 # dev-dependencies must carry what its tests use, e.g. a self dev-dependency with
@@ -49,14 +53,14 @@ for krate in $(cargo metadata --no-deps --format-version 1 \
     | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["packages"]))'); do
   cargo check -q -p "$krate" --all-targets
 done
-echo "== cargo test" >&2
+step "cargo test"
 cargo test --workspace --all-features --no-fail-fast
-echo "== first hour" >&2
+step "first hour"
 # A new user's first hour from a fresh clone of the commit (README commands, an Ironic
 # export per driver on the simulators, secrets, fleet + Ctrl-C, a piped console 20
 # times), with the target/debug/hwctl the step above built; about a minute.
 bash scripts/first-hour.sh
-echo "== fuzz smoke" >&2
+step "fuzz smoke"
 # Every fuzz target (fuzz/, its own workspace), two ways. First over its seeds,
 # their cuts and byte changes through a plain cargo test (with the fuzz library's
 # own tests). Then built with libFuzzer and run 2 s each (HW_FUZZ_SECONDS), without
@@ -80,3 +84,4 @@ case "${HW_FUZZ_SMOKE:-libfuzzer}" in
     fi ;;
   *) echo "HW_FUZZ_SMOKE is libfuzzer, seeds or 0, not ${HW_FUZZ_SMOKE}" >&2; exit 2 ;;
 esac
+step "all checks passed"

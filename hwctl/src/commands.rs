@@ -238,7 +238,7 @@ pub(crate) async fn sensors(node: &Node, json_out: bool) -> Result<()> {
                 ]
             })
             .collect();
-        say(table(&["SENSOR", "KIND", "VALUE", "UNIT", "STATUS"], &rows));
+        say(table(&["SENSOR", "KIND", "VALUE", "UNIT", "STATUS"], &rows).trim_end());
     }
     Ok(())
 }
@@ -294,7 +294,7 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
                         ]
                     })
                     .collect();
-                say(table(&["METHOD", "HTTP", "MODE", "DESCRIPTION"], &rows));
+                say(table(&["METHOD", "HTTP", "MODE", "DESCRIPTION"], &rows).trim_end());
             }
         }
         VendorAction::Call {

@@ -238,8 +238,18 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
             env: &secrets::process_env,
             prompt: interactive.then_some(prompt),
         };
+        // Only a secret's value on the command line is warned about: an empty
+        // value holds none, nor does an Ironic export's mask (`******`), which is
+        // filled from the sources above like an absent key.
+        let on_argv: Vec<&str> = args
+            .info
+            .iter()
+            .filter_map(|p| p.split_once('='))
+            .filter(|(_, v)| !v.is_empty() && *v != secrets::IRONIC_MASK)
+            .map(|(k, _)| k.trim())
+            .collect();
         for p in hw.properties().iter().filter(|p| p.secret) {
-            if src.flag_keys.contains(&p.name.as_ref()) {
+            if on_argv.contains(&p.name.as_ref()) {
                 tracing::warn!(
                     "{} given with --info is visible to every local user (ps, /proc/PID/cmdline) \
                      and kept in shell history; set {} or use --password-file",

@@ -32,7 +32,7 @@ use serde_json::Value;
 use crate::inventory::InventoryNode;
 
 /// What Ironic prints instead of a secret (`openstack baremetal node show`).
-pub(crate) const IRONIC_MASK: &str = "******";
+pub(crate) use hwctl_core::driver_info::IRONIC_MASK;
 
 /// The longest secret file read (a password file, not a key store).
 const MAX_SECRET_FILE: u64 = 64 * 1024;

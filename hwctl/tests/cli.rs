@@ -178,6 +178,26 @@ fn device_failures_exit_1_and_name_the_kind() {
     );
 }
 
+/// A table is the last thing printed and ends with its last row: no blank line
+/// after it (newcomer report: `sensors` ended with one).
+#[test]
+fn sensors_and_vendor_tables_end_with_their_last_row() {
+    for args in [["sensors", ""], ["vendor", "list"]] {
+        let args: Vec<&str> = ["--driver", "fake-hardware"]
+            .into_iter()
+            .chain(args.into_iter().filter(|a| !a.is_empty()))
+            .collect();
+        let o = hwctl(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.lines().count() >= 3, "{args:?}: {out}");
+        assert!(
+            out.ends_with('\n') && !out.ends_with("\n\n"),
+            "{args:?}: {out:?}"
+        );
+    }
+}
+
 #[test]
 fn vendor_list_and_call() {
     let o = hwctl(&["--driver", "fake-hardware", "vendor", "list"]);
@@ -663,6 +683,23 @@ fn a_secret_on_the_command_line_is_warned_about() {
         ])
         .output()
         .unwrap();
+    assert!(!stderr(&o).contains("is visible"), "{}", stderr(&o));
+    // An Ironic export's mask on the command line holds no secret (the value comes
+    // from the environment): no warning either (newcomer report: it warned).
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .env("HW_IPMI_PASSWORD", canary)
+        .args([
+            "--driver",
+            "ipmi",
+            "--info",
+            "ipmi_address=127.0.0.1",
+            "--info",
+            "ipmi_password=******",
+            "validate",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("is visible"), "{}", stderr(&o));
 }
 
