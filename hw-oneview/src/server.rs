@@ -814,24 +814,29 @@ impl OneviewServer {
         if let Some(t) = &c.server_profile_template_uri {
             checked.push("server profile template");
             let spt: ServerProfileTemplate = self.client.get_json(t, deadline).await?;
-            let sht = c
-                .server_hardware_type_uri
-                .as_ref()
-                .or(hw.server_hardware_type_uri.as_ref());
+            // The template is compared with the node's driver_info value where it
+            // gives one, else with the server's own; the message names which.
+            let (sht, sht_of) = match &c.server_hardware_type_uri {
+                Some(uri) => (Some(uri), "the node's server_hardware_type_uri"),
+                None => (
+                    hw.server_hardware_type_uri.as_ref(),
+                    "the server's serverHardwareTypeUri",
+                ),
+            };
             if spt.server_hardware_type_uri.as_ref() != sht {
                 problems.push(format!(
-                    "the template's serverHardwareTypeUri {} is not the server's {}",
+                    "the template's serverHardwareTypeUri {} is not {sht_of} {}",
                     spt.server_hardware_type_uri.as_deref().unwrap_or("null"),
                     sht.map(String::as_str).unwrap_or("null")
                 ));
             }
-            let eg = c
-                .enclosure_group_uri
-                .as_ref()
-                .or(hw.server_group_uri.as_ref());
+            let (eg, eg_of) = match &c.enclosure_group_uri {
+                Some(uri) => (Some(uri), "the node's enclosure_group_uri"),
+                None => (hw.server_group_uri.as_ref(), "the server's serverGroupUri"),
+            };
             if spt.enclosure_group_uri.as_ref() != eg {
                 problems.push(format!(
-                    "the template's enclosureGroupUri {} is not the server's {}",
+                    "the template's enclosureGroupUri {} is not {eg_of} {}",
                     spt.enclosure_group_uri.as_deref().unwrap_or("null"),
                     eg.map(String::as_str).unwrap_or("null")
                 ));

@@ -447,6 +447,17 @@ async fn validation_checks_template_type_group_and_port_macs() {
         text.contains("enclosure_group_uri is /rest/enclosure-groups/nope"),
         "{text}"
     );
+    // The template is compared with the node's own value, and the message says so
+    // (a newcomer run read "is not the server's /rest/enclosure-groups/nope", the
+    // node's value called the server's).
+    assert!(
+        text.contains("is not the node's enclosure_group_uri /rest/enclosure-groups/nope"),
+        "{text}"
+    );
+    assert!(
+        text.contains("is not the node's server_hardware_type_uri"),
+        "{text}"
+    );
     // A node whose port is not the server's.
     let ctx =
         hwctl_core::NodeContext::new("oneview-1").with_port("52:54:00:00:00:01".parse().unwrap());

@@ -395,7 +395,8 @@ pub(crate) enum Command {
         hardware_type: String,
     },
     /// Act on every node of an inventory file concurrently. Secrets the inventory
-    /// lacks come from `HW_<KEY>` or `hwctl --password-file PATH fleet …`.
+    /// lacks come from `HW_<KEY>` or `hwctl --password-file PATH fleet …` (the file
+    /// is the login password of each entry that gives a user name and no password).
     Fleet {
         /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`; at
         /// least one node, every one with a known `driver`, and no two of one name

@@ -37,7 +37,9 @@ kinds; the summary error names the most common).
 .TP
 \fB2\fR
 A usage error, or a missing or invalid parameter (\fBmissing\-parameter\fR,
-\fBinvalid\-parameter\fR): nothing was sent to the device.
+\fBinvalid\-parameter\fR). Most are found before anything is sent; a device
+may also refuse a value as invalid after a request (a Redfish HTTP 400, an AMT
+\fBReturnValue\fR 5, a OneView template that does not match the server).
 .TP
 \fB130\fR
 A \fBfleet\fR interrupted by Ctrl-C (SIGINT), after it printed which nodes were

@@ -10,7 +10,9 @@
 //!    info file; the same key also given by `--info` is a usage error. With
 //!    `fleet` the file is everyone's login password, the fallback of each entry:
 //!    it fills a node's password only where the entry gives none (or Ironic's
-//!    mask) and `HW_<KEY>` is unset; a node whose type has no user name
+//!    mask) and `HW_<KEY>` is unset, and only where the entry gives the user name
+//!    it goes with (`sasl_username` for `sasl_password`; an entry without one does
+//!    not log in with a password); a node whose type has no user name
 //!    (Wake-on-LAN's SecureOn password) gets it only if its entry names the key,
 //!    and one whose type has no secret (fake-hardware) gets nothing.
 //! 2. `HW_<KEY>`: an environment variable per secret key, the key upper-cased with
@@ -63,10 +65,11 @@ pub(crate) struct Sources<'a> {
     /// The keys `--info` gave.
     pub flag_keys: Vec<&'a str>,
     /// The password file is shared by many nodes of several types (`fleet`): it
-    /// stands for a login password, so it fills a node only when its hardware type
-    /// logs in with a user name (a `*_username` property) or the entry names the
-    /// secret key itself. Wake-on-LAN's optional SecureOn password is not a login
-    /// and stays empty unless the entry asks for it.
+    /// stands for a login password, so it fills a node only when its entry gives
+    /// the user name the password goes with (`ipmi_username` for `ipmi_password`)
+    /// or, for a type with no such name, names the secret key itself.
+    /// Wake-on-LAN's optional SecureOn password is not a login and stays empty
+    /// unless the entry asks for it.
     pub shared_file: bool,
     /// Reads an environment variable (`None` when unset).
     pub env: &'a dyn Fn(&str) -> Result<Option<String>>,
@@ -132,8 +135,7 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
                 ));
             }
         };
-        let logs_in = props.iter().any(|p| p.name.ends_with("_username"));
-        if src.shared_file && !logs_in && !node.driver_info.as_map().contains_key(&key) {
+        if src.shared_file && !shared_file_applies(node, props, &key) {
             // Not this node's login: see `Sources::shared_file`.
         } else if src.shared_file && (!absent(node, &key) || (src.env)(&env_name(&key))?.is_some())
         {
@@ -150,6 +152,29 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
         }
     }
     fill_from_env(node, props, src)
+}
+
+/// Whether a fleet's shared password file is `node`'s password `key`: a login
+/// password goes with its login name. Where the type has a user name paired with
+/// `key` (`sasl_username` for `sasl_password`), only an entry that gives that name
+/// logs in with a password (a lone `sasl_password` is refused by libvirt, a lone
+/// `redfish_password` by Redfish, and an IPMI entry without `ipmi_username` is the
+/// null user's). A type with no such name (Wake-on-LAN's SecureOn password) takes
+/// it only where its entry names `key` (as Ironic's mask).
+fn shared_file_applies(node: &InventoryNode, props: &[Property], key: &str) -> bool {
+    let info = node.driver_info.as_map();
+    let user = key
+        .strip_suffix("_password")
+        .map(|prefix| format!("{prefix}_username"))
+        .filter(|user| props.iter().any(|p| p.name == user.as_str()));
+    match user {
+        Some(user) => match info.get(&user) {
+            Some(Value::String(name)) => !name.is_empty(),
+            Some(Value::Null) | None => false,
+            Some(_) => true,
+        },
+        None => info.contains_key(key),
+    }
 }
 
 /// [`fill`]'s steps after the password file: `HW_<KEY>` for each secret still
@@ -472,15 +497,41 @@ mod tests {
             n.driver_info.as_map()["wol_secureon_password"],
             "S3cret-file"
         );
-        // A type that logs in gets it, optional or not.
+        // An entry that logs in gets it, its user name optional or not.
         let ipmi = [
             prop("ipmi_username", false, false),
             prop("ipmi_password", false, true),
             prop("ipmi_hex_kg_key", false, true),
         ];
-        let mut n = node(json!({}));
+        let mut n = node(json!({"ipmi_username": "admin"}));
         fill(&mut n, &ipmi, &src).unwrap();
         assert_eq!(n.driver_info.as_map()["ipmi_password"], "S3cret-file");
+        // One that gives no user name does not log in with it (found by a newcomer
+        // run: the file became a libvirt entry's lone sasl_password, refused as
+        // "missing sasl_username"; the old code filled both below).
+        let libvirt = [
+            prop("libvirt_uri", true, false),
+            prop("sasl_username", false, false),
+            prop("sasl_password", false, true),
+        ];
+        for (props, start) in [
+            (&libvirt[..], json!({"libvirt_uri": "test:///default"})),
+            (&ipmi[..], json!({"ipmi_username": ""})),
+        ] {
+            let mut n = node(start);
+            fill(&mut n, props, &src).unwrap();
+            assert!(
+                !n.driver_info
+                    .as_map()
+                    .keys()
+                    .any(|k| k.ends_with("_password")),
+                "{:?}",
+                n.driver_info
+            );
+        }
+        let mut n = node(json!({"libvirt_uri": "test:///default", "sasl_username": "u"}));
+        fill(&mut n, &libvirt, &src).unwrap();
+        assert_eq!(n.driver_info.as_map()["sasl_password"], "S3cret-file");
         // One node given the file on its own: the file is its secret.
         let single = Sources {
             shared_file: false,
