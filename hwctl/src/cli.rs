@@ -34,7 +34,7 @@ pub(crate) struct Cli {
     /// expiry it fails with a `timeout` error naming the operation (exit 1). Bounds
     /// the one-node commands; a power change's own `--timeout` extends it. Default 60.
     #[arg(long = "timeout", id = "deadline", value_name = "SECONDS",
-          value_parser = whole_seconds)]
+          value_parser = whole_seconds, allow_negative_numbers = true)]
     pub deadline: Option<u64>,
 
     /// The node to act on (for node commands): given before the command.
@@ -299,6 +299,9 @@ pub(crate) fn whole_seconds(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
         Ok(secs) if (1..=86_400).contains(&secs) => Ok(secs),
         Ok(secs) => Err(format!("{secs} is not in 1..=86400 ({accepted})")),
+        Err(_) if text.starts_with('-') && text.parse::<f64>().is_ok() => {
+            Err(format!("{text} is not in 1..=86400 ({accepted})"))
+        }
         Err(_) if text.contains('.') && text.parse::<f64>().is_ok() => Err(format!(
             "'{text}' has a fraction: {accepted} (sub-second timeouts are not offered)"
         )),
@@ -368,8 +371,7 @@ pub(crate) enum Command {
     /// With `--json`: `{"node", "hardware_type", "capabilities": {"power":
     /// {"can_query", "targets", "recorded_only"}, "management": {"boot_devices",
     /// "can_set_boot_device", …}, "console", "vendor"}, "boot_interfaces"}`; an
-    /// interface the node lacks is `null`. (`capabilities.boot` is gone: it was
-    /// "boot_interfaces is not empty", true for every type.)
+    /// interface the node lacks is `null`.
     ///
     /// `capabilities TYPE` takes no node options: it answers from what the hardware
     /// type declares (its interfaces, its network-boot interfaces) and from a node of
@@ -415,7 +417,8 @@ pub(crate) enum Command {
         /// confirmed in time: the power engine's `power-state-failure`, as for one
         /// node), naming the limit and the operation, and the others go on. Default: 60 for `status` (the
         /// one-node default), the power engine's 60 for a change.
-        #[arg(long, value_name = "SECONDS", value_parser = whole_seconds)]
+        #[arg(long, value_name = "SECONDS", value_parser = whole_seconds,
+              allow_negative_numbers = true)]
         timeout: Option<u64>,
         /// The interface to drive (only `power` for now).
         #[arg(value_enum)]
@@ -482,7 +485,8 @@ pub(crate) enum PowerAction {
 pub(crate) struct TimeoutArg {
     /// Seconds to wait for the state to be confirmed (1 to 86400, whole seconds, as
     /// the global `--timeout`).
-    #[arg(long, value_name = "SECONDS", value_parser = whole_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = whole_seconds,
+          allow_negative_numbers = true)]
     pub timeout: Option<u64>,
 }
 
@@ -575,7 +579,7 @@ pub(crate) enum BootModeAction {
     Get,
     /// Set the boot mode (bios or uefi).
     Set {
-        /// bios or uefi
+        /// bios (also written legacy) or uefi, in any case
         mode: String,
     },
 }

@@ -295,6 +295,18 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
                     })
                     .collect();
                 say(table(&["METHOD", "HTTP", "MODE", "DESCRIPTION"], &rows).trim_end());
+                let args: Vec<Vec<String>> = methods
+                    .iter()
+                    .filter_map(|m| {
+                        Some(vec![m.name.clone(), method_args(m.input_schema.as_ref()?)?])
+                    })
+                    .collect();
+                if !args.is_empty() {
+                    say(format!(
+                        "\narguments (vendor call METHOD --args '{{\"NAME\": VALUE, …}}'; [optional]):"
+                    ));
+                    say(wrapped_table(&["METHOD", "ARGUMENTS"], &args, table_width()).trim_end());
+                }
             }
         }
         VendorAction::Call {
@@ -330,12 +342,43 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
             let result = vendor.call(&method, verb, args).await.map_err(named)?;
             if json_out {
                 say_json(&json!({"node": node.id(), "method": method, "return": result}));
+            } else if result.is_null() {
+                // A method that returns nothing (set_nm_policy): say it was done
+                // rather than print a bare `null`.
+                say(format!("{method}: done (no result)"));
             } else {
                 say_json(&result);
             }
         }
     }
     Ok(())
+}
+
+/// A vendor method's arguments from its JSON Schema (`input_schema`): the names of
+/// its `properties`, required ones first as written, optional ones in brackets;
+/// `None` when it takes none.
+fn method_args(schema: &Value) -> Option<String> {
+    let props = schema.get("properties")?.as_object()?;
+    if props.is_empty() {
+        return None;
+    }
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut names: Vec<String> = required
+        .iter()
+        .filter(|r| props.contains_key(**r))
+        .map(|r| (*r).to_owned())
+        .collect();
+    names.extend(
+        props
+            .keys()
+            .filter(|k| !required.contains(&k.as_str()))
+            .map(|k| format!("[{k}]")),
+    );
+    Some(names.join(", "))
 }
 
 /// A capability value as text: yes/no, lists joined, objects as `key: value; …`,

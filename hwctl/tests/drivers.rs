@@ -451,3 +451,41 @@ fn bmc_hardware_types_network_boot_through_pxe_and_ipxe() {
         String::from_utf8_lossy(&clean.stderr)
     );
 }
+
+/// `vendor list` in text says what each method takes (the newcomer learned
+/// `get_nm_capabilities`'s arguments only from its errors; the schemas were in
+/// `--json` alone), and a method that returns nothing says it was done instead of
+/// printing a bare `null`.
+#[test]
+fn vendor_list_names_arguments_and_a_call_without_result_says_done() {
+    let sim = start_sim("staging-nm");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nm.json");
+    std::fs::write(&file, sim.nodes[0].to_string()).unwrap();
+    let f = file.to_str().unwrap();
+    let o = hwctl(&["--info-file", f, "vendor", "list"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("arguments (vendor call METHOD"), "{out}");
+    let caps = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("get_nm_capabilities "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        caps.contains("domain_id") && caps.contains("policy_trigger"),
+        "{out}"
+    );
+    let o = hwctl(&[
+        "--info-file",
+        f,
+        "vendor",
+        "call",
+        "control_nm_policy",
+        "--args",
+        r#"{"scope": "global", "enable": true}"#,
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(out, "control_nm_policy: done (no result)\n");
+}

@@ -393,6 +393,12 @@ fn a_fractional_or_unit_timeout_says_whole_seconds() {
             "5s",
             "'5s' is not a number of seconds: whole seconds from 1 to 86400",
         ),
+        // A negative number reaches the same check (clap took it for an unknown
+        // flag: "unexpected argument '-1' found", found by a newcomer run).
+        (
+            "-1",
+            "-1 is not in 1..=86400 (whole seconds from 1 to 86400)",
+        ),
     ] {
         for args in [
             &[

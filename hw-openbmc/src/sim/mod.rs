@@ -417,7 +417,8 @@ impl Simulator for OpenbmcSim {
     fn describe(&self) -> String {
         format!(
             "OpenBMC REST API simulator on {}, 1 host, user {}",
-            self.addr, self.shared.config.username
+            self.base_url(),
+            self.shared.config.username
         )
     }
 

@@ -593,7 +593,7 @@ impl Simulator for RedfishSim {
     fn describe(&self) -> String {
         format!(
             "Redfish service simulator on {}, {} system(s), user {}",
-            self.addr,
+            self.base_url(),
             self.shared.config.systems.max(1),
             self.shared.config.username
         )
