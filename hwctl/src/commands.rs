@@ -29,7 +29,9 @@ pub(crate) async fn power(node: &Node, action: PowerAction, json_out: bool) -> R
             // last set (kept in --state-dir), not a reading.
             let recorded = !power.capabilities().can_query;
             if json_out {
-                say_json(&json!({"node": node.id(), "power_state": state, "recorded": recorded}));
+                say_json(
+                    &json!({"node": node.id(), "power_state": state, "power_state_recorded": recorded}),
+                );
             } else if !recorded {
                 say(format!("power {state}"));
             } else if state == hwctl_core::PowerState::Unknown {

@@ -198,11 +198,11 @@ fn wol_power_status_says_it_is_recorded() {
     let o = hwctl_in(state.path(), &with(&WOL, &["--json", "power", "status"]));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["power_state"], "off", "{v}");
-    assert_eq!(v["recorded"], true, "{v}");
+    assert_eq!(v["power_state_recorded"], true, "{v}");
 
     let o = hwctl(&with(&FAKE, &["--json", "power", "status"]));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["recorded"], false, "{v}");
+    assert_eq!(v["power_state_recorded"], false, "{v}");
     let o = hwctl(&with(&FAKE, &["power", "status"]));
     assert!(!stdout(&o).contains("recorded"), "{}", stdout(&o));
 }
