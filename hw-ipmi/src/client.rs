@@ -2,7 +2,8 @@
 //! [`hwctl_core::shared::Shared`]), one request in flight, a minimum interval between
 //! requests, retries through [`hwctl_core::retry`] (a request that is not idempotent is
 //! resent only when it never left), a keep-alive, and Close Session when done or
-//! dropped.
+//! dropped. The session is the endpoint's; each handle carries its node's own
+//! [`IpmiConfig`], whose timeouts, retries and pacing every call of that handle uses.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -188,11 +189,21 @@ struct Slot {
     last_sent: Option<Instant>,
 }
 
-/// One BMC endpoint's shared state: its config, the session, the counters and the
-/// keep-alive. Opaque: reach it through an [`IpmiClient`]; it is what a
-/// [`Shared`] map of IPMI endpoints holds (see [`IpmiClient::shared_in`]).
+/// One BMC endpoint's shared state: the session, the counters, the keep-alive, and
+/// only those settings that belong to the session (every node sharing it has the
+/// same: they are part of [`IpmiConfig::endpoint_key`]). A node's per-operation
+/// settings are not here: each [`IpmiClient`] handle carries its node's config.
+/// Opaque: reach it through an [`IpmiClient`]; it is what a [`Shared`] map of IPMI
+/// endpoints holds (see [`IpmiClient::shared_in`]).
 pub struct IpmiEndpoint {
-    cfg: IpmiConfig,
+    /// `host:port`, for messages.
+    endpoint: String,
+    /// The session's user, for `Debug`.
+    username: String,
+    /// Idle time after which the keep-alive is sent (part of the sharing key).
+    keepalive_interval: std::time::Duration,
+    /// Our slave address on a bridged bus (part of the sharing key).
+    local_address: u8,
     slot: Mutex<Slot>,
     counters: Counters,
     keepalive: StdMutex<Option<tokio::task::JoinHandle<()>>>,
@@ -201,8 +212,8 @@ pub struct IpmiEndpoint {
 impl fmt::Debug for IpmiEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IpmiEndpoint")
-            .field("endpoint", &self.cfg.endpoint())
-            .field("username", &self.cfg.username)
+            .field("endpoint", &self.endpoint)
+            .field("username", &self.username)
             .finish_non_exhaustive()
     }
 }
@@ -215,7 +226,7 @@ impl Drop for IpmiEndpoint {
             h.abort();
         }
         if let Some(s) = self.slot.get_mut().session.take() {
-            tracing::debug!(endpoint = %self.cfg.endpoint(), "closing IPMI session on drop");
+            tracing::debug!(endpoint = %self.endpoint, "closing IPMI session on drop");
             s.close_nowait();
         }
     }
@@ -227,9 +238,12 @@ impl Drop for IpmiEndpoint {
 /// handle is dropped.
 ///
 /// [`IpmiClient::shared`] gives every caller in the process asking for the same
-/// endpoint (host, port, user, password, privilege, cipher suite, local bridging
-/// address) the same client, so one BMC has one session whatever the hardware
-/// type (`ipmi`, `staging-nm`); [`IpmiClient::new`] makes a private one.
+/// endpoint (host, port, user, password, BMC key, privilege, cipher suite, local
+/// bridging address, keep-alive interval) a handle on the same endpoint, so one BMC
+/// has one session whatever the hardware type (`ipmi`, `staging-nm`);
+/// [`IpmiClient::new`] makes a private one. Each handle keeps the config it was
+/// made from: its calls use their own `command_retry_timeout`, `request_timeout`,
+/// `retries` and `min_interval`, whoever opened the session.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
@@ -245,20 +259,25 @@ impl Drop for IpmiEndpoint {
 #[derive(Clone)]
 pub struct IpmiClient {
     inner: Arc<IpmiEndpoint>,
+    /// This handle's node's config: what its operations are bounded and paced by.
+    cfg: Arc<IpmiConfig>,
 }
 
 impl fmt::Debug for IpmiClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IpmiClient")
-            .field("endpoint", &self.inner.cfg.endpoint())
-            .field("username", &self.inner.cfg.username)
+            .field("endpoint", &self.inner.endpoint)
+            .field("username", &self.inner.username)
             .finish_non_exhaustive()
     }
 }
 
-fn endpoint(cfg: IpmiConfig) -> IpmiEndpoint {
+fn endpoint(cfg: &IpmiConfig) -> IpmiEndpoint {
     IpmiEndpoint {
-        cfg,
+        endpoint: cfg.endpoint(),
+        username: cfg.username.clone(),
+        keepalive_interval: cfg.keepalive_interval,
+        local_address: cfg.local_address,
         slot: Mutex::new(Slot {
             session: None,
             last_sent: None,
@@ -283,13 +302,16 @@ impl IpmiClient {
     /// ```
     pub fn new(cfg: IpmiConfig) -> IpmiClient {
         IpmiClient {
-            inner: Arc::new(endpoint(cfg)),
+            inner: Arc::new(endpoint(&cfg)),
+            cfg: Arc::new(cfg),
         }
     }
 
-    /// The process-wide client for `cfg`'s endpoint ([`Shared::global`]): every
-    /// node of every hardware type on one BMC, with the same credentials, privilege,
-    /// cipher suite and local bridging address, shares it and its one session.
+    /// A handle on the process-wide client for `cfg`'s endpoint ([`Shared::global`]):
+    /// every node of every hardware type on one BMC, with the same credentials,
+    /// privilege, cipher suite, local bridging address and keep-alive interval,
+    /// shares it and its one session. The handle's calls use `cfg`'s own timeouts,
+    /// retries and pacing.
     ///
     /// ```
     /// let a = hwctl_ipmi::IpmiClient::shared(&hwctl_ipmi::IpmiConfig::new("10.0.0.1"));
@@ -300,16 +322,32 @@ impl IpmiClient {
         IpmiClient::shared_in(&Shared::global(), cfg)
     }
 
-    /// The client for `cfg`'s endpoint in `shared` (tests and embedders that want
-    /// their own scope; [`IpmiClient::shared`] uses the global one). The session
-    /// lives while some handle holds it and for `shared`'s idle TTL after it was last
-    /// handed out (the global map's keeps one session per BMC for a whole fleet
-    /// sweep); then it is closed.
+    /// A handle, with `cfg` as its own config, on the client for `cfg`'s endpoint
+    /// in `shared` (tests and embedders that want their own scope;
+    /// [`IpmiClient::shared`] uses the global one). The session lives while some
+    /// handle holds it and for `shared`'s idle TTL after it was last handed out
+    /// (the global map's keeps one session per BMC for a whole fleet sweep); then
+    /// it is closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let shared = hwctl_core::shared::Shared::new();
+    /// let a = hwctl_ipmi::IpmiClient::shared_in(&shared, &hwctl_ipmi::IpmiConfig::new("10.0.0.1"));
+    /// let mut quick = hwctl_ipmi::IpmiConfig::new("10.0.0.1");
+    /// quick.command_retry_timeout = Duration::from_secs(3);
+    /// let b = hwctl_ipmi::IpmiClient::shared_in(&shared, &quick);
+    /// assert!(a.same_endpoint(&b)); // one session
+    /// assert_eq!(a.config().command_retry_timeout, Duration::from_secs(60));
+    /// assert_eq!(b.config().command_retry_timeout, Duration::from_secs(3)); // b's own
+    /// ```
     pub fn shared_in(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> IpmiClient {
         let key = cfg.endpoint_key();
-        let made = shared.get_or_try_insert(&key, || Ok(endpoint(cfg.clone())));
+        let made = shared.get_or_try_insert(&key, || Ok(endpoint(cfg)));
         match made {
-            Ok(inner) => IpmiClient { inner },
+            Ok(inner) => IpmiClient {
+                inner,
+                cfg: Arc::new(cfg.clone()),
+            },
             // Unreachable: the constructor cannot fail.
             Err(_) => IpmiClient::new(cfg.clone()),
         }
@@ -320,14 +358,15 @@ impl IpmiClient {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// The config the client was built from.
+    /// This handle's config: the one it was made from (on a shared endpoint, this
+    /// node's own, not the config of whichever node opened the session).
     ///
     /// ```
     /// let client = hwctl_ipmi::IpmiClient::new(hwctl_ipmi::IpmiConfig::new("10.0.0.7"));
     /// assert_eq!(client.config().endpoint(), "10.0.0.7:623");
     /// ```
     pub fn config(&self) -> &IpmiConfig {
-        &self.inner.cfg
+        &self.cfg
     }
 
     /// The counters.
@@ -515,7 +554,7 @@ impl IpmiClient {
             .await
     }
 
-    /// One operation, bounded in all by the config's `command_retry_timeout`, with
+    /// One operation, bounded in all by this handle's `command_retry_timeout`, with
     /// the retry rule of `hwctl_core::retry` ([`RetryPolicy::may_retry`]: an
     /// idempotent command after any retryable failure, another only when it never
     /// left):
@@ -540,7 +579,7 @@ impl IpmiClient {
     /// command), the attempts and the time taken.
     ///
     /// [`RetryPolicy::may_retry`]: hwctl_core::retry::RetryPolicy::may_retry
-    #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.cfg.endpoint(), netfn, cmd))]
+    #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.endpoint, netfn, cmd))]
     pub(crate) async fn request_with(
         &self,
         bridge: Option<&Bridge>,
@@ -550,7 +589,7 @@ impl IpmiClient {
         idempotency: Idempotency,
         retry_busy_cc: bool,
     ) -> Result<RawIpmiReply> {
-        let cfg = &self.inner.cfg;
+        let cfg = &*self.cfg;
         let policy = cfg.retry_policy();
         let started = Instant::now();
         let end = started + cfg.command_retry_timeout;
@@ -620,7 +659,7 @@ impl IpmiClient {
     /// went unanswered, the attempts, and the time taken (the kind, retryability
     /// and source of `e` kept).
     fn final_error(&self, e: Error, tries: &Attempts) -> Error {
-        let cfg = &self.inner.cfg;
+        let cfg = &*self.cfg;
         let made = tries.made();
         let took = tries.elapsed().as_secs_f64();
         let plural = if made == 1 { "" } else { "s" };
@@ -676,7 +715,7 @@ impl IpmiClient {
         until: Instant,
         tries: &Attempts,
     ) -> Result<RawIpmiReply> {
-        let cfg = &self.inner.cfg;
+        let cfg = &*self.cfg;
         let req = Request { netfn, cmd, data };
         let mut slot = self.inner.slot.lock().await;
         if slot.session.is_none() {
@@ -690,7 +729,7 @@ impl IpmiClient {
                 .sessions_opened
                 .fetch_add(1, Ordering::Relaxed);
             slot.session = Some(s);
-            self.start_keepalive();
+            self.start_keepalive(cfg.request_timeout);
         }
         if let Some(last) = slot.last_sent {
             let next = last + cfg.min_interval;
@@ -729,8 +768,11 @@ impl IpmiClient {
         }
     }
 
-    fn start_keepalive(&self) {
-        let interval = self.inner.cfg.keepalive_interval;
+    /// Starts the session's keep-alive (if not running), each waiting up to
+    /// `timeout` for its reply: the `request_timeout` of the node whose operation
+    /// opened the session.
+    fn start_keepalive(&self, timeout: std::time::Duration) {
+        let interval = self.inner.keepalive_interval;
         if interval.is_zero() {
             return;
         }
@@ -762,12 +804,7 @@ impl IpmiClient {
                     data: &[],
                 };
                 let r = session
-                    .exchange(
-                        &req,
-                        None,
-                        inner.cfg.local_address,
-                        inner.cfg.request_timeout,
-                    )
+                    .exchange(&req, None, inner.local_address, timeout)
                     .await;
                 slot.last_sent = Some(Instant::now());
                 if r.is_err()
@@ -819,7 +856,7 @@ impl IpmiClient {
                 .counters
                 .sessions_closed
                 .fetch_add(1, Ordering::Relaxed);
-            s.close(self.inner.cfg.request_timeout)
+            s.close(self.cfg.request_timeout)
                 .await
                 .map_err(|e| e.or_driver(crate::NAME).or_operation("close session"))?;
         }

@@ -436,6 +436,13 @@ impl fmt::Debug for BmcKey {
 
 /// Everything needed to talk to one BMC, and how the node uses it.
 ///
+/// Nodes on one BMC share its session when their session fields agree (host, port,
+/// user, password, BMC key, privilege, cipher suite, local bridging address and
+/// keep-alive interval: [`IpmiConfig::endpoint_key`]). The other fields are the
+/// node's own on every call, whichever node opened the session: `bridge`,
+/// `request_timeout`, `retries`, `min_interval`, `poll_interval`,
+/// `disable_boot_timeout` and `command_retry_timeout`.
+///
 /// `Debug` never prints the password.
 ///
 /// ```
@@ -468,13 +475,17 @@ pub struct IpmiConfig {
     pub bridge: Option<Bridge>,
     /// Our slave address on a bridged bus (`ipmi_local_address`, 0x20).
     pub local_address: u8,
-    /// How long to wait for one reply before retransmitting or failing.
+    /// How long to wait for one reply before retransmitting or failing (this
+    /// node's operations; the keep-alive uses that of the node that opened the
+    /// session).
     pub request_timeout: Duration,
     /// Extra attempts for reads (writes are never resent).
     pub retries: u32,
-    /// Minimum time between two requests to this BMC.
+    /// Minimum time between this node's request and the previous request to this
+    /// BMC (by any node sharing the session).
     pub min_interval: Duration,
-    /// Idle time after which a keep-alive (Get Device ID) is sent.
+    /// Idle time after which a keep-alive (Get Device ID) is sent. A setting of
+    /// the session: nodes that differ in it do not share one.
     pub keepalive_interval: Duration,
     /// How often the power state is polled while a change is confirmed.
     pub poll_interval: Duration,
@@ -703,14 +714,20 @@ impl IpmiConfig {
     }
 
     /// What identifies this BMC session for sharing: host, port, user, a keyed
-    /// fingerprint of the password (never the password), and the privilege level,
-    /// cipher suite choice and local bridging address (our address is encoded into
-    /// every bridged request, so nodes that differ in it cannot share a client).
+    /// fingerprint of the password (never the password) and of the BMC key, and
+    /// the privilege level, cipher suite choice, local bridging address (our
+    /// address is encoded into every bridged request, so nodes that differ in it
+    /// cannot share a client) and keep-alive interval (one keep-alive per
+    /// session). Nothing else: a node's timeouts, retries, pacing, bridge and
+    /// boot-timer choice are its own on every call (see [`IpmiConfig`]).
     ///
     /// ```
     /// let mut cfg = hwctl_ipmi::IpmiConfig::new("10.0.0.1");
     /// cfg.password = "s3cr3t".to_owned().into();
     /// assert!(!format!("{:?}", cfg.endpoint_key()).contains("s3cr3t"));
+    /// let mut quick = cfg.clone();
+    /// quick.command_retry_timeout = std::time::Duration::from_secs(3);
+    /// assert_eq!(quick.endpoint_key(), cfg.endpoint_key()); // per node, not per session
     /// ```
     pub fn endpoint_key(&self) -> EndpointKey {
         let suite = match self.cipher_suite {
@@ -736,6 +753,7 @@ impl IpmiConfig {
                 "local_address",
                 format_args!("0x{:02x}", self.local_address),
             )
+            .extra("keepalive_ms", self.keepalive_interval.as_millis())
     }
 
     /// How an operation is retried (with `hwctl_core::retry`, which resends a request

@@ -78,7 +78,8 @@ pub fn ipmi_from_driver_info(
 }
 
 /// The node's [`Ipmi`] handle for an already validated `cfg`, on the client for its
-/// endpoint in `shared`.
+/// endpoint in `shared`: the session is shared, `cfg`'s per-node settings
+/// (timeouts, retries, pacing, bridge, boot timer) stay this handle's own.
 pub fn ipmi_from_config(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> Ipmi {
     Ipmi::with_client(IpmiClient::shared_in(shared, cfg), cfg.bridge)
 }
@@ -88,6 +89,8 @@ pub fn ipmi_from_config(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> Ipmi
 /// Nodes share one client (and one session) per BMC endpoint with every other node
 /// of the process ([`Shared::global`]), whatever their hardware type: building
 /// this twice, or registering `ipmi` and `staging-nm` for one BMC, opens one session.
+/// Each node keeps its own per-operation settings (`ipmi_command_retry_timeout`,
+/// `ipmi_disable_boot_timeout`, bridging) on the shared session.
 /// [`hardware_type_with`] takes a scope of its own.
 ///
 /// ```

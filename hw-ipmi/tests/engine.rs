@@ -159,3 +159,142 @@ async fn a_lost_power_cycle_is_not_resent_but_a_power_on_is() {
     assert!(bmc.stats().packets - before > 1, "resent: {err}");
     assert!(err.to_string().contains("attempts"), "{err}");
 }
+
+/// A newcomer's report: node n3 sets `ipmi_command_retry_timeout = 3` and shares the
+/// BMC's session with n1 (default 60 s). Against a silent BMC n3's status read must
+/// end as it does alone (2 attempts, its 3 s named); it used to take n1's 60 s (4
+/// attempts over 8 s) because the shared client kept the first node's config.
+/// Time is paused once the session is open, so the silence costs no real time.
+#[tokio::test]
+async fn a_nodes_command_retry_timeout_is_its_own_on_a_shared_session() {
+    let bmc = bmc().await;
+    let ht = hwctl_ipmi::hardware_type_with(Shared::new());
+    let n1 = ht
+        .build(&bmc.driver_info(), &NodeContext::new("n1"))
+        .unwrap();
+    n1.power().unwrap().get_power_state().await.unwrap();
+    let mut info = bmc.driver_info();
+    info.insert("ipmi_command_retry_timeout", "3");
+    let n3 = ht.build(&info, &NodeContext::new("n3")).unwrap();
+    n3.power().unwrap().get_power_state().await.unwrap();
+    assert_eq!(
+        bmc.stats().sessions_opened,
+        1,
+        "n1 and n3 share one session"
+    );
+
+    tokio::time::pause();
+    bmc.set_fault(Fault::Silence);
+    let err = n3.power().unwrap().get_power_state().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("ipmi_command_retry_timeout 3s"), "{msg}");
+    assert!(msg.contains("over 2 attempts"), "{msg}");
+    // n1 keeps its own 60 s on the same session.
+    let err = n1.power().unwrap().get_power_state().await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("ipmi_command_retry_timeout 60s") && msg.contains("over 4 attempts"),
+        "{msg}"
+    );
+}
+
+/// The same for the per-request settings a library user sets on `IpmiConfig`
+/// (`request_timeout`, `retries`): each node's own, on one shared session.
+#[tokio::test]
+async fn a_nodes_request_timeout_and_retries_are_its_own_on_a_shared_session() {
+    let bmc = bmc().await;
+    let shared = Shared::new();
+    let a = hwctl_ipmi::ipmi_from_config(&shared, &bmc.config());
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_millis(500);
+    cfg.retries = 1;
+    let b = hwctl_ipmi::ipmi_from_config(&shared, &cfg);
+    assert!(a.client().same_endpoint(b.client()));
+    a.chassis_power_on().await.unwrap();
+    b.chassis_power_on().await.unwrap();
+    assert_eq!(bmc.stats().sessions_opened, 1);
+
+    tokio::time::pause();
+    bmc.set_fault(Fault::Silence);
+    let msg = b.chassis_power_on().await.unwrap_err().to_string();
+    assert!(
+        msg.contains("each waiting up to 0.5s; at most 2 attempts")
+            && msg.contains("silent for 1.0s over 2 attempts"),
+        "{msg}"
+    );
+    let msg = a.chassis_power_on().await.unwrap_err().to_string();
+    assert!(
+        msg.contains("each waiting up to 0.3s; at most 3 attempts")
+            && msg.contains("over 3 attempts"),
+        "{msg}"
+    );
+}
+
+/// `ipmi_disable_boot_timeout` is the node's own too: a node that turns it off
+/// does not send parameter 3 because another node on the BMC has it on.
+#[tokio::test]
+async fn a_nodes_disable_boot_timeout_is_its_own_on_a_shared_session() {
+    use hwctl_core::BootDevice;
+    let bmc = bmc().await;
+    let ht = hwctl_ipmi::hardware_type_with(Shared::new());
+    let n1 = ht
+        .build(&bmc.driver_info(), &NodeContext::new("n1"))
+        .unwrap();
+    n1.power().unwrap().get_power_state().await.unwrap();
+    let mut info = bmc.driver_info();
+    info.insert("ipmi_disable_boot_timeout", "false");
+    let n2 = ht.build(&info, &NodeContext::new("n2")).unwrap();
+    n2.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Pxe, false)
+        .await
+        .unwrap();
+    assert_eq!(bmc.stats().sessions_opened, 1, "one session");
+    assert_eq!(bmc.boot_valid_bit_clearing() & 0x08, 0, "timer left on");
+    n1.management()
+        .unwrap()
+        .set_boot_device(BootDevice::Pxe, false)
+        .await
+        .unwrap();
+    assert_ne!(bmc.boot_valid_bit_clearing() & 0x08, 0, "n1 turns it off");
+}
+
+/// Every per-node setting a handle reports is its own; the keep-alive interval,
+/// which belongs to the session, is part of what the session is shared on.
+#[test]
+fn per_node_settings_and_the_sharing_key() {
+    let shared = Shared::new();
+    let base = hwctl_ipmi::IpmiConfig::new("10.0.0.1");
+    let mut own = base.clone();
+    own.request_timeout = Duration::from_millis(700);
+    own.retries = 0;
+    own.min_interval = Duration::from_millis(40);
+    own.poll_interval = Duration::from_millis(90);
+    own.disable_boot_timeout = false;
+    own.command_retry_timeout = Duration::from_secs(5);
+    own.bridge = Some(hwctl_ipmi::Bridge::single(6, 0x2c));
+    let a = hwctl_ipmi::ipmi_from_config(&shared, &base);
+    let b = hwctl_ipmi::ipmi_from_config(&shared, &own);
+    assert!(a.client().same_endpoint(b.client()));
+    let c = b.client().config();
+    assert_eq!(
+        (
+            c.request_timeout,
+            c.retries,
+            c.min_interval,
+            c.poll_interval
+        ),
+        (own.request_timeout, 0, own.min_interval, own.poll_interval)
+    );
+    assert!(!c.disable_boot_timeout);
+    assert_eq!(c.command_retry_timeout, Duration::from_secs(5));
+    assert_eq!(b.bridge(), own.bridge.as_ref());
+    assert_eq!(a.client().config().request_timeout, base.request_timeout);
+
+    let mut other = base.clone();
+    other.keepalive_interval = Duration::from_secs(5);
+    let d = hwctl_ipmi::ipmi_from_config(&shared, &other);
+    assert!(!a.client().same_endpoint(d.client()));
+    assert_eq!(shared.len(), 2);
+}
