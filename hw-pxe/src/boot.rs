@@ -73,9 +73,10 @@ const RAMDISK_FILES: [&str; 4] = [
 /// The `pxe` or `ipxe` boot interface of one node.
 ///
 /// Layout under the root (`tftp_root` for `pxe`, `http_root` for `ipxe`), as
-/// Ironic's: `<node id>/deploy_kernel`, `deploy_ramdisk` (or `rescue_*`; `kernel`,
-/// `ramdisk` for an instance) as hard links to `master_images/<hash>`,
-/// `<node id>/config`, and relative symbolic links to it under every port MAC
+/// Ironic's but for the node's directory, named from its id
+/// ([`inputs::node_dir_name`]): `<node dir>/deploy_kernel`, `deploy_ramdisk` (or
+/// `rescue_*`; `kernel`, `ramdisk` for an instance) as hard links to
+/// `master_images/<hash>`, `<node dir>/config`, and relative symbolic links to it under every port MAC
 /// ([`layout::pxe_mac_links`], [`layout::ipxe_mac_links`]); shared
 /// `grub/grub.cfg` (`pxe`) or `boot.ipxe` (`ipxe`) while any node is prepared.
 ///
@@ -111,7 +112,7 @@ pub struct PxeBoot {
 
 impl PxeBoot {
     /// The interface for a node with `driver_info`, setting boot devices through
-    /// `management` (skipped when `None`).
+    /// `management` (skipped with a warning when `None`: [`PxeBoot::sets_boot_device`]).
     pub fn new(
         flavor: Flavor,
         config: Arc<PxeConfig>,
@@ -271,14 +272,17 @@ impl PxeBoot {
         }
         o.insert(
             "deployment_aki_path".into(),
-            self.file_ref(mode, id, k).into(),
+            self.file_ref(mode, &id, k).into(),
         );
         o.insert(
             "deployment_ari_path".into(),
-            self.file_ref(mode, id, r).into(),
+            self.file_ref(mode, &id, r).into(),
         );
-        o.insert("aki_path".into(), self.file_ref(mode, id, "kernel").into());
-        o.insert("ari_path".into(), self.file_ref(mode, id, "ramdisk").into());
+        o.insert("aki_path".into(), self.file_ref(mode, &id, "kernel").into());
+        o.insert(
+            "ari_path".into(),
+            self.file_ref(mode, &id, "ramdisk").into(),
+        );
         o.insert("pxe_append_params".into(), append.into());
         o.insert("tftp_server".into(), self.config.tftp_server.clone().into());
         o.insert("ipxe_timeout".into(), self.config.ipxe_timeout.into());
@@ -361,18 +365,46 @@ impl PxeBoot {
                 .as_deref(),
             Some("True" | "true" | "Always" | "always")
         );
-        if let Err(e) = self.set_boot_device(BootDevice::Pxe, persistent).await {
+        if let Err(e) = self
+            .set_boot_device(node, BootDevice::Pxe, persistent)
+            .await
+        {
             let _ = self.remove_node(node, &RAMDISK_FILES);
             return Err(e);
         }
         Ok(())
     }
 
-    async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
+    /// Whether this interface sets the node's boot device when it prepares a boot:
+    /// `false` without a management interface (Wake-on-LAN, iBoot). Then, as with
+    /// Ironic's `noop` management interface, a prepare succeeds without setting it
+    /// (with a warning in the log): the machine must already try the network first,
+    /// then its disk.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use hwctl_pxe::{Flavor, PxeBoot, PxeConfig};
+    /// let boot = PxeBoot::new(Flavor::Pxe, Arc::new(PxeConfig::default()), Default::default(), None);
+    /// assert!(!boot.sets_boot_device());
+    /// ```
+    pub fn sets_boot_device(&self) -> bool {
+        self.management.is_some()
+    }
+
+    async fn set_boot_device(
+        &self,
+        node: &NodeContext,
+        device: BootDevice,
+        persistent: bool,
+    ) -> Result<()> {
         match &self.management {
             Some(m) => m.set_boot_device(device, persistent).await,
             None => {
-                tracing::debug!("no management interface: boot device {device} not set");
+                tracing::warn!(
+                    node = %node.id,
+                    "boot device {device} not set: the node has no management interface, so it \
+                     must already boot from the network first (then its disk)"
+                );
                 Ok(())
             }
         }
@@ -391,13 +423,13 @@ impl PxeBoot {
         let dmode = self.config.dir_permission;
         let fmode = self.config.file_permission;
         layout::ensure_dir(root, dmode)?;
-        let node_dir = root.join(id);
+        let node_dir = root.join(&*id);
         layout::ensure_dir(&node_dir, dmode)?;
         for (img, name) in images {
             self.cache.link_into(img, &node_dir.join(name)).await?;
         }
         layout::write_atomic(&node_dir.join(CONFIG_NAME), config.as_bytes(), fmode)?;
-        let target_rel = PathBuf::from(id).join(CONFIG_NAME);
+        let target_rel = PathBuf::from(&*id).join(CONFIG_NAME);
         let wanted = self.mac_links(node);
         for link in &wanted {
             let dest = root.join(link);
@@ -448,7 +480,7 @@ impl PxeBoot {
     fn links_to(&self, node: &NodeContext) -> Result<Vec<PathBuf>> {
         let id = inputs::node_dir_name(node)?;
         let root = self.root();
-        let target_suffix = PathBuf::from(id).join(CONFIG_NAME);
+        let target_suffix = PathBuf::from(&*id).join(CONFIG_NAME);
         let mut out = Vec::new();
         for dir in [root.to_path_buf(), root.join(PXE_CFG_DIR)] {
             let Ok(rd) = std::fs::read_dir(&dir) else {
@@ -478,7 +510,7 @@ impl PxeBoot {
         for link in self.links_to(node)? {
             layout::remove_file(&link)?;
         }
-        let node_dir = root.join(id);
+        let node_dir = root.join(&*id);
         for f in files.iter().chain(std::iter::once(&CONFIG_NAME)) {
             layout::remove_file(&node_dir.join(f))?;
         }
@@ -549,7 +581,7 @@ impl Boot for PxeBoot {
                     node,
                     &[INSTANCE_FILES.as_slice(), RAMDISK_FILES.as_slice()].concat(),
                 )?;
-                return self.set_boot_device(BootDevice::Disk, true).await;
+                return self.set_boot_device(node, BootDevice::Disk, true).await;
             }
             (BootOption::Netboot, Some(i)) => ("boot_partition", i),
             (BootOption::Ramdisk, Some(i)) => ("boot_ramdisk", i),
@@ -581,10 +613,11 @@ impl Boot for PxeBoot {
             return Err(e);
         }
         // The ramdisk's files are no longer needed once the instance boots.
+        let node_dir = self.root().join(&*inputs::node_dir_name(node)?);
         for f in RAMDISK_FILES {
-            layout::remove_file(&self.root().join(inputs::node_dir_name(node)?).join(f))?;
+            layout::remove_file(&node_dir.join(f))?;
         }
-        self.set_boot_device(BootDevice::Pxe, true).await
+        self.set_boot_device(node, BootDevice::Pxe, true).await
     }
 
     async fn clean_up_instance(&self, node: &NodeContext) -> Result<()> {

@@ -1,7 +1,9 @@
 //! The node's inputs: image references in `driver_info`/`instance_info`, the
 //! instance's boot option, ramdisk parameters, and the node id as a directory name.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use hwctl_core::{DriverInfo, Error, NodeContext, Result};
@@ -433,36 +435,89 @@ pub fn params_cmdline(params: &BTreeMap<String, String>) -> Result<String> {
     Ok(words.join(" "))
 }
 
-/// The node id as a directory name under a root.
+/// The longest directory name a node gets, in bytes: a pxelinux path (`<name>/deploy_ramdisk`)
+/// stays under syslinux's 255-byte file name limit.
+pub const MAX_DIR_NAME: usize = 200;
+
+/// The node's directory name under a root. Ironic names the directory by the
+/// node's UUID; hw has the node's id, which can be any text (hwctl's default id,
+/// `cli-52:54:00:12:34:56`, holds colons), so the name is derived from it:
+///
+/// - the id itself when it has only ASCII letters, digits, `-`, `_` and `.`;
+/// - otherwise every other byte of its UTF-8 (`:`, `+`, a space, `~`, …) becomes `~`
+///   and two lowercase hex digits: `cli-52:54:00:12:34:56` →
+///   `cli-52~3a54~3a00~3a12~3a34~3a56`.
+///
+/// `~` itself is escaped, so two different ids never get one name, and the name
+/// reads the same in a file path, a pxelinux or GRUB configuration and an iPXE
+/// URL (`~` is unreserved in a URL, where `%` would be decoded by the HTTP server;
+/// a space or `,` would split a pxelinux line).
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming `id`
-/// when it is empty, has `/`, `\`, a leading `.`, a control character, or is a name
-/// the roots use themselves.
+/// [`ErrorKind::InvalidParameter`](hwctl_core::ErrorKind::InvalidParameter) naming `id`,
+/// saying why, when the id is empty, starts with a dot (`..`, a hidden name), has a
+/// `/` or `\`, a control character, is a name the roots use themselves
+/// ([`RESERVED`](crate::layout::RESERVED)), or is longer than [`MAX_DIR_NAME`]
+/// bytes once escaped.
 ///
 /// ```
 /// use hwctl_core::NodeContext;
 /// use hwctl_pxe::inputs::node_dir_name;
 /// assert_eq!(node_dir_name(&NodeContext::new("n1"))?, "n1");
+/// assert_eq!(node_dir_name(&NodeContext::new("cli-52:54:00:12:34:56"))?, "cli-52~3a54~3a00~3a12~3a34~3a56");
+/// assert_eq!(node_dir_name(&NodeContext::new("a~3a"))?, "a~7e3a"); // not "a:"'s name
 /// assert!(node_dir_name(&NodeContext::new("../etc")).is_err());
+/// assert!(node_dir_name(&NodeContext::new("a/b")).is_err());
 /// assert!(node_dir_name(&NodeContext::new("")).is_err());
 /// # Ok::<(), hwctl_core::Error>(())
 /// ```
-pub fn node_dir_name(node: &NodeContext) -> Result<&str> {
+pub fn node_dir_name(node: &NodeContext) -> Result<Cow<'_, str>> {
     let id = node.id.as_str();
-    let bad = id.is_empty()
-        || id.starts_with('.')
-        || id.contains(['/', '\\', ':'])
-        || id.chars().any(char::is_control)
-        || crate::layout::RESERVED.contains(&id)
-        || id.len() > 200;
-    if bad {
+    let refuse = |why: String| {
         Err(Error::invalid_parameter(
             "id",
-            "cannot be a directory name under the boot roots (empty, /, \\, :, a leading dot, or reserved)",
+            format!("cannot name the node's directory under the boot roots: {why}"),
         ))
-    } else {
-        Ok(id)
+    };
+    if id.is_empty() {
+        return refuse("it is empty".into());
     }
+    if id.starts_with('.') {
+        return refuse("it starts with a dot (`..`, a hidden name)".into());
+    }
+    if id.contains(['/', '\\']) {
+        return refuse("it has a path separator (/ or \\)".into());
+    }
+    if id.chars().any(char::is_control) {
+        return refuse("it has a control character".into());
+    }
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    let name = if id.bytes().all(plain) {
+        Cow::Borrowed(id)
+    } else {
+        let mut s = String::with_capacity(id.len() * 3);
+        for b in id.bytes() {
+            if plain(b) {
+                s.push(char::from(b));
+            } else {
+                let _ = write!(s, "~{b:02x}");
+            }
+        }
+        Cow::Owned(s)
+    };
+    if crate::layout::RESERVED.contains(&name.as_ref()) {
+        return refuse(format!(
+            "it is a name the boot roots use themselves ({})",
+            crate::layout::RESERVED.join(", ")
+        ));
+    }
+    if name.len() > MAX_DIR_NAME {
+        return refuse(format!(
+            "its directory name is {} bytes (a byte other than A-Z, a-z, 0-9, -, _ and . takes 3), \
+             more than {MAX_DIR_NAME}",
+            name.len()
+        ));
+    }
+    Ok(name)
 }

@@ -224,6 +224,94 @@ async fn pxe_publishes_every_mac_link_and_cleans_up_to_nothing() {
     assert_eq!(without_cache(tree(root)), [] as [&str; 0]);
 }
 
+/// hwctl's default node id (`cli-` and the port MACs joined by `+`) has colons:
+/// its directory gets an escaped name (`:` is `~3a`, `+` `~2b`), which every
+/// loader's configuration references, and both flavours prepare and clean up.
+#[tokio::test]
+async fn an_id_with_colons_gets_an_escaped_directory_and_cleans_up() {
+    let id = format!("cli-{MAC1}+{MAC2}");
+    let dir = "cli-52~3a54~3a00~3a12~3a34~3a56~2b52~3a54~3a00~3aab~3acd~3aef";
+    for (flavor, mode, kernel_ref) in [
+        (
+            Flavor::Pxe,
+            BootMode::Bios,
+            format!("kernel {dir}/deploy_kernel"),
+        ),
+        (
+            Flavor::Pxe,
+            BootMode::Uefi,
+            format!("linux /{dir}/deploy_kernel"),
+        ),
+        (
+            Flavor::Ipxe,
+            BootMode::Uefi,
+            format!("http://10.0.2.100/{dir}/deploy_kernel "),
+        ),
+    ] {
+        let e = env();
+        let mgmt = Arc::new(FakeManagement::default());
+        let b = boot(&e, flavor, Some(mgmt.clone()));
+        let n = node(&id, mode);
+        b.prepare_ramdisk(&n, &params()).await.unwrap();
+        let root = b.root().to_path_buf();
+        let config = std::fs::read_to_string(root.join(dir).join("config")).unwrap();
+        assert!(config.contains(&kernel_ref), "{flavor:?} {mode}: {config}");
+        assert_eq!(
+            std::fs::read(root.join(dir).join("deploy_kernel")).unwrap(),
+            b"KERNEL"
+        );
+        for l in b.mac_links(&n) {
+            assert_eq!(
+                std::fs::read_to_string(root.join(&l)).unwrap(),
+                config,
+                "{l}"
+            );
+        }
+        assert_eq!(
+            mgmt.get_boot_device().await.unwrap().device,
+            Some(BootDevice::Pxe)
+        );
+        b.clean_up_ramdisk(&n).await.unwrap();
+        assert_eq!(without_cache(tree(&root)), [] as [&str; 0], "{flavor:?}");
+    }
+}
+
+/// Two different ids never share a directory: every id of up to four characters
+/// from an alphabet of plain characters, the escape `~`, characters it escapes
+/// (`:`, `+`, space, a two-byte `é`) and hex digits gets its own name, made only of
+/// characters safe in a path, a loader's configuration and a URL.
+#[test]
+fn directory_names_are_one_per_id_and_safe() {
+    let alphabet = ['a', '3', '.', '-', '_', '~', ':', '+', ' ', 'é'];
+    let mut ids = vec![String::new()];
+    let mut all = Vec::new();
+    for _ in 0..4 {
+        ids = ids
+            .iter()
+            .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+            .collect();
+        all.extend(ids.iter().cloned());
+    }
+    let mut seen = std::collections::HashMap::new();
+    for id in &all {
+        let node = NodeContext::new(id.as_str());
+        let Ok(name) = hwctl_pxe::inputs::node_dir_name(&node) else {
+            assert!(id.starts_with('.'), "{id:?} refused");
+            continue;
+        };
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)),
+            "{id:?} -> {name}"
+        );
+        if let Some(other) = seen.insert(name.to_string(), id.clone()) {
+            panic!("{id:?} and {other:?} share the directory {name}");
+        }
+    }
+    // Every id but those with a leading dot (1111 of 11110) got a name.
+    assert_eq!(seen.len(), 9999);
+}
+
 #[tokio::test]
 async fn ipxe_links_by_hexhyp_mac_and_cleans_up() {
     let e = env();
@@ -437,7 +525,18 @@ async fn bad_inputs_give_typed_errors_naming_the_key() {
     assert_eq!(err.kind(), ErrorKind::MissingParameter);
     assert_eq!(err.problems()[0].name, "ports");
     // A node id escaping the root.
-    for id in ["../etc", "a/b", ".hidden", "master_images", ""] {
+    for id in [
+        "../etc",
+        "..",
+        ".",
+        "/",
+        "a/b",
+        "a\\b",
+        ".hidden",
+        "master_images",
+        "",
+        "a\nb",
+    ] {
         let mut n = node(id, BootMode::Bios);
         n.id = id.to_owned();
         let err = b.prepare_ramdisk(&n, &params()).await.unwrap_err();

@@ -56,12 +56,21 @@ pub(crate) fn with_boot_interfaces(registry: &Registry, config: Arc<PxeConfig>) 
     r
 }
 
+/// A node built for a boot action, with what the action's outcome reports.
+struct Built {
+    node: hwctl_core::Node,
+    ctx: hwctl_core::NodeContext,
+    info: hwctl_core::DriverInfo,
+    /// The node id is hwctl's default (`cli-` and the port MACs), not a given one.
+    default_id: bool,
+}
+
 fn build(
     registry: &Registry,
     node_args: &NodeArgs,
     boot: &BootIfaceArgs,
     instance_info: &[String],
-) -> Result<(hwctl_core::Node, hwctl_core::NodeContext)> {
+) -> Result<Built> {
     let config = Arc::new(PxeConfig::from_toml_file(&boot.boot_config)?);
     let registry = with_boot_interfaces(registry, config);
     let entry = crate::node_args::node_from_args(node_args)?;
@@ -71,7 +80,41 @@ fn build(
     }
     crate::registry::hardware_type(&registry, &entry.driver)?;
     let node = registry.build_node(&entry.driver, info, &ctx, boot.boot_interface.as_deref())?;
-    Ok((node, ctx))
+    let default_id = node_args.node_id == crate::node_args::DEFAULT_NODE_ID
+        && ctx.id == crate::node_args::default_node_id(&entry.ports);
+    Ok(Built {
+        node,
+        ctx,
+        info: info.clone(),
+        default_id,
+    })
+}
+
+/// An `id` the boot roots refuse, when the id is hwctl's default: says so and
+/// how to give one (the library's reason alone names no flag).
+fn explain_default_id(err: Error, id: &str) -> Error {
+    let Some(reason) = err
+        .problems()
+        .iter()
+        .find(|p| p.name == "id")
+        .and_then(|p| p.reason.clone())
+    else {
+        return err;
+    };
+    let mut out = Error::invalid_parameter(
+        "id",
+        format!(
+            "{reason}; {id:?} is hwctl's default node id (`cli-` and the --port MACs): \
+             give the node an id with --node-id"
+        ),
+    );
+    if let Some(d) = err.driver() {
+        out = out.with_driver(d.to_owned());
+    }
+    if let Some(o) = err.operation() {
+        out = out.with_operation(o.to_owned());
+    }
+    out
 }
 
 /// Runs a boot-interface action.
@@ -81,54 +124,53 @@ pub(crate) async fn run(
     action: BootAction,
     json_out: bool,
 ) -> Result<()> {
-    let (what, result) = match action {
+    // `prepares`: the action sets the boot device (through the node's management
+    // interface, when it has one).
+    let (op, prepares, built, result) = match action {
         BootAction::PrepareRamdisk {
             boot,
             params,
             rescue,
         } => {
-            let (node, ctx) = build(registry, node_args, &boot, &[])?;
+            let b = build(registry, node_args, &boot, &[])?;
             let params = pairs("--param", &params)?;
-            let r = match (rescue, node.boot_interface()) {
-                (true, _) => {
-                    // The rescue ramdisk: the same interface, rescue_* images.
-                    let cfg = Arc::new(PxeConfig::from_toml_file(&boot.boot_config)?);
-                    let flavor = if node.boot_interface() == Some(hwctl_pxe::IPXE) {
-                        hwctl_pxe::Flavor::Ipxe
-                    } else {
-                        hwctl_pxe::Flavor::Pxe
-                    };
-                    let entry = crate::node_args::node_from_args(node_args)?;
-                    let (info, _) = crate::node_args::context_of(&entry)?;
-                    let mgmt = node.management().ok().cloned();
-                    hwctl_pxe::PxeBoot::new(flavor, cfg, info.clone(), mgmt)
-                        .prepare_ramdisk_kind(&ctx, &params, hwctl_pxe::RamdiskKind::Rescue)
-                        .await
-                }
-                _ => node.boot()?.prepare_ramdisk(&ctx, &params).await,
+            let r = if rescue {
+                // The rescue ramdisk: the same interface, rescue_* images.
+                let cfg = Arc::new(PxeConfig::from_toml_file(&boot.boot_config)?);
+                let flavor = if b.node.boot_interface() == Some(hwctl_pxe::IPXE) {
+                    hwctl_pxe::Flavor::Ipxe
+                } else {
+                    hwctl_pxe::Flavor::Pxe
+                };
+                let mgmt = b.node.management().ok().cloned();
+                hwctl_pxe::PxeBoot::new(flavor, cfg, b.info.clone(), mgmt)
+                    .prepare_ramdisk_kind(&b.ctx, &params, hwctl_pxe::RamdiskKind::Rescue)
+                    .await
+            } else {
+                b.node.boot()?.prepare_ramdisk(&b.ctx, &params).await
             };
-            (("prepare-ramdisk", node), r)
+            ("prepare-ramdisk", true, b, r)
         }
         BootAction::CleanUpRamdisk { boot } => {
-            let (node, ctx) = build(registry, node_args, &boot, &[])?;
-            let r = node.boot()?.clean_up_ramdisk(&ctx).await;
-            (("clean-up-ramdisk", node), r)
+            let b = build(registry, node_args, &boot, &[])?;
+            let r = b.node.boot()?.clean_up_ramdisk(&b.ctx).await;
+            ("clean-up-ramdisk", false, b, r)
         }
         BootAction::PrepareInstance {
             boot,
             instance_info,
         } => {
-            let (node, ctx) = build(registry, node_args, &boot, &instance_info)?;
-            let r = node.boot()?.prepare_instance(&ctx).await;
-            (("prepare-instance", node), r)
+            let b = build(registry, node_args, &boot, &instance_info)?;
+            let r = b.node.boot()?.prepare_instance(&b.ctx).await;
+            ("prepare-instance", true, b, r)
         }
         BootAction::CleanUpInstance {
             boot,
             instance_info,
         } => {
-            let (node, ctx) = build(registry, node_args, &boot, &instance_info)?;
-            let r = node.boot()?.clean_up_instance(&ctx).await;
-            (("clean-up-instance", node), r)
+            let b = build(registry, node_args, &boot, &instance_info)?;
+            let r = b.node.boot()?.clean_up_instance(&b.ctx).await;
+            ("clean-up-instance", false, b, r)
         }
         BootAction::Serve {
             boot_config,
@@ -137,16 +179,43 @@ pub(crate) async fn run(
         } => return serve(&boot_config, tftp, http, json_out).await,
         _ => return Err(Error::unsupported("this boot action here")),
     };
-    result?;
-    let (op, node) = what;
+    if let Err(e) = result {
+        return Err(if built.default_id {
+            explain_default_id(e, &built.ctx.id)
+        } else {
+            e
+        });
+    }
+    let node = &built.node;
     let iface = node.boot_interface().unwrap_or("?").to_owned();
+    // hwctl-pxe sets the boot device through the node's management interface; a
+    // node without one (Wake-on-LAN, iBoot) keeps its own boot order, as with
+    // Ironic's noop management interface.
+    let not_set = (prepares && node.management().is_err()).then(|| {
+        format!(
+            "boot device not set: {} has no management interface, so the node must already \
+             boot from the network first (then its disk)",
+            node.hardware_type()
+        )
+    });
     if json_out {
-        say_json(&json!({"node": node.id(), "boot_interface": iface, "done": op}));
+        let mut j = json!({"node": node.id(), "boot_interface": iface, "done": op});
+        if prepares {
+            j["boot_device_set"] = not_set.is_none().into();
+        }
+        if let Some(note) = &not_set {
+            j["note"] = note.clone().into();
+        }
+        say_json(&j);
     } else {
-        say(format!(
+        let mut line = format!(
             "{op}: done for node {} with boot interface {iface}",
             node.id()
-        ));
+        );
+        if let Some(note) = &not_set {
+            line = format!("{line}; {note}");
+        }
+        say(line);
     }
     Ok(())
 }
@@ -161,7 +230,8 @@ async fn serve(
     if tftp.is_none() && http.is_none() {
         return Err(Error::missing_parameters(["--tftp", "--http"]));
     }
-    let mut lines = Vec::new();
+    // Each server: its JSON object (`--json`) and its text line.
+    let mut lines: Vec<(Value, String)> = Vec::new();
     let tftp_srv = match tftp {
         Some(addr) => {
             std::fs::create_dir_all(&cfg.tftp_root).map_err(|e| {
@@ -172,7 +242,14 @@ async fn serve(
                 addr,
                 &hwctl_pxe::TftpOptions::default(),
             )?;
-            lines.push(json!({"tftp": s.local_addr().to_string(), "root": cfg.tftp_root}));
+            lines.push((
+                json!({"tftp": s.local_addr().to_string(), "root": cfg.tftp_root}),
+                format!(
+                    "serving TFTP on {} from {}",
+                    s.local_addr(),
+                    cfg.tftp_root.display()
+                ),
+            ));
             Some(s)
         }
         None => None,
@@ -183,16 +260,24 @@ async fn serve(
                 Error::invalid_parameter("http_root", format!("cannot create: {e}"))
             })?;
             let s = hwctl_pxe::HttpServer::start(&cfg.http_root, addr).await?;
-            lines.push(json!({"http": s.local_addr().to_string(), "root": cfg.http_root}));
+            lines.push((
+                json!({"http": s.local_addr().to_string(), "root": cfg.http_root}),
+                format!(
+                    "serving HTTP on {} from {}",
+                    s.local_addr(),
+                    cfg.http_root.display()
+                ),
+            ));
             Some(s)
         }
         None => None,
     };
     if json_out {
-        say_json(&json!({"serving": lines}));
+        let objects: Vec<&Value> = lines.iter().map(|(j, _)| j).collect();
+        say_json(&json!({"serving": objects}));
     } else {
-        for l in &lines {
-            say(format!("serving {l}"));
+        for (_, text) in &lines {
+            say(text);
         }
         say("Ctrl-C stops.");
     }

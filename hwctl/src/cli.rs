@@ -508,6 +508,13 @@ pub(crate) enum BootAction {
     /// List the supported boot devices.
     Devices,
     /// Prepare the node's deploy (or rescue) ramdisk network boot (hwctl-pxe).
+    ///
+    /// Writes the node's files under the boot root (in a directory named from the
+    /// node id: `:` and `+` of the default id become `~3a`, `~2b`) and sets the boot
+    /// device to pxe through the node's management interface. A node without one
+    /// (Wake-on-LAN, iBoot) keeps its own boot order: the output says the boot
+    /// device was not set (JSON `"boot_device_set": false`), so the machine must
+    /// already boot from the network first.
     #[command(name = "prepare-ramdisk")]
     PrepareRamdisk {
         /// Boot interface and configuration.
@@ -528,6 +535,9 @@ pub(crate) enum BootAction {
         boot: BootIfaceArgs,
     },
     /// Prepare the deployed instance's boot (instance_info boot_option local, netboot or ramdisk).
+    ///
+    /// Sets the boot device (disk for local, else pxe) as prepare-ramdisk does, and
+    /// says so when the node has no management interface to set it with.
     #[command(name = "prepare-instance")]
     PrepareInstance {
         /// Boot interface and configuration.
@@ -548,6 +558,9 @@ pub(crate) enum BootAction {
         instance_info: Vec<String>,
     },
     /// Serve the boot roots over the embedded TFTP and HTTP servers until Ctrl-C.
+    ///
+    /// Prints `serving TFTP on ADDR from ROOT` (and HTTP) once bound; with --json,
+    /// `{"serving": [{"tftp": ADDR, "root": ROOT}, {"http": …}]}`.
     Serve {
         /// The boot configuration (TOML with Ironic's option names).
         #[arg(long = "boot-config", value_name = "FILE.toml")]
