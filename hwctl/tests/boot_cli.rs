@@ -45,9 +45,9 @@ fn hwctl(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// `hwctl [--json] NODE… boot ACTION --boot-config CONF` for a node with the
-/// images of [`setup`].
-fn boot(dir: &Path, json: bool, node: &[&str], action: &str) -> Output {
+/// `hwctl [--json] NODE… boot ACTION [--boot-interface IFACE] --boot-config CONF`
+/// for a node with the images of [`setup`].
+fn boot_iface(dir: &Path, json: bool, node: &[&str], action: &str, iface: Option<&str>) -> Output {
     let (k, r) = (
         format!("deploy_kernel={}", dir.join("k").display()),
         format!("deploy_ramdisk={}", dir.join("r").display()),
@@ -58,17 +58,16 @@ fn boot(dir: &Path, json: bool, node: &[&str], action: &str) -> Output {
         args.push("--json");
     }
     args.extend(node);
-    args.extend([
-        "--info",
-        &k,
-        "--info",
-        &r,
-        "boot",
-        action,
-        "--boot-config",
-        &conf,
-    ]);
+    args.extend(["--info", &k, "--info", &r, "boot", action]);
+    if let Some(i) = iface {
+        args.extend(["--boot-interface", i]);
+    }
+    args.extend(["--boot-config", &conf]);
     hwctl(dir, &args)
+}
+
+fn boot(dir: &Path, json: bool, node: &[&str], action: &str) -> Output {
+    boot_iface(dir, json, node, action, None)
 }
 
 fn text(b: &[u8]) -> String {
@@ -105,7 +104,7 @@ fn a_node_with_the_default_id_prepares_and_cleans_up() {
             "--port",
             "52:54:00:12:34:57",
         ];
-        let out = boot_iface(d, &node, "prepare-ramdisk", iface);
+        let out = boot_iface(d, false, &node, "prepare-ramdisk", Some(iface));
         assert!(out.status.success(), "{iface}: {}", text(&out.stderr));
         assert_eq!(
             text(&out.stdout).trim(),
@@ -119,32 +118,10 @@ fn a_node_with_the_default_id_prepares_and_cleans_up() {
             std::fs::read(root.join(dir).join("deploy_kernel")).unwrap(),
             b"kernel"
         );
-        let out = boot_iface(d, &node, "clean-up-ramdisk", iface);
+        let out = boot_iface(d, false, &node, "clean-up-ramdisk", Some(iface));
         assert!(out.status.success(), "{iface}: {}", text(&out.stderr));
         assert_eq!(entries(&root), [] as [&str; 0], "{iface}");
     }
-}
-
-fn boot_iface(dir: &Path, node: &[&str], action: &str, iface: &str) -> Output {
-    let (k, r) = (
-        format!("deploy_kernel={}", dir.join("k").display()),
-        format!("deploy_ramdisk={}", dir.join("r").display()),
-    );
-    let conf = dir.join("boot.toml").display().to_string();
-    let mut args: Vec<&str> = node.to_vec();
-    args.extend([
-        "--info",
-        &k,
-        "--info",
-        &r,
-        "boot",
-        action,
-        "--boot-interface",
-        iface,
-        "--boot-config",
-        &conf,
-    ]);
-    hwctl(dir, &args)
 }
 
 /// An id the roots still refuse: a given one (`..`, a leading dot, `/`) is refused
