@@ -49,7 +49,7 @@ use tokio::task::JoinSet;
 use crate::cli::{FleetAction, NodeArgs};
 use crate::inventory::InventoryNode;
 use crate::node_args::{context_of, json_problem};
-use crate::output::{fleet_error_json_for, say, table};
+use crate::output::{error_json, fleet_error_json_for, say, table};
 
 /// File descriptors kept free for everything but endpoint sockets (stdio, the
 /// runtime's epoll and wakers, the signal pipe, state files, DNS).
@@ -160,37 +160,55 @@ pub(crate) fn fill_secrets(
 /// Reads the inventory and names its unnamed entries (`node-N`, N the 0-based
 /// position). A bad entry's error names the entry (its 1-based number and name)
 /// and the line and column of the problem. Every entry must name a hardware type
-/// this build knows, and no two entries may share a name: all entries that break
-/// either rule are reported at once ([`bad_drivers`], [`repeated_names`]), before
-/// any node is touched.
+/// this build knows, no two entries may share a name, and no member may be a
+/// typo of one hwctl reads (`drvier`): all entries that break these rules are
+/// reported at once ([`typo_parts`], [`bad_drivers`], [`repeated_names`]), before
+/// any node is touched. A syntax error, or a member of the wrong type, still ends
+/// the read and is reported alone.
 ///
 /// # Errors
 ///
 /// `InvalidParameter` (exit 2) for a file that cannot be read or does not describe
-/// nodes, for entries whose `driver` is missing or unknown, and for repeated names.
+/// nodes, for typos, for entries whose `driver` is missing or unknown, and for
+/// repeated names.
 pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
-    let mut nodes = crate::node_args::read_inventory(path).map_err(|e| {
-        let located = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|text| locate_bad_entry(&text));
-        match located {
-            Some(bad) => Error::new(
-                ErrorKind::InvalidParameter,
-                format!(
-                    "{} line {} column {}: entry {} ({}): {}",
-                    path.display(),
-                    bad.line,
-                    bad.column,
-                    bad.index + 1,
-                    bad.name
-                        .as_deref()
-                        .map_or_else(|| "no name".to_owned(), |n| format!("\"{n}\"")),
-                    bad.problem
-                ),
-            ),
-            None => e,
+    let (mut nodes, typos) = match crate::node_args::read_inventory(path) {
+        Ok(nodes) => (nodes, None),
+        // Read again on the error path only: the first entry that does not read
+        // (past typos) is reported alone, with where; else the typos are listed
+        // with every other problem of the entries.
+        Err(e) => {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                return Err(e);
+            };
+            if let Some(bad) = locate_bad_entry(&text) {
+                return Err(Error::new(
+                    ErrorKind::InvalidParameter,
+                    format!(
+                        "{} line {} column {}: entry {} ({}): {}",
+                        path.display(),
+                        bad.line,
+                        bad.column,
+                        bad.index + 1,
+                        bad.name
+                            .as_deref()
+                            .map_or_else(|| "no name".to_owned(), |n| format!("\"{n}\"")),
+                        bad.problem
+                    ),
+                ));
+            }
+            match crate::inventory::Inventory::read_past_typos(&text) {
+                Ok((crate::inventory::Inventory::Nodes(nodes), count)) if count > 0 => {
+                    let listed = crate::inventory::Inventory::typos(&text, LISTED);
+                    (nodes, Some((listed, count)))
+                }
+                _ => return Err(e),
+            }
         }
-    })?;
+    };
+    // Typos are told with where they are, as the reader found them, before the
+    // entries are named.
+    let typos = typos.map(|(listed, count)| (typo_parts(path, &nodes, &listed, count), listed));
     // An entry without a name or uuid is called by its 0-based position.
     let mut automatic = vec![false; nodes.len()];
     for (i, n) in nodes.iter_mut().enumerate() {
@@ -199,27 +217,73 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             automatic[i] = true;
         }
     }
-    let prefix = |problem: String| {
-        Error::new(
-            ErrorKind::InvalidParameter,
-            format!("{}: {problem}", path.display()),
-        )
-    };
-    // Both checks are reported together, so one run names every bad entry.
+    // An entry without a driver whose typo was `driver` (`drvier`) is told once,
+    // by its typo.
+    let told: Vec<usize> = typos.as_ref().map_or_else(Vec::new, |(_, listed)| {
+        listed
+            .iter()
+            .filter(|t| t.meant == "driver")
+            .map(|t| t.entry)
+            .collect()
+    });
+    // Every check is reported together, so one run names every bad entry.
     let problems: Vec<String> = [
-        bad_drivers(&nodes, crate::cli::hardware_type_names()),
+        bad_drivers(&nodes, crate::cli::hardware_type_names(), &told),
         repeated_names(&nodes, &automatic),
     ]
     .into_iter()
     .flatten()
     .collect();
+    let mut parts = typos.map(|(parts, _)| parts).unwrap_or_default();
     if !problems.is_empty() {
-        return Err(prefix(format!(
-            "{}; no node was touched",
+        parts.push(format!(
+            "{}: {}; no node was touched",
+            path.display(),
             problems.join("; ")
-        )));
+        ));
+    }
+    if !parts.is_empty() {
+        return Err(Error::new(ErrorKind::InvalidParameter, parts.join("; ")));
     }
     Ok(nodes)
+}
+
+/// The typos of an inventory (members close to one hwctl reads, `drvier`), each as
+/// its own located sentence, the form a lone typo has always had (`PATH line 1
+/// column 21: entry 1 ("a"): unknown member `drvier` (did you mean `driver`?)`):
+/// the `listed` ones (at most [`LISTED`]), then how many more of `count` there are.
+fn typo_parts(
+    path: &Path,
+    nodes: &[InventoryNode],
+    listed: &[crate::inventory::Typo],
+    count: usize,
+) -> Vec<String> {
+    let mut parts: Vec<String> = listed
+        .iter()
+        .map(|t| {
+            let name = nodes
+                .get(t.entry)
+                .map(|n| n.name.as_str())
+                .filter(|n| !n.is_empty())
+                .map_or_else(|| "no name".to_owned(), |n| format!("\"{n}\""));
+            format!(
+                "{} line {} column {}: entry {} ({name}): {}",
+                path.display(),
+                t.line,
+                t.column,
+                t.entry + 1,
+                t.problem
+            )
+        })
+        .collect();
+    if count > listed.len() {
+        let more = count - listed.len();
+        parts.push(format!(
+            "{more} more unknown member{}",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    parts
 }
 
 /// At most this many entries are listed by one inventory error; the rest are
@@ -231,8 +295,9 @@ const LISTED: usize = 5;
 /// its name, the value given and a close known name when there is one
 /// ([`crate::registry::suggest`], the rule `--driver` uses). A misspelled driver
 /// and a missing one are one mistake, the inventory's, found before any node is
-/// touched (both exit 2).
-fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
+/// touched (both exit 2). An entry of `told` (0-based) without a driver is left
+/// out: its typo (`drvier`) says it.
+fn bad_drivers(nodes: &[InventoryNode], known: &[String], told: &[usize]) -> Option<String> {
     let names: Vec<&str> = known.iter().map(String::as_str).collect();
     // Entries mostly share a few drivers: the last one found known is checked
     // first, before the list (~20 names).
@@ -240,8 +305,11 @@ fn bad_drivers(nodes: &[InventoryNode], known: &[String]) -> Option<String> {
     let bad: Vec<(usize, &InventoryNode)> = nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| {
+        .filter(|(i, n)| {
             let driver = n.driver.as_str();
+            if driver.trim().is_empty() && told.contains(i) {
+                return false;
+            }
             if last_known == Some(driver) {
                 return false;
             }
@@ -377,8 +445,9 @@ struct BadEntry {
     problem: String,
 }
 
-/// Decodes `text` entry by entry to find the first that does not decode: its
-/// position, its name or uuid (read loosely), and where in the text it failed.
+/// Decodes `text` entry by entry to find the first that does not decode, its
+/// typos skipped (they are listed together, [`typo_parts`]): its position, its
+/// name or uuid (read loosely), and where in the text it failed.
 fn locate_bad_entry(text: &str) -> Option<BadEntry> {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::cell::Cell;
@@ -391,9 +460,10 @@ fn locate_bad_entry(text: &str) -> Option<BadEntry> {
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
             let mut i = 0;
+            let typos = crate::inventory::Typos::skipped();
             loop {
                 self.0.set(Some(i));
-                match seq.next_element::<InventoryNode>()? {
+                match seq.next_element_seed(crate::inventory::Entry(&typos))? {
                     Some(_) => i += 1,
                     None => {
                         self.0.set(None);
@@ -1225,9 +1295,12 @@ pub(crate) fn report(
         });
         print_json_report(&JsonReport {
             action: action_name(action),
+            // The error the run ends with, as text mode prints it on stderr.
+            error: run_error(nodes.len(), sweep, failed.len()).map(|e| error_json(&e)),
             failed: failed.len(),
             interrupted: sweep.interrupted.then_some(true),
             nodes: list,
+            ok: done.len() + recorded.len() + sent.len(),
             summary,
             total: nodes.len(),
         });
@@ -1369,10 +1442,16 @@ const RECORDED_MARK: &str = "*";
 #[derive(serde::Serialize)]
 struct JsonReport<'a> {
     action: String,
+    /// The error the run ends with ([`run_error`]) as `--json` prints any error
+    /// (`kind`, `message`, …): absent when it ends with none (exit 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<serde_json::Value>,
     failed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     interrupted: Option<bool>,
     nodes: Vec<JsonRow<'a>>,
+    /// The nodes whose row is `"ok": true` (done, recorded or sent).
+    ok: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<serde_json::Value>,
     total: usize,
@@ -1429,6 +1508,10 @@ fn print_json_report(report: &JsonReport<'_>) {
 fn write_json_report<W: std::io::Write>(w: &mut W, report: &JsonReport<'_>) -> std::io::Result<()> {
     w.write_all(b"{\n  \"action\": ")?;
     serde_json::to_writer(&mut *w, &report.action)?;
+    if let Some(error) = &report.error {
+        w.write_all(b",\n  \"error\": ")?;
+        write_nested(w, error, 1)?;
+    }
     write!(w, ",\n  \"failed\": {}", report.failed)?;
     if let Some(interrupted) = report.interrupted {
         write!(w, ",\n  \"interrupted\": {interrupted}")?;
@@ -1443,6 +1526,7 @@ fn write_json_report<W: std::io::Write>(w: &mut W, report: &JsonReport<'_>) -> s
         }
         w.write_all(b"\n  ]")?;
     }
+    write!(w, ",\n  \"ok\": {}", report.ok)?;
     if let Some(summary) = &report.summary {
         w.write_all(b",\n  \"summary\": ")?;
         write_nested(w, summary, 1)?;
@@ -1587,6 +1671,20 @@ pub(crate) fn failures_error(sweep: &Sweep) -> Error {
     .with_operation(SUMMARY_OPERATION)
 }
 
+/// The error a sweep with `failed` failed nodes of `total` ends with, as the text
+/// mode prints it on stderr (and the exit status it gives, [`exit_code`]): after
+/// Ctrl-C [`interrupted_error`], else with failed nodes [`failures_error`], else
+/// none. The `--json` report carries it as its `error`.
+fn run_error(total: usize, sweep: &Sweep, failed: usize) -> Option<Error> {
+    if sweep.interrupted {
+        Some(interrupted_error(total))
+    } else if failed > 0 {
+        Some(failures_error(sweep))
+    } else {
+        None
+    }
+}
+
 /// The operation name of the error a sweep stopped by Ctrl-C ends with (its summary
 /// was printed too).
 const INTERRUPTED_OPERATION: &str = "summary (interrupted)";
@@ -1626,7 +1724,6 @@ pub(crate) fn interrupted_error(total: usize) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::error_json;
 
     #[test]
     fn the_progress_rate_is_whole_nodes_per_second_not_four_decimals() {
@@ -1715,16 +1812,20 @@ mod tests {
             "interrupted": ["c"], "not_started": ["d"]});
         let report = JsonReport {
             action: "status".into(),
+            error: Some(error_json(&interrupted_error(4))),
             failed: 1,
             interrupted: Some(true),
             nodes: rows,
+            ok: 1,
             summary: Some(summary.clone()),
             total: 4,
         };
         let tree = json!({
             "action": "status",
+            "error": error_json(&interrupted_error(4)),
             "total": 4,
             "failed": 1,
+            "ok": 1,
             "interrupted": true,
             "summary": summary,
             "nodes": [
@@ -1739,18 +1840,21 @@ mod tests {
         });
         assert_eq!(pretty(&report), pretty(&tree));
         assert_eq!(written(&report), pretty(&report));
-        // Without an interrupt, neither `interrupted` nor `summary` is printed.
+        // Without an interrupt, neither `interrupted` nor `summary` is printed;
+        // without an error, no `error`.
         let plain = JsonReport {
             action: "on".into(),
+            error: None,
             failed: 0,
             interrupted: None,
             nodes: Vec::new(),
+            ok: 0,
             summary: None,
             total: 0,
         };
         assert_eq!(
             pretty(&plain),
-            pretty(&json!({"action": "on", "total": 0, "failed": 0, "nodes": []}))
+            pretty(&json!({"action": "on", "total": 0, "failed": 0, "ok": 0, "nodes": []}))
         );
         assert_eq!(written(&plain), pretty(&plain));
     }
@@ -1793,7 +1897,7 @@ mod tests {
             entry("d", "iboot"),
             entry("e", "nonsense"),
         ];
-        let msg = bad_drivers(&nodes, &known).unwrap_or_default();
+        let msg = bad_drivers(&nodes, &known, &[]).unwrap_or_default();
         assert!(
             msg.ends_with(
                 "but entry 2 (\"node-1\") has none; entry 3 (\"c\") has \"ipmii\" (did you \
@@ -1803,10 +1907,10 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("\"a\""), "{msg}");
-        assert_eq!(bad_drivers(&nodes[..1], &known), None);
+        assert_eq!(bad_drivers(&nodes[..1], &known, &[]), None);
         // Beyond five, the rest are counted.
         let many: Vec<InventoryNode> = (0..8).map(|i| entry(&format!("n{i}"), "x")).collect();
-        let msg = bad_drivers(&many, &known).unwrap_or_default();
+        let msg = bad_drivers(&many, &known, &[]).unwrap_or_default();
         assert!(
             msg.contains("entry 5 (\"n4\") has \"x\" and 3 more entries"),
             "{msg}"
@@ -1900,9 +2004,11 @@ mod tests {
             .collect();
         let report = JsonReport {
             action: "reboot".into(),
+            error: Some(error_json(&interrupted_error(7))),
             failed: 4,
             interrupted: Some(true),
             nodes: rows,
+            ok: 1,
             summary: Some(
                 json!({"done": ["plain"], "failed": names[1..], "switched": [],
                 "interrupted": [], "not_started": []}),
@@ -1910,6 +2016,39 @@ mod tests {
             total: usize::MAX,
         };
         assert_eq!(written(&report), pretty(&report));
+    }
+
+    /// The report's `error` is the error the run ends with: the interrupt after
+    /// Ctrl-C, else the failures' summary (as text mode prints it), else none.
+    #[test]
+    fn the_run_error_is_the_interrupt_else_the_failures_summary() {
+        let slot = |status| Slot {
+            status,
+            elapsed: Duration::ZERO,
+        };
+        let failed = || Status::Failed(Box::new(Error::new(ErrorKind::Timeout, "slow")));
+        let sweep = |interrupted, statuses: Vec<Status>| Sweep {
+            slots: statuses.into_iter().map(slot).collect(),
+            interrupted,
+        };
+        let clean = sweep(false, vec![Status::Done(PowerState::On)]);
+        assert!(run_error(1, &clean, 0).is_none());
+        let bad = sweep(false, vec![Status::Done(PowerState::On), failed()]);
+        let e = run_error(2, &bad, 1)
+            .map(|e| error_json(&e))
+            .unwrap_or_default();
+        assert_eq!(e["kind"], "timeout");
+        assert_eq!(e["message"], "summary: 1 of 2 nodes failed: 1 timeout");
+        assert_eq!(e["operation"], "summary");
+        let stopped = sweep(true, vec![failed(), Status::NotStarted]);
+        let e = run_error(2, &stopped, 1)
+            .map(|e| error_json(&e))
+            .unwrap_or_default();
+        assert_eq!(e["kind"], "other");
+        assert_eq!(
+            e["message"],
+            "summary (interrupted): interrupted by Ctrl-C before all 2 nodes were done"
+        );
     }
 
     /// What [`write_json_report`] writes.
@@ -2022,6 +2161,30 @@ mod inventory_error_tests {
         (
             r#"[{"name":"a","driver":"ipmi","driverinfo":{}}]"#,
             "invalid-parameter: INV line 1 column 41: entry 1 (\"a\"): unknown member `driverinfo` (did you mean `driver_info`?)",
+        ),
+        // Every typo is listed, each where it is, with every other problem of the
+        // entries (a newcomer's file stopped at its first typo). A missing driver
+        // that a `drvier` explains is told once, by the typo.
+        (
+            r#"[{"name":"a","drvier":"ipmi"},
+ {"name":"a","driver":"ipmii","driverinfo":{}},
+ {"name":"c","port":[]}]"#,
+            "invalid-parameter: INV line 1 column 21: entry 1 (\"a\"): unknown member `drvier` (did you mean `driver`?); INV line 2 column 42: entry 2 (\"a\"): unknown member `driverinfo` (did you mean `driver_info`?); INV line 3 column 19: entry 3 (\"c\"): unknown member `port` (did you mean `ports`?); INV: every entry needs `driver`, the hardware type (Ironic's node field, e.g. \"driver\": \"ipmi\"; `hwctl drivers` lists them), but entry 2 (\"a\") has \"ipmii\" (did you mean `ipmi`?) and entry 3 (\"c\") has none; node names must be unique (as Ironic's are), but \"a\" is entries 1 and 2; no node was touched",
+        ),
+        // Typos alone: each, and no more.
+        (
+            r#"[{"name":"a","driver":"ipmi","drvier":"x"},{"driver":"ipmi","drver_info":{}}]"#,
+            "invalid-parameter: INV line 1 column 37: entry 1 (\"a\"): unknown member `drvier` (did you mean `driver`?); INV line 1 column 72: entry 2 (no name): unknown member `drver_info` (did you mean `driver_info`?)",
+        ),
+        // Past the fifth typo they are counted.
+        (
+            r#"[{"driver":"ipmi","drvier":1,"prots":1,"nmae":1,"uuidd":1,"capabilties":1,"drvierinfo":{},"port":1}]"#,
+            "invalid-parameter: INV line 1 column 26: entry 1 (no name): unknown member `drvier` (did you mean `driver`?); INV line 1 column 36: entry 1 (no name): unknown member `prots` (did you mean `ports`?); INV line 1 column 45: entry 1 (no name): unknown member `nmae` (did you mean `name`?); INV line 1 column 55: entry 1 (no name): unknown member `uuidd` (did you mean `uuid`?); INV line 1 column 71: entry 1 (no name): unknown member `capabilties` (did you mean `capabilities`?); 2 more unknown members",
+        ),
+        // A member of the wrong type still ends the read, told alone, typos or not.
+        (
+            r#"[{"drvier":"ipmi"},{"driver":"ipmi","name":5}]"#,
+            "invalid-parameter: INV line 1 column 44: entry 2 (no name): invalid type: integer `5`, expected a string",
         ),
         (
             r#"[{"driver":"ipmi","driver":"ipmi"}]"#,

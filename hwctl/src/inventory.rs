@@ -11,12 +11,15 @@
 //!   give the MACs with `--port` or as `{"address": …}` objects;
 //! - every other field of Ironic's node resource (`provision_state`,
 //!   `instance_info`, …) is skipped, as is a member far from every name hwctl
-//!   reads; one close to such a name (`drvier`, `driverinfo`, `port`) is an error
-//!   with a suggestion, since skipping it would leave the node without it.
+//!   reads; one close to such a name (`drvier`, `driverinfo`, `port`: a *typo*)
+//!   is an error with a suggestion, since skipping it would leave the node
+//!   without it. An inventory's typos are all found in one run
+//!   ([`Inventory::read_past_typos`], [`Inventory::typos`]).
 //!
 //! Masked secrets (`"******"` where the API hid a password) are refused by the
 //! driver's validation, which says to supply the secret another way.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use hwctl_core::DriverInfo;
@@ -52,9 +55,73 @@ impl<'de> Deserialize<'de> for InventoryNode {
         // node is read, outside serde_json's reading of the object, as the
         // `try_from` did: a syntax error later in the node comes first, and the
         // error's position (where serde_json stands then) is the same.
-        d.deserialize_map(raw::Members)?
+        d.deserialize_map(raw::Members(&Typos::refused()))?
             .map_err(serde::de::Error::custom)
     }
+}
+
+/// How a read treats a *typo* (a member close to one hwctl reads, `drvier`), and
+/// what it saw: typos before the one counted `refuse_at` (from 0) are skipped, that
+/// one fails the read, as serde's error at the member (its line and column).
+#[derive(Debug, Default)]
+pub(crate) struct Typos {
+    /// The typo, counted from 0, that fails the read (0: the first, as
+    /// [`InventoryNode`]'s `Deserialize` does; `usize::MAX`: none).
+    refuse_at: usize,
+    /// Typos met so far.
+    seen: Cell<usize>,
+    /// The entry being read (from 0).
+    entry: Cell<usize>,
+    /// The name hwctl reads that the refused typo is close to.
+    refused: Cell<Option<&'static str>>,
+}
+
+impl Typos {
+    /// Every typo fails the read.
+    fn refused() -> Typos {
+        Typos::default()
+    }
+
+    /// Every typo is skipped (and counted).
+    pub(crate) fn skipped() -> Typos {
+        Typos {
+            refuse_at: usize::MAX,
+            ..Typos::default()
+        }
+    }
+
+    /// How many typos the read met.
+    pub(crate) fn count(&self) -> usize {
+        self.seen.get()
+    }
+}
+
+/// Reads one inventory entry as [`InventoryNode`]'s `Deserialize` does, with its
+/// typos treated as [`Typos`] says.
+pub(crate) struct Entry<'a>(pub &'a Typos);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Entry<'_> {
+    type Value = InventoryNode;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<InventoryNode, D::Error> {
+        d.deserialize_map(raw::Members(self.0))?
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A typo in an inventory entry, where [`Inventory::read`] refuses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Typo {
+    /// The entry's position in the list, from 0.
+    pub entry: usize,
+    /// The line of the member (from 1), as serde_json tells it.
+    pub line: usize,
+    /// The column of the member's end, as serde_json tells it.
+    pub column: usize,
+    /// The name hwctl reads that the member is close to (`driver`).
+    pub meant: &'static str,
+    /// What is wrong, without the position: ``unknown member `drvier` (did you
+    /// mean `driver`?)``.
+    pub problem: String,
 }
 
 /// Serializes a `driver_info` as the JSON object it was read from.
@@ -94,11 +161,62 @@ impl Inventory {
     /// Reads an inventory file's text, as `serde_json::from_str::<Inventory>` would
     /// (the same errors, at the same places), with its list of entries reserved
     /// from the text's length ([`ENTRY_BYTES`], [`MAX_ROOM`]).
+    /// Its first typo (a member close to one hwctl reads, `drvier`) is an error
+    /// there; [`Inventory::read_past_typos`] reads on past them all.
     pub(crate) fn read(text: &str) -> serde_json::Result<Inventory> {
+        Inventory::read_with(text, None)
+    }
+
+    /// [`Inventory::read`] with every typo skipped: the nodes as the file gives
+    /// them otherwise, and how many typos were skipped. A syntax error or a member
+    /// of the wrong type still ends the read, as in [`Inventory::read`].
+    pub(crate) fn read_past_typos(text: &str) -> serde_json::Result<(Inventory, usize)> {
+        let typos = Typos::skipped();
+        let inventory = Inventory::read_with(text, Some(&typos))?;
+        Ok((inventory, typos.count()))
+    }
+
+    /// The first `limit` typos of the inventory `text`, in file order, each with
+    /// the entry and the line and column at which [`Inventory::read`] refuses it
+    /// (the text is read again for each: this is for an error's message). The
+    /// list ends early at a syntax or type error, as the read does.
+    pub(crate) fn typos(text: &str, limit: usize) -> Vec<Typo> {
+        let mut found = Vec::new();
+        for k in 0..limit {
+            let typos = Typos {
+                refuse_at: k,
+                ..Typos::default()
+            };
+            let Err(e) = Inventory::read_with(text, Some(&typos)) else {
+                break;
+            };
+            let Some(meant) = typos.refused.get() else {
+                break;
+            };
+            let text = e.to_string();
+            let problem = match text.rfind(" at line ") {
+                Some(at) => text[..at].to_owned(),
+                None => text,
+            };
+            found.push(Typo {
+                entry: typos.entry.get(),
+                line: e.line(),
+                column: e.column(),
+                meant,
+                problem,
+            });
+        }
+        found
+    }
+
+    /// [`Inventory::read`] with its entries' typos treated as `typos` says
+    /// (`None`: each refused, as `InventoryNode`'s `Deserialize` does).
+    fn read_with(text: &str, typos: Option<&Typos>) -> serde_json::Result<Inventory> {
         use serde::de::DeserializeSeed;
         let mut de = serde_json::Deserializer::from_str(text);
         let inventory = Top {
             room: (text.len() / ENTRY_BYTES).min(MAX_ROOM),
+            typos,
         }
         .deserialize(&mut de)?;
         de.end()?;
@@ -107,33 +225,40 @@ impl Inventory {
 }
 
 /// Reads the top level of an inventory: [`Inventory`], with room for `room`
-/// entries.
-struct Top {
+/// entries, their typos treated as `typos` says.
+struct Top<'a> {
     room: usize,
+    typos: Option<&'a Typos>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Top {
+impl<'de> serde::de::DeserializeSeed<'de> for Top<'_> {
     type Value = Inventory;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Inventory, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Top {
+impl<'de> serde::de::Visitor<'de> for Top<'_> {
     type Value = Inventory;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an array of nodes or {\"nodes\": [...]}")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Inventory, A::Error> {
-        Nodes { room: self.room }
-            .visit_seq(seq)
-            .map(Inventory::Nodes)
+        Nodes {
+            room: self.room,
+            typos: self.typos,
+        }
+        .visit_seq(seq)
+        .map(Inventory::Nodes)
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Inventory, A::Error> {
         let mut found = Inventory::NoNodesMember;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if key == "nodes" {
-                found = Inventory::Nodes(map.next_value_seed(Nodes { room: self.room })?);
+                found = Inventory::Nodes(map.next_value_seed(Nodes {
+                    room: self.room,
+                    typos: self.typos,
+                })?);
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
             }
@@ -162,27 +287,39 @@ impl<'de> serde::de::Visitor<'de> for Top {
 
 /// Reads the array of nodes into a list reserved for `room` entries; anything
 /// but an array is refused as `Vec<InventoryNode>` refuses it ("expected a
-/// sequence").
-struct Nodes {
+/// sequence"). Their typos are refused, or treated as `typos` says.
+struct Nodes<'a> {
     room: usize,
+    typos: Option<&'a Typos>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Nodes {
+impl<'de> serde::de::DeserializeSeed<'de> for Nodes<'_> {
     type Value = Vec<InventoryNode>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Nodes {
+impl<'de> serde::de::Visitor<'de> for Nodes<'_> {
     type Value = Vec<InventoryNode>;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a sequence")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut nodes = Vec::with_capacity(self.room);
-        while let Some(node) = seq.next_element()? {
-            nodes.push(node);
+        match self.typos {
+            None => {
+                while let Some(node) = seq.next_element()? {
+                    nodes.push(node);
+                }
+            }
+            Some(typos) => loop {
+                typos.entry.set(nodes.len());
+                match seq.next_element_seed(Entry(typos))? {
+                    Some(node) => nodes.push(node),
+                    None => break,
+                }
+            },
         }
         Ok(nodes)
     }
@@ -197,7 +334,7 @@ mod raw {
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
     use serde_json::{Map, Value};
 
-    use super::{DriverInfo, InventoryNode};
+    use super::{DriverInfo, InventoryNode, Typos};
 
     /// The members of a node as written (each optional, `null` as absent), kept
     /// only while the node is read: [`InventoryNode`] is made from them in place.
@@ -311,11 +448,12 @@ mod raw {
     }
 
     /// Reads a node object member by member. Every member is optional (`null` is
-    /// absent); one given twice is an error. The value is the node, or (`Err`) why
-    /// its members do not make one, which the caller turns into serde's error.
-    pub(super) struct Members;
+    /// absent); one given twice is an error; a typo is refused or skipped as the
+    /// [`Typos`] say. The value is the node, or (`Err`) why its members do not make
+    /// one, which the caller turns into serde's error.
+    pub(super) struct Members<'a>(pub &'a Typos);
 
-    impl<'de> Visitor<'de> for Members {
+    impl<'de> Visitor<'de> for Members<'_> {
         type Value = Result<InventoryNode, String>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -358,9 +496,15 @@ mod raw {
                     )?,
                     other => {
                         if let Some(ours) = misspelled(other) {
-                            return Err(A::Error::custom(format!(
-                                "unknown member `{other}` (did you mean `{ours}`?)"
-                            )));
+                            let typos = self.0;
+                            let k = typos.seen.get();
+                            typos.seen.set(k.saturating_add(1));
+                            if k == typos.refuse_at {
+                                typos.refused.set(Some(ours));
+                                return Err(A::Error::custom(format!(
+                                    "unknown member `{other}` (did you mean `{ours}`?)"
+                                )));
+                            }
                         }
                         map.next_value::<IgnoredAny>()?;
                     }

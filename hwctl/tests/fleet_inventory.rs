@@ -238,3 +238,102 @@ fn a_name_repeated_with_an_automatic_one_says_which_is_which() {
         "{err}"
     );
 }
+
+/// A newcomer's inventory with misspelled members (`drvier`, `driverinfo`), a
+/// misspelled driver and a repeated name: one run lists every problem of every
+/// entry, each typo where it is, before any node is touched (exit 2). The old
+/// code stopped at the first typo and printed only `entry 1 ("a"): unknown member
+/// `drvier``.
+#[test]
+fn every_typo_is_listed_with_every_other_problem_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut first = blade("a", &url, "1");
+    let driver = first.as_object_mut().unwrap().remove("driver").unwrap();
+    first["drvier"] = driver;
+    let mut second = blade("a", &url, "2");
+    second["driver"] = json!("msftcos");
+    let info = second
+        .as_object_mut()
+        .unwrap()
+        .remove("driver_info")
+        .unwrap();
+    second["driverinfo"] = info;
+    let inv = write(dir.path(), &json!([first, second, blade("b", &url, "3")]));
+    let path = inv.display().to_string();
+    let o = fleet(dir.path(), &inv, false);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for want in [
+        format!(": entry 1 (\"a\"): unknown member `drvier` (did you mean `driver`?); {path} line "),
+        ": entry 2 (\"a\"): unknown member `driverinfo` (did you mean `driver_info`?); ".to_owned(),
+        r#"but entry 2 ("a") has "msftcos" (did you mean `msftocs`?); "#.to_owned(),
+        r#"node names must be unique (as Ironic's are), but "a" is entries 1 and 2; no node was touched"#.to_owned(),
+    ] {
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+    assert!(
+        err.starts_with(&format!("error [invalid-parameter]: {path} line ")),
+        "{err}"
+    );
+    // Entry 1's missing driver is told once, by its typo.
+    assert!(!err.contains(r#"entry 1 ("a") has none"#), "{err}");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        listener.accept().is_err(),
+        "a node was touched before the inventory was refused"
+    );
+}
+
+/// `--json`'s report of a sweep counts its `ok` nodes and, when any node failed,
+/// carries the run's error as `--json` prints any error (`kind`, `message`, …):
+/// the summary the text mode prints on stderr. A sweep without a failure has no
+/// `error`. The old report had neither (`{action, failed, nodes, total}`).
+#[test]
+fn the_json_report_counts_ok_nodes_and_carries_the_summary_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = |name: &str, fail: bool| {
+        let mut n = json!({"name": name, "driver": "fake-hardware"});
+        if fail {
+            n["driver_info"] = json!({"fake_fail": "get_power"});
+        }
+        n
+    };
+    let inv = write(
+        dir.path(),
+        &json!([fake("f1", false), fake("f2", true), fake("f3", false)]),
+    );
+    let o = fleet(dir.path(), &inv, true);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (&v["ok"], &v["failed"], &v["total"]),
+        (&json!(2), &json!(1), &json!(3)),
+        "{v}"
+    );
+    assert_eq!(v["error"]["kind"], "device-fault", "{v}");
+    assert_eq!(v["error"]["operation"], "summary", "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert_eq!(message, "summary: 1 of 3 nodes failed: 1 device-fault");
+    // The same summary as the text mode's error line.
+    let o = fleet(dir.path(), &inv, false);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l == format!("error [device-fault]: {message}")),
+        "{err}"
+    );
+    // No failure, no error.
+    let inv = write(dir.path(), &json!([fake("f1", false), fake("f3", false)]));
+    let o = fleet(dir.path(), &inv, true);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((&v["ok"], &v["failed"]), (&json!(2), &json!(0)), "{v}");
+    assert!(v.get("error").is_none(), "{v}");
+}
