@@ -197,6 +197,8 @@ pub struct Error {
     not_delivered: bool,
     /// Whether a retry loop already noted its attempts in the message.
     attempts_noted: bool,
+    /// Whether the message tells the problems itself ([`Error::with_problems`]).
+    problems_told: bool,
 }
 
 impl Error {
@@ -220,6 +222,7 @@ impl Error {
             source: None,
             not_delivered: false,
             attempts_noted: false,
+            problems_told: false,
         }
     }
 
@@ -325,6 +328,36 @@ impl Error {
         let mut err = Error::new(kind, parts.join("; "));
         err.problems = problems;
         err
+    }
+
+    /// Attaches the problems the message already tells in its own words (one
+    /// error listing several mistakes, such as an inventory's): kind and message
+    /// are unchanged; [`Error::problems`] lists them for a program, and
+    /// [`Error::problems_told`] says that a reader has them in the message.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind, ParameterProblem};
+    /// let err = Error::new(ErrorKind::InvalidParameter, "nodes.json: entry 2 has no driver")
+    ///     .with_problems(vec![ParameterProblem { name: "entries[2].driver".into(), reason: None }]);
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert_eq!(err.to_string(), "nodes.json: entry 2 has no driver");
+    /// assert_eq!(err.problems()[0].name, "entries[2].driver");
+    /// assert!(err.problems_told());
+    /// ```
+    pub fn with_problems(mut self, problems: Vec<ParameterProblem>) -> Self {
+        self.problems = problems;
+        self.problems_told = true;
+        self
+    }
+
+    /// Whether the message tells the problems itself ([`Error::with_problems`]),
+    /// so a printer need not list them again.
+    ///
+    /// ```
+    /// assert!(!hwctl_core::Error::missing_parameters(["ipmi_address"]).problems_told());
+    /// ```
+    pub fn problems_told(&self) -> bool {
+        self.problems_told
     }
 
     /// Names the driver (hardware type or crate) the error came from.

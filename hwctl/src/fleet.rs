@@ -234,7 +234,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     .into_iter()
     .flatten()
     .collect();
-    let mut parts = typos.map(|(parts, _)| parts).unwrap_or_default();
+    let (mut parts, listed) = typos.unwrap_or_default();
     if !problems.is_empty() {
         parts.push(format!(
             "{}: {}; no node was touched",
@@ -243,9 +243,84 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
         ));
     }
     if !parts.is_empty() {
-        return Err(Error::new(ErrorKind::InvalidParameter, parts.join("; ")));
+        return Err(
+            Error::new(ErrorKind::InvalidParameter, parts.join("; ")).with_problems(
+                entry_problems(&nodes, crate::cli::hardware_type_names(), &told, &listed),
+            ),
+        );
     }
     Ok(nodes)
+}
+
+/// The problems of an inventory's entries one by one, for `--json`'s `problems`
+/// (the message tells them in sentences): each named `entries[N].MEMBER`, N the
+/// entry's number from 1 as the message counts them. A typo ([`LISTED`] at most)
+/// is named by the member as written; a missing driver is missing (no reason); a
+/// name several entries share is a problem of each of them but its first.
+fn entry_problems(
+    nodes: &[InventoryNode],
+    known: &[String],
+    told: &[usize],
+    typos: &[crate::inventory::Typo],
+) -> Vec<hwctl_core::ParameterProblem> {
+    use hwctl_core::ParameterProblem;
+    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+    let mut problems: Vec<(usize, ParameterProblem)> = typos
+        .iter()
+        .map(|t| {
+            (
+                t.entry,
+                ParameterProblem {
+                    name: format!("entries[{}].{}", t.entry + 1, t.member),
+                    reason: Some(t.problem.clone()),
+                },
+            )
+        })
+        .collect();
+    let mut first: HashMap<&str, usize, FastHash> =
+        HashMap::with_capacity_and_hasher(nodes.len(), FastHash::default());
+    for (i, n) in nodes.iter().enumerate() {
+        let given = n.driver.trim();
+        if given.is_empty() {
+            if !told.contains(&i) {
+                problems.push((
+                    i,
+                    ParameterProblem {
+                        name: format!("entries[{}].driver", i + 1),
+                        reason: None,
+                    },
+                ));
+            }
+        } else if !names.contains(&n.driver.as_str()) {
+            let shown: String = n.driver.chars().take(40).collect();
+            let reason = match crate::registry::suggest(given, &names) {
+                Some(close) => format!("{shown:?} is no hardware type (did you mean `{close}`?)"),
+                None => format!("{shown:?} is no hardware type (`hwctl drivers` lists them)"),
+            };
+            problems.push((
+                i,
+                ParameterProblem {
+                    name: format!("entries[{}].driver", i + 1),
+                    reason: Some(reason),
+                },
+            ));
+        }
+        match first.get(n.name.as_str()) {
+            Some(&at) => problems.push((
+                i,
+                ParameterProblem {
+                    name: format!("entries[{}].name", i + 1),
+                    reason: Some(format!("{:?} is the name of entry {} too", n.name, at + 1)),
+                },
+            )),
+            None => {
+                first.insert(n.name.as_str(), i);
+            }
+        }
+    }
+    // In entry order, each entry's problems as found.
+    problems.sort_by_key(|&(i, _)| i);
+    problems.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The typos of an inventory (members close to one hwctl reads, `drvier`), each as

@@ -19,7 +19,7 @@
 //! Masked secrets (`"******"` where the API hid a password) are refused by the
 //! driver's validation, which says to supply the secret another way.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use hwctl_core::DriverInfo;
@@ -72,8 +72,8 @@ pub(crate) struct Typos {
     seen: Cell<usize>,
     /// The entry being read (from 0).
     entry: Cell<usize>,
-    /// The name hwctl reads that the refused typo is close to.
-    refused: Cell<Option<&'static str>>,
+    /// The refused typo, as written, and the name hwctl reads that it is close to.
+    refused: RefCell<Option<(String, &'static str)>>,
 }
 
 impl Typos {
@@ -117,6 +117,8 @@ pub(crate) struct Typo {
     pub line: usize,
     /// The column of the member's end, as serde_json tells it.
     pub column: usize,
+    /// The member as written (`drvier`).
+    pub member: String,
     /// The name hwctl reads that the member is close to (`driver`).
     pub meant: &'static str,
     /// What is wrong, without the position: ``unknown member `drvier` (did you
@@ -190,7 +192,7 @@ impl Inventory {
             let Err(e) = Inventory::read_with(text, Some(&typos)) else {
                 break;
             };
-            let Some(meant) = typos.refused.get() else {
+            let Some((member, meant)) = typos.refused.take() else {
                 break;
             };
             let text = e.to_string();
@@ -202,6 +204,7 @@ impl Inventory {
                 entry: typos.entry.get(),
                 line: e.line(),
                 column: e.column(),
+                member,
                 meant,
                 problem,
             });
@@ -500,7 +503,7 @@ mod raw {
                             let k = typos.seen.get();
                             typos.seen.set(k.saturating_add(1));
                             if k == typos.refuse_at {
-                                typos.refused.set(Some(ours));
+                                typos.refused.replace(Some((other.to_owned(), ours)));
                                 return Err(A::Error::custom(format!(
                                     "unknown member `{other}` (did you mean `{ours}`?)"
                                 )));

@@ -15,7 +15,13 @@ pub(crate) fn exit_code(err: &Error) -> i32 {
 pub(crate) fn print_error(err: &Error) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{}", error_headline(err));
-    for p in err.problems() {
+    // Problems the message tells itself (an inventory's) are not listed again.
+    let listed = if err.problems_told() {
+        &[][..]
+    } else {
+        err.problems()
+    };
+    for p in listed {
         match &p.reason {
             None => {
                 let _ = writeln!(stderr, "  missing: {}", p.name);
@@ -162,7 +168,7 @@ pub(crate) fn hint_for(driver: Option<&str>, problem: &ParameterProblem) -> Opti
 /// once.
 fn error_headline(err: &Error) -> String {
     let problems = err.problems();
-    if problems.is_empty() {
+    if problems.is_empty() || err.problems_told() {
         return format!("error [{}]: {err}", err.kind());
     }
     let mut context: Vec<&str> = Vec::new();

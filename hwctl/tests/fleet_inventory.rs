@@ -285,6 +285,49 @@ fn every_typo_is_listed_with_every_other_problem_in_one_run() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
+    // Text mode prints the message only, not each problem again.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // With --json: the same message, and each problem, named by entry and member.
+    let o = fleet(dir.path(), &inv, true);
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "invalid-parameter", "{v}");
+    assert_eq!(
+        v["error"]["message"].as_str().unwrap(),
+        err.trim_end()
+            .strip_prefix("error [invalid-parameter]: ")
+            .unwrap()
+    );
+    let problems: Vec<(&str, &str)> = v["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                "entries[1].drvier",
+                "unknown member `drvier` (did you mean `driver`?)"
+            ),
+            (
+                "entries[2].driverinfo",
+                "unknown member `driverinfo` (did you mean `driver_info`?)"
+            ),
+            (
+                "entries[2].driver",
+                r#""msftcos" is no hardware type (did you mean `msftocs`?)"#
+            ),
+            ("entries[2].name", r#""a" is the name of entry 1 too"#),
+        ],
+        "{v}"
+    );
     assert!(
         listener.accept().is_err(),
         "a node was touched before the inventory was refused"
