@@ -441,10 +441,13 @@ mod tests {
             env: &no_env,
             prompt: None,
         };
-        let mut n = node(json!({"msftocs_password": "own"}));
+        let mut n = node(json!({"msftocs_username": "admin", "msftocs_password": "own"}));
         fill(&mut n, &ocs, &src).unwrap();
         assert_eq!(n.driver_info.as_map()["msftocs_password"], "own");
-        for start in [json!({}), json!({"msftocs_password": IRONIC_MASK})] {
+        for start in [
+            json!({"msftocs_username": "admin"}),
+            json!({"msftocs_username": "admin", "msftocs_password": IRONIC_MASK}),
+        ] {
             let mut n = node(start);
             fill(&mut n, &ocs, &src).unwrap();
             assert_eq!(n.driver_info.as_map()["msftocs_password"], "S3cret-file");
