@@ -118,11 +118,19 @@ impl Host {
     ///     "is not a valid IPv4 address (four numbers 0–255 separated by dots)");
     /// assert_eq!(Host::parse("[bmc-1]").unwrap_err(), "has brackets, which only an IPv6 address takes");
     /// assert_eq!(Host::parse("bmc..lab").unwrap_err(), "has an empty label (two dots, or a leading dot)");
+    /// // A port belongs in the driver's port key, not in the address.
+    /// assert_eq!(Host::parse("10.0.0.1:623").unwrap_err(),
+    ///     "has a port (623); an address has no port here: give the port in its own key");
     /// ```
     pub fn parse(s: &str) -> Result<Host, String> {
         let s = s.trim();
         if s.is_empty() {
             return Err("is empty".to_owned());
+        }
+        if let Some(port) = written_port(s) {
+            return Err(format!(
+                "has a port ({port}); an address has no port here: give the port in its own key"
+            ));
         }
         let (inner, bracketed) = match s.strip_prefix('[') {
             Some(rest) => match rest.strip_suffix(']') {
@@ -241,6 +249,19 @@ impl Host {
             _ => format!("{self}:{port}"),
         }
     }
+}
+
+/// The port of `host:port` or `[v6]:port` as an operator writes it for a socket
+/// (`10.0.0.1:623`, `bmc-1.lab:623`, `[fe80::1]:623`), if `s` is one: an IPv6
+/// address without brackets has two colons or more, so it is never taken for one.
+fn written_port(s: &str) -> Option<&str> {
+    let (host, port) = match s.strip_prefix('[') {
+        Some(rest) => rest.rsplit_once("]:")?,
+        None if s.matches(':').count() == 1 => s.split_once(':')?,
+        None => return None,
+    };
+    let digits = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+    (digits && !host.is_empty()).then_some(port)
 }
 
 /// The scope id of IPv6 zone `zone`: a number, or a network interface's index.

@@ -269,7 +269,10 @@ fn key_similarity(unknown: &str, known: &str) -> f64 {
 /// A node's `driver_info`: a JSON object of driver parameters.
 ///
 /// Values may be JSON strings, numbers or booleans; getters accept `"9100"` and
-/// `9100` alike, as Ironic stores both. `Debug` prints the keys only, never values.
+/// `9100` alike, as Ironic stores both, except that an address or URL
+/// ([`Validator::host`], [`Validator::url`]) must be a string. An array or an
+/// object is never read as text: a required key holding one is invalid, not
+/// missing. `Debug` prints the keys only, never values.
 ///
 /// ```
 /// use hwctl_core::DriverInfo;
@@ -451,7 +454,9 @@ impl DriverInfo {
     }
 
     /// Starts validating against `schema`. At once it records every required
-    /// property that is absent (missing), every secret whose value is Ironic's mask
+    /// property that is absent (missing) or holds an array or an object (invalid,
+    /// `must be a string, not an array`: one problem, not also missing), every
+    /// secret whose value is Ironic's mask
     /// [`IRONIC_MASK`] (an export has no secret: invalid, saying to supply it
     /// another way), and every [refused](Property::refused) property that is set.
     ///
@@ -478,7 +483,16 @@ impl DriverInfo {
     pub fn validator<'a>(&'a self, schema: &'a [Property]) -> Validator<'a> {
         let mut problems = Vec::new();
         for p in schema {
-            if p.required && !self.contains(&p.name) {
+            if p.required
+                && let Some(what) = self.map.get(p.name.as_ref()).and_then(never_text)
+            {
+                // Present but of a type no getter reads (an array, an object): it
+                // is invalid, and only that, not also missing (one problem a key).
+                problems.push(ParameterProblem {
+                    name: p.name.to_string(),
+                    reason: Some(format!("must be a string, not {what}")),
+                });
+            } else if p.required && !self.contains(&p.name) {
                 problems.push(ParameterProblem {
                     name: p.name.to_string(),
                     reason: None,
@@ -518,6 +532,11 @@ impl DriverInfo {
     pub fn is_ironic_mask(&self, key: &str) -> bool {
         matches!(self.map.get(key), Some(Value::String(s)) if s == IRONIC_MASK)
     }
+}
+
+/// The type name of `v` when no getter reads it as text (an array, an object).
+fn never_text(v: &Value) -> Option<&'static str> {
+    matches!(v, Value::Array(_) | Value::Object(_)).then(|| json_type_name(v))
 }
 
 fn json_type_name(v: &Value) -> &'static str {
@@ -597,6 +616,33 @@ impl<'a> Validator<'a> {
     /// assert!(v.finish().is_ok());
     /// ```
     pub fn str(&mut self, name: &str) -> Option<String> {
+        let trim = !self.is_secret(name);
+        self.text(name, trim)
+    }
+
+    /// The text of `name` as given, not trimmed (a user name whose spaces may be
+    /// part of it), or its schema default; otherwise as [`Validator::str`]: an
+    /// array or an object is refused (`must be a string, not an array`), a value
+    /// of spaces only reads as absent.
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const P: &[Property] = &[Property::required("iboot_username", ".")];
+    /// let info = DriverInfo::from_json(serde_json::json!({"iboot_username": " admin "}))?;
+    /// let mut v = info.validator(P);
+    /// assert_eq!(v.verbatim("iboot_username").as_deref(), Some(" admin "));
+    /// let info = DriverInfo::from_json(serde_json::json!({"iboot_username": ["admin"]}))?;
+    /// let mut v = info.validator(P);
+    /// assert_eq!(v.verbatim("iboot_username"), None);
+    /// assert_eq!(v.finish().unwrap_err().to_string(),
+    ///     "invalid parameters: iboot_username: must be a string, not an array");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    pub fn verbatim(&mut self, name: &str) -> Option<String> {
+        self.text(name, false)
+    }
+
+    fn text(&mut self, name: &str, trim: bool) -> Option<String> {
         self.known(name);
         if self.is_secret(name) && self.info.is_ironic_mask(name) {
             // Recorded when the validator was made; never used as a password.
@@ -604,20 +650,19 @@ impl<'a> Validator<'a> {
         }
         match self.info.get(name) {
             Some(Value::Null) | None => {}
-            Some(Value::Array(_) | Value::Object(_)) => {
-                let what = self.info.get(name).map(json_type_name).unwrap_or("null");
-                self.invalid(name, format!("must be a string, not {what}"));
-                return None;
-            }
-            Some(_) => {
+            Some(value) => {
+                if let Some(what) = never_text(value) {
+                    // A required key's was recorded when the validator was made.
+                    self.invalid_once(name, format!("must be a string, not {what}"));
+                    return None;
+                }
                 if let Some(s) = self.info.get_str(name)
                     && !s.trim().is_empty()
                 {
-                    // Secrets are taken as they are: a password may begin or end with a space.
-                    return Some(if self.is_secret(name) {
-                        s.into_owned()
-                    } else {
+                    return Some(if trim {
                         s.trim().to_owned()
+                    } else {
+                        s.into_owned()
                     });
                 }
             }
@@ -625,6 +670,29 @@ impl<'a> Validator<'a> {
         self.property(name)
             .and_then(|p| p.default)
             .map(str::to_owned)
+    }
+
+    /// `false`, recording `must be a string, not a number` (or `a boolean`), when
+    /// `name` holds a JSON number or boolean: an address or URL is text, and a
+    /// number read as one is a shorthand IPv4 address (`42` is `0.0.0.42`, `3.5`
+    /// is `3.0.0.5`) that a typo in an inventory must not send credentials to.
+    fn string_or_absent(&mut self, name: &str) -> bool {
+        match self.info.get(name) {
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => {
+                self.known(name);
+                self.invalid_once(name, format!("must be a string, not {}", json_type_name(v)));
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Records `reason` for `name` unless `name` already has a problem: one
+    /// problem a key.
+    fn invalid_once(&mut self, name: &str, reason: String) {
+        if !self.problems.iter().any(|p| p.name == name) {
+            self.invalid(name, reason);
+        }
     }
 
     /// The value of a secret parameter, wrapped so it cannot be printed by accident.
@@ -754,7 +822,9 @@ impl<'a> Validator<'a> {
     /// brackets and zone (`fe80::1%eth0`), or a host name as resolvers take it
     /// (`bmc_17.lab`). Whether the name resolves is checked when connecting, not
     /// here. Returns the value trimmed; drivers connect through
-    /// [`crate::address::Host`] so that what validates connects.
+    /// [`crate::address::Host`] so that what validates connects. The value must be
+    /// a JSON string: a number or boolean is refused (`must be a string, not a
+    /// number`), never read as a shorthand address.
     ///
     /// ```
     /// use hwctl_core::ErrorKind;
@@ -764,8 +834,18 @@ impl<'a> Validator<'a> {
     /// assert_eq!(v.host("b"), None);
     /// let err = v.finish().unwrap_err();
     /// assert_eq!((err.kind(), err.problems()[0].name.as_str()), (ErrorKind::InvalidParameter, "b"));
+    ///
+    /// let info = hwctl_core::DriverInfo::from_json(serde_json::json!({"ipmi_address": 42}))?;
+    /// let mut v = info.validator(&[]);
+    /// assert_eq!(v.host("ipmi_address"), None);
+    /// assert_eq!(v.finish().unwrap_err().to_string(),
+    ///     "invalid parameters: ipmi_address: must be a string, not a number");
+    /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn host(&mut self, name: &str) -> Option<String> {
+        if !self.string_or_absent(name) {
+            return None;
+        }
         self.custom(name, |s| {
             crate::address::Host::parse(s)
                 .map(|_| s.trim().to_owned())
@@ -828,15 +908,26 @@ impl<'a> Validator<'a> {
     /// A URL with one of `schemes` (`["http", "https"]`); a value without a scheme
     /// gets `default_scheme` (`10.0.0.5:8000` → `https://10.0.0.5:8000/`). The
     /// reason for a bad URL never echoes a user name or password written in it.
+    /// The value must be a JSON string: a number or boolean is refused (`42` would
+    /// otherwise be `https://0.0.0.42/`).
     ///
     /// ```
-    /// let info = hwctl_core::DriverInfo::from_pairs([("a", "10.0.0.5:8000"), ("b", "ftp://x")]);
+    /// let info = hwctl_core::DriverInfo::from_json(serde_json::json!({
+    ///     "a": "10.0.0.5:8000", "b": "ftp://x", "c": 3.5, "d": true}))?;
     /// let mut v = info.validator(&[]);
     /// assert_eq!(v.url("a", "https", &["http", "https"]).unwrap().as_str(), "https://10.0.0.5:8000/");
     /// assert!(v.url("b", "https", &["http", "https"]).is_none());
-    /// assert!(v.has_problems());
+    /// assert!(v.url("c", "https", &["http", "https"]).is_none());
+    /// assert!(v.url("d", "https", &["http", "https"]).is_none());
+    /// let reasons: Vec<_> = v.finish().unwrap_err().problems().iter()
+    ///     .map(|p| p.reason.clone().unwrap_or_default()).collect();
+    /// assert_eq!(reasons[1..], ["must be a string, not a number", "must be a string, not a boolean"]);
+    /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn url(&mut self, name: &str, default_scheme: &str, schemes: &[&str]) -> Option<Url> {
+        if !self.string_or_absent(name) {
+            return None;
+        }
         let raw = self.str(name)?;
         let with_scheme = if raw.contains("://") {
             raw.clone()

@@ -8,7 +8,9 @@ use crate::boot::{BootBuild, BootInterface};
 use crate::boot_device::BootPersistence;
 use crate::capabilities::TypeCapabilities;
 use crate::driver_info::{DriverInfo, Property};
-use crate::error::{Error, ErrorKind, Result};
+#[cfg(doc)]
+use crate::error::ErrorKind;
+use crate::error::{Error, Result};
 use crate::node::{Node, NodeContext};
 
 /// An interface a hardware type can provide.
@@ -326,8 +328,11 @@ impl HardwareType {
 /// registry.register(hwctl_core::fake::hardware_type());
 /// let node = registry.build("fake-hardware", &DriverInfo::new(), &NodeContext::new("n1")).unwrap();
 /// assert_eq!(node.hardware_type(), "fake-hardware");
-/// assert_eq!(registry.build("nope", &DriverInfo::new(), &NodeContext::new("n1")).unwrap_err().kind(),
-///            hwctl_core::ErrorKind::NotFound);
+/// // An unknown hardware type name is an input error, with a did-you-mean.
+/// let err = registry.build("Fake-Hardware", &DriverInfo::new(), &NodeContext::new("n1")).unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+/// assert_eq!(err.problems()[0].name, "driver");
+/// assert!(err.to_string().ends_with("did you mean `fake-hardware`?"), "{err}");
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
@@ -360,11 +365,15 @@ impl Registry {
         self
     }
 
-    /// The hardware type called `name`.
+    /// The hardware type called `name` (exactly: names are case-sensitive, as
+    /// Ironic's are).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NotFound`] listing the enabled types.
+    /// An unknown name is the node's input error (its `driver` field names no
+    /// hardware type enabled here): [`ErrorKind::InvalidParameter`] naming
+    /// `driver`, listing the enabled types and, when one is close
+    /// ([`Registry::suggest`]), asking "did you mean `…`?".
     ///
     /// ```
     /// use hwctl_core::{ErrorKind, Registry};
@@ -372,20 +381,58 @@ impl Registry {
     /// registry.register(hwctl_core::fake::hardware_type());
     /// assert_eq!(registry.get("fake-hardware")?.name(), "fake-hardware");
     /// let err = registry.get("ipmi").unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::NotFound);
-    /// assert!(err.to_string().contains("fake-hardware"));
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert!(err.kind().is_input_error());
+    /// assert_eq!(err.to_string(),
+    ///     "invalid parameters: driver: no hardware type \"ipmi\" (enabled: fake-hardware)");
+    /// let err = registry.get("fake-hardwre").unwrap_err();
+    /// assert!(err.to_string().ends_with("; did you mean `fake-hardware`?"));
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn get(&self, name: &str) -> Result<&HardwareType> {
-        self.types.get(name).ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "no hardware type {name:?} (enabled: {})",
-                    self.types.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })
+        self.types.get(name).ok_or_else(|| self.unknown_type(name))
+    }
+
+    /// The enabled hardware type a user probably meant by `name`, which names
+    /// none: the same name in another case (`IPMI` → `ipmi`), the name without
+    /// its `staging-` or vendor prefix (`iboot` → `staging-iboot`, `ocs` →
+    /// `msftocs`), or a close spelling by the Jaro-Winkler rule of unknown
+    /// `driver_info` keys ([`did_you_mean`](crate::driver_info::did_you_mean):
+    /// `ipmitool` → `ipmi`).
+    ///
+    /// ```
+    /// let mut registry = hwctl_core::Registry::new();
+    /// registry.register(hwctl_core::fake::hardware_type());
+    /// assert_eq!(registry.suggest("FAKE-HARDWARE"), Some("fake-hardware"));
+    /// assert_eq!(registry.suggest("hardware"), Some("fake-hardware"));
+    /// assert_eq!(registry.suggest("fake-hardwar"), Some("fake-hardware"));
+    /// assert_eq!(registry.suggest("zzzz"), None);
+    /// ```
+    pub fn suggest(&self, name: &str) -> Option<&str> {
+        let lower = name.trim().to_ascii_lowercase();
+        let names = || self.types.keys().map(String::as_str);
+        names()
+            .find(|n| n.eq_ignore_ascii_case(&lower))
+            .or_else(|| {
+                names().find(|n| {
+                    n.strip_prefix("staging-") == Some(lower.as_str())
+                        || (lower.len() >= 3
+                            && n.len() > lower.len()
+                            && n.ends_with(lower.as_str()))
+                })
+            })
+            .or_else(|| crate::driver_info::did_you_mean(&lower, names()))
+    }
+
+    fn unknown_type(&self, name: &str) -> Error {
+        let mut reason = format!(
+            "no hardware type {name:?} (enabled: {})",
+            join_or_none(self.types.keys())
+        );
+        if let Some(close) = self.suggest(name) {
+            reason.push_str(&format!("; did you mean `{close}`?"));
+        }
+        Error::invalid_parameter("driver", reason)
     }
 
     /// Every registered hardware type, by name.
@@ -417,8 +464,8 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NotFound`] for an unknown type; the build's errors (see
-    /// [`HardwareType::build`]).
+    /// [`ErrorKind::InvalidParameter`] naming `driver` for an unknown type (see
+    /// [`Registry::get`]); the build's errors (see [`HardwareType::build`]).
     pub fn build(&self, name: &str, info: &DriverInfo, ctx: &NodeContext) -> Result<Node> {
         self.build_node(name, info, ctx, None)
     }
@@ -466,7 +513,8 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NotFound`] for an unknown hardware type.
+    /// [`ErrorKind::InvalidParameter`] naming `driver` for an unknown hardware
+    /// type (see [`Registry::get`]).
     pub fn default_boot_interface(&self, hardware_type: &str) -> Result<Option<&str>> {
         Ok(self
             .get(hardware_type)?
@@ -495,8 +543,8 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NotFound`] for an unknown type; [`ErrorKind::InvalidParameter`]
-    /// naming `boot_interface` when `boot` is not registered or not supported by the
+    /// [`ErrorKind::InvalidParameter`] naming `driver` for an unknown type (see
+    /// [`Registry::get`]), or naming `boot_interface` when `boot` is not registered or not supported by the
     /// type; the builds' errors (see [`HardwareType::build`], [`BootInterface::build`]).
     pub fn build_node(
         &self,
@@ -609,6 +657,7 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
 mod tests {
     use super::*;
     use crate::BootDevice;
+    use crate::ErrorKind;
     use crate::fake;
 
     fn registry() -> Registry {
