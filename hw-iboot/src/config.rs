@@ -298,18 +298,20 @@ impl IbootConfig {
     /// Reads this crate's keys into `v` (a validator over [`PROPERTIES`]), adding
     /// its problems there; `None` when a value is missing or bad.
     fn read(v: &mut hwctl_core::Validator<'_>) -> Option<Self> {
-        let info = v.info();
         let address = v.host("iboot_address");
         // Credentials are taken as given (not trimmed): spaces may be part of them.
-        let username = raw(info, "iboot_username");
-        let password = raw(info, "iboot_password");
+        // Read through the validator, so a value of the wrong type (an array) is
+        // refused as that, not reported missing.
+        let username = v.verbatim("iboot_username");
+        let password = v.secret("iboot_password");
         if let Some(u) = &username
             && let Err(e) = wire::check_credential("iboot_username", u.as_bytes(), false)
         {
             problems_into(v, e);
         }
         if let Some(p) = &password
-            && let Err(e) = wire::check_credential("iboot_password", p.as_bytes(), true)
+            && let Err(e) =
+                wire::check_credential("iboot_password", p.expose_secret().as_bytes(), true)
         {
             problems_into(v, e);
         }
@@ -326,7 +328,7 @@ impl IbootConfig {
             address: address?,
             port: port.unwrap_or(DEFAULT_PORT),
             username: username?,
-            password: SecretString::from(password?),
+            password: password?,
             relay_id: relay.and_then(|r| u8::try_from(r).ok()).unwrap_or(1),
             timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
             max_retry: max_retry
@@ -336,12 +338,6 @@ impl IbootConfig {
             reboot_delay: delay.unwrap_or(DEFAULT_REBOOT_DELAY),
         })
     }
-}
-
-fn raw(info: &DriverInfo, name: &str) -> Option<String> {
-    info.get_str(name)
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.into_owned())
 }
 
 fn problems_into(v: &mut hwctl_core::Validator<'_>, e: hwctl_core::Error) {

@@ -421,6 +421,44 @@ fn validation_reports_every_problem_and_never_the_password() {
     assert!(!dbg.contains("spaced") && dbg.contains("admin"), "{dbg}");
 }
 
+/// Newcomer report: a credential of the wrong JSON type read
+/// `[missing-parameter] staging-iboot: missing parameters: iboot_password`.
+#[test]
+fn a_credential_of_the_wrong_type_is_invalid_not_missing() {
+    for (key, value, what) in [
+        ("iboot_password", json!(["hunter2"]), "an array"),
+        ("iboot_password", json!({"pw": "hunter2"}), "an object"),
+        ("iboot_username", json!(["hunter2"]), "an array"),
+        ("iboot_address", json!(["hunter2"]), "an array"),
+        ("iboot_address", json!(42), "a number"),
+    ] {
+        let mut info = json!({
+            "iboot_address": "10.0.0.5", "iboot_username": "admin", "iboot_password": "pw",
+        });
+        info[key] = value;
+        let e = hwctl_iboot::hardware_type()
+            .build(
+                &DriverInfo::from_json(info).unwrap(),
+                &NodeContext::new("n"),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{key}: {e}");
+        assert_eq!(
+            e.to_string(),
+            format!("staging-iboot: invalid parameters: {key}: must be a string, not {what}")
+        );
+        assert!(!format!("{e:?}").contains("hunter2"));
+    }
+    // Credentials are still taken as given, spaces and all.
+    let info = DriverInfo::from_pairs([
+        ("iboot_address", "pdu"),
+        ("iboot_username", " admin "),
+        ("iboot_password", " pw "),
+    ]);
+    let c = IbootConfig::from_driver_info(&info, &NodeContext::new("n")).unwrap();
+    assert_eq!(c.username, " admin ");
+}
+
 #[tokio::test]
 async fn dropping_the_simulator_ends_sessions_in_progress() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
