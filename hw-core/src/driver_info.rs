@@ -673,10 +673,26 @@ impl<'a> Validator<'a> {
     }
 
     /// `false`, recording `must be a string, not a number` (or `a boolean`), when
-    /// `name` holds a JSON number or boolean: an address or URL is text, and a
-    /// number read as one is a shorthand IPv4 address (`42` is `0.0.0.42`, `3.5`
-    /// is `3.0.0.5`) that a typo in an inventory must not send credentials to.
-    fn string_or_absent(&mut self, name: &str) -> bool {
+    /// `name` holds a JSON number or boolean; `true` otherwise (a string, or
+    /// absent). An address or URL is text, and a number read as one is a
+    /// shorthand IPv4 address (`42` is `0.0.0.42`, `3.5` is `3.0.0.5`) that a
+    /// typo in an inventory must not send credentials to. [`Validator::host`] and
+    /// [`Validator::url`] check this themselves; a driver that reads an address
+    /// another way calls it first. A key is reported once, however often checked.
+    ///
+    /// ```
+    /// let info = hwctl_core::DriverInfo::from_json(serde_json::json!({
+    ///     "libvirt_uri": 42, "ipmi_port": 623, "redfish_address": "https://bmc"}))?;
+    /// let mut v = info.validator(&[]);
+    /// assert!(!v.require_string("libvirt_uri"));
+    /// assert!(!v.require_string("libvirt_uri"));
+    /// assert!(v.require_string("redfish_address") && v.require_string("absent"));
+    /// assert_eq!(v.port("ipmi_port"), Some(623)); // a number where one is meant
+    /// assert_eq!(v.finish().unwrap_err().to_string(),
+    ///     "invalid parameters: libvirt_uri: must be a string, not a number");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    pub fn require_string(&mut self, name: &str) -> bool {
         match self.info.get(name) {
             Some(v @ (Value::Number(_) | Value::Bool(_))) => {
                 self.known(name);
@@ -843,7 +859,7 @@ impl<'a> Validator<'a> {
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn host(&mut self, name: &str) -> Option<String> {
-        if !self.string_or_absent(name) {
+        if !self.require_string(name) {
             return None;
         }
         self.custom(name, |s| {
@@ -925,7 +941,7 @@ impl<'a> Validator<'a> {
     /// # Ok::<(), hwctl_core::Error>(())
     /// ```
     pub fn url(&mut self, name: &str, default_scheme: &str, schemes: &[&str]) -> Option<Url> {
-        if !self.string_or_absent(name) {
+        if !self.require_string(name) {
             return None;
         }
         let raw = self.str(name)?;
@@ -950,7 +966,14 @@ impl<'a> Validator<'a> {
                 schemes.join(" or ")
             ),
             Ok(u) if u.host_str().is_none_or(str::is_empty) => "has no host".to_owned(),
-            Ok(u) => return Some(u),
+            Ok(u) => match shorthand_ipv4(&with_scheme, &u) {
+                Some(written) => format!(
+                    "has host {written:?}, which is not a valid IPv4 address (four numbers \
+                     0–255 separated by dots; it would be read as {})",
+                    u.host_str().unwrap_or_default()
+                ),
+                None => return Some(u),
+            },
             Err(e) => format!("is not a valid URL ({e})"),
         };
         let secret = self.is_secret(name);
@@ -1233,6 +1256,28 @@ impl<'a> Validator<'a> {
             Err(Error::from_problems(problems))
         }
     }
+}
+
+/// The host as written in `with_scheme` when `parsed` read it as an IPv4 address
+/// that it does not spell as a dotted quad (the URL standard reads `42` as
+/// `0.0.0.42` and `10.1` as `10.0.0.1`, forms [`crate::address::Host`] refuses).
+fn shorthand_ipv4<'s>(with_scheme: &'s str, parsed: &Url) -> Option<&'s str> {
+    if !matches!(parsed.host(), Some(url::Host::Ipv4(_))) {
+        return None;
+    }
+    let after = with_scheme
+        .split_once("://")
+        .map_or(with_scheme, |(_, r)| r);
+    let authority = after
+        .split(['/', '?', '#', '\\'])
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let written = host_port.split(':').next().unwrap_or_default();
+    written
+        .parse::<std::net::Ipv4Addr>()
+        .is_err()
+        .then_some(written)
 }
 
 /// Whether `s` is an IP address (v4, or v6 with or without brackets and zone) or

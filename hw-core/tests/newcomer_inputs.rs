@@ -176,3 +176,42 @@ fn an_unknown_hardware_type_is_an_input_error_with_a_suggestion() {
             .is_input_error()
     );
 }
+
+#[test]
+fn a_url_host_written_as_a_shorthand_ipv4_is_refused() {
+    for (raw, read_as) in [
+        ("42", "0.0.0.42"),
+        ("https://3.5", "3.0.0.5"),
+        ("https://10.1:8443/redfish", "10.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+    ] {
+        let info = DriverInfo::from_pairs([("a_address", raw)]);
+        let mut v = info.validator(&[]);
+        assert_eq!(v.url("a_address", "https", &["https"]), None, "{raw}");
+        let err = v.finish().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("which is not a valid IPv4 address (four numbers"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains(&format!("it would be read as {read_as})")),
+            "{err}"
+        );
+    }
+    for ok in [
+        "10.0.0.5",
+        "https://10.0.0.5:8443/redfish/v1",
+        "http://[::1]:8000",
+        "https://bmc-1.lab",
+        "https://10.0.0.5?x#y",
+    ] {
+        let info = DriverInfo::from_pairs([("a_address", ok)]);
+        let mut v = info.validator(&[]);
+        assert!(
+            v.url("a_address", "https", &["http", "https"]).is_some(),
+            "{ok}"
+        );
+    }
+}

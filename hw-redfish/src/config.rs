@@ -259,7 +259,8 @@ impl RedfishConfig {
     /// # Errors
     ///
     /// [`hwctl_core::ErrorKind::MissingParameter`] without `redfish_address` (or with a
-    /// password and no user), else [`hwctl_core::ErrorKind::InvalidParameter`]: a bad URL, a
+    /// password and no user), else [`hwctl_core::ErrorKind::InvalidParameter`]: a bad URL
+    /// (or one that is not a JSON string: `must be a string, not a number`), a
     /// `redfish_verify_ca` that is neither a boolean nor a readable PEM bundle, an
     /// unknown `redfish_auth_type`, a `redfish_system_id` or `redfish_root` that is
     /// not an absolute path, or `session` auth without credentials.
@@ -282,7 +283,13 @@ impl RedfishConfig {
     /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<RedfishConfig> {
         let mut v = info.validator(PROPERTIES);
-        let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"));
+        // A JSON number or boolean is no address (`42` would be read as
+        // https://0.0.0.42): refused before hwctl-http reads the key as text.
+        let endpoint = if v.require_string(ENDPOINT_KEYS.url) {
+            EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"))
+        } else {
+            None
+        };
         let auth = v.one_of("redfish_auth_type", &["auto", "basic", "session"]);
         let path = |s: &str| {
             if s.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
@@ -400,6 +407,45 @@ mod tests {
             assert!(names.contains(&k), "{names:?} {e}");
         }
         assert!(!e.to_string().contains("hunter2"));
+    }
+
+    /// Newcomer report: `{"redfish_address": 42}` built a node for
+    /// `https://0.0.0.42:443`; `["https://bmc"]` was reported missing and invalid.
+    #[test]
+    fn an_address_that_is_not_a_string_is_one_invalid_problem() {
+        for (value, what) in [
+            (serde_json::json!(42), "must be a string, not a number"),
+            (serde_json::json!(3.5), "must be a string, not a number"),
+            (serde_json::json!(true), "must be a string, not a boolean"),
+            (
+                serde_json::json!(["https://bmc"]),
+                "must be a string, not an array",
+            ),
+            (
+                serde_json::json!({"url": "https://bmc"}),
+                "must be a string, not an object",
+            ),
+        ] {
+            let info = DriverInfo::from_json(serde_json::json!({
+                "redfish_address": value, "redfish_username": "u", "redfish_password": "p",
+            }))
+            .unwrap();
+            let e = RedfishConfig::from_driver_info(&info, &NodeContext::new("n")).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e}");
+            assert_eq!(
+                e.to_string(),
+                format!("invalid parameters: redfish_address: {what}")
+            );
+        }
+        // Strings that the URL standard reads as shorthand IPv4 are refused too.
+        for raw in ["42", "3.5", "https://10.1"] {
+            let e = RedfishConfig::from_driver_info(
+                &info(&[("redfish_address", raw)]),
+                &NodeContext::new("n"),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("is not a valid IPv4 address"), "{e}");
+        }
     }
 
     #[test]
