@@ -616,6 +616,7 @@ impl<'a> Validator<'a> {
     /// assert!(v.finish().is_ok());
     /// ```
     pub fn str(&mut self, name: &str) -> Option<String> {
+        // Secrets are taken as they are: a password may begin or end with a space.
         let trim = !self.is_secret(name);
         self.text(name, trim)
     }
