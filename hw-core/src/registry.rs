@@ -409,19 +409,10 @@ impl Registry {
     /// assert_eq!(registry.suggest("zzzz"), None);
     /// ```
     pub fn suggest(&self, name: &str) -> Option<&str> {
-        let lower = name.trim().to_ascii_lowercase();
-        let names = || self.types.keys().map(String::as_str);
-        names()
-            .find(|n| n.eq_ignore_ascii_case(&lower))
-            .or_else(|| {
-                names().find(|n| {
-                    n.strip_prefix("staging-") == Some(lower.as_str())
-                        || (lower.len() >= 3
-                            && n.len() > lower.len()
-                            && n.ends_with(lower.as_str()))
-                })
-            })
-            .or_else(|| crate::driver_info::did_you_mean(&lower, names()))
+        suggest_among(
+            name,
+            &self.types.keys().map(String::as_str).collect::<Vec<_>>(),
+        )
     }
 
     fn unknown_type(&self, name: &str) -> Error {
@@ -651,6 +642,34 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
     } else {
         v.join(", ")
     }
+}
+
+/// The name among `names` a user probably meant by `name` (the rule of
+/// [`Registry::suggest`], for a list of hardware type names): the same name in
+/// another case, the name without its `staging-` or vendor prefix, or a close
+/// spelling ([`did_you_mean`](crate::driver_info::did_you_mean)).
+///
+/// ```
+/// use hwctl_core::registry::suggest_among;
+/// let names = ["ipmi", "staging-iboot", "msftocs"];
+/// assert_eq!(suggest_among("IPMI", &names), Some("ipmi"));
+/// assert_eq!(suggest_among("iboot", &names), Some("staging-iboot"));
+/// assert_eq!(suggest_among("ocs", &names), Some("msftocs"));
+/// assert_eq!(suggest_among("ipmitool", &names), Some("ipmi"));
+/// assert_eq!(suggest_among("zzzz", &names), None);
+/// ```
+pub fn suggest_among<'n>(name: &str, names: &[&'n str]) -> Option<&'n str> {
+    let lower = name.trim().to_ascii_lowercase();
+    let names = || names.iter().copied();
+    names()
+        .find(|n| n.eq_ignore_ascii_case(&lower))
+        .or_else(|| {
+            names().find(|n| {
+                n.strip_prefix("staging-") == Some(lower.as_str())
+                    || (lower.len() >= 3 && n.len() > lower.len() && n.ends_with(lower.as_str()))
+            })
+        })
+        .or_else(|| crate::driver_info::did_you_mean(&lower, names()))
 }
 
 #[cfg(test)]

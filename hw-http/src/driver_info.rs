@@ -408,6 +408,11 @@ fn read_url(
     key: &str,
     default_scheme: Option<&str>,
 ) -> Option<(hwctl_core::driver_info::Url, ParsedBase)> {
+    // A URL is text: a JSON number or boolean is refused as such, not read as
+    // the text "42" (and never matched against the last URL's cache).
+    if !v.require_string(key) {
+        return None;
+    }
     let raw = v.str(key)?;
     let scheme = match default_scheme {
         Some(s) => s,

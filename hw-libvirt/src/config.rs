@@ -297,7 +297,12 @@ impl LibvirtConfig {
     /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<Self> {
         let mut v = info.validator(PROPERTIES);
-        let uri = v.custom("libvirt_uri", |s| check_uri(s).map(|()| s.to_owned()));
+        // A URI is text: a JSON number or boolean is refused as such.
+        let uri = if v.require_string("libvirt_uri") {
+            v.custom("libvirt_uri", |s| check_uri(s).map(|()| s.to_owned()))
+        } else {
+            None
+        };
         let username = v.str("sasl_username");
         let password = v.secret("sasl_password");
         let domain = v.str("libvirt_domain");
@@ -586,6 +591,27 @@ mod tests {
         assert!(looks_like_uuid("1be26c0b-03f2-4d2e-ae87-c02d7f33c123"));
         assert!(!looks_like_uuid("1be26c0b-03f2-4d2e-ae87-c02d7f33c12"));
         assert!(!looks_like_uuid("my-vm"));
+    }
+
+    /// A URI of another JSON type is refused as such (it was read as the text
+    /// "42" and refused as no libvirt URI).
+    #[test]
+    fn a_uri_that_is_no_string_is_refused_as_such() {
+        for (value, what) in [
+            (serde_json::json!(42), "a number"),
+            (serde_json::json!(true), "a boolean"),
+        ] {
+            let info = DriverInfo::from_json(serde_json::json!({"libvirt_uri": value})).unwrap();
+            let ctx = NodeContext::new("n1").with_port("52:54:00:00:00:01".parse().unwrap());
+            let err = LibvirtConfig::from_driver_info(&info, &ctx).unwrap_err();
+            assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter, "{err}");
+            assert_eq!(err.problems().len(), 1, "{err}");
+            assert_eq!(
+                err.problems()[0].reason.as_deref(),
+                Some(format!("must be a string, not {what}").as_str()),
+                "{err}"
+            );
+        }
     }
 
     #[test]

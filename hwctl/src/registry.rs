@@ -1,7 +1,7 @@
 //! Every hardware type this build of `hwctl` knows.
 
 use hwctl_core::registry::HardwareType;
-use hwctl_core::{Error, ErrorKind, Registry, Result};
+use hwctl_core::{Registry, Result};
 
 /// A registry with every hardware type compiled in.
 pub(crate) fn registry() -> Registry {
@@ -26,41 +26,26 @@ pub(crate) fn registry() -> Registry {
 ///
 /// # Errors
 ///
-/// An unknown name is [`ErrorKind::InvalidParameter`] (a usage error, exit 2): the
-/// message lists the enabled types and, when one is close (a typo such as `ipmii`),
-/// asks "did you mean `ipmi`?" — the same Jaro-Winkler ≥ 0.8 rule
-/// ([`hwctl_core::driver_info::did_you_mean`], `strsim`) hw-core applies to unknown
-/// `driver_info` keys.
+/// An unknown name is the registry's [`ErrorKind::InvalidParameter`] naming
+/// `driver` (a usage error, exit 2): the message lists the enabled types and, when
+/// one is close (a typo such as `ipmii`, another case, a name without its
+/// `staging-` prefix), asks "did you mean `ipmi`?" ([`Registry::suggest`]).
+///
+/// [`ErrorKind::InvalidParameter`]: hwctl_core::ErrorKind::InvalidParameter
 pub(crate) fn hardware_type<'r>(registry: &'r Registry, name: &str) -> Result<&'r HardwareType> {
-    registry.get(name).map_err(|e| unknown(registry, name, &e))
+    registry.get(name)
 }
 
-/// The usage error for an unknown hardware type `name`, from the registry's own
-/// `NotFound` error `e` (which lists the enabled types).
-fn unknown(registry: &Registry, name: &str, e: &Error) -> Error {
-    let names: Vec<&str> = registry.hardware_types().map(HardwareType::name).collect();
-    let message = match suggest(name, &names) {
-        Some(close) => format!("{}; did you mean `{close}`?", e.message()),
-        None => e.message().to_owned(),
-    };
-    Error::new(ErrorKind::InvalidParameter, message)
-}
-
-/// The name a user probably meant: a close spelling (`ipmii` → `ipmi`), or the
-/// type whose name is `name` with its `staging-` prefix or vendor prefix left off
-/// (`iboot` → `staging-iboot`, `ocs` → `msftocs`).
+/// The name among `names` a user probably meant by `name`: hw-core's rule
+/// ([`hwctl_core::registry::suggest_among`], as [`Registry::suggest`]).
 pub(crate) fn suggest<'n>(name: &str, names: &[&'n str]) -> Option<&'n str> {
-    let lower = name.to_ascii_lowercase();
-    let short = names.iter().copied().find(|n| {
-        n.strip_prefix("staging-") == Some(lower.as_str())
-            || (lower.len() >= 3 && n.len() > lower.len() && n.ends_with(lower.as_str()))
-    });
-    short.or_else(|| hwctl_core::driver_info::did_you_mean(name, names.iter().copied()))
+    hwctl_core::registry::suggest_among(name, names)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hwctl_core::ErrorKind;
 
     #[test]
     fn a_close_name_is_suggested_and_a_far_one_is_not() {
