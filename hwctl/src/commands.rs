@@ -304,9 +304,9 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
                     })
                     .collect();
                 if !args.is_empty() {
-                    say(format!(
-                        "\narguments (vendor call METHOD --args '{{\"NAME\": VALUE, …}}'; [optional]):"
-                    ));
+                    say(
+                        "\narguments (vendor call METHOD --args '{\"NAME\": VALUE, …}'; [optional]):",
+                    );
                     say(wrapped_table(&["METHOD", "ARGUMENTS"], &args, table_width()).trim_end());
                 }
             }
