@@ -41,10 +41,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ "$mode" != "--build" ] && [ "${HW_FUZZ_SMOKE:-libfuzzer}" = libfuzzer ] \
+if [ "$mode" != "--build" ] && [ "${HW_FUZZ_SMOKE:-seeds}" = libfuzzer ] \
     && ! cargo fuzz --version >/dev/null 2>&1; then
-  # scripts/test.sh's libFuzzer smoke run (its default) and scripts/fuzz.sh need
-  # it; about two minutes to build. Without it test.sh fails under
+  # scripts/test.sh's libFuzzer smoke run (HW_FUZZ_SMOKE=libfuzzer) and
+  # scripts/fuzz.sh need it; about two minutes to build. Without it test.sh fails under
   # HW_REQUIRE_PEERS=1 and skips that part, saying so, otherwise.
   echo "deps: installing cargo-fuzz" >&2
   # Pinned: the version this project's smoke run was checked with.
