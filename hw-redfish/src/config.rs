@@ -283,13 +283,9 @@ impl RedfishConfig {
     /// ```
     pub fn from_driver_info(info: &DriverInfo, ctx: &NodeContext) -> Result<RedfishConfig> {
         let mut v = info.validator(PROPERTIES);
-        // A JSON number or boolean is no address (`42` would be read as
-        // https://0.0.0.42): refused before hwctl-http reads the key as text.
-        let endpoint = if v.require_string(ENDPOINT_KEYS.url) {
-            EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"))
-        } else {
-            None
-        };
+        // hwctl-http refuses an address that is no JSON string (`42` would be
+        // read as https://0.0.0.42).
+        let endpoint = EndpointConfig::read(&mut v, &ENDPOINT_KEYS, Some("https"));
         let auth = v.one_of("redfish_auth_type", &["auto", "basic", "session"]);
         let path = |s: &str| {
             if s.starts_with('/') && !s.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
