@@ -1750,7 +1750,7 @@ pub(crate) fn failures_error(sweep: &Sweep) -> Error {
 /// mode prints it on stderr (and the exit status it gives, [`exit_code`]): after
 /// Ctrl-C [`interrupted_error`], else with failed nodes [`failures_error`], else
 /// none. The `--json` report carries it as its `error`.
-fn run_error(total: usize, sweep: &Sweep, failed: usize) -> Option<Error> {
+pub(crate) fn run_error(total: usize, sweep: &Sweep, failed: usize) -> Option<Error> {
     if sweep.interrupted {
         Some(interrupted_error(total))
     } else if failed > 0 {

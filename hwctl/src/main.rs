@@ -301,10 +301,11 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
                 progress,
             )
             .await?;
-            let result = match fleet::report(&nodes, &sweep, action, json) {
-                _ if sweep.interrupted => Err(fleet::interrupted_error(nodes.len())),
-                0 => Ok(()),
-                _ => Err(fleet::failures_error(&sweep)),
+            // The error the JSON report carries, the same rule.
+            let failed = fleet::report(&nodes, &sweep, action, json);
+            let result = match fleet::run_error(nodes.len(), &sweep, failed) {
+                Some(e) => Err(e),
+                None => Ok(()),
             };
             // The process exits next and the system takes the inventory's memory
             // back at once: freeing it entry by entry cost ~720 instructions per
