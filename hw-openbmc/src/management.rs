@@ -32,6 +32,11 @@ pub const BOOT_DEVICES: &[BootDevice] = &[
 /// setup is boot mode `Setup` (source `Default`). Boot mode (UEFI/BIOS) is
 /// `boot/attr/BootType` (`EFI`/`Legacy`). NMI is Redfish only.
 ///
+/// Reading: `boot/one_time/attr/Enabled` picks the object read. Source `Default`
+/// in mode `Regular` (a fresh BMC: phosphor-settings' defaults) is no override,
+/// read back as no device and no persistence ([`BootDeviceSetting::default`]);
+/// a one-time setting used up by a power on reads back the persistent object.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
 /// use hwctl_core::{BootDevice, Management};
@@ -39,6 +44,8 @@ pub const BOOT_DEVICES: &[BootDevice] = &[
 /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?;
 /// let config = hwctl_openbmc::OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?;
 /// let management = hwctl_openbmc::OpenbmcManagement::new(config)?;
+/// // A fresh BMC has no override: no device, no persistence.
+/// assert_eq!(management.get_boot_device().await?, Default::default());
 /// management.set_boot_device(BootDevice::Bios, true).await?;
 /// let setting = management.get_boot_device().await?;
 /// assert_eq!((setting.device, setting.persistent), (Some(BootDevice::Bios), Some(true)));
@@ -148,6 +155,11 @@ impl Management for OpenbmcManagement {
             &self.client.get(&format!("{base}/attr/BootMode")).await?,
             "BootMode",
         )?;
+        // phosphor-settings' defaults (source Default, mode Regular) are no override:
+        // the host follows its own boot order, so persistence means nothing.
+        if wire::is_no_override(&source, &mode) {
+            return Ok(BootDeviceSetting::default());
+        }
         Ok(BootDeviceSetting {
             device: wire::device_of(&source, &mode),
             persistent: Some(!once),

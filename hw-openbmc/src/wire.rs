@@ -223,7 +223,25 @@ pub fn source_and_mode(device: BootDevice) -> Option<(&'static str, &'static str
     })
 }
 
-/// The device a boot source and mode select (`None`: the default device).
+/// Whether a boot source and mode are "no override": source `Default` in mode
+/// `Regular`, phosphor-settings' defaults (`BootSource` `Default`, `BootMode`
+/// `Regular`). The host then boots by its own boot order (IPMI's "no override",
+/// bmcweb's `BootSourceOverrideTarget` `None`), so no device and no persistence
+/// apply.
+///
+/// ```
+/// use hwctl_openbmc::wire::is_no_override;
+/// assert!(is_no_override("xyz.openbmc_project.Control.Boot.Source.Sources.Default",
+///     "xyz.openbmc_project.Control.Boot.Mode.Modes.Regular"));
+/// assert!(!is_no_override("Default", "Setup")); // BIOS setup
+/// assert!(!is_no_override("Network", "Regular"));
+/// ```
+pub fn is_no_override(source: &str, mode: &str) -> bool {
+    last_segment(source) == "Default" && last_segment(mode) == "Regular"
+}
+
+/// The device a boot source and mode select (`None`: no override, see
+/// [`is_no_override`], or a source hwctl has no boot device for, e.g. `IPv6`).
 ///
 /// ```
 /// use hwctl_core::BootDevice;

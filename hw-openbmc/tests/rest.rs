@@ -515,3 +515,38 @@ async fn auto_picks_rest_here_and_redfish_on_a_redfish_bmc() {
     assert_eq!(rf.system(0).power_state, "Off");
     assert_eq!(rf.counters().sessions_opened, 1);
 }
+
+/// A fresh BMC (phosphor-settings' defaults: source `Default`, mode `Regular`) has
+/// no override: no device and no persistence, not `persistent: true` with no device
+/// (an operator's first `boot get` read `unknown (persistent: yes)`). A one-time
+/// setting used up by a power on reads back no override again.
+#[tokio::test]
+async fn a_fresh_bmc_reads_back_no_override() {
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let n = node(&sim, &[("openbmc_api", "rest")]);
+    let m = n.management().unwrap();
+    assert_eq!(
+        sim.boot_property("boot/BootSource").unwrap(),
+        json!("xyz.openbmc_project.Control.Boot.Source.Sources.Default")
+    );
+    assert_eq!(
+        m.get_boot_device().await.unwrap(),
+        hwctl_core::BootDeviceSetting::default()
+    );
+    m.set_boot_device(BootDevice::Pxe, false).await.unwrap();
+    assert_eq!(
+        m.get_boot_device().await.unwrap(),
+        hwctl_core::BootDeviceSetting::new(BootDevice::Pxe, false)
+    );
+    n.power()
+        .unwrap()
+        .set_power_state(PowerTarget::On, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        m.get_boot_device().await.unwrap(),
+        hwctl_core::BootDeviceSetting::default()
+    );
+}
