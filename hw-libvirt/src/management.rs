@@ -54,6 +54,8 @@ fn set_boot(conn: &Connect, dom: &Domain, device: BootDevice) -> Result<bool> {
 ///   removed. It takes effect at the next start of the domain.
 /// - Every setting is persistent whatever `persistent` asks
 ///   ([`ManagementCapabilities::persistent_only`]); reads report `persistent: true`.
+///   `persistent = false` is set persistently, as Ironic's staging-libvirt did (its
+///   deploys ask for PXE on the next boot only), with a WARN log line saying so.
 /// - Boot mode is read from the definition (`firmware='efi'`, a pflash or OVMF
 ///   loader → UEFI; other HVM guests → BIOS); setting it is unsupported.
 ///
@@ -136,7 +138,12 @@ impl Management for LibvirtManagement {
     async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
         ensure_boot_device(&self.capabilities(), device)?;
         if !persistent {
-            tracing::debug!("libvirt boot settings are always persistent");
+            // Honoured as persistent, as Ironic's staging-libvirt did, but not silently.
+            tracing::warn!(
+                %device,
+                "boot device for the next boot only was asked, but libvirt keeps the boot \
+                 device in the domain definition: it is set persistently (for every boot)"
+            );
         }
         let changed = self
             .domain

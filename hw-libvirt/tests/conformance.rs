@@ -1,4 +1,5 @@
-//! The hwctl-core conformance suite and `driver_info` validation.
+//! The hwctl-core conformance suite, `driver_info` validation, and the warnings
+//! (host key check skipped, a next-boot-only boot device set persistently).
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write as _;
@@ -318,4 +319,40 @@ fn debug_never_shows_the_password() {
     );
     let node = hardware_type().build(&info, &ctx()).unwrap();
     assert!(!format!("{node:?}").contains("pa55-w0rd-xyz"));
+}
+
+/// `persistent = false` cannot be honoured (libvirt keeps the boot device in the
+/// definition): the device is set persistently, as Ironic's staging-libvirt did, and
+/// a WARN line says so (it was a DEBUG line: a silent no-op of what was asked).
+#[test]
+fn a_next_boot_only_set_is_persistent_and_warns() {
+    use hwctl_core::{BootDevice, BootDeviceSetting};
+    let sim = LibvirtSim::fleet(1).unwrap();
+    let node = hardware_type()
+        .build(&sim.driver_info(), &sim.node_context(0))
+        .unwrap();
+    let mgmt = node.management().unwrap();
+    assert!(mgmt.capabilities().persistent_only);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let log = logged(|| {
+        rt.block_on(mgmt.set_boot_device(BootDevice::Pxe, false))
+            .unwrap()
+    });
+    assert!(
+        log.contains("WARN") && log.contains("persistently"),
+        "no warning: {log}"
+    );
+    assert_eq!(
+        rt.block_on(mgmt.get_boot_device()).unwrap(),
+        BootDeviceSetting::new(BootDevice::Pxe, true)
+    );
+    // Asked for persistent: nothing to warn about.
+    let log = logged(|| {
+        rt.block_on(mgmt.set_boot_device(BootDevice::Disk, true))
+            .unwrap()
+    });
+    assert!(!log.contains("WARN"), "{log}");
 }
