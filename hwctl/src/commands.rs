@@ -122,25 +122,33 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
                     &json!({"node": node.id(), "boot_device": s.device, "persistent": s.persistent}),
                 );
             } else {
-                let dev = s
-                    .device
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "unknown".into());
-                say(format!(
-                    "boot device {dev} (persistent: {})",
-                    yes_no(s.persistent)
-                ));
+                say(boot_get_text(node.hardware_type(), s));
             }
         }
         BootAction::Set { device, persistent } => {
             let device = settable_device(node, &mgmt.capabilities().boot_devices, &device)?;
             mgmt.set_boot_device(device, persistent).await?;
-            let caps = mgmt.capabilities();
-            let persistent = persistent || caps.persistent_only;
+            // A driver that only sets persistently (libvirt) sets a next-boot-only
+            // request for every boot: said, never silent (its driver logs a WARN).
+            let forced = !persistent && mgmt.capabilities().persistent_only;
+            let note = forced.then(|| {
+                format!(
+                    "asked for the next boot only, but {} sets the boot device for every \
+                     boot: set persistently",
+                    node.hardware_type()
+                )
+            });
             if json_out {
-                say_json(
-                    &json!({"node": node.id(), "boot_device": device, "persistent": persistent}),
-                );
+                let mut j = json!({"node": node.id(), "boot_device": device,
+                    "persistent": persistent || forced, "persistent_requested": persistent});
+                if let Some(note) = &note {
+                    j["note"] = note.clone().into();
+                }
+                say_json(&j);
+            } else if let Some(note) = note {
+                say(format!(
+                    "boot device set to {device} (persistent: yes; {note})"
+                ));
             } else {
                 say(format!(
                     "boot device set to {device} (persistent: {})",
@@ -165,6 +173,27 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
         _ => return Err(hwctl_core::Error::unsupported("this boot action here")),
     }
     Ok(())
+}
+
+/// What `boot get` prints. No device and no persistence is no override (the node
+/// follows its own boot order: a fresh OpenBMC, an OCS blade's `NoOverride`);
+/// a device without persistence is a driver whose device cannot report it (OCS's
+/// `GetNextBoot`): said, so `unknown` does not read as a failed read.
+fn boot_get_text(hardware_type: &str, s: hwctl_core::BootDeviceSetting) -> String {
+    match (s.device, s.persistent) {
+        (None, None) => {
+            "boot device none (no override reported: the node follows its own boot order)".into()
+        }
+        (Some(dev), None) => format!(
+            "boot device {dev} (persistent: unknown: {hardware_type} does not report whether \
+             the setting is for the next boot only or every boot)"
+        ),
+        (dev, p) => format!(
+            "boot device {} (persistent: {})",
+            dev.map_or_else(|| "unknown".into(), |d| d.to_string()),
+            yes_no(p)
+        ),
+    }
 }
 
 /// `name` as a boot device; an unknown name is an invalid `DEVICE` (exit 2) that
