@@ -25,7 +25,9 @@ pub const BOOT_DEVICES: [BootDevice; 4] = [
 /// `floppy` ↔ `ForceFloppyOrRemovable`. Every `SetNextBoot` carries the boot mode
 /// (`uefi=true|false`): from the node's `boot_mode` capability, else BIOS, or
 /// the one given to [`OcsManagement::set_boot_device_with_mode`].
-/// `GetNextBoot` cannot tell persistence, so `persistent` reads back `None`; a
+/// `GetNextBoot` cannot tell persistence (its `BootResponse` carries `nextBoot`
+/// only; Ironic's msftocs driver returned `persistent: None` too), so `persistent`
+/// reads back `None` even after a persistent set, never a remembered value; a
 /// blade with no override reads back no device. The chassis has no separate
 /// boot-mode setting, sensors or NMI: those answer `Unsupported`.
 ///

@@ -779,3 +779,23 @@ async fn a_set_is_bounded_by_its_timeout_when_the_chassis_stops_answering() {
     // The command itself went out once.
     assert_eq!(sim.stats().by_operation["SetBladeOn"], 1);
 }
+
+/// `GetNextBoot` cannot tell persistence: its `BootResponse` carries `nextBoot` and
+/// nothing else (PROTOCOLS.md §2.1; Ironic's msftocs returned `persistent: None`
+/// too). So a blade whose chassis holds a persistent override reads back the device
+/// with `persistent: None`, never a value hwctl remembered or guessed.
+#[tokio::test]
+async fn persistence_is_not_read_back_because_get_next_boot_has_none() {
+    let sim = sim().await;
+    let mgmt = OcsManagement::new(config(&sim, 4)).unwrap();
+    let reply = fixture("ironic_BootResponse.xml");
+    assert!(reply.contains("<nextBoot>") && !reply.to_lowercase().contains("persist"));
+    for persistent in [true, false] {
+        mgmt.set_boot_device(BootDevice::Pxe, persistent)
+            .await
+            .unwrap();
+        assert_eq!(sim.blade(4).unwrap().persistent, persistent);
+        let got = mgmt.get_boot_device().await.unwrap();
+        assert_eq!((got.device, got.persistent), (Some(BootDevice::Pxe), None));
+    }
+}
