@@ -273,6 +273,15 @@ pub struct ClientStats {
 }
 
 impl HttpClient {
+    /// The operation of an error from a session log-in ([`crate::SessionAuth::login`])
+    /// that names none itself (a reply the hook refused, such as a 401 to its
+    /// `POST`); an error of one of the log-in's requests keeps that request's.
+    ///
+    /// ```
+    /// assert_eq!(hwctl_http::HttpClient::SESSION_LOGIN, "session log-in");
+    /// ```
+    pub const SESSION_LOGIN: &'static str = "session log-in";
+
     /// Builds a client for `config` (reads the CA file, if one is configured).
     ///
     /// Must be called inside a tokio runtime only when used; building needs none.
@@ -703,7 +712,7 @@ impl Core {
         let session = hook
             .login(&SessionClient { core: self })
             .await
-            .map_err(|e| e.or_operation("session log-in"))?;
+            .map_err(|e| e.or_operation(HttpClient::SESSION_LOGIN))?;
         self.stats.logins.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(origin = %self.config.origin(), "session logged in");
         let session = Arc::new(session);

@@ -13,7 +13,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use hwctl_core::poll::{Backoff, Check, poll_until};
 use hwctl_core::shared::Fingerprint;
-use hwctl_core::{Error, ErrorKind, ExposeSecret, Result, SecretString, async_trait};
+use hwctl_core::{
+    Error, ErrorKind, ExposeSecret, ParameterProblem, PowerState, Result, SecretString, async_trait,
+};
 use hwctl_http::{
     Auth, HttpClient, HttpClients, Request, Response, Session, SessionAuth, SessionClient,
 };
@@ -279,9 +281,9 @@ impl RedfishClient {
     ///
     /// # Errors
     ///
-    /// `InvalidParameter` listing the systems when the service has several and no
-    /// `redfish_system_id` was given (never "all systems"); `NotFound` when it has
-    /// none; else as [`get`](Self::get).
+    /// `MissingParameter` (the problem `redfish_system_id`) listing the systems
+    /// when the service has several and no `redfish_system_id` was given (never
+    /// "all systems"); `NotFound` when it has none; else as [`get`](Self::get).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
@@ -293,7 +295,8 @@ impl RedfishClient {
     /// let config = RedfishConfig::new(sim.base_url(), "admin", "password")?;
     /// // Two systems and none chosen: refused, never "all of them".
     /// let err = RedfishClient::with_clients(&config, &clients)?.system_path().await.unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert_eq!(err.kind(), ErrorKind::MissingParameter);
+    /// assert_eq!(err.problems()[0].name, "redfish_system_id");
     /// let chosen = RedfishClient::with_clients(&config.system("/redfish/v1/Systems/2"), &clients)?;
     /// assert_eq!(chosen.system_path().await?, "/redfish/v1/Systems/2");
     /// # Ok(()) }
@@ -317,10 +320,13 @@ impl RedfishClient {
                         format!("{systems} lists no system"),
                     )
                     .with_driver(NAME)),
+                    // Ironic (sushy) uses the only system and refuses to choose
+                    // among several; the key is then required and absent.
                     many => Err(Error::new(
-                        ErrorKind::InvalidParameter,
+                        ErrorKind::MissingParameter,
                         format!(
-                            "redfish_system_id is required: the service has {} systems ({})",
+                            "missing parameters: redfish_system_id (required: the service \
+                             has {} systems: {})",
                             many.len(),
                             many.iter()
                                 .map(|m| m.id.as_str())
@@ -328,6 +334,10 @@ impl RedfishClient {
                                 .join(", ")
                         ),
                     )
+                    .with_problems(vec![ParameterProblem {
+                        name: "redfish_system_id".into(),
+                        reason: None,
+                    }])
                     .with_driver(NAME)),
                 }
             })
@@ -370,8 +380,9 @@ impl RedfishClient {
     /// # Errors
     ///
     /// `Unsupported` (nothing sent) when none of `wanted` is allowed or the system
-    /// has no reset action; else as [`send`](Self::send) and
-    /// [`follow_task`](Self::follow_task).
+    /// has no reset action; `PowerStateFailure` (not retryable, nothing sent) for
+    /// `Nmi` when the system reads `Off` or `PoweringOn`; else as
+    /// [`send`](Self::send) and [`follow_task`](Self::follow_task).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
@@ -398,6 +409,20 @@ impl RedfishClient {
         };
         let reset_type = wire::choose_reset_type(action.allowable_values.as_deref(), wanted)
             .map_err(|e| e.with_driver(NAME))?;
+        if reset_type == "Nmi" && system.power() == PowerState::Off {
+            // A service answers an NMI to a system that is off with an error of its
+            // own choosing (a 409 read as a retryable-sounding `Busy`, a 500); the
+            // system just read says why it cannot work, before anything is sent.
+            return Err(Error::new(
+                ErrorKind::PowerStateFailure,
+                format!(
+                    "an NMI needs the system powered on; {} is {} (PowerState); nothing was sent",
+                    system.odata_id.as_deref().unwrap_or("the system"),
+                    system.power_state.as_deref().unwrap_or("off"),
+                ),
+            )
+            .with_driver(NAME));
+        }
         let path = action.target.clone().unwrap_or_else(|| {
             format!(
                 "{}/Actions/ComputerSystem.Reset",
@@ -594,7 +619,46 @@ impl RedfishLogin {
 
 #[async_trait]
 impl SessionAuth for RedfishLogin {
+    /// Every failure is named the log-in ([`HttpClient::SESSION_LOGIN`]), the
+    /// request that failed in its message (`session log-in: GET ServiceRoot: …`,
+    /// `session log-in: POST Session: HTTP 401 …`).
     async fn login(&self, client: &SessionClient<'_>) -> Result<Session> {
+        self.log_in(client).await.map_err(|e| {
+            let driver = e.driver().unwrap_or(NAME).to_owned();
+            e.in_context(driver, HttpClient::SESSION_LOGIN)
+        })
+    }
+
+    async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> Result<()> {
+        let Some(id) = session.id() else {
+            return Ok(());
+        };
+        let r = client
+            .send_raw(session.apply(Request::delete(id.to_owned()).operation("DELETE Session")))
+            .await?;
+        if r.status().is_success() || r.status().as_u16() == 404 {
+            Ok(())
+        } else {
+            Err(status_error(&r, "DELETE Session"))
+        }
+    }
+
+    fn cache_key(&self) -> String {
+        format!(
+            "redfish:{}:{}:{}:{}",
+            self.mode,
+            self.root,
+            self.user,
+            Fingerprint::of_parts(&[
+                self.user.as_bytes(),
+                self.password.expose_secret().as_bytes()
+            ])
+        )
+    }
+}
+
+impl RedfishLogin {
+    async fn log_in(&self, client: &SessionClient<'_>) -> Result<Session> {
         let mut sessions = format!("{}/SessionService/Sessions", self.root);
         if self.mode == RedfishAuthType::Auto {
             let r = client
@@ -655,33 +719,6 @@ impl SessionAuth for RedfishLogin {
             Some(id) => session.with_id(id),
             None => session,
         })
-    }
-
-    async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> Result<()> {
-        let Some(id) = session.id() else {
-            return Ok(());
-        };
-        let r = client
-            .send_raw(session.apply(Request::delete(id.to_owned()).operation("DELETE Session")))
-            .await?;
-        if r.status().is_success() || r.status().as_u16() == 404 {
-            Ok(())
-        } else {
-            Err(status_error(&r, "DELETE Session"))
-        }
-    }
-
-    fn cache_key(&self) -> String {
-        format!(
-            "redfish:{}:{}:{}:{}",
-            self.mode,
-            self.root,
-            self.user,
-            Fingerprint::of_parts(&[
-                self.user.as_bytes(),
-                self.password.expose_secret().as_bytes()
-            ])
-        )
     }
 }
 

@@ -36,8 +36,9 @@ pub const PROPERTIES: &[Property] = &[
     ),
     Property::optional(
         "redfish_system_id",
-        "The canonical path to the ComputerSystem resource, e.g. /redfish/v1/Systems/1. \
-         Required when the service has more than one system.",
+        "The canonical path to the ComputerSystem resource, under redfish_root, e.g. \
+         /redfish/v1/Systems/1. Optional when the service has one system (it is used); \
+         required when it has several.",
     ),
     Property::optional(
         "redfish_username",
@@ -263,7 +264,9 @@ impl RedfishConfig {
     /// (or one that is not a JSON string: `must be a string, not a number`), a
     /// `redfish_verify_ca` that is neither a boolean nor a readable PEM bundle, an
     /// unknown `redfish_auth_type`, a `redfish_system_id` or `redfish_root` that is
-    /// not an absolute path, or `session` auth without credentials.
+    /// not an absolute path, a `redfish_system_id` that is not a path under the
+    /// service root or is the root or its `Systems` collection, or `session` auth
+    /// without credentials.
     ///
     /// ```
     /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
@@ -308,6 +311,18 @@ impl RedfishConfig {
         });
         let system_id = v.custom("redfish_system_id", path);
         let root = v.custom("redfish_root", path);
+        let bad_root = v.is_set("redfish_root") && root.is_none();
+        if let Some(system) = system_id.as_deref().filter(|s| !s.is_empty())
+            && !bad_root
+        {
+            let root = root
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .unwrap_or(DEFAULT_ROOT);
+            if let Some(problem) = system_id_problem(system, root) {
+                v.invalid("redfish_system_id", problem);
+            }
+        }
         let auth_type = match auth.unwrap_or("auto") {
             "basic" => RedfishAuthType::Basic,
             "session" => RedfishAuthType::Session,
@@ -319,7 +334,6 @@ impl RedfishConfig {
                 "session needs redfish_username and redfish_password",
             );
         }
-        let bad_root = v.is_set("redfish_root") && root.is_none();
         v.finish()?;
         let Some(endpoint) = endpoint else {
             return Err(Error::missing_parameters(["redfish_address"]).with_driver(NAME));
@@ -347,6 +361,32 @@ impl RedfishConfig {
             Auth::Basic { username, password } => Some((username.clone(), password.clone())),
             _ => None,
         }
+    }
+}
+
+/// Why `system` (an absolute path, no trailing `/`) cannot be a ComputerSystem of
+/// the service rooted at `root`, found without asking the service: the root
+/// itself, its `Systems` collection, or a path outside the root (DSP0266: every
+/// resource of a service is under its root, a ComputerSystem a member of
+/// `Systems`).
+fn system_id_problem(system: &str, root: &str) -> Option<String> {
+    let example = format!("{root}/Systems/1");
+    if system == root {
+        Some(format!(
+            "is the service root, not a ComputerSystem: use a member of {root}/Systems, \
+             such as {example}"
+        ))
+    } else if system == format!("{root}/Systems") {
+        Some(format!(
+            "is the Systems collection, not a ComputerSystem: use one of its members, \
+             such as {example}"
+        ))
+    } else if !system.starts_with(&format!("{root}/")) {
+        Some(format!(
+            "is not under the service root {root} (redfish_root): use a path such as {example}"
+        ))
+    } else {
+        None
     }
 }
 
@@ -442,6 +482,62 @@ mod tests {
             .unwrap_err();
             assert!(e.to_string().contains("is not a valid IPv4 address"), "{e}");
         }
+    }
+
+    /// Newcomer report: a system id the service cannot have was found only after
+    /// the first request; it is a configuration error found when building.
+    #[test]
+    fn a_system_id_that_cannot_be_a_system_is_refused_before_any_request() {
+        let build = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("redfish_address", "https://10.0.0.5")];
+            all.extend_from_slice(pairs);
+            RedfishConfig::from_driver_info(&info(&all), &NodeContext::new("n"))
+        };
+        for (system, why) in [
+            ("/redfish/v1", "is the service root, not a ComputerSystem"),
+            ("/redfish/v1/", "is the service root, not a ComputerSystem"),
+            ("/redfish/v1/Systems", "is the Systems collection"),
+            ("/redfish/v1/Systems/", "is the Systems collection"),
+            ("/Systems/1", "is not under the service root /redfish/v1"),
+            (
+                "/redfish/v1Systems/1",
+                "is not under the service root /redfish/v1",
+            ),
+        ] {
+            let e = build(&[("redfish_system_id", system)]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{system}: {e}");
+            assert_eq!(e.problems()[0].name, "redfish_system_id", "{e}");
+            assert!(e.to_string().contains(why), "{system}: {e}");
+        }
+        let e = build(&[
+            ("redfish_root", "/rf"),
+            ("redfish_system_id", "/redfish/v1/Systems/1"),
+        ])
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("not under the service root /rf"),
+            "{e}"
+        );
+        // Members of Systems, under the default or the given root, are accepted.
+        let c = build(&[("redfish_system_id", "/redfish/v1/Systems/System.Embedded.1")]).unwrap();
+        assert_eq!(
+            c.system_id.as_deref(),
+            Some("/redfish/v1/Systems/System.Embedded.1")
+        );
+        let c = build(&[
+            ("redfish_root", "/rf/"),
+            ("redfish_system_id", "/rf/Systems/1/"),
+        ])
+        .unwrap();
+        assert_eq!(c.system_id.as_deref(), Some("/rf/Systems/1"));
+        // A bad root is one problem, not also one of the system id.
+        let e = build(&[
+            ("redfish_root", "rf"),
+            ("redfish_system_id", "/rf/Systems/1"),
+        ])
+        .unwrap_err();
+        let names: Vec<_> = e.problems().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["redfish_root"], "{e}");
     }
 
     #[test]

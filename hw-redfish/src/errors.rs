@@ -13,7 +13,8 @@
 //! | a body that is not JSON, too deep, too large, or the wrong shape | `Protocol` |
 //! | a task that ends `Exception`, `Killed`, `Cancelled` | `DeviceFault` |
 //! | a reset type or boot target outside the service's `AllowableValues` | `Unsupported` |
-//! | several systems and no `redfish_system_id` | `InvalidParameter` |
+//! | an NMI to a system whose `PowerState` is `Off` or `PoweringOn` (nothing sent) | `PowerStateFailure` |
+//! | several systems and no `redfish_system_id` (the problem names it) | `MissingParameter` |
 //!
 //! The error text keeps the Redfish `@Message.ExtendedInfo` message ids
 //! (`[Base.1.8.PropertyValueNotInList] …`).

@@ -35,7 +35,10 @@ pub const BOOT_DEVICES: &[BootDevice] = &[
 /// 400) gets them as two. The setting is read back: a service that did not keep
 /// the target fails with `DeviceFault`. A target outside the system's
 /// `BootSourceOverrideTarget@Redfish.AllowableValues` is `Unsupported` before
-/// anything is sent.
+/// anything is sent. `inject_nmi` sends `ResetType` `Nmi` to a system that is on;
+/// one that reads `Off` (or `PoweringOn`) is `PowerStateFailure`, not retryable,
+/// before anything is sent (an NMI interrupts a running host: it never works on a
+/// node that is off).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {

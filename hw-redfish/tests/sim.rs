@@ -223,6 +223,103 @@ async fn sensors_and_nmi() {
     assert_eq!(sim.system(0).nmis, 1);
 }
 
+/// Newcomer report: a refused log-in read `session log-in: POST Session: …` for
+/// `power status` but `POST Session: …` for `power on` and `reboot` (hwctl-core's
+/// power engine names a change's errors with its own operation).
+#[tokio::test]
+async fn a_refused_session_log_in_is_named_alike_on_every_path() {
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
+    let n = node_with(
+        &sim,
+        0,
+        &[("redfish_password", "wrong")],
+        NodeContext::new("n0"),
+    );
+    let p = n.power().unwrap();
+    let m = n.management().unwrap();
+    let errors = [
+        p.get_power_state().await.unwrap_err(),
+        p.set_power_state(PowerTarget::On, None).await.unwrap_err(),
+        p.set_power_state(PowerTarget::Reboot, None)
+            .await
+            .unwrap_err(),
+        m.get_boot_device().await.unwrap_err(),
+    ];
+    for (e, op) in errors
+        .iter()
+        .zip(["get power state", "power on", "reboot", "get boot device"])
+    {
+        assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
+        assert_eq!(e.operation(), Some(op), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "redfish: {op}: session log-in: POST Session: HTTP 401 Unauthorized"
+            )),
+            "{e}"
+        );
+    }
+    assert!(sim.system(0).resets.is_empty());
+    // A log-in that cannot reach the service is named the same way.
+    let mut info = sim.driver_info(0);
+    info.insert("redfish_address", "http://127.0.0.1:1");
+    let n = hwctl_redfish::hardware_type()
+        .build(&info, &NodeContext::new("dead"))
+        .unwrap();
+    let p = n.power().unwrap();
+    for (e, op) in [
+        (p.get_power_state().await.unwrap_err(), "get power state"),
+        (
+            p.set_power_state(PowerTarget::On, None).await.unwrap_err(),
+            "power on",
+        ),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::Unreachable, "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "redfish: {op}: session log-in: GET ServiceRoot: GET http://127.0.0.1:1/redfish/v1/"
+            )),
+            "{e}"
+        );
+    }
+}
+
+/// Newcomer report: an NMI to a powered-off system was `busy` (the service's 409),
+/// which reads as "retry later"; an NMI never works on a node that is off.
+#[tokio::test]
+async fn an_nmi_to_a_system_that_is_off_is_a_power_state_failure_sent_never() {
+    let sim = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
+    let n = node(&sim, 0);
+    let e = n.management().unwrap().inject_nmi().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PowerStateFailure, "{e}");
+    assert!(!e.is_retryable(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "redfish: inject nmi: an NMI needs the system powered on; /redfish/v1/Systems/1 is Off \
+         (PowerState); nothing was sent"
+    );
+    assert!(sim.system(0).resets.is_empty(), "nothing is sent");
+    // The simulator, asked anyway, answers as the Base registry words it.
+    let config = RedfishConfig::new(sim.base_url(), "admin", "password").unwrap();
+    let client = RedfishClient::with_clients(&config, &hwctl_http::HttpClients::new()).unwrap();
+    let e = client
+        .send(
+            hwctl_http::Request::post("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset")
+                .json(&serde_json::json!({"ResetType": "Nmi"})),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("HTTP 409"), "{e}");
+    assert!(e.to_string().contains("ResourceInStandby"), "{e}");
+    // Once on, the NMI goes.
+    sim.set_power(0, true);
+    n.management().unwrap().inject_nmi().await.unwrap();
+    assert_eq!(sim.system(0).nmis, 1);
+}
+
 #[tokio::test]
 async fn several_systems_without_system_id_are_refused() {
     let sim = RedfishSim::start(RedfishSimConfig {
@@ -237,7 +334,17 @@ async fn several_systems_without_system_id_are_refused() {
         .build(&info, &NodeContext::new("n"))
         .unwrap();
     let e = n.power().unwrap().get_power_state().await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e}");
+    // The key is required with this service, and absent (newcomer report: it was
+    // `invalid-parameter`, naming no problem).
+    assert_eq!(e.kind(), ErrorKind::MissingParameter, "{e}");
+    assert_eq!(e.problems().len(), 1, "{e}");
+    assert_eq!(e.problems()[0].name, "redfish_system_id");
+    assert!(e.problems()[0].is_missing());
+    assert_eq!(
+        e.to_string(),
+        "redfish: get power state: missing parameters: redfish_system_id (required: the \
+         service has 2 systems: /redfish/v1/Systems/1, /redfish/v1/Systems/2)"
+    );
     let text = e.to_string();
     assert!(
         text.contains("/redfish/v1/Systems/1") && text.contains("/redfish/v1/Systems/2"),

@@ -1035,10 +1035,13 @@ fn reset(shared: &Shared, st: &mut State, i: usize, req: &Incoming_) -> Reply {
         "PushPowerButton" => Some(!s.on),
         "Nmi" => {
             if !s.on {
+                // Base registry (DSP8011): the request cannot be performed
+                // because the resource is in standby; its resolution: ensure the
+                // resource is in the correct power state.
                 return error(
                     409,
-                    "ActionNotSupported",
-                    "An NMI needs the system powered on.",
+                    "ResourceInStandby",
+                    "The request could not be performed because the resource is in standby.",
                 );
             }
             s.nmis += 1;
