@@ -443,7 +443,7 @@ impl fmt::Debug for BmcKey {
 /// `request_timeout`, `retries`, `min_interval`, `poll_interval`,
 /// `disable_boot_timeout` and `command_retry_timeout`.
 ///
-/// `Debug` never prints the password.
+/// `Debug` prints every field but the password (`<redacted>`).
 ///
 /// ```
 /// use hwctl_core::{DriverInfo, NodeContext};
@@ -499,23 +499,45 @@ pub struct IpmiConfig {
 }
 
 impl fmt::Debug for IpmiConfig {
+    /// Every field, the password as `<redacted>`. The destructuring names every
+    /// field: one added to the struct without a line here does not compile.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let IpmiConfig {
+            host,
+            port,
+            username,
+            password: _,
+            kg,
+            priv_level,
+            cipher_suite,
+            bridge,
+            local_address,
+            request_timeout,
+            retries,
+            min_interval,
+            keepalive_interval,
+            poll_interval,
+            disable_boot_timeout,
+            command_retry_timeout,
+        } = self;
         f.debug_struct("IpmiConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("username", &self.username)
+            .field("host", host)
+            .field("port", port)
+            .field("username", username)
             .field("password", &"<redacted>")
-            .field("kg", &self.kg)
-            .field("priv_level", &self.priv_level)
-            .field("cipher_suite", &self.cipher_suite)
-            .field("bridge", &self.bridge)
-            .field("local_address", &self.local_address)
-            .field("request_timeout", &self.request_timeout)
-            .field("retries", &self.retries)
-            .field("min_interval", &self.min_interval)
-            .field("disable_boot_timeout", &self.disable_boot_timeout)
-            .field("command_retry_timeout", &self.command_retry_timeout)
-            .finish_non_exhaustive()
+            .field("kg", kg)
+            .field("priv_level", priv_level)
+            .field("cipher_suite", cipher_suite)
+            .field("bridge", bridge)
+            .field("local_address", local_address)
+            .field("request_timeout", request_timeout)
+            .field("retries", retries)
+            .field("min_interval", min_interval)
+            .field("keepalive_interval", keepalive_interval)
+            .field("poll_interval", poll_interval)
+            .field("disable_boot_timeout", disable_boot_timeout)
+            .field("command_retry_timeout", command_retry_timeout)
+            .finish()
     }
 }
 
@@ -819,6 +841,21 @@ mod tests {
 
     fn ctx() -> NodeContext {
         NodeContext::new("n")
+    }
+
+    /// Newcomer report: `Debug` left out `keepalive_interval` and `poll_interval`.
+    #[test]
+    fn debug_shows_every_setting_and_never_the_password() {
+        let mut cfg = IpmiConfig::new("10.0.0.9");
+        cfg.password = SecretString::from("hunter2-secret".to_owned());
+        cfg.keepalive_interval = Duration::from_secs(17);
+        cfg.poll_interval = Duration::from_millis(1234);
+        let text = format!("{cfg:?}");
+        assert!(text.contains("keepalive_interval: 17s"), "{text}");
+        assert!(text.contains("poll_interval: 1.234s"), "{text}");
+        assert!(text.contains("password: \"<redacted>\""), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains(".."), "every field is shown: {text}");
     }
 
     #[test]
