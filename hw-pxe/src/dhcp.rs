@@ -115,8 +115,33 @@ pub fn dhcp_options(config: &PxeConfig, flavor: Flavor, mode: BootMode) -> Vec<D
 /// `--dhcp-match=set:ipxe,175` and the user class `iPXE`).
 pub const DNSMASQ_COMMON: &str = "dhcp-match=set:ipxe,175\ndhcp-userclass=set:ipxe,iPXE\n";
 
+/// The dnsmasq tag of the node with id `id`: `hw-` and the id, with every byte
+/// other than an ASCII letter, digit or `-` written as `_` and two hex digits
+/// (`_` itself too). One tag per id: `a.b` and `a_b` get their own (`hw-a_2eb`,
+/// `hw-a_5fb`), so one node's options never reach another's MACs.
+///
+/// ```
+/// use hwctl_pxe::dhcp::dnsmasq_tag;
+/// assert_eq!(dnsmasq_tag("node-1"), "hw-node-1");
+/// assert_eq!(dnsmasq_tag("a.b"), "hw-a_2eb");
+/// assert_eq!(dnsmasq_tag("a_b"), "hw-a_5fb");
+/// assert_eq!(dnsmasq_tag("cli-52:54"), "hw-cli-52_3a54");
+/// ```
+pub fn dnsmasq_tag(id: &str) -> String {
+    let mut tag = String::with_capacity(3 + id.len() * 3);
+    tag.push_str("hw-");
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            tag.push(char::from(b));
+        } else {
+            let _ = write!(tag, "_{b:02x}");
+        }
+    }
+    tag
+}
+
 /// The dnsmasq configuration for `node`: one `dhcp-host` per port MAC setting the
-/// node's tag, and its options under that tag.
+/// node's tag ([`dnsmasq_tag`]), and its options under that tag.
 ///
 /// ```
 /// use hwctl_pxe::{dhcp::{dhcp_options, dnsmasq_config}, Flavor, PxeConfig};
@@ -134,16 +159,7 @@ pub const DNSMASQ_COMMON: &str = "dhcp-match=set:ipxe,175\ndhcp-userclass=set:ip
 pub fn dnsmasq_config(node: &NodeContext, options: &[DhcpOption]) -> Result<String> {
     let id = crate::inputs::node_dir_name(node)?;
     let ports = node.require_ports()?;
-    let tag: String = format!(
-        "hw-{}",
-        id.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            })
-            .collect::<String>()
-    );
+    let tag = dnsmasq_tag(&node.id);
     let mut s = format!("# hwctl-pxe: node {id}\n");
     for mac in ports {
         let _ = writeln!(

@@ -719,6 +719,56 @@ fn dnsmasq_file_for_ipxe_tags_ipxe_clients() {
     check_expected("dnsmasq-pxe-bios.conf", &text);
 }
 
+/// Newcomer report: every byte outside `[A-Za-z0-9_-]` became `_`, so nodes `a.b`
+/// and `a_b` shared a tag, and one node's boot options were served to the
+/// other's MACs.
+#[test]
+fn dnsmasq_tags_are_one_per_node_id() {
+    let cfg = PxeConfig::default();
+    let opts = hwctl_pxe::dhcp::dhcp_options(&cfg, Flavor::Pxe, BootMode::Bios);
+    let tag_of = |id: &str| {
+        let text = hwctl_pxe::dhcp::dnsmasq_config(&node(id, BootMode::Bios), &opts).unwrap();
+        let line = text.lines().find(|l| l.starts_with("dhcp-host=")).unwrap();
+        line.split_once(",set:").unwrap().1.to_owned()
+    };
+    let (dot, underscore) = (tag_of("a.b"), tag_of("a_b"));
+    assert_ne!(dot, underscore);
+    assert_eq!(
+        (dot.as_str(), underscore.as_str()),
+        ("hw-a_2eb", "hw-a_5fb")
+    );
+    // Every id of up to 3 characters over an alphabet of the escaped bytes: one tag
+    // each, of letters, digits, `-` and `_` only.
+    let alphabet = ['a', '1', '-', '_', '.', '~', ':', '+', 'é'];
+    let mut ids = vec![String::new()];
+    for _ in 0..3 {
+        let longer: Vec<String> = ids
+            .iter()
+            .flat_map(|id| alphabet.iter().map(move |c| format!("{id}{c}")))
+            .collect();
+        ids.extend(longer);
+    }
+    ids.sort();
+    ids.dedup();
+    let mut seen = std::collections::HashMap::new();
+    // An id starting with a dot cannot name the node's directory: refused before.
+    for id in ids
+        .iter()
+        .filter(|id| !id.is_empty() && !id.starts_with('.'))
+    {
+        let tag = tag_of(id);
+        assert!(
+            tag.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{id:?}: {tag}"
+        );
+        if let Some(other) = seen.insert(tag.clone(), id.clone()) {
+            panic!("{id:?} and {other:?} share the tag {tag}");
+        }
+    }
+    assert_eq!(seen.len(), 8 + 8 * 9 + 8 * 81);
+}
+
 #[tokio::test]
 async fn ironic_templates_render_unchanged() {
     let e = env();
@@ -767,6 +817,14 @@ fn dnsmasq_accepts_the_generated_file() {
         )
         .unwrap();
     }
+    // An escaped tag (`hw-rack_2e1_3anode_5f7`) is a tag dnsmasq takes too.
+    let escaped = NodeContext::new("rack.1:node_7").with_port("52:54:00:aa:bb:01".parse().unwrap());
+    text += &hwctl_pxe::dhcp::dnsmasq_config(
+        &escaped,
+        &hwctl_pxe::dhcp::dhcp_options(&cfg, Flavor::Pxe, BootMode::Bios),
+    )
+    .unwrap();
+    assert!(text.contains("set:hw-rack_2e1_3anode_5f7\n"), "{text}");
     let path = dir.path().join("hwctl-pxe.conf");
     std::fs::write(&path, &text).unwrap();
     // dnsmasq parses the file as it would at start (--test: syntax check, then exit).
