@@ -20,7 +20,12 @@
 //! Answers: CHANGE_RELAY gets one byte, `0x00` done or `0x01` refused (wrong
 //! credentials, relay out of range, wrong sequence number); GET_RELAYS gets one
 //! byte per relay (`0x01` on) — or, with wrong credentials, the connection is closed
-//! without an answer.
+//! without an answer. The protocol facts (python-iboot, the only source; Dataprobe
+//! published no DxP specification) give no answer for wrong credentials: a client
+//! reads one byte of CHANGE_RELAY, any non-zero byte a failure, and GET_RELAYS
+//! bytes, an empty read a failure. The simulator answers within that: a refusal
+//! byte, and a close, which is also what a PDU that drops the exchange for any
+//! other reason looks like.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {

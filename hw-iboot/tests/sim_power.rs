@@ -165,6 +165,34 @@ async fn wrong_credentials_are_a_typed_error() {
     assert_eq!(sim.relay(1), Some(false));
 }
 
+/// Newcomer report: a wrong password reads as a `protocol` error, not
+/// `unauthenticated`. DxP has no answer for wrong credentials (python-iboot, the
+/// only source, reads an empty reply as a failure): a PDU that refuses them and one
+/// that drops the exchange for another reason look the same on the wire, so the
+/// client cannot claim `Unauthenticated`; it says `Protocol` and names the
+/// credentials as the likeliest cause, for both.
+#[tokio::test]
+async fn wrong_credentials_cannot_be_told_from_a_dropped_exchange() {
+    let sim = IbootSim::start(2, USER, PASS).await.unwrap();
+    let wrong = node(&sim, 1, json!({"iboot_password": "Xyzzy-pw"}))
+        .get_power_state()
+        .await
+        .unwrap_err();
+    let right = node(&sim, 1, json!({}));
+    sim.set_fault(Fault::RefuseAfterHandshake);
+    let dropped = right.get_power_state().await.unwrap_err();
+    for e in [&wrong, &dropped] {
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+        assert!(!e.is_retryable(), "{e}");
+        assert!(
+            e.to_string()
+                .contains("check iboot_username and iboot_password"),
+            "{e}"
+        );
+    }
+    assert_eq!(wrong.to_string(), dropped.to_string());
+}
+
 async fn fault_kind(fault: Fault, op: &str) -> (ErrorKind, Duration, usize) {
     let sim = IbootSim::start(4, USER, PASS).await.unwrap();
     let p = node(&sim, 1, json!({}));
