@@ -49,16 +49,23 @@ pub fn check_loopback(addr: SocketAddr) -> Result<SocketAddr> {
 }
 
 /// Maps an I/O error of binding `addr` to an [`Error`] with the address as context.
+///
+/// An address in use is [`ErrorKind::Busy`] (docs/error-kinds.md: a resource held by
+/// someone else, retryable once it is let go), not `Unreachable`, which is about a
+/// peer that cannot be reached: nothing is being reached here.
 fn bind_error(e: io::Error, what: &str, addr: SocketAddr) -> Error {
-    let kind = match e.kind() {
-        io::ErrorKind::AddrInUse => ErrorKind::Busy,
+    let (kind, advice) = match e.kind() {
+        io::ErrorKind::AddrInUse => (
+            ErrorKind::Busy,
+            "; another process holds it: give another port, or port 0 for any free one",
+        ),
         io::ErrorKind::AddrNotAvailable | io::ErrorKind::InvalidInput => {
-            ErrorKind::InvalidParameter
+            (ErrorKind::InvalidParameter, "")
         }
-        io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
-        _ => ErrorKind::Other,
+        io::ErrorKind::PermissionDenied => (ErrorKind::PermissionDenied, ""),
+        _ => (ErrorKind::Other, ""),
     };
-    Error::new(kind, format!("cannot bind {what} {addr}: {e}"))
+    Error::new(kind, format!("cannot bind {what} {addr}: {e}{advice}"))
         .with_driver("hwctl-sim")
         .with_operation("bind")
         .with_source(e)
@@ -70,7 +77,8 @@ fn bind_error(e: io::Error, what: &str, addr: SocketAddr) -> Error {
 ///
 /// - [`ErrorKind::InvalidParameter`] when `listen` is not loopback (see
 ///   [`check_loopback`]) or the address is not available on this host;
-/// - [`ErrorKind::Busy`] when the address is in use;
+/// - [`ErrorKind::Busy`] (retryable) when the address is in use, the message
+///   saying another process holds it;
 /// - [`ErrorKind::PermissionDenied`] for a privileged port without the right;
 /// - [`ErrorKind::Other`] for any other I/O error.
 pub async fn bind_tcp(listen: Option<SocketAddr>) -> Result<TcpListener> {
@@ -153,7 +161,12 @@ mod tests {
         let a = t.local_addr().unwrap();
         let err = bind_tcp(Some(a)).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Busy);
+        assert!(err.is_retryable(), "{err}");
         assert!(err.to_string().contains(&a.to_string()), "{err}");
+        assert!(
+            err.to_string().contains("another process holds it"),
+            "{err}"
+        );
         let u = bind_udp(None).await.unwrap();
         let a = u.local_addr().unwrap();
         assert_eq!(bind_udp(Some(a)).await.unwrap_err().kind(), ErrorKind::Busy);
