@@ -6,7 +6,9 @@
 //! (`2026-12-01T07:00:00.000000Z  WARN node{node=blade-7}: hwctl_core::retry: …`),
 //! so a retry's WARN names its node. A real span cost ~4k instructions per node
 //! even when nothing was logged (issue 16); the label costs a task-local scope
-//! and is only read when an event is actually printed.
+//! and is only read when an event is actually printed. A line that names its node
+//! already (a driver's `node=` field, as hwctl-wol's WARN has for library users,
+//! or a printed span's) gets no label: the node is named once.
 
 use std::fmt;
 use std::sync::Arc;
@@ -92,7 +94,9 @@ where
             .try_with(|l| l.name().map(str::to_owned))
             .ok()
             .flatten();
-        let Some(name) = label else {
+        // A line that names its node already (a driver's `node=` field for library
+        // users, or a printed span's) names it once, not again with the label.
+        let Some(name) = label.filter(|name| !names_node(ctx, event, name)) else {
             return self.inner.format_event(ctx, writer, event);
         };
         let ansi = writer.has_ansi_escapes();
@@ -105,6 +109,43 @@ where
         writer.write_str(&prefix)?;
         writer.write_str(&line[at..])
     }
+}
+
+/// Whether `event` or a span it is printed in has a field `node` whose value is
+/// `name` (`warn!(node = %id, …)`, `info_span!("wol.apply", node = %id)`).
+fn names_node<S>(ctx: &FmtContext<'_, S, DefaultFields>, event: &Event<'_>, name: &str) -> bool
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    struct NodeField<'a> {
+        name: &'a str,
+        found: bool,
+    }
+    impl tracing::field::Visit for NodeField<'_> {
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            if field.name() == "node" && value == self.name {
+                self.found = true;
+            }
+        }
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+            if field.name() == "node" && format!("{value:?}") == self.name {
+                self.found = true;
+            }
+        }
+    }
+    let mut visitor = NodeField { name, found: false };
+    event.record(&mut visitor);
+    if visitor.found {
+        return true;
+    }
+    let wanted = format!("node={name}");
+    ctx.event_scope().is_some_and(|scope| {
+        scope.from_root().any(|span| {
+            span.extensions()
+                .get::<tracing_subscriber::fmt::FormattedFields<DefaultFields>>()
+                .is_some_and(|f| f.fields.split_whitespace().any(|kv| kv == wanted))
+        })
+    })
 }
 
 /// Where the text after the level starts in a line of the full format (the
@@ -215,6 +256,41 @@ mod tests {
                 assert!(ours.contains("blade-7"), "{ours}");
             }
         }
+    }
+
+    /// An event (or a span around it) that names the node itself gets no label:
+    /// the node is named once (Wake-on-LAN's WARN in a fleet read `node{node=w1}:
+    /// … node=w1`). Another node's name in the field keeps the label.
+    #[tokio::test]
+    async fn a_line_naming_its_node_is_not_labelled_again() {
+        let out = Buf::default();
+        let sub = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .event_format(NodeFormat::from(Format::default().without_time()))
+            .with_writer(out.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        {
+            let _g = tracing::subscriber::set_default(sub);
+            with_node(NodeLabel::new(inventory("w1"), 0), async {
+                tracing::warn!(node = %"w1", "cannot power off");
+                tracing::info_span!("wol.apply", node = %"w1")
+                    .in_scope(|| tracing::warn!("in a span"));
+                tracing::warn!(node = %"other", "another node");
+                tracing::warn!("plain");
+            })
+            .await;
+        }
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines[0].matches("w1").count(), 1, "{text}");
+        assert_eq!(lines[1].matches("w1").count(), 1, "{text}");
+        assert!(
+            lines[2].contains("node{node=w1}") && lines[2].contains("node=other"),
+            "{text}"
+        );
+        assert!(lines[3].contains("node{node=w1}: "), "{text}");
     }
 
     #[test]
