@@ -175,6 +175,87 @@ fn wol_off_note(
     ))
 }
 
+/// Where the demo's nodes run, for its summary line: the network simulators (one
+/// line each in the list above the table, however many BMCs one serves: `ipmi`'s
+/// three, `staging-nm`'s two) and libvirt's test driver, which runs inside hwctl
+/// with no network (the simulator whose requests are not counted, for that same
+/// reason: [`sims::REQUESTS_NOT_COUNTED`]).
+#[derive(Debug, Default)]
+struct NodeCounts {
+    /// Nodes on network simulators, and how many simulators.
+    networked: usize,
+    simulators: usize,
+    /// Nodes in libvirt's in-process test driver.
+    in_process: usize,
+}
+
+impl NodeCounts {
+    fn add(&mut self, sim: &dyn Simulator, nodes: usize) {
+        if sims::counts_requests(sim) {
+            self.networked += nodes;
+            self.simulators += 1;
+        } else {
+            self.in_process += nodes;
+        }
+    }
+
+    /// `79 on 9 network simulators, 4 in libvirt's in-process test driver
+    /// (staging-libvirt), 3 in memory (fake-hardware, no simulator)`, adding up to
+    /// the node count.
+    fn text(&self, in_memory: usize) -> String {
+        let mut parts = vec![format!(
+            "{} on {} network simulators",
+            self.networked, self.simulators
+        )];
+        if self.in_process > 0 {
+            parts.push(format!(
+                "{} in libvirt's in-process test driver (staging-libvirt)",
+                self.in_process
+            ));
+        }
+        parts.push(format!(
+            "{in_memory} in memory (fake-hardware, no simulator)"
+        ));
+        parts.join(", ")
+    }
+}
+
+/// What the table's TIME column is, and why the fake-hardware nodes' differ: they
+/// wait `fake_delay_ms` on every operation on purpose (the values read from the
+/// demo's own fleet).
+fn time_legend(fleet: &[InventoryNode]) -> String {
+    let delays: Vec<String> = fleet
+        .iter()
+        .filter(|n| n.driver == hwctl_core::fake::NAME)
+        .map(|n| {
+            let ms = n
+                .driver_info
+                .get("fake_delay_ms")
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_else(|| "0".into());
+            format!("{} {ms} ms", n.name)
+        })
+        .collect();
+    let mut text = format!(
+        "TIME: each node's {} steps, one after another (up to {CONCURRENCY} nodes at once, \
+         so a busy simulator's wait counts too)",
+        STEPS.len()
+    );
+    if !delays.is_empty() {
+        text.push_str(&format!(
+            "; fake-hardware waits fake_delay_ms on every operation on purpose ({})",
+            delays.join(", ")
+        ));
+    }
+    text
+}
+
+/// How many nodes the demo drives at once.
+const CONCURRENCY: usize = 32;
+
 fn fake_fleet() -> Vec<InventoryNode> {
     (0..3)
         .map(|i| {
@@ -194,11 +275,15 @@ fn fake_fleet() -> Vec<InventoryNode> {
 pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     let mut running: Vec<Box<dyn Simulator>> = Vec::new();
     let mut fleet = fake_fleet();
+    let in_memory = fleet.len();
+    let mut counts = NodeCounts::default();
     let mut start_errors = Vec::new();
     for name in sims::SIMULATORS {
         match sims::start(name, None).await {
             Ok(sim) => {
-                fleet.extend(sims::nodes(sim.as_ref()));
+                let nodes = sims::nodes(sim.as_ref());
+                counts.add(sim.as_ref(), nodes.len());
+                fleet.extend(nodes);
                 running.push(sim);
             }
             Err(e) => start_errors.push(format!("{name}: failed to start: {e} [{}]", e.kind())),
@@ -210,7 +295,7 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
     let results: Vec<(usize, (Vec<Cell>, Duration))> =
         futures::stream::iter(fleet.iter().enumerate())
             .map(|(i, entry)| async move { (i, drive(registry, entry).await) })
-            .buffer_unordered(32)
+            .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
     let mut results = results;
@@ -331,6 +416,7 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
             })
             .collect();
         say(table(&headers, &rows));
+        say(time_legend(&fleet));
         if results
             .iter()
             .any(|(_, (cells, _))| cells.iter().any(|c| matches!(c, Cell::Recorded(_))))
@@ -355,10 +441,11 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
             say(format!("  {line}"));
         }
         say(format!(
-            "{} nodes on {} simulators driven in {:.2}s; {failed} failed steps (n/a = the device cannot do it, by its capabilities)",
+            "{} nodes driven in {:.2}s: {}; {failed} failed steps (n/a = the device cannot do \
+             it, by its capabilities)",
             fleet.len(),
-            running.len(),
-            total.as_secs_f64()
+            total.as_secs_f64(),
+            counts.text(in_memory),
         ));
     }
     drop(running);
