@@ -12,15 +12,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about,
     long_about = None,
-    after_help = "Logging: HWCTL_LOG=debug (tracing's EnvFilter syntax, e.g. \
-                  hwctl_ipmi=trace; default warn) logs to stderr; RUST_LOG is not read. \
-                  Secrets are never logged."
+    after_help = "Logging: to stderr at warn; -v info, -vv debug; HWCTL_LOG (tracing's \
+                  EnvFilter syntax, e.g. debug or hwctl_ipmi=trace), when set, wins over \
+                  -v; RUST_LOG is not read. Secrets are never logged."
 )]
 pub(crate) struct Cli {
+    /// Log more on stderr: `-v` info, `-vv` (or more) debug; default warn.
+    /// `HWCTL_LOG`, when set, wins (its filter is used as it is).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
     /// Print machine-readable JSON instead of text. Results go to stdout; so does an
     /// error, as one object `{"error": {"kind", "message", "driver", "operation",
     /// "retryable", "problems"}}` instead of the `error [KIND]: …` text on stderr
     /// (stderr keeps only log lines); the exit code is the same as without --json.
+    /// A refused command line's error has a one-line `message` and clap's usage in
+    /// `"usage"`.
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -180,7 +187,8 @@ pub(crate) fn with_order_tip(mut err: clap::Error) -> clap::Error {
 /// stderr as `error [invalid-parameter]: …` (clap's text, with the kind every other
 /// hwctl error names, so a script or a reader sees one format), or, when the
 /// arguments hold `--json` (before any `--`), one JSON object on stdout,
-/// `{"error": {"kind": "invalid-parameter", "message": …}}`. The exit code is clap's
+/// `{"error": {"kind": "invalid-parameter", "message": …, "usage": …}}`: the message
+/// on one line, clap's usage in `usage` ([`one_line_usage_error`]). The exit code is clap's
 /// (2, a usage error, as the README and the man page's EXIT STATUS say).
 pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
     use clap::error::ErrorKind;
@@ -209,7 +217,8 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
                 .unwrap_or("hwctl --help");
             crate::output::say_json(&serde_json::json!({"error": {
                 "kind": kind,
-                "message": format!("a subcommand or argument is missing: usage: {usage} (the help is on stderr)"),
+                "message": "a subcommand or argument is missing (the help is on stderr)",
+                "usage": usage,
                 "driver": null,
                 "operation": null,
                 "retryable": false,
@@ -223,23 +232,50 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
         eprint!("{}", tagged_usage_error(&err, kind));
         std::process::exit(err.exit_code())
     }
-    // clap's text, less its "error: " and its closing "For more information" line.
-    let text = err.render().to_string();
-    let kept: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with("For more information"))
-        .collect();
-    let text = kept.join("\n");
-    let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+    let (message, usage) = one_line_usage_error(&err.render().to_string());
     crate::output::say_json(&serde_json::json!({"error": {
         "kind": kind,
         "message": message,
+        "usage": usage,
         "driver": null,
         "operation": null,
         "retryable": false,
         "problems": [],
     }}));
     std::process::exit(err.exit_code())
+}
+
+/// clap's rendered usage error `text` as `--json` carries it: the message on one
+/// line (its `error: ` dropped, clap's continuation lines joined with spaces, its
+/// `tip:` lines after `; `), and the `Usage:` lines apart (joined with `; `, `None`
+/// when clap gave none). The closing "For more information, try '--help'." is
+/// dropped.
+fn one_line_usage_error(text: &str) -> (String, Option<String>) {
+    let mut message: Vec<&str> = Vec::new();
+    let mut usage: Vec<&str> = Vec::new();
+    let mut in_usage = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(first) = line.strip_prefix("Usage:") {
+            in_usage = true;
+            usage.push(first.trim());
+        } else if line.is_empty() {
+            in_usage = false;
+        } else if in_usage {
+            usage.push(line);
+        } else if !line.starts_with("For more information") {
+            message.push(line);
+        }
+    }
+    let mut joined = String::new();
+    for line in message {
+        if !joined.is_empty() {
+            joined.push_str(if line.starts_with("tip:") { "; " } else { " " });
+        }
+        joined.push_str(line);
+    }
+    let message = joined.strip_prefix("error: ").unwrap_or(&joined).to_owned();
+    let usage = (!usage.is_empty()).then(|| usage.join("; "));
+    (message, usage)
 }
 
 /// clap's text of `err` (in colour when stderr is a terminal, as clap prints it)
@@ -368,10 +404,15 @@ pub(crate) enum Command {
     /// `boot prepare-ramdisk --boot-interface` takes. Whether the boot device can be
     /// set is `management`'s `boot_devices` (empty: it cannot), not `boot`'s.
     ///
-    /// With `--json`: `{"node", "hardware_type", "capabilities": {"power":
-    /// {"can_query", "targets", "recorded_only"}, "management": {"boot_devices",
-    /// "can_set_boot_device", …}, "console", "vendor"}, "boot_interfaces"}`; an
-    /// interface the node lacks is `null`.
+    /// An interface the node (or the type) lacks reads `none (hardware type X has no
+    /// management interface)`, in both tables. The heading names the node's id,
+    /// given or the default (`node cli, hardware type …`).
+    ///
+    /// With `--json`: `{"node", "hardware_type", "interfaces", "capabilities":
+    /// {"power": {"can_query", "targets", "recorded_only"}, "management":
+    /// {"boot_devices", "can_set_boot_device", …}, "console", "vendor"},
+    /// "boot_interfaces"}`; `interfaces` names those the node has, and one it lacks
+    /// is `null` (`console` `false`, `vendor` `[]`).
     ///
     /// `capabilities TYPE` takes no node options: it answers from what the hardware
     /// type declares (its interfaces, its network-boot interfaces) and from a node of
@@ -505,7 +546,12 @@ pub(crate) enum BootAction {
         #[arg(long)]
         persistent: bool,
     },
-    /// List the supported boot devices.
+    /// List the boot devices `boot set` takes on this node.
+    ///
+    /// A listing: a node without a management interface (Wake-on-LAN, iBoot) has
+    /// none to list, so it prints "no boot devices (hardware type X has no
+    /// management interface)" (JSON `"boot_devices": []`) and succeeds, as `vendor
+    /// list` does; `boot get` and `boot set` there are `unsupported` errors (exit 1).
     Devices,
     /// Prepare the node's deploy (or rescue) ramdisk network boot (hwctl-pxe).
     ///
@@ -601,8 +647,9 @@ pub(crate) enum BootModeAction {
 #[derive(Debug, Subcommand)]
 pub(crate) enum VendorAction {
     /// List the vendor methods. A hardware type with no vendor interface has none to
-    /// list: it prints "no vendor methods" (JSON `"methods": []`, as `capabilities`
-    /// shows `vendor: none`) and succeeds; `vendor call` on it is an `unsupported`
+    /// list: it prints "no vendor methods (hardware type X has no vendor interface)"
+    /// (JSON `"methods": []`, as `capabilities` shows `vendor: none (…)`) and
+    /// succeeds, as `boot devices` does; `vendor call` on it is an `unsupported`
     /// error (exit 1).
     List,
     /// Call a vendor method (`vendor list` names them).

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use hwctl_core::{BootDevice, BootMode, Error, HttpMethod, Node, PowerTarget, Registry, Result};
+use hwctl_core::{
+    BootDevice, BootMode, Error, HttpMethod, InterfaceKind, Node, PowerTarget, Registry, Result,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{BootAction, BootModeAction, PowerAction, VendorAction};
@@ -156,20 +158,8 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
                 ));
             }
         }
-        BootAction::Devices => {
-            let caps = mgmt.capabilities();
-            if json_out {
-                say_json(&json!({"node": node.id(), "boot_devices": caps.boot_devices}));
-            } else {
-                say(caps
-                    .boot_devices
-                    .iter()
-                    .map(|d| d.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"));
-            }
-        }
-        // The boot-interface actions run in boot_cmd (hwctl-pxe).
+        // `boot devices` is a listing ([`boot_devices`]); the boot-interface actions
+        // run in boot_cmd (hwctl-pxe).
         _ => return Err(hwctl_core::Error::unsupported("this boot action here")),
     }
     Ok(())
@@ -194,6 +184,48 @@ fn boot_get_text(hardware_type: &str, s: hwctl_core::BootDeviceSetting) -> Strin
             yes_no(p)
         ),
     }
+}
+
+/// `boot devices`: the boot devices `boot set` takes on this node. A listing, so a
+/// node without a management interface (Wake-on-LAN, iBoot) lists none, with the
+/// reason, and succeeds (`no boot devices (hardware type staging-wol has no
+/// management interface)`; JSON `"boot_devices": []`), as `vendor list` does;
+/// acting on the missing interface (`boot get`, `boot set`) is `unsupported`.
+pub(crate) fn boot_devices(node: &Node, json_out: bool) -> Result<()> {
+    let devices = match node.management() {
+        Ok(mgmt) => Some(mgmt.capabilities().boot_devices),
+        Err(e) if e.kind() == hwctl_core::ErrorKind::Unsupported => None,
+        Err(e) => return Err(e),
+    };
+    if json_out {
+        say_json(&json!({"node": node.id(), "boot_devices": devices.unwrap_or_default()}));
+        return Ok(());
+    }
+    match devices {
+        None => say(format!(
+            "no boot devices ({})",
+            missing_interface_text(node.hardware_type(), InterfaceKind::Management)
+        )),
+        Some(devices) if devices.is_empty() => say(format!(
+            "no boot devices ({} cannot set the boot device)",
+            node.hardware_type()
+        )),
+        Some(devices) => say(devices
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")),
+    }
+    Ok(())
+}
+
+/// Why a listing is empty, or what a capabilities row says, when the hardware type
+/// has no `interface`: `hardware type staging-wol has no management interface`.
+fn missing_interface_text(hardware_type: &str, interface: InterfaceKind) -> String {
+    format!(
+        "hardware type {hardware_type} has no {} interface",
+        interface.as_str()
+    )
 }
 
 /// `name` as a boot device; an unknown name is an invalid `DEVICE` (exit 2) that
@@ -305,8 +337,8 @@ pub(crate) async fn vendor(node: &Node, action: VendorAction, json_out: bool) ->
                     format!("no vendor methods ({})", node.hardware_type())
                 } else {
                     format!(
-                        "no vendor methods (hardware type {} has no vendor interface)",
-                        node.hardware_type()
+                        "no vendor methods ({})",
+                        missing_interface_text(node.hardware_type(), InterfaceKind::Vendor)
                     )
                 });
             } else {
@@ -467,13 +499,26 @@ fn capability_field_text(key: &str, v: &Value) -> Option<String> {
     })
 }
 
-/// The heading of `capabilities`: the node's id only when one was given.
+/// The heading of `capabilities`: the node's id, given or the default (`cli`,
+/// `cli-<MACs>`), as the JSON's `node` names it.
 fn node_heading(node: &Node) -> String {
-    if node.id() == crate::node_args::DEFAULT_NODE_ID {
-        format!("hardware type {}", node.hardware_type())
-    } else {
-        format!("node {}, hardware type {}", node.id(), node.hardware_type())
-    }
+    format!("node {}, hardware type {}", node.id(), node.hardware_type())
+}
+
+/// The interfaces `node` has, in the order of [`InterfaceKind`] (the order a
+/// hardware type's `interfaces()` lists them): the node's answer to what
+/// `capabilities TYPE` reads from the type.
+fn node_interfaces(node: &Node) -> Vec<InterfaceKind> {
+    let caps = node.capabilities();
+    [
+        (InterfaceKind::Power, caps.power.is_some()),
+        (InterfaceKind::Management, caps.management.is_some()),
+        (InterfaceKind::Console, caps.console),
+        (InterfaceKind::Vendor, node.vendor().is_ok()),
+    ]
+    .into_iter()
+    .filter_map(|(kind, has)| has.then_some(kind))
+    .collect()
 }
 
 /// The interfaces of `caps` as `hwctl capabilities` prints them in JSON: hw-core's
@@ -505,11 +550,36 @@ fn interfaces_json(caps: &hwctl_core::Capabilities) -> Result<Value> {
 /// The table rows of `interfaces` (from [`interfaces_json`] or the per-type view),
 /// then the `boot` row: the network-boot interfaces `boot_interfaces` (not whether
 /// the boot device can be set, which is `management`'s).
-fn interface_rows(interfaces: &Value, boot_interfaces: &[String]) -> Vec<Vec<String>> {
+///
+/// An interface of `hardware_type` that is not in `present` reads `none (hardware
+/// type X has no management interface)`, for a node and a type alike, whatever its
+/// JSON value (`null`, `false`, `[]`).
+fn interface_rows(
+    interfaces: &Value,
+    boot_interfaces: &[String],
+    hardware_type: &str,
+    present: &[InterfaceKind],
+) -> Vec<Vec<String>> {
+    let missing = |name: &str| {
+        [
+            InterfaceKind::Power,
+            InterfaceKind::Management,
+            InterfaceKind::Console,
+            InterfaceKind::Vendor,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name && !present.contains(k))
+    };
     let mut rows: Vec<Vec<String>> = match interfaces {
         Value::Object(fields) => fields
             .iter()
-            .map(|(name, v)| vec![name.clone(), capability_text(v)])
+            .map(|(name, v)| {
+                let text = match missing(name) {
+                    Some(kind) => format!("none ({})", missing_interface_text(hardware_type, kind)),
+                    None => capability_text(v),
+                };
+                vec![name.clone(), text]
+            })
             .collect(),
         other => vec![vec!["-".into(), capability_text(other)]],
     };
@@ -522,7 +592,12 @@ fn interface_rows(interfaces: &Value, boot_interfaces: &[String]) -> Vec<Vec<Str
 /// type declares and this build registers (`hwctl boot prepare-ramdisk
 /// --boot-interface`), printed as the `boot` row (`network boot through pxe, ipxe`).
 ///
-/// JSON: `{"node", "hardware_type", "capabilities", "boot_interfaces"}`, where
+/// An interface the node lacks reads `none (hardware type X has no … interface)`,
+/// the words of `capabilities TYPE` ([`interface_rows`]).
+///
+/// JSON: `{"node", "hardware_type", "interfaces", "capabilities",
+/// "boot_interfaces"}`, where `interfaces` names those the node has (as
+/// `capabilities TYPE` names the type's) and
 /// `capabilities` is [`interfaces_json`]: `power` (with `recorded_only`, the
 /// targets only recorded, not performed), `management` (with
 /// `can_set_boot_device`), `console`, `vendor`. It used to carry `boot`, "whether
@@ -530,10 +605,12 @@ fn interface_rows(interfaces: &Value, boot_interfaces: &[String]) -> Vec<Vec<Str
 /// operator read as "can set the boot device" (docs/decisions.md, 92).
 pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bool) -> Result<()> {
     let caps = interfaces_json(&node.capabilities())?;
+    let present = node_interfaces(node);
     if json_out {
         say_json(&json!({
             "node": node.id(),
             "hardware_type": node.hardware_type(),
+            "interfaces": present,
             "capabilities": caps,
             "boot_interfaces": boot_interfaces,
         }));
@@ -542,7 +619,7 @@ pub(crate) fn capabilities(node: &Node, boot_interfaces: &[String], json_out: bo
     say(node_heading(node));
     say(wrapped_table(
         &["INTERFACE", "CAPABILITIES"],
-        &interface_rows(&caps, boot_interfaces),
+        &interface_rows(&caps, boot_interfaces, node.hardware_type(), &present),
         table_width(),
     )
     .trim_end());
@@ -579,7 +656,7 @@ pub(crate) const DEPENDS_ON_DEVICE: &str = "depends on the device";
 /// [`HardwareType::interfaces`]: hwctl_core::HardwareType::interfaces
 /// [`HardwareType::capabilities`]: hwctl_core::HardwareType::capabilities
 pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool) -> Result<()> {
-    use hwctl_core::{DriverInfo, InterfaceKind, NodeContext};
+    use hwctl_core::{DriverInfo, NodeContext};
     let hw = crate::registry::hardware_type(registry, name)?;
     let boot_interfaces = crate::boot_cmd::boot_interfaces_of(hw);
     let has = |kind: InterfaceKind| hw.interfaces().contains(&kind);
@@ -635,15 +712,11 @@ pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool)
         }));
         return Ok(());
     }
-    let mut rows = interface_rows(&caps, &boot_interfaces);
+    let mut rows = interface_rows(&caps, &boot_interfaces, hw.name(), hw.interfaces());
     for row in &mut rows {
-        if row.get(1).map(String::as_str) == Some("-") {
-            row[1] = format!(
-                "none (hardware type {} has no {} interface)",
-                hw.name(),
-                row[0]
-            );
-        } else if at_most {
+        // A missing interface (`none (…)`) depends on nothing.
+        let declared = hw.interfaces().iter().any(|k| k.as_str() == row[0]);
+        if at_most && (declared || row[0] == "boot") {
             let text = notes_text(&row[0], &notes);
             row[1].push_str(&text);
         }

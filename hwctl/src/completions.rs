@@ -68,7 +68,8 @@ Like \fB\-\-state\-dir\fR: where node state is kept between runs.
 .TP
 \fBHWCTL_LOG\fR
 The log filter (tracing's EnvFilter syntax: \fBdebug\fR, \fBhwctl_ipmi=trace\fR);
-default \fBwarn\fR. Logs go to stderr; secrets are never logged.
+when set, it wins over \fB\-v\fR (info) and \fB\-vv\fR (debug); default
+\fBwarn\fR. Logs go to stderr; secrets are never logged.
 .TP
 \fBCOLUMNS\fR
 The width tables wrap to when stdout is not a terminal (default 80); on a terminal,

@@ -38,20 +38,23 @@ use crate::output::{error_json_for, exit_code, print_error, say, say_json};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Logging to stderr at `HWCTL_LOG`'s filter, `warn` when it is unset. A value that
-/// is not a filter is said on stderr, not ignored, and logging stays at `warn`.
-fn init_tracing() {
+/// Logging to stderr at `HWCTL_LOG`'s filter when it is set; otherwise at the
+/// level `-v` asks for ([`level_of`]: warn, `-v` info, `-vv` debug). A value of
+/// `HWCTL_LOG` that is not a filter is said on stderr, not ignored, and logging
+/// stays at the `-v` level.
+fn init_tracing(verbose: u8) {
+    let level = level_of(verbose);
     let filter = match tracing_subscriber::EnvFilter::try_from_env("HWCTL_LOG") {
         Ok(filter) => filter,
         Err(e) => {
             if let Some(value) = std::env::var_os("HWCTL_LOG") {
                 eprintln!(
-                    "hwctl: HWCTL_LOG={:?} is not a log filter ({e}); logging at the default, \
-                     warn (the syntax is tracing's EnvFilter: `debug`, `hwctl_ipmi=trace`, …)",
+                    "hwctl: HWCTL_LOG={:?} is not a log filter ({e}); logging at {level} \
+                     (the syntax is tracing's EnvFilter: `debug`, `hwctl_ipmi=trace`, …)",
                     value.to_string_lossy()
                 );
             }
-            tracing_subscriber::EnvFilter::new("warn")
+            tracing_subscriber::EnvFilter::new(level)
         }
     };
     let _ = tracing_subscriber::fmt()
@@ -60,6 +63,16 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The log level of `-v` given `verbose` times: `warn` (none), `info` (`-v`),
+/// `debug` (`-vv` or more).
+fn level_of(verbose: u8) -> &'static str {
+    match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    }
 }
 
 /// The default of `hwctl --timeout`: the longest a one-node command may take.
@@ -248,6 +261,9 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
         Command::Boot { action } if boot_cmd::handles(&action) => {
             boot_cmd::run(registry, &cli.node, action, json).await
         }
+        Command::Boot {
+            action: cli::BootAction::Devices,
+        } => commands::boot_devices(&node()?, json),
         Command::Boot { action } => commands::boot(&node()?, action, json).await,
         Command::BootMode { action } => commands::boot_mode(&node()?, action, json).await,
         Command::Sensors => commands::sensors(&node()?, json).await,
@@ -352,7 +368,7 @@ fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
 
 fn main() -> ExitCode {
     let cli = Cli::try_parse().unwrap_or_else(|e| cli::exit_on_parse_error(e));
-    init_tracing();
+    init_tracing(cli.verbose);
     let json = cli.json;
     let runtime = match runtime_for(&cli.command) {
         Ok(rt) => rt,

@@ -610,7 +610,10 @@ fn capabilities_text_reads_without_the_struct_docs() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.starts_with("hardware type staging-iboot\n"), "{out}");
+    assert!(
+        out.starts_with("node cli, hardware type staging-iboot\n"),
+        "{out}"
+    );
     assert!(!out.contains("cli (staging-iboot)"), "{out}");
     assert!(out.contains("network boot through pxe, ipxe"), "{out}");
     let o = hwctl(&[
