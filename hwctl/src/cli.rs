@@ -535,8 +535,16 @@ pub(crate) struct TimeoutArg {
 #[derive(Debug, Subcommand)]
 pub(crate) enum BootAction {
     /// Print the boot device.
+    ///
+    /// `none (no override reported …)` when the device reports no override (the
+    /// node follows its own boot order); `persistent: unknown` says when the
+    /// device cannot report whether the setting is for one boot or every boot
+    /// (msftocs).
     Get,
     /// Set the boot device (next boot only unless --persistent).
+    ///
+    /// A device that can only set it for every boot (staging-libvirt: capabilities
+    /// say `persistent only`) sets it so and says that it did.
     Set {
         /// One of Ironic's boot devices (pxe, disk, cdrom, bios, safe, wanboot,
         /// iscsiboot, floppy, uefihttp) that this node's driver can set: `hwctl …
