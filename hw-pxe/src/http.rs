@@ -49,7 +49,10 @@ impl HttpServer {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] naming `http_root` when it is not a
-    /// directory; [`ErrorKind::Unreachable`] when the address cannot be bound.
+    /// directory; when `addr` cannot be bound: [`ErrorKind::Busy`] (retryable) if it is
+    /// in use, [`ErrorKind::InvalidParameter`] if it is not an address of this host,
+    /// [`ErrorKind::PermissionDenied`] for a privileged port without the right,
+    /// [`ErrorKind::Other`] otherwise; each names the server and the address.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -62,15 +65,12 @@ impl HttpServer {
             .ok()
             .filter(|r| r.is_dir())
             .ok_or_else(|| Error::invalid_parameter("http_root", "is not a directory"))?;
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-            Error::new(
-                ErrorKind::Unreachable,
-                format!("cannot bind HTTP on {addr}: {e}"),
-            )
-        })?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| crate::served::bind_error(e, "HTTP", addr))?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Error::new(ErrorKind::Unreachable, format!("HTTP socket: {e}")))?;
+            .map_err(|e| Error::new(ErrorKind::Other, format!("HTTP socket on {addr}: {e}")))?;
         let root = Arc::new(root);
         let log = ServedLog::default();
         let served = log.clone();

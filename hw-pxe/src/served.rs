@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use hwctl_core::{Error, ErrorKind};
+
 /// How many requests a server remembers (the oldest are dropped first).
 pub const SERVED_LOG_LEN: usize = 1024;
 
@@ -93,6 +95,45 @@ struct Entry {
     bytes: Arc<AtomicU64>,
 }
 
+/// Maps an I/O error of binding an embedded server (`server`: `"TFTP"`, `"HTTP"`) on
+/// `addr` to an [`Error`] naming the server and the address, with the I/O error as
+/// its `source()`, the way hwctl-sim's listeners do (docs/error-kinds.md):
+///
+/// - in use ([`std::io::ErrorKind::AddrInUse`]): [`ErrorKind::Busy`], retryable (the
+///   holder may let go), saying another process holds it: nothing is being reached,
+///   so not `Unreachable`;
+/// - not an address of this host (`AddrNotAvailable`) or not a usable address
+///   (`InvalidInput`): [`ErrorKind::InvalidParameter`];
+/// - a privileged port without the right (`PermissionDenied`):
+///   [`ErrorKind::PermissionDenied`];
+/// - anything else: [`ErrorKind::Other`].
+pub(crate) fn bind_error(e: std::io::Error, server: &str, addr: SocketAddr) -> Error {
+    use std::io::ErrorKind as Io;
+    let (kind, advice) = match e.kind() {
+        Io::AddrInUse => (
+            ErrorKind::Busy,
+            "; another process holds it: give another port, or port 0 for any free one",
+        ),
+        Io::AddrNotAvailable => (
+            ErrorKind::InvalidParameter,
+            "; it is not an address of this host: give one of its addresses, or 0.0.0.0 for all",
+        ),
+        Io::InvalidInput => (ErrorKind::InvalidParameter, ""),
+        Io::PermissionDenied => (
+            ErrorKind::PermissionDenied,
+            "; a port below 1024 needs root or CAP_NET_BIND_SERVICE",
+        ),
+        _ => (ErrorKind::Other, ""),
+    };
+    Error::new(
+        kind,
+        format!("cannot bind the {server} server on {addr}: {e}{advice}"),
+    )
+    .with_driver("hwctl-pxe")
+    .with_operation("bind")
+    .with_source(e)
+}
+
 /// The shared, bounded request log of one server.
 #[derive(Default, Clone)]
 pub(crate) struct ServedLog {
@@ -161,5 +202,43 @@ impl<R: futures::io::AsyncRead + Unpin> futures::io::AsyncRead for Counted<R> {
             self.count.fetch_add(*n as u64, Ordering::Relaxed);
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    #[test]
+    fn bind_errors_have_the_kind_the_server_and_the_address() {
+        let addr: SocketAddr = "192.0.2.7:69".parse().unwrap();
+        for (io_kind, kind, says) in [
+            (
+                io::ErrorKind::AddrInUse,
+                ErrorKind::Busy,
+                "another process holds it",
+            ),
+            (
+                io::ErrorKind::AddrNotAvailable,
+                ErrorKind::InvalidParameter,
+                "not an address of this host",
+            ),
+            (io::ErrorKind::InvalidInput, ErrorKind::InvalidParameter, ""),
+            (
+                io::ErrorKind::PermissionDenied,
+                ErrorKind::PermissionDenied,
+                "CAP_NET_BIND_SERVICE",
+            ),
+            (io::ErrorKind::OutOfMemory, ErrorKind::Other, ""),
+        ] {
+            let err = bind_error(io::Error::from(io_kind), "TFTP", addr);
+            let text = err.to_string();
+            assert_eq!(err.kind(), kind, "{io_kind:?}: {text}");
+            assert_eq!(err.is_retryable(), kind == ErrorKind::Busy, "{text}");
+            assert!(text.contains("TFTP server on 192.0.2.7:69"), "{text}");
+            assert!(text.contains(says), "{text}");
+            assert!(std::error::Error::source(&err).is_some(), "{text}");
+        }
     }
 }

@@ -167,7 +167,10 @@ impl TftpServer {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] naming `tftp_root` when it is not a
-    /// directory; [`ErrorKind::Unreachable`] when the address cannot be bound.
+    /// directory; when `addr` cannot be bound: [`ErrorKind::Busy`] (retryable) if it is
+    /// in use, [`ErrorKind::InvalidParameter`] if it is not an address of this host,
+    /// [`ErrorKind::PermissionDenied`] for a privileged port without the right,
+    /// [`ErrorKind::Other`] otherwise; each names the server and the address.
     ///
     /// ```
     /// use hwctl_pxe::{TftpOptions, TftpServer};
@@ -179,22 +182,18 @@ impl TftpServer {
             .ok()
             .filter(|r| r.is_dir())
             .ok_or_else(|| Error::invalid_parameter("tftp_root", "is not a directory"))?;
-        let socket = UdpSocket::bind(addr).map_err(|e| {
-            Error::new(
-                ErrorKind::Unreachable,
-                format!("cannot bind TFTP on {addr}: {e}"),
-            )
-        })?;
+        let socket =
+            UdpSocket::bind(addr).map_err(|e| crate::served::bind_error(e, "TFTP", addr))?;
         let addr = socket
             .local_addr()
-            .map_err(|e| Error::new(ErrorKind::Unreachable, format!("TFTP socket: {e}")))?;
+            .map_err(|e| Error::new(ErrorKind::Other, format!("TFTP socket on {addr}: {e}")))?;
         let log = ServedLog::default();
         let builder = async_tftp::server::TftpServerBuilder::with_handler(Confined {
             root,
             log: log.clone(),
         })
         .std_socket(socket)
-        .map_err(|e| Error::new(ErrorKind::Unreachable, format!("TFTP socket: {e}")))?
+        .map_err(|e| Error::new(ErrorKind::Other, format!("TFTP socket on {addr}: {e}")))?
         .timeout(options.timeout)
         .block_size_limit(options.max_block_size)
         .window_size_limit(options.max_window_size)

@@ -221,3 +221,46 @@ fn tftp_retransmits_on_timeout_then_gives_up() {
     assert!((2..=4).contains(&blocks), "sent block 1 {blocks} times");
     assert!(started.elapsed() < Duration::from_secs(8));
 }
+
+/// A bind failure says what is wrong with the address, as hwctl-sim's listeners do
+/// (docs/error-kinds.md): in use is `Busy` (retryable, another process holds it), an
+/// address not on this host is `InvalidParameter`; each names the server and address.
+#[tokio::test]
+async fn a_server_that_cannot_bind_names_itself_the_address_and_the_kind() {
+    use hwctl_core::ErrorKind;
+    let dir = root();
+    let root = dir.path().join("root");
+
+    let held = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = held.local_addr().unwrap();
+    let err = TftpServer::start(&root, addr, &TftpOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert!(err.is_retryable(), "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("TFTP server on {addr}")), "{text}");
+    assert!(text.contains("another process holds it"), "{text}");
+
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = held.local_addr().unwrap();
+    let err = HttpServer::start(&root, addr).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("HTTP server on {addr}")), "{text}");
+    assert!(text.contains("another process holds it"), "{text}");
+
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): not an address of this host.
+    let addr = "192.0.2.1:0".parse().unwrap();
+    let err = TftpServer::start(&root, addr, &TftpOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{err}");
+    assert!(!err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().contains("TFTP server on 192.0.2.1:0"),
+        "{err}"
+    );
+    let err = HttpServer::start(&root, addr).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{err}");
+    assert!(
+        err.to_string().contains("HTTP server on 192.0.2.1:0"),
+        "{err}"
+    );
+}
