@@ -100,6 +100,9 @@ impl WolPower {
     /// Every MAC is tried even if one fails; the error then names each MAC that
     /// could not be sent and how many were.
     ///
+    /// Each packet is logged (DEBUG when sent, WARN when not) with the node's id in
+    /// the event's `node` field, the MAC and the destination.
+    ///
     /// # Errors
     ///
     /// - [`ErrorKind::Unreachable`]: `wol_host` does not resolve, or a packet could
@@ -142,7 +145,7 @@ impl WolPower {
             }
             match socket.send_to(&packet, dest).await {
                 Ok(n) if n == packet.len() => {
-                    debug!(%mac, %dest, bytes = n, "magic packet sent");
+                    debug!(node = %c.node_id, %mac, %dest, bytes = n, "magic packet sent");
                     sent += 1;
                 }
                 Ok(n) => failures.push((
@@ -150,7 +153,7 @@ impl WolPower {
                     std::io::Error::other(format!("only {n} of {} bytes sent", packet.len())),
                 )),
                 Err(e) => {
-                    warn!(%mac, %dest, error = %e, "magic packet not sent");
+                    warn!(node = %c.node_id, %mac, %dest, error = %e, "magic packet not sent");
                     failures.push((mac.to_string(), e));
                 }
             }
@@ -271,13 +274,18 @@ impl PowerSwitch for WolPower {
 
     /// On and reboot send the magic packets, then record `On`; off (only in the
     /// capabilities with `wol_power_off=record`) records `Off` and sends nothing.
+    ///
+    /// The node is named once per line, by each event's `node` field, not by the
+    /// `wol.apply` span (which carries only the action): an event's fields reach
+    /// every subscriber (one that prints no spans, tracing's `log` bridge), and
+    /// [`WolPower::wake`] logs outside this span too.
     async fn apply(&self, action: PowerAction) -> Result<()> {
-        let span = info_span!("wol.apply", node = %self.config.node_id, %action);
+        let span = info_span!("wol.apply", %action);
         async {
             match action {
                 PowerAction::On | PowerAction::Reboot => {
                     let sent = self.wake().await?;
-                    debug!(sent, "node woken");
+                    debug!(node = %self.config.node_id, sent, "node woken");
                     self.record(PowerState::On).await
                 }
                 PowerAction::Off => {
