@@ -112,7 +112,7 @@ where
 }
 
 /// Whether `event` or a span it is printed in has a field `node` whose value is
-/// `name` (`warn!(node = %id, …)`, `info_span!("wol.apply", node = %id)`).
+/// `name` (`warn!(node = %id, …)`, `info_span!("op", node = %id)`).
 fn names_node<S>(ctx: &FmtContext<'_, S, DefaultFields>, event: &Event<'_>, name: &str) -> bool
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -274,7 +274,7 @@ mod tests {
             let _g = tracing::subscriber::set_default(sub);
             with_node(NodeLabel::new(inventory("w1"), 0), async {
                 tracing::warn!(node = %"w1", "cannot power off");
-                tracing::info_span!("wol.apply", node = %"w1")
+                tracing::info_span!("op", node = %"w1")
                     .in_scope(|| tracing::warn!("in a span"));
                 tracing::warn!(node = %"other", "another node");
                 tracing::warn!("plain");
