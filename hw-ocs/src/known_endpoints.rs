@@ -660,9 +660,13 @@ mod tests {
 
     /// Blades of three chassis built at once on four threads: each chassis's
     /// blades end up with one client (the one known last), and nothing is lost.
+    /// Every thread keeps its blades until all have built theirs: a thread that
+    /// ended early would drop the client it remembered last, and the others would
+    /// then (rightly) find no live client for that chassis.
     #[test]
     fn blades_built_on_several_threads_find_their_own_chassis() {
         let known = KnownEndpoints::default();
+        let all_built = std::sync::Barrier::new(4);
         let urls = [
             "http://10.9.0.1:8000",
             "http://10.9.0.2:8000",
@@ -671,6 +675,7 @@ mod tests {
         std::thread::scope(|scope| {
             for t in 0..4 {
                 let known = &known;
+                let all_built = &all_built;
                 scope.spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .build()
@@ -685,6 +690,8 @@ mod tests {
                         let client = known.get_info(&info).unwrap();
                         assert_eq!(client.config().origin(), url);
                     }
+                    all_built.wait();
+                    drop(nodes);
                 });
             }
         });

@@ -68,8 +68,11 @@ pub(crate) struct NodeArgs {
     #[arg(long = "info-file", value_name = "FILE.json")]
     pub info_file: Option<PathBuf>,
     /// A file holding the hardware type's secret (`ipmi_password`, `msftocs_password`,
-    /// …): its whole content, one trailing newline removed. Overrides the info file.
-    /// Secrets also come from `HW_<KEY>` (`HW_IPMI_PASSWORD`) or a prompt on a terminal.
+    /// …): its whole content, one trailing newline removed (an empty file is refused).
+    /// Overrides the info file and `HW_<KEY>`. Secrets also come from `HW_<KEY>`
+    /// (`HW_IPMI_PASSWORD`) or a prompt on a terminal. With `fleet` the file is every
+    /// entry's fallback instead: an entry's own password, or its type's `HW_<KEY>`,
+    /// wins over it.
     #[arg(long = "password-file", value_name = "PATH", env = "HW_PASSWORD_FILE")]
     pub password_file: Option<PathBuf>,
     /// Ask on the terminal for the hardware type's secret when it is missing, even
@@ -439,7 +442,8 @@ pub(crate) enum Command {
     },
     /// Act on every node of an inventory file concurrently. Secrets the inventory
     /// lacks come from `HW_<KEY>` or `hwctl --password-file PATH fleet …` (the file
-    /// is the login password of each entry that gives a user name and no password).
+    /// is the login password of each entry that gives a user name and no password,
+    /// where its type's `HW_<KEY>` is unset: the more specific source wins).
     Fleet {
         /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`; at
         /// least one node, every one with a known `driver`, and no two of one name

@@ -837,10 +837,14 @@ pub(crate) fn properties(registry: &Registry, name: &str, json_out: bool) -> Res
                     if p.secret { "yes" } else { "" }.into(),
                     p.default.unwrap_or("").to_owned(),
                     if p.secret {
+                        // `--password-file` fills one key of a type: its password.
+                        let file = crate::secrets::password_file_key(hw.properties())
+                            == Some(p.name.as_ref());
                         format!(
-                            "{} Secret: also from ${} or --password-file.",
+                            "{} Secret: also from ${}{}.",
                             p.description,
-                            crate::secrets::env_name(&p.name)
+                            crate::secrets::env_name(&p.name),
+                            if file { " or --password-file" } else { "" }
                         )
                     } else {
                         p.description.to_string()

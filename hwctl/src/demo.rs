@@ -129,12 +129,25 @@ async fn drive(registry: &Registry, entry: &InventoryNode) -> (Vec<Cell>, Durati
             }
         };
     let mut cells = vec![status(&node).await, set(&node, PowerTarget::On).await];
+    // PXE for the next boot, as a deploy asks; a device that can only set it for
+    // every boot (libvirt: `persistent_only`) is asked for that, as its
+    // capabilities say, rather than warned about a next-boot-only request.
     cells.push(match node.management() {
-        Ok(m) if m.capabilities().boot_devices.contains(&BootDevice::Pxe) => Cell::of(
-            m.set_boot_device(BootDevice::Pxe, false)
-                .await
-                .map(|()| "pxe".to_owned()),
-        ),
+        Ok(m) if m.capabilities().boot_devices.contains(&BootDevice::Pxe) => {
+            let persistent = m.capabilities().persistent_only;
+            Cell::of(
+                m.set_boot_device(BootDevice::Pxe, persistent)
+                    .await
+                    .map(|()| {
+                        if persistent {
+                            "pxe (every boot)"
+                        } else {
+                            "pxe"
+                        }
+                        .to_owned()
+                    }),
+            )
+        }
         _ => Cell::NotApplicable,
     });
     cells.push(vendor_read(&node).await);

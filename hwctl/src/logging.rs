@@ -274,8 +274,7 @@ mod tests {
             let _g = tracing::subscriber::set_default(sub);
             with_node(NodeLabel::new(inventory("w1"), 0), async {
                 tracing::warn!(node = %"w1", "cannot power off");
-                tracing::info_span!("op", node = %"w1")
-                    .in_scope(|| tracing::warn!("in a span"));
+                tracing::info_span!("op", node = %"w1").in_scope(|| tracing::warn!("in a span"));
                 tracing::warn!(node = %"other", "another node");
                 tracing::warn!("plain");
             })

@@ -248,13 +248,19 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
             .filter(|(_, v)| !v.is_empty() && *v != secrets::IRONIC_MASK)
             .map(|(k, _)| k.trim())
             .collect();
+        let file_key = secrets::password_file_key(hw.properties());
         for p in hw.properties().iter().filter(|p| p.secret) {
             if on_argv.contains(&p.name.as_ref()) {
                 tracing::warn!(
                     "{} given with --info is visible to every local user (ps, /proc/PID/cmdline) \
-                     and kept in shell history; set {} or use --password-file",
+                     and kept in shell history; set {}{}",
                     p.name,
-                    secrets::env_name(&p.name)
+                    secrets::env_name(&p.name),
+                    if file_key == Some(p.name.as_ref()) {
+                        " or use --password-file"
+                    } else {
+                        ""
+                    }
                 );
             }
         }

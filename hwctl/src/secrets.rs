@@ -99,15 +99,8 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
     let secrets = || props.iter().filter(|p| p.secret);
     if let Some(path) = src.password_file {
         let secrets: Vec<&Property> = secrets().collect();
-        // The type's one secret; with several (IPMI's password and Kg key), its one
-        // `*_password` key: a password file holds a password.
-        let passwords: Vec<&Property> = secrets
-            .iter()
-            .copied()
-            .filter(|p| p.name.ends_with("_password"))
-            .collect();
-        let key = match (secrets.as_slice(), passwords.as_slice()) {
-            ([one], _) | (_, [one]) => one.name.to_string(),
+        let key = match (secrets.as_slice(), password_file_key(props)) {
+            (_, Some(key)) => key.to_owned(),
             // A fleet's file is everyone's login: a type without a secret
             // (fake-hardware) takes none, and the other entries still do.
             ([], _) if src.shared_file => return fill_from_env(node, props, src),
@@ -152,6 +145,24 @@ pub(crate) fn fill(node: &mut InventoryNode, props: &[Property], src: &Sources<'
         }
     }
     fill_from_env(node, props, src)
+}
+
+/// The secret key `--password-file` fills for a hardware type of `props`: its one
+/// secret, or with several (IPMI's password and Kg key) its one `*_password` key,
+/// since a password file holds a password; `None` when there is no such key.
+pub(crate) fn password_file_key(props: &[Property]) -> Option<&str> {
+    let mut secrets = props.iter().filter(|p| p.secret);
+    let first = secrets.next()?;
+    if secrets.next().is_none() {
+        return Some(first.name.as_ref());
+    }
+    let mut passwords = props
+        .iter()
+        .filter(|p| p.secret && p.name.ends_with("_password"));
+    match (passwords.next(), passwords.next()) {
+        (Some(p), None) => Some(p.name.as_ref()),
+        _ => None,
+    }
 }
 
 /// Whether a fleet's shared password file is `node`'s password `key`: a login
@@ -220,7 +231,8 @@ fn fill_from_env(node: &mut InventoryNode, props: &[Property], src: &Sources<'_>
 ///
 /// # Errors
 ///
-/// `InvalidParameter` naming `--password-file` and the path (never the content).
+/// `InvalidParameter` naming `--password-file` and the path (never the content):
+/// unreadable, over 64 KiB, not UTF-8, or empty (nothing but the newline).
 pub(crate) fn read_secret_file(path: &Path) -> Result<String> {
     use std::io::Read;
     let bad = |why: String| {
@@ -243,6 +255,13 @@ pub(crate) fn read_secret_file(path: &Path) -> Result<String> {
         if text.ends_with('\r') {
             text.pop();
         }
+    }
+    if text.is_empty() {
+        // An empty password would only reach the device as a wrong one, and the
+        // error would then say no password was given: say it is the file.
+        return Err(bad(
+            "is empty: put the password in it (one trailing newline is removed)".into(),
+        ));
     }
     Ok(text)
 }
@@ -311,6 +330,47 @@ mod tests {
 
     fn no_env(_: &str) -> Result<Option<String>> {
         Ok(None)
+    }
+
+    /// An empty password file (or one holding only its newline) is refused as
+    /// such, naming the file; a password in it is read without its newline.
+    #[test]
+    fn an_empty_password_file_is_refused_naming_the_file() {
+        let dir = std::env::temp_dir().join(format!("hwctl-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        for (name, content) in [("empty", ""), ("newline", "\n"), ("crlf", "\r\n")] {
+            let path = dir.join(name);
+            std::fs::write(&path, content).unwrap_or_default();
+            let err = read_secret_file(&path).err().map(|e| e.to_string());
+            let err = err.unwrap_or_default();
+            assert!(
+                err.contains("--password-file") && err.contains("is empty"),
+                "{err}"
+            );
+            assert!(err.contains(&path.display().to_string()), "{err}");
+        }
+        let path = dir.join("pw");
+        std::fs::write(&path, "s3cret\n").unwrap_or_default();
+        assert_eq!(read_secret_file(&path).ok().as_deref(), Some("s3cret"));
+        std::fs::remove_dir_all(&dir).unwrap_or_default();
+    }
+
+    /// The key `--password-file` fills, which `properties` and the argv warning
+    /// name it for: the one secret, else the one `*_password` (IPMI's, not its Kg
+    /// key), else none.
+    #[test]
+    fn the_password_file_fills_the_types_password_only() {
+        let ipmi = [
+            prop("ipmi_address", true, false),
+            prop("ipmi_password", false, true),
+            prop("ipmi_hex_kg_key", false, true),
+        ];
+        assert_eq!(password_file_key(&ipmi), Some("ipmi_password"));
+        let wol = [prop("wol_secureon_password", false, true)];
+        assert_eq!(password_file_key(&wol), Some("wol_secureon_password"));
+        let two = [prop("a_key", false, true), prop("b_key", false, true)];
+        assert_eq!(password_file_key(&two), None);
+        assert_eq!(password_file_key(&[prop("x", true, false)]), None);
     }
 
     #[test]
