@@ -500,7 +500,11 @@ pub(crate) fn failures_error(sweep: &Sweep) -> Error {
     let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     Error::new(
         kind,
-        format!("{failed} of {total} nodes failed: {}", counts.join(", ")),
+        format!(
+            "{failed} of {total} node{} failed: {}",
+            if total == 1 { "" } else { "s" },
+            counts.join(", ")
+        ),
     )
     .with_operation(SUMMARY_OPERATION)
 }
@@ -767,6 +771,12 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(e["kind"], "timeout");
         assert_eq!(e["message"], "summary: 1 of 2 nodes failed: 1 timeout");
+        // One node in all is one node, not "1 of 1 nodes".
+        let lone = sweep(false, vec![failed()]);
+        let text = run_error(1, &lone, 1)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(text.contains("1 of 1 node failed: 1 timeout"), "{text}");
         assert_eq!(e["operation"], "summary");
         let stopped = sweep(true, vec![failed(), Status::NotStarted]);
         let e = run_error(2, &stopped, 1)
