@@ -445,7 +445,8 @@ pub(crate) enum Command {
     /// is the login password of each entry that gives a user name and no password,
     /// where its type's `HW_<KEY>` is unset: the more specific source wins).
     Fleet {
-        /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}`; at
+        /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}` (an
+        /// `openstack baremetal node list --long -f json` export reads as it is); at
         /// least one node, every one with a known `driver`, and no two of one name
         /// (an entry without `name` or `uuid` is called `node-N`, N its position
         /// counted from 0). A file that breaks these is refused (exit 2) before any

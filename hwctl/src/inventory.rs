@@ -1,7 +1,14 @@
 //! Ironic-style node descriptions: `{"driver": …, "driver_info": {…}, "ports": […]}`,
-//! and Ironic's own node exports (`openstack baremetal node show -f json`, or the
-//! API's `GET /v1/nodes/{node}`) as they are:
+//! and Ironic's own node exports (`openstack baremetal node show -f json`, the
+//! API's `GET /v1/nodes/{node}`, or a whole fleet's `openstack baremetal node list
+//! --long -f json`) as they are:
 //!
+//! - `node list --long -f json` names each member by the CLI's column title
+//!   (python-ironicclient's labels: `"UUID"`, `"Name"`, `"Driver"`, `"Driver
+//!   Info"`, `"Properties"`, `"Provisioning State"`, …): those of the members hwctl
+//!   reads are read as the fields they title, the others skipped as Ironic's other
+//!   fields are; a member given under both spellings (`"Driver Info"` and
+//!   `"driver_info"`) is a duplicate;
 //! - `name` may be `null` (Ironic's default): the node is then called by its `uuid`;
 //! - `properties.capabilities` is Ironic's `"boot_mode:uefi,secure_boot:true"`
 //!   string (or an object); it becomes the node's capabilities, so `boot_mode`
@@ -13,7 +20,8 @@
 //!   `instance_info`, …) is skipped, as is a member far from every name hwctl
 //!   reads; one close to such a name (`drvier`, `driverinfo`, `port`: a *typo*)
 //!   is an error with a suggestion, since skipping it would leave the node
-//!   without it. An inventory's typos are all found in one run
+//!   without it (a title-case one, `"Drvier Info"`, is told the title, `Driver
+//!   Info`). An inventory's typos are all found in one run
 //!   ([`Inventory::read_past_typos`], [`Inventory::typos`]).
 //!
 //! Masked secrets (`"******"` where the API hid a password) are refused by the
@@ -74,6 +82,24 @@ pub(crate) struct Typos {
     entry: Cell<usize>,
     /// The refused typo, as written, and the name hwctl reads that it is close to.
     refused: RefCell<Option<(String, &'static str)>>,
+    /// Every typo skipped, in file order (only when every typo is skipped:
+    /// [`Typos::skipped`]).
+    skipped: RefCell<Vec<Skipped>>,
+}
+
+/// A typo [`Inventory::read_past_typos`] skipped: where it is as an entry and a
+/// member, not as a line and column (those are [`Inventory::typos`]'s, which reads
+/// the text again for each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    /// The entry's position in the list, from 0.
+    pub entry: usize,
+    /// The member as written (`drvier`).
+    pub member: String,
+    /// The field hwctl reads that the member is close to (`driver`).
+    pub meant: &'static str,
+    /// What is wrong: ``unknown member `drvier` (did you mean `driver`?)``.
+    pub problem: String,
 }
 
 impl Typos {
@@ -90,9 +116,26 @@ impl Typos {
         }
     }
 
-    /// How many typos the read met.
-    pub(crate) fn count(&self) -> usize {
-        self.seen.get()
+    /// Meets a typo, `member` written for `meant` (`shown`: how the message
+    /// spells it): the message that refuses it, if it is the one to refuse; else
+    /// it is counted (and kept, when every typo is skipped).
+    fn meet(&self, member: &str, meant: &'static str, shown: &str) -> Option<String> {
+        let problem = format!("unknown member `{member}` (did you mean `{shown}`?)");
+        let k = self.seen.get();
+        self.seen.set(k.saturating_add(1));
+        if k == self.refuse_at {
+            self.refused.replace(Some((member.to_owned(), meant)));
+            return Some(problem);
+        }
+        if self.refuse_at == usize::MAX {
+            self.skipped.borrow_mut().push(Skipped {
+                entry: self.entry.get(),
+                member: member.to_owned(),
+                meant,
+                problem,
+            });
+        }
+        None
     }
 }
 
@@ -117,10 +160,6 @@ pub(crate) struct Typo {
     pub line: usize,
     /// The column of the member's end, as serde_json tells it.
     pub column: usize,
-    /// The member as written (`drvier`).
-    pub member: String,
-    /// The name hwctl reads that the member is close to (`driver`).
-    pub meant: &'static str,
     /// What is wrong, without the position: ``unknown member `drvier` (did you
     /// mean `driver`?)``.
     pub problem: String,
@@ -170,12 +209,13 @@ impl Inventory {
     }
 
     /// [`Inventory::read`] with every typo skipped: the nodes as the file gives
-    /// them otherwise, and how many typos were skipped. A syntax error or a member
-    /// of the wrong type still ends the read, as in [`Inventory::read`].
-    pub(crate) fn read_past_typos(text: &str) -> serde_json::Result<(Inventory, usize)> {
+    /// them otherwise, and every typo skipped, in file order (one read of the
+    /// text, whatever their number). A syntax error or a member of the wrong type
+    /// still ends the read, as in [`Inventory::read`].
+    pub(crate) fn read_past_typos(text: &str) -> serde_json::Result<(Inventory, Vec<Skipped>)> {
         let typos = Typos::skipped();
         let inventory = Inventory::read_with(text, Some(&typos))?;
-        Ok((inventory, typos.count()))
+        Ok((inventory, typos.skipped.take()))
     }
 
     /// The first `limit` typos of the inventory `text`, in file order, each with
@@ -192,9 +232,9 @@ impl Inventory {
             let Err(e) = Inventory::read_with(text, Some(&typos)) else {
                 break;
             };
-            let Some((member, meant)) = typos.refused.take() else {
+            if typos.refused.take().is_none() {
                 break;
-            };
+            }
             let text = e.to_string();
             let problem = match text.rfind(" at line ") {
                 Some(at) => text[..at].to_owned(),
@@ -204,8 +244,6 @@ impl Inventory {
                 entry: typos.entry.get(),
                 line: e.line(),
                 column: e.column(),
-                member,
-                meant,
                 problem,
             });
         }
@@ -363,6 +401,88 @@ mod raw {
         "capabilities",
     ];
 
+    /// The column titles `openstack baremetal node list --long -f json` gives the
+    /// members of [`READ`], in its order (`None`: no such column; the list has no
+    /// ports, and capabilities are inside `Properties`). python-ironicclient's
+    /// labels (`ironicclient/v1/resource_fields.py`, `Resource.FIELDS`).
+    const TITLES: [Option<&str>; READ.len()] = [
+        Some("Name"),
+        Some("UUID"),
+        Some("Driver"),
+        Some("Driver Info"),
+        None,
+        Some("Properties"),
+        None,
+    ];
+
+    /// The column titles of the other fields `openstack baremetal node list
+    /// --long -f json` prints (python-ironicclient's `NODE_DETAILED_RESOURCE`
+    /// with its labels), skipped as [`IRONIC_NODE_FIELDS`] are.
+    const IRONIC_NODE_TITLES: &[&str] = &[
+        "Allocation UUID",
+        "Automated Clean",
+        "BIOS Interface",
+        "Boot Interface",
+        "Boot Mode",
+        "Chassis UUID",
+        "Clean Step",
+        "Conductor",
+        "Conductor Group",
+        "Console Enabled",
+        "Console Interface",
+        "Created At",
+        "Current RAID configuration",
+        "Deploy Interface",
+        "Deploy Step",
+        "Description",
+        "Disable Power Off",
+        "Driver Internal Info",
+        "Extra",
+        "Fault",
+        "Firmware Interface",
+        "Inspect Interface",
+        "Inspection Finished At",
+        "Inspection Started At",
+        "Instance Info",
+        "Instance UUID",
+        "Last Error",
+        "Lessee",
+        "Maintenance",
+        "Maintenance Reason",
+        "Management Interface",
+        "Network Configuration",
+        "Network Interface",
+        "Owner",
+        "Parent Node",
+        "Power Interface",
+        "Power State",
+        "Protected",
+        "Protected Reason",
+        "Provision Updated At",
+        "Provisioning State",
+        "RAID Interface",
+        "Rescue Interface",
+        "Reservation",
+        "Resource Class",
+        "Retired",
+        "Retired Reason",
+        "Secure Boot",
+        "Storage Interface",
+        "Target Power State",
+        "Target Provision State",
+        "Target RAID configuration",
+        "Traits",
+        "Updated At",
+        "Vendor Interface",
+    ];
+
+    /// Which member of [`READ`] `key` is, by its field name or its column title.
+    fn read_index(key: &str) -> Option<usize> {
+        READ.iter()
+            .zip(TITLES)
+            .position(|(&field, title)| key == field || Some(key) == title)
+    }
+
     /// The other members of Ironic's node resource (API reference, "Nodes";
     /// `openstack baremetal node show -f json` prints the same), skipped: an
     /// export is read as it is.
@@ -431,12 +551,15 @@ mod raw {
         "volume",
     ];
 
-    /// A member that is neither read nor one of Ironic's, but close to one hwctl
-    /// reads (`drvier`, `driverinfo`, `port`): a typo that would otherwise leave
-    /// the node without it. A member far from every name (a field a later Ironic
+    /// A member that is neither read nor one of Ironic's (by field name or
+    /// column title), but close to one hwctl reads (`drvier`, `driverinfo`,
+    /// `port`, `Drvier Info`): a typo that would otherwise leave the node without
+    /// it. The field it is close to, and how to spell it back: its column title
+    /// when the typo is written as titles are (a capital or a space) and the field
+    /// has one, else its name. A member far from every name (a field a later Ironic
     /// added, a note of the user's) is skipped like Ironic's.
-    fn misspelled(key: &str) -> Option<&'static str> {
-        if IRONIC_NODE_FIELDS.contains(&key) {
+    pub(super) fn misspelled(key: &str) -> Option<(&'static str, &'static str)> {
+        if IRONIC_NODE_FIELDS.contains(&key) || IRONIC_NODE_TITLES.contains(&key) {
             return None;
         }
         let squeezed: String = key
@@ -444,15 +567,24 @@ mod raw {
             .filter(|c| !matches!(c, '_' | '-' | ' '))
             .flat_map(char::to_lowercase)
             .collect();
-        READ.iter()
+        // A title's words as a field's (`Drvier Info`: `drvier_info`).
+        let as_field = key.replace(' ', "_");
+        let meant = READ
+            .iter()
             .copied()
             .find(|ours| ours.replace('_', "") == squeezed)
-            .or_else(|| hwctl_core::driver_info::did_you_mean(key, READ))
+            .or_else(|| hwctl_core::driver_info::did_you_mean(&as_field, READ))?;
+        let titled = key.chars().any(|c| c.is_uppercase() || c == ' ');
+        let title = READ
+            .iter()
+            .position(|&f| f == meant)
+            .and_then(|i| TITLES[i]);
+        Some((meant, title.filter(|_| titled).unwrap_or(meant)))
     }
 
     /// Reads a node object member by member. Every member is optional (`null` is
-    /// absent); one given twice is an error; a typo is refused or skipped as the
-    /// [`Typos`] say. The value is the node, or (`Err`) why its members do not make
+    /// absent), by its field name or its column title; one given twice (under
+    /// either) is an error; a typo is refused or skipped as the [`Typos`] say. The value is the node, or (`Err`) why its members do not make
     /// one, which the caller turns into serde's error.
     pub(super) struct Members<'a>(pub &'a Typos);
 
@@ -465,52 +597,56 @@ mod raw {
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             use serde::de::Error as _;
+            /// Reads member `i` (given as its column title or not) into `slot`,
+            /// unless it was given already.
             fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
                 map: &mut A,
                 slot: &mut Option<T>,
-                seen: &mut bool,
-                name: &'static str,
+                seen: &mut Option<bool>,
+                i: usize,
+                titled: bool,
             ) -> Result<(), A::Error> {
-                if std::mem::replace(seen, true) {
-                    return Err(A::Error::duplicate_field(name));
+                match seen.replace(titled) {
+                    None => {}
+                    Some(before) if before == titled => {
+                        return Err(A::Error::duplicate_field(READ[i]));
+                    }
+                    Some(_) => {
+                        return Err(A::Error::custom(format!(
+                            "duplicate field `{}` (given as `{}`, the openstack CLI's \
+                             column title, and as `{}`)",
+                            READ[i],
+                            TITLES[i].unwrap_or(READ[i]),
+                            READ[i]
+                        )));
+                    }
                 }
                 *slot = map.next_value()?;
                 Ok(())
             }
             let mut node = Given::default();
-            let mut seen = [false; READ.len()];
+            let mut seen = [None; READ.len()];
             while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                match key.as_ref() {
-                    "name" => once(&mut map, &mut node.name, &mut seen[0], "name")?,
-                    "uuid" => once(&mut map, &mut node.uuid, &mut seen[1], "uuid")?,
-                    "driver" => once(&mut map, &mut node.driver, &mut seen[2], "driver")?,
-                    "driver_info" => {
-                        once(&mut map, &mut node.driver_info, &mut seen[3], "driver_info")?
+                let key = key.as_ref();
+                let Some(i) = read_index(key) else {
+                    if let Some((meant, shown)) = misspelled(key)
+                        && let Some(problem) = self.0.meet(key, meant, shown)
+                    {
+                        return Err(A::Error::custom(problem));
                     }
-                    "ports" => once(&mut map, &mut node.ports, &mut seen[4], "ports")?,
-                    "properties" => {
-                        once(&mut map, &mut node.properties, &mut seen[5], "properties")?
-                    }
-                    "capabilities" => once(
-                        &mut map,
-                        &mut node.capabilities,
-                        &mut seen[6],
-                        "capabilities",
-                    )?,
-                    other => {
-                        if let Some(ours) = misspelled(other) {
-                            let typos = self.0;
-                            let k = typos.seen.get();
-                            typos.seen.set(k.saturating_add(1));
-                            if k == typos.refuse_at {
-                                typos.refused.replace(Some((other.to_owned(), ours)));
-                                return Err(A::Error::custom(format!(
-                                    "unknown member `{other}` (did you mean `{ours}`?)"
-                                )));
-                            }
-                        }
-                        map.next_value::<IgnoredAny>()?;
-                    }
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                };
+                let titled = key != READ[i];
+                let (m, seen) = (&mut map, &mut seen[i]);
+                match i {
+                    0 => once(m, &mut node.name, seen, i, titled)?,
+                    1 => once(m, &mut node.uuid, seen, i, titled)?,
+                    2 => once(m, &mut node.driver, seen, i, titled)?,
+                    3 => once(m, &mut node.driver_info, seen, i, titled)?,
+                    4 => once(m, &mut node.ports, seen, i, titled)?,
+                    5 => once(m, &mut node.properties, seen, i, titled)?,
+                    _ => once(m, &mut node.capabilities, seen, i, titled)?,
                 }
             }
             Ok(node.into_node())
@@ -608,8 +744,10 @@ mod raw {
         }
     }
 
-    /// Ironic's `capabilities_to_dict`: `"k1:v1,k2:v2"` (each entry exactly one
-    /// `:`; spaces around keys and values trimmed), or an object of scalars.
+    /// Ironic's `capabilities_to_dict`: `"k1:v1,k2:v2"` (each comma-separated
+    /// item exactly one `:`; spaces around keys and values trimmed; a bad one is
+    /// told by its number from 1, "item 2", never "entry", which is an inventory's
+    /// node), or an object of scalars.
     /// Values are never quoted back in errors (they are not secrets, but a
     /// mistyped file may hold anything).
     fn parse_capabilities(value: &Value, out: &mut BTreeMap<String, String>) -> Result<(), String> {
@@ -627,7 +765,7 @@ mod raw {
                         }
                         _ => {
                             return Err(format!(
-                                "entry {} is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
+                                "item {} is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
                                 i + 1
                             ));
                         }
@@ -713,7 +851,7 @@ mod tests {
         let e = node(r#"{"properties": {"capabilities": "boot_mode=uefi"}}"#).unwrap_err();
         assert!(
             e.to_string()
-                .contains("properties.capabilities: entry 1 is not KEY:VALUE"),
+                .contains("properties.capabilities: item 1 is not KEY:VALUE"),
             "{e}"
         );
         assert!(node(r#"{"properties": {"capabilities": "a:b:c"}}"#).is_err());
@@ -740,7 +878,7 @@ mod tests {
         let e = node(r#"{"ports": [7], "capabilities": "x"}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "capabilities: entry 1 is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")"
+            "capabilities: item 1 is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")"
         );
         let e = node(r#"{"ports": [7]}"#).unwrap_err();
         assert_eq!(
@@ -753,6 +891,47 @@ mod tests {
             e.to_string(),
             "duplicate field `driver` at line 1 column 38"
         );
+    }
+
+    /// Column titles are skipped or read, never taken for typos (python-ironicclient
+    /// renamed some across releases: "Provision State" is not today's title, but
+    /// far from every name hwctl reads); a title-case typo is one, told the title.
+    #[test]
+    fn column_titles_are_not_typos_but_title_case_typos_are() {
+        for title in [
+            "Driver Internal Info",
+            "Provisioning State",
+            "Provision State",
+            "Instance Info",
+            "Instance Name",
+            "Network Configuration",
+            "Extra",
+            "Owner",
+            "Chassis UUID",
+            "Allocation UUID",
+        ] {
+            assert_eq!(raw::misspelled(title), None, "{title}");
+        }
+        assert_eq!(
+            raw::misspelled("Drvier Info"),
+            Some(("driver_info", "Driver Info"))
+        );
+        assert_eq!(
+            raw::misspelled("DriverInfo"),
+            Some(("driver_info", "Driver Info"))
+        );
+        assert_eq!(raw::misspelled("Nmae"), Some(("name", "Name")));
+        assert_eq!(raw::misspelled("UUDI"), Some(("uuid", "UUID")));
+        assert_eq!(raw::misspelled("Port"), Some(("ports", "ports")));
+        assert_eq!(raw::misspelled("drvier"), Some(("driver", "driver")));
+        let n = node(
+            r#"{"UUID": "u1", "Name": null, "Driver": "ipmi", "Driver Info": {"ipmi_address": "192.0.2.1"},
+                "Properties": {"capabilities": "boot_mode:uefi"}, "Provisioning State": "active"}"#,
+        )
+        .unwrap();
+        assert_eq!((n.name.as_str(), n.driver.as_str()), ("u1", "ipmi"));
+        assert_eq!(n.capabilities["boot_mode"], "uefi");
+        assert!(n.driver_info.as_map().contains_key("ipmi_address"));
     }
 
     #[test]

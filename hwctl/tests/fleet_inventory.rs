@@ -380,3 +380,58 @@ fn the_json_report_counts_ok_nodes_and_carries_the_summary_error() {
     assert_eq!((&v["ok"], &v["failed"]), (&json!(2), &json!(0)), "{v}");
     assert!(v.get("error").is_none(), "{v}");
 }
+
+/// With more typos than the message lists (5, then "N more unknown members"),
+/// `--json`'s `problems` still names every one, each by entry and member (they
+/// were only the 5 listed), and an unnamed entry is `node-N` in the message as
+/// everywhere else (it was "(no name)" on a typo's line).
+#[test]
+fn json_problems_name_every_typo_past_the_listed_five() {
+    let dir = tempfile::tempdir().unwrap();
+    let typos = ["drvier", "prots", "nmae", "uuidd", "capabilties", "port"];
+    let mut unnamed = serde_json::Map::new();
+    unnamed.insert("driver".into(), json!("msftocs"));
+    for t in typos {
+        unnamed.insert(t.into(), json!(1));
+    }
+    let named = json!({"name": "b", "driver": "msftocs", "Drvier Info": {}});
+    let inv = write(dir.path(), &json!([Value::Object(unnamed), named]));
+    let o = fleet(dir.path(), &inv, true);
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert_eq!(message.matches("unknown member `").count(), 5, "{message}");
+    assert!(
+        message.ends_with("; 2 more unknown members (with --json, `problems` names every one)"),
+        "{message}"
+    );
+    assert!(
+        message.contains(": entry 1 (\"node-0\"): unknown member `drvier`"),
+        "{message}"
+    );
+    assert!(!message.contains("no name"), "{message}");
+    let names: Vec<&str> = v["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        // In file order (the file's members are written sorted).
+        [
+            "entries[1].capabilties",
+            "entries[1].drvier",
+            "entries[1].nmae",
+            "entries[1].port",
+            "entries[1].prots",
+            "entries[1].uuidd",
+            "entries[2].Drvier Info",
+        ],
+        "{v}"
+    );
+    assert_eq!(
+        v["error"]["problems"][6]["reason"],
+        "unknown member `Drvier Info` (did you mean `Driver Info`?)"
+    );
+}

@@ -40,52 +40,52 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
                 return Err(Error::new(
                     ErrorKind::InvalidParameter,
                     format!(
-                        "{} line {} column {}: entry {} ({}): {}",
+                        "{} line {} column {}: entry {} (\"{}\"): {}",
                         path.display(),
                         bad.line,
                         bad.column,
                         bad.index + 1,
-                        bad.name
-                            .as_deref()
-                            .map_or_else(|| "no name".to_owned(), |n| format!("\"{n}\"")),
+                        bad.name,
                         bad.problem
                     ),
                 ));
             }
             match crate::inventory::Inventory::read_past_typos(&text) {
-                Ok((crate::inventory::Inventory::Nodes(nodes), count)) if count > 0 => {
+                Ok((crate::inventory::Inventory::Nodes(nodes), skipped)) if !skipped.is_empty() => {
+                    // The message locates the first few (the text is read again
+                    // for each); `problems` holds every one, from the one read.
                     let listed = crate::inventory::Inventory::typos(&text, LISTED);
-                    (nodes, Some((listed, count)))
+                    (nodes, Some((listed, skipped)))
                 }
                 _ => return Err(e),
             }
         }
     };
-    // Typos are told with where they are, as the reader found them, before the
-    // entries are named.
-    let typos = typos.map(|(listed, count)| (typo_parts(path, &nodes, &listed, count), listed));
-    // An entry without a name or uuid is called by its 0-based position.
+    // An entry without a name or uuid is called by its 0-based position, in
+    // every message (its typos' too).
     let mut automatic = vec![false; nodes.len()];
     for (i, n) in nodes.iter_mut().enumerate() {
         if n.name.is_empty() {
-            n.name = format!("node-{i}");
+            n.name = automatic_name(i);
             automatic[i] = true;
         }
     }
+    // Typos are told with where they are, as the reader found them: the first
+    // LISTED located, the rest counted; `--json`'s problems name every one.
+    let (mut parts, skipped) = typos.map_or_else(Default::default, |(listed, skipped)| {
+        (typo_parts(path, &nodes, &listed, skipped.len()), skipped)
+    });
     // An entry without a driver whose typo was `driver` (`drvier`) is told once,
     // by its typo.
-    let told: Vec<usize> = typos.as_ref().map_or_else(Vec::new, |(_, listed)| {
-        listed
-            .iter()
-            .filter(|t| t.meant == "driver")
-            .map(|t| t.entry)
-            .collect()
-    });
+    let told: Vec<usize> = skipped
+        .iter()
+        .filter(|t| t.meant == "driver")
+        .map(|t| t.entry)
+        .collect();
     // Every check is reported together, so one run names every bad entry: each
     // check gives its sentence and its entries' problems (`--json`) from one pass.
-    let (mut parts, listed) = typos.unwrap_or_default();
     let mut found: Vec<(usize, hwctl_core::ParameterProblem)> =
-        listed.iter().map(|t| (t.entry, typo_problem(t))).collect();
+        skipped.iter().map(|t| (t.entry, typo_problem(t))).collect();
     let sentences: Vec<String> = [
         bad_drivers(&nodes, crate::cli::hardware_type_names(), &told),
         repeated_names(&nodes, &automatic),
@@ -123,8 +123,15 @@ struct Check {
     problems: Vec<(usize, hwctl_core::ParameterProblem)>,
 }
 
-/// A typo as `--json`'s problem: named by the member as written.
-fn typo_problem(t: &crate::inventory::Typo) -> hwctl_core::ParameterProblem {
+/// The name hwctl gives the entry at 0-based `index` that has neither `name`
+/// nor `uuid` (`node-0`), in messages and tables alike.
+fn automatic_name(index: usize) -> String {
+    format!("node-{index}")
+}
+
+/// A typo as `--json`'s problem: named by the member as written. Every typo of
+/// the inventory is one, however many the message lists.
+fn typo_problem(t: &crate::inventory::Skipped) -> hwctl_core::ParameterProblem {
     hwctl_core::ParameterProblem {
         name: format!("entries[{}].{}", t.entry + 1, t.member),
         reason: Some(t.problem.clone()),
@@ -134,7 +141,8 @@ fn typo_problem(t: &crate::inventory::Typo) -> hwctl_core::ParameterProblem {
 /// The typos of an inventory (members close to one hwctl reads, `drvier`), each as
 /// its own located sentence, the form a lone typo has always had (`PATH line 1
 /// column 21: entry 1 ("a"): unknown member `drvier` (did you mean `driver`?)`):
-/// the `listed` ones (at most [`LISTED`]), then how many more of `count` there are.
+/// the `listed` ones (at most [`LISTED`]), then how many more of `count` there
+/// are. `nodes` are named already (an unnamed entry by [`automatic_name`]).
 fn typo_parts(
     path: &Path,
     nodes: &[InventoryNode],
@@ -146,11 +154,9 @@ fn typo_parts(
         .map(|t| {
             let name = nodes
                 .get(t.entry)
-                .map(|n| n.name.as_str())
-                .filter(|n| !n.is_empty())
-                .map_or_else(|| "no name".to_owned(), |n| format!("\"{n}\""));
+                .map_or_else(|| automatic_name(t.entry), |n| n.name.clone());
             format!(
-                "{} line {} column {}: entry {} ({name}): {}",
+                "{} line {} column {}: entry {} (\"{name}\"): {}",
                 path.display(),
                 t.line,
                 t.column,
@@ -162,7 +168,7 @@ fn typo_parts(
     if count > listed.len() {
         let more = count - listed.len();
         parts.push(format!(
-            "{more} more unknown member{}",
+            "{more} more unknown member{} (with --json, `problems` names every one)",
             if more == 1 { "" } else { "s" }
         ));
     }
@@ -359,7 +365,8 @@ fn repeated_names(nodes: &[InventoryNode], automatic: &[bool]) -> Option<Check> 
 #[derive(Debug)]
 struct BadEntry {
     index: usize,
-    name: Option<String>,
+    /// Its name as hwctl calls it: `name`, else `uuid`, else [`automatic_name`].
+    name: String,
     line: usize,
     column: usize,
     problem: String,
@@ -367,7 +374,8 @@ struct BadEntry {
 
 /// Decodes `text` entry by entry to find the first that does not decode, its
 /// typos skipped (they are listed together, [`typo_parts`]): its position, its
-/// name or uuid (read loosely), and where in the text it failed.
+/// name (read loosely: `name` or `Name`, else `uuid` or `UUID`, else
+/// [`automatic_name`]), and where in the text it failed.
 fn locate_bad_entry(text: &str) -> Option<BadEntry> {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::cell::Cell;
@@ -421,12 +429,14 @@ fn locate_bad_entry(text: &str) -> Option<BadEntry> {
         _ => None,
     };
     let entry = list.and_then(|l| l.get(index));
-    let name = entry.and_then(|e| {
-        e.get("name")
-            .and_then(|n| n.as_str())
-            .or_else(|| e.get("uuid").and_then(|n| n.as_str()))
-            .map(str::to_owned)
-    });
+    let given = |keys: [&str; 2]| {
+        keys.iter()
+            .find_map(|k| entry.and_then(|e| e.get(*k)).and_then(|n| n.as_str()))
+            .filter(|n| !n.trim().is_empty())
+    };
+    let name = given(["name", "Name"])
+        .or_else(|| given(["uuid", "UUID"]))
+        .map_or_else(|| automatic_name(index), str::to_owned);
     let problem = json_problem(&err);
     let problem = match problem.rfind(" at line ") {
         Some(at) => problem[..at].to_owned(),
@@ -569,7 +579,7 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver":"ipmi","driver_info":"s3cret"}]"#,
-            "invalid-parameter: INV line 1 column 40: entry 1 (no name): invalid type: string \"…\", expected a map",
+            "invalid-parameter: INV line 1 column 40: entry 1 (\"node-0\"): invalid type: string \"…\", expected a map",
         ),
         (
             "[{\"driver\":\"ipmi\"},\n {\"name\":\"b\",\"driver\":\"ipmi\",\"ports\":[7]}]",
@@ -577,19 +587,19 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver":"ipmi","properties":"x"}]"#,
-            "invalid-parameter: INV line 1 column 34: entry 1 (no name): invalid type: string \"…\", expected a map",
+            "invalid-parameter: INV line 1 column 34: entry 1 (\"node-0\"): invalid type: string \"…\", expected a map",
         ),
         (
             r#"[{"driver":"ipmi","properties":[1]}]"#,
-            "invalid-parameter: INV line 1 column 31: entry 1 (no name): invalid type: sequence, expected a map",
+            "invalid-parameter: INV line 1 column 31: entry 1 (\"node-0\"): invalid type: sequence, expected a map",
         ),
         (
             r#"[{"uuid":"u1","driver":"ipmi","properties":{"capabilities":"a=b"}}]"#,
-            "invalid-parameter: INV line 1 column 67: entry 1 (\"u1\"): properties.capabilities: entry 1 is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
+            "invalid-parameter: INV line 1 column 67: entry 1 (\"u1\"): properties.capabilities: item 1 is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
         ),
         (
             r#"[{"driver":"ipmi","name":5}]"#,
-            "invalid-parameter: INV line 1 column 26: entry 1 (no name): invalid type: integer `5`, expected a string",
+            "invalid-parameter: INV line 1 column 26: entry 1 (\"node-0\"): invalid type: integer `5`, expected a string",
         ),
         (
             r#"[{"driver":"ipmi","driver_info":{"a":1}}] x"#,
@@ -625,26 +635,60 @@ mod inventory_error_tests {
         // Typos alone: each, and no more.
         (
             r#"[{"name":"a","driver":"ipmi","drvier":"x"},{"driver":"ipmi","drver_info":{}}]"#,
-            "invalid-parameter: INV line 1 column 37: entry 1 (\"a\"): unknown member `drvier` (did you mean `driver`?); INV line 1 column 72: entry 2 (no name): unknown member `drver_info` (did you mean `driver_info`?)",
+            "invalid-parameter: INV line 1 column 37: entry 1 (\"a\"): unknown member `drvier` (did you mean `driver`?); INV line 1 column 72: entry 2 (\"node-1\"): unknown member `drver_info` (did you mean `driver_info`?)",
         ),
         // Past the fifth typo they are counted.
         (
             r#"[{"driver":"ipmi","drvier":1,"prots":1,"nmae":1,"uuidd":1,"capabilties":1,"drvierinfo":{},"port":1}]"#,
-            "invalid-parameter: INV line 1 column 26: entry 1 (no name): unknown member `drvier` (did you mean `driver`?); INV line 1 column 36: entry 1 (no name): unknown member `prots` (did you mean `ports`?); INV line 1 column 45: entry 1 (no name): unknown member `nmae` (did you mean `name`?); INV line 1 column 55: entry 1 (no name): unknown member `uuidd` (did you mean `uuid`?); INV line 1 column 71: entry 1 (no name): unknown member `capabilties` (did you mean `capabilities`?); 2 more unknown members",
+            "invalid-parameter: INV line 1 column 26: entry 1 (\"node-0\"): unknown member `drvier` (did you mean `driver`?); INV line 1 column 36: entry 1 (\"node-0\"): unknown member `prots` (did you mean `ports`?); INV line 1 column 45: entry 1 (\"node-0\"): unknown member `nmae` (did you mean `name`?); INV line 1 column 55: entry 1 (\"node-0\"): unknown member `uuidd` (did you mean `uuid`?); INV line 1 column 71: entry 1 (\"node-0\"): unknown member `capabilties` (did you mean `capabilities`?); 2 more unknown members (with --json, `problems` names every one)",
         ),
         // A member of the wrong type still ends the read, told alone, typos or not.
         (
             r#"[{"drvier":"ipmi"},{"driver":"ipmi","name":5}]"#,
-            "invalid-parameter: INV line 1 column 44: entry 2 (no name): invalid type: integer `5`, expected a string",
+            "invalid-parameter: INV line 1 column 44: entry 2 (\"node-1\"): invalid type: integer `5`, expected a string",
         ),
         (
             r#"[{"driver":"ipmi","driver":"ipmi"}]"#,
-            "invalid-parameter: INV line 1 column 26: entry 1 (no name): duplicate field `driver`",
+            "invalid-parameter: INV line 1 column 26: entry 1 (\"node-0\"): duplicate field `driver`",
         ),
         // A bad driver and a repeated name are reported in one error.
         (
             r#"[{"name":"a","driver":"ipmii"},{"name":"a","driver":"ipmi"}]"#,
             "invalid-parameter: INV: every entry needs `driver`, the hardware type (Ironic's node field, e.g. \"driver\": \"ipmi\"; `hwctl drivers` lists them), but entry 1 (\"a\") has \"ipmii\" (did you mean `ipmi`?); node names must be unique (as Ironic's are), but \"a\" is entries 1 and 2; no node was touched",
+        ),
+        // `openstack baremetal node list --long -f json` names members by the
+        // CLI's column titles: those of the members hwctl reads are read, the
+        // others skipped (they were refused: `unknown member `UUID``).
+        (
+            r#"[{"UUID":"u1","Name":null,"Driver":"ipmi","Driver Info":{},"Properties":{"capabilities":"boot_mode:uefi"},"Driver Internal Info":{},"Provisioning State":"active","Extra":{},"Instance Info":{},"Owner":null}]"#,
+            "ok: 1 nodes",
+        ),
+        (
+            r#"[{"UUID":"u1","Driver":"ipmi","Properties":{"capabilities":"a=b"}}]"#,
+            "invalid-parameter: INV line 1 column 67: entry 1 (\"u1\"): properties.capabilities: item 1 is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
+        ),
+        // A member under both spellings is given twice.
+        (
+            r#"[{"Name":"a","Driver":"ipmi","driver":"ipmi"}]"#,
+            "invalid-parameter: INV line 1 column 37: entry 1 (\"a\"): duplicate field `driver` (given as `Driver`, the openstack CLI's column title, and as `driver`)",
+        ),
+        (
+            r#"[{"Name":"a","Driver Info":{},"Driver Info":{}}]"#,
+            "invalid-parameter: INV line 1 column 43: entry 1 (\"a\"): duplicate field `driver_info`",
+        ),
+        // A title-case typo is told the title.
+        (
+            r#"[{"Name":"a","Driver":"ipmi","Drvier Info":{}}]"#,
+            "invalid-parameter: INV line 1 column 42: entry 1 (\"a\"): unknown member `Drvier Info` (did you mean `Driver Info`?)",
+        ),
+        (
+            r#"[{"Name":"a","Drvier":"ipmi","Prots":[]}]"#,
+            "invalid-parameter: INV line 1 column 21: entry 1 (\"a\"): unknown member `Drvier` (did you mean `Driver`?); INV line 1 column 36: entry 1 (\"a\"): unknown member `Prots` (did you mean `ports`?)",
+        ),
+        // An unnamed entry is `node-N` in every line, its typo's too.
+        (
+            r#"[{"driver":"ipmi"},{"drvier":"ipmi"},{"name":"node-1","driver":"ipmi"}]"#,
+            "invalid-parameter: INV line 1 column 28: entry 2 (\"node-1\"): unknown member `drvier` (did you mean `driver`?); INV: node names must be unique (as Ironic's are), but \"node-1\" is the name given to entry 3 and the automatic name of entry 2 (an entry with neither \"name\" nor \"uuid\" is called node-N, N counted from 0); no node was touched",
         ),
         // Ironic's own fields and a member far from every name are skipped.
         (
@@ -653,7 +697,7 @@ mod inventory_error_tests {
         ),
         (
             "[5]",
-            "invalid-parameter: INV line 1 column 2: entry 1 (no name): invalid type: integer `5`, expected a node object (with driver, driver_info, …)",
+            "invalid-parameter: INV line 1 column 2: entry 1 (\"node-0\"): invalid type: integer `5`, expected a node object (with driver, driver_info, …)",
         ),
         (
             r#"[{"driver":"ipmi","driver_info":{"a":1}},]"#,
@@ -669,6 +713,50 @@ mod inventory_error_tests {
             Ok(nodes) => format!("ok: {} nodes", nodes.len()),
             Err(e) => format!("{}: {}", e.kind(), e).replace(&path.display().to_string(), "INV"),
         }
+    }
+
+    /// A whole fleet as `openstack baremetal node list --long -f json` exports it
+    /// (`tests/fixtures/ironic/node-list-long.json`, its source in SOURCES.md
+    /// there): every member named by the CLI's column title. It was refused
+    /// (`unknown member `UUID` (did you mean `uuid`?)`, entries without driver).
+    #[test]
+    fn a_node_list_long_export_is_read_as_it_is() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ironic/node-list-long.json");
+        let nodes = read_inventory(&path).unwrap_or_else(|e| panic!("{e}"));
+        let read: Vec<(&str, &str, Option<&str>, Option<&str>)> = nodes
+            .iter()
+            .map(|n| {
+                (
+                    n.name.as_str(),
+                    n.driver.as_str(),
+                    n.capabilities.get("boot_mode").map(String::as_str),
+                    n.driver_info
+                        .as_map()
+                        .keys()
+                        .find(|k| k.ends_with("_username"))
+                        .map(String::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (
+                    "6d85703a-565d-469a-96ce-30b6de53079d",
+                    "ipmi",
+                    Some("uefi"),
+                    Some("ipmi_username")
+                ),
+                (
+                    "0c9dbf5c-8cbf-4d2a-b7f5-4a1a2e6a3b11",
+                    "msftocs",
+                    Some("uefi"),
+                    Some("msftocs_username")
+                ),
+                ("r640-07", "redfish", Some("uefi"), Some("redfish_username")),
+            ]
+        );
     }
 
     #[test]
