@@ -450,7 +450,10 @@ pub(crate) enum Command {
         /// least one node, every one with a known `driver`, and no two of one name
         /// (an entry without `name` or `uuid` is called `node-N`, N its position
         /// counted from 0). A file that breaks these is refused (exit 2) before any
-        /// node is touched, every bad entry named by its number (from 1).
+        /// node is touched, every bad entry named by its number (from 1). For `on`,
+        /// `off` and `reboot`, every entry's driver_info must also validate (as
+        /// `hwctl validate` checks one node, offline): one that does not refuses the
+        /// sweep the same way; a `status` sweep fails such an entry's row alone.
         #[arg(long, value_name = "FILE")]
         inventory: PathBuf,
         /// How many nodes to drive at once. Each endpoint gets at most its fair
