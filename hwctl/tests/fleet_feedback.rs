@@ -280,7 +280,9 @@ async fn fleet_fills_masked_secrets_from_the_environment_or_a_password_file() {
 }
 
 /// A node that fails validation (no password) is reported in `--json` with the
-/// operation the sweep was for, not `null` (issue 16); the other nodes still run.
+/// operation the sweep was for, not `null` (issue 16); in a status sweep the other
+/// nodes still run. A change (`off`) is refused as a whole before any node is
+/// touched, the error naming the operation and the entry's missing key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_failing_validation_names_the_sweeps_operation_in_json() {
     let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
@@ -294,21 +296,32 @@ async fn a_node_failing_validation_names_the_sweeps_operation_in_json() {
     std::fs::write(&path, serde_json::to_string(&nodes).unwrap()).unwrap();
     // The operation a device error of the same sweep names (`act`), so one
     // report's rows agree; the old code said `power status` here.
-    for (action, operation) in [("status", "get power state"), ("off", "power off")] {
-        let out = hwctl(dir.path())
+    let sweep = |action: &str| {
+        hwctl(dir.path())
             .env_remove("HW_MSFTOCS_PASSWORD")
             .env_remove("HW_PASSWORD_FILE")
             .args(["--json", "fleet", "--inventory"])
             .arg(&path)
             .args(["power", action])
             .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let rows = report["nodes"].as_array().unwrap();
-        assert_eq!(rows[0]["ok"], true, "{report}");
-        let error = &rows[1]["error"];
-        assert_eq!(error["kind"], "missing-parameter", "{report}");
-        assert_eq!(error["operation"], operation, "{report}");
-    }
+            .unwrap()
+    };
+    let out = sweep("off");
+    assert_eq!(out.status.code(), Some(2));
+    let refused: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(refused["error"]["kind"], "missing-parameter", "{refused}");
+    assert_eq!(refused["error"]["operation"], "power off", "{refused}");
+    assert_eq!(
+        refused["error"]["problems"][0]["name"], "entries[2].driver_info.msftocs_password",
+        "{refused}"
+    );
+    assert_eq!(sim.stats().requests, 0, "a node was touched: {refused}");
+    let out = sweep("status");
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = report["nodes"].as_array().unwrap();
+    assert_eq!(rows[0]["ok"], true, "{report}");
+    let error = &rows[1]["error"];
+    assert_eq!(error["kind"], "missing-parameter", "{report}");
+    assert_eq!(error["operation"], "get power state", "{report}");
 }
