@@ -162,3 +162,32 @@ async fn a_status_sweep_reads_the_good_nodes_and_fails_the_bad_rows() {
         assert_eq!(touched, i % 2 == 0, "node {}: {v}", i + 1);
     }
 }
+
+/// When every entry validates, the change runs: the check built each node without
+/// a request, so each BMC sees one session, and every node is switched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_over_valid_entries_opens_one_session_per_bmc() {
+    let mut sims = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let sim = IpmiSim::start(Default::default()).await.unwrap();
+        sim.set_power(true);
+        // Two entries per BMC.
+        nodes.push(entry(&sim, &format!("a{i}")));
+        nodes.push(entry(&sim, &format!("b{i}")));
+        sims.push(sim);
+    }
+    let o = fleet(&nodes, true, "off").await;
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{report} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(report["failed"], 0, "{report}");
+    for (b, sim) in sims.iter().enumerate() {
+        assert!(!sim.power_on(), "BMC {b}: {report}");
+        assert_eq!(sim.stats().sessions_opened, 1, "BMC {b}: {:?}", sim.stats());
+    }
+}

@@ -308,6 +308,10 @@ fn build_node(registry: &Registry, entry: &InventoryNode) -> Result<Node> {
 /// are counted (as the inventory checks do).
 const LISTED: usize = 5;
 
+/// How many entries [`check_entries`] builds between two releases of the idle
+/// shared clients.
+const RELEASE_EVERY: usize = 1024;
+
 /// Before a change (`on`, `off`, `reboot`): builds every entry's node, one at a
 /// time, and drops it at once (no I/O: [`build_node`]), so an entry whose
 /// `driver_info` does not validate (a misspelled key, Ironic's `******` mask, a
@@ -336,6 +340,12 @@ fn check_entries(registry: &Registry, nodes: &[InventoryNode], action: FleetActi
     let mut parts: Vec<String> = Vec::with_capacity(LISTED + 1);
     let mut problems: Vec<ParameterProblem> = Vec::new();
     for (i, entry) in nodes.iter().enumerate() {
+        // The builds' clients stay in the process-wide maps for their idle time
+        // once their node is dropped: released in batches, so a large inventory of
+        // many endpoints never holds more than a batch of them.
+        if i % RELEASE_EVERY == RELEASE_EVERY - 1 {
+            hwctl_core::shared::release_idle();
+        }
         let e = match build_node(registry, entry) {
             Ok(node) => {
                 drop(node);
