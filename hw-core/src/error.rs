@@ -505,10 +505,34 @@ impl Error {
     /// assert_eq!(e.to_string(), "staging-nm: get power state: Get Chassis Status: no reply");
     /// ```
     pub fn in_context(
-        mut self,
+        self,
         driver: impl Into<Cow<'static, str>>,
         operation: impl Into<Cow<'static, str>>,
     ) -> Self {
+        let mut e = self.in_operation(operation);
+        e.driver = Some(driver.into());
+        e
+    }
+
+    /// Names the operation that failed in an outer layer's terms (`power on`), as
+    /// [`in_context`](Self::in_context) does, without touching the driver: a
+    /// different operation set before (the driver's own, such as `session log-in`
+    /// or `Chassis Control`) moves to the front of the message, so nothing is
+    /// lost. [`with_operation`](Self::with_operation) replaces it;
+    /// [`or_operation`](Self::or_operation) keeps it and drops the new one.
+    ///
+    /// ```
+    /// use hwctl_core::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Unauthenticated, "HTTP 401").with_driver("redfish")
+    ///     .with_operation("session log-in")
+    ///     .in_operation("power on");
+    /// assert_eq!(e.operation(), Some("power on"));
+    /// assert_eq!(e.to_string(), "redfish: power on: session log-in: HTTP 401");
+    /// // The same operation is not repeated.
+    /// let e = Error::protocol("bad reply").with_operation("power on").in_operation("power on");
+    /// assert_eq!(e.to_string(), "power on: bad reply");
+    /// ```
+    pub fn in_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
         let operation = operation.into();
         if let Some(old) = self.operation.take()
             && old != operation
@@ -516,7 +540,6 @@ impl Error {
             self.message = format!("{old}: {}", self.message).into();
         }
         self.operation = Some(operation);
-        self.driver = Some(driver.into());
         self
     }
 

@@ -623,10 +623,9 @@ impl SessionAuth for RedfishLogin {
     /// request that failed in its message (`session log-in: GET ServiceRoot: …`,
     /// `session log-in: POST Session: HTTP 401 …`).
     async fn login(&self, client: &SessionClient<'_>) -> Result<Session> {
-        self.log_in(client).await.map_err(|e| {
-            let driver = e.driver().unwrap_or(NAME).to_owned();
-            e.in_context(driver, HttpClient::SESSION_LOGIN)
-        })
+        self.log_in(client)
+            .await
+            .map_err(|e| e.or_driver(NAME).in_operation(HttpClient::SESSION_LOGIN))
     }
 
     async fn logout(&self, client: &SessionClient<'_>, session: &Session) -> Result<()> {

@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use hwctl_core::power::{PowerAction, PowerSwitch};
-use hwctl_core::{Error, PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
-use hwctl_http::HttpClient;
+use hwctl_core::{PowerCapabilities, PowerState, PowerTarget, Result, async_trait};
 
 use crate::NAME;
 use crate::client::RedfishClient;
@@ -137,32 +136,11 @@ impl PowerSwitch for RedfishPower {
     }
 
     async fn read(&self) -> Result<PowerState> {
-        let system = self
-            .client
-            .system()
-            .await
-            .map_err(|e| login_in_message(e, "get power state"))?;
-        Ok(system.value.power())
+        let system = self.client.system().await?.value;
+        Ok(system.power())
     }
 
     async fn apply(&self, action: PowerAction) -> Result<()> {
-        self.client
-            .reset(reset_types(action))
-            .await
-            .map(drop)
-            .map_err(|e| login_in_message(e, "set power state"))
-    }
-}
-
-/// A failed session log-in named in the message (`session log-in: POST Session:
-/// HTTP 401 …`) under `step`: hwctl-core's engine names a power change's errors
-/// with its own operation (`power on`), which would replace the log-in's, so
-/// `power on` and `power status` read alike.
-fn login_in_message(err: Error, step: &'static str) -> Error {
-    if err.operation() == Some(HttpClient::SESSION_LOGIN) {
-        let driver = err.driver().unwrap_or(NAME).to_owned();
-        err.in_context(driver, step)
-    } else {
-        err
+        self.client.reset(reset_types(action)).await.map(drop)
     }
 }

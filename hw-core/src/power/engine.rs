@@ -22,7 +22,11 @@
 //!
 //!    a command that fails with its own timeout is judged the same way, unless it
 //!    is marked [`Error::was_not_delivered`];
-//! 4. errors named with the driver and the operation (`power on`, …).
+//! 4. errors named with the driver (unless the driver named one) and the
+//!    operation (`power on`, …); an operation the driver named (`session log-in`,
+//!    `Chassis Control`) moves to the front of the message, as on the read path
+//!    ([`Error::in_operation`]): `redfish: power on: session log-in: POST Session:
+//!    HTTP 401 …`.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -276,7 +280,7 @@ impl<S: PowerSwitch> Power for S {
                 Err(phase.overrun(target, timeout))
             }
         };
-        result.map_err(|e| e.or_driver(driver).with_operation(op))
+        result.map_err(|e| e.or_driver(driver).in_operation(op))
     }
 }
 
@@ -660,6 +664,77 @@ mod tests {
             assert_eq!(e.is_retryable(), retryable, "{target} {not_delivered}: {e}");
             assert!(e.message().starts_with("no reply to the reset"), "{e}");
         }
+    }
+
+    /// A switch whose every call fails with an error that names its own
+    /// operation (and, for `apply`, its own driver), as real drivers do.
+    #[derive(Debug)]
+    struct FailsNamed {
+        read_fails: bool,
+    }
+
+    #[async_trait]
+    impl PowerSwitch for FailsNamed {
+        fn driver(&self) -> &str {
+            "fails-named"
+        }
+        fn capabilities(&self) -> PowerCapabilities {
+            PowerCapabilities {
+                can_query: true,
+                targets: PowerTarget::ALL.to_vec(),
+                recorded_only: Vec::new(),
+            }
+        }
+        async fn read(&self) -> Result<PowerState> {
+            if self.read_fails {
+                return Err(Error::new(ErrorKind::Unauthenticated, "HTTP 401")
+                    .with_operation("session log-in"));
+            }
+            Ok(PowerState::Off)
+        }
+        async fn apply(&self, _: PowerAction) -> Result<()> {
+            Err(Error::new(ErrorKind::DeviceFault, "completion code 0xc1")
+                .with_driver("ipmi")
+                .with_operation("Chassis Control"))
+        }
+    }
+
+    /// Newcomer report: the engine replaced the operation a driver named on its
+    /// error (`session log-in`, `Chassis Control`) with its own, so `power on`
+    /// lost where it failed while `power status` kept it. It moves to the front of
+    /// the message now, as on the read path; a driver the error names is kept.
+    #[tokio::test(start_paused = true)]
+    async fn the_drivers_operation_is_kept_in_the_message() {
+        let e = FailsNamed { read_fails: false }
+            .set_power_state(PowerTarget::On, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.operation(), Some("power on"));
+        assert_eq!(e.driver(), Some("ipmi"));
+        assert_eq!(e.kind(), ErrorKind::DeviceFault);
+        assert_eq!(
+            e.to_string(),
+            "ipmi: power on: Chassis Control: completion code 0xc1"
+        );
+        let e = FailsNamed { read_fails: true }
+            .set_power_state(PowerTarget::Reboot, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.operation(), Some("reboot"));
+        assert_eq!(
+            e.to_string(),
+            "fails-named: reboot: session log-in: HTTP 401"
+        );
+        // The read path, put in a node's context, reads alike.
+        let e = FailsNamed { read_fails: true }
+            .get_power_state()
+            .await
+            .unwrap_err()
+            .in_context("fails-named", "get power state");
+        assert_eq!(
+            e.to_string(),
+            "fails-named: get power state: session log-in: HTTP 401"
+        );
     }
 
     #[derive(Debug)]
