@@ -681,6 +681,36 @@ async fn a_failed_task_carries_its_message_and_code() {
     }
 }
 
+/// Newcomer report: a refused log-in read `session log-in: log-in to the OneView
+/// appliance refused: …` for `power status` but lost the `session log-in` under
+/// `power on` (hwctl-core's power engine replaced the driver's operation).
+#[tokio::test]
+async fn a_refused_log_in_reads_alike_for_status_and_power_on() {
+    let sim = OneviewSim::start(OneviewSimConfig::default())
+        .await
+        .unwrap();
+    let p = node_with(&sim, 0, &[("oneview_password", "nope-secret")])
+        .power()
+        .unwrap()
+        .clone();
+    for (e, op) in [
+        (p.get_power_state().await.unwrap_err(), "get power state"),
+        (
+            p.set_power_state(PowerTarget::On, T).await.unwrap_err(),
+            "power on",
+        ),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
+        assert_eq!(e.operation(), Some(op), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "oneview: {op}: session log-in: log-in to the OneView appliance refused: HTTP 401"
+            )),
+            "{e}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_409_is_waited_out_and_resent() {
     let sim = OneviewSim::start(OneviewSimConfig::default())

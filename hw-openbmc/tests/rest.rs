@@ -441,6 +441,36 @@ async fn session_limit_and_wrong_password() {
     assert!(!format!("{e:?}").contains("nope-secret"));
 }
 
+/// Newcomer report: a refused log-in read `session log-in: POST /login: …` for
+/// `power status` but lost the `session log-in` under `power on` (hwctl-core's
+/// power engine replaced the driver's operation with its own).
+#[tokio::test]
+async fn a_refused_log_in_reads_alike_for_status_and_power_on() {
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let p = node(&sim, &[("openbmc_password", "nope-secret")])
+        .power()
+        .unwrap()
+        .clone();
+    for (e, op) in [
+        (p.get_power_state().await.unwrap_err(), "get power state"),
+        (
+            p.set_power_state(PowerTarget::On, None).await.unwrap_err(),
+            "power on",
+        ),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
+        assert_eq!(e.operation(), Some(op), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "openbmc: {op}: session log-in: POST /login: HTTP 401: wrong user name or password"
+            )
+        );
+    }
+}
+
 #[tokio::test]
 async fn transitioning_reads_unknown_then_confirms() {
     let sim = OpenbmcSim::start(OpenbmcSimConfig {
