@@ -53,6 +53,18 @@ pub(crate) struct InventoryNode {
     pub capabilities: BTreeMap<String, String>,
 }
 
+#[cfg(test)]
+impl InventoryNode {
+    /// An entry with only a name and a hardware type (unit tests).
+    pub(crate) fn named(name: &str, driver: &str) -> InventoryNode {
+        InventoryNode {
+            name: name.into(),
+            driver: driver.into(),
+            ..InventoryNode::default()
+        }
+    }
+}
+
 /// Read straight from the node's members into the node (issue 16): no
 /// intermediate node of `Option`s moved into this one, as `#[serde(try_from)]` of a
 /// raw node did; what it read and how it tells mistakes are unchanged.

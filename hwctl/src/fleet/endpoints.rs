@@ -154,27 +154,27 @@ pub(super) fn socket_budget() -> Result<Option<usize>> {
 mod tests {
     use super::*;
 
-    fn entry(name: &str, driver: &str) -> InventoryNode {
-        InventoryNode {
-            name: name.into(),
-            driver: driver.into(),
-            ..InventoryNode::default()
-        }
-    }
-
     /// A status read's bound per endpoint is its request slots where the driver
     /// has them, and none for the drivers that serve reads without a slot.
     #[test]
     fn an_endpoints_reads_in_flight_are_bounded_by_its_request_slots() {
-        let mut ocs = entry("b1", "msftocs");
+        let mut ocs = InventoryNode::named("b1", "msftocs");
         assert_eq!(request_slots(&ocs), Some(DEFAULT_ENDPOINT_CONNECTIONS));
         ocs.driver_info = hwctl_core::DriverInfo::from_pairs([("msftocs_max_connections", "3")]);
         assert_eq!(request_slots(&ocs), Some(3));
         for one in ["ipmi", "staging-nm", "staging-iboot"] {
-            assert_eq!(request_slots(&entry("n", one)), Some(1), "{one}");
+            assert_eq!(
+                request_slots(&InventoryNode::named("n", one)),
+                Some(1),
+                "{one}"
+            );
         }
         for free in ["staging-wol", "staging-libvirt", "fake-hardware"] {
-            assert_eq!(request_slots(&entry("n", free)), None, "{free}");
+            assert_eq!(
+                request_slots(&InventoryNode::named("n", free)),
+                None,
+                "{free}"
+            );
         }
     }
 }

@@ -455,14 +455,6 @@ fn locate_bad_entry(text: &str) -> Option<BadEntry> {
 mod tests {
     use super::*;
 
-    fn entry(name: &str, driver: &str) -> InventoryNode {
-        InventoryNode {
-            name: name.into(),
-            driver: driver.into(),
-            ..InventoryNode::default()
-        }
-    }
-
     /// A missing driver and an unknown one are reported together, each with its
     /// entry number (from 1), its name, the value and a close name when one is.
     #[test]
@@ -471,11 +463,11 @@ mod tests {
             .map(String::from)
             .to_vec();
         let nodes = [
-            entry("a", "ipmi"),
-            entry("node-1", ""),
-            entry("c", "ipmii"),
-            entry("d", "iboot"),
-            entry("e", "nonsense"),
+            InventoryNode::named("a", "ipmi"),
+            InventoryNode::named("node-1", ""),
+            InventoryNode::named("c", "ipmii"),
+            InventoryNode::named("d", "iboot"),
+            InventoryNode::named("e", "nonsense"),
         ];
         let msg = bad_drivers(&nodes, &known, &[])
             .map(|c| c.sentence)
@@ -491,7 +483,9 @@ mod tests {
         assert!(!msg.contains("\"a\""), "{msg}");
         assert!(bad_drivers(&nodes[..1], &known, &[]).is_none());
         // Beyond five, the rest are counted.
-        let many: Vec<InventoryNode> = (0..8).map(|i| entry(&format!("n{i}"), "x")).collect();
+        let many: Vec<InventoryNode> = (0..8)
+            .map(|i| InventoryNode::named(&format!("n{i}"), "x"))
+            .collect();
         let msg = bad_drivers(&many, &known, &[])
             .map(|c| c.sentence)
             .unwrap_or_default();
@@ -507,10 +501,10 @@ mod tests {
     #[test]
     fn a_repeated_name_says_which_entry_gave_it_and_which_was_automatic() {
         let nodes = [
-            entry("node-0", "ipmi"),
-            entry("r1", "ipmi"),
-            entry("node-0", "ipmi"),
-            entry("r1", "ipmi"),
+            InventoryNode::named("node-0", "ipmi"),
+            InventoryNode::named("r1", "ipmi"),
+            InventoryNode::named("node-0", "ipmi"),
+            InventoryNode::named("r1", "ipmi"),
         ];
         let msg = repeated_names(&nodes, &[true, false, false, false])
             .map(|c| c.sentence)
