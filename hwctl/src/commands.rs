@@ -52,7 +52,7 @@ pub(crate) async fn power(node: &Node, action: PowerAction, json_out: bool) -> R
         }
         Some((target, timeout)) => {
             power
-                .set_power_state(target, timeout.map(Duration::from_secs))
+                .set_power_state(target, Some(change_timeout(timeout)))
                 .await?;
             let caps = power.capabilities();
             // A target the device only records (Wake-on-LAN's off): nothing was sent.
@@ -163,6 +163,22 @@ pub(crate) async fn boot(node: &Node, action: BootAction, json_out: bool) -> Res
         _ => return Err(hwctl_core::Error::unsupported("this boot action here")),
     }
     Ok(())
+}
+
+/// A power change's timeout: its own `--timeout`, else the power engine's default
+/// ([`hwctl_core::power::DEFAULT_POWER_TIMEOUT`]), bounded by what remains of the
+/// whole command's deadline (`hwctl --timeout`, the caller's deadline), so the
+/// engine stops at that deadline itself and says how far it got (no change
+/// requested, or one that may have reached the device).
+fn change_timeout(own: Option<u64>) -> Duration {
+    let own = own.map_or(
+        hwctl_core::power::DEFAULT_POWER_TIMEOUT,
+        Duration::from_secs,
+    );
+    match hwctl_core::retry::caller_deadline() {
+        Some(at) => own.min(at.saturating_duration_since(tokio::time::Instant::now())),
+        None => own,
+    }
 }
 
 /// What `boot get` prints. No device and no persistence is no override (the node

@@ -197,6 +197,15 @@ fn refuse_node_flags(cli: &Cli) -> Result<()> {
     }
 }
 
+/// How long past a single node's deadline a power change is cut: the power
+/// engine stops at the deadline itself and says how far it got.
+const POWER_CHANGE_GRACE: Duration = Duration::from_secs(1);
+
+/// Whether `command` changes a node's power (through the power engine).
+fn is_power_change(command: &Command) -> bool {
+    matches!(command, Command::Power { action } if !matches!(action, crate::cli::PowerAction::Status))
+}
+
 /// Runs the command within its deadline ([`deadline_of`]); on expiry, a
 /// [`hwctl_core::ErrorKind::Timeout`] error naming the operation and the time spent.
 async fn run_bounded(cli: Cli, registry: &Registry) -> Result<()> {
@@ -206,6 +215,15 @@ async fn run_bounded(cli: Cli, registry: &Registry) -> Result<()> {
         return run(cli, registry).await;
     };
     let given = cli.deadline.is_some();
+    // A power change is told the deadline and cut only a moment later (as
+    // `fleet` does), so the power engine's own account of where it stopped (no
+    // change requested, or one that may have reached the device) is what the
+    // user reads, not a bare "no result".
+    let grace = if is_power_change(&cli.command) {
+        POWER_CHANGE_GRACE
+    } else {
+        Duration::ZERO
+    };
     // The driver named on the command line, for the error (an info file's `driver`
     // is only read inside `run`).
     let driver = cli.node.driver.clone();
@@ -215,7 +233,7 @@ async fn run_bounded(cli: Cli, registry: &Registry) -> Result<()> {
         format!("--timeout {limit:?}"),
         run(cli, registry),
     );
-    match tokio::time::timeout(limit, bounded).await {
+    match tokio::time::timeout(limit + grace, bounded).await {
         Ok(result) => result,
         Err(_) => Err(with_driver_named(
             driver,

@@ -176,6 +176,26 @@ fn device_failures_exit_1_and_name_the_kind() {
         "{}",
         stderr(&o)
     );
+
+    // The whole command's `--timeout` too: the engine is told the deadline and
+    // says how far it got, rather than a bare "no result after 1.0 s" (trial).
+    let o = hwctl(&[
+        "--timeout",
+        "1",
+        "--driver",
+        "fake-hardware",
+        "--info",
+        "fake_delay_ms=3000",
+        "power",
+        "on",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error [timeout]"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no power change was requested"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A table is the last thing printed and ends with its last row: no blank line
