@@ -130,11 +130,16 @@ impl Management for LayeredManagement {
 
     async fn set_boot_mode(&self, mode: BootMode) -> Result<()> {
         const OP: &str = "set boot mode";
-        self.require(
-            |c| c.boot_modes.contains(&mode),
-            &format!("boot mode {mode}"),
-            OP,
-        )?;
+        let settable = self.inner.capabilities().boot_modes;
+        // Say which modes can be set, or that none can (the mode may still be
+        // readable: `boot mode bios is not supported` read as if bios were unknown).
+        let what = if settable.is_empty() {
+            format!("setting the boot mode ({mode} asked; this driver cannot set it)")
+        } else {
+            let list: Vec<String> = settable.iter().map(ToString::to_string).collect();
+            format!("boot mode {mode} (settable: {})", list.join(", "))
+        };
+        self.require(|c| c.boot_modes.contains(&mode), &what, OP)?;
         self.inner
             .set_boot_mode(mode)
             .await

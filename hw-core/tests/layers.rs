@@ -131,3 +131,47 @@ async fn vendor_arguments_are_checked_against_the_schema_first() {
     assert_eq!(ok["watts"], 5);
     assert_eq!(echo.calls.load(Ordering::SeqCst), 1);
 }
+
+/// Reads the boot mode but sets only the modes it is given.
+#[derive(Debug)]
+struct Modes(Vec<hwctl_core::BootMode>);
+
+#[async_trait]
+impl hwctl_core::Management for Modes {
+    fn capabilities(&self) -> hwctl_core::ManagementCapabilities {
+        hwctl_core::ManagementCapabilities {
+            boot_modes: self.0.clone(),
+            can_get_boot_mode: true,
+            ..Default::default()
+        }
+    }
+    async fn get_boot_device(&self) -> Result<hwctl_core::BootDeviceSetting> {
+        Ok(hwctl_core::BootDeviceSetting::default())
+    }
+    async fn set_boot_device(&self, _: hwctl_core::BootDevice, _: bool) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A refused boot mode says which can be set, or that none can: `boot mode bios is
+/// not supported` on a node whose `boot-mode get` reads bios read as if bios were
+/// an unknown mode (operator trial).
+#[tokio::test]
+async fn a_refused_boot_mode_names_what_can_be_set() {
+    use hwctl_core::BootMode;
+    for (settable, expected) in [
+        (vec![], "this driver cannot set it"),
+        (vec![BootMode::Uefi], "boot mode bios (settable: uefi)"),
+    ] {
+        let node =
+            Node::new("ipmi", NodeContext::new("n")).with_management(Arc::new(Modes(settable)));
+        let e = node
+            .management()
+            .unwrap()
+            .set_boot_mode(BootMode::Bios)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.to_string().contains(expected), "{e}");
+    }
+}
