@@ -39,7 +39,7 @@
 //!
 //! The inventory is checked before any node is touched ([`inventory_checks`]);
 //! entries are grouped by endpoint within the open-file budget ([`endpoints`]);
-//! the outcomes are printed as a table or JSON ([`report`]).
+//! the outcomes are printed as a table or JSON ([`mod@report`]).
 
 mod endpoints;
 mod inventory_checks;
