@@ -27,6 +27,8 @@ pub(crate) fn command_name(netfn: u8, cmd: u8) -> Option<&'static str> {
         (0x06, 0x38) => "Get Channel Authentication Capabilities",
         (0x06, 0x3B) => "Set Session Privilege Level",
         (0x06, 0x3C) => "Close Session",
+        (0x06, 0x48) => "Activate Payload",
+        (0x06, 0x49) => "Deactivate Payload",
         (0x06, 0x54) => "Get Channel Cipher Suites",
         (0x0A, 0x22) => "Reserve SDR Repository",
         (0x0A, 0x23) => "Get SDR",

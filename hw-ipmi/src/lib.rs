@@ -20,6 +20,7 @@ mod session;
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
+pub mod sol;
 mod wire;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub use ipmi::{BootFlags, ChassisControl, Ipmi};
 pub use management::IpmiManagement;
 pub use power::IpmiPower;
 pub use sdr::{CompactSensor, FullSensor, OemRecord, SdrKind, SdrRecord};
+pub use sol::{IpmiConsole, IpmiConsoleStream};
 pub use wire::ChannelAuthCapabilities;
 
 /// The hardware type's name (Ironic's).
@@ -84,7 +86,8 @@ pub fn ipmi_from_config(shared: &Shared<IpmiEndpoint>, cfg: &IpmiConfig) -> Ipmi
     Ipmi::with_client(IpmiClient::shared_in(shared, cfg), cfg.bridge)
 }
 
-/// The `ipmi` hardware type: power and management over IPMI 2.0 (RMCP+).
+/// The `ipmi` hardware type: power and management over IPMI 2.0 (RMCP+), and the
+/// serial console over IPMI Serial over LAN ([`IpmiConsole`], a session of its own).
 ///
 /// Nodes share one client (and one session) per BMC endpoint with every other node
 /// of the process ([`Shared::global`]), whatever their hardware type: building
@@ -109,12 +112,19 @@ pub fn hardware_type() -> HardwareType {
 pub fn hardware_type_with(shared: Shared<IpmiEndpoint>) -> HardwareType {
     HardwareType::new(
         NAME,
-        "IPMI 2.0 over LAN (RMCP+, cipher suites 3 and 17): power, boot device, sensors, NMI.",
-        [InterfaceKind::Power, InterfaceKind::Management],
+        "IPMI 2.0 over LAN (RMCP+, cipher suites 3 and 17): power, boot device, sensors, NMI, \
+         serial console (Serial over LAN).",
+        [
+            InterfaceKind::Power,
+            InterfaceKind::Management,
+            InterfaceKind::Console,
+        ],
         PROPERTIES.to_vec(),
         move |info, ctx| {
             let ipmi = ipmi_from_driver_info(&shared, info, ctx)?;
-            Ok(node(NAME, &ipmi, ctx.clone()))
+            // The console opens a session of its own (see `IpmiConsole`).
+            let console = IpmiConsole::new(ipmi.clone().with_driver(NAME));
+            Ok(node(NAME, &ipmi, ctx.clone()).with_console(Arc::new(console)))
         },
     )
     // Ironic's generic hardware types network-boot through its pxe and ipxe boot
@@ -159,7 +169,7 @@ fn declared_capabilities() -> hwctl_core::TypeCapabilities {
             sensors: true,
             nmi: true,
         }),
-        console: false,
+        console: true,
         vendor: Vec::new(),
         boot: false,
     })

@@ -15,7 +15,7 @@ use crate::crypto::{SessionKeys, hmac, mac_eq};
 use crate::wire::{self, ChannelAuthCapabilities, Reply, Request, payload};
 
 /// Maximum datagram we accept.
-const MAX_PACKET: usize = 1024;
+pub(crate) const MAX_PACKET: usize = 1024;
 
 /// An established session.
 pub(crate) struct Session {
@@ -803,6 +803,89 @@ impl Session {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// Where this session's datagrams go (`host:port`), for messages.
+    pub(crate) fn peer(&self) -> String {
+        self.socket
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "BMC".to_owned())
+    }
+
+    /// The UDP port of the BMC this session talks to (0 when unknown).
+    pub(crate) fn peer_port(&self) -> u16 {
+        self.socket.peer_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Sends `payload` as one in-session packet of `payload_type` (IPMI 2.0
+    /// §13.6: any payload type travels in the same sealed session wrapper, with
+    /// the next session sequence number), without waiting for anything.
+    pub(crate) async fn send_payload(&mut self, payload_type: u8, payload: &[u8]) -> Result<()> {
+        let (seq, _) = self.next_seq();
+        let pkt = wire::encode_packet(
+            payload_type,
+            self.managed_id,
+            seq,
+            payload,
+            Some(&self.keys),
+        );
+        self.socket
+            .send(&pkt)
+            .await
+            .map(|_| ())
+            .map_err(|e| send_err(&self.peer(), e))
+    }
+
+    /// Sends the IPMI request `req` to the BMC without waiting for its reply;
+    /// returns the request sequence number the reply will carry.
+    pub(crate) async fn send_request(&mut self, req: &Request<'_>, local_addr: u8) -> Result<u8> {
+        let (seq, rq_seq) = self.next_seq();
+        let mut pkt = Vec::new();
+        wire::write_request_packet(
+            &mut pkt,
+            req,
+            rq_seq,
+            None,
+            local_addr,
+            self.managed_id,
+            seq,
+            &self.keys,
+        );
+        self.socket
+            .send(&pkt)
+            .await
+            .map_err(|e| send_err(&self.peer(), e))?;
+        Ok(rq_seq)
+    }
+
+    /// Waits for the next datagram and decodes it as a packet of this session:
+    /// `Ok(Ok((payload type, payload)))`, or `Ok(Err(why))` for a datagram that is
+    /// not one (corrupt, unauthenticated, another session's); `Err` only when the
+    /// socket fails. Cancel-safe (one `recv`).
+    pub(crate) async fn recv_in_session(
+        &self,
+        buf: &mut [u8],
+    ) -> Result<std::result::Result<(u8, Vec<u8>), String>> {
+        let n = self
+            .socket
+            .recv(buf)
+            .await
+            .map_err(|e| io_err(&self.peer(), e))?;
+        let mut plain = [0u8; MAX_PACKET];
+        let Some(dgram) = buf.get(..n) else {
+            return Ok(Err("datagram longer than the buffer".to_owned()));
+        };
+        Ok(
+            match wire::decode_session_packet(dgram, &self.keys, &mut plain) {
+                Ok(p) if p.session_id != self.console_id => Err(format!(
+                    "a packet of another session (0x{:08x})",
+                    p.session_id
+                )),
+                Ok(p) => Ok((p.payload_type, p.payload.to_vec())),
+                Err(e) => Err(e.to_string()),
+            },
+        )
     }
 
     /// The Close Session packet for this session (next sequence number).

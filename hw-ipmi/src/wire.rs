@@ -66,6 +66,8 @@ const FORMAT_RMCP_PLUS: u8 = 0x06;
 /// Payload types.
 pub(crate) mod payload {
     pub(crate) const IPMI: u8 = 0x00;
+    /// Serial over LAN (IPMI 2.0 §13.27.3 table 13-16, §15.9).
+    pub(crate) const SOL: u8 = 0x01;
     pub(crate) const OPEN_SESSION_REQUEST: u8 = 0x10;
     pub(crate) const OPEN_SESSION_RESPONSE: u8 = 0x11;
     pub(crate) const RAKP1: u8 = 0x12;

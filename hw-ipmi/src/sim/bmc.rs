@@ -4,7 +4,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::net::SocketAddr;
+
 use super::codec::{self, Msg, Suite};
+use super::sol;
 use super::{BridgeReplyStyle, Fault, IpmiSimConfig, IpmiSimStats, SatelliteHandler, SimUser};
 
 /// What chassis control did.
@@ -79,6 +82,18 @@ pub(crate) struct State {
     pub(crate) satellites: HashMap<(u8, u8), Arc<dyn SatelliteHandler>>,
     pub(crate) transits: HashSet<(u8, u8)>,
     pub(crate) bmc_handler: Option<Arc<dyn SatelliteHandler>>,
+    /// The active SOL instance, if any.
+    pub(crate) sol: Option<sol::Line>,
+    /// Everything the consoles sent on SOL (the serial line's input).
+    pub(crate) sol_received: Vec<u8>,
+    /// Where the datagram being handled came from.
+    peer: Option<SocketAddr>,
+    /// The UDP port the BMC listens on (the SOL payload port it reports).
+    pub(crate) port: u16,
+    /// Datagrams to send outside a reply (SOL), with their destination.
+    pub(crate) outbox: Vec<(Vec<u8>, SocketAddr)>,
+    /// SOL packets from the console still to be lost (as on a lossy network).
+    pub(crate) sol_drop: u32,
 }
 
 /// The channel number of the simulated LAN interface.
@@ -182,6 +197,12 @@ impl State {
             satellites: HashMap::new(),
             transits: HashSet::new(),
             bmc_handler: None,
+            sol: None,
+            sol_received: Vec::new(),
+            peer: None,
+            port: 0,
+            outbox: Vec::new(),
+            sol_drop: 0,
             cfg,
         };
         s.add_sdr(0x01, &full_sensor(1, 0x01, 1, 1, 0, "CPU Temp"));
@@ -321,6 +342,14 @@ impl State {
         }
     }
 
+    /// Handles one datagram from `peer`; returns the datagrams to send back.
+    pub(crate) fn handle_from(&mut self, dgram: &[u8], peer: SocketAddr) -> Vec<Vec<u8>> {
+        self.peer = Some(peer);
+        let out = self.handle(dgram);
+        self.peer = None;
+        out
+    }
+
     /// Handles one datagram; returns the datagrams to send back.
     pub(crate) fn handle(&mut self, dgram: &[u8]) -> Vec<Vec<u8>> {
         self.stats.packets += 1;
@@ -362,6 +391,16 @@ impl State {
                 return Vec::new();
             }
             0x00 => return self.ipmi(&pkt),
+            0x01 if self.fault == Fault::SilentInSession => {
+                self.counters.fault_injected();
+                return Vec::new();
+            }
+            0x01 if self.sol_drop > 0 => {
+                self.sol_drop -= 1;
+                self.counters.fault_injected();
+                return Vec::new();
+            }
+            0x01 => return self.sol_payload(&pkt),
             _ => None,
         };
         match out {
@@ -714,6 +753,208 @@ impl State {
         out
     }
 
+    /// The keys of active session `sid`: console ID, suite, K1, AES key.
+    fn keys_of(&self, sid: u32) -> Option<(u32, Suite, Vec<u8>, [u8; 16])> {
+        let s = self.sessions.get(&sid)?;
+        match &s.stage {
+            Stage::Active { k1, aes, .. } => Some((s.console_id, s.suite, k1.clone(), *aes)),
+            _ => None,
+        }
+    }
+
+    /// `payload` as a sealed SOL packet (payload type 0x01) of session `sid`.
+    fn seal_sol(&mut self, sid: u32, payload: &[u8]) -> Option<Vec<u8>> {
+        let (console_id, suite, k1, aes) = self.keys_of(sid)?;
+        let seq = match self.sessions.get_mut(&sid).map(|s| &mut s.stage) {
+            Some(Stage::Active { out_seq, .. }) => {
+                *out_seq = out_seq.wrapping_add(1);
+                *out_seq
+            }
+            _ => return None,
+        };
+        Some(codec::build(
+            0x01,
+            console_id,
+            seq,
+            payload,
+            Some((suite, &k1, &aes)),
+        ))
+    }
+
+    /// Forgets the SOL instance when its session is gone (closed, timed out).
+    fn sol_gc(&mut self) {
+        if let Some(line) = &self.sol
+            && self.keys_of(line.sid).is_none()
+        {
+            self.sol = None;
+            self.stats.sol_deactivations += 1;
+        }
+    }
+
+    /// Characters per SOL packet, each way: the payload size less the header.
+    fn sol_chars(&self) -> usize {
+        usize::from(self.cfg.sol_payload_size)
+            .saturating_sub(4)
+            .min(255)
+    }
+
+    /// Whether a SOL instance is active.
+    pub(crate) fn sol_active(&mut self) -> bool {
+        self.expire();
+        self.sol_gc();
+        self.sol.is_some()
+    }
+
+    /// Activate Payload (App 0x48, IPMI 2.0 §24.1) for SOL instance 1.
+    fn activate_sol(&mut self, sid: u32, d: &[u8]) -> (u8, Vec<u8>) {
+        self.sol_gc();
+        if d.len() != 6 {
+            return (0xC7, Vec::new());
+        }
+        if d[0] & 0x3F != 0x01 || d[1] & 0x0F != 1 {
+            return (0xCC, Vec::new());
+        }
+        if self.sol.is_some() {
+            return (0x80, Vec::new()); // already active (on another session)
+        }
+        if d[2] & 0x80 == 0 {
+            return (0x84, Vec::new()); // this BMC forces SOL encryption
+        }
+        let Some(peer) = self.peer else {
+            return (0xFF, Vec::new());
+        };
+        self.sol = Some(sol::Line::new(sid, peer, &self.cfg.sol_banner));
+        self.stats.sol_activations += 1;
+        let size = self.cfg.sol_payload_size.to_le_bytes();
+        let mut out = vec![0, 0, 0, 0];
+        out.extend(size); // inbound payload size
+        out.extend(size); // outbound payload size
+        out.extend(self.port.to_le_bytes());
+        out.extend([0xFF, 0xFF]); // no VLAN
+        (0, out)
+    }
+
+    /// Deactivate Payload (App 0x49, IPMI 2.0 §24.2) for SOL instance 1.
+    fn deactivate_sol(&mut self, sid: u32, d: &[u8]) -> (u8, Vec<u8>) {
+        self.sol_gc();
+        if d.len() != 6 {
+            return (0xC7, Vec::new());
+        }
+        if d[0] & 0x3F != 0x01 || d[1] & 0x0F != 1 {
+            return (0xCC, Vec::new());
+        }
+        match &self.sol {
+            Some(line) if line.sid == sid => {
+                self.sol = None;
+                self.stats.sol_deactivations += 1;
+                (0, Vec::new())
+            }
+            _ => (0x80, Vec::new()), // already deactivated
+        }
+    }
+
+    /// An in-session SOL packet from the console: acknowledgements, characters
+    /// (echoed by the serial line), then whatever is due to be sent.
+    fn sol_payload(&mut self, pkt: &codec::Incoming<'_>) -> Vec<Vec<u8>> {
+        let Some((_, suite, k1, aes)) = self.keys_of(pkt.sid) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        if !pkt.authenticated || !pkt.encrypted || !codec::verify(pkt, suite, &k1) {
+            self.stats.dropped += 1;
+            return Vec::new();
+        }
+        let Some(plain) = codec::open_payload(&aes, pkt.payload) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        if let Some(s) = self.sessions.get_mut(&pkt.sid) {
+            s.last = Instant::now();
+        }
+        self.stats.sol_packets += 1;
+        let max = self.sol_chars();
+        let Some(line) = self.sol.as_mut().filter(|l| l.sid == pkt.sid) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        let Some(f) = sol::read_frame(&plain) else {
+            self.stats.dropped += 1;
+            return Vec::new();
+        };
+        if f.ack != 0 {
+            line.acked(f.ack, f.count, f.op);
+        }
+        let mut replies = Vec::new();
+        if f.seq != 0 && !f.chars.is_empty() {
+            if f.chars.len() > max {
+                // More than the inbound payload size it announced: NACKed.
+                self.stats.sol_oversized += 1;
+                replies.push(sol::frame(0, f.seq, 0, sol::BIT_NACK, &[]));
+            } else if let Some((seq, n)) = line.last_in.filter(|(s, _)| *s == f.seq) {
+                replies.push(sol::frame(0, seq, n, 0, &[]));
+            } else {
+                let n = f.chars.len() as u8;
+                line.last_in = Some((f.seq, n));
+                line.pending.extend(f.chars.iter().copied()); // the echo
+                self.sol_received.extend_from_slice(f.chars);
+                replies.push(sol::frame(0, f.seq, n, 0, &[]));
+            }
+        }
+        replies.extend(line.due(Instant::now(), max));
+        let sid = pkt.sid;
+        replies
+            .iter()
+            .filter_map(|p| self.seal_sol(sid, p))
+            .collect()
+    }
+
+    /// What the BMC sends on its own now: queued datagrams, then SOL characters
+    /// and retransmissions that are due.
+    pub(crate) fn tick(&mut self) -> Vec<(Vec<u8>, SocketAddr)> {
+        self.expire();
+        self.sol_gc();
+        if matches!(self.fault, Fault::Silence | Fault::SilentInSession) {
+            self.outbox.clear();
+            return Vec::new();
+        }
+        let mut out = std::mem::take(&mut self.outbox);
+        let max = self.sol_chars();
+        if let Some(line) = self.sol.as_mut() {
+            let (sid, peer) = (line.sid, line.peer);
+            for p in line.due(Instant::now(), max) {
+                if let Some(d) = self.seal_sol(sid, &p) {
+                    out.push((d, peer));
+                }
+            }
+        }
+        out
+    }
+
+    /// Queues `payload` as a sealed SOL packet to the active SOL console.
+    pub(crate) fn sol_send_raw(&mut self, payload: &[u8]) -> bool {
+        self.sol_gc();
+        let Some((sid, peer)) = self.sol.as_ref().map(|l| (l.sid, l.peer)) else {
+            return false;
+        };
+        match self.seal_sol(sid, payload) {
+            Some(d) => {
+                self.outbox.push((d, peer));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The BMC ends SOL: a packet with status "SOL deactivating", then no SOL.
+    pub(crate) fn sol_end(&mut self) -> bool {
+        let sent = self.sol_send_raw(&sol::frame(0, 0, 0, sol::BIT_DEACTIVATING, &[]));
+        if sent {
+            self.sol = None;
+            self.stats.sol_deactivations += 1;
+        }
+        sent
+    }
+
     fn priv_of(&self, sid: u32) -> (u8, u8) {
         match self.sessions.get(&sid).map(|s| &s.stage) {
             Some(Stage::Active {
@@ -728,6 +969,8 @@ impl State {
         let (priv_now, priv_max) = self.priv_of(sid);
         let need = match (req.netfn, req.cmd) {
             (0x06, 0x3B) | (0x06, 0x3C) | (0x06, 0x01) | (0x06, 0x38) | (0x06, 0x54) => 1,
+            // The SOL configuration's default payload privilege: user.
+            (0x06, 0x48 | 0x49) => 2,
             (0x00, 0x02) | (0x00, 0x08) => 3,
             (0x00, _) | (0x04, _) | (0x0A, _) | (0x06, 0x34) => 2,
             _ => 3,
@@ -735,7 +978,7 @@ impl State {
         let implemented = self.bmc_handler.is_some()
             || matches!(
                 (req.netfn, req.cmd),
-                (0x06, 0x01 | 0x34 | 0x38 | 0x3B | 0x3C | 0x54)
+                (0x06, 0x01 | 0x34 | 0x38 | 0x3B | 0x3C | 0x48 | 0x49 | 0x54)
                     | (0x00, 0x01 | 0x02 | 0x08 | 0x09)
                     | (0x0A, 0x20 | 0x22 | 0x23)
                     | (0x04, 0x2D)
@@ -792,6 +1035,14 @@ impl State {
                 }
             }
             (0x06, 0x34) => self.send_message(req),
+            (0x06, 0x48) => {
+                let (cc, d) = self.activate_sol(sid, &req.data);
+                none(cc, d)
+            }
+            (0x06, 0x49) => {
+                let (cc, d) = self.deactivate_sol(sid, &req.data);
+                none(cc, d)
+            }
             (0x06, 0x54) if self.cfg.list_cipher_suites => {
                 let (cc, d) = self.channel_cipher_suites(&req.data);
                 none(cc, d)

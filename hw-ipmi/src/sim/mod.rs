@@ -25,6 +25,7 @@
 
 mod bmc;
 mod codec;
+mod sol;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -176,6 +177,15 @@ pub struct IpmiSimConfig {
     /// zeros): the session integrity key is generated from it. `None`, or all
     /// zeros, is a null Kg: the user's password key is used instead.
     pub bmc_key: Option<Vec<u8>>,
+    /// What the simulated host's serial line prints when SOL is activated (a
+    /// banner, a login prompt); empty by default. After it, the line echoes what
+    /// the console sends.
+    pub sol_banner: Vec<u8>,
+    /// The SOL inbound and outbound payload size the BMC reports in its Activate
+    /// Payload reply (bytes per packet, the four-byte SOL header included; 255 by
+    /// default). Packets from the console carrying more characters than this
+    /// allows are NACKed and counted in [`IpmiSimStats::sol_oversized`].
+    pub sol_payload_size: u16,
 }
 
 impl Default for IpmiSimConfig {
@@ -199,6 +209,8 @@ impl Default for IpmiSimConfig {
             list_cipher_suites: true,
             drop_unoffered_suites: false,
             bmc_key: None,
+            sol_banner: Vec::new(),
+            sol_payload_size: 255,
         }
     }
 }
@@ -233,6 +245,16 @@ pub struct IpmiSimStats {
     /// Session-less IPMI v1.5 requests answered (Get Channel Authentication
     /// Capabilities before Open Session).
     pub presession: u64,
+    /// SOL payload activations (Activate Payload answered with success).
+    pub sol_activations: u64,
+    /// SOL deactivations: Deactivate Payload, the BMC ending SOL, or the SOL
+    /// session closing or timing out.
+    pub sol_deactivations: u64,
+    /// In-session SOL packets received.
+    pub sol_packets: u64,
+    /// SOL packets refused for carrying more characters than the payload size
+    /// the BMC reported allows.
+    pub sol_oversized: u64,
 }
 
 /// A running simulated BMC on loopback (bound through `hwctl_sim::bind`); its task is
@@ -263,18 +285,37 @@ impl IpmiSim {
         let addr = socket
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Other, "no local address").with_source(e))?;
-        let state = Arc::new(Mutex::new(bmc::State::new(cfg)));
+        let mut bmc = bmc::State::new(cfg);
+        bmc.port = addr.port();
+        let state = Arc::new(Mutex::new(bmc));
         let delay: Arc<Mutex<Option<Duration>>> = Arc::default();
         let (st, dl) = (state.clone(), delay.clone());
         let tasks = hwctl_sim::TaskSet::new();
         tasks.spawn(async move {
             let mut buf = vec![0u8; 2048];
+            // SOL: what the BMC sends on its own (characters, retransmissions).
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+                let got = tokio::select! {
+                    r = socket.recv_from(&mut buf) => Some(r),
+                    _ = tick.tick() => None,
+                };
+                let Some(got) = got else {
+                    let due = match st.lock() {
+                        Ok(mut s) => s.tick(),
+                        Err(_) => return,
+                    };
+                    for (d, to) in due {
+                        let _ = socket.send_to(&d, to).await;
+                    }
+                    continue;
+                };
+                let Ok((n, peer)) = got else {
                     continue;
                 };
                 let replies = match st.lock() {
-                    Ok(mut s) => s.handle(&buf[..n]),
+                    Ok(mut s) => s.handle_from(&buf[..n], peer),
                     Err(_) => return,
                 };
                 let wait = dl.lock().ok().and_then(|d| *d);
@@ -706,6 +747,61 @@ impl IpmiSim {
         self.with(|s| {
             s.sensors.insert(number, raw);
         });
+    }
+}
+
+/// Serial over LAN: the simulated host's serial line.
+impl IpmiSim {
+    /// Whether the SOL payload is active (on some session).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::Console;
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// assert!(!bmc.sol_active());
+    /// let console = hwctl_ipmi::IpmiConsole::new(hwctl_ipmi::Ipmi::new(bmc.config()));
+    /// let stream = console.open().await?;
+    /// assert!(bmc.sol_active());
+    /// # Ok(()) }
+    /// ```
+    pub fn sol_active(&self) -> bool {
+        self.with(|s| s.sol_active())
+    }
+
+    /// Everything the consoles have sent on SOL so far (the serial line's input,
+    /// each packet once even when it was retransmitted).
+    pub fn sol_received(&self) -> Vec<u8> {
+        self.with(|s| s.sol_received.clone())
+    }
+
+    /// Makes the simulated host print `bytes` on its serial line (sent to the
+    /// active SOL console; dropped when none is active).
+    pub fn sol_print(&self, bytes: &[u8]) {
+        self.with(|s| {
+            if let Some(line) = s.sol.as_mut() {
+                line.pending.extend(bytes.iter().copied());
+            }
+        });
+    }
+
+    /// Sends `payload` verbatim as one SOL packet, sealed in the active SOL
+    /// session (for tests of what a console does with a broken or hostile
+    /// packet). `false` when SOL is not active.
+    pub fn sol_send_raw(&self, payload: &[u8]) -> bool {
+        self.with(|s| s.sol_send_raw(payload))
+    }
+
+    /// Loses the next `n` SOL packets the consoles send (as a lossy network
+    /// would): neither acknowledged nor echoed, so the console must send them again.
+    pub fn sol_drop_next(&self, n: u32) {
+        self.with(|s| s.sol_drop = n);
+    }
+
+    /// Ends SOL from the BMC's side: a SOL packet with status "SOL deactivating"
+    /// (IPMI 2.0 table 15-2, bit 4), then the payload is inactive. `false` when
+    /// SOL is not active.
+    pub fn sol_end(&self) -> bool {
+        self.with(|s| s.sol_end())
     }
 }
 

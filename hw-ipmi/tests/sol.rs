@@ -1,0 +1,285 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! IPMI Serial over LAN, client against the crate's own simulator: activation,
+//! the echoing serial line, acknowledgements and retransmission, deactivation,
+//! busy, silent and hostile BMCs.
+
+use std::time::Duration;
+
+use hwctl_core::{Console, ErrorKind, NodeContext};
+use hwctl_ipmi::sim::{Fault, IpmiSim, IpmiSimConfig};
+use hwctl_ipmi::{Ipmi, IpmiConfig, IpmiConsole};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+/// A bound on anything that could hang: a hang fails the test instead of
+/// blocking CI (no assertion on how long anything took).
+const HANG: Duration = Duration::from_secs(30);
+
+async fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn bmc_with(cfg: IpmiSimConfig) -> IpmiSim {
+    IpmiSim::start(cfg).await.unwrap()
+}
+
+fn console(cfg: IpmiConfig) -> IpmiConsole {
+    IpmiConsole::new(Ipmi::new(cfg))
+}
+
+/// Reads until `want` has been seen; returns everything read.
+async fn read_until(stream: &mut (impl AsyncRead + Unpin), want: &[u8]) -> Vec<u8> {
+    let mut seen = Vec::new();
+    tokio::time::timeout(HANG, async {
+        while !seen.windows(want.len()).any(|w| w == want) {
+            let mut buf = [0u8; 512];
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "end of stream before {want:?}; read {seen:?}");
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("hung");
+    seen
+}
+
+#[tokio::test]
+async fn open_write_read_the_echo_then_shutdown_deactivates() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    assert!(bmc.sol_active());
+    assert_eq!(bmc.stats().sol_activations, 1);
+    stream.write_all(b"root\r").await.unwrap();
+    let seen = read_until(&mut stream, b"root\r").await;
+    assert_eq!(seen, b"root\r");
+    assert_eq!(bmc.sol_received(), b"root\r");
+    stream.shutdown().await.unwrap();
+    // shutdown() waited for Deactivate Payload and Close Session.
+    assert!(!bmc.sol_active());
+    let s = bmc.stats();
+    assert_eq!((s.sol_deactivations, s.open_sessions), (1, 0));
+}
+
+#[tokio::test]
+async fn the_banner_and_what_the_host_prints_are_read() {
+    let bmc = bmc_with(IpmiSimConfig {
+        sol_banner: b"\r\nsim login: ".to_vec(),
+        ..Default::default()
+    })
+    .await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    read_until(&mut stream, b"sim login: ").await;
+    bmc.sol_print(b"kernel: hello\r\n");
+    read_until(&mut stream, b"kernel: hello\r\n").await;
+    stream.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_open_while_active_is_busy() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let first = console(bmc.config()).open().await.unwrap();
+    let err = console(bmc.config()).open_stream().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    assert!(err.to_string().contains("already active"), "{err}");
+    assert_eq!(err.driver(), Some("ipmi"));
+    // The refused console closed its session: only the first one is left.
+    eventually("the refused session closed", || {
+        bmc.stats().open_sessions == 1
+    })
+    .await;
+    drop(first);
+    // Dropping deactivates in the background; then a new console gets in.
+    eventually("SOL deactivated on drop", || !bmc.sol_active()).await;
+    let mut again = console(bmc.config()).open().await.unwrap();
+    again.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn writes_are_cut_to_the_bmcs_payload_size() {
+    let bmc = bmc_with(IpmiSimConfig {
+        sol_payload_size: 12, // 8 characters per packet
+        ..Default::default()
+    })
+    .await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    let line: Vec<u8> = (0..100u8).map(|i| b'a' + i % 26).collect();
+    stream.write_all(&line).await.unwrap();
+    let seen = read_until(&mut stream, &line).await;
+    assert_eq!(seen, line);
+    assert_eq!(bmc.sol_received(), line);
+    let s = bmc.stats();
+    assert_eq!(s.sol_oversized, 0);
+    assert!(s.sol_packets >= 13, "{s:?}"); // 100 characters, 8 a packet
+    stream.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn lost_packets_are_sent_again_and_taken_once() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    bmc.sol_drop_next(2); // the first send and its first retransmission
+    stream.write_all(b"ls\r").await.unwrap();
+    stream.flush().await.unwrap(); // acknowledged at last
+    let seen = read_until(&mut stream, b"ls\r").await;
+    assert_eq!(seen, b"ls\r");
+    assert_eq!(bmc.sol_received(), b"ls\r");
+    stream.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_packet_the_bmc_sends_twice_is_read_once() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    // The same packet (sequence 9) twice, as after a lost acknowledgement.
+    assert!(bmc.sol_send_raw(&[9, 0, 0, 0, b'x']));
+    assert!(bmc.sol_send_raw(&[9, 0, 0, 0, b'x']));
+    bmc.sol_print(b"end");
+    let seen = read_until(&mut stream, b"end").await;
+    assert_eq!(seen, b"xend");
+    stream.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn hostile_sol_packets_are_discarded_and_the_console_goes_on() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    let long: Vec<u8> = [4u8, 0, 0, 0]
+        .into_iter()
+        .chain(std::iter::repeat_n(b'L', 600))
+        .collect();
+    for p in [
+        &[][..],                // shorter than the header
+        &[1, 0],                // truncated header
+        &[0xF3, 0, 0, 0, b'?'], // sequence number out of range
+        &[2, 0xEE, 0, 0, b'?'], // acknowledged number out of range
+        &[0, 7, 255, 0],        // acknowledges a packet never sent
+        &[0, 0, 0, 0, b'?'],    // characters in an acknowledgement-only packet
+        &[3, 0, 0, 0],          // a sequence number and no characters
+        &long,                  // more characters than a count can acknowledge
+    ] {
+        assert!(bmc.sol_send_raw(p));
+    }
+    // Queued after them: the serial line's next characters.
+    bmc.sol_print(b"mark");
+    let seen = read_until(&mut stream, b"mark").await;
+    // Only the long packet carried characters to take: its first 255 (the
+    // count cannot acknowledge more; the BMC sends the rest again).
+    let mut want = vec![b'L'; 255];
+    want.extend_from_slice(b"mark");
+    assert_eq!(seen, want);
+    stream.write_all(b"still\r").await.unwrap();
+    read_until(&mut stream, b"still\r").await;
+    stream.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bmc_that_ends_sol_ends_the_stream() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    assert!(bmc.sol_end());
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(HANG, stream.read(&mut buf))
+        .await
+        .expect("hung")
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_bmc_that_stops_acknowledging_fails_the_stream_with_a_timeout() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    bmc.set_fault(Fault::Silence);
+    stream.write_all(b"x").await.unwrap();
+    let mut buf = [0u8; 16];
+    let err = tokio::time::timeout(HANG, stream.read(&mut buf))
+        .await
+        .expect("hung")
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    assert!(err.to_string().contains("did not acknowledge"), "{err}");
+    // Writing after the failure says why, too.
+    let err = stream.write_all(b"y").await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+}
+
+#[tokio::test]
+async fn an_idle_console_notices_a_dead_bmc_through_its_keepalive() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut cfg = bmc.config();
+    cfg.keepalive_interval = Duration::from_millis(200);
+    let mut stream = console(cfg).open().await.unwrap();
+    bmc.set_fault(Fault::Silence);
+    let mut buf = [0u8; 16];
+    let err = tokio::time::timeout(HANG, stream.read(&mut buf))
+        .await
+        .expect("hung")
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    assert!(err.to_string().contains("Get Device ID"), "{err}");
+}
+
+#[tokio::test]
+async fn an_idle_console_keeps_its_session_with_a_live_bmc() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut cfg = bmc.config();
+    cfg.keepalive_interval = Duration::from_millis(50);
+    let mut stream = console(cfg).open().await.unwrap();
+    let before = bmc.stats().requests;
+    eventually("keep-alives answered", || {
+        bmc.stats().requests >= before + 3
+    })
+    .await;
+    stream.write_all(b"ok").await.unwrap();
+    read_until(&mut stream, b"ok").await;
+    stream.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dead_bmc_fails_open_with_a_timeout() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    bmc.set_fault(Fault::Silence);
+    let mut cfg = bmc.config();
+    cfg.command_retry_timeout = Duration::from_secs(2);
+    let err = tokio::time::timeout(HANG, console(cfg).open_stream())
+        .await
+        .expect("hung")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+}
+
+#[tokio::test]
+async fn a_bmc_answering_setup_but_not_commands_fails_open_with_a_timeout() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    bmc.set_fault(Fault::SilentInSession);
+    let err = tokio::time::timeout(HANG, console(bmc.config()).open_stream())
+        .await
+        .expect("hung")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(!bmc.sol_active());
+}
+
+#[tokio::test]
+async fn the_ipmi_hardware_type_has_a_console() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let ht = hwctl_ipmi::hardware_type_with(hwctl_core::shared::Shared::new());
+    assert!(
+        ht.interfaces()
+            .contains(&hwctl_core::InterfaceKind::Console)
+    );
+    let node = ht
+        .build(&bmc.driver_info(), &NodeContext::new("n1"))
+        .unwrap();
+    let mut stream = node.console().unwrap().open().await.unwrap();
+    stream.write_all(b"hi").await.unwrap();
+    read_until(&mut stream, b"hi").await;
+    stream.shutdown().await.unwrap();
+    assert!(!bmc.sol_active());
+}
