@@ -99,12 +99,12 @@ pub const PROPERTIES: &[Property] = &[
     .default_value("false"),
     Property::optional(
         "ipmi_terminal_port",
-        "Ironic's console proxy port (shellinabox/socat): refused, the ipmi hardware \
-         type has no console interface here.",
+        "Ironic's console proxy port (shellinabox/socat): refused, hw speaks IPMI \
+         Serial over LAN itself (hwctl console) and runs no proxy.",
     )
     .refused(
-        "it is Ironic's console proxy port, and the ipmi hardware type here has no console \
-         interface (no Serial over LAN) and no proxy; remove the key",
+        "it is Ironic's console proxy port (shellinabox/socat); hw speaks IPMI Serial \
+         over LAN itself (hwctl console) and has no proxy to listen on it; remove the key",
     ),
 ];
 

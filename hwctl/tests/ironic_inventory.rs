@@ -289,7 +289,10 @@ fn a_typo_in_the_drivers_namespace_is_refused_with_a_suggestion() {
 #[test]
 fn ironic_keys_that_are_not_supported_are_refused_with_a_reason() {
     for (pair, why) in [
-        ("ipmi_terminal_port=8023", "no console"),
+        (
+            "ipmi_terminal_port=8023",
+            "speaks IPMI Serial over LAN itself",
+        ),
         ("ipmi_protocol_version=1.5", "only IPMI 2.0"),
         (
             "ipmi_force_boot_device=True",

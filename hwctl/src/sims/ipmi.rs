@@ -1,6 +1,8 @@
 //! `ipmi`: simulated RMCP+ BMCs (cipher suites 3 and 17, user `admin` / `password`),
 //! one per node, on consecutive ports from the requested address's. Each BMC's SDR holds
-//! a few sensors and an Intel Node Manager record (channel 6, address 0x2c).
+//! a few sensors and an Intel Node Manager record (channel 6, address 0x2c), and each
+//! serves Serial over LAN: a serial line that prints [`SOL_BANNER`] when a console
+//! activates it, then echoes what it is sent (`hwctl console` on a node).
 
 use std::net::SocketAddr;
 
@@ -9,6 +11,10 @@ use hwctl_sim::Simulator;
 use hwctl_sim::fleet::SimFleet;
 
 const NODES: usize = 3;
+
+/// What each simulated host's serial line prints when SOL is activated.
+pub(super) const SOL_BANNER: &[u8] =
+    b"\r\nhw IPMI simulator: Serial over LAN; this serial line echoes what you type\r\nsim login: ";
 
 /// Starts the BMCs on consecutive ports from `listen`'s ([`bmc_configs`]);
 /// 127.0.0.1 and ephemeral ports by default.
@@ -19,7 +25,10 @@ pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<
     }
     Ok(Box::new(SimFleet::new(
         hwctl_ipmi::NAME,
-        format!("ipmi: {NODES} RMCP+ BMCs (suites 3, 17; user admin, password password)"),
+        format!(
+            "ipmi: {NODES} RMCP+ BMCs (suites 3, 17; user admin, password password; \
+             Serial over LAN echoes)"
+        ),
         bmcs,
     )))
 }
@@ -38,7 +47,10 @@ pub(super) fn bmc_configs(
 ) -> hwctl_core::Result<Vec<IpmiSimConfig>> {
     (0..n)
         .map(|i| {
-            let mut cfg = IpmiSimConfig::default();
+            let mut cfg = IpmiSimConfig {
+                sol_banner: SOL_BANNER.to_vec(),
+                ..IpmiSimConfig::default()
+            };
             if let Some(addr) = listen {
                 cfg.listen = consecutive(addr, i, n)?;
             }
@@ -87,5 +99,12 @@ mod tests {
         let err = bmc_configs(3, Some("127.0.0.1:65534".parse().unwrap())).unwrap_err();
         assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
         assert!(err.to_string().contains("at most 65533"), "{err}");
+    }
+
+    #[test]
+    fn every_bmc_prints_the_sol_banner() {
+        for cfg in bmc_configs(3, None).unwrap() {
+            assert_eq!(cfg.sol_banner, SOL_BANNER);
+        }
     }
 }
