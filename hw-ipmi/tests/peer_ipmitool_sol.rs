@@ -46,7 +46,14 @@ async fn ipmitool_sol_activate_sees_the_banner_and_the_echo_on_suites_17_and_3()
         // stdin and stdout are pipes: ipmitool cannot set a pipe to raw mode
         // (it says so on stderr) and goes on reading and writing it.
         let mut child = Command::new("ipmitool")
-            .args(["-I", "lanplus", "-H", "127.0.0.1", "-p", &bmc.port().to_string()])
+            .args([
+                "-I",
+                "lanplus",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &bmc.port().to_string(),
+            ])
             .args(["-U", "admin", "-P", "password", "-C", suite])
             .args(["sol", "activate"])
             .stdin(Stdio::piped())
