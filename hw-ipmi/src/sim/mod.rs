@@ -770,12 +770,38 @@ impl IpmiSim {
 
     /// Everything the consoles have sent on SOL so far (the serial line's input,
     /// each packet once even when it was retransmitted).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use tokio::io::AsyncWriteExt;
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let console = hwctl_ipmi::IpmiConsole::new(hwctl_ipmi::Ipmi::new(bmc.config()));
+    /// let mut stream = console.open_stream().await?;
+    /// bmc.sol_drop_next(1); // lost once: sent again, taken once
+    /// stream.write_all(b"ls\r").await.unwrap();
+    /// stream.flush().await.unwrap(); // returns once the BMC acknowledged it
+    /// assert_eq!(bmc.sol_received(), b"ls\r");
+    /// # Ok(()) }
+    /// ```
     pub fn sol_received(&self) -> Vec<u8> {
         self.with(|s| s.sol_received.clone())
     }
 
     /// Makes the simulated host print `bytes` on its serial line (sent to the
     /// active SOL console; dropped when none is active).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use tokio::io::AsyncReadExt;
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// let console = hwctl_ipmi::IpmiConsole::new(hwctl_ipmi::Ipmi::new(bmc.config()));
+    /// let mut stream = console.open_stream().await?;
+    /// bmc.sol_print(b"login: ");
+    /// let mut buf = [0u8; 7];
+    /// stream.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"login: ");
+    /// # Ok(()) }
+    /// ```
     pub fn sol_print(&self, bytes: &[u8]) {
         self.with(|s| {
             if let Some(line) = s.sol.as_mut() {
@@ -800,6 +826,19 @@ impl IpmiSim {
     /// Ends SOL from the BMC's side: a SOL packet with status "SOL deactivating"
     /// (IPMI 2.0 table 15-2, bit 4), then the payload is inactive. `false` when
     /// SOL is not active.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use tokio::io::AsyncReadExt;
+    /// let bmc = hwctl_ipmi::sim::IpmiSim::start(Default::default()).await?;
+    /// assert!(!bmc.sol_end()); // nothing to end
+    /// let console = hwctl_ipmi::IpmiConsole::new(hwctl_ipmi::Ipmi::new(bmc.config()));
+    /// let mut stream = console.open_stream().await?;
+    /// assert!(bmc.sol_end());
+    /// let mut buf = [0u8; 8];
+    /// assert_eq!(stream.read(&mut buf).await.unwrap(), 0); // end of stream
+    /// # Ok(()) }
+    /// ```
     pub fn sol_end(&self) -> bool {
         self.with(|s| s.sol_end())
     }
