@@ -152,7 +152,12 @@ const BEFORE_THE_COMMAND: &[&str] = &[
     "--timeout",
 ];
 
-/// Adds a tip to clap's "unexpected argument" error when the argument is a node
+/// `fleet`'s own options, which go after `fleet` and before its `power ACTION` or
+/// `validate`.
+const FLEET_OPTIONS: &[&str] = &["--inventory", "--concurrency", "--timeout"];
+
+/// Adds a tip to clap's "unexpected argument" error when the argument is one of
+/// `fleet`'s options given after its subcommand ([`FLEET_OPTIONS`]), or a node
 /// option (or the global `--timeout`) given after the command: those go before it
 /// (`hwctl --driver ipmi --info … power status`). Only the flag is named, never
 /// its value (which may be a password). An unknown word after `vendor`
@@ -170,6 +175,21 @@ pub(crate) fn with_order_tip(mut err: clap::Error) -> clap::Error {
         return err;
     };
     let flag = arg.split('=').next().unwrap_or(arg);
+    // `fleet`'s own options after its `power ACTION` or `validate` (they were
+    // accepted there while the interface was a positional argument).
+    let in_fleet = matches!(err.get(ContextKind::Usage),
+        Some(ContextValue::StyledStr(usage)) if usage.to_string().contains("hwctl fleet "));
+    if in_fleet && FLEET_OPTIONS.contains(&flag) {
+        let tip = format!(
+            "'{flag}' is fleet's and goes before `power` or `validate`: hwctl fleet \
+             --inventory FILE [--concurrency N] [--timeout SECONDS] power status"
+        );
+        err.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![tip.into()]),
+        );
+        return err;
+    }
     if !BEFORE_THE_COMMAND.contains(&flag) {
         return err;
     }
@@ -454,6 +474,8 @@ pub(crate) enum Command {
         /// `off` and `reboot`, every entry's driver_info must also validate (as
         /// `hwctl validate` checks one node, offline): one that does not refuses the
         /// sweep the same way; a `status` sweep fails such an entry's row alone.
+        /// `fleet --inventory FILE validate` runs every check alone and lists every
+        /// failing entry. These options go before `power` or `validate`.
         #[arg(long, value_name = "FILE")]
         inventory: PathBuf,
         /// How many nodes to drive at once. Each endpoint gets at most its fair
@@ -469,12 +491,9 @@ pub(crate) enum Command {
         #[arg(long, value_name = "SECONDS", value_parser = whole_seconds,
               allow_negative_numbers = true)]
         timeout: Option<u64>,
-        /// The interface to drive (only `power` for now).
-        #[arg(value_enum)]
-        interface: FleetInterface,
-        /// What to do to every node.
-        #[arg(value_enum)]
-        action: FleetAction,
+        /// What to do: `power ACTION` on every node, or `validate` the inventory.
+        #[command(subcommand)]
+        command: FleetCommand,
     },
     /// Start every built-in simulator and drive a mixed fleet on them.
     Demo,
@@ -681,11 +700,29 @@ pub(crate) enum VendorAction {
     },
 }
 
-/// The interface `fleet` drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum FleetInterface {
-    /// The power interface.
-    Power,
+/// What `fleet` does: drive an interface of every node, or check the inventory.
+/// The fleet options (`--inventory`, `--concurrency`, `--timeout`) go before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub(crate) enum FleetCommand {
+    /// Drive every node's power interface.
+    Power {
+        /// What to do to every node.
+        #[arg(value_enum)]
+        action: FleetAction,
+    },
+    /// Check every entry offline, as `power on|off|reboot` does before it touches
+    /// any node, and list every entry that does not validate; no node is contacted.
+    ///
+    /// Each entry's node is built from its `driver_info`, `ports` and
+    /// `capabilities` (secrets filled from `HW_<KEY>` and `--password-file` as a
+    /// sweep fills them), as `hwctl validate` checks one node. Prints `N entries,
+    /// N valid, 0 invalid (checked offline: no node was touched)` and exits 0 when
+    /// every entry validates; otherwise lists each failing entry with its problems (and where a
+    /// missing secret comes from), and exits 2 (`--json`: `{"valid": false,
+    /// "total", "invalid", "entries": [{"entry", "name", "driver", "error"}],
+    /// "error"}`, `entries` holding only the failing ones). `--timeout` is refused;
+    /// `--concurrency` is not used (entries are built one at a time).
+    Validate,
 }
 
 /// What `fleet` does to every node.

@@ -318,12 +318,24 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             inventory,
             concurrency,
             timeout,
-            interface: _,
-            action,
+            command,
         } => {
             fleet::check_no_node_flags(&cli.node).map_err(|e| output::usage(e.message()))?;
+            if command == cli::FleetCommand::Validate && timeout.is_some() {
+                return Err(output::usage(
+                    "fleet --timeout bounds each node's operation; `fleet … validate` \
+                     contacts no node and does not take it",
+                ));
+            }
             let mut nodes = fleet::read_inventory(&inventory)?;
             fleet::fill_secrets(registry, &mut nodes, cli.node.password_file.as_deref())?;
+            let action = match command {
+                cli::FleetCommand::Validate => {
+                    return fleet::validate(registry, &inventory, &nodes, json);
+                }
+                cli::FleetCommand::Power { action } => action,
+            };
+            fleet::check_entries(registry, &inventory, &nodes, action)?;
             let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
             let nodes: std::sync::Arc<[_]> = nodes.into();
             let sweep = fleet::run(

@@ -191,3 +191,211 @@ async fn a_change_over_valid_entries_opens_one_session_per_bmc() {
         assert_eq!(sim.stats().sessions_opened, 1, "BMC {b}: {:?}", sim.stats());
     }
 }
+
+fn run_validate(inventory: &Path, json: bool, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hwctl"));
+    cmd.env("HWCTL_STATE_DIR", inventory.parent().unwrap().join("state"))
+        .env_remove("HWCTL_LOG")
+        .env_remove("HW_PASSWORD_FILE")
+        .env_remove("HW_IPMI_PASSWORD")
+        .env("COLUMNS", "400");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if json {
+        cmd.arg("--json");
+    }
+    cmd.args(["fleet", "--inventory"])
+        .arg(inventory)
+        .arg("validate")
+        .output()
+        .unwrap()
+}
+
+async fn validate(nodes: &[Value], json: bool, env: &'static [(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.json");
+    std::fs::write(&inventory, serde_json::to_vec(nodes).unwrap()).unwrap();
+    tokio::task::spawn_blocking(move || run_validate(&inventory, json, env))
+        .await
+        .unwrap()
+}
+
+/// `fleet … validate` runs the pre-check of a change alone: every bad entry is
+/// listed (text and `--json`), with where a masked secret comes from, exit 2, and
+/// no BMC sees a request. (Before: no such command, a usage error.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_lists_every_bad_entry_and_touches_no_node() {
+    let (sims, nodes) = mixed().await;
+    let o = validate(&nodes, false, &[]).await;
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && !l.contains(" entries, "))
+        .collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(
+        rows[0].starts_with("2 ") && rows[0].contains("n2") && rows[0].contains("ipmi_usernmae"),
+        "{out}"
+    );
+    assert!(
+        rows[1].starts_with("4 ")
+            && rows[1].contains("n4")
+            && rows[1].contains("ipmi_password: is \"******\""),
+        "{out}"
+    );
+    assert!(
+        rows[2].starts_with("6 ") && rows[2].contains("n6") && rows[2].contains("ipmi_port"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "hint (ipmi_password): a secret: set the environment variable HW_IPMI_PASSWORD"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("6 entries, 3 valid, 3 invalid (checked offline: no node was touched)"),
+        "{out}"
+    );
+    assert!(
+        err.starts_with("error [invalid-parameter]: fleet validate: ")
+            && err.contains("3 of 6 inventory entries do not validate (listed above)"),
+        "{err}"
+    );
+
+    let o = validate(&nodes, true, &[]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(
+        (v["total"].as_u64(), v["invalid"].as_u64()),
+        (Some(6), Some(3)),
+        "{v}"
+    );
+    let listed: Vec<(u64, &str)> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["entry"].as_u64().unwrap(), e["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [(2, "n2"), (4, "n4"), (6, "n6")], "{v}");
+    assert_eq!(
+        v["entries"][1]["error"]["problems"][0]["name"], "ipmi_password",
+        "{v}"
+    );
+    assert!(
+        v["entries"][1]["error"]["problems"][0]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("HW_IPMI_PASSWORD"),
+        "{v}"
+    );
+    assert_eq!(v["error"]["kind"], "invalid-parameter", "{v}");
+    // The error is the report's, printed once.
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .matches("\"error\": {")
+            .count(),
+        4,
+        "{v}"
+    );
+    for (i, sim) in sims.iter().enumerate() {
+        assert!(sim.power_on());
+        assert_eq!(sim.stats().requests, 0, "node {} was touched", i + 1);
+    }
+}
+
+/// Every bad entry is listed, not the first five the refusal of a change lists.
+#[tokio::test]
+async fn validate_lists_more_than_five_bad_entries() {
+    let nodes: Vec<Value> = (1..=8)
+        .map(|i| {
+            json!({"name": format!("b{i}"), "driver": "ipmi",
+                   "driver_info": {"ipmi_address": "192.0.2.1", "ipmi_prot": "623"}})
+        })
+        .collect();
+    let o = validate(&nodes, false, &[]).await;
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    for i in 1..=8 {
+        assert!(out.contains(&format!("b{i} ")), "b{i}: {out}");
+    }
+    assert!(out.contains("8 entries, 0 valid, 8 invalid"), "{out}");
+}
+
+/// An inventory whose entries all validate: exit 0 and a one-line summary (the
+/// mask filled from `HW_<KEY>`, as a sweep fills it); `--timeout`, which bounds a
+/// node's operation, is refused.
+#[tokio::test]
+async fn validate_of_a_good_inventory_exits_0() {
+    let nodes = [
+        json!({"name": "g1", "driver": "ipmi",
+               "driver_info": {"ipmi_address": "192.0.2.1", "ipmi_password": "******"}}),
+        json!({"name": "g2", "driver": "fake-hardware"}),
+    ];
+    let o = validate(&nodes, false, &[("HW_IPMI_PASSWORD", "from-env")]).await;
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        out.trim(),
+        "2 entries, 2 valid, 0 invalid (checked offline: no node was touched)"
+    );
+    let o = validate(&nodes, true, &[("HW_IPMI_PASSWORD", "from-env")]).await;
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v,
+        json!({"valid": true, "total": 2, "invalid": 0, "entries": []})
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.json");
+    std::fs::write(&inventory, serde_json::to_vec(&nodes).unwrap()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["fleet", "--timeout", "5", "--inventory"])
+        .arg(&inventory)
+        .arg("validate")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("does not take it"), "{err}");
+}
+
+/// `fleet`'s options go before its subcommand (`power ACTION`, `validate`); one
+/// given after it is refused with a tip saying where it goes, not clap's "to pass
+/// '--inventory' as a value, use '-- --inventory'".
+#[test]
+fn a_fleet_option_after_the_subcommand_says_where_it_goes() {
+    for args in [
+        &["fleet", "power", "status", "--inventory", "inv.json"][..],
+        &[
+            "fleet",
+            "--inventory",
+            "inv.json",
+            "validate",
+            "--concurrency",
+            "2",
+        ],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("is fleet's and goes before `power` or `validate`"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("as a value"), "{args:?}: {err}");
+    }
+}

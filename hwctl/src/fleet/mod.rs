@@ -28,6 +28,8 @@
 //!   with every such entry named, before any node is touched ([`check_entries`]):
 //!   half a rack switched off and half not is worse than none. A `status` sweep
 //!   is not checked first (it changes nothing): a bad entry fails its own row.
+//!   `fleet … validate` runs that check alone and lists every failing entry
+//!   ([`validate`]).
 //! - **A time limit per node.** `fleet --timeout` (default 60 s for a status
 //!   read, the power engine's for a change) bounds each node's operation; the
 //!   drivers see it as the caller's deadline, and a node past it fails with
@@ -43,6 +45,7 @@
 
 mod endpoints;
 mod inventory_checks;
+mod precheck;
 mod report;
 
 use std::collections::{HashMap, VecDeque};
@@ -65,6 +68,7 @@ use crate::node_args::context_of;
 
 use endpoints::{endpoint_cost, endpoint_key, request_slots, socket_budget};
 pub(crate) use inventory_checks::read_inventory;
+pub(crate) use precheck::{check_entries, validate};
 pub(crate) use report::{SUMMARY_OPERATION, exit_code, is_summary, report, run_error};
 
 /// What became of one entry.
@@ -304,122 +308,6 @@ fn build_node(registry: &Registry, entry: &InventoryNode) -> Result<Node> {
     })
 }
 
-/// At most this many entries are listed by [`check_entries`]' error; the rest
-/// are counted (as the inventory checks do).
-const LISTED: usize = 5;
-
-/// How many entries [`check_entries`] builds between two releases of the idle
-/// shared clients.
-const RELEASE_EVERY: usize = 1024;
-
-/// Before a change (`on`, `off`, `reboot`): builds every entry's node, one at a
-/// time, and drops it at once (no I/O: [`build_node`]), so an entry whose
-/// `driver_info` does not validate (a misspelled key, Ironic's `******` mask, a
-/// value of the wrong form) refuses the whole sweep before any node is touched,
-/// rather than failing alone while the others are switched. The shared clients
-/// the builds made are released ([`hwctl_core::shared::release_idle`]), so no pool
-/// outlives the check. A `status` sweep is not checked first: it changes nothing,
-/// and its nodes are built only when dispatched (module docs, "Memory"), so a bad
-/// entry fails its own row.
-///
-/// # Errors
-///
-/// `MissingParameter` when a failing entry misses a parameter, else
-/// `InvalidParameter` (both exit 2): every failing entry by number (from 1), name
-/// and error, [`LISTED`] of them and a count of the rest, and `no node was
-/// touched`; its problems (`--json`) name every failing entry's parameters as
-/// `entries[N].driver_info.KEY` (`entries[N].ports`, `entries[N].driver_info` for
-/// an error that names none).
-fn check_entries(registry: &Registry, nodes: &[InventoryNode], action: FleetAction) -> Result<()> {
-    use hwctl_core::ParameterProblem;
-    if action == FleetAction::Status {
-        return Ok(());
-    }
-    let mut failed = 0usize;
-    let mut missing = false;
-    let mut parts: Vec<String> = Vec::with_capacity(LISTED + 1);
-    let mut problems: Vec<ParameterProblem> = Vec::new();
-    for (i, entry) in nodes.iter().enumerate() {
-        // The builds' clients stay in the process-wide maps for their idle time
-        // once their node is dropped: released in batches, so a large inventory of
-        // many endpoints never holds more than a batch of them.
-        if i % RELEASE_EVERY == RELEASE_EVERY - 1 {
-            hwctl_core::shared::release_idle();
-        }
-        let e = match build_node(registry, entry) {
-            Ok(node) => {
-                drop(node);
-                continue;
-            }
-            Err(e) => e,
-        };
-        failed += 1;
-        missing |= e.kind() == ErrorKind::MissingParameter;
-        let n = i + 1;
-        let member = |name: &str| {
-            if name == "ports" || name == "capabilities" {
-                format!("entries[{n}].{name}")
-            } else {
-                format!("entries[{n}].driver_info.{name}")
-            }
-        };
-        if e.problems().is_empty() {
-            problems.push(ParameterProblem {
-                name: format!("entries[{n}].driver_info"),
-                reason: Some(e.message().to_owned()),
-            });
-        } else {
-            problems.extend(e.problems().iter().map(|p| ParameterProblem {
-                name: member(&p.name),
-                reason: p.reason.clone(),
-            }));
-        }
-        if parts.len() < LISTED {
-            // The problems themselves (`ipmi_password: is "******", …`), else the
-            // message; never a secret (the drivers' reasons never hold one).
-            let told = if e.problems().is_empty() || e.problems_told() {
-                e.message().to_owned()
-            } else {
-                e.problems()
-                    .iter()
-                    .map(|p| match &p.reason {
-                        Some(r) => format!("{}: {r}", p.name),
-                        None => format!("{} is missing", p.name),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            parts.push(format!("entry {n} (\"{}\"): {told}", entry.name));
-        }
-    }
-    // The builds' clients (pools, sessions not yet opened) go now, not after
-    // their idle time.
-    hwctl_core::shared::release_idle();
-    if failed == 0 {
-        return Ok(());
-    }
-    if failed > LISTED {
-        parts.push(format!("{} more entries", failed - LISTED));
-    }
-    let kind = if missing {
-        ErrorKind::MissingParameter
-    } else {
-        ErrorKind::InvalidParameter
-    };
-    Err(Error::new(
-        kind,
-        format!(
-            "{} of {} inventory entries have driver_info that does not validate: {}; \
-             no node was touched (fix them, or leave them out of the inventory)",
-            failed,
-            nodes.len(),
-            parts.join("; ")
-        ),
-    )
-    .with_operation(operation_of(action))
-    .with_problems(problems))
-}
-
 /// Builds entry `at`'s node (once) and runs the action on it within the node's
 /// limit ([`act`]); gives the node back, boxed, when `keep` is set (the engine may
 /// keep it as its group's keeper), and drops it otherwise.
@@ -514,15 +402,14 @@ fn rate_text(per_sec: f64) -> String {
 /// A node task that panics fails its row (`the node's task failed: …`), at any
 /// concurrency; the sweep goes on.
 ///
-/// A change (`on`, `off`, `reboot`) first builds every entry's node
+/// Before a change (`on`, `off`, `reboot`) the caller checks every entry's node
 /// ([`check_entries`]): one that does not validate refuses the sweep, before any
 /// node is touched.
 ///
 /// # Errors
 ///
-/// `InvalidParameter` or `MissingParameter` when an entry's node does not build,
-/// for a change ([`check_entries`]); `Other` when the open-file limit leaves no
-/// room for a connection. Both before any node is touched.
+/// `Other` when the open-file limit leaves no room for a connection, before any
+/// node is touched.
 pub(crate) async fn run(
     registry: &Registry,
     nodes: Arc<[InventoryNode]>,
@@ -531,7 +418,6 @@ pub(crate) async fn run(
     timeout: Option<Duration>,
     progress: bool,
 ) -> Result<Sweep> {
-    check_entries(registry, &nodes, action)?;
     let budget = socket_budget()?;
     let mut concurrency = concurrency.max(1);
     if let Some(b) = budget

@@ -527,12 +527,17 @@ pub(crate) fn run_error(total: usize, sweep: &Sweep, failed: usize) -> Option<Er
 /// was printed too).
 const INTERRUPTED_OPERATION: &str = "summary (interrupted)";
 
+/// The operation of the error `fleet … validate` ends with when an entry does
+/// not validate (its report, the `--json` one too, was printed): its exit status
+/// is its kind's ([`exit_code`] leaves it alone), 2 for parameter problems.
+pub(crate) const VALIDATE_OPERATION: &str = "fleet validate";
+
 /// Whether `err` only stands for a summary already printed (a failed or interrupted
-/// sweep): nothing more to print on stdout.
+/// sweep, a failed `fleet … validate`): nothing more to print on stdout.
 pub(crate) fn is_summary(err: &Error) -> bool {
     matches!(
         err.operation(),
-        Some(SUMMARY_OPERATION | INTERRUPTED_OPERATION)
+        Some(SUMMARY_OPERATION | INTERRUPTED_OPERATION | VALIDATE_OPERATION)
     )
 }
 
