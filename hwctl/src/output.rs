@@ -250,6 +250,30 @@ pub(crate) fn fleet_hint_for(driver: Option<&str>, problem: &ParameterProblem) -
     hint_for(driver, problem)
 }
 
+/// The parameter an inventory's problem names (`entries[4].driver_info.ipmi_password`:
+/// `ipmi_password`; `entries[2].ports`: `ports`), `None` for a problem of one node.
+fn inventory_parameter(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix("entries[")?;
+    let (_, member) = rest.split_once("].")?;
+    Some(member.strip_prefix("driver_info.").unwrap_or(member))
+}
+
+/// The hint of `problem` in a JSON error: [`hint_for`]'s, or for a problem named in
+/// an inventory (`entries[N].driver_info.KEY`, a fleet's refusal) [`fleet_hint_for`]'s
+/// for its parameter (it named `HW_ENTRIES_4__DRIVER_INFO_IPMI_PASSWORD`).
+fn problem_hint(driver: Option<&str>, problem: &ParameterProblem) -> Option<String> {
+    match inventory_parameter(&problem.name) {
+        Some(key) => fleet_hint_for(
+            driver,
+            &ParameterProblem {
+                name: key.to_owned(),
+                reason: problem.reason.clone(),
+            },
+        ),
+        None => hint_for(driver, problem),
+    }
+}
+
 fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "kind": err.kind().as_str(),
@@ -261,7 +285,7 @@ fn error_json_with(err: &Error, operation: Option<&str>) -> serde_json::Value {
             "name": p.name,
             "missing": p.is_missing(),
             "reason": p.reason,
-            "hint": hint_for(err.driver(), p),
+            "hint": problem_hint(err.driver(), p),
         })).collect::<Vec<_>>(),
     })
 }

@@ -93,8 +93,18 @@ async fn a_change_is_refused_before_any_node_when_an_entry_does_not_validate() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.starts_with("error [invalid-parameter]: "), "{err}");
+    // The inventory's path leads, as in its other errors.
     assert!(
-        err.contains("3 of 6 inventory entries have driver_info that does not validate"),
+        err.contains(
+            "inventory.json: 3 of 6 inventory entries have driver_info that does not validate"
+        ),
+        "{err}"
+    );
+    // Where the masked secret comes from, as one node's error says it.
+    assert!(
+        err.contains(
+            "hint (ipmi_password): a secret: set the environment variable HW_IPMI_PASSWORD"
+        ),
         "{err}"
     );
     assert!(err.contains(r#"entry 2 ("n2"): ipmi_usernmae: "#), "{err}");
@@ -135,6 +145,12 @@ async fn a_change_is_refused_before_any_node_when_an_entry_does_not_validate() {
         ],
         "{v}"
     );
+    // The masked secret's hint names its key's variable (it named
+    // HW_ENTRIES_4__DRIVER_INFO_IPMI_PASSWORD).
+    let hint = v["error"]["problems"][1]["hint"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(hint.contains("HW_IPMI_PASSWORD ("), "{v}");
     for sim in &sims {
         assert!(sim.power_on());
         assert_eq!(sim.stats().requests, 0);

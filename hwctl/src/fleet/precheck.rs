@@ -181,27 +181,24 @@ pub(crate) fn check_entries(
     if failed.len() > LISTED {
         parts.push(format!("{} more entries", failed.len() - LISTED));
     }
-    let _ = inventory;
-    let message = format!(
-        "{} of {} inventory entries have driver_info that does not validate: {}; \
+    let mut message = format!(
+        "{}: {} of {} inventory entries have driver_info that does not validate: {}; \
          no node was touched (fix them, or leave them out of the inventory)",
+        inventory.display(),
         failed.len(),
         nodes.len(),
         parts.join("; ")
     );
+    // Where a masked or missing secret comes from, as a one-node error's `hint:`
+    // line says it (the printer lists no problem of an error that tells them).
+    for (name, hint) in hints(&failed) {
+        message.push_str(&format!("; hint ({name}): {hint}"));
+    }
     let problems = failed
         .iter()
         .flat_map(|(i, e)| entry_problems(i + 1, e))
         .collect();
-    let kind = if failed
-        .iter()
-        .any(|(_, e)| e.kind() == ErrorKind::MissingParameter)
-    {
-        ErrorKind::MissingParameter
-    } else {
-        ErrorKind::InvalidParameter
-    };
-    Err(Error::new(kind, message)
+    Err(Error::new(kind_of(&failed), message)
         .with_operation(operation_of(action))
         .with_problems(problems))
 }
@@ -304,5 +301,70 @@ pub(crate) fn validate(
     match error {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hwctl_core::{HardwareType, InterfaceKind};
+
+    /// A registry of `fake-hardware` and `broken`, a type whose build fails with
+    /// `unsupported` (not a parameter problem).
+    fn registry() -> Registry {
+        let mut r = Registry::new();
+        r.register(hwctl_core::fake::hardware_type());
+        r.register(HardwareType::new(
+            "broken",
+            "Fails to build.",
+            [InterfaceKind::Power],
+            Vec::new(),
+            |_, _| {
+                Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "this build cannot drive it",
+                ))
+            },
+        ));
+        r
+    }
+
+    fn bad_fake(name: &str) -> InventoryNode {
+        let mut n = InventoryNode::named(name, "fake-hardware");
+        n.ports.push("not-a-mac".into());
+        n
+    }
+
+    /// A build failure that is no parameter problem keeps its kind (it was
+    /// `invalid-parameter`, exit 2, whatever the cause); parameter problems alone
+    /// keep theirs. The message starts with the inventory's path.
+    #[test]
+    fn a_refusal_keeps_the_kind_of_a_failure_that_is_no_parameter_problem() {
+        let inv = Path::new("INV");
+        let r = registry();
+        let e = check_entries(&r, inv, &[bad_fake("a")], FleetAction::Off).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e}");
+        assert!(
+            e.message().starts_with("INV: 1 of 1 inventory entries"),
+            "{e}"
+        );
+        let nodes = [
+            bad_fake("a"),
+            InventoryNode::named("b", "broken"),
+            InventoryNode::named("c", "fake-hardware"),
+        ];
+        let e = check_entries(&r, inv, &nodes, FleetAction::Reboot).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(
+            e.message()
+                .contains("entry 2 (\"b\"): [unsupported] this build cannot drive it"),
+            "{e}"
+        );
+        assert!(
+            e.message().starts_with("INV: 2 of 3 inventory entries"),
+            "{e}"
+        );
+        assert!(check_entries(&r, inv, &nodes, FleetAction::Status).is_ok());
+        assert!(check_entries(&r, inv, &nodes[2..], FleetAction::On).is_ok());
     }
 }
