@@ -633,7 +633,21 @@ mod raw {
                         )));
                     }
                 }
-                *slot = map.next_value()?;
+                // A value of the wrong type names its member (`driver: invalid type:
+                // integer `5`, expected a string`), as written (`Driver` for a
+                // column title); serde_json adds the position where it stopped.
+                *slot = map.next_value().map_err(|e| {
+                    let text = e.to_string();
+                    let text = text
+                        .rfind(" at line ")
+                        .map_or(text.as_str(), |at| &text[..at]);
+                    let member = if titled {
+                        TITLES[i].unwrap_or(READ[i])
+                    } else {
+                        READ[i]
+                    };
+                    A::Error::custom(format!("{member}: {}", unquoted(text)))
+                })?;
                 Ok(())
             }
             let mut node = Given::default();
@@ -662,6 +676,23 @@ mod raw {
                 }
             }
             Ok(node.into_node())
+        }
+    }
+
+    /// serde's `invalid type`/`invalid value` message without the value it quotes
+    /// (`invalid type: string "…", expected a map`): a `driver_info` given as a
+    /// string may be a secret. The value runs from the first `"` to the last `",
+    /// expected` (a `"` inside it does not end it). Other messages are kept whole.
+    fn unquoted(text: &str) -> String {
+        if !(text.starts_with("invalid type: ") || text.starts_with("invalid value: ")) {
+            return text.to_owned();
+        }
+        match (text.find('"'), text.rfind("\", expected ")) {
+            (Some(open), Some(close)) if close > open => {
+                format!("{}\"…\"{}", &text[..open], &text[close + 1..])
+            }
+            (Some(open), _) => format!("{}\"…\"", &text[..open]),
+            _ => text.to_owned(),
         }
     }
 
@@ -885,7 +916,7 @@ mod tests {
         let e = node(r#"{"ports": [7], "name": 5}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "invalid type: integer `5`, expected a string at line 1 column 24"
+            "name: invalid type: integer `5`, expected a string at line 1 column 25"
         );
         let e = node(r#"{"ports": [7], "capabilities": "x"}"#).unwrap_err();
         assert_eq!(

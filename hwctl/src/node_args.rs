@@ -436,8 +436,9 @@ mod tests {
                 .any(|part| text.contains(part)),
             "{text}"
         );
+        // The reader names the member and leaves the value out itself.
         assert!(
-            text.starts_with("invalid type: string \"…\", expected a map"),
+            text.starts_with("driver_info: invalid type: string \"…\", expected a map"),
             "{text}"
         );
     }

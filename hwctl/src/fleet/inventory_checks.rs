@@ -573,7 +573,7 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver":"ipmi","driver_info":"s3cret"}]"#,
-            "invalid-parameter: INV line 1 column 40: entry 1 (\"node-0\"): invalid type: string \"…\", expected a map",
+            "invalid-parameter: INV line 1 column 41: entry 1 (\"node-0\"): driver_info: invalid type: string \"…\", expected a map",
         ),
         (
             "[{\"driver\":\"ipmi\"},\n {\"name\":\"b\",\"driver\":\"ipmi\",\"ports\":[7]}]",
@@ -581,11 +581,11 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver":"ipmi","properties":"x"}]"#,
-            "invalid-parameter: INV line 1 column 34: entry 1 (\"node-0\"): invalid type: string \"…\", expected a map",
+            "invalid-parameter: INV line 1 column 35: entry 1 (\"node-0\"): properties: invalid type: string \"…\", expected a map",
         ),
         (
             r#"[{"driver":"ipmi","properties":[1]}]"#,
-            "invalid-parameter: INV line 1 column 31: entry 1 (\"node-0\"): invalid type: sequence, expected a map",
+            "invalid-parameter: INV line 1 column 31: entry 1 (\"node-0\"): properties: invalid type: sequence, expected a map",
         ),
         (
             r#"[{"uuid":"u1","driver":"ipmi","properties":{"capabilities":"a=b"}}]"#,
@@ -593,7 +593,21 @@ mod inventory_error_tests {
         ),
         (
             r#"[{"driver":"ipmi","name":5}]"#,
-            "invalid-parameter: INV line 1 column 26: entry 1 (\"node-0\"): invalid type: integer `5`, expected a string",
+            "invalid-parameter: INV line 1 column 27: entry 1 (\"node-0\"): name: invalid type: integer `5`, expected a string",
+        ),
+        // A value of the wrong type names its member (it said only `invalid
+        // type: integer `5`, expected a string`), as written.
+        (
+            r#"[{"name":"a","driver":5}]"#,
+            "invalid-parameter: INV line 1 column 24: entry 1 (\"a\"): driver: invalid type: integer `5`, expected a string",
+        ),
+        (
+            r#"[{"Name":"a","Driver":["ipmi"]}]"#,
+            "invalid-parameter: INV line 1 column 22: entry 1 (\"a\"): Driver: invalid type: sequence, expected a string",
+        ),
+        (
+            r#"[{"name":"a","driver":"ipmi","ports":"52:54:00:cf:2d:31"}]"#,
+            "invalid-parameter: INV line 1 column 57: entry 1 (\"a\"): ports: invalid type: string \"…\", expected a sequence",
         ),
         (
             r#"[{"driver":"ipmi","driver_info":{"a":1}}] x"#,
@@ -639,7 +653,7 @@ mod inventory_error_tests {
         // A member of the wrong type still ends the read, told alone, typos or not.
         (
             r#"[{"drvier":"ipmi"},{"driver":"ipmi","name":5}]"#,
-            "invalid-parameter: INV line 1 column 44: entry 2 (\"node-1\"): invalid type: integer `5`, expected a string",
+            "invalid-parameter: INV line 1 column 45: entry 2 (\"node-1\"): name: invalid type: integer `5`, expected a string",
         ),
         (
             r#"[{"driver":"ipmi","driver":"ipmi"}]"#,
