@@ -475,7 +475,9 @@ pub(crate) enum Command {
         /// `hwctl validate` checks one node, offline): one that does not refuses the
         /// sweep the same way; a `status` sweep fails such an entry's row alone.
         /// `fleet --inventory FILE validate` runs every check alone and lists every
-        /// failing entry. These options go before `power` or `validate`.
+        /// failing entry. `-` reads the inventory from stdin (`openstack baremetal
+        /// node list --long -f json | hwctl fleet --inventory - validate`; messages
+        /// call it `stdin`). These options go before `power` or `validate`.
         #[arg(long, value_name = "FILE")]
         inventory: PathBuf,
         /// How many nodes to drive at once. Each endpoint gets at most its fair

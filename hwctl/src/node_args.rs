@@ -52,23 +52,23 @@ pub(crate) fn read_node_file(path: &Path) -> Result<InventoryNode> {
     })
 }
 
-/// Reads an inventory: a JSON array of nodes, or an object with a `nodes` array.
+/// Reads an inventory from `text`, read from `path` (which the messages name):
+/// a JSON array of nodes, or an object with a `nodes` array.
 ///
-/// The file is parsed once, straight into its entries ([`Inventory`]); only when
-/// that fails is it read again, to tell a file that is not JSON at all from an
+/// The text is parsed once, straight into its entries ([`Inventory`]); only when
+/// that fails is it parsed again, to tell a file that is not JSON at all from an
 /// entry that is not a node, with the messages the reader has always given.
-pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
-    let text = read_file(path)?;
+pub(crate) fn inventory_from_text(path: &Path, text: &str) -> Result<Vec<InventoryNode>> {
     let not_json = |e: &serde_json::Error| {
         Error::new(
             ErrorKind::InvalidParameter,
             format!("{} is not JSON: {}", path.display(), json_problem(e)),
         )
     };
-    let parsed = Inventory::read(&text).map_err(|e| {
+    let parsed = Inventory::read(text).map_err(|e| {
         // A data error may come before a syntax error further on: the whole file
         // is judged as JSON first, as when it was parsed into a value tree.
-        if let Err(syntax) = serde_json::from_str::<Value>(&text) {
+        if let Err(syntax) = serde_json::from_str::<Value>(text) {
             return not_json(&syntax);
         }
         if !e.is_data() {
@@ -123,7 +123,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
 
 /// The file's text. The I/O error is in the message only: as a source too, it was
 /// printed twice ("… No such file or directory", then "caused by: No such file …").
-fn read_file(path: &Path) -> Result<String> {
+pub(crate) fn read_file(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
         Error::new(
             ErrorKind::InvalidParameter,

@@ -435,3 +435,80 @@ fn json_problems_name_every_typo_past_the_listed_five() {
         "unknown member `Drvier Info` (did you mean `Driver Info`?)"
     );
 }
+
+/// `hwctl fleet` with `args`, the inventory `text` on its stdin.
+fn piped(state: &Path, args: &[&str], text: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .env("HWCTL_STATE_DIR", state)
+        .env_remove("HWCTL_LOG")
+        .env_remove("HW_PASSWORD_FILE")
+        .env_remove("HW_IPMI_PASSWORD")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `--inventory -` reads the inventory from stdin (`openstack baremetal node list
+/// --long -f json | hwctl fleet --inventory - …`); its errors call it `stdin`. It
+/// was read as a file named `-` (`cannot read -: No such file or directory`).
+#[test]
+fn an_inventory_is_read_from_stdin_with_a_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let good =
+        r#"[{"name": "f1", "driver": "fake-hardware"}, {"name": "f2", "driver": "fake-hardware"}]"#;
+    let o = piped(&state, &["fleet", "--inventory", "-", "validate"], good);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("2 entries, 2 valid, 0 invalid"), "{out}");
+    let o = piped(
+        &state,
+        &["--json", "fleet", "--inventory", "-", "power", "status"],
+        good,
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["total"].as_u64(), v["failed"].as_u64()),
+        (Some(2), Some(0)),
+        "{v}"
+    );
+
+    let o = piped(
+        &state,
+        &["fleet", "--inventory", "-", "power", "status"],
+        "[{\"name\": \"a\",\n \"driver\": 5}]",
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("stdin line 2 column 13: entry 1 (\"a\"): driver: invalid type"),
+        "{err}"
+    );
+    let o = piped(
+        &state,
+        &["fleet", "--inventory", "-", "power", "off"],
+        r#"[{"name": "m", "driver": "ipmi", "driver_info": {"ipmi_address": "192.0.2.1", "ipmi_password": "******"}}]"#,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("power off: stdin: 1 of 1 inventory entries"),
+        "{err}"
+    );
+}

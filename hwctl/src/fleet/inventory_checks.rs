@@ -27,15 +27,14 @@ use crate::node_args::json_problem;
 /// nodes, for typos, for entries whose `driver` is missing or unknown, and for
 /// repeated names.
 pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
-    let (mut nodes, typos) = match crate::node_args::read_inventory(path) {
+    let (path, text) = inventory_text(path)?;
+    let path = path.as_path();
+    let (mut nodes, typos) = match crate::node_args::inventory_from_text(path, &text) {
         Ok(nodes) => (nodes, None),
-        // Read again on the error path only: the first entry that does not read
+        // Parsed again on the error path only: the first entry that does not read
         // (past typos) is reported alone, with where; else the typos are listed
         // with every other problem of the entries.
         Err(e) => {
-            let Ok(text) = std::fs::read_to_string(path) else {
-                return Err(e);
-            };
             if let Some(bad) = locate_bad_entry(&text) {
                 return Err(Error::new(
                     ErrorKind::InvalidParameter,
@@ -111,6 +110,45 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             .with_problems(found.into_iter().map(|(_, p)| p).collect()));
     }
     Ok(nodes)
+}
+
+/// The name messages give the inventory `--inventory -` reads from stdin.
+const STDIN_NAME: &str = "stdin";
+
+/// Whether `--inventory` names stdin (`-`).
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// How messages name the inventory `--inventory` gives: its path, or
+/// [`STDIN_NAME`] for `-`.
+pub(crate) fn inventory_name(path: &Path) -> std::borrow::Cow<'_, str> {
+    if is_stdin(path) {
+        STDIN_NAME.into()
+    } else {
+        path.to_string_lossy()
+    }
+}
+
+/// The inventory's text and the name messages give it: the file's path, or for
+/// `-` the whole of stdin, named [`STDIN_NAME`] (an inventory piped from another
+/// command, `openstack baremetal node list --long -f json | hwctl fleet
+/// --inventory - …`). Read once: the error path parses the same text again.
+///
+/// # Errors
+///
+/// `InvalidParameter` when the file or stdin cannot be read (or is not UTF-8).
+fn inventory_text(path: &Path) -> Result<(std::path::PathBuf, String)> {
+    if !is_stdin(path) {
+        return Ok((path.to_owned(), crate::node_args::read_file(path)?));
+    }
+    let text = std::io::read_to_string(std::io::stdin()).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!("cannot read the inventory from stdin (--inventory -): {e}"),
+        )
+    })?;
+    Ok((STDIN_NAME.into(), text))
 }
 
 /// What one inventory check found: the sentence the error message tells, and the

@@ -184,7 +184,7 @@ pub(crate) fn check_entries(
     let mut message = format!(
         "{}: {} of {} inventory entries have driver_info that does not validate: {}; \
          no node was touched (fix them, or leave them out of the inventory)",
-        inventory.display(),
+        super::inventory_checks::inventory_name(inventory),
         failed.len(),
         nodes.len(),
         parts.join("; ")
@@ -235,7 +235,7 @@ pub(crate) fn validate(
             format!(
                 "{}: {} of {total} inventory {entries} do not validate ({}); no node was \
                  touched",
-                inventory.display(),
+                super::inventory_checks::inventory_name(inventory),
                 failed.len(),
                 if json_out {
                     "under `entries`"
