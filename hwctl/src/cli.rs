@@ -468,7 +468,7 @@ pub(crate) enum Command {
         /// Inventory JSON: an array of Ironic-style nodes, or `{"nodes": [...]}` (an
         /// `openstack baremetal node list --long -f json` export reads as it is); at
         /// least one node, every one with a known `driver`, and no two of one name
-        /// (an entry without `name` or `uuid` is called `node-N`, N its position
+        /// or one `uuid` (an entry without `name` or `uuid` is called `node-N`, N its position
         /// counted from 0). A file that breaks these is refused (exit 2) before any
         /// node is touched, every bad entry named by its number (from 1). For `on`,
         /// `off` and `reboot`, every entry's driver_info must also validate (as

@@ -51,6 +51,10 @@ pub(crate) struct InventoryNode {
     /// Node `properties/capabilities` (e.g. `boot_mode`), then the top-level
     /// `capabilities` on top.
     pub capabilities: BTreeMap<String, String>,
+    /// The node's `uuid` (Ironic's node id), as given, when one is: no two entries
+    /// may share one (`crate::fleet::read_inventory`). Not serialized when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
 }
 
 #[cfg(test)]
@@ -712,10 +716,11 @@ mod raw {
                 parse_capabilities(caps, &mut capabilities)
                     .map_err(|e| format!("capabilities: {e}"))?;
             }
+            let uuid = self.uuid.filter(|u| !u.trim().is_empty());
             let name = self
                 .name
                 .filter(|n| !n.trim().is_empty())
-                .or(self.uuid.filter(|u| !u.trim().is_empty()))
+                .or_else(|| uuid.clone())
                 .unwrap_or_default();
             Ok(InventoryNode {
                 name,
@@ -730,6 +735,7 @@ mod raw {
                     None => Vec::new(),
                 },
                 capabilities,
+                uuid,
             })
         }
     }

@@ -1,6 +1,7 @@
 //! The inventory checks of `hwctl fleet`, run before any node is touched: the
 //! file reads as entries (else the first bad entry is told alone, located), and
-//! every typo, missing or unknown `driver` and repeated name is told at once,
+//! every typo, missing or unknown `driver`, repeated name and repeated `uuid`
+//! is told at once,
 //! as sentences and as `--json` problems (`entries[N].MEMBER`).
 
 use std::collections::HashMap;
@@ -15,9 +16,10 @@ use crate::node_args::json_problem;
 /// Reads the inventory and names its unnamed entries (`node-N`, N the 0-based
 /// position). A bad entry's error names the entry (its 1-based number and name)
 /// and the line and column of the problem. Every entry must name a hardware type
-/// this build knows, no two entries may share a name, and no member may be a
-/// typo of one hwctl reads (`drvier`): all entries that break these rules are
-/// reported at once ([`typo_parts`], [`bad_drivers`], [`repeated_names`]), before
+/// this build knows, no two entries may share a name or a `uuid`, and no member
+/// may be a typo of one hwctl reads (`drvier`): all entries that break these rules
+/// are reported at once ([`typo_parts`], [`bad_drivers`], [`repeated_names`],
+/// [`repeated_uuids`]), before
 /// any node is touched. A syntax error, or a member of the wrong type, still ends
 /// the read and is reported alone.
 ///
@@ -25,7 +27,7 @@ use crate::node_args::json_problem;
 ///
 /// `InvalidParameter` (exit 2) for a file that cannot be read or does not describe
 /// nodes, for typos, for entries whose `driver` is missing or unknown, and for
-/// repeated names.
+/// repeated names and uuids.
 pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     let (path, text) = inventory_text(path)?;
     let path = path.as_path();
@@ -88,6 +90,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
     let sentences: Vec<String> = [
         bad_drivers(&nodes, crate::cli::hardware_type_names(), &told),
         repeated_names(&nodes, &automatic),
+        repeated_uuids(&nodes),
     ]
     .into_iter()
     .flatten()
@@ -323,8 +326,13 @@ fn repeated_names(nodes: &[InventoryNode], automatic: &[bool]) -> Option<Check> 
     let mut repeated: Vec<usize> = Vec::new();
     // Every entry but the first of a shared name is a problem of its own.
     let mut problems = Vec::new();
+    // A name that is its entry's uuid (an Ironic export's `"name": null`) shared
+    // with another such entry is a repeated uuid: [`repeated_uuids`] tells it.
+    let is_uuid = |n: &InventoryNode| n.uuid.as_deref() == Some(n.name.as_str());
     for (i, n) in nodes.iter().enumerate() {
         match first.entry(n.name.as_str()) {
+            Entry::Occupied(_)
+                if is_uuid(n) && nodes.iter().take(i).all(|m| m.name != n.name || is_uuid(m)) => {}
             Entry::Occupied(mut seen) => {
                 let (at, listed) = seen.get_mut();
                 if !*listed {
@@ -393,6 +401,77 @@ fn repeated_names(nodes: &[InventoryNode], automatic: &[bool]) -> Option<Check> 
     Some(Check {
         sentence: format!(
             "node names must be unique (as Ironic's are), but {}",
+            parts.join("; ")
+        ),
+        problems,
+    })
+}
+
+/// The uuids several entries share (`None` when every uuid is unique), compared
+/// without regard to case (Ironic's are canonical lower-case), each with its
+/// 1-based entry numbers (`"6d85…" is the uuid of entries 1 and 3`), at most
+/// [`LISTED`] uuids. Each entry but the first of a shared uuid is a problem
+/// (`entries[N].uuid`). Two entries of one uuid are one Ironic node listed twice:
+/// a sweep would drive it twice, at once.
+fn repeated_uuids(nodes: &[InventoryNode]) -> Option<Check> {
+    use std::collections::hash_map::Entry;
+    let mut first: HashMap<String, usize, FastHash> = HashMap::default();
+    // Each shared uuid's entries, in order of their first entry.
+    let mut shared: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<usize, usize, FastHash> = HashMap::default();
+    let mut problems = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let Some(uuid) = n.uuid.as_deref() else {
+            continue;
+        };
+        match first.entry(uuid.trim().to_ascii_lowercase()) {
+            Entry::Occupied(seen) => {
+                let at = *seen.get();
+                let g = *group_of.entry(at).or_insert_with(|| {
+                    shared.push(vec![at]);
+                    shared.len() - 1
+                });
+                shared[g].push(i);
+                problems.push((
+                    i,
+                    hwctl_core::ParameterProblem {
+                        name: format!("entries[{}].uuid", i + 1),
+                        reason: Some(format!("{uuid:?} is the uuid of entry {} too", at + 1)),
+                    },
+                ));
+            }
+            Entry::Vacant(new) => {
+                new.insert(i);
+            }
+        }
+    }
+    if shared.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = shared
+        .iter()
+        .take(LISTED)
+        .map(|entries| {
+            let numbers: Vec<String> = entries.iter().map(|i| (i + 1).to_string()).collect();
+            let list = match numbers.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                Some((last, _)) => last.clone(),
+                None => String::new(),
+            };
+            let uuid = entries
+                .first()
+                .and_then(|&at| nodes[at].uuid.as_deref())
+                .unwrap_or_default();
+            format!("{uuid:?} is the uuid of entries {list}")
+        })
+        .collect();
+    if shared.len() > LISTED {
+        parts.push(format!("{} more uuids are repeated", shared.len() - LISTED));
+    }
+    Some(Check {
+        sentence: format!(
+            "node uuids must be unique (as Ironic's are: one node listed twice would be \
+             driven twice at once), but {}",
             parts.join("; ")
         ),
         problems,
@@ -632,6 +711,21 @@ mod inventory_error_tests {
         (
             r#"[{"driver":"ipmi","name":5}]"#,
             "invalid-parameter: INV line 1 column 27: entry 1 (\"node-0\"): name: invalid type: integer `5`, expected a string",
+        ),
+        // One uuid under two entries is one Ironic node listed twice: refused as
+        // a repeated name is (it was swept twice, at once), case aside; two
+        // unnamed entries (called by their uuid) are told once, by the uuid.
+        (
+            r#"[{"uuid":"u1","name":"a","driver":"ipmi"},{"uuid":"u2","name":"b","driver":"ipmi"},{"uuid":"U1","name":"c","driver":"ipmi"}]"#,
+            "invalid-parameter: INV: node uuids must be unique (as Ironic's are: one node listed twice would be driven twice at once), but \"u1\" is the uuid of entries 1 and 3; no node was touched",
+        ),
+        (
+            r#"[{"uuid":"u1","name":null,"driver":"ipmi"},{"uuid":"u1","driver":"ipmi"}]"#,
+            "invalid-parameter: INV: node uuids must be unique (as Ironic's are: one node listed twice would be driven twice at once), but \"u1\" is the uuid of entries 1 and 2; no node was touched",
+        ),
+        (
+            r#"[{"uuid":"u1","name":"a","driver":"ipmi"},{"uuid":"u2","name":"a","driver":"ipmi"},{"uuid":"u1","driver":"ipmi"}]"#,
+            "invalid-parameter: INV: node names must be unique (as Ironic's are), but \"a\" is entries 1 and 2; node uuids must be unique (as Ironic's are: one node listed twice would be driven twice at once), but \"u1\" is the uuid of entries 1 and 3; no node was touched",
         ),
         // A value of the wrong type names its member (it said only `invalid
         // type: integer `5`, expected a string`), as written.

@@ -104,6 +104,7 @@ pub(crate) fn nodes(sim: &dyn Simulator) -> Vec<InventoryNode> {
                 driver_info: sim.driver_info(i),
                 ports: ctx.ports.iter().map(ToString::to_string).collect(),
                 capabilities: ctx.capabilities.clone(),
+                uuid: None,
             }
         })
         .collect()
