@@ -83,7 +83,9 @@ pub(crate) struct NodeArgs {
     /// A port MAC of the node; repeatable.
     #[arg(long = "port", value_name = "MAC")]
     pub ports: Vec<String>,
-    /// A node capability, KEY=VALUE (e.g. boot_mode=uefi); repeatable.
+    /// A node capability, KEY=VALUE (e.g. boot_mode=uefi); repeatable. `boot_mode`
+    /// must be Ironic's `bios` or `uefi` (`legacy` reads as bios; any other value
+    /// is refused, exit 2); other capabilities are free-form and passed on.
     #[arg(long = "capability", value_name = "KEY=VALUE")]
     pub capabilities: Vec<String>,
     /// The node's id: how messages name it and the key of its recorded state

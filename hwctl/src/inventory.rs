@@ -69,6 +69,51 @@ impl InventoryNode {
     }
 }
 
+/// The capabilities hwctl reads and the values each may take: `boot_mode`, which
+/// the drivers and boot interfaces read (`NodeContext::boot_mode`), one of
+/// Ironic's `bios` and `uefi` (`legacy` is read as `bios`, in any case, as
+/// `boot-mode set` takes them). Every other capability is free-form, as Ironic's
+/// are (a deployment's own keys for scheduling), and passed on as it is.
+///
+/// # Errors
+///
+/// `InvalidParameter` naming `capabilities` when `boot_mode` is none of these: a
+/// value hwctl cannot read was taken for no boot mode, so a node meant for
+/// `uefi` (written `efi`) was driven with its driver's default, BIOS on OCS and
+/// AMT. The value is quoted only when it is a short word.
+pub(crate) fn check_capabilities(
+    capabilities: &BTreeMap<String, String>,
+) -> hwctl_core::Result<()> {
+    let Some(mode) = capabilities.get("boot_mode") else {
+        return Ok(());
+    };
+    if mode.parse::<hwctl_core::BootMode>().is_ok() {
+        return Ok(());
+    }
+    let word = mode.len() <= 16
+        && !mode.is_empty()
+        && mode
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    let given = if word {
+        format!("boot_mode {mode:?}")
+    } else {
+        "boot_mode".to_owned()
+    };
+    let close = if mode.trim().eq_ignore_ascii_case("efi") {
+        " (did you mean uefi?)"
+    } else {
+        ""
+    };
+    Err(hwctl_core::Error::invalid_parameter(
+        "capabilities",
+        format!(
+            "{given} is no boot mode: Ironic's boot_mode is bios or uefi{close} (any other \
+             capability is passed on as it is)"
+        ),
+    ))
+}
+
 /// Read straight from the node's members into the node (issue 16): no
 /// intermediate node of `Option`s moved into this one, as `#[serde(try_from)]` of a
 /// raw node did; what it read and how it tells mistakes are unchanged.
@@ -981,6 +1026,32 @@ mod tests {
         assert_eq!((n.name.as_str(), n.driver.as_str()), ("u1", "ipmi"));
         assert_eq!(n.capabilities["boot_mode"], "uefi");
         assert!(n.driver_info.as_map().contains_key("ipmi_address"));
+    }
+
+    /// `boot_mode` must be a boot mode (Ironic's `bios` or `uefi`; `legacy`, any
+    /// case); the other capabilities are free-form.
+    #[test]
+    fn only_boot_mode_values_are_checked() {
+        let caps = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        for ok in ["bios", "uefi", "UEFI", "legacy"] {
+            assert!(
+                check_capabilities(&caps(&[("boot_mode", ok)])).is_ok(),
+                "{ok}"
+            );
+        }
+        assert!(check_capabilities(&caps(&[("secure_boot", "maybe"), ("x", "y")])).is_ok());
+        let e = check_capabilities(&caps(&[("boot_mode", "efi")])).unwrap_err();
+        assert_eq!(e.kind(), hwctl_core::ErrorKind::InvalidParameter);
+        assert_eq!(e.problems()[0].name, "capabilities");
+        assert!(e.to_string().contains("did you mean uefi?"), "{e}");
+        // A value that is no short word is not quoted back.
+        let e = check_capabilities(&caps(&[("boot_mode", "a b \"c\"")])).unwrap_err();
+        assert!(!e.to_string().contains("a b"), "{e}");
     }
 
     #[test]

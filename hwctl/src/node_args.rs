@@ -270,7 +270,9 @@ pub(crate) fn node_from_args(args: &NodeArgs) -> Result<InventoryNode> {
 }
 
 /// The `DriverInfo` (the entry's own, not a copy) and the `NodeContext` of an
-/// inventory entry. Bad port MACs are reported together, as invalid `ports`.
+/// inventory entry. Bad port MACs are reported together, as invalid `ports`; a
+/// `boot_mode` capability that is no boot mode as invalid `capabilities`
+/// ([`crate::inventory::check_capabilities`]).
 pub(crate) fn context_of(node: &InventoryNode) -> Result<(&DriverInfo, NodeContext)> {
     let info = &node.driver_info;
     let mut ctx = NodeContext::new(node.name.clone());
@@ -284,6 +286,7 @@ pub(crate) fn context_of(node: &InventoryNode) -> Result<(&DriverInfo, NodeConte
     if !bad.is_empty() {
         return Err(Error::invalid_parameter("ports", bad.join("; ")));
     }
+    crate::inventory::check_capabilities(&node.capabilities)?;
     ctx.capabilities = node.capabilities.clone();
     Ok((info, ctx))
 }

@@ -415,3 +415,37 @@ fn a_fleet_option_after_the_subcommand_says_where_it_goes() {
         assert!(!err.contains("as a value"), "{args:?}: {err}");
     }
 }
+
+/// A `boot_mode` capability hwctl cannot read (`efi`, not Ironic's `uefi`) is
+/// refused, on one node's `--capability` and in an inventory's
+/// `properties.capabilities` alike; it was taken for no boot mode, and the node
+/// driven with its driver's default. Other capabilities are free-form.
+#[tokio::test]
+async fn a_boot_mode_capability_that_is_no_boot_mode_is_refused() {
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--driver", "fake-hardware", "--capability", "boot_mode=efi"])
+        .args(["power", "status"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("capabilities: boot_mode \"efi\" is no boot mode: Ironic's boot_mode is bios or uefi (did you mean uefi?)"),
+        "{err}"
+    );
+    let nodes = [
+        json!({"name": "e", "driver": "fake-hardware",
+               "properties": {"capabilities": "boot_mode:efi,secure_boot:true"}}),
+        json!({"name": "u", "driver": "fake-hardware",
+               "properties": {"capabilities": "boot_mode:UEFI,my_rack:r7"}}),
+    ];
+    let o = validate(&nodes, true, &[]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["invalid"], 1, "{v}");
+    assert_eq!(v["entries"][0]["name"], "e", "{v}");
+    assert_eq!(
+        v["error"]["problems"][0]["name"], "entries[1].capabilities",
+        "{v}"
+    );
+}
