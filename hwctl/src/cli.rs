@@ -370,6 +370,35 @@ pub(crate) fn whole_seconds(text: &str) -> Result<u64, String> {
     }
 }
 
+/// The most nodes `fleet --concurrency` drives at once.
+const MAX_CONCURRENCY: u16 = 4096;
+
+/// `fleet --concurrency N`: a whole number of nodes from 1 to [`MAX_CONCURRENCY`].
+/// A negative number is refused as a number (clap took `-1` for an option and
+/// said "to pass '-1' as a value, use '-- -1'", which `fleet` then refused too).
+///
+/// # Errors
+///
+/// Why `text` is not such a number, for clap's `invalid value` error.
+pub(crate) fn nodes_at_once(text: &str) -> Result<u16, String> {
+    let accepted =
+        format!("how many nodes to drive at once: a whole number from 1 to {MAX_CONCURRENCY}");
+    match text.parse::<u64>() {
+        Ok(n) if (1..=u64::from(MAX_CONCURRENCY)).contains(&n) => {
+            u16::try_from(n).map_err(|_| format!("{n} is too large ({accepted})"))
+        }
+        Ok(0) => Err(format!("0 is not a positive number ({accepted})")),
+        Ok(n) => Err(format!("{n} is more than {MAX_CONCURRENCY} ({accepted})")),
+        Err(_) if text.starts_with('-') && text.parse::<f64>().is_ok() => {
+            Err(format!("{text} is not a positive number ({accepted})"))
+        }
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => Err(format!(
+            "{text} is more than {MAX_CONCURRENCY} ({accepted})"
+        )),
+        Err(_) => Err(format!("'{text}' is not a whole number ({accepted})")),
+    }
+}
+
 /// The simulator names (`hwctl sim --list`).
 pub(crate) fn simulator_names() -> &'static [String] {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
@@ -485,7 +514,10 @@ pub(crate) enum Command {
         /// How many nodes to drive at once. Each endpoint gets at most its fair
         /// share, and a `status` sweep no more of an endpoint's nodes than the
         /// requests it serves at once (`*_max_connections`, one per BMC or PDU).
-        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
+        /// A whole number from 1 to 4096 (default 16); a negative one, or 0, is
+        /// refused as such.
+        #[arg(long, value_name = "N", default_value_t = 16, value_parser = nodes_at_once,
+              allow_negative_numbers = true)]
         concurrency: u16,
         /// The longest each node's operation may take, in seconds (1 to 86400); a
         /// node that takes longer fails with `timeout` (a change accepted but not

@@ -325,3 +325,31 @@ async fn a_node_failing_validation_names_the_sweeps_operation_in_json() {
     assert_eq!(error["kind"], "missing-parameter", "{report}");
     assert_eq!(error["operation"], "get power state", "{report}");
 }
+
+/// `--concurrency` takes a whole number from 1 to 4096; a negative one is refused
+/// as a number that is not positive (clap took `-1` for an option: "unexpected
+/// argument '-1' found; tip: to pass '-1' as a value, use '-- -1'").
+#[test]
+fn a_negative_concurrency_is_not_a_positive_number() {
+    for (n, said) in [
+        ("-1", "-1 is not a positive number"),
+        ("0", "0 is not a positive number"),
+        ("4097", "4097 is more than 4096"),
+        ("1.5", "'1.5' is not a whole number"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+            .args(["fleet", "--inventory", "inv.json", "--concurrency", n])
+            .args(["power", "status"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{n}: {err}");
+        assert!(
+            err.contains(&format!(
+                "invalid value '{n}' for '--concurrency <N>': {said}"
+            )),
+            "{n}: {err}"
+        );
+        assert!(!err.contains("-- -1"), "{n}: {err}");
+    }
+}
