@@ -25,7 +25,11 @@
 //!   ([`Inventory::read_past_typos`], [`Inventory::typos`]).
 //!
 //! Masked secrets (`"******"` where the API hid a password) are refused by the
-//! driver's validation, which says to supply the secret another way.
+//! driver's validation, which says to supply the secret another way. A
+//! `driver_info` value written as a JSON number or boolean is kept as it is and
+//! read as its JSON text (`DriverInfo::get_str`), as Ironic's drivers `str()` it:
+//! `"ipmi_password": 1234` is the password `1234` (a non-integer is its shortest
+//! text: `12.50` reads `12.5`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
