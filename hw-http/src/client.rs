@@ -1108,9 +1108,13 @@ fn map_send_error(e: SendError, context: &str) -> Attempt {
     let (e, sent) = match e {
         // Our connector's error says exactly what failed; nothing was sent.
         SendError::Connect(ce) => {
-            let retryable = !matches!(
+            // Only what may pass is retried: not a certificate, a configuration,
+            // or a peer that answered but not in TLS (`Protocol`: an `https://`
+            // address of a plain-HTTP port never gets a TLS answer, however often
+            // asked).
+            let retryable = matches!(
                 ce.kind,
-                ErrorKind::Other | ErrorKind::InvalidParameter | ErrorKind::BadCertificate
+                ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Busy
             );
             return Attempt::Failed {
                 err: Error::new(ce.kind, format!("{context}: {}", ce.message))

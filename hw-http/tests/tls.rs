@@ -247,6 +247,49 @@ async fn tls_to_a_plain_http_server_says_it_answered_in_plain_http() {
     assert!(!text.contains("InvalidContentType"), "{text}");
 }
 
+/// `https://` pointed at a plain-HTTP port is never retried (operator trial: each
+/// idempotent request was tried three times, two warnings each): the peer answered
+/// bytes that are not TLS, which no retry changes. Counted at a plain HTTP
+/// listener, under a policy that would retry a retryable failure.
+#[tokio::test]
+async fn tls_to_a_plain_http_server_is_not_retried() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf).await;
+            let _ = conn
+                .write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("https://{addr}/"))
+            .retry(
+                RetryPolicy::default().with_backoff(hwctl_core::poll::Backoff::fixed(
+                    std::time::Duration::from_millis(1),
+                )),
+            )
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let err = c.get("/redfish/v1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(!err.is_retryable(), "{err}");
+    assert!(err.to_string().contains("http://"), "{err}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "{err}");
+    assert_eq!(c.stats().attempts, 1);
+}
+
 /// Issue 15: a rejected certificate names the driver's own CA setting (the key the
 /// user can change), and that `false` turns verification off.
 #[tokio::test]
