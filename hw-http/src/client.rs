@@ -559,6 +559,9 @@ impl Core {
             ));
         }
         let policy = self.config.retry;
+        if let Some(mark) = self.pool.found_unreachable(policy.backoff.max) {
+            return Err(self.found_unreachable(req, &mark, policy.backoff.max));
+        }
         // A retryable status (429, 502, 503, 504) of an idempotent request is a
         // failure to `retry`; the response is held so that, when no attempt is left,
         // the last one is returned as it came (`send` turns it into its error).
@@ -629,6 +632,32 @@ impl Core {
                 None => Err(e),
             },
         }
+    }
+
+    /// The error of a request that starts while an earlier request's connection
+    /// failure is younger than `window` (the retry policy's longest backoff
+    /// wait): `Unreachable`, nothing sent, no connection attempted. It stays
+    /// retryable: after the window a request connects again.
+    #[cold]
+    fn found_unreachable(
+        &self,
+        req: &Request,
+        mark: &crate::transport::UnreachableMark,
+        window: Duration,
+    ) -> Error {
+        let ago = mark.at.elapsed().as_secs_f64();
+        Error::new(
+            ErrorKind::Unreachable,
+            format!(
+                "{}: not sent: {} was found unreachable {ago:.1}s ago by an earlier request \
+                 ({}); no connection is tried until {:.1}s after that",
+                self.context(req),
+                self.config.origin(),
+                mark.message,
+                window.as_secs_f64(),
+            ),
+        )
+        .not_delivered()
     }
 
     async fn attempt_with_auth(&self, req: &Request) -> Attempt {

@@ -99,6 +99,15 @@ impl Pool {
         self.inner.connector.open_connections()
     }
 
+    /// When a connection to the endpoint last failed to open, if none opened since
+    /// and that was less than `window` ago (`crate::transport::FoundUnreachable`).
+    pub(crate) fn found_unreachable(
+        &self,
+        window: Duration,
+    ) -> Option<crate::transport::UnreachableMark> {
+        self.inner.connector.found_unreachable(window)
+    }
+
     /// Sends `req` (origin-form URI, `Host` set) on an idle connection or a new one.
     /// A pooled connection found closed before the request was written to it is
     /// dropped and the request goes to the next one (or a new one): that is not an

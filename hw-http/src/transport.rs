@@ -170,6 +170,71 @@ pub(crate) struct Connector {
     /// What a rejected certificate's error advises, naming the user's settings
     /// (`set redfish_verify_ca to …`; [`TlsConfig::certificate_hint`]).
     ca_hint: Option<Arc<str>>,
+    /// The last connection that could not be opened, until one is
+    /// ([`FoundUnreachable`]).
+    unreachable: FoundUnreachable,
+}
+
+/// The client's failure bookkeeping: when a connection to the endpoint could not
+/// be opened (refused, no route, a resolver failing for now, the connect timeout
+/// passed: an `Unreachable` or `Timeout` [`ConnectError`]), and what that error
+/// said; cleared when a connection opens.
+///
+/// `Core::execute` fails a request that *starts* while the mark is younger than
+/// the retry policy's longest backoff wait at once, without a connection attempt
+/// or a retry (the nodes of one chassis share one client: 48 blades of a chassis
+/// whose manager refused connections were 48 retry loops, 96 warnings). Requests
+/// already started go on as they would have.
+#[derive(Default)]
+pub(crate) struct FoundUnreachable {
+    /// Whether `last` holds a mark: the one load a request makes when all is well.
+    marked: std::sync::atomic::AtomicBool,
+    last: std::sync::Mutex<Option<UnreachableMark>>,
+}
+
+/// When a connection last failed to open, and the error's message.
+#[derive(Debug, Clone)]
+pub(crate) struct UnreachableMark {
+    pub(crate) at: tokio::time::Instant,
+    pub(crate) message: String,
+}
+
+impl FoundUnreachable {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<UnreachableMark>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a connection that could not be opened (the newest failure wins).
+    pub(crate) fn mark(&self, message: &str) {
+        let mut last = self.lock();
+        *last = Some(UnreachableMark {
+            at: tokio::time::Instant::now(),
+            message: message.to_owned(),
+        });
+        self.marked
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// A connection opened: the endpoint is reachable again.
+    pub(crate) fn clear(&self) {
+        if self.marked.load(std::sync::atomic::Ordering::Acquire) {
+            let mut last = self.lock();
+            *last = None;
+            self.marked
+                .store(false, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// The mark, if one is younger than `window`.
+    pub(crate) fn within(&self, window: Duration) -> Option<UnreachableMark> {
+        if !self.marked.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        self.lock()
+            .as_ref()
+            .filter(|m| m.at.elapsed() < window)
+            .cloned()
+    }
 }
 
 impl Connector {
@@ -192,7 +257,14 @@ impl Connector {
             slots: Arc::new(Semaphore::new(max_connections)),
             max_connections,
             ca_hint: ca_hint.map(Arc::from),
+            unreachable: FoundUnreachable::default(),
         }
+    }
+
+    /// When a connection to the endpoint last failed to open, if none opened
+    /// since and that was less than `window` ago.
+    pub(crate) fn found_unreachable(&self, window: Duration) -> Option<UnreachableMark> {
+        self.unreachable.within(window)
     }
 
     /// Connections open right now (for tests and stats).
@@ -230,14 +302,22 @@ impl Connector {
                 });
             }
         };
-        match tokio::time::timeout(timeout, self.connect(host, port)).await {
+        let opened = match tokio::time::timeout(timeout, self.connect(host, port)).await {
             Ok(r) => r.map(|inner| Limited { inner, _slot: slot }),
             Err(_) => Err(ConnectError {
                 kind: ErrorKind::Timeout,
                 message: format!("connecting to {host}:{port} timed out after {timeout:?}"),
                 source: None,
             }),
+        };
+        match &opened {
+            Ok(_) => self.unreachable.clear(),
+            Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Timeout) => {
+                self.unreachable.mark(&e.message);
+            }
+            Err(_) => {}
         }
+        opened
     }
 }
 
@@ -592,5 +672,49 @@ mod dns_tests {
         }
         let e = resolve_error("bmc", gai("Temporary failure in name resolution"));
         assert_eq!(e.kind, ErrorKind::Unreachable);
+    }
+}
+
+#[cfg(test)]
+mod unreachable_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_mark_holds_for_its_window_and_is_cleared() {
+        let mark = FoundUnreachable::default();
+        assert!(mark.within(Duration::from_secs(60)).is_none());
+        mark.mark("cannot connect to 10.0.0.5:8000: Connection refused");
+        let seen = mark.within(Duration::from_secs(60)).unwrap();
+        assert!(seen.message.contains("Connection refused"));
+        assert!(mark.within(Duration::ZERO).is_none(), "past its window");
+        mark.clear();
+        assert!(mark.within(Duration::from_secs(60)).is_none());
+    }
+
+    /// A refused connect marks the endpoint; a connection that opens clears it.
+    #[tokio::test]
+    async fn a_connection_that_opens_clears_the_mark() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let connector = Connector::new(None, "127.0.0.1", port, Duration::from_secs(5), 2, None);
+        let err = connector.open().await.err().unwrap();
+        assert_eq!(err.kind, ErrorKind::Unreachable, "{err}");
+        let mark = connector
+            .found_unreachable(Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(mark.message, err.message);
+        // The port listened on again (a BMC back up).
+        let _listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let _conn = connector.open().await.unwrap();
+        assert!(
+            connector
+                .found_unreachable(Duration::from_secs(60))
+                .is_none()
+        );
     }
 }

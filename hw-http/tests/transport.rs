@@ -145,6 +145,81 @@ async fn connection_refused_is_unreachable() {
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 }
 
+/// A port nothing listens on (bound, then let go).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Operator trial: the 48 blades of a chassis whose manager refused connections
+/// were 48 retry loops on the one client they share (96 warnings, ~20 s at `fleet
+/// --concurrency 1`). A request that starts within the retry policy's longest
+/// backoff wait after an earlier one found the endpoint unreachable fails at once,
+/// `Unreachable` (not delivered), saying so; only the first request connected.
+#[tokio::test]
+async fn nodes_sharing_a_refusing_endpoint_connect_once_per_window() {
+    let port = closed_port();
+    let clients = HttpClients::new();
+    // Waits of 1 then 2 ms between one request's attempts, a window of 60 s.
+    let policy = RetryPolicy::default().with_backoff(Backoff::exponential(
+        Duration::from_millis(1),
+        Duration::from_secs(60),
+    ));
+    let config = EndpointConfig::builder(format!("http://127.0.0.1:{port}/"))
+        .retry(policy)
+        .build()
+        .unwrap();
+    let first = clients.get(&config).unwrap();
+    let err = first.get("/blade/1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert!(!err.to_string().contains("found unreachable"), "{err}");
+    assert_eq!(
+        first.stats().attempts,
+        3,
+        "the first request retries as before"
+    );
+    for blade in 2..=48 {
+        let c = clients.get(&config).unwrap();
+        let err = c.get(format!("/blade/{blade}")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+        assert!(err.was_not_delivered(), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "/blade/{blade}: not sent: http://127.0.0.1:{port} was found unreachable"
+            )) && text.contains("s ago by an earlier request (cannot connect to")
+                && text.contains("no connection is tried until 60.0s after that"),
+            "{text}"
+        );
+    }
+    // Not a single connection attempt more: the 47 later blades' requests.
+    assert_eq!(first.stats().attempts, 3);
+    // A request that is not idempotent gets the same answer (nothing was sent).
+    let err = first.post("/blade/1/power", "on").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert_eq!(first.stats().attempts, 3);
+}
+
+/// The window over (the retry policy's longest wait: 1 ms here), a request
+/// connects again (a connection that opens clears the mark: the unit tests of
+/// `transport::FoundUnreachable`).
+#[tokio::test]
+async fn after_the_window_a_request_connects_again() {
+    let port = closed_port();
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("http://127.0.0.1:{port}/"))
+            .retry(RetryPolicy::none().with_backoff(Backoff::fixed(Duration::from_millis(1))))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    c.get("/a").await.unwrap_err();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let err = c.get("/b").await.unwrap_err();
+    assert!(!err.to_string().contains("found unreachable"), "{err}");
+    assert_eq!(c.stats().attempts, 2);
+}
+
 #[tokio::test]
 async fn unknown_host_is_an_input_error_or_unreachable() {
     let c = HttpClient::new(
