@@ -69,6 +69,11 @@ pub struct OpenbmcClient {
     redfish: RedfishClient,
     api: OpenbmcApi,
     resolved: Arc<OnceCell<ResolvedApi>>,
+    /// For `openbmc_api=redfish`: what `GET /redfish/v1` without credentials
+    /// showed once a Redfish request was refused (`None`: a service root, so the
+    /// BMC serves Redfish; `Some(why)`: it does not). Asked once per client; a
+    /// probe that decides nothing (no answer, 5xx, 408, 429) is asked again.
+    redfish_served: Arc<OnceCell<Option<String>>>,
 }
 
 impl fmt::Debug for OpenbmcClient {
@@ -140,6 +145,7 @@ impl OpenbmcClient {
             redfish,
             api: config.api,
             resolved,
+            redfish_served: Arc::new(OnceCell::new()),
         })
     }
 
@@ -204,13 +210,7 @@ impl OpenbmcClient {
                     .send_raw(Request::get("/redfish/v1").operation("probe Redfish"))
                     .await
                     .map_err(|e| e.or_driver(NAME))?;
-                let redfish = r.status().is_success()
-                    && serde_json::from_slice::<Value>(r.body())
-                        .ok()
-                        .is_some_and(|v| {
-                            v.get("RedfishVersion").is_some() || v.get("@odata.id").is_some()
-                        });
-                let api = if redfish {
+                let api = if is_service_root(&r) {
                     ResolvedApi::Redfish
                 } else {
                     ResolvedApi::Rest
@@ -220,6 +220,117 @@ impl OpenbmcClient {
             })
             .await
             .copied()
+    }
+
+    /// Awaits `op`, a Redfish operation of this BMC; with `openbmc_api=redfish`, a
+    /// refusal (`Unauthenticated`, `PermissionDenied`, `NotFound`, `Unsupported`,
+    /// `Protocol`, `InvalidParameter`) is checked against the service root: when
+    /// `GET /redfish/v1` without credentials answers no Redfish service root (which
+    /// a Redfish service serves to anyone, DSP0266), the error says the BMC does
+    /// not serve Redfish (and, when the answer is an OpenBMC REST reply, to try
+    /// `openbmc_api=rest`) instead of the refusal itself (operator trial: `HTTP 401
+    /// Login required` on a REST-only BMC).
+    ///
+    /// # Errors
+    ///
+    /// `op`'s error; `InvalidParameter` naming `openbmc_api` (the refusal kept in
+    /// its message) for a BMC that does not serve Redfish.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
+    /// use hwctl_core::ErrorKind;
+    /// use hwctl_openbmc::{OpenbmcApi, OpenbmcClient, OpenbmcConfig};
+    /// use hwctl_openbmc::sim::{OpenbmcSim, OpenbmcSimConfig};
+    /// let sim = OpenbmcSim::start(OpenbmcSimConfig::default()).await?; // REST only
+    /// let config = OpenbmcConfig::new(sim.base_url(), "root", "0penBmc")?.api(OpenbmcApi::Redfish);
+    /// let client = OpenbmcClient::shared(&config)?;
+    /// let err = client.on_redfish(client.redfish().system()).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    /// assert!(err.to_string().contains("try openbmc_api=rest"), "{err}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn on_redfish<T>(
+        &self,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match op.await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.explain_refusal(e).await),
+        }
+    }
+
+    /// `e`, or the error saying this BMC does not serve Redfish ([`on_redfish`]).
+    ///
+    /// [`on_redfish`]: Self::on_redfish
+    async fn explain_refusal(&self, e: Error) -> Error {
+        let refused = matches!(
+            e.kind(),
+            ErrorKind::Unauthenticated
+                | ErrorKind::PermissionDenied
+                | ErrorKind::NotFound
+                | ErrorKind::Unsupported
+                | ErrorKind::Protocol
+                | ErrorKind::InvalidParameter
+        );
+        if self.api != OpenbmcApi::Redfish || !refused {
+            return e;
+        }
+        let served = self
+            .redfish_served
+            .get_or_try_init(|| self.probe_service_root())
+            .await;
+        match served {
+            Ok(Some(why)) => Error::invalid_parameter(
+                "openbmc_api",
+                format!(
+                    "redfish, but this BMC does not serve Redfish at /redfish/v1: {why} \
+                     (the Redfish request was refused: {})",
+                    e.message()
+                ),
+            )
+            .with_driver(NAME),
+            _ => e,
+        }
+    }
+
+    /// `GET /redfish/v1` without credentials: `None` when it answers a service
+    /// root, `Some(why)` (what it answered, and what to change) when it answers
+    /// something else; an error when the answer decides nothing (no answer, 5xx,
+    /// 408, 429).
+    async fn probe_service_root(&self) -> Result<Option<String>> {
+        let r = self
+            .probe
+            .send_raw(Request::get("/redfish/v1").operation("probe Redfish"))
+            .await?;
+        if is_service_root(&r) {
+            return Ok(None);
+        }
+        let status = r.status().as_u16();
+        if r.status().is_server_error() || matches!(status, 408 | 429) {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                format!("GET /redfish/v1: HTTP {status} decides nothing"),
+            ));
+        }
+        // phosphor-rest answers every path it does not serve to a caller without
+        // a session with its envelope (`{"status": "error", "message": "401
+        // Unauthorized", …}`, PROTOCOLS.md §2.3): the REST API is there.
+        let rest = serde_json::from_slice::<Envelope>(r.body())
+            .ok()
+            .filter(|e| e.status.is_some());
+        Ok(Some(match rest {
+            Some(envelope) => format!(
+                "GET /redfish/v1 without credentials answered HTTP {status} with an OpenBMC \
+                 REST reply ({}), where a Redfish service answers its service root to \
+                 anyone; try openbmc_api=rest",
+                envelope.describe()
+            ),
+            None => format!(
+                "GET /redfish/v1 without credentials answered HTTP {status}, not a Redfish \
+                 service root (which a Redfish service answers to anyone); check \
+                 openbmc_address, or try openbmc_api=rest or auto"
+            ),
+        }))
     }
 
     /// Logs the REST session out (and the Redfish one, if any).
@@ -309,6 +420,15 @@ impl OpenbmcClient {
         .await
         .map(drop)
     }
+}
+
+/// Whether `r` is a Redfish service root: a 2xx JSON object with `RedfishVersion`
+/// or `@odata.id` (what `auto` and a refused Redfish request look for).
+fn is_service_root(r: &Response) -> bool {
+    r.status().is_success()
+        && serde_json::from_slice::<Value>(r.body())
+            .ok()
+            .is_some_and(|v| v.get("RedfishVersion").is_some() || v.get("@odata.id").is_some())
 }
 
 fn check(r: &Response, what: &str) -> Result<Envelope> {

@@ -135,7 +135,7 @@ impl Management for OpenbmcManagement {
 
     async fn get_boot_device(&self) -> Result<BootDeviceSetting> {
         if !self.rest().await? {
-            return self.redfish.get_boot_device().await;
+            return self.client.on_redfish(self.redfish.get_boot_device()).await;
         }
         let one_time = self
             .client
@@ -169,7 +169,10 @@ impl Management for OpenbmcManagement {
     async fn set_boot_device(&self, device: BootDevice, persistent: bool) -> Result<()> {
         ensure_boot_device(&self.capabilities(), device).map_err(|e| e.with_driver(NAME))?;
         if !self.rest().await? {
-            return self.redfish.set_boot_device(device, persistent).await;
+            return self
+                .client
+                .on_redfish(self.redfish.set_boot_device(device, persistent))
+                .await;
         }
         let Some((source, mode)) = wire::source_and_mode(device) else {
             return Err(Error::unsupported(format!("boot device {device}")).with_driver(NAME));
@@ -201,7 +204,7 @@ impl Management for OpenbmcManagement {
 
     async fn get_boot_mode(&self) -> Result<Option<BootMode>> {
         if !self.rest().await? {
-            return self.redfish.get_boot_mode().await;
+            return self.client.on_redfish(self.redfish.get_boot_mode()).await;
         }
         let t = text(
             &self
@@ -219,7 +222,10 @@ impl Management for OpenbmcManagement {
 
     async fn set_boot_mode(&self, mode: BootMode) -> Result<()> {
         if !self.rest().await? {
-            return self.redfish.set_boot_mode(mode).await;
+            return self
+                .client
+                .on_redfish(self.redfish.set_boot_mode(mode))
+                .await;
         }
         let t = if mode == BootMode::Uefi {
             "EFI"
@@ -236,14 +242,14 @@ impl Management for OpenbmcManagement {
 
     async fn get_sensors(&self) -> Result<Vec<SensorReading>> {
         if !self.rest().await? {
-            return self.redfish.get_sensors().await;
+            return self.client.on_redfish(self.redfish.get_sensors()).await;
         }
         Ok(wire::sensors(&self.client.get(wire::SENSORS).await?))
     }
 
     async fn inject_nmi(&self) -> Result<()> {
         if !self.rest().await? {
-            return self.redfish.inject_nmi().await;
+            return self.client.on_redfish(self.redfish.inject_nmi()).await;
         }
         Err(Error::unsupported("an NMI through the OpenBMC REST API").with_driver(NAME))
     }

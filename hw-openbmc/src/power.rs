@@ -134,7 +134,11 @@ impl PowerSwitch for OpenbmcPower {
 
     async fn read(&self) -> Result<PowerState> {
         match self.client.api().await? {
-            ResolvedApi::Redfish => PowerSwitch::read(&self.redfish).await,
+            ResolvedApi::Redfish => {
+                self.client
+                    .on_redfish(PowerSwitch::read(&self.redfish))
+                    .await
+            }
             ResolvedApi::Rest => {
                 let data = self.client.get(wire::HOST_STATE).await?;
                 let s = data.as_str().ok_or_else(|| {
@@ -151,7 +155,7 @@ impl PowerSwitch for OpenbmcPower {
 
     async fn apply(&self, action: PowerAction) -> Result<()> {
         if self.client.api().await? == ResolvedApi::Redfish {
-            return self.redfish.apply(action).await;
+            return self.client.on_redfish(self.redfish.apply(action)).await;
         }
         let (path, value) = match action {
             PowerAction::On => (wire::HOST_TRANSITION, wire::host_transition("On")),

@@ -546,6 +546,63 @@ async fn auto_picks_rest_here_and_redfish_on_a_redfish_bmc() {
     assert_eq!(rf.counters().sessions_opened, 1);
 }
 
+/// Operator trial: `openbmc_api=redfish` on a REST-only OpenBMC read as `HTTP 401
+/// Login required` (the Redfish session log-in's `GET /redfish/v1/` refused like
+/// any request without a REST session). A Redfish service answers its service
+/// root to anyone; this BMC answers `/redfish/v1` with an OpenBMC REST reply: the
+/// error says Redfish is not served and to try `openbmc_api=rest`.
+#[tokio::test]
+async fn redfish_on_a_rest_only_bmc_says_it_serves_no_redfish() {
+    let sim = OpenbmcSim::start(OpenbmcSimConfig::default())
+        .await
+        .unwrap();
+    let n = node(&sim, &[("openbmc_api", "redfish")]);
+    let err = n.power().unwrap().get_power_state().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{err}");
+    assert_eq!(err.problems()[0].name, "openbmc_api", "{err}");
+    let text = err.to_string();
+    for part in [
+        "this BMC does not serve Redfish at /redfish/v1",
+        "answered HTTP 401 with an OpenBMC REST reply (401 Unauthorized: Login required)",
+        "try openbmc_api=rest",
+    ] {
+        assert!(text.contains(part), "{part:?} in {text}");
+    }
+    // Every Redfish operation of the node says so; the service root was asked
+    // without credentials once.
+    let err = n.management().unwrap().get_boot_device().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{err}");
+    assert!(err.to_string().contains("try openbmc_api=rest"), "{err}");
+    // The same node over REST works.
+    let rest = node(&sim, &[("openbmc_api", "rest")]);
+    assert_eq!(
+        rest.power().unwrap().get_power_state().await.unwrap(),
+        PowerState::Off
+    );
+}
+
+/// A BMC that does serve Redfish keeps the Redfish error: wrong credentials are
+/// `Unauthenticated`, not a hint to change the API.
+#[tokio::test]
+async fn redfish_refusing_credentials_on_a_redfish_bmc_stays_unauthenticated() {
+    use hwctl_redfish::sim::{RedfishSim, RedfishSimConfig};
+    let rf = RedfishSim::start(RedfishSimConfig::default())
+        .await
+        .unwrap();
+    let info = hwctl_core::DriverInfo::from_pairs([
+        ("openbmc_address", rf.base_url().as_str()),
+        ("openbmc_username", "admin"),
+        ("openbmc_password", "not-the-password"),
+        ("openbmc_api", "redfish"),
+    ]);
+    let n = hwctl_openbmc::hardware_type()
+        .build(&info, &NodeContext::new("n"))
+        .unwrap();
+    let err = n.power().unwrap().get_power_state().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(!err.to_string().contains("openbmc_api"), "{err}");
+}
+
 /// A fresh BMC (phosphor-settings' defaults: source `Default`, mode `Regular`) has
 /// no override: no device and no persistence, not `persistent: true` with no device
 /// (an operator's first `boot get` read `unknown (persistent: yes)`). A one-time
