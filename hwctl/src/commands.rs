@@ -477,15 +477,32 @@ fn capability_text(v: &Value) -> String {
             })
             .collect::<Vec<_>>()
             .join(", "),
-        // Keys come sorted; what is only recorded reads after the targets it qualifies.
-        Value::Object(fields) => fields
-            .iter()
-            .filter(|(k, _)| k.as_str() != "recorded_only")
-            .chain(fields.iter().filter(|(k, _)| k.as_str() == "recorded_only"))
-            .filter_map(|(k, v)| capability_field_text(k, v))
-            .collect::<Vec<_>>()
-            .join("; "),
+        Value::Object(fields) => fields_text(fields, &|_| None),
     }
+}
+
+/// An interface's fields as `key: value; …` ([`capability_field_text`]), a field
+/// with a `note` (what it depends on) followed by `, depending on <note>`: the
+/// field's label is printed once (`targets: on, off, depending on …`, not
+/// `targets: on, off; targets: depends on …`).
+fn fields_text(
+    fields: &serde_json::Map<String, Value>,
+    note: &dyn Fn(&str) -> Option<String>,
+) -> String {
+    // Keys come sorted; what is only recorded reads after the targets it qualifies.
+    fields
+        .iter()
+        .filter(|(k, _)| k.as_str() != "recorded_only")
+        .chain(fields.iter().filter(|(k, _)| k.as_str() == "recorded_only"))
+        .filter_map(|(k, v)| {
+            let phrase = capability_field_text(k, v)?;
+            Some(match note(k) {
+                Some(n) => format!("{phrase}, depending on {n}"),
+                None => phrase,
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One field of an interface's capabilities as a phrase a user reads without the
@@ -733,8 +750,17 @@ pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool)
         // A missing interface (`none (…)`) depends on nothing.
         let declared = hw.interfaces().iter().any(|k| k.as_str() == row[0]);
         if at_most && (declared || row[0] == "boot") {
-            let text = notes_text(&row[0], &notes);
-            row[1].push_str(&text);
+            let name = row[0].clone();
+            let value = caps.get(&name).unwrap_or(&Value::Null);
+            if let Value::Object(fields) = value {
+                row[1] = fields_text(fields, &|field| {
+                    notes
+                        .get(&format!("{name}.{field}"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
+            }
+            row[1].push_str(&notes_text(&name, value, &notes));
         }
     }
     let needs = || {
@@ -768,15 +794,24 @@ pub(crate) fn type_capabilities(registry: &Registry, name: &str, json_out: bool)
     Ok(())
 }
 
-/// The declaration's notes on interface `row` (`power`: the notes on `power.*`),
-/// as `; targets: depends on …` phrases appended to its row (`console` and
-/// `vendor` notes have no field: `; depends on …`).
-fn notes_text(row: &str, notes: &serde_json::Map<String, Value>) -> String {
+/// The declaration's notes on interface `row` (`power`: the notes on `power.*`)
+/// that its printed fields do not carry ([`fields_text`] words those once, after
+/// the field's values), as `; persistent only: depends on …` phrases appended to
+/// its row: a field the row leaves out (an empty `recorded_only`); `console` and
+/// `vendor` notes have no field: `; depends on …`. `value` is the interface's
+/// capabilities.
+fn notes_text(row: &str, value: &Value, notes: &serde_json::Map<String, Value>) -> String {
+    let printed = |leaf: &str| {
+        value
+            .get(leaf)
+            .is_some_and(|v| capability_field_text(leaf, v).is_some())
+    };
     notes
         .iter()
         .filter_map(|(field, note)| {
             let note = note.as_str()?;
             match field.split_once('.') {
+                Some((iface, leaf)) if iface == row && printed(leaf) => None,
                 Some((iface, leaf)) if iface == row => Some(format!(
                     "; {}: depends on {note}",
                     leaf.trim_start_matches("can_").replace('_', " ")

@@ -131,9 +131,68 @@ fn a_type_that_needs_a_node_shows_what_it_can_do_at_most() {
     assert!(!text.contains(DEPENDS), "{text}");
     let power = text.lines().find(|l| l.starts_with("power")).unwrap();
     assert!(power.contains("targets: on, off, reboot"), "{text}");
-    assert!(text.contains("targets: depends on wol_power_off"), "{text}");
+    assert!(
+        row(&text, "power").contains("targets: on, off, reboot, depending on wol_power_off"),
+        "{text}"
+    );
     let mgmt = text.lines().find(|l| l.starts_with("management")).unwrap();
     assert!(mgmt.contains("has no management interface"), "{text}");
+}
+
+/// The text of the table row of `interface` in `capabilities` output: its first
+/// line and the wrapped lines under it, joined.
+fn row(text: &str, interface: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with(interface));
+    let mut row = lines.next().unwrap_or_default().trim().to_owned();
+    for l in lines.take_while(|l| l.starts_with(' ')) {
+        row.push(' ');
+        row.push_str(l.trim());
+    }
+    row
+}
+
+/// Operator trial: `capabilities redfish` printed a field's label twice, with its
+/// values and again with its note (`targets: on, …; targets: depends on …`, `nmi:
+/// yes; …; nmi: depends on …`). Each field is worded once: its note follows its
+/// values (`, depending on …`).
+#[test]
+fn a_fields_note_follows_its_values_under_one_label() {
+    let text = String::from_utf8(hwctl(&["capabilities", "redfish"]).stdout).unwrap();
+    let power = row(&text, "power");
+    assert_eq!(power.matches("targets").count(), 1, "{text}");
+    assert!(
+        power.contains(
+            "targets: on, off, soft-off, reboot, soft-reboot, depending on the system's \
+             ResetType@Redfish.AllowableValues (others are Unsupported)"
+        ),
+        "{text}"
+    );
+    let mgmt = row(&text, "management");
+    assert_eq!(mgmt.matches("nmi").count(), 1, "{text}");
+    assert!(
+        mgmt.contains(
+            "nmi: yes, depending on the system's ResetType@Redfish.AllowableValues listing Nmi"
+        ),
+        "{text}"
+    );
+    assert_eq!(mgmt.matches("boot devices").count(), 1, "{text}");
+    let devices = mgmt.find("boot devices settable: ").unwrap();
+    let note = mgmt
+        .find(", depending on the system's BootSourceOverrideTarget@Redfish.AllowableValues")
+        .unwrap();
+    assert!(
+        devices < note && !mgmt[devices..note].contains(';'),
+        "{text}"
+    );
+    assert!(!text.contains("depends on"), "{text}");
+
+    let text = String::from_utf8(hwctl(&["capabilities", "openbmc"]).stdout).unwrap();
+    let mgmt = row(&text, "management");
+    assert!(
+        mgmt.contains("nmi: yes, depending on openbmc_api=redfish (not with rest or auto)"),
+        "{text}"
+    );
+    assert_eq!(mgmt.matches("nmi:").count(), 1, "{text}");
 }
 
 /// A real node of a type claims nothing beyond what `capabilities TYPE` says the
