@@ -559,7 +559,9 @@ impl Core {
             ));
         }
         let policy = self.config.retry;
-        if let Some(mark) = self.pool.found_unreachable(policy.backoff.max) {
+        if let Some(mark) = self.pool.found_unreachable(policy.backoff.max)
+            && !self.logs_in_first(with_auth)
+        {
             return Err(self.found_unreachable(req, &mark, policy.backoff.max));
         }
         // A retryable status (429, 502, 503, 504) of an idempotent request is a
@@ -632,6 +634,20 @@ impl Core {
                 None => Err(e),
             },
         }
+    }
+
+    /// Whether a request will log in before it is sent (session authentication,
+    /// no session held, or one being logged in): the log-in's own requests then
+    /// meet an endpoint found unreachable, and the error is named the log-in's
+    /// (`session log-in: GET ServiceRoot: …`), as every log-in failure is.
+    #[cold]
+    fn logs_in_first(&self, with_auth: bool) -> bool {
+        with_auth
+            && matches!(self.config.auth, Auth::Session(_))
+            && self
+                .session
+                .try_lock()
+                .map_or(true, |slot| slot.session.is_none())
     }
 
     /// The error of a request that starts while an earlier request's connection

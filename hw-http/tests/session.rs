@@ -331,3 +331,33 @@ async fn a_failed_login_is_not_retried_again_by_the_request_that_needed_it() {
     assert!(err.is_retryable());
     acceptor.abort();
 }
+
+/// A request that must log in first, on an endpoint an earlier request found
+/// unreachable: its log-in's request fails at once (no connection tried), and the
+/// error is the log-in's, as every log-in failure is (hw-redfish's `session
+/// log-in: GET ServiceRoot: …`), not the request's own.
+#[tokio::test]
+async fn a_login_on_an_endpoint_found_unreachable_fails_at_once_named_the_log_in() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // Waits of 1 then 2 ms between attempts; a window of 60 s.
+    let backoff =
+        hwctl_core::poll::Backoff::exponential(Duration::from_millis(1), Duration::from_secs(60));
+    let config = EndpointConfig::builder(format!("http://127.0.0.1:{port}"))
+        .auth(Auth::session(ReadFirstLogin))
+        .retry(RetryPolicy::default().with_backoff(backoff))
+        .build()
+        .unwrap();
+    let client = HttpClient::new(config).unwrap();
+    let first = client.get("/data").await.unwrap_err();
+    assert_eq!(client.stats().attempts, 3, "{first}");
+    let err = client.get("/data").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    // The log-in's own request (a log-in hook names the rest: hw-redfish's
+    // `session log-in: GET ServiceRoot: …`).
+    assert_eq!(err.operation(), Some("GET root"), "{err}");
+    assert!(err.message().contains("found unreachable"), "{err}");
+    assert_eq!(client.stats().attempts, 3, "{err}");
+}
