@@ -175,7 +175,7 @@ impl AmtClient {
         let op = request.operation().to_owned();
         let body = request.to_xml();
         let asleep = self.maybe_asleep();
-        let mut result = self.send_once(&body, idempotent, &op).await;
+        let mut result = self.send_once(&body, idempotent, &op, false).await;
         if asleep
             && let Err(e) = &result
             && is_sleep_symptom(e)
@@ -183,7 +183,10 @@ impl AmtClient {
             tracing::info!(operation = %op, error = %e, wait_ms = self.wake_wait.as_millis() as u64,
                 "AMT may be asleep: retrying after a wake-up wait");
             tokio::time::sleep(self.wake_wait).await;
-            result = self.send_once(&body, idempotent, &op).await;
+            // The resend connects even though the first try has just marked the
+            // endpoint unreachable (hw-http fails a request within its backoff
+            // window after that at once): waking the AMT is why it is sent.
+            result = self.send_once(&body, idempotent, &op, true).await;
         }
         if result.is_ok() {
             self.mark_awake();
@@ -191,12 +194,21 @@ impl AmtClient {
         result.map_err(|e| e.with_driver(NAME).with_operation(op))
     }
 
-    async fn send_once(&self, body: &[u8], idempotent: bool, op: &str) -> Result<RawAmtReply> {
-        let req = hwctl_http::Request::post(WSMAN_PATH)
+    async fn send_once(
+        &self,
+        body: &[u8],
+        idempotent: bool,
+        op: &str,
+        after_wake_wait: bool,
+    ) -> Result<RawAmtReply> {
+        let mut req = hwctl_http::Request::post(WSMAN_PATH)
             .header("Content-Type", "application/soap+xml; charset=utf-8")
             .body(body.to_vec())
             .idempotent(idempotent)
             .operation(op.to_owned());
+        if after_wake_wait {
+            req = req.despite_unreachable();
+        }
         let reply = self.http.send_raw(req).await?;
         let status = reply.status();
         // AMT answers faults with 400/500 and a SOAP body: the fault says more.

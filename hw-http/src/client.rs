@@ -559,7 +559,8 @@ impl Core {
             ));
         }
         let policy = self.config.retry;
-        if let Some(mark) = self.pool.found_unreachable(policy.backoff.max)
+        if !req.despite_unreachable
+            && let Some(mark) = self.pool.found_unreachable(policy.backoff.max)
             && !self.logs_in_first(with_auth)
         {
             return Err(self.found_unreachable(req, &mark, policy.backoff.max));

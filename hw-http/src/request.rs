@@ -33,6 +33,7 @@ pub struct Request {
     pub(crate) idempotent: bool,
     pub(crate) operation: Cow<'static, str>,
     pub(crate) header_error: Option<String>,
+    pub(crate) despite_unreachable: bool,
 }
 
 impl Request {
@@ -51,6 +52,7 @@ impl Request {
             idempotent,
             operation,
             header_error: None,
+            despite_unreachable: false,
         }
     }
 
@@ -130,6 +132,25 @@ impl Request {
     /// Marks whether the request may be sent again after a failure.
     pub fn idempotent(mut self, idempotent: bool) -> Self {
         self.idempotent = idempotent;
+        self
+    }
+
+    /// Tries a connection even when the shared client found the endpoint
+    /// unreachable moments ago. By default a request that starts within the retry
+    /// policy's longest backoff wait (`RetryPolicy::backoff`'s `max`, 2 s by
+    /// default) after a connection to its endpoint could not be opened fails at
+    /// once as `Unreachable`, not sent (so the nodes of one dead chassis do not
+    /// each run a retry loop); this is for a deliberate resend after a wait of the
+    /// caller's own, such as Intel AMT's resend after its wake-up wait (a sleeping
+    /// AMT refuses connections until it is awake).
+    ///
+    /// ```
+    /// use hwctl_http::Request;
+    /// let req = Request::post("/wsman").body("…").despite_unreachable();
+    /// # let _ = req;
+    /// ```
+    pub fn despite_unreachable(mut self) -> Self {
+        self.despite_unreachable = true;
         self
     }
 
@@ -260,6 +281,7 @@ impl fmt::Debug for Request {
             .field("body_len", &self.body.len())
             .field("idempotent", &self.idempotent)
             .field("operation", &self.operation)
+            .field("despite_unreachable", &self.despite_unreachable)
             .finish()
     }
 }

@@ -671,3 +671,47 @@ async fn a_dropped_test_server_closes_its_open_connections() {
         String::from_utf8_lossy(&after)
     );
 }
+
+/// A request marked `despite_unreachable` (a resend after the caller's own wait,
+/// as Intel AMT's after its wake-up wait) connects while the endpoint's mark is
+/// fresh, where any other request fails at once without a connection.
+#[tokio::test]
+async fn a_request_despite_unreachable_connects_within_the_window() {
+    let port = closed_port();
+    let c = HttpClient::new(
+        EndpointConfig::builder(format!("http://127.0.0.1:{port}/"))
+            .retry(RetryPolicy::none().with_backoff(Backoff::fixed(Duration::from_secs(60))))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    c.get("/a").await.unwrap_err();
+    // The endpoint comes up (an AMT woken by the first try): something now
+    // listens on the port, and answers.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .await;
+        }
+    });
+    let err = c.get("/b").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
+    assert!(err.to_string().contains("found unreachable"), "{err}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    let reply = c
+        .send(Request::get("/c").despite_unreachable())
+        .await
+        .unwrap();
+    assert_eq!(reply.body().as_ref(), b"ok");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
