@@ -9,7 +9,7 @@ use hwctl_core::shared::Shared;
 use hwctl_core::{
     DriverInfo, HardwareType, InterfaceKind, NodeContext, Result, Validator, async_trait,
 };
-use hwctl_ipmi::{Bridge, Ipmi, IpmiEndpoint};
+use hwctl_ipmi::{Bridge, Ipmi, IpmiConsole, IpmiEndpoint};
 
 pub use crate::NAME;
 use crate::client::NodeManager;
@@ -109,11 +109,12 @@ impl NmTransport for IpmiTransport {
     }
 }
 
-/// The `staging-nm` hardware type: `ipmi` power and management plus the Node Manager
-/// vendor methods. Nodes share one IPMI session per BMC with every other node of the
-/// process ([`Shared::global`]), `ipmi` nodes on the same BMC included;
-/// [`hardware_type_with`] takes a scope of its own. Power and management errors name
-/// the driver `staging-nm`.
+/// The `staging-nm` hardware type: `ipmi` power, management and Serial over LAN
+/// console ([`IpmiConsole`], on a session of its own while open) plus the Node
+/// Manager vendor methods. Nodes share one IPMI session per BMC with every other
+/// node of the process ([`Shared::global`]), `ipmi` nodes on the same BMC included;
+/// [`hardware_type_with`] takes a scope of its own. Power, management and console
+/// errors name the driver `staging-nm`.
 ///
 /// ```
 /// use hwctl_core::{DriverInfo, NodeContext};
@@ -122,6 +123,7 @@ impl NmTransport for IpmiTransport {
 /// let node = ht.build(&info, &NodeContext::new("n1")).unwrap();
 /// assert_eq!(node.capabilities().vendor.len(), 11);
 /// assert!(node.power().is_ok());
+/// assert!(node.capabilities().console);
 /// ```
 pub fn hardware_type() -> HardwareType {
     hardware_type_with(Shared::global())
@@ -132,10 +134,12 @@ pub fn hardware_type() -> HardwareType {
 pub fn hardware_type_with(shared: Shared<IpmiEndpoint>) -> HardwareType {
     HardwareType::new(
         NAME,
-        "IPMI power and management plus Intel Node Manager policies and statistics as vendor methods.",
+        "IPMI power, management and serial console (Serial over LAN) plus Intel Node Manager \
+         policies and statistics as vendor methods.",
         [
             InterfaceKind::Power,
             InterfaceKind::Management,
+            InterfaceKind::Console,
             InterfaceKind::Vendor,
         ],
         crate::config::properties(),
@@ -183,7 +187,7 @@ fn declared_capabilities() -> hwctl_core::TypeCapabilities {
             sensors: true,
             nmi: true,
         }),
-        console: false,
+        console: true,
         vendor: crate::vendor::methods(),
         boot: false,
     })
@@ -197,7 +201,11 @@ fn build(
     let cfg = NmConfig::from_driver_info(info, ctx)?;
     let ipmi = hwctl_ipmi::ipmi_from_config(shared, &cfg.ipmi).with_driver(NAME);
     let nm = NodeManager::with_location(Arc::new(IpmiTransport::new(ipmi.clone())), cfg.location);
+    // Ironic's staging-nm is its ipmi type plus these vendor methods, console
+    // included; ours opens a SOL session of its own, as the `ipmi` type's does.
+    let console = IpmiConsole::new(ipmi.clone());
     Ok(hwctl_ipmi::node(NAME, &ipmi, ctx.clone())
+        .with_console(Arc::new(console))
         .with_vendor(Arc::new(NmVendor::new(Arc::new(nm)))))
 }
 
