@@ -12,7 +12,8 @@
 #      sampler checks that no secret is ever in an hwctl process's /proc/PID/cmdline;
 #   5. a fleet run interrupted with SIGINT (Ctrl-C): exit status non-zero and the
 #      done / failed / not started summary, checked against the simulator;
-#   6. `printf 'cmd N\n' | hwctl console` on an OCS blade, 20 times, every reply printed.
+#   6. `printf 'cmd N\n' | hwctl console` on an OCS blade, 20 times, then on an IPMI
+#      node (Serial over LAN) 3 times, every reply printed.
 # Each step checks its output and a failure names the step.
 #
 # hwctl is the binary already built (default $CARGO_TARGET_DIR or target, /debug/hwctl, as `cargo test
@@ -359,7 +360,7 @@ for n in $switched; do
 done
 
 # --------------------------------------------------------------------------------
-step "piped console, 20 times"
+step "piped console, 20 times on OCS, 3 on IPMI"
 blade=$(blade_node 7)
 expect_ok --info-file "$blade" power on
 for i in $(seq 1 20); do
@@ -369,6 +370,15 @@ for i in $(seq 1 20); do
   grep -qF "cmd $i" "$WORK/out" || fail "run $i of 20: the reply is missing: $(show)"
 done
 unset HW_MSFTOCS_PASSWORD
+# The same on an IPMI node: Serial over LAN to the `hwctl sim ipmi` BMC, whose serial
+# line prints a banner and echoes.
+for i in $(seq 1 3); do
+  rc=0
+  printf 'sol %s\n' "$i" | HW_IPMI_PASSWORD="$ipmi_pw" "$HWCTL" --info-file "$WORK/node-ipmi.json" console \
+    >"$WORK/out" 2>"$WORK/err" || rc=$?
+  [ "$rc" = 0 ] || fail "IPMI run $i: console exited $rc: $(show)"
+  grep -qF "sol $i" "$WORK/out" || fail "IPMI run $i of 3: the echo is missing: $(show)"
+done
 
 # --------------------------------------------------------------------------------
 step "no secret in any hwctl command line"
@@ -381,4 +391,4 @@ if [ "$(wc -l <"$WORK/sampler.report")" -gt 0 ] && tail -n +2 "$WORK/sampler.rep
 fi
 
 STEP=done
-echo "first hour: every step passed (${#TYPES[@]} Ironic exports, $seen hwctl processes sampled, 20 console sessions)" >&2
+echo "first hour: every step passed (${#TYPES[@]} Ironic exports, $seen hwctl processes sampled, 20 OCS and 3 IPMI console sessions)" >&2
