@@ -6,6 +6,14 @@
 //! count and one duration, and every resend is logged exactly once: at `WARN`,
 //! except busy refusals after the first (a BMC that answers "busy" may be retried
 //! for a minute; those go to `DEBUG`).
+//!
+//! The log line has hwctl-core's form (`<failure>; retrying in 200 ms (attempt 2
+//! of 3)`, as HTTP drivers log): `(attempt N of M)` after silence, where the
+//! operation bounds silence by a count of attempts (`retries + 1` silent attempts
+//! in a row at most, so `M` is an upper bound, reached by a BMC that stays
+//! silent); otherwise no count bounds the attempts (busy refusals are retried for
+//! as long as the time limit allows), and the line names the time limit instead:
+//! `(attempt N, 1.2s of ipmi_command_retry_timeout 60s)`.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -54,6 +62,13 @@ pub(crate) struct Attempts {
     busy: AtomicU32,
     /// What the last datagram asked for: the setup step or the command.
     waiting_for: Mutex<String>,
+    /// Silent attempts in a row at most, when the operation bounds silence by a
+    /// count (`retries + 1`).
+    silent_max: Option<u32>,
+    /// Attempts met with silence in a row, the last one included.
+    silent_run: AtomicU32,
+    /// The operation's time limit (`ipmi_command_retry_timeout`), for the log.
+    limit: Option<Duration>,
 }
 
 impl Attempts {
@@ -65,7 +80,19 @@ impl Attempts {
             made: AtomicU32::new(1),
             busy: AtomicU32::new(0),
             waiting_for: Mutex::new(first),
+            silent_max: None,
+            silent_run: AtomicU32::new(0),
+            limit: None,
         }
+    }
+
+    /// The operation ends within `limit` (`ipmi_command_retry_timeout`) and, when
+    /// `silent_max` is given, gives a silent BMC at most that many attempts in a
+    /// row; both only shape the log line (the caller's loop enforces them).
+    pub(crate) fn bounded(mut self, limit: Duration, silent_max: Option<u32>) -> Self {
+        self.limit = Some(limit);
+        self.silent_max = silent_max;
+        self
     }
 
     /// The step or command now being waited for (`Open Session (session setup,
@@ -98,7 +125,13 @@ impl Attempts {
     pub(crate) fn retrying(&self, error: &Error, wait: Duration) {
         let n = self.made.fetch_add(1, Ordering::Relaxed) + 1;
         let busy = error.kind() == ErrorKind::Busy && self.busy.fetch_add(1, Ordering::Relaxed) > 0;
-        let took = self.started.elapsed().as_secs_f64();
+        let silent = if error.kind() == ErrorKind::Timeout {
+            self.silent_run.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.silent_run.store(0, Ordering::Relaxed);
+            0
+        };
+        let bound = self.bound(n, silent);
         let what = self.what();
         let msg = error.message();
         // Session errors name the step already; others (a refusal) do not.
@@ -109,9 +142,28 @@ impl Attempts {
         };
         let ms = wait.as_millis();
         if busy {
-            tracing::debug!("{cause}; retrying in {ms} ms (attempt {n}, {took:.1}s so far)");
+            tracing::debug!("{cause}; retrying in {ms} ms ({bound})");
         } else {
-            tracing::warn!("{cause}; retrying in {ms} ms (attempt {n}, {took:.1}s so far)");
+            tracing::warn!("{cause}; retrying in {ms} ms ({bound})");
+        }
+    }
+
+    /// `attempt N of M` for attempt `n` after `silent` silent attempts in a row,
+    /// where silence is bounded by a count; `attempt N, X.Xs of
+    /// ipmi_command_retry_timeout Ys` otherwise (`X.Xs so far` without a limit).
+    fn bound(&self, n: u32, silent: u32) -> String {
+        if let Some(max) = self.silent_max.filter(|_| silent > 0) {
+            // `n` is silent attempt `silent + 1` of at most `max` in this run.
+            let m = n.saturating_sub(silent + 1).saturating_add(max);
+            return format!("attempt {n} of {m}");
+        }
+        let took = self.started.elapsed().as_secs_f64();
+        match self.limit {
+            Some(limit) => format!(
+                "attempt {n}, {took:.1}s of ipmi_command_retry_timeout {}s",
+                limit.as_secs_f64()
+            ),
+            None => format!("attempt {n}, {took:.1}s so far"),
         }
     }
 }
@@ -138,5 +190,34 @@ mod tests {
         assert_eq!(a.made(), 3);
         a.waiting_for("RAKP 1");
         assert_eq!(a.what(), "RAKP 1");
+    }
+
+    /// The retry line's bound: `attempt N of M` in a run of silence (M counted
+    /// from the run's first attempt), the time limit after anything else.
+    #[tokio::test]
+    async fn the_bound_is_a_count_after_silence_and_the_time_limit_otherwise() {
+        let timeout = Error::new(ErrorKind::Timeout, "no reply");
+        let busy = Error::new(ErrorKind::Busy, "no session slot");
+        let a = Attempts::new("h:623".into(), "x".into()).bounded(Duration::from_secs(60), Some(4));
+        a.retrying(&timeout, Duration::ZERO); // attempt 2, run of 1
+        assert_eq!(a.bound(2, 1), "attempt 2 of 4");
+        a.retrying(&busy, Duration::ZERO); // attempt 3
+        assert!(
+            a.bound(3, 0)
+                .starts_with("attempt 3, 0.0s of ipmi_command_retry_timeout 60s"),
+            "{}",
+            a.bound(3, 0)
+        );
+        // Silence after the busy refusal: a new run, from attempt 3.
+        a.retrying(&timeout, Duration::ZERO); // attempt 4, run of 1
+        assert_eq!(a.bound(4, 1), "attempt 4 of 6");
+        assert_eq!(a.bound(6, 3), "attempt 6 of 6");
+        let sol = Attempts::new("h:623".into(), "x".into()).bounded(Duration::from_secs(20), None);
+        assert_eq!(
+            sol.bound(2, 1),
+            "attempt 2, 0.0s of ipmi_command_retry_timeout 20s"
+        );
+        let plain = Attempts::new("h:623".into(), "x".into());
+        assert_eq!(plain.bound(2, 0), "attempt 2, 0.0s so far");
     }
 }

@@ -594,7 +594,10 @@ impl IpmiClient {
         let started = Instant::now();
         let end = started + cfg.command_retry_timeout;
         let silence = cfg.silence_budget();
-        let tries = Attempts::new(cfg.endpoint(), command_text(netfn, cmd));
+        let tries = Attempts::new(cfg.endpoint(), command_text(netfn, cmd)).bounded(
+            cfg.command_retry_timeout,
+            Some(cfg.retries.saturating_add(1)),
+        );
         // When the BMC last answered: `None` after a busy refusal, so silence is
         // counted afresh from the next attempt (the backoff wait is not silence).
         let mut heard: Option<Instant> = Some(started);

@@ -267,7 +267,9 @@ impl IpmiConsole {
         let cfg = Arc::new(self.ipmi.client().config().clone());
         let endpoint = cfg.endpoint();
         let deadline = Instant::now() + cfg.command_retry_timeout;
-        let tries = Attempts::new(endpoint.clone(), command_text(0x06, 0x48));
+        // Setup steps are resent after silence until the deadline: no count.
+        let tries = Attempts::new(endpoint.clone(), command_text(0x06, 0x48))
+            .bounded(cfg.command_retry_timeout, None);
         let mut session = match tokio::time::timeout_at(
             deadline,
             Session::open(&cfg, deadline, &tries),
