@@ -180,7 +180,7 @@ impl std::fmt::Display for CapabilityField {
 /// A hardware type declares it with
 /// [`HardwareType::with_capabilities`](crate::HardwareType::with_capabilities);
 /// `hwctl capabilities TYPE` shows it when no node can be built, and the
-/// conformance suite ([`testing::check_capabilities`](crate::testing)) fails a
+/// conformance suite (`testing::check_capabilities`, with the `testing` feature) fails a
 /// node that claims more than its type declares. Within is checked per field:
 /// every target, boot device, boot mode and vendor method (name and verbs) of the
 /// node is declared; a `true` flag (`can_query`, `sensors`, `nmi`, a console, …)

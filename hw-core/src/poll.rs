@@ -164,6 +164,11 @@ pub enum Check<T> {
 /// calls, and fails with [`ErrorKind::Timeout`] once `deadline` has passed.
 ///
 /// - Each call is cut at the deadline: a call that hangs cannot overrun it.
+/// - When the next sleep would pass the deadline, one last call is made before
+///   it, started at the deadline less twice the last call's duration (when that
+///   is still ahead), so a deadline shorter than the interval still gets its
+///   reads (a 0.9 s timeout with a 1 s interval: a call at 0 s and one just before
+///   0.9 s).
 /// - An error from `check` that [`is_retryable`](Error::is_retryable) is tolerated
 ///   while time remains (a device may drop a request while it switches); any other
 ///   error ends the poll at once and is returned as it is.
@@ -224,7 +229,9 @@ where
     Fut: Future<Output = Result<Check<T>>>,
 {
     let mut attempt = 0u32;
+    let mut last_chance = false;
     loop {
+        let started = Instant::now();
         let seen = match tokio::time::timeout_at(deadline, check()).await {
             Err(_) => return Err(failure("the last check did not answer in time")),
             Ok(Ok(Check::Done(v))) => return Ok(v),
@@ -232,12 +239,26 @@ where
             Ok(Err(e)) if e.is_retryable() => format!("the last check failed: {e}"),
             Ok(Err(e)) => return Err(e),
         };
+        let took = started.elapsed();
         let wait = backoff.sleep_for(attempt);
         attempt = attempt.saturating_add(1);
-        if Instant::now() + wait > deadline {
-            return Err(failure(&seen));
+        let now = Instant::now();
+        if now + wait <= deadline {
+            tokio::time::sleep(wait).await;
+            continue;
         }
-        tokio::time::sleep(wait).await;
+        // The next wait would pass the deadline: one last check, started so that
+        // it ends by the deadline if it takes twice as long as this one did, rather
+        // than giving up with time left (a 0.9 s timeout and a 1 s interval failed
+        // after the first check, a few milliseconds in).
+        let last_start = deadline.checked_sub(took.saturating_mul(2));
+        match last_start {
+            Some(at) if !last_chance && at > now => {
+                last_chance = true;
+                tokio::time::sleep_until(at).await;
+            }
+            _ => return Err(failure(&seen)),
+        }
     }
 }
 
@@ -261,6 +282,58 @@ mod tests {
     fn backoff_saturates_without_overflow() {
         let b = Backoff::exponential(Duration::from_secs(1), Duration::from_secs(10));
         assert_eq!(b.delay(u32::MAX), Duration::from_secs(10));
+    }
+
+    /// A deadline shorter than the interval (or between two intervals) still
+    /// gets a last check just before it, not a failure right after the first
+    /// (found by a newcomer: a blade that reached the state at 0.3 s failed a
+    /// 0.9 s timeout 3 ms in, with a 1 s interval).
+    #[tokio::test(start_paused = true)]
+    async fn a_last_check_comes_before_a_deadline_shorter_than_the_interval() {
+        let start = Instant::now();
+        let checks = std::sync::Mutex::new(Vec::new());
+        let r = poll_until(
+            "state",
+            start + Duration::from_millis(900),
+            Backoff::fixed(Duration::from_secs(1)),
+            || {
+                let at = start.elapsed();
+                checks.lock().unwrap().push(at);
+                async move {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    Ok(if at >= Duration::from_millis(300) {
+                        Check::Done(at)
+                    } else {
+                        Check::Pending("off".into())
+                    })
+                }
+            },
+        )
+        .await;
+        let at = r.unwrap();
+        // Started at the deadline less twice the first check's 10 ms.
+        assert_eq!(at, Duration::from_millis(880));
+        assert_eq!(checks.lock().unwrap().len(), 2);
+        // With the state never reached: exactly one last check, then the error
+        // at the deadline's side (no third check, no sleep past it).
+        let start = Instant::now();
+        let n = std::sync::atomic::AtomicU32::new(0);
+        let r: Result<()> = poll_until(
+            "state",
+            start + Duration::from_millis(1900),
+            Backoff::fixed(Duration::from_secs(1)),
+            || {
+                n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                async {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    Ok(Check::Pending("off".into()))
+                }
+            },
+        )
+        .await;
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);
+        assert_eq!(n.load(std::sync::atomic::Ordering::Relaxed), 3);
+        assert!(start.elapsed() <= Duration::from_millis(1900));
     }
 
     #[tokio::test(start_paused = true)]

@@ -179,7 +179,7 @@ impl HardwareType {
     /// [`TypeCapabilities`]): the union over every `driver_info` the type accepts,
     /// with a "depends on …" note where only a node can say. `hwctl capabilities
     /// TYPE` shows it when no node can be built, and the conformance suite
-    /// ([`testing::check_capabilities`](crate::testing::check_capabilities)) fails
+    /// (`testing::check_capabilities`, with the `testing` feature) fails
     /// a node of the type that claims more. Replaces an earlier declaration.
     ///
     /// ```

@@ -271,7 +271,7 @@ impl<S: PowerSwitch> Power for S {
         let run = crate::retry::with_named_caller_deadline(
             deadline,
             crate::retry::DeadlineName::timed("the power timeout of ", timeout, ""),
-            drive(self, &caps, target, deadline, &phase),
+            drive(self, &caps, target, deadline, timeout, &phase),
         );
         let result = match tokio::time::timeout_at(deadline, run).await {
             Ok(r) => r,
@@ -301,12 +301,12 @@ enum Phase {
 impl Phase {
     /// The error for a deadline that passed in this phase.
     fn overrun(self, target: PowerTarget, timeout: Duration) -> Error {
-        let secs = timeout.as_secs_f64();
+        let secs = seconds_text(timeout);
         match self {
             Phase::Reading => Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "reading the power state did not finish within {secs:.1}s; \
+                    "reading the power state did not finish within {secs}; \
                      no power change was requested"
                 ),
             ),
@@ -314,7 +314,7 @@ impl Phase {
                 Error::new(
                     ErrorKind::Timeout,
                     format!(
-                        "{step} did not finish within {secs:.1}s; \
+                        "{step} did not finish within {secs}; \
                          it may have reached the device"
                     ),
                 ),
@@ -323,12 +323,22 @@ impl Phase {
             Phase::Confirming => Error::new(
                 ErrorKind::PowerStateFailure,
                 format!(
-                    "power state {} not confirmed within {secs:.1}s: the device did not \
+                    "power state {} not confirmed within {secs}: the device did not \
                      answer in time (confirming the new state)",
                     target.final_state(),
                 ),
             ),
         }
+    }
+}
+
+/// A timeout as the engine's messages give it: tenths of a second (`0.9s`,
+/// `60.0s`), or milliseconds below a tenth (`1 ms`, which `0.0s` hid).
+fn seconds_text(d: Duration) -> String {
+    if d < Duration::from_millis(100) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
     }
 }
 
@@ -355,10 +365,24 @@ async fn drive<S: PowerSwitch + ?Sized>(
     caps: &PowerCapabilities,
     target: PowerTarget,
     deadline: Instant,
+    timeout: Duration,
     phase: &Mutex<Phase>,
 ) -> Result<()> {
     let set_phase = |p: Phase| *phase.lock().unwrap_or_else(|e| e.into_inner()) = p;
     let send = |step: &'static str, action: PowerAction| async move {
+        // The caller's deadline may pass while the engine is still running (the
+        // runtime's timer fires on its next tick): no command starts after it
+        // (a zero timeout sent the command, then failed).
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the power timeout of {} passed before {step}; it was not sent",
+                    seconds_text(timeout)
+                ),
+            )
+            .not_delivered());
+        }
         set_phase(Phase::Sending(step));
         switch
             .apply(action)
@@ -388,7 +412,7 @@ async fn drive<S: PowerSwitch + ?Sized>(
     };
     let confirm = |want: PowerState| async move {
         set_phase(Phase::Confirming);
-        confirm_state(switch, want, deadline).await
+        confirm_state(switch, want, deadline, timeout).await
     };
     if action == PowerAction::SoftReboot && switch.soft_reboot() == SoftReboot::OffThenOn {
         send("sending soft off", PowerAction::SoftOff).await?;
@@ -404,8 +428,8 @@ async fn confirm_state<S: PowerSwitch + ?Sized>(
     switch: &S,
     want: PowerState,
     deadline: Instant,
+    timeout: Duration,
 ) -> Result<()> {
-    let total = deadline.saturating_duration_since(Instant::now());
     let max_reads = switch.confirm_reads();
     let reads = std::sync::atomic::AtomicU32::new(0);
     let reads = &reads;
@@ -434,8 +458,8 @@ async fn confirm_state<S: PowerSwitch + ?Sized>(
             Error::new(
                 ErrorKind::PowerStateFailure,
                 format!(
-                    "power state {want} not reached within {:.1}s; {seen}",
-                    total.as_secs_f64()
+                    "power state {want} not reached within {}; {seen}",
+                    seconds_text(timeout)
                 ),
             )
         },
@@ -511,6 +535,27 @@ mod tests {
         let s = Scripted::new(PowerState::On);
         s.set_power_state(PowerTarget::On, None).await.unwrap();
         assert!(s.applied().is_empty());
+    }
+
+    /// No command starts once the caller's deadline has passed, even where the
+    /// runtime would still run the engine (its timer fires on a later tick): a
+    /// zero timeout sent the command, then failed (newcomer trial). The message
+    /// gives a timeout under a tenth of a second in milliseconds.
+    #[tokio::test(start_paused = true)]
+    async fn nothing_is_sent_after_the_deadline() {
+        let s = Scripted::new(PowerState::Off);
+        let e = s
+            .set_power_state(PowerTarget::Reboot, Some(Duration::ZERO))
+            .await
+            .unwrap_err();
+        assert!(s.applied().is_empty(), "{:?}", s.applied());
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+        assert!(e.was_not_delivered(), "{e}");
+        assert!(
+            e.to_string()
+                .contains("the power timeout of 0 ms passed before sending the command"),
+            "{e}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
