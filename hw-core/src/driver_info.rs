@@ -44,6 +44,11 @@ pub struct Property {
     /// than drop it silently (see [`Property::refused`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<&'static str>,
+    /// `Some(reason)` for a real Ironic key the driver accepts and does not use,
+    /// because hw has no need of it (see [`Property::unused`]): validation passes,
+    /// and the first node of the process that carries it logs `reason` once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused: Option<&'static str>,
 }
 
 impl Property {
@@ -65,6 +70,7 @@ impl Property {
             secret: false,
             default: None,
             refused: None,
+            unused: None,
         }
     }
 
@@ -87,6 +93,7 @@ impl Property {
             secret: false,
             default: None,
             refused: None,
+            unused: None,
         }
     }
 
@@ -119,26 +126,83 @@ impl Property {
         self
     }
 
-    /// Marks a real Ironic key this driver does not support: whenever it is set,
-    /// validation reports it as invalid with `reason` (say what to do instead).
+    /// Marks a real Ironic key this driver does not support because it asks for
+    /// behaviour hw does not have (a cipher list, an older protocol): whenever it
+    /// is set, validation reports it as invalid with `reason` (say what to do
+    /// instead), since ignoring it would drive the node otherwise than asked.
     /// Listing it keeps it out of the "did you mean" of unknown keys and shows it
-    /// in the driver's properties.
+    /// in the driver's properties. A key hw simply has no use for is
+    /// [`Property::unused`] instead.
     ///
     /// ```
     /// use hwctl_core::{DriverInfo, Property};
     /// const PROPS: &[Property] = &[
-    ///     Property::optional("ipmi_terminal_port", "Ironic's console proxy port.")
-    ///         .refused("hw has no console proxy; remove the key"),
+    ///     Property::optional("redfish_tls_ciphers", "OpenSSL cipher list.")
+    ///         .refused("the TLS library has its own fixed suites; remove the key"),
     /// ];
-    /// let info = DriverInfo::from_pairs([("ipmi_terminal_port", "8023")]);
+    /// let info = DriverInfo::from_pairs([("redfish_tls_ciphers", "HIGH:!aNULL")]);
     /// let err = info.validator(PROPS).finish().unwrap_err();
     /// assert_eq!(err.to_string(),
-    ///     "invalid parameters: ipmi_terminal_port: is not supported: hw has no console proxy; remove the key");
+    ///     "invalid parameters: redfish_tls_ciphers: is not supported: the TLS library has its own fixed suites; remove the key");
     /// ```
     pub const fn refused(mut self, reason: &'static str) -> Self {
         self.refused = Some(reason);
         self
     }
+
+    /// Marks a real Ironic key this driver accepts and does not use: hw has no
+    /// need of it (it configured a part of Ironic hw does without, such as the
+    /// console proxy `ipmi_terminal_port` names), and driving the node without it
+    /// is what the user asked for. Validation passes whatever its value, so an
+    /// Ironic inventory moves over unchanged; it is never silent: the property
+    /// lists `reason` (`hwctl properties`, `--json` `"unused"`), and the first
+    /// [`DriverInfo::validator`] of the process over a `driver_info` that sets it
+    /// logs, at `info`, that the key is accepted and not used, and why — once per
+    /// key and process, not once per node (a sweep of 10,000 such nodes logs one
+    /// line). Ironic's keys of interfaces hw lacks altogether are
+    /// [`GENERIC_KEYS`]; a key whose meaning hw cannot honour is
+    /// [`Property::refused`].
+    ///
+    /// ```
+    /// use hwctl_core::{DriverInfo, Property};
+    /// const PROPS: &[Property] = &[
+    ///     Property::required("ipmi_address", "BMC address."),
+    ///     Property::optional("ipmi_terminal_port", "Ironic's console proxy port.")
+    ///         .unused("hw speaks Serial over LAN itself; no proxy listens on that port"),
+    /// ];
+    /// let info = DriverInfo::from_pairs([("ipmi_address", "10.0.0.5"), ("ipmi_terminal_port", "8023")]);
+    /// assert!(info.validator(PROPS).finish().is_ok());
+    /// assert_eq!(PROPS[1].unused, Some("hw speaks Serial over LAN itself; no proxy listens on that port"));
+    /// let shown = serde_json::to_value(&PROPS[1])?;
+    /// assert_eq!(shown["unused"], PROPS[1].unused.unwrap());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub const fn unused(mut self, reason: &'static str) -> Self {
+        self.unused = Some(reason);
+        self
+    }
+}
+
+/// The keys of [`Property::unused`] already logged in this process (each is
+/// logged once: module-wide, since every node of a sweep is validated).
+static UNUSED_TOLD: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Logs, at `info`, that `name` is accepted and not used, for `reason`, unless it
+/// was logged already in this process. Whether it was logged now.
+fn tell_unused_once(name: &str, reason: &'static str) -> bool {
+    let mut told = UNUSED_TOLD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if told.iter().any(|t| t == name) {
+        return false;
+    }
+    told.push(name.to_owned());
+    drop(told);
+    tracing::info!(
+        "driver_info key {name} is accepted and not used: {reason} (logged once per process, \
+         for the first node that sets it)"
+    );
+    true
 }
 
 /// Ironic's `driver_info` keys that belong to no hardware type: they are read by
@@ -459,6 +523,8 @@ impl DriverInfo {
     /// secret whose value is Ironic's mask
     /// [`IRONIC_MASK`] (an export has no secret: invalid, saying to supply it
     /// another way), and every [refused](Property::refused) property that is set.
+    /// An [unused](Property::unused) property that is set is no problem: the first
+    /// validator of the process that meets it logs it, once.
     ///
     /// The validator's namespaces are derived from `schema` ([`namespaces_of`]);
     /// [`Validator::finish`] reports the keys in them that are neither in `schema`
@@ -512,6 +578,10 @@ impl DriverInfo {
                     name: p.name.to_string(),
                     reason: Some(format!("is not supported: {reason}")),
                 });
+            } else if let Some(reason) = p.unused
+                && self.contains(&p.name)
+            {
+                tell_unused_once(&p.name, reason);
             }
         }
         Validator {
@@ -1326,6 +1396,30 @@ mod tests {
         let err = v.finish().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingParameter);
         assert_eq!(err.problems().len(), 1);
+    }
+
+    /// An unused key passes validation whatever its value, is known (never "did
+    /// you mean"), and is logged once per process, not once per node.
+    #[test]
+    fn an_unused_key_passes_and_is_told_once_per_process() {
+        const P: &[Property] = &[
+            Property::required("t_address", "Address."),
+            Property::optional("t_unused_port", "A proxy's port.").unused("no proxy here"),
+        ];
+        for value in [json!("8023"), json!(8023), json!("not a port")] {
+            let info =
+                DriverInfo::from_json(json!({"t_address": "h", "t_unused_port": value})).unwrap();
+            assert!(info.validator(P).finish().is_ok());
+        }
+        // The loop above built three validators over the key: it was told by the
+        // first only.
+        assert!(!tell_unused_once("t_unused_port", "no proxy here"));
+        assert!(tell_unused_once("t_unused_other", "no proxy here"));
+        assert!(!tell_unused_once("t_unused_other", "no proxy here"));
+        // Refused keys still fail.
+        const R: &[Property] = &[Property::optional("t_ciphers", ".").refused("no")];
+        let info = DriverInfo::from_pairs([("t_ciphers", "HIGH")]);
+        assert!(info.validator(R).finish().is_err());
     }
 
     #[test]

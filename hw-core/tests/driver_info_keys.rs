@@ -176,23 +176,50 @@ fn ironic_masked_secrets_are_refused_saying_to_supply_them_another_way() {
 #[test]
 fn refused_properties_are_reported_when_set_only() {
     const P: &[Property] = &[
-        Property::required("ipmi_address", "."),
-        Property::optional("ipmi_terminal_port", "Console proxy port.")
-            .refused("there is no console proxy; remove the key"),
+        Property::required("redfish_address", "."),
+        Property::optional("redfish_tls_ciphers", "OpenSSL cipher list.")
+            .refused("there is no OpenSSL here; remove the key"),
     ];
-    let ok = DriverInfo::from_pairs([("ipmi_address", "h")]);
+    let ok = DriverInfo::from_pairs([("redfish_address", "h")]);
     assert!(ok.validator(P).finish().is_ok());
-    let bad = DriverInfo::from_pairs([("ipmi_address", "h"), ("ipmi_terminal_port", "8023")]);
+    let bad = DriverInfo::from_pairs([("redfish_address", "h"), ("redfish_tls_ciphers", "HIGH")]);
     let err = bad.validator(P).finish().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid parameters: ipmi_terminal_port: is not supported: there is no console proxy; remove the key"
+        "invalid parameters: redfish_tls_ciphers: is not supported: there is no OpenSSL here; remove the key"
     );
     // Listed as a property (so `hwctl properties` shows it), with its reason.
     let shown = serde_json::to_value(&P[1]).unwrap();
+    assert_eq!(shown["refused"], "there is no OpenSSL here; remove the key");
+    assert!(shown.get("unused").is_none());
+}
+
+/// An Ironic key hw has no use for (the console proxy port of a node Ironic gave
+/// a console) passes, whatever its value, and is listed with its reason; a typo
+/// of it is still a typo.
+#[test]
+fn unused_properties_pass_and_are_listed_with_their_reason() {
+    const P: &[Property] = &[
+        Property::required("ipmi_address", "."),
+        Property::optional("ipmi_terminal_port", "Console proxy port.")
+            .unused("hw speaks Serial over LAN itself; no proxy listens on that port"),
+    ];
+    for value in [json!("8023"), json!(8023), json!("")] {
+        let info = DriverInfo::from_json(json!({"ipmi_address": "h", "ipmi_terminal_port": value}))
+            .unwrap();
+        assert!(info.validator(P).finish().is_ok(), "{value}");
+    }
+    let shown = serde_json::to_value(&P[1]).unwrap();
     assert_eq!(
-        shown["refused"],
-        "there is no console proxy; remove the key"
+        shown["unused"],
+        "hw speaks Serial over LAN itself; no proxy listens on that port"
+    );
+    assert!(shown.get("refused").is_none());
+    let typo = DriverInfo::from_pairs([("ipmi_address", "h"), ("ipmi_terminal_prot", "8023")]);
+    let err = typo.validator(P).finish().unwrap_err();
+    assert!(
+        err.to_string().contains("did you mean ipmi_terminal_port?"),
+        "{err}"
     );
 }
 

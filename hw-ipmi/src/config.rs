@@ -99,12 +99,13 @@ pub const PROPERTIES: &[Property] = &[
     .default_value("false"),
     Property::optional(
         "ipmi_terminal_port",
-        "Ironic's console proxy port (shellinabox/socat): refused, hw speaks IPMI \
-         Serial over LAN itself (hwctl console) and runs no proxy.",
+        "Ironic's console proxy port (shellinabox/socat). Accepted and not used: hw \
+         speaks IPMI Serial over LAN itself (hwctl console), and no proxy listens on \
+         that port. Optional.",
     )
-    .refused(
-        "it is Ironic's console proxy port (shellinabox/socat); hw speaks IPMI Serial \
-         over LAN itself (hwctl console) and has no proxy to listen on it; remove the key",
+    .unused(
+        "it is Ironic's console proxy port (shellinabox/socat); hw speaks IPMI Serial over \
+         LAN itself (hwctl console), and no proxy listens on that port",
     ),
 ];
 
@@ -896,6 +897,30 @@ mod tests {
         assert_eq!(cfg.bridge, Some(Bridge::dual((0, 130), 7, 0x72)));
         assert_eq!(cfg.local_address, 0x81);
         assert_eq!(cfg.cipher_suite, SuiteChoice::Auto);
+    }
+
+    /// A node migrated from Ironic with a console (ipmitool-socat, shellinabox)
+    /// carries `ipmi_terminal_port`: it builds (it was refused, which failed power
+    /// control of every such node) and the port changes nothing.
+    #[test]
+    fn an_ironic_console_port_is_accepted_and_not_used() {
+        let plain = DriverInfo::from_pairs([("ipmi_address", "192.0.2.10")]);
+        let plain = IpmiConfig::from_driver_info(&plain, &ctx()).unwrap();
+        for port in ["8023", "not a port"] {
+            let info = DriverInfo::from_pairs([
+                ("ipmi_address", "192.0.2.10"),
+                ("ipmi_terminal_port", port),
+            ]);
+            let cfg = IpmiConfig::from_driver_info(&info, &ctx()).unwrap();
+            assert_eq!(format!("{cfg:?}"), format!("{plain:?}"), "{port}");
+        }
+        let p = PROPERTIES
+            .iter()
+            .find(|p| p.name == "ipmi_terminal_port")
+            .unwrap();
+        assert!(p.refused.is_none());
+        assert!(p.unused.unwrap().contains("no proxy listens on that port"));
+        assert!(p.description.contains("Accepted and not used"));
     }
 
     #[test]

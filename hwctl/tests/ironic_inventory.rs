@@ -288,11 +288,10 @@ fn a_typo_in_the_drivers_namespace_is_refused_with_a_suggestion() {
 
 #[test]
 fn ironic_keys_that_are_not_supported_are_refused_with_a_reason() {
+    // They ask for behaviour hw does not have: ignoring them would drive the
+    // node otherwise than asked (`ipmi_terminal_port`, which asks for nothing hw
+    // lacks, is accepted: `an_export_with_ironics_console_port_validates_and_drives`).
     for (pair, why) in [
-        (
-            "ipmi_terminal_port=8023",
-            "speaks IPMI Serial over LAN itself",
-        ),
         ("ipmi_protocol_version=1.5", "only IPMI 2.0"),
         (
             "ipmi_force_boot_device=True",
@@ -356,4 +355,112 @@ fn redfish_password_is_documented_and_enforced_as_both_or_neither() {
         assert_eq!(o.status.code(), Some(2), "{pair}: {out}");
         assert!(out.contains("missing"), "{pair}: {out}");
     }
+}
+
+/// A node Ironic gave a console (`console_interface` ipmitool-socat, shellinabox)
+/// carries `ipmi_terminal_port`, its proxy's port. It was refused, which failed
+/// every such node's power control; it is accepted and not used (hw speaks SOL
+/// itself), shown so by `hwctl properties ipmi`, and logged once per process
+/// (at `-v`), not once per node.
+#[test]
+fn an_export_with_ironics_console_port_validates_and_drives() {
+    let file = fixtures().join("ipmi-socat-console.json");
+    let export = fixture("ipmi-socat-console");
+    assert_eq!(export["driver_info"]["ipmi_terminal_port"], "8023");
+    // The export as it is: only its masked password is lacking.
+    let o = hwctl(&["--info-file", file.to_str().unwrap(), "validate"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("ipmi_password"), "{out}");
+    assert!(!out.contains("ipmi_terminal_port"), "{out}");
+    let o = hwctl(&[
+        "--info-file",
+        file.to_str().unwrap(),
+        "--info",
+        "ipmi_password=pw",
+        "validate",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A fleet of such exports, pointed at the simulator's BMCs, is rebooted (a
+    // change: every entry is built first, then driven), and the key is told once.
+    let (_sim, sims) = start_sim("ipmi");
+    let dir = tempfile::tempdir().unwrap();
+    let nodes: Vec<Value> = sims
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut n = export.clone();
+            n["name"] = json!(format!("rack4-node{i}"));
+            n["uuid"] = json!(format!("3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6{i}"));
+            let info = n["driver_info"].as_object_mut().unwrap();
+            for (k, v) in s["driver_info"].as_object().unwrap() {
+                info.insert(k.clone(), v.clone());
+            }
+            n
+        })
+        .collect();
+    assert!(nodes.len() >= 2, "{sims:?}");
+    let inv = dir.path().join("inventory.json");
+    std::fs::write(&inv, serde_json::to_string(&nodes).unwrap()).unwrap();
+    let o = hwctl(&[
+        "-v",
+        "--json",
+        "fleet",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "power",
+        "reboot",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["ok"], nodes.len(), "{report}");
+    let log = String::from_utf8_lossy(&o.stderr);
+    let told: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("ipmi_terminal_port"))
+        .collect();
+    assert_eq!(told.len(), 1, "{log}");
+    assert!(told[0].contains(" INFO "), "{log}");
+    assert!(
+        told[0].contains("accepted and not used") && told[0].contains("no proxy listens"),
+        "{log}"
+    );
+    // Without -v nothing is printed about it.
+    let o = hwctl(&[
+        "fleet",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "power",
+        "status",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("ipmi_terminal_port"), "{}", text(&o));
+
+    // `hwctl properties ipmi` says so, with the reason.
+    let o = hwctl(&["--json", "properties", "ipmi"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let props: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = props["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "ipmi_terminal_port")
+        .unwrap();
+    assert!(p.get("refused").is_none(), "{p}");
+    assert!(
+        p["unused"]
+            .as_str()
+            .unwrap()
+            .contains("no proxy listens on that port"),
+        "{p}"
+    );
+    let o = hwctl(&["properties", "ipmi"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The table wraps its descriptions: compared with the spaces collapsed.
+    let table = text(&o).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        table.contains("Accepted and not used: hw speaks IPMI Serial over LAN itself"),
+        "{table}"
+    );
 }
