@@ -503,8 +503,10 @@ pub(crate) enum Command {
         /// counted from 0). A file that breaks these is refused (exit 2) before any
         /// node is touched, every bad entry named by its number (from 1). For `on`,
         /// `off` and `reboot`, every entry's driver_info must also validate (as
-        /// `hwctl validate` checks one node, offline): one that does not refuses the
-        /// sweep the same way; a `status` sweep fails such an entry's row alone.
+        /// `hwctl validate` checks one node, offline), and no two entries may address
+        /// one machine (the same driver, driver_info and ports, secrets and user
+        /// names aside): either refuses the sweep the same way; a `status` sweep
+        /// fails such an entry's row alone, and warns once of a machine listed twice.
         /// `fleet --inventory FILE validate` runs every check alone and lists every
         /// failing entry. `-` reads the inventory from stdin (`openstack baremetal
         /// node list --long -f json | hwctl fleet --inventory - validate`; messages

@@ -51,11 +51,14 @@ fn hwctl_bounded(state: &Path, args: &[&str]) -> Output {
 
 /// A fleet of OCS blades behind a silent chassis manager and IPMI BMCs that never
 /// reply; the listener and socket are returned to keep them bound.
-fn silent_fleet(dir: &Path) -> (std::path::PathBuf, TcpListener, UdpSocket) {
+fn silent_fleet(dir: &Path) -> (std::path::PathBuf, TcpListener, Vec<UdpSocket>) {
     let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", tcp.local_addr().unwrap());
-    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let udp_port = udp.local_addr().unwrap().port().to_string();
+    // One silent BMC each: two entries of one BMC and one driver_info would be one
+    // machine, which a change refuses to drive twice.
+    let udp: Vec<UdpSocket> = (0..2)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
     let mut nodes: Vec<Value> = (1..=3)
         .map(|b| {
             json!({"name": format!("blade-{b}"), "driver": "msftocs", "driver_info": {
@@ -63,8 +66,9 @@ fn silent_fleet(dir: &Path) -> (std::path::PathBuf, TcpListener, UdpSocket) {
                 "msftocs_username": "admin"}})
         })
         .collect();
-    nodes.extend((1..=2).map(|b| {
-        json!({"name": format!("bmc-{b}"), "driver": "ipmi", "driver_info": {
+    nodes.extend(udp.iter().enumerate().map(|(b, udp)| {
+        let udp_port = udp.local_addr().unwrap().port().to_string();
+        json!({"name": format!("bmc-{}", b + 1), "driver": "ipmi", "driver_info": {
             "ipmi_address": "127.0.0.1", "ipmi_port": udp_port, "ipmi_username": "admin"}})
     }));
     let path = dir.join("inventory.json");

@@ -179,18 +179,53 @@ async fn a_status_sweep_reads_the_good_nodes_and_fails_the_bad_rows() {
     }
 }
 
+/// A satellite controller at channel 0, address 0x72 that answers the chassis
+/// commands (IPMI 2.0 §28.2 Get Chassis Status: byte 1 bit 0 is power on; §28.3
+/// Chassis Control: 0 powers down, 1 up), its power state in `on`.
+fn chassis_satellite(
+    on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::sync::Arc<dyn hwctl_ipmi::sim::SatelliteHandler> {
+    use std::sync::atomic::Ordering;
+    std::sync::Arc::new(move |netfn: u8, cmd: u8, data: &[u8]| match (netfn, cmd) {
+        (0x00, 0x01) => (0, vec![u8::from(on.load(Ordering::SeqCst)), 0, 0]),
+        (0x00, 0x02) => match data.first() {
+            Some(0) => {
+                on.store(false, Ordering::SeqCst);
+                (0, Vec::new())
+            }
+            Some(1) => {
+                on.store(true, Ordering::SeqCst);
+                (0, Vec::new())
+            }
+            _ => (0xCC, Vec::new()),
+        },
+        _ => (0xC1, Vec::new()),
+    })
+}
+
 /// When every entry validates, the change runs: the check built each node without
 /// a request, so each BMC sees one session, and every node is switched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_over_valid_entries_opens_one_session_per_bmc() {
     let mut sims = Vec::new();
     let mut nodes = Vec::new();
+    let mut satellites = Vec::new();
     for i in 0..3 {
         let sim = IpmiSim::start(Default::default()).await.unwrap();
         sim.set_power(true);
-        // Two entries per BMC.
+        // Two nodes per BMC: the BMC's own, and one behind it (bridged), which
+        // shares its session. (Two entries of one driver_info would be one
+        // machine, refused: `an_entry_pasted_twice_is_refused_by_a_change_and_validate`.)
+        let on = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        sim.add_satellite(0, 0x72, chassis_satellite(on.clone()));
+        satellites.push(on);
         nodes.push(entry(&sim, &format!("a{i}")));
-        nodes.push(entry(&sim, &format!("b{i}")));
+        let mut bridged = entry(&sim, &format!("b{i}"));
+        let info = bridged["driver_info"].as_object_mut().unwrap();
+        info.insert("ipmi_bridging".into(), json!("single"));
+        info.insert("ipmi_target_channel".into(), json!("0"));
+        info.insert("ipmi_target_address".into(), json!("0x72"));
+        nodes.push(bridged);
         sims.push(sim);
     }
     let o = fleet(&nodes, true, "off").await;
@@ -204,8 +239,109 @@ async fn a_change_over_valid_entries_opens_one_session_per_bmc() {
     assert_eq!(report["failed"], 0, "{report}");
     for (b, sim) in sims.iter().enumerate() {
         assert!(!sim.power_on(), "BMC {b}: {report}");
+        assert!(
+            !satellites[b].load(std::sync::atomic::Ordering::SeqCst),
+            "the node behind BMC {b}: {report}"
+        );
         assert_eq!(sim.stats().sessions_opened, 1, "BMC {b}: {:?}", sim.stats());
     }
+}
+
+/// Three BMCs; entry 4 is entry 1 pasted again under another name, with another
+/// user name and password (credentials do not change which machine it is).
+async fn pasted_twice() -> (Vec<IpmiSim>, Vec<Value>) {
+    let mut sims = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let sim = IpmiSim::start(Default::default()).await.unwrap();
+        sim.set_power(true);
+        nodes.push(entry(&sim, &format!("n{}", i + 1)));
+        sims.push(sim);
+    }
+    let mut again = nodes[0].clone();
+    again["name"] = json!("n1-again");
+    again["driver_info"]["ipmi_username"] = json!("operator");
+    again["driver_info"]["ipmi_password"] = json!("another");
+    nodes.push(again);
+    (sims, nodes)
+}
+
+/// One machine listed twice (pasted under two names) would be rebooted twice at
+/// once: a change and `fleet … validate` refuse the inventory (exit 2), naming
+/// both entries, and no BMC sees a request. On the old code the reboot ran (exit
+/// 0, BMC 1 rebooted twice) and validate said every entry was valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_pasted_twice_is_refused_by_a_change_and_validate() {
+    let (sims, nodes) = pasted_twice().await;
+    let o = fleet(&nodes, false, "reboot").await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error [invalid-parameter]: "), "{err}");
+    assert!(
+        err.contains(
+            r#"entry 4 ("n1-again"): addresses the machine of entry 1 ("n1") (the same driver, driver_info and ports, secrets and user names aside): a change would drive it twice at once; leave one of them out"#
+        ),
+        "{err}"
+    );
+    assert!(err.contains("no node was touched"), "{err}");
+    for (i, sim) in sims.iter().enumerate() {
+        assert!(sim.power_on(), "node {}", i + 1);
+        assert_eq!(sim.stats().requests, 0, "node {} was touched", i + 1);
+    }
+
+    // validate lists it (text and --json), exit 2.
+    let o = validate(&nodes, false, &[]).await;
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("4 ")
+            && l.contains("n1-again")
+            && l.contains(r#"addresses the machine of entry 1 ("n1")"#)),
+        "{out}"
+    );
+    assert!(out.contains("4 entries, 3 valid, 1 invalid"), "{out}");
+    let o = validate(&nodes, true, &[]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["invalid"], 1, "{v}");
+    assert_eq!(v["entries"][0]["entry"], 4, "{v}");
+    assert_eq!(
+        v["error"]["problems"][0]["name"], "entries[4].driver_info",
+        "{v}"
+    );
+    for sim in &sims {
+        assert_eq!(sim.stats().requests, 0);
+    }
+}
+
+/// A status sweep reads a machine listed twice twice (harmless) and warns once,
+/// naming both entries; it succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_sweep_of_an_entry_pasted_twice_warns_once_and_reads_on() {
+    let (_sims, mut nodes) = pasted_twice().await;
+    // Pasted as it is (the BMC knows only the first user), so every read succeeds.
+    nodes[3]["driver_info"] = nodes[0]["driver_info"].clone();
+    // A second pair, so one line tells both.
+    let mut again = nodes[1].clone();
+    again["name"] = json!("n2-again");
+    nodes.push(again);
+    let o = fleet(&nodes, true, "status").await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((&v["total"], &v["failed"]), (&json!(5), &json!(0)), "{v}");
+    let warned: Vec<&str> = err.lines().filter(|l| l.contains(" WARN ")).collect();
+    assert_eq!(warned.len(), 1, "{err}");
+    assert!(
+        warned[0].contains(
+            r#"entries 1 ("n1") and 4 ("n1-again"); entries 2 ("n2") and 5 ("n2-again") address one machine each"#
+        ),
+        "{err}"
+    );
+    assert!(
+        warned[0].contains("a change (on, off, reboot) refuses this inventory"),
+        "{err}"
+    );
 }
 
 fn run_validate(inventory: &Path, json: bool, env: &[(&str, &str)]) -> Output {

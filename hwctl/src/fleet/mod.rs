@@ -26,7 +26,10 @@
 //!   every entry's node is built (one at a time, then dropped; building does no
 //!   I/O) and any entry whose `driver_info` does not validate refuses the sweep
 //!   with every such entry named, before any node is touched ([`check_entries`]):
-//!   half a rack switched off and half not is worse than none. A `status` sweep
+//!   half a rack switched off and half not is worse than none. So does an entry
+//!   that addresses the machine of an earlier one ([`same_machine`]: the same
+//!   driver, `driver_info` and ports, credentials aside), which would be driven
+//!   twice at once; a `status` sweep only warns of it, once. A `status` sweep
 //!   is not checked first (it changes nothing): a bad entry fails its own row.
 //!   `fleet … validate` runs that check alone and lists every failing entry
 //!   ([`validate`]).
@@ -47,6 +50,7 @@ mod endpoints;
 mod inventory_checks;
 mod precheck;
 mod report;
+mod same_machine;
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;

@@ -1,7 +1,9 @@
 //! The offline check of every entry's node: the refusal of a change (`on`, `off`,
-//! `reboot`) when an entry does not build ([`check_entries`]), and `fleet …
-//! validate`, which runs the same check alone and lists every failing entry
-//! ([`validate`]). Neither contacts a node: building one opens no connection.
+//! `reboot`) when an entry does not build or addresses the machine of an earlier
+//! entry ([`check_entries`], [`super::same_machine`]), and `fleet … validate`,
+//! which runs the same check alone and lists every failing entry ([`validate`]).
+//! Neither contacts a node: building one opens no connection. Before a `status`
+//! sweep, only a machine listed twice is looked for, and warned of once.
 
 use std::path::Path;
 
@@ -26,11 +28,14 @@ const RELEASE_EVERY: usize = 1024;
 
 /// Builds every entry's node, one at a time, and drops it at once (no I/O:
 /// [`build_node`]): each entry that does not build, by 0-based position, with the
-/// build's error. The shared clients the builds made are released
+/// build's error, and each entry that builds but addresses the machine of an
+/// earlier entry ([`super::same_machine`]: one machine driven twice at once),
+/// with an `InvalidParameter` naming that entry. The shared clients the builds made are released
 /// ([`hwctl_core::shared::release_idle`]) every [`RELEASE_EVERY`] builds and at the
 /// end, so no pool outlives the check.
 fn failures(registry: &Registry, nodes: &[InventoryNode]) -> Vec<(usize, Error)> {
     let mut failed = Vec::new();
+    let mut seen = super::same_machine::Seen::new(registry, nodes.len());
     for (i, entry) in nodes.iter().enumerate() {
         // The builds' clients stay in the process-wide maps for their idle time
         // once their node is dropped: released in batches, so a large inventory of
@@ -38,15 +43,40 @@ fn failures(registry: &Registry, nodes: &[InventoryNode]) -> Vec<(usize, Error)>
         if i % RELEASE_EVERY == RELEASE_EVERY - 1 {
             hwctl_core::shared::release_idle();
         }
+        // Every entry's machine is kept, a failing one's too: its pasted twin
+        // is named against it.
+        let twin = seen.check(i, entry);
         match build_node(registry, entry) {
             Ok(node) => drop(node),
-            Err(e) => failed.push((i, e)),
+            Err(e) => {
+                failed.push((i, e));
+                continue;
+            }
+        }
+        if let Some(at) = twin {
+            failed.push((i, same_machine_error(nodes, at)));
         }
     }
     // The builds' clients (pools, sessions not yet opened) go now, not after
     // their idle time.
     hwctl_core::shared::release_idle();
     failed
+}
+
+/// Why an entry is refused when entry `at` (0-based) addresses its machine: a
+/// parameter problem (exit 2) with no parameter of its own, named
+/// `entries[N].driver_info` in `--json`.
+fn same_machine_error(nodes: &[InventoryNode], at: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidParameter,
+        format!(
+            "addresses the machine of entry {} ({:?}) ({}): a change would drive it \
+             twice at once; leave one of them out",
+            at + 1,
+            nodes[at].name,
+            super::same_machine::SAME
+        ),
+    )
 }
 
 /// Whether `kind` is a parameter problem: the inventory's to fix (exit 2).
@@ -144,10 +174,13 @@ fn hints(failed: &[(usize, Error)]) -> Vec<(String, String)> {
 /// Before a change (`on`, `off`, `reboot`): builds every entry's node ([`failures`]),
 /// so an entry whose `driver_info` does not validate (a misspelled key, Ironic's
 /// `******` mask, a value of the wrong form) refuses the whole sweep before any
-/// node is touched, rather than failing alone while the others are switched. A
-/// `status` sweep is not checked first: it changes nothing, and its nodes are
-/// built only when dispatched (module docs, "Memory"), so a bad entry fails its
-/// own row.
+/// node is touched, rather than failing alone while the others are switched; so
+/// does an entry that addresses the machine of an earlier one
+/// ([`super::same_machine`]), named `entries[N].driver_info`. A `status` sweep is
+/// not built first: it changes nothing, and its nodes are built only when
+/// dispatched (module docs, "Memory"), so a bad entry fails its own row; a machine
+/// listed twice is read twice (harmless) and warned of once
+/// ([`super::same_machine::warn_of_status`], one hash per entry).
 ///
 /// # Errors
 ///
@@ -167,6 +200,11 @@ pub(crate) fn check_entries(
     action: FleetAction,
 ) -> Result<()> {
     if action == FleetAction::Status {
+        super::same_machine::warn_of_status(
+            registry,
+            &super::inventory_checks::inventory_name(inventory),
+            nodes,
+        );
         return Ok(());
     }
     let failed = failures(registry, nodes);
