@@ -34,6 +34,9 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+# Also as a dependent builds them, with default features only: a link to an item
+# behind a feature broke `cargo doc` for path users while the run above passed.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step "cargo check --no-default-features, per crate"
 # Each library crate builds on its own with no features (feature unification in a
 # workspace build can hide a missing feature gate).
