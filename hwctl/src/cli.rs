@@ -506,7 +506,7 @@ pub(crate) enum Command {
         /// `hwctl validate` checks one node, offline), and no two entries may address
         /// one machine (the same driver, driver_info and ports, secrets and user
         /// names aside): either refuses the sweep the same way; a `status` sweep
-        /// fails such an entry's row alone, and warns once of a machine listed twice.
+        /// fails such an entry's row alone and reads a machine listed twice once per entry.
         /// `fleet --inventory FILE validate` runs every check alone and lists every
         /// failing entry. `-` reads the inventory from stdin (`openstack baremetal
         /// node list --long -f json | hwctl fleet --inventory - validate`; messages

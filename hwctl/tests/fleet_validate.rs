@@ -315,12 +315,12 @@ async fn an_entry_pasted_twice_is_refused_by_a_change_and_validate() {
     }
 }
 
-/// A status sweep reads a machine listed twice twice (harmless) and warns once,
-/// naming both entries; it succeeds.
+/// A status sweep reads a machine listed twice once per entry (harmless) and
+/// does not look for twins (the look cost a status sweep ~6,000 instructions per
+/// entry, issue 16): it succeeds with no warning.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_status_sweep_of_an_entry_pasted_twice_warns_once_and_reads_on() {
+async fn a_status_sweep_of_an_entry_pasted_twice_reads_both() {
     let (_sims, mut nodes) = pasted_twice().await;
-    // A second pair, so one line tells both.
     let mut again = nodes[1].clone();
     again["name"] = json!("n2-again");
     nodes.push(again);
@@ -329,18 +329,7 @@ async fn a_status_sweep_of_an_entry_pasted_twice_warns_once_and_reads_on() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!((&v["total"], &v["failed"]), (&json!(5), &json!(0)), "{v}");
-    let warned: Vec<&str> = err.lines().filter(|l| l.contains(" WARN ")).collect();
-    assert_eq!(warned.len(), 1, "{err}");
-    assert!(
-        warned[0].contains(
-            r#"entries 1 ("n1") and 4 ("n1-again"); entries 2 ("n2") and 5 ("n2-again") address one machine each"#
-        ),
-        "{err}"
-    );
-    assert!(
-        warned[0].contains("a change (on, off, reboot) refuses this inventory"),
-        "{err}"
-    );
+    assert!(!err.contains(" WARN "), "{err}");
 }
 
 fn run_validate(inventory: &Path, json: bool, env: &[(&str, &str)]) -> Output {

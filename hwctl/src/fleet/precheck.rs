@@ -179,8 +179,7 @@ fn hints(failed: &[(usize, Error)]) -> Vec<(String, String)> {
 /// ([`super::same_machine`]), named `entries[N].driver_info`. A `status` sweep is
 /// not built first: it changes nothing, and its nodes are built only when
 /// dispatched (module docs, "Memory"), so a bad entry fails its own row; a machine
-/// listed twice is read twice (harmless) and warned of once
-/// ([`super::same_machine::warn_of_status`], one hash per entry).
+/// listed twice is read twice (harmless; not looked for, [`super::same_machine`]).
 ///
 /// # Errors
 ///
@@ -200,11 +199,6 @@ pub(crate) fn check_entries(
     action: FleetAction,
 ) -> Result<()> {
     if action == FleetAction::Status {
-        super::same_machine::warn_of_status(
-            registry,
-            &super::inventory_checks::inventory_name(inventory),
-            nodes,
-        );
         return Ok(());
     }
     let failed = failures(registry, nodes);
