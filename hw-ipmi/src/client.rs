@@ -576,7 +576,8 @@ impl IpmiClient {
     /// Every resend — a session setup step retransmitted after silence, or the
     /// operation retried — is one attempt, logged once (see `attempts.rs`). The
     /// final error names what went unanswered (the session setup step or the
-    /// command), the attempts and the time taken.
+    /// command), the attempts and the time taken. The loop is `attempts::run`,
+    /// which the SOL console's session setup shares.
     ///
     /// [`RetryPolicy::may_retry`]: hwctl_core::retry::RetryPolicy::may_retry
     #[tracing::instrument(level = "debug", skip(self, data), fields(endpoint = %self.inner.endpoint, netfn, cmd))]
@@ -590,121 +591,32 @@ impl IpmiClient {
         retry_busy_cc: bool,
     ) -> Result<RawIpmiReply> {
         let cfg = &*self.cfg;
-        let policy = cfg.retry_policy();
-        let started = Instant::now();
-        let end = started + cfg.command_retry_timeout;
-        let silence = cfg.silence_budget();
         let tries = Attempts::new(cfg.endpoint(), command_text(netfn, cmd)).bounded(
             cfg.command_retry_timeout,
             Some(cfg.retries.saturating_add(1)),
         );
-        // When the BMC last answered: `None` after a busy refusal, so silence is
-        // counted afresh from the next attempt (the backoff wait is not silence).
-        let mut heard: Option<Instant> = Some(started);
-        // Failures other than silence and busy refusals, and busy refusals.
-        let (mut others, mut busy) = (0u32, 0u32);
-        loop {
-            let since = *heard.get_or_insert_with(Instant::now);
-            let until = (since + silence).min(end);
-            let r = match tokio::time::timeout_at(
-                end,
-                self.attempt(bridge, netfn, cmd, data, until, &tries),
-            )
-            .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(Error::new(
-                    ErrorKind::Timeout,
-                    "no answer before ipmi_command_retry_timeout",
-                )),
-            };
-            let e = match r {
-                Ok(reply) => match reply.cc {
-                    0xC0 | 0xC4 | 0xD2 if retry_busy_cc => Error::new(
+        let t = &tries;
+        crate::attempts::run(
+            cfg,
+            t,
+            idempotency,
+            |until| async move {
+                let reply = self.attempt(bridge, netfn, cmd, data, until, t).await?;
+                match reply.cc {
+                    0xC0 | 0xC4 | 0xD2 if retry_busy_cc => Err(Error::new(
                         cc_kind(reply.cc),
                         format!("completion code 0x{:02x} ({})", reply.cc, cc_name(reply.cc)),
                     )
                     .with_retryable(true)
-                    .not_delivered(),
-                    _ => return Ok(reply),
-                },
-                Err(e) => e,
-            };
-            let now = Instant::now();
-            let wait = match e.kind() {
-                ErrorKind::Busy => {
-                    heard = None;
-                    busy += 1;
-                    last_busy_wait(policy.backoff.sleep_for(busy - 1), now, end)
+                    .not_delivered()),
+                    _ => Ok(reply),
                 }
-                // The wait for the reply was the pause; another attempt only while
-                // silence is within its budget.
-                ErrorKind::Timeout => Some(std::time::Duration::ZERO)
-                    .filter(|_| now + cfg.request_timeout / 10 < until),
-                _ => {
-                    others += 1;
-                    Some(policy.backoff.sleep_for(others - 1))
-                        .filter(|w| others <= cfg.retries && now + *w < end)
-                }
-            };
-            match wait {
-                Some(wait) if policy.may_retry(&e, idempotency) => {
-                    self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    tries.retrying(&e, wait);
-                    tokio::time::sleep(wait).await;
-                }
-                _ => return Err(self.final_error(e, &tries)),
-            }
-        }
-    }
-
-    /// The error of an operation that failed after `tries`: one message with what
-    /// went unanswered, the attempts, and the time taken (the kind, retryability
-    /// and source of `e` kept).
-    fn final_error(&self, e: Error, tries: &Attempts) -> Error {
-        let cfg = &*self.cfg;
-        let made = tries.made();
-        let took = tries.elapsed().as_secs_f64();
-        let plural = if made == 1 { "" } else { "s" };
-        match e.kind() {
-            ErrorKind::Timeout => {
-                let retryable = e.is_retryable();
-                Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "{}: no reply to {}: the BMC was silent for {took:.1}s over {made} attempt{plural} \
-                         (each waiting up to {:.1}s; at most {} attempts, ipmi_command_retry_timeout {}s)",
-                        cfg.endpoint(),
-                        tries.what(),
-                        cfg.request_timeout.as_secs_f64(),
-                        cfg.retries.saturating_add(1),
-                        cfg.command_retry_timeout.as_secs_f64(),
-                    ),
-                )
-                .with_retryable(retryable)
-                .with_source(e)
-            }
-            ErrorKind::Busy if made > 1 => e.with_note(format_args!(
-                "{made} attempts over {took:.1}s, within ipmi_command_retry_timeout {}s",
-                cfg.command_retry_timeout.as_secs_f64()
-            )),
-            _ if made > 1 => {
-                let mut f = Error::new(
-                    e.kind(),
-                    format!(
-                        "{}: {made} attempts over {took:.1}s: {}",
-                        tries.what(),
-                        e.message()
-                    ),
-                )
-                .with_retryable(e.is_retryable());
-                if e.was_not_delivered() {
-                    f = f.not_delivered();
-                }
-                f.with_source(e)
-            }
-            _ => e,
-        }
+            },
+            || {
+                self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            },
+        )
+        .await
     }
 
     /// One attempt: open the session if there is none, wait out the minimum
@@ -864,60 +776,5 @@ impl IpmiClient {
                 .map_err(|e| e.or_driver(crate::NAME).or_operation("close session"))?;
         }
         Ok(())
-    }
-}
-
-/// How long before the end of `ipmi_command_retry_timeout` the last attempt after a
-/// busy refusal is made: room for the BMC to answer (a refusal comes back within
-/// milliseconds on a LAN).
-const LAST_BUSY_TRY_ROOM: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// The wait before retrying a busy refusal at `now`, or `None` to give up: the
-/// backoff `wait` when the retry still fits before `end`; otherwise a shortened
-/// wait so that one last attempt is made [`LAST_BUSY_TRY_ROOM`] before `end` (the
-/// window is used to its end, whatever the jitter drew); `None` once no more than
-/// that room is left.
-fn last_busy_wait(
-    wait: std::time::Duration,
-    now: Instant,
-    end: Instant,
-) -> Option<std::time::Duration> {
-    let room = end.saturating_duration_since(now);
-    if wait + LAST_BUSY_TRY_ROOM <= room {
-        Some(wait)
-    } else if room > LAST_BUSY_TRY_ROOM {
-        Some(room - LAST_BUSY_TRY_ROOM)
-    } else {
-        None
-    }
-}
-
-#[cfg(test)]
-mod busy_wait_tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn a_wait_that_fits_is_kept() {
-        let now = Instant::now();
-        let end = now + Duration::from_secs(2);
-        assert_eq!(
-            last_busy_wait(Duration::from_millis(400), now, end),
-            Some(Duration::from_millis(400))
-        );
-    }
-
-    #[test]
-    fn a_wait_past_the_end_is_shortened_to_one_last_try_then_none() {
-        let now = Instant::now();
-        let end = now + Duration::from_millis(600);
-        assert_eq!(
-            last_busy_wait(Duration::from_millis(1600), now, end),
-            Some(Duration::from_millis(500))
-        );
-        // After that last try there is no room for another.
-        let later = now + Duration::from_millis(510);
-        assert_eq!(last_busy_wait(Duration::from_millis(50), later, end), None);
-        assert_eq!(last_busy_wait(Duration::from_millis(50), end, end), None);
     }
 }

@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use hwctl_core::retry::Idempotency;
 use hwctl_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Notify, mpsc};
@@ -201,8 +202,12 @@ fn activate_error(cc: u8) -> Error {
 /// carries the characters both ways, acknowledging what the BMC sends and
 /// retransmitting what it has not acknowledged.
 ///
-/// Bounds, all from the node's [`IpmiConfig`]: the session setup ends within
-/// `ipmi_command_retry_timeout`; each unacknowledged packet (and each keep-alive
+/// Bounds, all from the node's [`IpmiConfig`]: the session setup follows every
+/// command's rule ([`crate::IpmiClient::send`]): a silent BMC fails it within the
+/// silence budget ([`IpmiConfig::silence_budget`]: `request_timeout` ×
+/// (retries + 1)), a full session table (RMCP+ status 0x01) is asked again with backoff
+/// within `ipmi_command_retry_timeout`; Activate Payload is sent once and waited
+/// for `request_timeout`; each unacknowledged packet (and each keep-alive
 /// or Deactivate Payload request) is sent again after `request_timeout`, at most
 /// `retries` times, then the stream fails with [`ErrorKind::Timeout`]; while
 /// idle, a keep-alive (Get Device ID) goes out every `keepalive_interval`, so a
@@ -222,8 +227,10 @@ fn activate_error(cc: u8) -> Error {
 /// code 0x80) or the activation limit is reached (0x82);
 /// [`ErrorKind::Unsupported`] when SOL is disabled (0x81), cannot be encrypted
 /// (0x83), or the BMC asks for SOL on another UDP port;
-/// [`ErrorKind::Timeout`] when the BMC is silent; the session setup's kinds
-/// otherwise (see [`crate::IpmiClient::send`]).
+/// [`ErrorKind::Timeout`] when the BMC is silent (for the silence budget during
+/// the session setup, with the message every command's silence has; for
+/// `request_timeout` at Activate Payload); the session setup's kinds otherwise
+/// (see [`crate::IpmiClient::send`]).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
@@ -267,27 +274,26 @@ impl IpmiConsole {
         let cfg = Arc::new(self.ipmi.client().config().clone());
         let endpoint = cfg.endpoint();
         let deadline = Instant::now() + cfg.command_retry_timeout;
-        // Setup steps are resent after silence until the deadline: no count.
-        let tries = Attempts::new(endpoint.clone(), command_text(0x06, 0x48))
-            .bounded(cfg.command_retry_timeout, None);
-        let mut session = match tokio::time::timeout_at(
-            deadline,
-            Session::open(&cfg, deadline, &tries),
+        // The session setup under the rule of every command's (`attempts::run`):
+        // silence within the silence budget, busy refusals (no session slot)
+        // within ipmi_command_retry_timeout, other failures `retries` times.
+        let tries = Attempts::new(endpoint.clone(), command_text(0x06, 0x48)).bounded(
+            cfg.command_retry_timeout,
+            Some(cfg.retries.saturating_add(1)),
+        );
+        let (c, t) = (&*cfg, &tries);
+        let mut session = crate::attempts::run(
+            c,
+            t,
+            Idempotency::Idempotent,
+            |until| async move {
+                Session::open(c, until, t)
+                    .await
+                    .map_err(Error::not_delivered)
+            },
+            || {},
         )
-        .await
-        {
-            Ok(r) => r?,
-            Err(_) => {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "{endpoint}: no SOL session within ipmi_command_retry_timeout {}s (waiting for {})",
-                        cfg.command_retry_timeout.as_secs_f64(),
-                        tries.what()
-                    ),
-                ));
-            }
-        };
+        .await?;
         let wait = cfg
             .request_timeout
             .min(deadline.saturating_duration_since(Instant::now()))

@@ -219,13 +219,13 @@ async fn a_nodes_request_timeout_and_retries_are_its_own_on_a_shared_session() {
     bmc.set_fault(Fault::Silence);
     let msg = b.chassis_power_on().await.unwrap_err().to_string();
     assert!(
-        msg.contains("each waiting up to 0.5s; at most 2 attempts")
+        msg.contains("each waiting up to 0.5s; at most 2 silent attempts in a row")
             && msg.contains("silent for 1.0s over 2 attempts"),
         "{msg}"
     );
     let msg = a.chassis_power_on().await.unwrap_err().to_string();
     assert!(
-        msg.contains("each waiting up to 0.3s; at most 3 attempts")
+        msg.contains("each waiting up to 0.3s; at most 3 silent attempts in a row")
             && msg.contains("over 3 attempts"),
         "{msg}"
     );

@@ -305,6 +305,44 @@ async fn a_full_session_table_is_waited_out_within_the_window() {
     );
 }
 
+/// Busy refusals, then silence: the error counts the silent attempts apart from
+/// the answered ones. It said "silent for 0.9s over 7 attempts (…; at most 3
+/// attempts …)": neither the time nor the attempts were all silence, and 7 is
+/// more than "at most 3" (the bound is on silent attempts in a row).
+#[tokio::test]
+async fn busy_answers_then_silence_are_told_apart_in_the_error() {
+    let bmc = bmc().await;
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_millis(100);
+    cfg.retries = 2;
+    bmc.set_session_table_full_for(Duration::from_secs(30));
+    let client = hwctl_ipmi::IpmiClient::new(cfg);
+    let read = tokio::spawn(async move { client.read(None, 0x00, 0x01, &[]).await });
+    // Two refused attempts (each: two session-less requests, then Open Session).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bmc.stats().presession < 4 {
+        assert!(Instant::now() < deadline, "no second attempt");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    bmc.set_fault(hwctl_ipmi::sim::Fault::Silence);
+    let err = read.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    let msg = err.to_string();
+    let made: u32 = msg
+        .split(" of ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no 'the last N of M attempts' in {msg}"));
+    assert!(made >= 5, "{msg}");
+    assert!(
+        msg.contains(&format!("over the last 3 of {made} attempts"))
+            && msg.contains("(the BMC answered the others)")
+            && msg.contains("at most 3 silent attempts in a row"),
+        "{msg}"
+    );
+}
+
 // ---- 14.8: silence costs a bounded total time -------------------------------------
 
 /// A BMC that answers session setup but not commands: the read ends within the

@@ -241,17 +241,65 @@ async fn an_idle_console_keeps_its_session_with_a_live_bmc() {
     stream.shutdown().await.unwrap();
 }
 
+/// A dead BMC fails `open` within the silence budget (`request_timeout` ×
+/// (retries + 1)), as a power read does — not after `ipmi_command_retry_timeout`
+/// (60 s here, the default): `retries + 1` datagrams, and the error in the form of
+/// every command's (what went unanswered, over how many attempts, the bound).
 #[tokio::test]
-async fn a_dead_bmc_fails_open_with_a_timeout() {
+async fn a_dead_bmc_fails_open_within_the_silence_budget() {
     let bmc = bmc_with(IpmiSimConfig::default()).await;
     bmc.set_fault(Fault::Silence);
     let mut cfg = bmc.config();
-    cfg.command_retry_timeout = Duration::from_secs(2);
+    cfg.request_timeout = Duration::from_millis(100);
+    cfg.retries = 2;
+    assert_eq!(cfg.command_retry_timeout, Duration::from_secs(60));
     let err = tokio::time::timeout(HANG, console(cfg).open_stream())
         .await
         .expect("hung")
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("no reply to Get Channel Authentication Capabilities (session setup step")
+            && msg.contains("over 3 attempts (each waiting up to 0.1s; at most 3 silent attempts in a row, ipmi_command_retry_timeout 60s)"),
+        "{msg}"
+    );
+    assert_eq!(err.driver(), Some("ipmi"));
+    assert_eq!(bmc.stats().packets, 3, "{msg}");
+}
+
+/// A BMC whose session table is full for a moment (RMCP+ status 0x01) is asked
+/// again with backoff within `ipmi_command_retry_timeout`, as any command's
+/// session setup is; the console opens once a slot is free.
+#[tokio::test]
+async fn a_full_session_table_is_retried_until_a_slot_is_free() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    bmc.set_session_table_full_for(Duration::from_millis(400));
+    let mut stream = tokio::time::timeout(HANG, console(bmc.config()).open_stream())
+        .await
+        .expect("hung")
+        .unwrap();
+    // Each attempt starts with two session-less requests (Get Channel
+    // Authentication Capabilities, Get Channel Cipher Suites): more than one try.
+    assert!(bmc.stats().presession > 2, "{:?}", bmc.stats());
+    assert!(bmc.sol_active());
+    stream.shutdown().await.unwrap();
+}
+
+/// Another console holding SOL (Activate Payload 0x80) is `busy` at once: a
+/// person at the console, not a moment's contention, so it is not retried.
+#[tokio::test]
+async fn sol_held_by_another_session_is_not_retried() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut first = console(bmc.config()).open_stream().await.unwrap();
+    let before = bmc.stats();
+    let err = console(bmc.config()).open_stream().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
+    let after = bmc.stats();
+    // One attempt: one session set up (then closed), one Activate Payload.
+    assert_eq!(after.presession - before.presession, 2, "{err}");
+    assert_eq!(after.sessions_opened - before.sessions_opened, 1, "{err}");
+    first.shutdown().await.unwrap();
 }
 
 #[tokio::test]
