@@ -16,6 +16,10 @@ const NODES: usize = 3;
 pub(super) const SOL_BANNER: &[u8] =
     b"\r\nhw IPMI simulator: Serial over LAN; this serial line echoes what you type\r\nsim login: ";
 
+/// How `hwctl sim` describes the console of these BMCs (and of `staging-nm`'s,
+/// which are the same BMCs).
+pub(super) const SOL_NOTE: &str = "Serial over LAN echoes";
+
 /// Starts the BMCs on consecutive ports from `listen`'s ([`bmc_configs`]);
 /// 127.0.0.1 and ephemeral ports by default.
 pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<dyn Simulator>> {
@@ -27,7 +31,7 @@ pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<
         hwctl_ipmi::NAME,
         format!(
             "ipmi: {NODES} RMCP+ BMCs (suites 3, 17; user admin, password password; \
-             Serial over LAN echoes)"
+             {SOL_NOTE})"
         ),
         bmcs,
     )))
