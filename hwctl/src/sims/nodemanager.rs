@@ -35,7 +35,6 @@ pub(super) async fn start(listen: Option<SocketAddr>) -> hwctl_core::Result<Box<
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use hwctl_core::Console;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// `hwctl sim staging-nm` says its BMCs serve SOL, as `hwctl sim ipmi` does,
