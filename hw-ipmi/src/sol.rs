@@ -215,11 +215,19 @@ fn activate_error(cc: u8) -> Error {
 /// in packets of at most the BMC's inbound payload size (from the Activate
 /// Payload reply) less the four header bytes, and at most 255.
 ///
+/// A packet the BMC NACKs (its buffer is full, or the host takes no characters
+/// now: status bit 5) is sent again every `request_timeout` for as long as the
+/// BMC keeps answering: only silence counts toward `retries`.
+///
 /// `shutdown()` sends what was written, deactivates the payload (Deactivate
 /// Payload), closes the session and waits for both; dropping the stream does the
-/// same in the background. When the BMC ends SOL (status "SOL deactivating"),
-/// reads return end of stream. A malformed or unauthenticated SOL packet is
-/// discarded (logged at DEBUG), never trusted.
+/// same in the background. A cancelled `open` and a background task dropped with
+/// its runtime still send Close Session (which ends SOL on the BMC), so no
+/// session is left holding SOL. When the BMC ends SOL (status "SOL
+/// deactivating"), the characters of its last packet are read, then end of
+/// stream; a `flush` then fails (`BrokenPipe`) if written characters were never
+/// acknowledged. A malformed or unauthenticated SOL packet is discarded (logged
+/// at DEBUG), never trusted.
 ///
 /// # Errors of `open`
 ///
@@ -282,7 +290,7 @@ impl IpmiConsole {
             Some(cfg.retries.saturating_add(1)),
         );
         let (c, t) = (&*cfg, &tries);
-        let mut session = crate::attempts::run(
+        let session = crate::attempts::run(
             c,
             t,
             Idempotency::Idempotent,
@@ -294,6 +302,9 @@ impl IpmiConsole {
             || {},
         )
         .await?;
+        // From here a cancelled `open` (its future dropped) still closes the
+        // session, and with it SOL if it was activated.
+        let mut session = Guarded(Some(session));
         let wait = cfg
             .request_timeout
             .min(deadline.saturating_duration_since(Instant::now()))
@@ -306,33 +317,34 @@ impl IpmiConsole {
         };
         // Sent once: a resend of an activation that succeeded would be refused as
         // "already active". Closing the session deactivates what it activated.
-        let (cc, reply) = match session.exchange(&req, None, cfg.local_address, wait).await {
-            Ok(r) => r,
-            Err(e) => {
-                session.close_nowait();
-                return Err(e.or_operation("Activate Payload"));
-            }
-        };
+        let exchanged = session
+            .get_mut()?
+            .exchange(&req, None, cfg.local_address, wait)
+            .await;
+        // Every early return below closes the session (the guard's drop).
+        let (cc, reply) = exchanged.map_err(|e| e.or_operation("Activate Payload"))?;
         if cc != 0 {
-            let _ = session.close(cfg.request_timeout).await;
+            if let Some(s) = session.take() {
+                let _ = s.close(cfg.request_timeout).await;
+            }
             return Err(activate_error(cc));
         }
-        let refuse = |e: Error, session: Session| {
-            session.close_nowait();
+        let refuse = |e: Error, session: Guarded| {
+            drop(session);
             Err(e.with_operation("Activate Payload"))
         };
+        let peer_port = session.get()?.peer_port();
         let act = match decode_activated(&reply) {
             Ok(a) => a,
             Err(e) => return refuse(e.into(), session),
         };
-        if act.port != session.peer_port() {
+        if act.port != peer_port {
             return refuse(
                 Error::new(
                     ErrorKind::Unsupported,
                     format!(
                         "{endpoint}: the BMC asks for SOL on UDP port {}, not the session's {}: not supported",
-                        act.port,
-                        session.peer_port()
+                        act.port, peer_port
                     ),
                 ),
                 session,
@@ -518,8 +530,15 @@ impl AsyncWrite for IpmiConsoleStream {
         if let Some(e) = &st.error {
             return Poll::Ready(Err(io_error(e)));
         }
-        if (st.out.is_empty() && !st.in_flight) || st.finished {
+        if st.out.is_empty() && !st.in_flight {
             return Poll::Ready(Ok(()));
+        }
+        if st.finished {
+            // Ended by the BMC ("SOL deactivating") with characters not sent.
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "IPMI Serial over LAN: SOL ended before the characters written were acknowledged",
+            )));
         }
         st.writer = Some(cx.waker().clone());
         Poll::Pending
@@ -538,6 +557,40 @@ impl AsyncWrite for IpmiConsoleStream {
         drop(st);
         self.shared.wake_pump.notify_one();
         Poll::Pending
+    }
+}
+
+/// The SOL console's session, closed (Close Session, without waiting) when
+/// dropped while still held: a cancelled `open`, or the pump task dropped with
+/// its runtime. Closing the session ends SOL on the BMC, which would otherwise
+/// keep the payload active on a session nobody holds, and refuse the next
+/// console with 0x80 ("already active") until the session times out.
+struct Guarded(Option<Session>);
+
+impl Guarded {
+    fn gone() -> Error {
+        Error::new(ErrorKind::Other, "the SOL session is already closed")
+    }
+
+    fn get(&self) -> Result<&Session> {
+        self.0.as_ref().ok_or_else(Guarded::gone)
+    }
+
+    fn get_mut(&mut self) -> Result<&mut Session> {
+        self.0.as_mut().ok_or_else(Guarded::gone)
+    }
+
+    /// The session, no longer closed on drop (the caller closes it).
+    fn take(&mut self) -> Option<Session> {
+        self.0.take()
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            s.close_nowait();
+        }
     }
 }
 
@@ -584,7 +637,7 @@ enum End {
 
 /// The background task that owns the SOL session.
 struct Pump {
-    session: Session,
+    session: Guarded,
     cfg: Arc<IpmiConfig>,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Vec<u8>>,
@@ -605,8 +658,9 @@ struct Pump {
 impl Pump {
     async fn run(mut self) {
         let end = self.serve().await;
+        let unsent = self.unacked.is_some();
         let Pump {
-            session,
+            mut session,
             cfg,
             shared,
             tx,
@@ -615,31 +669,35 @@ impl Pump {
         } = self;
         let error = match end {
             Ok(End::Deactivated) => {
-                match session.close(cfg.request_timeout).await {
-                    Ok(()) => {
-                        tracing::info!(endpoint = %endpoint, "SOL deactivated, session closed")
-                    }
-                    Err(e) => {
-                        tracing::debug!(endpoint = %endpoint, error = %e, "SOL deactivated; Close Session failed")
+                if let Some(session) = session.take() {
+                    match session.close(cfg.request_timeout).await {
+                        Ok(()) => {
+                            tracing::info!(endpoint = %endpoint, "SOL deactivated, session closed")
+                        }
+                        Err(e) => {
+                            tracing::debug!(endpoint = %endpoint, error = %e, "SOL deactivated; Close Session failed")
+                        }
                     }
                 }
                 None
             }
             Ok(End::ByBmc) => {
                 tracing::info!(endpoint = %endpoint, "the BMC ended SOL");
-                session.close_nowait();
+                drop(session); // Close Session, not waited for
                 None
             }
             Err(e) => {
                 tracing::warn!(endpoint = %endpoint, error = %e, "SOL session failed");
-                session.close_nowait();
+                drop(session);
                 Some((e.kind(), e.message().to_owned()))
             }
         };
         {
             let mut st = shared.lock();
             st.finished = true;
-            st.in_flight = false;
+            // Characters the BMC never acknowledged stay "in flight": a flush
+            // then says they were not sent.
+            st.in_flight = unsent;
             st.error = error;
             Shared::wake_writer(&mut st);
         }
@@ -661,7 +719,10 @@ impl Pump {
     }
 
     async fn send_sol(&mut self, p: &SolPacket) -> Result<()> {
-        self.session.send_payload(payload::SOL, &p.encode()).await
+        self.session
+            .get_mut()?
+            .send_payload(payload::SOL, &p.encode())
+            .await
     }
 
     async fn serve(&mut self) -> Result<End> {
@@ -682,7 +743,12 @@ impl Pump {
                 Timer,
             }
             let ev = tokio::select! {
-                r = self.session.recv_in_session(&mut buf) => Event::Packet(r),
+                r = async {
+                    match self.session.get() {
+                        Ok(s) => s.recv_in_session(&mut buf).await,
+                        Err(e) => Err(e),
+                    }
+                } => Event::Packet(r),
                 () = self.shared.wake_pump.notified() => Event::Wake,
                 () = tokio::time::sleep_until(wake) => Event::Timer,
             };
@@ -771,6 +837,7 @@ impl Pump {
         };
         let rq_seq = self
             .session
+            .get_mut()?
             .send_request(&req, self.cfg.local_address)
             .await?;
         self.request = Some(InFlight {
@@ -857,21 +924,24 @@ impl Pump {
         if pkt.ack_seq != 0 {
             self.on_ack(&pkt).await?;
         }
-        if pkt.status & DEACTIVATING != 0 {
-            return Ok(Some(End::ByBmc));
-        }
+        let deactivating = pkt.status & DEACTIVATING != 0;
+        // Characters first: the BMC's last packet may carry both.
         if pkt.seq != 0 && !pkt.data.is_empty() {
             self.on_chars(pkt).await?;
         }
-        Ok(None)
+        Ok(deactivating.then_some(End::ByBmc))
     }
 
     async fn on_ack(&mut self, pkt: &SolPacket) -> Result<()> {
-        let Some(o) = self.unacked.as_ref().filter(|o| o.seq == pkt.ack_seq) else {
+        let Some(o) = self.unacked.as_mut().filter(|o| o.seq == pkt.ack_seq) else {
             return Ok(()); // a late or stray acknowledgement
         };
         if pkt.status & NACK != 0 {
-            // Not taken: sent again when its timer runs out.
+            // Not taken (the BMC's buffer is full, or the host takes no
+            // characters now: status bit 5): sent again when its timer runs out.
+            // A NACK is an answer: the count of sends bounds silence only, so a
+            // host that is off for a while does not fail the console.
+            o.sends = 0;
             return Ok(());
         }
         let n = usize::from(pkt.accepted).min(o.data.len());

@@ -331,3 +331,145 @@ async fn the_ipmi_hardware_type_has_a_console() {
     stream.shutdown().await.unwrap();
     assert!(!bmc.sol_active());
 }
+
+/// A host that takes no characters for a while (the BMC NACKs with "character
+/// transfer unavailable", as while the host is off): the packet is sent again
+/// for as long as the BMC answers so, and taken once the host is back. It used
+/// to count NACKs as silence and fail the console with "did not acknowledge"
+/// after `retries + 1` sends.
+#[tokio::test]
+async fn a_host_taking_no_characters_for_a_while_does_not_fail_the_console() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_millis(50);
+    cfg.retries = 1; // two sends of a packet met with silence at most
+    let mut stream = console(cfg).open().await.unwrap();
+    bmc.sol_set_unavailable(true);
+    let before = bmc.stats().sol_packets;
+    stream.write_all(b"k").await.unwrap();
+    eventually("the packet NACKed more than twice", || {
+        bmc.stats().sol_packets >= before + 5
+    })
+    .await;
+    bmc.sol_set_unavailable(false);
+    let seen = read_until(&mut stream, b"k").await;
+    assert_eq!(seen, b"k");
+    assert_eq!(bmc.sol_received(), b"k");
+    stream.shutdown().await.unwrap();
+}
+
+/// The BMC's last packet may carry characters and "SOL deactivating": they are
+/// read, then the end of the stream (they were dropped).
+#[tokio::test]
+async fn characters_in_the_bmcs_last_packet_are_read_before_the_end() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    assert!(bmc.sol_send_raw(&[5, 0, 0, 0x10, b'b', b'y', b'e']));
+    let seen = read_until(&mut stream, b"bye").await;
+    assert_eq!(seen, b"bye");
+    let mut buf = [0u8; 8];
+    let n = tokio::time::timeout(HANG, stream.read(&mut buf))
+        .await
+        .expect("hung")
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+/// Characters written and never acknowledged when the BMC ends SOL: `flush`
+/// says so (it returned `Ok` as if they had been sent).
+#[tokio::test]
+async fn flush_after_the_bmc_ended_sol_with_characters_unsent_is_an_error() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_secs(5); // no retransmission meanwhile
+    let mut stream = console(cfg).open().await.unwrap();
+    bmc.sol_drop_next(100);
+    let before = bmc.stats().packets;
+    stream.write_all(b"lost").await.unwrap();
+    eventually("the packet reached the BMC (and was lost)", || {
+        bmc.stats().packets > before
+    })
+    .await;
+    assert!(bmc.sol_end());
+    let mut buf = [0u8; 8];
+    let n = tokio::time::timeout(HANG, stream.read(&mut buf))
+        .await
+        .expect("hung")
+        .unwrap();
+    assert_eq!(n, 0);
+    let err = stream.flush().await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+}
+
+/// An `open` cancelled after the BMC activated SOL (its reply still on the way)
+/// closes its session, which ends SOL: the next console gets in. It left the
+/// session and SOL active until the BMC timed the session out (60 s here), and
+/// every console meanwhile was refused with 0x80.
+#[tokio::test]
+async fn a_cancelled_open_closes_its_session_and_sol() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    bmc.set_delay(Some(Duration::from_millis(100)));
+    let cfg = bmc.config();
+    let opening = tokio::spawn(async move { console(cfg).open_stream().await });
+    eventually("SOL activated", || bmc.sol_active()).await;
+    opening.abort(); // the Activate Payload reply is 100 ms away
+    assert!(opening.await.unwrap_err().is_cancelled());
+    bmc.set_delay(None);
+    eventually("the session closed", || bmc.stats().open_sessions == 0).await;
+    assert!(!bmc.sol_active());
+    let mut again = console(bmc.config()).open().await.unwrap();
+    again.shutdown().await.unwrap();
+}
+
+/// A stream dropped without `shutdown()` ends its background task: SOL is
+/// deactivated and the session closed (counted on the BMC); and when the
+/// runtime that ran it goes away first, the session is still closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_session_outlives_a_dropped_stream_or_its_runtime() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let stream = console(bmc.config()).open().await.unwrap();
+    assert_eq!(bmc.stats().open_sessions, 1);
+    drop(stream);
+    eventually("dropped: SOL off, session closed", || {
+        let s = bmc.stats();
+        !bmc.sol_active() && s.open_sessions == 0 && s.sol_deactivations == 1
+    })
+    .await;
+
+    // A runtime of its own, dropped while the stream is open: its pump task is
+    // dropped, not run to the end.
+    let cfg = bmc.config();
+    let kept = tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let stream = rt.block_on(console(cfg).open_stream()).unwrap();
+        drop(rt);
+        stream
+    })
+    .await
+    .unwrap();
+    eventually("runtime gone: session closed", || {
+        bmc.stats().open_sessions == 0 && !bmc.sol_active()
+    })
+    .await;
+    drop(kept);
+}
+
+/// Neither the console nor its stream shows the password in `Debug` (what
+/// `{:?}` in a log line would print).
+#[tokio::test]
+async fn no_secret_in_debug() {
+    let bmc = bmc_with(IpmiSimConfig {
+        users: vec![hwctl_ipmi::sim::SimUser::new("admin", "s3cr3t-sol", 4)],
+        ..Default::default()
+    })
+    .await;
+    let c = console(bmc.config());
+    let mut stream = c.open_stream().await.unwrap();
+    for shown in [format!("{c:?}"), format!("{stream:?}")] {
+        assert!(!shown.contains("s3cr3t-sol"), "{shown}");
+    }
+    stream.shutdown().await.unwrap();
+}

@@ -94,6 +94,9 @@ pub(crate) struct State {
     pub(crate) outbox: Vec<(Vec<u8>, SocketAddr)>,
     /// SOL packets from the console still to be lost (as on a lossy network).
     pub(crate) sol_drop: u32,
+    /// The host takes no characters now (IPMI 2.0 table 15-2 status bit 5):
+    /// packets of characters are NACKed with that bit set.
+    pub(crate) sol_unavailable: bool,
 }
 
 /// The channel number of the simulated LAN interface.
@@ -203,6 +206,7 @@ impl State {
             port: 0,
             outbox: Vec::new(),
             sol_drop: 0,
+            sol_unavailable: false,
             cfg,
         };
         s.add_sdr(0x01, &full_sensor(1, 0x01, 1, 1, 0, "CPU Temp"));
@@ -873,6 +877,7 @@ impl State {
         }
         self.stats.sol_packets += 1;
         let max = self.sol_chars();
+        let unavailable = self.sol_unavailable;
         let Some(line) = self.sol.as_mut().filter(|l| l.sid == pkt.sid) else {
             self.stats.dropped += 1;
             return Vec::new();
@@ -886,7 +891,16 @@ impl State {
         }
         let mut replies = Vec::new();
         if f.seq != 0 && !f.chars.is_empty() {
-            if f.chars.len() > max {
+            if unavailable {
+                // Not taken: NACK, "character transfer unavailable".
+                replies.push(sol::frame(
+                    0,
+                    f.seq,
+                    0,
+                    sol::BIT_NACK | sol::BIT_UNAVAILABLE,
+                    &[],
+                ));
+            } else if f.chars.len() > max {
                 // More than the inbound payload size it announced: NACKed.
                 self.stats.sol_oversized += 1;
                 replies.push(sol::frame(0, f.seq, 0, sol::BIT_NACK, &[]));

@@ -823,6 +823,14 @@ impl IpmiSim {
         self.with(|s| s.sol_drop = n);
     }
 
+    /// While `on`, the simulated host takes no characters: every SOL packet of
+    /// characters from the console is NACKed with status "character transfer
+    /// unavailable" (IPMI 2.0 table 15-2, bits 6 and 5), neither taken nor
+    /// echoed; the console must send it again later.
+    pub fn sol_set_unavailable(&self, on: bool) {
+        self.with(|s| s.sol_unavailable = on);
+    }
+
     /// Ends SOL from the BMC's side: a SOL packet with status "SOL deactivating"
     /// (IPMI 2.0 table 15-2, bit 4), then the payload is inactive. `false` when
     /// SOL is not active.

@@ -16,6 +16,8 @@ pub(crate) const MAX_SENDS: u32 = 8;
 
 /// Status bit 6 of a BMC-to-console packet, operation bit 6 of the other way: NACK.
 pub(crate) const BIT_NACK: u8 = 1 << 6;
+/// Status bit 5 of a BMC-to-console packet: character transfer unavailable.
+pub(crate) const BIT_UNAVAILABLE: u8 = 1 << 5;
 /// Status bit 4: SOL deactivating.
 pub(crate) const BIT_DEACTIVATING: u8 = 1 << 4;
 
