@@ -933,6 +933,7 @@ impl Pump {
     }
 
     async fn on_ack(&mut self, pkt: &SolPacket) -> Result<()> {
+        let closing = self.shared.lock().closing;
         let Some(o) = self.unacked.as_mut().filter(|o| o.seq == pkt.ack_seq) else {
             return Ok(()); // a late or stray acknowledgement
         };
@@ -940,8 +941,12 @@ impl Pump {
             // Not taken (the BMC's buffer is full, or the host takes no
             // characters now: status bit 5): sent again when its timer runs out.
             // A NACK is an answer: the count of sends bounds silence only, so a
-            // host that is off for a while does not fail the console.
-            o.sends = 0;
+            // host that is off for a while does not fail the console. Except
+            // when closing: then the bound applies to NACKs too, so `shutdown()`
+            // and a dropped stream end even while the host takes nothing.
+            if !closing {
+                o.sends = 0;
+            }
             return Ok(());
         }
         let n = usize::from(pkt.accepted).min(o.data.len());

@@ -473,3 +473,42 @@ async fn no_secret_in_debug() {
     }
     stream.shutdown().await.unwrap();
 }
+
+/// `shutdown()` while the host takes no characters and some are unsent ends
+/// after the retransmission bound (the characters were not delivered: an
+/// error), and the session is closed: NACKs are not retried forever then.
+#[tokio::test]
+async fn shutdown_while_the_host_takes_nothing_ends_and_closes_the_session() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_millis(50);
+    cfg.retries = 1;
+    let mut stream = console(cfg).open().await.unwrap();
+    bmc.sol_set_unavailable(true);
+    stream.write_all(b"never").await.unwrap();
+    let err = tokio::time::timeout(HANG, stream.shutdown())
+        .await
+        .expect("hung")
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    eventually("session closed", || bmc.stats().open_sessions == 0).await;
+    assert_eq!(bmc.sol_received(), b"");
+}
+
+/// `shutdown()` right after a write larger than many packets sends all of it
+/// first, in order, once.
+#[tokio::test]
+async fn shutdown_sends_everything_written_first() {
+    let bmc = bmc_with(IpmiSimConfig {
+        sol_payload_size: 12,
+        ..Default::default()
+    })
+    .await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    let data: Vec<u8> = (0..600u32).map(|i| b'0' + (i % 10) as u8).collect();
+    stream.write_all(&data).await.unwrap();
+    stream.shutdown().await.unwrap();
+    assert_eq!(bmc.sol_received(), data);
+    assert!(!bmc.sol_active());
+    assert_eq!(bmc.stats().open_sessions, 0);
+}
