@@ -536,3 +536,21 @@ async fn a_slow_reader_gets_everything_in_order_once() {
     assert!(seen == text, "lost, doubled or out of order");
     stream.shutdown().await.unwrap();
 }
+
+/// A BMC that takes part of each packet (3 characters, IPMI 2.0 §15.11): the
+/// rest goes again in new packets, and the serial line gets everything in
+/// order, once.
+#[tokio::test]
+async fn characters_accepted_in_part_are_sent_again_until_all_are_taken() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut stream = console(bmc.config()).open().await.unwrap();
+    bmc.sol_accept_at_most(Some(3));
+    let before = bmc.stats().sol_packets;
+    stream.write_all(b"partial acceptance\r").await.unwrap();
+    stream.flush().await.unwrap(); // every character acknowledged
+    assert_eq!(bmc.sol_received(), b"partial acceptance\r");
+    assert!(bmc.stats().sol_packets >= before + 7, "{:?}", bmc.stats());
+    let seen = read_until(&mut stream, b"partial acceptance\r").await;
+    assert_eq!(seen, b"partial acceptance\r");
+    stream.shutdown().await.unwrap();
+}

@@ -97,6 +97,9 @@ pub(crate) struct State {
     /// The host takes no characters now (IPMI 2.0 table 15-2 status bit 5):
     /// packets of characters are NACKed with that bit set.
     pub(crate) sol_unavailable: bool,
+    /// The most characters taken from one console packet (the rest is left to
+    /// the console to send again, IPMI 2.0 §15.11); `None`: all.
+    pub(crate) sol_accept: Option<usize>,
 }
 
 /// The channel number of the simulated LAN interface.
@@ -207,6 +210,7 @@ impl State {
             outbox: Vec::new(),
             sol_drop: 0,
             sol_unavailable: false,
+            sol_accept: None,
             cfg,
         };
         s.add_sdr(0x01, &full_sensor(1, 0x01, 1, 1, 0, "CPU Temp"));
@@ -878,6 +882,7 @@ impl State {
         self.stats.sol_packets += 1;
         let max = self.sol_chars();
         let unavailable = self.sol_unavailable;
+        let accept = self.sol_accept.unwrap_or(usize::MAX).max(1);
         let Some(line) = self.sol.as_mut().filter(|l| l.sid == pkt.sid) else {
             self.stats.dropped += 1;
             return Vec::new();
@@ -907,10 +912,11 @@ impl State {
             } else if let Some((seq, n)) = line.last_in.filter(|(s, _)| *s == f.seq) {
                 replies.push(sol::frame(0, seq, n, 0, &[]));
             } else {
-                let n = f.chars.len() as u8;
+                let taken = &f.chars[..f.chars.len().min(accept)];
+                let n = taken.len() as u8;
                 line.last_in = Some((f.seq, n));
-                line.pending.extend(f.chars.iter().copied()); // the echo
-                self.sol_received.extend_from_slice(f.chars);
+                line.pending.extend(taken.iter().copied()); // the echo
+                self.sol_received.extend_from_slice(taken);
                 replies.push(sol::frame(0, f.seq, n, 0, &[]));
             }
         }
