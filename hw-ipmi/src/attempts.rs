@@ -1,9 +1,12 @@
 //! One operation's attempts: what is being waited for (a session setup step or the
-//! command), how many datagrams were sent for it, and the one log line per retry.
+//! command), how many datagrams were sent for it, the one log line per retry, the
+//! final error ([`Attempts::final_error`]), and the retry loop itself ([`run`]),
+//! shared by every IPMI command and the SOL console's session setup.
 //!
 //! Session setup retransmits a step's message after silence, and the operation
 //! retries after a failure; both count here, so the final error gives one attempt
-//! count and one duration, and every resend is logged exactly once: at `WARN`,
+//! count (after silence: the silent run apart from the answered attempts before
+//! it) and one duration, and every resend is logged exactly once: at `WARN`,
 //! except busy refusals after the first (a BMC that answers "busy" may be retried
 //! for a minute; those go to `DEBUG`).
 //!
