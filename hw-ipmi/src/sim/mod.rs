@@ -159,7 +159,11 @@ pub struct IpmiSimConfig {
     /// Delay before a chassis power change is visible.
     pub power_delay: Duration,
     /// Where the Intel Node Manager sits, `(channel, address)`; adds its OEM SDR
-    /// record and a satellite answering Get Device ID. `None` for no NM.
+    /// record and a satellite answering Get Device ID only (so a client finds
+    /// where Node Manager is), not the Node Manager commands: a `staging-nm` node's
+    /// `get_nm_version` against this simulator alone fails `NotFound` (completion
+    /// code 0xC1). For a BMC that answers them, start it with
+    /// `hwctl_nodemanager::sim::start_bmc`. `None` for no NM.
     pub node_manager: Option<(u8, u8)>,
     /// How bridged replies are delivered.
     pub bridge_reply: BridgeReplyStyle,
@@ -407,7 +411,10 @@ impl IpmiSim {
     }
 
     /// `driver_info` for the first user (and `ipmi_hex_kg_key` when a BMC key is
-    /// set).
+    /// set). The same as the [`Simulator`](hwctl_sim::Simulator) trait's
+    /// `driver_info(0)`, which this inherent method hides from method-call syntax
+    /// (`bmc.driver_info(0)` does not compile on an `IpmiSim`): call the trait's
+    /// as `Simulator::driver_info(&bmc, 0)` in code written for any simulator.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hwctl_core::Result<()> {
