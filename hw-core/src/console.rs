@@ -1,4 +1,7 @@
 //! The console interface: a node's serial console as a byte stream.
+//!
+//! [`pumped`]: the user-facing half of a console whose device session a
+//! background task carries, shared by the protocol crates.
 
 use std::fmt;
 
@@ -6,6 +9,8 @@ use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::error::Result;
+
+pub mod pumped;
 
 /// A bidirectional byte stream to a node's serial console.
 ///

@@ -31,14 +31,14 @@
 use std::fmt;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use hwctl_core::console::pumped::{self, PumpSide, PumpedStream, Pushed, Settings};
 use hwctl_core::retry::Idempotency;
 use hwctl_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use crate::attempts::{Attempts, command_text};
@@ -361,17 +361,20 @@ impl IpmiConsole {
         }
         let chunk = (usize::from(act.inbound) - HEADER).min(MAX_CHUNK);
         tracing::info!(endpoint = %endpoint, inbound = act.inbound, outbound = act.outbound, "SOL payload activated");
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            wake_pump: Notify::new(),
-        });
-        let (tx, rx) = mpsc::channel(READ_QUEUE);
+        let (stream, side) = pumped::channel(
+            Settings::new("IPMI Serial over LAN", "the SOL session is closed")
+                .max_pending_write(MAX_PENDING_WRITE)
+                .read_queue(READ_QUEUE)
+                // Ended by the BMC ("SOL deactivating") with characters not sent.
+                .unsent_at_end_fails(
+                    "IPMI Serial over LAN: SOL ended before the characters written were acknowledged",
+                ),
+        );
         let now = Instant::now();
         let pump = Pump {
             session,
             cfg,
-            shared: shared.clone(),
-            tx,
+            side,
             chunk,
             next_seq: 1,
             unacked: None,
@@ -383,10 +386,7 @@ impl IpmiConsole {
         };
         tokio::spawn(pump.run());
         Ok(IpmiConsoleStream {
-            shared,
-            rx,
-            chunk: Vec::new(),
-            pos: 0,
+            inner: stream,
             endpoint,
         })
     }
@@ -399,57 +399,14 @@ impl Console for IpmiConsole {
     }
 }
 
-#[derive(Default)]
-struct State {
-    /// Written by the user, not yet sent.
-    out: Vec<u8>,
-    /// A packet of characters is waiting for the BMC's acknowledgement.
-    in_flight: bool,
-    /// Shutdown was asked for or the stream was dropped.
-    closing: bool,
-    /// The pump has ended (SOL deactivated, ended by the BMC, or failed).
-    finished: bool,
-    /// Why SOL failed, if it did.
-    error: Option<(ErrorKind, String)>,
-    /// The writer waiting for room, a flush or the shutdown.
-    writer: Option<Waker>,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    wake_pump: Notify,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn wake_writer(st: &mut State) {
-        if let Some(w) = st.writer.take() {
-            w.wake();
-        }
-    }
-}
-
-fn io_error((kind, message): &(ErrorKind, String)) -> io::Error {
-    let io_kind = match kind {
-        ErrorKind::Timeout => io::ErrorKind::TimedOut,
-        ErrorKind::Unreachable => io::ErrorKind::ConnectionReset,
-        ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
-        _ => io::ErrorKind::Other,
-    };
-    io::Error::new(io_kind, format!("IPMI Serial over LAN: {message} [{kind}]"))
-}
-
 /// An open IPMI SOL console (see [`IpmiConsole`]).
+///
+/// The user-facing half is [`hwctl_core::console::pumped`]'s: errors of a failed
+/// session read `IPMI Serial over LAN: <message> [<kind>]`; a write after
+/// `shutdown()` or the end of SOL fails with `BrokenPipe` ("the SOL session is
+/// closed").
 pub struct IpmiConsoleStream {
-    shared: Arc<Shared>,
-    rx: mpsc::Receiver<Vec<u8>>,
-    chunk: Vec<u8>,
-    pos: usize,
+    inner: PumpedStream,
     endpoint: String,
 }
 
@@ -461,102 +418,31 @@ impl fmt::Debug for IpmiConsoleStream {
     }
 }
 
-impl Drop for IpmiConsoleStream {
-    fn drop(&mut self) {
-        self.shared.lock().closing = true;
-        self.shared.wake_pump.notify_one();
-    }
-}
-
 impl AsyncRead for IpmiConsoleStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.pos >= this.chunk.len() {
-            match this.rx.poll_recv(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(chunk)) => {
-                    this.chunk = chunk;
-                    this.pos = 0;
-                }
-                Poll::Ready(None) => {
-                    return Poll::Ready(match &this.shared.lock().error {
-                        Some(e) => Err(io_error(e)),
-                        None => Ok(()),
-                    });
-                }
-            }
-        }
-        let n = buf.remaining().min(this.chunk.len() - this.pos);
-        buf.put_slice(&this.chunk[this.pos..this.pos + n]);
-        this.pos += n;
-        Poll::Ready(Ok(()))
+        Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for IpmiConsoleStream {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut st = self.shared.lock();
-        if let Some(e) = &st.error {
-            return Poll::Ready(Err(io_error(e)));
-        }
-        if st.closing || st.finished {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the SOL session is closed",
-            )));
-        }
-        let room = MAX_PENDING_WRITE.saturating_sub(st.out.len());
-        if room == 0 {
-            st.writer = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
-        let n = room.min(buf.len());
-        st.out.extend_from_slice(&buf[..n]);
-        drop(st);
-        self.shared.wake_pump.notify_one();
-        Poll::Ready(Ok(n))
+        Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut st = self.shared.lock();
-        if let Some(e) = &st.error {
-            return Poll::Ready(Err(io_error(e)));
-        }
-        if st.out.is_empty() && !st.in_flight {
-            return Poll::Ready(Ok(()));
-        }
-        if st.finished {
-            // Ended by the BMC ("SOL deactivating") with characters not sent.
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "IPMI Serial over LAN: SOL ended before the characters written were acknowledged",
-            )));
-        }
-        st.writer = Some(cx.waker().clone());
-        Poll::Pending
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut st = self.shared.lock();
-        if st.finished {
-            return Poll::Ready(match &st.error {
-                Some(e) => Err(io_error(e)),
-                None => Ok(()),
-            });
-        }
-        st.closing = true;
-        st.writer = Some(cx.waker().clone());
-        drop(st);
-        self.shared.wake_pump.notify_one();
-        Poll::Pending
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -639,8 +525,7 @@ enum End {
 struct Pump {
     session: Guarded,
     cfg: Arc<IpmiConfig>,
-    shared: Arc<Shared>,
-    tx: mpsc::Sender<Vec<u8>>,
+    side: PumpSide,
     chunk: usize,
     next_seq: u8,
     unacked: Option<Outgoing>,
@@ -662,8 +547,7 @@ impl Pump {
         let Pump {
             mut session,
             cfg,
-            shared,
-            tx,
+            side,
             endpoint,
             ..
         } = self;
@@ -693,15 +577,13 @@ impl Pump {
             }
         };
         {
-            let mut st = shared.lock();
-            st.finished = true;
+            let mut st = side.lock();
             // Characters the BMC never acknowledged stay "in flight": a flush
             // then says they were not sent.
-            st.in_flight = unsent;
-            st.error = error;
-            Shared::wake_writer(&mut st);
+            st.set_in_flight(unsent);
+            st.finish(error);
         }
-        drop(tx);
+        drop(side);
     }
 
     fn rto(&self) -> Duration {
@@ -730,8 +612,8 @@ impl Pump {
         loop {
             self.send_more().await?;
             let closing_idle = {
-                let st = self.shared.lock();
-                st.closing && st.out.is_empty() && self.unacked.is_none()
+                let st = self.side.lock();
+                st.closing() && st.queued() == 0 && self.unacked.is_none()
             };
             if closing_idle && self.request.as_ref().map(|r| r.what) != Some(Pending::Deactivate) {
                 self.send_request(Pending::Deactivate, 1).await?;
@@ -749,7 +631,7 @@ impl Pump {
                         Err(e) => Err(e),
                     }
                 } => Event::Packet(r),
-                () = self.shared.wake_pump.notified() => Event::Wake,
+                () = self.side.woken() => Event::Wake,
                 () = tokio::time::sleep_until(wake) => Event::Timer,
             };
             match ev {
@@ -776,16 +658,15 @@ impl Pump {
             return Ok(());
         }
         let data: Vec<u8> = {
-            let mut st = self.shared.lock();
+            let mut st = self.side.lock();
             // Held while the BMC says the host takes no characters, except when
             // closing: then they go out and the retransmission bound applies.
-            if st.out.is_empty() || (self.paused && !st.closing) {
+            if st.queued() == 0 || (self.paused && !st.closing()) {
                 return Ok(());
             }
-            let n = st.out.len().min(self.chunk);
-            let d = st.out.drain(..n).collect();
-            st.in_flight = true;
-            Shared::wake_writer(&mut st);
+            let d = st.take(self.chunk);
+            st.set_in_flight(true);
+            st.wake_writer();
             d
         };
         self.send_chars(data).await
@@ -933,7 +814,7 @@ impl Pump {
     }
 
     async fn on_ack(&mut self, pkt: &SolPacket) -> Result<()> {
-        let closing = self.shared.lock().closing;
+        let closing = self.side.lock().closing();
         let Some(o) = self.unacked.as_mut().filter(|o| o.seq == pkt.ack_seq) else {
             return Ok(()); // a late or stray acknowledgement
         };
@@ -953,9 +834,9 @@ impl Pump {
         let rest = o.data[n..].to_vec();
         self.unacked = None;
         if rest.is_empty() {
-            let mut st = self.shared.lock();
-            st.in_flight = false;
-            Shared::wake_writer(&mut st);
+            let mut st = self.side.lock();
+            st.set_in_flight(false);
+            st.wake_writer();
             Ok(())
         } else {
             // Part accepted: the rest goes again in a new packet (§15.11).
@@ -972,13 +853,13 @@ impl Pump {
         }
         pkt.data.truncate(MAX_CHUNK);
         let n = pkt.data.len() as u8;
-        match self.tx.try_send(pkt.data) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {
+        match self.side.push(pkt.data) {
+            Pushed::Queued | Pushed::ReaderGone => {
                 self.last_in = Some((pkt.seq, n));
                 self.ack(pkt.seq, n, 0).await
             }
             // The reader is behind: the BMC sends it again later.
-            Err(mpsc::error::TrySendError::Full(_)) => self.ack(pkt.seq, 0, NACK).await,
+            Pushed::Full => self.ack(pkt.seq, 0, NACK).await,
         }
     }
 

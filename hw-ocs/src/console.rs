@@ -4,13 +4,12 @@
 use std::fmt;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use hwctl_core::console::pumped::{self, PumpSide, PumpedStream, Pushed, Settings};
 use hwctl_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{Notify, mpsc};
 
 use crate::NAME;
 use crate::client::OcsClient;
@@ -132,25 +131,26 @@ impl OcsConsole {
                 }
             })?;
         tracing::info!(blade = self.blade_id, "serial session started");
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            wake_pump: Notify::new(),
-        });
-        let (tx, rx) = mpsc::channel(READ_QUEUE);
+        let (stream, side) = pumped::channel(
+            Settings::new(
+                format!("{NAME} serial console"),
+                "the serial session is closed",
+            )
+            .max_pending_write(MAX_PENDING_WRITE)
+            .read_queue(READ_QUEUE)
+            // Polling pauses while the read queue is full: a read makes room.
+            .wake_pump_on_read(),
+        );
         let pump = Pump {
             client: self.client.clone(),
             blade_id: self.blade_id,
             token: reply.serial_session_token,
             poll: self.poll,
-            shared: shared.clone(),
-            tx,
+            side,
         };
         tokio::spawn(pump.run());
         Ok(OcsConsoleStream {
-            shared,
-            rx,
-            chunk: Vec::new(),
-            pos: 0,
+            inner: stream,
             blade_id: self.blade_id,
         })
     }
@@ -163,54 +163,14 @@ impl Console for OcsConsole {
     }
 }
 
-#[derive(Default)]
-struct State {
-    /// Written by the user, not yet sent.
-    out: Vec<u8>,
-    /// A `SendBladeSerialData` is in flight.
-    sending: bool,
-    /// Shutdown was asked for or the stream was dropped.
-    closing: bool,
-    /// The pump has ended (session stopped or lost).
-    finished: bool,
-    /// Why the session failed, if it did.
-    error: Option<(ErrorKind, String)>,
-    /// The writer waiting for room, a flush or the shutdown.
-    writer: Option<Waker>,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    wake_pump: Notify,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-fn io_error((kind, message): &(ErrorKind, String)) -> io::Error {
-    let io_kind = match kind {
-        ErrorKind::Timeout => io::ErrorKind::TimedOut,
-        ErrorKind::Unreachable => io::ErrorKind::ConnectionReset,
-        ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
-        _ => io::ErrorKind::Other,
-    };
-    io::Error::new(
-        io_kind,
-        format!("{NAME} serial console: {message} [{kind}]"),
-    )
-}
-
 /// An open blade serial console (see [`OcsConsole`]).
+///
+/// The user-facing half is [`hwctl_core::console::pumped`]'s: errors of a failed
+/// session read `msftocs serial console: <message> [<kind>]`; a write after
+/// `shutdown()` or the end of the session fails with `BrokenPipe` ("the serial
+/// session is closed"); a `flush` after the end of the session succeeds.
 pub struct OcsConsoleStream {
-    shared: Arc<Shared>,
-    rx: mpsc::Receiver<Vec<u8>>,
-    chunk: Vec<u8>,
-    pos: usize,
+    inner: PumpedStream,
     blade_id: u32,
 }
 
@@ -222,97 +182,31 @@ impl fmt::Debug for OcsConsoleStream {
     }
 }
 
-impl Drop for OcsConsoleStream {
-    fn drop(&mut self) {
-        self.shared.lock().closing = true;
-        self.shared.wake_pump.notify_one();
-    }
-}
-
 impl AsyncRead for OcsConsoleStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.pos >= this.chunk.len() {
-            match this.rx.poll_recv(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(chunk)) => {
-                    this.chunk = chunk;
-                    this.pos = 0;
-                    // There is room in the queue again.
-                    this.shared.wake_pump.notify_one();
-                }
-                Poll::Ready(None) => {
-                    return Poll::Ready(match &this.shared.lock().error {
-                        Some(e) => Err(io_error(e)),
-                        None => Ok(()),
-                    });
-                }
-            }
-        }
-        let n = buf.remaining().min(this.chunk.len() - this.pos);
-        buf.put_slice(&this.chunk[this.pos..this.pos + n]);
-        this.pos += n;
-        Poll::Ready(Ok(()))
+        Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for OcsConsoleStream {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut st = self.shared.lock();
-        if let Some(e) = &st.error {
-            return Poll::Ready(Err(io_error(e)));
-        }
-        if st.closing || st.finished {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the serial session is closed",
-            )));
-        }
-        let room = MAX_PENDING_WRITE.saturating_sub(st.out.len());
-        if room == 0 {
-            st.writer = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
-        let n = room.min(buf.len());
-        st.out.extend_from_slice(&buf[..n]);
-        drop(st);
-        self.shared.wake_pump.notify_one();
-        Poll::Ready(Ok(n))
+        Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut st = self.shared.lock();
-        if let Some(e) = &st.error {
-            return Poll::Ready(Err(io_error(e)));
-        }
-        if (st.out.is_empty() && !st.sending) || st.finished {
-            return Poll::Ready(Ok(()));
-        }
-        st.writer = Some(cx.waker().clone());
-        Poll::Pending
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut st = self.shared.lock();
-        if st.finished {
-            return Poll::Ready(match &st.error {
-                Some(e) => Err(io_error(e)),
-                None => Ok(()),
-            });
-        }
-        st.closing = true;
-        st.writer = Some(cx.waker().clone());
-        drop(st);
-        self.shared.wake_pump.notify_one();
-        Poll::Pending
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -322,8 +216,7 @@ struct Pump {
     blade_id: u32,
     token: String,
     poll: Duration,
-    shared: Arc<Shared>,
-    tx: mpsc::Sender<Vec<u8>>,
+    side: PumpSide,
 }
 
 enum Ended {
@@ -374,28 +267,21 @@ impl Pump {
                 }
             }
         }
-        let mut st = self.shared.lock();
-        st.finished = true;
-        st.error = error;
-        st.out.clear();
-        if let Some(w) = st.writer.take() {
-            w.wake();
-        }
-        // Dropping `tx` ends the reader's stream after the queued chunks.
+        let mut st = self.side.lock();
+        st.discard_queued();
+        st.finish(error);
+        // Dropping `side` ends the reader's stream after the queued chunks.
     }
 
     async fn exchange(&self) -> Ended {
         let mut transient = 0u32;
         loop {
             let (chunk, closing) = {
-                let mut st = self.shared.lock();
-                let n = st.out.len().min(SEND_CHUNK);
-                let chunk: Vec<u8> = st.out.drain(..n).collect();
-                st.sending = !chunk.is_empty();
-                if let Some(w) = st.writer.take() {
-                    w.wake();
-                }
-                (chunk, st.closing)
+                let mut st = self.side.lock();
+                let chunk = st.take(SEND_CHUNK);
+                st.set_in_flight(!chunk.is_empty());
+                st.wake_writer();
+                (chunk, st.closing())
             };
             if !chunk.is_empty() {
                 let r: Result<ChassisResponse> = self
@@ -406,7 +292,7 @@ impl Pump {
                         data: chunk.clone(),
                     })
                     .await;
-                // `sending` stays set until the outcome is known, so a flush waiting
+                // The in-flight mark stays set until the outcome is known, so a flush waiting
                 // on this chunk sees its failure rather than an empty queue.
                 let put_back = match r {
                     Ok(_) => {
@@ -438,26 +324,23 @@ impl Pump {
                         None => true,
                     },
                 };
-                let mut st = self.shared.lock();
+                let mut st = self.side.lock();
                 if put_back {
                     // Refused, not delivered: put it back in front of what came later.
-                    let later = std::mem::replace(&mut st.out, chunk);
-                    st.out.extend(later);
+                    st.put_back(chunk);
                 }
-                st.sending = false;
-                if let Some(w) = st.writer.take() {
-                    w.wake();
-                }
+                st.set_in_flight(false);
+                st.wake_writer();
                 continue;
             }
             if closing {
                 return Ended::Closed;
             }
-            if self.tx.is_closed() {
+            if self.side.reader_gone() {
                 return Ended::Closed;
             }
             let mut got_data = false;
-            if self.tx.capacity() > 0 {
+            if self.side.reader_has_room() {
                 let r: Result<SerialDataResponse> = self
                     .client
                     .call(&Request::ReceiveBladeSerialData {
@@ -470,7 +353,7 @@ impl Pump {
                         transient = 0;
                         if !reply.data.is_empty() {
                             got_data = true;
-                            if self.tx.try_send(reply.data).is_err() {
+                            if self.side.push(reply.data) != Pushed::Queued {
                                 return Ended::Closed;
                             }
                         }
@@ -483,7 +366,7 @@ impl Pump {
             }
             if !got_data {
                 tokio::select! {
-                    _ = self.shared.wake_pump.notified() => {}
+                    _ = self.side.woken() => {}
                     _ = tokio::time::sleep(self.poll) => {}
                 }
             }
