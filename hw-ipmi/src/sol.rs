@@ -28,17 +28,12 @@
 //!   retransmits an unacknowledged packet after a timeout (same sequence number),
 //!   and sends the characters not accepted again in a new packet.
 
-use std::fmt;
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hwctl_core::console::pumped::{self, PumpSide, PumpedStream, Pushed, Settings};
 use hwctl_core::retry::Idempotency;
 use hwctl_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 use crate::attempts::{Attempts, command_text};
@@ -368,7 +363,8 @@ impl IpmiConsole {
                 // Ended by the BMC ("SOL deactivating") with characters not sent.
                 .unsent_at_end_fails(
                     "IPMI Serial over LAN: SOL ended before the characters written were acknowledged",
-                ),
+                )
+                .debug_as("IpmiConsoleStream", &[("endpoint", &endpoint)]),
         );
         let now = Instant::now();
         let pump = Pump {
@@ -382,13 +378,10 @@ impl IpmiConsole {
             paused: false,
             last_heard: now,
             request: None,
-            endpoint: endpoint.clone(),
+            endpoint,
         };
         tokio::spawn(pump.run());
-        Ok(IpmiConsoleStream {
-            inner: stream,
-            endpoint,
-        })
+        Ok(stream)
     }
 }
 
@@ -399,52 +392,14 @@ impl Console for IpmiConsole {
     }
 }
 
-/// An open IPMI SOL console (see [`IpmiConsole`]).
+/// An open IPMI SOL console (see [`IpmiConsole`]): a
+/// [`PumpedStream`](hwctl_core::console::pumped::PumpedStream) whose `{:?}` reads
+/// `IpmiConsoleStream { endpoint: "<host:port>", .. }`.
 ///
-/// The user-facing half is [`hwctl_core::console::pumped`]'s: errors of a failed
-/// session read `IPMI Serial over LAN: <message> [<kind>]`; a write after
-/// `shutdown()` or the end of SOL fails with `BrokenPipe` ("the SOL session is
-/// closed").
-pub struct IpmiConsoleStream {
-    inner: PumpedStream,
-    endpoint: String,
-}
-
-impl fmt::Debug for IpmiConsoleStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IpmiConsoleStream")
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AsyncRead for IpmiConsoleStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for IpmiConsoleStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
+/// Errors of a failed session read `IPMI Serial over LAN: <message> [<kind>]`; a
+/// write after `shutdown()` or the end of SOL fails with `BrokenPipe` ("the SOL
+/// session is closed").
+pub type IpmiConsoleStream = PumpedStream;
 
 /// The SOL console's session, closed (Close Session, without waiting) when
 /// dropped while still held: a cancelled `open`, or the pump task dropped with

@@ -1,15 +1,10 @@
 //! The blade serial console as a byte stream over `StartBladeSerialSession`,
 //! `SendBladeSerialData`, `ReceiveBladeSerialData` and `StopBladeSerialSession`.
 
-use std::fmt;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hwctl_core::console::pumped::{self, PumpSide, PumpedStream, Pushed, Settings};
 use hwctl_core::{Console, ConsoleHandle, Error, ErrorKind, Result, async_trait};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::NAME;
 use crate::client::OcsClient;
@@ -139,7 +134,8 @@ impl OcsConsole {
             .max_pending_write(MAX_PENDING_WRITE)
             .read_queue(READ_QUEUE)
             // Polling pauses while the read queue is full: a read makes room.
-            .wake_pump_on_read(),
+            .wake_pump_on_read()
+            .debug_as("OcsConsoleStream", &[("blade_id", &self.blade_id)]),
         );
         let pump = Pump {
             client: self.client.clone(),
@@ -149,10 +145,7 @@ impl OcsConsole {
             side,
         };
         tokio::spawn(pump.run());
-        Ok(OcsConsoleStream {
-            inner: stream,
-            blade_id: self.blade_id,
-        })
+        Ok(stream)
     }
 }
 
@@ -163,52 +156,15 @@ impl Console for OcsConsole {
     }
 }
 
-/// An open blade serial console (see [`OcsConsole`]).
+/// An open blade serial console (see [`OcsConsole`]): a
+/// [`PumpedStream`](hwctl_core::console::pumped::PumpedStream) whose `{:?}` reads
+/// `OcsConsoleStream { blade_id: 5, .. }`.
 ///
-/// The user-facing half is [`hwctl_core::console::pumped`]'s: errors of a failed
-/// session read `msftocs serial console: <message> [<kind>]`; a write after
-/// `shutdown()` or the end of the session fails with `BrokenPipe` ("the serial
-/// session is closed"); a `flush` after the end of the session succeeds.
-pub struct OcsConsoleStream {
-    inner: PumpedStream,
-    blade_id: u32,
-}
-
-impl fmt::Debug for OcsConsoleStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OcsConsoleStream")
-            .field("blade_id", &self.blade_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AsyncRead for OcsConsoleStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for OcsConsoleStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
+/// Errors of a failed session read `msftocs serial console: <message> [<kind>]`;
+/// a write after `shutdown()` or the end of the session fails with `BrokenPipe`
+/// ("the serial session is closed"); a `flush` after the end of the session
+/// succeeds.
+pub type OcsConsoleStream = PumpedStream;
 
 /// The background task that owns the session.
 struct Pump {

@@ -113,6 +113,8 @@ pub struct Settings {
     wake_pump_on_read: bool,
     max_pending_write: usize,
     read_queue: usize,
+    /// How `{:?}` shows the stream: a type name and rendered fields.
+    debug_as: Option<(&'static str, Vec<(&'static str, String)>)>,
 }
 
 impl Settings {
@@ -134,7 +136,30 @@ impl Settings {
             wake_pump_on_read: false,
             max_pending_write: 64 * 1024,
             read_queue: 64,
+            debug_as: None,
         }
+    }
+
+    /// How `{:?}` shows the stream: `name { field: value, .. }`, each value as
+    /// its own `{:?}` renders it when the settings are made (never pass a
+    /// secret). Without it: `PumpedStream { console: "<error_prefix>", .. }`.
+    ///
+    /// ```
+    /// use hwctl_core::console::pumped::{self, Settings};
+    /// let settings = Settings::new("msftocs serial console", "the serial session is closed")
+    ///     .debug_as("OcsConsoleStream", &[("blade_id", &5u32)]);
+    /// let (stream, _pump) = pumped::channel(settings);
+    /// assert_eq!(format!("{stream:?}"), "OcsConsoleStream { blade_id: 5, .. }");
+    /// ```
+    #[must_use]
+    pub fn debug_as(
+        mut self,
+        name: &'static str,
+        fields: &[(&'static str, &dyn fmt::Debug)],
+    ) -> Self {
+        let fields = fields.iter().map(|(k, v)| (*k, format!("{v:?}"))).collect();
+        self.debug_as = Some((name, fields));
+        self
     }
 
     /// A `flush` after the pump finished without error, with bytes queued or in
@@ -246,9 +271,27 @@ pub struct PumpedStream {
 
 impl fmt::Debug for PumpedStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PumpedStream")
-            .field("console", &self.shared.settings.error_prefix)
-            .finish_non_exhaustive()
+        /// A value already rendered with `{:?}`.
+        struct Rendered<'a>(&'a str);
+        impl fmt::Debug for Rendered<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        let settings = &self.shared.settings;
+        match &settings.debug_as {
+            Some((name, fields)) => {
+                let mut d = f.debug_struct(name);
+                for (field, value) in fields {
+                    d.field(field, &Rendered(value));
+                }
+                d.finish_non_exhaustive()
+            }
+            None => f
+                .debug_struct("PumpedStream")
+                .field("console", &settings.error_prefix)
+                .finish_non_exhaustive(),
+        }
     }
 }
 
@@ -792,6 +835,13 @@ mod tests {
         assert_eq!(
             format!("{s:?}"),
             r#"PumpedStream { console: "test console", .. }"#
+        );
+        let (named, _side) = channel(
+            settings().debug_as("SolStream", &[("endpoint", &"10.0.0.1:623"), ("n", &7u8)]),
+        );
+        assert_eq!(
+            format!("{named:?}"),
+            r#"SolStream { endpoint: "10.0.0.1:623", n: 7, .. }"#
         );
         assert!(format!("{side:?}").starts_with("PumpSide"));
         assert!(format!("{:?}", side.lock()).contains("queued_bytes: 0"));
