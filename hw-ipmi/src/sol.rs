@@ -393,7 +393,7 @@ impl Console for IpmiConsole {
 }
 
 /// An open IPMI SOL console (see [`IpmiConsole`]): a
-/// [`PumpedStream`](hwctl_core::console::pumped::PumpedStream) whose `{:?}` reads
+/// [`PumpedStream`] whose `{:?}` reads
 /// `IpmiConsoleStream { endpoint: "<host:port>", .. }`.
 ///
 /// Errors of a failed session read `IPMI Serial over LAN: <message> [<kind>]`; a

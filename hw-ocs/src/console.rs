@@ -157,7 +157,7 @@ impl Console for OcsConsole {
 }
 
 /// An open blade serial console (see [`OcsConsole`]): a
-/// [`PumpedStream`](hwctl_core::console::pumped::PumpedStream) whose `{:?}` reads
+/// [`PumpedStream`] whose `{:?}` reads
 /// `OcsConsoleStream { blade_id: 5, .. }`.
 ///
 /// Errors of a failed session read `msftocs serial console: <message> [<kind>]`;
