@@ -157,45 +157,23 @@ fn device_failures_exit_1_and_name_the_kind() {
         stderr(&o)
     );
 
-    let o = hwctl(&[
-        "--driver",
-        "fake-hardware",
-        "--info",
-        "fake_delay_ms=3000",
-        "power",
-        "on",
-        "--timeout",
-        "1",
-    ]);
-    // The fake's power goes through the power engine: its first read does not
-    // finish within the second, so nothing was sent (decision 99).
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("error [timeout]"), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("no power change was requested"),
-        "{}",
-        stderr(&o)
-    );
-
-    // The whole command's `--timeout` too: the engine is told the deadline and
-    // says how far it got, rather than a bare "no result after 1.0 s" (trial).
-    let o = hwctl(&[
-        "--timeout",
-        "1",
-        "--driver",
-        "fake-hardware",
-        "--info",
-        "fake_delay_ms=3000",
-        "power",
-        "on",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("error [timeout]"), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("no power change was requested"),
-        "{}",
-        stderr(&o)
-    );
+    // The change's own `--timeout`, and the whole command's: the fake's power goes
+    // through the power engine, which is told the deadline; its first read does not
+    // finish within the second, so nothing was sent (decision 99), and it says how
+    // far it got rather than a bare "no result after 1.0 s" (trial).
+    let delayed = ["--driver", "fake-hardware", "--info", "fake_delay_ms=3000"];
+    let changes_own = [&delayed[..], &["power", "on", "--timeout", "1"]].concat();
+    let whole_command = [&["--timeout", "1"], &delayed[..], &["power", "on"]].concat();
+    for args in [changes_own, whole_command] {
+        let o = hwctl(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains("error [timeout]"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("no power change was requested"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
 }
 
 /// A table is the last thing printed and ends with its last row: no blank line

@@ -498,17 +498,22 @@ mod tests {
         }
     }
 
+    /// What the test switches can do: every target, queried.
+    fn every_target() -> PowerCapabilities {
+        PowerCapabilities {
+            can_query: true,
+            targets: PowerTarget::ALL.to_vec(),
+            recorded_only: Vec::new(),
+        }
+    }
+
     #[async_trait]
     impl PowerSwitch for Scripted {
         fn driver(&self) -> &str {
             "scripted"
         }
         fn capabilities(&self) -> PowerCapabilities {
-            PowerCapabilities {
-                can_query: true,
-                targets: PowerTarget::ALL.to_vec(),
-                recorded_only: Vec::new(),
-            }
+            every_target()
         }
         async fn read(&self) -> Result<PowerState> {
             let n = self.reads.fetch_add(1, Ordering::SeqCst);
@@ -675,11 +680,7 @@ mod tests {
             "times-out"
         }
         fn capabilities(&self) -> PowerCapabilities {
-            PowerCapabilities {
-                can_query: true,
-                targets: PowerTarget::ALL.to_vec(),
-                recorded_only: Vec::new(),
-            }
+            every_target()
         }
         async fn read(&self) -> Result<PowerState> {
             Ok(PowerState::On)
@@ -724,11 +725,7 @@ mod tests {
             "fails-named"
         }
         fn capabilities(&self) -> PowerCapabilities {
-            PowerCapabilities {
-                can_query: true,
-                targets: PowerTarget::ALL.to_vec(),
-                recorded_only: Vec::new(),
-            }
+            every_target()
         }
         async fn read(&self) -> Result<PowerState> {
             if self.read_fails {
