@@ -370,6 +370,31 @@ pub(crate) fn whole_seconds(text: &str) -> Result<u64, String> {
     }
 }
 
+/// `sim --listen ADDR`: an `IP:PORT` (`127.0.0.1:8080`, `[::1]:8080`) or
+/// `localhost:PORT`, read as `127.0.0.1:PORT` (the simulators listen on loopback
+/// only; no name is looked up). Whether the address is a loopback one is checked
+/// when the simulator starts, with its own message.
+///
+/// # Errors
+///
+/// What was given and what is accepted, for clap's `invalid value` error.
+pub(crate) fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let accepted = "IP:PORT on loopback, e.g. 127.0.0.1:8080, [::1]:8080 or localhost:8080";
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!("'{text}' has no port ({accepted})"));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number ({accepted})"))?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!("'{host}' is not an IP address or localhost ({accepted})"))
+}
+
 /// The most nodes `fleet --concurrency` drives at once.
 const MAX_CONCURRENCY: u16 = 4096;
 
@@ -561,7 +586,8 @@ pub(crate) enum Command {
         /// simulator of several BMCs (`ipmi`: 3, `staging-nm`: 2) puts them on
         /// consecutive ports from ADDR's (port 0: each an ephemeral port);
         /// `staging-libvirt` has no socket and refuses it.
-        #[arg(long, value_name = "ADDR")]
+        /// `localhost:PORT` is `127.0.0.1:PORT`.
+        #[arg(long, value_name = "ADDR", value_parser = listen_address)]
         listen: Option<SocketAddr>,
         /// List the simulators.
         #[arg(long)]

@@ -251,6 +251,25 @@ fn sim_on_a_port_in_use_is_busy() {
     assert_eq!(v["error"]["retryable"], true, "{v}");
 }
 
+/// `sim --listen localhost:PORT` is `127.0.0.1:PORT` (clap refused it as "invalid
+/// socket address syntax"); a name other than localhost, or no port, is a usage
+/// error saying what is accepted. A held port shows the address was read.
+#[test]
+fn sim_listen_takes_localhost() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let o = hwctl(&["sim", "redfish", "--listen", &format!("localhost:{port}")]);
+    let err = stderr(&o);
+    assert!(err.starts_with("error [busy]"), "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    for bad in ["example.com:8080", "localhost", "localhost:http", "127.0.0.1"] {
+        let o = hwctl(&["sim", "redfish", "--listen", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("localhost:8080"), "{bad}: {err}");
+    }
+}
+
 /// A `--json` usage error's message is one line; the usage is its own field, and
 /// clap's tips stay in the message.
 #[test]

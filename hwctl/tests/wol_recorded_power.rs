@@ -223,25 +223,30 @@ fn a_fleet_marks_a_change_it_could_not_confirm() {
     }
 }
 
-/// Two OCS blades whose chassis manager refuses connections: each retry WARN line
-/// names the blade it is about.
+/// Two OCS blades whose chassis managers refuse connections: each retry WARN line
+/// names the blade it is about. Each blade has its own dead port: behind one
+/// endpoint, hw-http fails a request that starts within 2 s of a refused connect
+/// at once, without retrying, so whether the second blade retried would depend
+/// on when it started.
 #[test]
 fn a_fleet_retry_warning_names_its_node() {
     let state = tempfile::tempdir().unwrap();
     let s = state.path();
-    // A port nothing listens on: bound, then closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    // Ports nothing listens on: bound together (so they differ), then closed.
+    let listeners: Vec<std::net::TcpListener> = (0..2)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let urls: Vec<String> = listeners
+        .iter()
+        .map(|l| format!("http://127.0.0.1:{}", l.local_addr().unwrap().port()))
+        .collect();
+    drop(listeners);
     let nodes: Vec<Value> = ["blade-a", "blade-b"]
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
+        .zip(&urls)
+        .map(|(name, url)| {
             json!({"name": name, "driver": "msftocs", "driver_info": {
-                "msftocs_base_url": url, "msftocs_blade_id": (i + 1).to_string(),
+                "msftocs_base_url": url, "msftocs_blade_id": "1",
                 "msftocs_username": "admin"}})
         })
         .collect();

@@ -36,8 +36,10 @@
 //!   protocol wants it).
 //! - End with [`PumpState::finish`] (once, with the error if the session failed;
 //!   it wakes the writer), then drop the [`PumpSide`]: the reader gets the chunks
-//!   still queued, then end of stream or the error. A pump that never finishes
-//!   leaves `shutdown` waiting.
+//!   still queued, then end of stream or the error. A [`PumpSide`] dropped
+//!   without [`PumpState::finish`] (the pump task was cancelled, or its runtime
+//!   shut down) finishes the stream with an `Other` error saying so: `shutdown`,
+//!   `flush` and a waiting `write` end instead of waiting for a pump that is gone.
 //!
 //! # Errors
 //!
@@ -401,7 +403,10 @@ impl AsyncWrite for PumpedStream {
 
 /// The pump's end of a pumped console (see the [module documentation](self)).
 ///
-/// Dropping it ends the reader's stream after the chunks pushed so far.
+/// Dropping it ends the reader's stream after the chunks pushed so far; dropped
+/// without [`PumpState::finish`], it finishes the stream with an
+/// [`ErrorKind::Other`] error (`"the console's task ended without closing the
+/// session"`), so nothing waits on a pump that is gone.
 pub struct PumpSide {
     shared: Arc<Shared>,
     tx: mpsc::Sender<Vec<u8>>,
@@ -412,6 +417,24 @@ impl fmt::Debug for PumpSide {
         f.debug_struct("PumpSide")
             .field("console", &self.shared.settings.error_prefix)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PumpSide {
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        if !st.finished {
+            st.finished = true;
+            st.error = Some((
+                ErrorKind::Other,
+                "the console's task ended without closing the session (cancelled, or its \
+                 runtime shut down)"
+                    .to_owned(),
+            ));
+            if let Some(w) = st.writer.take() {
+                w.wake();
+            }
+        }
     }
 }
 
@@ -656,6 +679,39 @@ mod tests {
         st.put_back(taken);
         assert_eq!(st.take(100), b"abcd");
         assert!(st.take(100).is_empty());
+    }
+
+    #[test]
+    fn a_pump_dropped_without_finishing_ends_every_wait_with_an_error() {
+        // A pump task cancelled, or dropped with its runtime, never calls
+        // finish: a shutdown, a flush and a full writer waiting for it end
+        // with an error instead of waiting forever.
+        let h = Hand::new();
+        let (mut s, side) = channel(settings().max_pending_write(2));
+        assert_eq!(ready(h.write(&mut s, b"ab")), 2);
+        assert!(h.write(&mut s, b"c").is_pending());
+        assert!(h.flush(&mut s).is_pending());
+        drop(side);
+        assert_eq!(h.wakes(), 1, "the waiting writer is woken");
+        for e in [
+            failed(h.write(&mut s, b"c")),
+            failed(h.flush(&mut s)),
+            failed(h.shutdown(&mut s)),
+            failed(h.read(&mut s, 8)),
+        ] {
+            assert_eq!(e.kind(), io::ErrorKind::Other);
+            assert!(e.to_string().contains("ended without closing the session"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_pump_that_finished_then_dropped_ends_the_stream_cleanly() {
+        let h = Hand::new();
+        let (mut s, side) = channel(settings());
+        side.lock().finish(None);
+        drop(side);
+        ready(h.shutdown(&mut s));
+        assert!(ready(h.read(&mut s, 8)).is_empty(), "end of stream");
     }
 
     #[test]
