@@ -392,7 +392,9 @@ pub(crate) fn listen_address(text: &str) -> Result<SocketAddr, String> {
     if host.eq_ignore_ascii_case("localhost") {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    Err(format!("'{host}' is not an IP address or localhost ({accepted})"))
+    Err(format!(
+        "'{host}' is not an IP address or localhost ({accepted})"
+    ))
 }
 
 /// The most nodes `fleet --concurrency` drives at once.

@@ -262,7 +262,12 @@ fn sim_listen_takes_localhost() {
     let err = stderr(&o);
     assert!(err.starts_with("error [busy]"), "{err}");
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
-    for bad in ["example.com:8080", "localhost", "localhost:http", "127.0.0.1"] {
+    for bad in [
+        "example.com:8080",
+        "localhost",
+        "localhost:http",
+        "127.0.0.1",
+    ] {
         let o = hwctl(&["sim", "redfish", "--listen", bad]);
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
         let err = stderr(&o);

@@ -700,7 +700,10 @@ mod tests {
             failed(h.read(&mut s, 8)),
         ] {
             assert_eq!(e.kind(), io::ErrorKind::Other);
-            assert!(e.to_string().contains("ended without closing the session"), "{e}");
+            assert!(
+                e.to_string().contains("ended without closing the session"),
+                "{e}"
+            );
         }
     }
 
