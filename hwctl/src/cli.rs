@@ -528,8 +528,9 @@ pub(crate) enum Command {
         /// least one node, every one with a known `driver`, and no two of one name
         /// or one `uuid` (an entry without `name` or `uuid` is called `node-N`, N its position
         /// counted from 0). A file that breaks these is refused (exit 2) before any
-        /// node is touched, every bad entry named by its number (from 1). For `on`,
-        /// `off` and `reboot`, every entry's driver_info must also validate (as
+        /// node is touched, every bad entry named by its number (from 1). For a change
+        /// (`on`, `off`, `reboot`, `soft-off`, `soft-reboot`), every entry's
+        /// driver_info must also validate (as
         /// `hwctl validate` checks one node, offline), and no two entries may address
         /// one machine (the same driver, driver_info and ports, secrets and user
         /// names aside): either refuses the sweep the same way; a `status` sweep
@@ -776,7 +777,7 @@ pub(crate) enum FleetCommand {
         #[arg(value_enum)]
         action: FleetAction,
     },
-    /// Check every entry offline, as `power on|off|reboot` does before it touches
+    /// Check every entry offline, as a power change does before it touches
     /// any node, and list every entry that does not validate; no node is contacted.
     ///
     /// Each entry's node is built from its `driver_info`, `ports` and
@@ -802,4 +803,40 @@ pub(crate) enum FleetAction {
     Off,
     /// Reboot every node.
     Reboot,
+    /// Ask every node's operating system to shut down (ACPI soft off) and wait
+    /// until it is off. Every entry's type must accept it (`hwctl capabilities
+    /// TYPE`: `soft-off` among the power targets; IPMI and Redfish do, OCS,
+    /// iBoot and Wake-on-LAN do not): an inventory with one that does not is
+    /// refused before any node is touched, as a `driver_info` that does not
+    /// validate is.
+    SoftOff,
+    /// Ask every node's operating system to reboot, checked as `soft-off` is.
+    SoftReboot,
+}
+
+impl FleetAction {
+    /// The power target of a change; `None` for `status`.
+    pub(crate) fn target(self) -> Option<hwctl_core::PowerTarget> {
+        use hwctl_core::PowerTarget;
+        match self {
+            FleetAction::Status => None,
+            FleetAction::On => Some(PowerTarget::On),
+            FleetAction::Off => Some(PowerTarget::Off),
+            FleetAction::Reboot => Some(PowerTarget::Reboot),
+            FleetAction::SoftOff => Some(PowerTarget::SoftOff),
+            FleetAction::SoftReboot => Some(PowerTarget::SoftReboot),
+        }
+    }
+
+    /// The action as the command line spells it (`soft-off`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            FleetAction::Status => "status",
+            FleetAction::On => "on",
+            FleetAction::Off => "off",
+            FleetAction::Reboot => "reboot",
+            FleetAction::SoftOff => "soft-off",
+            FleetAction::SoftReboot => "soft-reboot",
+        }
+    }
 }

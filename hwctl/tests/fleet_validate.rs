@@ -603,3 +603,60 @@ async fn a_numeric_password_is_its_digits_as_in_ironic() {
     assert_eq!(v["nodes"][0]["power_state"], "on", "{v}");
     assert_eq!(sim.stats().sessions_opened, 1, "{:?}", sim.stats());
 }
+
+/// `power soft-off` asks every BMC for an ACPI soft shutdown and waits for the
+/// state: the simulators end off, each having received Chassis Control 0x05.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_off_reaches_every_node() {
+    let mut sims = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..2 {
+        let sim = IpmiSim::start(Default::default()).await.unwrap();
+        sim.set_power(true);
+        nodes.push(entry(&sim, &format!("n{}", i + 1)));
+        sims.push(sim);
+    }
+    let o = fleet(&nodes, true, "soft-off").await;
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(v["action"], "soft-off", "{v}");
+    for n in v["nodes"].as_array().unwrap() {
+        assert_eq!(n["power_state"], "off", "{v}");
+    }
+    for (i, sim) in sims.iter().enumerate() {
+        assert!(!sim.power_on(), "node {} is still on", i + 1);
+    }
+}
+
+/// A soft change over an inventory with an entry whose type cannot do it (Wake-on-LAN
+/// accepts on, off and reboot) is refused before any node is touched, naming that
+/// entry with the kind `unsupported`; the IPMI node stays on, untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soft_change_is_refused_when_an_entry_cannot_take_it() {
+    let sim = IpmiSim::start(Default::default()).await.unwrap();
+    sim.set_power(true);
+    let nodes = vec![
+        entry(&sim, "n1"),
+        json!({"name": "w1", "driver": "staging-wol", "driver_info": {},
+               "ports": ["52:54:00:00:00:01"]}),
+    ];
+    for action in ["soft-off", "soft-reboot"] {
+        let o = fleet(&nodes, false, action).await;
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.starts_with("error [unsupported]: "), "{err}");
+        assert!(
+            err.contains("1 of 2 inventory entries cannot take this change"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                r#"entry 2 ("w1"): [unsupported] its staging-wol power interface cannot {action} (it accepts on, off, reboot)"#
+            )),
+            "{err}"
+        );
+        assert!(err.contains("no node was touched"), "{err}");
+    }
+    assert!(sim.power_on());
+    assert_eq!(sim.stats().requests, 0, "the IPMI node was touched");
+}

@@ -22,10 +22,12 @@
 //! - **Memory.** Per entry the engine keeps one [`Slot`] (a status and a duration;
 //!   names are read from the inventory at report time); nodes exist only while in
 //!   flight (plus one keeper per open group).
-//! - **A change is all or nothing at the start.** Before `on`, `off` or `reboot`
-//!   every entry's node is built (one at a time, then dropped; building does no
-//!   I/O) and any entry whose `driver_info` does not validate refuses the sweep
-//!   with every such entry named, before any node is touched ([`check_entries`]):
+//! - **A change is all or nothing at the start.** Before `on`, `off`, `reboot`,
+//!   `soft-off` or `soft-reboot` every entry's node is built (one at a time, then
+//!   dropped; building does no I/O) and any entry whose `driver_info` does not
+//!   validate, or whose type's power interface does not accept the target (OCS
+//!   and `soft-off`: `Unsupported`), refuses the sweep with every such entry
+//!   named, before any node is touched ([`check_entries`]):
 //!   half a rack switched off and half not is worse than none. So does an entry
 //!   that addresses the machine of an earlier one ([`same_machine`]: the same
 //!   driver, `driver_info` and ports, credentials aside), which would be driven
@@ -62,7 +64,7 @@ use futures::FutureExt as _;
 
 use hwctl_core::fast_hash::FastHash;
 use hwctl_core::retry::DeadlineName;
-use hwctl_core::{Error, ErrorKind, Node, PowerState, PowerTarget, Registry, Result};
+use hwctl_core::{Error, ErrorKind, Node, PowerState, Registry, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 
@@ -199,11 +201,9 @@ fn limit_of(action: FleetAction, timeout: Option<Duration>) -> (Duration, bool) 
 
 /// The operation `action` is, as errors name it.
 pub(super) fn operation_of(action: FleetAction) -> &'static str {
-    match action {
-        FleetAction::Status => "get power state",
-        FleetAction::On => PowerTarget::On.operation(),
-        FleetAction::Off => PowerTarget::Off.operation(),
-        FleetAction::Reboot => PowerTarget::Reboot.operation(),
+    match action.target() {
+        None => "get power state",
+        Some(target) => target.operation(),
     }
 }
 
@@ -216,12 +216,7 @@ pub(super) fn operation_of(action: FleetAction) -> &'static str {
 async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> Result<Status> {
     let started = tokio::time::Instant::now();
     let deadline = started + limit;
-    let target = match action {
-        FleetAction::Status => None,
-        FleetAction::On => Some(PowerTarget::On),
-        FleetAction::Off => Some(PowerTarget::Off),
-        FleetAction::Reboot => Some(PowerTarget::Reboot),
-    };
+    let target = action.target();
     let work = async {
         let power = node.power()?;
         let state: Result<Status> = match target {

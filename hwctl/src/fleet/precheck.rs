@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use hwctl_core::{Error, ErrorKind, ParameterProblem, Registry, Result};
+use hwctl_core::{Error, ErrorKind, ParameterProblem, PowerTarget, Registry, Result};
 use serde_json::json;
 
 // `fleet … validate`'s operation: its summary error's, and its rows' errors' that
@@ -33,7 +33,11 @@ const RELEASE_EVERY: usize = 1024;
 /// with an `InvalidParameter` naming that entry. The shared clients the builds made are released
 /// ([`hwctl_core::shared::release_idle`]) every [`RELEASE_EVERY`] builds and at the
 /// end, so no pool outlives the check.
-fn failures(registry: &Registry, nodes: &[InventoryNode]) -> Vec<(usize, Error)> {
+fn failures(
+    registry: &Registry,
+    nodes: &[InventoryNode],
+    target: Option<PowerTarget>,
+) -> Vec<(usize, Error)> {
     let mut failed = Vec::new();
     let mut seen = super::same_machine::Seen::new(registry, nodes.len());
     for (i, entry) in nodes.iter().enumerate() {
@@ -47,7 +51,12 @@ fn failures(registry: &Registry, nodes: &[InventoryNode]) -> Vec<(usize, Error)>
         // is named against it.
         let twin = seen.check(i, entry);
         match build_node(registry, entry) {
-            Ok(node) => drop(node),
+            Ok(node) => {
+                if let Some(e) = target.and_then(|t| refused_target(&node, t)) {
+                    failed.push((i, e));
+                    continue;
+                }
+            }
             Err(e) => {
                 failed.push((i, e));
                 continue;
@@ -61,6 +70,28 @@ fn failures(registry: &Registry, nodes: &[InventoryNode]) -> Vec<(usize, Error)>
     // their idle time.
     hwctl_core::shared::release_idle();
     failed
+}
+
+/// `Unsupported` when `node`'s power interface does not accept `target` (its
+/// [`PowerCapabilities::targets`](hwctl_core::PowerCapabilities::targets)): `its
+/// msftocs power interface cannot soft-off (it accepts on, off, reboot)`.
+fn refused_target(node: &hwctl_core::Node, target: PowerTarget) -> Option<Error> {
+    let caps = match node.power() {
+        Ok(power) => power.capabilities(),
+        Err(e) => return Some(e),
+    };
+    if caps.targets.contains(&target) {
+        return None;
+    }
+    let accepted: Vec<&str> = caps.targets.iter().map(|t| t.as_str()).collect();
+    Some(Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "its {} power interface cannot {target} (it accepts {})",
+            node.hardware_type(),
+            accepted.join(", ")
+        ),
+    ))
 }
 
 /// Why an entry is refused when entry `at` (0-based) addresses its machine: a
@@ -201,7 +232,7 @@ pub(crate) fn check_entries(
     if action == FleetAction::Status {
         return Ok(());
     }
-    let failed = failures(registry, nodes);
+    let failed = failures(registry, nodes, action.target());
     if failed.is_empty() {
         return Ok(());
     }
@@ -213,8 +244,14 @@ pub(crate) fn check_entries(
     if failed.len() > LISTED {
         parts.push(format!("{} more entries", failed.len() - LISTED));
     }
+    // A type that cannot do the change is no driver_info problem.
+    let what = if failed.iter().all(|(_, e)| is_parameter(e.kind())) {
+        "have driver_info that does not validate"
+    } else {
+        "cannot take this change"
+    };
     let mut message = format!(
-        "{}: {} of {} inventory entries have driver_info that does not validate: {}; \
+        "{}: {} of {} inventory entries {what}: {}; \
          no node was touched (fix them, or leave them out of the inventory)",
         super::inventory_checks::inventory_name(inventory),
         failed.len(),
@@ -258,7 +295,7 @@ pub(crate) fn validate(
     nodes: &[InventoryNode],
     json_out: bool,
 ) -> Result<()> {
-    let failed = failures(registry, nodes);
+    let failed = failures(registry, nodes, None);
     let total = nodes.len();
     let entries = if total == 1 { "entry" } else { "entries" };
     let error = (!failed.is_empty()).then(|| {

@@ -11,7 +11,7 @@ use crate::inventory::InventoryNode;
 use crate::output::{error_json, fleet_error_json_for, say, table};
 
 fn action_name(action: FleetAction) -> String {
-    format!("{action:?}").to_lowercase()
+    action.name().to_owned()
 }
 
 /// Whether a done node was switched (the action changes power), for the summary.
