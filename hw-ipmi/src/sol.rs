@@ -441,6 +441,9 @@ struct Outgoing {
     data: Vec<u8>,
     sent_at: Instant,
     sends: u32,
+    /// The BMC acknowledged the packet taking none of it (count 0, no NACK):
+    /// it goes again as a new packet (§15.11), when its timer runs out.
+    renumber: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -642,6 +645,7 @@ impl Pump {
             data: p.data,
             sent_at: Instant::now(),
             sends: 1,
+            renumber: false,
         });
         Ok(())
     }
@@ -689,6 +693,17 @@ impl Pump {
         let now = Instant::now();
         let rto = self.rto();
         let max = self.max_sends();
+        if self
+            .unacked
+            .as_ref()
+            .is_some_and(|o| o.renumber && o.sent_at + rto <= now)
+        {
+            let seq = self.take_seq();
+            if let Some(o) = self.unacked.as_mut() {
+                o.seq = seq;
+                o.renumber = false;
+            }
+        }
         if let Some(o) = self.unacked.as_mut()
             && o.sent_at + rto <= now
         {
@@ -786,6 +801,18 @@ impl Pump {
             return Ok(());
         }
         let n = usize::from(pkt.accepted).min(o.data.len());
+        if n == 0 {
+            // Acknowledged, none taken (a full buffer that does not NACK): as a
+            // NACK, an answer, and the characters go again when the timer runs
+            // out — at once, a BMC answering so every time made the two sides
+            // exchange packets as fast as the network carries them. Again as a
+            // new packet: this one's number is settled with a count of 0.
+            if !closing {
+                o.sends = 0;
+            }
+            o.renumber = true;
+            return Ok(());
+        }
         let rest = o.data[n..].to_vec();
         self.unacked = None;
         if rest.is_empty() {

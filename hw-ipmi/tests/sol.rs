@@ -358,6 +358,33 @@ async fn a_host_taking_no_characters_for_a_while_does_not_fail_the_console() {
     stream.shutdown().await.unwrap();
 }
 
+/// A BMC that acknowledges packets taking none of their characters, without a
+/// NACK (a full buffer): the console sends them again when its timer runs out,
+/// as a new packet, and never counts that answer as silence. It sent them again
+/// at once, so the two sides exchanged packets as fast as loopback carries them
+/// (thousands in the window below; a handful now).
+#[tokio::test]
+async fn an_acknowledgement_taking_nothing_is_retried_on_the_timer() {
+    let bmc = bmc_with(IpmiSimConfig::default()).await;
+    let mut cfg = bmc.config();
+    cfg.request_timeout = Duration::from_millis(100);
+    cfg.retries = 1; // two sends met with silence at most: these are answers
+    let mut stream = console(cfg).open().await.unwrap();
+    bmc.sol_accept_at_most(Some(0));
+    let before = bmc.stats().sol_packets;
+    stream.write_all(b"k").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let sent = bmc.stats().sol_packets - before;
+    // The first send, then one per 100 ms timer (and their acknowledgements
+    // of nothing the BMC sent): well under 30 in 450 ms.
+    assert!((2..30).contains(&sent), "{sent} SOL packets in 450 ms");
+    bmc.sol_accept_at_most(None);
+    let seen = read_until(&mut stream, b"k").await;
+    assert_eq!(seen, b"k");
+    assert_eq!(bmc.sol_received(), b"k");
+    stream.shutdown().await.unwrap();
+}
+
 /// The BMC's last packet may carry characters and "SOL deactivating": they are
 /// read, then the end of the stream (they were dropped).
 #[tokio::test]

@@ -882,7 +882,7 @@ impl State {
         self.stats.sol_packets += 1;
         let max = self.sol_chars();
         let unavailable = self.sol_unavailable;
-        let accept = self.sol_accept.unwrap_or(usize::MAX).max(1);
+        let accept = self.sol_accept.unwrap_or(usize::MAX);
         let Some(line) = self.sol.as_mut().filter(|l| l.sid == pkt.sid) else {
             self.stats.dropped += 1;
             return Vec::new();

@@ -838,10 +838,11 @@ impl IpmiSim {
         self.with(|s| s.sol_unavailable = on);
     }
 
-    /// Takes at most `n` characters (at least 1) from each SOL packet of the
-    /// console and acknowledges that count, as a BMC whose buffer is nearly full
-    /// (IPMI 2.0 §15.11: the console sends the rest again in a new packet);
-    /// `None` takes them all.
+    /// Takes at most `n` characters from each SOL packet of the console and
+    /// acknowledges that count, as a BMC whose buffer is nearly full (IPMI 2.0
+    /// §15.11: the console sends the rest again in a new packet); `Some(0)`
+    /// acknowledges each packet taking none, without a NACK; `None` takes them
+    /// all.
     pub fn sol_accept_at_most(&self, n: Option<usize>) {
         self.with(|s| s.sol_accept = n);
     }
