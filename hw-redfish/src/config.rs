@@ -63,6 +63,24 @@ pub const PROPERTIES: &[Property] = &[
     .default_value("auto"),
     Property::optional("redfish_root", "The service root path.").default_value(DEFAULT_ROOT),
     Property::optional(
+        "redfish_deploy_iso",
+        "Ironic's name for deploy_iso before its Xena release, still read by its \
+         redfish-virtual-media boot interface.",
+    )
+    .unused(
+        "it names a virtual-media deploy image, and hw has no virtual-media boot \
+         interface (deploy_iso is accepted for the same reason)",
+    ),
+    Property::optional(
+        "redfish_rescue_iso",
+        "Ironic's name for rescue_iso before its Xena release, still read by its \
+         redfish-virtual-media boot interface.",
+    )
+    .unused(
+        "it names a virtual-media rescue image, and hw has no virtual-media boot \
+         interface (rescue_iso is accepted for the same reason)",
+    ),
+    Property::optional(
         "redfish_tls_minimum_version",
         "Lowest TLS version (Ironic's key): 1.1 or 1.2 are honoured as they are (TLS 1.2 is \
          the lowest ever negotiated); 1.3 is refused. Optional.",

@@ -464,3 +464,35 @@ fn an_export_with_ironics_console_port_validates_and_drives() {
         "{table}"
     );
 }
+
+/// `redfish_deploy_iso` and `redfish_rescue_iso`, Ironic's names for `deploy_iso`
+/// and `rescue_iso` before Xena (its redfish-virtual-media boot still reads them),
+/// are accepted and not used, as `deploy_iso` is: a node exported with one was
+/// refused as carrying an unknown key, and a fleet change with it refused whole
+/// (newcomer operator trial).
+#[test]
+fn ironics_older_redfish_iso_keys_are_accepted_and_not_used() {
+    for key in ["redfish_deploy_iso", "redfish_rescue_iso"] {
+        let pair = format!("{key}=http://images.example/agent.iso");
+        let o = hwctl(&[
+            "--driver",
+            "redfish",
+            "--info",
+            "redfish_address=https://192.0.2.10",
+            "--info",
+            &pair,
+            "validate",
+        ]);
+        assert!(o.status.success(), "{key}: {}", text(&o));
+    }
+    let o = hwctl(&["--json", "properties", "redfish"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let props = v.as_array().or_else(|| v["properties"].as_array()).unwrap();
+    for key in ["redfish_deploy_iso", "redfish_rescue_iso"] {
+        let p = props.iter().find(|p| p["name"] == key).unwrap();
+        assert!(
+            p["unused"].as_str().unwrap().contains("virtual-media"),
+            "{p}"
+        );
+    }
+}
