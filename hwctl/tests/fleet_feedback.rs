@@ -74,6 +74,19 @@ async fn the_progress_bar_shows_elapsed_rate_eta_and_failures_from_the_start() {
 /// were in flight (with the time they ran) and which never started, and exits 130.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_prints_a_summary_and_exits_130() {
+    a_signal_prints_a_summary("-INT", 130, "interrupted by Ctrl-C").await;
+}
+
+/// SIGTERM (what `timeout(1)`, systemd and CI runners send) does as Ctrl-C does,
+/// exiting 143; it printed nothing and the record of what was switched was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_prints_a_summary_and_exits_143() {
+    a_signal_prints_a_summary("-TERM", 143, "stopped by SIGTERM").await;
+}
+
+/// Sends `signal` to a `power on` sweep once two blades are on, and checks the
+/// exit status, the error's words and the summary against the chassis.
+async fn a_signal_prints_a_summary(signal: &str, code: i32, words: &str) {
     let sim = OcsSim::start(OcsSimConfig::default()).await.unwrap();
     sim.inject(Some(CommonFault::Delay(Duration::from_millis(150))))
         .unwrap();
@@ -98,7 +111,7 @@ async fn ctrl_c_prints_a_summary_and_exits_130() {
     let pid = child.id().to_string();
     assert!(
         Command::new("kill")
-            .args(["-INT", &pid])
+            .args([signal, &pid])
             .status()
             .unwrap()
             .success()
@@ -109,10 +122,12 @@ async fn ctrl_c_prints_a_summary_and_exits_130() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     // 128 + SIGINT, as a shell reports a command Ctrl-C ended (it exited itself,
     // after printing the summary, rather than being killed by the signal).
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     assert_eq!(report["interrupted"], true, "{report}");
+    let message = report["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(words), "{report}");
     let names = |k: &str| -> Vec<String> {
         report["summary"][k]
             .as_array()

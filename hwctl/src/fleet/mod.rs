@@ -40,9 +40,9 @@
 //!   drivers see it as the caller's deadline, and a node past it fails with
 //!   `timeout` while the others go on (`act`).
 //! - **Feedback.** A progress bar from the start (elapsed, rate, ETA, failures);
-//!   Ctrl-C stops the sweep and prints which nodes were done (and switched), failed,
+//!   Ctrl-C (or SIGTERM) stops the sweep and prints which nodes were done (and switched), failed,
 //!   interrupted in flight (with how long they had run), or not started, and the
-//!   run exits with status 130 (128 + SIGINT).
+//!   run exits with status 130 (128 + SIGINT; 143 after SIGTERM).
 //!
 //! The inventory is checked before any node is touched ([`inventory_checks`]);
 //! entries are grouped by endpoint within the open-file budget ([`endpoints`]);
@@ -117,8 +117,11 @@ pub(crate) struct Slot {
 pub(crate) struct Sweep {
     /// One slot per inventory entry, in inventory order.
     pub slots: Vec<Slot>,
-    /// Whether Ctrl-C stopped it.
+    /// Whether Ctrl-C (SIGINT) or SIGTERM stopped it.
     pub interrupted: bool,
+    /// Whether it was SIGTERM (`timeout(1)`, systemd, CI runners) rather than
+    /// Ctrl-C: the summary names it and the exit status is 143, not 130.
+    pub terminated: bool,
 }
 
 /// Refuses node flags with `fleet`: every node comes from the inventory.
@@ -555,9 +558,10 @@ impl Engine {
         let mut open_cost = 0usize;
         let mut open_groups: Vec<usize> = Vec::new();
         let mut rr = 0usize;
-        let interrupt = tokio::signal::ctrl_c();
+        let interrupt = stop_signal();
         tokio::pin!(interrupt);
         let mut interrupted = false;
+        let mut terminated = false;
 
         loop {
             // Open groups while their sockets fit (always at least one).
@@ -618,8 +622,9 @@ impl Engine {
             let (i, g, started, (status, node)) = if let Some((work, i, g, started)) = &mut inline {
                 let done = tokio::select! {
                     d = AssertUnwindSafe(work).catch_unwind() => d,
-                    _ = &mut interrupt => {
+                    term = &mut interrupt => {
                         interrupted = true;
+                        terminated = term;
                         break;
                     }
                 };
@@ -635,8 +640,9 @@ impl Engine {
                 }
                 let done = tokio::select! {
                     d = tasks.join_next_with_id() => d,
-                    _ = &mut interrupt => {
+                    term = &mut interrupt => {
                         interrupted = true;
+                        terminated = term;
                         None
                     }
                 };
@@ -700,8 +706,33 @@ impl Engine {
             while tasks.join_next().await.is_some() {}
         }
         bar.finish_and_clear();
-        Sweep { slots, interrupted }
+        Sweep {
+            slots,
+            interrupted,
+            terminated,
+        }
     }
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM: `true` for SIGTERM. A signal that cannot
+/// be listened for is never waited for (the sweep then runs to its end), rather
+/// than taken for one that came.
+async fn stop_signal() -> bool {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        return tokio::select! {
+            () = ctrl_c => false,
+            _ = term.recv() => true,
+        };
+    }
+    ctrl_c.await;
+    false
 }
 
 #[cfg(test)]

@@ -200,7 +200,8 @@ pub(crate) fn report(
                 }
             };
             say(format!(
-                "interrupted by Ctrl-C: {} done, {}{}{} failed, {} in flight (state unknown), {} not started",
+                "interrupted by {}: {} done, {}{}{} failed, {} in flight (state unknown), {} not started",
+                signal_name(sweep),
                 done.len(),
                 if sent.is_empty() {
                     String::new()
@@ -514,7 +515,9 @@ pub(crate) fn failures_error(sweep: &Sweep) -> Error {
 /// Ctrl-C [`interrupted_error`], else with failed nodes [`failures_error`], else
 /// none. The `--json` report carries it as its `error`.
 pub(crate) fn run_error(total: usize, sweep: &Sweep, failed: usize) -> Option<Error> {
-    if sweep.interrupted {
+    if sweep.terminated {
+        Some(terminated_error(total))
+    } else if sweep.interrupted {
         Some(interrupted_error(total))
     } else if failed > 0 {
         Some(failures_error(sweep))
@@ -527,6 +530,18 @@ pub(crate) fn run_error(total: usize, sweep: &Sweep, failed: usize) -> Option<Er
 /// was printed too).
 const INTERRUPTED_OPERATION: &str = "summary (interrupted)";
 
+/// The operation name of the error a sweep stopped by SIGTERM ends with.
+const TERMINATED_OPERATION: &str = "summary (terminated)";
+
+/// What stopped an interrupted sweep, as its summary says it.
+fn signal_name(sweep: &Sweep) -> &'static str {
+    if sweep.terminated {
+        "SIGTERM"
+    } else {
+        "Ctrl-C"
+    }
+}
+
 /// The operation of the error `fleet … validate` ends with when an entry does
 /// not validate (its report, the `--json` one too, was printed): its exit status
 /// is its kind's ([`exit_code`] leaves it alone), 2 for parameter problems.
@@ -537,18 +552,20 @@ pub(crate) const VALIDATE_OPERATION: &str = "fleet validate";
 pub(crate) fn is_summary(err: &Error) -> bool {
     matches!(
         err.operation(),
-        Some(SUMMARY_OPERATION | INTERRUPTED_OPERATION | VALIDATE_OPERATION)
+        Some(SUMMARY_OPERATION | INTERRUPTED_OPERATION | TERMINATED_OPERATION | VALIDATE_OPERATION)
     )
 }
 
 /// The exit status of a sweep's summary error: 130 (128 + SIGINT) for a run stopped
-/// by Ctrl-C, as shells report a command that SIGINT ended, so scripts can tell an
-/// interrupted sweep from a failed one; 1 for a sweep with failed nodes, whatever
+/// by Ctrl-C and 143 (128 + SIGTERM) for one stopped by SIGTERM, as shells report a
+/// command that signal ended, so scripts can tell an interrupted sweep from a
+/// failed one; 1 for a sweep with failed nodes, whatever
 /// their kind (a node's missing parameter fails that node, not the command line).
 /// `None` for every other error.
 pub(crate) fn exit_code(err: &Error) -> Option<u8> {
     match err.operation() {
         Some(INTERRUPTED_OPERATION) => Some(130),
+        Some(TERMINATED_OPERATION) => Some(143),
         Some(SUMMARY_OPERATION) => Some(1),
         _ => None,
     }
@@ -562,6 +579,16 @@ pub(crate) fn interrupted_error(total: usize) -> Error {
         format!("interrupted by Ctrl-C before all {total} nodes were done"),
     )
     .with_operation(INTERRUPTED_OPERATION)
+}
+
+/// The error a fleet run ends with after SIGTERM (exit status 143, see
+/// [`exit_code`]); the summary of what was done was printed first, as after Ctrl-C.
+pub(crate) fn terminated_error(total: usize) -> Error {
+    Error::new(
+        hwctl_core::ErrorKind::Other,
+        format!("stopped by SIGTERM before all {total} nodes were done"),
+    )
+    .with_operation(TERMINATED_OPERATION)
 }
 
 #[cfg(test)]
@@ -767,6 +794,7 @@ mod tests {
         let sweep = |interrupted, statuses: Vec<Status>| Sweep {
             slots: statuses.into_iter().map(slot).collect(),
             interrupted,
+            terminated: false,
         };
         let clean = sweep(false, vec![Status::Done(PowerState::On)]);
         assert!(run_error(1, &clean, 0).is_none());
@@ -792,6 +820,20 @@ mod tests {
             e["message"],
             "summary (interrupted): interrupted by Ctrl-C before all 2 nodes were done"
         );
+        let e = run_error(2, &stopped, 1).unwrap_or_else(|| Error::new(ErrorKind::Other, ""));
+        assert_eq!(exit_code(&e), Some(130));
+        // SIGTERM (timeout(1), systemd): its own words and 128 + 15.
+        let termed = Sweep {
+            terminated: true,
+            ..sweep(true, vec![failed(), Status::NotStarted])
+        };
+        let e = run_error(2, &termed, 1).unwrap_or_else(|| Error::new(ErrorKind::Other, ""));
+        assert_eq!(
+            e.to_string(),
+            "summary (terminated): stopped by SIGTERM before all 2 nodes were done"
+        );
+        assert_eq!(exit_code(&e), Some(143));
+        assert!(is_summary(&e));
     }
 
     /// What [`write_json_report`] writes.
