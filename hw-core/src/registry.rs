@@ -422,6 +422,8 @@ impl Registry {
         );
         if let Some(close) = self.suggest(name) {
             reason.push_str(&format!("; did you mean `{close}`?"));
+        } else if let Some(hint) = ironic_counterpart(name) {
+            reason.push_str(&format!("; {hint}"));
         }
         Error::invalid_parameter("driver", reason)
     }
@@ -642,6 +644,70 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
     } else {
         v.join(", ")
     }
+}
+
+/// What to use instead of an Ironic hardware type, or a classic driver of
+/// Ironic's before Queens (`pxe_ipmitool`), that hw does not have: the hw type
+/// that speaks to the same machines, as a sentence for an error; `None` for any
+/// other name. From Ironic's hardware type list and the BMCs' own protocols
+/// (iDRAC 8 and later, iLO 5 and later, iBMC and XClarity serve Redfish; iRMC
+/// and XClarity also IPMI).
+///
+/// ```
+/// use hwctl_core::registry::ironic_counterpart;
+/// assert!(ironic_counterpart("idrac").unwrap().contains("`redfish`"));
+/// assert!(ironic_counterpart("pxe_ipmitool").unwrap().contains("`ipmi`"));
+/// assert_eq!(ironic_counterpart("ipmi"), None);
+/// ```
+pub fn ironic_counterpart(name: &str) -> Option<String> {
+    let lower = name.trim().to_ascii_lowercase();
+    let vendor = |t: &str| -> Option<&'static str> {
+        Some(match t {
+            "idrac" | "drac" => {
+                "hw has no `idrac` type: iDRACs (8 and later) serve Redfish, use `redfish` \
+                 with its redfish_* keys"
+            }
+            "ilo" | "ilo5" => {
+                "hw has no `ilo` type: iLO 5 and later serve Redfish, use `redfish` with \
+                 its redfish_* keys (or `ipmi` where IPMI over LAN is enabled)"
+            }
+            "irmc" => {
+                "hw has no `irmc` type: iRMCs serve IPMI and Redfish, use `ipmi` or `redfish`"
+            }
+            "ibmc" => "hw has no `ibmc` type: iBMCs serve Redfish, use `redfish`",
+            "xclarity" => {
+                "hw has no `xclarity` type: XClarity Controllers serve Redfish and IPMI, use \
+                 `redfish` or `ipmi`"
+            }
+            "intel-ipmi" => "use `ipmi` (`staging-nm` for Intel Node Manager's power policies)",
+            _ => return None,
+        })
+    };
+    if let Some(hint) = vendor(&lower) {
+        return Some(hint.to_owned());
+    }
+    // Classic drivers: `{pxe,agent,iscsi,fake}_{power}`, the power part naming
+    // the hardware type that replaced them.
+    let (_, power) = ["pxe_", "agent_", "iscsi_"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p).map(|rest| (p, rest)))?;
+    let now = match power {
+        "ipmitool" | "ipmitool_socat" | "ipminative" => "ipmi",
+        "amt" => "staging-amt",
+        "iboot" => "staging-iboot",
+        "wol" => "staging-wol",
+        "msftocs" => "msftocs",
+        other => {
+            let hint = vendor(other)?;
+            return Some(format!(
+                "`{lower}` is one of Ironic's classic drivers (before Queens); {hint}"
+            ));
+        }
+    };
+    Some(format!(
+        "`{lower}` is one of Ironic's classic drivers (before Queens), replaced by the \
+         hardware type `{now}`: use that"
+    ))
 }
 
 /// The name among `names` a user probably meant by `name` (the rule of

@@ -64,6 +64,18 @@ mod tests {
                 "{err}"
             );
         }
+        // Ironic's types and classic drivers hw lacks say what to use instead
+        // (an operator trial's idrac and pxe_ipmitool nodes were only "unknown").
+        for (ironic, use_instead) in [
+            ("idrac", "use `redfish`"),
+            ("ilo5", "use `redfish`"),
+            ("pxe_ipmitool", "hardware type `ipmi`"),
+            ("agent_iboot", "hardware type `staging-iboot`"),
+            ("pxe_ilo", "use `redfish`"),
+        ] {
+            let err = hardware_type(&r, ironic).unwrap_err();
+            assert!(err.message().contains(use_instead), "{ironic}: {err}");
+        }
         let err = hardware_type(&r, "zzzzzz").unwrap_err();
         assert!(!err.message().contains("did you mean"), "{err}");
         assert!(err.message().contains("fake-hardware"), "{err}");

@@ -276,9 +276,15 @@ fn bad_drivers(nodes: &[InventoryNode], known: &[String], told: &[usize]) -> Opt
             ""
         };
         let close = crate::registry::suggest(given, &names);
-        let reason = match close {
-            Some(close) => format!("{shown:?} is no hardware type (did you mean `{close}`?)"),
-            None => format!("{shown:?} is no hardware type (`hwctl drivers` lists them)"),
+        // An Ironic type or classic driver hw lacks: what to use instead.
+        let counterpart = close
+            .is_none()
+            .then(|| hwctl_core::registry::ironic_counterpart(given))
+            .flatten();
+        let reason = match (close, &counterpart) {
+            (Some(close), _) => format!("{shown:?} is no hardware type (did you mean `{close}`?)"),
+            (None, Some(hint)) => format!("{shown:?} is no hardware type ({hint})"),
+            (None, None) => format!("{shown:?} is no hardware type (`hwctl drivers` lists them)"),
         };
         problems.push((
             i,
@@ -288,9 +294,10 @@ fn bad_drivers(nodes: &[InventoryNode], known: &[String], told: &[usize]) -> Opt
             },
         ));
         if parts.len() < LISTED {
-            let what = match close {
-                Some(close) => format!("has {shown:?}{cut} (did you mean `{close}`?)"),
-                None => format!("has {shown:?}{cut}"),
+            let what = match (close, &counterpart) {
+                (Some(close), _) => format!("has {shown:?}{cut} (did you mean `{close}`?)"),
+                (None, Some(hint)) => format!("has {shown:?}{cut} ({hint})"),
+                (None, None) => format!("has {shown:?}{cut}"),
             };
             parts.push(format!("entry {} (\"{}\") {what}", i + 1, n.name));
         }
