@@ -616,13 +616,21 @@ async fn soft_off_reaches_every_node() {
         nodes.push(entry(&sim, &format!("n{}", i + 1)));
         sims.push(sim);
     }
+    nodes[1]["uuid"] = json!("3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b61");
     let o = fleet(&nodes, true, "soft-off").await;
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(o.status.code(), Some(0), "{v}");
     assert_eq!(v["action"], "soft-off", "{v}");
-    for n in v["nodes"].as_array().unwrap() {
+    for (i, n) in v["nodes"].as_array().unwrap().iter().enumerate() {
         assert_eq!(n["power_state"], "off", "{v}");
+        // Each row maps back to its entry: its number from 1, and its uuid.
+        assert_eq!(n["entry"], i + 1, "{v}");
     }
+    assert!(v["nodes"][0].get("uuid").is_none(), "{v}");
+    assert_eq!(
+        v["nodes"][1]["uuid"], "3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b61",
+        "{v}"
+    );
     for (i, sim) in sims.iter().enumerate() {
         assert!(!sim.power_on(), "node {} is still on", i + 1);
     }

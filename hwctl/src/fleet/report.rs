@@ -46,19 +46,21 @@ pub(crate) fn report(
     let rows = nodes
         .iter()
         .zip(&sweep.slots)
-        .filter(|(_, s)| !sweep.interrupted || !matches!(s.status, Status::NotStarted));
+        .enumerate()
+        .filter(|(_, (_, s))| !sweep.interrupted || !matches!(s.status, Status::NotStarted));
     if json_out {
         // An error that names no operation (a node's driver_info refused before
         // any call) gets the one a device error of this sweep names, so the rows
         // of one report agree (`get power state`, not `power status` beside it).
         let operation = operation_of(action);
         let list: Vec<JsonRow<'_>> = rows
-            .map(|(n, s)| {
+            .map(|(i, (n, s))| {
                 let ms = Some(u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX));
                 let row = JsonRow {
                     confirmed: None,
                     driver: &n.driver,
                     elapsed_ms: None,
+                    entry: i + 1,
                     error: None,
                     name: &n.name,
                     ok: false,
@@ -66,6 +68,7 @@ pub(crate) fn report(
                     power_state: None,
                     power_state_recorded: None,
                     status: "not-started",
+                    uuid: n.uuid.as_deref(),
                 };
                 match &s.status {
                     Status::Done(state) => JsonRow {
@@ -144,7 +147,7 @@ pub(crate) fn report(
         let mut hints = std::collections::BTreeMap::new();
         let mut read_recorded = false;
         let rows: Vec<Vec<String>> = rows
-            .map(|(n, s)| {
+            .map(|(_, (n, s))| {
                 let (result, detail) = match &s.status {
                     Status::Done(state) => (state.to_string(), String::new()),
                     Status::ReadRecorded(state) => {
@@ -302,6 +305,8 @@ struct JsonRow<'a> {
     driver: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     elapsed_ms: Option<u64>,
+    /// The entry's position in the inventory, from 1 (as every message counts).
+    entry: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<serde_json::Value>,
     name: &'a str,
@@ -317,6 +322,9 @@ struct JsonRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     power_state_recorded: Option<bool>,
     status: &'static str,
+    /// The entry's `uuid` (Ironic's node id), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uuid: Option<&'a str>,
 }
 
 /// Prints `report` on stdout as [`write_json_report`] writes it, then a newline,
@@ -386,6 +394,8 @@ fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::R
         // serde_json's own number writer, not `write!`'s formatting machinery.
         serde_json::to_writer(&mut *w, &ms)?;
     }
+    w.write_all(b",\n      \"entry\": ")?;
+    serde_json::to_writer(&mut *w, &row.entry)?;
     if let Some(error) = &row.error {
         w.write_all(b",\n      \"error\": ")?;
         write_nested(w, error, 3)?;
@@ -409,6 +419,10 @@ fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::R
     }
     w.write_all(b",\n      \"status\": ")?;
     write_json_str(w, row.status)?;
+    if let Some(uuid) = row.uuid {
+        w.write_all(b",\n      \"uuid\": ")?;
+        write_json_str(w, uuid)?;
+    }
     w.write_all(b"\n    }")
 }
 
@@ -629,6 +643,7 @@ mod tests {
                 confirmed: None,
                 driver: "msftocs",
                 elapsed_ms: Some(12),
+                entry: 1,
                 error: None,
                 name: "a",
                 ok: true,
@@ -636,11 +651,13 @@ mod tests {
                 power_state: Some("on"),
                 power_state_recorded: None,
                 status: "done",
+                uuid: Some("3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b60"),
             },
             JsonRow {
                 confirmed: None,
                 driver: "msftocs",
                 elapsed_ms: Some(3),
+                entry: 2,
                 error: Some(error_json(&err)),
                 name: "b",
                 ok: false,
@@ -648,11 +665,13 @@ mod tests {
                 power_state: None,
                 power_state_recorded: None,
                 status: "failed",
+                uuid: None,
             },
             JsonRow {
                 confirmed: None,
                 driver: "ipmi",
                 elapsed_ms: Some(7),
+                entry: 3,
                 error: None,
                 name: "c",
                 ok: false,
@@ -660,11 +679,13 @@ mod tests {
                 power_state: None,
                 power_state_recorded: None,
                 status: "interrupted",
+                uuid: None,
             },
             JsonRow {
                 confirmed: None,
                 driver: "ipmi",
                 elapsed_ms: None,
+                entry: 4,
                 error: None,
                 name: "d",
                 ok: false,
@@ -672,6 +693,7 @@ mod tests {
                 power_state: None,
                 power_state_recorded: None,
                 status: "not-started",
+                uuid: None,
             },
         ];
         let summary = json!({"done": ["a"], "switched": [], "failed": ["b"],
@@ -696,12 +718,14 @@ mod tests {
             "summary": summary,
             "nodes": [
                 {"name": "a", "driver": "msftocs", "ok": true, "status": "done",
-                 "power_state": "on", "elapsed_ms": 12},
+                 "power_state": "on", "elapsed_ms": 12, "entry": 1,
+                 "uuid": "3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b60"},
                 {"name": "b", "driver": "msftocs", "ok": false, "status": "failed",
-                 "error": error_json(&err), "elapsed_ms": 3},
+                 "error": error_json(&err), "elapsed_ms": 3, "entry": 2},
                 {"name": "c", "driver": "ipmi", "ok": false, "status": "interrupted",
-                 "elapsed_ms": 7},
-                {"name": "d", "driver": "ipmi", "ok": false, "status": "not-started"},
+                 "elapsed_ms": 7, "entry": 3},
+                {"name": "d", "driver": "ipmi", "ok": false, "status": "not-started",
+                 "entry": 4},
             ],
         });
         assert_eq!(pretty(&report), pretty(&tree));
@@ -757,6 +781,7 @@ mod tests {
                 confirmed: (i == 4).then_some(false),
                 driver: "ipmi",
                 elapsed_ms: (i != 4).then_some(u64::MAX - i as u64),
+                entry: usize::MAX - i,
                 error: (i % 2 == 1).then(|| error_json(&err)),
                 name,
                 ok: i == 0,
@@ -764,6 +789,7 @@ mod tests {
                 power_state: (i == 0).then_some("on"),
                 power_state_recorded: (i == 3).then_some(true),
                 status: if i == 0 { "done" } else { "failed" },
+                uuid: (i % 3 == 0).then_some(*name),
             })
             .collect();
         let report = JsonReport {
