@@ -58,7 +58,7 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
                     let listed = crate::inventory::Inventory::typos(&text, LISTED);
                     (nodes, Some((listed, skipped)))
                 }
-                _ => return Err(e),
+                _ => return Err(shape_hint(e, &text)),
             }
         }
     };
@@ -99,6 +99,18 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
         check.sentence
     })
     .collect();
+    let mut sentences = sentences;
+    if nodes.iter().any(|n| n.driver.trim().is_empty())
+        && text.contains("\"Provisioning State\"")
+        && !text.contains("\"Driver\"")
+    {
+        // `node list -f json` without `--long`: no Driver, no Driver Info.
+        sentences.push(
+            "this looks like `openstack baremetal node list -f json` without `--long`, \
+             which leaves out the Driver and Driver Info columns: export with `--long`"
+                .to_owned(),
+        );
+    }
     if !sentences.is_empty() {
         parts.push(format!(
             "{}: {}; no node was touched",
@@ -113,6 +125,40 @@ pub(crate) fn read_inventory(path: &Path) -> Result<Vec<InventoryNode>> {
             .with_problems(found.into_iter().map(|(_, p)| p).collect()));
     }
     Ok(nodes)
+}
+
+/// `e`, an inventory that does not read as one, with what to do where its shape
+/// says what it is: text that is no JSON at all (YAML, CSV) is told what an
+/// inventory is; one node's object (`openstack baremetal node show -f json`) is
+/// told to go with `--info-file` or in an array.
+fn shape_hint(e: Error, text: &str) -> Error {
+    let start = text.trim_start();
+    let first = start.chars().next();
+    // A JSON number (`5`, `-5.5`) is told it is no array, elsewhere.
+    let number = start
+        .strip_prefix('-')
+        .unwrap_or(start)
+        .starts_with(|c: char| c.is_ascii_digit());
+    let hint = if !matches!(first, Some('[' | '{' | '"') | None)
+        && !number
+        && e.message().contains("is not JSON")
+    {
+        "an inventory is JSON: `openstack baremetal node list --long -f json`, or an array \
+         of {\"name\", \"driver\", \"driver_info\", \"ports\"} objects (YAML and CSV are \
+         not read)"
+    } else if first == Some('{')
+        && e.message().contains("needs a \"nodes\" array")
+        && ["\"driver\"", "\"Driver\"", "\"driver_info\""]
+            .iter()
+            .any(|k| text.contains(k))
+    {
+        "this is one node (`openstack baremetal node show -f json`): give it with \
+         `--info-file FILE` for one node, or put it in [ … ] as a fleet of one"
+    } else {
+        return e;
+    };
+    let kind = e.kind();
+    Error::new(kind, format!("{}; {hint}", e.message()))
 }
 
 /// The name messages give the inventory `--inventory -` reads from stdin.
@@ -653,7 +699,31 @@ mod inventory_error_tests {
     const CASES: &[(&str, &str)] = &[
         (
             "not json",
-            "invalid-parameter: INV is not JSON: expected ident at line 1 column 2",
+            "invalid-parameter: INV is not JSON: expected ident at line 1 column 2; an \
+             inventory is JSON: `openstack baremetal node list --long -f json`, or an array \
+             of {\"name\", \"driver\", \"driver_info\", \"ports\"} objects (YAML and CSV \
+             are not read)",
+        ),
+        (
+            "- name: a\n  driver: ipmi\n",
+            "invalid-parameter: INV is not JSON: invalid number at line 1 column 2; an \
+             inventory is JSON: `openstack baremetal node list --long -f json`, or an array \
+             of {\"name\", \"driver\", \"driver_info\", \"ports\"} objects (YAML and CSV \
+             are not read)",
+        ),
+        (
+            r#"[{"UUID": "u1", "Name": "a", "Power State": "power on", "Provisioning State": "available"}]"#,
+            "invalid-parameter: INV: every entry needs `driver`, the hardware type (Ironic's \
+             node field, e.g. \"driver\": \"ipmi\"; `hwctl drivers` lists them), but entry 1 \
+             (\"a\") has none; this looks like `openstack baremetal node list -f json` without \
+             `--long`, which leaves out the Driver and Driver Info columns: export with \
+             `--long`; no node was touched",
+        ),
+        (
+            r#"{"name": "a", "driver": "ipmi", "driver_info": {}}"#,
+            "invalid-parameter: INV: an inventory object needs a \"nodes\" array; this is one \
+             node (`openstack baremetal node show -f json`): give it with `--info-file FILE` \
+             for one node, or put it in [ … ] as a fleet of one",
         ),
         (
             "",
