@@ -563,7 +563,16 @@ impl Session {
         .await?;
         let r2 = wire::decode_rakp2(&raw)?;
         if r2.status != 0 {
-            return Err(status_error(&target, "RAKP 1", r2.status));
+            let e = status_error(&target, "RAKP 1", r2.status);
+            // The anonymous (null) user is what an absent ipmi_username asks
+            // for; a BMC without one says "unauthorized name".
+            if r2.status == 0x0D && cfg.username.is_empty() {
+                return Err(e.with_note(
+                    "no ipmi_username was given, so the BMC's anonymous (null) user was \
+                     asked for; set ipmi_username if the BMC has none",
+                ));
+            }
+            return Err(e);
         }
         if r2.console_id != console_id {
             return Err(Error::protocol(format!(

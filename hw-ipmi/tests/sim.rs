@@ -136,6 +136,17 @@ async fn wrong_password_is_unauthenticated_and_not_echoed() {
     cfg.username = "nobody".into();
     let err = IpmiClient::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(!err.message().contains("anonymous"), "{err}");
+    // No user name asks for the anonymous user, which this BMC lacks: the
+    // error says so (it said only "unauthorized name"; operator trial).
+    let mut cfg = bmc.config();
+    cfg.username = String::new();
+    let err = IpmiClient::new(cfg).raw(0x06, 0x01, &[]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(
+        err.message().contains("no ipmi_username was given"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
