@@ -258,6 +258,9 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
         std::process::exit(err.exit_code())
     }
     let (message, usage) = one_line_usage_error(&err.render().to_string());
+    // clap leaves its usage out of some errors (an invalid value): the usage of
+    // the subcommand the arguments reached.
+    let usage = usage.or_else(reached_usage);
     crate::output::say_json(&serde_json::json!({"error": {
         "kind": kind,
         "message": message,
@@ -268,6 +271,31 @@ pub(crate) fn exit_on_parse_error(err: clap::Error) -> ! {
         "problems": [],
     }}));
     std::process::exit(err.exit_code())
+}
+
+/// The usage line of the deepest subcommand this process's arguments name
+/// (`hwctl fleet --inventory <FILE> power <ACTION>` for `… fleet … power stat`),
+/// for a usage error clap rendered without one.
+fn reached_usage() -> Option<String> {
+    use clap::CommandFactory as _;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut at = &cmd;
+    for arg in std::env::args().skip(1).take_while(|a| a != "--") {
+        if let Some(sub) = at.find_subcommand(&arg) {
+            at = sub;
+        }
+    }
+    let mut at = at.clone();
+    let usage = at.render_usage().to_string();
+    let usage = usage.trim();
+    Some(
+        usage
+            .strip_prefix("Usage:")
+            .unwrap_or(usage)
+            .trim()
+            .to_owned(),
+    )
 }
 
 /// clap's rendered usage error `text` as `--json` carries it: the message on one

@@ -292,6 +292,15 @@ fn a_json_usage_error_message_is_one_line() {
             "x",
         ],
         &["--json", "power"],
+        // An invalid value: clap renders no usage; the subcommand's is given.
+        &[
+            "--json",
+            "fleet",
+            "--inventory",
+            "inv.json",
+            "power",
+            "stat",
+        ],
     ] {
         let o = hwctl(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
