@@ -460,6 +460,11 @@ pub(crate) async fn run(registry: &Registry, json_out: bool) -> Result<usize> {
             total.as_secs_f64(),
             counts.text(in_memory),
         ));
+        say(
+            "Next: `hwctl sim TYPE` runs one of these simulators and prints the commands that \
+             drive its nodes (`hwctl sim --list`); `hwctl fleet --inventory FILE` drives an \
+             inventory of them.",
+        );
     }
     drop(running);
     Ok(failed)

@@ -174,7 +174,13 @@ fn the_demo_summary_and_time_column_explain_themselves() {
         .unwrap_or_else(|| panic!("no TIME legend: {text}"));
     assert!(legend.contains("fake_delay_ms"), "{legend}");
     assert!(legend.contains("fake-2 80 ms"), "{legend}");
-    let summary = text.lines().last().unwrap();
+    let summary = text
+        .lines()
+        .find(|l| l.contains(" nodes driven in "))
+        .unwrap_or_else(|| panic!("no summary: {text}"));
+    // Then where to go next.
+    let next = text.lines().last().unwrap();
+    assert!(next.starts_with("Next: `hwctl sim TYPE`"), "{next}");
     // `N nodes driven in T: A on B network simulators, C in libvirt's in-process
     // test driver (…), D in memory (fake-hardware, …); …`
     let number_before = |what: &str| -> usize {
