@@ -797,13 +797,20 @@ pub(crate) enum VendorAction {
 
 /// What `fleet` does: drive an interface of every node, or check the inventory.
 /// The fleet options (`--inventory`, `--concurrency`, `--timeout`) go before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub(crate) enum FleetCommand {
     /// Drive every node's power interface.
     Power {
         /// What to do to every node.
         #[arg(value_enum)]
-        action: FleetAction,
+        action: FleetPowerAction,
+    },
+    /// Set every node's boot device (a change: every entry is checked first, as
+    /// for a power change, and its type must be able to set that device).
+    Boot {
+        /// What to do to every node.
+        #[command(subcommand)]
+        action: FleetBootAction,
     },
     /// Check every entry offline, as a power change does before it touches
     /// any node, and list every entry that does not validate; no node is contacted.
@@ -820,9 +827,65 @@ pub(crate) enum FleetCommand {
     Validate,
 }
 
-/// What `fleet` does to every node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `fleet … boot`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub(crate) enum FleetBootAction {
+    /// Set every node's boot device (next boot only unless --persistent), as
+    /// `hwctl boot set` does for one node. Every entry's type must be able to set
+    /// it (`hwctl capabilities TYPE`: its boot devices; Wake-on-LAN and iBoot have
+    /// no management): an inventory with one that cannot is refused before any
+    /// node is touched. A type that sets only persistently (staging-libvirt) sets
+    /// it so, and its row says `persistent`.
+    Set {
+        /// One of Ironic's boot devices (pxe, disk, cdrom, bios, safe, wanboot,
+        /// iscsiboot, floppy, uefihttp).
+        device: String,
+        /// Apply to every boot.
+        #[arg(long)]
+        persistent: bool,
+    },
+}
+
+/// What `fleet` does to every node: a power action, or setting the boot device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FleetAction {
+    /// Read every node's power state.
+    Status,
+    /// Power every node on.
+    On,
+    /// Power every node off.
+    Off,
+    /// Reboot every node.
+    Reboot,
+    /// ACPI soft power off.
+    SoftOff,
+    /// Soft reboot.
+    SoftReboot,
+    /// Set the boot device.
+    BootSet {
+        /// The device.
+        device: hwctl_core::BootDevice,
+        /// For every boot, not the next only.
+        persistent: bool,
+    },
+}
+
+impl From<FleetPowerAction> for FleetAction {
+    fn from(a: FleetPowerAction) -> Self {
+        match a {
+            FleetPowerAction::Status => FleetAction::Status,
+            FleetPowerAction::On => FleetAction::On,
+            FleetPowerAction::Off => FleetAction::Off,
+            FleetPowerAction::Reboot => FleetAction::Reboot,
+            FleetPowerAction::SoftOff => FleetAction::SoftOff,
+            FleetPowerAction::SoftReboot => FleetAction::SoftReboot,
+        }
+    }
+}
+
+/// What `fleet … power` does to every node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FleetPowerAction {
     /// Read every node's power state.
     Status,
     /// Power every node on.
@@ -843,11 +906,11 @@ pub(crate) enum FleetAction {
 }
 
 impl FleetAction {
-    /// The power target of a change; `None` for `status`.
+    /// The power target of a power change; `None` for `status` and a boot set.
     pub(crate) fn target(self) -> Option<hwctl_core::PowerTarget> {
         use hwctl_core::PowerTarget;
         match self {
-            FleetAction::Status => None,
+            FleetAction::Status | FleetAction::BootSet { .. } => None,
             FleetAction::On => Some(PowerTarget::On),
             FleetAction::Off => Some(PowerTarget::Off),
             FleetAction::Reboot => Some(PowerTarget::Reboot),
@@ -865,6 +928,13 @@ impl FleetAction {
             FleetAction::Reboot => "reboot",
             FleetAction::SoftOff => "soft-off",
             FleetAction::SoftReboot => "soft-reboot",
+            FleetAction::BootSet { .. } => "boot set",
         }
+    }
+
+    /// Whether it changes the nodes (everything but `status`): checked first, all
+    /// or nothing.
+    pub(crate) fn changes(self) -> bool {
+        self != FleetAction::Status
     }
 }

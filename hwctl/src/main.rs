@@ -333,7 +333,13 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
                 cli::FleetCommand::Validate => {
                     return fleet::validate(registry, &inventory, &nodes, json);
                 }
-                cli::FleetCommand::Power { action } => action,
+                cli::FleetCommand::Power { action } => action.into(),
+                cli::FleetCommand::Boot {
+                    action: cli::FleetBootAction::Set { device, persistent },
+                } => cli::FleetAction::BootSet {
+                    device: fleet::boot_device_named(&device)?,
+                    persistent,
+                },
             };
             fleet::check_entries(registry, &inventory, &nodes, action)?;
             let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());

@@ -59,15 +59,21 @@ async fn mixed() -> (Vec<IpmiSim>, Vec<Value>) {
 }
 
 async fn fleet(nodes: &[Value], json: bool, action: &'static str) -> Output {
+    fleet_with(nodes, json, &["power", action]).await
+}
+
+/// `hwctl [--json] fleet --inventory INV ARGS…` over `nodes`.
+async fn fleet_with(nodes: &[Value], json: bool, args: &[&'static str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let inventory = dir.path().join("inventory.json");
     std::fs::write(&inventory, serde_json::to_vec(nodes).unwrap()).unwrap();
-    tokio::task::spawn_blocking(move || run(&inventory, json, action))
+    let args = args.to_vec();
+    tokio::task::spawn_blocking(move || run(&inventory, json, &args))
         .await
         .unwrap()
 }
 
-fn run(inventory: &Path, json: bool, action: &str) -> Output {
+fn run(inventory: &Path, json: bool, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hwctl"));
     cmd.env("HWCTL_STATE_DIR", inventory.parent().unwrap().join("state"))
         .env_remove("HWCTL_LOG")
@@ -79,7 +85,7 @@ fn run(inventory: &Path, json: bool, action: &str) -> Output {
     }
     cmd.args(["fleet", "--inventory"])
         .arg(inventory)
-        .args(["power", action])
+        .args(args)
         .output()
         .unwrap()
 }
@@ -666,5 +672,78 @@ async fn a_soft_change_is_refused_when_an_entry_cannot_take_it() {
         assert!(err.contains("no node was touched"), "{err}");
     }
     assert!(sim.power_on());
+    assert_eq!(sim.stats().requests, 0, "the IPMI node was touched");
+}
+
+/// `fleet … boot set pxe` sets every BMC's boot device (the simulators' boot
+/// flags say force PXE, next boot only), `--persistent` for every boot; the
+/// rows say the device and whether it persists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boot_set_reaches_every_node() {
+    let mut sims = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..2 {
+        let sim = IpmiSim::start(Default::default()).await.unwrap();
+        nodes.push(entry(&sim, &format!("n{}", i + 1)));
+        sims.push(sim);
+    }
+    let o = fleet_with(&nodes, true, &["boot", "set", "pxe"]).await;
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(v["action"], "boot set", "{v}");
+    for n in v["nodes"].as_array().unwrap() {
+        assert_eq!(n["boot_device"], "pxe", "{v}");
+        assert_eq!(n["persistent"], false, "{v}");
+        assert!(n.get("power_state").is_none(), "{v}");
+    }
+    for sim in &sims {
+        let flags = sim.boot_flags();
+        assert_eq!(flags[0] & 0xC0, 0x80, "valid, next boot only: {flags:?}");
+        assert_eq!(flags[1] & 0x3C, 0x04, "force PXE: {flags:?}");
+    }
+    let o = fleet_with(&nodes, false, &["boot", "set", "disk", "--persistent"]).await;
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("BOOT DEVICE"), "{out}");
+    assert!(out.contains("disk (persistent)"), "{out}");
+    for sim in &sims {
+        let flags = sim.boot_flags();
+        assert_eq!(flags[0] & 0xC0, 0xC0, "valid, persistent: {flags:?}");
+        assert_eq!(flags[1] & 0x3C, 0x08, "force disk: {flags:?}");
+    }
+}
+
+/// A boot set over an entry that cannot take it (Wake-on-LAN has no
+/// management; IPMI cannot set `floppy`) is refused before any node is
+/// touched, each such entry named; an unknown device is a usage error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boot_set_is_refused_when_an_entry_cannot_take_it() {
+    let sim = IpmiSim::start(Default::default()).await.unwrap();
+    let with_wol = vec![
+        entry(&sim, "n1"),
+        json!({"name": "w1", "driver": "staging-wol", "driver_info": {},
+               "ports": ["52:54:00:00:00:01"]}),
+    ];
+    let o = fleet_with(&with_wol, false, &["boot", "set", "pxe"]).await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("error [unsupported]: "), "{err}");
+    assert!(
+        err.contains(
+            r#"entry 2 ("w1"): [unsupported] hardware type staging-wol has no management"#
+        ),
+        "{err}"
+    );
+    let o = fleet_with(&with_wol[..1], false, &["boot", "set", "floppy"]).await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("its ipmi management cannot set the boot device floppy (it sets pxe"),
+        "{err}"
+    );
+    let o = fleet_with(&with_wol[..1], false, &["boot", "set", "usb"]).await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("Ironic's boot devices are pxe, disk"), "{err}");
     assert_eq!(sim.stats().requests, 0, "the IPMI node was touched");
 }

@@ -23,10 +23,10 @@
 //!   names are read from the inventory at report time); nodes exist only while in
 //!   flight (plus one keeper per open group).
 //! - **A change is all or nothing at the start.** Before `on`, `off`, `reboot`,
-//!   `soft-off` or `soft-reboot` every entry's node is built (one at a time, then
+//!   `soft-off`, `soft-reboot` or `boot set` every entry's node is built (one at a time, then
 //!   dropped; building does no I/O) and any entry whose `driver_info` does not
-//!   validate, or whose type's power interface does not accept the target (OCS
-//!   and `soft-off`: `Unsupported`), refuses the sweep with every such entry
+//!   validate, or whose type cannot do it (OCS and `soft-off`, Wake-on-LAN and
+//!   `boot set`: `Unsupported`), refuses the sweep with every such entry
 //!   named, before any node is touched ([`check_entries`]):
 //!   half a rack switched off and half not is worse than none. So does an entry
 //!   that addresses the machine of an earlier one ([`same_machine`]: the same
@@ -98,6 +98,14 @@ pub(crate) enum Status {
     /// (`can_query` false: Wake-on-LAN's on and reboot): accepted, never
     /// confirmed, so counted as ok but never as done.
     Sent(PowerState),
+    /// The boot device was set (`persistent`: for every boot, asked for or
+    /// the only way the type sets it).
+    BootSet {
+        /// The device set.
+        device: hwctl_core::BootDevice,
+        /// Whether it holds for every boot.
+        persistent: bool,
+    },
     /// Failed with this error (boxed: a status is a few words, so a node task's
     /// output moves without a copy of the whole error, which is rare).
     Failed(Box<Error>),
@@ -191,22 +199,51 @@ pub(crate) const DEFAULT_STATUS_TIMEOUT: Duration = crate::DEFAULT_DEADLINE;
 /// says what it was waiting for), so this only guards against a node that does not.
 const CHANGE_GRACE: Duration = Duration::from_secs(1);
 
+/// The boot device `fleet … boot set DEVICE` names.
+///
+/// # Errors
+///
+/// `InvalidParameter` naming `DEVICE`, listing Ironic's boot devices (with a
+/// close one), before any entry is read further.
+pub(crate) fn boot_device_named(name: &str) -> Result<hwctl_core::BootDevice> {
+    name.parse().map_err(|_| {
+        let names: Vec<&str> = hwctl_core::BootDevice::ALL
+            .iter()
+            .map(|d| d.as_str())
+            .collect();
+        let close = hwctl_core::driver_info::did_you_mean(name, names.iter().copied())
+            .map(|c| format!("did you mean {c}? "))
+            .unwrap_or_default();
+        Error::invalid_parameter(
+            "DEVICE",
+            format!(
+                "unknown boot device {name:?}; {close}Ironic's boot devices are {}",
+                names.join(", ")
+            ),
+        )
+        .with_operation("boot set")
+    })
+}
+
 /// The per-node limit of `action`: `--timeout`, else [`DEFAULT_STATUS_TIMEOUT`]
 /// for a read and the power engine's default for a change
 /// ([`hwctl_core::power::DEFAULT_POWER_TIMEOUT`]), with whether it was given.
 fn limit_of(action: FleetAction, timeout: Option<Duration>) -> (Duration, bool) {
     match (timeout, action) {
         (Some(t), _) => (t, true),
-        (None, FleetAction::Status) => (DEFAULT_STATUS_TIMEOUT, false),
+        (None, FleetAction::Status | FleetAction::BootSet { .. }) => {
+            (DEFAULT_STATUS_TIMEOUT, false)
+        }
         (None, _) => (hwctl_core::power::DEFAULT_POWER_TIMEOUT, false),
     }
 }
 
 /// The operation `action` is, as errors name it.
 pub(super) fn operation_of(action: FleetAction) -> &'static str {
-    match action.target() {
-        None => "get power state",
-        Some(target) => target.operation(),
+    match (action, action.target()) {
+        (FleetAction::BootSet { .. }, _) => "set boot device",
+        (_, None) => "get power state",
+        (_, Some(target)) => target.operation(),
     }
 }
 
@@ -221,6 +258,13 @@ async fn act(node: &Node, action: FleetAction, limit: Duration, given: bool) -> 
     let deadline = started + limit;
     let target = action.target();
     let work = async {
+        if let FleetAction::BootSet { device, persistent } = action {
+            let mgmt = node.management()?;
+            mgmt.set_boot_device(device, persistent).await?;
+            // A type that sets only persistently (libvirt) set it so.
+            let persistent = persistent || mgmt.capabilities().persistent_only;
+            return Ok(Status::BootSet { device, persistent });
+        }
         let power = node.power()?;
         let state: Result<Status> = match target {
             None => {

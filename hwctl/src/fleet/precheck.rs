@@ -36,7 +36,7 @@ const RELEASE_EVERY: usize = 1024;
 fn failures(
     registry: &Registry,
     nodes: &[InventoryNode],
-    target: Option<PowerTarget>,
+    action: Option<FleetAction>,
 ) -> Vec<(usize, Error)> {
     let mut failed = Vec::new();
     let mut seen = super::same_machine::Seen::new(registry, nodes.len());
@@ -52,7 +52,7 @@ fn failures(
         let twin = seen.check(i, entry);
         match build_node(registry, entry) {
             Ok(node) => {
-                if let Some(e) = target.and_then(|t| refused_target(&node, t)) {
+                if let Some(e) = action.and_then(|a| refused_action(&node, a)) {
                     failed.push((i, e));
                     continue;
                 }
@@ -70,6 +70,36 @@ fn failures(
     // their idle time.
     hwctl_core::shared::release_idle();
     failed
+}
+
+/// `Unsupported` when `node` cannot do `action`: a power target its power
+/// interface does not accept ([`refused_target`]), or a boot device its
+/// management cannot set (or no management at all: Wake-on-LAN, iBoot).
+fn refused_action(node: &hwctl_core::Node, action: FleetAction) -> Option<Error> {
+    if let FleetAction::BootSet { device, .. } = action {
+        let mgmt = match node.management() {
+            Ok(mgmt) => mgmt,
+            Err(e) => return Some(e),
+        };
+        let settable = &mgmt.capabilities().boot_devices;
+        if settable.contains(&device) {
+            return None;
+        }
+        let names: Vec<&str> = settable.iter().map(|d| d.as_str()).collect();
+        return Some(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "its {} management cannot set the boot device {device} (it sets {})",
+                node.hardware_type(),
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        ));
+    }
+    refused_target(node, action.target()?)
 }
 
 /// `Unsupported` when `node`'s power interface does not accept `target` (its
@@ -229,10 +259,10 @@ pub(crate) fn check_entries(
     nodes: &[InventoryNode],
     action: FleetAction,
 ) -> Result<()> {
-    if action == FleetAction::Status {
+    if !action.changes() {
         return Ok(());
     }
-    let failed = failures(registry, nodes, action.target());
+    let failed = failures(registry, nodes, Some(action));
     if failed.is_empty() {
         return Ok(());
     }

@@ -35,7 +35,9 @@ pub(crate) fn report(
     let mut not_started = Vec::new();
     for (n, s) in nodes.iter().zip(&sweep.slots) {
         match &s.status {
-            Status::Done(_) | Status::ReadRecorded(_) => done.push(n.name.as_str()),
+            Status::Done(_) | Status::ReadRecorded(_) | Status::BootSet { .. } => {
+                done.push(n.name.as_str())
+            }
             Status::Recorded(_) => recorded.push(n.name.as_str()),
             Status::Sent(_) => sent.push(n.name.as_str()),
             Status::Failed(_) => failed.push(n.name.as_str()),
@@ -57,6 +59,7 @@ pub(crate) fn report(
             .map(|(i, (n, s))| {
                 let ms = Some(u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX));
                 let row = JsonRow {
+                    boot_device: None,
                     confirmed: None,
                     driver: &n.driver,
                     elapsed_ms: None,
@@ -65,6 +68,7 @@ pub(crate) fn report(
                     name: &n.name,
                     ok: false,
                     performed: None,
+                    persistent: None,
                     power_state: None,
                     power_state_recorded: None,
                     status: "not-started",
@@ -75,6 +79,14 @@ pub(crate) fn report(
                         elapsed_ms: ms,
                         ok: true,
                         power_state: Some(state.as_str()),
+                        status: "done",
+                        ..row
+                    },
+                    Status::BootSet { device, persistent } => JsonRow {
+                        boot_device: Some(device.as_str()),
+                        elapsed_ms: ms,
+                        ok: true,
+                        persistent: Some(*persistent),
                         status: "done",
                         ..row
                     },
@@ -150,6 +162,13 @@ pub(crate) fn report(
             .map(|(_, (n, s))| {
                 let (result, detail) = match &s.status {
                     Status::Done(state) => (state.to_string(), String::new()),
+                    Status::BootSet { device, persistent } => (
+                        format!(
+                            "{device} ({})",
+                            if *persistent { "persistent" } else { "next boot" }
+                        ),
+                        String::new(),
+                    ),
                     Status::ReadRecorded(state) => {
                         read_recorded = true;
                         (format!("{state}{RECORDED_MARK}"), String::new())
@@ -184,7 +203,12 @@ pub(crate) fn report(
                 ]
             })
             .collect();
-        say(table(&["NODE", "DRIVER", "POWER", "TIME", "DETAIL"], &rows));
+        let result = if matches!(action, FleetAction::BootSet { .. }) {
+            "BOOT DEVICE"
+        } else {
+            "POWER"
+        };
+        say(table(&["NODE", "DRIVER", result, "TIME", "DETAIL"], &rows));
         for (name, hint) in &hints {
             say(format!("hint ({name}): {hint}"));
         }
@@ -298,6 +322,9 @@ struct JsonReport<'a> {
 /// One node of [`JsonReport`] (fields in alphabetical order, as above).
 #[derive(serde::Serialize)]
 struct JsonRow<'a> {
+    /// The boot device a `boot set` set; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boot_device: Option<&'static str>,
     /// `false` for a change sent to a device that cannot read power (never
     /// confirmed); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,6 +342,10 @@ struct JsonRow<'a> {
     /// otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     performed: Option<bool>,
+    /// Whether the boot device a `boot set` set holds for every boot; absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persistent: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     power_state: Option<&'a str>,
     /// `true` for a state read from hwctl's record, not the device; absent
@@ -379,14 +410,20 @@ fn write_json_report<W: std::io::Write>(w: &mut W, report: &JsonReport<'_>) -> s
 
 /// One row of [`write_json_report`], at depth 2 (six spaces for its members).
 fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::Result<()> {
+    w.write_all(b"    {\n      ")?;
+    if let Some(device) = row.boot_device {
+        w.write_all(b"\"boot_device\": ")?;
+        write_json_str(w, device)?;
+        w.write_all(b",\n      ")?;
+    }
     if let Some(confirmed) = row.confirmed {
         w.write_all(if confirmed {
-            b"    {\n      \"confirmed\": true,\n      \"driver\": "
+            b"\"confirmed\": true,\n      \"driver\": "
         } else {
-            b"    {\n      \"confirmed\": false,\n      \"driver\": "
+            b"\"confirmed\": false,\n      \"driver\": "
         })?;
     } else {
-        w.write_all(b"    {\n      \"driver\": ")?;
+        w.write_all(b"\"driver\": ")?;
     }
     write_json_str(w, row.driver)?;
     if let Some(ms) = row.elapsed_ms {
@@ -409,6 +446,9 @@ fn write_json_row<W: std::io::Write>(w: &mut W, row: &JsonRow<'_>) -> std::io::R
     })?;
     if let Some(performed) = row.performed {
         write!(w, ",\n      \"performed\": {performed}")?;
+    }
+    if let Some(persistent) = row.persistent {
+        write!(w, ",\n      \"persistent\": {persistent}")?;
     }
     if let Some(state) = row.power_state {
         w.write_all(b",\n      \"power_state\": ")?;
@@ -640,6 +680,7 @@ mod tests {
         let err = Error::new(ErrorKind::Unreachable, "no route").with_driver("msftocs");
         let rows = vec![
             JsonRow {
+                boot_device: None,
                 confirmed: None,
                 driver: "msftocs",
                 elapsed_ms: Some(12),
@@ -648,12 +689,14 @@ mod tests {
                 name: "a",
                 ok: true,
                 performed: None,
+                persistent: None,
                 power_state: Some("on"),
                 power_state_recorded: None,
                 status: "done",
                 uuid: Some("3f2a9c1e-7b4d-4e8a-9c6f-1d2e3f4a5b60"),
             },
             JsonRow {
+                boot_device: None,
                 confirmed: None,
                 driver: "msftocs",
                 elapsed_ms: Some(3),
@@ -662,12 +705,14 @@ mod tests {
                 name: "b",
                 ok: false,
                 performed: None,
+                persistent: None,
                 power_state: None,
                 power_state_recorded: None,
                 status: "failed",
                 uuid: None,
             },
             JsonRow {
+                boot_device: None,
                 confirmed: None,
                 driver: "ipmi",
                 elapsed_ms: Some(7),
@@ -676,12 +721,14 @@ mod tests {
                 name: "c",
                 ok: false,
                 performed: None,
+                persistent: None,
                 power_state: None,
                 power_state_recorded: None,
                 status: "interrupted",
                 uuid: None,
             },
             JsonRow {
+                boot_device: None,
                 confirmed: None,
                 driver: "ipmi",
                 elapsed_ms: None,
@@ -690,6 +737,7 @@ mod tests {
                 name: "d",
                 ok: false,
                 performed: None,
+                persistent: None,
                 power_state: None,
                 power_state_recorded: None,
                 status: "not-started",
@@ -778,6 +826,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, name)| JsonRow {
+                boot_device: (i % 4 == 1).then_some("uefihttp"),
                 confirmed: (i == 4).then_some(false),
                 driver: "ipmi",
                 elapsed_ms: (i != 4).then_some(u64::MAX - i as u64),
@@ -786,6 +835,7 @@ mod tests {
                 name,
                 ok: i == 0,
                 performed: (i == 2).then_some(false),
+                persistent: (i % 4 == 1).then_some(i == 1),
                 power_state: (i == 0).then_some("on"),
                 power_state_recorded: (i == 3).then_some(true),
                 status: if i == 0 { "done" } else { "failed" },
