@@ -30,7 +30,9 @@ const RELEASE_EVERY: usize = 1024;
 /// [`build_node`]): each entry that does not build, by 0-based position, with the
 /// build's error, and each entry that builds but addresses the machine of an
 /// earlier entry ([`super::same_machine`]: one machine driven twice at once),
-/// with an `InvalidParameter` naming that entry. The shared clients the builds made are released
+/// with an `InvalidParameter` naming that entry; for a change (`action`), each
+/// entry whose node cannot take it ([`refused_action`]: `Unsupported`). The shared
+/// clients the builds made are released
 /// ([`hwctl_core::shared::release_idle`]) every [`RELEASE_EVERY`] builds and at the
 /// end, so no pool outlives the check.
 fn failures(
