@@ -177,14 +177,14 @@ pub(crate) fn with_order_tip(mut err: clap::Error) -> clap::Error {
         return err;
     };
     let flag = arg.split('=').next().unwrap_or(arg);
-    // `fleet`'s own options after its `power ACTION` or `validate` (they were
+    // `fleet`'s own options after its `power ACTION`, `boot set` or `validate` (they were
     // accepted there while the interface was a positional argument).
     let in_fleet = matches!(err.get(ContextKind::Usage),
         Some(ContextValue::StyledStr(usage)) if usage.to_string().contains("hwctl fleet "));
     if in_fleet && FLEET_OPTIONS.contains(&flag) {
         let tip = format!(
-            "'{flag}' is fleet's and goes before `power` or `validate`: hwctl fleet \
-             --inventory FILE [--concurrency N] [--timeout SECONDS] power status"
+            "'{flag}' is fleet's and goes before `power`, `boot` or `validate`: hwctl \
+             fleet --inventory FILE [--concurrency N] [--timeout SECONDS] power status"
         );
         err.insert(
             ContextKind::Suggested,

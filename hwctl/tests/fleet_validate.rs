@@ -531,6 +531,16 @@ fn a_fleet_option_after_the_subcommand_says_where_it_goes() {
             "--concurrency",
             "2",
         ],
+        &[
+            "fleet",
+            "--inventory",
+            "inv.json",
+            "boot",
+            "set",
+            "pxe",
+            "--timeout",
+            "5",
+        ],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
             .args(args)
@@ -539,7 +549,7 @@ fn a_fleet_option_after_the_subcommand_says_where_it_goes() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(
-            err.contains("is fleet's and goes before `power` or `validate`"),
+            err.contains("is fleet's and goes before `power`, `boot` or `validate`"),
             "{args:?}: {err}"
         );
         assert!(!err.contains("as a value"), "{args:?}: {err}");
