@@ -323,6 +323,30 @@ fn sim_listen_moves_every_bmc() {
         .collect();
     let want: Vec<String> = (0..3).map(|i| (port + i).to_string()).collect();
     assert_eq!(ports, want, "{v}");
+    // That line is an inventory as it is (hwctl/README.md says so).
+    let mut validate = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["fleet", "--inventory", "-", "validate"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        validate
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+    }
+    let o = validate.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("3 entries, 3 valid"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 
     // The help says how several simulators are placed.
     let help = stdout(&hwctl(&["sim", "--help"]));
