@@ -646,8 +646,8 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
-/// What to use instead of an Ironic hardware type, or a classic driver of
-/// Ironic's before Queens (`pxe_ipmitool`), that hw does not have: the hw type
+/// What to use instead of an Ironic hardware type, or one of the classic drivers
+/// Ironic's hardware types replaced (`pxe_ipmitool`), that hw does not have: the hw type
 /// that speaks to the same machines, as a sentence for an error; `None` for any
 /// other name. From Ironic's hardware type list and the BMCs' own protocols
 /// (iDRAC 8 and later, iLO 5 and later, iBMC and XClarity serve Redfish; iRMC
@@ -686,7 +686,7 @@ pub fn ironic_counterpart(name: &str) -> Option<String> {
     if let Some(hint) = vendor(&lower) {
         return Some(hint.to_owned());
     }
-    // Classic drivers: `{pxe,agent,iscsi,fake}_{power}`, the power part naming
+    // Classic drivers: `{pxe,agent,iscsi}_{power}`, the power part naming
     // the hardware type that replaced them.
     let (_, power) = ["pxe_", "agent_", "iscsi_"]
         .iter()
@@ -700,12 +700,12 @@ pub fn ironic_counterpart(name: &str) -> Option<String> {
         other => {
             let hint = vendor(other)?;
             return Some(format!(
-                "`{lower}` is one of Ironic's classic drivers (before Queens); {hint}"
+                "`{lower}` is one of Ironic's classic drivers; {hint}"
             ));
         }
     };
     Some(format!(
-        "`{lower}` is one of Ironic's classic drivers (before Queens), replaced by the \
+        "`{lower}` is one of Ironic's classic drivers, replaced by the \
          hardware type `{now}`: use that"
     ))
 }
