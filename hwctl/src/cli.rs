@@ -849,19 +849,9 @@ pub(crate) enum FleetBootAction {
 /// What `fleet` does to every node: a power action, or setting the boot device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FleetAction {
-    /// Read every node's power state.
-    Status,
-    /// Power every node on.
-    On,
-    /// Power every node off.
-    Off,
-    /// Reboot every node.
-    Reboot,
-    /// ACPI soft power off.
-    SoftOff,
-    /// Soft reboot.
-    SoftReboot,
-    /// Set the boot device.
+    /// `fleet … power ACTION`.
+    Power(FleetPowerAction),
+    /// `fleet … boot set DEVICE [--persistent]`.
     BootSet {
         /// The device.
         device: hwctl_core::BootDevice,
@@ -870,17 +860,9 @@ pub(crate) enum FleetAction {
     },
 }
 
-impl From<FleetPowerAction> for FleetAction {
-    fn from(a: FleetPowerAction) -> Self {
-        match a {
-            FleetPowerAction::Status => FleetAction::Status,
-            FleetPowerAction::On => FleetAction::On,
-            FleetPowerAction::Off => FleetAction::Off,
-            FleetPowerAction::Reboot => FleetAction::Reboot,
-            FleetPowerAction::SoftOff => FleetAction::SoftOff,
-            FleetPowerAction::SoftReboot => FleetAction::SoftReboot,
-        }
-    }
+impl FleetAction {
+    /// `fleet … power status`.
+    pub(crate) const STATUS: FleetAction = FleetAction::Power(FleetPowerAction::Status);
 }
 
 /// What `fleet … power` does to every node.
@@ -909,32 +891,31 @@ impl FleetAction {
     /// The power target of a power change; `None` for `status` and a boot set.
     pub(crate) fn target(self) -> Option<hwctl_core::PowerTarget> {
         use hwctl_core::PowerTarget;
-        match self {
-            FleetAction::Status | FleetAction::BootSet { .. } => None,
-            FleetAction::On => Some(PowerTarget::On),
-            FleetAction::Off => Some(PowerTarget::Off),
-            FleetAction::Reboot => Some(PowerTarget::Reboot),
-            FleetAction::SoftOff => Some(PowerTarget::SoftOff),
-            FleetAction::SoftReboot => Some(PowerTarget::SoftReboot),
+        let FleetAction::Power(power) = self else {
+            return None;
+        };
+        match power {
+            FleetPowerAction::Status => None,
+            FleetPowerAction::On => Some(PowerTarget::On),
+            FleetPowerAction::Off => Some(PowerTarget::Off),
+            FleetPowerAction::Reboot => Some(PowerTarget::Reboot),
+            FleetPowerAction::SoftOff => Some(PowerTarget::SoftOff),
+            FleetPowerAction::SoftReboot => Some(PowerTarget::SoftReboot),
         }
     }
 
-    /// The action as the command line spells it (`soft-off`).
+    /// The action as the command line spells it (`soft-off`, `boot set`).
     pub(crate) fn name(self) -> &'static str {
-        match self {
-            FleetAction::Status => "status",
-            FleetAction::On => "on",
-            FleetAction::Off => "off",
-            FleetAction::Reboot => "reboot",
-            FleetAction::SoftOff => "soft-off",
-            FleetAction::SoftReboot => "soft-reboot",
-            FleetAction::BootSet { .. } => "boot set",
+        match (self, self.target()) {
+            (FleetAction::BootSet { .. }, _) => "boot set",
+            (_, None) => "status",
+            (_, Some(target)) => target.as_str(),
         }
     }
 
     /// Whether it changes the nodes (everything but `status`): checked first, all
     /// or nothing.
     pub(crate) fn changes(self) -> bool {
-        self != FleetAction::Status
+        self != FleetAction::STATUS
     }
 }

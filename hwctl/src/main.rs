@@ -333,7 +333,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
                 cli::FleetCommand::Validate => {
                     return fleet::validate(registry, &inventory, &nodes, json);
                 }
-                cli::FleetCommand::Power { action } => action.into(),
+                cli::FleetCommand::Power { action } => cli::FleetAction::Power(action),
                 cli::FleetCommand::Boot {
                     action: cli::FleetBootAction::Set { device, persistent },
                 } => cli::FleetAction::BootSet {

@@ -231,7 +231,7 @@ pub(crate) fn boot_device_named(name: &str) -> Result<hwctl_core::BootDevice> {
 fn limit_of(action: FleetAction, timeout: Option<Duration>) -> (Duration, bool) {
     match (timeout, action) {
         (Some(t), _) => (t, true),
-        (None, FleetAction::Status | FleetAction::BootSet { .. }) => {
+        (None, FleetAction::STATUS | FleetAction::BootSet { .. }) => {
             (DEFAULT_STATUS_TIMEOUT, false)
         }
         (None, _) => (hwctl_core::power::DEFAULT_POWER_TIMEOUT, false),
@@ -567,7 +567,7 @@ impl Engine {
                         in_flight: 0,
                         cost: endpoint_cost(entry).min(concurrency),
                         reads_at_once: match action {
-                            FleetAction::Status => request_slots(entry).unwrap_or(usize::MAX),
+                            FleetAction::STATUS => request_slots(entry).unwrap_or(usize::MAX),
                             _ => usize::MAX,
                         },
                         open: false,
@@ -782,6 +782,7 @@ async fn stop_signal() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::FleetPowerAction;
 
     #[test]
     fn the_progress_rate_is_whole_nodes_per_second_not_four_decimals() {
@@ -798,19 +799,23 @@ mod tests {
     fn every_action_has_a_per_node_limit() {
         let t = Some(Duration::from_secs(2));
         for action in [
-            FleetAction::Status,
-            FleetAction::On,
-            FleetAction::Off,
-            FleetAction::Reboot,
+            FleetAction::STATUS,
+            FleetAction::Power(FleetPowerAction::On),
+            FleetAction::Power(FleetPowerAction::Off),
+            FleetAction::Power(FleetPowerAction::Reboot),
+            FleetAction::BootSet {
+                device: hwctl_core::BootDevice::Pxe,
+                persistent: false,
+            },
         ] {
             assert_eq!(limit_of(action, t), (Duration::from_secs(2), true));
         }
         assert_eq!(
-            limit_of(FleetAction::Status, None),
+            limit_of(FleetAction::STATUS, None),
             (crate::DEFAULT_DEADLINE, false)
         );
         assert_eq!(
-            limit_of(FleetAction::Reboot, None),
+            limit_of(FleetAction::Power(FleetPowerAction::Reboot), None),
             (hwctl_core::power::DEFAULT_POWER_TIMEOUT, false)
         );
     }

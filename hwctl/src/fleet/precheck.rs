@@ -408,6 +408,7 @@ pub(crate) fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::FleetPowerAction;
     use hwctl_core::{HardwareType, InterfaceKind};
 
     /// A registry of `fake-hardware` and `broken`, a type whose build fails with
@@ -443,7 +444,13 @@ mod tests {
     fn a_refusal_keeps_the_kind_of_a_failure_that_is_no_parameter_problem() {
         let inv = Path::new("INV");
         let r = registry();
-        let e = check_entries(&r, inv, &[bad_fake("a")], FleetAction::Off).unwrap_err();
+        let e = check_entries(
+            &r,
+            inv,
+            &[bad_fake("a")],
+            FleetAction::Power(FleetPowerAction::Off),
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e}");
         assert!(
             e.message().starts_with("INV: 1 of 1 inventory entries"),
@@ -454,7 +461,13 @@ mod tests {
             InventoryNode::named("b", "broken"),
             InventoryNode::named("c", "fake-hardware"),
         ];
-        let e = check_entries(&r, inv, &nodes, FleetAction::Reboot).unwrap_err();
+        let e = check_entries(
+            &r,
+            inv,
+            &nodes,
+            FleetAction::Power(FleetPowerAction::Reboot),
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
         assert!(
             e.message()
@@ -465,7 +478,15 @@ mod tests {
             e.message().starts_with("INV: 2 of 3 inventory entries"),
             "{e}"
         );
-        assert!(check_entries(&r, inv, &nodes, FleetAction::Status).is_ok());
-        assert!(check_entries(&r, inv, &nodes[2..], FleetAction::On).is_ok());
+        assert!(check_entries(&r, inv, &nodes, FleetAction::STATUS).is_ok());
+        assert!(
+            check_entries(
+                &r,
+                inv,
+                &nodes[2..],
+                FleetAction::Power(FleetPowerAction::On)
+            )
+            .is_ok()
+        );
     }
 }

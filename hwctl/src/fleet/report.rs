@@ -16,7 +16,7 @@ fn action_name(action: FleetAction) -> String {
 
 /// Whether a done node was switched (the action changes power), for the summary.
 fn switches(action: FleetAction) -> bool {
-    action != FleetAction::Status
+    action.changes()
 }
 
 /// Prints the outcomes as a table (or JSON), with the interrupt summary when Ctrl-C
