@@ -281,8 +281,9 @@ fn reached_usage() -> Option<String> {
     let mut cmd = Cli::command();
     cmd.build();
     let mut at = &cmd;
-    for arg in std::env::args().skip(1).take_while(|a| a != "--") {
-        if let Some(sub) = at.find_subcommand(&arg) {
+    // `args_os`: `args` panics on an argument that is not UTF-8 (a file name).
+    for arg in std::env::args_os().skip(1).take_while(|a| a != "--") {
+        if let Some(sub) = arg.to_str().and_then(|a| at.find_subcommand(a)) {
             at = sub;
         }
     }

@@ -363,3 +363,27 @@ fn verbose_flags_map_onto_the_log_level() {
     let man = stdout(&hwctl(&["man"]));
     assert!(man.contains("verbose"), "{man}");
 }
+
+/// A usage error whose usage comes from the subcommand reached still answers
+/// when another argument is not UTF-8 (a file name): reading the arguments as
+/// `String`s panicked there.
+#[cfg(unix)]
+#[test]
+fn a_json_usage_error_with_a_non_utf8_argument_is_still_json() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["--json", "fleet", "--inventory"])
+        .arg(std::ffi::OsStr::from_bytes(b"inv\xff.json"))
+        .args(["power", "stat"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(
+        v["error"]["usage"]
+            .as_str()
+            .unwrap()
+            .starts_with("hwctl fleet"),
+        "{v}"
+    );
+}
