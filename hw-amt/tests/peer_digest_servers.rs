@@ -42,9 +42,20 @@ impl Server {
     }
 }
 
+/// A free loopback port for a server a test starts, never one handed out before
+/// in this process: the tests start their servers at once, and the port one
+/// `bind(0)` closed can come back from the next (a run under load gave lighttpd
+/// and Apache one port, and Apache's requests went to lighttpd).
 fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
 }
 
 fn set_mode(p: &Path, mode: u32) {
@@ -56,9 +67,18 @@ fn cgi() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/wsman.cgi")
 }
 
-fn wait_listening(s: &Server) {
+/// Waits until the server listens; one that exits first (its port taken by
+/// another process) fails the test with its error log, not with a later
+/// mismatch of access logs.
+fn wait_listening(s: &mut Server) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err() {
+        if let Ok(Some(status)) = s.child.try_wait() {
+            panic!(
+                "server exited ({status}) before listening: {}",
+                s.error_log()
+            );
+        }
         assert!(
             Instant::now() < deadline,
             "server did not listen: {}",
@@ -104,8 +124,8 @@ $HTTP["url"] =~ "^/wsman" {{ cgi.assign = ( "" => "" ) }}
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let s = Server { child, port, dir };
-    wait_listening(&s);
+    let mut s = Server { child, port, dir };
+    wait_listening(&mut s);
     Some(s)
 }
 
@@ -190,8 +210,8 @@ ScriptAlias /wsman "{d}/cgi/wsman"
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let s = Server { child, port, dir };
-    wait_listening(&s);
+    let mut s = Server { child, port, dir };
+    wait_listening(&mut s);
     Some(s)
 }
 

@@ -39,12 +39,20 @@ fn python_has(module: &str) -> bool {
     })
 }
 
+/// A free loopback port for a peer a test starts, never one handed out before in
+/// this process: tests start their peers at once, and the port one `bind(0)`
+/// closed can come back from the next (two peers on one port: one test's
+/// requests reach the other's peer).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
 }
 
 async fn wait_port(port: u16, child: &mut Child) {
