@@ -429,6 +429,9 @@ pub(crate) fn listen_address(text: &str) -> Result<SocketAddr, String> {
 /// The most nodes `fleet --concurrency` drives at once.
 const MAX_CONCURRENCY: u16 = 4096;
 
+/// How many nodes `fleet` drives at once without `--concurrency`.
+pub(crate) const DEFAULT_CONCURRENCY: u16 = 16;
+
 /// `fleet --concurrency N`: a whole number of nodes from 1 to [`MAX_CONCURRENCY`].
 /// A negative number is refused as a number (clap took `-1` for an option and
 /// said "to pass '-1' as a value, use '-- -1'", which `fleet` then refused too).
@@ -558,7 +561,7 @@ pub(crate) enum Command {
         /// or one `uuid` (an entry without `name` or `uuid` is called `node-N`, N its position
         /// counted from 0). A file that breaks these is refused (exit 2) before any
         /// node is touched, every bad entry named by its number (from 1). For a change
-        /// (`on`, `off`, `reboot`, `soft-off`, `soft-reboot`), every entry's
+        /// (`on`, `off`, `reboot`, `soft-off`, `soft-reboot`, `boot set`), every entry's
         /// driver_info must also validate (as
         /// `hwctl validate` checks one node, offline), and no two entries may address
         /// one machine (the same driver, driver_info and ports, secrets and user
@@ -567,17 +570,17 @@ pub(crate) enum Command {
         /// `fleet --inventory FILE validate` runs every check alone and lists every
         /// failing entry. `-` reads the inventory from stdin (`openstack baremetal
         /// node list --long -f json | hwctl fleet --inventory - validate`; messages
-        /// call it `stdin`). These options go before `power` or `validate`.
+        /// call it `stdin`). These options go before `power`, `boot` or `validate`.
         #[arg(long, value_name = "FILE")]
         inventory: PathBuf,
         /// How many nodes to drive at once. Each endpoint gets at most its fair
         /// share, and a `status` sweep no more of an endpoint's nodes than the
         /// requests it serves at once (`*_max_connections`, one per BMC or PDU).
         /// A whole number from 1 to 4096 (default 16); a negative one, or 0, is
-        /// refused as such.
-        #[arg(long, value_name = "N", default_value_t = 16, value_parser = nodes_at_once,
+        /// refused as such. `validate` contacts no node and refuses it.
+        #[arg(long, value_name = "N", value_parser = nodes_at_once,
               allow_negative_numbers = true)]
-        concurrency: u16,
+        concurrency: Option<u16>,
         /// The longest each node's operation may take, in seconds (1 to 86400); a
         /// node that takes longer fails with `timeout` (a change accepted but not
         /// confirmed in time: the power engine's `power-state-failure`, as for one
@@ -823,8 +826,8 @@ pub(crate) enum FleetCommand {
     /// every entry validates; otherwise lists each failing entry with its problems (and where a
     /// missing secret comes from), and exits 2 (`--json`: `{"valid": false,
     /// "total", "invalid", "entries": [{"entry", "name", "driver", "error"}],
-    /// "error"}`, `entries` holding only the failing ones). `--timeout` is refused;
-    /// `--concurrency` is not used (entries are built one at a time).
+    /// "error"}`, `entries` holding only the failing ones). `--timeout` and
+    /// `--concurrency` are refused (usage, exit 2): no node is contacted.
     Validate,
 }
 

@@ -321,11 +321,18 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
             command,
         } => {
             fleet::check_no_node_flags(&cli.node).map_err(|e| output::usage(e.message()))?;
-            if command == cli::FleetCommand::Validate && timeout.is_some() {
-                return Err(output::usage(
-                    "fleet --timeout bounds each node's operation; `fleet … validate` \
-                     contacts no node and does not take it",
-                ));
+            if command == cli::FleetCommand::Validate {
+                // Refused, not ignored: they would bound nothing here.
+                let given = match (timeout.is_some(), concurrency.is_some()) {
+                    (true, _) => Some("--timeout bounds each node's operation"),
+                    (false, true) => Some("--concurrency bounds how many nodes are driven at once"),
+                    (false, false) => None,
+                };
+                if let Some(what) = given {
+                    return Err(output::usage(format!(
+                        "fleet {what}; `fleet … validate` contacts no node and does not take it"
+                    )));
+                }
             }
             let mut nodes = fleet::read_inventory(&inventory)?;
             fleet::fill_secrets(registry, &mut nodes, cli.node.password_file.as_deref())?;
@@ -348,7 +355,7 @@ async fn run(cli: Cli, registry: &Registry) -> Result<()> {
                 registry,
                 nodes.clone(),
                 action,
-                usize::from(concurrency),
+                usize::from(concurrency.unwrap_or(cli::DEFAULT_CONCURRENCY)),
                 timeout.map(Duration::from_secs),
                 progress,
             )

@@ -514,6 +514,19 @@ async fn validate_of_a_good_inventory_exits_0() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("does not take it"), "{err}");
+    // --concurrency too: it bounds nothing here, and is refused, not ignored.
+    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+        .args(["fleet", "--concurrency", "8", "--inventory"])
+        .arg(&inventory)
+        .arg("validate")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--concurrency bounds how many nodes") && err.contains("does not take it"),
+        "{err}"
+    );
 }
 
 /// `fleet`'s options go before its subcommand (`power ACTION`, `validate`); one
