@@ -22,14 +22,21 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// The table of which protocol condition maps to which kind lives in
 /// `docs/error-kinds.md` at the root of the repository.
 ///
+/// The kind says what went wrong; whether to try again is
+/// [`Error::is_retryable`], decided per error: a reboot that timed out is not
+/// retryable (it may have been delivered), nor is a Redfish HTTP 409 `Busy`,
+/// while a truncated reply (`Protocol`) is. Decide retries on it, not on the kind.
+///
 /// ```
 /// use hwctl_core::{DriverInfo, ErrorKind, NodeContext};
 /// let err = hwctl_core::fake::hardware_type()
 ///     .build(&DriverInfo::from_pairs([("fake_power_state", "dim")]), &NodeContext::new("n1"))
 ///     .unwrap_err();
+/// if err.is_retryable() {
+///     unreachable!("retry later, within the caller's deadline");
+/// }
 /// match err.kind() {
 ///     ErrorKind::MissingParameter | ErrorKind::InvalidParameter => {} // fix driver_info
-///     ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Busy => unreachable!("retry later"),
 ///     other => panic!("unexpected {other}"),
 /// }
 /// ```
@@ -56,7 +63,8 @@ pub enum ErrorKind {
     Busy,
     /// The device answered with something that is not the protocol (malformed reply).
     Protocol,
-    /// The device understood and said no (completion code, ReturnValue, IPMI completion code).
+    /// The device understood and said no (an IPMI completion code, a WS-Man
+    /// `ReturnValue`, an OCS `completionCode`, a Redfish error message).
     DeviceFault,
     /// A power state was requested but not reached within the timeout.
     PowerStateFailure,

@@ -7,11 +7,12 @@
 //! | HTTP 403 | `PermissionDenied` |
 //! | HTTP 404, 410 | `NotFound` |
 //! | HTTP 405, 501 (action or method not implemented) | `Unsupported` |
-//! | HTTP 409 (conflict: the resource is busy), 412 (ETag no longer current), 429, 503 | `Busy` |
+//! | HTTP 429, 503 | `Busy`, retryable |
+//! | HTTP 409 (conflict: the resource is busy), 412 (ETag no longer current), 423 (locked) | `Busy`, not retryable |
 //! | HTTP 408, 504 | `Timeout` |
 //! | other HTTP 5xx | `DeviceFault` |
 //! | a body that is not JSON, too deep, too large, or the wrong shape | `Protocol` |
-//! | a task that ends `Exception`, `Killed`, `Cancelled` | `DeviceFault` |
+//! | a task that ends `Exception`, `Killed`, `Cancelled`, `Interrupted` | `DeviceFault` |
 //! | a reset type or boot target outside the service's `AllowableValues` | `Unsupported` |
 //! | an NMI to a system whose `PowerState` is `Off` or `PoweringOn` (nothing sent) | `PowerStateFailure` |
 //! | several systems and no `redfish_system_id` (the problem names it) | `MissingParameter` |
