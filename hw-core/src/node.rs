@@ -39,6 +39,55 @@ pub struct NodeContext {
     pub instance_info: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Ironic's string form of a node's `properties/capabilities`
+/// (`"boot_mode:uefi,secure_boot:true"`, as `openstack baremetal node show` prints
+/// it and Ironic's `capabilities_to_dict` reads it) as key-value pairs: items
+/// separated by commas, each exactly one `:` between a non-empty key and its
+/// value, spaces around both trimmed; empty items are skipped, and of a key given
+/// twice the last value is kept.
+///
+/// ```
+/// let caps = hwctl_core::node::ironic_capabilities("boot_mode:bios,,cpu_vt: true")?;
+/// assert_eq!(caps.len(), 2);
+/// assert_eq!(caps["cpu_vt"], "true");
+/// let err = hwctl_core::node::ironic_capabilities("boot_mode:uefi,secure_boot").unwrap_err();
+/// assert_eq!(err.kind(), hwctl_core::ErrorKind::InvalidParameter);
+/// assert!(err.to_string().contains("capabilities: item 2 is not KEY:VALUE"));
+/// for bad in ["a:b:c", ":uefi", "boot_mode"] {
+///     assert!(hwctl_core::node::ironic_capabilities(bad).is_err(), "{bad}");
+/// }
+/// # Ok::<(), hwctl_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] naming `capabilities`, saying which item
+/// (counted from 1) is not `KEY:VALUE`; the text is not quoted back.
+pub fn ironic_capabilities(text: &str) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (i, item) in text.split(',').enumerate() {
+        if item.trim().is_empty() {
+            continue;
+        }
+        let mut parts = item.split(':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(k), Some(v), None) if !k.trim().is_empty() => {
+                out.insert(k.trim().to_owned(), v.trim().to_owned());
+            }
+            _ => {
+                return Err(Error::invalid_parameter(
+                    "capabilities",
+                    format!(
+                        "item {} is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl NodeContext {
     /// A context with just an id.
     ///
@@ -79,6 +128,27 @@ impl NodeContext {
         self.capabilities
             .insert("boot_mode".to_owned(), mode.as_str().to_owned());
         self
+    }
+
+    /// Adds the capabilities of Ironic's string form (see [`ironic_capabilities`]):
+    /// a node's `properties/capabilities` as Ironic stores and prints it. A key
+    /// already set is replaced.
+    ///
+    /// ```
+    /// use hwctl_core::{BootMode, NodeContext};
+    /// let ctx = NodeContext::new("n1").with_ironic_capabilities("boot_mode:uefi, secure_boot:true")?;
+    /// assert_eq!(ctx.boot_mode(), Some(BootMode::Uefi));
+    /// assert_eq!(ctx.capabilities["secure_boot"], "true");
+    /// # Ok::<(), hwctl_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] naming `capabilities`, as
+    /// [`ironic_capabilities`].
+    pub fn with_ironic_capabilities(mut self, text: &str) -> Result<Self> {
+        self.capabilities.extend(ironic_capabilities(text)?);
+        Ok(self)
     }
 
     /// The `boot_mode` capability, if set and valid.

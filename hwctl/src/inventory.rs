@@ -842,33 +842,26 @@ mod raw {
         }
     }
 
-    /// Ironic's `capabilities_to_dict`: `"k1:v1,k2:v2"` (each comma-separated
-    /// item exactly one `:`; spaces around keys and values trimmed; a bad one is
-    /// told by its number from 1, "item 2", never "entry", which is an inventory's
-    /// node), or an object of scalars.
+    /// Ironic's `capabilities_to_dict`: `"k1:v1,k2:v2"`
+    /// (`hwctl_core::node::ironic_capabilities`: each comma-separated item exactly
+    /// one `:`; spaces around keys and values trimmed; a bad one is told by its
+    /// number from 1, "item 2", never "entry", which is an inventory's node), or
+    /// an object of scalars.
     /// Values are never quoted back in errors (they are not secrets, but a
     /// mistyped file may hold anything).
     fn parse_capabilities(value: &Value, out: &mut BTreeMap<String, String>) -> Result<(), String> {
         match value {
             Value::Null => Ok(()),
             Value::String(s) => {
-                for (i, entry) in s.split(',').enumerate() {
-                    if entry.trim().is_empty() {
-                        continue;
-                    }
-                    let mut parts = entry.split(':');
-                    match (parts.next(), parts.next(), parts.next()) {
-                        (Some(k), Some(v), None) if !k.trim().is_empty() => {
-                            out.insert(k.trim().to_owned(), v.trim().to_owned());
-                        }
-                        _ => {
-                            return Err(format!(
-                                "item {} is not KEY:VALUE (Ironic's form is \"boot_mode:uefi,secure_boot:true\")",
-                                i + 1
-                            ));
-                        }
-                    }
-                }
+                // hw-core's parser, the one a library user calls; its reason alone
+                // (the caller names the member).
+                let parsed = hwctl_core::node::ironic_capabilities(s).map_err(|e| {
+                    e.problems()
+                        .first()
+                        .and_then(|p| p.reason.clone())
+                        .unwrap_or_else(|| e.message().to_owned())
+                })?;
+                out.extend(parsed);
                 Ok(())
             }
             Value::Object(map) => {
