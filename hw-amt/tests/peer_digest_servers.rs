@@ -42,22 +42,6 @@ impl Server {
     }
 }
 
-/// A free loopback port for a server a test starts, never one handed out before
-/// in this process: the tests start their servers at once, and the port one
-/// `bind(0)` closed can come back from the next (a run under load gave lighttpd
-/// and Apache one port, and Apache's requests went to lighttpd).
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        if GIVEN.lock().unwrap().insert(port) {
-            return port;
-        }
-    }
-}
-
 fn set_mode(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -99,7 +83,7 @@ fn start_lighttpd(algorithm: &str) -> Option<Server> {
     std::fs::copy(cgi(), r.join("www/wsman")).unwrap();
     set_mode(&r.join("www/wsman"), 0o755);
     std::fs::write(r.join("users"), format!("{USER}:{PASSWORD}\n")).unwrap();
-    let port = free_port();
+    let port = hwctl_sim::testkit::peer_port();
     let d = r.display();
     let conf = format!(
         r#"server.document-root = "{d}/www"
@@ -162,7 +146,7 @@ fn start_apache() -> Option<Server> {
         ),
     )
     .unwrap();
-    let port = free_port();
+    let port = hwctl_sim::testkit::peer_port();
     let d = r.display();
     let conf = format!(
         r#"ServerRoot "{d}"

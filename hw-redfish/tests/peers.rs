@@ -39,22 +39,6 @@ fn python_has(module: &str) -> bool {
     })
 }
 
-/// A free loopback port for a peer a test starts, never one handed out before in
-/// this process: tests start their peers at once, and the port one `bind(0)`
-/// closed can come back from the next (two peers on one port: one test's
-/// requests reach the other's peer).
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        if GIVEN.lock().unwrap().insert(port) {
-            return port;
-        }
-    }
-}
-
 async fn wait_port(port: u16, child: &mut Child) {
     for _ in 0..150 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -140,7 +124,7 @@ async fn sushy_emulator_fake_with_basic_auth() {
         ),
     )
     .unwrap();
-    let port = free_port();
+    let port = hwctl_sim::testkit::peer_port();
     let mut child = spawn(Command::new(venv("sushy-emulator").unwrap()).args([
         "--fake",
         "-i",
@@ -198,7 +182,7 @@ async fn sushy_static_serves_the_dmtf_mockup() {
     ) {
         return;
     }
-    let port = free_port();
+    let port = hwctl_sim::testkit::peer_port();
     let mut child = spawn(Command::new(venv("sushy-static").unwrap()).args([
         "-m",
         mockup.unwrap().to_str().unwrap(),

@@ -51,6 +51,43 @@ pub fn require_peer(name: &str, found: bool) -> bool {
     false
 }
 
+/// A free TCP port on 127.0.0.1 for a third-party peer a test starts (Apache,
+/// lighttpd, sushy-tools), never one this function gave before in this process.
+///
+/// The port is found by binding port 0 and closing the socket, so another
+/// process may still take it before the peer binds it; within one test binary,
+/// where tests start their peers at once, the same port is never handed out
+/// twice (a closed port can come back from the next `bind(0)`: a run under load
+/// once gave lighttpd and Apache one port, and one test's requests reached the
+/// other's server). A peer should be watched for exiting before it listens.
+///
+/// ```
+/// let a = hwctl_sim::testkit::peer_port();
+/// let b = hwctl_sim::testkit::peer_port();
+/// assert_ne!(a, b);
+/// ```
+///
+/// # Panics
+///
+/// When no loopback port can be bound (no loopback interface).
+pub fn peer_port() -> u16 {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
+        let mut given = GIVEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if given.insert(port) {
+            return port;
+        }
+    }
+}
+
 /// Whether the program `prog` is an executable file in a directory of `PATH`.
 ///
 /// ```
