@@ -505,28 +505,24 @@ async fn validate_of_a_good_inventory_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = dir.path().join("inventory.json");
     std::fs::write(&inventory, serde_json::to_vec(&nodes).unwrap()).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["fleet", "--timeout", "5", "--inventory"])
-        .arg(&inventory)
-        .arg("validate")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("does not take it"), "{err}");
-    // --concurrency too: it bounds nothing here, and is refused, not ignored.
-    let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
-        .args(["fleet", "--concurrency", "8", "--inventory"])
-        .arg(&inventory)
-        .arg("validate")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("--concurrency bounds how many nodes") && err.contains("does not take it"),
-        "{err}"
-    );
+    // Options that bound node operations bound nothing here: refused, not ignored.
+    for (flag, value, says) in [
+        ("--timeout", "5", "--timeout bounds each node's operation"),
+        ("--concurrency", "8", "--concurrency bounds how many nodes"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_hwctl"))
+            .args(["fleet", flag, value, "--inventory"])
+            .arg(&inventory)
+            .arg("validate")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(says) && err.contains("does not take it"),
+            "{flag}: {err}"
+        );
+    }
 }
 
 /// `fleet`'s options go before its subcommand (`power ACTION`, `validate`); one
