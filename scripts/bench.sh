@@ -9,8 +9,9 @@
 #   scripts/bench.sh --json-out bench.json
 #   scripts/bench.sh --only fleet --fleet-pin   # simulators on CPU 0, clients on CPU 1
 #
-# Python references install into .venv from .ci/bench-requirements.txt
-# (`scripts/bench.sh --install` does it first); ironic-staging-drivers is
+# Python references install into .venv from .ci/bench-requirements.txt:
+# `scripts/bench.sh --install` installs them and stops; `--install` followed by
+# other options installs, then runs with those. ironic-staging-drivers is
 # downloaded at run time into target/bench-cache (HW_BENCH_CACHE), never committed.
 # A missing reference prints `missing: <what> (install with …)` and the run goes on.
 set -euo pipefail
@@ -20,6 +21,10 @@ if [[ "${1:-}" == "--install" ]]; then
     shift
     [[ -x .venv/bin/python ]] || python3 -m venv .venv
     .venv/bin/pip install --quiet -r .ci/bench-requirements.txt
+    if [[ $# -eq 0 ]]; then
+        echo "bench: Python references installed into .venv" >&2
+        exit 0
+    fi
 fi
 
 py=python3

@@ -63,10 +63,12 @@ def cache_dir():
 
 
 def fixture(*parts):
-    """Path of a shared fixture: $HW_FIXTURES, /work/shared/fixtures, or the crates' copies."""
+    """Path of a fixture, looked for in $HW_FIXTURES, then hw-ocs's copies (what its
+    Rust bench compiles in), then /work/shared/fixtures, then ../shared/fixtures
+    beside the checkout."""
     here = os.path.dirname(os.path.abspath(__file__))
     roots = [os.environ.get("HW_FIXTURES", ""),
-             os.path.join(here, "..", "..", "hwctl-ocs", "tests", "fixtures"),
+             os.path.join(here, "..", "..", "hw-ocs", "tests", "fixtures"),
              "/work/shared/fixtures",
              os.path.join(here, "..", "..", "..", "shared", "fixtures")]
     for root in roots:

@@ -36,9 +36,10 @@ CODECS = {
     # client does); "+credentials": checked and laid out per call, as the
     # reference's struct.pack does. Both against the same reference call.
     "iboot": ("iboot", "^iboot/", "dxp_ref.py",
+              [("DxP %s (credentials once)" % n, "iboot/" + n, "iboot/" + n)
+               for n in ["encode_change_relay", "encode_get_relays"]] +
               [("DxP " + n, "iboot/" + n, "iboot/" + n) for n in
-               ["encode_change_relay", "encode_get_relays", "decode_sequence",
-                "decode_get_relays_8", "decode_change_relay_reply"]] +
+               ["decode_sequence", "decode_get_relays_8", "decode_change_relay_reply"]] +
               [("DxP %s (credentials per call)" % n, "iboot/%s+credentials" % n, "iboot/" + n)
                for n in ["encode_change_relay", "encode_get_relays"]],
               "struct port of python-iboot DxP"),
@@ -238,7 +239,7 @@ def main():
                 goal = "%dx lxml (blade state: %s)" % (
                     GOAL_OCS_BLADE_STATE_LXML, ("%.1fx" % bs[0]) if bs else "-")
             else:
-                goal = "%dx" % GOALS[codec]
+                goal = ("%dx" % GOALS[codec]) if codec in GOALS else "-"
             if rs:
                 say("%-10s %7.1fx %7.1fx %7.1fx %8s" % (
                     codec, statistics.median(rs), min(rs), max(rs), goal))
@@ -250,7 +251,7 @@ def main():
 
     if "fleet" in only:
         say("")
-        say("== fleet: cargo build --release -p hwctl -p hwctl-benches --bin fleet-bench")
+        say("== fleet: cargo build --release -p hwctl -p hwctl-benches --bin hwctl --bin fleet-bench")
         r = subprocess.run(["cargo", "build", "-q", "--release", "-p", "hwctl", "-p",
                             "hwctl-benches", "--bin", "hwctl", "--bin", "fleet-bench"], cwd=ROOT)
         if r.returncode != 0:

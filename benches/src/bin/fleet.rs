@@ -16,7 +16,7 @@
 //! Run it through `scripts/bench.sh` (README, "Benchmarks"), or directly:
 //!
 //! ```text
-//! cargo build --release -p hwctl -p hwctl-benches --bin fleet-bench
+//! cargo build --release -p hwctl -p hwctl-benches --bin hwctl --bin fleet-bench
 //! target/release/fleet-bench --hwctl target/release/hwctl --ops 10000 --concurrency 1,8,48
 //! ```
 //!
