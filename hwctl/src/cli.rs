@@ -611,7 +611,7 @@ pub(crate) enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
-    /// Run one simulator in the foreground (Ctrl-C stops it).
+    /// Run one simulator in the foreground (Ctrl-C or SIGTERM stops it).
     Sim {
         /// The simulator (`hwctl sim --list` shows them).
         #[arg(value_name = "TYPE", required_unless_present = "list",

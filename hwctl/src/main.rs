@@ -20,6 +20,7 @@ mod node_args;
 mod output;
 mod registry;
 mod secrets;
+mod signals;
 mod sim_cmd;
 mod sims;
 

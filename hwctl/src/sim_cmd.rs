@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use hwctl_core::{Error, ErrorKind, Result};
+use hwctl_core::{Error, Result};
 
 use crate::inventory::InventoryNode;
 use crate::output::say;
@@ -160,6 +160,9 @@ pub(crate) async fn run(
     }
     sims::ANNOUNCE.store(true, std::sync::atomic::Ordering::Relaxed);
     let sim = sims::start(name, listen).await?;
+    // Listening before the first line is printed: a signal sent as soon as it is
+    // read stops the simulator cleanly.
+    let stop = crate::signals::StopSignals::listen();
     if json_out {
         // One line per event, so a program can read them as they come.
         let mut line =
@@ -173,11 +176,12 @@ pub(crate) async fn run(
         for line in try_lines(&sims::nodes(sim.as_ref()), name) {
             say(line);
         }
-        say("Ctrl-C stops it.");
+        say("Ctrl-C (or SIGTERM) stops it.");
     }
-    tokio::signal::ctrl_c().await.map_err(|e| {
-        Error::new(ErrorKind::Other, format!("cannot wait for Ctrl-C: {e}")).with_source(e)
-    })?;
+    // Ctrl-C or SIGTERM (`kill`, `timeout`, systemd): either stops it cleanly, so
+    // what the simulator holds (the libvirt one's node file and its temporary
+    // directory) is removed; SIGTERM left them behind.
+    stop.wait().await;
     if json_out {
         say(serde_json::json!({"stopped": sim.describe(), "counters": sims::stats_json(sim.as_ref())})
             .to_string());

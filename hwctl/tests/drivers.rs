@@ -489,3 +489,39 @@ fn vendor_list_names_arguments_and_a_call_without_result_says_done() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(out, "control_nm_policy: done (no result)\n");
 }
+
+/// `hwctl sim` stopped by SIGTERM (`kill`, `timeout`, systemd) stops as Ctrl-C
+/// does: it says so and exits 0, and what the simulator held is removed — the
+/// libvirt simulator's node file and temporary directory stayed behind before.
+#[cfg(all(unix, feature = "libvirt"))]
+#[test]
+fn a_simulator_stopped_by_sigterm_cleans_up() {
+    let mut sim = start_sim("staging-libvirt");
+    let uri = sim.nodes[0]["driver_info"]["libvirt_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let node_file = std::path::PathBuf::from(uri.strip_prefix("test://").unwrap());
+    let dir = node_file.parent().unwrap().to_owned();
+    assert!(node_file.is_file(), "{uri}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &sim.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let stopped = sim._lines.next().unwrap().unwrap();
+    assert!(stopped.contains("\"stopped\""), "{stopped}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = sim.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hwctl sim did not exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}

@@ -602,7 +602,7 @@ impl Engine {
         let mut open_cost = 0usize;
         let mut open_groups: Vec<usize> = Vec::new();
         let mut rr = 0usize;
-        let interrupt = stop_signal();
+        let interrupt = crate::signals::StopSignals::listen().wait();
         tokio::pin!(interrupt);
         let mut interrupted = false;
         let mut terminated = false;
@@ -756,27 +756,6 @@ impl Engine {
             terminated,
         }
     }
-}
-
-/// Waits for Ctrl-C (SIGINT) or SIGTERM: `true` for SIGTERM. A signal that cannot
-/// be listened for is never waited for (the sweep then runs to its end), rather
-/// than taken for one that came.
-async fn stop_signal() -> bool {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    {
-        return tokio::select! {
-            () = ctrl_c => false,
-            _ = term.recv() => true,
-        };
-    }
-    ctrl_c.await;
-    false
 }
 
 #[cfg(test)]
