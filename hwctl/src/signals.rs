@@ -29,6 +29,7 @@ impl StopSignals {
     }
 
     /// Waits for Ctrl-C or SIGTERM: `true` for SIGTERM.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     pub(crate) async fn wait(mut self) -> bool {
         #[cfg(unix)]
         {
